@@ -1,0 +1,142 @@
+"""From checked frames to deposit JSON text.
+
+Values are turned into JSON literals column by column in Polars (`"00001"`, `true`,
+`4866.67`, `null`), child sheets are nested under their parent rows with group-bys, and the
+format's Jinja2 template lays the literals out. The template therefore never formats a value:
+a `null` can never become the string "null", an amount always has two decimals.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import polars as pl
+
+from .checks import NE, Checked
+from .checks.values import condition_expr
+from .formats import FormatDefinition, Sheet
+from .reading import HEADER_SHEET, ROW
+
+_PACKAGE = Path(__file__).parent
+
+
+def templates_dir() -> Path:
+    """templates/ is shipped inside the package by the wheel, and sits beside it in a checkout."""
+    for candidate in (_PACKAGE / "templates", _PACKAGE.parent / "templates"):
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError("templates/ is missing from the installation")
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir()), autoescape=False,
+        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+    )
+
+
+def template(definition: FormatDefinition) -> jinja2.Template:
+    return _environment().get_template(definition.template)
+
+
+def json_literal(sheet: Sheet, balise: str) -> pl.Expr:
+    """The JSON text of a normalised column."""
+    kind = sheet.by_balise[balise].kind
+    col = pl.col(balise)
+    if kind == "boolean":
+        return pl.when(col).then(pl.lit("true")).when(~col).then(pl.lit("false")).otherwise(pl.lit("null"))
+    if kind in ("amount", "integer"):
+        return col.cast(pl.String).fill_null("null")
+    return pl.struct(v=col).struct.json_encode().str.strip_prefix('{"v":').str.strip_suffix("}")
+
+
+def _attachments(definition: FormatDefinition, demandes: pl.DataFrame, pieces: pl.DataFrame | None) -> pl.DataFrame:
+    """Add the list of attachments each demande must send (nomFichier from the nomenclature)."""
+    types = definition.attachments.types
+    chosen_format = {}
+    if pieces is not None and pieces.height:
+        formats = pieces.select(NE, "typeFichier", "formatFichier").drop_nulls()
+        for t in types:
+            chosen_format[t.type] = formats.filter(pl.col("typeFichier") == t.type).select(
+                NE, pl.col("formatFichier").alias(f"__fmt_{t.type}")).unique(NE, keep="first")
+        groups = {t.group for t in types if t.group}
+        for g in groups:
+            members = [t.type for t in types if t.group == g]
+            chosen = formats.filter(pl.col("typeFichier").is_in(members)).select(
+                NE, pl.col("typeFichier").alias(f"__grp_{g}")).unique(NE, keep="first")
+            demandes = demandes.join(chosen, on=NE, how="left")
+    for frame in chosen_format.values():
+        demandes = demandes.join(frame, on=NE, how="left")
+    items = []
+    for t in types:
+        applies = condition_expr(t.when).fill_null(False) if t.when else pl.lit(True)
+        if t.group:
+            first = next(x.type for x in types if x.group == t.group)
+            grp = f"__grp_{t.group}"
+            selected = pl.col(grp).fill_null(first) if grp in demandes.columns else pl.lit(first)
+            applies = applies & (selected == t.type)
+        fmt = pl.col(f"__fmt_{t.type}").fill_null("PDF") if f"__fmt_{t.type}" in demandes.columns else pl.lit("PDF")
+        name = pl.concat_str(
+            pl.lit(f"{definition.couloir}-{definition.logiciel}-Va1-{t.code}-"), pl.col(NE), pl.lit("."),
+            fmt.str.to_lowercase(),
+        )
+        items.append(pl.when(applies).then(pl.struct(
+            nomFichier=pl.concat_str(pl.lit('"'), name, pl.lit('"')),
+            formatFichier=pl.concat_str(pl.lit('"'), fmt, pl.lit('"')),
+            typeFichier=pl.lit(f'"{t.type}"'),
+        )))
+    return demandes.with_columns(pl.concat_list(items).list.drop_nulls().alias("attachments"))
+
+
+def _depth(definition: FormatDefinition, sheet: Sheet) -> int:
+    depth = 0
+    while sheet.parent:
+        sheet = definition.by_name[sheet.parent.sheet]
+        depth += 1
+    return depth
+
+
+def demande_records(checked: Checked, accepted: list[str]) -> list[dict[str, Any]]:
+    """One nested dict per accepted demande, in workbook order; leaves are JSON literals."""
+    definition = checked.definition
+    keep = pl.Series(accepted, dtype=pl.String).implode()
+    frames = {name: f.filter(pl.col(NE).is_in(keep)).sort(ROW) for name, f in checked.frames.items()
+              if name != HEADER_SHEET}
+    encoded: dict[str, pl.DataFrame] = {}
+    for sheet in definition.sheets:
+        frame = frames[sheet.name]
+        encoded[sheet.name] = frame.with_columns(
+            json_literal(sheet, b).alias(f"j:{b}") for b in sheet.balises
+        )
+    # nest children into parents, deepest first
+    for sheet in sorted(definition.sheets, key=lambda s: -_depth(definition, s)):
+        if not sheet.parent:
+            continue
+        keys = list(sheet.parent.by)
+        nested = [s.alias for s in definition.children(sheet)]
+        item = pl.struct([pl.col(f"j:{b}").alias(b) for b in sheet.balises] + [pl.col(n) for n in nested])
+        grouped = encoded[sheet.name].group_by(keys, maintain_order=True).agg(item.alias(sheet.alias))
+        parent = encoded[sheet.parent.sheet]
+        encoded[sheet.parent.sheet] = parent.join(grouped, on=keys, how="left", maintain_order="left") \
+            .with_columns(pl.col(sheet.alias).fill_null([]))
+    demandes_sheet = definition.demandes
+    pieces = next((frames[s.name] for s in definition.sheets if s.alias == "pieces"), None)
+    demandes = _attachments(definition, encoded[demandes_sheet.name], pieces)
+    children = [s.alias for s in definition.children(demandes_sheet)]
+    return demandes.select(
+        *(pl.col(f"j:{b}").alias(b) for b in demandes_sheet.balises), *children, "attachments", NE
+    ).to_dicts()
+
+
+def header_literals(checked: Checked) -> dict[str, str]:
+    header = checked.frames[HEADER_SHEET]
+    sheet = checked.definition.header
+    return header.select(json_literal(sheet, b).alias(b) for b in sheet.balises).row(0, named=True)
+
+
+def render(definition: FormatDefinition, header: dict[str, str], demandes: list[dict[str, Any]]) -> str:
+    return template(definition).render(entete=header, demandes=demandes)

@@ -1,0 +1,143 @@
+"""Check a whole workbook against its format definition and decide which demandes pass.
+
+`check_workbook` returns the normalised frames, every issue found (all of them, not the
+first per demande as the ASP does), and the numeroEditeur of accepted and rejected demandes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from ..formats import FormatDefinition, Sheet
+from ..issues import ISSUE_SCHEMA, Issue, issues_from_frame, message
+from ..reading import HEADER_SHEET, ROW, RawWorkbook
+from .links import NE, check_links
+from .values import cleaned, condition_expr, field_check, is_error_cell, message_params
+
+__all__ = ["Checked", "check_workbook", "NE"]
+
+
+@dataclass
+class Checked:
+    raw: RawWorkbook
+    frames: dict[str, pl.DataFrame]  # normalised values per balise + __row + __ne
+    issues: pl.DataFrame  # ISSUE_SCHEMA rows, errors and warnings
+    accepted: list[str]  # numeroEditeur, in workbook order
+    rejected: list[str]
+    header_ok: bool
+
+    @property
+    def definition(self) -> FormatDefinition:
+        return self.raw.definition
+
+    def issue_list(self) -> list[Issue]:
+        ordered = self.issues.sort(["severity", "sheet", "row", "column"], nulls_last=True, maintain_order=True)
+        return issues_from_frame(ordered, file=str(self.raw.path))
+
+    @property
+    def error_count(self) -> int:
+        return self.issues.filter(pl.col("severity") == "erreur").height
+
+
+def _check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Normalise one sheet; return (frame of values, issue rows)."""
+    definition = raw.definition
+    frame = raw.frames[sheet.name]
+    ne = cleaned(pl.col("numeroEditeur")) if "numeroEditeur" in sheet.by_balise else pl.lit(None, dtype=pl.String)
+    frame = frame.with_columns(ne.alias(NE))
+
+    # pass 1: each value on its own
+    exprs = []
+    for f in sheet.fields:
+        c = cleaned(pl.col(f.balise))
+        check = field_check(definition, f, c)
+        broken = is_error_cell(c)
+        exprs += [
+            pl.when(c.is_null() | broken).then(None).otherwise(check.value).alias(f.balise),
+            pl.when(broken).then(pl.lit("cellule_en_erreur"))
+            .when(c.is_not_null()).then(check.error).alias(f"{f.balise}__err"),
+            pl.when(c.is_not_null() & ~broken).then(check.warning).alias(f"{f.balise}__warn"),
+            c.is_null().alias(f"{f.balise}__empty"),
+            pl.col(f.balise).alias(f"{f.balise}__raw"),
+        ]
+    checked = frame.select(pl.col(ROW), pl.col(NE), *exprs)
+
+    # pass 2: presence rules, which look at the other normalised values of the row
+    presence = []
+    for f in sheet.fields:
+        empty = pl.col(f"{f.balise}__empty")
+        p = f.presence
+        if p.mode == "required":
+            code = pl.when(empty).then(pl.lit("obligatoire"))
+        elif p.mode == "optional":
+            code = pl.lit(None, dtype=pl.String)
+        else:
+            cond = condition_expr(p.condition)
+            code = pl.when(~cond & ~empty).then(pl.lit("doit_etre_vide"))
+            if p.mode == "required_if":
+                code = pl.when(cond & empty).then(pl.lit("obligatoire_si")).otherwise(code)
+        presence.append(
+            pl.coalesce(
+                pl.when(pl.col(f"{f.balise}__err") == "cellule_en_erreur").then(pl.col(f"{f.balise}__err")),
+                code, pl.col(f"{f.balise}__err"),
+            ).alias(f"{f.balise}__err")
+        )
+    checked = checked.with_columns(presence)
+    # an invalid value never travels further
+    checked = checked.with_columns(
+        pl.when(pl.col(f"{f.balise}__err").is_null()).then(pl.col(f.balise)).alias(f.balise)
+        for f in sheet.fields if not f.is_text
+    )
+
+    issue_parts = []
+    for f in sheet.fields:
+        params = message_params(definition, f)
+        letter = raw.letter(sheet.name, f.balise)
+        for kind, severity in (("err", "erreur"), ("warn", "avertissement")):
+            col = f"{f.balise}__{kind}"
+            hits = checked.filter(pl.col(col).is_not_null())
+            if hits.height == 0:
+                continue
+            codes = hits[col].unique().to_list()
+            messages = {c: message(c, **params) for c in codes}
+            issue_parts.append(hits.select(
+                code=pl.col(col), message=pl.col(col).replace_strict(messages, return_dtype=pl.String),
+                severity=pl.lit(severity), sheet=pl.lit(sheet.name), row=pl.col(ROW),
+                column=pl.lit(letter), balise=pl.lit(f.balise), value=pl.col(f"{f.balise}__raw"),
+                numero_editeur=pl.col(NE),
+            ).cast(ISSUE_SCHEMA))
+    values = checked.select(pl.col(ROW), pl.col(NE), *(pl.col(f.balise) for f in sheet.fields))
+    issues = pl.concat(issue_parts) if issue_parts else pl.DataFrame(schema=ISSUE_SCHEMA)
+    return values, issues
+
+
+def check_workbook(raw: RawWorkbook) -> Checked:
+    definition = raw.definition
+    frames: dict[str, pl.DataFrame] = {}
+    parts: list[pl.DataFrame] = []
+    for sheet in (definition.header, *definition.sheets):
+        frames[sheet.name], found = _check_sheet(raw, sheet)
+        parts.append(found)
+    header_format = frames[HEADER_SHEET]["format"][0]
+    if header_format is not None and header_format != definition.id:
+        parts.append(pl.DataFrame([{
+            "code": "format_different", "message": message("format_different", detail=header_format),
+            "severity": "erreur", "sheet": HEADER_SHEET, "row": frames[HEADER_SHEET][ROW][0],
+            "column": raw.letter(HEADER_SHEET, "format"), "balise": "format", "value": header_format,
+            "numero_editeur": None,
+        }], schema=ISSUE_SCHEMA))
+    parts += check_links(raw, frames)
+    issues = pl.concat(parts)
+
+    errors = issues.filter(pl.col("severity") == "erreur")
+    header_ok = errors.filter(pl.col("sheet") == HEADER_SHEET).height == 0
+    demandes = frames[definition.demandes.name]
+    bad = errors["numero_editeur"].drop_nulls().unique()
+    rejected_mask = pl.col(NE).is_in(bad.implode()) | pl.col(NE).is_null() | (not header_ok)
+    all_ne = demandes.select(NE, rejected=rejected_mask)
+    accepted = all_ne.filter(~pl.col("rejected"))[NE].to_list()
+    rejected = all_ne.filter(pl.col("rejected"))[NE].drop_nulls().unique(maintain_order=True).to_list()
+    return Checked(raw=raw, frames=frames, issues=issues, accepted=accepted, rejected=rejected,
+                   header_ok=header_ok)

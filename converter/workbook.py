@@ -1,0 +1,679 @@
+"""Every workbook xl2segur writes, derived from a format definition, with xlsxwriter.
+
+One layout for the blank template (`xl2segur modele`), a pre-filled workbook and the error
+workbook, so that an error workbook, once fixed, converts again:
+
+    [Erreurs]  only in an error workbook, first and active: one row per issue, with a link
+    Entête     row 1 = header balises, row 2 = values (the format id is always filled)
+    <sheets>   one per definition sheet, in order; row 1 = balises, data from row 2
+    Notice     how to fill the workbook, one row per column, attachments, naming rule
+    Listes     hidden: the long drop-down lists (operator codes, values with commas/spaces)
+
+User values are always written as strings (`write_string`): `=1+1` stays text, never a
+formula; nothing is stripped. Everything shown to the user is derived from the definition.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from xlsxwriter import Workbook
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
+
+from converter.files import write_new, write_new_numbered
+from converter.formats.model import DefinitionError, Field, FormatDefinition, Sheet, column_letter
+from converter.issues import Issue, Severity
+from converter.reference import operator_codes, operators
+
+__all__ = ["choices", "describe_format", "field_note", "write_workbook",
+           "ERRORS_SHEET", "NOTICE_SHEET", "LISTS_SHEET", "AUXILIARY_SHEETS"]
+
+ERRORS_SHEET = "Erreurs"
+NOTICE_SHEET = "Notice"
+LISTS_SHEET = "Listes"
+# Sheets the converter must ignore when it reads a workbook written here.
+AUXILIARY_SHEETS = (ERRORS_SHEET, NOTICE_SHEET, LISTS_SHEET)
+
+TEMPLATE_ROWS = 10_000  # the drop-down lists cover rows 2..max(TEMPLATE_ROWS, written rows + EXTRA_ROWS)
+EXTRA_ROWS = 1_000  # (number formats are set on whole columns)
+MAX_ISSUE_NOTES = 10_000  # beyond, highlighted cells get their fill but no note (VML size)
+MAX_LINKS = 65_530  # Excel's limit of hyperlinks per worksheet
+INLINE_LIST_MAX = 255  # Excel's limit for an inline list source
+
+TRUE, FALSE = "VRAI", "FAUX"
+
+# Colours (Excel's « Mauvais » / « Neutre » styles, readable when printed).
+ERROR_FILL, ERROR_FONT = "#FFC7CE", "#9C0006"
+WARNING_FILL, WARNING_FONT = "#FFE0B2", "#8A4B00"
+REQUIRED_HEADER_FILL = "#9BC2E6"
+OTHER_HEADER_FILL = "#DDEBF7"
+
+NUM_FORMATS = {"date": "dd/mm/yyyy", "amount": "0.00", "integer": "0"}
+SEVERITY_LABEL = {Severity.ERROR: "Erreur", Severity.WARNING: "Avertissement"}
+
+
+# ---------------------------------------------------------------- derived wording
+
+
+def choices(definition: FormatDefinition, field: Field) -> list[str]:
+    """The values a field accepts ([] when free): its `values`, its `values_from` list, or
+    VRAI / FAUX for a boolean."""
+    if field.kind == "boolean":
+        return [TRUE, FALSE]
+    if field.values:
+        return list(field.values)
+    if field.values_from == "operateurs-messagerie":
+        return list(operator_codes())
+    if field.values_from == "attachments":
+        return list(definition.attachments.type_names)
+    if field.values_from:
+        raise DefinitionError(f"{field.balise}: unknown values_from {field.values_from!r}")
+    return []
+
+
+def _quoted(value: str) -> str:
+    return f"« {value} »" if ("," in value or " " in value or not value) else value
+
+
+def describe_format(definition: FormatDefinition, field: Field) -> str:
+    """The expected format of a field, in French, from its kind and parameters."""
+    kind = field.kind
+    if kind == "boolean":
+        base = "VRAI ou FAUX (oui / non acceptés)"
+    elif kind == "choice":
+        values = choices(definition, field)
+        if len(values) <= 12:
+            base = "une valeur parmi : " + ", ".join(_quoted(v) for v in values)
+        else:
+            base = f"un des {len(values)} codes du menu déroulant, écrit exactement"
+    elif kind == "date":
+        base = "date au format JJ/MM/AAAA"
+    elif kind == "amount":
+        base = "nombre avec au plus 2 décimales, strictement positif"
+    elif kind == "integer":
+        base = "nombre entier"
+        if field.minimum is not None:
+            base += f" supérieur ou égal à {field.minimum}"
+    elif kind == "email":
+        base = "adresse électronique (un @ après le premier caractère, et un point), 149 caractères au plus"
+    elif kind == "phone":
+        base = "numéro avec l'indicatif international (ex. +33612345678), 49 caractères au plus"
+    elif kind == "finess":
+        base = "texte de 9 caractères : 9 chiffres, ou 2A / 2B suivis de 7 chiffres (Corse)"
+    elif kind == "rpps":
+        base = "texte de 11 chiffres"
+    elif kind == "siret":
+        base = "texte de 14 chiffres"
+    elif kind == "numero_ans":
+        base = "texte de 10 chiffres"
+    elif kind == "numero_editeur":
+        base = "texte de 5 lettres ou chiffres"
+    elif kind == "numero_asp":
+        base = "texte de 12 caractères" + (f" commençant par {field.prefix}" if field.prefix else "")
+    elif kind == "format_id":
+        base = f"identifiant du format, pré-rempli ({definition.id}) : ne pas modifier"
+    else:
+        base = "texte"
+    extras = []
+    if field.length is not None:
+        extras.append(f"exactement {field.length} caractères")
+    if field.max_length is not None:
+        extras.append(f"{field.max_length} caractères au plus")
+    if field.pattern_hint:
+        extras.append(field.pattern_hint)
+    if field.upper:
+        extras.append("en MAJUSCULES")
+    return ", ".join([base, *extras])
+
+
+def field_note(definition: FormatDefinition, field: Field) -> str:
+    """The note on a header cell: description, presence rule, format, example."""
+    lines = [field.balise, field.note, "",
+             f"Présence : {field.presence.describe()}",
+             f"Format : {describe_format(definition, field)}"]
+    if field.example:
+        lines.append(f"Exemple : {field.example}")
+    return "\n".join(line for line in lines if line is not None)
+
+
+def _note_options(text: str, width: int = 340) -> dict[str, Any]:
+    per_line = max(20, width // 6)
+    lines = sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n"))
+    return {"width": width, "height": min(600, 16 * lines + 14), "font_size": 9}
+
+
+def _column_index(letter: str | None) -> int | None:
+    if not letter or not letter.isascii() or not letter.isalpha():
+        return None
+    index = 0
+    for ch in letter.upper():
+        index = index * 26 + (ord(ch) - 64)
+    return index - 1
+
+
+def _sheet_ref(name: str) -> str:
+    return "'" + name.replace("'", "''") + "'"
+
+
+# ---------------------------------------------------------------- the writer
+
+
+def write_workbook(definition: FormatDefinition, target: Path, *,
+                   header: dict[str, str | None] | None = None,
+                   rows: dict[str, list[dict[str, Any]]] | None = None,
+                   issues: list[Issue] | None = None,
+                   numbered: bool = False) -> Path:
+    """Write a template, a pre-filled workbook or (with `issues`) an error workbook.
+
+    header: Entête values by balise (the format id is always definition.id).
+    rows: sheet name → rows; each row maps balise → display text (str or None), plus an
+      optional "__row": its row number in the user's original workbook (default: i + 2),
+      used to place the issues, whose `row` is the original row.
+    issues: when given (even empty), an error workbook: an « Erreurs » sheet first, and the
+      cells in question filled and annotated.
+    numbered: True → `name-2.xlsx`, `name-3.xlsx`… when taken; False → refuse to overwrite
+      (OutputError). Returns the path written.
+    """
+    writer = _Writer(definition, header or {}, rows or {}, issues)
+    target = Path(target)
+    return (write_new_numbered if numbered else write_new)(target, writer.write)
+
+
+class _Writer:
+    def __init__(self, definition: FormatDefinition, header: dict[str, str | None],
+                 rows: dict[str, list[dict[str, Any]]], issues: list[Issue] | None):
+        self.d = definition
+        names = [s.name for s in (definition.header, *definition.sheets)]
+        clash = set(names) & set(AUXILIARY_SHEETS)
+        if clash:
+            raise DefinitionError(f"{definition.id}: sheet names reserved by the workbook: {sorted(clash)}")
+        unknown = set(rows) - {s.name for s in definition.sheets}
+        if unknown:
+            raise ValueError(f"rows given for sheets that are not in {definition.id}: {sorted(unknown)}")
+        self.header_values = {**header}
+        for f in definition.header.fields:
+            if f.kind == "format_id":
+                self.header_values[f.balise] = definition.id
+        self.rows = rows
+        self.issues = issues
+
+    # -------------------------------------------------------------- formats
+
+    def _fmt(self, key: tuple, props: dict[str, Any]) -> Format:
+        fmt = self.formats.get(key)
+        if fmt is None:
+            fmt = self.formats[key] = self.wb.add_format(props)
+        return fmt
+
+    @staticmethod
+    def _num_format(field: Field) -> str | None:
+        return "@" if field.is_text else NUM_FORMATS.get(field.kind)
+
+    def cell_format(self, field: Field, severity: Severity | None = None) -> Format | None:
+        num = self._num_format(field)
+        if severity is None and num is None:
+            return None
+        props: dict[str, Any] = {"num_format": num} if num else {}
+        if severity is not None:
+            fill, font = (ERROR_FILL, ERROR_FONT) if severity == Severity.ERROR else (WARNING_FILL, WARNING_FONT)
+            props.update({"bg_color": fill, "font_color": font, "border": 1, "border_color": font})
+        return self._fmt(("cell", num, severity), props)
+
+    def header_format(self, field: Field, severity: Severity | None = None) -> Format:
+        required = field.presence.mode == "required"
+        props: dict[str, Any] = {
+            "bold": True, "border": 1, "valign": "top",
+            "bg_color": REQUIRED_HEADER_FILL if required else OTHER_HEADER_FILL,
+        }
+        if severity is not None:
+            props.update({"bg_color": ERROR_FILL if severity == Severity.ERROR else WARNING_FILL,
+                          "font_color": ERROR_FONT if severity == Severity.ERROR else WARNING_FONT})
+        return self._fmt(("header", required, severity), props)
+
+    # -------------------------------------------------------------- whole workbook
+
+    def write(self, path: Path) -> None:
+        self.formats: dict[tuple, Format] = {}
+        self.lists: dict[tuple[str, ...], str] = {}
+        self.wb = wb = Workbook(str(path), {
+            "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+        })
+        wb.set_properties({"title": self.d.title, "subject": self.d.id, "author": "xl2segur"})
+        errors_ws = wb.add_worksheet(ERRORS_SHEET) if self.issues is not None else None
+        sheets = (self.d.header, *self.d.sheets)
+        data_ws = {s.name: wb.add_worksheet(s.name) for s in sheets}
+        notice_ws = wb.add_worksheet(NOTICE_SHEET)
+        self.lists_ws = wb.add_worksheet(LISTS_SHEET)
+        self.lists_col = 0
+
+        # where each original row went, per sheet (0-based rows of this workbook)
+        self.row_map: dict[str, dict[int, int]] = {}
+        for s in self.d.sheets:
+            rows = self.rows.get(s.name, [])
+            self.row_map[s.name] = {int(r.get("__row", i + 2)): i + 1 for i, r in enumerate(rows)}
+
+        marks = self._locate_issues() if self.issues is not None else {}
+        for s in sheets:
+            if s is self.d.header:
+                values = [self.header_values]
+            else:
+                values = self.rows.get(s.name, [])
+            self._data_sheet(data_ws[s.name], s, values, s is self.d.header,
+                             marks.get(s.name, {}))
+        self._notice(notice_ws)
+        if errors_ws is not None:
+            self._errors(errors_ws)
+            errors_ws.activate()
+        else:
+            data_ws[self.d.header.name].activate()
+        self.lists_ws.hide()
+        wb.close()
+
+    # -------------------------------------------------------------- data sheets
+
+    def _data_sheet(self, ws: Worksheet, sheet: Sheet, rows: list[dict[str, Any]],
+                    is_header: bool, marks: dict[tuple[int, int], list[Issue]]) -> None:
+        fields = sheet.fields
+        n = len(rows)
+        last = 1 if is_header else max(TEMPLATE_ROWS - 1, n + EXTRA_ROWS)
+        sample = rows[:200]
+        formats = []
+        for c, f in enumerate(fields):
+            fmt = self.cell_format(f)
+            formats.append(fmt)
+            longest = max((len(str(r.get(f.balise) or "")) for r in sample), default=0)
+            width = max(len(f.balise) + 4, len(f.example) + 2, min(longest, 40) + 2, 10)
+            if f.kind == "date":
+                width = max(width, 12)
+            ws.set_column(c, c, min(width, 45), fmt)
+
+        notes_done = set()
+        for c, f in enumerate(fields):
+            cell_marks = marks.get((0, c))
+            note = field_note(self.d, f)
+            if cell_marks:
+                sev = _worst(cell_marks)
+                ws.write_string(0, c, f.balise, self.header_format(f, sev))
+                note = _issue_text(cell_marks) + "\n\n" + note
+                notes_done.add((0, c))
+            else:
+                ws.write_string(0, c, f.balise, self.header_format(f))
+            ws.write_comment(0, c, note, _note_options(note))
+        ws.set_row(0, 20)
+        ws.freeze_panes(1, 0)
+        ws.autofilter(0, 0, max(n, 1) if is_header else n, len(fields) - 1)
+        ws.ignore_errors({"number_stored_as_text": "A1:XFD1048576"})
+
+        balises = [f.balise for f in fields]
+        write_string = ws.write_string
+        for r, row in enumerate(rows, start=1):
+            for c, balise in enumerate(balises):
+                value = row.get(balise)
+                if value is None:
+                    continue
+                write_string(r, c, value if isinstance(value, str) else str(value), formats[c])
+
+        notes = 0
+        for (r, c), found in marks.items():
+            if (r, c) in notes_done or r == 0:
+                continue
+            f = fields[c]
+            fmt = self.cell_format(f, _worst(found))
+            value = rows[r - 1].get(f.balise) if 0 < r <= n else None
+            if value is None:
+                ws.write_blank(r, c, None, fmt)
+            else:
+                ws.write_string(r, c, value if isinstance(value, str) else str(value), fmt)
+            if self.notes_left > 0:
+                self.notes_left -= 1
+                notes += 1
+                text = _issue_text(found)
+                ws.write_comment(r, c, text, _note_options(text, 300))
+
+        for c, f in enumerate(fields):
+            self._validation(ws, f, c, 1, last)
+
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(0)
+
+    def _validation(self, ws: Worksheet, field: Field, col: int, first: int, last: int) -> None:
+        values = choices(self.d, field)
+        if not values:
+            return
+        inline = (sum(len(v) for v in values) + len(values) - 1 <= INLINE_LIST_MAX
+                  and not any(ch in v for v in values for ch in ', "'))
+        source: Any = values if inline else self._list_range(field, values)
+        if field.kind == "boolean":
+            message = "Répondez VRAI ou FAUX (oui / non sont aussi acceptés)."
+        elif len(values) <= 12:
+            message = "Valeurs possibles : " + ", ".join(values) + "."
+        else:
+            message = f"Choisissez l'un des {len(values)} codes du menu déroulant, écrit exactement."
+        ws.data_validation(first, col, last, col, {
+            "validate": "list", "source": source, "ignore_blank": True,
+            "error_type": "warning", "error_title": "Valeur inattendue",
+            "error_message": (message + " Une autre valeur sera signalée à la conversion.")[:255],
+        })
+
+    def _list_range(self, field: Field, values: list[str]) -> str:
+        key = tuple(values)
+        if key not in self.lists:
+            ws, c = self.lists_ws, self.lists_col
+            bold = self._fmt(("lists-title",), {"bold": True})
+            ws.write_string(0, c, field.balise, bold)
+            text = self._fmt(("lists-text",), {"num_format": "@"})
+            for r, v in enumerate(values, start=1):
+                ws.write_string(r, c, v, text)
+            width = max(len(field.balise), *(len(v) for v in values)) + 2
+            ws.set_column(c, c, min(width, 40))
+            self.lists_col += 1
+            if field.values_from == "operateurs-messagerie":
+                labels = dict(operators())
+                ws.write_string(0, c + 1, "libellé", bold)
+                for r, v in enumerate(values, start=1):
+                    ws.write_string(r, c + 1, labels.get(v, ""))
+                ws.set_column(c + 1, c + 1, 50)
+                self.lists_col += 1
+            letter = column_letter(c)
+            self.lists[key] = f"={LISTS_SHEET}!${letter}$2:${letter}${len(values) + 1}"
+        return self.lists[key]
+
+    # -------------------------------------------------------------- issues
+
+    def _locate(self, issue: Issue) -> tuple[str, int, int, bool] | None:
+        """(sheet, row, column, highlight) of an issue in this workbook (0-based)."""
+        sheet = self.d.by_name.get(issue.sheet or "")
+        if sheet is None:
+            return None
+        col = None
+        if issue.balise and issue.balise in sheet.by_balise:
+            col = sheet.balises.index(issue.balise)
+        else:
+            letter_col = _column_index(issue.column)
+            if letter_col is not None and letter_col < len(sheet.fields):
+                col = letter_col
+        is_header = sheet is self.d.header
+        if issue.row == 1 or (issue.row is None and not is_header):
+            # a column header, or a whole-sheet issue (link only)
+            return (sheet.name, 0, col, True) if col is not None else (sheet.name, 0, 0, False)
+        if is_header:
+            row = 1 if issue.row in (None, 2) else None
+        else:
+            row = self.row_map[sheet.name].get(issue.row) if issue.row is not None else None
+        if row is None:
+            return None
+        return sheet.name, row, col if col is not None else 0, True
+
+    def _locate_issues(self) -> dict[str, dict[tuple[int, int], list[Issue]]]:
+        marks: dict[str, dict[tuple[int, int], list[Issue]]] = {}
+        self.where: dict[int, tuple[str, int, int, bool] | None] = {}
+        for i, issue in enumerate(self.issues or ()):
+            spot = self._locate(issue)
+            self.where[i] = spot
+            if spot and spot[3]:
+                marks.setdefault(spot[0], {}).setdefault((spot[1], spot[2]), []).append(issue)
+        self.notes_left = MAX_ISSUE_NOTES
+        return marks
+
+    def _errors(self, ws: Worksheet) -> None:
+        issues = list(self.issues or ())
+        order = {s.name: i for i, s in enumerate((self.d.header, *self.d.sheets))}
+
+        def key(i: int) -> tuple:
+            it = issues[i]
+            return (not it.is_error, order.get(it.sheet or "", -1), it.row or 0,
+                    _column_index(it.column) or 0)
+
+        head = self._fmt(("errors-head",), {"bold": True, "border": 1, "bg_color": OTHER_HEADER_FILL,
+                                            "valign": "top", "text_wrap": True})
+        wrap = self._fmt(("errors-wrap",), {"text_wrap": True, "valign": "top"})
+        top = self._fmt(("errors-top",), {"valign": "top"})
+        text = self._fmt(("errors-text",), {"num_format": "@", "valign": "top", "text_wrap": True})
+        link = self._fmt(("errors-link",), {"font_color": "blue", "underline": 1, "valign": "top"})
+        sev_fmt = {
+            Severity.ERROR: self._fmt(("errors-sev", Severity.ERROR), {
+                "bg_color": ERROR_FILL, "font_color": ERROR_FONT, "bold": True, "valign": "top"}),
+            Severity.WARNING: self._fmt(("errors-sev", Severity.WARNING), {
+                "bg_color": WARNING_FILL, "font_color": WARNING_FONT, "bold": True, "valign": "top"}),
+        }
+        titles = ["Gravité", "Feuille", "Ligne d'origine", "Colonne", "Balise", "Valeur", "Message", "Lien"]
+        widths = [15, 14, 10, 9, 24, 24, 80, 20]
+        for c, (t, w) in enumerate(zip(titles, widths)):
+            ws.write_string(0, c, t, head)
+            ws.set_column(c, c, w)
+        ws.set_row(0, 32)
+        ws.write_comment(0, 2, "Numéro de la ligne dans le classeur converti (celui que vous aviez fourni).",
+                         {"font_size": 9})
+        ws.write_comment(0, 7, "Lien vers la cellule en question dans ce classeur : corrigez-la, puis "
+                         "convertissez de nouveau ce classeur.", {"font_size": 9, "width": 260})
+        links = 0
+        for r, i in enumerate(sorted(range(len(issues)), key=key), start=1):
+            it = issues[i]
+            spot = self.where.get(i)
+            ws.write_string(r, 0, SEVERITY_LABEL.get(it.severity, str(it.severity)), sev_fmt.get(it.severity, top))
+            if it.sheet:
+                ws.write_string(r, 1, it.sheet, top)
+            if it.row is not None:
+                ws.write_number(r, 2, it.row, top)
+            letter = column_letter(spot[2]) if spot and spot[3] else it.column
+            if letter:
+                ws.write_string(r, 3, letter, top)
+            if it.balise:
+                ws.write_string(r, 4, it.balise, top)
+            if it.value is not None:
+                ws.write_string(r, 5, it.value, text)
+            ws.write_string(r, 6, it.message, wrap)
+            lines = max(_line_count(it.message, widths[6]), _line_count(it.value or "", widths[5]))
+            if lines > 1:  # LibreOffice does not fit row heights on opening
+                ws.set_row(r, 15 * lines + 2)
+            if spot:
+                cell = f"{column_letter(spot[2])}{spot[1] + 1}"
+                label = "Aller à la cellule" if spot[3] else "Aller à la feuille"
+                if links < MAX_LINKS:
+                    ws.write_url(r, 7, f"internal:{_sheet_ref(spot[0])}!{cell}", link, label)
+                    links += 1
+                else:  # beyond Excel's hyperlink limit: the same link as a formula
+                    ws.write_formula(r, 7, f'=HYPERLINK("#{_sheet_ref(spot[0])}!{cell}","{label}")', link, label)
+        ws.freeze_panes(1, 0)
+        ws.autofilter(0, 0, max(len(issues), 1), len(titles) - 1)
+        ws.ignore_errors({"number_stored_as_text": "A1:XFD1048576"})
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(0)
+
+    # -------------------------------------------------------------- notice
+
+    def _notice(self, ws: Worksheet) -> None:
+        d = self.d
+        widths = [16, 9, 26, 30, 42, 70, 20]
+        for c, w in enumerate(widths):
+            ws.set_column(c, c, w)
+        total = sum(widths)
+        title = self._fmt(("n-title",), {"bold": True, "font_size": 16, "valign": "vcenter"})
+        section = self._fmt(("n-section",), {"bold": True, "font_size": 13, "font_color": "#1F4E79",
+                                             "bottom": 2, "bottom_color": "#1F4E79"})
+        para = self._fmt(("n-para",), {"text_wrap": True, "valign": "top"})
+        head = self._fmt(("n-head",), {"bold": True, "border": 1, "bg_color": REQUIRED_HEADER_FILL,
+                                       "text_wrap": True, "valign": "top"})
+        cell = self._fmt(("n-cell",), {"border": 1, "border_color": "#BFBFBF", "text_wrap": True,
+                                       "valign": "top", "num_format": "@"})
+        bal = self._fmt(("n-bal",), {"border": 1, "border_color": "#BFBFBF", "text_wrap": True,
+                                     "valign": "top", "bold": True})
+        r = 0
+
+        def paragraph(text: str, fmt: Format = para) -> None:
+            nonlocal r
+            lines = _line_count(text, total)
+            ws.merge_range(r, 0, r, len(widths) - 1, "", fmt)
+            ws.write_string(r, 0, text, fmt)
+            ws.set_row(r, 15 * lines + 4)
+            r += 1
+
+        def heading(text: str) -> None:
+            nonlocal r
+            r += 1
+            ws.merge_range(r, 0, r, len(widths) - 1, "", section)
+            ws.write_string(r, 0, text, section)
+            ws.set_row(r, 22)
+            r += 1
+
+        def table(titles: list[str], lines: Iterable[list[str]], bold_col: int) -> None:
+            nonlocal r
+            for c, t in enumerate(titles):
+                ws.write_string(r, c, t, head)
+            ws.set_row(r, 15 * max(_line_count(t, widths[c]) for c, t in enumerate(titles)) + 3)
+            r += 1
+            for line in lines:
+                for c, v in enumerate(line):
+                    ws.write_string(r, c, v, bal if c == bold_col else cell)
+                # LibreOffice does not fit row heights on opening: set them
+                ws.set_row(r, 15 * max(_line_count(v, widths[c]) for c, v in enumerate(line)) + 3)
+                r += 1
+
+        ws.write_string(r, 0, f"xl2segur — {d.title}", title)
+        ws.set_row(r, 26)
+        r += 1
+        paragraph(f"Format « {d.id} » — {d.source}.")
+
+        heading("Comment remplir ce classeur")
+        for text in self._how_to():
+            paragraph("• " + text)
+
+        heading("Les colonnes, feuille par feuille")
+        paragraph("Chaque en-tête de colonne porte aussi cette description dans une note (survolez la "
+                  "cellule). En-tête bleu foncé : colonne toujours obligatoire ; bleu clair : "
+                  "obligatoire sous condition ou facultative.")
+        table(["Feuille", "Colonne", "Balise", "Obligatoire ?", "Format", "Description", "Exemple"],
+              ([s.name, column_letter(i), f.balise, f.presence.describe(), describe_format(d, f),
+                f.note, f.example]
+               for s in (d.header, *d.sheets) for i, f in enumerate(s.fields)), bold_col=2)
+
+        heading("Pièces justificatives")
+        lim = d.limits
+        example_ne = next((f.example for f in d.demandes.fields if f.kind == "numero_editeur"), "00001") or "00001"
+        fmts = lim.attachment_formats
+        formats = ", ".join(fmts[:-1]) + f" ou {fmts[-1]}" if len(fmts) > 1 else "".join(fmts)
+        rule = d.attachment_name("CodeTypeFichier", "numeroEditeur", "ext")
+        paragraph(
+            f"Chaque demande joint les pièces ci-dessous (balise {d.attachments.balise}), au format "
+            f"{formats}, de {_size(lim.max_attachment_bytes)} au plus chacune ; elles sont déposées dans "
+            f"des fichiers .zip de {_size(lim.max_zip_bytes)} au plus.\n"
+            f"Nom de chaque fichier : {rule}, où ext est le format en minuscules "
+            f"(par exemple {d.attachment_name(d.attachments.types[0].code, example_ne, fmts[0])}). "
+            f"xl2segur écrit ces noms à partir de la demande.")
+        groups: dict[str, list[str]] = {}
+        for t in d.attachments.types:
+            if t.group:
+                groups.setdefault(t.group, []).append(t.type)
+
+        def when(t: Any) -> str:
+            text = f"si {t.when.describe()}" if t.when else "toujours"
+            if t.group:
+                members = groups[t.group]
+                text += (f" ; une seule pièce parmi {', '.join(members)}"
+                         f" ({members[0]} par défaut)")
+            return text
+
+        table(["Type", "Code", "Libellé", "Quand ?", "Exemple de nom de fichier"],
+              ([t.type, t.code, t.label, when(t),
+                d.attachment_name(t.code, example_ne, fmts[0])] for t in d.attachments.types), bold_col=0)
+
+        if d.notes:
+            heading("Remarques sur ce format")
+            for note in d.notes:
+                paragraph("• " + note)
+
+        ws.hide_gridlines(2)
+        ws.set_landscape()
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)
+        ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+
+    def _how_to(self) -> list[str]:
+        d = self.d
+        h = d.header
+        texts = [
+            "Ne renommez pas les feuilles et ne modifiez pas la ligne 1 de chaque feuille (les "
+            "balises) : la conversion les lit telles quelles. Les données commencent en ligne 2. "
+            "Les feuilles Notice, Listes et Erreurs ne sont pas lues.",
+        ]
+        fill = [f.balise for f in h.fields if f.kind != "format_id"]
+        fixed = [f.balise for f in h.fields if f.kind == "format_id"]
+        text = f"Feuille « {h.name} » : remplissez la ligne 2 ({', '.join(fill)})"
+        if fixed:
+            text += f" ; {', '.join(fixed)} est pré-rempli ({d.id}) : ne le modifiez pas"
+        texts.append(text + ". Elle vaut pour toutes les demandes du classeur.")
+        dem = d.demandes
+        texts.append(f"Feuille « {dem.name} » : une ligne par demande, identifiée par "
+                     f"{' + '.join(dem.unique)}, qui doit être unique.")
+        for s in d.sheets:
+            if s is dem:
+                continue
+            text = f"Feuille « {s.name} » : "
+            if s.parent:
+                own = [b for b in s.unique if b not in s.parent.by] or list(s.unique)
+                scope = [b for b in s.unique if b not in own]
+                text += f"une ligne par {' + '.join(own)}"
+                if scope:
+                    text += f" pour un même {' + '.join(scope)}"
+                text += (f", rattachée à la feuille « {s.parent.sheet} » par "
+                         f"{' + '.join(s.parent.by)}")
+                if s.parent.required:
+                    text += f" ; chaque ligne de « {s.parent.sheet} » en a au moins une"
+            else:
+                text += f"une ligne par {' + '.join(s.unique)}"
+            if s.same_set_as:
+                o = s.same_set_as
+                text += (f" ; les {o.column} doivent être exactement ceux de la feuille « {o.sheet} » "
+                         f"pour un même {' + '.join(o.by)}, chacun une fois")
+            text += "."
+            if s.optional:
+                text += " Feuille facultative : laissez-la vide si elle ne sert pas."
+            texts.append(text)
+        links = sorted({b for s in d.sheets if s.parent for b in s.parent.by})
+        texts.append(f"{' et '.join(links)} relie{'nt' if len(links) > 1 else ''} les lignes des "
+                     "différentes feuilles : recopiez-le exactement.")
+        texts.append(
+            "Saisie : les colonnes d'identifiants (FINESS, SIRET, numéros…) sont au format Texte "
+            "pour garder les zéros initiaux ; dates au format JJ/MM/AAAA ; montants avec au plus "
+            "2 décimales ; VRAI ou FAUX pour les questions oui / non. Les menus déroulants "
+            "donnent les valeurs permises (listes longues : feuille masquée « Listes »). Laissez "
+            "vide une cellule sans valeur (n'écrivez pas « null »).")
+        texts.append(
+            f"Conversion : xl2segur contrôle le classeur puis écrit les fichiers JSON de dépôt ASP "
+            f"(au plus {d.limits.max_demandes_per_file} demandes par fichier). Une demande "
+            "invalide n'est jamais mise dans un fichier : xl2segur produit alors un classeur "
+            "d'erreurs, présenté comme celui-ci, avec une feuille « Erreurs » en tête (un lien "
+            "par problème), les cellules en cause en rouge (erreur) ou orange (avertissement) "
+            "et une note qui explique chacune. Corrigez ce classeur puis convertissez-le de "
+            "nouveau.")
+        return texts
+
+
+def _line_count(text: str, width: float) -> int:
+    """Lines a wrapped text takes in a column `width` characters wide (Calibri 11, roughly)."""
+    chars = max(4, int(width * 1.1) - 1)
+    return sum(len(textwrap.wrap(part, chars, break_long_words=True)) or 1 for part in text.split("\n"))
+
+
+def _size(n: int) -> str:
+    return f"{n // (1024 * 1024)} Mo" if n % (1024 * 1024) == 0 else f"{n} octets"
+
+
+def _worst(found: list[Issue]) -> Severity:
+    return Severity.ERROR if any(i.is_error for i in found) else Severity.WARNING
+
+
+def _issue_text(found: list[Issue]) -> str:
+    seen: list[str] = []
+    for i in sorted(found, key=lambda i: not i.is_error):
+        line = f"{SEVERITY_LABEL.get(i.severity, str(i.severity))} : {i.message}"
+        if line not in seen:
+            seen.append(line)
+    return "\n".join(seen)
