@@ -14,9 +14,10 @@ from typing import Any
 import orjson
 import polars as pl
 
-from . import build, deposit
+from . import attachments, build, cycle, deposit, ledger
 from .checks import NE, Checked, check_workbook
 from .files import write_new_numbered
+from .funding import avance as funding_advance
 from .formats import FormatDefinition, get_format
 from .issues import ISSUE_SCHEMA, Issue, Severity, message
 from .reading import HEADER_SHEET, ROW, WorkbookError, read_workbook
@@ -35,9 +36,13 @@ class Outcome:
     issues: list[Issue] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     error_workbook: Path | None = None
+    archives: list[Path] = field(default_factory=list)  # zip archives of the attachments (--pieces)
+    registre: Path | None = None  # the ledger the conversion recorded into
     total_ht: Decimal = Decimal("0.00")
     advance_rate: Decimal | None = None
     unreadable: bool = False
+    amounts: dict[str, Decimal] = field(default_factory=dict)  # accepted numeroEditeur → amount HT
+    produces_deposit: bool = True  # False for order-check workbooks (nature commandes)
 
     @property
     def errors(self) -> list[Issue]:
@@ -48,10 +53,20 @@ class Outcome:
         return [i for i in self.issues if not i.is_error]
 
     @property
+    def advances(self) -> dict[str, Decimal]:
+        """Expected advance of each accepted demande: amount HT × rate, rounded half-up."""
+        if self.advance_rate is None:
+            return {}
+        return {ne: funding_advance(amount, self.advance_rate) for ne, amount in self.amounts.items()}
+
+    @property
     def advance(self) -> Decimal | None:
+        """Total expected advance: the sum of the per-demande advances (each paid on its own)."""
         if self.advance_rate is None:
             return None
-        return (self.total_ht * self.advance_rate).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
+        if self.amounts:
+            return sum(self.advances.values(), Decimal("0.00"))
+        return funding_advance(self.total_ht, self.advance_rate)
 
     @property
     def exit_code(self) -> int:
@@ -67,10 +82,16 @@ class Outcome:
             "demandes_rejetees": len(self.rejected),
             "numeros_acceptes": self.accepted, "numeros_rejetes": self.rejected,
             "fichiers": [str(p) for p in self.files],
+            "archives_pieces": [str(p) for p in self.archives],
+            "registre": str(self.registre) if self.registre else None,
             "classeur_erreurs": str(self.error_workbook) if self.error_workbook else None,
             "total_ht": f"{self.total_ht:.2f}",
             "taux_avance": f"{self.advance_rate}" if self.advance_rate is not None else None,
             "avance_attendue": f"{self.advance:.2f}" if self.advance is not None else None,
+            "avances_par_demande": [
+                {"numeroEditeur": ne, "montant_ht": f"{self.amounts[ne]:.2f}", "avance": f"{adv:.2f}"}
+                for ne, adv in self.advances.items()
+            ],
             "erreurs": len(self.errors), "avertissements": len(self.warnings),
             "problemes": [i.to_dict() for i in self.issues],
             "code_retour": self.exit_code,
@@ -96,13 +117,37 @@ def check(workbook: Path) -> tuple[Outcome, Checked | None]:
         workbook=workbook, format_id=definition.id, demandes=demandes.height,
         accepted=list(checked.accepted), rejected=list(checked.rejected),
         issues=checked.issue_list(), advance_rate=definition.advance_rate,
+        produces_deposit=definition.produces_deposit,
     )
     outcome.total_ht = _total(checked, outcome.accepted)
+    outcome.amounts = _amounts(checked, outcome.accepted)
     return outcome, checked
 
 
-def verify(workbook: Path) -> Outcome:
-    return check(workbook)[0]
+class NotConvertible(Exception):
+    """An order-check workbook (nature commandes) given to `convert`; str() is French."""
+
+
+def verify(workbook: Path, errors: Path | None = None) -> Outcome:
+    """Check a workbook; with `errors`, also write the error workbook there (never
+    overwritten: `name-2.xlsx`… when taken) if anything is rejected. Works for every format."""
+    outcome, checked = check(workbook)
+    if errors is not None and checked is not None and (outcome.rejected or outcome.errors):
+        outcome.error_workbook = write_error_workbook(checked, outcome, Path(errors).parent,
+                                                      target=Path(errors))
+    return outcome
+
+
+def _amounts(checked: Checked, accepted: list[str]) -> dict[str, Decimal]:
+    """numeroEditeur → amount (the demandes sheet's first amount column) of accepted demandes."""
+    definition = checked.definition
+    amount = next((f.balise for f in definition.demandes.fields if f.kind == "amount"), None)
+    if amount is None or not accepted:
+        return {}
+    frame = checked.frames[definition.demandes.name].filter(
+        pl.col(NE).is_in(pl.Series(accepted, dtype=pl.String).implode()) & pl.col(amount).is_not_null()
+    )
+    return {ne: Decimal(v) for ne, v in frame.select(NE, amount).iter_rows()}
 
 
 def _total(checked: Checked, accepted: list[str]) -> Decimal:
@@ -116,27 +161,68 @@ def _total(checked: Checked, accepted: list[str]) -> Decimal:
     return sum((Decimal(v) for v in values), Decimal("0.00"))
 
 
-def convert(workbook: Path, output: Path, deposit_date: date | None = None) -> Outcome:
-    """Check, then write the deposit files of the accepted demandes and the error workbook."""
+def convert(workbook: Path, output: Path, deposit_date: date | None = None, pieces: Path | None = None,
+            registre: Path | None = None) -> Outcome:
+    """Check, then write the deposit files of the accepted demandes and the error workbook.
+
+    pieces: the folder of the attachments; each demande's are checked before any deposit
+      file is written, then zipped beside its deposit file (converter/attachments.py).
+    registre: the ledger (default `<output>/xl2segur.sqlite`, converter/ledger.py).
+    """
     outcome, checked = check(workbook)
     if checked is None:
         return outcome
+    if not checked.definition.produces_deposit:
+        raise NotConvertible(
+            f"le classeur « {Path(workbook).name} » est au format « {checked.definition.id} » : "
+            "ce classeur se vérifie avec xl2segur verifier, il ne produit pas de fichier de dépôt "
+            f"(xl2segur verifier {Path(workbook).name} --erreurs erreurs.xlsx).")
     output = Path(output)
     day = deposit_date or date.today()
     definition = checked.definition
     header = build.header_literals(checked)
     numero_ans = checked.frames[HEADER_SHEET]["numeroAns"][0]
+    outcome.registre = Path(registre) if registre is not None else ledger.default_path(output)
+    with ledger.Ledger(outcome.registre) as book:
+        if outcome.accepted:
+            _reject(outcome, cycle.ledger_issues(checked, book, outcome.accepted))
+        if outcome.accepted:
+            records = build.demande_records(checked, outcome.accepted)
+            found: dict[str, list[attachments.Attachment]] = {}
+            if pieces is not None:
+                found, faults = attachments.collect(checked, records, Path(pieces), str(outcome.workbook))
+                _reject(outcome, faults)
+                kept = set(outcome.accepted)
+                records = [r for r in records if r[NE] in kept]
+            records = _drop_schema_failures(checked, outcome, header, records)
+            size = definition.limits.max_demandes_per_file
+            siret = checked.frames[HEADER_SHEET]["SIRET"][0]
+            for start in range(0, len(records), size):
+                chunk = records[start:start + size]
+                text = build.render(definition, header, chunk)
+                path = book.deposit(
+                    format_id=definition.id, nature=definition.nature, numero_ans=numero_ans, siret=siret, day=day,
+                    write=lambda floor, text=text: deposit.write_deposit(output, numero_ans, day, text, floor),
+                    demandes=cycle.demande_records(checked, chunk, text))
+                outcome.files.append(path)
+                if pieces is not None:
+                    outcome.archives += attachments.write_zips(
+                        path, [a for r in chunk for a in found.get(r[NE], [])], definition)
     if outcome.accepted:
-        records = build.demande_records(checked, outcome.accepted)
-        records = _drop_schema_failures(checked, outcome, header, records)
-        size = definition.limits.max_demandes_per_file
-        for start in range(0, len(records), size):
-            text = build.render(definition, header, records[start:start + size])
-            outcome.files.append(deposit.write_deposit(output, numero_ans, day, text))
         outcome.total_ht = _total(checked, outcome.accepted)
+        outcome.amounts = _amounts(checked, outcome.accepted)
     if outcome.rejected or outcome.errors:
         outcome.error_workbook = write_error_workbook(checked, outcome, output)
     return outcome
+
+
+def _reject(outcome: Outcome, found: list[Issue]) -> None:
+    """Add issues; a demande with an error leaves the accepted ones."""
+    outcome.issues.extend(found)
+    bad = {i.numero_editeur for i in found if i.is_error}
+    outcome.accepted = [ne for ne in outcome.accepted if ne not in bad]
+    outcome.rejected.extend(ne for ne in dict.fromkeys(i.numero_editeur for i in found if i.is_error)
+                            if ne not in outcome.rejected)
 
 
 def _drop_schema_failures(checked: Checked, outcome: Outcome, header: dict[str, str],
@@ -180,7 +266,7 @@ def _display(definition: FormatDefinition, checked: Checked, sheet_name: str, ke
     return joined.filter(keep).sort(ROW).select(ROW, *cols).rename({ROW: "__row"}).to_dicts()
 
 
-def write_error_workbook(checked: Checked, outcome: Outcome, output: Path) -> Path:
+def write_error_workbook(checked: Checked, outcome: Outcome, output: Path, target: Path | None = None) -> Path:
     """Exactly the rejected demandes (all their rows in every sheet), cells highlighted."""
     definition = checked.definition
     issues = pl.DataFrame([i.to_dict() for i in outcome.issues], schema={**ISSUE_SCHEMA, "file": pl.String}) \
@@ -193,7 +279,7 @@ def write_error_workbook(checked: Checked, outcome: Outcome, output: Path) -> Pa
         keep_rows = ne.filter(pl.col(NE).is_in(bad) | pl.col(NE).is_null() | (not checked.header_ok))[ROW].implode()
         rows[sheet.name] = _display(definition, checked, sheet.name, pl.col(ROW).is_in(keep_rows))
     header = _display(definition, checked, HEADER_SHEET, pl.lit(True))[0]
-    target = output / f"erreurs-{outcome.workbook.stem}.xlsx"
+    target = target or output / f"erreurs-{outcome.workbook.stem}.xlsx"
     return write_workbook(definition, target, header=header, rows=rows, issues=outcome.issues, numbered=True)
 
 
@@ -205,3 +291,23 @@ def write_report(outcome: Outcome, target: Path) -> Path:
 
 def header_issue_message() -> str:
     return message("entete_invalide")
+
+
+def ingest_returns(files: list[Path], registre: Path, target: Path | None = None) -> tuple[list[Any], Path]:
+    """Record the ASP's return files in the ledger; write the review workbook.
+
+    Returns (one `returns.ReturnLine` per demande read, review workbook). Raises
+    OutputError (a missing ledger, a malformed return file: nothing is recorded).
+    """
+    from . import returns
+
+    with ledger.Ledger(Path(registre), create=False) as book:
+        lines = returns.ingest([Path(f) for f in files], book)
+    review = returns.write_review(lines, Path(target) if target else returns.default_review(Path(registre)))
+    return lines, review
+
+
+def write_solde_workbooks(registre: Path, format_id: str | None, output: Path) -> tuple[str, list[tuple[Path, int]]]:
+    """The pre-filled solde workbook(s) of the accepted avances of the ledger (cycle.py)."""
+    with ledger.Ledger(Path(registre), create=False) as book:
+        return cycle.write_solde_workbooks(book, format_id, Path(output))

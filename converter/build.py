@@ -8,6 +8,7 @@ a `null` can never become the string "null", an amount always has two decimals.
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import polars as pl
 
 from .checks import NE, Checked
 from .checks.values import condition_expr
-from .formats import FormatDefinition, Sheet
+from .formats import DefinitionError, FormatDefinition, Sheet
 from .reading import HEADER_SHEET, ROW
 
 _PACKAGE = Path(__file__).parent
@@ -92,6 +93,38 @@ def _attachments(definition: FormatDefinition, demandes: pl.DataFrame, pieces: p
     return demandes.with_columns(pl.concat_list(items).list.drop_nulls().alias("attachments"))
 
 
+def layout_constants(definition: FormatDefinition) -> dict[str, dict[str, str]]:
+    """JSON literals of the `const:` leaves of the layout, per sheet in scope: sheet name →
+    JSON key → literal. The template receives them beside the balises, so a shared template
+    writes `{{ s.profilMetier }}` and a variant whose layout says `profilMetier: {const: null}`
+    gets `null` there.
+
+    >>> from converter.formats import get_format
+    >>> layout_constants(get_format("ms2-dui-pde-avance"))["Scénarios"]
+    {'profilMetier': 'null'}
+    """
+    found: dict[str, dict[str, str]] = {}
+
+    def walk(node: dict[str, Any], sheet: str) -> None:
+        for key, value in node.items():
+            if not isinstance(value, dict) or "computed" in value:
+                continue
+            if "const" in value:
+                literal = json.dumps(value["const"], ensure_ascii=False)
+                scope = found.setdefault(sheet, {})
+                if key in definition.by_name[sheet].by_balise or scope.get(key, literal) != literal:
+                    raise DefinitionError(f"{definition.id}: constant {key!r} clashes in sheet {sheet!r}")
+                scope[key] = literal
+            elif "each" in value:
+                if "item" in value:
+                    walk(value["item"], value["each"])
+            else:
+                walk(value, sheet)
+
+    walk(definition.json, definition.demandes.name)
+    return found
+
+
 def _depth(definition: FormatDefinition, sheet: Sheet) -> int:
     depth = 0
     while sheet.parent:
@@ -107,18 +140,20 @@ def demande_records(checked: Checked, accepted: list[str]) -> list[dict[str, Any
     frames = {name: f.filter(pl.col(NE).is_in(keep)).sort(ROW) for name, f in checked.frames.items()
               if name != HEADER_SHEET}
     encoded: dict[str, pl.DataFrame] = {}
+    constants = layout_constants(definition)
     for sheet in definition.sheets:
         frame = frames[sheet.name]
         encoded[sheet.name] = frame.with_columns(
             json_literal(sheet, b).alias(f"j:{b}") for b in sheet.balises
-        )
+        ).with_columns(pl.lit(v).alias(f"j:{k}") for k, v in constants.get(sheet.name, {}).items())
     # nest children into parents, deepest first
     for sheet in sorted(definition.sheets, key=lambda s: -_depth(definition, s)):
         if not sheet.parent:
             continue
         keys = list(sheet.parent.by)
         nested = [s.alias for s in definition.children(sheet)]
-        item = pl.struct([pl.col(f"j:{b}").alias(b) for b in sheet.balises] + [pl.col(n) for n in nested])
+        own = [*sheet.balises, *constants.get(sheet.name, {})]
+        item = pl.struct([pl.col(f"j:{b}").alias(b) for b in own] + [pl.col(n) for n in nested])
         grouped = encoded[sheet.name].group_by(keys, maintain_order=True).agg(item.alias(sheet.alias))
         parent = encoded[sheet.parent.sheet]
         encoded[sheet.parent.sheet] = parent.join(grouped, on=keys, how="left", maintain_order="left") \
@@ -127,8 +162,9 @@ def demande_records(checked: Checked, accepted: list[str]) -> list[dict[str, Any
     pieces = next((frames[s.name] for s in definition.sheets if s.alias == "pieces"), None)
     demandes = _attachments(definition, encoded[demandes_sheet.name], pieces)
     children = [s.alias for s in definition.children(demandes_sheet)]
+    own = [*demandes_sheet.balises, *constants.get(demandes_sheet.name, {})]
     return demandes.select(
-        *(pl.col(f"j:{b}").alias(b) for b in demandes_sheet.balises), *children, "attachments", NE
+        *(pl.col(f"j:{b}").alias(b) for b in own), *children, "attachments", NE
     ).to_dicts()
 
 

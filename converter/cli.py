@@ -13,6 +13,8 @@ from rich.markup import escape
 
 from . import api
 from .files import OutputError
+from .funding.montants import format_taux
+from .funding.cli_text import ErreurSaisie, texte_plafond_hop, texte_plafond_sfp
 from .formats import UnknownFormat, all_formats
 
 app = typer.Typer(
@@ -61,17 +63,32 @@ def _print_outcome(outcome: api.Outcome, *, converting: bool) -> None:
         return
     out.print()
     out.print(f"Format : {outcome.format_id}")
+    if not outcome.produces_deposit:  # order-check workbook: one row per bon de commande
+        out.print(f"Commandes lues : {outcome.demandes}")
+        out.print(f"Commandes conformes : {len(outcome.accepted)}")
+        out.print(f"Commandes en erreur : {len(outcome.rejected)}")
+        out.print(f"Erreurs : {len(outcome.errors)} — avertissements : {len(outcome.warnings)}")
+        if outcome.error_workbook:
+            out.print(f"Classeur d'erreurs : {outcome.error_workbook}")
+        return
     out.print(f"Demandes lues : {outcome.demandes}")
     out.print(f"Demandes acceptées : {len(outcome.accepted)}")
     out.print(f"Demandes rejetées : {len(outcome.rejected)}")
     out.print(f"Erreurs : {len(outcome.errors)} — avertissements : {len(outcome.warnings)}")
     out.print(f"Total HT des demandes acceptées : {euros(outcome.total_ht)}")
     if outcome.advance is not None:
-        out.print(f"Avance attendue ({outcome.advance_rate * 100:.0f} %) : {euros(outcome.advance)}")
+        out.print(f"Avance attendue ({format_taux(outcome.advance_rate)} du montant HT) : {euros(outcome.advance)}"
+                  + (" — détail par demande dans --rapport" if len(outcome.amounts) > 1 else ""))
     if converting:
         out.print(f"Fichiers de dépôt écrits : {len(outcome.files)}")
         for path in outcome.files:
             out.print(f"  {path}")
+        if outcome.archives:
+            out.print(f"Archives des pièces justificatives : {len(outcome.archives)}")
+            for path in outcome.archives:
+                out.print(f"  {path}")
+        if outcome.registre and outcome.files:
+            out.print(f"Registre des dépôts : {outcome.registre}")
         if outcome.error_workbook:
             out.print(f"Classeur des demandes rejetées, à corriger puis reconvertir : {outcome.error_workbook}")
 
@@ -113,10 +130,17 @@ def _report(outcome: api.Outcome, rapport: Optional[Path]) -> None:
 def verifier(
     classeur: Annotated[Path, typer.Argument(help="Classeur rempli (.xlsx).")],
     rapport: RapportOption = None,
+    erreurs: Annotated[Optional[Path], typer.Option("--erreurs", help="Écrit aussi le classeur d'erreurs (.xlsx, jamais écrasé) s'il y a des erreurs.")] = None,
 ) -> None:
     """Vérifie un classeur et affiche toutes les erreurs ; n'écrit aucun fichier de dépôt."""
-    outcome = api.verify(classeur)
+    try:
+        outcome = api.verify(classeur, errors=erreurs)
+    except OutputError as exc:
+        _fail(str(exc))
     _print_outcome(outcome, converting=False)
+    if erreurs is not None and outcome.produces_deposit and not outcome.unreadable:
+        out.print(f"Classeur d'erreurs : {outcome.error_workbook}" if outcome.error_workbook
+                  else "Aucune erreur : pas de classeur d'erreurs écrit.")
     _report(outcome, rapport)
     raise typer.Exit(outcome.exit_code)
 
@@ -127,16 +151,112 @@ def convertir(
     sortie: Annotated[Path, typer.Option("-o", "--sortie", help="Dossier des fichiers de dépôt.")] = Path("depot"),
     date_depot: Annotated[Optional[str], typer.Option("--date-depot", metavar="AAAAMMJJ", help="Date de dépôt (par défaut aujourd'hui).")] = None,
     rapport: RapportOption = None,
+    pieces: Annotated[Optional[Path], typer.Option("--pieces", metavar="DOSSIER", help="Dossier des pièces justificatives : vérifiées, puis copiées dans des archives .zip à côté des fichiers de dépôt.")] = None,
+    registre: Annotated[Optional[Path], typer.Option("--registre", help="Registre des dépôts (par défaut SORTIE/xl2segur.sqlite).")] = None,
 ) -> None:
     """Convertit un classeur en fichiers JSON de dépôt (200 demandes au plus chacun)."""
     day = _parse_day(date_depot)
     try:
-        outcome = api.convert(classeur, sortie, day)
+        outcome = api.convert(classeur, sortie, day, pieces=pieces, registre=registre)
     except OutputError as exc:
+        _fail(str(exc))
+    except api.NotConvertible as exc:
         _fail(str(exc))
     _print_outcome(outcome, converting=True)
     _report(outcome, rapport)
     raise typer.Exit(outcome.exit_code)
+
+
+plafond_app = typer.Typer(
+    help="Calcule le plafond, l'avance (40 %) et le solde (60 %) d'une Prestation Ségur vague 2.",
+    no_args_is_help=True, rich_markup_mode=None,
+)
+app.add_typer(plafond_app, name="plafond")
+TvaOption = Annotated[Optional[str], typer.Option("--tva", metavar="20|8.5|HT", help="Régime de TVA (par défaut : les trois).")]
+
+
+def _print_plain(compute) -> None:
+    try:
+        typer.echo(compute())
+    except ErreurSaisie as exc:
+        _fail(str(exc))
+
+
+@plafond_app.command("hop-pfi-va2")
+def plafond_hop_command(
+    activite_combinee: Annotated[Optional[str], typer.Option("--activite-combinee", help="Activité combinée 2022 du Client (Base des ES éligibles).")] = None,
+    prestation: Annotated[Optional[str], typer.Option("--prestation", metavar="V2|V1+V2", help="V2 (Vague 2) ou V1+V2 (Vague 1 + Vague 2).")] = None,
+    tva: TvaOption = None,
+) -> None:
+    """Plafond HOP-PFI-Va2 : tranche, interpolation linéaire, avance et solde."""
+    if activite_combinee is None or prestation is None:
+        _fail("indiquez --activite-combinee et --prestation, par exemple : "
+              "xl2segur plafond hop-pfi-va2 --activite-combinee 15000 --prestation V2")
+    _print_plain(lambda: texte_plafond_hop(activite_combinee, prestation, tva))
+
+
+@plafond_app.command("sfp-lgc-va2")
+def plafond_sfp_command(
+    client: Annotated[Optional[str], typer.Option("--client", help="sage-femme, ipa, ide, masseur-kinesitherapeute, orthophoniste, orthoptiste, pedicure-podologue ou csi.")] = None,
+    tranche: Annotated[Optional[str], typer.Option("--tranche", metavar="A..E", help="Tranche d'un centre de santé infirmier (csi).")] = None,
+    tva: TvaOption = None,
+) -> None:
+    """Plafond SFP-LGC-Va2 : forfait par profession ou par tranche de CSI, avance et solde."""
+    if client is None:
+        _fail("indiquez --client, par exemple : xl2segur plafond sfp-lgc-va2 --client ide "
+              "(ou --client csi --tranche B)")
+    _print_plain(lambda: texte_plafond_sfp(client, tranche, tva))
+
+
+RegistreOption = Annotated[Path, typer.Option("--registre", help="Registre des dépôts écrit par « xl2segur convertir ».")]
+
+
+@app.command("retour")
+def retour(
+    fichiers: Annotated[list[Path], typer.Argument(metavar="FICHIER.json…", help="Fichiers JSON rendus par l'ASP après dépôt.")],
+    registre: RegistreOption = Path("depot/xl2segur.sqlite"),
+    sortie: Annotated[Optional[Path], typer.Option("-o", "--sortie", help="Classeur de bilan à écrire (par défaut retour-ASP-AAAAMMJJ.xlsx à côté du registre).")] = None,
+) -> None:
+    """Enregistre les retours de l'ASP (acceptée / rejetée, numéro ASP) et écrit un classeur de bilan."""
+    try:
+        lines, review = api.ingest_returns(fichiers, registre, sortie)
+    except OutputError as exc:
+        _fail(str(exc))
+    counts: dict[str, int] = {}
+    for line in lines:
+        counts[line.result] = counts.get(line.result, 0) + 1
+        detail = line.numero_asp or line.label or ""
+        out.print(f"{escape(line.source)} — {escape(line.numero_editeur)} : {escape(line.result)}"
+                  + (f" — {escape(detail)}" if detail else "") + (f" [dim]({escape(line.remark)})[/]" if line.remark else ""))
+    out.print()
+    out.print(f"Demandes lues : {len(lines)}")
+    for label in ("Acceptée", "Rejetée", "Inconnue du registre", "Sans traitement ASP"):
+        if counts.get(label):
+            out.print(f"  {label} : {counts[label]}")
+    out.print(f"Classeur de bilan : {review}")
+    raise typer.Exit(1 if counts.get("Inconnue du registre") else 0)
+
+
+@app.command("solde")
+def solde(
+    depuis: Annotated[Path, typer.Option("--depuis", "--registre", help="Registre des dépôts où lire les avances acceptées.")] = Path("depot/xl2segur.sqlite"),
+    format_id: Annotated[Optional[str], typer.Option("--format", help="Format d'avance (ou de solde) ; facultatif si le registre n'en contient qu'un.")] = None,
+    sortie: Annotated[Path, typer.Option("-o", "--sortie", help="Dossier où écrire les classeurs de solde.")] = Path("."),
+) -> None:
+    """Écrit le classeur de solde pré-rempli des avances acceptées (numéro ASP, OG, FINESS, scénarios)."""
+    try:
+        solde_id, written = api.write_solde_workbooks(depuis, format_id, sortie)
+    except UnknownFormat:
+        _fail(f"format inconnu « {format_id} ». Formats connus : {', '.join(all_formats())}.")
+    except OutputError as exc:
+        _fail(str(exc))
+    if not written:
+        out.print("Aucune avance acceptée sans solde déposé dans le registre : aucun classeur écrit.")
+        raise typer.Exit(0)
+    for path, count in written:
+        out.print(f"Classeur de solde ({solde_id}) écrit : {path} — {count} demande(s)")
+    out.print("Complétez la date et le montant de chaque facture (et les colonnes restées vides), "
+              "puis « xl2segur convertir » avec --pieces.")
 
 
 def main() -> None:

@@ -8,6 +8,7 @@ never take the same name, and a run killed midway leaves no partial file under a
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -29,10 +30,17 @@ def _temporary(folder: Path) -> Iterator[Path]:
         raise OutputError(f"Impossible d'écrire dans le dossier « {folder} » ({exc.strerror}). Choisissez un dossier accessible en écriture.") from exc
     os.close(fd)
     tmp = Path(name)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; an output is an ordinary file
     try:
         yield tmp
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _publish(tmp: Path, target: Path) -> bool:
@@ -64,7 +72,7 @@ def write_first_free(candidates: "Iterator[Path] | list[Path]", write: Callable[
     first = next(candidates)
     with _temporary(first.parent) as tmp:
         write(tmp)
-        for target in (first, *candidates):
+        for target in itertools.chain((first,), candidates):  # lazily: `numbered` never ends
             if _publish(tmp, target):
                 return target
     raise OutputError(f"Le fichier « {first} » existe déjà : il n'est jamais écrasé. Choisissez un autre nom ou déplacez l'ancien.")

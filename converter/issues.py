@@ -25,7 +25,9 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "fichier_illisible": (Severity.ERROR, "Le fichier n'est pas un classeur Excel lisible ({detail}). Enregistrez-le au format « Classeur Excel (.xlsx) » et recommencez."),
     "format_non_pris_en_charge": (Severity.ERROR, "Les fichiers {detail} ne sont pas lus. Ouvrez-le dans Excel ou LibreOffice et enregistrez-le au format « Classeur Excel (.xlsx) »."),
     "feuille_manquante": (Severity.ERROR, "La feuille « {sheet} » est absente. Partez du modèle donné par « xl2segur modele » ou ajoutez cette feuille avec ses colonnes."),
-    "colonne_manquante": (Severity.ERROR, "La colonne « {balise} » est absente de la ligne 1 de la feuille « {sheet} ». Rétablissez son en-tête exactement ainsi."),
+    "colonne_manquante": (Severity.ERROR, "La colonne « {balise} » est absente de la ligne d'en-tête (ligne {row}) de la feuille « {sheet} ». Rétablissez son en-tête exactement ainsi.{detail}"),
+    "colonne_en_double": (Severity.ERROR, "La colonne « {balise} » figure deux fois dans la feuille « {sheet} » (colonnes {detail} et celle-ci) : gardez-en une seule, sinon l'une des deux serait ignorée."),
+    "plage_trop_etendue": (Severity.ERROR, "La feuille « {sheet} » contient une valeur loin après le tableau (cellule {detail}, peut-être un simple espace) : supprimez les lignes et colonnes vides après vos données, enregistrez, puis recommencez."),
     "format_inconnu": (Severity.ERROR, "Format inconnu. Indiquez dans la feuille Entête l'un des formats listés par « xl2segur formats »."),
     "entete_vide": (Severity.ERROR, "La feuille Entête n'a pas de ligne 2 remplie : indiquez numeroAns, SIRET et le format."),
     "aucune_demande": (Severity.ERROR, "La feuille Demandes ne contient aucune demande."),
@@ -36,13 +38,13 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "obligatoire": (Severity.ERROR, "Valeur obligatoire : renseignez {balise}."),
     "obligatoire_si": (Severity.ERROR, "Valeur obligatoire quand {condition} : renseignez {balise}."),
     "doit_etre_vide": (Severity.ERROR, "Doit rester vide sauf si {condition} : videz la cellule ou corrigez la condition."),
-    "cellule_en_erreur": (Severity.ERROR, "La cellule contient une erreur de formule ({detail}) : remplacez-la par une valeur."),
+    "cellule_en_erreur": (Severity.ERROR, "La cellule affiche une erreur de formule (#N/A, #DIV/0!…) : remplacez-la par une valeur."),
     "longueur_exacte": (Severity.ERROR, "Doit compter exactement {length} caractères."),
     "longueur_max": (Severity.ERROR, "Trop long : {max_length} caractères au plus."),
     "motif": (Severity.ERROR, "Format attendu : {hint}."),
     "majuscules": (Severity.WARNING, "Mis en MAJUSCULES comme l'exige l'ASP."),
     "valeur_non_autorisee": (Severity.ERROR, "Valeur non autorisée. Valeurs possibles : {values}."),
-    "casse_corrigee": (Severity.WARNING, "Écriture corrigée en « {fixed} »."),
+    "casse_corrigee": (Severity.WARNING, "Écriture corrigée pour correspondre exactement à une valeur de la liste (majuscules, espaces)."),
     "booleen_invalide": (Severity.ERROR, "Répondez VRAI ou FAUX (ou oui / non)."),
     "date_invalide": (Severity.ERROR, "Date invalide : saisissez une vraie date au format JJ/MM/AAAA."),
     "montant_invalide": (Severity.ERROR, "Montant invalide : saisissez un nombre, par exemple 4866.67 ou 4 866,67."),
@@ -63,6 +65,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "numero_ans_invalide": (Severity.ERROR, "Le numéro de référencement ANS compte exactement 10 chiffres."),
     "numero_editeur_invalide": (Severity.ERROR, "Le numéro éditeur compte exactement 5 lettres ou chiffres (ex. 00001)."),
     "numero_editeur_complete": (Severity.WARNING, "Le numéro saisi comme un nombre avait perdu ses zéros initiaux : ils ont été rétablis. Formatez la colonne en texte."),
+    "identifiant_complete": (Severity.WARNING, "Le numéro saisi comme un nombre avait perdu ses zéros initiaux : ils ont été rétablis ({length} chiffres). Formatez la colonne en texte."),
     "numero_asp_invalide": (Severity.ERROR, "Le numéro ASP compte 12 caractères et commence par {prefix} (ex. {prefix}000002) : recopiez celui du retour ASP de l'avance."),
     "format_different": (Severity.ERROR, "Ce classeur est au format « {detail} » : utilisez la commande ou le modèle de ce format."),
     # across rows and sheets
@@ -73,6 +76,31 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "ensemble_en_trop": (Severity.ERROR, "Ce {column} ne figure pas dans la feuille « {other} » pour la même demande : retirez cette ligne ou complétez « {other} »."),
     "entete_invalide": (Severity.ERROR, "La feuille Entête contient une erreur : aucune demande ne peut être déposée tant qu'elle n'est pas corrigée."),
     "piece_type_en_trop": (Severity.ERROR, "Cette pièce n'est pas attendue pour cette demande ({detail})."),
+    # attachments (--pieces) and the ledger (converter/attachments.py, converter/ledger.py)
+    "piece_introuvable": (Severity.ERROR, "Pièce {piece} introuvable : le fichier « {detail} » n'est pas dans le dossier des pièces. Déposez-la dans ce dossier sous le nom {nom}, ou indiquez son nom de fichier dans la colonne fichierSource de la feuille Pièces."),
+    "piece_format_incorrect": (Severity.ERROR, "Pièce {piece} : le fichier « {detail} » n'est pas un vrai {format} (son contenu ne correspond pas au format déclaré). Enregistrez-la au format {format}, ou corrigez formatFichier dans la feuille Pièces."),
+    "piece_trop_lourde": (Severity.ERROR, "Pièce {piece} : le fichier « {detail} » pèse {taille}, l'ASP accepte {max} au plus par pièce. Réduisez-le (compression, résolution, numérisation en noir et blanc)."),
+    "piece_chemin_interdit": (Severity.ERROR, "Pièce {piece} : ce nom de fichier sort du dossier des pièces (chemin absolu, « .. » ou lien vers un autre dossier). Indiquez le nom d'un fichier placé dans le dossier donné par --pieces."),
+    "deja_deposee": (Severity.ERROR, "La demande {detail} a déjà été déposée (fichier {fichier}) et n'a pas été rejetée par l'ASP : elle n'est pas déposée une seconde fois. Une demande rejetée doit revenir avec un nouveau numéro éditeur ; enregistrez d'abord le retour ASP avec « xl2segur retour »."),
+    "solde_avance_inconnue": (Severity.WARNING, "Le registre ne connaît pas l'avance de cette demande ({detail}) : le montant, l'OG et les FINESS n'ont pas pu être comparés à ceux de l'avance. Vérifiez-les vous-même."),
+    "solde_avance_sans_retour": (Severity.WARNING, "Le retour ASP de l'avance de cette demande n'a pas été enregistré (« xl2segur retour ») : vérifiez que l'avance a bien été acceptée."),
+    "solde_avance_rejetee": (Severity.ERROR, "L'avance {detail} a été rejetée par l'ASP : aucun solde ne peut être demandé pour elle."),
+    "solde_montant_superieur": (Severity.ERROR, "Le montant facturé dépasse le montant HT de l'avance ({detail}) : il doit lui être égal ou inférieur."),
+    "solde_numero_asp_different": (Severity.ERROR, "Ce numéro ASP n'est pas celui que l'ASP a attribué à l'avance {detail} : recopiez-le depuis le retour de l'avance."),
+    "solde_finess_hors_avance": (Severity.ERROR, "Ce {balise} ne figurait pas dans la demande d'avance {detail} : les établissements doivent être identiques à ceux indiqués lors de l'avance."),
+    "solde_finess_manquant": (Severity.ERROR, "Le {balise} {value} de la demande d'avance {detail} manque dans la feuille « {sheet} » : les établissements doivent être identiques à ceux indiqués lors de l'avance."),
+    "sans_enfant_si": (Severity.ERROR, "Quand {condition}, la demande doit avoir au moins une ligne dans la feuille « {child} » : ajoutez-en une, ou corrigez {balises}."),
+    "enfant_interdit": (Severity.ERROR, "Cette ligne n'est permise que si {condition} (feuille « {parent} ») : pour cette demande, la liste doit rester vide. Supprimez la ligne, ou corrigez {balises} dans la feuille « {parent} »."),
+    # funding rules of the order-check workbooks (nature `commandes`, converter/checks/rules.py)
+    "montant_au_dela_du_plafond": (Severity.ERROR, "Montant supérieur au plafond applicable {plafond} ({detail}) : ramenez le montant du bon de commande au plus à ce plafond."),
+    "hors_bareme": (Severity.ERROR, "Plafond incalculable : {detail}"),
+    "categorie_non_eligible": (Severity.ERROR, "Catégorie {quoi} non éligible à {programme} : valeurs admises {values}. Vérifiez la catégorie saisie ou le Client."),
+    "emission_avant_date0": (Severity.ERROR, "Le bon de commande doit être émis après la Date 0 ({date0}) : émettez un nouveau bon de commande daté après le {date0}."),
+    "signature_avant_date0_12_mois": (Severity.ERROR, "Signature avant le {limite} (Date 0 + 12 mois) : le bon de commande doit être signé à partir de cette date."),
+    "signature_apres_date4": (Severity.ERROR, "Signature après la Date 4 ({limite}) : la commande n'est pas finançable ; vérifiez la date de signature."),
+    "signature_trop_tot": (Severity.ERROR, "Signé avant le référencement, le bon de commande précède de plus de {jours} jours le dépôt du dossier complet de preuves ({limite}) : faites signer un nouveau bon de commande à partir du {debut}."),
+    "mention_conditionnelle_absente": (Severity.ERROR, "Bon de commande signé avant le référencement : il doit porter la mention « Bon de commande conditionné à l'obtention par le logiciel du référencement ANS… » ; faites signer un bon de commande qui la porte."),
+    "client_en_double": (Severity.ERROR, "Le client {key} figure dans plusieurs commandes (lignes {detail}) : une seule commande de Prestation Ségur est financée par client ({programme}) ; gardez une seule ligne."),
 }
 
 
@@ -114,6 +142,8 @@ class Issue:
     def render(self) -> str:
         where = self.location()
         value = f" — valeur « {self.value} »" if self.value not in (None, "") else ""
+        if not where and self.file:  # a problem of the whole file: name the file
+            where = f"fichier « {self.file.replace(chr(92), '/').rsplit('/', 1)[-1]} »"
         return f"{where}{value} : {self.message}" if where else self.message
 
     def to_dict(self) -> dict[str, Any]:

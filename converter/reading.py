@@ -4,15 +4,30 @@ Every cell is read as text (fastexcel, `dtypes="string"`): the checks decide wha
 means. Each frame keeps `__row`, the row number in the user's workbook, so every message
 points at the cell the user sees. Problems that make the whole workbook unusable raise
 `WorkbookError` with French issues (exit code 2).
+
+A workbook is untrusted input. Before fastexcel touches it, the package is checked: its kind
+(an `.xls`, `.ods`, `.csv` or encrypted file gets its own message), its zip central directory
+(total uncompressed size, compression ratio, member count: no zip bomb), its XML prologs (no
+DOCTYPE/ENTITY), and each sheet's extent (a stray value in row 1,048,576 must not make the
+reader allocate a million empty rows). The sheet XML is also streamed once to find the first
+non-empty row, cells holding a formula error (fastexcel reads them as empty) and, only when
+an identifier looks too short, whether it was typed as a number (its leading zeros were lost).
+The limits are the constants below; docs/classeurs-difficiles.md documents them.
 """
 
 from __future__ import annotations
 
 import re
 import zipfile
-from dataclasses import dataclass, replace
-from pathlib import Path
-from xml.etree import ElementTree
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from difflib import get_close_matches
+from pathlib import Path, PurePosixPath
+from xml.sax.saxutils import unescape
+
+import defusedxml.ElementTree as SafeXML
+from defusedxml import DefusedXmlException
+from xml.etree.ElementTree import ParseError
 
 import fastexcel
 import polars as pl
@@ -24,8 +39,24 @@ from .issues import Issue, issue
 ROW = "__row"
 HEADER_SHEET = "Entête"
 
+# --- Limits: refused before fastexcel reads the workbook (documented in docs/classeurs-difficiles.md)
+MAX_UNCOMPRESSED_BYTES = 1 << 30  # 1 Gio: sum of the uncompressed sizes in the zip central directory
+MAX_COMPRESSION_RATIO = 250  # uncompressed / compressed, for any member above RATIO_FLOOR_BYTES
+RATIO_FLOOR_BYTES = 10 << 20  # small members may compress as well as they like
+MAX_ZIP_MEMBERS = 10_000
+MAX_DATA_ROWS = 250_000  # data rows per sheet (Excel's own maximum is 1,048,576 rows)
+MAX_SHEET_CELLS = 10_000_000  # rows × columns of the area holding values, per sheet
+# Identifier kinds whose leading zeros Excel drops when they are typed as numbers.
+IDENTIFIER_WIDTHS = {"finess": 9, "rpps": 11, "siret": 14, "numero_ans": 10, "numero_editeur": 5}
+
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
+_ENCRYPTED = "EncryptedPackage".encode("utf-16-le")  # stream of an encrypted OOXML package
+_ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
+_OFFICE_DOC = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
+_SPACES = r"[\s\u00a0\u202f\u200b\u200c\u200d\u2060\ufeff]"
 
 
 class WorkbookError(Exception):
@@ -42,6 +73,8 @@ class RawWorkbook:
     definition: FormatDefinition
     frames: dict[str, pl.DataFrame]  # sheet name → text columns (balises) + __row
     letters: dict[str, dict[str, str]]  # sheet name → balise → column letter in the user's sheet
+    # sheet → balise → rows whose identifier was typed as a number and got its leading zeros back
+    padded: dict[str, dict[str, list[int]]] = field(default_factory=dict)
 
     def letter(self, sheet: str, balise: str) -> str:
         return self.letters[sheet].get(balise) or self.definition.by_name[sheet].column_letter(balise)
@@ -51,86 +84,345 @@ def _fail(code: str, path: Path, **kw) -> WorkbookError:
     return WorkbookError([issue(code, file=str(path), **kw)])
 
 
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:200]
+
+
+def _fatal(exc: BaseException) -> bool:
+    """Exceptions never turned into a French message (Ctrl-C, exit)."""
+    return isinstance(exc, (KeyboardInterrupt, SystemExit, GeneratorExit))
+
+
+# ---------------------------------------------------------------- the container
+
+
+def _contains(path: Path, needle: bytes) -> bool:
+    with path.open("rb") as fh:
+        tail = b""
+        while block := fh.read(1 << 20):
+            if needle in tail + block:
+                return True
+            tail = block[-len(needle):]
+    return False
+
+
 def _check_container(path: Path) -> None:
+    """Refuse what is not an .xlsx/.xlsm package, with the message that says what to do."""
     if not path.is_file():
         raise _fail("fichier_introuvable", path)
-    with path.open("rb") as fh:
-        head = fh.read(8)
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise _fail("fichier_illisible", path, detail=f"lecture impossible : {exc.strerror}") from exc
     suffix = path.suffix.lower()
-    if head.startswith(_OLE_MAGIC):
-        if suffix in (".xlsx", ".xlsm"):  # an encrypted OOXML package is an OLE container
+    if head.startswith(_OLE_MAGIC):  # an encrypted OOXML package is an OLE container too
+        if _contains(path, _ENCRYPTED):
             raise _fail("classeur_protege", path)
-        raise _fail("format_non_pris_en_charge", path, detail=f"« {suffix or 'sans extension'} » (ancien format Excel)")
-    if suffix in (".ods", ".csv", ".xls", ".txt", ".json"):
+        raise _fail("format_non_pris_en_charge", path, detail="« .xls » (ancien format Excel)")
+    if head.startswith(_ZIP_MAGIC):
+        return
+    if not head:
+        raise _fail("fichier_illisible", path, detail="fichier vide")
+    if suffix in (".csv", ".txt", ".tsv", ".json", ".xml", ".html", ".htm"):
         raise _fail("format_non_pris_en_charge", path, detail=f"« {suffix} »")
-    if not head.startswith(_ZIP_MAGIC):
-        detail = "fichier vide" if not head else "ce n'est pas un fichier .xlsx"
-        raise _fail("fichier_illisible", path, detail=detail)
+    raise _fail("fichier_illisible", path, detail="ce n'est pas un fichier .xlsx")
 
 
-_SHEET_REL = re.compile(rb"<(?:\w+:)?row\b[^>]*\br=\"(\d+)\"[^>]*>(.*?)</(?:\w+:)?row>", re.S)
+def _member(base: str, target: str) -> str:
+    """Resolve a relationship target against the folder of the part that declares it."""
+    if target.startswith("/"):
+        return target.lstrip("/")
+    parts: list[str] = []
+    for piece in PurePosixPath(base, target).parts:
+        if piece == "..":
+            if parts:
+                parts.pop()
+        elif piece not in (".", ""):
+            parts.append(piece)
+    return "/".join(parts)
+
+
+def _parse_xml(zf: zipfile.ZipFile, name: str):
+    return SafeXML.fromstring(zf.read(name), forbid_dtd=True)
+
+
+def _check_package(path: Path, zf: zipfile.ZipFile) -> dict[str, str]:
+    """Zip-bomb and XML-bomb guards; return sheet name → zip member of its XML."""
+    infos = zf.infolist()
+    names = {i.filename for i in infos}
+    if "mimetype" in names and zf.read("mimetype")[:100].startswith(_ODS_MIME):
+        raise _fail("format_non_pris_en_charge", path, detail="« .ods » (LibreOffice Calc)")
+    if len(infos) > MAX_ZIP_MEMBERS:
+        raise _fail("classeur_trop_gros", path, detail=f"{MAX_ZIP_MEMBERS} éléments (il en contient {len(infos)})")
+    total = sum(i.file_size for i in infos)
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise _fail("classeur_trop_gros", path, detail=f"{_size(MAX_UNCOMPRESSED_BYTES)} (il fait {_size(total)})")
+    for info in infos:
+        if info.file_size > RATIO_FLOOR_BYTES and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
+            raise _fail("classeur_trop_gros", path,
+                        detail=f"un taux de compression de {MAX_COMPRESSION_RATIO} pour 1 ({info.filename})")
+    for info in infos:  # no DTD anywhere: entity expansion is refused before any parser sees it
+        if info.filename.endswith((".xml", ".rels", ".vml")):
+            with zf.open(info) as fh:
+                prolog = fh.read(65536)
+            if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
+                raise _fail("fichier_illisible", path,
+                            detail=f"déclaration DOCTYPE/ENTITY interdite dans {info.filename}")
+    root = "xl/workbook.xml"
+    if "_rels/.rels" in names:
+        rels = _parse_xml(zf, "_rels/.rels")
+        root = next((_member("", r.get("Target", "")) for r in rels if r.get("Type") == _OFFICE_DOC), root)
+    if root not in names:
+        if any(n.endswith(".bin") and n.startswith("xl/workbook") for n in names):
+            raise _fail("format_non_pris_en_charge", path, detail="« .xlsb » (classeur binaire)")
+        raise _fail("fichier_illisible", path, detail="archive sans classeur Excel")
+    folder = str(PurePosixPath(root).parent)
+    book = _parse_xml(zf, root)
+    rel_name = _member(folder, f"_rels/{PurePosixPath(root).name}.rels")
+    targets = {r.get("Id"): r.get("Target", "") for r in _parse_xml(zf, rel_name)} if rel_name in names else {}
+    members = {}
+    for sheet in book.iterfind("m:sheets/m:sheet", _NS):
+        target = targets.get(sheet.get(f"{{{_NS['r']}}}id"), "")
+        member = _member(folder, target)
+        if member in names:
+            members[sheet.get("name")] = member
+    return members
+
+
+def _size(n: int) -> str:
+    return f"{n / (1 << 30):.0f} Gio" if n >= 1 << 30 else f"{n / (1 << 20):.0f} Mio"
+
+
+# ---------------------------------------------------------------- one pass over a sheet's XML
+
+_ROW_WITH_CELLS = re.compile(rb"<(?:\w+:)?row\b[^>]*\br=\"(\d+)\"[^>]*>(.*?)</(?:\w+:)?row>", re.S)
 _CELL_VALUE = re.compile(rb"<(?:\w+:)?(?:v|t)\b[^>]*>[^<]")
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*\bref=\"([A-Z]{1,3})(\d+)(?::([A-Z]{1,3})(\d+))?\"")
+_VALUE_CELL = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]{1,3})(\d+)\"[^>]*?(?<!/)>")
+_ERROR_CELL = re.compile(
+    rb"<(?:\w+:)?c\b(?=[^>]*\bt=\"e\")[^>]*?\br=\"([A-Z]{1,3})(\d+)\"[^>]*>(.*?)</(?:\w+:)?c>", re.S)
+_V = re.compile(rb"<(?:\w+:)?v>([^<]*)<")
+_CELL_TAG = re.compile(rb"<(?:\w+:)?c\b([^>]*)>")
+_REF = re.compile(rb"\br=\"([A-Z]{1,3})(\d+)\"")
+_TYPE = re.compile(rb"\bt=\"(\w+)\"")
+_ROW_CLOSE = re.compile(rb"</(?:\w+:)?row>")
 
 
-def _header_rows(path: Path, names: list[str]) -> dict[str, int]:
-    """Row number of the first non-empty row of each sheet (fastexcel skips leading blanks)."""
-    rows: dict[str, int] = {}
-    with zipfile.ZipFile(path) as zf:
-        ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-              "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
-        book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
-        rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
-        targets = {r.get("Id"): r.get("Target") for r in rels}
-        for sheet in book.iterfind("m:sheets/m:sheet", ns):
-            name = sheet.get("name")
-            if name not in names:
+def column_index(letters: str) -> int:
+    """
+    >>> column_index("A"), column_index("AA"), column_index("XFD")
+    (0, 26, 16383)
+    """
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def _row_chunks(zf: zipfile.ZipFile, member: str) -> Iterator[bytes]:
+    """The sheet XML in pieces that end after a complete `</row>` (the last piece: the rest)."""
+    with zf.open(member) as fh:
+        rest = b""
+        while block := fh.read(1 << 20):
+            buf = rest + block
+            cut = buf.rfind(b"row>")
+            while cut >= 0 and not _ROW_CLOSE.match(buf, max(0, cut - 24), cut + 4) \
+                    and not re.search(rb"</(?:\w+:)?$", buf[max(0, cut - 24):cut]):
+                cut = buf.rfind(b"row>", 0, cut)
+            if cut < 0:
+                rest = buf
                 continue
-            target = targets.get(sheet.get(f"{{{ns['r']}}}id"), "")
-            member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-            rows[name] = 1
-            with zf.open(member) as fh:
-                chunk = b""
-                while len(chunk) < 4_000_000:
-                    block = fh.read(65536)
-                    if not block:
-                        break
-                    chunk += block
-                    found = next((m for m in _SHEET_REL.finditer(chunk) if _CELL_VALUE.search(m.group(2))), None)
-                    if found:
-                        rows[name] = int(found.group(1))
-                        break
-    return rows
+            yield buf[:cut + 4]
+            rest = buf[cut + 4:]
+        if rest:
+            yield rest
+
+
+@dataclass
+class SheetScan:
+    first_row: int = 1  # first row holding a value (fastexcel skips the blank ones before it)
+    errors: dict[tuple[str, int], str] = field(default_factory=dict)  # (letter, row) → "#N/A"
+    extent: tuple[int, int] | None = None  # (rows, columns) of the area holding values
+    value_rows: int | None = None  # rows holding a value (only when the extent was measured)
+    far_cell: str | None = None  # the farthest cell holding a value (only when measured)
+
+
+def _scan_sheet(zf: zipfile.ZipFile, member: str) -> SheetScan:
+    scan = SheetScan()
+    found_first = False
+    measure: bool | None = None
+    top = left = 1 << 30
+    bottom = right = -1
+    last_row, value_rows = -1, 0
+    for chunk in _row_chunks(zf, member):
+        if measure is None:  # the dimension comes before sheetData: trust it when it is small
+            dim = _DIMENSION.search(chunk)
+            if dim:
+                c1, r1 = column_index(dim.group(1).decode()), int(dim.group(2))
+                c2 = column_index(dim.group(3).decode()) if dim.group(3) else c1
+                r2 = int(dim.group(4)) if dim.group(4) else r1
+                rows, cols = r2 - r1 + 1, c2 - c1 + 1
+                measure = rows > MAX_DATA_ROWS + 1 or rows * cols > MAX_SHEET_CELLS
+                if not measure:
+                    scan.extent = (rows, cols)
+            else:
+                measure = True
+        if not found_first:
+            hit = next((m for m in _ROW_WITH_CELLS.finditer(chunk) if _CELL_VALUE.search(m.group(2))), None)
+            if hit:
+                scan.first_row, found_first = int(hit.group(1)), True
+        if b't="e"' in chunk:
+            for m in _ERROR_CELL.finditer(chunk):
+                v = _V.search(m.group(3))
+                scan.errors[(m.group(1).decode(), int(m.group(2)))] = unescape(v.group(1).decode()) if v else "#N/A"
+        if measure:
+            for m in _VALUE_CELL.finditer(chunk):
+                col, row = m.group(1), int(m.group(2))
+                c = column_index(col.decode())
+                if row != last_row:
+                    value_rows, last_row = value_rows + 1, row
+                if row > bottom or c > right:
+                    scan.far_cell = f"{col.decode()}{row}"
+                top, bottom, left, right = min(top, row), max(bottom, row), min(left, c), max(right, c)
+    if measure:
+        scan.value_rows = value_rows
+        scan.extent = (bottom - top + 1, right - left + 1) if bottom >= 0 else (0, 0)
+    return scan
+
+
+def _numeric_cells(zf: zipfile.ZipFile, member: str, wanted: set[tuple[str, int]]) -> set[tuple[str, int]]:
+    """Which of the wanted cells hold a number (no `t`, or `t="n"`) rather than text."""
+    numeric: set[tuple[str, int]] = set()
+    last = max(r for _, r in wanted)
+    for chunk in _row_chunks(zf, member):
+        for m in _CELL_TAG.finditer(chunk):
+            ref = _REF.search(m.group(1))
+            if not ref:
+                continue
+            key = (ref.group(1).decode(), int(ref.group(2)))
+            if key in wanted:
+                t = _TYPE.search(m.group(1))
+                if t is None or t.group(1) == b"n":
+                    numeric.add(key)
+            elif key[1] > last:
+                return numeric
+    return numeric
+
+
+# ---------------------------------------------------------------- sheets into frames
 
 
 def _clean_header(name: str) -> str:
-    return re.sub(r"[\s\u00a0\u202f\u200b\u200c\u200d\ufeff]+", " ", str(name)).strip()
+    return re.sub(r"[\s\u00a0\u202f\u200b\u200c\u200d\u2060\ufeff]+", " ", str(name)).strip()
 
 
-def _load(reader: fastexcel.ExcelReader, path: Path, sheet: Sheet, first_row: int) -> tuple[pl.DataFrame, dict[str, str]]:
+def _loose(name: str) -> str:
+    return re.sub(r"[\W_]+", "", name).casefold()
+
+
+def _match_columns(path: Path, sheet: Sheet, found: list[str], positions: dict[str, int],
+                   header_row: int) -> dict[str, str]:
+    """balise → column name in the user's sheet; errors name the column actually used."""
+    columns: dict[str, str] = {}
+    for name in found:
+        columns.setdefault(_clean_header(name), name)
+    loose: dict[str, list[str]] = {}
+    for name in found:
+        loose.setdefault(_loose(_clean_header(name)), []).append(name)
+    problems = []
+    for b in sheet.balises:
+        if b not in columns and len(loose.get(_loose(b), [])) == 1:  # case or spacing differs only
+            columns[b] = loose[_loose(b)][0]
+        twin = f"{columns.get(b)}_1"
+        if b in columns and twin in positions and _clean_header(twin) not in sheet.balises:
+            problems.append(issue("colonne_en_double", file=str(path), sheet=sheet.name, row=header_row,
+                                  column=column_letter(positions[twin]), balise=b,
+                                  detail=column_letter(positions[columns[b]])))
+    used = set(columns.values())
+    unknown = [n for n in found if n not in used and _clean_header(n) not in sheet.balises]
+    for b in sheet.balises:
+        if b in columns:
+            continue
+        near = get_close_matches(_loose(b), [_loose(_clean_header(n)) for n in unknown], n=1, cutoff=0.75)
+        where = next((n for n in unknown if near and _loose(_clean_header(n)) == near[0]), None)
+        detail = (f" La colonne {column_letter(positions[where])} s'intitule « {_clean_header(where)} » : "
+                  f"est-ce elle ? Renommez-la « {b} »." if where is not None and where in positions else "")
+        problems.append(issue("colonne_manquante", file=str(path), sheet=sheet.name, row=header_row,
+                              column=column_letter(positions[where]) if where in positions else None,
+                              balise=b, detail=detail))
+    if problems:
+        raise WorkbookError(problems)
+    return columns
+
+
+def _load(reader: fastexcel.ExcelReader, path: Path, sheet: Sheet, scan: SheetScan) -> tuple[pl.DataFrame, dict[str, str]]:
+    first_row = scan.first_row
     try:
         loaded = reader.load_sheet(sheet.name, dtypes="string")
         positions = {c.name: c.absolute_index for c in loaded.available_columns()}
         frame = loaded.to_polars()
-    except Exception as exc:  # fastexcel raises its own types for malformed sheets
-        raise _fail("fichier_illisible", path, sheet=sheet.name, detail=str(exc).splitlines()[0][:200]) from exc
-    columns: dict[str, str] = {}
-    for name in frame.columns:
-        columns.setdefault(_clean_header(name), name)
-    missing = [b for b in sheet.balises if b not in columns]
-    if missing:
-        raise WorkbookError([
-            issue("colonne_manquante", file=str(path), sheet=sheet.name, row=first_row, balise=b)
-            for b in missing
-        ])
+    except BaseException as exc:  # fastexcel raises its own types (or a Rust panic) for malformed sheets
+        if _fatal(exc):
+            raise
+        raise _fail("fichier_illisible", path, sheet=sheet.name, detail=_short(exc)) from exc
+    columns = _match_columns(path, sheet, frame.columns, positions, first_row)
     frame = frame.select(
         [pl.col(columns[b]).cast(pl.String).alias(b) for b in sheet.balises]
     ).with_row_index(ROW, offset=first_row + 1).with_columns(pl.col(ROW).cast(pl.Int64))
+    letters = {b: column_letter(positions[columns[b]]) for b in sheet.balises if columns[b] in positions}
+    if scan.errors:  # formula errors: fastexcel reads them as empty; put their text back
+        by_letter = {letter: b for b, letter in letters.items()}
+        updates: dict[str, dict[int, str]] = {}
+        for (letter, row), text in scan.errors.items():
+            if letter in by_letter:
+                updates.setdefault(by_letter[letter], {})[row] = text
+        frame = frame.with_columns(
+            pl.col(ROW).replace_strict(rows, default=pl.col(b), return_dtype=pl.String).alias(b)
+            for b, rows in updates.items()
+        )
     blank = pl.all_horizontal(
-        pl.col(b).is_null() | (pl.col(b).str.replace_all(r"[\s\u00a0\u202f\u200b\u200c\u200d\ufeff]", "") == "")
+        pl.col(b).is_null() | (pl.col(b).str.replace_all(_SPACES, "") == "")
         for b in sheet.balises
     )
-    letters = {b: column_letter(positions[columns[b]]) for b in sheet.balises if columns[b] in positions}
-    return frame.filter(~blank), letters
+    frame = frame.filter(~blank)
+    if frame.height > MAX_DATA_ROWS:
+        raise _fail("trop_de_lignes", path, sheet=sheet.name, max=f"{MAX_DATA_ROWS:,}".replace(",", " "),
+                    detail=f"{frame.height:,} lignes remplies".replace(",", " "))
+    return frame, letters
+
+
+def _check_extent(path: Path, name: str, scan: SheetScan) -> None:
+    """Refuse, before fastexcel allocates it, a sheet whose values span too many rows or cells."""
+    limit = f"{MAX_DATA_ROWS:,}".replace(",", " ")
+    if scan.value_rows is not None and scan.value_rows > MAX_DATA_ROWS + 1:
+        raise _fail("trop_de_lignes", path, sheet=name, max=limit,
+                    detail=f"{scan.value_rows - 1:,} lignes remplies".replace(",", " "))
+    if scan.extent and scan.extent[0] * scan.extent[1] > MAX_SHEET_CELLS:
+        raise _fail("plage_trop_etendue", path, sheet=name, detail=scan.far_cell or "?")
+
+
+def _pad_identifiers(zf: zipfile.ZipFile, member: str, sheet: Sheet, frame: pl.DataFrame,
+                     letters: dict[str, str]) -> tuple[pl.DataFrame, dict[str, list[int]]]:
+    """Rare path: an identifier one or more digits short, typed as a number, gets its zeros back."""
+    fields = [(f.balise, IDENTIFIER_WIDTHS[f.kind]) for f in sheet.fields
+              if f.kind in IDENTIFIER_WIDTHS and f.balise in letters]
+    short = {b: frame.filter(pl.col(b).str.contains(r"^\d+$") & (pl.col(b).str.len_chars() < w))[ROW].to_list()
+             for b, w in fields}
+    short = {b: rows for b, rows in short.items() if rows}
+    if not short:
+        return frame, {}
+    wanted = {(letters[b], r) for b, rows in short.items() for r in rows}
+    numeric = _numeric_cells(zf, member, wanted)
+    padded = {b: [r for r in rows if (letters[b], r) in numeric] for b, rows in short.items()}
+    padded = {b: rows for b, rows in padded.items() if rows}
+    widths = dict(fields)
+    frame = frame.with_columns(
+        pl.when(pl.col(ROW).is_in(rows)).then(pl.col(b).str.zfill(widths[b])).otherwise(pl.col(b)).alias(b)
+        for b, rows in padded.items()
+    )
+    return frame, padded
 
 
 def read_workbook(path: Path, definition: FormatDefinition | None = None) -> RawWorkbook:
@@ -138,19 +430,35 @@ def read_workbook(path: Path, definition: FormatDefinition | None = None) -> Raw
     path = Path(path)
     _check_container(path)
     try:
+        with zipfile.ZipFile(path) as zf:
+            return _read(path, zf, definition)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ParseError, DefusedXmlException,
+            KeyError, NotImplementedError, OSError) as exc:
+        # NotImplementedError: zip compression method unknown to Python; OSError: read failure
+        raise _fail("fichier_illisible", path, detail=f"archive endommagée : {_short(exc)}") from exc
+
+
+def _read(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None) -> RawWorkbook:
+    members = _check_package(path, zf)
+    try:
         reader = fastexcel.read_excel(path)
         names = reader.sheet_names
-    except Exception as exc:
-        raise _fail("fichier_illisible", path, detail=str(exc).splitlines()[0][:200]) from exc
+    except BaseException as exc:
+        if _fatal(exc):
+            raise
+        raise _fail("fichier_illisible", path, detail=_short(exc)) from exc
     if HEADER_SHEET not in names:
         raise _fail("feuille_manquante", path, sheet=HEADER_SHEET)
-    try:
-        first_rows = _header_rows(path, names)
-    except (KeyError, zipfile.BadZipFile, ElementTree.ParseError) as exc:
-        raise _fail("fichier_illisible", path, detail=str(exc)[:200]) from exc
+    scans: dict[str, SheetScan] = {}
+
+    def scan(name: str) -> SheetScan:
+        if name not in scans:
+            scans[name] = _scan_sheet(zf, members[name]) if name in members else SheetScan()
+            _check_extent(path, name, scans[name])
+        return scans[name]
 
     header_sheet = definition.header if definition else format_only_header()
-    header, _ = _load(reader, path, header_sheet, first_rows.get(HEADER_SHEET, 1))
+    header, _ = _load(reader, path, header_sheet, scan(HEADER_SHEET))
     if definition is None:
         fmt = header["format"].drop_nulls().str.strip_chars().to_list()[:1]
         if not fmt:
@@ -160,7 +468,7 @@ def read_workbook(path: Path, definition: FormatDefinition | None = None) -> Raw
         except UnknownFormat:
             raise _fail("format_inconnu", path, sheet=HEADER_SHEET, row=int(header[ROW][0]),
                         column=common_header().column_letter("format"), balise="format", value=fmt[0]) from None
-    header, header_letters = _load(reader, path, definition.header, first_rows.get(HEADER_SHEET, 1))
+    header, header_letters = _load(reader, path, definition.header, scan(HEADER_SHEET))
     if header.height == 0:
         raise _fail("entete_vide", path, sheet=HEADER_SHEET)
 
@@ -171,7 +479,7 @@ def read_workbook(path: Path, definition: FormatDefinition | None = None) -> Raw
         raise WorkbookError([issue("feuille_manquante", file=str(path), sheet=s.name) for s in missing])
     for sheet in definition.sheets:
         if sheet.name in names:
-            frames[sheet.name], letters[sheet.name] = _load(reader, path, sheet, first_rows.get(sheet.name, 1))
+            frames[sheet.name], letters[sheet.name] = _load(reader, path, sheet, scan(sheet.name))
         else:
             letters[sheet.name] = {}
             frames[sheet.name] = pl.DataFrame(
@@ -179,7 +487,14 @@ def read_workbook(path: Path, definition: FormatDefinition | None = None) -> Raw
             )
     if frames[definition.demandes.name].height == 0:
         raise _fail("aucune_demande", path, sheet=definition.demandes.name)
-    return RawWorkbook(path=path, definition=definition, frames=frames, letters=letters)
+    padded: dict[str, dict[str, list[int]]] = {}
+    for sheet in (definition.header, *definition.sheets):
+        if sheet.name in members:
+            frames[sheet.name], found = _pad_identifiers(zf, members[sheet.name], sheet, frames[sheet.name],
+                                                         letters[sheet.name])
+            if found:
+                padded[sheet.name] = found
+    return RawWorkbook(path=path, definition=definition, frames=frames, letters=letters, padded=padded)
 
 
 def format_only_header() -> Sheet:

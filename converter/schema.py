@@ -47,6 +47,8 @@ def _field_schema(definition: FormatDefinition, f: Field) -> dict[str, Any]:
             s["maxLength"] = f.max_length
         if f.pattern:
             s["allOf"] = [{"pattern": f.pattern}]
+        if f.upper:
+            s.setdefault("allOf", []).append({"pattern": r"^[^a-zà-ÿ]*$"})
     if f.presence.mode != "required":
         s = {"anyOf": [s, {"type": "null"}]}
     s["description"] = f.note
@@ -65,12 +67,41 @@ def _node(definition: FormatDefinition, sheet: Sheet, node: Any) -> dict[str, An
         item = _field_schema(definition, child.by_balise[node["value"]]) if "value" in node \
             else _node(definition, child, node["item"])
         return {"type": "array", "minItems": 1 if child.parent and child.parent.required else 0, "items": item}
-    return {
+    schema = {
         "type": "object",
         "properties": {k: _node(definition, sheet, v) for k, v in node.items()},
         "required": list(node),
         "additionalProperties": False,
     }
+    rules = _conditional_lists(definition, node)
+    if rules:
+        schema["allOf"] = rules
+    return schema
+
+
+def _conditional_lists(definition: FormatDefinition, node: dict[str, Any]) -> list[dict[str, Any]]:
+    """if/then rules for the lists whose parent link has `required_if` / `forbidden_unless`,
+    when the tested balises sit in the same JSON object as the list (e.g. commandePour beside
+    liberalRPPS): at least one item when the condition holds, none unless it does."""
+    where = {v: k for k, v in node.items() if isinstance(v, str)}  # balise → JSON key
+    rules = []
+    for key, child in node.items():
+        if not (isinstance(child, dict) and "each" in child):
+            continue
+        link = definition.by_name[child["each"]].parent
+        for cond, then in ((link and link.required_if, {"minItems": 1}),
+                           (link and link.forbidden_unless, {"maxItems": 0})):
+            if cond is None or not cond.balises <= set(where):
+                continue
+            test = {"anyOf": [
+                {"properties": {where[b]: {"const": v} for b, v in alt}, "required": [where[b] for b, _ in alt]}
+                for alt in cond.alternatives
+            ]}
+            rule = {"if": test, "then": {"properties": {key: then}}}
+            if "maxItems" in then:
+                rule = {"if": {"not": test}, "then": {"properties": {key: then}}}
+            rules.append(rule)
+    return rules
 
 
 def _computed(definition: FormatDefinition, name: str) -> dict[str, Any]:

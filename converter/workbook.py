@@ -554,35 +554,36 @@ class _Writer:
                 f.note, f.example]
                for s in (d.header, *d.sheets) for i, f in enumerate(s.fields)), bold_col=2)
 
-        heading("Pièces justificatives")
-        lim = d.limits
-        example_ne = next((f.example for f in d.demandes.fields if f.kind == "numero_editeur"), "00001") or "00001"
-        fmts = lim.attachment_formats
-        formats = ", ".join(fmts[:-1]) + f" ou {fmts[-1]}" if len(fmts) > 1 else "".join(fmts)
-        rule = d.attachment_name("CodeTypeFichier", "numeroEditeur", "ext")
-        paragraph(
-            f"Chaque demande joint les pièces ci-dessous (balise {d.attachments.balise}), au format "
-            f"{formats}, de {_size(lim.max_attachment_bytes)} au plus chacune ; elles sont déposées dans "
-            f"des fichiers .zip de {_size(lim.max_zip_bytes)} au plus.\n"
-            f"Nom de chaque fichier : {rule}, où ext est le format en minuscules "
-            f"(par exemple {d.attachment_name(d.attachments.types[0].code, example_ne, fmts[0])}). "
-            f"xl2segur écrit ces noms à partir de la demande.")
-        groups: dict[str, list[str]] = {}
-        for t in d.attachments.types:
-            if t.group:
-                groups.setdefault(t.group, []).append(t.type)
+        if d.attachments.types:  # order-check workbooks (nature commandes) have none
+            heading("Pièces justificatives")
+            lim = d.limits
+            example_ne = next((f.example for f in d.demandes.fields if f.kind == "numero_editeur"), "00001") or "00001"
+            fmts = lim.attachment_formats
+            formats = ", ".join(fmts[:-1]) + f" ou {fmts[-1]}" if len(fmts) > 1 else "".join(fmts)
+            rule = d.attachment_name("CodeTypeFichier", "numeroEditeur", "ext")
+            paragraph(
+                f"Chaque demande joint les pièces ci-dessous (balise {d.attachments.balise}), au format "
+                f"{formats}, de {_size(lim.max_attachment_bytes)} au plus chacune ; elles sont déposées dans "
+                f"des fichiers .zip de {_size(lim.max_zip_bytes)} au plus.\n"
+                f"Nom de chaque fichier : {rule}, où ext est le format en minuscules "
+                f"(par exemple {d.attachment_name(d.attachments.types[0].code, example_ne, fmts[0])}). "
+                f"xl2segur écrit ces noms à partir de la demande.")
+            groups: dict[str, list[str]] = {}
+            for t in d.attachments.types:
+                if t.group:
+                    groups.setdefault(t.group, []).append(t.type)
 
-        def when(t: Any) -> str:
-            text = f"si {t.when.describe()}" if t.when else "toujours"
-            if t.group:
-                members = groups[t.group]
-                text += (f" ; une seule pièce parmi {', '.join(members)}"
-                         f" ({members[0]} par défaut)")
-            return text
+            def when(t: Any) -> str:
+                text = f"si {t.when.describe()}" if t.when else "toujours"
+                if t.group:
+                    members = groups[t.group]
+                    text += (f" ; une seule pièce parmi {', '.join(members)}"
+                             f" ({members[0]} par défaut)")
+                return text
 
-        table(["Type", "Code", "Libellé", "Quand ?", "Exemple de nom de fichier"],
-              ([t.type, t.code, t.label, when(t),
-                d.attachment_name(t.code, example_ne, fmts[0])] for t in d.attachments.types), bold_col=0)
+            table(["Type", "Code", "Libellé", "Quand ?", "Exemple de nom de fichier"],
+                  ([t.type, t.code, t.label, when(t),
+                    d.attachment_name(t.code, example_ne, fmts[0])] for t in d.attachments.types), bold_col=0)
 
         if d.notes:
             heading("Remarques sur ce format")
@@ -626,6 +627,11 @@ class _Writer:
                          f"{' + '.join(s.parent.by)}")
                 if s.parent.required:
                     text += f" ; chaque ligne de « {s.parent.sheet} » en a au moins une"
+                if s.parent.required_if:
+                    text += (f" ; au moins une ligne pour chaque ligne de « {s.parent.sheet} » "
+                             f"où {s.parent.required_if.describe()}")
+                if s.parent.forbidden_unless:
+                    text += f" ; aucune ligne sauf si {s.parent.forbidden_unless.describe()}"
             else:
                 text += f"une ligne par {' + '.join(s.unique)}"
             if s.same_set_as:
@@ -637,14 +643,22 @@ class _Writer:
                 text += " Feuille facultative : laissez-la vide si elle ne sert pas."
             texts.append(text)
         links = sorted({b for s in d.sheets if s.parent for b in s.parent.by})
-        texts.append(f"{' et '.join(links)} relie{'nt' if len(links) > 1 else ''} les lignes des "
-                     "différentes feuilles : recopiez-le exactement.")
+        if links:
+            texts.append(f"{' et '.join(links)} relie{'nt' if len(links) > 1 else ''} les lignes des "
+                         "différentes feuilles : recopiez-le exactement.")
         texts.append(
             "Saisie : les colonnes d'identifiants (FINESS, SIRET, numéros…) sont au format Texte "
             "pour garder les zéros initiaux ; dates au format JJ/MM/AAAA ; montants avec au plus "
             "2 décimales ; VRAI ou FAUX pour les questions oui / non. Les menus déroulants "
             "donnent les valeurs permises (listes longues : feuille masquée « Listes »). Laissez "
             "vide une cellule sans valeur (n'écrivez pas « null »).")
+        if not d.produces_deposit:  # nature commandes: checked, never converted
+            texts.append(
+                "Vérification : « xl2segur verifier classeur.xlsx --erreurs erreurs.xlsx » contrôle "
+                "chaque ligne (plafond, éligibilité, calendrier, client en double) et écrit un "
+                "classeur d'erreurs présenté comme celui-ci, avec une feuille « Erreurs » en tête. "
+                "Ce classeur ne produit pas de fichier de dépôt.")
+            return texts
         texts.append(
             f"Conversion : xl2segur contrôle le classeur puis écrit les fichiers JSON de dépôt ASP "
             f"(au plus {d.limits.max_demandes_per_file} demandes par fichier). Une demande "

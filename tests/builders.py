@@ -42,3 +42,50 @@ def merge(*parts: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, A
 def workbook(path: Path, rows: dict[str, list[dict[str, Any]]], fmt: str = "ms2-dui-pds-avance",
              header: dict[str, str] | None = None) -> Path:
     return write_workbook(get_format(fmt), path, header={**HEADER, **(header or {})}, rows=rows)
+
+
+def sample_avance_rows() -> dict[str, list[dict[str, Any]]]:
+    """The shipped sample: seed 001's example, then a mandataire with two OG, and a HT régime."""
+    mandataire = {
+        "Demandes": [{"numeroEditeur": "00002", "dateCommande": "02/04/2024", "regimeTVA": "TTC",
+                      "montantSegurHT": "9733.33", "isMandataire": "VRAI", "nomMandataire": "LEROY",
+                      "emailMandataire": "c.leroy@mandataire.fr", "telephoneMandataire": "+33145678901"}],
+        "OG": [
+            {"numeroEditeur": "00002", "FINESSJuridique": "750000010", "demandeCertificatServeur": "FAUX",
+             "nomResponsableOG": "BERNARD", "emailResponsableOG": "direction@asso-bernard.fr",
+             "telephoneResponsableOG": "+33140000001"},
+            {"numeroEditeur": "00002", "FINESSJuridique": "130000037", "demandeCertificatServeur": "VRAI",
+             "contractualisationOG": "FAUX", "statutAdminTechnique": "E", "contractualisationEditeur": "VRAI",
+             "numeroCarteCPX": "B987654321", "nomAdminTechnique": "PETIT", "telAdminTechnique": "+33491000002",
+             "emailAdminTechnique": "support@editeur.fr", "utiliteCertificat": "INS",
+             "nomResponsableOG": "ROUX", "emailResponsableOG": "direction@og-sud.fr",
+             "telephoneResponsableOG": "+33491000001"},
+        ],
+        "FINESS Géo": [
+            {"numeroEditeur": "00002", "FINESSJuridique": "750000010", "FINESSGeo": "750000028"},
+            {"numeroEditeur": "00002", "FINESSJuridique": "130000037", "FINESSGeo": "690000047"},
+        ],
+        "Scénarios": [
+            {"numeroEditeur": "00002", "FINESSGeo": "750000028", "ancienneVersion": "3.1", "isMaitreId": "VRAI",
+             "IsStockageId": "VRAI", "operateurMessagerie": "MAI_15", "profilMetier": "PDS", "IsRefSoins": "FAUX"},
+            {"numeroEditeur": "00002", "FINESSGeo": "690000047", "ancienneVersion": "3.1", "isMaitreId": "FAUX",
+             "IsStockageId": "FAUX", "operateurMessagerie": "CH _20"},
+        ],
+    }
+    regime_ht = {
+        "Demandes": [{"numeroEditeur": "00003", "dateCommande": "15/05/2024", "regimeTVA": "HT",
+                      "montantSegurHT": "2920.00", "isMandataire": "FAUX"}],
+        "OG": [{"numeroEditeur": "00003", "FINESSJuridique": "330000050", "demandeCertificatServeur": "FAUX",
+                "nomResponsableOG": "MOREAU", "emailResponsableOG": "contact@ehpad-moreau.fr",
+                "telephoneResponsableOG": "+262262000001"}],
+        "FINESS Géo": [{"numeroEditeur": "00003", "FINESSJuridique": "330000050", "FINESSGeo": "590000063"}],
+        "Scénarios": [{"numeroEditeur": "00003", "FINESSGeo": "590000063", "ancienneVersion": "2024.1",
+                       "isMaitreId": "VRAI", "IsStockageId": "FAUX"}],
+        "Pièces": [{"numeroEditeur": "00003", "typeFichier": "PREUVE_HT", "formatFichier": "JPG"}],
+    }
+    return merge(seed_001_rows(), mandataire, regime_ht)
+
+
+def many_demandes(n: int) -> dict[str, list[dict[str, Any]]]:
+    """n copies of seed 001's example under numeroEditeur 00001…"""
+    return merge(*(seed_001_rows(f"{i:05d}") for i in range(1, n + 1)))

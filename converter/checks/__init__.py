@@ -14,7 +14,8 @@ from ..formats import FormatDefinition, Sheet
 from ..issues import ISSUE_SCHEMA, Issue, issues_from_frame, message
 from ..reading import HEADER_SHEET, ROW, RawWorkbook
 from .links import NE, check_links
-from .values import cleaned, condition_expr, field_check, is_error_cell, message_params
+from .rules import check_rules
+from .values import cleaned, condition_expr, field_check, is_error_cell, message_params, padded_warning
 
 __all__ = ["Checked", "check_workbook", "NE"]
 
@@ -58,7 +59,9 @@ def _check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataF
             pl.when(c.is_null() | broken).then(None).otherwise(check.value).alias(f.balise),
             pl.when(broken).then(pl.lit("cellule_en_erreur"))
             .when(c.is_not_null()).then(check.error).alias(f"{f.balise}__err"),
-            pl.when(c.is_not_null() & ~broken).then(check.warning).alias(f"{f.balise}__warn"),
+            pl.when(c.is_not_null() & ~broken).then(
+                padded_warning(f, check.warning, raw.padded.get(sheet.name, {}).get(f.balise))
+            ).alias(f"{f.balise}__warn"),
             c.is_null().alias(f"{f.balise}__empty"),
             pl.col(f.balise).alias(f"{f.balise}__raw"),
         ]
@@ -129,6 +132,8 @@ def check_workbook(raw: RawWorkbook) -> Checked:
             "numero_editeur": None,
         }], schema=ISSUE_SCHEMA))
     parts += check_links(raw, frames)
+    # generic row rules declared in the definition (`rules:`), after the cell checks
+    parts += check_rules(raw, frames, pl.concat(parts))
     issues = pl.concat(parts)
 
     errors = issues.filter(pl.col("severity") == "erreur")

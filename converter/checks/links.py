@@ -11,6 +11,7 @@ import polars as pl
 from ..formats import FormatDefinition, Sheet
 from ..issues import ISSUE_SCHEMA, message
 from ..reading import ROW, RawWorkbook
+from .values import condition_expr
 
 NE = "__ne"  # the numeroEditeur of the row, as typed (cleaned), to attach issues to a demande
 
@@ -75,6 +76,74 @@ def missing_children(raw: RawWorkbook, sheet: Sheet, frame: pl.DataFrame, parent
                  balise=None, value=_key_text(keys))
 
 
+def conditional_children(raw: RawWorkbook, sheet: Sheet, frame: pl.DataFrame, parent_sheet: Sheet,
+                         parent: pl.DataFrame) -> list[pl.DataFrame]:
+    """`required_if` / `forbidden_unless` of a parent link: a list that must not be empty, or
+    must be empty, depending on values of the parent row (a parent value that is missing or
+    invalid leaves the rule undecided: that value has its own error)."""
+    link = sheet.parent
+    keys = list(link.by)
+    keyed = pl.all_horizontal(pl.col(k).is_not_null() for k in keys)
+    found = []
+    if link.required_if is not None:
+        cond = link.required_if
+        present = frame.select(keys).drop_nulls().unique()
+        lonely = parent.filter(keyed & condition_expr(cond).fill_null(False)).join(present, on=keys, how="anti")
+        first = cond.alternatives[0][0][0]
+        msg = message("sans_enfant_si", condition=cond.describe(), child=sheet.name,
+                      balises=_describe_balises(cond))
+        found.append(_rows(lonely, code="sans_enfant_si", msg=msg, sheet=parent_sheet.name,
+                           column=raw.letter(parent_sheet.name, first), balise=first, value=pl.col(first)))
+    if link.forbidden_unless is not None:
+        cond = link.forbidden_unless
+        verdict = parent.filter(keyed).select(*keys, __allowed=condition_expr(cond)).unique(keys, keep="first")
+        extra = frame.filter(keyed).join(verdict, on=keys, how="inner").filter(pl.col("__allowed") == False)  # noqa: E712
+        shown = next((b for b in sheet.balises if b not in keys), keys[-1])
+        msg = message("enfant_interdit", condition=cond.describe(), parent=parent_sheet.name,
+                      balises=_describe_balises(cond))
+        found.append(_rows(extra, code="enfant_interdit", msg=msg, sheet=sheet.name,
+                           column=raw.letter(sheet.name, shown), balise=shown, value=pl.col(shown)))
+    return found
+
+
+def _describe_balises(cond) -> str:
+    names = sorted(cond.balises)
+    return " et ".join(names)
+
+
+def unexpected_attachments(raw: RawWorkbook, definition: FormatDefinition, pieces_sheet: Sheet,
+                           pieces: pl.DataFrame, demandes: pl.DataFrame) -> list[pl.DataFrame]:
+    """Rows of the Pièces sheet for an attachment the demande does not send: a type whose
+    `when` condition is false for the demande, or a second type of the same `group` (exactly
+    one type of a group is sent)."""
+    types = definition.attachments.types
+    rows = pieces.filter(pl.col(NE).is_not_null() & pl.col("typeFichier").is_not_null())
+    column = raw.letter(pieces_sheet.name, "typeFichier")
+    found = []
+    for t in types:
+        if t.when is None:
+            continue
+        tested = sorted(t.when.balises)
+        values = demandes.filter(pl.col(NE).is_not_null()).select(NE, *tested).unique(NE, keep="first")
+        bad = rows.filter(pl.col("typeFichier") == t.type).join(values, on=NE, how="inner") \
+            .filter(condition_expr(t.when) == False)  # noqa: E712 (null: undecided)
+        msg = message("piece_type_en_trop", detail=f"la pièce {t.type} n'est jointe que si {t.when.describe()}")
+        found.append(_rows(bad, code="piece_type_en_trop", msg=msg, sheet=pieces_sheet.name,
+                           column=column, balise="typeFichier", value=pl.col("typeFichier")))
+    groups: dict[str, list[str]] = {}
+    for t in types:
+        if t.group:
+            groups.setdefault(t.group, []).append(t.type)
+    for members in groups.values():
+        listed = rows.filter(pl.col("typeFichier").is_in(members)).sort(ROW)
+        extra = listed.filter(pl.col(ROW).rank("ordinal").over(NE) > 1)
+        msg = message("piece_type_en_trop", detail=f"une seule pièce parmi {', '.join(members)} par demande, "
+                                                    "et une autre est déjà indiquée plus haut")
+        found.append(_rows(extra, code="piece_type_en_trop", msg=msg, sheet=pieces_sheet.name,
+                           column=column, balise="typeFichier", value=pl.col("typeFichier")))
+    return found
+
+
 def different_sets(raw: RawWorkbook, sheet: Sheet, frame: pl.DataFrame, other_sheet: Sheet,
                    other: pl.DataFrame) -> pl.DataFrame:
     rule = sheet.same_set_as
@@ -108,7 +177,11 @@ def check_links(raw: RawWorkbook, frames: dict[str, pl.DataFrame]) -> list[pl.Da
             found.append(unknown_parents(raw, sheet, frame, parent))
             if sheet.parent.required:
                 found.append(missing_children(raw, sheet, frame, parent_sheet, parent))
+            if sheet.parent.required_if or sheet.parent.forbidden_unless:
+                found += conditional_children(raw, sheet, frame, parent_sheet, parent)
         if sheet.same_set_as:
             other_sheet = definition.by_name[sheet.same_set_as.sheet]
             found.append(different_sets(raw, sheet, frame, other_sheet, frames[other_sheet.name]))
+        if sheet.alias == "pieces" and "typeFichier" in sheet.by_balise:
+            found += unexpected_attachments(raw, definition, sheet, frame, frames[definition.demandes.name])
     return found

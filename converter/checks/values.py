@@ -211,6 +211,18 @@ def field_check(definition: FormatDefinition, f: Field, c: pl.Expr) -> FieldChec
     raise ValueError(f"unknown kind {k}")
 
 
+PADDED_WARNING = {"finess": "finess_complete", "numero_editeur": "numero_editeur_complete"}
+
+
+def padded_warning(f: Field, warning: pl.Expr, rows: list[int] | None) -> pl.Expr:
+    """The reader gave back the leading zeros of these rows (typed as numbers): say so, unless
+    the value already has a warning of its own (a wrong key matters more)."""
+    if not rows:
+        return warning
+    code = PADDED_WARNING.get(f.kind, "identifiant_complete")
+    return pl.when(pl.col("__row").is_in(rows) & warning.is_null()).then(pl.lit(code)).otherwise(warning)
+
+
 def condition_expr(condition: Condition) -> pl.Expr:
     """True/false/null (unknown when a tested value is itself missing or invalid)."""
     alternatives = [

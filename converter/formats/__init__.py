@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from .model import DefinitionError, Field, FormatDefinition, Sheet, _sheet, parse_definition
+from .model import DefinitionError, Field, FormatDefinition, Sheet, _sheet, parse_definition, resolve_extends
 
 __all__ = ["DefinitionError", "Field", "FormatDefinition", "Sheet", "all_formats", "common_header", "get_format"]
 
@@ -31,16 +31,28 @@ def common_header() -> Sheet:
     return _sheet(_common()["header"])
 
 
+def _raw(format_id: str) -> dict:
+    path = _HERE / f"{format_id}.yaml"
+    if format_id.startswith("_") or not path.is_file():
+        raise DefinitionError(f"extends: unknown format {format_id!r}")
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
 @cache
 def all_formats() -> dict[str, FormatDefinition]:
     formats = {}
     for path in sorted(_HERE.glob("*.yaml")):
         if path.name.startswith("_"):
             continue
-        definition = parse_definition(yaml.safe_load(path.read_text(encoding="utf-8")), _common())
+        raw = resolve_extends(yaml.safe_load(path.read_text(encoding="utf-8")), _raw)
+        definition = parse_definition(raw, _common())
         if definition.id != path.stem:
             raise DefinitionError(f"{path.name}: id {definition.id!r} must match the file name")
         formats[definition.id] = definition
+    for definition in formats.values():
+        solde = definition.solde_format
+        if solde is not None and (solde not in formats or formats[solde].nature != "solde"):
+            raise DefinitionError(f"{definition.id}: solde_format {solde!r} is not a known solde format")
     return formats
 
 

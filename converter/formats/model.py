@@ -109,9 +109,22 @@ class Field:
 
 @dataclass(frozen=True)
 class ParentLink:
+    """How the rows of a child sheet attach to their parent row (`parent:` in the YAML).
+
+    required: every parent row needs at least one row here.
+    required_if: COND — a parent row whose values meet COND needs at least one row here.
+    forbidden_unless: COND — a parent row whose values do not meet COND may have no row here
+      (its list is `[]` in the JSON). COND tests balises of the PARENT sheet, e.g. on a list
+      of RPPS: `required_if: {commandePour: LIBERAL}` and `forbidden_unless: {commandePour:
+      LIBERAL}` = « at least one RPPS for a LIBERAL order, none otherwise ». A parent row
+      whose tested value is missing or invalid is not judged (that value has its own error).
+    """
+
     sheet: str
     by: tuple[str, ...]
-    required: bool = False  # every parent row needs at least one row here
+    required: bool = False
+    required_if: Condition | None = None
+    forbidden_unless: Condition | None = None
 
 
 @dataclass(frozen=True)
@@ -124,6 +137,21 @@ class SameSet:
 
 
 @dataclass(frozen=True)
+class RowRule:
+    """A generic row rule declared under a sheet's `rules:` (see converter/checks/rules.py).
+
+    `rule` names a function of the rules registry; `params` maps its parameters to
+    columns of the sheet (or of the Entête) and to constants.
+    """
+
+    rule: str
+    params: tuple[tuple[str, Any], ...]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return dict(self.params).get(key, default)
+
+
+@dataclass(frozen=True)
 class Sheet:
     name: str
     alias: str
@@ -133,6 +161,7 @@ class Sheet:
     unique: tuple[str, ...] = ()
     same_set_as: SameSet | None = None
     optional: bool = False
+    rules: tuple[RowRule, ...] = ()
 
     @cached_property
     def by_balise(self) -> dict[str, Field]:
@@ -157,7 +186,7 @@ class AttachmentType:
 
 @dataclass(frozen=True)
 class Attachments:
-    balise: str
+    balise: str | None  # None when the format has no attachments (nature `commandes`)
     types: tuple[AttachmentType, ...]
 
     @property
@@ -183,14 +212,20 @@ class FormatDefinition:
     couloir: str
     logiciel: str
     advance_rate: Decimal | None
-    template: str
+    template: str | None  # None for nature `commandes`: checked, never converted
     attachments: Attachments
     header: Sheet
     sheets: tuple[Sheet, ...]
-    json: dict[str, Any]
+    json: dict[str, Any] | None
     envelope: dict[str, Any]
     limits: Limits
     notes: tuple[str, ...] = field(default=())
+    solde_format: str | None = None  # avance only: id of the format of its demande de solde
+
+    @property
+    def produces_deposit(self) -> bool:
+        """False for order-check workbooks (nature `commandes`): no JSON, no template."""
+        return self.template is not None
 
     @cached_property
     def by_name(self) -> dict[str, Sheet]:
@@ -250,6 +285,25 @@ def _field(raw: dict[str, Any], where: str) -> Field:
     )
 
 
+def _parent_link(raw: dict[str, Any], where: str) -> ParentLink:
+    unknown = set(raw) - {"sheet", "by", "required", "required_if", "forbidden_unless"}
+    if unknown:
+        raise DefinitionError(f"{where}.parent: unknown keys {sorted(unknown)}")
+    return ParentLink(
+        raw["sheet"], tuple(raw["by"]), bool(raw.get("required")),
+        required_if=Condition.parse(raw["required_if"], f"{where}.parent.required_if")
+        if "required_if" in raw else None,
+        forbidden_unless=Condition.parse(raw["forbidden_unless"], f"{where}.parent.forbidden_unless")
+        if "forbidden_unless" in raw else None,
+    )
+
+
+def _rule(raw: Any, where: str) -> RowRule:
+    if not isinstance(raw, dict) or not isinstance(raw.get("rule"), str):
+        raise DefinitionError(f"{where}: a rule is a mapping with a `rule:` name")
+    return RowRule(raw["rule"], tuple((k, v) for k, v in raw.items() if k != "rule"))
+
+
 def _sheet(raw: dict[str, Any]) -> Sheet:
     where = f"sheet {raw.get('name')!r}"
     parent = raw.get("parent")
@@ -257,11 +311,11 @@ def _sheet(raw: dict[str, Any]) -> Sheet:
     sheet = Sheet(
         name=raw["name"], alias=raw["alias"], role=raw.get("role"),
         fields=tuple(_field(f, where) for f in raw["fields"]),
-        parent=ParentLink(parent["sheet"], tuple(parent["by"]), bool(parent.get("required")))
-        if parent else None,
+        parent=_parent_link(parent, where) if parent else None,
         unique=tuple(raw.get("unique", ())),
         same_set_as=SameSet(same["sheet"], same["column"], tuple(same["by"])) if same else None,
         optional=bool(raw.get("optional", False)),
+        rules=tuple(_rule(r, where) for r in raw.get("rules", ())),
     )
     for f in sheet.fields:
         if f.presence.condition:
@@ -276,7 +330,10 @@ def _sheet(raw: dict[str, Any]) -> Sheet:
 
 def parse_definition(raw: dict[str, Any], common: dict[str, Any]) -> FormatDefinition:
     where = f"format {raw.get('id')!r}"
-    att = raw["attachments"]
+    # nature `commandes`: an order-check workbook, no deposit JSON (FORMATS.md §5)
+    if raw.get("nature") != "commandes" and not (raw.get("template") and raw.get("json")):
+        raise DefinitionError(f"{where}: a deposit format needs `template:` and `json:`")
+    att = raw.get("attachments") or {"balise": None, "types": []}
     attachments = Attachments(
         balise=att["balise"],
         types=tuple(
@@ -294,6 +351,13 @@ def parse_definition(raw: dict[str, Any], common: dict[str, Any]) -> FormatDefin
         for ref in filter(None, [s.parent and s.parent.sheet, s.same_set_as and s.same_set_as.sheet]):
             if ref not in names:
                 raise DefinitionError(f"{where}: sheet {s.name!r} refers to unknown sheet {ref!r}")
+    by_name = {s.name: s for s in sheets}
+    for s in sheets:
+        link = s.parent
+        for cond in filter(None, (link and link.required_if, link and link.forbidden_unless)):
+            missing = cond.balises - set(by_name[link.sheet].balises)
+            if missing:
+                raise DefinitionError(f"{where}: sheet {s.name!r}: parent condition on unknown {missing}")
     if sum(s.role == "demandes" for s in sheets) != 1:
         raise DefinitionError(f"{where}: exactly one sheet must have role: demandes")
     header_raw = dict(common["header"])
@@ -303,8 +367,8 @@ def parse_definition(raw: dict[str, Any], common: dict[str, Any]) -> FormatDefin
         id=raw["id"], title=raw["title"], source=raw["source"], nature=raw["nature"],
         couloir=raw["couloir"], logiciel=raw["logiciel"],
         advance_rate=Decimal(str(rate)) if rate is not None else None,
-        template=raw["template"], attachments=attachments, header=_sheet(header_raw),
-        sheets=sheets, json=raw["json"], envelope=common["envelope"],
+        template=raw.get("template"), attachments=attachments, header=_sheet(header_raw),
+        sheets=sheets, json=raw.get("json"), envelope=common["envelope"],
         limits=Limits(
             max_demandes_per_file=common["max_demandes_per_file"],
             max_attachment_bytes=common["max_attachment_bytes"],
@@ -313,4 +377,62 @@ def parse_definition(raw: dict[str, Any], common: dict[str, Any]) -> FormatDefin
             attachment_name=common["attachment_name"],
         ),
         notes=tuple(raw.get("notes", ())),
+        solde_format=raw.get("solde_format"),
     )
+
+
+# ---------------------------------------------------------------- variants (extends:)
+
+_LAYOUT_LEAF_KEYS = {"const", "computed", "each"}
+
+
+def _merge_layout(base: Any, override: Any) -> Any:
+    """Deep-merge two `json:` layouts; a leaf node (`const`, `computed`, `each`, a balise
+    name) of the override replaces the base's node whole."""
+    if not isinstance(base, dict) or not isinstance(override, dict) or _LAYOUT_LEAF_KEYS & set(override):
+        return override
+    merged = dict(base)
+    for key, value in override.items():
+        merged[key] = _merge_layout(base[key], value) if key in base else value
+    return merged
+
+
+def resolve_extends(raw: dict[str, Any], load: Any, seen: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A definition may start from another one: `extends: <id>` (a variant).
+
+    The variant's top-level keys replace the base's, except:
+    - `json:` is deep-merged into the base's layout (a mapping merges key by key; a leaf
+      such as `{const: null}` replaces the base's node);
+    - `remove_fields: {<sheet>: [balise, ...]}` removes columns from the base's sheets
+      (their JSON keys must then be given a `const:` in `json:`).
+    `load(id)` returns the raw mapping of another definition. Returns a plain definition.
+
+    >>> base = {"id": "a", "logiciel": "X", "sheets": [{"name": "S", "fields": [{"balise": "p"}, {"balise": "q"}]}],
+    ...         "json": {"k": {"p": "p", "q": "q"}}}
+    >>> v = resolve_extends({"extends": "a", "id": "b", "logiciel": "Y", "remove_fields": {"S": ["q"]},
+    ...                      "json": {"k": {"q": {"const": None}}}}, {"a": base}.__getitem__)
+    >>> v["id"], v["logiciel"], [f["balise"] for f in v["sheets"][0]["fields"]], v["json"]
+    ('b', 'Y', ['p'], {'k': {'p': 'p', 'q': {'const': None}}})
+    """
+    parent_id = raw.get("extends")
+    if parent_id is None:
+        return raw
+    if parent_id in seen:
+        raise DefinitionError(f"format {raw.get('id')!r}: extends loop through {parent_id!r}")
+    base = resolve_extends(load(parent_id), load, (*seen, raw.get("id", "")))
+    merged = {k: v for k, v in base.items()}
+    for key, value in raw.items():
+        if key in ("extends", "remove_fields"):
+            continue
+        merged[key] = _merge_layout(base.get("json", {}), value) if key == "json" else value
+    removals = raw.get("remove_fields") or {}
+    sheets = []
+    for sheet in merged["sheets"]:
+        drop = set(removals.get(sheet["name"], ()))
+        sheets.append({**sheet, "fields": [f for f in sheet["fields"] if f["balise"] not in drop]}
+                      if drop else sheet)
+    unknown = set(removals) - {s["name"] for s in sheets}
+    if unknown:
+        raise DefinitionError(f"format {raw.get('id')!r}: remove_fields names unknown sheets {sorted(unknown)}")
+    merged["sheets"] = sheets
+    return merged

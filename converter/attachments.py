@@ -1,0 +1,228 @@
+"""Pièces justificatives: find, check and zip the attachments of the accepted demandes.
+
+`xl2segur convertir … --pieces DOSSIER`: each attachment a demande must send (the list the
+deposit JSON declares, computed by build.py) is looked for in DOSSIER, under its
+nomenclature name (`MS2-DUI-Va1-BDC-00001.pdf`) or under the name typed in the optional
+column `fichierSource` of the Pièces sheet. It must exist inside DOSSIER (an absolute path,
+`..` or a symbolic link leading elsewhere is refused), hold the declared format (PDF, PNG or
+JPG, recognised by their first bytes) and weigh at most 3 Mo. A demande with a missing,
+mistyped or oversized attachment is rejected BEFORE any deposit file is written.
+
+The attachments of each deposit file are then written under their nomenclature names into
+zip archives named after it (`JSON-…-001.zip`, then `JSON-…-001-2.zip`… beyond 200 Mo).
+Checking files is file-system work: it loops over the attachments, not over sheet rows.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Any
+
+import polars as pl
+
+from .checks import NE, Checked
+from .files import OutputError, write_new
+from .formats import FormatDefinition
+from .issues import Issue, Severity, message
+from .reading import ROW
+
+SOURCE_COLUMN = "fichierSource"  # optional column of the Pièces sheets; never reaches the JSON
+PIECES_ALIAS = "pieces"
+
+# The first bytes of each attachment format (ISO 32000 `%PDF-`, the PNG signature, JPEG SOI).
+MAGIC: dict[str, tuple[bytes, ...]] = {
+    "PDF": (b"%PDF-",),
+    "PNG": (b"\x89PNG\r\n\x1a\n",),
+    "JPG": (b"\xff\xd8\xff",),
+}
+_HEAD = max(len(m) for ms in MAGIC.values() for m in ms)
+
+# Bytes a stored (uncompressed) member adds to a zip beyond its data: local header (30) and
+# central directory entry (46), each followed by the name; 22 for the end-of-directory record.
+_ZIP_LOCAL, _ZIP_CENTRAL, _ZIP_END = 30, 46, 22
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """One checked attachment, ready to be zipped."""
+
+    numero_editeur: str
+    name: str  # nomenclature name, as declared in the JSON
+    source: Path
+    size: int
+
+
+def max_attachment_bytes(definition: FormatDefinition) -> int:
+    return definition.limits.max_attachment_bytes
+
+
+def max_zip_bytes(definition: FormatDefinition) -> int:
+    return definition.limits.max_zip_bytes
+
+
+def megabytes(size: int) -> str:
+    """
+    >>> megabytes(3145728), megabytes(3500000)
+    ('3 Mo', '3,34 Mo')
+    """
+    value = f"{size / 1048576:.2f}".rstrip("0").rstrip(".")
+    return value.replace(".", ",") + " Mo"
+
+
+def expected(checked: Checked, records: list[dict[str, Any]]) -> pl.DataFrame:
+    """One row per attachment the accepted demandes declare, with where it was asked for.
+
+    Columns: NE, nomFichier, formatFichier, typeFichier, demande_row, piece_row, fichierSource.
+    """
+    definition = checked.definition
+    declared = pl.DataFrame(
+        {NE: [r[NE] for r in records], "a": [r["attachments"] for r in records]},
+        schema={NE: pl.String, "a": pl.List(pl.Struct({"nomFichier": pl.String, "formatFichier": pl.String,
+                                                        "typeFichier": pl.String}))},
+    ).explode("a").drop_nulls("a").unnest("a")
+    declared = declared.with_columns(  # the records hold JSON literals: decode them
+        pl.col(c).str.json_decode(pl.String) for c in ("nomFichier", "formatFichier", "typeFichier")
+    )
+    demandes = checked.frames[definition.demandes.name].select(NE, pl.col(ROW).alias("demande_row")) \
+        .unique(NE, keep="first")
+    declared = declared.join(demandes, on=NE, how="left")
+    sheet = next((s for s in definition.sheets if s.alias == PIECES_ALIAS), None)
+    if sheet is not None and SOURCE_COLUMN in sheet.by_balise:
+        pieces = checked.frames[sheet.name].select(
+            NE, "typeFichier", pl.col(ROW).alias("piece_row"), pl.col(SOURCE_COLUMN).alias("fichierSource"),
+        ).drop_nulls([NE, "typeFichier"]).unique([NE, "typeFichier"], keep="first")
+        return declared.join(pieces, on=[NE, "typeFichier"], how="left")
+    return declared.with_columns(piece_row=pl.lit(None, dtype=pl.Int64), fichierSource=pl.lit(None, dtype=pl.String))
+
+
+def _escapes(value: str) -> bool:
+    """A name typed in the workbook that is absolute or climbs out with `..`.
+
+    >>> [_escapes(v) for v in ("a/b.pdf", "../b.pdf", "/etc/passwd", "C:\\\\x.pdf", "\\\\\\\\srv\\\\x", "a\\\\..\\\\..\\\\b")]
+    [False, True, True, True, True, True]
+    """
+    for pure in (PurePosixPath(value), PureWindowsPath(value)):
+        if pure.is_absolute() or pure.drive or pure.root or ".." in pure.parts:
+            return True
+    return False
+
+
+def _resolve(folder: Path, name: str) -> Path | None:
+    """The file `name` inside `folder`, or None if it would lead outside (links included)."""
+    if _escapes(name):
+        return None
+    candidate = (folder / name.replace("\\", "/")).resolve()
+    return candidate if candidate.is_relative_to(folder) else None
+
+
+def _issue(code: str, row: dict[str, Any], definition: FormatDefinition, pieces_letter: str | None,
+           file: str, **params: Any) -> Issue:
+    """Point at the Pièces row when the user named the file there, else at the demande row."""
+    typed = row["fichierSource"]
+    label = next((t.label for t in definition.attachments.types if t.type == row["typeFichier"]), row["typeFichier"])
+    text = message(code, piece=f"{row['typeFichier']} ({label})", nom=row["nomFichier"], **params)
+    pieces_sheet = next((s.name for s in definition.sheets if s.alias == PIECES_ALIAS), None)
+    if typed is not None and row["piece_row"] is not None:
+        return Issue(code=code, message=text, severity=Severity.ERROR, sheet=pieces_sheet, row=row["piece_row"],
+                     column=pieces_letter, balise=SOURCE_COLUMN, value=typed,
+                     numero_editeur=row[NE], file=file)
+    return Issue(code=code, message=text, severity=Severity.ERROR, sheet=definition.demandes.name,
+                 row=row["demande_row"], balise=None, value=row["nomFichier"], numero_editeur=row[NE], file=file)
+
+
+def collect(checked: Checked, records: list[dict[str, Any]], folder: Path,
+            file: str) -> tuple[dict[str, list[Attachment]], list[Issue]]:
+    """Check every declared attachment in `folder`.
+
+    Returns (numeroEditeur → its attachments, for the demandes whose attachments are all
+    good; issues for the others). A demande appears in exactly one of the two.
+    """
+    definition = checked.definition
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise OutputError(f"Le dossier des pièces « {folder} » n'existe pas : indiquez avec --pieces "
+                          "le dossier qui contient les pièces justificatives.")
+    root = folder.resolve()
+    limit = max_attachment_bytes(definition)
+    pieces_sheet = next((s for s in definition.sheets if s.alias == PIECES_ALIAS), None)
+    letter = checked.raw.letter(pieces_sheet.name, SOURCE_COLUMN) \
+        if pieces_sheet is not None and SOURCE_COLUMN in pieces_sheet.by_balise else None
+    good: dict[str, list[Attachment]] = {}
+    issues: list[Issue] = []
+    for row in expected(checked, records).iter_rows(named=True):
+        name = row["fichierSource"] or row["nomFichier"]
+        source = _resolve(root, name)
+        problem: tuple[str, dict[str, Any]] | None = None
+        if source is None:
+            problem = ("piece_chemin_interdit", {})
+        elif not source.is_file():
+            problem = ("piece_introuvable", {"detail": name})
+        else:
+            size = source.stat().st_size
+            with source.open("rb") as fh:
+                head = fh.read(_HEAD)
+            fmt = row["formatFichier"]
+            if not head.startswith(MAGIC[fmt]):
+                problem = ("piece_format_incorrect", {"detail": name, "format": fmt})
+            elif size > limit:
+                problem = ("piece_trop_lourde", {"detail": name, "taille": megabytes(size), "max": megabytes(limit)})
+        if problem is None:
+            good.setdefault(row[NE], []).append(Attachment(row[NE], row["nomFichier"], source, size))
+        else:
+            issues.append(_issue(problem[0], row, definition, letter, file, **problem[1]))
+    bad = {i.numero_editeur for i in issues}
+    return {ne: found for ne, found in good.items() if ne not in bad}, issues
+
+
+def _member_bytes(attachment: Attachment) -> int:
+    name = len(attachment.name.encode("utf-8"))
+    return _ZIP_LOCAL + _ZIP_CENTRAL + 2 * name + attachment.size
+
+
+def split(attachments: Iterable[Attachment], limit: int) -> list[list[Attachment]]:
+    """Pack the attachments, in order, into archives of at most `limit` bytes each."""
+    parts: list[list[Attachment]] = []
+    size = limit + 1
+    for item in attachments:
+        need = _member_bytes(item)
+        if need + _ZIP_END > limit:
+            raise OutputError(f"La pièce « {item.name} » ne tient pas dans une archive de {megabytes(limit)}.")
+        if size + need > limit:
+            parts.append([])
+            size = _ZIP_END
+        parts[-1].append(item)
+        size += need
+    return parts
+
+
+def zip_names(deposit_file: Path, count: int) -> list[Path]:
+    """
+    >>> [p.name for p in zip_names(Path("JSON-0123456789-20240312-001.json"), 3)]
+    ['JSON-0123456789-20240312-001.zip', 'JSON-0123456789-20240312-001-2.zip', 'JSON-0123456789-20240312-001-3.zip']
+    """
+    stem = deposit_file.with_suffix("")
+    return [stem.with_name(f"{stem.name}{'' if n == 1 else f'-{n}'}.zip") for n in range(1, count + 1)]
+
+
+def write_zips(deposit_file: Path, attachments: list[Attachment], definition: FormatDefinition) -> list[Path]:
+    """The zip archive(s) of one deposit file's attachments; stored members (PDF, PNG and JPG
+    are already compressed), so that each archive's size is known before it is written."""
+    if not attachments:
+        return []
+    limit = max_zip_bytes(definition)
+    parts = split(attachments, limit)
+    written = []
+    for target, part in zip(zip_names(deposit_file, len(parts)), parts):
+        def write(tmp: Path, part: list[Attachment] = part) -> None:
+            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
+                for item in part:
+                    zf.write(item.source, arcname=item.name)
+            if os.path.getsize(tmp) > limit:  # a source file changed since it was checked
+                raise OutputError(f"L'archive « {target.name} » dépasserait {megabytes(limit)} : une pièce a "
+                                  "changé pendant la conversion. Relancez la conversion.")
+        written.append(write_new(target, write))
+    return written

@@ -1,0 +1,300 @@
+"""Generic row rules declared in a definition (`rules:` under a sheet), run after the
+per-column and cross-sheet checks.
+
+Each rule of the registry takes a `RuleContext` (the sheet's normalised frame, the Entête
+values, the cells already in error) and the declared `RowRule`, whose parameters name the
+columns to read, and returns issue rows (ISSUE_SCHEMA). Column work is done in Polars;
+where a funding function of `converter.funding` is reused (the caps), it is called once per
+distinct combination of parameters, never once per row, and the result is joined back.
+
+Rules:
+- `plafond_hop`: amount ≤ HOP-PFI-Va2 cap of (activité combinée, prestation, régime).
+- `plafond_sfp`: amount ≤ SFP-LGC-Va2 flat cap of (type de client, tranche CSI, régime).
+- `categorie_eligible`: a FINESS category is in a list of eligible categories.
+- `calendrier_bon_commande`: the order's dates against the programme's calendar.
+- `client_unique`: one order per client (key = first non-empty of the `by` columns).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, Callable
+
+import polars as pl
+
+from ..formats.model import DefinitionError, RowRule, Sheet
+from ..funding import HOP, REGIMES, SFP, HorsBaremeError, calendrier_hop, calendrier_sfp, plafond_hop, plafond_sfp
+from ..funding.calendrier import Calendrier, fr
+from ..funding.montants import format_euros, format_nombre
+from ..issues import ISSUE_SCHEMA, message
+from ..reading import HEADER_SHEET, ROW, RawWorkbook
+
+NE = "__ne"  # same name as checks.links.NE (not imported: links imports nothing from here)
+
+__all__ = ["RULES", "RuleContext", "check_rules", "validate_rules"]
+
+
+@dataclass
+class RuleContext:
+    raw: RawWorkbook
+    sheet: Sheet
+    frame: pl.DataFrame  # normalised values + __row + __ne
+    header: dict[str, Any]  # normalised Entête values (None when empty or invalid)
+    errors: pl.DataFrame  # (sheet, row, balise) of the cells already in error
+
+    def usable(self, *columns: str) -> pl.DataFrame:
+        """Rows whose given columns are filled and not already reported as errors."""
+        frame = self.frame.filter(pl.all_horizontal(pl.col(c).is_not_null() for c in columns))
+        bad = self.errors.filter(
+            (pl.col("sheet") == self.sheet.name) & pl.col("balise").is_in(list(columns))
+        ).select(pl.col("row").alias(ROW)).unique()
+        return frame.join(bad, on=ROW, how="anti")
+
+    def issues(self, frame: pl.DataFrame, *, code: str, message: pl.Expr | str, balise: str,
+               value: pl.Expr) -> pl.DataFrame:
+        msg = pl.lit(message) if isinstance(message, str) else message
+        return frame.select(
+            code=pl.lit(code), message=msg, severity=pl.lit("erreur"), sheet=pl.lit(self.sheet.name),
+            row=pl.col(ROW), column=pl.lit(self.raw.letter(self.sheet.name, balise)),
+            balise=pl.lit(balise), value=value.cast(pl.String), numero_editeur=pl.col(NE),
+        ).cast(ISSUE_SCHEMA)
+
+
+def _empty() -> pl.DataFrame:
+    return pl.DataFrame(schema=ISSUE_SCHEMA)
+
+
+def _cents(expr: pl.Expr) -> pl.Expr:
+    """Normalised amount text '1234.50' → 123450 (exact integer cents)."""
+    return expr.str.replace(".", "", literal=True).cast(pl.Int64, strict=False)
+
+
+def _decimal_text(expr: pl.Expr) -> pl.Expr:
+    """A number typed as text ('15 000', '15000,5', '15000.0') → canonical Decimal text."""
+    return expr.str.replace_all(r"[\s\u00a0\u202f]", "").str.replace(",", ".", literal=True)
+
+
+# ---------------------------------------------------------------- caps
+
+
+def _cap_issues(ctx: RuleContext, usable: pl.DataFrame, keys: list[str], combos: list[dict[str, Any]],
+                compute: Callable[..., tuple[Decimal, str]], amount: str, subject: str) -> pl.DataFrame:
+    """Compute the cap once per distinct combination of `keys`, join it back, compare."""
+    rows = []
+    for combo in combos:
+        try:
+            cap, detail = compute(**combo)
+            rows.append({**combo, "__cap": int(cap * 100), "__capmsg": message(
+                "montant_au_dela_du_plafond", plafond=format_euros(cap), detail=detail), "__out": None})
+        except HorsBaremeError as exc:
+            rows.append({**combo, "__cap": None, "__capmsg": None,
+                         "__out": message("hors_bareme", detail=str(exc))})
+    table = pl.DataFrame(rows, schema={**{k: pl.String for k in keys}, "__cap": pl.Int64,
+                                       "__capmsg": pl.String, "__out": pl.String})
+    joined = usable.join(table, on=keys, how="left", nulls_equal=True)  # SFP: no tranche = null
+    over = joined.filter(_cents(pl.col(amount)) > pl.col("__cap"))
+    outside = joined.filter(pl.col("__out").is_not_null())
+    return pl.concat([
+        ctx.issues(over, code="montant_au_dela_du_plafond", message=pl.col("__capmsg"), balise=amount,
+                   value=pl.col(amount)),
+        ctx.issues(outside, code="hors_bareme", message=pl.col("__out"), balise=subject,
+                   value=pl.col(subject)),
+    ])
+
+
+def plafond_hop_rule(ctx: RuleContext, rule: RowRule) -> pl.DataFrame:
+    """Order amount ≤ HOP-PFI-Va2 cap (seed 002 §5.3, in the order's VAT regime)."""
+    amount, ac, prestation, regime = (rule.get(k) for k in ("montant", "activite", "prestation", "regime"))
+    usable = ctx.usable(amount, ac, prestation, regime).with_columns(_decimal_text(pl.col(ac)).alias("__ac"))
+    keys = ["__ac", prestation, regime]
+    combos = usable.select(keys).unique().to_dicts()
+
+    def compute(**combo: Any) -> tuple[Decimal, str]:
+        p = plafond_hop(combo["__ac"], combo[prestation], combo[regime])
+        return p.plafond, (f"{HOP.code}, {HOP.prestations[p.prestation]}, activité combinée "
+                           f"{format_nombre(p.activite_combinee)}, tranche {p.tranche}, {REGIMES[p.regime][1]}")
+
+    return _cap_issues(ctx, usable, keys, combos, compute, amount, ac)
+
+
+def plafond_sfp_rule(ctx: RuleContext, rule: RowRule) -> pl.DataFrame:
+    """Order amount ≤ SFP-LGC-Va2 flat cap (seed 004 §5.3, in the order's VAT regime)."""
+    amount, client, tranche, regime = (rule.get(k) for k in ("montant", "client", "tranche", "regime"))
+    # the tranche is read only for a CSI (its presence rule says when it is filled)
+    # (a CSI without a valid tranche is already reported on its cell: not judged again)
+    usable = ctx.usable(amount, client, regime).filter(
+        (pl.col(client) != "csi") | pl.col(tranche).is_not_null()
+    ).with_columns(pl.when(pl.col(client) == "csi").then(pl.col(tranche)).alias("__tranche"))
+    keys = [client, "__tranche", regime]
+    combos = usable.select(keys).unique().to_dicts()
+
+    def compute(**combo: Any) -> tuple[Decimal, str]:
+        p = plafond_sfp(combo[client], combo["__tranche"], combo[regime])
+        qui = SFP.clients[p.client][1] + (f", tranche {p.tranche}" if p.tranche else "")
+        return p.plafond, f"{SFP.code}, {qui}, {REGIMES[p.regime][1]}"
+
+    return _cap_issues(ctx, usable, keys, combos, compute, amount, client)
+
+
+# ---------------------------------------------------------------- eligibility
+
+# list name → (eligible values, French description, programme)
+CATEGORY_LISTS: dict[str, tuple[frozenset[str], str, str]] = {
+    "hop_finess_juridique": (HOP.categories_finess_juridique, "FINESS juridique", HOP.code),
+    "hop_finess_geographique": (HOP.categories_finess_geographique, "FINESS géographique", HOP.code),
+}
+
+
+def categorie_eligible_rule(ctx: RuleContext, rule: RowRule) -> pl.DataFrame:
+    """A FINESS category must be in the programme's list (seed 002 §4.2)."""
+    column, name = rule.get("column"), rule.get("liste")
+    values, quoi, programme = CATEGORY_LISTS[name]
+    usable = ctx.usable(column)
+    bad = usable.filter(~pl.col(column).is_in(sorted(values)))
+    msg = message("categorie_non_eligible", quoi=quoi, programme=programme,
+                  values=", ".join(sorted(values, key=int)))
+    return ctx.issues(bad, code="categorie_non_eligible", message=msg, balise=column, value=pl.col(column))
+
+
+# ---------------------------------------------------------------- calendar
+
+
+def _day(value: Any) -> date | None:
+    return datetime.strptime(value, "%d/%m/%Y").date() if isinstance(value, str) else None
+
+
+def _as_date(column: str) -> pl.Expr:
+    return pl.col(column).str.to_date("%d/%m/%Y", strict=False)
+
+
+def calendrier_bon_commande_rule(ctx: RuleContext, rule: RowRule) -> pl.DataFrame:
+    """Seed 002/004 §4.3 « Calendrier d'établissement des bons de commande ».
+
+    The calendar is resolved once (HOP: absolute dates; SFP: Date 0 of the Entête + n
+    months) with `converter.funding`, then every row is compared in Polars, with the same
+    readings as `funding.verifier_bon_commande` (a bare date on a deadline day is accepted).
+    """
+    programme = rule.get("programme")
+    date0 = _day(ctx.header.get(rule.get("date0"))) if rule.get("date0") else None
+    if programme == HOP.code:
+        cal: Calendrier = calendrier_hop(date0)
+    elif programme == SFP.code:
+        if date0 is None:  # Date 0 missing or invalid: already reported on the Entête
+            return _empty()
+        cal = calendrier_sfp(date0)
+    else:
+        raise DefinitionError(f"calendrier_bon_commande: unknown programme {programme!r}")
+    emission, signature, mention = rule.get("emission"), rule.get("signature"), rule.get("mention")
+    referencement = _day(ctx.header.get(rule.get("referencement"))) if rule.get("referencement") else None
+    dossier = _day(ctx.header.get(rule.get("dossier_complet"))) if rule.get("dossier_complet") else None
+    parts = []
+    if emission and cal.date0 is not None:
+        rows = ctx.usable(emission).filter(_as_date(emission) <= pl.lit(cal.date0))
+        parts.append(ctx.issues(rows, code="emission_avant_date0", balise=emission, value=pl.col(emission),
+                                message=message("emission_avant_date0", date0=fr(cal.date0))))
+    if signature:
+        signed = ctx.usable(signature)
+        sig = _as_date(signature)
+        if cal.signature_min is not None:
+            parts.append(ctx.issues(
+                signed.filter(sig < pl.lit(cal.signature_min)), code="signature_avant_date0_12_mois",
+                balise=signature, value=pl.col(signature),
+                message=message("signature_avant_date0_12_mois", limite=fr(cal.signature_min))))
+        date4 = cal.date(4)
+        parts.append(ctx.issues(
+            signed.filter(sig > pl.lit(date4.date())), code="signature_apres_date4", balise=signature,
+            value=pl.col(signature), message=message("signature_apres_date4", limite=fr(date4))))
+        before_ref = pl.lit(True) if referencement is None else sig < pl.lit(referencement)
+        if dossier is not None:
+            n = cal.delai_signature_avant_dossier_complet_jours
+            parts.append(ctx.issues(
+                signed.filter(before_ref & (sig < pl.lit(dossier - timedelta(days=n)))),
+                code="signature_trop_tot", balise=signature, value=pl.col(signature),
+                message=message("signature_trop_tot", jours=n, limite=fr(dossier),
+                                debut=fr(dossier - timedelta(days=n)))))
+        if mention:
+            rows = ctx.usable(signature, mention).filter(before_ref & ~pl.col(mention))
+            parts.append(ctx.issues(rows, code="mention_conditionnelle_absente", balise=mention,
+                                    value=pl.lit("FAUX"), message=message("mention_conditionnelle_absente")))
+    return pl.concat(parts) if parts else _empty()
+
+
+# ---------------------------------------------------------------- unicity
+
+
+def client_unique_rule(ctx: RuleContext, rule: RowRule) -> pl.DataFrame:
+    """One financed order per client (seeds 002/004 §4.2 « Unicité du financement »).
+
+    The client is identified by the first non-empty column of `by` (SFP: RPPS, or FINESS
+    géographique for a centre de santé infirmier).
+    """
+    by = list(rule.get("by"))
+    programme = rule.get("programme")
+    present = [pl.when(pl.col(c).is_not_null()).then(pl.lit(c)) for c in by]
+    keyed = ctx.frame.with_columns(
+        __key=pl.coalesce(*(pl.col(c) for c in by)), __keycol=pl.coalesce(*present),
+    ).filter(pl.col("__key").is_not_null())
+    dup = keyed.with_columns(
+        __n=pl.len().over("__key"),
+        __rows=pl.col(ROW).cast(pl.String).implode().over("__key").list.join(", "),
+    ).filter(pl.col("__n") > 1)
+    out = []
+    for (column, rows, key), part in dup.group_by(["__keycol", "__rows", "__key"], maintain_order=True):
+        msg = message("client_en_double", key=key, detail=rows, programme=programme)
+        out.append(ctx.issues(part, code="client_en_double", message=msg, balise=column, value=pl.col("__key")))
+    return pl.concat(out) if out else _empty()
+
+
+# ---------------------------------------------------------------- registry
+
+RULES: dict[str, Callable[[RuleContext, RowRule], pl.DataFrame]] = {
+    "plafond_hop": plafond_hop_rule,
+    "plafond_sfp": plafond_sfp_rule,
+    "categorie_eligible": categorie_eligible_rule,
+    "calendrier_bon_commande": calendrier_bon_commande_rule,
+    "client_unique": client_unique_rule,
+}
+
+# parameters that name a column of the sheet (the others name Entête columns or constants)
+_SHEET_COLUMNS = ("montant", "activite", "prestation", "regime", "client", "tranche", "column",
+                  "emission", "signature", "mention")
+_HEADER_COLUMNS = ("date0", "referencement", "dossier_complet")
+
+
+def validate_rules(definition: Any) -> None:
+    """Every declared rule exists and names existing columns (a project bug otherwise)."""
+    for sheet in definition.sheets:
+        for rule in sheet.rules:
+            where = f"{definition.id}: sheet {sheet.name!r}: rule {rule.rule!r}"
+            if rule.rule not in RULES:
+                raise DefinitionError(f"{where}: unknown rule (known: {sorted(RULES)})")
+            for key, value in rule.params:
+                names = value if key == "by" else [value]
+                if key in _SHEET_COLUMNS or key == "by":
+                    missing = [n for n in names if n not in sheet.by_balise]
+                elif key in _HEADER_COLUMNS:
+                    missing = [n for n in names if n not in definition.header.by_balise]
+                else:
+                    continue
+                if missing:
+                    raise DefinitionError(f"{where}: {key} names unknown columns {missing}")
+            if rule.rule == "categorie_eligible" and rule.get("liste") not in CATEGORY_LISTS:
+                raise DefinitionError(f"{where}: unknown liste {rule.get('liste')!r}")
+
+
+def check_rules(raw: RawWorkbook, frames: dict[str, pl.DataFrame], issues: pl.DataFrame) -> list[pl.DataFrame]:
+    """Run the rules of every sheet; cells already in error are not judged again."""
+    definition = raw.definition
+    if not any(s.rules for s in definition.sheets):
+        return []
+    validate_rules(definition)
+    header = frames[HEADER_SHEET].row(0, named=True) if frames[HEADER_SHEET].height else {}
+    errors = issues.filter(pl.col("severity") == "erreur").select("sheet", "row", "balise")
+    found = []
+    for sheet in definition.sheets:
+        ctx = RuleContext(raw=raw, sheet=sheet, frame=frames[sheet.name], header=header, errors=errors)
+        for rule in sheet.rules:
+            found.append(RULES[rule.rule](ctx, rule))
+    return found

@@ -1,0 +1,298 @@
+"""The deposit cycle around the ledger: what a conversion checks against it, what it records,
+and the pre-filled solde workbook built from the accepted avances.
+
+Everything here is generic, read from the definitions:
+- the demande JSON kept by the ledger is turned back into workbook rows by walking the
+  format's `json:` layout (a leaf names a balise of the sheet in scope, `each:` a child
+  sheet, whose parent keys come from the enclosing row);
+- a solde sheet is pre-filled from the avance sheet of the same name (the Demandes sheets
+  match by role), column by column for the balises both have; the balise of kind
+  `numero_asp` receives the numeroASP the ASP gave to the avance;
+- a solde is compared with its avance: its amount (the demande's `amount` balise) may not
+  exceed the avance's, and the values of every `finess` balise of a sheet both formats
+  share must be those of the avance (seed 000: « identiques à ce qui a été indiqué lors de
+  l'avance »).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import orjson
+import polars as pl
+
+from .checks import NE, Checked
+from .formats import FormatDefinition, Sheet, all_formats, get_format
+from .issues import Issue, Severity, message
+from .ledger import ACCEPTEE, DEPOSEE, REJETEE, DemandeRecord, Ledger, LedgerError
+from .reading import HEADER_SHEET, ROW
+from .workbook import write_workbook
+
+PIECES_ALIAS = "pieces"
+
+
+def amount_balise(sheet: Sheet) -> str | None:
+    return next((f.balise for f in sheet.fields if f.kind == "amount"), None)
+
+
+# ------------------------------------------------------------ JSON ⇄ rows
+
+
+def _text(kind: str, value: Any) -> str | None:
+    """A JSON value as the workbook shows it.
+
+    >>> _text("boolean", True), _text("amount", 1075.0), _text("integer", 120), _text("finess", None)
+    ('VRAI', '1075.00', '120', None)
+    """
+    if value is None:
+        return None
+    if kind == "boolean":
+        return "VRAI" if value else "FAUX"
+    if kind == "amount":
+        return f"{Decimal(str(value)):.2f}"
+    return str(value)
+
+
+def rows_from_json(definition: FormatDefinition, demande: dict[str, Any]) -> dict[str, list[dict[str, str | None]]]:
+    """The workbook rows (sheet name → rows of text) of one demande, from its deposit JSON."""
+    out: dict[str, list[dict[str, str | None]]] = {s.name: [] for s in definition.sheets}
+
+    def walk(layout: dict[str, Any], data: Any, sheet: Sheet, row: dict[str, str | None]) -> None:
+        data = data if isinstance(data, dict) else {}
+        lists = []
+        for key, node in layout.items():
+            if isinstance(node, str):
+                row[node] = _text(sheet.by_balise[node].kind, data.get(key)) if node in sheet.by_balise else None
+            elif isinstance(node, dict) and "each" in node:
+                lists.append((node, data.get(key)))
+            elif isinstance(node, dict) and not ({"const", "computed"} & set(node)):
+                walk(node, data.get(key), sheet, row)
+        for node, items in lists:  # children after the row's own values: they inherit its keys
+            child = definition.by_name[node["each"]]
+            keys = child.parent.by if child.parent else ()
+            for item in items if isinstance(items, list) else []:
+                child_row = {k: row.get(k) for k in keys}
+                if "value" in node:
+                    child_row[node["value"]] = _text(child.by_balise[node["value"]].kind, item)
+                else:
+                    walk(node["item"], item, child, child_row)
+                out[child.name].append(child_row)
+
+    top: dict[str, str | None] = {}
+    walk(definition.json or {}, demande, definition.demandes, top)
+    out[definition.demandes.name].insert(0, top)
+    return out
+
+
+# ------------------------------------------------------------ what a conversion records
+
+
+def demande_records(checked: Checked, records: list[dict[str, Any]], text: str) -> list[DemandeRecord]:
+    """The ledger's view of the demandes of one rendered deposit file (in file order)."""
+    definition = checked.definition
+    lines = orjson.loads(text)["lignesImport"]
+    numeros = [r[NE] for r in records]
+    keep = pl.Series(numeros, dtype=pl.String).implode()
+    demandes = checked.frames[definition.demandes.name].filter(pl.col(NE).is_in(keep))
+    amount = amount_balise(definition.demandes)
+    amounts = dict(demandes.select(NE, pl.col(amount).cast(pl.String)).iter_rows()) if amount else {}
+    lists: dict[str, dict[str, list[str]]] = {}
+    for kind in ("finess", "rpps"):
+        parts = [checked.frames[s.name].filter(pl.col(NE).is_in(keep)).select(NE, pl.col(f.balise).alias("v"))
+                 for s in definition.sheets for f in s.fields if f.kind == kind]
+        if parts:
+            grouped = pl.concat(parts).drop_nulls().group_by(NE).agg(pl.col("v").unique().sort())
+            lists[kind] = dict(zip(grouped[NE].to_list(), grouped["v"].to_list()))
+        else:
+            lists[kind] = {}
+    return [DemandeRecord(numero_editeur=ne, num_ligne=i + 1, montant=amounts.get(ne),
+                          finess=lists["finess"].get(ne, []), rpps=lists["rpps"].get(ne, []), demande=line)
+            for i, (ne, line) in enumerate(zip(numeros, lines))]
+
+
+# ------------------------------------------------------------ what a conversion checks
+
+
+def _demande_issue(checked: Checked, code: str, severity: Severity, rows: pl.DataFrame, *,
+                   balise: str | None = None, **params: Any) -> list[Issue]:
+    """One issue per row of `rows` (NE, ROW, value, detail columns), on the Demandes sheet."""
+    definition = checked.definition
+    sheet = definition.demandes
+    letter = checked.raw.letter(sheet.name, balise) if balise else None
+    return [Issue(code=code, message=message(code, **{**params, **r}), severity=severity, sheet=sheet.name,
+                  row=r[ROW], column=letter, balise=balise, value=r.get("value"), numero_editeur=r[NE],
+                  file=str(checked.raw.path))
+            for r in rows.iter_rows(named=True)]
+
+
+def ledger_issues(checked: Checked, book: Ledger, accepted: list[str]) -> list[Issue]:
+    """Issues on accepted demandes that only the ledger can see."""
+    definition = checked.definition
+    numero_ans = checked.frames[HEADER_SHEET]["numeroAns"][0]
+    keep = pl.Series(accepted, dtype=pl.String).implode()
+    demandes = checked.frames[definition.demandes.name].filter(pl.col(NE).is_in(keep))
+    found: list[Issue] = []
+    twice = book.already_deposited(definition.id, numero_ans, accepted)
+    if twice:
+        rows = demandes.filter(pl.col(NE).is_in(pl.Series(list(twice), dtype=pl.String).implode())).select(
+            NE, ROW, value=pl.col(NE), detail=pl.col(NE), fichier=pl.col(NE).replace_strict(twice))
+        found += _demande_issue(checked, "deja_deposee", Severity.ERROR, rows, balise="numeroEditeur")
+    if definition.nature == "solde":
+        found += solde_issues(checked, book, demandes.filter(~pl.col(NE).is_in(list(twice))), numero_ans)
+    return found
+
+
+def avance_formats(solde_format: str) -> list[FormatDefinition]:
+    return [d for d in all_formats().values() if d.solde_format == solde_format]
+
+
+def solde_issues(checked: Checked, book: Ledger, demandes: pl.DataFrame, numero_ans: str) -> list[Issue]:
+    """A solde against its avance in the ledger (FORMATS.md §3: amount, OG and FINESS)."""
+    definition = checked.definition
+    formats = {d.id: d for d in avance_formats(definition.id)}
+    avances = book.avances_for_solde(formats, numero_ans, demandes[NE].to_list())
+    known = pl.DataFrame(
+        [{NE: ne, "avance_montant": r["montant"], "avance_asp": r["numero_asp"], "statut": r["statut"],
+          "detail": f"{ne}, fichier {r['fichier']}"} for ne, r in avances.items()],
+        schema={NE: pl.String, "avance_montant": pl.String, "avance_asp": pl.String, "statut": pl.String,
+                "detail": pl.String},
+    )
+    rows = demandes.join(known, on=NE, how="left")
+    found = _demande_issue(checked, "solde_avance_inconnue", Severity.WARNING,
+                           rows.filter(pl.col("statut").is_null()).select(NE, ROW, detail=pl.col(NE)))
+    rows = rows.filter(pl.col("statut").is_not_null())
+    found += _demande_issue(checked, "solde_avance_rejetee", Severity.ERROR,
+                            rows.filter(pl.col("statut") == REJETEE).select(NE, ROW, "detail"))
+    rows = rows.filter(pl.col("statut") != REJETEE)
+    found += _demande_issue(checked, "solde_avance_sans_retour", Severity.WARNING,
+                            rows.filter(pl.col("statut") == DEPOSEE).select(NE, ROW))
+    amount = amount_balise(definition.demandes)
+    if amount:
+        over = rows.filter(pl.col(amount).cast(pl.Decimal(scale=2)) > pl.col("avance_montant").cast(pl.Decimal(scale=2)))
+        found += _demande_issue(checked, "solde_montant_superieur", Severity.ERROR, over.select(
+            NE, ROW, value=pl.col(amount).cast(pl.String),
+            detail=pl.concat_str(pl.lit("avance "), pl.col("detail"), pl.lit(" : "), pl.col("avance_montant"))),
+            balise=amount)
+    asp = next((f.balise for f in definition.demandes.fields if f.kind == "numero_asp"), None)
+    if asp:
+        wrong = rows.filter(pl.col("avance_asp").is_not_null() & (pl.col(asp) != pl.col("avance_asp")))
+        found += _demande_issue(checked, "solde_numero_asp_different", Severity.ERROR, wrong.select(
+            NE, ROW, value=pl.col(asp),
+            detail=pl.concat_str(pl.col("detail"), pl.lit(", numéro ASP "), pl.col("avance_asp"))), balise=asp)
+    found += _finess_issues(checked, {ne: r for ne, r in avances.items() if r["statut"] != REJETEE}, formats)
+    return found
+
+
+def _finess_issues(checked: Checked, avances: dict[str, sqlite3.Row], formats: dict[str, FormatDefinition]) -> list[Issue]:
+    definition = checked.definition
+    if not avances:
+        return []
+    schema = {NE: pl.String, "sheet": pl.String, "balise": pl.String, "v": pl.String}
+    theirs = []
+    for ne, row in avances.items():
+        avance = formats[row["format"]]
+        for name, rows in rows_from_json(avance, orjson.loads(row["demande_json"])).items():
+            theirs += [{NE: ne, "sheet": name, "balise": b, "v": r.get(b)} for r in rows for b in r
+                       if avance.by_name[name].by_balise[b].kind == "finess"]
+    theirs_frame = pl.DataFrame(theirs, schema=schema).drop_nulls().unique()
+    mine = []
+    for sheet in definition.sheets:
+        for f in sheet.fields:
+            if f.kind == "finess" and theirs_frame.filter((pl.col("sheet") == sheet.name) & (pl.col("balise") == f.balise)).height:
+                mine.append(checked.frames[sheet.name].select(
+                    NE, ROW, sheet=pl.lit(sheet.name), balise=pl.lit(f.balise), v=pl.col(f.balise)))
+    if not mine:
+        return []
+    numeros = pl.Series(list(avances), dtype=pl.String).implode()
+    mine_frame = pl.concat(mine).filter(pl.col(NE).is_in(numeros)).drop_nulls()
+    theirs_frame = theirs_frame.join(mine_frame.select("sheet", "balise").unique(), on=["sheet", "balise"])
+    keys = [NE, "sheet", "balise", "v"]
+    extra = mine_frame.join(theirs_frame, on=keys, how="anti")
+    missing = theirs_frame.join(mine_frame.select(keys).unique(), on=keys, how="anti")
+    details = {ne: f"{ne}, fichier {r['fichier']}" for ne, r in avances.items()}
+    found = [Issue(code="solde_finess_hors_avance",
+                   message=message("solde_finess_hors_avance", balise=r["balise"], detail=details[r[NE]]),
+                   severity=Severity.ERROR, sheet=r["sheet"], row=r[ROW],
+                   column=checked.raw.letter(r["sheet"], r["balise"]), balise=r["balise"], value=r["v"],
+                   numero_editeur=r[NE], file=str(checked.raw.path))
+             for r in extra.iter_rows(named=True)]
+    demande_rows = checked.frames[definition.demandes.name].select(NE, ROW).unique(NE, keep="first")
+    found += _demande_issue(checked, "solde_finess_manquant", Severity.ERROR, missing.join(demande_rows, on=NE).select(
+        NE, ROW, "balise", "sheet", value=pl.col("v"), detail=pl.col(NE).replace_strict(details)))
+    return found
+
+
+# ------------------------------------------------------------ the pre-filled solde workbook
+
+
+def _solde_definition(format_id: str) -> tuple[list[FormatDefinition], FormatDefinition]:
+    """(avance formats, solde format) from either an avance or a solde format id."""
+    definition = get_format(format_id)
+    if definition.nature == "solde":
+        avances = avance_formats(definition.id)
+        if not avances:
+            raise LedgerError(f"Aucun format d'avance de xl2segur ne mène au solde « {format_id} » : "
+                              "le registre ne peut pas le pré-remplir.")
+        return avances, definition
+    if not definition.solde_format:
+        raise LedgerError(f"Le format « {format_id} » n'a pas de format de solde : indiquez avec --format un "
+                          "format d'avance (par exemple ms2-dui-pds-avance).")
+    return [definition], get_format(definition.solde_format)
+
+
+def solde_formats_in(book: Ledger) -> list[str]:
+    """Avance formats of the ledger that have accepted avances and a solde format."""
+    found = book.db.execute("SELECT DISTINCT format FROM demandes WHERE nature = 'avance' AND statut = ? "
+                            "ORDER BY format", (ACCEPTEE,)).fetchall()
+    formats = all_formats()
+    return [r[0] for r in found if r[0] in formats and formats[r[0]].solde_format]
+
+
+def solde_rows(avance: FormatDefinition, solde: FormatDefinition, row: sqlite3.Row) -> dict[str, list[dict[str, str | None]]]:
+    """The solde rows of one accepted avance: shared balises copied, numeroASP filled."""
+    source = rows_from_json(avance, orjson.loads(row["demande_json"]))
+    asp = next((f.balise for f in solde.demandes.fields if f.kind == "numero_asp"), None)
+    out: dict[str, list[dict[str, str | None]]] = {}
+    for sheet in solde.sheets:
+        origin = avance.demandes if sheet.role == "demandes" else avance.by_name.get(sheet.name)
+        if origin is None or sheet.alias == PIECES_ALIAS:
+            continue
+        out[sheet.name] = [{b: r.get(b) for b in sheet.balises if b in origin.by_balise} for r in source[origin.name]]
+    if asp:
+        for r in out[solde.demandes.name]:
+            r[asp] = row["numero_asp"]
+    return out
+
+
+def write_solde_workbooks(book: Ledger, format_id: str | None, output: Path) -> tuple[str, list[tuple[Path, int]]]:
+    """One pre-filled solde workbook per (numeroAns, SIRET) of the accepted avances.
+
+    Returns (solde format id, [(workbook, number of demandes)]).
+    """
+    if format_id is None:
+        choices = solde_formats_in(book)
+        if len(choices) != 1:
+            listed = ", ".join(choices) if choices else "aucun"
+            raise LedgerError(f"Indiquez avec --format le format d'avance dont préparer les soldes "
+                              f"(formats d'avance acceptées dans le registre : {listed}).")
+        format_id = choices[0]
+    avances, solde = _solde_definition(format_id)
+    groups: dict[tuple[str, str], dict[str, list[dict[str, str | None]]]] = {}
+    counts: dict[tuple[str, str], int] = {}
+    by_id = {a.id: a for a in avances}
+    for avance in avances:
+        for row in book.accepted_avances(avance.id, solde.id):
+            key = (row["numero_ans"], row["siret"])
+            sheets = groups.setdefault(key, {})
+            for name, rows in solde_rows(by_id[row["format"]], solde, row).items():
+                sheets.setdefault(name, []).extend(rows)
+            counts[key] = counts.get(key, 0) + 1
+    written = []
+    for (numero_ans, siret), rows in groups.items():
+        target = Path(output) / f"solde-{solde.id}-{numero_ans}.xlsx"
+        path = write_workbook(solde, target, header={"numeroAns": numero_ans, "SIRET": siret}, rows=rows, numbered=True)
+        written.append((path, counts[(numero_ans, siret)]))
+    return solde.id, written

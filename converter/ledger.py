@@ -1,0 +1,242 @@
+"""The ledger (registre): an SQLite record of every demande written into a deposit file.
+
+It answers what a vendor otherwise tracks by hand: which demande went in which file, what
+the ASP answered, which numeroASP it gave. Default place: `<output folder>/xl2segur.sqlite`.
+
+- ranks: the daily rank of a deposit file continues after the files the ledger knows, even
+  when they were moved out of the folder;
+- no double deposit: a numeroEditeur already deposited in a format and not rejected is
+  refused;
+- returns: `record_return` stores the ASP's outcome (accepted / rejected, label, numeroASP);
+- soldes: `avances_for_solde` finds the avance of a solde, `accepted_avances` feeds the
+  pre-filled solde workbook.
+
+Several runs may share a ledger: WAL journal, a busy timeout, and every write in a
+`BEGIN IMMEDIATE` transaction (one writer at a time; a deposit file's rank is chosen and its
+demandes recorded under the same lock).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .files import OutputError
+
+DEFAULT_NAME = "xl2segur.sqlite"
+BUSY_TIMEOUT_MS = 60_000
+SCHEMA_VERSION = 1
+
+# statut of a demande
+DEPOSEE, ACCEPTEE, REJETEE = "deposee", "acceptee", "rejetee"
+STATUS_LABEL = {DEPOSEE: "Déposée, sans retour ASP", ACCEPTEE: "Acceptée", REJETEE: "Rejetée"}
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS fichiers (
+    id INTEGER PRIMARY KEY,
+    nom TEXT NOT NULL,
+    chemin TEXT NOT NULL,
+    format TEXT NOT NULL,
+    nature TEXT NOT NULL,
+    numero_ans TEXT NOT NULL,
+    siret TEXT NOT NULL,
+    date_depot TEXT NOT NULL,        -- AAAA-MM-JJ
+    rang INTEGER NOT NULL,
+    ecrit_le TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS fichiers_rang ON fichiers (numero_ans, date_depot);
+CREATE TABLE IF NOT EXISTS demandes (
+    id INTEGER PRIMARY KEY,
+    fichier_id INTEGER NOT NULL REFERENCES fichiers (id),
+    format TEXT NOT NULL,
+    nature TEXT NOT NULL,
+    numero_ans TEXT NOT NULL,
+    numero_editeur TEXT NOT NULL,
+    num_ligne INTEGER NOT NULL,
+    montant TEXT,                    -- the demande's amount HT, « 4866.67 »
+    finess TEXT NOT NULL,            -- JSON list of every FINESS of the demande
+    rpps TEXT NOT NULL,              -- JSON list of every RPPS of the demande
+    demande_json TEXT NOT NULL,      -- the demande exactly as written in the deposit file
+    statut TEXT NOT NULL DEFAULT 'deposee',
+    numero_asp TEXT,
+    code_traitement TEXT,
+    libelle_traitement TEXT,
+    fichier_retour TEXT,
+    date_retour TEXT
+);
+CREATE INDEX IF NOT EXISTS demandes_ne ON demandes (numero_ans, numero_editeur);
+"""
+
+
+class LedgerError(OutputError):
+    """The ledger cannot be used; the message is French and says what to do."""
+
+
+@dataclass(frozen=True)
+class DemandeRecord:
+    """What the ledger keeps of one demande written into a deposit file."""
+
+    numero_editeur: str
+    num_ligne: int
+    montant: str | None
+    finess: list[str]
+    rpps: list[str]
+    demande: dict[str, Any]
+
+
+class Ledger:
+    def __init__(self, path: Path, *, create: bool = True):
+        self.path = Path(path)
+        if not create and not self.path.is_file():
+            raise LedgerError(f"Le registre « {self.path} » est introuvable : indiquez avec --registre le "
+                              "fichier xl2segur.sqlite écrit par « xl2segur convertir ».")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            self.db.row_factory = sqlite3.Row
+            self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self.db.execute("PRAGMA journal_mode = WAL")
+            self.db.execute("PRAGMA foreign_keys = ON")
+            with self.transaction():
+                version = self.db.execute("PRAGMA user_version").fetchone()[0]
+                if version > SCHEMA_VERSION:
+                    raise LedgerError(f"Le registre « {self.path} » a été écrit par une version plus récente "
+                                      "de xl2segur : mettez xl2segur à jour.")
+                if version < SCHEMA_VERSION:
+                    for statement in filter(str.strip, _SCHEMA.split(";")):
+                        self.db.execute(statement)
+                    self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as exc:
+            raise LedgerError(f"Le registre « {self.path} » n'est pas utilisable ({exc}) : vérifiez qu'il "
+                              "s'agit bien d'un fichier xl2segur.sqlite et qu'il est accessible en écriture.") from exc
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One writer at a time: BEGIN IMMEDIATE takes the write lock (waiting up to the busy timeout)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # ------------------------------------------------------------ deposits
+
+    def max_rank(self, numero_ans: str, day: date) -> int:
+        found = self.db.execute("SELECT max(rang) FROM fichiers WHERE numero_ans = ? AND date_depot = ?",
+                                (numero_ans, day.isoformat())).fetchone()[0]
+        return found or 0
+
+    def already_deposited(self, format_id: str, numero_ans: str, numeros: Iterable[str]) -> dict[str, str]:
+        """numeroEditeur → file name, for those deposited in this format and not rejected."""
+        numeros = list(numeros)
+        if not numeros:
+            return {}
+        rows = self.db.execute(
+            "SELECT d.numero_editeur, f.nom FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
+            "WHERE d.format = ? AND d.numero_ans = ? AND d.statut != ? "
+            f"AND d.numero_editeur IN (SELECT value FROM json_each(?)) ORDER BY d.id",
+            (format_id, numero_ans, REJETEE, orjson.dumps(numeros).decode()),
+        ).fetchall()
+        return {r["numero_editeur"]: r["nom"] for r in rows}
+
+    def deposit(self, *, format_id: str, nature: str, numero_ans: str, siret: str, day: date,
+                write: Callable[[int], Path], demandes: list[DemandeRecord]) -> Path:
+        """Write one deposit file with `write(first_rank)` and record it, under the write lock.
+
+        The rank floor is one more than the highest rank the ledger knows for that numeroAns
+        and day; `write` also skips the ranks present in its folder. A demande deposited
+        meanwhile by another run (same format, numeroAns, numeroEditeur) stops the deposit.
+        """
+        with self.transaction() as db:
+            twice = self.already_deposited(format_id, numero_ans, [d.numero_editeur for d in demandes])
+            if twice:
+                listed = ", ".join(f"{ne} ({name})" for ne, name in twice.items())
+                raise LedgerError(f"Des demandes viennent d'être déposées par une autre conversion : {listed}. "
+                                  "Relancez la conversion : elles seront signalées.")
+            path = write(self.max_rank(numero_ans, day) + 1)
+            rank = int(path.stem.rsplit("-", 1)[1])
+            cursor = db.execute(
+                "INSERT INTO fichiers (nom, chemin, format, nature, numero_ans, siret, date_depot, rang, ecrit_le) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (path.name, str(path.resolve()), format_id, nature, numero_ans, siret, day.isoformat(), rank,
+                 datetime.now().isoformat(timespec="seconds")),
+            )
+            db.executemany(
+                "INSERT INTO demandes (fichier_id, format, nature, numero_ans, numero_editeur, num_ligne, montant, "
+                "finess, rpps, demande_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(cursor.lastrowid, format_id, nature, numero_ans, d.numero_editeur, d.num_ligne, d.montant,
+                  orjson.dumps(d.finess).decode(), orjson.dumps(d.rpps).decode(),
+                  orjson.dumps(d.demande).decode()) for d in demandes],
+            )
+        return path
+
+    # ------------------------------------------------------------ returns and soldes
+
+    def candidates(self, numero_ans: str, numero_editeur: str) -> list[sqlite3.Row]:
+        """Every deposit of that demande, newest first, with its file."""
+        return self.db.execute(
+            "SELECT d.*, f.nom AS fichier, f.siret AS siret, f.date_depot AS date_depot "
+            "FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
+            "WHERE d.numero_ans = ? AND d.numero_editeur = ? ORDER BY d.id DESC",
+            (numero_ans, numero_editeur),
+        ).fetchall()
+
+    def record_returns(self, outcomes: list[tuple[int, str, str | None, str | None, str | None, str]]) -> None:
+        """(demande id, statut, numeroASP, codeTraitement, libelleTraitement, return file) each."""
+        today = date.today().isoformat()
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE demandes SET statut = ?, numero_asp = coalesce(?, numero_asp), code_traitement = ?, "
+                "libelle_traitement = ?, fichier_retour = ?, date_retour = ? WHERE id = ?",
+                [(statut, asp, code, label, source, today, demande_id)
+                 for demande_id, statut, asp, code, label, source in outcomes],
+            )
+
+    def avances_for_solde(self, avance_formats: Iterable[str], numero_ans: str,
+                          numeros: Iterable[str]) -> dict[str, sqlite3.Row]:
+        """numeroEditeur → its newest avance not rejected (else its newest avance), for a solde."""
+        formats = list(avance_formats)
+        numeros = list(numeros)
+        if not formats or not numeros:
+            return {}
+        rows = self.db.execute(
+            "SELECT d.*, f.nom AS fichier FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
+            "WHERE d.format IN (SELECT value FROM json_each(?)) AND d.numero_ans = ? "
+            "AND d.numero_editeur IN (SELECT value FROM json_each(?)) "
+            "ORDER BY d.statut = 'rejetee' DESC, d.id",
+            (orjson.dumps(formats).decode(), numero_ans, orjson.dumps(numeros).decode()),
+        ).fetchall()
+        return {r["numero_editeur"]: r for r in rows}  # later rows win: not rejected, newest
+
+    def accepted_avances(self, format_id: str, solde_format: str) -> list[sqlite3.Row]:
+        """Accepted avances with a numeroASP whose solde was not deposited (or was rejected)."""
+        return self.db.execute(
+            "SELECT d.*, f.nom AS fichier, f.siret AS siret FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
+            "WHERE d.format = ? AND d.statut = ? AND d.numero_asp IS NOT NULL "
+            "AND NOT EXISTS (SELECT 1 FROM demandes s WHERE s.format = ? AND s.numero_ans = d.numero_ans "
+            "AND s.numero_editeur = d.numero_editeur AND s.statut != ?) "
+            "ORDER BY d.numero_ans, f.siret, d.id",
+            (format_id, ACCEPTEE, solde_format, REJETEE),
+        ).fetchall()
+
+
+def default_path(output: Path) -> Path:
+    return Path(output) / DEFAULT_NAME

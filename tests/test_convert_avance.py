@@ -1,0 +1,161 @@
+"""ms2-dui-pds-avance end to end: template → filled workbook → deposit files and error workbook."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import jsonschema
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from converter import api
+from converter.cli import app
+from converter.schema import json_schema
+from tests.builders import many_demandes, sample_avance_rows, seed_001_rows, workbook
+
+EXPECTED = Path(__file__).parent / "expected"
+DAY = date(2024, 6, 3)
+
+
+def test_sample_json_matches_expected_text(tmp_path):
+    outcome = api.convert(workbook(tmp_path / "s.xlsx", sample_avance_rows()), tmp_path / "depot", DAY)
+    assert outcome.exit_code == 0
+    assert [p.name for p in outcome.files] == ["JSON-0123456789-20240603-001.json"]
+    text = outcome.files[0].read_text(encoding="utf-8")
+    assert text == (EXPECTED / "ms2-dui-pds-avance.json").read_text(encoding="utf-8")
+    # the amounts keep two decimals in the text itself, null is never a string
+    assert '"montantSegurHT": 4866.67' in text and '"montantSegurHT": 2920.00' in text
+    assert '"null"' not in text
+
+
+def test_output_validates_against_reference_jsonschema(tmp_path):
+    outcome = api.convert(workbook(tmp_path / "s.xlsx", sample_avance_rows()), tmp_path / "depot", DAY)
+    document = json.loads(outcome.files[0].read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(json_schema("ms2-dui-pds-avance"))
+    jsonschema.validate(document, json_schema("ms2-dui-pds-avance"))
+    first = document["lignesImport"][0]
+    assert first["piecesJustificatives"] == [
+        {"nomFichier": "MS2-DUI-Va1-BDC-00001.pdf", "formatFichier": "PDF", "typeFichier": "BON_COMMANDE"}]
+    ht = document["lignesImport"][2]["piecesJustificatives"]
+    assert [p["typeFichier"] for p in ht] == ["BON_COMMANDE", "PREUVE_HT"]
+    assert ht[1] == {"nomFichier": "MS2-DUI-Va1-HT-00003.jpg", "formatFichier": "JPG", "typeFichier": "PREUVE_HT"}
+
+
+def test_schema_refuses_what_the_asp_refuses():
+    schema = json_schema("ms2-dui-pds-avance")
+    good = json.loads((EXPECTED / "ms2-dui-pds-avance.json").read_text(encoding="utf-8"))
+    jsonschema.validate(good, schema)
+    for path, bad in [(("numeroAns",), "123"), (("lignesImport", 0, "numeroEditeur"), "1"),
+                      (("lignesImport", 0, "commande", "montantSegurHT"), -1),
+                      (("lignesImport", 0, "beneficiaires", "nomMandataire"), "null")]:
+        doc = json.loads(json.dumps(good))
+        target = doc
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = bad
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(doc, schema)
+
+
+def test_201_demandes_make_two_files_with_numligne_restarting(tmp_path):
+    outcome = api.convert(workbook(tmp_path / "many.xlsx", many_demandes(201)), tmp_path / "depot", DAY)
+    assert [p.name for p in outcome.files] == ["JSON-0123456789-20240603-001.json", "JSON-0123456789-20240603-002.json"]
+    first, second = (json.loads(p.read_text(encoding="utf-8"))["lignesImport"] for p in outcome.files)
+    assert len(first) == 200 and len(second) == 1
+    assert [d["numLigne"] for d in first] == list(range(1, 201))
+    assert second[0]["numLigne"] == 1 and second[0]["numeroEditeur"] == "00201"
+
+
+def test_second_run_same_day_continues_numbering(tmp_path):
+    out = tmp_path / "depot"
+    api.convert(workbook(tmp_path / "many.xlsx", many_demandes(201)), out, DAY)
+    again = api.convert(workbook(tmp_path / "one.xlsx", seed_001_rows("00999")), out, DAY)
+    assert [p.name for p in again.files] == ["JSON-0123456789-20240603-003.json"]
+    other_day = api.convert(workbook(tmp_path / "two.xlsx", seed_001_rows("00998")), out, date(2024, 6, 4))
+    assert [p.name for p in other_day.files] == ["JSON-0123456789-20240604-001.json"]
+    assert len(list(out.glob("*.json"))) == 4
+
+
+def _bad_rows():
+    rows = sample_avance_rows()
+    rows["OG"][1]["FINESSJuridique"] = "75000001"  # 8 characters, demande 00002
+    rows["Scénarios"][0]["isMaitreId"] = "peut-être"  # demande 00001
+    return rows
+
+
+def test_error_workbook_holds_exactly_the_rejected_demandes(tmp_path):
+    outcome = api.convert(workbook(tmp_path / "bad.xlsx", _bad_rows()), tmp_path / "depot", DAY)
+    assert outcome.exit_code == 1
+    assert outcome.accepted == ["00003"] and sorted(outcome.rejected) == ["00001", "00002"]
+    deposited = json.loads(outcome.files[0].read_text(encoding="utf-8"))["lignesImport"]
+    assert [d["numeroEditeur"] for d in deposited] == ["00003"]
+
+    book = openpyxl.load_workbook(outcome.error_workbook)
+    assert book.sheetnames[0] == "Erreurs"
+    editeurs = {name: [r[0] for r in book[name].iter_rows(min_row=2, values_only=True) if r[0]]
+                for name in ("Demandes", "OG", "FINESS Géo", "Scénarios")}
+    assert editeurs["Demandes"] == ["00001", "00002"]
+    assert editeurs["OG"] == ["00001", "00002", "00002"]
+    assert editeurs["FINESS Géo"] == ["00001", "00001", "00002", "00002"]
+    assert editeurs["Scénarios"] == ["00001", "00001", "00002", "00002"]
+    errors = [r for r in book["Erreurs"].iter_rows(min_row=2, values_only=True) if r[0] == "Erreur"]
+    assert {(r[1], r[4]) for r in errors} >= {("OG", "FINESSJuridique"), ("Scénarios", "isMaitreId")}
+
+
+def test_error_workbook_round_trip(tmp_path):
+    first = api.convert(workbook(tmp_path / "bad.xlsx", _bad_rows()), tmp_path / "depot", DAY)
+    book = openpyxl.load_workbook(first.error_workbook)
+    fixed = 0
+    for name, balise, value in (("OG", "FINESSJuridique", "750000010"), ("Scénarios", "isMaitreId", "VRAI")):
+        sheet = book[name]
+        col = [c.value for c in sheet[1]].index(balise) + 1
+        for row in sheet.iter_rows(min_row=2):
+            if row[col - 1].value in ("75000001", "peut-être"):
+                row[col - 1].value = value
+                fixed += 1
+    assert fixed == 2  # the OG cell and the scenario cell; the FINESS Géo rows then match again
+    path = tmp_path / "corrige.xlsx"
+    book.save(path)
+    second = api.convert(path, tmp_path / "depot", DAY)
+    assert second.errors == [], [i.render() for i in second.errors]
+    assert sorted(second.accepted) == ["00001", "00002"]
+    assert [p.name for p in second.files] == ["JSON-0123456789-20240603-002.json"]
+
+
+def test_cli_exit_codes_and_summary(tmp_path):
+    runner = CliRunner()
+    good = workbook(tmp_path / "good.xlsx", sample_avance_rows())
+    result = runner.invoke(app, ["convertir", str(good), "-o", str(tmp_path / "d"), "--date-depot", "20240603"])
+    assert result.exit_code == 0, result.output
+    assert "Demandes acceptées : 3" in result.output and "17 520,00 €" in result.output
+    bad = workbook(tmp_path / "bad.xlsx", _bad_rows())
+    result = runner.invoke(app, ["verifier", str(bad), "--rapport", str(tmp_path / "r.json")])
+    assert result.exit_code == 1
+    assert "feuille « OG », ligne 3, colonne B (FINESSJuridique)" in result.output
+    report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert report["demandes_rejetees"] == 2 and report["code_retour"] == 1
+    assert not (tmp_path / "d" / "erreurs-bad.xlsx").exists()  # verifier writes nothing else
+    not_xlsx = tmp_path / "x.xlsx"
+    not_xlsx.write_text("bonjour")
+    result = runner.invoke(app, ["verifier", str(not_xlsx)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_modele_never_overwrites(tmp_path):
+    runner = CliRunner()
+    target = tmp_path / "m.xlsx"
+    assert runner.invoke(app, ["modele", "ms2-dui-pds-avance", "-o", str(target)]).exit_code == 0
+    result = runner.invoke(app, ["modele", "ms2-dui-pds-avance", "-o", str(target)])
+    assert result.exit_code == 2 and "jamais écrasé" in result.output
+    result = runner.invoke(app, ["modele", "inconnu", "-o", str(tmp_path / "z.xlsx")])
+    assert result.exit_code == 2 and "format inconnu" in result.output
+
+
+def test_blank_template_is_read_back(tmp_path):
+    path = api.write_template("ms2-dui-pds-avance", tmp_path / "m.xlsx")
+    outcome = api.verify(path)
+    assert outcome.exit_code == 2
+    assert [i.code for i in outcome.issues] == ["entete_vide"] or [i.code for i in outcome.issues] == ["aucune_demande"]

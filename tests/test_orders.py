@@ -1,0 +1,383 @@
+"""Order-check workbooks (nature `commandes`) of HOP-PFI-Va2 and SFP-LGC-Va2, and the
+expected advance of the deposit formats' summary.
+
+template → filled → `verifier`: each funding rule with a passing and a failing row.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from converter import api
+from converter.checks.rules import RULES, validate_rules
+from converter.cli import app
+from converter.formats import all_formats, get_format
+from converter.funding import calendrier_hop, calendrier_sfp, plafond_hop, verifier_bon_commande
+from tests.builders import merge, seed_001_rows, workbook
+
+runner = CliRunner()
+HOP_ID, SFP_ID = "hop-pfi-va2-commandes", "sfp-lgc-va2-commandes"
+# FINESS and RPPS with a valid Luhn key: no warning clutters the checks below
+FINESS = ["750000002", "750000010", "750000028", "750000036", "750000044", "750000051"]
+RPPS = ["10001234508", "10001234516", "10001234524", "10001234532", "10001234540"]
+
+
+def hop_row(ne: str, pmsi: str = FINESS[0], **kw: str) -> dict[str, str]:
+    row = {"numeroEditeur": ne, "FINESSPMSI": pmsi, "FINESSJuridique": pmsi,
+           "categorieFINESSJuridique": "1101", "FINESSGeographique": FINESS[5],
+           "categorieFINESSGeographique": "101", "prestation": "V2", "activiteCombinee": "15000",
+           "regimeTVA": "TTC20", "dateEmission": "02/03/2026", "dateSignature": "16/03/2026",
+           "mentionConditionnelle": "VRAI", "montantCommande": "8183.47"}
+    return {**row, **kw}
+
+
+def sfp_row(ne: str, **kw: str) -> dict[str, str]:
+    row = {"numeroEditeur": ne, "typeClient": "ide", "RPPS": RPPS[0], "regimeTVA": "TTC20",
+           "dateEmission": "01/02/2027", "dateSignature": "15/02/2027", "mentionConditionnelle": "VRAI",
+           "montantCommande": "270.00"}
+    return {**row, **kw}
+
+
+def verify(tmp_path: Path, fmt: str, rows: list[dict[str, str]], header: dict[str, str] | None = None,
+           name: str = "c.xlsx") -> api.Outcome:
+    return api.verify(workbook(tmp_path / name, {"Commandes": rows}, fmt, header))
+
+
+def found(outcome: api.Outcome, code: str) -> list[tuple[str | None, str | None]]:
+    """(numeroEditeur, balise) of the issues of a code."""
+    return [(i.numero_editeur, i.balise) for i in outcome.issues if i.code == code]
+
+
+# ---------------------------------------------------------------- definitions
+
+
+def test_order_formats_are_declared_without_template_nor_json():
+    for fmt in (HOP_ID, SFP_ID):
+        d = get_format(fmt)
+        assert d.nature == "commandes" and d.template is None and d.json is None
+        assert not d.produces_deposit
+        validate_rules(d)
+        assert {r.rule for s in d.sheets for r in s.rules} <= set(RULES)
+    assert all(d.produces_deposit for d in all_formats().values() if d.nature != "commandes")
+    assert "date0" in get_format(SFP_ID).header.by_balise
+    assert get_format(SFP_ID).header.by_balise["date0"].presence.mode == "required"
+
+
+def test_template_then_filled_then_verifier(tmp_path):
+    """The blank template of `xl2segur modele`, filled in like a user would, passes."""
+    r = runner.invoke(app, ["modele", HOP_ID, "-o", str(tmp_path / "hop.xlsx")])
+    assert r.exit_code == 0, r.output
+    wb = openpyxl.load_workbook(tmp_path / "hop.xlsx")
+    header = wb["Entête"]
+    titles = [c.value for c in header[1]]
+    header.cell(2, titles.index("numeroAns") + 1, "0123456789")
+    header.cell(2, titles.index("SIRET") + 1, "73282932000074")
+    header.cell(2, titles.index("date0") + 1, "01/03/2026")
+    ws = wb["Commandes"]
+    titles = [c.value for c in ws[1]]
+    for balise, value in hop_row("00001").items():
+        ws.cell(2, titles.index(balise) + 1, value)
+    wb.save(tmp_path / "rempli.xlsx")
+    r = runner.invoke(app, ["verifier", str(tmp_path / "rempli.xlsx")])
+    assert r.exit_code == 0, r.output
+    assert "Commandes lues : 1" in r.output and "Commandes conformes : 1" in r.output
+
+
+# ---------------------------------------------------------------- HOP-PFI-Va2
+
+
+def test_hop_cap_exceeded_shows_the_cap(tmp_path):
+    outcome = verify(tmp_path, HOP_ID, [
+        hop_row("00001", FINESS[0], montantCommande="8183.47"),  # = cap: accepted
+        hop_row("00002", FINESS[1], montantCommande="8183.48"),  # one cent above
+        hop_row("00003", FINESS[2], prestation="V1+V2", regimeTVA="HT", montantCommande="8638.10"),
+        hop_row("00004", FINESS[3], prestation="V1+V2", regimeTVA="HT", montantCommande="8638.11"),
+    ])
+    assert outcome.accepted == ["00001", "00003"]
+    assert outcome.rejected == ["00002", "00004"]
+    assert found(outcome, "montant_au_dela_du_plafond") == [("00002", "montantCommande"), ("00004", "montantCommande")]
+    over = {i.numero_editeur: i for i in outcome.issues if i.code == "montant_au_dela_du_plafond"}
+    assert "8 183,47 €" in over["00002"].message and "tranche B" in over["00002"].message
+    assert "TTC (TVA 20 %)" in over["00002"].message
+    assert "8 638,10 €" in over["00004"].message and "Vague 1 + Vague 2" in over["00004"].message
+    assert over["00002"].value == "8183.48" and over["00002"].column == "M"
+    # the cap shown is the pure library's
+    assert plafond_hop(Decimal("15000"), "V1+V2", "HT").plafond == Decimal("8638.10")
+
+
+def test_hop_activite_beyond_the_table(tmp_path):
+    outcome = verify(tmp_path, HOP_ID, [hop_row("00001", activiteCombinee="1600000", montantCommande="42750.00"),
+                                        hop_row("00002", FINESS[1], activiteCombinee="2000000")])
+    assert outcome.accepted == ["00001"]
+    assert found(outcome, "hors_bareme") == [("00002", "activiteCombinee")]
+    assert found(outcome, "montant_au_dela_du_plafond") == []
+
+
+def test_hop_activite_typed_the_french_way(tmp_path):
+    outcome = verify(tmp_path, HOP_ID, [hop_row("00001", activiteCombinee="15000,0")])
+    assert outcome.exit_code == 0, [i.render() for i in outcome.issues]
+
+
+@pytest.mark.parametrize("balise,ok,bad", [
+    ("categorieFINESSJuridique", "2205", "1301"),
+    ("categorieFINESSGeographique", "146", "102"),
+])
+def test_hop_finess_category_not_eligible(tmp_path, balise, ok, bad):
+    outcome = verify(tmp_path, HOP_ID, [hop_row("00001", FINESS[0], **{balise: ok}),
+                                        hop_row("00002", FINESS[1], **{balise: bad})])
+    assert outcome.accepted == ["00001"]
+    assert found(outcome, "categorie_non_eligible") == [("00002", balise)]
+    issue = next(i for i in outcome.issues if i.code == "categorie_non_eligible")
+    assert issue.value == bad and "non éligible à HOP-PFI-Va2" in issue.message
+    assert ok in issue.message  # the eligible values are listed
+
+
+def test_hop_category_malformed_is_a_cell_error_not_judged_twice(tmp_path):
+    outcome = verify(tmp_path, HOP_ID, [hop_row("00001", categorieFINESSJuridique="11O1")])
+    assert found(outcome, "motif") == [("00001", "categorieFINESSJuridique")]
+    assert found(outcome, "categorie_non_eligible") == []
+
+
+def test_hop_emission_after_date0(tmp_path):
+    rows = [hop_row("00001", FINESS[0], dateEmission="02/03/2026"),
+            hop_row("00002", FINESS[1], dateEmission="01/03/2026")]  # on Date 0: not « postérieure »
+    outcome = verify(tmp_path, HOP_ID, rows, {"date0": "01/03/2026"})
+    assert found(outcome, "emission_avant_date0") == [("00002", "dateEmission")]
+    assert "01/03/2026" in next(i.message for i in outcome.issues if i.code == "emission_avant_date0")
+    # HOP's Date 0 is not dated by the seed: without it, the rule is not applied
+    assert found(verify(tmp_path, HOP_ID, rows, name="sans-date0.xlsx"), "emission_avant_date0") == []
+
+
+def test_hop_signature_by_date4(tmp_path):
+    outcome = verify(tmp_path, HOP_ID, [hop_row("00001", FINESS[0], dateSignature="23/09/2026"),
+                                        hop_row("00002", FINESS[1], dateSignature="24/09/2026")])
+    assert outcome.accepted == ["00001"]
+    assert found(outcome, "signature_apres_date4") == [("00002", "dateSignature")]
+    assert "23/09/2026 12h00" in next(i.message for i in outcome.issues if i.code == "signature_apres_date4")
+
+
+def test_hop_signature_120_days_before_dossier_complet(tmp_path):
+    header = {"dateDossierComplet": "14/07/2026"}  # 14/07/2026 − 120 days = 16/03/2026
+    assert date(2026, 7, 14) - timedelta(days=120) == date(2026, 3, 16)
+    outcome = verify(tmp_path, HOP_ID, [hop_row("00001", FINESS[0], dateSignature="16/03/2026"),
+                                        hop_row("00002", FINESS[1], dateSignature="15/03/2026")], header)
+    assert found(outcome, "signature_trop_tot") == [("00002", "dateSignature")]
+    assert "à partir du 16/03/2026" in next(i.message for i in outcome.issues if i.code == "signature_trop_tot")
+    # signed after the référencement: the 120-day rule does not apply
+    header["dateReferencement"] = "01/03/2026"
+    later = verify(tmp_path, HOP_ID, [hop_row("00002", FINESS[1], dateSignature="15/03/2026")], header, "ref.xlsx")
+    assert later.exit_code == 0, [i.render() for i in later.issues]
+
+
+def test_hop_mention_conditionnelle(tmp_path):
+    rows = [hop_row("00001", FINESS[0], mentionConditionnelle="VRAI"),
+            hop_row("00002", FINESS[1], mentionConditionnelle="FAUX"),
+            hop_row("00003", FINESS[2], mentionConditionnelle="")]  # not said: not checked
+    outcome = verify(tmp_path, HOP_ID, rows)
+    assert found(outcome, "mention_conditionnelle_absente") == [("00002", "mentionConditionnelle")]
+    referenced = verify(tmp_path, HOP_ID, rows, {"dateReferencement": "01/01/2026"}, "ref.xlsx")
+    assert found(referenced, "mention_conditionnelle_absente") == []
+
+
+def test_hop_client_ordered_twice(tmp_path):
+    outcome = verify(tmp_path, HOP_ID, [hop_row("00001", FINESS[0]), hop_row("00002", FINESS[1]),
+                                        hop_row("00003", FINESS[0])])
+    assert outcome.accepted == ["00002"]
+    assert found(outcome, "client_en_double") == [("00001", "FINESSPMSI"), ("00003", "FINESSPMSI")]
+    assert "lignes 2, 4" in next(i.message for i in outcome.issues if i.code == "client_en_double")
+
+
+def test_hop_calendar_agrees_with_the_pure_library(tmp_path):
+    """The Polars calendar rule gives the same verdicts as funding.verifier_bon_commande."""
+    date0, dossier = date(2026, 3, 1), date(2026, 7, 14)
+    days = [date(2026, 2, 27), date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 14), date(2026, 3, 15),
+            date(2026, 9, 23), date(2026, 9, 24)]
+    rows = [hop_row(f"{i + 1:05d}", FINESS[i % 6], dateEmission=f"{d:%d/%m/%Y}", dateSignature=f"{d:%d/%m/%Y}",
+                    mentionConditionnelle="FAUX", FINESSJuridique=FINESS[0]) for i, d in enumerate(days)]
+    outcome = verify(tmp_path, HOP_ID, rows, {"date0": f"{date0:%d/%m/%Y}", "dateDossierComplet": f"{dossier:%d/%m/%Y}"})
+    codes = {"EMISSION_AVANT_DATE0": "emission_avant_date0", "SIGNATURE_APRES_DATE4": "signature_apres_date4",
+             "SIGNATURE_TROP_TOT_AVANT_DOSSIER_COMPLET": "signature_trop_tot",
+             "MENTION_CONDITIONNELLE_ABSENTE": "mention_conditionnelle_absente"}
+    cal = calendrier_hop(date0)
+    for i, d in enumerate(days):
+        ne = f"{i + 1:05d}"
+        expected = {codes[v.code.split(".")[1]] for v in verifier_bon_commande(
+            cal, date_emission=d, date_signature=d, date_dossier_complet=dossier, mention_conditionnelle=False)}
+        got = {i.code for i in outcome.issues if i.numero_editeur == ne and i.code in codes.values()}
+        assert got == expected, d
+
+
+# ---------------------------------------------------------------- SFP-LGC-Va2
+
+SFP_HEADER = {"date0": "15/01/2026"}  # Date 0 + 12 months = 15/01/2027, Date 4 = 15/05/2028
+
+
+def test_sfp_date0_required(tmp_path):
+    outcome = verify(tmp_path, SFP_ID, [sfp_row("00001")])
+    assert found(outcome, "obligatoire") == [(None, "date0")]
+    assert outcome.rejected == ["00001"]
+
+
+def test_sfp_caps_per_profession_and_csi_tranche(tmp_path):
+    rows = [sfp_row("00001", RPPS=RPPS[0], montantCommande="270.00"),
+            sfp_row("00002", RPPS=RPPS[1], montantCommande="270.01"),
+            sfp_row("00003", RPPS=RPPS[2], typeClient="sage-femme", regimeTVA="HT", montantCommande="333.33"),
+            sfp_row("00004", RPPS=RPPS[3], typeClient="sage-femme", regimeTVA="HT", montantCommande="333.34"),
+            sfp_row("00005", RPPS="", typeClient="csi", FINESSGeographique=FINESS[0], trancheCSI="C",
+                    regimeTVA="TTC8.5", montantCommande="3661.88"),
+            sfp_row("00006", RPPS="", typeClient="csi", FINESSGeographique=FINESS[1], trancheCSI="C",
+                    regimeTVA="TTC8.5", montantCommande="3661.89")]
+    outcome = verify(tmp_path, SFP_ID, rows, SFP_HEADER)
+    assert outcome.accepted == ["00001", "00003", "00005"], [i.render() for i in outcome.errors]
+    assert [ne for ne, _ in found(outcome, "montant_au_dela_du_plafond")] == ["00002", "00004", "00006"]
+    msgs = {i.numero_editeur: i.message for i in outcome.issues if i.code == "montant_au_dela_du_plafond"}
+    assert "270,00 €" in msgs["00002"] and "IDE" in msgs["00002"]
+    assert "333,33 €" in msgs["00004"] and "HT" in msgs["00004"]
+    assert "3 661,88 €" in msgs["00006"] and "tranche C" in msgs["00006"]
+
+
+def test_sfp_csi_needs_finess_and_tranche(tmp_path):
+    outcome = verify(tmp_path, SFP_ID, [sfp_row("00001", RPPS="", typeClient="csi")], SFP_HEADER)
+    assert sorted(b for _, b in found(outcome, "obligatoire_si")) == ["FINESSGeographique", "trancheCSI"]
+    assert found(outcome, "hors_bareme") == []  # the missing tranche is said once, on its cell
+
+
+@pytest.mark.parametrize("date0,ok,too_early", [
+    ("15/01/2026", "15/01/2027", "14/01/2027"),
+    ("31/03/2026", "31/03/2027", "30/03/2027"),
+])
+def test_sfp_signature_relative_to_date0(tmp_path, date0, ok, too_early):
+    rows = [sfp_row("00001", RPPS=RPPS[0], dateSignature=ok), sfp_row("00002", RPPS=RPPS[1], dateSignature=too_early)]
+    outcome = verify(tmp_path, SFP_ID, rows, {"date0": date0})
+    assert found(outcome, "signature_avant_date0_12_mois") == [("00002", "dateSignature")]
+    assert f"avant le {ok} (Date 0 + 12 mois)" in next(
+        i.message for i in outcome.issues if i.code == "signature_avant_date0_12_mois")
+
+
+def test_sfp_signature_by_date4_and_emission_after_date0(tmp_path):
+    rows = [sfp_row("00001", RPPS=RPPS[0], dateSignature="15/05/2028"),  # Date 4 = Date 0 + 28 months
+            sfp_row("00002", RPPS=RPPS[1], dateSignature="16/05/2028"),
+            sfp_row("00003", RPPS=RPPS[2], dateEmission="15/01/2026"),
+            sfp_row("00004", RPPS=RPPS[3], dateEmission="16/01/2026")]
+    outcome = verify(tmp_path, SFP_ID, rows, SFP_HEADER)
+    assert found(outcome, "signature_apres_date4") == [("00002", "dateSignature")]
+    assert found(outcome, "emission_avant_date0") == [("00003", "dateEmission")]
+    assert outcome.accepted == ["00001", "00004"]
+    # another Date 0 moves the whole calendar
+    moved = verify(tmp_path, SFP_ID, rows[:2], {"date0": "15/02/2026"}, "moved.xlsx")
+    assert found(moved, "signature_apres_date4") == []
+    assert calendrier_sfp(date(2026, 2, 15)).date(4).date() == date(2028, 6, 15)
+
+
+def test_sfp_120_days_and_mention(tmp_path):
+    header = {**SFP_HEADER, "dateDossierComplet": "15/06/2027"}
+    limit = date(2027, 6, 15) - timedelta(days=120)
+    rows = [sfp_row("00001", RPPS=RPPS[0], dateSignature=f"{limit:%d/%m/%Y}"),
+            sfp_row("00002", RPPS=RPPS[1], dateSignature=f"{limit - timedelta(days=1):%d/%m/%Y}"),
+            sfp_row("00003", RPPS=RPPS[2], mentionConditionnelle="FAUX")]
+    outcome = verify(tmp_path, SFP_ID, rows, header)
+    assert found(outcome, "signature_trop_tot") == [("00002", "dateSignature")]
+    assert found(outcome, "mention_conditionnelle_absente") == [("00003", "mentionConditionnelle")]
+
+
+def test_sfp_client_ordered_twice_by_rpps_or_finess(tmp_path):
+    rows = [sfp_row("00001", RPPS=RPPS[0]), sfp_row("00002", RPPS=RPPS[0], typeClient="orthoptiste"),
+            sfp_row("00003", RPPS=RPPS[1]),
+            sfp_row("00004", RPPS="", typeClient="csi", FINESSGeographique=FINESS[0], trancheCSI="A",
+                    montantCommande="1890.00"),
+            sfp_row("00005", RPPS="", typeClient="csi", FINESSGeographique=FINESS[0], trancheCSI="B",
+                    montantCommande="1890.00"),
+            sfp_row("00006", RPPS="", typeClient="csi", FINESSGeographique=FINESS[1], trancheCSI="A",
+                    montantCommande="1890.00")]
+    outcome = verify(tmp_path, SFP_ID, rows, SFP_HEADER)
+    assert found(outcome, "client_en_double") == [
+        ("00001", "RPPS"), ("00002", "RPPS"), ("00004", "FINESSGeographique"), ("00005", "FINESSGeographique")]
+    assert outcome.accepted == ["00003", "00006"]
+
+
+# ---------------------------------------------------------------- error workbook, CLI
+
+
+def test_error_workbook_of_an_order_workbook(tmp_path):
+    path = workbook(tmp_path / "c.xlsx", {"Commandes": [
+        hop_row("00001", FINESS[0]), hop_row("00002", FINESS[1], montantCommande="9000.00"),
+        hop_row("00003", FINESS[2], categorieFINESSGeographique="102")]}, HOP_ID)
+    target = tmp_path / "erreurs.xlsx"
+    outcome = api.verify(path, errors=target)
+    assert outcome.error_workbook == target and target.is_file()
+    wb = openpyxl.load_workbook(target)
+    assert wb.sheetnames[0] == "Erreurs"
+    ws = wb["Commandes"]
+    assert [ws.cell(r, 1).value for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value] == ["00002", "00003"]
+    cell = ws["M2"]  # montantCommande of 00002, now on row 2
+    assert cell.value == "9000.00" and cell.comment is not None and "8 183,47 €" in cell.comment.text
+    errors_text = " ".join(str(c.value) for row in wb["Erreurs"].iter_rows() for c in row if c.value)
+    assert "plafond applicable 8 183,47 €" in errors_text and "non éligible" in errors_text
+    # never overwritten: a second run writes erreurs-2.xlsx
+    again = api.verify(path, errors=target)
+    assert again.error_workbook == tmp_path / "erreurs-2.xlsx"
+
+
+def test_cli_verifier_erreurs_and_convertir_refused(tmp_path):
+    path = workbook(tmp_path / "c.xlsx", {"Commandes": [hop_row("00001", montantCommande="9000.00")]}, HOP_ID)
+    r = runner.invoke(app, ["verifier", str(path), "--erreurs", str(tmp_path / "e.xlsx")])
+    assert r.exit_code == 1
+    assert "Commandes en erreur : 1" in r.output and (tmp_path / "e.xlsx").is_file()
+    assert "Total HT" not in r.output
+    r = runner.invoke(app, ["convertir", str(path), "-o", str(tmp_path / "depot")])
+    assert r.exit_code == 2
+    assert "ce classeur se vérifie avec xl2segur verifier, il ne produit pas de fichier de dépôt" in " ".join(r.output.split())
+    assert "Traceback" not in r.output and not (tmp_path / "depot").exists()
+    with pytest.raises(api.NotConvertible):
+        api.convert(path, tmp_path / "depot")
+
+
+def test_cli_verifier_erreurs_for_a_deposit_format(tmp_path):
+    rows = seed_001_rows()
+    rows["Demandes"][0]["montantSegurHT"] = "-5"
+    path = workbook(tmp_path / "d.xlsx", rows)
+    r = runner.invoke(app, ["verifier", str(path), "--erreurs", str(tmp_path / "e.xlsx")])
+    assert r.exit_code == 1 and (tmp_path / "e.xlsx").is_file()
+    assert openpyxl.load_workbook(tmp_path / "e.xlsx").sheetnames[0] == "Erreurs"
+    ok = workbook(tmp_path / "ok.xlsx", seed_001_rows())
+    r = runner.invoke(app, ["verifier", str(ok), "--erreurs", str(tmp_path / "e2.xlsx")])
+    assert r.exit_code == 0 and not (tmp_path / "e2.xlsx").exists()
+    assert "Aucune erreur" in r.output
+
+
+# ---------------------------------------------------------------- deposit summary: advance
+
+
+def test_summary_advance_per_demande_and_total(tmp_path):
+    second = seed_001_rows("00002")
+    second["Demandes"][0]["montantSegurHT"] = "1000.05"  # 30 % = 300.015 → 300.02 (half-up)
+    path = workbook(tmp_path / "d.xlsx", merge(seed_001_rows("00001"), second))
+    outcome = api.verify(path)
+    assert outcome.advances == {"00001": Decimal("1460.00"), "00002": Decimal("300.02")}
+    assert outcome.advance == Decimal("1760.02")
+    report = tmp_path / "rapport.json"
+    r = runner.invoke(app, ["verifier", str(path), "--rapport", str(report)])
+    assert r.exit_code == 0, r.output
+    assert "Avance attendue (30 % du montant HT) : 1 760,02 €" in r.output
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert data["avances_par_demande"] == [
+        {"numeroEditeur": "00001", "montant_ht": "4866.67", "avance": "1460.00"},
+        {"numeroEditeur": "00002", "montant_ht": "1000.05", "avance": "300.02"},
+    ]
+    assert data["avance_attendue"] == "1760.02" and data["taux_avance"] == "0.30"
+
+
+def test_summary_advance_counts_accepted_demandes_only(tmp_path):
+    bad = seed_001_rows("00002")
+    bad["OG"][0]["nomResponsableOG"] = ""
+    outcome = api.verify(workbook(tmp_path / "d.xlsx", merge(seed_001_rows("00001"), bad)))
+    assert outcome.rejected == ["00002"]
+    assert outcome.advances == {"00001": Decimal("1460.00")}
+    assert outcome.to_dict()["avance_attendue"] == "1460.00"

@@ -1,0 +1,95 @@
+"""`xl2segur plafond hop-pfi-va2` and `xl2segur plafond sfp-lgc-va2` (CliRunner)."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from converter.cli import app
+
+runner = CliRunner()
+
+
+def run(*args: str):
+    return runner.invoke(app, ["plafond", *args])
+
+
+def test_hop_tranche_interpolation_advance_and_balance():
+    r = run("hop-pfi-va2", "--activite-combinee", "15000", "--prestation", "V2", "--tva", "20")
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    assert lines[0] == "Plafond HOP-PFI-Va2 — Prestation Ségur Vague 2"
+    assert "Tranche B : activité combinée de 7 000 (incluse) à 22 500 (exclue)" in lines
+    # 7312.50 + (15000 − 7000) × (9000 − 7312.50) / (22500 − 7000) = 8183.4677… → 8183.47
+    assert ("  Plafond : 7 312,50 € + (15 000 − 7 000) × (9 000,00 € − 7 312,50 €) / "
+            "(22 500 − 7 000) = 8 183,4677… ≈ 8 183,47 € (arrondi au centime)") in lines
+    assert "  Avance (40 %) : 3 273,39 €" in lines
+    assert "  Solde (60 %) : 4 910,08 €" in lines
+    assert "TTC (TVA 8,5 %)" not in lines
+
+
+def test_hop_without_tva_shows_the_three_regimes():
+    r = run("hop-pfi-va2", "--activite-combinee", "15000", "--prestation", "V1+V2")
+    assert r.exit_code == 0, r.output
+    assert r.output.startswith("Plafond HOP-PFI-Va2 — Prestation Ségur Vague 1 + Vague 2\n")
+    for regime in ("TTC (TVA 20 %)", "TTC (TVA 8,5 %)", "HT"):
+        assert regime in r.output.splitlines()
+    # V1+V2, tranche B, HT: 7718.75 + 8000 × 1781.25 / 15500 = 8638.1048… → 8638.10
+    assert "≈ 8 638,10 € (arrondi au centime)" in r.output
+    assert "  Avance (40 %) : 3 455,24 €" in r.output
+
+
+def test_hop_tranche_bounds_and_last_tranche():
+    r = run("hop-pfi-va2", "--activite-combinee", "1600000", "--prestation", "V2", "--tva", "HT")
+    assert r.exit_code == 0, r.output
+    assert "Tranche D : activité combinée de 230 000 à 1 600 000 (bornes incluses)" in r.output
+    assert "= 35 625,00 €" in r.output
+    r = run("hop-pfi-va2", "--activite-combinee", "7000", "--prestation", "V2", "--tva", "20")
+    assert "Tranche B" in r.output and "= 7 312,50 €" in r.output
+
+
+@pytest.mark.parametrize("client,plafond,avance,solde", [
+    ("sage-femme", "400,00 €", "160,00 €", "240,00 €"),
+    ("ipa", "400,00 €", "160,00 €", "240,00 €"),
+    ("ide", "270,00 €", "108,00 €", "162,00 €"),
+    ("masseur-kinesitherapeute", "270,00 €", "108,00 €", "162,00 €"),
+    ("orthophoniste", "270,00 €", "108,00 €", "162,00 €"),
+    ("orthoptiste", "270,00 €", "108,00 €", "162,00 €"),
+    ("pedicure-podologue", "270,00 €", "108,00 €", "162,00 €"),
+])
+def test_sfp_flat_caps(client, plafond, avance, solde):
+    r = run("sfp-lgc-va2", "--client", client, "--tva", "20")
+    assert r.exit_code == 0, r.output
+    assert f"  Plafond : {plafond}" in r.output.splitlines()
+    assert f"  Avance (40 %) : {avance}" in r.output.splitlines()
+    assert f"  Solde (60 %) : {solde}" in r.output.splitlines()
+
+
+def test_sfp_csi_tranche_and_all_regimes():
+    r = run("sfp-lgc-va2", "--client", "csi", "--tranche", "B")
+    assert r.exit_code == 0, r.output
+    assert r.output.splitlines()[0] == "Plafond SFP-LGC-Va2 — Centre de santé infirmier (CSI), tranche B"
+    for cap in ("2 970,00 €", "2 685,38 €", "2 475,00 €"):
+        assert f"  Plafond : {cap}" in r.output.splitlines()
+    assert "  Avance (40 %) : 1 074,15 €" in r.output.splitlines()  # 2685.38 × 0.40 = 1074.152
+
+
+@pytest.mark.parametrize("args,words", [
+    (["hop-pfi-va2", "--activite-combinee", "abc", "--prestation", "V2"], "Activité combinée illisible"),
+    (["hop-pfi-va2", "--activite-combinee", "15000", "--prestation", "V3"], "Prestation inconnue"),
+    (["hop-pfi-va2", "--activite-combinee", "2000000", "--prestation", "V2"], "au-delà de la dernière tranche"),
+    (["hop-pfi-va2", "--activite-combinee", "-1", "--prestation", "V2"], "négative"),
+    (["hop-pfi-va2", "--activite-combinee", "15000", "--prestation", "V2", "--tva", "7"], "Taux de TVA inconnu"),
+    (["hop-pfi-va2"], "indiquez --activite-combinee et --prestation"),
+    (["sfp-lgc-va2", "--client", "medecin"], "Type de client inconnu"),
+    (["sfp-lgc-va2", "--client", "csi"], "exige une tranche"),
+    (["sfp-lgc-va2", "--client", "csi", "--tranche", "F"], "Tranche CSI inconnue"),
+    (["sfp-lgc-va2", "--client", "ide", "--tranche", "A"], "ne s'applique qu'aux centres"),
+    (["sfp-lgc-va2"], "indiquez --client"),
+])
+def test_invalid_input_french_error_exit_2(args, words):
+    r = run(*args)
+    assert r.exit_code == 2
+    assert "Traceback" not in r.output
+    assert "Erreur :" in r.output
+    assert words in " ".join(r.output.split())

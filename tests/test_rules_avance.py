@@ -1,0 +1,180 @@
+"""Every rule of ms2-dui-pds-avance (FORMATS.md §1–2): a failing case, and the valid baseline.
+
+Each case changes one cell of seed 001's valid example and expects a given issue code on a
+given sheet and column; the baseline test proves the unchanged example passes.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from converter import api
+from tests.builders import seed_001_rows, workbook
+
+
+def _mutate(rows, sheet, index, **values):
+    rows = copy.deepcopy(rows)
+    if index is None:
+        rows[sheet].append(values)
+    else:
+        rows[sheet][index].update(values)
+    return rows
+
+
+def _codes(outcome, severity="erreur"):
+    return {(i.code, i.sheet, i.balise) for i in outcome.issues if str(i.severity) == severity}
+
+
+def test_baseline_is_valid(tmp_path):
+    outcome = api.verify(workbook(tmp_path / "ok.xlsx", seed_001_rows()))
+    assert outcome.errors == []
+    assert outcome.accepted == ["00001"]
+    assert outcome.exit_code == 0
+
+
+ERRORS = [
+    # (sheet, row index, changes, expected code, balise)
+    ("Demandes", 0, {"numeroEditeur": "0001"}, "numero_editeur_invalide", "numeroEditeur"),
+    ("Demandes", 0, {"dateCommande": "31/02/2024"}, "date_invalide", "dateCommande"),
+    ("Demandes", 0, {"dateCommande": "demain"}, "date_invalide", "dateCommande"),
+    ("Demandes", 0, {"dateCommande": None}, "obligatoire", "dateCommande"),
+    ("Demandes", 0, {"regimeTVA": "TVA"}, "valeur_non_autorisee", "regimeTVA"),
+    ("Demandes", 0, {"montantSegurHT": "4866.666"}, "montant_decimales", "montantSegurHT"),
+    ("Demandes", 0, {"montantSegurHT": "-5"}, "montant_non_positif", "montantSegurHT"),
+    ("Demandes", 0, {"montantSegurHT": "0"}, "montant_non_positif", "montantSegurHT"),
+    ("Demandes", 0, {"montantSegurHT": "quatre mille"}, "montant_invalide", "montantSegurHT"),
+    ("Demandes", 0, {"isMandataire": "peut-être"}, "booleen_invalide", "isMandataire"),
+    ("Demandes", 0, {"isMandataire": "VRAI"}, "obligatoire_si", "nomMandataire"),
+    ("Demandes", 0, {"isMandataire": "VRAI"}, "obligatoire_si", "emailMandataire"),
+    ("Demandes", 0, {"isMandataire": "VRAI"}, "obligatoire_si", "telephoneMandataire"),
+    ("Demandes", 0, {"nomMandataire": "DUPONT"}, "doit_etre_vide", "nomMandataire"),
+    ("Demandes", 0, {"isMandataire": "VRAI", "nomMandataire": "D" * 50, "emailMandataire": "m@x.fr",
+                     "telephoneMandataire": "+33600000000"}, "longueur_max", "nomMandataire"),
+    ("Demandes", 0, {"isMandataire": "VRAI", "nomMandataire": "DUPONT", "emailMandataire": "m@x",
+                     "telephoneMandataire": "+33600000000"}, "email_invalide", "emailMandataire"),
+    ("Demandes", 0, {"isMandataire": "VRAI", "nomMandataire": "DUPONT", "emailMandataire": "m@x.fr",
+                     "telephoneMandataire": "0612345678"}, "telephone_invalide", "telephoneMandataire"),
+    ("Demandes", 0, {"montantSegurHT": "#N/A"}, "cellule_en_erreur", "montantSegurHT"),
+    ("OG", 0, {"FINESSJuridique": "34567891"}, "finess_invalide", "FINESSJuridique"),
+    ("OG", 0, {"demandeCertificatServeur": "FAUX"}, "doit_etre_vide", "contractualisationOG"),
+    ("OG", 0, {"demandeCertificatServeur": "FAUX"}, "doit_etre_vide", "numeroCarteCPX"),
+    ("OG", 0, {"demandeCertificatServeur": None}, "obligatoire", "demandeCertificatServeur"),
+    ("OG", 0, {"contractualisationOG": None}, "obligatoire_si", "contractualisationOG"),
+    ("OG", 0, {"statutAdminTechnique": "X"}, "valeur_non_autorisee", "statutAdminTechnique"),
+    ("OG", 0, {"statutAdminTechnique": "E"}, "obligatoire_si", "contractualisationEditeur"),
+    ("OG", 0, {"contractualisationEditeur": "VRAI"}, "doit_etre_vide", "contractualisationEditeur"),
+    ("OG", 0, {"contractualisationOG": "FAUX"}, "doit_etre_vide", "numeroCarteCPX"),
+    ("OG", 0, {"numeroCarteCPX": None}, "obligatoire_si", "numeroCarteCPX"),
+    ("OG", 0, {"numeroCarteCPX": "A12345"}, "longueur_exacte", "numeroCarteCPX"),
+    ("OG", 0, {"numeroCarteCPX": "A12345678!"}, "motif", "numeroCarteCPX"),
+    ("OG", 0, {"nomAdminTechnique": "M" * 25}, "longueur_max", "nomAdminTechnique"),
+    ("OG", 0, {"telAdminTechnique": "06 12"}, "telephone_invalide", "telAdminTechnique"),
+    ("OG", 0, {"emailAdminTechnique": "@og.fr"}, "email_invalide", "emailAdminTechnique"),
+    ("OG", 0, {"utiliteCertificat": "DMP et INS"}, "valeur_non_autorisee", "utiliteCertificat"),
+    ("OG", 0, {"nomResponsableOG": None}, "obligatoire", "nomResponsableOG"),
+    ("OG", 0, {"emailResponsableOG": "x" * 141 + "@og.fr.fr"}, "email_invalide", "emailResponsableOG"),
+    ("OG", 0, {"telephoneResponsableOG": None}, "obligatoire", "telephoneResponsableOG"),
+    ("OG", 0, {"numeroEditeur": "99999"}, "parent_inconnu", "numeroEditeur"),
+    ("OG", 0, {"numeroEditeur": "99999"}, "sans_enfant", None),
+    ("FINESS Géo", 0, {"FINESSJuridique": "111111111"}, "parent_inconnu", "FINESSJuridique"),
+    ("FINESS Géo", 0, {"FINESSGeo": "2C1234567"}, "finess_invalide", "FINESSGeo"),
+    ("FINESS Géo", 1, {"FINESSGeo": "123456789"}, "doublon", "FINESSGeo"),
+    ("FINESS Géo", 0, {"FINESSGeo": "555555555"}, "ensemble_manquant", "FINESSGeo"),
+    ("FINESS Géo", 0, {"FINESSGeo": "555555555"}, "ensemble_en_trop", "FINESSGeo"),
+    ("Scénarios", 0, {"ancienneVersion": None}, "obligatoire", "ancienneVersion"),
+    ("Scénarios", 0, {"ancienneVersion": "v" * 50}, "longueur_max", "ancienneVersion"),
+    ("Scénarios", 0, {"isMaitreId": None}, "obligatoire", "isMaitreId"),
+    ("Scénarios", 0, {"IsStockageId": "2"}, "booleen_invalide", "IsStockageId"),
+    ("Scénarios", 0, {"operateurMessagerie": "ENO_99"}, "valeur_non_autorisee", "operateurMessagerie"),
+    ("Scénarios", 0, {"profilMetier": "PDE"}, "valeur_non_autorisee", "profilMetier"),
+    ("Scénarios", 1, {"IsRefSoins": "VRAI"}, "doit_etre_vide", "IsRefSoins"),
+    ("Scénarios", 1, {"FINESSGeo": "123456789"}, "doublon", "FINESSGeo"),
+    ("Scénarios", None, {"numeroEditeur": "00001", "FINESSGeo": "345345345", "ancienneVersion": "1",
+                         "isMaitreId": "FAUX", "IsStockageId": "FAUX"}, "ensemble_en_trop", "FINESSGeo"),
+]
+
+
+@pytest.mark.parametrize(("sheet", "index", "changes", "code", "balise"), ERRORS,
+                         ids=[f"{c[0]}-{c[3]}-{c[4]}-{n}" for n, c in enumerate(ERRORS)])
+def test_rule_rejects(tmp_path, sheet, index, changes, code, balise):
+    rows = _mutate(seed_001_rows(), sheet, index, **changes)
+    outcome = api.verify(workbook(tmp_path / "bad.xlsx", rows))
+    found = {(i.code, i.balise) for i in outcome.errors}
+    assert (code, balise) in found, outcome.errors
+    assert outcome.accepted == []
+    assert outcome.exit_code == 1
+    located = next(i for i in outcome.errors if (i.code, i.balise) == (code, balise))
+    assert located.row is not None and located.sheet is not None
+    assert located.message
+
+
+def test_duplicate_demande_rejects_both(tmp_path):
+    rows = seed_001_rows()
+    rows["Demandes"].append(dict(rows["Demandes"][0]))
+    outcome = api.verify(workbook(tmp_path / "dup.xlsx", rows))
+    dup = [i for i in outcome.errors if i.code == "doublon"]
+    assert [i.row for i in dup] == [2, 3]
+    assert outcome.accepted == []
+
+
+def test_demande_without_og(tmp_path):
+    rows = seed_001_rows()
+    rows["Demandes"].append({**rows["Demandes"][0], "numeroEditeur": "00002"})
+    outcome = api.verify(workbook(tmp_path / "noog.xlsx", rows))
+    assert [(i.code, i.sheet, i.row) for i in outcome.errors] == [("sans_enfant", "Demandes", 3)]
+    assert outcome.accepted == ["00001"] and outcome.rejected == ["00002"]
+
+
+@pytest.mark.parametrize(("changes", "code"), [
+    ({"numeroAns": "12345"}, "numero_ans_invalide"),
+    ({"numeroAns": None}, "obligatoire"),
+    ({"SIRET": "7328293200007"}, "siret_invalide"),
+])
+def test_header_error_rejects_every_demande(tmp_path, changes, code):
+    outcome = api.verify(workbook(tmp_path / "h.xlsx", seed_001_rows(), header=changes))
+    assert code in {i.code for i in outcome.errors}
+    assert outcome.accepted == [] and outcome.rejected == ["00001"]
+
+
+WARNINGS = [
+    ("Demandes", 0, {"regimeTVA": "ttc"}, "casse_corrigee", "regimeTVA"),
+    ("OG", 0, {"nomResponsableOG": "Durand"}, "majuscules", "nomResponsableOG"),
+    ("OG", 0, {"telephoneResponsableOG": "+33 1 23 45 67 89"}, "telephone_normalise", "telephoneResponsableOG"),
+    ("OG", 0, {"utiliteCertificat": "dmp,ins"}, "casse_corrigee", "utiliteCertificat"),
+    ("OG", 0, {"FINESSJuridique": "345678912"}, "finess_cle", "FINESSJuridique"),
+    ("Scénarios", 0, {"operateurMessagerie": "ch_20"}, "casse_corrigee", "operateurMessagerie"),
+]
+
+
+@pytest.mark.parametrize(("sheet", "index", "changes", "code", "balise"), WARNINGS)
+def test_normalisation_is_a_warning(tmp_path, sheet, index, changes, code, balise):
+    rows = _mutate(seed_001_rows(), sheet, index, **changes)
+    outcome = api.verify(workbook(tmp_path / "w.xlsx", rows))
+    assert outcome.errors == []
+    assert (code, balise) in {(i.code, i.balise) for i in outcome.warnings}
+
+
+@pytest.mark.parametrize("typed", ["12/03/2024", "12-03-2024", "12.03.2024", "2024-03-12", "45363", "12/3/2024"])
+def test_dates_people_type(tmp_path, typed):
+    rows = _mutate(seed_001_rows(), "Demandes", 0, dateCommande=typed)
+    outcome = api.verify(workbook(tmp_path / "d.xlsx", rows))
+    assert outcome.errors == []
+
+
+@pytest.mark.parametrize(("typed", "total"), [
+    ("4866.67", "4866.67"), ("4 866,67", "4866.67"), ("4\u00a0866,67 €", "4866.67"), ("1075", "1075.00"),
+    ("1.075,50", "1075.50"), ("1,075.50", "1075.50"), ("4866.670", "4866.67"),
+])
+def test_amounts_people_type(tmp_path, typed, total):
+    rows = _mutate(seed_001_rows(), "Demandes", 0, montantSegurHT=typed)
+    outcome = api.verify(workbook(tmp_path / "a.xlsx", rows))
+    assert outcome.errors == []
+    assert f"{outcome.total_ht:.2f}" == total
+
+
+@pytest.mark.parametrize("typed", ["VRAI", "vrai", "TRUE", "oui", "Oui", "1"])
+def test_booleans_people_type(tmp_path, typed):
+    rows = _mutate(seed_001_rows(), "Scénarios", 0, isMaitreId=typed)
+    assert api.verify(workbook(tmp_path / "b.xlsx", rows)).errors == []

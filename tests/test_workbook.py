@@ -1,0 +1,323 @@
+"""Tests of converter.workbook: the template, pre-filled and error workbooks.
+
+Each workbook is written, then read back with openpyxl (layout, notes, formats, drop-down
+lists, hyperlinks) and fastexcel (what the converter reads).
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import fastexcel
+import openpyxl
+import pytest
+
+from converter.files import OutputError
+from converter.formats import get_format
+from converter.issues import Issue, Severity
+from converter.reference import operator_codes
+from converter.workbook import choices, describe_format, field_note, write_workbook
+
+D = get_format("ms2-dui-pds-avance")
+CSV = Path(__file__).parents[1] / "converter" / "reference" / "operateurs-messagerie.csv"
+HEADER = {"numeroAns": "0123456789", "SIRET": "73282932000075"}
+ROWS = {
+    "Demandes": [
+        {"numeroEditeur": "00001", "dateCommande": "12/03/2024", "regimeTVA": "TTC",
+         "montantSegurHT": "=1+1", "isMandataire": "FAUX", "__row": 2},
+        {"numeroEditeur": "00002", "dateCommande": "31/02/2024", "regimeTVA": "ttc",
+         "montantSegurHT": "4866.671", "isMandataire": "oui", "nomMandataire": "+33 @x -5",
+         "__row": 5},
+    ],
+    "OG": [{"numeroEditeur": "00001", "FINESSJuridique": "045678912",
+            "demandeCertificatServeur": "VRAI", "__row": 3}],
+    "Scénarios": [{"numeroEditeur": "00001", "FINESSGeo": "012345678",
+                   "operateurMessagerie": "CH _20", "__row": 2}],
+}
+ISSUES = [
+    Issue("date_invalide", "Date invalide.", sheet="Demandes", row=5, column="B",
+          balise="dateCommande", value="31/02/2024"),
+    Issue("casse_corrigee", "Écriture corrigée en « TTC ».", Severity.WARNING, sheet="Demandes",
+          row=5, column="C", balise="regimeTVA", value="ttc"),
+    Issue("montant_decimales", "Plus de 2 décimales.", sheet="Demandes", row=5, column="D",
+          balise="montantSegurHT", value="=4866.671"),
+    Issue("sans_enfant", "Cette ligne n'a aucune ligne dans la feuille « OG ».", sheet="Demandes", row=5),
+    Issue("obligatoire", "Valeur obligatoire : renseignez contractualisationOG.", sheet="OG", row=3,
+          column="D", balise="contractualisationOG"),
+    Issue("obligatoire", "Valeur obligatoire : renseignez statutAdminTechnique.", sheet="OG", row=3,
+          column="E", balise="statutAdminTechnique"),
+    Issue("doit_etre_vide", "Doit rester vide.", Severity.WARNING, sheet="OG", row=3, column="E",
+          balise="statutAdminTechnique"),
+    Issue("siret_cle", "La clé de contrôle de ce SIRET est fausse.", Severity.WARNING, sheet="Entête",
+          row=2, column="B", balise="SIRET", value="73282932000075"),
+    Issue("obligatoire", "Ligne non fournie.", sheet="FINESS Géo", row=40, column="C", balise="FINESSGeo"),
+    Issue("colonne_manquante", "La colonne « profilMetier » est absente.", sheet="Scénarios", row=1,
+          balise="profilMetier"),
+    Issue("aucune_demande", "Aucune demande."),
+]
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory) -> Path:
+    return write_workbook(D, tmp_path_factory.mktemp("modele") / "modele.xlsx")
+
+
+@pytest.fixture(scope="module")
+def errors(tmp_path_factory) -> Path:
+    return write_workbook(D, tmp_path_factory.mktemp("err") / "erreurs.xlsx",
+                          header=HEADER, rows=ROWS, issues=ISSUES)
+
+
+def _validation(ws, col: str):
+    for dv in ws.data_validations.dataValidation:
+        if any(str(r).startswith(f"{col}2:") for r in dv.sqref.ranges):
+            return dv
+    return None
+
+
+def _column_format(ws, index: int) -> str:
+    """Number format of a column (1-based); xlsxwriter may group equal columns in one <col>."""
+    for dim in ws.column_dimensions.values():
+        if dim.min <= index <= dim.max:
+            return dim.number_format
+    return "General"
+
+
+def _list_values(wb, formula: str) -> list[str]:
+    if formula.startswith('"'):
+        return formula.strip('"').split(",")
+    sheet, ref = formula.lstrip("=").split("!")
+    ws = wb[sheet.strip("'")]
+    return [c.value for row in ws[ref.replace("$", "")] for c in row]
+
+
+# ---------------------------------------------------------------- reference and wording
+
+
+def test_operator_codes_are_the_csv_codes_exactly():
+    with open(CSV, encoding="utf-8", newline="") as fh:
+        expected = [row["code"] for row in csv.DictReader(fh)]
+    assert list(operator_codes()) == expected
+    assert len(expected) == 355 and "CH _20" in expected
+
+
+def test_choices():
+    demandes, og, scen, pieces = (D.by_name[n] for n in ("Demandes", "OG", "Scénarios", "Pièces"))
+    assert choices(D, demandes.by_balise["isMandataire"]) == ["VRAI", "FAUX"]
+    assert choices(D, demandes.by_balise["regimeTVA"]) == ["TTC", "HT"]
+    assert choices(D, og.by_balise["utiliteCertificat"]) == ["DMP", "INS", "DMP, INS"]
+    assert choices(D, scen.by_balise["operateurMessagerie"]) == list(operator_codes())
+    assert choices(D, pieces.by_balise["typeFichier"]) == ["BON_COMMANDE", "PREUVE_HT"]
+    assert choices(D, demandes.by_balise["numeroEditeur"]) == []
+
+
+def test_field_note_has_description_presence_format_example():
+    f = D.by_name["Demandes"].by_balise["nomMandataire"]
+    note = field_note(D, f)
+    assert f.note in note
+    assert "Présence : Obligatoire si isMandataire vaut VRAI, vide sinon" in note
+    assert "Format : texte, 49 caractères au plus, en MAJUSCULES" in note
+    assert "Exemple : DUPONT" in note
+    assert describe_format(D, D.demandes.by_balise["dateCommande"]) == "date au format JJ/MM/AAAA"
+    assert "2 décimales" in describe_format(D, D.demandes.by_balise["montantSegurHT"])
+
+
+# ---------------------------------------------------------------- the template
+
+
+def test_template_layout(template):
+    wb = openpyxl.load_workbook(template)
+    assert wb.sheetnames == ["Entête", *(s.name for s in D.sheets), "Notice", "Listes"]
+    assert wb.active.title == "Entête"
+    assert wb["Listes"].sheet_state == "hidden"
+    for sheet in (D.header, *D.sheets):
+        ws = wb[sheet.name]
+        assert [c.value for c in ws[1]] == sheet.balises
+        assert ws.freeze_panes == "A2"
+        assert ws.auto_filter.ref
+        for c, f in zip(ws[1], sheet.fields):
+            assert c.font.b
+            assert c.comment is not None and f.note in c.comment.text
+            assert "Présence :" in c.comment.text and "Format :" in c.comment.text
+    entete = wb["Entête"]
+    assert [c.value for c in entete[2]] == [None, None, D.id]
+
+
+def test_template_column_formats(template):
+    wb = openpyxl.load_workbook(template)
+    for sheet in (D.header, *D.sheets):
+        ws = wb[sheet.name]
+        for f in sheet.fields:
+            fmt = _column_format(ws, sheet.balises.index(f.balise) + 1)
+            if f.is_text:
+                assert fmt == "@", (sheet.name, f.balise)
+            elif f.kind == "date":
+                assert fmt == "dd/mm/yyyy"
+            elif f.kind == "amount":
+                assert fmt == "0.00"
+    assert wb["OG"].column_dimensions["B"].width >= len("FINESSJuridique")
+
+
+def test_template_drop_downs(template):
+    wb = openpyxl.load_workbook(template)
+    dem, og, scen, pieces = wb["Demandes"], wb["OG"], wb["Scénarios"], wb["Pièces"]
+    cases = [(dem, "C", ["TTC", "HT"]), (dem, "E", ["VRAI", "FAUX"]),
+             (og, "E", ["E", "S"]), (og, "K", ["DMP", "INS", "DMP, INS"]),
+             (scen, "F", list(operator_codes())), (scen, "G", ["PDS"]),
+             (pieces, "B", ["BON_COMMANDE", "PREUVE_HT"]), (pieces, "C", ["PDF", "PNG", "JPG"])]
+    for ws, col, expected in cases:
+        dv = _validation(ws, col)
+        assert dv is not None, (ws.title, col)
+        assert dv.type == "list" and dv.errorStyle in ("warning", "information")
+        assert dv.error and "valeur" in dv.error.lower()
+        assert _list_values(wb, dv.formula1) == expected, (ws.title, col)
+        assert str(dv.sqref) == f"{col}2:{col}10000"
+    operators = _list_values(wb, _validation(scen, "F").formula1)
+    assert len(operators) == 355 and "CH _20" in operators
+    assert not _validation(og, "K").formula1.startswith('"')  # "DMP, INS" has a comma
+    assert _validation(dem, "A") is None
+
+
+def test_notice_lists_every_column_and_attachment(template):
+    ws = openpyxl.load_workbook(template)["Notice"]
+    cells = [c for row in ws.iter_rows(values_only=True) for c in row if c]
+    text = "\n".join(cells)
+    rows = {(r[0], r[2]): r for r in ws.iter_rows(values_only=True) if r[2]}
+    assert ("Feuille", "Balise") in rows
+    for sheet in (D.header, *D.sheets):
+        for i, f in enumerate(sheet.fields):
+            row = rows[(sheet.name, f.balise)]
+            assert row[1] == sheet.column_letter(f.balise)
+            assert row[3] == f.presence.describe()
+            assert row[5] == f.note
+    for t in D.attachments.types:
+        assert t.type in text and t.label in text
+    assert "si regimeTVA vaut HT" in text
+    assert "MS2-DUI-Va1-CodeTypeFichier-numeroEditeur.ext" in text
+    assert "MS2-DUI-Va1-BDC-00001.pdf" in text
+    assert "une ligne par demande" in text
+    for note in D.notes:
+        assert note in text
+
+
+def test_fastexcel_reads_the_template(template):
+    reader = fastexcel.read_excel(template)
+    for sheet in D.sheets:
+        frame = reader.load_sheet(sheet.name, dtypes="string").to_polars()
+        assert frame.columns == sheet.balises
+        assert frame.height == 0
+    entete = reader.load_sheet("Entête", dtypes="string").to_polars()
+    assert entete.columns == D.header.balises
+    assert entete.row(0)[-1] == D.id
+
+
+# ---------------------------------------------------------------- values and error workbook
+
+
+def test_values_are_strings_never_formulas(errors):
+    wb = openpyxl.load_workbook(errors)
+    dem = wb["Demandes"]
+    assert dem["D2"].value == "=1+1" and dem["D2"].data_type == "s"
+    assert dem["F3"].value == "+33 @x -5" and dem["F3"].data_type == "s"
+    assert wb["OG"]["B2"].value == "045678912" and wb["OG"]["B2"].number_format == "@"
+    assert wb["Scénarios"]["B2"].value == "012345678"
+    assert wb["Scénarios"]["F2"].value == "CH _20"
+    assert [c.value for c in wb["Entête"][2]] == ["0123456789", "73282932000075", D.id]
+    # the data reads back as written
+    frame = fastexcel.read_excel(errors).load_sheet("Demandes", dtypes="string").to_polars()
+    assert frame["montantSegurHT"].to_list() == ["=1+1", "4866.671"]
+    assert frame["numeroEditeur"].to_list() == ["00001", "00002"]
+
+
+def test_error_workbook_layout(errors):
+    wb = openpyxl.load_workbook(errors)
+    assert wb.sheetnames == ["Erreurs", "Entête", *(s.name for s in D.sheets), "Notice", "Listes"]
+    assert wb.active.title == "Erreurs"
+
+
+def test_error_cells_filled_and_annotated(errors):
+    wb = openpyxl.load_workbook(errors)
+    dem, og = wb["Demandes"], wb["OG"]
+    red = "FFFFC7CE"
+    # original row 5 is the second written row: row 3 here
+    assert dem["B3"].fill.fgColor.rgb == red and "Date invalide." in dem["B3"].comment.text
+    assert dem["B3"].value == "31/02/2024"
+    assert dem["C3"].fill.fgColor.rgb not in (red, "00000000")  # warning: orange
+    assert "corrigée" in dem["C3"].comment.text
+    assert dem["A3"].fill.fgColor.rgb == red and "aucune ligne" in dem["A3"].comment.text  # whole row
+    assert dem["B2"].comment is None and dem["B2"].fill.fgColor.rgb == "00000000"
+    # two issues on one cell: both messages, worst severity wins
+    e2 = og["E2"]
+    assert e2.fill.fgColor.rgb == red
+    assert "statutAdminTechnique" in e2.comment.text and "Doit rester vide." in e2.comment.text
+    assert e2.value is None
+    assert og["D2"].number_format == "General" and og["B2"].number_format == "@"
+    # Entête issue on row 2; header-cell issue keeps the column note
+    siret = wb["Entête"]["B2"]
+    assert "SIRET" in siret.comment.text and siret.fill.fgColor.rgb not in (red, "00000000")
+    g1 = wb["Scénarios"]["G1"]
+    assert "absente" in g1.comment.text and "Présence :" in g1.comment.text
+    assert g1.fill.fgColor.rgb == red and g1.value == "profilMetier"
+
+
+def test_errors_sheet(errors):
+    ws = openpyxl.load_workbook(errors)["Erreurs"]
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0] == ("Gravité", "Feuille", "Ligne d'origine", "Colonne", "Balise", "Valeur",
+                       "Message", "Lien")
+    body = rows[1:]
+    assert len(body) == len(ISSUES)
+    severities = [r[0] for r in body]
+    assert severities == sorted(severities, key=lambda s: s != "Erreur")  # errors first
+    assert severities.count("Avertissement") == 3
+    by_message = {r[6]: (i + 2, r) for i, r in enumerate(body)}
+    r, row = by_message["Plus de 2 décimales."]
+    assert row[1:6] == ("Demandes", 5, "D", "montantSegurHT", "=4866.671")
+    assert ws.cell(r, 6).data_type == "s"
+    link = ws.cell(r, 8).hyperlink
+    assert link.location == "'Demandes'!D3" and ws.cell(r, 8).value == "Aller à la cellule"
+    r, _ = by_message["Valeur obligatoire : renseignez contractualisationOG."]
+    assert ws.cell(r, 8).hyperlink.location == "'OG'!D2"
+    r, _ = by_message["La colonne « profilMetier » est absente."]
+    assert ws.cell(r, 8).hyperlink.location == "'Scénarios'!G1"
+    r, _ = by_message["La clé de contrôle de ce SIRET est fausse."]
+    assert ws.cell(r, 8).hyperlink.location == "'Entête'!B2"
+    # a row that was not written, and a workbook-level issue: listed, no link
+    for message in ("Ligne non fournie.", "Aucune demande."):
+        r, _ = by_message[message]
+        assert ws.cell(r, 8).hyperlink is None and ws.cell(r, 8).value is None
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref
+
+
+def test_empty_issue_list_still_makes_an_error_workbook(tmp_path):
+    wb = openpyxl.load_workbook(write_workbook(D, tmp_path / "e.xlsx", issues=[]))
+    assert wb.sheetnames[0] == "Erreurs" and wb["Erreurs"].max_row == 1
+
+
+def test_rows_without_original_row_number_map_in_order(tmp_path):
+    rows = {"Demandes": [{"numeroEditeur": "00001"}, {"numeroEditeur": "00002"}]}
+    issue = Issue("obligatoire", "Obligatoire.", sheet="Demandes", row=3, column="B", balise="dateCommande")
+    wb = openpyxl.load_workbook(write_workbook(D, tmp_path / "e.xlsx", rows=rows, issues=[issue]))
+    assert "Obligatoire." in wb["Demandes"]["B3"].comment.text
+
+
+# ---------------------------------------------------------------- writing safely
+
+
+def test_never_overwrites(tmp_path):
+    target = tmp_path / "modele.xlsx"
+    assert write_workbook(D, target) == target
+    before = target.read_bytes()
+    with pytest.raises(OutputError):
+        write_workbook(D, target)
+    assert target.read_bytes() == before
+    assert write_workbook(D, target, numbered=True) == tmp_path / "modele-2.xlsx"
+    assert write_workbook(D, target, numbered=True) == tmp_path / "modele-3.xlsx"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["modele-2.xlsx", "modele-3.xlsx", "modele.xlsx"]
+
+
+def test_rows_for_unknown_sheet_rejected(tmp_path):
+    with pytest.raises(ValueError):
+        write_workbook(D, tmp_path / "x.xlsx", rows={"Inconnue": []})
+    assert not list(tmp_path.iterdir())
