@@ -16,6 +16,7 @@ from typing import Any
 import jinja2
 import polars as pl
 
+from . import fastrender
 from .checks import NE, Checked
 from .checks.values import condition_expr
 from .formats import DefinitionError, FormatDefinition, Sheet
@@ -135,6 +136,11 @@ def _depth(definition: FormatDefinition, sheet: Sheet) -> int:
 
 def demande_records(checked: Checked, accepted: list[str]) -> list[dict[str, Any]]:
     """One nested dict per accepted demande, in workbook order; leaves are JSON literals."""
+    return demande_frame(checked, accepted).to_dicts()
+
+
+def demande_frame(checked: Checked, accepted: list[str]) -> pl.DataFrame:
+    """`demande_records` as a frame: one row per accepted demande, children as list columns."""
     definition = checked.definition
     keep = pl.Series(accepted, dtype=pl.String).implode()
     frames = {name: f.filter(pl.col(NE).is_in(keep)).sort(ROW) for name, f in checked.frames.items()
@@ -165,7 +171,7 @@ def demande_records(checked: Checked, accepted: list[str]) -> list[dict[str, Any
     own = [*demandes_sheet.balises, *constants.get(demandes_sheet.name, {})]
     return demandes.select(
         *(pl.col(f"j:{b}").alias(b) for b in own), *children, "attachments", NE
-    ).to_dicts()
+    )
 
 
 def header_literals(checked: Checked) -> dict[str, str]:
@@ -176,3 +182,30 @@ def header_literals(checked: Checked) -> dict[str, str]:
 
 def render(definition: FormatDefinition, header: dict[str, str], demandes: list[dict[str, Any]]) -> str:
     return template(definition).render(entete=header, demandes=demandes)
+
+
+@cache
+def _compiled(template_name: str) -> fastrender.Compiled | None:
+    return fastrender.compile_template(_environment().get_template(template_name))
+
+
+def render_files(definition: FormatDefinition, header: dict[str, str], demandes: pl.DataFrame,
+                 size: int) -> list[tuple[list[str], str]]:
+    """(numeroEditeur of its demandes, text) of each deposit file, `size` demandes at most,
+    for a `demande_frame`. The template is compiled into Polars expressions when it can be
+    (converter/fastrender.py: the same bytes as Jinja), else Jinja renders the records."""
+    numeros = demandes[NE].to_list()
+    compiled = _compiled(definition.template)
+    texts = None
+    if compiled is not None:
+        texts = demandes.with_columns((pl.int_range(pl.len()) % size + 1).alias(fastrender.INDEX)) \
+            .select(compiled.expression())[:, 0]
+        if texts.null_count():  # a null literal would break the JSON: let Jinja show it
+            texts = None
+    if texts is None:
+        records = demandes.to_dicts()
+        return [(numeros[i:i + size], render(definition, header, records[i:i + size]))
+                for i in range(0, len(records), size)]
+    texts = texts.to_list()
+    return [(numeros[i:i + size], compiled.document(header, texts[i:i + size]))
+            for i in range(0, len(texts), size)]

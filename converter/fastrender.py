@@ -1,0 +1,180 @@
+"""The format's Jinja template, compiled once into Polars string expressions.
+
+Rendering 100,000 demandes with Jinja costs about a third of a millisecond each (attribute
+look-ups, loop objects): far more than reading the workbook. The template stays the only
+source of the layout: this module reads its syntax tree and turns the subset that deposit
+templates use into one Polars expression per demande:
+
+- text between tags, `{{ entete.X }}` outside the loop over `demandes`;
+- `{% for d in demandes %}` at the top level, `{{ loop.index }}` directly in its body;
+- `{{ v.X }}` where `v` is the innermost loop variable (a column, then a struct field);
+- `{% for c in v.X %}` over a list column (nested as deep as wanted);
+- `{{ "," if not loop.last }}` (any constant text), followed only by text, in a loop body.
+
+`compile_template` returns None for any other construct, and the caller renders with Jinja:
+output is byte for byte what Jinja writes, which tests/test_fastrender.py checks.
+
+>>> from converter.build import template
+>>> from converter.formats import get_format
+>>> compile_template(template(get_format("ms2-dui-pds-avance"))) is not None
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import jinja2
+import polars as pl
+from jinja2 import nodes
+
+INDEX = "__index"  # column holding loop.index of the demandes loop (1-based rank in its file)
+
+
+class Unsupported(Exception):
+    """A construct outside the compiled subset: render with Jinja instead."""
+
+
+Part = "str | pl.Expr"
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """prefix + join(demande texts, sep) + tail + suffix (prefix, suffix: header literals filled)."""
+
+    prefix: tuple[object, ...]  # str or ("entete", balise)
+    loop_var: str
+    demande: tuple[object, ...]  # str, ("index",) or pl.Expr over the demandes frame
+    sep: str
+    tail: str
+    suffix: tuple[object, ...]
+
+    def expression(self) -> pl.Expr:
+        """The text of one demande as it stands inside the list (without separator)."""
+        parts = [pl.lit(p) if isinstance(p, str) else pl.col(INDEX).cast(pl.String) if isinstance(p, tuple) else p
+                 for p in self.demande]
+        return pl.concat_str(parts)
+
+    def _fill(self, parts: tuple[object, ...], header: dict[str, str]) -> str:
+        return "".join(p if isinstance(p, str) else str(header[p[1]]) for p in parts)
+
+    def document(self, header: dict[str, str], demandes: list[str]) -> str:
+        body = self.sep.join(demandes) + self.tail if demandes else ""
+        return self._fill(self.prefix, header) + body + self._fill(self.suffix, header)
+
+
+def _leaves(body: list[nodes.Node]) -> Iterator[nodes.Node]:
+    for node in body:
+        if isinstance(node, nodes.Output):
+            yield from node.nodes
+        elif isinstance(node, nodes.For):
+            yield node
+        else:
+            raise Unsupported(type(node).__name__)
+
+
+def _last_separator(node: nodes.Node) -> str | None:
+    """The text of `{{ "X" if not loop.last }}`, else None."""
+    if (isinstance(node, nodes.CondExpr) and node.expr2 is None and isinstance(node.expr1, nodes.Const)
+            and isinstance(node.expr1.value, str) and isinstance(node.test, nodes.Not)
+            and _is_loop(node.test.node, "last")):
+        return node.expr1.value
+    return None
+
+
+def _is_loop(node: nodes.Node, attr: str) -> bool:
+    return isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name) \
+        and node.node.name == "loop" and node.attr == attr
+
+
+def _split_body(body: list[nodes.Node]) -> tuple[list[nodes.Node], str, str]:
+    """(nodes before the separator, separator text, constant text after it)."""
+    leaves = list(_leaves(body))
+    seps = [i for i, n in enumerate(leaves) if _last_separator(n) is not None]
+    if len(seps) > 1:
+        raise Unsupported("two loop.last tests")
+    if not seps:
+        return leaves, "", ""
+    at = seps[0]
+    after = leaves[at + 1:]
+    if not all(isinstance(n, nodes.TemplateData) for n in after):
+        raise Unsupported("text after the separator")
+    return leaves[:at], _last_separator(leaves[at]), "".join(n.data for n in after)
+
+
+def _list_parts(leaves: list[nodes.Node], var: str, item: pl.Expr) -> list[pl.Expr]:
+    """Expressions of a loop body inside `list.eval`, where `item` is the current element."""
+    parts: list[pl.Expr] = []
+    for node in leaves:
+        if isinstance(node, nodes.TemplateData):
+            parts.append(pl.lit(node.data))
+        elif isinstance(node, nodes.For):
+            parts.append(_loop(node, var, item))
+        elif isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name) and node.node.name == var:
+            parts.append(item.struct.field(node.attr))
+        else:
+            raise Unsupported(f"expression {node!r}")
+    return parts
+
+
+def _loop(node: nodes.For, var: str, item: pl.Expr) -> pl.Expr:
+    """A nested `{% for c in var.X %}` over a list column → its rendered text."""
+    it = node.iter
+    if node.else_ or node.test is not None or node.recursive or not isinstance(node.target, nodes.Name) \
+            or not (isinstance(it, nodes.Getattr) and isinstance(it.node, nodes.Name) and it.node.name == var):
+        raise Unsupported("loop form")
+    values = item.struct.field(it.attr) if item is not None else pl.col(it.attr)
+    before, sep, after = _split_body(node.body)
+    inner = _list_parts(before, node.target.name, pl.element())
+    joined = values.list.eval(pl.concat_str(inner)).list.join(sep + after)
+    return pl.when(values.list.len() > 0).then(pl.concat_str(joined, pl.lit(after))).otherwise(pl.lit(""))
+
+
+def compile_template(template: jinja2.Template) -> Compiled | None:
+    """The compiled form of a deposit template, or None when it uses anything else."""
+    env = template.environment
+    if env.finalize is not None or env.autoescape or not template.filename:
+        return None
+    try:
+        source = env.loader.get_source(env, template.name)[0]
+        tree = env.parse(source)
+        return _compile(tree)
+    except (Unsupported, jinja2.TemplateError, AttributeError, TypeError):
+        return None
+
+
+def _compile(tree: nodes.Template) -> Compiled:
+    prefix: list[object] = []
+    suffix: list[object] = []
+    found: tuple | None = None
+    for node in _leaves(tree.body):
+        target = suffix if found else prefix
+        if isinstance(node, nodes.TemplateData):
+            target.append(node.data)
+        elif isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name) and node.node.name == "entete":
+            target.append(("entete", node.attr))
+        elif isinstance(node, nodes.For) and found is None and isinstance(node.iter, nodes.Name) \
+                and node.iter.name == "demandes" and isinstance(node.target, nodes.Name) \
+                and not (node.else_ or node.test is not None or node.recursive):
+            var = node.target.name
+            before, sep, after = _split_body(node.body)
+            parts: list[object] = []
+            for leaf in before:
+                if isinstance(leaf, nodes.TemplateData):
+                    parts.append(leaf.data)
+                elif _is_loop(leaf, "index"):
+                    parts.append(("index",))
+                elif isinstance(leaf, nodes.Getattr) and isinstance(leaf.node, nodes.Name) and leaf.node.name == var:
+                    parts.append(pl.col(leaf.attr))
+                elif isinstance(leaf, nodes.For):
+                    parts.append(_loop(leaf, var, None))
+                else:
+                    raise Unsupported(f"expression {leaf!r}")
+            found = (var, tuple(parts), sep + after, after)
+        else:
+            raise Unsupported(f"top-level {node!r}")
+    if found is None:
+        raise Unsupported("no loop over demandes")
+    var, parts, sep, tail = found
+    return Compiled(prefix=tuple(prefix), loop_var=var, demande=parts, sep=sep, tail=tail, suffix=tuple(suffix))
