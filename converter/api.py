@@ -5,6 +5,7 @@ Tests and other programs call these functions directly; the CLI only prints thei
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -103,14 +104,26 @@ def write_template(format_id: str, target: Path) -> Path:
     return write_workbook(get_format(format_id), Path(target))
 
 
-def check(workbook: Path) -> tuple[Outcome, Checked | None]:
+Progress = Callable[[str, int, int], None]
+"""`progress(stage, done, total)`: a French stage name and how far it is (the CLI shows it)."""
+
+
+def _step(progress: Progress | None, stage: str, done: int, total: int) -> None:
+    if progress is not None:
+        progress(stage, done, total)
+
+
+def check(workbook: Path, progress: Progress | None = None) -> tuple[Outcome, Checked | None]:
     """Read and check a workbook; nothing is written."""
     workbook = Path(workbook)
+    _step(progress, "Lecture du classeur", 0, 2)
     try:
         raw = read_workbook(workbook)
     except WorkbookError as exc:
         return Outcome(workbook=workbook, issues=exc.issues, unreadable=True), None
+    _step(progress, "Contrôle des demandes", 1, 2)
     checked = check_workbook(raw)
+    _step(progress, "Contrôle des demandes", 2, 2)
     definition = checked.definition
     demandes = checked.frames[definition.demandes.name]
     outcome = Outcome(
@@ -128,10 +141,10 @@ class NotConvertible(Exception):
     """An order-check workbook (nature commandes) given to `convert`; str() is French."""
 
 
-def verify(workbook: Path, errors: Path | None = None) -> Outcome:
+def verify(workbook: Path, errors: Path | None = None, progress: Progress | None = None) -> Outcome:
     """Check a workbook; with `errors`, also write the error workbook there (never
     overwritten: `name-2.xlsx`… when taken) if anything is rejected. Works for every format."""
-    outcome, checked = check(workbook)
+    outcome, checked = check(workbook, progress=progress)
     if errors is not None and checked is not None and (outcome.rejected or outcome.errors):
         outcome.error_workbook = write_error_workbook(checked, outcome, Path(errors).parent,
                                                       target=Path(errors))
@@ -162,14 +175,15 @@ def _total(checked: Checked, accepted: list[str]) -> Decimal:
 
 
 def convert(workbook: Path, output: Path, deposit_date: date | None = None, pieces: Path | None = None,
-            registre: Path | None = None) -> Outcome:
+            registre: Path | None = None, progress: Progress | None = None) -> Outcome:
     """Check, then write the deposit files of the accepted demandes and the error workbook.
 
     pieces: the folder of the attachments; each demande's are checked before any deposit
       file is written, then zipped beside its deposit file (converter/attachments.py).
     registre: the ledger (default `<output>/xl2segur.sqlite`, converter/ledger.py).
+    progress: called as `progress(stage, done, total)` (French stage name) while it works.
     """
-    outcome, checked = check(workbook)
+    outcome, checked = check(workbook, progress=progress)
     if checked is None:
         return outcome
     if not checked.definition.produces_deposit:
@@ -187,32 +201,32 @@ def convert(workbook: Path, output: Path, deposit_date: date | None = None, piec
         if outcome.accepted:
             _reject(outcome, cycle.ledger_issues(checked, book, outcome.accepted))
         if outcome.accepted:
-            records = build.demande_records(checked, outcome.accepted)
+            demandes = build.demande_frame(checked, outcome.accepted)
             found: dict[str, list[attachments.Attachment]] = {}
             if pieces is not None:
+                records = demandes.select(NE, "attachments").to_dicts()
                 found, faults = attachments.collect(checked, records, Path(pieces), str(outcome.workbook))
                 _reject(outcome, faults)
-                kept = set(outcome.accepted)
-                records = [r for r in records if r[NE] in kept]
-            records = _drop_schema_failures(checked, outcome, header, records)
-            size = definition.limits.max_demandes_per_file
+                demandes = demandes.filter(pl.col(NE).is_in(pl.Series(outcome.accepted, dtype=pl.String).implode()))
             siret = checked.frames[HEADER_SHEET]["SIRET"][0]
-            for start in range(0, len(records), size):
-                chunk = records[start:start + size]
-                text = build.render(definition, header, chunk)
+            lookup = cycle.demande_lookup(checked, outcome.accepted)
+            for numeros, text, lines in _valid_files(checked, outcome, header, demandes, progress):
                 path = book.deposit(
                     format_id=definition.id, nature=definition.nature, numero_ans=numero_ans, siret=siret, day=day,
                     write=lambda floor, text=text: deposit.write_deposit(output, numero_ans, day, text, floor),
-                    demandes=cycle.demande_records(checked, chunk, text))
+                    demandes=cycle.demande_records(checked, [{NE: ne} for ne in numeros], text,
+                                                   lines=lines, lookup=lookup))
                 outcome.files.append(path)
                 if pieces is not None:
                     outcome.archives += attachments.write_zips(
-                        path, [a for r in chunk for a in found.get(r[NE], [])], definition)
+                        path, [a for ne in numeros for a in found.get(ne, [])], definition)
     if outcome.accepted:
         outcome.total_ht = _total(checked, outcome.accepted)
         outcome.amounts = _amounts(checked, outcome.accepted)
     if outcome.rejected or outcome.errors:
+        _step(progress, "Écriture du classeur d'erreurs", 0, 1)
         outcome.error_workbook = write_error_workbook(checked, outcome, output)
+        _step(progress, "Écriture du classeur d'erreurs", 1, 1)
     return outcome
 
 
@@ -225,26 +239,43 @@ def _reject(outcome: Outcome, found: list[Issue]) -> None:
                             if ne not in outcome.rejected)
 
 
-def _drop_schema_failures(checked: Checked, outcome: Outcome, header: dict[str, str],
-                          records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Last guard: a demande the schema refuses never reaches a deposit file."""
+def _valid_files(checked: Checked, outcome: Outcome, header: dict[str, str], demandes: pl.DataFrame,
+                 progress: Progress | None) -> Iterator[tuple[list[str], str, list[Any]]]:
+    """(numeroEditeur, text, parsed lignesImport) of each deposit file, rendered and checked
+    against the JSON Schema once. Last guard: a demande the schema refuses never reaches a
+    deposit file; the file is rendered again without it, and the next demandes fill its place,
+    so the files are those of the accepted demandes cut in runs of `max_demandes_per_file`."""
     definition = checked.definition
     size = definition.limits.max_demandes_per_file
+    renderer = build.Renderer(definition, header, demandes)
+    numeros = renderer.numeros
     refused: dict[str, str] = {}
-    for start in range(0, len(records), size):
-        chunk = records[start:start + size]
-        for index, text in deposit.validate(definition.id, build.render(definition, header, chunk)):
-            if index is not None:
-                refused.setdefault(chunk[index][NE], text)
-    if not refused:
-        return records
-    extra = [Issue(code="controle_schema", message=f"Refusée par le contrôle de structure ASP ({why}).",
-                   severity=Severity.ERROR, sheet=definition.demandes.name, numero_editeur=ne,
-                   file=str(outcome.workbook)) for ne, why in refused.items()]
-    outcome.issues.extend(extra)
-    outcome.accepted = [ne for ne in outcome.accepted if ne not in refused]
-    outcome.rejected.extend(refused)
-    return [r for r in records if r[NE] not in refused]
+    position, total = 0, len(numeros)
+    while position < total:
+        taken, end = [], position
+        while len(taken) < size and end < total:
+            if numeros[end] not in refused:
+                taken.append(end)
+            end += 1
+        if not taken:
+            break
+        text = renderer.file(taken)
+        document = orjson.loads(text)
+        bad = {numeros[taken[index]]: why for index, why in reversed(deposit.schema_errors(definition.id, document))
+               if index is not None}
+        if bad:
+            refused.update(bad)
+            continue
+        yield [numeros[p] for p in taken], text, document["lignesImport"]
+        position = end
+        _step(progress, "Écriture des fichiers de dépôt", position, total)
+    if refused:
+        extra = [Issue(code="controle_schema", message=f"Refusée par le contrôle de structure ASP ({why}).",
+                       severity=Severity.ERROR, sheet=definition.demandes.name, numero_editeur=ne,
+                       file=str(outcome.workbook)) for ne, why in refused.items()]
+        outcome.issues.extend(extra)
+        outcome.accepted = [ne for ne in outcome.accepted if ne not in refused]
+        outcome.rejected.extend(refused)
 
 
 def _display(definition: FormatDefinition, checked: Checked, sheet_name: str, keep: pl.Expr) -> list[dict[str, Any]]:

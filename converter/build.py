@@ -189,23 +189,41 @@ def _compiled(template_name: str) -> fastrender.Compiled | None:
     return fastrender.compile_template(_environment().get_template(template_name))
 
 
-def render_files(definition: FormatDefinition, header: dict[str, str], demandes: pl.DataFrame,
-                 size: int) -> list[tuple[list[str], str]]:
-    """(numeroEditeur of its demandes, text) of each deposit file, `size` demandes at most,
-    for a `demande_frame`. The template is compiled into Polars expressions when it can be
-    (converter/fastrender.py: the same bytes as Jinja), else Jinja renders the records."""
-    numeros = demandes[NE].to_list()
-    compiled = _compiled(definition.template)
-    texts = None
-    if compiled is not None:
-        texts = demandes.with_columns((pl.int_range(pl.len()) % size + 1).alias(fastrender.INDEX)) \
-            .select(compiled.expression())[:, 0]
-        if texts.null_count():  # a null literal would break the JSON: let Jinja show it
-            texts = None
-    if texts is None:
-        records = demandes.to_dicts()
-        return [(numeros[i:i + size], render(definition, header, records[i:i + size]))
-                for i in range(0, len(records), size)]
-    texts = texts.to_list()
-    return [(numeros[i:i + size], compiled.document(header, texts[i:i + size]))
-            for i in range(0, len(texts), size)]
+class Renderer:
+    """The deposit files of a `demande_frame`: `file(positions)` is the text of one file holding
+    the demandes at those positions (rows of the frame), in that order.
+
+    The template is compiled into Polars expressions when it can be (converter/fastrender.py:
+    the same bytes as Jinja), evaluated `batch` demandes at a time to bound the memory; else
+    Jinja renders the records."""
+
+    def __init__(self, definition: FormatDefinition, header: dict[str, str], demandes: pl.DataFrame,
+                 batch: int = 5000):
+        self.definition, self.header, self.frame, self.batch = definition, header, demandes, batch
+        self.numeros: list[str] = demandes[NE].to_list()
+        self.compiled = _compiled(definition.template)
+        self._start, self._pieces = 0, None
+        self._records = None if self.compiled is not None else demandes.to_dicts()
+
+    def _piece(self, position: int) -> tuple[str, str | None] | None:
+        if self._pieces is None or not self._start <= position < self._start + self.batch:
+            before, after = self.compiled.expressions()
+            part = self.frame.slice(position, self.batch)
+            cols = part.select(before.alias("a"), (after if after is not None else pl.lit(None, pl.String)).alias("b"))
+            if cols["a"].null_count() or (after is not None and cols["b"].null_count()):
+                self.compiled, self._records = None, self.frame.to_dicts()  # a null literal: let Jinja show it
+                return None
+            self._start, self._pieces = position, list(zip(cols["a"].to_list(), cols["b"].to_list()))
+        return self._pieces[position - self._start]
+
+    def file(self, positions: list[int]) -> str:
+        texts = []
+        for i, p in enumerate(positions, start=1):
+            if self.compiled is None:
+                break
+            piece = self._piece(p)
+            if piece is not None:
+                texts.append(piece[0] if piece[1] is None else f"{piece[0]}{i}{piece[1]}")
+        if self.compiled is not None:
+            return self.compiled.document(self.header, texts)
+        return render(self.definition, self.header, [self._records[p] for p in positions])

@@ -90,11 +90,26 @@ def rows_from_json(definition: FormatDefinition, demande: dict[str, Any]) -> dic
 # ------------------------------------------------------------ what a conversion records
 
 
-def demande_records(checked: Checked, records: list[dict[str, Any]], text: str) -> list[DemandeRecord]:
-    """The ledger's view of the demandes of one rendered deposit file (in file order)."""
-    definition = checked.definition
-    lines = orjson.loads(text)["lignesImport"]
+def demande_records(checked: Checked, records: list[dict[str, Any]], text: str, *,
+                    lines: list[Any] | None = None, lookup: DemandeLookup | None = None) -> list[DemandeRecord]:
+    """The ledger's view of the demandes of one rendered deposit file (in file order).
+
+    lines: the file's `lignesImport` when already parsed; lookup: `demande_lookup` of all the
+    demandes converted, computed once (filtering every sheet per file is quadratic)."""
+    lines = orjson.loads(text)["lignesImport"] if lines is None else lines
     numeros = [r[NE] for r in records]
+    amounts, lists = lookup if lookup is not None else demande_lookup(checked, numeros)
+    return [DemandeRecord(numero_editeur=ne, num_ligne=i + 1, montant=amounts.get(ne),
+                          finess=lists["finess"].get(ne, []), rpps=lists["rpps"].get(ne, []), demande=line)
+            for i, (ne, line) in enumerate(zip(numeros, lines))]
+
+
+DemandeLookup = tuple[dict[str, str], dict[str, dict[str, list[str]]]]
+
+
+def demande_lookup(checked: Checked, numeros: list[str]) -> DemandeLookup:
+    """(numeroEditeur → amount, kind → numeroEditeur → sorted FINESS / RPPS) of these demandes."""
+    definition = checked.definition
     keep = pl.Series(numeros, dtype=pl.String).implode()
     demandes = checked.frames[definition.demandes.name].filter(pl.col(NE).is_in(keep))
     amount = amount_balise(definition.demandes)
@@ -108,9 +123,7 @@ def demande_records(checked: Checked, records: list[dict[str, Any]], text: str) 
             lists[kind] = dict(zip(grouped[NE].to_list(), grouped["v"].to_list()))
         else:
             lists[kind] = {}
-    return [DemandeRecord(numero_editeur=ne, num_ligne=i + 1, montant=amounts.get(ne),
-                          finess=lists["finess"].get(ne, []), rpps=lists["rpps"].get(ne, []), demande=line)
-            for i, (ne, line) in enumerate(zip(numeros, lines))]
+    return amounts, lists
 
 
 # ------------------------------------------------------------ what a conversion checks

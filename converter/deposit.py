@@ -7,6 +7,7 @@ the files already in the folder, and a name taken meanwhile by another run is sk
 from __future__ import annotations
 
 import re
+from functools import cache
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -40,9 +41,15 @@ def _candidates(folder: Path, numero_ans: str, day: date, floor: int) -> Iterato
         rank += 1
 
 
+@cache
+def _validator(format_id: str):
+    """Built once per format: building it costs more than validating a file."""
+    return jsonschema_rs.validator_for(json_schema(format_id))
+
+
 def schema_errors(format_id: str, document: object) -> list[tuple[int | None, str]]:
     """(index of the demande in lignesImport or None, message) for each schema violation."""
-    validator = jsonschema_rs.validator_for(json_schema(format_id))
+    validator = _validator(format_id)
     found = []
     for error in validator.iter_errors(document):
         path = list(error.instance_path)

@@ -29,14 +29,10 @@ import jinja2
 import polars as pl
 from jinja2 import nodes
 
-INDEX = "__index"  # column holding loop.index of the demandes loop (1-based rank in its file)
 
 
 class Unsupported(Exception):
     """A construct outside the compiled subset: render with Jinja instead."""
-
-
-Part = "str | pl.Expr"
 
 
 @dataclass(frozen=True)
@@ -50,11 +46,13 @@ class Compiled:
     tail: str
     suffix: tuple[object, ...]
 
-    def expression(self) -> pl.Expr:
-        """The text of one demande as it stands inside the list (without separator)."""
-        parts = [pl.lit(p) if isinstance(p, str) else pl.col(INDEX).cast(pl.String) if isinstance(p, tuple) else p
-                 for p in self.demande]
-        return pl.concat_str(parts)
+    def expressions(self) -> tuple[pl.Expr, pl.Expr | None]:
+        """The text of one demande inside the list, without separator, cut at `loop.index`:
+        (text before, text after) — (whole text, None) when the body has no loop.index."""
+        cut = next((i for i, p in enumerate(self.demande) if isinstance(p, tuple)), None)
+        if cut is None:
+            return _concat(self.demande), None
+        return _concat(self.demande[:cut]), _concat(self.demande[cut + 1:])
 
     def _fill(self, parts: tuple[object, ...], header: dict[str, str]) -> str:
         return "".join(p if isinstance(p, str) else str(header[p[1]]) for p in parts)
@@ -62,6 +60,10 @@ class Compiled:
     def document(self, header: dict[str, str], demandes: list[str]) -> str:
         body = self.sep.join(demandes) + self.tail if demandes else ""
         return self._fill(self.prefix, header) + body + self._fill(self.suffix, header)
+
+
+def _concat(parts: tuple[object, ...]) -> pl.Expr:
+    return pl.concat_str([pl.lit(p) if isinstance(p, str) else p for p in parts]) if parts else pl.lit("")
 
 
 def _leaves(body: list[nodes.Node]) -> Iterator[nodes.Node]:
@@ -171,6 +173,8 @@ def _compile(tree: nodes.Template) -> Compiled:
                     parts.append(_loop(leaf, var, None))
                 else:
                     raise Unsupported(f"expression {leaf!r}")
+            if sum(isinstance(p, tuple) for p in parts) > 1:
+                raise Unsupported("loop.index twice")
             found = (var, tuple(parts), sep + after, after)
         else:
             raise Unsupported(f"top-level {node!r}")

@@ -116,6 +116,23 @@ def _check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataF
     return values, issues
 
 
+def _without_faulty_cells(frames: dict[str, pl.DataFrame], issues: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """Hide values that already have an error, so one typo in a key is reported once,
+    not again as « no matching row » in every linked sheet."""
+    faulty = issues.filter(pl.col("severity") == "erreur").select("sheet", "balise", "row").drop_nulls()
+    hidden = {}
+    for name, frame in frames.items():
+        mine = faulty.filter(pl.col("sheet") == name)
+        if mine.height == 0:
+            hidden[name] = frame
+            continue
+        hidden[name] = frame.with_columns(
+            pl.when(pl.col(ROW).is_in(rows["row"].implode())).then(None).otherwise(pl.col(balise)).alias(balise)
+            for (balise,), rows in mine.group_by("balise") if balise in frame.columns
+        )
+    return hidden
+
+
 def check_workbook(raw: RawWorkbook) -> Checked:
     definition = raw.definition
     frames: dict[str, pl.DataFrame] = {}
@@ -131,7 +148,7 @@ def check_workbook(raw: RawWorkbook) -> Checked:
             "column": raw.letter(HEADER_SHEET, "format"), "balise": "format", "value": header_format,
             "numero_editeur": None,
         }], schema=ISSUE_SCHEMA))
-    parts += check_links(raw, frames)
+    parts += check_links(raw, _without_faulty_cells(frames, pl.concat(parts)))
     # generic row rules declared in the definition (`rules:`), after the cell checks
     parts += check_rules(raw, frames, pl.concat(parts))
     issues = pl.concat(parts)

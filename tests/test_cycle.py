@@ -1,0 +1,373 @@
+"""The deposit cycle: attachments and zips, the ledger, ASP return files, the solde.
+
+Attachments are tiny but real (valid PDF / PNG signatures); ASP return files are the deposit
+files with codeTraitement, libelleTraitement and numeroASP filled as the ASP does.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import fastexcel
+import openpyxl
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from converter import api, attachments
+from converter.cli import app
+from converter.files import OutputError
+from converter.ledger import Ledger
+from tests.builders import merge, seed_001_rows, workbook
+
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
+DAY = date(2024, 3, 12)
+
+
+def avance_rows(*numeros: str) -> dict:
+    return merge(*(seed_001_rows(ne) for ne in numeros))
+
+
+def pieces_folder(tmp_path: Path, *numeros: str, name: str = "pieces") -> Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    for ne in numeros:
+        (folder / f"MS2-DUI-Va1-BDC-{ne}.pdf").write_bytes(PDF)
+    return folder
+
+
+def deposited(path: Path) -> list[str]:
+    return [line["numeroEditeur"] for line in orjson.loads(path.read_bytes())["lignesImport"]]
+
+
+def asp_return(deposit_file: Path, target: Path, outcomes: dict[str, str]) -> Path:
+    """The ASP's answer: an FINMS2… number for an accepted avance, else the error's label."""
+    data = orjson.loads(deposit_file.read_bytes())
+    data["impId"] = 4242
+    for line in data["lignesImport"]:
+        verdict = outcomes[line["numeroEditeur"]]
+        accepted = verdict.startswith("FIN")
+        line["codeTraitement"] = "0" if accepted else "E12"
+        line["libelleTraitement"] = "Demande acceptée" if accepted else verdict
+        if accepted and line["numeroASP"] is None:
+            line["numeroASP"] = verdict
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(orjson.dumps(data))
+    return target
+
+
+def sheet_rows(path: Path, sheet: str) -> list[dict]:
+    return fastexcel.read_excel(path).load_sheet(sheet, dtypes="string").to_polars().to_dicts()
+
+
+# ------------------------------------------------------------ the full cycle
+
+
+def test_full_cycle(tmp_path: Path) -> None:
+    out = tmp_path / "depot"
+    registre = out / "xl2segur.sqlite"
+    rows = avance_rows("00001", "00002", "00003")
+    rows["Pièces"] = [{"numeroEditeur": "00002", "typeFichier": "BON_COMMANDE", "formatFichier": "PNG",
+                       "fichierSource": "scans/bon 2.png"}]
+    book = workbook(tmp_path / "avances.xlsx", rows)
+    folder = pieces_folder(tmp_path, "00001", "00003")
+    (folder / "scans").mkdir()
+    (folder / "scans" / "bon 2.png").write_bytes(PNG)
+
+    # 1. the avances: deposit file, zip of the attachments under their nomenclature names, ledger
+    outcome = api.convert(book, out, DAY, pieces=folder)
+    assert outcome.rejected == [] and outcome.accepted == ["00001", "00002", "00003"]
+    [deposit_file] = outcome.files
+    assert deposit_file.name == "JSON-0123456789-20240312-001.json"
+    assert b"fichierSource" not in deposit_file.read_bytes() and b"bon 2" not in deposit_file.read_bytes()
+    [archive] = outcome.archives
+    assert archive.name == "JSON-0123456789-20240312-001.zip"
+    with zipfile.ZipFile(archive) as zf:
+        assert sorted(zf.namelist()) == ["MS2-DUI-Va1-BDC-00001.pdf", "MS2-DUI-Va1-BDC-00002.png",
+                                         "MS2-DUI-Va1-BDC-00003.pdf"]
+        assert zf.read("MS2-DUI-Va1-BDC-00002.png") == PNG
+    assert outcome.registre == registre
+    with sqlite3.connect(registre) as db:
+        stored = db.execute("SELECT numero_editeur, montant, finess, rpps, statut FROM demandes ORDER BY id").fetchall()
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert stored[0] == ("00001", "4866.67", '["123456789","234567891","345678912"]', "[]", "deposee")
+    assert [s[0] for s in stored] == ["00001", "00002", "00003"]
+
+    # 2. the ASP's return: two accepted, one rejected; an unknown demande is reported
+    returned = asp_return(deposit_file, tmp_path / "retours" / deposit_file.name,
+                          {"00001": "FINMS2000001", "00002": "FINMS2000002",
+                           "00003": "Le FINESS géographique 234567891 n'est pas éligible"})
+    stranger = asp_return(deposit_file, tmp_path / "retours" / "autre.json",
+                          {"00001": "FINMS2000009", "00002": "FINMS2000009", "00003": "FINMS2000009"})
+    data = orjson.loads(stranger.read_bytes())
+    data["lignesImport"] = data["lignesImport"][:1]
+    data["lignesImport"][0]["numeroEditeur"] = "99999"
+    stranger.write_bytes(orjson.dumps(data))
+    lines, review = api.ingest_returns([returned, stranger], registre)
+    assert [(x.numero_editeur, x.result, x.numero_asp) for x in lines] == [
+        ("00001", "Acceptée", "FINMS2000001"), ("00002", "Acceptée", "FINMS2000002"),
+        ("00003", "Rejetée", None), ("99999", "Inconnue du registre", "FINMS2000009")]
+    sheet = openpyxl.load_workbook(review).active
+    table = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert table[0][:8] == ["Fichier de retour", "numLigne", "numeroEditeur", "Format", "Résultat", "numeroASP",
+                            "codeTraitement", "libelleTraitement"]
+    assert table[3][2:8] == ["00003", "ms2-dui-pds-avance", "Rejetée", "", "E12",
+                             "Le FINESS géographique 234567891 n'est pas éligible"]
+    assert all(c.data_type == "s" for row in sheet.iter_rows(min_row=2) for c in row)
+
+    # 3. a rejected avance may come back; the accepted ones may not be deposited twice
+    again = api.convert(book, out, DAY, pieces=folder)
+    assert again.accepted == ["00003"] and sorted(again.rejected) == ["00001", "00002"]
+    assert {i.code for i in again.errors} == {"deja_deposee"}
+    assert [f.name for f in again.files] == ["JSON-0123456789-20240312-002.json"]
+    assert deposited(again.files[0]) == ["00003"]
+
+    # 4. the solde workbook, pre-filled from the ledger
+    solde_id, written = api.write_solde_workbooks(registre, "ms2-dui-pds-avance", tmp_path / "soldes")
+    assert solde_id == "ms2-dui-pds-solde"
+    [(solde_book, count)] = written
+    assert count == 2 and solde_book.name == "solde-ms2-dui-pds-solde-0123456789.xlsx"
+    demandes = sheet_rows(solde_book, "Demandes")
+    assert [(d["numeroEditeur"], d["numeroASP"], d["dateFacture"], d["montantSegurHTFacture"]) for d in demandes] == [
+        ("00001", "FINMS2000001", None, None), ("00002", "FINMS2000002", None, None)]
+    og = sheet_rows(solde_book, "OG")
+    assert [(r["numeroEditeur"], r["FINESSJuridique"], r["nbreDossiersDUIActifs"]) for r in og] == [
+        ("00001", "345678912", None), ("00002", "345678912", None)]
+    geos = sheet_rows(solde_book, "FINESS Géo")
+    assert [(r["numeroEditeur"], r["FINESSGeo"]) for r in geos] == [
+        ("00001", "123456789"), ("00001", "234567891"), ("00002", "123456789"), ("00002", "234567891")]
+    scenarios = sheet_rows(solde_book, "Scénarios")
+    assert [(r["FINESSGeo"], r["isMaitreId"], r["operateurMessagerie"]) for r in scenarios][:2] == [
+        ("123456789", "VRAI", "ENO_5"), ("234567891", "FAUX", None)]
+    assert sheet_rows(solde_book, "Entête")[0]["SIRET"] == "73282932000074"
+
+    # 5. the vendor fills the invoices; 00002 claims more than its avance
+    filled = {"Demandes": [{**d, "dateFacture": "15/06/2024",
+                            "montantSegurHTFacture": "4866.67" if d["numeroEditeur"] == "00001" else "5000.00"}
+                           for d in demandes],
+              "OG": [{**r, "nbreDossiersDUIActifs": "120"} for r in og], "FINESS Géo": geos, "Scénarios": scenarios}
+    solde_filled = workbook(tmp_path / "soldes-remplis.xlsx", filled, fmt="ms2-dui-pds-solde")
+    for ne in ("00001", "00002"):
+        for code in ("FACTURE", "VA"):
+            (folder / f"MS2-DUI-Va1-{code}-{ne}.pdf").write_bytes(PDF)
+    soldes = api.convert(solde_filled, out, DAY, pieces=folder)
+    assert soldes.accepted == ["00001"] and soldes.rejected == ["00002"]
+    [over] = [i for i in soldes.errors]
+    assert (over.code, over.sheet, over.row, over.balise, over.value) == (
+        "solde_montant_superieur", "Demandes", 3, "montantSegurHTFacture", "5000.00")
+    assert "4866.67" in over.message
+    [solde_file] = soldes.files
+    assert solde_file.name == "JSON-0123456789-20240312-003.json" and deposited(solde_file) == ["00001"]
+    line = orjson.loads(solde_file.read_bytes())["lignesImport"][0]
+    assert line["numeroASP"] == "FINMS2000001"
+    with zipfile.ZipFile(soldes.archives[0]) as zf:
+        assert sorted(zf.namelist()) == ["MS2-DUI-Va1-FACTURE-00001.pdf", "MS2-DUI-Va1-VA-00001.pdf"]
+    assert soldes.error_workbook is not None and soldes.error_workbook.exists()
+
+    # 6. the solde is accepted: it leaves the next pre-filled solde workbook
+    asp_return(solde_file, tmp_path / "retours" / solde_file.name, {"00001": "FINMS2000001"})
+    api.ingest_returns([tmp_path / "retours" / solde_file.name], registre)
+    _, written = api.write_solde_workbooks(registre, "ms2-dui-pds-solde", tmp_path / "soldes")
+    assert [n for _, n in written] == [1]
+    assert [d["numeroEditeur"] for d in sheet_rows(written[0][0], "Demandes")] == ["00002"]
+
+
+def test_solde_compared_with_its_avance(tmp_path: Path) -> None:
+    out = tmp_path / "depot"
+    avance = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002")), out, DAY)
+    asp_return(avance.files[0], tmp_path / "r.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"})
+    api.ingest_returns([tmp_path / "r.json"], out / "xl2segur.sqlite")
+    _, [(prefilled, _)] = api.write_solde_workbooks(out / "xl2segur.sqlite", None, tmp_path)
+    demandes = [{**d, "dateFacture": "15/06/2024", "montantSegurHTFacture": "100.00"}
+                for d in sheet_rows(prefilled, "Demandes")]
+    demandes[1]["numeroASP"] = "FINMS2000777"
+    demandes.append({"numeroEditeur": "00009", "numeroASP": "FINMS2000009", "dateFacture": "15/06/2024",
+                     "montantSegurHTFacture": "100.00"})
+    og = [{**r, "nbreDossiersDUIActifs": "3"} for r in sheet_rows(prefilled, "OG")]
+    og.append({"numeroEditeur": "00009", "FINESSJuridique": "345678912", "nbreDossiersDUIActifs": "3"})
+    geos = sheet_rows(prefilled, "FINESS Géo")
+    geos[0]["FINESSGeo"] = "999999999"  # 00001: not in its avance, and 123456789 missing
+    geos.append({"numeroEditeur": "00009", "FINESSJuridique": "345678912", "FINESSGeo": "123456789"})
+    scenarios = sheet_rows(prefilled, "Scénarios")
+    scenarios[0]["FINESSGeo"] = "999999999"
+    scenarios.append({"numeroEditeur": "00009", "FINESSGeo": "123456789", "ancienneVersion": "1",
+                      "isMaitreId": "FAUX", "IsStockageId": "FAUX"})
+    rows = {"Demandes": demandes, "OG": og, "FINESS Géo": geos, "Scénarios": scenarios}
+    outcome = api.convert(workbook(tmp_path / "s.xlsx", rows, fmt="ms2-dui-pds-solde"), out, DAY)
+    found = {(i.code, i.numero_editeur, i.sheet, i.value) for i in outcome.issues}
+    assert ("solde_finess_hors_avance", "00001", "FINESS Géo", "999999999") in found
+    assert ("solde_finess_hors_avance", "00001", "Scénarios", "999999999") in found
+    assert ("solde_finess_manquant", "00001", "Demandes", "123456789") in found
+    assert ("solde_numero_asp_different", "00002", "Demandes", "FINMS2000777") in found
+    assert ("solde_avance_inconnue", "00009", "Demandes", None) in found
+    assert outcome.accepted == ["00009"] and sorted(outcome.rejected) == ["00001", "00002"]
+    assert next(i for i in outcome.issues if i.code == "solde_avance_inconnue").severity == "avertissement"
+
+
+# ------------------------------------------------------------ attachment faults
+
+
+def _fault(tmp_path: Path, fichier_source: str | None, make) -> api.Outcome:
+    rows = avance_rows("00001", "00002")
+    if fichier_source is not None:
+        rows["Pièces"] = [{"numeroEditeur": "00002", "typeFichier": "BON_COMMANDE", "formatFichier": "PDF",
+                           "fichierSource": fichier_source}]
+    folder = pieces_folder(tmp_path, "00001")
+    make(folder)
+    return api.convert(workbook(tmp_path / "a.xlsx", rows), tmp_path / "depot", DAY, pieces=folder)
+
+
+@pytest.mark.parametrize("case, source, make, code", [
+    ("missing", None, lambda f: None, "piece_introuvable"),
+    ("missing_named", "bon.pdf", lambda f: None, "piece_introuvable"),
+    ("wrong_magic", None, lambda f: (f / "MS2-DUI-Va1-BDC-00002.pdf").write_bytes(PNG), "piece_format_incorrect"),
+    ("empty", None, lambda f: (f / "MS2-DUI-Va1-BDC-00002.pdf").write_bytes(b""), "piece_format_incorrect"),
+    ("too_big", None, lambda f: (f / "MS2-DUI-Va1-BDC-00002.pdf").write_bytes(PDF + b"0" * (3 * 1048576)),
+     "piece_trop_lourde"),
+    ("dotdot", "../secret.pdf", lambda f: (f.parent / "secret.pdf").write_bytes(PDF), "piece_chemin_interdit"),
+    ("absolute", "/etc/passwd", lambda f: None, "piece_chemin_interdit"),
+    ("windows", "C:\\Users\\x.pdf", lambda f: None, "piece_chemin_interdit"),
+    ("symlink", "lien.pdf", lambda f: ((f.parent / "secret.pdf").write_bytes(PDF),
+                                       os.symlink(f.parent / "secret.pdf", f / "lien.pdf")), "piece_chemin_interdit"),
+])
+def test_attachment_fault_rejects_its_demande(tmp_path: Path, case: str, source, make, code: str) -> None:
+    outcome = _fault(tmp_path, source, make)
+    assert outcome.accepted == ["00001"] and outcome.rejected == ["00002"]
+    [problem] = outcome.errors
+    assert problem.code == code and problem.numero_editeur == "00002"
+    if source is None:
+        assert (problem.sheet, problem.row, problem.value) == ("Demandes", 3, "MS2-DUI-Va1-BDC-00002.pdf")
+    else:
+        assert (problem.sheet, problem.row, problem.balise, problem.value) == ("Pièces", 2, "fichierSource", source)
+    assert "BON_COMMANDE" in problem.message
+    assert [deposited(f) for f in outcome.files] == [["00001"]]
+    with zipfile.ZipFile(outcome.archives[0]) as zf:
+        assert zf.namelist() == ["MS2-DUI-Va1-BDC-00001.pdf"]
+    errors = sheet_rows(outcome.error_workbook, "Demandes")
+    assert [r["numeroEditeur"] for r in errors] == ["00002"]
+    with sqlite3.connect(tmp_path / "depot" / "xl2segur.sqlite") as db:
+        assert db.execute("SELECT numero_editeur FROM demandes").fetchall() == [("00001",)]
+
+
+def test_symlink_inside_the_folder_is_followed(tmp_path: Path) -> None:
+    def make(folder: Path) -> None:
+        (folder / "vrai.pdf").write_bytes(PDF)
+        os.symlink(folder / "vrai.pdf", folder / "MS2-DUI-Va1-BDC-00002.pdf")
+    outcome = _fault(tmp_path, None, make)
+    assert outcome.rejected == [] and len(outcome.archives) == 1
+
+
+def test_zip_split_beyond_the_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    numeros = [f"0000{i}" for i in range(1, 6)]
+    folder = pieces_folder(tmp_path, *numeros)
+    for ne in numeros:
+        (folder / f"MS2-DUI-Va1-BDC-{ne}.pdf").write_bytes(PDF + b"0" * 900)
+    limit = 2500  # two attachments of ~1 ko per archive
+    monkeypatch.setattr(attachments, "max_zip_bytes", lambda definition: limit)
+    outcome = api.convert(workbook(tmp_path / "a.xlsx", avance_rows(*numeros)), tmp_path / "depot", DAY, pieces=folder)
+    assert [a.name for a in outcome.archives] == [
+        "JSON-0123456789-20240312-001.zip", "JSON-0123456789-20240312-001-2.zip", "JSON-0123456789-20240312-001-3.zip"]
+    names = []
+    for archive in outcome.archives:
+        assert archive.stat().st_size <= limit
+        with zipfile.ZipFile(archive) as zf:
+            assert zf.testzip() is None
+            names += zf.namelist()
+    assert names == [f"MS2-DUI-Va1-BDC-{ne}.pdf" for ne in numeros]
+
+
+def test_missing_pieces_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match="dossier des pièces"):
+        api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), tmp_path / "depot", DAY,
+                    pieces=tmp_path / "absent")
+    assert not list((tmp_path / "depot").glob("*.json"))
+
+
+# ------------------------------------------------------------ the ledger
+
+
+def test_rank_continues_after_files_moved_away(tmp_path: Path) -> None:
+    out = tmp_path / "depot"
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY)
+    first.files[0].rename(tmp_path / first.files[0].name)  # deposited, then archived elsewhere
+    second = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00002")), out, DAY)
+    assert [f.name for f in second.files] == ["JSON-0123456789-20240312-002.json"]
+
+
+def test_two_runs_write_the_same_ledger_at_once(tmp_path: Path) -> None:
+    registre = tmp_path / "registre.sqlite"
+    books = {}
+    for run in ("a", "b"):
+        books[run] = [workbook(tmp_path / f"{run}{k}.xlsx", avance_rows(f"{run.upper()}{k:04d}")) for k in range(3)]
+    script = ("import sys; from datetime import date; from converter import api\n"
+              "for book in sys.argv[3:]:\n"
+              "    api.convert(book, sys.argv[1], date(2024, 3, 12), registre=sys.argv[2])\n")
+    runs = [subprocess.Popen([sys.executable, "-c", script, str(tmp_path / f"out-{run}"), str(registre),
+                              *map(str, paths)], cwd=Path(__file__).parents[1], stderr=subprocess.PIPE)
+            for run, paths in books.items()]
+    for proc in runs:
+        _, stderr = proc.communicate(timeout=300)
+        assert proc.returncode == 0, stderr.decode()
+    with sqlite3.connect(registre) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        ranks = [r for (r,) in db.execute("SELECT rang FROM fichiers ORDER BY rang")]
+        numeros = sorted(n for (n,) in db.execute("SELECT numero_editeur FROM demandes"))
+    assert ranks == [1, 2, 3, 4, 5, 6]  # two folders, one numbering
+    assert numeros == sorted(f"{r.upper()}{k:04d}" for r in "ab" for k in range(3))
+    written = sorted(p.name for p in tmp_path.glob("out-*/JSON-*.json"))
+    assert written == [f"JSON-0123456789-20240312-00{r}.json" for r in range(1, 7)]
+
+
+def test_ledger_that_is_not_a_database(tmp_path: Path) -> None:
+    bad = tmp_path / "xl2segur.sqlite"
+    bad.write_text("pas une base")
+    with pytest.raises(OutputError, match="n'est pas utilisable"):
+        Ledger(bad)
+
+
+# ------------------------------------------------------------ the CLI
+
+
+def test_cli_retour_and_solde(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "depot"
+    avance = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY)
+    returned = asp_return(avance.files[0], tmp_path / "r.json", {"00001": "FINMS2000001"})
+    result = runner.invoke(app, ["retour", str(returned), "--registre", str(out / "xl2segur.sqlite"),
+                                 "-o", str(tmp_path / "bilan.xlsx")])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "00001 : Acceptée — FINMS2000001" in text and "bilan.xlsx" in text
+    result = runner.invoke(app, ["solde", "--depuis", str(out / "xl2segur.sqlite"), "-o", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "solde-ms2-dui-pds-solde-0123456789.xlsx — 1 demande(s)" in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b"{pas du json", "n'est pas un fichier JSON valide"),
+    (b"[1, 2]", "la liste « lignesImport » manque"),
+    (b'{"numeroAns": "0123456789", "lignesImport": [{"numLigne": 1}]}', "n'a pas de numeroEditeur"),
+    (b'{"numeroAns": "123", "lignesImport": []}', "numeroAns valide"),
+])
+def test_cli_malformed_return_file(tmp_path: Path, content: bytes, expected: str) -> None:
+    out = tmp_path / "depot"
+    api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY)
+    (tmp_path / "r.json").write_bytes(content)
+    result = CliRunner().invoke(app, ["retour", str(tmp_path / "r.json"), "--registre", str(out / "xl2segur.sqlite")])
+    assert result.exit_code == 2
+    assert expected in " ".join(result.output.split()) and "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_cli_retour_without_ledger(tmp_path: Path) -> None:
+    (tmp_path / "r.json").write_bytes(b'{"numeroAns": "0123456789", "lignesImport": []}')
+    result = CliRunner().invoke(app, ["retour", str(tmp_path / "r.json"), "--registre", str(tmp_path / "x.sqlite")])
+    assert result.exit_code == 2 and "introuvable" in result.output
+    assert not (tmp_path / "x.sqlite").exists()
