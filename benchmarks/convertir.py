@@ -303,10 +303,17 @@ def measure(path: Path, quiet: bool = True) -> dict[str, object]:
         started = time.perf_counter()
         bare_read(path)
         read_s = time.perf_counter() - started
-        extra = {} if quiet else {"progress": _stderr_progress()}
-        started = time.perf_counter()
-        outcome = api.convert(path, out, date(2024, 3, 12), **extra)
-        convert_s = time.perf_counter() - started
+        if quiet:  # (also runs against a version of xl2segur without progress display)
+            started = time.perf_counter()
+            outcome = api.convert(path, out, date(2024, 3, 12))
+            convert_s = time.perf_counter() - started
+        else:
+            from converter.progress import progress_line
+
+            with progress_line(force=True) as progress:
+                started = time.perf_counter()
+                outcome = api.convert(path, out, date(2024, 3, 12), progress=progress)
+                convert_s = time.perf_counter() - started
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
         return {
             "demandes": outcome.demandes, "acceptees": len(outcome.accepted), "rejetees": len(outcome.rejected),
@@ -318,11 +325,6 @@ def measure(path: Path, quiet: bool = True) -> dict[str, object]:
         }
     finally:
         shutil.rmtree(out, ignore_errors=True)
-
-
-def _stderr_progress():
-    from converter.cli import progress_printer
-    return progress_printer(force=True)
 
 
 def main(argv: list[str] | None = None) -> int:

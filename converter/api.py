@@ -5,6 +5,8 @@ Tests and other programs call these functions directly; the CLI only prints thei
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -105,7 +107,8 @@ def write_template(format_id: str, target: Path) -> Path:
 
 
 Progress = Callable[[str, int, int], None]
-"""`progress(stage, done, total)`: a French stage name and how far it is (the CLI shows it)."""
+"""`progress(stage, done, total)`: a French stage name and how far it is, `done` out of `total`
+(0, 0 when the stage cannot tell). The CLI shows it on the terminal."""
 
 
 def _step(progress: Progress | None, stage: str, done: int, total: int) -> None:
@@ -116,14 +119,13 @@ def _step(progress: Progress | None, stage: str, done: int, total: int) -> None:
 def check(workbook: Path, progress: Progress | None = None) -> tuple[Outcome, Checked | None]:
     """Read and check a workbook; nothing is written."""
     workbook = Path(workbook)
-    _step(progress, "Lecture du classeur", 0, 2)
+    _step(progress, "Lecture du classeur", 0, 0)
     try:
         raw = read_workbook(workbook)
     except WorkbookError as exc:
         return Outcome(workbook=workbook, issues=exc.issues, unreadable=True), None
-    _step(progress, "Contrôle des demandes", 1, 2)
+    _step(progress, "Contrôle des demandes", 0, 0)
     checked = check_workbook(raw)
-    _step(progress, "Contrôle des demandes", 2, 2)
     definition = checked.definition
     demandes = checked.frames[definition.demandes.name]
     outcome = Outcome(
@@ -201,16 +203,15 @@ def convert(workbook: Path, output: Path, deposit_date: date | None = None, piec
         if outcome.accepted:
             _reject(outcome, cycle.ledger_issues(checked, book, outcome.accepted))
         if outcome.accepted:
-            demandes = build.demande_frame(checked, outcome.accepted)
+            _step(progress, "Écriture des fichiers de dépôt", 0, len(outcome.accepted))
             found: dict[str, list[attachments.Attachment]] = {}
             if pieces is not None:
-                records = demandes.select(NE, "attachments").to_dicts()
+                records = build.demande_frame(checked, outcome.accepted).select(NE, "attachments").to_dicts()
                 found, faults = attachments.collect(checked, records, Path(pieces), str(outcome.workbook))
                 _reject(outcome, faults)
-                demandes = demandes.filter(pl.col(NE).is_in(pl.Series(outcome.accepted, dtype=pl.String).implode()))
             siret = checked.frames[HEADER_SHEET]["SIRET"][0]
             lookup = cycle.demande_lookup(checked, outcome.accepted)
-            for numeros, text, lines in _valid_files(checked, outcome, header, demandes, progress):
+            for numeros, text, lines in _ahead(_valid_files(checked, outcome, header, progress)):
                 path = book.deposit(
                     format_id=definition.id, nature=definition.nature, numero_ans=numero_ans, siret=siret, day=day,
                     write=lambda floor, text=text: deposit.write_deposit(output, numero_ans, day, text, floor),
@@ -220,13 +221,11 @@ def convert(workbook: Path, output: Path, deposit_date: date | None = None, piec
                 if pieces is not None:
                     outcome.archives += attachments.write_zips(
                         path, [a for ne in numeros for a in found.get(ne, [])], definition)
-    if outcome.accepted:
-        outcome.total_ht = _total(checked, outcome.accepted)
-        outcome.amounts = _amounts(checked, outcome.accepted)
+    outcome.total_ht = _total(checked, outcome.accepted)  # the ledger and attachments may have rejected some
+    outcome.amounts = _amounts(checked, outcome.accepted)
     if outcome.rejected or outcome.errors:
-        _step(progress, "Écriture du classeur d'erreurs", 0, 1)
+        _step(progress, "Écriture du classeur d'erreurs", 0, 0)
         outcome.error_workbook = write_error_workbook(checked, outcome, output)
-        _step(progress, "Écriture du classeur d'erreurs", 1, 1)
     return outcome
 
 
@@ -239,7 +238,49 @@ def _reject(outcome: Outcome, found: list[Issue]) -> None:
                             if ne not in outcome.rejected)
 
 
-def _valid_files(checked: Checked, outcome: Outcome, header: dict[str, str], demandes: pl.DataFrame,
+def _ahead(items: Iterator[Any], depth: int = 3) -> Iterator[Any]:
+    """The items of `items`, produced by a second thread up to `depth` ahead: the next files
+    are rendered and validated (CPU) while this one is written and recorded (disk waits,
+    which release the GIL). Exceptions reach the caller; the producer has finished when the
+    iteration ends, so whatever it changed is complete."""
+    slots: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(entry: tuple[Any, BaseException | None]) -> bool:
+        while not stop.is_set():
+            try:
+                slots.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False  # the consumer has gone
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+            put((done, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            put((done, exc))
+
+    worker = threading.Thread(target=produce, name="xl2segur-render", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, exc = slots.get()
+            if item is done:
+                if exc is not None:
+                    raise exc
+                return
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+
+
+def _valid_files(checked: Checked, outcome: Outcome, header: dict[str, str],
                  progress: Progress | None) -> Iterator[tuple[list[str], str, list[Any]]]:
     """(numeroEditeur, text, parsed lignesImport) of each deposit file, rendered and checked
     against the JSON Schema once. Last guard: a demande the schema refuses never reaches a
@@ -247,8 +288,8 @@ def _valid_files(checked: Checked, outcome: Outcome, header: dict[str, str], dem
     so the files are those of the accepted demandes cut in runs of `max_demandes_per_file`."""
     definition = checked.definition
     size = definition.limits.max_demandes_per_file
-    renderer = build.Renderer(definition, header, demandes)
-    numeros = renderer.numeros
+    numeros = list(outcome.accepted)
+    renderer = build.Renderer(definition, header, numeros, lambda some: build.demande_frame(checked, some))
     refused: dict[str, str] = {}
     position, total = 0, len(numeros)
     while position < total:

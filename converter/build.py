@@ -9,6 +9,7 @@ a `null` can never become the string "null", an amount always has two decimals.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -122,7 +123,7 @@ def layout_constants(definition: FormatDefinition) -> dict[str, dict[str, str]]:
             else:
                 walk(value, sheet)
 
-    walk(definition.json, definition.demandes.name)
+    walk(definition.json or {}, definition.demandes.name)
     return found
 
 
@@ -190,40 +191,39 @@ def _compiled(template_name: str) -> fastrender.Compiled | None:
 
 
 class Renderer:
-    """The deposit files of a `demande_frame`: `file(positions)` is the text of one file holding
-    the demandes at those positions (rows of the frame), in that order.
+    """The deposit files of some demandes: `file(positions)` is the text of one file holding the
+    demandes at those positions of `numeros`, in that order.
 
-    The template is compiled into Polars expressions when it can be (converter/fastrender.py:
-    the same bytes as Jinja), evaluated `batch` demandes at a time to bound the memory; else
-    Jinja renders the records."""
+    `load(numeros)` gives their `demande_frame`; it is called `batch` demandes at a time, which
+    bounds the memory. The template is compiled into Polars expressions when it can be
+    (converter/fastrender.py: the same bytes as Jinja); else Jinja renders the records."""
 
-    def __init__(self, definition: FormatDefinition, header: dict[str, str], demandes: pl.DataFrame,
-                 batch: int = 5000):
-        self.definition, self.header, self.frame, self.batch = definition, header, demandes, batch
-        self.numeros: list[str] = demandes[NE].to_list()
+    def __init__(self, definition: FormatDefinition, header: dict[str, str], numeros: list[str],
+                 load: Callable[[list[str]], pl.DataFrame], batch: int = 20_000):
+        self.definition, self.header, self.numeros, self.load, self.batch = definition, header, numeros, load, batch
         self.compiled = _compiled(definition.template)
-        self._start, self._pieces = 0, None
-        self._records = None if self.compiled is not None else demandes.to_dicts()
+        self._start, self._pieces = -1, []
 
-    def _piece(self, position: int) -> tuple[str, str | None] | None:
-        if self._pieces is None or not self._start <= position < self._start + self.batch:
+    def _fill(self, position: int) -> None:
+        frame = self.load(self.numeros[position:position + self.batch])
+        if frame[NE].to_list() != self.numeros[position:position + self.batch]:
+            raise ValueError("demande_frame order differs from the numeros")
+        pieces = None
+        if self.compiled is not None:
             before, after = self.compiled.expressions()
-            part = self.frame.slice(position, self.batch)
-            cols = part.select(before.alias("a"), (after if after is not None else pl.lit(None, pl.String)).alias("b"))
-            if cols["a"].null_count() or (after is not None and cols["b"].null_count()):
-                self.compiled, self._records = None, self.frame.to_dicts()  # a null literal: let Jinja show it
-                return None
-            self._start, self._pieces = position, list(zip(cols["a"].to_list(), cols["b"].to_list()))
+            cols = frame.select(before.alias("a"), (after if after is not None else pl.lit(None, pl.String)).alias("b"))
+            if not (cols["a"].null_count() or (after is not None and cols["b"].null_count())):
+                pieces = list(zip(cols["a"].to_list(), cols["b"].to_list()))
+        self._start, self._pieces = position, pieces if pieces is not None else frame.to_dicts()
+
+    def _get(self, position: int) -> Any:
+        if not self._start <= position < self._start + len(self._pieces):
+            self._fill(position)
         return self._pieces[position - self._start]
 
     def file(self, positions: list[int]) -> str:
-        texts = []
-        for i, p in enumerate(positions, start=1):
-            if self.compiled is None:
-                break
-            piece = self._piece(p)
-            if piece is not None:
-                texts.append(piece[0] if piece[1] is None else f"{piece[0]}{i}{piece[1]}")
-        if self.compiled is not None:
-            return self.compiled.document(self.header, texts)
-        return render(self.definition, self.header, [self._records[p] for p in positions])
+        items = [self._get(p) for p in positions]
+        if items and isinstance(items[0], dict):  # Jinja (not compiled, or a null literal to show)
+            return render(self.definition, self.header, items)
+        texts = [a if b is None else f"{a}{i}{b}" for i, (a, b) in enumerate(items, start=1)]
+        return self.compiled.document(self.header, texts)

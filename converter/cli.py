@@ -12,10 +12,11 @@ from rich.console import Console
 from rich.markup import escape
 
 from . import api
-from .files import OutputError
+from .files import OutputError, why
 from .funding.montants import format_taux
 from .funding.cli_text import ErreurSaisie, texte_plafond_hop, texte_plafond_sfp
 from .formats import UnknownFormat, all_formats
+from .progress import progress_line
 
 app = typer.Typer(
     help="Convertit les classeurs Excel de demandes Ségur numérique en fichiers JSON de dépôt ASP.",
@@ -39,6 +40,18 @@ def euros(amount: Decimal) -> str:
 def _fail(text: str, code: int = 2) -> None:
     err.print(f"[bold red]Erreur :[/] {escape(text)}")
     raise typer.Exit(code)
+
+
+def _unexpected(classeur: Path, exc: Exception) -> str:
+    """The CLI boundary: an unexpected failure on a user's file becomes a French message (exit 2).
+
+    The library raises (tests see real bugs); only the commands turn it into this text."""
+    if isinstance(exc, OSError):
+        return f"« {exc.filename or classeur} » : {why(exc)}. Vérifiez le chemin et les droits d'accès."
+    detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+    return (f"le classeur « {classeur} » n'a pas pu être traité ({type(exc).__name__} : {detail}). "
+            "Ouvrez-le dans Excel ou LibreOffice, enregistrez-le au format « Classeur Excel (.xlsx) » "
+            "et recommencez ; si le problème persiste, transmettez ce fichier à l'équipe xl2segur.")
 
 
 def _parse_day(value: Optional[str]) -> Optional[date]:
@@ -126,17 +139,24 @@ def _report(outcome: api.Outcome, rapport: Optional[Path]) -> None:
             _fail(str(exc))
 
 
+QuietOption = Annotated[bool, typer.Option("-q", "--quiet", help="N'affiche pas la progression (jamais affichée hors d'un terminal).")]
+
+
 @app.command("verifier")
 def verifier(
     classeur: Annotated[Path, typer.Argument(help="Classeur rempli (.xlsx).")],
     rapport: RapportOption = None,
     erreurs: Annotated[Optional[Path], typer.Option("--erreurs", help="Écrit aussi le classeur d'erreurs (.xlsx, jamais écrasé) s'il y a des erreurs.")] = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Vérifie un classeur et affiche toutes les erreurs ; n'écrit aucun fichier de dépôt."""
     try:
-        outcome = api.verify(classeur, errors=erreurs)
+        with progress_line(quiet) as progress:
+            outcome = api.verify(classeur, errors=erreurs, progress=progress)
     except OutputError as exc:
         _fail(str(exc))
+    except Exception as exc:  # noqa: BLE001 — no traceback for any user file
+        _fail(_unexpected(classeur, exc))
     _print_outcome(outcome, converting=False)
     if erreurs is not None and outcome.produces_deposit and not outcome.unreadable:
         out.print(f"Classeur d'erreurs : {outcome.error_workbook}" if outcome.error_workbook
@@ -153,15 +173,19 @@ def convertir(
     rapport: RapportOption = None,
     pieces: Annotated[Optional[Path], typer.Option("--pieces", metavar="DOSSIER", help="Dossier des pièces justificatives : vérifiées, puis copiées dans des archives .zip à côté des fichiers de dépôt.")] = None,
     registre: Annotated[Optional[Path], typer.Option("--registre", help="Registre des dépôts (par défaut SORTIE/xl2segur.sqlite).")] = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Convertit un classeur en fichiers JSON de dépôt (200 demandes au plus chacun)."""
     day = _parse_day(date_depot)
     try:
-        outcome = api.convert(classeur, sortie, day, pieces=pieces, registre=registre)
+        with progress_line(quiet) as progress:
+            outcome = api.convert(classeur, sortie, day, pieces=pieces, registre=registre, progress=progress)
     except OutputError as exc:
         _fail(str(exc))
     except api.NotConvertible as exc:
         _fail(str(exc))
+    except Exception as exc:  # noqa: BLE001 — no traceback for any user file
+        _fail(_unexpected(classeur, exc))
     _print_outcome(outcome, converting=True)
     _report(outcome, rapport)
     raise typer.Exit(outcome.exit_code)

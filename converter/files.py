@@ -8,9 +8,11 @@ never take the same name, and a run killed midway leaves no partial file under a
 from __future__ import annotations
 
 import contextlib
+import errno
 import itertools
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,13 +23,47 @@ class OutputError(Exception):
     """An output could not be written; the message is French and says what to do."""
 
 
+STALE_AFTER_SECONDS = 3600  # a temporary file older than this was left by a run that was killed
+
+_WHY = {errno.EACCES: "permission refusée", errno.EPERM: "opération non permise",
+        errno.EROFS: "disque en lecture seule", errno.ENOSPC: "disque plein",
+        errno.ENOTDIR: "un élément du chemin est un fichier, pas un dossier",
+        errno.EEXIST: "un fichier porte déjà ce nom", errno.ENAMETOOLONG: "nom trop long"}
+
+
+def why(exc: OSError) -> str:
+    """The reason of an OS error, in French when we know it."""
+    return _WHY.get(exc.errno, exc.strerror or type(exc).__name__)
+
+
+def clean_stale(folder: Path, now: float | None = None) -> list[Path]:
+    """Remove the temporary files that killed runs left in `folder` (older than an hour)."""
+    now = time.time() if now is None else now
+    removed = []
+    try:
+        with os.scandir(folder) as entries:  # not glob: this runs before each of a conversion's files
+            stale = [entry.name for entry in entries if entry.name.startswith(TMP_PREFIX)]
+    except OSError:  # no such folder (yet), or not readable: nothing to clean
+        return removed
+    for name in stale:
+        tmp = folder / name
+        try:
+            if now - tmp.stat().st_mtime > STALE_AFTER_SECONDS:
+                tmp.unlink()
+                removed.append(tmp)
+        except OSError:  # taken by another run meanwhile, or not ours to remove
+            continue
+    return removed
+
+
 @contextlib.contextmanager
 def _temporary(folder: Path) -> Iterator[Path]:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=TMP_PREFIX, dir=folder)
     except OSError as exc:
-        raise OutputError(f"Impossible d'écrire dans le dossier « {folder} » ({exc.strerror}). Choisissez un dossier accessible en écriture.") from exc
+        raise OutputError(f"Impossible d'écrire dans le dossier « {folder} » ({why(exc)}). Choisissez un dossier accessible en écriture.") from exc
+    clean_stale(folder)
     os.close(fd)
     tmp = Path(name)
     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; an output is an ordinary file
@@ -71,7 +107,10 @@ def write_first_free(candidates: "Iterator[Path] | list[Path]", write: Callable[
     candidates = iter(candidates)
     first = next(candidates)
     with _temporary(first.parent) as tmp:
-        write(tmp)
+        try:
+            write(tmp)
+        except OSError as exc:  # disk full, quota, file system gone…
+            raise OutputError(f"Impossible d'écrire « {first} » ({why(exc)}). Libérez de la place ou choisissez un autre dossier.") from exc
         for target in itertools.chain((first,), candidates):  # lazily: `numbered` never ends
             if _publish(tmp, target):
                 return target

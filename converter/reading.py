@@ -44,7 +44,8 @@ MAX_UNCOMPRESSED_BYTES = 1 << 30  # 1 Gio: sum of the uncompressed sizes in the 
 MAX_COMPRESSION_RATIO = 250  # uncompressed / compressed, for any member above RATIO_FLOOR_BYTES
 RATIO_FLOOR_BYTES = 10 << 20  # small members may compress as well as they like
 MAX_ZIP_MEMBERS = 10_000
-MAX_DATA_ROWS = 250_000  # data rows per sheet (Excel's own maximum is 1,048,576 rows)
+MAX_DATA_ROWS = 1_000_000  # data rows per sheet (Excel's own maximum is 1,048,576 rows); 100,000 demandes
+# × 3 ESMS already fill 300,000 rows of FINESS Géo and Scénarios (issue #6: large vendors)
 MAX_SHEET_CELLS = 10_000_000  # rows × columns of the area holding values, per sheet
 # Identifier kinds whose leading zeros Excel drops when they are typed as numbers.
 IDENTIFIER_WIDTHS = {"finess": 9, "rpps": 11, "siret": 14, "numero_ans": 10, "numero_editeur": 5}
@@ -202,12 +203,12 @@ _CELL_VALUE = re.compile(rb"<(?:\w+:)?(?:v|t)\b[^>]*>[^<]")
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*\bref=\"([A-Z]{1,3})(\d+)(?::([A-Z]{1,3})(\d+))?\"")
 _VALUE_CELL = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]{1,3})(\d+)\"[^>]*?(?<!/)>")
 _ERROR_CELL = re.compile(
-    rb"<(?:\w+:)?c\b(?=[^>]*\bt=\"e\")[^>]*?\br=\"([A-Z]{1,3})(\d+)\"[^>]*>(.*?)</(?:\w+:)?c>", re.S)
+    rb"<(?:\w+:)?c\b(?=[^>]*\bt=\"e\")[^>]*?\br=\"([A-Z]{1,3})(\d+)\"[^>]*?(?<!/)>(.*?)</(?:\w+:)?c>", re.S)
 _V = re.compile(rb"<(?:\w+:)?v>([^<]*)<")
 _CELL_TAG = re.compile(rb"<(?:\w+:)?c\b([^>]*)>")
 _REF = re.compile(rb"\br=\"([A-Z]{1,3})(\d+)\"")
 _TYPE = re.compile(rb"\bt=\"(\w+)\"")
-_ROW_CLOSE = re.compile(rb"</(?:\w+:)?row>")
+_ROW_CLOSE_BEFORE = re.compile(rb"</(?:\w+:)?$")  # what precedes "row>" in a closing tag
 
 
 def column_index(letters: str) -> int:
@@ -228,8 +229,7 @@ def _row_chunks(zf: zipfile.ZipFile, member: str) -> Iterator[bytes]:
         while block := fh.read(1 << 20):
             buf = rest + block
             cut = buf.rfind(b"row>")
-            while cut >= 0 and not _ROW_CLOSE.match(buf, max(0, cut - 24), cut + 4) \
-                    and not re.search(rb"</(?:\w+:)?$", buf[max(0, cut - 24):cut]):
+            while cut >= 0 and not _ROW_CLOSE_BEFORE.search(buf[max(0, cut - 24):cut]):
                 cut = buf.rfind(b"row>", 0, cut)
             if cut < 0:
                 rest = buf
@@ -340,7 +340,7 @@ def _match_columns(path: Path, sheet: Sheet, found: list[str], positions: dict[s
             problems.append(issue("colonne_en_double", file=str(path), sheet=sheet.name, row=header_row,
                                   column=column_letter(positions[twin]), balise=b,
                                   detail=column_letter(positions[columns[b]])))
-    used = set(columns.values())
+    used = {columns[b] for b in sheet.balises if b in columns}
     unknown = [n for n in found if n not in used and _clean_header(n) not in sheet.balises]
     for b in sheet.balises:
         if b in columns:
@@ -433,7 +433,7 @@ def read_workbook(path: Path, definition: FormatDefinition | None = None) -> Raw
         with zipfile.ZipFile(path) as zf:
             return _read(path, zf, definition)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ParseError, DefusedXmlException,
-            KeyError, NotImplementedError, OSError) as exc:
+            NotImplementedError, OSError) as exc:
         # NotImplementedError: zip compression method unknown to Python; OSError: read failure
         raise _fail("fichier_illisible", path, detail=f"archive endommagée : {_short(exc)}") from exc
 

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import zipfile
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import fastexcel
@@ -128,6 +129,7 @@ def test_full_cycle(tmp_path: Path) -> None:
     assert {i.code for i in again.errors} == {"deja_deposee"}
     assert [f.name for f in again.files] == ["JSON-0123456789-20240312-002.json"]
     assert deposited(again.files[0]) == ["00003"]
+    assert again.total_ht == Decimal("4866.67") and list(again.amounts) == ["00003"]
 
     # 4. the solde workbook, pre-filled from the ledger
     solde_id, written = api.write_solde_workbooks(registre, "ms2-dui-pds-avance", tmp_path / "soldes")
@@ -344,10 +346,10 @@ def test_cli_retour_and_solde(tmp_path: Path) -> None:
                                  "-o", str(tmp_path / "bilan.xlsx")])
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
-    assert "00001 : Acceptée — FINMS2000001" in text and "bilan.xlsx" in text
+    assert "00001 : Acceptée — FINMS2000001" in text and "bilan.xlsx" in "".join(text.split())
     result = runner.invoke(app, ["solde", "--depuis", str(out / "xl2segur.sqlite"), "-o", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert "solde-ms2-dui-pds-solde-0123456789.xlsx — 1 demande(s)" in " ".join(result.output.split())
+    assert "solde-ms2-dui-pds-solde-0123456789.xlsx—1demande(s)" in "".join(result.output.split())
 
 
 @pytest.mark.parametrize("content, expected", [

@@ -47,12 +47,13 @@ def _check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataF
     definition = raw.definition
     frame = raw.frames[sheet.name]
     ne = cleaned(pl.col("numeroEditeur")) if "numeroEditeur" in sheet.by_balise else pl.lit(None, dtype=pl.String)
-    frame = frame.with_columns(ne.alias(NE))
+    # the cleaned text of each cell, computed once (every check below starts from it)
+    frame = frame.with_columns(ne.alias(NE), *(cleaned(pl.col(f.balise)).alias(f"{f.balise}__c") for f in sheet.fields))
 
     # pass 1: each value on its own
     exprs = []
     for f in sheet.fields:
-        c = cleaned(pl.col(f.balise))
+        c = pl.col(f"{f.balise}__c")
         check = field_check(definition, f, c)
         broken = is_error_cell(c)
         exprs += [
@@ -65,7 +66,7 @@ def _check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataF
             c.is_null().alias(f"{f.balise}__empty"),
             pl.col(f.balise).alias(f"{f.balise}__raw"),
         ]
-    checked = frame.select(pl.col(ROW), pl.col(NE), *exprs)
+    checked = frame.lazy().select(pl.col(ROW), pl.col(NE), *exprs).collect()  # lazy: shared sub-expressions once
 
     # pass 2: presence rules, which look at the other normalised values of the row
     presence = []

@@ -99,6 +99,12 @@ def _boolean(c: pl.Expr) -> FieldCheck:
     return FieldCheck(value, _codes((value.is_null(), "booleen_invalide")), _NONE)
 
 
+_MONTHS = {name: f"{i:02d}" for i, names in enumerate(
+    (("janvier", "janv"), ("février", "fevrier", "févr", "fevr", "fév", "fev"), ("mars",), ("avril", "avr"),
+     ("mai",), ("juin",), ("juillet", "juil"), ("août", "aout"), ("septembre", "sept"), ("octobre", "oct"),
+     ("novembre", "nov"), ("décembre", "decembre", "déc", "dec")), start=1) for name in names}
+
+
 def _date(c: pl.Expr) -> pl.Expr:
     """A real date from Excel (ISO text from the reader), JJ/MM/AAAA-like text or a serial."""
     iso = c.str.extract(r"^(\d{4}-\d{2}-\d{2})(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$", 1)
@@ -108,6 +114,14 @@ def _date(c: pl.Expr) -> pl.Expr:
         parts.struct.field("2").str.zfill(2), pl.lit("-"),
         parts.struct.field("1").str.zfill(2),
     )
+    ymd = c.str.extract_groups(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})$")
+    ymd = pl.concat_str(ymd.struct.field("1"), pl.lit("-"), ymd.struct.field("2").str.zfill(2), pl.lit("-"),
+                        ymd.struct.field("3").str.zfill(2))
+    named = c.str.to_lowercase().str.extract_groups(r"^(\d{1,2})(?:er)?\s+([a-zéû]+)\.?\s+(\d{4})$")
+    month = named.struct.field("2").replace_strict(_MONTHS, default=None, return_dtype=pl.String)
+    named = pl.concat_str(named.struct.field("3"), pl.lit("-"), month, pl.lit("-"),
+                          named.struct.field("1").str.zfill(2))
+    fr = pl.coalesce(fr, ymd, named)
     serial = c.str.extract(r"^(\d{5})(?:\.0+)?$", 1).cast(pl.Int64, strict=False)
     from_serial = pl.lit(date(1899, 12, 30)) + pl.duration(days=serial)
     parsed = pl.coalesce(
@@ -164,9 +178,12 @@ def _identifier(c: pl.Expr, pattern: str, error: str, key: pl.Expr | None = None
 
 
 def _siret_key(v: pl.Expr) -> pl.Expr:
-    """Luhn over 14 digits; La Poste (SIREN 356000000): digit sum multiple of 5."""
+    """As python-stdnum checks it: Luhn over the 14 digits (La Poste's establishments, SIREN
+    356000000 except its head office 35600000000048: digit sum multiple of 5), and the SIREN's
+    own Luhn key over the first 9 digits."""
     digit_sum = pl.sum_horizontal(v.str.slice(i, 1).cast(pl.Int32, strict=False) for i in range(14))
-    return luhn_expr(v, 14) | (v.str.starts_with("356000000") & (digit_sum % 5 == 0))
+    la_poste = v.str.starts_with("356000000") & (v != "35600000000048")
+    return pl.when(la_poste).then(digit_sum % 5 == 0).otherwise(luhn_expr(v, 14)) & luhn_expr(v.str.slice(0, 9), 9)
 
 
 def field_check(definition: FormatDefinition, f: Field, c: pl.Expr) -> FieldCheck:

@@ -328,6 +328,28 @@ def _sheet(raw: dict[str, Any]) -> Sheet:
     return sheet
 
 
+def _check_layout(node: Any, sheet: Sheet, sheets: dict[str, Sheet], where: str) -> None:
+    """Every leaf of the `json:` layout names a balise of the sheet in scope (or is a
+    `const:` / `computed:`), every `each:` a known sheet."""
+    for key, value in node.items():
+        here = f"{where}.{key}"
+        if isinstance(value, str):
+            if value not in sheet.by_balise:
+                raise DefinitionError(f"{here}: {value!r} is not a column of sheet {sheet.name!r}")
+        elif not isinstance(value, dict):
+            raise DefinitionError(f"{here}: expected a balise name or a mapping")
+        elif "each" in value:
+            child = sheets.get(value["each"])
+            if child is None:
+                raise DefinitionError(f"{here}: unknown sheet {value['each']!r}")
+            if "value" in value:
+                _check_layout({key: value["value"]}, child, sheets, where)
+            else:
+                _check_layout(value["item"], child, sheets, here)
+        elif "const" not in value and "computed" not in value:
+            _check_layout(value, sheet, sheets, here)
+
+
 def parse_definition(raw: dict[str, Any], common: dict[str, Any]) -> FormatDefinition:
     where = f"format {raw.get('id')!r}"
     # nature `commandes`: an order-check workbook, no deposit JSON (FORMATS.md §5)
@@ -360,6 +382,8 @@ def parse_definition(raw: dict[str, Any], common: dict[str, Any]) -> FormatDefin
                 raise DefinitionError(f"{where}: sheet {s.name!r}: parent condition on unknown {missing}")
     if sum(s.role == "demandes" for s in sheets) != 1:
         raise DefinitionError(f"{where}: exactly one sheet must have role: demandes")
+    if raw.get("json"):
+        _check_layout(raw["json"], next(s for s in sheets if s.role == "demandes"), by_name, f"{where}: json")
     header_raw = dict(common["header"])
     header_raw["fields"] = list(header_raw["fields"]) + list(raw.get("header_fields", []))
     rate = raw.get("advance_rate")

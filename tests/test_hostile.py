@@ -1,0 +1,561 @@
+"""Hostile and messy workbooks: every one gets a French answer naming what and where; none
+crashes the tool, leaks a formula or corrupts an output.
+
+Most of the corpus is generated here; tests/corpus/ holds only what cannot be generated
+without LibreOffice (an .xls, a LibreOffice-saved .xlsx).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+from typer.testing import CliRunner
+
+from converter import api, files, reading
+from converter.cli import app
+from converter.formats import get_format
+from converter.reading import WorkbookError, read_workbook
+
+from .builders import HEADER, seed_001_rows, workbook
+
+CORPUS = Path(__file__).parent / "corpus"
+FMT = "ms2-dui-pds-avance"
+DAY = date(2024, 3, 12)
+runner = CliRunner()
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def plain(path: Path, rows=None, header=None, *, order=None, extra=None, rename=None, sheets=None) -> Path:
+    """A bare workbook as other software writes it (openpyxl): no styles, no validations.
+
+    order: sheet → balises in the column order wanted; extra: sheet → extra header names;
+    rename: sheet → {balise: header written instead}."""
+    definition = get_format(FMT)
+    rows = rows if rows is not None else seed_001_rows()
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    values = {"Entête": [{**HEADER, "format": FMT, **(header or {})}], **rows}
+    for sheet in (definition.header, *definition.sheets):
+        if sheets is not None and sheet.name not in sheets:
+            continue
+        ws = wb.create_sheet(sheet.name)
+        names = list((order or {}).get(sheet.name, sheet.balises)) + list((extra or {}).get(sheet.name, []))
+        ws.append([(rename or {}).get(sheet.name, {}).get(b, b) for b in names])
+        for row in values.get(sheet.name, []):
+            ws.append([row.get(b) for b in names])
+    wb.save(path)
+    return path
+
+
+def members(path: Path) -> dict[str, str]:
+    with zipfile.ZipFile(path) as zf:
+        return reading._check_package(path, zf)
+
+
+def rewrite(path: Path, member: str, edit) -> Path:
+    """Rewrite one zip member in place (edit: bytes → bytes), as a hand-edited file would be."""
+    tmp = path.with_suffix(".tmp")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            dst.writestr(info.filename, edit(data) if info.filename == member else data)
+    tmp.replace(path)
+    return path
+
+
+def set_cell(path: Path, sheet: str, ref: str, xml: str) -> Path:
+    """Replace cell `ref` of `sheet` with raw SpreadsheetML (a formula, an error, a number…)."""
+    pattern = re.compile(rb'<c r="' + ref.encode() + rb'"[^>]*?(?:/>|>.*?</c>)', re.S)
+
+    def edit(data: bytes) -> bytes:
+        new, n = pattern.subn(xml.encode(), data, count=1)
+        assert n == 1, f"cell {ref} not found"
+        return new
+    return rewrite(path, members(path)[sheet], edit)
+
+
+def unreadable(path: Path, code: str) -> str:
+    """The workbook is refused with `code`; return the rendered message."""
+    outcome = api.verify(path)
+    assert outcome.unreadable and outcome.exit_code == 2
+    assert [i.code for i in outcome.errors] == [code], outcome.errors
+    return outcome.errors[0].render()
+
+
+def cli(*args: str):
+    result = runner.invoke(app, list(args))
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    return result
+
+
+def found(outcome: api.Outcome, code: str) -> list:
+    return [i for i in outcome.issues if i.code == code]
+
+
+def flat(text: str) -> str:
+    """CLI output without rich's line wrapping."""
+    return " ".join(text.split())
+
+
+def values_of(document, key: str) -> list:
+    """Every value of `key` anywhere in a JSON document, in document order."""
+    if isinstance(document, dict):
+        return [v for k, item in document.items() for v in ([item] if k == key else []) + values_of(item, key)]
+    if isinstance(document, list):
+        return [v for item in document for v in values_of(item, key)]
+    return []
+
+
+def deposit(outcome: api.Outcome):
+    (path,) = outcome.files
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+# ------------------------------------------------------------------ files that are not .xlsx
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "vide.xlsx"
+    path.write_bytes(b"")
+    text = unreadable(path, "fichier_illisible")
+    assert "vide.xlsx" in text and "fichier vide" in text
+
+
+def test_csv_gets_save_as_guidance(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text("numeroEditeur;dateCommande\n00001;12/03/2024\n", encoding="utf-8")
+    text = unreadable(path, "format_non_pris_en_charge")
+    assert "« .csv »" in text and "Classeur Excel (.xlsx)" in text and "export.csv" in text
+
+
+def test_ods_is_recognised_even_renamed(tmp_path):
+    for name in ("classeur.ods", "classeur-renomme.xlsx"):
+        path = tmp_path / name
+        with zipfile.ZipFile(path, "w") as zf:
+            zf.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", compress_type=zipfile.ZIP_STORED)
+            zf.writestr("content.xml", "<office:document-content/>")
+        assert "« .ods »" in unreadable(path, "format_non_pris_en_charge")
+
+
+def test_legacy_xls_from_corpus():
+    text = unreadable(CORPUS / "ancien-format.xls", "format_non_pris_en_charge")
+    assert ".xls" in text and "Classeur Excel (.xlsx)" in text
+
+
+def test_corrupt_and_truncated_zip(tmp_path):
+    good = workbook(tmp_path / "bon.xlsx", seed_001_rows())
+    data = good.read_bytes()
+    broken = tmp_path / "tronque.xlsx"
+    broken.write_bytes(data[: len(data) // 2])
+    assert "tronque.xlsx" in unreadable(broken, "fichier_illisible")
+    garbage = tmp_path / "abime.xlsx"
+    garbage.write_bytes(b"PK\x03\x04" + os.urandom(2000))
+    unreadable(garbage, "fichier_illisible")
+    other_zip = tmp_path / "archive.xlsx"
+    with zipfile.ZipFile(other_zip, "w") as zf:
+        zf.writestr("lisezmoi.txt", "rien")
+    assert "archive sans classeur Excel" in unreadable(other_zip, "fichier_illisible")
+
+
+def test_not_a_workbook_at_all(tmp_path):
+    path = tmp_path / "image.xlsx"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 100)
+    assert "n'est pas un fichier .xlsx" in unreadable(path, "fichier_illisible")
+
+
+def test_password_protected_workbook(tmp_path):
+    msoffcrypto = pytest.importorskip("msoffcrypto")  # test extra; a plain install lacks it
+    from msoffcrypto.format.ooxml import OOXMLFile
+
+    plain_path = workbook(tmp_path / "clair.xlsx", seed_001_rows())
+    locked = tmp_path / "protege.xlsx"
+    with plain_path.open("rb") as src, locked.open("wb") as dst:
+        OOXMLFile(src).encrypt("secret", dst)
+    assert msoffcrypto.olefile.isOleFile(str(locked))
+    assert "mot de passe" in unreadable(locked, "classeur_protege")
+
+
+def test_xlsm_is_read(tmp_path):
+    path = workbook(tmp_path / "macros.xlsx", seed_001_rows())
+    path = path.rename(tmp_path / "macros.xlsm")
+    outcome = api.verify(path)
+    assert outcome.exit_code == 0 and outcome.accepted == ["00001"]
+
+
+# ------------------------------------------------------------------ LibreOffice
+
+
+def test_libreoffice_saved_workbook_from_corpus(tmp_path):
+    outcome = api.convert(CORPUS / "libreoffice.xlsx", tmp_path, DAY)
+    assert outcome.exit_code == 0, outcome.errors
+    data = json.loads(outcome.files[0].read_text(encoding="utf-8"))
+    assert data["lignesImport"][0]["numeroEditeur"] == "00001"
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice absent : seul le fichier du corpus est testé")
+def test_libreoffice_round_trip(tmp_path):
+    source = workbook(tmp_path / "source.xlsx", seed_001_rows())
+    out = tmp_path / "lo"
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
+                    "--convert-to", "xlsx", "--outdir", str(out), str(source)],
+                   check=True, capture_output=True, timeout=180)
+    expected = api.convert(source, tmp_path / "a", DAY)
+    saved = api.convert(out / "source.xlsx", tmp_path / "b", DAY)
+    assert saved.exit_code == expected.exit_code == 0
+    assert saved.files[0].read_text(encoding="utf-8") == expected.files[0].read_text(encoding="utf-8")
+
+
+# ------------------------------------------------------------------ sheets and columns
+
+
+def test_missing_sheet(tmp_path):
+    path = plain(tmp_path / "sans-og.xlsx", sheets={"Entête", "Demandes", "FINESS Géo", "Scénarios"})
+    text = unreadable(path, "feuille_manquante")
+    assert "« OG »" in text
+
+
+def test_missing_and_renamed_column_names_the_letter_used(tmp_path):
+    path = plain(tmp_path / "renomme.xlsx", rename={"OG": {"FINESSJuridique": "FINESS Juridique (OG)"}})
+    outcome = api.verify(path)
+    assert outcome.exit_code == 2
+    (problem,) = outcome.errors
+    assert problem.code == "colonne_manquante" and problem.sheet == "OG" and problem.column == "B"
+    assert "FINESS Juridique (OG)" in problem.message and "FINESSJuridique" in problem.message
+
+
+def test_extra_columns_and_other_order_errors_name_the_real_letter(tmp_path):
+    sheet = get_format(FMT).by_name["Demandes"]
+    order = {"Demandes": list(reversed(sheet.balises))}
+    rows = seed_001_rows()
+    rows["Demandes"][0]["montantSegurHT"] = "douze"
+    path = plain(tmp_path / "desordre.xlsx", rows, order=order, extra={"Demandes": ["Commentaire", "Total"]})
+    outcome = api.verify(path)
+    (bad,) = [i for i in outcome.errors if i.balise == "montantSegurHT"]
+    expected = chr(ord("A") + order["Demandes"].index("montantSegurHT"))
+    assert bad.column == expected != sheet.column_letter("montantSegurHT")
+    assert bad.cell == f"{expected}2" and f"colonne {expected}" in bad.render()
+
+
+def test_header_cells_with_spaces_and_case(tmp_path):
+    rename = {"OG": {"FINESSJuridique": "  FINESSJuridique\u00a0 ", "nomResponsableOG": "nomresponsableog"}}
+    outcome = api.verify(plain(tmp_path / "espaces.xlsx", rename=rename))
+    assert outcome.exit_code == 0, outcome.errors
+
+
+def test_duplicate_column(tmp_path):
+    outcome = api.verify(plain(tmp_path / "double.xlsx", extra={"OG": ["FINESSJuridique"]}))
+    (problem,) = outcome.errors
+    assert problem.code == "colonne_en_double" and problem.sheet == "OG" and "colonnes B" in problem.message
+
+
+# ------------------------------------------------------------------ cells
+
+
+def test_formula_cached_value_is_used_never_evaluated(tmp_path):
+    path = workbook(tmp_path / "formules.xlsx", seed_001_rows())
+    # the cached value says 1234.5 while the formula would give 4866.67: the cached value wins
+    set_cell(path, "Demandes", "D2", '<c r="D2"><f>4866.67*1</f><v>1234.5</v></c>')
+    # a formula written without cached value (openpyxl does that) is an empty cell, not its text
+    set_cell(path, "OG", "M2", '<c r="M2"><f>"DUR"&amp;"AND"</f></c>')
+    outcome = api.convert(path, tmp_path / "depot", DAY)
+    assert [(i.code, i.cell) for i in outcome.errors] == [("obligatoire", "M2")]
+    assert not any("=" in (i.value or "") for i in outcome.issues)
+
+
+def test_error_cells_are_reported_where_they_are(tmp_path):
+    path = workbook(tmp_path / "erreurs.xlsx", seed_001_rows())
+    set_cell(path, "Demandes", "D2", '<c r="D2" t="e"><f>1/0</f><v>#DIV/0!</v></c>')
+    set_cell(path, "OG", "B2", '<c r="B2" t="e"><f>VLOOKUP(A2,X:Y,2,0)</f><v>#N/A</v></c>')
+    outcome = api.verify(path)
+    got = {(i.sheet, i.cell, i.value) for i in found(outcome, "cellule_en_erreur")}
+    assert got == {("Demandes", "D2", "#DIV/0!"), ("OG", "B2", "#N/A")}
+    assert outcome.rejected == ["00001"]
+
+
+def test_merged_cells_leave_the_other_rows_empty(tmp_path):
+    rows = seed_001_rows()
+    path = plain(tmp_path / "fusion.xlsx", rows)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["FINESS Géo"]
+    ws.merge_cells("B2:B3")  # FINESSJuridique typed once for both ESMS
+    wb.save(path)
+    outcome = api.verify(path)
+    assert {(i.code, i.sheet, i.cell) for i in outcome.errors} >= {("obligatoire", "FINESS Géo", "B3")}
+
+
+def test_hidden_rows_and_sheets_are_read(tmp_path):
+    path = plain(tmp_path / "cache.xlsx")
+    wb = openpyxl.load_workbook(path)
+    wb["Scénarios"].row_dimensions[3].hidden = True
+    wb["FINESS Géo"].sheet_state = "hidden"
+    wb.create_sheet("Brouillon").sheet_state = "veryHidden"
+    wb.save(path)
+    raw = read_workbook(path)
+    assert raw.frames["Scénarios"].height == 2 and raw.frames["FINESS Géo"].height == 2
+    assert api.verify(path).exit_code == 0
+
+
+def test_far_empty_formatted_tail_stays_correct(tmp_path):
+    path = workbook(tmp_path / "queue.xlsx", seed_001_rows())
+
+    def edit(data: bytes) -> bytes:
+        data = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD1048576"/>', data)
+        return data.replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576" s="1"/></row></sheetData>')
+    rewrite(path, members(path)["Demandes"], edit)
+    raw = read_workbook(path)
+    assert raw.frames["Demandes"].height == 1
+    assert api.verify(path).exit_code == 0
+
+
+def test_stray_value_far_away_is_refused_with_its_cell(tmp_path):
+    path = workbook(tmp_path / "espace-perdu.xlsx", seed_001_rows())
+
+    def edit(data: bytes) -> bytes:
+        data = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:T1048576"/>', data)
+        return data.replace(b"</sheetData>", b'<row r="1048576"><c r="T1048576" t="inlineStr"><is><t> </t></is></c></row></sheetData>')
+    rewrite(path, members(path)["Demandes"], edit)
+    text = unreadable(path, "plage_trop_etendue")
+    assert "T1048576" in text and "« Demandes »" in text
+
+
+def test_row_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr(reading, "MAX_DATA_ROWS", 3)
+    rows = seed_001_rows()
+    rows["Demandes"] = [{**rows["Demandes"][0], "numeroEditeur": f"{n:05d}"} for n in range(1, 6)]
+    text = unreadable(workbook(tmp_path / "long.xlsx", rows), "trop_de_lignes")
+    assert "« Demandes »" in text and "5 lignes" in text
+
+
+# ------------------------------------------------------------------ zip and XML bombs
+
+
+def test_zip_total_size_limit(tmp_path, monkeypatch):
+    path = workbook(tmp_path / "gros.xlsx", seed_001_rows())
+    monkeypatch.setattr(reading, "MAX_UNCOMPRESSED_BYTES", 10_000)
+    assert "sécurité" in unreadable(path, "classeur_trop_gros")
+
+
+def test_zip_compression_ratio_limit(tmp_path):
+    path = workbook(tmp_path / "bombe.xlsx", seed_001_rows())
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("xl/media/vide.bin", b"\0" * (reading.RATIO_FLOOR_BYTES + 1))
+    assert "taux de compression" in unreadable(path, "classeur_trop_gros")
+
+
+@pytest.mark.parametrize("member", ["xl/workbook.xml", "xl/sharedStrings.xml"])
+def test_xml_entities_are_refused(tmp_path, member):
+    path = workbook(tmp_path / "entites.xlsx", seed_001_rows())
+    bomb = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>')
+    rewrite(path, member, lambda data: bomb + re.sub(rb"^<\?xml[^>]*\?>", b"", data.lstrip()))
+    assert "DOCTYPE/ENTITY" in unreadable(path, "fichier_illisible")
+
+
+# ------------------------------------------------------------------ values
+
+
+def test_identifiers_typed_as_numbers_get_their_zeros_back(tmp_path):
+    rows = seed_001_rows()
+    path = workbook(tmp_path / "nombres.xlsx", rows, header={"numeroAns": "0123456789"})
+    # FINESS 010000024 stored as the number 10000024; numeroEditeur 00001 as 1; numeroAns as 123456789
+    set_cell(path, "OG", "B2", '<c r="B2"><v>10000024</v></c>')
+    set_cell(path, "Demandes", "A2", '<c r="A2"><v>1</v></c>')
+    set_cell(path, "Entête", "A2", '<c r="A2"><v>123456789</v></c>')
+    raw = read_workbook(path)
+    assert raw.frames["OG"]["FINESSJuridique"].to_list() == ["010000024"]
+    assert raw.padded == {"OG": {"FINESSJuridique": [2]}, "Demandes": {"numeroEditeur": [2]},
+                          "Entête": {"numeroAns": [2]}}
+    outcome = api.verify(path)
+    warned = {(i.code, i.sheet, i.cell) for i in outcome.warnings}
+    assert {("numero_editeur_complete", "Demandes", "A2"), ("identifiant_complete", "Entête", "A2")} <= warned
+    # 010000024 has a wrong FINESS key: that (more useful) warning is kept for the cell
+    assert any(i.sheet == "OG" and i.cell == "B2" for i in outcome.warnings)
+    assert not any(i.code == "finess_invalide" for i in outcome.errors)
+
+
+def test_short_identifier_typed_as_text_stays_an_error(tmp_path):
+    rows = seed_001_rows()
+    rows["OG"][0]["FINESSJuridique"] = "45678912"
+    outcome = api.verify(workbook(tmp_path / "texte.xlsx", rows))
+    assert [(i.code, i.sheet, i.cell) for i in outcome.errors if i.code == "finess_invalide"] == [
+        ("finess_invalide", "OG", "B2")]
+    assert not found(outcome, "finess_complete")
+
+
+def test_padding_warning_for_a_valid_finess(tmp_path):
+    rows = seed_001_rows()
+    path = workbook(tmp_path / "finess.xlsx", rows)
+    set_cell(path, "OG", "B2", '<c r="B2"><v>10000024</v></c>')
+    raw = read_workbook(path)
+    from converter.checks import check_workbook
+    checked = check_workbook(raw)
+    codes = checked.issues.filter(checked.issues["sheet"] == "OG")["code"].to_list()
+    assert "finess_complete" in codes or "finess_cle" in codes
+
+
+@pytest.mark.parametrize("typed", ["12/03/2024", "12-03-2024", "12.3.2024", "2024-03-12", "2024/03/12",
+                                   "12 mars 2024", "12 MARS 2024", "45363", "45363.0", "2024-03-12 00:00:00"])
+def test_dates_in_several_forms(tmp_path, typed):
+    rows = seed_001_rows()
+    rows["Demandes"][0]["dateCommande"] = typed
+    outcome = api.convert(workbook(tmp_path / "dates.xlsx", rows), tmp_path / "depot", DAY)
+    assert outcome.exit_code == 0, outcome.errors
+    assert values_of(deposit(outcome), "dateCommande") == ["12/03/2024"]
+
+
+@pytest.mark.parametrize("typed", ["31/02/2024", "12/03/24", "hier", "12 brumaire 2024"])
+def test_bad_dates(tmp_path, typed):
+    rows = seed_001_rows()
+    rows["Demandes"][0]["dateCommande"] = typed
+    outcome = api.verify(workbook(tmp_path / "dates.xlsx", rows))
+    assert [(i.code, i.cell) for i in outcome.errors] == [("date_invalide", "B2")]
+
+
+def test_invisible_spaces_emoji_and_rtl(tmp_path):
+    rows = seed_001_rows()
+    rows["OG"][0]["FINESSJuridique"] = "\u200b345\u00a0678\u202f912\u00a0"
+    rows["OG"][0]["nomResponsableOG"] = "DURAND 🚀 دوران"
+    rows["Demandes"][0]["numeroEditeur"] = "00001\u200b"
+    outcome = api.convert(workbook(tmp_path / "unicode.xlsx", rows), tmp_path / "depot", DAY)
+    assert outcome.exit_code == 0, outcome.errors
+    data = deposit(outcome)
+    assert values_of(data, "FINESSJuridique") == ["345678912"]
+    assert values_of(data, "nomResponsableOG") == ["DURAND 🚀 دوران"]
+    assert values_of(data, "numeroEditeur") == ["00001"]
+
+
+@pytest.mark.parametrize("typed", ["=1+1", "+33 6 12", "-1", "@SUM(A1)", '=HYPERLINK("http://x","y")'])
+def test_formula_looking_values_stay_text_in_the_error_workbook(tmp_path, typed):
+    rows = seed_001_rows()
+    rows["OG"][0]["nomAdminTechnique"] = typed
+    rows["Demandes"][0]["montantSegurHT"] = typed
+    outcome = api.convert(workbook(tmp_path / "formules.xlsx", rows), tmp_path / "depot", DAY)
+    assert outcome.error_workbook is not None and not outcome.files
+    wb = openpyxl.load_workbook(outcome.error_workbook)
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value == typed]
+    assert cells and all(c.data_type == "s" for c in cells)
+    with zipfile.ZipFile(outcome.error_workbook) as zf:
+        assert not any(b"<f>" in zf.read(n) for n in zf.namelist() if n.startswith("xl/worksheets/"))
+
+
+# ------------------------------------------------------------------ outputs
+
+
+def _crash_while_writing(folder: str) -> None:  # runs in a child process
+    def write(tmp: Path) -> None:
+        tmp.write_text('{"lignesImport": [', encoding="utf-8")
+        os._exit(9)  # killed midway: no cleanup runs
+    files.write_first_free([Path(folder) / "JSON-0123456789-20240312-001.json"], write)
+
+
+def test_killed_run_leaves_no_partial_json_and_numbering_continues(tmp_path):
+    out = tmp_path / "depot"
+    runs = [workbook(tmp_path / f"run{n}.xlsx", seed_001_rows(f"0000{n}")) for n in (1, 2, 3)]
+    first = api.convert(runs[0], out, DAY)
+    proc = multiprocessing.get_context("spawn").Process(target=_crash_while_writing, args=(str(out),))
+    proc.start()
+    proc.join(60)
+    assert proc.exitcode == 9
+    leftovers = list(out.glob(f"{files.TMP_PREFIX}*"))
+    assert len(leftovers) == 1 and sorted(p.name for p in out.glob("*.json")) == [first.files[0].name]
+    again = api.convert(runs[1], out, DAY)
+    assert again.files[0].name.endswith("-002.json")
+    assert leftovers[0].exists()  # recent: may belong to a run still going on
+    old = time.time() - files.STALE_AFTER_SECONDS - 60
+    os.utime(leftovers[0], (old, old))
+    third = api.convert(runs[2], out, DAY)
+    assert third.files, third.issues
+    assert not leftovers[0].exists()
+    assert sorted(p.name[-8:] for p in out.glob("*.json")) == ["001.json", "002.json", "003.json"]
+
+
+def test_exception_during_write_leaves_nothing(tmp_path):
+    def write(tmp: Path) -> None:
+        tmp.write_text("partiel", encoding="utf-8")
+        raise RuntimeError("panne")
+    with pytest.raises(RuntimeError):
+        files.write_new(tmp_path / "x.json", write)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unwritable_output_folder_is_a_french_error(tmp_path):
+    path = workbook(tmp_path / "ok.xlsx", seed_001_rows())
+    blocker = tmp_path / "un_fichier.txt"
+    blocker.write_text("x")
+    result = cli("convertir", str(path), "-o", str(blocker / "depot"), "--date-depot", "20240312")
+    assert result.exit_code == 2
+    assert "un_fichier.txt" in flat(result.output) and "pas un dossier" in flat(result.output)
+
+
+def _convert_into(args: tuple[str, str]) -> list[str]:
+    path, out = args
+    return [p.name for p in api.convert(Path(path), Path(out), DAY).files]
+
+
+def test_two_runs_at_once_never_share_a_name(tmp_path):
+    paths = [workbook(tmp_path / f"run{n}.xlsx", seed_001_rows(f"0000{n}")) for n in range(1, 5)]
+    out = tmp_path / "depot"
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        names = pool.map(_convert_into, [(str(p), str(out)) for p in paths])
+    flat = [n for group in names for n in group]
+    assert len(flat) == len(set(flat)) == 4
+    assert sorted(p.name for p in out.glob("JSON-*.json")) == sorted(flat)
+
+
+# ------------------------------------------------------------------ the CLI boundary
+
+
+CORPUS_CASES = {
+    "vide.xlsx": b"",
+    "texte.csv": b"a;b\n1;2\n",
+    "abime.xlsx": b"PK\x03\x04" + b"\x00" * 300,
+    "ole.xlsx": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600,
+    "binaire.bin": bytes(range(256)) * 4,
+}
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS_CASES))
+@pytest.mark.parametrize("command", ["verifier", "convertir"])
+def test_cli_never_shows_a_traceback(tmp_path, name, command):
+    path = tmp_path / name
+    path.write_bytes(CORPUS_CASES[name])
+    args = [command, str(path)] + (["-o", str(tmp_path / "depot")] if command == "convertir" else [])
+    result = cli(*args)
+    assert result.exit_code == 2 and ("Erreur" in result.output or "ERREUR" in result.output)
+    assert name in flat(result.output)
+
+
+def test_cli_turns_an_unexpected_failure_into_a_french_message(tmp_path, monkeypatch):
+    path = workbook(tmp_path / "ok.xlsx", seed_001_rows())
+
+    def boom(*_a, **_k):
+        raise ValueError("valeur inattendue dans la bibliothèque")
+    monkeypatch.setattr(reading.fastexcel, "read_excel", boom)
+    with pytest.raises(WorkbookError):  # the library says what happened …
+        read_workbook(path)
+    monkeypatch.setattr(api, "check", boom)
+    result = cli("verifier", str(path))  # … and the CLI never shows a traceback
+    assert result.exit_code == 2 and "n'a pas pu être traité" in flat(result.output)
+
+
+def test_cli_via_subprocess_has_no_traceback(tmp_path):
+    path = tmp_path / "vide.xlsx"
+    path.write_bytes(b"")
+    done = subprocess.run([sys.executable, "-m", "converter", "verifier", str(path)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stdout + done.stderr
+    assert "vide.xlsx" in done.stdout + done.stderr

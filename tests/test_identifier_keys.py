@@ -1,0 +1,109 @@
+"""Check keys of FINESS, RPPS and SIRET: a wrong key is a warning, never an error (the ASP
+only checks lengths, and the seeds' own examples fail the key); the Polars expressions used on
+whole columns agree with the scalar functions of converter.identifiers."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from converter import api
+from converter.checks.values import _siret_key
+from converter.identifiers import (
+    finess_has_valid_key, finess_key_expr, rpps_has_valid_key, rpps_key_expr, siret_has_valid_key,
+)
+from tests.builders import merge, seed_001_rows, workbook
+from tests.builders_solde import seed_000_rows, seed_003_liberal_rows, seed_003_structure_rows
+
+DAY = date(2024, 6, 20)
+
+
+def _outcome(tmp_path, rows, fmt, header=None):
+    return api.convert(workbook(tmp_path / "w.xlsx", rows, fmt, header), tmp_path / "depot", DAY)
+
+
+def _warnings(outcome) -> set[tuple[str, str, str]]:
+    return {(i.balise, i.value, i.code) for i in outcome.warnings}
+
+
+@pytest.mark.parametrize("number, warned", [("777777777", True), ("777777771", True),
+                                            ("777777772", False), ("310788609", False)])
+def test_seed_000_finess_examples_convert_with_a_key_warning(tmp_path, number, warned):
+    # seed 000 §2.2: « trois ESSMS dont les FINESS géographiques sont 777777777, 777777771,
+    # 777777772, regroupés dans un OG dont le numéro FINESS Juridique est 310788609 »
+    rows = seed_000_rows()
+    for row in rows["FINESS Géo"][:1] + rows["Scénarios"][:1]:
+        row["FINESSGeo"] = number
+    outcome = _outcome(tmp_path, rows, "ms2-dui-pde-solde")
+    assert outcome.exit_code == 0 and len(outcome.files) == 1
+    assert (("FINESSGeo", number, "finess_cle") in _warnings(outcome)) is warned
+    assert f'"FINESSGeos": ["{number}", "234567891"]' in outcome.files[0].read_text(encoding="utf-8")
+
+
+def test_seed_003_identifiers_convert_with_key_warnings(tmp_path):
+    rows = merge(seed_003_liberal_rows(), seed_003_structure_rows())
+    outcome = _outcome(tmp_path, rows, "mdv-lgc-solde")
+    assert outcome.exit_code == 0 and outcome.errors == []
+    warned = _warnings(outcome)
+    for rpps in ("77777777777", "88888888888", "99999999999"):
+        assert ("liberalRPPS", rpps, "rpps_cle") in warned
+    for finess in ("999999991", "999999992", "999999993"):
+        assert ("structureFINESSGeo", finess, "finess_cle") in warned
+    assert not any(code == "rpps_cle" and balise == "identDMP" for balise, _, code in warned)  # valid keys
+
+
+@pytest.mark.parametrize("siret, warned", [
+    ("73282932000074", False),  # the seeds' example format, a valid key
+    ("73282932000075", True),   # one digit off: warning, still converted
+    ("35600000000048", False),  # La Poste: digit sum multiple of 5, as python-stdnum checks it
+    ("35600000000049", True),
+])
+def test_siret_key_is_a_warning(tmp_path, siret, warned):
+    outcome = _outcome(tmp_path, seed_001_rows(), "ms2-dui-pds-avance", {"SIRET": siret})
+    assert outcome.errors == [] and len(outcome.files) == 1
+    assert (("SIRET", siret, "siret_cle") in _warnings(outcome)) is warned
+    assert f'"SIRET": "{siret}"' in outcome.files[0].read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------- Polars == scalar
+
+def _numbers(length: int, prefixes: tuple[str, ...] = ()) -> st.SearchStrategy[str]:
+    plain = st.text(alphabet="0123456789", min_size=length, max_size=length)
+    if not prefixes:
+        return plain
+    corsica = st.tuples(st.sampled_from(prefixes), st.text(alphabet="0123456789", min_size=length - 2,
+                                                          max_size=length - 2)).map("".join)
+    return st.one_of(plain, corsica)
+
+
+def _column(values: list[str], expr) -> list[bool]:
+    return pl.DataFrame({"v": values}, schema={"v": pl.String}).select(expr(pl.col("v")).alias("k"))["k"].to_list()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_numbers(9, ("2A", "2B")), min_size=1, max_size=50))
+def test_finess_key_expression_agrees_with_the_scalar_function(values):
+    assert _column(values, finess_key_expr) == [finess_has_valid_key(v) for v in values]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_numbers(11), min_size=1, max_size=50))
+def test_rpps_key_expression_agrees_with_the_scalar_function(values):
+    assert _column(values, rpps_key_expr) == [rpps_has_valid_key(v) for v in values]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(_numbers(14), _numbers(5).map(lambda tail: "356000000" + tail)), min_size=1, max_size=50))
+def test_siret_key_expression_agrees_with_python_stdnum(values):
+    assert _column(values, _siret_key) == [siret_has_valid_key(v) for v in values]
+
+
+def test_key_expressions_on_known_numbers():
+    assert _column(["010000024", "2A0000010", "123456789"], finess_key_expr) == [
+        finess_has_valid_key(v) for v in ("010000024", "2A0000010", "123456789")]
+    assert _column(["10003456786", "77777777777"], rpps_key_expr) == [True, False]
+    assert _column(["35600000000048", "73282932000074", "73282932000075"], _siret_key) == [True, True, False]

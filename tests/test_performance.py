@@ -1,0 +1,166 @@
+"""Issue #6: the fast paths of a large conversion give exactly what the slow ones gave.
+
+No timing here (benchmarks/convertir.py measures): the compiled template writes the bytes
+Jinja writes, files are cut the same way when the schema refuses a demande, the benchmark's
+generator makes a valid workbook, and the progress line stays off the logs.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import time
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import jinja2
+import orjson
+import pytest
+
+from converter import api, build, deposit, fastrender, schema
+from converter.formats import all_formats
+from converter.progress import StatusLine, progress_line
+from tests.builders import merge, seed_001_rows, workbook
+from tests.builders_solde import seed_000_rows, seed_003_liberal_rows, seed_003_structure_rows
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("bench_convertir", ROOT / "benchmarks" / "convertir.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _variety() -> dict:
+    """Seed 001 with a second OG, a mandataire, HT, a PNG piece, quotes and accents."""
+    rows = merge(*(seed_001_rows(f"{i:05d}") for i in range(1, 6)))
+    rows["Demandes"][1].update(isMandataire="VRAI", nomMandataire='LE "GALL" ÉLODIE',
+                               emailMandataire="m@x.fr", telephoneMandataire="+33612345678", regimeTVA="HT")
+    rows["OG"].append({**rows["OG"][2], "FINESSJuridique": "010000024", "demandeCertificatServeur": "FAUX",
+                       **{k: None for k in ("contractualisationOG", "statutAdminTechnique", "numeroCarteCPX",
+                                            "nomAdminTechnique", "telAdminTechnique", "emailAdminTechnique",
+                                            "utiliteCertificat")}})
+    rows["FINESS Géo"].append({"numeroEditeur": "00003", "FINESSJuridique": "010000024", "FINESSGeo": "2A0000010"})
+    rows["Scénarios"].append({"numeroEditeur": "00003", "FINESSGeo": "2A0000010", "ancienneVersion": "v\\1 \u00e9",
+                              "isMaitreId": "FAUX", "IsStockageId": "VRAI"})
+    rows["Pièces"] = [{"numeroEditeur": "00004", "typeFichier": "BON_COMMANDE", "formatFichier": "PNG"}]
+    return rows
+
+
+CASES = {
+    "ms2-dui-pds-avance": _variety,
+    "ms2-dui-pde-solde": lambda: merge(seed_000_rows("00002"), seed_000_rows("00003", "FINMS2000003")),
+    "mdv-lgc-solde": lambda: merge(seed_003_liberal_rows(), seed_003_structure_rows()),
+}
+
+
+@pytest.mark.parametrize("fmt", CASES)
+@pytest.mark.parametrize("size,batch", [(200, 20_000), (2, 3)])
+def test_compiled_template_writes_what_jinja_writes(tmp_path, fmt, size, batch):
+    outcome, checked = api.check(workbook(tmp_path / "w.xlsx", CASES[fmt](), fmt))
+    assert outcome.accepted and not outcome.rejected, [i.render() for i in outcome.errors]
+    definition = checked.definition
+    assert build._compiled(definition.template) is not None
+    header = build.header_literals(checked)
+    records = build.demande_records(checked, outcome.accepted)
+    renderer = build.Renderer(definition, header, outcome.accepted,
+                              lambda some: build.demande_frame(checked, some), batch=batch)
+    for start in range(0, len(records), size):
+        positions = list(range(start, min(start + size, len(records))))
+        assert renderer.file(positions) == build.render(definition, header, records[start:start + size])
+
+
+@pytest.mark.parametrize("source", [
+    "{% for d in demandes %}{% if d.x %}1{% endif %}{% endfor %}",  # a test
+    "{% for d in demandes %}{{ d.x | upper }}{% endfor %}",  # a filter
+    "{% for d in demandes %}{% for o in d.og %}{{ d.x }}{% endfor %}{% endfor %}",  # an outer variable
+    "{% for d in demandes %}{{ loop.first }}{% endfor %}",
+    "{{ entete.a }}",  # no loop over demandes
+])
+def test_other_templates_fall_back_to_jinja(source):
+    env = jinja2.Environment(loader=jinja2.DictLoader({"t.j2": source}))
+    template = env.get_template("t.j2")
+    template.filename = "t.j2"
+    assert fastrender.compile_template(template) is None
+
+
+@pytest.fixture
+def fresh_schemas():
+    """The schema and its validator are cached per format id: rebuild them around a test that
+    changes a definition, so that no other test sees its limits."""
+    caches = (schema.json_schema, deposit._validator)
+    for cached in caches:
+        cached.cache_clear()
+    yield
+    for cached in caches:
+        cached.cache_clear()
+
+
+def test_a_demande_refused_by_the_schema_is_left_out_and_the_files_close_up(tmp_path, monkeypatch, fresh_schemas):
+    rows = merge(*(seed_001_rows(f"{i:05d}") for i in range(1, 8)))
+    path = workbook(tmp_path / "w.xlsx", rows)
+    real = deposit.schema_errors
+
+    def refuse_00003(format_id, document):
+        found = real(format_id, document)
+        numeros = [line["numeroEditeur"] for line in document["lignesImport"]]
+        return found + ([(numeros.index("00003"), "numeroEditeur : refusé pour le test")] if "00003" in numeros else [])
+
+    monkeypatch.setattr(deposit, "schema_errors", refuse_00003)
+    definition = all_formats()["ms2-dui-pds-avance"]  # files of 3 demandes
+    monkeypatch.setitem(all_formats(), definition.id,
+                        replace(definition, limits=replace(definition.limits, max_demandes_per_file=3)))
+    outcome = api.convert(path, tmp_path / "out", date(2024, 3, 12))
+    assert outcome.rejected == ["00003"]
+    assert [i.code for i in outcome.errors] == ["controle_schema"]
+    assert outcome.accepted == ["00001", "00002", "00004", "00005", "00006", "00007"]
+    files = [[(line["numLigne"], line["numeroEditeur"]) for line in orjson.loads(f.read_bytes())["lignesImport"]]
+             for f in outcome.files]
+    assert files == [[(1, "00001"), (2, "00002"), (3, "00004")], [(1, "00005"), (2, "00006"), (3, "00007")]]
+
+
+def test_the_benchmark_generator_makes_a_valid_workbook(tmp_path):
+    bench = _bench()
+    path = tmp_path / "bench.xlsx"
+    assert bench.generate(path, 50) == 0
+    outcome = api.convert(path, tmp_path / "out", date(2024, 3, 12))
+    assert outcome.demandes == 50 and len(outcome.accepted) == 50
+    assert outcome.errors == [] and outcome.error_workbook is None
+    assert len(outcome.files) == 1
+
+
+def test_the_benchmark_generator_rejects_the_fraction_asked(tmp_path):
+    bench = _bench()
+    path = tmp_path / "bench.xlsx"
+    assert bench.generate(path, 50, rejets=0.1) == 5
+    outcome = api.convert(path, tmp_path / "out", date(2024, 3, 12))
+    assert len(outcome.rejected) == 5 and len(outcome.accepted) == 45
+    assert {i.code for i in outcome.errors} <= {"finess_invalide", "obligatoire", "parent_inconnu"}
+    assert outcome.error_workbook is not None and outcome.error_workbook.is_file()
+
+
+def test_the_progress_line_waits_then_erases_itself():
+    stream = io.StringIO()
+    line = StatusLine(stream, delay=0.05, tick=0.01).start()
+    line("Écriture des fichiers de dépôt", 1, 4)
+    deadline = time.monotonic() + 5
+    while "25 %" not in stream.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    line.stop()
+    shown = stream.getvalue()
+    assert "\rÉcriture des fichiers de dépôt… 25 %" in shown
+    assert shown.endswith("\r")  # the line is blanked out at the end
+
+
+def test_no_progress_when_quiet_or_not_a_terminal():
+    with progress_line(quiet=True, force=True) as progress:
+        assert progress is None
+    with progress_line(stream=io.StringIO()) as progress:  # not a terminal
+        assert progress is None
+    quick = io.StringIO()
+    with progress_line(stream=quick, force=True) as progress:  # a run shorter than a second
+        progress("Lecture du classeur", 0, 0)
+    assert quick.getvalue() == ""
