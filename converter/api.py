@@ -5,8 +5,6 @@ Tests and other programs call these functions directly; the CLI only prints thei
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -19,7 +17,7 @@ import polars as pl
 
 from . import attachments, build, cycle, deposit, ledger
 from .checks import NE, Checked, check_workbook
-from .files import write_new_numbered
+from .files import clean_stale, write_new_numbered
 from .funding import avance as funding_advance
 from .formats import FormatDefinition, get_format
 from .issues import ISSUE_SCHEMA, Issue, Severity, message
@@ -194,6 +192,7 @@ def convert(workbook: Path, output: Path, deposit_date: date | None = None, piec
             "ce classeur se vérifie avec xl2segur verifier, il ne produit pas de fichier de dépôt "
             f"(xl2segur verifier {Path(workbook).name} --erreurs erreurs.xlsx).")
     output = Path(output)
+    clean_stale(output)
     day = deposit_date or date.today()
     definition = checked.definition
     header = build.header_literals(checked)
@@ -211,7 +210,7 @@ def convert(workbook: Path, output: Path, deposit_date: date | None = None, piec
                 _reject(outcome, faults)
             siret = checked.frames[HEADER_SHEET]["SIRET"][0]
             lookup = cycle.demande_lookup(checked, outcome.accepted)
-            for numeros, text, lines in _ahead(_valid_files(checked, outcome, header, progress)):
+            for numeros, text, lines in _valid_files(checked, outcome, header, progress):
                 path = book.deposit(
                     format_id=definition.id, nature=definition.nature, numero_ans=numero_ans, siret=siret, day=day,
                     write=lambda floor, text=text: deposit.write_deposit(output, numero_ans, day, text, floor),
@@ -236,48 +235,6 @@ def _reject(outcome: Outcome, found: list[Issue]) -> None:
     outcome.accepted = [ne for ne in outcome.accepted if ne not in bad]
     outcome.rejected.extend(ne for ne in dict.fromkeys(i.numero_editeur for i in found if i.is_error)
                             if ne not in outcome.rejected)
-
-
-def _ahead(items: Iterator[Any], depth: int = 3) -> Iterator[Any]:
-    """The items of `items`, produced by a second thread up to `depth` ahead: the next files
-    are rendered and validated (CPU) while this one is written and recorded (disk waits,
-    which release the GIL). Exceptions reach the caller; the producer has finished when the
-    iteration ends, so whatever it changed is complete."""
-    slots: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    done = object()
-
-    def put(entry: tuple[Any, BaseException | None]) -> bool:
-        while not stop.is_set():
-            try:
-                slots.put(entry, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False  # the consumer has gone
-
-    def produce() -> None:
-        try:
-            for item in items:
-                if not put((item, None)):
-                    return
-            put((done, None))
-        except BaseException as exc:  # handed to the consumer, raised there
-            put((done, exc))
-
-    worker = threading.Thread(target=produce, name="xl2segur-render", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item, exc = slots.get()
-            if item is done:
-                if exc is not None:
-                    raise exc
-                return
-            yield item
-    finally:
-        stop.set()
-        worker.join()
 
 
 def _valid_files(checked: Checked, outcome: Outcome, header: dict[str, str],

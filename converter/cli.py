@@ -26,7 +26,8 @@ app = typer.Typer(
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
-MAX_SHOWN = 50
+WARNINGS_SHOWN_PER_CODE = 5
+ERRORS_SHOWN = 200  # beyond, read them in the error workbook: a terminal of thousands of lines helps no one
 
 
 def euros(amount: Decimal) -> str:
@@ -63,14 +64,38 @@ def _parse_day(value: Optional[str]) -> Optional[date]:
         _fail(f"--date-depot attend une date AAAAMMJJ, par exemple 20240312 (reçu « {value} »).")
 
 
+def _count(n: int) -> str:
+    """
+    >>> _count(1234)
+    '1 234'
+    """
+    return f"{n:,}".replace(",", " ")
+
+
+def _print_issues(outcome: api.Outcome) -> None:
+    """The first ERRORS_SHOWN errors; of each warning code, the first WARNINGS_SHOWN_PER_CODE, then one line that
+    counts the others. Only the terminal is summarised: the report and the error workbook keep
+    every issue."""
+    errors = outcome.errors
+    for found in errors[:ERRORS_SHOWN]:
+        out.print(f"[red]ERREUR[/] {escape(found.render())}")
+    if len(errors) > ERRORS_SHOWN:
+        where = "le classeur d'erreurs et --rapport" if outcome.error_workbook else "--rapport et --erreurs"
+        out.print(f"[red]… et {_count(len(errors) - ERRORS_SHOWN)} autres erreurs[/] : toutes sont dans {where}.")
+    totals: dict[str, int] = {}
+    for found in outcome.warnings:
+        totals[found.code] = totals.get(found.code, 0) + 1
+        if totals[found.code] <= WARNINGS_SHOWN_PER_CODE:
+            out.print(f"[yellow]avertissement[/] {escape(found.render())}")
+    for code, total in totals.items():
+        hidden = total - WARNINGS_SHOWN_PER_CODE
+        if hidden > 0:
+            others = "autre avertissement" if hidden == 1 else "autres avertissements"
+            out.print(f"… et {_count(hidden)} {others} du même type (code {code}) : voir --rapport.")
+
+
 def _print_outcome(outcome: api.Outcome, *, converting: bool) -> None:
-    problems = outcome.errors + outcome.warnings
-    for found in problems[:MAX_SHOWN]:
-        style = "red" if found.is_error else "yellow"
-        label = "ERREUR" if found.is_error else "avertissement"
-        out.print(f"[{style}]{label}[/] {escape(found.render())}")
-    if len(problems) > MAX_SHOWN:
-        out.print(f"… et {len(problems) - MAX_SHOWN} autres problèmes (voir le classeur d'erreurs ou --rapport).")
+    _print_issues(outcome)
     if outcome.unreadable:
         out.print("[bold red]Classeur inutilisable :[/] corrigez le problème ci-dessus et relancez.")
         return

@@ -163,9 +163,15 @@ def avance_formats(solde_format: str) -> list[FormatDefinition]:
 
 
 def solde_issues(checked: Checked, book: Ledger, demandes: pl.DataFrame, numero_ans: str) -> list[Issue]:
-    """A solde against its avance in the ledger (FORMATS.md §3: amount, OG and FINESS)."""
+    """A solde against its avance in the ledger (FORMATS.md §3: amount, OG and FINESS).
+
+    Only when xl2segur produces the avances of this solde (a definition names it as its
+    `solde_format`): otherwise no avance can be in the ledger, and « avance inconnue » on
+    every demande would say nothing (mdv-lgc-solde: no MDV avance format)."""
     definition = checked.definition
     formats = {d.id: d for d in avance_formats(definition.id)}
+    if not formats:
+        return []
     avances = book.avances_for_solde(formats, numero_ans, demandes[NE].to_list())
     known = pl.DataFrame(
         [{NE: ne, "avance_montant": r["montant"], "avance_asp": r["numero_asp"], "statut": r["statut"],

@@ -37,7 +37,8 @@ def why(exc: OSError) -> str:
 
 
 def clean_stale(folder: Path, now: float | None = None) -> list[Path]:
-    """Remove the temporary files that killed runs left in `folder` (older than an hour)."""
+    """Remove the temporary files that killed runs left in `folder` (older than an hour).
+    A conversion calls it once on its output folder."""
     now = time.time() if now is None else now
     removed = []
     try:
@@ -63,7 +64,6 @@ def _temporary(folder: Path) -> Iterator[Path]:
         fd, name = tempfile.mkstemp(prefix=TMP_PREFIX, dir=folder)
     except OSError as exc:
         raise OutputError(f"Impossible d'écrire dans le dossier « {folder} » ({why(exc)}). Choisissez un dossier accessible en écriture.") from exc
-    clean_stale(folder)
     os.close(fd)
     tmp = Path(name)
     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; an output is an ordinary file

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -102,7 +103,10 @@ class Ledger:
             self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             self.db.row_factory = sqlite3.Row
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self.db.execute("PRAGMA journal_mode = WAL")
+            self._use_wal()
+            # WAL with synchronous NORMAL never corrupts the ledger; a power cut may lose the
+            # last commits, not break the file. FULL made each deposit file wait on two syncs.
+            self.db.execute("PRAGMA synchronous = NORMAL")
             self.db.execute("PRAGMA foreign_keys = ON")
             with self.transaction():
                 version = self.db.execute("PRAGMA user_version").fetchone()[0]
@@ -116,6 +120,21 @@ class Ledger:
         except sqlite3.DatabaseError as exc:
             raise LedgerError(f"Le registre « {self.path} » n'est pas utilisable ({exc}) : vérifiez qu'il "
                               "s'agit bien d'un fichier xl2segur.sqlite et qu'il est accessible en écriture.") from exc
+
+    def _use_wal(self) -> None:
+        """Switch to the WAL journal. SQLite answers « locked » at once, without waiting on the
+        busy timeout, while another connection creates or switches the same file: retry."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        pause = 0.005
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 0.2)
 
     def close(self) -> None:
         self.db.close()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 import zipfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from difflib import get_close_matches
 from pathlib import Path, PurePosixPath
@@ -324,7 +325,10 @@ def _loose(name: str) -> str:
 
 def _match_columns(path: Path, sheet: Sheet, found: list[str], positions: dict[str, int],
                    header_row: int) -> dict[str, str]:
-    """balise → column name in the user's sheet; errors name the column actually used."""
+    """balise → column name in the user's sheet; errors name the column actually used.
+
+    A missing `optional_column` has no entry (read as all-empty), unless a column of the sheet
+    looks like a misspelling of it: then it is an error, its values would be lost."""
     columns: dict[str, str] = {}
     for name in found:
         columns.setdefault(_clean_header(name), name)
@@ -349,6 +353,8 @@ def _match_columns(path: Path, sheet: Sheet, found: list[str], positions: dict[s
         where = next((n for n in unknown if near and _loose(_clean_header(n)) == near[0]), None)
         detail = (f" La colonne {column_letter(positions[where])} s'intitule « {_clean_header(where)} » : "
                   f"est-ce elle ? Renommez-la « {b} »." if where is not None and where in positions else "")
+        if sheet.by_balise[b].optional_column and where is None:
+            continue  # a column older templates lack: read as all-empty (unless it looks misspelt)
         problems.append(issue("colonne_manquante", file=str(path), sheet=sheet.name, row=header_row,
                               column=column_letter(positions[where]) if where in positions else None,
                               balise=b, detail=detail))
@@ -368,10 +374,12 @@ def _load(reader: fastexcel.ExcelReader, path: Path, sheet: Sheet, scan: SheetSc
             raise
         raise _fail("fichier_illisible", path, sheet=sheet.name, detail=_short(exc)) from exc
     columns = _match_columns(path, sheet, frame.columns, positions, first_row)
-    frame = frame.select(
-        [pl.col(columns[b]).cast(pl.String).alias(b) for b in sheet.balises]
+    frame = frame.select(  # an absent optional column (see _match_columns) is all-empty
+        [(pl.col(columns[b]).cast(pl.String) if b in columns else pl.lit(None, dtype=pl.String)).alias(b)
+         for b in sheet.balises]
     ).with_row_index(ROW, offset=first_row + 1).with_columns(pl.col(ROW).cast(pl.Int64))
-    letters = {b: column_letter(positions[columns[b]]) for b in sheet.balises if columns[b] in positions}
+    letters = {b: column_letter(positions[columns[b]]) for b in sheet.balises
+               if b in columns and columns[b] in positions}
     if scan.errors:  # formula errors: fastexcel reads them as empty; put their text back
         by_letter = {letter: b for b, letter in letters.items()}
         updates: dict[str, dict[int, str]] = {}
@@ -477,14 +485,26 @@ def _read(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None) 
     missing = [s for s in definition.sheets if s.name not in names and not s.optional]
     if missing:
         raise WorkbookError([issue("feuille_manquante", file=str(path), sheet=s.name) for s in missing])
-    for sheet in definition.sheets:
-        if sheet.name in names:
-            frames[sheet.name], letters[sheet.name] = _load(reader, path, sheet, scan(sheet.name))
-        else:
-            letters[sheet.name] = {}
-            frames[sheet.name] = pl.DataFrame(
-                {**{b: pl.Series([], dtype=pl.String) for b in sheet.balises}, ROW: pl.Series([], dtype=pl.Int64)}
-            )
+    # fastexcel releases the GIL while it loads a sheet: the next sheet's XML is scanned meanwhile
+    with ThreadPoolExecutor(1, thread_name_prefix="xl2segur-scan") as pool:
+        ahead = {s.name: pool.submit(_scan_sheet, zf, members[s.name]) for s in definition.sheets
+                 if s.name in names and s.name in members}
+        try:
+            for sheet in definition.sheets:
+                if sheet.name in ahead:
+                    scans[sheet.name] = ahead[sheet.name].result()
+                    _check_extent(path, sheet.name, scans[sheet.name])
+                if sheet.name in names:
+                    frames[sheet.name], letters[sheet.name] = _load(reader, path, sheet, scan(sheet.name))
+                else:
+                    letters[sheet.name] = {}
+                    frames[sheet.name] = pl.DataFrame(
+                        {**{b: pl.Series([], dtype=pl.String) for b in sheet.balises},
+                         ROW: pl.Series([], dtype=pl.Int64)}
+                    )
+        finally:
+            for future in ahead.values():
+                future.cancel()
     if frames[definition.demandes.name].height == 0:
         raise _fail("aucune_demande", path, sheet=definition.demandes.name)
     padded: dict[str, dict[str, list[int]]] = {}

@@ -31,6 +31,15 @@ def test_sample_json_matches_expected_text(tmp_path):
     assert '"null"' not in text
 
 
+def test_shipped_sample_converts_to_the_expected_json(tmp_path):
+    """samples/ms2-dui-pds-avance.xlsx (README's first command) is sample_avance_rows(), as
+    samples/build_samples.py writes it."""
+    sample = Path(__file__).parent.parent / "samples" / "ms2-dui-pds-avance.xlsx"
+    outcome = api.convert(sample, tmp_path / "depot", DAY)
+    assert outcome.exit_code == 0
+    assert outcome.files[0].read_text(encoding="utf-8") == (EXPECTED / "ms2-dui-pds-avance.json").read_text(encoding="utf-8")
+
+
 def test_output_validates_against_reference_jsonschema(tmp_path):
     outcome = api.convert(workbook(tmp_path / "s.xlsx", sample_avance_rows()), tmp_path / "depot", DAY)
     document = json.loads(outcome.files[0].read_text(encoding="utf-8"))

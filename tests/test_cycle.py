@@ -6,10 +6,12 @@ files with codeTraitement, libelleTraitement and numeroASP filled as the ASP doe
 
 from __future__ import annotations
 
+import concurrent.futures
 import os
 import sqlite3
 import subprocess
 import sys
+import time
 import zipfile
 from datetime import date
 from decimal import Decimal
@@ -325,6 +327,25 @@ def test_two_runs_write_the_same_ledger_at_once(tmp_path: Path) -> None:
     assert numeros == sorted(f"{r.upper()}{k:04d}" for r in "ab" for k in range(3))
     written = sorted(p.name for p in tmp_path.glob("out-*/JSON-*.json"))
     assert written == [f"JSON-0123456789-20240312-00{r}.json" for r in range(1, 7)]
+
+
+def _open_ledger_at(path: str, start: float) -> str:
+    time.sleep(max(0.0, start - time.time()))
+    try:
+        Ledger(Path(path)).close()
+        return "ok"
+    except OutputError as exc:
+        return str(exc)
+
+
+def test_runs_creating_the_same_ledger_at_once(tmp_path: Path) -> None:
+    # SQLite answers « locked » at once, without its busy timeout, to a second connection
+    # switching a new file to WAL: without the retry, about one round in four failed.
+    with concurrent.futures.ProcessPoolExecutor(4) as pool:
+        for round_ in range(15):
+            path, start = str(tmp_path / f"r{round_}.sqlite"), time.time() + 0.3
+            outcomes = list(pool.map(_open_ledger_at, [path] * 4, [start] * 4))
+            assert outcomes == ["ok"] * 4
 
 
 def test_ledger_that_is_not_a_database(tmp_path: Path) -> None:

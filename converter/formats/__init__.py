@@ -7,6 +7,9 @@ from pathlib import Path
 
 import yaml
 
+# libyaml's loader when PyYAML was built with it: the definitions load ten times faster
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 from .model import DefinitionError, Field, FormatDefinition, Sheet, _sheet, parse_definition, resolve_extends
 
 __all__ = ["DefinitionError", "Field", "FormatDefinition", "Sheet", "all_formats", "common_header", "get_format"]
@@ -22,7 +25,7 @@ class UnknownFormat(KeyError):
 
 @cache
 def _common() -> dict:
-    return yaml.safe_load((_HERE / "_common.yaml").read_text(encoding="utf-8"))
+    return yaml.load((_HERE / "_common.yaml").read_text(encoding="utf-8"), _Loader)
 
 
 @cache
@@ -35,7 +38,7 @@ def _raw(format_id: str) -> dict:
     path = _HERE / f"{format_id}.yaml"
     if format_id.startswith("_") or not path.is_file():
         raise DefinitionError(f"extends: unknown format {format_id!r}")
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return yaml.load(path.read_text(encoding="utf-8"), _Loader)
 
 
 @cache
@@ -44,7 +47,7 @@ def all_formats() -> dict[str, FormatDefinition]:
     for path in sorted(_HERE.glob("*.yaml")):
         if path.name.startswith("_"):
             continue
-        raw = resolve_extends(yaml.safe_load(path.read_text(encoding="utf-8")), _raw)
+        raw = resolve_extends(yaml.load(path.read_text(encoding="utf-8"), _Loader), _raw)
         definition = parse_definition(raw, _common())
         if definition.id != path.stem:
             raise DefinitionError(f"{path.name}: id {definition.id!r} must match the file name")
@@ -57,7 +60,11 @@ def all_formats() -> dict[str, FormatDefinition]:
 
 
 def get_format(name: str) -> FormatDefinition:
-    try:
-        return all_formats()[name]
-    except KeyError:
-        raise UnknownFormat(name) from None
+    """The definition of format `name`; UnknownFormat only when no definition has this id.
+
+    Loading the definitions happens outside any `except`: a KeyError from a malformed
+    definition is a bug of the project and must surface as such, never as « format inconnu »."""
+    formats = all_formats()
+    if name not in formats:
+        raise UnknownFormat(name)
+    return formats[name]

@@ -101,6 +101,10 @@ class Field:
     upper: bool = False
     minimum: int | None = None
     prefix: str | None = None
+    # The column may be missing from the user's sheet (a workbook made from an older template,
+    # before the column was added): it is then read as all-empty. Only for a column whose
+    # values are optional (`presence: optional`); any other missing column is an error.
+    optional_column: bool = False
 
     @property
     def is_text(self) -> bool:
@@ -264,7 +268,8 @@ def column_letter(index: int) -> str:
 
 def _field(raw: dict[str, Any], where: str) -> Field:
     known = {"balise", "kind", "note", "example", "presence", "values", "values_from",
-             "max_length", "length", "pattern", "pattern_hint", "upper", "minimum", "prefix"}
+             "max_length", "length", "pattern", "pattern_hint", "upper", "minimum", "prefix",
+             "optional_column"}
     unknown = set(raw) - known
     if unknown:
         raise DefinitionError(f"{where}: unknown keys {sorted(unknown)}")
@@ -273,15 +278,19 @@ def _field(raw: dict[str, Any], where: str) -> Field:
     if raw["kind"] == "choice" and not (raw.get("values") or raw.get("values_from")):
         raise DefinitionError(f"{where}: a choice needs values or values_from")
     where = f"{where}.{raw['balise']}"
+    presence = Presence.parse(raw.get("presence"), where)
+    if raw.get("optional_column") and presence.mode != "optional":
+        raise DefinitionError(f"{where}: optional_column needs presence: optional")
     return Field(
         balise=raw["balise"], kind=raw["kind"], note=raw.get("note", ""),
         example=str(raw.get("example", "")),
-        presence=Presence.parse(raw.get("presence"), where),
+        presence=presence,
         values=tuple(str(v) for v in raw.get("values", ())),
         values_from=raw.get("values_from"), max_length=raw.get("max_length"),
         length=raw.get("length"), pattern=raw.get("pattern"),
         pattern_hint=raw.get("pattern_hint"), upper=bool(raw.get("upper", False)),
         minimum=raw.get("minimum"), prefix=raw.get("prefix"),
+        optional_column=bool(raw.get("optional_column", False)),
     )
 
 
@@ -325,6 +334,8 @@ def _sheet(raw: dict[str, Any]) -> Sheet:
     for name in (*sheet.unique, *(sheet.parent.by if sheet.parent else ())):
         if name not in sheet.by_balise:
             raise DefinitionError(f"{where}: key {name!r} is not a column")
+        if sheet.by_balise[name].optional_column:
+            raise DefinitionError(f"{where}: key {name!r} cannot be an optional_column")
     return sheet
 
 
