@@ -165,15 +165,6 @@ def _xml(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _letters(c: int) -> str:
-    out = ""
-    c += 1
-    while c:
-        c, r = divmod(c - 1, 26)
-        out = chr(65 + r) + out
-    return out
-
-
 _PARTS = {
     "[Content_Types].xml": (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -205,6 +196,8 @@ _PARTS = {
 def write_xlsx(path: Path, rows: dict[str, list[dict[str, str | None]]]) -> Path:
     """An .xlsx as Excel saves one (shared strings, text-formatted cells), written directly:
     xlsxwriter costs ~10 µs a cell, far too slow for the millions of cells of N = 100,000."""
+    from converter.formats.model import column_letter
+
     import zipfile
 
     from converter.formats import get_format
@@ -218,7 +211,7 @@ def write_xlsx(path: Path, rows: dict[str, list[dict[str, str | None]]]) -> Path
     rel_ns = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         for k, (name, balises) in enumerate(sheets, start=1):
-            letters = [_letters(c) for c in range(len(balises))]
+            letters = [column_letter(c) for c in range(len(balises))]
             data = rows.get(name, [])
             last = f"{letters[-1]}{len(data) + 1}"
             parts = [f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<worksheet {ns} {rel_ns}>'

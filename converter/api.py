@@ -19,7 +19,7 @@ from . import attachments, build, cycle, deposit, ledger
 from .checks import NE, Checked, check_workbook
 from .files import clean_stale, write_new_numbered
 from .funding import avance as funding_advance
-from .formats import FormatDefinition, get_format
+from .formats import FormatDefinition, get_format, numero_formats
 from .issues import ISSUE_SCHEMA, Issue, Severity, message
 from .reading import HEADER_SHEET, ROW, WorkbookError, read_workbook
 from .workbook import write_workbook
@@ -210,9 +210,11 @@ def convert(workbook: Path, output: Path, deposit_date: date | None = None, piec
                 _reject(outcome, faults)
             siret = checked.frames[HEADER_SHEET]["SIRET"][0]
             lookup = cycle.demande_lookup(checked, outcome.accepted)
+            family = numero_formats(definition.id)
             for numeros, text, lines in _valid_files(checked, outcome, header, progress):
                 path = book.deposit(
                     format_id=definition.id, nature=definition.nature, numero_ans=numero_ans, siret=siret, day=day,
+                    formats=family, refuse_rejected=definition.new_numero_after_rejection,
                     write=lambda floor, text=text: deposit.write_deposit(output, numero_ans, day, text, floor),
                     demandes=cycle.demande_records(checked, [{NE: ne} for ne in numeros], text,
                                                    lines=lines, lookup=lookup))
@@ -336,7 +338,10 @@ def ingest_returns(files: list[Path], registre: Path, target: Path | None = None
     return lines, review
 
 
-def write_solde_workbooks(registre: Path, format_id: str | None, output: Path) -> tuple[str, list[tuple[Path, int]]]:
-    """The pre-filled solde workbook(s) of the accepted avances of the ledger (cycle.py)."""
+def write_solde_workbooks(registre: Path, format_id: str | None, output: Path) -> tuple[str | None, list[tuple[Path, int]]]:
+    """The pre-filled solde workbook(s) of the accepted avances of the ledger (cycle.py).
+
+    No workbook (an empty list) when no accepted avance with a numeroASP awaits its solde;
+    LedgerNotFound when there is no ledger at `registre`."""
     with ledger.Ledger(Path(registre), create=False) as book:
         return cycle.write_solde_workbooks(book, format_id, Path(output))

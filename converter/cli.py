@@ -12,7 +12,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from . import api
+from .cli_fr import CommandeFr, GroupeFr  # French help screens and usage errors
 from .files import OutputError, why
+from .ledger import LedgerNotFound
 from .funding.montants import format_taux
 from .funding.cli_text import ErreurSaisie, texte_plafond_hop, texte_plafond_sfp
 from .formats import UnknownFormat, all_formats
@@ -20,11 +22,11 @@ from .progress import progress_line
 
 app = typer.Typer(
     help="Convertit les classeurs Excel de demandes Ségur numérique en fichiers JSON de dépôt ASP.",
-    no_args_is_help=True, add_completion=False, rich_markup_mode=None,
+    no_args_is_help=True, add_completion=False, rich_markup_mode=None, cls=GroupeFr,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)  # the terminal wraps; a pipe or a log gets whole lines
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 WARNINGS_SHOWN_PER_CODE = 5
 ERRORS_SHOWN = 200  # beyond, read them in the error workbook: a terminal of thousands of lines helps no one
@@ -131,14 +133,14 @@ def _print_outcome(outcome: api.Outcome, *, converting: bool) -> None:
             out.print(f"Classeur des demandes rejetées, à corriger puis reconvertir : {outcome.error_workbook}")
 
 
-@app.command("formats")
+@app.command("formats", cls=CommandeFr)
 def formats_command() -> None:
     """Liste les formats de dépôt connus."""
     for definition in all_formats().values():
         out.print(f"{definition.id:<24} {escape(definition.title)}  [dim]({escape(definition.source)})[/]")
 
 
-@app.command("modele")
+@app.command("modele", cls=CommandeFr)
 def modele(
     format_id: Annotated[str, typer.Argument(metavar="FORMAT", help="Identifiant du format (voir « xl2segur formats »).")],
     sortie: Annotated[Path, typer.Option("-o", "--sortie", help="Classeur à créer (.xlsx) ; jamais écrasé.")] = Path("demandes.xlsx"),
@@ -167,9 +169,9 @@ def _report(outcome: api.Outcome, rapport: Optional[Path]) -> None:
 QuietOption = Annotated[bool, typer.Option("-q", "--quiet", help="N'affiche pas la progression (jamais affichée hors d'un terminal).")]
 
 
-@app.command("verifier")
+@app.command("verifier", cls=CommandeFr)
 def verifier(
-    classeur: Annotated[Path, typer.Argument(help="Classeur rempli (.xlsx).")],
+    classeur: Annotated[Path, typer.Argument(metavar="CLASSEUR", help="Classeur rempli (.xlsx).")],
     rapport: RapportOption = None,
     erreurs: Annotated[Optional[Path], typer.Option("--erreurs", help="Écrit aussi le classeur d'erreurs (.xlsx, jamais écrasé) s'il y a des erreurs.")] = None,
     quiet: QuietOption = False,
@@ -190,9 +192,9 @@ def verifier(
     raise typer.Exit(outcome.exit_code)
 
 
-@app.command("convertir")
+@app.command("convertir", cls=CommandeFr)
 def convertir(
-    classeur: Annotated[Path, typer.Argument(help="Classeur rempli (.xlsx).")],
+    classeur: Annotated[Path, typer.Argument(metavar="CLASSEUR", help="Classeur rempli (.xlsx).")],
     sortie: Annotated[Path, typer.Option("-o", "--sortie", help="Dossier des fichiers de dépôt.")] = Path("depot"),
     date_depot: Annotated[Optional[str], typer.Option("--date-depot", metavar="AAAAMMJJ", help="Date de dépôt (par défaut aujourd'hui).")] = None,
     rapport: RapportOption = None,
@@ -218,7 +220,7 @@ def convertir(
 
 plafond_app = typer.Typer(
     help="Calcule le plafond, l'avance (40 %) et le solde (60 %) d'une Prestation Ségur vague 2.",
-    no_args_is_help=True, rich_markup_mode=None,
+    no_args_is_help=True, rich_markup_mode=None, cls=GroupeFr,
 )
 app.add_typer(plafond_app, name="plafond")
 TvaOption = Annotated[Optional[str], typer.Option("--tva", metavar="20|8.5|HT", help="Régime de TVA (par défaut : les trois).")]
@@ -231,7 +233,7 @@ def _print_plain(compute) -> None:
         _fail(str(exc))
 
 
-@plafond_app.command("hop-pfi-va2")
+@plafond_app.command("hop-pfi-va2", cls=CommandeFr)
 def plafond_hop_command(
     activite_combinee: Annotated[Optional[str], typer.Option("--activite-combinee", help="Activité combinée 2022 du Client (Base des ES éligibles).")] = None,
     prestation: Annotated[Optional[str], typer.Option("--prestation", metavar="V2|V1+V2", help="V2 (Vague 2) ou V1+V2 (Vague 1 + Vague 2).")] = None,
@@ -244,7 +246,7 @@ def plafond_hop_command(
     _print_plain(lambda: texte_plafond_hop(activite_combinee, prestation, tva))
 
 
-@plafond_app.command("sfp-lgc-va2")
+@plafond_app.command("sfp-lgc-va2", cls=CommandeFr)
 def plafond_sfp_command(
     client: Annotated[Optional[str], typer.Option("--client", help="sage-femme, ipa, ide, masseur-kinesitherapeute, orthophoniste, orthoptiste, pedicure-podologue ou csi.")] = None,
     tranche: Annotated[Optional[str], typer.Option("--tranche", metavar="A..E", help="Tranche d'un centre de santé infirmier (csi).")] = None,
@@ -260,7 +262,7 @@ def plafond_sfp_command(
 RegistreOption = Annotated[Path, typer.Option("--registre", help="Registre des dépôts écrit par « xl2segur convertir ».")]
 
 
-@app.command("retour")
+@app.command("retour", cls=CommandeFr)
 def retour(
     fichiers: Annotated[list[Path], typer.Argument(metavar="FICHIER.json…", help="Fichiers JSON rendus par l'ASP après dépôt.")],
     registre: RegistreOption = Path("depot/xl2segur.sqlite"),
@@ -286,7 +288,12 @@ def retour(
     raise typer.Exit(1 if counts.get("Inconnue du registre") else 0)
 
 
-@app.command("solde")
+NOTHING_TO_SETTLE = ("Aucune avance acceptée par l'ASP, avec un numéro ASP, n'attend encore son solde dans le registre "
+                     "« {registre} » : aucun classeur écrit. Les fichiers de retour de l'ASP s'enregistrent avec "
+                     "« xl2segur retour » ; une avance y reçoit son numéro ASP quand elle est acceptée.")
+
+
+@app.command("solde", cls=CommandeFr)
 def solde(
     depuis: Annotated[Path, typer.Option("--depuis", "--registre", help="Registre des dépôts où lire les avances acceptées.")] = Path("depot/xl2segur.sqlite"),
     format_id: Annotated[Optional[str], typer.Option("--format", help="Format d'avance (ou de solde) ; facultatif si le registre n'en contient qu'un.")] = None,
@@ -297,10 +304,12 @@ def solde(
         solde_id, written = api.write_solde_workbooks(depuis, format_id, sortie)
     except UnknownFormat:
         _fail(f"format inconnu « {format_id} ». Formats connus : {', '.join(all_formats())}.")
+    except LedgerNotFound as exc:  # name the option of this command, not retour's --registre
+        _fail(str(exc.for_option("--depuis")))
     except OutputError as exc:
         _fail(str(exc))
     if not written:
-        out.print("Aucune avance acceptée sans solde déposé dans le registre : aucun classeur écrit.")
+        out.print(escape(NOTHING_TO_SETTLE.format(registre=depuis)))
         raise typer.Exit(0)
     for path, count in written:
         out.print(f"Classeur de solde ({solde_id}) écrit : {path} — {count} demande(s)")

@@ -25,7 +25,7 @@ import orjson
 import polars as pl
 
 from .checks import NE, Checked
-from .formats import FormatDefinition, Sheet, all_formats, get_format
+from .formats import FormatDefinition, Sheet, all_formats, get_format, numero_formats
 from .issues import Issue, Severity, message
 from .ledger import ACCEPTEE, DEPOSEE, REJETEE, DemandeRecord, Ledger, LedgerError
 from .reading import HEADER_SHEET, ROW
@@ -142,20 +142,38 @@ def _demande_issue(checked: Checked, code: str, severity: Severity, rows: pl.Dat
 
 
 def ledger_issues(checked: Checked, book: Ledger, accepted: list[str]) -> list[Issue]:
-    """Issues on accepted demandes that only the ledger can see."""
+    """Issues on accepted demandes that only the ledger can see.
+
+    - `deja_deposee`: the numeroEditeur was deposited and not rejected, in this format or in
+      one sharing its numeroEditeur (`numero_formats`: the other variant of the couloir);
+    - `rejetee_nouveau_numero`, where the definition says `new_numero_after_rejection`: the
+      ASP rejected that numeroEditeur, and a rejected demande comes back under a new one.
+    """
     definition = checked.definition
     numero_ans = checked.frames[HEADER_SHEET]["numeroAns"][0]
     keep = pl.Series(accepted, dtype=pl.String).implode()
     demandes = checked.frames[definition.demandes.name].filter(pl.col(NE).is_in(keep))
     found: list[Issue] = []
-    twice = book.already_deposited(definition.id, numero_ans, accepted)
-    if twice:
-        rows = demandes.filter(pl.col(NE).is_in(pl.Series(list(twice), dtype=pl.String).implode())).select(
-            NE, ROW, value=pl.col(NE), detail=pl.col(NE), fichier=pl.col(NE).replace_strict(twice))
-        found += _demande_issue(checked, "deja_deposee", Severity.ERROR, rows, balise="numeroEditeur")
+    family = numero_formats(definition.id)
+    twice = book.already_deposited(family, numero_ans, accepted)
+    found += _numero_issue(checked, "deja_deposee", demandes, twice)
+    refused = set(twice)
+    if definition.new_numero_after_rejection:
+        rejected = book.rejected_deposits(family, numero_ans, [ne for ne in accepted if ne not in twice])
+        found += _numero_issue(checked, "rejetee_nouveau_numero", demandes, rejected)
+        refused |= set(rejected)
     if definition.nature == "solde":
-        found += solde_issues(checked, book, demandes.filter(~pl.col(NE).is_in(list(twice))), numero_ans)
+        found += solde_issues(checked, book, demandes.filter(~pl.col(NE).is_in(list(refused))), numero_ans)
     return found
+
+
+def _numero_issue(checked: Checked, code: str, demandes: pl.DataFrame, files: dict[str, str]) -> list[Issue]:
+    """One error on the numeroEditeur cell of each demande of `files` (numeroEditeur → deposit file)."""
+    if not files:
+        return []
+    rows = demandes.filter(pl.col(NE).is_in(pl.Series(list(files), dtype=pl.String).implode())).select(
+        NE, ROW, value=pl.col(NE), detail=pl.col(NE), fichier=pl.col(NE).replace_strict(files))
+    return _demande_issue(checked, code, Severity.ERROR, rows, balise="numeroEditeur")
 
 
 def avance_formats(solde_format: str) -> list[FormatDefinition]:
@@ -286,24 +304,27 @@ def solde_rows(avance: FormatDefinition, solde: FormatDefinition, row: sqlite3.R
     return out
 
 
-def write_solde_workbooks(book: Ledger, format_id: str | None, output: Path) -> tuple[str, list[tuple[Path, int]]]:
+def write_solde_workbooks(book: Ledger, format_id: str | None, output: Path) -> tuple[str | None, list[tuple[Path, int]]]:
     """One pre-filled solde workbook per (numeroAns, SIRET) of the accepted avances.
 
-    Returns (solde format id, [(workbook, number of demandes)]).
+    Returns (solde format id, [(workbook, number of demandes)]); no workbook when no accepted
+    avance with a numeroASP awaits its solde — then, without `format_id` and with no
+    accepted avance at all in the ledger, (None, []).
     """
     if format_id is None:
         choices = solde_formats_in(book)
-        if len(choices) != 1:
-            listed = ", ".join(choices) if choices else "aucun"
+        if not choices:
+            return None, []
+        if len(choices) > 1:
             raise LedgerError(f"Indiquez avec --format le format d'avance dont préparer les soldes "
-                              f"(formats d'avance acceptées dans le registre : {listed}).")
+                              f"(formats d'avance acceptées dans le registre : {', '.join(choices)}).")
         format_id = choices[0]
     avances, solde = _solde_definition(format_id)
     groups: dict[tuple[str, str], dict[str, list[dict[str, str | None]]]] = {}
     counts: dict[tuple[str, str], int] = {}
     by_id = {a.id: a for a in avances}
     for avance in avances:
-        for row in book.accepted_avances(avance.id, solde.id):
+        for row in book.accepted_avances(avance.id, numero_formats(solde.id)):
             key = (row["numero_ans"], row["siret"])
             sheets = groups.setdefault(key, {})
             for name, rows in solde_rows(by_id[row["format"]], solde, row).items():

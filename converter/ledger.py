@@ -5,8 +5,11 @@ the ASP answered, which numeroASP it gave. Default place: `<output folder>/xl2se
 
 - ranks: the daily rank of a deposit file continues after the files the ledger knows, even
   when they were moved out of the folder;
-- no double deposit: a numeroEditeur already deposited in a format and not rejected is
-  refused;
+- no double deposit: a numeroEditeur already deposited and not rejected is refused, in its
+  format and in the formats that share its numeroEditeur (same couloir and nature, e.g. the
+  two MS2 avance variants: `formats.numero_formats`); where the format says a rejected
+  demande comes back under a new number (`new_numero_after_rejection`), a numeroEditeur the
+  ASP rejected is refused too;
 - returns: `record_return` stores the ASP's outcome (accepted / rejected, label, numeroASP);
 - soldes: `avances_for_solde` finds the avance of a solde, `accepted_avances` feeds the
   pre-filled solde workbook.
@@ -80,6 +83,19 @@ class LedgerError(OutputError):
     """The ledger cannot be used; the message is French and says what to do."""
 
 
+class LedgerNotFound(LedgerError):
+    """No ledger at that path. The message names the command-line option that gives the
+    ledger: `--registre` unless told otherwise (`for_option`, e.g. `solde --depuis`)."""
+
+    def __init__(self, path: Path, option: str = "--registre"):
+        self.path, self.option = Path(path), option
+        super().__init__(f"Le registre « {self.path} » est introuvable : indiquez avec {option} le fichier "
+                         "xl2segur.sqlite écrit par « xl2segur convertir ».")
+
+    def for_option(self, option: str) -> LedgerNotFound:
+        return LedgerNotFound(self.path, option)
+
+
 @dataclass(frozen=True)
 class DemandeRecord:
     """What the ledger keeps of one demande written into a deposit file."""
@@ -96,8 +112,7 @@ class Ledger:
     def __init__(self, path: Path, *, create: bool = True):
         self.path = Path(path)
         if not create and not self.path.is_file():
-            raise LedgerError(f"Le registre « {self.path} » est introuvable : indiquez avec --registre le "
-                              "fichier xl2segur.sqlite écrit par « xl2segur convertir ».")
+            raise LedgerNotFound(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
@@ -163,32 +178,49 @@ class Ledger:
                                 (numero_ans, day.isoformat())).fetchone()[0]
         return found or 0
 
-    def already_deposited(self, format_id: str, numero_ans: str, numeros: Iterable[str]) -> dict[str, str]:
-        """numeroEditeur → file name, for those deposited in this format and not rejected."""
-        numeros = list(numeros)
-        if not numeros:
+    def already_deposited(self, formats: Iterable[str], numero_ans: str, numeros: Iterable[str]) -> dict[str, str]:
+        """numeroEditeur → file name, for those deposited in one of these formats and not rejected."""
+        return self._deposits(formats, numero_ans, numeros, "d.statut != ?")
+
+    def rejected_deposits(self, formats: Iterable[str], numero_ans: str, numeros: Iterable[str]) -> dict[str, str]:
+        """numeroEditeur → file name of its newest deposit rejected by the ASP, in one of these formats."""
+        return self._deposits(formats, numero_ans, numeros, "d.statut = ?")
+
+    def _deposits(self, formats: Iterable[str], numero_ans: str, numeros: Iterable[str], status: str) -> dict[str, str]:
+        formats, numeros = list(formats), list(numeros)
+        if not formats or not numeros:
             return {}
         rows = self.db.execute(
             "SELECT d.numero_editeur, f.nom FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
-            "WHERE d.format = ? AND d.numero_ans = ? AND d.statut != ? "
-            f"AND d.numero_editeur IN (SELECT value FROM json_each(?)) ORDER BY d.id",
-            (format_id, numero_ans, REJETEE, orjson.dumps(numeros).decode()),
+            f"WHERE d.format IN (SELECT value FROM json_each(?)) AND d.numero_ans = ? AND {status} "
+            "AND d.numero_editeur IN (SELECT value FROM json_each(?)) ORDER BY d.id",
+            (orjson.dumps(formats).decode(), numero_ans, REJETEE, orjson.dumps(numeros).decode()),
         ).fetchall()
-        return {r["numero_editeur"]: r["nom"] for r in rows}
+        return {r["numero_editeur"]: r["nom"] for r in rows}  # later rows win: the newest
 
     def deposit(self, *, format_id: str, nature: str, numero_ans: str, siret: str, day: date,
-                write: Callable[[int], Path], demandes: list[DemandeRecord]) -> Path:
+                write: Callable[[int], Path], demandes: list[DemandeRecord],
+                formats: Iterable[str] | None = None, refuse_rejected: bool = False) -> Path:
         """Write one deposit file with `write(first_rank)` and record it, under the write lock.
 
         The rank floor is one more than the highest rank the ledger knows for that numeroAns
         and day; `write` also skips the ranks present in its folder. A demande deposited
-        meanwhile by another run (same format, numeroAns, numeroEditeur) stops the deposit.
+        meanwhile by another run (same numeroAns and numeroEditeur, in one of `formats`, by
+        default `format_id` alone) stops the deposit; so does, with `refuse_rejected`, a
+        demande whose rejection by the ASP was recorded meanwhile.
         """
+        formats = [format_id] if formats is None else list(formats)
+        numeros = [d.numero_editeur for d in demandes]
         with self.transaction() as db:
-            twice = self.already_deposited(format_id, numero_ans, [d.numero_editeur for d in demandes])
+            twice = self.already_deposited(formats, numero_ans, numeros)
             if twice:
                 listed = ", ".join(f"{ne} ({name})" for ne, name in twice.items())
                 raise LedgerError(f"Des demandes viennent d'être déposées par une autre conversion : {listed}. "
+                                  "Relancez la conversion : elles seront signalées.")
+            rejected = self.rejected_deposits(formats, numero_ans, numeros) if refuse_rejected else {}
+            if rejected:
+                listed = ", ".join(f"{ne} ({name})" for ne, name in rejected.items())
+                raise LedgerError(f"Le rejet par l'ASP de demandes vient d'être enregistré au registre : {listed}. "
                                   "Relancez la conversion : elles seront signalées.")
             path = write(self.max_rank(numero_ans, day) + 1)
             rank = int(path.stem.rsplit("-", 1)[1])
@@ -245,15 +277,16 @@ class Ledger:
         ).fetchall()
         return {r["numero_editeur"]: r for r in rows}  # later rows win: not rejected, newest
 
-    def accepted_avances(self, format_id: str, solde_format: str) -> list[sqlite3.Row]:
-        """Accepted avances with a numeroASP whose solde was not deposited (or was rejected)."""
+    def accepted_avances(self, format_id: str, solde_formats: Iterable[str]) -> list[sqlite3.Row]:
+        """Accepted avances with a numeroASP whose solde was not deposited (or was rejected)
+        in any of `solde_formats` (the solde format and those sharing its numeroEditeur)."""
         return self.db.execute(
             "SELECT d.*, f.nom AS fichier, f.siret AS siret FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
             "WHERE d.format = ? AND d.statut = ? AND d.numero_asp IS NOT NULL "
-            "AND NOT EXISTS (SELECT 1 FROM demandes s WHERE s.format = ? AND s.numero_ans = d.numero_ans "
-            "AND s.numero_editeur = d.numero_editeur AND s.statut != ?) "
+            "AND NOT EXISTS (SELECT 1 FROM demandes s WHERE s.format IN (SELECT value FROM json_each(?)) "
+            "AND s.numero_ans = d.numero_ans AND s.numero_editeur = d.numero_editeur AND s.statut != ?) "
             "ORDER BY d.numero_ans, f.siret, d.id",
-            (format_id, ACCEPTEE, solde_format, REJETEE),
+            (format_id, ACCEPTEE, orjson.dumps(list(solde_formats)).decode(), REJETEE),
         ).fetchall()
 
 

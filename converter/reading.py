@@ -12,7 +12,7 @@ DOCTYPE/ENTITY), and each sheet's extent (a stray value in row 1,048,576 must no
 reader allocate a million empty rows). The sheet XML is also streamed once to find the first
 non-empty row, cells holding a formula error (fastexcel reads them as empty) and, only when
 an identifier looks too short, whether it was typed as a number (its leading zeros were lost).
-The limits are the constants below; docs/classeurs-difficiles.md documents them.
+The limits are the constants below; the README (« Classeurs difficiles et limites ») documents them.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from .issues import Issue, issue
 ROW = "__row"
 HEADER_SHEET = "Entête"
 
-# --- Limits: refused before fastexcel reads the workbook (documented in docs/classeurs-difficiles.md)
+# --- Limits: refused before fastexcel reads the workbook (documented in the README, « Classeurs difficiles et limites »)
 MAX_UNCOMPRESSED_BYTES = 1 << 30  # 1 Gio: sum of the uncompressed sizes in the zip central directory
 MAX_COMPRESSION_RATIO = 250  # uncompressed / compressed, for any member above RATIO_FLOOR_BYTES
 RATIO_FLOOR_BYTES = 10 << 20  # small members may compress as well as they like

@@ -2,8 +2,11 @@
 
     python samples/build_samples.py
 
-Each sample is the published example of its seed document; one function per sample returns
-(format id, rows). This is a development script: it deletes and rewrites the samples.
+Every sample of samples/ is built here, each from the rows the tests use: one function per
+sample returns (format id, rows). The avance sample is seed 001's example plus a mandataire
+and a HT régime (tests/builders.py); the solde samples are the published examples of their
+seed documents (tests/builders_solde.py). This is a development script: it deletes and
+rewrites the samples; tests/expected/*.json is what they must convert to.
 """
 
 from __future__ import annotations
@@ -17,10 +20,16 @@ ROOT = HERE.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.builders import workbook  # noqa: E402
+from tests.builders import sample_avance_rows, workbook  # noqa: E402
 from tests.builders_solde import seed_000_rows, seed_003_rows  # noqa: E402
 
 Sample = tuple[str, dict[str, list[dict[str, Any]]]]
+
+
+def ms2_dui_pds_avance() -> Sample:
+    """Seed 001 (DTJSONAVANCE-MS2-DUI PDS-Va1)'s example, then a mandataire with two OG, and a
+    HT régime with a JPG PREUVE_HT: the workbook of the README's first command."""
+    return "ms2-dui-pds-avance", sample_avance_rows()
 
 
 def ms2_dui_pde_solde() -> Sample:
@@ -34,7 +43,7 @@ def mdv_lgc_solde() -> Sample:
     return "mdv-lgc-solde", seed_003_rows()
 
 
-SAMPLES = [ms2_dui_pde_solde, mdv_lgc_solde]
+SAMPLES = [ms2_dui_pds_avance, ms2_dui_pde_solde, mdv_lgc_solde]
 
 
 def build(sample, folder: Path = HERE) -> Path:

@@ -21,17 +21,23 @@ import fastexcel
 import openpyxl
 import orjson
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from converter import api, attachments
 from converter.cli import app
 from converter.files import OutputError
-from converter.ledger import Ledger
+from converter.formats import all_formats, numero_formats
+from converter.formats.model import DefinitionError, parse_definition
+from converter.issues import MESSAGES
+from converter.ledger import DemandeRecord, Ledger
 from tests.builders import merge, seed_001_rows, workbook
+from tests.builders_solde import seed_000_rows
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x02\x00\x00\x00\x90wS\xde"
 DAY = date(2024, 3, 12)
+FORMATS = Path(__file__).parent.parent / "converter" / "formats"
 
 
 def avance_rows(*numeros: str) -> dict:
@@ -125,13 +131,18 @@ def test_full_cycle(tmp_path: Path) -> None:
                              "Le FINESS géographique 234567891 n'est pas éligible"]
     assert all(c.data_type == "s" for row in sheet.iter_rows(min_row=2) for c in row)
 
-    # 3. a rejected avance may come back; the accepted ones may not be deposited twice
+    # 3. the accepted avances may not be deposited twice; the rejected one may not come back
+    # under its number (seed 001: « un nouveau numéro unique doit être généré »)...
     again = api.convert(book, out, DAY, pieces=folder)
-    assert again.accepted == ["00003"] and sorted(again.rejected) == ["00001", "00002"]
-    assert {i.code for i in again.errors} == {"deja_deposee"}
-    assert [f.name for f in again.files] == ["JSON-0123456789-20240312-002.json"]
-    assert deposited(again.files[0]) == ["00003"]
-    assert again.total_ht == Decimal("4866.67") and list(again.amounts) == ["00003"]
+    assert again.accepted == [] and again.files == []
+    assert sorted((i.numero_editeur, i.code) for i in again.errors) == [
+        ("00001", "deja_deposee"), ("00002", "deja_deposee"), ("00003", "rejetee_nouveau_numero")]
+    # ... it comes back as 00004
+    renumbered = api.convert(workbook(tmp_path / "avance-00004.xlsx", avance_rows("00004")), out, DAY,
+                             pieces=pieces_folder(tmp_path, "00004", name="pieces-00004"))
+    assert renumbered.rejected == [] and [f.name for f in renumbered.files] == ["JSON-0123456789-20240312-002.json"]
+    assert deposited(renumbered.files[0]) == ["00004"]
+    assert renumbered.total_ht == Decimal("4866.67") and list(renumbered.amounts) == ["00004"]
 
     # 4. the solde workbook, pre-filled from the ledger
     solde_id, written = api.write_solde_workbooks(registre, "ms2-dui-pds-avance", tmp_path / "soldes")
@@ -213,6 +224,126 @@ def test_solde_compared_with_its_avance(tmp_path: Path) -> None:
     assert ("solde_avance_inconnue", "00009", "Demandes", None) in found
     assert outcome.accepted == ["00009"] and sorted(outcome.rejected) == ["00001", "00002"]
     assert next(i for i in outcome.issues if i.code == "solde_avance_inconnue").severity == "avertissement"
+
+
+# ------------------------------------------------------------ one numeroEditeur, one demande
+
+
+def _without_profil(rows: dict) -> dict:
+    """Avance rows for ms2-dui-pde-avance (no profilMetier column)."""
+    return {**rows, "Scénarios": [{k: v for k, v in r.items() if k != "profilMetier"} for r in rows["Scénarios"]]}
+
+
+def _avance(fmt: str, *numeros: str) -> dict:
+    rows = avance_rows(*numeros)
+    return _without_profil(rows) if fmt == "ms2-dui-pde-avance" else rows
+
+
+def _solde(fmt: str, ne: str, numero_asp: str) -> dict:
+    rows = seed_000_rows(ne, numero_asp)
+    if fmt == "ms2-dui-pds-solde":  # the PDS variant has no profilMetier either
+        rows = _without_profil(rows)
+    return rows
+
+
+@pytest.mark.parametrize("first, again", [
+    ("ms2-dui-pds-avance", "ms2-dui-pds-avance"), ("ms2-dui-pde-avance", "ms2-dui-pde-avance"),
+    ("ms2-dui-pds-avance", "ms2-dui-pde-avance"), ("ms2-dui-pde-avance", "ms2-dui-pds-avance")])
+def test_an_avance_rejected_by_the_asp_comes_back_with_a_new_numero(tmp_path: Path, first: str, again: str) -> None:
+    out = tmp_path / "depot"
+    avance = api.convert(workbook(tmp_path / "a.xlsx", _avance(first, "00001", "00002"), first), out, DAY)
+    asp_return(avance.files[0], tmp_path / "r.json", {"00001": "FINMS2000001", "00002": "Le FINESS 234567891 n'est pas éligible"})
+    api.ingest_returns([tmp_path / "r.json"], out / "xl2segur.sqlite")
+
+    outcome = api.convert(workbook(tmp_path / "b.xlsx", _avance(again, "00002"), again), out, DAY)
+    assert outcome.accepted == [] and outcome.files == [] and outcome.exit_code == 1
+    [found] = outcome.errors
+    assert (found.code, found.sheet, found.row, found.column, found.balise, found.value, found.numero_editeur) == (
+        "rejetee_nouveau_numero", "Demandes", 2, "A", "numeroEditeur", "00002", "00002")
+    assert "rejetée par l'ASP" in found.message and avance.files[0].name in found.message
+    assert "nouveau numéro éditeur de 5 caractères" in found.message and "toutes les feuilles" in found.message
+
+    renumbered = api.convert(workbook(tmp_path / "c.xlsx", _avance(again, "00003"), again), out, DAY)
+    assert renumbered.errors == [] and deposited(renumbered.files[0]) == ["00003"]
+
+
+def test_the_new_numero_rule_is_declared_by_the_avance_definitions() -> None:
+    formats = all_formats()
+    assert formats["ms2-dui-pds-avance"].new_numero_after_rejection is True
+    assert formats["ms2-dui-pde-avance"].new_numero_after_rejection is True  # inherited (extends:)
+    assert [d.id for d in formats.values() if d.new_numero_after_rejection] == ["ms2-dui-pde-avance", "ms2-dui-pds-avance"]
+    assert "rejetee_nouveau_numero" in MESSAGES
+    raw = yaml.safe_load((FORMATS / "ms2-dui-pds-avance.yaml").read_text(encoding="utf-8"))
+    common = yaml.safe_load((FORMATS / "_common.yaml").read_text(encoding="utf-8"))
+    with pytest.raises(DefinitionError, match="new_numero_after_rejection"):
+        parse_definition({**raw, "new_numero_after_rejection": "oui"}, common)
+    assert parse_definition({k: v for k, v in raw.items() if k != "new_numero_after_rejection"},
+                            common).new_numero_after_rejection is False
+
+
+def test_a_rejected_solde_comes_back_with_the_same_numero(tmp_path: Path) -> None:
+    """Seed 000: the solde keeps its avance's numeroEditeur; a rejected solde is redeposited as is."""
+    out = tmp_path / "depot"
+    avance = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00002")), out, DAY)
+    asp_return(avance.files[0], tmp_path / "r.json", {"00002": "FINMS2000002"})
+    api.ingest_returns([tmp_path / "r.json"], out / "xl2segur.sqlite")
+    rows = _solde("ms2-dui-pds-solde", "00002", "FINMS2000002")
+    solde = api.convert(workbook(tmp_path / "s.xlsx", rows, "ms2-dui-pds-solde"), out, DAY)
+    assert solde.errors == [] and len(solde.files) == 1
+    asp_return(solde.files[0], tmp_path / "rs.json", {"00002": "La facture est illisible"})
+    api.ingest_returns([tmp_path / "rs.json"], out / "xl2segur.sqlite")
+    back = api.convert(workbook(tmp_path / "s2.xlsx", rows, "ms2-dui-pds-solde"), out, DAY)
+    assert back.errors == [] and deposited(back.files[0]) == ["00002"]
+
+
+@pytest.mark.parametrize("first, again", [("ms2-dui-pds-avance", "ms2-dui-pde-avance"),
+                                          ("ms2-dui-pde-avance", "ms2-dui-pds-avance")])
+def test_an_avance_is_not_deposited_again_as_the_other_variant(tmp_path: Path, first: str, again: str) -> None:
+    out = tmp_path / "depot"
+    avance = api.convert(workbook(tmp_path / "a.xlsx", _avance(first, "00001"), first), out, DAY)
+    assert avance.errors == [] and len(avance.files) == 1
+    twice = api.convert(workbook(tmp_path / "b.xlsx", _avance(again, "00001", "00002"), again), out, DAY)
+    assert [(i.code, i.numero_editeur, i.balise) for i in twice.errors] == [("deja_deposee", "00001", "numeroEditeur")]
+    assert avance.files[0].name in twice.errors[0].message
+    assert deposited(twice.files[0]) == ["00002"]
+
+
+@pytest.mark.parametrize("first, again", [("ms2-dui-pds-solde", "ms2-dui-pde-solde"),
+                                          ("ms2-dui-pde-solde", "ms2-dui-pds-solde")])
+def test_a_solde_is_not_deposited_again_as_the_other_variant(tmp_path: Path, first: str, again: str) -> None:
+    out = tmp_path / "depot"
+    avance = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00002")), out, DAY)
+    asp_return(avance.files[0], tmp_path / "r.json", {"00002": "FINMS2000002"})
+    api.ingest_returns([tmp_path / "r.json"], out / "xl2segur.sqlite")
+    solde = api.convert(workbook(tmp_path / "s.xlsx", _solde(first, "00002", "FINMS2000002"), first), out, DAY)
+    assert solde.errors == [] and len(solde.files) == 1
+    # the avance's solde is deposited, whichever variant: nothing left to pre-fill
+    assert api.write_solde_workbooks(out / "xl2segur.sqlite", "ms2-dui-pds-avance", tmp_path) == ("ms2-dui-pds-solde", [])
+    twice = api.convert(workbook(tmp_path / "t.xlsx", _solde(again, "00002", "FINMS2000002"), again), out, DAY)
+    assert [(i.code, i.numero_editeur) for i in twice.errors] == [("deja_deposee", "00002")] and twice.files == []
+
+
+def test_the_ledger_rechecks_every_variant_under_its_lock(tmp_path: Path) -> None:
+    """Ledger.deposit's own check (a run that deposited meanwhile) covers the formats given."""
+    out = tmp_path / "depot"
+    api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY)
+    family = numero_formats("ms2-dui-pde-avance")
+    assert set(family) == {"ms2-dui-pds-avance", "ms2-dui-pde-avance"}
+    record = DemandeRecord("00001", 1, "1.00", [], [], {})
+    written = []
+    with Ledger(out / "xl2segur.sqlite") as book:
+        def deposit(**kw) -> None:
+            book.deposit(format_id="ms2-dui-pde-avance", nature="avance", numero_ans="0123456789",
+                         siret="73282932000074", day=DAY, write=written.append, demandes=[record], **kw)
+
+        with pytest.raises(OutputError, match="déposées par une autre conversion : 00001"):
+            deposit(formats=family)
+        # its rejection recorded meanwhile (xl2segur retour): refused where the rule applies
+        [(demande_id,)] = book.db.execute("SELECT id FROM demandes").fetchall()
+        book.record_returns([(demande_id, "rejetee", None, "E12", "Pièce illisible", "r.json")])
+        with pytest.raises(OutputError, match="rejet par l'ASP de demandes vient d'être enregistré au registre : 00001"):
+            deposit(formats=family, refuse_rejected=True)
+    assert written == []
 
 
 # ------------------------------------------------------------ attachment faults
@@ -373,6 +504,47 @@ def test_cli_retour_and_solde(tmp_path: Path) -> None:
     assert "solde-ms2-dui-pds-solde-0123456789.xlsx—1demande(s)" in "".join(result.output.split())
 
 
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+NOTHING_TO_SETTLE = ("Aucune avance acceptée par l'ASP, avec un numéro ASP, n'attend encore son solde dans le registre")
+
+
+@pytest.mark.parametrize("options", [[], ["--format", "ms2-dui-pds-avance"]])
+def test_cli_solde_with_nothing_to_settle(tmp_path: Path, options: list[str]) -> None:
+    """No accepted avance yet, or every accepted avance has its solde: the same answer, exit 0."""
+    runner = CliRunner()
+    out = tmp_path / "depot"
+    registre = out / "xl2segur.sqlite"
+    avance = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00002")), out, DAY)
+    command = ["solde", "--depuis", str(registre), "-o", str(tmp_path / "soldes"), *options]
+
+    def nothing() -> None:
+        result = runner.invoke(app, command)
+        assert result.exit_code == 0, result.output
+        text = _words(result.output)
+        assert NOTHING_TO_SETTLE in text and "aucun classeur écrit" in text and "« xl2segur retour »" in text
+        assert "--format" not in text and not (tmp_path / "soldes").exists()
+
+    nothing()  # deposited, no return from the ASP yet
+    asp_return(avance.files[0], tmp_path / "r.json", {"00002": "FINMS2000002"})
+    api.ingest_returns([tmp_path / "r.json"], registre)
+    solde = api.convert(workbook(tmp_path / "s.xlsx", _solde("ms2-dui-pds-solde", "00002", "FINMS2000002"),
+                                 "ms2-dui-pds-solde"), out, DAY)
+    assert solde.errors == []
+    nothing()  # accepted, and its solde deposited
+
+
+@pytest.mark.parametrize("option", ["--depuis", "--registre"])
+def test_cli_solde_without_ledger_names_its_own_option(tmp_path: Path, option: str) -> None:
+    result = CliRunner().invoke(app, ["solde", option, str(tmp_path / "absent.sqlite"), "-o", str(tmp_path)])
+    assert result.exit_code == 2
+    text = _words(result.output)
+    assert "absent.sqlite » est introuvable : indiquez avec --depuis le fichier xl2segur.sqlite" in text
+    assert "--registre" not in text and not (tmp_path / "absent.sqlite").exists()
+
+
 @pytest.mark.parametrize("content, expected", [
     (b"{pas du json", "n'est pas un fichier JSON valide"),
     (b"[1, 2]", "la liste « lignesImport » manque"),
@@ -392,5 +564,5 @@ def test_cli_malformed_return_file(tmp_path: Path, content: bytes, expected: str
 def test_cli_retour_without_ledger(tmp_path: Path) -> None:
     (tmp_path / "r.json").write_bytes(b'{"numeroAns": "0123456789", "lignesImport": []}')
     result = CliRunner().invoke(app, ["retour", str(tmp_path / "r.json"), "--registre", str(tmp_path / "x.sqlite")])
-    assert result.exit_code == 2 and "introuvable" in result.output
+    assert result.exit_code == 2 and "introuvable : indiquez avec --registre" in _words(result.output)
     assert not (tmp_path / "x.sqlite").exists()

@@ -178,3 +178,18 @@ def test_amounts_people_type(tmp_path, typed, total):
 def test_booleans_people_type(tmp_path, typed):
     rows = _mutate(seed_001_rows(), "Scénarios", 0, isMaitreId=typed)
     assert api.verify(workbook(tmp_path / "b.xlsx", rows)).errors == []
+
+
+def test_a_faulty_parent_key_is_reported_once(tmp_path):
+    # the OG's FINESS juridique is mistyped: its FINESS Géo rows no longer find their OG, but
+    # that is the same mistake, reported on the OG cell only
+    rows = _mutate(seed_001_rows(), "OG", 0, FINESSJuridique="34567891")
+    outcome = api.verify(workbook(tmp_path / "typo.xlsx", rows))
+    assert _codes(outcome) == {("finess_invalide", "OG", "FINESSJuridique")}
+    assert outcome.rejected == ["00001"]
+
+
+def test_an_unknown_parent_is_still_reported_when_the_parent_key_is_valid(tmp_path):
+    rows = _mutate(seed_001_rows(), "FINESS Géo", 0, FINESSJuridique="111111111")
+    outcome = api.verify(workbook(tmp_path / "autre-og.xlsx", rows))
+    assert ("parent_inconnu", "FINESS Géo", "FINESSJuridique") in _codes(outcome)

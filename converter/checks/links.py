@@ -58,6 +58,11 @@ def unknown_parents(raw: RawWorkbook, sheet: Sheet, frame: pl.DataFrame, parent:
     orphans = frame.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in keys)).join(
         known, on=keys, how="anti", nulls_equal=False
     )
+    parent_sheet = raw.definition.by_name[link.sheet]
+    anchor, rest = keys[0], [k for k in keys[1:] if parent_sheet.by_balise[k].presence.mode == "required"]
+    if rest:  # a parent row of that demande whose key is empty or in error has its own error:
+        broken = parent.filter(pl.col(anchor).is_not_null() & pl.any_horizontal(pl.col(k).is_null() for k in rest))
+        orphans = orphans.join(broken.select(anchor).unique(), on=anchor, how="anti")  # report it once
     last = keys[-1]
     msg = message("parent_inconnu", parent=link.sheet, key=_describe_keys(keys))
     return _rows(orphans, code="parent_inconnu", msg=msg, sheet=sheet.name,

@@ -12,7 +12,8 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 from .model import DefinitionError, Field, FormatDefinition, Sheet, _sheet, parse_definition, resolve_extends
 
-__all__ = ["DefinitionError", "Field", "FormatDefinition", "Sheet", "all_formats", "common_header", "get_format"]
+__all__ = ["DefinitionError", "Field", "FormatDefinition", "Sheet", "all_formats", "common_header", "get_format",
+           "numero_formats"]
 
 _HERE = Path(__file__).parent
 
@@ -56,7 +57,28 @@ def all_formats() -> dict[str, FormatDefinition]:
         solde = definition.solde_format
         if solde is not None and (solde not in formats or formats[solde].nature != "solde"):
             raise DefinitionError(f"{definition.id}: solde_format {solde!r} is not a known solde format")
+    for definition in formats.values():
+        family = [formats[f] for f in _family(formats, definition)]
+        if len({d.new_numero_after_rejection for d in family}) > 1:
+            raise DefinitionError(f"{definition.id}: new_numero_after_rejection must be the same for "
+                                  f"{', '.join(d.id for d in family)} (they share their numeroEditeur)")
     return formats
+
+
+def _family(formats: dict[str, FormatDefinition], definition: FormatDefinition) -> tuple[str, ...]:
+    return tuple(d.id for d in formats.values() if d.produces_deposit and (d.couloir, d.nature) ==
+                 (definition.couloir, definition.nature)) if definition.produces_deposit else (definition.id,)
+
+
+def numero_formats(format_id: str) -> tuple[str, ...]:
+    """The deposit formats whose demandes share one numeroEditeur space with `format_id`'s:
+    those of the same couloir and nature (the variants of one couloir's avance, of its solde).
+
+    A numeroEditeur is unique per editor per demande: a demande deposited as one variant may
+    not be deposited again as another. An avance and its solde share their numeroEditeur on
+    purpose (seed 000): different natures, different families."""
+    formats = all_formats()
+    return _family(formats, formats[format_id])
 
 
 def get_format(name: str) -> FormatDefinition:

@@ -225,6 +225,11 @@ class FormatDefinition:
     limits: Limits
     notes: tuple[str, ...] = field(default=())
     solde_format: str | None = None  # avance only: id of the format of its demande de solde
+    # A demande rejected by the ASP comes back under a new numeroEditeur (seed 001 for the
+    # MS2 avances: « Si la demande est rejetée, un nouveau numéro unique doit être généré »):
+    # the ledger then refuses a numeroEditeur already deposited and rejected. Not for a
+    # solde, which keeps the numeroEditeur of its avance when it comes back (seed 000).
+    new_numero_after_rejection: bool = False
 
     @property
     def produces_deposit(self) -> bool:
@@ -395,6 +400,11 @@ def parse_definition(raw: dict[str, Any], common: dict[str, Any]) -> FormatDefin
         raise DefinitionError(f"{where}: exactly one sheet must have role: demandes")
     if raw.get("json"):
         _check_layout(raw["json"], next(s for s in sheets if s.role == "demandes"), by_name, f"{where}: json")
+    renumber = raw.get("new_numero_after_rejection", False)
+    if not isinstance(renumber, bool):
+        raise DefinitionError(f"{where}: new_numero_after_rejection must be true or false")
+    if renumber and raw.get("template") is None:
+        raise DefinitionError(f"{where}: new_numero_after_rejection needs a deposit format (`template:`)")
     header_raw = dict(common["header"])
     header_raw["fields"] = list(header_raw["fields"]) + list(raw.get("header_fields", []))
     rate = raw.get("advance_rate")
@@ -413,6 +423,7 @@ def parse_definition(raw: dict[str, Any], common: dict[str, Any]) -> FormatDefin
         ),
         notes=tuple(raw.get("notes", ())),
         solde_format=raw.get("solde_format"),
+        new_numero_after_rejection=renumber,
     )
 
 

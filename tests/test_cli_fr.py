@@ -1,0 +1,79 @@
+"""Help screens and usage errors are French (converter/cli_fr.py), usage errors exit 2."""
+
+from __future__ import annotations
+
+import pytest
+import typer.main
+from typer.testing import CliRunner
+
+from converter.cli import app
+from converter.cli_fr import CommandeFr, GroupeFr
+
+runner = CliRunner()
+
+# What typer and its click print in English when nothing is translated.
+ENGLISH = ["Show this message", "Usage:", "Options:", "Arguments:", "Commands:", "[required]", "[default:",
+           "COMMAND [ARGS]", "<path>", "<str>", "--install-completion", "--show-completion", "Error", "Try '",
+           "for help", "Missing", "No such", "Invalid value", "Got unexpected", "requires an argument",
+           "Did you mean", "Possible options"]
+
+
+def _commands(command=None, path=()):
+    """Every command path of the CLI, groups included: (), ("convertir",), ("plafond", "hop-pfi-va2"), …"""
+    command = command or typer.main.get_command(app)
+    yield path, command
+    for name, sub in getattr(command, "commands", {}).items():
+        yield from _commands(sub, (*path, name))
+
+
+COMMANDS = [path for path, _ in _commands()]
+
+
+def _english(output: str) -> list[str]:
+    return [text for text in ENGLISH if text in output]
+
+
+def test_every_command_uses_the_french_classes() -> None:
+    for path, command in _commands():
+        assert isinstance(command, (CommandeFr, GroupeFr)), f"« {' '.join(path)} » : ajoutez cls=CommandeFr"
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=lambda p: " ".join(p) or "xl2segur")
+def test_help_is_french(path) -> None:
+    for flag in ("--help", "-h"):
+        r = runner.invoke(app, [*path, flag])
+        assert r.exit_code == 0, r.output
+        assert _english(r.output) == [], r.output
+        assert r.output.startswith("Utilisation : ")
+        assert "Options :" in r.output and "Affiche cette aide et quitte." in r.output
+
+
+def test_help_details_are_french() -> None:
+    r = runner.invoke(app, ["--help"])
+    assert "COMMANDE [ARGUMENTS]..." in r.output and "\nCommandes :\n" in r.output
+    r = runner.invoke(app, ["convertir", "--help"])
+    assert "\nArguments :\n" in r.output
+    assert "CLASSEUR <chemin>" in r.output and "[obligatoire]" in r.output
+    assert "-o, --sortie <chemin>" in r.output and "[par défaut : depot]" in r.output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["convertir"], "Erreur : il manque l'argument « CLASSEUR »."),
+    (["retour"], "Erreur : il manque l'argument « FICHIER.json… »."),
+    (["convertir", "x.xlsx", "--inconnue"], "Erreur : option inconnue « --inconnue »."),
+    (["convertir", "x.xlsx", "-z"], "Erreur : option inconnue « -z »."),
+    (["convertir", "x.xlsx", "--sorti", "d"], "Vouliez-vous dire « --rapport » ou « --sortie » ?"),
+    (["--inconnue"], "Erreur : option inconnue « --inconnue »."),
+    (["convertir", "x.xlsx", "-o"], "Erreur : l'option « -o » attend une valeur."),
+    (["convertir", "mon", "classeur.xlsx"], "Erreur : argument(s) en trop : classeur.xlsx."),
+    (["conv"], "Erreur : commande inconnue « conv ». Vouliez-vous dire « convertir » ?"),
+    (["plafond", "hop"], "Erreur : commande inconnue « hop »."),
+])
+def test_usage_errors_are_french_and_exit_2(args, message) -> None:
+    r = runner.invoke(app, args)
+    assert r.exit_code == 2, r.output
+    assert message in r.output, r.output
+    assert _english(r.output) == [], r.output
+    command = "root " + " ".join(args[:1]) if args[0] in ("convertir", "retour", "plafond") else "root"
+    assert r.output.startswith(f"Utilisation : {command} ")
+    assert f"Saisissez « {command} -h » pour afficher l'aide." in r.output
