@@ -39,6 +39,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "obligatoire_si": (Severity.ERROR, "Valeur obligatoire quand {condition} : renseignez {balise}."),
     "doit_etre_vide": (Severity.ERROR, "Doit rester vide sauf si {condition} : videz la cellule ou corrigez la condition."),
     "cellule_en_erreur": (Severity.ERROR, "La cellule affiche une erreur de formule (#N/A, #DIV/0!…) : remplacez-la par une valeur."),
+    "formule_sans_valeur": (Severity.ERROR, "La cellule contient une formule enregistrée sans son résultat (classeur écrit par un programme, jamais ouvert dans un tableur) : xl2segur ne calcule pas les formules. Ouvrez le classeur dans Excel ou LibreOffice et enregistrez-le, ou saisissez la valeur."),
     "longueur_exacte": (Severity.ERROR, "Doit compter exactement {length} caractères."),
     "longueur_max": (Severity.ERROR, "Trop long : {max_length} caractères au plus."),
     "motif": (Severity.ERROR, "Format attendu : {hint}."),

@@ -77,6 +77,8 @@ class RawWorkbook:
     letters: dict[str, dict[str, str]]  # sheet name → balise → column letter in the user's sheet
     # sheet → balise → rows whose identifier was typed as a number and got its leading zeros back
     padded: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    # sheet → balise → rows holding a formula saved without its value (SheetScan.formulas)
+    formulas: dict[str, dict[str, list[int]]] = field(default_factory=dict)
 
     def letter(self, sheet: str, balise: str) -> str:
         return self.letters[sheet].get(balise) or self.definition.by_name[sheet].column_letter(balise)
@@ -206,6 +208,9 @@ _VALUE_CELL = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]{1,3})(\d+)\"[^>]*?(?
 _ERROR_CELL = re.compile(
     rb"<(?:\w+:)?c\b(?=[^>]*\bt=\"e\")[^>]*?\br=\"([A-Z]{1,3})(\d+)\"[^>]*?(?<!/)>(.*?)</(?:\w+:)?c>", re.S)
 _V = re.compile(rb"<(?:\w+:)?v>([^<]*)<")
+_CELL_WITH_BODY = re.compile(rb"<(?:\w+:)?c\b([^>]*?)(?<!/)>(.*?)</(?:\w+:)?c>", re.S)
+_FORMULA = re.compile(rb"<(?:\w+:)?f\b[^>]*?(?:/>|>([^<]*)<)")
+_HAS_VALUE = re.compile(rb"<(?:\w+:)?v>|<(?:\w+:)?is\b")  # `<v/>`, `<v />`: no value saved
 _CELL_TAG = re.compile(rb"<(?:\w+:)?c\b([^>]*)>")
 _REF = re.compile(rb"\br=\"([A-Z]{1,3})(\d+)\"")
 _TYPE = re.compile(rb"\bt=\"(\w+)\"")
@@ -245,6 +250,9 @@ def _row_chunks(zf: zipfile.ZipFile, member: str) -> Iterator[bytes]:
 class SheetScan:
     first_row: int = 1  # first row holding a value (fastexcel skips the blank ones before it)
     errors: dict[tuple[str, int], str] = field(default_factory=dict)  # (letter, row) → "#N/A"
+    # formulas saved without their value (a workbook written by a program, never opened in
+    # Excel): (letter, row) → "=A1+1"; fastexcel reads them as empty
+    formulas: dict[tuple[str, int], str] = field(default_factory=dict)
     extent: tuple[int, int] | None = None  # (rows, columns) of the area holding values
     value_rows: int | None = None  # rows holding a value (only when the extent was measured)
     far_cell: str | None = None  # the farthest cell holding a value (only when measured)
@@ -278,6 +286,14 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str) -> SheetScan:
             for m in _ERROR_CELL.finditer(chunk):
                 v = _V.search(m.group(3))
                 scan.errors[(m.group(1).decode(), int(m.group(2)))] = unescape(v.group(1).decode()) if v else "#N/A"
+        if b"<f" in chunk or b":f" in chunk:
+            for m in _CELL_WITH_BODY.finditer(chunk):
+                body = m.group(2)
+                formula = _FORMULA.search(body)
+                ref = _REF.search(m.group(1))
+                if formula and ref and not _HAS_VALUE.search(body):
+                    text = unescape(formula.group(1).decode()) if formula.group(1) else "…"
+                    scan.formulas[(ref.group(1).decode(), int(ref.group(2)))] = f"={text}"
         if measure:
             for m in _VALUE_CELL.finditer(chunk):
                 col, row = m.group(1), int(m.group(2))
@@ -380,10 +396,10 @@ def _load(reader: fastexcel.ExcelReader, path: Path, sheet: Sheet, scan: SheetSc
     ).with_row_index(ROW, offset=first_row + 1).with_columns(pl.col(ROW).cast(pl.Int64))
     letters = {b: column_letter(positions[columns[b]]) for b in sheet.balises
                if b in columns and columns[b] in positions}
-    if scan.errors:  # formula errors: fastexcel reads them as empty; put their text back
+    if scan.errors or scan.formulas:  # fastexcel reads them as empty; put their text back
         by_letter = {letter: b for b, letter in letters.items()}
         updates: dict[str, dict[int, str]] = {}
-        for (letter, row), text in scan.errors.items():
+        for (letter, row), text in {**scan.errors, **scan.formulas}.items():
             if letter in by_letter:
                 updates.setdefault(by_letter[letter], {})[row] = text
         frame = frame.with_columns(
@@ -514,7 +530,14 @@ def _read(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None) 
                                                          letters[sheet.name])
             if found:
                 padded[sheet.name] = found
-    return RawWorkbook(path=path, definition=definition, frames=frames, letters=letters, padded=padded)
+    formulas: dict[str, dict[str, list[int]]] = {}
+    for name, found in scans.items():
+        by_letter = {letter: b for b, letter in letters.get(name, {}).items()}
+        for (letter, row) in found.formulas:
+            if letter in by_letter:
+                formulas.setdefault(name, {}).setdefault(by_letter[letter], []).append(row)
+    return RawWorkbook(path=path, definition=definition, frames=frames, letters=letters, padded=padded,
+                       formulas=formulas)
 
 
 def format_only_header() -> Sheet:

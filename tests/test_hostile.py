@@ -11,6 +11,7 @@ import json
 import multiprocessing
 import os
 import re
+from decimal import Decimal
 import shutil
 import subprocess
 import sys
@@ -270,11 +271,26 @@ def test_formula_cached_value_is_used_never_evaluated(tmp_path):
     path = workbook(tmp_path / "formules.xlsx", seed_001_rows())
     # the cached value says 1234.5 while the formula would give 4866.67: the cached value wins
     set_cell(path, "Demandes", "D2", '<c r="D2"><f>4866.67*1</f><v>1234.5</v></c>')
-    # a formula written without cached value (openpyxl does that) is an empty cell, not its text
-    set_cell(path, "OG", "M2", '<c r="M2"><f>"DUR"&amp;"AND"</f></c>')
     outcome = api.convert(path, tmp_path / "depot", DAY)
-    assert [(i.code, i.cell) for i in outcome.errors] == [("obligatoire", "M2")]
-    assert not any("=" in (i.value or "") for i in outcome.issues)
+    assert outcome.errors == [] and outcome.amounts == {"00001": Decimal("1234.50")}
+
+
+@pytest.mark.parametrize("cell", [
+    '<c r="M2"><f>"DUR"&amp;"AND"</f></c>',  # no value at all
+    '<c r="M2"><f>"DUR"&amp;"AND"</f><v /></c>',  # as openpyxl writes it
+])
+def test_formula_saved_without_its_value_is_named_as_such(tmp_path, cell):
+    # xl2segur never computes: the user learns the cell holds a formula nobody calculated
+    path = set_cell(workbook(tmp_path / "formules.xlsx", seed_001_rows()), "OG", "M2", cell)
+    outcome = api.convert(path, tmp_path / "depot", DAY)
+    assert [(i.code, i.cell, i.value) for i in outcome.errors] == [("formule_sans_valeur", "M2", '="DUR"&"AND"')]
+    assert "enregistrez-le" in outcome.errors[0].message and outcome.files == []
+
+
+def test_formula_whose_saved_result_is_empty_is_an_empty_cell(tmp_path):
+    path = set_cell(workbook(tmp_path / "formules.xlsx", seed_001_rows()), "OG", "M2",
+                    '<c r="M2" t="str"><f>IF(1,"","x")</f><v></v></c>')
+    assert [(i.code, i.cell) for i in api.verify(path).errors] == [("obligatoire", "M2")]
 
 
 def test_error_cells_are_reported_where_they_are(tmp_path):

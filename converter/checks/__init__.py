@@ -42,6 +42,9 @@ class Checked:
         return self.issues.filter(pl.col("severity") == "erreur").height
 
 
+CELL_PROBLEMS = ["cellule_en_erreur", "formule_sans_valeur"]  # the cell itself, before any rule
+
+
 def _check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Normalise one sheet; return (frame of values, issue rows)."""
     definition = raw.definition
@@ -55,10 +58,13 @@ def _check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataF
     for f in sheet.fields:
         c = pl.col(f"{f.balise}__c")
         check = field_check(definition, f, c)
-        broken = is_error_cell(c)
+        formula_rows = raw.formulas.get(sheet.name, {}).get(f.balise)
+        unsaved = pl.col(ROW).is_in(formula_rows) if formula_rows else pl.lit(False)
+        broken = is_error_cell(c) | unsaved
         exprs += [
             pl.when(c.is_null() | broken).then(None).otherwise(check.value).alias(f.balise),
-            pl.when(broken).then(pl.lit("cellule_en_erreur"))
+            pl.when(unsaved).then(pl.lit("formule_sans_valeur"))
+            .when(broken).then(pl.lit("cellule_en_erreur"))
             .when(c.is_not_null()).then(check.error).alias(f"{f.balise}__err"),
             pl.when(c.is_not_null() & ~broken).then(
                 padded_warning(f, check.warning, raw.padded.get(sheet.name, {}).get(f.balise))
@@ -84,7 +90,7 @@ def _check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataF
                 code = pl.when(cond & empty).then(pl.lit("obligatoire_si")).otherwise(code)
         presence.append(
             pl.coalesce(
-                pl.when(pl.col(f"{f.balise}__err") == "cellule_en_erreur").then(pl.col(f"{f.balise}__err")),
+                pl.when(pl.col(f"{f.balise}__err").is_in(CELL_PROBLEMS)).then(pl.col(f"{f.balise}__err")),
                 code, pl.col(f"{f.balise}__err"),
             ).alias(f"{f.balise}__err")
         )
