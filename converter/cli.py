@@ -40,8 +40,17 @@ def euros(amount: Decimal) -> str:
     return f"{amount:,.2f}".replace(",", " ").replace(".", ",") + " €"
 
 
+def _after_colon(text: str) -> str:
+    """French typography: no capital after a colon, except for a word in capitals (ASP, FINESS).
+
+    >>> _after_colon("Le fichier existe"), _after_colon("ASP injoignable"), _after_colon("format inconnu")
+    ('le fichier existe', 'ASP injoignable', 'format inconnu')
+    """
+    return text[0].lower() + text[1:] if len(text) > 1 and text[0].isupper() and text[1].islower() else text
+
+
 def _fail(text: str, code: int = 2) -> None:
-    err.print(f"[bold red]Erreur :[/] {escape(text)}")
+    err.print(f"[bold red]Erreur :[/] {escape(_after_colon(text))}")
     raise typer.Exit(code)
 
 
@@ -130,7 +139,11 @@ def _print_outcome(outcome: api.Outcome, *, converting: bool) -> None:
         if outcome.registre and outcome.files:
             out.print(f"Registre des dépôts : {outcome.registre}")
         if outcome.error_workbook:
-            out.print(f"Classeur des demandes rejetées, à corriger puis reconvertir : {outcome.error_workbook}")
+            if {i.code for i in outcome.errors} == {"deja_deposee"}:  # nothing to fix: all deposited before
+                out.print("Classeur des demandes refusées parce que déjà déposées (rien à corriger, ne le "
+                          f"reconvertissez pas) : {outcome.error_workbook}")
+            else:
+                out.print(f"Classeur des demandes rejetées, à corriger puis reconvertir : {outcome.error_workbook}")
 
 
 @app.command("formats", cls=CommandeFr)

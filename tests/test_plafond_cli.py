@@ -75,15 +75,15 @@ def test_sfp_csi_tranche_and_all_regimes():
 
 
 @pytest.mark.parametrize("args,words", [
-    (["hop-pfi-va2", "--activite-combinee", "abc", "--prestation", "V2"], "Activité combinée illisible"),
-    (["hop-pfi-va2", "--activite-combinee", "15000", "--prestation", "V3"], "Prestation inconnue"),
+    (["hop-pfi-va2", "--activite-combinee", "abc", "--prestation", "V2"], "activité combinée illisible"),
+    (["hop-pfi-va2", "--activite-combinee", "15000", "--prestation", "V3"], "prestation inconnue"),
     (["hop-pfi-va2", "--activite-combinee", "2000000", "--prestation", "V2"], "au-delà de la dernière tranche"),
     (["hop-pfi-va2", "--activite-combinee", "-1", "--prestation", "V2"], "négative"),
-    (["hop-pfi-va2", "--activite-combinee", "15000", "--prestation", "V2", "--tva", "7"], "Taux de TVA inconnu"),
+    (["hop-pfi-va2", "--activite-combinee", "15000", "--prestation", "V2", "--tva", "7"], "taux de TVA inconnu"),
     (["hop-pfi-va2"], "indiquez --activite-combinee et --prestation"),
-    (["sfp-lgc-va2", "--client", "medecin"], "Type de client inconnu"),
+    (["sfp-lgc-va2", "--client", "medecin"], "type de client inconnu"),
     (["sfp-lgc-va2", "--client", "csi"], "exige une tranche"),
-    (["sfp-lgc-va2", "--client", "csi", "--tranche", "F"], "Tranche CSI inconnue"),
+    (["sfp-lgc-va2", "--client", "csi", "--tranche", "F"], "tranche CSI inconnue"),
     (["sfp-lgc-va2", "--client", "ide", "--tranche", "A"], "ne s'applique qu'aux centres"),
     (["sfp-lgc-va2"], "indiquez --client"),
 ])
