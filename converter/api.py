@@ -20,7 +20,7 @@ from .checks import NE, Checked, check_workbook
 from .files import clean_stale, write_new_numbered
 from .funding import avance as funding_advance
 from .formats import FormatDefinition, get_format, numero_formats
-from .issues import ISSUE_SCHEMA, Issue, Severity, message
+from .issues import ISSUE_SCHEMA, Issue, Severity
 from .reading import HEADER_SHEET, ROW, WorkbookError, read_workbook
 from .workbook import write_workbook
 
@@ -319,9 +319,6 @@ def write_report(outcome: Outcome, target: Path) -> Path:
                         option=orjson.OPT_INDENT_2)
     return write_new_numbered(Path(target), lambda tmp: tmp.write_bytes(data))
 
-
-def header_issue_message() -> str:
-    return message("entete_invalide")
 
 
 def ingest_returns(files: list[Path], registre: Path, target: Path | None = None) -> tuple[list[Any], Path]:

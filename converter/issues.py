@@ -186,11 +186,3 @@ def issues_from_frame(frame: pl.DataFrame, file: str | None = None) -> list[Issu
         Issue(**{**rec, "severity": Severity(rec["severity"]), "file": file})
         for rec in frame.select(list(ISSUE_SCHEMA)).iter_rows(named=True)
     ]
-
-
-def frame_from_issues(issues: list[Issue]) -> pl.DataFrame:
-    return pl.DataFrame(
-        [{k: (str(v) if k == "severity" else v) for k, v in i.to_dict().items() if k in ISSUE_SCHEMA}
-         for i in issues],
-        schema=ISSUE_SCHEMA,
-    )

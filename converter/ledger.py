@@ -40,7 +40,6 @@ SCHEMA_VERSION = 1
 
 # statut of a demande
 DEPOSEE, ACCEPTEE, REJETEE = "deposee", "acceptee", "rejetee"
-STATUS_LABEL = {DEPOSEE: "Déposée, sans retour ASP", ACCEPTEE: "Acceptée", REJETEE: "Rejetée"}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS fichiers (

@@ -48,8 +48,6 @@ from converter.funding import (
 )
 from converter.funding.cli_text import (
     ErreurSaisie,
-    erreur_saisie_hop,
-    erreur_saisie_sfp,
     format_euros,
     format_nombre,
     regime_depuis_tva,
@@ -720,15 +718,13 @@ def test_texte_plafond_sfp():
     ],
 )
 def test_erreur_saisie_hop(args, fragment):
-    msg = erreur_saisie_hop(*args)
-    assert msg is not None and fragment in msg
-    with pytest.raises(ErreurSaisie):
+    with pytest.raises(ErreurSaisie, match=fragment):
         texte_plafond_hop(*args)
 
 
-def test_erreur_saisie_hop_valid():
-    assert erreur_saisie_hop(1600000, "V1+V2", "HT") is None
-    assert erreur_saisie_hop(15000.0, "V2") is None  # a float from typer is accepted here
+def test_saisie_hop_valid():
+    assert "Tranche" in texte_plafond_hop(1600000, "V1+V2", "HT")
+    assert "Tranche" in texte_plafond_hop(15000.0, "V2")  # a float from typer is accepted here
 
 
 @pytest.mark.parametrize(
@@ -741,13 +737,13 @@ def test_erreur_saisie_hop_valid():
     ],
 )
 def test_erreur_saisie_sfp(args, fragment):
-    msg = erreur_saisie_sfp(*args)
-    assert msg is not None and fragment in msg
+    with pytest.raises(ErreurSaisie, match=fragment):
+        texte_plafond_sfp(*args)
 
 
-def test_erreur_saisie_sfp_valid():
-    assert erreur_saisie_sfp("csi", "E", "8.5") is None
-    assert erreur_saisie_sfp("orthoptiste") is None
+def test_saisie_sfp_valid():
+    assert "Plafond" in texte_plafond_sfp("csi", "E", "8.5")
+    assert "Plafond" in texte_plafond_sfp("orthoptiste")
 
 
 # ====================================================================== packaging

@@ -37,10 +37,6 @@ class Checked:
         ordered = self.issues.sort(["severity", "sheet", "row", "column"], nulls_last=True, maintain_order=True)
         return issues_from_frame(ordered, file=str(self.raw.path))
 
-    @property
-    def error_count(self) -> int:
-        return self.issues.filter(pl.col("severity") == "erreur").height
-
 
 CELL_PROBLEMS = ["cellule_en_erreur", "formule_sans_valeur"]  # the cell itself, before any rule
 

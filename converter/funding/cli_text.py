@@ -1,8 +1,7 @@
 """French text for ``xl2segur plafond hop-pfi-va2`` and ``xl2segur plafond sfp-lgc-va2``.
 
 Pure functions returning strings; the typer command only parses options and prints.
-Invalid input raises ``ErreurSaisie`` whose message is French and says how to fix;
-``erreur_saisie_hop`` / ``erreur_saisie_sfp`` return that message (or ``None``).
+Invalid input raises ``ErreurSaisie`` whose message is French and says how to fix.
 """
 
 from __future__ import annotations
@@ -60,26 +59,6 @@ def _ac(activite_combinee: Decimal | int | float | str) -> Decimal:
             f"Activité combinée illisible : {activite_combinee!r}. Indiquez un nombre de "
             "journées, par exemple --activite-combinee 15000."
         ) from exc
-
-
-def erreur_saisie_hop(
-    activite_combinee: Decimal | int | float | str, prestation: str, tva: str | None = None
-) -> str | None:
-    """French error message for invalid ``plafond hop-pfi-va2`` input, or None if valid."""
-    try:
-        texte_plafond_hop(activite_combinee, prestation, tva)
-    except ErreurSaisie as e:
-        return str(e)
-    return None
-
-
-def erreur_saisie_sfp(client: str, tranche: str | None = None, tva: str | None = None) -> str | None:
-    """French error message for invalid ``plafond sfp-lgc-va2`` input, or None if valid."""
-    try:
-        texte_plafond_sfp(client, tranche, tva)
-    except ErreurSaisie as e:
-        return str(e)
-    return None
 
 
 # ---------------------------------------------------------------- HOP-PFI-Va2
