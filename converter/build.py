@@ -9,6 +9,7 @@ a `null` can never become the string "null", an amount always has two decimals.
 from __future__ import annotations
 
 import json
+import string
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -57,6 +58,22 @@ def json_literal(sheet: Sheet, balise: str) -> pl.Expr:
     return pl.struct(v=col).struct.json_encode().str.strip_prefix('{"v":').str.strip_suffix("}")
 
 
+def _attachment_name(definition: FormatDefinition, code: str, fmt: pl.Expr) -> pl.Expr:
+    """`attachment_name` of _common.yaml (MS2-DUI-Va1-BDC-00001.pdf) as an expression."""
+    parts: list[pl.Expr] = []
+    for literal, placeholder, _, _ in string.Formatter().parse(definition.limits.attachment_name):
+        if literal:
+            parts.append(pl.lit(literal))
+        if placeholder == "numeroEditeur":
+            parts.append(pl.col(NE))
+        elif placeholder == "ext":
+            parts.append(fmt.str.to_lowercase())
+        elif placeholder:
+            fixed = {"couloir": definition.couloir, "logiciel": definition.logiciel, "code": code}
+            parts.append(pl.lit(fixed[placeholder]))
+    return pl.concat_str(parts)
+
+
 def _attachments(definition: FormatDefinition, demandes: pl.DataFrame, pieces: pl.DataFrame | None) -> pl.DataFrame:
     """Add the list of attachments each demande must send (nomFichier from the nomenclature)."""
     types = definition.attachments.types
@@ -83,10 +100,7 @@ def _attachments(definition: FormatDefinition, demandes: pl.DataFrame, pieces: p
             selected = pl.col(grp).fill_null(first) if grp in demandes.columns else pl.lit(first)
             applies = applies & (selected == t.type)
         fmt = pl.col(f"__fmt_{t.type}").fill_null("PDF") if f"__fmt_{t.type}" in demandes.columns else pl.lit("PDF")
-        name = pl.concat_str(
-            pl.lit(f"{definition.couloir}-{definition.logiciel}-Va1-{t.code}-"), pl.col(NE), pl.lit("."),
-            fmt.str.to_lowercase(),
-        )
+        name = _attachment_name(definition, t.code, fmt)
         items.append((applies, pl.struct(
             nomFichier=pl.concat_str(pl.lit('"'), name, pl.lit('"')),
             formatFichier=pl.concat_str(pl.lit('"'), fmt, pl.lit('"')),

@@ -29,6 +29,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "colonne_en_double": (Severity.ERROR, "La colonne « {balise} » figure deux fois dans la feuille « {sheet} » (colonnes {detail} et celle-ci) : gardez-en une seule, sinon l'une des deux serait ignorée."),
     "plage_trop_etendue": (Severity.ERROR, "La feuille « {sheet} » contient une valeur loin après le tableau (cellule {detail}, peut-être un simple espace) : supprimez les lignes et colonnes vides après vos données, enregistrez, puis recommencez."),
     "format_inconnu": (Severity.ERROR, "Format inconnu. Indiquez dans la feuille Entête l'un des formats listés par « xl2segur formats »."),
+    "format_absent": (Severity.ERROR, "Le format n'est pas indiqué dans la feuille Entête : recopiez l'identifiant du format (ex. ms2-dui-pds-avance), listé par « xl2segur formats »."),
     "entete_vide": (Severity.ERROR, "La feuille Entête n'a pas de ligne 2 remplie : indiquez numeroAns, SIRET et le format."),
     "aucune_demande": (Severity.ERROR, "La feuille Demandes ne contient aucune demande."),
     "trop_de_lignes": (Severity.ERROR, "La feuille « {sheet} » dépasse la limite de {max} lignes ({detail}). Découpez le classeur."),

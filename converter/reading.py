@@ -486,6 +486,10 @@ def _read(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None) 
     if definition is None:
         fmt = header["format"].drop_nulls().str.strip_chars().to_list()[:1]
         if not fmt:
+            filled, _ = _load(reader, path, common_header(), scan(HEADER_SHEET))
+            if filled.height:  # numeroAns or SIRET typed, but not the format
+                raise _fail("format_absent", path, sheet=HEADER_SHEET, row=int(filled[ROW][0]),
+                            column=common_header().column_letter("format"), balise="format")
             raise _fail("entete_vide", path, sheet=HEADER_SHEET)
         try:
             definition = get_format(fmt[0])

@@ -25,10 +25,11 @@ from xlsxwriter import Workbook
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from converter.checks.values import allowed_values
 from converter.files import write_new, write_new_numbered
 from converter.formats.model import DefinitionError, Field, FormatDefinition, Sheet, column_letter
 from converter.issues import Issue, Severity
-from converter.reference import operator_codes, operators
+from converter.reference import operators
 
 __all__ = ["choices", "describe_format", "field_note", "write_workbook",
            "ERRORS_SHEET", "NOTICE_SHEET", "LISTS_SHEET", "AUXILIARY_SHEETS"]
@@ -61,19 +62,11 @@ SEVERITY_LABEL = {Severity.ERROR: "Erreur", Severity.WARNING: "Avertissement"}
 
 
 def choices(definition: FormatDefinition, field: Field) -> list[str]:
-    """The values a field accepts ([] when free): its `values`, its `values_from` list, or
-    VRAI / FAUX for a boolean."""
+    """The values a field accepts ([] when free): VRAI / FAUX for a boolean, else its
+    `values` or `values_from` list."""
     if field.kind == "boolean":
         return [TRUE, FALSE]
-    if field.values:
-        return list(field.values)
-    if field.values_from == "operateurs-messagerie":
-        return list(operator_codes())
-    if field.values_from == "attachments":
-        return list(definition.attachments.type_names)
-    if field.values_from:
-        raise DefinitionError(f"{field.balise}: unknown values_from {field.values_from!r}")
-    return []
+    return list(allowed_values(definition, field))
 
 
 def _quoted(value: str) -> str:

@@ -57,6 +57,8 @@ def allowed_values(definition: FormatDefinition, field: Field) -> tuple[str, ...
         return operator_codes()
     if field.values_from == "attachments":
         return definition.attachments.type_names
+    if field.values_from == "attachment_formats":
+        return definition.limits.attachment_formats
     return field.values
 
 

@@ -7,6 +7,7 @@ layout. The workbook template, the checks, the JSON Schema and the Notice all re
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -16,6 +17,11 @@ KINDS = {
     "text", "choice", "boolean", "date", "amount", "integer", "email", "phone",
     "finess", "rpps", "siret", "numero_ans", "numero_editeur", "numero_asp", "format_id",
 }
+# The lists a choice can take its values from (`values_from:`): the 355 messaging operators of
+# the ASP's annex, the format's attachment types, the attachment formats of _common.yaml.
+VALUE_LISTS = ("operateurs-messagerie", "attachments", "attachment_formats")
+# What `attachment_name` (_common.yaml) may contain.
+ATTACHMENT_NAME_PLACEHOLDERS = {"couloir", "logiciel", "code", "numeroEditeur", "ext"}
 # Kinds whose values are identifiers typed as text (leading zeros matter).
 TEXT_KINDS = KINDS - {"boolean", "date", "amount", "integer"}
 
@@ -282,6 +288,8 @@ def _field(raw: dict[str, Any], where: str) -> Field:
         raise DefinitionError(f"{where}: unknown kind {raw.get('kind')!r}")
     if raw["kind"] == "choice" and not (raw.get("values") or raw.get("values_from")):
         raise DefinitionError(f"{where}: a choice needs values or values_from")
+    if raw.get("values_from") not in (None, *VALUE_LISTS):
+        raise DefinitionError(f"{where}: unknown values_from {raw['values_from']!r} (known: {list(VALUE_LISTS)})")
     where = f"{where}.{raw['balise']}"
     presence = Presence.parse(raw.get("presence"), where)
     if raw.get("optional_column") and presence.mode != "optional":
@@ -405,6 +413,9 @@ def parse_definition(raw: dict[str, Any], common: dict[str, Any]) -> FormatDefin
         raise DefinitionError(f"{where}: new_numero_after_rejection must be true or false")
     if renumber and raw.get("template") is None:
         raise DefinitionError(f"{where}: new_numero_after_rejection needs a deposit format (`template:`)")
+    placeholders = {f for _, f, _, _ in string.Formatter().parse(common["attachment_name"]) if f}
+    if placeholders - ATTACHMENT_NAME_PLACEHOLDERS:
+        raise DefinitionError(f"attachment_name: unknown placeholders {sorted(placeholders - ATTACHMENT_NAME_PLACEHOLDERS)}")
     header_raw = dict(common["header"])
     header_raw["fields"] = list(header_raw["fields"]) + list(raw.get("header_fields", []))
     rate = raw.get("advance_rate")
