@@ -114,6 +114,23 @@ def test_error_workbook_holds_exactly_the_rejected_demandes(tmp_path):
     assert {(r[1], r[4]) for r in errors} >= {("OG", "FINESSJuridique"), ("Scénarios", "isMaitreId")}
 
 
+def test_error_workbook_shows_an_invalid_value_as_typed(tmp_path):
+    # an invalid amount is never echoed half-normalised (4866.666 silently cut to 4866.66, -5
+    # turned into 5.00): the user corrects what they typed; a valid one is shown normalised
+    rows = sample_avance_rows()
+    rows["Demandes"][0]["montantSegurHT"] = "4866.666"
+    rows["Demandes"][1]["montantSegurHT"] = "-9733.33"
+    rows["Demandes"][2]["montantSegurHT"] = "2 920,00"
+    rows["OG"][3]["emailResponsableOG"] = "sans-arobase"  # demande 00003
+    outcome = api.verify(workbook(tmp_path / "bad.xlsx", rows), errors=tmp_path / "erreurs.xlsx")
+    assert sorted((i.numero_editeur, i.code) for i in outcome.errors) == [
+        ("00001", "montant_decimales"), ("00002", "montant_non_positif"), ("00003", "email_invalide")]
+    sheet = openpyxl.load_workbook(outcome.error_workbook)["Demandes"]
+    column = [c.value for c in sheet[1]].index("montantSegurHT")
+    shown = {r[0]: r[column] for r in sheet.iter_rows(min_row=2, values_only=True) if r[0]}
+    assert shown == {"00001": "4866.666", "00002": "-9733.33", "00003": "2920.00"}
+
+
 def test_error_workbook_round_trip(tmp_path):
     first = api.convert(workbook(tmp_path / "bad.xlsx", _bad_rows()), tmp_path / "depot", DAY)
     book = openpyxl.load_workbook(first.error_workbook)

@@ -226,6 +226,66 @@ def test_solde_compared_with_its_avance(tmp_path: Path) -> None:
     assert next(i for i in outcome.issues if i.code == "solde_avance_inconnue").severity == "avertissement"
 
 
+def _avances_returned(tmp_path: Path, out: Path, verdicts: dict[str, str]) -> Path:
+    """Seed 001's avance deposited under each numero, then the ASP's verdict recorded (an
+    FINMS2… number: accepted; any other text: rejected); returns the deposit file."""
+    avance = api.convert(workbook(tmp_path / "a.xlsx", avance_rows(*verdicts)), out, DAY)
+    asp_return(avance.files[0], tmp_path / "r.json", verdicts)
+    api.ingest_returns([tmp_path / "r.json"], out / "xl2segur.sqlite")
+    return avance.files[0]
+
+
+def _soldes(*numeros: str) -> dict:
+    """Seed 000's solde (same OG and ESMS as seed 001's avance, 4866.67 HT) of each numero."""
+    return merge(*(_solde("ms2-dui-pds-solde", ne, f"FINMS2{ne:0>6}") for ne in numeros))
+
+
+def test_solde_amount_up_to_its_avance_to_the_cent(tmp_path: Path) -> None:
+    out = tmp_path / "depot"
+    _avances_returned(tmp_path, out, {"00001": "FINMS2000001", "00002": "FINMS2000002"})
+    rows = _soldes("00001", "00002")
+    rows["Demandes"][0]["montantSegurHTFacture"] = "4866.68"  # one cent above its avance's 4866.67
+    outcome = api.convert(workbook(tmp_path / "s.xlsx", rows, "ms2-dui-pds-solde"), out, DAY)
+    assert [(i.code, i.numero_editeur, i.value) for i in outcome.errors] == [
+        ("solde_montant_superieur", "00001", "4866.68")]
+    assert outcome.accepted == ["00002"] and deposited(outcome.files[0]) == ["00002"]  # 4866.67: equal, accepted
+
+    # deposited again, now above its avance and under another numéro ASP: refused once, as
+    # already deposited, not compared again with the avance
+    rows = _soldes("00002")
+    rows["Demandes"][0].update(montantSegurHTFacture="5000.00", numeroASP="FINMS2000777")
+    again = api.convert(workbook(tmp_path / "s2.xlsx", rows, "ms2-dui-pds-solde"), out, DAY)
+    assert [(i.code, i.numero_editeur) for i in again.errors] == [("deja_deposee", "00002")]
+    assert again.files == []
+
+
+def test_solde_of_an_avance_rejected_by_the_asp(tmp_path: Path) -> None:
+    out = tmp_path / "depot"
+    avance = _avances_returned(tmp_path, out, {"00001": "Le FINESS 234567891 n'est pas éligible",
+                                               "00002": "FINMS2000002"})
+    rows = _soldes("00001", "00002")
+    for row in rows["FINESS Géo"] + rows["Scénarios"]:
+        if row["FINESSGeo"] == "234567891":
+            row["FINESSGeo"] = "999999999"  # not the avance's ESMS
+    outcome = api.convert(workbook(tmp_path / "s.xlsx", rows, "ms2-dui-pds-solde"), out, DAY)
+    # 00001: its avance was rejected, nothing else to compare it with; 00002: compared
+    assert sorted((i.numero_editeur, i.code) for i in outcome.errors) == [
+        ("00001", "solde_avance_rejetee"), ("00002", "solde_finess_hors_avance"),
+        ("00002", "solde_finess_hors_avance"), ("00002", "solde_finess_manquant"), ("00002", "solde_finess_manquant")]
+    rejected = next(i for i in outcome.errors if i.code == "solde_avance_rejetee")
+    assert (rejected.sheet, rejected.row) == ("Demandes", 2) and avance.name in rejected.message
+    assert outcome.accepted == [] and outcome.files == []
+
+
+def test_solde_of_an_avance_the_asp_has_not_answered_yet(tmp_path: Path) -> None:
+    out = tmp_path / "depot"
+    api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY)  # no return file yet
+    outcome = api.convert(workbook(tmp_path / "s.xlsx", _soldes("00001"), "ms2-dui-pds-solde"), out, DAY)
+    assert outcome.errors == [] and deposited(outcome.files[0]) == ["00001"]
+    assert [(i.code, i.numero_editeur, str(i.severity)) for i in outcome.issues if i.code.startswith("solde_")] == [
+        ("solde_avance_sans_retour", "00001", "avertissement")]
+
+
 # ------------------------------------------------------------ one numeroEditeur, one demande
 
 

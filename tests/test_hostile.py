@@ -258,6 +258,23 @@ def test_header_cells_with_spaces_and_case(tmp_path):
     assert outcome.exit_code == 0, outcome.errors
 
 
+def test_workbook_read_as_another_format_than_its_entete_says(tmp_path):
+    # the format may be given to read_workbook (the API reads it from the Entête): a workbook
+    # made for another format is refused as a whole, on its Entête cell
+    from converter.checks import check_workbook
+
+    path = workbook(tmp_path / "pds.xlsx", seed_001_rows())
+    checked = check_workbook(read_workbook(path, get_format("ms2-dui-pde-avance")))
+    errors = [i for i in checked.issue_list() if i.is_error]
+    assert [(i.code, i.sheet, i.cell, i.value) for i in errors] == [
+        ("format_different", "Entête", "C2", FMT)]
+    assert f"au format « {FMT} »" in errors[0].message
+    assert checked.accepted == [] and checked.rejected == ["00001"] and not checked.header_ok
+    # read as its own format, the same workbook passes
+    same = check_workbook(read_workbook(path, get_format(FMT)))
+    assert same.accepted == ["00001"] and not [i for i in same.issue_list() if i.is_error]
+
+
 def test_duplicate_column(tmp_path):
     outcome = api.verify(plain(tmp_path / "double.xlsx", extra={"OG": ["FINESSJuridique"]}))
     (problem,) = outcome.errors
@@ -433,7 +450,16 @@ def test_dates_in_several_forms(tmp_path, typed):
     assert values_of(deposit(outcome), "dateCommande") == ["12/03/2024"]
 
 
-@pytest.mark.parametrize("typed", ["31/02/2024", "12/03/24", "hier", "12 brumaire 2024"])
+@pytest.mark.parametrize("typed", ["01/01/1900", "31/12/2099", "1900-01-01", "31 décembre 2099"])
+def test_dates_at_the_ends_of_the_accepted_years(tmp_path, typed):
+    rows = seed_001_rows()
+    rows["Demandes"][0]["dateCommande"] = typed
+    assert api.verify(workbook(tmp_path / "dates.xlsx", rows)).errors == []
+
+
+@pytest.mark.parametrize("typed", ["31/02/2024", "12/03/24", "hier", "12 brumaire 2024",
+                                   # a mistyped year: outside 1900-2099, never a real order date
+                                   "31/12/1899", "01/01/2100", "12/03/0224", "2204-03-12", "12 mars 2240"])
 def test_bad_dates(tmp_path, typed):
     rows = seed_001_rows()
     rows["Demandes"][0]["dateCommande"] = typed

@@ -4,6 +4,7 @@ whole columns agree with the scalar functions of converter.identifiers."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import polars as pl
@@ -54,6 +55,31 @@ def test_seed_003_identifiers_convert_with_key_warnings(tmp_path):
     for finess in ("999999991", "999999992", "999999993"):
         assert ("structureFINESSGeo", finess, "finess_cle") in warned
     assert not any(code == "rpps_cle" and balise == "identDMP" for balise, _, code in warned)  # valid keys
+
+
+def test_corsican_finess_convert(tmp_path):
+    # FINESS of Corsica: 2A / 2B then 7 digits (FORMATS.md §1), typed in any case, with spaces
+    rows = seed_001_rows()
+    for row in rows["OG"] + rows["FINESS Géo"]:
+        row["FINESSJuridique"] = "2B0000008"
+    rows["FINESS Géo"][1]["FINESSGeo"] = "2a 000 0016"
+    rows["Scénarios"][1]["FINESSGeo"] = "2A0000016"
+    outcome = _outcome(tmp_path, rows, "ms2-dui-pds-avance")
+    assert outcome.errors == [] and len(outcome.files) == 1
+    assert not any(i.code == "finess_cle" and i.value in ("2B0000008", "2a 000 0016") for i in outcome.warnings)
+    og = json.loads(outcome.files[0].read_text(encoding="utf-8"))["lignesImport"][0]["beneficiaires"][
+        "etablissementsClients"][0]
+    assert (og["FINESSJuridique"], og["FINESSGeos"]) == ("2B0000008", ["123456789", "2A0000016"])
+
+
+@pytest.mark.parametrize("number", ["2C0000016", "3A0000016", "2A000001", "2AB000016"])
+def test_other_letters_are_not_a_finess(tmp_path, number):
+    rows = seed_001_rows()
+    rows["FINESS Géo"][1]["FINESSGeo"] = rows["Scénarios"][1]["FINESSGeo"] = number
+    outcome = _outcome(tmp_path, rows, "ms2-dui-pds-avance")
+    assert {(i.code, i.sheet) for i in outcome.errors} == {("finess_invalide", "FINESS Géo"),
+                                                           ("finess_invalide", "Scénarios")}
+    assert outcome.files == []
 
 
 @pytest.mark.parametrize("siret, warned", [

@@ -219,10 +219,17 @@ def test_hop_calendar_agrees_with_the_pure_library(tmp_path):
 SFP_HEADER = {"date0": "15/01/2026"}  # Date 0 + 12 months = 15/01/2027, Date 4 = 15/05/2028
 
 
-def test_sfp_date0_required(tmp_path):
-    outcome = verify(tmp_path, SFP_ID, [sfp_row("00001")])
-    assert found(outcome, "obligatoire") == [(None, "date0")]
-    assert outcome.rejected == ["00001"]
+@pytest.mark.parametrize("date0, code", [(None, "obligatoire"), ("31/02/2026", "date_invalide")])
+def test_sfp_date0_required(tmp_path, date0, code):
+    # without a usable Date 0 there is no calendar: the orders' dates are not judged against
+    # a guessed one (an emission in 2000 and a signature in 2090 would fail any real calendar)
+    rows = [sfp_row("00001"), sfp_row("00002", RPPS=RPPS[1], dateEmission="01/01/2000", dateSignature="31/12/2090")]
+    outcome = verify(tmp_path, SFP_ID, rows, {"date0": date0} if date0 else None)
+    assert [(i.code, i.sheet, i.balise) for i in outcome.errors] == [(code, "Entête", "date0")]
+    assert outcome.rejected == ["00001", "00002"]
+    dated = verify(tmp_path, SFP_ID, rows, SFP_HEADER, "dated.xlsx")
+    assert {i.code for i in dated.errors} == {"emission_avant_date0", "signature_apres_date4"}
+    assert dated.accepted == ["00001"]
 
 
 def test_sfp_caps_per_profession_and_csi_tranche(tmp_path):
@@ -300,6 +307,22 @@ def test_sfp_client_ordered_twice_by_rpps_or_finess(tmp_path):
     assert found(outcome, "client_en_double") == [
         ("00001", "RPPS"), ("00002", "RPPS"), ("00004", "FINESSGeographique"), ("00005", "FINESSGeographique")]
     assert outcome.accepted == ["00003", "00006"]
+
+
+def test_sfp_a_malformed_rpps_is_not_judged_as_a_client(tmp_path):
+    # the same mistyped RPPS twice (10 digits): each cell has its own error, and the client
+    # it would name is not compared (an invalid value never travels further)
+    rows = [sfp_row("00001", RPPS="1000123450"), sfp_row("00002", RPPS="1000123450", typeClient="orthoptiste"),
+            # a CSI with an RPPS it must not have: identified by its FINESS all the same
+            sfp_row("00003", RPPS=RPPS[2], typeClient="csi", FINESSGeographique=FINESS[0], trancheCSI="A",
+                    montantCommande="1890.00"),
+            sfp_row("00004", RPPS="", typeClient="csi", FINESSGeographique=FINESS[0], trancheCSI="A",
+                    montantCommande="1890.00")]
+    outcome = verify(tmp_path, SFP_ID, rows, SFP_HEADER)
+    assert found(outcome, "rpps_invalide") == [("00001", "RPPS"), ("00002", "RPPS")]
+    assert found(outcome, "doit_etre_vide") == [("00003", "RPPS")]
+    assert found(outcome, "client_en_double") == [("00003", "FINESSGeographique"), ("00004", "FINESSGeographique")]
+    assert outcome.rejected == ["00001", "00002", "00003", "00004"]
 
 
 # ---------------------------------------------------------------- error workbook, CLI

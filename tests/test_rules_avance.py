@@ -7,6 +7,8 @@ given sheet and column; the baseline test proves the unchanged example passes.
 from __future__ import annotations
 
 import copy
+import json
+from datetime import date
 
 import pytest
 
@@ -71,6 +73,7 @@ ERRORS = [
     ("OG", 0, {"numeroCarteCPX": "A12345678!"}, "motif", "numeroCarteCPX"),
     ("OG", 0, {"nomAdminTechnique": "M" * 25}, "longueur_max", "nomAdminTechnique"),
     ("OG", 0, {"telAdminTechnique": "06 12"}, "telephone_invalide", "telAdminTechnique"),
+    ("OG", 0, {"telAdminTechnique": "+33" + "6" * 47}, "telephone_invalide", "telAdminTechnique"),  # 50 characters
     ("OG", 0, {"emailAdminTechnique": "@og.fr"}, "email_invalide", "emailAdminTechnique"),
     ("OG", 0, {"utiliteCertificat": "DMP et INS"}, "valeur_non_autorisee", "utiliteCertificat"),
     ("OG", 0, {"nomResponsableOG": None}, "obligatoire", "nomResponsableOG"),
@@ -142,6 +145,7 @@ WARNINGS = [
     ("Demandes", 0, {"regimeTVA": "ttc"}, "casse_corrigee", "regimeTVA"),
     ("OG", 0, {"nomResponsableOG": "Durand"}, "majuscules", "nomResponsableOG"),
     ("OG", 0, {"telephoneResponsableOG": "+33 1 23 45 67 89"}, "telephone_normalise", "telephoneResponsableOG"),
+    ("OG", 0, {"telephoneResponsableOG": "0033 1 23 45 67 89"}, "telephone_normalise", "telephoneResponsableOG"),
     ("OG", 0, {"utiliteCertificat": "dmp,ins"}, "casse_corrigee", "utiliteCertificat"),
     ("OG", 0, {"FINESSJuridique": "345678912"}, "finess_cle", "FINESSJuridique"),
     ("Scénarios", 0, {"operateurMessagerie": "ch_20"}, "casse_corrigee", "operateurMessagerie"),
@@ -178,6 +182,39 @@ def test_amounts_people_type(tmp_path, typed, total):
 def test_booleans_people_type(tmp_path, typed):
     rows = _mutate(seed_001_rows(), "Scénarios", 0, isMaitreId=typed)
     assert api.verify(workbook(tmp_path / "b.xlsx", rows)).errors == []
+
+
+@pytest.mark.parametrize(("typed", "written"), [
+    ("0033 1 23 45 67 89", "+33123456789"), ("00262 262 00 00 01", "+262262000001"),
+    ("+33" + "1" * 46, "+33" + "1" * 46),  # 49 characters: the longest number accepted
+])
+def test_phones_people_type(tmp_path, typed, written):
+    rows = _mutate(seed_001_rows(), "OG", 0, telephoneResponsableOG=typed)
+    outcome = api.convert(workbook(tmp_path / "t.xlsx", rows), tmp_path / "depot", date(2024, 3, 12))
+    assert outcome.errors == [], outcome.errors
+    og = json.loads(outcome.files[0].read_text(encoding="utf-8"))["lignesImport"][0]["beneficiaires"]
+    assert og["etablissementsClients"][0]["telephoneResponsableOG"] == written
+
+
+@pytest.mark.parametrize("typed", ["FAUX", "faux", "FALSE", "non", "Non", "NON", "n", "0"])
+def test_false_booleans_people_type(tmp_path, typed):
+    rows = _mutate(seed_001_rows(), "Demandes", 0, isMandataire=typed)
+    outcome = api.convert(workbook(tmp_path / "b.xlsx", rows), tmp_path / "depot", date(2024, 3, 12))
+    assert outcome.errors == [], outcome.errors
+    assert json.loads(outcome.files[0].read_text(encoding="utf-8"))["lignesImport"][0]["beneficiaires"][
+        "isMandataire"] is False
+
+
+def test_a_demande_without_numero_editeur_is_rejected(tmp_path):
+    # the row cannot be tied to any OG, attachment or deposit line: it is never accepted
+    rows = seed_001_rows()
+    rows["Demandes"].append({**rows["Demandes"][0], "numeroEditeur": None})
+    outcome = api.convert(workbook(tmp_path / "sans-numero.xlsx", rows), tmp_path / "depot", date(2024, 3, 12))
+    assert [(i.code, i.sheet, i.row, i.balise) for i in outcome.errors] == [
+        ("obligatoire", "Demandes", 3, "numeroEditeur")]
+    assert outcome.accepted == ["00001"] and outcome.rejected == [] and outcome.exit_code == 1
+    assert [d["numeroEditeur"] for d in json.loads(outcome.files[0].read_text(encoding="utf-8"))["lignesImport"]] == [
+        "00001"]
 
 
 def test_a_faulty_parent_key_is_reported_once(tmp_path):

@@ -339,6 +339,17 @@ def test_attachment_whose_condition_is_false_is_an_error(tmp_path):
     assert "regimeTVA vaut HT" in outcome.errors[0].message
 
 
+@pytest.mark.parametrize("regime, code", [("TVA", "valeur_non_autorisee"), (None, "obligatoire")])
+def test_attachment_condition_on_a_missing_or_invalid_value_is_undecided(tmp_path, regime, code):
+    # regimeTVA unknown: PREUVE_HT may well be due; only the régime's own cell is reported
+    from tests.builders import seed_001_rows
+
+    rows = merge(seed_001_rows(), {"Pièces": [{"numeroEditeur": "00001", "typeFichier": "PREUVE_HT", "formatFichier": "PDF"}]})
+    rows["Demandes"][0]["regimeTVA"] = regime
+    outcome = convert(tmp_path, rows, "ms2-dui-pds-avance")
+    assert codes(outcome) == {("Demandes", "regimeTVA", code)}
+
+
 def test_ms2_solde_attachments_are_facture_and_va(tmp_path):
     rows = merge(seed_000_rows(), {"Pièces": [{"numeroEditeur": "00002", "typeFichier": "VA", "formatFichier": "PNG"}]})
     outcome = convert(tmp_path, rows, "ms2-dui-pde-solde")

@@ -228,12 +228,19 @@ def client_unique_rule(ctx: RuleContext, rule: RowRule) -> pl.DataFrame:
     """One financed order per client (seeds 002/004 §4.2 « Unicité du financement »).
 
     The client is identified by the first non-empty column of `by` (SFP: RPPS, or FINESS
-    géographique for a centre de santé infirmier).
+    géographique for a centre de santé infirmier). A cell already in error identifies no one:
+    a malformed RPPS is not a client, and a CSI with an RPPS it must not have is still
+    identified by its FINESS.
     """
     by = list(rule.get("by"))
     programme = rule.get("programme")
+    mine = ctx.errors.filter(pl.col("sheet") == ctx.sheet.name)
+    frame = ctx.frame.with_columns(
+        pl.when(pl.col(ROW).is_in(mine.filter(pl.col("balise") == c)["row"].implode())).then(None)
+        .otherwise(pl.col(c)).alias(c) for c in by
+    )
     present = [pl.when(pl.col(c).is_not_null()).then(pl.lit(c)) for c in by]
-    keyed = ctx.frame.with_columns(
+    keyed = frame.with_columns(
         __key=pl.coalesce(*(pl.col(c) for c in by)), __keycol=pl.coalesce(*present),
     ).filter(pl.col("__key").is_not_null())
     dup = keyed.with_columns(
