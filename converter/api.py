@@ -5,6 +5,7 @@ Tests and other programs call these functions directly; the CLI only prints thei
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -15,7 +16,7 @@ from typing import Any
 import orjson
 import polars as pl
 
-from . import attachments, build, cycle, deposit, ledger
+from . import attachments, build, cycle, deposit, ledger, schema, validation
 from .checks import NE, Checked, check_workbook
 from .files import clean_stale, write_new_numbered
 from .funding import avance as funding_advance
@@ -103,6 +104,8 @@ def write_template(format_id: str, target: Path) -> Path:
     """The blank workbook of a format, to fill in Excel or LibreOffice."""
     return write_workbook(get_format(format_id), Path(target))
 
+
+AHEAD = 3  # deposit files rendered ahead of the one being checked (about 1 Mo each)
 
 Progress = Callable[[str, int, int], None]
 """`progress(stage, done, total)`: a French stage name and how far it is, `done` out of `total`
@@ -211,13 +214,12 @@ def convert(workbook: Path, output: Path, deposit_date: date | None = None, piec
             siret = checked.frames[HEADER_SHEET]["SIRET"][0]
             lookup = cycle.demande_lookup(checked, outcome.accepted)
             family = numero_formats(definition.id)
-            for numeros, text, lines in _valid_files(checked, outcome, header, progress):
+            for numeros, text, demandes_json in _valid_files(checked, outcome, header, progress):
                 path = book.deposit(
                     format_id=definition.id, nature=definition.nature, numero_ans=numero_ans, siret=siret, day=day,
                     formats=family, refuse_rejected=definition.new_numero_after_rejection,
                     write=lambda floor, text=text: deposit.write_deposit(output, numero_ans, day, text, floor),
-                    demandes=cycle.demande_records(checked, [{NE: ne} for ne in numeros], text,
-                                                   lines=lines, lookup=lookup))
+                    demandes=cycle.demande_records(numeros, demandes_json, lookup))
                 outcome.files.append(path)
                 if pieces is not None:
                     outcome.archives += attachments.write_zips(
@@ -240,35 +242,56 @@ def _reject(outcome: Outcome, found: list[Issue]) -> None:
 
 
 def _valid_files(checked: Checked, outcome: Outcome, header: dict[str, str],
-                 progress: Progress | None) -> Iterator[tuple[list[str], str, list[Any]]]:
-    """(numeroEditeur, text, parsed lignesImport) of each deposit file, rendered and checked
-    against the JSON Schema once. Last guard: a demande the schema refuses never reaches a
-    deposit file; the file is rendered again without it, and the next demandes fill its place,
-    so the files are those of the accepted demandes cut in runs of `max_demandes_per_file`."""
+                 progress: Progress | None) -> Iterator[tuple[list[str], str, list[str]]]:
+    """(numeroEditeur, text, each demande as compact JSON) of each deposit file, rendered and
+    checked against the JSON Schema once. Last guard: a demande the schema refuses never
+    reaches a deposit file; the file is rendered again without it, and the next demandes fill
+    its place, so the files are those of the accepted demandes cut in runs of
+    `max_demandes_per_file`. While a file is checked (in a second process for a large
+    conversion), the next ones are rendered: `AHEAD` files at most wait for their check."""
     definition = checked.definition
     size = definition.limits.max_demandes_per_file
     numeros = list(outcome.accepted)
     renderer = build.Renderer(definition, header, numeros, lambda some: build.demande_frame(checked, some))
     refused: dict[str, str] = {}
     position, total = 0, len(numeros)
-    while position < total:
-        taken, end = [], position
-        while len(taken) < size and end < total:
-            if numeros[end] not in refused:
-                taken.append(end)
-            end += 1
-        if not taken:
-            break
-        text = renderer.file(taken)
-        document = orjson.loads(text)
-        bad = {numeros[taken[index]]: why for index, why in reversed(deposit.schema_errors(definition.id, document))
-               if index is not None}
-        if bad:
-            refused.update(bad)
-            continue
-        yield [numeros[p] for p in taken], text, document["lignesImport"]
-        position = end
-        _step(progress, "Écriture des fichiers de dépôt", position, total)
+
+    def files_from(start: int) -> Iterator[tuple[list[int], int]]:
+        """(positions, end) of the next files from `start`, leaving out the refused demandes."""
+        end = start
+        while end < total:
+            taken = []
+            while len(taken) < size and end < total:
+                if numeros[end] not in refused:
+                    taken.append(end)
+                end += 1
+            if taken:
+                yield taken, end
+
+    parallel = total >= validation.PARALLEL_FROM
+    with validation.FileChecker(schema.json_schema(definition.id), parallel) as checker:
+        planned = files_from(position)
+        waiting: deque[tuple[list[int], int, str, Any]] = deque()
+        while True:
+            while len(waiting) < AHEAD and (nxt := next(planned, None)) is not None:
+                taken, end = nxt
+                text = renderer.file(taken)
+                waiting.append((taken, end, text, checker.submit(text)))
+            if not waiting:
+                break
+            taken, end, text, pending = waiting.popleft()
+            found = checker.result(pending, text)
+            bad = {numeros[taken[index]]: why for index, why in reversed(found.errors) if index is not None}
+            if found.errors and not bad:  # outside any demande (the header): none of them can go
+                bad = {numeros[p]: found.errors[0][1] for p in taken}
+            if bad:  # the files rendered after this one held it or moved with it: plan them again
+                refused.update(bad)
+                waiting.clear()  # their answers still come, and go unread
+                planned = files_from(position)
+                continue
+            yield [numeros[p] for p in taken], text, found.demandes
+            position = end
+            _step(progress, "Écriture des fichiers de dépôt", position, total)
     if refused:
         extra = [Issue(code="controle_schema", message=f"Refusée par le contrôle de structure ASP ({why}).",
                        severity=Severity.ERROR, sheet=definition.demandes.name, numero_editeur=ne,

@@ -29,6 +29,7 @@ out = Console(highlight=False, soft_wrap=True)  # the terminal wraps; a pipe or 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 WARNINGS_SHOWN_PER_CODE = 5
+ADVANCES_SHOWN = 10  # advances listed one by one in the summary; all of them in --rapport
 ERRORS_SHOWN = 200  # beyond, read them in the error workbook: a terminal of thousands of lines helps no one
 
 
@@ -126,8 +127,13 @@ def _print_outcome(outcome: api.Outcome, *, converting: bool) -> None:
     out.print(f"Erreurs : {len(outcome.errors)} — avertissements : {len(outcome.warnings)}")
     out.print(f"Total HT des demandes acceptées : {euros(outcome.total_ht)}")
     if outcome.advance is not None:
-        out.print(f"Avance attendue ({format_taux(outcome.advance_rate)} du montant HT) : {euros(outcome.advance)}"
-                  + (" — détail par demande dans --rapport" if len(outcome.amounts) > 1 else ""))
+        out.print(f"Avance attendue ({format_taux(outcome.advance_rate)} du montant HT) : {euros(outcome.advance)}")
+        advances = list(outcome.advances.items())
+        for ne, advance in advances[:ADVANCES_SHOWN]:
+            out.print(f"  demande {ne} : {euros(advance)} (montant HT {euros(outcome.amounts[ne])})")
+        if len(advances) > ADVANCES_SHOWN:
+            out.print(f"  … et {_count(len(advances) - ADVANCES_SHOWN)} autres demandes : détail dans le rapport "
+                      "(--rapport rapport.json)")
     if converting:
         out.print(f"Fichiers de dépôt écrits : {len(outcome.files)}")
         for path in outcome.files:

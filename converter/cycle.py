@@ -90,18 +90,14 @@ def rows_from_json(definition: FormatDefinition, demande: dict[str, Any]) -> dic
 # ------------------------------------------------------------ what a conversion records
 
 
-def demande_records(checked: Checked, records: list[dict[str, Any]], text: str, *,
-                    lines: list[Any] | None = None, lookup: DemandeLookup | None = None) -> list[DemandeRecord]:
-    """The ledger's view of the demandes of one rendered deposit file (in file order).
-
-    lines: the file's `lignesImport` when already parsed; lookup: `demande_lookup` of all the
-    demandes converted, computed once (filtering every sheet per file is quadratic)."""
-    lines = orjson.loads(text)["lignesImport"] if lines is None else lines
-    numeros = [r[NE] for r in records]
-    amounts, lists = lookup if lookup is not None else demande_lookup(checked, numeros)
+def demande_records(numeros: list[str], demandes_json: list[str], lookup: DemandeLookup) -> list[DemandeRecord]:
+    """The ledger's view of the demandes of one deposit file (in file order), given each
+    demande's JSON as written and `demande_lookup` of all the demandes converted (computed once:
+    filtering every sheet per file is quadratic)."""
+    amounts, lists = lookup
     return [DemandeRecord(numero_editeur=ne, num_ligne=i + 1, montant=amounts.get(ne),
-                          finess=lists["finess"].get(ne, []), rpps=lists["rpps"].get(ne, []), demande=line)
-            for i, (ne, line) in enumerate(zip(numeros, lines))]
+                          finess=lists["finess"].get(ne, []), rpps=lists["rpps"].get(ne, []), demande_json=line)
+            for i, (ne, line) in enumerate(zip(numeros, demandes_json))]
 
 
 DemandeLookup = tuple[dict[str, str], dict[str, dict[str, list[str]]]]
@@ -223,42 +219,57 @@ def solde_issues(checked: Checked, book: Ledger, demandes: pl.DataFrame, numero_
     return found
 
 
+def _finess_balises(definition: FormatDefinition, sheet_name: str) -> list[str]:
+    sheet = definition.by_name.get(sheet_name)
+    return [f.balise for f in sheet.fields if f.kind == "finess"] if sheet else []
+
+
 def _finess_issues(checked: Checked, avances: dict[str, sqlite3.Row], formats: dict[str, FormatDefinition]) -> list[Issue]:
+    """The FINESS of a solde are those of its avance, each under the same FINESS as in the
+    avance: a FINESS géographique is compared with the FINESS juridique before it in its row
+    (`ctx`), so one moved from an OG to another is seen."""
     definition = checked.definition
     if not avances:
         return []
-    schema = {NE: pl.String, "sheet": pl.String, "balise": pl.String, "v": pl.String}
-    theirs = []
+    schema = {NE: pl.String, "sheet": pl.String, "balise": pl.String, "v": pl.String, "ctx": pl.String}
+    theirs, shared = [], {}
     for ne, row in avances.items():
         avance = formats[row["format"]]
         for name, rows in rows_from_json(avance, orjson.loads(row["demande_json"])).items():
-            theirs += [{NE: ne, "sheet": name, "balise": b, "v": r.get(b)} for r in rows for b in r
-                       if avance.by_name[name].by_balise[b].kind == "finess"]
-    theirs_frame = pl.DataFrame(theirs, schema=schema).drop_nulls().unique()
+            in_avance = set(_finess_balises(avance, name))
+            shared[name] = both = [b for b in _finess_balises(definition, name) if b in in_avance]
+            theirs += [{NE: ne, "sheet": name, "balise": b, "v": r.get(b),
+                        "ctx": ", ".join(f"{p} {r[p]}" for p in both[:i] if r.get(p))}
+                       for r in rows for i, b in enumerate(both)]
+    theirs_frame = pl.DataFrame(theirs, schema=schema).filter(pl.col("v").is_not_null()).unique()
     mine = []
     for sheet in definition.sheets:
-        for f in sheet.fields:
-            if f.kind == "finess" and theirs_frame.filter((pl.col("sheet") == sheet.name) & (pl.col("balise") == f.balise)).height:
-                mine.append(checked.frames[sheet.name].select(
-                    NE, ROW, sheet=pl.lit(sheet.name), balise=pl.lit(f.balise), v=pl.col(f.balise)))
+        both = [b for b in shared.get(sheet.name, []) if b in sheet.by_balise]
+        for i, b in enumerate(both):
+            ctx = pl.concat_str([pl.format(f"{p} {{}}", pl.col(p)) for p in both[:i]], separator=", ",
+                                ignore_nulls=True) if i else pl.lit("")
+            mine.append(checked.frames[sheet.name].select(
+                NE, ROW, sheet=pl.lit(sheet.name), balise=pl.lit(b), v=pl.col(b), ctx=ctx))
     if not mine:
         return []
     numeros = pl.Series(list(avances), dtype=pl.String).implode()
-    mine_frame = pl.concat(mine).filter(pl.col(NE).is_in(numeros)).drop_nulls()
+    mine_frame = pl.concat(mine).filter(pl.col(NE).is_in(numeros) & pl.col("v").is_not_null())
     theirs_frame = theirs_frame.join(mine_frame.select("sheet", "balise").unique(), on=["sheet", "balise"])
-    keys = [NE, "sheet", "balise", "v"]
-    extra = mine_frame.join(theirs_frame, on=keys, how="anti")
-    missing = theirs_frame.join(mine_frame.select(keys).unique(), on=keys, how="anti")
+    keys = [NE, "sheet", "balise", "v", "ctx"]
+    extra = mine_frame.join(theirs_frame, on=keys, how="anti", nulls_equal=True)
+    missing = theirs_frame.join(mine_frame.select(keys).unique(), on=keys, how="anti", nulls_equal=True)
     details = {ne: f"{ne}, fichier {r['fichier']}" for ne, r in avances.items()}
     found = [Issue(code="solde_finess_hors_avance",
-                   message=message("solde_finess_hors_avance", balise=r["balise"], detail=details[r[NE]]),
+                   message=message("solde_finess_hors_avance", detail=details[r[NE]],
+                                   balise=r["balise"] + (f" (avec {r['ctx']})" if r["ctx"] else "")),
                    severity=Severity.ERROR, sheet=r["sheet"], row=r[ROW],
                    column=checked.raw.letter(r["sheet"], r["balise"]), balise=r["balise"], value=r["v"],
                    numero_editeur=r[NE], file=str(checked.raw.path))
              for r in extra.iter_rows(named=True)]
     demande_rows = checked.frames[definition.demandes.name].select(NE, ROW).unique(NE, keep="first")
+    shown = pl.when(pl.col("ctx") == "").then(pl.col("v")).otherwise(pl.format("{} (avec {})", "v", "ctx"))
     found += _demande_issue(checked, "solde_finess_manquant", Severity.ERROR, missing.join(demande_rows, on=NE).select(
-        NE, ROW, "balise", "sheet", value=pl.col("v"), detail=pl.col(NE).replace_strict(details)))
+        NE, ROW, "balise", "sheet", value=shown, detail=pl.col(NE).replace_strict(details)))
     return found
 
 

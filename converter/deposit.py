@@ -8,16 +8,12 @@ from __future__ import annotations
 
 import os
 import re
-from functools import cache
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-import jsonschema_rs
-import orjson
 
-from .files import write_first_free
-from .schema import json_schema
+from .files import OutputError, write_first_free
 
 
 def deposit_name(numero_ans: str, day: date, rank: int) -> str:
@@ -37,33 +33,18 @@ def existing_ranks(folder: Path, numero_ans: str, day: date) -> set[int]:
     return {int(m.group(1)) for name in os.listdir(folder) if name.startswith(prefix) and (m := pattern.match(name))}
 
 
+MAX_RANK = 999  # NNN has three digits
+
+
 def _candidates(folder: Path, numero_ans: str, day: date, floor: int) -> Iterator[Path]:
     rank = max(existing_ranks(folder, numero_ans, day) | {floor - 1}) + 1
-    while rank <= 999:
+    if rank > MAX_RANK:
+        raise OutputError(f"Les {MAX_RANK} numéros de fichier du {day:%d/%m/%Y} pour le numéro ANS {numero_ans} "
+                          f"sont tous pris (dans « {folder} » ou au registre) : déposez ces demandes sous une "
+                          "autre date (--date-depot AAAAMMJJ).")
+    while rank <= MAX_RANK:
         yield folder / deposit_name(numero_ans, day, rank)
         rank += 1
-
-
-@cache
-def _validator(format_id: str):
-    """Built once per format: building it costs more than validating a file."""
-    return jsonschema_rs.validator_for(json_schema(format_id))
-
-
-def schema_errors(format_id: str, document: object) -> list[tuple[int | None, str]]:
-    """(index of the demande in lignesImport or None, message) for each schema violation."""
-    validator = _validator(format_id)
-    found = []
-    for error in validator.iter_errors(document):
-        path = list(error.instance_path)
-        index = path[1] if len(path) > 1 and path[0] == "lignesImport" else None
-        found.append((index, f"{'/'.join(map(str, path))} : {error.message}"))
-    return found
-
-
-def validate(format_id: str, text: str) -> list[tuple[int | None, str]]:
-    """Parse the rendered text as JSON and check it against the format's schema."""
-    return schema_errors(format_id, orjson.loads(text))
 
 
 def write_deposit(folder: Path, numero_ans: str, day: date, text: str, floor: int = 1) -> Path:

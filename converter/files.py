@@ -105,7 +105,9 @@ def write_new(target: Path, write: Callable[[Path], None]) -> Path:
 def write_first_free(candidates: "Iterator[Path] | list[Path]", write: Callable[[Path], None]) -> Path:
     """Write atomically under the first candidate name that is free; return it."""
     candidates = iter(candidates)
-    first = next(candidates)
+    first = next(candidates, None)
+    if first is None:
+        raise OutputError("Aucun nom de fichier libre : déplacez les fichiers déjà écrits ou choisissez un autre dossier.")
     with _temporary(first.parent) as tmp:
         try:
             write(tmp)

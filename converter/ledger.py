@@ -104,7 +104,7 @@ class DemandeRecord:
     montant: str | None
     finess: list[str]
     rpps: list[str]
-    demande: dict[str, Any]
+    demande_json: str  # the demande as written in the deposit file, compact
 
 
 class Ledger:
@@ -210,32 +210,40 @@ class Ledger:
         """
         formats = [format_id] if formats is None else list(formats)
         numeros = [d.numero_editeur for d in demandes]
-        with self.transaction() as db:
-            twice = self.already_deposited(formats, numero_ans, numeros)
-            if twice:
-                listed = ", ".join(f"{ne} ({name})" for ne, name in twice.items())
-                raise LedgerError(f"Des demandes viennent d'être déposées par une autre conversion : {listed}. "
-                                  "Relancez la conversion : elles seront signalées.")
-            rejected = self.rejected_deposits(formats, numero_ans, numeros) if refuse_rejected else {}
-            if rejected:
-                listed = ", ".join(f"{ne} ({name})" for ne, name in rejected.items())
-                raise LedgerError(f"Le rejet par l'ASP de demandes vient d'être enregistré au registre : {listed}. "
-                                  "Relancez la conversion : elles seront signalées.")
-            path = write(self.max_rank(numero_ans, day) + 1)
-            rank = int(path.stem.rsplit("-", 1)[1])
-            cursor = db.execute(
-                "INSERT INTO fichiers (nom, chemin, format, nature, numero_ans, siret, date_depot, rang, ecrit_le) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (path.name, str(path.resolve()), format_id, nature, numero_ans, siret, day.isoformat(), rank,
-                 datetime.now().isoformat(timespec="seconds")),
-            )
-            db.executemany(
-                "INSERT INTO demandes (fichier_id, format, nature, numero_ans, numero_editeur, num_ligne, montant, "
-                "finess, rpps, demande_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(cursor.lastrowid, format_id, nature, numero_ans, d.numero_editeur, d.num_ligne, d.montant,
-                  orjson.dumps(d.finess).decode(), orjson.dumps(d.rpps).decode(),
-                  orjson.dumps(d.demande).decode()) for d in demandes],
-            )
+        path: Path | None = None
+        try:
+            with self.transaction() as db:
+                twice = self.already_deposited(formats, numero_ans, numeros)
+                if twice:
+                    listed = ", ".join(f"{ne} ({name})" for ne, name in twice.items())
+                    raise LedgerError(f"Des demandes viennent d'être déposées par une autre conversion : {listed}. "
+                                      "Relancez la conversion : elles seront signalées.")
+                rejected = self.rejected_deposits(formats, numero_ans, numeros) if refuse_rejected else {}
+                if rejected:
+                    listed = ", ".join(f"{ne} ({name})" for ne, name in rejected.items())
+                    raise LedgerError(f"Le rejet par l'ASP de demandes vient d'être enregistré au registre : {listed}. "
+                                      "Relancez la conversion : elles seront signalées.")
+                path = write(self.max_rank(numero_ans, day) + 1)
+                rank = int(path.stem.rsplit("-", 1)[1])
+                cursor = db.execute(
+                    "INSERT INTO fichiers (nom, chemin, format, nature, numero_ans, siret, date_depot, rang, ecrit_le) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (path.name, str(path.resolve()), format_id, nature, numero_ans, siret, day.isoformat(), rank,
+                     datetime.now().isoformat(timespec="seconds")),
+                )
+                db.executemany(
+                    "INSERT INTO demandes (fichier_id, format, nature, numero_ans, numero_editeur, num_ligne, montant, "
+                    "finess, rpps, demande_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(cursor.lastrowid, format_id, nature, numero_ans, d.numero_editeur, d.num_ligne, d.montant,
+                      orjson.dumps(d.finess).decode(), orjson.dumps(d.rpps).decode(), d.demande_json)
+                     for d in demandes],
+                )
+        except BaseException:
+            # written but not recorded (Ctrl-C, the ledger's disk full…): a file the ledger does not
+            # know would be deposited again by the next run, so it goes
+            if path is not None:
+                path.unlink(missing_ok=True)
+            raise
         return path
 
     # ------------------------------------------------------------ returns and soldes

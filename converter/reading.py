@@ -50,6 +50,11 @@ MAX_DATA_ROWS = 1_000_000  # data rows per sheet (Excel's own maximum is 1,048,5
 MAX_SHEET_CELLS = 10_000_000  # rows × columns of the area holding values, per sheet
 # Identifier kinds whose leading zeros Excel drops when they are typed as numbers.
 IDENTIFIER_WIDTHS = {"finess": 9, "rpps": 11, "siret": 14, "numero_ans": 10, "numero_editeur": 5}
+# leading zeros an identifier typed as a number gets back at the most: a numéro éditeur 00001
+# typed 1 loses four; no FINESS (département 01 to 09), SIRET, RPPS or numéro ANS starts
+# with 00, so one that lost more was no identifier
+MAX_LOST_ZEROS = {"numero_editeur": 4}
+MAX_LOST_ZEROS_OTHERS = 1
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -429,11 +434,13 @@ def _check_extent(path: Path, name: str, scan: SheetScan) -> None:
 
 def _pad_identifiers(zf: zipfile.ZipFile, member: str, sheet: Sheet, frame: pl.DataFrame,
                      letters: dict[str, str]) -> tuple[pl.DataFrame, dict[str, list[int]]]:
-    """Rare path: an identifier one or more digits short, typed as a number, gets its zeros back."""
-    fields = [(f.balise, IDENTIFIER_WIDTHS[f.kind]) for f in sheet.fields
-              if f.kind in IDENTIFIER_WIDTHS and f.balise in letters]
-    short = {b: frame.filter(pl.col(b).str.contains(r"^\d+$") & (pl.col(b).str.len_chars() < w))[ROW].to_list()
-             for b, w in fields}
+    """Rare path: an identifier one or two digits short, typed as a number, gets its zeros back.
+    Shorter, or nothing but zeros, it was no identifier that lost its zeros: it stays an error."""
+    fields = [(f.balise, IDENTIFIER_WIDTHS[f.kind], MAX_LOST_ZEROS.get(f.kind, MAX_LOST_ZEROS_OTHERS))
+              for f in sheet.fields if f.kind in IDENTIFIER_WIDTHS and f.balise in letters]
+    short = {b: frame.filter(pl.col(b).str.contains(r"^\d*[1-9]\d*$")
+                             & pl.col(b).str.len_chars().is_between(w - lost, w - 1))[ROW].to_list()
+             for b, w, lost in fields}
     short = {b: rows for b, rows in short.items() if rows}
     if not short:
         return frame, {}
@@ -441,7 +448,7 @@ def _pad_identifiers(zf: zipfile.ZipFile, member: str, sheet: Sheet, frame: pl.D
     numeric = _numeric_cells(zf, member, wanted)
     padded = {b: [r for r in rows if (letters[b], r) in numeric] for b, rows in short.items()}
     padded = {b: rows for b, rows in padded.items() if rows}
-    widths = dict(fields)
+    widths = {b: w for b, w, _ in fields}
     frame = frame.with_columns(
         pl.when(pl.col(ROW).is_in(rows)).then(pl.col(b).str.zfill(widths[b])).otherwise(pl.col(b)).alias(b)
         for b, rows in padded.items()
@@ -500,7 +507,9 @@ def _read(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None) 
     if header.height == 0:
         raise _fail("entete_vide", path, sheet=HEADER_SHEET)
 
-    frames = {HEADER_SHEET: header.head(1)}
+    if header.height > 1:  # a second numeroAns or SIRET would be silently dropped
+        raise _fail("entete_plusieurs_lignes", path, sheet=HEADER_SHEET, row=int(header[ROW][1]))
+    frames = {HEADER_SHEET: header}
     letters = {HEADER_SHEET: header_letters}
     missing = [s for s in definition.sheets if s.name not in names and not s.optional]
     if missing:

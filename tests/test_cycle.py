@@ -226,6 +226,33 @@ def test_solde_compared_with_its_avance(tmp_path: Path) -> None:
     assert next(i for i in outcome.issues if i.code == "solde_avance_inconnue").severity == "avertissement"
 
 
+def test_a_finess_geo_moved_to_another_og_in_the_solde_is_an_error(tmp_path: Path) -> None:
+    out = tmp_path / "depot"
+    rows = avance_rows("00001")  # seed 001: OG 345678912 with ESMS 123456789 and 234567891
+    rows["OG"].append({**rows["OG"][0], "FINESSJuridique": "010000024", "demandeCertificatServeur": "FAUX",
+                       **{k: None for k in ("contractualisationOG", "statutAdminTechnique", "numeroCarteCPX",
+                                            "nomAdminTechnique", "telAdminTechnique", "emailAdminTechnique",
+                                            "utiliteCertificat")}})
+    rows["FINESS Géo"].append({"numeroEditeur": "00001", "FINESSJuridique": "010000024", "FINESSGeo": "010000032"})
+    rows["Scénarios"].append({**rows["Scénarios"][1], "FINESSGeo": "010000032"})
+    avance = api.convert(workbook(tmp_path / "a.xlsx", rows), out, DAY)
+    assert avance.accepted == ["00001"], [i.render() for i in avance.errors]
+    asp_return(avance.files[0], tmp_path / "r.json", {"00001": "FINMS2000001"})
+    api.ingest_returns([tmp_path / "r.json"], out / "xl2segur.sqlite")
+    _, [(prefilled, _)] = api.write_solde_workbooks(out / "xl2segur.sqlite", None, tmp_path)
+    solde = {"Demandes": [{**d, "dateFacture": "15/06/2024", "montantSegurHTFacture": "100.00"}
+                          for d in sheet_rows(prefilled, "Demandes")],
+             "OG": [{**r, "nbreDossiersDUIActifs": "3"} for r in sheet_rows(prefilled, "OG")],
+             "FINESS Géo": sheet_rows(prefilled, "FINESS Géo"), "Scénarios": sheet_rows(prefilled, "Scénarios")}
+    moved = next(r for r in solde["FINESS Géo"] if r["FINESSGeo"] == "234567891")
+    moved["FINESSJuridique"] = "010000024"  # same FINESS, now under the other OG
+    outcome = api.convert(workbook(tmp_path / "s.xlsx", solde, fmt="ms2-dui-pds-solde"), out, DAY)
+    found = {(i.code, i.sheet, i.value) for i in outcome.errors}
+    assert ("solde_finess_hors_avance", "FINESS Géo", "234567891") in found
+    assert ("solde_finess_manquant", "Demandes", "234567891 (avec FINESSJuridique 345678912)") in found
+    assert outcome.rejected == ["00001"] and outcome.files == []
+
+
 def _avances_returned(tmp_path: Path, out: Path, verdicts: dict[str, str]) -> Path:
     """Seed 001's avance deposited under each numero, then the ASP's verdict recorded (an
     FINMS2… number: accepted; any other text: rejected); returns the deposit file."""
@@ -389,7 +416,7 @@ def test_the_ledger_rechecks_every_variant_under_its_lock(tmp_path: Path) -> Non
     api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY)
     family = numero_formats("ms2-dui-pde-avance")
     assert set(family) == {"ms2-dui-pds-avance", "ms2-dui-pde-avance"}
-    record = DemandeRecord("00001", 1, "1.00", [], [], {})
+    record = DemandeRecord("00001", 1, "1.00", [], [], "{}")
     written = []
     with Ledger(out / "xl2segur.sqlite") as book:
         def deposit(**kw) -> None:

@@ -440,6 +440,37 @@ def test_padding_warning_for_a_valid_finess(tmp_path):
     assert "finess_complete" in codes or "finess_cle" in codes
 
 
+@pytest.mark.parametrize("number", ["0", "1", "4567891"])
+def test_a_number_too_short_to_have_lost_its_zeros_stays_an_error(tmp_path, number):
+    path = workbook(tmp_path / "court.xlsx", seed_001_rows())
+    set_cell(path, "OG", "B2", f'<c r="B2"><v>{number}</v></c>')  # FINESS of 9 digits
+    set_cell(path, "Entête", "B2", '<c r="B2"><v>1</v></c>')  # SIRET of 14 digits
+    raw = read_workbook(path)
+    assert raw.frames["OG"]["FINESSJuridique"].to_list() == [number] and "OG" not in raw.padded
+    outcome = api.verify(path)
+    assert {(i.code, i.sheet, i.cell) for i in outcome.errors} >= {
+        ("finess_invalide", "OG", "B2"), ("siret_invalide", "Entête", "B2")}
+
+
+def test_a_second_entete_row_is_refused_not_dropped(tmp_path):
+    path = workbook(tmp_path / "deux.xlsx", seed_001_rows())
+    book = openpyxl.load_workbook(path)
+    book["Entête"].append(["9999999999", "73282932000074", "ms2-dui-pds-avance"])
+    book.save(path)
+    outcome = api.verify(path)
+    assert outcome.exit_code == 2
+    [error] = outcome.errors
+    assert (error.code, error.sheet, error.row) == ("entete_plusieurs_lignes", "Entête", 3)
+
+
+def test_the_padding_warning_names_no_missing_value(tmp_path):
+    path = workbook(tmp_path / "ans.xlsx", seed_001_rows(), header={"numeroAns": "0123456789"})
+    set_cell(path, "Entête", "A2", '<c r="A2"><v>123456789</v></c>')
+    outcome = api.verify(path)
+    [warning] = [i for i in outcome.warnings if i.code == "identifiant_complete"]
+    assert "None" not in warning.message and "rétablis" in warning.message
+
+
 @pytest.mark.parametrize("typed", ["12/03/2024", "12-03-2024", "12.3.2024", "2024-03-12", "2024/03/12",
                                    "12 mars 2024", "12 MARS 2024", "45363", "45363.0", "2024-03-12 00:00:00"])
 def test_dates_in_several_forms(tmp_path, typed):
@@ -523,6 +554,38 @@ def test_killed_run_leaves_no_partial_json_and_numbering_continues(tmp_path):
     assert third.files, third.issues
     assert not leftovers[0].exists()
     assert sorted(p.name[-8:] for p in out.glob("*.json")) == ["001.json", "002.json", "003.json"]
+
+
+def test_a_deposit_file_the_ledger_could_not_record_is_removed(tmp_path, monkeypatch):
+    from converter import ledger
+
+    class Interrupted(ledger.DemandeRecord):  # Ctrl-C right after the file got its name
+        @property
+        def demande_json(self):
+            raise KeyboardInterrupt
+
+        @demande_json.setter
+        def demande_json(self, value):
+            pass
+
+    path = workbook(tmp_path / "w.xlsx", seed_001_rows())
+    out = tmp_path / "depot"
+    monkeypatch.setattr(ledger, "DemandeRecord", Interrupted)
+    monkeypatch.setattr("converter.cycle.DemandeRecord", Interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        api.convert(path, out, DAY)
+    assert list(out.glob("*.json")) == []  # nor a file the next run would deposit again
+    monkeypatch.undo()
+    again = api.convert(path, out, DAY)
+    assert again.exit_code == 0 and again.files[0].name.endswith("-001.json")
+
+
+def test_when_the_days_999_file_numbers_are_taken_the_message_says_so(tmp_path):
+    out = tmp_path / "depot"
+    out.mkdir()
+    (out / f"JSON-0123456789-{DAY:%Y%m%d}-999.json").write_text("{}")
+    with pytest.raises(files.OutputError, match="999 numéros de fichier"):
+        api.convert(workbook(tmp_path / "w.xlsx", seed_001_rows()), out, DAY)
 
 
 def test_exception_during_write_leaves_nothing(tmp_path):

@@ -7,6 +7,7 @@ generator makes a valid workbook, and the progress line stays off the logs.
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import io
 import time
@@ -18,8 +19,9 @@ import jinja2
 import orjson
 import pytest
 
-from converter import api, build, deposit, fastrender, schema
+from converter import api, build, fastrender, schema, validation
 from converter.formats import all_formats
+from converter.ledger import Ledger
 from converter.progress import StatusLine, progress_line
 from tests.builders import merge, seed_001_rows, workbook
 from tests.builders_solde import seed_000_rows, seed_003_liberal_rows, seed_003_structure_rows
@@ -89,37 +91,63 @@ def test_other_templates_fall_back_to_jinja(source):
 
 @pytest.fixture
 def fresh_schemas():
-    """The schema and its validator are cached per format id: rebuild them around a test that
-    changes a definition, so that no other test sees its limits."""
-    caches = (schema.json_schema, deposit._validator)
-    for cached in caches:
-        cached.cache_clear()
+    """The schema is cached per format id: rebuild it around a test that changes a definition,
+    so that no other test sees its limits."""
+    cached = schema.json_schema  # a test may replace it meanwhile
+    cached.cache_clear()
     yield
-    for cached in caches:
-        cached.cache_clear()
+    cached.cache_clear()
 
 
-def test_a_demande_refused_by_the_schema_is_left_out_and_the_files_close_up(tmp_path, monkeypatch, fresh_schemas):
+def _stricter_schema(monkeypatch, change):
+    """The format's schema as `change(schema)` makes it: a real refusal, which the second
+    process sees too (the schema is what it is given)."""
+    real = schema.json_schema
+
+    def stricter(format_id):
+        document = copy.deepcopy(real(format_id))
+        change(document)
+        return document
+
+    monkeypatch.setattr(schema, "json_schema", stricter)
+
+
+@pytest.mark.parametrize("in_second_process", [False, True])
+def test_a_demande_refused_by_the_schema_is_left_out_and_the_files_close_up(tmp_path, monkeypatch, fresh_schemas,
+                                                                            in_second_process):
     rows = merge(*(seed_001_rows(f"{i:05d}") for i in range(1, 8)))
     path = workbook(tmp_path / "w.xlsx", rows)
-    real = deposit.schema_errors
 
-    def refuse_00003(format_id, document):
-        found = real(format_id, document)
-        numeros = [line["numeroEditeur"] for line in document["lignesImport"]]
-        return found + ([(numeros.index("00003"), "numeroEditeur : refusé pour le test")] if "00003" in numeros else [])
+    def refuse_00003(document):
+        ne = document["properties"]["lignesImport"]["items"]["properties"]["numeroEditeur"]
+        ne["not"] = {"const": "00003"}
 
-    monkeypatch.setattr(deposit, "schema_errors", refuse_00003)
+    _stricter_schema(monkeypatch, refuse_00003)
+    monkeypatch.setattr(validation, "PARALLEL_FROM", 0 if in_second_process else 10**9)
     definition = all_formats()["ms2-dui-pds-avance"]  # files of 3 demandes
     monkeypatch.setitem(all_formats(), definition.id,
                         replace(definition, limits=replace(definition.limits, max_demandes_per_file=3)))
     outcome = api.convert(path, tmp_path / "out", date(2024, 3, 12))
     assert outcome.rejected == ["00003"]
     assert [i.code for i in outcome.errors] == ["controle_schema"]
+    assert "lignesImport/2/numeroEditeur" in outcome.errors[0].message
     assert outcome.accepted == ["00001", "00002", "00004", "00005", "00006", "00007"]
     files = [[(line["numLigne"], line["numeroEditeur"]) for line in orjson.loads(f.read_bytes())["lignesImport"]]
              for f in outcome.files]
     assert files == [[(1, "00001"), (2, "00002"), (3, "00004")], [(1, "00005"), (2, "00006"), (3, "00007")]]
+    with Ledger(outcome.registre, create=False) as book:  # what the ledger keeps is what the files hold
+        kept = [orjson.loads(r["demande_json"]) for r in book.db.execute("SELECT demande_json FROM demandes ORDER BY id")]
+    assert kept == [line for f in outcome.files for line in orjson.loads(f.read_bytes())["lignesImport"]]
+
+
+def test_a_header_the_schema_refuses_writes_no_file(tmp_path, monkeypatch, fresh_schemas):
+    path = workbook(tmp_path / "w.xlsx", merge(seed_001_rows("00001"), seed_001_rows("00002")))
+    _stricter_schema(monkeypatch, lambda document: document["properties"]["SIRET"].update({"const": "0"}))
+    outcome = api.convert(path, tmp_path / "out", date(2024, 3, 12))
+    assert outcome.files == [] and outcome.accepted == []
+    assert outcome.rejected == ["00001", "00002"]
+    assert {i.code for i in outcome.errors} == {"controle_schema"} and "SIRET" in outcome.errors[0].message
+    assert not list((tmp_path / "out").glob("JSON-*.json"))
 
 
 def test_the_benchmark_generator_makes_a_valid_workbook(tmp_path):
@@ -164,3 +192,17 @@ def test_no_progress_when_quiet_or_not_a_terminal():
     with progress_line(stream=quick, force=True) as progress:  # a run shorter than a second
         progress("Lecture du classeur", 0, 0)
     assert quick.getvalue() == ""
+
+
+def test_the_second_process_checks_files_and_a_dead_one_is_replaced_by_checking_here():
+    file_schema = {"type": "object", "properties": {"lignesImport": {"type": "array", "items": {"required": ["n"]}}}}
+    good, bad = '{"lignesImport": [{"n": 1}]}', '{"lignesImport": [{"n": 1}, {}]}'
+    with validation.FileChecker(file_schema, parallel=True) as checker:
+        assert checker.worker is not None
+        first, second = checker.submit(good), checker.submit(bad)
+        assert checker.result(first, good) == validation.FileCheck([], ['{"n":1}'])
+        assert [index for index, _ in checker.result(second, bad).errors] == [1]
+        checker.worker.kill()
+        checker.worker.wait()
+        late = checker.submit(bad)
+        assert [index for index, _ in checker.result(late, bad).errors] == [1]

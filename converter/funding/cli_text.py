@@ -53,12 +53,21 @@ def _ac(activite_combinee: Decimal | int | float | str) -> Decimal:
     if isinstance(activite_combinee, float):  # typer may hand a float: use its repr
         activite_combinee = repr(activite_combinee)
     try:
-        return en_decimal(activite_combinee)
+        valeur = en_decimal(activite_combinee)
     except (TypeError, ValueError) as exc:
         raise ErreurSaisie(
             f"Activité combinée illisible : {activite_combinee!r}. Indiquez un nombre de "
             "journées, par exemple --activite-combinee 15000."
         ) from exc
+    if not valeur.is_finite() or abs(valeur) >= ACTIVITE_ABSURDE:  # no table reaches it; nor does Decimal's precision
+        raise ErreurSaisie(
+            f"Activité combinée hors de toute mesure : {activite_combinee}. Indiquez un nombre de "
+            "journées, par exemple --activite-combinee 15000."
+        )
+    return valeur
+
+
+ACTIVITE_ABSURDE = Decimal(10) ** 15
 
 
 # ---------------------------------------------------------------- HOP-PFI-Va2
