@@ -463,6 +463,20 @@ def test_a_second_entete_row_is_refused_not_dropped(tmp_path):
     assert (error.code, error.sheet, error.row) == ("entete_plusieurs_lignes", "Entête", 3)
 
 
+def test_spaces_taken_out_of_an_identifier_are_listed(tmp_path):
+    rows = seed_001_rows()
+    rows["OG"][0]["FINESSJuridique"] = "345 678 912"  # as the FINESS Géo sheet has it, spaces apart
+    path = workbook(tmp_path / "espaces.xlsx", rows, header={"SIRET": "732 829 320 00074"})
+    outcome = api.convert(path, tmp_path / "depot", DAY)
+    assert outcome.exit_code == 0
+    warned = {(i.code, i.sheet, i.balise) for i in outcome.warnings}
+    assert ("identifiant_normalise", "Entête", "SIRET") in warned
+    # 345678912 (seed 001's) has a wrong FINESS key: that warning is the one its cell gets
+    assert ("finess_cle", "OG", "FINESSJuridique") in warned
+    document = json.loads(outcome.files[0].read_text(encoding="utf-8"))
+    assert document["SIRET"] == "73282932000074"
+
+
 def test_the_padding_warning_names_no_missing_value(tmp_path):
     path = workbook(tmp_path / "ans.xlsx", seed_001_rows(), header={"numeroAns": "0123456789"})
     set_cell(path, "Entête", "A2", '<c r="A2"><v>123456789</v></c>')

@@ -175,8 +175,14 @@ def _phone(c: pl.Expr) -> FieldCheck:
 def _identifier(c: pl.Expr, pattern: str, error: str, key: pl.Expr | None = None, key_code: str = "") -> FieldCheck:
     value = c.str.replace_all(r"\s", "").str.to_uppercase()
     bad = ~value.str.contains(pattern)
-    warning = _codes((~bad & ~key, key_code)) if key is not None else _NONE
-    return FieldCheck(value, _codes((bad, error)), warning)
+    # a wrong key matters more than the spaces taken out
+    key_warning = [(~bad & ~key, key_code)] if key is not None else []
+    return FieldCheck(value, _codes((bad, error)), _codes(*key_warning, _normalised(value, c, bad)))
+
+
+def _normalised(value: pl.Expr, typed: pl.Expr, bad: pl.Expr) -> tuple[pl.Expr, str]:
+    """Spaces taken out of a valid identifier (or letters upper-cased): listed as a warning."""
+    return ~bad & (value != typed), "identifiant_normalise"
 
 
 def _siret_key(v: pl.Expr) -> pl.Expr:
@@ -222,11 +228,12 @@ def field_check(definition: FormatDefinition, f: Field, c: pl.Expr) -> FieldChec
         return _identifier(c, r"^\d{10}$", "numero_ans_invalide")
     if k == "numero_editeur":
         value = c.str.replace_all(r"\s", "")
-        return FieldCheck(value, _codes((~value.str.contains(r"^[A-Za-z0-9]{5}$"), "numero_editeur_invalide")), _NONE)
+        bad = ~value.str.contains(r"^[A-Za-z0-9]{5}$")
+        return FieldCheck(value, _codes((bad, "numero_editeur_invalide")), _codes(_normalised(value, c, bad)))
     if k == "numero_asp":
         value = c.str.replace_all(r"\s", "").str.to_uppercase()
-        ok = value.str.contains(rf"^{f.prefix}[A-Z0-9]{{{12 - len(f.prefix or '')}}}$")
-        return FieldCheck(value, _codes((~ok, "numero_asp_invalide")), _NONE)
+        bad = ~value.str.contains(rf"^{f.prefix}[A-Z0-9]{{{12 - len(f.prefix or '')}}}$")
+        return FieldCheck(value, _codes((bad, "numero_asp_invalide")), _codes(_normalised(value, c, bad)))
     raise ValueError(f"unknown kind {k}")
 
 
