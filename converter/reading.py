@@ -263,10 +263,11 @@ class SheetScan:
     far_cell: str | None = None  # the farthest cell holding a value (only when measured)
 
 
-def _scan_sheet(zf: zipfile.ZipFile, member: str) -> SheetScan:
+def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True) -> SheetScan:
     scan = SheetScan()
     found_first = False
-    measure: bool | None = None
+    measure: bool | None = None if trust_dimension else True
+    row_tags, dimension_rows = 0, 0
     top = left = 1 << 30
     bottom = right = -1
     last_row, value_rows = -1, 0
@@ -280,7 +281,7 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str) -> SheetScan:
                 rows, cols = r2 - r1 + 1, c2 - c1 + 1
                 measure = rows > MAX_DATA_ROWS + 1 or rows * cols > MAX_SHEET_CELLS
                 if not measure:
-                    scan.extent = (rows, cols)
+                    scan.extent, dimension_rows = (rows, cols), r2
             else:
                 measure = True
         if not found_first:
@@ -299,6 +300,8 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str) -> SheetScan:
                 if formula and ref and not _HAS_VALUE.search(body):
                     text = unescape(formula.group(1).decode()) if formula.group(1) else "…"
                     scan.formulas[(ref.group(1).decode(), int(ref.group(2)))] = f"={text}"
+        if not measure:
+            row_tags += chunk.count(b"<row ") + chunk.count(b"<row>") + chunk.count(b":row ")
         if measure:
             for m in _VALUE_CELL.finditer(chunk):
                 col, row = m.group(1), int(m.group(2))
@@ -311,6 +314,8 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str) -> SheetScan:
     if measure:
         scan.value_rows = value_rows
         scan.extent = (bottom - top + 1, right - left + 1) if bottom >= 0 else (0, 0)
+    elif row_tags > dimension_rows:  # more rows than the dimension says: it lies, measure
+        return _scan_sheet(zf, member, trust_dimension=False)
     return scan
 
 

@@ -374,6 +374,26 @@ def test_row_limit(tmp_path, monkeypatch):
     assert "« Demandes »" in text and "5 lignes" in text
 
 
+def test_a_dimension_smaller_than_the_rows_is_not_trusted(tmp_path, monkeypatch):
+    rows = seed_001_rows()
+    rows["Demandes"] = [{**rows["Demandes"][0], "numeroEditeur": f"{n:05d}"} for n in range(1, 6)]
+    path = workbook(tmp_path / "menteur.xlsx", rows)
+    rewrite(path, members(path)["Demandes"],
+            lambda data: re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:H2"/>', data))
+    with zipfile.ZipFile(path) as zf:
+        scan = reading._scan_sheet(zf, members(path)["Demandes"])
+    assert scan.value_rows == 6  # counted, so the limit holds before fastexcel loads the sheet
+    monkeypatch.setattr(reading, "MAX_DATA_ROWS", 3)
+    real = reading._load
+
+    def load(reader, path, sheet, scan):
+        assert sheet.name != "Demandes", "loaded before the row limit"
+        return real(reader, path, sheet, scan)
+
+    monkeypatch.setattr(reading, "_load", load)
+    assert "5 lignes" in unreadable(path, "trop_de_lignes")
+
+
 # ------------------------------------------------------------------ zip and XML bombs
 
 

@@ -19,7 +19,7 @@ from converter.build import layout_constants
 from converter.formats import all_formats, get_format
 from converter.formats.model import DefinitionError, parse_definition, resolve_extends
 from converter.schema import json_schema
-from tests.builders import sample_avance_rows, seed_001_rows, workbook
+from tests.builders import merge, sample_avance_rows, seed_001_rows, workbook
 from tests.builders_solde import seed_000_rows
 
 EXPECTED = Path(__file__).parent / "expected"
@@ -181,3 +181,58 @@ def test_parent_conditions_are_parsed():
     assert rpps.required_if.alternatives == ((("commandePour", "LIBERAL"),),)
     assert rpps.forbidden_unless.describe() == "commandePour vaut LIBERAL"
     assert get_format("mdv-lgc-solde").by_name["identDMP"].parent.required_if.alternatives == ((("isDirectToDMP", True),),)
+
+
+# ------------------------------------------------------------ the foundation's end-to-end tests, per variant
+
+VARIANTS = {
+    # variant: (rows of one demande, base format whose expected file it follows, how its text differs)
+    "ms2-dui-pde-avance": (lambda ne: _without_profil(seed_001_rows(ne)), "ms2-dui-pds-avance",
+                           lambda t: t.replace('"profilMetier": "PDS"', '"profilMetier": null')
+                           .replace("MS2-DUI-Va1-", "MS2-DUI PDE-Va1-")),
+    "ms2-dui-pds-solde": (lambda ne: seed_000_rows(ne, f"FINMS2{int(ne):06d}"), "ms2-dui-pde-solde",
+                          lambda t: t.replace("MS2-DUI PDE-Va1-", "MS2-DUI-Va1-")),
+}
+
+
+@pytest.mark.parametrize("fmt", VARIANTS)
+def test_variant_template_filled_converts_to_the_expected_json(tmp_path, fmt):
+    from tests.test_solde_formats import HEADER, fill_template
+
+    _, base, differs = VARIANTS[fmt]
+    base_rows = sample_avance_rows() if base == "ms2-dui-pds-avance" else seed_000_rows()
+    rows = _without_profil(base_rows) if fmt == "ms2-dui-pde-avance" else base_rows
+    template = api.write_template(fmt, tmp_path / "modele.xlsx")
+    filled = fill_template(template, rows, HEADER, tmp_path / "rempli.xlsx")
+    outcome = api.convert(filled, tmp_path / "depot", DAY)
+    assert outcome.errors == [], [i.render() for i in outcome.errors]
+    expected = differs((EXPECTED / f"{base}.json").read_text(encoding="utf-8"))
+    assert outcome.files[0].read_text(encoding="utf-8") == expected
+
+
+@pytest.mark.parametrize("fmt", VARIANTS)
+def test_variant_201_demandes_make_two_files(tmp_path, fmt):
+    one, _, _ = VARIANTS[fmt]
+    rows = merge(*(one(f"{n:05d}") for n in range(1, 202)))
+    outcome = _convert(tmp_path, rows, fmt)
+    first, second = (json.loads(p.read_text(encoding="utf-8"))["lignesImport"] for p in outcome.files)
+    assert len(first) == 200 and len(second) == 1
+    assert [d["numLigne"] for d in first] == list(range(1, 201)) and second[0]["numLigne"] == 1
+
+
+@pytest.mark.parametrize("fmt", VARIANTS)
+def test_variant_error_workbook_round_trip(tmp_path, fmt):
+    one, _, _ = VARIANTS[fmt]
+    rows = merge(one("00001"), one("00002"))
+    rows["OG"][0]["FINESSJuridique"] = "34567891"  # 8 digits
+    first = api.convert(workbook(tmp_path / "bad.xlsx", rows, fmt), tmp_path / "depot", DAY)
+    assert first.exit_code == 1 and first.rejected == ["00001"] and first.accepted == ["00002"]
+    book = openpyxl.load_workbook(first.error_workbook)
+    ws = book["OG"]
+    column = [c.value for c in ws[1]].index("FINESSJuridique")
+    [bad] = [row for row in ws.iter_rows(min_row=2) if row[column].value == "34567891"]
+    bad[column].value = "345678912"
+    book.save(tmp_path / "corrige.xlsx")
+    second = api.convert(tmp_path / "corrige.xlsx", tmp_path / "depot", DAY)
+    assert second.errors == [], [i.render() for i in second.errors]
+    assert second.accepted == ["00001"] and len(second.files) == 1
