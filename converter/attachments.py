@@ -65,12 +65,15 @@ def max_zip_bytes(definition: FormatDefinition) -> int:
 
 
 def megabytes(size: int) -> str:
+    """Mo as the limits count them (10⁶ octets); the octets too when the Mo would round.
+
+    >>> megabytes(3000000), megabytes(3500000), megabytes(3000001)
+    ('3 Mo', '3,5 Mo', '3 000 001 octets')
     """
-    >>> megabytes(3145728), megabytes(3500000)
-    ('3 Mo', '3,34 Mo')
-    """
-    value = f"{size / 1048576:.2f}".rstrip("0").rstrip(".")
-    return value.replace(".", ",") + " Mo"
+    value = f"{size / 1_000_000:.2f}"
+    if float(value) * 1_000_000 != size and value.endswith("00"):  # 3,00 Mo for 3 000 001 octets
+        return f"{size:,} octets".replace(",", " ")
+    return value.rstrip("0").rstrip(".").replace(".", ",") + " Mo"
 
 
 def expected(checked: Checked, records: list[dict[str, Any]]) -> pl.DataFrame:

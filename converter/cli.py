@@ -226,6 +226,11 @@ def convertir(
     try:
         with progress_line(quiet) as progress:
             outcome = api.convert(classeur, sortie, day, pieces=pieces, registre=registre, progress=progress)
+    except KeyboardInterrupt:
+        out.print("\nConversion interrompue. Les fichiers de dépôt déjà écrits sont tous inscrits au registre, "
+                  "aucun fichier n'est à moitié écrit : relancez la même commande, elle reprend là où elle "
+                  "s'est arrêtée (les demandes déjà déposées sont signalées, pas déposées deux fois).")
+        raise typer.Exit(130) from None
     except OutputError as exc:
         _fail(str(exc))
     except api.NotConvertible as exc:

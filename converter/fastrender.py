@@ -12,7 +12,7 @@ templates use into one Polars expression per demande:
 - `{{ "," if not loop.last }}` (any constant text), followed only by text, in a loop body.
 
 `compile_template` returns None for any other construct, and the caller renders with Jinja:
-output is byte for byte what Jinja writes, which tests/test_fastrender.py checks.
+output is byte for byte what Jinja writes, which tests/test_performance.py checks.
 
 >>> from converter.build import template
 >>> from converter.formats import get_format

@@ -132,8 +132,9 @@ class Ledger:
                         self.db.execute(statement)
                     self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         except sqlite3.DatabaseError as exc:
-            raise LedgerError(f"Le registre « {self.path} » n'est pas utilisable ({exc}) : vérifiez qu'il "
-                              "s'agit bien d'un fichier xl2segur.sqlite et qu'il est accessible en écriture.") from exc
+            raise LedgerError(f"Le registre « {self.path} » n'est pas utilisable ({_french(exc)}) : vérifiez "
+                              "qu'il s'agit bien d'un fichier xl2segur.sqlite, et que lui et son dossier "
+                              "sont accessibles en écriture.") from exc
 
     def _use_wal(self) -> None:
         """Switch to the WAL journal. SQLite answers « locked » at once, without waiting on the
@@ -295,6 +296,21 @@ class Ledger:
             "ORDER BY d.numero_ans, f.siret, d.id",
             (format_id, ACCEPTEE, orjson.dumps(list(solde_formats)).decode(), REJETEE),
         ).fetchall()
+
+
+_SQLITE_FRENCH = {
+    "unable to open database file": "impossible d'ouvrir ou de créer le fichier",
+    "attempt to write a readonly database": "fichier ou dossier en lecture seule",
+    "file is not a database": "ce n'est pas une base SQLite",
+    "database disk image is malformed": "fichier abîmé",
+    "database or disk is full": "disque plein",
+}
+
+
+def _french(exc: sqlite3.Error) -> str:
+    """SQLite's reason in French when we know it, else as SQLite says it."""
+    text = str(exc)
+    return next((fr for en, fr in _SQLITE_FRENCH.items() if en in text), text)
 
 
 def default_path(output: Path) -> Path:

@@ -77,3 +77,15 @@ def test_usage_errors_are_french_and_exit_2(args, message) -> None:
     command = "root " + " ".join(args[:1]) if args[0] in ("convertir", "retour", "plafond") else "root"
     assert r.output.startswith(f"Utilisation : {command} ")
     assert f"Saisissez « {command} -h » pour afficher l'aide." in r.output
+
+
+def test_ctrl_c_during_a_conversion_says_what_was_kept(monkeypatch, tmp_path):
+    from converter import api
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(api, "convert", interrupted)
+    result = runner.invoke(app, ["convertir", str(tmp_path / "w.xlsx"), "-o", str(tmp_path / "depot")])
+    assert result.exit_code == 130
+    assert "Conversion interrompue" in result.output and "Traceback" not in result.output

@@ -616,7 +616,8 @@ def test_attachment_of_3_mo_at_most(tmp_path, extra, code):
     folder = tmp_path / "pieces"
     folder.mkdir()
     pdf = b"%PDF-1.4\n"
-    (folder / "MS2-DUI-Va1-BDC-00001.pdf").write_bytes(pdf + b"0" * (3 * 1024 * 1024 - len(pdf) + extra))
+    # « 3 Mo » read as 3 000 000 octets: the stricter reading, so the portal never refuses what passes here
+    (folder / "MS2-DUI-Va1-BDC-00001.pdf").write_bytes(pdf + b"0" * (3_000_000 - len(pdf) + extra))
     outcome = api.convert(workbook(tmp_path / "a.xlsx", seed_001_rows()), tmp_path / "depot", pieces=folder)
     assert [i.code for i in outcome.errors] == ([code] if code else [])
 

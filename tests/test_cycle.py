@@ -451,7 +451,7 @@ def _fault(tmp_path: Path, fichier_source: str | None, make) -> api.Outcome:
     ("missing_named", "bon.pdf", lambda f: None, "piece_introuvable"),
     ("wrong_magic", None, lambda f: (f / "MS2-DUI-Va1-BDC-00002.pdf").write_bytes(PNG), "piece_format_incorrect"),
     ("empty", None, lambda f: (f / "MS2-DUI-Va1-BDC-00002.pdf").write_bytes(b""), "piece_format_incorrect"),
-    ("too_big", None, lambda f: (f / "MS2-DUI-Va1-BDC-00002.pdf").write_bytes(PDF + b"0" * (3 * 1048576)),
+    ("too_big", None, lambda f: (f / "MS2-DUI-Va1-BDC-00002.pdf").write_bytes(PDF + b"0" * 3_000_000),
      "piece_trop_lourde"),
     ("dotdot", "../secret.pdf", lambda f: (f.parent / "secret.pdf").write_bytes(PDF), "piece_chemin_interdit"),
     ("absolute", "/etc/passwd", lambda f: None, "piece_chemin_interdit"),
@@ -569,7 +569,7 @@ def test_runs_creating_the_same_ledger_at_once(tmp_path: Path) -> None:
 def test_ledger_that_is_not_a_database(tmp_path: Path) -> None:
     bad = tmp_path / "xl2segur.sqlite"
     bad.write_text("pas une base")
-    with pytest.raises(OutputError, match="n'est pas utilisable"):
+    with pytest.raises(OutputError, match=r"n'est pas utilisable \(ce n'est pas une base SQLite\)"):
         Ledger(bad)
 
 

@@ -404,3 +404,11 @@ def test_summary_advance_counts_accepted_demandes_only(tmp_path):
     assert outcome.rejected == ["00002"]
     assert outcome.advances == {"00001": Decimal("1460.00")}
     assert outcome.to_dict()["avance_attendue"] == "1460.00"
+
+
+@pytest.mark.parametrize("typed, ok", [("15 000", True), ("15\u00a0000,5", True), ("1 600 000", True),
+                                       ("15 00", False), ("15000,", False)])
+def test_activite_combinee_accepts_thousands_separated_by_spaces(tmp_path, typed, ok):
+    outcome = verify(tmp_path, HOP_ID, [hop_row("00001", activiteCombinee=typed, montantCommande="100.00")])
+    refused = [i.code for i in outcome.errors if i.balise == "activiteCombinee"]
+    assert (refused == []) is ok, refused
