@@ -214,16 +214,36 @@ def convert(workbook: Path, output: Path, deposit_date: date | None = None, piec
             siret = checked.frames[HEADER_SHEET]["SIRET"][0]
             lookup = cycle.demande_lookup(checked, outcome.accepted)
             family = numero_formats(definition.id)
-            for numeros, text, demandes_json in _valid_files(checked, outcome, header, progress):
-                path = book.deposit(
-                    format_id=definition.id, nature=definition.nature, numero_ans=numero_ans, siret=siret, day=day,
-                    formats=family, refuse_rejected=definition.new_numero_after_rejection,
-                    write=lambda floor, text=text: deposit.write_deposit(output, numero_ans, day, text, floor),
-                    demandes=cycle.demande_records(numeros, demandes_json, lookup))
+            folder = deposit.DepositFolder(output, numero_ans, day)
+            for numeros, written, packed in _valid_files(checked, outcome, header, output, progress):
+                archives: list[Path] = []
+
+                def publish(floor: int, written: Path = written, numeros: list[str] = numeros) -> Path:
+                    """Under the ledger's lock: the file is named, then its attachments zipped
+                    beside it. Should a zip or the ledger fail, the file and its zips go."""
+                    path = folder.publish(written, floor)
+                    if pieces is not None:
+                        try:
+                            archives.extend(attachments.write_zips(
+                                path, [a for ne in numeros for a in found.get(ne, [])], definition))
+                        except BaseException:
+                            path.unlink(missing_ok=True)
+                            raise
+                    return path
+
+                try:
+                    path = book.deposit(
+                        format_id=definition.id, nature=definition.nature, numero_ans=numero_ans, siret=siret,
+                        day=day, formats=family, refuse_rejected=definition.new_numero_after_rejection,
+                        write=publish, demandes=cycle.demande_records(numeros, lookup), packed=packed)
+                except BaseException:
+                    for archive in archives:
+                        archive.unlink(missing_ok=True)
+                    raise
+                finally:
+                    written.unlink(missing_ok=True)  # its deposit name stays (a hard link)
                 outcome.files.append(path)
-                if pieces is not None:
-                    outcome.archives += attachments.write_zips(
-                        path, [a for ne in numeros for a in found.get(ne, [])], definition)
+                outcome.archives += archives
     outcome.total_ht = _total(checked, outcome.accepted)  # the ledger and attachments may have rejected some
     outcome.amounts = _amounts(checked, outcome.accepted)
     if outcome.rejected or outcome.errors:
@@ -241,10 +261,11 @@ def _reject(outcome: Outcome, found: list[Issue]) -> None:
                             if ne not in outcome.rejected)
 
 
-def _valid_files(checked: Checked, outcome: Outcome, header: dict[str, str],
-                 progress: Progress | None) -> Iterator[tuple[list[str], str, list[str]]]:
-    """(numeroEditeur, text, each demande as compact JSON) of each deposit file, rendered and
-    checked against the JSON Schema once. Last guard: a demande the schema refuses never
+def _valid_files(checked: Checked, outcome: Outcome, header: dict[str, str], output: Path,
+                 progress: Progress | None) -> Iterator[tuple[list[str], Path, bytes]]:
+    """(numeroEditeur, the file written in `output` under a temporary name, the file as the
+    ledger keeps it) of each deposit file, rendered and checked against the JSON Schema once; the
+    caller names the file and removes the temporary name. Last guard: a demande the schema refuses never
     reaches a deposit file; the file is rendered again without it, and the next demandes fill
     its place, so the files are those of the accepted demandes cut in runs of
     `max_demandes_per_file`. While a file is checked (in a second process for a large
@@ -269,18 +290,18 @@ def _valid_files(checked: Checked, outcome: Outcome, header: dict[str, str],
                 yield taken, end
 
     parallel = total >= validation.PARALLEL_FROM
-    with validation.FileChecker(schema.json_schema(definition.id), parallel) as checker:
+    with validation.FileChecker(schema.json_schema(definition.id), parallel, output) as checker:
         planned = files_from(position)
-        waiting: deque[tuple[list[int], int, str, Any]] = deque()
+        waiting: deque[tuple[list[int], int, bytes, Any]] = deque()
         while True:
             while len(waiting) < AHEAD and (nxt := next(planned, None)) is not None:
                 taken, end = nxt
-                text = renderer.file(taken)
-                waiting.append((taken, end, text, checker.submit(text)))
+                data = renderer.file(taken).encode()
+                waiting.append((taken, end, data, checker.submit(data)))
             if not waiting:
                 break
-            taken, end, text, pending = waiting.popleft()
-            found = checker.result(pending, text)
+            taken, end, data, pending = waiting.popleft()
+            found = checker.result(pending, data)
             bad = {numeros[taken[index]]: why for index, why in reversed(found.errors) if index is not None}
             if found.errors and not bad:  # outside any demande (the header): none of them can go
                 bad = {numeros[p]: found.errors[0][1] for p in taken}
@@ -289,7 +310,7 @@ def _valid_files(checked: Checked, outcome: Outcome, header: dict[str, str],
                 waiting.clear()  # their answers still come, and go unread
                 planned = files_from(position)
                 continue
-            yield [numeros[p] for p in taken], text, found.demandes
+            yield [numeros[p] for p in taken], found.written, found.packed
             position = end
             _step(progress, "Écriture des fichiers de dépôt", position, total)
     if refused:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
@@ -218,14 +218,24 @@ def write_zips(deposit_file: Path, attachments: list[Attachment], definition: Fo
         return []
     limit = max_zip_bytes(definition)
     parts = split(attachments, limit)
-    written = []
-    for target, part in zip(zip_names(deposit_file, len(parts)), parts):
-        def write(tmp: Path, part: list[Attachment] = part) -> None:
-            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
-                for item in part:
-                    zf.write(item.source, arcname=item.name)
-            if os.path.getsize(tmp) > limit:  # a source file changed since it was checked
-                raise OutputError(f"L'archive « {target.name} » dépasserait {megabytes(limit)} : une pièce a "
-                                  "changé pendant la conversion. Relancez la conversion.")
-        written.append(write_new(target, write))
+    written: list[Path] = []
+    try:
+        for target, part in zip(zip_names(deposit_file, len(parts)), parts):
+            written.append(write_new(target, _zip_writer(target, part, limit)))
+    except BaseException:  # all the archives of a deposit file, or none
+        for archive in written:
+            archive.unlink(missing_ok=True)
+        raise
     return written
+
+
+def _zip_writer(target: Path, part: list[Attachment], limit: int) -> Callable[[Path], None]:
+    def write(tmp: Path) -> None:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
+            for item in part:
+                zf.write(item.source, arcname=item.name)
+        if os.path.getsize(tmp) > limit:  # a source file changed since it was checked
+            raise OutputError(f"L'archive « {target.name} » dépasserait {megabytes(limit)} : une pièce a "
+                              "changé pendant la conversion. Relancez la conversion.")
+    return write
+

@@ -21,7 +21,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import orjson
 import polars as pl
 
 from .checks import NE, Checked
@@ -90,14 +89,14 @@ def rows_from_json(definition: FormatDefinition, demande: dict[str, Any]) -> dic
 # ------------------------------------------------------------ what a conversion records
 
 
-def demande_records(numeros: list[str], demandes_json: list[str], lookup: DemandeLookup) -> list[DemandeRecord]:
-    """The ledger's view of the demandes of one deposit file (in file order), given each
-    demande's JSON as written and `demande_lookup` of all the demandes converted (computed once:
-    filtering every sheet per file is quadratic)."""
+def demande_records(numeros: list[str], lookup: DemandeLookup) -> list[DemandeRecord]:
+    """The ledger's view of the demandes of one deposit file (in file order), given
+    `demande_lookup` of all the demandes converted (computed once: filtering every sheet per
+    file is quadratic)."""
     amounts, lists = lookup
     return [DemandeRecord(numero_editeur=ne, num_ligne=i + 1, montant=amounts.get(ne),
-                          finess=lists["finess"].get(ne, []), rpps=lists["rpps"].get(ne, []), demande_json=line)
-            for i, (ne, line) in enumerate(zip(numeros, demandes_json))]
+                          finess=lists["finess"].get(ne, []), rpps=lists["rpps"].get(ne, []))
+            for i, ne in enumerate(numeros)]
 
 
 DemandeLookup = tuple[dict[str, str], dict[str, dict[str, list[str]]]]
@@ -215,7 +214,7 @@ def solde_issues(checked: Checked, book: Ledger, demandes: pl.DataFrame, numero_
         found += _demande_issue(checked, "solde_numero_asp_different", Severity.ERROR, wrong.select(
             NE, ROW, value=pl.col(asp),
             detail=pl.concat_str(pl.col("detail"), pl.lit(", numéro ASP "), pl.col("avance_asp"))), balise=asp)
-    found += _finess_issues(checked, {ne: r for ne, r in avances.items() if r["statut"] != REJETEE}, formats)
+    found += _finess_issues(checked, book, {ne: r for ne, r in avances.items() if r["statut"] != REJETEE}, formats)
     return found
 
 
@@ -224,7 +223,8 @@ def _finess_balises(definition: FormatDefinition, sheet_name: str) -> list[str]:
     return [f.balise for f in sheet.fields if f.kind == "finess"] if sheet else []
 
 
-def _finess_issues(checked: Checked, avances: dict[str, sqlite3.Row], formats: dict[str, FormatDefinition]) -> list[Issue]:
+def _finess_issues(checked: Checked, book: Ledger, avances: dict[str, sqlite3.Row],
+                   formats: dict[str, FormatDefinition]) -> list[Issue]:
     """The FINESS of a solde are those of its avance, each under the same FINESS as in the
     avance: a FINESS géographique is compared with the FINESS juridique before it in its row
     (`ctx`), so one moved from an OG to another is seen."""
@@ -235,7 +235,7 @@ def _finess_issues(checked: Checked, avances: dict[str, sqlite3.Row], formats: d
     theirs, shared = [], {}
     for ne, row in avances.items():
         avance = formats[row["format"]]
-        for name, rows in rows_from_json(avance, orjson.loads(row["demande_json"])).items():
+        for name, rows in rows_from_json(avance, book.demande(row)).items():
             in_avance = set(_finess_balises(avance, name))
             shared[name] = both = [b for b in _finess_balises(definition, name) if b in in_avance]
             theirs += [{NE: ne, "sheet": name, "balise": b, "v": r.get(b),
@@ -299,9 +299,11 @@ def solde_formats_in(book: Ledger) -> list[str]:
     return [r[0] for r in found if r[0] in formats and formats[r[0]].solde_format]
 
 
-def solde_rows(avance: FormatDefinition, solde: FormatDefinition, row: sqlite3.Row) -> dict[str, list[dict[str, str | None]]]:
-    """The solde rows of one accepted avance: shared balises copied, numeroASP filled."""
-    source = rows_from_json(avance, orjson.loads(row["demande_json"]))
+def solde_rows(avance: FormatDefinition, solde: FormatDefinition, row: sqlite3.Row,
+               demande: dict[str, Any]) -> dict[str, list[dict[str, str | None]]]:
+    """The solde rows of one accepted avance (`row` of the ledger, `demande` as deposited):
+    shared balises copied, numeroASP filled."""
+    source = rows_from_json(avance, demande)
     asp = next((f.balise for f in solde.demandes.fields if f.kind == "numero_asp"), None)
     out: dict[str, list[dict[str, str | None]]] = {}
     for sheet in solde.sheets:
@@ -338,7 +340,7 @@ def write_solde_workbooks(book: Ledger, format_id: str | None, output: Path) -> 
         for row in book.accepted_avances(avance.id, numero_formats(solde.id)):
             key = (row["numero_ans"], row["siret"])
             sheets = groups.setdefault(key, {})
-            for name, rows in solde_rows(by_id[row["format"]], solde, row).items():
+            for name, rows in solde_rows(by_id[row["format"]], solde, row, book.demande(row)).items():
                 sheets.setdefault(name, []).extend(rows)
             counts[key] = counts.get(key, 0) + 1
     written = []

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-
-from .files import OutputError, write_first_free
+from .files import OutputError, publish_first_free
 
 
 def deposit_name(numero_ans: str, day: date, rank: int) -> str:
@@ -29,25 +27,31 @@ def existing_ranks(folder: Path, numero_ans: str, day: date) -> set[int]:
     pattern = re.compile(rf"^{re.escape(prefix)}(\d{{3}})\.json$")
     if not folder.is_dir():
         return set()
-    # os.listdir and a prefix test: this runs before each of the 500 files of 100,000 demandes
     return {int(m.group(1)) for name in os.listdir(folder) if name.startswith(prefix) and (m := pattern.match(name))}
 
 
 MAX_RANK = 999  # NNN has three digits
 
 
-def _candidates(folder: Path, numero_ans: str, day: date, floor: int) -> Iterator[Path]:
-    rank = max(existing_ranks(folder, numero_ans, day) | {floor - 1}) + 1
-    if rank > MAX_RANK:
-        raise OutputError(f"Les {MAX_RANK} numéros de fichier du {day:%d/%m/%Y} pour le numéro ANS {numero_ans} "
-                          f"sont tous pris (dans « {folder} » ou au registre) : déposez ces demandes sous une "
-                          "autre date (--date-depot AAAAMMJJ).")
-    while rank <= MAX_RANK:
-        yield folder / deposit_name(numero_ans, day, rank)
-        rank += 1
+class DepositFolder:
+    """Where the deposit files of one numeroAns and day are named.
 
+    The ranks in the folder are listed once (a conversion names up to 500 files); a name
+    another run takes meanwhile is skipped all the same, since publishing never overwrites."""
 
-def write_deposit(folder: Path, numero_ans: str, day: date, text: str, floor: int = 1) -> Path:
-    """Write one (validated) deposit file atomically under the next free rank."""
-    return write_first_free(_candidates(folder, numero_ans, day, floor),
-                            lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    def __init__(self, folder: Path, numero_ans: str, day: date):
+        self.folder, self.numero_ans, self.day = Path(folder), numero_ans, day
+        self.taken = existing_ranks(self.folder, numero_ans, day)
+
+    def publish(self, tmp: Path, floor: int = 1) -> Path:
+        """Name the checked file `tmp` (files.write_temporary) after the next free rank, at
+        least `floor`. OutputError when the day's ranks are all taken."""
+        rank = max(self.taken | {floor - 1}) + 1
+        if rank > MAX_RANK:
+            raise OutputError(f"Les {MAX_RANK} numéros de fichier du {self.day:%d/%m/%Y} pour le numéro ANS "
+                              f"{self.numero_ans} sont tous pris (dans « {self.folder} » ou au registre) : déposez "
+                              "ces demandes sous une autre date (--date-depot AAAAMMJJ).")
+        names = (self.folder / deposit_name(self.numero_ans, self.day, r) for r in range(rank, MAX_RANK + 1))
+        path = publish_first_free(tmp, names)
+        self.taken.add(int(path.stem.rsplit("-", 1)[1]))
+        return path

@@ -57,8 +57,7 @@ def clean_stale(folder: Path, now: float | None = None) -> list[Path]:
     return removed
 
 
-@contextlib.contextmanager
-def _temporary(folder: Path) -> Iterator[Path]:
+def _new_temporary(folder: Path) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=TMP_PREFIX, dir=folder)
@@ -67,6 +66,12 @@ def _temporary(folder: Path) -> Iterator[Path]:
     os.close(fd)
     tmp = Path(name)
     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; an output is an ordinary file
+    return tmp
+
+
+@contextlib.contextmanager
+def _temporary(folder: Path) -> Iterator[Path]:
+    tmp = _new_temporary(folder)
     try:
         yield tmp
     finally:
@@ -79,10 +84,27 @@ def _umask() -> int:
     return mask
 
 
-def _publish(tmp: Path, target: Path) -> bool:
+def write_temporary(folder: Path, data: bytes) -> Path:
+    """Write `data` under a hidden temporary name in `folder`, flushed to disk, for
+    `publish_first_free` to name later (the deposit files are written ahead, in a second
+    process, and named under the ledger's lock). Raises OutputError; leaves nothing then."""
+    tmp = _new_temporary(folder)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"Impossible d'écrire dans le dossier « {folder} » ({why(exc)}). Libérez de la place ou choisissez un autre dossier.") from exc
+    return tmp
+
+
+def _publish(tmp: Path, target: Path, synced: bool = False) -> bool:
     """Give tmp the name target unless it exists. Returns False if taken."""
-    with open(tmp, "rb+") as fh:
-        os.fsync(fh.fileno())
+    if not synced:
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
     try:
         os.link(tmp, target)
     except FileExistsError:
@@ -95,6 +117,16 @@ def _publish(tmp: Path, target: Path) -> bool:
         os.close(fd)
         os.replace(tmp, target)
     return True
+
+
+def publish_first_free(tmp: Path, candidates: Iterator[Path]) -> Path:
+    """Name a file of `write_temporary` after the first candidate that is free; return it.
+    The temporary name stays (a hard link): the caller removes it."""
+    for target in candidates:
+        if _publish(tmp, target, synced=True):
+            return target
+    raise OutputError(f"Aucun nom de fichier libre pour « {tmp.name} » : déplacez les fichiers déjà écrits "
+                      "ou choisissez un autre dossier.")
 
 
 def write_new(target: Path, write: Callable[[Path], None]) -> Path:

@@ -6,6 +6,11 @@ for a large conversion they run in a second process, while the first renders and
 next files (`FileChecker(parallel=True)`). A small one stays in process: starting a process
 costs more than it saves. Both ways run the same `inspect`.
 
+Each valid file is also written under a temporary name in the output folder, there: the first
+process only names it, under the ledger's lock (converter/ledger.py).
+
+It also packs each valid file as the ledger keeps it (zlib).
+
 This module imports neither Polars nor the definitions: the second process starts light.
 """
 
@@ -14,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import queue
 import subprocess
 import sys
 import threading
@@ -27,6 +33,9 @@ from typing import Any
 import jsonschema_rs
 import orjson
 
+from .files import OutputError, write_temporary
+from .ledger import pack
+
 PARALLEL_FROM = 2_000
 """Accepted demandes from which files are checked in a second process (ten files of 200)."""
 
@@ -36,32 +45,40 @@ class FileCheck:
     """What the schema found in one rendered file."""
 
     errors: list[tuple[int | None, str]]  # (index of the demande in lignesImport or None, message)
-    demandes: list[str]  # each demande of lignesImport as compact JSON, for the ledger
+    packed: bytes | None = None  # the valid file as the ledger keeps it (ledger.pack)
+    written: Path | None = None  # the valid file, written under a temporary name (files.write_temporary)
 
 
-def inspect(validator: Any, text: str) -> FileCheck:
-    """Parse `text` and validate it with `validator` (jsonschema-rs, built from a format's schema).
+def inspect(validator: Any, data: bytes | str, folder: Path | None = None) -> FileCheck:
+    """Parse `data` and validate it with `validator` (jsonschema-rs, built from a format's
+    schema); when valid and a `folder` is given, write it there under a temporary name.
 
     >>> validator = jsonschema_rs.validator_for({"type": "object", "properties": {"lignesImport":
     ...     {"type": "array", "items": {"type": "object", "required": ["numLigne"]}}}})
-    >>> inspect(validator, '{"lignesImport": [{"numLigne": 1}, {"numLigne": 2}]}')
-    FileCheck(errors=[], demandes=['{"numLigne":1}', '{"numLigne":2}'])
-    >>> inspect(validator, '{"lignesImport": [{"numLigne": 1}, {}]}').errors
+    >>> from converter.ledger import unpack
+    >>> found = inspect(validator, b'{"lignesImport": [{"numLigne": 1}, {"numLigne": 2}]}')
+    >>> found.errors, unpack(found.packed), found.written
+    ([], b'{"lignesImport": [{"numLigne": 1}, {"numLigne": 2}]}', None)
+    >>> inspect(validator, b'{"lignesImport": [{"numLigne": 1}, {}]}').errors
     [(1, 'lignesImport/1 : "numLigne" is a required property')]
     """
-    document = orjson.loads(text)
+    document = orjson.loads(data)
     errors = []
     for error in validator.iter_errors(document):
         path = list(error.instance_path)
         index = path[1] if len(path) > 1 and path[0] == "lignesImport" else None
         errors.append((index, f"{'/'.join(map(str, path))} : {error.message}"))
     if errors:
-        return FileCheck(errors, [])
-    return FileCheck([], [orjson.dumps(line).decode() for line in document["lignesImport"]])
+        return FileCheck(errors)
+    return FileCheck([], pack(data), write_temporary(folder, data) if folder is not None else None)
 
 
 class FileChecker:
-    """`submit(text)` → a Future of the file's `FileCheck`; `result(future, text)` waits for it.
+    """`submit(data)` → a Future of the file's `FileCheck`; `result(future, data)` waits for it.
+
+    With a `folder`, each valid file is also written there under a temporary name
+    (`FileCheck.written`), for the caller to name (files.publish_first_free) and then remove;
+    those the caller never got are removed on exit.
 
     Parallel: the files go to a second Python process (`python -m converter.validation`,
     talking through its standard input and output), whose answers a thread collects. A
@@ -69,10 +86,12 @@ class FileChecker:
     Should the second process fail, the file is checked here: nothing is ever written unchecked.
     The validator is built once per checker (under a millisecond)."""
 
-    def __init__(self, schema: dict[str, Any], parallel: bool):
+    def __init__(self, schema: dict[str, Any], parallel: bool, folder: Path | None = None):
         self.validator = jsonschema_rs.validator_for(schema)
+        self.folder = Path(folder) if folder is not None else None
         self.worker: subprocess.Popen[bytes] | None = None
         self.waiting: deque[Future[FileCheck]] = deque()
+        self.unclaimed: set[Path] = set()  # written ahead, not yet handed to the caller
         if parallel:
             package_parent = str(Path(__file__).resolve().parent.parent)  # also when run from a checkout
             path = os.pathsep.join(filter(None, (package_parent, os.environ.get("PYTHONPATH"))))
@@ -87,7 +106,7 @@ class FileChecker:
             self.receive = Connection(os.dup(self.worker.stdout.fileno()), writable=False)
             self.worker.stdin.close()
             self.worker.stdout.close()
-            self.send.send_bytes(orjson.dumps(schema))
+            self.send.send_bytes(orjson.dumps({"schema": schema, "folder": str(self.folder) if self.folder else None}))
             self.reader = threading.Thread(target=self._collect, daemon=True)
             self.reader.start()
 
@@ -95,34 +114,47 @@ class FileChecker:
         """In a thread: each answer of the second process settles the oldest waiting file."""
         try:
             while True:
-                errors, demandes = pickle.loads(self.receive.recv_bytes())
-                self.waiting.popleft().set_result(FileCheck(errors, demandes))
+                errors, packed, written = pickle.loads(self.receive.recv_bytes())
+                if written is not None:
+                    written = Path(written)
+                    self.unclaimed.add(written)
+                self.waiting.popleft().set_result(FileCheck(errors, packed, written))
         except Exception as exc:  # noqa: BLE001 — whatever broke, what waits is checked here
             while self.waiting:
                 self.waiting.popleft().set_exception(exc)
 
-    def submit(self, text: str) -> Future[FileCheck]:
+    def submit(self, data: bytes) -> Future[FileCheck]:
         future: Future[FileCheck] = Future()
         if self.worker is not None and self.worker.poll() is None:
             self.waiting.append(future)
             try:
-                self.send.send_bytes(text.encode())
+                self.send.send_bytes(data)
                 return future
             except OSError:  # gone: the reader fails what waits; this one is checked below
                 future = Future()
-        future.set_result(inspect(self.validator, text))
+        future.set_result(inspect(self.validator, data))
         return future
 
-    def result(self, future: Future[FileCheck], text: str) -> FileCheck:
+    def result(self, future: Future[FileCheck], data: bytes) -> FileCheck:
+        """The check of `data`; its `written` file (with a folder, when valid) is the caller's."""
         while True:
             try:
-                return future.result(timeout=1)
+                found = future.result(timeout=1)
+                break
             except TimeoutError:
                 if self.worker is not None and self.worker.poll() is None:
                     continue  # still at work
             except Exception:  # noqa: BLE001 — the second process failed
                 pass
-            return inspect(self.validator, text)  # checked here, never written unchecked
+            found = inspect(self.validator, data)  # checked here, never written unchecked
+            break
+        if found.written is not None:
+            self.unclaimed.discard(found.written)
+        elif self.folder is not None and not found.errors:
+            # valid, but not written yet: checked here, or the second process could not write it
+            # (then this raises the French OutputError saying why)
+            found = FileCheck(found.errors, found.packed, write_temporary(self.folder, data))
+        return found
 
     def __enter__(self) -> FileChecker:
         return self
@@ -138,21 +170,37 @@ class FileChecker:
                 self.worker.wait()
             self.reader.join(timeout=5)
             self.receive.close()
+        for written in list(self.unclaimed):  # checked ahead, then not wanted (a refusal re-planned them)
+            written.unlink(missing_ok=True)
 
 
 def _serve() -> None:
-    """The second process: a schema, then files, each answered with its pickled FileCheck."""
+    """The second process: a schema and a folder, then files, each answered with its pickled
+    FileCheck. A thread reads the next files while one is checked: the first process never
+    waits to hand one over."""
     receive = Connection(sys.stdin.fileno(), writable=False)
     send = Connection(os.dup(sys.stdout.fileno()), readable=False)
     sys.stdout = sys.stderr  # nothing else may write into the answers
-    validator = jsonschema_rs.validator_for(orjson.loads(receive.recv_bytes()))
-    while True:
+    setup = orjson.loads(receive.recv_bytes())
+    validator = jsonschema_rs.validator_for(setup["schema"])
+    folder = Path(setup["folder"]) if setup["folder"] else None
+    files: queue.Queue[bytes | None] = queue.Queue()
+
+    def read() -> None:
         try:
-            text = receive.recv_bytes()
-        except EOFError:
-            return
-        check = inspect(validator, text)  # sent as plain data: here FileCheck is __main__'s
-        send.send_bytes(pickle.dumps((check.errors, check.demandes)))
+            while True:
+                files.put(receive.recv_bytes())
+        except (EOFError, OSError):
+            files.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    while (data := files.get()) is not None:
+        try:
+            check = inspect(validator, data, folder)
+        except OutputError:  # cannot write: the first process writes it, and says why if it fails too
+            check = inspect(validator, data)
+        # sent as plain data: here FileCheck is __main__'s
+        send.send_bytes(pickle.dumps((check.errors, check.packed, str(check.written) if check.written else None)))
 
 
 if __name__ == "__main__":

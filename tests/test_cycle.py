@@ -30,7 +30,7 @@ from converter.files import OutputError
 from converter.formats import all_formats, numero_formats
 from converter.formats.model import DefinitionError, parse_definition
 from converter.issues import MESSAGES
-from converter.ledger import DemandeRecord, Ledger
+from converter.ledger import DemandeRecord, Ledger, pack
 from tests.builders import merge, seed_001_rows, workbook
 from tests.builders_solde import seed_000_rows
 
@@ -416,12 +416,13 @@ def test_the_ledger_rechecks_every_variant_under_its_lock(tmp_path: Path) -> Non
     api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY)
     family = numero_formats("ms2-dui-pde-avance")
     assert set(family) == {"ms2-dui-pds-avance", "ms2-dui-pde-avance"}
-    record = DemandeRecord("00001", 1, "1.00", [], [], "{}")
+    record = DemandeRecord("00001", 1, "1.00", [], [])
     written = []
     with Ledger(out / "xl2segur.sqlite") as book:
         def deposit(**kw) -> None:
             book.deposit(format_id="ms2-dui-pde-avance", nature="avance", numero_ans="0123456789",
-                         siret="73282932000074", day=DAY, write=written.append, demandes=[record], **kw)
+                         siret="73282932000074", day=DAY, write=written.append, demandes=[record],
+                         packed=pack(b'{"lignesImport": [{}]}'), **kw)
 
         with pytest.raises(OutputError, match="déposées par une autre conversion : 00001"):
             deposit(formats=family)
@@ -505,6 +506,32 @@ def test_zip_split_beyond_the_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert names == [f"MS2-DUI-Va1-BDC-{ne}.pdf" for ne in numeros]
 
 
+def test_a_zip_that_cannot_be_written_leaves_its_deposit_file_unwritten_and_unrecorded(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    numeros = [f"0000{i}" for i in range(1, 6)]
+    folder = pieces_folder(tmp_path, *numeros)
+    for ne in numeros:
+        (folder / f"MS2-DUI-Va1-BDC-{ne}.pdf").write_bytes(PDF + b"0" * 900)
+    monkeypatch.setattr(attachments, "max_zip_bytes", lambda definition: 2500)  # three archives
+    real = attachments._zip_writer
+
+    def third_fails(target, part, limit):
+        write = real(target, part, limit)
+        if target.name.endswith("-3.zip"):
+            def full(tmp):
+                raise OSError(28, "No space left on device")
+            return full
+        return write
+
+    monkeypatch.setattr(attachments, "_zip_writer", third_fails)
+    out = tmp_path / "depot"
+    with pytest.raises(OutputError, match="disque plein"):
+        api.convert(workbook(tmp_path / "a.xlsx", avance_rows(*numeros)), out, DAY, pieces=folder)
+    assert sorted(p.name for p in out.iterdir()) == ["xl2segur.sqlite"]  # no JSON, no zip, no temporary
+    with sqlite3.connect(out / "xl2segur.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM demandes").fetchone() == (0,)
+
+
 def test_missing_pieces_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="dossier des pièces"):
         api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), tmp_path / "depot", DAY,
@@ -513,6 +540,49 @@ def test_missing_pieces_folder_is_a_clear_error(tmp_path: Path) -> None:
 
 
 # ------------------------------------------------------------ the ledger
+
+
+_LEDGER_V1 = """
+CREATE TABLE fichiers (id INTEGER PRIMARY KEY, nom TEXT NOT NULL, chemin TEXT NOT NULL, format TEXT NOT NULL,
+    nature TEXT NOT NULL, numero_ans TEXT NOT NULL, siret TEXT NOT NULL, date_depot TEXT NOT NULL,
+    rang INTEGER NOT NULL, ecrit_le TEXT NOT NULL);
+CREATE INDEX fichiers_rang ON fichiers (numero_ans, date_depot);
+CREATE TABLE demandes (id INTEGER PRIMARY KEY, fichier_id INTEGER NOT NULL REFERENCES fichiers (id),
+    format TEXT NOT NULL, nature TEXT NOT NULL, numero_ans TEXT NOT NULL, numero_editeur TEXT NOT NULL,
+    num_ligne INTEGER NOT NULL, montant TEXT, finess TEXT NOT NULL, rpps TEXT NOT NULL,
+    demande_json TEXT NOT NULL, statut TEXT NOT NULL DEFAULT 'deposee', numero_asp TEXT,
+    code_traitement TEXT, libelle_traitement TEXT, fichier_retour TEXT, date_retour TEXT);
+CREATE INDEX demandes_ne ON demandes (numero_ans, numero_editeur);
+PRAGMA user_version = 1;
+"""
+
+
+def test_a_ledger_of_version_1_is_migrated_and_its_demandes_kept(tmp_path: Path) -> None:
+    """Version 1 kept each demande's JSON in its row; version 2 keeps each file, compressed."""
+    out = tmp_path / "depot"
+    fresh = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), tmp_path / "ref", DAY)
+    deposited = orjson.loads(fresh.files[0].read_bytes())["lignesImport"][0]
+    out.mkdir()
+    with sqlite3.connect(out / "xl2segur.sqlite") as db:
+        db.executescript(_LEDGER_V1)
+        db.execute("INSERT INTO fichiers VALUES (1, 'JSON-0123456789-20240312-001.json', '/x', 'ms2-dui-pds-avance', "
+                   "'avance', '0123456789', '73282932000074', '2024-03-12', 1, '2024-03-12T10:00:00')")
+        db.execute("INSERT INTO demandes (fichier_id, format, nature, numero_ans, numero_editeur, num_ligne, montant, "
+                   "finess, rpps, demande_json, statut, numero_asp) VALUES (1, 'ms2-dui-pds-avance', 'avance', "
+                   "'0123456789', '00001', 1, '4866.67', '[]', '[]', ?, 'acceptee', '123456')",
+                   (orjson.dumps(deposited).decode(),))
+    with Ledger(out / "xl2segur.sqlite") as book:
+        assert book.db.execute("PRAGMA user_version").fetchone()[0] == 2
+        [row] = book.candidates("0123456789", "00001")
+        assert book.demande(row) == deposited
+    again = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00001", "00002")), out, DAY)
+    assert [(i.code, i.numero_editeur) for i in again.errors] == [("deja_deposee", "00001")]
+    assert again.files[0].name.endswith("-002.json")  # the rank continues after the migrated file
+    with Ledger(out / "xl2segur.sqlite") as book:
+        [row] = book.candidates("0123456789", "00002")
+        assert book.demande(row) == orjson.loads(again.files[0].read_bytes())["lignesImport"][0]
+    solde = api.write_solde_workbooks(out / "xl2segur.sqlite", "ms2-dui-pds-avance", tmp_path / "soldes")
+    assert [count for _, count in solde[1]] == [1]  # the migrated avance, accepted, pre-fills its solde
 
 
 def test_rank_continues_after_files_moved_away(tmp_path: Path) -> None:

@@ -595,11 +595,11 @@ def test_a_deposit_file_the_ledger_could_not_record_is_removed(tmp_path, monkeyp
 
     class Interrupted(ledger.DemandeRecord):  # Ctrl-C right after the file got its name
         @property
-        def demande_json(self):
+        def rpps(self):
             raise KeyboardInterrupt
 
-        @demande_json.setter
-        def demande_json(self, value):
+        @rpps.setter
+        def rpps(self, value):
             pass
 
     path = workbook(tmp_path / "w.xlsx", seed_001_rows())

@@ -19,7 +19,7 @@ import jinja2
 import orjson
 import pytest
 
-from converter import api, build, fastrender, schema, validation
+from converter import api, build, fastrender, ledger, schema, validation
 from converter.formats import all_formats
 from converter.ledger import Ledger
 from converter.progress import StatusLine, progress_line
@@ -136,8 +136,11 @@ def test_a_demande_refused_by_the_schema_is_left_out_and_the_files_close_up(tmp_
              for f in outcome.files]
     assert files == [[(1, "00001"), (2, "00002"), (3, "00004")], [(1, "00005"), (2, "00006"), (3, "00007")]]
     with Ledger(outcome.registre, create=False) as book:  # what the ledger keeps is what the files hold
-        kept = [orjson.loads(r["demande_json"]) for r in book.db.execute("SELECT demande_json FROM demandes ORDER BY id")]
+        kept = [book.demande(r) for r in book.db.execute("SELECT * FROM demandes ORDER BY id")]
     assert kept == [line for f in outcome.files for line in orjson.loads(f.read_bytes())["lignesImport"]]
+    # the files checked ahead and then planned again left no temporary file behind
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        *(f.name for f in outcome.files), "erreurs-w.xlsx", "xl2segur.sqlite"]
 
 
 def test_a_header_the_schema_refuses_writes_no_file(tmp_path, monkeypatch, fresh_schemas):
@@ -196,11 +199,11 @@ def test_no_progress_when_quiet_or_not_a_terminal():
 
 def test_the_second_process_checks_files_and_a_dead_one_is_replaced_by_checking_here():
     file_schema = {"type": "object", "properties": {"lignesImport": {"type": "array", "items": {"required": ["n"]}}}}
-    good, bad = '{"lignesImport": [{"n": 1}]}', '{"lignesImport": [{"n": 1}, {}]}'
+    good, bad = b'{"lignesImport": [{"n": 1}]}', b'{"lignesImport": [{"n": 1}, {}]}'
     with validation.FileChecker(file_schema, parallel=True) as checker:
         assert checker.worker is not None
         first, second = checker.submit(good), checker.submit(bad)
-        assert checker.result(first, good) == validation.FileCheck([], ['{"n":1}'])
+        assert checker.result(first, good) == validation.FileCheck([], ledger.pack(good))
         assert [index for index, _ in checker.result(second, bad).errors] == [1]
         checker.worker.kill()
         checker.worker.wait()
