@@ -24,6 +24,7 @@ import json
 import random
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -295,6 +296,9 @@ def _rss_of_children() -> int:
     for task in Path("/proc/self/task").iterdir():
         for pid in (task / "children").read_text().split():
             try:
+                # not yet the second process: between fork and exec, a child shows its parent's memory
+                if b"converter.validation" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    continue
                 status = Path(f"/proc/{pid}/status").read_text()
             except OSError:  # ended meanwhile
                 continue
@@ -361,6 +365,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--graine", type=int, default=1, help="graine du générateur")
     parser.add_argument("--json", action="store_true", help="imprime aussi une ligne JSON")
     parser.add_argument("--progression", action="store_true", help="affiche la progression de la conversion")
+    parser.add_argument("--repetitions", type=int, default=1,
+                        help="mesures successives (chacune dans un processus neuf) : la médiane de chaque "
+                             "durée est retenue, contre le bruit d'une machine partagée")
     parser.add_argument("--generer", type=Path, help=argparse.SUPPRESS)  # internal: child process
     parser.add_argument("--mesurer", type=Path, help=argparse.SUPPRESS)  # internal: child process
     args = parser.parse_args(argv)
@@ -376,10 +383,21 @@ def main(argv: list[str] | None = None) -> int:
           + (f"généré en {gen_s:.1f} s" if gen_s is not None else "en cache") + f", {bad} demandes invalides)")
     # measured in a process of its own, whose only child is the conversion's schema check
     # (the generator's memory stays out of the peak)
-    child = subprocess.run([sys.executable, __file__, "--mesurer", str(path), "--demandes", str(args.demandes),
-                            *(["--progression"] if args.progression else [])],
-                           check=True, stdout=subprocess.PIPE, text=True)
-    result = json.loads(child.stdout.strip().splitlines()[-1])
+    runs = []
+    for _ in range(max(1, args.repetitions)):
+        child = subprocess.run([sys.executable, __file__, "--mesurer", str(path), "--demandes", str(args.demandes),
+                                *(["--progression"] if args.progression else [])],
+                               check=True, stdout=subprocess.PIPE, text=True)
+        runs.append(json.loads(child.stdout.strip().splitlines()[-1]))
+        if args.repetitions > 1:
+            print(f"  mesure {len(runs)} : lecture nue {runs[-1]['lecture_s']:.2f} s, "
+                  f"convertir {runs[-1]['conversion_s']:.2f} s (×{runs[-1]['rapport']:.2f})")
+    result = {**runs[-1], **{key: statistics.median(r[key] for r in runs) for key in ("lecture_s", "conversion_s")},
+              **{key: max(r[key] for r in runs) for key in ("pic_rss_mio", "pic_rss_controle_mio")},
+              "repetitions": len(runs)}
+    result["rapport"] = round(result["conversion_s"] / result["lecture_s"], 2)
+    if len(runs) > 1:
+        print(f"médianes de {len(runs)} mesures (pic mémoire : le plus haut) :")
     print(f"N = {result['demandes']} demandes ({result['acceptees']} acceptées, {result['rejetees']} rejetées)")
     print(f"lecture nue (fastexcel → Polars) : {result['lecture_s']:.2f} s")
     print(f"convertir (api.convert)          : {result['conversion_s']:.2f} s")

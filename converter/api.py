@@ -22,7 +22,7 @@ from .files import clean_stale, write_new_numbered
 from .funding import avance as funding_advance
 from .formats import FormatDefinition, get_format, numero_formats
 from .issues import ISSUE_SCHEMA, Issue, Severity
-from .reading import HEADER_SHEET, ROW, WorkbookError, read_workbook
+from .reading import HEADER_SHEET, ROW, WorkbookError, read_workbook, release_freed_memory
 from .workbook import write_workbook
 
 
@@ -127,6 +127,7 @@ def check(workbook: Path, progress: Progress | None = None) -> tuple[Outcome, Ch
         return Outcome(workbook=workbook, issues=exc.issues, unreadable=True), None
     _step(progress, "Contrôle des demandes", 0, 0)
     checked = check_workbook(raw)
+    release_freed_memory()  # what the checks computed and dropped
     definition = checked.definition
     demandes = checked.frames[definition.demandes.name]
     outcome = Outcome(
@@ -310,7 +311,7 @@ def _valid_files(checked: Checked, outcome: Outcome, header: dict[str, str], out
                 waiting.clear()  # their answers still come, and go unread
                 planned = files_from(position)
                 continue
-            yield [numeros[p] for p in taken], found.written, found.packed
+            yield [numeros[p] for p in taken], found.written, ledger.pack(data)  # while the next is checked
             position = end
             _step(progress, "Écriture des fichiers de dépôt", position, total)
     if refused:

@@ -221,7 +221,7 @@ class Renderer:
     (converter/fastrender.py: the same bytes as Jinja); else Jinja renders the records."""
 
     def __init__(self, definition: FormatDefinition, header: dict[str, str], numeros: list[str],
-                 load: Callable[[list[str]], pl.DataFrame], batch: int = 20_000):
+                 load: Callable[[list[str]], pl.DataFrame], batch: int = 5_000):
         self.definition, self.header, self.numeros, self.load, self.batch = definition, header, numeros, load, batch
         self.compiled = _compiled(definition.template)
         self._start, self._pieces = -1, []

