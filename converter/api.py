@@ -5,6 +5,9 @@ Tests and other programs call these functions directly; the CLI only prints thei
 
 from __future__ import annotations
 
+import contextlib
+import queue
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -105,7 +108,7 @@ def write_template(format_id: str, target: Path) -> Path:
     return write_workbook(get_format(format_id), Path(target))
 
 
-AHEAD = 3  # deposit files rendered ahead of the one being checked (about 1 Mo each)
+AHEAD = 12  # deposit files rendered ahead of the one being checked (about 0.5 Mo each)
 
 Progress = Callable[[str, int, int], None]
 """`progress(stage, done, total)`: a French stage name and how far it is, `done` out of `total`
@@ -216,10 +219,13 @@ def convert(workbook: Path, output: Path, deposit_date: date | None = None, piec
             lookup = cycle.demande_lookup(checked, outcome.accepted)
             family = numero_formats(definition.id)
             folder = deposit.DepositFolder(output, numero_ans, day)
-            for numeros, written, packed in _valid_files(checked, outcome, header, output, progress):
+
+            def record(item: tuple[list[str], Path, bytes]) -> None:
+                """Name one checked file, zip its attachments, record it in the ledger."""
+                numeros, written, data = item
                 archives: list[Path] = []
 
-                def publish(floor: int, written: Path = written, numeros: list[str] = numeros) -> Path:
+                def publish(floor: int) -> Path:
                     """Under the ledger's lock: the file is named, then its attachments zipped
                     beside it. Should a zip or the ledger fail, the file and its zips go."""
                     path = folder.publish(written, floor)
@@ -236,7 +242,7 @@ def convert(workbook: Path, output: Path, deposit_date: date | None = None, piec
                     path = book.deposit(
                         format_id=definition.id, nature=definition.nature, numero_ans=numero_ans, siret=siret,
                         day=day, formats=family, refuse_rejected=definition.new_numero_after_rejection,
-                        write=publish, demandes=cycle.demande_records(numeros, lookup), packed=packed)
+                        write=publish, demandes=cycle.demande_records(numeros, lookup), packed=ledger.pack(data))
                 except BaseException:
                     for archive in archives:
                         archive.unlink(missing_ok=True)
@@ -245,12 +251,54 @@ def convert(workbook: Path, output: Path, deposit_date: date | None = None, piec
                     written.unlink(missing_ok=True)  # its deposit name stays (a hard link)
                 outcome.files.append(path)
                 outcome.archives += archives
+
+            with contextlib.closing(_valid_files(checked, outcome, header, output, progress)) as checked_files:
+                _in_background(checked_files, record, discard=lambda item: item[1].unlink(missing_ok=True))
     outcome.total_ht = _total(checked, outcome.accepted)  # the ledger and attachments may have rejected some
     outcome.amounts = _amounts(checked, outcome.accepted)
     if outcome.rejected or outcome.errors:
         _step(progress, "Écriture du classeur d'erreurs", 0, 0)
         outcome.error_workbook = write_error_workbook(checked, outcome, output)
     return outcome
+
+
+_END = object()
+
+
+def _in_background(items: Iterator[Any], consume: Callable[[Any], None], discard: Callable[[Any], None],
+                   depth: int = 4) -> None:
+    """`consume(item)` for each item, in order, in a thread of its own, while this thread
+    produces the next ones: recording a deposit file (SQLite, zstd, the disk) lets go of the
+    GIL, and the next file renders meanwhile. The first failure of `consume` stops it all
+    and is raised here; the items produced and not consumed go to `discard`. Should this
+    thread stop (Ctrl-C), the items already handed over are still consumed, each whole."""
+    handed: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        while (item := handed.get()) is not _END:
+            if failures:
+                discard(item)
+                continue
+            try:
+                consume(item)
+            except BaseException as exc:  # noqa: BLE001 — raised in the producing thread
+                failures.append(exc)
+                discard(item)
+
+    worker = threading.Thread(target=run, name="xl2segur-registre")
+    worker.start()
+    try:
+        for item in items:
+            if failures:
+                discard(item)
+                break
+            handed.put(item)
+    finally:
+        handed.put(_END)
+        worker.join()
+    if failures:
+        raise failures[0]
 
 
 def _reject(outcome: Outcome, found: list[Issue]) -> None:
@@ -264,8 +312,8 @@ def _reject(outcome: Outcome, found: list[Issue]) -> None:
 
 def _valid_files(checked: Checked, outcome: Outcome, header: dict[str, str], output: Path,
                  progress: Progress | None) -> Iterator[tuple[list[str], Path, bytes]]:
-    """(numeroEditeur, the file written in `output` under a temporary name, the file as the
-    ledger keeps it) of each deposit file, rendered and checked against the JSON Schema once; the
+    """(numeroEditeur, the file written in `output` under a temporary name, its bytes) of each
+    deposit file, rendered and checked against the JSON Schema once; the
     caller names the file and removes the temporary name. Last guard: a demande the schema refuses never
     reaches a deposit file; the file is rendered again without it, and the next demandes fill
     its place, so the files are those of the accepted demandes cut in runs of
@@ -311,7 +359,7 @@ def _valid_files(checked: Checked, outcome: Outcome, header: dict[str, str], out
                 waiting.clear()  # their answers still come, and go unread
                 planned = files_from(position)
                 continue
-            yield [numeros[p] for p in taken], found.written, ledger.pack(data)  # while the next is checked
+            yield [numeros[p] for p in taken], found.written, data
             position = end
             _step(progress, "Écriture des fichiers de dépôt", position, total)
     if refused:

@@ -93,32 +93,30 @@ def demande_records(numeros: list[str], lookup: DemandeLookup) -> list[DemandeRe
     """The ledger's view of the demandes of one deposit file (in file order), given
     `demande_lookup` of all the demandes converted (computed once: filtering every sheet per
     file is quadratic)."""
-    amounts, lists = lookup
-    return [DemandeRecord(numero_editeur=ne, num_ligne=i + 1, montant=amounts.get(ne),
-                          finess=lists["finess"].get(ne, []), rpps=lists["rpps"].get(ne, []))
-            for i, ne in enumerate(numeros)]
+    return [DemandeRecord(ne, i, *lookup.get(ne, (None, "[]", "[]"))) for i, ne in enumerate(numeros, start=1)]
 
 
-DemandeLookup = tuple[dict[str, str], dict[str, dict[str, list[str]]]]
+DemandeLookup = dict[str, tuple[str | None, str, str]]
+"""numeroEditeur → (amount, JSON list of its FINESS, JSON list of its RPPS)."""
 
 
 def demande_lookup(checked: Checked, numeros: list[str]) -> DemandeLookup:
-    """(numeroEditeur → amount, kind → numeroEditeur → sorted FINESS / RPPS) of these demandes."""
+    """What the ledger records of these demandes besides their JSON: amount, sorted FINESS and RPPS."""
     definition = checked.definition
     keep = pl.Series(numeros, dtype=pl.String).implode()
     demandes = checked.frames[definition.demandes.name].filter(pl.col(NE).is_in(keep))
     amount = amount_balise(definition.demandes)
-    amounts = dict(demandes.select(NE, pl.col(amount).cast(pl.String)).iter_rows()) if amount else {}
-    lists: dict[str, dict[str, list[str]]] = {}
+    found = demandes.select(NE, montant=pl.col(amount).cast(pl.String) if amount else pl.lit(None, pl.String))
     for kind in ("finess", "rpps"):
         parts = [checked.frames[s.name].filter(pl.col(NE).is_in(keep)).select(NE, pl.col(f.balise).alias("v"))
                  for s in definition.sheets for f in s.fields if f.kind == kind]
-        if parts:
-            grouped = pl.concat(parts).drop_nulls().group_by(NE).agg(pl.col("v").unique().sort())
-            lists[kind] = dict(zip(grouped[NE].to_list(), grouped["v"].to_list()))
-        else:
-            lists[kind] = {}
-    return amounts, lists
+        listed = pl.concat(parts).drop_nulls().group_by(NE).agg(pl.col("v").unique().sort()) if parts \
+            else pl.DataFrame(schema={NE: pl.String, "v": pl.List(pl.String)})
+        # {"v":[…]} → […]: Polars writes the JSON, escaping included
+        as_json = pl.struct("v").struct.json_encode().str.slice(5).str.head(-1)
+        found = found.join(listed.select(NE, as_json.alias(kind)), on=NE, how="left") \
+            .with_columns(pl.col(kind).fill_null("[]"))
+    return {ne: (montant, finess, rpps) for ne, montant, finess, rpps in found.select(NE, "montant", "finess", "rpps").iter_rows()}
 
 
 # ------------------------------------------------------------ what a conversion checks

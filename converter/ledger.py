@@ -25,9 +25,9 @@ import contextlib
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import orjson
 import zstandard
@@ -140,15 +140,15 @@ class LedgerNotFound(LedgerError):
         return LedgerNotFound(self.path, option)
 
 
-@dataclass(frozen=True)
-class DemandeRecord:
-    """What the ledger keeps of one demande written into a deposit file."""
+class DemandeRecord(NamedTuple):
+    """What the ledger keeps of one demande written into a deposit file (a tuple: a conversion
+    records 100,000 of them)."""
 
     numero_editeur: str
     num_ligne: int
     montant: str | None
-    finess: list[str]
-    rpps: list[str]
+    finess: str  # JSON list of every FINESS of the demande
+    rpps: str  # JSON list of every RPPS of the demande
 
 
 class Ledger:
@@ -159,7 +159,9 @@ class Ledger:
             raise LedgerNotFound(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            # one thread at a time, but not always the one that opened it (api._in_background)
+            self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                                      check_same_thread=False)
             self.db.row_factory = sqlite3.Row
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self._use_wal()
@@ -283,9 +285,7 @@ class Ledger:
                 db.executemany(
                     "INSERT INTO demandes (fichier_id, format, nature, numero_ans, numero_editeur, num_ligne, montant, "
                     "finess, rpps) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(cursor.lastrowid, format_id, nature, numero_ans, d.numero_editeur, d.num_ligne, d.montant,
-                      orjson.dumps(d.finess).decode(), orjson.dumps(d.rpps).decode())
-                     for d in demandes],
+                    [(cursor.lastrowid, format_id, nature, numero_ans, *d) for d in demandes],
                 )
         except BaseException:
             # written but not recorded (Ctrl-C, the ledger's disk full…): a file the ledger does not

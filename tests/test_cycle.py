@@ -416,7 +416,7 @@ def test_the_ledger_rechecks_every_variant_under_its_lock(tmp_path: Path) -> Non
     api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY)
     family = numero_formats("ms2-dui-pde-avance")
     assert set(family) == {"ms2-dui-pds-avance", "ms2-dui-pde-avance"}
-    record = DemandeRecord("00001", 1, "1.00", [], [])
+    record = DemandeRecord("00001", 1, "1.00", "[]", "[]")
     written = []
     with Ledger(out / "xl2segur.sqlite") as book:
         def deposit(**kw) -> None:
