@@ -209,3 +209,27 @@ def test_the_second_process_checks_files_and_a_dead_one_is_replaced_by_checking_
         checker.worker.wait()
         late = checker.submit(bad)
         assert [index for index, _ in checker.result(late, bad).errors] == [1]
+
+
+def test_recording_in_the_background_stops_at_the_first_failure_and_discards_the_rest():
+    consumed, discarded = [], []
+
+    def consume(item):
+        if item == 3:
+            raise ValueError("disque plein")
+        consumed.append(item)
+
+    with pytest.raises(ValueError, match="disque plein"):
+        api._in_background(iter(range(10)), consume, discarded.append, depth=2)
+    assert consumed == [0, 1, 2]
+    assert 3 in discarded and not set(consumed) & set(discarded)
+    assert set(consumed) | set(discarded) <= set(range(10))
+
+    def produce():  # the producer fails (a file it could not write): what was handed over is consumed
+        yield from (0, 1)
+        raise OSError("lecture")
+
+    consumed.clear()
+    with pytest.raises(OSError, match="lecture"):
+        api._in_background(produce(), consumed.append, discarded.append)
+    assert consumed == [0, 1]
