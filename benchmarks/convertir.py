@@ -294,7 +294,11 @@ def _rss_of_children() -> int:
     """Resident bytes of this process's children now (the schema check's second process)."""
     total = 0
     for task in Path("/proc/self/task").iterdir():
-        for pid in (task / "children").read_text().split():
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:  # a thread that ended meanwhile
+            continue
+        for pid in children:
             try:
                 # not yet the second process: between fork and exec, a child shows its parent's memory
                 if b"converter.validation" not in Path(f"/proc/{pid}/cmdline").read_bytes():
