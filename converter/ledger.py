@@ -41,22 +41,8 @@ SCHEMA_VERSION = 2
 # statut of a demande
 DEPOSEE, ACCEPTEE, REJETEE = "deposee", "acceptee", "rejetee"
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS fichiers (
-    id INTEGER PRIMARY KEY,
-    nom TEXT NOT NULL,
-    chemin TEXT NOT NULL,
-    format TEXT NOT NULL,
-    nature TEXT NOT NULL,
-    numero_ans TEXT NOT NULL,
-    siret TEXT NOT NULL,
-    date_depot TEXT NOT NULL,        -- AAAA-MM-JJ
-    rang INTEGER NOT NULL,
-    ecrit_le TEXT NOT NULL,
-    contenu BLOB                     -- the file exactly as written, Zstandard-compressed (NULL before version 2)
-);
-CREATE INDEX IF NOT EXISTS fichiers_rang ON fichiers (numero_ans, date_depot);
-CREATE TABLE IF NOT EXISTS demandes (
+_DEMANDES = """
+CREATE TABLE IF NOT EXISTS {name} (
     id INTEGER PRIMARY KEY,
     fichier_id INTEGER NOT NULL REFERENCES fichiers (id),
     format TEXT NOT NULL,
@@ -75,33 +61,33 @@ CREATE TABLE IF NOT EXISTS demandes (
     fichier_retour TEXT,
     date_retour TEXT
 );
-CREATE INDEX IF NOT EXISTS demandes_ne ON demandes (numero_ans, numero_editeur);
 """
 
-
-# Version 1 kept each demande's JSON in demandes.demande_json (NOT NULL): 100,000 demandes
-# wrote 170 Mo into SQLite. Version 2 keeps each file once, compressed (about 14 times smaller).
-_MIGRATE_FROM_1 = """
-ALTER TABLE fichiers ADD COLUMN contenu BLOB;
-CREATE TABLE demandes_2 (
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS fichiers (
     id INTEGER PRIMARY KEY,
-    fichier_id INTEGER NOT NULL REFERENCES fichiers (id),
+    nom TEXT NOT NULL,
+    chemin TEXT NOT NULL,
     format TEXT NOT NULL,
     nature TEXT NOT NULL,
     numero_ans TEXT NOT NULL,
-    numero_editeur TEXT NOT NULL,
-    num_ligne INTEGER NOT NULL,
-    montant TEXT,
-    finess TEXT NOT NULL,
-    rpps TEXT NOT NULL,
-    demande_json TEXT,
-    statut TEXT NOT NULL DEFAULT 'deposee',
-    numero_asp TEXT,
-    code_traitement TEXT,
-    libelle_traitement TEXT,
-    fichier_retour TEXT,
-    date_retour TEXT
+    siret TEXT NOT NULL,
+    date_depot TEXT NOT NULL,        -- AAAA-MM-JJ
+    rang INTEGER NOT NULL,
+    ecrit_le TEXT NOT NULL,
+    contenu BLOB                     -- the file exactly as written, Zstandard-compressed (NULL before version 2)
 );
+CREATE INDEX IF NOT EXISTS fichiers_rang ON fichiers (numero_ans, date_depot);
+""" + _DEMANDES.format(name="demandes") + """
+CREATE INDEX IF NOT EXISTS demandes_ne ON demandes (numero_ans, numero_editeur);
+"""
+
+# Version 1 kept each demande's JSON in demandes.demande_json (NOT NULL): 100,000 demandes
+# wrote 170 Mo into SQLite. Version 2 keeps each file once, compressed (about 14 times
+# smaller); SQLite cannot drop a NOT NULL, so the table is rebuilt (same columns, same ids).
+_MIGRATE_FROM_1 = """
+ALTER TABLE fichiers ADD COLUMN contenu BLOB;
+""" + _DEMANDES.format(name="demandes_2") + """
 INSERT INTO demandes_2 SELECT * FROM demandes;
 DROP TABLE demandes;
 ALTER TABLE demandes_2 RENAME TO demandes;
