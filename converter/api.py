@@ -313,9 +313,9 @@ def _reject(outcome: Outcome, found: list[Issue]) -> None:
 def _valid_files(checked: Checked, outcome: Outcome, header: dict[str, str], output: Path,
                  progress: Progress | None) -> Iterator[tuple[list[str], Path, bytes]]:
     """(numeroEditeur, the file written in `output` under a temporary name, its bytes) of each
-    deposit file, rendered and checked against the JSON Schema once; the
-    caller names the file and removes the temporary name. Last guard: a demande the schema refuses never
-    reaches a deposit file; the file is rendered again without it, and the next demandes fill
+    deposit file, rendered and checked against the JSON Schema once; the caller names the file
+    and removes the temporary name. Last guard: a demande the schema refuses never reaches a
+    deposit file; the file is rendered again without it, and the next demandes fill
     its place, so the files are those of the accepted demandes cut in runs of
     `max_demandes_per_file`. While a file is checked (in a second process for a large
     conversion), the next ones are rendered: `AHEAD` files at most wait for their check."""

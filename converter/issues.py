@@ -69,6 +69,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "numero_editeur_invalide": (Severity.ERROR, "Le numéro éditeur compte exactement 5 lettres ou chiffres (ex. 00001)."),
     "numero_editeur_complete": (Severity.WARNING, "Le numéro saisi comme un nombre avait perdu ses zéros initiaux : ils ont été rétablis. Formatez la colonne en texte."),
     "identifiant_complete": (Severity.WARNING, "Le numéro saisi comme un nombre avait perdu ses zéros initiaux : ils ont été rétablis. Formatez la colonne en texte."),
+    "null_lu_vide": (Severity.WARNING, "« null » lu comme une cellule vide (null dans le fichier de dépôt). Une cellule laissée vide suffit."),
     "identifiant_normalise": (Severity.WARNING, "Espaces retirés, lettres mises en majuscules : l'ASP attend cet identifiant d'un seul tenant. Vérifiez la valeur écrite dans le fichier de dépôt."),
     "numero_asp_invalide": (Severity.ERROR, "Le numéro ASP compte 12 caractères et commence par {prefix} (ex. {prefix}000002) : recopiez celui du retour ASP de l'avance."),
     "format_different": (Severity.ERROR, "Ce classeur est au format « {detail} » : utilisez la commande ou le modèle de ce format."),

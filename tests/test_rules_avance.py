@@ -230,3 +230,22 @@ def test_an_unknown_parent_is_still_reported_when_the_parent_key_is_valid(tmp_pa
     rows = _mutate(seed_001_rows(), "FINESS Géo", 0, FINESSJuridique="111111111")
     outcome = api.verify(workbook(tmp_path / "autre-og.xlsx", rows))
     assert ("parent_inconnu", "FINESS Géo", "FINESSJuridique") in _codes(outcome)
+
+
+def test_null_typed_as_the_asp_guides_say_is_an_empty_cell_with_a_warning(tmp_path):
+    rows = seed_001_rows()
+    rows["Scénarios"][1]["operateurMessagerie"] = "null"  # « indiquez « null » » (seed 000)
+    outcome = api.convert(workbook(tmp_path / "w.xlsx", rows), tmp_path / "out", date(2024, 3, 12))
+    assert outcome.accepted == ["00001"] and outcome.errors == []
+    warned = sorted((i.code, i.sheet, i.balise, i.value) for i in outcome.warnings if i.code == "null_lu_vide")
+    assert warned == [("null_lu_vide", "Scénarios", "operateurMessagerie", "null")]
+    [line] = json.loads(outcome.files[0].read_text(encoding="utf-8"))["lignesImport"]
+    assert line["scenarioInstallation"][1]["operateurMessagerie"] is None
+
+
+def test_null_in_a_required_cell_asks_for_the_value(tmp_path):
+    rows = seed_001_rows()
+    rows["Demandes"][0]["dateCommande"] = " NULL "
+    outcome = api.convert(workbook(tmp_path / "w.xlsx", rows), tmp_path / "out", date(2024, 3, 12))
+    assert outcome.rejected == ["00001"]
+    assert [(i.code, i.balise) for i in outcome.errors] == [("obligatoire", "dateCommande")]

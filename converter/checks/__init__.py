@@ -49,6 +49,14 @@ def _check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataF
     # the cleaned text of each cell, computed once (every check below starts from it)
     frame = frame.lazy().with_columns(ne.alias(NE), *(cleaned(pl.col(f.balise)).alias(f"{f.balise}__c")
                                                       for f in sheet.fields))
+    # the ASP's guides say to type « null » where there is no value: read as an empty cell, and said
+    frame = frame.with_columns(
+        (pl.col(f"{f.balise}__c").str.to_lowercase() == "null").fill_null(False).alias(f"{f.balise}__null")
+        for f in sheet.fields
+    ).with_columns(
+        pl.when(pl.col(f"{f.balise}__null")).then(None).otherwise(pl.col(f"{f.balise}__c")).alias(f"{f.balise}__c")
+        for f in sheet.fields
+    )
 
     # pass 1: each value on its own
     exprs = []
@@ -63,7 +71,8 @@ def _check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataF
             pl.when(unsaved).then(pl.lit("formule_sans_valeur"))
             .when(broken).then(pl.lit("cellule_en_erreur"))
             .when(c.is_not_null()).then(check.error).alias(f"{f.balise}__err"),
-            pl.when(c.is_not_null() & ~broken).then(
+            pl.when(pl.col(f"{f.balise}__null")).then(pl.lit("null_lu_vide"))
+            .when(c.is_not_null() & ~broken).then(
                 padded_warning(f, check.warning, raw.padded.get(sheet.name, {}).get(f.balise))
             ).alias(f"{f.balise}__warn"),
             c.is_null().alias(f"{f.balise}__empty"),
