@@ -74,7 +74,17 @@ typer.core._ = CATALOGUE.gettext  # typer.core calls its module-level `_` at eac
 # Type names typer shows after an option or argument, e.g. « --sortie <path> ».
 TYPES = {"path": "chemin", "file": "fichier", "dir": "dossier", "str": "texte", "int": "entier",
          "float": "nombre", "bool": "booléen", "datetime": "date", "Decimal": "nombre"}
-_TYPE = re.compile(r"<(\w+)>")
+_TYPE = re.compile(r"<(list\[)?(\w+)\]?>")  # <path>, and <list[Path]> for several
+
+
+def _type_fr(match: re.Match[str]) -> str:
+    """
+    >>> _TYPE.sub(_type_fr, "--sortie <path>, FICHIER.json… <list[Path]>")
+    '--sortie <chemin>, FICHIER.json… <chemins>'
+    """
+    several, name = match[1], match[2]
+    french = TYPES.get(name, TYPES.get(name.lower(), name))
+    return f"<{french}s>" if several else f"<{french}>"
 
 
 class FormatteurFr(_click.HelpFormatter):
@@ -85,7 +95,7 @@ class FormatteurFr(_click.HelpFormatter):
         self.write(f"{'':>{self.current_indent}}{heading} :\n")  # French: a space before the colon
 
     def write_dl(self, rows, col_max: int = 30, col_spacing: int = 2) -> None:
-        rows = [(_TYPE.sub(lambda m: f"<{TYPES.get(m[1], m[1])}>", first), second) for first, second in rows]
+        rows = [(_TYPE.sub(_type_fr, first), second) for first, second in rows]
         super().write_dl(rows, col_max, col_spacing)
 
 
