@@ -293,7 +293,11 @@ def _in_background(items: Iterator[Any], consume: Callable[[Any], None], discard
             if failures:
                 discard(item)
                 break
-            handed.put(item)
+            try:
+                handed.put(item)  # waits while the consumer is behind: where Ctrl-C lands
+            except BaseException:
+                discard(item)
+                raise
     finally:
         handed.put(_END)
         worker.join()
@@ -351,17 +355,18 @@ def _valid_files(checked: Checked, outcome: Outcome, header: dict[str, str], out
                 break
             taken, end, data, pending = waiting.popleft()
             found = checker.result(pending, data)
-            bad = {numeros[taken[index]]: why for index, why in reversed(found.errors) if index is not None}
-            if found.errors and not bad:  # outside any demande (the header): none of them can go
-                bad = {numeros[p]: found.errors[0][1] for p in taken}
-            if bad:  # the files rendered after this one held it or moved with it: plan them again
-                refused.update(bad)
-                waiting.clear()  # their answers still come, and go unread
-                planned = files_from(position)
+            if not found.errors:  # valid, and written under a temporary name: handed over at once
+                yield [numeros[p] for p in taken], found.written, data
+                position = end
+                _step(progress, "Écriture des fichiers de dépôt", position, total)
                 continue
-            yield [numeros[p] for p in taken], found.written, data
-            position = end
-            _step(progress, "Écriture des fichiers de dépôt", position, total)
+            bad = {numeros[taken[index]]: why for index, why in reversed(found.errors) if index is not None}
+            if not bad:  # outside any demande (the header): none of them can go
+                bad = {numeros[p]: found.errors[0][1] for p in taken}
+            # the files rendered after this one held it or moved with it: plan them again
+            refused.update(bad)
+            waiting.clear()  # their answers still come, and go unread
+            planned = files_from(position)
     if refused:
         extra = [Issue(code="controle_schema", message=f"Refusée par le contrôle de structure ASP ({why}).",
                        severity=Severity.ERROR, sheet=definition.demandes.name, numero_editeur=ne,

@@ -19,6 +19,7 @@ import contextlib
 import os
 import pickle
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -183,6 +184,9 @@ class FileChecker:
 def _serve() -> None:
     """The second process: a schema and a folder, then files, each answered with its pickled
     FileCheck."""
+    # Ctrl-C in a terminal reaches the whole process group: the first process decides, and ends
+    # the input; stopping here would leave written files that nobody names or removes
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     receive = Connection(sys.stdin.fileno(), writable=False)
     send = Connection(os.dup(sys.stdout.fileno()), readable=False)
     sys.stdout = sys.stderr  # nothing else may write into the answers

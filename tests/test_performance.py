@@ -233,3 +233,44 @@ def test_recording_in_the_background_stops_at_the_first_failure_and_discards_the
     with pytest.raises(OSError, match="lecture"):
         api._in_background(produce(), consumed.append, discarded.append)
     assert consumed == [0, 1]
+
+
+_SLOW_CONVERSION = """
+import sys, time
+from converter import cli, ledger, validation
+validation.PARALLEL_FROM = 0  # the second process, as for a large workbook
+real = ledger.Ledger.deposit
+def slow(self, **kw):
+    time.sleep(0.2)
+    return real(self, **kw)
+ledger.Ledger.deposit = slow
+sys.argv = ["xl2segur", "convertir", sys.argv[1], "-o", sys.argv[2]]
+cli.main()
+"""
+
+
+def test_ctrl_c_in_the_terminal_leaves_only_recorded_files(tmp_path):
+    """Ctrl-C reaches the whole process group, the second process included: the conversion
+    stops with 130, every deposit file left is in the ledger, no temporary file stays."""
+    import os
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+
+    path = workbook(tmp_path / "w.xlsx", merge(*(seed_001_rows(f"{i:05d}") for i in range(1, 2001))))  # ten files
+    out = tmp_path / "depot"
+    run = subprocess.Popen([sys.executable, "-c", _SLOW_CONVERSION, str(path), str(out)], start_new_session=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 120
+    while len(list(out.glob("JSON-*.json"))) < 2 and run.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.killpg(run.pid, signal.SIGINT)
+    shown, _ = run.communicate(timeout=60)
+    assert run.returncode == 130, shown
+    assert "Conversion interrompue" in shown and "Traceback" not in shown
+    written = sorted(p.name for p in out.glob("JSON-*.json"))
+    assert 2 <= len(written) < 10
+    with sqlite3.connect(out / "xl2segur.sqlite") as db:
+        assert sorted(name for (name,) in db.execute("SELECT nom FROM fichiers")) == written
+    assert list(out.glob(".xl2segur-tmp-*")) == []
