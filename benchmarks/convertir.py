@@ -14,6 +14,8 @@
    processus de mesure : lecture nue + conversion ; la génération n'y est pas ; à part, celui
    du second processus qui contrôle les fichiers contre le schéma) et les fichiers.
 
+`--repetitions K` refait la mesure K fois, chaque fois dans un processus neuf, et retient la
+médiane de chaque durée (le plus haut des pics mémoire) : contre le bruit d'une machine partagée.
 `--json` imprime aussi les chiffres en une ligne JSON (pour un tableau).
 """
 
