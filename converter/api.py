@@ -139,8 +139,7 @@ def check(workbook: Path, progress: Progress | None = None) -> tuple[Outcome, Ch
         issues=checked.issue_list(), advance_rate=definition.advance_rate,
         produces_deposit=definition.produces_deposit,
     )
-    outcome.total_ht = _total(checked, outcome.accepted)
-    outcome.amounts = _amounts(checked, outcome.accepted)
+    _set_amounts(outcome, _amounts(checked, outcome.accepted))
     return outcome, checked
 
 
@@ -170,15 +169,10 @@ def _amounts(checked: Checked, accepted: list[str]) -> dict[str, Decimal]:
     return {ne: Decimal(v) for ne, v in frame.select(NE, amount).iter_rows()}
 
 
-def _total(checked: Checked, accepted: list[str]) -> Decimal:
-    definition = checked.definition
-    amount = next((f.balise for f in definition.demandes.fields if f.kind == "amount"), None)
-    if amount is None or not accepted:
-        return Decimal("0.00")
-    values = checked.frames[definition.demandes.name].filter(
-        pl.col(NE).is_in(pl.Series(accepted, dtype=pl.String).implode())
-    )[amount].drop_nulls()
-    return sum((Decimal(v) for v in values), Decimal("0.00"))
+def _set_amounts(outcome: Outcome, amounts: dict[str, Decimal]) -> None:
+    """The amounts of the accepted demandes (a numeroEditeur is accepted once) and their total."""
+    outcome.amounts = {ne: amounts[ne] for ne in outcome.accepted if ne in amounts}
+    outcome.total_ht = sum(outcome.amounts.values(), Decimal("0.00"))
 
 
 def convert(workbook: Path, output: Path, deposit_date: date | None = None, pieces: Path | None = None,
@@ -222,7 +216,7 @@ def convert(workbook: Path, output: Path, deposit_date: date | None = None, piec
 
             def record(item: tuple[list[str], Path, bytes]) -> None:
                 """Name one checked file, zip its attachments, record it in the ledger."""
-                numeros, written, data = item
+                numeros, written, packed = item
                 archives: list[Path] = []
 
                 def publish(floor: int) -> Path:
@@ -242,7 +236,7 @@ def convert(workbook: Path, output: Path, deposit_date: date | None = None, piec
                     path = book.deposit(
                         format_id=definition.id, nature=definition.nature, numero_ans=numero_ans, siret=siret,
                         day=day, formats=family, refuse_rejected=definition.new_numero_after_rejection,
-                        write=publish, demandes=cycle.demande_records(numeros, lookup), packed=ledger.pack(data))
+                        write=publish, demandes=cycle.demande_records(numeros, lookup), packed=packed)
                 except BaseException:
                     for archive in archives:
                         archive.unlink(missing_ok=True)
@@ -254,8 +248,7 @@ def convert(workbook: Path, output: Path, deposit_date: date | None = None, piec
 
             with contextlib.closing(_valid_files(checked, outcome, header, output, progress)) as checked_files:
                 _in_background(checked_files, record, discard=lambda item: item[1].unlink(missing_ok=True))
-    outcome.total_ht = _total(checked, outcome.accepted)  # the ledger and attachments may have rejected some
-    outcome.amounts = _amounts(checked, outcome.accepted)
+    _set_amounts(outcome, outcome.amounts)  # the ledger, the attachments or the schema may have rejected some
     if outcome.rejected or outcome.errors:
         _step(progress, "Écriture du classeur d'erreurs", 0, 0)
         outcome.error_workbook = write_error_workbook(checked, outcome, output)
@@ -316,8 +309,8 @@ def _reject(outcome: Outcome, found: list[Issue]) -> None:
 
 def _valid_files(checked: Checked, outcome: Outcome, header: dict[str, str], output: Path,
                  progress: Progress | None) -> Iterator[tuple[list[str], Path, bytes]]:
-    """(numeroEditeur, the file written in `output` under a temporary name, its bytes) of each
-    deposit file, rendered and checked against the JSON Schema once; the caller names the file
+    """(numeroEditeur, the file written in `output` under a temporary name, its bytes as the
+    ledger keeps them) of each deposit file, rendered and checked against the JSON Schema once; the caller names the file
     and removes the temporary name. Last guard: a demande the schema refuses never reaches a
     deposit file; the file is rendered again without it, and the next demandes fill
     its place, so the files are those of the accepted demandes cut in runs of
@@ -326,7 +319,7 @@ def _valid_files(checked: Checked, outcome: Outcome, header: dict[str, str], out
     definition = checked.definition
     size = definition.limits.max_demandes_per_file
     numeros = list(outcome.accepted)
-    renderer = build.Renderer(definition, header, numeros, lambda some: build.demande_frame(checked, some))
+    renderer = build.Renderer(definition, header, build.DemandeFrames(checked, numeros))
     refused: dict[str, str] = {}
     position, total = 0, len(numeros)
 
@@ -356,7 +349,7 @@ def _valid_files(checked: Checked, outcome: Outcome, header: dict[str, str], out
             taken, end, data, pending = waiting.popleft()
             found = checker.result(pending, data)
             if not found.errors:  # valid, and written under a temporary name: handed over at once
-                yield [numeros[p] for p in taken], found.written, data
+                yield [numeros[p] for p in taken], found.written, found.packed
                 position = end
                 _step(progress, "Écriture des fichiers de dépôt", position, total)
                 continue

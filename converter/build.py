@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import string
-from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -158,16 +157,43 @@ def _depth(definition: FormatDefinition, sheet: Sheet) -> int:
 
 
 def demande_records(checked: Checked, accepted: list[str]) -> list[dict[str, Any]]:
-    """One nested dict per accepted demande, in workbook order; leaves are JSON literals."""
+    """One nested dict per demande of `accepted`, in that order; leaves are JSON literals."""
     return demande_frame(checked, accepted).to_dicts()
 
 
 def demande_frame(checked: Checked, accepted: list[str]) -> pl.DataFrame:
     """`demande_records` as a frame: one row per accepted demande, children as list columns."""
-    definition = checked.definition
-    keep = pl.Series(accepted, dtype=pl.String).implode()
-    frames = {name: f.filter(pl.col(NE).is_in(keep)).sort(ROW) for name, f in checked.frames.items()
-              if name != HEADER_SHEET}
+    return DemandeFrames(checked, accepted).frame(0, len(accepted))
+
+
+_POSITION = "__position"
+
+
+class DemandeFrames:
+    """`frame(start, stop)`: the `demande_frame` of `numeros[start:stop]`, in that order.
+
+    Each sheet is cut once into the rows of these demandes, sorted by the demande's position
+    in `numeros` (then by row): the rows of consecutive demandes are then a slice, where
+    filtering every sheet for each batch made rendering a large workbook quadratic."""
+
+    def __init__(self, checked: Checked, numeros: list[str]):
+        self.checked, self.numeros = checked, numeros
+        positions = pl.DataFrame({NE: numeros, _POSITION: range(len(numeros))},
+                                 schema={NE: pl.String, _POSITION: pl.Int64})
+        self.sheets = {name: f.join(positions, on=NE, how="inner").sort(_POSITION, ROW)
+                       for name, f in checked.frames.items() if name != HEADER_SHEET}
+
+    def frame(self, start: int, stop: int) -> pl.DataFrame:
+        frames = {}
+        for name, f in self.sheets.items():
+            first, end = f[_POSITION].search_sorted(pl.Series([start, stop]), side="left").to_list()
+            frames[name] = f.slice(first, end - first)
+        return _nested(self.checked.definition, frames)
+
+
+def _nested(definition: FormatDefinition, frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """One row per row of the demandes sheet in `frames`, its children nested in list columns
+    and every value a JSON literal."""
     encoded: dict[str, pl.DataFrame] = {}
     constants = layout_constants(definition)
     for sheet in definition.sheets:
@@ -216,18 +242,19 @@ class Renderer:
     """The deposit files of some demandes: `file(positions)` is the text of one file holding the
     demandes at those positions of `numeros`, in that order.
 
-    `load(numeros)` gives their `demande_frame`; it is called `batch` demandes at a time, which
-    bounds the memory. The template is compiled into Polars expressions when it can be
+    `demandes.frame(start, stop)` gives their `demande_frame`; it is called `batch` demandes at
+    a time, which bounds the memory. The template is compiled into Polars expressions when it can be
     (converter/fastrender.py: the same bytes as Jinja); else Jinja renders the records."""
 
-    def __init__(self, definition: FormatDefinition, header: dict[str, str], numeros: list[str],
-                 load: Callable[[list[str]], pl.DataFrame], batch: int = 5_000):
-        self.definition, self.header, self.numeros, self.load, self.batch = definition, header, numeros, load, batch
+    def __init__(self, definition: FormatDefinition, header: dict[str, str], demandes: DemandeFrames,
+                 batch: int = 5_000):
+        self.definition, self.header, self.demandes, self.batch = definition, header, demandes, batch
+        self.numeros = demandes.numeros
         self.compiled = _compiled(definition.template)
         self._start, self._pieces = -1, []
 
     def _fill(self, position: int) -> None:
-        frame = self.load(self.numeros[position:position + self.batch])
+        frame = self.demandes.frame(position, position + self.batch)
         if frame[NE].to_list() != self.numeros[position:position + self.batch]:
             raise ValueError("demande_frame order differs from the numeros")
         pieces = None

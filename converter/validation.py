@@ -6,9 +6,9 @@ for a large conversion they run in a second process, while the first renders and
 next files (`FileChecker(parallel=True)`). A small one stays in process: starting a process
 costs more than it saves. Both ways run the same `inspect`.
 
-Each valid file is also written under a temporary name in the output folder, there (in a
-thread, while the next file is checked): the first process only names it, under the ledger's
-lock (converter/ledger.py).
+Each valid file is also written under a temporary name in the output folder, and packed
+as the ledger keeps it (`ledger.pack`), there, in a thread, while the next file is checked:
+the first process only names it and records it, under the ledger's lock (converter/ledger.py).
 
 This module imports neither Polars nor the definitions: the second process starts light.
 """
@@ -34,6 +34,7 @@ import jsonschema_rs
 import orjson
 
 from .files import OutputError, write_temporary
+from .ledger import pack
 
 PARALLEL_FROM = 2_000
 """Accepted demandes from which files are checked in a second process (ten files of 200)."""
@@ -45,6 +46,7 @@ class FileCheck:
 
     errors: list[tuple[int | None, str]]  # (index of the demande in lignesImport or None, message)
     written: Path | None = None  # the valid file, written under a temporary name (files.write_temporary)
+    packed: bytes | None = None  # the valid file as the ledger keeps it (ledger.pack)
 
 
 def inspect(validator: Any, data: bytes | str) -> FileCheck:
@@ -53,7 +55,7 @@ def inspect(validator: Any, data: bytes | str) -> FileCheck:
     >>> validator = jsonschema_rs.validator_for({"type": "object", "properties": {"lignesImport":
     ...     {"type": "array", "items": {"type": "object", "required": ["numLigne"]}}}})
     >>> inspect(validator, b'{"lignesImport": [{"numLigne": 1}, {"numLigne": 2}]}')
-    FileCheck(errors=[], written=None)
+    FileCheck(errors=[], written=None, packed=None)
     >>> inspect(validator, b'{"lignesImport": [{"numLigne": 1}, {}]}').errors
     [(1, 'lignesImport/1 : "numLigne" is a required property')]
     """
@@ -73,7 +75,8 @@ class FileChecker:
 
     With a `folder`, each valid file is also written there under a temporary name
     (`FileCheck.written`), for the caller to name (files.publish_first_free) and then remove;
-    those the caller never got are removed on exit.
+    those the caller never got are removed on exit. Each valid file is also packed
+    (`FileCheck.packed`).
 
     Parallel: the files go to a second Python process (`python -m converter.validation`,
     talking through its standard input and output), whose answers a thread collects. A
@@ -124,11 +127,11 @@ class FileChecker:
         """In a thread: each answer of the second process settles the oldest waiting file."""
         try:
             while True:
-                errors, written = pickle.loads(self.receive.recv_bytes())
+                errors, written, packed = pickle.loads(self.receive.recv_bytes())
                 if written is not None:
                     written = Path(written)
                     self.unclaimed.add(written)
-                self.waiting.popleft().set_result(FileCheck(errors, written))
+                self.waiting.popleft().set_result(FileCheck(errors, written, packed))
         except Exception as exc:  # noqa: BLE001 — whatever broke, what waits is checked here
             while self.waiting:
                 self.waiting.popleft().set_exception(exc)
@@ -143,7 +146,8 @@ class FileChecker:
         return future
 
     def result(self, future: Future[FileCheck], data: bytes) -> FileCheck:
-        """The check of `data`; its `written` file (with a folder, when valid) is the caller's."""
+        """The check of `data`; its `written` file (with a folder, when valid) is the caller's,
+        and a valid file is `packed`."""
         while True:
             try:
                 found = future.result(timeout=1)
@@ -155,12 +159,16 @@ class FileChecker:
                 pass
             found = inspect(self.validator, data)  # checked here, never written unchecked
             break
+        if found.errors:
+            return found
         if found.written is not None:
             self.unclaimed.discard(found.written)
-        elif self.folder is not None and not found.errors:
+        elif self.folder is not None:
             # valid, but not written yet: checked here, or the second process could not write it
             # (then this raises the French OutputError saying why)
-            found = FileCheck(found.errors, write_temporary(self.folder, data))
+            found = FileCheck(found.errors, write_temporary(self.folder, data), found.packed)
+        if found.packed is None:
+            found = FileCheck(found.errors, found.written, pack(data))
         return found
 
     def __enter__(self) -> FileChecker:
@@ -196,18 +204,20 @@ def _serve() -> None:
     checked: queue.Queue[tuple[bytes, FileCheck] | None] = queue.Queue(maxsize=2)
 
     def write_and_answer() -> None:
-        """In a thread: writing a file to disk lets go of the GIL, so the next one is parsed
-        and validated meanwhile. The answers go in the files' order."""
+        """In a thread: packing and writing a file let go of the GIL, so the next one is
+        parsed and validated meanwhile. The answers go in the files' order."""
         try:
             while (item := checked.get()) is not None:
                 data, check = item
-                written = None
-                if folder is not None and not check.errors:
-                    # cannot write: the first process writes it, and says why if it fails too
-                    with contextlib.suppress(OutputError):
-                        written = write_temporary(folder, data)
+                written = packed = None
+                if not check.errors:
+                    packed = pack(data)
+                    if folder is not None:
+                        # cannot write: the first process writes it, and says why if it fails too
+                        with contextlib.suppress(OutputError):
+                            written = write_temporary(folder, data)
                 # sent as plain data: here FileCheck is __main__'s
-                send.send_bytes(pickle.dumps((check.errors, str(written) if written else None)))
+                send.send_bytes(pickle.dumps((check.errors, str(written) if written else None, packed)))
         except BaseException:  # noqa: BLE001 — answers lost: end this process, the first checks by itself
             os._exit(1)
 

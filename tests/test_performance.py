@@ -19,7 +19,7 @@ import jinja2
 import orjson
 import pytest
 
-from converter import api, build, fastrender, schema, validation
+from converter import api, build, fastrender, ledger, schema, validation
 from converter.formats import all_formats
 from converter.ledger import Ledger
 from converter.progress import StatusLine, progress_line
@@ -68,8 +68,7 @@ def test_compiled_template_writes_what_jinja_writes(tmp_path, fmt, size, batch):
     assert build._compiled(definition.template) is not None
     header = build.header_literals(checked)
     records = build.demande_records(checked, outcome.accepted)
-    renderer = build.Renderer(definition, header, outcome.accepted,
-                              lambda some: build.demande_frame(checked, some), batch=batch)
+    renderer = build.Renderer(definition, header, build.DemandeFrames(checked, outcome.accepted), batch=batch)
     for start in range(0, len(records), size):
         positions = list(range(start, min(start + size, len(records))))
         assert renderer.file(positions) == build.render(definition, header, records[start:start + size])
@@ -203,7 +202,8 @@ def test_the_second_process_checks_files_and_a_dead_one_is_replaced_by_checking_
     with validation.FileChecker(file_schema, parallel=True) as checker:
         assert checker.worker is not None
         first, second = checker.submit(good), checker.submit(bad)
-        assert checker.result(first, good) == validation.FileCheck([])
+        checked = checker.result(first, good)
+        assert checked.errors == [] and ledger.unpack(checked.packed) == good  # packed as the ledger keeps it
         assert [index for index, _ in checker.result(second, bad).errors] == [1]
         checker.worker.kill()
         checker.worker.wait()

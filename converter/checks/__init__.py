@@ -45,24 +45,28 @@ def _check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataF
     """Normalise one sheet; return (frame of values, issue rows)."""
     definition = raw.definition
     frame = raw.frames[sheet.name]
-    ne = cleaned(pl.col("numeroEditeur")) if "numeroEditeur" in sheet.by_balise else pl.lit(None, dtype=pl.String)
     # the cleaned text of each cell, computed once (every check below starts from it)
-    frame = frame.lazy().with_columns(ne.alias(NE), *(cleaned(pl.col(f.balise)).alias(f"{f.balise}__c")
-                                                      for f in sheet.fields))
+    frame = frame.lazy().with_columns(cleaned(pl.col(f.balise)).alias(f"{f.balise}__c") for f in sheet.fields)
+    ne = pl.col("numeroEditeur__c") if "numeroEditeur" in sheet.by_balise else pl.lit(None, dtype=pl.String)
     # the ASP's guides say to type « null » where there is no value: read as an empty cell, and said
     frame = frame.with_columns(
-        (pl.col(f"{f.balise}__c").str.to_lowercase() == "null").fill_null(False).alias(f"{f.balise}__null")
-        for f in sheet.fields
+        ne.alias(NE),
+        *(pl.col(f"{f.balise}__c").str.contains("(?i)^null$").fill_null(False).alias(f"{f.balise}__null")
+          for f in sheet.fields),
     ).with_columns(
         pl.when(pl.col(f"{f.balise}__null")).then(None).otherwise(pl.col(f"{f.balise}__c")).alias(f"{f.balise}__c")
         for f in sheet.fields
     )
 
-    # pass 1: each value on its own
+    # pass 1: each value on its own, after the intermediate columns its check reads
+    checks = {f.balise: field_check(definition, f, pl.col(f"{f.balise}__c")) for f in sheet.fields}
+    for stage in range(max((len(check.steps) for check in checks.values()), default=0)):
+        frame = frame.with_columns(**{name: expr for check in checks.values() if stage < len(check.steps)
+                                      for name, expr in check.steps[stage].items()})
     exprs = []
     for f in sheet.fields:
         c = pl.col(f"{f.balise}__c")
-        check = field_check(definition, f, c)
+        check = checks[f.balise]
         formula_rows = raw.formulas.get(sheet.name, {}).get(f.balise)
         unsaved = pl.col(ROW).is_in(formula_rows) if formula_rows else pl.lit(False)
         broken = is_error_cell(c) | unsaved
@@ -108,14 +112,15 @@ def _check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataF
     ).collect()
 
     issue_parts = []
+    found = checked.select(pl.col(f"{f.balise}__{kind}").count() for f in sheet.fields for kind in ("err", "warn"))
     for f in sheet.fields:
         params = message_params(definition, f)
         letter = raw.letter(sheet.name, f.balise)
         for kind, severity in (("err", "erreur"), ("warn", "avertissement")):
             col = f"{f.balise}__{kind}"
-            hits = checked.filter(pl.col(col).is_not_null())
-            if hits.height == 0:
+            if not found[col][0]:
                 continue
+            hits = checked.filter(pl.col(col).is_not_null())
             codes = hits[col].unique().to_list()
             messages = {c: message(c, **params) for c in codes}
             issue_parts.append(hits.select(

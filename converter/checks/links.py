@@ -36,12 +36,10 @@ def _describe_keys(keys) -> str:
 def duplicates(raw: RawWorkbook, sheet: Sheet, frame: pl.DataFrame) -> pl.DataFrame:
     keys = list(sheet.unique)
     keyed = frame.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in keys))
-    dup = keyed.with_columns(
-        __n=pl.len().over(keys),
-        __rows=pl.col(ROW).cast(pl.String).implode().over(keys).list.join(", "),
-    ).filter(pl.col("__n") > 1)
+    dup = keyed.filter(pl.len().over(keys) > 1)
     if dup.height == 0:
         return pl.DataFrame(schema=ISSUE_SCHEMA)
+    dup = dup.with_columns(__rows=pl.col(ROW).cast(pl.String).implode().over(keys).list.join(", "))
     last = keys[-1]
     out = []
     for rows, part in dup.group_by("__rows", maintain_order=True):

@@ -2,11 +2,13 @@
 
 For each field of a definition, `field_check` returns three Polars expressions over the
 cleaned text of the column: the normalised value, the error code (or null) and the warning
-code (or null). No Python loop runs over rows.
+code (or null), and the intermediate columns they read (`FieldCheck.steps`). No Python loop
+runs over rows.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -17,17 +19,32 @@ from ..formats.model import Condition
 from ..identifiers import finess_key_expr, luhn_expr, rpps_key_expr
 from ..reference import operator_codes
 
-_INVISIBLE = r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]"
-_SPACE_LIKE = r"[\u00a0\u202f\u2007\t\r\n]"
+# taken out of a cell: zero-width characters and the soft hyphen
+_INVISIBLE = ("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad")
+# read as an ordinary space: every other Unicode space (tabs, line breaks, non-breaking spaces…)
+_SPACE_LIKE = ("\t", "\n", "\x0b", "\x0c", "\r", "\x85", "\u00a0", "\u1680",
+               *map(chr, range(0x2000, 0x200B)), "\u2028", "\u2029", "\u202f", "\u205f", "\u3000")
 _ERROR_CELL = r"^#(N/A|DIV/0!|VALUE!|REF!|NAME\?|NUM!|NULL!|SPILL!|CALC!|GETTING_DATA)$"
 TRUE_WORDS = ["true", "vrai", "oui", "o", "yes", "y", "1"]
 FALSE_WORDS = ["false", "faux", "non", "n", "no", "0"]
 
 
 def cleaned(col: pl.Expr) -> pl.Expr:
-    """Trim ordinary, non-breaking and zero-width spaces; an empty cell becomes null."""
-    # `replace`, not when/then: eager, that one computed the cleaning twice
-    return col.str.replace_all(_INVISIBLE, "").str.replace_all(_SPACE_LIKE, " ").str.strip_chars().replace("", None)
+    """Zero-width characters out, every space an ordinary one, trimmed; an empty cell becomes
+    null. A cleaned value holds no whitespace but the ordinary space.
+
+    >>> pl.DataFrame({"c": ["\u00a00 1\u2003\u200b2\t", " ", None]}).select(cleaned(pl.col("c")))["c"].to_list()
+    ['0 1 2', None, None]
+    """
+    # one pass (Aho-Corasick) for both replacements; `replace`, not when/then: eager, that one
+    # computed the cleaning twice
+    return col.str.replace_many([*_INVISIBLE, *_SPACE_LIKE], [""] * len(_INVISIBLE) + [" "] * len(_SPACE_LIKE)) \
+        .str.strip_chars().replace("", None)
+
+
+def _without_spaces(c: pl.Expr) -> pl.Expr:
+    """A cleaned value without its spaces (the ordinary space is the only one left)."""
+    return c.str.replace_all(" ", "", literal=True)
 
 
 def is_error_cell(col: pl.Expr) -> pl.Expr:
@@ -39,6 +56,10 @@ class FieldCheck:
     value: pl.Expr
     error: pl.Expr  # String code or null
     warning: pl.Expr  # String code or null
+    # intermediate columns that value, error and warning read, computed before them, one stage
+    # after the other: Polars does not reliably compute a repeated sub-expression once (a
+    # parsed date read three times was parsed three times)
+    steps: tuple[dict[str, pl.Expr], ...] = ()
 
 
 def _codes(*pairs: tuple[pl.Expr, str]) -> pl.Expr:
@@ -63,7 +84,7 @@ def allowed_values(definition: FormatDefinition, field: Field) -> tuple[str, ...
 
 
 def _choice_key(s: pl.Expr) -> pl.Expr:
-    return s.str.to_uppercase().str.replace_all(r"\s", "")
+    return _without_spaces(s.str.to_uppercase())
 
 
 def _text(f: Field, c: pl.Expr) -> FieldCheck:
@@ -80,25 +101,26 @@ def _text(f: Field, c: pl.Expr) -> FieldCheck:
     return FieldCheck(value, _codes(*checks), warning)
 
 
-def _choice(definition: FormatDefinition, f: Field, c: pl.Expr) -> FieldCheck:
+def _choice(definition: FormatDefinition, f: Field, c: pl.Expr, name: str) -> FieldCheck:
     values = allowed_values(definition, f)
     mapping: dict[str, str] = {}
     for v in values:
         mapping.setdefault(v.upper().replace(" ", ""), v)
-    value = _choice_key(c).replace_strict(mapping, default=None, return_dtype=pl.String)
-    exact = c.is_in(list(values))
-    value = pl.when(exact).then(c).otherwise(value)
+    value, exact = pl.col(f"{name}value"), pl.col(f"{name}exact")
+    found = pl.when(exact).then(c).otherwise(_choice_key(c).replace_strict(mapping, default=None, return_dtype=pl.String))
     return FieldCheck(
         value,
         _codes((value.is_null(), "valeur_non_autorisee")),
         _codes((~exact & value.is_not_null(), "casse_corrigee")),
+        ({f"{name}exact": c.is_in(list(values))}, {f"{name}value": found}),
     )
 
 
-def _boolean(c: pl.Expr) -> FieldCheck:
+def _boolean(c: pl.Expr, name: str) -> FieldCheck:
     low = c.str.to_lowercase()
     value = pl.when(low.is_in(TRUE_WORDS)).then(True).when(low.is_in(FALSE_WORDS)).then(False).otherwise(None)
-    return FieldCheck(value, _codes((value.is_null(), "booleen_invalide")), _NONE)
+    parsed = pl.col(f"{name}value")
+    return FieldCheck(parsed, _codes((parsed.is_null(), "booleen_invalide")), _NONE, ({f"{name}value": value},))
 
 
 _MONTHS = {name: f"{i:02d}" for i, names in enumerate(
@@ -107,77 +129,98 @@ _MONTHS = {name: f"{i:02d}" for i, names in enumerate(
      ("novembre", "nov"), ("décembre", "decembre", "déc", "dec")), start=1) for name in names}
 
 
+_YEAR = r"((?:19|20)\d\d)"  # 1900 to 2099: a year outside was mistyped
+# (pattern, replacement): the text forms of a date, rewritten as « =AAAA-M-J », the only text
+# read as a date (a value matching none stays as typed, and is no date)
+_AS_ISO = (
+    (rf"^{_YEAR}-(\d\d)-(\d\d)(?:[ T]\d{{2}}:\d{{2}}(?::\d{{2}}(?:\.\d+)?)?)?$", "=$1-$2-$3"),  # from Excel
+    (rf"^(\d{{1,2}})[/.\-](\d{{1,2}})[/.\-]{_YEAR}$", "=$3-$2-$1"),  # JJ/MM/AAAA
+    (rf"^{_YEAR}[/.](\d{{1,2}})[/.](\d{{1,2}})$", "=$1-$2-$3"),  # AAAA/MM/JJ
+)
+_SERIAL_DAYS = (2, 73050)  # Excel serial numbers of 1 January 1900 and 31 December 2099
+
+
 def _date(c: pl.Expr) -> pl.Expr:
-    """A real date from Excel (ISO text from the reader), JJ/MM/AAAA-like text or a serial."""
-    iso = c.str.extract(r"^(\d{4}-\d{2}-\d{2})(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$", 1)
-    parts = c.str.extract_groups(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$")
-    fr = pl.concat_str(
-        parts.struct.field("3"), pl.lit("-"),
-        parts.struct.field("2").str.zfill(2), pl.lit("-"),
-        parts.struct.field("1").str.zfill(2),
-    )
-    ymd = c.str.extract_groups(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})$")
-    ymd = pl.concat_str(ymd.struct.field("1"), pl.lit("-"), ymd.struct.field("2").str.zfill(2), pl.lit("-"),
-                        ymd.struct.field("3").str.zfill(2))
-    named = c.str.to_lowercase().str.extract_groups(r"^(\d{1,2})(?:er)?\s+([a-zéû]+)\.?\s+(\d{4})$")
-    month = named.struct.field("2").replace_strict(_MONTHS, default=None, return_dtype=pl.String)
-    named = pl.concat_str(named.struct.field("3"), pl.lit("-"), month, pl.lit("-"),
-                          named.struct.field("1").str.zfill(2))
-    fr = pl.coalesce(fr, ymd, named)
+    """A real date from Excel (ISO text from the reader), JJ/MM/AAAA-like text, « 1er mars
+    2024 » or a serial; null unless in 1900–2099.
+
+    >>> pl.DataFrame({"c": ["2024-03-05 00:00:00", "5/3/2024", "2024.03.05", "5 mars 2024",
+    ...                     "45356", "31/02/2024", "5/3/2124", "2150-03-05"]}).select(_date(pl.col("c")))[:, 0].to_list()
+    [datetime.date(2024, 3, 5), datetime.date(2024, 3, 5), datetime.date(2024, 3, 5), datetime.date(2024, 3, 5), datetime.date(2024, 3, 5), None, None, None]
+    """
+    text = c
+    for pattern, replacement in _AS_ISO:  # a value matches one pattern at most
+        text = text.str.replace(pattern, replacement)
+    # the month in words: only read in the cells holding letters (the others skip it, null)
+    words = pl.when(c.str.contains("[a-zA-Zéû]")).then(c.str.to_lowercase()) \
+        .str.extract_groups(rf"^(\d{{1,2}})(?:er)?\s+([a-zéû]+)\.?\s+{_YEAR}$")
+    month = words.struct.field("2").replace_strict(_MONTHS, default=None, return_dtype=pl.String)
+    named = pl.concat_str(pl.lit("="), words.struct.field("3"), pl.lit("-"), month, pl.lit("-"), words.struct.field("1"))
     serial = c.str.extract(r"^(\d{5})(?:\.0+)?$", 1).cast(pl.Int64, strict=False)
-    from_serial = pl.lit(date(1899, 12, 30)) + pl.duration(days=serial)
-    parsed = pl.coalesce(
-        pl.coalesce(iso, fr).str.to_date("%Y-%m-%d", strict=False),
-        pl.when(serial.is_between(1, 73050)).then(from_serial),
+    return pl.coalesce(
+        pl.coalesce(named, text).str.to_date("=%Y-%m-%d", strict=False),  # chrono reads 2024-3-5
+        pl.when(serial.is_between(*_SERIAL_DAYS)).then(pl.lit(date(1899, 12, 30)) + pl.duration(days=serial)),
     )
-    return pl.when(parsed.dt.year().is_between(1900, 2099)).then(parsed)
 
 
-def _amount(c: pl.Expr) -> FieldCheck:
-    t = c.str.replace_all(r"[\s€]", "")
-    t = (
-        pl.when(t.str.contains(r"^\d{1,3}(\.\d{3})+,\d+$")).then(t.str.replace_all(r"\.", "").str.replace(",", "."))
-        .when(t.str.contains(r"^\d{1,3}(,\d{3})+\.\d+$")).then(t.str.replace_all(",", ""))
-        .otherwise(t.str.replace(",", "."))
+def _amount(c: pl.Expr, name: str) -> FieldCheck:
+    t = c.str.replace_many([" ", "€"], ["", ""])
+    text, parts, frac, value = (pl.col(f"{name}{k}") for k in ("text", "parts", "frac", "value"))
+    normalised = (  # 1.234,56 and 1,234.56 lose their thousands separator; a decimal comma becomes a point
+        pl.when(text.str.contains(r"^\d{1,3}(\.\d{3})+,\d+$"))
+        .then(text.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True))
+        .when(text.str.contains(r"^\d{1,3}(,\d{3})+\.\d+$")).then(text.str.replace_all(",", "", literal=True))
+        .otherwise(text.str.replace(",", ".", literal=True))
     )
-    parts = t.str.extract_groups(r"^(-?)(\d+)(?:\.(\d*))?$")
-    sign, whole, frac = (parts.struct.field(k) for k in ("1", "2", "3"))
-    frac = frac.fill_null("").str.strip_chars_end("0")
-    whole = whole.str.strip_chars_start("0")
-    whole = pl.when(whole == "").then(pl.lit("0")).otherwise(whole)
-    value = pl.concat_str(whole, pl.lit("."), pl.concat_str(frac, pl.lit("00")).str.slice(0, 2))
+    whole = parts.struct.field("2").str.strip_chars_start("0")
     error = _codes(
         (parts.struct.field("2").is_null(), "montant_invalide"),
         (frac.str.len_chars() > 2, "montant_decimales"),
-        ((sign == "-") | (value == "0.00"), "montant_non_positif"),
+        ((parts.struct.field("1") == "-") | (value == "0.00"), "montant_non_positif"),
     )
-    return FieldCheck(value, error, _NONE)
+    steps = (
+        {f"{name}text": t},
+        {f"{name}parts": normalised.str.extract_groups(r"^(-?)(\d+)(?:\.(\d*))?$")},
+        {f"{name}frac": parts.struct.field("3").fill_null("").str.strip_chars_end("0")},
+        {f"{name}value": pl.concat_str(pl.when(whole == "").then(pl.lit("0")).otherwise(whole), pl.lit("."),
+                                       pl.concat_str(frac, pl.lit("00")).str.slice(0, 2))},
+    )
+    return FieldCheck(value, error, _NONE, steps)
 
 
-def _integer(f: Field, c: pl.Expr) -> FieldCheck:
-    value = c.str.extract(r"^(\d+)(?:\.0+)?$", 1).cast(pl.Int64, strict=False)
+def _integer(f: Field, c: pl.Expr, name: str) -> FieldCheck:
+    value = pl.col(f"{name}value")
     checks = [(value.is_null(), "entier_invalide")]
     if f.minimum is not None:
         checks.append((value < f.minimum, "entier_min"))
-    return FieldCheck(value, _codes(*checks), _NONE)
+    parsed = c.str.extract(r"^(\d+)(?:\.0+)?$", 1).cast(pl.Int64, strict=False)
+    return FieldCheck(value, _codes(*checks), _NONE, ({f"{name}value": parsed},))
 
 
-def _phone(c: pl.Expr) -> FieldCheck:
-    compact = c.str.replace_all(r"[\s.\-]", "")
-    value = pl.when(compact.str.starts_with("00")).then(pl.lit("+") + compact.str.slice(2)).otherwise(compact)
+def _phone(c: pl.Expr, name: str) -> FieldCheck:
+    compact = c.str.replace_many([" ", ".", "-"], ["", "", ""])
+    value = pl.col(f"{name}value")
     return FieldCheck(
         value,
         _codes((~value.str.contains(r"^\+[1-9]\d{4,}$") | (value.str.len_chars() > 49), "telephone_invalide")),
         _codes((value != c, "telephone_normalise")),
+        ({f"{name}value": pl.when(compact.str.starts_with("00")).then(pl.lit("+") + compact.str.slice(2))
+          .otherwise(compact)},),
     )
 
 
-def _identifier(c: pl.Expr, pattern: str, error: str, key: pl.Expr | None = None, key_code: str = "") -> FieldCheck:
-    value = c.str.replace_all(r"\s", "").str.to_uppercase()
-    bad = ~value.str.contains(pattern)
+def _identifier(c: pl.Expr, name: str, pattern: str, error: str, key: Callable[[pl.Expr], pl.Expr] | None = None,
+                key_code: str = "", upper: bool = True) -> FieldCheck:
+    """An identifier without its spaces (upper-cased), of the `pattern`; `key(value)` is its
+    check key, a warning."""
+    value = pl.col(f"{name}value")
+    bad = pl.col(f"{name}bad")
+    normalised = _without_spaces(c)
+    steps = [{f"{name}value": normalised.str.to_uppercase() if upper else normalised},
+             {f"{name}bad": ~value.str.contains(pattern)}]
     # a wrong key matters more than the spaces taken out
-    key_warning = [(~bad & ~key, key_code)] if key is not None else []
-    return FieldCheck(value, _codes((bad, error)), _codes(*key_warning, _normalised(value, c, bad)))
+    key_warning = [(~bad & ~key(value), key_code)] if key is not None else []
+    return FieldCheck(value, _codes((bad, error)), _codes(*key_warning, _normalised(value, c, bad)), tuple(steps))
 
 
 def _normalised(value: pl.Expr, typed: pl.Expr, bad: pl.Expr) -> tuple[pl.Expr, str]:
@@ -195,45 +238,40 @@ def _siret_key(v: pl.Expr) -> pl.Expr:
 
 
 def field_check(definition: FormatDefinition, f: Field, c: pl.Expr) -> FieldCheck:
-    """Normalised value, error code and warning code of a cleaned, non-null cell."""
-    k = f.kind
+    """Normalised value, error code and warning code of a cleaned, non-null cell; the
+    intermediate columns of the steps are named after the balise (`<balise>__s…`)."""
+    k, name = f.kind, f"{f.balise}__s"
     if k in ("text", "format_id"):
         return _text(f, c)
     if k == "choice":
-        return _choice(definition, f, c)
+        return _choice(definition, f, c, name)
     if k == "boolean":
-        return _boolean(c)
+        return _boolean(c, name)
     if k == "date":
-        parsed = _date(c)
-        return FieldCheck(parsed.dt.strftime("%d/%m/%Y"), _codes((parsed.is_null(), "date_invalide")), _NONE)
+        parsed = pl.col(f"{name}date")
+        return FieldCheck(parsed.dt.strftime("%d/%m/%Y"), _codes((parsed.is_null(), "date_invalide")), _NONE,
+                          ({f"{name}date": _date(c)},))
     if k == "amount":
-        return _amount(c)
+        return _amount(c, name)
     if k == "integer":
-        return _integer(f, c)
+        return _integer(f, c, name)
     if k == "email":
         bad = ~c.str.contains(r"^[^@\s]+@[^@\s]+\.[^@\s]+$") | (c.str.len_chars() > 149)
         return FieldCheck(c, _codes((bad, "email_invalide")), _NONE)
     if k == "phone":
-        return _phone(c)
+        return _phone(c, name)
     if k == "finess":
-        v = c.str.replace_all(r"\s", "").str.to_uppercase()
-        return _identifier(c, r"^(\d{9}|2[AB]\d{7})$", "finess_invalide", finess_key_expr(v), "finess_cle")
+        return _identifier(c, name, r"^(\d{9}|2[AB]\d{7})$", "finess_invalide", finess_key_expr, "finess_cle")
     if k == "rpps":
-        v = c.str.replace_all(r"\s", "")
-        return _identifier(c, r"^\d{11}$", "rpps_invalide", rpps_key_expr(v), "rpps_cle")
+        return _identifier(c, name, r"^\d{11}$", "rpps_invalide", rpps_key_expr, "rpps_cle")
     if k == "siret":
-        v = c.str.replace_all(r"\s", "")
-        return _identifier(c, r"^\d{14}$", "siret_invalide", _siret_key(v), "siret_cle")
+        return _identifier(c, name, r"^\d{14}$", "siret_invalide", _siret_key, "siret_cle")
     if k == "numero_ans":
-        return _identifier(c, r"^\d{10}$", "numero_ans_invalide")
+        return _identifier(c, name, r"^\d{10}$", "numero_ans_invalide")
     if k == "numero_editeur":
-        value = c.str.replace_all(r"\s", "")
-        bad = ~value.str.contains(r"^[A-Za-z0-9]{5}$")
-        return FieldCheck(value, _codes((bad, "numero_editeur_invalide")), _codes(_normalised(value, c, bad)))
+        return _identifier(c, name, r"^[A-Za-z0-9]{5}$", "numero_editeur_invalide", upper=False)
     if k == "numero_asp":
-        value = c.str.replace_all(r"\s", "").str.to_uppercase()
-        bad = ~value.str.contains(rf"^{f.prefix}[A-Z0-9]{{{12 - len(f.prefix or '')}}}$")
-        return FieldCheck(value, _codes((bad, "numero_asp_invalide")), _codes(_normalised(value, c, bad)))
+        return _identifier(c, name, rf"^{f.prefix}[A-Z0-9]{{{12 - len(f.prefix or '')}}}$", "numero_asp_invalide")
     raise ValueError(f"unknown kind {k}")
 
 
