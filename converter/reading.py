@@ -24,9 +24,10 @@ import sys
 import zipfile
 from collections.abc import Iterator
 from typing import Any
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cache
+from itertools import zip_longest
 from difflib import get_close_matches
 from pathlib import Path, PurePosixPath
 from xml.sax.saxutils import unescape
@@ -39,7 +40,7 @@ import fastexcel
 import polars as pl
 
 from .formats.model import column_letter
-from .formats import FormatDefinition, Sheet, UnknownFormat, common_header, get_format
+from .formats import FormatDefinition, Sheet, UnknownFormat, all_formats, common_header, get_format
 from .issues import Issue, issue
 
 ROW = "__row"
@@ -305,8 +306,8 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True) 
                 if formula and ref and not _HAS_VALUE.search(body):
                     text = unescape(formula.group(1).decode()) if formula.group(1) else "…"
                     scan.formulas[(ref.group(1).decode(), int(ref.group(2)))] = f"={text}"
-        if not measure:
-            row_tags += chunk.count(b"<row ") + chunk.count(b"<row>") + chunk.count(b":row ")
+        if not measure:  # rows holding cells (`</row>`; `<row>` without attributes counts twice: measured)
+            row_tags += chunk.count(b"row>")
         if measure:
             for m in _VALUE_CELL.finditer(chunk):
                 col, row = m.group(1), int(m.group(2))
@@ -509,21 +510,52 @@ def _open(path: Path) -> fastexcel.ExcelReader:
         raise _fail("fichier_illisible", path, detail=_short(exc)) from exc
 
 
-def _shares(sheets: list[Sheet], sizes: dict[str, int], readers: int = 2) -> list[list[Sheet]]:
+def _shares(names: list[str], sizes: dict[str, int], readers: int = 2) -> list[list[str]]:
     """The sheets cut in `readers` shares of about the same size (uncompressed XML), each in
-    the sheets' order: the largest first, each to the lightest share."""
-    shares: list[list[Sheet]] = [[] for _ in range(readers)]
+    the sheets' order: the largest first, each to the lightest share.
+
+    >>> _shares(["a", "b", "c", "d"], {"a": 1, "b": 9, "c": 5, "d": 4})
+    [['a', 'b'], ['c', 'd']]
+    """
+    shares: list[list[str]] = [[] for _ in range(readers)]
     weights = [0] * readers
-    for sheet in sorted(sheets, key=lambda s: -sizes.get(s.name, 0)):
+    for name in sorted(names, key=lambda n: -sizes.get(n, 0)):
         lightest = weights.index(min(weights))
-        shares[lightest].append(sheet)
-        weights[lightest] += sizes.get(sheet.name, 0)
-    order = {s.name: i for i, s in enumerate(sheets)}
-    return [sorted(share, key=lambda s: order[s.name]) for share in shares if share]
+        shares[lightest].append(name)
+        weights[lightest] += sizes.get(name, 0)
+    order = {n: i for i, n in enumerate(names)}
+    return [sorted(share, key=order.__getitem__) for share in shares if share]
+
+
+@cache
+def _data_sheet_names() -> frozenset[str]:
+    """The sheets some format reads, besides the Entête."""
+    return frozenset(s.name for d in all_formats().values() for s in d.sheets)
 
 
 def _read(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None) -> RawWorkbook:
     members = _check_package(path, zf)
+    sizes = {name: zf.getinfo(member).file_size for name, member in members.items()}
+    # fastexcel releases the GIL while it opens a workbook or loads a sheet. From the start, a
+    # second reader opens and one thread scans the sheets' XML (each scan before its sheet
+    # loads: SheetScan), while the first reader opens and the Entête tells the format; then the
+    # sheets load in two shares, one per reader, each sheet scanned in the order they need them
+    with ThreadPoolExecutor(1, thread_name_prefix="xl2segur-scan") as scanning, \
+            ThreadPoolExecutor(2, thread_name_prefix="xl2segur-read") as loading:
+        second = loading.submit(_open, path)
+        expected = [name for name in members if name in _data_sheet_names()]
+        order = [name for turn in zip_longest(*_shares(expected, sizes)) for name in turn if name is not None]
+        ahead = {name: scanning.submit(_scan_sheet, zf, members[name]) for name in order}
+        try:
+            return _read_sheets(path, zf, definition, members, sizes, ahead, second, loading)
+        finally:
+            for future in ahead.values():
+                future.cancel()
+
+
+def _read_sheets(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None, members: dict[str, str],
+                 sizes: dict[str, int], ahead: dict[str, Future[SheetScan]],
+                 second: Future[fastexcel.ExcelReader], loading: ThreadPoolExecutor) -> RawWorkbook:
     reader = _open(path)
     try:
         names = reader.sheet_names
@@ -536,8 +568,12 @@ def _read(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None) 
     scans: dict[str, SheetScan] = {}
 
     def scan(name: str) -> SheetScan:
+        """The sheet's scan (the one started ahead, if any), its extent checked."""
         if name not in scans:
-            scans[name] = _scan_sheet(zf, members[name]) if name in members else SheetScan()
+            if name in ahead:
+                scans[name] = ahead[name].result()
+            else:
+                scans[name] = _scan_sheet(zf, members[name]) if name in members else SheetScan()
             _check_extent(path, name, scans[name])
         return scans[name]
 
@@ -574,34 +610,22 @@ def _read(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None) 
             frames[sheet.name] = pl.DataFrame(
                 {**{b: pl.Series([], dtype=pl.String) for b in sheet.balises}, ROW: pl.Series([], dtype=pl.Int64)}
             )
-    # fastexcel releases the GIL while it loads a sheet: the sheets' XML is scanned in one
-    # thread meanwhile, and the sheets are loaded in two, each with its own reader
-    shares = _shares(present, {s.name: zf.getinfo(members[s.name]).file_size if s.name in members else 0
-                               for s in present})
-    with ThreadPoolExecutor(1, thread_name_prefix="xl2segur-scan") as scanning, \
-            ThreadPoolExecutor(len(shares), thread_name_prefix="xl2segur-read") as loading:
-        ahead = {s.name: scanning.submit(_scan_sheet, zf, members[s.name]) for s in present if s.name in members}
 
-        def load(share: list[Sheet], own: fastexcel.ExcelReader | None) -> dict[str, Any]:
-            """Each sheet's (frame, letters), in order, until one fails: then its exception."""
-            done: dict[str, Any] = {}
-            try:
-                share_reader = own or _open(path)
-                for sheet in share:
-                    if sheet.name in ahead:
-                        scans[sheet.name] = ahead[sheet.name].result()
-                        _check_extent(path, sheet.name, scans[sheet.name])
-                    done[sheet.name] = _load(share_reader, path, sheet, scans.get(sheet.name) or SheetScan())
-            except BaseException as exc:  # noqa: BLE001 — raised below, in the sheets' order
-                done[share[len(done)].name] = exc
-            return done
-
+    def load(share: list[Sheet], own: fastexcel.ExcelReader | Future[fastexcel.ExcelReader]) -> dict[str, Any]:
+        """Each sheet's (frame, letters), in order, until one fails: then its exception."""
+        done: dict[str, Any] = {}
         try:
-            futures = [loading.submit(load, share, reader if i == 0 else None) for i, share in enumerate(shares)]
-            loaded = {name: got for future in futures for name, got in future.result().items()}
-        finally:
-            for future in ahead.values():
-                future.cancel()
+            share_reader = own.result() if isinstance(own, Future) else own
+            for sheet in share:
+                done[sheet.name] = _load(share_reader, path, sheet, scan(sheet.name))
+        except BaseException as exc:  # noqa: BLE001 — raised below, in the sheets' order
+            done[share[len(done)].name] = exc
+        return done
+
+    by_name = {s.name: s for s in present}
+    shares = [[by_name[n] for n in share] for share in _shares([s.name for s in present], sizes)]
+    futures = [loading.submit(load, share, reader if i == 0 else second) for i, share in enumerate(shares)]
+    loaded = {name: got for future in futures for name, got in future.result().items()}
     for sheet in present:  # the first sheet that failed, as when they were read one by one
         got = loaded.get(sheet.name)
         if isinstance(got, BaseException):
