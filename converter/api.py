@@ -210,13 +210,16 @@ def convert(workbook: Path, output: Path, deposit_date: date | None = None, piec
                 found, faults = attachments.collect(checked, records, Path(pieces), str(outcome.workbook))
                 _reject(outcome, faults)
             siret = checked.frames[HEADER_SHEET]["SIRET"][0]
-            lookup = cycle.demande_lookup(checked, outcome.accepted)
+            recorded = list(outcome.accepted)  # what the files can hold (the schema may refuse some)
+            lookup: cycle.DemandeLookup = {}
             family = numero_formats(definition.id)
             folder = deposit.DepositFolder(output, numero_ans, day)
 
             def record(item: tuple[list[str], Path, bytes]) -> None:
                 """Name one checked file, zip its attachments, record it in the ledger."""
                 numeros, written, packed = item
+                if not lookup:  # here, in the recording thread, while the next files render
+                    lookup.update(cycle.demande_lookup(checked, recorded))
                 archives: list[Path] = []
 
                 def publish(floor: int) -> Path:

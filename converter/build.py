@@ -9,6 +9,7 @@ a `null` can never become the string "null", an amount always has two decimals.
 from __future__ import annotations
 
 import json
+import re
 import string
 from functools import cache
 from pathlib import Path
@@ -19,7 +20,7 @@ import polars as pl
 
 from . import fastrender
 from .checks import NE, Checked
-from .checks.values import condition_expr
+from .checks.values import allowed_values, condition_expr
 from .formats import DefinitionError, FormatDefinition, Sheet
 from .reading import HEADER_SHEET, ROW
 
@@ -46,14 +47,24 @@ def template(definition: FormatDefinition) -> jinja2.Template:
     return _environment().get_template(definition.template)
 
 
-def json_literal(sheet: Sheet, balise: str) -> pl.Expr:
-    """The JSON text of a normalised column."""
-    kind = sheet.by_balise[balise].kind
+# kinds whose accepted values the checks hold to a pattern without quote, backslash or control
+# character (a choice: when none of its values has one): quoted as they are, twice as fast as
+# JSON-encoding them
+_PLAIN_KINDS = {"finess", "rpps", "siret", "numero_ans", "numero_editeur", "numero_asp", "date", "phone"}
+_NOT_PLAIN = re.compile(r'["\\\x00-\x1f]')
+
+
+def json_literal(definition: FormatDefinition, sheet: Sheet, balise: str) -> pl.Expr:
+    """The JSON text of a normalised column of an accepted demande."""
+    field = sheet.by_balise[balise]
     col = pl.col(balise)
-    if kind == "boolean":
+    if field.kind == "boolean":
         return pl.when(col).then(pl.lit("true")).when(~col).then(pl.lit("false")).otherwise(pl.lit("null"))
-    if kind in ("amount", "integer"):
+    if field.kind in ("amount", "integer"):
         return col.cast(pl.String).fill_null("null")
+    if field.kind in _PLAIN_KINDS or (field.kind == "choice" and not any(
+            _NOT_PLAIN.search(v) for v in allowed_values(definition, field))):
+        return pl.concat_str(pl.lit('"'), col, pl.lit('"')).fill_null("null")
     return pl.struct(v=col).struct.json_encode().str.strip_prefix('{"v":').str.strip_suffix("}")
 
 
@@ -199,7 +210,7 @@ def _nested(definition: FormatDefinition, frames: dict[str, pl.DataFrame]) -> pl
     for sheet in definition.sheets:
         frame = frames[sheet.name]
         encoded[sheet.name] = frame.with_columns(
-            json_literal(sheet, b).alias(f"j:{b}") for b in sheet.balises
+            json_literal(definition, sheet, b).alias(f"j:{b}") for b in sheet.balises
         ).with_columns(pl.lit(v).alias(f"j:{k}") for k, v in constants.get(sheet.name, {}).items())
     # nest children into parents, deepest first
     for sheet in sorted(definition.sheets, key=lambda s: -_depth(definition, s)):
@@ -226,7 +237,7 @@ def _nested(definition: FormatDefinition, frames: dict[str, pl.DataFrame]) -> pl
 def header_literals(checked: Checked) -> dict[str, str]:
     header = checked.frames[HEADER_SHEET]
     sheet = checked.definition.header
-    return header.select(json_literal(sheet, b).alias(b) for b in sheet.balises).row(0, named=True)
+    return header.select(json_literal(checked.definition, sheet, b).alias(b) for b in sheet.balises).row(0, named=True)
 
 
 def render(definition: FormatDefinition, header: dict[str, str], demandes: list[dict[str, Any]]) -> str:

@@ -138,7 +138,7 @@ class FileChecker:
 
     def submit(self, data: bytes) -> Future[FileCheck]:
         future: Future[FileCheck] = Future()
-        if self.worker is not None and self.worker.poll() is None and self.sender.is_alive():
+        if self.worker is not None and self.sender.is_alive():  # a second process gone: the reader fails its files
             self.waiting.append(future)
             self.outbox.put(data)
             return future

@@ -13,6 +13,7 @@ import io
 import time
 from dataclasses import replace
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import jinja2
@@ -72,6 +73,21 @@ def test_compiled_template_writes_what_jinja_writes(tmp_path, fmt, size, batch):
     for start in range(0, len(records), size):
         positions = list(range(start, min(start + size, len(records))))
         assert renderer.file(positions) == build.render(definition, header, records[start:start + size])
+
+
+@pytest.mark.parametrize("fmt", CASES)
+def test_json_literals_are_what_json_writes(tmp_path, fmt):
+    """Values of the kinds quoted without JSON-encoding (build._PLAIN_KINDS) included."""
+    outcome, checked = api.check(workbook(tmp_path / "w.xlsx", CASES[fmt](), fmt))
+    definition = checked.definition
+    for sheet in (definition.header, *definition.sheets):
+        frame = checked.frames[sheet.name]
+        literals = frame.select(build.json_literal(definition, sheet, b).alias(b) for b in sheet.balises)
+        for b in sheet.balises:
+            values = [v if not isinstance(v, Decimal) else f"{v:.2f}" for v in frame[b].to_list()]
+            expected = [orjson.dumps(v).decode() if sheet.by_balise[b].kind not in ("amount", "integer")
+                        or v is None else str(v) for v in values]
+            assert literals[b].to_list() == expected, (sheet.name, b)
 
 
 @pytest.mark.parametrize("source", [
