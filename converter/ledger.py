@@ -141,6 +141,9 @@ class Ledger:
     def __init__(self, path: Path, *, create: bool = True):
         self.path = Path(path)
         self._last_document: tuple[int | None, dict[str, object]] = (None, {})
+        # (what the last deposit checked, the rank it took): while no other connection writes
+        # (PRAGMA data_version), the next deposit of the same run need not look again
+        self._last_deposit: tuple[tuple[object, ...], int] | None = None
         if not create and not self.path.is_file():
             raise LedgerNotFound(self.path)
         try:
@@ -250,17 +253,21 @@ class Ledger:
         path: Path | None = None
         try:
             with self.transaction() as db:
-                twice = self.already_deposited(formats, numero_ans, numeros)
+                checked = (db.execute("PRAGMA data_version").fetchone()[0], tuple(formats), numero_ans,
+                           day.isoformat(), refuse_rejected)
+                # the same run's previous deposit, and nobody else wrote since: it saw what there is to see
+                quiet = self._last_deposit is not None and self._last_deposit[0] == checked
+                twice = {} if quiet else self.already_deposited(formats, numero_ans, numeros)
                 if twice:
                     listed = ", ".join(f"{ne} ({name})" for ne, name in twice.items())
                     raise LedgerError(f"Des demandes viennent d'être déposées par une autre conversion : {listed}. "
                                       "Relancez la conversion : elles seront signalées.")
-                rejected = self.rejected_deposits(formats, numero_ans, numeros) if refuse_rejected else {}
+                rejected = self.rejected_deposits(formats, numero_ans, numeros) if refuse_rejected and not quiet else {}
                 if rejected:
                     listed = ", ".join(f"{ne} ({name})" for ne, name in rejected.items())
                     raise LedgerError(f"Le rejet par l'ASP de demandes vient d'être enregistré au registre : {listed}. "
                                       "Relancez la conversion : elles seront signalées.")
-                path = write(self.max_rank(numero_ans, day) + 1)
+                path = write((self._last_deposit[1] if quiet else self.max_rank(numero_ans, day)) + 1)
                 rank = int(path.stem.rsplit("-", 1)[1])
                 cursor = db.execute(
                     "INSERT INTO fichiers (nom, chemin, format, nature, numero_ans, siret, date_depot, rang, ecrit_le, "
@@ -273,6 +280,7 @@ class Ledger:
                     "finess, rpps) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [(cursor.lastrowid, format_id, nature, numero_ans, *d) for d in demandes],
                 )
+            self._last_deposit = (checked, rank)  # committed: its own commit leaves data_version as it was
         except BaseException:
             # written but not recorded (Ctrl-C, the ledger's disk full…): a file the ledger does not
             # know would be deposited again by the next run, so it goes
@@ -308,6 +316,7 @@ class Ledger:
     def record_returns(self, outcomes: list[tuple[int, str, str | None, str | None, str | None, str]]) -> None:
         """(demande id, statut, numeroASP, codeTraitement, libelleTraitement, return file) each."""
         today = date.today().isoformat()
+        self._last_deposit = None  # a rejection recorded here: the next deposit looks again
         with self.transaction() as db:
             db.executemany(
                 "UPDATE demandes SET statut = ?, numero_asp = coalesce(?, numero_asp), code_traitement = ?, "

@@ -298,7 +298,8 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True) 
             for m in _ERROR_CELL.finditer(chunk):
                 v = _V.search(m.group(3))
                 scan.errors[(m.group(1).decode(), int(m.group(2)))] = unescape(v.group(1).decode()) if v else "#N/A"
-        if b"<f" in chunk or b":f" in chunk:
+        # a sheet saved by Excel holds no lowercase f but in formulas and inline text: one fast search
+        if b"f" in chunk and (b"<f" in chunk or b":f" in chunk):
             for m in _CELL_WITH_BODY.finditer(chunk):
                 body = m.group(2)
                 formula = _FORMULA.search(body)

@@ -434,6 +434,36 @@ def test_the_ledger_rechecks_every_variant_under_its_lock(tmp_path: Path) -> Non
     assert written == []
 
 
+def test_a_deposit_looks_again_once_another_run_wrote(tmp_path: Path) -> None:
+    """The second deposit of a run skips the check while nobody else wrote (PRAGMA
+    data_version); a deposit or a rejection recorded meanwhile by another connection is seen."""
+    path = tmp_path / "xl2segur.sqlite"
+
+    def deposit(book: Ledger, *numeros: str, **kw) -> Path:
+        records = [DemandeRecord(ne, i, "1.00", "[]", "[]") for i, ne in enumerate(numeros, start=1)]
+
+        def write(floor: int) -> Path:
+            target = tmp_path / f"JSON-0123456789-20260315-{floor:03d}.json"
+            target.write_bytes(b"{}")
+            return target
+
+        return book.deposit(format_id="ms2-dui-pds-avance", nature="avance", numero_ans="0123456789",
+                            siret="73282932000074", day=DAY, write=write, demandes=records,
+                            packed=pack(b'{"lignesImport": []}'), **kw)
+
+    with Ledger(path) as run, Ledger(path) as other:
+        assert deposit(run, "00001").name.endswith("-001.json")
+        assert deposit(run, "00002").name.endswith("-002.json")  # quiet: its own rank + 1
+        assert deposit(other, "00003").name.endswith("-003.json")
+        with pytest.raises(OutputError, match="déposées par une autre conversion : 00003"):
+            deposit(run, "00003")
+        assert deposit(run, "00004").name.endswith("-004.json")  # the rank the other run took is seen
+        [(demande_id,)] = other.db.execute("SELECT id FROM demandes WHERE numero_editeur = '00004'").fetchall()
+        other.record_returns([(demande_id, "rejetee", None, "E12", "Pièce illisible", "r.json")])
+        with pytest.raises(OutputError, match="vient d'être enregistré au registre : 00004"):
+            deposit(run, "00004", refuse_rejected=True)
+
+
 # ------------------------------------------------------------ attachment faults
 
 
