@@ -210,16 +210,14 @@ def convert(workbook: Path, output: Path, deposit_date: date | None = None, piec
                 found, faults = attachments.collect(checked, records, Path(pieces), str(outcome.workbook))
                 _reject(outcome, faults)
             siret = checked.frames[HEADER_SHEET]["SIRET"][0]
-            recorded = list(outcome.accepted)  # what the files can hold (the schema may refuse some)
-            lookup: cycle.DemandeLookup = {}
+            demandes = build.DemandeFrames(checked, list(outcome.accepted))  # the schema may refuse some
+            lookup = cycle.DemandeLookup(demandes)  # read in the recording thread, as the files come
             family = numero_formats(definition.id)
             folder = deposit.DepositFolder(output, numero_ans, day)
 
             def record(item: tuple[list[str], Path, bytes]) -> None:
                 """Name one checked file, zip its attachments, record it in the ledger."""
                 numeros, written, packed = item
-                if not lookup:  # here, in the recording thread, while the next files render
-                    lookup.update(cycle.demande_lookup(checked, recorded))
                 archives: list[Path] = []
 
                 def publish(floor: int) -> Path:
@@ -249,7 +247,7 @@ def convert(workbook: Path, output: Path, deposit_date: date | None = None, piec
                 outcome.files.append(path)
                 outcome.archives += archives
 
-            with contextlib.closing(_valid_files(checked, outcome, header, output, progress)) as checked_files:
+            with contextlib.closing(_valid_files(checked, demandes, outcome, header, output, progress)) as checked_files:
                 _in_background(checked_files, record, discard=lambda item: item[1].unlink(missing_ok=True))
     _set_amounts(outcome, outcome.amounts)  # the ledger, the attachments or the schema may have rejected some
     if outcome.rejected or outcome.errors:
@@ -310,19 +308,19 @@ def _reject(outcome: Outcome, found: list[Issue]) -> None:
                             if ne not in outcome.rejected)
 
 
-def _valid_files(checked: Checked, outcome: Outcome, header: dict[str, str], output: Path,
-                 progress: Progress | None) -> Iterator[tuple[list[str], Path, bytes]]:
+def _valid_files(checked: Checked, demandes: build.DemandeFrames, outcome: Outcome, header: dict[str, str],
+                 output: Path, progress: Progress | None) -> Iterator[tuple[list[str], Path, bytes]]:
     """(numeroEditeur, the file written in `output` under a temporary name, its bytes as the
-    ledger keeps them) of each deposit file, rendered and checked against the JSON Schema once; the caller names the file
-    and removes the temporary name. Last guard: a demande the schema refuses never reaches a
+    ledger keeps them) of each deposit file of `demandes`, rendered and checked against the
+    JSON Schema once; the caller names the file and removes the temporary name. Last guard: a demande the schema refuses never reaches a
     deposit file; the file is rendered again without it, and the next demandes fill
     its place, so the files are those of the accepted demandes cut in runs of
     `max_demandes_per_file`. While a file is checked (in a second process for a large
     conversion), the next ones are rendered: `AHEAD` files at most wait for their check."""
     definition = checked.definition
     size = definition.limits.max_demandes_per_file
-    numeros = list(outcome.accepted)
-    renderer = build.Renderer(definition, header, build.DemandeFrames(checked, numeros))
+    numeros = demandes.numeros  # outcome.accepted, as DemandeFrames cut them
+    renderer = build.Renderer(definition, header, demandes)
     refused: dict[str, str] = {}
     position, total = 0, len(numeros)
 

@@ -194,12 +194,20 @@ class DemandeFrames:
         self.sheets = {name: f.join(positions, on=NE, how="inner").sort(_POSITION, ROW)
                        for name, f in checked.frames.items() if name != HEADER_SHEET}
 
-    def frame(self, start: int, stop: int) -> pl.DataFrame:
+    @property
+    def definition(self) -> FormatDefinition:
+        return self.checked.definition
+
+    def slices(self, start: int, stop: int) -> dict[str, pl.DataFrame]:
+        """Sheet name → the rows of `numeros[start:stop]`."""
         frames = {}
         for name, f in self.sheets.items():
             first, end = f[_POSITION].search_sorted(pl.Series([start, stop]), side="left").to_list()
             frames[name] = f.slice(first, end - first)
-        return _nested(self.checked.definition, frames)
+        return frames
+
+    def frame(self, start: int, stop: int) -> pl.DataFrame:
+        return _nested(self.definition, self.slices(start, stop))
 
 
 def _nested(definition: FormatDefinition, frames: dict[str, pl.DataFrame]) -> pl.DataFrame:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import sqlite3
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -29,6 +29,9 @@ from .issues import Issue, Severity, message
 from .ledger import ACCEPTEE, DEPOSEE, REJETEE, DemandeRecord, Ledger, LedgerError
 from .reading import HEADER_SHEET, ROW
 from .workbook import write_workbook
+
+if TYPE_CHECKING:
+    from .build import DemandeFrames
 
 PIECES_ALIAS = "pieces"
 
@@ -89,26 +92,36 @@ def rows_from_json(definition: FormatDefinition, demande: dict[str, Any]) -> dic
 # ------------------------------------------------------------ what a conversion records
 
 
+class DemandeLookup:
+    """What the ledger records of the demandes converted besides their JSON (`demande_records`),
+    computed `batch` demandes at a time, when first asked for, from the rows of
+    `build.DemandeFrames` (filtering every sheet for each file would be quadratic)."""
+
+    def __init__(self, demandes: DemandeFrames, batch: int = 5_000):
+        self.demandes, self.batch = demandes, batch
+        self.position = {ne: i for i, ne in enumerate(demandes.numeros)}
+        self.found: dict[str, tuple[str | None, str, str]] = {}
+
+    def __getitem__(self, ne: str) -> tuple[str | None, str, str]:
+        if ne not in self.found:
+            start = self.position[ne] // self.batch * self.batch
+            self.found.update(demande_lookup(self.demandes.definition, self.demandes.slices(start, start + self.batch)))
+        return self.found.get(ne, (None, "[]", "[]"))
+
+
 def demande_records(numeros: list[str], lookup: DemandeLookup) -> list[DemandeRecord]:
-    """The ledger's view of the demandes of one deposit file (in file order), given
-    `demande_lookup` of all the demandes converted (computed once: filtering every sheet per
-    file is quadratic)."""
-    return [DemandeRecord(ne, i, *lookup.get(ne, (None, "[]", "[]"))) for i, ne in enumerate(numeros, start=1)]
+    """The ledger's view of the demandes of one deposit file, in file order."""
+    return [DemandeRecord(ne, i, *lookup[ne]) for i, ne in enumerate(numeros, start=1)]
 
 
-DemandeLookup = dict[str, tuple[str | None, str, str]]
-"""numeroEditeur → (amount, JSON list of its FINESS, JSON list of its RPPS)."""
-
-
-def demande_lookup(checked: Checked, numeros: list[str]) -> DemandeLookup:
-    """What the ledger records of these demandes besides their JSON: amount, sorted FINESS and RPPS."""
-    definition = checked.definition
-    keep = pl.Series(numeros, dtype=pl.String).implode()
-    demandes = checked.frames[definition.demandes.name].filter(pl.col(NE).is_in(keep))
+def demande_lookup(definition: FormatDefinition, frames: dict[str, pl.DataFrame]) -> dict[str, tuple[str | None, str, str]]:
+    """numeroEditeur → (amount, JSON list of its sorted FINESS, JSON list of its sorted RPPS), for
+    the demandes whose rows `frames` hold (sheet name → rows)."""
+    demandes = frames[definition.demandes.name]
     amount = amount_balise(definition.demandes)
     found = demandes.select(NE, montant=pl.col(amount).cast(pl.String) if amount else pl.lit(None, pl.String))
     for kind in ("finess", "rpps"):
-        parts = [checked.frames[s.name].filter(pl.col(NE).is_in(keep)).select(NE, pl.col(f.balise).alias("v"))
+        parts = [frames[s.name].select(NE, pl.col(f.balise).alias("v"))
                  for s in definition.sheets for f in s.fields if f.kind == kind]
         listed = pl.concat(parts).drop_nulls().group_by(NE).agg(pl.col("v").unique().sort()) if parts \
             else pl.DataFrame(schema={NE: pl.String, "v": pl.List(pl.String)})

@@ -11,7 +11,7 @@ import contextlib
 import errno
 import itertools
 import os
-import tempfile
+import secrets
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -57,15 +57,30 @@ def clean_stale(folder: Path, now: float | None = None) -> list[Path]:
     return removed
 
 
-def _new_temporary(folder: Path) -> Path:
+# a new file only, in binary mode on Windows; 0o666 less the umask, as an ordinary file (not
+# mkstemp's 0600)
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+
+
+def _open_temporary(folder: Path) -> tuple[int, Path]:
+    """A new hidden file in `folder` (created if need be), open for writing: (descriptor, path).
+    Raises OutputError."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=TMP_PREFIX, dir=folder)
+        for _ in range(100):
+            tmp = folder / f"{TMP_PREFIX}{secrets.token_hex(8)}"
+            try:
+                return os.open(tmp, _CREATE, 0o666), tmp
+            except FileExistsError:
+                continue
+        raise FileExistsError(errno.EEXIST, "no free temporary name")
     except OSError as exc:
         raise OutputError(f"Impossible d'écrire dans le dossier « {folder} » ({why(exc)}). Choisissez un dossier accessible en écriture.") from exc
+
+
+def _new_temporary(folder: Path) -> Path:
+    fd, tmp = _open_temporary(folder)
     os.close(fd)
-    tmp = Path(name)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; an output is an ordinary file
     return tmp
 
 
@@ -78,22 +93,22 @@ def _temporary(folder: Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def write_temporary(folder: Path, data: bytes) -> Path:
     """Write `data` under a hidden temporary name in `folder`, flushed to disk, for
     `publish_first_free` to name later (the deposit files are written ahead, in a second
-    process, and named under the ledger's lock). Raises OutputError; leaves nothing then."""
-    tmp = _new_temporary(folder)
+    process, and named under the ledger's lock). Raises OutputError; leaves nothing then.
+
+    Few system calls, straight on the descriptor: each one lets another thread take the GIL,
+    and getting it back may wait for that thread."""
+    fd, tmp = _open_temporary(folder)
     try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise OutputError(f"Impossible d'écrire dans le dossier « {folder} » ({why(exc)}). Libérez de la place ou choisissez un autre dossier.") from exc

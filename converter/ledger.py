@@ -276,10 +276,14 @@ class Ledger:
                     (path.name, str(path.resolve()), format_id, nature, numero_ans, siret, day.isoformat(), rank,
                      datetime.now().isoformat(timespec="seconds"), packed),
                 )
-                db.executemany(
+                # one statement for the file's demandes: executemany lets go of the GIL, and waits to
+                # get it back, once per row
+                db.execute(
                     "INSERT INTO demandes (fichier_id, format, nature, numero_ans, numero_editeur, num_ligne, montant, "
-                    "finess, rpps) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [(cursor.lastrowid, format_id, nature, numero_ans, *d) for d in demandes],
+                    "finess, rpps) SELECT ?, ?, ?, ?, json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
+                    "json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]') "
+                    "FROM json_each(?) ORDER BY key",
+                    (cursor.lastrowid, format_id, nature, numero_ans, orjson.dumps([tuple(d) for d in demandes]).decode()),
                 )
             self._last_deposit = (checked, rank)  # committed: its own commit leaves data_version as it was
         except BaseException:
