@@ -25,6 +25,7 @@ from .files import clean_stale, write_new_numbered
 from .funding import avance as funding_advance
 from .formats import FormatDefinition, get_format, numero_formats
 from .issues import ISSUE_SCHEMA, Issue, Severity
+from .ledger import DemandeRecord
 from .reading import HEADER_SHEET, ROW, WorkbookError, read_workbook, release_freed_memory
 from .workbook import write_workbook
 
@@ -211,13 +212,13 @@ def convert(workbook: Path, output: Path, deposit_date: date | None = None, piec
                 _reject(outcome, faults)
             siret = checked.frames[HEADER_SHEET]["SIRET"][0]
             demandes = build.DemandeFrames(checked, list(outcome.accepted))  # the schema may refuse some
-            lookup = cycle.DemandeLookup(demandes)  # read in the recording thread, as the files come
+            lookup = cycle.DemandeLookup(demandes)
             family = numero_formats(definition.id)
             folder = deposit.DepositFolder(output, numero_ans, day)
 
-            def record(item: tuple[list[str], Path, bytes]) -> None:
+            def record(item: tuple[list[str], Path, bytes, list[DemandeRecord]]) -> None:
                 """Name one checked file, zip its attachments, record it in the ledger."""
-                numeros, written, packed = item
+                numeros, written, packed, records = item
                 archives: list[Path] = []
 
                 def publish(floor: int) -> Path:
@@ -237,7 +238,7 @@ def convert(workbook: Path, output: Path, deposit_date: date | None = None, piec
                     path = book.deposit(
                         format_id=definition.id, nature=definition.nature, numero_ans=numero_ans, siret=siret,
                         day=day, formats=family, refuse_rejected=definition.new_numero_after_rejection,
-                        write=publish, demandes=cycle.demande_records(numeros, lookup), packed=packed)
+                        write=publish, demandes=records, packed=packed)
                 except BaseException:
                     for archive in archives:
                         archive.unlink(missing_ok=True)
@@ -247,8 +248,19 @@ def convert(workbook: Path, output: Path, deposit_date: date | None = None, piec
                 outcome.files.append(path)
                 outcome.archives += archives
 
+            def with_records(files: Iterator[tuple[list[str], Path, bytes]]) -> Iterator[tuple[Any, ...]]:
+                """Each checked file with the ledger's view of its demandes, computed here: the
+                recording thread is the slower side. Stopped meanwhile, the file goes."""
+                for numeros, written, packed in files:
+                    try:
+                        records = cycle.demande_records(numeros, lookup)
+                    except BaseException:
+                        written.unlink(missing_ok=True)
+                        raise
+                    yield numeros, written, packed, records
+
             with contextlib.closing(_valid_files(checked, demandes, outcome, header, output, progress)) as checked_files:
-                _in_background(checked_files, record, discard=lambda item: item[1].unlink(missing_ok=True))
+                _in_background(with_records(checked_files), record, discard=lambda item: item[1].unlink(missing_ok=True))
     _set_amounts(outcome, outcome.amounts)  # the ledger, the attachments or the schema may have rejected some
     if outcome.rejected or outcome.errors:
         _step(progress, "Écriture du classeur d'erreurs", 0, 0)
