@@ -193,6 +193,10 @@ class DemandeFrames:
                                  schema={NE: pl.String, _POSITION: pl.Int64})
         self.sheets = {name: f.join(positions, on=NE, how="inner").sort(_POSITION, ROW)
                        for name, f in checked.frames.items() if name != HEADER_SHEET}
+        # sheet → the first row of each demande position (and the end): where a slice starts
+        every = pl.Series(range(len(numeros) + 1), dtype=pl.Int64)
+        self.starts = {name: f[_POSITION].search_sorted(every, side="left").to_list()
+                       for name, f in self.sheets.items()}
 
     @property
     def definition(self) -> FormatDefinition:
@@ -201,8 +205,9 @@ class DemandeFrames:
     def slices(self, start: int, stop: int) -> dict[str, pl.DataFrame]:
         """Sheet name → the rows of `numeros[start:stop]`."""
         frames = {}
+        stop = min(stop, len(self.numeros))
         for name, f in self.sheets.items():
-            first, end = f[_POSITION].search_sorted(pl.Series([start, stop]), side="left").to_list()
+            first, end = self.starts[name][start], self.starts[name][stop]
             frames[name] = f.slice(first, end - first)
         return frames
 
