@@ -626,6 +626,20 @@ def test_exception_during_write_leaves_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_temporaries_are_ordinary_files_with_their_bytes(tmp_path):
+    """write_temporary writes on the descriptor itself: every byte there, 0o666 less the umask
+    (as any file the user writes), hidden until named."""
+    data = os.urandom(3 << 20)
+    tmp = files.write_temporary(tmp_path / "depot", data)
+    assert tmp.name.startswith(files.TMP_PREFIX) and tmp.read_bytes() == data
+    mask = os.umask(0)
+    os.umask(mask)
+    assert tmp.stat().st_mode & 0o777 == 0o666 & ~mask
+    named = files.publish_first_free(tmp, iter([tmp_path / "depot" / "JSON-0123456789-20240312-001.json"]))
+    assert named.read_bytes() == data
+
+
 def test_unwritable_output_folder_is_a_french_error(tmp_path):
     path = workbook(tmp_path / "ok.xlsx", seed_001_rows())
     blocker = tmp_path / "un_fichier.txt"
