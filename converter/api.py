@@ -324,10 +324,10 @@ def _valid_files(checked: Checked, demandes: build.DemandeFrames, outcome: Outco
                  output: Path, progress: Progress | None) -> Iterator[tuple[list[str], Path, bytes]]:
     """(numeroEditeur, the file written in `output` under a temporary name, its bytes as the
     ledger keeps them) of each deposit file of `demandes`, rendered and checked against the
-    JSON Schema once; the caller names the file and removes the temporary name. Last guard: a demande the schema refuses never reaches a
-    deposit file; the file is rendered again without it, and the next demandes fill
-    its place, so the files are those of the accepted demandes cut in runs of
-    `max_demandes_per_file`. While a file is checked (in a second process for a large
+    JSON Schema once; the caller names the file and removes the temporary name. Last guard: a
+    demande the schema refuses never reaches a deposit file; the file is rendered again
+    without it, and the next demandes fill its place, so the files are those of the accepted
+    demandes cut in runs of `max_demandes_per_file`. While a file is checked (in a second process for a large
     conversion), the next ones are rendered: `AHEAD` files at most wait for their check."""
     definition = checked.definition
     size = definition.limits.max_demandes_per_file

@@ -298,7 +298,7 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True) 
             for m in _ERROR_CELL.finditer(chunk):
                 v = _V.search(m.group(3))
                 scan.errors[(m.group(1).decode(), int(m.group(2)))] = unescape(v.group(1).decode()) if v else "#N/A"
-        # a sheet saved by Excel holds no lowercase f but in formulas and inline text: one fast search
+        # no lowercase f, no formula tag: most chunks of a sheet saved by Excel, told by one fast search
         if b"f" in chunk and (b"<f" in chunk or b":f" in chunk):
             for m in _CELL_WITH_BODY.finditer(chunk):
                 body = m.group(2)
