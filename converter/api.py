@@ -25,7 +25,6 @@ from .files import clean_stale, write_new_numbered
 from .funding import avance as funding_advance
 from .formats import FormatDefinition, get_format, numero_formats
 from .issues import ISSUE_SCHEMA, Issue, Severity
-from .ledger import DemandeRecord
 from .reading import HEADER_SHEET, ROW, WorkbookError, read_workbook, release_freed_memory
 from .workbook import write_workbook
 
@@ -216,7 +215,7 @@ def convert(workbook: Path, output: Path, deposit_date: date | None = None, piec
             family = numero_formats(definition.id)
             folder = deposit.DepositFolder(output, numero_ans, day)
 
-            def record(item: tuple[list[str], Path, bytes, list[DemandeRecord]]) -> None:
+            def record(item: tuple[list[str], Path, bytes, str]) -> None:
                 """Name one checked file, zip its attachments, record it in the ledger."""
                 numeros, written, packed, records = item
                 archives: list[Path] = []
@@ -355,7 +354,7 @@ def _valid_files(checked: Checked, demandes: build.DemandeFrames, outcome: Outco
         while True:
             while len(waiting) < AHEAD and (nxt := next(planned, None)) is not None:
                 taken, end = nxt
-                data = renderer.file(taken).encode()
+                data = renderer.file(taken)
                 waiting.append((taken, end, data, checker.submit(data)))
             if not waiting:
                 break

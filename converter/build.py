@@ -286,7 +286,8 @@ class Renderer:
             before, after = self.compiled.expressions()
             cols = frame.select(before.alias("a"), (after if after is not None else pl.lit(None, pl.String)).alias("b"))
             if not (cols["a"].null_count() or (after is not None and cols["b"].null_count())):
-                pieces = list(zip(cols["a"].to_list(), cols["b"].to_list()))
+                # as UTF-8 bytes, which the file is: decoding each text to str, then the file back, cost more
+                pieces = list(zip(cols["a"].cast(pl.Binary).to_list(), cols["b"].cast(pl.Binary).to_list()))
         self._start, self._pieces = position, pieces if pieces is not None else frame.to_dicts()
 
     def _get(self, position: int) -> Any:
@@ -294,9 +295,10 @@ class Renderer:
             self._fill(position)
         return self._pieces[position - self._start]
 
-    def file(self, positions: list[int]) -> str:
+    def file(self, positions: list[int]) -> bytes:
+        """The file's UTF-8 bytes."""
         items = [self._get(p) for p in positions]
         if items and isinstance(items[0], dict):  # Jinja (not compiled, or a null literal to show)
-            return render(self.definition, self.header, items)
-        texts = [a if b is None else f"{a}{i}{b}" for i, (a, b) in enumerate(items, start=1)]
+            return render(self.definition, self.header, items).encode()
+        texts = [a if b is None else b"%b%d%b" % (a, i, b) for i, (a, b) in enumerate(items, start=1)]
         return self.compiled.document(self.header, texts)

@@ -26,7 +26,7 @@ import polars as pl
 from .checks import NE, Checked
 from .formats import FormatDefinition, Sheet, all_formats, get_format, numero_formats
 from .issues import Issue, Severity, message
-from .ledger import ACCEPTEE, DEPOSEE, REJETEE, DemandeRecord, Ledger, LedgerError
+from .ledger import ACCEPTEE, DEPOSEE, REJETEE, Ledger, LedgerError
 from .reading import HEADER_SHEET, ROW
 from .workbook import write_workbook
 
@@ -93,43 +93,46 @@ def rows_from_json(definition: FormatDefinition, demande: dict[str, Any]) -> dic
 
 
 class DemandeLookup:
-    """What the ledger records of the demandes converted besides their JSON (`demande_records`),
+    """What the ledger records of each demande converted besides its JSON (`demande_lookup`),
     computed `batch` demandes at a time, when first asked for, from the rows of
     `build.DemandeFrames` (filtering every sheet for each file would be quadratic)."""
 
     def __init__(self, demandes: DemandeFrames, batch: int = 5_000):
         self.demandes, self.batch = demandes, batch
         self.position = {ne: i for i, ne in enumerate(demandes.numeros)}
-        self.found: dict[str, tuple[str | None, str, str]] = {}
+        self.found: dict[str, str] = {}
 
-    def __getitem__(self, ne: str) -> tuple[str | None, str, str]:
+    def __getitem__(self, ne: str) -> str:
         if ne not in self.found:
             start = self.position[ne] // self.batch * self.batch
             self.found.update(demande_lookup(self.demandes.definition, self.demandes.slices(start, start + self.batch)))
-        return self.found.get(ne, (None, "[]", "[]"))
+        return self.found[ne]
 
 
-def demande_records(numeros: list[str], lookup: DemandeLookup) -> list[DemandeRecord]:
-    """The ledger's view of the demandes of one deposit file, in file order."""
-    return [DemandeRecord(ne, i, *lookup[ne]) for i, ne in enumerate(numeros, start=1)]
+def demande_records(numeros: list[str], lookup: DemandeLookup) -> str:
+    """The ledger's view of the demandes of one deposit file (`Ledger.deposit`): a JSON array of
+    their `demande_lookup` objects, in file order."""
+    return "[" + ",".join(lookup[ne] for ne in numeros) + "]"
 
 
-def demande_lookup(definition: FormatDefinition, frames: dict[str, pl.DataFrame]) -> dict[str, tuple[str | None, str, str]]:
-    """numeroEditeur → (amount, JSON list of its sorted FINESS, JSON list of its sorted RPPS), for
-    the demandes whose rows `frames` hold (sheet name → rows)."""
+def demande_lookup(definition: FormatDefinition, frames: dict[str, pl.DataFrame]) -> dict[str, str]:
+    """numeroEditeur → `{"numeroEditeur", "montant", "finess", "rpps"}` in JSON (its amount, the
+    sorted lists of its FINESS and RPPS), for the demandes whose rows `frames` hold (sheet name →
+    rows). Polars writes the JSON, escaping included; the ledger reads it in SQL."""
     demandes = frames[definition.demandes.name]
     amount = amount_balise(definition.demandes)
     found = demandes.select(NE, montant=pl.col(amount).cast(pl.String) if amount else pl.lit(None, pl.String))
     for kind in ("finess", "rpps"):
-        parts = [frames[s.name].select(NE, pl.col(f.balise).alias("v"))
+        parts = [frames[s.name].select(NE, pl.col(f.balise).alias(kind))
                  for s in definition.sheets for f in s.fields if f.kind == kind]
-        listed = pl.concat(parts).drop_nulls().group_by(NE).agg(pl.col("v").unique().sort()) if parts \
-            else pl.DataFrame(schema={NE: pl.String, "v": pl.List(pl.String)})
-        # {"v":[…]} → […]: Polars writes the JSON, escaping included
-        as_json = pl.struct("v").struct.json_encode().str.slice(5).str.head(-1)
-        found = found.join(listed.select(NE, as_json.alias(kind)), on=NE, how="left") \
-            .with_columns(pl.col(kind).fill_null("[]"))
-    return {ne: (montant, finess, rpps) for ne, montant, finess, rpps in found.select(NE, "montant", "finess", "rpps").iter_rows()}
+        if parts:
+            listed = pl.concat(parts).drop_nulls().group_by(NE).agg(pl.col(kind).unique().sort())
+            found = found.join(listed, on=NE, how="left", maintain_order="left")
+        else:
+            found = found.with_columns(pl.lit(None, pl.List(pl.String)).alias(kind))
+        found = found.with_columns(pl.col(kind).fill_null(pl.lit([], pl.List(pl.String))))
+    record = pl.struct(pl.col(NE).alias("numeroEditeur"), "montant", "finess", "rpps").struct.json_encode()
+    return dict(found.select(NE, record).iter_rows())
 
 
 # ------------------------------------------------------------ what a conversion checks

@@ -54,11 +54,12 @@ class Compiled:
             return _concat(self.demande), None
         return _concat(self.demande[:cut]), _concat(self.demande[cut + 1:])
 
-    def _fill(self, parts: tuple[object, ...], header: dict[str, str]) -> str:
-        return "".join(p if isinstance(p, str) else str(header[p[1]]) for p in parts)
+    def _fill(self, parts: tuple[object, ...], header: dict[str, str]) -> bytes:
+        return "".join(p if isinstance(p, str) else str(header[p[1]]) for p in parts).encode()
 
-    def document(self, header: dict[str, str], demandes: list[str]) -> str:
-        body = self.sep.join(demandes) + self.tail if demandes else ""
+    def document(self, header: dict[str, str], demandes: list[bytes]) -> bytes:
+        """The UTF-8 bytes of the file of these demandes' texts (UTF-8 too)."""
+        body = self.sep.encode().join(demandes) + self.tail.encode() if demandes else b""
         return self._fill(self.prefix, header) + body + self._fill(self.suffix, header)
 
 

@@ -27,7 +27,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
-from typing import NamedTuple
 
 import orjson
 import zstandard
@@ -125,17 +124,6 @@ class LedgerNotFound(LedgerError):
 
     def for_option(self, option: str) -> LedgerNotFound:
         return LedgerNotFound(self.path, option)
-
-
-class DemandeRecord(NamedTuple):
-    """What the ledger keeps of one demande written into a deposit file (a tuple: a conversion
-    records 100,000 of them)."""
-
-    numero_editeur: str
-    num_ligne: int
-    montant: str | None
-    finess: str  # JSON list of every FINESS of the demande
-    rpps: str  # JSON list of every RPPS of the demande
 
 
 class Ledger:
@@ -238,10 +226,12 @@ class Ledger:
         return {r["numero_editeur"]: r["nom"] for r in rows}  # later rows win: the newest
 
     def deposit(self, *, format_id: str, nature: str, numero_ans: str, siret: str, day: date,
-                write: Callable[[int], Path], demandes: list[DemandeRecord], packed: bytes,
+                write: Callable[[int], Path], demandes: str, packed: bytes,
                 formats: Iterable[str] | None = None, refuse_rejected: bool = False) -> Path:
         """Write one deposit file with `write(first_rank)` and record it, under the write lock;
-        `packed` is the file's bytes as `pack` makes them, `demandes` in file order.
+        `packed` is the file's bytes as `pack` makes them, `demandes` a JSON array of its
+        demandes in file order, each `{"numeroEditeur", "montant", "finess": [...], "rpps": [...]}`
+        (`cycle.demande_records`).
 
         The rank floor is one more than the highest rank the ledger knows for that numeroAns
         and day; `write` also skips the ranks present in its folder. A demande deposited
@@ -250,7 +240,6 @@ class Ledger:
         demande whose rejection by the ASP was recorded meanwhile.
         """
         formats = [format_id] if formats is None else list(formats)
-        numeros = [d.numero_editeur for d in demandes]
         path: Path | None = None
         try:
             with self.transaction() as db:
@@ -258,6 +247,7 @@ class Ledger:
                            day.isoformat(), refuse_rejected)
                 # the same run's previous deposit, and nobody else wrote since: it saw what there is to see
                 quiet = self._last_deposit is not None and self._last_deposit[0] == checked
+                numeros = [] if quiet else [d["numeroEditeur"] for d in orjson.loads(demandes)]
                 twice = {} if quiet else self.already_deposited(formats, numero_ans, numeros)
                 if twice:
                     listed = ", ".join(f"{ne} ({name})" for ne, name in twice.items())
@@ -280,10 +270,10 @@ class Ledger:
                 # get it back, once per row
                 db.execute(
                     "INSERT INTO demandes (fichier_id, format, nature, numero_ans, numero_editeur, num_ligne, montant, "
-                    "finess, rpps) SELECT ?, ?, ?, ?, json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
-                    "json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]') "
+                    "finess, rpps) SELECT ?, ?, ?, ?, json_extract(value, '$.numeroEditeur'), key + 1, "
+                    "json_extract(value, '$.montant'), json_extract(value, '$.finess'), json_extract(value, '$.rpps') "
                     "FROM json_each(?) ORDER BY key",
-                    (cursor.lastrowid, format_id, nature, numero_ans, orjson.dumps([tuple(d) for d in demandes]).decode()),
+                    (cursor.lastrowid, format_id, nature, numero_ans, demandes),
                 )
             self._last_deposit = (checked, rank)  # committed: its own commit leaves data_version as it was
         except BaseException:

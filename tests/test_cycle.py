@@ -7,6 +7,7 @@ files with codeTraitement, libelleTraitement and numeroASP filled as the ASP doe
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import os
 import sqlite3
 import subprocess
@@ -30,7 +31,7 @@ from converter.files import OutputError
 from converter.formats import all_formats, numero_formats
 from converter.formats.model import DefinitionError, parse_definition
 from converter.issues import MESSAGES
-from converter.ledger import DemandeRecord, Ledger, pack
+from converter.ledger import Ledger, pack
 from tests.builders import merge, seed_001_rows, workbook
 from tests.builders_solde import seed_000_rows
 
@@ -416,12 +417,12 @@ def test_the_ledger_rechecks_every_variant_under_its_lock(tmp_path: Path) -> Non
     api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY)
     family = numero_formats("ms2-dui-pde-avance")
     assert set(family) == {"ms2-dui-pds-avance", "ms2-dui-pde-avance"}
-    record = DemandeRecord("00001", 1, "1.00", "[]", "[]")
+    record = '[{"numeroEditeur": "00001", "montant": "1.00", "finess": [], "rpps": []}]'
     written = []
     with Ledger(out / "xl2segur.sqlite") as book:
         def deposit(**kw) -> None:
             book.deposit(format_id="ms2-dui-pde-avance", nature="avance", numero_ans="0123456789",
-                         siret="73282932000074", day=DAY, write=written.append, demandes=[record],
+                         siret="73282932000074", day=DAY, write=written.append, demandes=record,
                          packed=pack(b'{"lignesImport": [{}]}'), **kw)
 
         with pytest.raises(OutputError, match="déposées par une autre conversion : 00001"):
@@ -440,7 +441,7 @@ def test_a_deposit_looks_again_once_another_run_wrote(tmp_path: Path) -> None:
     path = tmp_path / "xl2segur.sqlite"
 
     def deposit(book: Ledger, *numeros: str, **kw) -> Path:
-        records = [DemandeRecord(ne, i, "1.00", "[]", "[]") for i, ne in enumerate(numeros, start=1)]
+        records = json.dumps([{"numeroEditeur": ne, "montant": "1.00", "finess": [], "rpps": []} for ne in numeros])
 
         def write(floor: int) -> Path:
             target = tmp_path / f"JSON-0123456789-20260315-{floor:03d}.json"

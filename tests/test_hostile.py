@@ -591,16 +591,29 @@ def test_killed_run_leaves_no_partial_json_and_numbering_continues(tmp_path):
 
 
 def test_a_deposit_file_the_ledger_could_not_record_is_removed(tmp_path, monkeypatch):
+    import contextlib
+
     from converter import ledger
 
-    class Interrupted(ledger.DemandeRecord):  # Ctrl-C right after the file got its name
-        def __iter__(self):  # the ledger unpacks each record into its row once the file is named
-            raise KeyboardInterrupt
+    class Interrupted:  # Ctrl-C once the file got its name, while its demandes are recorded
+        def __init__(self, db):
+            self.db = db
+
+        def execute(self, sql, *args):
+            if sql.startswith("INSERT INTO demandes"):
+                raise KeyboardInterrupt
+            return self.db.execute(sql, *args)
+
+    opened = ledger.Ledger.transaction
+
+    @contextlib.contextmanager
+    def transaction(self):
+        with opened(self) as db:
+            yield Interrupted(db)
 
     path = workbook(tmp_path / "w.xlsx", seed_001_rows())
     out = tmp_path / "depot"
-    monkeypatch.setattr(ledger, "DemandeRecord", Interrupted)
-    monkeypatch.setattr("converter.cycle.DemandeRecord", Interrupted)
+    monkeypatch.setattr(ledger.Ledger, "transaction", transaction)
     with pytest.raises(KeyboardInterrupt):
         api.convert(path, out, DAY)
     assert list(out.glob("*.json")) == []  # nor a file the next run would deposit again

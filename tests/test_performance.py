@@ -72,7 +72,7 @@ def test_compiled_template_writes_what_jinja_writes(tmp_path, fmt, size, batch):
     renderer = build.Renderer(definition, header, build.DemandeFrames(checked, outcome.accepted), batch=batch)
     for start in range(0, len(records), size):
         positions = list(range(start, min(start + size, len(records))))
-        assert renderer.file(positions) == build.render(definition, header, records[start:start + size])
+        assert renderer.file(positions) == build.render(definition, header, records[start:start + size]).encode()
 
 
 @pytest.mark.parametrize("fmt", CASES)
