@@ -215,9 +215,9 @@ def convert(workbook: Path, output: Path, deposit_date: date | None = None, piec
             family = numero_formats(definition.id)
             folder = deposit.DepositFolder(output, numero_ans, day)
 
-            def record(item: tuple[list[str], Path, bytes, str]) -> None:
+            def record(item: tuple[list[str], Path, bytes]) -> None:
                 """Name one checked file, zip its attachments, record it in the ledger."""
-                numeros, written, packed, records = item
+                numeros, written, packed = item
                 archives: list[Path] = []
 
                 def publish(floor: int) -> Path:
@@ -234,6 +234,7 @@ def convert(workbook: Path, output: Path, deposit_date: date | None = None, piec
                     return path
 
                 try:
+                    records = cycle.demande_records(numeros, lookup)
                     path = book.deposit(
                         format_id=definition.id, nature=definition.nature, numero_ans=numero_ans, siret=siret,
                         day=day, formats=family, refuse_rejected=definition.new_numero_after_rejection,
@@ -247,19 +248,8 @@ def convert(workbook: Path, output: Path, deposit_date: date | None = None, piec
                 outcome.files.append(path)
                 outcome.archives += archives
 
-            def with_records(files: Iterator[tuple[list[str], Path, bytes]]) -> Iterator[tuple[Any, ...]]:
-                """Each checked file with the ledger's view of its demandes, computed here: the
-                recording thread is the slower side. Stopped meanwhile, the file goes."""
-                for numeros, written, packed in files:
-                    try:
-                        records = cycle.demande_records(numeros, lookup)
-                    except BaseException:
-                        written.unlink(missing_ok=True)
-                        raise
-                    yield numeros, written, packed, records
-
             with contextlib.closing(_valid_files(checked, demandes, outcome, header, output, progress)) as checked_files:
-                _in_background(with_records(checked_files), record, discard=lambda item: item[1].unlink(missing_ok=True))
+                _in_background(checked_files, record, discard=lambda item: item[1].unlink(missing_ok=True))
     _set_amounts(outcome, outcome.amounts)  # the ledger, the attachments or the schema may have rejected some
     if outcome.rejected or outcome.errors:
         _step(progress, "Écriture du classeur d'erreurs", 0, 0)
