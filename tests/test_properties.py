@@ -25,7 +25,8 @@ FMT = "ms2-dui-pds-avance"
 BOUNDED = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZÉÈÀÇÔ '-"
-names = st.text(UPPER, min_size=1, max_size=40).map(str.strip).filter(bool)
+# « NULL » is what the ASP's guides say to type for no value: read as an empty cell, not a name
+names = st.text(UPPER, min_size=1, max_size=40).map(str.strip).filter(lambda s: s and s.lower() != "null")
 amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("9999999.99"), places=2)
 dates = st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31))
 editeurs = st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=5, max_size=5)
