@@ -22,7 +22,7 @@ import polars as pl
 from . import attachments, build, cycle, deposit, ledger, schema, validation
 from .checks import NE, Checked, check_workbook
 from .files import clean_stale, write_new_numbered
-from .funding import avance as funding_advance
+from .funding.montants import AvanceDemande, avance_demande
 from .formats import FormatDefinition, get_format, numero_formats
 from .issues import ISSUE_SCHEMA, Issue, Severity
 from .reading import HEADER_SHEET, ROW, WorkbookError, read_workbook, release_freed_memory
@@ -47,6 +47,7 @@ class Outcome:
     advance_rate: Decimal | None = None
     unreadable: bool = False
     amounts: dict[str, Decimal] = field(default_factory=dict)  # accepted numeroEditeur → amount HT
+    regimes: dict[str, str] = field(default_factory=dict)  # numeroEditeur → regimeTVA (avance formats)
     produces_deposit: bool = True  # False for order-check workbooks (nature commandes)
 
     @property
@@ -58,20 +59,25 @@ class Outcome:
         return [i for i in self.issues if not i.is_error]
 
     @property
-    def advances(self) -> dict[str, Decimal]:
-        """Expected advance of each accepted demande: amount HT × rate, rounded half-up."""
+    def advances(self) -> dict[str, AvanceDemande]:
+        """Each accepted demande's amount HT, TTC (TTC regime) and expected advance, on the TTC
+        amount for a TTC supplier, on the HT one otherwise (funding.montants.avance_demande)."""
         if self.advance_rate is None:
             return {}
-        return {ne: funding_advance(amount, self.advance_rate) for ne, amount in self.amounts.items()}
+        return {ne: avance_demande(amount, self.regimes.get(ne), self.advance_rate)
+                for ne, amount in self.amounts.items()}
 
     @property
     def advance(self) -> Decimal | None:
         """Total expected advance: the sum of the per-demande advances (each paid on its own)."""
         if self.advance_rate is None:
             return None
-        if self.amounts:
-            return sum(self.advances.values(), Decimal("0.00"))
-        return funding_advance(self.total_ht, self.advance_rate)
+        return sum((a.avance for a in self.advances.values()), Decimal("0.00"))
+
+    @property
+    def total_ttc(self) -> Decimal:
+        """Sum of the TTC amounts of the accepted demandes whose regime is TTC."""
+        return sum((a.montant_ttc for a in self.advances.values() if a.montant_ttc is not None), Decimal("0.00"))
 
     @property
     def exit_code(self) -> int:
@@ -91,11 +97,14 @@ class Outcome:
             "registre": str(self.registre) if self.registre else None,
             "classeur_erreurs": str(self.error_workbook) if self.error_workbook else None,
             "total_ht": f"{self.total_ht:.2f}",
+            "total_ttc": f"{self.total_ttc:.2f}" if self.advance_rate is not None else None,
             "taux_avance": f"{self.advance_rate}" if self.advance_rate is not None else None,
             "avance_attendue": f"{self.advance:.2f}" if self.advance is not None else None,
             "avances_par_demande": [
-                {"numeroEditeur": ne, "montant_ht": f"{self.amounts[ne]:.2f}", "avance": f"{adv:.2f}"}
-                for ne, adv in self.advances.items()
+                {"numeroEditeur": ne, "regime_tva": self.regimes.get(ne), "montant_ht": f"{a.montant_ht:.2f}",
+                 "montant_ttc": f"{a.montant_ttc:.2f}" if a.montant_ttc is not None else None,
+                 "base_avance": a.base, "avance": f"{a.avance:.2f}"}
+                for ne, a in self.advances.items()
             ],
             "erreurs": len(self.errors), "avertissements": len(self.warnings),
             "problemes": [i.to_dict() for i in self.issues],
@@ -137,7 +146,7 @@ def check(workbook: Path, progress: Progress | None = None) -> tuple[Outcome, Ch
         issues=checked.issue_list(), advance_rate=definition.advance_rate,
         produces_deposit=definition.produces_deposit,
     )
-    _set_amounts(outcome, _amounts(checked, outcome.accepted))
+    _set_amounts(outcome, *_amounts(checked, outcome.accepted))
     return outcome, checked
 
 
@@ -155,21 +164,26 @@ def verify(workbook: Path, errors: Path | None = None, progress: Progress | None
     return outcome
 
 
-def _amounts(checked: Checked, accepted: list[str]) -> dict[str, Decimal]:
-    """numeroEditeur → amount (the demandes sheet's first amount column) of accepted demandes."""
+def _amounts(checked: Checked, accepted: list[str]) -> tuple[dict[str, Decimal], dict[str, str]]:
+    """numeroEditeur → amount (the demandes sheet's first amount column) of accepted demandes,
+    and numeroEditeur → VAT regime (the definition's `advance_regime` balise) when it has one."""
     definition = checked.definition
     amount = next((f.balise for f in definition.demandes.fields if f.kind == "amount"), None)
     if amount is None or not accepted:
-        return {}
+        return {}, {}
+    regime = pl.col(definition.advance_regime) if definition.advance_regime else pl.lit(None, pl.String)
     frame = checked.frames[definition.demandes.name].filter(
         pl.col(NE).is_in(pl.Series(accepted, dtype=pl.String).implode()) & pl.col(amount).is_not_null()
-    )
-    return {ne: Decimal(v) for ne, v in frame.select(NE, amount).iter_rows()}
+    ).select(NE, amount, regime.alias("__regime"))
+    amounts = {ne: Decimal(v) for ne, v, _ in frame.iter_rows()}
+    return amounts, {ne: r for ne, _, r in frame.iter_rows() if r is not None}
 
 
-def _set_amounts(outcome: Outcome, amounts: dict[str, Decimal]) -> None:
+def _set_amounts(outcome: Outcome, amounts: dict[str, Decimal], regimes: dict[str, str] | None = None) -> None:
     """The amounts of the accepted demandes (a numeroEditeur is accepted once) and their total."""
     outcome.amounts = {ne: amounts[ne] for ne in outcome.accepted if ne in amounts}
+    if regimes is not None:
+        outcome.regimes = regimes
     outcome.total_ht = sum(outcome.amounts.values(), Decimal("0.00"))
 
 

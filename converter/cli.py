@@ -127,10 +127,13 @@ def _print_outcome(outcome: api.Outcome, *, converting: bool) -> None:
     out.print(f"Erreurs : {len(outcome.errors)} — avertissements : {len(outcome.warnings)}")
     out.print(f"Total HT des demandes acceptées : {euros(outcome.total_ht)}")
     if outcome.advance is not None:
-        out.print(f"Avance attendue ({format_taux(outcome.advance_rate)} du montant HT) : {euros(outcome.advance)}")
+        rate = format_taux(outcome.advance_rate)
+        out.print(f"Total TTC des demandes au régime TTC (montant HT × 1,2) : {euros(outcome.total_ttc)}")
+        out.print(f"Avance attendue ({rate} du montant TTC, ou HT au régime HT) : {euros(outcome.advance)}")
         advances = list(outcome.advances.items())
-        for ne, advance in advances[:ADVANCES_SHOWN]:
-            out.print(f"  demande {ne} : {euros(advance)} (montant HT {euros(outcome.amounts[ne])})")
+        for ne, a in advances[:ADVANCES_SHOWN]:
+            ttc = f", TTC {euros(a.montant_ttc)}" if a.montant_ttc is not None else ""
+            out.print(f"  demande {ne} : {euros(a.avance)} ({rate} du {a.base} ; montant HT {euros(a.montant_ht)}{ttc})")
         if len(advances) > ADVANCES_SHOWN:
             out.print(f"  … et {_count(len(advances) - ADVANCES_SHOWN)} autres demandes : détail dans le rapport "
                       "(--rapport rapport.json)")

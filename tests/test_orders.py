@@ -380,21 +380,47 @@ def test_cli_verifier_erreurs_for_a_deposit_format(tmp_path):
 
 def test_summary_advance_per_demande_and_total(tmp_path):
     second = seed_001_rows("00002")
-    second["Demandes"][0]["montantSegurHT"] = "1000.05"  # 30 % = 300.015 → 300.02 (half-up)
+    second["Demandes"][0]["montantSegurHT"] = "1000.05"  # HT: 30 % = 300.015 → 300.02 (half-up)
+    second["Demandes"][0]["regimeTVA"] = "HT"
     path = workbook(tmp_path / "d.xlsx", merge(seed_001_rows("00001"), second))
     outcome = api.verify(path)
-    assert outcome.advances == {"00001": Decimal("1460.00"), "00002": Decimal("300.02")}
-    assert outcome.advance == Decimal("1760.02")
+    # seed 000 §3.1: 4 866,67 € HT = 5 840,00 € TTC, « perçoit 30% de 5840.00€ TTC soit 1752.00€ TTC »
+    assert {ne: a.avance for ne, a in outcome.advances.items()} == {"00001": Decimal("1752.00"),
+                                                                   "00002": Decimal("300.02")}
+    assert outcome.advances["00001"].montant_ttc == Decimal("5840.00")
+    assert outcome.advances["00002"].montant_ttc is None
+    assert outcome.advance == Decimal("2052.02") and outcome.total_ttc == Decimal("5840.00")
     report = tmp_path / "rapport.json"
     r = runner.invoke(app, ["verifier", str(path), "--rapport", str(report)])
     assert r.exit_code == 0, r.output
-    assert "Avance attendue (30 % du montant HT) : 1 760,02 €" in r.output
+    assert "Total TTC des demandes au régime TTC (montant HT × 1,2) : 5 840,00 €" in r.output
+    assert "Avance attendue (30 % du montant TTC, ou HT au régime HT) : 2 052,02 €" in r.output
+    assert "demande 00001 : 1 752,00 € (30 % du TTC ; montant HT 4 866,67 €, TTC 5 840,00 €)" in r.output
+    assert "demande 00002 : 300,02 € (30 % du HT ; montant HT 1 000,05 €)" in r.output
     data = json.loads(report.read_text(encoding="utf-8"))
     assert data["avances_par_demande"] == [
-        {"numeroEditeur": "00001", "montant_ht": "4866.67", "avance": "1460.00"},
-        {"numeroEditeur": "00002", "montant_ht": "1000.05", "avance": "300.02"},
+        {"numeroEditeur": "00001", "regime_tva": "TTC", "montant_ht": "4866.67", "montant_ttc": "5840.00",
+         "base_avance": "TTC", "avance": "1752.00"},
+        {"numeroEditeur": "00002", "regime_tva": "HT", "montant_ht": "1000.05", "montant_ttc": None,
+         "base_avance": "HT", "avance": "300.02"},
     ]
-    assert data["avance_attendue"] == "1760.02" and data["taux_avance"] == "0.30"
+    assert data["avance_attendue"] == "2052.02" and data["taux_avance"] == "0.30"
+    assert data["total_ht"] == "5866.72" and data["total_ttc"] == "5840.00"
+
+
+def test_summary_advance_of_the_sample_is_the_seeds(tmp_path):
+    """`xl2segur verifier samples/ms2-dui-pds-avance.xlsx`: 00001 is seed 000's example."""
+    outcome = api.verify(Path(__file__).parent.parent / "samples" / "ms2-dui-pds-avance.xlsx")
+    assert outcome.advances["00001"].avance == Decimal("1752.00")
+
+
+@pytest.mark.parametrize("ht, ttc", [("4866.67", "5840.00"), ("9733.33", "11680.00"), ("0.01", "0.01"),
+                                     ("1000.05", "1200.06")])
+def test_ttc_is_ht_times_1_2_to_the_cent(ht, ttc):
+    from converter.funding.montants import avance_demande, montant_ttc
+
+    assert montant_ttc(ht) == Decimal(ttc)
+    assert avance_demande(ht, "TTC", "0.30").montant_ttc == Decimal(ttc)
 
 
 def test_summary_advance_counts_accepted_demandes_only(tmp_path):
@@ -402,8 +428,8 @@ def test_summary_advance_counts_accepted_demandes_only(tmp_path):
     bad["OG"][0]["nomResponsableOG"] = ""
     outcome = api.verify(workbook(tmp_path / "d.xlsx", merge(seed_001_rows("00001"), bad)))
     assert outcome.rejected == ["00002"]
-    assert outcome.advances == {"00001": Decimal("1460.00")}
-    assert outcome.to_dict()["avance_attendue"] == "1460.00"
+    assert list(outcome.advances) == ["00001"]
+    assert outcome.to_dict()["avance_attendue"] == "1752.00"
 
 
 @pytest.mark.parametrize("typed, ok", [("15 000", True), ("15\u00a0000,5", True), ("1 600 000", True),

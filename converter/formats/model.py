@@ -236,6 +236,9 @@ class FormatDefinition:
     # the ledger then refuses a numeroEditeur already deposited and rejected. Not for a
     # solde, which keeps the numeroEditeur of its avance when it comes back (seed 000).
     new_numero_after_rejection: bool = False
+    # avance only: the balise of the demandes sheet holding the supplier's VAT regime; « TTC »
+    # puts the advance on HT × 1,2 (funding.montants.avance_demande)
+    advance_regime: str | None = None
 
     @property
     def produces_deposit(self) -> bool:
@@ -419,6 +422,9 @@ def parse_definition(raw: dict[str, Any], common: dict[str, Any]) -> FormatDefin
     header_raw = dict(common["header"])
     header_raw["fields"] = list(header_raw["fields"]) + list(raw.get("header_fields", []))
     rate = raw.get("advance_rate")
+    regime = raw.get("advance_regime")
+    if regime is not None and regime not in next(s for s in sheets if s.role == "demandes").by_balise:
+        raise DefinitionError(f"{where}: advance_regime names no balise of the demandes sheet: {regime!r}")
     return FormatDefinition(
         id=raw["id"], title=raw["title"], source=raw["source"], nature=raw["nature"],
         couloir=raw["couloir"], logiciel=raw["logiciel"],
@@ -435,6 +441,7 @@ def parse_definition(raw: dict[str, Any], common: dict[str, Any]) -> FormatDefin
         notes=tuple(raw.get("notes", ())),
         solde_format=raw.get("solde_format"),
         new_numero_after_rejection=renumber,
+        advance_regime=regime,
     )
 
 

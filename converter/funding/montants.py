@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from .parametres import TAUX_AVANCE_VAGUE1, TAUX_SOLDE_VAGUE1
@@ -12,12 +13,16 @@ __all__ = [
     "CENTIME",
     "TAUX_AVANCE_VAGUE1",
     "TAUX_SOLDE_VAGUE1",
+    "AvanceDemande",
+    "TVA_AVANCE",
     "arrondi_centime",
     "avance",
+    "avance_demande",
     "en_decimal",
     "format_euros",
     "format_nombre",
     "format_taux",
+    "montant_ttc",
     "solde",
 ]
 
@@ -50,6 +55,40 @@ def arrondi_centime(montant: Decimal | int | str) -> Decimal:
 def avance(montant: Decimal | int | str, taux: Decimal | int | str) -> Decimal:
     """Advance = montant × taux, rounded half-up to the cent (e.g. taux 0.30 in wave 1)."""
     return arrondi_centime(en_decimal(montant) * en_decimal(taux))
+
+
+# « Le montant plafond qu'il pourra demander dans son JSON pour cet exemple sera donc 5840,00 /
+# 1,2 soit de 4866,67 euros HT » (seed 000 §3.1): the TTC of a wave-1 demande is HT × 1,2.
+TVA_AVANCE = Decimal("1.2")
+
+
+def montant_ttc(montant_ht: Decimal | int | str) -> Decimal:
+    """HT × 1,2 to the cent: 4866.67 → 5840.00 (seed 000 §3.1, read backwards)."""
+    return arrondi_centime(en_decimal(montant_ht) * TVA_AVANCE)
+
+
+@dataclass(frozen=True)
+class AvanceDemande:
+    """A wave-1 demande's amounts and its expected advance."""
+
+    montant_ht: Decimal
+    montant_ttc: Decimal | None  # only for a supplier whose regimeTVA is TTC
+    avance: Decimal
+
+    @property
+    def base(self) -> str:
+        """« TTC » or « HT »: the amount the advance is computed on."""
+        return "HT" if self.montant_ttc is None else "TTC"
+
+
+def avance_demande(montant_ht: Decimal | int | str, regime_tva: str | None, taux: Decimal | int | str) -> AvanceDemande:
+    """The advance of one demande, on what its supplier invoices: the TTC amount for a TTC
+    supplier (seed 000 §3.1: « perçoit 30% de 5840.00€ TTC soit 1752.00€ TTC » for 4 866,67 €
+    HT), the HT amount for an HT one (seed 003: « perçoit 30% de 1 075 € HT (le régime TVA qui
+    s'applique dans cet exemple est HT) »)."""
+    ht = arrondi_centime(montant_ht)
+    ttc = montant_ttc(ht) if regime_tva == "TTC" else None
+    return AvanceDemande(ht, ttc, avance(ttc if ttc is not None else ht, taux))
 
 
 def solde(montant: Decimal | int | str, taux_avance: Decimal | int | str) -> Decimal:
