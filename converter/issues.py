@@ -40,6 +40,8 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "obligatoire": (Severity.ERROR, "Valeur obligatoire : renseignez {balise}."),
     "obligatoire_si": (Severity.ERROR, "Valeur obligatoire quand {condition} : renseignez {balise}."),
     "doit_etre_vide": (Severity.ERROR, "Doit rester vide sauf si {condition} : videz la cellule ou corrigez la condition."),
+    "doit_etre_vide_si": (Severity.ERROR, "Doit rester vide quand {null_condition} (l'ASP exige alors « null ») : videz la cellule ou corrigez la condition."),
+    "valeur_non_exigee": (Severity.WARNING, "Valeur non exigée : l'ASP ne la demande que si {condition}, sans l'interdire ici. Elle est écrite telle quelle dans le fichier de dépôt ; l'ASP pourrait l'ignorer ou refuser la demande : videz la cellule si elle n'a pas lieu d'être."),
     "cellule_en_erreur": (Severity.ERROR, "La cellule affiche une erreur de formule (#N/A, #DIV/0!…) : remplacez-la par une valeur."),
     "formule_sans_valeur": (Severity.ERROR, "La cellule contient une formule enregistrée sans son résultat (classeur écrit par un programme, jamais ouvert dans un tableur) : xl2segur ne calcule pas les formules. Ouvrez le classeur dans Excel ou LibreOffice et enregistrez-le, ou saisissez la valeur."),
     "longueur_exacte": (Severity.ERROR, "Doit compter exactement {length} caractères."),

@@ -392,7 +392,10 @@ def test_conditional_cells_must_stay_empty_outside_their_context(tmp_path, fmt):
             off = {"demandeCertificatServeur": "FAUX"} if sheet == "OG" else {"typeClient": "csi", **CSI, "RPPS": None}
             value = contract.bases[col.base]("00000")[sheet][0][balise]
             cases.append(Case(f"{balise} hors contexte", sheet, balise, {**off, balise: value}, base=col.base))
-    _check(_run(tmp_path, contract, cases), [(c, "doit_etre_vide", set()) for c in cases])
+    # seed 001 says « SI demandeCertificatServeur = false alors Champ null » of the CPx number
+    # too, though its own condition has other cases where the seed is silent
+    code = {"numeroCarteCPX": "doit_etre_vide_si"}
+    _check(_run(tmp_path, contract, cases), [(c, code.get(c.balise, "doit_etre_vide"), set()) for c in cases])
 
 
 @pytest.mark.parametrize("fmt", IDS)
@@ -584,9 +587,10 @@ def test_optional_sheet_and_column_may_be_absent(tmp_path, fmt):
 def test_certificate_columns_in_every_combination(tmp_path, fmt):
     """Seed 001: contractualisationEditeur only when a certificate is asked with statut E;
     numeroCarteCPX only when it is asked and (statut S and contractualisationOG) or (statut E
-    and contractualisationEditeur). Filled: accepted or `doit_etre_vide`; empty: `obligatoire_si`
-    or accepted."""
-    cases, expected = [], []
+    and contractualisationEditeur); both « null » when no certificate is asked. Filled: accepted,
+    `doit_etre_vide_si` (no certificate), or, where the seed is silent, accepted with the
+    warning `valeur_non_exigee`; empty: `obligatoire_si` or accepted."""
+    cases, expected, warned = [], [], []
     for cert, statut, og, editeur in itertools.product((True, False), "SE", (True, False), (True, False)):
         row = {"demandeCertificatServeur": cert, "statutAdminTechnique": statut, "contractualisationOG": og,
                "contractualisationEditeur": editeur, "numeroCarteCPX": "A123456789"}
@@ -597,9 +601,14 @@ def test_certificate_columns_in_every_combination(tmp_path, fmt):
             filled = Case(f"{balise} rempli, {row}", "OG", balise, row)
             empty = Case(f"{balise} vide, {row}", "OG", balise, {**row, balise: None})
             cases += [filled, empty]
-            expected += [(filled, None if needed else "doit_etre_vide", set()),
+            refused = None if needed or cert else "doit_etre_vide_si"
+            expected += [(filled, refused, set() if refused else {"doit_etre_vide", "doit_etre_vide_si"}),
                          (empty, "obligatoire_si" if needed else None, set() if needed else {"obligatoire_si"})]
-    _check(_run(tmp_path, BY_FORMAT[fmt], cases), expected)
+            warned.append((filled, cert and not needed))
+    outcome = _run(tmp_path, BY_FORMAT[fmt], cases)
+    _check(outcome, expected)
+    wrong = [case.label for case, warn in warned if ("valeur_non_exigee" in _at(outcome, case, "avertissement")) != warn]
+    assert not wrong, wrong
 
 
 def test_rpps_required_for_each_profession(tmp_path):

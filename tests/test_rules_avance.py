@@ -61,13 +61,13 @@ ERRORS = [
     ("Demandes", 0, {"montantSegurHT": "#N/A"}, "cellule_en_erreur", "montantSegurHT"),
     ("OG", 0, {"FINESSJuridique": "34567891"}, "finess_invalide", "FINESSJuridique"),
     ("OG", 0, {"demandeCertificatServeur": "FAUX"}, "doit_etre_vide", "contractualisationOG"),
-    ("OG", 0, {"demandeCertificatServeur": "FAUX"}, "doit_etre_vide", "numeroCarteCPX"),
+    ("OG", 0, {"demandeCertificatServeur": "FAUX"}, "doit_etre_vide_si", "numeroCarteCPX"),
     ("OG", 0, {"demandeCertificatServeur": None}, "obligatoire", "demandeCertificatServeur"),
     ("OG", 0, {"contractualisationOG": None}, "obligatoire_si", "contractualisationOG"),
     ("OG", 0, {"statutAdminTechnique": "X"}, "valeur_non_autorisee", "statutAdminTechnique"),
     ("OG", 0, {"statutAdminTechnique": "E"}, "obligatoire_si", "contractualisationEditeur"),
-    ("OG", 0, {"contractualisationEditeur": "VRAI"}, "doit_etre_vide", "contractualisationEditeur"),
-    ("OG", 0, {"contractualisationOG": "FAUX"}, "doit_etre_vide", "numeroCarteCPX"),
+    ("OG", 0, {"demandeCertificatServeur": "FAUX", "contractualisationEditeur": "VRAI"}, "doit_etre_vide_si",
+     "contractualisationEditeur"),
     ("OG", 0, {"numeroCarteCPX": None}, "obligatoire_si", "numeroCarteCPX"),
     ("OG", 0, {"numeroCarteCPX": "A12345"}, "longueur_exacte", "numeroCarteCPX"),
     ("OG", 0, {"numeroCarteCPX": "A12345678!"}, "motif", "numeroCarteCPX"),
@@ -249,3 +249,35 @@ def test_null_in_a_required_cell_asks_for_the_value(tmp_path):
     outcome = api.convert(workbook(tmp_path / "w.xlsx", rows), tmp_path / "out", date(2024, 3, 12))
     assert outcome.rejected == ["00001"]
     assert [(i.code, i.balise) for i in outcome.errors] == [("obligatoire", "dateCommande")]
+
+
+# ---------------------------------------------------------------- where seed 001 is silent: warn, keep
+
+
+@pytest.mark.parametrize(("changes", "balise", "written"), [
+    # CPx with statut S and contractualisationOG FAUX: required only « SI … contractualisationOG = true et
+    # statutAdminTechnique = « S » », « null » only « SI demandeCertificatServeur = false »
+    ({"contractualisationOG": "FAUX"}, "numeroCarteCPX", "A123456789"),
+    # contractualisationEditeur with statut S: required only « SI demandeCertificatServeur = true et
+    # statutAdminTechnique = « E » », « null » only « SI demandeCertificatServeur = false »
+    ({"contractualisationEditeur": "VRAI"}, "contractualisationEditeur", True),
+])
+def test_a_value_the_seed_neither_asks_nor_forbids_is_written_with_a_warning(tmp_path, changes, balise, written):
+    rows = _mutate(seed_001_rows(), "OG", 0, **changes)
+    outcome = api.convert(workbook(tmp_path / "s.xlsx", rows), tmp_path / "depot", date(2024, 3, 12))
+    assert outcome.errors == [] and outcome.accepted == ["00001"]
+    warning = next(i for i in outcome.warnings if i.code == "valeur_non_exigee")
+    assert warning.balise == balise and "l'ASP pourrait" in warning.message
+    og = json.loads(outcome.files[0].read_text(encoding="utf-8"))["lignesImport"][0]["beneficiaires"]["etablissementsClients"][0]
+    assert {**og, **og["certificatServeur"]}[balise] == written
+
+
+def test_what_the_seed_says_null_stays_an_error(tmp_path):
+    """« SI demandeCertificatServeur = false alors Champ null » (seed 001)."""
+    rows = _mutate(seed_001_rows(), "OG", 0, demandeCertificatServeur="FAUX", contractualisationOG=None,
+                   statutAdminTechnique=None, nomAdminTechnique=None, telAdminTechnique=None,
+                   emailAdminTechnique=None, utiliteCertificat=None, contractualisationEditeur="FAUX")
+    outcome = api.verify(workbook(tmp_path / "n.xlsx", rows))
+    assert _codes(outcome) == {("doit_etre_vide_si", "OG", "numeroCarteCPX"),
+                               ("doit_etre_vide_si", "OG", "contractualisationEditeur")}
+    assert "demandeCertificatServeur vaut FAUX" in outcome.errors[0].message

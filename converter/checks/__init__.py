@@ -85,7 +85,7 @@ def _check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataF
     checked = frame.select(pl.col(ROW), pl.col(NE), *exprs)  # lazy: shared sub-expressions once
 
     # pass 2: presence rules, which look at the other normalised values of the row
-    presence = []
+    presence, silent = [], []
     for f in sheet.fields:
         empty = pl.col(f"{f.balise}__empty")
         p = f.presence
@@ -95,7 +95,16 @@ def _check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataF
             code = pl.lit(None, dtype=pl.String)
         else:
             cond = condition_expr(p.condition)
-            code = pl.when(~cond & ~empty).then(pl.lit("doit_etre_vide"))
+            if p.null_if is None:
+                code = pl.when(~cond & ~empty).then(pl.lit("doit_etre_vide"))
+            else:  # « null » only where the seed says so; elsewhere it is silent: a warning
+                null = condition_expr(p.null_if)
+                code = pl.when(null & ~empty).then(pl.lit("doit_etre_vide_si"))
+                silent.append(pl.coalesce(
+                    pl.when(~cond & ~null & ~empty & pl.col(f"{f.balise}__err").is_null())
+                    .then(pl.lit("valeur_non_exigee")),
+                    pl.col(f"{f.balise}__warn"),
+                ).alias(f"{f.balise}__warn"))
             if p.mode == "required_if":
                 code = pl.when(cond & empty).then(pl.lit("obligatoire_si")).otherwise(code)
         presence.append(
@@ -104,7 +113,7 @@ def _check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataF
                 code, pl.col(f"{f.balise}__err"),
             ).alias(f"{f.balise}__err")
         )
-    checked = checked.with_columns(presence)
+    checked = checked.with_columns(*presence, *silent)
     # an invalid value never travels further
     checked = checked.with_columns(
         pl.when(pl.col(f"{f.balise}__err").is_null()).then(pl.col(f.balise)).alias(f.balise)

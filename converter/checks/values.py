@@ -303,4 +303,5 @@ def message_params(definition: FormatDefinition, f: Field) -> dict[str, object]:
         "hint": f.pattern_hint or f.pattern, "values": shown, "minimum": f.minimum,
         "prefix": f.prefix,
         "condition": f.presence.condition.describe() if f.presence.condition else "",
+        "null_condition": f.presence.null_if.describe() if f.presence.null_if else "",
     }

@@ -63,10 +63,15 @@ class Condition:
 
 @dataclass(frozen=True)
 class Presence:
-    """required | optional | required_if COND (empty otherwise) | optional_if COND (empty otherwise)."""
+    """required | optional | required_if COND (empty otherwise) | optional_if COND (empty otherwise).
+
+    `null_if: COND2` beside required_if / optional_if narrows « empty otherwise » to where the
+    seed says « null »: outside COND and COND2 the seed is silent, and a value there is kept
+    with a warning (FORMATS.md §6, « where a seed is silent, warn »)."""
 
     mode: str = "required"
     condition: Condition | None = None
+    null_if: Condition | None = None
 
     @classmethod
     def parse(cls, raw: Any, where: str) -> Presence:
@@ -74,11 +79,18 @@ class Presence:
             return cls()
         if raw == "optional":
             return cls("optional")
-        if isinstance(raw, dict) and len(raw) == 1:
-            (mode, cond), = raw.items()
-            if mode in ("required_if", "optional_if"):
-                return cls(mode, Condition.parse(cond, where))
+        if isinstance(raw, dict) and 1 <= len(raw) <= 2:
+            rest = {k: v for k, v in raw.items() if k != "null_if"}
+            null_if = Condition.parse(raw["null_if"], where) if "null_if" in raw else None
+            if len(rest) == 1:
+                (mode, cond), = rest.items()
+                if mode in ("required_if", "optional_if"):
+                    return cls(mode, Condition.parse(cond, where), null_if)
         raise DefinitionError(f"{where}: unknown presence {raw!r}")
+
+    @property
+    def balises(self) -> set[str]:
+        return (self.condition.balises if self.condition else set()) | (self.null_if.balises if self.null_if else set())
 
     def describe(self) -> str:
         if self.mode == "required":
@@ -86,9 +98,11 @@ class Presence:
         if self.mode == "optional":
             return "Facultatif"
         assert self.condition is not None
-        if self.mode == "required_if":
-            return f"Obligatoire si {self.condition.describe()}, vide sinon"
-        return f"Facultatif si {self.condition.describe()}, vide sinon"
+        mode = "Obligatoire" if self.mode == "required_if" else "Facultatif"
+        if self.null_if is not None:
+            return (f"{mode} si {self.condition.describe()}, vide si {self.null_if.describe()} ; "
+                    "ailleurs, une valeur est gardée avec un avertissement")
+        return f"{mode} si {self.condition.describe()}, vide sinon"
 
 
 @dataclass(frozen=True)
@@ -344,7 +358,7 @@ def _sheet(raw: dict[str, Any]) -> Sheet:
     )
     for f in sheet.fields:
         if f.presence.condition:
-            missing = f.presence.condition.balises - set(sheet.balises)
+            missing = f.presence.balises - set(sheet.balises)
             if missing:
                 raise DefinitionError(f"{where}.{f.balise}: condition on unknown {missing}")
     for name in (*sheet.unique, *(sheet.parent.by if sheet.parent else ())):
