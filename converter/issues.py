@@ -57,6 +57,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "montant_non_positif": (Severity.ERROR, "Le montant doit être strictement positif."),
     "entier_invalide": (Severity.ERROR, "Saisissez un nombre entier."),
     "entier_min": (Severity.ERROR, "Doit être un entier au moins égal à {minimum}."),
+    "email_inhabituel": (Severity.WARNING, "Adresse électronique inhabituelle (pas de point après le « @ », une espace ou deux « @ ») : elle respecte la règle de l'ASP (un « @ » après le premier caractère et un point) et est écrite telle quelle, mais l'ASP pourrait la refuser et aucun message n'y arriverait. Vérifiez-la."),
     "email_invalide": (Severity.ERROR, "Adresse électronique invalide : il faut un « @ » après le premier caractère et un point, 149 caractères au plus."),
     "telephone_invalide": (Severity.ERROR, "Numéro invalide : il doit commencer par l'indicatif international (ex. +33612345678), 49 caractères au plus."),
     "telephone_normalise": (Severity.WARNING, "Espaces et séparateurs retirés du numéro."),

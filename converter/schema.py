@@ -15,7 +15,7 @@ _PATTERNS = {
     "numero_ans": r"^\d{10}$",
     "numero_editeur": r"^[A-Za-z0-9]{5}$",
     "date": r"^(0[1-9]|[12]\d|3[01])/(0[1-9]|1[0-2])/(19|20)\d{2}$",
-    "email": r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
+    "email": r"^(?=.*\.).+@",  # the seeds' rule: « un "@" au-delà du premier caractère et un point »
     "phone": r"^\+[1-9]\d{4,}$",
 }
 

@@ -281,3 +281,20 @@ def test_what_the_seed_says_null_stays_an_error(tmp_path):
     assert _codes(outcome) == {("doit_etre_vide_si", "OG", "numeroCarteCPX"),
                                ("doit_etre_vide_si", "OG", "contractualisationEditeur")}
     assert "demandeCertificatServeur vaut FAUX" in outcome.errors[0].message
+
+
+@pytest.mark.parametrize("typed", ["prenom.nom@og", "direction@og .fr", "it@@og.fr"])
+def test_an_email_meeting_the_seed_rule_only_is_written_with_a_warning(tmp_path, typed):
+    """« le champ doit contenir un "@" au-delà du premier caractère et un point » (seed 001): an
+    address that meets it but not an ordinary address shape is kept as typed."""
+    rows = _mutate(seed_001_rows(), "OG", 0, emailResponsableOG=typed)
+    outcome = api.convert(workbook(tmp_path / "e.xlsx", rows), tmp_path / "depot", date(2024, 3, 12))
+    assert outcome.errors == [] and _codes(outcome, "avertissement") >= {("email_inhabituel", "OG", "emailResponsableOG")}
+    og = json.loads(outcome.files[0].read_text(encoding="utf-8"))["lignesImport"][0]["beneficiaires"]["etablissementsClients"][0]
+    assert og["emailResponsableOG"] == typed
+
+
+@pytest.mark.parametrize("typed", ["@og.fr", "direction@og", "x" * 141 + "@og.fr.fr"])
+def test_an_email_failing_the_seed_rule_is_an_error(tmp_path, typed):
+    outcome = api.verify(workbook(tmp_path / "e.xlsx", _mutate(seed_001_rows(), "OG", 0, emailResponsableOG=typed)))
+    assert ("email_invalide", "OG", "emailResponsableOG") in _codes(outcome)
