@@ -93,22 +93,21 @@ def _attachments(definition: FormatDefinition, demandes: pl.DataFrame, pieces: p
         for t in types:
             chosen_format[t.type] = formats.filter(pl.col("typeFichier") == t.type).select(
                 NE, pl.col("formatFichier").alias(f"__fmt_{t.type}")).unique(NE, keep="first")
-        groups = {t.group for t in types if t.group}
-        for g in groups:
-            members = [t.type for t in types if t.group == g]
-            chosen = formats.filter(pl.col("typeFichier").is_in(members)).select(
-                NE, pl.col("typeFichier").alias(f"__grp_{g}")).unique(NE, keep="first")
-            demandes = demandes.join(chosen, on=NE, how="left")
     for frame in chosen_format.values():
         demandes = demandes.join(frame, on=NE, how="left")
+
+    def listed(name: str) -> pl.Expr:
+        """The Pièces sheet has a row of this type for the demande."""
+        column = f"__fmt_{name}"
+        return pl.col(column).is_not_null() if column in demandes.columns else pl.lit(False)
+
     items = []  # (does the demande send it, its JSON fields) per attachment type, in nomenclature order
     for t in types:
         applies = condition_expr(t.when).fill_null(False) if t.when else pl.lit(True)
-        if t.group:
-            first = next(x.type for x in types if x.group == t.group)
-            grp = f"__grp_{t.group}"
-            selected = pl.col(grp).fill_null(first) if grp in demandes.columns else pl.lit(first)
-            applies = applies & (selected == t.type)
+        if t.group:  # each type of the group listed in Pièces, or else the group's first one
+            members = [x.type for x in types if x.group == t.group]
+            none_listed = ~pl.any_horizontal(listed(m) for m in members)
+            applies = applies & (listed(t.type) | (none_listed if t.type == members[0] else pl.lit(False)))
         fmt = pl.col(f"__fmt_{t.type}").fill_null("PDF") if f"__fmt_{t.type}" in demandes.columns else pl.lit("PDF")
         name = _attachment_name(definition, t.code, fmt)
         items.append((applies, pl.struct(

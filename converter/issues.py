@@ -83,6 +83,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "ensemble_manquant": (Severity.ERROR, "Ce {column} n'a pas de ligne dans la feuille « {other} » pour la même demande : ajoutez-la."),
     "ensemble_en_trop": (Severity.ERROR, "Ce {column} ne figure pas dans la feuille « {other} » pour la même demande : retirez cette ligne ou complétez « {other} »."),
     "entete_invalide": (Severity.ERROR, "La feuille Entête contient une erreur : aucune demande ne peut être déposée tant qu'elle n'est pas corrigée."),
+    "pieces_du_meme_groupe": (Severity.WARNING, "Plusieurs pièces parmi {detail} pour cette demande, alors que le document de l'ASP en attend une (« L'attestation de vérification d'aptitude ou la MOM le cas échéant ») sans interdire les deux : elles sont toutes déclarées dans le fichier de dépôt, mais l'ASP pourrait refuser la demande. Gardez une seule ligne si l'autre pièce n'est pas utile."),
     "piece_type_en_trop": (Severity.ERROR, "Cette pièce n'est pas attendue pour cette demande ({detail})."),
     # attachments (--pieces) and the ledger (converter/attachments.py, converter/ledger.py)
     "piece_introuvable": (Severity.ERROR, "Pièce {piece} introuvable : le fichier « {detail} » n'est pas dans le dossier des pièces. Déposez-la dans ce dossier sous le nom {nom}, ou indiquez son nom de fichier dans la colonne fichierSource de la feuille Pièces."),
@@ -99,6 +100,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "solde_finess_hors_avance": (Severity.ERROR, "Ce {balise} ne figurait pas dans la demande d'avance {detail} : les établissements doivent être identiques à ceux indiqués lors de l'avance."),
     "solde_finess_manquant": (Severity.ERROR, "Le {balise} {value} de la demande d'avance {detail} manque dans la feuille « {sheet} » : les établissements doivent être identiques à ceux indiqués lors de l'avance."),
     "sans_enfant_si": (Severity.ERROR, "Quand {condition}, la demande doit avoir au moins une ligne dans la feuille « {child} » : ajoutez-en une, ou corrigez {balises}."),
+    "enfant_non_exige": (Severity.WARNING, "Cette ligne n'est exigée que si {condition} (feuille « {parent} »), ce qui n'est pas le cas de cette demande ; l'ASP ne l'interdit pas : elle est écrite telle quelle dans le fichier de dépôt, mais l'ASP pourrait l'ignorer ou refuser la demande. Supprimez-la si elle n'a pas lieu d'être, ou corrigez {balises}."),
     "enfant_interdit": (Severity.ERROR, "Cette ligne n'est permise que si {condition} (feuille « {parent} ») : pour cette demande, la liste doit rester vide. Supprimez la ligne, ou corrigez {balises} dans la feuille « {parent} »."),
     # funding rules of the order-check workbooks (nature `commandes`, converter/checks/rules.py)
     "montant_au_dela_du_plafond": (Severity.ERROR, "Montant supérieur au plafond applicable {plafond} ({detail}) : ramenez le montant du bon de commande au plus à ce plafond."),

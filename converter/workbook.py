@@ -570,8 +570,8 @@ class _Writer:
                 text = f"si {t.when.describe()}" if t.when else "toujours"
                 if t.group:
                     members = groups[t.group]
-                    text += (f" ; une seule pièce parmi {', '.join(members)}"
-                             f" ({members[0]} par défaut)")
+                    text += (f" ; une pièce parmi {', '.join(members)}"
+                             f" ({members[0]} par défaut ; plusieurs : gardées, avec un avertissement)")
                 return text
 
             table(["Type", "Code", "Libellé", "Quand ?", "Exemple de nom de fichier"],
@@ -625,6 +625,9 @@ class _Writer:
                              f"où {s.parent.required_if.describe()}")
                 if s.parent.forbidden_unless:
                     text += f" ; aucune ligne sauf si {s.parent.forbidden_unless.describe()}"
+                if s.parent.warn_unless:
+                    text += (f" ; hors du cas où {s.parent.warn_unless.describe()}, une ligne est gardée, "
+                             "avec un avertissement")
             else:
                 text += f"une ligne par {' + '.join(s.unique)}"
             if s.same_set_as:

@@ -38,6 +38,7 @@ def fill_template(template: Path, rows: dict[str, list[dict]], header: dict[str,
 
 
 def convert(tmp_path: Path, rows, fmt: str, name: str = "w.xlsx") -> api.Outcome:
+    tmp_path.mkdir(exist_ok=True)
     return api.convert(workbook(tmp_path / name, rows, fmt), tmp_path / "depot", DAY)
 
 
@@ -157,17 +158,17 @@ def test_pde_solde_error_workbook_round_trip(tmp_path):
 
 def test_mdv_solde_error_workbook_round_trip(tmp_path):
     rows = seed_003_rows()
-    rows["Demandes"][1]["isDirectToDMP"] = "FAUX"  # the centre still lists its identDMP rows
+    rows["Demandes"][1]["isDirectToDMP"] = "peut-être"
     rows["RPPS"][2]["liberalRPPS"] = "9999999999"  # 10 digits
     first = convert(tmp_path, rows, "mdv-lgc-solde", "bad.xlsx")
     assert first.exit_code == 1 and sorted(first.rejected) == ["00001", "00002"]
-    assert codes(first) == {("identDMP", "identDMP", "enfant_interdit"), ("RPPS", "liberalRPPS", "rpps_invalide")}
+    assert codes(first) == {("Demandes", "isDirectToDMP", "booleen_invalide"), ("RPPS", "liberalRPPS", "rpps_invalide")}
     book = openpyxl.load_workbook(first.error_workbook)
     assert [r[0] for r in book["identDMP"].iter_rows(min_row=2, values_only=True) if r[0]] == ["00001", "00001"]
     ws = book["Demandes"]
     cols = [c.value for c in ws[1]]
     centre = [row for row in ws.iter_rows(min_row=2) if row[cols.index("numeroEditeur")].value == "00001"]
-    assert len(centre) == 1 and centre[0][cols.index("isDirectToDMP")].value == "FAUX"
+    assert len(centre) == 1 and centre[0][cols.index("isDirectToDMP")].value == "peut-être"
     centre[0][cols.index("isDirectToDMP")].value = "VRAI"
     assert _set_cells(book, "RPPS", "liberalRPPS", "9999999999", "99999999999") == 1
     book.save(tmp_path / "corrige.xlsx")
@@ -272,9 +273,13 @@ def test_ident_dmp_follows_is_direct_to_dmp(tmp_path):
     outcome = convert(tmp_path, rows, "mdv-lgc-solde")
     assert codes(outcome) == {("Demandes", "isDirectToDMP", "sans_enfant_si")}
 
+    # « Obligatoire si isDirectToDMP = true » (seed 003), silent otherwise: kept, with a warning
     rows = merge(seed_003_liberal_rows(), {"identDMP": [{"numeroEditeur": "00002", "identDMP": "77777777777"}]})
-    outcome = convert(tmp_path, rows, "mdv-lgc-solde", "w2.xlsx")
-    assert codes(outcome) == {("identDMP", "identDMP", "enfant_interdit")}
+    outcome = convert(tmp_path / "sans-dmp", rows, "mdv-lgc-solde", "w2.xlsx")
+    assert codes(outcome) == set() and outcome.accepted == ["00002"]
+    assert ("identDMP", "identDMP", "enfant_non_exige") in {(i.sheet, i.balise, i.code) for i in outcome.warnings}
+    demande = json.loads(outcome.files[0].read_text(encoding="utf-8"))["lignesImport"][0]
+    assert demande["isDirectToDMP"] is False and demande["identDMP"] == ["77777777777"]
 
     rows = seed_003_liberal_rows()
     rows["Demandes"][0]["isDirectToDMP"] = "VRAI"
@@ -320,14 +325,20 @@ def test_mdv_attachments_facture_and_va_or_mom(tmp_path):
         {"nomFichier": "MDV-LGC-Va1-MOM-00001.pdf", "formatFichier": "PDF", "typeFichier": "MOM"}]
 
 
-def test_va_and_mom_together_is_an_error(tmp_path):
+def test_va_and_mom_together_is_a_warning_and_both_are_sent(tmp_path):
+    """Seed 003 lists « FACTURE », « MOM », « VA » and asks for « L'attestation de vérification
+    d'aptitude ou la MOM le cas échéant », without forbidding both."""
     rows = merge(seed_003_liberal_rows(), {"Pièces": [
         {"numeroEditeur": "00002", "typeFichier": "VA", "formatFichier": "JPG"},
         {"numeroEditeur": "00002", "typeFichier": "MOM", "formatFichier": "PDF"}]})
     outcome = convert(tmp_path, rows, "mdv-lgc-solde")
-    assert codes(outcome) == {("Pièces", "typeFichier", "piece_type_en_trop")}
-    assert outcome.errors[0].row == 3 and outcome.errors[0].value == "MOM"
-    assert "une seule pièce parmi VA, MOM" in outcome.errors[0].message
+    assert codes(outcome) == set() and outcome.accepted == ["00002"]
+    warning = next(i for i in outcome.warnings if i.code == "pieces_du_meme_groupe")
+    assert (warning.sheet, warning.row, warning.value) == ("Pièces", 3, "MOM")
+    assert "Plusieurs pièces parmi VA, MOM" in warning.message and "l'ASP pourrait refuser" in warning.message
+    demande = json.loads(outcome.files[0].read_text(encoding="utf-8"))["lignesImport"][0]
+    assert [p["nomFichier"] for p in demande["piecesjustificatives"]] == [
+        "MDV-LGC-Va1-FACTURE-00002.pdf", "MDV-LGC-Va1-VA-00002.jpg", "MDV-LGC-Va1-MOM-00002.pdf"]
 
 
 def test_attachment_whose_condition_is_false_is_an_error(tmp_path):
@@ -371,7 +382,6 @@ def _doc(fmt: str) -> dict:
 @pytest.mark.parametrize("change", [
     lambda d: d["beneficiaires"]["structureFINESSGeo"].append("999999991"),   # LIBERAL with a FINESS
     lambda d: d["beneficiaires"].update(liberalRPPS=[]),                       # LIBERAL without RPPS
-    lambda d: d["identDMP"].append("77777777777"),                            # no DMP, yet identDMP
     lambda d: d.update(isDirectToMSSPro=True),                                 # the MSS balises are null
     lambda d: d.update(adresseBoiteMSSPro="pro@mail.com"),
     lambda d: d.update(numeroASP="FINMS2000002"),
@@ -415,8 +425,9 @@ def test_notice_states_the_conditional_lists(tmp_path):
     notice = " ".join(str(c) for row in openpyxl.load_workbook(path)["Notice"].iter_rows(values_only=True)
                       for c in row if c)
     assert "au moins une ligne pour chaque ligne de « Demandes » où commandePour vaut LIBERAL" in notice
-    assert "aucune ligne sauf si isDirectToDMP vaut VRAI" in notice
-    assert "une seule pièce parmi VA, MOM (VA par défaut)" in notice
+    assert "aucune ligne sauf si commandePour vaut STRUCTURE" in notice
+    assert "hors du cas où isDirectToDMP vaut VRAI, une ligne est gardée, avec un avertissement" in notice
+    assert "une pièce parmi VA, MOM (VA par défaut ; plusieurs : gardées, avec un avertissement)" in notice
     sheets = openpyxl.load_workbook(path).sheetnames
     assert sheets[:6] == ["Entête", "Demandes", "RPPS", "FINESS Géo", "identDMP", "Pièces"]
     assert [c.value for c in openpyxl.load_workbook(path)["Demandes"][1]] == [

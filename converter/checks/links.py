@@ -17,9 +17,9 @@ NE = "__ne"  # the numeroEditeur of the row, as typed (cleaned), to attach issue
 
 
 def _rows(frame: pl.DataFrame, *, code: str, msg: str, sheet: str, column: str | None,
-          balise: str | None, value: pl.Expr) -> pl.DataFrame:
+          balise: str | None, value: pl.Expr, severity: str = "erreur") -> pl.DataFrame:
     return frame.select(
-        code=pl.lit(code), message=pl.lit(msg), severity=pl.lit("erreur"), sheet=pl.lit(sheet),
+        code=pl.lit(code), message=pl.lit(msg), severity=pl.lit(severity), sheet=pl.lit(sheet),
         row=pl.col(ROW), column=pl.lit(column, dtype=pl.String), balise=pl.lit(balise, dtype=pl.String),
         value=value.cast(pl.String), numero_editeur=pl.col(NE),
     ).cast(ISSUE_SCHEMA)
@@ -97,15 +97,16 @@ def conditional_children(raw: RawWorkbook, sheet: Sheet, frame: pl.DataFrame, pa
                       balises=_describe_balises(cond))
         found.append(_rows(lonely, code="sans_enfant_si", msg=msg, sheet=parent_sheet.name,
                            column=raw.letter(parent_sheet.name, first), balise=first, value=pl.col(first)))
-    if link.forbidden_unless is not None:
-        cond = link.forbidden_unless
+    for cond, code, severity in ((link.forbidden_unless, "enfant_interdit", "erreur"),
+                                 (link.warn_unless, "enfant_non_exige", "avertissement")):
+        if cond is None:
+            continue
         verdict = parent.filter(keyed).select(*keys, __allowed=condition_expr(cond)).unique(keys, keep="first")
         extra = frame.filter(keyed).join(verdict, on=keys, how="inner").filter(pl.col("__allowed") == False)  # noqa: E712
         shown = next((b for b in sheet.balises if b not in keys), keys[-1])
-        msg = message("enfant_interdit", condition=cond.describe(), parent=parent_sheet.name,
-                      balises=_describe_balises(cond))
-        found.append(_rows(extra, code="enfant_interdit", msg=msg, sheet=sheet.name,
-                           column=raw.letter(sheet.name, shown), balise=shown, value=pl.col(shown)))
+        msg = message(code, condition=cond.describe(), parent=parent_sheet.name, balises=_describe_balises(cond))
+        found.append(_rows(extra, code=code, msg=msg, sheet=sheet.name, column=raw.letter(sheet.name, shown),
+                           balise=shown, value=pl.col(shown), severity=severity))
     return found
 
 
@@ -117,8 +118,9 @@ def _describe_balises(cond) -> str:
 def unexpected_attachments(raw: RawWorkbook, definition: FormatDefinition, pieces_sheet: Sheet,
                            pieces: pl.DataFrame, demandes: pl.DataFrame) -> list[pl.DataFrame]:
     """Rows of the Pièces sheet for an attachment the demande does not send: a type whose
-    `when` condition is false for the demande, or a second type of the same `group` (exactly
-    one type of a group is sent)."""
+    `when` condition is false for the demande (an error); a second type of the same `group`
+    is sent too, with a warning (seed 003 says « la VA ou la MOM » but lists both types without
+    forbidding them together)."""
     types = definition.attachments.types
     rows = pieces.filter(pl.col(NE).is_not_null() & pl.col("typeFichier").is_not_null())
     column = raw.letter(pieces_sheet.name, "typeFichier")
@@ -140,10 +142,9 @@ def unexpected_attachments(raw: RawWorkbook, definition: FormatDefinition, piece
     for members in groups.values():
         listed = rows.filter(pl.col("typeFichier").is_in(members)).sort(ROW)
         extra = listed.filter(pl.col(ROW).rank("ordinal").over(NE) > 1)
-        msg = message("piece_type_en_trop", detail=f"une seule pièce parmi {', '.join(members)} par demande, "
-                                                    "et une autre est déjà indiquée plus haut")
-        found.append(_rows(extra, code="piece_type_en_trop", msg=msg, sheet=pieces_sheet.name,
-                           column=column, balise="typeFichier", value=pl.col("typeFichier")))
+        msg = message("pieces_du_meme_groupe", detail=", ".join(members))
+        found.append(_rows(extra, code="pieces_du_meme_groupe", msg=msg, sheet=pieces_sheet.name,
+                           column=column, balise="typeFichier", value=pl.col("typeFichier"), severity="avertissement"))
     return found
 
 
@@ -180,7 +181,7 @@ def check_links(raw: RawWorkbook, frames: dict[str, pl.DataFrame]) -> list[pl.Da
             found.append(unknown_parents(raw, sheet, frame, parent))
             if sheet.parent.required:
                 found.append(missing_children(raw, sheet, frame, parent_sheet, parent))
-            if sheet.parent.required_if or sheet.parent.forbidden_unless:
+            if sheet.parent.required_if or sheet.parent.forbidden_unless or sheet.parent.warn_unless:
                 found += conditional_children(raw, sheet, frame, parent_sheet, parent)
         if sheet.same_set_as:
             other_sheet = definition.by_name[sheet.same_set_as.sheet]

@@ -149,6 +149,9 @@ class ParentLink:
     required: bool = False
     required_if: Condition | None = None
     forbidden_unless: Condition | None = None
+    # warn_unless: COND — where the seed only says « obligatoire si COND »: a parent row whose
+    # values do not meet COND may still have rows here, kept with a warning (FORMATS.md §6)
+    warn_unless: Condition | None = None
 
 
 @dataclass(frozen=True)
@@ -325,7 +328,7 @@ def _field(raw: dict[str, Any], where: str) -> Field:
 
 
 def _parent_link(raw: dict[str, Any], where: str) -> ParentLink:
-    unknown = set(raw) - {"sheet", "by", "required", "required_if", "forbidden_unless"}
+    unknown = set(raw) - {"sheet", "by", "required", "required_if", "forbidden_unless", "warn_unless"}
     if unknown:
         raise DefinitionError(f"{where}.parent: unknown keys {sorted(unknown)}")
     return ParentLink(
@@ -334,6 +337,8 @@ def _parent_link(raw: dict[str, Any], where: str) -> ParentLink:
         if "required_if" in raw else None,
         forbidden_unless=Condition.parse(raw["forbidden_unless"], f"{where}.parent.forbidden_unless")
         if "forbidden_unless" in raw else None,
+        warn_unless=Condition.parse(raw["warn_unless"], f"{where}.parent.warn_unless")
+        if "warn_unless" in raw else None,
     )
 
 
@@ -417,7 +422,7 @@ def parse_definition(raw: dict[str, Any], common: dict[str, Any]) -> FormatDefin
     by_name = {s.name: s for s in sheets}
     for s in sheets:
         link = s.parent
-        for cond in filter(None, (link and link.required_if, link and link.forbidden_unless)):
+        for cond in filter(None, (link and link.required_if, link and link.forbidden_unless, link and link.warn_unless)):
             missing = cond.balises - set(by_name[link.sheet].balises)
             if missing:
                 raise DefinitionError(f"{where}: sheet {s.name!r}: parent condition on unknown {missing}")
