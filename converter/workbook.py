@@ -634,6 +634,11 @@ class _Writer:
                 o = s.same_set_as
                 text += (f" ; les {o.column} doivent être exactement ceux de la feuille « {o.sheet} » "
                          f"pour un même {' + '.join(o.by)}, chacun une fois")
+            if s.expected_in:
+                e = s.expected_in
+                text += (f" ; chaque {e.column} devrait figurer parmi les {e.other} de la feuille « {e.sheet} » "
+                         f"pour un même {' + '.join(e.by)}"
+                         + (f" quand {e.when.describe()}" if e.when else "") + " (avertissement sinon)")
             text += "."
             if s.optional:
                 text += " Feuille facultative : laissez-la vide si elle ne sert pas."

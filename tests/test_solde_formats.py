@@ -290,6 +290,25 @@ def test_ident_dmp_follows_is_direct_to_dmp(tmp_path):
     assert demande["isDirectToDMP"] is True and demande["identDMP"] == ["77777777777", "88888888888"]
 
 
+def test_a_liberal_ident_dmp_outside_its_liberal_rpps_is_a_warning_naming_both_lists(tmp_path):
+    """« Pour les médecins libéraux : RPPS du médecin libéral » (seed 003, identDMP)."""
+    rows = seed_003_liberal_rows()
+    rows["Demandes"][0]["isDirectToDMP"] = "VRAI"
+    rows["identDMP"] = [{"numeroEditeur": "00002", "identDMP": r} for r in ("77777777777", "10001234508")]
+    outcome = convert(tmp_path, rows, "mdv-lgc-solde")
+    assert outcome.errors == [] and outcome.accepted == ["00002"]
+    [warning] = [i for i in outcome.warnings if i.code == "hors_liste_attendue"]
+    assert (warning.sheet, warning.row, warning.column, warning.value) == ("identDMP", 3, "B", "10001234508")
+    assert "identDMP de la demande : 77777777777, 10001234508 ; liberalRPPS : 77777777777, 88888888888, " \
+           "99999999999." in warning.message
+    assert "« RPPS du médecin libéral »" in warning.message
+    demande = json.loads(outcome.files[0].read_text(encoding="utf-8"))["lignesImport"][0]
+    assert demande["identDMP"] == ["77777777777", "10001234508"]
+    # a structure's identDMP are all its doctors: not compared
+    structure = convert(tmp_path / "structure", seed_003_structure_rows(), "mdv-lgc-solde")
+    assert "hors_liste_attendue" not in {i.code for i in structure.issues}
+
+
 def test_an_invalid_parent_value_is_reported_once(tmp_path):
     rows = seed_003_liberal_rows()
     rows["Demandes"][0]["commandePour"] = "CABINET"
@@ -427,6 +446,8 @@ def test_notice_states_the_conditional_lists(tmp_path):
     assert "au moins une ligne pour chaque ligne de « Demandes » où commandePour vaut LIBERAL" in notice
     assert "aucune ligne sauf si commandePour vaut STRUCTURE" in notice
     assert "hors du cas où isDirectToDMP vaut VRAI, une ligne est gardée, avec un avertissement" in notice
+    assert ("chaque identDMP devrait figurer parmi les liberalRPPS de la feuille « RPPS » pour un même numeroEditeur "
+            "quand commandePour vaut LIBERAL (avertissement sinon)") in notice
     assert "une pièce parmi VA, MOM (VA par défaut ; plusieurs : gardées, avec un avertissement)" in notice
     sheets = openpyxl.load_workbook(path).sheetnames
     assert sheets[:6] == ["Entête", "Demandes", "RPPS", "FINESS Géo", "identDMP", "Pièces"]

@@ -16,10 +16,10 @@ from .values import condition_expr
 NE = "__ne"  # the numeroEditeur of the row, as typed (cleaned), to attach issues to a demande
 
 
-def _rows(frame: pl.DataFrame, *, code: str, msg: str, sheet: str, column: str | None,
+def _rows(frame: pl.DataFrame, *, code: str, msg: str | pl.Expr, sheet: str, column: str | None,
           balise: str | None, value: pl.Expr, severity: str = "erreur") -> pl.DataFrame:
     return frame.select(
-        code=pl.lit(code), message=pl.lit(msg), severity=pl.lit(severity), sheet=pl.lit(sheet),
+        code=pl.lit(code), message=pl.lit(msg) if isinstance(msg, str) else msg, severity=pl.lit(severity), sheet=pl.lit(sheet),
         row=pl.col(ROW), column=pl.lit(column, dtype=pl.String), balise=pl.lit(balise, dtype=pl.String),
         value=value.cast(pl.String), numero_editeur=pl.col(NE),
     ).cast(ISSUE_SCHEMA)
@@ -168,6 +168,37 @@ def different_sets(raw: RawWorkbook, sheet: Sheet, frame: pl.DataFrame, other_sh
     ])
 
 
+def outside_expected(raw: RawWorkbook, sheet: Sheet, frame: pl.DataFrame, other: pl.DataFrame,
+                     parent: pl.DataFrame) -> pl.DataFrame:
+    """`expected_in`: a value that is not among the other sheet's values for the same key
+    (a parent row meeting `when`): a warning that names both lists."""
+    rule = sheet.expected_in
+    keys = list(rule.by)
+    mine = frame.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in [*keys, rule.column]))
+    if rule.when is not None:
+        mine = mine.join(parent.filter(condition_expr(rule.when).fill_null(False)).select(keys).unique(),
+                         on=keys, how="semi")
+    theirs = other.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in [*keys, rule.other])) \
+        .select(*keys, pl.col(rule.other).alias(rule.column))
+    listed = [
+        mine.group_by(keys).agg(__mine=pl.col(rule.column).unique(maintain_order=True).str.join(", ")),
+        theirs.group_by(keys).agg(__theirs=pl.col(rule.column).unique(maintain_order=True).str.join(", ")),
+    ]
+    outside = mine.join(theirs.unique(), on=[*keys, rule.column], how="anti")
+    for lists in listed:
+        outside = outside.join(lists, on=keys, how="left")
+    # the catalogue's message, with the two lists of each demande put in its placeholders
+    text = message("hors_liste_attendue", column=rule.column, other=rule.other, sheet=rule.sheet,
+                   mine="\x00", theirs="\x01")
+    head, rest = text.split("\x00")
+    middle, tail = rest.split("\x01")
+    msg = pl.concat_str(pl.lit(head), pl.col("__mine"), pl.lit(middle),
+                        pl.col("__theirs").fill_null("aucun"), pl.lit(tail))
+    return _rows(outside, code="hors_liste_attendue", msg=msg, sheet=sheet.name,
+                 column=raw.letter(sheet.name, rule.column), balise=rule.column, value=pl.col(rule.column),
+                 severity="avertissement")
+
+
 def check_links(raw: RawWorkbook, frames: dict[str, pl.DataFrame]) -> list[pl.DataFrame]:
     definition: FormatDefinition = raw.definition
     found: list[pl.DataFrame] = []
@@ -186,6 +217,9 @@ def check_links(raw: RawWorkbook, frames: dict[str, pl.DataFrame]) -> list[pl.Da
         if sheet.same_set_as:
             other_sheet = definition.by_name[sheet.same_set_as.sheet]
             found.append(different_sets(raw, sheet, frame, other_sheet, frames[other_sheet.name]))
+        if sheet.expected_in:
+            found.append(outside_expected(raw, sheet, frame, frames[sheet.expected_in.sheet],
+                                          frames[sheet.parent.sheet]))
         if sheet.alias == "pieces" and "typeFichier" in sheet.by_balise:
             found += unexpected_attachments(raw, definition, sheet, frame, frames[definition.demandes.name])
     return found

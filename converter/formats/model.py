@@ -164,6 +164,19 @@ class SameSet:
 
 
 @dataclass(frozen=True)
+class ExpectedIn:
+    """What a seed says a column holds, short of a rule: per key, each value of `column` should
+    be one of the `other` column of `sheet`, for a parent row that meets `when`; a value
+    outside is kept, with a warning that names both lists."""
+
+    column: str
+    sheet: str
+    other: str
+    by: tuple[str, ...]
+    when: Condition | None = None
+
+
+@dataclass(frozen=True)
 class RowRule:
     """A generic row rule declared under a sheet's `rules:` (see converter/checks/rules.py).
 
@@ -187,6 +200,7 @@ class Sheet:
     parent: ParentLink | None = None
     unique: tuple[str, ...] = ()
     same_set_as: SameSet | None = None
+    expected_in: ExpectedIn | None = None
     optional: bool = False
     rules: tuple[RowRule, ...] = ()
 
@@ -352,12 +366,17 @@ def _sheet(raw: dict[str, Any]) -> Sheet:
     where = f"sheet {raw.get('name')!r}"
     parent = raw.get("parent")
     same = raw.get("same_set_as")
+    expected = raw.get("expected_in")
     sheet = Sheet(
         name=raw["name"], alias=raw["alias"], role=raw.get("role"),
         fields=tuple(_field(f, where) for f in raw["fields"]),
         parent=_parent_link(parent, where) if parent else None,
         unique=tuple(raw.get("unique", ())),
         same_set_as=SameSet(same["sheet"], same["column"], tuple(same["by"])) if same else None,
+        expected_in=ExpectedIn(
+            expected["column"], expected["sheet"], expected["other"], tuple(expected["by"]),
+            Condition.parse(expected["when"], f"{where}.expected_in.when") if "when" in expected else None,
+        ) if expected else None,
         optional=bool(raw.get("optional", False)),
         rules=tuple(_rule(r, where) for r in raw.get("rules", ())),
     )
@@ -416,7 +435,8 @@ def parse_definition(raw: dict[str, Any], common: dict[str, Any]) -> FormatDefin
     sheets = tuple(_sheet(s) for s in raw["sheets"])
     names = {s.name for s in sheets}
     for s in sheets:
-        for ref in filter(None, [s.parent and s.parent.sheet, s.same_set_as and s.same_set_as.sheet]):
+        for ref in filter(None, [s.parent and s.parent.sheet, s.same_set_as and s.same_set_as.sheet,
+                                 s.expected_in and s.expected_in.sheet]):
             if ref not in names:
                 raise DefinitionError(f"{where}: sheet {s.name!r} refers to unknown sheet {ref!r}")
     by_name = {s.name: s for s in sheets}
