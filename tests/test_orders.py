@@ -378,6 +378,17 @@ def test_cli_verifier_erreurs_for_a_deposit_format(tmp_path):
 # ---------------------------------------------------------------- deposit summary: advance
 
 
+@pytest.mark.parametrize("amount, refused", [("16366.93", False), ("16366.94", True)])
+def test_hop_order_for_merged_establishments_is_checked_against_the_sum_of_caps(tmp_path, amount, refused):
+    """Seed 002 §5.3: activités combinées 10 000 + 20 000, V2, TTC 20 %: 7 639,11 + 8 727,82 €."""
+    outcome = verify(tmp_path, HOP_ID, [hop_row("00001", activiteCombinee="10 000 + 20000", montantCommande=amount)])
+    assert [i.code for i in outcome.errors] == (["montant_au_dela_du_plafond"] if refused else [])
+    if refused:
+        assert ("plafond applicable 16 366,93 €" in outcome.errors[0].message
+                and "somme des plafonds 7 639,11 € (activité combinée 10 000, tranche B) + 8 727,82 € "
+                    "(activité combinée 20 000, tranche B)" in outcome.errors[0].message)
+
+
 def test_summary_advance_per_demande_and_total(tmp_path):
     second = seed_001_rows("00002")
     second["Demandes"][0]["montantSegurHT"] = "1000.05"  # HT: 30 % = 300.015 → 300.02 (half-up)

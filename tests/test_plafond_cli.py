@@ -28,6 +28,27 @@ def test_hop_tranche_interpolation_advance_and_balance():
     assert "TTC (TVA 8,5 %)" not in lines
 
 
+def test_hop_merged_establishments_sum_of_caps():
+    """Seed 002 §5.3: « le prix […] correspond à la somme des prix associés aux établissements
+    concernés par la fusion »."""
+    r = run("hop-pfi-va2", "--activite-combinee", "10000", "--activite-combinee", "20000",
+            "--prestation", "V2", "--tva", "20")
+    assert r.exit_code == 0, r.output
+    lines = r.output.splitlines()
+    assert "Établissement 1 — activité combinée 10 000, tranche B : activité combinée de 7 000 (incluse) à 22 500 (exclue)" in lines
+    assert any(line.startswith("  Plafond de l'établissement 1 : ") and line.endswith("≈ 7 639,11 € (arrondi au centime)")
+               for line in lines)
+    assert any(line.startswith("  Plafond de l'établissement 2 : ") and line.endswith("≈ 8 727,82 € (arrondi au centime)")
+               for line in lines)
+    assert "  Plafond de l'établissement fusionné : 7 639,11 € + 8 727,82 € = 16 366,93 €" in lines
+    assert "  Avance (40 %) : 6 546,77 €" in lines and "  Solde (60 %) : 9 820,16 €" in lines
+
+
+def test_hop_merged_establishment_outside_the_table_is_refused():
+    r = run("hop-pfi-va2", "--activite-combinee", "10000", "--activite-combinee", "1750000", "--prestation", "V2")
+    assert r.exit_code == 2 and "1 750 000 au-delà de la dernière tranche" in r.output and "Traceback" not in r.output
+
+
 def test_hop_without_tva_shows_the_three_regimes():
     r = run("hop-pfi-va2", "--activite-combinee", "15000", "--prestation", "V1+V2")
     assert r.exit_code == 0, r.output

@@ -8,7 +8,8 @@ where a funding function of `converter.funding` is reused (the caps), it is call
 distinct combination of parameters, never once per row, and the result is joined back.
 
 Rules:
-- `plafond_hop`: amount ≤ HOP-PFI-Va2 cap of (activité combinée, prestation, régime).
+- `plafond_hop`: amount ≤ HOP-PFI-Va2 cap of (activité combinée, prestation, régime); several
+  activités combinées joined by « + » are merged establishments: the sum of their caps.
 - `plafond_sfp`: amount ≤ SFP-LGC-Va2 flat cap of (type de client, tranche CSI, régime).
 - `categorie_eligible`: a FINESS category is in a list of eligible categories.
 - `calendrier_bon_commande`: the order's dates against the programme's calendar.
@@ -25,7 +26,8 @@ from typing import Any, Callable
 import polars as pl
 
 from ..formats.model import DefinitionError, RowRule, Sheet
-from ..funding import HOP, REGIMES, SFP, HorsBaremeError, calendrier_hop, calendrier_sfp, plafond_hop, plafond_sfp
+from ..funding import (HOP, REGIMES, SFP, HorsBaremeError, calendrier_hop, calendrier_sfp, plafond_hop,
+                       plafond_hop_fusion, plafond_sfp)
 from ..funding.calendrier import Calendrier, fr
 from ..funding.montants import format_euros, format_nombre
 from ..issues import ISSUE_SCHEMA, message
@@ -112,6 +114,14 @@ def plafond_hop_rule(ctx: RuleContext, rule: RowRule) -> pl.DataFrame:
     combos = usable.select(keys).unique().to_dicts()
 
     def compute(**combo: Any) -> tuple[Decimal, str]:
+        acs = combo["__ac"].split("+")
+        if len(acs) > 1:  # merged establishments (seed 002 §5.3): the sum of their caps
+            f = plafond_hop_fusion(acs, combo[prestation], combo[regime])
+            p = f.etablissements[0]
+            caps = " + ".join(f"{format_euros(e.plafond)} (activité combinée {format_nombre(e.activite_combinee)}, "
+                              f"tranche {e.tranche})" for e in f.etablissements)
+            return f.plafond, (f"{HOP.code}, {HOP.prestations[p.prestation]}, établissement issu d'une fusion : "
+                               f"somme des plafonds {caps}, {REGIMES[p.regime][1]}")
         p = plafond_hop(combo["__ac"], combo[prestation], combo[regime])
         return p.plafond, (f"{HOP.code}, {HOP.prestations[p.prestation]}, activité combinée "
                            f"{format_nombre(p.activite_combinee)}, tranche {p.tranche}, {REGIMES[p.regime][1]}")

@@ -205,6 +205,34 @@ def plafond_hop(
     )
 
 
+@dataclass(frozen=True)
+class PlafondFusion:
+    """Cap of the establishment born from a merger: the sum of the caps of the merged ones."""
+
+    etablissements: tuple[PlafondHop, ...]
+    plafond: Decimal
+    taux_avance: Decimal
+    avance: Decimal
+    taux_solde: Decimal
+    solde: Decimal
+
+
+def plafond_hop_fusion(
+    activites_combinees: list[Decimal | int | str],
+    prestation: PrestationHop,
+    regime: Regime = "TTC20",
+) -> PlafondFusion:
+    """Seed 002 §5.3: « dans les cas d'une fusion d'établissements présents initialement dans la
+    Base des ES éligibles, le prix correspondant à la Prestation Ségur s'appliquant au nouvel
+    établissement issu de cette fusion […] correspond à la somme des prix associés aux
+    établissements concernés par la fusion »: each establishment's cap from its own activité
+    combinée, then their sum (each already rounded to the cent, as each price is)."""
+    caps = tuple(plafond_hop(ac, prestation, regime) for ac in activites_combinees)
+    total = sum((p.plafond for p in caps), Decimal("0.00"))
+    return PlafondFusion(caps, total, HOP.taux_avance, avance(total, HOP.taux_avance),
+                         HOP.taux_solde, solde(total, HOP.taux_avance))
+
+
 def normaliser_client_sfp(client: str) -> str:
     """Accept 'ide', 'IDE', 'masseur_kinesitherapeute', 'Sage-femme'… -> canonical key."""
     cle = client.strip().lower().replace("_", "-").replace(" ", "-")

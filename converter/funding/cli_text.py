@@ -14,6 +14,7 @@ from .bareme import (
     PlafondSfp,
     normaliser_client_sfp,
     plafond_hop,
+    plafond_hop_fusion,
     plafond_sfp,
 )
 from .montants import en_decimal, format_euros, format_nombre, format_taux
@@ -94,10 +95,20 @@ def _bornes_tranche(p: PlafondHop) -> str:
     return f"activité combinée de {n(p.ac_min)} (incluse) à {n(p.ac_max)} (exclue)"
 
 
+FORMULE_HOP = ("Plafond = montant min + (AC " + MOINS + " AC min) × (montant max " + MOINS
+               + " montant min) / (AC max " + MOINS + " AC min)")
+
+
 def texte_plafond_hop(
-    activite_combinee: Decimal | int | float | str, prestation: str, tva: str | None = None
+    activite_combinee: Decimal | int | float | str | list[Decimal | int | float | str], prestation: str,
+    tva: str | None = None,
 ) -> str:
-    """Output of ``xl2segur plafond hop-pfi-va2`` (all regimes when ``tva`` is None)."""
+    """Output of ``xl2segur plafond hop-pfi-va2`` (all regimes when ``tva`` is None); several
+    activités combinées are merged establishments (``texte_plafond_hop_fusion``)."""
+    if isinstance(activite_combinee, list):
+        if len(activite_combinee) > 1:
+            return texte_plafond_hop_fusion(activite_combinee, prestation, tva)
+        activite_combinee = activite_combinee[0]
     regime = regime_depuis_tva(tva)
     ac = _ac(activite_combinee)
     regimes: list[Regime] = [regime] if regime else list(REGIMES)  # type: ignore[list-item]
@@ -110,8 +121,7 @@ def texte_plafond_hop(
         f"Plafond {HOP.code} — {HOP.prestations[prestation]}",
         f"Activité combinée : {format_nombre(ac)}",
         f"Tranche {p0.tranche} : {_bornes_tranche(p0)}",
-        "Plafond = montant min + (AC " + MOINS + " AC min) × (montant max " + MOINS
-        + " montant min) / (AC max " + MOINS + " AC min)",
+        FORMULE_HOP,
     ]
     for p in resultats:
         lignes += [
@@ -120,6 +130,39 @@ def texte_plafond_hop(
             f"  Plafond : {formule_interpolation(p)}",
             f"  Avance ({format_taux(p.taux_avance)}) : {format_euros(p.avance)}",
             f"  Solde ({format_taux(p.taux_solde)}) : {format_euros(p.solde)}",
+        ]
+    return "\n".join(lignes)
+
+
+def texte_plafond_hop_fusion(
+    activites_combinees: list[Decimal | int | float | str], prestation: str, tva: str | None = None
+) -> str:
+    """Output of ``xl2segur plafond hop-pfi-va2`` for merged establishments: each one's cap,
+    then their sum, its advance and balance (seed 002 §5.3, ``plafond_hop_fusion``)."""
+    regime = regime_depuis_tva(tva)
+    acs = [_ac(a) for a in activites_combinees]
+    regimes: list[Regime] = [regime] if regime else list(REGIMES)  # type: ignore[list-item]
+    try:
+        fusions = [plafond_hop_fusion(acs, prestation, r) for r in regimes]  # type: ignore[arg-type]
+    except HorsBaremeError as exc:
+        raise ErreurSaisie(str(exc)) from exc
+    lignes = [
+        f"Plafond {HOP.code} — {HOP.prestations[prestation]}",
+        f"Établissement issu de la fusion de {len(acs)} établissements : son plafond est la somme des "
+        "plafonds des établissements fusionnés (AF HOP-PFI-Va2 §5.3).",
+        FORMULE_HOP,
+    ]
+    lignes += [f"Établissement {n} — activité combinée {format_nombre(p0.activite_combinee)}, "
+               f"tranche {p0.tranche} : {_bornes_tranche(p0)}" for n, p0 in enumerate(fusions[0].etablissements, start=1)]
+    for f in fusions:
+        lignes += ["", f"{REGIMES[f.etablissements[0].regime][1]}"]
+        for n, p in enumerate(f.etablissements, start=1):
+            lignes.append(f"  Plafond de l'établissement {n} : {formule_interpolation(p)}")
+        somme = " + ".join(format_euros(p.plafond) for p in f.etablissements)
+        lignes += [
+            f"  Plafond de l'établissement fusionné : {somme} = {format_euros(f.plafond)}",
+            f"  Avance ({format_taux(f.taux_avance)}) : {format_euros(f.avance)}",
+            f"  Solde ({format_taux(f.taux_solde)}) : {format_euros(f.solde)}",
         ]
     return "\n".join(lignes)
 
