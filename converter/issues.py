@@ -61,6 +61,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "email_invalide": (Severity.ERROR, "Adresse électronique invalide : il faut un « @ » après le premier caractère et un point, 149 caractères au plus."),
     "telephone_invalide": (Severity.ERROR, "Numéro invalide : il doit commencer par l'indicatif international (ex. +33612345678), 49 caractères au plus."),
     "telephone_normalise": (Severity.WARNING, "Espaces et séparateurs retirés du numéro."),
+    "telephone_indicatif": (Severity.WARNING, "Indicatif international « 00 » remplacé par « + » (et séparateurs retirés) : le numéro est écrit « {written} » dans le fichier de dépôt."),
     "finess_invalide": (Severity.ERROR, "Un FINESS compte 9 caractères : 9 chiffres, ou 2A / 2B suivis de 7 chiffres (Corse)."),
     "finess_complete": (Severity.WARNING, "Le FINESS saisi comme un nombre avait perdu ses zéros initiaux : ils ont été rétablis. Formatez la colonne en texte."),
     "finess_cle": (Severity.WARNING, "La clé de contrôle de ce FINESS est fausse : vérifiez qu'il n'y a pas de faute de frappe (l'ASP ne contrôle que la longueur)."),

@@ -124,13 +124,18 @@ def describe_format(definition: FormatDefinition, field: Field) -> str:
     return ", ".join([base, *extras])
 
 
+def field_example(definition: FormatDefinition, field: Field) -> str:
+    """The example of a column; the Entête's `format` is the workbook's own format id."""
+    return definition.id if field.kind == "format_id" else field.example
+
+
 def field_note(definition: FormatDefinition, field: Field) -> str:
     """The note on a header cell: description, presence rule, format, example."""
     lines = [field.balise, field.note, "",
              f"Présence : {field.presence.describe()}",
              f"Format : {describe_format(definition, field)}"]
-    if field.example:
-        lines.append(f"Exemple : {field.example}")
+    if field_example(definition, field):
+        lines.append(f"Exemple : {field_example(definition, field)}")
     return "\n".join(line for line in lines if line is not None)
 
 
@@ -544,7 +549,7 @@ class _Writer:
                   "obligatoire sous condition ou facultative.")
         table(["Feuille", "Colonne", "Balise", "Obligatoire ?", "Format", "Description", "Exemple"],
               ([s.name, column_letter(i), f.balise, f.presence.describe(), describe_format(d, f),
-                f.note, f.example]
+                f.note, field_example(d, f)]
                for s in (d.header, *d.sheets) for i, f in enumerate(s.fields)), bold_col=2)
 
         if d.attachments.types:  # order-check workbooks (nature commandes) have none

@@ -145,7 +145,7 @@ WARNINGS = [
     ("Demandes", 0, {"regimeTVA": "ttc"}, "casse_corrigee", "regimeTVA"),
     ("OG", 0, {"nomResponsableOG": "Durand"}, "majuscules", "nomResponsableOG"),
     ("OG", 0, {"telephoneResponsableOG": "+33 1 23 45 67 89"}, "telephone_normalise", "telephoneResponsableOG"),
-    ("OG", 0, {"telephoneResponsableOG": "0033 1 23 45 67 89"}, "telephone_normalise", "telephoneResponsableOG"),
+    ("OG", 0, {"telephoneResponsableOG": "0033 1 23 45 67 89"}, "telephone_indicatif", "telephoneResponsableOG"),
     ("OG", 0, {"utiliteCertificat": "dmp,ins"}, "casse_corrigee", "utiliteCertificat"),
     ("OG", 0, {"FINESSJuridique": "345678912"}, "finess_cle", "FINESSJuridique"),
     ("Scénarios", 0, {"operateurMessagerie": "ch_20"}, "casse_corrigee", "operateurMessagerie"),
@@ -298,3 +298,26 @@ def test_an_email_meeting_the_seed_rule_only_is_written_with_a_warning(tmp_path,
 def test_an_email_failing_the_seed_rule_is_an_error(tmp_path, typed):
     outcome = api.verify(workbook(tmp_path / "e.xlsx", _mutate(seed_001_rows(), "OG", 0, emailResponsableOG=typed)))
     assert ("email_invalide", "OG", "emailResponsableOG") in _codes(outcome)
+
+
+# ---------------------------------------------------------------- values in messages, as the user sees them
+
+
+def test_allowed_values_are_quoted_one_by_one(tmp_path):
+    outcome = api.verify(workbook(tmp_path / "v.xlsx", _mutate(seed_001_rows(), "OG", 0, utiliteCertificat="DMP et INS")))
+    [issue] = [i for i in outcome.errors if i.balise == "utiliteCertificat"]
+    assert issue.message == "Valeur non autorisée. Valeurs possibles : « DMP », « INS », « DMP, INS »."
+
+
+@pytest.mark.parametrize(("typed", "code", "written"), [
+    ("0033 1 23 45 67 89", "telephone_indicatif", "+33123456789"),
+    ("00262 262 00 00 01", "telephone_indicatif", "+262262000001"),
+    ("+33 1 23 45 67 89", "telephone_normalise", "+33123456789"),
+])
+def test_a_phone_rewritten_says_how(tmp_path, typed, code, written):
+    outcome = api.verify(workbook(tmp_path / "t.xlsx", _mutate(seed_001_rows(), "OG", 0, telephoneResponsableOG=typed)))
+    [warning] = [i for i in outcome.warnings if i.balise == "telephoneResponsableOG"]
+    assert (warning.code, warning.value) == (code, typed)
+    if code == "telephone_indicatif":
+        assert warning.message == ("Indicatif international « 00 » remplacé par « + » (et séparateurs retirés) : "
+                                   f"le numéro est écrit « {written} » dans le fichier de dépôt.")

@@ -309,6 +309,23 @@ def test_a_liberal_ident_dmp_outside_its_liberal_rpps_is_a_warning_naming_both_l
     assert "hors_liste_attendue" not in {i.code for i in structure.issues}
 
 
+@pytest.mark.parametrize("typed", ["VRAI", "oui"])
+def test_a_condition_cell_is_quoted_as_typed(tmp_path, typed):
+    rows = seed_003_structure_rows()
+    rows["Demandes"][0]["isDirectToDMP"] = typed
+    del rows["identDMP"]
+    [issue] = convert(tmp_path, rows, "mdv-lgc-solde").errors
+    assert issue.code == "sans_enfant_si" and issue.value == typed and f"valeur « {typed} »" in issue.render()
+
+
+@pytest.mark.parametrize("fmt", ["ms2-dui-pde-solde", "ms2-dui-pds-solde", "mdv-lgc-solde", "ms2-dui-pde-avance"])
+def test_the_notice_gives_the_workbooks_own_format_as_example(tmp_path, fmt):
+    book = openpyxl.load_workbook(api.write_template(fmt, tmp_path / "m.xlsx"))
+    rows = [r for r in book["Notice"].iter_rows(values_only=True) if r[2] == "format"]
+    assert rows and rows[0][-1] == fmt
+    assert book["Entête"]["C1"].comment.text.endswith(f"Exemple : {fmt}")
+
+
 def test_an_invalid_parent_value_is_reported_once(tmp_path):
     rows = seed_003_liberal_rows()
     rows["Demandes"][0]["commandePour"] = "CABINET"

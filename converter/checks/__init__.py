@@ -131,9 +131,16 @@ def _check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataF
                 continue
             hits = checked.filter(pl.col(col).is_not_null())
             codes = hits[col].unique().to_list()
-            messages = {c: message(c, **params) for c in codes}
+            # « {written} » in a message: the value as written in the deposit file, row by row
+            messages = {c: message(c, **params, written="\x00") for c in codes}
+            text = pl.col(col).replace_strict(messages, return_dtype=pl.String)
+            for c, m in messages.items():
+                if "\x00" in m:
+                    head, tail = m.split("\x00")
+                    text = pl.when(pl.col(col) == c).then(pl.concat_str(pl.lit(head), pl.col(f.balise), pl.lit(tail))) \
+                        .otherwise(text)
             issue_parts.append(hits.select(
-                code=pl.col(col), message=pl.col(col).replace_strict(messages, return_dtype=pl.String),
+                code=pl.col(col), message=text,
                 severity=pl.lit(severity), sheet=pl.lit(sheet.name), row=pl.col(ROW),
                 column=pl.lit(letter), balise=pl.lit(f.balise), value=pl.col(f"{f.balise}__raw"),
                 numero_editeur=pl.col(NE),

@@ -95,8 +95,11 @@ def conditional_children(raw: RawWorkbook, sheet: Sheet, frame: pl.DataFrame, pa
         first = cond.alternatives[0][0][0]
         msg = message("sans_enfant_si", condition=cond.describe(), child=sheet.name,
                       balises=_describe_balises(cond))
-        found.append(_rows(lonely, code="sans_enfant_si", msg=msg, sheet=parent_sheet.name,
-                           column=raw.letter(parent_sheet.name, first), balise=first, value=pl.col(first)))
+        # the cell as typed (« VRAI », « oui »), not its normalised value (« true »)
+        typed = raw.frames[parent_sheet.name].select(ROW, pl.col(first).alias("__typed"))
+        found.append(_rows(lonely.join(typed, on=ROW, how="left"), code="sans_enfant_si", msg=msg,
+                           sheet=parent_sheet.name, column=raw.letter(parent_sheet.name, first), balise=first,
+                           value=pl.col("__typed")))
     for cond, code, severity in ((link.forbidden_unless, "enfant_interdit", "erreur"),
                                  (link.warn_unless, "enfant_non_exige", "avertissement")):
         if cond is None:

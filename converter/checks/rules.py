@@ -226,8 +226,10 @@ def calendrier_bon_commande_rule(ctx: RuleContext, rule: RowRule) -> pl.DataFram
                                 debut=fr(dossier - timedelta(days=n)))))
         if mention:
             rows = ctx.usable(signature, mention).filter(before_ref & ~pl.col(mention))
-            parts.append(ctx.issues(rows, code="mention_conditionnelle_absente", balise=mention,
-                                    value=pl.lit("FAUX"), message=message("mention_conditionnelle_absente")))
+            typed = ctx.raw.frames[ctx.sheet.name].select(ROW, pl.col(mention).alias("__typed"))
+            parts.append(ctx.issues(rows.join(typed, on=ROW, how="left"), code="mention_conditionnelle_absente",
+                                    balise=mention, value=pl.col("__typed"),  # as typed: « FAUX », « non »
+                                    message=message("mention_conditionnelle_absente")))
     return pl.concat(parts) if parts else _empty()
 
 

@@ -203,7 +203,7 @@ def _phone(c: pl.Expr, name: str) -> FieldCheck:
     return FieldCheck(
         value,
         _codes((~value.str.contains(r"^\+[1-9]\d{4,}$") | (value.str.len_chars() > 49), "telephone_invalide")),
-        _codes((value != c, "telephone_normalise")),
+        _codes((compact.str.starts_with("00"), "telephone_indicatif"), (value != c, "telephone_normalise")),
         ({f"{name}value": pl.when(compact.str.starts_with("00")).then(pl.lit("+") + compact.str.slice(2))
           .otherwise(compact)},),
     )
@@ -301,7 +301,9 @@ def condition_expr(condition: Condition) -> pl.Expr:
 
 def message_params(definition: FormatDefinition, f: Field) -> dict[str, object]:
     values = allowed_values(definition, f)
-    shown = ", ".join(values) if len(values) <= 12 else ", ".join(values[:6]) + f", … ({len(values)} codes, voir la liste déroulante)"
+    # each value quoted on its own: « DMP », « INS », « DMP, INS » (a value may hold a comma)
+    quoted = [f"« {v} »" for v in values]
+    shown = ", ".join(quoted) if len(values) <= 12 else ", ".join(quoted[:6]) + f", … ({len(values)} codes, voir la liste déroulante)"
     return {
         "balise": f.balise, "length": f.length, "max_length": f.max_length,
         "hint": f.pattern_hint or f.pattern, "values": shown, "minimum": f.minimum,
