@@ -260,7 +260,7 @@ def field_check(definition: FormatDefinition, f: Field, c: pl.Expr) -> FieldChec
         # point », VARCHAR(<150) (seeds 000, 001); an address it lets through but an ordinary one
         # would not be (no dot after the @, a space, two @) is kept, with a warning
         bad = ~c.str.contains(r"^.+@") | ~c.str.contains(".", literal=True) | (c.str.len_chars() > 149)
-        odd = ~c.str.contains(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+        odd = ~bad & ~c.str.contains(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
         return FieldCheck(c, _codes((bad, "email_invalide")), _codes((odd, "email_inhabituel")))
     if k == "phone":
         return _phone(c, name)
