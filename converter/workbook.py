@@ -69,10 +69,6 @@ def choices(definition: FormatDefinition, field: Field) -> list[str]:
     return list(allowed_values(definition, field))
 
 
-def _quoted(value: str) -> str:
-    return f"« {value} »" if ("," in value or " " in value or not value) else value
-
-
 def describe_format(definition: FormatDefinition, field: Field) -> str:
     """The expected format of a field, in French, from its kind and parameters."""
     kind = field.kind
@@ -81,7 +77,7 @@ def describe_format(definition: FormatDefinition, field: Field) -> str:
     elif kind == "choice":
         values = choices(definition, field)
         if len(values) <= 12:
-            base = "une valeur parmi : " + ", ".join(_quoted(v) for v in values)
+            base = "une valeur parmi : " + ", ".join(f"« {v} »" for v in values)  # « DMP », « DMP, INS »
         else:
             base = f"un des {len(values)} codes du menu déroulant, écrit exactement"
     elif kind == "date":

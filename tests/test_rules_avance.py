@@ -307,6 +307,11 @@ def test_allowed_values_are_quoted_one_by_one(tmp_path):
     outcome = api.verify(workbook(tmp_path / "v.xlsx", _mutate(seed_001_rows(), "OG", 0, utiliteCertificat="DMP et INS")))
     [issue] = [i for i in outcome.errors if i.balise == "utiliteCertificat"]
     assert issue.message == "Valeur non autorisée. Valeurs possibles : « DMP », « INS », « DMP, INS »."
+    from converter.formats import get_format
+    from converter.workbook import describe_format
+
+    d = get_format("ms2-dui-pds-avance")  # the Notice and the header notes say it the same way
+    assert describe_format(d, d.by_name["OG"].by_balise["utiliteCertificat"]) == "une valeur parmi : « DMP », « INS », « DMP, INS »"
 
 
 @pytest.mark.parametrize(("typed", "code", "written"), [
