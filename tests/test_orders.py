@@ -420,6 +420,18 @@ def test_summary_advance_per_demande_and_total(tmp_path):
     assert data["total_ht"] == "5866.72" and data["total_ttc"] == "5840.00"
 
 
+def test_every_avance_format_takes_the_advance_on_ttc(tmp_path):
+    from converter.formats import all_formats
+
+    avances = [f for f in all_formats() if get_format(f).advance_rate is not None]
+    assert avances == ["ms2-dui-pde-avance", "ms2-dui-pds-avance"]
+    rows = seed_001_rows()
+    for scenario in rows["Scénarios"]:
+        scenario.pop("profilMetier", None)  # no such column in the DUI PDE variant
+    outcome = api.verify(workbook(tmp_path / "pde.xlsx", rows, "ms2-dui-pde-avance"))
+    assert outcome.advances["00001"].avance == Decimal("1752.00")
+
+
 def test_summary_advance_of_the_sample_is_the_seeds(tmp_path):
     """`xl2segur verifier samples/ms2-dui-pds-avance.xlsx`: 00001 is seed 000's example."""
     outcome = api.verify(Path(__file__).parent.parent / "samples" / "ms2-dui-pds-avance.xlsx")
