@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import NamedTuple
 
 from .parametres import TAUX_AVANCE_VAGUE1, TAUX_SOLDE_VAGUE1
 
@@ -67,9 +67,9 @@ def montant_ttc(montant_ht: Decimal | int | str) -> Decimal:
     return arrondi_centime(en_decimal(montant_ht) * TVA_AVANCE)
 
 
-@dataclass(frozen=True)
-class AvanceDemande:
-    """A wave-1 demande's amounts and its expected advance."""
+class AvanceDemande(NamedTuple):
+    """A wave-1 demande's amounts and its expected advance (a tuple: the summary builds one per
+    demande, 100 000 of them for a large workbook)."""
 
     montant_ht: Decimal
     montant_ttc: Decimal | None  # only for a supplier whose regimeTVA is TTC
@@ -85,10 +85,11 @@ def avance_demande(montant_ht: Decimal | int | str, regime_tva: str | None, taux
     """The advance of one demande, on what its supplier invoices: the TTC amount for a TTC
     supplier (seed 000 §3.1: « perçoit 30% de 5840.00€ TTC soit 1752.00€ TTC » for 4 866,67 €
     HT), the HT amount for an HT one (seed 003: « perçoit 30% de 1 075 € HT (le régime TVA qui
-    s'applique dans cet exemple est HT) »)."""
-    ht = arrondi_centime(montant_ht)
-    ttc = montant_ttc(ht) if regime_tva == "TTC" else None
-    return AvanceDemande(ht, ttc, avance(ttc if ttc is not None else ht, taux))
+    s'applique dans cet exemple est HT) »). Rounded half-up to the cent, as `avance`."""
+    ht = (montant_ht if isinstance(montant_ht, Decimal) else en_decimal(montant_ht)).quantize(CENTIME, ROUND_HALF_UP)
+    rate = taux if isinstance(taux, Decimal) else en_decimal(taux)
+    ttc = (ht * TVA_AVANCE).quantize(CENTIME, ROUND_HALF_UP) if regime_tva == "TTC" else None
+    return AvanceDemande(ht, ttc, ((ht if ttc is None else ttc) * rate).quantize(CENTIME, ROUND_HALF_UP))
 
 
 def solde(montant: Decimal | int | str, taux_avance: Decimal | int | str) -> Decimal:
