@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from . import api
 from .cli_fr import CommandeFr, GroupeFr  # French help screens and usage errors
+from .console import tolerate_console_encoding
 from .files import OutputError, why
 from .ledger import LedgerNotFound
 from .funding.montants import format_taux
@@ -342,4 +343,5 @@ def solde(
 
 
 def main() -> None:
+    tolerate_console_encoding()  # an ascii or cp1252 console: replaced characters, no traceback
     app()
