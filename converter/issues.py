@@ -25,6 +25,8 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "fichier_illisible": (Severity.ERROR, "Le fichier n'est pas un classeur Excel lisible ({detail}). Enregistrez-le au format « Classeur Excel (.xlsx) » et recommencez."),
     "format_non_pris_en_charge": (Severity.ERROR, "Les fichiers {detail} ne sont pas lus. Ouvrez-le dans Excel ou LibreOffice et enregistrez-le au format « Classeur Excel (.xlsx) »."),
     "feuille_manquante": (Severity.ERROR, "La feuille « {sheet} » est absente. Partez du modèle donné par « xl2segur modele » ou ajoutez cette feuille avec ses colonnes."),
+    "feuille_renommee": (Severity.WARNING, "La feuille du modèle « {sheet} » s'appelle « {value} » dans ce classeur (accents, majuscules ou espaces différents) : elle est lue. Renommez-la « {sheet} » pour ne plus voir cet avertissement."),
+    "feuille_ambigue": (Severity.ERROR, "La feuille « {sheet} » est absente, et plusieurs feuilles portent ce nom à un accent, une majuscule ou un espace près ({detail}) : xl2segur ne peut pas choisir. Renommez « {sheet} » celle qui contient les données et renommez ou supprimez l'autre."),
     "colonne_manquante": (Severity.ERROR, "La colonne « {balise} » est absente de la ligne d'en-tête (ligne {row}) de la feuille « {sheet} ». Rétablissez son en-tête exactement ainsi.{detail}"),
     "colonne_en_double": (Severity.ERROR, "La colonne « {balise} » figure deux fois dans la feuille « {sheet} » (colonnes {detail} et celle-ci) : gardez-en une seule, sinon l'une des deux serait ignorée."),
     "plage_trop_etendue": (Severity.ERROR, "La feuille « {sheet} » contient une valeur loin après le tableau (cellule {detail}, peut-être un simple espace) : supprimez les lignes et colonnes vides après vos données, enregistrez, puis recommencez."),

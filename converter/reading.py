@@ -21,6 +21,7 @@ import ctypes
 import ctypes.util
 import re
 import sys
+import unicodedata
 import zipfile
 from collections.abc import Iterator
 from typing import Any
@@ -90,6 +91,8 @@ class RawWorkbook:
     padded: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     # sheet → balise → rows holding a formula saved without its value (SheetScan.formulas)
     formulas: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    # sheet → the name it bears in the user's workbook, when it differs by accents or case only
+    renamed: dict[str, str] = field(default_factory=dict)
 
     def letter(self, sheet: str, balise: str) -> str:
         return self.letters[sheet].get(balise) or self.definition.by_name[sheet].column_letter(balise)
@@ -396,10 +399,12 @@ def _match_columns(path: Path, sheet: Sheet, found: list[str], positions: dict[s
     return columns
 
 
-def _load(reader: fastexcel.ExcelReader, path: Path, sheet: Sheet, scan: SheetScan) -> tuple[pl.DataFrame, dict[str, str]]:
+def _load(reader: fastexcel.ExcelReader, path: Path, sheet: Sheet, scan: SheetScan,
+          name: str | None = None) -> tuple[pl.DataFrame, dict[str, str]]:
+    """`sheet`, read from the user's sheet `name` (by default, the same name)."""
     first_row = scan.first_row
     try:
-        loaded = reader.load_sheet(sheet.name, dtypes="string")
+        loaded = reader.load_sheet(name or sheet.name, dtypes="string")
         positions = {c.name: c.absolute_index for c in loaded.available_columns()}
         frame = loaded.to_polars()
     except BaseException as exc:  # fastexcel raises its own types (or a Rust panic) for malformed sheets
@@ -564,12 +569,14 @@ def _read_sheets(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
         if _fatal(exc):
             raise
         raise _fail("fichier_illisible", path, detail=_short(exc)) from exc
-    if HEADER_SHEET not in names:
+    actual = _find_sheets(path, names, [HEADER_SHEET])
+    if HEADER_SHEET not in actual:
         raise _fail("feuille_manquante", path, sheet=HEADER_SHEET)
     scans: dict[str, SheetScan] = {}
 
-    def scan(name: str) -> SheetScan:
+    def scan(sheet: str) -> SheetScan:
         """The sheet's scan (the one started ahead, if any), its extent checked."""
+        name = actual[sheet]
         if name not in scans:
             if name in ahead:
                 scans[name] = ahead[name].result()
@@ -579,11 +586,11 @@ def _read_sheets(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
         return scans[name]
 
     header_sheet = definition.header if definition else format_only_header()
-    header, _ = _load(reader, path, header_sheet, scan(HEADER_SHEET))
+    header, _ = _load(reader, path, header_sheet, scan(HEADER_SHEET), actual[HEADER_SHEET])
     if definition is None:
         fmt = header["format"].drop_nulls().str.strip_chars().to_list()[:1]
         if not fmt:
-            filled, _ = _load(reader, path, common_header(), scan(HEADER_SHEET))
+            filled, _ = _load(reader, path, common_header(), scan(HEADER_SHEET), actual[HEADER_SHEET])
             if filled.height:  # numeroAns or SIRET typed, but not the format
                 raise _fail("format_absent", path, sheet=HEADER_SHEET, row=int(filled[ROW][0]),
                             column=common_header().column_letter("format"), balise="format")
@@ -593,7 +600,7 @@ def _read_sheets(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
         except UnknownFormat:
             raise _fail("format_inconnu", path, sheet=HEADER_SHEET, row=int(header[ROW][0]),
                         column=common_header().column_letter("format"), balise="format", value=fmt[0]) from None
-    header, header_letters = _load(reader, path, definition.header, scan(HEADER_SHEET))
+    header, header_letters = _load(reader, path, definition.header, scan(HEADER_SHEET), actual[HEADER_SHEET])
     if header.height == 0:
         raise _fail("entete_vide", path, sheet=HEADER_SHEET)
 
@@ -601,12 +608,13 @@ def _read_sheets(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
         raise _fail("entete_plusieurs_lignes", path, sheet=HEADER_SHEET, row=int(header[ROW][1]))
     frames = {HEADER_SHEET: header}
     letters = {HEADER_SHEET: header_letters}
-    missing = [s for s in definition.sheets if s.name not in names and not s.optional]
+    actual.update(_find_sheets(path, names, [s.name for s in definition.sheets]))
+    missing = [s for s in definition.sheets if s.name not in actual and not s.optional]
     if missing:
         raise WorkbookError([issue("feuille_manquante", file=str(path), sheet=s.name) for s in missing])
-    present = [s for s in definition.sheets if s.name in names]
+    present = [s for s in definition.sheets if s.name in actual]
     for sheet in definition.sheets:
-        if sheet.name not in names:
+        if sheet.name not in actual:
             letters[sheet.name] = {}
             frames[sheet.name] = pl.DataFrame(
                 {**{b: pl.Series([], dtype=pl.String) for b in sheet.balises}, ROW: pl.Series([], dtype=pl.Int64)}
@@ -618,13 +626,14 @@ def _read_sheets(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
         try:
             share_reader = own.result() if isinstance(own, Future) else own
             for sheet in share:
-                done[sheet.name] = _load(share_reader, path, sheet, scan(sheet.name))
+                done[sheet.name] = _load(share_reader, path, sheet, scan(sheet.name), actual[sheet.name])
         except BaseException as exc:  # noqa: BLE001 — raised below, in the sheets' order
             done[share[len(done)].name] = exc
         return done
 
     by_name = {s.name: s for s in present}
-    shares = [[by_name[n] for n in share] for share in _shares([s.name for s in present], sizes)]
+    weights = {s.name: sizes.get(actual[s.name], 0) for s in present}
+    shares = [[by_name[n] for n in share] for share in _shares([s.name for s in present], weights)]
     futures = [loading.submit(load, share, reader if i == 0 else second) for i, share in enumerate(shares)]
     loaded = {name: got for future in futures for name, got in future.result().items()}
     for sheet in present:  # the first sheet that failed, as when they were read one by one
@@ -637,19 +646,50 @@ def _read_sheets(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
         raise _fail("aucune_demande", path, sheet=definition.demandes.name)
     padded: dict[str, dict[str, list[int]]] = {}
     for sheet in (definition.header, *definition.sheets):
-        if sheet.name in members:
-            frames[sheet.name], found = _pad_identifiers(zf, members[sheet.name], sheet, frames[sheet.name],
-                                                         letters[sheet.name])
+        if actual.get(sheet.name) in members:
+            frames[sheet.name], found = _pad_identifiers(zf, members[actual[sheet.name]], sheet,
+                                                         frames[sheet.name], letters[sheet.name])
             if found:
                 padded[sheet.name] = found
     formulas: dict[str, dict[str, list[int]]] = {}
-    for name, found in scans.items():
+    for name, user_name in actual.items():
         by_letter = {letter: b for b, letter in letters.get(name, {}).items()}
-        for (letter, row) in found.formulas:
+        for (letter, row) in scans[user_name].formulas if user_name in scans else ():
             if letter in by_letter:
                 formulas.setdefault(name, {}).setdefault(by_letter[letter], []).append(row)
     return RawWorkbook(path=path, definition=definition, frames=frames, letters=letters, padded=padded,
-                       formulas=formulas)
+                       formulas=formulas, renamed={n: u for n, u in actual.items() if n != u})
+
+
+def _sheet_key(name: str) -> str:
+    """A sheet name as a user may retype it: without accents, in any case, spaces collapsed.
+
+    >>> _sheet_key("FINESS Géo") == _sheet_key(" finess  geo") == _sheet_key("FINESS GÉO")
+    True
+    """
+    bare = "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
+    return " ".join(bare.casefold().split())
+
+
+def _find_sheets(path: Path, names: list[str], wanted: list[str]) -> dict[str, str]:
+    """wanted sheet → the user's sheet holding it: the same name, else the one sheet whose name
+    differs by accents, case or spaces only (« Scenarios », « finess geo »); two such sheets
+    are an error, the reader cannot choose. A sheet absent either way has no entry."""
+    found: dict[str, str] = {}
+    problems = []
+    for name in wanted:
+        if name in names:
+            found[name] = name
+            continue
+        near = [n for n in names if n not in wanted and _sheet_key(n) == _sheet_key(name)]
+        if len(near) == 1:
+            found[name] = near[0]
+        elif near:
+            problems.append(issue("feuille_ambigue", file=str(path), sheet=name,
+                                  detail=" et ".join(f"« {n} »" for n in near)))
+    if problems:
+        raise WorkbookError(problems)
+    return found
 
 
 def format_only_header() -> Sheet:

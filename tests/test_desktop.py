@@ -9,6 +9,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from converter import api
@@ -59,3 +60,40 @@ def test_no_command_crashes_on_the_console_encoding(tmp_path, encoding):
     expected = api.convert(SAMPLE, tmp_path / "reference", DAY)
     (written,) = (tmp_path / "depot").glob("JSON-*.json")
     assert written.read_bytes() == expected.files[0].read_bytes()
+
+
+# ------------------------------------------------------------------ sheet names retyped (part 4)
+
+
+def renamed_sheets(source: Path, target: Path, names: dict[str, str], copy: dict[str, str] | None = None) -> Path:
+    """`source` saved again with its sheets renamed (`names`), then copies of some (`copy`: sheet → title)."""
+    book = openpyxl.load_workbook(source)
+    for old, new in names.items():
+        book[old].title = new
+    for sheet, title in (copy or {}).items():
+        book.copy_worksheet(book[sheet]).title = title
+    book.save(target)
+    return target
+
+
+def test_a_sheet_renamed_without_accent_or_in_another_case_is_read_with_a_warning(tmp_path):
+    source = workbook(tmp_path / "modele.xlsx", seed_001_rows())
+    path = renamed_sheets(source, tmp_path / "renomme.xlsx",
+                          {"Scénarios": "Scenarios", "FINESS Géo": "finess geo", "Entête": "ENTETE"})
+    expected = api.convert(source, tmp_path / "a", DAY)
+    outcome = api.convert(path, tmp_path / "b", DAY)
+    assert outcome.exit_code == expected.exit_code == 0, outcome.errors
+    assert outcome.files[0].read_bytes() == expected.files[0].read_bytes()
+    warned = {(i.sheet, i.value): i.render() for i in outcome.warnings if i.code == "feuille_renommee"}
+    assert set(warned) == {("Scénarios", "Scenarios"), ("FINESS Géo", "finess geo"), ("Entête", "ENTETE")}
+    assert "« Scénarios »" in warned["Scénarios", "Scenarios"] and "« Scenarios »" in warned["Scénarios", "Scenarios"]
+
+
+def test_two_sheets_matching_a_renamed_one_stay_an_error(tmp_path):
+    source = workbook(tmp_path / "modele.xlsx", seed_001_rows())
+    path = renamed_sheets(source, tmp_path / "deux.xlsx", {"Scénarios": "Scenarios"}, copy={"Scenarios": "SCÉNARIOS"})
+    outcome = api.verify(path)
+    assert outcome.exit_code == 2
+    (problem,) = outcome.errors
+    assert problem.code == "feuille_ambigue" and problem.sheet == "Scénarios"
+    assert "« Scenarios » et « SCÉNARIOS »" in problem.message

@@ -386,9 +386,9 @@ def test_a_dimension_smaller_than_the_rows_is_not_trusted(tmp_path, monkeypatch)
     monkeypatch.setattr(reading, "MAX_DATA_ROWS", 3)
     real = reading._load
 
-    def load(reader, path, sheet, scan):
+    def load(reader, path, sheet, scan, name=None):
         assert sheet.name != "Demandes", "loaded before the row limit"
-        return real(reader, path, sheet, scan)
+        return real(reader, path, sheet, scan, name)
 
     monkeypatch.setattr(reading, "_load", load)
     assert "5 lignes" in unreadable(path, "trop_de_lignes")
