@@ -23,11 +23,11 @@ import re
 import sys
 import unicodedata
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, partial
 from itertools import zip_longest
 from difflib import get_close_matches
 from pathlib import Path, PurePosixPath
@@ -166,12 +166,14 @@ def _parse_xml(zf: zipfile.ZipFile, name: str):
     return SafeXML.fromstring(zf.read(name), forbid_dtd=True)
 
 
-def _check_package(path: Path, zf: zipfile.ZipFile) -> dict[str, str]:
-    """Zip-bomb and XML-bomb guards; return sheet name → zip member of its XML."""
+def _is_ods(zf: zipfile.ZipFile) -> bool:
+    """A LibreOffice Calc package (OpenDocument), whatever its file name says."""
+    return "mimetype" in zf.namelist() and zf.read("mimetype")[:100].startswith(_ODS_MIME)
+
+
+def _check_archive(path: Path, zf: zipfile.ZipFile) -> None:
+    """Zip-bomb and XML-bomb guards, for an .xlsx as for an .ods."""
     infos = zf.infolist()
-    names = {i.filename for i in infos}
-    if "mimetype" in names and zf.read("mimetype")[:100].startswith(_ODS_MIME):
-        raise _fail("format_non_pris_en_charge", path, detail="« .ods » (LibreOffice Calc)")
     if len(infos) > MAX_ZIP_MEMBERS:
         raise _fail("classeur_trop_gros", path, detail=f"{MAX_ZIP_MEMBERS} éléments (il en contient {len(infos)})")
     total = sum(i.file_size for i in infos)
@@ -188,6 +190,12 @@ def _check_package(path: Path, zf: zipfile.ZipFile) -> dict[str, str]:
             if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
                 raise _fail("fichier_illisible", path,
                             detail=f"déclaration DOCTYPE/ENTITY interdite dans {info.filename}")
+
+
+def _check_package(path: Path, zf: zipfile.ZipFile) -> dict[str, str]:
+    """The guards of _check_archive; return sheet name → zip member of its XML (.xlsx)."""
+    _check_archive(path, zf)
+    names = set(zf.namelist())
     root = "xl/workbook.xml"
     if "_rels/.rels" in names:
         rels = _parse_xml(zf, "_rels/.rels")
@@ -270,6 +278,8 @@ class SheetScan:
     extent: tuple[int, int] | None = None  # (rows, columns) of the area holding values
     value_rows: int | None = None  # rows holding a value (only when the extent was measured)
     far_cell: str | None = None  # the farthest cell holding a value (only when measured)
+    # cells holding a number, read once with the rest (.ods); None: found on demand (_numeric_cells)
+    numeric: set[tuple[str, int]] | None = None
 
 
 def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True) -> SheetScan:
@@ -346,6 +356,80 @@ def _numeric_cells(zf: zipfile.ZipFile, member: str, wanted: set[tuple[str, int]
             elif key[1] > last:
                 return numeric
     return numeric
+
+
+_ODF = {p: f"urn:oasis:names:tc:opendocument:xmlns:{p}:1.0" for p in ("table", "office", "text")}
+_ODF_TABLE, _ODF_ROW = f"{{{_ODF['table']}}}table", f"{{{_ODF['table']}}}table-row"
+_ODF_CELLS = (f"{{{_ODF['table']}}}table-cell", f"{{{_ODF['table']}}}covered-table-cell")
+_ODF_NAME = f"{{{_ODF['table']}}}name"
+_ODF_ROWS_REPEATED = f"{{{_ODF['table']}}}number-rows-repeated"
+_ODF_COLUMNS_REPEATED = f"{{{_ODF['table']}}}number-columns-repeated"
+_ODF_FORMULA = f"{{{_ODF['table']}}}formula"
+_ODF_VALUE_TYPE = f"{{{_ODF['office']}}}value-type"
+_ODF_PARAGRAPH = f"{{{_ODF['text']}}}p"
+_CALC_VALUE_TYPE = "{urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0}value-type"
+_ODF_NUMBERS = ("float", "percentage", "currency")
+
+
+def _scan_ods(zf: zipfile.ZipFile) -> dict[str, SheetScan]:
+    """What _scan_sheet finds in an .xlsx sheet, for every sheet of an .ods, in one pass over
+    its content.xml: first row, extent, cells in error (LibreOffice marks them
+    `calcext:value-type="error"`; fastexcel reads them as empty), formulas saved without a
+    value, and the cells holding a number (an identifier typed as a number lost its zeros).
+    A run of identical rows is saved once with `number-rows-repeated`: it counts that often."""
+    scans: dict[str, SheetScan] = {}
+    scan = SheetScan()
+    row = col = 0
+    found: list[tuple[int, str, str]] = []  # the current row's cells: (column, kind, text)
+    top = left = 1 << 30
+    bottom = right = -1
+    with zf.open("content.xml") as fh:
+        for event, el in SafeXML.iterparse(fh, events=("start", "end"), forbid_dtd=True):
+            tag = el.tag
+            if event == "start":
+                if tag == _ODF_TABLE:
+                    scan = scans[el.get(_ODF_NAME, "")] = SheetScan(value_rows=0, numeric=set())
+                    row, top, left, bottom, right = 0, 1 << 30, 1 << 30, -1, -1
+                elif tag == _ODF_ROW:
+                    col, found = 0, []
+                continue
+            if tag in _ODF_CELLS:
+                repeat = int(el.get(_ODF_COLUMNS_REPEATED, "1"))
+                kind = el.get(_CALC_VALUE_TYPE) or el.get(_ODF_VALUE_TYPE)
+                if kind is None and el.get(_ODF_FORMULA):
+                    kind, text = "formula", "=" + el.get(_ODF_FORMULA, "").split(":", 1)[-1].lstrip("=")
+                else:
+                    # the cell's own paragraphs, not those of its comment (office:annotation)
+                    text = "\n".join("".join(p.itertext()) for p in el if p.tag == _ODF_PARAGRAPH)
+                if kind is not None:
+                    found += [(c, kind, text) for c in range(col, col + min(repeat, MAX_SHEET_CELLS))]
+                col += repeat
+                el.clear()
+            elif tag == _ODF_ROW:
+                repeat = int(el.get(_ODF_ROWS_REPEATED, "1"))
+                if found:
+                    first, last = row + 1, row + repeat
+                    if scan.value_rows == 0:
+                        scan.first_row = first
+                    scan.value_rows += repeat
+                    top, bottom = min(top, first), last
+                    left, right = min(left, found[0][0]), max(right, found[-1][0])
+                    scan.far_cell = f"{column_letter(found[-1][0])}{last}"
+                    for r in range(first, min(last, MAX_DATA_ROWS + 1) + 1):
+                        for c, kind, text in found:
+                            letter = column_letter(c)
+                            if kind == "error":
+                                scan.errors[(letter, r)] = text or "#N/A"
+                            elif kind == "formula":
+                                scan.formulas[(letter, r)] = text
+                            elif kind in _ODF_NUMBERS:
+                                scan.numeric.add((letter, r))
+                row += repeat
+                el.clear()
+            elif tag == _ODF_TABLE:
+                scan.extent = (bottom - top + 1, right - left + 1) if bottom >= 0 else (0, 0)
+                el.clear()
+    return scans
 
 
 # ---------------------------------------------------------------- sheets into frames
@@ -449,8 +533,8 @@ def _check_extent(path: Path, name: str, scan: SheetScan) -> None:
         raise _fail("plage_trop_etendue", path, sheet=name, detail=scan.far_cell or "?")
 
 
-def _pad_identifiers(zf: zipfile.ZipFile, member: str, sheet: Sheet, frame: pl.DataFrame,
-                     letters: dict[str, str]) -> tuple[pl.DataFrame, dict[str, list[int]]]:
+def _pad_identifiers(numeric_cells: Callable[[set[tuple[str, int]]], set[tuple[str, int]]], sheet: Sheet,
+                     frame: pl.DataFrame, letters: dict[str, str]) -> tuple[pl.DataFrame, dict[str, list[int]]]:
     """Rare path: an identifier one or two digits short, typed as a number, gets its zeros back.
     Shorter, or nothing but zeros, it was no identifier that lost its zeros: it stays an error."""
     fields = [(f.balise, IDENTIFIER_WIDTHS[f.kind], MAX_LOST_ZEROS.get(f.kind, MAX_LOST_ZEROS_OTHERS))
@@ -462,7 +546,7 @@ def _pad_identifiers(zf: zipfile.ZipFile, member: str, sheet: Sheet, frame: pl.D
     if not short:
         return frame, {}
     wanted = {(letters[b], r) for b, rows in short.items() for r in rows}
-    numeric = _numeric_cells(zf, member, wanted)
+    numeric = numeric_cells(wanted)
     padded = {b: [r for r in rows if (letters[b], r) in numeric] for b, rows in short.items()}
     padded = {b: rows for b, rows in padded.items() if rows}
     widths = {b: w for b, w, _ in fields}
@@ -507,9 +591,12 @@ def _libc() -> ctypes.CDLL | None:
     return libc if libc is not None and hasattr(libc, "malloc_trim") else None
 
 
-def _open(path: Path) -> fastexcel.ExcelReader:
+def _open(path: Path, ods: bool = False) -> fastexcel.ExcelReader:
+    """fastexcel's reader; it tells the kind of a file named by its extension, so a file whose
+    extension lies (an .ods renamed .xlsx) is handed over as bytes, told by its content."""
+    named = path.suffix.lower() in ((".ods",) if ods else (".xlsx", ".xlsm"))
     try:
-        return fastexcel.read_excel(path)
+        return fastexcel.read_excel(path if named else path.read_bytes())
     except BaseException as exc:
         if _fatal(exc):
             raise
@@ -539,7 +626,20 @@ def _data_sheet_names() -> frozenset[str]:
     return frozenset(s.name for d in all_formats().values() for s in d.sheets)
 
 
+def _scanned(scan: SheetScan) -> Future[SheetScan]:
+    done: Future[SheetScan] = Future()
+    done.set_result(scan)
+    return done
+
+
 def _read(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None) -> RawWorkbook:
+    if _is_ods(zf):  # LibreOffice Calc: its sheets share one content.xml, scanned before reading
+        _check_archive(path, zf)
+        scans = _scan_ods(zf)
+        with ThreadPoolExecutor(2, thread_name_prefix="xl2segur-read") as loading:
+            second = loading.submit(_open, path, True)
+            return _read_sheets(path, zf, definition, {}, {n: s.value_rows or 0 for n, s in scans.items()},
+                                {n: _scanned(s) for n, s in scans.items()}, second, loading, ods=True)
     members = _check_package(path, zf)
     sizes = {name: zf.getinfo(member).file_size for name, member in members.items()}
     # fastexcel releases the GIL while it opens a workbook or loads a sheet. From the start, a
@@ -561,8 +661,8 @@ def _read(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None) 
 
 def _read_sheets(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None, members: dict[str, str],
                  sizes: dict[str, int], ahead: dict[str, Future[SheetScan]],
-                 second: Future[fastexcel.ExcelReader], loading: ThreadPoolExecutor) -> RawWorkbook:
-    reader = _open(path)
+                 second: Future[fastexcel.ExcelReader], loading: ThreadPoolExecutor, ods: bool = False) -> RawWorkbook:
+    reader = _open(path, ods)
     try:
         names = reader.sheet_names
     except BaseException as exc:
@@ -646,11 +746,16 @@ def _read_sheets(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
         raise _fail("aucune_demande", path, sheet=definition.demandes.name)
     padded: dict[str, dict[str, list[int]]] = {}
     for sheet in (definition.header, *definition.sheets):
-        if actual.get(sheet.name) in members:
-            frames[sheet.name], found = _pad_identifiers(zf, members[actual[sheet.name]], sheet,
-                                                         frames[sheet.name], letters[sheet.name])
-            if found:
-                padded[sheet.name] = found
+        user = actual.get(sheet.name)
+        if user in scans and scans[user].numeric is not None:  # .ods: found with the rest
+            numeric = scans[user].numeric.intersection
+        elif user in members:
+            numeric = partial(_numeric_cells, zf, members[user])
+        else:
+            continue
+        frames[sheet.name], found = _pad_identifiers(numeric, sheet, frames[sheet.name], letters[sheet.name])
+        if found:
+            padded[sheet.name] = found
     formulas: dict[str, dict[str, list[int]]] = {}
     for name, user_name in actual.items():
         by_letter = {letter: b for b, letter in letters.get(name, {}).items()}

@@ -4,17 +4,23 @@ console encoding, sheet names retyped without their accent, attachments named by
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+import zipfile
 from datetime import date
 from pathlib import Path
 
 import openpyxl
 import pytest
 
+from typer.testing import CliRunner
+
 from converter import api
+from converter.cli import app
 
 from .builders import seed_001_rows, workbook
+from .test_hostile import CORPUS, rewrite
 
 ROOT = Path(__file__).parents[1]
 SAMPLE = ROOT / "samples" / "ms2-dui-pds-avance.xlsx"
@@ -97,3 +103,75 @@ def test_two_sheets_matching_a_renamed_one_stay_an_error(tmp_path):
     (problem,) = outcome.errors
     assert problem.code == "feuille_ambigue" and problem.sheet == "Scénarios"
     assert "« Scenarios » et « SCÉNARIOS »" in problem.message
+
+
+# ------------------------------------------------------------------ LibreOffice files (part 2)
+
+# The same workbook saved by LibreOffice 7.4 as .xlsx and as .ods (`soffice --headless --convert-to
+# ods|xlsx`), from a source typed as users type: dates as dates, amounts as numbers, booleans,
+# a formula (montant of 00002: =4000+866.67), a formula in error (montant of 00003: =NA()), a
+# FINESS typed as a number that lost its leading zero (FINESS Géo C4: 23456789), a hidden row
+# (OG row 5) and an OG table starting at row 3 (two empty rows above).
+SAVED = {kind: CORPUS / f"libreoffice-saisie.{kind}" for kind in ("xlsx", "ods")}
+
+
+def located(outcome: api.Outcome) -> list[tuple]:
+    return [(i.code, i.severity, i.sheet, i.row, i.column, i.balise, i.value, i.numero_editeur) for i in outcome.issues]
+
+
+def test_an_ods_converts_exactly_as_the_same_xlsx(tmp_path):
+    xlsx, ods = (api.convert(SAVED[kind], tmp_path / kind, DAY) for kind in ("xlsx", "ods"))
+    assert ods.exit_code == xlsx.exit_code == 1
+    assert ods.accepted == xlsx.accepted == ["00001"] and ods.rejected == xlsx.rejected == ["00002", "00003"]
+    assert [p.name for p in ods.files] == [p.name for p in xlsx.files]
+    assert ods.files[0].read_bytes() == xlsx.files[0].read_bytes()
+    assert located(ods) == located(xlsx)
+    # the checks that read the sheets' XML of an .xlsx find the same in the .ods
+    codes = {(code, sheet, row, column, value) for code, _, sheet, row, column, _, value, _ in located(ods)}
+    assert ("cellule_en_erreur", "Demandes", 4, "D", "#N/A") in codes  # a formula in error
+    assert ("ensemble_manquant", "FINESS Géo", 4, "C", "023456789") in codes  # its zero given back
+    assert {row for _, sheet, row, *_ in codes if sheet == "OG"} == {4, 5, 6}  # rows as the user sees them
+    # its error workbook is an .xlsx, as for any workbook
+    assert ods.error_workbook.name == "erreurs-libreoffice-saisie.xlsx"
+    assert openpyxl.load_workbook(ods.error_workbook).sheetnames[0] == "Erreurs"
+
+
+def test_an_ods_error_workbook_is_written_as_xlsx_and_the_summary_says_so(tmp_path):
+    outcome = api.verify(SAVED["ods"], errors=tmp_path / "erreurs.ods")
+    assert outcome.error_workbook == tmp_path / "erreurs.xlsx"
+    assert zipfile.is_zipfile(outcome.error_workbook) and not (tmp_path / "erreurs.ods").exists()
+    result = CliRunner().invoke(app, ["verifier", str(SAVED["ods"]), "--erreurs", str(tmp_path / "autre.ods")])
+    assert result.exit_code == 1, result.output
+    text = " ".join(result.output.split())
+    assert f"Classeur d'erreurs : {tmp_path / 'autre.xlsx'} (enregistré au format Excel .xlsx" in text
+
+
+def test_an_ods_renamed_xlsx_is_read_by_its_content(tmp_path):
+    renamed = tmp_path / "classeur.xlsx"
+    renamed.write_bytes(SAVED["ods"].read_bytes())
+    assert located(api.verify(renamed)) == located(api.verify(SAVED["xlsx"]))
+
+
+def edited_ods(tmp_path: Path, edit) -> Path:
+    path = tmp_path / "modifie.ods"
+    path.write_bytes(SAVED["ods"].read_bytes())
+    return rewrite(path, "content.xml", edit)
+
+
+def test_an_ods_value_far_below_its_table_is_refused_with_its_cell(tmp_path):
+    far = (b'<table:table-row table:number-rows-repeated="1048000"><table:table-cell/></table:table-row>'
+           b'<table:table-row><table:table-cell office:value-type="string"><text:p>x</text:p>'
+           b'</table:table-cell></table:table-row></table:table>')
+    path = edited_ods(tmp_path, lambda data: data.replace(b"</table:table>", far, 2).replace(far, b"</table:table>", 1))
+    outcome = api.verify(path)
+    assert outcome.exit_code == 2 and [(i.code, i.sheet) for i in outcome.errors] == [("plage_trop_etendue", "Demandes")]
+    assert re.search(r"cellule A\d{7},", outcome.errors[0].message)  # the cell to clear
+
+
+def test_an_ods_formula_saved_without_its_value_is_shown(tmp_path):
+    def unsaved(data: bytes) -> bytes:  # the amount of 00002 as a program would write it: no value
+        cell = re.search(rb'<table:table-cell table:formula="of:=4000\+866\.67"[^>]*>.*?</table:table-cell>', data)
+        return data.replace(cell.group(0), b'<table:table-cell table:formula="of:=4000+866.67"/>')
+    outcome = api.verify(edited_ods(tmp_path, unsaved))
+    (problem,) = [i for i in outcome.errors if i.code == "formule_sans_valeur"]
+    assert (problem.sheet, problem.row, problem.column, problem.value) == ("Demandes", 3, "D", "=4000+866.67")
