@@ -20,6 +20,7 @@ from converter import api
 from converter.cli import app
 
 from .builders import seed_001_rows, workbook
+from .test_cycle import PDF, PNG
 from .test_hostile import CORPUS, rewrite
 
 ROOT = Path(__file__).parents[1]
@@ -175,3 +176,71 @@ def test_an_ods_formula_saved_without_its_value_is_shown(tmp_path):
     outcome = api.verify(edited_ods(tmp_path, unsaved))
     (problem,) = [i for i in outcome.errors if i.code == "formule_sans_valeur"]
     assert (problem.sheet, problem.row, problem.column, problem.value) == ("Demandes", 3, "D", "=4000+866.67")
+
+
+# ------------------------------------------------------------------ attachments from any desktop (part 5)
+
+
+def with_pieces(tmp_path: Path, files: dict[str, bytes], source: str | None = None,
+                fmt: str = "PDF") -> api.Outcome:
+    """Demande 00001 converted with --pieces, its bon de commande among `files` (name → bytes)."""
+    rows = seed_001_rows()
+    if source is not None or fmt != "PDF":
+        rows["Pièces"] = [{"numeroEditeur": "00001", "typeFichier": "BON_COMMANDE", "formatFichier": fmt,
+                           "fichierSource": source}]
+    folder = tmp_path / "pieces"
+    folder.mkdir(parents=True)
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    return api.convert(workbook(tmp_path / "a.xlsx", rows), tmp_path / "depot", DAY, pieces=folder)
+
+
+def zipped(outcome: api.Outcome) -> dict[str, bytes]:
+    (archive,) = outcome.archives
+    with zipfile.ZipFile(archive) as zf:
+        return {name: zf.read(name) for name in zf.namelist()}
+
+
+@pytest.mark.parametrize("on_disk, typed", [
+    ("MS2-DUI-Va1-BDC-00001.PDF", None),  # Windows' or a scanner's capitals
+    ("ms2-dui-va1-bdc-00001.pdf", None),
+    ("bon de commande pre\u0301vu.pdf", "bon de commande pr\u00e9vu.pdf"),  # « é » as macOS writes it
+    ("bon de commande pr\u00e9vu.pdf", "bon de commande pre\u0301vu.pdf"),  # typed decomposed
+])
+def test_a_name_differing_by_case_or_unicode_form_is_found_and_said(tmp_path, on_disk, typed):
+    outcome = with_pieces(tmp_path, {on_disk: PDF}, source=typed)
+    assert outcome.accepted == ["00001"] and outcome.errors == []
+    (warning,) = [i for i in outcome.warnings if i.code == "piece_nom_approchant"]
+    assert warning.numero_editeur == "00001" and f"« {on_disk} »" in warning.message
+    assert f"« {typed or 'MS2-DUI-Va1-BDC-00001.pdf'} »" in warning.message
+    assert zipped(outcome) == {"MS2-DUI-Va1-BDC-00001.pdf": PDF}  # the regulatory name
+
+
+def test_two_files_matching_but_for_case_are_an_error(tmp_path):
+    outcome = with_pieces(tmp_path, {"MS2-DUI-Va1-BDC-00001.PDF": PDF, "ms2-dui-va1-bdc-00001.pdf": PDF})
+    assert outcome.rejected == ["00001"]
+    (problem,) = outcome.errors
+    assert problem.code == "piece_nom_ambigu"
+    assert "« MS2-DUI-Va1-BDC-00001.PDF » et « ms2-dui-va1-bdc-00001.pdf »" in problem.message
+
+
+def test_an_empty_attachment_says_empty_file(tmp_path):
+    outcome = with_pieces(tmp_path, {"MS2-DUI-Va1-BDC-00001.pdf": b""})
+    (problem,) = outcome.errors
+    assert problem.code == "piece_vide" and "fichier vide" in problem.message and "vrai PDF" not in problem.message
+
+
+def test_a_png_saved_under_pdf_gets_both_ways_out(tmp_path):
+    outcome = with_pieces(tmp_path, {"MS2-DUI-Va1-BDC-00001.pdf": PNG})
+    (problem,) = outcome.errors
+    assert problem.code == "piece_autre_format"
+    text = problem.message
+    assert "est en réalité un PNG, pas un PDF" in text
+    assert "formatFichier" in text and "fichierSource" in text and "« MS2-DUI-Va1-BDC-00001.pdf »" in text
+    assert "renommez le fichier MS2-DUI-Va1-BDC-00001.png" in text
+    # either way out converts: PNG declared and the file named in fichierSource …
+    fixed = with_pieces(tmp_path / "a", {"MS2-DUI-Va1-BDC-00001.pdf": PNG}, source="MS2-DUI-Va1-BDC-00001.pdf", fmt="PNG")
+    assert fixed.accepted == ["00001"] and zipped(fixed) == {"MS2-DUI-Va1-BDC-00001.png": PNG}
+    # … or PNG declared and the file renamed as the advice says
+    renamed = with_pieces(tmp_path / "b", {"MS2-DUI-Va1-BDC-00001.png": PNG}, fmt="PNG")
+    assert renamed.accepted == ["00001"] and zipped(renamed) == {"MS2-DUI-Va1-BDC-00001.png": PNG}
