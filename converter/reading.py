@@ -371,16 +371,28 @@ _CALC_VALUE_TYPE = "{urn:org:documentfoundation:names:experimental:calc:xmlns:ca
 _ODF_NUMBERS = ("float", "percentage", "currency")
 
 
-def _scan_ods(zf: zipfile.ZipFile) -> dict[str, SheetScan]:
+def _repeat(el: Any, attr: str) -> int:
+    """A `number-…-repeated` count; a malformed one counts once."""
+    try:
+        return max(1, int(el.get(attr, "1")))
+    except ValueError:
+        return 1
+
+
+def _scan_ods(path: Path, zf: zipfile.ZipFile) -> dict[str, SheetScan]:
     """What _scan_sheet finds in an .xlsx sheet, for every sheet of an .ods, in one pass over
     its content.xml: first row, extent, cells in error (LibreOffice marks them
     `calcext:value-type="error"`; fastexcel reads them as empty), formulas saved without a
     value, and the cells holding a number (an identifier typed as a number lost its zeros).
-    A run of identical rows is saved once with `number-rows-repeated`: it counts that often."""
+    A run of identical cells or rows is saved once with `number-…-repeated`: it counts that
+    often, and its cells are listed one by one up to MAX_SHEET_CELLS a sheet (beyond, the
+    extent is refused anyway)."""
+    if "content.xml" not in zf.namelist():
+        raise _fail("fichier_illisible", path, detail="archive OpenDocument sans content.xml")
     scans: dict[str, SheetScan] = {}
     scan = SheetScan()
-    row = col = 0
-    found: list[tuple[int, str, str]] = []  # the current row's cells: (column, kind, text)
+    row = col = listed = 0
+    runs: list[tuple[int, int, str, str]] = []  # the current row's cells: (column, repeat, kind, text)
     top = left = 1 << 30
     bottom = right = -1
     with zf.open("content.xml") as fh:
@@ -389,12 +401,12 @@ def _scan_ods(zf: zipfile.ZipFile) -> dict[str, SheetScan]:
             if event == "start":
                 if tag == _ODF_TABLE:
                     scan = scans[el.get(_ODF_NAME, "")] = SheetScan(value_rows=0, numeric=set())
-                    row, top, left, bottom, right = 0, 1 << 30, 1 << 30, -1, -1
+                    row, listed, top, left, bottom, right = 0, 0, 1 << 30, 1 << 30, -1, -1
                 elif tag == _ODF_ROW:
-                    col, found = 0, []
+                    col, runs = 0, []
                 continue
             if tag in _ODF_CELLS:
-                repeat = int(el.get(_ODF_COLUMNS_REPEATED, "1"))
+                repeat = _repeat(el, _ODF_COLUMNS_REPEATED)
                 kind = el.get(_CALC_VALUE_TYPE) or el.get(_ODF_VALUE_TYPE)
                 if kind is None and el.get(_ODF_FORMULA):
                     kind, text = "formula", "=" + el.get(_ODF_FORMULA, "").split(":", 1)[-1].lstrip("=")
@@ -402,28 +414,35 @@ def _scan_ods(zf: zipfile.ZipFile) -> dict[str, SheetScan]:
                     # the cell's own paragraphs, not those of its comment (office:annotation)
                     text = "\n".join("".join(p.itertext()) for p in el if p.tag == _ODF_PARAGRAPH)
                 if kind is not None:
-                    found += [(c, kind, text) for c in range(col, col + min(repeat, MAX_SHEET_CELLS))]
+                    runs.append((col, repeat, kind, text))
                 col += repeat
                 el.clear()
             elif tag == _ODF_ROW:
-                repeat = int(el.get(_ODF_ROWS_REPEATED, "1"))
-                if found:
+                repeat = _repeat(el, _ODF_ROWS_REPEATED)
+                if runs:
                     first, last = row + 1, row + repeat
                     if scan.value_rows == 0:
                         scan.first_row = first
                     scan.value_rows += repeat
+                    far = runs[-1][0] + runs[-1][1] - 1
                     top, bottom = min(top, first), last
-                    left, right = min(left, found[0][0]), max(right, found[-1][0])
-                    scan.far_cell = f"{column_letter(found[-1][0])}{last}"
-                    for r in range(first, min(last, MAX_DATA_ROWS + 1) + 1):
-                        for c, kind, text in found:
-                            letter = column_letter(c)
-                            if kind == "error":
-                                scan.errors[(letter, r)] = text or "#N/A"
-                            elif kind == "formula":
-                                scan.formulas[(letter, r)] = text
-                            elif kind in _ODF_NUMBERS:
-                                scan.numeric.add((letter, r))
+                    left, right = min(left, runs[0][0]), max(right, far)
+                    scan.far_cell = f"{column_letter(min(far, 16383))}{last}"
+                    for start, width, kind, text in runs:
+                        if kind != "error" and kind != "formula" and kind not in _ODF_NUMBERS:
+                            continue
+                        for r in range(first, last + 1):
+                            if listed > MAX_SHEET_CELLS:
+                                break
+                            for c in range(start, start + width):
+                                listed += 1
+                                cell = (column_letter(c), r)
+                                if kind == "error":
+                                    scan.errors[cell] = text or "#N/A"
+                                elif kind == "formula":
+                                    scan.formulas[cell] = text
+                                else:
+                                    scan.numeric.add(cell)
                 row += repeat
                 el.clear()
             elif tag == _ODF_TABLE:
@@ -635,7 +654,7 @@ def _scanned(scan: SheetScan) -> Future[SheetScan]:
 def _read(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None) -> RawWorkbook:
     if _is_ods(zf):  # LibreOffice Calc: its sheets share one content.xml, scanned before reading
         _check_archive(path, zf)
-        scans = _scan_ods(zf)
+        scans = _scan_ods(path, zf)
         with ThreadPoolExecutor(2, thread_name_prefix="xl2segur-read") as loading:
             second = loading.submit(_open, path, True)
             return _read_sheets(path, zf, definition, {}, {n: s.value_rows or 0 for n, s in scans.items()},

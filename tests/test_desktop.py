@@ -244,3 +244,19 @@ def test_a_png_saved_under_pdf_gets_both_ways_out(tmp_path):
     # … or PNG declared and the file renamed as the advice says
     renamed = with_pieces(tmp_path / "b", {"MS2-DUI-Va1-BDC-00001.png": PNG}, fmt="PNG")
     assert renamed.accepted == ["00001"] and zipped(renamed) == {"MS2-DUI-Va1-BDC-00001.png": PNG}
+
+
+def test_a_broken_ods_gets_a_french_message(tmp_path):
+    def hostile(data: bytes) -> bytes:  # a malformed count and a row of values repeated far beyond any sheet
+        data = data.replace(b'table:number-columns-repeated="', b'table:number-columns-repeated="x', 1)
+        return re.sub(rb'<table:table-row( table:style-name="\w+")>',
+                      rb'<table:table-row\1 table:number-rows-repeated="100000000">', data, count=3)
+    outcome = api.verify(edited_ods(tmp_path, hostile))
+    assert outcome.exit_code == 2 and outcome.errors[0].code in ("plage_trop_etendue", "trop_de_lignes")
+    without_content = tmp_path / "sans-contenu.ods"
+    with zipfile.ZipFile(SAVED["ods"]) as src, zipfile.ZipFile(without_content, "w") as dst:
+        for info in src.infolist():
+            if info.filename != "content.xml":
+                dst.writestr(info, src.read(info))
+    outcome = api.verify(without_content)
+    assert [i.code for i in outcome.errors] == ["fichier_illisible"] and "content.xml" in outcome.errors[0].message
