@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import logging
 import re
 import sys
 import unicodedata
@@ -46,6 +47,9 @@ from .issues import Issue, issue
 
 ROW = "__row"
 HEADER_SHEET = "Entête"
+# calamine logs in English what it repairs (an .ods row repeated past the last row): the
+# French messages say what matters; a program that configures logging still gets them
+logging.getLogger("calamine").addHandler(logging.NullHandler())
 
 # --- Limits: refused before fastexcel reads the workbook (documented in the README, « Classeurs difficiles et limites »)
 MAX_UNCOMPRESSED_BYTES = 1 << 30  # 1 Gio: sum of the uncompressed sizes in the zip central directory
@@ -746,6 +750,10 @@ def _read(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None) 
     if _is_ods(zf):  # LibreOffice Calc: its sheets share one content.xml, scanned before reading
         _check_archive(path, zf)
         scans = _scan_ods(path, zf)
+        read = {_sheet_key(n) for n in (HEADER_SHEET, *_data_sheet_names())}
+        for name, scan in scans.items():  # before fastexcel opens it: it loads every sheet at once
+            if _sheet_key(name) in read:
+                _check_extent(path, name, scan)
         with ThreadPoolExecutor(2, thread_name_prefix="xl2segur-read") as loading:
             second = loading.submit(_open, path, True)
             return _read_sheets(path, zf, definition, {}, {n: s.value_rows or 0 for n, s in scans.items()},

@@ -16,7 +16,7 @@ import pytest
 
 from typer.testing import CliRunner
 
-from converter import api
+from converter import api, reading
 from converter.cli import app
 
 from .builders import seed_001_rows, workbook
@@ -159,11 +159,15 @@ def edited_ods(tmp_path: Path, edit) -> Path:
     return rewrite(path, "content.xml", edit)
 
 
-def test_an_ods_value_far_below_its_table_is_refused_with_its_cell(tmp_path):
+def test_an_ods_value_far_below_its_table_is_refused_with_its_cell_before_it_is_opened(tmp_path, monkeypatch):
     far = (b'<table:table-row table:number-rows-repeated="1048000"><table:table-cell/></table:table-row>'
            b'<table:table-row><table:table-cell office:value-type="string"><text:p>x</text:p>'
            b'</table:table-cell></table:table-row></table:table>')
     path = edited_ods(tmp_path, lambda data: data.replace(b"</table:table>", far, 2).replace(far, b"</table:table>", 1))
+
+    def never(*_args):
+        raise AssertionError("fastexcel would allocate the million rows")
+    monkeypatch.setattr(reading.fastexcel, "read_excel", never)
     outcome = api.verify(path)
     assert outcome.exit_code == 2 and [(i.code, i.sheet) for i in outcome.errors] == [("plage_trop_etendue", "Demandes")]
     assert re.search(r"cellule A\d{7},", outcome.errors[0].message)  # the cell to clear
@@ -260,3 +264,9 @@ def test_a_broken_ods_gets_a_french_message(tmp_path):
                 dst.writestr(info, src.read(info))
     outcome = api.verify(without_content)
     assert [i.code for i in outcome.errors] == ["fichier_illisible"] and "content.xml" in outcome.errors[0].message
+
+
+def test_a_libreoffice_error_of_its_own_is_a_cell_in_error(tmp_path):
+    path = edited_ods(tmp_path, lambda data: data.replace(b"<text:p>#N/A</text:p>", b"<text:p>Err:502</text:p>", 1))
+    (problem,) = [i for i in api.verify(path).errors if i.sheet == "Demandes"]
+    assert (problem.code, problem.row, problem.column, problem.value) == ("cellule_en_erreur", 4, "D", "Err:502")
