@@ -112,7 +112,7 @@ def test_two_sheets_matching_a_renamed_one_stay_an_error(tmp_path):
 # ods|xlsx`), from a source typed as users type: dates as dates, amounts as numbers, booleans,
 # a formula (montant of 00002: =4000+866.67), a formula in error (montant of 00003: =NA()), a
 # FINESS typed as a number that lost its leading zero (FINESS Géo C4: 23456789), a hidden row
-# (OG row 5) and an OG table starting at row 3 (two empty rows above).
+# (OG row 5, demande 00002) and an OG table starting at row 3 (two empty rows above).
 SAVED = {kind: CORPUS / f"libreoffice-saisie.{kind}" for kind in ("xlsx", "ods")}
 
 
