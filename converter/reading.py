@@ -6,7 +6,8 @@ points at the cell the user sees. Problems that make the whole workbook unusable
 `WorkbookError` with French issues (exit code 2).
 
 A workbook is untrusted input. Before fastexcel touches it, the package is checked: its kind
-(an `.xls`, `.ods`, `.csv` or encrypted file gets its own message), its zip central directory
+(an `.xls`, `.csv` or encrypted file gets its own message; an `.ods` of LibreOffice Calc is
+read as an `.xlsx`, its content.xml scanned as the sheets below), its zip central directory
 (total uncompressed size, compression ratio, member count: no zip bomb), its XML prologs (no
 DOCTYPE/ENTITY), and each sheet's extent (a stray value in row 1,048,576 must not make the
 reader allocate a million empty rows). The sheet XML is also streamed once to find the first
