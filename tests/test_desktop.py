@@ -145,6 +145,12 @@ def test_an_ods_error_workbook_is_written_as_xlsx_and_the_summary_says_so(tmp_pa
     assert result.exit_code == 1, result.output
     text = " ".join(result.output.split())
     assert f"Classeur d'erreurs : {tmp_path / 'autre.xlsx'} (enregistré au format Excel .xlsx" in text
+    result = CliRunner().invoke(app, ["convertir", str(SAVED["ods"]), "-o", str(tmp_path / "depot"),
+                                      "--date-depot", "20240603"])
+    assert result.exit_code == 1, result.output
+    text = " ".join(result.output.split())
+    assert (f"à corriger puis reconvertir : {tmp_path / 'depot' / 'erreurs-libreoffice-saisie.xlsx'} "
+            "(enregistré au format Excel .xlsx") in text
 
 
 def test_an_ods_renamed_xlsx_is_read_by_its_content(tmp_path):
