@@ -230,8 +230,11 @@ def collect(checked: Checked, records: list[dict[str, Any]], folder: Path,
         source = _resolve(root, name)
         problem: tuple[str, dict[str, Any]] | None = None
         if source is not None and not source.is_file():
-            # seed-silent: the nomenclature fixes the name in the zip, not on the user's disk;
-            # a name that differs by case (.PDF) or Unicode form (macOS) is used, and said
+            # seed 001, §3.3: « Le nommage des pièces justificatives liées aux demandes de
+            # financement répond à la norme suivante : CodeCouloir-Logiciel-Va1-CodeTypeFichier-
+            # NuméroEditeurDeLaDemande.format » — the name in the zip, which keeps it; of the
+            # name on the user's disk the seeds say nothing: one that differs by case (.PDF) or
+            # Unicode form (macOS) is used, with a warning
             near = listing.near(source)
             if len(near) == 1 and (match := _resolve(root, near[0])) is not None and match.is_file():
                 issues.append(_issue("piece_nom_approchant", row, definition, letter, file, detail=name,
