@@ -159,8 +159,10 @@ def verify(workbook: Path, errors: Path | None = None, progress: Progress | None
     overwritten: `name-2.xlsx`… when taken) if anything is rejected. Works for every format."""
     outcome, checked = check(workbook, progress=progress)
     if errors is not None and checked is not None and (outcome.rejected or outcome.errors):
-        outcome.error_workbook = write_error_workbook(checked, outcome, Path(errors).parent,
-                                                      target=Path(errors))
+        target = Path(errors)
+        if target.suffix.lower() == ".ods":  # xl2segur writes .xlsx only; LibreOffice opens it
+            target = target.with_suffix(".xlsx")
+        outcome.error_workbook = write_error_workbook(checked, outcome, target.parent, target=target)
     return outcome
 
 

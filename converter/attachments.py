@@ -6,7 +6,10 @@ nomenclature name (`MS2-DUI-Va1-BDC-00001.pdf`) or under the name typed in the o
 column `fichierSource` of the Pièces sheet. It must exist inside DOSSIER (an absolute path,
 `..` or a symbolic link leading elsewhere is refused), hold the declared format (PDF, PNG or
 JPG, recognised by their first bytes) and weigh at most 3 Mo. A demande with a missing,
-mistyped or oversized attachment is rejected BEFORE any deposit file is written.
+empty, mistyped or oversized attachment is rejected BEFORE any deposit file is written. A
+name that differs only by case (`.PDF`) or Unicode form (macOS writes « é » decomposed) finds
+its file, with a warning naming it; a file in another known format than declared gets the
+two ways out (declare that format and name the file, or rename it).
 
 The attachments of each deposit file are then written under their nomenclature names into
 zip archives named after it (`JSON-…-001.zip`, then `JSON-…-001-2.zip`… beyond 200 Mo).
@@ -15,7 +18,9 @@ Checking files is file-system work: it loops over the attachments, not over shee
 
 from __future__ import annotations
 
+import contextlib
 import os
+import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -27,7 +32,7 @@ import polars as pl
 from .checks import NE, Checked
 from .files import OutputError, write_new
 from .formats import FormatDefinition
-from .issues import Issue, Severity, message
+from .issues import Issue, message, severity
 from .reading import ROW
 
 SOURCE_COLUMN = "fichierSource"  # optional column of the Pièces sheets; never reaches the JSON
@@ -122,6 +127,69 @@ def _resolve(folder: Path, name: str) -> Path | None:
     return candidate if candidate.is_relative_to(folder) else None
 
 
+def _name_key(name: str) -> str:
+    """A file name as desktops may write it: any case, accents composed or not (macOS
+    writes « é » as « e » + accent).
+
+    >>> _name_key("MS2-DUI-Va1-BDC-00005.PDF") == _name_key("ms2-dui-va1-bdc-00005.pdf")
+    True
+    >>> _name_key("pr\u0065\u0301vu.pdf") == _name_key("pr\u00e9vu.pdf") != _name_key("prevu.pdf")
+    True
+    """
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+class _Folder:
+    """Files of the attachments folder found by a name that differs only by case or by Unicode
+    form; each folder listed once, when a name is first missing from it."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.listed: dict[Path, dict[str, list[str]]] = {}
+
+    def near(self, wanted: Path) -> list[str]:
+        """Names, relative to the folder, of the files that `wanted` (absent) may mean."""
+        parent = wanted.parent
+        if parent not in self.listed:
+            keys: dict[str, list[str]] = {}
+            with os.scandir(parent) if parent.is_dir() else contextlib.nullcontext([]) as entries:
+                for entry in entries:
+                    keys.setdefault(_name_key(entry.name), []).append(entry.name)
+            self.listed[parent] = keys
+        relative = parent.relative_to(self.root)
+        return sorted(str(relative / n) if relative.parts else n for n in self.listed[parent].get(_name_key(wanted.name), []))
+
+
+def _format_of(head: bytes) -> str | None:
+    return next((fmt for fmt, magics in MAGIC.items() if head.startswith(magics)), None)
+
+
+def _fault(source: Path | None, name: str, row: dict[str, Any],
+           limit: int) -> tuple[tuple[str, dict[str, Any]] | None, int]:
+    """(what is wrong with the file `name`, if anything: code and message parameters; its size)."""
+    if source is None:
+        return ("piece_chemin_interdit", {}), 0
+    if not source.is_file():
+        return ("piece_introuvable", {"detail": name}), 0
+    size = source.stat().st_size
+    with source.open("rb") as fh:
+        head = fh.read(_HEAD)
+    fmt = row["formatFichier"]
+    if size == 0:
+        return ("piece_vide", {"detail": name}), 0
+    if not head.startswith(MAGIC[fmt]):
+        actual = _format_of(head)
+        if actual is None:
+            return ("piece_format_incorrect", {"detail": name, "format": fmt}), size
+        # a PNG saved under .pdf: declaring PNG changes its regulatory name (.png), so the
+        # advice gives that name, or fichierSource to keep the file's own
+        renamed = PurePosixPath(row["nomFichier"]).with_suffix(f".{actual.lower()}").name
+        return ("piece_autre_format", {"detail": name, "format": fmt, "reel": actual, "nom_reel": renamed}), size
+    if size > limit:
+        return ("piece_trop_lourde", {"detail": name, "taille": megabytes(size), "max": megabytes(limit)}), size
+    return None, size
+
+
 def _issue(code: str, row: dict[str, Any], definition: FormatDefinition, pieces_letter: str | None,
            file: str, **params: Any) -> Issue:
     """Point at the Pièces row when the user named the file there, else at the demande row."""
@@ -130,10 +198,10 @@ def _issue(code: str, row: dict[str, Any], definition: FormatDefinition, pieces_
     text = message(code, piece=f"{row['typeFichier']} ({label})", nom=row["nomFichier"], **params)
     pieces_sheet = next((s.name for s in definition.sheets if s.alias == PIECES_ALIAS), None)
     if typed is not None and row["piece_row"] is not None:
-        return Issue(code=code, message=text, severity=Severity.ERROR, sheet=pieces_sheet, row=row["piece_row"],
+        return Issue(code=code, message=text, severity=severity(code), sheet=pieces_sheet, row=row["piece_row"],
                      column=pieces_letter, balise=SOURCE_COLUMN, value=typed,
                      numero_editeur=row[NE], file=file)
-    return Issue(code=code, message=text, severity=Severity.ERROR, sheet=definition.demandes.name,
+    return Issue(code=code, message=text, severity=severity(code), sheet=definition.demandes.name,
                  row=row["demande_row"], balise=None, value=row["nomFichier"], numero_editeur=row[NE], file=file)
 
 
@@ -156,28 +224,31 @@ def collect(checked: Checked, records: list[dict[str, Any]], folder: Path,
         if pieces_sheet is not None and SOURCE_COLUMN in pieces_sheet.by_balise else None
     good: dict[str, list[Attachment]] = {}
     issues: list[Issue] = []
+    listing = _Folder(root)
     for row in expected(checked, records).iter_rows(named=True):
         name = row["fichierSource"] or row["nomFichier"]
         source = _resolve(root, name)
         problem: tuple[str, dict[str, Any]] | None = None
-        if source is None:
-            problem = ("piece_chemin_interdit", {})
-        elif not source.is_file():
-            problem = ("piece_introuvable", {"detail": name})
-        else:
-            size = source.stat().st_size
-            with source.open("rb") as fh:
-                head = fh.read(_HEAD)
-            fmt = row["formatFichier"]
-            if not head.startswith(MAGIC[fmt]):
-                problem = ("piece_format_incorrect", {"detail": name, "format": fmt})
-            elif size > limit:
-                problem = ("piece_trop_lourde", {"detail": name, "taille": megabytes(size), "max": megabytes(limit)})
+        if source is not None and not source.is_file():
+            # seed 001, §3.3: « Le nommage des pièces justificatives liées aux demandes de
+            # financement répond à la norme suivante : CodeCouloir-Logiciel-Va1-CodeTypeFichier-
+            # NuméroEditeurDeLaDemande.format » — the name in the zip, which keeps it; of the
+            # name on the user's disk the seeds say nothing: one that differs by case (.PDF) or
+            # Unicode form (macOS) is used, with a warning
+            near = listing.near(source)
+            if len(near) == 1 and (match := _resolve(root, near[0])) is not None and match.is_file():
+                issues.append(_issue("piece_nom_approchant", row, definition, letter, file, detail=name,
+                                     fichier=near[0]))
+                name, source = near[0], match
+            elif len(near) > 1:
+                problem = ("piece_nom_ambigu", {"detail": name, "fichiers": " et ".join(f"« {n} »" for n in near)})
+        if problem is None:
+            problem, size = _fault(source, name, row, limit)
         if problem is None:
             good.setdefault(row[NE], []).append(Attachment(row[NE], row["nomFichier"], source, size))
         else:
             issues.append(_issue(problem[0], row, definition, letter, file, **problem[1]))
-    bad = {i.numero_editeur for i in issues}
+    bad = {i.numero_editeur for i in issues if i.is_error}
     return {ne: found for ne, found in good.items() if ne not in bad}, issues
 
 

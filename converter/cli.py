@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from . import api
 from .cli_fr import CommandeFr, GroupeFr  # French help screens and usage errors
+from .console import tolerate_console_encoding
 from .files import OutputError, why
 from .ledger import LedgerNotFound
 from .funding.montants import format_taux
@@ -106,6 +107,14 @@ def _print_issues(outcome: api.Outcome) -> None:
             out.print(f"… et {_count(hidden)} {others} du même type (code {code}) : voir --rapport.")
 
 
+def _written_as_xlsx(outcome: api.Outcome) -> str:
+    """What the summary adds after the error workbook of an .ods: it is an .xlsx all the same."""
+    if outcome.workbook.suffix.lower() != ".ods":
+        return ""
+    return (" (enregistré au format Excel .xlsx, le seul que xl2segur écrit : LibreOffice Calc l'ouvre, "
+            "et vous pouvez le corriger puis le reconvertir tel quel)")
+
+
 def _print_outcome(outcome: api.Outcome, *, converting: bool) -> None:
     _print_issues(outcome)
     if outcome.unreadable:
@@ -119,7 +128,7 @@ def _print_outcome(outcome: api.Outcome, *, converting: bool) -> None:
         out.print(f"Commandes en erreur : {len(outcome.rejected)}")
         out.print(f"Erreurs : {len(outcome.errors)} — avertissements : {len(outcome.warnings)}")
         if outcome.error_workbook:
-            out.print(f"Classeur d'erreurs : {outcome.error_workbook}")
+            out.print(f"Classeur d'erreurs : {outcome.error_workbook}{_written_as_xlsx(outcome)}")
         return
     out.print(f"Demandes lues : {outcome.demandes}")
     out.print(f"Demandes acceptées : {len(outcome.accepted)}")
@@ -152,7 +161,8 @@ def _print_outcome(outcome: api.Outcome, *, converting: bool) -> None:
                 out.print("Classeur des demandes refusées parce que déjà déposées (rien à corriger, ne le "
                           f"reconvertissez pas) : {outcome.error_workbook}")
             else:
-                out.print(f"Classeur des demandes rejetées, à corriger puis reconvertir : {outcome.error_workbook}")
+                out.print("Classeur des demandes rejetées, à corriger puis reconvertir : "
+                          f"{outcome.error_workbook}{_written_as_xlsx(outcome)}")
 
 
 @app.command("formats", cls=CommandeFr)
@@ -193,7 +203,7 @@ QuietOption = Annotated[bool, typer.Option("-q", "--quiet", help="N'affiche pas 
 
 @app.command("verifier", cls=CommandeFr)
 def verifier(
-    classeur: Annotated[Path, typer.Argument(metavar="CLASSEUR", help="Classeur rempli (.xlsx).")],
+    classeur: Annotated[Path, typer.Argument(metavar="CLASSEUR", help="Classeur rempli (.xlsx, ou .ods de LibreOffice).")],
     rapport: RapportOption = None,
     erreurs: Annotated[Optional[Path], typer.Option("--erreurs", help="Écrit aussi le classeur d'erreurs (.xlsx, jamais écrasé) s'il y a des erreurs.")] = None,
     quiet: QuietOption = False,
@@ -208,7 +218,7 @@ def verifier(
         _fail(_unexpected(classeur, exc))
     _print_outcome(outcome, converting=False)
     if erreurs is not None and outcome.produces_deposit and not outcome.unreadable:
-        out.print(f"Classeur d'erreurs : {outcome.error_workbook}" if outcome.error_workbook
+        out.print(f"Classeur d'erreurs : {outcome.error_workbook}{_written_as_xlsx(outcome)}" if outcome.error_workbook
                   else "Aucune erreur : pas de classeur d'erreurs écrit.")
     _report(outcome, rapport)
     raise typer.Exit(outcome.exit_code)
@@ -216,7 +226,7 @@ def verifier(
 
 @app.command("convertir", cls=CommandeFr)
 def convertir(
-    classeur: Annotated[Path, typer.Argument(metavar="CLASSEUR", help="Classeur rempli (.xlsx).")],
+    classeur: Annotated[Path, typer.Argument(metavar="CLASSEUR", help="Classeur rempli (.xlsx, ou .ods de LibreOffice).")],
     sortie: Annotated[Path, typer.Option("-o", "--sortie", help="Dossier des fichiers de dépôt.")] = Path("depot"),
     date_depot: Annotated[Optional[str], typer.Option("--date-depot", metavar="AAAAMMJJ", help="Date de dépôt (par défaut aujourd'hui).")] = None,
     rapport: RapportOption = None,
@@ -345,4 +355,5 @@ def solde(
 
 
 def main() -> None:
+    tolerate_console_encoding()  # an ascii or cp1252 console: replaced characters, no traceback
     app()

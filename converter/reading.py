@@ -6,7 +6,8 @@ points at the cell the user sees. Problems that make the whole workbook unusable
 `WorkbookError` with French issues (exit code 2).
 
 A workbook is untrusted input. Before fastexcel touches it, the package is checked: its kind
-(an `.xls`, `.ods`, `.csv` or encrypted file gets its own message), its zip central directory
+(an `.xls`, `.csv` or encrypted file gets its own message; an `.ods` of LibreOffice Calc is
+read as an `.xlsx`, its content.xml scanned as the sheets below), its zip central directory
 (total uncompressed size, compression ratio, member count: no zip bomb), its XML prologs (no
 DOCTYPE/ENTITY), and each sheet's extent (a stray value in row 1,048,576 must not make the
 reader allocate a million empty rows). The sheet XML is also streamed once to find the first
@@ -19,14 +20,16 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import logging
 import re
 import sys
+import unicodedata
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, partial
 from itertools import zip_longest
 from difflib import get_close_matches
 from pathlib import Path, PurePosixPath
@@ -45,6 +48,9 @@ from .issues import Issue, issue
 
 ROW = "__row"
 HEADER_SHEET = "Entête"
+# calamine logs in English what it repairs (an .ods row repeated past the last row): the
+# French messages say what matters; a program that configures logging still gets them
+logging.getLogger("calamine").addHandler(logging.NullHandler())
 
 # --- Limits: refused before fastexcel reads the workbook (documented in the README, « Classeurs difficiles et limites »)
 MAX_UNCOMPRESSED_BYTES = 1 << 30  # 1 Gio: sum of the uncompressed sizes in the zip central directory
@@ -90,6 +96,8 @@ class RawWorkbook:
     padded: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     # sheet → balise → rows holding a formula saved without its value (SheetScan.formulas)
     formulas: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    # sheet → the name it bears in the user's workbook, when it differs by accents or case only
+    renamed: dict[str, str] = field(default_factory=dict)
 
     def letter(self, sheet: str, balise: str) -> str:
         return self.letters[sheet].get(balise) or self.definition.by_name[sheet].column_letter(balise)
@@ -163,12 +171,14 @@ def _parse_xml(zf: zipfile.ZipFile, name: str):
     return SafeXML.fromstring(zf.read(name), forbid_dtd=True)
 
 
-def _check_package(path: Path, zf: zipfile.ZipFile) -> dict[str, str]:
-    """Zip-bomb and XML-bomb guards; return sheet name → zip member of its XML."""
+def _is_ods(zf: zipfile.ZipFile) -> bool:
+    """A LibreOffice Calc package (OpenDocument), whatever its file name says."""
+    return "mimetype" in zf.namelist() and zf.read("mimetype")[:100].startswith(_ODS_MIME)
+
+
+def _check_archive(path: Path, zf: zipfile.ZipFile) -> None:
+    """Zip-bomb and XML-bomb guards, for an .xlsx as for an .ods."""
     infos = zf.infolist()
-    names = {i.filename for i in infos}
-    if "mimetype" in names and zf.read("mimetype")[:100].startswith(_ODS_MIME):
-        raise _fail("format_non_pris_en_charge", path, detail="« .ods » (LibreOffice Calc)")
     if len(infos) > MAX_ZIP_MEMBERS:
         raise _fail("classeur_trop_gros", path, detail=f"{MAX_ZIP_MEMBERS} éléments (il en contient {len(infos)})")
     total = sum(i.file_size for i in infos)
@@ -185,6 +195,12 @@ def _check_package(path: Path, zf: zipfile.ZipFile) -> dict[str, str]:
             if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
                 raise _fail("fichier_illisible", path,
                             detail=f"déclaration DOCTYPE/ENTITY interdite dans {info.filename}")
+
+
+def _check_package(path: Path, zf: zipfile.ZipFile) -> dict[str, str]:
+    """The guards of _check_archive; return sheet name → zip member of its XML (.xlsx)."""
+    _check_archive(path, zf)
+    names = set(zf.namelist())
     root = "xl/workbook.xml"
     if "_rels/.rels" in names:
         rels = _parse_xml(zf, "_rels/.rels")
@@ -267,6 +283,8 @@ class SheetScan:
     extent: tuple[int, int] | None = None  # (rows, columns) of the area holding values
     value_rows: int | None = None  # rows holding a value (only when the extent was measured)
     far_cell: str | None = None  # the farthest cell holding a value (only when measured)
+    # cells holding a number, read once with the rest (.ods); None: found on demand (_numeric_cells)
+    numeric: set[tuple[str, int]] | None = None
 
 
 def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True) -> SheetScan:
@@ -345,6 +363,190 @@ def _numeric_cells(zf: zipfile.ZipFile, member: str, wanted: set[tuple[str, int]
     return numeric
 
 
+_ODF_NAMESPACES = {
+    "table": b"urn:oasis:names:tc:opendocument:xmlns:table:1.0",
+    "office": b"urn:oasis:names:tc:opendocument:xmlns:office:1.0",
+    "text": b"urn:oasis:names:tc:opendocument:xmlns:text:1.0",
+    "calcext": b"urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0",
+}
+_ODF_NUMBERS = (b"float", b"percentage", b"currency")
+_XML_SPACE_OR_END = (b" ", b">", b"/", b"\n", b"\r", b"\t")
+
+
+@dataclass(frozen=True)
+class _OdsSyntax:
+    """The regular expressions of _scan_ods, for the prefixes a content.xml binds (LibreOffice
+    writes table:, office:, text:, calcext:; another program may choose others)."""
+
+    table: re.Pattern[bytes]
+    row_open: bytes  # `<table:table-row`
+    cell_open: bytes  # `<table:table-cell`
+    covered_open: bytes  # `<table:covered-table-cell` (merged cells)
+    cell_close: bytes
+    # what makes a cell worth a look: an error, a number, a formula (with or without its value)
+    marked: re.Pattern[bytes]
+    name: re.Pattern[bytes]
+    rows_repeated: re.Pattern[bytes]
+    columns_repeated: re.Pattern[bytes]
+    value_type: re.Pattern[bytes]
+    calc_type: re.Pattern[bytes]
+    formula: re.Pattern[bytes]
+    annotation: re.Pattern[bytes]
+    paragraph: re.Pattern[bytes]
+    row_end: bytes
+
+
+@cache
+def _ods_syntax(t: bytes, o: bytes, x: bytes, c: bytes) -> _OdsSyntax:
+    return _OdsSyntax(
+        table=re.compile(rb"<" + t + rb":table(?=[\s>])([^>]*)>"),
+        row_open=b"<" + t + b":table-row",
+        cell_open=b"<" + t + b":table-cell",
+        covered_open=b"<" + t + b":covered-table-cell",
+        cell_close=b"</" + t + b":table-cell>",
+        marked=re.compile(rb':value-type="(?:error|float|percentage|currency)"|:formula="'),
+        name=re.compile(rb"\b" + t + rb':name="([^"]*)"'),
+        rows_repeated=re.compile(rb"\b" + t + rb':number-rows-repeated="(\d+)"'),
+        columns_repeated=re.compile(rb"\b" + t + rb':number-columns-repeated="(\d+)"'),
+        value_type=re.compile(rb"\b" + o + rb':value-type="(\w+)"'),
+        calc_type=re.compile(rb"\b" + c + rb':value-type="(\w+)"'),
+        formula=re.compile(rb"\b" + t + rb':formula="([^"]*)"'),
+        annotation=re.compile(rb"<" + o + rb":annotation\b.*?</" + o + rb":annotation>", re.S),
+        paragraph=re.compile(rb"<" + x + rb":p\b[^>]*?(?:/>|>(.*?)</" + x + rb":p>)", re.S),
+        row_end=b"</" + t + b":table-row>",
+    )
+
+
+def _ods_chunks(fh: Any, row_end: bytes) -> Iterator[bytes]:
+    """content.xml in pieces that end after a complete row (the last piece: the rest)."""
+    rest = b""
+    while block := fh.read(1 << 20):
+        buf = rest + block
+        cut = buf.rfind(row_end)
+        if cut < 0:
+            rest = buf
+            continue
+        yield buf[:cut + len(row_end)]
+        rest = buf[cut + len(row_end):]
+    if rest:
+        yield rest
+
+
+def _scan_ods(path: Path, zf: zipfile.ZipFile) -> dict[str, SheetScan]:
+    """What _scan_sheet finds in an .xlsx sheet, for every sheet of an .ods, in one pass over
+    its content.xml: first row, extent, cells in error (LibreOffice marks them
+    `calcext:value-type="error"`; fastexcel reads them as empty), formulas saved without a
+    value, and the cells holding a number (an identifier typed as a number lost its zeros).
+    A run of identical cells or rows is saved once with `number-…-repeated`: it counts that
+    often, and its cells are listed one by one up to MAX_SHEET_CELLS a sheet (beyond, the
+    extent is refused anyway). Like _scan_sheet, regular expressions over the bytes: an XML
+    parser takes five times longer (_check_archive refused any DOCTYPE before)."""
+    if "content.xml" not in zf.namelist():
+        raise _fail("fichier_illisible", path, detail="archive OpenDocument sans content.xml")
+    with zf.open("content.xml") as fh:
+        head = fh.read(1 << 16)
+    prefixes = {key: re.search(rb'xmlns:([\w.-]+)="' + re.escape(uri) + rb'"', head) for key, uri in _ODF_NAMESPACES.items()}
+    syntax = _ods_syntax(*(m.group(1) if m else key.encode() for key, m in prefixes.items()))
+    scans: dict[str, SheetScan] = {}
+    scan = SheetScan()
+    row = listed = 0
+    top = left = 1 << 30
+    bottom = right = -1
+
+    def close() -> None:
+        scan.extent = (bottom - top + 1, right - left + 1) if bottom >= 0 else (0, 0)
+
+    with zf.open("content.xml") as fh:
+        for chunk in _ods_chunks(fh, syntax.row_end):
+            # one row a piece, after what comes between rows; plain bytes searches, not regular
+            # expressions, for what every row and cell needs: three times faster
+            for piece in chunk.split(syntax.row_end):
+                at = piece.find(syntax.row_open)
+                while at >= 0 and piece[at + len(syntax.row_open):at + len(syntax.row_open) + 1] not in _XML_SPACE_OR_END:
+                    at = piece.find(syntax.row_open, at + 1)  # <table:table-rows>, <table:table-row-group>
+                if at < 0:
+                    continue
+                if (table := syntax.table.search(piece, 0, at)) is not None:  # a sheet begins
+                    close()
+                    name = syntax.name.search(table.group(1))
+                    scan = scans[_plain_text(name.group(1)) if name else ""] = SheetScan(value_rows=0,
+                                                                                              numeric=set())
+                    row, listed, top, left, bottom, right = 0, 0, 1 << 30, 1 << 30, -1, -1
+                tag_end = piece.find(b">", at)
+                attrs, body = piece[at + len(syntax.row_open):tag_end], piece[tag_end + 1:]
+                repeated = syntax.rows_repeated.search(attrs) if b"repeated" in attrs else None
+                first = row + 1
+                row += int(repeated.group(1)) if repeated else 1
+                if b"value-type" not in body and b"formula=" not in body:
+                    continue  # no value: most rows after the table, told by one search
+                # a cell's column is the cells before it, plus their repeats: counted in C,
+                # not cell by cell (plain text cells, most of them, need no more)
+                repeats = [(m.start(), int(m.group(1))) for m in syntax.columns_repeated.finditer(body)] \
+                    if b"repeated" in body else []
+
+                def cell_at(pos: int) -> tuple[int, int, int]:
+                    """(column, start of its tag, end of its tag) of the cell holding `pos`."""
+                    opening = max(body.rfind(syntax.cell_open, 0, pos), body.rfind(syntax.covered_open, 0, pos))
+                    index = body.count(syntax.cell_open, 0, opening) + body.count(syntax.covered_open, 0, opening)
+                    return index + sum(n - 1 for at, n in repeats if at < opening), opening, body.find(b">", opening)
+
+                def width(cattrs: bytes) -> int:
+                    repeated = syntax.columns_repeated.search(cattrs) if b"repeated" in cattrs else None
+                    return int(repeated.group(1)) if repeated else 1
+
+                starts = [at for at in (body.find(b"value-type"), body.find(b"formula=")) if at >= 0]
+                first_col = cell_at(min(starts))[0]
+                last_col, opening, tag_end = cell_at(max(body.rfind(b"value-type"), body.rfind(b"formula=")))
+                far = last_col + width(body[opening:tag_end]) - 1
+                if scan.value_rows == 0:
+                    scan.first_row = first
+                scan.value_rows += row - first + 1
+                top, bottom = min(top, first), row
+                left, right = min(left, first_col), max(right, far)
+                scan.far_cell = f"{column_letter(min(far, 16383))}{row}"
+                seen = -1
+                for mark in syntax.marked.finditer(body):
+                    col, opening, tag_end = cell_at(mark.start())
+                    if opening == seen or mark.start() > tag_end:  # the same cell again, or text typed in one
+                        continue
+                    seen = opening
+                    cattrs = body[opening:tag_end]
+                    kind = syntax.calc_type.search(cattrs) or syntax.value_type.search(cattrs)
+                    if kind is None:  # a formula saved without its value
+                        formula = syntax.formula.search(cattrs)
+                        text = "=" + _plain_text(formula.group(1) if formula else b"").split(":", 1)[-1].lstrip("=")
+                        target = scan.formulas
+                    elif kind.group(1) == b"error":
+                        content = body[tag_end + 1:body.find(syntax.cell_close, tag_end)]
+                        text = "\n".join(_plain_text(p.group(1) or b"") for p in
+                                         syntax.paragraph.finditer(syntax.annotation.sub(b"", content))) or "#N/A"
+                        target = scan.errors
+                    elif kind.group(1) in _ODF_NUMBERS:
+                        text, target = "", None
+                    else:
+                        continue
+                    for r in range(first, row + 1):
+                        if listed > MAX_SHEET_CELLS:
+                            break
+                        for c in range(col, col + width(cattrs)):
+                            listed += 1
+                            if target is None:
+                                scan.numeric.add((column_letter(c), r))
+                            else:
+                                target[(column_letter(c), r)] = text
+    close()
+    return scans
+
+
+def _plain_text(xml: bytes) -> str:
+    """The text of some XML: its tags dropped, its entities decoded.
+
+    >>> _plain_text(b"<text:span>l&apos;OG &amp; co</text:span>")
+    "l'OG & co"
+    """
+    return unescape(re.sub(rb"<[^>]+>", b"", xml).decode(), {"&apos;": "'", "&quot;": '"'})
+
+
 # ---------------------------------------------------------------- sheets into frames
 
 
@@ -396,10 +598,12 @@ def _match_columns(path: Path, sheet: Sheet, found: list[str], positions: dict[s
     return columns
 
 
-def _load(reader: fastexcel.ExcelReader, path: Path, sheet: Sheet, scan: SheetScan) -> tuple[pl.DataFrame, dict[str, str]]:
+def _load(reader: fastexcel.ExcelReader, path: Path, sheet: Sheet, scan: SheetScan,
+          name: str | None = None) -> tuple[pl.DataFrame, dict[str, str]]:
+    """`sheet`, read from the user's sheet `name` (by default, the same name)."""
     first_row = scan.first_row
     try:
-        loaded = reader.load_sheet(sheet.name, dtypes="string")
+        loaded = reader.load_sheet(name or sheet.name, dtypes="string")
         positions = {c.name: c.absolute_index for c in loaded.available_columns()}
         frame = loaded.to_polars()
     except BaseException as exc:  # fastexcel raises its own types (or a Rust panic) for malformed sheets
@@ -444,8 +648,8 @@ def _check_extent(path: Path, name: str, scan: SheetScan) -> None:
         raise _fail("plage_trop_etendue", path, sheet=name, detail=scan.far_cell or "?")
 
 
-def _pad_identifiers(zf: zipfile.ZipFile, member: str, sheet: Sheet, frame: pl.DataFrame,
-                     letters: dict[str, str]) -> tuple[pl.DataFrame, dict[str, list[int]]]:
+def _pad_identifiers(numeric_cells: Callable[[set[tuple[str, int]]], set[tuple[str, int]]], sheet: Sheet,
+                     frame: pl.DataFrame, letters: dict[str, str]) -> tuple[pl.DataFrame, dict[str, list[int]]]:
     """Rare path: an identifier one or two digits short, typed as a number, gets its zeros back.
     Shorter, or nothing but zeros, it was no identifier that lost its zeros: it stays an error."""
     fields = [(f.balise, IDENTIFIER_WIDTHS[f.kind], MAX_LOST_ZEROS.get(f.kind, MAX_LOST_ZEROS_OTHERS))
@@ -457,7 +661,7 @@ def _pad_identifiers(zf: zipfile.ZipFile, member: str, sheet: Sheet, frame: pl.D
     if not short:
         return frame, {}
     wanted = {(letters[b], r) for b, rows in short.items() for r in rows}
-    numeric = _numeric_cells(zf, member, wanted)
+    numeric = numeric_cells(wanted)
     padded = {b: [r for r in rows if (letters[b], r) in numeric] for b, rows in short.items()}
     padded = {b: rows for b, rows in padded.items() if rows}
     widths = {b: w for b, w, _ in fields}
@@ -502,9 +706,12 @@ def _libc() -> ctypes.CDLL | None:
     return libc if libc is not None and hasattr(libc, "malloc_trim") else None
 
 
-def _open(path: Path) -> fastexcel.ExcelReader:
+def _open(path: Path, ods: bool = False) -> fastexcel.ExcelReader:
+    """fastexcel's reader; it tells the kind of a file named by its extension, so a file whose
+    extension lies (an .ods renamed .xlsx) is handed over as bytes, told by its content."""
+    named = path.suffix.lower() in ((".ods",) if ods else (".xlsx", ".xlsm"))
     try:
-        return fastexcel.read_excel(path)
+        return fastexcel.read_excel(path if named else path.read_bytes())
     except BaseException as exc:
         if _fatal(exc):
             raise
@@ -534,7 +741,24 @@ def _data_sheet_names() -> frozenset[str]:
     return frozenset(s.name for d in all_formats().values() for s in d.sheets)
 
 
+def _scanned(scan: SheetScan) -> Future[SheetScan]:
+    done: Future[SheetScan] = Future()
+    done.set_result(scan)
+    return done
+
+
 def _read(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None) -> RawWorkbook:
+    if _is_ods(zf):  # LibreOffice Calc: its sheets share one content.xml, scanned before reading
+        _check_archive(path, zf)
+        scans = _scan_ods(path, zf)
+        read = {_sheet_key(n) for n in (HEADER_SHEET, *_data_sheet_names())}
+        for name, scan in scans.items():  # before fastexcel opens it: it loads every sheet at once
+            if _sheet_key(name) in read:
+                _check_extent(path, name, scan)
+        with ThreadPoolExecutor(2, thread_name_prefix="xl2segur-read") as loading:
+            second = loading.submit(_open, path, True)
+            return _read_sheets(path, zf, definition, {}, {n: s.value_rows or 0 for n, s in scans.items()},
+                                {n: _scanned(s) for n, s in scans.items()}, second, loading, ods=True)
     members = _check_package(path, zf)
     sizes = {name: zf.getinfo(member).file_size for name, member in members.items()}
     # fastexcel releases the GIL while it opens a workbook or loads a sheet. From the start, a
@@ -556,20 +780,22 @@ def _read(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None) 
 
 def _read_sheets(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None, members: dict[str, str],
                  sizes: dict[str, int], ahead: dict[str, Future[SheetScan]],
-                 second: Future[fastexcel.ExcelReader], loading: ThreadPoolExecutor) -> RawWorkbook:
-    reader = _open(path)
+                 second: Future[fastexcel.ExcelReader], loading: ThreadPoolExecutor, ods: bool = False) -> RawWorkbook:
+    reader = _open(path, ods)
     try:
         names = reader.sheet_names
     except BaseException as exc:
         if _fatal(exc):
             raise
         raise _fail("fichier_illisible", path, detail=_short(exc)) from exc
-    if HEADER_SHEET not in names:
+    actual = _find_sheets(path, names, [HEADER_SHEET])
+    if HEADER_SHEET not in actual:
         raise _fail("feuille_manquante", path, sheet=HEADER_SHEET)
     scans: dict[str, SheetScan] = {}
 
-    def scan(name: str) -> SheetScan:
+    def scan(sheet: str) -> SheetScan:
         """The sheet's scan (the one started ahead, if any), its extent checked."""
+        name = actual[sheet]
         if name not in scans:
             if name in ahead:
                 scans[name] = ahead[name].result()
@@ -579,11 +805,11 @@ def _read_sheets(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
         return scans[name]
 
     header_sheet = definition.header if definition else format_only_header()
-    header, _ = _load(reader, path, header_sheet, scan(HEADER_SHEET))
+    header, _ = _load(reader, path, header_sheet, scan(HEADER_SHEET), actual[HEADER_SHEET])
     if definition is None:
         fmt = header["format"].drop_nulls().str.strip_chars().to_list()[:1]
         if not fmt:
-            filled, _ = _load(reader, path, common_header(), scan(HEADER_SHEET))
+            filled, _ = _load(reader, path, common_header(), scan(HEADER_SHEET), actual[HEADER_SHEET])
             if filled.height:  # numeroAns or SIRET typed, but not the format
                 raise _fail("format_absent", path, sheet=HEADER_SHEET, row=int(filled[ROW][0]),
                             column=common_header().column_letter("format"), balise="format")
@@ -593,7 +819,7 @@ def _read_sheets(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
         except UnknownFormat:
             raise _fail("format_inconnu", path, sheet=HEADER_SHEET, row=int(header[ROW][0]),
                         column=common_header().column_letter("format"), balise="format", value=fmt[0]) from None
-    header, header_letters = _load(reader, path, definition.header, scan(HEADER_SHEET))
+    header, header_letters = _load(reader, path, definition.header, scan(HEADER_SHEET), actual[HEADER_SHEET])
     if header.height == 0:
         raise _fail("entete_vide", path, sheet=HEADER_SHEET)
 
@@ -601,12 +827,13 @@ def _read_sheets(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
         raise _fail("entete_plusieurs_lignes", path, sheet=HEADER_SHEET, row=int(header[ROW][1]))
     frames = {HEADER_SHEET: header}
     letters = {HEADER_SHEET: header_letters}
-    missing = [s for s in definition.sheets if s.name not in names and not s.optional]
+    actual.update(_find_sheets(path, names, [s.name for s in definition.sheets]))
+    missing = [s for s in definition.sheets if s.name not in actual and not s.optional]
     if missing:
         raise WorkbookError([issue("feuille_manquante", file=str(path), sheet=s.name) for s in missing])
-    present = [s for s in definition.sheets if s.name in names]
+    present = [s for s in definition.sheets if s.name in actual]
     for sheet in definition.sheets:
-        if sheet.name not in names:
+        if sheet.name not in actual:
             letters[sheet.name] = {}
             frames[sheet.name] = pl.DataFrame(
                 {**{b: pl.Series([], dtype=pl.String) for b in sheet.balises}, ROW: pl.Series([], dtype=pl.Int64)}
@@ -618,13 +845,14 @@ def _read_sheets(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
         try:
             share_reader = own.result() if isinstance(own, Future) else own
             for sheet in share:
-                done[sheet.name] = _load(share_reader, path, sheet, scan(sheet.name))
+                done[sheet.name] = _load(share_reader, path, sheet, scan(sheet.name), actual[sheet.name])
         except BaseException as exc:  # noqa: BLE001 — raised below, in the sheets' order
             done[share[len(done)].name] = exc
         return done
 
     by_name = {s.name: s for s in present}
-    shares = [[by_name[n] for n in share] for share in _shares([s.name for s in present], sizes)]
+    weights = {s.name: sizes.get(actual[s.name], 0) for s in present}
+    shares = [[by_name[n] for n in share] for share in _shares([s.name for s in present], weights)]
     futures = [loading.submit(load, share, reader if i == 0 else second) for i, share in enumerate(shares)]
     loaded = {name: got for future in futures for name, got in future.result().items()}
     for sheet in present:  # the first sheet that failed, as when they were read one by one
@@ -637,19 +865,55 @@ def _read_sheets(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
         raise _fail("aucune_demande", path, sheet=definition.demandes.name)
     padded: dict[str, dict[str, list[int]]] = {}
     for sheet in (definition.header, *definition.sheets):
-        if sheet.name in members:
-            frames[sheet.name], found = _pad_identifiers(zf, members[sheet.name], sheet, frames[sheet.name],
-                                                         letters[sheet.name])
-            if found:
-                padded[sheet.name] = found
+        user = actual.get(sheet.name)
+        if user in scans and scans[user].numeric is not None:  # .ods: found with the rest
+            numeric = scans[user].numeric.intersection
+        elif user in members:
+            numeric = partial(_numeric_cells, zf, members[user])
+        else:
+            continue
+        frames[sheet.name], found = _pad_identifiers(numeric, sheet, frames[sheet.name], letters[sheet.name])
+        if found:
+            padded[sheet.name] = found
     formulas: dict[str, dict[str, list[int]]] = {}
-    for name, found in scans.items():
+    for name, user_name in actual.items():
         by_letter = {letter: b for b, letter in letters.get(name, {}).items()}
-        for (letter, row) in found.formulas:
+        for (letter, row) in scans[user_name].formulas if user_name in scans else ():
             if letter in by_letter:
                 formulas.setdefault(name, {}).setdefault(by_letter[letter], []).append(row)
     return RawWorkbook(path=path, definition=definition, frames=frames, letters=letters, padded=padded,
-                       formulas=formulas)
+                       formulas=formulas, renamed={n: u for n, u in actual.items() if n != u})
+
+
+def _sheet_key(name: str) -> str:
+    """A sheet name as a user may retype it: without accents, in any case, spaces collapsed.
+
+    >>> _sheet_key("FINESS Géo") == _sheet_key(" finess  geo") == _sheet_key("FINESS GÉO")
+    True
+    """
+    bare = "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
+    return " ".join(bare.casefold().split())
+
+
+def _find_sheets(path: Path, names: list[str], wanted: list[str]) -> dict[str, str]:
+    """wanted sheet → the user's sheet holding it: the same name, else the one sheet whose name
+    differs by accents, case or spaces only (« Scenarios », « finess geo »); two such sheets
+    are an error, the reader cannot choose. A sheet absent either way has no entry."""
+    found: dict[str, str] = {}
+    problems = []
+    for name in wanted:
+        if name in names:
+            found[name] = name
+            continue
+        near = [n for n in names if n not in wanted and _sheet_key(n) == _sheet_key(name)]
+        if len(near) == 1:
+            found[name] = near[0]
+        elif near:
+            problems.append(issue("feuille_ambigue", file=str(path), sheet=name,
+                                  detail=" et ".join(f"« {n} »" for n in near)))
+    if problems:
+        raise WorkbookError(problems)
+    return found
 
 
 def format_only_header() -> Sheet:

@@ -481,8 +481,9 @@ def _fault(tmp_path: Path, fichier_source: str | None, make) -> api.Outcome:
 @pytest.mark.parametrize("case, source, make, code", [
     ("missing", None, lambda f: None, "piece_introuvable"),
     ("missing_named", "bon.pdf", lambda f: None, "piece_introuvable"),
-    ("wrong_magic", None, lambda f: (f / "MS2-DUI-Va1-BDC-00002.pdf").write_bytes(PNG), "piece_format_incorrect"),
-    ("empty", None, lambda f: (f / "MS2-DUI-Va1-BDC-00002.pdf").write_bytes(b""), "piece_format_incorrect"),
+    ("wrong_magic", None, lambda f: (f / "MS2-DUI-Va1-BDC-00002.pdf").write_bytes(b"<html>"), "piece_format_incorrect"),
+    ("other_format", None, lambda f: (f / "MS2-DUI-Va1-BDC-00002.pdf").write_bytes(PNG), "piece_autre_format"),
+    ("empty", None, lambda f: (f / "MS2-DUI-Va1-BDC-00002.pdf").write_bytes(b""), "piece_vide"),
     ("too_big", None, lambda f: (f / "MS2-DUI-Va1-BDC-00002.pdf").write_bytes(PDF + b"0" * 3_000_000),
      "piece_trop_lourde"),
     ("dotdot", "../secret.pdf", lambda f: (f.parent / "secret.pdf").write_bytes(PDF), "piece_chemin_interdit"),

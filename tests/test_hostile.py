@@ -144,13 +144,13 @@ def test_csv_gets_save_as_guidance(tmp_path):
     assert "« .csv »" in text and "Classeur Excel (.xlsx)" in text and "export.csv" in text
 
 
-def test_ods_is_recognised_even_renamed(tmp_path):
+def test_a_broken_ods_is_recognised_even_renamed(tmp_path):
     for name in ("classeur.ods", "classeur-renomme.xlsx"):
         path = tmp_path / name
         with zipfile.ZipFile(path, "w") as zf:
             zf.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", compress_type=zipfile.ZIP_STORED)
             zf.writestr("content.xml", "<office:document-content/>")
-        assert "« .ods »" in unreadable(path, "format_non_pris_en_charge")
+        assert name in unreadable(path, "fichier_illisible")
 
 
 def test_legacy_xls_from_corpus():
@@ -386,9 +386,9 @@ def test_a_dimension_smaller_than_the_rows_is_not_trusted(tmp_path, monkeypatch)
     monkeypatch.setattr(reading, "MAX_DATA_ROWS", 3)
     real = reading._load
 
-    def load(reader, path, sheet, scan):
+    def load(reader, path, sheet, scan, name=None):
         assert sheet.name != "Demandes", "loaded before the row limit"
-        return real(reader, path, sheet, scan)
+        return real(reader, path, sheet, scan, name)
 
     monkeypatch.setattr(reading, "_load", load)
     assert "5 lignes" in unreadable(path, "trop_de_lignes")

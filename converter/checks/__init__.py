@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from ..formats import FormatDefinition, Sheet
-from ..issues import ISSUE_SCHEMA, Issue, issues_from_frame, message
+from ..issues import ISSUE_SCHEMA, Issue, issue, issues_from_frame, message
 from ..reading import HEADER_SHEET, ROW, RawWorkbook
 from .links import NE, check_links
 from .rules import check_rules
@@ -182,6 +182,9 @@ def check_workbook(raw: RawWorkbook) -> Checked:
             "column": raw.letter(HEADER_SHEET, "format"), "balise": "format", "value": header_format,
             "numero_editeur": None,
         }], schema=ISSUE_SCHEMA))
+    if raw.renamed:  # a sheet found under its name typed without accent or in another case
+        parts.append(pl.DataFrame([{k: v for k, v in issue("feuille_renommee", sheet=name, value=typed).to_dict().items()
+                                    if k in ISSUE_SCHEMA} for name, typed in raw.renamed.items()], schema=ISSUE_SCHEMA))
     parts += check_links(raw, _without_faulty_cells(frames, pl.concat(parts)))
     # generic row rules declared in the definition (`rules:`), after the cell checks
     parts += check_rules(raw, frames, pl.concat(parts))

@@ -24,7 +24,8 @@ _INVISIBLE = ("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad")
 # read as an ordinary space: every other Unicode space (tabs, line breaks, non-breaking spaces…)
 _SPACE_LIKE = ("\t", "\n", "\x0b", "\x0c", "\r", "\x85", "\u00a0", "\u1680",
                *map(chr, range(0x2000, 0x200B)), "\u2028", "\u2029", "\u202f", "\u205f", "\u3000")
-_ERROR_CELL = r"^#(N/A|DIV/0!|VALUE!|REF!|NAME\?|NUM!|NULL!|SPILL!|CALC!|GETTING_DATA)$"
+# Excel's errors, and LibreOffice's own (Err:502…), which an .ods keeps as their text
+_ERROR_CELL = r"^(#(N/A|DIV/0!|VALUE!|REF!|NAME\?|NUM!|NULL!|SPILL!|CALC!|GETTING_DATA)|Err:\d{3})$"
 TRUE_WORDS = ["true", "vrai", "oui", "o", "yes", "y", "1"]
 FALSE_WORDS = ["false", "faux", "non", "n", "no", "0"]
 

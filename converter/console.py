@@ -1,0 +1,62 @@
+"""Any console: what the terminal's encoding cannot show is replaced, never a traceback.
+
+An old terminal, a redirected Windows console (cp1252) or `PYTHONIOENCODING=ascii` cannot
+encode « », the accents, the narrow no-break space or €. The CLI's streams get an error
+handler that writes the nearest plain text instead (`«` → `"`, `é` → `e`, `€` → `EUR`,
+else `?`). Only the console is concerned: files are written in UTF-8 by their own code.
+"""
+
+from __future__ import annotations
+
+import codecs
+import sys
+import unicodedata
+
+from typer import _click  # the click vendored by typer (see converter/cli_fr.py)
+
+HANDLER = "xl2segur-console"
+# characters with no plain-letter decomposition, as a French reader expects them
+_PLAIN = {"«": '"', "»": '"', "€": "EUR", "—": "-", "–": "-", "…": "...", "’": "'", "‘": "'",
+          "“": '"', "”": '"', "œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "\u00a0": " ", "\u202f": " ",
+          "×": "x", "≤": "<=", "≥": ">=", "→": "->", "⁰": "0"}
+
+
+def plain(char: str, encoding: str) -> str:
+    """The nearest text `encoding` can write for one character.
+
+    >>> plain("é", "ascii"), plain("«", "ascii"), plain("€", "ascii"), plain("\u202f", "cp1252"), plain("中", "ascii")
+    ('e', '"', 'EUR', ' ', '?')
+    """
+    for candidate in (_PLAIN.get(char), unicodedata.normalize("NFKD", char)):
+        if candidate is None:
+            continue
+        kept = "".join(c for c in candidate if not unicodedata.combining(c))
+        try:
+            if kept:
+                kept.encode(encoding)
+                return kept
+        except UnicodeEncodeError:
+            continue
+    return "?"
+
+
+def _replace(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    text = exc.object[exc.start:exc.end]
+    return "".join(plain(c, exc.encoding) for c in text), exc.end
+
+
+codecs.register_error(HANDLER, _replace)
+
+
+def tolerate_console_encoding() -> None:
+    """Make stdout and stderr replace what their encoding cannot write (see the module)."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors=HANDLER)
+    # click takes an ascii stream for a misconfigured locale (Python < 3.7) and writes UTF-8
+    # bytes past it: --help would reach an ascii console as mojibake. Python 3.7+ (PEP 538,
+    # 540) never guesses ascii for the C locale, so an ascii stream is what the user asked for
+    _click._compat._stream_is_misconfigured = lambda stream: False

@@ -1,0 +1,278 @@
+"""What users run on their own desktops (issue #19, parts 2 to 5): LibreOffice files, any
+console encoding, sheet names retyped without their accent, attachments named by any system."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from typer.testing import CliRunner
+
+from converter import api, reading
+from converter.cli import app
+
+from .builders import seed_001_rows, workbook
+from .test_cycle import PDF, PNG
+from .test_hostile import CORPUS, rewrite
+
+ROOT = Path(__file__).parents[1]
+SAMPLE = ROOT / "samples" / "ms2-dui-pds-avance.xlsx"
+DAY = date(2024, 6, 3)
+
+
+# ------------------------------------------------------------------ any console (part 3)
+
+
+def run_in_console(encoding: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """`xl2segur ARGS` in a console that can only write `encoding`; its output as bytes."""
+    env = {**os.environ, "PYTHONIOENCODING": encoding, "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "converter", *args], cwd=cwd, env=env,
+                          capture_output=True, timeout=180)
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "cp1252"])
+def test_no_command_crashes_on_the_console_encoding(tmp_path, encoding):
+    runs = {
+        "verifier": (run_in_console(encoding, "verifier", str(SAMPLE), cwd=tmp_path), 0),
+        "convertir": (run_in_console(encoding, "convertir", str(SAMPLE), "-o", "depot", "--date-depot", "20240603",
+                                     cwd=tmp_path), 0),
+        "--help": (run_in_console(encoding, "--help", cwd=tmp_path), 0),
+        "missing file": (run_in_console(encoding, "verifier", "absent.xlsx", cwd=tmp_path), 2),
+        "usage error": (run_in_console(encoding, "convertir", str(SAMPLE), "--date-depot", "03/06/2024",
+                                       cwd=tmp_path), 2),
+    }
+    for name, (done, code) in runs.items():
+        both = done.stdout + done.stderr
+        assert done.returncode == code, (name, both)
+        assert b"Traceback" not in both and b"UnicodeEncodeError" not in both, name
+        text = both.decode(encoding)  # only what the console can show was written
+        assert "Demandes" in text or "Utilisation" in text or "Erreur" in text or "ERREUR" in text, name
+    verifier = runs["verifier"][0].stdout.decode(encoding)
+    helped = runs["--help"][0].stdout.decode(encoding)
+    if encoding == "ascii":  # the nearest plain text, not a question mark per accent
+        assert "Erreurs : 0 - avertissements : 7" in verifier and "1 460,00 EUR" in verifier
+        assert "Ecrit le classeur de solde" in helped
+    else:  # cp1252 shows « », é and €: kept
+        assert "Erreurs : 0 — avertissements : 7" in verifier and "1 460,00 €" in verifier
+        assert "Écrit le classeur de solde" in helped
+    # the files are unaffected: the same deposit file as the library writes
+    expected = api.convert(SAMPLE, tmp_path / "reference", DAY)
+    (written,) = (tmp_path / "depot").glob("JSON-*.json")
+    assert written.read_bytes() == expected.files[0].read_bytes()
+
+
+# ------------------------------------------------------------------ sheet names retyped (part 4)
+
+
+def renamed_sheets(source: Path, target: Path, names: dict[str, str], copy: dict[str, str] | None = None) -> Path:
+    """`source` saved again with its sheets renamed (`names`), then copies of some (`copy`: sheet → title)."""
+    book = openpyxl.load_workbook(source)
+    for old, new in names.items():
+        book[old].title = new
+    for sheet, title in (copy or {}).items():
+        book.copy_worksheet(book[sheet]).title = title
+    book.save(target)
+    return target
+
+
+def test_a_sheet_renamed_without_accent_or_in_another_case_is_read_with_a_warning(tmp_path):
+    source = workbook(tmp_path / "modele.xlsx", seed_001_rows())
+    path = renamed_sheets(source, tmp_path / "renomme.xlsx",
+                          {"Scénarios": "Scenarios", "FINESS Géo": "finess geo", "Entête": "ENTETE"})
+    expected = api.convert(source, tmp_path / "a", DAY)
+    outcome = api.convert(path, tmp_path / "b", DAY)
+    assert outcome.exit_code == expected.exit_code == 0, outcome.errors
+    assert outcome.files[0].read_bytes() == expected.files[0].read_bytes()
+    warned = {(i.sheet, i.value): i.render() for i in outcome.warnings if i.code == "feuille_renommee"}
+    assert set(warned) == {("Scénarios", "Scenarios"), ("FINESS Géo", "finess geo"), ("Entête", "ENTETE")}
+    assert "« Scénarios »" in warned["Scénarios", "Scenarios"] and "« Scenarios »" in warned["Scénarios", "Scenarios"]
+
+
+def test_two_sheets_matching_a_renamed_one_stay_an_error(tmp_path):
+    source = workbook(tmp_path / "modele.xlsx", seed_001_rows())
+    path = renamed_sheets(source, tmp_path / "deux.xlsx", {"Scénarios": "Scenarios"}, copy={"Scenarios": "SCÉNARIOS"})
+    outcome = api.verify(path)
+    assert outcome.exit_code == 2
+    (problem,) = outcome.errors
+    assert problem.code == "feuille_ambigue" and problem.sheet == "Scénarios"
+    assert "« Scenarios » et « SCÉNARIOS »" in problem.message
+
+
+# ------------------------------------------------------------------ LibreOffice files (part 2)
+
+# The same workbook saved by LibreOffice 7.4 as .xlsx and as .ods (`soffice --headless --convert-to
+# ods|xlsx`), from a source typed as users type: dates as dates, amounts as numbers, booleans,
+# a formula (montant of 00002: =4000+866.67), a formula in error (montant of 00003: =NA()), a
+# FINESS typed as a number that lost its leading zero (FINESS Géo C4: 23456789), a hidden row
+# (OG row 5, demande 00002) and an OG table starting at row 3 (two empty rows above).
+SAVED = {kind: CORPUS / f"libreoffice-saisie.{kind}" for kind in ("xlsx", "ods")}
+
+
+def located(outcome: api.Outcome) -> list[tuple]:
+    return [(i.code, i.severity, i.sheet, i.row, i.column, i.balise, i.value, i.numero_editeur) for i in outcome.issues]
+
+
+def test_an_ods_converts_exactly_as_the_same_xlsx(tmp_path):
+    xlsx, ods = (api.convert(SAVED[kind], tmp_path / kind, DAY) for kind in ("xlsx", "ods"))
+    assert ods.exit_code == xlsx.exit_code == 1
+    assert ods.accepted == xlsx.accepted == ["00001"] and ods.rejected == xlsx.rejected == ["00002", "00003"]
+    assert [p.name for p in ods.files] == [p.name for p in xlsx.files]
+    assert ods.files[0].read_bytes() == xlsx.files[0].read_bytes()
+    assert located(ods) == located(xlsx)
+    # the checks that read the sheets' XML of an .xlsx find the same in the .ods
+    codes = {(code, sheet, row, column, value) for code, _, sheet, row, column, _, value, _ in located(ods)}
+    assert ("cellule_en_erreur", "Demandes", 4, "D", "#N/A") in codes  # a formula in error
+    assert ("ensemble_manquant", "FINESS Géo", 4, "C", "023456789") in codes  # its zero given back
+    assert {row for _, sheet, row, *_ in codes if sheet == "OG"} == {4, 5, 6}  # rows as the user sees them
+    # its error workbook is an .xlsx, as for any workbook
+    assert ods.error_workbook.name == "erreurs-libreoffice-saisie.xlsx"
+    assert openpyxl.load_workbook(ods.error_workbook).sheetnames[0] == "Erreurs"
+
+
+def test_an_ods_error_workbook_is_written_as_xlsx_and_the_summary_says_so(tmp_path):
+    outcome = api.verify(SAVED["ods"], errors=tmp_path / "erreurs.ods")
+    assert outcome.error_workbook == tmp_path / "erreurs.xlsx"
+    assert zipfile.is_zipfile(outcome.error_workbook) and not (tmp_path / "erreurs.ods").exists()
+    result = CliRunner().invoke(app, ["verifier", str(SAVED["ods"]), "--erreurs", str(tmp_path / "autre.ods")])
+    assert result.exit_code == 1, result.output
+    text = " ".join(result.output.split())
+    assert f"Classeur d'erreurs : {tmp_path / 'autre.xlsx'} (enregistré au format Excel .xlsx" in text
+    result = CliRunner().invoke(app, ["convertir", str(SAVED["ods"]), "-o", str(tmp_path / "depot"),
+                                      "--date-depot", "20240603"])
+    assert result.exit_code == 1, result.output
+    text = " ".join(result.output.split())
+    assert (f"à corriger puis reconvertir : {tmp_path / 'depot' / 'erreurs-libreoffice-saisie.xlsx'} "
+            "(enregistré au format Excel .xlsx") in text
+
+
+def test_an_ods_renamed_xlsx_is_read_by_its_content(tmp_path):
+    renamed = tmp_path / "classeur.xlsx"
+    renamed.write_bytes(SAVED["ods"].read_bytes())
+    assert located(api.verify(renamed)) == located(api.verify(SAVED["xlsx"]))
+
+
+def edited_ods(tmp_path: Path, edit) -> Path:
+    path = tmp_path / "modifie.ods"
+    path.write_bytes(SAVED["ods"].read_bytes())
+    return rewrite(path, "content.xml", edit)
+
+
+def test_an_ods_value_far_below_its_table_is_refused_with_its_cell_before_it_is_opened(tmp_path, monkeypatch):
+    far = (b'<table:table-row table:number-rows-repeated="1048000"><table:table-cell/></table:table-row>'
+           b'<table:table-row><table:table-cell office:value-type="string"><text:p>x</text:p>'
+           b'</table:table-cell></table:table-row></table:table>')
+    path = edited_ods(tmp_path, lambda data: data.replace(b"</table:table>", far, 2).replace(far, b"</table:table>", 1))
+
+    def never(*_args):
+        raise AssertionError("fastexcel would allocate the million rows")
+    monkeypatch.setattr(reading.fastexcel, "read_excel", never)
+    outcome = api.verify(path)
+    assert outcome.exit_code == 2 and [(i.code, i.sheet) for i in outcome.errors] == [("plage_trop_etendue", "Demandes")]
+    assert re.search(r"cellule A\d{7},", outcome.errors[0].message)  # the cell to clear
+
+
+def test_an_ods_formula_saved_without_its_value_is_shown(tmp_path):
+    def unsaved(data: bytes) -> bytes:  # the amount of 00002 as a program would write it: no value
+        cell = re.search(rb'<table:table-cell table:formula="of:=4000\+866\.67"[^>]*>.*?</table:table-cell>', data)
+        return data.replace(cell.group(0), b'<table:table-cell table:formula="of:=4000+866.67"/>')
+    outcome = api.verify(edited_ods(tmp_path, unsaved))
+    (problem,) = [i for i in outcome.errors if i.code == "formule_sans_valeur"]
+    assert (problem.sheet, problem.row, problem.column, problem.value) == ("Demandes", 3, "D", "=4000+866.67")
+
+
+# ------------------------------------------------------------------ attachments from any desktop (part 5)
+
+
+def with_pieces(tmp_path: Path, files: dict[str, bytes], source: str | None = None,
+                fmt: str = "PDF") -> api.Outcome:
+    """Demande 00001 converted with --pieces, its bon de commande among `files` (name → bytes)."""
+    rows = seed_001_rows()
+    if source is not None or fmt != "PDF":
+        rows["Pièces"] = [{"numeroEditeur": "00001", "typeFichier": "BON_COMMANDE", "formatFichier": fmt,
+                           "fichierSource": source}]
+    folder = tmp_path / "pieces"
+    folder.mkdir(parents=True)
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    return api.convert(workbook(tmp_path / "a.xlsx", rows), tmp_path / "depot", DAY, pieces=folder)
+
+
+def zipped(outcome: api.Outcome) -> dict[str, bytes]:
+    (archive,) = outcome.archives
+    with zipfile.ZipFile(archive) as zf:
+        return {name: zf.read(name) for name in zf.namelist()}
+
+
+@pytest.mark.parametrize("on_disk, typed", [
+    ("MS2-DUI-Va1-BDC-00001.PDF", None),  # Windows' or a scanner's capitals
+    ("ms2-dui-va1-bdc-00001.pdf", None),
+    ("bon de commande pre\u0301vu.pdf", "bon de commande pr\u00e9vu.pdf"),  # « é » as macOS writes it
+    ("bon de commande pr\u00e9vu.pdf", "bon de commande pre\u0301vu.pdf"),  # typed decomposed
+])
+def test_a_name_differing_by_case_or_unicode_form_is_found_and_said(tmp_path, on_disk, typed):
+    outcome = with_pieces(tmp_path, {on_disk: PDF}, source=typed)
+    assert outcome.accepted == ["00001"] and outcome.errors == []
+    (warning,) = [i for i in outcome.warnings if i.code == "piece_nom_approchant"]
+    assert warning.numero_editeur == "00001" and f"« {on_disk} »" in warning.message
+    assert f"« {typed or 'MS2-DUI-Va1-BDC-00001.pdf'} »" in warning.message
+    assert zipped(outcome) == {"MS2-DUI-Va1-BDC-00001.pdf": PDF}  # the regulatory name
+
+
+def test_two_files_matching_but_for_case_are_an_error(tmp_path):
+    outcome = with_pieces(tmp_path, {"MS2-DUI-Va1-BDC-00001.PDF": PDF, "ms2-dui-va1-bdc-00001.pdf": PDF})
+    assert outcome.rejected == ["00001"]
+    (problem,) = outcome.errors
+    assert problem.code == "piece_nom_ambigu"
+    assert "« MS2-DUI-Va1-BDC-00001.PDF » et « ms2-dui-va1-bdc-00001.pdf »" in problem.message
+
+
+def test_an_empty_attachment_says_empty_file(tmp_path):
+    outcome = with_pieces(tmp_path, {"MS2-DUI-Va1-BDC-00001.pdf": b""})
+    (problem,) = outcome.errors
+    assert problem.code == "piece_vide" and "fichier vide" in problem.message and "vrai PDF" not in problem.message
+
+
+def test_a_png_saved_under_pdf_gets_both_ways_out(tmp_path):
+    outcome = with_pieces(tmp_path, {"MS2-DUI-Va1-BDC-00001.pdf": PNG})
+    (problem,) = outcome.errors
+    assert problem.code == "piece_autre_format"
+    text = problem.message
+    assert "est en réalité un PNG, pas un PDF" in text
+    assert "formatFichier" in text and "fichierSource" in text and "« MS2-DUI-Va1-BDC-00001.pdf »" in text
+    assert "renommez le fichier MS2-DUI-Va1-BDC-00001.png" in text
+    # either way out converts: PNG declared and the file named in fichierSource …
+    fixed = with_pieces(tmp_path / "a", {"MS2-DUI-Va1-BDC-00001.pdf": PNG}, source="MS2-DUI-Va1-BDC-00001.pdf", fmt="PNG")
+    assert fixed.accepted == ["00001"] and zipped(fixed) == {"MS2-DUI-Va1-BDC-00001.png": PNG}
+    # … or PNG declared and the file renamed as the advice says
+    renamed = with_pieces(tmp_path / "b", {"MS2-DUI-Va1-BDC-00001.png": PNG}, fmt="PNG")
+    assert renamed.accepted == ["00001"] and zipped(renamed) == {"MS2-DUI-Va1-BDC-00001.png": PNG}
+
+
+def test_a_broken_ods_gets_a_french_message(tmp_path):
+    def hostile(data: bytes) -> bytes:  # a malformed count and a row of values repeated far beyond any sheet
+        data = data.replace(b'table:number-columns-repeated="', b'table:number-columns-repeated="x', 1)
+        return re.sub(rb'<table:table-row( table:style-name="\w+")>',
+                      rb'<table:table-row\1 table:number-rows-repeated="100000000">', data, count=3)
+    outcome = api.verify(edited_ods(tmp_path, hostile))
+    assert outcome.exit_code == 2 and outcome.errors[0].code in ("plage_trop_etendue", "trop_de_lignes")
+    without_content = tmp_path / "sans-contenu.ods"
+    with zipfile.ZipFile(SAVED["ods"]) as src, zipfile.ZipFile(without_content, "w") as dst:
+        for info in src.infolist():
+            if info.filename != "content.xml":
+                dst.writestr(info, src.read(info))
+    outcome = api.verify(without_content)
+    assert [i.code for i in outcome.errors] == ["fichier_illisible"] and "content.xml" in outcome.errors[0].message
+
+
+def test_a_libreoffice_error_of_its_own_is_a_cell_in_error(tmp_path):
+    path = edited_ods(tmp_path, lambda data: data.replace(b"<text:p>#N/A</text:p>", b"<text:p>Err:502</text:p>", 1))
+    (problem,) = [i for i in api.verify(path).errors if i.sheet == "Demandes"]
+    assert (problem.code, problem.row, problem.column, problem.value) == ("cellule_en_erreur", 4, "D", "Err:502")
