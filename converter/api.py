@@ -416,16 +416,20 @@ def write_report(outcome: Outcome, target: Path) -> Path:
 
 
 
-def ingest_returns(files: list[Path], registre: Path, target: Path | None = None) -> tuple[list[Any], Path]:
+def ingest_returns(files: list[Path], registre: Path, target: Path | None = None, *, confirm: bool = False,
+                   deposit: str | None = None) -> tuple[list[Any], Path]:
     """Record the ASP's return files in the ledger; write the review workbook.
 
+    confirm: record a return that contradicts an outcome already recorded (else refused).
+    deposit: the name of the deposit file the returns answer, when several hold the same demandes.
     Returns (one `returns.ReturnLine` per demande read, review workbook). Raises
-    OutputError (a missing ledger, a malformed return file: nothing is recorded).
+    OutputError (a missing ledger, a malformed return file, a deposit file not treated by
+    the ASP: nothing is recorded).
     """
     from . import returns
 
     with ledger.Ledger(Path(registre), create=False) as book:
-        lines = returns.ingest([Path(f) for f in files], book)
+        lines = returns.ingest([Path(f) for f in files], book, confirm=confirm, deposit=deposit)
     review = returns.write_review(lines, Path(target) if target else returns.default_review(Path(registre)))
     return lines, review
 

@@ -291,10 +291,14 @@ def retour(
     fichiers: Annotated[list[Path], typer.Argument(metavar="FICHIER.json…", help="Fichiers JSON rendus par l'ASP après dépôt.")],
     registre: RegistreOption = Path("depot/xl2segur.sqlite"),
     sortie: Annotated[Optional[Path], typer.Option("-o", "--sortie", help="Classeur de bilan à écrire (par défaut retour-ASP-AAAAMMJJ.xlsx à côté du registre).")] = None,
+    confirmer: Annotated[bool, typer.Option("--confirmer", help="Enregistre aussi un retour qui contredit un retour déjà enregistré (résultat ou numéro ASP).")] = False,
+    depot: Annotated[Optional[str], typer.Option("--depot", metavar="NOM", help="Nom du fichier déposé auquel répond le retour, quand plusieurs dépôts contiennent les mêmes demandes.")] = None,
 ) -> None:
     """Enregistre les retours de l'ASP (acceptée / rejetée, numéro ASP) et écrit un classeur de bilan."""
+    from .returns import RESULTS, UNKNOWN, REFUSED, codes_met
+
     try:
-        lines, review = api.ingest_returns(fichiers, registre, sortie)
+        lines, review = api.ingest_returns(fichiers, registre, sortie, confirm=confirmer, deposit=depot)
     except OutputError as exc:
         _fail(str(exc))
     counts: dict[str, int] = {}
@@ -305,11 +309,16 @@ def retour(
                   + (f" — {escape(detail)}" if detail else "") + (f" [dim]({escape(line.remark)})[/]" if line.remark else ""))
     out.print()
     out.print(f"Demandes lues : {len(lines)}")
-    for label in ("Acceptée", "Rejetée", "Inconnue du registre", "Sans traitement ASP"):
+    for label in RESULTS:
         if counts.get(label):
             out.print(f"  {label} : {counts[label]}")
+    codes = codes_met(lines)
+    if codes:
+        shown = " ; ".join(f"« {code} » : " + ", ".join(f"{result.lower()} {n}" for result, n in found.items())
+                           for code, found in codes.items())
+        out.print(f"Codes de traitement rencontrés : {escape(shown)}")
     out.print(f"Classeur de bilan : {review}")
-    raise typer.Exit(1 if counts.get("Inconnue du registre") else 0)
+    raise typer.Exit(1 if counts.get(UNKNOWN) or counts.get(REFUSED) else 0)
 
 
 NOTHING_TO_SETTLE = ("Aucune avance acceptée par l'ASP, avec un numéro ASP, n'attend encore son solde dans le registre "

@@ -10,7 +10,9 @@ the ASP answered, which numeroASP it gave. Default place: `<output folder>/xl2se
   two MS2 avance variants: `formats.numero_formats`); where the format says a rejected
   demande comes back under a new number (`new_numero_after_rejection`), a numeroEditeur the
   ASP rejected is refused too;
-- returns: `record_return` stores the ASP's outcome (accepted / rejected, label, numeroASP);
+- returns: `record_returns` stores the ASP's outcome (accepted / rejected, label, numeroASP)
+  on the demande, and keeps every return recorded in the `retours` history (file, digest,
+  impId, date, outcome), so a later return never rewrites the past unseen;
 - soldes: `avances_for_solde` finds the avance of a solde, `accepted_avances` feeds the
   pre-filled solde workbook.
 
@@ -79,6 +81,24 @@ CREATE TABLE IF NOT EXISTS fichiers (
 CREATE INDEX IF NOT EXISTS fichiers_rang ON fichiers (numero_ans, date_depot);
 """ + _DEMANDES.format(name="demandes") + """
 CREATE INDEX IF NOT EXISTS demandes_ne ON demandes (numero_ans, numero_editeur);
+"""
+
+# The history of the ASP's returns, one row per demande of each return file recorded. Added
+# without a new schema version: created, if missing, each time a ledger is opened.
+_RETOURS = """
+CREATE TABLE IF NOT EXISTS retours (
+    id INTEGER PRIMARY KEY,
+    demande_id INTEGER NOT NULL REFERENCES demandes (id),
+    fichier_retour TEXT NOT NULL,    -- the return file's name
+    empreinte TEXT,                  -- SHA-256 of the return file: the same file saved again is known
+    imp_id TEXT,                     -- the ASP's impId, when the return has one
+    enregistre_le TEXT NOT NULL,     -- AAAA-MM-JJTHH:MM:SS
+    statut TEXT NOT NULL,
+    numero_asp TEXT,
+    code_traitement TEXT,
+    libelle_traitement TEXT,
+    confirme INTEGER NOT NULL DEFAULT 0  -- 1: replaced a contradicting outcome, with --confirmer
+)
 """
 
 # Version 1 kept each demande's JSON in demandes.demande_json (NOT NULL): 100,000 demandes
@@ -158,6 +178,7 @@ class Ledger:
                     for statement in filter(str.strip, steps.split(";")):
                         self.db.execute(statement)
                     self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                self.db.execute(_RETOURS)
         except sqlite3.DatabaseError as exc:
             raise LedgerError(f"Le registre « {self.path} » n'est pas utilisable ({_french(exc)}) : vérifiez "
                               "qu'il s'agit bien d'un fichier xl2segur.sqlite, et que lui et son dossier "
@@ -308,17 +329,57 @@ class Ledger:
             (numero_ans, numero_editeur),
         ).fetchall()
 
-    def record_returns(self, outcomes: list[tuple[int, str, str | None, str | None, str | None, str]]) -> None:
-        """(demande id, statut, numeroASP, codeTraitement, libelleTraitement, return file) each."""
-        today = date.today().isoformat()
+    def record_returns(self, outcomes: list[tuple[int, str, str | None, str | None, str | None, str]], *,
+                       digest: str | None = None, imp_id: str | None = None, confirmed: bool = False) -> None:
+        """(demande id, statut, numeroASP, codeTraitement, libelleTraitement, return file) each:
+        the demande takes the outcome, and the history (`retours`) keeps it, with the return
+        file's digest and impId."""
+        now = datetime.now().isoformat(timespec="seconds")
         self._last_deposit = None  # a rejection recorded here: the next deposit looks again
         with self.transaction() as db:
             db.executemany(
                 "UPDATE demandes SET statut = ?, numero_asp = coalesce(?, numero_asp), code_traitement = ?, "
                 "libelle_traitement = ?, fichier_retour = ?, date_retour = ? WHERE id = ?",
-                [(statut, asp, code, label, source, today, demande_id)
+                [(statut, asp, code, label, source, now[:10], demande_id)
                  for demande_id, statut, asp, code, label, source in outcomes],
             )
+            db.executemany(
+                "INSERT INTO retours (demande_id, fichier_retour, empreinte, imp_id, enregistre_le, statut, numero_asp, "
+                "code_traitement, libelle_traitement, confirme) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(demande_id, source, digest, imp_id, now, statut, asp, code, label, int(confirmed))
+                 for demande_id, statut, asp, code, label, source in outcomes],
+            )
+
+    def files_holding(self, numero_ans: str, lines: list[tuple[str, int]]) -> list[sqlite3.Row]:
+        """The deposit files of `numero_ans` holding some of these (numeroEditeur, numLigne), each
+        with `found` (how many) and `total` (its number of demandes), most found first."""
+        return self.db.execute(
+            "WITH r AS (SELECT json_extract(value, '$[0]') AS ne, json_extract(value, '$[1]') AS ligne "
+            "FROM json_each(?)) "
+            "SELECT f.*, count(*) AS found, (SELECT count(*) FROM demandes x WHERE x.fichier_id = f.id) AS total "
+            "FROM demandes d JOIN r ON d.numero_editeur = r.ne AND d.num_ligne = r.ligne "
+            "JOIN fichiers f ON f.id = d.fichier_id WHERE d.numero_ans = ? GROUP BY f.id ORDER BY found DESC, f.id",
+            (orjson.dumps(lines).decode(), numero_ans),
+        ).fetchall()
+
+    def file_demandes(self, fichier_id: int) -> list[sqlite3.Row]:
+        """The demandes of one deposit file, in file order."""
+        return self.db.execute("SELECT * FROM demandes WHERE fichier_id = ? ORDER BY num_ligne",
+                               (fichier_id,)).fetchall()
+
+    def file_lines(self, fichier_id: int) -> list[dict[str, object]]:
+        """The `lignesImport` of one deposit file as written."""
+        return self._document(fichier_id)["lignesImport"]
+
+    def numeros_ans(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT DISTINCT numero_ans FROM fichiers ORDER BY 1")]
+
+    def files_answered_by(self, digest: str, imp_id: str | None) -> set[int]:
+        """The deposit files a return with this digest (or this impId) was recorded for."""
+        rows = self.db.execute(
+            "SELECT DISTINCT d.fichier_id FROM retours r JOIN demandes d ON d.id = r.demande_id "
+            "WHERE r.empreinte = ? OR (? IS NOT NULL AND r.imp_id = ?)", (digest, imp_id, imp_id)).fetchall()
+        return {r[0] for r in rows}
 
     def avances_for_solde(self, avance_formats: Iterable[str], numero_ans: str,
                           numeros: Iterable[str]) -> dict[str, sqlite3.Row]:
