@@ -228,23 +228,30 @@ class Ledger:
 
     def already_deposited(self, formats: Iterable[str], numero_ans: str, numeros: Iterable[str]) -> dict[str, str]:
         """numeroEditeur → file name, for those deposited in one of these formats and not rejected."""
+        return {ne: r["nom"] for ne, r in self.live_deposits(formats, numero_ans, numeros).items()}
+
+    def live_deposits(self, formats: Iterable[str], numero_ans: str, numeros: Iterable[str]) -> dict[str, sqlite3.Row]:
+        """numeroEditeur → its newest deposit in one of these formats not rejected: the file's
+        name (`nom`) and what the ledger holds of the demande (`montant`, `finess`, `rpps`)."""
         return self._deposits(formats, numero_ans, numeros, "d.statut != ?")
 
     def rejected_deposits(self, formats: Iterable[str], numero_ans: str, numeros: Iterable[str]) -> dict[str, str]:
         """numeroEditeur → file name of its newest deposit rejected by the ASP, in one of these formats."""
-        return self._deposits(formats, numero_ans, numeros, "d.statut = ?")
+        return {ne: r["nom"] for ne, r in self._deposits(formats, numero_ans, numeros, "d.statut = ?").items()}
 
-    def _deposits(self, formats: Iterable[str], numero_ans: str, numeros: Iterable[str], status: str) -> dict[str, str]:
+    def _deposits(self, formats: Iterable[str], numero_ans: str, numeros: Iterable[str],
+                  status: str) -> dict[str, sqlite3.Row]:
         formats, numeros = list(formats), list(numeros)
         if not formats or not numeros:
             return {}
         rows = self.db.execute(
-            "SELECT d.numero_editeur, f.nom FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
+            "SELECT d.numero_editeur, d.montant, d.finess, d.rpps, f.nom FROM demandes d "
+            "JOIN fichiers f ON f.id = d.fichier_id "
             f"WHERE d.format IN (SELECT value FROM json_each(?)) AND d.numero_ans = ? AND {status} "
             "AND d.numero_editeur IN (SELECT value FROM json_each(?)) ORDER BY d.id",
             (orjson.dumps(formats).decode(), numero_ans, REJETEE, orjson.dumps(numeros).decode()),
         ).fetchall()
-        return {r["numero_editeur"]: r["nom"] for r in rows}  # later rows win: the newest
+        return {r["numero_editeur"]: r for r in rows}  # later rows win: the newest
 
     def deposit(self, *, format_id: str, nature: str, numero_ans: str, siret: str, day: date,
                 write: Callable[[int], Path], demandes: str, packed: bytes,

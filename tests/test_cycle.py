@@ -600,7 +600,8 @@ def test_a_ledger_of_version_1_is_migrated_and_its_demandes_kept(tmp_path: Path)
                    "'avance', '0123456789', '73282932000074', '2024-03-12', 1, '2024-03-12T10:00:00')")
         db.execute("INSERT INTO demandes (fichier_id, format, nature, numero_ans, numero_editeur, num_ligne, montant, "
                    "finess, rpps, demande_json, statut, numero_asp) VALUES (1, 'ms2-dui-pds-avance', 'avance', "
-                   "'0123456789', '00001', 1, '4866.67', '[]', '[]', ?, 'acceptee', '123456')",
+                   "'0123456789', '00001', 1, '4866.67', '[\"123456789\",\"234567891\",\"345678912\"]', '[]', ?, "
+                   "'acceptee', '123456')",
                    (orjson.dumps(deposited).decode(),))
     with Ledger(out / "xl2segur.sqlite") as book:
         assert book.db.execute("PRAGMA user_version").fetchone()[0] == 2

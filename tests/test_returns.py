@@ -223,3 +223,40 @@ def test_a_return_of_another_numero_ans_names_it(tmp_path: Path) -> None:
     [line], _ = api.ingest_returns([returned], registre)
     assert line.result == "Inconnue du registre"
     assert "aucun fichier déposé pour le numeroAns 9876543210 (numeroAns du registre : 0123456789)" in line.remark
+
+
+# ------------------------------------------------------------ item 4: a number reused by another demande
+
+
+def test_a_numero_reused_by_another_demande_asks_for_a_new_number(tmp_path: Path) -> None:
+    """Issue 17, item 4: another demande (other FINESS, other amount) under a number already
+    deposited was refused as « déjà déposée … rien à corriger »."""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002")
+    rows = avance_rows("00001", "00002", "00003")
+    rows["Demandes"][0]["montantSegurHT"] = "1200.00"  # 00001: another amount
+    for row in rows["FINESS Géo"] + rows["Scénarios"]:
+        if row["numeroEditeur"] == "00001" and row["FINESSGeo"] == "234567891":
+            row["FINESSGeo"] = "010000032"  # and another ESMS
+    outcome = api.convert(workbook(tmp_path / "b.xlsx", rows), registre.parent, DAY)
+    assert sorted((i.code, i.numero_editeur) for i in outcome.errors) == [
+        ("deja_deposee", "00002"), ("numero_reutilise", "00001")]
+    reused = next(i for i in outcome.errors if i.code == "numero_reutilise")
+    assert (reused.sheet, reused.row, reused.column, reused.value) == ("Demandes", 2, "A", "00001")
+    assert (f"déjà celui d'une autre demande, déposée dans le fichier {deposit_file.name} "
+            "(montant HT 4866.67, FINESS 123456789, 234567891, 345678912)") in reused.message
+    assert "celle-ci (montant HT 1200.00, FINESS 010000032, 123456789, 345678912)" in reused.message
+    assert "nouveau numéro éditeur de 5 caractères" in reused.message
+    assert deposited(outcome.files[0]) == ["00003"]
+
+    result = CliRunner().invoke(app, ["convertir", str(tmp_path / "b.xlsx"), "-o", str(registre.parent), "-q",
+                                      "--date-depot", "20240312"])
+    text = _words(result.output)
+    assert result.exit_code == 1 and "à corriger puis reconvertir" in text and "rien à corriger" not in text
+
+
+def test_the_same_demande_converted_twice_keeps_nothing_to_correct(tmp_path: Path) -> None:
+    _, registre = _avances(tmp_path, "00001")
+    result = CliRunner().invoke(app, ["convertir", str(tmp_path / "a.xlsx"), "-o", str(registre.parent), "-q",
+                                      "--date-depot", "20240312"])
+    assert result.exit_code == 1
+    assert "refusées parce que déjà déposées (rien à corriger, ne le reconvertissez pas)" in _words(result.output)
