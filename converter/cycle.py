@@ -362,18 +362,20 @@ def solde_formats_in(book: Ledger) -> list[str]:
     return [r[0] for r in found if r[0] in formats and formats[r[0]].solde_format]
 
 
-def solde_rows(avance: FormatDefinition, solde: FormatDefinition, row: sqlite3.Row,
-               demande: dict[str, Any]) -> dict[str, list[dict[str, str | None]]]:
+def solde_rows(avance: FormatDefinition, solde: FormatDefinition, row: sqlite3.Row, demande: dict[str, Any],
+               previous: tuple[FormatDefinition, dict[str, Any]] | None = None) -> dict[str, list[dict[str, str | None]]]:
     """The solde rows of one accepted avance (`row` of the ledger, `demande` as deposited):
-    shared balises copied, numeroASP filled."""
-    source = rows_from_json(avance, demande)
+    shared balises copied, numeroASP filled. `previous`: (format, demande as deposited) of its
+    solde the ASP rejected; its rows, invoice date and amount included, are copied instead."""
+    origin, data = previous or (avance, demande)
+    source = rows_from_json(origin, data)
     asp = next((f.balise for f in solde.demandes.fields if f.kind == "numero_asp"), None)
     out: dict[str, list[dict[str, str | None]]] = {}
     for sheet in solde.sheets:
-        origin = avance.demandes if sheet.role == "demandes" else avance.by_name.get(sheet.name)
-        if origin is None or sheet.alias == PIECES_ALIAS:
+        mine = origin.demandes if sheet.role == "demandes" else origin.by_name.get(sheet.name)
+        if mine is None or sheet.alias == PIECES_ALIAS:
             continue
-        out[sheet.name] = [{b: r.get(b) for b in sheet.balises if b in origin.by_balise} for r in source[origin.name]]
+        out[sheet.name] = [{b: r.get(b) for b in sheet.balises if b in mine.by_balise} for r in source[mine.name]]
     if asp:
         for r in out[solde.demandes.name]:
             r[asp] = row["numero_asp"]
@@ -381,7 +383,8 @@ def solde_rows(avance: FormatDefinition, solde: FormatDefinition, row: sqlite3.R
 
 
 def write_solde_workbooks(book: Ledger, format_id: str | None, output: Path) -> tuple[str | None, list[tuple[Path, int]]]:
-    """One pre-filled solde workbook per (numeroAns, SIRET) of the accepted avances.
+    """One pre-filled solde workbook per (numeroAns, SIRET) of the accepted avances; an avance
+    whose solde the ASP rejected gets that solde's values back (invoice date and amount…).
 
     Returns (solde format id, [(workbook, number of demandes)]); no workbook when no accepted
     avance with a numeroASP awaits its solde — then, without `format_id` and with no
@@ -399,11 +402,21 @@ def write_solde_workbooks(book: Ledger, format_id: str | None, output: Path) -> 
     groups: dict[tuple[str, str], dict[str, list[dict[str, str | None]]]] = {}
     counts: dict[tuple[str, str], int] = {}
     by_id = {a.id: a for a in avances}
+    formats = all_formats()
+    family = numero_formats(solde.id)
     for avance in avances:
-        for row in book.accepted_avances(avance.id, numero_formats(solde.id)):
+        waiting = book.accepted_avances(avance.id, family)
+        rejected: dict[tuple[str, str], sqlite3.Row] = {}
+        for numero_ans in {r["numero_ans"] for r in waiting}:
+            numeros = [r["numero_editeur"] for r in waiting if r["numero_ans"] == numero_ans]
+            rejected |= {(numero_ans, ne): r for ne, r in book.rejected_rows(family, numero_ans, numeros).items()}
+        # read file by file (the ledger keeps the last file read), before the avances
+        previous = {key: (formats[r["format"]], book.demande(r)) for key, r in sorted(rejected.items(), key=lambda kv: kv[1]["id"])}
+        for row in waiting:
             key = (row["numero_ans"], row["siret"])
             sheets = groups.setdefault(key, {})
-            for name, rows in solde_rows(by_id[row["format"]], solde, row, book.demande(row)).items():
+            before = previous.get((row["numero_ans"], row["numero_editeur"]))
+            for name, rows in solde_rows(by_id[row["format"]], solde, row, book.demande(row), before).items():
                 sheets.setdefault(name, []).extend(rows)
             counts[key] = counts.get(key, 0) + 1
     written = []

@@ -237,7 +237,11 @@ class Ledger:
 
     def rejected_deposits(self, formats: Iterable[str], numero_ans: str, numeros: Iterable[str]) -> dict[str, str]:
         """numeroEditeur → file name of its newest deposit rejected by the ASP, in one of these formats."""
-        return {ne: r["nom"] for ne, r in self._deposits(formats, numero_ans, numeros, "d.statut = ?").items()}
+        return {ne: r["nom"] for ne, r in self.rejected_rows(formats, numero_ans, numeros).items()}
+
+    def rejected_rows(self, formats: Iterable[str], numero_ans: str, numeros: Iterable[str]) -> dict[str, sqlite3.Row]:
+        """numeroEditeur → its newest deposit rejected by the ASP in one of these formats (`nom`: its file)."""
+        return self._deposits(formats, numero_ans, numeros, "d.statut = ?")
 
     def _deposits(self, formats: Iterable[str], numero_ans: str, numeros: Iterable[str],
                   status: str) -> dict[str, sqlite3.Row]:
@@ -245,7 +249,7 @@ class Ledger:
         if not formats or not numeros:
             return {}
         rows = self.db.execute(
-            "SELECT d.numero_editeur, d.montant, d.finess, d.rpps, f.nom FROM demandes d "
+            "SELECT d.*, f.nom FROM demandes d "
             "JOIN fichiers f ON f.id = d.fichier_id "
             f"WHERE d.format IN (SELECT value FROM json_each(?)) AND d.numero_ans = ? AND {status} "
             "AND d.numero_editeur IN (SELECT value FROM json_each(?)) ORDER BY d.id",

@@ -260,3 +260,27 @@ def test_the_same_demande_converted_twice_keeps_nothing_to_correct(tmp_path: Pat
                                       "--date-depot", "20240312"])
     assert result.exit_code == 1
     assert "refusées parce que déjà déposées (rien à corriger, ne le reconvertissez pas)" in _words(result.output)
+
+
+# ------------------------------------------------------------ item 10: a rejected solde refills its workbook
+
+
+def test_after_a_rejected_solde_the_solde_workbook_is_refilled_from_it(tmp_path: Path) -> None:
+    """Issue 17, item 10: the regenerated solde workbook was blank."""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002")
+    api.ingest_returns([asp_return(deposit_file, tmp_path / "ra.json",
+                                   {"00001": "FINMS2000001", "00002": "FINMS2000002"})], registre)
+    rows = _solde("ms2-dui-pds-solde", "00001", "FINMS2000001")
+    rows["Demandes"][0].update(dateFacture="15/06/2024", montantSegurHTFacture="4800.00")
+    solde = api.convert(workbook(tmp_path / "s.xlsx", rows, "ms2-dui-pds-solde"), registre.parent, DAY)
+    assert solde.errors == [] and len(solde.files) == 1
+    asp_return(solde.files[0], tmp_path / "rs.json", {"00001": "La facture est illisible"})
+    api.ingest_returns([tmp_path / "rs.json"], registre)
+
+    _, [(book, count)] = api.write_solde_workbooks(registre, "ms2-dui-pds-avance", tmp_path / "w")
+    assert count == 2
+    assert [(d["numeroEditeur"], d["numeroASP"], d["dateFacture"], d["montantSegurHTFacture"])
+            for d in sheet_rows(book, "Demandes")] == [
+        ("00001", "FINMS2000001", "15/06/2024", "4800.00"), ("00002", "FINMS2000002", None, None)]
+    og = {r["numeroEditeur"]: r["nbreDossiersDUIActifs"] for r in sheet_rows(book, "OG")}
+    assert og["00001"] == rows["OG"][0]["nbreDossiersDUIActifs"] and og["00002"] is None
