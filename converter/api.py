@@ -441,3 +441,14 @@ def write_solde_workbooks(registre: Path, format_id: str | None, output: Path) -
     LedgerNotFound when there is no ledger at `registre`."""
     with ledger.Ledger(Path(registre), create=False) as book:
         return cycle.write_solde_workbooks(book, format_id, Path(output))
+
+
+def ledger_status(registre: Path, target: Path | None = None) -> tuple[Any, Path]:
+    """What the ledger holds, per format and state (status.py), and its workbook.
+
+    Returns (`status.LedgerStatus`, workbook written). LedgerNotFound when there is no ledger."""
+    from . import status
+
+    with ledger.Ledger(Path(registre), create=False) as book:
+        found = status.ledger_status(book)
+    return found, status.write_status(found, Path(target) if target else status.default_target(Path(registre)))

@@ -350,5 +350,28 @@ def solde(
               "puis « xl2segur convertir » avec --pieces.")
 
 
+@app.command("etat", cls=CommandeFr)
+def etat(
+    registre: RegistreOption = Path("depot/xl2segur.sqlite"),
+    sortie: Annotated[Optional[Path], typer.Option("-o", "--sortie", help="Classeur d'état à écrire (par défaut etat-registre-AAAAMMJJ.xlsx à côté du registre ; jamais écrasé).")] = None,
+) -> None:
+    """Affiche l'état du registre par format (sans retour, acceptées, rejetées, solde à déposer) et l'écrit dans un classeur."""
+    try:
+        found, written = api.ledger_status(registre, sortie)
+    except OutputError as exc:
+        _fail(str(exc))
+    out.print(f"Registre : {registre}")
+    current = None
+    for count in found.counts:
+        if count.format_id != current:
+            current = count.format_id
+            out.print(f"{count.format_id} ({count.nature})")
+        advance = f" — avance attendue {euros(count.advance)}" if count.advance is not None else ""
+        out.print(f"  {count.label} : {count.demandes} — {euros(count.amount)} HT{advance}")
+    if not found.counts:
+        out.print("Aucune demande déposée dans ce registre.")
+    out.print(f"Classeur d'état : {written}")
+
+
 def main() -> None:
     app()
