@@ -452,3 +452,12 @@ def ledger_status(registre: Path, target: Path | None = None) -> tuple[Any, Path
     with ledger.Ledger(Path(registre), create=False) as book:
         found = status.ledger_status(book)
     return found, status.write_status(found, Path(target) if target else status.default_target(Path(registre)))
+
+
+def import_deposits(files: list[Path], registre: Path, format_id: str | None = None) -> list[Any]:
+    """Bring deposit files made before xl2segur (or their ASP returns) into the ledger
+    (imports.py): one `imports.Imported` per file. Raises OutputError (a file that is not
+    JSON: nothing is recorded)."""
+    from . import imports
+
+    return imports.import_files([Path(f) for f in files], Path(registre), format_id)

@@ -373,5 +373,34 @@ def etat(
     out.print(f"Classeur d'état : {written}")
 
 
+@app.command("importer", cls=CommandeFr)
+def importer(
+    fichiers: Annotated[list[Path], typer.Argument(metavar="FICHIER.json…", help="Fichiers de dépôt déposés sans xl2segur, ou leurs retours de l'ASP.")],
+    registre: Annotated[Path, typer.Option("--registre", help="Registre des dépôts où les inscrire (créé s'il n'existe pas).")] = Path("depot/xl2segur.sqlite"),
+    format_id: Annotated[Optional[str], typer.Option("--format", help="Format des fichiers, quand leur contenu ne suffit pas à le reconnaître.")] = None,
+) -> None:
+    """Inscrit au registre des dépôts faits sans xl2segur (contrôlés par le schéma du format), avec leur retour de l'ASP s'il est donné."""
+    try:
+        found = api.import_deposits(fichiers, registre, format_id)
+    except UnknownFormat:
+        _fail(f"format inconnu « {format_id} ». Formats connus : {', '.join(all_formats())}.")
+    except OutputError as exc:
+        _fail(str(exc))
+    for item in found:
+        if item.refused:
+            out.print(f"{escape(item.path.name)} : non inscrit — {escape(item.refused)}.")
+            continue
+        out.print(f"{escape(item.path.name)} : inscrit ({item.format_id}, {item.demandes} demande(s), "
+                  f"déposé le {item.day:%d/%m/%Y})")
+        results: dict[str, int] = {}
+        for line in item.returns:
+            results[line.result] = results.get(line.result, 0) + 1
+        if results:
+            out.print("  retour de l'ASP enregistré : " + ", ".join(f"{label.lower()} {n}" for label, n in results.items()))
+    if any(not item.refused for item in found):
+        out.print(f"Registre des dépôts : {registre}")
+    raise typer.Exit(1 if any(item.refused for item in found) else 0)
+
+
 def main() -> None:
     app()

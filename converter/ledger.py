@@ -292,21 +292,7 @@ class Ledger:
                                       "Relancez la conversion : elles seront signalées.")
                 path = write((self._last_deposit[1] if quiet else self.max_rank(numero_ans, day)) + 1)
                 rank = int(path.stem.rsplit("-", 1)[1])
-                cursor = db.execute(
-                    "INSERT INTO fichiers (nom, chemin, format, nature, numero_ans, siret, date_depot, rang, ecrit_le, "
-                    "contenu) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (path.name, str(path.resolve()), format_id, nature, numero_ans, siret, day.isoformat(), rank,
-                     datetime.now().isoformat(timespec="seconds"), packed),
-                )
-                # one statement for the file's demandes: executemany lets go of the GIL, and waits to
-                # get it back, once per row
-                db.execute(
-                    "INSERT INTO demandes (fichier_id, format, nature, numero_ans, numero_editeur, num_ligne, montant, "
-                    "finess, rpps) SELECT ?, ?, ?, ?, json_extract(value, '$.numeroEditeur'), key + 1, "
-                    "json_extract(value, '$.montant'), json_extract(value, '$.finess'), json_extract(value, '$.rpps') "
-                    "FROM json_each(?) ORDER BY key",
-                    (cursor.lastrowid, format_id, nature, numero_ans, demandes),
-                )
+                self._insert(db, path, format_id, nature, numero_ans, siret, day, rank, packed, demandes)
             self._last_deposit = (checked, rank)  # committed: its own commit leaves data_version as it was
         except BaseException:
             # written but not recorded (Ctrl-C, the ledger's disk full…): a file the ledger does not
@@ -315,6 +301,46 @@ class Ledger:
                 path.unlink(missing_ok=True)
             raise
         return path
+
+    @staticmethod
+    def _insert(db: sqlite3.Connection, path: Path, format_id: str, nature: str, numero_ans: str, siret: str,
+                day: date, rank: int, packed: bytes, demandes: str) -> None:
+        """Record one deposit file and its demandes (`deposit`'s JSON array), inside a transaction."""
+        cursor = db.execute(
+            "INSERT INTO fichiers (nom, chemin, format, nature, numero_ans, siret, date_depot, rang, ecrit_le, "
+            "contenu) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (path.name, str(path.resolve()), format_id, nature, numero_ans, siret, day.isoformat(), rank,
+             datetime.now().isoformat(timespec="seconds"), packed),
+        )
+        # one statement for the file's demandes: executemany lets go of the GIL, and waits to
+        # get it back, once per row
+        db.execute(
+            "INSERT INTO demandes (fichier_id, format, nature, numero_ans, numero_editeur, num_ligne, montant, "
+            "finess, rpps) SELECT ?, ?, ?, ?, json_extract(value, '$.numeroEditeur'), key + 1, "
+            "json_extract(value, '$.montant'), json_extract(value, '$.finess'), json_extract(value, '$.rpps') "
+            "FROM json_each(?) ORDER BY key",
+            (cursor.lastrowid, format_id, nature, numero_ans, demandes),
+        )
+
+    def record_import(self, *, path: Path, format_id: str, nature: str, numero_ans: str, siret: str, day: date,
+                      rank: int, packed: bytes, demandes: str, formats: Iterable[str],
+                      refuse_rejected: bool = False) -> None:
+        """Record a deposit file written before xl2segur (`xl2segur importer`) as it is, under the
+        write lock. LedgerError, nothing recorded, when one of its demandes is already in the
+        ledger, deposited and not rejected, in one of `formats` (or rejected, with
+        `refuse_rejected`), or when a file of that name is."""
+        self._last_deposit = None  # the next deposit looks again
+        with self.transaction() as db:
+            numeros = [d["numeroEditeur"] for d in orjson.loads(demandes)]
+            for found, why in ((self.already_deposited(formats, numero_ans, numeros), "déjà déposées, non rejetées"),
+                               (self.rejected_deposits(formats, numero_ans, numeros) if refuse_rejected else {},
+                                "rejetées par l'ASP, qui exige un nouveau numéro éditeur")):
+                if found:
+                    listed = ", ".join(f"{ne} ({name})" for ne, name in found.items())
+                    raise LedgerError(f"des demandes sont au registre, {why} : {listed}")
+            if db.execute("SELECT 1 FROM fichiers WHERE nom = ?", (path.name,)).fetchone():
+                raise LedgerError(f"un fichier nommé {path.name} est déjà au registre")
+            self._insert(db, path, format_id, nature, numero_ans, siret, day, rank, packed, demandes)
 
     # ------------------------------------------------------------ returns and soldes
 

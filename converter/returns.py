@@ -114,23 +114,29 @@ def _json_problem(exc: orjson.JSONDecodeError, size: int) -> str:
     return f"contenu invalide ligne {exc.lineno}, colonne {exc.colno}"
 
 
-def read_return(path: Path) -> ReturnFile:
-    """One return file; ReturnFileError if it is not one (a deposit file not yet treated by
-    the ASP included)."""
-    path = Path(path)
-    where = f"Le fichier de retour « {path} »"
+def read_json(path: Path, where: str) -> tuple[Any, bytes]:
+    """(the JSON of a file the ASP or a tool wrote, its bytes without BOM); ReturnFileError,
+    in French, when it cannot be read. `where`: « Le fichier … « path » », the message's subject."""
     try:
-        raw = path.read_bytes()
+        raw = Path(path).read_bytes()
     except FileNotFoundError:
         raise ReturnFileError(f"{where} est introuvable : vérifiez le chemin.") from None
     except OSError as exc:
         raise ReturnFileError(f"{where} ne peut pas être lu ({exc.strerror}).") from None
     body = raw.removeprefix(_UTF8_BOM)  # Windows tools save UTF-8 with a BOM; JSON allows none
     try:
-        data = orjson.loads(body)
+        return orjson.loads(body), body
     except orjson.JSONDecodeError as exc:
         raise ReturnFileError(f"{where} n'est pas un fichier JSON valide ({_json_problem(exc, len(body))}). "
                               "Téléchargez-le à nouveau depuis le portail Ségur, sans le modifier.") from None
+
+
+def read_return(path: Path) -> ReturnFile:
+    """One return file; ReturnFileError if it is not one (a deposit file not yet treated by
+    the ASP included)."""
+    path = Path(path)
+    where = f"Le fichier de retour « {path} »"
+    data, body = read_json(path, where)
     if not isinstance(data, dict) or not isinstance(data.get("lignesImport"), list):
         raise ReturnFileError(f"{where} n'est pas un fichier de dépôt ASP : la liste « lignesImport » manque.")
     numero_ans = data.get("numeroAns")
