@@ -308,6 +308,9 @@ def retour(
         out.print(f"{escape(line.source)} — {escape(line.numero_editeur)} : {escape(line.result)}"
                   + (f" — {escape(detail)}" if detail else "") + (f" [dim]({escape(line.remark)})[/]" if line.remark else ""))
     out.print()
+    answered = {line.source: line.deposit_file for line in lines if line.deposit_file}
+    for source, deposit_file in answered.items():
+        out.print(f"Le retour {escape(source)} répond au dépôt {escape(deposit_file)} (reconnu à son contenu)")
     out.print(f"Demandes lues : {len(lines)}")
     for label in RESULTS:
         if counts.get(label):

@@ -250,7 +250,8 @@ def _contradiction(line: ReturnLine, row: sqlite3.Row) -> str:
         change = f"numéro ASP {row['numero_asp']} → {line.numero_asp}"
     else:
         return ""
-    return f"le retour enregistré le {row['date_retour']} (fichier {row['fichier_retour']}) : {change}"
+    day = date.fromisoformat(row["date_retour"]).strftime("%d/%m/%Y") if row["date_retour"] else "?"
+    return f"le retour enregistré le {day} (fichier {row['fichier_retour']}) : {change}"
 
 
 def ingest(paths: list[Path], book: Ledger, *, confirm: bool = False, deposit: str | None = None) -> list[ReturnLine]:
