@@ -357,15 +357,6 @@ class Ledger:
             self._last_document = (fichier_id, orjson.loads(unpack(packed)))
         return self._last_document[1]
 
-    def candidates(self, numero_ans: str, numero_editeur: str) -> list[sqlite3.Row]:
-        """Every deposit of that demande, newest first, with its file."""
-        return self.db.execute(
-            "SELECT d.*, f.nom AS fichier, f.siret AS siret, f.date_depot AS date_depot "
-            "FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
-            "WHERE d.numero_ans = ? AND d.numero_editeur = ? ORDER BY d.id DESC",
-            (numero_ans, numero_editeur),
-        ).fetchall()
-
     def record_returns(self, outcomes: list[tuple[int, str, str | None, str | None, str | None, str]], *,
                        digest: str | None = None, imp_id: str | None = None, confirmed: bool = False) -> None:
         """(demande id, statut, numeroASP, codeTraitement, libelleTraitement, return file) each:

@@ -605,13 +605,13 @@ def test_a_ledger_of_version_1_is_migrated_and_its_demandes_kept(tmp_path: Path)
                    (orjson.dumps(deposited).decode(),))
     with Ledger(out / "xl2segur.sqlite") as book:
         assert book.db.execute("PRAGMA user_version").fetchone()[0] == 2
-        [row] = book.candidates("0123456789", "00001")
+        [row] = book.file_demandes(1)
         assert book.demande(row) == deposited
     again = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00001", "00002")), out, DAY)
     assert [(i.code, i.numero_editeur) for i in again.errors] == [("deja_deposee", "00001")]
     assert again.files[0].name.endswith("-002.json")  # the rank continues after the migrated file
     with Ledger(out / "xl2segur.sqlite") as book:
-        [row] = book.candidates("0123456789", "00002")
+        [row] = book.file_demandes(2)
         assert book.demande(row) == orjson.loads(again.files[0].read_bytes())["lignesImport"][0]
     solde = api.write_solde_workbooks(out / "xl2segur.sqlite", "ms2-dui-pds-avance", tmp_path / "soldes")
     assert [count for _, count in solde[1]] == [1]  # the migrated avance, accepted, pre-fills its solde
