@@ -73,6 +73,8 @@ def _format(data: dict[str, Any], format_id: str | None) -> tuple[FormatDefiniti
     """(the format the file meets, or None with the reason)."""
     choices = [get_format(format_id)] if format_id else \
         [d for d in all_formats().values() if d.produces_deposit and d.json]
+    if not choices[0].produces_deposit:
+        return None, f"le format {format_id} ne produit pas de fichier de dépôt : indiquez avec --format un format de dépôt"
     found = {d.id: _errors(d.id, _as_deposited(d, data)) for d in choices}
     fits = [d for d in choices if not found[d.id]]
     if len(fits) == 1:

@@ -44,7 +44,7 @@ from typing import Any
 import orjson
 from xlsxwriter import Workbook
 
-from .files import OutputError, write_new_numbered
+from .files import OutputError, why, write_new_numbered
 from .formats import all_formats
 from .ledger import ACCEPTEE, DEPOSEE, REJETEE, Ledger
 
@@ -121,8 +121,10 @@ def read_json(path: Path, where: str) -> tuple[Any, bytes]:
         raw = Path(path).read_bytes()
     except FileNotFoundError:
         raise ReturnFileError(f"{where} est introuvable : vérifiez le chemin.") from None
+    except IsADirectoryError:
+        raise ReturnFileError(f"{where} est un dossier : donnez le chemin d'un fichier .json.") from None
     except OSError as exc:
-        raise ReturnFileError(f"{where} ne peut pas être lu ({exc.strerror}).") from None
+        raise ReturnFileError(f"{where} ne peut pas être lu ({why(exc)}).") from None
     body = raw.removeprefix(_UTF8_BOM)  # Windows tools save UTF-8 with a BOM; JSON allows none
     try:
         return orjson.loads(body), body

@@ -89,3 +89,16 @@ def test_a_file_whose_demandes_the_ledger_holds_is_refused_whole(tmp_path: Path)
         in refused.refused
     with sqlite3.connect(out / "xl2segur.sqlite") as db:
         assert db.execute("SELECT count(*) FROM demandes").fetchone()[0] == 1
+
+
+def test_importer_answers_in_french_for_what_a_user_can_give(tmp_path: Path) -> None:
+    runner = CliRunner()
+    registre = tmp_path / "depot" / "xl2segur.sqlite"
+    result = runner.invoke(app, ["importer", str(tmp_path), "--registre", str(registre)])
+    assert result.exit_code == 2 and "est un dossier : donnez le chemin d'un fichier .json" in _words(result.output)
+    made = _made_elsewhere(tmp_path, "00001")
+    result = runner.invoke(app, ["importer", str(made), "--format", "hop-pfi-va2-commandes", "--registre", str(registre)])
+    assert result.exit_code == 1 and "ne produit pas de fichier de dépôt" in _words(result.output)
+    result = runner.invoke(app, ["importer", str(made), "--format", "bidule", "--registre", str(registre)])
+    assert result.exit_code == 2 and "format inconnu « bidule »" in _words(result.output)
+    assert not registre.exists()
