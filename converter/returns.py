@@ -289,8 +289,7 @@ def ingest(paths: list[Path], book: Ledger, *, confirm: bool = False, deposit: s
                                 "(un fichier de solde n'est enregistré que si toutes ses demandes passent). "
                                 "Redéposez-la dans un nouveau fichier.")
         treated = [x for x in lines if x.statut]
-        clashes = {x.numero_editeur: why for x in treated
-                   if (why := _contradiction(x, rows[_line_key(x)]))}
+        clashes = {x.numero_editeur: clash for x in treated if (clash := _contradiction(x, rows[_line_key(x)]))}
         if clashes and not confirm:
             for x in lines:
                 if x.numero_editeur in clashes:
