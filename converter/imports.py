@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -64,9 +65,14 @@ def _as_deposited(definition: FormatDefinition, data: dict[str, Any]) -> dict[st
     return {**data, **dict.fromkeys(empty(definition.envelope)), "lignesImport": lines}
 
 
+@cache
+def _validator(format_id: str) -> Any:
+    return jsonschema_rs.validator_for(schema.json_schema(format_id))
+
+
 def _errors(format_id: str, document: dict[str, Any]) -> list[str]:
-    validator = jsonschema_rs.validator_for(schema.json_schema(format_id))
-    return [f"{'/'.join(map(str, e.instance_path)) or 'fichier'} : {e.message}" for e in validator.iter_errors(document)]
+    return [f"{'/'.join(map(str, e.instance_path)) or 'fichier'} : {e.message}"
+            for e in _validator(format_id).iter_errors(document)]
 
 
 def _format(data: dict[str, Any], format_id: str | None) -> tuple[FormatDefinition | None, str]:
@@ -75,13 +81,13 @@ def _format(data: dict[str, Any], format_id: str | None) -> tuple[FormatDefiniti
         [d for d in all_formats().values() if d.produces_deposit and d.json]
     if not choices[0].produces_deposit:
         return None, f"le format {format_id} ne produit pas de fichier de dépôt : indiquez avec --format un format de dépôt"
-    found = {d.id: _errors(d.id, _as_deposited(d, data)) for d in choices}
-    fits = [d for d in choices if not found[d.id]]
+    fits = [d for d in choices if _validator(d.id).is_valid(_as_deposited(d, data))]  # listing errors costs more
     if len(fits) == 1:
         return fits[0], ""
     if fits:
         return None, (f"il respecte le schéma de plusieurs formats ({', '.join(d.id for d in fits)}) : "
                       "indiquez lequel avec --format")
+    found = {d.id: _errors(d.id, _as_deposited(d, data)) for d in choices}
     closest = min(found, key=lambda k: len(found[k]))
     listed = " ; ".join(found[closest][:ERRORS_SHOWN]) + (" ; …" if len(found[closest]) > ERRORS_SHOWN else "")
     hint = "" if format_id else " (le plus proche ; --format en impose un autre)"
