@@ -83,8 +83,9 @@ CREATE INDEX IF NOT EXISTS fichiers_rang ON fichiers (numero_ans, date_depot);
 CREATE INDEX IF NOT EXISTS demandes_ne ON demandes (numero_ans, numero_editeur);
 """
 
-# The history of the ASP's returns, one row per demande of each return file recorded. Added
-# without a new schema version: created, if missing, each time a ledger is opened.
+# The history of the ASP's returns, one row per demande of each return file recorded, and the
+# index that finds a deposit file's demandes (a return is matched to its file). Added without a
+# new schema version: created, if missing, each time a ledger is opened.
 _RETOURS = """
 CREATE TABLE IF NOT EXISTS retours (
     id INTEGER PRIMARY KEY,
@@ -98,7 +99,9 @@ CREATE TABLE IF NOT EXISTS retours (
     code_traitement TEXT,
     libelle_traitement TEXT,
     confirme INTEGER NOT NULL DEFAULT 0  -- 1: replaced a contradicting outcome, with --confirmer
-)
+);
+CREATE INDEX IF NOT EXISTS retours_demande ON retours (demande_id);
+CREATE INDEX IF NOT EXISTS demandes_fichier ON demandes (fichier_id);
 """
 
 # Version 1 kept each demande's JSON in demandes.demande_json (NOT NULL): 100,000 demandes
@@ -178,7 +181,8 @@ class Ledger:
                     for statement in filter(str.strip, steps.split(";")):
                         self.db.execute(statement)
                     self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                self.db.execute(_RETOURS)
+                for statement in filter(str.strip, _RETOURS.split(";")):
+                    self.db.execute(statement)
         except sqlite3.DatabaseError as exc:
             raise LedgerError(f"Le registre « {self.path} » n'est pas utilisable ({_french(exc)}) : vérifiez "
                               "qu'il s'agit bien d'un fichier xl2segur.sqlite, et que lui et son dossier "
@@ -384,7 +388,9 @@ class Ledger:
         return self.db.execute(
             "WITH r AS (SELECT json_extract(value, '$[0]') AS ne, json_extract(value, '$[1]') AS ligne "
             "FROM json_each(?)) "
-            "SELECT f.*, count(*) AS found, (SELECT count(*) FROM demandes x WHERE x.fichier_id = f.id) AS total "
+            # not f.*: its content would go through the GROUP BY once per demande
+            "SELECT f.id, f.nom, f.format, f.nature, count(*) AS found, "
+            "(SELECT count(*) FROM demandes x WHERE x.fichier_id = f.id) AS total "
             "FROM demandes d JOIN r ON d.numero_editeur = r.ne AND d.num_ligne = r.ligne "
             "JOIN fichiers f ON f.id = d.fichier_id WHERE d.numero_ans = ? GROUP BY f.id ORDER BY found DESC, f.id",
             (orjson.dumps(lines).decode(), numero_ans),

@@ -204,11 +204,10 @@ def match_file(book: Ledger, returned: ReturnFile, deposit: str | None = None) -
     layout = {fid: frozenset(d.json) for fid, d in all_formats().items() if d.json}
     keys = frozenset().union(*(x.keys for x in returned.lines))
     mine = [_without_asp(x.data) for x in returned.lines]
-    answered = book.files_answered_by(returned.digest, returned.imp_id)
     narrowing = (
         lambda f: layout.get(f["format"]) == keys,
         lambda f: [_without_asp(line) for line in book.file_lines(f["id"])] == mine,
-        lambda f: f["id"] in answered,
+        lambda f: f["id"] in book.files_answered_by(returned.digest, returned.imp_id),
         lambda f: all(r["statut"] == DEPOSEE for r in book.file_demandes(f["id"])),  # still awaits its return
         lambda f: f["nom"] == deposit,  # named by the user (--depot), never guessed from the return's name
     )
