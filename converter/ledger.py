@@ -86,7 +86,7 @@ CREATE INDEX IF NOT EXISTS demandes_ne ON demandes (numero_ans, numero_editeur);
 # The history of the ASP's returns, one row per demande of each return file recorded, and the
 # index that finds a deposit file's demandes (a return is matched to its file). Added without a
 # new schema version: created, if missing, each time a ledger is opened.
-_RETOURS = """
+_ADDITIONS = """
 CREATE TABLE IF NOT EXISTS retours (
     id INTEGER PRIMARY KEY,
     demande_id INTEGER NOT NULL REFERENCES demandes (id),
@@ -181,7 +181,7 @@ class Ledger:
                     for statement in filter(str.strip, steps.split(";")):
                         self.db.execute(statement)
                     self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                for statement in filter(str.strip, _RETOURS.split(";")):
+                for statement in filter(str.strip, _ADDITIONS.split(";")):
                     self.db.execute(statement)
         except sqlite3.DatabaseError as exc:
             raise LedgerError(f"Le registre « {self.path} » n'est pas utilisable ({_french(exc)}) : vérifiez "
