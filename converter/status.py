@@ -3,7 +3,7 @@
 Per format, the demandes written but not yet returned by the ASP, accepted, rejected, and
 (for an avance whose format has a solde) accepted with a numeroASP and still awaiting their
 solde, each with its amount HT and, for an avance, the advance expected; written as a
-workbook of two sheets, the summary and one row per demande.
+workbook: the summary, one row per demande, and every ASP return recorded (the history).
 """
 
 from __future__ import annotations
@@ -46,12 +46,22 @@ class Count:
 class LedgerStatus:
     counts: list[Count] = field(default_factory=list)
     demandes: pl.DataFrame = field(default_factory=pl.DataFrame)  # one row per demande recorded
+    history: pl.DataFrame = field(default_factory=pl.DataFrame)  # one row per return recorded, oldest first
 
 
 _DEMANDES = (
     "SELECT d.id, d.numero_ans, f.siret, d.format, d.nature, d.numero_editeur, f.nom AS fichier, f.date_depot, "
     "d.statut, d.numero_asp, d.montant, d.code_traitement, d.libelle_traitement, d.fichier_retour, d.date_retour "
     "FROM demandes d JOIN fichiers f ON f.id = d.fichier_id ORDER BY d.format, d.numero_ans, d.id"
+)
+
+_HISTORY = (
+    "SELECT d.numero_ans AS numeroAns, d.format AS Format, d.numero_editeur AS numeroEditeur, "
+    "f.nom AS \"Fichier déposé\", r.fichier_retour AS \"Fichier de retour\", r.enregistre_le AS \"Enregistré le\", "
+    "CASE r.statut WHEN 'acceptee' THEN 'Acceptée' ELSE 'Rejetée' END AS \"Résultat\", r.numero_asp AS numeroASP, "
+    "r.code_traitement AS codeTraitement, r.libelle_traitement AS libelleTraitement, "
+    "CASE r.confirme WHEN 1 THEN 'oui' ELSE '' END AS \"Remplacé avec --confirmer\" "
+    "FROM retours r JOIN demandes d ON d.id = r.demande_id JOIN fichiers f ON f.id = d.fichier_id ORDER BY r.id"
 )
 
 
@@ -92,7 +102,9 @@ def ledger_status(book: Ledger) -> LedgerStatus:
         etat=pl.when("attente").then(pl.lit(STATES[WAITING_SOLDE])).otherwise(pl.col("statut").replace_strict(STATES)),
         avance=pl.col("avance").cast(pl.String),
     ).select(pl.col(key).alias(title) for key, title in COLUMNS.items())
-    return LedgerStatus(counts, shown)
+    cursor = book.db.execute(_HISTORY)
+    history = pl.DataFrame(cursor.fetchall(), schema={d[0]: pl.String for d in cursor.description}, orient="row")
+    return LedgerStatus(counts, shown, history)
 
 
 # ledger column → workbook header
@@ -105,8 +117,8 @@ SUMMARY = [("Format", 24), ("Nature", 8), ("État", 32), ("Demandes", 10), ("Mon
 
 
 def write_status(status: LedgerStatus, target: Path) -> Path:
-    """The status workbook: « Synthèse » and « Demandes »; every value from the ledger is text,
-    counts and totals are numbers."""
+    """The status workbook: « Synthèse », « Demandes » and « Historique des retours »; every
+    value from the ledger is text, counts and totals are numbers."""
 
     def write(tmp: Path) -> None:
         book = Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False})
@@ -125,15 +137,16 @@ def write_status(status: LedgerStatus, target: Path) -> Path:
             if c.advance is not None:
                 ws.write_number(row, 5, float(c.advance), money)
         ws.freeze_panes(1, 0)
-        ws = book.add_worksheet("Demandes")
-        for col, title in enumerate(status.demandes.columns):
-            ws.write_string(0, col, title, bold)
-            ws.set_column(col, col, max(12, len(title) + 2))
-        for row, values in enumerate(status.demandes.iter_rows(), start=1):
-            for col, value in enumerate(values):
-                ws.write_string(row, col, "" if value is None else value)
-        ws.freeze_panes(1, 0)
-        ws.autofilter(0, 0, max(status.demandes.height, 1), len(status.demandes.columns) - 1)
+        for name, frame in (("Demandes", status.demandes), ("Historique des retours", status.history)):
+            ws = book.add_worksheet(name)
+            for col, title in enumerate(frame.columns):
+                ws.write_string(0, col, title, bold)
+                ws.set_column(col, col, max(12, len(title) + 2))
+            for row, values in enumerate(frame.iter_rows(), start=1):
+                for col, value in enumerate(values):
+                    ws.write_string(row, col, "" if value is None else value)
+            ws.freeze_panes(1, 0)
+            ws.autofilter(0, 0, max(frame.height, 1), len(frame.columns) - 1)
         book.close()
 
     return write_new_numbered(Path(target), write)

@@ -38,7 +38,11 @@ def test_the_ledger_status_per_format_and_state(tmp_path: Path) -> None:
         ("ms2-dui-pds-solde", "Déposées, sans retour de l'ASP", 1, Decimal("4866.67"), None)]
 
     book = openpyxl.load_workbook(written)
-    assert book.sheetnames == ["Synthèse", "Demandes"]
+    assert book.sheetnames == ["Synthèse", "Demandes", "Historique des retours"]
+    history = [[c.value for c in row] for row in book["Historique des retours"].iter_rows()]
+    assert [r[2] for r in history[1:]] == ["00001", "00002", "00003", "00004"]
+    assert history[1][4:8] == ["r.json", history[1][5], "Acceptée", "FINMS2000001"] and history[3][6] == "Rejetée"
+    assert history[1][5].startswith(date.today().isoformat())
     table = [[c.value for c in row] for row in book["Demandes"].iter_rows()]
     assert table[0][:7] == ["numeroAns", "SIRET", "Format", "numeroEditeur", "État", "Montant HT", "Avance attendue"]
     by_ne = {(r[2], r[3]): r for r in table[1:]}
