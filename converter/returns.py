@@ -108,6 +108,8 @@ def _json_problem(exc: orjson.JSONDecodeError, size: int) -> str:
     """What is wrong with a file orjson cannot read, in French."""
     if "UTF-8" in exc.msg:
         return "il n'est pas encodé en UTF-8"
+    if not size:
+        return "il est vide"
     if exc.pos >= size or "end of data" in exc.msg or "EOF" in exc.msg:
         return (f"il s'arrête avant la fin (ligne {exc.lineno}, colonne {exc.colno}) : le téléchargement a "
                 "sans doute été interrompu")

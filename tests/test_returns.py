@@ -206,6 +206,9 @@ def test_a_truncated_return_gets_a_french_message(tmp_path: Path) -> None:
     (tmp_path / "latin1.json").write_bytes('{"numeroAns": "é"}'.encode("latin-1"))
     with pytest.raises(OutputError, match="il n'est pas encodé en UTF-8"):
         api.ingest_returns([tmp_path / "latin1.json"], registre)
+    (tmp_path / "vide.json").write_bytes(b"\xef\xbb\xbf")
+    with pytest.raises(OutputError, match=r"n'est pas un fichier JSON valide \(il est vide\)"):
+        api.ingest_returns([tmp_path / "vide.json"], registre)
 
 
 def test_the_deposit_file_given_as_a_return_is_refused(tmp_path: Path) -> None:
@@ -284,3 +287,21 @@ def test_after_a_rejected_solde_the_solde_workbook_is_refilled_from_it(tmp_path:
         ("00001", "FINMS2000001", "15/06/2024", "4800.00"), ("00002", "FINMS2000002", None, None)]
     og = {r["numeroEditeur"]: r["nbreDossiersDUIActifs"] for r in sheet_rows(book, "OG")}
     assert og["00001"] == rows["OG"][0]["nbreDossiersDUIActifs"] and og["00002"] is None
+
+
+@pytest.mark.parametrize("content", [
+    b"", b"\xef\xbb\xbf", "{}".encode("utf-16"), b"PK\x03\x04\x00\x00binary", b"null", b'"texte"',
+    b'{"numeroAns": "0123456789", "lignesImport": [1]}', b'{"numeroAns": "0123456789", "lignesImport": []}',
+    b'{"numeroAns": "0123456789", "SIRET": 5, "lignesImport": [{"numeroEditeur": "00001", "numLigne": "x"}]}',
+    b"[" * 100_000,
+])
+@pytest.mark.parametrize("command", ["retour", "importer"])
+def test_any_file_a_user_can_give_gets_a_french_answer(tmp_path: Path, content: bytes, command: str) -> None:
+    _, registre = _avances(tmp_path, "00001")
+    given = tmp_path / "donne.json"
+    given.write_bytes(content)
+    result = CliRunner().invoke(app, [command, str(given), "--registre", str(registre)])
+    assert result.exit_code in (1, 2), result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output and ("Erreur :" in result.output or "non inscrit" in result.output)
+    assert _statuts(registre)[0][2] == "deposee"
