@@ -432,16 +432,20 @@ def write_report(outcome: Outcome, target: Path) -> Path:
 
 
 
-def ingest_returns(files: list[Path], registre: Path, target: Path | None = None) -> tuple[list[Any], Path]:
+def ingest_returns(files: list[Path], registre: Path, target: Path | None = None, *, confirm: bool = False,
+                   deposit: str | None = None) -> tuple[list[Any], Path]:
     """Record the ASP's return files in the ledger; write the review workbook.
 
+    confirm: record a return that contradicts an outcome already recorded (else refused).
+    deposit: the name of the deposit file the returns answer, when several hold the same demandes.
     Returns (one `returns.ReturnLine` per demande read, review workbook). Raises
-    OutputError (a missing ledger, a malformed return file: nothing is recorded).
+    OutputError (a missing ledger, a malformed return file, a deposit file not treated by
+    the ASP: nothing is recorded).
     """
     from . import returns
 
     with ledger.Ledger(Path(registre), create=False) as book:
-        lines = returns.ingest([Path(f) for f in files], book)
+        lines = returns.ingest([Path(f) for f in files], book, confirm=confirm, deposit=deposit)
     review = returns.write_review(lines, Path(target) if target else returns.default_review(Path(registre)))
     return lines, review
 
@@ -453,3 +457,23 @@ def write_solde_workbooks(registre: Path, format_id: str | None, output: Path) -
     LedgerNotFound when there is no ledger at `registre`."""
     with ledger.Ledger(Path(registre), create=False) as book:
         return cycle.write_solde_workbooks(book, format_id, Path(output))
+
+
+def ledger_status(registre: Path, target: Path | None = None) -> tuple[Any, Path]:
+    """What the ledger holds, per format and state (status.py), and its workbook.
+
+    Returns (`status.LedgerStatus`, workbook written). LedgerNotFound when there is no ledger."""
+    from . import status
+
+    with ledger.Ledger(Path(registre), create=False) as book:
+        found = status.ledger_status(book)
+    return found, status.write_status(found, Path(target) if target else status.default_target(Path(registre)))
+
+
+def import_deposits(files: list[Path], registre: Path, format_id: str | None = None) -> list[Any]:
+    """Bring deposit files made before xl2segur (or their ASP returns) into the ledger
+    (imports.py): one `imports.Imported` per file. Raises OutputError (a file that is not
+    JSON: nothing is recorded)."""
+    from . import imports
+
+    return imports.import_files([Path(f) for f in files], Path(registre), format_id)

@@ -304,10 +304,14 @@ def retour(
     fichiers: Annotated[list[Path], typer.Argument(metavar="FICHIER.json…", help="Fichiers JSON rendus par l'ASP après dépôt.")],
     registre: RegistreOption = Path("depot/xl2segur.sqlite"),
     sortie: Annotated[Optional[Path], typer.Option("-o", "--sortie", help="Classeur de bilan à écrire (par défaut retour-ASP-AAAAMMJJ.xlsx à côté du registre).")] = None,
+    confirmer: Annotated[bool, typer.Option("--confirmer", help="Enregistre aussi un retour qui contredit un retour déjà enregistré (résultat ou numéro ASP).")] = False,
+    depot: Annotated[Optional[str], typer.Option("--depot", metavar="NOM", help="Nom du fichier déposé auquel répond le retour, quand plusieurs dépôts contiennent les mêmes demandes.")] = None,
 ) -> None:
     """Enregistre les retours de l'ASP (acceptée / rejetée, numéro ASP) et écrit un classeur de bilan."""
+    from .returns import RESULTS, UNKNOWN, REFUSED, codes_met
+
     try:
-        lines, review = api.ingest_returns(fichiers, registre, sortie)
+        lines, review = api.ingest_returns(fichiers, registre, sortie, confirm=confirmer, deposit=depot)
     except OutputError as exc:
         _fail(str(exc))
     counts: dict[str, int] = {}
@@ -317,12 +321,20 @@ def retour(
         out.print(f"{escape(line.source)} — {escape(line.numero_editeur)} : {escape(line.result)}"
                   + (f" — {escape(detail)}" if detail else "") + (f" [dim]({escape(line.remark)})[/]" if line.remark else ""))
     out.print()
+    answered = {line.source: line.deposit_file for line in lines if line.deposit_file}
+    for source, deposit_file in answered.items():
+        out.print(f"Le retour {escape(source)} répond au dépôt {escape(deposit_file)} (reconnu à son contenu)")
     out.print(f"Demandes lues : {len(lines)}")
-    for label in ("Acceptée", "Rejetée", "Inconnue du registre", "Sans traitement ASP"):
+    for label in RESULTS:
         if counts.get(label):
             out.print(f"  {label} : {counts[label]}")
+    codes = codes_met(lines)
+    if codes:
+        shown = " ; ".join(f"« {code} » : " + ", ".join(f"{result.lower()} {n}" for result, n in found.items())
+                           for code, found in codes.items())
+        out.print(f"Codes de traitement rencontrés : {escape(shown)}")
     out.print(f"Classeur de bilan : {review}")
-    raise typer.Exit(1 if counts.get("Inconnue du registre") else 0)
+    raise typer.Exit(1 if counts.get(UNKNOWN) or counts.get(REFUSED) else 0)
 
 
 NOTHING_TO_SETTLE = ("Aucune avance acceptée par l'ASP, avec un numéro ASP, n'attend encore son solde dans le registre "
@@ -352,6 +364,58 @@ def solde(
         out.print(f"Classeur de solde ({solde_id}) écrit : {path} — {count} demande(s)")
     out.print("Complétez la date et le montant de chaque facture (et les colonnes restées vides), "
               "puis « xl2segur convertir » avec --pieces.")
+
+
+@app.command("etat", cls=CommandeFr)
+def etat(
+    registre: RegistreOption = Path("depot/xl2segur.sqlite"),
+    sortie: Annotated[Optional[Path], typer.Option("-o", "--sortie", help="Classeur d'état à écrire (par défaut etat-registre-AAAAMMJJ.xlsx à côté du registre ; jamais écrasé).")] = None,
+) -> None:
+    """Affiche l'état du registre par format (sans retour, acceptées, rejetées, solde à déposer) et l'écrit dans un classeur."""
+    try:
+        found, written = api.ledger_status(registre, sortie)
+    except OutputError as exc:
+        _fail(str(exc))
+    out.print(f"Registre : {registre}")
+    current = None
+    for count in found.counts:
+        if count.format_id != current:
+            current = count.format_id
+            out.print(f"{count.format_id} ({count.nature})")
+        advance = f" — avance attendue {euros(count.advance)}" if count.advance is not None else ""
+        out.print(f"  {count.label} : {count.demandes} — {euros(count.amount)} HT{advance}")
+    if not found.counts:
+        out.print("Aucune demande déposée dans ce registre.")
+    out.print(f"Classeur d'état : {written}")
+
+
+@app.command("importer", cls=CommandeFr)
+def importer(
+    fichiers: Annotated[list[Path], typer.Argument(metavar="FICHIER.json…", help="Fichiers de dépôt déposés sans xl2segur, ou leurs retours de l'ASP.")],
+    registre: Annotated[Path, typer.Option("--registre", help="Registre des dépôts où les inscrire (créé s'il n'existe pas).")] = Path("depot/xl2segur.sqlite"),
+    format_id: Annotated[Optional[str], typer.Option("--format", help="Format des fichiers, quand leur contenu ne suffit pas à le reconnaître.")] = None,
+) -> None:
+    """Inscrit au registre des dépôts faits sans xl2segur (contrôlés par le schéma du format), avec leur retour de l'ASP s'il est donné."""
+    try:
+        found = api.import_deposits(fichiers, registre, format_id)
+    except UnknownFormat:
+        _fail(f"format inconnu « {format_id} ». Formats connus : {', '.join(all_formats())}.")
+    except OutputError as exc:
+        _fail(str(exc))
+    for item in found:
+        if item.refused:
+            out.print(f"{escape(item.path.name)} : non inscrit — {escape(item.refused)}.")
+            continue
+        out.print(f"{escape(item.path.name)} : inscrit ({item.format_id}, {item.demandes} demande(s), "
+                  f"déposé le {item.day:%d/%m/%Y})")
+        results: dict[str, int] = {}
+        for line in item.returns:
+            results[line.result] = results.get(line.result, 0) + 1
+        if results:
+            out.print("  retour de l'ASP enregistré : " + ", ".join(f"{label.lower()} {n}" for label, n in results.items()))
+    if any(not item.refused for item in found):
+        out.print(f"Registre des dépôts : {registre}")
+    raise typer.Exit(1 if any(item.refused for item in found) else 0)
 
 
 def main() -> None:

@@ -116,9 +116,17 @@ def demande_records(numeros: list[str], lookup: DemandeLookup) -> str:
 
 
 def demande_lookup(definition: FormatDefinition, frames: dict[str, pl.DataFrame]) -> dict[str, str]:
-    """numeroEditeur → `{"numeroEditeur", "montant", "finess", "rpps"}` in JSON (its amount, the
-    sorted lists of its FINESS and RPPS), for the demandes whose rows `frames` hold (sheet name →
-    rows). Polars writes the JSON, escaping included; the ledger reads it in SQL."""
+    """numeroEditeur → `{"numeroEditeur", "montant", "finess", "rpps"}` in JSON (`demande_facts`),
+    for the demandes whose rows `frames` hold (sheet name → rows). Polars writes the JSON,
+    escaping included; the ledger reads it in SQL."""
+    found = demande_facts(definition, frames)
+    record = pl.struct(pl.col(NE).alias("numeroEditeur"), "montant", "finess", "rpps").struct.json_encode()
+    return dict(found.select(NE, record).iter_rows())
+
+
+def demande_facts(definition: FormatDefinition, frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """What tells one demande from another: NE, montant (its amount, text), finess and rpps
+    (the sorted lists of its FINESS and RPPS), for the demandes whose rows `frames` hold."""
     demandes = frames[definition.demandes.name]
     amount = amount_balise(definition.demandes)
     found = demandes.select(NE, montant=pl.col(amount).cast(pl.String) if amount else pl.lit(None, pl.String))
@@ -131,8 +139,7 @@ def demande_lookup(definition: FormatDefinition, frames: dict[str, pl.DataFrame]
         else:
             found = found.with_columns(pl.lit(None, pl.List(pl.String)).alias(kind))
         found = found.with_columns(pl.col(kind).fill_null(pl.lit([], pl.List(pl.String))))
-    record = pl.struct(pl.col(NE).alias("numeroEditeur"), "montant", "finess", "rpps").struct.json_encode()
-    return dict(found.select(NE, record).iter_rows())
+    return found
 
 
 # ------------------------------------------------------------ what a conversion checks
@@ -154,7 +161,10 @@ def ledger_issues(checked: Checked, book: Ledger, accepted: list[str]) -> list[I
     """Issues on accepted demandes that only the ledger can see.
 
     - `deja_deposee`: the numeroEditeur was deposited and not rejected, in this format or in
-      one sharing its numeroEditeur (`numero_formats`: the other variant of the couloir);
+      one sharing its numeroEditeur (`numero_formats`: the other variant of the couloir),
+      and it is the same demande (`reused_numeros`): nothing to correct;
+    - `numero_reutilise`: the same, but the demande deposited under that number is another
+      one: this one needs a number of its own;
     - `rejetee_nouveau_numero`, where the definition says `new_numero_after_rejection`: the
       ASP rejected that numeroEditeur, and a rejected demande comes back under a new one.
     """
@@ -164,11 +174,15 @@ def ledger_issues(checked: Checked, book: Ledger, accepted: list[str]) -> list[I
     demandes = checked.frames[definition.demandes.name].filter(pl.col(NE).is_in(keep))
     found: list[Issue] = []
     family = numero_formats(definition.id)
-    twice = book.already_deposited(family, numero_ans, accepted)
-    found += _numero_issue(checked, "deja_deposee", demandes, twice)
-    refused = set(twice)
+    live = book.live_deposits(family, numero_ans, accepted)
+    reused = reused_numeros(checked, live)
+    same = {ne: r["nom"] for ne, r in live.items() if ne not in set(reused[NE])}
+    found += _numero_issue(checked, "deja_deposee", demandes, same)
+    found += _demande_issue(checked, "numero_reutilise", Severity.ERROR, demandes.join(reused, on=NE).select(
+        NE, ROW, "fichier", "autre", "celle", value=pl.col(NE), detail=pl.col(NE)), balise="numeroEditeur")
+    refused = set(live)
     if definition.new_numero_after_rejection:
-        rejected = book.rejected_deposits(family, numero_ans, [ne for ne in accepted if ne not in twice])
+        rejected = book.rejected_deposits(family, numero_ans, [ne for ne in accepted if ne not in live])
         found += _numero_issue(checked, "rejetee_nouveau_numero", demandes, rejected)
         refused |= set(rejected)
     if definition.nature == "solde":
@@ -183,6 +197,41 @@ def _numero_issue(checked: Checked, code: str, demandes: pl.DataFrame, files: di
     rows = demandes.filter(pl.col(NE).is_in(pl.Series(list(files), dtype=pl.String).implode())).select(
         NE, ROW, value=pl.col(NE), detail=pl.col(NE), fichier=pl.col(NE).replace_strict(files))
     return _demande_issue(checked, code, Severity.ERROR, rows, balise="numeroEditeur")
+
+
+def _described(suffix: str = "") -> pl.Expr:
+    """« montant HT 4866.67, FINESS 123456789, 234567891 » from `demande_facts` columns."""
+    parts = [pl.format("montant HT {}", pl.col(f"montant{suffix}"))]
+    parts += [pl.when(pl.col(f"{kind}{suffix}").list.len() > 0)
+              .then(pl.format(f"{kind.upper()} {{}}", pl.col(f"{kind}{suffix}").list.join(", ")))
+              for kind in ("finess", "rpps")]
+    return pl.concat_str(parts, separator=", ", ignore_nulls=True)
+
+
+def reused_numeros(checked: Checked, live: dict[str, sqlite3.Row]) -> pl.DataFrame:
+    """NE, fichier, autre, celle: the numeroEditeur of `live` (deposited, not rejected) the
+    ledger holds for another demande than the workbook's, with both described.
+
+    Seed 001: « Ce numéro unique généré par l'éditeur sert à relier une demande à ses PJ
+    associées ». The same demande is told by its content, as the ledger holds it: the same
+    amount, the same FINESS and the same RPPS. A solde is never « another demande »: seed 000,
+    « C'est le même numéro renseigné pour l'avance que pour le solde », so a second solde under
+    that number is the same avance's solde, already deposited."""
+    schema = {NE: pl.String, "fichier": pl.String, "autre": pl.String, "celle": pl.String}
+    definition = checked.definition
+    if not live or definition.nature == "solde":
+        return pl.DataFrame(schema=schema)
+    keep = pl.Series(list(live), dtype=pl.String).implode()
+    mine = demande_facts(definition, {s.name: checked.frames[s.name].filter(pl.col(NE).is_in(keep))
+                                      for s in definition.sheets})
+    theirs = pl.DataFrame(
+        [{NE: ne, "fichier": r["nom"], "montant": r["montant"], "finess": r["finess"], "rpps": r["rpps"]}
+         for ne, r in live.items()], schema={NE: pl.String, "fichier": pl.String, "montant": pl.String,
+                                             "finess": pl.String, "rpps": pl.String},
+    ).with_columns(pl.col("finess", "rpps").str.json_decode(pl.List(pl.String)))
+    both = mine.join(theirs, on=NE, suffix="_registre")
+    same = pl.all_horizontal(pl.col(c).eq_missing(pl.col(f"{c}_registre")) for c in ("montant", "finess", "rpps"))
+    return both.filter(~same).select(NE, "fichier", autre=_described("_registre"), celle=_described())
 
 
 def avance_formats(solde_format: str) -> list[FormatDefinition]:
@@ -313,18 +362,20 @@ def solde_formats_in(book: Ledger) -> list[str]:
     return [r[0] for r in found if r[0] in formats and formats[r[0]].solde_format]
 
 
-def solde_rows(avance: FormatDefinition, solde: FormatDefinition, row: sqlite3.Row,
-               demande: dict[str, Any]) -> dict[str, list[dict[str, str | None]]]:
+def solde_rows(avance: FormatDefinition, solde: FormatDefinition, row: sqlite3.Row, demande: dict[str, Any],
+               previous: tuple[FormatDefinition, dict[str, Any]] | None = None) -> dict[str, list[dict[str, str | None]]]:
     """The solde rows of one accepted avance (`row` of the ledger, `demande` as deposited):
-    shared balises copied, numeroASP filled."""
-    source = rows_from_json(avance, demande)
+    shared balises copied, numeroASP filled. `previous`: (format, demande as deposited) of its
+    solde the ASP rejected; its rows, invoice date and amount included, are copied instead."""
+    origin, data = previous or (avance, demande)
+    source = rows_from_json(origin, data)
     asp = next((f.balise for f in solde.demandes.fields if f.kind == "numero_asp"), None)
     out: dict[str, list[dict[str, str | None]]] = {}
     for sheet in solde.sheets:
-        origin = avance.demandes if sheet.role == "demandes" else avance.by_name.get(sheet.name)
-        if origin is None or sheet.alias == PIECES_ALIAS:
+        mine = origin.demandes if sheet.role == "demandes" else origin.by_name.get(sheet.name)
+        if mine is None or sheet.alias == PIECES_ALIAS:
             continue
-        out[sheet.name] = [{b: r.get(b) for b in sheet.balises if b in origin.by_balise} for r in source[origin.name]]
+        out[sheet.name] = [{b: r.get(b) for b in sheet.balises if b in mine.by_balise} for r in source[mine.name]]
     if asp:
         for r in out[solde.demandes.name]:
             r[asp] = row["numero_asp"]
@@ -332,7 +383,8 @@ def solde_rows(avance: FormatDefinition, solde: FormatDefinition, row: sqlite3.R
 
 
 def write_solde_workbooks(book: Ledger, format_id: str | None, output: Path) -> tuple[str | None, list[tuple[Path, int]]]:
-    """One pre-filled solde workbook per (numeroAns, SIRET) of the accepted avances.
+    """One pre-filled solde workbook per (numeroAns, SIRET) of the accepted avances; an avance
+    whose solde the ASP rejected gets that solde's values back (invoice date and amount…).
 
     Returns (solde format id, [(workbook, number of demandes)]); no workbook when no accepted
     avance with a numeroASP awaits its solde — then, without `format_id` and with no
@@ -350,11 +402,21 @@ def write_solde_workbooks(book: Ledger, format_id: str | None, output: Path) -> 
     groups: dict[tuple[str, str], dict[str, list[dict[str, str | None]]]] = {}
     counts: dict[tuple[str, str], int] = {}
     by_id = {a.id: a for a in avances}
+    formats = all_formats()
+    family = numero_formats(solde.id)
     for avance in avances:
-        for row in book.accepted_avances(avance.id, numero_formats(solde.id)):
+        waiting = book.accepted_avances(avance.id, family)
+        rejected: dict[tuple[str, str], sqlite3.Row] = {}
+        for numero_ans in {r["numero_ans"] for r in waiting}:
+            numeros = [r["numero_editeur"] for r in waiting if r["numero_ans"] == numero_ans]
+            rejected |= {(numero_ans, ne): r for ne, r in book.rejected_rows(family, numero_ans, numeros).items()}
+        # read file by file (the ledger keeps the last file read), before the avances
+        previous = {key: (formats[r["format"]], book.demande(r)) for key, r in sorted(rejected.items(), key=lambda kv: kv[1]["id"])}
+        for row in waiting:
             key = (row["numero_ans"], row["siret"])
             sheets = groups.setdefault(key, {})
-            for name, rows in solde_rows(by_id[row["format"]], solde, row, book.demande(row)).items():
+            before = previous.get((row["numero_ans"], row["numero_editeur"]))
+            for name, rows in solde_rows(by_id[row["format"]], solde, row, book.demande(row), before).items():
                 sheets.setdefault(name, []).extend(rows)
             counts[key] = counts.get(key, 0) + 1
     written = []

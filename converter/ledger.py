@@ -10,7 +10,9 @@ the ASP answered, which numeroASP it gave. Default place: `<output folder>/xl2se
   two MS2 avance variants: `formats.numero_formats`); where the format says a rejected
   demande comes back under a new number (`new_numero_after_rejection`), a numeroEditeur the
   ASP rejected is refused too;
-- returns: `record_return` stores the ASP's outcome (accepted / rejected, label, numeroASP);
+- returns: `record_returns` stores the ASP's outcome (accepted / rejected, label, numeroASP)
+  on the demande, and keeps every return recorded in the `retours` history (file, digest,
+  impId, date, outcome), so a later return never rewrites the past unseen;
 - soldes: `avances_for_solde` finds the avance of a solde, `accepted_avances` feeds the
   pre-filled solde workbook.
 
@@ -79,6 +81,27 @@ CREATE TABLE IF NOT EXISTS fichiers (
 CREATE INDEX IF NOT EXISTS fichiers_rang ON fichiers (numero_ans, date_depot);
 """ + _DEMANDES.format(name="demandes") + """
 CREATE INDEX IF NOT EXISTS demandes_ne ON demandes (numero_ans, numero_editeur);
+"""
+
+# The history of the ASP's returns, one row per demande of each return file recorded, and the
+# index that finds a deposit file's demandes (a return is matched to its file). Added without a
+# new schema version: created, if missing, each time a ledger is opened.
+_ADDITIONS = """
+CREATE TABLE IF NOT EXISTS retours (
+    id INTEGER PRIMARY KEY,
+    demande_id INTEGER NOT NULL REFERENCES demandes (id),
+    fichier_retour TEXT NOT NULL,    -- the return file's name
+    empreinte TEXT,                  -- SHA-256 of the return file: the same file saved again is known
+    imp_id TEXT,                     -- the ASP's impId, when the return has one
+    enregistre_le TEXT NOT NULL,     -- AAAA-MM-JJTHH:MM:SS
+    statut TEXT NOT NULL,
+    numero_asp TEXT,
+    code_traitement TEXT,
+    libelle_traitement TEXT,
+    confirme INTEGER NOT NULL DEFAULT 0  -- 1: replaced a contradicting outcome, with --confirmer
+);
+CREATE INDEX IF NOT EXISTS retours_demande ON retours (demande_id);
+CREATE INDEX IF NOT EXISTS demandes_fichier ON demandes (fichier_id);
 """
 
 # Version 1 kept each demande's JSON in demandes.demande_json (NOT NULL): 100,000 demandes
@@ -158,6 +181,8 @@ class Ledger:
                     for statement in filter(str.strip, steps.split(";")):
                         self.db.execute(statement)
                     self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                for statement in filter(str.strip, _ADDITIONS.split(";")):
+                    self.db.execute(statement)
         except sqlite3.DatabaseError as exc:
             raise LedgerError(f"Le registre « {self.path} » n'est pas utilisable ({_french(exc)}) : vérifiez "
                               "qu'il s'agit bien d'un fichier xl2segur.sqlite, et que lui et son dossier "
@@ -207,23 +232,34 @@ class Ledger:
 
     def already_deposited(self, formats: Iterable[str], numero_ans: str, numeros: Iterable[str]) -> dict[str, str]:
         """numeroEditeur → file name, for those deposited in one of these formats and not rejected."""
+        return {ne: r["nom"] for ne, r in self.live_deposits(formats, numero_ans, numeros).items()}
+
+    def live_deposits(self, formats: Iterable[str], numero_ans: str, numeros: Iterable[str]) -> dict[str, sqlite3.Row]:
+        """numeroEditeur → its newest deposit in one of these formats not rejected: the file's
+        name (`nom`) and what the ledger holds of the demande (`montant`, `finess`, `rpps`)."""
         return self._deposits(formats, numero_ans, numeros, "d.statut != ?")
 
     def rejected_deposits(self, formats: Iterable[str], numero_ans: str, numeros: Iterable[str]) -> dict[str, str]:
         """numeroEditeur → file name of its newest deposit rejected by the ASP, in one of these formats."""
+        return {ne: r["nom"] for ne, r in self.rejected_rows(formats, numero_ans, numeros).items()}
+
+    def rejected_rows(self, formats: Iterable[str], numero_ans: str, numeros: Iterable[str]) -> dict[str, sqlite3.Row]:
+        """numeroEditeur → its newest deposit rejected by the ASP in one of these formats (`nom`: its file)."""
         return self._deposits(formats, numero_ans, numeros, "d.statut = ?")
 
-    def _deposits(self, formats: Iterable[str], numero_ans: str, numeros: Iterable[str], status: str) -> dict[str, str]:
+    def _deposits(self, formats: Iterable[str], numero_ans: str, numeros: Iterable[str],
+                  status: str) -> dict[str, sqlite3.Row]:
         formats, numeros = list(formats), list(numeros)
         if not formats or not numeros:
             return {}
         rows = self.db.execute(
-            "SELECT d.numero_editeur, f.nom FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
+            "SELECT d.*, f.nom FROM demandes d "
+            "JOIN fichiers f ON f.id = d.fichier_id "
             f"WHERE d.format IN (SELECT value FROM json_each(?)) AND d.numero_ans = ? AND {status} "
             "AND d.numero_editeur IN (SELECT value FROM json_each(?)) ORDER BY d.id",
             (orjson.dumps(formats).decode(), numero_ans, REJETEE, orjson.dumps(numeros).decode()),
         ).fetchall()
-        return {r["numero_editeur"]: r["nom"] for r in rows}  # later rows win: the newest
+        return {r["numero_editeur"]: r for r in rows}  # later rows win: the newest
 
     def deposit(self, *, format_id: str, nature: str, numero_ans: str, siret: str, day: date,
                 write: Callable[[int], Path], demandes: str, packed: bytes,
@@ -260,21 +296,7 @@ class Ledger:
                                       "Relancez la conversion : elles seront signalées.")
                 path = write((self._last_deposit[1] if quiet else self.max_rank(numero_ans, day)) + 1)
                 rank = int(path.stem.rsplit("-", 1)[1])
-                cursor = db.execute(
-                    "INSERT INTO fichiers (nom, chemin, format, nature, numero_ans, siret, date_depot, rang, ecrit_le, "
-                    "contenu) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (path.name, str(path.resolve()), format_id, nature, numero_ans, siret, day.isoformat(), rank,
-                     datetime.now().isoformat(timespec="seconds"), packed),
-                )
-                # one statement for the file's demandes: executemany lets go of the GIL, and waits to
-                # get it back, once per row
-                db.execute(
-                    "INSERT INTO demandes (fichier_id, format, nature, numero_ans, numero_editeur, num_ligne, montant, "
-                    "finess, rpps) SELECT ?, ?, ?, ?, json_extract(value, '$.numeroEditeur'), key + 1, "
-                    "json_extract(value, '$.montant'), json_extract(value, '$.finess'), json_extract(value, '$.rpps') "
-                    "FROM json_each(?) ORDER BY key",
-                    (cursor.lastrowid, format_id, nature, numero_ans, demandes),
-                )
+                self._insert(db, path, format_id, nature, numero_ans, siret, day, rank, packed, demandes)
             self._last_deposit = (checked, rank)  # committed: its own commit leaves data_version as it was
         except BaseException:
             # written but not recorded (Ctrl-C, the ledger's disk full…): a file the ledger does not
@@ -283,6 +305,46 @@ class Ledger:
                 path.unlink(missing_ok=True)
             raise
         return path
+
+    @staticmethod
+    def _insert(db: sqlite3.Connection, path: Path, format_id: str, nature: str, numero_ans: str, siret: str,
+                day: date, rank: int, packed: bytes, demandes: str) -> None:
+        """Record one deposit file and its demandes (`deposit`'s JSON array), inside a transaction."""
+        cursor = db.execute(
+            "INSERT INTO fichiers (nom, chemin, format, nature, numero_ans, siret, date_depot, rang, ecrit_le, "
+            "contenu) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (path.name, str(path.resolve()), format_id, nature, numero_ans, siret, day.isoformat(), rank,
+             datetime.now().isoformat(timespec="seconds"), packed),
+        )
+        # one statement for the file's demandes: executemany lets go of the GIL, and waits to
+        # get it back, once per row
+        db.execute(
+            "INSERT INTO demandes (fichier_id, format, nature, numero_ans, numero_editeur, num_ligne, montant, "
+            "finess, rpps) SELECT ?, ?, ?, ?, json_extract(value, '$.numeroEditeur'), key + 1, "
+            "json_extract(value, '$.montant'), json_extract(value, '$.finess'), json_extract(value, '$.rpps') "
+            "FROM json_each(?) ORDER BY key",
+            (cursor.lastrowid, format_id, nature, numero_ans, demandes),
+        )
+
+    def record_import(self, *, path: Path, format_id: str, nature: str, numero_ans: str, siret: str, day: date,
+                      rank: int, packed: bytes, demandes: str, formats: Iterable[str],
+                      refuse_rejected: bool = False) -> None:
+        """Record a deposit file written before xl2segur (`xl2segur importer`) as it is, under the
+        write lock. LedgerError, nothing recorded, when one of its demandes is already in the
+        ledger, deposited and not rejected, in one of `formats` (or rejected, with
+        `refuse_rejected`), or when a file of that name is."""
+        self._last_deposit = None  # the next deposit looks again
+        with self.transaction() as db:
+            numeros = [d["numeroEditeur"] for d in orjson.loads(demandes)]
+            for found, why in ((self.already_deposited(formats, numero_ans, numeros), "déjà déposées, non rejetées"),
+                               (self.rejected_deposits(formats, numero_ans, numeros) if refuse_rejected else {},
+                                "rejetées par l'ASP, qui exige un nouveau numéro éditeur")):
+                if found:
+                    listed = ", ".join(f"{ne} ({name})" for ne, name in found.items())
+                    raise LedgerError(f"des demandes sont au registre, {why} : {listed}")
+            if db.execute("SELECT 1 FROM fichiers WHERE nom = ?", (path.name,)).fetchone():
+                raise LedgerError(f"un fichier nommé {path.name} est déjà au registre")
+            self._insert(db, path, format_id, nature, numero_ans, siret, day, rank, packed, demandes)
 
     # ------------------------------------------------------------ returns and soldes
 
@@ -299,26 +361,59 @@ class Ledger:
             self._last_document = (fichier_id, orjson.loads(unpack(packed)))
         return self._last_document[1]
 
-    def candidates(self, numero_ans: str, numero_editeur: str) -> list[sqlite3.Row]:
-        """Every deposit of that demande, newest first, with its file."""
-        return self.db.execute(
-            "SELECT d.*, f.nom AS fichier, f.siret AS siret, f.date_depot AS date_depot "
-            "FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
-            "WHERE d.numero_ans = ? AND d.numero_editeur = ? ORDER BY d.id DESC",
-            (numero_ans, numero_editeur),
-        ).fetchall()
-
-    def record_returns(self, outcomes: list[tuple[int, str, str | None, str | None, str | None, str]]) -> None:
-        """(demande id, statut, numeroASP, codeTraitement, libelleTraitement, return file) each."""
-        today = date.today().isoformat()
+    def record_returns(self, outcomes: list[tuple[int, str, str | None, str | None, str | None, str]], *,
+                       digest: str | None = None, imp_id: str | None = None, confirmed: bool = False) -> None:
+        """(demande id, statut, numeroASP, codeTraitement, libelleTraitement, return file) each:
+        the demande takes the outcome, and the history (`retours`) keeps it, with the return
+        file's digest and impId."""
+        now = datetime.now().isoformat(timespec="seconds")
         self._last_deposit = None  # a rejection recorded here: the next deposit looks again
         with self.transaction() as db:
             db.executemany(
                 "UPDATE demandes SET statut = ?, numero_asp = coalesce(?, numero_asp), code_traitement = ?, "
                 "libelle_traitement = ?, fichier_retour = ?, date_retour = ? WHERE id = ?",
-                [(statut, asp, code, label, source, today, demande_id)
+                [(statut, asp, code, label, source, now[:10], demande_id)
                  for demande_id, statut, asp, code, label, source in outcomes],
             )
+            db.executemany(
+                "INSERT INTO retours (demande_id, fichier_retour, empreinte, imp_id, enregistre_le, statut, numero_asp, "
+                "code_traitement, libelle_traitement, confirme) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(demande_id, source, digest, imp_id, now, statut, asp, code, label, int(confirmed))
+                 for demande_id, statut, asp, code, label, source in outcomes],
+            )
+
+    def files_holding(self, numero_ans: str, lines: list[tuple[str, int]]) -> list[sqlite3.Row]:
+        """The deposit files of `numero_ans` holding some of these (numeroEditeur, numLigne), each
+        with `found` (how many) and `total` (its number of demandes), most found first."""
+        return self.db.execute(
+            "WITH r AS (SELECT json_extract(value, '$[0]') AS ne, json_extract(value, '$[1]') AS ligne "
+            "FROM json_each(?)) "
+            # not f.*: its content would go through the GROUP BY once per demande
+            "SELECT f.id, f.nom, f.format, f.nature, count(*) AS found, "
+            "(SELECT count(*) FROM demandes x WHERE x.fichier_id = f.id) AS total "
+            "FROM demandes d JOIN r ON d.numero_editeur = r.ne AND d.num_ligne = r.ligne "
+            "JOIN fichiers f ON f.id = d.fichier_id WHERE d.numero_ans = ? GROUP BY f.id ORDER BY found DESC, f.id",
+            (orjson.dumps(lines).decode(), numero_ans),
+        ).fetchall()
+
+    def file_demandes(self, fichier_id: int) -> list[sqlite3.Row]:
+        """The demandes of one deposit file, in file order."""
+        return self.db.execute("SELECT * FROM demandes WHERE fichier_id = ? ORDER BY num_ligne",
+                               (fichier_id,)).fetchall()
+
+    def file_lines(self, fichier_id: int) -> list[dict[str, object]]:
+        """The `lignesImport` of one deposit file as written."""
+        return self._document(fichier_id)["lignesImport"]
+
+    def numeros_ans(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT DISTINCT numero_ans FROM fichiers ORDER BY 1")]
+
+    def files_answered_by(self, digest: str, imp_id: str | None) -> set[int]:
+        """The deposit files a return with this digest (or this impId) was recorded for."""
+        rows = self.db.execute(
+            "SELECT DISTINCT d.fichier_id FROM retours r JOIN demandes d ON d.id = r.demande_id "
+            "WHERE r.empreinte = ? OR (? IS NOT NULL AND r.imp_id = ?)", (digest, imp_id, imp_id)).fetchall()
+        return {r[0] for r in rows}
 
     def avances_for_solde(self, avance_formats: Iterable[str], numero_ans: str,
                           numeros: Iterable[str]) -> dict[str, sqlite3.Row]:

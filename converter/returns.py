@@ -1,24 +1,42 @@
 """The files the ASP gives back: `xl2segur retour FICHIER.json…`.
 
 After its 2nd control, the ASP returns each deposit file with, per demande, codeTraitement
-and libelleTraitement filled (« Demande acceptée » or the error's label) and, for an
-accepted avance, its numeroASP (seeds 000 and 001, §2). Each demande is matched to the
-ledger by numeroAns + numeroEditeur (and, among several deposits of that numero — an avance
-and its solde share it —, by the JSON keys of its format, then by the file name); its
-outcome is recorded; a review workbook lists every demande read. A demande the ledger does
-not know is reported, never guessed.
+and libelleTraitement filled (seeds 000 and 001, §2: « l'ASP met à disposition sur le portail
+Ségur du fournisseur le fichier JSON avec, pour chaque demande, un code de traitement et
+libellé de traitement (« Demande acceptée » ou libellé de l'erreur en cas de demande
+rejetée) ») and, for an accepted avance, its numeroASP (seed 001: « Les demandes acceptées
+se voient attribuer un numéro ASP dans le fichier JSON »).
 
-**Inferred**: a demande is accepted when its libelleTraitement reads « Demande acceptée »
-(accents, case and spaces aside); codeTraitement's values are not published. A solde file
-is recorded only if all its demandes pass (seed 000 §2): when one solde of a return file is
-rejected, its accepted soldes are recorded as not recorded (rejected) too.
+A return file is matched to the deposit file it answers by its content, never by its name
+(a browser saves it again as « … (1).json »): the deposit file of its numeroAns that holds
+exactly its demandes (numeroEditeur at the same numLigne); among several, the one of the
+format of its JSON keys, then the one whose demandes are those returned (the ASP's fields
+aside), then the one a copy of this very return (same digest or impId) answered before, then
+the one still awaiting its return (a rejected solde deposited again unchanged). None or
+several left: the file is refused with the reason, nothing of it recorded (`--depot`
+names the deposit file when the user knows it).
+
+Every return recorded is kept in the ledger's history (`retours`). A return that contradicts
+the outcome or the numeroASP already recorded for a demande is refused, the whole file,
+unless confirmed (`confirm`, the CLI's `--confirmer`); it is reported either way.
+
+**Inferred**: codeTraitement's values are not published, so a demande is accepted when its
+libelleTraitement reads « Demande acceptée » whatever its case, accents, spaces and
+punctuation (« DEMANDE ACCEPTEE. »), or, for an avance, when the ASP gave it a numeroASP
+(seed 001 above). The codes met are shown with the outcome they came with. A solde file is
+recorded only if all its demandes pass (seed 000 §2: « Les demandes de solde sont
+définitivement enregistrées dans le portail Ségur seulement lorsque l'ensemble des demandes
+d'un JSON sont passantes »): when one solde of a return file is rejected, its accepted
+soldes are recorded as not recorded (rejected) too.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+import sqlite3
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -26,11 +44,16 @@ from typing import Any
 import orjson
 from xlsxwriter import Workbook
 
-from .files import OutputError, write_new_numbered
+from .files import OutputError, why, write_new_numbered
 from .formats import all_formats
-from .ledger import ACCEPTEE, REJETEE, Ledger
+from .ledger import ACCEPTEE, DEPOSEE, REJETEE, Ledger
 
 ACCEPTED_LABEL = "demande acceptee"
+ASP_FIELDS = ("codeTraitement", "libelleTraitement", "numeroASP")  # what the ASP fills in a return
+ACCEPTED, REJECTED, UNKNOWN, UNTREATED, REFUSED = (
+    "Acceptée", "Rejetée", "Inconnue du registre", "Sans traitement ASP", "Non enregistrée")
+RESULTS = (ACCEPTED, REJECTED, UNKNOWN, UNTREATED, REFUSED)
+_UTF8_BOM = b"\xef\xbb\xbf"
 
 
 class ReturnFileError(OutputError):
@@ -48,7 +71,8 @@ class ReturnLine:
     label: str | None
     numero_asp: str | None
     keys: frozenset[str]
-    result: str = ""  # Acceptée | Rejetée | Inconnue du registre | Sans traitement ASP
+    data: dict[str, Any] = field(repr=False, default_factory=dict)  # the demande as returned
+    result: str = ""  # one of RESULTS
     format_id: str | None = None
     deposit_file: str | None = None
     amount: str | None = None
@@ -58,34 +82,72 @@ class ReturnLine:
     statut: str | None = None
 
 
+@dataclass
+class ReturnFile:
+    """One return file as read: its numeroAns, impId, digest and demandes."""
+
+    path: Path
+    numero_ans: str
+    imp_id: str | None
+    digest: str
+    lines: list[ReturnLine]
+
+
 def _plain(text: str) -> str:
-    """
-    >>> _plain("  Demande  ACCEPTÉE ")
-    'demande acceptee'
+    """A label without case, accents, punctuation and extra spaces.
+
+    >>> _plain("  Demande  ACCEPTÉE. "), _plain("Demande acceptée !"), _plain("demande-acceptée")
+    ('demande acceptee', 'demande acceptee', 'demande acceptee')
     """
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return re.sub(r"\s+", " ", bare).strip().casefold()
+    return re.sub(r"[\W_]+", " ", bare).strip().casefold()
 
 
-def read_return(path: Path) -> tuple[str, list[ReturnLine]]:
-    """(numeroAns, demandes) of one return file; ReturnFileError if it is not one."""
-    path = Path(path)
-    where = f"Le fichier de retour « {path} »"
+def _json_problem(exc: orjson.JSONDecodeError, size: int) -> str:
+    """What is wrong with a file orjson cannot read, in French."""
+    if "UTF-8" in exc.msg:
+        return "il n'est pas encodé en UTF-8"
+    if not size:
+        return "il est vide"
+    if exc.pos >= size or "end of data" in exc.msg or "EOF" in exc.msg:
+        return (f"il s'arrête avant la fin (ligne {exc.lineno}, colonne {exc.colno}) : le téléchargement a "
+                "sans doute été interrompu")
+    return f"contenu invalide ligne {exc.lineno}, colonne {exc.colno}"
+
+
+def read_json(path: Path, where: str) -> tuple[Any, bytes]:
+    """(the JSON of a file the ASP or a tool wrote, its bytes without BOM); ReturnFileError,
+    in French, when it cannot be read. `where`: « Le fichier … « path » », the message's subject."""
     try:
-        data = orjson.loads(path.read_bytes())
+        raw = Path(path).read_bytes()
     except FileNotFoundError:
         raise ReturnFileError(f"{where} est introuvable : vérifiez le chemin.") from None
+    except IsADirectoryError:
+        raise ReturnFileError(f"{where} est un dossier : donnez le chemin d'un fichier .json.") from None
     except OSError as exc:
-        raise ReturnFileError(f"{where} ne peut pas être lu ({exc.strerror}).") from None
+        raise ReturnFileError(f"{where} ne peut pas être lu ({why(exc)}).") from None
+    body = raw.removeprefix(_UTF8_BOM)  # Windows tools save UTF-8 with a BOM; JSON allows none
+    try:
+        return orjson.loads(body), body
     except orjson.JSONDecodeError as exc:
-        raise ReturnFileError(f"{where} n'est pas un fichier JSON valide ({exc}). Téléchargez-le à nouveau "
-                              "depuis le portail Ségur, sans le modifier.") from None
+        raise ReturnFileError(f"{where} n'est pas un fichier JSON valide ({_json_problem(exc, len(body))}). "
+                              "Téléchargez-le à nouveau depuis le portail Ségur, sans le modifier.") from None
+
+
+def read_return(path: Path) -> ReturnFile:
+    """One return file; ReturnFileError if it is not one (a deposit file not yet treated by
+    the ASP included)."""
+    path = Path(path)
+    where = f"Le fichier de retour « {path} »"
+    data, body = read_json(path, where)
     if not isinstance(data, dict) or not isinstance(data.get("lignesImport"), list):
         raise ReturnFileError(f"{where} n'est pas un fichier de dépôt ASP : la liste « lignesImport » manque.")
     numero_ans = data.get("numeroAns")
     if not isinstance(numero_ans, str) or not re.fullmatch(r"\d{10}", numero_ans):
         raise ReturnFileError(f"{where} n'a pas de numeroAns valide (10 chiffres) : est-ce bien un fichier de dépôt ASP ?")
+    if not data["lignesImport"]:
+        raise ReturnFileError(f"{where} ne contient aucune demande (lignesImport est vide).")
     lines = []
     for index, line in enumerate(data["lignesImport"], start=1):
         at = f"{where}, demande n° {index} de lignesImport,"
@@ -95,73 +157,165 @@ def read_return(path: Path) -> tuple[str, list[ReturnLine]]:
         if not isinstance(ne, str) or not ne:
             raise ReturnFileError(f"{at} n'a pas de numeroEditeur.")
         values = {}
-        for key in ("codeTraitement", "libelleTraitement", "numeroASP"):
+        for key in ASP_FIELDS:
             value = line.get(key)
             if isinstance(value, (int, float)) and not isinstance(value, bool) and key == "codeTraitement":
                 value = str(value)
             if value is not None and not isinstance(value, str):
                 raise ReturnFileError(f"{at} a un {key} qui n'est pas un texte ({value!r}).")
             values[key] = value
-        lines.append(ReturnLine(source=path.name, num_ligne=line.get("numLigne", index), numero_editeur=ne,
+        num_ligne = line.get("numLigne", index)
+        lines.append(ReturnLine(source=path.name, num_ligne=num_ligne, numero_editeur=ne,
                                 code=values["codeTraitement"], label=values["libelleTraitement"],
-                                numero_asp=values["numeroASP"], keys=frozenset(line)))
-    return numero_ans, lines
+                                numero_asp=values["numeroASP"], keys=frozenset(line), data=line))
+    if all(x.code is None and x.label is None for x in lines):
+        raise ReturnFileError(f"{where} n'a été traité par l'ASP pour aucune de ses demandes (codeTraitement et "
+                              "libelleTraitement vides) : c'est un fichier de dépôt, pas un retour. Donnez le fichier "
+                              "que l'ASP met à disposition sur le portail Ségur après son deuxième contrôle.")
+    imp_id = data.get("impId")
+    return ReturnFile(path=path, numero_ans=numero_ans, imp_id=None if imp_id is None else str(imp_id),
+                      digest=hashlib.sha256(body).hexdigest(), lines=lines)
 
 
-def _match(book: Ledger, numero_ans: str, line: ReturnLine):
-    candidates = book.candidates(numero_ans, line.numero_editeur)
-    if not candidates:
-        return None
-    formats = all_formats()
-    layout = {fid: frozenset(d.json) for fid, d in formats.items() if d.json}
-    same = [c for c in candidates if layout.get(c["format"]) == line.keys] or \
-           [c for c in candidates if layout.get(c["format"], frozenset()) <= line.keys] or candidates
-    for rule in (lambda c: c["fichier"] == line.source, lambda c: c["statut"] == "deposee", lambda c: True):
-        chosen = [c for c in same if rule(c)]
-        if chosen:
-            return chosen[0]  # newest first
-    return None
+def _without_asp(line: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in line.items() if k not in ASP_FIELDS}
 
 
-def ingest(paths: list[Path], book: Ledger) -> list[ReturnLine]:
-    """Read every return file (all of them, before recording anything), then record."""
+def _line_key(line: ReturnLine) -> tuple[str, int]:
+    return line.numero_editeur, line.num_ligne if isinstance(line.num_ligne, int) else -1
+
+
+def match_file(book: Ledger, returned: ReturnFile, deposit: str | None = None) -> tuple[sqlite3.Row | None, str]:
+    """(the deposit file this return answers, or None with the reason, in French)."""
+    wanted = [_line_key(x) for x in returned.lines]
+    held = book.files_holding(returned.numero_ans, wanted)
+    exact = [f for f in held if f["found"] == f["total"] == len(wanted)]
+    if not exact:
+        if not held:
+            known = book.numeros_ans()
+            if returned.numero_ans not in known:
+                return None, (f"le registre ne connaît aucun fichier déposé pour le numeroAns {returned.numero_ans} "
+                              f"(numeroAns du registre : {', '.join(known) or 'aucun'}) : vérifiez le registre "
+                              "(--registre) ou le fichier de retour")
+            return None, (f"aucun fichier déposé pour le numeroAns {returned.numero_ans} ne contient ces numéros "
+                          "éditeur à ces numéros de ligne")
+        near = held[0]
+        return None, (f"aucun fichier déposé pour le numeroAns {returned.numero_ans} ne contient exactement ces "
+                      f"{len(wanted)} demandes (numeroEditeur et numLigne) ; le plus proche, {near['nom']}, en "
+                      f"contient {near['found']} sur ses {near['total']}")
+    layout = {fid: frozenset(d.json) for fid, d in all_formats().items() if d.json}
+    keys = frozenset().union(*(x.keys for x in returned.lines))
+    mine = [_without_asp(x.data) for x in returned.lines]
+    narrowing = (
+        lambda f: layout.get(f["format"]) == keys,
+        lambda f: [_without_asp(line) for line in book.file_lines(f["id"])] == mine,
+        lambda f: f["id"] in book.files_answered_by(returned.digest, returned.imp_id),
+        lambda f: all(r["statut"] == DEPOSEE for r in book.file_demandes(f["id"])),  # still awaits its return
+        lambda f: f["nom"] == deposit,  # named by the user (--depot), never guessed from the return's name
+    )
+    found = exact
+    for rule in narrowing:
+        if len(found) == 1:
+            break
+        found = [f for f in found if rule(f)] or found
+    if len(found) == 1:
+        return found[0], ""
+    names = ", ".join(f["nom"] for f in found)
+    return None, (f"plusieurs fichiers déposés contiennent exactement ces demandes ({names}) : rien n'est deviné. "
+                  "Vérifiez sur le portail Ségur à quel dépôt ce retour répond, puis relancez avec --depot et son nom")
+
+
+def _outcome(line: ReturnLine) -> None:
+    """The statut and result of one matched demande the ASP treated."""
+    accepted = (line.label is not None and _plain(line.label) == ACCEPTED_LABEL) or \
+        (line.nature == "avance" and bool(line.numero_asp))
+    line.statut, line.result = (ACCEPTEE, ACCEPTED) if accepted else (REJETEE, REJECTED)
+    if accepted and line.nature == "avance":
+        if not line.numero_asp:
+            line.remark = "Avance acceptée sans numéro ASP dans le retour : le solde ne pourra pas être pré-rempli."
+        elif len(line.numero_asp) != 12:
+            line.remark = "Numéro ASP inhabituel (12 caractères attendus) : vérifiez-le sur le portail."
+        elif line.label is None or _plain(line.label) != ACCEPTED_LABEL:
+            line.remark = ("Acceptée parce que l'ASP lui a donné un numéro ASP, malgré le libellé « "
+                           f"{line.label or ''} » : vérifiez-la sur le portail.")
+    if not accepted:
+        line.numero_asp = None
+
+
+def _contradiction(line: ReturnLine, row: sqlite3.Row) -> str:
+    """The outcome recorded before that this one contradicts, and how ('' when it does not)."""
+    if row["statut"] == DEPOSEE:
+        return ""
+    before = {ACCEPTEE: ACCEPTED, REJETEE: REJECTED}.get(row["statut"], row["statut"])
+    if line.statut != row["statut"]:
+        change = f"{before} → {line.result}"
+    elif line.numero_asp and row["numero_asp"] and line.numero_asp != row["numero_asp"]:
+        change = f"numéro ASP {row['numero_asp']} → {line.numero_asp}"
+    else:
+        return ""
+    day = date.fromisoformat(row["date_retour"]).strftime("%d/%m/%Y") if row["date_retour"] else "?"
+    return f"le retour enregistré le {day} (fichier {row['fichier_retour']}) : {change}"
+
+
+def ingest(paths: list[Path], book: Ledger, *, confirm: bool = False, deposit: str | None = None) -> list[ReturnLine]:
+    """Read every return file (all of them, before recording anything), then match each to
+    its deposit file and record it; a file unknown, ambiguous or contradicting the ledger
+    (unless `confirm`) is reported, not recorded."""
     read = [read_return(p) for p in paths]
     everything: list[ReturnLine] = []
-    for numero_ans, lines in read:
+    for returned in read:
+        lines = returned.lines
+        everything += lines
+        found, reason = match_file(book, returned, deposit)
+        if found is None:
+            for line in lines:
+                line.result, line.remark = UNKNOWN, f"Fichier non reconnu : {reason}. Rien n'est enregistré."
+            continue
+        rows = {(r["numero_editeur"], r["num_ligne"]): r for r in book.file_demandes(found["id"])}
         for line in lines:
-            found = _match(book, numero_ans, line)
-            if found is None:
-                line.result = "Inconnue du registre"
-                line.remark = "Aucun dépôt de ce numéro éditeur pour ce numeroAns dans le registre : rien n'est enregistré."
-                continue
-            line.format_id, line.deposit_file, line.amount = found["format"], found["fichier"], found["montant"]
-            line.demande_id, line.nature = found["id"], found["nature"]
+            row = rows[_line_key(line)]
+            line.format_id, line.deposit_file, line.amount = found["format"], found["nom"], row["montant"]
+            line.demande_id, line.nature = row["id"], row["nature"]
             if line.code is None and line.label is None:
-                line.result = "Sans traitement ASP"
-                line.remark = "codeTraitement et libelleTraitement sont vides : ce n'est pas un fichier traité par l'ASP."
+                line.result = UNTREATED
+                line.remark = "codeTraitement et libelleTraitement sont vides : l'ASP ne l'a pas traitée."
                 continue
-            accepted = line.label is not None and _plain(line.label) == ACCEPTED_LABEL
-            line.statut = ACCEPTEE if accepted else REJETEE
-            line.result = "Acceptée" if accepted else "Rejetée"
-            if accepted and line.nature == "avance":
-                if not line.numero_asp:
-                    line.remark = "Avance acceptée sans numéro ASP dans le retour : le solde ne pourra pas être pré-rempli."
-                elif len(line.numero_asp) != 12:
-                    line.remark = "Numéro ASP inhabituel (12 caractères attendus) : vérifiez-le sur le portail."
-            if not accepted:
-                line.numero_asp = None
+            _outcome(line)
         soldes = [x for x in lines if x.nature == "solde" and x.statut]
         if any(x.statut == REJETEE for x in soldes):
             for x in soldes:
                 if x.statut == ACCEPTEE:
-                    x.statut, x.result = REJETEE, "Rejetée"
+                    x.statut, x.result = REJETEE, REJECTED
                     x.remark = ("Non enregistrée par l'ASP : une autre demande de ce fichier de solde est rejetée "
                                 "(un fichier de solde n'est enregistré que si toutes ses demandes passent). "
                                 "Redéposez-la dans un nouveau fichier.")
-        everything += lines
-    book.record_returns([(x.demande_id, x.statut, x.numero_asp, x.code, x.label, x.source)
-                         for x in everything if x.demande_id is not None and x.statut])
+        treated = [x for x in lines if x.statut]
+        clashes = {x.numero_editeur: clash for x in treated if (clash := _contradiction(x, rows[_line_key(x)]))}
+        if clashes and not confirm:
+            for x in lines:
+                if x.numero_editeur in clashes:
+                    x.remark = (f"{x.result} dans ce retour, qui contredit {clashes[x.numero_editeur]}. Rien n'est enregistré "
+                                "pour ce fichier : si ce retour est bien le plus récent, relancez avec --confirmer.")
+                else:
+                    x.remark = "Fichier non enregistré : une autre de ses demandes contredit le registre."
+                x.result = REFUSED
+            continue
+        for x in treated:
+            if x.numero_editeur in clashes:
+                x.remark = f"Remplace, comme demandé (--confirmer), {clashes[x.numero_editeur]}."
+        book.record_returns([(x.demande_id, x.statut, x.numero_asp, x.code, x.label, x.source) for x in treated],
+                            digest=returned.digest, imp_id=returned.imp_id, confirmed=bool(clashes))
     return everything
+
+
+def codes_met(lines: list[ReturnLine]) -> dict[str, dict[str, int]]:
+    """codeTraitement → {result: count}, for the codes the ASP gave (they are not published)."""
+    found: dict[str, dict[str, int]] = {}
+    for x in lines:
+        if x.code is not None and x.result in (ACCEPTED, REJECTED):
+            counts = found.setdefault(x.code, {})
+            counts[x.result] = counts.get(x.result, 0) + 1
+    return found
 
 
 COLUMNS = [("Fichier de retour", 34), ("numLigne", 9), ("numeroEditeur", 14), ("Format", 22), ("Résultat", 20),

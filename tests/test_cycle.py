@@ -601,17 +601,18 @@ def test_a_ledger_of_version_1_is_migrated_and_its_demandes_kept(tmp_path: Path)
                    "'avance', '0123456789', '73282932000074', '2024-03-12', 1, '2024-03-12T10:00:00')")
         db.execute("INSERT INTO demandes (fichier_id, format, nature, numero_ans, numero_editeur, num_ligne, montant, "
                    "finess, rpps, demande_json, statut, numero_asp) VALUES (1, 'ms2-dui-pds-avance', 'avance', "
-                   "'0123456789', '00001', 1, '4866.67', '[]', '[]', ?, 'acceptee', '123456')",
+                   "'0123456789', '00001', 1, '4866.67', '[\"123456789\",\"234567891\",\"345678912\"]', '[]', ?, "
+                   "'acceptee', '123456')",
                    (orjson.dumps(deposited).decode(),))
     with Ledger(out / "xl2segur.sqlite") as book:
         assert book.db.execute("PRAGMA user_version").fetchone()[0] == 2
-        [row] = book.candidates("0123456789", "00001")
+        [row] = book.file_demandes(1)
         assert book.demande(row) == deposited
     again = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00001", "00002")), out, DAY)
     assert [(i.code, i.numero_editeur) for i in again.errors] == [("deja_deposee", "00001")]
     assert again.files[0].name.endswith("-002.json")  # the rank continues after the migrated file
     with Ledger(out / "xl2segur.sqlite") as book:
-        [row] = book.candidates("0123456789", "00002")
+        [row] = book.file_demandes(2)
         assert book.demande(row) == orjson.loads(again.files[0].read_bytes())["lignesImport"][0]
     solde = api.write_solde_workbooks(out / "xl2segur.sqlite", "ms2-dui-pds-avance", tmp_path / "soldes")
     assert [count for _, count in solde[1]] == [1]  # the migrated avance, accepted, pre-fills its solde

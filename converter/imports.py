@@ -1,0 +1,162 @@
+"""Deposits made before xl2segur, by hand or by another tool: `xl2segur importer FICHIER.json…`.
+
+Each file is checked against its format's JSON Schema (converter/schema.py) as the ASP's
+first control would (seeds 000 and 001, §2: « 1er contrôle : contrôle sur la structure du
+fichier JSON. Si le fichier n'est pas valide, il est immédiatement rejeté sur le portail »),
+then recorded in the ledger as it is, like a file xl2segur wrote: its demandes are then
+refused if converted again, and their soldes prepared the same way. A file the ASP returned
+(codeTraitement, libelleTraitement filled) is its deposit file too: its outcomes are recorded
+at once (converter/returns.py).
+
+- the format is the one whose schema the file meets, once the fields the ASP fills are
+  emptied (`impId`, `codeTraitement`, `libelleTraitement`, an avance's `numeroASP`); when
+  several formats fit, or none, `--format` says which;
+- the file's date and rank come from its name when it is named as the ASP wants,
+  « JSON-<numeroAns>-<AAAAMMJJ>-<rang>.json », so that xl2segur's next file takes the next
+  rank; otherwise (**inferred**, no seed names another rule) the date is the file's
+  modification date, and rank 0 claims no rank;
+- a file whose demandes the ledger already holds (deposited and not rejected, in a format
+  sharing their numeroEditeur) is refused whole, with the reason: nothing is recorded twice.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema_rs
+import orjson
+import polars as pl
+
+from . import cycle, schema
+from .checks import NE
+from .formats import FormatDefinition, all_formats, get_format, numero_formats
+from .ledger import Ledger, LedgerError, pack
+from .returns import ReturnFileError, ReturnLine, ingest, read_json
+
+_NAME = re.compile(r"JSON-(\d{10})-(\d{8})-(\d{3})\.json")
+ERRORS_SHOWN = 5
+
+
+@dataclass
+class Imported:
+    """One file given to `importer` and what became of it."""
+
+    path: Path
+    format_id: str | None = None
+    demandes: int = 0
+    day: date | None = None
+    refused: str = ""  # why the file was not recorded (French), empty when recorded
+    returns: list[ReturnLine] = field(default_factory=list)  # its ASP outcomes, for a return file
+
+
+def _as_deposited(definition: FormatDefinition, data: dict[str, Any]) -> dict[str, Any]:
+    """The file as it was deposited: the values the layout fixes to null (what the ASP fills in
+    its return) emptied again."""
+    def empty(layout: dict[str, Any]) -> list[str]:
+        return [k for k, node in layout.items() if isinstance(node, dict) and node.get("const", 0) is None]
+
+    lines = [{**line, **dict.fromkeys(empty(definition.json or {}))} if isinstance(line, dict) else line
+             for line in data.get("lignesImport") or []]
+    return {**data, **dict.fromkeys(empty(definition.envelope)), "lignesImport": lines}
+
+
+@cache
+def _validator(format_id: str) -> Any:
+    return jsonschema_rs.validator_for(schema.json_schema(format_id))
+
+
+def _errors(format_id: str, document: dict[str, Any]) -> list[str]:
+    return [f"{'/'.join(map(str, e.instance_path)) or 'fichier'} : {e.message}"
+            for e in _validator(format_id).iter_errors(document)]
+
+
+def _format(data: dict[str, Any], format_id: str | None) -> tuple[FormatDefinition | None, str]:
+    """(the format the file meets, or None with the reason)."""
+    choices = [get_format(format_id)] if format_id else \
+        [d for d in all_formats().values() if d.produces_deposit and d.json]
+    if not choices[0].produces_deposit:
+        return None, f"le format {format_id} ne produit pas de fichier de dépôt : indiquez avec --format un format de dépôt"
+    fits = [d for d in choices if _validator(d.id).is_valid(_as_deposited(d, data))]  # listing errors costs more
+    if len(fits) == 1:
+        return fits[0], ""
+    if fits:
+        return None, (f"il respecte le schéma de plusieurs formats ({', '.join(d.id for d in fits)}) : "
+                      "indiquez lequel avec --format")
+    found = {d.id: _errors(d.id, _as_deposited(d, data)) for d in choices}
+    closest = min(found, key=lambda k: len(found[k]))
+    listed = " ; ".join(found[closest][:ERRORS_SHOWN]) + (" ; …" if len(found[closest]) > ERRORS_SHOWN else "")
+    hint = "" if format_id else " (le plus proche ; --format en impose un autre)"
+    return None, (f"il ne respecte pas le schéma du format {closest}{hint}, l'ASP le rejetterait : "
+                  f"{len(found[closest])} erreur(s), dont {listed}")
+
+
+def _records(definition: FormatDefinition, lines: list[dict[str, Any]]) -> str:
+    """The ledger's view of the file's demandes (`cycle.demande_records`), from their JSON."""
+    rows: dict[str, list[dict[str, Any]]] = {s.name: [] for s in definition.sheets}
+    for line in lines:
+        for name, found in cycle.rows_from_json(definition, line).items():
+            rows[name] += [{**r, NE: line["numeroEditeur"]} for r in found]
+    frames = {s.name: pl.DataFrame(rows[s.name], schema={NE: pl.String, **{b: pl.String for b in s.balises}})
+              for s in definition.sheets}
+    lookup = cycle.demande_lookup(definition, frames)
+    return cycle.demande_records([line["numeroEditeur"] for line in lines], lookup)
+
+
+def _day_and_rank(path: Path, numero_ans: str) -> tuple[date, int]:
+    named = _NAME.fullmatch(path.name)
+    if named and named[1] == numero_ans:
+        try:
+            return datetime.strptime(named[2], "%Y%m%d").date(), int(named[3])
+        except ValueError:
+            pass
+    return date.fromtimestamp(path.stat().st_mtime), 0
+
+
+def read_deposit(path: Path, format_id: str | None) -> tuple[Imported, dict[str, Any] | None]:
+    """(the file, its JSON when it can be imported). ReturnFileError when it is not JSON."""
+    imported = Imported(Path(path))
+    data, _ = read_json(path, f"Le fichier « {path} »")
+    if not isinstance(data, dict) or not isinstance(data.get("lignesImport"), list) or not data["lignesImport"]:
+        imported.refused = "ce n'est pas un fichier de dépôt ASP : la liste « lignesImport » manque ou est vide"
+        return imported, None
+    definition, why = _format(data, format_id)
+    if definition is None:
+        imported.refused = why
+        return imported, None
+    imported.format_id, imported.demandes = definition.id, len(data["lignesImport"])
+    return imported, data
+
+
+def import_files(paths: list[Path], registre: Path, format_id: str | None = None) -> list[Imported]:
+    """Check every file, then record in the ledger (created if need be) those that pass, and
+    the ASP's outcomes of those that are return files. Nothing is written when no file passes."""
+    read = [read_deposit(Path(p), format_id) for p in paths]
+    if not any(data is not None for _, data in read):
+        return [imported for imported, _ in read]
+    with Ledger(Path(registre)) as book:
+        for imported, data in read:
+            if data is None:
+                continue
+            definition = get_format(imported.format_id)
+            deposited = _as_deposited(definition, data)
+            imported.day, rank = _day_and_rank(imported.path, data["numeroAns"])
+            try:
+                book.record_import(
+                    path=imported.path, format_id=definition.id, nature=definition.nature,
+                    numero_ans=data["numeroAns"], siret=data["SIRET"], day=imported.day, rank=rank,
+                    packed=pack(orjson.dumps(deposited)), demandes=_records(definition, deposited["lignesImport"]),
+                    formats=numero_formats(definition.id), refuse_rejected=definition.new_numero_after_rejection)
+            except LedgerError as exc:
+                imported.refused = str(exc)
+                continue
+            if deposited != data:  # the ASP's return: its outcomes too
+                try:
+                    imported.returns = ingest([imported.path], book)
+                except ReturnFileError:  # emptied fields only (impId…), no outcome: a deposit file
+                    pass
+    return [imported for imported, _ in read]

@@ -1,0 +1,156 @@
+"""What the ledger holds, as the user sees it: `xl2segur etat`.
+
+Per format, the demandes written but not yet returned by the ASP, accepted, rejected, and
+(for an avance whose format has a solde) accepted with a numeroASP and still awaiting their
+solde, each with its amount HT and, for an avance, the advance expected; written as a
+workbook: the summary, one row per demande, and every ASP return recorded (the history).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+from xlsxwriter import Workbook
+
+from .files import write_new_numbered
+from .formats import all_formats, numero_formats
+from .funding import avance as funding_advance
+from .ledger import ACCEPTEE, DEPOSEE, REJETEE, Ledger
+
+WAITING_SOLDE = "attente_solde"
+STATES = {DEPOSEE: "Déposées, sans retour de l'ASP", ACCEPTEE: "Acceptées", REJETEE: "Rejetées",
+          WAITING_SOLDE: "Acceptées, solde à déposer"}
+
+
+@dataclass
+class Count:
+    """The demandes of one format in one state."""
+
+    format_id: str
+    nature: str
+    state: str  # a key of STATES
+    demandes: int = 0
+    amount: Decimal = Decimal("0.00")  # total HT
+    advance: Decimal | None = None  # total expected advance (avances whose format has a rate)
+
+    @property
+    def label(self) -> str:
+        return STATES[self.state]
+
+
+@dataclass
+class LedgerStatus:
+    counts: list[Count] = field(default_factory=list)
+    demandes: pl.DataFrame = field(default_factory=pl.DataFrame)  # one row per demande recorded
+    history: pl.DataFrame = field(default_factory=pl.DataFrame)  # one row per return recorded, oldest first
+
+
+_DEMANDES = (
+    "SELECT d.id, d.numero_ans, f.siret, d.format, d.nature, d.numero_editeur, f.nom AS fichier, f.date_depot, "
+    "d.statut, d.numero_asp, d.montant, d.code_traitement, d.libelle_traitement, d.fichier_retour, d.date_retour "
+    "FROM demandes d JOIN fichiers f ON f.id = d.fichier_id ORDER BY d.format, d.numero_ans, d.id"
+)
+
+_HISTORY = (
+    "SELECT d.numero_ans AS numeroAns, d.format AS Format, d.numero_editeur AS numeroEditeur, "
+    "f.nom AS \"Fichier déposé\", r.fichier_retour AS \"Fichier de retour\", r.enregistre_le AS \"Enregistré le\", "
+    "CASE r.statut WHEN 'acceptee' THEN 'Acceptée' ELSE 'Rejetée' END AS \"Résultat\", r.numero_asp AS numeroASP, "
+    "r.code_traitement AS codeTraitement, r.libelle_traitement AS libelleTraitement, "
+    "CASE r.confirme WHEN 1 THEN 'oui' ELSE '' END AS \"Remplacé avec --confirmer\" "
+    "FROM retours r JOIN demandes d ON d.id = r.demande_id JOIN fichiers f ON f.id = d.fichier_id ORDER BY r.id"
+)
+
+
+def _advance(format_id: str, amount: str | None) -> Decimal | None:
+    """The advance expected for one demande, by the funding rules (funding.avance)."""
+    definition = all_formats().get(format_id)
+    if definition is None or definition.nature != "avance" or definition.advance_rate is None or amount is None:
+        return None
+    return funding_advance(amount, definition.advance_rate)
+
+
+def ledger_status(book: Ledger) -> LedgerStatus:
+    cursor = book.db.execute(_DEMANDES)
+    names = [d[0] for d in cursor.description]
+    rows = pl.DataFrame(cursor.fetchall(), schema={n: pl.Int64 if n == "id" else pl.String for n in names}, orient="row")
+    waiting: set[int] = set()
+    formats = all_formats()
+    for format_id in rows.filter(pl.col("nature") == "avance")["format"].unique():
+        definition = formats.get(format_id)
+        if definition is not None and definition.solde_format:
+            waiting |= {r["id"] for r in book.accepted_avances(format_id, numero_formats(definition.solde_format))}
+    advances = [_advance(f, m) for f, m in zip(rows["format"], rows["montant"])]  # the funding rules, per demande
+    rows = rows.with_columns(
+        avance=pl.Series(advances, dtype=pl.Decimal(scale=2)),
+        montant_ht=pl.col("montant").cast(pl.Decimal(scale=2)).fill_null(0),
+        attente=pl.col("id").is_in(pl.Series(list(waiting), dtype=pl.Int64).implode()),
+    )
+    totals = [pl.len().alias("n"), pl.col("montant_ht").sum().alias("ht"), pl.col("avance").sum().alias("av"),
+              pl.col("avance").is_not_null().any().alias("has_av")]
+    grouped = pl.concat([
+        rows.group_by("format", "nature", "statut").agg(totals),
+        rows.filter("attente").group_by("format", "nature").agg(totals).with_columns(statut=pl.lit(WAITING_SOLDE)),
+    ], how="diagonal")
+    order = list(STATES)
+    counts = sorted((Count(r["format"], r["nature"], r["statut"], r["n"], r["ht"], r["av"] if r["has_av"] else None)
+                     for r in grouped.iter_rows(named=True)), key=lambda c: (c.format_id, order.index(c.state)))
+    shown = rows.with_columns(
+        etat=pl.when("attente").then(pl.lit(STATES[WAITING_SOLDE])).otherwise(pl.col("statut").replace_strict(STATES)),
+        avance=pl.col("avance").cast(pl.String),
+    ).select(pl.col(key).alias(title) for key, title in COLUMNS.items())
+    cursor = book.db.execute(_HISTORY)
+    history = pl.DataFrame(cursor.fetchall(), schema={d[0]: pl.String for d in cursor.description}, orient="row")
+    return LedgerStatus(counts, shown, history)
+
+
+# ledger column → workbook header
+COLUMNS = {"numero_ans": "numeroAns", "siret": "SIRET", "format": "Format", "numero_editeur": "numeroEditeur",
+           "etat": "État", "montant": "Montant HT", "avance": "Avance attendue", "numero_asp": "numeroASP",
+           "fichier": "Fichier déposé", "date_depot": "Date de dépôt", "code_traitement": "codeTraitement",
+           "libelle_traitement": "libelleTraitement", "fichier_retour": "Fichier de retour",
+           "date_retour": "Date du retour"}
+SUMMARY = [("Format", 24), ("Nature", 8), ("État", 32), ("Demandes", 10), ("Montant HT", 14), ("Avance attendue", 16)]
+
+
+def write_status(status: LedgerStatus, target: Path) -> Path:
+    """The status workbook: « Synthèse », « Demandes » and « Historique des retours »; every
+    value from the ledger is text, counts and totals are numbers."""
+
+    def write(tmp: Path) -> None:
+        book = Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False})
+        bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+        money = book.add_format({"num_format": "#,##0.00"})
+        ws = book.add_worksheet("Synthèse")
+        for col, (title, width) in enumerate(SUMMARY):
+            ws.write_string(0, col, title, bold)
+            ws.set_column(col, col, width)
+        for row, c in enumerate(status.counts, start=1):
+            ws.write_string(row, 0, c.format_id)
+            ws.write_string(row, 1, c.nature)
+            ws.write_string(row, 2, c.label)
+            ws.write_number(row, 3, c.demandes)
+            ws.write_number(row, 4, float(c.amount), money)
+            if c.advance is not None:
+                ws.write_number(row, 5, float(c.advance), money)
+        ws.freeze_panes(1, 0)
+        for name, frame in (("Demandes", status.demandes), ("Historique des retours", status.history)):
+            ws = book.add_worksheet(name)
+            for col, title in enumerate(frame.columns):
+                ws.write_string(0, col, title, bold)
+                ws.set_column(col, col, max(12, len(title) + 2))
+            for row, values in enumerate(frame.iter_rows(), start=1):
+                for col, value in enumerate(values):
+                    ws.write_string(row, col, "" if value is None else value)
+            ws.freeze_panes(1, 0)
+            ws.autofilter(0, 0, max(frame.height, 1), len(frame.columns) - 1)
+        book.close()
+
+    return write_new_numbered(Path(target), write)
+
+
+def default_target(registre: Path, day: date | None = None) -> Path:
+    return Path(registre).parent / f"etat-registre-{(day or date.today()):%Y%m%d}.xlsx"

@@ -1,0 +1,104 @@
+"""`xl2segur importer`: deposits made before xl2segur brought into the ledger, checked
+against their format's schema, with their ASP returns, so their soldes are prepared the same way."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import orjson
+from typer.testing import CliRunner
+
+from converter import api
+from converter.cli import app
+from tests.builders import workbook
+from tests.test_cycle import DAY, asp_return, avance_rows, sheet_rows
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _made_elsewhere(tmp_path: Path, *numeros: str) -> Path:
+    """A deposit file another tool wrote (here xl2segur in a folder of its own)."""
+    return api.convert(workbook(tmp_path / "a.xlsx", avance_rows(*numeros)), tmp_path / "ailleurs", DAY).files[0]
+
+
+def test_an_imported_deposit_is_known_to_the_ledger_like_its_own(tmp_path: Path) -> None:
+    made = _made_elsewhere(tmp_path, "00001", "00002")
+    by_hand = tmp_path / "depot-mars.json"
+    by_hand.write_bytes(made.read_bytes())
+    registre = tmp_path / "depot" / "xl2segur.sqlite"
+    [imported] = api.import_deposits([by_hand], registre)
+    assert (imported.refused, imported.format_id, imported.demandes) == ("", "ms2-dui-pds-avance", 2)
+    with sqlite3.connect(registre) as db:
+        assert db.execute("SELECT numero_editeur, montant, finess, statut FROM demandes").fetchall() == [
+            ("00001", "4866.67", '["123456789","234567891","345678912"]', "deposee"),
+            ("00002", "4866.67", '["123456789","234567891","345678912"]', "deposee")]
+    # converted again: the same demandes, nothing to correct; a new one goes
+    again = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00001", "00003")), registre.parent, DAY)
+    assert [(i.code, i.numero_editeur) for i in again.errors] == [("deja_deposee", "00001")]
+    assert "depot-mars.json" in again.errors[0].message
+    # a file named as the ASP wants keeps its rank: xl2segur's next file takes the next one
+    [named] = api.import_deposits([_made_elsewhere(tmp_path / "x", "00004")], tmp_path / "r2" / "xl2segur.sqlite")
+    assert named.refused == ""
+    later = api.convert(workbook(tmp_path / "c.xlsx", avance_rows("00005")), tmp_path / "r2", DAY)
+    assert later.files[0].name == "JSON-0123456789-20240312-002.json"
+
+
+def test_an_imported_return_records_its_outcomes_and_prepares_the_soldes(tmp_path: Path) -> None:
+    made = _made_elsewhere(tmp_path, "00001", "00002")
+    returned = asp_return(made, tmp_path / "retour.json", {"00001": "FINMS2000001", "00002": "Pièce illisible"})
+    registre = tmp_path / "depot" / "xl2segur.sqlite"
+    result = CliRunner().invoke(app, ["importer", str(returned), "--registre", str(registre)])
+    assert result.exit_code == 0, result.output
+    text = _words(result.output)
+    assert "retour.json : inscrit (ms2-dui-pds-avance, 2 demande(s), déposé le" in text
+    assert "retour de l'ASP enregistré : acceptée 1, rejetée 1" in text
+    _, [(book, count)] = api.write_solde_workbooks(registre, None, tmp_path / "soldes")
+    assert count == 1 and [(d["numeroEditeur"], d["numeroASP"]) for d in sheet_rows(book, "Demandes")] == [
+        ("00001", "FINMS2000001")]
+    # the rejected avance may not come back under its number
+    again = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00002")), registre.parent, DAY)
+    assert [i.code for i in again.errors] == ["rejetee_nouveau_numero"]
+
+
+def test_a_file_the_schema_refuses_is_not_imported_and_no_ledger_is_created(tmp_path: Path) -> None:
+    made = _made_elsewhere(tmp_path, "00001")
+    data = orjson.loads(made.read_bytes())
+    data["lignesImport"][0]["commande"]["montantSegurHT"] = -5
+    bad = tmp_path / "faux.json"
+    bad.write_bytes(orjson.dumps(data))
+    registre = tmp_path / "depot" / "xl2segur.sqlite"
+    result = CliRunner().invoke(app, ["importer", str(bad), "--registre", str(registre)])
+    assert result.exit_code == 1
+    text = _words(result.output)
+    assert "faux.json : non inscrit — il ne respecte pas le schéma du format ms2-dui-pds-avance" in text
+    assert "lignesImport/0/commande/montantSegurHT" in text and not registre.exists()
+    (tmp_path / "tronque.json").write_bytes(made.read_bytes()[:100])
+    result = CliRunner().invoke(app, ["importer", str(tmp_path / "tronque.json"), "--registre", str(registre)])
+    assert result.exit_code == 2 and "il s'arrête avant la fin" in _words(result.output)
+
+
+def test_a_file_whose_demandes_the_ledger_holds_is_refused_whole(tmp_path: Path) -> None:
+    out = tmp_path / "depot"
+    api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY)
+    made = _made_elsewhere(tmp_path / "x", "00001", "00002")
+    [refused] = api.import_deposits([made], out / "xl2segur.sqlite")
+    assert "des demandes sont au registre, déjà déposées, non rejetées : 00001 (JSON-0123456789-20240312-001.json)" \
+        in refused.refused
+    with sqlite3.connect(out / "xl2segur.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM demandes").fetchone()[0] == 1
+
+
+def test_importer_answers_in_french_for_what_a_user_can_give(tmp_path: Path) -> None:
+    runner = CliRunner()
+    registre = tmp_path / "depot" / "xl2segur.sqlite"
+    result = runner.invoke(app, ["importer", str(tmp_path), "--registre", str(registre)])
+    assert result.exit_code == 2 and "est un dossier : donnez le chemin d'un fichier .json" in _words(result.output)
+    made = _made_elsewhere(tmp_path, "00001")
+    result = runner.invoke(app, ["importer", str(made), "--format", "hop-pfi-va2-commandes", "--registre", str(registre)])
+    assert result.exit_code == 1 and "ne produit pas de fichier de dépôt" in _words(result.output)
+    result = runner.invoke(app, ["importer", str(made), "--format", "bidule", "--registre", str(registre)])
+    assert result.exit_code == 2 and "format inconnu « bidule »" in _words(result.output)
+    assert not registre.exists()

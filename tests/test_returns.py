@@ -1,0 +1,307 @@
+"""The ASP's return files as they arrive: matched to their deposit file by content, read
+whatever their label's spelling, kept as history, refused with a French reason.
+
+Issue 17, items 2, 3, 6 and 8."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from converter import api
+from converter.cli import app
+from converter.files import OutputError
+from tests.builders import workbook
+from tests.test_cycle import DAY, _solde, asp_return, avance_rows, deposited, sheet_rows
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _avances(tmp_path: Path, *numeros: str) -> tuple[Path, Path]:
+    """(deposit file, ledger) of seed 001's avance under each numero."""
+    out = tmp_path / "depot"
+    outcome = api.convert(workbook(tmp_path / "a.xlsx", avance_rows(*numeros)), out, DAY)
+    return outcome.files[0], out / "xl2segur.sqlite"
+
+
+def _statuts(registre: Path) -> list[tuple[str, str, str, str | None]]:
+    with sqlite3.connect(registre) as db:
+        return db.execute("SELECT f.nom, d.numero_editeur, d.statut, d.numero_asp FROM demandes d "
+                          "JOIN fichiers f ON f.id = d.fichier_id ORDER BY d.id").fetchall()
+
+
+def _history(registre: Path) -> list[tuple[str, str, str | None, int]]:
+    with sqlite3.connect(registre) as db:
+        return db.execute("SELECT r.fichier_retour, r.statut, r.numero_asp, r.confirme FROM retours r "
+                          "ORDER BY r.id").fetchall()
+
+
+def _edit(path: Path, change) -> Path:
+    data = orjson.loads(path.read_bytes())
+    change(data)
+    path.write_bytes(orjson.dumps(data))
+    return path
+
+
+# ------------------------------------------------------------ item 2: matched by content, not by name
+
+
+def test_an_old_solde_return_saved_again_under_another_name_rewrites_nothing(tmp_path: Path) -> None:
+    """Issue 17, item 2: the first solde file is rejected as a whole (one of its soldes fails),
+    the same soldes go again in a second file, accepted. The first return, saved again by the
+    browser as « … (1).json », is the first file's return: not the newest file's."""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002")
+    out = registre.parent
+    asp_return(deposit_file, tmp_path / "ra.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"})
+    api.ingest_returns([tmp_path / "ra.json"], registre)
+    soldes = workbook(tmp_path / "s.xlsx", {k: v + w for (k, v), w in zip(
+        _solde("ms2-dui-pds-solde", "00001", "FINMS2000001").items(),
+        _solde("ms2-dui-pds-solde", "00002", "FINMS2000002").values())}, "ms2-dui-pds-solde")
+    first = api.convert(soldes, out, DAY).files[0]
+    old = asp_return(first, tmp_path / "retours" / first.name, {"00001": "FINMS2000001", "00002": "Facture illisible"})
+    api.ingest_returns([old], registre)
+    second = api.convert(soldes, out, DAY).files[0]  # both rejected: deposited again, same content
+    assert deposited(second) == ["00001", "00002"]
+    new = asp_return(second, tmp_path / "retours" / second.name, {"00001": "FINMS2000001", "00002": "FINMS2000002"})
+    _edit(new, lambda d: d.update(impId=4343))  # another import at the ASP
+    api.ingest_returns([new], registre)
+
+    again = tmp_path / "retours" / f"{first.stem} (1).json"
+    again.write_bytes(old.read_bytes())
+    lines, _ = api.ingest_returns([again], registre)
+    assert {x.deposit_file for x in lines} == {first.name}
+    soldes_now = [s for s in _statuts(registre) if s[0] == second.name]
+    assert [s[2] for s in soldes_now] == ["acceptee", "acceptee"]
+    assert api.write_solde_workbooks(registre, "ms2-dui-pds-avance", tmp_path / "w") == ("ms2-dui-pds-solde", [])
+
+
+def test_a_return_two_deposit_files_could_answer_is_refused_until_depot_names_one(tmp_path: Path) -> None:
+    deposit_file, registre = _avances(tmp_path, "00001")
+    # the same demandes, byte for byte, recorded in a second file (another tool's deposit, imported)
+    with sqlite3.connect(registre) as db:
+        db.execute("INSERT INTO fichiers (nom, chemin, format, nature, numero_ans, siret, date_depot, rang, ecrit_le, "
+                   "contenu) SELECT 'JSON-0123456789-20240312-009.json', chemin, format, nature, numero_ans, siret, "
+                   "date_depot, 9, ecrit_le, contenu FROM fichiers")
+        db.execute("INSERT INTO demandes (fichier_id, format, nature, numero_ans, numero_editeur, num_ligne, montant, "
+                   "finess, rpps) SELECT 2, format, nature, numero_ans, numero_editeur, num_ligne, montant, finess, "
+                   "rpps FROM demandes")
+    returned = asp_return(deposit_file, tmp_path / "r2.json", {"00001": "FINMS2000001"})
+    _edit(returned, lambda d: d.update(impId=777))
+    lines, _ = api.ingest_returns([returned], registre)
+    [line] = lines
+    assert line.result == "Inconnue du registre"
+    assert "JSON-0123456789-20240312-001.json, JSON-0123456789-20240312-009.json" in line.remark
+    assert "--depot" in line.remark and "rien n'est deviné" in line.remark
+    assert [s[2] for s in _statuts(registre)] == ["deposee", "deposee"]
+    lines, _ = api.ingest_returns([returned], registre, deposit="JSON-0123456789-20240312-009.json")
+    assert [(x.deposit_file, x.result) for x in lines] == [("JSON-0123456789-20240312-009.json", "Acceptée")]
+    assert [s[2:] for s in _statuts(registre)] == [("deposee", None), ("acceptee", "FINMS2000001")]
+
+
+def test_a_return_whose_demandes_no_deposit_file_holds_is_refused_whole(tmp_path: Path) -> None:
+    deposit_file, registre = _avances(tmp_path, "00001", "00002")
+    returned = asp_return(deposit_file, tmp_path / "r.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"})
+    _edit(returned, lambda d: d["lignesImport"][1].update(numeroEditeur="00009"))
+    result = CliRunner().invoke(app, ["retour", str(returned), "--registre", str(registre), "-o", str(tmp_path / "b.xlsx")])
+    assert result.exit_code == 1
+    text = _words(result.output)
+    assert "00001 : Inconnue du registre" in text and "00009 : Inconnue du registre" in text
+    assert "le plus proche, JSON-0123456789-20240312-001.json, en contient 1 sur ses 2" in text
+    assert [s[2] for s in _statuts(registre)] == ["deposee", "deposee"] and _history(registre) == []
+
+
+# ------------------------------------------------------------ item 3: acceptance, whatever the spelling
+
+
+@pytest.mark.parametrize("label", ["Demande acceptée.", "DEMANDE ACCEPTEE", "demande  acceptée !", "Demande-acceptée"])
+def test_acceptance_is_read_whatever_case_accents_and_punctuation(tmp_path: Path, label: str) -> None:
+    """Issue 17, item 3: « Demande acceptée. » with a numeroASP was recorded as rejected."""
+    deposit_file, registre = _avances(tmp_path, "00001")
+    returned = asp_return(deposit_file, tmp_path / "r.json", {"00001": "FINMS2000001"})
+    _edit(returned, lambda d: d["lignesImport"][0].update(libelleTraitement=label))
+    lines, _ = api.ingest_returns([returned], registre)
+    assert [(x.result, x.numero_asp, x.remark) for x in lines] == [("Acceptée", "FINMS2000001", "")]
+    assert _statuts(registre)[0][2:] == ("acceptee", "FINMS2000001")
+
+
+def test_an_avance_given_a_numero_asp_is_accepted_and_the_codes_met_are_shown(tmp_path: Path) -> None:
+    """Seed 001: « Les demandes acceptées se voient attribuer un numéro ASP dans le fichier JSON »."""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002")
+    returned = asp_return(deposit_file, tmp_path / "r.json", {"00001": "FINMS2000001", "00002": "Pièce illisible"})
+    _edit(returned, lambda d: d["lignesImport"][0].update(libelleTraitement="OK", codeTraitement="A1"))
+    result = CliRunner().invoke(app, ["retour", str(returned), "--registre", str(registre), "-o", str(tmp_path / "b.xlsx")])
+    assert result.exit_code == 0, result.output
+    text = _words(result.output)
+    assert "00001 : Acceptée — FINMS2000001" in text and "malgré le libellé « OK »" in text
+    assert "Codes de traitement rencontrés : « A1 » : acceptée 1 ; « E12 » : rejetée 1" in text
+    assert [s[2] for s in _statuts(registre)] == ["acceptee", "rejetee"]
+
+
+# ------------------------------------------------------------ item 6: history, contradictions
+
+
+def test_a_later_return_that_contradicts_is_refused_unless_confirmed(tmp_path: Path) -> None:
+    """Issue 17, item 6: a second return replaced FINMS2000001 by FINMS2000099 without a word."""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002")
+    first = asp_return(deposit_file, tmp_path / "r1.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"})
+    api.ingest_returns([first], registre)
+    api.ingest_returns([first], registre)  # the same return again: nothing contradicts, kept in the history
+    later = asp_return(deposit_file, tmp_path / "r2.json", {"00001": "FINMS2000099", "00002": "FINMS2000002"})
+    _edit(later, lambda d: d.update(impId=5151))
+    runner = CliRunner()
+    command = ["retour", str(later), "--registre", str(registre), "-o", str(tmp_path / "b.xlsx")]
+    result = runner.invoke(app, command)
+    assert result.exit_code == 1
+    text = _words(result.output)
+    assert "00001 : Non enregistrée — FINMS2000099" in text
+    assert "contredit le retour enregistré le" in text and "(fichier r1.json) : numéro ASP FINMS2000001 → FINMS2000099" in text
+    assert "relancez avec --confirmer" in text
+    assert _statuts(registre)[0][3] == "FINMS2000001"
+    assert _history(registre) == [("r1.json", "acceptee", "FINMS2000001", 0), ("r1.json", "acceptee", "FINMS2000002", 0)] * 2
+
+    result = runner.invoke(app, [*command, "--confirmer"])
+    assert result.exit_code == 0, result.output
+    assert "Remplace, comme demandé (--confirmer), le retour enregistré le" in _words(result.output)
+    assert _statuts(registre)[0][3] == "FINMS2000099"
+    assert _history(registre)[-2:] == [("r2.json", "acceptee", "FINMS2000099", 1), ("r2.json", "acceptee", "FINMS2000002", 1)]
+
+
+def test_a_rejection_after_an_acceptance_is_a_contradiction(tmp_path: Path) -> None:
+    deposit_file, registre = _avances(tmp_path, "00001")
+    api.ingest_returns([asp_return(deposit_file, tmp_path / "r1.json", {"00001": "FINMS2000001"})], registre)
+    later = _edit(asp_return(deposit_file, tmp_path / "r2.json", {"00001": "Pièce illisible"}),
+                  lambda d: d.update(impId=1))
+    [line], _ = api.ingest_returns([later], registre)
+    assert line.result == "Non enregistrée" and "Acceptée → Rejetée" in line.remark
+    assert _statuts(registre)[0][2] == "acceptee"
+
+
+# ------------------------------------------------------------ item 8: return files as they arrive
+
+
+def test_a_return_saved_with_a_utf8_bom_is_read(tmp_path: Path) -> None:
+    deposit_file, registre = _avances(tmp_path, "00001")
+    returned = asp_return(deposit_file, tmp_path / "r.json", {"00001": "FINMS2000001"})
+    returned.write_bytes(b"\xef\xbb\xbf" + returned.read_bytes())
+    lines, _ = api.ingest_returns([returned], registre)
+    assert [x.result for x in lines] == ["Acceptée"]
+
+
+def test_a_truncated_return_gets_a_french_message(tmp_path: Path) -> None:
+    deposit_file, registre = _avances(tmp_path, "00001")
+    returned = asp_return(deposit_file, tmp_path / "r.json", {"00001": "FINMS2000001"})
+    returned.write_bytes(returned.read_bytes()[:300])
+    result = CliRunner().invoke(app, ["retour", str(returned), "--registre", str(registre)])
+    assert result.exit_code == 2
+    text = _words(result.output)
+    assert "n'est pas un fichier JSON valide (il s'arrête avant la fin (ligne 1, colonne" in text
+    assert "téléchargement a sans doute été interrompu" in text
+    assert "unexpected" not in text and "end of data" not in text
+    (tmp_path / "latin1.json").write_bytes('{"numeroAns": "é"}'.encode("latin-1"))
+    with pytest.raises(OutputError, match="il n'est pas encodé en UTF-8"):
+        api.ingest_returns([tmp_path / "latin1.json"], registre)
+    (tmp_path / "vide.json").write_bytes(b"\xef\xbb\xbf")
+    with pytest.raises(OutputError, match=r"n'est pas un fichier JSON valide \(il est vide\)"):
+        api.ingest_returns([tmp_path / "vide.json"], registre)
+
+
+def test_the_deposit_file_given_as_a_return_is_refused(tmp_path: Path) -> None:
+    deposit_file, registre = _avances(tmp_path, "00001")
+    result = CliRunner().invoke(app, ["retour", str(deposit_file), "--registre", str(registre)])
+    assert result.exit_code == 2
+    assert "c'est un fichier de dépôt, pas un retour" in _words(result.output)
+    assert _statuts(registre)[0][2] == "deposee" and not list(registre.parent.glob("retour-ASP-*"))
+
+
+def test_a_return_of_another_numero_ans_names_it(tmp_path: Path) -> None:
+    deposit_file, registre = _avances(tmp_path, "00001")
+    returned = _edit(asp_return(deposit_file, tmp_path / "r.json", {"00001": "FINMS2000001"}),
+                     lambda d: d.update(numeroAns="9876543210"))
+    [line], _ = api.ingest_returns([returned], registre)
+    assert line.result == "Inconnue du registre"
+    assert "aucun fichier déposé pour le numeroAns 9876543210 (numeroAns du registre : 0123456789)" in line.remark
+
+
+# ------------------------------------------------------------ item 4: a number reused by another demande
+
+
+def test_a_numero_reused_by_another_demande_asks_for_a_new_number(tmp_path: Path) -> None:
+    """Issue 17, item 4: another demande (other FINESS, other amount) under a number already
+    deposited was refused as « déjà déposée … rien à corriger »."""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002")
+    rows = avance_rows("00001", "00002", "00003")
+    rows["Demandes"][0]["montantSegurHT"] = "1200.00"  # 00001: another amount
+    for row in rows["FINESS Géo"] + rows["Scénarios"]:
+        if row["numeroEditeur"] == "00001" and row["FINESSGeo"] == "234567891":
+            row["FINESSGeo"] = "010000032"  # and another ESMS
+    outcome = api.convert(workbook(tmp_path / "b.xlsx", rows), registre.parent, DAY)
+    assert sorted((i.code, i.numero_editeur) for i in outcome.errors) == [
+        ("deja_deposee", "00002"), ("numero_reutilise", "00001")]
+    reused = next(i for i in outcome.errors if i.code == "numero_reutilise")
+    assert (reused.sheet, reused.row, reused.column, reused.value) == ("Demandes", 2, "A", "00001")
+    assert (f"déjà celui d'une autre demande, déposée dans le fichier {deposit_file.name} "
+            "(montant HT 4866.67, FINESS 123456789, 234567891, 345678912)") in reused.message
+    assert "celle-ci (montant HT 1200.00, FINESS 010000032, 123456789, 345678912)" in reused.message
+    assert "nouveau numéro éditeur de 5 caractères" in reused.message
+    assert deposited(outcome.files[0]) == ["00003"]
+
+    result = CliRunner().invoke(app, ["convertir", str(tmp_path / "b.xlsx"), "-o", str(registre.parent), "-q",
+                                      "--date-depot", "20240312"])
+    text = _words(result.output)
+    assert result.exit_code == 1 and "à corriger puis reconvertir" in text and "rien à corriger" not in text
+
+
+def test_the_same_demande_converted_twice_keeps_nothing_to_correct(tmp_path: Path) -> None:
+    _, registre = _avances(tmp_path, "00001")
+    result = CliRunner().invoke(app, ["convertir", str(tmp_path / "a.xlsx"), "-o", str(registre.parent), "-q",
+                                      "--date-depot", "20240312"])
+    assert result.exit_code == 1
+    assert "refusées parce que déjà déposées (rien à corriger, ne le reconvertissez pas)" in _words(result.output)
+
+
+# ------------------------------------------------------------ item 10: a rejected solde refills its workbook
+
+
+def test_after_a_rejected_solde_the_solde_workbook_is_refilled_from_it(tmp_path: Path) -> None:
+    """Issue 17, item 10: the regenerated solde workbook was blank."""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002")
+    api.ingest_returns([asp_return(deposit_file, tmp_path / "ra.json",
+                                   {"00001": "FINMS2000001", "00002": "FINMS2000002"})], registre)
+    rows = _solde("ms2-dui-pds-solde", "00001", "FINMS2000001")
+    rows["Demandes"][0].update(dateFacture="15/06/2024", montantSegurHTFacture="4800.00")
+    solde = api.convert(workbook(tmp_path / "s.xlsx", rows, "ms2-dui-pds-solde"), registre.parent, DAY)
+    assert solde.errors == [] and len(solde.files) == 1
+    asp_return(solde.files[0], tmp_path / "rs.json", {"00001": "La facture est illisible"})
+    api.ingest_returns([tmp_path / "rs.json"], registre)
+
+    _, [(book, count)] = api.write_solde_workbooks(registre, "ms2-dui-pds-avance", tmp_path / "w")
+    assert count == 2
+    assert [(d["numeroEditeur"], d["numeroASP"], d["dateFacture"], d["montantSegurHTFacture"])
+            for d in sheet_rows(book, "Demandes")] == [
+        ("00001", "FINMS2000001", "15/06/2024", "4800.00"), ("00002", "FINMS2000002", None, None)]
+    og = {r["numeroEditeur"]: r["nbreDossiersDUIActifs"] for r in sheet_rows(book, "OG")}
+    assert og["00001"] == rows["OG"][0]["nbreDossiersDUIActifs"] and og["00002"] is None
+
+
+@pytest.mark.parametrize("content", [
+    b"", b"\xef\xbb\xbf", "{}".encode("utf-16"), b"PK\x03\x04\x00\x00binary", b"null", b'"texte"',
+    b'{"numeroAns": "0123456789", "lignesImport": [1]}', b'{"numeroAns": "0123456789", "lignesImport": []}',
+    b'{"numeroAns": "0123456789", "SIRET": 5, "lignesImport": [{"numeroEditeur": "00001", "numLigne": "x"}]}',
+    b"[" * 100_000,
+])
+@pytest.mark.parametrize("command", ["retour", "importer"])
+def test_any_file_a_user_can_give_gets_a_french_answer(tmp_path: Path, content: bytes, command: str) -> None:
+    _, registre = _avances(tmp_path, "00001")
+    given = tmp_path / "donne.json"
+    given.write_bytes(content)
+    result = CliRunner().invoke(app, [command, str(given), "--registre", str(registre)])
+    assert result.exit_code in (1, 2), result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output and ("Erreur :" in result.output or "non inscrit" in result.output)
+    assert _statuts(registre)[0][2] == "deposee"

@@ -1,0 +1,65 @@
+"""`xl2segur etat`: what the ledger holds, per format and state, with amounts, as a workbook."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+from typer.testing import CliRunner
+
+from converter import api
+from converter.cli import app
+from tests.builders import workbook
+from tests.test_cycle import DAY, _solde, asp_return, avance_rows
+
+
+def test_the_ledger_status_per_format_and_state(tmp_path: Path) -> None:
+    out = tmp_path / "depot"
+    registre = out / "xl2segur.sqlite"
+    rows = avance_rows("00001", "00002", "00003", "00004")
+    rows["Demandes"][3]["montantSegurHT"] = "1000.05"
+    avances = api.convert(workbook(tmp_path / "a.xlsx", rows), out, DAY)
+    returned = asp_return(avances.files[0], tmp_path / "r.json", {
+        "00001": "FINMS2000001", "00002": "FINMS2000002", "00003": "=HYPERLINK(\"http://x\")", "00004": "FINMS2000004"})
+    api.ingest_returns([returned], registre)
+    api.convert(workbook(tmp_path / "s.xlsx", _solde("ms2-dui-pds-solde", "00001", "FINMS2000001"),
+                         "ms2-dui-pds-solde"), out, DAY)
+    api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00005")), out, DAY)
+
+    found, written = api.ledger_status(registre)
+    assert written == out / f"etat-registre-{date.today():%Y%m%d}.xlsx"
+    assert [(c.format_id, c.label, c.demandes, c.amount, c.advance) for c in found.counts] == [
+        ("ms2-dui-pds-avance", "Déposées, sans retour de l'ASP", 1, Decimal("4866.67"), Decimal("1460.00")),
+        ("ms2-dui-pds-avance", "Acceptées", 3, Decimal("10733.39"), Decimal("3220.02")),
+        ("ms2-dui-pds-avance", "Rejetées", 1, Decimal("4866.67"), Decimal("1460.00")),
+        ("ms2-dui-pds-avance", "Acceptées, solde à déposer", 2, Decimal("5866.72"), Decimal("1760.02")),
+        ("ms2-dui-pds-solde", "Déposées, sans retour de l'ASP", 1, Decimal("4866.67"), None)]
+
+    book = openpyxl.load_workbook(written)
+    assert book.sheetnames == ["Synthèse", "Demandes", "Historique des retours"]
+    history = [[c.value for c in row] for row in book["Historique des retours"].iter_rows()]
+    assert [r[2] for r in history[1:]] == ["00001", "00002", "00003", "00004"]
+    assert history[1][4:8] == ["r.json", history[1][5], "Acceptée", "FINMS2000001"] and history[3][6] == "Rejetée"
+    assert history[1][5].startswith(date.today().isoformat())
+    table = [[c.value for c in row] for row in book["Demandes"].iter_rows()]
+    assert table[0][:7] == ["numeroAns", "SIRET", "Format", "numeroEditeur", "État", "Montant HT", "Avance attendue"]
+    by_ne = {(r[2], r[3]): r for r in table[1:]}
+    assert by_ne[("ms2-dui-pds-avance", "00004")][4:8] == ["Acceptées, solde à déposer", "1000.05", "300.02", "FINMS2000004"]
+    assert by_ne[("ms2-dui-pds-avance", "00003")][11] == "=HYPERLINK(\"http://x\")"  # text, never a formula
+    assert all(c.data_type == "s" for row in book["Demandes"].iter_rows(min_row=2) for c in row if c.value is not None)
+
+    result = CliRunner().invoke(app, ["etat", "--registre", str(registre), "-o", str(tmp_path / "etat.xlsx")])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "ms2-dui-pds-avance (avance)" in lines
+    assert "  Acceptées, solde à déposer : 2 — 5 866,72 € HT — avance attendue 1 760,02 €" in lines
+    assert "  Déposées, sans retour de l'ASP : 1 — 4 866,67 € HT" in lines
+    assert (tmp_path / "etat.xlsx").is_file()
+
+
+def test_etat_without_ledger(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["etat", "--registre", str(tmp_path / "x.sqlite")])
+    assert result.exit_code == 2 and "introuvable : indiquez avec --registre" in " ".join(result.output.split())
+    assert not (tmp_path / "x.sqlite").exists()
