@@ -57,21 +57,26 @@ class Outcome:
     def warnings(self) -> list[Issue]:
         return [i for i in self.issues if not i.is_error]
 
+    def expected_advances(self) -> tuple[Decimal | None, dict[str, Decimal]]:
+        """(total expected advance, advance of each accepted demande), each demande's computed
+        once: at 100,000 demandes, each pass over them costs a noticeable part of a conversion.
+        The total is the sum of the per-demande advances (each paid on its own); (None, {})
+        when the format has no advance."""
+        if self.advance_rate is None:
+            return None, {}
+        each = {ne: funding_advance(amount, self.advance_rate) for ne, amount in self.amounts.items()}
+        total = sum(each.values(), Decimal("0.00")) if each else funding_advance(self.total_ht, self.advance_rate)
+        return total, each
+
     @property
     def advances(self) -> dict[str, Decimal]:
         """Expected advance of each accepted demande: amount HT × rate, rounded half-up."""
-        if self.advance_rate is None:
-            return {}
-        return {ne: funding_advance(amount, self.advance_rate) for ne, amount in self.amounts.items()}
+        return self.expected_advances()[1]
 
     @property
     def advance(self) -> Decimal | None:
-        """Total expected advance: the sum of the per-demande advances (each paid on its own)."""
-        if self.advance_rate is None:
-            return None
-        if self.amounts:
-            return sum(self.advances.values(), Decimal("0.00"))
-        return funding_advance(self.total_ht, self.advance_rate)
+        """Total expected advance (see expected_advances)."""
+        return self.expected_advances()[0]
 
     @property
     def exit_code(self) -> int:
@@ -81,6 +86,7 @@ class Outcome:
         return 1 if self.rejected or self.errors else 0
 
     def to_dict(self) -> dict[str, Any]:
+        advance, advances = self.expected_advances()
         return {
             "classeur": str(self.workbook), "format": self.format_id,
             "demandes_lues": self.demandes, "demandes_acceptees": len(self.accepted),
@@ -92,10 +98,10 @@ class Outcome:
             "classeur_erreurs": str(self.error_workbook) if self.error_workbook else None,
             "total_ht": f"{self.total_ht:.2f}",
             "taux_avance": f"{self.advance_rate}" if self.advance_rate is not None else None,
-            "avance_attendue": f"{self.advance:.2f}" if self.advance is not None else None,
+            "avance_attendue": f"{advance:.2f}" if advance is not None else None,
             "avances_par_demande": [
                 {"numeroEditeur": ne, "montant_ht": f"{self.amounts[ne]:.2f}", "avance": f"{adv:.2f}"}
-                for ne, adv in self.advances.items()
+                for ne, adv in advances.items()
             ],
             "erreurs": len(self.errors), "avertissements": len(self.warnings),
             "problemes": [i.to_dict() for i in self.issues],

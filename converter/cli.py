@@ -31,6 +31,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 WARNINGS_SHOWN_PER_CODE = 5
 ADVANCES_SHOWN = 10  # advances listed one by one in the summary; all of them in --rapport
 ERRORS_SHOWN = 200  # beyond, read them in the error workbook: a terminal of thousands of lines helps no one
+FILES_SHOWN = 5  # deposit files (and archives) listed by name; then a count and the folder, whatever the size
 
 
 def euros(amount: Decimal) -> str:
@@ -106,6 +107,18 @@ def _print_issues(outcome: api.Outcome) -> None:
             out.print(f"… et {_count(hidden)} {others} du même type (code {code}) : voir --rapport.")
 
 
+def _print_paths(paths: list[Path], others: str) -> None:
+    """The first FILES_SHOWN paths, then how many more and where: the summary of 500 files
+    stays a few lines (all of them are in --rapport)."""
+    shown = paths if len(paths) <= FILES_SHOWN + 1 else paths[:FILES_SHOWN]  # never « … et 1 autre »
+    for path in shown:
+        out.print(f"  {escape(str(path))}")
+    if len(paths) > len(shown):
+        hidden, folder = len(paths) - len(shown), paths[len(shown)].parent
+        out.print(f"  … et {_count(hidden)} {others} dans {escape(str(folder))} : liste complète dans le rapport "
+                  "(--rapport rapport.json)")
+
+
 def _print_outcome(outcome: api.Outcome, *, converting: bool) -> None:
     _print_issues(outcome)
     if outcome.unreadable:
@@ -126,9 +139,10 @@ def _print_outcome(outcome: api.Outcome, *, converting: bool) -> None:
     out.print(f"Demandes rejetées : {len(outcome.rejected)}")
     out.print(f"Erreurs : {len(outcome.errors)} — avertissements : {len(outcome.warnings)}")
     out.print(f"Total HT des demandes acceptées : {euros(outcome.total_ht)}")
-    if outcome.advance is not None:
-        out.print(f"Avance attendue ({format_taux(outcome.advance_rate)} du montant HT) : {euros(outcome.advance)}")
-        advances = list(outcome.advances.items())
+    advance, by_demande = outcome.expected_advances()
+    if advance is not None:
+        out.print(f"Avance attendue ({format_taux(outcome.advance_rate)} du montant HT) : {euros(advance)}")
+        advances = list(by_demande.items())
         for ne, advance in advances[:ADVANCES_SHOWN]:
             out.print(f"  demande {ne} : {euros(advance)} (montant HT {euros(outcome.amounts[ne])})")
         if len(advances) > ADVANCES_SHOWN:
@@ -136,12 +150,10 @@ def _print_outcome(outcome: api.Outcome, *, converting: bool) -> None:
                       "(--rapport rapport.json)")
     if converting:
         out.print(f"Fichiers de dépôt écrits : {len(outcome.files)}")
-        for path in outcome.files:
-            out.print(f"  {path}")
+        _print_paths(outcome.files, "autres fichiers de dépôt")
         if outcome.archives:
             out.print(f"Archives des pièces justificatives : {len(outcome.archives)}")
-            for path in outcome.archives:
-                out.print(f"  {path}")
+            _print_paths(outcome.archives, "autres archives")
         if outcome.registre and outcome.files:
             out.print(f"Registre des dépôts : {outcome.registre}")
         if outcome.error_workbook:

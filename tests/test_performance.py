@@ -19,12 +19,14 @@ from pathlib import Path
 import jinja2
 import orjson
 import pytest
+from typer.testing import CliRunner
 
 from converter import api, build, fastrender, ledger, schema, validation
 from converter.formats import all_formats
 from converter.ledger import Ledger
+from converter.cli import app
 from converter.progress import StatusLine, progress_line
-from tests.builders import merge, seed_001_rows, workbook
+from tests.builders import many_demandes, merge, seed_001_rows, workbook
 from tests.builders_solde import seed_000_rows, seed_003_liberal_rows, seed_003_structure_rows
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -290,3 +292,32 @@ def test_ctrl_c_in_the_terminal_leaves_only_recorded_files(tmp_path):
     with sqlite3.connect(out / "xl2segur.sqlite") as db:
         assert sorted(name for (name,) in db.execute("SELECT nom FROM fichiers")) == written
     assert list(out.glob(".xl2segur-tmp-*")) == []
+
+
+@pytest.mark.parametrize("n,listed", [(6, 6), (8, 5)])
+def test_the_summary_lists_the_first_files_then_a_count_and_the_folder(tmp_path, monkeypatch, fresh_schemas, n, listed):
+    """Issue #19: 500 deposit files made a summary of 500 paths; it stays a few lines."""
+    definition = all_formats()["ms2-dui-pds-avance"]  # files of 1 demande
+    monkeypatch.setitem(all_formats(), definition.id,
+                        replace(definition, limits=replace(definition.limits, max_demandes_per_file=1)))
+    source = workbook(tmp_path / "w.xlsx", many_demandes(n))
+    result = CliRunner().invoke(app, ["convertir", str(source), "-o", str(tmp_path / "d"), "--date-depot", "20240603"])
+    assert result.exit_code == 0, result.output
+    paths = [line.strip() for line in result.output.splitlines() if line.startswith("  ") and line.endswith(".json")]
+    assert paths == [str(tmp_path / "d" / f"JSON-0123456789-20240603-{k:03d}.json") for k in range(1, listed + 1)]
+    assert f"Fichiers de dépôt écrits : {n}" in result.output
+    others = f"  … et {n - listed} autres fichiers de dépôt dans {tmp_path / 'd'} : liste complète dans le rapport"
+    assert (others in result.output) == (n > listed)
+
+
+def test_the_summary_computes_each_advance_once(tmp_path, monkeypatch):
+    """Issue #19: the summary computed every demande's advance three times (Decimal, 100,000 demandes)."""
+    calls = []
+    real = api.funding_advance
+    monkeypatch.setattr(api, "funding_advance", lambda *a: calls.append(a) or real(*a))
+    source = workbook(tmp_path / "w.xlsx", many_demandes(12))
+    result = CliRunner().invoke(app, ["convertir", str(source), "-o", str(tmp_path / "d"), "--date-depot", "20240603"])
+    assert result.exit_code == 0, result.output
+    assert len(calls) == 12
+    assert "Avance attendue (30 % du montant HT) : 17 520,00 €" in result.output
+    assert "  … et 2 autres demandes" in result.output
