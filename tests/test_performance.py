@@ -170,14 +170,48 @@ def test_a_header_the_schema_refuses_writes_no_file(tmp_path, monkeypatch, fresh
     assert not list((tmp_path / "out").glob("JSON-*.json"))
 
 
-def test_the_benchmark_generator_makes_a_valid_workbook(tmp_path):
+@pytest.mark.parametrize("shape", ["texte", "excel"])
+def test_the_benchmark_generator_makes_a_valid_workbook(tmp_path, shape):
     bench = _bench()
     path = tmp_path / "bench.xlsx"
-    assert bench.generate(path, 50) == 0
+    assert bench.generate(path, 50, shape=shape) == 0
     outcome = api.convert(path, tmp_path / "out", date(2024, 3, 12))
     assert outcome.demandes == 50 and len(outcome.accepted) == 50
     assert outcome.errors == [] and outcome.error_workbook is None
     assert len(outcome.files) == 1
+
+
+def test_the_benchmark_excel_shape_is_typed_as_excel_types_it(tmp_path):
+    """Issue #19: numbers as numbers, booleans as TRUE/FALSE, dates as dates; 1 OG and 2 ESMS per demande."""
+    import openpyxl
+
+    bench = _bench()
+    path = tmp_path / "bench.xlsx"
+    bench.generate(path, 20, shape="excel")
+    book = openpyxl.load_workbook(path, read_only=True)
+    demandes = list(book["Demandes"].iter_rows(min_row=2, values_only=True))
+    assert {type(row[1]).__name__ for row in demandes} == {"datetime"}  # dateCommande
+    assert {type(row[3]) for row in demandes} == {float} and {type(row[4]) for row in demandes} == {bool}
+    scenarios = list(book["Scénarios"].iter_rows(min_row=2, values_only=True))
+    assert {type(row[3]) for row in scenarios} == {bool}  # isMaitreId
+    assert len(list(book["OG"].iter_rows(min_row=2))) == 20 and len(scenarios) == 40
+    outcome = api.convert(path, tmp_path / "out", date(2024, 3, 12))
+    deposited = orjson.loads(outcome.files[0].read_bytes())["lignesImport"]
+    first = bench.generate_rows(20, shape="excel")[0]["Demandes"][0]
+    assert deposited[0]["commande"]["dateCommande"] == first["dateCommande"].strftime("%d/%m/%Y")
+    assert deposited[0]["commande"]["montantSegurHT"] == first["montantSegurHT"]
+    assert deposited[0]["beneficiaires"]["isMandataire"] is first["isMandataire"]
+
+
+def test_the_benchmark_times_the_command_as_users_run_it(tmp_path):
+    """Issue #19: the whole `xl2segur convertir` process, its memory and its second process's."""
+    bench = _bench()
+    path = tmp_path / "bench.xlsx"
+    bench.generate(path, 30, shape="excel")
+    measured = bench.measure_cli(path)
+    assert measured["code_retour_cli"] == 0 and measured["cli_s"] > 0
+    assert 30 < measured["pic_rss_cli_mio"] < 1024
+    assert measured["lignes_affichees"] < 40
 
 
 def test_the_benchmark_generator_rejects_the_fraction_asked(tmp_path):
