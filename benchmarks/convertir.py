@@ -1,24 +1,28 @@
-"""Banc de mesure de `xl2segur convertir` sur un gros classeur synthétique.
+"""Banc de mesure de `xl2segur convertir` sur de gros classeurs synthétiques.
 
-    python benchmarks/convertir.py --demandes 100000 [--rejets 0.01]
+    python benchmarks/convertir.py --demandes 100000 [--rejets 0.01] [--forme texte|excel|les-deux]
 
-1. Génère (une fois, puis le garde en cache dans le dossier temporaire, clé N/rejets/graine)
-   un classeur `ms2-dui-pds-avance` valide : en moyenne 1,5 OG et 3 ESMS par demande,
-   FINESS à clé de Luhn valide. Avec `--rejets`, cette fraction des demandes porte une erreur
-   (FINESS juridique de 8 chiffres, ou date de commande absente). La génération tourne dans un
-   processus à part, pour que sa mémoire ne compte pas dans le pic mesuré.
-2. Dans UN processus de mesure : la lecture nue des feuilles (fastexcel → Polars, en texte,
-   comme reading.py), puis `converter.api.convert` de bout en bout (fichiers JSON et, s'il y a
-   des rejets, classeur d'erreurs).
-3. Affiche N, lecture nue (s), conversion (s), leur rapport, le pic mémoire (ru_maxrss du
-   processus de mesure : lecture nue + conversion ; la génération n'y est pas ; à part, celui
-   du second processus qui contrôle les fichiers contre le schéma) et les fichiers.
+1. Génère (une fois, puis le garde en cache dans le dossier temporaire, clé forme/N/rejets/graine)
+   un classeur `ms2-dui-pds-avance` valide de chaque forme, FINESS à clé de Luhn valide :
+   « texte », en moyenne 1,5 OG et 3 ESMS par demande, toutes les cellules en texte ;
+   « excel », 1 OG et 2 ESMS par demande, typé comme Excel enregistre ce qu'on y saisit
+   (montants en nombres, VRAI/FAUX en booléens, dates de commande en dates).
+   Avec `--rejets`, cette fraction des demandes porte une erreur (FINESS juridique de
+   8 chiffres, ou date de commande absente). La génération tourne dans un processus à part,
+   pour que sa mémoire ne compte pas dans le pic mesuré.
+2. Pour chaque forme, dans un processus de mesure : la lecture nue des feuilles (fastexcel →
+   Polars, en texte, comme reading.py), puis `converter.api.convert` de bout en bout (fichiers
+   JSON et, s'il y a des rejets, classeur d'erreurs) ; puis le processus `xl2segur convertir`
+   tel qu'un utilisateur le lance (durée de bout en bout, démarrage de Python compris ; pic
+   mémoire de ce processus et, échantillonné, de son second processus).
+3. Affiche N, la lecture nue (s), api.convert et xl2segur convertir (s, et leur rapport à la
+   lecture nue de la même mesure), les pics mémoire et les fichiers.
 
-`--repetitions K` refait la mesure K fois, chaque fois dans un processus neuf, et retient la
-médiane de chaque durée et la médiane des rapports de chaque mesure (lecture nue et conversion
-d'une même mesure se suivent : leur rapport ne dépend guère de la charge du moment, sur une
-machine partagée) ; la meilleure durée est affichée à côté, le pic mémoire retenu est le plus haut.
-`--json` imprime aussi les chiffres en une ligne JSON (pour un tableau).
+`--repetitions K` refait la mesure K fois, chaque fois dans des processus neufs, et retient la
+médiane de chaque durée et la médiane des rapports de chaque mesure (lecture nue, api.convert et
+xl2segur convertir d'une même mesure se suivent : leur rapport dépend moins de la charge du
+moment, sur une machine partagée) ; la meilleure durée est affichée à côté, le pic mémoire
+retenu est le plus haut. `--json` imprime aussi les chiffres de chaque forme en une ligne JSON.
 """
 
 from __future__ import annotations
@@ -384,8 +388,10 @@ def measure_cli(path: Path) -> dict[str, object]:
     out = Path(tempfile.mkdtemp(prefix="xl2segur-bench-cli-"))
     try:
         started = time.perf_counter()
+        # as installed by pip, with the bytecode of its modules cached (not so under PYTHONDONTWRITEBYTECODE)
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
         process = subprocess.Popen([*_command(), "convertir", str(path), "-o", str(out), "--date-depot", "20240312"],
-                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
         children = ChildrenPeak(process.pid)
         children.start()
         printed = process.stdout.read()
@@ -396,11 +402,18 @@ def measure_cli(path: Path) -> dict[str, object]:
         children.join()
         if process.returncode not in (0, 1):
             raise RuntimeError(f"xl2segur convertir a échoué (code {process.returncode}) :\n{printed.decode()}")
-        return {"cli_s": round(cli_s, 3), "pic_rss_cli_mio": round(usage.ru_maxrss * 1024 / 2**20),
+        return {"cli_s": round(cli_s, 3), "cli_cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
+                "pic_rss_cli_mio": round(usage.ru_maxrss * 1024 / 2**20),
                 "pic_rss_cli_controle_mio": round(children.peak / 2**20),
                 "lignes_affichees": len(printed.decode().splitlines()), "code_retour_cli": process.returncode}
     finally:
         shutil.rmtree(out, ignore_errors=True)
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of its children that ended (the schema check's process)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def measure(path: Path, quiet: bool = True) -> dict[str, object]:
@@ -410,20 +423,20 @@ def measure(path: Path, quiet: bool = True) -> dict[str, object]:
     try:
         children = ChildrenPeak()
         children.start()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _cpu()
         bare_read(path)
-        read_s = time.perf_counter() - started
+        read_s, read_cpu = time.perf_counter() - started, _cpu() - cpu
         if quiet:  # (also runs against a version of xl2segur without progress display)
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), _cpu()
             outcome = api.convert(path, out, date(2024, 3, 12))
-            convert_s = time.perf_counter() - started
+            convert_s, convert_cpu = time.perf_counter() - started, _cpu() - cpu
         else:
             from converter.progress import progress_line
 
             with progress_line(force=True) as progress:
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), _cpu()
                 outcome = api.convert(path, out, date(2024, 3, 12), progress=progress)
-                convert_s = time.perf_counter() - started
+                convert_s, convert_cpu = time.perf_counter() - started, _cpu() - cpu
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
         children.done.set()
         children.join()
@@ -431,6 +444,7 @@ def measure(path: Path, quiet: bool = True) -> dict[str, object]:
         return {
             "demandes": outcome.demandes, "acceptees": len(outcome.accepted), "rejetees": len(outcome.rejected),
             "lecture_s": round(read_s, 3), "conversion_s": round(convert_s, 3),
+            "lecture_cpu_s": round(read_cpu, 3), "conversion_cpu_s": round(convert_cpu, 3),
             "rapport": round(convert_s / read_s, 2), "pic_rss_mio": round(peak / 2**20),
             "pic_rss_controle_mio": round(helper / 2**20),
             "fichiers_json": len(outcome.files),
@@ -464,7 +478,8 @@ def _run_shape(args: argparse.Namespace, shape: str) -> dict[str, object]:
             print(f"  mesure {len(runs)} : lecture nue {run['lecture_s']:.2f} s, "
                   f"api.convert {run['conversion_s']:.2f} s (×{run['rapport']:.2f})"
                   + ("" if args.sans_cli else f", xl2segur convertir {run['cli_s']:.2f} s (×{run['rapport_cli']:.2f})"))
-    durations = ["lecture_s", "conversion_s"] + ([] if args.sans_cli else ["cli_s"])
+    durations = ["lecture_s", "conversion_s", "lecture_cpu_s", "conversion_cpu_s"] + (
+        [] if args.sans_cli else ["cli_s", "cli_cpu_s"])
     peaks = ["pic_rss_mio", "pic_rss_controle_mio"] + ([] if args.sans_cli else ["pic_rss_cli_mio",
                                                                                  "pic_rss_cli_controle_mio"])
     ratios = {"rapport": "conversion_s"} | ({} if args.sans_cli else {"rapport_cli": "cli_s"})
@@ -488,6 +503,9 @@ def _run_shape(args: argparse.Namespace, shape: str) -> dict[str, object]:
     if not args.sans_cli:
         print(f"xl2segur convertir (tout le processus) : {result['cli_s']:.2f} s{fastest('cli_s')}"
               f", ×{result['rapport_cli']:.2f} la lecture nue ; {result['lignes_affichees']} lignes affichées")
+    print(f"temps de calcul (les deux cœurs, second processus compris) : lecture nue {result['lecture_cpu_s']:.2f} s, "
+          f"api.convert {result['conversion_cpu_s']:.2f} s"
+          + ("" if args.sans_cli else f", xl2segur convertir {result['cli_cpu_s']:.2f} s (démarrage compris)"))
     print(f"pic mémoire api.convert (avec la lecture nue) : {result['pic_rss_mio']} Mio"
           f" (+ {result['pic_rss_controle_mio']} Mio pour le processus de contrôle du schéma)")
     if not args.sans_cli:

@@ -423,8 +423,8 @@ def _load(reader: fastexcel.ExcelReader, path: Path, sheet: Sheet, scan: SheetSc
             pl.col(ROW).replace_strict(rows, default=pl.col(b), return_dtype=pl.String).alias(b)
             for b, rows in updates.items()
         )
-    blank = pl.all_horizontal(
-        pl.col(b).is_null() | (pl.col(b).str.replace_all(_SPACES, "") == "")
+    blank = pl.all_horizontal(  # a match, not a replacement: no new string for each cell
+        pl.col(b).is_null() | pl.col(b).str.contains(f"^{_SPACES}*$")
         for b in sheet.balises
     )
     frame = frame.filter(~blank)
