@@ -294,7 +294,8 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True) 
             hit = next((m for m in _ROW_WITH_CELLS.finditer(chunk) if _CELL_VALUE.search(m.group(2))), None)
             if hit:
                 scan.first_row, found_first = int(hit.group(1)), True
-        if b't="e"' in chunk:
+        # no lowercase e, no error cell: most chunks (Excel's cell markup has none), told by memchr
+        if b"e" in chunk and b't="e"' in chunk:
             for m in _ERROR_CELL.finditer(chunk):
                 v = _V.search(m.group(3))
                 scan.errors[(m.group(1).decode(), int(m.group(2)))] = unescape(v.group(1).decode()) if v else "#N/A"
