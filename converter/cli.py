@@ -143,8 +143,8 @@ def _print_outcome(outcome: api.Outcome, *, converting: bool) -> None:
     if advance is not None:
         out.print(f"Avance attendue ({format_taux(outcome.advance_rate)} du montant HT) : {euros(advance)}")
         advances = list(by_demande.items())
-        for ne, advance in advances[:ADVANCES_SHOWN]:
-            out.print(f"  demande {ne} : {euros(advance)} (montant HT {euros(outcome.amounts[ne])})")
+        for ne, amount in advances[:ADVANCES_SHOWN]:
+            out.print(f"  demande {ne} : {euros(amount)} (montant HT {euros(outcome.amounts[ne])})")
         if len(advances) > ADVANCES_SHOWN:
             out.print(f"  … et {_count(len(advances) - ADVANCES_SHOWN)} autres demandes : détail dans le rapport "
                       "(--rapport rapport.json)")
