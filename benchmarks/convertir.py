@@ -1,30 +1,35 @@
-"""Banc de mesure de `xl2segur convertir` sur un gros classeur synthétique.
+"""Banc de mesure de `xl2segur convertir` sur de gros classeurs synthétiques.
 
-    python benchmarks/convertir.py --demandes 100000 [--rejets 0.01]
+    python benchmarks/convertir.py --demandes 100000 [--rejets 0.01] [--forme texte|excel|les-deux]
 
-1. Génère (une fois, puis le garde en cache dans le dossier temporaire, clé N/rejets/graine)
-   un classeur `ms2-dui-pds-avance` valide : en moyenne 1,5 OG et 3 ESMS par demande,
-   FINESS à clé de Luhn valide. Avec `--rejets`, cette fraction des demandes porte une erreur
-   (FINESS juridique de 8 chiffres, ou date de commande absente). La génération tourne dans un
-   processus à part, pour que sa mémoire ne compte pas dans le pic mesuré.
-2. Dans UN processus de mesure : la lecture nue des feuilles (fastexcel → Polars, en texte,
-   comme reading.py), puis `converter.api.convert` de bout en bout (fichiers JSON et, s'il y a
-   des rejets, classeur d'erreurs).
-3. Affiche N, lecture nue (s), conversion (s), leur rapport, le pic mémoire (ru_maxrss du
-   processus de mesure : lecture nue + conversion ; la génération n'y est pas ; à part, celui
-   du second processus qui contrôle les fichiers contre le schéma) et les fichiers.
+1. Génère (une fois, puis le garde en cache dans le dossier temporaire, clé forme/N/rejets/graine)
+   un classeur `ms2-dui-pds-avance` valide de chaque forme, FINESS à clé de Luhn valide :
+   « texte », en moyenne 1,5 OG et 3 ESMS par demande, toutes les cellules en texte ;
+   « excel », 1 OG et 2 ESMS par demande, typé comme Excel enregistre ce qu'on y saisit
+   (montants en nombres, VRAI/FAUX en booléens, dates de commande en dates).
+   Avec `--rejets`, cette fraction des demandes porte une erreur (FINESS juridique de
+   8 chiffres, ou date de commande absente). La génération tourne dans un processus à part,
+   pour que sa mémoire ne compte pas dans le pic mesuré.
+2. Pour chaque forme, dans un processus de mesure : la lecture nue des feuilles (fastexcel →
+   Polars, en texte, comme reading.py), puis `converter.api.convert` de bout en bout (fichiers
+   JSON et, s'il y a des rejets, classeur d'erreurs) ; puis le processus `xl2segur convertir`
+   tel qu'un utilisateur le lance (durée de bout en bout, démarrage de Python compris ; pic
+   mémoire de ce processus et, échantillonné, de son second processus).
+3. Affiche N, la lecture nue (s), api.convert et xl2segur convertir (s, et leur rapport à la
+   lecture nue de la même mesure), les pics mémoire et les fichiers.
 
-`--repetitions K` refait la mesure K fois, chaque fois dans un processus neuf, et retient la
-médiane de chaque durée et la médiane des rapports de chaque mesure (lecture nue et conversion
-d'une même mesure se suivent : leur rapport ne dépend guère de la charge du moment, sur une
-machine partagée) ; la meilleure durée est affichée à côté, le pic mémoire retenu est le plus haut.
-`--json` imprime aussi les chiffres en une ligne JSON (pour un tableau).
+`--repetitions K` refait la mesure K fois, chaque fois dans des processus neufs, et retient la
+médiane de chaque durée et la médiane des rapports de chaque mesure (lecture nue, api.convert et
+xl2segur convertir d'une même mesure se suivent : leur rapport dépend moins de la charge du
+moment, sur une machine partagée) ; la meilleure durée est affichée à côté, le pic mémoire
+retenu est le plus haut. `--json` imprime aussi les chiffres de chaque forme en une ligne JSON.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import shutil
@@ -98,66 +103,89 @@ def _email(rng: random.Random, name: str) -> str:
     return f"{local}.{rng.randrange(1000)}@{rng.choice(DOMAINS)}"
 
 
-def generate_rows(n: int, rejets: float = 0.0, seed: int = 1) -> tuple[dict[str, list[dict[str, str | None]]], int]:
-    """The rows of every sheet (balise → text, None = empty cell) and the number of demandes
-    made invalid on purpose: an 8-digit FINESSJuridique, or no dateCommande, in turn."""
+Cell = str | bool | float | date | None
+SHAPES = {  # --forme: (description, typed cells, OG per demande, ESMS per OG)
+    "texte": ("1,5 OG et 3 ESMS par demande en moyenne, tout en texte", False, (1, 2), (1, 2, 3)),
+    "excel": ("1 OG et 2 ESMS par demande, typé comme Excel le saisit : nombres, VRAI/FAUX booléens, dates",
+              True, (1,), (2,)),
+}
+
+
+def generate_rows(n: int, rejets: float = 0.0, seed: int = 1,
+                  shape: str = "texte") -> tuple[dict[str, list[dict[str, Cell]]], int]:
+    """The rows of every sheet (balise → value, None = empty cell) and the number of demandes
+    made invalid on purpose: an 8-digit FINESSJuridique, or no dateCommande, in turn.
+
+    Shape « texte »: every value is text, as a template whose cells are formatted as text
+    keeps it. Shape « excel »: amounts are numbers, VRAI/FAUX booleans and dateCommande a
+    date, as Excel stores what is typed in a cell of the standard format; identifiers and
+    phone numbers stay text (their columns are text in the template)."""
+    _, typed, og_counts, esms_counts = SHAPES[shape]
     rng = random.Random(seed)
     rand, choice, randrange = rng.random, rng.choice, rng.randrange
     operators = _operator_codes()
     bad = _rejected_indexes(n, rejets) if rejets else set()
-    rows: dict[str, list[dict[str, str | None]]] = {
+    rows: dict[str, list[dict[str, Cell]]] = {
         "Entête": [dict(HEADER)], "Demandes": [], "OG": [], "FINESS Géo": [], "Scénarios": [], "Pièces": []}
     demandes, ogs, geos, scenarios, pieces = (rows[k] for k in ("Demandes", "OG", "FINESS Géo", "Scénarios", "Pièces"))
     finess_serial = 1000
-    days = [(date(2023, 1, 2) + timedelta(days=d)).strftime("%d/%m/%Y") for d in range(700)]
+    days: list[date | str] = [date(2023, 1, 2) + timedelta(days=d) for d in range(700)]
+    if not typed:
+        days = [d.strftime("%d/%m/%Y") for d in days]
+
+    def yes(value: bool) -> bool | str:
+        return value if typed else ("VRAI" if value else "FAUX")
+
+    def amount(cents: int) -> float | str:
+        return cents / 100 if typed else f"{cents / 100:.2f}"
+
     versions = ["4.2", "5.0.1", "V2023.3", "12.4 build 118"]
     for i in range(n):
         ne = _numero_editeur(i)
         faulty = i in bad
         demande = {"numeroEditeur": ne, "dateCommande": None if faulty and i % 2 else choice(days),
                    "regimeTVA": "HT" if rand() < 0.2 else "TTC",
-                   "montantSegurHT": f"{randrange(50_000, 2_000_000) / 100:.2f}", "isMandataire": "FAUX"}
+                   "montantSegurHT": amount(randrange(50_000, 2_000_000)), "isMandataire": yes(False)}
         if rand() < 0.1:
             name = choice(NAMES)
-            demande.update(isMandataire="VRAI", nomMandataire=name, emailMandataire=_email(rng, name),
+            demande.update(isMandataire=yes(True), nomMandataire=name, emailMandataire=_email(rng, name),
                            telephoneMandataire=_phone(rng))
         demandes.append(demande)
         if rand() < 0.05:
             pieces.append({"numeroEditeur": ne, "typeFichier": "BON_COMMANDE", "formatFichier": choice(["PNG", "JPG"])})
-        for k in range(1 if rand() < 0.5 else 2):
+        for k in range(og_counts[0] if rand() < 0.5 else og_counts[-1]):
             finess_serial += 1
             fj = _finess(finess_serial)
             resp = choice(NAMES)
             og = {"numeroEditeur": ne, "FINESSJuridique": fj[:8] if faulty and i % 2 == 0 and k == 0 else fj,
-                  "demandeCertificatServeur": "FAUX", "nomResponsableOG": resp,
+                  "demandeCertificatServeur": yes(False), "nomResponsableOG": resp,
                   "emailResponsableOG": _email(rng, resp), "telephoneResponsableOG": _phone(rng)}
             if rand() < 0.6:
                 statut = choice("SE")
                 contrat_og = rand() < 0.7
                 contrat_ed = rand() < 0.5 if statut == "E" else None
                 admin = choice(NAMES)[:24]
-                og.update(demandeCertificatServeur="VRAI", contractualisationOG="VRAI" if contrat_og else "FAUX",
+                og.update(demandeCertificatServeur=yes(True), contractualisationOG=yes(contrat_og),
                           statutAdminTechnique=statut, nomAdminTechnique=admin, telAdminTechnique=_phone(rng),
                           emailAdminTechnique=_email(rng, admin), utiliteCertificat=choice(["DMP", "INS", "DMP, INS"]))
                 if contrat_ed is not None:
-                    og["contractualisationEditeur"] = "VRAI" if contrat_ed else "FAUX"
+                    og["contractualisationEditeur"] = yes(contrat_ed)
                 if (statut == "S" and contrat_og) or (statut == "E" and contrat_ed):
                     og["numeroCarteCPX"] = "".join(choice(ALPHANUM) for _ in range(10))
             ogs.append(og)
-            for _ in range(choice((1, 2, 3))):
+            for _ in range(choice(esms_counts)):
                 finess_serial += 1
                 fg = _finess(finess_serial)
                 geos.append({"numeroEditeur": ne, "FINESSJuridique": fj, "FINESSGeo": fg})
                 maitre = rand() < 0.5
                 scenario = {"numeroEditeur": ne, "FINESSGeo": fg, "ancienneVersion": choice(versions),
-                            "isMaitreId": "VRAI" if maitre else "FAUX",
-                            "IsStockageId": "VRAI" if rand() < 0.3 else "FAUX"}
+                            "isMaitreId": yes(maitre), "IsStockageId": yes(rand() < 0.3)}
                 if rand() < 0.6:
                     scenario["operateurMessagerie"] = choice(operators)
                 if rand() < 0.5:
                     scenario["profilMetier"] = "PDS"
                 if maitre and rand() < 0.8:
-                    scenario["IsRefSoins"] = "VRAI" if rand() < 0.5 else "FAUX"
+                    scenario["IsRefSoins"] = yes(rand() < 0.5)
                 scenarios.append(scenario)
     return rows, len(bad)
 
@@ -193,15 +221,20 @@ _PARTS = {
         '<fills count="1"><fill><patternFill patternType="none"/></fill></fills>'
         '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
         '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-        '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-        '<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
+        '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+        '<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+        '<xf numFmtId="14" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
         '</styleSheet>'),
 }
 
 
-def write_xlsx(path: Path, rows: dict[str, list[dict[str, str | None]]]) -> Path:
-    """An .xlsx as Excel saves one (shared strings, text-formatted cells), written directly:
-    xlsxwriter costs ~10 µs a cell, far too slow for the millions of cells of N = 100,000."""
+EXCEL_EPOCH = date(1899, 12, 30)  # day 0 of Excel's date serials (1900 system, after its 29/02/1900)
+
+
+def write_xlsx(path: Path, rows: dict[str, list[dict[str, Cell]]]) -> Path:
+    """An .xlsx as Excel saves one (shared strings; text in text-formatted cells, numbers,
+    booleans, dates as date-formatted serials), written directly: xlsxwriter costs ~10 µs a
+    cell, far too slow for the millions of cells of N = 100,000."""
     from converter.formats.model import column_letter
 
     import zipfile
@@ -226,7 +259,10 @@ def write_xlsx(path: Path, rows: dict[str, list[dict[str, str | None]]]) -> Path
             parts.append(f'<row r="1">{cells}</row>')
             for r, row in enumerate(data, start=2):
                 cells = "".join(
-                    f'<c r="{l}{r}" s="1" t="s"><v>{index(v, len(strings))}</v></c>'
+                    f'<c r="{l}{r}" s="1" t="s"><v>{index(v, len(strings))}</v></c>' if type(v) is str
+                    else f'<c r="{l}{r}" t="b"><v>{int(v)}</v></c>' if type(v) is bool
+                    else f'<c r="{l}{r}" s="2"><v>{(v - EXCEL_EPOCH).days}</v></c>' if type(v) is date
+                    else f'<c r="{l}{r}"><v>{v!r}</v></c>'
                     for l, b in zip(letters, balises) if (v := row.get(b)) is not None
                 )
                 parts.append(f'<row r="{r}">{cells}</row>')
@@ -258,24 +294,24 @@ def write_xlsx(path: Path, rows: dict[str, list[dict[str, str | None]]]) -> Path
     return path
 
 
-def generate(path: Path, n: int, rejets: float = 0.0, seed: int = 1) -> int:
+def generate(path: Path, n: int, rejets: float = 0.0, seed: int = 1, shape: str = "texte") -> int:
     """Write the synthetic workbook; return the number of demandes made invalid."""
-    rows, bad = generate_rows(n, rejets, seed)
+    rows, bad = generate_rows(n, rejets, seed, shape)
     write_xlsx(Path(path), rows)
     return bad
 
 
-def cached_workbook(n: int, rejets: float, seed: int) -> tuple[Path, int, float | None]:
+def cached_workbook(n: int, rejets: float, seed: int, shape: str) -> tuple[Path, int, float | None]:
     """(path, demandes made invalid, generation seconds or None when cached)."""
     CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / f"{FORMAT_ID}-n{n}-r{rejets:g}-s{seed}.xlsx"
+    path = CACHE / f"{FORMAT_ID}-{shape}-n{n}-r{rejets:g}-s{seed}.xlsx"
     meta = path.with_suffix(".json")
     if path.is_file() and meta.is_file():
         return path, json.loads(meta.read_text())["rejets"], None
     started = time.perf_counter()
     out = subprocess.run(
         [sys.executable, __file__, "--generer", str(path), "--demandes", str(n), "--rejets", str(rejets),
-         "--graine", str(seed)], check=True, capture_output=True, text=True,
+         "--graine", str(seed), "--forme", shape], check=True, capture_output=True, text=True,
     )
     bad = int(out.stdout.strip())
     meta.write_text(json.dumps({"demandes": n, "rejets": bad}))
@@ -294,10 +330,23 @@ def bare_read(path: Path) -> int:
     return cells
 
 
-def _rss_of_children() -> int:
-    """Resident bytes of this process's children now (the schema check's second process)."""
+def _rss(pid: int | str) -> int:
+    """Resident bytes of a process now (0 once it has ended)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    return next((int(line.split()[1]) * 1024 for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+
+
+def _rss_of_children(parent: int | str = "self") -> int:
+    """Resident bytes of the children of `parent` now (the schema check's second process)."""
     total = 0
-    for task in Path("/proc/self/task").iterdir():
+    try:
+        tasks = list(Path(f"/proc/{parent}/task").iterdir())
+    except OSError:  # ended meanwhile
+        return 0
+    for task in tasks:
         try:
             children = (task / "children").read_text().split()
         except OSError:  # a thread that ended meanwhile
@@ -307,25 +356,64 @@ def _rss_of_children() -> int:
                 # not yet the second process: between fork and exec, a child shows its parent's memory
                 if b"converter.validation" not in Path(f"/proc/{pid}/cmdline").read_bytes():
                     continue
-                status = Path(f"/proc/{pid}/status").read_text()
             except OSError:  # ended meanwhile
                 continue
-            total += next((int(line.split()[1]) * 1024 for line in status.splitlines()
-                           if line.startswith("VmRSS:")), 0)
+            total += _rss(pid)
     return total
 
 
 class ChildrenPeak(threading.Thread):
-    """Samples the children's memory every 20 ms: their ru_maxrss is no measure, Linux carries
-    the parent's high-water mark over into a child it starts."""
+    """Samples the memory of the children of `parent` every 20 ms: their ru_maxrss is no measure,
+    Linux carries the parent's high-water mark over into a child it starts."""
 
-    def __init__(self):
+    def __init__(self, parent: int | str = "self"):
         super().__init__(daemon=True)
-        self.peak, self.done = 0, threading.Event()
+        self.parent, self.peak, self.done = parent, 0, threading.Event()
 
     def run(self) -> None:
         while not self.done.wait(0.02):
-            self.peak = max(self.peak, _rss_of_children())
+            self.peak = max(self.peak, _rss_of_children(self.parent))
+
+
+def _command() -> list[str]:
+    """`xl2segur` as installed beside this Python (`python -m converter` in a bare checkout)."""
+    script = Path(sys.executable).with_name("xl2segur")
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "converter"]
+
+
+def measure_cli(path: Path) -> dict[str, object]:
+    """The whole `xl2segur convertir` process as a user runs it: wall time from start to exit
+    (Python's start-up and imports included), its peak memory (ru_maxrss, from wait4) plus the
+    sampled peak of its second process, the lines it printed."""
+    out = Path(tempfile.mkdtemp(prefix="xl2segur-bench-cli-"))
+    try:
+        started = time.perf_counter()
+        # as installed by pip, with the bytecode of its modules cached (not so under PYTHONDONTWRITEBYTECODE)
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        process = subprocess.Popen([*_command(), "convertir", str(path), "-o", str(out), "--date-depot", "20240312"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+        children = ChildrenPeak(process.pid)
+        children.start()
+        printed = process.stdout.read()
+        _, status, usage = os.wait4(process.pid, 0)
+        cli_s = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        children.done.set()
+        children.join()
+        if process.returncode not in (0, 1):
+            raise RuntimeError(f"xl2segur convertir a échoué (code {process.returncode}) :\n{printed.decode()}")
+        return {"cli_s": round(cli_s, 3), "cli_cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
+                "pic_rss_cli_mio": round(usage.ru_maxrss * 1024 / 2**20),
+                "pic_rss_cli_controle_mio": round(children.peak / 2**20),
+                "lignes_affichees": len(printed.decode().splitlines()), "code_retour_cli": process.returncode}
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def _cpu() -> float:
+    """CPU seconds of this process and of its children that ended (the schema check's process)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def measure(path: Path, quiet: bool = True) -> dict[str, object]:
@@ -335,20 +423,20 @@ def measure(path: Path, quiet: bool = True) -> dict[str, object]:
     try:
         children = ChildrenPeak()
         children.start()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), _cpu()
         bare_read(path)
-        read_s = time.perf_counter() - started
+        read_s, read_cpu = time.perf_counter() - started, _cpu() - cpu
         if quiet:  # (also runs against a version of xl2segur without progress display)
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), _cpu()
             outcome = api.convert(path, out, date(2024, 3, 12))
-            convert_s = time.perf_counter() - started
+            convert_s, convert_cpu = time.perf_counter() - started, _cpu() - cpu
         else:
             from converter.progress import progress_line
 
             with progress_line(force=True) as progress:
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), _cpu()
                 outcome = api.convert(path, out, date(2024, 3, 12), progress=progress)
-                convert_s = time.perf_counter() - started
+                convert_s, convert_cpu = time.perf_counter() - started, _cpu() - cpu
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
         children.done.set()
         children.join()
@@ -356,6 +444,7 @@ def measure(path: Path, quiet: bool = True) -> dict[str, object]:
         return {
             "demandes": outcome.demandes, "acceptees": len(outcome.accepted), "rejetees": len(outcome.rejected),
             "lecture_s": round(read_s, 3), "conversion_s": round(convert_s, 3),
+            "lecture_cpu_s": round(read_cpu, 3), "conversion_cpu_s": round(convert_cpu, 3),
             "rapport": round(convert_s / read_s, 2), "pic_rss_mio": round(peak / 2**20),
             "pic_rss_controle_mio": round(helper / 2**20),
             "fichiers_json": len(outcome.files),
@@ -366,12 +455,77 @@ def measure(path: Path, quiet: bool = True) -> dict[str, object]:
         shutil.rmtree(out, ignore_errors=True)
 
 
+def _run_shape(args: argparse.Namespace, shape: str) -> dict[str, object]:
+    """Generate (or find) the workbook of one shape; measure it `--repetitions` times: each time the
+    bare read and api.convert in a fresh process, then the `xl2segur convertir` process."""
+    path, bad, gen_s = cached_workbook(args.demandes, args.rejets, args.graine, shape)
+    print(f"forme « {shape} » ({SHAPES[shape][0]})")
+    print(f"classeur : {path} ({path.stat().st_size / 2**20:.1f} Mio, "
+          + (f"généré en {gen_s:.1f} s" if gen_s is not None else "en cache") + f", {bad} demandes invalides)")
+    runs = []
+    for _ in range(max(1, args.repetitions)):
+        # the bare read and the API in a process of their own, whose only child is the schema
+        # check (the generator's memory stays out of the peak); then the command, as users run it
+        child = subprocess.run([sys.executable, __file__, "--mesurer", str(path), "--demandes", str(args.demandes),
+                                *(["--progression"] if args.progression else [])],
+                               check=True, stdout=subprocess.PIPE, text=True)
+        run = json.loads(child.stdout.strip().splitlines()[-1])
+        if not args.sans_cli:
+            run.update(measure_cli(path))
+            run["rapport_cli"] = round(run["cli_s"] / run["lecture_s"], 2)
+        runs.append(run)
+        if args.repetitions > 1:
+            print(f"  mesure {len(runs)} : lecture nue {run['lecture_s']:.2f} s, "
+                  f"api.convert {run['conversion_s']:.2f} s (×{run['rapport']:.2f})"
+                  + ("" if args.sans_cli else f", xl2segur convertir {run['cli_s']:.2f} s (×{run['rapport_cli']:.2f})"))
+    durations = ["lecture_s", "conversion_s", "lecture_cpu_s", "conversion_cpu_s"] + (
+        [] if args.sans_cli else ["cli_s", "cli_cpu_s"])
+    peaks = ["pic_rss_mio", "pic_rss_controle_mio"] + ([] if args.sans_cli else ["pic_rss_cli_mio",
+                                                                                 "pic_rss_cli_controle_mio"])
+    ratios = {"rapport": "conversion_s"} | ({} if args.sans_cli else {"rapport_cli": "cli_s"})
+    result = {**runs[-1], **{key: statistics.median(r[key] for r in runs) for key in durations},
+              **{key: max(r[key] for r in runs) for key in peaks},
+              **{key: round(statistics.median(r[took] / r["lecture_s"] for r in runs), 2) for key, took in ratios.items()},
+              "forme": shape, "repetitions": len(runs), "rejets_injectes": bad,
+              "meilleures": {key: min(r[key] for r in runs) for key in durations}}
+    several = len(runs) > 1
+    if several:
+        print(f"médianes de {len(runs)} mesures (entre parenthèses : la meilleure ; rapports : médiane des "
+              "rapports de chaque mesure ; pic mémoire : le plus haut) :")
+
+    def fastest(key: str) -> str:
+        return f" (meilleure {result['meilleures'][key]:.2f} s)" if several else ""
+
+    print(f"N = {result['demandes']} demandes ({result['acceptees']} acceptées, {result['rejetees']} rejetées)")
+    print(f"lecture nue (fastexcel → Polars)    : {result['lecture_s']:.2f} s{fastest('lecture_s')}")
+    print(f"api.convert                         : {result['conversion_s']:.2f} s{fastest('conversion_s')}"
+          f", ×{result['rapport']:.2f} la lecture nue")
+    if not args.sans_cli:
+        print(f"xl2segur convertir (tout le processus) : {result['cli_s']:.2f} s{fastest('cli_s')}"
+              f", ×{result['rapport_cli']:.2f} la lecture nue ; {result['lignes_affichees']} lignes affichées")
+    print(f"temps de calcul (les deux cœurs, second processus compris) : lecture nue {result['lecture_cpu_s']:.2f} s, "
+          f"api.convert {result['conversion_cpu_s']:.2f} s"
+          + ("" if args.sans_cli else f", xl2segur convertir {result['cli_cpu_s']:.2f} s (démarrage compris)"))
+    print(f"pic mémoire api.convert (avec la lecture nue) : {result['pic_rss_mio']} Mio"
+          f" (+ {result['pic_rss_controle_mio']} Mio pour le processus de contrôle du schéma)")
+    if not args.sans_cli:
+        print(f"pic mémoire xl2segur convertir : {result['pic_rss_cli_mio']} Mio"
+              f" (+ {result['pic_rss_cli_controle_mio']} Mio pour le processus de contrôle du schéma)")
+    print(f"fichiers écrits : {result['fichiers_json']} JSON"
+          + (", 1 classeur d'erreurs" if result["classeur_erreurs"] else "")
+          + f" ({result['octets_ecrits'] / 2**20:.1f} Mio)")
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--demandes", type=int, required=True, help="nombre de demandes (N)")
     parser.add_argument("--rejets", type=float, default=0.0, help="fraction de demandes invalides, ex. 0.01")
     parser.add_argument("--graine", type=int, default=1, help="graine du générateur")
-    parser.add_argument("--json", action="store_true", help="imprime aussi une ligne JSON")
+    parser.add_argument("--forme", choices=[*SHAPES, "les-deux"], default="les-deux",
+                        help="forme du classeur : " + " ; ".join(f"{k} = {v[0]}" for k, v in SHAPES.items()))
+    parser.add_argument("--sans-cli", action="store_true", help="ne mesure pas le processus xl2segur convertir")
+    parser.add_argument("--json", action="store_true", help="imprime aussi une ligne JSON par forme")
     parser.add_argument("--progression", action="store_true", help="affiche la progression de la conversion")
     parser.add_argument("--repetitions", type=int, default=1,
                         help="mesures successives (chacune dans un processus neuf) : la médiane de chaque "
@@ -380,55 +534,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mesurer", type=Path, help=argparse.SUPPRESS)  # internal: child process
     args = parser.parse_args(argv)
     if args.generer:
-        print(generate(args.generer, args.demandes, args.rejets, args.graine))
+        print(generate(args.generer, args.demandes, args.rejets, args.graine, args.forme))
         return 0
     if args.mesurer:
         print(json.dumps(measure(args.mesurer, quiet=not args.progression)))
         return 0
-
-    path, bad, gen_s = cached_workbook(args.demandes, args.rejets, args.graine)
-    print(f"classeur : {path} ({path.stat().st_size / 2**20:.1f} Mio, "
-          + (f"généré en {gen_s:.1f} s" if gen_s is not None else "en cache") + f", {bad} demandes invalides)")
-    # measured in a process of its own, whose only child is the conversion's schema check
-    # (the generator's memory stays out of the peak)
-    runs = []
-    for _ in range(max(1, args.repetitions)):
-        child = subprocess.run([sys.executable, __file__, "--mesurer", str(path), "--demandes", str(args.demandes),
-                                *(["--progression"] if args.progression else [])],
-                               check=True, stdout=subprocess.PIPE, text=True)
-        runs.append(json.loads(child.stdout.strip().splitlines()[-1]))
-        if args.repetitions > 1:
-            print(f"  mesure {len(runs)} : lecture nue {runs[-1]['lecture_s']:.2f} s, "
-                  f"convertir {runs[-1]['conversion_s']:.2f} s (×{runs[-1]['rapport']:.2f})")
-    durations = ("lecture_s", "conversion_s")
-    best = {key: min(r[key] for r in runs) for key in durations}
-    result = {**runs[-1], **{key: statistics.median(r[key] for r in runs) for key in durations},
-              **{key: max(r[key] for r in runs) for key in ("pic_rss_mio", "pic_rss_controle_mio")},
-              "rapport": round(statistics.median(r["conversion_s"] / r["lecture_s"] for r in runs), 2),
-              "repetitions": len(runs), "meilleures": best}
-    several = len(runs) > 1
-    if several:
-        print(f"médianes de {len(runs)} mesures (entre parenthèses : la meilleure ; pic mémoire : le plus haut) :")
-
-    def fastest(key: str) -> str:
-        return f" (meilleure {best[key]:.2f} s)" if several else ""
-
-    print(f"N = {result['demandes']} demandes ({result['acceptees']} acceptées, {result['rejetees']} rejetées)")
-    print(f"lecture nue (fastexcel → Polars) : {result['lecture_s']:.2f} s{fastest('lecture_s')}")
-    print(f"convertir (api.convert)          : {result['conversion_s']:.2f} s{fastest('conversion_s')}")
-    print(f"rapport convertir / lecture      : {result['rapport']:.2f}"
-          + (" (médiane des rapports de chaque mesure)" if several else ""))
-    print(f"pic mémoire (lecture + conversion, sans la génération) : {result['pic_rss_mio']} Mio"
-          f" (+ {result['pic_rss_controle_mio']} Mio pour le processus de contrôle du schéma)")
-    print(f"fichiers écrits : {result['fichiers_json']} JSON"
-          + (", 1 classeur d'erreurs" if result["classeur_erreurs"] else "")
-          + f" ({result['octets_ecrits'] / 2**20:.1f} Mio)")
-    if args.json:
-        print(json.dumps({**result, "rejets_injectes": bad}))
-    if result["rejetees"] != bad:
-        print(f"ATTENTION : {bad} demandes rendues invalides, {result['rejetees']} rejetées", file=sys.stderr)
-        return 1
-    return 0
+    failed = False
+    for k, shape in enumerate(SHAPES if args.forme == "les-deux" else [args.forme]):
+        if k:
+            print()
+        result = _run_shape(args, shape)
+        if args.json:
+            print(json.dumps(result))
+        if result["rejetees"] != result["rejets_injectes"]:
+            print(f"ATTENTION : {result['rejets_injectes']} demandes rendues invalides, {result['rejetees']} rejetées",
+                  file=sys.stderr)
+            failed = True
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import polars as pl
@@ -27,6 +27,14 @@ from .formats import FormatDefinition, get_format, numero_formats
 from .issues import ISSUE_SCHEMA, Issue, Severity
 from .reading import HEADER_SHEET, ROW, WorkbookError, read_workbook, release_freed_memory
 from .workbook import write_workbook
+
+
+class ExpectedAdvances(NamedTuple):
+    """The expected advances of a conversion's accepted demandes (Outcome.expected_advances)."""
+
+    total: Decimal  # the sum of the per-demande advances (each paid on its own)
+    total_ttc: Decimal  # the sum of the TTC amounts of the demandes whose regime is TTC
+    each: dict[str, AvanceDemande]  # numeroEditeur → its amounts and advance
 
 
 @dataclass
@@ -58,26 +66,38 @@ class Outcome:
     def warnings(self) -> list[Issue]:
         return [i for i in self.issues if not i.is_error]
 
+    def expected_advances(self) -> ExpectedAdvances | None:
+        """Each accepted demande's amounts and expected advance (funding.montants.avance_demande:
+        on the TTC amount for a TTC supplier, the HT one otherwise), and their totals; computed
+        once per call: at 100,000 demandes, each pass over them costs a noticeable part of a
+        conversion, so the summary and the report call it once. None when the format has no
+        advance."""
+        if self.advance_rate is None:
+            return None
+        each = {ne: avance_demande(amount, self.regimes.get(ne), self.advance_rate)
+                for ne, amount in self.amounts.items()}
+        return ExpectedAdvances(
+            total=sum((a.avance for a in each.values()), Decimal("0.00")),
+            total_ttc=sum((a.montant_ttc for a in each.values() if a.montant_ttc is not None), Decimal("0.00")),
+            each=each)
+
     @property
     def advances(self) -> dict[str, AvanceDemande]:
-        """Each accepted demande's amount HT, TTC (TTC regime) and expected advance, on the TTC
-        amount for a TTC supplier, on the HT one otherwise (funding.montants.avance_demande)."""
-        if self.advance_rate is None:
-            return {}
-        return {ne: avance_demande(amount, self.regimes.get(ne), self.advance_rate)
-                for ne, amount in self.amounts.items()}
+        """Each accepted demande's amount HT, TTC (TTC regime) and expected advance."""
+        expected = self.expected_advances()
+        return expected.each if expected else {}
 
     @property
     def advance(self) -> Decimal | None:
         """Total expected advance: the sum of the per-demande advances (each paid on its own)."""
-        if self.advance_rate is None:
-            return None
-        return sum((a.avance for a in self.advances.values()), Decimal("0.00"))
+        expected = self.expected_advances()
+        return expected.total if expected else None
 
     @property
     def total_ttc(self) -> Decimal:
         """Sum of the TTC amounts of the accepted demandes whose regime is TTC."""
-        return sum((a.montant_ttc for a in self.advances.values() if a.montant_ttc is not None), Decimal("0.00"))
+        expected = self.expected_advances()
+        return expected.total_ttc if expected else Decimal("0.00")
 
     @property
     def exit_code(self) -> int:
@@ -87,6 +107,7 @@ class Outcome:
         return 1 if self.rejected or self.errors else 0
 
     def to_dict(self) -> dict[str, Any]:
+        expected = self.expected_advances()
         return {
             "classeur": str(self.workbook), "format": self.format_id,
             "demandes_lues": self.demandes, "demandes_acceptees": len(self.accepted),
@@ -97,14 +118,14 @@ class Outcome:
             "registre": str(self.registre) if self.registre else None,
             "classeur_erreurs": str(self.error_workbook) if self.error_workbook else None,
             "total_ht": f"{self.total_ht:.2f}",
-            "total_ttc": f"{self.total_ttc:.2f}" if self.advance_rate is not None else None,
+            "total_ttc": f"{expected.total_ttc:.2f}" if expected else None,
             "taux_avance": f"{self.advance_rate}" if self.advance_rate is not None else None,
-            "avance_attendue": f"{self.advance:.2f}" if self.advance is not None else None,
+            "avance_attendue": f"{expected.total:.2f}" if expected else None,
             "avances_par_demande": [
                 {"numeroEditeur": ne, "regime_tva": self.regimes.get(ne), "montant_ht": f"{a.montant_ht:.2f}",
                  "montant_ttc": f"{a.montant_ttc:.2f}" if a.montant_ttc is not None else None,
                  "base_avance": a.base, "avance": f"{a.avance:.2f}"}
-                for ne, a in self.advances.items()
+                for ne, a in (expected.each if expected else {}).items()
             ],
             "erreurs": len(self.errors), "avertissements": len(self.warnings),
             "problemes": [i.to_dict() for i in self.issues],

@@ -32,6 +32,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 WARNINGS_SHOWN_PER_CODE = 5
 ADVANCES_SHOWN = 10  # advances listed one by one in the summary; all of them in --rapport
 ERRORS_SHOWN = 200  # beyond, read them in the error workbook: a terminal of thousands of lines helps no one
+FILES_SHOWN = 5  # deposit files (and archives) listed by name; then a count and the folder, whatever the size
 
 
 def euros(amount: Decimal) -> str:
@@ -115,6 +116,18 @@ def _written_as_xlsx(outcome: api.Outcome) -> str:
             "et vous pouvez le corriger puis le reconvertir tel quel)")
 
 
+def _print_paths(paths: list[Path], others: str) -> None:
+    """The first FILES_SHOWN paths, then how many more and where: the summary of 500 files
+    stays a few lines (all of them are in --rapport)."""
+    shown = paths if len(paths) <= FILES_SHOWN + 1 else paths[:FILES_SHOWN]  # never « … et 1 autre »
+    for path in shown:
+        out.print(f"  {escape(str(path))}")
+    if len(paths) > len(shown):
+        hidden, folder = len(paths) - len(shown), paths[len(shown)].parent
+        out.print(f"  … et {_count(hidden)} {others} dans {escape(str(folder))} : liste complète dans le rapport "
+                  "(--rapport rapport.json)")
+
+
 def _print_outcome(outcome: api.Outcome, *, converting: bool) -> None:
     _print_issues(outcome)
     if outcome.unreadable:
@@ -135,11 +148,12 @@ def _print_outcome(outcome: api.Outcome, *, converting: bool) -> None:
     out.print(f"Demandes rejetées : {len(outcome.rejected)}")
     out.print(f"Erreurs : {len(outcome.errors)} — avertissements : {len(outcome.warnings)}")
     out.print(f"Total HT des demandes acceptées : {euros(outcome.total_ht)}")
-    if outcome.advance is not None:
+    expected = outcome.expected_advances()
+    if expected is not None:
         rate = format_taux(outcome.advance_rate)
-        out.print(f"Total TTC des demandes au régime TTC (montant HT × 1,2) : {euros(outcome.total_ttc)}")
-        out.print(f"Avance attendue ({rate} du montant TTC, ou HT au régime HT) : {euros(outcome.advance)}")
-        advances = list(outcome.advances.items())
+        out.print(f"Total TTC des demandes au régime TTC (montant HT × 1,2) : {euros(expected.total_ttc)}")
+        out.print(f"Avance attendue ({rate} du montant TTC, ou HT au régime HT) : {euros(expected.total)}")
+        advances = list(expected.each.items())
         for ne, a in advances[:ADVANCES_SHOWN]:
             ttc = f", TTC {euros(a.montant_ttc)}" if a.montant_ttc is not None else ""
             out.print(f"  demande {ne} : {euros(a.avance)} ({rate} du {a.base} ; montant HT {euros(a.montant_ht)}{ttc})")
@@ -148,12 +162,10 @@ def _print_outcome(outcome: api.Outcome, *, converting: bool) -> None:
                       "(--rapport rapport.json)")
     if converting:
         out.print(f"Fichiers de dépôt écrits : {len(outcome.files)}")
-        for path in outcome.files:
-            out.print(f"  {path}")
+        _print_paths(outcome.files, "autres fichiers de dépôt")
         if outcome.archives:
             out.print(f"Archives des pièces justificatives : {len(outcome.archives)}")
-            for path in outcome.archives:
-                out.print(f"  {path}")
+            _print_paths(outcome.archives, "autres archives")
         if outcome.registre and outcome.files:
             out.print(f"Registre des dépôts : {outcome.registre}")
         if outcome.error_workbook:

@@ -30,7 +30,6 @@ from typing import Any
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cache, partial
-from itertools import zip_longest
 from difflib import get_close_matches
 from pathlib import Path, PurePosixPath
 from xml.sax.saxutils import unescape
@@ -312,7 +311,8 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True) 
             hit = next((m for m in _ROW_WITH_CELLS.finditer(chunk) if _CELL_VALUE.search(m.group(2))), None)
             if hit:
                 scan.first_row, found_first = int(hit.group(1)), True
-        if b't="e"' in chunk:
+        # no lowercase e, no error cell: most chunks (Excel's cell markup has none), told by memchr
+        if b"e" in chunk and b't="e"' in chunk:
             for m in _ERROR_CELL.finditer(chunk):
                 v = _V.search(m.group(3))
                 scan.errors[(m.group(1).decode(), int(m.group(2)))] = unescape(v.group(1).decode()) if v else "#N/A"
@@ -627,8 +627,8 @@ def _load(reader: fastexcel.ExcelReader, path: Path, sheet: Sheet, scan: SheetSc
             pl.col(ROW).replace_strict(rows, default=pl.col(b), return_dtype=pl.String).alias(b)
             for b, rows in updates.items()
         )
-    blank = pl.all_horizontal(
-        pl.col(b).is_null() | (pl.col(b).str.replace_all(_SPACES, "") == "")
+    blank = pl.all_horizontal(  # a match, not a replacement: no new string for each cell
+        pl.col(b).is_null() | pl.col(b).str.contains(f"^{_SPACES}*$")
         for b in sheet.balises
     )
     frame = frame.filter(~blank)
@@ -718,23 +718,6 @@ def _open(path: Path, ods: bool = False) -> fastexcel.ExcelReader:
         raise _fail("fichier_illisible", path, detail=_short(exc)) from exc
 
 
-def _shares(names: list[str], sizes: dict[str, int], readers: int = 2) -> list[list[str]]:
-    """The sheets cut in `readers` shares of about the same size (uncompressed XML), each in
-    the sheets' order: the largest first, each to the lightest share.
-
-    >>> _shares(["a", "b", "c", "d"], {"a": 1, "b": 9, "c": 5, "d": 4})
-    [['a', 'b'], ['c', 'd']]
-    """
-    shares: list[list[str]] = [[] for _ in range(readers)]
-    weights = [0] * readers
-    for name in sorted(names, key=lambda n: -sizes.get(n, 0)):
-        lightest = weights.index(min(weights))
-        shares[lightest].append(name)
-        weights[lightest] += sizes.get(name, 0)
-    order = {n: i for i, n in enumerate(names)}
-    return [sorted(share, key=order.__getitem__) for share in shares if share]
-
-
 @cache
 def _data_sheet_names() -> frozenset[str]:
     """The sheets some format reads, besides the Entête."""
@@ -755,32 +738,25 @@ def _read(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None) 
         for name, scan in scans.items():  # before fastexcel opens it: it loads every sheet at once
             if _sheet_key(name) in read:
                 _check_extent(path, name, scan)
-        with ThreadPoolExecutor(2, thread_name_prefix="xl2segur-read") as loading:
-            second = loading.submit(_open, path, True)
-            return _read_sheets(path, zf, definition, {}, {n: s.value_rows or 0 for n, s in scans.items()},
-                                {n: _scanned(s) for n, s in scans.items()}, second, loading, ods=True)
+        return _read_sheets(path, zf, definition, {}, {n: _scanned(s) for n, s in scans.items()}, ods=True)
     members = _check_package(path, zf)
-    sizes = {name: zf.getinfo(member).file_size for name, member in members.items()}
-    # fastexcel releases the GIL while it opens a workbook or loads a sheet. From the start, a
-    # second reader opens and one thread scans the sheets' XML (each scan before its sheet
-    # loads: SheetScan), while the first reader opens and the Entête tells the format; then the
-    # sheets load in two shares, one per reader, each sheet scanned in the order they need them
-    with ThreadPoolExecutor(1, thread_name_prefix="xl2segur-scan") as scanning, \
-            ThreadPoolExecutor(2, thread_name_prefix="xl2segur-read") as loading:
-        second = loading.submit(_open, path)
-        expected = [name for name in members if name in _data_sheet_names()]
-        order = [name for turn in zip_longest(*_shares(expected, sizes)) for name in turn if name is not None]
-        ahead = {name: scanning.submit(_scan_sheet, zf, members[name]) for name in order}
+    # fastexcel releases the GIL while it opens a workbook or loads a sheet: meanwhile, one
+    # thread scans the sheets' XML (SheetScan), each ahead of its sheet's load. One reader: a
+    # second one, to load two sheets at once, parsed the shared strings again and fought for
+    # the GIL (its Arrow export holds it); at 100,000 demandes the command took 1 to 3 s more
+    # computing, and longer on a busy machine (issue #19, docs/performance.md)
+    with ThreadPoolExecutor(1, thread_name_prefix="xl2segur-scan") as scanning:
+        ahead = {name: scanning.submit(_scan_sheet, zf, member)
+                 for name, member in members.items() if name in _data_sheet_names()}
         try:
-            return _read_sheets(path, zf, definition, members, sizes, ahead, second, loading)
+            return _read_sheets(path, zf, definition, members, ahead)
         finally:
             for future in ahead.values():
                 future.cancel()
 
 
 def _read_sheets(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None, members: dict[str, str],
-                 sizes: dict[str, int], ahead: dict[str, Future[SheetScan]],
-                 second: Future[fastexcel.ExcelReader], loading: ThreadPoolExecutor, ods: bool = False) -> RawWorkbook:
+                 ahead: dict[str, Future[SheetScan]], ods: bool = False) -> RawWorkbook:
     reader = _open(path, ods)
     try:
         names = reader.sheet_names
@@ -839,28 +815,8 @@ def _read_sheets(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
                 {**{b: pl.Series([], dtype=pl.String) for b in sheet.balises}, ROW: pl.Series([], dtype=pl.Int64)}
             )
 
-    def load(share: list[Sheet], own: fastexcel.ExcelReader | Future[fastexcel.ExcelReader]) -> dict[str, Any]:
-        """Each sheet's (frame, letters), in order, until one fails: then its exception."""
-        done: dict[str, Any] = {}
-        try:
-            share_reader = own.result() if isinstance(own, Future) else own
-            for sheet in share:
-                done[sheet.name] = _load(share_reader, path, sheet, scan(sheet.name), actual[sheet.name])
-        except BaseException as exc:  # noqa: BLE001 — raised below, in the sheets' order
-            done[share[len(done)].name] = exc
-        return done
-
-    by_name = {s.name: s for s in present}
-    weights = {s.name: sizes.get(actual[s.name], 0) for s in present}
-    shares = [[by_name[n] for n in share] for share in _shares([s.name for s in present], weights)]
-    futures = [loading.submit(load, share, reader if i == 0 else second) for i, share in enumerate(shares)]
-    loaded = {name: got for future in futures for name, got in future.result().items()}
-    for sheet in present:  # the first sheet that failed, as when they were read one by one
-        got = loaded.get(sheet.name)
-        if isinstance(got, BaseException):
-            raise got
-    for sheet in present:
-        frames[sheet.name], letters[sheet.name] = loaded[sheet.name]
+    for sheet in present:  # in the format's order: the first sheet that fails is the one reported
+        frames[sheet.name], letters[sheet.name] = _load(reader, path, sheet, scan(sheet.name), actual[sheet.name])
     if frames[definition.demandes.name].height == 0:
         raise _fail("aucune_demande", path, sheet=definition.demandes.name)
     padded: dict[str, dict[str, list[int]]] = {}

@@ -58,10 +58,10 @@ def test_no_command_crashes_on_the_console_encoding(tmp_path, encoding):
     verifier = runs["verifier"][0].stdout.decode(encoding)
     helped = runs["--help"][0].stdout.decode(encoding)
     if encoding == "ascii":  # the nearest plain text, not a question mark per accent
-        assert "Erreurs : 0 - avertissements : 7" in verifier and "1 460,00 EUR" in verifier
+        assert "Erreurs : 0 - avertissements : 7" in verifier and "1 752,00 EUR" in verifier
         assert "Ecrit le classeur de solde" in helped
     else:  # cp1252 shows « », é and €: kept
-        assert "Erreurs : 0 — avertissements : 7" in verifier and "1 460,00 €" in verifier
+        assert "Erreurs : 0 — avertissements : 7" in verifier and "1 752,00 €" in verifier
         assert "Écrit le classeur de solde" in helped
     # the files are unaffected: the same deposit file as the library writes
     expected = api.convert(SAMPLE, tmp_path / "reference", DAY)

@@ -545,6 +545,17 @@ def test_invisible_spaces_emoji_and_rtl(tmp_path):
     assert values_of(data, "numeroEditeur") == ["00001"]
 
 
+def test_a_row_of_nothing_but_spaces_is_no_row(tmp_path):
+    """Spaces of any kind (no-break, narrow, zero-width) and nothing else: the row is blank and
+    skipped; one visible character among them, and it is read."""
+    rows = seed_001_rows()
+    rows["Demandes"].append({"numeroEditeur": " \u00a0", "dateCommande": "\u200b\u202f", "regimeTVA": "\ufeff"})
+    rows["OG"].append({"numeroEditeur": "\u00a0x\u00a0"})
+    raw = read_workbook(workbook(tmp_path / "espaces.xlsx", rows))
+    assert raw.frames["Demandes"].height == 1
+    assert raw.frames["OG"]["numeroEditeur"].to_list() == ["00001", "\u00a0x\u00a0"]
+
+
 @pytest.mark.parametrize("typed", ["=1+1", "+33 6 12", "-1", "@SUM(A1)", '=HYPERLINK("http://x","y")'])
 def test_formula_looking_values_stay_text_in_the_error_workbook(tmp_path, typed):
     rows = seed_001_rows()

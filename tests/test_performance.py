@@ -19,12 +19,14 @@ from pathlib import Path
 import jinja2
 import orjson
 import pytest
+from typer.testing import CliRunner
 
 from converter import api, build, fastrender, ledger, schema, validation
 from converter.formats import all_formats
 from converter.ledger import Ledger
+from converter.cli import app
 from converter.progress import StatusLine, progress_line
-from tests.builders import merge, seed_001_rows, workbook
+from tests.builders import many_demandes, merge, seed_001_rows, workbook
 from tests.builders_solde import seed_000_rows, seed_003_liberal_rows, seed_003_structure_rows
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -168,14 +170,48 @@ def test_a_header_the_schema_refuses_writes_no_file(tmp_path, monkeypatch, fresh
     assert not list((tmp_path / "out").glob("JSON-*.json"))
 
 
-def test_the_benchmark_generator_makes_a_valid_workbook(tmp_path):
+@pytest.mark.parametrize("shape", ["texte", "excel"])
+def test_the_benchmark_generator_makes_a_valid_workbook(tmp_path, shape):
     bench = _bench()
     path = tmp_path / "bench.xlsx"
-    assert bench.generate(path, 50) == 0
+    assert bench.generate(path, 50, shape=shape) == 0
     outcome = api.convert(path, tmp_path / "out", date(2024, 3, 12))
     assert outcome.demandes == 50 and len(outcome.accepted) == 50
     assert outcome.errors == [] and outcome.error_workbook is None
     assert len(outcome.files) == 1
+
+
+def test_the_benchmark_excel_shape_is_typed_as_excel_types_it(tmp_path):
+    """Issue #19: numbers as numbers, booleans as TRUE/FALSE, dates as dates; 1 OG and 2 ESMS per demande."""
+    import openpyxl
+
+    bench = _bench()
+    path = tmp_path / "bench.xlsx"
+    bench.generate(path, 20, shape="excel")
+    book = openpyxl.load_workbook(path, read_only=True)
+    demandes = list(book["Demandes"].iter_rows(min_row=2, values_only=True))
+    assert {type(row[1]).__name__ for row in demandes} == {"datetime"}  # dateCommande
+    assert {type(row[3]) for row in demandes} == {float} and {type(row[4]) for row in demandes} == {bool}
+    scenarios = list(book["Scénarios"].iter_rows(min_row=2, values_only=True))
+    assert {type(row[3]) for row in scenarios} == {bool}  # isMaitreId
+    assert len(list(book["OG"].iter_rows(min_row=2))) == 20 and len(scenarios) == 40
+    outcome = api.convert(path, tmp_path / "out", date(2024, 3, 12))
+    deposited = orjson.loads(outcome.files[0].read_bytes())["lignesImport"]
+    first = bench.generate_rows(20, shape="excel")[0]["Demandes"][0]
+    assert deposited[0]["commande"]["dateCommande"] == first["dateCommande"].strftime("%d/%m/%Y")
+    assert deposited[0]["commande"]["montantSegurHT"] == first["montantSegurHT"]
+    assert deposited[0]["beneficiaires"]["isMandataire"] is first["isMandataire"]
+
+
+def test_the_benchmark_times_the_command_as_users_run_it(tmp_path):
+    """Issue #19: the whole `xl2segur convertir` process, its memory and its second process's."""
+    bench = _bench()
+    path = tmp_path / "bench.xlsx"
+    bench.generate(path, 30, shape="excel")
+    measured = bench.measure_cli(path)
+    assert measured["code_retour_cli"] == 0 and measured["cli_s"] > 0
+    assert 30 < measured["pic_rss_cli_mio"] < 1024
+    assert measured["lignes_affichees"] < 40
 
 
 def test_the_benchmark_generator_rejects_the_fraction_asked(tmp_path):
@@ -290,3 +326,32 @@ def test_ctrl_c_in_the_terminal_leaves_only_recorded_files(tmp_path):
     with sqlite3.connect(out / "xl2segur.sqlite") as db:
         assert sorted(name for (name,) in db.execute("SELECT nom FROM fichiers")) == written
     assert list(out.glob(".xl2segur-tmp-*")) == []
+
+
+@pytest.mark.parametrize("n,listed", [(6, 6), (8, 5)])
+def test_the_summary_lists_the_first_files_then_a_count_and_the_folder(tmp_path, monkeypatch, fresh_schemas, n, listed):
+    """Issue #19: 500 deposit files made a summary of 500 paths; it stays a few lines."""
+    definition = all_formats()["ms2-dui-pds-avance"]  # files of 1 demande
+    monkeypatch.setitem(all_formats(), definition.id,
+                        replace(definition, limits=replace(definition.limits, max_demandes_per_file=1)))
+    source = workbook(tmp_path / "w.xlsx", many_demandes(n))
+    result = CliRunner().invoke(app, ["convertir", str(source), "-o", str(tmp_path / "d"), "--date-depot", "20240603"])
+    assert result.exit_code == 0, result.output
+    paths = [line.strip() for line in result.output.splitlines() if line.startswith("  ") and line.endswith(".json")]
+    assert paths == [str(tmp_path / "d" / f"JSON-0123456789-20240603-{k:03d}.json") for k in range(1, listed + 1)]
+    assert f"Fichiers de dépôt écrits : {n}" in result.output
+    others = f"  … et {n - listed} autres fichiers de dépôt dans {tmp_path / 'd'} : liste complète dans le rapport"
+    assert (others in result.output) == (n > listed)
+
+
+def test_the_summary_computes_each_advance_once(tmp_path, monkeypatch):
+    """Issue #19: the summary computed every demande's advance three times (Decimal, 100,000 demandes)."""
+    calls = []
+    real = api.avance_demande
+    monkeypatch.setattr(api, "avance_demande", lambda *a: calls.append(a) or real(*a))
+    source = workbook(tmp_path / "w.xlsx", many_demandes(12))
+    result = CliRunner().invoke(app, ["convertir", str(source), "-o", str(tmp_path / "d"), "--date-depot", "20240603"])
+    assert result.exit_code == 0, result.output
+    assert len(calls) == 12
+    assert "Avance attendue (30 % du montant TTC, ou HT au régime HT) : " in result.output
+    assert "  … et 2 autres demandes" in result.output
