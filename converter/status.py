@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 from xlsxwriter import Workbook
 
 from .files import write_new_numbered
 from .formats import all_formats, numero_formats
-from .funding import avance as funding_advance
+from .funding.montants import avance_demande
 from .ledger import ACCEPTEE, DEPOSEE, REJETEE, Ledger
 
 WAITING_SOLDE = "attente_solde"
@@ -65,12 +66,33 @@ _HISTORY = (
 )
 
 
-def _advance(format_id: str, amount: str | None) -> Decimal | None:
-    """The advance expected for one demande, by the funding rules (funding.avance)."""
+def _advance(format_id: str, amount: str | None, regime: str | None) -> Decimal | None:
+    """The advance expected for one demande, by the funding rules (on the TTC amount for a TTC
+    supplier: funding.montants.avance_demande)."""
     definition = all_formats().get(format_id)
     if definition is None or definition.nature != "avance" or definition.advance_rate is None or amount is None:
         return None
-    return funding_advance(amount, definition.advance_rate)
+    return avance_demande(amount, regime, definition.advance_rate).avance
+
+
+def _regimes(book: Ledger) -> dict[int, str | None]:
+    """demande id → its VAT regime, read from the deposit file as recorded, for the formats
+    whose advance depends on it (`advance_regime`): the ledger keeps each file whole, so a
+    demande deposited or imported by any version tells its regime the same way."""
+    paths = {f: d.json_path(d.advance_regime) for f, d in all_formats().items() if d.advance_regime}
+    if not paths:
+        return {}
+
+    def regime(demande: Any, keys: tuple[str, ...] | None) -> str | None:
+        for key in keys or ():
+            demande = demande.get(key) if isinstance(demande, dict) else None
+        return demande if isinstance(demande, str) else None
+
+    marks = ", ".join("?" * len(paths))
+    found = book.db.execute(
+        f"SELECT id, format, fichier_id, num_ligne, demande_json FROM demandes WHERE format IN ({marks}) "
+        "ORDER BY fichier_id, num_ligne", list(paths)).fetchall()
+    return {row["id"]: regime(book.demande(row), paths[row["format"]]) for row in found}
 
 
 def ledger_status(book: Ledger) -> LedgerStatus:
@@ -83,7 +105,9 @@ def ledger_status(book: Ledger) -> LedgerStatus:
         definition = formats.get(format_id)
         if definition is not None and definition.solde_format:
             waiting |= {r["id"] for r in book.accepted_avances(format_id, numero_formats(definition.solde_format))}
-    advances = [_advance(f, m) for f, m in zip(rows["format"], rows["montant"])]  # the funding rules, per demande
+    regimes = _regimes(book)
+    advances = [_advance(f, m, regimes.get(i))  # the funding rules, per demande
+                for i, f, m in zip(rows["id"], rows["format"], rows["montant"])]
     rows = rows.with_columns(
         avance=pl.Series(advances, dtype=pl.Decimal(scale=2)),
         montant_ht=pl.col("montant").cast(pl.Decimal(scale=2)).fill_null(0),

@@ -16,6 +16,7 @@ from tests.test_cycle import DAY, _solde, asp_return, avance_rows
 
 
 def test_the_ledger_status_per_format_and_state(tmp_path: Path) -> None:
+    """The avance rows are TTC: each advance is 30 % of HT × 1,2 (seed 000 §3.1)."""
     out = tmp_path / "depot"
     registre = out / "xl2segur.sqlite"
     rows = avance_rows("00001", "00002", "00003", "00004")
@@ -31,10 +32,10 @@ def test_the_ledger_status_per_format_and_state(tmp_path: Path) -> None:
     found, written = api.ledger_status(registre)
     assert written == out / f"etat-registre-{date.today():%Y%m%d}.xlsx"
     assert [(c.format_id, c.label, c.demandes, c.amount, c.advance) for c in found.counts] == [
-        ("ms2-dui-pds-avance", "Déposées, sans retour de l'ASP", 1, Decimal("4866.67"), Decimal("1460.00")),
-        ("ms2-dui-pds-avance", "Acceptées", 3, Decimal("10733.39"), Decimal("3220.02")),
-        ("ms2-dui-pds-avance", "Rejetées", 1, Decimal("4866.67"), Decimal("1460.00")),
-        ("ms2-dui-pds-avance", "Acceptées, solde à déposer", 2, Decimal("5866.72"), Decimal("1760.02")),
+        ("ms2-dui-pds-avance", "Déposées, sans retour de l'ASP", 1, Decimal("4866.67"), Decimal("1752.00")),
+        ("ms2-dui-pds-avance", "Acceptées", 3, Decimal("10733.39"), Decimal("3864.02")),
+        ("ms2-dui-pds-avance", "Rejetées", 1, Decimal("4866.67"), Decimal("1752.00")),
+        ("ms2-dui-pds-avance", "Acceptées, solde à déposer", 2, Decimal("5866.72"), Decimal("2112.02")),
         ("ms2-dui-pds-solde", "Déposées, sans retour de l'ASP", 1, Decimal("4866.67"), None)]
 
     book = openpyxl.load_workbook(written)
@@ -46,7 +47,7 @@ def test_the_ledger_status_per_format_and_state(tmp_path: Path) -> None:
     table = [[c.value for c in row] for row in book["Demandes"].iter_rows()]
     assert table[0][:7] == ["numeroAns", "SIRET", "Format", "numeroEditeur", "État", "Montant HT", "Avance attendue"]
     by_ne = {(r[2], r[3]): r for r in table[1:]}
-    assert by_ne[("ms2-dui-pds-avance", "00004")][4:8] == ["Acceptées, solde à déposer", "1000.05", "300.02", "FINMS2000004"]
+    assert by_ne[("ms2-dui-pds-avance", "00004")][4:8] == ["Acceptées, solde à déposer", "1000.05", "360.02", "FINMS2000004"]
     assert by_ne[("ms2-dui-pds-avance", "00003")][11] == "=HYPERLINK(\"http://x\")"  # text, never a formula
     assert all(c.data_type == "s" for row in book["Demandes"].iter_rows(min_row=2) for c in row if c.value is not None)
 
@@ -54,7 +55,7 @@ def test_the_ledger_status_per_format_and_state(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert "ms2-dui-pds-avance (avance)" in lines
-    assert "  Acceptées, solde à déposer : 2 — 5 866,72 € HT — avance attendue 1 760,02 €" in lines
+    assert "  Acceptées, solde à déposer : 2 — 5 866,72 € HT — avance attendue 2 112,02 €" in lines
     assert "  Déposées, sans retour de l'ASP : 1 — 4 866,67 € HT" in lines
     assert (tmp_path / "etat.xlsx").is_file()
 
@@ -63,3 +64,14 @@ def test_etat_without_ledger(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["etat", "--registre", str(tmp_path / "x.sqlite")])
     assert result.exit_code == 2 and "introuvable : indiquez avec --registre" in " ".join(result.output.split())
     assert not (tmp_path / "x.sqlite").exists()
+
+
+def test_the_status_takes_the_advance_of_a_ttc_supplier_on_the_ttc_amount(tmp_path: Path) -> None:
+    """Seed 000 §3.1: « perçoit 30% de 5840.00€ TTC soit 1752.00€ TTC » for 4 866,67 € HT; the
+    sample holds two TTC demandes and one HT: the ledger's sum is the conversion's."""
+    out = tmp_path / "depot"
+    converted = api.convert(Path("samples/ms2-dui-pds-avance.xlsx"), out, DAY)
+    assert converted.advance == Decimal("6132.00")
+    found, _ = api.ledger_status(out / "xl2segur.sqlite")
+    assert [(c.label, c.demandes, c.advance) for c in found.counts] == [
+        ("Déposées, sans retour de l'ASP", 3, Decimal("6132.00"))]

@@ -287,6 +287,24 @@ class FormatDefinition:
     def children(self, sheet: Sheet) -> list[Sheet]:
         return [s for s in self.sheets if s.parent and s.parent.sheet == sheet.name]
 
+    def json_path(self, balise: str) -> tuple[str, ...] | None:
+        """The JSON keys leading from a demande's object to a balise of the demandes sheet, by
+        the `json:` layout (None when the layout does not write it there).
+
+        >>> from converter.formats import get_format
+        >>> get_format("ms2-dui-pds-avance").json_path("regimeTVA")
+        ('commande', 'regimeTVA')
+        """
+        def walk(layout: dict[str, Any], keys: tuple[str, ...]) -> tuple[str, ...] | None:
+            for key, node in layout.items():
+                if node == balise:
+                    return (*keys, key)
+                if isinstance(node, dict) and (found := walk(node, (*keys, key))):
+                    return found
+            return None
+
+        return walk(self.json or {}, ())
+
     def attachment_name(self, code: str, numero_editeur: str, fmt: str) -> str:
         return self.limits.attachment_name.format(
             couloir=self.couloir, logiciel=self.logiciel, code=code,
