@@ -21,10 +21,10 @@ import polars as pl
 
 from . import attachments, build, cycle, deposit, ledger, schema, validation
 from .checks import NE, Checked, check_workbook
-from .files import clean_stale, write_new_numbered
+from .files import RUN_ID, OutputError, clean_stale, publish, running, write_new_numbered
 from .funding import avance as funding_advance
 from .formats import FormatDefinition, get_format, numero_formats
-from .issues import ISSUE_SCHEMA, Issue, Severity
+from .issues import ISSUE_SCHEMA, Issue, Severity, issue
 from .reading import HEADER_SHEET, ROW, WorkbookError, read_workbook, release_freed_memory
 from .workbook import write_workbook
 
@@ -191,13 +191,17 @@ def convert(workbook: Path, output: Path, deposit_date: date | None = None, piec
             "ce classeur se vérifie avec xl2segur verifier, il ne produit pas de fichier de dépôt "
             f"(xl2segur verifier {Path(workbook).name} --erreurs erreurs.xlsx).")
     output = Path(output)
-    clean_stale(output)
+    if pieces is not None and not Path(pieces).is_dir():  # before any folder or ledger is created
+        raise OutputError(attachments.missing_folder(Path(pieces)))
     day = deposit_date or date.today()
     definition = checked.definition
     header = build.header_literals(checked)
     numero_ans = checked.frames[HEADER_SHEET]["numeroAns"][0]
-    outcome.registre = Path(registre) if registre is not None else ledger.default_path(output)
-    with ledger.Ledger(outcome.registre) as book:
+    outcome.registre, adopted = ledger.locate(registre, output)
+    outcome.issues.extend(adopted)
+    with running(output), ledger.Ledger(outcome.registre) as book:
+        clean_stale(output)
+        outcome.issues.extend(_reconciled(book.reconcile(output), outcome.registre))
         if outcome.accepted:
             _reject(outcome, cycle.ledger_issues(checked, book, outcome.accepted))
         if outcome.accepted:
@@ -214,45 +218,57 @@ def convert(workbook: Path, output: Path, deposit_date: date | None = None, piec
             folder = deposit.DepositFolder(output, numero_ans, day)
 
             def record(item: tuple[list[str], Path, bytes]) -> None:
-                """Name one checked file, zip its attachments, record it in the ledger."""
+                """Record one checked file, zip its attachments, name it (ledger.deposit)."""
                 numeros, written, packed = item
                 archives: list[Path] = []
 
-                def publish(floor: int) -> Path:
-                    """Under the ledger's lock: the file is named, then its attachments zipped
-                    beside it. Should a zip or the ledger fail, the file and its zips go."""
-                    path = folder.publish(written, floor)
-                    if pieces is not None:
-                        try:
+                def name(path: Path) -> bool:
+                    """Recorded pending: the attachments are zipped beside it, then the file is
+                    named. Should a zip fail, or the name be taken, its zips go."""
+                    try:
+                        if pieces is not None:
                             archives.extend(attachments.write_zips(
                                 path, [a for ne in numeros for a in found.get(ne, [])], definition))
-                        except BaseException:
-                            path.unlink(missing_ok=True)
-                            raise
-                    return path
+                        if publish(written, path, synced=True):
+                            return True
+                    except BaseException:
+                        _remove(archives)
+                        raise
+                    _remove(archives)
+                    return False
 
                 try:
-                    records = cycle.demande_records(numeros, lookup)
                     path = book.deposit(
                         format_id=definition.id, nature=definition.nature, numero_ans=numero_ans, siret=siret,
-                        day=day, formats=family, refuse_rejected=definition.new_numero_after_rejection,
-                        write=publish, demandes=records, packed=packed)
-                except BaseException:
-                    for archive in archives:
-                        archive.unlink(missing_ok=True)
-                    raise
+                        day=day, run=RUN_ID, formats=family,
+                        refuse_rejected=definition.new_numero_after_rejection, place=folder.place,
+                        publish=name, demandes=cycle.demande_records(numeros, lookup), packed=packed)
                 finally:
                     written.unlink(missing_ok=True)  # its deposit name stays (a hard link)
                 outcome.files.append(path)
                 outcome.archives += archives
 
-            with contextlib.closing(_valid_files(checked, demandes, outcome, header, output, progress)) as checked_files:
-                _in_background(checked_files, record, discard=lambda item: item[1].unlink(missing_ok=True))
+            try:
+                with contextlib.closing(_valid_files(checked, demandes, outcome, header, output, progress)) as checked_files:
+                    _in_background(checked_files, record, discard=lambda item: item[1].unlink(missing_ok=True))
+            finally:
+                book.finish(RUN_ID)
     _set_amounts(outcome, outcome.amounts)  # the ledger, the attachments or the schema may have rejected some
     if outcome.rejected or outcome.errors:
         _step(progress, "Écriture du classeur d'erreurs", 0, 0)
         outcome.error_workbook = write_error_workbook(checked, outcome, output)
     return outcome
+
+
+def _remove(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+    paths.clear()
+
+
+def _reconciled(done: list[tuple[str, Path]], registre: Path) -> list[Issue]:
+    """What `Ledger.reconcile` did, as warnings for the user."""
+    return [issue(f"fichier_{code}", file=str(path), registre=registre, detail=path.parent) for code, path in done]
 
 
 _END = object()

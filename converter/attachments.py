@@ -137,6 +137,11 @@ def _issue(code: str, row: dict[str, Any], definition: FormatDefinition, pieces_
                  row=row["demande_row"], balise=None, value=row["nomFichier"], numero_editeur=row[NE], file=file)
 
 
+def missing_folder(folder: Path) -> str:
+    return (f"Le dossier des pièces « {folder} » n'existe pas : indiquez avec --pieces "
+            "le dossier qui contient les pièces justificatives.")
+
+
 def collect(checked: Checked, records: list[dict[str, Any]], folder: Path,
             file: str) -> tuple[dict[str, list[Attachment]], list[Issue]]:
     """Check every declared attachment in `folder`.
@@ -147,8 +152,7 @@ def collect(checked: Checked, records: list[dict[str, Any]], folder: Path,
     definition = checked.definition
     folder = Path(folder)
     if not folder.is_dir():
-        raise OutputError(f"Le dossier des pièces « {folder} » n'existe pas : indiquez avec --pieces "
-                          "le dossier qui contient les pièces justificatives.")
+        raise OutputError(missing_folder(folder))
     root = folder.resolve()
     limit = max_attachment_bytes(definition)
     pieces_sheet = next((s for s in definition.sheets if s.alias == PIECES_ALIAS), None)

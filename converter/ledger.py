@@ -1,27 +1,38 @@
 """The ledger (registre): an SQLite record of every demande written into a deposit file.
 
 It answers what a vendor otherwise tracks by hand: which demande went in which file, what
-the ASP answered, which numeroASP it gave. Default place: `<output folder>/xl2segur.sqlite`.
+the ASP answered, which numeroASP it gave. One history per numeroAns, found without being
+asked for (`locate`): `--registre`, else the environment variable XL2SEGUR_REGISTRE (a team's
+shared folder), else `xl2segur.sqlite` in the user's data folder (platformdirs). A ledger an
+older version kept in its output folder is taken over (`adopt`), never silently ignored.
 
 - ranks: the daily rank of a deposit file continues after the files the ledger knows, even
   when they were moved out of the folder;
-- no double deposit: a numeroEditeur already deposited and not rejected is refused, in its
-  format and in the formats that share its numeroEditeur (same couloir and nature, e.g. the
-  two MS2 avance variants: `formats.numero_formats`); where the format says a rejected
-  demande comes back under a new number (`new_numero_after_rejection`), a numeroEditeur the
-  ASP rejected is refused too;
-- returns: `record_return` stores the ASP's outcome (accepted / rejected, label, numeroASP);
+- no double deposit: a numeroEditeur live in a deposit (written, not rejected, not
+  withdrawn) is refused, in its format and in the formats that share its numeroEditeur (same
+  couloir and nature, e.g. the two MS2 avance variants: `formats.numero_formats`); where the
+  format says a rejected demande comes back under a new number (`new_numero_after_rejection`),
+  a numeroEditeur the ASP rejected is refused too;
+- a file under its final name exists only if it is recorded: it is recorded pending (with
+  the run that writes it) in the same transaction as its demandes, then named, and the run
+  marks its files done as it ends; `reconcile` settles what a dead run left (`files.run_alive`);
+- a recorded file can be written again (`document`), or withdrawn before it is uploaded
+  (`withdraw`), which frees its demandes;
+- returns: `record_returns` stores the ASP's outcome (accepted / rejected, label, numeroASP);
 - soldes: `avances_for_solde` finds the avance of a solde, `accepted_avances` feeds the
   pre-filled solde workbook.
 
-Several runs may share a ledger: WAL journal, a busy timeout, and every write in a
-`BEGIN IMMEDIATE` transaction (one writer at a time; a deposit file's rank is chosen and its
-demandes recorded under the same lock).
+Several runs, on one machine or several, may share a ledger: a rollback journal (DELETE),
+not WAL, whose shared memory does not work on a network share; a busy timeout; and every
+write in a `BEGIN IMMEDIATE` transaction (one writer at a time; a deposit file's rank is
+chosen and its demandes recorded under the same lock).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -31,14 +42,20 @@ from pathlib import Path
 import orjson
 import zstandard
 
-from .files import OutputError
+from .files import OutputError, numbered, run_alive, why
+from .issues import Issue, issue
 
 DEFAULT_NAME = "xl2segur.sqlite"
+ENVIRONMENT = "XL2SEGUR_REGISTRE"  # a ledger shared by a team: its path
 BUSY_TIMEOUT_MS = 60_000
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+ADOPTED_SUFFIX = ".repris"  # an older version's ledger, once taken over
+SET_ASIDE = "hors-registre"  # sub-folder of the deposit files the ledger does not know
+WITHDRAWN = "retires"  # sub-folder of the withdrawn deposit files
 
-# statut of a demande
-DEPOSEE, ACCEPTEE, REJETEE = "deposee", "acceptee", "rejetee"
+# statut of a demande; a withdrawn one (RETIREE) was never uploaded and is free again
+DEPOSEE, ACCEPTEE, REJETEE, RETIREE = "deposee", "acceptee", "rejetee", "retiree"
+NOT_LIVE = f"('{REJETEE}', '{RETIREE}')"
 
 _DEMANDES = """
 CREATE TABLE IF NOT EXISTS {name} (
@@ -74,7 +91,9 @@ CREATE TABLE IF NOT EXISTS fichiers (
     date_depot TEXT NOT NULL,        -- AAAA-MM-JJ
     rang INTEGER NOT NULL,
     ecrit_le TEXT NOT NULL,
-    contenu BLOB                     -- the file exactly as written, Zstandard-compressed (NULL before version 2)
+    contenu BLOB,                    -- the file exactly as written, Zstandard-compressed (NULL before version 2)
+    en_attente TEXT,                 -- the run naming it (files.RUN_ID) until it is done, then NULL
+    retire_le TEXT                   -- withdrawn (never uploaded) on that date, AAAA-MM-JJ
 );
 CREATE INDEX IF NOT EXISTS fichiers_rang ON fichiers (numero_ans, date_depot);
 """ + _DEMANDES.format(name="demandes") + """
@@ -92,6 +111,13 @@ DROP TABLE demandes;
 ALTER TABLE demandes_2 RENAME TO demandes;
 CREATE INDEX demandes_ne ON demandes (numero_ans, numero_editeur);
 """
+
+# Version 3: a file is recorded pending before it gets its name; a file can be withdrawn.
+_MIGRATE_FROM_2 = """
+ALTER TABLE fichiers ADD COLUMN en_attente TEXT;
+ALTER TABLE fichiers ADD COLUMN retire_le TEXT;
+"""
+_MIGRATIONS = {0: _SCHEMA, 1: _MIGRATE_FROM_1 + _MIGRATE_FROM_2, 2: _MIGRATE_FROM_2}
 
 
 def pack(data: bytes) -> bytes:
@@ -142,10 +168,9 @@ class Ledger:
                                       check_same_thread=False)
             self.db.row_factory = sqlite3.Row
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self._use_wal()
-            # WAL with synchronous NORMAL never corrupts the ledger; a power cut may lose the
-            # last commits, not break the file. FULL made each deposit file wait on two syncs.
-            self.db.execute("PRAGMA synchronous = NORMAL")
+            self._use_rollback_journal()
+            # a rollback journal needs FULL to survive a power cut
+            self.db.execute("PRAGMA synchronous = FULL")
             self.db.execute("PRAGMA foreign_keys = ON")
             with self.transaction():
                 version = self.db.execute("PRAGMA user_version").fetchone()[0]
@@ -154,7 +179,7 @@ class Ledger:
                                       "de xl2segur : mettez xl2segur à jour.")
                 if version < SCHEMA_VERSION:
                     # PRAGMA foreign_keys cannot change inside a transaction; the rebuild keeps the ids
-                    steps = _MIGRATE_FROM_1 if version == 1 else _SCHEMA
+                    steps = _MIGRATIONS[version]
                     for statement in filter(str.strip, steps.split(";")):
                         self.db.execute(statement)
                     self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -163,14 +188,17 @@ class Ledger:
                               "qu'il s'agit bien d'un fichier xl2segur.sqlite, et que lui et son dossier "
                               "sont accessibles en écriture.") from exc
 
-    def _use_wal(self) -> None:
-        """Switch to the WAL journal. SQLite answers « locked » at once, without waiting on the
-        busy timeout, while another connection creates or switches the same file: retry."""
+    def _use_rollback_journal(self) -> None:
+        """The DELETE journal: WAL keeps its index in shared memory, which two machines using a
+        ledger on a network share do not share (SQLite: « WAL does not work over a network
+        filesystem »); a ledger of an older version in WAL is switched back. SQLite answers
+        « locked » at once, without waiting on the busy timeout, while another connection
+        creates or switches the same file: retry."""
         deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
         pause = 0.005
         while True:
             try:
-                self.db.execute("PRAGMA journal_mode = WAL")
+                self.db.execute("PRAGMA journal_mode = DELETE")
                 return
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or time.monotonic() > deadline:
@@ -206,12 +234,13 @@ class Ledger:
         return found or 0
 
     def already_deposited(self, formats: Iterable[str], numero_ans: str, numeros: Iterable[str]) -> dict[str, str]:
-        """numeroEditeur → file name, for those deposited in one of these formats and not rejected."""
-        return self._deposits(formats, numero_ans, numeros, "d.statut != ?")
+        """numeroEditeur → file name, for those live in a deposit of one of these formats
+        (written, pending included, and neither rejected nor withdrawn)."""
+        return self._deposits(formats, numero_ans, numeros, f"d.statut NOT IN {NOT_LIVE}")
 
     def rejected_deposits(self, formats: Iterable[str], numero_ans: str, numeros: Iterable[str]) -> dict[str, str]:
         """numeroEditeur → file name of its newest deposit rejected by the ASP, in one of these formats."""
-        return self._deposits(formats, numero_ans, numeros, "d.statut = ?")
+        return self._deposits(formats, numero_ans, numeros, f"d.statut = '{REJETEE}'")
 
     def _deposits(self, formats: Iterable[str], numero_ans: str, numeros: Iterable[str], status: str) -> dict[str, str]:
         formats, numeros = list(formats), list(numeros)
@@ -221,27 +250,30 @@ class Ledger:
             "SELECT d.numero_editeur, f.nom FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
             f"WHERE d.format IN (SELECT value FROM json_each(?)) AND d.numero_ans = ? AND {status} "
             "AND d.numero_editeur IN (SELECT value FROM json_each(?)) ORDER BY d.id",
-            (orjson.dumps(formats).decode(), numero_ans, REJETEE, orjson.dumps(numeros).decode()),
+            (orjson.dumps(formats).decode(), numero_ans, orjson.dumps(numeros).decode()),
         ).fetchall()
         return {r["numero_editeur"]: r["nom"] for r in rows}  # later rows win: the newest
 
-    def deposit(self, *, format_id: str, nature: str, numero_ans: str, siret: str, day: date,
-                write: Callable[[int], Path], demandes: str, packed: bytes,
+    def deposit(self, *, format_id: str, nature: str, numero_ans: str, siret: str, day: date, run: str,
+                place: Callable[[int], Path], publish: Callable[[Path], bool], demandes: str, packed: bytes,
                 formats: Iterable[str] | None = None, refuse_rejected: bool = False) -> Path:
-        """Write one deposit file with `write(first_rank)` and record it, under the write lock;
-        `packed` is the file's bytes as `pack` makes them, `demandes` a JSON array of its
-        demandes in file order, each `{"numeroEditeur", "montant", "finess": [...], "rpps": [...]}`
-        (`cycle.demande_records`).
+        """Record one deposit file, then name it; return its path.
 
-        The rank floor is one more than the highest rank the ledger knows for that numeroAns
-        and day; `write` also skips the ranks present in its folder. A demande deposited
-        meanwhile by another run (same numeroAns and numeroEditeur, in one of `formats`, by
-        default `format_id` alone) stops the deposit; so does, with `refuse_rejected`, a
-        demande whose rejection by the ASP was recorded meanwhile.
+        `place(floor)` gives the path of the next free rank, at least `floor`: one more than the
+        highest rank the ledger knows for that numeroAns and day. The file is recorded pending
+        (`run`, files.RUN_ID) with its demandes and committed BEFORE `publish(path)` names it
+        (False: that name was taken meanwhile, the next is tried): whatever stops the process
+        then, no file bears a name the ledger does not know. `finish(run)` marks the run's files
+        done; `reconcile` settles those of a dead run. `packed` is the file's bytes as `pack`
+        makes them, `demandes` a JSON array of its demandes in file order, each
+        `{"numeroEditeur", "montant", "finess": [...], "rpps": [...]}` (`cycle.demande_records`).
+
+        A demande deposited meanwhile by another run (same numeroAns and numeroEditeur, in one of
+        `formats`, by default `format_id` alone) stops the deposit; so does, with
+        `refuse_rejected`, a demande whose rejection by the ASP was recorded meanwhile.
         """
         formats = [format_id] if formats is None else list(formats)
-        path: Path | None = None
-        try:
+        while True:
             with self.transaction() as db:
                 checked = (db.execute("PRAGMA data_version").fetchone()[0], tuple(formats), numero_ans,
                            day.isoformat(), refuse_rejected)
@@ -258,14 +290,15 @@ class Ledger:
                     listed = ", ".join(f"{ne} ({name})" for ne, name in rejected.items())
                     raise LedgerError(f"Le rejet par l'ASP de demandes vient d'être enregistré au registre : {listed}. "
                                       "Relancez la conversion : elles seront signalées.")
-                path = write((self._last_deposit[1] if quiet else self.max_rank(numero_ans, day)) + 1)
+                path = place((self._last_deposit[1] if quiet else self.max_rank(numero_ans, day)) + 1)
                 rank = int(path.stem.rsplit("-", 1)[1])
                 cursor = db.execute(
                     "INSERT INTO fichiers (nom, chemin, format, nature, numero_ans, siret, date_depot, rang, ecrit_le, "
-                    "contenu) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "contenu, en_attente) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (path.name, str(path.resolve()), format_id, nature, numero_ans, siret, day.isoformat(), rank,
-                     datetime.now().isoformat(timespec="seconds"), packed),
+                     datetime.now().isoformat(timespec="seconds"), packed, run),
                 )
+                fichier_id = cursor.lastrowid
                 # one statement for the file's demandes: executemany lets go of the GIL, and waits to
                 # get it back, once per row
                 db.execute(
@@ -273,16 +306,143 @@ class Ledger:
                     "finess, rpps) SELECT ?, ?, ?, ?, json_extract(value, '$.numeroEditeur'), key + 1, "
                     "json_extract(value, '$.montant'), json_extract(value, '$.finess'), json_extract(value, '$.rpps') "
                     "FROM json_each(?) ORDER BY key",
-                    (cursor.lastrowid, format_id, nature, numero_ans, demandes),
+                    (fichier_id, format_id, nature, numero_ans, demandes),
                 )
             self._last_deposit = (checked, rank)  # committed: its own commit leaves data_version as it was
-        except BaseException:
-            # written but not recorded (Ctrl-C, the ledger's disk full…): a file the ledger does not
-            # know would be deposited again by the next run, so it goes
-            if path is not None:
-                path.unlink(missing_ok=True)
-            raise
-        return path
+            try:
+                if publish(path):
+                    return path
+            except BaseException:
+                self._forget(fichier_id)  # not named (the disk, a zip, Ctrl-C): no longer recorded
+                raise
+            self._forget(fichier_id)  # the name was taken by someone else: the next one
+
+    def _forget(self, fichier_id: int) -> None:
+        """Drop a pending file that never got its name, and its demandes."""
+        self._last_deposit = None
+        with self.transaction() as db:
+            db.execute("DELETE FROM demandes WHERE fichier_id = ?", (fichier_id,))
+            db.execute("DELETE FROM fichiers WHERE id = ?", (fichier_id,))
+
+    def finish(self, run: str) -> None:
+        """The files `run` recorded and named are done (one statement for the whole run)."""
+        with self.transaction() as db:
+            db.execute("UPDATE fichiers SET en_attente = NULL WHERE en_attente = ?", (run,))
+
+    def reconcile(self, folder: Path) -> list[tuple[str, Path]]:
+        """Settle what dead runs left, then make `folder` agree with the ledger. Returns what
+        was done, for the user: (code, path) with code « adopte » (a pending file of a dead
+        run found under its name with the recorded content: done), « abandonne » (a pending
+        file that never got its name: dropped, its demandes free) or « hors_registre » (a
+        `JSON-…` file of the folder the ledger does not know, moved into SET_ASIDE, never
+        deleted: it would deposit its demandes a second time)."""
+        done: list[tuple[str, Path]] = []
+        pending = self.db.execute("SELECT id, chemin, en_attente, contenu FROM fichiers "
+                                  "WHERE en_attente IS NOT NULL").fetchall()
+        for row in pending:
+            path = Path(row["chemin"])
+            if run_alive(path.parent, row["en_attente"]):
+                continue
+            if _holds(path, unpack(row["contenu"])):
+                with self.transaction() as db:
+                    db.execute("UPDATE fichiers SET en_attente = NULL WHERE id = ?", (row["id"],))
+                done.append(("adopte", path))
+            else:
+                self._forget(row["id"])
+                done.append(("abandonne", path))
+        folder = Path(folder)
+        try:
+            names = [name for name in os.listdir(folder) if _DEPOSIT_NAME.match(name)]
+        except OSError:  # no folder yet: nothing in it
+            return done
+        if not names:
+            return done
+        rows = self.db.execute(
+            f"SELECT nom, chemin, contenu FROM fichiers WHERE retire_le IS NULL AND nom IN "
+            f"(SELECT value FROM json_each(?))", (orjson.dumps(names).decode(),)).fetchall()
+        known = {}
+        for row in rows:
+            known.setdefault(row["nom"], []).append(row)
+        for name in names:
+            path = folder / name
+            resolved = str(path.resolve())
+            # the folder may have been moved: then the same name with the recorded content
+            if any(r["chemin"] == resolved for r in known.get(name, [])) or \
+                    any(_holds(path, unpack(r["contenu"])) for r in known.get(name, []) if r["contenu"]):
+                continue
+            done.append(("hors_registre", _move_with_zips(path, folder / SET_ASIDE)))
+        return done
+
+    def adopt(self, legacy: Path) -> int:
+        """Take over the ledger an older version kept in its output folder: its files and their
+        demandes join this one (a file already here, same name and content, is not taken
+        twice), then it is renamed `….repris` (never deleted). Returns the files taken."""
+        with Ledger(legacy, create=False):  # brought to this schema version first
+            pass
+        self._last_deposit = None
+        self.db.execute("ATTACH DATABASE ? AS ancien", (str(legacy),))
+        try:
+            with self.transaction() as db:
+                columns = [r["name"] for r in db.execute("PRAGMA main.table_info(fichiers)") if r["name"] != "id"]
+                old = db.execute("SELECT * FROM ancien.fichiers f WHERE NOT EXISTS (SELECT 1 FROM main.fichiers m "
+                                 "WHERE m.nom = f.nom AND m.contenu IS f.contenu) ORDER BY id").fetchall()
+                demande_columns = [r["name"] for r in db.execute("PRAGMA main.table_info(demandes)")
+                                   if r["name"] not in ("id", "fichier_id")]
+                for row in old:
+                    new_id = db.execute(f"INSERT INTO main.fichiers ({', '.join(columns)}) VALUES "
+                                        f"({', '.join('?' * len(columns))})", [row[c] for c in columns]).lastrowid
+                    db.execute(f"INSERT INTO main.demandes (fichier_id, {', '.join(demande_columns)}) "
+                               f"SELECT ?, {', '.join(demande_columns)} FROM ancien.demandes WHERE fichier_id = ? "
+                               "ORDER BY id", (new_id, row["id"]))
+        finally:
+            self.db.execute("DETACH DATABASE ancien")
+        for target in numbered(legacy.with_name(legacy.name + ADOPTED_SUFFIX)):
+            try:
+                os.link(legacy, target)
+            except FileExistsError:
+                continue
+            except OSError as exc:
+                raise LedgerError(f"Le registre « {legacy} » a été repris mais ne peut pas être renommé ({why(exc)}) : "
+                                  f"renommez-le vous-même en « {target.name} ».") from exc
+            legacy.unlink()
+            break
+        return len(old)
+
+    # ------------------------------------------------------------ rewriting, withdrawing
+
+    def recorded_file(self, name: str) -> sqlite3.Row:
+        """The recorded deposit file of that name (`JSON-….json`, with or without the folder);
+        LedgerError when the ledger has none, or several (then the newest)."""
+        rows = self.db.execute("SELECT * FROM fichiers WHERE nom = ? ORDER BY id DESC",
+                               (Path(name).name,)).fetchall()
+        if not rows:
+            raise LedgerError(f"Le registre « {self.path} » ne connaît aucun fichier de dépôt « {Path(name).name} » : "
+                              "vérifiez le nom (JSON-<numéro ANS>-<AAAAMMJJ>-<rang>.json) et le registre (--registre).")
+        return rows[0]
+
+    def file_bytes(self, row: sqlite3.Row) -> bytes:
+        """The deposit file exactly as written."""
+        if row["contenu"] is None:
+            raise LedgerError(f"Le registre ne garde pas le contenu de « {row['nom']} » (écrit par une version "
+                              "antérieure de xl2segur) : il ne peut pas être réécrit.")
+        return unpack(row["contenu"])
+
+    def withdraw(self, row: sqlite3.Row) -> int:
+        """Withdraw a recorded file that will never be uploaded: its demandes are free again
+        (their history stays, statut « retiree »). Refused once the ASP answered for one of
+        them: that file was uploaded. Returns how many demandes were freed."""
+        self._last_deposit = None
+        with self.transaction() as db:
+            if row["retire_le"] is not None or db.execute(
+                    "SELECT retire_le FROM fichiers WHERE id = ?", (row["id"],)).fetchone()[0] is not None:
+                raise LedgerError(f"Le fichier « {row['nom']} » a déjà été retiré du registre.")
+            answered = db.execute("SELECT count(*) FROM demandes WHERE fichier_id = ? AND statut IN (?, ?)",
+                                  (row["id"], ACCEPTEE, REJETEE)).fetchone()[0]
+            if answered:
+                raise LedgerError(f"Le fichier « {row['nom']} » a été déposé : l'ASP a déjà répondu pour {answered} "
+                                  "de ses demandes (« xl2segur retour »). Il ne peut plus être retiré.")
+            db.execute("UPDATE fichiers SET retire_le = ? WHERE id = ?", (date.today().isoformat(), row["id"]))
+            return db.execute("UPDATE demandes SET statut = ? WHERE fichier_id = ?", (RETIREE, row["id"])).rowcount
 
     # ------------------------------------------------------------ returns and soldes
 
@@ -304,7 +464,7 @@ class Ledger:
         return self.db.execute(
             "SELECT d.*, f.nom AS fichier, f.siret AS siret, f.date_depot AS date_depot "
             "FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
-            "WHERE d.numero_ans = ? AND d.numero_editeur = ? ORDER BY d.id DESC",
+            f"WHERE d.numero_ans = ? AND d.numero_editeur = ? AND d.statut != '{RETIREE}' ORDER BY d.id DESC",
             (numero_ans, numero_editeur),
         ).fetchall()
 
@@ -331,7 +491,7 @@ class Ledger:
             "SELECT d.*, f.nom AS fichier FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
             "WHERE d.format IN (SELECT value FROM json_each(?)) AND d.numero_ans = ? "
             "AND d.numero_editeur IN (SELECT value FROM json_each(?)) "
-            "ORDER BY d.statut = 'rejetee' DESC, d.id",
+            f"AND d.statut != '{RETIREE}' ORDER BY d.statut = '{REJETEE}' DESC, d.id",
             (orjson.dumps(formats).decode(), numero_ans, orjson.dumps(numeros).decode()),
         ).fetchall()
         return {r["numero_editeur"]: r for r in rows}  # later rows win: not rejected, newest
@@ -343,9 +503,9 @@ class Ledger:
             "SELECT d.*, f.nom AS fichier, f.siret AS siret FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
             "WHERE d.format = ? AND d.statut = ? AND d.numero_asp IS NOT NULL "
             "AND NOT EXISTS (SELECT 1 FROM demandes s WHERE s.format IN (SELECT value FROM json_each(?)) "
-            "AND s.numero_ans = d.numero_ans AND s.numero_editeur = d.numero_editeur AND s.statut != ?) "
-            "ORDER BY d.numero_ans, f.siret, d.id",
-            (format_id, ACCEPTEE, orjson.dumps(list(solde_formats)).decode(), REJETEE),
+            "AND s.numero_ans = d.numero_ans AND s.numero_editeur = d.numero_editeur "
+            f"AND s.statut NOT IN {NOT_LIVE}) ORDER BY d.numero_ans, f.siret, d.id",
+            (format_id, ACCEPTEE, orjson.dumps(list(solde_formats)).decode()),
         ).fetchall()
 
 
@@ -364,5 +524,60 @@ def _french(exc: sqlite3.Error) -> str:
     return next((fr for en, fr in _SQLITE_FRENCH.items() if en in text), text)
 
 
-def default_path(output: Path) -> Path:
-    return Path(output) / DEFAULT_NAME
+_DEPOSIT_NAME = re.compile(r"^JSON-.*\.json$", re.IGNORECASE)
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    """Whether the file `path` exists with exactly `data`."""
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def _move_with_zips(path: Path, into: Path) -> Path:
+    """Move a deposit file, and its zip archives (`<stem>.zip`, `<stem>-N.zip`), into the folder
+    `into`, never over a file there (`name-2`…). Returns the file's new path."""
+    into.mkdir(exist_ok=True)
+    zips = [z for z in path.parent.glob(f"{path.stem}*.zip") if re.fullmatch(rf"{re.escape(path.stem)}(-\d+)?\.zip", z.name)]
+    moved = path
+    for item in [path, *zips]:
+        for target in numbered(into / item.name):
+            try:
+                os.link(item, target)  # never over an existing file
+            except FileExistsError:
+                continue
+            item.unlink()
+            if item == path:
+                moved = target
+            break
+    return moved
+
+
+def default_path() -> Path:
+    """The ledger of this user: XL2SEGUR_REGISTRE, else the user's data folder."""
+    shared = os.environ.get(ENVIRONMENT, "").strip()
+    if shared:
+        return Path(shared).expanduser()
+    import platformdirs
+    return Path(platformdirs.user_data_dir("xl2segur", appauthor=False)) / DEFAULT_NAME
+
+
+def locate(registre: Path | None, folder: Path | None = None, *, create: bool = True) -> tuple[Path, list[Issue]]:
+    """How every command finds its ledger: `registre` (--registre) when given, else
+    `default_path()`. A ledger an older version kept in `folder` (`<folder>/xl2segur.sqlite`,
+    by default `depot/`, the older versions' default output folder) is taken over: its files
+    and demandes join the ledger found, and it is renamed `xl2segur.sqlite.repris`, so that
+    changing folder never starts a blank history. Returns (path, warnings saying so).
+    LedgerNotFound without `create` when there is no ledger there (nor one to take over)."""
+    path = Path(registre) if registre is not None else default_path()
+    notices: list[Issue] = []
+    legacy = Path("depot" if folder is None else folder) / DEFAULT_NAME
+    if legacy.is_file() and not (path.exists() and legacy.resolve() == path.resolve()):
+        with Ledger(path) as book:
+            files = book.adopt(legacy)
+        notices.append(issue("registre_repris", file=str(path), detail=legacy, fichiers=files,
+                             nom=f"{legacy.name}{ADOPTED_SUFFIX}"))
+    if not create and not path.is_file():
+        raise LedgerNotFound(path)
+    return path, notices

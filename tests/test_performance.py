@@ -22,7 +22,7 @@ import pytest
 
 from converter import api, build, fastrender, ledger, schema, validation
 from converter.formats import all_formats
-from converter.ledger import Ledger
+from converter.ledger import Ledger, default_path
 from converter.progress import StatusLine, progress_line
 from tests.builders import merge, seed_001_rows, workbook
 from tests.builders_solde import seed_000_rows, seed_003_liberal_rows, seed_003_structure_rows
@@ -287,6 +287,6 @@ def test_ctrl_c_in_the_terminal_leaves_only_recorded_files(tmp_path):
     assert "Conversion interrompue" in shown and "Traceback" not in shown
     written = sorted(p.name for p in out.glob("JSON-*.json"))
     assert 2 <= len(written) < 10
-    with sqlite3.connect(out / "xl2segur.sqlite") as db:
+    with sqlite3.connect(default_path()) as db:
         assert sorted(name for (name,) in db.execute("SELECT nom FROM fichiers")) == written
     assert list(out.glob(".xl2segur-tmp-*")) == []
