@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import queue
+import sqlite3
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -21,7 +22,7 @@ import polars as pl
 
 from . import attachments, build, cycle, deposit, ledger, schema, validation
 from .checks import NE, Checked, check_workbook
-from .files import RUN_ID, OutputError, clean_stale, publish, running, write_new_numbered
+from .files import RUN_ID, OutputError, clean_stale, publish, running, write_new, write_new_numbered
 from .funding import avance as funding_advance
 from .formats import FormatDefinition, get_format, numero_formats
 from .issues import ISSUE_SCHEMA, Issue, Severity, issue
@@ -442,7 +443,7 @@ def ingest_returns(files: list[Path], registre: Path, target: Path | None = None
 
     with ledger.Ledger(Path(registre), create=False) as book:
         lines = returns.ingest([Path(f) for f in files], book)
-    review = returns.write_review(lines, Path(target) if target else returns.default_review(Path(registre)))
+    review = returns.write_review(lines, Path(target) if target else returns.default_review(Path(".")))
     return lines, review
 
 
@@ -453,3 +454,67 @@ def write_solde_workbooks(registre: Path, format_id: str | None, output: Path) -
     LedgerNotFound when there is no ledger at `registre`."""
     with ledger.Ledger(Path(registre), create=False) as book:
         return cycle.write_solde_workbooks(book, format_id, Path(output))
+
+
+def find_ledger(registre: Path | None, folder: Path | None = None, create: bool = True) -> tuple[Path, list[Issue]]:
+    """The ledger a command uses (ledger.locate): `registre` (--registre), else XL2SEGUR_REGISTRE,
+    else the user's own; an older version's ledger in `folder` (default `depot/`) is taken over.
+    Returns (its path, warnings to show). LedgerNotFound without `create` when there is none."""
+    return ledger.locate(None if registre is None else Path(registre), folder, create=create)
+
+
+@dataclass
+class Rewritten:
+    """What `rewrite` wrote: the deposit file (None when it was already there, identical) and
+    its zip archives."""
+
+    name: str
+    path: Path | None
+    archives: list[Path] = field(default_factory=list)
+    folder: Path = Path(".")
+
+
+def rewrite(name: str, registre: Path, output: Path | None = None, pieces: Path | None = None) -> Rewritten:
+    """Write a recorded deposit file again, exactly as recorded, under its own name, in
+    `output` (default: the folder it was written in), with its zip archives when `pieces` is
+    given (the attachments under their nomenclature names). Never over an existing file: a
+    file already there with the recorded content is left as it is. Raises OutputError."""
+    with ledger.Ledger(Path(registre), create=False) as book:
+        row = book.recorded_file(name)
+        if row["retire_le"] is not None:
+            raise ledger.LedgerError(f"Le fichier « {row['nom']} » a été retiré le {row['retire_le']} : ses demandes "
+                                     "sont libres, reconvertissez-les.")
+        data = book.file_bytes(row)
+    folder = Path(output) if output is not None else Path(row["chemin"]).parent
+    target = folder / row["nom"]
+    found = attachments.of_document(orjson.loads(data), Path(pieces), get_format(row["format"])) \
+        if pieces is not None else []
+    done = Rewritten(row["nom"], None, folder=folder)
+    if target.exists():
+        if target.read_bytes() != data:
+            raise OutputError(f"Le fichier « {target} » existe déjà avec un autre contenu que celui inscrit au "
+                              "registre : il n'est jamais écrasé. Déplacez-le, ou réécrivez ailleurs (-o DOSSIER).")
+    else:
+        done.path = write_new(target, lambda tmp: tmp.write_bytes(data))
+    done.archives = attachments.write_zips(target, found, get_format(row["format"]))
+    return done
+
+
+def withdrawal(name: str, registre: Path) -> sqlite3.Row:
+    """The recorded deposit file `withdraw` would withdraw (for the confirmation); with
+    `demandes`, how many it holds. Raises OutputError."""
+    with ledger.Ledger(Path(registre), create=False) as book:
+        return book.recorded_file(name)
+
+
+def withdraw(name: str, registre: Path) -> tuple[int, Path | None]:
+    """Withdraw a recorded deposit file that will never be uploaded: its demandes are free
+    again (ledger.Ledger.withdraw), and the file, with its zip archives, is moved into the
+    sub-folder `retires/` of its folder (never deleted). Returns (demandes freed, where the
+    file went, None when it was no longer in its folder). Raises OutputError."""
+    with ledger.Ledger(Path(registre), create=False) as book:
+        row = book.recorded_file(name)
+        freed = book.withdraw(row)
+    path = Path(row["chemin"])
+    moved = ledger.move_with_zips(path, path.parent / ledger.WITHDRAWN) if path.is_file() else None
+    return freed, moved

@@ -161,28 +161,58 @@ def collect(checked: Checked, records: list[dict[str, Any]], folder: Path,
     good: dict[str, list[Attachment]] = {}
     issues: list[Issue] = []
     for row in expected(checked, records).iter_rows(named=True):
-        name = row["fichierSource"] or row["nomFichier"]
-        source = _resolve(root, name)
-        problem: tuple[str, dict[str, Any]] | None = None
-        if source is None:
-            problem = ("piece_chemin_interdit", {})
-        elif not source.is_file():
-            problem = ("piece_introuvable", {"detail": name})
-        else:
-            size = source.stat().st_size
-            with source.open("rb") as fh:
-                head = fh.read(_HEAD)
-            fmt = row["formatFichier"]
-            if not head.startswith(MAGIC[fmt]):
-                problem = ("piece_format_incorrect", {"detail": name, "format": fmt})
-            elif size > limit:
-                problem = ("piece_trop_lourde", {"detail": name, "taille": megabytes(size), "max": megabytes(limit)})
+        found, problem = _check(root, row[NE], row["nomFichier"], row["formatFichier"], limit, row["fichierSource"])
         if problem is None:
-            good.setdefault(row[NE], []).append(Attachment(row[NE], row["nomFichier"], source, size))
+            good.setdefault(row[NE], []).append(found)
         else:
             issues.append(_issue(problem[0], row, definition, letter, file, **problem[1]))
     bad = {i.numero_editeur for i in issues}
     return {ne: found for ne, found in good.items() if ne not in bad}, issues
+
+
+def _check(root: Path, numero_editeur: str, nom: str, fmt: str, limit: int,
+           typed: str | None = None) -> tuple[Attachment | None, tuple[str, dict[str, Any]] | None]:
+    """The attachment `nom` (or the file `typed` in the workbook), looked for in `root`:
+    (the attachment, None) or (None, (issue code, its parameters))."""
+    name = typed or nom
+    source = _resolve(root, name)
+    if source is None:
+        return None, ("piece_chemin_interdit", {})
+    if not source.is_file():
+        return None, ("piece_introuvable", {"detail": name})
+    size = source.stat().st_size
+    with source.open("rb") as fh:
+        head = fh.read(_HEAD)
+    if not head.startswith(MAGIC[fmt]):
+        return None, ("piece_format_incorrect", {"detail": name, "format": fmt})
+    if size > limit:
+        return None, ("piece_trop_lourde", {"detail": name, "taille": megabytes(size), "max": megabytes(limit)})
+    return Attachment(numero_editeur, nom, source, size), None
+
+
+def of_document(document: dict[str, Any], folder: Path, definition: FormatDefinition) -> list[Attachment]:
+    """The attachments a recorded deposit file declares (its format's balise), looked for in
+    `folder` under their nomenclature names (`xl2segur reecrire --pieces`). OutputError, in
+    French, naming every attachment missing or wrong."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise OutputError(missing_folder(folder))
+    root, limit = folder.resolve(), max_attachment_bytes(definition)
+    found, problems = [], []
+    for line in document.get("lignesImport", []):
+        for piece in line.get(definition.attachments.balise) or []:  # as the ASP spells it, per format
+            attachment, problem = _check(root, line["numeroEditeur"], piece["nomFichier"], piece["formatFichier"], limit)
+            if problem is None:
+                found.append(attachment)
+            else:
+                label = next((t.label for t in definition.attachments.types if t.type == piece["typeFichier"]),
+                             piece["typeFichier"])
+                problems.append(f"demande {line['numeroEditeur']} : " + message(
+                    problem[0], piece=f"{piece['typeFichier']} ({label})", nom=piece["nomFichier"], **problem[1]))
+    if problems:
+        raise OutputError(f"Les pièces du dossier « {folder} » ne permettent pas de réécrire les archives : "
+                          + " ; ".join(problems))
+    return found
 
 
 def _member_bytes(attachment: Attachment) -> int:

@@ -14,7 +14,7 @@ from rich.markup import escape
 from . import api
 from .cli_fr import CommandeFr, GroupeFr  # French help screens and usage errors
 from .files import OutputError, why
-from .ledger import LedgerNotFound
+from .ledger import ENVIRONMENT, LedgerNotFound
 from .funding.montants import format_taux
 from .funding.cli_text import ErreurSaisie, texte_plafond_hop, texte_plafond_sfp
 from .formats import UnknownFormat, all_formats
@@ -174,6 +174,25 @@ def modele(
     out.print(f"Modèle écrit : {path}")
 
 
+RegistreOption = Annotated[Optional[Path], typer.Option(
+    "--registre", metavar="FICHIER",
+    help=f"Registre des dépôts (par défaut le fichier indiqué par la variable d'environnement {ENVIRONMENT}, "
+         "sinon xl2segur.sqlite dans le dossier de données de l'utilisateur).")]
+
+
+def _ledger(registre: Optional[Path], option: str = "--registre") -> Path:
+    """The command's ledger (api.find_ledger); says when an older version's one is taken over."""
+    try:
+        path, notices = api.find_ledger(registre, create=False)
+    except LedgerNotFound as exc:
+        _fail(str(exc.for_option(option)))
+    except OutputError as exc:
+        _fail(str(exc))
+    for notice in notices:
+        out.print(f"[yellow]avertissement[/] {escape(notice.render())}")
+    return path
+
+
 RapportOption = Annotated[Optional[Path], typer.Option("--rapport", help="Écrit aussi un rapport JSON lisible par une machine.")]
 
 
@@ -218,7 +237,7 @@ def convertir(
     date_depot: Annotated[Optional[str], typer.Option("--date-depot", metavar="AAAAMMJJ", help="Date de dépôt (par défaut aujourd'hui).")] = None,
     rapport: RapportOption = None,
     pieces: Annotated[Optional[Path], typer.Option("--pieces", metavar="DOSSIER", help="Dossier des pièces justificatives : vérifiées, puis copiées dans des archives .zip à côté des fichiers de dépôt.")] = None,
-    registre: Annotated[Optional[Path], typer.Option("--registre", help="Registre des dépôts (par défaut SORTIE/xl2segur.sqlite).")] = None,
+    registre: RegistreOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Convertit un classeur en fichiers JSON de dépôt (200 demandes au plus chacun)."""
@@ -283,16 +302,16 @@ def plafond_sfp_command(
     _print_plain(lambda: texte_plafond_sfp(client, tranche, tva))
 
 
-RegistreOption = Annotated[Path, typer.Option("--registre", help="Registre des dépôts écrit par « xl2segur convertir ».")]
 
 
 @app.command("retour", cls=CommandeFr)
 def retour(
     fichiers: Annotated[list[Path], typer.Argument(metavar="FICHIER.json…", help="Fichiers JSON rendus par l'ASP après dépôt.")],
-    registre: RegistreOption = Path("depot/xl2segur.sqlite"),
-    sortie: Annotated[Optional[Path], typer.Option("-o", "--sortie", help="Classeur de bilan à écrire (par défaut retour-ASP-AAAAMMJJ.xlsx à côté du registre).")] = None,
+    registre: RegistreOption = None,
+    sortie: Annotated[Optional[Path], typer.Option("-o", "--sortie", help="Classeur de bilan à écrire (par défaut retour-ASP-AAAAMMJJ.xlsx dans le dossier courant).")] = None,
 ) -> None:
     """Enregistre les retours de l'ASP (acceptée / rejetée, numéro ASP) et écrit un classeur de bilan."""
+    registre = _ledger(registre)
     try:
         lines, review = api.ingest_returns(fichiers, registre, sortie)
     except OutputError as exc:
@@ -319,11 +338,12 @@ NOTHING_TO_SETTLE = ("Aucune avance acceptée par l'ASP, avec un numéro ASP, n'
 
 @app.command("solde", cls=CommandeFr)
 def solde(
-    depuis: Annotated[Path, typer.Option("--depuis", "--registre", help="Registre des dépôts où lire les avances acceptées.")] = Path("depot/xl2segur.sqlite"),
+    depuis: Annotated[Optional[Path], typer.Option("--depuis", "--registre", metavar="FICHIER", help="Registre des dépôts où lire les avances acceptées (par défaut celui de « xl2segur convertir »).")] = None,
     format_id: Annotated[Optional[str], typer.Option("--format", help="Format d'avance (ou de solde) ; facultatif si le registre n'en contient qu'un.")] = None,
     sortie: Annotated[Path, typer.Option("-o", "--sortie", help="Dossier où écrire les classeurs de solde.")] = Path("."),
 ) -> None:
     """Écrit le classeur de solde pré-rempli des avances acceptées (numéro ASP, OG, FINESS, scénarios)."""
+    depuis = _ledger(depuis, "--depuis")
     try:
         solde_id, written = api.write_solde_workbooks(depuis, format_id, sortie)
     except UnknownFormat:
@@ -339,6 +359,64 @@ def solde(
         out.print(f"Classeur de solde ({solde_id}) écrit : {path} — {count} demande(s)")
     out.print("Complétez la date et le montant de chaque facture (et les colonnes restées vides), "
               "puis « xl2segur convertir » avec --pieces.")
+
+
+FichierDepot = Annotated[str, typer.Argument(metavar="JSON-….json", help="Nom du fichier de dépôt inscrit au registre (avec ou sans son dossier).")]
+
+
+@app.command("reecrire", cls=CommandeFr)
+def reecrire(
+    fichier: FichierDepot,
+    registre: RegistreOption = None,
+    sortie: Annotated[Optional[Path], typer.Option("-o", "--sortie", metavar="DOSSIER", help="Dossier où l'écrire (par défaut celui où il a été écrit).")] = None,
+    pieces: Annotated[Optional[Path], typer.Option("--pieces", metavar="DOSSIER", help="Dossier des pièces justificatives, sous leur nom de nomenclature : réécrit aussi ses archives .zip.")] = None,
+) -> None:
+    """Réécrit un fichier de dépôt inscrit au registre, à l'identique et sous son nom (perdu, effacé, ou écrit sans --pieces)."""
+    registre = _ledger(registre)
+    try:
+        done = api.rewrite(fichier, registre, sortie, pieces)
+    except OutputError as exc:
+        _fail(str(exc))
+    if done.path is None:
+        out.print(f"Le fichier de dépôt « {escape(str(done.folder / done.name))} » est déjà là, identique à celui "
+                  "inscrit au registre : il est gardé tel quel.")
+    else:
+        out.print(f"Fichier de dépôt réécrit : {escape(str(done.path))}")
+    for archive in done.archives:
+        out.print(f"Archive des pièces justificatives écrite : {escape(str(archive))}")
+
+
+def _confirmed(question: str) -> bool:
+    out.print(f"{question} [o/N] ", end="")
+    try:
+        answer = input()
+    except EOFError:
+        answer = ""
+    return answer.strip().lower() in ("o", "oui", "y", "yes")
+
+
+@app.command("retirer", cls=CommandeFr)
+def retirer(
+    fichier: FichierDepot,
+    registre: RegistreOption = None,
+    oui: Annotated[bool, typer.Option("--oui", help="Ne demande pas de confirmation.")] = False,
+) -> None:
+    """Retire du registre un fichier de dépôt qui ne sera jamais déposé sur le portail : ses demandes sont libérées."""
+    registre = _ledger(registre)
+    try:
+        row = api.withdrawal(fichier, registre)
+        question = (f"Retirer « {row['nom']} » ({row['demandes']} demande(s)) ? Faites-le seulement s'il n'a pas "
+                    "été déposé sur le portail de l'ASP et ne le sera jamais.")
+        if not oui and not _confirmed(escape(question)):
+            out.print("Rien n'est retiré.")
+            raise typer.Exit(1)
+        freed, moved = api.withdraw(fichier, registre)
+    except OutputError as exc:
+        _fail(str(exc))
+    out.print(f"Fichier retiré du registre : {escape(row['nom'])} — {freed} demande(s) libérée(s), à reconvertir "
+              "si elles doivent être déposées.")
+    if moved is not None:
+        out.print(f"Le fichier (et ses archives .zip) est mis de côté : {escape(str(moved))}")
 
 
 def main() -> None:

@@ -370,7 +370,7 @@ class Ledger:
             if any(r["chemin"] == resolved for r in known.get(name, [])) or \
                     any(_holds(path, unpack(r["contenu"])) for r in known.get(name, []) if r["contenu"]):
                 continue
-            done.append(("hors_registre", _move_with_zips(path, folder / SET_ASIDE)))
+            done.append(("hors_registre", move_with_zips(path, folder / SET_ASIDE)))
         return done
 
     def adopt(self, legacy: Path) -> int:
@@ -413,8 +413,8 @@ class Ledger:
     def recorded_file(self, name: str) -> sqlite3.Row:
         """The recorded deposit file of that name (`JSON-….json`, with or without the folder);
         LedgerError when the ledger has none, or several (then the newest)."""
-        rows = self.db.execute("SELECT * FROM fichiers WHERE nom = ? ORDER BY id DESC",
-                               (Path(name).name,)).fetchall()
+        rows = self.db.execute("SELECT f.*, (SELECT count(*) FROM demandes d WHERE d.fichier_id = f.id) AS demandes "
+                               "FROM fichiers f WHERE nom = ? ORDER BY id DESC", (Path(name).name,)).fetchall()
         if not rows:
             raise LedgerError(f"Le registre « {self.path} » ne connaît aucun fichier de dépôt « {Path(name).name} » : "
                               "vérifiez le nom (JSON-<numéro ANS>-<AAAAMMJJ>-<rang>.json) et le registre (--registre).")
@@ -535,7 +535,7 @@ def _holds(path: Path, data: bytes) -> bool:
         return False
 
 
-def _move_with_zips(path: Path, into: Path) -> Path:
+def move_with_zips(path: Path, into: Path) -> Path:
     """Move a deposit file, and its zip archives (`<stem>.zip`, `<stem>-N.zip`), into the folder
     `into`, never over a file there (`name-2`…). Returns the file's new path."""
     into.mkdir(exist_ok=True)
