@@ -361,6 +361,14 @@ def solde(
               "puis « xl2segur convertir » avec --pieces.")
 
 
+def _shown(path: Path) -> str:
+    """A path the ledger recorded (absolute), from the current folder when it is inside."""
+    try:
+        return escape(str(Path(path).relative_to(Path.cwd())))
+    except ValueError:
+        return escape(str(path))
+
+
 FichierDepot = Annotated[str, typer.Argument(metavar="JSON-….json", help="Nom du fichier de dépôt inscrit au registre (avec ou sans son dossier).")]
 
 
@@ -378,16 +386,16 @@ def reecrire(
     except OutputError as exc:
         _fail(str(exc))
     if done.path is None:
-        out.print(f"Le fichier de dépôt « {escape(str(done.folder / done.name))} » est déjà là, identique à celui "
+        out.print(f"Le fichier de dépôt « {_shown(done.folder / done.name)} » est déjà là, identique à celui "
                   "inscrit au registre : il est gardé tel quel.")
     else:
-        out.print(f"Fichier de dépôt réécrit : {escape(str(done.path))}")
+        out.print(f"Fichier de dépôt réécrit : {_shown(done.path)}")
     for archive in done.archives:
-        out.print(f"Archive des pièces justificatives écrite : {escape(str(archive))}")
+        out.print(f"Archive des pièces justificatives écrite : {_shown(archive)}")
 
 
 def _confirmed(question: str) -> bool:
-    out.print(f"{question} [o/N] ", end="")
+    out.print(f"{question} {escape('[o/N]')} ", end="")
     try:
         answer = input()
     except EOFError:
@@ -416,7 +424,7 @@ def retirer(
     out.print(f"Fichier retiré du registre : {escape(row['nom'])} — {freed} demande(s) libérée(s), à reconvertir "
               "si elles doivent être déposées.")
     if moved is not None:
-        out.print(f"Le fichier (et ses archives .zip) est mis de côté : {escape(str(moved))}")
+        out.print(f"Le fichier (et ses archives .zip) est mis de côté : {_shown(moved)}")
 
 
 def main() -> None:

@@ -155,7 +155,7 @@ def test_a_demande_refused_by_the_schema_is_left_out_and_the_files_close_up(tmp_
     assert kept == [line for f in outcome.files for line in orjson.loads(f.read_bytes())["lignesImport"]]
     # the files checked ahead and then planned again left no temporary file behind
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
-        *(f.name for f in outcome.files), "erreurs-w.xlsx", "xl2segur.sqlite"]
+        *(f.name for f in outcome.files), "erreurs-w.xlsx"]
 
 
 def test_a_header_the_schema_refuses_writes_no_file(tmp_path, monkeypatch, fresh_schemas):
