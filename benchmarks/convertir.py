@@ -24,6 +24,7 @@ machine partagée) ; la meilleure durée est affichée à côté, le pic mémoir
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import random
 import resource
@@ -332,6 +333,8 @@ def measure(path: Path, quiet: bool = True) -> dict[str, object]:
     from converter import api
 
     out = Path(tempfile.mkdtemp(prefix="xl2segur-bench-out-"))
+    # a blank ledger of its own each time, beside the files (as versions before 3 kept it)
+    registre = {"registre": out / "xl2segur.sqlite"} if "registre" in inspect.signature(api.convert).parameters else {}
     try:
         children = ChildrenPeak()
         children.start()
@@ -340,14 +343,14 @@ def measure(path: Path, quiet: bool = True) -> dict[str, object]:
         read_s = time.perf_counter() - started
         if quiet:  # (also runs against a version of xl2segur without progress display)
             started = time.perf_counter()
-            outcome = api.convert(path, out, date(2024, 3, 12))
+            outcome = api.convert(path, out, date(2024, 3, 12), **registre)
             convert_s = time.perf_counter() - started
         else:
             from converter.progress import progress_line
 
             with progress_line(force=True) as progress:
                 started = time.perf_counter()
-                outcome = api.convert(path, out, date(2024, 3, 12), progress=progress)
+                outcome = api.convert(path, out, date(2024, 3, 12), progress=progress, **registre)
                 convert_s = time.perf_counter() - started
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
         children.done.set()

@@ -34,8 +34,10 @@ import contextlib
 import os
 import re
 import sqlite3
+import subprocess
 import time
 from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 from datetime import date, datetime
 from pathlib import Path
 
@@ -43,7 +45,9 @@ import orjson
 import zstandard
 
 from .files import OutputError, numbered, run_alive, why
-from .issues import Issue, issue
+
+if TYPE_CHECKING:
+    from .issues import Issue
 
 DEFAULT_NAME = "xl2segur.sqlite"
 ENVIRONMENT = "XL2SEGUR_REGISTRE"  # a ledger shared by a team: its path
@@ -96,6 +100,8 @@ CREATE TABLE IF NOT EXISTS fichiers (
     retire_le TEXT                   -- withdrawn (never uploaded) on that date, AAAA-MM-JJ
 );
 CREATE INDEX IF NOT EXISTS fichiers_rang ON fichiers (numero_ans, date_depot);
+CREATE INDEX IF NOT EXISTS fichiers_nom ON fichiers (nom);
+CREATE INDEX IF NOT EXISTS fichiers_en_attente ON fichiers (en_attente) WHERE en_attente IS NOT NULL;
 """ + _DEMANDES.format(name="demandes") + """
 CREATE INDEX IF NOT EXISTS demandes_ne ON demandes (numero_ans, numero_editeur);
 """
@@ -112,10 +118,13 @@ ALTER TABLE demandes_2 RENAME TO demandes;
 CREATE INDEX demandes_ne ON demandes (numero_ans, numero_editeur);
 """
 
-# Version 3: a file is recorded pending before it gets its name; a file can be withdrawn.
+# Version 3: a file is recorded pending before it gets its name; a file can be withdrawn. The
+# pending ones are found by an index: a scan would read every file's content (stored before).
 _MIGRATE_FROM_2 = """
 ALTER TABLE fichiers ADD COLUMN en_attente TEXT;
 ALTER TABLE fichiers ADD COLUMN retire_le TEXT;
+CREATE INDEX fichiers_nom ON fichiers (nom);
+CREATE INDEX fichiers_en_attente ON fichiers (en_attente) WHERE en_attente IS NOT NULL;
 """
 _MIGRATIONS = {0: _SCHEMA, 1: _MIGRATE_FROM_1 + _MIGRATE_FROM_2, 2: _MIGRATE_FROM_2}
 
@@ -168,9 +177,12 @@ class Ledger:
                                       check_same_thread=False)
             self.db.row_factory = sqlite3.Row
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self._use_rollback_journal()
-            # a rollback journal needs FULL to survive a power cut
-            self.db.execute("PRAGMA synchronous = FULL")
+            self.shared = shared(self.path)
+            self._set_journal("DELETE" if self.shared else "WAL")
+            # WAL with NORMAL, or a rollback journal with FULL, never corrupts the ledger; a power
+            # cut may lose the last commits with WAL, not break the file. FULL in WAL made each
+            # deposit file wait on two syncs.
+            self.db.execute(f"PRAGMA synchronous = {'FULL' if self.shared else 'NORMAL'}")
             self.db.execute("PRAGMA foreign_keys = ON")
             with self.transaction():
                 version = self.db.execute("PRAGMA user_version").fetchone()[0]
@@ -188,17 +200,18 @@ class Ledger:
                               "qu'il s'agit bien d'un fichier xl2segur.sqlite, et que lui et son dossier "
                               "sont accessibles en écriture.") from exc
 
-    def _use_rollback_journal(self) -> None:
-        """The DELETE journal: WAL keeps its index in shared memory, which two machines using a
-        ledger on a network share do not share (SQLite: « WAL does not work over a network
-        filesystem »); a ledger of an older version in WAL is switched back. SQLite answers
-        « locked » at once, without waiting on the busy timeout, while another connection
-        creates or switches the same file: retry."""
+    def _set_journal(self, mode: str) -> None:
+        """WAL on a local disk (a commit in half a millisecond; a rollback journal syncs three
+        times, 15 ms a deposit file, 7 s for 500 files); DELETE for a shared ledger (`shared`):
+        WAL keeps its index in shared memory, which two machines do not share (SQLite: « WAL
+        does not work over a network filesystem »). SQLite answers « locked » at once, without
+        waiting on the busy timeout, while another connection creates or switches the same
+        file: retry."""
         deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
         pause = 0.005
         while True:
             try:
-                self.db.execute("PRAGMA journal_mode = DELETE")
+                self.db.execute(f"PRAGMA journal_mode = {mode}")
                 return
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or time.monotonic() > deadline:
@@ -554,6 +567,64 @@ def move_with_zips(path: Path, into: Path) -> Path:
     return moved
 
 
+# file systems of a network share (Linux /proc/self/mountinfo, macOS `mount`)
+_NETWORK_FILESYSTEMS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "smb", "ncpfs", "afs", "afpfs", "9p", "ceph",
+                        "glusterfs", "lustre", "gpfs", "beegfs", "ocfs2", "gfs2", "webdav", "davfs", "virtiofs"}
+
+
+def shared(path: Path) -> bool:
+    """Whether the ledger may be used from several machines: given by XL2SEGUR_REGISTRE (the
+    way a team shares one), or on a network share. Such a ledger uses a rollback journal."""
+    return bool(os.environ.get(ENVIRONMENT, "").strip()) or on_network_share(path)
+
+
+def on_network_share(path: Path) -> bool:
+    """Whether `path` lies on a network file system (unknown: assumed so, the safe side)."""
+    folder = Path(os.path.abspath(path)).parent
+    if os.name == "nt":
+        import ctypes
+        drive = os.path.splitdrive(str(folder))[0]
+        if drive.startswith("\\\\"):  # \\serveur\partage
+            return True
+        return ctypes.windll.kernel32.GetDriveTypeW(drive + "\\") == 4  # DRIVE_REMOTE
+    try:
+        if os.path.exists("/proc/self/mountinfo"):
+            with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as fh:
+                return filesystem_type(str(folder), fh.read()) in _NETWORK_FILESYSTEMS
+        mounts = subprocess.run(["mount"], capture_output=True, text=True, timeout=5).stdout
+    except (OSError, subprocess.SubprocessError):
+        return True
+    # macOS / BSD: « //u@serveur/partage on /Volumes/partage (smbfs, nodev, …) »
+    found = [(m.group(1), m.group(2)) for m in re.finditer(r" on (.+?) \((\w+)", mounts)]
+    best = max((m for m in found if _inside(str(folder), m[0])), key=lambda m: len(m[0]), default=None)
+    return best is None or best[1] in _NETWORK_FILESYSTEMS
+
+
+def _inside(path: str, mount_point: str) -> bool:
+    return path == mount_point or path.startswith(mount_point.rstrip("/") + "/")
+
+
+def filesystem_type(folder: str, mountinfo: str) -> str | None:
+    """The file system type of `folder` in a /proc/self/mountinfo text (its deepest mount).
+
+    >>> filesystem_type("/mnt/partage/segur", "22 1 0:21 / / rw - ext4 /dev/sda1 rw\\n"
+    ...                 "30 22 0:40 / /mnt/partage rw - cifs //serveur/segur rw\\n")
+    'cifs'
+    >>> filesystem_type("/home/marie", "22 1 0:21 / / rw - ext4 /dev/sda1 rw\\n30 22 0:40 / /mnt/partage rw - cifs //s/x rw\\n")
+    'ext4'
+    """
+    best: tuple[int, str] | None = None
+    for line in mountinfo.splitlines():
+        fields = line.split(" ")
+        if " - " not in line or len(fields) < 5:
+            continue
+        mount_point = fields[4].replace("\\040", " ")
+        kind = line.split(" - ", 1)[1].split(" ")[0]
+        if _inside(folder, mount_point) and (best is None or len(mount_point) >= best[0]):
+            best = (len(mount_point), kind)
+    return best[1] if best else None
+
+
 def default_path() -> Path:
     """The ledger of this user: XL2SEGUR_REGISTRE, else the user's data folder."""
     shared = os.environ.get(ENVIRONMENT, "").strip()
@@ -570,6 +641,8 @@ def locate(registre: Path | None, folder: Path | None = None, *, create: bool = 
     and demandes join the ledger found, and it is renamed `xl2segur.sqlite.repris`, so that
     changing folder never starts a blank history. Returns (path, warnings saying so).
     LedgerNotFound without `create` when there is no ledger there (nor one to take over)."""
+    from .issues import issue  # not at the top: the second process (validation.py) imports this module without Polars
+
     path = Path(registre) if registre is not None else default_path()
     notices: list[Issue] = []
     legacy = Path("depot" if folder is None else folder) / DEFAULT_NAME

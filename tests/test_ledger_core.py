@@ -242,13 +242,22 @@ def test_an_older_ledger_in_depot_is_taken_over_by_retour(tmp_path: Path, monkey
         assert row["statut"] == "acceptee" and row["numero_asp"] == "FINMS2000001"
 
 
-def test_the_ledger_uses_a_rollback_journal_that_works_on_a_network_share(tmp_path: Path) -> None:
+def test_a_shared_ledger_uses_a_rollback_journal_that_works_on_a_network_share(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """WAL needs shared memory, which two machines do not share: a ledger shared through
+    XL2SEGUR_REGISTRE, or on a network file system, uses a rollback journal; a local one, WAL."""
     path = tmp_path / "r.sqlite"
     with sqlite3.connect(path) as db:  # a ledger of version 2, in WAL
         db.execute("PRAGMA journal_mode = WAL")
-    with Ledger(path) as book:
+    with Ledger(path) as book:  # the tests share theirs through XL2SEGUR_REGISTRE (conftest.py)
         assert book.db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
         assert book.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    monkeypatch.delenv(ledger.ENVIRONMENT)
+    with Ledger(path) as book:
+        assert book.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    monkeypatch.setattr(ledger, "on_network_share", lambda path: True)
+    with Ledger(path) as book:
+        assert book.db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
 
 
 # ------------------------------------------------------------ 7. written again, withdrawn
@@ -341,3 +350,9 @@ def test_a_missing_pieces_folder_creates_neither_ledger_nor_output_folder(tmp_pa
     assert result.exit_code == 2 and "dossier des pièces" in result.output
     assert not (tmp_path / "nouveau").exists() and not (tmp_path / "r.sqlite").exists()
     assert not default_path().exists()
+
+
+def test_the_second_process_still_starts_without_polars() -> None:
+    """validation.py imports the ledger (for `pack`): the ledger must not bring Polars in."""
+    code = "import sys, converter.validation; sys.exit('polars' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(ROOT)}).returncode == 0
