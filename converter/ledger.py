@@ -343,18 +343,20 @@ class Ledger:
             db.execute("UPDATE fichiers SET en_attente = NULL WHERE en_attente = ?", (run,))
 
     def reconcile(self, folder: Path) -> list[tuple[str, Path]]:
-        """Settle what dead runs left, then make `folder` agree with the ledger. Returns what
+        """Settle what dead runs left in `folder`, then make it agree with the ledger. Returns what
         was done, for the user: (code, path) with code « adopte » (a pending file of a dead
         run found under its name with the recorded content: done), « abandonne » (a pending
         file that never got its name: dropped, its demandes free) or « hors_registre » (a
         `JSON-…` file of the folder the ledger does not know, moved into SET_ASIDE, never
         deleted: it would deposit its demandes a second time)."""
         done: list[tuple[str, Path]] = []
+        folder = Path(folder)
         pending = self.db.execute("SELECT id, chemin, en_attente, contenu FROM fichiers "
                                   "WHERE en_attente IS NOT NULL").fetchall()
         for row in pending:
             path = Path(row["chemin"])
-            if run_alive(path.parent, row["en_attente"]):
+            # only this folder's: another one may be another machine's, whose lock is not seen here
+            if path.parent != folder.resolve() or run_alive(path.parent, row["en_attente"]):
                 continue
             if _holds(path, unpack(row["contenu"])):
                 with self.transaction() as db:
@@ -363,7 +365,6 @@ class Ledger:
             else:
                 self._forget(row["id"])
                 done.append(("abandonne", path))
-        folder = Path(folder)
         try:
             names = [name for name in os.listdir(folder) if _DEPOSIT_NAME.match(name)]
         except OSError:  # no folder yet: nothing in it
@@ -371,8 +372,8 @@ class Ledger:
         if not names:
             return done
         rows = self.db.execute(
-            f"SELECT nom, chemin, contenu FROM fichiers WHERE retire_le IS NULL AND nom IN "
-            f"(SELECT value FROM json_each(?))", (orjson.dumps(names).decode(),)).fetchall()
+            "SELECT nom, chemin, contenu FROM fichiers WHERE retire_le IS NULL AND nom IN "
+            "(SELECT value FROM json_each(?))", (orjson.dumps(names).decode(),)).fetchall()
         known = {}
         for row in rows:
             known.setdefault(row["nom"], []).append(row)
@@ -639,7 +640,10 @@ def locate(registre: Path | None, folder: Path | None = None, *, create: bool = 
     `default_path()`. A ledger an older version kept in `folder` (`<folder>/xl2segur.sqlite`,
     by default `depot/`, the older versions' default output folder) is taken over: its files
     and demandes join the ledger found, and it is renamed `xl2segur.sqlite.repris`, so that
-    changing folder never starts a blank history. Returns (path, warnings saying so).
+    changing folder never starts a blank history. With `registre` given, it is not taken over
+    (a trial ledger must not swallow the real history): a conversion into that folder is
+    refused (its files, unknown to `registre`, would be set aside), another command says so.
+    Returns (path, warnings saying so).
     LedgerNotFound without `create` when there is no ledger there (nor one to take over)."""
     from .issues import issue  # not at the top: the second process (validation.py) imports this module without Polars
 
@@ -647,10 +651,21 @@ def locate(registre: Path | None, folder: Path | None = None, *, create: bool = 
     notices: list[Issue] = []
     legacy = Path("depot" if folder is None else folder) / DEFAULT_NAME
     if legacy.is_file() and not (path.exists() and legacy.resolve() == path.resolve()):
+        if registre is not None and folder is not None:
+            raise LedgerError(f"Le dossier « {folder} » contient le registre « {legacy} » d'une version précédente "
+                              f"de xl2segur, et --registre en désigne un autre ({path}) : ses fichiers de dépôt "
+                              "seraient mis de côté. Convertissez sans --registre (ce registre sera repris dans le "
+                              "registre habituel), ou dans un autre dossier de sortie.")
+        if registre is not None:
+            return _found(path, create), [issue("registre_ancien_ignore", file=str(path), detail=legacy)]
         with Ledger(path) as book:
             files = book.adopt(legacy)
         notices.append(issue("registre_repris", file=str(path), detail=legacy, fichiers=files,
                              nom=f"{legacy.name}{ADOPTED_SUFFIX}"))
+    return _found(path, create), notices
+
+
+def _found(path: Path, create: bool) -> Path:
     if not create and not path.is_file():
         raise LedgerNotFound(path)
-    return path, notices
+    return path

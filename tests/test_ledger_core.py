@@ -16,7 +16,6 @@ import time
 import zipfile
 from pathlib import Path
 
-import orjson
 import pytest
 from typer.testing import CliRunner
 
@@ -157,6 +156,18 @@ def test_a_pending_file_of_a_live_run_is_left_alone(tmp_path: Path) -> None:
         assert book.db.execute("SELECT en_attente FROM fichiers").fetchone()[0] == files.RUN_ID
 
 
+def test_a_pending_file_of_another_folder_is_left_to_that_folder(tmp_path: Path) -> None:
+    """Another folder may be another machine's (a shared ledger): its run's lock is not seen here."""
+    registre = tmp_path / "registre.sqlite"
+    api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), tmp_path / "ailleurs", DAY, registre=registre)
+    with sqlite3.connect(registre) as db:
+        db.execute("UPDATE fichiers SET en_attente = 'deadbeefdeadbeef'")
+    with Ledger(registre) as book:
+        assert book.reconcile(tmp_path / "depot") == []
+        assert book.reconcile(tmp_path / "ailleurs") == [("adopte", (tmp_path / "ailleurs").resolve() /
+                                                          "JSON-0123456789-20240312-001.json")]
+
+
 def test_a_deposit_file_the_ledger_does_not_know_is_set_aside_never_deleted(tmp_path: Path) -> None:
     out = tmp_path / "depot"
     first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY)
@@ -240,6 +251,20 @@ def test_an_older_ledger_in_depot_is_taken_over_by_retour(tmp_path: Path, monkey
     with Ledger(default_path()) as book:
         [row] = book.candidates("0123456789", "00001")
         assert row["statut"] == "acceptee" and row["numero_asp"] == "FINMS2000001"
+
+
+def test_an_older_ledger_is_never_swallowed_by_an_explicit_trial_ledger(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "depot"
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY, registre=out / "xl2segur.sqlite")
+    before = sorted(os.listdir(out))
+    with pytest.raises(OutputError, match="contient le registre .* d'une version précédente de xl2segur, et "
+                                          "--registre en désigne un autre"):
+        api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00002")), out, DAY, registre=tmp_path / "essai.sqlite")
+    assert sorted(os.listdir(out)) == before and first.files[0].exists()
+    monkeypatch.chdir(tmp_path)  # retour, solde… look in depot/: named, not taken over
+    path, [warning] = api.find_ledger(tmp_path / "essai.sqlite")
+    assert warning.code == "registre_ancien_ignore" and (out / "xl2segur.sqlite").is_file()
 
 
 def test_a_shared_ledger_uses_a_rollback_journal_that_works_on_a_network_share(
