@@ -44,7 +44,7 @@ from pathlib import Path
 import orjson
 import zstandard
 
-from .files import OutputError, numbered, run_alive, why
+from .files import OutputError, numbered, publish, run_alive, why
 
 if TYPE_CHECKING:
     from .issues import Issue
@@ -410,16 +410,7 @@ class Ledger:
                                "ORDER BY id", (new_id, row["id"]))
         finally:
             self.db.execute("DETACH DATABASE ancien")
-        for target in numbered(legacy.with_name(legacy.name + ADOPTED_SUFFIX)):
-            try:
-                os.link(legacy, target)
-            except FileExistsError:
-                continue
-            except OSError as exc:
-                raise LedgerError(f"Le registre « {legacy} » a été repris mais ne peut pas être renommé ({why(exc)}) : "
-                                  f"renommez-le vous-même en « {target.name} ».") from exc
-            legacy.unlink()
-            break
+        _move(legacy, legacy.with_name(legacy.name + ADOPTED_SUFFIX))
         return len(old)
 
     # ------------------------------------------------------------ rewriting, withdrawing
@@ -552,20 +543,28 @@ def _holds(path: Path, data: bytes) -> bool:
 def move_with_zips(path: Path, into: Path) -> Path:
     """Move a deposit file, and its zip archives (`<stem>.zip`, `<stem>-N.zip`), into the folder
     `into`, never over a file there (`name-2`…). Returns the file's new path."""
-    into.mkdir(exist_ok=True)
     zips = [z for z in path.parent.glob(f"{path.stem}*.zip") if re.fullmatch(rf"{re.escape(path.stem)}(-\d+)?\.zip", z.name)]
-    moved = path
-    for item in [path, *zips]:
-        for target in numbered(into / item.name):
-            try:
-                os.link(item, target)  # never over an existing file
-            except FileExistsError:
-                continue
-            item.unlink()
-            if item == path:
-                moved = target
-            break
+    try:
+        into.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise LedgerError(f"Impossible de créer le dossier « {into} » ({why(exc)}) : vérifiez les droits d'accès.") from exc
+    moved = _move(path, into / path.name)
+    for archive in zips:
+        _move(archive, into / archive.name)
     return moved
+
+
+def _move(item: Path, target: Path) -> Path:
+    """Rename `item` as `target`, or `target-2`… (never over a file); returns the name taken."""
+    try:
+        for candidate in numbered(target):
+            if publish(item, candidate, synced=True):
+                item.unlink(missing_ok=True)  # a hard link: the old name goes
+                return candidate
+    except OSError as exc:
+        raise LedgerError(f"Impossible de déplacer « {item} » vers « {target.parent} » ({why(exc)}) : vérifiez les "
+                          "droits d'accès, ou déplacez-le vous-même.") from exc
+    raise AssertionError("numbered() never ends")
 
 
 # file systems of a network share (Linux /proc/self/mountinfo, macOS `mount`)
