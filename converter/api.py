@@ -443,7 +443,7 @@ def ingest_returns(files: list[Path], registre: Path, target: Path | None = None
 
     with ledger.Ledger(Path(registre), create=False) as book:
         lines = returns.ingest([Path(f) for f in files], book)
-    review = returns.write_review(lines, Path(target) if target else returns.default_review(Path(".")))
+    review = returns.write_review(lines, Path(target) if target else returns.default_review(Path(files[0]).parent))
     return lines, review
 
 

@@ -308,7 +308,7 @@ def plafond_sfp_command(
 def retour(
     fichiers: Annotated[list[Path], typer.Argument(metavar="FICHIER.json…", help="Fichiers JSON rendus par l'ASP après dépôt.")],
     registre: RegistreOption = None,
-    sortie: Annotated[Optional[Path], typer.Option("-o", "--sortie", help="Classeur de bilan à écrire (par défaut retour-ASP-AAAAMMJJ.xlsx dans le dossier courant).")] = None,
+    sortie: Annotated[Optional[Path], typer.Option("-o", "--sortie", help="Classeur de bilan à écrire (par défaut retour-ASP-AAAAMMJJ.xlsx à côté du premier fichier de retour).")] = None,
 ) -> None:
     """Enregistre les retours de l'ASP (acceptée / rejetée, numéro ASP) et écrit un classeur de bilan."""
     registre = _ledger(registre)

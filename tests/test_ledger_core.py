@@ -248,6 +248,7 @@ def test_an_older_ledger_in_depot_is_taken_over_by_retour(tmp_path: Path, monkey
     assert result.exit_code == 0, result.output
     assert "« depot/xl2segur.sqlite » d'une version précédente de xl2segur est repris" in result.output
     assert (tmp_path / "depot" / "xl2segur.sqlite.repris").is_file()
+    assert len(list((tmp_path / "retours").glob("retour-ASP-*.xlsx"))) == 1  # beside the return, not the ledger
     with Ledger(default_path()) as book:
         [row] = book.candidates("0123456789", "00001")
         assert row["statut"] == "acceptee" and row["numero_asp"] == "FINMS2000001"
