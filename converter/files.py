@@ -48,19 +48,22 @@ _held: dict[str, list[int]] = {}  # folder → [descriptor of its lock file, pid
 _held_guard = threading.Lock()
 
 
-def _try_lock(fd: int) -> bool:
+def _try_lock(fd: int) -> bool | None:
+    """Take the lock of `fd` without waiting: True taken, False held by another run, None
+    when the file system cannot lock (some network shares): then a run holds it as taken,
+    and its temporaries are never taken for a dead run's."""
     if os.name == "nt":
         import msvcrt
         try:
             msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            return False
+        except OSError as exc:
+            return False if exc.errno in (errno.EACCES, errno.EDEADLK) else None
         return True
     import fcntl
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return False
+    except OSError as exc:
+        return False if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES) else None
     return True
 
 
@@ -97,7 +100,7 @@ def _take_lock(folder: Path) -> int:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
         # a cleaner may hold it a moment, or remove it between open and lock: take it, and
         # check that the name still leads to it
-        if _try_lock(fd) and os.path.exists(path) and os.stat(path).st_ino == os.fstat(fd).st_ino:
+        if _try_lock(fd) is not False and os.path.exists(path) and os.stat(path).st_ino == os.fstat(fd).st_ino:
             return fd
         os.close(fd)
         time.sleep(0.01)
@@ -121,7 +124,7 @@ def run_alive(folder: Path, run: str) -> bool:
     except OSError:  # no lock file: the run ended, or never wrote there
         return False
     try:
-        if not _try_lock(fd):
+        if _try_lock(fd) is not True:  # held, or cannot tell: alive
             return True
         if os.name != "nt":  # removed while held, so a new run cannot take a name that is going
             with contextlib.suppress(OSError):

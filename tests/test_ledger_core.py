@@ -205,6 +205,22 @@ def test_temporaries_of_a_dead_run_are_removed_at_once_those_of_a_live_run_kept(
     assert os.listdir(out) == []  # the run's own lock goes with it
 
 
+def test_on_a_file_system_that_cannot_lock_runs_go_on_and_nothing_is_taken_for_dead(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import fcntl
+
+    def unsupported(fd, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", unsupported)
+    other = tmp_path / f"{files.TMP_PREFIX}0123456789abcdef-00000000"
+    (tmp_path / f"{files.LOCK_PREFIX}0123456789abcdef.lock").write_text("")
+    other.write_text("{")
+    with files.running(tmp_path):
+        assert files.clean_stale(tmp_path) == [] and other.exists()
+
+
 # ------------------------------------------------------------ 5. one history, wherever the output goes
 
 
