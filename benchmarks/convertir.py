@@ -28,6 +28,7 @@ retenu est le plus haut. `--json` imprime aussi les chiffres de chaque forme en 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import random
@@ -390,7 +391,9 @@ def measure_cli(path: Path) -> dict[str, object]:
         started = time.perf_counter()
         # as installed by pip, with the bytecode of its modules cached (not so under PYTHONDONTWRITEBYTECODE)
         env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        process = subprocess.Popen([*_command(), "convertir", str(path), "-o", str(out), "--date-depot", "20240312"],
+        # a ledger of its own, on the local disk (--registre: WAL journal), so runs never refuse each other's
+        process = subprocess.Popen([*_command(), "convertir", str(path), "-o", str(out), "--date-depot", "20240312",
+                                    "--registre", str(out / "xl2segur.sqlite")],
                                    stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
         children = ChildrenPeak(process.pid)
         children.start()
@@ -420,6 +423,8 @@ def measure(path: Path, quiet: bool = True) -> dict[str, object]:
     from converter import api
 
     out = Path(tempfile.mkdtemp(prefix="xl2segur-bench-out-"))
+    # a blank ledger of its own each time, beside the files (as versions before 3 kept it)
+    registre = {"registre": out / "xl2segur.sqlite"} if "registre" in inspect.signature(api.convert).parameters else {}
     try:
         children = ChildrenPeak()
         children.start()
@@ -428,14 +433,14 @@ def measure(path: Path, quiet: bool = True) -> dict[str, object]:
         read_s, read_cpu = time.perf_counter() - started, _cpu() - cpu
         if quiet:  # (also runs against a version of xl2segur without progress display)
             started, cpu = time.perf_counter(), _cpu()
-            outcome = api.convert(path, out, date(2024, 3, 12))
+            outcome = api.convert(path, out, date(2024, 3, 12), **registre)
             convert_s, convert_cpu = time.perf_counter() - started, _cpu() - cpu
         else:
             from converter.progress import progress_line
 
             with progress_line(force=True) as progress:
                 started, cpu = time.perf_counter(), _cpu()
-                outcome = api.convert(path, out, date(2024, 3, 12), progress=progress)
+                outcome = api.convert(path, out, date(2024, 3, 12), progress=progress, **registre)
                 convert_s, convert_cpu = time.perf_counter() - started, _cpu() - cpu
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
         children.done.set()

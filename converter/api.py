@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import queue
+import sqlite3
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -21,10 +22,10 @@ import polars as pl
 
 from . import attachments, build, cycle, deposit, ledger, schema, validation
 from .checks import NE, Checked, check_workbook
-from .files import clean_stale, write_new_numbered
+from .files import RUN_ID, OutputError, clean_stale, publish, running, write_new, write_new_numbered
 from .funding.montants import AvanceDemande, avance_demande
 from .formats import FormatDefinition, get_format, numero_formats
-from .issues import ISSUE_SCHEMA, Issue, Severity
+from .issues import ISSUE_SCHEMA, Issue, Severity, issue
 from .reading import HEADER_SHEET, ROW, WorkbookError, read_workbook, release_freed_memory
 from .workbook import write_workbook
 
@@ -228,13 +229,17 @@ def convert(workbook: Path, output: Path, deposit_date: date | None = None, piec
             "ce classeur se vérifie avec xl2segur verifier, il ne produit pas de fichier de dépôt "
             f"(xl2segur verifier {Path(workbook).name} --erreurs erreurs.xlsx).")
     output = Path(output)
-    clean_stale(output)
+    if pieces is not None and not Path(pieces).is_dir():  # before any folder or ledger is created
+        raise OutputError(attachments.missing_folder(Path(pieces)))
     day = deposit_date or date.today()
     definition = checked.definition
     header = build.header_literals(checked)
     numero_ans = checked.frames[HEADER_SHEET]["numeroAns"][0]
-    outcome.registre = Path(registre) if registre is not None else ledger.default_path(output)
-    with ledger.Ledger(outcome.registre) as book:
+    outcome.registre, adopted = ledger.locate(registre, output)
+    outcome.issues.extend(adopted)
+    with running(output), ledger.Ledger(outcome.registre) as book:
+        clean_stale(output)
+        outcome.issues.extend(_reconciled(book.reconcile(output), outcome.registre))
         if outcome.accepted:
             _reject(outcome, cycle.ledger_issues(checked, book, outcome.accepted))
         if outcome.accepted:
@@ -251,45 +256,57 @@ def convert(workbook: Path, output: Path, deposit_date: date | None = None, piec
             folder = deposit.DepositFolder(output, numero_ans, day)
 
             def record(item: tuple[list[str], Path, bytes]) -> None:
-                """Name one checked file, zip its attachments, record it in the ledger."""
+                """Record one checked file, zip its attachments, name it (ledger.deposit)."""
                 numeros, written, packed = item
                 archives: list[Path] = []
 
-                def publish(floor: int) -> Path:
-                    """Under the ledger's lock: the file is named, then its attachments zipped
-                    beside it. Should a zip or the ledger fail, the file and its zips go."""
-                    path = folder.publish(written, floor)
-                    if pieces is not None:
-                        try:
+                def name(path: Path) -> bool:
+                    """Recorded pending: the attachments are zipped beside it, then the file is
+                    named. Should a zip fail, or the name be taken, its zips go."""
+                    try:
+                        if pieces is not None:
                             archives.extend(attachments.write_zips(
                                 path, [a for ne in numeros for a in found.get(ne, [])], definition))
-                        except BaseException:
-                            path.unlink(missing_ok=True)
-                            raise
-                    return path
+                        if publish(written, path, synced=True):
+                            return True
+                    except BaseException:
+                        _remove(archives)
+                        raise
+                    _remove(archives)
+                    return False
 
                 try:
-                    records = cycle.demande_records(numeros, lookup)
                     path = book.deposit(
                         format_id=definition.id, nature=definition.nature, numero_ans=numero_ans, siret=siret,
-                        day=day, formats=family, refuse_rejected=definition.new_numero_after_rejection,
-                        write=publish, demandes=records, packed=packed)
-                except BaseException:
-                    for archive in archives:
-                        archive.unlink(missing_ok=True)
-                    raise
+                        day=day, run=RUN_ID, formats=family,
+                        refuse_rejected=definition.new_numero_after_rejection, place=folder.place,
+                        publish=name, demandes=cycle.demande_records(numeros, lookup), packed=packed)
                 finally:
                     written.unlink(missing_ok=True)  # its deposit name stays (a hard link)
                 outcome.files.append(path)
                 outcome.archives += archives
 
-            with contextlib.closing(_valid_files(checked, demandes, outcome, header, output, progress)) as checked_files:
-                _in_background(checked_files, record, discard=lambda item: item[1].unlink(missing_ok=True))
+            try:
+                with contextlib.closing(_valid_files(checked, demandes, outcome, header, output, progress)) as checked_files:
+                    _in_background(checked_files, record, discard=lambda item: item[1].unlink(missing_ok=True))
+            finally:
+                book.finish(RUN_ID)
     _set_amounts(outcome, outcome.amounts)  # the ledger, the attachments or the schema may have rejected some
     if outcome.rejected or outcome.errors:
         _step(progress, "Écriture du classeur d'erreurs", 0, 0)
         outcome.error_workbook = write_error_workbook(checked, outcome, output)
     return outcome
+
+
+def _remove(paths: list[Path]) -> None:
+    for path in paths:
+        path.unlink(missing_ok=True)
+    paths.clear()
+
+
+def _reconciled(done: list[tuple[str, Path]], registre: Path) -> list[Issue]:
+    """What `Ledger.reconcile` did, as warnings for the user."""
+    return [issue(f"fichier_{code}", file=str(path), registre=registre, detail=path.parent) for code, path in done]
 
 
 _END = object()
@@ -467,7 +484,7 @@ def ingest_returns(files: list[Path], registre: Path, target: Path | None = None
 
     with ledger.Ledger(Path(registre), create=False) as book:
         lines = returns.ingest([Path(f) for f in files], book, confirm=confirm, deposit=deposit)
-    review = returns.write_review(lines, Path(target) if target else returns.default_review(Path(registre)))
+    review = returns.write_review(lines, Path(target) if target else returns.default_review(Path(files[0]).parent))
     return lines, review
 
 
@@ -483,12 +500,13 @@ def write_solde_workbooks(registre: Path, format_id: str | None, output: Path) -
 def ledger_status(registre: Path, target: Path | None = None) -> tuple[Any, Path]:
     """What the ledger holds, per format and state (status.py), and its workbook.
 
-    Returns (`status.LedgerStatus`, workbook written). LedgerNotFound when there is no ledger."""
+    Returns (`status.LedgerStatus`, workbook written: by default etat-registre-AAAAMMJJ.xlsx in the
+    current folder). LedgerNotFound when there is no ledger."""
     from . import status
 
     with ledger.Ledger(Path(registre), create=False) as book:
         found = status.ledger_status(book)
-    return found, status.write_status(found, Path(target) if target else status.default_target(Path(registre)))
+    return found, status.write_status(found, Path(target) if target else status.default_target(Path.cwd()))
 
 
 def import_deposits(files: list[Path], registre: Path, format_id: str | None = None) -> list[Any]:
@@ -498,3 +516,67 @@ def import_deposits(files: list[Path], registre: Path, format_id: str | None = N
     from . import imports
 
     return imports.import_files([Path(f) for f in files], Path(registre), format_id)
+
+
+def find_ledger(registre: Path | None, folder: Path | None = None, create: bool = True) -> tuple[Path, list[Issue]]:
+    """The ledger a command uses (ledger.locate): `registre` (--registre), else XL2SEGUR_REGISTRE,
+    else the user's own; an older version's ledger in `folder` (default `depot/`) is taken over.
+    Returns (its path, warnings to show). LedgerNotFound without `create` when there is none."""
+    return ledger.locate(None if registre is None else Path(registre), folder, create=create)
+
+
+@dataclass
+class Rewritten:
+    """What `rewrite` wrote: the deposit file (None when it was already there, identical) and
+    its zip archives."""
+
+    name: str
+    path: Path | None
+    archives: list[Path] = field(default_factory=list)
+    folder: Path = Path(".")
+
+
+def rewrite(name: str, registre: Path, output: Path | None = None, pieces: Path | None = None) -> Rewritten:
+    """Write a recorded deposit file again, exactly as recorded, under its own name, in
+    `output` (default: the folder it was written in), with its zip archives when `pieces` is
+    given (the attachments under their nomenclature names). Never over an existing file: a
+    file already there with the recorded content is left as it is. Raises OutputError."""
+    with ledger.Ledger(Path(registre), create=False) as book:
+        row = book.recorded_file(name)
+        if row["retire_le"] is not None:
+            raise ledger.LedgerError(f"Le fichier « {row['nom']} » a été retiré le {row['retire_le']} : ses demandes "
+                                     "sont libres, reconvertissez-les.")
+        data = book.file_bytes(row)
+    folder = Path(output) if output is not None else Path(row["chemin"]).parent
+    target = folder / row["nom"]
+    found = attachments.of_document(orjson.loads(data), Path(pieces), get_format(row["format"])) \
+        if pieces is not None else []
+    done = Rewritten(row["nom"], None, folder=folder)
+    if target.exists():
+        if target.read_bytes() != data:
+            raise OutputError(f"Le fichier « {target} » existe déjà avec un autre contenu que celui inscrit au "
+                              "registre : il n'est jamais écrasé. Déplacez-le, ou réécrivez ailleurs (-o DOSSIER).")
+    else:
+        done.path = write_new(target, lambda tmp: tmp.write_bytes(data))
+    done.archives = attachments.write_zips(target, found, get_format(row["format"]))
+    return done
+
+
+def withdrawal(name: str, registre: Path) -> sqlite3.Row:
+    """The recorded deposit file `withdraw` would withdraw (for the confirmation); with
+    `demandes`, how many it holds. Raises OutputError."""
+    with ledger.Ledger(Path(registre), create=False) as book:
+        return book.recorded_file(name)
+
+
+def withdraw(name: str, registre: Path) -> tuple[int, Path | None]:
+    """Withdraw a recorded deposit file that will never be uploaded: its demandes are free
+    again (ledger.Ledger.withdraw), and the file, with its zip archives, is moved into the
+    sub-folder `retires/` of its folder (never deleted). Returns (demandes freed, where the
+    file went, None when it was no longer in its folder). Raises OutputError."""
+    with ledger.Ledger(Path(registre), create=False) as book:
+        row = book.recorded_file(name)
+        freed = book.withdraw(row)
+    path = Path(row["chemin"])
+    moved = ledger.move_with_zips(path, path.parent / ledger.WITHDRAWN) if path.is_file() else None
+    return freed, moved

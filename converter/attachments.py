@@ -205,6 +205,11 @@ def _issue(code: str, row: dict[str, Any], definition: FormatDefinition, pieces_
                  row=row["demande_row"], balise=None, value=row["nomFichier"], numero_editeur=row[NE], file=file)
 
 
+def missing_folder(folder: Path) -> str:
+    return (f"Le dossier des pièces « {folder} » n'existe pas : indiquez avec --pieces "
+            "le dossier qui contient les pièces justificatives.")
+
+
 def collect(checked: Checked, records: list[dict[str, Any]], folder: Path,
             file: str) -> tuple[dict[str, list[Attachment]], list[Issue]]:
     """Check every declared attachment in `folder`.
@@ -215,8 +220,7 @@ def collect(checked: Checked, records: list[dict[str, Any]], folder: Path,
     definition = checked.definition
     folder = Path(folder)
     if not folder.is_dir():
-        raise OutputError(f"Le dossier des pièces « {folder} » n'existe pas : indiquez avec --pieces "
-                          "le dossier qui contient les pièces justificatives.")
+        raise OutputError(missing_folder(folder))
     root = folder.resolve()
     limit = max_attachment_bytes(definition)
     pieces_sheet = next((s for s in definition.sheets if s.alias == PIECES_ALIAS), None)
@@ -250,6 +254,32 @@ def collect(checked: Checked, records: list[dict[str, Any]], folder: Path,
             issues.append(_issue(problem[0], row, definition, letter, file, **problem[1]))
     bad = {i.numero_editeur for i in issues if i.is_error}
     return {ne: found for ne, found in good.items() if ne not in bad}, issues
+
+
+def of_document(document: dict[str, Any], folder: Path, definition: FormatDefinition) -> list[Attachment]:
+    """The attachments a recorded deposit file declares (its format's balise), looked for in
+    `folder` under their nomenclature names (`xl2segur reecrire --pieces`). OutputError, in
+    French, naming every attachment missing or wrong."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise OutputError(missing_folder(folder))
+    root, limit = folder.resolve(), max_attachment_bytes(definition)
+    found, problems = [], []
+    for line in document.get("lignesImport", []):
+        for piece in line.get(definition.attachments.balise) or []:  # as the ASP spells it, per format
+            source = _resolve(root, piece["nomFichier"])
+            problem, size = _fault(source, piece["nomFichier"], piece, limit)
+            if problem is None and source is not None:
+                found.append(Attachment(line["numeroEditeur"], piece["nomFichier"], source, size))
+            else:
+                label = next((t.label for t in definition.attachments.types if t.type == piece["typeFichier"]),
+                             piece["typeFichier"])
+                problems.append(f"demande {line['numeroEditeur']} : " + message(
+                    problem[0], piece=f"{piece['typeFichier']} ({label})", nom=piece["nomFichier"], **problem[1]))
+    if problems:
+        raise OutputError(f"Les pièces du dossier « {folder} » ne permettent pas de réécrire les archives : "
+                          + " ; ".join(problems))
+    return found
 
 
 def _member_bytes(attachment: Attachment) -> int:

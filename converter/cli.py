@@ -15,7 +15,7 @@ from . import api
 from .cli_fr import CommandeFr, GroupeFr  # French help screens and usage errors
 from .console import tolerate_console_encoding
 from .files import OutputError, why
-from .ledger import LedgerNotFound
+from .ledger import ENVIRONMENT, LedgerNotFound
 from .funding.montants import format_taux
 from .funding.cli_text import ErreurSaisie, texte_plafond_hop, texte_plafond_sfp
 from .formats import UnknownFormat, all_formats
@@ -199,6 +199,25 @@ def modele(
     out.print(f"Modèle écrit : {path}")
 
 
+RegistreOption = Annotated[Optional[Path], typer.Option(
+    "--registre", metavar="FICHIER",
+    help=f"Registre des dépôts (par défaut le fichier indiqué par la variable d'environnement {ENVIRONMENT}, "
+         "sinon xl2segur.sqlite dans le dossier de données de l'utilisateur).")]
+
+
+def _ledger(registre: Optional[Path], option: str = "--registre", create: bool = False) -> Path:
+    """The command's ledger (api.find_ledger); says when an older version's one is taken over."""
+    try:
+        path, notices = api.find_ledger(registre, create=create)
+    except LedgerNotFound as exc:
+        _fail(str(exc.for_option(option)))
+    except OutputError as exc:
+        _fail(str(exc))
+    for notice in notices:
+        out.print(f"[yellow]avertissement[/] {escape(notice.render())}")
+    return path
+
+
 RapportOption = Annotated[Optional[Path], typer.Option("--rapport", help="Écrit aussi un rapport JSON lisible par une machine.")]
 
 
@@ -243,7 +262,7 @@ def convertir(
     date_depot: Annotated[Optional[str], typer.Option("--date-depot", metavar="AAAAMMJJ", help="Date de dépôt (par défaut aujourd'hui).")] = None,
     rapport: RapportOption = None,
     pieces: Annotated[Optional[Path], typer.Option("--pieces", metavar="DOSSIER", help="Dossier des pièces justificatives : vérifiées, puis copiées dans des archives .zip à côté des fichiers de dépôt.")] = None,
-    registre: Annotated[Optional[Path], typer.Option("--registre", help="Registre des dépôts (par défaut SORTIE/xl2segur.sqlite).")] = None,
+    registre: RegistreOption = None,
     quiet: QuietOption = False,
 ) -> None:
     """Convertit un classeur en fichiers JSON de dépôt (200 demandes au plus chacun)."""
@@ -308,20 +327,20 @@ def plafond_sfp_command(
     _print_plain(lambda: texte_plafond_sfp(client, tranche, tva))
 
 
-RegistreOption = Annotated[Path, typer.Option("--registre", help="Registre des dépôts écrit par « xl2segur convertir ».")]
 
 
 @app.command("retour", cls=CommandeFr)
 def retour(
     fichiers: Annotated[list[Path], typer.Argument(metavar="FICHIER.json…", help="Fichiers JSON rendus par l'ASP après dépôt.")],
-    registre: RegistreOption = Path("depot/xl2segur.sqlite"),
-    sortie: Annotated[Optional[Path], typer.Option("-o", "--sortie", help="Classeur de bilan à écrire (par défaut retour-ASP-AAAAMMJJ.xlsx à côté du registre).")] = None,
+    registre: RegistreOption = None,
+    sortie: Annotated[Optional[Path], typer.Option("-o", "--sortie", help="Classeur de bilan à écrire (par défaut retour-ASP-AAAAMMJJ.xlsx à côté du premier fichier de retour).")] = None,
     confirmer: Annotated[bool, typer.Option("--confirmer", help="Enregistre aussi un retour qui contredit un retour déjà enregistré (résultat ou numéro ASP).")] = False,
     depot: Annotated[Optional[str], typer.Option("--depot", metavar="NOM", help="Nom du fichier déposé auquel répond le retour, quand plusieurs dépôts contiennent les mêmes demandes.")] = None,
 ) -> None:
     """Enregistre les retours de l'ASP (acceptée / rejetée, numéro ASP) et écrit un classeur de bilan."""
     from .returns import RESULTS, UNKNOWN, REFUSED, codes_met
 
+    registre = _ledger(registre)
     try:
         lines, review = api.ingest_returns(fichiers, registre, sortie, confirm=confirmer, deposit=depot)
     except OutputError as exc:
@@ -356,11 +375,12 @@ NOTHING_TO_SETTLE = ("Aucune avance acceptée par l'ASP, avec un numéro ASP, n'
 
 @app.command("solde", cls=CommandeFr)
 def solde(
-    depuis: Annotated[Path, typer.Option("--depuis", "--registre", help="Registre des dépôts où lire les avances acceptées.")] = Path("depot/xl2segur.sqlite"),
+    depuis: Annotated[Optional[Path], typer.Option("--depuis", "--registre", metavar="FICHIER", help="Registre des dépôts où lire les avances acceptées (par défaut celui de « xl2segur convertir »).")] = None,
     format_id: Annotated[Optional[str], typer.Option("--format", help="Format d'avance (ou de solde) ; facultatif si le registre n'en contient qu'un.")] = None,
     sortie: Annotated[Path, typer.Option("-o", "--sortie", help="Dossier où écrire les classeurs de solde.")] = Path("."),
 ) -> None:
     """Écrit le classeur de solde pré-rempli des avances acceptées (numéro ASP, OG, FINESS, scénarios)."""
+    depuis = _ledger(depuis, "--depuis")
     try:
         solde_id, written = api.write_solde_workbooks(depuis, format_id, sortie)
     except UnknownFormat:
@@ -380,10 +400,11 @@ def solde(
 
 @app.command("etat", cls=CommandeFr)
 def etat(
-    registre: RegistreOption = Path("depot/xl2segur.sqlite"),
-    sortie: Annotated[Optional[Path], typer.Option("-o", "--sortie", help="Classeur d'état à écrire (par défaut etat-registre-AAAAMMJJ.xlsx à côté du registre ; jamais écrasé).")] = None,
+    registre: RegistreOption = None,
+    sortie: Annotated[Optional[Path], typer.Option("-o", "--sortie", help="Classeur d'état à écrire (par défaut etat-registre-AAAAMMJJ.xlsx dans le dossier courant ; jamais écrasé).")] = None,
 ) -> None:
     """Affiche l'état du registre par format (sans retour, acceptées, rejetées, solde à déposer) et l'écrit dans un classeur."""
+    registre = _ledger(registre)
     try:
         found, written = api.ledger_status(registre, sortie)
     except OutputError as exc:
@@ -404,10 +425,11 @@ def etat(
 @app.command("importer", cls=CommandeFr)
 def importer(
     fichiers: Annotated[list[Path], typer.Argument(metavar="FICHIER.json…", help="Fichiers de dépôt déposés sans xl2segur, ou leurs retours de l'ASP.")],
-    registre: Annotated[Path, typer.Option("--registre", help="Registre des dépôts où les inscrire (créé s'il n'existe pas).")] = Path("depot/xl2segur.sqlite"),
+    registre: RegistreOption = None,
     format_id: Annotated[Optional[str], typer.Option("--format", help="Format des fichiers, quand leur contenu ne suffit pas à le reconnaître.")] = None,
 ) -> None:
     """Inscrit au registre des dépôts faits sans xl2segur (contrôlés par le schéma du format), avec leur retour de l'ASP s'il est donné."""
+    registre = _ledger(registre, create=True)
     try:
         found = api.import_deposits(fichiers, registre, format_id)
     except UnknownFormat:
@@ -428,6 +450,72 @@ def importer(
     if any(not item.refused for item in found):
         out.print(f"Registre des dépôts : {registre}")
     raise typer.Exit(1 if any(item.refused for item in found) else 0)
+
+
+def _shown(path: Path) -> str:
+    """A path the ledger recorded (absolute), from the current folder when it is inside."""
+    try:
+        return escape(str(Path(path).relative_to(Path.cwd())))
+    except ValueError:
+        return escape(str(path))
+
+
+FichierDepot = Annotated[str, typer.Argument(metavar="JSON-….json", help="Nom du fichier de dépôt inscrit au registre (avec ou sans son dossier).")]
+
+
+@app.command("reecrire", cls=CommandeFr)
+def reecrire(
+    fichier: FichierDepot,
+    registre: RegistreOption = None,
+    sortie: Annotated[Optional[Path], typer.Option("-o", "--sortie", metavar="DOSSIER", help="Dossier où l'écrire (par défaut celui où il a été écrit).")] = None,
+    pieces: Annotated[Optional[Path], typer.Option("--pieces", metavar="DOSSIER", help="Dossier des pièces justificatives, sous leur nom de nomenclature : réécrit aussi ses archives .zip.")] = None,
+) -> None:
+    """Réécrit un fichier de dépôt inscrit au registre, à l'identique et sous son nom (perdu, effacé, ou écrit sans --pieces)."""
+    registre = _ledger(registre)
+    try:
+        done = api.rewrite(fichier, registre, sortie, pieces)
+    except OutputError as exc:
+        _fail(str(exc))
+    if done.path is None:
+        out.print(f"Le fichier de dépôt « {_shown(done.folder / done.name)} » est déjà là, identique à celui "
+                  "inscrit au registre : il est gardé tel quel.")
+    else:
+        out.print(f"Fichier de dépôt réécrit : {_shown(done.path)}")
+    for archive in done.archives:
+        out.print(f"Archive des pièces justificatives écrite : {_shown(archive)}")
+
+
+def _confirmed(question: str) -> bool:
+    out.print(f"{question} {escape('[o/N]')} ", end="")
+    try:
+        answer = input()
+    except EOFError:
+        answer = ""
+    return answer.strip().lower() in ("o", "oui", "y", "yes")
+
+
+@app.command("retirer", cls=CommandeFr)
+def retirer(
+    fichier: FichierDepot,
+    registre: RegistreOption = None,
+    oui: Annotated[bool, typer.Option("--oui", help="Ne demande pas de confirmation.")] = False,
+) -> None:
+    """Retire du registre un fichier de dépôt qui ne sera jamais déposé sur le portail : ses demandes sont libérées."""
+    registre = _ledger(registre)
+    try:
+        row = api.withdrawal(fichier, registre)
+        question = (f"Retirer « {row['nom']} » ({row['demandes']} demande(s)) ? Faites-le seulement s'il n'a pas "
+                    "été déposé sur le portail de l'ASP et ne le sera jamais.")
+        if not oui and not _confirmed(escape(question)):
+            out.print("Rien n'est retiré.")
+            raise typer.Exit(1)
+        freed, moved = api.withdraw(fichier, registre)
+    except OutputError as exc:
+        _fail(str(exc))
+    out.print(f"Fichier retiré du registre : {escape(row['nom'])} — {freed} demande(s) libérée(s), à reconvertir "
+              "si elles doivent être déposées.")
+    if moved is not None:
+        out.print(f"Le fichier (et ses archives .zip) est mis de côté : {_shown(moved)}")
 
 
 def main() -> None:

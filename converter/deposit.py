@@ -11,7 +11,7 @@ import re
 from datetime import date
 from pathlib import Path
 
-from .files import OutputError, publish_first_free
+from .files import OutputError
 
 
 def deposit_name(numero_ans: str, day: date, rank: int) -> str:
@@ -37,21 +37,20 @@ class DepositFolder:
     """Where the deposit files of one numeroAns and day are named.
 
     The ranks in the folder are listed once (a conversion names up to 500 files); a name
-    another run takes meanwhile is skipped all the same, since publishing never overwrites."""
+    another run takes meanwhile is skipped all the same, since naming never overwrites
+    (files.publish)."""
 
     def __init__(self, folder: Path, numero_ans: str, day: date):
         self.folder, self.numero_ans, self.day = Path(folder), numero_ans, day
         self.taken = existing_ranks(self.folder, numero_ans, day)
 
-    def publish(self, tmp: Path, floor: int = 1) -> Path:
-        """Name the checked file `tmp` (files.write_temporary) after the next free rank, at
-        least `floor`. OutputError when the day's ranks are all taken."""
+    def place(self, floor: int = 1) -> Path:
+        """The path of the next free rank, at least `floor`, reserved for this run.
+        OutputError when the day's ranks are all taken."""
         rank = max(self.taken | {floor - 1}) + 1
         if rank > MAX_RANK:
             raise OutputError(f"Les {MAX_RANK} numéros de fichier du {self.day:%d/%m/%Y} pour le numéro ANS "
                               f"{self.numero_ans} sont tous pris (dans « {self.folder} » ou au registre) : déposez "
                               "ces demandes sous une autre date (--date-depot AAAAMMJJ).")
-        names = (self.folder / deposit_name(self.numero_ans, self.day, r) for r in range(rank, MAX_RANK + 1))
-        path = publish_first_free(tmp, names)
-        self.taken.add(int(path.stem.rsplit("-", 1)[1]))
-        return path
+        self.taken.add(rank)
+        return self.folder / deposit_name(self.numero_ans, self.day, rank)

@@ -12,6 +12,7 @@ import errno
 import itertools
 import os
 import secrets
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,8 +23,6 @@ TMP_PREFIX = ".xl2segur-tmp-"
 class OutputError(Exception):
     """An output could not be written; the message is French and says what to do."""
 
-
-STALE_AFTER_SECONDS = 3600  # a temporary file older than this was left by a run that was killed
 
 _WHY = {errno.EACCES: "permission refusée", errno.EPERM: "opération non permise",
         errno.EROFS: "disque en lecture seule", errno.ENOSPC: "disque plein",
@@ -36,23 +35,129 @@ def why(exc: OSError) -> str:
     return _WHY.get(exc.errno, exc.strerror or type(exc).__name__)
 
 
-def clean_stale(folder: Path, now: float | None = None) -> list[Path]:
-    """Remove the temporary files that killed runs left in `folder` (older than an hour).
-    A conversion calls it once on its output folder."""
-    now = time.time() if now is None else now
+# ------------------------------------------------------------ runs: who is alive
+
+LOCK_PREFIX = ".xl2segur-run-"
+RUN_ID = secrets.token_hex(8)
+"""This process's run: its temporaries are named `.xl2segur-tmp-<RUN_ID>-…`, and while it
+lives it holds a lock on `.xl2segur-run-<RUN_ID>.lock` in each folder it writes into. A run
+killed by any means (SIGKILL, power cut) lets go of its locks: the next run knows at once
+that its temporaries and its pending deposits are dead, whatever their age."""
+
+_held: dict[str, list[int]] = {}  # folder → [descriptor of its lock file, pid holding it, users]
+_held_guard = threading.Lock()
+
+
+def _try_lock(fd: int) -> bool | None:
+    """Take the lock of `fd` without waiting: True taken, False held by another run, None
+    when the file system cannot lock (some network shares): then a run holds it as taken,
+    and its temporaries are never taken for a dead run's."""
+    if os.name == "nt":
+        import msvcrt
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError as exc:
+            return False if exc.errno in (errno.EACCES, errno.EDEADLK) else None
+        return True
+    import fcntl
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        return False if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES) else None
+    return True
+
+
+def _lock_path(folder: Path, run: str) -> Path:
+    return folder / f"{LOCK_PREFIX}{run}.lock"
+
+
+@contextlib.contextmanager
+def running(folder: Path) -> Iterator[None]:
+    """Create `folder` if need be, and hold this run's lock there meanwhile (the lock goes
+    with the last user). Raises OutputError."""
+    key = os.path.abspath(folder)
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        with _held_guard:
+            if key in _held and _held[key][1] == os.getpid():
+                _held[key][2] += 1
+            else:
+                _held[key] = [_take_lock(Path(folder)), os.getpid(), 1]
+    except OSError as exc:
+        raise OutputError(f"Impossible d'écrire dans le dossier « {folder} » ({why(exc)}). Choisissez un dossier accessible en écriture.") from exc
+    try:
+        yield
+    finally:
+        with _held_guard:
+            _held[key][2] -= 1
+            if _held[key][2] == 0:
+                _release(key, _held.pop(key)[0])
+
+
+def _take_lock(folder: Path) -> int:
+    path = _lock_path(folder, RUN_ID)
+    for _ in range(100):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+        # a cleaner may hold it a moment, or remove it between open and lock: take it, and
+        # check that the name still leads to it
+        if _try_lock(fd) is not False and os.path.exists(path) and os.stat(path).st_ino == os.fstat(fd).st_ino:
+            return fd
+        os.close(fd)
+        time.sleep(0.01)
+    raise OSError(errno.EAGAIN, "run lock unavailable", str(path))
+
+
+def _release(key: str, fd: int) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(_lock_path(Path(key), RUN_ID))
+    os.close(fd)
+
+
+def run_alive(folder: Path, run: str) -> bool:
+    """Whether the run `run` still lives (holds its lock in `folder`). A dead run's lock file
+    is removed."""
+    if run == RUN_ID:
+        return True
+    path = _lock_path(Path(folder), run)
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except OSError:  # no lock file: the run ended, or never wrote there
+        return False
+    try:
+        if _try_lock(fd) is not True:  # held, or cannot tell: alive
+            return True
+        if os.name != "nt":  # removed while held, so a new run cannot take a name that is going
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+    finally:
+        os.close(fd)
+    if os.name == "nt":
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+    return False
+
+
+def clean_stale(folder: Path) -> list[Path]:
+    """Remove the temporary files (and lock files) that dead runs left in `folder`, whatever
+    their age. A conversion calls it once on its output folder."""
     removed = []
     try:
-        with os.scandir(folder) as entries:  # not glob: this runs before each of a conversion's files
-            stale = [entry.name for entry in entries if entry.name.startswith(TMP_PREFIX)]
+        with os.scandir(folder) as entries:
+            names = [entry.name for entry in entries if entry.name.startswith((TMP_PREFIX, LOCK_PREFIX))]
     except OSError:  # no such folder (yet), or not readable: nothing to clean
         return removed
-    for name in stale:
-        tmp = folder / name
+    alive: dict[str, bool] = {}
+    for name in names:
+        run = name[len(LOCK_PREFIX):].removesuffix(".lock") if name.startswith(LOCK_PREFIX) \
+            else name[len(TMP_PREFIX):].partition("-")[0]
+        if run not in alive:
+            alive[run] = run_alive(folder, run)
+        if alive[run] or name.startswith(LOCK_PREFIX):
+            continue
         try:
-            if now - tmp.stat().st_mtime > STALE_AFTER_SECONDS:
-                tmp.unlink()
-                removed.append(tmp)
-        except OSError:  # taken by another run meanwhile, or not ours to remove
+            (folder / name).unlink()
+            removed.append(folder / name)
+        except OSError:  # removed by another run meanwhile, or not ours to remove
             continue
     return removed
 
@@ -62,13 +167,13 @@ def clean_stale(folder: Path, now: float | None = None) -> list[Path]:
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 
 
-def _open_temporary(folder: Path) -> tuple[int, Path]:
-    """A new hidden file in `folder` (created if need be), open for writing: (descriptor, path).
-    Raises OutputError."""
+def _open_temporary(folder: Path, run: str = RUN_ID) -> tuple[int, Path]:
+    """A new hidden file in `folder`, open for writing: (descriptor, path), named after the
+    run `run`, which holds its lock there (`running`): this one, or the parent of a second
+    process. Raises OutputError."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
         for _ in range(100):
-            tmp = folder / f"{TMP_PREFIX}{secrets.token_hex(8)}"
+            tmp = folder / f"{TMP_PREFIX}{run}-{secrets.token_hex(8)}"
             try:
                 return os.open(tmp, _CREATE, 0o666), tmp
             except FileExistsError:
@@ -93,14 +198,14 @@ def _temporary(folder: Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
-def write_temporary(folder: Path, data: bytes) -> Path:
+def write_temporary(folder: Path, data: bytes, run: str = RUN_ID) -> Path:
     """Write `data` under a hidden temporary name in `folder`, flushed to disk, for
-    `publish_first_free` to name later (the deposit files are written ahead, in a second
+    `publish` to name later (the deposit files are written ahead, in a second
     process, and named under the ledger's lock). Raises OutputError; leaves nothing then.
 
     Few system calls, straight on the descriptor: each one lets another thread take the GIL,
     and getting it back may wait for that thread."""
-    fd, tmp = _open_temporary(folder)
+    fd, tmp = _open_temporary(folder, run)
     try:
         try:
             view = memoryview(data)
@@ -115,7 +220,7 @@ def write_temporary(folder: Path, data: bytes) -> Path:
     return tmp
 
 
-def _publish(tmp: Path, target: Path, synced: bool = False) -> bool:
+def publish(tmp: Path, target: Path, synced: bool = False) -> bool:
     """Give tmp the name target unless it exists. Returns False if taken."""
     if not synced:
         with open(tmp, "rb+") as fh:
@@ -134,16 +239,6 @@ def _publish(tmp: Path, target: Path, synced: bool = False) -> bool:
     return True
 
 
-def publish_first_free(tmp: Path, candidates: Iterator[Path]) -> Path:
-    """Name a file of `write_temporary` after the first candidate that is free; return it.
-    The temporary name stays (a hard link): the caller removes it."""
-    for target in candidates:
-        if _publish(tmp, target, synced=True):
-            return target
-    raise OutputError(f"Aucun nom de fichier libre pour « {tmp.name} » : déplacez les fichiers déjà écrits "
-                      "ou choisissez un autre dossier.")
-
-
 def write_new(target: Path, write: Callable[[Path], None]) -> Path:
     """Write `target` atomically with `write(tmp_path)`; fail if it already exists."""
     return write_first_free([target], write)
@@ -155,13 +250,13 @@ def write_first_free(candidates: "Iterator[Path] | list[Path]", write: Callable[
     first = next(candidates, None)
     if first is None:
         raise OutputError("Aucun nom de fichier libre : déplacez les fichiers déjà écrits ou choisissez un autre dossier.")
-    with _temporary(first.parent) as tmp:
+    with running(first.parent), _temporary(first.parent) as tmp:
         try:
             write(tmp)
         except OSError as exc:  # disk full, quota, file system gone…
             raise OutputError(f"Impossible d'écrire « {first} » ({why(exc)}). Libérez de la place ou choisissez un autre dossier.") from exc
         for target in itertools.chain((first,), candidates):  # lazily: `numbered` never ends
-            if _publish(tmp, target):
+            if publish(tmp, target):
                 return target
     raise OutputError(f"Le fichier « {first} » existe déjà : il n'est jamais écrasé. Choisissez un autre nom ou déplacez l'ancien.")
 

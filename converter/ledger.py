@@ -1,46 +1,67 @@
 """The ledger (registre): an SQLite record of every demande written into a deposit file.
 
 It answers what a vendor otherwise tracks by hand: which demande went in which file, what
-the ASP answered, which numeroASP it gave. Default place: `<output folder>/xl2segur.sqlite`.
+the ASP answered, which numeroASP it gave. One history per numeroAns, found without being
+asked for (`locate`): `--registre`, else the environment variable XL2SEGUR_REGISTRE (a team's
+shared folder), else `xl2segur.sqlite` in the user's data folder (platformdirs). A ledger an
+older version kept in its output folder is taken over (`adopt`), never silently ignored.
 
 - ranks: the daily rank of a deposit file continues after the files the ledger knows, even
   when they were moved out of the folder;
-- no double deposit: a numeroEditeur already deposited and not rejected is refused, in its
-  format and in the formats that share its numeroEditeur (same couloir and nature, e.g. the
-  two MS2 avance variants: `formats.numero_formats`); where the format says a rejected
-  demande comes back under a new number (`new_numero_after_rejection`), a numeroEditeur the
-  ASP rejected is refused too;
+- no double deposit: a numeroEditeur live in a deposit (written, not rejected, not
+  withdrawn) is refused, in its format and in the formats that share its numeroEditeur (same
+  couloir and nature, e.g. the two MS2 avance variants: `formats.numero_formats`); where the
+  format says a rejected demande comes back under a new number (`new_numero_after_rejection`),
+  a numeroEditeur the ASP rejected is refused too;
+- a file under its final name exists only if it is recorded: it is recorded pending (with
+  the run that writes it) in the same transaction as its demandes, then named, and the run
+  marks its files done as it ends; `reconcile` settles what a dead run left (`files.run_alive`);
+- a recorded file can be written again (`document`), or withdrawn before it is uploaded
+  (`withdraw`), which frees its demandes;
 - returns: `record_returns` stores the ASP's outcome (accepted / rejected, label, numeroASP)
   on the demande, and keeps every return recorded in the `retours` history (file, digest,
   impId, date, outcome), so a later return never rewrites the past unseen;
 - soldes: `avances_for_solde` finds the avance of a solde, `accepted_avances` feeds the
   pre-filled solde workbook.
 
-Several runs may share a ledger: WAL journal, a busy timeout, and every write in a
-`BEGIN IMMEDIATE` transaction (one writer at a time; a deposit file's rank is chosen and its
-demandes recorded under the same lock).
+Several runs, on one machine or several, may share a ledger: a rollback journal (DELETE),
+not WAL, whose shared memory does not work on a network share; a busy timeout; and every
+write in a `BEGIN IMMEDIATE` transaction (one writer at a time; a deposit file's rank is
+chosen and its demandes recorded under the same lock).
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import re
 import sqlite3
+import subprocess
 import time
 from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 from datetime import date, datetime
 from pathlib import Path
 
 import orjson
 import zstandard
 
-from .files import OutputError
+from .files import OutputError, numbered, publish, run_alive, why
+
+if TYPE_CHECKING:
+    from .issues import Issue
 
 DEFAULT_NAME = "xl2segur.sqlite"
+ENVIRONMENT = "XL2SEGUR_REGISTRE"  # a ledger shared by a team: its path
 BUSY_TIMEOUT_MS = 60_000
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+ADOPTED_SUFFIX = ".repris"  # an older version's ledger, once taken over
+SET_ASIDE = "hors-registre"  # sub-folder of the deposit files the ledger does not know
+WITHDRAWN = "retires"  # sub-folder of the withdrawn deposit files
 
-# statut of a demande
-DEPOSEE, ACCEPTEE, REJETEE = "deposee", "acceptee", "rejetee"
+# statut of a demande; a withdrawn one (RETIREE) was never uploaded and is free again
+DEPOSEE, ACCEPTEE, REJETEE, RETIREE = "deposee", "acceptee", "rejetee", "retiree"
+NOT_LIVE = f"('{REJETEE}', '{RETIREE}')"
 
 _DEMANDES = """
 CREATE TABLE IF NOT EXISTS {name} (
@@ -76,9 +97,13 @@ CREATE TABLE IF NOT EXISTS fichiers (
     date_depot TEXT NOT NULL,        -- AAAA-MM-JJ
     rang INTEGER NOT NULL,
     ecrit_le TEXT NOT NULL,
-    contenu BLOB                     -- the file exactly as written, Zstandard-compressed (NULL before version 2)
+    contenu BLOB,                    -- the file exactly as written, Zstandard-compressed (NULL before version 2)
+    en_attente TEXT,                 -- the run naming it (files.RUN_ID) until it is done, then NULL
+    retire_le TEXT                   -- withdrawn (never uploaded) on that date, AAAA-MM-JJ
 );
 CREATE INDEX IF NOT EXISTS fichiers_rang ON fichiers (numero_ans, date_depot);
+CREATE INDEX IF NOT EXISTS fichiers_nom ON fichiers (nom);
+CREATE INDEX IF NOT EXISTS fichiers_en_attente ON fichiers (en_attente) WHERE en_attente IS NOT NULL;
 """ + _DEMANDES.format(name="demandes") + """
 CREATE INDEX IF NOT EXISTS demandes_ne ON demandes (numero_ans, numero_editeur);
 """
@@ -115,6 +140,16 @@ DROP TABLE demandes;
 ALTER TABLE demandes_2 RENAME TO demandes;
 CREATE INDEX demandes_ne ON demandes (numero_ans, numero_editeur);
 """
+
+# Version 3: a file is recorded pending before it gets its name; a file can be withdrawn. The
+# pending ones are found by an index: a scan would read every file's content (stored before).
+_MIGRATE_FROM_2 = """
+ALTER TABLE fichiers ADD COLUMN en_attente TEXT;
+ALTER TABLE fichiers ADD COLUMN retire_le TEXT;
+CREATE INDEX fichiers_nom ON fichiers (nom);
+CREATE INDEX fichiers_en_attente ON fichiers (en_attente) WHERE en_attente IS NOT NULL;
+"""
+_MIGRATIONS = {0: _SCHEMA, 1: _MIGRATE_FROM_1 + _MIGRATE_FROM_2, 2: _MIGRATE_FROM_2}
 
 
 def pack(data: bytes) -> bytes:
@@ -165,10 +200,12 @@ class Ledger:
                                       check_same_thread=False)
             self.db.row_factory = sqlite3.Row
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self._use_wal()
-            # WAL with synchronous NORMAL never corrupts the ledger; a power cut may lose the
-            # last commits, not break the file. FULL made each deposit file wait on two syncs.
-            self.db.execute("PRAGMA synchronous = NORMAL")
+            self.shared = shared(self.path)
+            self._set_journal("DELETE" if self.shared else "WAL")
+            # WAL with NORMAL, or a rollback journal with FULL, never corrupts the ledger; a power
+            # cut may lose the last commits with WAL, not break the file. FULL in WAL made each
+            # deposit file wait on two syncs.
+            self.db.execute(f"PRAGMA synchronous = {'FULL' if self.shared else 'NORMAL'}")
             self.db.execute("PRAGMA foreign_keys = ON")
             with self.transaction():
                 version = self.db.execute("PRAGMA user_version").fetchone()[0]
@@ -177,7 +214,7 @@ class Ledger:
                                       "de xl2segur : mettez xl2segur à jour.")
                 if version < SCHEMA_VERSION:
                     # PRAGMA foreign_keys cannot change inside a transaction; the rebuild keeps the ids
-                    steps = _MIGRATE_FROM_1 if version == 1 else _SCHEMA
+                    steps = _MIGRATIONS[version]
                     for statement in filter(str.strip, steps.split(";")):
                         self.db.execute(statement)
                     self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -188,14 +225,18 @@ class Ledger:
                               "qu'il s'agit bien d'un fichier xl2segur.sqlite, et que lui et son dossier "
                               "sont accessibles en écriture.") from exc
 
-    def _use_wal(self) -> None:
-        """Switch to the WAL journal. SQLite answers « locked » at once, without waiting on the
-        busy timeout, while another connection creates or switches the same file: retry."""
+    def _set_journal(self, mode: str) -> None:
+        """WAL on a local disk (a commit in half a millisecond; a rollback journal syncs three
+        times, 15 ms a deposit file, 7 s for 500 files); DELETE for a shared ledger (`shared`):
+        WAL keeps its index in shared memory, which two machines do not share (SQLite: « WAL
+        does not work over a network filesystem »). SQLite answers « locked » at once, without
+        waiting on the busy timeout, while another connection creates or switches the same
+        file: retry."""
         deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
         pause = 0.005
         while True:
             try:
-                self.db.execute("PRAGMA journal_mode = WAL")
+                self.db.execute(f"PRAGMA journal_mode = {mode}")
                 return
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc) or time.monotonic() > deadline:
@@ -231,13 +272,14 @@ class Ledger:
         return found or 0
 
     def already_deposited(self, formats: Iterable[str], numero_ans: str, numeros: Iterable[str]) -> dict[str, str]:
-        """numeroEditeur → file name, for those deposited in one of these formats and not rejected."""
+        """numeroEditeur → file name, for those live in a deposit of one of these formats
+        (written, pending included, and neither rejected nor withdrawn)."""
         return {ne: r["nom"] for ne, r in self.live_deposits(formats, numero_ans, numeros).items()}
 
     def live_deposits(self, formats: Iterable[str], numero_ans: str, numeros: Iterable[str]) -> dict[str, sqlite3.Row]:
-        """numeroEditeur → its newest deposit in one of these formats not rejected: the file's
-        name (`nom`) and what the ledger holds of the demande (`montant`, `finess`, `rpps`)."""
-        return self._deposits(formats, numero_ans, numeros, "d.statut != ?")
+        """numeroEditeur → its newest live deposit in one of these formats: the file's name
+        (`nom`) and what the ledger holds of the demande (`montant`, `finess`, `rpps`)."""
+        return self._deposits(formats, numero_ans, numeros, f"d.statut NOT IN {NOT_LIVE}")
 
     def rejected_deposits(self, formats: Iterable[str], numero_ans: str, numeros: Iterable[str]) -> dict[str, str]:
         """numeroEditeur → file name of its newest deposit rejected by the ASP, in one of these formats."""
@@ -245,7 +287,7 @@ class Ledger:
 
     def rejected_rows(self, formats: Iterable[str], numero_ans: str, numeros: Iterable[str]) -> dict[str, sqlite3.Row]:
         """numeroEditeur → its newest deposit rejected by the ASP in one of these formats (`nom`: its file)."""
-        return self._deposits(formats, numero_ans, numeros, "d.statut = ?")
+        return self._deposits(formats, numero_ans, numeros, f"d.statut = '{REJETEE}'")
 
     def _deposits(self, formats: Iterable[str], numero_ans: str, numeros: Iterable[str],
                   status: str) -> dict[str, sqlite3.Row]:
@@ -257,27 +299,30 @@ class Ledger:
             "JOIN fichiers f ON f.id = d.fichier_id "
             f"WHERE d.format IN (SELECT value FROM json_each(?)) AND d.numero_ans = ? AND {status} "
             "AND d.numero_editeur IN (SELECT value FROM json_each(?)) ORDER BY d.id",
-            (orjson.dumps(formats).decode(), numero_ans, REJETEE, orjson.dumps(numeros).decode()),
+            (orjson.dumps(formats).decode(), numero_ans, orjson.dumps(numeros).decode()),
         ).fetchall()
         return {r["numero_editeur"]: r for r in rows}  # later rows win: the newest
 
-    def deposit(self, *, format_id: str, nature: str, numero_ans: str, siret: str, day: date,
-                write: Callable[[int], Path], demandes: str, packed: bytes,
+    def deposit(self, *, format_id: str, nature: str, numero_ans: str, siret: str, day: date, run: str,
+                place: Callable[[int], Path], publish: Callable[[Path], bool], demandes: str, packed: bytes,
                 formats: Iterable[str] | None = None, refuse_rejected: bool = False) -> Path:
-        """Write one deposit file with `write(first_rank)` and record it, under the write lock;
-        `packed` is the file's bytes as `pack` makes them, `demandes` a JSON array of its
-        demandes in file order, each `{"numeroEditeur", "montant", "finess": [...], "rpps": [...]}`
-        (`cycle.demande_records`).
+        """Record one deposit file, then name it; return its path.
 
-        The rank floor is one more than the highest rank the ledger knows for that numeroAns
-        and day; `write` also skips the ranks present in its folder. A demande deposited
-        meanwhile by another run (same numeroAns and numeroEditeur, in one of `formats`, by
-        default `format_id` alone) stops the deposit; so does, with `refuse_rejected`, a
-        demande whose rejection by the ASP was recorded meanwhile.
+        `place(floor)` gives the path of the next free rank, at least `floor`: one more than the
+        highest rank the ledger knows for that numeroAns and day. The file is recorded pending
+        (`run`, files.RUN_ID) with its demandes and committed BEFORE `publish(path)` names it
+        (False: that name was taken meanwhile, the next is tried): whatever stops the process
+        then, no file bears a name the ledger does not know. `finish(run)` marks the run's files
+        done; `reconcile` settles those of a dead run. `packed` is the file's bytes as `pack`
+        makes them, `demandes` a JSON array of its demandes in file order, each
+        `{"numeroEditeur", "montant", "finess": [...], "rpps": [...]}` (`cycle.demande_records`).
+
+        A demande deposited meanwhile by another run (same numeroAns and numeroEditeur, in one of
+        `formats`, by default `format_id` alone) stops the deposit; so does, with
+        `refuse_rejected`, a demande whose rejection by the ASP was recorded meanwhile.
         """
         formats = [format_id] if formats is None else list(formats)
-        path: Path | None = None
-        try:
+        while True:
             with self.transaction() as db:
                 checked = (db.execute("PRAGMA data_version").fetchone()[0], tuple(formats), numero_ans,
                            day.isoformat(), refuse_rejected)
@@ -294,27 +339,148 @@ class Ledger:
                     listed = ", ".join(f"{ne} ({name})" for ne, name in rejected.items())
                     raise LedgerError(f"Le rejet par l'ASP de demandes vient d'être enregistré au registre : {listed}. "
                                       "Relancez la conversion : elles seront signalées.")
-                path = write((self._last_deposit[1] if quiet else self.max_rank(numero_ans, day)) + 1)
+                path = place((self._last_deposit[1] if quiet else self.max_rank(numero_ans, day)) + 1)
                 rank = int(path.stem.rsplit("-", 1)[1])
-                self._insert(db, path, format_id, nature, numero_ans, siret, day, rank, packed, demandes)
+                fichier_id = self._insert(db, path, format_id, nature, numero_ans, siret, day, rank, packed,
+                                          demandes, pending=run)
             self._last_deposit = (checked, rank)  # committed: its own commit leaves data_version as it was
-        except BaseException:
-            # written but not recorded (Ctrl-C, the ledger's disk full…): a file the ledger does not
-            # know would be deposited again by the next run, so it goes
-            if path is not None:
-                path.unlink(missing_ok=True)
-            raise
-        return path
+            try:
+                if publish(path):
+                    return path
+            except BaseException:
+                self._forget(fichier_id)  # not named (the disk, a zip, Ctrl-C): no longer recorded
+                raise
+            self._forget(fichier_id)  # the name was taken by someone else: the next one
+
+    def _forget(self, fichier_id: int) -> None:
+        """Drop a pending file that never got its name, and its demandes."""
+        self._last_deposit = None
+        with self.transaction() as db:
+            db.execute("DELETE FROM demandes WHERE fichier_id = ?", (fichier_id,))
+            db.execute("DELETE FROM fichiers WHERE id = ?", (fichier_id,))
+
+    def finish(self, run: str) -> None:
+        """The files `run` recorded and named are done (one statement for the whole run)."""
+        with self.transaction() as db:
+            db.execute("UPDATE fichiers SET en_attente = NULL WHERE en_attente = ?", (run,))
+
+    def reconcile(self, folder: Path) -> list[tuple[str, Path]]:
+        """Settle what dead runs left in `folder`, then make it agree with the ledger. Returns what
+        was done, for the user: (code, path) with code « adopte » (a pending file of a dead
+        run found under its name with the recorded content: done), « abandonne » (a pending
+        file that never got its name: dropped, its demandes free) or « hors_registre » (a
+        `JSON-…` file of the folder the ledger does not know, moved into SET_ASIDE, never
+        deleted: it would deposit its demandes a second time)."""
+        done: list[tuple[str, Path]] = []
+        folder = Path(folder)
+        pending = self.db.execute("SELECT id, chemin, en_attente, contenu FROM fichiers "
+                                  "WHERE en_attente IS NOT NULL").fetchall()
+        for row in pending:
+            path = Path(row["chemin"])
+            # only this folder's: another one may be another machine's, whose lock is not seen here
+            if path.parent != folder.resolve() or run_alive(path.parent, row["en_attente"]):
+                continue
+            if _holds(path, unpack(row["contenu"])):
+                with self.transaction() as db:
+                    db.execute("UPDATE fichiers SET en_attente = NULL WHERE id = ?", (row["id"],))
+                done.append(("adopte", path))
+            else:
+                self._forget(row["id"])
+                done.append(("abandonne", path))
+        try:
+            names = [name for name in os.listdir(folder) if _DEPOSIT_NAME.match(name)]
+        except OSError:  # no folder yet: nothing in it
+            return done
+        if not names:
+            return done
+        rows = self.db.execute(
+            "SELECT nom, chemin, contenu FROM fichiers WHERE retire_le IS NULL AND nom IN "
+            "(SELECT value FROM json_each(?))", (orjson.dumps(names).decode(),)).fetchall()
+        known = {}
+        for row in rows:
+            known.setdefault(row["nom"], []).append(row)
+        for name in names:
+            path = folder / name
+            resolved = str(path.resolve())
+            # the folder may have been moved: then the same name with the recorded content
+            if any(r["chemin"] == resolved for r in known.get(name, [])) or \
+                    any(_holds(path, unpack(r["contenu"])) for r in known.get(name, []) if r["contenu"]):
+                continue
+            done.append(("hors_registre", move_with_zips(path, folder / SET_ASIDE)))
+        return done
+
+    def adopt(self, legacy: Path) -> int:
+        """Take over the ledger an older version kept in its output folder: its files and their
+        demandes join this one (a file already here, same name and content, is not taken
+        twice), then it is renamed `….repris` (never deleted). Returns the files taken."""
+        with Ledger(legacy, create=False):  # brought to this schema version first
+            pass
+        self._last_deposit = None
+        self.db.execute("ATTACH DATABASE ? AS ancien", (str(legacy),))
+        try:
+            with self.transaction() as db:
+                columns = [r["name"] for r in db.execute("PRAGMA main.table_info(fichiers)") if r["name"] != "id"]
+                old = db.execute("SELECT * FROM ancien.fichiers f WHERE NOT EXISTS (SELECT 1 FROM main.fichiers m "
+                                 "WHERE m.nom = f.nom AND m.contenu IS f.contenu) ORDER BY id").fetchall()
+                demande_columns = [r["name"] for r in db.execute("PRAGMA main.table_info(demandes)")
+                                   if r["name"] not in ("id", "fichier_id")]
+                for row in old:
+                    new_id = db.execute(f"INSERT INTO main.fichiers ({', '.join(columns)}) VALUES "
+                                        f"({', '.join('?' * len(columns))})", [row[c] for c in columns]).lastrowid
+                    db.execute(f"INSERT INTO main.demandes (fichier_id, {', '.join(demande_columns)}) "
+                               f"SELECT ?, {', '.join(demande_columns)} FROM ancien.demandes WHERE fichier_id = ? "
+                               "ORDER BY id", (new_id, row["id"]))
+        finally:
+            self.db.execute("DETACH DATABASE ancien")
+        _move(legacy, legacy.with_name(legacy.name + ADOPTED_SUFFIX))
+        return len(old)
+
+    # ------------------------------------------------------------ rewriting, withdrawing
+
+    def recorded_file(self, name: str) -> sqlite3.Row:
+        """The recorded deposit file of that name (`JSON-….json`, with or without the folder);
+        LedgerError when the ledger has none, or several (then the newest)."""
+        rows = self.db.execute("SELECT f.*, (SELECT count(*) FROM demandes d WHERE d.fichier_id = f.id) AS demandes "
+                               "FROM fichiers f WHERE nom = ? ORDER BY id DESC", (Path(name).name,)).fetchall()
+        if not rows:
+            raise LedgerError(f"Le registre « {self.path} » ne connaît aucun fichier de dépôt « {Path(name).name} » : "
+                              "vérifiez le nom (JSON-<numéro ANS>-<AAAAMMJJ>-<rang>.json) et le registre (--registre).")
+        return rows[0]
+
+    def file_bytes(self, row: sqlite3.Row) -> bytes:
+        """The deposit file exactly as written."""
+        if row["contenu"] is None:
+            raise LedgerError(f"Le registre ne garde pas le contenu de « {row['nom']} » (écrit par une version "
+                              "antérieure de xl2segur) : il ne peut pas être réécrit.")
+        return unpack(row["contenu"])
+
+    def withdraw(self, row: sqlite3.Row) -> int:
+        """Withdraw a recorded file that will never be uploaded: its demandes are free again
+        (their history stays, statut « retiree »). Refused once the ASP answered for one of
+        them: that file was uploaded. Returns how many demandes were freed."""
+        self._last_deposit = None
+        with self.transaction() as db:
+            if row["retire_le"] is not None or db.execute(
+                    "SELECT retire_le FROM fichiers WHERE id = ?", (row["id"],)).fetchone()[0] is not None:
+                raise LedgerError(f"Le fichier « {row['nom']} » a déjà été retiré du registre.")
+            answered = db.execute("SELECT count(*) FROM demandes WHERE fichier_id = ? AND statut IN (?, ?)",
+                                  (row["id"], ACCEPTEE, REJETEE)).fetchone()[0]
+            if answered:
+                raise LedgerError(f"Le fichier « {row['nom']} » a été déposé : l'ASP a déjà répondu pour {answered} "
+                                  "de ses demandes (« xl2segur retour »). Il ne peut plus être retiré.")
+            db.execute("UPDATE fichiers SET retire_le = ? WHERE id = ?", (date.today().isoformat(), row["id"]))
+            return db.execute("UPDATE demandes SET statut = ? WHERE fichier_id = ?", (RETIREE, row["id"])).rowcount
 
     @staticmethod
     def _insert(db: sqlite3.Connection, path: Path, format_id: str, nature: str, numero_ans: str, siret: str,
-                day: date, rank: int, packed: bytes, demandes: str) -> None:
-        """Record one deposit file and its demandes (`deposit`'s JSON array), inside a transaction."""
+                day: date, rank: int, packed: bytes, demandes: str, pending: str | None = None) -> int:
+        """Record one deposit file and its demandes (`deposit`'s JSON array), inside a
+        transaction; `pending`: the run that has yet to name it. Returns the file's id."""
         cursor = db.execute(
             "INSERT INTO fichiers (nom, chemin, format, nature, numero_ans, siret, date_depot, rang, ecrit_le, "
-            "contenu) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "contenu, en_attente) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (path.name, str(path.resolve()), format_id, nature, numero_ans, siret, day.isoformat(), rank,
-             datetime.now().isoformat(timespec="seconds"), packed),
+             datetime.now().isoformat(timespec="seconds"), packed, pending),
         )
         # one statement for the file's demandes: executemany lets go of the GIL, and waits to
         # get it back, once per row
@@ -325,6 +491,7 @@ class Ledger:
             "FROM json_each(?) ORDER BY key",
             (cursor.lastrowid, format_id, nature, numero_ans, demandes),
         )
+        return cursor.lastrowid
 
     def record_import(self, *, path: Path, format_id: str, nature: str, numero_ans: str, siret: str, day: date,
                       rank: int, packed: bytes, demandes: str, formats: Iterable[str],
@@ -384,7 +551,8 @@ class Ledger:
 
     def files_holding(self, numero_ans: str, lines: list[tuple[str, int]]) -> list[sqlite3.Row]:
         """The deposit files of `numero_ans` holding some of these (numeroEditeur, numLigne), each
-        with `found` (how many) and `total` (its number of demandes), most found first."""
+        with `found` (how many) and `total` (its number of demandes), most found first; a
+        withdrawn file was never uploaded: no return answers it."""
         return self.db.execute(
             "WITH r AS (SELECT json_extract(value, '$[0]') AS ne, json_extract(value, '$[1]') AS ligne "
             "FROM json_each(?)) "
@@ -392,7 +560,8 @@ class Ledger:
             "SELECT f.id, f.nom, f.format, f.nature, count(*) AS found, "
             "(SELECT count(*) FROM demandes x WHERE x.fichier_id = f.id) AS total "
             "FROM demandes d JOIN r ON d.numero_editeur = r.ne AND d.num_ligne = r.ligne "
-            "JOIN fichiers f ON f.id = d.fichier_id WHERE d.numero_ans = ? GROUP BY f.id ORDER BY found DESC, f.id",
+            "JOIN fichiers f ON f.id = d.fichier_id WHERE d.numero_ans = ? AND f.retire_le IS NULL "
+            "GROUP BY f.id ORDER BY found DESC, f.id",
             (orjson.dumps(lines).decode(), numero_ans),
         ).fetchall()
 
@@ -426,7 +595,7 @@ class Ledger:
             "SELECT d.*, f.nom AS fichier FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
             "WHERE d.format IN (SELECT value FROM json_each(?)) AND d.numero_ans = ? "
             "AND d.numero_editeur IN (SELECT value FROM json_each(?)) "
-            "ORDER BY d.statut = 'rejetee' DESC, d.id",
+            f"AND d.statut != '{RETIREE}' ORDER BY d.statut = '{REJETEE}' DESC, d.id",
             (orjson.dumps(formats).decode(), numero_ans, orjson.dumps(numeros).decode()),
         ).fetchall()
         return {r["numero_editeur"]: r for r in rows}  # later rows win: not rejected, newest
@@ -438,9 +607,9 @@ class Ledger:
             "SELECT d.*, f.nom AS fichier, f.siret AS siret FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
             "WHERE d.format = ? AND d.statut = ? AND d.numero_asp IS NOT NULL "
             "AND NOT EXISTS (SELECT 1 FROM demandes s WHERE s.format IN (SELECT value FROM json_each(?)) "
-            "AND s.numero_ans = d.numero_ans AND s.numero_editeur = d.numero_editeur AND s.statut != ?) "
-            "ORDER BY d.numero_ans, f.siret, d.id",
-            (format_id, ACCEPTEE, orjson.dumps(list(solde_formats)).decode(), REJETEE),
+            "AND s.numero_ans = d.numero_ans AND s.numero_editeur = d.numero_editeur "
+            f"AND s.statut NOT IN {NOT_LIVE}) ORDER BY d.numero_ans, f.siret, d.id",
+            (format_id, ACCEPTEE, orjson.dumps(list(solde_formats)).decode()),
         ).fetchall()
 
 
@@ -459,5 +628,142 @@ def _french(exc: sqlite3.Error) -> str:
     return next((fr for en, fr in _SQLITE_FRENCH.items() if en in text), text)
 
 
-def default_path(output: Path) -> Path:
-    return Path(output) / DEFAULT_NAME
+_DEPOSIT_NAME = re.compile(r"^JSON-.*\.json$", re.IGNORECASE)
+
+
+def _holds(path: Path, data: bytes) -> bool:
+    """Whether the file `path` exists with exactly `data`."""
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def move_with_zips(path: Path, into: Path) -> Path:
+    """Move a deposit file, and its zip archives (`<stem>.zip`, `<stem>-N.zip`), into the folder
+    `into`, never over a file there (`name-2`…). Returns the file's new path."""
+    zips = [z for z in path.parent.glob(f"{path.stem}*.zip") if re.fullmatch(rf"{re.escape(path.stem)}(-\d+)?\.zip", z.name)]
+    try:
+        into.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise LedgerError(f"Impossible de créer le dossier « {into} » ({why(exc)}) : vérifiez les droits d'accès.") from exc
+    moved = _move(path, into / path.name)
+    for archive in zips:
+        _move(archive, into / archive.name)
+    return moved
+
+
+def _move(item: Path, target: Path) -> Path:
+    """Rename `item` as `target`, or `target-2`… (never over a file); returns the name taken."""
+    try:
+        for candidate in numbered(target):
+            if publish(item, candidate, synced=True):
+                item.unlink(missing_ok=True)  # a hard link: the old name goes
+                return candidate
+    except OSError as exc:
+        raise LedgerError(f"Impossible de déplacer « {item} » vers « {target.parent} » ({why(exc)}) : vérifiez les "
+                          "droits d'accès, ou déplacez-le vous-même.") from exc
+    raise AssertionError("numbered() never ends")
+
+
+# file systems of a network share (Linux /proc/self/mountinfo, macOS `mount`)
+_NETWORK_FILESYSTEMS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "smb", "ncpfs", "afs", "afpfs", "9p", "ceph",
+                        "glusterfs", "lustre", "gpfs", "beegfs", "ocfs2", "gfs2", "webdav", "davfs", "virtiofs"}
+
+
+def shared(path: Path) -> bool:
+    """Whether the ledger may be used from several machines: given by XL2SEGUR_REGISTRE (the
+    way a team shares one), or on a network share. Such a ledger uses a rollback journal."""
+    return bool(os.environ.get(ENVIRONMENT, "").strip()) or on_network_share(path)
+
+
+def on_network_share(path: Path) -> bool:
+    """Whether `path` lies on a network file system (unknown: assumed so, the safe side)."""
+    folder = Path(os.path.abspath(path)).parent
+    if os.name == "nt":
+        import ctypes
+        drive = os.path.splitdrive(str(folder))[0]
+        if drive.startswith("\\\\"):  # \\serveur\partage
+            return True
+        return ctypes.windll.kernel32.GetDriveTypeW(drive + "\\") == 4  # DRIVE_REMOTE
+    try:
+        if os.path.exists("/proc/self/mountinfo"):
+            with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as fh:
+                return filesystem_type(str(folder), fh.read()) in _NETWORK_FILESYSTEMS
+        mounts = subprocess.run(["mount"], capture_output=True, text=True, timeout=5).stdout
+    except (OSError, subprocess.SubprocessError):
+        return True
+    # macOS / BSD: « //u@serveur/partage on /Volumes/partage (smbfs, nodev, …) »
+    found = [(m.group(1), m.group(2)) for m in re.finditer(r" on (.+?) \((\w+)", mounts)]
+    best = max((m for m in found if _inside(str(folder), m[0])), key=lambda m: len(m[0]), default=None)
+    return best is None or best[1] in _NETWORK_FILESYSTEMS
+
+
+def _inside(path: str, mount_point: str) -> bool:
+    return path == mount_point or path.startswith(mount_point.rstrip("/") + "/")
+
+
+def filesystem_type(folder: str, mountinfo: str) -> str | None:
+    """The file system type of `folder` in a /proc/self/mountinfo text (its deepest mount).
+
+    >>> filesystem_type("/mnt/partage/segur", "22 1 0:21 / / rw - ext4 /dev/sda1 rw\\n"
+    ...                 "30 22 0:40 / /mnt/partage rw - cifs //serveur/segur rw\\n")
+    'cifs'
+    >>> filesystem_type("/home/marie", "22 1 0:21 / / rw - ext4 /dev/sda1 rw\\n30 22 0:40 / /mnt/partage rw - cifs //s/x rw\\n")
+    'ext4'
+    """
+    best: tuple[int, str] | None = None
+    for line in mountinfo.splitlines():
+        fields = line.split(" ")
+        if " - " not in line or len(fields) < 5:
+            continue
+        mount_point = fields[4].replace("\\040", " ")
+        kind = line.split(" - ", 1)[1].split(" ")[0]
+        if _inside(folder, mount_point) and (best is None or len(mount_point) >= best[0]):
+            best = (len(mount_point), kind)
+    return best[1] if best else None
+
+
+def default_path() -> Path:
+    """The ledger of this user: XL2SEGUR_REGISTRE, else the user's data folder."""
+    shared = os.environ.get(ENVIRONMENT, "").strip()
+    if shared:
+        return Path(shared).expanduser()
+    import platformdirs
+    return Path(platformdirs.user_data_dir("xl2segur", appauthor=False)) / DEFAULT_NAME
+
+
+def locate(registre: Path | None, folder: Path | None = None, *, create: bool = True) -> tuple[Path, list[Issue]]:
+    """How every command finds its ledger: `registre` (--registre) when given, else
+    `default_path()`. A ledger an older version kept in `folder` (`<folder>/xl2segur.sqlite`,
+    by default `depot/`, the older versions' default output folder) is taken over: its files
+    and demandes join the ledger found, and it is renamed `xl2segur.sqlite.repris`, so that
+    changing folder never starts a blank history. With `registre` given, it is not taken over
+    (a trial ledger must not swallow the real history): a conversion into that folder is
+    refused (its files, unknown to `registre`, would be set aside), another command says so.
+    Returns (path, warnings saying so).
+    LedgerNotFound without `create` when there is no ledger there (nor one to take over)."""
+    from .issues import issue  # not at the top: the second process (validation.py) imports this module without Polars
+
+    path = Path(registre) if registre is not None else default_path()
+    notices: list[Issue] = []
+    legacy = Path("depot" if folder is None else folder) / DEFAULT_NAME
+    if legacy.is_file() and not (path.exists() and legacy.resolve() == path.resolve()):
+        if registre is not None and folder is not None:
+            raise LedgerError(f"Le dossier « {folder} » contient le registre « {legacy} » d'une version précédente "
+                              f"de xl2segur, et --registre en désigne un autre ({path}) : ses fichiers de dépôt "
+                              "seraient mis de côté. Convertissez sans --registre (ce registre sera repris dans le "
+                              "registre habituel), ou dans un autre dossier de sortie.")
+        if registre is not None:
+            return _found(path, create), [issue("registre_ancien_ignore", file=str(path), detail=legacy)]
+        with Ledger(path) as book:
+            files = book.adopt(legacy)
+        notices.append(issue("registre_repris", file=str(path), detail=legacy, fichiers=files,
+                             nom=f"{legacy.name}{ADOPTED_SUFFIX}"))
+    return _found(path, create), notices
+
+
+def _found(path: Path, create: bool) -> Path:
+    if not create and not path.is_file():
+        raise LedgerNotFound(path)
+    return path

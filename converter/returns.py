@@ -347,5 +347,7 @@ def write_review(lines: list[ReturnLine], target: Path) -> Path:
     return write_new_numbered(Path(target), write)
 
 
-def default_review(registre: Path, day: date | None = None) -> Path:
-    return Path(registre).parent / f"retour-ASP-{(day or date.today()):%Y%m%d}.xlsx"
+def default_review(folder: Path, day: date | None = None) -> Path:
+    """The review workbook's default path: beside the return files (the ledger may be a
+    per-user or a team's file, no place for it)."""
+    return Path(folder) / f"retour-ASP-{(day or date.today()):%Y%m%d}.xlsx"

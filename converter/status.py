@@ -20,11 +20,11 @@ from xlsxwriter import Workbook
 from .files import write_new_numbered
 from .formats import all_formats, numero_formats
 from .funding.montants import avance_demande
-from .ledger import ACCEPTEE, DEPOSEE, REJETEE, Ledger
+from .ledger import ACCEPTEE, DEPOSEE, REJETEE, RETIREE, Ledger
 
 WAITING_SOLDE = "attente_solde"
 STATES = {DEPOSEE: "Déposées, sans retour de l'ASP", ACCEPTEE: "Acceptées", REJETEE: "Rejetées",
-          WAITING_SOLDE: "Acceptées, solde à déposer"}
+          WAITING_SOLDE: "Acceptées, solde à déposer", RETIREE: "Retirées avant dépôt (xl2segur retirer)"}
 
 
 @dataclass
@@ -176,5 +176,7 @@ def write_status(status: LedgerStatus, target: Path) -> Path:
     return write_new_numbered(Path(target), write)
 
 
-def default_target(registre: Path, day: date | None = None) -> Path:
-    return Path(registre).parent / f"etat-registre-{(day or date.today()):%Y%m%d}.xlsx"
+def default_target(folder: Path, day: date | None = None) -> Path:
+    """The status workbook's default path: in `folder` (the current one for the CLI), since the
+    ledger itself may be in the user's data folder or a team's."""
+    return Path(folder) / f"etat-registre-{(day or date.today()):%Y%m%d}.xlsx"

@@ -33,7 +33,7 @@ from typing import Any
 import jsonschema_rs
 import orjson
 
-from .files import OutputError, write_temporary
+from .files import RUN_ID, OutputError, running, write_temporary
 from .ledger import pack
 
 PARALLEL_FROM = 2_000
@@ -74,7 +74,7 @@ class FileChecker:
     """`submit(data)` → a Future of the file's `FileCheck`; `result(future, data)` waits for it.
 
     With a `folder`, each valid file is also written there under a temporary name
-    (`FileCheck.written`), for the caller to name (files.publish_first_free) and then remove;
+    (`FileCheck.written`), for the caller to name (files.publish) and then remove;
     those the caller never got are removed on exit. Each valid file is also packed
     (`FileCheck.packed`).
 
@@ -87,6 +87,9 @@ class FileChecker:
     def __init__(self, schema: dict[str, Any], parallel: bool, folder: Path | None = None):
         self.validator = jsonschema_rs.validator_for(schema)
         self.folder = Path(folder) if folder is not None else None
+        self.stack = contextlib.ExitStack()
+        if self.folder is not None:  # the second process's temporaries are this run's: they live while it lives
+            self.stack.enter_context(running(self.folder))
         self.worker: subprocess.Popen[bytes] | None = None
         self.waiting: deque[Future[FileCheck]] = deque()
         self.unclaimed: set[Path] = set()  # written ahead, not yet handed to the caller
@@ -105,7 +108,8 @@ class FileChecker:
             self.worker.stdin.close()
             self.worker.stdout.close()
             self.outbox: queue.Queue[bytes | None] = queue.Queue()
-            self.outbox.put(orjson.dumps({"schema": schema, "folder": str(self.folder) if self.folder else None}))
+            self.outbox.put(orjson.dumps({"schema": schema, "folder": str(self.folder) if self.folder else None,
+                                         "run": RUN_ID}))
             self.sender = threading.Thread(target=self._send, daemon=True)
             self.reader = threading.Thread(target=self._collect, daemon=True)
             self.sender.start()
@@ -187,6 +191,7 @@ class FileChecker:
             self.receive.close()
         for written in list(self.unclaimed):  # checked ahead, then not wanted (a refusal re-planned them)
             written.unlink(missing_ok=True)
+        self.stack.close()
 
 
 def _serve() -> None:
@@ -201,6 +206,7 @@ def _serve() -> None:
     setup = orjson.loads(receive.recv_bytes())
     validator = jsonschema_rs.validator_for(setup["schema"])
     folder = Path(setup["folder"]) if setup["folder"] else None
+    run = setup["run"]
     checked: queue.Queue[tuple[bytes, FileCheck] | None] = queue.Queue(maxsize=2)
 
     def write_and_answer() -> None:
@@ -215,7 +221,7 @@ def _serve() -> None:
                     if folder is not None:
                         # cannot write: the first process writes it, and says why if it fails too
                         with contextlib.suppress(OutputError):
-                            written = write_temporary(folder, data)
+                            written = write_temporary(folder, data, run)
                 # sent as plain data: here FileCheck is __main__'s
                 send.send_bytes(pickle.dumps((check.errors, str(written) if written else None, packed)))
         except BaseException:  # noqa: BLE001 — answers lost: end this process, the first checks by itself

@@ -62,7 +62,7 @@ def test_old_pieces_sheet_without_fichier_source_converts(tmp_path: Path) -> Non
     assert raw.frames["Pièces"]["formatFichier"].to_list() == ["JPG"]
     outcome = api.convert(old, tmp_path / "depot-old", DAY)
     assert outcome.exit_code == 0, [i.render() for i in outcome.issues if i.is_error]
-    reference = api.convert(new, tmp_path / "depot-new", DAY)
+    reference = api.convert(new, tmp_path / "depot-new", DAY, registre=tmp_path / "new.sqlite")
     assert [p.read_bytes() for p in outcome.files] == [p.read_bytes() for p in reference.files]
     assert b"MS2-DUI-Va1-HT-00003.jpg" in outcome.files[0].read_bytes()  # the JPG the Pièces sheet declares
 

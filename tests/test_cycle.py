@@ -31,7 +31,7 @@ from converter.files import OutputError
 from converter.formats import all_formats, numero_formats
 from converter.formats.model import DefinitionError, parse_definition
 from converter.issues import MESSAGES
-from converter.ledger import Ledger, pack
+from converter.ledger import Ledger, default_path, pack
 from tests.builders import merge, seed_001_rows, workbook
 from tests.builders_solde import seed_000_rows
 
@@ -82,7 +82,7 @@ def sheet_rows(path: Path, sheet: str) -> list[dict]:
 
 def test_full_cycle(tmp_path: Path) -> None:
     out = tmp_path / "depot"
-    registre = out / "xl2segur.sqlite"
+    registre = default_path()
     rows = avance_rows("00001", "00002", "00003")
     rows["Pièces"] = [{"numeroEditeur": "00002", "typeFichier": "BON_COMMANDE", "formatFichier": "PNG",
                        "fichierSource": "scans/bon 2.png"}]
@@ -106,7 +106,7 @@ def test_full_cycle(tmp_path: Path) -> None:
     assert outcome.registre == registre
     with sqlite3.connect(registre) as db:
         stored = db.execute("SELECT numero_editeur, montant, finess, rpps, statut FROM demandes ORDER BY id").fetchall()
-        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # WAL fails on a network share
     assert stored[0] == ("00001", "4866.67", '["123456789","234567891","345678912"]', "[]", "deposee")
     assert [s[0] for s in stored] == ["00001", "00002", "00003"]
 
@@ -199,8 +199,8 @@ def test_solde_compared_with_its_avance(tmp_path: Path) -> None:
     out = tmp_path / "depot"
     avance = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002")), out, DAY)
     asp_return(avance.files[0], tmp_path / "r.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"})
-    api.ingest_returns([tmp_path / "r.json"], out / "xl2segur.sqlite")
-    _, [(prefilled, _)] = api.write_solde_workbooks(out / "xl2segur.sqlite", None, tmp_path)
+    api.ingest_returns([tmp_path / "r.json"], default_path())
+    _, [(prefilled, _)] = api.write_solde_workbooks(default_path(), None, tmp_path)
     demandes = [{**d, "dateFacture": "15/06/2024", "montantSegurHTFacture": "100.00"}
                 for d in sheet_rows(prefilled, "Demandes")]
     demandes[1]["numeroASP"] = "FINMS2000777"
@@ -239,8 +239,8 @@ def test_a_finess_geo_moved_to_another_og_in_the_solde_is_an_error(tmp_path: Pat
     avance = api.convert(workbook(tmp_path / "a.xlsx", rows), out, DAY)
     assert avance.accepted == ["00001"], [i.render() for i in avance.errors]
     asp_return(avance.files[0], tmp_path / "r.json", {"00001": "FINMS2000001"})
-    api.ingest_returns([tmp_path / "r.json"], out / "xl2segur.sqlite")
-    _, [(prefilled, _)] = api.write_solde_workbooks(out / "xl2segur.sqlite", None, tmp_path)
+    api.ingest_returns([tmp_path / "r.json"], default_path())
+    _, [(prefilled, _)] = api.write_solde_workbooks(default_path(), None, tmp_path)
     solde = {"Demandes": [{**d, "dateFacture": "15/06/2024", "montantSegurHTFacture": "100.00"}
                           for d in sheet_rows(prefilled, "Demandes")],
              "OG": [{**r, "nbreDossiersDUIActifs": "3"} for r in sheet_rows(prefilled, "OG")],
@@ -259,7 +259,7 @@ def _avances_returned(tmp_path: Path, out: Path, verdicts: dict[str, str]) -> Pa
     FINMS2… number: accepted; any other text: rejected); returns the deposit file."""
     avance = api.convert(workbook(tmp_path / "a.xlsx", avance_rows(*verdicts)), out, DAY)
     asp_return(avance.files[0], tmp_path / "r.json", verdicts)
-    api.ingest_returns([tmp_path / "r.json"], out / "xl2segur.sqlite")
+    api.ingest_returns([tmp_path / "r.json"], default_path())
     return avance.files[0]
 
 
@@ -341,7 +341,7 @@ def test_an_avance_rejected_by_the_asp_comes_back_with_a_new_numero(tmp_path: Pa
     out = tmp_path / "depot"
     avance = api.convert(workbook(tmp_path / "a.xlsx", _avance(first, "00001", "00002"), first), out, DAY)
     asp_return(avance.files[0], tmp_path / "r.json", {"00001": "FINMS2000001", "00002": "Le FINESS 234567891 n'est pas éligible"})
-    api.ingest_returns([tmp_path / "r.json"], out / "xl2segur.sqlite")
+    api.ingest_returns([tmp_path / "r.json"], default_path())
 
     outcome = api.convert(workbook(tmp_path / "b.xlsx", _avance(again, "00002"), again), out, DAY)
     assert outcome.accepted == [] and outcome.files == [] and outcome.exit_code == 1
@@ -374,12 +374,12 @@ def test_a_rejected_solde_comes_back_with_the_same_numero(tmp_path: Path) -> Non
     out = tmp_path / "depot"
     avance = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00002")), out, DAY)
     asp_return(avance.files[0], tmp_path / "r.json", {"00002": "FINMS2000002"})
-    api.ingest_returns([tmp_path / "r.json"], out / "xl2segur.sqlite")
+    api.ingest_returns([tmp_path / "r.json"], default_path())
     rows = _solde("ms2-dui-pds-solde", "00002", "FINMS2000002")
     solde = api.convert(workbook(tmp_path / "s.xlsx", rows, "ms2-dui-pds-solde"), out, DAY)
     assert solde.errors == [] and len(solde.files) == 1
     asp_return(solde.files[0], tmp_path / "rs.json", {"00002": "La facture est illisible"})
-    api.ingest_returns([tmp_path / "rs.json"], out / "xl2segur.sqlite")
+    api.ingest_returns([tmp_path / "rs.json"], default_path())
     back = api.convert(workbook(tmp_path / "s2.xlsx", rows, "ms2-dui-pds-solde"), out, DAY)
     assert back.errors == [] and deposited(back.files[0]) == ["00002"]
 
@@ -402,11 +402,11 @@ def test_a_solde_is_not_deposited_again_as_the_other_variant(tmp_path: Path, fir
     out = tmp_path / "depot"
     avance = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00002")), out, DAY)
     asp_return(avance.files[0], tmp_path / "r.json", {"00002": "FINMS2000002"})
-    api.ingest_returns([tmp_path / "r.json"], out / "xl2segur.sqlite")
+    api.ingest_returns([tmp_path / "r.json"], default_path())
     solde = api.convert(workbook(tmp_path / "s.xlsx", _solde(first, "00002", "FINMS2000002"), first), out, DAY)
     assert solde.errors == [] and len(solde.files) == 1
     # the avance's solde is deposited, whichever variant: nothing left to pre-fill
-    assert api.write_solde_workbooks(out / "xl2segur.sqlite", "ms2-dui-pds-avance", tmp_path) == ("ms2-dui-pds-solde", [])
+    assert api.write_solde_workbooks(default_path(), "ms2-dui-pds-avance", tmp_path) == ("ms2-dui-pds-solde", [])
     twice = api.convert(workbook(tmp_path / "t.xlsx", _solde(again, "00002", "FINMS2000002"), again), out, DAY)
     assert [(i.code, i.numero_editeur) for i in twice.errors] == [("deja_deposee", "00002")] and twice.files == []
 
@@ -419,11 +419,11 @@ def test_the_ledger_rechecks_every_variant_under_its_lock(tmp_path: Path) -> Non
     assert set(family) == {"ms2-dui-pds-avance", "ms2-dui-pde-avance"}
     record = '[{"numeroEditeur": "00001", "montant": "1.00", "finess": [], "rpps": []}]'
     written = []
-    with Ledger(out / "xl2segur.sqlite") as book:
+    with Ledger(default_path()) as book:
         def deposit(**kw) -> None:
             book.deposit(format_id="ms2-dui-pde-avance", nature="avance", numero_ans="0123456789",
-                         siret="73282932000074", day=DAY, write=written.append, demandes=record,
-                         packed=pack(b'{"lignesImport": [{}]}'), **kw)
+                         siret="73282932000074", day=DAY, run="r", place=written.append, publish=written.append,
+                         demandes=record, packed=pack(b'{"lignesImport": [{}]}'), **kw)
 
         with pytest.raises(OutputError, match="déposées par une autre conversion : 00001"):
             deposit(formats=family)
@@ -443,13 +443,10 @@ def test_a_deposit_looks_again_once_another_run_wrote(tmp_path: Path) -> None:
     def deposit(book: Ledger, *numeros: str, **kw) -> Path:
         records = json.dumps([{"numeroEditeur": ne, "montant": "1.00", "finess": [], "rpps": []} for ne in numeros])
 
-        def write(floor: int) -> Path:
-            target = tmp_path / f"JSON-0123456789-20260315-{floor:03d}.json"
-            target.write_bytes(b"{}")
-            return target
-
         return book.deposit(format_id="ms2-dui-pds-avance", nature="avance", numero_ans="0123456789",
-                            siret="73282932000074", day=DAY, write=write, demandes=records,
+                            siret="73282932000074", day=DAY, run="r",
+                            place=lambda floor: tmp_path / f"JSON-0123456789-20260315-{floor:03d}.json",
+                            publish=lambda target: target.write_bytes(b"{}") > 0, demandes=records,
                             packed=pack(b'{"lignesImport": []}'), **kw)
 
     with Ledger(path) as run, Ledger(path) as other:
@@ -507,7 +504,7 @@ def test_attachment_fault_rejects_its_demande(tmp_path: Path, case: str, source,
         assert zf.namelist() == ["MS2-DUI-Va1-BDC-00001.pdf"]
     errors = sheet_rows(outcome.error_workbook, "Demandes")
     assert [r["numeroEditeur"] for r in errors] == ["00002"]
-    with sqlite3.connect(tmp_path / "depot" / "xl2segur.sqlite") as db:
+    with sqlite3.connect(default_path()) as db:
         assert db.execute("SELECT numero_editeur FROM demandes").fetchall() == [("00001",)]
 
 
@@ -559,8 +556,8 @@ def test_a_zip_that_cannot_be_written_leaves_its_deposit_file_unwritten_and_unre
     out = tmp_path / "depot"
     with pytest.raises(OutputError, match="disque plein"):
         api.convert(workbook(tmp_path / "a.xlsx", avance_rows(*numeros)), out, DAY, pieces=folder)
-    assert sorted(p.name for p in out.iterdir()) == ["xl2segur.sqlite"]  # no JSON, no zip, no temporary
-    with sqlite3.connect(out / "xl2segur.sqlite") as db:
+    assert sorted(p.name for p in out.iterdir()) == []  # no JSON, no zip, no temporary, no lock
+    with sqlite3.connect(default_path()) as db:
         assert db.execute("SELECT count(*) FROM demandes").fetchone() == (0,)
 
 
@@ -589,13 +586,17 @@ PRAGMA user_version = 1;
 """
 
 
-def test_a_ledger_of_version_1_is_migrated_and_its_demandes_kept(tmp_path: Path) -> None:
-    """Version 1 kept each demande's JSON in its row; version 2 keeps each file, compressed."""
+def test_a_ledger_of_version_1_in_the_output_folder_is_migrated_taken_over_and_its_demandes_kept(
+        tmp_path: Path) -> None:
+    """Version 1 kept each demande's JSON in its row; version 2 keeps each file, compressed.
+    Versions before 3 kept the ledger in the output folder: the per-user ledger takes it over."""
     out = tmp_path / "depot"
-    fresh = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), tmp_path / "ref", DAY)
+    fresh = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), tmp_path / "ref", DAY,
+                        registre=tmp_path / "ref.sqlite")
     deposited = orjson.loads(fresh.files[0].read_bytes())["lignesImport"][0]
     out.mkdir()
-    with sqlite3.connect(out / "xl2segur.sqlite") as db:
+    legacy = out / "xl2segur.sqlite"
+    with sqlite3.connect(legacy) as db:
         db.executescript(_LEDGER_V1)
         db.execute("INSERT INTO fichiers VALUES (1, 'JSON-0123456789-20240312-001.json', '/x', 'ms2-dui-pds-avance', "
                    "'avance', '0123456789', '73282932000074', '2024-03-12', 1, '2024-03-12T10:00:00')")
@@ -604,17 +605,20 @@ def test_a_ledger_of_version_1_is_migrated_and_its_demandes_kept(tmp_path: Path)
                    "'0123456789', '00001', 1, '4866.67', '[\"123456789\",\"234567891\",\"345678912\"]', '[]', ?, "
                    "'acceptee', '123456')",
                    (orjson.dumps(deposited).decode(),))
-    with Ledger(out / "xl2segur.sqlite") as book:
-        assert book.db.execute("PRAGMA user_version").fetchone()[0] == 2
+    with Ledger(legacy) as book:
+        assert book.db.execute("PRAGMA user_version").fetchone()[0] == 3
         [row] = book.file_demandes(1)
         assert book.demande(row) == deposited
     again = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00001", "00002")), out, DAY)
     assert [(i.code, i.numero_editeur) for i in again.errors] == [("deja_deposee", "00001")]
+    [taken] = [i for i in again.warnings if i.code == "registre_repris"]
+    assert f"« {legacy} » d'une version précédente" in taken.message and "(1 fichier(s) de dépôt)" in taken.message
+    assert not legacy.exists() and (out / "xl2segur.sqlite.repris").is_file()  # renamed, never deleted
     assert again.files[0].name.endswith("-002.json")  # the rank continues after the migrated file
-    with Ledger(out / "xl2segur.sqlite") as book:
+    with Ledger(default_path()) as book:
         [row] = book.file_demandes(2)
         assert book.demande(row) == orjson.loads(again.files[0].read_bytes())["lignesImport"][0]
-    solde = api.write_solde_workbooks(out / "xl2segur.sqlite", "ms2-dui-pds-avance", tmp_path / "soldes")
+    solde = api.write_solde_workbooks(default_path(), "ms2-dui-pds-avance", tmp_path / "soldes")
     assert [count for _, count in solde[1]] == [1]  # the migrated avance, accepted, pre-fills its solde
 
 
@@ -684,12 +688,12 @@ def test_cli_retour_and_solde(tmp_path: Path) -> None:
     out = tmp_path / "depot"
     avance = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY)
     returned = asp_return(avance.files[0], tmp_path / "r.json", {"00001": "FINMS2000001"})
-    result = runner.invoke(app, ["retour", str(returned), "--registre", str(out / "xl2segur.sqlite"),
+    result = runner.invoke(app, ["retour", str(returned), "--registre", str(default_path()),
                                  "-o", str(tmp_path / "bilan.xlsx")])
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
     assert "00001 : Acceptée — FINMS2000001" in text and "bilan.xlsx" in "".join(text.split())
-    result = runner.invoke(app, ["solde", "--depuis", str(out / "xl2segur.sqlite"), "-o", str(tmp_path)])
+    result = runner.invoke(app, ["solde", "--depuis", str(default_path()), "-o", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "solde-ms2-dui-pds-solde-0123456789.xlsx—1demande(s)" in "".join(result.output.split())
 
@@ -706,7 +710,7 @@ def test_cli_solde_with_nothing_to_settle(tmp_path: Path, options: list[str]) ->
     """No accepted avance yet, or every accepted avance has its solde: the same answer, exit 0."""
     runner = CliRunner()
     out = tmp_path / "depot"
-    registre = out / "xl2segur.sqlite"
+    registre = default_path()
     avance = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00002")), out, DAY)
     command = ["solde", "--depuis", str(registre), "-o", str(tmp_path / "soldes"), *options]
 
@@ -745,7 +749,7 @@ def test_cli_malformed_return_file(tmp_path: Path, content: bytes, expected: str
     out = tmp_path / "depot"
     api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY)
     (tmp_path / "r.json").write_bytes(content)
-    result = CliRunner().invoke(app, ["retour", str(tmp_path / "r.json"), "--registre", str(out / "xl2segur.sqlite")])
+    result = CliRunner().invoke(app, ["retour", str(tmp_path / "r.json"), "--registre", str(default_path())])
     assert result.exit_code == 2
     assert expected in " ".join(result.output.split()) and "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)

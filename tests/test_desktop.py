@@ -64,7 +64,7 @@ def test_no_command_crashes_on_the_console_encoding(tmp_path, encoding):
         assert "Erreurs : 0 — avertissements : 7" in verifier and "1 752,00 €" in verifier
         assert "Écrit le classeur de solde" in helped
     # the files are unaffected: the same deposit file as the library writes
-    expected = api.convert(SAMPLE, tmp_path / "reference", DAY)
+    expected = api.convert(SAMPLE, tmp_path / "reference", DAY, registre=tmp_path / "reference.sqlite")
     (written,) = (tmp_path / "depot").glob("JSON-*.json")
     assert written.read_bytes() == expected.files[0].read_bytes()
 
@@ -87,8 +87,8 @@ def test_a_sheet_renamed_without_accent_or_in_another_case_is_read_with_a_warnin
     source = workbook(tmp_path / "modele.xlsx", seed_001_rows())
     path = renamed_sheets(source, tmp_path / "renomme.xlsx",
                           {"Scénarios": "Scenarios", "FINESS Géo": "finess geo", "Entête": "ENTETE"})
-    expected = api.convert(source, tmp_path / "a", DAY)
-    outcome = api.convert(path, tmp_path / "b", DAY)
+    expected = api.convert(source, tmp_path / "a", DAY, registre=tmp_path / "a.sqlite")
+    outcome = api.convert(path, tmp_path / "b", DAY, registre=tmp_path / "b.sqlite")
     assert outcome.exit_code == expected.exit_code == 0, outcome.errors
     assert outcome.files[0].read_bytes() == expected.files[0].read_bytes()
     warned = {(i.sheet, i.value): i.render() for i in outcome.warnings if i.code == "feuille_renommee"}
@@ -121,7 +121,8 @@ def located(outcome: api.Outcome) -> list[tuple]:
 
 
 def test_an_ods_converts_exactly_as_the_same_xlsx(tmp_path):
-    xlsx, ods = (api.convert(SAVED[kind], tmp_path / kind, DAY) for kind in ("xlsx", "ods"))
+    xlsx, ods = (api.convert(SAVED[kind], tmp_path / kind, DAY, registre=tmp_path / f"{kind}.sqlite")
+                 for kind in ("xlsx", "ods"))
     assert ods.exit_code == xlsx.exit_code == 1
     assert ods.accepted == xlsx.accepted == ["00001"] and ods.rejected == xlsx.rejected == ["00002", "00003"]
     assert [p.name for p in ods.files] == [p.name for p in xlsx.files]
@@ -202,7 +203,8 @@ def with_pieces(tmp_path: Path, files: dict[str, bytes], source: str | None = No
     folder.mkdir(parents=True)
     for name, data in files.items():
         (folder / name).write_bytes(data)
-    return api.convert(workbook(tmp_path / "a.xlsx", rows), tmp_path / "depot", DAY, pieces=folder)
+    return api.convert(workbook(tmp_path / "a.xlsx", rows), tmp_path / "depot", DAY, pieces=folder,
+                       registre=tmp_path / "registre.sqlite")
 
 
 def zipped(outcome: api.Outcome) -> dict[str, bytes]:

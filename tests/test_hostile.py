@@ -13,9 +13,9 @@ import os
 import re
 from decimal import Decimal
 import shutil
+import sqlite3
 import subprocess
 import sys
-import time
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -215,8 +215,8 @@ def test_libreoffice_round_trip(tmp_path):
     subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
                     "--convert-to", "xlsx", "--outdir", str(out), str(source)],
                    check=True, capture_output=True, timeout=180)
-    expected = api.convert(source, tmp_path / "a", DAY)
-    saved = api.convert(out / "source.xlsx", tmp_path / "b", DAY)
+    expected = api.convert(source, tmp_path / "a", DAY, registre=tmp_path / "a.sqlite")
+    saved = api.convert(out / "source.xlsx", tmp_path / "b", DAY, registre=tmp_path / "b.sqlite")
     assert saved.exit_code == expected.exit_code == 0
     assert saved.files[0].read_text(encoding="utf-8") == expected.files[0].read_text(encoding="utf-8")
 
@@ -592,13 +592,8 @@ def test_killed_run_leaves_no_partial_json_and_numbering_continues(tmp_path):
     assert len(leftovers) == 1 and sorted(p.name for p in out.glob("*.json")) == [first.files[0].name]
     again = api.convert(runs[1], out, DAY)
     assert again.files[0].name.endswith("-002.json")
-    assert leftovers[0].exists()  # recent: may belong to a run still going on
-    old = time.time() - files.STALE_AFTER_SECONDS - 60
-    os.utime(leftovers[0], (old, old))
-    third = api.convert(runs[2], out, DAY)
-    assert third.files, third.issues
-    assert not leftovers[0].exists()
-    assert sorted(p.name[-8:] for p in out.glob("*.json")) == ["001.json", "002.json", "003.json"]
+    assert not leftovers[0].exists()  # its run is dead (it holds no lock): removed at once, whatever its age
+    assert sorted(p.name[-8:] for p in out.glob("*.json")) == ["001.json", "002.json"]
 
 
 def test_a_deposit_file_the_ledger_could_not_record_is_removed(tmp_path, monkeypatch):
@@ -635,8 +630,11 @@ def test_a_deposit_file_the_ledger_could_not_record_is_removed(tmp_path, monkeyp
 
 def test_when_the_days_999_file_numbers_are_taken_the_message_says_so(tmp_path):
     out = tmp_path / "depot"
-    out.mkdir()
-    (out / f"JSON-0123456789-{DAY:%Y%m%d}-999.json").write_text("{}")
+    first = api.convert(workbook(tmp_path / "a.xlsx", seed_001_rows("00009")), out, DAY)
+    (out / first.files[0].name).rename(out / f"JSON-0123456789-{DAY:%Y%m%d}-999.json")
+    with sqlite3.connect(first.registre) as db:  # the ledger knows it under rank 999
+        db.execute("UPDATE fichiers SET nom = ?, chemin = ?, rang = 999",
+                   (f"JSON-0123456789-{DAY:%Y%m%d}-999.json", str((out / f"JSON-0123456789-{DAY:%Y%m%d}-999.json").resolve())))
     with pytest.raises(files.OutputError, match="999 numéros de fichier"):
         api.convert(workbook(tmp_path / "w.xlsx", seed_001_rows()), out, DAY)
 
@@ -655,13 +653,14 @@ def test_temporaries_are_ordinary_files_with_their_bytes(tmp_path):
     """write_temporary writes on the descriptor itself: every byte there, 0o666 less the umask
     (as any file the user writes), hidden until named."""
     data = os.urandom(3 << 20)
-    tmp = files.write_temporary(tmp_path / "depot", data)
-    assert tmp.name.startswith(files.TMP_PREFIX) and tmp.read_bytes() == data
+    with files.running(tmp_path / "depot"):
+        tmp = files.write_temporary(tmp_path / "depot", data)
+    assert tmp.name.startswith(f"{files.TMP_PREFIX}{files.RUN_ID}-") and tmp.read_bytes() == data
     mask = os.umask(0)
     os.umask(mask)
     assert tmp.stat().st_mode & 0o777 == 0o666 & ~mask
-    named = files.publish_first_free(tmp, iter([tmp_path / "depot" / "JSON-0123456789-20240312-001.json"]))
-    assert named.read_bytes() == data
+    named = tmp_path / "depot" / "JSON-0123456789-20240312-001.json"
+    assert files.publish(tmp, named) and named.read_bytes() == data
 
 
 def test_unwritable_output_folder_is_a_french_error(tmp_path):

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from converter import api
 from converter.cli import app
+from converter.ledger import default_path
 from tests.builders import workbook
 from tests.test_cycle import DAY, asp_return, avance_rows, sheet_rows
 
@@ -21,7 +22,8 @@ def _words(text: str) -> str:
 
 def _made_elsewhere(tmp_path: Path, *numeros: str) -> Path:
     """A deposit file another tool wrote (here xl2segur in a folder of its own)."""
-    return api.convert(workbook(tmp_path / "a.xlsx", avance_rows(*numeros)), tmp_path / "ailleurs", DAY).files[0]
+    return api.convert(workbook(tmp_path / "a.xlsx", avance_rows(*numeros)), tmp_path / "ailleurs", DAY,
+                       registre=tmp_path / "ailleurs.sqlite").files[0]
 
 
 def test_an_imported_deposit_is_known_to_the_ledger_like_its_own(tmp_path: Path) -> None:
@@ -36,13 +38,15 @@ def test_an_imported_deposit_is_known_to_the_ledger_like_its_own(tmp_path: Path)
             ("00001", "4866.67", '["123456789","234567891","345678912"]', "deposee"),
             ("00002", "4866.67", '["123456789","234567891","345678912"]', "deposee")]
     # converted again: the same demandes, nothing to correct; a new one goes
-    again = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00001", "00003")), registre.parent, DAY)
+    again = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00001", "00003")), registre.parent, DAY,
+                        registre=registre)
     assert [(i.code, i.numero_editeur) for i in again.errors] == [("deja_deposee", "00001")]
     assert "depot-mars.json" in again.errors[0].message
     # a file named as the ASP wants keeps its rank: xl2segur's next file takes the next one
     [named] = api.import_deposits([_made_elsewhere(tmp_path / "x", "00004")], tmp_path / "r2" / "xl2segur.sqlite")
     assert named.refused == ""
-    later = api.convert(workbook(tmp_path / "c.xlsx", avance_rows("00005")), tmp_path / "r2", DAY)
+    later = api.convert(workbook(tmp_path / "c.xlsx", avance_rows("00005")), tmp_path / "r2", DAY,
+                        registre=tmp_path / "r2" / "xl2segur.sqlite")
     assert later.files[0].name == "JSON-0123456789-20240312-002.json"
 
 
@@ -59,7 +63,7 @@ def test_an_imported_return_records_its_outcomes_and_prepares_the_soldes(tmp_pat
     assert count == 1 and [(d["numeroEditeur"], d["numeroASP"]) for d in sheet_rows(book, "Demandes")] == [
         ("00001", "FINMS2000001")]
     # the rejected avance may not come back under its number
-    again = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00002")), registre.parent, DAY)
+    again = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00002")), registre.parent, DAY, registre=registre)
     assert [i.code for i in again.errors] == ["rejetee_nouveau_numero"]
 
 
@@ -84,10 +88,10 @@ def test_a_file_whose_demandes_the_ledger_holds_is_refused_whole(tmp_path: Path)
     out = tmp_path / "depot"
     api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY)
     made = _made_elsewhere(tmp_path / "x", "00001", "00002")
-    [refused] = api.import_deposits([made], out / "xl2segur.sqlite")
+    [refused] = api.import_deposits([made], default_path())
     assert "des demandes sont au registre, déjà déposées, non rejetées : 00001 (JSON-0123456789-20240312-001.json)" \
         in refused.refused
-    with sqlite3.connect(out / "xl2segur.sqlite") as db:
+    with sqlite3.connect(default_path()) as db:
         assert db.execute("SELECT count(*) FROM demandes").fetchone()[0] == 1
 
 

@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from converter import api, build, fastrender, ledger, schema, validation
 from converter.formats import all_formats
-from converter.ledger import Ledger
+from converter.ledger import Ledger, default_path
 from converter.cli import app
 from converter.progress import StatusLine, progress_line
 from tests.builders import many_demandes, merge, seed_001_rows, workbook
@@ -157,7 +157,7 @@ def test_a_demande_refused_by_the_schema_is_left_out_and_the_files_close_up(tmp_
     assert kept == [line for f in outcome.files for line in orjson.loads(f.read_bytes())["lignesImport"]]
     # the files checked ahead and then planned again left no temporary file behind
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
-        *(f.name for f in outcome.files), "erreurs-w.xlsx", "xl2segur.sqlite"]
+        *(f.name for f in outcome.files), "erreurs-w.xlsx"]
 
 
 def test_a_header_the_schema_refuses_writes_no_file(tmp_path, monkeypatch, fresh_schemas):
@@ -323,7 +323,7 @@ def test_ctrl_c_in_the_terminal_leaves_only_recorded_files(tmp_path):
     assert "Conversion interrompue" in shown and "Traceback" not in shown
     written = sorted(p.name for p in out.glob("JSON-*.json"))
     assert 2 <= len(written) < 10
-    with sqlite3.connect(out / "xl2segur.sqlite") as db:
+    with sqlite3.connect(default_path()) as db:
         assert sorted(name for (name,) in db.execute("SELECT nom FROM fichiers")) == written
     assert list(out.glob(".xl2segur-tmp-*")) == []
 

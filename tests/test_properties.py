@@ -57,7 +57,8 @@ def test_valid_demandes_round_trip(case):
     rows, expected = case
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
-        outcome = api.convert(workbook(folder / "in.xlsx", rows), folder / "depot", date(2024, 3, 12))
+        outcome = api.convert(workbook(folder / "in.xlsx", rows), folder / "depot", date(2024, 3, 12),
+                              registre=folder / "registre.sqlite")  # each example a history of its own
         assert outcome.errors == [] and outcome.exit_code == 0
         data = deposit(outcome)
     assert values_of(data, "numeroEditeur") == [e[0] for e in expected]

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from converter import api
 from converter.cli import app
+from converter.ledger import default_path
 from converter.files import OutputError
 from tests.builders import workbook
 from tests.test_cycle import DAY, _solde, asp_return, avance_rows, deposited, sheet_rows
@@ -27,7 +28,7 @@ def _avances(tmp_path: Path, *numeros: str) -> tuple[Path, Path]:
     """(deposit file, ledger) of seed 001's avance under each numero."""
     out = tmp_path / "depot"
     outcome = api.convert(workbook(tmp_path / "a.xlsx", avance_rows(*numeros)), out, DAY)
-    return outcome.files[0], out / "xl2segur.sqlite"
+    return outcome.files[0], default_path()
 
 
 def _statuts(registre: Path) -> list[tuple[str, str, str, str | None]]:

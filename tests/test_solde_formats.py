@@ -39,7 +39,8 @@ def fill_template(template: Path, rows: dict[str, list[dict]], header: dict[str,
 
 def convert(tmp_path: Path, rows, fmt: str, name: str = "w.xlsx") -> api.Outcome:
     tmp_path.mkdir(exist_ok=True)
-    return api.convert(workbook(tmp_path / name, rows, fmt), tmp_path / "depot", DAY)
+    # a ledger per folder: the tests convert the same numbers in several folders
+    return api.convert(workbook(tmp_path / name, rows, fmt), tmp_path / "depot", DAY, registre=tmp_path / "registre.sqlite")
 
 
 def codes(outcome: api.Outcome, severity: str = "erreur") -> set[tuple[str | None, str | None, str]]:

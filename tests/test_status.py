@@ -7,18 +7,20 @@ from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
+import pytest
 from typer.testing import CliRunner
 
 from converter import api
 from converter.cli import app
+from converter.ledger import default_path
 from tests.builders import workbook
 from tests.test_cycle import DAY, _solde, asp_return, avance_rows
 
 
-def test_the_ledger_status_per_format_and_state(tmp_path: Path) -> None:
+def test_the_ledger_status_per_format_and_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The avance rows are TTC: each advance is 30 % of HT × 1,2 (seed 000 §3.1)."""
     out = tmp_path / "depot"
-    registre = out / "xl2segur.sqlite"
+    registre = default_path()
     rows = avance_rows("00001", "00002", "00003", "00004")
     rows["Demandes"][3]["montantSegurHT"] = "1000.05"
     avances = api.convert(workbook(tmp_path / "a.xlsx", rows), out, DAY)
@@ -29,8 +31,9 @@ def test_the_ledger_status_per_format_and_state(tmp_path: Path) -> None:
                          "ms2-dui-pds-solde"), out, DAY)
     api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00005")), out, DAY)
 
+    monkeypatch.chdir(tmp_path)
     found, written = api.ledger_status(registre)
-    assert written == out / f"etat-registre-{date.today():%Y%m%d}.xlsx"
+    assert written == tmp_path / f"etat-registre-{date.today():%Y%m%d}.xlsx"  # in the current folder
     assert [(c.format_id, c.label, c.demandes, c.amount, c.advance) for c in found.counts] == [
         ("ms2-dui-pds-avance", "Déposées, sans retour de l'ASP", 1, Decimal("4866.67"), Decimal("1752.00")),
         ("ms2-dui-pds-avance", "Acceptées", 3, Decimal("10733.39"), Decimal("3864.02")),
@@ -72,6 +75,6 @@ def test_the_status_takes_the_advance_of_a_ttc_supplier_on_the_ttc_amount(tmp_pa
     out = tmp_path / "depot"
     converted = api.convert(Path("samples/ms2-dui-pds-avance.xlsx"), out, DAY)
     assert converted.advance == Decimal("6132.00")
-    found, _ = api.ledger_status(out / "xl2segur.sqlite")
+    found, _ = api.ledger_status(default_path(), tmp_path / "etat.xlsx")
     assert [(c.label, c.demandes, c.advance) for c in found.counts] == [
         ("Déposées, sans retour de l'ASP", 3, Decimal("6132.00"))]

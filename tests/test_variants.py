@@ -36,7 +36,8 @@ def _without_profil(rows):
 
 
 def _convert(tmp_path: Path, rows, fmt: str) -> api.Outcome:
-    outcome = api.convert(workbook(tmp_path / f"{fmt}.xlsx", rows, fmt), tmp_path / fmt, DAY)
+    outcome = api.convert(workbook(tmp_path / f"{fmt}.xlsx", rows, fmt), tmp_path / fmt, DAY,
+                          registre=tmp_path / f"{fmt}.sqlite")  # the variants share their numeroEditeur
     assert outcome.errors == [], [i.render() for i in outcome.errors]
     return outcome
 

@@ -1,0 +1,400 @@
+"""Issue #17, part A: the ledger's deposit side.
+
+A file under its final name exists only if it is recorded (crashes, dead runs' temporaries);
+one history per numeroAns whatever the output folder; a recorded file written again or
+withdrawn; no ledger created by a run that fails its arguments.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from converter import api, files, ledger
+from converter.cli import app
+from converter.files import OutputError
+from converter.ledger import Ledger, default_path
+from tests.builders import many_demandes, workbook
+from tests.test_cycle import DAY, PDF, asp_return, avance_rows, deposited, pieces_folder
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _deposit_files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("JSON-*.json"))
+
+
+def _live(registre: Path) -> list[tuple[str, str]]:
+    """(numeroEditeur, file) of every demande live in the ledger (written, not rejected nor withdrawn)."""
+    with sqlite3.connect(registre) as db:
+        return db.execute("SELECT d.numero_editeur, f.nom FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
+                          "WHERE d.statut NOT IN ('rejetee', 'retiree') ORDER BY d.id").fetchall()
+
+
+def _assert_one_file_per_demande(folder: Path, registre: Path, numeros: list[str]) -> None:
+    """The invariant: every demande is in exactly one JSON file of the folder, recorded once,
+    and every file of the folder is recorded, done, with the content it has."""
+    in_files = [(ne, path.name) for path in _deposit_files(folder) for ne in deposited(path)]
+    assert sorted(ne for ne, _ in in_files) == sorted(numeros)
+    assert sorted(_live(registre)) == sorted(in_files)
+    with Ledger(registre, create=False) as book:
+        rows = book.db.execute("SELECT * FROM fichiers").fetchall()
+        assert sorted(r["nom"] for r in rows) == [p.name for p in _deposit_files(folder)]
+        for row in rows:
+            assert row["en_attente"] is None
+            assert book.file_bytes(row) == (folder / row["nom"]).read_bytes()
+    assert not list(folder.glob(f"{files.TMP_PREFIX}*")) and not list(folder.glob(f"{files.LOCK_PREFIX}*"))
+
+
+# ------------------------------------------------------------ 1. crashes
+
+
+def _convert_command(book: Path, out: Path, registre: Path) -> list[str]:
+    return [sys.executable, "-m", "converter", "convertir", str(book), "-o", str(out), "--date-depot", "20240312",
+            "--registre", str(registre), "-q"]
+
+
+def _kill_when(command: list[str], ready, timeout: float = 60) -> bool:
+    """Run `command` in a process group of its own; SIGKILL the group as soon as `ready()`.
+    Returns whether it was killed (False: it ended first)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                            start_new_session=True)
+    deadline = time.monotonic() + timeout
+    try:
+        while proc.poll() is None and time.monotonic() < deadline:
+            if ready():
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                return True
+            time.sleep(0.001)
+        return False
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def test_conversions_killed_at_several_points_leave_every_demande_in_exactly_one_recorded_file(
+        tmp_path: Path) -> None:
+    """SIGKILL of the whole process group once 1, then 3 files exist, then while the ledger
+    is being written (its rollback journal exists), then the same command run to its end:
+    every demande is in exactly one file of the folder, each file recorded once."""
+    numeros = [f"{i:05d}" for i in range(1, 2001)]  # 10 files, checked in a second process (PARALLEL_FROM)
+    book = workbook(tmp_path / "w.xlsx", many_demandes(len(numeros)))
+    out, registre = tmp_path / "depot", tmp_path / "registre.sqlite"
+    command = _convert_command(book, out, registre)
+    journal = registre.with_name(registre.name + "-journal")
+    points = [lambda: len(_deposit_files(out)) >= 1, lambda: len(_deposit_files(out)) >= 3,
+              lambda: len(_deposit_files(out)) >= 5 and journal.exists()]
+    killed = [_kill_when(command, ready) for ready in points]
+    assert killed[:2] == [True, True]  # the third may miss its moment on a busy machine: still a run
+    assert 3 <= len(_deposit_files(out)) < 10
+    done = subprocess.run(command, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
+    # the demandes of the files already written are signalled, not deposited twice
+    assert done.returncode == 1 and "Classeur des demandes refusées parce que déjà déposées" in done.stdout, done.stderr
+    _assert_one_file_per_demande(out, registre, numeros)
+    assert not (out / ledger.SET_ASIDE).exists()  # a named file was always recorded: nothing to set aside
+
+
+def _crash_after_recording(out: str, registre: str) -> None:  # runs in a child process
+    """Killed once its file is recorded pending, before it gets its name."""
+    def killed(tmp: Path, target: Path, synced: bool = False) -> bool:
+        os._exit(9)
+    api.publish = killed  # the name the conversion calls
+    api.convert(workbook(Path(out).parent / "k.xlsx", avance_rows("00001", "00002")), Path(out), DAY,
+                registre=Path(registre))
+
+
+def test_a_file_recorded_but_never_named_is_dropped_and_its_temporaries_removed_at_once(tmp_path: Path) -> None:
+    import multiprocessing
+
+    out, registre = tmp_path / "depot", tmp_path / "registre.sqlite"
+    proc = multiprocessing.get_context("spawn").Process(target=_crash_after_recording, args=(str(out), str(registre)))
+    proc.start()
+    proc.join(60)
+    assert proc.exitcode == 9
+    assert list(out.glob(f"{files.TMP_PREFIX}*")) and not _deposit_files(out)
+    with sqlite3.connect(registre) as db:
+        assert db.execute("SELECT count(*) FROM fichiers WHERE en_attente IS NOT NULL").fetchone() == (1,)
+    again = api.convert(workbook(tmp_path / "w.xlsx", avance_rows("00001", "00002")), out, DAY, registre=registre)
+    assert [i.code for i in again.warnings if i.code.startswith("fichier_")] == ["fichier_abandonne"]
+    assert again.accepted == ["00001", "00002"] and [p.name for p in again.files] == ["JSON-0123456789-20240312-001.json"]
+    _assert_one_file_per_demande(out, registre, ["00001", "00002"])
+
+
+def test_a_pending_file_of_a_dead_run_found_under_its_name_is_kept(tmp_path: Path) -> None:
+    """Named, then killed before the run marked it done: the file is the recorded one, kept."""
+    out, registre = tmp_path / "depot", tmp_path / "registre.sqlite"
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY, registre=registre)
+    with sqlite3.connect(registre) as db:
+        db.execute("UPDATE fichiers SET en_attente = 'deadbeefdeadbeef'")  # its run is gone: no lock held
+    again = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00001", "00002")), out, DAY, registre=registre)
+    assert [i.code for i in again.warnings if i.code.startswith("fichier_")] == ["fichier_adopte"]
+    assert [(i.code, i.numero_editeur) for i in again.errors] == [("deja_deposee", "00001")]
+    _assert_one_file_per_demande(out, registre, ["00001", "00002"])
+    assert first.files[0].exists()
+
+
+def test_a_pending_file_of_a_live_run_is_left_alone(tmp_path: Path) -> None:
+    out, registre = tmp_path / "depot", tmp_path / "registre.sqlite"
+    api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY, registre=registre)
+    with sqlite3.connect(registre) as db:
+        db.execute("UPDATE fichiers SET en_attente = ?", (files.RUN_ID,))  # this process: alive
+    (out / deposited.__name__).write_text("")  # not a deposit file: ignored
+    with Ledger(registre) as book:
+        assert book.reconcile(out) == []
+        assert book.db.execute("SELECT en_attente FROM fichiers").fetchone()[0] == files.RUN_ID
+
+
+def test_a_pending_file_of_another_folder_is_left_to_that_folder(tmp_path: Path) -> None:
+    """Another folder may be another machine's (a shared ledger): its run's lock is not seen here."""
+    registre = tmp_path / "registre.sqlite"
+    api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), tmp_path / "ailleurs", DAY, registre=registre)
+    with sqlite3.connect(registre) as db:
+        db.execute("UPDATE fichiers SET en_attente = 'deadbeefdeadbeef'")
+    with Ledger(registre) as book:
+        assert book.reconcile(tmp_path / "depot") == []
+        assert book.reconcile(tmp_path / "ailleurs") == [("adopte", (tmp_path / "ailleurs").resolve() /
+                                                          "JSON-0123456789-20240312-001.json")]
+
+
+def test_a_deposit_file_the_ledger_does_not_know_is_set_aside_never_deleted(tmp_path: Path) -> None:
+    out = tmp_path / "depot"
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY)
+    stranger = out / "JSON-0123456789-20240312-007.json"
+    stranger.write_bytes(first.files[0].read_bytes().replace(b"00001", b"00009"))
+    (out / "JSON-0123456789-20240312-007.zip").write_bytes(b"PK")
+    again = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00002")), out, DAY)
+    [warning] = [i for i in again.warnings if i.code == "fichier_hors_registre"]
+    aside = out / ledger.SET_ASIDE
+    assert warning.file == str(aside / stranger.name) and "ne le déposez pas" in warning.message
+    assert sorted(p.name for p in aside.iterdir()) == [stranger.name, "JSON-0123456789-20240312-007.zip"]
+    assert [p.name for p in _deposit_files(out)] == ["JSON-0123456789-20240312-001.json",
+                                                       "JSON-0123456789-20240312-002.json"]
+
+
+def test_a_recorded_folder_moved_elsewhere_keeps_its_files(tmp_path: Path) -> None:
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), tmp_path / "depot", DAY)
+    (tmp_path / "depot").rename(tmp_path / "juin")
+    again = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00002")), tmp_path / "juin", DAY)
+    assert not [i for i in again.warnings if i.code.startswith("fichier_")]
+    assert (tmp_path / "juin" / first.files[0].name).exists()
+
+
+def test_temporaries_of_a_dead_run_are_removed_at_once_those_of_a_live_run_kept(tmp_path: Path) -> None:
+    out = tmp_path / "depot"
+    out.mkdir()
+    dead = out / f"{files.TMP_PREFIX}0123456789abcdef-00000000"
+    dead.write_text("{")
+    (out / f"{files.LOCK_PREFIX}0123456789abcdef.lock").write_text("")  # nobody holds it
+    with files.running(out):
+        mine = files.write_temporary(out, b"{}")
+        assert files.clean_stale(out) == [dead]
+        assert mine.exists() and not (out / f"{files.LOCK_PREFIX}0123456789abcdef.lock").exists()
+        mine.unlink()
+    assert os.listdir(out) == []  # the run's own lock goes with it
+
+
+def test_on_a_file_system_that_cannot_lock_runs_go_on_and_nothing_is_taken_for_dead(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import fcntl
+
+    def unsupported(fd, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", unsupported)
+    other = tmp_path / f"{files.TMP_PREFIX}0123456789abcdef-00000000"
+    (tmp_path / f"{files.LOCK_PREFIX}0123456789abcdef.lock").write_text("")
+    other.write_text("{")
+    with files.running(tmp_path):
+        assert files.clean_stale(tmp_path) == [] and other.exists()
+
+
+# ------------------------------------------------------------ 5. one history, wherever the output goes
+
+
+def test_another_output_folder_continues_the_same_history(tmp_path: Path) -> None:
+    book = workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002"))
+    first = api.convert(book, tmp_path / "depot", DAY)
+    assert first.registre == default_path() and len(first.files) == 1
+    again = api.convert(book, tmp_path / "depot-juin", DAY)
+    assert again.files == [] and [i.code for i in again.errors] == ["deja_deposee", "deja_deposee"]
+
+
+def test_the_ledger_is_found_by_option_then_environment_then_user_folder(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ledger.ENVIRONMENT, str(tmp_path / "equipe" / "registre.sqlite"))
+    assert ledger.locate(None, tmp_path)[0] == tmp_path / "equipe" / "registre.sqlite"
+    assert ledger.locate(tmp_path / "mien.sqlite", tmp_path)[0] == tmp_path / "mien.sqlite"
+    monkeypatch.delenv(ledger.ENVIRONMENT)
+    import platformdirs
+    assert default_path() == Path(platformdirs.user_data_dir("xl2segur", appauthor=False)) / "xl2segur.sqlite"
+
+
+def test_a_team_ledger_through_the_environment_serves_the_cli(tmp_path: Path) -> None:
+    shared = tmp_path / "partage" / "registre.sqlite"
+    book = workbook(tmp_path / "a.xlsx", avance_rows("00001"))
+    env = {ledger.ENVIRONMENT: str(shared)}
+    result = CliRunner().invoke(app, ["convertir", str(book), "-o", str(tmp_path / "d1"), "--date-depot", "20240312"],
+                                env=env)
+    assert result.exit_code == 0 and f"Registre des dépôts : {shared}" in result.output
+    result = CliRunner().invoke(app, ["convertir", str(book), "-o", str(tmp_path / "d2"), "--date-depot", "20240312"],
+                                env=env)
+    assert result.exit_code == 1 and "a déjà été déposée" in result.output
+
+
+def test_an_older_ledger_in_depot_is_taken_over_by_retour(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Versions before 3 kept `depot/xl2segur.sqlite`, the default of retour and solde: found, taken over."""
+    monkeypatch.chdir(tmp_path)
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), Path("depot"), DAY,
+                        registre=Path("depot") / "xl2segur.sqlite")
+    returned = asp_return(first.files[0], tmp_path / "retours" / first.files[0].name, {"00001": "FINMS2000001"})
+    result = CliRunner().invoke(app, ["retour", str(returned)])
+    assert result.exit_code == 0, result.output
+    assert "« depot/xl2segur.sqlite » d'une version précédente de xl2segur est repris" in result.output
+    assert (tmp_path / "depot" / "xl2segur.sqlite.repris").is_file()
+    assert len(list((tmp_path / "retours").glob("retour-ASP-*.xlsx"))) == 1  # beside the return, not the ledger
+    with Ledger(default_path()) as book:
+        [row] = book.db.execute("SELECT * FROM demandes WHERE numero_ans = '0123456789' AND numero_editeur = '00001'")
+        assert row["statut"] == "acceptee" and row["numero_asp"] == "FINMS2000001"
+
+
+def test_an_older_ledger_is_never_swallowed_by_an_explicit_trial_ledger(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "depot"
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY, registre=out / "xl2segur.sqlite")
+    before = sorted(os.listdir(out))
+    with pytest.raises(OutputError, match="contient le registre .* d'une version précédente de xl2segur, et "
+                                          "--registre en désigne un autre"):
+        api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00002")), out, DAY, registre=tmp_path / "essai.sqlite")
+    assert sorted(os.listdir(out)) == before and first.files[0].exists()
+    monkeypatch.chdir(tmp_path)  # retour, solde… look in depot/: named, not taken over
+    path, [warning] = api.find_ledger(tmp_path / "essai.sqlite")
+    assert warning.code == "registre_ancien_ignore" and (out / "xl2segur.sqlite").is_file()
+
+
+def test_a_shared_ledger_uses_a_rollback_journal_that_works_on_a_network_share(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """WAL needs shared memory, which two machines do not share: a ledger shared through
+    XL2SEGUR_REGISTRE, or on a network file system, uses a rollback journal; a local one, WAL."""
+    path = tmp_path / "r.sqlite"
+    with sqlite3.connect(path) as db:  # a ledger of version 2, in WAL
+        db.execute("PRAGMA journal_mode = WAL")
+    with Ledger(path) as book:  # the tests share theirs through XL2SEGUR_REGISTRE (conftest.py)
+        assert book.db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+        assert book.db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    monkeypatch.delenv(ledger.ENVIRONMENT)
+    with Ledger(path) as book:
+        assert book.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    monkeypatch.setattr(ledger, "on_network_share", lambda path: True)
+    with Ledger(path) as book:
+        assert book.db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+
+
+# ------------------------------------------------------------ 7. written again, withdrawn
+
+
+def test_a_deleted_deposit_file_is_written_again_under_its_name_with_its_zip(tmp_path: Path) -> None:
+    folder = pieces_folder(tmp_path, "00001", "00002")
+    out = tmp_path / "depot"
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002")), out, DAY)  # no --pieces
+    written = first.files[0].read_bytes()
+    first.files[0].unlink()
+    again = api.rewrite(first.files[0].name, default_path(), pieces=folder)
+    assert again.path == first.files[0] and again.path.read_bytes() == written
+    [archive] = again.archives
+    with zipfile.ZipFile(archive) as zf:
+        assert sorted(zf.namelist()) == ["MS2-DUI-Va1-BDC-00001.pdf", "MS2-DUI-Va1-BDC-00002.pdf"]
+        assert zf.read("MS2-DUI-Va1-BDC-00001.pdf") == PDF
+    # already there, identical: kept; elsewhere with -o; never over another content
+    assert api.rewrite(first.files[0].name, default_path()).path is None
+    assert api.rewrite(first.files[0].name, default_path(), tmp_path / "copie").path.read_bytes() == written
+    first.files[0].write_bytes(b"{}")
+    with pytest.raises(OutputError, match="existe déjà avec un autre contenu"):
+        api.rewrite(first.files[0].name, default_path())
+    with pytest.raises(OutputError, match="ne connaît aucun fichier de dépôt « JSON-0123456789-20240312-009.json »"):
+        api.rewrite("JSON-0123456789-20240312-009.json", default_path())
+
+
+def test_rewrite_with_a_missing_attachment_writes_nothing_and_names_it(tmp_path: Path) -> None:
+    out = tmp_path / "depot"
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002")), out, DAY)
+    first.files[0].unlink()
+    with pytest.raises(OutputError, match="demande 00002 : Pièce BON_COMMANDE .* introuvable"):
+        api.rewrite(first.files[0].name, default_path(), pieces=pieces_folder(tmp_path, "00001"))
+    assert not first.files[0].exists()
+
+
+def test_reecrire_cli(tmp_path: Path) -> None:
+    out = tmp_path / "depot"
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY)
+    first.files[0].unlink()
+    result = CliRunner().invoke(app, ["reecrire", str(first.files[0])])
+    assert result.exit_code == 0 and result.output == f"Fichier de dépôt réécrit : {first.files[0]}\n"
+
+
+def test_a_withdrawn_file_frees_its_demandes_and_is_set_aside(tmp_path: Path) -> None:
+    folder = pieces_folder(tmp_path, "00001", "00002")
+    out = tmp_path / "depot"
+    book = workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002"))
+    first = api.convert(book, out, DAY, pieces=folder)
+    freed, moved = api.withdraw(first.files[0].name, default_path())
+    assert freed == 2 and moved == out / ledger.WITHDRAWN / first.files[0].name
+    assert sorted(p.name for p in moved.parent.iterdir()) == [first.files[0].name, first.archives[0].name]
+    assert _live(default_path()) == []
+    again = api.convert(book, out, DAY, pieces=folder)  # deposited again, under the next rank
+    assert again.errors == [] and [p.name for p in again.files] == ["JSON-0123456789-20240312-002.json"]
+    with pytest.raises(OutputError, match="déjà été retiré"):
+        api.withdraw(first.files[0].name, default_path())
+    with pytest.raises(OutputError, match="a été retiré le"):
+        api.rewrite(first.files[0].name, default_path())
+
+
+def test_a_file_the_asp_answered_for_cannot_be_withdrawn(tmp_path: Path) -> None:
+    out = tmp_path / "depot"
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY)
+    api.ingest_returns([asp_return(first.files[0], tmp_path / "r.json", {"00001": "FINMS2000001"})], default_path())
+    with pytest.raises(OutputError, match="l'ASP a déjà répondu pour 1 de ses demandes"):
+        api.withdraw(first.files[0].name, default_path())
+    assert len(_live(default_path())) == 1
+
+
+def test_retirer_asks_for_confirmation(tmp_path: Path) -> None:
+    out = tmp_path / "depot"
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY)
+    name = first.files[0].name
+    refused = CliRunner().invoke(app, ["retirer", name], input="n\n")
+    assert refused.exit_code == 1 and "Rien n'est retiré." in refused.output and len(_live(default_path())) == 1
+    done = CliRunner().invoke(app, ["retirer", name], input="o\n")
+    assert done.exit_code == 0, done.output
+    assert f"Fichier retiré du registre : {name} — 1 demande(s) libérée(s)" in done.output
+    assert _live(default_path()) == []
+
+
+# ------------------------------------------------------------ 9. a run that fails its arguments
+
+
+def test_a_missing_pieces_folder_creates_neither_ledger_nor_output_folder(tmp_path: Path) -> None:
+    book = workbook(tmp_path / "a.xlsx", avance_rows("00001"))
+    result = CliRunner().invoke(app, ["convertir", str(book), "-o", str(tmp_path / "nouveau"),
+                                      "--pieces", str(tmp_path / "absent"), "--registre", str(tmp_path / "r.sqlite")])
+    assert result.exit_code == 2 and "dossier des pièces" in result.output
+    assert not (tmp_path / "nouveau").exists() and not (tmp_path / "r.sqlite").exists()
+    assert not default_path().exists()
+
+
+def test_the_second_process_still_starts_without_polars() -> None:
+    """validation.py imports the ledger (for `pack`): the ledger must not bring Polars in."""
+    code = "import sys, converter.validation; sys.exit('polars' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(ROOT)}).returncode == 0

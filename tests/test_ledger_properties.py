@@ -1,0 +1,117 @@
+"""Property: whatever the sequence of convert / retour / solde / re-export / withdraw, no
+numeroEditeur is live (written, neither rejected nor withdrawn) in two deposits of the same
+nature and numeroAns, and every recorded file can be written again as it was."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import tempfile
+from pathlib import Path
+
+import orjson
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+from converter import api
+from converter.files import OutputError
+from converter.ledger import Ledger
+from tests.builders import workbook
+from tests.builders_solde import seed_000_rows
+from tests.test_cycle import DAY, asp_return, avance_rows
+
+POOL = ["00001", "00002", "00003", "00004"]
+numeros = st.lists(st.sampled_from(POOL), min_size=1, max_size=3, unique=True)
+
+
+class LedgerCycle(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.root = Path(tempfile.mkdtemp(prefix="xl2segur-prop-"))
+        self.registre = self.root / "registre.sqlite"
+        self.steps = 0
+
+    def teardown(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def _path(self, name: str) -> Path:
+        self.steps += 1
+        return self.root / f"{self.steps:03d}-{name}"
+
+    def _recorded(self) -> list[sqlite3.Row]:
+        if not self.registre.exists():
+            return []
+        with Ledger(self.registre) as book:
+            return book.db.execute("SELECT f.*, (SELECT count(*) FROM demandes d WHERE d.fichier_id = f.id) AS n "
+                                   "FROM fichiers f ORDER BY id").fetchall()
+
+    @rule(chosen=numeros, folder=st.sampled_from(["depot", "depot-juin"]))
+    def convert_avances(self, chosen: list[str], folder: str) -> None:
+        api.convert(workbook(self._path("a.xlsx"), avance_rows(*chosen)), self.root / folder, DAY,
+                    registre=self.registre)
+
+    @rule(ne=st.sampled_from(POOL))
+    def convert_solde(self, ne: str) -> None:
+        with Ledger(self.registre) as book:
+            found = [r["numero_asp"] for r in book.candidates("0123456789", ne) if r["numero_asp"]]
+        book_path = workbook(self._path("s.xlsx"), seed_000_rows(ne, found[0] if found else "FINMS2000009"),
+                             fmt="ms2-dui-pds-solde")
+        api.convert(book_path, self.root / "depot", DAY, registre=self.registre)
+        if self.registre.exists():
+            api.write_solde_workbooks(self.registre, "ms2-dui-pds-avance", self._path("soldes"))
+
+    @rule(pick=st.integers(min_value=0), accept=st.lists(st.booleans(), min_size=3, max_size=3))
+    def retour(self, pick: int, accept: list[bool]) -> None:
+        recorded = [r for r in self._recorded() if r["retire_le"] is None]
+        if not recorded:
+            return
+        row = recorded[pick % len(recorded)]
+        with Ledger(self.registre) as book:
+            data = book.file_bytes(row)
+        sent = self._path(row["nom"])
+        sent.write_bytes(data)
+        lines = orjson.loads(data)["lignesImport"]
+        verdicts = {line["numeroEditeur"]: f"FINMS2{int(line['numeroEditeur']):06d}" if accept[i % 3]
+                    else "Pièce illisible" for i, line in enumerate(lines)}
+        api.ingest_returns([asp_return(sent, self._path("retour") / row["nom"], verdicts)], self.registre,
+                           self._path("bilan.xlsx"))
+
+    @rule(pick=st.integers(min_value=0))
+    def rewrite(self, pick: int) -> None:
+        recorded = [r for r in self._recorded() if r["retire_le"] is None]
+        if not recorded:
+            return
+        row = recorded[pick % len(recorded)]
+        Path(row["chemin"]).unlink(missing_ok=True)
+        done = api.rewrite(row["nom"], self.registre)
+        with Ledger(self.registre) as book:
+            assert done.path is not None and done.path.read_bytes() == book.file_bytes(row)
+
+    @rule(pick=st.integers(min_value=0))
+    def withdraw(self, pick: int) -> None:
+        recorded = self._recorded()
+        if not recorded:
+            return
+        row = recorded[pick % len(recorded)]
+        try:
+            freed, _ = api.withdraw(row["nom"], self.registre)
+        except OutputError as exc:  # withdrawn already, or answered by the ASP: refused
+            assert "déjà été retiré" in str(exc) or "l'ASP a déjà répondu" in str(exc)
+        else:
+            assert freed == row["n"]
+
+    @invariant()
+    def no_demande_live_twice(self) -> None:
+        if not self.registre.exists():
+            return
+        with sqlite3.connect(self.registre) as db:
+            twice = db.execute(
+                "SELECT nature, numero_ans, numero_editeur, count(*) FROM demandes "
+                "WHERE statut NOT IN ('rejetee', 'retiree') GROUP BY 1, 2, 3 HAVING count(*) > 1").fetchall()
+        assert twice == []
+
+
+LedgerCycle.TestCase.settings = settings(max_examples=10, stateful_step_count=6, deadline=None,
+                                         suppress_health_check=[HealthCheck.too_slow])
+test_no_demande_is_live_twice = LedgerCycle.TestCase
