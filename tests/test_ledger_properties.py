@@ -16,7 +16,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from converter import api
 from converter.files import OutputError
-from converter.ledger import Ledger
+from converter.ledger import RETIREE, Ledger
 from tests.builders import workbook
 from tests.builders_solde import seed_000_rows
 from tests.test_cycle import DAY, asp_return, avance_rows
@@ -54,7 +54,9 @@ class LedgerCycle(RuleBasedStateMachine):
     @rule(ne=st.sampled_from(POOL))
     def convert_solde(self, ne: str) -> None:
         with Ledger(self.registre) as book:
-            found = [r["numero_asp"] for r in book.candidates("0123456789", ne) if r["numero_asp"]]
+            found = [asp for (asp,) in book.db.execute(  # its deposits, newest first
+                "SELECT numero_asp FROM demandes WHERE numero_ans = '0123456789' AND numero_editeur = ? "
+                f"AND statut != '{RETIREE}' AND numero_asp IS NOT NULL ORDER BY id DESC", (ne,))]
         book_path = workbook(self._path("s.xlsx"), seed_000_rows(ne, found[0] if found else "FINMS2000009"),
                              fmt="ms2-dui-pds-solde")
         api.convert(book_path, self.root / "depot", DAY, registre=self.registre)
