@@ -25,10 +25,10 @@ from xlsxwriter import Workbook
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from converter.checks.values import allowed_values
 from converter.files import write_new, write_new_numbered
 from converter.formats.model import DefinitionError, Field, FormatDefinition, Sheet, column_letter
 from converter.issues import Issue, Severity
+from converter.kinds import boolean, choice, kind
 from converter.reference import operators
 
 __all__ = ["choices", "describe_format", "field_note", "write_workbook",
@@ -46,7 +46,7 @@ MAX_ISSUE_NOTES = 10_000  # beyond, highlighted cells get their fill but no note
 MAX_LINKS = 65_530  # Excel's limit of hyperlinks per worksheet
 INLINE_LIST_MAX = 255  # Excel's limit for an inline list source
 
-TRUE, FALSE = "VRAI", "FAUX"
+TRUE, FALSE = boolean.TRUE, boolean.FALSE
 
 # Colours (Excel's « Mauvais » / « Neutre » styles, readable when printed).
 ERROR_FILL, ERROR_FONT = "#FFC7CE", "#9C0006"
@@ -54,7 +54,6 @@ WARNING_FILL, WARNING_FONT = "#FFE0B2", "#8A4B00"
 REQUIRED_HEADER_FILL = "#9BC2E6"
 OTHER_HEADER_FILL = "#DDEBF7"
 
-NUM_FORMATS = {"date": "dd/mm/yyyy", "amount": "0.00", "integer": "0"}
 SEVERITY_LABEL = {Severity.ERROR: "Erreur", Severity.WARNING: "Avertissement"}
 
 
@@ -66,48 +65,12 @@ def choices(definition: FormatDefinition, field: Field) -> list[str]:
     `values` or `values_from` list."""
     if field.kind == "boolean":
         return [TRUE, FALSE]
-    return list(allowed_values(definition, field))
+    return list(choice.allowed_values(definition, field))
 
 
 def describe_format(definition: FormatDefinition, field: Field) -> str:
-    """The expected format of a field, in French, from its kind and parameters."""
-    kind = field.kind
-    if kind == "boolean":
-        base = "VRAI ou FAUX (oui / non acceptés)"
-    elif kind == "choice":
-        values = choices(definition, field)
-        if len(values) <= 12:
-            base = "une valeur parmi : " + ", ".join(f"« {v} »" for v in values)  # « DMP », « DMP, INS »
-        else:
-            base = f"un des {len(values)} codes du menu déroulant, écrit exactement"
-    elif kind == "date":
-        base = "date au format JJ/MM/AAAA"
-    elif kind == "amount":
-        base = "nombre avec au plus 2 décimales, strictement positif"
-    elif kind == "integer":
-        base = "nombre entier"
-        if field.minimum is not None:
-            base += f" supérieur ou égal à {field.minimum}"
-    elif kind == "email":
-        base = "adresse électronique (un @ après le premier caractère, et un point), 149 caractères au plus"
-    elif kind == "phone":
-        base = "numéro avec l'indicatif international (ex. +33612345678), 49 caractères au plus"
-    elif kind == "finess":
-        base = "texte de 9 caractères : 9 chiffres, ou 2A / 2B suivis de 7 chiffres (Corse)"
-    elif kind == "rpps":
-        base = "texte de 11 chiffres"
-    elif kind == "siret":
-        base = "texte de 14 chiffres"
-    elif kind == "numero_ans":
-        base = "texte de 10 chiffres"
-    elif kind == "numero_editeur":
-        base = "texte de 5 lettres ou chiffres"
-    elif kind == "numero_asp":
-        base = "texte de 12 caractères" + (f" commençant par {field.prefix}" if field.prefix else "")
-    elif kind == "format_id":
-        base = f"identifiant du format, pré-rempli ({definition.id}) : ne pas modifier"
-    else:
-        base = "texte"
+    """The expected format of a field, in French: its kind's wording, then the field's own rules."""
+    base = kind(field.kind).describe(definition, field)
     extras = []
     if field.length is not None:
         extras.append(f"exactement {field.length} caractères")
@@ -206,7 +169,7 @@ class _Writer:
 
     @staticmethod
     def _num_format(field: Field) -> str | None:
-        return "@" if field.is_text else NUM_FORMATS.get(field.kind)
+        return "@" if field.is_text else kind(field.kind).NUM_FORMAT
 
     def cell_format(self, field: Field, severity: Severity | None = None) -> Format | None:
         num = self._num_format(field)

@@ -13,9 +13,9 @@ import polars as pl
 from ..formats import FormatDefinition, Sheet
 from ..issues import ISSUE_SCHEMA, Issue, issues_from_frame, message
 from ..reading import HEADER_SHEET, ROW, RawWorkbook
-from .links import NE, check_links
+from .links import check_links
 from .rules import check_rules
-from .values import cleaned, condition_expr, field_check, is_error_cell, message_params, padded_warning
+from .values import NE, cleaned, condition_expr, field_check, is_error_cell, message_params, padded_warning
 
 __all__ = ["Checked", "check_workbook", "NE"]
 

@@ -11,9 +11,7 @@ import polars as pl
 from ..formats import FormatDefinition, Sheet
 from ..issues import ISSUE_SCHEMA, message
 from ..reading import ROW, RawWorkbook
-from .values import condition_expr
-
-NE = "__ne"  # the numeroEditeur of the row, as typed (cleaned), to attach issues to a demande
+from .values import NE, condition_expr
 
 
 def _rows(frame: pl.DataFrame, *, code: str, msg: str | pl.Expr, sheet: str, column: str | None,

@@ -32,8 +32,7 @@ from ..funding.calendrier import Calendrier, fr
 from ..funding.montants import format_euros, format_nombre
 from ..issues import ISSUE_SCHEMA, message
 from ..reading import HEADER_SHEET, ROW, RawWorkbook
-
-NE = "__ne"  # same name as checks.links.NE (not imported: links imports nothing from here)
+from .values import NE
 
 __all__ = ["RULES", "RuleContext", "check_rules", "validate_rules"]
 
