@@ -30,7 +30,7 @@ from ..funding import (HOP, REGIMES, SFP, HorsBaremeError, calendrier_hop, calen
                        plafond_hop_fusion, plafond_sfp)
 from ..funding.calendrier import Calendrier, fr
 from ..funding.montants import format_euros, format_nombre
-from ..issues import ISSUE_SCHEMA, message
+from ..issues import ISSUE_SCHEMA, message, severity
 from ..reading import HEADER_SHEET, ROW, RawWorkbook
 from .values import NE
 
@@ -57,7 +57,7 @@ class RuleContext:
                value: pl.Expr) -> pl.DataFrame:
         msg = pl.lit(message) if isinstance(message, str) else message
         return frame.select(
-            code=pl.lit(code), message=msg, severity=pl.lit("erreur"), sheet=pl.lit(self.sheet.name),
+            code=pl.lit(code), message=msg, severity=pl.lit(str(severity(code))), sheet=pl.lit(self.sheet.name),
             row=pl.col(ROW), column=pl.lit(self.raw.letter(self.sheet.name, balise)),
             balise=pl.lit(balise), value=value.cast(pl.String), numero_editeur=pl.col(NE),
         ).cast(ISSUE_SCHEMA)

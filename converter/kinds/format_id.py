@@ -11,7 +11,7 @@ from typing import Any
 import polars as pl
 
 from . import text
-from .base import FieldCheck, encoded, scalar, string_schema
+from .base import FieldCheck, encoded, predicate, scalar, string_schema
 
 NAME = "format_id"
 TEXT = True
@@ -26,6 +26,9 @@ def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
 
 def validate(value: str, field: Any = None) -> str:
     return scalar(check, NAME, value, field)
+
+
+is_valid = predicate(validate)
 
 
 def json_schema(definition: Any, field: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import polars as pl
 
-from .base import FieldCheck, NONE, codes, encoded, scalar, string_schema
+from .base import FieldCheck, NONE, codes, encoded, predicate, scalar, string_schema
 
 NAME = "text"
 TEXT = True
@@ -36,6 +36,9 @@ def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
 
 def validate(value: str, field: Any = None) -> str:
     return scalar(check, NAME, value, field)
+
+
+is_valid = predicate(validate)
 
 
 def json_schema(definition: Any, field: Any) -> dict[str, Any]:
