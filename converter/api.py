@@ -22,7 +22,7 @@ import polars as pl
 from . import attachments, build, cycle, deposit, ledger, schema, validation
 from .checks import NE, Checked, check_workbook
 from .files import clean_stale, write_new_numbered
-from .funding.montants import AvanceDemande, avance_demande
+from .funding.amounts import AvanceDemande, avance_demande
 from .formats import FormatDefinition, get_format, numero_formats
 from .issues import ISSUE_SCHEMA, Issue, Severity
 from .reading import HEADER_SHEET, ROW, WorkbookError, read_workbook, release_freed_memory
@@ -61,7 +61,7 @@ class Outcome:
     @property
     def advances(self) -> dict[str, AvanceDemande]:
         """Each accepted demande's amount HT, TTC (TTC regime) and expected advance, on the TTC
-        amount for a TTC supplier, on the HT one otherwise (funding.montants.avance_demande)."""
+        amount for a TTC supplier, on the HT one otherwise (funding.amounts.avance_demande)."""
         if self.advance_rate is None:
             return {}
         return {ne: avance_demande(amount, self.regimes.get(ne), self.advance_rate)
@@ -77,7 +77,7 @@ class Outcome:
     @property
     def total_ttc(self) -> Decimal:
         """Sum of the TTC amounts of the accepted demandes whose regime is TTC."""
-        return sum((a.montant_ttc for a in self.advances.values() if a.montant_ttc is not None), Decimal("0.00"))
+        return sum((a.amount_ttc for a in self.advances.values() if a.amount_ttc is not None), Decimal("0.00"))
 
     @property
     def exit_code(self) -> int:
@@ -101,8 +101,8 @@ class Outcome:
             "taux_avance": f"{self.advance_rate}" if self.advance_rate is not None else None,
             "avance_attendue": f"{self.advance:.2f}" if self.advance is not None else None,
             "avances_par_demande": [
-                {"numeroEditeur": ne, "regime_tva": self.regimes.get(ne), "montant_ht": f"{a.montant_ht:.2f}",
-                 "montant_ttc": f"{a.montant_ttc:.2f}" if a.montant_ttc is not None else None,
+                {"numeroEditeur": ne, "regime_tva": self.regimes.get(ne), "montant_ht": f"{a.amount_ht:.2f}",
+                 "montant_ttc": f"{a.amount_ttc:.2f}" if a.amount_ttc is not None else None,
                  "base_avance": a.base, "avance": f"{a.avance:.2f}"}
                 for ne, a in self.advances.items()
             ],

@@ -267,7 +267,7 @@ class FormatDefinition:
     # solde, which keeps the numeroEditeur of its avance when it comes back (seed 000).
     new_numero_after_rejection: bool = False
     # avance only: the balise of the demandes sheet holding the supplier's VAT regime; « TTC »
-    # puts the advance on HT × 1,2 (funding.montants.avance_demande)
+    # puts the advance on HT × 1,2 (funding.amounts.avance_demande)
     advance_regime: str | None = None
 
     @property
