@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from .base import NONE, FieldCheck, codes, predicate, scalar
+from .base import NONE, FieldCheck, codes, scalar_forms
 
 NAME = "amount"
 TEXT = False
@@ -48,11 +48,7 @@ def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
     return FieldCheck(value, error, NONE, steps)
 
 
-def validate(value: str) -> str:
-    return scalar(check, NAME, value)
-
-
-is_valid = predicate(validate)
+validate, is_valid = scalar_forms(check, NAME)  # the Polars check, on one value
 
 
 def json_schema(definition: Any, field: Any) -> dict[str, Any]:

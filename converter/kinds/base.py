@@ -116,3 +116,10 @@ def predicate(validate: Callable[..., Any]) -> Callable[..., bool]:
             return False
         return True
     return is_valid
+
+
+def scalar_forms(check: Any, kind: str) -> tuple[Callable[..., Any], Callable[..., bool]]:
+    """`validate` and `is_valid` of a kind: its Polars `check` run on one value (`scalar`)."""
+    def validate(value: str, field: Field | None = None, definition: FormatDefinition | None = None) -> Any:
+        return scalar(check, kind, value, field, definition)
+    return validate, predicate(validate)

@@ -12,7 +12,7 @@ from typing import Any
 
 import polars as pl
 
-from .base import NONE, FieldCheck, codes, predicate, scalar
+from .base import NONE, FieldCheck, codes, scalar_forms
 
 NAME = "boolean"
 TEXT = False
@@ -31,11 +31,7 @@ def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
     return FieldCheck(parsed, codes((parsed.is_null(), "booleen_invalide")), NONE, ({f"{name}value": value},))
 
 
-def validate(value: str) -> bool:
-    return scalar(check, NAME, value)
-
-
-is_valid = predicate(validate)
+validate, is_valid = scalar_forms(check, NAME)  # the Polars check, on one value
 
 
 def json_schema(definition: Any, field: Any) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from ..reference import operator_codes
-from .base import FieldCheck, codes, encoded, predicate, quoted, scalar, without_spaces
+from .base import FieldCheck, codes, encoded, quoted, scalar_forms, without_spaces
 
 NAME = "choice"
 TEXT = True
@@ -52,11 +52,7 @@ def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
     )
 
 
-def validate(value: str, field: Any, definition: Any = None) -> str:
-    return scalar(check, NAME, value, field, definition)
-
-
-is_valid = predicate(validate)
+validate, is_valid = scalar_forms(check, NAME)  # the Polars check, on one value
 
 
 def json_schema(definition: Any, field: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from .base import NONE, FieldCheck, codes, predicate, quoted, scalar, string_schema
+from .base import NONE, FieldCheck, codes, quoted, scalar_forms, string_schema
 
 NAME = "date"
 TEXT = False
@@ -67,11 +67,7 @@ def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
                       ({f"{name}date": parsed(c)},))
 
 
-def validate(value: str) -> str:
-    return scalar(check, NAME, value)
-
-
-is_valid = predicate(validate)
+validate, is_valid = scalar_forms(check, NAME)  # the Polars check, on one value
 
 
 def json_schema(definition: Any, field: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import polars as pl
 
-from .base import FieldCheck, codes, encoded, predicate, scalar, string_schema
+from .base import FieldCheck, codes, encoded, scalar_forms, string_schema
 
 NAME = "email"
 TEXT = True
@@ -32,11 +32,7 @@ def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
     return FieldCheck(c, codes((bad, "email_invalide")), codes((odd, "email_inhabituel")))
 
 
-def validate(value: str) -> str:
-    return scalar(check, NAME, value)
-
-
-is_valid = predicate(validate)
+validate, is_valid = scalar_forms(check, NAME)  # the Polars check, on one value
 
 
 def json_schema(definition: Any, field: Any) -> dict[str, Any]:

@@ -11,13 +11,12 @@ key over the first eight, 2A / 2B counting as 20 (inferred). Only the length is 
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import polars as pl
 
 from . import identifier, luhn
-from .base import FieldCheck, Invalid, predicate
+from .base import FieldCheck, predicate
 from .identifier import NUM_FORMAT, TEXT, compact, json_literal  # noqa: F401 (the kind's interface)
 
 NAME = "finess"
@@ -26,16 +25,9 @@ WIDTH = 9  # Excel drops the leading zero of a FINESS typed as a number (départ
 MAX_LOST_ZEROS = identifier.MAX_LOST_ZEROS
 PADDED_CODE = "finess_complete"
 CODES = ("finess_invalide", "finess_cle", PADDED_CODE, identifier.NORMALISED)
-_PATTERN = re.compile(PATTERN)
 
 
-def validate(number: str) -> str:
-    number = compact(number)
-    if not _PATTERN.match(number):
-        raise Invalid("finess_invalide")
-    return number
-
-
+validate = identifier.validator(PATTERN, "finess_invalide")
 is_valid = predicate(validate)
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from .base import FieldCheck, codes, quoted, string_schema, without_spaces
+from .base import FieldCheck, Invalid, codes, quoted, string_schema, without_spaces
 
 TEXT = True
 NUM_FORMAT = None
@@ -31,6 +31,18 @@ def compact(number: str) -> str:
     '2A0000024'
     """
     return _SPACES.sub("", number).upper()
+
+
+def validator(pattern: str, error: str, compacted: Callable[[str], str] = compact) -> Callable[[str], str]:
+    """The scalar `validate` of an identifier kind: the compacted number, or `Invalid(error)`."""
+    matches = re.compile(pattern).match
+
+    def validate(number: str) -> str:
+        number = compacted(number)
+        if not matches(number):
+            raise Invalid(error)
+        return number
+    return validate
 
 
 def check(c: pl.Expr, name: str, pattern: str, error: str, key: Callable[[pl.Expr], pl.Expr] | None = None,

@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 
 from . import amount
-from .base import NONE, FieldCheck, codes, predicate, scalar
+from .base import NONE, FieldCheck, codes, scalar_forms
 
 NAME = "integer"
 TEXT = False
@@ -31,11 +31,7 @@ def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
     return FieldCheck(value, codes(*checks), NONE, ({f"{name}value": parsed},))
 
 
-def validate(value: str, field: Any = None) -> int:
-    return scalar(check, NAME, value, field)
-
-
-is_valid = predicate(validate)
+validate, is_valid = scalar_forms(check, NAME)  # the Polars check, on one value
 
 
 def json_schema(definition: Any, field: Any) -> dict[str, Any]:

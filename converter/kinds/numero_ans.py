@@ -8,13 +8,12 @@ False
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import polars as pl
 
 from . import identifier
-from .base import FieldCheck, Invalid, predicate
+from .base import FieldCheck, predicate
 from .identifier import NUM_FORMAT, TEXT, compact, json_literal  # noqa: F401 (the kind's interface)
 
 NAME = "numero_ans"
@@ -23,16 +22,9 @@ WIDTH = 10
 MAX_LOST_ZEROS = identifier.MAX_LOST_ZEROS
 PADDED_CODE = identifier.PADDED_CODE
 CODES = ("numero_ans_invalide", PADDED_CODE, identifier.NORMALISED)
-_PATTERN = re.compile(PATTERN)
 
 
-def validate(number: str) -> str:
-    number = compact(number)
-    if not _PATTERN.match(number):
-        raise Invalid("numero_ans_invalide")
-    return number
-
-
+validate = identifier.validator(PATTERN, "numero_ans_invalide")
 is_valid = predicate(validate)
 
 

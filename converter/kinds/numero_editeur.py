@@ -10,13 +10,12 @@ False
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import polars as pl
 
 from . import identifier
-from .base import FieldCheck, Invalid, predicate
+from .base import FieldCheck, predicate
 from .identifier import _SPACES, NUM_FORMAT, TEXT, json_literal  # noqa: F401 (the kind's interface)
 
 NAME = "numero_editeur"
@@ -25,20 +24,13 @@ WIDTH = 5
 MAX_LOST_ZEROS = 4  # 00001 typed 1 loses four
 PADDED_CODE = "numero_editeur_complete"
 CODES = ("numero_editeur_invalide", PADDED_CODE, identifier.NORMALISED)
-_PATTERN = re.compile(PATTERN)
 
 
 def compact(number: str) -> str:
     return _SPACES.sub("", number)
 
 
-def validate(number: str) -> str:
-    number = compact(number)
-    if not _PATTERN.match(number):
-        raise Invalid("numero_editeur_invalide")
-    return number
-
-
+validate = identifier.validator(PATTERN, "numero_editeur_invalide", compact)
 is_valid = predicate(validate)
 
 

@@ -10,13 +10,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import polars as pl
 
 from . import identifier, luhn
-from .base import FieldCheck, Invalid, predicate
+from .base import FieldCheck, predicate
 from .identifier import NUM_FORMAT, TEXT, compact, json_literal  # noqa: F401 (the kind's interface)
 
 NAME = "rpps"
@@ -25,16 +24,9 @@ WIDTH = 11
 MAX_LOST_ZEROS = identifier.MAX_LOST_ZEROS
 PADDED_CODE = identifier.PADDED_CODE
 CODES = ("rpps_invalide", "rpps_cle", PADDED_CODE, identifier.NORMALISED)
-_PATTERN = re.compile(PATTERN)
 
 
-def validate(number: str) -> str:
-    number = compact(number)
-    if not _PATTERN.match(number):
-        raise Invalid("rpps_invalide")
-    return number
-
-
+validate = identifier.validator(PATTERN, "rpps_invalide")
 is_valid = predicate(validate)
 
 

@@ -12,14 +12,13 @@ True
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import polars as pl
 from stdnum.fr import siret as _stdnum
 
 from . import identifier, luhn
-from .base import FieldCheck, Invalid, predicate
+from .base import FieldCheck, predicate
 from .identifier import NUM_FORMAT, TEXT, compact, json_literal  # noqa: F401 (the kind's interface)
 
 NAME = "siret"
@@ -28,16 +27,9 @@ WIDTH = 14
 MAX_LOST_ZEROS = identifier.MAX_LOST_ZEROS
 PADDED_CODE = identifier.PADDED_CODE
 CODES = ("siret_invalide", "siret_cle", PADDED_CODE, identifier.NORMALISED)
-_PATTERN = re.compile(PATTERN)
 
 
-def validate(number: str) -> str:
-    number = compact(number)
-    if not _PATTERN.match(number):
-        raise Invalid("siret_invalide")
-    return number
-
-
+validate = identifier.validator(PATTERN, "siret_invalide")
 is_valid = predicate(validate)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import polars as pl
 
-from .base import FieldCheck, NONE, codes, encoded, predicate, scalar, string_schema
+from .base import NONE, FieldCheck, codes, encoded, scalar_forms, string_schema
 
 NAME = "text"
 TEXT = True
@@ -34,11 +34,7 @@ def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
     return FieldCheck(value, codes(*checks), warning)
 
 
-def validate(value: str, field: Any = None) -> str:
-    return scalar(check, NAME, value, field)
-
-
-is_valid = predicate(validate)
+validate, is_valid = scalar_forms(check, NAME)  # the Polars check, on one value
 
 
 def json_schema(definition: Any, field: Any) -> dict[str, Any]:
