@@ -4,22 +4,23 @@ Each module (see `base` for the interface) holds its kind's Polars check, its sc
 `validate` / `is_valid` (python-stdnum style, doctests as documentation), its JSON Schema
 fragment, its French description, its issue codes, its normalisation and how it is written
 in a deposit file. The checks, the JSON Schema, the workbooks, the reader and the renderer
-ask the kind; adding a kind is adding a module here and to `_MODULES`.
+ask the kind; adding a kind is adding its module here.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from types import ModuleType
 
-from . import (amount, boolean, choice, date, email, finess, format_id, integer, numero_ans, numero_asp,
-               numero_editeur, phone, rpps, siret, text)
 from .base import FieldCheck, Invalid
 
 __all__ = ["KINDS", "FieldCheck", "Invalid", "kind", "IDENTIFIER_WIDTHS", "MAX_LOST_ZEROS"]
 
-_MODULES = (text, choice, boolean, date, amount, integer, email, phone,
-            finess, rpps, siret, numero_ans, numero_editeur, numero_asp, format_id)
-KINDS: dict[str, ModuleType] = {m.NAME: m for m in _MODULES}
+# every module of this package that declares a NAME is a kind (base, identifier and luhn are
+# their shared helpers): adding a kind is adding its file
+_MODULES = [importlib.import_module(f"{__name__}.{m.name}") for m in pkgutil.iter_modules(__path__)]
+KINDS: dict[str, ModuleType] = {m.NAME: m for m in _MODULES if hasattr(m, "NAME")}
 
 # Identifier kinds whose leading zeros Excel drops when they are typed as numbers: their width.
 IDENTIFIER_WIDTHS = {name: m.WIDTH for name, m in KINDS.items() if m.WIDTH}
