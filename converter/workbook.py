@@ -28,7 +28,7 @@ from xlsxwriter.worksheet import Worksheet
 from converter.files import write_new, write_new_numbered
 from converter.formats.model import DefinitionError, Field, FormatDefinition, Sheet, column_letter
 from converter.issues import Issue, Severity
-from converter.kinds import boolean, choice, kind
+from converter.kinds import kind
 from converter.reference import operators
 
 __all__ = ["choices", "describe_format", "field_note", "write_workbook",
@@ -46,7 +46,6 @@ MAX_ISSUE_NOTES = 10_000  # beyond, highlighted cells get their fill but no note
 MAX_LINKS = 65_530  # Excel's limit of hyperlinks per worksheet
 INLINE_LIST_MAX = 255  # Excel's limit for an inline list source
 
-TRUE, FALSE = boolean.TRUE, boolean.FALSE
 
 # Colours (Excel's « Mauvais » / « Neutre » styles, readable when printed).
 ERROR_FILL, ERROR_FONT = "#FFC7CE", "#9C0006"
@@ -61,11 +60,9 @@ SEVERITY_LABEL = {Severity.ERROR: "Erreur", Severity.WARNING: "Avertissement"}
 
 
 def choices(definition: FormatDefinition, field: Field) -> list[str]:
-    """The values a field accepts ([] when free): VRAI / FAUX for a boolean, else its
-    `values` or `values_from` list."""
-    if field.kind == "boolean":
-        return [TRUE, FALSE]
-    return list(choice.allowed_values(definition, field))
+    """The values of a field's drop-down list, as its kind gives them ([] when free)."""
+    listed = getattr(kind(field.kind), "choices", None)
+    return listed(definition, field) if listed else []
 
 
 def describe_format(definition: FormatDefinition, field: Field) -> str:
@@ -306,12 +303,7 @@ class _Writer:
         inline = (sum(len(v) for v in values) + len(values) - 1 <= INLINE_LIST_MAX
                   and not any(ch in v for v in values for ch in ', "'))
         source: Any = values if inline else self._list_range(field, values)
-        if field.kind == "boolean":
-            message = "Répondez VRAI ou FAUX (oui / non sont aussi acceptés)."
-        elif len(values) <= 12:
-            message = "Valeurs possibles : " + ", ".join(values) + "."
-        else:
-            message = f"Choisissez l'un des {len(values)} codes du menu déroulant, écrit exactement."
+        message = kind(field.kind).drop_down_message(values)
         ws.data_validation(first, col, last, col, {
             "validate": "list", "source": source, "ignore_blank": True,
             "error_type": "warning", "error_title": "Valeur inattendue",

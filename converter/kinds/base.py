@@ -12,6 +12,7 @@ A kind module (`converter/kinds/<kind>.py`) holds everything about one kind of c
     TEXT          its values are typed as text (identifiers: leading zeros matter)
     NUM_FORMAT    the template's number format (date, amount, integer)
     WIDTH, MAX_LOST_ZEROS, PADDED_CODE   identifiers Excel may have typed as numbers
+    choices, drop_down_message           only the kinds the template gives a drop-down list
 """
 
 from __future__ import annotations

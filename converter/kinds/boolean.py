@@ -34,6 +34,15 @@ def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
 validate, is_valid = scalar_forms(check, NAME)  # the Polars check, on one value
 
 
+def choices(definition: Any, field: Any) -> list[str]:
+    """The template's drop-down list."""
+    return [TRUE, FALSE]
+
+
+def drop_down_message(values: list[str]) -> str:
+    return "Répondez VRAI ou FAUX (oui / non sont aussi acceptés)."
+
+
 def json_schema(definition: Any, field: Any) -> dict[str, Any]:
     return {"type": "boolean"}
 

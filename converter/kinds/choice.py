@@ -55,6 +55,17 @@ def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
 validate, is_valid = scalar_forms(check, NAME)  # the Polars check, on one value
 
 
+def choices(definition: Any, field: Any) -> list[str]:
+    """The template's drop-down list."""
+    return list(allowed_values(definition, field))
+
+
+def drop_down_message(values: list[str]) -> str:
+    if len(values) <= 12:
+        return "Valeurs possibles : " + ", ".join(values) + "."
+    return f"Choisissez l'un des {len(values)} codes du menu déroulant, écrit exactement."
+
+
 def json_schema(definition: Any, field: Any) -> dict[str, Any]:
     return {"enum": list(allowed_values(definition, field))}
 
