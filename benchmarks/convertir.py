@@ -60,7 +60,7 @@ ALPHANUM = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def luhn_key(digits: str) -> str:
-    """The digit that makes `digits + key` pass Luhn (converter/identifiers.py checks it)."""
+    """The digit that makes `digits + key` pass Luhn (converter/kinds/luhn.py checks it)."""
     total = 0
     for i, ch in enumerate(reversed(digits)):
         d = int(ch)

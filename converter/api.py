@@ -23,7 +23,7 @@ import polars as pl
 from . import attachments, build, cycle, deposit, ledger, schema, validation
 from .checks import NE, Checked, check_workbook
 from .files import RUN_ID, OutputError, clean_stale, publish, running, write_new, write_new_numbered
-from .funding.montants import AvanceDemande, avance_demande
+from .funding.amounts import AvanceDemande, avance_demande
 from .formats import FormatDefinition, get_format, numero_formats
 from .issues import ISSUE_SCHEMA, Issue, Severity, issue
 from .reading import HEADER_SHEET, ROW, WorkbookError, read_workbook, release_freed_memory
@@ -68,7 +68,7 @@ class Outcome:
         return [i for i in self.issues if not i.is_error]
 
     def expected_advances(self) -> ExpectedAdvances | None:
-        """Each accepted demande's amounts and expected advance (funding.montants.avance_demande:
+        """Each accepted demande's amounts and expected advance (funding.amounts.avance_demande:
         on the TTC amount for a TTC supplier, the HT one otherwise), and their totals; computed
         once per call: at 100,000 demandes, each pass over them costs a noticeable part of a
         conversion, so the summary and the report call it once. None when the format has no
@@ -79,7 +79,7 @@ class Outcome:
                 for ne, amount in self.amounts.items()}
         return ExpectedAdvances(
             total=sum((a.avance for a in each.values()), Decimal("0.00")),
-            total_ttc=sum((a.montant_ttc for a in each.values() if a.montant_ttc is not None), Decimal("0.00")),
+            total_ttc=sum((a.amount_ttc for a in each.values() if a.amount_ttc is not None), Decimal("0.00")),
             each=each)
 
     @property
@@ -123,8 +123,8 @@ class Outcome:
             "taux_avance": f"{self.advance_rate}" if self.advance_rate is not None else None,
             "avance_attendue": f"{expected.total:.2f}" if expected else None,
             "avances_par_demande": [
-                {"numeroEditeur": ne, "regime_tva": self.regimes.get(ne), "montant_ht": f"{a.montant_ht:.2f}",
-                 "montant_ttc": f"{a.montant_ttc:.2f}" if a.montant_ttc is not None else None,
+                {"numeroEditeur": ne, "regime_tva": self.regimes.get(ne), "montant_ht": f"{a.amount_ht:.2f}",
+                 "montant_ttc": f"{a.amount_ttc:.2f}" if a.amount_ttc is not None else None,
                  "base_avance": a.base, "avance": f"{a.avance:.2f}"}
                 for ne, a in (expected.each if expected else {}).items()
             ],

@@ -9,7 +9,6 @@ a `null` can never become the string "null", an amount always has two decimals.
 from __future__ import annotations
 
 import json
-import re
 import string
 from functools import cache
 from pathlib import Path
@@ -20,8 +19,9 @@ import polars as pl
 
 from . import fastrender
 from .checks import NE, Checked
-from .checks.values import allowed_values, condition_expr
+from .checks.values import condition_expr
 from .formats import DefinitionError, FormatDefinition, Sheet
+from .kinds import kind
 from .reading import HEADER_SHEET, ROW
 
 _PACKAGE = Path(__file__).parent
@@ -47,25 +47,10 @@ def template(definition: FormatDefinition) -> jinja2.Template:
     return _environment().get_template(definition.template)
 
 
-# kinds whose accepted values the checks hold to a pattern without quote, backslash or control
-# character (a choice: when none of its values has one): quoted as they are, twice as fast as
-# JSON-encoding them
-_PLAIN_KINDS = {"finess", "rpps", "siret", "numero_ans", "numero_editeur", "numero_asp", "date", "phone"}
-_NOT_PLAIN = re.compile(r'["\\\x00-\x1f]')
-
-
 def json_literal(definition: FormatDefinition, sheet: Sheet, balise: str) -> pl.Expr:
-    """The JSON text of a normalised column of an accepted demande."""
+    """The JSON text of a normalised column of an accepted demande, as its kind writes it."""
     field = sheet.by_balise[balise]
-    col = pl.col(balise)
-    if field.kind == "boolean":
-        return pl.when(col).then(pl.lit("true")).when(~col).then(pl.lit("false")).otherwise(pl.lit("null"))
-    if field.kind in ("amount", "integer"):
-        return col.cast(pl.String).fill_null("null")
-    if field.kind in _PLAIN_KINDS or (field.kind == "choice" and not any(
-            _NOT_PLAIN.search(v) for v in allowed_values(definition, field))):
-        return pl.concat_str(pl.lit('"'), col, pl.lit('"')).fill_null("null")
-    return pl.struct(v=col).struct.json_encode().str.strip_prefix('{"v":').str.strip_suffix("}")
+    return kind(field.kind).json_literal(definition, field, pl.col(balise))
 
 
 def _attachment_name(definition: FormatDefinition, code: str, fmt: pl.Expr) -> pl.Expr:

@@ -16,8 +16,8 @@ from .cli_fr import CommandeFr, GroupeFr  # French help screens and usage errors
 from .console import tolerate_console_encoding
 from .files import OutputError, why
 from .ledger import ENVIRONMENT, LedgerNotFound
-from .funding.montants import format_taux
-from .funding.cli_text import ErreurSaisie, texte_plafond_hop, texte_plafond_sfp
+from .funding.amounts import format_rate
+from .funding.cli_text import InputError, plafond_hop_text, plafond_sfp_text
 from .formats import UnknownFormat, all_formats
 from .progress import progress_line
 
@@ -150,13 +150,13 @@ def _print_outcome(outcome: api.Outcome, *, converting: bool) -> None:
     out.print(f"Total HT des demandes acceptées : {euros(outcome.total_ht)}")
     expected = outcome.expected_advances()
     if expected is not None:
-        rate = format_taux(outcome.advance_rate)
+        rate = format_rate(outcome.advance_rate)
         out.print(f"Total TTC des demandes au régime TTC (montant HT × 1,2) : {euros(expected.total_ttc)}")
         out.print(f"Avance attendue ({rate} du montant TTC, ou HT au régime HT) : {euros(expected.total)}")
         advances = list(expected.each.items())
         for ne, a in advances[:ADVANCES_SHOWN]:
-            ttc = f", TTC {euros(a.montant_ttc)}" if a.montant_ttc is not None else ""
-            out.print(f"  demande {ne} : {euros(a.avance)} ({rate} du {a.base} ; montant HT {euros(a.montant_ht)}{ttc})")
+            ttc = f", TTC {euros(a.amount_ttc)}" if a.amount_ttc is not None else ""
+            out.print(f"  demande {ne} : {euros(a.avance)} ({rate} du {a.base} ; montant HT {euros(a.amount_ht)}{ttc})")
         if len(advances) > ADVANCES_SHOWN:
             out.print(f"  … et {_count(len(advances) - ADVANCES_SHOWN)} autres demandes : détail dans le rapport "
                       "(--rapport rapport.json)")
@@ -297,7 +297,7 @@ TvaOption = Annotated[Optional[str], typer.Option("--tva", metavar="20|8.5|HT", 
 def _print_plain(compute) -> None:
     try:
         typer.echo(compute())
-    except ErreurSaisie as exc:
+    except InputError as exc:
         _fail(str(exc))
 
 
@@ -311,7 +311,7 @@ def plafond_hop_command(
     if activite_combinee is None or prestation is None:
         _fail("indiquez --activite-combinee et --prestation, par exemple : "
               "xl2segur plafond hop-pfi-va2 --activite-combinee 15000 --prestation V2")
-    _print_plain(lambda: texte_plafond_hop(activite_combinee, prestation, tva))
+    _print_plain(lambda: plafond_hop_text(activite_combinee, prestation, tva))
 
 
 @plafond_app.command("sfp-lgc-va2", cls=CommandeFr)
@@ -324,7 +324,7 @@ def plafond_sfp_command(
     if client is None:
         _fail("indiquez --client, par exemple : xl2segur plafond sfp-lgc-va2 --client ide "
               "(ou --client csi --tranche B)")
-    _print_plain(lambda: texte_plafond_sfp(client, tranche, tva))
+    _print_plain(lambda: plafond_sfp_text(client, tranche, tva))
 
 
 

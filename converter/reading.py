@@ -44,6 +44,7 @@ import polars as pl
 from .formats.model import column_letter
 from .formats import FormatDefinition, Sheet, UnknownFormat, all_formats, common_header, get_format
 from .issues import Issue, issue
+from .kinds import IDENTIFIER_WIDTHS, MAX_LOST_ZEROS
 
 ROW = "__row"
 HEADER_SHEET = "Entête"
@@ -59,13 +60,6 @@ MAX_ZIP_MEMBERS = 10_000
 MAX_DATA_ROWS = 1_000_000  # data rows per sheet (Excel's own maximum is 1,048,576 rows); 100,000 demandes
 # × 3 ESMS already fill 300,000 rows of FINESS Géo and Scénarios (issue #6: large vendors)
 MAX_SHEET_CELLS = 10_000_000  # rows × columns of the area holding values, per sheet
-# Identifier kinds whose leading zeros Excel drops when they are typed as numbers.
-IDENTIFIER_WIDTHS = {"finess": 9, "rpps": 11, "siret": 14, "numero_ans": 10, "numero_editeur": 5}
-# leading zeros an identifier typed as a number gets back at the most: a numéro éditeur 00001
-# typed 1 loses four; no FINESS (département 01 to 09), SIRET, RPPS or numéro ANS starts
-# with 00, so one that lost more was no identifier
-MAX_LOST_ZEROS = {"numero_editeur": 4}
-MAX_LOST_ZEROS_OTHERS = 1
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -652,7 +646,7 @@ def _pad_identifiers(numeric_cells: Callable[[set[tuple[str, int]]], set[tuple[s
                      frame: pl.DataFrame, letters: dict[str, str]) -> tuple[pl.DataFrame, dict[str, list[int]]]:
     """Rare path: an identifier one or two digits short, typed as a number, gets its zeros back.
     Shorter, or nothing but zeros, it was no identifier that lost its zeros: it stays an error."""
-    fields = [(f.balise, IDENTIFIER_WIDTHS[f.kind], MAX_LOST_ZEROS.get(f.kind, MAX_LOST_ZEROS_OTHERS))
+    fields = [(f.balise, IDENTIFIER_WIDTHS[f.kind], MAX_LOST_ZEROS[f.kind])
               for f in sheet.fields if f.kind in IDENTIFIER_WIDTHS and f.balise in letters]
     short = {b: frame.filter(pl.col(b).str.contains(r"^\d*[1-9]\d*$")
                              & pl.col(b).str.len_chars().is_between(w - lost, w - 1))[ROW].to_list()

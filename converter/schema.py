@@ -5,50 +5,11 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from .checks.values import allowed_values
 from .formats import Field, FormatDefinition, Sheet, get_format
-
-_PATTERNS = {
-    "finess": r"^(\d{9}|2[AB]\d{7})$",
-    "rpps": r"^\d{11}$",
-    "siret": r"^\d{14}$",
-    "numero_ans": r"^\d{10}$",
-    "numero_editeur": r"^[A-Za-z0-9]{5}$",
-    "date": r"^(0[1-9]|[12]\d|3[01])/(0[1-9]|1[0-2])/(19|20)\d{2}$",
-    "email": r"^(?=.*\.).+@",  # the seeds' rule: « un "@" au-delà du premier caractère et un point »
-    "phone": r"^\+[1-9]\d{4,}$",
-}
-
+from .kinds import kind
 
 def _field_schema(definition: FormatDefinition, f: Field) -> dict[str, Any]:
-    if f.kind == "boolean":
-        s: dict[str, Any] = {"type": "boolean"}
-    elif f.kind == "amount":
-        s = {"type": "number", "exclusiveMinimum": 0}  # two decimals: written by the template
-    elif f.kind == "integer":
-        s = {"type": "integer"}
-        if f.minimum is not None:
-            s["minimum"] = f.minimum
-    elif f.kind == "choice":
-        s = {"enum": list(allowed_values(definition, f))}
-    else:
-        s = {"type": "string"}
-        if f.kind in _PATTERNS:
-            s["pattern"] = _PATTERNS[f.kind]
-        if f.kind == "numero_asp":
-            s["pattern"] = rf"^{f.prefix}[A-Z0-9]{{{12 - len(f.prefix or '')}}}$"
-        if f.kind == "email":
-            s["maxLength"] = 149
-        if f.kind == "phone":
-            s["maxLength"] = 49
-        if f.length is not None:
-            s["minLength"] = s["maxLength"] = f.length
-        if f.max_length is not None:
-            s["maxLength"] = f.max_length
-        if f.pattern:
-            s["allOf"] = [{"pattern": f.pattern}]
-        if f.upper:
-            s.setdefault("allOf", []).append({"pattern": r"^[^a-zà-ÿ]*$"})
+    s = kind(f.kind).json_schema(definition, f)
     if f.presence.mode != "required":
         s = {"anyOf": [s, {"type": "null"}]}
     s["description"] = f.note

@@ -19,7 +19,7 @@ from xlsxwriter import Workbook
 
 from .files import write_new_numbered
 from .formats import all_formats, numero_formats
-from .funding.montants import avance_demande
+from .funding.amounts import avance_demande
 from .ledger import ACCEPTEE, DEPOSEE, REJETEE, RETIREE, Ledger
 
 WAITING_SOLDE = "attente_solde"
@@ -68,7 +68,7 @@ _HISTORY = (
 
 def _advance(format_id: str, amount: str | None, regime: str | None) -> Decimal | None:
     """The advance expected for one demande, by the funding rules (on the TTC amount for a TTC
-    supplier: funding.montants.avance_demande)."""
+    supplier: funding.amounts.avance_demande)."""
     definition = all_formats().get(format_id)
     if definition is None or definition.nature != "avance" or definition.advance_rate is None or amount is None:
         return None

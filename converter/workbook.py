@@ -25,10 +25,10 @@ from xlsxwriter import Workbook
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from converter.checks.values import allowed_values
 from converter.files import write_new, write_new_numbered
 from converter.formats.model import DefinitionError, Field, FormatDefinition, Sheet, column_letter
 from converter.issues import Issue, Severity
+from converter.kinds import kind
 from converter.reference import operators
 
 __all__ = ["choices", "describe_format", "field_note", "write_workbook",
@@ -46,7 +46,6 @@ MAX_ISSUE_NOTES = 10_000  # beyond, highlighted cells get their fill but no note
 MAX_LINKS = 65_530  # Excel's limit of hyperlinks per worksheet
 INLINE_LIST_MAX = 255  # Excel's limit for an inline list source
 
-TRUE, FALSE = "VRAI", "FAUX"
 
 # Colours (Excel's « Mauvais » / « Neutre » styles, readable when printed).
 ERROR_FILL, ERROR_FONT = "#FFC7CE", "#9C0006"
@@ -54,7 +53,6 @@ WARNING_FILL, WARNING_FONT = "#FFE0B2", "#8A4B00"
 REQUIRED_HEADER_FILL = "#9BC2E6"
 OTHER_HEADER_FILL = "#DDEBF7"
 
-NUM_FORMATS = {"date": "dd/mm/yyyy", "amount": "0.00", "integer": "0"}
 SEVERITY_LABEL = {Severity.ERROR: "Erreur", Severity.WARNING: "Avertissement"}
 
 
@@ -62,52 +60,14 @@ SEVERITY_LABEL = {Severity.ERROR: "Erreur", Severity.WARNING: "Avertissement"}
 
 
 def choices(definition: FormatDefinition, field: Field) -> list[str]:
-    """The values a field accepts ([] when free): VRAI / FAUX for a boolean, else its
-    `values` or `values_from` list."""
-    if field.kind == "boolean":
-        return [TRUE, FALSE]
-    return list(allowed_values(definition, field))
+    """The values of a field's drop-down list, as its kind gives them ([] when free)."""
+    listed = getattr(kind(field.kind), "choices", None)
+    return listed(definition, field) if listed else []
 
 
 def describe_format(definition: FormatDefinition, field: Field) -> str:
-    """The expected format of a field, in French, from its kind and parameters."""
-    kind = field.kind
-    if kind == "boolean":
-        base = "VRAI ou FAUX (oui / non acceptés)"
-    elif kind == "choice":
-        values = choices(definition, field)
-        if len(values) <= 12:
-            base = "une valeur parmi : " + ", ".join(f"« {v} »" for v in values)  # « DMP », « DMP, INS »
-        else:
-            base = f"un des {len(values)} codes du menu déroulant, écrit exactement"
-    elif kind == "date":
-        base = "date au format JJ/MM/AAAA"
-    elif kind == "amount":
-        base = "nombre avec au plus 2 décimales, strictement positif"
-    elif kind == "integer":
-        base = "nombre entier"
-        if field.minimum is not None:
-            base += f" supérieur ou égal à {field.minimum}"
-    elif kind == "email":
-        base = "adresse électronique (un @ après le premier caractère, et un point), 149 caractères au plus"
-    elif kind == "phone":
-        base = "numéro avec l'indicatif international (ex. +33612345678), 49 caractères au plus"
-    elif kind == "finess":
-        base = "texte de 9 caractères : 9 chiffres, ou 2A / 2B suivis de 7 chiffres (Corse)"
-    elif kind == "rpps":
-        base = "texte de 11 chiffres"
-    elif kind == "siret":
-        base = "texte de 14 chiffres"
-    elif kind == "numero_ans":
-        base = "texte de 10 chiffres"
-    elif kind == "numero_editeur":
-        base = "texte de 5 lettres ou chiffres"
-    elif kind == "numero_asp":
-        base = "texte de 12 caractères" + (f" commençant par {field.prefix}" if field.prefix else "")
-    elif kind == "format_id":
-        base = f"identifiant du format, pré-rempli ({definition.id}) : ne pas modifier"
-    else:
-        base = "texte"
+    """The expected format of a field, in French: its kind's wording, then the field's own rules."""
+    base = kind(field.kind).describe(definition, field)
     extras = []
     if field.length is not None:
         extras.append(f"exactement {field.length} caractères")
@@ -206,7 +166,7 @@ class _Writer:
 
     @staticmethod
     def _num_format(field: Field) -> str | None:
-        return "@" if field.is_text else NUM_FORMATS.get(field.kind)
+        return "@" if field.is_text else kind(field.kind).NUM_FORMAT
 
     def cell_format(self, field: Field, severity: Severity | None = None) -> Format | None:
         num = self._num_format(field)
@@ -259,9 +219,9 @@ class _Writer:
                 values = self.rows.get(s.name, [])
             self._data_sheet(data_ws[s.name], s, values, s is self.d.header,
                              marks.get(s.name, {}))
-        self._notice(notice_ws)
+        _Notice(self, notice_ws).write()
         if errors_ws is not None:
-            self._errors(errors_ws)
+            _errors_sheet(self, errors_ws)
             errors_ws.activate()
         else:
             data_ws[self.d.header.name].activate()
@@ -343,12 +303,7 @@ class _Writer:
         inline = (sum(len(v) for v in values) + len(values) - 1 <= INLINE_LIST_MAX
                   and not any(ch in v for v in values for ch in ', "'))
         source: Any = values if inline else self._list_range(field, values)
-        if field.kind == "boolean":
-            message = "Répondez VRAI ou FAUX (oui / non sont aussi acceptés)."
-        elif len(values) <= 12:
-            message = "Valeurs possibles : " + ", ".join(values) + "."
-        else:
-            message = f"Choisissez l'un des {len(values)} codes du menu déroulant, écrit exactement."
+        message = kind(field.kind).drop_down_message(values)
         ws.data_validation(first, col, last, col, {
             "validate": "list", "source": source, "ignore_blank": True,
             "error_type": "warning", "error_title": "Valeur inattendue",
@@ -415,174 +370,147 @@ class _Writer:
         self.notes_left = MAX_ISSUE_NOTES
         return marks
 
-    def _errors(self, ws: Worksheet) -> None:
-        issues = list(self.issues or ())
-        order = {s.name: i for i, s in enumerate((self.d.header, *self.d.sheets))}
 
-        def key(i: int) -> tuple:
-            it = issues[i]
-            return (not it.is_error, order.get(it.sheet or "", -1), it.row or 0,
-                    _column_index(it.column) or 0)
+def _errors_sheet(writer: _Writer, ws: Worksheet) -> None:
+    """The Erreurs sheet of an error workbook: one row per issue, with a link to its cell."""
+    issues = list(writer.issues or ())
+    order = {s.name: i for i, s in enumerate((writer.d.header, *writer.d.sheets))}
 
-        head = self._fmt(("errors-head",), {"bold": True, "border": 1, "bg_color": OTHER_HEADER_FILL,
-                                            "valign": "top", "text_wrap": True})
-        wrap = self._fmt(("errors-wrap",), {"text_wrap": True, "valign": "top"})
-        top = self._fmt(("errors-top",), {"valign": "top"})
-        text = self._fmt(("errors-text",), {"num_format": "@", "valign": "top", "text_wrap": True})
-        link = self._fmt(("errors-link",), {"font_color": "blue", "underline": 1, "valign": "top"})
-        sev_fmt = {
-            Severity.ERROR: self._fmt(("errors-sev", Severity.ERROR), {
-                "bg_color": ERROR_FILL, "font_color": ERROR_FONT, "bold": True, "valign": "top"}),
-            Severity.WARNING: self._fmt(("errors-sev", Severity.WARNING), {
-                "bg_color": WARNING_FILL, "font_color": WARNING_FONT, "bold": True, "valign": "top"}),
-        }
-        titles = ["Gravité", "Feuille", "Ligne d'origine", "Colonne", "Balise", "Valeur", "Message", "Lien"]
-        widths = [15, 14, 10, 9, 24, 24, 80, 20]
-        for c, (t, w) in enumerate(zip(titles, widths)):
-            ws.write_string(0, c, t, head)
-            ws.set_column(c, c, w)
-        ws.set_row(0, 32)
-        ws.write_comment(0, 2, "Numéro de la ligne dans le classeur converti (celui que vous aviez fourni).",
-                         {"font_size": 9})
-        ws.write_comment(0, 7, "Lien vers la cellule en question dans ce classeur : corrigez-la, puis "
-                         "convertissez de nouveau ce classeur.", {"font_size": 9, "width": 260})
-        links = 0
-        for r, i in enumerate(sorted(range(len(issues)), key=key), start=1):
-            it = issues[i]
-            spot = self.where.get(i)
-            ws.write_string(r, 0, SEVERITY_LABEL.get(it.severity, str(it.severity)), sev_fmt.get(it.severity, top))
-            if it.sheet:
-                ws.write_string(r, 1, it.sheet, top)
-            if it.row is not None:
-                ws.write_number(r, 2, it.row, top)
-            letter = column_letter(spot[2]) if spot and spot[3] else it.column
-            if letter:
-                ws.write_string(r, 3, letter, top)
-            if it.balise:
-                ws.write_string(r, 4, it.balise, top)
-            if it.value is not None:
-                ws.write_string(r, 5, it.value, text)
-            ws.write_string(r, 6, it.message, wrap)
-            lines = max(_line_count(it.message, widths[6]), _line_count(it.value or "", widths[5]))
-            if lines > 1:  # LibreOffice does not fit row heights on opening
-                ws.set_row(r, 15 * lines + 2)
-            if spot:
-                cell = f"{column_letter(spot[2])}{spot[1] + 1}"
-                label = "Aller à la cellule" if spot[3] else "Aller à la feuille"
-                if links < MAX_LINKS:
-                    ws.write_url(r, 7, f"internal:{_sheet_ref(spot[0])}!{cell}", link, label)
-                    links += 1
-                else:  # beyond Excel's hyperlink limit: the same link as a formula
-                    ws.write_formula(r, 7, f'=HYPERLINK("#{_sheet_ref(spot[0])}!{cell}","{label}")', link, label)
-        ws.freeze_panes(1, 0)
-        ws.autofilter(0, 0, max(len(issues), 1), len(titles) - 1)
-        ws.ignore_errors({"number_stored_as_text": "A1:XFD1048576"})
-        ws.set_landscape()
-        ws.fit_to_pages(1, 0)
-        ws.repeat_rows(0)
+    def key(i: int) -> tuple:
+        it = issues[i]
+        return (not it.is_error, order.get(it.sheet or "", -1), it.row or 0,
+                _column_index(it.column) or 0)
 
-    # -------------------------------------------------------------- notice
+    head = writer._fmt(("errors-head",), {"bold": True, "border": 1, "bg_color": OTHER_HEADER_FILL,
+                                        "valign": "top", "text_wrap": True})
+    wrap = writer._fmt(("errors-wrap",), {"text_wrap": True, "valign": "top"})
+    top = writer._fmt(("errors-top",), {"valign": "top"})
+    text = writer._fmt(("errors-text",), {"num_format": "@", "valign": "top", "text_wrap": True})
+    link = writer._fmt(("errors-link",), {"font_color": "blue", "underline": 1, "valign": "top"})
+    sev_fmt = {
+        Severity.ERROR: writer._fmt(("errors-sev", Severity.ERROR), {
+            "bg_color": ERROR_FILL, "font_color": ERROR_FONT, "bold": True, "valign": "top"}),
+        Severity.WARNING: writer._fmt(("errors-sev", Severity.WARNING), {
+            "bg_color": WARNING_FILL, "font_color": WARNING_FONT, "bold": True, "valign": "top"}),
+    }
+    titles = ["Gravité", "Feuille", "Ligne d'origine", "Colonne", "Balise", "Valeur", "Message", "Lien"]
+    widths = [15, 14, 10, 9, 24, 24, 80, 20]
+    for c, (t, w) in enumerate(zip(titles, widths)):
+        ws.write_string(0, c, t, head)
+        ws.set_column(c, c, w)
+    ws.set_row(0, 32)
+    ws.write_comment(0, 2, "Numéro de la ligne dans le classeur converti (celui que vous aviez fourni).",
+                     {"font_size": 9})
+    ws.write_comment(0, 7, "Lien vers la cellule en question dans ce classeur : corrigez-la, puis "
+                     "convertissez de nouveau ce classeur.", {"font_size": 9, "width": 260})
+    links = 0
+    for r, i in enumerate(sorted(range(len(issues)), key=key), start=1):
+        it = issues[i]
+        spot = writer.where.get(i)
+        ws.write_string(r, 0, SEVERITY_LABEL.get(it.severity, str(it.severity)), sev_fmt.get(it.severity, top))
+        if it.sheet:
+            ws.write_string(r, 1, it.sheet, top)
+        if it.row is not None:
+            ws.write_number(r, 2, it.row, top)
+        letter = column_letter(spot[2]) if spot and spot[3] else it.column
+        if letter:
+            ws.write_string(r, 3, letter, top)
+        if it.balise:
+            ws.write_string(r, 4, it.balise, top)
+        if it.value is not None:
+            ws.write_string(r, 5, it.value, text)
+        ws.write_string(r, 6, it.message, wrap)
+        lines = max(_line_count(it.message, widths[6]), _line_count(it.value or "", widths[5]))
+        if lines > 1:  # LibreOffice does not fit row heights on opening
+            ws.set_row(r, 15 * lines + 2)
+        if spot:
+            cell = f"{column_letter(spot[2])}{spot[1] + 1}"
+            label = "Aller à la cellule" if spot[3] else "Aller à la feuille"
+            if links < MAX_LINKS:
+                ws.write_url(r, 7, f"internal:{_sheet_ref(spot[0])}!{cell}", link, label)
+                links += 1
+            else:  # beyond Excel's hyperlink limit: the same link as a formula
+                ws.write_formula(r, 7, f'=HYPERLINK("#{_sheet_ref(spot[0])}!{cell}","{label}")', link, label)
+    ws.freeze_panes(1, 0)
+    ws.autofilter(0, 0, max(len(issues), 1), len(titles) - 1)
+    ws.ignore_errors({"number_stored_as_text": "A1:XFD1048576"})
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
 
-    def _notice(self, ws: Worksheet) -> None:
-        d = self.d
-        widths = [16, 9, 26, 30, 42, 70, 20]
-        for c, w in enumerate(widths):
-            ws.set_column(c, c, w)
-        total = sum(widths)
-        title = self._fmt(("n-title",), {"bold": True, "font_size": 16, "valign": "vcenter"})
-        section = self._fmt(("n-section",), {"bold": True, "font_size": 13, "font_color": "#1F4E79",
-                                             "bottom": 2, "bottom_color": "#1F4E79"})
-        para = self._fmt(("n-para",), {"text_wrap": True, "valign": "top"})
-        head = self._fmt(("n-head",), {"bold": True, "border": 1, "bg_color": REQUIRED_HEADER_FILL,
-                                       "text_wrap": True, "valign": "top"})
-        cell = self._fmt(("n-cell",), {"border": 1, "border_color": "#BFBFBF", "text_wrap": True,
-                                       "valign": "top", "num_format": "@"})
-        bal = self._fmt(("n-bal",), {"border": 1, "border_color": "#BFBFBF", "text_wrap": True,
-                                     "valign": "top", "bold": True})
-        r = 0
 
-        def paragraph(text: str, fmt: Format = para) -> None:
-            nonlocal r
-            lines = _line_count(text, total)
-            ws.merge_range(r, 0, r, len(widths) - 1, "", fmt)
-            ws.write_string(r, 0, text, fmt)
-            ws.set_row(r, 15 * lines + 4)
-            r += 1
+class _Notice:
+    """The Notice sheet: how to fill the workbook, each column, the attachments, the notes."""
 
-        def heading(text: str) -> None:
-            nonlocal r
-            r += 1
-            ws.merge_range(r, 0, r, len(widths) - 1, "", section)
-            ws.write_string(r, 0, text, section)
-            ws.set_row(r, 22)
-            r += 1
+    WIDTHS = [16, 9, 26, 30, 42, 70, 20]
 
-        def table(titles: list[str], lines: Iterable[list[str]], bold_col: int) -> None:
-            nonlocal r
-            for c, t in enumerate(titles):
-                ws.write_string(r, c, t, head)
-            ws.set_row(r, 15 * max(_line_count(t, widths[c]) for c, t in enumerate(titles)) + 3)
-            r += 1
-            for line in lines:
-                for c, v in enumerate(line):
-                    ws.write_string(r, c, v, bal if c == bold_col else cell)
-                # LibreOffice does not fit row heights on opening: set them
-                ws.set_row(r, 15 * max(_line_count(v, widths[c]) for c, v in enumerate(line)) + 3)
-                r += 1
+    def __init__(self, w: _Writer, ws: Worksheet):
+        self.d, self.ws, self.r = w.d, ws, 0
+        for c, width in enumerate(self.WIDTHS):
+            ws.set_column(c, c, width)
+        self.title = w._fmt(("n-title",), {"bold": True, "font_size": 16, "valign": "vcenter"})
+        self.section = w._fmt(("n-section",), {"bold": True, "font_size": 13, "font_color": "#1F4E79",
+                                               "bottom": 2, "bottom_color": "#1F4E79"})
+        self.para = w._fmt(("n-para",), {"text_wrap": True, "valign": "top"})
+        self.head = w._fmt(("n-head",), {"bold": True, "border": 1, "bg_color": REQUIRED_HEADER_FILL,
+                                         "text_wrap": True, "valign": "top"})
+        self.cell = w._fmt(("n-cell",), {"border": 1, "border_color": "#BFBFBF", "text_wrap": True,
+                                         "valign": "top", "num_format": "@"})
+        self.bal = w._fmt(("n-bal",), {"border": 1, "border_color": "#BFBFBF", "text_wrap": True,
+                                       "valign": "top", "bold": True})
 
-        ws.write_string(r, 0, f"xl2segur — {d.title}", title)
-        ws.set_row(r, 26)
-        r += 1
-        paragraph(f"Format « {d.id} » — {d.source}.")
+    def paragraph(self, text: str) -> None:
+        lines = _line_count(text, sum(self.WIDTHS))
+        self.ws.merge_range(self.r, 0, self.r, len(self.WIDTHS) - 1, "", self.para)
+        self.ws.write_string(self.r, 0, text, self.para)
+        self.ws.set_row(self.r, 15 * lines + 4)
+        self.r += 1
 
-        heading("Comment remplir ce classeur")
-        for text in self._how_to():
-            paragraph("• " + text)
+    def heading(self, text: str) -> None:
+        self.r += 1
+        self.ws.merge_range(self.r, 0, self.r, len(self.WIDTHS) - 1, "", self.section)
+        self.ws.write_string(self.r, 0, text, self.section)
+        self.ws.set_row(self.r, 22)
+        self.r += 1
 
-        heading("Les colonnes, feuille par feuille")
-        paragraph("Chaque en-tête de colonne porte aussi cette description dans une note (survolez la "
-                  "cellule). En-tête bleu foncé : colonne toujours obligatoire ; bleu clair : "
-                  "obligatoire sous condition ou facultative.")
-        table(["Feuille", "Colonne", "Balise", "Obligatoire ?", "Format", "Description", "Exemple"],
-              ([s.name, column_letter(i), f.balise, f.presence.describe(), describe_format(d, f),
-                f.note, field_example(d, f)]
-               for s in (d.header, *d.sheets) for i, f in enumerate(s.fields)), bold_col=2)
+    def table(self, titles: list[str], lines: Iterable[list[str]], bold_col: int) -> None:
+        ws, widths = self.ws, self.WIDTHS
+        for c, t in enumerate(titles):
+            ws.write_string(self.r, c, t, self.head)
+        ws.set_row(self.r, 15 * max(_line_count(t, widths[c]) for c, t in enumerate(titles)) + 3)
+        self.r += 1
+        for line in lines:
+            for c, v in enumerate(line):
+                ws.write_string(self.r, c, v, self.bal if c == bold_col else self.cell)
+            # LibreOffice does not fit row heights on opening: set them
+            ws.set_row(self.r, 15 * max(_line_count(v, widths[c]) for c, v in enumerate(line)) + 3)
+            self.r += 1
 
+    def write(self) -> None:
+        d, ws = self.d, self.ws
+        ws.write_string(self.r, 0, f"xl2segur — {d.title}", self.title)
+        ws.set_row(self.r, 26)
+        self.r += 1
+        self.paragraph(f"Format « {d.id} » — {d.source}.")
+
+        self.heading("Comment remplir ce classeur")
+        for text in _how_to(d):
+            self.paragraph("• " + text)
+
+        self.heading("Les colonnes, feuille par feuille")
+        self.paragraph("Chaque en-tête de colonne porte aussi cette description dans une note (survolez la "
+                       "cellule). En-tête bleu foncé : colonne toujours obligatoire ; bleu clair : "
+                       "obligatoire sous condition ou facultative.")
+        self.table(["Feuille", "Colonne", "Balise", "Obligatoire ?", "Format", "Description", "Exemple"],
+                   ([s.name, column_letter(i), f.balise, f.presence.describe(), describe_format(d, f),
+                     f.note, field_example(d, f)]
+                    for s in (d.header, *d.sheets) for i, f in enumerate(s.fields)), bold_col=2)
         if d.attachments.types:  # order-check workbooks (nature commandes) have none
-            heading("Pièces justificatives")
-            lim = d.limits
-            example_ne = next((f.example for f in d.demandes.fields if f.kind == "numero_editeur"), "00001") or "00001"
-            fmts = lim.attachment_formats
-            formats = ", ".join(fmts[:-1]) + f" ou {fmts[-1]}" if len(fmts) > 1 else "".join(fmts)
-            rule = d.attachment_name("CodeTypeFichier", "numeroEditeur", "ext")
-            paragraph(
-                f"Chaque demande joint les pièces ci-dessous (balise {d.attachments.balise}), au format "
-                f"{formats}, de {_size(lim.max_attachment_bytes)} au plus chacune ; elles sont déposées dans "
-                f"des fichiers .zip de {_size(lim.max_zip_bytes)} au plus.\n"
-                f"Nom de chaque fichier : {rule}, où ext est le format en minuscules "
-                f"(par exemple {d.attachment_name(d.attachments.types[0].code, example_ne, fmts[0])}). "
-                f"xl2segur écrit ces noms à partir de la demande.")
-            groups: dict[str, list[str]] = {}
-            for t in d.attachments.types:
-                if t.group:
-                    groups.setdefault(t.group, []).append(t.type)
-
-            def when(t: Any) -> str:
-                text = f"si {t.when.describe()}" if t.when else "toujours"
-                if t.group:
-                    members = groups[t.group]
-                    text += (f" ; une pièce parmi {', '.join(members)}"
-                             f" ({members[0]} par défaut ; plusieurs : gardées, avec un avertissement)")
-                return text
-
-            table(["Type", "Code", "Libellé", "Quand ?", "Exemple de nom de fichier"],
-                  ([t.type, t.code, t.label, when(t),
-                    d.attachment_name(t.code, example_ne, fmts[0])] for t in d.attachments.types), bold_col=0)
-
+            self._attachments()
         if d.notes:
-            heading("Remarques sur ce format")
+            self.heading("Remarques sur ce format")
             for note in d.notes:
-                paragraph("• " + note)
+                self.paragraph("• " + note)
 
         ws.hide_gridlines(2)
         ws.set_landscape()
@@ -590,86 +518,121 @@ class _Writer:
         ws.fit_to_pages(1, 0)
         ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
 
-    def _how_to(self) -> list[str]:
+    def _attachments(self) -> None:
         d = self.d
-        h = d.header
-        texts = [
-            "Ne renommez pas les feuilles et ne modifiez pas la ligne 1 de chaque feuille (les "
-            "balises) : la conversion les lit telles quelles. Les données commencent en ligne 2. "
-            "Les feuilles Notice, Listes et Erreurs ne sont pas lues.",
-        ]
-        fill = [f.balise for f in h.fields if f.kind != "format_id"]
-        fixed = [f.balise for f in h.fields if f.kind == "format_id"]
-        text = f"Feuille « {h.name} » : remplissez la ligne 2 ({', '.join(fill)})"
-        if fixed:
-            text += f" ; {', '.join(fixed)} est pré-rempli ({d.id}) : ne le modifiez pas"
-        texts.append(text + ". Elle vaut pour toutes les demandes du classeur.")
-        dem = d.demandes
-        texts.append(f"Feuille « {dem.name} » : une ligne par demande, identifiée par "
-                     f"{' + '.join(dem.unique)}, qui doit être unique.")
-        for s in d.sheets:
-            if s is dem:
-                continue
-            text = f"Feuille « {s.name} » : "
-            if s.parent:
-                own = [b for b in s.unique if b not in s.parent.by] or list(s.unique)
-                scope = [b for b in s.unique if b not in own]
-                text += f"une ligne par {' + '.join(own)}"
-                if scope:
-                    text += f" pour un même {' + '.join(scope)}"
-                text += (f", rattachée à la feuille « {s.parent.sheet} » par "
-                         f"{' + '.join(s.parent.by)}")
-                if s.parent.required:
-                    text += f" ; chaque ligne de « {s.parent.sheet} » en a au moins une"
-                if s.parent.required_if:
-                    text += (f" ; au moins une ligne pour chaque ligne de « {s.parent.sheet} » "
-                             f"où {s.parent.required_if.describe()}")
-                if s.parent.forbidden_unless:
-                    text += f" ; aucune ligne sauf si {s.parent.forbidden_unless.describe()}"
-                if s.parent.warn_unless:
-                    text += (f" ; hors du cas où {s.parent.warn_unless.describe()}, une ligne est gardée, "
-                             "avec un avertissement")
-            else:
-                text += f"une ligne par {' + '.join(s.unique)}"
-            if s.same_set_as:
-                o = s.same_set_as
-                text += (f" ; les {o.column} doivent être exactement ceux de la feuille « {o.sheet} » "
-                         f"pour un même {' + '.join(o.by)}, chacun une fois")
-            if s.expected_in:
-                e = s.expected_in
-                text += (f" ; chaque {e.column} devrait figurer parmi les {e.other} de la feuille « {e.sheet} » "
-                         f"pour un même {' + '.join(e.by)}"
-                         + (f" quand {e.when.describe()}" if e.when else "") + " (avertissement sinon)")
-            text += "."
-            if s.optional:
-                text += " Feuille facultative : laissez-la vide si elle ne sert pas."
-            texts.append(text)
-        links = sorted({b for s in d.sheets if s.parent for b in s.parent.by})
-        if links:
-            texts.append(f"{' et '.join(links)} relie{'nt' if len(links) > 1 else ''} les lignes des "
-                         "différentes feuilles : recopiez-le exactement.")
+        self.heading("Pièces justificatives")
+        lim = d.limits
+        example_ne = next((f.example for f in d.demandes.fields if f.kind == "numero_editeur"), "00001") or "00001"
+        fmts = lim.attachment_formats
+        formats = ", ".join(fmts[:-1]) + f" ou {fmts[-1]}" if len(fmts) > 1 else "".join(fmts)
+        rule = d.attachment_name("CodeTypeFichier", "numeroEditeur", "ext")
+        self.paragraph(
+            f"Chaque demande joint les pièces ci-dessous (balise {d.attachments.balise}), au format "
+            f"{formats}, de {_size(lim.max_attachment_bytes)} au plus chacune ; elles sont déposées dans "
+            f"des fichiers .zip de {_size(lim.max_zip_bytes)} au plus.\n"
+            f"Nom de chaque fichier : {rule}, où ext est le format en minuscules "
+            f"(par exemple {d.attachment_name(d.attachments.types[0].code, example_ne, fmts[0])}). "
+            f"xl2segur écrit ces noms à partir de la demande.")
+        groups: dict[str, list[str]] = {}
+        for t in d.attachments.types:
+            if t.group:
+                groups.setdefault(t.group, []).append(t.type)
+
+        def when(t: Any) -> str:
+            text = f"si {t.when.describe()}" if t.when else "toujours"
+            if t.group:
+                members = groups[t.group]
+                text += (f" ; une pièce parmi {', '.join(members)}"
+                         f" ({members[0]} par défaut ; plusieurs : gardées, avec un avertissement)")
+            return text
+
+        self.table(["Type", "Code", "Libellé", "Quand ?", "Exemple de nom de fichier"],
+                   ([t.type, t.code, t.label, when(t),
+                     d.attachment_name(t.code, example_ne, fmts[0])] for t in d.attachments.types), bold_col=0)
+
+
+def _how_to(d: FormatDefinition) -> list[str]:
+    """The « Comment remplir ce classeur » paragraphs of the Notice."""
+    h = d.header
+    texts = [
+        "Ne renommez pas les feuilles et ne modifiez pas la ligne 1 de chaque feuille (les "
+        "balises) : la conversion les lit telles quelles. Les données commencent en ligne 2. "
+        "Les feuilles Notice, Listes et Erreurs ne sont pas lues.",
+    ]
+    fill = [f.balise for f in h.fields if f.kind != "format_id"]
+    fixed = [f.balise for f in h.fields if f.kind == "format_id"]
+    text = f"Feuille « {h.name} » : remplissez la ligne 2 ({', '.join(fill)})"
+    if fixed:
+        text += f" ; {', '.join(fixed)} est pré-rempli ({d.id}) : ne le modifiez pas"
+    texts.append(text + ". Elle vaut pour toutes les demandes du classeur.")
+    dem = d.demandes
+    texts.append(f"Feuille « {dem.name} » : une ligne par demande, identifiée par "
+                 f"{' + '.join(dem.unique)}, qui doit être unique.")
+    texts += [_sheet_how_to(s) for s in d.sheets if s is not dem]
+    links = sorted({b for s in d.sheets if s.parent for b in s.parent.by})
+    if links:
+        texts.append(f"{' et '.join(links)} relie{'nt' if len(links) > 1 else ''} les lignes des "
+                     "différentes feuilles : recopiez-le exactement.")
+    texts.append(
+        "Saisie : les colonnes d'identifiants (FINESS, SIRET, numéros…) sont au format Texte "
+        "pour garder les zéros initiaux ; dates au format JJ/MM/AAAA ; montants avec au plus "
+        "2 décimales ; VRAI ou FAUX pour les questions oui / non. Les menus déroulants "
+        "donnent les valeurs permises (listes longues : feuille masquée « Listes »). Laissez "
+        "vide une cellule sans valeur (n'écrivez pas « null »).")
+    if not d.produces_deposit:  # nature commandes: checked, never converted
         texts.append(
-            "Saisie : les colonnes d'identifiants (FINESS, SIRET, numéros…) sont au format Texte "
-            "pour garder les zéros initiaux ; dates au format JJ/MM/AAAA ; montants avec au plus "
-            "2 décimales ; VRAI ou FAUX pour les questions oui / non. Les menus déroulants "
-            "donnent les valeurs permises (listes longues : feuille masquée « Listes »). Laissez "
-            "vide une cellule sans valeur (n'écrivez pas « null »).")
-        if not d.produces_deposit:  # nature commandes: checked, never converted
-            texts.append(
-                "Vérification : « xl2segur verifier classeur.xlsx --erreurs erreurs.xlsx » contrôle "
-                "chaque ligne (plafond, éligibilité, calendrier, client en double) et écrit un "
-                "classeur d'erreurs présenté comme celui-ci, avec une feuille « Erreurs » en tête. "
-                "Ce classeur ne produit pas de fichier de dépôt.")
-            return texts
-        texts.append(
-            f"Conversion : xl2segur contrôle le classeur puis écrit les fichiers JSON de dépôt ASP "
-            f"(au plus {d.limits.max_demandes_per_file} demandes par fichier). Une demande "
-            "invalide n'est jamais mise dans un fichier : xl2segur produit alors un classeur "
-            "d'erreurs, présenté comme celui-ci, avec une feuille « Erreurs » en tête (un lien "
-            "par problème), les cellules en cause en rouge (erreur) ou orange (avertissement) "
-            "et une note qui explique chacune. Corrigez ce classeur puis convertissez-le de "
-            "nouveau.")
+            "Vérification : « xl2segur verifier classeur.xlsx --erreurs erreurs.xlsx » contrôle "
+            "chaque ligne (plafond, éligibilité, calendrier, client en double) et écrit un "
+            "classeur d'erreurs présenté comme celui-ci, avec une feuille « Erreurs » en tête. "
+            "Ce classeur ne produit pas de fichier de dépôt.")
         return texts
+    texts.append(
+        f"Conversion : xl2segur contrôle le classeur puis écrit les fichiers JSON de dépôt ASP "
+        f"(au plus {d.limits.max_demandes_per_file} demandes par fichier). Une demande "
+        "invalide n'est jamais mise dans un fichier : xl2segur produit alors un classeur "
+        "d'erreurs, présenté comme celui-ci, avec une feuille « Erreurs » en tête (un lien "
+        "par problème), les cellules en cause en rouge (erreur) ou orange (avertissement) "
+        "et une note qui explique chacune. Corrigez ce classeur puis convertissez-le de "
+        "nouveau.")
+    return texts
+
+
+def _sheet_how_to(s: Sheet) -> str:
+    """How to fill one sheet of demande details: its rows, its link to its parent sheet."""
+    text = f"Feuille « {s.name} » : "
+    if s.parent:
+        own = [b for b in s.unique if b not in s.parent.by] or list(s.unique)
+        scope = [b for b in s.unique if b not in own]
+        text += f"une ligne par {' + '.join(own)}"
+        if scope:
+            text += f" pour un même {' + '.join(scope)}"
+        text += (f", rattachée à la feuille « {s.parent.sheet} » par "
+                 f"{' + '.join(s.parent.by)}")
+        if s.parent.required:
+            text += f" ; chaque ligne de « {s.parent.sheet} » en a au moins une"
+        if s.parent.required_if:
+            text += (f" ; au moins une ligne pour chaque ligne de « {s.parent.sheet} » "
+                     f"où {s.parent.required_if.describe()}")
+        if s.parent.forbidden_unless:
+            text += f" ; aucune ligne sauf si {s.parent.forbidden_unless.describe()}"
+        if s.parent.warn_unless:
+            text += (f" ; hors du cas où {s.parent.warn_unless.describe()}, une ligne est gardée, "
+                     "avec un avertissement")
+    else:
+        text += f"une ligne par {' + '.join(s.unique)}"
+    if s.same_set_as:
+        o = s.same_set_as
+        text += (f" ; les {o.column} doivent être exactement ceux de la feuille « {o.sheet} » "
+                 f"pour un même {' + '.join(o.by)}, chacun une fois")
+    if s.expected_in:
+        e = s.expected_in
+        text += (f" ; chaque {e.column} devrait figurer parmi les {e.other} de la feuille « {e.sheet} » "
+                 f"pour un même {' + '.join(e.by)}"
+                 + (f" quand {e.when.describe()}" if e.when else "") + " (avertissement sinon)")
+    text += "."
+    if s.optional:
+        text += " Feuille facultative : laissez-la vide si elle ne sert pas."
+    return text
 
 
 def _line_count(text: str, width: float) -> int:

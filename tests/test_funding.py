@@ -19,40 +19,40 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from converter.funding import (
-    TAUX_AVANCE_VAGUE1,
-    TAUX_SOLDE_VAGUE1,
-    HorsBaremeError,
+    AVANCE_RATE_WAVE1,
+    SOLDE_RATE_WAVE1,
+    OutsideBaremeError,
     Violation,
-    ajouter_mois,
-    arrondi_centime,
+    add_months,
+    round_cent,
     avance,
-    calendrier_hop,
-    calendrier_sfp,
-    cle_client_sfp,
-    doublons,
+    hop_calendar,
+    sfp_calendar,
+    sfp_client_key,
+    duplicates,
     plafond_hop,
     plafond_sfp,
     solde,
     tranche_hop,
-    verifier_bon_commande,
-    verifier_categorie_finess_geographique,
-    verifier_categorie_finess_juridique,
-    verifier_client_hop,
-    verifier_demande_avance,
-    verifier_demande_solde,
-    verifier_montant_commande,
-    verifier_prestation_hop,
-    verifier_profils_sfp,
-    verifier_realisation,
-    verifier_unicite,
+    check_bon_commande,
+    check_finess_geographique_category,
+    check_finess_juridique_category,
+    check_hop_client,
+    check_demande_avance,
+    check_demande_solde,
+    check_order_amount,
+    check_hop_prestation,
+    check_sfp_profiles,
+    check_realisation,
+    check_uniqueness,
 )
 from converter.funding.cli_text import (
-    ErreurSaisie,
+    InputError,
     format_euros,
-    format_nombre,
-    regime_depuis_tva,
-    texte_plafond_hop,
-    texte_plafond_sfp,
+    format_number,
+    regime_from_tva,
+    plafond_hop_text,
+    plafond_sfp_text,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,8 +61,8 @@ FUNDING = ROOT / "converter" / "funding"
 COLS = {"TTC20": "ttc20", "TTC8.5": "ttc85", "HT": "ht"}
 
 
-def _csv(nom: str) -> list[dict[str, str]]:
-    with (REF / nom).open(encoding="utf-8", newline="") as f:
+def _csv(name: str) -> list[dict[str, str]]:
+    with (REF / name).open(encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
 
 
@@ -161,14 +161,14 @@ HOP_BOUND_CASES = [
 ]
 
 
-@pytest.mark.parametrize("row,borne,regime", HOP_BOUND_CASES)
+@pytest.mark.parametrize("row, borne, regime", HOP_BOUND_CASES)
 def test_plafond_hop_exact_at_every_bound(row, borne, regime):
     ac = int(row[f"ac_{borne}"])
     p = plafond_hop(ac, row["prestation"], regime)
     attendu = Decimal(row[f"{COLS[regime]}_{borne}"])
     assert p.plafond == attendu
     assert str(p.plafond) == row[f"{COLS[regime]}_{borne}"]  # two decimals kept
-    assert p.interpolation.resultat == attendu
+    assert p.interpolation.result == attendu
     # the tranche letter: a bound belongs to the tranche whose « Min » it is
     if borne == "min" or row["tranche"] == "D":
         assert p.tranche == row["tranche"]
@@ -188,7 +188,7 @@ def test_plafond_hop_interpolates_inside_each_tranche(row, regime, fraction):
     assert p.tranche == row["tranche"]
     assert (p.ac_min, p.ac_max) == (Decimal(row["ac_min"]), Decimal(row["ac_max"]))
     assert p.plafond == _half_up(exact)
-    assert abs(Fraction(p.interpolation.valeur_exacte) - exact) < Fraction(1, 10**20)
+    assert abs(Fraction(p.interpolation.exact_value) - exact) < Fraction(1, 10**20)
     assert Decimal(row[f"{COLS[regime]}_min"]) < p.plafond < Decimal(row[f"{COLS[regime]}_max"])
 
 
@@ -199,7 +199,7 @@ def test_plafond_hop_known_case_14750():
     assert p.avance == Decimal("3262.50")
     assert p.solde == Decimal("4893.75")
     i = p.interpolation
-    assert (i.ac_min, i.ac_max, i.montant_min, i.montant_max) == (
+    assert (i.ac_min, i.ac_max, i.min_amount, i.max_amount) == (
         Decimal(7000), Decimal(22500), Decimal("7312.50"), Decimal("9000.00")
     )
 
@@ -211,11 +211,11 @@ def test_plafond_hop_rounds_half_up_and_accepts_fractional_ac():
     p = plafond_hop(Decimal("7000.5"), "V2", "HT")
     exact = Fraction("6093.75") + Fraction("0.5") * Fraction("1406.25") / 15500
     assert p.plafond == _half_up(exact)
-    assert p.activite_combinee == Decimal("7000.5")
+    assert p.combined_activity == Decimal("7000.5")
 
 
 @pytest.mark.parametrize(
-    "ac,tranche",
+    "ac, tranche",
     [
         (0, "A"),
         (Decimal("6999.99"), "A"),
@@ -234,14 +234,14 @@ def test_tranche_boundaries(ac, tranche):
 
 @pytest.mark.parametrize("ac", [Decimal("-0.01"), -1, -7000, Decimal("1600000.01"), 1600001, 10**9])
 def test_plafond_hop_out_of_range(ac):
-    with pytest.raises(HorsBaremeError):
+    with pytest.raises(OutsideBaremeError):
         plafond_hop(ac, "V2", "TTC20")
 
 
 def test_plafond_hop_bad_prestation_regime_and_types():
-    with pytest.raises(HorsBaremeError):
+    with pytest.raises(OutsideBaremeError):
         plafond_hop(1000, "V3", "TTC20")  # type: ignore[arg-type]
-    with pytest.raises(HorsBaremeError):
+    with pytest.raises(OutsideBaremeError):
         plafond_hop(1000, "V2", "TTC10")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         plafond_hop(1000.0, "V2", "TTC20")  # type: ignore[arg-type]  floats refused
@@ -288,7 +288,7 @@ SFP_CASES = [
 ]
 
 
-@pytest.mark.parametrize("row,regime", SFP_CASES)
+@pytest.mark.parametrize("row, regime", SFP_CASES)
 def test_plafond_sfp_every_csv_row(row, regime):
     key = row["client"]
     if key.startswith("CSI_"):
@@ -305,13 +305,13 @@ def test_plafond_sfp_every_csv_row(row, regime):
 
 
 @pytest.mark.parametrize("client", list(SEED_SFP))
-@pytest.mark.parametrize("i,regime", list(enumerate(COLS)))
+@pytest.mark.parametrize("i, regime", list(enumerate(COLS)))
 def test_plafond_sfp_matches_seed(client, i, regime):
     assert plafond_sfp(client, None, regime).plafond == Decimal(SEED_SFP[client][i])
 
 
 @pytest.mark.parametrize("tranche", list(SEED_CSI))
-@pytest.mark.parametrize("i,regime", list(enumerate(COLS)))
+@pytest.mark.parametrize("i, regime", list(enumerate(COLS)))
 def test_plafond_csi_matches_seed(tranche, i, regime):
     assert plafond_sfp("csi", tranche, regime).plafond == Decimal(SEED_CSI[tranche][i])
     assert plafond_sfp("CSI", tranche.lower(), regime).plafond == Decimal(SEED_CSI[tranche][i])
@@ -324,16 +324,16 @@ def test_plafond_sfp_known_values():
 
 
 @pytest.mark.parametrize(
-    "client,tranche",
+    "client, tranche",
     [("csi", None), ("csi", ""), ("csi", "F"), ("ide", "A"), ("kine", None), ("medecin", None)],
 )
 def test_plafond_sfp_invalid(client, tranche):
-    with pytest.raises(HorsBaremeError):
+    with pytest.raises(OutsideBaremeError):
         plafond_sfp(client, tranche, "TTC20")
 
 
 def test_plafond_sfp_bad_regime():
-    with pytest.raises(HorsBaremeError):
+    with pytest.raises(OutsideBaremeError):
         plafond_sfp("ide", None, "TTC5.5")  # type: ignore[arg-type]
 
 
@@ -341,26 +341,26 @@ def test_plafond_sfp_bad_regime():
 
 
 @pytest.mark.parametrize(
-    "montant,taux,attendu",
+    "amount, rate, attendu",
     [
         ("1.25", "0.02", "0.03"),  # 0.025 -> half-up 0.03 (half-even would give 0.02)
         ("0.05", "0.30", "0.02"),  # 0.015 -> 0.02
-        ("1075.05", TAUX_AVANCE_VAGUE1, "322.52"),  # 322.515
-        ("4866.67", TAUX_AVANCE_VAGUE1, "1460.00"),  # 1460.001
+        ("1075.05", AVANCE_RATE_WAVE1, "322.52"),  # 322.515
+        ("4866.67", AVANCE_RATE_WAVE1, "1460.00"),  # 1460.001
         ("8156.25", "0.40", "3262.50"),
         ("361.67", "0.40", "144.67"),  # 144.668
     ],
 )
-def test_avance_half_up(montant, taux, attendu):
-    assert avance(Decimal(montant), taux) == Decimal(attendu)
+def test_avance_half_up(amount, rate, attendu):
+    assert avance(Decimal(amount), rate) == Decimal(attendu)
 
 
 def test_wave1_rates_and_solde_adds_up():
-    assert TAUX_AVANCE_VAGUE1 == Decimal("0.30") and TAUX_SOLDE_VAGUE1 == Decimal("0.70")
+    assert AVANCE_RATE_WAVE1 == Decimal("0.30") and SOLDE_RATE_WAVE1 == Decimal("0.70")
     # 70 % of 1075.05 = 752.535 rounds up too: the balance is the remainder instead
-    assert solde(Decimal("1075.05"), TAUX_AVANCE_VAGUE1) == Decimal("752.53")
-    assert arrondi_centime(Decimal("2.675")) == Decimal("2.68")
-    assert arrondi_centime(Decimal("-2.675")) == Decimal("-2.68")
+    assert solde(Decimal("1075.05"), AVANCE_RATE_WAVE1) == Decimal("752.53")
+    assert round_cent(Decimal("2.675")) == Decimal("2.68")
+    assert round_cent(Decimal("-2.675")) == Decimal("-2.68")
 
 
 @settings(max_examples=300, deadline=None)
@@ -373,9 +373,9 @@ def test_forty_sixty_split_equals_independent_rounding(cents):
 
 # ====================================================================== calendars
 
-HOP_CAL = calendrier_hop(date(2024, 5, 18))  # any Date 0 for the test
+HOP_CAL = hop_calendar(date(2024, 5, 18))  # any Date 0 for the test
 D0_SFP = date(2026, 1, 31)
-SFP_CAL = calendrier_sfp(D0_SFP)
+SFP_CAL = sfp_calendar(D0_SFP)
 
 
 def test_hop_dates_from_seed():
@@ -388,7 +388,7 @@ def test_hop_dates_from_seed():
         6: datetime(2027, 9, 28, 12),
     }
     assert dict(HOP_CAL.dates) == attendu
-    assert HOP_CAL.nb_pilotes == 3 and SFP_CAL.nb_pilotes == 5
+    assert HOP_CAL.pilot_count == 3 and SFP_CAL.pilot_count == 5
 
 
 def test_sfp_dates_relative_to_date0():
@@ -396,36 +396,36 @@ def test_sfp_dates_relative_to_date0():
                4: date(2028, 5, 31), 5: date(2028, 9, 30), 6: date(2028, 12, 31)}
     assert {n: d.date() for n, d in SFP_CAL.dates.items()} == attendu
     assert SFP_CAL.signature_min == date(2027, 1, 31)
-    assert calendrier_sfp(date(2025, 3, 15)).signature_min == date(2026, 3, 15)
-    assert ajouter_mois(date(2024, 1, 31), 1) == date(2024, 2, 29)
-    assert ajouter_mois(date(2024, 12, 15), 13) == date(2026, 1, 15)
+    assert sfp_calendar(date(2025, 3, 15)).signature_min == date(2026, 3, 15)
+    assert add_months(date(2024, 1, 31), 1) == date(2024, 2, 29)
+    assert add_months(date(2024, 12, 15), 13) == date(2026, 1, 15)
 
 
 @pytest.mark.parametrize("cal", [HOP_CAL, SFP_CAL], ids=["hop", "sfp"])
 def test_emission_after_date0(cal):
     d0 = cal.date0
-    assert verifier_bon_commande(cal, date_emission=date.fromordinal(d0.toordinal() + 1)) == []
-    assert _codes(verifier_bon_commande(cal, date_emission=d0)) == ["EMISSION_AVANT_DATE0"]
-    assert _codes(verifier_bon_commande(cal, date_emission=date(2020, 1, 1))) == [
+    assert check_bon_commande(cal, emission_date=date.fromordinal(d0.toordinal() + 1)) == []
+    assert _codes(check_bon_commande(cal, emission_date=d0)) == ["EMISSION_AVANT_DATE0"]
+    assert _codes(check_bon_commande(cal, emission_date=date(2020, 1, 1))) == [
         "EMISSION_AVANT_DATE0"
     ]
 
 
 def test_emission_not_checked_without_hop_date0():
-    assert verifier_bon_commande(calendrier_hop(), date_emission=date(2020, 1, 1)) == []
+    assert check_bon_commande(hop_calendar(), emission_date=date(2020, 1, 1)) == []
 
 
 def test_sfp_signature_not_before_date0_plus_12_months():
-    assert verifier_bon_commande(SFP_CAL, date_signature=date(2027, 1, 31)) == []
-    vs = verifier_bon_commande(SFP_CAL, date_signature=date(2027, 1, 30))
+    assert check_bon_commande(SFP_CAL, signature_date=date(2027, 1, 31)) == []
+    vs = check_bon_commande(SFP_CAL, signature_date=date(2027, 1, 30))
     assert _codes(vs) == ["SIGNATURE_AVANT_DATE0_PLUS_12_MOIS"]
-    assert vs[0].valeur == date(2027, 1, 30) and "31/01/2027" in vs[0].message
+    assert vs[0].value == date(2027, 1, 30) and "31/01/2027" in vs[0].message
     # HOP has no such floor
-    assert verifier_bon_commande(HOP_CAL, date_signature=date(2024, 6, 1)) == []
+    assert check_bon_commande(HOP_CAL, signature_date=date(2024, 6, 1)) == []
 
 
 @pytest.mark.parametrize(
-    "cal,ok,ko",
+    "cal, ok, ko",
     [
         (HOP_CAL, date(2026, 9, 23), date(2026, 9, 24)),
         (HOP_CAL, datetime(2026, 9, 23, 12, 0), datetime(2026, 9, 23, 12, 1)),
@@ -433,8 +433,8 @@ def test_sfp_signature_not_before_date0_plus_12_months():
     ],
 )
 def test_signature_not_after_date4(cal, ok, ko):
-    assert verifier_bon_commande(cal, date_signature=ok) == []
-    assert _codes(verifier_bon_commande(cal, date_signature=ko)) == ["SIGNATURE_APRES_DATE4"]
+    assert check_bon_commande(cal, signature_date=ok) == []
+    assert _codes(check_bon_commande(cal, signature_date=ko)) == ["SIGNATURE_APRES_DATE4"]
 
 
 @pytest.mark.parametrize("cal", [HOP_CAL, SFP_CAL], ids=["hop", "sfp"])
@@ -443,18 +443,18 @@ def test_signature_at_most_120_days_before_complete_dossier(cal):
     sig_ok = date(2027, 5, 4)  # 120 days before
     sig_ko = date(2027, 5, 3)  # 121 days before
     assert (dossier - sig_ok).days == 120
-    kw = dict(date_dossier_complet=dossier, date_referencement=date(2027, 10, 1))
+    kw = dict(complete_file_date=dossier, referencing_date=date(2027, 10, 1))
     assert "SIGNATURE_TROP_TOT_AVANT_DOSSIER_COMPLET" not in _codes(
-        verifier_bon_commande(cal, date_signature=sig_ok, **kw)
+        check_bon_commande(cal, signature_date=sig_ok, **kw)
     )
     assert "SIGNATURE_TROP_TOT_AVANT_DOSSIER_COMPLET" in _codes(
-        verifier_bon_commande(cal, date_signature=sig_ko, **kw)
+        check_bon_commande(cal, signature_date=sig_ko, **kw)
     )
     # signed after the référencement: the 120-day rule does not apply
     assert "SIGNATURE_TROP_TOT_AVANT_DOSSIER_COMPLET" not in _codes(
-        verifier_bon_commande(
-            cal, date_signature=sig_ko, date_dossier_complet=dossier,
-            date_referencement=date(2027, 4, 1),
+        check_bon_commande(
+            cal, signature_date=sig_ko, complete_file_date=dossier,
+            referencing_date=date(2027, 4, 1),
         )
     )
 
@@ -463,19 +463,19 @@ def test_signature_at_most_120_days_before_complete_dossier(cal):
 def test_conditional_mention_before_referencement(cal):
     sig = date(2026, 3, 1) if cal is HOP_CAL else date(2027, 3, 1)
     ref = date(2027, 3, 2)
-    assert verifier_bon_commande(cal, date_signature=sig, date_referencement=ref,
-                                 mention_conditionnelle=True) == []
-    assert _codes(verifier_bon_commande(cal, date_signature=sig, date_referencement=ref,
-                                        mention_conditionnelle=False)) == [
+    assert check_bon_commande(cal, signature_date=sig, referencing_date=ref,
+                                 conditional_mention=True) == []
+    assert _codes(check_bon_commande(cal, signature_date=sig, referencing_date=ref,
+                                        conditional_mention=False)) == [
         "MENTION_CONDITIONNELLE_ABSENTE"
     ]
     # signed once referenced: no mention needed
-    assert verifier_bon_commande(cal, date_signature=sig, date_referencement=date(2025, 1, 1),
-                                 mention_conditionnelle=False) == []
+    assert check_bon_commande(cal, signature_date=sig, referencing_date=date(2025, 1, 1),
+                                 conditional_mention=False) == []
 
 
 @pytest.mark.parametrize(
-    "cal,ok,ko",
+    "cal, ok, ko",
     [
         (HOP_CAL, datetime(2026, 9, 23, 11, 59), datetime(2026, 9, 23, 12, 0, 1)),
         (HOP_CAL, date(2026, 9, 23), date(2026, 9, 24)),
@@ -484,88 +484,88 @@ def test_conditional_mention_before_referencement(cal):
 )
 def test_advance_request_by_date4(cal, ok, ko):
     ref = date(2025, 1, 1)
-    assert verifier_demande_avance(cal, date_depot=ok, date_referencement=ref) == []
-    assert _codes(verifier_demande_avance(cal, date_depot=ko, date_referencement=ref)) == [
+    assert check_demande_avance(cal, deposit_date=ok, referencing_date=ref) == []
+    assert _codes(check_demande_avance(cal, deposit_date=ko, referencing_date=ref)) == [
         "AVANCE_APRES_DATE4"
     ]
 
 
 def test_advance_request_before_referencement_and_exception():
     # not referenced, no exception
-    assert _codes(verifier_demande_avance(HOP_CAL, date_depot=date(2026, 1, 10))) == [
+    assert _codes(check_demande_avance(HOP_CAL, deposit_date=date(2026, 1, 10))) == [
         "AVANCE_AVANT_REFERENCEMENT"
     ]
-    assert _codes(verifier_demande_avance(
-        HOP_CAL, date_depot=date(2026, 1, 10), date_referencement=date(2026, 2, 1)
+    assert _codes(check_demande_avance(
+        HOP_CAL, deposit_date=date(2026, 1, 10), referencing_date=date(2026, 2, 1)
     )) == ["AVANCE_AVANT_REFERENCEMENT"]
     # exception: complete dossier before Date 2, no decision 15 days before Date 4 (08/09/2026)
-    assert verifier_demande_avance(
-        HOP_CAL, date_depot=date(2026, 9, 10), date_dossier_complet=date(2025, 6, 1)
+    assert check_demande_avance(
+        HOP_CAL, deposit_date=date(2026, 9, 10), complete_file_date=date(2025, 6, 1)
     ) == []
     # dossier complet after Date 2: no exception
-    assert _codes(verifier_demande_avance(
-        HOP_CAL, date_depot=date(2026, 9, 10), date_dossier_complet=date(2025, 6, 26)
+    assert _codes(check_demande_avance(
+        HOP_CAL, deposit_date=date(2026, 9, 10), complete_file_date=date(2025, 6, 26)
     )) == ["AVANCE_AVANT_REFERENCEMENT"]
     # filed before the 15-day mark: no exception yet
-    assert _codes(verifier_demande_avance(
-        HOP_CAL, date_depot=date(2026, 9, 1), date_dossier_complet=date(2025, 6, 1)
+    assert _codes(check_demande_avance(
+        HOP_CAL, deposit_date=date(2026, 9, 1), complete_file_date=date(2025, 6, 1)
     )) == ["AVANCE_AVANT_REFERENCEMENT"]
     # SFP: Date 2 = 30/11/2027, Date 4 = 31/05/2028
-    assert verifier_demande_avance(
-        SFP_CAL, date_depot=date(2028, 5, 20), date_dossier_complet=date(2027, 11, 1)
+    assert check_demande_avance(
+        SFP_CAL, deposit_date=date(2028, 5, 20), complete_file_date=date(2027, 11, 1)
     ) == []
 
 
 @pytest.mark.parametrize(
-    "cal,ok,ko",
+    "cal, ok, ko",
     [(HOP_CAL, date(2027, 6, 22), date(2027, 6, 23)), (SFP_CAL, date(2028, 9, 30), date(2028, 10, 1))],
 )
 def test_prestation_completed_by_date5(cal, ok, ko):
-    assert verifier_realisation(cal, date_fin_prestation=ok) == []
-    assert _codes(verifier_realisation(cal, date_fin_prestation=ko)) == ["PRESTATION_APRES_DATE5"]
+    assert check_realisation(cal, prestation_end_date=ok) == []
+    assert _codes(check_realisation(cal, prestation_end_date=ko)) == ["PRESTATION_APRES_DATE5"]
 
 
 @pytest.mark.parametrize(
-    "cal,d5,d6",
+    "cal, d5, d6",
     [(HOP_CAL, date(2027, 6, 22), date(2027, 9, 28)), (SFP_CAL, date(2028, 9, 30), date(2028, 12, 31))],
 )
 def test_balance_request_dates(cal, d5, d6):
     nxt = lambda d: date.fromordinal(d.toordinal() + 1)  # noqa: E731
-    assert verifier_demande_solde(cal, date_depot=d5) == []
+    assert check_demande_solde(cal, deposit_date=d5) == []
     # after Date 5: attestation de fin de prestation by Date 5 needed
-    assert _codes(verifier_demande_solde(cal, date_depot=nxt(d5))) == ["ATTESTATION_FIN_MANQUANTE"]
-    assert _codes(verifier_demande_solde(cal, date_depot=nxt(d5), date_attestation_fin=nxt(d5))) == [
+    assert _codes(check_demande_solde(cal, deposit_date=nxt(d5))) == ["ATTESTATION_FIN_MANQUANTE"]
+    assert _codes(check_demande_solde(cal, deposit_date=nxt(d5), end_certificate_date=nxt(d5))) == [
         "ATTESTATION_FIN_MANQUANTE"
     ]
-    assert verifier_demande_solde(cal, date_depot=d6, date_attestation_fin=d5) == []
-    assert _codes(verifier_demande_solde(cal, date_depot=nxt(d6), date_attestation_fin=d5)) == [
+    assert check_demande_solde(cal, deposit_date=d6, end_certificate_date=d5) == []
+    assert _codes(check_demande_solde(cal, deposit_date=nxt(d6), end_certificate_date=d5)) == [
         "SOLDE_APRES_DATE6"
     ]
 
 
-@pytest.mark.parametrize("cal,n", [(HOP_CAL, 3), (SFP_CAL, 5)], ids=["hop", "sfp"])
+@pytest.mark.parametrize("cal, n", [(HOP_CAL, 3), (SFP_CAL, 5)], ids=["hop", "sfp"])
 def test_balance_needs_pilots(cal, n):
     d = date(2027, 3, 1) if cal is HOP_CAL else date(2028, 3, 1)
-    assert verifier_demande_solde(cal, date_depot=d, nb_pilotes_valides=n) == []
-    assert _codes(verifier_demande_solde(cal, date_depot=d, nb_pilotes_valides=n - 1)) == [
+    assert check_demande_solde(cal, deposit_date=d, valid_pilot_count=n) == []
+    assert _codes(check_demande_solde(cal, deposit_date=d, valid_pilot_count=n - 1)) == [
         "PILOTES_INSUFFISANTS"
     ]
 
 
 def test_balance_other_rules():
     d = date(2027, 3, 1)
-    assert _codes(verifier_demande_solde(HOP_CAL, date_depot=d, avance_validee=False)) == [
+    assert _codes(check_demande_solde(HOP_CAL, deposit_date=d, avance_validated=False)) == [
         "AVANCE_NON_VALIDEE"
     ]
-    assert verifier_demande_solde(HOP_CAL, date_depot=d, avance_validee=True) == []
-    assert _codes(verifier_demande_solde(HOP_CAL, date_depot=d, date_fin_prestation=date(2027, 3, 2))) == [
+    assert check_demande_solde(HOP_CAL, deposit_date=d, avance_validated=True) == []
+    assert _codes(check_demande_solde(HOP_CAL, deposit_date=d, prestation_end_date=date(2027, 3, 2))) == [
         "SOLDE_AVANT_FIN_PRESTATION"
     ]
-    assert verifier_demande_solde(HOP_CAL, date_depot=d, date_fin_prestation=date(2027, 2, 1)) == []
+    assert check_demande_solde(HOP_CAL, deposit_date=d, prestation_end_date=date(2027, 2, 1)) == []
 
 
 def test_violation_codes_carry_programme_and_french_message():
-    v = verifier_bon_commande(HOP_CAL, date_signature=date(2026, 10, 1))[0]
+    v = check_bon_commande(HOP_CAL, signature_date=date(2026, 10, 1))[0]
     assert v.code == "HOP-PFI-Va2.SIGNATURE_APRES_DATE4"
     assert "23/09/2026 12h00" in v.message and "01/10/2026" in v.message
     assert str(v).startswith("[HOP-PFI-Va2.SIGNATURE_APRES_DATE4]")
@@ -577,90 +577,90 @@ def test_violation_codes_carry_programme_and_french_message():
 def test_finess_lists_equal_seed():
     from converter.funding import HOP
 
-    assert HOP.categories_finess_juridique == set(JURIDIQUES)
-    assert HOP.categories_finess_geographique == set(GEOGRAPHIQUES)
+    assert HOP.finess_juridique_categories == set(JURIDIQUES)
+    assert HOP.finess_geographique_categories == set(GEOGRAPHIQUES)
     assert len(JURIDIQUES) == 13 and len(GEOGRAPHIQUES) == 25
 
 
 @pytest.mark.parametrize("cat", JURIDIQUES)
 def test_finess_juridique_eligible(cat):
-    assert verifier_categorie_finess_juridique(cat) == []
-    assert verifier_categorie_finess_juridique(int(cat)) == []
+    assert check_finess_juridique_category(cat) == []
+    assert check_finess_juridique_category(int(cat)) == []
 
 
 @pytest.mark.parametrize("cat", ["1105", "1108", "1112", "1202", "2202", "101", "", "abcd"])
 def test_finess_juridique_not_eligible(cat):
-    assert _codes(verifier_categorie_finess_juridique(cat)) == ["CATEGORIE_FINESS_JURIDIQUE"]
+    assert _codes(check_finess_juridique_category(cat)) == ["CATEGORIE_FINESS_JURIDIQUE"]
 
 
 @pytest.mark.parametrize("cat", GEOGRAPHIQUES)
 def test_finess_geographique_eligible(cat):
-    assert verifier_categorie_finess_geographique(cat) == []
-    assert verifier_categorie_finess_geographique(int(cat)) == []
+    assert check_finess_geographique_category(cat) == []
+    assert check_finess_geographique_category(int(cat)) == []
 
 
 @pytest.mark.parametrize("cat", ["100", "102", "145", "147", "500", "1101", "0"])
 def test_finess_geographique_not_eligible(cat):
-    assert _codes(verifier_categorie_finess_geographique(cat)) == ["CATEGORIE_FINESS_GEOGRAPHIQUE"]
+    assert _codes(check_finess_geographique_category(cat)) == ["CATEGORIE_FINESS_GEOGRAPHIQUE"]
 
 
 def test_category_146_added_in_v1_1():
-    assert verifier_categorie_finess_geographique(146) == []
+    assert check_finess_geographique_category(146) == []
 
 
 def test_client_hop():
-    assert verifier_client_hop("1101", "101", activite_pmsi_2022_non_nulle=True) == []
-    assert _codes(verifier_client_hop(1105, 100, activite_pmsi_2022_non_nulle=False)) == [
+    assert check_hop_client("1101", "101", pmsi_2022_activity_non_zero=True) == []
+    assert _codes(check_hop_client(1105, 100, pmsi_2022_activity_non_zero=False)) == [
         "CATEGORIE_FINESS_JURIDIQUE", "CATEGORIE_FINESS_GEOGRAPHIQUE", "ACTIVITE_PMSI_NULLE"
     ]
 
 
 def test_prestation_hop():
-    assert verifier_prestation_hop("V2", beneficiaire_hop_pfi_va1=True) == []
-    assert verifier_prestation_hop("V1+V2", beneficiaire_hop_pfi_va1=False,
-                                   maj_va1_financee_sur_fonds_propres=False) == []
-    assert _codes(verifier_prestation_hop("V1+V2", beneficiaire_hop_pfi_va1=True)) == [
+    assert check_hop_prestation("V2", hop_pfi_va1_beneficiary=True) == []
+    assert check_hop_prestation("V1+V2", hop_pfi_va1_beneficiary=False,
+                                   va1_update_self_funded=False) == []
+    assert _codes(check_hop_prestation("V1+V2", hop_pfi_va1_beneficiary=True)) == [
         "PRESTATION_V1V2_NON_ELIGIBLE"
     ]
-    assert _codes(verifier_prestation_hop("V1+V2", maj_va1_financee_sur_fonds_propres=True)) == [
+    assert _codes(check_hop_prestation("V1+V2", va1_update_self_funded=True)) == [
         "PRESTATION_V1V2_NON_ELIGIBLE"
     ]
-    assert _codes(verifier_prestation_hop("V1")) == ["PRESTATION_INCONNUE"]
+    assert _codes(check_hop_prestation("V1")) == ["PRESTATION_INCONNUE"]
 
 
 def test_montant_commande():
     cap = plafond_hop(14750, "V2", "TTC20").plafond
-    assert verifier_montant_commande(Decimal("8156.25"), cap) == []
-    assert verifier_montant_commande(Decimal("1000"), cap) == []
-    assert _codes(verifier_montant_commande(Decimal("8156.26"), cap)) == ["MONTANT_AU_DELA_DU_PLAFOND"]
-    assert _codes(verifier_montant_commande(0, cap)) == ["MONTANT_NUL"]
+    assert check_order_amount(Decimal("8156.25"), cap) == []
+    assert check_order_amount(Decimal("1000"), cap) == []
+    assert _codes(check_order_amount(Decimal("8156.26"), cap)) == ["MONTANT_AU_DELA_DU_PLAFOND"]
+    assert _codes(check_order_amount(0, cap)) == ["MONTANT_NUL"]
 
 
 def test_cle_client_sfp():
-    assert cle_client_sfp("ide", " 10101010101 ") == ("10101010101", [])
-    assert _codes(cle_client_sfp("ide", "1010101010")[1]) == ["RPPS_INVALIDE"]
-    assert cle_client_sfp("csi", "750000001") == ("750000001", [])
-    assert cle_client_sfp("csi", "2a0000001") == ("2A0000001", [])
-    assert _codes(cle_client_sfp("csi", "10101010101")[1]) == ["FINESS_INVALIDE"]
+    assert sfp_client_key("ide", " 10101010101 ") == ("10101010101", [])
+    assert _codes(sfp_client_key("ide", "1010101010")[1]) == ["RPPS_INVALIDE"]
+    assert sfp_client_key("csi", "750000001") == ("750000001", [])
+    assert sfp_client_key("csi", "2a0000001") == ("2A0000001", [])
+    assert _codes(sfp_client_key("csi", "10101010101")[1]) == ["FINESS_INVALIDE"]
 
 
 def test_profils_sfp():
-    assert verifier_profils_sfp("csi", ["Centre de santé infirmier", "IDE"]) == []
-    assert [v.valeur for v in verifier_profils_sfp("csi", ["IDE"])] == ["Centre de santé Infirmier"]
-    assert [v.valeur for v in verifier_profils_sfp("ipa", ["IDE"])] == ["IPA"]
-    assert verifier_profils_sfp("sage-femme", ["Sage-femme"]) == []
+    assert check_sfp_profiles("csi", ["Centre de santé infirmier", "IDE"]) == []
+    assert [v.value for v in check_sfp_profiles("csi", ["IDE"])] == ["Centre de santé Infirmier"]
+    assert [v.value for v in check_sfp_profiles("ipa", ["IDE"])] == ["IPA"]
+    assert check_sfp_profiles("sage-femme", ["Sage-femme"]) == []
 
 
 def test_doublons_and_unicite():
-    cles = ["10101010101", "20202020202", " 10101010101", "750000001", "750000001", "x"]
-    assert doublons(cles) == {"10101010101": [0, 2], "750000001": [3, 4]}
-    assert doublons(["a", "b"]) == {}
-    vs = verifier_unicite(cles, "SFP-LGC-Va2")
+    keys = ["10101010101", "20202020202", " 10101010101", "750000001", "750000001", "x"]
+    assert duplicates(keys) == {"10101010101": [0, 2], "750000001": [3, 4]}
+    assert duplicates(["a", "b"]) == {}
+    vs = check_uniqueness(keys, "SFP-LGC-Va2")
     assert _codes(vs) == ["CLIENT_EN_DOUBLE", "CLIENT_EN_DOUBLE"]
     assert "lignes 1, 3" in vs[0].message
-    assert verifier_unicite(["1", "2"], "HOP-PFI-Va2") == []
+    assert check_uniqueness(["1", "2"], "HOP-PFI-Va2") == []
     with pytest.raises(ValueError):
-        verifier_unicite([], "MDV")
+        check_uniqueness([], "MDV")
 
 
 # ====================================================================== CLI text
@@ -671,44 +671,44 @@ def test_french_number_formatting():
     assert format_euros(Decimal("42750")) == "42 750,00 €"
     assert format_euros(Decimal("0.5")) == "0,50 €"
     assert format_euros(Decimal("1234567.005")) == "1 234 567,01 €"
-    assert format_nombre(Decimal("15000")) == "15 000"
-    assert format_nombre(Decimal("7000.5")) == "7 000,5"
+    assert format_number(Decimal("15000")) == "15 000"
+    assert format_number(Decimal("7000.5")) == "7 000,5"
 
 
 @pytest.mark.parametrize(
-    "tva,regime",
+    "tva, regime",
     [(None, None), ("20", "TTC20"), ("8.5", "TTC8.5"), ("8,5", "TTC8.5"), ("HT", "HT"), ("ht", "HT")],
 )
 def test_regime_depuis_tva(tva, regime):
-    assert regime_depuis_tva(tva) == regime
+    assert regime_from_tva(tva) == regime
 
 
 def test_regime_depuis_tva_invalid():
-    with pytest.raises(ErreurSaisie, match="--tva"):
-        regime_depuis_tva("5.5")
+    with pytest.raises(InputError, match="--tva"):
+        regime_from_tva("5.5")
 
 
 def test_texte_plafond_hop():
-    t = texte_plafond_hop(14750, "V2", "20")
+    t = plafond_hop_text(14750, "V2", "20")
     assert "Prestation Ségur Vague 2" in t
     assert "Tranche B" in t
     assert "7 312,50 € + (14 750 − 7 000) × (9 000,00 € − 7 312,50 €) / (22 500 − 7 000) = 8 156,25 €" in t
     assert "Avance (40 %) : 3 262,50 €" in t
     assert "Solde (60 %) : 4 893,75 €" in t
-    t = texte_plafond_hop(15000, "V2")
+    t = plafond_hop_text(15000, "V2")
     assert t.count("Avance (40 %)") == 3  # all three regimes without --tva
     assert "≈ 8 183,47 €" in t and "TTC (TVA 8,5 %)" in t and "\nHT\n" in t
 
 
 def test_texte_plafond_sfp():
-    t = texte_plafond_sfp("csi", "B", "20")
+    t = plafond_sfp_text("csi", "B", "20")
     assert "tranche B" in t and "2 970,00 €" in t and "1 188,00 €" in t and "1 782,00 €" in t
-    t = texte_plafond_sfp("ide")
+    t = plafond_sfp_text("ide")
     assert "270,00 €" in t and "244,13 €" in t and "225,00 €" in t
 
 
 @pytest.mark.parametrize(
-    "args,fragment",
+    "args, fragment",
     [
         ((-1, "V2"), "négative"),
         ((1600001, "V2"), "au-delà de la dernière tranche"),
@@ -718,17 +718,17 @@ def test_texte_plafond_sfp():
     ],
 )
 def test_erreur_saisie_hop(args, fragment):
-    with pytest.raises(ErreurSaisie, match=fragment):
-        texte_plafond_hop(*args)
+    with pytest.raises(InputError, match=fragment):
+        plafond_hop_text(*args)
 
 
 def test_saisie_hop_valid():
-    assert "Tranche" in texte_plafond_hop(1600000, "V1+V2", "HT")
-    assert "Tranche" in texte_plafond_hop(15000.0, "V2")  # a float from typer is accepted here
+    assert "Tranche" in plafond_hop_text(1600000, "V1+V2", "HT")
+    assert "Tranche" in plafond_hop_text(15000.0, "V2")  # a float from typer is accepted here
 
 
 @pytest.mark.parametrize(
-    "args,fragment",
+    "args, fragment",
     [
         (("csi", None), "exige une tranche"),
         (("medecin", None), "Type de client inconnu"),
@@ -737,13 +737,13 @@ def test_saisie_hop_valid():
     ],
 )
 def test_erreur_saisie_sfp(args, fragment):
-    with pytest.raises(ErreurSaisie, match=fragment):
-        texte_plafond_sfp(*args)
+    with pytest.raises(InputError, match=fragment):
+        plafond_sfp_text(*args)
 
 
 def test_saisie_sfp_valid():
-    assert "Plafond" in texte_plafond_sfp("csi", "E", "8.5")
-    assert "Plafond" in texte_plafond_sfp("orthoptiste")
+    assert "Plafond" in plafond_sfp_text("csi", "E", "8.5")
+    assert "Plafond" in plafond_sfp_text("orthoptiste")
 
 
 # ====================================================================== packaging

@@ -1,6 +1,6 @@
 """Check keys of FINESS, RPPS and SIRET: a wrong key is a warning, never an error (the ASP
 only checks lengths, and the seeds' own examples fail the key); the Polars expressions used on
-whole columns agree with the scalar functions of converter.identifiers."""
+whole columns agree with the scalar functions of the kinds' modules (converter/kinds/)."""
 
 from __future__ import annotations
 
@@ -13,10 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from converter import api
-from converter.checks.values import _siret_key
-from converter.identifiers import (
-    finess_has_valid_key, finess_key_expr, rpps_has_valid_key, rpps_key_expr, siret_has_valid_key,
-)
+from converter.kinds import finess, rpps
+from converter.kinds import siret as siret_kind
 from tests.builders import merge, seed_001_rows, workbook
 from tests.builders_solde import seed_000_rows, seed_003_liberal_rows, seed_003_structure_rows
 
@@ -50,10 +48,10 @@ def test_seed_003_identifiers_convert_with_key_warnings(tmp_path):
     outcome = _outcome(tmp_path, rows, "mdv-lgc-solde")
     assert outcome.exit_code == 0 and outcome.errors == []
     warned = _warnings(outcome)
-    for rpps in ("77777777777", "88888888888", "99999999999"):
-        assert ("liberalRPPS", rpps, "rpps_cle") in warned
-    for finess in ("999999991", "999999992", "999999993"):
-        assert ("structureFINESSGeo", finess, "finess_cle") in warned
+    for number in ("77777777777", "88888888888", "99999999999"):
+        assert ("liberalRPPS", number, "rpps_cle") in warned
+    for number in ("999999991", "999999992", "999999993"):
+        assert ("structureFINESSGeo", number, "finess_cle") in warned
     assert not any(code == "rpps_cle" and balise == "identDMP" for balise, _, code in warned)  # valid keys
 
 
@@ -113,23 +111,23 @@ def _column(values: list[str], expr) -> list[bool]:
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_numbers(9, ("2A", "2B")), min_size=1, max_size=50))
 def test_finess_key_expression_agrees_with_the_scalar_function(values):
-    assert _column(values, finess_key_expr) == [finess_has_valid_key(v) for v in values]
+    assert _column(values, finess.key_expr) == [finess.has_valid_key(v) for v in values]
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_numbers(11), min_size=1, max_size=50))
 def test_rpps_key_expression_agrees_with_the_scalar_function(values):
-    assert _column(values, rpps_key_expr) == [rpps_has_valid_key(v) for v in values]
+    assert _column(values, rpps.key_expr) == [rpps.has_valid_key(v) for v in values]
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(_numbers(14), _numbers(5).map(lambda tail: "356000000" + tail)), min_size=1, max_size=50))
 def test_siret_key_expression_agrees_with_python_stdnum(values):
-    assert _column(values, _siret_key) == [siret_has_valid_key(v) for v in values]
+    assert _column(values, siret_kind.key_expr) == [siret_kind.has_valid_key(v) for v in values]
 
 
 def test_key_expressions_on_known_numbers():
-    assert _column(["010000024", "2A0000010", "123456789"], finess_key_expr) == [
-        finess_has_valid_key(v) for v in ("010000024", "2A0000010", "123456789")]
-    assert _column(["10003456786", "77777777777"], rpps_key_expr) == [True, False]
-    assert _column(["35600000000048", "73282932000074", "73282932000075"], _siret_key) == [True, True, False]
+    assert _column(["010000024", "2A0000010", "123456789"], finess.key_expr) == [
+        finess.has_valid_key(v) for v in ("010000024", "2A0000010", "123456789")]
+    assert _column(["10003456786", "77777777777"], rpps.key_expr) == [True, False]
+    assert _column(["35600000000048", "73282932000074", "73282932000075"], siret_kind.key_expr) == [True, True, False]

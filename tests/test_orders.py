@@ -19,7 +19,7 @@ from converter import api
 from converter.checks.rules import RULES, validate_rules
 from converter.cli import app
 from converter.formats import all_formats, get_format
-from converter.funding import calendrier_hop, calendrier_sfp, plafond_hop, verifier_bon_commande
+from converter.funding import hop_calendar, sfp_calendar, plafond_hop, check_bon_commande
 from tests.builders import merge, seed_001_rows, workbook
 
 runner = CliRunner()
@@ -125,7 +125,7 @@ def test_hop_activite_typed_the_french_way(tmp_path):
     assert outcome.exit_code == 0, [i.render() for i in outcome.issues]
 
 
-@pytest.mark.parametrize("balise,ok,bad", [
+@pytest.mark.parametrize("balise, ok, bad", [
     ("categorieFINESSJuridique", "2205", "1301"),
     ("categorieFINESSGeographique", "146", "102"),
 ])
@@ -206,11 +206,11 @@ def test_hop_calendar_agrees_with_the_pure_library(tmp_path):
     codes = {"EMISSION_AVANT_DATE0": "emission_avant_date0", "SIGNATURE_APRES_DATE4": "signature_apres_date4",
              "SIGNATURE_TROP_TOT_AVANT_DOSSIER_COMPLET": "signature_trop_tot",
              "MENTION_CONDITIONNELLE_ABSENTE": "mention_conditionnelle_absente"}
-    cal = calendrier_hop(date0)
+    cal = hop_calendar(date0)
     for i, d in enumerate(days):
         ne = f"{i + 1:05d}"
-        expected = {codes[v.code.split(".")[1]] for v in verifier_bon_commande(
-            cal, date_emission=d, date_signature=d, date_dossier_complet=dossier, mention_conditionnelle=False)}
+        expected = {codes[v.code.split(".")[1]] for v in check_bon_commande(
+            cal, emission_date=d, signature_date=d, complete_file_date=dossier, conditional_mention=False)}
         got = {i.code for i in outcome.issues if i.numero_editeur == ne and i.code in codes.values()}
         assert got == expected, d
 
@@ -257,7 +257,7 @@ def test_sfp_csi_needs_finess_and_tranche(tmp_path):
     assert found(outcome, "hors_bareme") == []  # the missing tranche is said once, on its cell
 
 
-@pytest.mark.parametrize("date0,ok,too_early", [
+@pytest.mark.parametrize("date0, ok, too_early", [
     ("15/01/2026", "15/01/2027", "14/01/2027"),
     ("31/03/2026", "31/03/2027", "30/03/2027"),
 ])
@@ -281,7 +281,7 @@ def test_sfp_signature_by_date4_and_emission_after_date0(tmp_path):
     # another Date 0 moves the whole calendar
     moved = verify(tmp_path, SFP_ID, rows[:2], {"date0": "15/02/2026"}, "moved.xlsx")
     assert found(moved, "signature_apres_date4") == []
-    assert calendrier_sfp(date(2026, 2, 15)).date(4).date() == date(2028, 6, 15)
+    assert sfp_calendar(date(2026, 2, 15)).date(4).date() == date(2028, 6, 15)
 
 
 def test_sfp_120_days_and_mention(tmp_path):
@@ -399,8 +399,8 @@ def test_summary_advance_per_demande_and_total(tmp_path):
     # seed 000 §3.1: 4 866,67 € HT = 5 840,00 € TTC, « perçoit 30% de 5840.00€ TTC soit 1752.00€ TTC »
     assert {ne: a.avance for ne, a in outcome.advances.items()} == {"00001": Decimal("1752.00"),
                                                                    "00002": Decimal("300.02")}
-    assert outcome.advances["00001"].montant_ttc == Decimal("5840.00")
-    assert outcome.advances["00002"].montant_ttc is None
+    assert outcome.advances["00001"].amount_ttc == Decimal("5840.00")
+    assert outcome.advances["00002"].amount_ttc is None
     assert outcome.advance == Decimal("2052.02") and outcome.total_ttc == Decimal("5840.00")
     report = tmp_path / "rapport.json"
     r = runner.invoke(app, ["verifier", str(path), "--rapport", str(report)])
@@ -441,10 +441,10 @@ def test_summary_advance_of_the_sample_is_the_seeds(tmp_path):
 @pytest.mark.parametrize("ht, ttc", [("4866.67", "5840.00"), ("9733.33", "11680.00"), ("0.01", "0.01"),
                                      ("1000.05", "1200.06")])
 def test_ttc_is_ht_times_1_2_to_the_cent(ht, ttc):
-    from converter.funding.montants import avance_demande, montant_ttc
+    from converter.funding.amounts import avance_demande, amount_ttc
 
-    assert montant_ttc(ht) == Decimal(ttc)
-    assert avance_demande(ht, "TTC", "0.30").montant_ttc == Decimal(ttc)
+    assert amount_ttc(ht) == Decimal(ttc)
+    assert avance_demande(ht, "TTC", "0.30").amount_ttc == Decimal(ttc)
 
 
 def test_summary_advance_counts_accepted_demandes_only(tmp_path):

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 import polars as pl
 
 from ..formats import FormatDefinition, Sheet
-from ..issues import ISSUE_SCHEMA, Issue, issue, issues_from_frame, message
+from ..issues import ISSUE_SCHEMA, Issue, issue, issues_from_frame, message, severity
 from ..reading import HEADER_SHEET, ROW, RawWorkbook
-from .links import NE, check_links
+from .links import check_links
 from .rules import check_rules
-from .values import cleaned, condition_expr, field_check, is_error_cell, message_params, padded_warning
+from .values import NE, cleaned, condition_expr, field_check, is_error_cell, message_params, padded_warning
 
 __all__ = ["Checked", "check_workbook", "NE"]
 
@@ -43,13 +43,23 @@ CELL_PROBLEMS = ["cellule_en_erreur", "formule_sans_valeur"]  # the cell itself,
 
 def _check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Normalise one sheet; return (frame of values, issue rows)."""
-    definition = raw.definition
-    frame = raw.frames[sheet.name]
-    # the cleaned text of each cell, computed once (every check below starts from it)
+    checked = _cell_values(raw, sheet, _cleaned_cells(raw.frames[sheet.name], sheet))
+    checked = _presence(sheet, checked)
+    # an invalid value never travels further
+    checked = checked.with_columns(
+        pl.when(pl.col(f"{f.balise}__err").is_null()).then(pl.col(f.balise)).alias(f.balise)
+        for f in sheet.fields if not f.is_text
+    ).collect()
+    values = checked.select(pl.col(ROW), pl.col(NE), *(pl.col(f.balise) for f in sheet.fields))
+    return values, _issue_rows(raw, sheet, checked)
+
+
+def _cleaned_cells(frame: pl.DataFrame, sheet: Sheet) -> pl.LazyFrame:
+    """The cleaned text of each cell (`<balise>__c`), computed once: every check starts from it;
+    « null » typed as the ASP's guides say is read as an empty cell, and said (`<balise>__null`)."""
     frame = frame.lazy().with_columns(cleaned(pl.col(f.balise)).alias(f"{f.balise}__c") for f in sheet.fields)
     ne = pl.col("numeroEditeur__c") if "numeroEditeur" in sheet.by_balise else pl.lit(None, dtype=pl.String)
-    # the ASP's guides say to type « null » where there is no value: read as an empty cell, and said
-    frame = frame.with_columns(
+    return frame.with_columns(
         ne.alias(NE),
         *(pl.col(f"{f.balise}__c").str.contains("(?i)^null$").fill_null(False).alias(f"{f.balise}__null")
           for f in sheet.fields),
@@ -58,8 +68,11 @@ def _check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataF
         for f in sheet.fields
     )
 
-    # pass 1: each value on its own, after the intermediate columns its check reads
-    checks = {f.balise: field_check(definition, f, pl.col(f"{f.balise}__c")) for f in sheet.fields}
+
+def _cell_values(raw: RawWorkbook, sheet: Sheet, frame: pl.LazyFrame) -> pl.LazyFrame:
+    """Pass 1: each value on its own, as its kind checks it, after the intermediate columns
+    its check reads: `<balise>` (normalised), `__err`, `__warn`, `__empty`, `__raw`."""
+    checks = {f.balise: field_check(raw.definition, f, pl.col(f"{f.balise}__c")) for f in sheet.fields}
     for stage in range(max((len(check.steps) for check in checks.values()), default=0)):
         frame = frame.with_columns(**{name: expr for check in checks.values() if stage < len(check.steps)
                                       for name, expr in check.steps[stage].items()})
@@ -82,9 +95,11 @@ def _check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataF
             c.is_null().alias(f"{f.balise}__empty"),
             pl.col(f.balise).alias(f"{f.balise}__raw"),
         ]
-    checked = frame.select(pl.col(ROW), pl.col(NE), *exprs)  # lazy: shared sub-expressions once
+    return frame.select(pl.col(ROW), pl.col(NE), *exprs)  # lazy: shared sub-expressions once
 
-    # pass 2: presence rules, which look at the other normalised values of the row
+
+def _presence(sheet: Sheet, checked: pl.LazyFrame) -> pl.LazyFrame:
+    """Pass 2: presence rules, which look at the other normalised values of the row."""
     presence, silent = [], []
     for f in sheet.fields:
         empty = pl.col(f"{f.balise}__empty")
@@ -113,20 +128,17 @@ def _check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataF
                 code, pl.col(f"{f.balise}__err"),
             ).alias(f"{f.balise}__err")
         )
-    checked = checked.with_columns(*presence, *silent)
-    # an invalid value never travels further
-    checked = checked.with_columns(
-        pl.when(pl.col(f"{f.balise}__err").is_null()).then(pl.col(f.balise)).alias(f.balise)
-        for f in sheet.fields if not f.is_text
-    ).collect()
+    return checked.with_columns(*presence, *silent)
 
+
+def _issue_rows(raw: RawWorkbook, sheet: Sheet, checked: pl.DataFrame) -> pl.DataFrame:
+    """One ISSUE_SCHEMA row per code found; its severity is the catalogue's (converter/issues.py)."""
     issue_parts = []
     found = checked.select(pl.col(f"{f.balise}__{kind}").count() for f in sheet.fields for kind in ("err", "warn"))
     for f in sheet.fields:
-        params = message_params(definition, f)
+        params = message_params(raw.definition, f)
         letter = raw.letter(sheet.name, f.balise)
-        for kind, severity in (("err", "erreur"), ("warn", "avertissement")):
-            col = f"{f.balise}__{kind}"
+        for col in (f"{f.balise}__err", f"{f.balise}__warn"):
             if not found[col][0]:
                 continue
             hits = checked.filter(pl.col(col).is_not_null())
@@ -141,13 +153,12 @@ def _check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataF
                         .otherwise(text)
             issue_parts.append(hits.select(
                 code=pl.col(col), message=text,
-                severity=pl.lit(severity), sheet=pl.lit(sheet.name), row=pl.col(ROW),
+                severity=pl.col(col).replace_strict({c: str(severity(c)) for c in codes}, return_dtype=pl.String),
+                sheet=pl.lit(sheet.name), row=pl.col(ROW),
                 column=pl.lit(letter), balise=pl.lit(f.balise), value=pl.col(f"{f.balise}__raw"),
                 numero_editeur=pl.col(NE),
             ).cast(ISSUE_SCHEMA))
-    values = checked.select(pl.col(ROW), pl.col(NE), *(pl.col(f.balise) for f in sheet.fields))
-    issues = pl.concat(issue_parts) if issue_parts else pl.DataFrame(schema=ISSUE_SCHEMA)
-    return values, issues
+    return pl.concat(issue_parts) if issue_parts else pl.DataFrame(schema=ISSUE_SCHEMA)
 
 
 def _without_faulty_cells(frames: dict[str, pl.DataFrame], issues: pl.DataFrame) -> dict[str, pl.DataFrame]:
@@ -178,7 +189,7 @@ def check_workbook(raw: RawWorkbook) -> Checked:
     if header_format is not None and header_format != definition.id:
         parts.append(pl.DataFrame([{
             "code": "format_different", "message": message("format_different", detail=header_format),
-            "severity": "erreur", "sheet": HEADER_SHEET, "row": frames[HEADER_SHEET][ROW][0],
+            "severity": str(severity("format_different")), "sheet": HEADER_SHEET, "row": frames[HEADER_SHEET][ROW][0],
             "column": raw.letter(HEADER_SHEET, "format"), "balise": "format", "value": header_format,
             "numero_editeur": None,
         }], schema=ISSUE_SCHEMA))

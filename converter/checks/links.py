@@ -9,17 +9,17 @@ from __future__ import annotations
 import polars as pl
 
 from ..formats import FormatDefinition, Sheet
-from ..issues import ISSUE_SCHEMA, message
+from ..issues import ISSUE_SCHEMA, message, severity
 from ..reading import ROW, RawWorkbook
-from .values import condition_expr
-
-NE = "__ne"  # the numeroEditeur of the row, as typed (cleaned), to attach issues to a demande
+from .values import NE, condition_expr
 
 
 def _rows(frame: pl.DataFrame, *, code: str, msg: str | pl.Expr, sheet: str, column: str | None,
-          balise: str | None, value: pl.Expr, severity: str = "erreur") -> pl.DataFrame:
+          balise: str | None, value: pl.Expr) -> pl.DataFrame:
+    """The ISSUE_SCHEMA rows of `code` on these rows, with the catalogue's severity."""
     return frame.select(
-        code=pl.lit(code), message=pl.lit(msg) if isinstance(msg, str) else msg, severity=pl.lit(severity), sheet=pl.lit(sheet),
+        code=pl.lit(code), message=pl.lit(msg) if isinstance(msg, str) else msg,
+        severity=pl.lit(str(severity(code))), sheet=pl.lit(sheet),
         row=pl.col(ROW), column=pl.lit(column, dtype=pl.String), balise=pl.lit(balise, dtype=pl.String),
         value=value.cast(pl.String), numero_editeur=pl.col(NE),
     ).cast(ISSUE_SCHEMA)
@@ -100,8 +100,7 @@ def conditional_children(raw: RawWorkbook, sheet: Sheet, frame: pl.DataFrame, pa
         found.append(_rows(lonely.join(typed, on=ROW, how="left"), code="sans_enfant_si", msg=msg,
                            sheet=parent_sheet.name, column=raw.letter(parent_sheet.name, first), balise=first,
                            value=pl.col("__typed")))
-    for cond, code, severity in ((link.forbidden_unless, "enfant_interdit", "erreur"),
-                                 (link.warn_unless, "enfant_non_exige", "avertissement")):
+    for cond, code in ((link.forbidden_unless, "enfant_interdit"), (link.warn_unless, "enfant_non_exige")):
         if cond is None:
             continue
         verdict = parent.filter(keyed).select(*keys, __allowed=condition_expr(cond)).unique(keys, keep="first")
@@ -109,7 +108,7 @@ def conditional_children(raw: RawWorkbook, sheet: Sheet, frame: pl.DataFrame, pa
         shown = next((b for b in sheet.balises if b not in keys), keys[-1])
         msg = message(code, condition=cond.describe(), parent=parent_sheet.name, balises=_describe_balises(cond))
         found.append(_rows(extra, code=code, msg=msg, sheet=sheet.name, column=raw.letter(sheet.name, shown),
-                           balise=shown, value=pl.col(shown), severity=severity))
+                           balise=shown, value=pl.col(shown)))
     return found
 
 
@@ -147,7 +146,7 @@ def unexpected_attachments(raw: RawWorkbook, definition: FormatDefinition, piece
         extra = listed.filter(pl.col(ROW).rank("ordinal").over(NE) > 1)
         msg = message("pieces_du_meme_groupe", detail=", ".join(members))
         found.append(_rows(extra, code="pieces_du_meme_groupe", msg=msg, sheet=pieces_sheet.name,
-                           column=column, balise="typeFichier", value=pl.col("typeFichier"), severity="avertissement"))
+                           column=column, balise="typeFichier", value=pl.col("typeFichier")))
     return found
 
 
@@ -198,8 +197,7 @@ def outside_expected(raw: RawWorkbook, sheet: Sheet, frame: pl.DataFrame, other:
     msg = pl.concat_str(pl.lit(head), pl.col("__mine"), pl.lit(middle),
                         pl.col("__theirs").fill_null("aucun"), pl.lit(tail))
     return _rows(outside, code="hors_liste_attendue", msg=msg, sheet=sheet.name,
-                 column=raw.letter(sheet.name, rule.column), balise=rule.column, value=pl.col(rule.column),
-                 severity="avertissement")
+                 column=raw.letter(sheet.name, rule.column), balise=rule.column, value=pl.col(rule.column))
 
 
 def check_links(raw: RawWorkbook, frames: dict[str, pl.DataFrame]) -> list[pl.DataFrame]:

@@ -26,14 +26,13 @@ from typing import Any, Callable
 import polars as pl
 
 from ..formats.model import DefinitionError, RowRule, Sheet
-from ..funding import (HOP, REGIMES, SFP, HorsBaremeError, calendrier_hop, calendrier_sfp, plafond_hop,
+from ..funding import (HOP, REGIMES, SFP, OutsideBaremeError, hop_calendar, sfp_calendar, plafond_hop,
                        plafond_hop_fusion, plafond_sfp)
-from ..funding.calendrier import Calendrier, fr
-from ..funding.montants import format_euros, format_nombre
-from ..issues import ISSUE_SCHEMA, message
+from ..funding.calendars import Calendar, fr
+from ..funding.amounts import format_euros, format_number
+from ..issues import ISSUE_SCHEMA, message, severity
 from ..reading import HEADER_SHEET, ROW, RawWorkbook
-
-NE = "__ne"  # same name as checks.links.NE (not imported: links imports nothing from here)
+from .values import NE
 
 __all__ = ["RULES", "RuleContext", "check_rules", "validate_rules"]
 
@@ -58,7 +57,7 @@ class RuleContext:
                value: pl.Expr) -> pl.DataFrame:
         msg = pl.lit(message) if isinstance(message, str) else message
         return frame.select(
-            code=pl.lit(code), message=msg, severity=pl.lit("erreur"), sheet=pl.lit(self.sheet.name),
+            code=pl.lit(code), message=msg, severity=pl.lit(str(severity(code))), sheet=pl.lit(self.sheet.name),
             row=pl.col(ROW), column=pl.lit(self.raw.letter(self.sheet.name, balise)),
             balise=pl.lit(balise), value=value.cast(pl.String), numero_editeur=pl.col(NE),
         ).cast(ISSUE_SCHEMA)
@@ -90,7 +89,7 @@ def _cap_issues(ctx: RuleContext, usable: pl.DataFrame, keys: list[str], combos:
             cap, detail = compute(**combo)
             rows.append({**combo, "__cap": int(cap * 100), "__capmsg": message(
                 "montant_au_dela_du_plafond", plafond=format_euros(cap), detail=detail), "__out": None})
-        except HorsBaremeError as exc:
+        except OutsideBaremeError as exc:
             rows.append({**combo, "__cap": None, "__capmsg": None,
                          "__out": message("hors_bareme", detail=str(exc))})
     table = pl.DataFrame(rows, schema={**{k: pl.String for k in keys}, "__cap": pl.Int64,
@@ -117,14 +116,14 @@ def plafond_hop_rule(ctx: RuleContext, rule: RowRule) -> pl.DataFrame:
         acs = combo["__ac"].split("+")
         if len(acs) > 1:  # merged establishments (seed 002 §5.3): the sum of their caps
             f = plafond_hop_fusion(acs, combo[prestation], combo[regime])
-            p = f.etablissements[0]
-            caps = " + ".join(f"{format_euros(e.plafond)} (activité combinée {format_nombre(e.activite_combinee)}, "
-                              f"tranche {e.tranche})" for e in f.etablissements)
+            p = f.establishments[0]
+            caps = " + ".join(f"{format_euros(e.plafond)} (activité combinée {format_number(e.combined_activity)}, "
+                              f"tranche {e.tranche})" for e in f.establishments)
             return f.plafond, (f"{HOP.code}, {HOP.prestations[p.prestation]}, établissement issu d'une fusion : "
                                f"somme des plafonds {caps}, {REGIMES[p.regime][1]}")
         p = plafond_hop(combo["__ac"], combo[prestation], combo[regime])
         return p.plafond, (f"{HOP.code}, {HOP.prestations[p.prestation]}, activité combinée "
-                           f"{format_nombre(p.activite_combinee)}, tranche {p.tranche}, {REGIMES[p.regime][1]}")
+                           f"{format_number(p.combined_activity)}, tranche {p.tranche}, {REGIMES[p.regime][1]}")
 
     return _cap_issues(ctx, usable, keys, combos, compute, amount, ac)
 
@@ -152,18 +151,18 @@ def plafond_sfp_rule(ctx: RuleContext, rule: RowRule) -> pl.DataFrame:
 
 # list name → (eligible values, French description, programme)
 CATEGORY_LISTS: dict[str, tuple[frozenset[str], str, str]] = {
-    "hop_finess_juridique": (HOP.categories_finess_juridique, "FINESS juridique", HOP.code),
-    "hop_finess_geographique": (HOP.categories_finess_geographique, "FINESS géographique", HOP.code),
+    "hop_finess_juridique": (HOP.finess_juridique_categories, "FINESS juridique", HOP.code),
+    "hop_finess_geographique": (HOP.finess_geographique_categories, "FINESS géographique", HOP.code),
 }
 
 
 def categorie_eligible_rule(ctx: RuleContext, rule: RowRule) -> pl.DataFrame:
     """A FINESS category must be in the programme's list (seed 002 §4.2)."""
     column, name = rule.get("column"), rule.get("liste")
-    values, quoi, programme = CATEGORY_LISTS[name]
+    values, what, programme = CATEGORY_LISTS[name]
     usable = ctx.usable(column)
     bad = usable.filter(~pl.col(column).is_in(sorted(values)))
-    msg = message("categorie_non_eligible", quoi=quoi, programme=programme,
+    msg = message("categorie_non_eligible", quoi=what, programme=programme,
                   values=", ".join(sorted(values, key=int)))
     return ctx.issues(bad, code="categorie_non_eligible", message=msg, balise=column, value=pl.col(column))
 
@@ -184,16 +183,16 @@ def calendrier_bon_commande_rule(ctx: RuleContext, rule: RowRule) -> pl.DataFram
 
     The calendar is resolved once (HOP: absolute dates; SFP: Date 0 of the Entête + n
     months) with `converter.funding`, then every row is compared in Polars, with the same
-    readings as `funding.verifier_bon_commande` (a bare date on a deadline day is accepted).
+    readings as `funding.check_bon_commande` (a bare date on a deadline day is accepted).
     """
     programme = rule.get("programme")
     date0 = _day(ctx.header.get(rule.get("date0"))) if rule.get("date0") else None
     if programme == HOP.code:
-        cal: Calendrier = calendrier_hop(date0)
+        cal: Calendar = hop_calendar(date0)
     elif programme == SFP.code:
         if date0 is None:  # Date 0 missing or invalid: already reported on the Entête
             return _empty()
-        cal = calendrier_sfp(date0)
+        cal = sfp_calendar(date0)
     else:
         raise DefinitionError(f"calendrier_bon_commande: unknown programme {programme!r}")
     emission, signature, mention = rule.get("emission"), rule.get("signature"), rule.get("mention")
@@ -218,7 +217,7 @@ def calendrier_bon_commande_rule(ctx: RuleContext, rule: RowRule) -> pl.DataFram
             value=pl.col(signature), message=message("signature_apres_date4", limite=fr(date4))))
         before_ref = pl.lit(True) if referencement is None else sig < pl.lit(referencement)
         if dossier is not None:
-            n = cal.delai_signature_avant_dossier_complet_jours
+            n = cal.signature_days_before_complete_file
             parts.append(ctx.issues(
                 signed.filter(before_ref & (sig < pl.lit(dossier - timedelta(days=n)))),
                 code="signature_trop_tot", balise=signature, value=pl.col(signature),

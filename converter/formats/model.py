@@ -13,17 +13,16 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
-KINDS = {
-    "text", "choice", "boolean", "date", "amount", "integer", "email", "phone",
-    "finess", "rpps", "siret", "numero_ans", "numero_editeur", "numero_asp", "format_id",
-}
+from ..kinds import KINDS as _KIND_MODULES
+
+KINDS = set(_KIND_MODULES)  # one module each: converter/kinds/
 # The lists a choice can take its values from (`values_from:`): the 355 messaging operators of
 # the ASP's annex, the format's attachment types, the attachment formats of _common.yaml.
 VALUE_LISTS = ("operateurs-messagerie", "attachments", "attachment_formats")
 # What `attachment_name` (_common.yaml) may contain.
 ATTACHMENT_NAME_PLACEHOLDERS = {"couloir", "logiciel", "code", "numeroEditeur", "ext"}
-# Kinds whose values are identifiers typed as text (leading zeros matter).
-TEXT_KINDS = KINDS - {"boolean", "date", "amount", "integer"}
+# Kinds whose values are typed as text (identifiers: leading zeros matter).
+TEXT_KINDS = {name for name, kind in _KIND_MODULES.items() if kind.TEXT}
 
 
 class DefinitionError(ValueError):
@@ -268,7 +267,7 @@ class FormatDefinition:
     # solde, which keeps the numeroEditeur of its avance when it comes back (seed 000).
     new_numero_after_rejection: bool = False
     # avance only: the balise of the demandes sheet holding the supplier's VAT regime; « TTC »
-    # puts the advance on HT × 1,2 (funding.montants.avance_demande)
+    # puts the advance on HT × 1,2 (funding.amounts.avance_demande)
     advance_regime: str | None = None
 
     @property

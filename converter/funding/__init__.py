@@ -1,88 +1,88 @@
 """Funding rules of the Ségur wave-2 programmes HOP-PFI-Va2 and SFP-LGC-Va2.
 
-Pure library: caps (``bareme``), calendars (``calendrier``), eligibility
-(``eligibilite``), French CLI text (``cli_text``). Every seed number is in
-``parametres`` or in ``converter/reference/bareme-*.csv``.
+Pure library: caps (``bareme``), calendars (``calendars``), eligibility
+(``eligibility``), French CLI text (``cli_text``). Every seed number is in
+``parameters`` or in ``converter/reference/bareme-*.csv``.
 """
 
 from .bareme import (
-    HorsBaremeError,
+    OutsideBaremeError,
     Interpolation,
     PlafondFusion,
     PlafondHop,
     PlafondSfp,
     TrancheHop,
-    montants_sfp,
-    normaliser_client_sfp,
+    sfp_amounts,
+    normalise_sfp_client,
     plafond_hop,
     plafond_hop_fusion,
     plafond_sfp,
     tranche_hop,
     tranches_hop,
 )
-from .calendrier import (
-    Calendrier,
-    ajouter_mois,
-    calendrier_hop,
-    calendrier_sfp,
-    verifier_bon_commande,
-    verifier_demande_avance,
-    verifier_demande_solde,
-    verifier_realisation,
+from .calendars import (
+    Calendar,
+    add_months,
+    hop_calendar,
+    sfp_calendar,
+    check_bon_commande,
+    check_demande_avance,
+    check_demande_solde,
+    check_realisation,
 )
-from .eligibilite import (
-    cle_client_sfp,
-    doublons,
-    verifier_categorie_finess_geographique,
-    verifier_categorie_finess_juridique,
-    verifier_client_hop,
-    verifier_montant_commande,
-    verifier_prestation_hop,
-    verifier_profils_sfp,
-    verifier_unicite,
+from .eligibility import (
+    sfp_client_key,
+    duplicates,
+    check_finess_geographique_category,
+    check_finess_juridique_category,
+    check_hop_client,
+    check_order_amount,
+    check_hop_prestation,
+    check_sfp_profiles,
+    check_uniqueness,
 )
-from .montants import TAUX_AVANCE_VAGUE1, TAUX_SOLDE_VAGUE1, arrondi_centime, avance, solde
-from .parametres import HOP, REGIMES, SFP
+from .amounts import AVANCE_RATE_WAVE1, SOLDE_RATE_WAVE1, round_cent, avance, solde
+from .parameters import HOP, REGIMES, SFP
 from .violations import Violation
 
 __all__ = [
     "HOP",
     "REGIMES",
     "SFP",
-    "TAUX_AVANCE_VAGUE1",
-    "TAUX_SOLDE_VAGUE1",
-    "Calendrier",
-    "HorsBaremeError",
+    "AVANCE_RATE_WAVE1",
+    "SOLDE_RATE_WAVE1",
+    "Calendar",
+    "OutsideBaremeError",
     "Interpolation",
     "PlafondFusion",
     "PlafondHop",
     "PlafondSfp",
     "TrancheHop",
     "Violation",
-    "ajouter_mois",
-    "arrondi_centime",
+    "add_months",
+    "round_cent",
     "avance",
-    "calendrier_hop",
-    "calendrier_sfp",
-    "cle_client_sfp",
-    "doublons",
-    "montants_sfp",
-    "normaliser_client_sfp",
+    "hop_calendar",
+    "sfp_calendar",
+    "sfp_client_key",
+    "duplicates",
+    "sfp_amounts",
+    "normalise_sfp_client",
     "plafond_hop",
     "plafond_hop_fusion",
     "plafond_sfp",
     "solde",
     "tranche_hop",
     "tranches_hop",
-    "verifier_bon_commande",
-    "verifier_categorie_finess_geographique",
-    "verifier_categorie_finess_juridique",
-    "verifier_client_hop",
-    "verifier_demande_avance",
-    "verifier_demande_solde",
-    "verifier_montant_commande",
-    "verifier_prestation_hop",
-    "verifier_profils_sfp",
-    "verifier_realisation",
-    "verifier_unicite",
+    "check_bon_commande",
+    "check_finess_geographique_category",
+    "check_finess_juridique_category",
+    "check_hop_client",
+    "check_demande_avance",
+    "check_demande_solde",
+    "check_order_amount",
+    "check_hop_prestation",
+    "check_sfp_profiles",
+    "check_realisation",
+    "check_uniqueness",
 ]

@@ -15,7 +15,7 @@ tranche and « Min » of the next one, with the same amounts, so the cap is cont
 the choice only changes the tranche letter shown. We classify a bound in the tranche of
 which it is the « Min » (tranches are [ac_min, ac_max[), like 0, the « Min » of A; the
 last tranche D is closed: [230 000, 1 600 000]. The seed defines no amount below 0 or
-above 1 600 000: such an AC raises ``HorsBaremeError`` (the « Base des ES éligibles »
+above 1 600 000: such an AC raises ``OutsideBaremeError`` (the « Base des ES éligibles »
 is authoritative for real establishments).
 
 SFP-LGC-Va2 (seed 004 §5.3): flat caps per profession, and per tranche A–E for a Centre
@@ -30,13 +30,13 @@ from decimal import Decimal, localcontext
 from functools import lru_cache
 from pathlib import Path
 
-from .montants import arrondi_centime, avance, en_decimal, format_nombre, solde
-from .parametres import HOP, REGIMES, SFP, ClientSfp, PrestationHop, Regime
+from .amounts import round_cent, avance, to_decimal, format_number, solde
+from .parameters import HOP, REGIMES, SFP, ClientSfp, PrestationHop, Regime
 
 REFERENCE_DIR = Path(__file__).resolve().parent.parent / "reference"
 
 
-class HorsBaremeError(ValueError):
+class OutsideBaremeError(ValueError):
     """Input outside what the seed's price table defines (message in French)."""
 
 
@@ -48,21 +48,21 @@ class TrancheHop:
     tranche: str
     ac_min: Decimal
     ac_max: Decimal
-    montants_min: dict[str, Decimal]
-    montants_max: dict[str, Decimal]
+    min_amounts: dict[str, Decimal]
+    max_amounts: dict[str, Decimal]
 
 
 @dataclass(frozen=True)
 class Interpolation:
     """The terms of min + (ac − ac_min) × (max − min) / (ac_max − ac_min)."""
 
-    activite_combinee: Decimal
+    combined_activity: Decimal
     ac_min: Decimal
     ac_max: Decimal
-    montant_min: Decimal
-    montant_max: Decimal
-    valeur_exacte: Decimal  # before rounding to the cent
-    resultat: Decimal  # rounded half-up to the cent
+    min_amount: Decimal
+    max_amount: Decimal
+    exact_value: Decimal  # before rounding to the cent
+    result: Decimal  # rounded half-up to the cent
 
 
 @dataclass(frozen=True)
@@ -71,15 +71,15 @@ class PlafondHop:
 
     prestation: str
     regime: str
-    activite_combinee: Decimal
+    combined_activity: Decimal
     tranche: str
     ac_min: Decimal
     ac_max: Decimal
     interpolation: Interpolation
     plafond: Decimal
-    taux_avance: Decimal
+    avance_rate: Decimal
     avance: Decimal
-    taux_solde: Decimal
+    solde_rate: Decimal
     solde: Decimal
 
 
@@ -91,14 +91,14 @@ class PlafondSfp:
     tranche: str | None
     regime: str
     plafond: Decimal
-    taux_avance: Decimal
+    avance_rate: Decimal
     avance: Decimal
-    taux_solde: Decimal
+    solde_rate: Decimal
     solde: Decimal
 
 
-def _lire_csv(nom: str) -> list[dict[str, str]]:
-    with (REFERENCE_DIR / nom).open(encoding="utf-8", newline="") as f:
+def _read_csv(name: str) -> list[dict[str, str]]:
+    with (REFERENCE_DIR / name).open(encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
 
 
@@ -106,62 +106,62 @@ def _lire_csv(nom: str) -> list[dict[str, str]]:
 def tranches_hop() -> tuple[TrancheHop, ...]:
     """All rows of the HOP-PFI-Va2 table, in file order."""
     rows = []
-    for r in _lire_csv(HOP.bareme_csv):
+    for r in _read_csv(HOP.bareme_csv):
         rows.append(
             TrancheHop(
                 prestation=r["prestation"],
                 tranche=r["tranche"],
                 ac_min=Decimal(r["ac_min"]),
                 ac_max=Decimal(r["ac_max"]),
-                montants_min={reg: Decimal(r[f"{col}_min"]) for reg, (col, _) in REGIMES.items()},
-                montants_max={reg: Decimal(r[f"{col}_max"]) for reg, (col, _) in REGIMES.items()},
+                min_amounts={reg: Decimal(r[f"{col}_min"]) for reg, (col, _) in REGIMES.items()},
+                max_amounts={reg: Decimal(r[f"{col}_max"]) for reg, (col, _) in REGIMES.items()},
             )
         )
     return tuple(rows)
 
 
 @lru_cache(maxsize=1)
-def montants_sfp() -> dict[str, dict[str, Decimal]]:
+def sfp_amounts() -> dict[str, dict[str, Decimal]]:
     """CSV row key (``IDE``, ``CSI_B``…) -> regime -> cap."""
     return {
         r["client"]: {reg: Decimal(r[col]) for reg, (col, _) in REGIMES.items()}
-        for r in _lire_csv(SFP.bareme_csv)
+        for r in _read_csv(SFP.bareme_csv)
     }
 
 
-def _verifier_regime(regime: str) -> None:
+def _check_regime(regime: str) -> None:
     if regime not in REGIMES:
-        raise HorsBaremeError(
+        raise OutsideBaremeError(
             f"Régime de TVA inconnu : {regime!r}. Valeurs possibles : "
             + ", ".join(REGIMES)
             + "."
         )
 
 
-def _verifier_prestation(prestation: str) -> None:
+def _check_prestation(prestation: str) -> None:
     if prestation not in HOP.prestations:
-        raise HorsBaremeError(
+        raise OutsideBaremeError(
             f"Prestation inconnue : {prestation!r}. Valeurs possibles : V2 "
             f"({HOP.prestations['V2']}) ou V1+V2 ({HOP.prestations['V1+V2']})."
         )
 
 
-def tranche_hop(activite_combinee: Decimal | int | str, prestation: PrestationHop = "V2") -> TrancheHop:
+def tranche_hop(combined_activity: Decimal | int | str, prestation: PrestationHop = "V2") -> TrancheHop:
     """Tranche of an activité combinée: [ac_min, ac_max[, the last one closed."""
-    _verifier_prestation(prestation)
-    ac = en_decimal(activite_combinee)
+    _check_prestation(prestation)
+    ac = to_decimal(combined_activity)
     rows = [t for t in tranches_hop() if t.prestation == prestation]
     if ac < rows[0].ac_min:
-        raise HorsBaremeError(
-            f"Activité combinée négative ({format_nombre(ac)}) : elle doit être comprise "
-            f"entre {format_nombre(rows[0].ac_min)} et {format_nombre(rows[-1].ac_max)}."
+        raise OutsideBaremeError(
+            f"Activité combinée négative ({format_number(ac)}) : elle doit être comprise "
+            f"entre {format_number(rows[0].ac_min)} et {format_number(rows[-1].ac_max)}."
         )
     # inferred: the seed gives no amount beyond 1 600 000 (nor below 0): refuse, since the
     # « Base des ES éligibles » is authoritative for real establishments.
     if ac > rows[-1].ac_max:
-        raise HorsBaremeError(
-            f"Activité combinée {format_nombre(ac)} au-delà de la dernière tranche du "
-            f"barème (maximum {format_nombre(rows[-1].ac_max)}) : le barème AF-HOP-PFI-Va2 ne définit pas de "
+        raise OutsideBaremeError(
+            f"Activité combinée {format_number(ac)} au-delà de la dernière tranche du "
+            f"barème (maximum {format_number(rows[-1].ac_max)}) : le barème AF-HOP-PFI-Va2 ne définit pas de "
             "plafond au-delà ; reportez-vous au montant de la Base des ES éligibles."
         )
     # inferred: the seed's table lists 7 000 / 22 500 / 230 000 both as « Max » of a tranche
@@ -174,34 +174,34 @@ def tranche_hop(activite_combinee: Decimal | int | str, prestation: PrestationHo
 
 
 def plafond_hop(
-    activite_combinee: Decimal | int | str,
+    combined_activity: Decimal | int | str,
     prestation: PrestationHop,
     regime: Regime = "TTC20",
 ) -> PlafondHop:
     """Cap of a HOP-PFI-Va2 prestation by linear interpolation inside its tranche."""
-    _verifier_regime(regime)
-    t = tranche_hop(activite_combinee, prestation)
-    ac = en_decimal(activite_combinee)
+    _check_regime(regime)
+    t = tranche_hop(combined_activity, prestation)
+    ac = to_decimal(combined_activity)
     # inferred: interpolate the regime's own column (the seed's table gives min/max per
     # column), not HT × rate: the published amounts then come out exactly at the bounds.
-    mn, mx = t.montants_min[regime], t.montants_max[regime]
+    mn, mx = t.min_amounts[regime], t.max_amounts[regime]
     with localcontext() as ctx:
         ctx.prec = 60
-        exacte = mn + (ac - t.ac_min) * (mx - mn) / (t.ac_max - t.ac_min)
-    plafond = arrondi_centime(exacte)
+        exact = mn + (ac - t.ac_min) * (mx - mn) / (t.ac_max - t.ac_min)
+    plafond = round_cent(exact)
     return PlafondHop(
         prestation=prestation,
         regime=regime,
-        activite_combinee=ac,
+        combined_activity=ac,
         tranche=t.tranche,
         ac_min=t.ac_min,
         ac_max=t.ac_max,
-        interpolation=Interpolation(ac, t.ac_min, t.ac_max, mn, mx, exacte, plafond),
+        interpolation=Interpolation(ac, t.ac_min, t.ac_max, mn, mx, exact, plafond),
         plafond=plafond,
-        taux_avance=HOP.taux_avance,
-        avance=avance(plafond, HOP.taux_avance),
-        taux_solde=HOP.taux_solde,
-        solde=solde(plafond, HOP.taux_avance),
+        avance_rate=HOP.avance_rate,
+        avance=avance(plafond, HOP.avance_rate),
+        solde_rate=HOP.solde_rate,
+        solde=solde(plafond, HOP.avance_rate),
     )
 
 
@@ -209,16 +209,16 @@ def plafond_hop(
 class PlafondFusion:
     """Cap of the establishment born from a merger: the sum of the caps of the merged ones."""
 
-    etablissements: tuple[PlafondHop, ...]
+    establishments: tuple[PlafondHop, ...]
     plafond: Decimal
-    taux_avance: Decimal
+    avance_rate: Decimal
     avance: Decimal
-    taux_solde: Decimal
+    solde_rate: Decimal
     solde: Decimal
 
 
 def plafond_hop_fusion(
-    activites_combinees: list[Decimal | int | str],
+    combined_activities: list[Decimal | int | str],
     prestation: PrestationHop,
     regime: Regime = "TTC20",
 ) -> PlafondFusion:
@@ -227,24 +227,24 @@ def plafond_hop_fusion(
     établissement issu de cette fusion […] correspond à la somme des prix associés aux
     établissements concernés par la fusion »: each establishment's cap from its own activité
     combinée, then their sum (each already rounded to the cent, as each price is)."""
-    caps = tuple(plafond_hop(ac, prestation, regime) for ac in activites_combinees)
+    caps = tuple(plafond_hop(ac, prestation, regime) for ac in combined_activities)
     total = sum((p.plafond for p in caps), Decimal("0.00"))
-    return PlafondFusion(caps, total, HOP.taux_avance, avance(total, HOP.taux_avance),
-                         HOP.taux_solde, solde(total, HOP.taux_avance))
+    return PlafondFusion(caps, total, HOP.avance_rate, avance(total, HOP.avance_rate),
+                         HOP.solde_rate, solde(total, HOP.avance_rate))
 
 
-def normaliser_client_sfp(client: str) -> str:
+def normalise_sfp_client(client: str) -> str:
     """Accept 'ide', 'IDE', 'masseur_kinesitherapeute', 'Sage-femme'… -> canonical key."""
-    cle = client.strip().lower().replace("_", "-").replace(" ", "-")
-    for accent, sans in (("é", "e"), ("è", "e"), ("ê", "e")):
-        cle = cle.replace(accent, sans)
-    if cle not in SFP.clients:
-        raise HorsBaremeError(
+    client_key = client.strip().lower().replace("_", "-").replace(" ", "-")
+    for accent, without in (("é", "e"), ("è", "e"), ("ê", "e")):
+        client_key = client_key.replace(accent, without)
+    if client_key not in SFP.clients:
+        raise OutsideBaremeError(
             f"Type de client inconnu : {client!r}. Valeurs possibles : "
             + ", ".join(SFP.clients)
             + "."
         )
-    return cle
+    return client_key
 
 
 def plafond_sfp(
@@ -253,38 +253,38 @@ def plafond_sfp(
     regime: Regime = "TTC20",
 ) -> PlafondSfp:
     """Flat cap of a SFP-LGC-Va2 prestation; ``tranche`` (A–E) is required for a CSI only."""
-    _verifier_regime(regime)
-    cle = normaliser_client_sfp(client)
-    if cle == "csi":
+    _check_regime(regime)
+    client_key = normalise_sfp_client(client)
+    if client_key == "csi":
         if tranche is None or not str(tranche).strip():
-            raise HorsBaremeError(
+            raise OutsideBaremeError(
                 "Un centre de santé infirmier (csi) exige une tranche (A, B, C, D ou E), "
                 "lue dans la Base de référence publiée par l'ANS pour son FINESS géographique."
             )
         tr = str(tranche).strip().upper()
-        if tr not in SFP.tranches_csi:
-            raise HorsBaremeError(
+        if tr not in SFP.csi_tranches:
+            raise OutsideBaremeError(
                 f"Tranche CSI inconnue : {tranche!r}. Valeurs possibles : "
-                + ", ".join(SFP.tranches_csi)
+                + ", ".join(SFP.csi_tranches)
                 + "."
             )
-        ligne = f"{SFP.clients[cle][0]}_{tr}"
+        line = f"{SFP.clients[client_key][0]}_{tr}"
     else:
         if tranche is not None and str(tranche).strip():
-            raise HorsBaremeError(
+            raise OutsideBaremeError(
                 f"La tranche ne s'applique qu'aux centres de santé infirmiers : retirez "
-                f"--tranche pour le client {cle!r} (plafond forfaitaire)."
+                f"--tranche pour le client {client_key!r} (plafond forfaitaire)."
             )
         tr = None
-        ligne = SFP.clients[cle][0]
-    plafond = montants_sfp()[ligne][regime]
+        line = SFP.clients[client_key][0]
+    plafond = sfp_amounts()[line][regime]
     return PlafondSfp(
-        client=cle,
+        client=client_key,
         tranche=tr,
         regime=regime,
         plafond=plafond,
-        taux_avance=SFP.taux_avance,
-        avance=avance(plafond, SFP.taux_avance),
-        taux_solde=SFP.taux_solde,
-        solde=solde(plafond, SFP.taux_avance),
+        avance_rate=SFP.avance_rate,
+        avance=avance(plafond, SFP.avance_rate),
+        solde_rate=SFP.solde_rate,
+        solde=solde(plafond, SFP.avance_rate),
     )

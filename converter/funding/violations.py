@@ -12,7 +12,7 @@ class Violation:
 
     code: str
     message: str
-    valeur: Any = None
+    value: Any = None
 
     def __str__(self) -> str:
         return f"[{self.code}] {self.message}"

@@ -7,77 +7,77 @@ import re
 from collections.abc import Iterable
 from decimal import Decimal
 
-from .bareme import normaliser_client_sfp
-from .montants import en_decimal, format_euros
-from .parametres import HOP, SFP
+from .bareme import normalise_sfp_client
+from .amounts import to_decimal, format_euros
+from .parameters import HOP, SFP
 from .violations import Violation
 
 _FINESS = re.compile(r"^(\d{2}|2A|2B)\d{7}$")
 _RPPS = re.compile(r"^\d{11}$")
 
 
-def _categorie(valeur: int | str) -> str:
-    return str(valeur).strip()
+def _category(value: int | str) -> str:
+    return str(value).strip()
 
 
-def verifier_categorie_finess_juridique(categorie: int | str) -> list[Violation]:
+def check_finess_juridique_category(category: int | str) -> list[Violation]:
     """§4.2: FINESS juridique category must be one of the 13 listed values."""
-    c = _categorie(categorie)
-    if c in HOP.categories_finess_juridique:
+    c = _category(category)
+    if c in HOP.finess_juridique_categories:
         return []
     return [
         Violation(
             f"{HOP.code}.CATEGORIE_FINESS_JURIDIQUE",
             f"Catégorie FINESS juridique {c!r} non éligible à {HOP.code} : valeurs admises "
-            + ", ".join(sorted(HOP.categories_finess_juridique))
+            + ", ".join(sorted(HOP.finess_juridique_categories))
             + ". Vérifiez la catégorie saisie ou l'entité juridique du Client.",
             c,
         )
     ]
 
 
-def verifier_categorie_finess_geographique(categorie: int | str) -> list[Violation]:
+def check_finess_geographique_category(category: int | str) -> list[Violation]:
     """§4.2: FINESS géographique category must be one of the 25 listed values (146 since v1.1)."""
-    c = _categorie(categorie)
-    if c in HOP.categories_finess_geographique:
+    c = _category(category)
+    if c in HOP.finess_geographique_categories:
         return []
     return [
         Violation(
             f"{HOP.code}.CATEGORIE_FINESS_GEOGRAPHIQUE",
             f"Catégorie FINESS géographique {c!r} non éligible à {HOP.code} : valeurs admises "
-            + ", ".join(sorted(HOP.categories_finess_geographique, key=int))
+            + ", ".join(sorted(HOP.finess_geographique_categories, key=int))
             + ". Vérifiez la catégorie saisie ou l'établissement du Client.",
             c,
         )
     ]
 
 
-def verifier_client_hop(
-    categorie_juridique: int | str,
-    categorie_geographique: int | str,
+def check_hop_client(
+    juridique_category: int | str,
+    geographique_category: int | str,
     *,
-    activite_pmsi_2022_non_nulle: bool | None = None,
+    pmsi_2022_activity_non_zero: bool | None = None,
 ) -> list[Violation]:
     """§4.2: both FINESS categories eligible and a non-zero PMSI activity in 2022."""
-    v = verifier_categorie_finess_juridique(categorie_juridique)
-    v += verifier_categorie_finess_geographique(categorie_geographique)
-    if activite_pmsi_2022_non_nulle is False:
+    v = check_finess_juridique_category(juridique_category)
+    v += check_finess_geographique_category(geographique_category)
+    if pmsi_2022_activity_non_zero is False:
         v.append(
             Violation(
                 f"{HOP.code}.ACTIVITE_PMSI_NULLE",
                 "Le Client n'a pas déclaré d'activité PMSI (séjours) en 2022 : il n'est pas "
                 "éligible.",
-                activite_pmsi_2022_non_nulle,
+                pmsi_2022_activity_non_zero,
             )
         )
     return v
 
 
-def verifier_prestation_hop(
+def check_hop_prestation(
     prestation: str,
     *,
-    beneficiaire_hop_pfi_va1: bool | None = None,
-    maj_va1_financee_sur_fonds_propres: bool | None = None,
+    hop_pfi_va1_beneficiary: bool | None = None,
+    va1_update_self_funded: bool | None = None,
 ) -> list[Violation]:
     """§4.2: « V1+V2 » only for clients with neither a HOP-PFI-Va1 prestation nor a
     self-funded update to a wave-1 version; anyone else gets « V2 »."""
@@ -90,7 +90,7 @@ def verifier_prestation_hop(
                 prestation,
             )
         ]
-    if prestation == "V1+V2" and (beneficiaire_hop_pfi_va1 or maj_va1_financee_sur_fonds_propres):
+    if prestation == "V1+V2" and (hop_pfi_va1_beneficiary or va1_update_self_funded):
         return [
             Violation(
                 f"{HOP.code}.PRESTATION_V1V2_NON_ELIGIBLE",
@@ -103,9 +103,9 @@ def verifier_prestation_hop(
     return []
 
 
-def verifier_montant_commande(montant: Decimal | int | str, plafond: Decimal) -> list[Violation]:
+def check_order_amount(amount: Decimal | int | str, plafond: Decimal) -> list[Violation]:
     """§4.3: the order's amount is > 0 and at most the applicable cap."""
-    m = en_decimal(montant)
+    m = to_decimal(amount)
     if m <= 0:
         return [
             Violation(
@@ -130,12 +130,12 @@ def verifier_montant_commande(montant: Decimal | int | str, plafond: Decimal) ->
 # ------------------------------------------------------------------ SFP-LGC-Va2
 
 
-def cle_client_sfp(client: str, identifiant: str) -> tuple[str, list[Violation]]:
+def sfp_client_key(client: str, identifier: str) -> tuple[str, list[Violation]]:
     """§4.2 « Unicité »: key of a client, RPPS (11 digits) or FINESS géographique (9 chars)
     for a CSI. Returns the normalised key and the format violations."""
-    cle = normaliser_client_sfp(client)
-    ident = str(identifiant).strip().upper()
-    if cle == "csi":
+    client_key = normalise_sfp_client(client)
+    ident = str(identifier).strip().upper()
+    if client_key == "csi":
         if not _FINESS.match(ident):
             return ident, [
                 Violation(
@@ -158,48 +158,48 @@ def cle_client_sfp(client: str, identifiant: str) -> tuple[str, list[Violation]]
     return ident, []
 
 
-def verifier_profils_sfp(client: str, profils_solution: Iterable[str]) -> list[Violation]:
+def check_sfp_profiles(client: str, solution_profiles: Iterable[str]) -> list[Violation]:
     """§4.2: the referenced software must hold the profile(s) of the client's profession."""
-    cle = normaliser_client_sfp(client)
-    presents = {p.strip().casefold() for p in profils_solution}
-    manquants = [p for p in SFP.profils_requis[cle] if p.casefold() not in presents]
+    client_key = normalise_sfp_client(client)
+    present = {p.strip().casefold() for p in solution_profiles}
+    missing = [p for p in SFP.required_profiles[client_key] if p.casefold() not in present]
     return [
         Violation(
             f"{SFP.code}.PROFIL_MANQUANT",
             f"La Solution logicielle doit disposer du Profil « {p} » pour un client "
-            f"{SFP.clients[cle][1]} : choisissez une solution référencée avec ce profil.",
+            f"{SFP.clients[client_key][1]} : choisissez une solution référencée avec ce profil.",
             p,
         )
-        for p in manquants
+        for p in missing
     ]
 
 
 # ------------------------------------------------------------------ unicity
 
 
-def doublons(cles: Iterable[str]) -> dict[str, list[int]]:
+def duplicates(keys: Iterable[str]) -> dict[str, list[int]]:
     """Keys seen more than once -> their 0-based positions (whitespace/case ignored)."""
     positions: dict[str, list[int]] = {}
-    for i, k in enumerate(cles):
+    for i, k in enumerate(keys):
         positions.setdefault(str(k).strip().upper(), []).append(i)
     return {k: p for k, p in positions.items() if len(p) > 1}
 
 
-def verifier_unicite(cles: Iterable[str], programme: str) -> list[Violation]:
+def check_uniqueness(keys: Iterable[str], programme: str) -> list[Violation]:
     """One financed prestation/order per client: a violation per duplicated key.
 
     HOP (§4.2 « Unicité du financement »): key = the client's FINESS PMSI.
-    SFP (§4.2): key = RPPS, or FINESS géographique for a CSI (see ``cle_client_sfp``).
+    SFP (§4.2): key = RPPS, or FINESS géographique for a CSI (see ``sfp_client_key``).
     """
     if programme not in (HOP.code, SFP.code):
         raise ValueError(f"programme inconnu : {programme!r} ({HOP.code} ou {SFP.code})")
-    quoi = "prestation Ségur" if programme == HOP.code else "commande de Prestation Ségur"
+    what = "prestation Ségur" if programme == HOP.code else "commande de Prestation Ségur"
     return [
         Violation(
             f"{programme}.CLIENT_EN_DOUBLE",
             f"Le client {k} apparaît {len(p)} fois (lignes {', '.join(str(i + 1) for i in p)}) : "
-            f"une seule {quoi} est financée par client ; gardez une seule ligne.",
+            f"une seule {what} est financée par client ; gardez une seule ligne.",
             k,
         )
-        for k, p in doublons(cles).items()
+        for k, p in duplicates(keys).items()
     ]

@@ -40,12 +40,12 @@ REGIMES: Mapping[str, tuple[str, str]] = MappingProxyType(
 )
 
 # ---------------------------------------------------------------- wave 1 (FORMATS.md §5)
-TAUX_AVANCE_VAGUE1 = Decimal("0.30")
-TAUX_SOLDE_VAGUE1 = Decimal("0.70")
+AVANCE_RATE_WAVE1 = Decimal("0.30")
+SOLDE_RATE_WAVE1 = Decimal("0.70")
 
 
 @dataclass(frozen=True)
-class ParametresHop:
+class HopParameters:
     """Constants of AF-HOP-PFI-Va2 (seed 002)."""
 
     code: str
@@ -54,18 +54,18 @@ class ParametresHop:
     # inferred: Date 0 (JO publication of the arrêté) is not dated in the seed, so it is
     # a parameter of the calendar functions, not a constant.
     dates: Mapping[int, datetime]
-    taux_avance: Decimal
-    taux_solde: Decimal
-    nb_pilotes: int
-    delai_signature_avant_dossier_complet_jours: int
-    delai_decision_avant_date4_jours: int
+    avance_rate: Decimal
+    solde_rate: Decimal
+    pilot_count: int
+    signature_days_before_complete_file: int
+    decision_days_before_date4: int
     prestations: Mapping[str, str]
     tranches: tuple[str, ...]
-    categories_finess_juridique: frozenset[str]
-    categories_finess_geographique: frozenset[str]
+    finess_juridique_categories: frozenset[str]
+    finess_geographique_categories: frozenset[str]
 
 
-HOP = ParametresHop(
+HOP = HopParameters(
     code="HOP-PFI-Va2",
     bareme_csv="bareme-hop-pfi-va2.csv",
     dates=MappingProxyType(
@@ -78,11 +78,11 @@ HOP = ParametresHop(
             6: datetime(2027, 9, 28, 12, 0),  # financement : fin des demandes de solde
         }
     ),
-    taux_avance=Decimal("0.40"),  # §6: avance = 40 %
-    taux_solde=Decimal("0.60"),  # §6: solde = 60 %
-    nb_pilotes=3,  # §6.3: périmètre pilote de 3 Clients
-    delai_signature_avant_dossier_complet_jours=120,  # §4.3: 120 jours calendaires
-    delai_decision_avant_date4_jours=15,  # §6.2: « quinze jours avant la Date 4 »
+    avance_rate=Decimal("0.40"),  # §6: avance = 40 %
+    solde_rate=Decimal("0.60"),  # §6: solde = 60 %
+    pilot_count=3,  # §6.3: périmètre pilote de 3 Clients
+    signature_days_before_complete_file=120,  # §4.3: 120 jours calendaires
+    decision_days_before_date4=15,  # §6.2: « quinze jours avant la Date 4 »
     prestations=MappingProxyType(
         {
             "V2": "Prestation Ségur Vague 2",
@@ -91,10 +91,10 @@ HOP = ParametresHop(
     ),
     tranches=("A", "B", "C", "D"),  # §5.3: 4 tranches
     # §4.2 (v1.1 added FINESS géographique category 146).
-    categories_finess_juridique=frozenset(
+    finess_juridique_categories=frozenset(
         "1101 1102 1103 1104 1106 1107 1109 1110 1111 1201 1203 1205 2205".split()
     ),
-    categories_finess_geographique=frozenset(
+    finess_geographique_categories=frozenset(
         (
             "101 106 109 114 115 122 127 128 129 131 141 146 156 161 292 362 355 365 366"
             " 412 415 425 430 444 697"
@@ -104,36 +104,36 @@ HOP = ParametresHop(
 
 
 @dataclass(frozen=True)
-class ParametresSfp:
+class SfpParameters:
     """Constants of AF-SFP-LGC-Va2 (seed 004)."""
 
     code: str
     bareme_csv: str
     # §2: Date n = Date 0 + offset months (no hour given in this seed).
-    decalages_mois: Mapping[int, int]
-    signature_min_mois: int
-    taux_avance: Decimal
-    taux_solde: Decimal
-    nb_pilotes: int
-    delai_signature_avant_dossier_complet_jours: int
-    delai_decision_avant_date4_jours: int
+    month_offsets: Mapping[int, int]
+    signature_min_months: int
+    avance_rate: Decimal
+    solde_rate: Decimal
+    pilot_count: int
+    signature_days_before_complete_file: int
+    decision_days_before_date4: int
     # client -> (CSV row key, French label, identifier used for unicity)
     clients: Mapping[str, tuple[str, str, str]]
-    tranches_csi: tuple[str, ...]
+    csi_tranches: tuple[str, ...]
     # §4.2 « Conditions portant sur le Profil »: client -> required software profiles
-    profils_requis: Mapping[str, tuple[str, ...]]
+    required_profiles: Mapping[str, tuple[str, ...]]
 
 
-SFP = ParametresSfp(
+SFP = SfpParameters(
     code="SFP-LGC-Va2",
     bareme_csv="bareme-sfp-lgc-va2.csv",
-    decalages_mois=MappingProxyType({1: 7, 2: 22, 3: 25, 4: 28, 5: 32, 6: 35}),
-    signature_min_mois=12,  # §4.3: signature pas antérieure à Date 0 + 12 mois
-    taux_avance=Decimal("0.40"),  # §6 point 3
-    taux_solde=Decimal("0.60"),  # §6 point 4
-    nb_pilotes=5,  # §6.3
-    delai_signature_avant_dossier_complet_jours=120,  # §4.3
-    delai_decision_avant_date4_jours=15,  # §6.2
+    month_offsets=MappingProxyType({1: 7, 2: 22, 3: 25, 4: 28, 5: 32, 6: 35}),
+    signature_min_months=12,  # §4.3: signature pas antérieure à Date 0 + 12 mois
+    avance_rate=Decimal("0.40"),  # §6 point 3
+    solde_rate=Decimal("0.60"),  # §6 point 4
+    pilot_count=5,  # §6.3
+    signature_days_before_complete_file=120,  # §4.3
+    decision_days_before_date4=15,  # §6.2
     clients=MappingProxyType(
         {
             "sage-femme": ("SAGE_FEMME", "Sage-femme", "RPPS"),
@@ -153,8 +153,8 @@ SFP = ParametresSfp(
     # §5.3: the tranche of a CSI is read in the « Base de référence » (by FINESS
     # géographique, from its declared headcount excluding administrative staff, end
     # of 2024). The seed publishes no headcount thresholds: no rule can compute it.
-    tranches_csi=("A", "B", "C", "D", "E"),
-    profils_requis=MappingProxyType(
+    csi_tranches=("A", "B", "C", "D", "E"),
+    required_profiles=MappingProxyType(
         {
             "sage-femme": ("Sage-femme",),
             "ide": ("IDE",),

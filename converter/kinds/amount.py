@@ -1,0 +1,63 @@
+"""An amount in euros: spaces and « € » taken out, a decimal comma read as a point, thousands
+separators (1.234,56 or 1,234.56) dropped; at most 2 decimals (the ASP wants it to the cent),
+strictly positive. Written with two decimals, as a JSON number.
+
+>>> validate("4 866,67 €"), validate("1.234,5"), validate("1,234.56")
+('4866.67', '1234.50', '1234.56')
+>>> is_valid("4866.674"), is_valid("0")
+(False, False)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from .base import NONE, FieldCheck, codes, scalar_forms
+
+NAME = "amount"
+TEXT = False
+NUM_FORMAT = "0.00"
+WIDTH = None
+CODES = ("montant_invalide", "montant_decimales", "montant_non_positif")
+
+
+def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
+    t = c.str.replace_many([" ", "€"], ["", ""])
+    text, parts, frac, value = (pl.col(f"{name}{k}") for k in ("text", "parts", "frac", "value"))
+    normalised = (  # 1.234,56 and 1,234.56 lose their thousands separator; a decimal comma becomes a point
+        pl.when(text.str.contains(r"^\d{1,3}(\.\d{3})+,\d+$"))
+        .then(text.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True))
+        .when(text.str.contains(r"^\d{1,3}(,\d{3})+\.\d+$")).then(text.str.replace_all(",", "", literal=True))
+        .otherwise(text.str.replace(",", ".", literal=True))
+    )
+    whole = parts.struct.field("2").str.strip_chars_start("0")
+    error = codes(
+        (parts.struct.field("2").is_null(), "montant_invalide"),
+        (frac.str.len_chars() > 2, "montant_decimales"),
+        ((parts.struct.field("1") == "-") | (value == "0.00"), "montant_non_positif"),
+    )
+    steps = (
+        {f"{name}text": t},
+        {f"{name}parts": normalised.str.extract_groups(r"^(-?)(\d+)(?:\.(\d*))?$")},
+        {f"{name}frac": parts.struct.field("3").fill_null("").str.strip_chars_end("0")},
+        {f"{name}value": pl.concat_str(pl.when(whole == "").then(pl.lit("0")).otherwise(whole), pl.lit("."),
+                                       pl.concat_str(frac, pl.lit("00")).str.slice(0, 2))},
+    )
+    return FieldCheck(value, error, NONE, steps)
+
+
+validate, is_valid = scalar_forms(check, NAME)  # the Polars check, on one value
+
+
+def json_schema(definition: Any, field: Any) -> dict[str, Any]:
+    return {"type": "number", "exclusiveMinimum": 0}  # two decimals: written by the template
+
+
+def describe(definition: Any, field: Any) -> str:
+    return "nombre avec au plus 2 décimales, strictement positif"
+
+
+def json_literal(definition: Any, field: Any, col: pl.Expr) -> pl.Expr:
+    return col.cast(pl.String).fill_null("null")

@@ -1,0 +1,126 @@
+"""What every field kind shares: the `FieldCheck` it returns, and the helpers its module uses.
+
+A kind module (`converter/kinds/<kind>.py`) holds everything about one kind of column:
+
+    NAME          the `kind:` of the YAML definitions
+    CODES         the issue codes its check can give (severity: converter/issues.py's catalogue)
+    check         the Polars check: (definition, field, cleaned cell, step prefix) → FieldCheck
+    validate      the same check on one value, python-stdnum style (`is_valid` beside it)
+    json_schema   its JSON Schema fragment
+    describe      its expected format in French, for the Notice and the header notes
+    json_literal  how a normalised column is written in a deposit file
+    TEXT          its values are typed as text (identifiers: leading zeros matter)
+    NUM_FORMAT    the template's number format (date, amount, integer)
+    WIDTH, MAX_LOST_ZEROS, PADDED_CODE   identifiers Excel may have typed as numbers
+    choices, drop_down_message           only the kinds the template gives a drop-down list
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+if TYPE_CHECKING:
+    from ..formats.model import Field, FormatDefinition
+
+NONE = pl.lit(None, dtype=pl.String)
+
+
+@dataclass(frozen=True)
+class FieldCheck:
+    value: pl.Expr
+    error: pl.Expr  # String code or null
+    warning: pl.Expr  # String code or null
+    # intermediate columns that value, error and warning read, computed before them, one stage
+    # after the other: Polars does not reliably compute a repeated sub-expression once (a
+    # parsed date read three times was parsed three times)
+    steps: tuple[dict[str, pl.Expr], ...] = ()
+
+
+class Invalid(ValueError):
+    """A value a kind refuses; `code` is its issue code (converter/issues.py)."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+def codes(*pairs: tuple[pl.Expr, str]) -> pl.Expr:
+    """The code of the first true condition, else null."""
+    expr = None
+    for cond, code in pairs:
+        expr = pl.when(cond).then(pl.lit(code)) if expr is None else expr.when(cond).then(pl.lit(code))
+    return expr.otherwise(NONE) if expr is not None else NONE
+
+
+def without_spaces(c: pl.Expr) -> pl.Expr:
+    """A cleaned value without its spaces (the ordinary space is the only one left)."""
+    return c.str.replace_all(" ", "", literal=True)
+
+
+def scalar(check: Any, kind: str, value: str, field: Field | None = None,
+           definition: FormatDefinition | None = None) -> Any:
+    """Run a kind's Polars `check` on one cleaned value: the normalised value, or `Invalid`.
+    The scalar form IS the column form, so the two cannot disagree."""
+    if field is None:
+        from ..formats.model import Field  # the definitions' model asks the kinds: imported late
+        field = Field("valeur", kind, "")
+    name = f"{field.balise}__s"
+    found = check(definition, field, pl.col("c"), name)
+    frame = pl.LazyFrame({"c": [value]}, schema={"c": pl.String})
+    for stage in found.steps:
+        frame = frame.with_columns(**stage)
+    row = frame.select(v=found.value, e=found.error).collect().row(0)
+    if row[1] is not None:
+        raise Invalid(row[1])
+    return row[0]
+
+
+def string_schema(field: Field, pattern: str | None = None, max_length: int | None = None) -> dict[str, Any]:
+    """The schema of a text value: the kind's pattern and length, then the field's own."""
+    s: dict[str, Any] = {"type": "string"}
+    if pattern is not None:
+        s["pattern"] = pattern
+    if max_length is not None:
+        s["maxLength"] = max_length
+    if field.length is not None:
+        s["minLength"] = s["maxLength"] = field.length
+    if field.max_length is not None:
+        s["maxLength"] = field.max_length
+    if field.pattern:
+        s["allOf"] = [{"pattern": field.pattern}]
+    if field.upper:
+        s.setdefault("allOf", []).append({"pattern": r"^[^a-zà-ÿ]*$"})
+    return s
+
+
+def quoted(col: pl.Expr) -> pl.Expr:
+    """JSON string of a value the check holds to a pattern without quote, backslash or control
+    character: quoted as it is, twice as fast as JSON-encoding it."""
+    return pl.concat_str(pl.lit('"'), col, pl.lit('"')).fill_null("null")
+
+
+def encoded(col: pl.Expr) -> pl.Expr:
+    """JSON string of any text value."""
+    return pl.struct(v=col).struct.json_encode().str.strip_prefix('{"v":').str.strip_suffix("}")
+
+
+def predicate(validate: Callable[..., Any]) -> Callable[..., bool]:
+    """`is_valid` of a kind: whether its `validate` accepts the value."""
+    def is_valid(*args: Any) -> bool:
+        try:
+            validate(*args)
+        except Invalid:
+            return False
+        return True
+    return is_valid
+
+
+def scalar_forms(check: Any, kind: str) -> tuple[Callable[..., Any], Callable[..., bool]]:
+    """`validate` and `is_valid` of a kind: its Polars `check` run on one value (`scalar`)."""
+    def validate(value: str, field: Field | None = None, definition: FormatDefinition | None = None) -> Any:
+        return scalar(check, kind, value, field, definition)
+    return validate, predicate(validate)

@@ -1,0 +1,55 @@
+"""VRAI / FAUX, and the words a user types for them (oui / non, true / false, 1 / 0…).
+
+>>> validate("oui"), validate("FAUX")
+(True, False)
+>>> is_valid("peut-être")
+False
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from .base import NONE, FieldCheck, codes, scalar_forms
+
+NAME = "boolean"
+TEXT = False
+NUM_FORMAT = None
+WIDTH = None
+CODES = ("booleen_invalide",)
+TRUE, FALSE = "VRAI", "FAUX"  # as the template writes them
+TRUE_WORDS = ["true", "vrai", "oui", "o", "yes", "y", "1"]
+FALSE_WORDS = ["false", "faux", "non", "n", "no", "0"]
+
+
+def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
+    low = c.str.to_lowercase()
+    value = pl.when(low.is_in(TRUE_WORDS)).then(True).when(low.is_in(FALSE_WORDS)).then(False).otherwise(None)
+    parsed = pl.col(f"{name}value")
+    return FieldCheck(parsed, codes((parsed.is_null(), "booleen_invalide")), NONE, ({f"{name}value": value},))
+
+
+validate, is_valid = scalar_forms(check, NAME)  # the Polars check, on one value
+
+
+def choices(definition: Any, field: Any) -> list[str]:
+    """The template's drop-down list."""
+    return [TRUE, FALSE]
+
+
+def drop_down_message(values: list[str]) -> str:
+    return "Répondez VRAI ou FAUX (oui / non sont aussi acceptés)."
+
+
+def json_schema(definition: Any, field: Any) -> dict[str, Any]:
+    return {"type": "boolean"}
+
+
+def describe(definition: Any, field: Any) -> str:
+    return "VRAI ou FAUX (oui / non acceptés)"
+
+
+def json_literal(definition: Any, field: Any, col: pl.Expr) -> pl.Expr:
+    return pl.when(col).then(pl.lit("true")).when(~col).then(pl.lit("false")).otherwise(pl.lit("null"))

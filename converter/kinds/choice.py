@@ -1,0 +1,84 @@
+"""A value from a list: the field's `values`, or a list named by `values_from` (the 355
+messaging operators of the ASP's annex, the format's attachment types, the attachment formats).
+A value typed in another case or with other spaces is corrected, with a warning.
+
+>>> from converter.formats import get_format
+>>> d = get_format("ms2-dui-pds-avance")
+>>> validate(" eno_5", d.by_name["Scénarios"].by_balise["operateurMessagerie"], d)
+'ENO_5'
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import polars as pl
+
+from ..reference import operator_codes
+from .base import FieldCheck, codes, encoded, quoted, scalar_forms, without_spaces
+
+NAME = "choice"
+TEXT = True
+NUM_FORMAT = None
+WIDTH = None
+CODES = ("valeur_non_autorisee", "casse_corrigee")
+_NOT_PLAIN = re.compile(r'["\\\x00-\x1f]')
+
+
+def allowed_values(definition: Any, field: Any) -> tuple[str, ...]:
+    if field.values_from == "operateurs-messagerie":
+        return operator_codes()
+    if field.values_from == "attachments":
+        return definition.attachments.type_names
+    if field.values_from == "attachment_formats":
+        return definition.limits.attachment_formats
+    return field.values
+
+
+def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
+    values = allowed_values(definition, field)
+    mapping: dict[str, str] = {}
+    for v in values:
+        mapping.setdefault(v.upper().replace(" ", ""), v)
+    value, exact = pl.col(f"{name}value"), pl.col(f"{name}exact")
+    key = without_spaces(c.str.to_uppercase())
+    found = pl.when(exact).then(c).otherwise(key.replace_strict(mapping, default=None, return_dtype=pl.String))
+    return FieldCheck(
+        value,
+        codes((value.is_null(), "valeur_non_autorisee")),
+        codes((~exact & value.is_not_null(), "casse_corrigee")),
+        ({f"{name}exact": c.is_in(list(values))}, {f"{name}value": found}),
+    )
+
+
+validate, is_valid = scalar_forms(check, NAME)  # the Polars check, on one value
+
+
+def choices(definition: Any, field: Any) -> list[str]:
+    """The template's drop-down list."""
+    return list(allowed_values(definition, field))
+
+
+def drop_down_message(values: list[str]) -> str:
+    if len(values) <= 12:
+        return "Valeurs possibles : " + ", ".join(values) + "."
+    return f"Choisissez l'un des {len(values)} codes du menu déroulant, écrit exactement."
+
+
+def json_schema(definition: Any, field: Any) -> dict[str, Any]:
+    return {"enum": list(allowed_values(definition, field))}
+
+
+def describe(definition: Any, field: Any) -> str:
+    values = allowed_values(definition, field)
+    if len(values) <= 12:
+        return "une valeur parmi : " + ", ".join(f"« {v} »" for v in values)  # « DMP », « DMP, INS »
+    return f"un des {len(values)} codes du menu déroulant, écrit exactement"
+
+
+def json_literal(definition: Any, field: Any, col: pl.Expr) -> pl.Expr:
+    # none of the values has a quote, a backslash or a control character: quoted as they are
+    if not any(_NOT_PLAIN.search(v) for v in allowed_values(definition, field)):
+        return quoted(col)
+    return encoded(col)

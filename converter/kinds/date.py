@@ -1,0 +1,82 @@
+"""A date: a real date from Excel (ISO text from the reader), JJ/MM/AAAA-like text, « 1er mars
+2024 » or an Excel serial number; from 1900 to 2099 (a year outside was mistyped). Written
+JJ/MM/AAAA in the deposit file, as the seeds show it.
+
+>>> validate("5 mars 2024"), validate("2024-03-05 00:00:00"), validate("45356")
+('05/03/2024', '05/03/2024', '05/03/2024')
+>>> is_valid("31/02/2024")
+False
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from .base import NONE, FieldCheck, codes, quoted, scalar_forms, string_schema
+
+NAME = "date"
+TEXT = False
+NUM_FORMAT = "dd/mm/yyyy"
+WIDTH = None
+CODES = ("date_invalide",)
+PATTERN = r"^(0[1-9]|[12]\d|3[01])/(0[1-9]|1[0-2])/(19|20)\d{2}$"
+
+_MONTHS = {name: f"{i:02d}" for i, names in enumerate(
+    (("janvier", "janv"), ("février", "fevrier", "févr", "fevr", "fév", "fev"), ("mars",), ("avril", "avr"),
+     ("mai",), ("juin",), ("juillet", "juil"), ("août", "aout"), ("septembre", "sept"), ("octobre", "oct"),
+     ("novembre", "nov"), ("décembre", "decembre", "déc", "dec")), start=1) for name in names}
+_YEAR = r"((?:19|20)\d\d)"  # 1900 to 2099: a year outside was mistyped
+# (pattern, replacement): the text forms of a date, rewritten as « =AAAA-M-J », the only text
+# read as a date (a value matching none stays as typed, and is no date)
+_AS_ISO = (
+    (rf"^{_YEAR}-(\d\d)-(\d\d)(?:[ T]\d{{2}}:\d{{2}}(?::\d{{2}}(?:\.\d+)?)?)?$", "=$1-$2-$3"),  # from Excel
+    (rf"^(\d{{1,2}})[/.\-](\d{{1,2}})[/.\-]{_YEAR}$", "=$3-$2-$1"),  # JJ/MM/AAAA
+    (rf"^{_YEAR}[/.](\d{{1,2}})[/.](\d{{1,2}})$", "=$1-$2-$3"),  # AAAA/MM/JJ
+)
+_SERIAL_DAYS = (2, 73050)  # Excel serial numbers of 1 January 1900 and 31 December 2099
+
+
+def parsed(c: pl.Expr) -> pl.Expr:
+    """The date of a cleaned cell, null unless in 1900–2099.
+
+    >>> pl.DataFrame({"c": ["2024-03-05 00:00:00", "5/3/2024", "2024.03.05", "5 mars 2024",
+    ...                     "45356", "31/02/2024", "5/3/2124", "2150-03-05"]}).select(parsed(pl.col("c")))[:, 0].to_list()
+    [datetime.date(2024, 3, 5), datetime.date(2024, 3, 5), datetime.date(2024, 3, 5), datetime.date(2024, 3, 5), datetime.date(2024, 3, 5), None, None, None]
+    """
+    text = c
+    for pattern, replacement in _AS_ISO:  # a value matches one pattern at most
+        text = text.str.replace(pattern, replacement)
+    # the month in words: only read in the cells holding letters (the others skip it, null)
+    words = pl.when(c.str.contains("[a-zA-Zéû]")).then(c.str.to_lowercase()) \
+        .str.extract_groups(rf"^(\d{{1,2}})(?:er)?\s+([a-zéû]+)\.?\s+{_YEAR}$")
+    month = words.struct.field("2").replace_strict(_MONTHS, default=None, return_dtype=pl.String)
+    named = pl.concat_str(pl.lit("="), words.struct.field("3"), pl.lit("-"), month, pl.lit("-"), words.struct.field("1"))
+    serial = c.str.extract(r"^(\d{5})(?:\.0+)?$", 1).cast(pl.Int64, strict=False)
+    return pl.coalesce(
+        pl.coalesce(named, text).str.to_date("=%Y-%m-%d", strict=False),  # chrono reads 2024-3-5
+        pl.when(serial.is_between(*_SERIAL_DAYS)).then(pl.lit(date(1899, 12, 30)) + pl.duration(days=serial)),
+    )
+
+
+def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
+    day = pl.col(f"{name}date")
+    return FieldCheck(day.dt.strftime("%d/%m/%Y"), codes((day.is_null(), "date_invalide")), NONE,
+                      ({f"{name}date": parsed(c)},))
+
+
+validate, is_valid = scalar_forms(check, NAME)  # the Polars check, on one value
+
+
+def json_schema(definition: Any, field: Any) -> dict[str, Any]:
+    return string_schema(field, PATTERN)
+
+
+def describe(definition: Any, field: Any) -> str:
+    return "date au format JJ/MM/AAAA"
+
+
+def json_literal(definition: Any, field: Any, col: pl.Expr) -> pl.Expr:
+    return quoted(col)

@@ -1,0 +1,51 @@
+"""FINESS: 9 characters, 9 digits or 2A / 2B then 7 digits (Corsica); the 9th digit is a Luhn
+key over the first eight, 2A / 2B counting as 20 (inferred). Only the length is the ASP's rule.
+
+>>> validate(" 2a 0 000 024\u00a0")
+'2A0000024'
+>>> is_valid("010000024"), is_valid("2A0000010"), is_valid("10000024")
+(True, True, False)
+>>> has_valid_key("010000024"), has_valid_key("123456789")
+(True, False)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from . import identifier, luhn
+from .base import FieldCheck, predicate
+from .identifier import NUM_FORMAT, TEXT, compact, json_literal  # noqa: F401 (the kind's interface)
+
+NAME = "finess"
+PATTERN = r"^(\d{9}|2[AB]\d{7})$"
+WIDTH = 9  # Excel drops the leading zero of a FINESS typed as a number (départements 01 to 09)
+MAX_LOST_ZEROS = identifier.MAX_LOST_ZEROS
+PADDED_CODE = "finess_complete"
+CODES = ("finess_invalide", "finess_cle", PADDED_CODE, identifier.NORMALISED)
+
+
+validate = identifier.validator(PATTERN, "finess_invalide")
+is_valid = predicate(validate)
+
+
+def has_valid_key(number: str) -> bool:
+    return is_valid(number) and luhn.is_valid(compact(number).replace("2A", "20", 1).replace("2B", "20", 1))
+
+
+def key_expr(col: pl.Expr) -> pl.Expr:
+    return luhn.expr(col.str.replace(r"^2[AB]", "20"), 9)
+
+
+def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
+    return identifier.check(c, name, PATTERN, "finess_invalide", key_expr, "finess_cle")
+
+
+def json_schema(definition: Any, field: Any) -> dict[str, Any]:
+    return identifier.json_schema_of(field, PATTERN)
+
+
+def describe(definition: Any, field: Any) -> str:
+    return "texte de 9 caractères : 9 chiffres, ou 2A / 2B suivis de 7 chiffres (Corse)"

@@ -1,0 +1,67 @@
+"""The shared shape of the identifier kinds (FINESS, RPPS, SIRET, numéros ANS, éditeur, ASP):
+a value without its spaces, upper-cased, held to a pattern; its check key, if any, a warning.
+
+The ASP only checks lengths; a wrong check key is therefore only a warning (the seeds' own
+examples, such as FINESS 123456789, fail it).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import polars as pl
+
+from .base import FieldCheck, Invalid, codes, quoted, string_schema, without_spaces
+
+TEXT = True
+NUM_FORMAT = None
+MAX_LOST_ZEROS = 1  # leading zeros a number gets back at the most (kinds.MAX_LOST_ZEROS says why)
+PADDED_CODE = "identifiant_complete"
+NORMALISED = "identifiant_normalise"
+
+_SPACES = re.compile(r"[\s\u00a0\u202f\u200b\u200c\u200d\ufeff]")
+
+
+def compact(number: str) -> str:
+    """Remove spaces (including non-breaking and zero-width ones) and upper-case.
+
+    >>> compact(" 2a 0 000 024\u00a0")
+    '2A0000024'
+    """
+    return _SPACES.sub("", number).upper()
+
+
+def validator(pattern: str, error: str, compacted: Callable[[str], str] = compact) -> Callable[[str], str]:
+    """The scalar `validate` of an identifier kind: the compacted number, or `Invalid(error)`."""
+    matches = re.compile(pattern).match
+
+    def validate(number: str) -> str:
+        number = compacted(number)
+        if not matches(number):
+            raise Invalid(error)
+        return number
+    return validate
+
+
+def check(c: pl.Expr, name: str, pattern: str, error: str, key: Callable[[pl.Expr], pl.Expr] | None = None,
+          key_code: str = "", upper: bool = True) -> FieldCheck:
+    """An identifier without its spaces (upper-cased), of the `pattern`; `key(value)` is its
+    check key, a warning."""
+    value = pl.col(f"{name}value")
+    bad = pl.col(f"{name}bad")
+    normalised = without_spaces(c)
+    steps = [{f"{name}value": normalised.str.to_uppercase() if upper else normalised},
+             {f"{name}bad": ~value.str.contains(pattern)}]
+    # a wrong key matters more than the spaces taken out (or the letters upper-cased)
+    key_warning = [(~bad & ~key(value), key_code)] if key is not None else []
+    return FieldCheck(value, codes((bad, error)), codes(*key_warning, (~bad & (value != c), NORMALISED)), tuple(steps))
+
+
+def json_literal(definition: Any, field: Any, col: pl.Expr) -> pl.Expr:
+    return quoted(col)
+
+
+def json_schema_of(field: Any, pattern: str) -> dict[str, Any]:
+    return string_schema(field, pattern)

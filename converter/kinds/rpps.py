@@ -1,0 +1,50 @@
+"""RPPS: 11 digits; the 11th is a Luhn key over the first ten (a warning: the ASP checks the length).
+
+>>> validate("100 0345 6786")
+'10003456786'
+>>> is_valid("10003456786"), is_valid("1000345678")
+(True, False)
+>>> has_valid_key("10003456786"), has_valid_key("77777777777")
+(True, False)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from . import identifier, luhn
+from .base import FieldCheck, predicate
+from .identifier import NUM_FORMAT, TEXT, compact, json_literal  # noqa: F401 (the kind's interface)
+
+NAME = "rpps"
+PATTERN = r"^\d{11}$"
+WIDTH = 11
+MAX_LOST_ZEROS = identifier.MAX_LOST_ZEROS
+PADDED_CODE = identifier.PADDED_CODE
+CODES = ("rpps_invalide", "rpps_cle", PADDED_CODE, identifier.NORMALISED)
+
+
+validate = identifier.validator(PATTERN, "rpps_invalide")
+is_valid = predicate(validate)
+
+
+def has_valid_key(number: str) -> bool:
+    return is_valid(number) and luhn.is_valid(compact(number))
+
+
+def key_expr(col: pl.Expr) -> pl.Expr:
+    return luhn.expr(col, 11)
+
+
+def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
+    return identifier.check(c, name, PATTERN, "rpps_invalide", key_expr, "rpps_cle")
+
+
+def json_schema(definition: Any, field: Any) -> dict[str, Any]:
+    return identifier.json_schema_of(field, PATTERN)
+
+
+def describe(definition: Any, field: Any) -> str:
+    return "texte de 11 chiffres"

@@ -1,0 +1,158 @@
+"""Field kinds as modules (issue #20): each `kind:` of the definitions is one module of
+converter/kinds/, which the checks, the JSON Schema, the workbooks, the reader and the renderer
+ask; its codes take their severity from the catalogue; each fact is written once."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from converter import api, issues
+from converter.formats import all_formats, get_format
+from converter.formats.model import KINDS as DECLARED
+from converter.issues import MESSAGES, Severity
+from converter.kinds import KINDS, Invalid, finess, numero_editeur, rpps, siret
+from converter.kinds.base import scalar
+from tests.builders import seed_001_rows, workbook
+
+ROOT = Path(__file__).resolve().parents[1]
+INTERFACE = ("NAME", "CODES", "TEXT", "NUM_FORMAT", "WIDTH", "check", "validate", "is_valid", "json_schema",
+             "describe", "json_literal")
+# typed values that reach every branch of the kinds' checks
+TYPED = ["", "x", "  a b ", "null", "VRAI", "oui", "peut-être", "5 mars 2024", "31/02/2024", "45356", "4 866,674",
+         "1.234,56", "-5", "0", "3.0", "2,5", "a@b", "x y@z.fr", "it@og.fr", "00 33 6 12", "+33612345678", "0612",
+         "0123456789", "2a0000024", "12345678", "123456789", "10003456786", "73282932000075", "ENO_5", "eno_5",
+         "finmdv000002", "FINMDV00000X", "ab12c", "A" * 200]
+
+
+def test_every_declared_kind_is_one_module_with_the_whole_interface():
+    assert set(KINDS) == DECLARED
+    for name, module in KINDS.items():
+        assert module.NAME == name and module.__doc__, name
+        assert module.__name__ == f"converter.kinds.{name}"
+        missing = [a for a in INTERFACE if not hasattr(module, a)]
+        assert not missing, (name, missing)
+
+
+def test_each_kind_gives_only_its_own_codes_all_in_the_catalogue():
+    for definition in all_formats().values():
+        for sheet in (definition.header, *definition.sheets):
+            for f in sheet.fields:
+                module = KINDS[f.kind]
+                assert set(module.CODES) <= set(MESSAGES), f.kind
+                found = module.check(definition, f, pl.col("c"), "s")
+                frame = pl.LazyFrame({"c": TYPED})
+                for stage in found.steps:
+                    frame = frame.with_columns(**stage)
+                out = frame.select(e=found.error, w=found.warning).collect()
+                errors, warnings = set(out["e"].drop_nulls()), set(out["w"].drop_nulls())
+                assert errors | warnings <= set(module.CODES), (f.balise, (errors | warnings) - set(module.CODES))
+                assert all(MESSAGES[c][0] == Severity.ERROR for c in errors), f.balise
+                assert all(MESSAGES[c][0] == Severity.WARNING for c in warnings), f.balise
+
+
+def test_the_severity_of_a_cell_code_is_the_catalogues(tmp_path, monkeypatch):
+    rows = seed_001_rows()  # its FINESS 345678912 has a wrong key: a warning in the catalogue
+    wb = workbook(tmp_path / "w.xlsx", rows)
+    assert {i.code for i in api.check(wb)[0].warnings} >= {"finess_cle"}
+    monkeypatch.setitem(issues.MESSAGES, "finess_cle", (Severity.ERROR, MESSAGES["finess_cle"][1]))
+    outcome, _ = api.check(wb)
+    assert "finess_cle" in {i.code for i in outcome.errors}
+    assert outcome.rejected == ["00001"]
+
+
+def test_a_link_codes_severity_is_the_catalogues(tmp_path, monkeypatch):
+    rows = seed_001_rows()
+    rows["Scénarios"] = rows["Scénarios"][:1]  # FINESS Géo 234567891 without its scénario
+    monkeypatch.setitem(issues.MESSAGES, "ensemble_manquant", (Severity.WARNING, MESSAGES["ensemble_manquant"][1]))
+    outcome, _ = api.check(workbook(tmp_path / "w.xlsx", rows))
+    assert "ensemble_manquant" in {i.code for i in outcome.warnings}
+    assert outcome.accepted == ["00001"]
+
+
+@pytest.mark.parametrize("module, value, expected", [
+    (KINDS["date"], "1er mars 2024", "01/03/2024"), (KINDS["amount"], "1 234,5 €", "1234.50"),
+    (KINDS["boolean"], "Non", False), (KINDS["phone"], "00 33 6 12 34 56 78", "+33612345678"),
+    (KINDS["integer"], "12", 12), (KINDS["email"], "a.b@c.fr", "a.b@c.fr"),
+])
+def test_scalar_validate_normalises_as_the_column_check(module, value, expected):
+    assert module.validate(value) == expected and module.is_valid(value)
+
+
+@pytest.mark.parametrize("module, value, code", [
+    (KINDS["date"], "30/02/2024", "date_invalide"), (KINDS["amount"], "12.345", "montant_decimales"),
+    (KINDS["boolean"], "bof", "booleen_invalide"), (KINDS["phone"], "0612", "telephone_invalide"),
+    (KINDS["email"], "@b.fr", "email_invalide"), (finess, "2C0000010", "finess_invalide"),
+    (rpps, "1234", "rpps_invalide"), (siret, "1234567890123", "siret_invalide"),
+    (numero_editeur, "0001", "numero_editeur_invalide"),
+])
+def test_scalar_validate_refuses_with_the_issue_code(module, value, code):
+    with pytest.raises(Invalid) as refused:
+        module.validate(value)
+    assert refused.value.code == code and not module.is_valid(value)
+
+
+_IDENTIFIER_TEXT = st.text(alphabet="0123456789 AB2ab", max_size=16)
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(_IDENTIFIER_TEXT.map(str.strip).filter(bool), min_size=1, max_size=20))
+def test_identifiers_scalar_validate_agrees_with_the_column_check(values):
+    """The scalar forms (regular expressions on one string) and the Polars checks agree."""
+    for module in (finess, rpps, siret, numero_editeur):
+        checked = []
+        for v in values:
+            try:
+                checked.append(scalar(module.check, module.NAME, v))
+            except Invalid:
+                checked.append(None)
+        assert checked == [module.validate(v) if module.is_valid(v) else None for v in values], module.NAME
+
+
+def _source() -> dict[Path, str]:
+    """The converter's modules, but the funding package: it imports only the standard library
+    and itself (tests/test_funding.py), so its client keys keep their own patterns."""
+    return {p: p.read_text("utf-8") for p in (ROOT / "converter").rglob("*.py") if "funding" not in p.parts}
+
+
+def test_each_identifier_pattern_and_the_demande_column_are_written_once():
+    texts = _source()
+    for fact in (finess.PATTERN, rpps.PATTERN, siret.PATTERN, KINDS["numero_ans"].PATTERN, numero_editeur.PATTERN,
+                 '"__ne"'):
+        where = [p.relative_to(ROOT) for p, t in texts.items() if fact in t]
+        assert len(where) == 1 and sum(t.count(fact) for t in texts.values()) == 1, (fact, where)
+
+
+RESHAPED = ["converter/kinds", "converter/checks/__init__.py", "converter/checks/values.py", "converter/schema.py",
+            "converter/workbook.py", "converter/funding"]
+
+
+def test_no_long_units_in_the_reshaped_modules():
+    """Issue #20: no function over 80 lines, no class over 300."""
+    long = []
+    for place in RESHAPED:
+        path = ROOT / place
+        for file in ([path] if path.is_file() else sorted(path.rglob("*.py"))):
+            for node in ast.walk(ast.parse(file.read_text("utf-8"))):
+                limit = 300 if isinstance(node, ast.ClassDef) else 80
+                if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.end_lineno - node.lineno + 1 > limit:
+                    long.append(f"{file.relative_to(ROOT)}:{node.name} ({node.end_lineno - node.lineno + 1})")
+    assert not long
+
+
+def test_the_notice_and_the_schema_ask_the_kind():
+    definition = get_format("mdv-lgc-solde")
+    field = definition.demandes.by_balise["numeroASP"]
+    from converter.schema import json_schema
+    from converter.workbook import describe_format
+    assert describe_format(definition, field).startswith(KINDS["numero_asp"].describe(definition, field))
+    pattern = KINDS["numero_asp"].pattern(field.prefix)
+    assert json.dumps({"pattern": pattern}) [1:-1] in json.dumps(json_schema("mdv-lgc-solde"))
+    assert re.fullmatch(pattern, "FINMDV000002")
