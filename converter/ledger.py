@@ -56,7 +56,6 @@ ENVIRONMENT = "XL2SEGUR_REGISTRE"  # a ledger shared by a team: its path
 BUSY_TIMEOUT_MS = 60_000
 SCHEMA_VERSION = 3
 ADOPTED_SUFFIX = ".repris"  # an older version's ledger, once taken over
-SET_ASIDE = "hors-registre"  # sub-folder of the deposit files the ledger does not know
 WITHDRAWN = "retires"  # sub-folder of the withdrawn deposit files
 
 # statut of a demande; a withdrawn one (RETIREE) was never uploaded and is free again
@@ -368,9 +367,13 @@ class Ledger:
         """Settle what dead runs left in `folder`, then make it agree with the ledger. Returns what
         was done, for the user: (code, path) with code « adopte » (a pending file of a dead
         run found under its name with the recorded content: done), « abandonne » (a pending
-        file that never got its name: dropped, its demandes free) or « hors_registre » (a
-        `JSON-…` file of the folder the ledger does not know, moved into SET_ASIDE, never
-        deleted: it would deposit its demandes a second time)."""
+        file that never got its name: dropped, its demandes free).
+
+        A `JSON-…` file of the folder that this ledger does not know was written with another
+        ledger (a trial one, a colleague's, an older version's) or by hand: uploaded, it could
+        deposit its demandes a second time, and moving it aside would hide a file another
+        ledger may rightly hold. LedgerError, nothing moved and nothing written: the user
+        chooses another folder, the ledger that wrote it, or `xl2segur importer`."""
         done: list[tuple[str, Path]] = []
         folder = Path(folder)
         pending = self.db.execute("SELECT id, chemin, en_attente, contenu FROM fichiers "
@@ -396,17 +399,26 @@ class Ledger:
         rows = self.db.execute(
             "SELECT nom, chemin, contenu FROM fichiers WHERE retire_le IS NULL AND nom IN "
             "(SELECT value FROM json_each(?))", (orjson.dumps(names).decode(),)).fetchall()
-        known = {}
+        known: dict[str, list[sqlite3.Row]] = {}
         for row in rows:
             known.setdefault(row["nom"], []).append(row)
-        for name in names:
+        strangers = []
+        for name in sorted(names):
             path = folder / name
             resolved = str(path.resolve())
             # the folder may have been moved: then the same name with the recorded content
-            if any(r["chemin"] == resolved for r in known.get(name, [])) or \
-                    any(_holds(path, unpack(r["contenu"])) for r in known.get(name, []) if r["contenu"]):
-                continue
-            done.append(("hors_registre", move_with_zips(path, folder / SET_ASIDE)))
+            if not (any(r["chemin"] == resolved for r in known.get(name, [])) or
+                    any(_holds(path, unpack(r["contenu"])) for r in known.get(name, []) if r["contenu"])):
+                strangers.append(name)
+        if strangers:
+            listed = ", ".join(f"« {n} »" for n in strangers[:5]) + (f" et {len(strangers) - 5} autre(s)"
+                                                                    if len(strangers) > 5 else "")
+            raise LedgerError(
+                f"Le dossier « {folder} » contient {len(strangers)} fichier(s) de dépôt que le registre « {self.path} » "
+                f"ne connaît pas : {listed}. Ils ont été écrits avec un autre registre (un registre d'essai, celui d'un "
+                "collègue, celui d'une version précédente) ou à la main ; rien n'est écrit ni déplacé. Convertissez "
+                "dans un autre dossier (-o), ou avec le registre qui les a écrits (--registre, ou XL2SEGUR_REGISTRE "
+                "pour une équipe) ; des fichiers déposés sans xl2segur s'inscrivent avec « xl2segur importer ».")
         return done
 
     def adopt(self, legacy: Path) -> int:

@@ -106,8 +106,9 @@ def ledger_status(book: Ledger) -> LedgerStatus:
         if definition is not None and definition.solde_format:
             waiting |= {r["id"] for r in book.accepted_avances(format_id, numero_formats(definition.solde_format))}
     regimes = _regimes(book)
-    advances = [_advance(f, m, regimes.get(i))  # the funding rules, per demande
-                for i, f, m in zip(rows["id"], rows["format"], rows["montant"])]
+    # the funding rules, per demande; none is paid for a demande rejected or withdrawn
+    advances = [_advance(f, m, regimes.get(i)) if s in (DEPOSEE, ACCEPTEE) else None
+                for i, f, m, s in zip(rows["id"], rows["format"], rows["montant"], rows["statut"])]
     rows = rows.with_columns(
         avance=pl.Series(advances, dtype=pl.Decimal(scale=2)),
         montant_ht=pl.col("montant").cast(pl.Decimal(scale=2)).fill_null(0),
@@ -137,12 +138,13 @@ COLUMNS = {"numero_ans": "numeroAns", "siret": "SIRET", "format": "Format", "num
            "fichier": "Fichier déposé", "date_depot": "Date de dépôt", "code_traitement": "codeTraitement",
            "libelle_traitement": "libelleTraitement", "fichier_retour": "Fichier de retour",
            "date_retour": "Date du retour"}
+AMOUNT_COLUMNS = ("Montant HT", "Avance attendue")
 SUMMARY = [("Format", 24), ("Nature", 8), ("État", 32), ("Demandes", 10), ("Montant HT", 14), ("Avance attendue", 16)]
 
 
 def write_status(status: LedgerStatus, target: Path) -> Path:
     """The status workbook: « Synthèse », « Demandes » and « Historique des retours »; every
-    value from the ledger is text, counts and totals are numbers."""
+    value from the ledger is text (never a formula), counts and amounts are numbers."""
 
     def write(tmp: Path) -> None:
         book = Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False})
@@ -163,12 +165,19 @@ def write_status(status: LedgerStatus, target: Path) -> Path:
         ws.freeze_panes(1, 0)
         for name, frame in (("Demandes", status.demandes), ("Historique des retours", status.history)):
             ws = book.add_worksheet(name)
-            for col, title in enumerate(frame.columns):
+            widths = frame.select(pl.all().str.len_chars().max()).row(0) if frame.height else [0] * frame.width
+            for col, (title, longest) in enumerate(zip(frame.columns, widths)):
                 ws.write_string(0, col, title, bold)
-                ws.set_column(col, col, max(12, len(title) + 2))
+                ws.set_column(col, col, min(48, max(10, len(title) + 2, (longest or 0) + 2)))
+            amounts = [col for col, title in enumerate(frame.columns) if title in AMOUNT_COLUMNS]
             for row, values in enumerate(frame.iter_rows(), start=1):
                 for col, value in enumerate(values):
-                    ws.write_string(row, col, "" if value is None else value)
+                    if value is None:
+                        continue
+                    if col in amounts:  # the ledger's own figures: numbers, to sum
+                        ws.write_number(row, col, float(value), money)
+                    else:
+                        ws.write_string(row, col, value)
             ws.freeze_panes(1, 0)
             ws.autofilter(0, 0, max(frame.height, 1), len(frame.columns) - 1)
         book.close()

@@ -103,7 +103,7 @@ def test_conversions_killed_at_several_points_leave_every_demande_in_exactly_one
     # the demandes of the files already written are signalled, not deposited twice
     assert done.returncode == 1 and "Classeur des demandes refusées parce que déjà déposées" in done.stdout, done.stderr
     _assert_one_file_per_demande(out, registre, numeros)
-    assert not (out / ledger.SET_ASIDE).exists()  # a named file was always recorded: nothing to set aside
+    assert not (out / "hors-registre").exists()  # a named file was always recorded: nothing unknown
 
 
 def _crash_after_recording(out: str, registre: str) -> None:  # runs in a child process
@@ -168,19 +168,27 @@ def test_a_pending_file_of_another_folder_is_left_to_that_folder(tmp_path: Path)
                                                           "JSON-0123456789-20240312-001.json")]
 
 
-def test_a_deposit_file_the_ledger_does_not_know_is_set_aside_never_deleted(tmp_path: Path) -> None:
+def test_a_folder_holding_a_deposit_file_the_ledger_does_not_know_is_refused_untouched(tmp_path: Path) -> None:
+    """Written by hand, or with another ledger (a trial --registre, a colleague's): moving it
+    aside would hide a file another ledger rightly holds; writing beside it could deposit its
+    demandes twice. Nothing is written, nothing moved, and the message says the ways out."""
     out = tmp_path / "depot"
     first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY)
     stranger = out / "JSON-0123456789-20240312-007.json"
     stranger.write_bytes(first.files[0].read_bytes().replace(b"00001", b"00009"))
     (out / "JSON-0123456789-20240312-007.zip").write_bytes(b"PK")
-    again = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00002")), out, DAY)
-    [warning] = [i for i in again.warnings if i.code == "fichier_hors_registre"]
-    aside = out / ledger.SET_ASIDE
-    assert warning.file == str(aside / stranger.name) and "ne le déposez pas" in warning.message
-    assert sorted(p.name for p in aside.iterdir()) == [stranger.name, "JSON-0123456789-20240312-007.zip"]
-    assert [p.name for p in _deposit_files(out)] == ["JSON-0123456789-20240312-001.json",
-                                                       "JSON-0123456789-20240312-002.json"]
+    before = sorted(p.name for p in out.iterdir())
+    with pytest.raises(ledger.LedgerError) as refused:
+        api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00002")), out, DAY)
+    assert "« JSON-0123456789-20240312-007.json »" in str(refused.value) and "rien n'est écrit ni déplacé" in str(refused.value)
+    assert sorted(p.name for p in out.iterdir()) == before
+    # a trial ledger pointed at the real folder: the real file stays where it is
+    with pytest.raises(ledger.LedgerError, match="« JSON-0123456789-20240312-001.json »"):
+        api.convert(workbook(tmp_path / "c.xlsx", avance_rows("00003")), out, DAY, registre=tmp_path / "essai.sqlite")
+    assert sorted(p.name for p in out.iterdir()) == before
+    result = CliRunner().invoke(app, ["convertir", str(tmp_path / "c.xlsx"), "-o", str(out),
+                                      "--registre", str(tmp_path / "essai.sqlite")])
+    assert result.exit_code == 2 and "Traceback" not in result.output and "-o" in result.output
 
 
 def test_a_recorded_folder_moved_elsewhere_keeps_its_files(tmp_path: Path) -> None:
