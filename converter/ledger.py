@@ -38,14 +38,16 @@ import re
 import sqlite3
 import subprocess
 import time
-from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 from datetime import date, datetime
 from pathlib import Path
 
 import orjson
 import zstandard
 
+from .deposit import LINES, Placed
 from .files import OutputError, numbered, publish, run_alive, why
 
 if TYPE_CHECKING:
@@ -167,6 +169,61 @@ def unpack(packed: bytes) -> bytes:
     return zstandard.ZstdDecompressor().decompress(packed)
 
 
+@dataclass(frozen=True)
+class DepositRecord:
+    """One checked deposit file, as `Ledger.record_pending` records it."""
+
+    format_id: str
+    nature: str
+    numero_ans: str
+    siret: str
+    day: date
+    run: str  # files.RUN_ID: the run that names it
+    demandes: str  # JSON array, in file order, of {"numeroEditeur", "montant", "finess": [...], "rpps": [...]}
+    packed: bytes  # the file's bytes as `pack` makes them
+    formats: tuple[str, ...] = ()  # where a numeroEditeur counts as deposited (default: format_id alone)
+    refuse_rejected: bool = False  # a demande rejected by the ASP comes back under a new numeroEditeur
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "formats", tuple(self.formats) or (self.format_id,))
+
+
+class Places(Protocol):
+    def place(self, floor: int) -> Placed: ...
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A deposit file recorded, not yet named."""
+
+    fichier_id: int
+    path: Path
+
+
+class QuietDeposits:
+    """An optimisation, nothing more: while no other connection wrote to the ledger (PRAGMA
+    data_version), the next deposit of the same run, same formats, numeroAns and day, need not
+    look for demandes deposited meanwhile, and its rank follows the last one: two queries
+    fewer per deposit file."""
+
+    def __init__(self) -> None:
+        self.last: tuple[tuple[object, ...], int] | None = None  # (what was checked, the rank taken)
+        self.seen: tuple[object, ...] | None = None
+
+    def floor(self, db: sqlite3.Connection, record: DepositRecord) -> int | None:
+        """Inside the deposit's transaction: the last rank taken when nothing changed, else None."""
+        self.seen = (db.execute("PRAGMA data_version").fetchone()[0], record.formats, record.numero_ans,
+                     record.day.isoformat(), record.refuse_rejected)
+        return self.last[1] if self.last is not None and self.last[0] == self.seen else None
+
+    def remember(self, rank: int) -> None:
+        """After the commit: its own commit leaves data_version as it was."""
+        self.last = (self.seen, rank)
+
+    def clear(self) -> None:
+        self.last = None
+
+
 class LedgerError(OutputError):
     """The ledger cannot be used; the message is French and says what to do."""
 
@@ -188,9 +245,7 @@ class Ledger:
     def __init__(self, path: Path, *, create: bool = True):
         self.path = Path(path)
         self._last_document: tuple[int | None, dict[str, object]] = (None, {})
-        # (what the last deposit checked, the rank it took): while no other connection writes
-        # (PRAGMA data_version), the next deposit of the same run need not look again
-        self._last_deposit: tuple[tuple[object, ...], int] | None = None
+        self._quiet = QuietDeposits()
         if not create and not self.path.is_file():
             raise LedgerNotFound(self.path)
         try:
@@ -303,58 +358,51 @@ class Ledger:
         ).fetchall()
         return {r["numero_editeur"]: r for r in rows}  # later rows win: the newest
 
-    def deposit(self, *, format_id: str, nature: str, numero_ans: str, siret: str, day: date, run: str,
-                place: Callable[[int], Path], publish: Callable[[Path], bool], demandes: str, packed: bytes,
-                formats: Iterable[str] | None = None, refuse_rejected: bool = False) -> Path:
-        """Record one deposit file, then name it; return its path.
-
-        `place(floor)` gives the path of the next free rank, at least `floor`: one more than the
-        highest rank the ledger knows for that numeroAns and day. The file is recorded pending
-        (`run`, files.RUN_ID) with its demandes and committed BEFORE `publish(path)` names it
-        (False: that name was taken meanwhile, the next is tried): whatever stops the process
-        then, no file bears a name the ledger does not know. `finish(run)` marks the run's files
-        done; `reconcile` settles those of a dead run. `packed` is the file's bytes as `pack`
-        makes them, `demandes` a JSON array of its demandes in file order, each
-        `{"numeroEditeur", "montant", "finess": [...], "rpps": [...]}` (`cycle.demande_records`).
+    def record_pending(self, record: DepositRecord, folder: Places) -> Pending:
+        """Record one checked deposit file pending (`record.run`), with its demandes, under the
+        path `folder.place(floor)` gives: the next free rank, at least one more than the highest
+        the ledger knows for that numeroAns and day. Committed BEFORE the caller names the file
+        (deposit.publish): whatever stops the process then, no file bears a name the ledger does
+        not know. The caller then names it, or `forget`s it (the name was taken meanwhile: it
+        records again, at the next rank); `finish(run)` marks the run's files done; `reconcile`
+        settles those of a dead run.
 
         A demande deposited meanwhile by another run (same numeroAns and numeroEditeur, in one of
-        `formats`, by default `format_id` alone) stops the deposit; so does, with
-        `refuse_rejected`, a demande whose rejection by the ASP was recorded meanwhile.
+        `record.formats`) stops the deposit; so does, with `record.refuse_rejected`, a demande
+        whose rejection by the ASP was recorded meanwhile.
         """
-        formats = [format_id] if formats is None else list(formats)
-        while True:
-            with self.transaction() as db:
-                checked = (db.execute("PRAGMA data_version").fetchone()[0], tuple(formats), numero_ans,
-                           day.isoformat(), refuse_rejected)
-                # the same run's previous deposit, and nobody else wrote since: it saw what there is to see
-                quiet = self._last_deposit is not None and self._last_deposit[0] == checked
-                numeros = [] if quiet else [d["numeroEditeur"] for d in orjson.loads(demandes)]
-                twice = {} if quiet else self.already_deposited(formats, numero_ans, numeros)
-                if twice:
-                    listed = ", ".join(f"{ne} ({name})" for ne, name in twice.items())
-                    raise LedgerError(f"Des demandes viennent d'être déposées par une autre conversion : {listed}. "
-                                      "Relancez la conversion : elles seront signalées.")
-                rejected = self.rejected_deposits(formats, numero_ans, numeros) if refuse_rejected and not quiet else {}
-                if rejected:
-                    listed = ", ".join(f"{ne} ({name})" for ne, name in rejected.items())
-                    raise LedgerError(f"Le rejet par l'ASP de demandes vient d'être enregistré au registre : {listed}. "
-                                      "Relancez la conversion : elles seront signalées.")
-                path = place((self._last_deposit[1] if quiet else self.max_rank(numero_ans, day)) + 1)
-                rank = int(path.stem.rsplit("-", 1)[1])
-                fichier_id = self._insert(db, path, format_id, nature, numero_ans, siret, day, rank, packed,
-                                          demandes, pending=run)
-            self._last_deposit = (checked, rank)  # committed: its own commit leaves data_version as it was
-            try:
-                if publish(path):
-                    return path
-            except BaseException:
-                self._forget(fichier_id)  # not named (the disk, a zip, Ctrl-C): no longer recorded
-                raise
-            self._forget(fichier_id)  # the name was taken by someone else: the next one
+        with self.transaction() as db:
+            floor = self._quiet.floor(db, record)
+            if floor is None:  # another connection wrote since this run's last deposit: look again
+                self._refuse_deposited_meanwhile(record)
+                floor = self.max_rank(record.numero_ans, record.day)
+            placed = folder.place(floor + 1)
+            fichier_id = self._insert(db, placed.path, record.format_id, record.nature, record.numero_ans,
+                                      record.siret, record.day, placed.rank, record.packed, record.demandes,
+                                      pending=record.run)
+        self._quiet.remember(placed.rank)
+        return Pending(fichier_id, placed.path)
+
+    def _refuse_deposited_meanwhile(self, record: DepositRecord) -> None:
+        numeros = [d["numeroEditeur"] for d in orjson.loads(record.demandes)]
+        twice = self.already_deposited(record.formats, record.numero_ans, numeros)
+        if twice:
+            listed = ", ".join(f"{ne} ({name})" for ne, name in twice.items())
+            raise LedgerError(f"Des demandes viennent d'être déposées par une autre conversion : {listed}. "
+                              "Relancez la conversion : elles seront signalées.")
+        rejected = self.rejected_deposits(record.formats, record.numero_ans, numeros) if record.refuse_rejected else {}
+        if rejected:
+            listed = ", ".join(f"{ne} ({name})" for ne, name in rejected.items())
+            raise LedgerError(f"Le rejet par l'ASP de demandes vient d'être enregistré au registre : {listed}. "
+                              "Relancez la conversion : elles seront signalées.")
+
+    def forget(self, pending: Pending) -> None:
+        """Drop a pending file that never got its name, and its demandes."""
+        self._forget(pending.fichier_id)
 
     def _forget(self, fichier_id: int) -> None:
         """Drop a pending file that never got its name, and its demandes."""
-        self._last_deposit = None
+        self._quiet.clear()
         with self.transaction() as db:
             db.execute("DELETE FROM demandes WHERE fichier_id = ?", (fichier_id,))
             db.execute("DELETE FROM fichiers WHERE id = ?", (fichier_id,))
@@ -415,7 +463,7 @@ class Ledger:
         twice), then it is renamed `….repris` (never deleted). Returns the files taken."""
         with Ledger(legacy, create=False):  # brought to this schema version first
             pass
-        self._last_deposit = None
+        self._quiet.clear()
         self.db.execute("ATTACH DATABASE ? AS ancien", (str(legacy),))
         try:
             with self.transaction() as db:
@@ -458,7 +506,7 @@ class Ledger:
         """Withdraw a recorded file that will never be uploaded: its demandes are free again
         (their history stays, statut « retiree »). Refused once the ASP answered for one of
         them: that file was uploaded. Returns how many demandes were freed."""
-        self._last_deposit = None
+        self._quiet.clear()
         with self.transaction() as db:
             if row["retire_le"] is not None or db.execute(
                     "SELECT retire_le FROM fichiers WHERE id = ?", (row["id"],)).fetchone()[0] is not None:
@@ -500,7 +548,7 @@ class Ledger:
         write lock. LedgerError, nothing recorded, when one of its demandes is already in the
         ledger, deposited and not rejected, in one of `formats` (or rejected, with
         `refuse_rejected`), or when a file of that name is."""
-        self._last_deposit = None  # the next deposit looks again
+        self._quiet.clear()  # the next deposit looks again
         with self.transaction() as db:
             numeros = [d["numeroEditeur"] for d in orjson.loads(demandes)]
             for found, why in ((self.already_deposited(formats, numero_ans, numeros), "déjà déposées, non rejetées"),
@@ -519,7 +567,7 @@ class Ledger:
         """A recorded demande (a row of `demandes`) as written in its deposit file."""
         if row["demande_json"] is not None:  # recorded by version 1
             return orjson.loads(row["demande_json"])
-        return self._document(row["fichier_id"])["lignesImport"][row["num_ligne"] - 1]
+        return self._document(row["fichier_id"])[LINES][row["num_ligne"] - 1]
 
     def _document(self, fichier_id: int) -> dict[str, object]:
         """A deposit file as recorded; the last one is kept (a file's demandes come in a row)."""
@@ -534,7 +582,7 @@ class Ledger:
         the demande takes the outcome, and the history (`retours`) keeps it, with the return
         file's digest and impId."""
         now = datetime.now().isoformat(timespec="seconds")
-        self._last_deposit = None  # a rejection recorded here: the next deposit looks again
+        self._quiet.clear()  # a rejection recorded here: the next deposit looks again
         with self.transaction() as db:
             db.executemany(
                 "UPDATE demandes SET statut = ?, numero_asp = coalesce(?, numero_asp), code_traitement = ?, "
@@ -571,8 +619,8 @@ class Ledger:
                                (fichier_id,)).fetchall()
 
     def file_lines(self, fichier_id: int) -> list[dict[str, object]]:
-        """The `lignesImport` of one deposit file as written."""
-        return self._document(fichier_id)["lignesImport"]
+        """The `lignesImport` (LINES) of one deposit file as written."""
+        return self._document(fichier_id)[LINES]
 
     def numeros_ans(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT DISTINCT numero_ans FROM fichiers ORDER BY 1")]

@@ -34,6 +34,7 @@ import jsonschema_rs
 import orjson
 
 from .files import RUN_ID, OutputError, running, write_temporary
+from .deposit import LINES
 from .ledger import pack
 
 PARALLEL_FROM = 2_000
@@ -65,7 +66,7 @@ def inspect(validator: Any, data: bytes | str) -> FileCheck:
     errors = []
     for error in validator.iter_errors(document):
         path = list(error.instance_path)
-        index = path[1] if len(path) > 1 and path[0] == "lignesImport" else None
+        index = path[1] if len(path) > 1 and path[0] == LINES else None
         errors.append((index, f"{'/'.join(map(str, path))} : {error.message}"))
     return FileCheck(errors)
 

@@ -291,11 +291,11 @@ _SLOW_CONVERSION = """
 import sys, time
 from converter import cli, ledger, validation
 validation.PARALLEL_FROM = 0  # the second process, as for a large workbook
-real = ledger.Ledger.deposit
-def slow(self, **kw):
+real = ledger.Ledger.record_pending
+def slow(self, *args):
     time.sleep(0.2)
-    return real(self, **kw)
-ledger.Ledger.deposit = slow
+    return real(self, *args)
+ledger.Ledger.record_pending = slow
 sys.argv = ["xl2segur", "convertir", sys.argv[1], "-o", sys.argv[2]]
 cli.main()
 """
