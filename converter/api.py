@@ -6,10 +6,7 @@ Tests and other programs call these functions directly; the CLI only prints thei
 from __future__ import annotations
 
 import contextlib
-import queue
 import sqlite3
-import threading
-from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -20,7 +17,7 @@ from typing import Any, NamedTuple
 import orjson
 import polars as pl
 
-from . import attachments, build, cycle, deposit, ledger, schema, validation
+from . import attachments, build, concurrency, cycle, deposit, ledger, schema
 from .checks import NE, Checked, check_workbook
 from .files import RUN_ID, OutputError, clean_stale, publish, running, write_new, write_new_numbered
 from .funding.amounts import AvanceDemande, avance_demande
@@ -293,8 +290,8 @@ def _attachments(checked: Checked, workbook: Path, accepted: list[str],
 def _publish_all(checked: Checked, book: ledger.Ledger, demandes: build.DemandeFrames,
                  files: Iterator[deposit.CheckedFile], found: dict[str, list[attachments.Attachment]],
                  output: Path, day: date) -> list[deposit.Published]:
-    """Record and name each checked file (`_publish_recorded`), in a thread of its own
-    while the next files render and are verified."""
+    """Record and name each checked file (`_publish_recorded`), while the next files render
+    and are verified (concurrency.record_each)."""
     definition = checked.definition
     header = checked.frames[HEADER_SHEET]
     numero_ans, siret = header["numeroAns"][0], header["SIRET"][0]
@@ -317,7 +314,7 @@ def _publish_all(checked: Checked, book: ledger.Ledger, demandes: build.DemandeF
             item.written.unlink(missing_ok=True)  # its deposit name stays (a hard link)
 
     with contextlib.closing(files):
-        _in_background(files, record, discard=lambda item: item.written.unlink(missing_ok=True))
+        concurrency.record_each(files, record, discard=lambda item: item.written.unlink(missing_ok=True))
     return published
 
 
@@ -359,70 +356,23 @@ def _reconciled(done: list[tuple[str, Path]], registre: Path) -> list[Issue]:
     return [issue(f"fichier_{code}", file=str(path), registre=registre, detail=path.parent) for code, path in done]
 
 
-_END = object()
-
-
-def _in_background(items: Iterator[Any], consume: Callable[[Any], None], discard: Callable[[Any], None],
-                   depth: int = 4) -> None:
-    """`consume(item)` for each item, in order, in a thread of its own, while this thread
-    produces the next ones: recording a deposit file (SQLite, zstd, the disk) lets go of the
-    GIL, and the next file renders meanwhile. The first failure of `consume` stops it all
-    and is raised here; the items produced and not consumed go to `discard`. Should this
-    thread stop (Ctrl-C), the items already handed over are still consumed, each whole."""
-    handed: queue.Queue[Any] = queue.Queue(maxsize=depth)
-    failures: list[BaseException] = []
-
-    def run() -> None:
-        while (item := handed.get()) is not _END:
-            if failures:
-                discard(item)
-                continue
-            try:
-                consume(item)
-            except BaseException as exc:  # noqa: BLE001 — raised in the producing thread
-                failures.append(exc)
-                discard(item)
-
-    worker = threading.Thread(target=run, name="xl2segur-registre")
-    worker.start()
-    try:
-        for item in items:
-            if failures:
-                discard(item)
-                break
-            try:
-                handed.put(item)  # waits while the consumer is behind: where Ctrl-C lands
-            except BaseException:
-                discard(item)
-                raise
-    finally:
-        handed.put(_END)
-        worker.join()
-    if failures:
-        raise failures[0]
-
-
 def _valid_files(checked: Checked, demandes: build.DemandeFrames, output: Path, refused: dict[str, str],
                  progress: Progress | None) -> Iterator[deposit.CheckedFile]:
     """Each deposit file of `demandes`, rendered, checked against the JSON Schema once and
     written in `output` under a temporary name; the caller names the file and removes the
-    temporary name. The demandes the schema refuses go to `refused` (numeroEditeur → why). Last guard: a
-    demande the schema refuses never reaches a deposit file; the file is rendered again
-    without it, and the next demandes fill its place, so the files are those of the accepted
-    demandes cut in runs of `max_demandes_per_file`. While a file is checked (in a second process for a large
-    conversion), the next ones are rendered: two render batches of files at most wait for
-    their check (about 0.5 Mo each). One batch renders in a burst of Polars: with fewer files
-    queued than that, the second process would run dry meanwhile (measured: 12 files ahead,
-    writing took a fifth longer)."""
+    temporary name. The demandes the schema refuses go to `refused` (numeroEditeur → why).
+    Last guard: a demande the schema refuses never reaches a deposit file; the file is
+    rendered again without it, and the next demandes fill its place, so the files are those
+    of the accepted demandes cut in runs of `max_demandes_per_file`. The next files render
+    while one is checked (concurrency.RenderAhead)."""
     definition = checked.definition
     size = definition.limits.max_demandes_per_file
-    numeros = demandes.numeros  # outcome.accepted, as DemandeFrames cut them
+    numeros = demandes.numeros  # the accepted demandes, as DemandeFrames cut them
     renderer = build.Renderer(definition, build.header_literals(checked), demandes)
-    ahead = 2 * max(1, renderer.batch // size)
     position, total = 0, len(numeros)
 
-    def files_from(start: int) -> Iterator[tuple[list[int], int]]:
-        """(positions, end) of the next files from `start`, leaving out the refused demandes."""
+    def files_from(start: int) -> Iterator[tuple[tuple[list[int], int], bytes]]:
+        """((positions, end), rendered file) of the next files from `start`, leaving out the refused demandes."""
         end = start
         while end < total:
             taken = []
@@ -431,21 +381,12 @@ def _valid_files(checked: Checked, demandes: build.DemandeFrames, output: Path, 
                     taken.append(end)
                 end += 1
             if taken:
-                yield taken, end
+                yield (taken, end), renderer.file(taken)
 
-    parallel = total >= validation.PARALLEL_FROM
-    with validation.FileChecker(schema.json_schema(definition.id), parallel, output) as checker:
-        planned = files_from(position)
-        waiting: deque[tuple[list[int], int, bytes, Any]] = deque()
-        while True:
-            while len(waiting) < ahead and (nxt := next(planned, None)) is not None:
-                taken, end = nxt
-                data = renderer.file(taken)
-                waiting.append((taken, end, data, checker.submit(data)))
-            if not waiting:
-                break
-            taken, end, data, pending = waiting.popleft()
-            found = checker.result(pending, data)
+    file_schema = schema.json_schema(definition.id)
+    with concurrency.FileChecker(file_schema, concurrency.second_process(total), output) as checker:
+        checks = concurrency.RenderAhead(checker, files_from(position), concurrency.files_ahead(renderer.batch // size))
+        for (taken, end), found in checks:
             if not found.errors:  # valid, and written under a temporary name: handed over at once
                 yield deposit.CheckedFile([numeros[p] for p in taken], found.written, found.packed)
                 position = end
@@ -456,8 +397,7 @@ def _valid_files(checked: Checked, demandes: build.DemandeFrames, output: Path, 
                 bad = {numeros[p]: found.errors[0][1] for p in taken}
             # the files rendered after this one held it or moved with it: plan them again
             refused.update(bad)
-            waiting.clear()  # their answers still come, and go unread
-            planned = files_from(position)
+            checks.restart(files_from(position))
 
 
 def _display(definition: FormatDefinition, checked: Checked, sheet_name: str, keep: pl.Expr) -> list[dict[str, Any]]:

@@ -250,7 +250,7 @@ class Ledger:
             raise LedgerNotFound(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            # one thread at a time, but not always the one that opened it (api._in_background)
+            # one thread at a time, but not always the one that opened it (concurrency.record_each)
             self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
                                       check_same_thread=False)
             self.db.row_factory = sqlite3.Row
@@ -791,7 +791,7 @@ def locate(registre: Path | None, folder: Path | None = None, *, create: bool = 
     refused (its files, unknown to `registre`, would be set aside), another command says so.
     Returns (path, warnings saying so).
     LedgerNotFound without `create` when there is no ledger there (nor one to take over)."""
-    from .issues import issue  # not at the top: the second process (validation.py) imports this module without Polars
+    from .issues import issue  # not at the top: the second process (concurrency.py) imports this module without Polars
 
     path = Path(registre) if registre is not None else default_path()
     notices: list[Issue] = []
