@@ -17,7 +17,8 @@ from typing import Any, NamedTuple
 import orjson
 import polars as pl
 
-from . import attachments, build, concurrency, cycle, deposit, ledger, schema
+from . import attachments, build, concurrency, deposit, ledger, schema
+from .lifecycle import against_ledger, facts, solde
 from .checks import NE, Checked, check_workbook
 from .files import RUN_ID, OutputError, clean_stale, publish, running, write_new, write_new_numbered
 from .funding.amounts import AvanceDemande, avance_demande
@@ -241,7 +242,7 @@ def convert(workbook: Path, output: Path, deposit_date: date | None = None, piec
         clean_stale(output)
         later += _reconciled(book.reconcile(output), registre)
         if checked.accepted:
-            later += cycle.ledger_issues(checked, book, _still_accepted(checked, later))
+            later += against_ledger.ledger_issues(checked, book, _still_accepted(checked, later))
         found, faults = _attachments(checked, workbook, _still_accepted(checked, later), pieces)
         later += faults
         if accepted := _still_accepted(checked, later):
@@ -297,13 +298,13 @@ def _publish_all(checked: Checked, book: ledger.Ledger, demandes: build.DemandeF
     numero_ans, siret = header["numeroAns"][0], header["SIRET"][0]
     family = tuple(numero_formats(definition.id))
     folder = deposit.DepositFolder(output, numero_ans, day)
-    lookup = cycle.DemandeLookup(demandes)
+    lookup = facts.DemandeLookup(demandes)
     published: list[deposit.Published] = []
 
     def record(item: deposit.CheckedFile) -> None:
         entry = ledger.DepositRecord(
             format_id=definition.id, nature=definition.nature, numero_ans=numero_ans, siret=siret, day=day,
-            run=RUN_ID, demandes=cycle.demande_records(item.numeros, lookup), packed=item.packed, formats=family,
+            run=RUN_ID, demandes=facts.demande_records(item.numeros, lookup), packed=item.packed, formats=family,
             refuse_rejected=definition.new_numero_after_rejection)
         try:
             published.append(_publish_recorded(
@@ -462,12 +463,12 @@ def ingest_returns(files: list[Path], registre: Path, target: Path | None = None
 
 
 def write_solde_workbooks(registre: Path, format_id: str | None, output: Path) -> tuple[str | None, list[tuple[Path, int]]]:
-    """The pre-filled solde workbook(s) of the accepted avances of the ledger (cycle.py).
+    """The pre-filled solde workbook(s) of the accepted avances of the ledger (lifecycle/solde.py).
 
     No workbook (an empty list) when no accepted avance with a numeroASP awaits its solde;
     LedgerNotFound when there is no ledger at `registre`."""
     with ledger.Ledger(Path(registre), create=False) as book:
-        return cycle.write_solde_workbooks(book, format_id, Path(output))
+        return solde.write_solde_workbooks(book, format_id, Path(output))
 
 
 def ledger_status(registre: Path, target: Path | None = None) -> tuple[Any, Path]:

@@ -32,11 +32,13 @@ import jsonschema_rs
 import orjson
 import polars as pl
 
-from . import cycle, schema
+from . import schema
 from .checks import NE
 from .deposit import LINES
 from .formats import FormatDefinition, all_formats, get_format, numero_formats
 from .ledger import Ledger, LedgerError, pack
+from .lifecycle.facts import demande_lookup, demande_records
+from .lifecycle.rows import rows_from_json
 from .returns import ReturnFileError, ReturnLine, ingest, read_json
 
 _NAME = re.compile(r"JSON-(\d{10})-(\d{8})-(\d{3})\.json")
@@ -97,15 +99,15 @@ def _format(data: dict[str, Any], format_id: str | None) -> tuple[FormatDefiniti
 
 
 def _records(definition: FormatDefinition, lines: list[dict[str, Any]]) -> str:
-    """The ledger's view of the file's demandes (`cycle.demande_records`), from their JSON."""
+    """The ledger's view of the file's demandes (`lifecycle.facts.demande_records`), from their JSON."""
     rows: dict[str, list[dict[str, Any]]] = {s.name: [] for s in definition.sheets}
     for line in lines:
-        for name, found in cycle.rows_from_json(definition, line).items():
+        for name, found in rows_from_json(definition, line).items():
             rows[name] += [{**r, NE: line["numeroEditeur"]} for r in found]
     frames = {s.name: pl.DataFrame(rows[s.name], schema={NE: pl.String, **{b: pl.String for b in s.balises}})
               for s in definition.sheets}
-    lookup = cycle.demande_lookup(definition, frames)
-    return cycle.demande_records([line["numeroEditeur"] for line in lines], lookup)
+    lookup = demande_lookup(definition, frames)
+    return demande_records([line["numeroEditeur"] for line in lines], lookup)
 
 
 def _day_and_rank(path: Path, numero_ans: str) -> tuple[date, int]:
