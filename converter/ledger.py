@@ -241,7 +241,230 @@ class LedgerNotFound(LedgerError):
         return LedgerNotFound(self.path, option)
 
 
-class Ledger:
+class _FolderSide:
+    """Part of `Ledger`: the deposit files once their run is over: a folder made to agree with
+    the ledger, an older ledger taken over, a file written again or withdrawn."""
+
+    db: sqlite3.Connection
+    path: Path
+    _quiet: QuietDeposits
+
+    def reconcile(self, folder: Path) -> list[tuple[str, Path]]:
+        """Settle what dead runs left in `folder`, then make it agree with the ledger. Returns what
+        was done, for the user: (code, path) with code « adopte » (a pending file of a dead
+        run found under its name with the recorded content: done), « abandonne » (a pending
+        file that never got its name: dropped, its demandes free) or « hors_registre » (a
+        `JSON-…` file of the folder the ledger does not know, moved into SET_ASIDE, never
+        deleted: it would deposit its demandes a second time)."""
+        done: list[tuple[str, Path]] = []
+        folder = Path(folder)
+        pending = self.db.execute("SELECT id, chemin, en_attente, contenu FROM fichiers "
+                                  "WHERE en_attente IS NOT NULL").fetchall()
+        for row in pending:
+            path = Path(row["chemin"])
+            # only this folder's: another one may be another machine's, whose lock is not seen here
+            if path.parent != folder.resolve() or run_alive(path.parent, row["en_attente"]):
+                continue
+            if _holds(path, unpack(row["contenu"])):
+                with self.transaction() as db:
+                    db.execute("UPDATE fichiers SET en_attente = NULL WHERE id = ?", (row["id"],))
+                done.append(("adopte", path))
+            else:
+                self._forget(row["id"])
+                done.append(("abandonne", path))
+        try:
+            names = [name for name in os.listdir(folder) if _DEPOSIT_NAME.match(name)]
+        except OSError:  # no folder yet: nothing in it
+            return done
+        if not names:
+            return done
+        rows = self.db.execute(
+            "SELECT nom, chemin, contenu FROM fichiers WHERE retire_le IS NULL AND nom IN "
+            "(SELECT value FROM json_each(?))", (orjson.dumps(names).decode(),)).fetchall()
+        known = {}
+        for row in rows:
+            known.setdefault(row["nom"], []).append(row)
+        for name in names:
+            path = folder / name
+            resolved = str(path.resolve())
+            # the folder may have been moved: then the same name with the recorded content
+            if any(r["chemin"] == resolved for r in known.get(name, [])) or \
+                    any(_holds(path, unpack(r["contenu"])) for r in known.get(name, []) if r["contenu"]):
+                continue
+            done.append(("hors_registre", move_with_zips(path, folder / SET_ASIDE)))
+        return done
+
+    def adopt(self, legacy: Path) -> int:
+        """Take over the ledger an older version kept in its output folder: its files and their
+        demandes join this one (a file already here, same name and content, is not taken
+        twice), then it is renamed `….repris` (never deleted). Returns the files taken."""
+        with Ledger(legacy, create=False):  # brought to this schema version first
+            pass
+        self._quiet.clear()
+        self.db.execute("ATTACH DATABASE ? AS ancien", (str(legacy),))
+        try:
+            with self.transaction() as db:
+                columns = [r["name"] for r in db.execute("PRAGMA main.table_info(fichiers)") if r["name"] != "id"]
+                old = db.execute("SELECT * FROM ancien.fichiers f WHERE NOT EXISTS (SELECT 1 FROM main.fichiers m "
+                                 "WHERE m.nom = f.nom AND m.contenu IS f.contenu) ORDER BY id").fetchall()
+                demande_columns = [r["name"] for r in db.execute("PRAGMA main.table_info(demandes)")
+                                   if r["name"] not in ("id", "fichier_id")]
+                for row in old:
+                    new_id = db.execute(f"INSERT INTO main.fichiers ({', '.join(columns)}) VALUES "
+                                        f"({', '.join('?' * len(columns))})", [row[c] for c in columns]).lastrowid
+                    db.execute(f"INSERT INTO main.demandes (fichier_id, {', '.join(demande_columns)}) "
+                               f"SELECT ?, {', '.join(demande_columns)} FROM ancien.demandes WHERE fichier_id = ? "
+                               "ORDER BY id", (new_id, row["id"]))
+        finally:
+            self.db.execute("DETACH DATABASE ancien")
+        _move(legacy, legacy.with_name(legacy.name + ADOPTED_SUFFIX))
+        return len(old)
+
+    # ------------------------------------------------------------ rewriting, withdrawing
+
+    def recorded_file(self, name: str) -> sqlite3.Row:
+        """The recorded deposit file of that name (`JSON-….json`, with or without the folder);
+        LedgerError when the ledger has none, or several (then the newest)."""
+        rows = self.db.execute("SELECT f.*, (SELECT count(*) FROM demandes d WHERE d.fichier_id = f.id) AS demandes "
+                               "FROM fichiers f WHERE nom = ? ORDER BY id DESC", (Path(name).name,)).fetchall()
+        if not rows:
+            raise LedgerError(f"Le registre « {self.path} » ne connaît aucun fichier de dépôt « {Path(name).name} » : "
+                              "vérifiez le nom (JSON-<numéro ANS>-<AAAAMMJJ>-<rang>.json) et le registre (--registre).")
+        return rows[0]
+
+    def file_bytes(self, row: sqlite3.Row) -> bytes:
+        """The deposit file exactly as written."""
+        if row["contenu"] is None:
+            raise LedgerError(f"Le registre ne garde pas le contenu de « {row['nom']} » (écrit par une version "
+                              "antérieure de xl2segur) : il ne peut pas être réécrit.")
+        return unpack(row["contenu"])
+
+    def withdraw(self, row: sqlite3.Row) -> int:
+        """Withdraw a recorded file that will never be uploaded: its demandes are free again
+        (their history stays, statut « retiree »). Refused once the ASP answered for one of
+        them: that file was uploaded. Returns how many demandes were freed."""
+        self._quiet.clear()
+        with self.transaction() as db:
+            if row["retire_le"] is not None or db.execute(
+                    "SELECT retire_le FROM fichiers WHERE id = ?", (row["id"],)).fetchone()[0] is not None:
+                raise LedgerError(f"Le fichier « {row['nom']} » a déjà été retiré du registre.")
+            answered = db.execute("SELECT count(*) FROM demandes WHERE fichier_id = ? AND statut IN (?, ?)",
+                                  (row["id"], ACCEPTEE, REJETEE)).fetchone()[0]
+            if answered:
+                raise LedgerError(f"Le fichier « {row['nom']} » a été déposé : l'ASP a déjà répondu pour {answered} "
+                                  "de ses demandes (« xl2segur retour »). Il ne peut plus être retiré.")
+            db.execute("UPDATE fichiers SET retire_le = ? WHERE id = ?", (date.today().isoformat(), row["id"]))
+            return db.execute("UPDATE demandes SET statut = ? WHERE fichier_id = ?", (RETIREE, row["id"])).rowcount
+
+
+class _ReturnsSide:
+    """Part of `Ledger`: the ASP's returns, and what the solde and the status read."""
+
+    db: sqlite3.Connection
+    _last_document: tuple[int | None, dict[str, object]]
+    _quiet: QuietDeposits
+
+    def demande(self, row: sqlite3.Row) -> dict[str, object]:
+        """A recorded demande (a row of `demandes`) as written in its deposit file."""
+        if row["demande_json"] is not None:  # recorded by version 1
+            return orjson.loads(row["demande_json"])
+        return self._document(row["fichier_id"])[LINES][row["num_ligne"] - 1]
+
+    def _document(self, fichier_id: int) -> dict[str, object]:
+        """A deposit file as recorded; the last one is kept (a file's demandes come in a row)."""
+        if self._last_document[0] != fichier_id:
+            packed = self.db.execute("SELECT contenu FROM fichiers WHERE id = ?", (fichier_id,)).fetchone()[0]
+            self._last_document = (fichier_id, orjson.loads(unpack(packed)))
+        return self._last_document[1]
+
+    def record_returns(self, outcomes: list[tuple[int, str, str | None, str | None, str | None, str]], *,
+                       digest: str | None = None, imp_id: str | None = None, confirmed: bool = False) -> None:
+        """(demande id, statut, numeroASP, codeTraitement, libelleTraitement, return file) each:
+        the demande takes the outcome, and the history (`retours`) keeps it, with the return
+        file's digest and impId."""
+        now = datetime.now().isoformat(timespec="seconds")
+        self._quiet.clear()  # a rejection recorded here: the next deposit looks again
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE demandes SET statut = ?, numero_asp = coalesce(?, numero_asp), code_traitement = ?, "
+                "libelle_traitement = ?, fichier_retour = ?, date_retour = ? WHERE id = ?",
+                [(statut, asp, code, label, source, now[:10], demande_id)
+                 for demande_id, statut, asp, code, label, source in outcomes],
+            )
+            db.executemany(
+                "INSERT INTO retours (demande_id, fichier_retour, empreinte, imp_id, enregistre_le, statut, numero_asp, "
+                "code_traitement, libelle_traitement, confirme) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(demande_id, source, digest, imp_id, now, statut, asp, code, label, int(confirmed))
+                 for demande_id, statut, asp, code, label, source in outcomes],
+            )
+
+    def files_holding(self, numero_ans: str, lines: list[tuple[str, int]]) -> list[sqlite3.Row]:
+        """The deposit files of `numero_ans` holding some of these (numeroEditeur, numLigne), each
+        with `found` (how many) and `total` (its number of demandes), most found first; a
+        withdrawn file was never uploaded: no return answers it."""
+        return self.db.execute(
+            "WITH r AS (SELECT json_extract(value, '$[0]') AS ne, json_extract(value, '$[1]') AS ligne "
+            "FROM json_each(?)) "
+            # not f.*: its content would go through the GROUP BY once per demande
+            "SELECT f.id, f.nom, f.format, f.nature, count(*) AS found, "
+            "(SELECT count(*) FROM demandes x WHERE x.fichier_id = f.id) AS total "
+            "FROM demandes d JOIN r ON d.numero_editeur = r.ne AND d.num_ligne = r.ligne "
+            "JOIN fichiers f ON f.id = d.fichier_id WHERE d.numero_ans = ? AND f.retire_le IS NULL "
+            "GROUP BY f.id ORDER BY found DESC, f.id",
+            (orjson.dumps(lines).decode(), numero_ans),
+        ).fetchall()
+
+    def file_demandes(self, fichier_id: int) -> list[sqlite3.Row]:
+        """The demandes of one deposit file, in file order."""
+        return self.db.execute("SELECT * FROM demandes WHERE fichier_id = ? ORDER BY num_ligne",
+                               (fichier_id,)).fetchall()
+
+    def file_lines(self, fichier_id: int) -> list[dict[str, object]]:
+        """The `lignesImport` (LINES) of one deposit file as written."""
+        return self._document(fichier_id)[LINES]
+
+    def numeros_ans(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT DISTINCT numero_ans FROM fichiers ORDER BY 1")]
+
+    def files_answered_by(self, digest: str, imp_id: str | None) -> set[int]:
+        """The deposit files a return with this digest (or this impId) was recorded for."""
+        rows = self.db.execute(
+            "SELECT DISTINCT d.fichier_id FROM retours r JOIN demandes d ON d.id = r.demande_id "
+            "WHERE r.empreinte = ? OR (? IS NOT NULL AND r.imp_id = ?)", (digest, imp_id, imp_id)).fetchall()
+        return {r[0] for r in rows}
+
+    def avances_for_solde(self, avance_formats: Iterable[str], numero_ans: str,
+                          numeros: Iterable[str]) -> dict[str, sqlite3.Row]:
+        """numeroEditeur → its newest avance not rejected (else its newest avance), for a solde."""
+        formats = list(avance_formats)
+        numeros = list(numeros)
+        if not formats or not numeros:
+            return {}
+        rows = self.db.execute(
+            "SELECT d.*, f.nom AS fichier FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
+            "WHERE d.format IN (SELECT value FROM json_each(?)) AND d.numero_ans = ? "
+            "AND d.numero_editeur IN (SELECT value FROM json_each(?)) "
+            f"AND d.statut != '{RETIREE}' ORDER BY d.statut = '{REJETEE}' DESC, d.id",
+            (orjson.dumps(formats).decode(), numero_ans, orjson.dumps(numeros).decode()),
+        ).fetchall()
+        return {r["numero_editeur"]: r for r in rows}  # later rows win: not rejected, newest
+
+    def accepted_avances(self, format_id: str, solde_formats: Iterable[str]) -> list[sqlite3.Row]:
+        """Accepted avances with a numeroASP whose solde was not deposited (or was rejected)
+        in any of `solde_formats` (the solde format and those sharing its numeroEditeur)."""
+        return self.db.execute(
+            "SELECT d.*, f.nom AS fichier, f.siret AS siret FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
+            "WHERE d.format = ? AND d.statut = ? AND d.numero_asp IS NOT NULL "
+            "AND NOT EXISTS (SELECT 1 FROM demandes s WHERE s.format IN (SELECT value FROM json_each(?)) "
+            "AND s.numero_ans = d.numero_ans AND s.numero_editeur = d.numero_editeur "
+            f"AND s.statut NOT IN {NOT_LIVE}) ORDER BY d.numero_ans, f.siret, d.id",
+            (format_id, ACCEPTEE, orjson.dumps(list(solde_formats)).decode()),
+        ).fetchall()
+
+
+class Ledger(_FolderSide, _ReturnsSide):
+    """The ledger of deposits: opening it, and the deposit side (`_FolderSide`, `_ReturnsSide`: the rest)."""
+
     def __init__(self, path: Path, *, create: bool = True):
         self.path = Path(path)
         self._last_document: tuple[int | None, dict[str, object]] = (None, {})
@@ -412,112 +635,6 @@ class Ledger:
         with self.transaction() as db:
             db.execute("UPDATE fichiers SET en_attente = NULL WHERE en_attente = ?", (run,))
 
-    def reconcile(self, folder: Path) -> list[tuple[str, Path]]:
-        """Settle what dead runs left in `folder`, then make it agree with the ledger. Returns what
-        was done, for the user: (code, path) with code « adopte » (a pending file of a dead
-        run found under its name with the recorded content: done), « abandonne » (a pending
-        file that never got its name: dropped, its demandes free) or « hors_registre » (a
-        `JSON-…` file of the folder the ledger does not know, moved into SET_ASIDE, never
-        deleted: it would deposit its demandes a second time)."""
-        done: list[tuple[str, Path]] = []
-        folder = Path(folder)
-        pending = self.db.execute("SELECT id, chemin, en_attente, contenu FROM fichiers "
-                                  "WHERE en_attente IS NOT NULL").fetchall()
-        for row in pending:
-            path = Path(row["chemin"])
-            # only this folder's: another one may be another machine's, whose lock is not seen here
-            if path.parent != folder.resolve() or run_alive(path.parent, row["en_attente"]):
-                continue
-            if _holds(path, unpack(row["contenu"])):
-                with self.transaction() as db:
-                    db.execute("UPDATE fichiers SET en_attente = NULL WHERE id = ?", (row["id"],))
-                done.append(("adopte", path))
-            else:
-                self._forget(row["id"])
-                done.append(("abandonne", path))
-        try:
-            names = [name for name in os.listdir(folder) if _DEPOSIT_NAME.match(name)]
-        except OSError:  # no folder yet: nothing in it
-            return done
-        if not names:
-            return done
-        rows = self.db.execute(
-            "SELECT nom, chemin, contenu FROM fichiers WHERE retire_le IS NULL AND nom IN "
-            "(SELECT value FROM json_each(?))", (orjson.dumps(names).decode(),)).fetchall()
-        known = {}
-        for row in rows:
-            known.setdefault(row["nom"], []).append(row)
-        for name in names:
-            path = folder / name
-            resolved = str(path.resolve())
-            # the folder may have been moved: then the same name with the recorded content
-            if any(r["chemin"] == resolved for r in known.get(name, [])) or \
-                    any(_holds(path, unpack(r["contenu"])) for r in known.get(name, []) if r["contenu"]):
-                continue
-            done.append(("hors_registre", move_with_zips(path, folder / SET_ASIDE)))
-        return done
-
-    def adopt(self, legacy: Path) -> int:
-        """Take over the ledger an older version kept in its output folder: its files and their
-        demandes join this one (a file already here, same name and content, is not taken
-        twice), then it is renamed `….repris` (never deleted). Returns the files taken."""
-        with Ledger(legacy, create=False):  # brought to this schema version first
-            pass
-        self._quiet.clear()
-        self.db.execute("ATTACH DATABASE ? AS ancien", (str(legacy),))
-        try:
-            with self.transaction() as db:
-                columns = [r["name"] for r in db.execute("PRAGMA main.table_info(fichiers)") if r["name"] != "id"]
-                old = db.execute("SELECT * FROM ancien.fichiers f WHERE NOT EXISTS (SELECT 1 FROM main.fichiers m "
-                                 "WHERE m.nom = f.nom AND m.contenu IS f.contenu) ORDER BY id").fetchall()
-                demande_columns = [r["name"] for r in db.execute("PRAGMA main.table_info(demandes)")
-                                   if r["name"] not in ("id", "fichier_id")]
-                for row in old:
-                    new_id = db.execute(f"INSERT INTO main.fichiers ({', '.join(columns)}) VALUES "
-                                        f"({', '.join('?' * len(columns))})", [row[c] for c in columns]).lastrowid
-                    db.execute(f"INSERT INTO main.demandes (fichier_id, {', '.join(demande_columns)}) "
-                               f"SELECT ?, {', '.join(demande_columns)} FROM ancien.demandes WHERE fichier_id = ? "
-                               "ORDER BY id", (new_id, row["id"]))
-        finally:
-            self.db.execute("DETACH DATABASE ancien")
-        _move(legacy, legacy.with_name(legacy.name + ADOPTED_SUFFIX))
-        return len(old)
-
-    # ------------------------------------------------------------ rewriting, withdrawing
-
-    def recorded_file(self, name: str) -> sqlite3.Row:
-        """The recorded deposit file of that name (`JSON-….json`, with or without the folder);
-        LedgerError when the ledger has none, or several (then the newest)."""
-        rows = self.db.execute("SELECT f.*, (SELECT count(*) FROM demandes d WHERE d.fichier_id = f.id) AS demandes "
-                               "FROM fichiers f WHERE nom = ? ORDER BY id DESC", (Path(name).name,)).fetchall()
-        if not rows:
-            raise LedgerError(f"Le registre « {self.path} » ne connaît aucun fichier de dépôt « {Path(name).name} » : "
-                              "vérifiez le nom (JSON-<numéro ANS>-<AAAAMMJJ>-<rang>.json) et le registre (--registre).")
-        return rows[0]
-
-    def file_bytes(self, row: sqlite3.Row) -> bytes:
-        """The deposit file exactly as written."""
-        if row["contenu"] is None:
-            raise LedgerError(f"Le registre ne garde pas le contenu de « {row['nom']} » (écrit par une version "
-                              "antérieure de xl2segur) : il ne peut pas être réécrit.")
-        return unpack(row["contenu"])
-
-    def withdraw(self, row: sqlite3.Row) -> int:
-        """Withdraw a recorded file that will never be uploaded: its demandes are free again
-        (their history stays, statut « retiree »). Refused once the ASP answered for one of
-        them: that file was uploaded. Returns how many demandes were freed."""
-        self._quiet.clear()
-        with self.transaction() as db:
-            if row["retire_le"] is not None or db.execute(
-                    "SELECT retire_le FROM fichiers WHERE id = ?", (row["id"],)).fetchone()[0] is not None:
-                raise LedgerError(f"Le fichier « {row['nom']} » a déjà été retiré du registre.")
-            answered = db.execute("SELECT count(*) FROM demandes WHERE fichier_id = ? AND statut IN (?, ?)",
-                                  (row["id"], ACCEPTEE, REJETEE)).fetchone()[0]
-            if answered:
-                raise LedgerError(f"Le fichier « {row['nom']} » a été déposé : l'ASP a déjà répondu pour {answered} "
-                                  "de ses demandes (« xl2segur retour »). Il ne peut plus être retiré.")
-            db.execute("UPDATE fichiers SET retire_le = ? WHERE id = ?", (date.today().isoformat(), row["id"]))
-            return db.execute("UPDATE demandes SET statut = ? WHERE fichier_id = ?", (RETIREE, row["id"])).rowcount
 
     @staticmethod
     def _insert(db: sqlite3.Connection, path: Path, format_id: str, nature: str, numero_ans: str, siret: str,
@@ -561,104 +678,6 @@ class Ledger:
                 raise LedgerError(f"un fichier nommé {path.name} est déjà au registre")
             self._insert(db, path, format_id, nature, numero_ans, siret, day, rank, packed, demandes)
 
-    # ------------------------------------------------------------ returns and soldes
-
-    def demande(self, row: sqlite3.Row) -> dict[str, object]:
-        """A recorded demande (a row of `demandes`) as written in its deposit file."""
-        if row["demande_json"] is not None:  # recorded by version 1
-            return orjson.loads(row["demande_json"])
-        return self._document(row["fichier_id"])[LINES][row["num_ligne"] - 1]
-
-    def _document(self, fichier_id: int) -> dict[str, object]:
-        """A deposit file as recorded; the last one is kept (a file's demandes come in a row)."""
-        if self._last_document[0] != fichier_id:
-            packed = self.db.execute("SELECT contenu FROM fichiers WHERE id = ?", (fichier_id,)).fetchone()[0]
-            self._last_document = (fichier_id, orjson.loads(unpack(packed)))
-        return self._last_document[1]
-
-    def record_returns(self, outcomes: list[tuple[int, str, str | None, str | None, str | None, str]], *,
-                       digest: str | None = None, imp_id: str | None = None, confirmed: bool = False) -> None:
-        """(demande id, statut, numeroASP, codeTraitement, libelleTraitement, return file) each:
-        the demande takes the outcome, and the history (`retours`) keeps it, with the return
-        file's digest and impId."""
-        now = datetime.now().isoformat(timespec="seconds")
-        self._quiet.clear()  # a rejection recorded here: the next deposit looks again
-        with self.transaction() as db:
-            db.executemany(
-                "UPDATE demandes SET statut = ?, numero_asp = coalesce(?, numero_asp), code_traitement = ?, "
-                "libelle_traitement = ?, fichier_retour = ?, date_retour = ? WHERE id = ?",
-                [(statut, asp, code, label, source, now[:10], demande_id)
-                 for demande_id, statut, asp, code, label, source in outcomes],
-            )
-            db.executemany(
-                "INSERT INTO retours (demande_id, fichier_retour, empreinte, imp_id, enregistre_le, statut, numero_asp, "
-                "code_traitement, libelle_traitement, confirme) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(demande_id, source, digest, imp_id, now, statut, asp, code, label, int(confirmed))
-                 for demande_id, statut, asp, code, label, source in outcomes],
-            )
-
-    def files_holding(self, numero_ans: str, lines: list[tuple[str, int]]) -> list[sqlite3.Row]:
-        """The deposit files of `numero_ans` holding some of these (numeroEditeur, numLigne), each
-        with `found` (how many) and `total` (its number of demandes), most found first; a
-        withdrawn file was never uploaded: no return answers it."""
-        return self.db.execute(
-            "WITH r AS (SELECT json_extract(value, '$[0]') AS ne, json_extract(value, '$[1]') AS ligne "
-            "FROM json_each(?)) "
-            # not f.*: its content would go through the GROUP BY once per demande
-            "SELECT f.id, f.nom, f.format, f.nature, count(*) AS found, "
-            "(SELECT count(*) FROM demandes x WHERE x.fichier_id = f.id) AS total "
-            "FROM demandes d JOIN r ON d.numero_editeur = r.ne AND d.num_ligne = r.ligne "
-            "JOIN fichiers f ON f.id = d.fichier_id WHERE d.numero_ans = ? AND f.retire_le IS NULL "
-            "GROUP BY f.id ORDER BY found DESC, f.id",
-            (orjson.dumps(lines).decode(), numero_ans),
-        ).fetchall()
-
-    def file_demandes(self, fichier_id: int) -> list[sqlite3.Row]:
-        """The demandes of one deposit file, in file order."""
-        return self.db.execute("SELECT * FROM demandes WHERE fichier_id = ? ORDER BY num_ligne",
-                               (fichier_id,)).fetchall()
-
-    def file_lines(self, fichier_id: int) -> list[dict[str, object]]:
-        """The `lignesImport` (LINES) of one deposit file as written."""
-        return self._document(fichier_id)[LINES]
-
-    def numeros_ans(self) -> list[str]:
-        return [r[0] for r in self.db.execute("SELECT DISTINCT numero_ans FROM fichiers ORDER BY 1")]
-
-    def files_answered_by(self, digest: str, imp_id: str | None) -> set[int]:
-        """The deposit files a return with this digest (or this impId) was recorded for."""
-        rows = self.db.execute(
-            "SELECT DISTINCT d.fichier_id FROM retours r JOIN demandes d ON d.id = r.demande_id "
-            "WHERE r.empreinte = ? OR (? IS NOT NULL AND r.imp_id = ?)", (digest, imp_id, imp_id)).fetchall()
-        return {r[0] for r in rows}
-
-    def avances_for_solde(self, avance_formats: Iterable[str], numero_ans: str,
-                          numeros: Iterable[str]) -> dict[str, sqlite3.Row]:
-        """numeroEditeur → its newest avance not rejected (else its newest avance), for a solde."""
-        formats = list(avance_formats)
-        numeros = list(numeros)
-        if not formats or not numeros:
-            return {}
-        rows = self.db.execute(
-            "SELECT d.*, f.nom AS fichier FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
-            "WHERE d.format IN (SELECT value FROM json_each(?)) AND d.numero_ans = ? "
-            "AND d.numero_editeur IN (SELECT value FROM json_each(?)) "
-            f"AND d.statut != '{RETIREE}' ORDER BY d.statut = '{REJETEE}' DESC, d.id",
-            (orjson.dumps(formats).decode(), numero_ans, orjson.dumps(numeros).decode()),
-        ).fetchall()
-        return {r["numero_editeur"]: r for r in rows}  # later rows win: not rejected, newest
-
-    def accepted_avances(self, format_id: str, solde_formats: Iterable[str]) -> list[sqlite3.Row]:
-        """Accepted avances with a numeroASP whose solde was not deposited (or was rejected)
-        in any of `solde_formats` (the solde format and those sharing its numeroEditeur)."""
-        return self.db.execute(
-            "SELECT d.*, f.nom AS fichier, f.siret AS siret FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
-            "WHERE d.format = ? AND d.statut = ? AND d.numero_asp IS NOT NULL "
-            "AND NOT EXISTS (SELECT 1 FROM demandes s WHERE s.format IN (SELECT value FROM json_each(?)) "
-            "AND s.numero_ans = d.numero_ans AND s.numero_editeur = d.numero_editeur "
-            f"AND s.statut NOT IN {NOT_LIVE}) ORDER BY d.numero_ans, f.siret, d.id",
-            (format_id, ACCEPTEE, orjson.dumps(list(solde_formats)).decode()),
-        ).fetchall()
 
 
 _SQLITE_FRENCH = {
