@@ -2,7 +2,9 @@
 an optimisation; with `SERIAL`, a conversion renders, verifies and records each file in turn,
 in one thread, and writes the same bytes (tests/test_performance.py compares both paths).
 
-Three overlaps:
+Four overlaps:
+- scanning ahead (`computed_ahead`): while fastexcel loads a sheet (it lets go of the GIL),
+  one thread scans the next sheets' XML (reading.py);
 - verifying in a second process (`FileChecker`): parsing and validating a file cost as much
   as rendering it, and orjson and jsonschema-rs hold the GIL; for a large conversion
   (`PARALLEL_FROM`) they run in a second process, which also writes each valid file under a
@@ -27,7 +29,7 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -43,9 +45,44 @@ PARALLEL_FROM = 2_000
 """Accepted demandes from which files are checked in a second process (ten files of 200)."""
 
 SERIAL = False
-"""True: no second process, no file rendered ahead, no recording thread."""
+"""True: no second process, no file rendered ahead, no recording thread, no sheet scanned ahead."""
 
 Key = TypeVar("Key")
+
+
+Value = TypeVar("Value")
+
+
+class _WhenAsked(Future[Value]):
+    """The serial path's future: computed here, when its result is first asked for."""
+
+    def __init__(self, work: Callable[[], Value]):
+        super().__init__()
+        self.work = work
+
+    def result(self, timeout: float | None = None) -> Value:
+        if not self.done():
+            try:
+                self.set_result(self.work())
+            except BaseException as exc:  # noqa: BLE001 — raised by result(), as a thread's would be
+                self.set_exception(exc)
+        return super().result(timeout)
+
+
+@contextlib.contextmanager
+def computed_ahead(work: Callable[[Key], Value], items: dict[str, Key]) -> Iterator[dict[str, Future[Value]]]:
+    """name → Future of `work(item)`, computed in order in one thread of its own, ahead of their
+    use (SERIAL: each when its result is asked for). On exit, those not started are cancelled."""
+    if SERIAL:
+        yield {name: _WhenAsked(lambda item=item: work(item)) for name, item in items.items()}
+        return
+    with ThreadPoolExecutor(1, thread_name_prefix="xl2segur-scan") as pool:
+        ahead = {name: pool.submit(work, item) for name, item in items.items()}
+        try:
+            yield ahead
+        finally:
+            for future in ahead.values():
+                future.cancel()
 
 
 def second_process(demandes: int) -> bool:

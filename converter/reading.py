@@ -27,7 +27,7 @@ import unicodedata
 import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from functools import cache, partial
 from difflib import get_close_matches
@@ -41,6 +41,7 @@ from xml.etree.ElementTree import ParseError
 import fastexcel
 import polars as pl
 
+from . import concurrency
 from .formats.model import column_letter
 from .formats import FormatDefinition, Sheet, UnknownFormat, all_formats, common_header, get_format
 from .issues import Issue, issue
@@ -747,14 +748,9 @@ def _read(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None) 
     # second one, to load two sheets at once, parsed the shared strings again and fought for
     # the GIL (its Arrow export holds it); at 100,000 demandes the command took 1 to 3 s more
     # computing, and longer on a busy machine (issue #19, docs/performance.md)
-    with ThreadPoolExecutor(1, thread_name_prefix="xl2segur-scan") as scanning:
-        ahead = {name: scanning.submit(_scan_sheet, zf, member)
-                 for name, member in members.items() if name in _data_sheet_names()}
-        try:
-            return _read_sheets(path, zf, definition, members, ahead)
-        finally:
-            for future in ahead.values():
-                future.cancel()
+    scanned = {name: member for name, member in members.items() if name in _data_sheet_names()}
+    with concurrency.computed_ahead(partial(_scan_sheet, zf), scanned) as ahead:
+        return _read_sheets(path, zf, definition, members, ahead)
 
 
 def _header_format(reader: Any, path: Path, scan: SheetScan, sheet_name: str) -> FormatDefinition:

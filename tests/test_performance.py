@@ -275,7 +275,8 @@ def _conversion(tmp_path: Path, book: Path, name: str) -> tuple[dict[str, bytes]
 
 
 def test_the_serial_path_writes_the_same_bytes_as_the_concurrent_one(tmp_path, monkeypatch):
-    """concurrency.SERIAL: no second process, no recording thread, no file rendered ahead; the deposit
+    """concurrency.SERIAL: no second process, no recording thread, no file rendered ahead, no sheet
+    scanned ahead; the deposit
     files and the ledger are those of the concurrent path (second process included)."""
     book = workbook(tmp_path / "w.xlsx", many_demandes(450))  # three files, the last one short
     monkeypatch.setattr(concurrency, "PARALLEL_FROM", 0)
@@ -287,6 +288,7 @@ def test_the_serial_path_writes_the_same_bytes_as_the_concurrent_one(tmp_path, m
 
     monkeypatch.setattr(concurrency, "_in_background", refused)
     monkeypatch.setattr(concurrency.subprocess, "Popen", refused)
+    monkeypatch.setattr(concurrency, "ThreadPoolExecutor", refused)  # the sheets scanned ahead
     serial = _conversion(tmp_path, book, "serial")
     assert len(concurrent[0]) == 3 and serial == concurrent
 
