@@ -355,7 +355,7 @@ def _rss_of_children(parent: int | str = "self") -> int:
         for pid in children:
             try:
                 # not yet the second process: between fork and exec, a child shows its parent's memory
-                if b"converter.validation" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+                if b"converter.concurrency" not in Path(f"/proc/{pid}/cmdline").read_bytes():
                     continue
             except OSError:  # ended meanwhile
                 continue
@@ -445,7 +445,7 @@ def measure(path: Path, quiet: bool = True) -> dict[str, object]:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # Linux: KiB
         children.done.set()
         children.join()
-        helper = children.peak  # the second process that checks the files (converter/validation.py)
+        helper = children.peak  # the second process that checks the files (converter/concurrency.py)
         return {
             "demandes": outcome.demandes, "acceptees": len(outcome.accepted), "rejetees": len(outcome.rejected),
             "lecture_s": round(read_s, 3), "conversion_s": round(convert_s, 3),

@@ -6,10 +6,7 @@ Tests and other programs call these functions directly; the CLI only prints thei
 from __future__ import annotations
 
 import contextlib
-import queue
 import sqlite3
-import threading
-from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -20,7 +17,8 @@ from typing import Any, NamedTuple
 import orjson
 import polars as pl
 
-from . import attachments, build, cycle, deposit, ledger, schema, validation
+from . import attachments, build, concurrency, deposit, ledger, schema
+from .lifecycle import against_ledger, facts, solde
 from .checks import NE, Checked, check_workbook
 from .files import RUN_ID, OutputError, clean_stale, publish, running, write_new, write_new_numbered
 from .funding.amounts import AvanceDemande, avance_demande
@@ -152,24 +150,23 @@ def _step(progress: Progress | None, stage: str, done: int, total: int) -> None:
 def check(workbook: Path, progress: Progress | None = None) -> tuple[Outcome, Checked | None]:
     """Read and check a workbook; nothing is written."""
     workbook = Path(workbook)
+    checked, unreadable = _read_and_check(workbook, progress)
+    if checked is None:
+        return Outcome(workbook=workbook, issues=unreadable, unreadable=True), None
+    return _outcome(workbook, checked), checked
+
+
+def _read_and_check(workbook: Path, progress: Progress | None) -> tuple[Checked | None, list[Issue]]:
+    """The checked workbook, or None and why it cannot be read."""
     _step(progress, "Lecture du classeur", 0, 0)
     try:
         raw = read_workbook(workbook)
     except WorkbookError as exc:
-        return Outcome(workbook=workbook, issues=exc.issues, unreadable=True), None
+        return None, exc.issues
     _step(progress, "Contrôle des demandes", 0, 0)
     checked = check_workbook(raw)
     release_freed_memory()  # what the checks computed and dropped
-    definition = checked.definition
-    demandes = checked.frames[definition.demandes.name]
-    outcome = Outcome(
-        workbook=workbook, format_id=definition.id, demandes=demandes.height,
-        accepted=list(checked.accepted), rejected=list(checked.rejected),
-        issues=checked.issue_list(), advance_rate=definition.advance_rate,
-        produces_deposit=definition.produces_deposit,
-    )
-    _set_amounts(outcome, *_amounts(checked, outcome.accepted))
-    return outcome, checked
+    return checked, []
 
 
 class NotConvertible(Exception):
@@ -203,12 +200,22 @@ def _amounts(checked: Checked, accepted: list[str]) -> tuple[dict[str, Decimal],
     return amounts, {ne: r for ne, _, r in frame.iter_rows() if r is not None}
 
 
-def _set_amounts(outcome: Outcome, amounts: dict[str, Decimal], regimes: dict[str, str] | None = None) -> None:
-    """The amounts of the accepted demandes (a numeroEditeur is accepted once) and their total."""
-    outcome.amounts = {ne: amounts[ne] for ne in outcome.accepted if ne in amounts}
-    if regimes is not None:
-        outcome.regimes = regimes
-    outcome.total_ht = sum(outcome.amounts.values(), Decimal("0.00"))
+def _outcome(workbook: Path, checked: Checked, later: list[Issue] = (), **written: Any) -> Outcome:
+    """What a check or a conversion found, built once: the checks' verdicts, then the issues
+    found later (the ledger, the attachments, the JSON Schema), in order; a demande with an
+    error among them leaves the accepted ones. `written`: the files, archives, ledger."""
+    definition = checked.definition
+    later_errors = [i.numero_editeur for i in later if i.is_error]
+    accepted = [ne for ne in checked.accepted if ne not in set(later_errors)]
+    rejected = list(checked.rejected)
+    rejected += [ne for ne in dict.fromkeys(later_errors) if ne not in set(rejected)]
+    amounts, regimes = _amounts(checked, accepted)
+    amounts = {ne: amounts[ne] for ne in accepted if ne in amounts}  # in the order of the demandes
+    return Outcome(
+        workbook=workbook, format_id=definition.id, demandes=checked.frames[definition.demandes.name].height,
+        accepted=accepted, rejected=rejected, issues=[*checked.issue_list(), *later],
+        advance_rate=definition.advance_rate, produces_deposit=definition.produces_deposit,
+        amounts=amounts, regimes=regimes, total_ht=sum(amounts.values(), Decimal("0.00")), **written)
 
 
 def convert(workbook: Path, output: Path, deposit_date: date | None = None, pieces: Path | None = None,
@@ -217,91 +224,132 @@ def convert(workbook: Path, output: Path, deposit_date: date | None = None, piec
 
     pieces: the folder of the attachments; each demande's are checked before any deposit
       file is written, then zipped beside its deposit file (converter/attachments.py).
-    registre: the ledger (default `<output>/xl2segur.sqlite`, converter/ledger.py).
+    registre: the ledger (default: ledger.locate).
     progress: called as `progress(stage, done, total)` (French stage name) while it works.
+
+    The steps: read and check the workbook; check against the ledger and the attachments;
+    render the files and verify each against the JSON Schema; publish and record each.
     """
-    outcome, checked = check(workbook, progress=progress)
+    workbook, output = Path(workbook), Path(output)
+    checked, unreadable = _read_and_check(workbook, progress)
     if checked is None:
-        return outcome
-    if not checked.definition.produces_deposit:
-        raise NotConvertible(
-            f"le classeur « {Path(workbook).name} » est au format « {checked.definition.id} » : "
-            "ce classeur se vérifie avec xl2segur verifier, il ne produit pas de fichier de dépôt "
-            f"(xl2segur verifier {Path(workbook).name} --erreurs erreurs.xlsx).")
-    output = Path(output)
-    if pieces is not None and not Path(pieces).is_dir():  # before any folder or ledger is created
-        raise OutputError(attachments.missing_folder(Path(pieces)))
+        return Outcome(workbook=workbook, issues=unreadable, unreadable=True)
+    _refuse_unconvertible(checked, workbook, pieces)
     day = deposit_date or date.today()
-    definition = checked.definition
-    header = build.header_literals(checked)
-    numero_ans = checked.frames[HEADER_SHEET]["numeroAns"][0]
-    outcome.registre, adopted = ledger.locate(registre, output)
-    outcome.issues.extend(adopted)
-    with running(output), ledger.Ledger(outcome.registre) as book:
+    registre, later = ledger.locate(registre, output)
+    published: list[deposit.Published] = []
+    with running(output), ledger.Ledger(registre) as book:
         clean_stale(output)
-        outcome.issues.extend(_reconciled(book.reconcile(output), outcome.registre))
-        if outcome.accepted:
-            _reject(outcome, cycle.ledger_issues(checked, book, outcome.accepted))
-        if outcome.accepted:
-            _step(progress, "Écriture des fichiers de dépôt", 0, len(outcome.accepted))
-            found: dict[str, list[attachments.Attachment]] = {}
-            if pieces is not None:
-                records = build.demande_frame(checked, outcome.accepted).select(NE, "attachments").to_dicts()
-                found, faults = attachments.collect(checked, records, Path(pieces), str(outcome.workbook))
-                _reject(outcome, faults)
-            siret = checked.frames[HEADER_SHEET]["SIRET"][0]
-            demandes = build.DemandeFrames(checked, list(outcome.accepted))  # the schema may refuse some
-            lookup = cycle.DemandeLookup(demandes)
-            family = numero_formats(definition.id)
-            folder = deposit.DepositFolder(output, numero_ans, day)
-
-            def record(item: tuple[list[str], Path, bytes]) -> None:
-                """Record one checked file, zip its attachments, name it (ledger.deposit)."""
-                numeros, written, packed = item
-                archives: list[Path] = []
-
-                def name(path: Path) -> bool:
-                    """Recorded pending: the attachments are zipped beside it, then the file is
-                    named. Should a zip fail, or the name be taken, its zips go."""
-                    try:
-                        if pieces is not None:
-                            archives.extend(attachments.write_zips(
-                                path, [a for ne in numeros for a in found.get(ne, [])], definition))
-                        if publish(written, path, synced=True):
-                            return True
-                    except BaseException:
-                        _remove(archives)
-                        raise
-                    _remove(archives)
-                    return False
-
-                try:
-                    path = book.deposit(
-                        format_id=definition.id, nature=definition.nature, numero_ans=numero_ans, siret=siret,
-                        day=day, run=RUN_ID, formats=family,
-                        refuse_rejected=definition.new_numero_after_rejection, place=folder.place,
-                        publish=name, demandes=cycle.demande_records(numeros, lookup), packed=packed)
-                finally:
-                    written.unlink(missing_ok=True)  # its deposit name stays (a hard link)
-                outcome.files.append(path)
-                outcome.archives += archives
-
+        later += _reconciled(book.reconcile(output), registre)
+        if checked.accepted:
+            later += against_ledger.ledger_issues(checked, book, _still_accepted(checked, later))
+        found, faults = _attachments(checked, workbook, _still_accepted(checked, later), pieces)
+        later += faults
+        if accepted := _still_accepted(checked, later):
+            _step(progress, "Écriture des fichiers de dépôt", 0, len(accepted))
+            demandes = build.DemandeFrames(checked, accepted)
+            refused: dict[str, str] = {}  # numeroEditeur → why the JSON Schema refused it
             try:
-                with contextlib.closing(_valid_files(checked, demandes, outcome, header, output, progress)) as checked_files:
-                    _in_background(checked_files, record, discard=lambda item: item[1].unlink(missing_ok=True))
+                files = _valid_files(checked, demandes, output, refused, progress)
+                published = _publish_all(checked, book, demandes, files, found, output, day)
             finally:
                 book.finish(RUN_ID)
-    _set_amounts(outcome, outcome.amounts)  # the ledger, the attachments or the schema may have rejected some
+            later += _schema_refusals(checked, workbook, refused)
+    outcome = _outcome(workbook, checked, later, registre=registre, files=[p.path for p in published],
+                       archives=[a for p in published for a in p.archives])
     if outcome.rejected or outcome.errors:
         _step(progress, "Écriture du classeur d'erreurs", 0, 0)
         outcome.error_workbook = write_error_workbook(checked, outcome, output)
     return outcome
 
 
+def _refuse_unconvertible(checked: Checked, workbook: Path, pieces: Path | None) -> None:
+    """An order-check workbook, or a missing attachments folder: before any folder or ledger is created."""
+    if not checked.definition.produces_deposit:
+        raise NotConvertible(
+            f"le classeur « {workbook.name} » est au format « {checked.definition.id} » : "
+            "ce classeur se vérifie avec xl2segur verifier, il ne produit pas de fichier de dépôt "
+            f"(xl2segur verifier {workbook.name} --erreurs erreurs.xlsx).")
+    if pieces is not None and not Path(pieces).is_dir():
+        raise OutputError(attachments.missing_folder(Path(pieces)))
+
+
+def _still_accepted(checked: Checked, later: list[Issue]) -> list[str]:
+    bad = {i.numero_editeur for i in later if i.is_error}
+    return [ne for ne in checked.accepted if ne not in bad]
+
+
+def _attachments(checked: Checked, workbook: Path, accepted: list[str],
+                 pieces: Path | None) -> tuple[dict[str, list[attachments.Attachment]], list[Issue]]:
+    """Each accepted demande's attachments, all found and good (--pieces), and the faults of the others."""
+    if pieces is None or not accepted:
+        return {}, []
+    records = build.demande_frame(checked, accepted).select(NE, "attachments").to_dicts()
+    return attachments.collect(checked, records, Path(pieces), str(workbook))
+
+
+def _publish_all(checked: Checked, book: ledger.Ledger, demandes: build.DemandeFrames,
+                 files: Iterator[deposit.CheckedFile], found: dict[str, list[attachments.Attachment]],
+                 output: Path, day: date) -> list[deposit.Published]:
+    """Record and name each checked file (`_publish_recorded`), while the next files render
+    and are verified (concurrency.record_each)."""
+    definition = checked.definition
+    header = checked.frames[HEADER_SHEET]
+    numero_ans, siret = header["numeroAns"][0], header["SIRET"][0]
+    family = tuple(numero_formats(definition.id))
+    folder = deposit.DepositFolder(output, numero_ans, day)
+    lookup = facts.DemandeLookup(demandes)
+    published: list[deposit.Published] = []
+
+    def record(item: deposit.CheckedFile) -> None:
+        entry = ledger.DepositRecord(
+            format_id=definition.id, nature=definition.nature, numero_ans=numero_ans, siret=siret, day=day,
+            run=RUN_ID, demandes=facts.demande_records(item.numeros, lookup), packed=item.packed, formats=family,
+            refuse_rejected=definition.new_numero_after_rejection)
+        try:
+            published.append(_publish_recorded(
+                book, entry, folder, item.written,
+                lambda path: attachments.write_zips(path, [a for ne in item.numeros for a in found.get(ne, [])],
+                                                    definition)))
+        finally:
+            item.written.unlink(missing_ok=True)  # its deposit name stays (a hard link)
+
+    with contextlib.closing(files):
+        concurrency.record_each(files, record, discard=lambda item: item.written.unlink(missing_ok=True))
+    return published
+
+
+def _publish_recorded(book: ledger.Ledger, record: ledger.DepositRecord, folder: deposit.DepositFolder, written: Path,
+                     zips: Callable[[Path], list[Path]]) -> deposit.Published:
+    """Record `written` pending, zip its attachments beside its deposit name (`zips(path)`),
+    then give it that name (never over another file: a name taken meanwhile is forgotten, and
+    the next rank tried). Should a zip or the naming fail, its zips go and the ledger forgets
+    it: a file under its final name exists only if it is recorded."""
+    while True:
+        pending = book.record_pending(record, folder)
+        archives: list[Path] = []
+        try:
+            archives = zips(pending.path)
+            if publish(written, pending.path, synced=True):
+                return deposit.Published(pending.path, archives)
+        except BaseException:
+            _remove(archives)
+            book.forget(pending)
+            raise
+        _remove(archives)
+        book.forget(pending)
+
+
 def _remove(paths: list[Path]) -> None:
     for path in paths:
         path.unlink(missing_ok=True)
-    paths.clear()
+
+
+def _schema_refusals(checked: Checked, workbook: Path, refused: dict[str, str]) -> list[Issue]:
+    """The demandes the JSON Schema refused (the last guard, `_valid_files`)."""
+    return [Issue(code="controle_schema", message=f"Refusée par le contrôle de structure ASP ({why}).",
+                  severity=Severity.ERROR, sheet=checked.definition.demandes.name, numero_editeur=ne,
+                  file=str(workbook)) for ne, why in refused.items()]
 
 
 def _reconciled(done: list[tuple[str, Path]], registre: Path) -> list[Issue]:
@@ -309,80 +357,23 @@ def _reconciled(done: list[tuple[str, Path]], registre: Path) -> list[Issue]:
     return [issue(f"fichier_{code}", file=str(path), registre=registre, detail=path.parent) for code, path in done]
 
 
-_END = object()
-
-
-def _in_background(items: Iterator[Any], consume: Callable[[Any], None], discard: Callable[[Any], None],
-                   depth: int = 4) -> None:
-    """`consume(item)` for each item, in order, in a thread of its own, while this thread
-    produces the next ones: recording a deposit file (SQLite, zstd, the disk) lets go of the
-    GIL, and the next file renders meanwhile. The first failure of `consume` stops it all
-    and is raised here; the items produced and not consumed go to `discard`. Should this
-    thread stop (Ctrl-C), the items already handed over are still consumed, each whole."""
-    handed: queue.Queue[Any] = queue.Queue(maxsize=depth)
-    failures: list[BaseException] = []
-
-    def run() -> None:
-        while (item := handed.get()) is not _END:
-            if failures:
-                discard(item)
-                continue
-            try:
-                consume(item)
-            except BaseException as exc:  # noqa: BLE001 — raised in the producing thread
-                failures.append(exc)
-                discard(item)
-
-    worker = threading.Thread(target=run, name="xl2segur-registre")
-    worker.start()
-    try:
-        for item in items:
-            if failures:
-                discard(item)
-                break
-            try:
-                handed.put(item)  # waits while the consumer is behind: where Ctrl-C lands
-            except BaseException:
-                discard(item)
-                raise
-    finally:
-        handed.put(_END)
-        worker.join()
-    if failures:
-        raise failures[0]
-
-
-def _reject(outcome: Outcome, found: list[Issue]) -> None:
-    """Add issues; a demande with an error leaves the accepted ones."""
-    outcome.issues.extend(found)
-    bad = {i.numero_editeur for i in found if i.is_error}
-    outcome.accepted = [ne for ne in outcome.accepted if ne not in bad]
-    outcome.rejected.extend(ne for ne in dict.fromkeys(i.numero_editeur for i in found if i.is_error)
-                            if ne not in outcome.rejected)
-
-
-def _valid_files(checked: Checked, demandes: build.DemandeFrames, outcome: Outcome, header: dict[str, str],
-                 output: Path, progress: Progress | None) -> Iterator[tuple[list[str], Path, bytes]]:
-    """(numeroEditeur, the file written in `output` under a temporary name, its bytes as the
-    ledger keeps them) of each deposit file of `demandes`, rendered and checked against the
-    JSON Schema once; the caller names the file and removes the temporary name. Last guard: a
-    demande the schema refuses never reaches a deposit file; the file is rendered again
-    without it, and the next demandes fill its place, so the files are those of the accepted
-    demandes cut in runs of `max_demandes_per_file`. While a file is checked (in a second process for a large
-    conversion), the next ones are rendered: two render batches of files at most wait for
-    their check (about 0.5 Mo each). One batch renders in a burst of Polars: with fewer files
-    queued than that, the second process would run dry meanwhile (measured: 12 files ahead,
-    writing took a fifth longer)."""
+def _valid_files(checked: Checked, demandes: build.DemandeFrames, output: Path, refused: dict[str, str],
+                 progress: Progress | None) -> Iterator[deposit.CheckedFile]:
+    """Each deposit file of `demandes`, rendered, checked against the JSON Schema once and
+    written in `output` under a temporary name; the caller names the file and removes the
+    temporary name. The demandes the schema refuses go to `refused` (numeroEditeur → why).
+    Last guard: a demande the schema refuses never reaches a deposit file; the file is
+    rendered again without it, and the next demandes fill its place, so the files are those
+    of the accepted demandes cut in runs of `max_demandes_per_file`. The next files render
+    while one is checked (concurrency.RenderAhead)."""
     definition = checked.definition
     size = definition.limits.max_demandes_per_file
-    numeros = demandes.numeros  # outcome.accepted, as DemandeFrames cut them
-    renderer = build.Renderer(definition, header, demandes)
-    ahead = 2 * max(1, renderer.batch // size)
-    refused: dict[str, str] = {}
+    numeros = demandes.numeros  # the accepted demandes, as DemandeFrames cut them
+    renderer = build.Renderer(definition, build.header_literals(checked), demandes)
     position, total = 0, len(numeros)
 
-    def files_from(start: int) -> Iterator[tuple[list[int], int]]:
-        """(positions, end) of the next files from `start`, leaving out the refused demandes."""
+    def files_from(start: int) -> Iterator[tuple[tuple[list[int], int], bytes]]:
+        """((positions, end), rendered file) of the next files from `start`, leaving out the refused demandes."""
         end = start
         while end < total:
             taken = []
@@ -391,23 +382,14 @@ def _valid_files(checked: Checked, demandes: build.DemandeFrames, outcome: Outco
                     taken.append(end)
                 end += 1
             if taken:
-                yield taken, end
+                yield (taken, end), renderer.file(taken)
 
-    parallel = total >= validation.PARALLEL_FROM
-    with validation.FileChecker(schema.json_schema(definition.id), parallel, output) as checker:
-        planned = files_from(position)
-        waiting: deque[tuple[list[int], int, bytes, Any]] = deque()
-        while True:
-            while len(waiting) < ahead and (nxt := next(planned, None)) is not None:
-                taken, end = nxt
-                data = renderer.file(taken)
-                waiting.append((taken, end, data, checker.submit(data)))
-            if not waiting:
-                break
-            taken, end, data, pending = waiting.popleft()
-            found = checker.result(pending, data)
+    file_schema = schema.json_schema(definition.id)
+    with concurrency.FileChecker(file_schema, concurrency.second_process(total), output) as checker:
+        checks = concurrency.RenderAhead(checker, files_from(position), concurrency.files_ahead(renderer.batch // size))
+        for (taken, end), found in checks:
             if not found.errors:  # valid, and written under a temporary name: handed over at once
-                yield [numeros[p] for p in taken], found.written, found.packed
+                yield deposit.CheckedFile([numeros[p] for p in taken], found.written, found.packed)
                 position = end
                 _step(progress, "Écriture des fichiers de dépôt", position, total)
                 continue
@@ -416,15 +398,7 @@ def _valid_files(checked: Checked, demandes: build.DemandeFrames, outcome: Outco
                 bad = {numeros[p]: found.errors[0][1] for p in taken}
             # the files rendered after this one held it or moved with it: plan them again
             refused.update(bad)
-            waiting.clear()  # their answers still come, and go unread
-            planned = files_from(position)
-    if refused:
-        extra = [Issue(code="controle_schema", message=f"Refusée par le contrôle de structure ASP ({why}).",
-                       severity=Severity.ERROR, sheet=definition.demandes.name, numero_editeur=ne,
-                       file=str(outcome.workbook)) for ne, why in refused.items()]
-        outcome.issues.extend(extra)
-        outcome.accepted = [ne for ne in outcome.accepted if ne not in refused]
-        outcome.rejected.extend(refused)
+            checks.restart(files_from(position))
 
 
 def _display(definition: FormatDefinition, checked: Checked, sheet_name: str, keep: pl.Expr) -> list[dict[str, Any]]:
@@ -489,12 +463,12 @@ def ingest_returns(files: list[Path], registre: Path, target: Path | None = None
 
 
 def write_solde_workbooks(registre: Path, format_id: str | None, output: Path) -> tuple[str | None, list[tuple[Path, int]]]:
-    """The pre-filled solde workbook(s) of the accepted avances of the ledger (cycle.py).
+    """The pre-filled solde workbook(s) of the accepted avances of the ledger (lifecycle/solde.py).
 
     No workbook (an empty list) when no accepted avance with a numeroASP awaits its solde;
     LedgerNotFound when there is no ledger at `registre`."""
     with ledger.Ledger(Path(registre), create=False) as book:
-        return cycle.write_solde_workbooks(book, format_id, Path(output))
+        return solde.write_solde_workbooks(book, format_id, Path(output))
 
 
 def ledger_status(registre: Path, target: Path | None = None) -> tuple[Any, Path]:

@@ -30,6 +30,7 @@ from typing import Any
 import polars as pl
 
 from .checks import NE, Checked
+from .deposit import LINES
 from .files import OutputError, write_new
 from .formats import FormatDefinition
 from .issues import Issue, message, severity
@@ -265,7 +266,7 @@ def of_document(document: dict[str, Any], folder: Path, definition: FormatDefini
         raise OutputError(missing_folder(folder))
     root, limit = folder.resolve(), max_attachment_bytes(definition)
     found, problems = [], []
-    for line in document.get("lignesImport", []):
+    for line in document.get(LINES, []):
         for piece in line.get(definition.attachments.balise) or []:  # as the ASP spells it, per format
             source = _resolve(root, piece["nomFichier"])
             problem, size = _fault(source, piece["nomFichier"], piece, limit)

@@ -8,10 +8,24 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from .files import OutputError
+
+
+LINES = "lignesImport"
+"""The deposit file's list of demandes (seed 001's deposit format; the formats' `json:` layout
+spells it too)."""
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A deposit file's rank and path, reserved for this run (DepositFolder.place)."""
+
+    rank: int
+    path: Path
 
 
 def deposit_name(numero_ans: str, day: date, rank: int) -> str:
@@ -44,7 +58,7 @@ class DepositFolder:
         self.folder, self.numero_ans, self.day = Path(folder), numero_ans, day
         self.taken = existing_ranks(self.folder, numero_ans, day)
 
-    def place(self, floor: int = 1) -> Path:
+    def place(self, floor: int = 1) -> Placed:
         """The path of the next free rank, at least `floor`, reserved for this run.
         OutputError when the day's ranks are all taken."""
         rank = max(self.taken | {floor - 1}) + 1
@@ -53,4 +67,21 @@ class DepositFolder:
                               f"{self.numero_ans} sont tous pris (dans « {self.folder} » ou au registre) : déposez "
                               "ces demandes sous une autre date (--date-depot AAAAMMJJ).")
         self.taken.add(rank)
-        return self.folder / deposit_name(self.numero_ans, self.day, rank)
+        return Placed(rank, self.folder / deposit_name(self.numero_ans, self.day, rank))
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    """A deposit file the JSON Schema accepted, written under a temporary name (`written`)."""
+
+    numeros: list[str]  # its demandes, in file order
+    written: Path
+    packed: bytes  # its bytes as the ledger keeps them (ledger.pack)
+
+
+@dataclass
+class Published:
+    """A deposit file under its final name, recorded, and the zip archives of its attachments."""
+
+    path: Path
+    archives: list[Path] = field(default_factory=list)

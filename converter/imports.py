@@ -32,10 +32,13 @@ import jsonschema_rs
 import orjson
 import polars as pl
 
-from . import cycle, schema
+from . import schema
 from .checks import NE
+from .deposit import LINES
 from .formats import FormatDefinition, all_formats, get_format, numero_formats
 from .ledger import Ledger, LedgerError, pack
+from .lifecycle.facts import demande_lookup, demande_records
+from .lifecycle.rows import rows_from_json
 from .returns import ReturnFileError, ReturnLine, ingest, read_json
 
 _NAME = re.compile(r"JSON-(\d{10})-(\d{8})-(\d{3})\.json")
@@ -61,8 +64,8 @@ def _as_deposited(definition: FormatDefinition, data: dict[str, Any]) -> dict[st
         return [k for k, node in layout.items() if isinstance(node, dict) and node.get("const", 0) is None]
 
     lines = [{**line, **dict.fromkeys(empty(definition.json or {}))} if isinstance(line, dict) else line
-             for line in data.get("lignesImport") or []]
-    return {**data, **dict.fromkeys(empty(definition.envelope)), "lignesImport": lines}
+             for line in data.get(LINES) or []]
+    return {**data, **dict.fromkeys(empty(definition.envelope)), LINES: lines}
 
 
 @cache
@@ -96,15 +99,15 @@ def _format(data: dict[str, Any], format_id: str | None) -> tuple[FormatDefiniti
 
 
 def _records(definition: FormatDefinition, lines: list[dict[str, Any]]) -> str:
-    """The ledger's view of the file's demandes (`cycle.demande_records`), from their JSON."""
+    """The ledger's view of the file's demandes (`lifecycle.facts.demande_records`), from their JSON."""
     rows: dict[str, list[dict[str, Any]]] = {s.name: [] for s in definition.sheets}
     for line in lines:
-        for name, found in cycle.rows_from_json(definition, line).items():
+        for name, found in rows_from_json(definition, line).items():
             rows[name] += [{**r, NE: line["numeroEditeur"]} for r in found]
     frames = {s.name: pl.DataFrame(rows[s.name], schema={NE: pl.String, **{b: pl.String for b in s.balises}})
               for s in definition.sheets}
-    lookup = cycle.demande_lookup(definition, frames)
-    return cycle.demande_records([line["numeroEditeur"] for line in lines], lookup)
+    lookup = demande_lookup(definition, frames)
+    return demande_records([line["numeroEditeur"] for line in lines], lookup)
 
 
 def _day_and_rank(path: Path, numero_ans: str) -> tuple[date, int]:
@@ -121,14 +124,14 @@ def read_deposit(path: Path, format_id: str | None) -> tuple[Imported, dict[str,
     """(the file, its JSON when it can be imported). ReturnFileError when it is not JSON."""
     imported = Imported(Path(path))
     data, _ = read_json(path, f"Le fichier « {path} »")
-    if not isinstance(data, dict) or not isinstance(data.get("lignesImport"), list) or not data["lignesImport"]:
-        imported.refused = "ce n'est pas un fichier de dépôt ASP : la liste « lignesImport » manque ou est vide"
+    if not isinstance(data, dict) or not isinstance(data.get(LINES), list) or not data[LINES]:
+        imported.refused = f"ce n'est pas un fichier de dépôt ASP : la liste « {LINES} » manque ou est vide"
         return imported, None
     definition, why = _format(data, format_id)
     if definition is None:
         imported.refused = why
         return imported, None
-    imported.format_id, imported.demandes = definition.id, len(data["lignesImport"])
+    imported.format_id, imported.demandes = definition.id, len(data[LINES])
     return imported, data
 
 
@@ -149,7 +152,7 @@ def import_files(paths: list[Path], registre: Path, format_id: str | None = None
                 book.record_import(
                     path=imported.path, format_id=definition.id, nature=definition.nature,
                     numero_ans=data["numeroAns"], siret=data["SIRET"], day=imported.day, rank=rank,
-                    packed=pack(orjson.dumps(deposited)), demandes=_records(definition, deposited["lignesImport"]),
+                    packed=pack(orjson.dumps(deposited)), demandes=_records(definition, deposited[LINES]),
                     formats=numero_formats(definition.id), refuse_rejected=definition.new_numero_after_rejection)
             except LedgerError as exc:
                 imported.refused = str(exc)

@@ -38,14 +38,16 @@ import re
 import sqlite3
 import subprocess
 import time
-from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 from datetime import date, datetime
 from pathlib import Path
 
 import orjson
 import zstandard
 
+from .deposit import LINES, Placed
 from .files import OutputError, numbered, publish, run_alive, why
 
 if TYPE_CHECKING:
@@ -166,6 +168,61 @@ def unpack(packed: bytes) -> bytes:
     return zstandard.ZstdDecompressor().decompress(packed)
 
 
+@dataclass(frozen=True)
+class DepositRecord:
+    """One checked deposit file, as `Ledger.record_pending` records it."""
+
+    format_id: str
+    nature: str
+    numero_ans: str
+    siret: str
+    day: date
+    run: str  # files.RUN_ID: the run that names it
+    demandes: str  # JSON array, in file order, of {"numeroEditeur", "montant", "finess": [...], "rpps": [...]}
+    packed: bytes  # the file's bytes as `pack` makes them
+    formats: tuple[str, ...] = ()  # where a numeroEditeur counts as deposited (default: format_id alone)
+    refuse_rejected: bool = False  # a demande rejected by the ASP comes back under a new numeroEditeur
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "formats", tuple(self.formats) or (self.format_id,))
+
+
+class Places(Protocol):
+    def place(self, floor: int) -> Placed: ...
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A deposit file recorded, not yet named."""
+
+    fichier_id: int
+    path: Path
+
+
+class QuietDeposits:
+    """An optimisation, nothing more: while no other connection wrote to the ledger (PRAGMA
+    data_version), the next deposit of the same run, same formats, numeroAns and day, need not
+    look for demandes deposited meanwhile, and its rank follows the last one: two queries
+    fewer per deposit file."""
+
+    def __init__(self) -> None:
+        self.last: tuple[tuple[object, ...], int] | None = None  # (what was checked, the rank taken)
+        self.seen: tuple[object, ...] | None = None
+
+    def floor(self, db: sqlite3.Connection, record: DepositRecord) -> int | None:
+        """Inside the deposit's transaction: the last rank taken when nothing changed, else None."""
+        self.seen = (db.execute("PRAGMA data_version").fetchone()[0], record.formats, record.numero_ans,
+                     record.day.isoformat(), record.refuse_rejected)
+        return self.last[1] if self.last is not None and self.last[0] == self.seen else None
+
+    def remember(self, rank: int) -> None:
+        """After the commit: its own commit leaves data_version as it was."""
+        self.last = (self.seen, rank)
+
+    def clear(self) -> None:
+        self.last = None
+
+
 class LedgerError(OutputError):
     """The ledger cannot be used; the message is French and says what to do."""
 
@@ -183,18 +240,252 @@ class LedgerNotFound(LedgerError):
         return LedgerNotFound(self.path, option)
 
 
-class Ledger:
+class _FolderSide:
+    """Part of `Ledger`: the deposit files once their run is over: a folder made to agree with
+    the ledger, an older ledger taken over, a file written again or withdrawn."""
+
+    db: sqlite3.Connection
+    path: Path
+    _quiet: QuietDeposits
+
+    def reconcile(self, folder: Path) -> list[tuple[str, Path]]:
+        """Settle what dead runs left in `folder`, then make it agree with the ledger. Returns what
+        was done, for the user: (code, path) with code « adopte » (a pending file of a dead
+        run found under its name with the recorded content: done), « abandonne » (a pending
+        file that never got its name: dropped, its demandes free).
+
+        A `JSON-…` file of the folder that this ledger does not know was written with another
+        ledger (a trial one, a colleague's, an older version's) or by hand: uploaded, it could
+        deposit its demandes a second time, and moving it aside would hide a file another
+        ledger may rightly hold. LedgerError, nothing moved and nothing written: the user
+        chooses another folder, the ledger that wrote it, or `xl2segur importer`."""
+        done: list[tuple[str, Path]] = []
+        folder = Path(folder)
+        pending = self.db.execute("SELECT id, chemin, en_attente, contenu FROM fichiers "
+                                  "WHERE en_attente IS NOT NULL").fetchall()
+        for row in pending:
+            path = Path(row["chemin"])
+            # only this folder's: another one may be another machine's, whose lock is not seen here
+            if path.parent != folder.resolve() or run_alive(path.parent, row["en_attente"]):
+                continue
+            if _holds(path, unpack(row["contenu"])):
+                with self.transaction() as db:
+                    db.execute("UPDATE fichiers SET en_attente = NULL WHERE id = ?", (row["id"],))
+                done.append(("adopte", path))
+            else:
+                self._forget(row["id"])
+                done.append(("abandonne", path))
+        try:
+            names = [name for name in os.listdir(folder) if _DEPOSIT_NAME.match(name)]
+        except OSError:  # no folder yet: nothing in it
+            return done
+        if not names:
+            return done
+        rows = self.db.execute(
+            "SELECT nom, chemin, contenu FROM fichiers WHERE retire_le IS NULL AND nom IN "
+            "(SELECT value FROM json_each(?))", (orjson.dumps(names).decode(),)).fetchall()
+        known: dict[str, list[sqlite3.Row]] = {}
+        for row in rows:
+            known.setdefault(row["nom"], []).append(row)
+        strangers = []
+        for name in sorted(names):
+            path = folder / name
+            resolved = str(path.resolve())
+            # the folder may have been moved: then the same name with the recorded content
+            if not (any(r["chemin"] == resolved for r in known.get(name, [])) or
+                    any(_holds(path, unpack(r["contenu"])) for r in known.get(name, []) if r["contenu"])):
+                strangers.append(name)
+        if strangers:
+            listed = ", ".join(f"« {n} »" for n in strangers[:5]) + (f" et {len(strangers) - 5} autre(s)"
+                                                                    if len(strangers) > 5 else "")
+            raise LedgerError(
+                f"Le dossier « {folder} » contient {len(strangers)} fichier(s) de dépôt que le registre « {self.path} » "
+                f"ne connaît pas : {listed}. Ils ont été écrits avec un autre registre (un registre d'essai, celui d'un "
+                "collègue, celui d'une version précédente) ou à la main ; rien n'est écrit ni déplacé. Convertissez "
+                "dans un autre dossier (-o), ou avec le registre qui les a écrits (--registre, ou XL2SEGUR_REGISTRE "
+                "pour une équipe) ; des fichiers déposés sans xl2segur s'inscrivent avec « xl2segur importer ».")
+        return done
+
+    def adopt(self, legacy: Path) -> int:
+        """Take over the ledger an older version kept in its output folder: its files and their
+        demandes join this one (a file already here, same name and content, is not taken
+        twice), then it is renamed `….repris` (never deleted). Returns the files taken."""
+        with Ledger(legacy, create=False):  # brought to this schema version first
+            pass
+        self._quiet.clear()
+        self.db.execute("ATTACH DATABASE ? AS ancien", (str(legacy),))
+        try:
+            with self.transaction() as db:
+                columns = [r["name"] for r in db.execute("PRAGMA main.table_info(fichiers)") if r["name"] != "id"]
+                old = db.execute("SELECT * FROM ancien.fichiers f WHERE NOT EXISTS (SELECT 1 FROM main.fichiers m "
+                                 "WHERE m.nom = f.nom AND m.contenu IS f.contenu) ORDER BY id").fetchall()
+                demande_columns = [r["name"] for r in db.execute("PRAGMA main.table_info(demandes)")
+                                   if r["name"] not in ("id", "fichier_id")]
+                for row in old:
+                    new_id = db.execute(f"INSERT INTO main.fichiers ({', '.join(columns)}) VALUES "
+                                        f"({', '.join('?' * len(columns))})", [row[c] for c in columns]).lastrowid
+                    db.execute(f"INSERT INTO main.demandes (fichier_id, {', '.join(demande_columns)}) "
+                               f"SELECT ?, {', '.join(demande_columns)} FROM ancien.demandes WHERE fichier_id = ? "
+                               "ORDER BY id", (new_id, row["id"]))
+        finally:
+            self.db.execute("DETACH DATABASE ancien")
+        _move(legacy, legacy.with_name(legacy.name + ADOPTED_SUFFIX))
+        return len(old)
+
+    # ------------------------------------------------------------ rewriting, withdrawing
+
+    def recorded_file(self, name: str) -> sqlite3.Row:
+        """The recorded deposit file of that name (`JSON-….json`, with or without the folder);
+        LedgerError when the ledger has none, or several (then the newest)."""
+        rows = self.db.execute("SELECT f.*, (SELECT count(*) FROM demandes d WHERE d.fichier_id = f.id) AS demandes "
+                               "FROM fichiers f WHERE nom = ? ORDER BY id DESC", (Path(name).name,)).fetchall()
+        if not rows:
+            raise LedgerError(f"Le registre « {self.path} » ne connaît aucun fichier de dépôt « {Path(name).name} » : "
+                              "vérifiez le nom (JSON-<numéro ANS>-<AAAAMMJJ>-<rang>.json) et le registre (--registre).")
+        return rows[0]
+
+    def file_bytes(self, row: sqlite3.Row) -> bytes:
+        """The deposit file exactly as written."""
+        if row["contenu"] is None:
+            raise LedgerError(f"Le registre ne garde pas le contenu de « {row['nom']} » (écrit par une version "
+                              "antérieure de xl2segur) : il ne peut pas être réécrit.")
+        return unpack(row["contenu"])
+
+    def withdraw(self, row: sqlite3.Row) -> int:
+        """Withdraw a recorded file that will never be uploaded: its demandes are free again
+        (their history stays, statut « retiree »). Refused once the ASP answered for one of
+        them: that file was uploaded. Returns how many demandes were freed."""
+        self._quiet.clear()
+        with self.transaction() as db:
+            if row["retire_le"] is not None or db.execute(
+                    "SELECT retire_le FROM fichiers WHERE id = ?", (row["id"],)).fetchone()[0] is not None:
+                raise LedgerError(f"Le fichier « {row['nom']} » a déjà été retiré du registre.")
+            answered = db.execute("SELECT count(*) FROM demandes WHERE fichier_id = ? AND statut IN (?, ?)",
+                                  (row["id"], ACCEPTEE, REJETEE)).fetchone()[0]
+            if answered:
+                raise LedgerError(f"Le fichier « {row['nom']} » a été déposé : l'ASP a déjà répondu pour {answered} "
+                                  "de ses demandes (« xl2segur retour »). Il ne peut plus être retiré.")
+            db.execute("UPDATE fichiers SET retire_le = ? WHERE id = ?", (date.today().isoformat(), row["id"]))
+            return db.execute("UPDATE demandes SET statut = ? WHERE fichier_id = ?", (RETIREE, row["id"])).rowcount
+
+
+class _ReturnsSide:
+    """Part of `Ledger`: the ASP's returns, and what the solde and the status read."""
+
+    db: sqlite3.Connection
+    _last_document: tuple[int | None, dict[str, object]]
+    _quiet: QuietDeposits
+
+    def demande(self, row: sqlite3.Row) -> dict[str, object]:
+        """A recorded demande (a row of `demandes`) as written in its deposit file."""
+        if row["demande_json"] is not None:  # recorded by version 1
+            return orjson.loads(row["demande_json"])
+        return self._document(row["fichier_id"])[LINES][row["num_ligne"] - 1]
+
+    def _document(self, fichier_id: int) -> dict[str, object]:
+        """A deposit file as recorded; the last one is kept (a file's demandes come in a row)."""
+        if self._last_document[0] != fichier_id:
+            packed = self.db.execute("SELECT contenu FROM fichiers WHERE id = ?", (fichier_id,)).fetchone()[0]
+            self._last_document = (fichier_id, orjson.loads(unpack(packed)))
+        return self._last_document[1]
+
+    def record_returns(self, outcomes: list[tuple[int, str, str | None, str | None, str | None, str]], *,
+                       digest: str | None = None, imp_id: str | None = None, confirmed: bool = False) -> None:
+        """(demande id, statut, numeroASP, codeTraitement, libelleTraitement, return file) each:
+        the demande takes the outcome, and the history (`retours`) keeps it, with the return
+        file's digest and impId."""
+        now = datetime.now().isoformat(timespec="seconds")
+        self._quiet.clear()  # a rejection recorded here: the next deposit looks again
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE demandes SET statut = ?, numero_asp = coalesce(?, numero_asp), code_traitement = ?, "
+                "libelle_traitement = ?, fichier_retour = ?, date_retour = ? WHERE id = ?",
+                [(statut, asp, code, label, source, now[:10], demande_id)
+                 for demande_id, statut, asp, code, label, source in outcomes],
+            )
+            db.executemany(
+                "INSERT INTO retours (demande_id, fichier_retour, empreinte, imp_id, enregistre_le, statut, numero_asp, "
+                "code_traitement, libelle_traitement, confirme) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(demande_id, source, digest, imp_id, now, statut, asp, code, label, int(confirmed))
+                 for demande_id, statut, asp, code, label, source in outcomes],
+            )
+
+    def files_holding(self, numero_ans: str, lines: list[tuple[str, int]]) -> list[sqlite3.Row]:
+        """The deposit files of `numero_ans` holding some of these (numeroEditeur, numLigne), each
+        with `found` (how many) and `total` (its number of demandes), most found first; a
+        withdrawn file was never uploaded: no return answers it."""
+        return self.db.execute(
+            "WITH r AS (SELECT json_extract(value, '$[0]') AS ne, json_extract(value, '$[1]') AS ligne "
+            "FROM json_each(?)) "
+            # not f.*: its content would go through the GROUP BY once per demande
+            "SELECT f.id, f.nom, f.format, f.nature, count(*) AS found, "
+            "(SELECT count(*) FROM demandes x WHERE x.fichier_id = f.id) AS total "
+            "FROM demandes d JOIN r ON d.numero_editeur = r.ne AND d.num_ligne = r.ligne "
+            "JOIN fichiers f ON f.id = d.fichier_id WHERE d.numero_ans = ? AND f.retire_le IS NULL "
+            "GROUP BY f.id ORDER BY found DESC, f.id",
+            (orjson.dumps(lines).decode(), numero_ans),
+        ).fetchall()
+
+    def file_demandes(self, fichier_id: int) -> list[sqlite3.Row]:
+        """The demandes of one deposit file, in file order."""
+        return self.db.execute("SELECT * FROM demandes WHERE fichier_id = ? ORDER BY num_ligne",
+                               (fichier_id,)).fetchall()
+
+    def file_lines(self, fichier_id: int) -> list[dict[str, object]]:
+        """The `lignesImport` (LINES) of one deposit file as written."""
+        return self._document(fichier_id)[LINES]
+
+    def numeros_ans(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT DISTINCT numero_ans FROM fichiers ORDER BY 1")]
+
+    def files_answered_by(self, digest: str, imp_id: str | None) -> set[int]:
+        """The deposit files a return with this digest (or this impId) was recorded for."""
+        rows = self.db.execute(
+            "SELECT DISTINCT d.fichier_id FROM retours r JOIN demandes d ON d.id = r.demande_id "
+            "WHERE r.empreinte = ? OR (? IS NOT NULL AND r.imp_id = ?)", (digest, imp_id, imp_id)).fetchall()
+        return {r[0] for r in rows}
+
+    def avances_for_solde(self, avance_formats: Iterable[str], numero_ans: str,
+                          numeros: Iterable[str]) -> dict[str, sqlite3.Row]:
+        """numeroEditeur → its newest avance not rejected (else its newest avance), for a solde."""
+        formats = list(avance_formats)
+        numeros = list(numeros)
+        if not formats or not numeros:
+            return {}
+        rows = self.db.execute(
+            "SELECT d.*, f.nom AS fichier FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
+            "WHERE d.format IN (SELECT value FROM json_each(?)) AND d.numero_ans = ? "
+            "AND d.numero_editeur IN (SELECT value FROM json_each(?)) "
+            f"AND d.statut != '{RETIREE}' ORDER BY d.statut = '{REJETEE}' DESC, d.id",
+            (orjson.dumps(formats).decode(), numero_ans, orjson.dumps(numeros).decode()),
+        ).fetchall()
+        return {r["numero_editeur"]: r for r in rows}  # later rows win: not rejected, newest
+
+    def accepted_avances(self, format_id: str, solde_formats: Iterable[str]) -> list[sqlite3.Row]:
+        """Accepted avances with a numeroASP whose solde was not deposited (or was rejected)
+        in any of `solde_formats` (the solde format and those sharing its numeroEditeur)."""
+        return self.db.execute(
+            "SELECT d.*, f.nom AS fichier, f.siret AS siret FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
+            "WHERE d.format = ? AND d.statut = ? AND d.numero_asp IS NOT NULL "
+            "AND NOT EXISTS (SELECT 1 FROM demandes s WHERE s.format IN (SELECT value FROM json_each(?)) "
+            "AND s.numero_ans = d.numero_ans AND s.numero_editeur = d.numero_editeur "
+            f"AND s.statut NOT IN {NOT_LIVE}) ORDER BY d.numero_ans, f.siret, d.id",
+            (format_id, ACCEPTEE, orjson.dumps(list(solde_formats)).decode()),
+        ).fetchall()
+
+
+class Ledger(_FolderSide, _ReturnsSide):
+    """The ledger of deposits: opening it, and the deposit side (`_FolderSide`, `_ReturnsSide`: the rest)."""
+
     def __init__(self, path: Path, *, create: bool = True):
         self.path = Path(path)
         self._last_document: tuple[int | None, dict[str, object]] = (None, {})
-        # (what the last deposit checked, the rank it took): while no other connection writes
-        # (PRAGMA data_version), the next deposit of the same run need not look again
-        self._last_deposit: tuple[tuple[object, ...], int] | None = None
+        self._quiet = QuietDeposits()
         if not create and not self.path.is_file():
             raise LedgerNotFound(self.path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            # one thread at a time, but not always the one that opened it (api._in_background)
+            # one thread at a time, but not always the one that opened it (concurrency.record_each)
             self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
                                       check_same_thread=False)
             self.db.row_factory = sqlite3.Row
@@ -302,58 +593,51 @@ class Ledger:
         ).fetchall()
         return {r["numero_editeur"]: r for r in rows}  # later rows win: the newest
 
-    def deposit(self, *, format_id: str, nature: str, numero_ans: str, siret: str, day: date, run: str,
-                place: Callable[[int], Path], publish: Callable[[Path], bool], demandes: str, packed: bytes,
-                formats: Iterable[str] | None = None, refuse_rejected: bool = False) -> Path:
-        """Record one deposit file, then name it; return its path.
-
-        `place(floor)` gives the path of the next free rank, at least `floor`: one more than the
-        highest rank the ledger knows for that numeroAns and day. The file is recorded pending
-        (`run`, files.RUN_ID) with its demandes and committed BEFORE `publish(path)` names it
-        (False: that name was taken meanwhile, the next is tried): whatever stops the process
-        then, no file bears a name the ledger does not know. `finish(run)` marks the run's files
-        done; `reconcile` settles those of a dead run. `packed` is the file's bytes as `pack`
-        makes them, `demandes` a JSON array of its demandes in file order, each
-        `{"numeroEditeur", "montant", "finess": [...], "rpps": [...]}` (`cycle.demande_records`).
+    def record_pending(self, record: DepositRecord, folder: Places) -> Pending:
+        """Record one checked deposit file pending (`record.run`), with its demandes, under the
+        path `folder.place(floor)` gives: the next free rank, at least one more than the highest
+        the ledger knows for that numeroAns and day. Committed BEFORE the caller names the file
+        (deposit.publish): whatever stops the process then, no file bears a name the ledger does
+        not know. The caller then names it, or `forget`s it (the name was taken meanwhile: it
+        records again, at the next rank); `finish(run)` marks the run's files done; `reconcile`
+        settles those of a dead run.
 
         A demande deposited meanwhile by another run (same numeroAns and numeroEditeur, in one of
-        `formats`, by default `format_id` alone) stops the deposit; so does, with
-        `refuse_rejected`, a demande whose rejection by the ASP was recorded meanwhile.
+        `record.formats`) stops the deposit; so does, with `record.refuse_rejected`, a demande
+        whose rejection by the ASP was recorded meanwhile.
         """
-        formats = [format_id] if formats is None else list(formats)
-        while True:
-            with self.transaction() as db:
-                checked = (db.execute("PRAGMA data_version").fetchone()[0], tuple(formats), numero_ans,
-                           day.isoformat(), refuse_rejected)
-                # the same run's previous deposit, and nobody else wrote since: it saw what there is to see
-                quiet = self._last_deposit is not None and self._last_deposit[0] == checked
-                numeros = [] if quiet else [d["numeroEditeur"] for d in orjson.loads(demandes)]
-                twice = {} if quiet else self.already_deposited(formats, numero_ans, numeros)
-                if twice:
-                    listed = ", ".join(f"{ne} ({name})" for ne, name in twice.items())
-                    raise LedgerError(f"Des demandes viennent d'être déposées par une autre conversion : {listed}. "
-                                      "Relancez la conversion : elles seront signalées.")
-                rejected = self.rejected_deposits(formats, numero_ans, numeros) if refuse_rejected and not quiet else {}
-                if rejected:
-                    listed = ", ".join(f"{ne} ({name})" for ne, name in rejected.items())
-                    raise LedgerError(f"Le rejet par l'ASP de demandes vient d'être enregistré au registre : {listed}. "
-                                      "Relancez la conversion : elles seront signalées.")
-                path = place((self._last_deposit[1] if quiet else self.max_rank(numero_ans, day)) + 1)
-                rank = int(path.stem.rsplit("-", 1)[1])
-                fichier_id = self._insert(db, path, format_id, nature, numero_ans, siret, day, rank, packed,
-                                          demandes, pending=run)
-            self._last_deposit = (checked, rank)  # committed: its own commit leaves data_version as it was
-            try:
-                if publish(path):
-                    return path
-            except BaseException:
-                self._forget(fichier_id)  # not named (the disk, a zip, Ctrl-C): no longer recorded
-                raise
-            self._forget(fichier_id)  # the name was taken by someone else: the next one
+        with self.transaction() as db:
+            floor = self._quiet.floor(db, record)
+            if floor is None:  # another connection wrote since this run's last deposit: look again
+                self._refuse_deposited_meanwhile(record)
+                floor = self.max_rank(record.numero_ans, record.day)
+            placed = folder.place(floor + 1)
+            fichier_id = self._insert(db, placed.path, record.format_id, record.nature, record.numero_ans,
+                                      record.siret, record.day, placed.rank, record.packed, record.demandes,
+                                      pending=record.run)
+        self._quiet.remember(placed.rank)
+        return Pending(fichier_id, placed.path)
+
+    def _refuse_deposited_meanwhile(self, record: DepositRecord) -> None:
+        numeros = [d["numeroEditeur"] for d in orjson.loads(record.demandes)]
+        twice = self.already_deposited(record.formats, record.numero_ans, numeros)
+        if twice:
+            listed = ", ".join(f"{ne} ({name})" for ne, name in twice.items())
+            raise LedgerError(f"Des demandes viennent d'être déposées par une autre conversion : {listed}. "
+                              "Relancez la conversion : elles seront signalées.")
+        rejected = self.rejected_deposits(record.formats, record.numero_ans, numeros) if record.refuse_rejected else {}
+        if rejected:
+            listed = ", ".join(f"{ne} ({name})" for ne, name in rejected.items())
+            raise LedgerError(f"Le rejet par l'ASP de demandes vient d'être enregistré au registre : {listed}. "
+                              "Relancez la conversion : elles seront signalées.")
+
+    def forget(self, pending: Pending) -> None:
+        """Drop a pending file that never got its name, and its demandes."""
+        self._forget(pending.fichier_id)
 
     def _forget(self, fichier_id: int) -> None:
         """Drop a pending file that never got its name, and its demandes."""
-        self._last_deposit = None
+        self._quiet.clear()
         with self.transaction() as db:
             db.execute("DELETE FROM demandes WHERE fichier_id = ?", (fichier_id,))
             db.execute("DELETE FROM fichiers WHERE id = ?", (fichier_id,))
@@ -363,125 +647,6 @@ class Ledger:
         with self.transaction() as db:
             db.execute("UPDATE fichiers SET en_attente = NULL WHERE en_attente = ?", (run,))
 
-    def reconcile(self, folder: Path) -> list[tuple[str, Path]]:
-        """Settle what dead runs left in `folder`, then make it agree with the ledger. Returns what
-        was done, for the user: (code, path) with code « adopte » (a pending file of a dead
-        run found under its name with the recorded content: done), « abandonne » (a pending
-        file that never got its name: dropped, its demandes free).
-
-        A `JSON-…` file of the folder that this ledger does not know was written with another
-        ledger (a trial one, a colleague's, an older version's) or by hand: uploaded, it could
-        deposit its demandes a second time, and moving it aside would hide a file another
-        ledger may rightly hold. LedgerError, nothing moved and nothing written: the user
-        chooses another folder, the ledger that wrote it, or `xl2segur importer`."""
-        done: list[tuple[str, Path]] = []
-        folder = Path(folder)
-        pending = self.db.execute("SELECT id, chemin, en_attente, contenu FROM fichiers "
-                                  "WHERE en_attente IS NOT NULL").fetchall()
-        for row in pending:
-            path = Path(row["chemin"])
-            # only this folder's: another one may be another machine's, whose lock is not seen here
-            if path.parent != folder.resolve() or run_alive(path.parent, row["en_attente"]):
-                continue
-            if _holds(path, unpack(row["contenu"])):
-                with self.transaction() as db:
-                    db.execute("UPDATE fichiers SET en_attente = NULL WHERE id = ?", (row["id"],))
-                done.append(("adopte", path))
-            else:
-                self._forget(row["id"])
-                done.append(("abandonne", path))
-        try:
-            names = [name for name in os.listdir(folder) if _DEPOSIT_NAME.match(name)]
-        except OSError:  # no folder yet: nothing in it
-            return done
-        if not names:
-            return done
-        rows = self.db.execute(
-            "SELECT nom, chemin, contenu FROM fichiers WHERE retire_le IS NULL AND nom IN "
-            "(SELECT value FROM json_each(?))", (orjson.dumps(names).decode(),)).fetchall()
-        known: dict[str, list[sqlite3.Row]] = {}
-        for row in rows:
-            known.setdefault(row["nom"], []).append(row)
-        strangers = []
-        for name in sorted(names):
-            path = folder / name
-            resolved = str(path.resolve())
-            # the folder may have been moved: then the same name with the recorded content
-            if not (any(r["chemin"] == resolved for r in known.get(name, [])) or
-                    any(_holds(path, unpack(r["contenu"])) for r in known.get(name, []) if r["contenu"])):
-                strangers.append(name)
-        if strangers:
-            listed = ", ".join(f"« {n} »" for n in strangers[:5]) + (f" et {len(strangers) - 5} autre(s)"
-                                                                    if len(strangers) > 5 else "")
-            raise LedgerError(
-                f"Le dossier « {folder} » contient {len(strangers)} fichier(s) de dépôt que le registre « {self.path} » "
-                f"ne connaît pas : {listed}. Ils ont été écrits avec un autre registre (un registre d'essai, celui d'un "
-                "collègue, celui d'une version précédente) ou à la main ; rien n'est écrit ni déplacé. Convertissez "
-                "dans un autre dossier (-o), ou avec le registre qui les a écrits (--registre, ou XL2SEGUR_REGISTRE "
-                "pour une équipe) ; des fichiers déposés sans xl2segur s'inscrivent avec « xl2segur importer ».")
-        return done
-
-    def adopt(self, legacy: Path) -> int:
-        """Take over the ledger an older version kept in its output folder: its files and their
-        demandes join this one (a file already here, same name and content, is not taken
-        twice), then it is renamed `….repris` (never deleted). Returns the files taken."""
-        with Ledger(legacy, create=False):  # brought to this schema version first
-            pass
-        self._last_deposit = None
-        self.db.execute("ATTACH DATABASE ? AS ancien", (str(legacy),))
-        try:
-            with self.transaction() as db:
-                columns = [r["name"] for r in db.execute("PRAGMA main.table_info(fichiers)") if r["name"] != "id"]
-                old = db.execute("SELECT * FROM ancien.fichiers f WHERE NOT EXISTS (SELECT 1 FROM main.fichiers m "
-                                 "WHERE m.nom = f.nom AND m.contenu IS f.contenu) ORDER BY id").fetchall()
-                demande_columns = [r["name"] for r in db.execute("PRAGMA main.table_info(demandes)")
-                                   if r["name"] not in ("id", "fichier_id")]
-                for row in old:
-                    new_id = db.execute(f"INSERT INTO main.fichiers ({', '.join(columns)}) VALUES "
-                                        f"({', '.join('?' * len(columns))})", [row[c] for c in columns]).lastrowid
-                    db.execute(f"INSERT INTO main.demandes (fichier_id, {', '.join(demande_columns)}) "
-                               f"SELECT ?, {', '.join(demande_columns)} FROM ancien.demandes WHERE fichier_id = ? "
-                               "ORDER BY id", (new_id, row["id"]))
-        finally:
-            self.db.execute("DETACH DATABASE ancien")
-        _move(legacy, legacy.with_name(legacy.name + ADOPTED_SUFFIX))
-        return len(old)
-
-    # ------------------------------------------------------------ rewriting, withdrawing
-
-    def recorded_file(self, name: str) -> sqlite3.Row:
-        """The recorded deposit file of that name (`JSON-….json`, with or without the folder);
-        LedgerError when the ledger has none, or several (then the newest)."""
-        rows = self.db.execute("SELECT f.*, (SELECT count(*) FROM demandes d WHERE d.fichier_id = f.id) AS demandes "
-                               "FROM fichiers f WHERE nom = ? ORDER BY id DESC", (Path(name).name,)).fetchall()
-        if not rows:
-            raise LedgerError(f"Le registre « {self.path} » ne connaît aucun fichier de dépôt « {Path(name).name} » : "
-                              "vérifiez le nom (JSON-<numéro ANS>-<AAAAMMJJ>-<rang>.json) et le registre (--registre).")
-        return rows[0]
-
-    def file_bytes(self, row: sqlite3.Row) -> bytes:
-        """The deposit file exactly as written."""
-        if row["contenu"] is None:
-            raise LedgerError(f"Le registre ne garde pas le contenu de « {row['nom']} » (écrit par une version "
-                              "antérieure de xl2segur) : il ne peut pas être réécrit.")
-        return unpack(row["contenu"])
-
-    def withdraw(self, row: sqlite3.Row) -> int:
-        """Withdraw a recorded file that will never be uploaded: its demandes are free again
-        (their history stays, statut « retiree »). Refused once the ASP answered for one of
-        them: that file was uploaded. Returns how many demandes were freed."""
-        self._last_deposit = None
-        with self.transaction() as db:
-            if row["retire_le"] is not None or db.execute(
-                    "SELECT retire_le FROM fichiers WHERE id = ?", (row["id"],)).fetchone()[0] is not None:
-                raise LedgerError(f"Le fichier « {row['nom']} » a déjà été retiré du registre.")
-            answered = db.execute("SELECT count(*) FROM demandes WHERE fichier_id = ? AND statut IN (?, ?)",
-                                  (row["id"], ACCEPTEE, REJETEE)).fetchone()[0]
-            if answered:
-                raise LedgerError(f"Le fichier « {row['nom']} » a été déposé : l'ASP a déjà répondu pour {answered} "
-                                  "de ses demandes (« xl2segur retour »). Il ne peut plus être retiré.")
-            db.execute("UPDATE fichiers SET retire_le = ? WHERE id = ?", (date.today().isoformat(), row["id"]))
-            return db.execute("UPDATE demandes SET statut = ? WHERE fichier_id = ?", (RETIREE, row["id"])).rowcount
 
     @staticmethod
     def _insert(db: sqlite3.Connection, path: Path, format_id: str, nature: str, numero_ans: str, siret: str,
@@ -512,7 +677,7 @@ class Ledger:
         write lock. LedgerError, nothing recorded, when one of its demandes is already in the
         ledger, deposited and not rejected, in one of `formats` (or rejected, with
         `refuse_rejected`), or when a file of that name is."""
-        self._last_deposit = None  # the next deposit looks again
+        self._quiet.clear()  # the next deposit looks again
         with self.transaction() as db:
             numeros = [d["numeroEditeur"] for d in orjson.loads(demandes)]
             for found, why in ((self.already_deposited(formats, numero_ans, numeros), "déjà déposées, non rejetées"),
@@ -525,104 +690,6 @@ class Ledger:
                 raise LedgerError(f"un fichier nommé {path.name} est déjà au registre")
             self._insert(db, path, format_id, nature, numero_ans, siret, day, rank, packed, demandes)
 
-    # ------------------------------------------------------------ returns and soldes
-
-    def demande(self, row: sqlite3.Row) -> dict[str, object]:
-        """A recorded demande (a row of `demandes`) as written in its deposit file."""
-        if row["demande_json"] is not None:  # recorded by version 1
-            return orjson.loads(row["demande_json"])
-        return self._document(row["fichier_id"])["lignesImport"][row["num_ligne"] - 1]
-
-    def _document(self, fichier_id: int) -> dict[str, object]:
-        """A deposit file as recorded; the last one is kept (a file's demandes come in a row)."""
-        if self._last_document[0] != fichier_id:
-            packed = self.db.execute("SELECT contenu FROM fichiers WHERE id = ?", (fichier_id,)).fetchone()[0]
-            self._last_document = (fichier_id, orjson.loads(unpack(packed)))
-        return self._last_document[1]
-
-    def record_returns(self, outcomes: list[tuple[int, str, str | None, str | None, str | None, str]], *,
-                       digest: str | None = None, imp_id: str | None = None, confirmed: bool = False) -> None:
-        """(demande id, statut, numeroASP, codeTraitement, libelleTraitement, return file) each:
-        the demande takes the outcome, and the history (`retours`) keeps it, with the return
-        file's digest and impId."""
-        now = datetime.now().isoformat(timespec="seconds")
-        self._last_deposit = None  # a rejection recorded here: the next deposit looks again
-        with self.transaction() as db:
-            db.executemany(
-                "UPDATE demandes SET statut = ?, numero_asp = coalesce(?, numero_asp), code_traitement = ?, "
-                "libelle_traitement = ?, fichier_retour = ?, date_retour = ? WHERE id = ?",
-                [(statut, asp, code, label, source, now[:10], demande_id)
-                 for demande_id, statut, asp, code, label, source in outcomes],
-            )
-            db.executemany(
-                "INSERT INTO retours (demande_id, fichier_retour, empreinte, imp_id, enregistre_le, statut, numero_asp, "
-                "code_traitement, libelle_traitement, confirme) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(demande_id, source, digest, imp_id, now, statut, asp, code, label, int(confirmed))
-                 for demande_id, statut, asp, code, label, source in outcomes],
-            )
-
-    def files_holding(self, numero_ans: str, lines: list[tuple[str, int]]) -> list[sqlite3.Row]:
-        """The deposit files of `numero_ans` holding some of these (numeroEditeur, numLigne), each
-        with `found` (how many) and `total` (its number of demandes), most found first; a
-        withdrawn file was never uploaded: no return answers it."""
-        return self.db.execute(
-            "WITH r AS (SELECT json_extract(value, '$[0]') AS ne, json_extract(value, '$[1]') AS ligne "
-            "FROM json_each(?)) "
-            # not f.*: its content would go through the GROUP BY once per demande
-            "SELECT f.id, f.nom, f.format, f.nature, count(*) AS found, "
-            "(SELECT count(*) FROM demandes x WHERE x.fichier_id = f.id) AS total "
-            "FROM demandes d JOIN r ON d.numero_editeur = r.ne AND d.num_ligne = r.ligne "
-            "JOIN fichiers f ON f.id = d.fichier_id WHERE d.numero_ans = ? AND f.retire_le IS NULL "
-            "GROUP BY f.id ORDER BY found DESC, f.id",
-            (orjson.dumps(lines).decode(), numero_ans),
-        ).fetchall()
-
-    def file_demandes(self, fichier_id: int) -> list[sqlite3.Row]:
-        """The demandes of one deposit file, in file order."""
-        return self.db.execute("SELECT * FROM demandes WHERE fichier_id = ? ORDER BY num_ligne",
-                               (fichier_id,)).fetchall()
-
-    def file_lines(self, fichier_id: int) -> list[dict[str, object]]:
-        """The `lignesImport` of one deposit file as written."""
-        return self._document(fichier_id)["lignesImport"]
-
-    def numeros_ans(self) -> list[str]:
-        return [r[0] for r in self.db.execute("SELECT DISTINCT numero_ans FROM fichiers ORDER BY 1")]
-
-    def files_answered_by(self, digest: str, imp_id: str | None) -> set[int]:
-        """The deposit files a return with this digest (or this impId) was recorded for."""
-        rows = self.db.execute(
-            "SELECT DISTINCT d.fichier_id FROM retours r JOIN demandes d ON d.id = r.demande_id "
-            "WHERE r.empreinte = ? OR (? IS NOT NULL AND r.imp_id = ?)", (digest, imp_id, imp_id)).fetchall()
-        return {r[0] for r in rows}
-
-    def avances_for_solde(self, avance_formats: Iterable[str], numero_ans: str,
-                          numeros: Iterable[str]) -> dict[str, sqlite3.Row]:
-        """numeroEditeur → its newest avance not rejected (else its newest avance), for a solde."""
-        formats = list(avance_formats)
-        numeros = list(numeros)
-        if not formats or not numeros:
-            return {}
-        rows = self.db.execute(
-            "SELECT d.*, f.nom AS fichier FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
-            "WHERE d.format IN (SELECT value FROM json_each(?)) AND d.numero_ans = ? "
-            "AND d.numero_editeur IN (SELECT value FROM json_each(?)) "
-            f"AND d.statut != '{RETIREE}' ORDER BY d.statut = '{REJETEE}' DESC, d.id",
-            (orjson.dumps(formats).decode(), numero_ans, orjson.dumps(numeros).decode()),
-        ).fetchall()
-        return {r["numero_editeur"]: r for r in rows}  # later rows win: not rejected, newest
-
-    def accepted_avances(self, format_id: str, solde_formats: Iterable[str]) -> list[sqlite3.Row]:
-        """Accepted avances with a numeroASP whose solde was not deposited (or was rejected)
-        in any of `solde_formats` (the solde format and those sharing its numeroEditeur)."""
-        return self.db.execute(
-            "SELECT d.*, f.nom AS fichier, f.siret AS siret FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
-            "WHERE d.format = ? AND d.statut = ? AND d.numero_asp IS NOT NULL "
-            "AND NOT EXISTS (SELECT 1 FROM demandes s WHERE s.format IN (SELECT value FROM json_each(?)) "
-            "AND s.numero_ans = d.numero_ans AND s.numero_editeur = d.numero_editeur "
-            f"AND s.statut NOT IN {NOT_LIVE}) ORDER BY d.numero_ans, f.siret, d.id",
-            (format_id, ACCEPTEE, orjson.dumps(list(solde_formats)).decode()),
-        ).fetchall()
 
 
 _SQLITE_FRENCH = {
@@ -755,7 +822,7 @@ def locate(registre: Path | None, folder: Path | None = None, *, create: bool = 
     refused (its files, unknown to `registre`, would be set aside), another command says so.
     Returns (path, warnings saying so).
     LedgerNotFound without `create` when there is no ledger there (nor one to take over)."""
-    from .issues import issue  # not at the top: the second process (validation.py) imports this module without Polars
+    from .issues import issue  # not at the top: the second process (concurrency.py) imports this module without Polars
 
     path = Path(registre) if registre is not None else default_path()
     notices: list[Issue] = []

@@ -27,7 +27,7 @@ import unicodedata
 import zipfile
 from collections.abc import Callable, Iterator
 from typing import Any
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from functools import cache, partial
 from difflib import get_close_matches
@@ -41,6 +41,7 @@ from xml.etree.ElementTree import ParseError
 import fastexcel
 import polars as pl
 
+from . import concurrency
 from .formats.model import column_letter
 from .formats import FormatDefinition, Sheet, UnknownFormat, all_formats, common_header, get_format
 from .issues import Issue, issue
@@ -426,6 +427,43 @@ def _ods_chunks(fh: Any, row_end: bytes) -> Iterator[bytes]:
         yield rest
 
 
+def _ods_marked(scan: SheetScan, syntax: _OdsSyntax, body: bytes, cell_at: Callable[[int], tuple[int, int, int]],
+                width: Callable[[bytes], int], first: int, row: int, listed: int) -> int:
+    """Lists the marked cells of one .ods row (or run of `first`..`row` identical rows) in
+    `scan`: in error, formulas saved without a value, numbers. Returns the cells listed so far."""
+    seen = -1
+    for mark in syntax.marked.finditer(body):
+        col, opening, tag_end = cell_at(mark.start())
+        if opening == seen or mark.start() > tag_end:  # the same cell again, or text typed in one
+            continue
+        seen = opening
+        cattrs = body[opening:tag_end]
+        kind = syntax.calc_type.search(cattrs) or syntax.value_type.search(cattrs)
+        if kind is None:  # a formula saved without its value
+            formula = syntax.formula.search(cattrs)
+            text = "=" + _plain_text(formula.group(1) if formula else b"").split(":", 1)[-1].lstrip("=")
+            target = scan.formulas
+        elif kind.group(1) == b"error":
+            content = body[tag_end + 1:body.find(syntax.cell_close, tag_end)]
+            text = "\n".join(_plain_text(p.group(1) or b"") for p in
+                             syntax.paragraph.finditer(syntax.annotation.sub(b"", content))) or "#N/A"
+            target = scan.errors
+        elif kind.group(1) in _ODF_NUMBERS:
+            text, target = "", None
+        else:
+            continue
+        for r in range(first, row + 1):
+            if listed > MAX_SHEET_CELLS:
+                break
+            for c in range(col, col + width(cattrs)):
+                listed += 1
+                if target is None:
+                    scan.numeric.add((column_letter(c), r))
+                else:
+                    target[(column_letter(c), r)] = text
+    return listed
+
+
 def _scan_ods(path: Path, zf: zipfile.ZipFile) -> dict[str, SheetScan]:
     """What _scan_sheet finds in an .xlsx sheet, for every sheet of an .ods, in one pass over
     its content.xml: first row, extent, cells in error (LibreOffice marks them
@@ -498,36 +536,7 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile) -> dict[str, SheetScan]:
                 top, bottom = min(top, first), row
                 left, right = min(left, first_col), max(right, far)
                 scan.far_cell = f"{column_letter(min(far, 16383))}{row}"
-                seen = -1
-                for mark in syntax.marked.finditer(body):
-                    col, opening, tag_end = cell_at(mark.start())
-                    if opening == seen or mark.start() > tag_end:  # the same cell again, or text typed in one
-                        continue
-                    seen = opening
-                    cattrs = body[opening:tag_end]
-                    kind = syntax.calc_type.search(cattrs) or syntax.value_type.search(cattrs)
-                    if kind is None:  # a formula saved without its value
-                        formula = syntax.formula.search(cattrs)
-                        text = "=" + _plain_text(formula.group(1) if formula else b"").split(":", 1)[-1].lstrip("=")
-                        target = scan.formulas
-                    elif kind.group(1) == b"error":
-                        content = body[tag_end + 1:body.find(syntax.cell_close, tag_end)]
-                        text = "\n".join(_plain_text(p.group(1) or b"") for p in
-                                         syntax.paragraph.finditer(syntax.annotation.sub(b"", content))) or "#N/A"
-                        target = scan.errors
-                    elif kind.group(1) in _ODF_NUMBERS:
-                        text, target = "", None
-                    else:
-                        continue
-                    for r in range(first, row + 1):
-                        if listed > MAX_SHEET_CELLS:
-                            break
-                        for c in range(col, col + width(cattrs)):
-                            listed += 1
-                            if target is None:
-                                scan.numeric.add((column_letter(c), r))
-                            else:
-                                target[(column_letter(c), r)] = text
+                listed = _ods_marked(scan, syntax, body, cell_at, width, first, row, listed)
     close()
     return scans
 
@@ -739,14 +748,27 @@ def _read(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None) 
     # second one, to load two sheets at once, parsed the shared strings again and fought for
     # the GIL (its Arrow export holds it); at 100,000 demandes the command took 1 to 3 s more
     # computing, and longer on a busy machine (issue #19, docs/performance.md)
-    with ThreadPoolExecutor(1, thread_name_prefix="xl2segur-scan") as scanning:
-        ahead = {name: scanning.submit(_scan_sheet, zf, member)
-                 for name, member in members.items() if name in _data_sheet_names()}
-        try:
-            return _read_sheets(path, zf, definition, members, ahead)
-        finally:
-            for future in ahead.values():
-                future.cancel()
+    scanned = {name: member for name, member in members.items() if name in _data_sheet_names()}
+    with concurrency.computed_ahead(partial(_scan_sheet, zf), scanned) as ahead:
+        return _read_sheets(path, zf, definition, members, ahead)
+
+
+def _header_format(reader: Any, path: Path, scan: SheetScan, sheet_name: str) -> FormatDefinition:
+    """The definition the header sheet's `format` cell names; a French WorkbookError when it is
+    empty or unknown."""
+    header, _ = _load(reader, path, format_only_header(), scan, sheet_name)
+    fmt = header["format"].drop_nulls().str.strip_chars().to_list()[:1]
+    if not fmt:
+        filled, _ = _load(reader, path, common_header(), scan, sheet_name)
+        if filled.height:  # numeroAns or SIRET typed, but not the format
+            raise _fail("format_absent", path, sheet=HEADER_SHEET, row=int(filled[ROW][0]),
+                        column=common_header().column_letter("format"), balise="format")
+        raise _fail("entete_vide", path, sheet=HEADER_SHEET)
+    try:
+        return get_format(fmt[0])
+    except UnknownFormat:
+        raise _fail("format_inconnu", path, sheet=HEADER_SHEET, row=int(header[ROW][0]),
+                    column=common_header().column_letter("format"), balise="format", value=fmt[0]) from None
 
 
 def _read_sheets(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None, members: dict[str, str],
@@ -774,21 +796,8 @@ def _read_sheets(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
             _check_extent(path, name, scans[name])
         return scans[name]
 
-    header_sheet = definition.header if definition else format_only_header()
-    header, _ = _load(reader, path, header_sheet, scan(HEADER_SHEET), actual[HEADER_SHEET])
     if definition is None:
-        fmt = header["format"].drop_nulls().str.strip_chars().to_list()[:1]
-        if not fmt:
-            filled, _ = _load(reader, path, common_header(), scan(HEADER_SHEET), actual[HEADER_SHEET])
-            if filled.height:  # numeroAns or SIRET typed, but not the format
-                raise _fail("format_absent", path, sheet=HEADER_SHEET, row=int(filled[ROW][0]),
-                            column=common_header().column_letter("format"), balise="format")
-            raise _fail("entete_vide", path, sheet=HEADER_SHEET)
-        try:
-            definition = get_format(fmt[0])
-        except UnknownFormat:
-            raise _fail("format_inconnu", path, sheet=HEADER_SHEET, row=int(header[ROW][0]),
-                        column=common_header().column_letter("format"), balise="format", value=fmt[0]) from None
+        definition = _header_format(reader, path, scan(HEADER_SHEET), actual[HEADER_SHEET])
     header, header_letters = _load(reader, path, definition.header, scan(HEADER_SHEET), actual[HEADER_SHEET])
     if header.height == 0:
         raise _fail("entete_vide", path, sheet=HEADER_SHEET)

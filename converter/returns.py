@@ -44,6 +44,7 @@ from typing import Any
 import orjson
 from xlsxwriter import Workbook
 
+from .deposit import LINES
 from .files import OutputError, why, write_new_numbered
 from .formats import all_formats
 from .ledger import ACCEPTEE, DEPOSEE, REJETEE, Ledger
@@ -141,16 +142,16 @@ def read_return(path: Path) -> ReturnFile:
     path = Path(path)
     where = f"Le fichier de retour « {path} »"
     data, body = read_json(path, where)
-    if not isinstance(data, dict) or not isinstance(data.get("lignesImport"), list):
-        raise ReturnFileError(f"{where} n'est pas un fichier de dépôt ASP : la liste « lignesImport » manque.")
+    if not isinstance(data, dict) or not isinstance(data.get(LINES), list):
+        raise ReturnFileError(f"{where} n'est pas un fichier de dépôt ASP : la liste « {LINES} » manque.")
     numero_ans = data.get("numeroAns")
     if not isinstance(numero_ans, str) or not re.fullmatch(r"\d{10}", numero_ans):
         raise ReturnFileError(f"{where} n'a pas de numeroAns valide (10 chiffres) : est-ce bien un fichier de dépôt ASP ?")
-    if not data["lignesImport"]:
-        raise ReturnFileError(f"{where} ne contient aucune demande (lignesImport est vide).")
+    if not data[LINES]:
+        raise ReturnFileError(f"{where} ne contient aucune demande ({LINES} est vide).")
     lines = []
-    for index, line in enumerate(data["lignesImport"], start=1):
-        at = f"{where}, demande n° {index} de lignesImport,"
+    for index, line in enumerate(data[LINES], start=1):
+        at = f"{where}, demande n° {index} de {LINES},"
         if not isinstance(line, dict):
             raise ReturnFileError(f"{at} n'est pas un objet JSON.")
         ne = line.get("numeroEditeur")

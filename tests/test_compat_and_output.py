@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 
 from converter import api, cli, formats
 from converter.cli import app
-from converter.cycle import avance_formats
+from converter.lifecycle.against_ledger import avance_formats
 from converter.formats import DefinitionError, UnknownFormat, get_format
 from converter.formats.model import _field
 from converter.reading import WorkbookError, read_workbook

@@ -31,7 +31,7 @@ from converter.files import OutputError
 from converter.formats import all_formats, numero_formats
 from converter.formats.model import DefinitionError, parse_definition
 from converter.issues import MESSAGES
-from converter.ledger import Ledger, default_path, pack
+from converter.ledger import DepositRecord, Ledger, Placed, default_path, pack
 from tests.builders import merge, seed_001_rows, workbook
 from tests.builders_solde import seed_000_rows
 
@@ -418,12 +418,12 @@ def test_the_ledger_rechecks_every_variant_under_its_lock(tmp_path: Path) -> Non
     family = numero_formats("ms2-dui-pde-avance")
     assert set(family) == {"ms2-dui-pds-avance", "ms2-dui-pde-avance"}
     record = '[{"numeroEditeur": "00001", "montant": "1.00", "finess": [], "rpps": []}]'
-    written = []
+    placed = []
     with Ledger(default_path()) as book:
         def deposit(**kw) -> None:
-            book.deposit(format_id="ms2-dui-pde-avance", nature="avance", numero_ans="0123456789",
-                         siret="73282932000074", day=DAY, run="r", place=written.append, publish=written.append,
-                         demandes=record, packed=pack(b'{"lignesImport": [{}]}'), **kw)
+            book.record_pending(DepositRecord(format_id="ms2-dui-pde-avance", nature="avance", numero_ans="0123456789",
+                                              siret="73282932000074", day=DAY, run="r", demandes=record,
+                                              packed=pack(b'{"lignesImport": [{}]}'), **kw), Placing(placed))
 
         with pytest.raises(OutputError, match="déposées par une autre conversion : 00001"):
             deposit(formats=family)
@@ -432,7 +432,18 @@ def test_the_ledger_rechecks_every_variant_under_its_lock(tmp_path: Path) -> Non
         book.record_returns([(demande_id, "rejetee", None, "E12", "Pièce illisible", "r.json")])
         with pytest.raises(OutputError, match="rejet par l'ASP de demandes vient d'être enregistré au registre : 00001"):
             deposit(formats=family, refuse_rejected=True)
-    assert written == []
+    assert placed == []
+
+
+class Placing:
+    """A deposit folder that notes what it placed."""
+
+    def __init__(self, placed: list | None = None, folder: Path = Path(".")):
+        self.placed, self.folder = placed if placed is not None else [], folder
+
+    def place(self, floor: int) -> Placed:
+        self.placed.append(floor)
+        return Placed(floor, self.folder / f"JSON-0123456789-20260315-{floor:03d}.json")
 
 
 def test_a_deposit_looks_again_once_another_run_wrote(tmp_path: Path) -> None:
@@ -443,11 +454,10 @@ def test_a_deposit_looks_again_once_another_run_wrote(tmp_path: Path) -> None:
     def deposit(book: Ledger, *numeros: str, **kw) -> Path:
         records = json.dumps([{"numeroEditeur": ne, "montant": "1.00", "finess": [], "rpps": []} for ne in numeros])
 
-        return book.deposit(format_id="ms2-dui-pds-avance", nature="avance", numero_ans="0123456789",
-                            siret="73282932000074", day=DAY, run="r",
-                            place=lambda floor: tmp_path / f"JSON-0123456789-20260315-{floor:03d}.json",
-                            publish=lambda target: target.write_bytes(b"{}") > 0, demandes=records,
-                            packed=pack(b'{"lignesImport": []}'), **kw)
+        return book.record_pending(DepositRecord(format_id="ms2-dui-pds-avance", nature="avance",
+                                                 numero_ans="0123456789", siret="73282932000074", day=DAY, run="r",
+                                                 demandes=records, packed=pack(b'{"lignesImport": []}'), **kw),
+                                   Placing(folder=tmp_path)).path
 
     with Ledger(path) as run, Ledger(path) as other:
         assert deposit(run, "00001").name.endswith("-001.json")

@@ -130,8 +130,14 @@ def test_each_identifier_pattern_and_the_demande_column_are_written_once():
         assert len(where) == 1 and sum(t.count(fact) for t in texts.values()) == 1, (fact, where)
 
 
-RESHAPED = ["converter/kinds", "converter/checks/__init__.py", "converter/checks/values.py", "converter/schema.py",
-            "converter/workbook.py", "converter/funding"]
+RESHAPED = ["converter"]
+
+
+def test_lignes_import_is_spelled_once_outside_the_formats():
+    """The deposit file's list of demandes: deposit.LINES, the one string constant that names it."""
+    where = [p.relative_to(ROOT) for p, t in _source().items() for node in ast.walk(ast.parse(t))
+             if isinstance(node, ast.Constant) and node.value == "lignesImport"]
+    assert where == [Path("converter/deposit.py")]
 
 
 def test_no_long_units_in_the_reshaped_modules():

@@ -21,7 +21,7 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
-from converter import api, build, fastrender, ledger, schema, validation
+from converter import api, build, concurrency, fastrender, ledger, schema
 from converter.formats import all_formats
 from converter.ledger import Ledger, default_path
 from converter.cli import app
@@ -140,7 +140,7 @@ def test_a_demande_refused_by_the_schema_is_left_out_and_the_files_close_up(tmp_
         ne["not"] = {"const": "00003"}
 
     _stricter_schema(monkeypatch, refuse_00003)
-    monkeypatch.setattr(validation, "PARALLEL_FROM", 0 if in_second_process else 10**9)
+    monkeypatch.setattr(concurrency, "PARALLEL_FROM", 0 if in_second_process else 10**9)
     definition = all_formats()["ms2-dui-pds-avance"]  # files of 3 demandes
     monkeypatch.setitem(all_formats(), definition.id,
                         replace(definition, limits=replace(definition.limits, max_demandes_per_file=3)))
@@ -251,7 +251,7 @@ def test_no_progress_when_quiet_or_not_a_terminal():
 def test_the_second_process_checks_files_and_a_dead_one_is_replaced_by_checking_here():
     file_schema = {"type": "object", "properties": {"lignesImport": {"type": "array", "items": {"required": ["n"]}}}}
     good, bad = b'{"lignesImport": [{"n": 1}]}', b'{"lignesImport": [{"n": 1}, {}]}'
-    with validation.FileChecker(file_schema, parallel=True) as checker:
+    with concurrency.FileChecker(file_schema, parallel=True) as checker:
         assert checker.worker is not None
         first, second = checker.submit(good), checker.submit(bad)
         checked = checker.result(first, good)
@@ -263,6 +263,46 @@ def test_the_second_process_checks_files_and_a_dead_one_is_replaced_by_checking_
         assert [index for index, _ in checker.result(late, bad).errors] == [1]
 
 
+def _conversion(tmp_path: Path, book: Path, name: str) -> tuple[dict[str, bytes], list[tuple]]:
+    """The deposit files (name → bytes) and what the ledger holds of them, dates and paths aside."""
+    out = tmp_path / name
+    outcome = api.convert(book, out, date(2024, 3, 12), registre=tmp_path / f"{name}.sqlite")
+    with Ledger(outcome.registre, create=False) as kept:
+        files = [tuple(r) for r in kept.db.execute(
+            "SELECT id, nom, format, nature, numero_ans, siret, date_depot, rang, contenu, en_attente FROM fichiers")]
+        demandes = [tuple(r) for r in kept.db.execute("SELECT * FROM demandes ORDER BY id")]
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir())}, files + demandes
+
+
+def test_the_serial_path_writes_the_same_bytes_as_the_concurrent_one(tmp_path, monkeypatch):
+    """concurrency.SERIAL: no second process, no recording thread, no file rendered ahead, no sheet
+    scanned ahead; the deposit
+    files and the ledger are those of the concurrent path (second process included)."""
+    book = workbook(tmp_path / "w.xlsx", many_demandes(450))  # three files, the last one short
+    monkeypatch.setattr(concurrency, "PARALLEL_FROM", 0)
+    concurrent = _conversion(tmp_path, book, "concurrent")
+    monkeypatch.setattr(concurrency, "SERIAL", True)
+
+    def refused(*args, **kwargs):
+        raise AssertionError("the serial path starts no second process and no recording thread")
+
+    monkeypatch.setattr(concurrency, "_in_background", refused)
+    monkeypatch.setattr(concurrency.subprocess, "Popen", refused)
+    monkeypatch.setattr(concurrency, "ThreadPoolExecutor", refused)  # the sheets scanned ahead
+    serial = _conversion(tmp_path, book, "serial")
+    assert len(concurrent[0]) == 3 and serial == concurrent
+
+
+def test_the_second_process_starts_without_polars():
+    """`python -m converter.concurrency` is the second process: it must start light."""
+    import os
+    import subprocess
+    import sys
+
+    code = "import sys, converter.concurrency; sys.exit('polars' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(ROOT)}).returncode == 0
+
+
 def test_recording_in_the_background_stops_at_the_first_failure_and_discards_the_rest():
     consumed, discarded = [], []
 
@@ -272,7 +312,7 @@ def test_recording_in_the_background_stops_at_the_first_failure_and_discards_the
         consumed.append(item)
 
     with pytest.raises(ValueError, match="disque plein"):
-        api._in_background(iter(range(10)), consume, discarded.append, depth=2)
+        concurrency._in_background(iter(range(10)), consume, discarded.append, depth=2)
     assert consumed == [0, 1, 2]
     assert 3 in discarded and not set(consumed) & set(discarded)
     assert set(consumed) | set(discarded) <= set(range(10))
@@ -283,19 +323,19 @@ def test_recording_in_the_background_stops_at_the_first_failure_and_discards_the
 
     consumed.clear()
     with pytest.raises(OSError, match="lecture"):
-        api._in_background(produce(), consumed.append, discarded.append)
+        concurrency._in_background(produce(), consumed.append, discarded.append)
     assert consumed == [0, 1]
 
 
 _SLOW_CONVERSION = """
 import sys, time
-from converter import cli, ledger, validation
-validation.PARALLEL_FROM = 0  # the second process, as for a large workbook
-real = ledger.Ledger.deposit
-def slow(self, **kw):
+from converter import cli, concurrency, ledger
+concurrency.PARALLEL_FROM = 0  # the second process, as for a large workbook
+real = ledger.Ledger.record_pending
+def slow(self, *args):
     time.sleep(0.2)
-    return real(self, **kw)
-ledger.Ledger.deposit = slow
+    return real(self, *args)
+ledger.Ledger.record_pending = slow
 sys.argv = ["xl2segur", "convertir", sys.argv[1], "-o", sys.argv[2]]
 cli.main()
 """

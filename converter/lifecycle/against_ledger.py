@@ -1,148 +1,23 @@
-"""The deposit cycle around the ledger: what a conversion checks against it, what it records,
-and the pre-filled solde workbook built from the accepted avances.
-
-Everything here is generic, read from the definitions:
-- the demande JSON kept by the ledger is turned back into workbook rows by walking the
-  format's `json:` layout (a leaf names a balise of the sheet in scope, `each:` a child
-  sheet, whose parent keys come from the enclosing row);
-- a solde sheet is pre-filled from the avance sheet of the same name (the Demandes sheets
-  match by role), column by column for the balises both have; the balise of kind
-  `numero_asp` receives the numeroASP the ASP gave to the avance;
-- a solde is compared with its avance: its amount (the demande's `amount` balise) may not
-  exceed the avance's, and the values of every `finess` balise of a sheet both formats
-  share must be those of the avance (seed 000: « identiques à ce qui a été indiqué lors de
-  l'avance »).
-"""
+"""What a conversion checks against the ledger: a demande deposited already, a numeroEditeur
+reused for another demande, a rejected numeroEditeur coming back, and a solde compared with its
+avance: its amount (the demande's `amount` balise) may not exceed the avance's, and the values
+of every `finess` balise of a sheet both formats share must be those of the avance (seed 000:
+« identiques à ce qui a été indiqué lors de l'avance »)."""
 
 from __future__ import annotations
 
 import sqlite3
-from decimal import Decimal
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
 
-from .checks import NE, Checked
-from .formats import FormatDefinition, Sheet, all_formats, get_format, numero_formats
-from .issues import Issue, Severity, message
-from .ledger import ACCEPTEE, DEPOSEE, REJETEE, Ledger, LedgerError
-from .reading import HEADER_SHEET, ROW
-from .workbook import write_workbook
-
-if TYPE_CHECKING:
-    from .build import DemandeFrames
-
-PIECES_ALIAS = "pieces"
-
-
-def amount_balise(sheet: Sheet) -> str | None:
-    return next((f.balise for f in sheet.fields if f.kind == "amount"), None)
-
-
-# ------------------------------------------------------------ JSON ⇄ rows
-
-
-def _text(kind: str, value: Any) -> str | None:
-    """A JSON value as the workbook shows it.
-
-    >>> _text("boolean", True), _text("amount", 1075.0), _text("integer", 120), _text("finess", None)
-    ('VRAI', '1075.00', '120', None)
-    """
-    if value is None:
-        return None
-    if kind == "boolean":
-        return "VRAI" if value else "FAUX"
-    if kind == "amount":
-        return f"{Decimal(str(value)):.2f}"
-    return str(value)
-
-
-def rows_from_json(definition: FormatDefinition, demande: dict[str, Any]) -> dict[str, list[dict[str, str | None]]]:
-    """The workbook rows (sheet name → rows of text) of one demande, from its deposit JSON."""
-    out: dict[str, list[dict[str, str | None]]] = {s.name: [] for s in definition.sheets}
-
-    def walk(layout: dict[str, Any], data: Any, sheet: Sheet, row: dict[str, str | None]) -> None:
-        data = data if isinstance(data, dict) else {}
-        lists = []
-        for key, node in layout.items():
-            if isinstance(node, str):
-                row[node] = _text(sheet.by_balise[node].kind, data.get(key)) if node in sheet.by_balise else None
-            elif isinstance(node, dict) and "each" in node:
-                lists.append((node, data.get(key)))
-            elif isinstance(node, dict) and not ({"const", "computed"} & set(node)):
-                walk(node, data.get(key), sheet, row)
-        for node, items in lists:  # children after the row's own values: they inherit its keys
-            child = definition.by_name[node["each"]]
-            keys = child.parent.by if child.parent else ()
-            for item in items if isinstance(items, list) else []:
-                child_row = {k: row.get(k) for k in keys}
-                if "value" in node:
-                    child_row[node["value"]] = _text(child.by_balise[node["value"]].kind, item)
-                else:
-                    walk(node["item"], item, child, child_row)
-                out[child.name].append(child_row)
-
-    top: dict[str, str | None] = {}
-    walk(definition.json or {}, demande, definition.demandes, top)
-    out[definition.demandes.name].insert(0, top)
-    return out
-
-
-# ------------------------------------------------------------ what a conversion records
-
-
-class DemandeLookup:
-    """What the ledger records of each demande converted besides its JSON (`demande_lookup`),
-    computed `batch` demandes at a time, when first asked for, from the rows of
-    `build.DemandeFrames` (filtering every sheet for each file would be quadratic)."""
-
-    def __init__(self, demandes: DemandeFrames, batch: int = 5_000):
-        self.demandes, self.batch = demandes, batch
-        self.position = {ne: i for i, ne in enumerate(demandes.numeros)}
-        self.found: dict[str, str] = {}
-
-    def __getitem__(self, ne: str) -> str:
-        if ne not in self.found:
-            start = self.position[ne] // self.batch * self.batch
-            self.found.update(demande_lookup(self.demandes.definition, self.demandes.slices(start, start + self.batch)))
-        return self.found[ne]
-
-
-def demande_records(numeros: list[str], lookup: DemandeLookup) -> str:
-    """The ledger's view of the demandes of one deposit file (`Ledger.deposit`): a JSON array of
-    their `demande_lookup` objects, in file order."""
-    return "[" + ",".join(lookup[ne] for ne in numeros) + "]"
-
-
-def demande_lookup(definition: FormatDefinition, frames: dict[str, pl.DataFrame]) -> dict[str, str]:
-    """numeroEditeur → `{"numeroEditeur", "montant", "finess", "rpps"}` in JSON (`demande_facts`),
-    for the demandes whose rows `frames` hold (sheet name → rows). Polars writes the JSON,
-    escaping included; the ledger reads it in SQL."""
-    found = demande_facts(definition, frames)
-    record = pl.struct(pl.col(NE).alias("numeroEditeur"), "montant", "finess", "rpps").struct.json_encode()
-    return dict(found.select(NE, record).iter_rows())
-
-
-def demande_facts(definition: FormatDefinition, frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    """What tells one demande from another: NE, montant (its amount, text), finess and rpps
-    (the sorted lists of its FINESS and RPPS), for the demandes whose rows `frames` hold."""
-    demandes = frames[definition.demandes.name]
-    amount = amount_balise(definition.demandes)
-    found = demandes.select(NE, montant=pl.col(amount).cast(pl.String) if amount else pl.lit(None, pl.String))
-    for kind in ("finess", "rpps"):
-        parts = [frames[s.name].select(NE, pl.col(f.balise).alias(kind))
-                 for s in definition.sheets for f in s.fields if f.kind == kind]
-        if parts:
-            listed = pl.concat(parts).drop_nulls().group_by(NE).agg(pl.col(kind).unique().sort())
-            found = found.join(listed, on=NE, how="left", maintain_order="left")
-        else:
-            found = found.with_columns(pl.lit(None, pl.List(pl.String)).alias(kind))
-        found = found.with_columns(pl.col(kind).fill_null(pl.lit([], pl.List(pl.String))))
-    return found
-
-
-# ------------------------------------------------------------ what a conversion checks
+from ..checks import NE, Checked
+from ..formats import FormatDefinition, all_formats, numero_formats
+from ..issues import Issue, Severity, message
+from ..ledger import DEPOSEE, REJETEE, Ledger
+from ..reading import HEADER_SHEET, ROW
+from .facts import demande_facts
+from .rows import amount_balise, rows_from_json
 
 
 def _demande_issue(checked: Checked, code: str, severity: Severity, rows: pl.DataFrame, *,
@@ -334,94 +209,3 @@ def _finess_issues(checked: Checked, book: Ledger, avances: dict[str, sqlite3.Ro
     found += _demande_issue(checked, "solde_finess_manquant", Severity.ERROR, missing.join(demande_rows, on=NE).select(
         NE, ROW, "balise", "sheet", value=shown, detail=pl.col(NE).replace_strict(details)))
     return found
-
-
-# ------------------------------------------------------------ the pre-filled solde workbook
-
-
-def _solde_definition(format_id: str) -> tuple[list[FormatDefinition], FormatDefinition]:
-    """(avance formats, solde format) from either an avance or a solde format id."""
-    definition = get_format(format_id)
-    if definition.nature == "solde":
-        avances = avance_formats(definition.id)
-        if not avances:
-            raise LedgerError(f"Aucun format d'avance de xl2segur ne mène au solde « {format_id} » : "
-                              "le registre ne peut pas le pré-remplir.")
-        return avances, definition
-    if not definition.solde_format:
-        raise LedgerError(f"Le format « {format_id} » n'a pas de format de solde : indiquez avec --format un "
-                          "format d'avance (par exemple ms2-dui-pds-avance).")
-    return [definition], get_format(definition.solde_format)
-
-
-def solde_formats_in(book: Ledger) -> list[str]:
-    """Avance formats of the ledger that have accepted avances and a solde format."""
-    found = book.db.execute("SELECT DISTINCT format FROM demandes WHERE nature = 'avance' AND statut = ? "
-                            "ORDER BY format", (ACCEPTEE,)).fetchall()
-    formats = all_formats()
-    return [r[0] for r in found if r[0] in formats and formats[r[0]].solde_format]
-
-
-def solde_rows(avance: FormatDefinition, solde: FormatDefinition, row: sqlite3.Row, demande: dict[str, Any],
-               previous: tuple[FormatDefinition, dict[str, Any]] | None = None) -> dict[str, list[dict[str, str | None]]]:
-    """The solde rows of one accepted avance (`row` of the ledger, `demande` as deposited):
-    shared balises copied, numeroASP filled. `previous`: (format, demande as deposited) of its
-    solde the ASP rejected; its rows, invoice date and amount included, are copied instead."""
-    origin, data = previous or (avance, demande)
-    source = rows_from_json(origin, data)
-    asp = next((f.balise for f in solde.demandes.fields if f.kind == "numero_asp"), None)
-    out: dict[str, list[dict[str, str | None]]] = {}
-    for sheet in solde.sheets:
-        mine = origin.demandes if sheet.role == "demandes" else origin.by_name.get(sheet.name)
-        if mine is None or sheet.alias == PIECES_ALIAS:
-            continue
-        out[sheet.name] = [{b: r.get(b) for b in sheet.balises if b in mine.by_balise} for r in source[mine.name]]
-    if asp:
-        for r in out[solde.demandes.name]:
-            r[asp] = row["numero_asp"]
-    return out
-
-
-def write_solde_workbooks(book: Ledger, format_id: str | None, output: Path) -> tuple[str | None, list[tuple[Path, int]]]:
-    """One pre-filled solde workbook per (numeroAns, SIRET) of the accepted avances; an avance
-    whose solde the ASP rejected gets that solde's values back (invoice date and amount…).
-
-    Returns (solde format id, [(workbook, number of demandes)]); no workbook when no accepted
-    avance with a numeroASP awaits its solde — then, without `format_id` and with no
-    accepted avance at all in the ledger, (None, []).
-    """
-    if format_id is None:
-        choices = solde_formats_in(book)
-        if not choices:
-            return None, []
-        if len(choices) > 1:
-            raise LedgerError(f"Indiquez avec --format le format d'avance dont préparer les soldes "
-                              f"(formats d'avance acceptées dans le registre : {', '.join(choices)}).")
-        format_id = choices[0]
-    avances, solde = _solde_definition(format_id)
-    groups: dict[tuple[str, str], dict[str, list[dict[str, str | None]]]] = {}
-    counts: dict[tuple[str, str], int] = {}
-    by_id = {a.id: a for a in avances}
-    formats = all_formats()
-    family = numero_formats(solde.id)
-    for avance in avances:
-        waiting = book.accepted_avances(avance.id, family)
-        rejected: dict[tuple[str, str], sqlite3.Row] = {}
-        for numero_ans in {r["numero_ans"] for r in waiting}:
-            numeros = [r["numero_editeur"] for r in waiting if r["numero_ans"] == numero_ans]
-            rejected |= {(numero_ans, ne): r for ne, r in book.rejected_rows(family, numero_ans, numeros).items()}
-        # read file by file (the ledger keeps the last file read), before the avances
-        previous = {key: (formats[r["format"]], book.demande(r)) for key, r in sorted(rejected.items(), key=lambda kv: kv[1]["id"])}
-        for row in waiting:
-            key = (row["numero_ans"], row["siret"])
-            sheets = groups.setdefault(key, {})
-            before = previous.get((row["numero_ans"], row["numero_editeur"]))
-            for name, rows in solde_rows(by_id[row["format"]], solde, row, book.demande(row), before).items():
-                sheets.setdefault(name, []).extend(rows)
-            counts[key] = counts.get(key, 0) + 1
-    written = []
-    for (numero_ans, siret), rows in groups.items():
-        target = Path(output) / f"solde-{solde.id}-{numero_ans}.xlsx"
-        path = write_workbook(solde, target, header={"numeroAns": numero_ans, "SIRET": siret}, rows=rows, numbered=True)
-        written.append((path, counts[(numero_ans, siret)]))
-    return solde.id, written

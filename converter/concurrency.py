@@ -1,0 +1,346 @@
+"""Concurrency, in one module: how a conversion keeps both cores busy. Everything here is
+an optimisation; with `SERIAL`, a conversion renders, verifies and records each file in turn,
+in one thread, and writes the same bytes (tests/test_performance.py compares both paths).
+
+Four overlaps:
+- scanning ahead (`computed_ahead`): while fastexcel loads a sheet (it lets go of the GIL),
+  one thread scans the next sheets' XML (reading.py);
+- verifying in a second process (`FileChecker`): parsing and validating a file cost as much
+  as rendering it, and orjson and jsonschema-rs hold the GIL; for a large conversion
+  (`PARALLEL_FROM`) they run in a second process, which also writes each valid file under a
+  temporary name and packs it as the ledger keeps it. A small one stays in process: starting
+  a process costs more than it saves. Both ways run the same `validation.inspect`;
+- rendering ahead (`RenderAhead`): the next files are rendered while the oldest is verified;
+- recording in a thread (`record_each`): recording a file (SQLite, zstd, the disk) lets go
+  of the GIL, and the next file renders meanwhile.
+
+This module imports neither Polars nor the definitions: the second process starts light.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import jsonschema_rs
+import orjson
+
+from .files import RUN_ID, OutputError, running, write_temporary
+from .ledger import pack
+from .validation import FileCheck, inspect
+
+PARALLEL_FROM = 2_000
+"""Accepted demandes from which files are checked in a second process (ten files of 200)."""
+
+SERIAL = False
+"""True: no second process, no file rendered ahead, no recording thread, no sheet scanned ahead."""
+
+Key = TypeVar("Key")
+
+
+Value = TypeVar("Value")
+
+
+class _WhenAsked(Future[Value]):
+    """The serial path's future: computed here, when its result is first asked for."""
+
+    def __init__(self, work: Callable[[], Value]):
+        super().__init__()
+        self.work = work
+
+    def result(self, timeout: float | None = None) -> Value:
+        if not self.done():
+            try:
+                self.set_result(self.work())
+            except BaseException as exc:  # noqa: BLE001 — raised by result(), as a thread's would be
+                self.set_exception(exc)
+        return super().result(timeout)
+
+
+@contextlib.contextmanager
+def computed_ahead(work: Callable[[Key], Value], items: dict[str, Key]) -> Iterator[dict[str, Future[Value]]]:
+    """name → Future of `work(item)`, computed in order in one thread of its own, ahead of their
+    use (SERIAL: each when its result is asked for). On exit, those not started are cancelled."""
+    if SERIAL:
+        yield {name: _WhenAsked(lambda item=item: work(item)) for name, item in items.items()}
+        return
+    with ThreadPoolExecutor(1, thread_name_prefix="xl2segur-scan") as pool:
+        ahead = {name: pool.submit(work, item) for name, item in items.items()}
+        try:
+            yield ahead
+        finally:
+            for future in ahead.values():
+                future.cancel()
+
+
+def second_process(demandes: int) -> bool:
+    return not SERIAL and demandes >= PARALLEL_FROM
+
+
+def files_ahead(files_per_batch: int) -> int:
+    """How many files wait for their check. One render batch comes in a burst of Polars: with
+    fewer files queued than two batches, the second process would run dry meanwhile (measured:
+    12 files ahead, writing took a fifth longer)."""
+    return 1 if SERIAL else 2 * max(1, files_per_batch)
+
+
+class RenderAhead(Generic[Key]):
+    """(key, its FileCheck) of each (key, rendered file) of `planned`, in order, while up to
+    `depth` files are rendered and submitted ahead of the one waited for. `restart(planned)`
+    drops the files ahead (their answers still come, and go unread) and goes on from a new plan."""
+
+    def __init__(self, checker: FileChecker, planned: Iterator[tuple[Key, bytes]], depth: int):
+        self.checker, self.planned, self.depth = checker, planned, depth
+        self.waiting: deque[tuple[Key, bytes, Future[FileCheck]]] = deque()
+
+    def restart(self, planned: Iterator[tuple[Key, bytes]]) -> None:
+        self.waiting.clear()
+        self.planned = planned
+
+    def __iter__(self) -> Iterator[tuple[Key, FileCheck]]:
+        while True:
+            while len(self.waiting) < self.depth and (nxt := next(self.planned, None)) is not None:
+                key, data = nxt
+                self.waiting.append((key, data, self.checker.submit(data)))
+            if not self.waiting:
+                return
+            key, data, pending = self.waiting.popleft()
+            yield key, self.checker.result(pending, data)
+
+
+def record_each(items: Iterator[Any], consume: Callable[[Any], None], discard: Callable[[Any], None]) -> None:
+    """`consume(item)` for each item, in order: in a thread of its own (`_in_background`), or
+    here with `SERIAL`."""
+    if not SERIAL:
+        _in_background(items, consume, discard)
+        return
+    for item in items:
+        consume(item)
+
+
+_END = object()
+
+
+def _in_background(items: Iterator[Any], consume: Callable[[Any], None], discard: Callable[[Any], None],
+                   depth: int = 4) -> None:
+    """`consume(item)` for each item, in order, in a thread of its own, while this thread
+    produces the next ones: recording a deposit file (SQLite, zstd, the disk) lets go of the
+    GIL, and the next file renders meanwhile. The first failure of `consume` stops it all
+    and is raised here; the items produced and not consumed go to `discard`. Should this
+    thread stop (Ctrl-C), the items already handed over are still consumed, each whole."""
+    handed: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        while (item := handed.get()) is not _END:
+            if failures:
+                discard(item)
+                continue
+            try:
+                consume(item)
+            except BaseException as exc:  # noqa: BLE001 — raised in the producing thread
+                failures.append(exc)
+                discard(item)
+
+    worker = threading.Thread(target=run, name="xl2segur-registre")
+    worker.start()
+    try:
+        for item in items:
+            if failures:
+                discard(item)
+                break
+            try:
+                handed.put(item)  # waits while the consumer is behind: where Ctrl-C lands
+            except BaseException:
+                discard(item)
+                raise
+    finally:
+        handed.put(_END)
+        worker.join()
+    if failures:
+        raise failures[0]
+
+
+class FileChecker:
+    """`submit(data)` → a Future of the file's `FileCheck`; `result(future, data)` waits for it.
+
+    With a `folder`, each valid file is also written there under a temporary name
+    (`FileCheck.written`), for the caller to name (files.publish) and then remove;
+    those the caller never got are removed on exit. Each valid file is also packed
+    (`FileCheck.packed`).
+
+    Parallel: the files go to a second Python process (`python -m converter.concurrency`,
+    talking through its standard input and output), whose answers a thread collects. A
+    subprocess and not multiprocessing: that one would re-import the caller's main script.
+    Should the second process fail, the file is checked here: nothing is ever written unchecked.
+    The validator is built once per checker (under a millisecond)."""
+
+    def __init__(self, schema: dict[str, Any], parallel: bool, folder: Path | None = None):
+        self.validator = jsonschema_rs.validator_for(schema)
+        self.folder = Path(folder) if folder is not None else None
+        self.stack = contextlib.ExitStack()
+        if self.folder is not None:  # the second process's temporaries are this run's: they live while it lives
+            self.stack.enter_context(running(self.folder))
+        self.worker: subprocess.Popen[bytes] | None = None
+        self.waiting: deque[Future[FileCheck]] = deque()
+        self.unclaimed: set[Path] = set()  # written ahead, not yet handed to the caller
+        if parallel:
+            package_parent = str(Path(__file__).resolve().parent.parent)  # also when run from a checkout
+            path = os.pathsep.join(filter(None, (package_parent, os.environ.get("PYTHONPATH"))))
+            try:
+                self.worker = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE,
+                                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                               env={**os.environ, "PYTHONPATH": path})
+            except OSError:
+                return
+            # the connections own copies of the pipes' descriptors
+            self.send = Connection(os.dup(self.worker.stdin.fileno()), readable=False)
+            self.receive = Connection(os.dup(self.worker.stdout.fileno()), writable=False)
+            self.worker.stdin.close()
+            self.worker.stdout.close()
+            self.outbox: queue.Queue[bytes | None] = queue.Queue()
+            self.outbox.put(orjson.dumps({"schema": schema, "folder": str(self.folder) if self.folder else None,
+                                         "run": RUN_ID}))
+            self.sender = threading.Thread(target=self._send, daemon=True)
+            self.reader = threading.Thread(target=self._collect, daemon=True)
+            self.sender.start()
+            self.reader.start()
+
+    def _send(self) -> None:
+        """In a thread: hands the files over; writing to the pipe waits while the second
+        process is busy, and this way the caller renders the next file meanwhile."""
+        try:
+            while (data := self.outbox.get()) is not None:
+                self.send.send_bytes(data)
+        except OSError:  # gone: the reader fails what waits, and it is checked here
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                self.send.close()  # end of input: the second process stops
+
+    def _collect(self) -> None:
+        """In a thread: each answer of the second process settles the oldest waiting file."""
+        try:
+            while True:
+                errors, written, packed = pickle.loads(self.receive.recv_bytes())
+                if written is not None:
+                    written = Path(written)
+                    self.unclaimed.add(written)
+                self.waiting.popleft().set_result(FileCheck(errors, written, packed))
+        except Exception as exc:  # noqa: BLE001 — whatever broke, what waits is checked here
+            while self.waiting:
+                self.waiting.popleft().set_exception(exc)
+
+    def submit(self, data: bytes) -> Future[FileCheck]:
+        future: Future[FileCheck] = Future()
+        if self.worker is not None and self.sender.is_alive():  # a second process gone: the reader fails its files
+            self.waiting.append(future)
+            self.outbox.put(data)
+            return future
+        future.set_result(inspect(self.validator, data))
+        return future
+
+    def result(self, future: Future[FileCheck], data: bytes) -> FileCheck:
+        """The check of `data`; its `written` file (with a folder, when valid) is the caller's,
+        and a valid file is `packed`."""
+        while True:
+            try:
+                found = future.result(timeout=1)
+                break
+            except TimeoutError:
+                if self.worker is not None and self.worker.poll() is None:
+                    continue  # still at work
+            except Exception:  # noqa: BLE001 — the second process failed
+                pass
+            found = inspect(self.validator, data)  # checked here, never written unchecked
+            break
+        if found.errors:
+            return found
+        if found.written is not None:
+            self.unclaimed.discard(found.written)
+        elif self.folder is not None:
+            # valid, but not written yet: checked here, or the second process could not write it
+            # (then this raises the French OutputError saying why)
+            found = FileCheck(found.errors, write_temporary(self.folder, data), found.packed)
+        if found.packed is None:
+            found = FileCheck(found.errors, found.written, pack(data))
+        return found
+
+    def __enter__(self) -> FileChecker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.worker is not None:
+            self.outbox.put(None)
+            self.sender.join(timeout=5)
+            try:
+                self.worker.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.worker.kill()
+                self.worker.wait()
+            self.reader.join(timeout=5)
+            self.receive.close()
+        for written in list(self.unclaimed):  # checked ahead, then not wanted (a refusal re-planned them)
+            written.unlink(missing_ok=True)
+        self.stack.close()
+
+
+def _serve() -> None:
+    """The second process: a schema and a folder, then files, each answered with its pickled
+    FileCheck."""
+    # Ctrl-C in a terminal reaches the whole process group: the first process decides, and ends
+    # the input; stopping here would leave written files that nobody names or removes
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    receive = Connection(sys.stdin.fileno(), writable=False)
+    send = Connection(os.dup(sys.stdout.fileno()), readable=False)
+    sys.stdout = sys.stderr  # nothing else may write into the answers
+    setup = orjson.loads(receive.recv_bytes())
+    validator = jsonschema_rs.validator_for(setup["schema"])
+    folder = Path(setup["folder"]) if setup["folder"] else None
+    run = setup["run"]
+    checked: queue.Queue[tuple[bytes, FileCheck] | None] = queue.Queue(maxsize=2)
+
+    def write_and_answer() -> None:
+        """In a thread: packing and writing a file let go of the GIL, so the next one is
+        parsed and validated meanwhile. The answers go in the files' order."""
+        try:
+            while (item := checked.get()) is not None:
+                data, check = item
+                written = packed = None
+                if not check.errors:
+                    packed = pack(data)
+                    if folder is not None:
+                        # cannot write: the first process writes it, and says why if it fails too
+                        with contextlib.suppress(OutputError):
+                            written = write_temporary(folder, data, run)
+                # sent as plain data: here FileCheck is __main__'s
+                send.send_bytes(pickle.dumps((check.errors, str(written) if written else None, packed)))
+        except BaseException:  # noqa: BLE001 — answers lost: end this process, the first checks by itself
+            os._exit(1)
+
+    answering = threading.Thread(target=write_and_answer)
+    answering.start()
+    while True:
+        try:
+            data = receive.recv_bytes()
+        except (EOFError, OSError):
+            break
+        checked.put((data, inspect(validator, data)))
+    checked.put(None)
+    answering.join()
+
+
+if __name__ == "__main__":
+    _serve()
