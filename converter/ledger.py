@@ -545,7 +545,12 @@ class Ledger(_FolderSide, _ReturnsSide):
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One writer at a time: BEGIN IMMEDIATE takes the write lock (waiting up to the busy timeout)."""
+        """One writer at a time: BEGIN IMMEDIATE takes the write lock (waiting up to the busy timeout).
+        Inside another transaction, it joins it: what the outer one read under the lock and what
+        this one writes commit together (returns.ingest: a contradiction checked, then recorded)."""
+        if self.db.in_transaction:
+            yield self.db
+            return
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield self.db

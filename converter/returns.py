@@ -265,48 +265,56 @@ def ingest(paths: list[Path], book: Ledger, *, confirm: bool = False, deposit: s
     read = [read_return(p) for p in paths]
     everything: list[ReturnLine] = []
     for returned in read:
-        lines = returned.lines
-        everything += lines
-        found, reason = match_file(book, returned, deposit)
-        if found is None:
-            for line in lines:
-                line.result, line.remark = UNKNOWN, f"Fichier non reconnu : {reason}. Rien n'est enregistré."
-            continue
-        rows = {(r["numero_editeur"], r["num_ligne"]): r for r in book.file_demandes(found["id"])}
-        for line in lines:
-            row = rows[_line_key(line)]
-            line.format_id, line.deposit_file, line.amount = found["format"], found["nom"], row["montant"]
-            line.demande_id, line.nature = row["id"], row["nature"]
-            if line.code is None and line.label is None:
-                line.result = UNTREATED
-                line.remark = "codeTraitement et libelleTraitement sont vides : l'ASP ne l'a pas traitée."
-                continue
-            _outcome(line)
-        soldes = [x for x in lines if x.nature == "solde" and x.statut]
-        if any(x.statut == REJETEE for x in soldes):
-            for x in soldes:
-                if x.statut == ACCEPTEE:
-                    x.statut, x.result = REJETEE, REJECTED
-                    x.remark = ("Non enregistrée par l'ASP : une autre demande de ce fichier de solde est rejetée "
-                                "(un fichier de solde n'est enregistré que si toutes ses demandes passent). "
-                                "Redéposez-la dans un nouveau fichier.")
-        treated = [x for x in lines if x.statut]
-        clashes = {x.numero_editeur: clash for x in treated if (clash := _contradiction(x, rows[_line_key(x)]))}
-        if clashes and not confirm:
-            for x in lines:
-                if x.numero_editeur in clashes:
-                    x.remark = (f"{x.result} dans ce retour, qui contredit {clashes[x.numero_editeur]}. Rien n'est enregistré "
-                                "pour ce fichier : si ce retour est bien le plus récent, relancez avec --confirmer.")
-                else:
-                    x.remark = "Fichier non enregistré : une autre de ses demandes contredit le registre."
-                x.result = REFUSED
-            continue
-        for x in treated:
-            if x.numero_editeur in clashes:
-                x.remark = f"Remplace, comme demandé (--confirmer), {clashes[x.numero_editeur]}."
-        book.record_returns([(x.demande_id, x.statut, x.numero_asp, x.code, x.label, x.source) for x in treated],
-                            digest=returned.digest, imp_id=returned.imp_id, confirmed=bool(clashes))
+        everything += returned.lines
+        # under the write lock from the match to the record: two `retour` at once cannot both
+        # find no contradiction, then both record
+        with book.transaction():
+            _ingest_file(returned, book, confirm=confirm, deposit=deposit)
     return everything
+
+
+def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: str | None) -> None:
+    """Match one return file to its deposit file and record it (`ingest`), or say why not."""
+    lines = returned.lines
+    found, reason = match_file(book, returned, deposit)
+    if found is None:
+        for line in lines:
+            line.result, line.remark = UNKNOWN, f"Fichier non reconnu : {reason}. Rien n'est enregistré."
+        return
+    rows = {(r["numero_editeur"], r["num_ligne"]): r for r in book.file_demandes(found["id"])}
+    for line in lines:
+        row = rows[_line_key(line)]
+        line.format_id, line.deposit_file, line.amount = found["format"], found["nom"], row["montant"]
+        line.demande_id, line.nature = row["id"], row["nature"]
+        if line.code is None and line.label is None:
+            line.result = UNTREATED
+            line.remark = "codeTraitement et libelleTraitement sont vides : l'ASP ne l'a pas traitée."
+            continue
+        _outcome(line)
+    soldes = [x for x in lines if x.nature == "solde" and x.statut]
+    if any(x.statut == REJETEE for x in soldes):
+        for x in soldes:
+            if x.statut == ACCEPTEE:
+                x.statut, x.result = REJETEE, REJECTED
+                x.remark = ("Non enregistrée par l'ASP : une autre demande de ce fichier de solde est rejetée "
+                            "(un fichier de solde n'est enregistré que si toutes ses demandes passent). "
+                            "Redéposez-la dans un nouveau fichier.")
+    treated = [x for x in lines if x.statut]
+    clashes = {x.numero_editeur: clash for x in treated if (clash := _contradiction(x, rows[_line_key(x)]))}
+    if clashes and not confirm:
+        for x in lines:
+            if x.numero_editeur in clashes:
+                x.remark = (f"{x.result} dans ce retour, qui contredit {clashes[x.numero_editeur]}. Rien n'est enregistré "
+                            "pour ce fichier : si ce retour est bien le plus récent, relancez avec --confirmer.")
+            else:
+                x.remark = "Fichier non enregistré : une autre de ses demandes contredit le registre."
+            x.result = REFUSED
+        return
+    for x in treated:
+        if x.numero_editeur in clashes:
+            x.remark = f"Remplace, comme demandé (--confirmer), {clashes[x.numero_editeur]}."
+    book.record_returns([(x.demande_id, x.statut, x.numero_asp, x.code, x.label, x.source) for x in treated],
+                        digest=returned.digest, imp_id=returned.imp_id, confirmed=bool(clashes))
 
 
 def codes_met(lines: list[ReturnLine]) -> dict[str, dict[str, int]]:

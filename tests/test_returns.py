@@ -183,6 +183,31 @@ def test_a_rejection_after_an_acceptance_is_a_contradiction(tmp_path: Path) -> N
     assert _statuts(registre)[0][2] == "acceptee"
 
 
+def test_the_contradiction_is_checked_under_the_write_lock_it_is_recorded_under(tmp_path: Path, monkeypatch) -> None:
+    """Two `retour` at once must not both find the ledger free of contradiction, then both
+    record: while one checks, no other writer can get in (until it has recorded)."""
+    from converter import returns
+
+    deposit_file, registre = _avances(tmp_path, "00001")
+    checked = []
+    contradiction = returns._contradiction
+
+    def check_while_another_writes(line, row):
+        other = sqlite3.connect(registre, timeout=0, isolation_level=None)
+        try:
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+        finally:
+            other.close()
+        checked.append(line.numero_editeur)
+        return contradiction(line, row)
+
+    monkeypatch.setattr(returns, "_contradiction", check_while_another_writes)
+    api.ingest_returns([asp_return(deposit_file, tmp_path / "r1.json", {"00001": "FINMS2000001"})], registre)
+    assert checked == ["00001"]
+    assert _statuts(registre)[0][2:] == ("acceptee", "FINMS2000001")
+
+
 # ------------------------------------------------------------ item 8: return files as they arrive
 
 
