@@ -10,7 +10,9 @@ at once (converter/returns.py).
 
 - the format is the one whose schema the file meets, once the fields the ASP fills are
   emptied (`impId`, `codeTraitement`, `libelleTraitement`, an avance's `numeroASP`); when
-  several formats fit, or none, `--format` says which;
+  several formats fit (a PDS and a PDE avance without profilMetier), the one whose names the
+  attachments bear (« MS2-DUI PDE-Va1-… » is a PDE's); when that does not tell, or none
+  fits, `--format` says which;
 - the file's date and rank come from its name when it is named as the ASP wants,
   « JSON-<numeroAns>-<AAAAMMJJ>-<rang>.json », so that xl2segur's next file takes the next
   rank; otherwise (**inferred**, no seed names another rule) the date is the file's
@@ -85,6 +87,8 @@ def _format(data: dict[str, Any], format_id: str | None) -> tuple[FormatDefiniti
     if not choices[0].produces_deposit:
         return None, f"le format {format_id} ne produit pas de fichier de dépôt : indiquez avec --format un format de dépôt"
     fits = [d for d in choices if _validator(d.id).is_valid(_as_deposited(d, data))]  # listing errors costs more
+    if len(fits) > 1:  # e.g. a PDS and a PDE avance without profilMetier: their attachments' names differ
+        fits = [d for d in fits if _named_as(d, data)] or fits
     if len(fits) == 1:
         return fits[0], ""
     if fits:
@@ -96,6 +100,19 @@ def _format(data: dict[str, Any], format_id: str | None) -> tuple[FormatDefiniti
     hint = "" if format_id else " (le plus proche ; --format en impose un autre)"
     return None, (f"il ne respecte pas le schéma du format {closest}{hint}, l'ASP le rejetterait : "
                   f"{len(found[closest])} erreur(s), dont {listed}")
+
+
+def _named_as(definition: FormatDefinition, data: dict[str, Any]) -> bool:
+    """Whether the file names its attachments as `definition` does (its couloir and logiciel:
+    « MS2-DUI PDE-Va1-BDC-00001.pdf » is a PDE's). False when it declares none: nothing tells."""
+    codes = {t.type: t.code for t in definition.attachments.types} if definition.attachments else {}
+    pieces = [(line.get("numeroEditeur"), piece) for line in data[LINES] if isinstance(line, dict)
+              for piece in line.get(definition.attachments.balise) or [] if isinstance(piece, dict)] \
+        if definition.attachments else []
+    return bool(pieces) and all(
+        piece.get("typeFichier") in codes and isinstance(piece.get("formatFichier"), str) and isinstance(ne, str)
+        and piece.get("nomFichier") == definition.attachment_name(codes[piece["typeFichier"]], ne, piece["formatFichier"])
+        for ne, piece in pieces)
 
 
 def _records(definition: FormatDefinition, lines: list[dict[str, Any]]) -> str:

@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import orjson
+import pytest
 from typer.testing import CliRunner
 
 from converter import api
@@ -106,3 +107,33 @@ def test_importer_answers_in_french_for_what_a_user_can_give(tmp_path: Path) -> 
     result = runner.invoke(app, ["importer", str(made), "--format", "bidule", "--registre", str(registre)])
     assert result.exit_code == 2 and "format inconnu « bidule »" in _words(result.output)
     assert not registre.exists()
+
+
+def _without_profil_metier(path: Path, logiciel: str) -> Path:
+    """The deposit file with profilMetier and IsRefSoins emptied (both optional), its
+    attachments named for `logiciel` (« DUI » for a PDS, « DUI PDE » for a PDE)."""
+    data = orjson.loads(path.read_bytes())
+    for line in data["lignesImport"]:
+        for scenario in line["scenarioInstallation"]:
+            scenario.update(profilMetier=None, IsRefSoins=None)
+        for piece in line["piecesJustificatives"]:
+            piece["nomFichier"] = piece["nomFichier"].replace("MS2-DUI-", f"MS2-{logiciel}-")
+    target = path.with_name(f"{logiciel}.json")
+    target.write_bytes(orjson.dumps(data))
+    return target
+
+
+@pytest.mark.parametrize(("logiciel", "expected"), [("DUI", "ms2-dui-pds-avance"), ("DUI PDE", "ms2-dui-pde-avance")])
+def test_a_pds_or_pde_avance_without_profil_metier_is_told_by_its_attachments_names(
+        tmp_path: Path, logiciel: str, expected: str) -> None:
+    """Both schemas accept such a file: the names the attachments bear tell the format."""
+    made = _without_profil_metier(_made_elsewhere(tmp_path, "00001"), logiciel)
+    [imported] = api.import_deposits([made], tmp_path / "r.sqlite")
+    assert (imported.refused, imported.format_id) == ("", expected)
+
+
+def test_a_file_whose_attachments_names_do_not_tell_asks_for_the_format(tmp_path: Path) -> None:
+    made = _without_profil_metier(_made_elsewhere(tmp_path, "00001"), "AUTRE")
+    [imported] = api.import_deposits([made], tmp_path / "r.sqlite")
+    assert "plusieurs formats (ms2-dui-pde-avance, ms2-dui-pds-avance)" in imported.refused
+    assert "--format" in imported.refused
