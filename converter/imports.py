@@ -103,8 +103,10 @@ def _format(data: dict[str, Any], format_id: str | None) -> tuple[FormatDefiniti
 
 
 def _named_as(definition: FormatDefinition, data: dict[str, Any]) -> bool:
-    """Whether the file names its attachments as `definition` does (its couloir and logiciel:
-    « MS2-DUI PDE-Va1-BDC-00001.pdf » is a PDE's). False when it declares none: nothing tells."""
+    """Whether the file names its attachments as `definition` does, by its couloir and logiciel
+    (seed 000, §3.3: « CodeCouloir-Logiciel-Va1-CodeTypeFichier-NuméroEditeurDeLaDemande.format »,
+    « MS2-DUI PDE-Va1-FACTURE-00001.pdf » for a DUI PDE; seed 001: « MS2-DUI-Va1-BDC-00001.pdf »).
+    False when it declares none: nothing tells."""
     codes = {t.type: t.code for t in definition.attachments.types} if definition.attachments else {}
     pieces = [(line.get("numeroEditeur"), piece) for line in data[LINES] if isinstance(line, dict)
               for piece in line.get(definition.attachments.balise) or [] if isinstance(piece, dict)] \
