@@ -333,7 +333,8 @@ COLUMNS = [("Fichier de retour", 34), ("numLigne", 9), ("numeroEditeur", 14), ("
 
 
 def write_review(lines: list[ReturnLine], target: Path) -> Path:
-    """The review workbook: one row per demande read; every cell is text."""
+    """The review workbook: one row per demande read; numLigne and the amount are numbers (to
+    sort and sum), every other cell text (values read from files are never formulas)."""
 
     def write(tmp: Path) -> None:
         book = Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False})
@@ -341,6 +342,7 @@ def write_review(lines: list[ReturnLine], target: Path) -> Path:
         bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
         fills = {"Acceptée": book.add_format({"bg_color": "#E2EFDA"}), "Rejetée": book.add_format({"bg_color": "#FCE4D6"})}
         other = book.add_format({"bg_color": "#FFF2CC"})
+        money = book.add_format({"num_format": "#,##0.00"})
         for col, (title, width) in enumerate(COLUMNS):
             ws.write_string(0, col, title, bold)
             ws.set_column(col, col, width)
@@ -348,12 +350,23 @@ def write_review(lines: list[ReturnLine], target: Path) -> Path:
             values = [x.source, str(x.num_ligne), x.numero_editeur, x.format_id, x.result, x.numero_asp, x.code,
                       x.label, x.deposit_file, x.amount, x.remark]
             for col, value in enumerate(values):
-                ws.write_string(row, col, "" if value is None else str(value), fills.get(x.result, other) if col == 4 else None)
+                if col == 1 and isinstance(x.num_ligne, int):
+                    ws.write_number(row, col, x.num_ligne)
+                elif col == 9 and _is_amount(x.amount):
+                    ws.write_number(row, col, float(x.amount), money)
+                else:
+                    ws.write_string(row, col, "" if value is None else str(value),
+                                    fills.get(x.result, other) if col == 4 else None)
         ws.freeze_panes(1, 0)
         ws.autofilter(0, 0, max(len(lines), 1), len(COLUMNS) - 1)
         book.close()
 
     return write_new_numbered(Path(target), write)
+
+
+def _is_amount(value: object) -> bool:
+    """An amount as the ledger keeps it (« 4866.67 »): written as a number."""
+    return isinstance(value, str) and re.fullmatch(r"\d{1,13}(\.\d{1,2})?", value) is not None
 
 
 def default_review(folder: Path, day: date | None = None) -> Path:

@@ -130,7 +130,10 @@ def test_full_cycle(tmp_path: Path) -> None:
                             "codeTraitement", "libelleTraitement"]
     assert table[3][2:8] == ["00003", "ms2-dui-pds-avance", "Rejetée", "", "E12",
                              "Le FINESS géographique 234567891 n'est pas éligible"]
-    assert all(c.data_type == "s" for row in sheet.iter_rows(min_row=2) for c in row)
+    # numLigne and the amount as numbers, to sort and sum; the rest as text
+    assert [(row[1].value, row[9].value, row[9].number_format) for row in sheet.iter_rows(min_row=2, max_row=3)] == [
+        (1, 4866.67, "#,##0.00"), (2, 4866.67, "#,##0.00")]
+    assert all(c.data_type == "s" for row in sheet.iter_rows(min_row=2) for i, c in enumerate(row) if i not in (1, 9))
 
     # 3. the accepted avances may not be deposited twice; the rejected one may not come back
     # under its number (seed 001: « un nouveau numéro unique doit être généré »)...
