@@ -296,15 +296,56 @@ class _FolderSide:
                     any(_holds(path, unpack(r["contenu"])) for r in known.get(name, []) if r["contenu"])):
                 strangers.append(name)
         if strangers:
-            listed = ", ".join(f"« {n} »" for n in strangers[:5]) + (f" et {len(strangers) - 5} autre(s)"
-                                                                    if len(strangers) > 5 else "")
-            raise LedgerError(
-                f"Le dossier « {folder} » contient {len(strangers)} fichier(s) de dépôt que le registre « {self.path} » "
+            raise LedgerError(self._strangers_message(folder, strangers))
+        return done
+
+    def _strangers_message(self, folder: Path, strangers: list[str]) -> str:
+        """Why `convertir` stops on these unknown `JSON-…` files of `folder`, and the way out: a
+        file renamed by hand (or copied) holds, byte for byte, a file the ledger recorded; its
+        name must come back, since it carries the date and rank the ASP wants and the ledger
+        counts the next ranks from; a copy, uploaded, would deposit its demandes twice."""
+        renamed, unknown = [], []
+        for name in strangers:
+            recorded = self._recorded_as(folder / name)
+            if recorded is None:
+                unknown.append(name)
+            elif (folder / recorded).is_file():
+                renamed.append(f"« {name} » est une copie de « {recorded} », inscrit au registre : supprimez-la, "
+                               "déposée elle aussi elle déposerait ses demandes deux fois")
+            else:
+                renamed.append(f"« {name} » est le fichier « {recorded} » du registre, renommé : rendez-lui son nom "
+                               "(il porte la date et le rang que l'ASP demande)")
+        parts = []
+        if unknown:
+            listed = ", ".join(f"« {n} »" for n in unknown[:5]) + (f" et {len(unknown) - 5} autre(s)"
+                                                                  if len(unknown) > 5 else "")
+            parts.append(
+                f"Le dossier « {folder} » contient {len(unknown)} fichier(s) de dépôt que le registre « {self.path} » "
                 f"ne connaît pas : {listed}. Ils ont été écrits avec un autre registre (un registre d'essai, celui d'un "
                 "collègue, celui d'une version précédente) ou à la main ; rien n'est écrit ni déplacé. Convertissez "
                 "dans un autre dossier (-o), ou avec le registre qui les a écrits (--registre, ou XL2SEGUR_REGISTRE "
                 "pour une équipe) ; des fichiers déposés sans xl2segur s'inscrivent avec « xl2segur importer ».")
-        return done
+        if renamed:
+            parts.append(f"Dans le dossier « {folder} », " + " ; ".join(renamed[:5])
+                         + (f" ; et {len(renamed) - 5} autre(s)" if len(renamed) > 5 else "")
+                         + ". Rien n'est écrit ni déplacé ; relancez ensuite la conversion.")
+        return " ".join(parts)
+
+    def _recorded_as(self, path: Path) -> str | None:
+        """The name of the recorded, not withdrawn, file whose content `path` holds byte for byte."""
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        named = _ANS_OF_NAME.match(path.name)
+        rows = self.db.execute("SELECT nom, contenu FROM fichiers WHERE retire_le IS NULL AND contenu IS NOT NULL "
+                               "AND (? IS NULL OR numero_ans = ?)",
+                               (named and named[1], named and named[1]))
+        for row in rows:
+            # the packed frame tells its size: only a file of the same size is unpacked
+            if zstandard.frame_content_size(row["contenu"]) == len(data) and unpack(row["contenu"]) == data:
+                return row["nom"]
+        return None
 
     def adopt(self, legacy: Path) -> int:
         """Take over the ledger an older version kept in its output folder: its files and their
@@ -713,6 +754,7 @@ def _french(exc: sqlite3.Error) -> str:
 
 
 _DEPOSIT_NAME = re.compile(r"^JSON-.*\.json$", re.IGNORECASE)
+_ANS_OF_NAME = re.compile(r"^JSON-(\d{10})-", re.IGNORECASE)
 
 
 def _holds(path: Path, data: bytes) -> bool:

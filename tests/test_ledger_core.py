@@ -406,3 +406,27 @@ def test_the_second_process_still_starts_without_polars() -> None:
     """validation.py imports the ledger (for `pack`): the ledger must not bring Polars in."""
     code = "import sys, converter.validation; sys.exit('polars' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(ROOT)}).returncode == 0
+
+
+def test_a_recorded_file_renamed_or_copied_by_hand_is_named_with_its_way_out(tmp_path: Path) -> None:
+    """A deposit file renamed in the folder is not « another ledger's »: the message names the
+    recorded file it is, and asks for its name back (or, for a copy, to delete it)."""
+    out = tmp_path / "depot"
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY).files[0]
+    renamed = out / "JSON-0123456789-20240312-009.json"
+    first.rename(renamed)
+    with pytest.raises(ledger.LedgerError) as refused:
+        api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00002")), out, DAY)
+    message = " ".join(str(refused.value).split())
+    assert ("« JSON-0123456789-20240312-009.json » est le fichier « JSON-0123456789-20240312-001.json » du registre, "
+            "renommé : rendez-lui son nom") in message
+    assert "ne connaît pas" not in message
+    renamed.rename(first)
+    copy = out / "JSON-0123456789-20240312-001 (copie).json"
+    copy.write_bytes(first.read_bytes())
+    second = tmp_path / "b.xlsx"
+    with pytest.raises(ledger.LedgerError, match="est une copie de « JSON-0123456789-20240312-001.json »"):
+        api.convert(second, out, DAY)
+    copy.unlink()
+    assert api.convert(second, out, DAY).files[0].name == \
+        "JSON-0123456789-20240312-002.json"
