@@ -8,6 +8,7 @@ import ast
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -139,25 +140,28 @@ def _literals() -> dict[Path, list[str]]:
     return found | {p: _strings(yaml.safe_load(p.read_text("utf-8"))) for p in (ROOT / "converter").rglob("*.yaml")}
 
 
-def _recognises(literal: str, number: str) -> bool:
-    """`literal`, a regular expression (not plain text such as an example value), holds `number`
-    to its length: it matches it, and neither the number one character shorter nor longer."""
+def _recognises(literal: str, module: Any, number: str) -> bool:
+    """`literal`, a regular expression (not plain text such as an example value), tells the
+    kind's identifiers as the kind does: it matches `number`, and agrees with the kind on the
+    number one character shorter, longer, or ending in a letter."""
     if literal == re.escape(literal):
         return False
     try:
         pattern = re.compile(literal)
     except re.error:
         return False
-    return all(bool(pattern.fullmatch(v)) == ok for v, ok in ((number, True), (number[:-1], False), (number + "0", False)))
+    probes = (number, number[:-1], number + "0", number[:-1] + "X")
+    return bool(pattern.fullmatch(number)) and all(bool(pattern.fullmatch(v)) == module.is_valid(v) for v in probes)
 
 
-def test_a_finess_rpps_or_siret_pattern_is_written_only_in_its_kind_module():
+def test_an_identifier_pattern_is_written_only_in_its_kind_module():
     """Issue #20: « each identifier pattern written once », in converter/kinds/<kind>.py: any
     other regular expression that recognises one of these identifiers is a second copy."""
     for module, numbers in ((finess, ["010000024", "2A0000024"]), (rpps, ["10003456786"]),
-                            (siret, ["73282932000074"])):
+                            (siret, ["73282932000074"]), (KINDS["numero_ans"], ["0123456789"]),
+                            (numero_editeur, ["ENO05"])):
         where = {p.relative_to(ROOT) for p, literals in _literals().items() for literal in literals
-                 if any(_recognises(literal, n) for n in numbers)}
+                 if any(_recognises(literal, module, n) for n in numbers)}
         assert where == {Path(module.__file__).relative_to(ROOT)}, (module.NAME, where)
 
 
