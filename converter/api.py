@@ -298,7 +298,7 @@ def _publish_all(checked: Checked, book: ledger.Ledger, demandes: build.DemandeF
     numero_ans, siret = header["numeroAns"][0], header["SIRET"][0]
     family = tuple(numero_formats(definition.id))
     folder = deposit.DepositFolder(output, numero_ans, day)
-    lookup = facts.DemandeLookup(demandes)
+    lookup = facts.demande_lookup(definition, checked.frames, demandes.numeros)
     published: list[deposit.Published] = []
 
     def record(item: deposit.CheckedFile) -> None:

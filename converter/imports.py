@@ -43,7 +43,6 @@ from .lifecycle.facts import demande_lookup, demande_records
 from .lifecycle.rows import rows_from_json
 from .returns import ReturnFileError, ReturnLine, ingest, read_json
 
-_NAME = re.compile(r"JSON-(\d{10})-(\d{8})-(\d{3})\.json")
 ERRORS_SHOWN = 5
 
 
@@ -130,10 +129,10 @@ def _records(definition: FormatDefinition, lines: list[dict[str, Any]]) -> str:
 
 
 def _day_and_rank(path: Path, numero_ans: str) -> tuple[date, int]:
-    named = _NAME.fullmatch(path.name)
-    if named and named[1] == numero_ans:
+    named = re.fullmatch(rf"JSON-{re.escape(numero_ans)}-(\d{{8}})-(\d{{3}})\.json", path.name)
+    if named:
         try:
-            return datetime.strptime(named[2], "%Y%m%d").date(), int(named[3])
+            return datetime.strptime(named[1], "%Y%m%d").date(), int(named[2])
         except ValueError:
             pass
     return date.fromtimestamp(path.stat().st_mtime), 0

@@ -47,6 +47,7 @@ from xlsxwriter import Workbook
 from .deposit import LINES
 from .files import OutputError, why, write_new_numbered
 from .formats import all_formats
+from .kinds import numero_ans as numero_ans_kind
 from .ledger import ACCEPTEE, DEPOSEE, REJETEE, Ledger
 
 ACCEPTED_LABEL = "demande acceptee"
@@ -145,7 +146,7 @@ def read_return(path: Path) -> ReturnFile:
     if not isinstance(data, dict) or not isinstance(data.get(LINES), list):
         raise ReturnFileError(f"{where} n'est pas un fichier de dépôt ASP : la liste « {LINES} » manque.")
     numero_ans = data.get("numeroAns")
-    if not isinstance(numero_ans, str) or not re.fullmatch(r"\d{10}", numero_ans):
+    if not isinstance(numero_ans, str) or not re.fullmatch(numero_ans_kind.PATTERN, numero_ans):
         raise ReturnFileError(f"{where} n'a pas de numeroAns valide (10 chiffres) : est-ce bien un fichier de dépôt ASP ?")
     if not data[LINES]:
         raise ReturnFileError(f"{where} ne contient aucune demande ({LINES} est vide).")

@@ -54,6 +54,7 @@ from converter.funding.cli_text import (
     plafond_hop_text,
     plafond_sfp_text,
 )
+from converter.kinds import finess, rpps
 
 ROOT = Path(__file__).resolve().parent.parent
 REF = ROOT / "converter" / "reference"
@@ -637,11 +638,17 @@ def test_montant_commande():
 
 
 def test_cle_client_sfp():
-    assert sfp_client_key("ide", " 10101010101 ") == ("10101010101", [])
-    assert _codes(sfp_client_key("ide", "1010101010")[1]) == ["RPPS_INVALIDE"]
-    assert sfp_client_key("csi", "750000001") == ("750000001", [])
-    assert sfp_client_key("csi", "2a0000001") == ("2A0000001", [])
-    assert _codes(sfp_client_key("csi", "10101010101")[1]) == ["FINESS_INVALIDE"]
+    """The client's identifier as the field kinds validate it (their patterns, written once)."""
+    def key(client: str, identifier: str) -> tuple[str, list[Violation]]:
+        return sfp_client_key(client, identifier, finess=finess.validate, rpps=rpps.validate)
+
+    assert key("ide", " 10101010101 ") == ("10101010101", [])
+    assert key("ide", "101 0101 0101") == ("10101010101", [])
+    assert _codes(key("ide", "1010101010")[1]) == ["RPPS_INVALIDE"]
+    assert key("csi", "750000001") == ("750000001", [])
+    assert key("csi", "2a0000001") == ("2A0000001", [])
+    assert _codes(key("csi", "10101010101")[1]) == ["FINESS_INVALIDE"]
+    assert key("csi", "2c0000001")[1][0].value == "2C0000001"
 
 
 def test_profils_sfp():

@@ -8,9 +8,11 @@ import ast
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -117,9 +119,50 @@ def test_identifiers_scalar_validate_agrees_with_the_column_check(values):
 
 
 def _source() -> dict[Path, str]:
-    """The converter's modules, but the funding package: it imports only the standard library
-    and itself (tests/test_funding.py), so its client keys keep their own patterns."""
-    return {p: p.read_text("utf-8") for p in (ROOT / "converter").rglob("*.py") if "funding" not in p.parts}
+    """The converter's modules, the funding package included (its SFP client keys are given the
+    kinds' validators)."""
+    return {p: p.read_text("utf-8") for p in (ROOT / "converter").rglob("*.py")}
+
+
+def _strings(node: object) -> list[str]:
+    """The strings of a parsed YAML document."""
+    if isinstance(node, dict):
+        return [s for k, v in node.items() for s in (*_strings(k), *_strings(v))]
+    if isinstance(node, list):
+        return [s for v in node for s in _strings(v)]
+    return [node] if isinstance(node, str) else []
+
+
+def _literals() -> dict[Path, list[str]]:
+    """Every string written in the package: the modules' constants, the format definitions' values."""
+    found = {p: [n.value for n in ast.walk(ast.parse(t)) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+             for p, t in _source().items()}
+    return found | {p: _strings(yaml.safe_load(p.read_text("utf-8"))) for p in (ROOT / "converter").rglob("*.yaml")}
+
+
+def _recognises(literal: str, module: Any, number: str) -> bool:
+    """`literal`, a regular expression (not plain text such as an example value), tells the
+    kind's identifiers as the kind does: it matches `number`, and agrees with the kind on the
+    number one character shorter, longer, or ending in a letter."""
+    if literal == re.escape(literal):
+        return False
+    try:
+        pattern = re.compile(literal)
+    except re.error:
+        return False
+    probes = (number, number[:-1], number + "0", number[:-1] + "X")
+    return bool(pattern.fullmatch(number)) and all(bool(pattern.fullmatch(v)) == module.is_valid(v) for v in probes)
+
+
+def test_an_identifier_pattern_is_written_only_in_its_kind_module():
+    """Issue #20: « each identifier pattern written once », in converter/kinds/<kind>.py: any
+    other regular expression that recognises one of these identifiers is a second copy."""
+    for module, numbers in ((finess, ["010000024", "2A0000024"]), (rpps, ["10003456786"]),
+                            (siret, ["73282932000074"]), (KINDS["numero_ans"], ["0123456789"]),
+                            (numero_editeur, ["ENO05"])):
+        where = {p.relative_to(ROOT) for p, literals in _literals().items() for literal in literals
+                 if any(_recognises(literal, module, n) for n in numbers)}
+        assert where == {Path(module.__file__).relative_to(ROOT)}, (module.NAME, where)
 
 
 def test_each_identifier_pattern_and_the_demande_column_are_written_once():

@@ -21,7 +21,8 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
-from converter import api, build, concurrency, fastrender, ledger, schema
+from converter import api, build, concurrency, fastrender, imports, ledger, schema
+from converter.lifecycle import facts
 from converter.formats import all_formats
 from converter.ledger import Ledger, default_path
 from converter.cli import app
@@ -158,6 +159,31 @@ def test_a_demande_refused_by_the_schema_is_left_out_and_the_files_close_up(tmp_
     # the files checked ahead and then planned again left no temporary file behind
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         *(f.name for f in outcome.files), "erreurs-w.xlsx"]
+
+
+def test_the_ledgers_facts_are_one_query_per_conversion_over_the_accepted_demandes(tmp_path, monkeypatch):
+    """Issue #20: the facts the ledger keeps of each demande (montant, FINESS, RPPS) were looked up
+    through the render side's DemandeFrames, a batch at a time; they are computed once, from the
+    checked frames, for the accepted demandes, and they are what the deposit files hold."""
+    rows = merge(*(seed_001_rows(f"{i:05d}") for i in range(1, 8)))
+    rows["Demandes"][2]["montantSegurHT"] = "douze"  # 00003 rejected
+    rows["FINESS Géo"][2]["FINESSGeo"] = rows["Scénarios"][2]["FINESSGeo"] = "010000024"  # 00002's own FINESS
+    definition = all_formats()["ms2-dui-pds-avance"]
+    monkeypatch.setitem(all_formats(), definition.id,
+                        replace(definition, limits=replace(definition.limits, max_demandes_per_file=2)))
+    asked = []
+    lookup = facts.demande_lookup
+    monkeypatch.setattr(facts, "demande_lookup", lambda *a: asked.append(a[2:]) or lookup(*a))
+    outcome = api.convert(workbook(tmp_path / "w.xlsx", rows), tmp_path / "out", date(2024, 3, 12))
+    assert outcome.rejected == ["00003"] and len(outcome.files) == 3
+    assert [list(numeros) for numeros, in asked] == [outcome.accepted]
+    with Ledger(outcome.registre, create=False) as book:
+        kept = book.db.execute("SELECT numero_editeur, montant, finess, rpps FROM demandes ORDER BY id").fetchall()
+    lines = [line for f in outcome.files for line in orjson.loads(f.read_bytes())["lignesImport"]]
+    from_files = orjson.loads(imports._records(definition, lines))
+    assert [(ne, m, orjson.loads(f), orjson.loads(r)) for ne, m, f, r in kept] == [
+        (d["numeroEditeur"], d["montant"], d["finess"], d["rpps"]) for d in from_files]
+    assert kept[1][2] == '["010000024","234567891","345678912"]'
 
 
 def test_a_header_the_schema_refuses_writes_no_file(tmp_path, monkeypatch, fresh_schemas):

@@ -3,8 +3,7 @@ one financed order per client, amount within the cap."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 
 from .bareme import normalise_sfp_client
@@ -12,8 +11,10 @@ from .amounts import to_decimal, format_euros
 from .parameters import HOP, SFP
 from .violations import Violation
 
-_FINESS = re.compile(r"^(\d{2}|2A|2B)\d{7}$")
-_RPPS = re.compile(r"^\d{11}$")
+# An identifier's validator: the identifier normalised, or a ValueError. The converter's field
+# kinds hold the patterns (converter.kinds.finess.validate, converter.kinds.rpps.validate); this
+# package imports only the standard library, so its caller hands them in.
+Validate = Callable[[str], str]
 
 
 def _category(value: int | str) -> str:
@@ -130,32 +131,35 @@ def check_order_amount(amount: Decimal | int | str, plafond: Decimal) -> list[Vi
 # ------------------------------------------------------------------ SFP-LGC-Va2
 
 
-def sfp_client_key(client: str, identifier: str) -> tuple[str, list[Violation]]:
+def sfp_client_key(client: str, identifier: str, *, finess: Validate,
+                   rpps: Validate) -> tuple[str, list[Violation]]:
     """§4.2 « Unicité »: key of a client, RPPS (11 digits) or FINESS géographique (9 chars)
-    for a CSI. Returns the normalised key and the format violations."""
-    client_key = normalise_sfp_client(client)
+    for a CSI, as `finess` / `rpps` validate it. Returns the normalised key and the format
+    violations."""
+    csi = normalise_sfp_client(client) == "csi"
     ident = str(identifier).strip().upper()
-    if client_key == "csi":
-        if not _FINESS.match(ident):
-            return ident, [
-                Violation(
-                    f"{SFP.code}.FINESS_INVALIDE",
-                    f"FINESS géographique {ident!r} invalide : 9 caractères (chiffres, ou "
-                    "2A/2B pour la Corse en tête) ; un centre de santé infirmier est identifié "
-                    "par son FINESS géographique.",
-                    ident,
-                )
-            ]
-    elif not _RPPS.match(ident):
+    try:
+        return (finess if csi else rpps)(ident), []
+    except ValueError:
+        pass
+    if csi:
         return ident, [
             Violation(
-                f"{SFP.code}.RPPS_INVALIDE",
-                f"N° RPPS {ident!r} invalide : 11 chiffres ; un professionnel libéral est "
-                "identifié par son RPPS.",
+                f"{SFP.code}.FINESS_INVALIDE",
+                f"FINESS géographique {ident!r} invalide : 9 caractères (chiffres, ou "
+                "2A/2B pour la Corse en tête) ; un centre de santé infirmier est identifié "
+                "par son FINESS géographique.",
                 ident,
             )
         ]
-    return ident, []
+    return ident, [
+        Violation(
+            f"{SFP.code}.RPPS_INVALIDE",
+            f"N° RPPS {ident!r} invalide : 11 chiffres ; un professionnel libéral est "
+            "identifié par son RPPS.",
+            ident,
+        )
+    ]
 
 
 def check_sfp_profiles(client: str, solution_profiles: Iterable[str]) -> list[Violation]:
