@@ -337,10 +337,7 @@ class _FolderSide:
             data = path.read_bytes()
         except OSError:
             return None
-        named = _ANS_OF_NAME.match(path.name)
-        rows = self.db.execute("SELECT nom, contenu FROM fichiers WHERE retire_le IS NULL AND contenu IS NOT NULL "
-                               "AND (? IS NULL OR numero_ans = ?)",
-                               (named and named[1], named and named[1]))
+        rows = self.db.execute("SELECT nom, contenu FROM fichiers WHERE retire_le IS NULL AND contenu IS NOT NULL")
         for row in rows:
             # the packed frame tells its size: only a file of the same size is unpacked
             if zstandard.frame_content_size(row["contenu"]) == len(data) and unpack(row["contenu"]) == data:
@@ -754,7 +751,6 @@ def _french(exc: sqlite3.Error) -> str:
 
 
 _DEPOSIT_NAME = re.compile(r"^JSON-.*\.json$", re.IGNORECASE)
-_ANS_OF_NAME = re.compile(r"^JSON-(\d{10})-", re.IGNORECASE)
 
 
 def _holds(path: Path, data: bytes) -> bool:
