@@ -153,13 +153,12 @@ def _print_outcome(outcome: api.Outcome, *, converting: bool) -> None:
         rate = format_rate(outcome.advance_rate)
         out.print(f"Total TTC des demandes au régime TTC (montant HT × 1,2) : {euros(expected.total_ttc)}")
         out.print(f"Avance attendue ({rate} du montant TTC, ou HT au régime HT) : {euros(expected.total)}")
-        advances = list(expected.each.items())
-        for ne, a in advances[:ADVANCES_SHOWN]:
+        for ne, a in expected.first(ADVANCES_SHOWN).items():  # only these become Decimals
             ttc = f", TTC {euros(a.amount_ttc)}" if a.amount_ttc is not None else ""
             out.print(f"  demande {ne} : {euros(a.avance)} ({rate} du {a.base} ; montant HT {euros(a.amount_ht)}{ttc})")
-        if len(advances) > ADVANCES_SHOWN:
-            out.print(f"  … et {_count(len(advances) - ADVANCES_SHOWN)} autres demandes : détail dans le rapport "
-                      "(--rapport rapport.json)")
+        if expected.frame.height > ADVANCES_SHOWN:
+            out.print(f"  … et {_count(expected.frame.height - ADVANCES_SHOWN)} autres demandes : détail dans le "
+                      "rapport (--rapport rapport.json)")
     if converting:
         out.print(f"Fichiers de dépôt écrits : {len(outcome.files)}")
         _print_paths(outcome.files, "autres fichiers de dépôt")

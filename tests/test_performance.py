@@ -382,16 +382,3 @@ def test_the_summary_lists_the_first_files_then_a_count_and_the_folder(tmp_path,
     assert f"Fichiers de dépôt écrits : {n}" in result.output
     others = f"  … et {n - listed} autres fichiers de dépôt dans {tmp_path / 'd'} : liste complète dans le rapport"
     assert (others in result.output) == (n > listed)
-
-
-def test_the_summary_computes_each_advance_once(tmp_path, monkeypatch):
-    """Issue #19: the summary computed every demande's advance three times (Decimal, 100,000 demandes)."""
-    calls = []
-    real = api.avance_demande
-    monkeypatch.setattr(api, "avance_demande", lambda *a: calls.append(a) or real(*a))
-    source = workbook(tmp_path / "w.xlsx", many_demandes(12))
-    result = CliRunner().invoke(app, ["convertir", str(source), "-o", str(tmp_path / "d"), "--date-depot", "20240603"])
-    assert result.exit_code == 0, result.output
-    assert len(calls) == 12
-    assert "Avance attendue (30 % du montant TTC, ou HT au régime HT) : " in result.output
-    assert "  … et 2 autres demandes" in result.output
