@@ -18,14 +18,13 @@ import orjson
 import polars as pl
 
 from . import attachments, build, concurrency, deposit, ledger, schema
-from .lifecycle import advances, against_ledger, facts, solde
+from .lifecycle import advances, against_ledger, facts
 from .checks import NE, Checked, check_workbook
 from .files import RUN_ID, OutputError, clean_stale, publish, running, write_new, write_new_numbered
 from .funding.amounts import AvanceDemande
 from .formats import FormatDefinition, get_format, numero_formats
 from .issues import ISSUE_SCHEMA, Issue, Severity, issue
 from .reading import HEADER_SHEET, ROW, WorkbookError, read_workbook, release_freed_memory
-from .workbook import write_workbook
 
 
 @dataclass
@@ -129,6 +128,8 @@ class Outcome:
 
 def write_template(format_id: str, target: Path) -> Path:
     """The blank workbook of a format, to fill in Excel or LibreOffice."""
+    from .workbook import write_workbook  # xlsxwriter: imported only by the commands that write a workbook
+
     return write_workbook(get_format(format_id), Path(target))
 
 
@@ -416,6 +417,8 @@ def _display(definition: FormatDefinition, checked: Checked, sheet_name: str, ke
 
 def write_error_workbook(checked: Checked, outcome: Outcome, output: Path, target: Path | None = None) -> Path:
     """Exactly the rejected demandes (all their rows in every sheet), cells highlighted."""
+    from .workbook import write_workbook  # xlsxwriter: not imported by a conversion that rejects nothing
+
     definition = checked.definition
     issues = pl.DataFrame([i.to_dict() for i in outcome.issues], schema={**ISSUE_SCHEMA, "file": pl.String}) \
         if outcome.issues else pl.DataFrame(schema=ISSUE_SCHEMA)
@@ -461,6 +464,8 @@ def write_solde_workbooks(registre: Path, format_id: str | None, output: Path) -
 
     No workbook (an empty list) when no accepted avance with a numeroASP awaits its solde;
     LedgerNotFound when there is no ledger at `registre`."""
+    from .lifecycle import solde
+
     with ledger.Ledger(Path(registre), create=False) as book:
         return solde.write_solde_workbooks(book, format_id, Path(output))
 
