@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import sys
+import threading
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -519,4 +523,29 @@ def retirer(
 
 def main() -> None:
     tolerate_console_encoding()  # an ascii or cp1252 console: replaced characters, no traceback
-    app()
+    try:
+        app()
+    except SystemExit as done:
+        _leave(done.code)
+    _leave(0)
+
+
+def _leave(code: object) -> None:
+    """End the process as `sys.exit(code)` does, without Python's finalization: after a large
+    conversion, freeing every module's objects one by one takes 0.2 s (100,000 demandes) that
+    the system does at once when the process ends. The exit functions (atexit) still run and
+    the streams are flushed; the commands have closed their files and ledger and ended their
+    threads and second process before returning. Anything left running, or a stream that cannot
+    be flushed, and Python ends as usual."""
+    if threading.active_count() > 1:
+        sys.exit(code)
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        sys.exit(code)
+    if code is not None and not isinstance(code, int):  # sys.exit's way: the text on stderr, status 1
+        print(code, file=sys.stderr, flush=True)
+        code = 1
+    atexit._run_exitfuncs()
+    os._exit(code or 0)

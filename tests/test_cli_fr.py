@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -128,15 +126,3 @@ def test_text_and_path_values_are_typer_s_without_pydantic(args) -> None:
         assert ("does not exist" in typer_own.output) == ("does not exist" in fast.output)
         assert ("is a directory" in typer_own.output) == ("is a directory" in fast.output)
 
-
-def test_a_conversion_imports_neither_pydantic_nor_what_it_does_not_use(tmp_path) -> None:
-    """Issue #19: typer 0.29 imported Pydantic for its parameters, and the API xlsxwriter and
-    python-stdnum, which a conversion that rejects nothing does not use (0.3 s and more)."""
-    code = ("import sys; from converter.cli import main; sys.argv[1:] = sys.argv[2:]\n"
-            "try:\n    main()\nfinally:\n"
-            "    print(sorted(m for m in ('pydantic', 'xlsxwriter', 'stdnum', 'openpyxl') if m in sys.modules))")
-    run = subprocess.run([sys.executable, "-c", code, "-", "convertir", "samples/ms2-dui-pds-avance.xlsx", "-o",
-                          str(tmp_path / "d"), "--registre", str(tmp_path / "r.sqlite"), "--date-depot", "20240603"],
-                         capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
-    assert run.returncode == 0, run.stderr
-    assert run.stdout.splitlines()[-1] == "[]"

@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 import importlib.util
 import io
+import subprocess
+import sys
 import time
 from dataclasses import replace
 from datetime import date
@@ -382,3 +384,27 @@ def test_the_summary_lists_the_first_files_then_a_count_and_the_folder(tmp_path,
     assert f"Fichiers de dépôt écrits : {n}" in result.output
     others = f"  … et {n - listed} autres fichiers de dépôt dans {tmp_path / 'd'} : liste complète dans le rapport"
     assert (others in result.output) == (n > listed)
+
+
+def test_a_conversion_imports_neither_pydantic_nor_what_it_does_not_use(tmp_path) -> None:
+    """Issue #19: typer 0.29 imported Pydantic for its parameters, and the API xlsxwriter and
+    python-stdnum, which a conversion that rejects nothing does not use (0.3 s and more)."""
+    code = ("import atexit, sys; from converter.cli import main; sys.argv[1:] = sys.argv[2:]\n"
+            "atexit.register(lambda: print(sorted(m for m in ('pydantic', 'xlsxwriter', 'stdnum', 'openpyxl') "
+            "if m in sys.modules)))\nmain()")
+    run = subprocess.run([sys.executable, "-c", code, "-", "convertir", "samples/ms2-dui-pds-avance.xlsx", "-o",
+                          str(tmp_path / "d"), "--registre", str(tmp_path / "r.sqlite"), "--date-depot", "20240603"],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("args,code", [(["formats"], 0), (["convertir", "absent.xlsx"], 2), (["inconnue"], 2)])
+def test_the_cli_ends_as_sys_exit_without_finalization(tmp_path, args, code) -> None:
+    """cli._leave: the same status and output as Python's own end, the exit functions run."""
+    program = "import atexit; atexit.register(print, 'fin'); from converter.cli import main; main()"
+    run = subprocess.run([sys.executable, "-c", program, *args], capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == code, run.stderr
+    assert run.stdout.endswith("fin\n") and "Traceback" not in run.stderr
+    if args == ["formats"]:
+        assert run.stdout.splitlines()[0].startswith("hop-pfi-va2-commandes ")
