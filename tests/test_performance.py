@@ -21,6 +21,8 @@ from pathlib import Path
 import jinja2
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from converter import api, build, concurrency, fastrender, ledger, schema
@@ -408,3 +410,17 @@ def test_the_cli_ends_as_sys_exit_without_finalization(tmp_path, args, code) -> 
     assert run.stdout.endswith("fin\n") and "Traceback" not in run.stderr
     if args == ["formats"]:
         assert run.stdout.splitlines()[0].startswith("hop-pfi-va2-commandes ")
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=st.lists(st.sampled_from(["&", "lt;", "gt;", "amp;", "apos;", "quot;", "a", "<", ";", "é"]), max_size=30))
+def test_reading_unescapes_as_saxutils(parts) -> None:
+    """reading._unescape, written to spare each start the imports of xml.sax.saxutils."""
+    from xml.sax.saxutils import unescape
+
+    from converter import reading
+
+    text = "".join(parts)
+    assert reading._unescape(text) == unescape(text)
+    entities = {"&apos;": "'", "&quot;": '"'}
+    assert reading._unescape(text, entities) == unescape(text, entities)
