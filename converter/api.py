@@ -12,28 +12,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import orjson
 import polars as pl
 
 from . import attachments, build, concurrency, deposit, ledger, schema
-from .lifecycle import against_ledger, facts, solde
+from .lifecycle import advances, against_ledger, facts
 from .checks import NE, Checked, check_workbook
 from .files import RUN_ID, OutputError, clean_stale, publish, running, write_new, write_new_numbered
-from .funding.amounts import AvanceDemande, avance_demande
+from .funding.amounts import AvanceDemande
 from .formats import FormatDefinition, get_format, numero_formats
 from .issues import ISSUE_SCHEMA, Issue, Severity, issue
 from .reading import HEADER_SHEET, ROW, WorkbookError, read_workbook, release_freed_memory
-from .workbook import write_workbook
-
-
-class ExpectedAdvances(NamedTuple):
-    """The expected advances of a conversion's accepted demandes (Outcome.expected_advances)."""
-
-    total: Decimal  # the sum of the per-demande advances (each paid on its own)
-    total_ttc: Decimal  # the sum of the TTC amounts of the demandes whose regime is TTC
-    each: dict[str, AvanceDemande]  # numeroEditeur → its amounts and advance
 
 
 @dataclass
@@ -50,11 +41,11 @@ class Outcome:
     error_workbook: Path | None = None
     archives: list[Path] = field(default_factory=list)  # zip archives of the attachments (--pieces)
     registre: Path | None = None  # the ledger the conversion recorded into
-    total_ht: Decimal = Decimal("0.00")
     advance_rate: Decimal | None = None
     unreadable: bool = False
-    amounts: dict[str, Decimal] = field(default_factory=dict)  # accepted numeroEditeur → amount HT
-    regimes: dict[str, str] = field(default_factory=dict)  # numeroEditeur → regimeTVA (avance formats)
+    # accepted demandes, in order: numeroEditeur, regime (regimeTVA, avance formats), ht (amount
+    # HT in cents): a frame, turned into Decimals only where they are shown (advances.py)
+    amount_frame: pl.DataFrame = field(default_factory=advances.NO_AMOUNTS.clear)
     produces_deposit: bool = True  # False for order-check workbooks (nature commandes)
 
     @property
@@ -65,20 +56,28 @@ class Outcome:
     def warnings(self) -> list[Issue]:
         return [i for i in self.issues if not i.is_error]
 
-    def expected_advances(self) -> ExpectedAdvances | None:
+    @property
+    def total_ht(self) -> Decimal:
+        """Sum of the amounts HT of the accepted demandes."""
+        return advances.total(self.amount_frame)
+
+    @property
+    def amounts(self) -> dict[str, Decimal]:
+        """Accepted numeroEditeur → amount HT."""
+        return {ne: advances.euros(ht) for ne, ht in self.amount_frame.select(advances.NUMERO, advances.HT).iter_rows()}
+
+    @property
+    def regimes(self) -> dict[str, str]:
+        """numeroEditeur → regimeTVA of the accepted demandes that have one (avance formats)."""
+        return dict(self.amount_frame.select(advances.NUMERO, advances.REGIME).drop_nulls().iter_rows())
+
+    def expected_advances(self) -> advances.ExpectedAdvances | None:
         """Each accepted demande's amounts and expected advance (funding.amounts.avance_demande:
-        on the TTC amount for a TTC supplier, the HT one otherwise), and their totals; computed
-        once per call: at 100,000 demandes, each pass over them costs a noticeable part of a
-        conversion, so the summary and the report call it once. None when the format has no
-        advance."""
+        on the TTC amount for a TTC supplier, the HT one otherwise, computed over the column of
+        amounts by lifecycle/advances.py), and their totals. None when the format has no advance."""
         if self.advance_rate is None:
             return None
-        each = {ne: avance_demande(amount, self.regimes.get(ne), self.advance_rate)
-                for ne, amount in self.amounts.items()}
-        return ExpectedAdvances(
-            total=sum((a.avance for a in each.values()), Decimal("0.00")),
-            total_ttc=sum((a.amount_ttc for a in each.values() if a.amount_ttc is not None), Decimal("0.00")),
-            each=each)
+        return advances.expected_advances(self.amount_frame, self.advance_rate)
 
     @property
     def advances(self) -> dict[str, AvanceDemande]:
@@ -120,12 +119,7 @@ class Outcome:
             "total_ttc": f"{expected.total_ttc:.2f}" if expected else None,
             "taux_avance": f"{self.advance_rate}" if self.advance_rate is not None else None,
             "avance_attendue": f"{expected.total:.2f}" if expected else None,
-            "avances_par_demande": [
-                {"numeroEditeur": ne, "regime_tva": self.regimes.get(ne), "montant_ht": f"{a.amount_ht:.2f}",
-                 "montant_ttc": f"{a.amount_ttc:.2f}" if a.amount_ttc is not None else None,
-                 "base_avance": a.base, "avance": f"{a.avance:.2f}"}
-                for ne, a in (expected.each if expected else {}).items()
-            ],
+            "avances_par_demande": expected.report_rows() if expected else [],
             "erreurs": len(self.errors), "avertissements": len(self.warnings),
             "problemes": [i.to_dict() for i in self.issues],
             "code_retour": self.exit_code,
@@ -134,6 +128,8 @@ class Outcome:
 
 def write_template(format_id: str, target: Path) -> Path:
     """The blank workbook of a format, to fill in Excel or LibreOffice."""
+    from .workbook import write_workbook  # xlsxwriter: imported only by the commands that write a workbook
+
     return write_workbook(get_format(format_id), Path(target))
 
 
@@ -185,19 +181,20 @@ def verify(workbook: Path, errors: Path | None = None, progress: Progress | None
     return outcome
 
 
-def _amounts(checked: Checked, accepted: list[str]) -> tuple[dict[str, Decimal], dict[str, str]]:
-    """numeroEditeur → amount (the demandes sheet's first amount column) of accepted demandes,
-    and numeroEditeur → VAT regime (the definition's `advance_regime` balise) when it has one."""
+def _amounts(checked: Checked, accepted: list[str]) -> pl.DataFrame:
+    """The accepted demandes that have an amount (the demandes sheet's first amount column), in
+    the order of `accepted`: numeroEditeur, its VAT regime (the definition's `advance_regime`
+    balise, when it has one) and its amount in cents (Outcome.amount_frame)."""
     definition = checked.definition
     amount = next((f.balise for f in definition.demandes.fields if f.kind == "amount"), None)
     if amount is None or not accepted:
-        return {}, {}
+        return advances.NO_AMOUNTS.clear()
     regime = pl.col(definition.advance_regime) if definition.advance_regime else pl.lit(None, pl.String)
-    frame = checked.frames[definition.demandes.name].filter(
-        pl.col(NE).is_in(pl.Series(accepted, dtype=pl.String).implode()) & pl.col(amount).is_not_null()
-    ).select(NE, amount, regime.alias("__regime"))
-    amounts = {ne: Decimal(v) for ne, v, _ in frame.iter_rows()}
-    return amounts, {ne: r for ne, _, r in frame.iter_rows() if r is not None}
+    frame = checked.frames[definition.demandes.name].filter(pl.col(amount).is_not_null()).select(
+        pl.col(NE).alias(advances.NUMERO), regime.alias(advances.REGIME), pl.col(amount).alias(advances.HT))
+    ordered = pl.DataFrame({advances.NUMERO: accepted}, schema={advances.NUMERO: pl.String}).join(
+        frame.unique(advances.NUMERO, keep="last", maintain_order=True), on=advances.NUMERO, maintain_order="left")
+    return ordered.with_columns(advances.cents(pl.col(advances.HT)))
 
 
 def _outcome(workbook: Path, checked: Checked, later: list[Issue] = (), **written: Any) -> Outcome:
@@ -205,17 +202,15 @@ def _outcome(workbook: Path, checked: Checked, later: list[Issue] = (), **writte
     found later (the ledger, the attachments, the JSON Schema), in order; a demande with an
     error among them leaves the accepted ones. `written`: the files, archives, ledger."""
     definition = checked.definition
-    later_errors = [i.numero_editeur for i in later if i.is_error]
-    accepted = [ne for ne in checked.accepted if ne not in set(later_errors)]
+    accepted = _still_accepted(checked, later)
     rejected = list(checked.rejected)
-    rejected += [ne for ne in dict.fromkeys(later_errors) if ne not in set(rejected)]
-    amounts, regimes = _amounts(checked, accepted)
-    amounts = {ne: amounts[ne] for ne in accepted if ne in amounts}  # in the order of the demandes
+    known = set(rejected)
+    rejected += [ne for ne in dict.fromkeys(i.numero_editeur for i in later if i.is_error) if ne not in known]
     return Outcome(
         workbook=workbook, format_id=definition.id, demandes=checked.frames[definition.demandes.name].height,
         accepted=accepted, rejected=rejected, issues=[*checked.issue_list(), *later],
         advance_rate=definition.advance_rate, produces_deposit=definition.produces_deposit,
-        amounts=amounts, regimes=regimes, total_ht=sum(amounts.values(), Decimal("0.00")), **written)
+        amount_frame=_amounts(checked, accepted), **written)
 
 
 def convert(workbook: Path, output: Path, deposit_date: date | None = None, pieces: Path | None = None,
@@ -422,6 +417,8 @@ def _display(definition: FormatDefinition, checked: Checked, sheet_name: str, ke
 
 def write_error_workbook(checked: Checked, outcome: Outcome, output: Path, target: Path | None = None) -> Path:
     """Exactly the rejected demandes (all their rows in every sheet), cells highlighted."""
+    from .workbook import write_workbook  # xlsxwriter: not imported by a conversion that rejects nothing
+
     definition = checked.definition
     issues = pl.DataFrame([i.to_dict() for i in outcome.issues], schema={**ISSUE_SCHEMA, "file": pl.String}) \
         if outcome.issues else pl.DataFrame(schema=ISSUE_SCHEMA)
@@ -467,6 +464,8 @@ def write_solde_workbooks(registre: Path, format_id: str | None, output: Path) -
 
     No workbook (an empty list) when no accepted avance with a numeroASP awaits its solde;
     LedgerNotFound when there is no ledger at `registre`."""
+    from .lifecycle import solde
+
     with ledger.Ledger(Path(registre), create=False) as book:
         return solde.write_solde_workbooks(book, format_id, Path(output))
 

@@ -25,11 +25,15 @@ from __future__ import annotations
 
 import gettext
 import re
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Optional
 
 import typer
 import typer.core
 from typer import _click  # the click vendored by typer ≥ 0.29; see the pin in pyproject.toml
+from typer._coercion import RuntimeParam, build_runtime_param
+from typer._param_types import coerce_cli_path
 from typer._click.exceptions import (
     BadArgumentUsage,
     BadOptionUsage,
@@ -178,6 +182,37 @@ def _en_francais(exc: UsageError, ctx: Optional[_click.Context]) -> UsageError:
     return ErreurUsageFr(message_fr(exc), exc.ctx or ctx, exc.exit_code)
 
 
+# ---------------------------------------------------------------- values without Pydantic
+
+
+@dataclass(frozen=True)
+class _SansPydantic(RuntimeParam):
+    """typer's coercion of a `str`, `Path` or `bool` parameter, without the Pydantic TypeAdapter
+    typer 0.29 builds for it: importing Pydantic costs 0.1 to 0.2 s at each command, for a text
+    typed on the command line that stays itself, a path that the adapter makes with `Path(value)`,
+    and a flag (« --help » too) that is already a bool or None, never coerced. A path's checks stay
+    typer's (`coerce_cli_path`); any other value goes to typer's own coercion."""
+
+    def _coerce_value(self, value: Any, param: Any, ctx: _click.Context) -> Any:
+        if type(value) is str and self.annotation is str:
+            return value
+        if type(value) is str and self.annotation is Path:
+            return coerce_cli_path(Path(value), self.parameter_info, path_type=Path, param=param, ctx=ctx)
+        return build_runtime_param(param.type_descriptor)._coerce_value(value, param=param, ctx=ctx)
+
+
+def _sans_pydantic(params: list[Any]) -> None:
+    """Give each plain `str`, `Path` or `bool` parameter the coercion above, before typer builds its own."""
+    for param in params:
+        described = getattr(param, "type_descriptor", None)
+        if described is None or getattr(param, "_runtime_param", False) is not None:
+            continue
+        info = described.parameter_info
+        if described.annotation in (str, Path, bool) and described.file_annotation is None \
+                and info.parser is None and info.path_type is None:
+            param._runtime_param = _SansPydantic(annotation=described.annotation, parameter_info=info)
+
+
 # ---------------------------------------------------------------- typer classes
 
 
@@ -191,6 +226,7 @@ class _Fr:
         return option
 
     def parse_args(self, ctx: _click.Context, args: list[str]) -> list[str]:
+        _sans_pydantic(self.get_params(ctx))  # type: ignore[attr-defined]
         try:
             return super().parse_args(ctx, args)  # type: ignore[misc]
         except UsageError as exc:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Optional
+
 import pytest
 import typer.main
 from typer.testing import CliRunner
@@ -89,3 +92,37 @@ def test_ctrl_c_during_a_conversion_says_what_was_kept(monkeypatch, tmp_path):
     result = runner.invoke(app, ["convertir", str(tmp_path / "w.xlsx"), "-o", str(tmp_path / "depot")])
     assert result.exit_code == 130
     assert "Conversion interrompue" in result.output and "Traceback" not in result.output
+
+
+def _echo_app(cls):
+    """A command of a text, a path (checked by typer: it must exist) and a flag, echoing what it received."""
+    echo = typer.Typer(cls=GroupeFr if cls is CommandeFr else None)
+
+    @echo.command(cls=cls)
+    def run(texte: Annotated[str, typer.Argument()],
+            chemin: Annotated[Optional[Path], typer.Option(exists=True, dir_okay=False)] = None,
+            sortie: Annotated[Path, typer.Option()] = Path("depot"), vite: bool = False) -> None:
+        typer.echo(repr((texte, chemin, sortie, vite)))
+
+    @echo.command("other")
+    def other() -> None:  # a second command: typer then keeps the command names
+        pass
+
+    return echo
+
+
+@pytest.mark.parametrize("args", [
+    ["run", "é à"], ["run", "x", "--sortie", ""], ["run", "x", "--sortie", "~/a b", "--vite"],
+    ["run", "x", "--chemin", "pyproject.toml"], ["run", "x", "--chemin", "absent.toml"], ["run", "x", "--chemin", "tests"],
+])
+def test_text_and_path_values_are_typer_s_without_pydantic(args) -> None:
+    """cli_fr._SansPydantic: what a command receives (or the error typer raises) is what typer's
+    own coercion, through Pydantic, gives."""
+    fast, typer_own = runner.invoke(_echo_app(CommandeFr), args), runner.invoke(_echo_app(None), args)
+    assert fast.exit_code == typer_own.exit_code
+    if typer_own.exit_code == 0:
+        assert fast.output == typer_own.output
+    else:  # the same error, worded in French
+        assert ("does not exist" in typer_own.output) == ("does not exist" in fast.output)
+        assert ("is a directory" in typer_own.output) == ("is a directory" in fast.output)
+

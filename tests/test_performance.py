@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 import importlib.util
 import io
+import subprocess
+import sys
 import time
 from dataclasses import replace
 from datetime import date
@@ -19,6 +21,8 @@ from pathlib import Path
 import jinja2
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from converter import api, build, concurrency, fastrender, imports, ledger, schema
@@ -410,14 +414,39 @@ def test_the_summary_lists_the_first_files_then_a_count_and_the_folder(tmp_path,
     assert (others in result.output) == (n > listed)
 
 
-def test_the_summary_computes_each_advance_once(tmp_path, monkeypatch):
-    """Issue #19: the summary computed every demande's advance three times (Decimal, 100,000 demandes)."""
-    calls = []
-    real = api.avance_demande
-    monkeypatch.setattr(api, "avance_demande", lambda *a: calls.append(a) or real(*a))
-    source = workbook(tmp_path / "w.xlsx", many_demandes(12))
-    result = CliRunner().invoke(app, ["convertir", str(source), "-o", str(tmp_path / "d"), "--date-depot", "20240603"])
-    assert result.exit_code == 0, result.output
-    assert len(calls) == 12
-    assert "Avance attendue (30 % du montant TTC, ou HT au régime HT) : " in result.output
-    assert "  … et 2 autres demandes" in result.output
+def test_a_conversion_imports_neither_pydantic_nor_what_it_does_not_use(tmp_path) -> None:
+    """Issue #19: typer 0.29 imported Pydantic for its parameters, and the API xlsxwriter and
+    python-stdnum, which a conversion that rejects nothing does not use (0.3 s and more)."""
+    code = ("import atexit, sys; from converter.cli import main; sys.argv[1:] = sys.argv[2:]\n"
+            "atexit.register(lambda: print(sorted(m for m in ('pydantic', 'xlsxwriter', 'stdnum', 'openpyxl') "
+            "if m in sys.modules)))\nmain()")
+    run = subprocess.run([sys.executable, "-c", code, "-", "convertir", "samples/ms2-dui-pds-avance.xlsx", "-o",
+                          str(tmp_path / "d"), "--registre", str(tmp_path / "r.sqlite"), "--date-depot", "20240603"],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("args,code", [(["formats"], 0), (["convertir", "absent.xlsx"], 2), (["inconnue"], 2)])
+def test_the_cli_ends_as_sys_exit_without_finalization(tmp_path, args, code) -> None:
+    """cli._leave: the same status and output as Python's own end, the exit functions run."""
+    program = "import atexit; atexit.register(print, 'fin'); from converter.cli import main; main()"
+    run = subprocess.run([sys.executable, "-c", program, *args], capture_output=True, text=True, cwd=tmp_path)
+    assert run.returncode == code, run.stderr
+    assert run.stdout.endswith("fin\n") and "Traceback" not in run.stderr
+    if args == ["formats"]:
+        assert run.stdout.splitlines()[0].startswith("hop-pfi-va2-commandes ")
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=st.lists(st.sampled_from(["&", "lt;", "gt;", "amp;", "apos;", "quot;", "a", "<", ";", "é"]), max_size=30))
+def test_reading_unescapes_as_saxutils(parts) -> None:
+    """reading._unescape, written to spare each start the imports of xml.sax.saxutils."""
+    from xml.sax.saxutils import unescape
+
+    from converter import reading
+
+    text = "".join(parts)
+    assert reading._unescape(text) == unescape(text)
+    entities = {"&apos;": "'", "&quot;": '"'}
+    assert reading._unescape(text, entities) == unescape(text, entities)

@@ -15,6 +15,7 @@ __all__ = [
     "SOLDE_RATE_WAVE1",
     "AvanceDemande",
     "AVANCE_VAT_FACTOR",
+    "AVANCE_ON_TTC",
     "round_cent",
     "avance",
     "avance_demande",
@@ -60,6 +61,7 @@ def avance(amount: Decimal | int | str, rate: Decimal | int | str) -> Decimal:
 # « Le montant plafond qu'il pourra demander dans son JSON pour cet exemple sera donc 5840,00 /
 # 1,2 soit de 4866,67 euros HT » (seed 000 §3.1): the TTC of a wave-1 demande is HT × 1,2.
 AVANCE_VAT_FACTOR = Decimal("1.2")
+AVANCE_ON_TTC = "TTC"  # the regimeTVA whose advance is on the TTC amount
 
 
 def amount_ttc(amount_ht: Decimal | int | str) -> Decimal:
@@ -85,10 +87,11 @@ def avance_demande(amount_ht: Decimal | int | str, vat_regime: str | None, rate:
     """The advance of one demande, on what its supplier invoices: the TTC amount for a TTC
     supplier (seed 000 §3.1: « perçoit 30% de 5840.00€ TTC soit 1752.00€ TTC » for 4 866,67 €
     HT), the HT amount for an HT one (seed 003: « perçoit 30% de 1 075 € HT (le régime TVA qui
-    s'applique dans cet exemple est HT) »). Rounded half-up to the cent, as `avance`."""
+    s'applique dans cet exemple est HT) »). Rounded half-up to the cent, as `avance`; the same
+    rule over columns: converter/lifecycle/advances.py."""
     ht = (amount_ht if isinstance(amount_ht, Decimal) else to_decimal(amount_ht)).quantize(CENT, ROUND_HALF_UP)
     rate = rate if isinstance(rate, Decimal) else to_decimal(rate)
-    ttc = (ht * AVANCE_VAT_FACTOR).quantize(CENT, ROUND_HALF_UP) if vat_regime == "TTC" else None
+    ttc = (ht * AVANCE_VAT_FACTOR).quantize(CENT, ROUND_HALF_UP) if vat_regime == AVANCE_ON_TTC else None
     return AvanceDemande(ht, ttc, ((ht if ttc is None else ttc) * rate).quantize(CENT, ROUND_HALF_UP))
 
 
