@@ -92,6 +92,8 @@ class RawWorkbook:
     formulas: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     # sheet → the name it bears in the user's workbook, when it differs by accents or case only
     renamed: dict[str, str] = field(default_factory=dict)
+    # sheet → the Future of `then(raw, sheet)` (read_workbook), started once the sheet was read
+    ahead: dict[str, Future[Any]] = field(default_factory=dict)
 
     def letter(self, sheet: str, balise: str) -> str:
         return self.letters[sheet].get(balise) or self.definition.by_name[sheet].column_letter(balise)
@@ -657,8 +659,9 @@ def _pad_identifiers(numeric_cells: Callable[[set[tuple[str, int]]], set[tuple[s
     Shorter, or nothing but zeros, it was no identifier that lost its zeros: it stays an error."""
     fields = [(f.balise, IDENTIFIER_WIDTHS[f.kind], MAX_LOST_ZEROS[f.kind])
               for f in sheet.fields if f.kind in IDENTIFIER_WIDTHS and f.balise in letters]
-    short = {b: frame.filter(pl.col(b).str.contains(r"^\d*[1-9]\d*$")
-                             & pl.col(b).str.len_chars().is_between(w - lost, w - 1))[ROW].to_list()
+    # the length first, on the whole column; the regular expression on the few rows left
+    short = {b: frame.select(ROW, b).filter(pl.col(b).str.len_chars().is_between(w - lost, w - 1))
+             .filter(pl.col(b).str.contains(r"^\d*[1-9]\d*$"))[ROW].to_list()
              for b, w, lost in fields}
     short = {b: rows for b, rows in short.items() if rows}
     if not short:
@@ -675,13 +678,15 @@ def _pad_identifiers(numeric_cells: Callable[[set[tuple[str, int]]], set[tuple[s
     return frame, padded
 
 
-def read_workbook(path: Path, definition: FormatDefinition | None = None) -> RawWorkbook:
-    """Read every sheet of the format; the format comes from the Entête sheet unless given."""
+def read_workbook(path: Path, definition: FormatDefinition | None = None,
+                  then: Callable[[RawWorkbook, Sheet], Any] | None = None) -> RawWorkbook:
+    """Read every sheet of the format; the format comes from the Entête sheet unless given.
+    With `then`, `then(raw, sheet)` of each sheet read starts at once (`RawWorkbook.ahead`)."""
     path = Path(path)
     _check_container(path)
     try:
         with zipfile.ZipFile(path) as zf:
-            raw = _read(path, zf, definition)
+            raw = _read(path, zf, definition, then)
         release_freed_memory()
         return raw
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ParseError, DefusedXmlException,
@@ -733,7 +738,8 @@ def _scanned(scan: SheetScan) -> Future[SheetScan]:
     return done
 
 
-def _read(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None) -> RawWorkbook:
+def _read(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None,
+          then: Callable[[RawWorkbook, Sheet], Any] | None) -> RawWorkbook:
     if _is_ods(zf):  # LibreOffice Calc: its sheets share one content.xml, scanned before reading
         _check_archive(path, zf)
         scans = _scan_ods(path, zf)
@@ -741,7 +747,7 @@ def _read(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None) 
         for name, scan in scans.items():  # before fastexcel opens it: it loads every sheet at once
             if _sheet_key(name) in read:
                 _check_extent(path, name, scan)
-        return _read_sheets(path, zf, definition, {}, {n: _scanned(s) for n, s in scans.items()}, ods=True)
+        return _read_sheets(path, zf, definition, {}, {n: _scanned(s) for n, s in scans.items()}, True, then)
     members = _check_package(path, zf)
     # fastexcel releases the GIL while it opens a workbook or loads a sheet: meanwhile, one
     # thread scans the sheets' XML (SheetScan), each ahead of its sheet's load. One reader: a
@@ -750,7 +756,7 @@ def _read(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None) 
     # computing, and longer on a busy machine (issue #19, docs/performance.md)
     scanned = {name: member for name, member in members.items() if name in _data_sheet_names()}
     with concurrency.computed_ahead(partial(_scan_sheet, zf), scanned) as ahead:
-        return _read_sheets(path, zf, definition, members, ahead)
+        return _read_sheets(path, zf, definition, members, ahead, then=then)
 
 
 def _header_format(reader: Any, path: Path, scan: SheetScan, sheet_name: str) -> FormatDefinition:
@@ -772,7 +778,8 @@ def _header_format(reader: Any, path: Path, scan: SheetScan, sheet_name: str) ->
 
 
 def _read_sheets(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None, members: dict[str, str],
-                 ahead: dict[str, Future[SheetScan]], ods: bool = False) -> RawWorkbook:
+                 ahead: dict[str, Future[SheetScan]], ods: bool = False,
+                 then: Callable[[RawWorkbook, Sheet], Any] | None = None) -> RawWorkbook:
     reader = _open(path, ods)
     try:
         names = reader.sheet_names
@@ -798,50 +805,56 @@ def _read_sheets(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
 
     if definition is None:
         definition = _header_format(reader, path, scan(HEADER_SHEET), actual[HEADER_SHEET])
-    header, header_letters = _load(reader, path, definition.header, scan(HEADER_SHEET), actual[HEADER_SHEET])
-    if header.height == 0:
-        raise _fail("entete_vide", path, sheet=HEADER_SHEET)
+    raw = RawWorkbook(path=path, definition=definition, frames={}, letters={})
 
-    if header.height > 1:  # a second numeroAns or SIRET would be silently dropped
-        raise _fail("entete_plusieurs_lignes", path, sheet=HEADER_SHEET, row=int(header[ROW][1]))
-    frames = {HEADER_SHEET: header}
-    letters = {HEADER_SHEET: header_letters}
-    actual.update(_find_sheets(path, names, [s.name for s in definition.sheets]))
-    missing = [s for s in definition.sheets if s.name not in actual and not s.optional]
-    if missing:
-        raise WorkbookError([issue("feuille_manquante", file=str(path), sheet=s.name) for s in missing])
-    present = [s for s in definition.sheets if s.name in actual]
-    for sheet in definition.sheets:
-        if sheet.name not in actual:
-            letters[sheet.name] = {}
-            frames[sheet.name] = pl.DataFrame(
-                {**{b: pl.Series([], dtype=pl.String) for b in sheet.balises}, ROW: pl.Series([], dtype=pl.Int64)}
-            )
-
-    for sheet in present:  # in the format's order: the first sheet that fails is the one reported
-        frames[sheet.name], letters[sheet.name] = _load(reader, path, sheet, scan(sheet.name), actual[sheet.name])
-    if frames[definition.demandes.name].height == 0:
-        raise _fail("aucune_demande", path, sheet=definition.demandes.name)
-    padded: dict[str, dict[str, list[int]]] = {}
-    for sheet in (definition.header, *definition.sheets):
-        user = actual.get(sheet.name)
-        if user in scans and scans[user].numeric is not None:  # .ods: found with the rest
+    def read(sheet: Sheet) -> None:
+        """Load `sheet` into `raw`, its identifiers padded and its unsaved formulas listed."""
+        user = actual[sheet.name]
+        frame, letters = _load(reader, path, sheet, scan(sheet.name), user)
+        raw.frames[sheet.name], raw.letters[sheet.name] = frame, letters
+        by_letter = {letter: b for b, letter in letters.items()}
+        for (letter, row) in scans[user].formulas:
+            if letter in by_letter:
+                raw.formulas.setdefault(sheet.name, {}).setdefault(by_letter[letter], []).append(row)
+        if scans[user].numeric is not None:  # .ods: found with the rest
             numeric = scans[user].numeric.intersection
         elif user in members:
             numeric = partial(_numeric_cells, zf, members[user])
         else:
-            continue
-        frames[sheet.name], found = _pad_identifiers(numeric, sheet, frames[sheet.name], letters[sheet.name])
+            return
+        raw.frames[sheet.name], found = _pad_identifiers(numeric, sheet, frame, letters)
         if found:
-            padded[sheet.name] = found
-    formulas: dict[str, dict[str, list[int]]] = {}
-    for name, user_name in actual.items():
-        by_letter = {letter: b for b, letter in letters.get(name, {}).items()}
-        for (letter, row) in scans[user_name].formulas if user_name in scans else ():
-            if letter in by_letter:
-                formulas.setdefault(name, {}).setdefault(by_letter[letter], []).append(row)
-    return RawWorkbook(path=path, definition=definition, frames=frames, letters=letters, padded=padded,
-                       formulas=formulas, renamed={n: u for n, u in actual.items() if n != u})
+            raw.padded[sheet.name] = found
+
+    def checked_ahead(sheet: Sheet) -> None:
+        """`then(raw, sheet)` starts, while fastexcel loads the next sheets (issue #19)."""
+        if then is not None:
+            raw.ahead[sheet.name] = concurrency.started(partial(then, raw, sheet))
+
+    read(definition.header)
+    header = raw.frames[HEADER_SHEET]
+    if header.height == 0:
+        raise _fail("entete_vide", path, sheet=HEADER_SHEET)
+    if header.height > 1:  # a second numeroAns or SIRET would be silently dropped
+        raise _fail("entete_plusieurs_lignes", path, sheet=HEADER_SHEET, row=int(header[ROW][1]))
+    checked_ahead(definition.header)
+    actual.update(_find_sheets(path, names, [s.name for s in definition.sheets]))
+    missing = [s for s in definition.sheets if s.name not in actual and not s.optional]
+    if missing:
+        raise WorkbookError([issue("feuille_manquante", file=str(path), sheet=s.name) for s in missing])
+    for sheet in definition.sheets:  # in the format's order: the first sheet that fails is the one reported
+        if sheet.name in actual:
+            read(sheet)
+        else:
+            raw.letters[sheet.name] = {}
+            raw.frames[sheet.name] = pl.DataFrame(
+                {**{b: pl.Series([], dtype=pl.String) for b in sheet.balises}, ROW: pl.Series([], dtype=pl.Int64)}
+            )
+        checked_ahead(sheet)
+    if raw.frames[definition.demandes.name].height == 0:
+        raise _fail("aucune_demande", path, sheet=definition.demandes.name)
+    raw.renamed = {n: u for n, u in actual.items() if n != u}
+    return raw
 
 
 def _sheet_key(name: str) -> str:

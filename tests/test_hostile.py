@@ -24,12 +24,13 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from converter import api, files, reading
+from converter import api, concurrency, files, reading
+from converter.checks import check_sheet, check_workbook
 from converter.cli import app
 from converter.formats import get_format
 from converter.reading import WorkbookError, read_workbook
 
-from .builders import HEADER, seed_001_rows, workbook
+from .builders import HEADER, merge, seed_001_rows, workbook
 
 CORPUS = Path(__file__).parent / "corpus"
 FMT = "ms2-dui-pds-avance"
@@ -416,6 +417,27 @@ def test_xml_entities_are_refused(tmp_path, member):
     bomb = (b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>')
     rewrite(path, member, lambda data: bomb + re.sub(rb"^<\?xml[^>]*\?>", b"", data.lstrip()))
     assert "DOCTYPE/ENTITY" in unreadable(path, "fichier_illisible")
+
+
+@pytest.mark.parametrize("serial", [False, True])
+def test_sheets_checked_as_soon_as_read_give_what_checking_afterwards_gives(tmp_path, monkeypatch, serial):
+    """Issue #19: with `then=check_sheet`, each sheet is checked in a thread of its own while
+    the next one loads (concurrency.SERIAL: when asked for); the checked workbook is the same."""
+    rows = merge(*(seed_001_rows(f"{i:05d}") for i in range(1, 4)))
+    rows["OG"][1]["FINESSJuridique"] = "12345"
+    rows["Demandes"][1]["dateCommande"] = "31/02/2024"
+    path = set_cell(workbook(tmp_path / "w.xlsx", rows), "OG", "M2", '<c r="M2"><f>"DUR"&amp;"AND"</f></c>')
+    set_cell(path, "Demandes", "A2", '<c r="A2"><v>1</v></c>')  # its zeros given back, with a warning
+    afterwards = check_workbook(read_workbook(path))
+    monkeypatch.setattr(concurrency, "SERIAL", serial)
+    raw = read_workbook(path, then=check_sheet)
+    assert list(raw.ahead) == ["Entête", "Demandes", "OG", "FINESS Géo", "Scénarios", "Pièces"]
+    ahead = check_workbook(raw)
+    assert {"formule_sans_valeur", "date_invalide", "finess_invalide", "numero_editeur_complete"} \
+        <= set(afterwards.issues["code"])
+    assert ahead.issues.equals(afterwards.issues) and ahead.frames.keys() == afterwards.frames.keys()
+    assert all(ahead.frames[name].equals(frame) for name, frame in afterwards.frames.items())
+    assert (ahead.accepted, ahead.rejected) == (afterwards.accepted, afterwards.rejected) == (["00003"], ["00001", "00002"])
 
 
 # ------------------------------------------------------------------ values
