@@ -1,7 +1,9 @@
 """Checks across rows and sheets, declared in the definition: unique keys, parent links,
 required children, and two columns that must hold the same set of values per demande.
 
-Each function returns issue rows (ISSUE_SCHEMA) built with joins, not row loops.
+Each function returns issue rows (ISSUE_SCHEMA) built with joins, not row loops. The right side
+of an anti or semi join is not made unique first: the join's answer is the same, and unique()
+cost twice the join (different_sets: 0.19 s against 0.06 s at 100,000 demandes).
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ def duplicates(raw: RawWorkbook, sheet: Sheet, frame: pl.DataFrame) -> pl.DataFr
 def unknown_parents(raw: RawWorkbook, sheet: Sheet, frame: pl.DataFrame, parent: pl.DataFrame) -> pl.DataFrame:
     link = sheet.parent
     keys = list(link.by)
-    known = parent.select(keys).drop_nulls().unique()
+    known = parent.select(keys).drop_nulls()
     orphans = frame.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in keys)).join(
         known, on=keys, how="anti", nulls_equal=False
     )
@@ -70,7 +72,7 @@ def unknown_parents(raw: RawWorkbook, sheet: Sheet, frame: pl.DataFrame, parent:
 def missing_children(raw: RawWorkbook, sheet: Sheet, frame: pl.DataFrame, parent_sheet: Sheet,
                      parent: pl.DataFrame) -> pl.DataFrame:
     keys = list(sheet.parent.by)
-    present = frame.select(keys).drop_nulls().unique()
+    present = frame.select(keys).drop_nulls()
     lonely = parent.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in keys)).join(
         present, on=keys, how="anti"
     )
@@ -90,7 +92,7 @@ def conditional_children(raw: RawWorkbook, sheet: Sheet, frame: pl.DataFrame, pa
     found = []
     if link.required_if is not None:
         cond = link.required_if
-        present = frame.select(keys).drop_nulls().unique()
+        present = frame.select(keys).drop_nulls()
         lonely = parent.filter(keyed & condition_expr(cond).fill_null(False)).join(present, on=keys, how="anti")
         first = cond.alternatives[0][0][0]
         msg = message("sans_enfant_si", condition=cond.describe(), child=sheet.name,
@@ -156,8 +158,8 @@ def different_sets(raw: RawWorkbook, sheet: Sheet, frame: pl.DataFrame, other_sh
     keys = [*rule.by, rule.column]
     mine = frame.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in keys))
     theirs = other.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in keys))
-    extra = mine.join(theirs.select(keys).unique(), on=keys, how="anti")
-    missing = theirs.join(mine.select(keys).unique(), on=keys, how="anti")
+    extra = mine.join(theirs.select(keys), on=keys, how="anti")
+    missing = theirs.join(mine.select(keys), on=keys, how="anti")
     return pl.concat([
         _rows(extra, code="ensemble_en_trop",
               msg=message("ensemble_en_trop", column=rule.column, other=other_sheet.name),
@@ -178,15 +180,14 @@ def outside_expected(raw: RawWorkbook, sheet: Sheet, frame: pl.DataFrame, other:
     keys = list(rule.by)
     mine = frame.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in [*keys, rule.column]))
     if rule.when is not None:
-        mine = mine.join(parent.filter(condition_expr(rule.when).fill_null(False)).select(keys).unique(),
-                         on=keys, how="semi")
+        mine = mine.join(parent.filter(condition_expr(rule.when).fill_null(False)).select(keys), on=keys, how="semi")
     theirs = other.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in [*keys, rule.other])) \
         .select(*keys, pl.col(rule.other).alias(rule.column))
     listed = [
         mine.group_by(keys).agg(__mine=pl.col(rule.column).unique(maintain_order=True).str.join(", ")),
         theirs.group_by(keys).agg(__theirs=pl.col(rule.column).unique(maintain_order=True).str.join(", ")),
     ]
-    outside = mine.join(theirs.unique(), on=[*keys, rule.column], how="anti")
+    outside = mine.join(theirs, on=[*keys, rule.column], how="anti")
     for lists in listed:
         outside = outside.join(lists, on=keys, how="left")
     # the catalogue's message, with the two lists of each demande put in its placeholders
