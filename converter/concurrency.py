@@ -5,8 +5,9 @@ in one thread, and writes the same bytes (tests/test_performance.py compares bot
 Five overlaps:
 - scanning ahead (`computed_ahead`): while fastexcel loads a sheet (it lets go of the GIL),
   one thread scans the next sheets' XML (reading.py);
-- checking ahead (`started`): each sheet is checked in a thread of its own as soon as it is
-  read, while fastexcel loads the next one (reading.py, checks/);
+- checking in threads (`started`): each sheet is checked in a thread of its own as soon as it
+  is read, while fastexcel loads the next one; then each sheet's links to the others, in
+  threads too (reading.py, checks/);
 - verifying in a second process (`FileChecker`): parsing and validating a file cost as much
   as rendering it, and orjson and jsonschema-rs hold the GIL; for a large conversion
   (`PARALLEL_FROM`) they run in a second process, which also writes each valid file under a
