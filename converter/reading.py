@@ -404,7 +404,7 @@ def _ods_syntax(t: bytes, o: bytes, x: bytes, c: bytes) -> _OdsSyntax:
         marked=re.compile(rb':value-type="(?:error|float|percentage|currency)"|:formula="'),
         name=re.compile(rb"\b" + t + rb':name="([^"]*)"'),
         rows_repeated=re.compile(rb"\b" + t + rb':number-rows-repeated="(\d+)"'),
-        columns_repeated=re.compile(rb"\b" + t + rb':number-columns-repeated="(\d+)"'),
+        columns_repeated=re.compile(t + rb':number-columns-repeated="(\d+)"'),  # at a word's start: _repeats
         value_type=re.compile(rb"\b" + o + rb':value-type="(\w+)"'),
         calc_type=re.compile(rb"\b" + c + rb':value-type="(\w+)"'),
         formula=re.compile(rb"\b" + t + rb':formula="([^"]*)"'),
@@ -427,6 +427,17 @@ def _ods_chunks(fh: Any, row_end: bytes) -> Iterator[bytes]:
         rest = buf[cut + len(row_end):]
     if rest:
         yield rest
+
+
+_WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
+def _repeats(syntax: _OdsSyntax, data: bytes) -> list[tuple[int, int]]:
+    """(position, count) of each `table:number-columns-repeated` in `data`, its prefix at a
+    word's start, as a leading `\\b` said: that one left the search no literal to skip to, and
+    every row has one (the empty cells up to column XFD): five times slower (issue #19)."""
+    return [(m.start(), int(m.group(1))) for m in syntax.columns_repeated.finditer(data)
+            if m.start() == 0 or data[m.start() - 1] not in _WORD_BYTES]
 
 
 def _ods_marked(scan: SheetScan, syntax: _OdsSyntax, body: bytes, cell_at: Callable[[int], tuple[int, int, int]],
@@ -515,8 +526,7 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile) -> dict[str, SheetScan]:
                     continue  # no value: most rows after the table, told by one search
                 # a cell's column is the cells before it, plus their repeats: counted in C,
                 # not cell by cell (plain text cells, most of them, need no more)
-                repeats = [(m.start(), int(m.group(1))) for m in syntax.columns_repeated.finditer(body)] \
-                    if b"repeated" in body else []
+                repeats = _repeats(syntax, body) if b"repeated" in body else []
 
                 def cell_at(pos: int) -> tuple[int, int, int]:
                     """(column, start of its tag, end of its tag) of the cell holding `pos`."""
@@ -525,8 +535,8 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile) -> dict[str, SheetScan]:
                     return index + sum(n - 1 for at, n in repeats if at < opening), opening, body.find(b">", opening)
 
                 def width(cattrs: bytes) -> int:
-                    repeated = syntax.columns_repeated.search(cattrs) if b"repeated" in cattrs else None
-                    return int(repeated.group(1)) if repeated else 1
+                    repeated = _repeats(syntax, cattrs) if b"repeated" in cattrs else []
+                    return repeated[0][1] if repeated else 1
 
                 starts = [at for at in (body.find(b"value-type"), body.find(b"formula=")) if at >= 0]
                 first_col = cell_at(min(starts))[0]
@@ -632,15 +642,28 @@ def _load(reader: fastexcel.ExcelReader, path: Path, sheet: Sheet, scan: SheetSc
             pl.col(ROW).replace_strict(rows, default=pl.col(b), return_dtype=pl.String).alias(b)
             for b, rows in updates.items()
         )
-    blank = pl.all_horizontal(  # a match, not a replacement: no new string for each cell
-        pl.col(b).is_null() | pl.col(b).str.contains(f"^{_SPACES}*$")
-        for b in sheet.balises
-    )
-    frame = frame.filter(~blank)
+    frame = _without_blank_rows(frame, sheet.balises)
     if frame.height > MAX_DATA_ROWS:
         raise _fail("trop_de_lignes", path, sheet=sheet.name, max=f"{MAX_DATA_ROWS:,}".replace(",", " "),
                     detail=f"{frame.height:,} lignes remplies".replace(",", " "))
     return frame, letters
+
+
+def _without_blank_rows(frame: pl.DataFrame, balises: list[str]) -> pl.DataFrame:
+    """The rows holding a value: a row is blank when each of its cells is empty or spaces only.
+    Only the rows whose fullest column is blank are tested on every column (most rows have a
+    value there: one column matched instead of all of them, on the reading's critical path)."""
+    def blank(b: str) -> pl.Expr:  # a match, not a replacement: no new string for each cell
+        return pl.col(b).is_null() | pl.col(b).str.contains(f"^{_SPACES}*$")
+
+    if not balises or frame.height == 0:
+        return frame
+    fullest = min(balises, key=lambda b: frame[b].null_count())
+    maybe = frame.select(ROW, *balises).filter(blank(fullest))
+    if maybe.height == 0:
+        return frame
+    rows = maybe.filter(pl.all_horizontal(blank(b) for b in balises))[ROW]
+    return frame.filter(~pl.col(ROW).is_in(rows.implode())) if rows.len() else frame
 
 
 def _check_extent(path: Path, name: str, scan: SheetScan) -> None:

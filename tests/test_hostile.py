@@ -578,6 +578,25 @@ def test_a_row_of_nothing_but_spaces_is_no_row(tmp_path):
     assert raw.frames["OG"]["numeroEditeur"].to_list() == ["00001", "\u00a0x\u00a0"]
 
 
+def test_blank_rows_found_through_the_fullest_column_are_those_of_every_column():
+    """reading._without_blank_rows tests every column only where the fullest one is blank: the
+    rows it keeps, on random cells (empty, spaces of any kind, values), are those kept by
+    testing every column of every row."""
+    import random
+
+    import polars as pl
+
+    rng = random.Random(19)
+    cells = [None, "", " ", "\u00a0\u202f", "\u200b", "x", " 0 ", "\u00a0y"]
+    balises = ["a", "b", "c"]
+    for weights in ([1, 1, 1, 1, 1, 1, 1, 1], [8, 1, 1, 1, 1, 0, 0, 1], [0, 0, 0, 0, 0, 1, 1, 1]):
+        frame = pl.DataFrame({b: rng.choices(cells, weights, k=500) for b in balises},
+                             schema=dict.fromkeys(balises, pl.String))
+        frame = frame.with_row_index(reading.ROW, offset=2).with_columns(pl.col(reading.ROW).cast(pl.Int64))
+        blank = pl.all_horizontal(pl.col(b).is_null() | pl.col(b).str.contains(f"^{reading._SPACES}*$") for b in balises)
+        assert reading._without_blank_rows(frame, balises).equals(frame.filter(~blank))
+
+
 @pytest.mark.parametrize("typed", ["=1+1", "+33 6 12", "-1", "@SUM(A1)", '=HYPERLINK("http://x","y")'])
 def test_formula_looking_values_stay_text_in_the_error_workbook(tmp_path, typed):
     rows = seed_001_rows()
