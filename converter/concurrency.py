@@ -107,6 +107,20 @@ def started(work: Callable[[], Value]) -> Future[Value]:
     return future
 
 
+def results(futures: list[Future[Value]]) -> list[Value]:
+    """The results of `futures` (from `started`), in order. Should one fail, the threads still
+    running end before its failure is raised: a thread still inside Polars when the
+    interpreter exits would take the process down with it."""
+    try:
+        return [future.result() for future in futures]
+    except BaseException:
+        for future in futures:
+            if not isinstance(future, _WhenAsked):  # serial: never started, nothing to wait for
+                with contextlib.suppress(Exception):
+                    future.result()
+        raise
+
+
 def second_process(demandes: int) -> bool:
     return not SERIAL and demandes >= PARALLEL_FROM
 

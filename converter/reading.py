@@ -18,6 +18,7 @@ The limits are the constants below; the README (« Classeurs difficiles et limit
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import logging
@@ -854,6 +855,18 @@ def _read_sheets(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
         if then is not None:
             raw.ahead[sheet.name] = concurrency.started(partial(then, raw, sheet))
 
+    try:
+        return _read_all(path, raw, names, actual, read, checked_ahead)
+    except BaseException:  # the sheets' checks already started end first (concurrency.results)
+        with contextlib.suppress(BaseException):
+            concurrency.results(list(raw.ahead.values()))
+        raise
+
+
+def _read_all(path: Path, raw: RawWorkbook, names: list[str], actual: dict[str, str],
+              read: Callable[[Sheet], None], checked_ahead: Callable[[Sheet], None]) -> RawWorkbook:
+    """Every sheet of `raw.definition`, in its order, read into `raw`; `checked_ahead` of each."""
+    definition = raw.definition
     read(definition.header)
     header = raw.frames[HEADER_SHEET]
     if header.height == 0:

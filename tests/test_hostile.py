@@ -440,6 +440,27 @@ def test_sheets_checked_as_soon_as_read_give_what_checking_afterwards_gives(tmp_
     assert (ahead.accepted, ahead.rejected) == (afterwards.accepted, afterwards.rejected) == (["00003"], ["00001", "00002"])
 
 
+def test_a_workbook_refused_at_a_later_sheet_waits_for_the_checks_already_started(tmp_path):
+    """The sheets read before the one refused were already being checked, each in a thread:
+    those end before the French error is raised (a thread still inside Polars when the
+    command exits would take the process down)."""
+    import threading
+    import time
+
+    path = plain(tmp_path / "renomme.xlsx", rename={"Scénarios": {"profilMetier": "profil"}})
+    ended = []
+
+    def slow(raw, sheet):
+        time.sleep(0.2)
+        ended.append((sheet.name, threading.current_thread().name))
+
+    with pytest.raises(WorkbookError) as refused:
+        read_workbook(path, then=slow)
+    assert refused.value.issues[0].code == "colonne_manquante"
+    assert ended and sorted(ended) == sorted((name, "xl2segur-check") for name in
+                                             ["Entête", "Demandes", "OG", "FINESS Géo"])
+
+
 # ------------------------------------------------------------------ values
 
 

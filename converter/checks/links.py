@@ -208,7 +208,7 @@ def check_links(raw: RawWorkbook, frames: dict[str, pl.DataFrame]) -> list[pl.Da
     """The links of each sheet, in the definition's order; each sheet's in a thread of its own
     (Polars lets go of the GIL: both cores work, issue #19)."""
     pending = [concurrency.started(partial(_sheet_links, raw, sheet, frames)) for sheet in raw.definition.sheets]
-    return [part for links in pending for part in links.result()]
+    return [part for links in concurrency.results(pending) for part in links]
 
 
 def _sheet_links(raw: RawWorkbook, sheet: Sheet, frames: dict[str, pl.DataFrame]) -> list[pl.DataFrame]:
