@@ -19,7 +19,7 @@ import polars as pl
 
 from . import attachments, build, concurrency, deposit, ledger, schema
 from .lifecycle import advances, against_ledger, facts
-from .checks import NE, Checked, check_workbook
+from .checks import NE, Checked, check_sheet, check_workbook
 from .files import RUN_ID, OutputError, clean_stale, publish, running, write_new, write_new_numbered
 from .funding.amounts import AvanceDemande
 from .formats import FormatDefinition, get_format, numero_formats
@@ -156,7 +156,7 @@ def _read_and_check(workbook: Path, progress: Progress | None) -> tuple[Checked 
     """The checked workbook, or None and why it cannot be read."""
     _step(progress, "Lecture du classeur", 0, 0)
     try:
-        raw = read_workbook(workbook)
+        raw = read_workbook(workbook, then=check_sheet)  # each sheet checked while the next loads
     except WorkbookError as exc:
         return None, exc.issues
     _step(progress, "Contrôle des demandes", 0, 0)

@@ -2,9 +2,12 @@
 an optimisation; with `SERIAL`, a conversion renders, verifies and records each file in turn,
 in one thread, and writes the same bytes (tests/test_performance.py compares both paths).
 
-Four overlaps:
+Five overlaps:
 - scanning ahead (`computed_ahead`): while fastexcel loads a sheet (it lets go of the GIL),
   one thread scans the next sheets' XML (reading.py);
+- checking in threads (`started`): each sheet is checked in a thread of its own as soon as it
+  is read, while fastexcel loads the next one; then each sheet's links to the others, in
+  threads too (reading.py, checks/);
 - verifying in a second process (`FileChecker`): parsing and validating a file cost as much
   as rendering it, and orjson and jsonschema-rs hold the GIL; for a large conversion
   (`PARALLEL_FROM`) they run in a second process, which also writes each valid file under a
@@ -45,7 +48,8 @@ PARALLEL_FROM = 2_000
 """Accepted demandes from which files are checked in a second process (ten files of 200)."""
 
 SERIAL = False
-"""True: no second process, no file rendered ahead, no recording thread, no sheet scanned ahead."""
+"""True: no second process, no file rendered ahead, no recording thread, no sheet scanned or
+checked ahead."""
 
 Key = TypeVar("Key")
 
@@ -83,6 +87,38 @@ def computed_ahead(work: Callable[[Key], Value], items: dict[str, Key]) -> Itera
         finally:
             for future in ahead.values():
                 future.cancel()
+
+
+def started(work: Callable[[], Value]) -> Future[Value]:
+    """The Future of `work()`, computed from now on in a thread of its own (SERIAL: when its
+    result is asked for). Nobody waits for a result never asked for: the thread just ends."""
+    if SERIAL:
+        return _WhenAsked(work)
+    future: Future[Value] = Future()
+
+    def run() -> None:
+        future.set_running_or_notify_cancel()
+        try:
+            future.set_result(work())
+        except BaseException as exc:  # noqa: BLE001 — raised by result(), in the thread that asks
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="xl2segur-check", daemon=True).start()
+    return future
+
+
+def results(futures: list[Future[Value]]) -> list[Value]:
+    """The results of `futures` (from `started`), in order. Should one fail, the threads still
+    running end before its failure is raised: a thread still inside Polars when the
+    interpreter exits would take the process down with it."""
+    try:
+        return [future.result() for future in futures]
+    except BaseException:
+        for future in futures:
+            if not isinstance(future, _WhenAsked):  # serial: never started, nothing to wait for
+                with contextlib.suppress(Exception):
+                    future.result()
+        raise
 
 
 def second_process(demandes: int) -> bool:

@@ -18,6 +18,7 @@ The limits are the constants below; the README (« Classeurs difficiles et limit
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import logging
@@ -91,6 +92,8 @@ class RawWorkbook:
     formulas: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     # sheet → the name it bears in the user's workbook, when it differs by accents or case only
     renamed: dict[str, str] = field(default_factory=dict)
+    # sheet → the Future of `then(raw, sheet)` (read_workbook), started once the sheet was read
+    ahead: dict[str, Future[Any]] = field(default_factory=dict)
 
     def letter(self, sheet: str, balise: str) -> str:
         return self.letters[sheet].get(balise) or self.definition.by_name[sheet].column_letter(balise)
@@ -401,7 +404,7 @@ def _ods_syntax(t: bytes, o: bytes, x: bytes, c: bytes) -> _OdsSyntax:
         marked=re.compile(rb':value-type="(?:error|float|percentage|currency)"|:formula="'),
         name=re.compile(rb"\b" + t + rb':name="([^"]*)"'),
         rows_repeated=re.compile(rb"\b" + t + rb':number-rows-repeated="(\d+)"'),
-        columns_repeated=re.compile(rb"\b" + t + rb':number-columns-repeated="(\d+)"'),
+        columns_repeated=re.compile(t + rb':number-columns-repeated="(\d+)"'),  # at a word's start: _repeats
         value_type=re.compile(rb"\b" + o + rb':value-type="(\w+)"'),
         calc_type=re.compile(rb"\b" + c + rb':value-type="(\w+)"'),
         formula=re.compile(rb"\b" + t + rb':formula="([^"]*)"'),
@@ -424,6 +427,17 @@ def _ods_chunks(fh: Any, row_end: bytes) -> Iterator[bytes]:
         rest = buf[cut + len(row_end):]
     if rest:
         yield rest
+
+
+_WORD_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+
+
+def _repeats(syntax: _OdsSyntax, data: bytes) -> list[tuple[int, int]]:
+    """(position, count) of each `table:number-columns-repeated` in `data`, its prefix at a
+    word's start, as a leading `\\b` said: that one left the search no literal to skip to, and
+    every row has one (the empty cells up to column XFD): five times slower (issue #19)."""
+    return [(m.start(), int(m.group(1))) for m in syntax.columns_repeated.finditer(data)
+            if m.start() == 0 or data[m.start() - 1] not in _WORD_BYTES]
 
 
 def _ods_marked(scan: SheetScan, syntax: _OdsSyntax, body: bytes, cell_at: Callable[[int], tuple[int, int, int]],
@@ -512,8 +526,7 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile) -> dict[str, SheetScan]:
                     continue  # no value: most rows after the table, told by one search
                 # a cell's column is the cells before it, plus their repeats: counted in C,
                 # not cell by cell (plain text cells, most of them, need no more)
-                repeats = [(m.start(), int(m.group(1))) for m in syntax.columns_repeated.finditer(body)] \
-                    if b"repeated" in body else []
+                repeats = _repeats(syntax, body) if b"repeated" in body else []
 
                 def cell_at(pos: int) -> tuple[int, int, int]:
                     """(column, start of its tag, end of its tag) of the cell holding `pos`."""
@@ -522,8 +535,8 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile) -> dict[str, SheetScan]:
                     return index + sum(n - 1 for at, n in repeats if at < opening), opening, body.find(b">", opening)
 
                 def width(cattrs: bytes) -> int:
-                    repeated = syntax.columns_repeated.search(cattrs) if b"repeated" in cattrs else None
-                    return int(repeated.group(1)) if repeated else 1
+                    repeated = _repeats(syntax, cattrs) if b"repeated" in cattrs else []
+                    return repeated[0][1] if repeated else 1
 
                 starts = [at for at in (body.find(b"value-type"), body.find(b"formula=")) if at >= 0]
                 first_col = cell_at(min(starts))[0]
@@ -641,15 +654,28 @@ def _load(reader: fastexcel.ExcelReader, path: Path, sheet: Sheet, scan: SheetSc
             pl.col(ROW).replace_strict(rows, default=pl.col(b), return_dtype=pl.String).alias(b)
             for b, rows in updates.items()
         )
-    blank = pl.all_horizontal(  # a match, not a replacement: no new string for each cell
-        pl.col(b).is_null() | pl.col(b).str.contains(f"^{_SPACES}*$")
-        for b in sheet.balises
-    )
-    frame = frame.filter(~blank)
+    frame = _without_blank_rows(frame, sheet.balises)
     if frame.height > MAX_DATA_ROWS:
         raise _fail("trop_de_lignes", path, sheet=sheet.name, max=f"{MAX_DATA_ROWS:,}".replace(",", " "),
                     detail=f"{frame.height:,} lignes remplies".replace(",", " "))
     return frame, letters
+
+
+def _without_blank_rows(frame: pl.DataFrame, balises: list[str]) -> pl.DataFrame:
+    """The rows holding a value: a row is blank when each of its cells is empty or spaces only.
+    Only the rows whose fullest column is blank are tested on every column (most rows have a
+    value there: one column matched instead of all of them, on the reading's critical path)."""
+    def blank(b: str) -> pl.Expr:  # a match, not a replacement: no new string for each cell
+        return pl.col(b).is_null() | pl.col(b).str.contains(f"^{_SPACES}*$")
+
+    if not balises or frame.height == 0:
+        return frame
+    fullest = min(balises, key=lambda b: frame[b].null_count())
+    maybe = frame.select(ROW, *balises).filter(blank(fullest))
+    if maybe.height == 0:
+        return frame
+    rows = maybe.filter(pl.all_horizontal(blank(b) for b in balises))[ROW]
+    return frame.filter(~pl.col(ROW).is_in(rows.implode())) if rows.len() else frame
 
 
 def _check_extent(path: Path, name: str, scan: SheetScan) -> None:
@@ -668,8 +694,9 @@ def _pad_identifiers(numeric_cells: Callable[[set[tuple[str, int]]], set[tuple[s
     Shorter, or nothing but zeros, it was no identifier that lost its zeros: it stays an error."""
     fields = [(f.balise, IDENTIFIER_WIDTHS[f.kind], MAX_LOST_ZEROS[f.kind])
               for f in sheet.fields if f.kind in IDENTIFIER_WIDTHS and f.balise in letters]
-    short = {b: frame.filter(pl.col(b).str.contains(r"^\d*[1-9]\d*$")
-                             & pl.col(b).str.len_chars().is_between(w - lost, w - 1))[ROW].to_list()
+    # the length first, on the whole column; the regular expression on the few rows left
+    short = {b: frame.select(ROW, b).filter(pl.col(b).str.len_chars().is_between(w - lost, w - 1))
+             .filter(pl.col(b).str.contains(r"^\d*[1-9]\d*$"))[ROW].to_list()
              for b, w, lost in fields}
     short = {b: rows for b, rows in short.items() if rows}
     if not short:
@@ -686,13 +713,15 @@ def _pad_identifiers(numeric_cells: Callable[[set[tuple[str, int]]], set[tuple[s
     return frame, padded
 
 
-def read_workbook(path: Path, definition: FormatDefinition | None = None) -> RawWorkbook:
-    """Read every sheet of the format; the format comes from the Entête sheet unless given."""
+def read_workbook(path: Path, definition: FormatDefinition | None = None,
+                  then: Callable[[RawWorkbook, Sheet], Any] | None = None) -> RawWorkbook:
+    """Read every sheet of the format; the format comes from the Entête sheet unless given.
+    With `then`, `then(raw, sheet)` of each sheet read starts at once (`RawWorkbook.ahead`)."""
     path = Path(path)
     _check_container(path)
     try:
         with zipfile.ZipFile(path) as zf:
-            raw = _read(path, zf, definition)
+            raw = _read(path, zf, definition, then)
         release_freed_memory()
         return raw
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ParseError, DefusedXmlException,
@@ -744,7 +773,8 @@ def _scanned(scan: SheetScan) -> Future[SheetScan]:
     return done
 
 
-def _read(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None) -> RawWorkbook:
+def _read(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None,
+          then: Callable[[RawWorkbook, Sheet], Any] | None) -> RawWorkbook:
     if _is_ods(zf):  # LibreOffice Calc: its sheets share one content.xml, scanned before reading
         _check_archive(path, zf)
         scans = _scan_ods(path, zf)
@@ -752,7 +782,7 @@ def _read(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None) 
         for name, scan in scans.items():  # before fastexcel opens it: it loads every sheet at once
             if _sheet_key(name) in read:
                 _check_extent(path, name, scan)
-        return _read_sheets(path, zf, definition, {}, {n: _scanned(s) for n, s in scans.items()}, ods=True)
+        return _read_sheets(path, zf, definition, {}, {n: _scanned(s) for n, s in scans.items()}, True, then)
     members = _check_package(path, zf)
     # fastexcel releases the GIL while it opens a workbook or loads a sheet: meanwhile, one
     # thread scans the sheets' XML (SheetScan), each ahead of its sheet's load. One reader: a
@@ -761,7 +791,7 @@ def _read(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None) 
     # computing, and longer on a busy machine (issue #19, docs/performance.md)
     scanned = {name: member for name, member in members.items() if name in _data_sheet_names()}
     with concurrency.computed_ahead(partial(_scan_sheet, zf), scanned) as ahead:
-        return _read_sheets(path, zf, definition, members, ahead)
+        return _read_sheets(path, zf, definition, members, ahead, then=then)
 
 
 def _header_format(reader: Any, path: Path, scan: SheetScan, sheet_name: str) -> FormatDefinition:
@@ -783,7 +813,8 @@ def _header_format(reader: Any, path: Path, scan: SheetScan, sheet_name: str) ->
 
 
 def _read_sheets(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None, members: dict[str, str],
-                 ahead: dict[str, Future[SheetScan]], ods: bool = False) -> RawWorkbook:
+                 ahead: dict[str, Future[SheetScan]], ods: bool = False,
+                 then: Callable[[RawWorkbook, Sheet], Any] | None = None) -> RawWorkbook:
     reader = _open(path, ods)
     try:
         names = reader.sheet_names
@@ -809,50 +840,68 @@ def _read_sheets(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
 
     if definition is None:
         definition = _header_format(reader, path, scan(HEADER_SHEET), actual[HEADER_SHEET])
-    header, header_letters = _load(reader, path, definition.header, scan(HEADER_SHEET), actual[HEADER_SHEET])
-    if header.height == 0:
-        raise _fail("entete_vide", path, sheet=HEADER_SHEET)
+    raw = RawWorkbook(path=path, definition=definition, frames={}, letters={})
 
-    if header.height > 1:  # a second numeroAns or SIRET would be silently dropped
-        raise _fail("entete_plusieurs_lignes", path, sheet=HEADER_SHEET, row=int(header[ROW][1]))
-    frames = {HEADER_SHEET: header}
-    letters = {HEADER_SHEET: header_letters}
-    actual.update(_find_sheets(path, names, [s.name for s in definition.sheets]))
-    missing = [s for s in definition.sheets if s.name not in actual and not s.optional]
-    if missing:
-        raise WorkbookError([issue("feuille_manquante", file=str(path), sheet=s.name) for s in missing])
-    present = [s for s in definition.sheets if s.name in actual]
-    for sheet in definition.sheets:
-        if sheet.name not in actual:
-            letters[sheet.name] = {}
-            frames[sheet.name] = pl.DataFrame(
-                {**{b: pl.Series([], dtype=pl.String) for b in sheet.balises}, ROW: pl.Series([], dtype=pl.Int64)}
-            )
-
-    for sheet in present:  # in the format's order: the first sheet that fails is the one reported
-        frames[sheet.name], letters[sheet.name] = _load(reader, path, sheet, scan(sheet.name), actual[sheet.name])
-    if frames[definition.demandes.name].height == 0:
-        raise _fail("aucune_demande", path, sheet=definition.demandes.name)
-    padded: dict[str, dict[str, list[int]]] = {}
-    for sheet in (definition.header, *definition.sheets):
-        user = actual.get(sheet.name)
-        if user in scans and scans[user].numeric is not None:  # .ods: found with the rest
+    def read(sheet: Sheet) -> None:
+        """Load `sheet` into `raw`, its identifiers padded and its unsaved formulas listed."""
+        user = actual[sheet.name]
+        frame, letters = _load(reader, path, sheet, scan(sheet.name), user)
+        raw.frames[sheet.name], raw.letters[sheet.name] = frame, letters
+        by_letter = {letter: b for b, letter in letters.items()}
+        for (letter, row) in scans[user].formulas:
+            if letter in by_letter:
+                raw.formulas.setdefault(sheet.name, {}).setdefault(by_letter[letter], []).append(row)
+        if scans[user].numeric is not None:  # .ods: found with the rest
             numeric = scans[user].numeric.intersection
         elif user in members:
             numeric = partial(_numeric_cells, zf, members[user])
         else:
-            continue
-        frames[sheet.name], found = _pad_identifiers(numeric, sheet, frames[sheet.name], letters[sheet.name])
+            return
+        raw.frames[sheet.name], found = _pad_identifiers(numeric, sheet, frame, letters)
         if found:
-            padded[sheet.name] = found
-    formulas: dict[str, dict[str, list[int]]] = {}
-    for name, user_name in actual.items():
-        by_letter = {letter: b for b, letter in letters.get(name, {}).items()}
-        for (letter, row) in scans[user_name].formulas if user_name in scans else ():
-            if letter in by_letter:
-                formulas.setdefault(name, {}).setdefault(by_letter[letter], []).append(row)
-    return RawWorkbook(path=path, definition=definition, frames=frames, letters=letters, padded=padded,
-                       formulas=formulas, renamed={n: u for n, u in actual.items() if n != u})
+            raw.padded[sheet.name] = found
+
+    def checked_ahead(sheet: Sheet) -> None:
+        """`then(raw, sheet)` starts, while fastexcel loads the next sheets (issue #19)."""
+        if then is not None:
+            raw.ahead[sheet.name] = concurrency.started(partial(then, raw, sheet))
+
+    try:
+        return _read_all(path, raw, names, actual, read, checked_ahead)
+    except BaseException:  # the sheets' checks already started end first (concurrency.results)
+        with contextlib.suppress(BaseException):
+            concurrency.results(list(raw.ahead.values()))
+        raise
+
+
+def _read_all(path: Path, raw: RawWorkbook, names: list[str], actual: dict[str, str],
+              read: Callable[[Sheet], None], checked_ahead: Callable[[Sheet], None]) -> RawWorkbook:
+    """Every sheet of `raw.definition`, in its order, read into `raw`; `checked_ahead` of each."""
+    definition = raw.definition
+    read(definition.header)
+    header = raw.frames[HEADER_SHEET]
+    if header.height == 0:
+        raise _fail("entete_vide", path, sheet=HEADER_SHEET)
+    if header.height > 1:  # a second numeroAns or SIRET would be silently dropped
+        raise _fail("entete_plusieurs_lignes", path, sheet=HEADER_SHEET, row=int(header[ROW][1]))
+    checked_ahead(definition.header)
+    actual.update(_find_sheets(path, names, [s.name for s in definition.sheets]))
+    missing = [s for s in definition.sheets if s.name not in actual and not s.optional]
+    if missing:
+        raise WorkbookError([issue("feuille_manquante", file=str(path), sheet=s.name) for s in missing])
+    for sheet in definition.sheets:  # in the format's order: the first sheet that fails is the one reported
+        if sheet.name in actual:
+            read(sheet)
+        else:
+            raw.letters[sheet.name] = {}
+            raw.frames[sheet.name] = pl.DataFrame(
+                {**{b: pl.Series([], dtype=pl.String) for b in sheet.balises}, ROW: pl.Series([], dtype=pl.Int64)}
+            )
+        checked_ahead(sheet)
+    if raw.frames[definition.demandes.name].height == 0:
+        raise _fail("aucune_demande", path, sheet=definition.demandes.name)
+    raw.renamed = {n: u for n, u in actual.items() if n != u}
+    return raw
 
 
 def _sheet_key(name: str) -> str:

@@ -180,6 +180,18 @@ def test_an_ods_value_far_below_its_table_is_refused_with_its_cell_before_it_is_
     assert re.search(r"cellule A\d{7},", outcome.errors[0].message)  # the cell to clear
 
 
+def test_an_ods_run_of_cells_is_counted_only_under_its_own_prefix():
+    """reading._repeats finds `table:number-columns-repeated` without a leading `\\b` (five times
+    faster, issue #19) but, as `\\b` did, only where the prefix starts a word."""
+    syntax = reading._ods_syntax(b"table", b"office", b"text", b"calcext")
+    row = (b'<table:table-cell table:number-columns-repeated="3"/><table:table-cell '
+           b'xtable:number-columns-repeated="9" table:number-columns-repeated="4"/>')
+    bounded = re.compile(rb'\btable:number-columns-repeated="(\d+)"')
+    assert reading._repeats(syntax, row) == [(m.start(), int(m.group(1))) for m in bounded.finditer(row)]
+    assert [n for _, n in reading._repeats(syntax, row)] == [3, 4]
+    assert reading._repeats(syntax, b'table:number-columns-repeated="2"') == [(0, 2)]
+
+
 def test_an_ods_formula_saved_without_its_value_is_shown(tmp_path):
     def unsaved(data: bytes) -> bytes:  # the amount of 00002 as a program would write it: no value
         cell = re.search(rb'<table:table-cell table:formula="of:=4000\+866\.67"[^>]*>.*?</table:table-cell>', data)

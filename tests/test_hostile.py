@@ -24,12 +24,13 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from converter import api, files, reading
+from converter import api, concurrency, files, reading
+from converter.checks import check_sheet, check_workbook
 from converter.cli import app
 from converter.formats import get_format
 from converter.reading import WorkbookError, read_workbook
 
-from .builders import HEADER, seed_001_rows, workbook
+from .builders import HEADER, merge, seed_001_rows, workbook
 
 CORPUS = Path(__file__).parent / "corpus"
 FMT = "ms2-dui-pds-avance"
@@ -418,6 +419,48 @@ def test_xml_entities_are_refused(tmp_path, member):
     assert "DOCTYPE/ENTITY" in unreadable(path, "fichier_illisible")
 
 
+@pytest.mark.parametrize("serial", [False, True])
+def test_sheets_checked_as_soon_as_read_give_what_checking_afterwards_gives(tmp_path, monkeypatch, serial):
+    """Issue #19: with `then=check_sheet`, each sheet is checked in a thread of its own while
+    the next one loads (concurrency.SERIAL: when asked for); the checked workbook is the same."""
+    rows = merge(*(seed_001_rows(f"{i:05d}") for i in range(1, 4)))
+    rows["OG"][1]["FINESSJuridique"] = "12345"
+    rows["Demandes"][1]["dateCommande"] = "31/02/2024"
+    path = set_cell(workbook(tmp_path / "w.xlsx", rows), "OG", "M2", '<c r="M2"><f>"DUR"&amp;"AND"</f></c>')
+    set_cell(path, "Demandes", "A2", '<c r="A2"><v>1</v></c>')  # its zeros given back, with a warning
+    afterwards = check_workbook(read_workbook(path))
+    monkeypatch.setattr(concurrency, "SERIAL", serial)
+    raw = read_workbook(path, then=check_sheet)
+    assert list(raw.ahead) == ["Entête", "Demandes", "OG", "FINESS Géo", "Scénarios", "Pièces"]
+    ahead = check_workbook(raw)
+    assert {"formule_sans_valeur", "date_invalide", "finess_invalide", "numero_editeur_complete"} \
+        <= set(afterwards.issues["code"])
+    assert ahead.issues.equals(afterwards.issues) and ahead.frames.keys() == afterwards.frames.keys()
+    assert all(ahead.frames[name].equals(frame) for name, frame in afterwards.frames.items())
+    assert (ahead.accepted, ahead.rejected) == (afterwards.accepted, afterwards.rejected) == (["00003"], ["00001", "00002"])
+
+
+def test_a_workbook_refused_at_a_later_sheet_waits_for_the_checks_already_started(tmp_path):
+    """The sheets read before the one refused were already being checked, each in a thread:
+    those end before the French error is raised (a thread still inside Polars when the
+    command exits would take the process down)."""
+    import threading
+    import time
+
+    path = plain(tmp_path / "renomme.xlsx", rename={"Scénarios": {"profilMetier": "profil"}})
+    ended = []
+
+    def slow(raw, sheet):
+        time.sleep(0.2)
+        ended.append((sheet.name, threading.current_thread().name))
+
+    with pytest.raises(WorkbookError) as refused:
+        read_workbook(path, then=slow)
+    assert refused.value.issues[0].code == "colonne_manquante"
+    assert ended and sorted(ended) == sorted((name, "xl2segur-check") for name in
+                                             ["Entête", "Demandes", "OG", "FINESS Géo"])
+
+
 # ------------------------------------------------------------------ values
 
 
@@ -554,6 +597,25 @@ def test_a_row_of_nothing_but_spaces_is_no_row(tmp_path):
     raw = read_workbook(workbook(tmp_path / "espaces.xlsx", rows))
     assert raw.frames["Demandes"].height == 1
     assert raw.frames["OG"]["numeroEditeur"].to_list() == ["00001", "\u00a0x\u00a0"]
+
+
+def test_blank_rows_found_through_the_fullest_column_are_those_of_every_column():
+    """reading._without_blank_rows tests every column only where the fullest one is blank: the
+    rows it keeps, on random cells (empty, spaces of any kind, values), are those kept by
+    testing every column of every row."""
+    import random
+
+    import polars as pl
+
+    rng = random.Random(19)
+    cells = [None, "", " ", "\u00a0\u202f", "\u200b", "x", " 0 ", "\u00a0y"]
+    balises = ["a", "b", "c"]
+    for weights in ([1, 1, 1, 1, 1, 1, 1, 1], [8, 1, 1, 1, 1, 0, 0, 1], [0, 0, 0, 0, 0, 1, 1, 1]):
+        frame = pl.DataFrame({b: rng.choices(cells, weights, k=500) for b in balises},
+                             schema=dict.fromkeys(balises, pl.String))
+        frame = frame.with_row_index(reading.ROW, offset=2).with_columns(pl.col(reading.ROW).cast(pl.Int64))
+        blank = pl.all_horizontal(pl.col(b).is_null() | pl.col(b).str.contains(f"^{reading._SPACES}*$") for b in balises)
+        assert reading._without_blank_rows(frame, balises).equals(frame.filter(~blank))
 
 
 @pytest.mark.parametrize("typed", ["=1+1", "+33 6 12", "-1", "@SUM(A1)", '=HYPERLINK("http://x","y")'])

@@ -333,6 +333,26 @@ def test_the_second_process_starts_without_polars():
     assert subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": str(ROOT)}).returncode == 0
 
 
+def test_started_work_runs_in_a_thread_of_its_own_or_when_asked(monkeypatch):
+    """concurrency.started (the sheets checked while the next one loads, the links of each
+    sheet): a thread of its own; SERIAL, nothing runs until the result is asked for; a failure
+    is raised by result()."""
+    import threading
+
+    ran = []
+
+    def work():
+        ran.append(threading.current_thread().name)
+        return len(ran)
+
+    assert concurrency.started(work).result() == 1 and ran == ["xl2segur-check"]
+    monkeypatch.setattr(concurrency, "SERIAL", True)
+    later = concurrency.started(work)
+    assert len(ran) == 1 and later.result() == 2 and ran[1] == threading.current_thread().name
+    with pytest.raises(ZeroDivisionError):
+        concurrency.started(lambda: 1 / 0).result()
+
+
 def test_recording_in_the_background_stops_at_the_first_failure_and_discards_the_rest():
     consumed, discarded = [], []
 

@@ -12,8 +12,8 @@ from datetime import date
 
 import pytest
 
-from converter import api
-from tests.builders import seed_001_rows, workbook
+from converter import api, concurrency
+from tests.builders import merge, seed_001_rows, workbook
 
 
 def _mutate(rows, sheet, index, **values):
@@ -111,6 +111,22 @@ def test_rule_rejects(tmp_path, sheet, index, changes, code, balise):
     located = next(i for i in outcome.errors if (i.code, i.balise) == (code, balise))
     assert located.row is not None and located.sheet is not None
     assert located.message
+
+
+def test_links_checked_in_threads_give_the_serial_issues(tmp_path, monkeypatch):
+    """Issue #19: each sheet's links are checked in a thread of its own; the issues, their
+    order included, are those of the serial path (concurrency.SERIAL)."""
+    links = [c for c in ERRORS if c[3] in ("parent_inconnu", "sans_enfant", "doublon", "ensemble_en_trop",
+                                           "ensemble_manquant") and c[1] is not None]
+    rows = merge(*(_mutate(seed_001_rows(f"{n + 1:05d}"), sheet, index, **changes)
+                   for n, (sheet, index, changes, _, _) in enumerate(links)))
+    path = workbook(tmp_path / "liens.xlsx", rows)
+    threaded = api.verify(path).issues
+    monkeypatch.setattr(concurrency, "SERIAL", True)
+    serial = api.verify(path).issues
+    assert {i.code for i in threaded} >= {"parent_inconnu", "sans_enfant", "doublon", "ensemble_en_trop",
+                                          "ensemble_manquant"}
+    assert [i.to_dict() for i in threaded] == [i.to_dict() for i in serial]
 
 
 def test_duplicate_demande_rejects_both(tmp_path):

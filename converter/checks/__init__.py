@@ -17,7 +17,7 @@ from .links import check_links
 from .rules import check_rules
 from .values import NE, cleaned, condition_expr, field_check, is_error_cell, message_params, padded_warning
 
-__all__ = ["Checked", "check_workbook", "NE"]
+__all__ = ["Checked", "check_sheet", "check_workbook", "NE"]
 
 
 @dataclass
@@ -41,8 +41,9 @@ class Checked:
 CELL_PROBLEMS = ["cellule_en_erreur", "formule_sans_valeur"]  # the cell itself, before any rule
 
 
-def _check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Normalise one sheet; return (frame of values, issue rows)."""
+def check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Normalise one sheet; return (frame of values, issue rows). It reads nothing of the other
+    sheets: read_workbook may start it as soon as the sheet is read (`then`)."""
     checked = _cell_values(raw, sheet, _cleaned_cells(raw.frames[sheet.name], sheet))
     checked = _presence(sheet, checked)
     # an invalid value never travels further
@@ -183,7 +184,8 @@ def check_workbook(raw: RawWorkbook) -> Checked:
     frames: dict[str, pl.DataFrame] = {}
     parts: list[pl.DataFrame] = []
     for sheet in (definition.header, *definition.sheets):
-        frames[sheet.name], found = _check_sheet(raw, sheet)
+        ahead = raw.ahead.get(sheet.name)  # check_sheet, started by read_workbook
+        frames[sheet.name], found = ahead.result() if ahead is not None else check_sheet(raw, sheet)
         parts.append(found)
     header_format = frames[HEADER_SHEET]["format"][0]
     if header_format is not None and header_format != definition.id:
