@@ -377,6 +377,33 @@ def test_recording_in_the_background_stops_at_the_first_failure_and_discards_the
     assert consumed == [0, 1]
 
 
+def test_recording_in_the_background_lets_the_producer_run_ahead_and_ctrl_c_drops_what_waits():
+    """Issue #19: files come in bursts, and the producer waited on a consumer four files behind.
+    Now a burst waits in the queue; on Ctrl-C the file in hand is recorded whole and those
+    waiting are discarded (no name, no ledger row), not recorded one by one while the user waits."""
+    import threading
+
+    in_hand, burst = threading.Event(), threading.Event()
+    consumed, discarded = [], []
+
+    def consume(item):
+        in_hand.set()
+        burst.wait(timeout=1)  # behind until the whole burst is produced
+        consumed.append(item)
+
+    def produce():
+        yield 0
+        in_hand.wait(timeout=10)
+        yield from range(1, 30)
+        burst.set()
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        concurrency._in_background(produce(), consume, discarded.append)
+    assert burst.is_set()
+    assert consumed == [0] and sorted(discarded) == list(range(1, 30))
+
+
 _SLOW_CONVERSION = """
 import sys, time
 from converter import cli, concurrency, ledger
