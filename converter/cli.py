@@ -535,9 +535,9 @@ def _leave(code: object) -> None:
     conversion, freeing every module's objects one by one takes 0.2 s (100,000 demandes) that
     the system does at once when the process ends. The exit functions (atexit) still run and
     the streams are flushed; the commands have closed their files and ledger and ended their
-    threads and second process before returning. Anything left running, or a stream that cannot
-    be flushed, and Python ends as usual."""
-    if threading.active_count() > 1:
+    threads and second process before returning. Anything left running, a stream that cannot be
+    flushed, or a profiler or debugger that writes its report at the end, and Python ends as usual."""
+    if threading.active_count() > 1 or sys.getprofile() is not None or sys.gettrace() is not None:
         sys.exit(code)
     try:
         sys.stdout.flush()

@@ -475,15 +475,19 @@ def test_a_conversion_imports_neither_pydantic_nor_what_it_does_not_use(tmp_path
 
 
 @pytest.mark.parametrize("args,code", [(["formats"], 0), (["convertir", "absent.xlsx"], 2), (["inconnue"], 2)])
-def test_the_cli_ends_as_sys_exit_without_finalization(tmp_path, args, code) -> None:
-    """cli._leave: the same status and output as Python's own end, the exit functions run."""
-    program = "import atexit; atexit.register(print, 'fin'); from converter.cli import main; main()"
+@pytest.mark.parametrize("profiled", [False, True])
+def test_the_cli_ends_as_sys_exit_without_finalization(tmp_path, args, code, profiled) -> None:
+    """cli._leave: the same status and output as Python's own end, the exit functions run; under a
+    profiler (pyinstrument, cProfile), Python ends as usual, and the profiler writes its report."""
+    program = ("import atexit, sys; atexit.register(print, 'fin'); from converter.cli import main\n"
+               f"{'sys.setprofile(lambda *a: None)' if profiled else ''}\n"
+               "try:\n    main()\nexcept SystemExit:\n    print('fin de Python')\n    raise")
     run = subprocess.run([sys.executable, "-c", program, *args], capture_output=True, text=True, cwd=tmp_path)
     assert run.returncode == code, run.stderr
-    assert run.stdout.endswith("fin\n") and "Traceback" not in run.stderr
+    assert run.stdout.endswith("fin de Python\nfin\n" if profiled else "fin\n") and "Traceback" not in run.stderr
+    assert ("fin de Python" in run.stdout) == profiled
     if args == ["formats"]:
         assert run.stdout.splitlines()[0].startswith("hop-pfi-va2-commandes ")
-
 
 @settings(max_examples=300, deadline=None)
 @given(parts=st.lists(st.sampled_from(["&", "lt;", "gt;", "amp;", "apos;", "quot;", "a", "<", ";", "é"]), max_size=30))
