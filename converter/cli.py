@@ -90,7 +90,14 @@ def _count(n: int) -> str:
     return f"{n:,}".replace(",", " ")
 
 
-def _print_issues(outcome: api.Outcome) -> None:
+def _in_report(asked: bool, short: bool = False) -> str:
+    """Where the whole list is: the report asked for (its name follows the summary), or how to ask for one."""
+    if asked:
+        return "le rapport (écrit ci-dessous)"
+    return "--rapport" if short else "le rapport (--rapport rapport.json)"
+
+
+def _print_issues(outcome: api.Outcome, report: bool) -> None:
     """The first ERRORS_SHOWN errors; of each warning code, the first WARNINGS_SHOWN_PER_CODE, then one line that
     counts the others. Only the terminal is summarised: the report and the error workbook keep
     every issue."""
@@ -98,7 +105,8 @@ def _print_issues(outcome: api.Outcome) -> None:
     for found in errors[:ERRORS_SHOWN]:
         out.print(f"[red]ERREUR[/] {escape(found.render())}")
     if len(errors) > ERRORS_SHOWN:
-        where = "le classeur d'erreurs et --rapport" if outcome.error_workbook else "--rapport et --erreurs"
+        where = f"le classeur d'erreurs et {_in_report(report, short=True)}" if outcome.error_workbook else \
+            f"{_in_report(report, short=True)} et --erreurs"
         out.print(f"[red]… et {_count(len(errors) - ERRORS_SHOWN)} autres erreurs[/] : toutes sont dans {where}.")
     totals: dict[str, int] = {}
     for found in outcome.warnings:
@@ -109,7 +117,7 @@ def _print_issues(outcome: api.Outcome) -> None:
         hidden = total - WARNINGS_SHOWN_PER_CODE
         if hidden > 0:
             others = "autre avertissement" if hidden == 1 else "autres avertissements"
-            out.print(f"… et {_count(hidden)} {others} du même type (code {code}) : voir --rapport.")
+            out.print(f"… et {_count(hidden)} {others} du même type (code {code}) : voir {_in_report(report, short=True)}.")
 
 
 def _written_as_xlsx(outcome: api.Outcome) -> str:
@@ -120,7 +128,7 @@ def _written_as_xlsx(outcome: api.Outcome) -> str:
             "et vous pouvez le corriger puis le reconvertir tel quel)")
 
 
-def _print_paths(paths: list[Path], others: str) -> None:
+def _print_paths(paths: list[Path], others: str, report: bool) -> None:
     """The first FILES_SHOWN paths, then how many more and where: the summary of 500 files
     stays a few lines (all of them are in --rapport)."""
     shown = paths if len(paths) <= FILES_SHOWN + 1 else paths[:FILES_SHOWN]  # never « … et 1 autre »
@@ -128,12 +136,13 @@ def _print_paths(paths: list[Path], others: str) -> None:
         out.print(f"  {escape(str(path))}")
     if len(paths) > len(shown):
         hidden, folder = len(paths) - len(shown), paths[len(shown)].parent
-        out.print(f"  … et {_count(hidden)} {others} dans {escape(str(folder))} : liste complète dans le rapport "
-                  "(--rapport rapport.json)")
+        out.print(f"  … et {_count(hidden)} {others} dans {escape(str(folder))} : liste complète dans "
+                  f"{_in_report(report)}")
 
 
-def _print_outcome(outcome: api.Outcome, *, converting: bool) -> None:
-    _print_issues(outcome)
+def _print_outcome(outcome: api.Outcome, *, converting: bool, report: bool = False) -> None:
+    """The summary; `report`: a JSON report was asked for (--rapport), where every detail left out is."""
+    _print_issues(outcome, report)
     if outcome.unreadable:
         out.print("[bold red]Classeur inutilisable :[/] corrigez le problème ci-dessus et relancez.")
         return
@@ -161,14 +170,14 @@ def _print_outcome(outcome: api.Outcome, *, converting: bool) -> None:
             ttc = f", TTC {euros(a.amount_ttc)}" if a.amount_ttc is not None else ""
             out.print(f"  demande {ne} : {euros(a.avance)} ({rate} du {a.base} ; montant HT {euros(a.amount_ht)}{ttc})")
         if expected.frame.height > ADVANCES_SHOWN:
-            out.print(f"  … et {_count(expected.frame.height - ADVANCES_SHOWN)} autres demandes : détail dans le "
-                      "rapport (--rapport rapport.json)")
+            out.print(f"  … et {_count(expected.frame.height - ADVANCES_SHOWN)} autres demandes : détail dans "
+                      f"{_in_report(report)}")
     if converting:
         out.print(f"Fichiers de dépôt écrits : {len(outcome.files)}")
-        _print_paths(outcome.files, "autres fichiers de dépôt")
+        _print_paths(outcome.files, "autres fichiers de dépôt", report)
         if outcome.archives:
             out.print(f"Archives des pièces justificatives : {len(outcome.archives)}")
-            _print_paths(outcome.archives, "autres archives")
+            _print_paths(outcome.archives, "autres archives", report)
         if outcome.registre and outcome.files:
             out.print(f"Registre des dépôts : {outcome.registre}")
         if outcome.error_workbook:
@@ -250,7 +259,7 @@ def verifier(
         _fail(str(exc))
     except Exception as exc:  # noqa: BLE001 — no traceback for any user file
         _fail(_unexpected(classeur, exc))
-    _print_outcome(outcome, converting=False)
+    _print_outcome(outcome, converting=False, report=rapport is not None)
     if erreurs is not None and outcome.produces_deposit and not outcome.unreadable:
         out.print(f"Classeur d'erreurs : {outcome.error_workbook}{_written_as_xlsx(outcome)}" if outcome.error_workbook
                   else "Aucune erreur : pas de classeur d'erreurs écrit.")
@@ -284,7 +293,7 @@ def convertir(
         _fail(str(exc))
     except Exception as exc:  # noqa: BLE001 — no traceback for any user file
         _fail(_unexpected(classeur, exc))
-    _print_outcome(outcome, converting=True)
+    _print_outcome(outcome, converting=True, report=rapport is not None)
     _report(outcome, rapport)
     raise typer.Exit(outcome.exit_code)
 

@@ -173,8 +173,9 @@ def test_cli_shows_every_error_and_summarises_warnings(tmp_path: Path, monkeypat
     shown = [line for line in lines if line.startswith("avertissement ")]
     assert len(shown) == 5 + 5 + 3
     assert sum("clé de contrôle" in line for line in shown) == 5
-    assert "… et 415 autres avertissements du même type (code finess_cle) : voir --rapport." in lines
-    assert "… et 1 autre avertissement du même type (code telephone_normalise) : voir --rapport." in lines
+    # --rapport given: the summary points at the report it writes, not at the option
+    assert "… et 415 autres avertissements du même type (code finess_cle) : voir le rapport (écrit ci-dessous)." in lines
+    assert "… et 1 autre avertissement du même type (code telephone_normalise) : voir le rapport (écrit ci-dessous)." in lines
     assert not any("code majuscules" in line for line in lines)
     assert "Erreurs : 60 — avertissements : 429" in lines
 

@@ -459,6 +459,16 @@ def test_the_summary_lists_the_first_files_then_a_count_and_the_folder(tmp_path,
     assert f"Fichiers de dépôt écrits : {n}" in result.output
     others = f"  … et {n - listed} autres fichiers de dépôt dans {tmp_path / 'd'} : liste complète dans le rapport"
     assert (others in result.output) == (n > listed)
+    if n > listed:  # no report asked: how to ask for one; one asked: it, written below
+        assert f"{others} (--rapport rapport.json)" in result.output
+        source.rename(tmp_path / "w2.xlsx")
+        again = CliRunner().invoke(app, ["convertir", str(tmp_path / "w2.xlsx"), "-o", str(tmp_path / "e"),
+                                         "--date-depot", "20240603", "--rapport", str(tmp_path / "r.json"),
+                                         "--registre", str(tmp_path / "autre.sqlite")])
+        lines = again.output.splitlines()
+        at = next(i for i, line in enumerate(lines) if line.startswith("  … et"))
+        assert lines[at].endswith("liste complète dans le rapport (écrit ci-dessous)")
+        assert lines[-1] == f"Rapport écrit : {tmp_path / 'r.json'}"
 
 
 def test_a_conversion_imports_neither_pydantic_nor_what_it_does_not_use(tmp_path) -> None:
