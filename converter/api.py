@@ -66,11 +66,6 @@ class Outcome:
         """Accepted numeroEditeur → amount HT."""
         return {ne: advances.euros(ht) for ne, ht in self.amount_frame.select(advances.NUMERO, advances.HT).iter_rows()}
 
-    @property
-    def regimes(self) -> dict[str, str]:
-        """numeroEditeur → regimeTVA of the accepted demandes that have one (avance formats)."""
-        return dict(self.amount_frame.select(advances.NUMERO, advances.REGIME).drop_nulls().iter_rows())
-
     def expected_advances(self) -> advances.ExpectedAdvances | None:
         """Each accepted demande's amounts and expected advance (funding.amounts.avance_demande:
         on the TTC amount for a TTC supplier, the HT one otherwise, computed over the column of
