@@ -2,9 +2,12 @@
 an optimisation; with `SERIAL`, a conversion renders, verifies and records each file in turn,
 in one thread, and writes the same bytes (tests/test_performance.py compares both paths).
 
-Five overlaps:
+Six overlaps:
 - scanning ahead (`computed_ahead`): while fastexcel loads a sheet (it lets go of the GIL),
   one thread scans the next sheets' XML (reading.py);
+- two readers (`two_readers`): a large workbook's last sheets are loaded by a second
+  fastexcel reader, opened and loading in a thread of its own (`started`, `computed_ahead`),
+  while the first loads the others (reading.py);
 - checking in threads (`started`): each sheet is checked in a thread of its own as soon as it
   is read, while fastexcel loads the next one; then each sheet's links to the others, in
   threads too (reading.py, checks/);
@@ -46,6 +49,11 @@ from .validation import FileCheck, inspect
 
 PARALLEL_FROM = 2_000
 """Accepted demandes from which files are checked in a second process (ten files of 200)."""
+
+TWO_READERS_FROM = 32 << 20
+"""Bytes of sheet XML (uncompressed) from which a workbook is read by two fastexcel readers,
+each in a thread of its own: below, opening a second reader (its own copy of the shared
+strings) costs more than loading half the sheets at once saves."""
 
 SERIAL = False
 """True: no second process, no file rendered ahead, no recording thread, no sheet scanned or
@@ -119,6 +127,11 @@ def results(futures: list[Future[Value]]) -> list[Value]:
                 with contextlib.suppress(Exception):
                     future.result()
         raise
+
+
+def two_readers(sheet_bytes: int) -> bool:
+    """Whether a workbook of `sheet_bytes` of sheet XML is read by two readers (reading.py)."""
+    return not SERIAL and sheet_bytes >= TWO_READERS_FROM
 
 
 def second_process(demandes: int) -> bool:

@@ -812,9 +812,37 @@ def _header_format(reader: Any, path: Path, scan: SheetScan, sheet_name: str) ->
                     column=common_header().column_letter("format"), balise="format", value=fmt[0]) from None
 
 
+@dataclass
+class _SheetRead:
+    """One sheet read (`_read_sheets`), before it goes into the RawWorkbook."""
+
+    frame: pl.DataFrame
+    letters: dict[str, str]
+    formulas: dict[str, list[int]]  # balise → rows holding a formula saved without its value
+    padded: dict[str, list[int]]  # balise → rows whose identifier got its leading zeros back
+
+
 def _read_sheets(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None, members: dict[str, str],
                  ahead: dict[str, Future[SheetScan]], ods: bool = False,
                  then: Callable[[RawWorkbook, Sheet], Any] | None = None) -> RawWorkbook:
+    # a large .xlsx is read by two fastexcel readers, each loading its share of the sheets in a
+    # thread of its own (one reader cannot be shared), the second opening meanwhile; an .ods
+    # has one reader: fastexcel loads all its sheets at once
+    sizes = {name: zf.getinfo(member).file_size for name, member in members.items()}
+    opening = (concurrency.started(partial(_open, path))
+               if not ods and concurrency.two_readers(sum(sizes.values())) else None)
+    try:
+        return _read_opened(path, zf, definition, members, ahead, ods, then, opening, sizes)
+    except BaseException:  # the second reader, if it is still opening, ends first
+        if opening is not None:
+            with contextlib.suppress(BaseException):
+                concurrency.results([opening])
+        raise
+
+
+def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None, members: dict[str, str],
+                 ahead: dict[str, Future[SheetScan]], ods: bool, then: Callable[[RawWorkbook, Sheet], Any] | None,
+                 opening: Future[fastexcel.ExcelReader] | None, sizes: dict[str, int]) -> RawWorkbook:
     reader = _open(path, ods)
     try:
         names = reader.sheet_names
@@ -842,32 +870,54 @@ def _read_sheets(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
         definition = _header_format(reader, path, scan(HEADER_SHEET), actual[HEADER_SHEET])
     raw = RawWorkbook(path=path, definition=definition, frames={}, letters={})
 
-    def read(sheet: Sheet) -> None:
-        """Load `sheet` into `raw`, its identifiers padded and its unsaved formulas listed."""
+    def read(sheet: Sheet, by: fastexcel.ExcelReader = reader) -> _SheetRead:
+        """`sheet`, loaded by the reader `by`, its identifiers padded and its unsaved formulas listed."""
         user = actual[sheet.name]
-        frame, letters = _load(reader, path, sheet, scan(sheet.name), user)
-        raw.frames[sheet.name], raw.letters[sheet.name] = frame, letters
+        frame, letters = _load(by, path, sheet, scan(sheet.name), user)
         by_letter = {letter: b for b, letter in letters.items()}
+        formulas: dict[str, list[int]] = {}
         for (letter, row) in scans[user].formulas:
             if letter in by_letter:
-                raw.formulas.setdefault(sheet.name, {}).setdefault(by_letter[letter], []).append(row)
+                formulas.setdefault(by_letter[letter], []).append(row)
         if scans[user].numeric is not None:  # .ods: found with the rest
             numeric = scans[user].numeric.intersection
         elif user in members:
             numeric = partial(_numeric_cells, zf, members[user])
         else:
-            return
-        raw.frames[sheet.name], found = _pad_identifiers(numeric, sheet, frame, letters)
-        if found:
-            raw.padded[sheet.name] = found
+            return _SheetRead(frame, letters, formulas, {})
+        frame, padded = _pad_identifiers(numeric, sheet, frame, letters)
+        return _SheetRead(frame, letters, formulas, padded)
 
-    def checked_ahead(sheet: Sheet) -> None:
-        """`then(raw, sheet)` starts, while fastexcel loads the next sheets (issue #19)."""
+    def read_second(sheet: Sheet) -> _SheetRead:
+        assert opening is not None
+        return read(sheet, opening.result())
+
+    def publish(sheet: Sheet, done: _SheetRead) -> None:
+        """`sheet` into `raw`; `then(raw, sheet)` starts, while fastexcel loads the next sheets."""
+        raw.frames[sheet.name], raw.letters[sheet.name] = done.frame, done.letters
+        if done.formulas:
+            raw.formulas[sheet.name] = done.formulas
+        if done.padded:
+            raw.padded[sheet.name] = done.padded
         if then is not None:
             raw.ahead[sheet.name] = concurrency.started(partial(then, raw, sheet))
 
+    def second_share(sheets: list[Sheet]) -> list[Sheet]:
+        """The sheets the second reader loads: the last ones, as many as balance the two."""
+        if opening is None:
+            return []
+        weights = [sizes.get(actual[s.name], 0) for s in sheets]
+        cut = min(range(1, len(sheets)), default=len(sheets),
+                  key=lambda k: max(sum(weights[:k]), sum(weights[k:])))
+        return sheets[cut:]
+
     try:
-        return _read_all(path, raw, names, actual, read, checked_ahead)
+        with contextlib.ExitStack() as stack:
+            def later(sheets: list[Sheet]) -> dict[str, Future[_SheetRead]]:
+                share = second_share(sheets)
+                return stack.enter_context(concurrency.computed_ahead(read_second, {s.name: s for s in share})) \
+                    if share else {}
+            return _read_all(path, raw, names, actual, read, publish, later)
     except BaseException:  # the sheets' checks already started end first (concurrency.results)
         with contextlib.suppress(BaseException):
             concurrency.results(list(raw.ahead.values()))
@@ -875,29 +925,32 @@ def _read_sheets(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
 
 
 def _read_all(path: Path, raw: RawWorkbook, names: list[str], actual: dict[str, str],
-              read: Callable[[Sheet], None], checked_ahead: Callable[[Sheet], None]) -> RawWorkbook:
-    """Every sheet of `raw.definition`, in its order, read into `raw`; `checked_ahead` of each."""
+              read: Callable[[Sheet], _SheetRead], publish: Callable[[Sheet, _SheetRead], None],
+              later: Callable[[list[Sheet]], dict[str, Future[_SheetRead]]]) -> RawWorkbook:
+    """Every sheet of `raw.definition`, in its order, read into `raw` and published. `later` starts
+    loading some of the sheets present elsewhere (the second reader): each is waited for in turn."""
     definition = raw.definition
-    read(definition.header)
-    header = raw.frames[HEADER_SHEET]
+    first = read(definition.header)
+    header = first.frame
     if header.height == 0:
         raise _fail("entete_vide", path, sheet=HEADER_SHEET)
     if header.height > 1:  # a second numeroAns or SIRET would be silently dropped
         raise _fail("entete_plusieurs_lignes", path, sheet=HEADER_SHEET, row=int(header[ROW][1]))
-    checked_ahead(definition.header)
+    publish(definition.header, first)
     actual.update(_find_sheets(path, names, [s.name for s in definition.sheets]))
     missing = [s for s in definition.sheets if s.name not in actual and not s.optional]
     if missing:
         raise WorkbookError([issue("feuille_manquante", file=str(path), sheet=s.name) for s in missing])
+    elsewhere = later([s for s in definition.sheets if s.name in actual])
     for sheet in definition.sheets:  # in the format's order: the first sheet that fails is the one reported
-        if sheet.name in actual:
-            read(sheet)
+        if sheet.name in elsewhere:
+            publish(sheet, elsewhere[sheet.name].result())
+        elif sheet.name in actual:
+            publish(sheet, read(sheet))
         else:
-            raw.letters[sheet.name] = {}
-            raw.frames[sheet.name] = pl.DataFrame(
+            publish(sheet, _SheetRead(pl.DataFrame(
                 {**{b: pl.Series([], dtype=pl.String) for b in sheet.balises}, ROW: pl.Series([], dtype=pl.Int64)}
-            )
-        checked_ahead(sheet)
+            ), {}, {}, {}))
     if raw.frames[definition.demandes.name].height == 0:
         raise _fail("aucune_demande", path, sheet=definition.demandes.name)
     raw.renamed = {n: u for n, u in actual.items() if n != u}

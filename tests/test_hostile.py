@@ -792,3 +792,51 @@ def test_cli_via_subprocess_has_no_traceback(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "Traceback" not in done.stdout + done.stderr
     assert "vide.xlsx" in done.stdout + done.stderr
+
+
+def _read_by(path: Path, monkeypatch, readers: int):
+    """read_workbook with one reader (concurrency.SERIAL) or two (whatever the size): the frames
+    and what was found, or the issues refusing the workbook; and the readers opened."""
+    opened = []
+    monkeypatch.setattr(reading, "_open", lambda *a, _open=reading._open: opened.append(1) or _open(*a))
+    monkeypatch.setattr(concurrency, "SERIAL", readers == 1)
+    monkeypatch.setattr(concurrency, "TWO_READERS_FROM", 0)
+    try:
+        raw = read_workbook(path, then=check_sheet)
+    except WorkbookError as exc:
+        return [i.render() for i in exc.issues], len(opened)
+    found = (raw.letters, raw.padded, raw.formulas, raw.renamed, sorted(raw.ahead))
+    return ({name: frame.rows() for name, frame in raw.frames.items()}, list(raw.frames), found), len(opened)
+
+
+def _headless(data: bytes) -> bytes:
+    """A sheet whose first column lost its header."""
+    return re.sub(rb'<c r="A1"[^>]*?(?:/>|>.*?</c>)', b"", data, count=1, flags=re.S)
+
+
+@pytest.mark.parametrize("breaks", [
+    [],  # padded identifiers, cells in error, an unsaved formula: found by either reader
+    [("Scénarios", _headless)],  # the second reader's sheet fails: reported
+    [("OG", _headless), ("Scénarios", _headless)],  # both: the first in the format's order
+    [("Demandes", lambda data: data.replace(b"</sheetData>", b'<row r="1048576"><c r="T1048576" t="inlineStr">'
+                                             b'<is><t>x</t></is></c></row></sheetData>')),
+     ("FINESS Géo", _headless)],  # an extent refused before fastexcel reads the sheet
+])
+def test_two_readers_read_what_one_reads(tmp_path, monkeypatch, breaks):
+    """A large workbook is read by two fastexcel readers in two threads (concurrency.two_readers),
+    the second loading the format's last sheets: the same frames, the same findings, and, when
+    sheets are broken, the same error, the first sheet that fails in the format's order."""
+    rows = seed_001_rows()
+    path = workbook(tmp_path / "deux.xlsx", merge(rows, seed_001_rows("00002")))
+    set_cell(path, "OG", "B2", '<c r="B2"><v>10000024</v></c>')
+    set_cell(path, "FINESS Géo", "B3", '<c r="B3" t="e"><f>1/0</f><v>#DIV/0!</v></c>')
+    set_cell(path, "Scénarios", "C2", '<c r="C2"><f>"DUR"&amp;"AND"</f></c>')
+    for sheet, edit in breaks:
+        rewrite(path, members(path)[sheet], edit)
+    one, opened_one = _read_by(path, monkeypatch, readers=1)
+    two, opened_two = _read_by(path, monkeypatch, readers=2)
+    assert (opened_one, opened_two) == (1, 2) and two == one
+    if breaks:
+        assert f"« {breaks[0][0]} »" in one[0]
+    else:
+        assert one[2][1:3] == ({"OG": {"FINESSJuridique": [2]}}, {"Scénarios": {"ancienneVersion": [2]}})

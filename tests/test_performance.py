@@ -306,10 +306,11 @@ def _conversion(tmp_path: Path, book: Path, name: str) -> tuple[dict[str, bytes]
 
 def test_the_serial_path_writes_the_same_bytes_as_the_concurrent_one(tmp_path, monkeypatch):
     """concurrency.SERIAL: no second process, no recording thread, no file rendered ahead, no sheet
-    scanned ahead; the deposit
-    files and the ledger are those of the concurrent path (second process included)."""
+    scanned ahead, one reader; the deposit files and the ledger are those of the concurrent path
+    (second process and second reader included)."""
     book = workbook(tmp_path / "w.xlsx", many_demandes(450))  # three files, the last one short
     monkeypatch.setattr(concurrency, "PARALLEL_FROM", 0)
+    monkeypatch.setattr(concurrency, "TWO_READERS_FROM", 0)
     concurrent = _conversion(tmp_path, book, "concurrent")
     monkeypatch.setattr(concurrency, "SERIAL", True)
 
