@@ -888,9 +888,10 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
         frame, padded = _pad_identifiers(numeric, sheet, frame, letters)
         return _SheetRead(frame, letters, formulas, padded)
 
-    def read_second(sheet: Sheet) -> _SheetRead:
+    def read_second(sheet: Sheet) -> None:
+        """`sheet`, loaded by the second reader and published at once: its check starts."""
         assert opening is not None
-        return read(sheet, opening.result())
+        publish(sheet, read(sheet, opening.result()))
 
     def publish(sheet: Sheet, done: _SheetRead) -> None:
         """`sheet` into `raw`; `then(raw, sheet)` starts, while fastexcel loads the next sheets."""
@@ -913,7 +914,7 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
 
     try:
         with contextlib.ExitStack() as stack:
-            def later(sheets: list[Sheet]) -> dict[str, Future[_SheetRead]]:
+            def later(sheets: list[Sheet]) -> dict[str, Future[None]]:
                 share = second_share(sheets)
                 return stack.enter_context(concurrency.computed_ahead(read_second, {s.name: s for s in share})) \
                     if share else {}
@@ -926,9 +927,10 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
 
 def _read_all(path: Path, raw: RawWorkbook, names: list[str], actual: dict[str, str],
               read: Callable[[Sheet], _SheetRead], publish: Callable[[Sheet, _SheetRead], None],
-              later: Callable[[list[Sheet]], dict[str, Future[_SheetRead]]]) -> RawWorkbook:
+              later: Callable[[list[Sheet]], dict[str, Future[None]]]) -> RawWorkbook:
     """Every sheet of `raw.definition`, in its order, read into `raw` and published. `later` starts
-    loading some of the sheets present elsewhere (the second reader): each is waited for in turn."""
+    reading and publishing elsewhere (the second reader) the last of the sheets present: each is
+    waited for in turn, so the sheet that fails first in the format's order is the one reported."""
     definition = raw.definition
     first = read(definition.header)
     header = first.frame
@@ -944,7 +946,7 @@ def _read_all(path: Path, raw: RawWorkbook, names: list[str], actual: dict[str, 
     elsewhere = later([s for s in definition.sheets if s.name in actual])
     for sheet in definition.sheets:  # in the format's order: the first sheet that fails is the one reported
         if sheet.name in elsewhere:
-            publish(sheet, elsewhere[sheet.name].result())
+            elsewhere[sheet.name].result()
         elif sheet.name in actual:
             publish(sheet, read(sheet))
         else:
@@ -954,6 +956,9 @@ def _read_all(path: Path, raw: RawWorkbook, names: list[str], actual: dict[str, 
     if raw.frames[definition.demandes.name].height == 0:
         raise _fail("aucune_demande", path, sheet=definition.demandes.name)
     raw.renamed = {n: u for n, u in actual.items() if n != u}
+    order = [definition.header.name, *(s.name for s in definition.sheets)]
+    for found in ("frames", "letters", "padded", "formulas"):  # in the format's order, whoever read them
+        setattr(raw, found, {name: getattr(raw, found)[name] for name in order if name in getattr(raw, found)})
     return raw
 
 
