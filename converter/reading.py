@@ -785,10 +785,9 @@ def _read(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None,
         return _read_sheets(path, zf, definition, {}, {n: _scanned(s) for n, s in scans.items()}, True, then)
     members = _check_package(path, zf)
     # fastexcel releases the GIL while it opens a workbook or loads a sheet: meanwhile, one
-    # thread scans the sheets' XML (SheetScan), each ahead of its sheet's load. One reader: a
-    # second one, to load two sheets at once, parsed the shared strings again and fought for
-    # the GIL (its Arrow export holds it); at 100,000 demandes the command took 1 to 3 s more
-    # computing, and longer on a busy machine (issue #19, docs/performance.md)
+    # thread scans the sheets' XML (SheetScan), each ahead of its sheet's load. A second reader
+    # parses the shared strings again and its Arrow export holds the GIL: only a large workbook
+    # gets one (concurrency.TWO_READERS_FROM; issue #19, docs/performance.md)
     scanned = {name: member for name, member in members.items() if name in _data_sheet_names()}
     with concurrency.computed_ahead(partial(_scan_sheet, zf), scanned) as ahead:
         return _read_sheets(path, zf, definition, members, ahead, then=then)
