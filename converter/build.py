@@ -283,8 +283,7 @@ def _texts(definition: FormatDefinition, compiled: fastrender.Compiled, frames: 
                 keys, item = [_POSITION], fastrender.text(loop.body, pl.col)
             else:
                 child = {c.alias: c for c in definition.children(sheet)}[loop.attr]
-                # the demande's position stands for its numeroEditeur: a cheaper key to join on
-                keys = [_POSITION if k == NE else k for k in child.parent.by]
+                keys = list(child.parent.by)
                 items = with_loops(child, frames[child.name], loop.body)
                 item = fastrender.text(loop.body, field(child))
             items = items.select(*keys, item.alias("__item"))
