@@ -348,7 +348,9 @@ class Renderer:
     def file(self, positions: list[int]) -> bytes:
         """The file's UTF-8 bytes."""
         items = [self._get(p) for p in positions]
-        if items and isinstance(items[0], dict):  # Jinja (not compiled, or a null literal to show)
-            return render(self.definition, self.header, items).encode()
+        if any(isinstance(item, dict) for item in items):  # Jinja (not compiled, or a null literal to show)
+            records = [item if isinstance(item, dict) else self.demandes.frame(p, p + 1).to_dicts()[0]
+                       for p, item in zip(positions, items)]  # a file across a compiled batch and a Jinja one
+            return render(self.definition, self.header, records).encode()
         texts = [a if b is None else b"%b%d%b" % (a, i, b) for i, (a, b) in enumerate(items, start=1)]
         return self.compiled.document(self.header, texts)

@@ -120,8 +120,10 @@ def test_a_value_without_json_literal_is_rendered_by_jinja_even_in_a_child_row(t
     monkeypatch.setattr(build, "render", lambda *a: jinja.append(a[2]) or render(*a))
     assert renderer.file([0, 1]) == render(definition, header, records[:2]).encode()
     assert not jinja  # compiled
-    assert renderer.file([2, 3]) == render(definition, header, records[2:4]).encode()  # 00003's batch
-    assert jinja == [records[2:4]] and b"None" in renderer.file([2, 3])
+    # a file across that compiled batch and the batch of 00003, rendered by Jinja
+    assert renderer.file([1, 2]) == render(definition, header, records[1:3]).encode()
+    assert renderer.file([2, 3]) == render(definition, header, records[2:4]).encode()
+    assert jinja == [records[1:3], records[2:4]] and b"None" in renderer.file([2, 3])
 
 
 def test_the_template_compiles_into_loops_over_the_child_sheets():
