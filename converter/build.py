@@ -308,9 +308,10 @@ class Renderer:
     """The deposit files of some demandes: `file(positions)` is the text of one file holding the
     demandes at those positions of `numeros`, in that order.
 
-    `demandes.frame(start, stop)` gives their `demande_frame`; it is called `batch` demandes at
-    a time, which bounds the memory. The template is compiled into Polars expressions when it can be
-    (converter/fastrender.py: the same bytes as Jinja); else Jinja renders the records."""
+    The demandes are rendered `batch` at a time, which bounds the memory. The template is
+    compiled into Polars expressions when it can be (converter/fastrender.py: the same bytes as
+    Jinja) and `_texts` renders the batch from `demandes.slices`; else, or when a value has no
+    JSON literal, Jinja renders the batch's records (`demandes.frame`)."""
 
     def __init__(self, definition: FormatDefinition, header: dict[str, str], demandes: DemandeFrames,
                  batch: int = 5_000):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import io
+import random
 import subprocess
 import sys
 import time
@@ -81,6 +82,22 @@ def test_compiled_template_writes_what_jinja_writes(tmp_path, fmt, size, batch):
     for start in range(0, len(records), size):
         positions = list(range(start, min(start + size, len(records))))
         assert renderer.file(positions) == build.render(definition, header, records[start:start + size]).encode()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_child_rows_in_any_order_render_as_jinja_renders_them(tmp_path, seed):
+    """Child rows typed out of their demande's order, and the FINESS Géo of two OG of a demande
+    interleaved: each child's text is joined under its parent in row order, as Jinja writes it."""
+    rows = merge(_variety(), *(seed_001_rows(f"{i:05d}") for i in range(6, 9)))
+    for sheet in ("OG", "FINESS Géo", "Scénarios"):
+        random.Random(seed).shuffle(rows[sheet])
+    outcome, checked = api.check(workbook(tmp_path / "w.xlsx", rows))
+    assert len(outcome.accepted) == 8 and not outcome.rejected
+    header = build.header_literals(checked)
+    records = build.demande_records(checked, outcome.accepted)
+    for batch in (3, 20_000):
+        renderer = build.Renderer(checked.definition, header, build.DemandeFrames(checked, outcome.accepted), batch)
+        assert renderer.file(list(range(8))) == build.render(checked.definition, header, records).encode()
 
 
 @pytest.mark.parametrize("fmt", CASES)
