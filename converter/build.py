@@ -187,12 +187,8 @@ class DemandeFrames:
         self.checked, self.numeros = checked, numeros
         positions = pl.DataFrame({NE: numeros, _POSITION: range(len(numeros))},
                                  schema={NE: pl.String, _POSITION: pl.Int64})
-        self.sheets = {name: f.join(positions, on=NE, how="inner").sort(_POSITION, ROW)
+        self.sheets = {name: _by_position(f.join(positions, on=NE, how="inner", maintain_order="left"))
                        for name, f in checked.frames.items() if name != HEADER_SHEET}
-        # sheet → the first row of each demande position (and the end): where a slice starts
-        every = pl.Series(range(len(numeros) + 1), dtype=pl.Int64)
-        self.starts = {name: f[_POSITION].search_sorted(every, side="left").to_list()
-                       for name, f in self.sheets.items()}
 
     @property
     def definition(self) -> FormatDefinition:
@@ -203,12 +199,19 @@ class DemandeFrames:
         frames = {}
         stop = min(stop, len(self.numeros))
         for name, f in self.sheets.items():
-            first, end = self.starts[name][start], self.starts[name][stop]
+            first, end = f[_POSITION].search_sorted(pl.Series([start, stop]), side="left").to_list()
             frames[name] = f.slice(first, end - first)
         return frames
 
     def frame(self, start: int, stop: int) -> pl.DataFrame:
         return _nested(self.definition, self.slices(start, stop))
+
+
+def _by_position(rows: pl.DataFrame) -> pl.DataFrame:
+    """`rows` sorted by demande position, then row: most workbooks already are."""
+    if rows[_POSITION].is_sorted() and rows[ROW].is_sorted():
+        return rows
+    return rows.sort(_POSITION, ROW)
 
 
 def _nested(definition: FormatDefinition, frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
