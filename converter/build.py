@@ -294,8 +294,11 @@ def _texts(definition: FormatDefinition, compiled: fastrender.Compiled, frames: 
                 raise _NullText(loop.attr)
             grouped = items.group_by(keys, maintain_order=True).agg("__item") \
                 .select(*keys, loop.joined(pl.col("__item")).alias(loop.column))
-            rows = rows.join(grouped, on=keys, how="left", maintain_order="left") \
-                .with_columns(pl.col(loop.column).fill_null(""))
+            if grouped.select(keys).equals(rows.select(keys), null_equal=False):  # each row has items, in order
+                rows = rows.with_columns(grouped[loop.column])
+            else:
+                rows = rows.join(grouped, on=keys, how="left", maintain_order="left") \
+                    .with_columns(pl.col(loop.column).fill_null(""))
         return rows
 
     sheet = definition.demandes
