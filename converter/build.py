@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import string
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -69,8 +70,11 @@ def _attachment_name(definition: FormatDefinition, code: str, fmt: pl.Expr) -> p
     return pl.concat_str(parts)
 
 
-def _attachments(definition: FormatDefinition, demandes: pl.DataFrame, pieces: pl.DataFrame | None) -> pl.DataFrame:
-    """Add the list of attachments each demande must send (nomFichier from the nomenclature)."""
+def _sent_attachments(definition: FormatDefinition, demandes: pl.DataFrame, pieces: pl.DataFrame | None,
+                      key: str) -> pl.DataFrame:
+    """One row per attachment each demande must send (nomFichier from the nomenclature), in
+    nomenclature order: `key` of the demande, `__k` the type's rank, then the JSON literals of
+    nomFichier, formatFichier, typeFichier."""
     types = definition.attachments.types
     chosen_format = {}
     if pieces is not None and pieces.height:
@@ -86,8 +90,8 @@ def _attachments(definition: FormatDefinition, demandes: pl.DataFrame, pieces: p
         column = f"__fmt_{name}"
         return pl.col(column).is_not_null() if column in demandes.columns else pl.lit(False)
 
-    items = []  # (does the demande send it, its JSON fields) per attachment type, in nomenclature order
-    for t in types:
+    sent = []  # the demandes that send it, with its JSON fields, per attachment type
+    for k, t in enumerate(types):
         applies = condition_expr(t.when).fill_null(False) if t.when else pl.lit(True)
         if t.group:  # each type of the group listed in Pièces, or else the group's first one
             members = [x.type for x in types if x.group == t.group]
@@ -95,18 +99,26 @@ def _attachments(definition: FormatDefinition, demandes: pl.DataFrame, pieces: p
             applies = applies & (listed(t.type) | (none_listed if t.type == members[0] else pl.lit(False)))
         fmt = pl.col(f"__fmt_{t.type}").fill_null("PDF") if f"__fmt_{t.type}" in demandes.columns else pl.lit("PDF")
         name = _attachment_name(definition, t.code, fmt)
-        items.append((applies, pl.struct(
+        sent.append(demandes.filter(applies).select(
+            key, pl.lit(k).alias("__k"),
             nomFichier=pl.concat_str(pl.lit('"'), name, pl.lit('"')),
             formatFichier=pl.concat_str(pl.lit('"'), fmt, pl.lit('"')),
             typeFichier=pl.lit(f'"{t.type}"'),
-        )))
-    if not items:
-        return demandes.with_columns(pl.lit([]).alias("attachments"))
+        ))
+    if not sent:
+        return pl.DataFrame(schema={key: demandes.schema[key], "__k": pl.Int32, **dict.fromkeys(_ATTACHMENT, pl.String)})
+    return pl.concat(sent)
+
+
+_ATTACHMENT = ("nomFichier", "formatFichier", "typeFichier")
+
+
+def _attachments(definition: FormatDefinition, demandes: pl.DataFrame, pieces: pl.DataFrame | None) -> pl.DataFrame:
+    """Add the list of attachments each demande must send (structs of JSON literals)."""
     # one row per attachment sent, then a list per demande: twenty times faster than
     # concat_list + drop_nulls on struct columns (the demandes here are unique by numeroEditeur)
-    sent = pl.concat([demandes.filter(applies).select(NE, pl.lit(k).alias("__k"), item.alias("attachments"))
-                      for k, (applies, item) in enumerate(items)])
-    lists = sent.sort("__k", maintain_order=True).group_by(NE, maintain_order=True).agg("attachments")
+    sent = _sent_attachments(definition, demandes, pieces, NE)
+    lists = sent.group_by(NE, maintain_order=True).agg(pl.struct(*_ATTACHMENT).alias("attachments"))
     return demandes.join(lists, on=NE, how="left", maintain_order="left") \
         .with_columns(pl.col("attachments").fill_null([]))
 
@@ -175,12 +187,8 @@ class DemandeFrames:
         self.checked, self.numeros = checked, numeros
         positions = pl.DataFrame({NE: numeros, _POSITION: range(len(numeros))},
                                  schema={NE: pl.String, _POSITION: pl.Int64})
-        self.sheets = {name: f.join(positions, on=NE, how="inner").sort(_POSITION, ROW)
+        self.sheets = {name: _by_position(f.join(positions, on=NE, how="inner", maintain_order="left"))
                        for name, f in checked.frames.items() if name != HEADER_SHEET}
-        # sheet → the first row of each demande position (and the end): where a slice starts
-        every = pl.Series(range(len(numeros) + 1), dtype=pl.Int64)
-        self.starts = {name: f[_POSITION].search_sorted(every, side="left").to_list()
-                       for name, f in self.sheets.items()}
 
     @property
     def definition(self) -> FormatDefinition:
@@ -191,12 +199,19 @@ class DemandeFrames:
         frames = {}
         stop = min(stop, len(self.numeros))
         for name, f in self.sheets.items():
-            first, end = self.starts[name][start], self.starts[name][stop]
+            first, end = f[_POSITION].search_sorted(pl.Series([start, stop]), side="left").to_list()
             frames[name] = f.slice(first, end - first)
         return frames
 
     def frame(self, start: int, stop: int) -> pl.DataFrame:
         return _nested(self.definition, self.slices(start, stop))
+
+
+def _by_position(rows: pl.DataFrame) -> pl.DataFrame:
+    """`rows` sorted by demande position, then row: most workbooks already are."""
+    if rows[_POSITION].is_sorted() and rows[ROW].is_sorted():
+        return rows
+    return rows.sort(_POSITION, ROW)
 
 
 def _nested(definition: FormatDefinition, frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
@@ -246,13 +261,63 @@ def _compiled(template_name: str) -> fastrender.Compiled | None:
     return fastrender.compile_template(_environment().get_template(template_name))
 
 
+class _NullText(Exception):
+    """A value without JSON literal (a bug upstream): Jinja shows it as it is."""
+
+
+def _texts(definition: FormatDefinition, compiled: fastrender.Compiled, frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """NE, then the text of each demande of `frames` cut at loop.index ("a", "b"), in their order.
+
+    Each row of a child sheet is rendered flat, deepest first, and its parent row gets the
+    joined texts of its children: no list or struct column, and only the JSON literals the
+    template writes are computed."""
+    constants = layout_constants(definition)
+    pieces = next((frames[s.name] for s in definition.sheets if s.alias == "pieces"), None)
+
+    def field(sheet: Sheet) -> Callable[[str], pl.Expr]:
+        own = constants.get(sheet.name, {})
+        return lambda name: pl.lit(own[name]) if name in own else json_literal(definition, sheet, name)
+
+    def with_loops(sheet: Sheet, rows: pl.DataFrame, parts: tuple[object, ...]) -> pl.DataFrame:
+        """`rows` of `sheet` with the text of each loop of `parts` (its column; "" without items)."""
+        for loop in fastrender.loops(parts):
+            if sheet is definition.demandes and loop.attr == "attachments":
+                items = _sent_attachments(definition, rows, pieces, _POSITION)
+                keys, item = [_POSITION], fastrender.text(loop.body, pl.col)
+            else:
+                child = {c.alias: c for c in definition.children(sheet)}[loop.attr]
+                keys = list(child.parent.by)
+                items = with_loops(child, frames[child.name], loop.body)
+                item = fastrender.text(loop.body, field(child))
+            items = items.select(*keys, item.alias("__item"))
+            if items["__item"].null_count():
+                raise _NullText(loop.attr)
+            grouped = items.group_by(keys, maintain_order=True).agg("__item") \
+                .select(*keys, loop.joined(pl.col("__item")).alias(loop.column))
+            if grouped.select(keys).equals(rows.select(keys), null_equal=False):  # each row has items, in order
+                rows = rows.with_columns(grouped[loop.column])
+            else:
+                rows = rows.join(grouped, on=keys, how="left", maintain_order="left") \
+                    .with_columns(pl.col(loop.column).fill_null(""))
+        return rows
+
+    sheet = definition.demandes
+    before, after = compiled.expressions(field(sheet))
+    texts = with_loops(sheet, frames[sheet.name], compiled.demande).select(
+        NE, before.alias("a"), (after if after is not None else pl.lit(None, pl.String)).alias("b"))
+    if texts["a"].null_count() or (after is not None and texts["b"].null_count()):
+        raise _NullText(sheet.alias)
+    return texts
+
+
 class Renderer:
     """The deposit files of some demandes: `file(positions)` is the text of one file holding the
     demandes at those positions of `numeros`, in that order.
 
-    `demandes.frame(start, stop)` gives their `demande_frame`; it is called `batch` demandes at
-    a time, which bounds the memory. The template is compiled into Polars expressions when it can be
-    (converter/fastrender.py: the same bytes as Jinja); else Jinja renders the records."""
+    The demandes are rendered `batch` at a time, which bounds the memory. The template is
+    compiled into Polars expressions when it can be (converter/fastrender.py: the same bytes as
+    Jinja) and `_texts` renders the batch from `demandes.slices`; else, or when a value has no
+    JSON literal, Jinja renders the batch's records (`demandes.frame`)."""
 
     def __init__(self, definition: FormatDefinition, header: dict[str, str], demandes: DemandeFrames,
                  batch: int = 5_000):
@@ -262,17 +327,25 @@ class Renderer:
         self._start, self._pieces = -1, []
 
     def _fill(self, position: int) -> None:
-        frame = self.demandes.frame(position, position + self.batch)
-        if frame[NE].to_list() != self.numeros[position:position + self.batch]:
-            raise ValueError("demande_frame order differs from the numeros")
+        stop = position + self.batch
         pieces = None
         if self.compiled is not None:
-            before, after = self.compiled.expressions()
-            cols = frame.select(before.alias("a"), (after if after is not None else pl.lit(None, pl.String)).alias("b"))
-            if not (cols["a"].null_count() or (after is not None and cols["b"].null_count())):
+            try:
+                cols = _texts(self.definition, self.compiled, self.demandes.slices(position, stop))
+                self._check_order(cols, position)
                 # as UTF-8 bytes, which the file is: decoding each text to str, then the file back, cost more
                 pieces = list(zip(cols["a"].cast(pl.Binary).to_list(), cols["b"].cast(pl.Binary).to_list()))
-        self._start, self._pieces = position, pieces if pieces is not None else frame.to_dicts()
+            except _NullText:
+                pass
+        if pieces is None:
+            frame = self.demandes.frame(position, stop)
+            self._check_order(frame, position)
+            pieces = frame.to_dicts()
+        self._start, self._pieces = position, pieces
+
+    def _check_order(self, frame: pl.DataFrame, position: int) -> None:
+        if frame[NE].to_list() != self.numeros[position:position + self.batch]:
+            raise ValueError("demande_frame order differs from the numeros")
 
     def _get(self, position: int) -> Any:
         if not self._start <= position < self._start + len(self._pieces):
@@ -282,7 +355,9 @@ class Renderer:
     def file(self, positions: list[int]) -> bytes:
         """The file's UTF-8 bytes."""
         items = [self._get(p) for p in positions]
-        if items and isinstance(items[0], dict):  # Jinja (not compiled, or a null literal to show)
-            return render(self.definition, self.header, items).encode()
+        if any(isinstance(item, dict) for item in items):  # Jinja (not compiled, or a null literal to show)
+            records = [item if isinstance(item, dict) else self.demandes.frame(p, p + 1).to_dicts()[0]
+                       for p, item in zip(positions, items)]  # a file across a compiled batch and a Jinja one
+            return render(self.definition, self.header, records).encode()
         texts = [a if b is None else b"%b%d%b" % (a, i, b) for i, (a, b) in enumerate(items, start=1)]
         return self.compiled.document(self.header, texts)

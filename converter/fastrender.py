@@ -3,13 +3,17 @@
 Rendering 100,000 demandes with Jinja costs about a third of a millisecond each (attribute
 look-ups, loop objects): far more than reading the workbook. The template stays the only
 source of the layout: this module reads its syntax tree and turns the subset that deposit
-templates use into one Polars expression per demande:
+templates use into Polars expressions:
 
 - text between tags, `{{ entete.X }}` outside the loop over `demandes`;
 - `{% for d in demandes %}` at the top level, `{{ loop.index }}` directly in its body;
-- `{{ v.X }}` where `v` is the innermost loop variable (a column, then a struct field);
-- `{% for c in v.X %}` over a list column (nested as deep as wanted);
+- `{{ v.X }}` where `v` is the innermost loop variable (a `Field` of the loop's row);
+- `{% for c in v.X %}` over the rows of a child sheet (a `Loop`, nested as deep as wanted);
 - `{{ "," if not loop.last }}` (any constant text), followed only by text, in a loop body.
+
+Each row of a child sheet is rendered flat (`text`: one `concat_str` over its own columns),
+then the texts of a parent's children are joined (`Loop.joined`, in a group-by): no list or
+struct column. build.Renderer says what a `Field` and a `Loop` are in a given sheet.
 
 `compile_template` returns None for any other construct, and the caller renders with Jinja:
 output is byte for byte what Jinja writes, which tests/test_performance.py checks.
@@ -22,7 +26,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import jinja2
@@ -36,23 +40,64 @@ class Unsupported(Exception):
 
 
 @dataclass(frozen=True)
+class Field:
+    """`{{ v.name }}`, `v` the innermost loop variable: a value of the loop's row."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class Loop:
+    """`{% for c in v.attr %}body{{ sep if not loop.last }}after{% endfor %}`: Jinja writes
+    each item's body, `sep` between items, `after` after each: join(bodies, sep + after) + after,
+    and nothing without items."""
+
+    attr: str
+    body: tuple[object, ...]  # str, Field or Loop
+    sep: str
+    after: str
+
+    @property
+    def column(self) -> str:
+        """The column holding, in each row of the parent, the whole text of this loop."""
+        return f"__loop:{self.attr}"
+
+    def joined(self, items: pl.Expr) -> pl.Expr:
+        """The loop's text from the list of its items' texts (a null item makes it null).
+        A group-by's implode then `list.join` costs a tenth of `str.join` in the aggregation."""
+        return pl.concat_str(items.list.join(self.sep + self.after, ignore_nulls=False), pl.lit(self.after))
+
+
+def text(parts: tuple[object, ...], field: Callable[[str], pl.Expr]) -> pl.Expr:
+    """The text of `parts` for one row: `field(name)` is the JSON literal of a `Field`, and
+    each `Loop` reads its own column (a row without items holds "" there)."""
+    exprs = [pl.lit(p) if isinstance(p, str) else pl.col(p.column) if isinstance(p, Loop) else field(p.name)
+             for p in parts]
+    return pl.concat_str(exprs) if exprs else pl.lit("")
+
+
+def loops(parts: tuple[object, ...]) -> list[Loop]:
+    return [p for p in parts if isinstance(p, Loop)]
+
+
+@dataclass(frozen=True)
 class Compiled:
     """prefix + join(demande texts, sep) + tail + suffix (prefix, suffix: header literals filled)."""
 
     prefix: tuple[object, ...]  # str or ("entete", balise)
     loop_var: str
-    demande: tuple[object, ...]  # str, ("index",) or pl.Expr over the demandes frame
+    demande: tuple[object, ...]  # str, ("index",), Field or Loop over the rows of the demandes sheet
     sep: str
     tail: str
     suffix: tuple[object, ...]
 
-    def expressions(self) -> tuple[pl.Expr, pl.Expr | None]:
-        """The text of one demande inside the list, without separator, cut at `loop.index`:
-        (text before, text after) — (whole text, None) when the body has no loop.index."""
+    def expressions(self, field: Callable[[str], pl.Expr]) -> tuple[pl.Expr, pl.Expr | None]:
+        """The text of one demande inside the list (`text`), without separator, cut at
+        `loop.index`: (text before, text after) — (whole text, None) when the body has no loop.index."""
         cut = next((i for i, p in enumerate(self.demande) if isinstance(p, tuple)), None)
         if cut is None:
-            return _concat(self.demande), None
-        return _concat(self.demande[:cut]), _concat(self.demande[cut + 1:])
+            return text(self.demande, field), None
+        return text(self.demande[:cut], field), text(self.demande[cut + 1:], field)
 
     def _fill(self, parts: tuple[object, ...], header: dict[str, str]) -> bytes:
         return "".join(p if isinstance(p, str) else str(header[p[1]]) for p in parts).encode()
@@ -61,10 +106,6 @@ class Compiled:
         """The UTF-8 bytes of the file of these demandes' texts (UTF-8 too)."""
         body = self.sep.encode().join(demandes) + self.tail.encode() if demandes else b""
         return self._fill(self.prefix, header) + body + self._fill(self.suffix, header)
-
-
-def _concat(parts: tuple[object, ...]) -> pl.Expr:
-    return pl.concat_str([pl.lit(p) if isinstance(p, str) else p for p in parts]) if parts else pl.lit("")
 
 
 def _leaves(body: list[nodes.Node]) -> Iterator[nodes.Node]:
@@ -106,32 +147,29 @@ def _split_body(body: list[nodes.Node]) -> tuple[list[nodes.Node], str, str]:
     return leaves[:at], _last_separator(leaves[at]), "".join(n.data for n in after)
 
 
-def _list_parts(leaves: list[nodes.Node], var: str, item: pl.Expr) -> list[pl.Expr]:
-    """Expressions of a loop body inside `list.eval`, where `item` is the current element."""
-    parts: list[pl.Expr] = []
+def _body(leaves: list[nodes.Node], var: str) -> list[object]:
+    """The parts of a loop body over `var`: text, `Field` of `var`, nested `Loop`."""
+    parts: list[object] = []
     for node in leaves:
         if isinstance(node, nodes.TemplateData):
-            parts.append(pl.lit(node.data))
+            parts.append(node.data)
         elif isinstance(node, nodes.For):
-            parts.append(_loop(node, var, item))
+            parts.append(_loop(node, var))
         elif isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name) and node.node.name == var:
-            parts.append(item.struct.field(node.attr))
+            parts.append(Field(node.attr))
         else:
             raise Unsupported(f"expression {node!r}")
     return parts
 
 
-def _loop(node: nodes.For, var: str, item: pl.Expr) -> pl.Expr:
-    """A nested `{% for c in var.X %}` over a list column → its rendered text."""
+def _loop(node: nodes.For, var: str) -> Loop:
+    """A nested `{% for c in var.X %}`."""
     it = node.iter
     if node.else_ or node.test is not None or node.recursive or not isinstance(node.target, nodes.Name) \
             or not (isinstance(it, nodes.Getattr) and isinstance(it.node, nodes.Name) and it.node.name == var):
         raise Unsupported("loop form")
-    values = item.struct.field(it.attr) if item is not None else pl.col(it.attr)
     before, sep, after = _split_body(node.body)
-    inner = _list_parts(before, node.target.name, pl.element())
-    joined = values.list.eval(pl.concat_str(inner)).list.join(sep + after)
-    return pl.when(values.list.len() > 0).then(pl.concat_str(joined, pl.lit(after))).otherwise(pl.lit(""))
+    return Loop(it.attr, tuple(_body(before, node.target.name)), sep, after)
 
 
 def compile_template(template: jinja2.Template) -> Compiled | None:
@@ -163,17 +201,8 @@ def _compile(tree: nodes.Template) -> Compiled:
             var = node.target.name
             before, sep, after = _split_body(node.body)
             parts: list[object] = []
-            for leaf in before:
-                if isinstance(leaf, nodes.TemplateData):
-                    parts.append(leaf.data)
-                elif _is_loop(leaf, "index"):
-                    parts.append(("index",))
-                elif isinstance(leaf, nodes.Getattr) and isinstance(leaf.node, nodes.Name) and leaf.node.name == var:
-                    parts.append(pl.col(leaf.attr))
-                elif isinstance(leaf, nodes.For):
-                    parts.append(_loop(leaf, var, None))
-                else:
-                    raise Unsupported(f"expression {leaf!r}")
+            for leaf in before:  # loop.index is cut out (Renderer.file numbers the demandes)
+                parts.extend([("index",)] if _is_loop(leaf, "index") else _body([leaf], var))
             if sum(isinstance(p, tuple) for p in parts) > 1:
                 raise Unsupported("loop.index twice")
             found = (var, tuple(parts), sep + after, after)

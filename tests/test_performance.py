@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import io
+import random
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import jinja2
 import orjson
+import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -82,6 +84,22 @@ def test_compiled_template_writes_what_jinja_writes(tmp_path, fmt, size, batch):
         assert renderer.file(positions) == build.render(definition, header, records[start:start + size]).encode()
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_child_rows_in_any_order_render_as_jinja_renders_them(tmp_path, seed):
+    """Child rows typed out of their demande's order, and the FINESS Géo of two OG of a demande
+    interleaved: each child's text is joined under its parent in row order, as Jinja writes it."""
+    rows = merge(_variety(), *(seed_001_rows(f"{i:05d}") for i in range(6, 9)))
+    for sheet in ("OG", "FINESS Géo", "Scénarios"):
+        random.Random(seed).shuffle(rows[sheet])
+    outcome, checked = api.check(workbook(tmp_path / "w.xlsx", rows))
+    assert len(outcome.accepted) == 8 and not outcome.rejected
+    header = build.header_literals(checked)
+    records = build.demande_records(checked, outcome.accepted)
+    for batch in (3, 20_000):
+        renderer = build.Renderer(checked.definition, header, build.DemandeFrames(checked, outcome.accepted), batch)
+        assert renderer.file(list(range(8))) == build.render(checked.definition, header, records).encode()
+
+
 @pytest.mark.parametrize("fmt", CASES)
 def test_json_literals_are_what_json_writes(tmp_path, fmt):
     """Values of the kinds quoted without JSON-encoding (build._PLAIN_KINDS) included."""
@@ -95,6 +113,48 @@ def test_json_literals_are_what_json_writes(tmp_path, fmt):
             expected = [orjson.dumps(v).decode() if sheet.by_balise[b].kind not in ("amount", "integer")
                         or v is None else str(v) for v in values]
             assert literals[b].to_list() == expected, (sheet.name, b)
+
+
+@pytest.mark.parametrize("sheet,balise", [("OG", "nomResponsableOG"), ("FINESS Géo", "FINESSGeo"),
+                                           ("Demandes", "montantSegurHT")])
+def test_a_value_without_json_literal_is_rendered_by_jinja_even_in_a_child_row(tmp_path, monkeypatch, sheet, balise):
+    """A null where a JSON literal belongs (a bug upstream) must not vanish from the file: the
+    batch that holds it is rendered by Jinja, which writes it as it is; the other batches stay compiled."""
+    outcome, checked = api.check(workbook(tmp_path / "w.xlsx", _variety()))
+    definition = checked.definition
+    real = build.json_literal
+
+    def broken(definition, s, b):
+        literal = real(definition, s, b)
+        return pl.when(pl.col("numeroEditeur") == "00003").then(None).otherwise(literal) \
+            if (s.name, b) == (sheet, balise) else literal
+
+    monkeypatch.setattr(build, "json_literal", broken)
+    header = build.header_literals(checked)
+    records = build.demande_records(checked, outcome.accepted)
+    renderer = build.Renderer(definition, header, build.DemandeFrames(checked, outcome.accepted), batch=2)
+    jinja, render = [], build.render
+    monkeypatch.setattr(build, "render", lambda *a: jinja.append(a[2]) or render(*a))
+    assert renderer.file([0, 1]) == render(definition, header, records[:2]).encode()
+    assert not jinja  # compiled
+    # a file across that compiled batch and the batch of 00003, rendered by Jinja
+    assert renderer.file([1, 2]) == render(definition, header, records[1:3]).encode()
+    assert renderer.file([2, 3]) == render(definition, header, records[2:4]).encode()
+    assert jinja == [records[1:3], records[2:4]] and b"None" in renderer.file([2, 3])
+
+
+def test_the_template_compiles_into_loops_over_the_child_sheets():
+    """Each `{% for %}` over a child sheet becomes a Loop whose items are rendered flat, row by
+    row, then joined per parent: the layout still comes from the template alone."""
+    compiled = build._compiled(all_formats()["ms2-dui-pds-avance"].template)
+    loops = {loop.attr: loop for loop in fastrender.loops(compiled.demande)}
+    assert list(loops) == ["og", "attachments", "scenarios"]
+    (geos,) = fastrender.loops(loops["og"].body)
+    assert (geos.attr, geos.body, geos.sep, geos.after) == ("finess_geos", (fastrender.Field("FINESSGeo"),), ", ", "")
+    assert (loops["og"].sep, loops["og"].after) == (",", "\n")
+    assert fastrender.Field("FINESSJuridique") in loops["og"].body and fastrender.Field("og") not in compiled.demande
+    frame = pl.DataFrame({"k": [1, 1, 2], "t": ["a", "b", "c"]}).group_by("k", maintain_order=True).agg("t")
+    assert frame.select(geos.joined(pl.col("t")))["t"].to_list() == ["a, b", "c"]
 
 
 @pytest.mark.parametrize("source", [
