@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import logging
 import re
 import sys
@@ -741,9 +740,10 @@ def release_freed_memory() -> None:
 
 @cache
 def _libc() -> ctypes.CDLL | None:
-    name = ctypes.util.find_library("c") if sys.platform.startswith("linux") else None
+    # the process's own symbols hold the C library's: ctypes.util.find_library would run
+    # ldconfig in a subprocess (a quarter of a second, at the end of every read)
     try:
-        libc = ctypes.CDLL(name) if name else None
+        libc = ctypes.CDLL(None) if sys.platform.startswith("linux") else None
     except OSError:
         return None
     return libc if libc is not None and hasattr(libc, "malloc_trim") else None

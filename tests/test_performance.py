@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import io
+import platform
 import random
 import subprocess
 import sys
@@ -572,3 +573,21 @@ def test_reading_unescapes_as_saxutils(parts) -> None:
     assert reading._unescape(text) == unescape(text)
     entities = {"&apos;": "'", "&quot;": '"'}
     assert reading._unescape(text, entities) == unescape(text, entities)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc",
+                    reason="malloc_trim is glibc's")
+def test_freed_memory_is_given_back_without_starting_a_process(monkeypatch):
+    """ctypes.util.find_library runs ldconfig in a subprocess: a quarter of a second at the end of every read."""
+    from converter import reading
+
+    def no_process(*args, **kwargs):
+        raise AssertionError("a subprocess was started")
+
+    monkeypatch.setattr(subprocess, "Popen", no_process)
+    reading._libc.cache_clear()
+    try:
+        assert reading._libc() is not None
+        reading.release_freed_memory()
+    finally:
+        reading._libc.cache_clear()
