@@ -122,6 +122,14 @@ def results(futures: list[Future[Value]]) -> list[Value]:
         raise
 
 
+def ended(future: Future[Any]) -> None:
+    """Wait until the thread of `future` (from `started`) ends, whatever its outcome, raising
+    nothing: a thread still inside Polars when the interpreter exits would take the process
+    down with it. A serial one never asked for is not computed."""
+    if not isinstance(future, _WhenAsked):
+        future.exception()
+
+
 def second_process(demandes: int) -> bool:
     return not SERIAL and demandes >= PARALLEL_FROM
 
