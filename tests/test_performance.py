@@ -345,6 +345,17 @@ def test_a_file_the_second_process_cannot_read_is_checked_and_written_here(tmp_p
     assert sorted(tmp_path.glob(".xl2segur-tmp-*")) == [checked.written]
 
 
+def test_a_file_that_is_not_json_is_refused_whole_and_the_second_process_goes_on(tmp_path):
+    file_schema = {"type": "object", "properties": {"lignesImport": {"type": "array", "items": {"required": ["n"]}}}}
+    broken, good = b'{"lignesImport": [{"n": 1}, {"n": "a}]}', b'{"lignesImport": [{"n": 1}]}'
+    with concurrency.FileChecker(file_schema, parallel=True, folder=tmp_path) as checker:
+        first, second = checker.submit(broken), checker.submit(good)
+        [(index, why)] = first.result(timeout=30).errors  # not a wait without end
+        assert index is None and why.startswith("JSON illisible : ")
+        assert checker.result(second, good).written.read_bytes() == good
+    assert [p.read_bytes() for p in tmp_path.glob(".xl2segur-tmp-*")] == [good]
+
+
 def _conversion(tmp_path: Path, book: Path, name: str) -> tuple[dict[str, bytes], list[tuple]]:
     """The deposit files (name → bytes) and what the ledger holds of them, dates and paths aside."""
     out = tmp_path / name
