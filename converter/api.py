@@ -288,14 +288,15 @@ def _publish_all(checked: Checked, book: ledger.Ledger, demandes: build.DemandeF
     numero_ans, siret = header["numeroAns"][0], header["SIRET"][0]
     family = tuple(numero_formats(definition.id))
     folder = deposit.DepositFolder(output, numero_ans, day)
-    lookup = facts.demande_lookup(definition, checked.frames, demandes.numeros)
+    # one Polars query, which lets go of the GIL: the first files render meanwhile
+    lookup = concurrency.started(lambda: facts.demande_lookup(definition, checked.frames, demandes.numeros))
     published: list[deposit.Published] = []
 
     def record(item: deposit.CheckedFile) -> None:
         entry = ledger.DepositRecord(
             format_id=definition.id, nature=definition.nature, numero_ans=numero_ans, siret=siret, day=day,
-            run=RUN_ID, demandes=facts.demande_records(item.numeros, lookup), packed=item.packed, formats=family,
-            refuse_rejected=definition.new_numero_after_rejection)
+            run=RUN_ID, demandes=facts.demande_records(item.numeros, lookup.result()), packed=item.packed,
+            formats=family, refuse_rejected=definition.new_numero_after_rejection)
         try:
             published.append(_publish_recorded(
                 book, entry, folder, item.written,
@@ -304,8 +305,11 @@ def _publish_all(checked: Checked, book: ledger.Ledger, demandes: build.DemandeF
         finally:
             item.written.unlink(missing_ok=True)  # its deposit name stays (a hard link)
 
-    with contextlib.closing(files):
-        concurrency.record_each(files, record, discard=lambda item: item.written.unlink(missing_ok=True))
+    try:
+        with contextlib.closing(files):
+            concurrency.record_each(files, record, discard=lambda item: item.written.unlink(missing_ok=True))
+    finally:
+        concurrency.ended(lookup)  # also when no file asked for it
     return published
 
 
@@ -321,6 +325,7 @@ def _publish_recorded(book: ledger.Ledger, record: ledger.DepositRecord, folder:
         try:
             archives = zips(pending.path)
             if publish(written, pending.path, synced=True):
+                book.named(pending)
                 return deposit.Published(pending.path, archives)
         except BaseException:
             _remove(archives)

@@ -167,13 +167,12 @@ def clean_stale(folder: Path) -> list[Path]:
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 
 
-def _open_temporary(folder: Path, run: str = RUN_ID) -> tuple[int, Path]:
-    """A new hidden file in `folder`, open for writing: (descriptor, path), named after the
-    run `run`, which holds its lock there (`running`): this one, or the parent of a second
-    process. Raises OutputError."""
+def _open_temporary(folder: Path) -> tuple[int, Path]:
+    """A new hidden file in `folder`, open for writing: (descriptor, path), named after this
+    run, which holds its lock there (`running`). Raises OutputError."""
     try:
         for _ in range(100):
-            tmp = folder / f"{TMP_PREFIX}{run}-{secrets.token_hex(8)}"
+            tmp = folder / f"{TMP_PREFIX}{RUN_ID}-{secrets.token_hex(8)}"
             try:
                 return os.open(tmp, _CREATE, 0o666), tmp
             except FileExistsError:
@@ -198,20 +197,22 @@ def _temporary(folder: Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
-def write_temporary(folder: Path, data: bytes, run: str = RUN_ID) -> Path:
-    """Write `data` under a hidden temporary name in `folder`, flushed to disk, for
-    `publish` to name later (the deposit files are written ahead, in a second
-    process, and named under the ledger's lock). Raises OutputError; leaves nothing then.
+def write_temporary(folder: Path, data: bytes, synced: bool = True) -> Path:
+    """Write `data` under a hidden temporary name in `folder`, flushed to disk unless not
+    `synced` (then the second process flushes it once the schema accepted it:
+    concurrency.FileChecker), for `publish` to name later, under the ledger's lock. Raises
+    OutputError; leaves nothing then.
 
     Few system calls, straight on the descriptor: each one lets another thread take the GIL,
     and getting it back may wait for that thread."""
-    fd, tmp = _open_temporary(folder, run)
+    fd, tmp = _open_temporary(folder)
     try:
         try:
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view):]
-            os.fsync(fd)
+            if synced:
+                os.fsync(fd)
         finally:
             os.close(fd)
     except OSError as exc:

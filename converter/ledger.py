@@ -15,7 +15,7 @@ older version kept in its output folder is taken over (`adopt`), never silently 
   a numeroEditeur the ASP rejected is refused too;
 - a file under its final name exists only if it is recorded: it is recorded pending (with
   the run that writes it) in the same transaction as its demandes, then named, and the run
-  marks its files done as it ends; `reconcile` settles what a dead run left (`files.run_alive`);
+  marks its files done as it goes (each with its next deposit) and as it ends; `reconcile` settles what a dead run left (`files.run_alive`);
 - a recorded file can be written again (`document`), or withdrawn before it is uploaded
   (`withdraw`), which frees its demandes;
 - returns: `record_returns` stores the ASP's outcome (accepted / rejected, label, numeroASP)
@@ -519,6 +519,7 @@ class Ledger(_FolderSide, _ReturnsSide):
         self.path = Path(path)
         self._last_document: tuple[int | None, dict[str, object]] = (None, {})
         self._quiet = QuietDeposits()
+        self._named: list[int] = []  # files named, to mark done (`named`)
         if not create and not self.path.is_file():
             raise LedgerNotFound(self.path)
         try:
@@ -649,6 +650,7 @@ class Ledger(_FolderSide, _ReturnsSide):
         `record.formats`) stops the deposit; so does, with `record.refuse_rejected`, a demande
         whose rejection by the ASP was recorded meanwhile.
         """
+        done = list(self._named)
         with self.transaction() as db:
             floor = self._quiet.floor(db, record)
             if floor is None:  # another connection wrote since this run's last deposit: look again
@@ -658,8 +660,23 @@ class Ledger(_FolderSide, _ReturnsSide):
             fichier_id = self._insert(db, placed.path, record.format_id, record.nature, record.numero_ans,
                                       record.siret, record.day, placed.rank, record.packed, record.demandes,
                                       pending=record.run)
+            self._mark_done(db, done)
+        del self._named[:len(done)]
         self._quiet.remember(placed.rank)
         return Pending(fichier_id, placed.path)
+
+    def named(self, pending: Pending) -> None:
+        """`pending` got its name: it is marked done with the next deposit (`record_pending`, in
+        the same transaction), or by `finish`. Marking each file done rewrites its row, content
+        included: in the recording thread, while the next files render, rather than all at the
+        end of the run."""
+        self._named.append(pending.fichier_id)
+
+    @staticmethod
+    def _mark_done(db: sqlite3.Connection, fichier_ids: list[int]) -> None:
+        if fichier_ids:
+            db.execute("UPDATE fichiers SET en_attente = NULL WHERE id IN (SELECT value FROM json_each(?))",
+                       (orjson.dumps(fichier_ids).decode(),))
 
     def _refuse_deposited_meanwhile(self, record: DepositRecord) -> None:
         numeros = [d["numeroEditeur"] for d in orjson.loads(record.demandes)]
@@ -686,9 +703,10 @@ class Ledger(_FolderSide, _ReturnsSide):
             db.execute("DELETE FROM fichiers WHERE id = ?", (fichier_id,))
 
     def finish(self, run: str) -> None:
-        """The files `run` recorded and named are done (one statement for the whole run)."""
+        """The files `run` recorded and named are done (one statement for those not marked yet)."""
         with self.transaction() as db:
             db.execute("UPDATE fichiers SET en_attente = NULL WHERE en_attente = ?", (run,))
+        self._named.clear()
 
 
     @staticmethod

@@ -35,8 +35,17 @@ def inspect(validator: Any, data: bytes | str) -> FileCheck:
     FileCheck(errors=[], written=None, packed=None)
     >>> inspect(validator, b'{"lignesImport": [{"numLigne": 1}, {}]}').errors
     [(1, 'lignesImport/1 : "numLigne" is a required property')]
+
+    Text that is not JSON (a rendering fault) is refused as a whole, never written; before,
+    it stopped the conversion with a traceback, or left the second process waiting forever.
+
+    >>> inspect(validator, b'{"lignesImport": [}').errors
+    [(None, 'JSON illisible : unexpected character, expected a JSON value: line 1 column 19 (char 18)')]
     """
-    document = orjson.loads(data)
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        return FileCheck([(None, f"JSON illisible : {exc}")])
     if validator.is_valid(document):  # the common case, a third faster than listing no error
         return FileCheck([])
     errors = []

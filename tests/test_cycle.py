@@ -31,7 +31,7 @@ from converter.files import OutputError
 from converter.formats import all_formats, numero_formats
 from converter.formats.model import DefinitionError, parse_definition
 from converter.issues import MESSAGES
-from converter.ledger import DepositRecord, Ledger, Placed, default_path, pack
+from converter.ledger import DepositRecord, Ledger, Pending, Placed, default_path, pack
 from tests.builders import merge, seed_001_rows, workbook
 from tests.builders_solde import seed_000_rows
 
@@ -473,6 +473,36 @@ def test_a_deposit_looks_again_once_another_run_wrote(tmp_path: Path) -> None:
         other.record_returns([(demande_id, "rejetee", None, "E12", "Pièce illisible", "r.json")])
         with pytest.raises(OutputError, match="vient d'être enregistré au registre : 00004"):
             deposit(run, "00004", refuse_rejected=True)
+
+
+def test_a_named_file_is_marked_done_with_the_next_deposit_and_the_last_by_finish(tmp_path: Path) -> None:
+    """Issue #19: marking done rewrites each file's row, content included; all at the end it
+    cost the run 0.2 s. A file is done once named, never before: pending, recorded, named, done."""
+    def deposit(book: Ledger, numero: str) -> Pending:
+        records = json.dumps([{"numeroEditeur": numero, "montant": "1.00", "finess": [], "rpps": []}])
+        return book.record_pending(DepositRecord(format_id="ms2-dui-pds-avance", nature="avance",
+                                                 numero_ans="0123456789", siret="73282932000074", day=DAY, run="r",
+                                                 demandes=records, packed=pack(b'{"lignesImport": []}')),
+                                   Placing(folder=tmp_path))
+
+    def pending(book: Ledger) -> list[int]:
+        return [r[0] for r in book.db.execute("SELECT rang FROM fichiers WHERE en_attente IS NOT NULL ORDER BY id")]
+
+    with Ledger(tmp_path / "xl2segur.sqlite") as book, Ledger(tmp_path / "xl2segur.sqlite") as other:
+        first = deposit(book, "00001")
+        second = deposit(book, "00002")  # the first not named yet: still pending
+        assert pending(book) == [1, 2]
+        book.named(first)
+        assert pending(book) == [1, 2]
+        deposit(other, "00009")
+        with pytest.raises(OutputError):  # a deposit refused: nothing marked, kept for the next one
+            deposit(book, "00009")
+        assert pending(book) == [1, 2, 3]
+        book.named(second)
+        deposit(book, "00003")
+        assert pending(book) == [3, 4]
+        book.finish("r")
+        assert pending(book) == []
 
 
 # ------------------------------------------------------------ attachment faults

@@ -14,6 +14,7 @@ import platform
 import random
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import replace
 from datetime import date
@@ -238,10 +239,12 @@ def test_the_ledgers_facts_are_one_query_per_conversion_over_the_accepted_demand
                         replace(definition, limits=replace(definition.limits, max_demandes_per_file=2)))
     asked = []
     lookup = facts.demande_lookup
-    monkeypatch.setattr(facts, "demande_lookup", lambda *a: asked.append(a[2:]) or lookup(*a))
+    monkeypatch.setattr(facts, "demande_lookup",
+                        lambda *a: asked.append((*a[2:], threading.current_thread().name)) or lookup(*a))
     outcome = api.convert(workbook(tmp_path / "w.xlsx", rows), tmp_path / "out", date(2024, 3, 12))
     assert outcome.rejected == ["00003"] and len(outcome.files) == 3
-    assert [list(numeros) for numeros, in asked] == [outcome.accepted]
+    # in a thread of its own (issue #19): the first files render meanwhile
+    assert [(list(numeros), thread) for numeros, thread in asked] == [(outcome.accepted, "xl2segur-check")]
     with Ledger(outcome.registre, create=False) as book:
         kept = book.db.execute("SELECT numero_editeur, montant, finess, rpps FROM demandes ORDER BY id").fetchall()
     lines = [line for f in outcome.files for line in orjson.loads(f.read_bytes())["lignesImport"]]
@@ -352,6 +355,66 @@ def test_the_second_process_checks_files_and_a_dead_one_is_replaced_by_checking_
         checker.worker.wait()
         late = checker.submit(bad)
         assert [index for index, _ in checker.result(late, bad).errors] == [1]
+
+
+def test_with_a_folder_the_files_reach_the_second_process_by_the_disk(tmp_path):
+    """Issue #19: 200 to 500 MB of files through the pipe cost 1.7 s of CPU at 100,000 demandes.
+    A thread writes each file under its temporary name, the pipe carries its path; the valid
+    one is the caller's (flushed, packed), the invalid one is gone at once, never named."""
+    file_schema = {"type": "object", "properties": {"lignesImport": {"type": "array", "items": {"required": ["n"]}}}}
+    good, bad = b'{"lignesImport": [' + b", ".join([b'{"n": 1}'] * 10_000) + b"]}", b'{"lignesImport": [{}]}'
+    sent: list[int] = []
+    with concurrency.FileChecker(file_schema, parallel=True, folder=tmp_path) as checker:
+        pipe = checker.send
+
+        class Counted:
+            def send_bytes(self, data: bytes) -> None:
+                sent.append(len(data))
+                pipe.send_bytes(data)
+
+            def close(self) -> None:
+                pipe.close()
+
+        checker.send = Counted()
+        first, second = checker.submit(good), checker.submit(bad)
+        checked = checker.result(first, good)
+        assert checked.written.read_bytes() == good and ledger.unpack(checked.packed) == good
+        assert [index for index, _ in checker.result(second, bad).errors] == [0]
+        assert sorted(tmp_path.glob(".xl2segur-tmp-*")) == [checked.written]
+    assert len(sent) == 2 and max(sent) < 200  # two paths
+    assert sorted(tmp_path.glob(".xl2segur-tmp-*")) == [checked.written]  # the caller's to name, then remove
+
+
+def test_a_file_the_second_process_cannot_read_is_checked_and_written_here(tmp_path, monkeypatch):
+    file_schema = {"type": "object", "properties": {"lignesImport": {"type": "array", "items": {"required": ["n"]}}}}
+    good, bad = b'{"lignesImport": [{"n": 1}]}', b'{"lignesImport": [{}]}'
+    written_ahead = concurrency.write_temporary
+
+    def gone_before_read(folder: Path, data: bytes, synced: bool = True) -> Path:
+        written = written_ahead(folder, data, synced)
+        if not synced:
+            written.unlink()
+        return written
+
+    monkeypatch.setattr(concurrency, "write_temporary", gone_before_read)
+    with concurrency.FileChecker(file_schema, parallel=True, folder=tmp_path) as checker:
+        first, second = checker.submit(good), checker.submit(bad)
+        checked = checker.result(first, good)
+        assert checked.written.read_bytes() == good and ledger.unpack(checked.packed) == good
+        assert [index for index, _ in checker.result(second, bad).errors] == [0]
+        assert checker.worker.poll() is None  # still serving
+    assert sorted(tmp_path.glob(".xl2segur-tmp-*")) == [checked.written]
+
+
+def test_a_file_that_is_not_json_is_refused_whole_and_the_second_process_goes_on(tmp_path):
+    file_schema = {"type": "object", "properties": {"lignesImport": {"type": "array", "items": {"required": ["n"]}}}}
+    broken, good = b'{"lignesImport": [{"n": 1}, {"n": "a}]}', b'{"lignesImport": [{"n": 1}]}'
+    with concurrency.FileChecker(file_schema, parallel=True, folder=tmp_path) as checker:
+        first, second = checker.submit(broken), checker.submit(good)
+        [(index, why)] = first.result(timeout=30).errors  # not a wait without end
+        assert index is None and why.startswith("JSON illisible : ")
+        assert checker.result(second, good).written.read_bytes() == good
+    assert [p.read_bytes() for p in tmp_path.glob(".xl2segur-tmp-*")] == [good]
 
 
 def _conversion(tmp_path: Path, book: Path, name: str) -> tuple[dict[str, bytes], list[tuple]]:
