@@ -85,7 +85,6 @@ class Compiled:
     """prefix + join(demande texts, sep) + tail + suffix (prefix, suffix: header literals filled)."""
 
     prefix: tuple[object, ...]  # str or ("entete", balise)
-    loop_var: str
     demande: tuple[object, ...]  # str, ("index",), Field or Loop over the rows of the demandes sheet
     sep: str
     tail: str
@@ -205,10 +204,10 @@ def _compile(tree: nodes.Template) -> Compiled:
                 parts.extend([("index",)] if _is_loop(leaf, "index") else _body([leaf], var))
             if sum(isinstance(p, tuple) for p in parts) > 1:
                 raise Unsupported("loop.index twice")
-            found = (var, tuple(parts), sep + after, after)
+            found = (tuple(parts), sep + after, after)
         else:
             raise Unsupported(f"top-level {node!r}")
     if found is None:
         raise Unsupported("no loop over demandes")
-    var, parts, sep, tail = found
-    return Compiled(prefix=tuple(prefix), loop_var=var, demande=parts, sep=sep, tail=tail, suffix=tuple(suffix))
+    parts, sep, tail = found
+    return Compiled(prefix=tuple(prefix), demande=parts, sep=sep, tail=tail, suffix=tuple(suffix))

@@ -15,7 +15,8 @@ older version kept in its output folder is taken over (`adopt`), never silently 
   a numeroEditeur the ASP rejected is refused too;
 - a file under its final name exists only if it is recorded: it is recorded pending (with
   the run that writes it) in the same transaction as its demandes, then named, and the run
-  marks its files done as it goes (each with its next deposit) and as it ends; `reconcile` settles what a dead run left (`files.run_alive`);
+  marks its files done as it goes (each with its next deposit) and as it ends; `reconcile`
+  settles what a dead run left (`files.run_alive`);
 - a recorded file can be written again (`document`), or withdrawn before it is uploaded
   (`withdraw`), which frees its demandes;
 - returns: `record_returns` stores the ASP's outcome (accepted / rejected, label, numeroASP)
