@@ -5,15 +5,16 @@ means. Each frame keeps `__row`, the row number in the user's workbook, so every
 points at the cell the user sees. Problems that make the whole workbook unusable raise
 `WorkbookError` with French issues (exit code 2).
 
-A workbook is untrusted input. Before fastexcel touches it, the package is checked: its kind
-(an `.xls`, `.csv` or encrypted file gets its own message; an `.ods` of LibreOffice Calc is
-read as an `.xlsx`, its content.xml scanned as the sheets below), its zip central directory
-(total uncompressed size, compression ratio, member count: no zip bomb), its XML prologs (no
-DOCTYPE/ENTITY), and each sheet's extent (a stray value in row 1,048,576 must not make the
-reader allocate a million empty rows). The sheet XML is also streamed once to find the first
-non-empty row, cells holding a formula error (fastexcel reads them as empty) and, only when
-an identifier looks too short, whether it was typed as a number (its leading zeros were lost).
-The limits are the constants below; the README (« Classeurs difficiles et limites ») documents them.
+A workbook is untrusted input. Before fastexcel touches it, the package is checked
+(container.py): its kind (an `.xls`, `.csv` or encrypted file gets its own message; an `.ods`
+of LibreOffice Calc is read as an `.xlsx`, its content.xml scanned as the sheets below), its
+zip central directory (total uncompressed size, compression ratio, member count: no zip
+bomb), its XML prologs (no DOCTYPE/ENTITY); then each sheet's extent (a stray value in row
+1,048,576 must not make the reader allocate a million empty rows). The sheet XML is also
+streamed once to find the first non-empty row, cells holding a formula error (fastexcel reads
+them as empty) and, only when an identifier looks too short, whether it was typed as a number
+(its leading zeros were lost). The limits are the constants here and in container.py; the
+README (« Classeurs difficiles et limites ») documents them.
 """
 
 from __future__ import annotations
@@ -31,16 +32,15 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from functools import cache, partial
 from difflib import get_close_matches
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-import defusedxml.ElementTree as SafeXML
 from defusedxml import DefusedXmlException
 from xml.etree.ElementTree import ParseError
 
 import fastexcel
 import polars as pl
 
-from . import concurrency
+from . import concurrency, container, launch
 from .formats.model import column_letter
 from .formats import FormatDefinition, Sheet, UnknownFormat, all_formats, common_header, get_format
 from .issues import Issue, issue
@@ -52,22 +52,11 @@ HEADER_SHEET = "Entête"
 # French messages say what matters; a program that configures logging still gets them
 logging.getLogger("calamine").addHandler(logging.NullHandler())
 
-# --- Limits: refused before fastexcel reads the workbook (documented in the README, « Classeurs difficiles et limites »)
-MAX_UNCOMPRESSED_BYTES = 1 << 30  # 1 Gio: sum of the uncompressed sizes in the zip central directory
-MAX_COMPRESSION_RATIO = 250  # uncompressed / compressed, for any member above RATIO_FLOOR_BYTES
-RATIO_FLOOR_BYTES = 10 << 20  # small members may compress as well as they like
-MAX_ZIP_MEMBERS = 10_000
+# --- Limits of a sheet's extent (documented in the README, « Classeurs difficiles et limites »);
+# those of the package are in container.py
 MAX_DATA_ROWS = 1_000_000  # data rows per sheet (Excel's own maximum is 1,048,576 rows); 100,000 demandes
 # × 3 ESMS already fill 300,000 rows of FINESS Géo and Scénarios (issue #6: large vendors)
 MAX_SHEET_CELLS = 10_000_000  # rows × columns of the area holding values, per sheet
-
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_ZIP_MAGIC = b"PK\x03\x04"
-_ENCRYPTED = "EncryptedPackage".encode("utf-16-le")  # stream of an encrypted OOXML package
-_ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
-_OFFICE_DOC = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
-_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
 _SPACES = r"[\s\u00a0\u202f\u200b\u200c\u200d\u2060\ufeff]"
 
 
@@ -115,110 +104,24 @@ def _fatal(exc: BaseException) -> bool:
 # ---------------------------------------------------------------- the container
 
 
-def _contains(path: Path, needle: bytes) -> bool:
-    with path.open("rb") as fh:
-        tail = b""
-        while block := fh.read(1 << 20):
-            if needle in tail + block:
-                return True
-            tail = block[-len(needle):]
-    return False
+def _refused(path: Path, check: Callable[..., Any], *args: Any) -> Any:
+    """`check(path, *args)` of container.py, a refusal as a WorkbookError."""
+    try:
+        return check(path, *args)
+    except container.Refused as refused:
+        raise _fail(refused.code, path, **refused.details) from None
 
 
 def _check_container(path: Path) -> None:
-    """Refuse what is not an .xlsx/.xlsm package, with the message that says what to do."""
-    if not path.is_file():
-        raise _fail("fichier_introuvable", path)
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(8)
-    except OSError as exc:
-        raise _fail("fichier_illisible", path, detail=f"lecture impossible : {exc.strerror}") from exc
-    suffix = path.suffix.lower()
-    if head.startswith(_OLE_MAGIC):  # an encrypted OOXML package is an OLE container too
-        if _contains(path, _ENCRYPTED):
-            raise _fail("classeur_protege", path)
-        raise _fail("format_non_pris_en_charge", path, detail="« .xls » (ancien format Excel)")
-    if head.startswith(_ZIP_MAGIC):
-        return
-    if not head:
-        raise _fail("fichier_illisible", path, detail="fichier vide")
-    if suffix in (".csv", ".txt", ".tsv", ".json", ".xml", ".html", ".htm"):
-        raise _fail("format_non_pris_en_charge", path, detail=f"« {suffix} »")
-    raise _fail("fichier_illisible", path, detail="ce n'est pas un fichier .xlsx")
-
-
-def _member(base: str, target: str) -> str:
-    """Resolve a relationship target against the folder of the part that declares it."""
-    if target.startswith("/"):
-        return target.lstrip("/")
-    parts: list[str] = []
-    for piece in PurePosixPath(base, target).parts:
-        if piece == "..":
-            if parts:
-                parts.pop()
-        elif piece not in (".", ""):
-            parts.append(piece)
-    return "/".join(parts)
-
-
-def _parse_xml(zf: zipfile.ZipFile, name: str):
-    return SafeXML.fromstring(zf.read(name), forbid_dtd=True)
-
-
-def _is_ods(zf: zipfile.ZipFile) -> bool:
-    """A LibreOffice Calc package (OpenDocument), whatever its file name says."""
-    return "mimetype" in zf.namelist() and zf.read("mimetype")[:100].startswith(_ODS_MIME)
+    _refused(path, container.check_container)
 
 
 def _check_archive(path: Path, zf: zipfile.ZipFile) -> None:
-    """Zip-bomb and XML-bomb guards, for an .xlsx as for an .ods."""
-    infos = zf.infolist()
-    if len(infos) > MAX_ZIP_MEMBERS:
-        raise _fail("classeur_trop_gros", path, detail=f"{MAX_ZIP_MEMBERS} éléments (il en contient {len(infos)})")
-    total = sum(i.file_size for i in infos)
-    if total > MAX_UNCOMPRESSED_BYTES:
-        raise _fail("classeur_trop_gros", path, detail=f"{_size(MAX_UNCOMPRESSED_BYTES)} (il fait {_size(total)})")
-    for info in infos:
-        if info.file_size > RATIO_FLOOR_BYTES and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
-            raise _fail("classeur_trop_gros", path,
-                        detail=f"un taux de compression de {MAX_COMPRESSION_RATIO} pour 1 ({info.filename})")
-    for info in infos:  # no DTD anywhere: entity expansion is refused before any parser sees it
-        if info.filename.endswith((".xml", ".rels", ".vml")):
-            with zf.open(info) as fh:
-                prolog = fh.read(65536)
-            if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
-                raise _fail("fichier_illisible", path,
-                            detail=f"déclaration DOCTYPE/ENTITY interdite dans {info.filename}")
+    _refused(path, container.check_archive, zf)
 
 
 def _check_package(path: Path, zf: zipfile.ZipFile) -> dict[str, str]:
-    """The guards of _check_archive; return sheet name → zip member of its XML (.xlsx)."""
-    _check_archive(path, zf)
-    names = set(zf.namelist())
-    root = "xl/workbook.xml"
-    if "_rels/.rels" in names:
-        rels = _parse_xml(zf, "_rels/.rels")
-        root = next((_member("", r.get("Target", "")) for r in rels if r.get("Type") == _OFFICE_DOC), root)
-    if root not in names:
-        if any(n.endswith(".bin") and n.startswith("xl/workbook") for n in names):
-            raise _fail("format_non_pris_en_charge", path, detail="« .xlsb » (classeur binaire)")
-        raise _fail("fichier_illisible", path, detail="archive sans classeur Excel")
-    folder = str(PurePosixPath(root).parent)
-    book = _parse_xml(zf, root)
-    rel_name = _member(folder, f"_rels/{PurePosixPath(root).name}.rels")
-    targets = {r.get("Id"): r.get("Target", "") for r in _parse_xml(zf, rel_name)} if rel_name in names else {}
-    members = {}
-    for sheet in book.iterfind("m:sheets/m:sheet", _NS):
-        target = targets.get(sheet.get(f"{{{_NS['r']}}}id"), "")
-        member = _member(folder, target)
-        if member in names:
-            members[sheet.get("name")] = member
-    return members
-
-
-def _size(n: int) -> str:
-    return f"{n / (1 << 30):.0f} Gio" if n >= 1 << 30 else f"{n / (1 << 20):.0f} Mio"
+    return _refused(path, container.check_package, zf)
 
 
 # ---------------------------------------------------------------- one pass over a sheet's XML
@@ -775,7 +678,7 @@ def _scanned(scan: SheetScan) -> Future[SheetScan]:
 
 def _read(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None,
           then: Callable[[RawWorkbook, Sheet], Any] | None) -> RawWorkbook:
-    if _is_ods(zf):  # LibreOffice Calc: its sheets share one content.xml, scanned before reading
+    if container.is_ods(zf):  # LibreOffice Calc: its sheets share one content.xml, scanned before reading
         _check_archive(path, zf)
         scans = _scan_ods(path, zf)
         read = {_sheet_key(n) for n in (HEADER_SHEET, *_data_sheet_names())}
@@ -842,7 +745,7 @@ def _read_sheets(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
 def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None, members: dict[str, str],
                  ahead: dict[str, Future[SheetScan]], ods: bool, then: Callable[[RawWorkbook, Sheet], Any] | None,
                  opening: Future[fastexcel.ExcelReader] | None, sizes: dict[str, int]) -> RawWorkbook:
-    reader = _open(path, ods)
+    reader = (None if ods else launch.opened(path)) or _open(path, ods)  # opened ahead by the command
     try:
         names = reader.sheet_names
     except BaseException as exc:

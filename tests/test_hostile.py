@@ -24,7 +24,7 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from converter import api, concurrency, files, reading
+from converter import api, concurrency, container, files, reading
 from converter.checks import check_sheet, check_workbook
 from converter.cli import app
 from converter.formats import get_format
@@ -400,14 +400,14 @@ def test_a_dimension_smaller_than_the_rows_is_not_trusted(tmp_path, monkeypatch)
 
 def test_zip_total_size_limit(tmp_path, monkeypatch):
     path = workbook(tmp_path / "gros.xlsx", seed_001_rows())
-    monkeypatch.setattr(reading, "MAX_UNCOMPRESSED_BYTES", 10_000)
+    monkeypatch.setattr(container, "MAX_UNCOMPRESSED_BYTES", 10_000)
     assert "sécurité" in unreadable(path, "classeur_trop_gros")
 
 
 def test_zip_compression_ratio_limit(tmp_path):
     path = workbook(tmp_path / "bombe.xlsx", seed_001_rows())
     with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("xl/media/vide.bin", b"\0" * (reading.RATIO_FLOOR_BYTES + 1))
+        zf.writestr("xl/media/vide.bin", b"\0" * (container.RATIO_FLOOR_BYTES + 1))
     assert "taux de compression" in unreadable(path, "classeur_trop_gros")
 
 

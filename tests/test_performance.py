@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+import zipfile
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -29,7 +30,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from converter import api, build, concurrency, fastrender, imports, ledger, schema
+from converter import api, build, concurrency, fastrender, imports, launch, ledger, reading, schema
 from converter.lifecycle import facts
 from converter.formats import all_formats
 from converter.ledger import Ledger, default_path
@@ -654,3 +655,84 @@ def test_freed_memory_is_given_back_without_starting_a_process(monkeypatch):
         reading.release_freed_memory()
     finally:
         reading._libc.cache_clear()
+
+
+# ------------------------------------------------------------------ the workbook opened ahead (launch.py)
+
+
+def _reading_opens(monkeypatch) -> list[Path]:
+    """The workbooks reading.py opens itself, from now on."""
+    opened, real = [], reading._open
+
+    def counted(path: Path, ods: bool = False):
+        opened.append(path)
+        return real(path, ods)
+
+    monkeypatch.setattr(reading, "_open", counted)
+    return opened
+
+
+def test_the_workbook_the_command_opened_ahead_is_the_one_read(tmp_path, monkeypatch):
+    book = workbook(tmp_path / "c.xlsx", merge(seed_001_rows("00001"), seed_001_rows("00002")))
+    expected = reading.read_workbook(book).frames
+    opens = _reading_opens(monkeypatch)
+    launch.open_ahead(["convertir", "-o", str(tmp_path / "d"), str(book), "--registre", str(tmp_path / "r")])
+    frames = reading.read_workbook(book).frames
+    assert opens == [] and launch._ahead == {}
+    assert frames.keys() == expected.keys() and all(frames[n].equals(f) for n, f in expected.items())
+    reading.read_workbook(book)  # taken once: the next read opens it
+    assert opens == [book]
+
+
+def test_a_workbook_saved_again_or_another_one_is_opened_by_reading(tmp_path, monkeypatch):
+    book, other = (workbook(tmp_path / f"{n}.xlsx", seed_001_rows(n)) for n in ("00001", "00002"))
+    opens = _reading_opens(monkeypatch)
+    launch.open_ahead(["verifier", str(book)])
+    workbook(tmp_path / "new.xlsx", seed_001_rows("00003")).replace(book)  # saved again since, as Excel saves
+    assert reading.read_workbook(book).frames["Demandes"]["numeroEditeur"].to_list() == ["00003"]
+    launch.open_ahead(["verifier", str(book)])
+    assert reading.read_workbook(other).frames["Demandes"]["numeroEditeur"].to_list() == ["00002"]
+    assert opens == [book, other] and launch._ahead == {}  # the reader of `book` is dropped
+
+
+def test_a_package_reading_refuses_never_reaches_fastexcel_ahead(tmp_path, monkeypatch):
+    from converter import container
+
+    book = workbook(tmp_path / "bombe.xlsx", seed_001_rows())
+    with zipfile.ZipFile(book, "a", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("xl/media/vide.bin", b"\0" * (container.RATIO_FLOOR_BYTES + 1))
+    opened = []
+    monkeypatch.setattr(launch.fastexcel, "read_excel", lambda *args: opened.append(args))
+    launch.open_ahead(["convertir", str(book)])
+    assert launch.opened(book) is None and opened == []
+
+
+@pytest.mark.parametrize("args,ahead", [
+    (["convertir", "{book}"], True), (["--aide", "verifier", "-o", "d", "{book}"], True),
+    (["etat", "{book}"], False), (["convertir", "absent.xlsx"], False), (["convertir", "{ods}"], False),
+    (["-h"], False), ([], False),
+])
+def test_the_command_opens_ahead_the_workbook_of_convertir_and_verifier_only(tmp_path, args, ahead):
+    book = workbook(tmp_path / "c.xlsx", seed_001_rows())
+    (tmp_path / "c.ods").write_bytes(book.read_bytes())
+    launch.open_ahead([a.format(book=book, ods=tmp_path / "c.ods") for a in args])
+    assert bool(launch._ahead) == ahead
+    assert (launch.opened(book) is not None) == ahead
+
+
+def test_the_command_waits_for_the_opening_before_it_ends(tmp_path):
+    """A thread still inside fastexcel when Python ends would take the process down: `--help`
+    ends the command before the workbook is open, and the opening is waited for."""
+    program = ("import sys, threading, time; from pathlib import Path; from converter import launch\n"
+               "real, marker = launch.fastexcel.read_excel, Path(sys.argv[1])\n"
+               "def slow(path):  # still opening when the command is done\n"
+               "    for _ in range(200):\n        if not threading.main_thread().is_alive():\n            break\n"
+               "        time.sleep(0.05)\n"
+               "    reader = real(path)\n    marker.write_text('ouvert')\n    return reader\n"
+               "launch.fastexcel.read_excel = slow\nsys.argv[1:] = sys.argv[2:]\nlaunch.main()")
+    marker = tmp_path / "ouvert"
+    run = subprocess.run([sys.executable, "-c", program, str(marker), "convertir",
+                          str(ROOT / "samples" / "ms2-dui-pds-avance.xlsx"), "--help"],
+                         capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 0 and "Traceback" not in run.stderr and "CLASSEUR" in run.stdout
+    assert marker.read_text() == "ouvert"

@@ -1,0 +1,150 @@
+"""The workbook's package, checked before any parser sees it: its kind (an `.xls`, `.csv` or
+encrypted file gets its own message), its zip central directory (total uncompressed size,
+compression ratio, member count: no zip bomb) and its XML prologs (no DOCTYPE/ENTITY); then
+where each sheet's XML is. Refusals are `Refused` (a code of the issue catalogue and its
+details), which reading.py turns into French issues.
+
+This module imports neither Polars nor the definitions: the command's entry point
+(launch.py) runs these guards before it opens a workbook ahead, while Python imports the rest.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import defusedxml.ElementTree as SafeXML
+
+# --- Limits: refused before fastexcel reads the workbook (documented in the README, « Classeurs difficiles et limites »)
+MAX_UNCOMPRESSED_BYTES = 1 << 30  # 1 Gio: sum of the uncompressed sizes in the zip central directory
+MAX_COMPRESSION_RATIO = 250  # uncompressed / compressed, for any member above RATIO_FLOOR_BYTES
+RATIO_FLOOR_BYTES = 10 << 20  # small members may compress as well as they like
+MAX_ZIP_MEMBERS = 10_000
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGIC = b"PK\x03\x04"
+_ENCRYPTED = "EncryptedPackage".encode("utf-16-le")  # stream of an encrypted OOXML package
+_ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
+_OFFICE_DOC = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
+
+
+class Refused(Exception):
+    """The package is refused: `code` in the issue catalogue (converter/issues.py), `details`
+    its placeholders."""
+
+    def __init__(self, code: str, **details: Any):
+        super().__init__(code)
+        self.code, self.details = code, details
+
+
+def _fail(code: str, path: Path, **details: Any) -> Refused:
+    return Refused(code, **details)
+
+
+def _contains(path: Path, needle: bytes) -> bool:
+    with path.open("rb") as fh:
+        tail = b""
+        while block := fh.read(1 << 20):
+            if needle in tail + block:
+                return True
+            tail = block[-len(needle):]
+    return False
+
+
+def check_container(path: Path) -> None:
+    """Refuse what is not an .xlsx/.xlsm package, with the message that says what to do."""
+    if not path.is_file():
+        raise _fail("fichier_introuvable", path)
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise _fail("fichier_illisible", path, detail=f"lecture impossible : {exc.strerror}") from exc
+    suffix = path.suffix.lower()
+    if head.startswith(_OLE_MAGIC):  # an encrypted OOXML package is an OLE container too
+        if _contains(path, _ENCRYPTED):
+            raise _fail("classeur_protege", path)
+        raise _fail("format_non_pris_en_charge", path, detail="« .xls » (ancien format Excel)")
+    if head.startswith(_ZIP_MAGIC):
+        return
+    if not head:
+        raise _fail("fichier_illisible", path, detail="fichier vide")
+    if suffix in (".csv", ".txt", ".tsv", ".json", ".xml", ".html", ".htm"):
+        raise _fail("format_non_pris_en_charge", path, detail=f"« {suffix} »")
+    raise _fail("fichier_illisible", path, detail="ce n'est pas un fichier .xlsx")
+
+
+def _member(base: str, target: str) -> str:
+    """Resolve a relationship target against the folder of the part that declares it."""
+    if target.startswith("/"):
+        return target.lstrip("/")
+    parts: list[str] = []
+    for piece in PurePosixPath(base, target).parts:
+        if piece == "..":
+            if parts:
+                parts.pop()
+        elif piece not in (".", ""):
+            parts.append(piece)
+    return "/".join(parts)
+
+
+def _parse_xml(zf: zipfile.ZipFile, name: str):
+    return SafeXML.fromstring(zf.read(name), forbid_dtd=True)
+
+
+def is_ods(zf: zipfile.ZipFile) -> bool:
+    """A LibreOffice Calc package (OpenDocument), whatever its file name says."""
+    return "mimetype" in zf.namelist() and zf.read("mimetype")[:100].startswith(_ODS_MIME)
+
+
+def check_archive(path: Path, zf: zipfile.ZipFile) -> None:
+    """Zip-bomb and XML-bomb guards, for an .xlsx as for an .ods."""
+    infos = zf.infolist()
+    if len(infos) > MAX_ZIP_MEMBERS:
+        raise _fail("classeur_trop_gros", path, detail=f"{MAX_ZIP_MEMBERS} éléments (il en contient {len(infos)})")
+    total = sum(i.file_size for i in infos)
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise _fail("classeur_trop_gros", path, detail=f"{_size(MAX_UNCOMPRESSED_BYTES)} (il fait {_size(total)})")
+    for info in infos:
+        if info.file_size > RATIO_FLOOR_BYTES and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
+            raise _fail("classeur_trop_gros", path,
+                        detail=f"un taux de compression de {MAX_COMPRESSION_RATIO} pour 1 ({info.filename})")
+    for info in infos:  # no DTD anywhere: entity expansion is refused before any parser sees it
+        if info.filename.endswith((".xml", ".rels", ".vml")):
+            with zf.open(info) as fh:
+                prolog = fh.read(65536)
+            if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
+                raise _fail("fichier_illisible", path,
+                            detail=f"déclaration DOCTYPE/ENTITY interdite dans {info.filename}")
+
+
+def check_package(path: Path, zf: zipfile.ZipFile) -> dict[str, str]:
+    """The guards of check_archive; return sheet name → zip member of its XML (.xlsx)."""
+    check_archive(path, zf)
+    names = set(zf.namelist())
+    root = "xl/workbook.xml"
+    if "_rels/.rels" in names:
+        rels = _parse_xml(zf, "_rels/.rels")
+        root = next((_member("", r.get("Target", "")) for r in rels if r.get("Type") == _OFFICE_DOC), root)
+    if root not in names:
+        if any(n.endswith(".bin") and n.startswith("xl/workbook") for n in names):
+            raise _fail("format_non_pris_en_charge", path, detail="« .xlsb » (classeur binaire)")
+        raise _fail("fichier_illisible", path, detail="archive sans classeur Excel")
+    folder = str(PurePosixPath(root).parent)
+    book = _parse_xml(zf, root)
+    rel_name = _member(folder, f"_rels/{PurePosixPath(root).name}.rels")
+    targets = {r.get("Id"): r.get("Target", "") for r in _parse_xml(zf, rel_name)} if rel_name in names else {}
+    members = {}
+    for sheet in book.iterfind("m:sheets/m:sheet", _NS):
+        target = targets.get(sheet.get(f"{{{_NS['r']}}}id"), "")
+        member = _member(folder, target)
+        if member in names:
+            members[sheet.get("name")] = member
+    return members
+
+
+def _size(n: int) -> str:
+    return f"{n / (1 << 30):.0f} Gio" if n >= 1 << 30 else f"{n / (1 << 20):.0f} Mio"

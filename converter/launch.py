@@ -1,0 +1,97 @@
+"""`xl2segur`, the command (the entry point in pyproject.toml, and `python -m converter`).
+
+Before Python imports the rest of the tool (Polars, typer, the definitions: 0.4 s), the
+workbook of a conversion starts opening in a thread of its own: fastexcel parses its shared
+strings (0.3 s at 100,000 demandes) without holding the GIL. The package is checked first, as
+reading.py checks it (container.py), so no file reaches fastexcel that reading.py would have
+kept from it. reading.py takes that reader (`opened`) only for the same file, unchanged since;
+otherwise it opens the file itself and says, in French, what is wrong with it.
+
+This module imports neither Polars nor the definitions (concurrency.py lists this overlap with
+the others; a conversion called from the library API opens its workbook where it reads it).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+import threading
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import fastexcel
+
+from . import container
+
+_READING = frozenset({"convertir", "verifier"})  # the commands whose CLASSEUR is read whole
+_OPENED_AHEAD = (".xlsx", ".xlsm")  # an .ods is scanned whole before fastexcel opens it
+
+Identity = tuple[int, int, int, int]
+_ahead: dict[Identity, tuple[threading.Thread, list[Any]]] = {}
+_taking = threading.Lock()
+
+
+def main() -> None:
+    open_ahead(sys.argv[1:])
+    from .cli import main as command  # the imports the opening overlaps
+
+    command()
+
+
+def open_ahead(args: list[str]) -> None:
+    """Start opening the workbook of `xl2segur <args>`, when the command reads one: the first
+    argument after the command naming an .xlsx or .xlsm file. A wrong guess costs a thread."""
+    words = [i for i, arg in enumerate(args) if not arg.startswith("-")]
+    if not words or args[words[0]] not in _READING:
+        return
+    for arg in args[words[0] + 1:]:
+        path = Path(arg)
+        if path.suffix.lower() in _OPENED_AHEAD:
+            identity = _identity(path)
+            if identity is not None:
+                opened: list[Any] = []
+                # not a daemon: a thread still inside fastexcel when the interpreter ends would
+                # take the process down with it (`--help`, a usage error: it is waited for)
+                thread = threading.Thread(target=_open, args=(path, opened), name="xl2segur-ouverture")
+                _ahead[identity] = (thread, opened)
+                thread.start()
+            return
+
+
+def opened(path: Path) -> Any:
+    """fastexcel's reader of `path` opened ahead, if it is the same file, unchanged since
+    `open_ahead` (else None). Taken once: the readers of other files are dropped."""
+    with _taking:
+        ahead = dict(_ahead)
+        _ahead.clear()
+    identity = _identity(path)
+    found = None
+    for key, (thread, opened) in ahead.items():
+        thread.join()
+        if key == identity and opened:
+            found = opened[0]
+    return found
+
+
+def _identity(path: Path) -> Identity | None:
+    """The file as the system knows it: a rewrite, a copy over it or a rename of another file
+    to its name changes one of these."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) if stat.S_ISREG(st.st_mode) else None
+
+
+def _open(path: Path, opened: list[Any]) -> None:
+    try:
+        container.check_container(path)
+        with zipfile.ZipFile(path) as zf:
+            if container.is_ods(zf):
+                return
+            container.check_package(path, zf)
+        opened.append(fastexcel.read_excel(path))
+    except Exception:  # noqa: BLE001 — reading.py opens it again and says why, in French
+        return
