@@ -2,7 +2,10 @@
 an optimisation; with `SERIAL`, a conversion renders, verifies and records each file in turn,
 in one thread, and writes the same bytes (tests/test_performance.py compares both paths).
 
-Six overlaps:
+Seven overlaps:
+- opening ahead (launch.py, the command's entry point): the workbook of `convertir` or
+  `verifier` is opened by fastexcel (both readers, for a large one) while Python imports the
+  rest of the tool; reading.py takes those readers for the same file, unchanged;
 - scanning ahead (`computed_ahead`): while fastexcel loads a sheet (it lets go of the GIL),
   one thread scans the next sheets' XML (reading.py);
 - two readers (`two_readers`): a large workbook's last sheets are loaded by a second

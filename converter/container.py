@@ -148,3 +148,8 @@ def check_package(path: Path, zf: zipfile.ZipFile) -> dict[str, str]:
 
 def _size(n: int) -> str:
     return f"{n / (1 << 30):.0f} Gio" if n >= 1 << 30 else f"{n / (1 << 20):.0f} Mio"
+
+
+def sheet_bytes(zf: zipfile.ZipFile, members: dict[str, str]) -> int:
+    """The uncompressed bytes of the sheets' XML (`members`: check_package's)."""
+    return sum(zf.getinfo(member).file_size for member in members.values())

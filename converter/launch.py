@@ -2,9 +2,10 @@
 
 Before Python imports the rest of the tool (Polars, typer, the definitions: 0.4 s), the
 workbook of a conversion starts opening in a thread of its own: fastexcel parses its shared
-strings (0.3 s at 100,000 demandes) without holding the GIL. The package is checked first, as
-reading.py checks it (container.py), so no file reaches fastexcel that reading.py would have
-kept from it. reading.py takes that reader (`opened`) only for the same file, unchanged since;
+strings (0.3 s at 100,000 demandes) without holding the GIL; a workbook read by two readers
+(concurrency.two_readers) gets both at once. The package is checked first, as reading.py
+checks it (container.py), so no file reaches fastexcel that reading.py would have kept from
+it. reading.py takes those readers (`opened`) only for the same file, unchanged since;
 otherwise it opens the file itself and says, in French, what is wrong with it.
 
 This module imports neither Polars nor the definitions (concurrency.py lists this overlap with
@@ -23,13 +24,13 @@ from typing import Any
 
 import fastexcel
 
-from . import container
+from . import concurrency, container
 
 _READING = frozenset({"convertir", "verifier"})  # the commands whose CLASSEUR is read whole
 _OPENED_AHEAD = (".xlsx", ".xlsm")  # an .ods is scanned whole before fastexcel opens it
 
 Identity = tuple[int, int, int, int]
-_ahead: dict[Identity, tuple[threading.Thread, list[Any]]] = {}
+_ahead: dict[Identity, tuple[threading.Thread, dict[int, Any]]] = {}
 _taking = threading.Lock()
 
 
@@ -51,7 +52,7 @@ def open_ahead(args: list[str]) -> None:
         if path.suffix.lower() in _OPENED_AHEAD:
             identity = _identity(path)
             if identity is not None:
-                opened: list[Any] = []
+                opened: dict[int, Any] = {}
                 # not a daemon: a thread still inside fastexcel when the interpreter ends would
                 # take the process down with it (`--help`, a usage error: it is waited for)
                 thread = threading.Thread(target=_open, args=(path, opened), name="xl2segur-ouverture")
@@ -60,18 +61,19 @@ def open_ahead(args: list[str]) -> None:
             return
 
 
-def opened(path: Path) -> Any:
-    """fastexcel's reader of `path` opened ahead, if it is the same file, unchanged since
-    `open_ahead` (else None). Taken once: the readers of other files are dropped."""
+def opened(path: Path) -> list[Any]:
+    """fastexcel's readers of `path` opened ahead (one, or two for a workbook read by two), if
+    it is the same file, unchanged since `open_ahead`; else none. Taken once: the readers of
+    other files are dropped."""
     with _taking:
         ahead = dict(_ahead)
         _ahead.clear()
     identity = _identity(path)
-    found = None
-    for key, (thread, opened) in ahead.items():
+    found: list[Any] = []
+    for key, (thread, readers) in ahead.items():
         thread.join()
-        if key == identity and opened:
-            found = opened[0]
+        if key == identity and 0 in readers:
+            found = [readers[k] for k in sorted(readers)]
     return found
 
 
@@ -85,13 +87,28 @@ def _identity(path: Path) -> Identity | None:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns) if stat.S_ISREG(st.st_mode) else None
 
 
-def _open(path: Path, opened: list[Any]) -> None:
+def _open(path: Path, readers: dict[int, Any]) -> None:
+    """reading.py's checks of the package, then its reader, or both readers at once."""
     try:
         container.check_container(path)
         with zipfile.ZipFile(path) as zf:
             if container.is_ods(zf):
                 return
-            container.check_package(path, zf)
-        opened.append(fastexcel.read_excel(path))
+            members = container.check_package(path, zf)
+            sheet_bytes = container.sheet_bytes(zf, members)
     except Exception:  # noqa: BLE001 — reading.py opens it again and says why, in French
+        return
+    second = threading.Thread(target=_read_excel, args=(path, readers, 1), name="xl2segur-ouverture-2") \
+        if concurrency.two_readers(sheet_bytes) else None
+    if second is not None:
+        second.start()
+    _read_excel(path, readers, 0)
+    if second is not None:
+        second.join()
+
+
+def _read_excel(path: Path, readers: dict[int, Any], k: int) -> None:
+    try:
+        readers[k] = fastexcel.read_excel(path)
+    except Exception:  # noqa: BLE001 — as above
         return

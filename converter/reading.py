@@ -27,7 +27,7 @@ import sys
 import unicodedata
 import zipfile
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from functools import cache, partial
@@ -57,6 +57,8 @@ logging.getLogger("calamine").addHandler(logging.NullHandler())
 MAX_DATA_ROWS = 1_000_000  # data rows per sheet (Excel's own maximum is 1,048,576 rows); 100,000 demandes
 # × 3 ESMS already fill 300,000 rows of FINESS Géo and Scénarios (issue #6: large vendors)
 MAX_SHEET_CELLS = 10_000_000  # rows × columns of the area holding values, per sheet
+
+Value = TypeVar("Value")
 _SPACES = r"[\s\u00a0\u202f\u200b\u200c\u200d\u2060\ufeff]"
 
 
@@ -670,9 +672,9 @@ def _data_sheet_names() -> frozenset[str]:
     return frozenset(s.name for d in all_formats().values() for s in d.sheets)
 
 
-def _scanned(scan: SheetScan) -> Future[SheetScan]:
-    done: Future[SheetScan] = Future()
-    done.set_result(scan)
+def _ready(value: Value) -> Future[Value]:
+    done: Future[Value] = Future()
+    done.set_result(value)
     return done
 
 
@@ -685,7 +687,7 @@ def _read(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None,
         for name, scan in scans.items():  # before fastexcel opens it: it loads every sheet at once
             if _sheet_key(name) in read:
                 _check_extent(path, name, scan)
-        return _read_sheets(path, zf, definition, {}, {n: _scanned(s) for n, s in scans.items()}, True, then)
+        return _read_sheets(path, zf, definition, {}, {n: _ready(s) for n, s in scans.items()}, True, then)
     members = _check_package(path, zf)
     # fastexcel releases the GIL while it opens a workbook or loads a sheet: meanwhile, one
     # thread scans the sheets' XML (SheetScan), each ahead of its sheet's load. A second reader
@@ -729,12 +731,15 @@ def _read_sheets(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
                  then: Callable[[RawWorkbook, Sheet], Any] | None = None) -> RawWorkbook:
     # a large .xlsx is read by two fastexcel readers, each loading its share of the sheets in a
     # thread of its own (one reader cannot be shared), the second opening meanwhile; an .ods
-    # has one reader: fastexcel loads all its sheets at once
+    # has one reader: fastexcel loads all its sheets at once. The command opened them ahead,
+    # while Python imported the rest (launch.py)
+    readers = [] if ods else launch.opened(path)
     sizes = {name: zf.getinfo(member).file_size for name, member in members.items()}
-    opening = (concurrency.started(partial(_open, path))
-               if not ods and concurrency.two_readers(sum(sizes.values())) else None)
+    opening = None
+    if not ods and concurrency.two_readers(container.sheet_bytes(zf, members)):
+        opening = _ready(readers[1]) if len(readers) > 1 else concurrency.started(partial(_open, path))
     try:
-        return _read_opened(path, zf, definition, members, ahead, ods, then, opening, sizes)
+        return _read_opened(path, zf, definition, members, ahead, ods, then, opening, sizes, readers[:1])
     except BaseException:  # the second reader, if it is still opening, ends first
         if opening is not None:
             with contextlib.suppress(BaseException):
@@ -744,8 +749,9 @@ def _read_sheets(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
 
 def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None, members: dict[str, str],
                  ahead: dict[str, Future[SheetScan]], ods: bool, then: Callable[[RawWorkbook, Sheet], Any] | None,
-                 opening: Future[fastexcel.ExcelReader] | None, sizes: dict[str, int]) -> RawWorkbook:
-    reader = (None if ods else launch.opened(path)) or _open(path, ods)  # opened ahead by the command
+                 opening: Future[fastexcel.ExcelReader] | None, sizes: dict[str, int],
+                 opened: list[fastexcel.ExcelReader]) -> RawWorkbook:
+    reader = opened[0] if opened else _open(path, ods)
     try:
         names = reader.sheet_names
     except BaseException as exc:

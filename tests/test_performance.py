@@ -672,16 +672,19 @@ def _reading_opens(monkeypatch) -> list[Path]:
     return opened
 
 
-def test_the_workbook_the_command_opened_ahead_is_the_one_read(tmp_path, monkeypatch):
+@pytest.mark.parametrize("two_readers", [False, True])
+def test_the_workbook_the_command_opened_ahead_is_the_one_read(tmp_path, monkeypatch, two_readers):
     book = workbook(tmp_path / "c.xlsx", merge(seed_001_rows("00001"), seed_001_rows("00002")))
     expected = reading.read_workbook(book).frames
+    if two_readers:  # both opened ahead
+        monkeypatch.setattr(concurrency, "TWO_READERS_FROM", 0)
     opens = _reading_opens(monkeypatch)
     launch.open_ahead(["convertir", "-o", str(tmp_path / "d"), str(book), "--registre", str(tmp_path / "r")])
     frames = reading.read_workbook(book).frames
     assert opens == [] and launch._ahead == {}
     assert frames.keys() == expected.keys() and all(frames[n].equals(f) for n, f in expected.items())
-    reading.read_workbook(book)  # taken once: the next read opens it
-    assert opens == [book]
+    reading.read_workbook(book)  # taken once: the next read opens it (twice, with two readers)
+    assert opens == [book] * (1 + two_readers)
 
 
 def test_a_workbook_saved_again_or_another_one_is_opened_by_reading(tmp_path, monkeypatch):
@@ -704,7 +707,7 @@ def test_a_package_reading_refuses_never_reaches_fastexcel_ahead(tmp_path, monke
     opened = []
     monkeypatch.setattr(launch.fastexcel, "read_excel", lambda *args: opened.append(args))
     launch.open_ahead(["convertir", str(book)])
-    assert launch.opened(book) is None and opened == []
+    assert launch.opened(book) == [] and opened == []
 
 
 @pytest.mark.parametrize("args,ahead", [
@@ -717,7 +720,7 @@ def test_the_command_opens_ahead_the_workbook_of_convertir_and_verifier_only(tmp
     (tmp_path / "c.ods").write_bytes(book.read_bytes())
     launch.open_ahead([a.format(book=book, ods=tmp_path / "c.ods") for a in args])
     assert bool(launch._ahead) == ahead
-    assert (launch.opened(book) is not None) == ahead
+    assert len(launch.opened(book)) == ahead
 
 
 def test_the_command_waits_for_the_opening_before_it_ends(tmp_path):
