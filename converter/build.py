@@ -324,40 +324,55 @@ class Renderer:
         self.definition, self.header, self.demandes, self.batch = definition, header, demandes, batch
         self.numeros = demandes.numeros
         self.compiled = _compiled(definition.template)
-        self._start, self._pieces = -1, []
+        self._start, self._stop = 0, 0  # the batch rendered last
+        self._before: list[bytes] = []  # compiled: each demande's text, cut at loop.index (Compiled.document)
+        self._after: list[bytes] | None = None
+        self._records: list[dict[str, Any]] | None = None  # else the batch's records, for Jinja
 
     def _fill(self, position: int) -> None:
-        stop = position + self.batch
-        pieces = None
-        if self.compiled is not None:
-            try:
-                cols = _texts(self.definition, self.compiled, self.demandes.slices(position, stop))
-                self._check_order(cols, position)
-                # as UTF-8 bytes, which the file is: decoding each text to str, then the file back, cost more
-                pieces = list(zip(cols["a"].cast(pl.Binary).to_list(), cols["b"].cast(pl.Binary).to_list()))
-            except _NullText:
-                pass
-        if pieces is None:
-            frame = self.demandes.frame(position, stop)
-            self._check_order(frame, position)
-            pieces = frame.to_dicts()
-        self._start, self._pieces = position, pieces
+        stop = min(position + self.batch, len(self.numeros))
+        try:
+            cols = _texts(self.definition, self.compiled, self.demandes.slices(position, stop)) \
+                if self.compiled is not None else None
+        except _NullText:
+            cols = None
+        frame = cols if cols is not None else self.demandes.frame(position, stop)
+        self._check_order(frame, position)
+        records = None
+        if cols is None:
+            records = frame.to_dicts()
+        else:  # as UTF-8 bytes, which the file is: decoding each text to str, then the file back, cost more
+            self._before = cols["a"].cast(pl.Binary).to_list()
+            self._after = cols["b"].cast(pl.Binary).to_list() if self.compiled.numbered else None
+        self._start, self._stop, self._records = position, stop, records
 
     def _check_order(self, frame: pl.DataFrame, position: int) -> None:
         if frame[NE].to_list() != self.numeros[position:position + self.batch]:
             raise ValueError("demande_frame order differs from the numeros")
 
-    def _get(self, position: int) -> Any:
-        if not self._start <= position < self._start + len(self._pieces):
+    def _get(self, position: int) -> dict[str, Any] | tuple[bytes, bytes | None]:
+        """The record of the demande at `position` (Jinja), or its texts (compiled)."""
+        if not self._start <= position < self._stop:
             self._fill(position)
-        return self._pieces[position - self._start]
+        at = position - self._start
+        if self._records is not None:
+            return self._records[at]
+        return self._before[at], self._after[at] if self._after is not None else None
 
     def file(self, positions: list[int]) -> bytes:
         """The file's UTF-8 bytes."""
+        if positions:
+            self._get(positions[0])  # its batch
+            at, end = positions[0] - self._start, positions[-1] + 1 - self._start
+            if self._records is None and end <= self._stop - self._start \
+                    and positions == list(range(positions[0], positions[-1] + 1)):  # consecutive, in this batch
+                after = self._after[at:end] if self._after is not None else None
+                return self.compiled.document(self.header, self._before[at:end], after)
         items = [self._get(p) for p in positions]
-        if any(isinstance(item, dict) for item in items):  # Jinja (not compiled, or a null literal to show)
+        if self.compiled is None or any(isinstance(item, dict) for item in items):
+            # Jinja (not compiled, or a null literal to show); a file across a compiled batch and a Jinja one
             records = [item if isinstance(item, dict) else self.demandes.frame(p, p + 1).to_dicts()[0]
-                       for p, item in zip(positions, items)]  # a file across a compiled batch and a Jinja one
+                       for p, item in zip(positions, items)]
             return render(self.definition, self.header, records).encode()
-        texts = [a if b is None else b"%b%d%b" % (a, i, b) for i, (a, b) in enumerate(items, start=1)]
-        return self.compiled.document(self.header, texts)
+        after = [b for _, b in items] if self.compiled.numbered else None
+        return self.compiled.document(self.header, [a for a, _ in items], after)

@@ -102,6 +102,44 @@ def test_child_rows_in_any_order_render_as_jinja_renders_them(tmp_path, seed):
         assert renderer.file(list(range(8))) == build.render(checked.definition, header, records).encode()
 
 
+def test_a_file_of_any_positions_renders_as_jinja_renders_them(tmp_path):
+    """Consecutive demandes of one batch are cut out of it; any other positions (a demande
+    left out, a file across two batches, none) are taken one by one: the same bytes."""
+    rows = merge(_variety(), *(seed_001_rows(f"{i:05d}") for i in range(6, 12)))
+    outcome, checked = api.check(workbook(tmp_path / "w.xlsx", rows))
+    assert len(outcome.accepted) == 11 and not outcome.rejected
+    header = build.header_literals(checked)
+    records = build.demande_records(checked, outcome.accepted)
+    renderer = build.Renderer(checked.definition, header, build.DemandeFrames(checked, outcome.accepted), batch=4)
+    chance = random.Random(19)
+    cases = [[], [0, 1, 2, 3], [4, 5], [3, 4, 5], [0, 2, 3], [10], list(range(11))]
+    cases += [sorted(chance.sample(range(11), chance.randint(1, 11))) for _ in range(30)]
+    for positions in cases:
+        expected = build.render(checked.definition, header, [records[p] for p in positions]).encode()
+        assert renderer.file(positions) == expected, positions
+
+
+@pytest.mark.parametrize("body", ['"n": {{ loop.index }}, "x": {{ d.x }}', '"x": {{ d.x }}'])
+@pytest.mark.parametrize("count", [0, 1, 3])
+def test_a_document_joins_the_demandes_texts_as_jinja_does(tmp_path, body, count):
+    """Compiled.document with and without loop.index in the demande's body."""
+    source = ('{"a": {{ entete.a }}, "l": [\n{% for d in demandes %}\n  {' + body
+              + '}{{ "," if not loop.last }}\n{% endfor %}\n], "b": {{ entete.b }}}\n')
+    (tmp_path / "t.j2").write_text(source)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(tmp_path), trim_blocks=True, lstrip_blocks=True,
+                             keep_trailing_newline=True)
+    template = env.get_template("t.j2")
+    compiled = fastrender.compile_template(template)
+    assert compiled is not None and compiled.numbered == ("loop.index" in body)
+    header, values = {"a": "1", "b": '"é"'}, ['"v"', "null", "2.50"][:count]
+    before, after = compiled.expressions(pl.col)
+    texts = pl.DataFrame({"x": values}, schema={"x": pl.String}).select(
+        before.alias("a"), (after if after is not None else pl.lit(None, pl.String)).alias("b"))
+    written = compiled.document(header, texts["a"].cast(pl.Binary).to_list(),
+                                texts["b"].cast(pl.Binary).to_list() if compiled.numbered else None)
+    assert written == template.render(entete=header, demandes=[{"x": v} for v in values]).encode()
+
+
 @pytest.mark.parametrize("fmt", CASES)
 def test_json_literals_are_what_json_writes(tmp_path, fmt):
     """Values of the kinds quoted without JSON-encoding (build._PLAIN_KINDS) included."""
