@@ -8,9 +8,11 @@ a `null` can never become the string "null", an amount always has two decimals.
 
 from __future__ import annotations
 
+import copy
 import json
 import string
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -206,6 +208,12 @@ class DemandeFrames:
     def frame(self, start: int, stop: int) -> pl.DataFrame:
         return _nested(self.definition, self.slices(start, stop))
 
+    def with_sheet(self, name: str, rows: pl.DataFrame) -> DemandeFrames:
+        """These frames, with `rows` for sheet `name`: its rows in the same order, more columns."""
+        other = copy.copy(self)
+        other.sheets = {**self.sheets, name: rows}
+        return other
+
 
 def _by_position(rows: pl.DataFrame) -> pl.DataFrame:
     """`rows` sorted by demande position, then row: most workbooks already are."""
@@ -265,31 +273,77 @@ class _NullText(Exception):
     """A value without JSON literal (a bug upstream): Jinja shows it as it is."""
 
 
-def _texts(definition: FormatDefinition, compiled: fastrender.Compiled, frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    """NE, then the text of each demande of `frames` cut at loop.index ("a", "b"), in their order.
+@dataclass(frozen=True)
+class _Step:
+    """A loop of a row's text: its items are the rows of `sheet` (None: the demande's attachments),
+    `item` the text of one, `keys` the columns that tie them to the row, `nested` their own loops."""
+
+    loop: fastrender.Loop
+    sheet: Sheet | None
+    keys: list[str]
+    item: pl.Expr
+    nested: list[_Step]
+
+
+class _Texts:
+    """The compiled template as Polars expressions, built once per Renderer: `of(frames)` is
+    NE, then the text of each demande of `frames` cut at loop.index ("a", "b"), in their order.
 
     Each row of a child sheet is rendered flat, deepest first, and its parent row gets the
     joined texts of its children: no list or struct column, and only the JSON literals the
     template writes are computed."""
-    constants = layout_constants(definition)
-    pieces = next((frames[s.name] for s in definition.sheets if s.alias == "pieces"), None)
 
-    def field(sheet: Sheet) -> Callable[[str], pl.Expr]:
-        own = constants.get(sheet.name, {})
-        return lambda name: pl.lit(own[name]) if name in own else json_literal(definition, sheet, name)
+    def __init__(self, definition: FormatDefinition, compiled: fastrender.Compiled):
+        self.definition = definition
+        constants = layout_constants(definition)
 
-    def with_loops(sheet: Sheet, rows: pl.DataFrame, parts: tuple[object, ...]) -> pl.DataFrame:
-        """`rows` of `sheet` with the text of each loop of `parts` (its column; "" without items)."""
-        for loop in fastrender.loops(parts):
-            if sheet is definition.demandes and loop.attr == "attachments":
-                items = _sent_attachments(definition, rows, pieces, _POSITION)
-                keys, item = [_POSITION], fastrender.text(loop.body, pl.col)
+        def field(sheet: Sheet) -> Callable[[str], pl.Expr]:
+            own = constants.get(sheet.name, {})
+            return lambda name: pl.lit(own[name]) if name in own else json_literal(definition, sheet, name)
+
+        def steps(sheet: Sheet, parts: tuple[object, ...]) -> list[_Step]:
+            found = []
+            for loop in fastrender.loops(parts):
+                if sheet is definition.demandes and loop.attr == "attachments":
+                    found.append(_Step(loop, None, [_POSITION], fastrender.text(loop.body, pl.col), []))
+                else:
+                    child = {c.alias: c for c in definition.children(sheet)}[loop.attr]
+                    found.append(_Step(loop, child, list(child.parent.by), fastrender.text(loop.body, field(child)),
+                                       steps(child, loop.body)))
+            return found
+
+        self.steps = steps(definition.demandes, compiled.demande)
+        before, after = compiled.expressions(field(definition.demandes))
+        self.texts = (NE, before.alias("a"), (after if after is not None else pl.lit(None, pl.String)).alias("b"))
+        self.numbered = compiled.numbered
+
+    def ahead(self, demandes: DemandeFrames) -> DemandeFrames:
+        """`demandes` whose demandes sheet holds the text of every demande's attachments,
+        rendered once for all: from the nomenclature, a few Polars calls per type, they were a
+        third of the calls of each batch. Small: a few file names per demande."""
+        sheet = self.definition.demandes.name
+        once = [step for step in self.steps if step.sheet is None]
+        return demandes.with_sheet(sheet, self._with_loops(demandes.sheets[sheet], once, demandes.sheets))
+
+    def of(self, frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
+        sheet = self.definition.demandes
+        texts = self._with_loops(frames[sheet.name], self.steps, frames).select(self.texts)
+        if texts["a"].null_count() or (self.numbered and texts["b"].null_count()):
+            raise _NullText(sheet.alias)
+        return texts
+
+    def _with_loops(self, rows: pl.DataFrame, steps: list[_Step], frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
+        """`rows` with the text of the loop of each step (its column; "" without items)."""
+        for step in steps:
+            keys, loop = step.keys, step.loop
+            if loop.column in rows.columns:  # rendered ahead
+                continue
+            if step.sheet is None:
+                pieces = next((frames[s.name] for s in self.definition.sheets if s.alias == "pieces"), None)
+                items = _sent_attachments(self.definition, rows, pieces, _POSITION)
             else:
-                child = {c.alias: c for c in definition.children(sheet)}[loop.attr]
-                keys = list(child.parent.by)
-                items = with_loops(child, frames[child.name], loop.body)
-                item = fastrender.text(loop.body, field(child))
-            items = items.select(*keys, item.alias("__item"))
+                items = self._with_loops(frames[step.sheet.name], step.nested, frames)
+            items = items.select(*keys, step.item.alias("__item"))
             if items["__item"].null_count():
                 raise _NullText(loop.attr)
             grouped = items.group_by(keys, maintain_order=True).agg("__item") \
@@ -301,14 +355,6 @@ def _texts(definition: FormatDefinition, compiled: fastrender.Compiled, frames: 
                     .with_columns(pl.col(loop.column).fill_null(""))
         return rows
 
-    sheet = definition.demandes
-    before, after = compiled.expressions(field(sheet))
-    texts = with_loops(sheet, frames[sheet.name], compiled.demande).select(
-        NE, before.alias("a"), (after if after is not None else pl.lit(None, pl.String)).alias("b"))
-    if texts["a"].null_count() or (after is not None and texts["b"].null_count()):
-        raise _NullText(sheet.alias)
-    return texts
-
 
 class Renderer:
     """The deposit files of some demandes: `file(positions)` is the text of one file holding the
@@ -316,7 +362,7 @@ class Renderer:
 
     The demandes are rendered `batch` at a time, which bounds the memory. The template is
     compiled into Polars expressions when it can be (converter/fastrender.py: the same bytes as
-    Jinja) and `_texts` renders the batch from `demandes.slices`; else, or when a value has no
+    Jinja) and `_Texts` renders the batch from `demandes.slices`; else, or when a value has no
     JSON literal, Jinja renders the batch's records (`demandes.frame`)."""
 
     def __init__(self, definition: FormatDefinition, header: dict[str, str], demandes: DemandeFrames,
@@ -324,6 +370,8 @@ class Renderer:
         self.definition, self.header, self.demandes, self.batch = definition, header, demandes, batch
         self.numeros = demandes.numeros
         self.compiled = _compiled(definition.template)
+        self._texts = _Texts(definition, self.compiled) if self.compiled is not None else None
+        self._ahead: DemandeFrames | None = None  # `demandes` with what `_Texts.ahead` renders once
         self._start, self._stop = 0, 0  # the batch rendered last
         self._before: list[bytes] = []  # compiled: each demande's text, cut at loop.index (Compiled.document)
         self._after: list[bytes] | None = None
@@ -332,8 +380,10 @@ class Renderer:
     def _fill(self, position: int) -> None:
         stop = min(position + self.batch, len(self.numeros))
         try:
-            cols = _texts(self.definition, self.compiled, self.demandes.slices(position, stop)) \
-                if self.compiled is not None else None
+            cols = None
+            if self._texts is not None:
+                self._ahead = self._ahead or self._texts.ahead(self.demandes)
+                cols = self._texts.of(self._ahead.slices(position, stop))
         except _NullText:
             cols = None
         frame = cols if cols is not None else self.demandes.frame(position, stop)
@@ -343,7 +393,7 @@ class Renderer:
             records = frame.to_dicts()
         else:  # as UTF-8 bytes, which the file is: decoding each text to str, then the file back, cost more
             self._before = cols["a"].cast(pl.Binary).to_list()
-            self._after = cols["b"].cast(pl.Binary).to_list() if self.compiled.numbered else None
+            self._after = cols["b"].cast(pl.Binary).to_list() if self._texts.numbered else None
         self._start, self._stop, self._records = position, stop, records
 
     def _check_order(self, frame: pl.DataFrame, position: int) -> None:
@@ -374,5 +424,5 @@ class Renderer:
             records = [item if isinstance(item, dict) else self.demandes.frame(p, p + 1).to_dicts()[0]
                        for p, item in zip(positions, items)]
             return render(self.definition, self.header, records).encode()
-        after = [b for _, b in items] if self.compiled.numbered else None
+        after = [b for _, b in items] if self._texts.numbered else None
         return self.compiled.document(self.header, [a for a, _ in items], after)
