@@ -208,10 +208,10 @@ class DemandeFrames:
     def frame(self, start: int, stop: int) -> pl.DataFrame:
         return _nested(self.definition, self.slices(start, stop))
 
-    def with_sheet(self, name: str, rows: pl.DataFrame) -> DemandeFrames:
-        """These frames, with `rows` for sheet `name`: its rows in the same order, more columns."""
+    def with_sheets(self, sheets: dict[str, pl.DataFrame]) -> DemandeFrames:
+        """These frames, with `sheets`: the same rows in the same order, more columns."""
         other = copy.copy(self)
-        other.sheets = {**self.sheets, name: rows}
+        other.sheets = sheets
         return other
 
 
@@ -285,6 +285,10 @@ class _Step:
     nested: list[_Step]
 
 
+def _single_value(loop: fastrender.Loop) -> bool:
+    return len(loop.body) == 1 and isinstance(loop.body[0], fastrender.Field)
+
+
 class _Texts:
     """The compiled template as Polars expressions, built once per Renderer: `of(frames)` is
     NE, then the text of each demande of `frames` cut at loop.index ("a", "b"), in their order.
@@ -318,12 +322,23 @@ class _Texts:
         self.numbered = compiled.numbered
 
     def ahead(self, demandes: DemandeFrames) -> DemandeFrames:
-        """`demandes` whose demandes sheet holds the text of every demande's attachments,
-        rendered once for all: from the nomenclature, a few Polars calls per type, they were a
-        third of the calls of each batch. Small: a few file names per demande."""
-        sheet = self.definition.demandes.name
-        once = [step for step in self.steps if step.sheet is None]
-        return demandes.with_sheet(sheet, self._with_loops(demandes.sheets[sheet], once, demandes.sheets))
+        """`demandes` whose sheets hold the texts of the small loops of all their rows, rendered
+        once: the attachments (from the nomenclature, a few Polars calls per type, they were a
+        third of the calls of each batch) and each loop of a single value (FINESS Géo in OG),
+        whose text weighs what that value's column weighs. The others stay per batch, which
+        bounds the memory."""
+        sheets = dict(demandes.sheets)
+
+        def render(sheet: str, steps: list[_Step]) -> None:
+            for step in steps:
+                if step.sheet is not None:
+                    render(step.sheet.name, step.nested)  # deepest first
+            once = [s for s in steps if s.sheet is None or _single_value(s.loop)]
+            if once:
+                sheets[sheet] = self._with_loops(sheets[sheet], once, sheets)
+
+        render(self.definition.demandes.name, self.steps)
+        return demandes.with_sheets(sheets)
 
     def of(self, frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
         sheet = self.definition.demandes
@@ -333,7 +348,8 @@ class _Texts:
         return texts
 
     def _with_loops(self, rows: pl.DataFrame, steps: list[_Step], frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
-        """`rows` with the text of the loop of each step (its column; "" without items)."""
+        """`rows` with the text of the loop of each step (its column; "" without items). A value
+        without JSON literal makes the texts that hold it null, up to the demande's (`of`)."""
         for step in steps:
             keys, loop = step.keys, step.loop
             if loop.column in rows.columns:  # rendered ahead
@@ -343,16 +359,15 @@ class _Texts:
                 items = _sent_attachments(self.definition, rows, pieces, _POSITION)
             else:
                 items = self._with_loops(frames[step.sheet.name], step.nested, frames)
-            items = items.select(*keys, step.item.alias("__item"))
-            if items["__item"].null_count():
-                raise _NullText(loop.attr)
-            grouped = items.group_by(keys, maintain_order=True).agg("__item") \
+            grouped = items.select(*keys, step.item.alias("__item")).group_by(keys, maintain_order=True).agg("__item") \
                 .select(*keys, loop.joined(pl.col("__item")).alias(loop.column))
             if grouped.select(keys).equals(rows.select(keys), null_equal=False):  # each row has items, in order
                 rows = rows.with_columns(grouped[loop.column])
-            else:
-                rows = rows.join(grouped, on=keys, how="left", maintain_order="left") \
-                    .with_columns(pl.col(loop.column).fill_null(""))
+            else:  # "" for a row without items; a null text stays null
+                rows = rows.join(grouped.with_columns(__items=pl.lit(True)), on=keys, how="left",
+                                 maintain_order="left") \
+                    .with_columns(pl.when(pl.col("__items")).then(pl.col(loop.column)).otherwise(pl.lit(""))) \
+                    .drop("__items")
         return rows
 
 

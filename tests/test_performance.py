@@ -162,14 +162,7 @@ def test_a_value_without_json_literal_is_rendered_by_jinja_even_in_a_child_row(t
     batch that holds it is rendered by Jinja, which writes it as it is; the other batches stay compiled."""
     outcome, checked = api.check(workbook(tmp_path / "w.xlsx", _variety()))
     definition = checked.definition
-    real = build.json_literal
-
-    def broken(definition, s, b):
-        literal = real(definition, s, b)
-        return pl.when(pl.col("numeroEditeur") == "00003").then(None).otherwise(literal) \
-            if (s.name, b) == (sheet, balise) else literal
-
-    monkeypatch.setattr(build, "json_literal", broken)
+    _without_literal(monkeypatch, sheet, balise, "00003")
     header = build.header_literals(checked)
     records = build.demande_records(checked, outcome.accepted)
     renderer = build.Renderer(definition, header, build.DemandeFrames(checked, outcome.accepted), batch=2)
@@ -181,6 +174,34 @@ def test_a_value_without_json_literal_is_rendered_by_jinja_even_in_a_child_row(t
     assert renderer.file([1, 2]) == render(definition, header, records[1:3]).encode()
     assert renderer.file([2, 3]) == render(definition, header, records[2:4]).encode()
     assert jinja == [records[1:3], records[2:4]] and b"None" in renderer.file([2, 3])
+
+
+def _without_literal(monkeypatch, sheet: str, balise: str, numero: str) -> None:
+    """`build.json_literal` of `balise` of `sheet` is null for demande `numero` (a bug upstream)."""
+    real = build.json_literal
+
+    def broken(definition, s, b):
+        literal = real(definition, s, b)
+        return pl.when(pl.col("numeroEditeur") == numero).then(None).otherwise(literal) \
+            if (s.name, b) == (sheet, balise) else literal
+
+    monkeypatch.setattr(build, "json_literal", broken)
+
+
+def test_a_value_without_json_literal_in_a_loop_other_demandes_lack_is_rendered_by_jinja(tmp_path, monkeypatch):
+    """The RPPS of a liberal demande, of which a structure's demande has none: the loop's texts
+    are joined to the demandes that have items, and the null one still sends its batch to Jinja."""
+    outcome, checked = api.check(workbook(tmp_path / "w.xlsx", CASES["mdv-lgc-solde"](), "mdv-lgc-solde"))
+    assert outcome.accepted == ["00002", "00001"]
+    _without_literal(monkeypatch, "RPPS", "liberalRPPS", "00002")
+    header = build.header_literals(checked)
+    records = build.demande_records(checked, outcome.accepted)
+    renderer = build.Renderer(checked.definition, header, build.DemandeFrames(checked, outcome.accepted), batch=1)
+    jinja, render = [], build.render
+    monkeypatch.setattr(build, "render", lambda *a: jinja.append(a[2]) or render(*a))
+    assert renderer.file([1]) == render(checked.definition, header, records[1:]).encode()
+    assert renderer.file([0]) == render(checked.definition, header, records[:1]).encode()
+    assert jinja == [records[:1]] and b"None" in renderer.file([0])
 
 
 def test_the_template_compiles_into_loops_over_the_child_sheets():
