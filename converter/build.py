@@ -397,8 +397,10 @@ class Renderer:
         try:
             cols = None
             if self._texts is not None:
-                self._ahead = self._ahead or self._texts.ahead(self.demandes)
-                cols = self._texts.of(self._ahead.slices(position, stop))
+                # the first batch does not wait for it: its files reach the checks sooner
+                if self._ahead is None and self._stop:
+                    self._ahead = self._texts.ahead(self.demandes)
+                cols = self._texts.of((self._ahead or self.demandes).slices(position, stop))
         except _NullText:
             cols = None
         frame = cols if cols is not None else self.demandes.frame(position, stop)
