@@ -377,8 +377,10 @@ class Renderer:
 
     The demandes are rendered `batch` at a time, which bounds the memory. The template is
     compiled into Polars expressions when it can be (converter/fastrender.py: the same bytes as
-    Jinja) and `_Texts` renders the batch from `demandes.slices`; else, or when a value has no
-    JSON literal, Jinja renders the batch's records (`demandes.frame`)."""
+    Jinja) and `_Texts` renders the batch from `demandes.slices` (from the second batch on, the
+    small loops are rendered once for all: `_Texts.ahead`); else, or when a value has no JSON
+    literal, Jinja renders the batch's records (`demandes.frame`). A file of consecutive
+    demandes of one batch is cut out of it, any other taken demande by demande."""
 
     def __init__(self, definition: FormatDefinition, header: dict[str, str], demandes: DemandeFrames,
                  batch: int = 5_000):
@@ -394,15 +396,14 @@ class Renderer:
 
     def _fill(self, position: int) -> None:
         stop = min(position + self.batch, len(self.numeros))
-        try:
-            cols = None
-            if self._texts is not None:
-                # the first batch does not wait for it: its files reach the checks sooner
-                if self._ahead is None and self._stop:
-                    self._ahead = self._texts.ahead(self.demandes)
+        cols = None
+        if self._texts is not None:
+            if self._ahead is None and self._stop:  # not before the first batch: its files reach the checks sooner
+                self._ahead = self._texts.ahead(self.demandes)
+            try:
                 cols = self._texts.of((self._ahead or self.demandes).slices(position, stop))
-        except _NullText:
-            cols = None
+            except _NullText:
+                pass  # Jinja renders the batch
         frame = cols if cols is not None else self.demandes.frame(position, stop)
         self._check_order(frame, position)
         records = None
