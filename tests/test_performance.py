@@ -140,6 +140,29 @@ def test_a_document_joins_the_demandes_texts_as_jinja_does(tmp_path, body, count
     assert written == template.render(entete=header, demandes=[{"x": v} for v in values]).encode()
 
 
+@st.composite
+def _sheet_rows(draw):
+    """(numeroEditeur of each row, the accepted numeros): often each accepted demande's rows
+    together and in order, as in a workbook without rejections; else anything."""
+    numeros = draw(st.lists(st.sampled_from("abcde"), unique=True, max_size=5))
+    if draw(st.booleans()):
+        rows = [n for n in numeros for _ in range(draw(st.integers(1, 3)))]
+    else:
+        rows = draw(st.lists(st.sampled_from(["a", "b", "c", "d", "e", None]), max_size=12))
+    return rows, numeros
+
+
+@given(_sheet_rows())
+@settings(max_examples=300, deadline=None)
+def test_the_rows_of_each_demande_get_the_position_the_join_gives_them(case):
+    rows, numeros = case
+    frame = pl.DataFrame({build.NE: rows, "row": range(len(rows))}, schema={build.NE: pl.String, "row": pl.Int64})
+    positions = pl.DataFrame({build.NE: numeros, build._POSITION: range(len(numeros))},
+                             schema={build.NE: pl.String, build._POSITION: pl.Int64})
+    expected = frame.join(positions, on=build.NE, how="inner", maintain_order="left")
+    assert build._positioned(frame, positions).equals(expected)
+
+
 @pytest.mark.parametrize("fmt", CASES)
 def test_json_literals_are_what_json_writes(tmp_path, fmt):
     """Values of the kinds quoted without JSON-encoding (build._PLAIN_KINDS) included."""
