@@ -8,9 +8,11 @@ a `null` can never become the string "null", an amount always has two decimals.
 
 from __future__ import annotations
 
+import copy
 import json
 import string
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -187,7 +189,7 @@ class DemandeFrames:
         self.checked, self.numeros = checked, numeros
         positions = pl.DataFrame({NE: numeros, _POSITION: range(len(numeros))},
                                  schema={NE: pl.String, _POSITION: pl.Int64})
-        self.sheets = {name: _by_position(f.join(positions, on=NE, how="inner", maintain_order="left"))
+        self.sheets = {name: _by_position(_positioned(f, positions))
                        for name, f in checked.frames.items() if name != HEADER_SHEET}
 
     @property
@@ -205,6 +207,24 @@ class DemandeFrames:
 
     def frame(self, start: int, stop: int) -> pl.DataFrame:
         return _nested(self.definition, self.slices(start, stop))
+
+    def with_sheets(self, sheets: dict[str, pl.DataFrame]) -> DemandeFrames:
+        """These frames, with `sheets`: the same rows in the same order, more columns."""
+        other = copy.copy(self)
+        other.sheets = sheets
+        return other
+
+
+def _positioned(rows: pl.DataFrame, positions: pl.DataFrame) -> pl.DataFrame:
+    """The `rows` of the demandes of `positions`, each with the demande's position: a join,
+    unless the rows are those demandes' alone, in their order, each demande's together (a
+    workbook without rejected demandes): then a demande's position is its run's rank, a
+    tenth of the join's cost before the first file renders."""
+    numero = pl.col(NE)
+    first = rows.select(numero.ne_missing(numero.shift(1)) | (pl.int_range(pl.len()) == 0)).to_series()  # of a run
+    if rows[NE].filter(first).equals(positions[NE]):
+        return rows.with_columns((first.cum_sum() - 1).cast(pl.Int64).alias(_POSITION))
+    return rows.join(positions, on=NE, how="inner", maintain_order="left")
 
 
 def _by_position(rows: pl.DataFrame) -> pl.DataFrame:
@@ -265,49 +285,102 @@ class _NullText(Exception):
     """A value without JSON literal (a bug upstream): Jinja shows it as it is."""
 
 
-def _texts(definition: FormatDefinition, compiled: fastrender.Compiled, frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
-    """NE, then the text of each demande of `frames` cut at loop.index ("a", "b"), in their order.
+@dataclass(frozen=True)
+class _Step:
+    """A loop of a row's text: its items are the rows of `sheet` (None: the demande's attachments),
+    `item` the text of one, `keys` the columns that tie them to the row, `nested` their own loops."""
+
+    loop: fastrender.Loop
+    sheet: Sheet | None
+    keys: list[str]
+    item: pl.Expr
+    nested: list[_Step]
+
+
+def _single_value(loop: fastrender.Loop) -> bool:
+    return len(loop.body) == 1 and isinstance(loop.body[0], fastrender.Field)
+
+
+class _Texts:
+    """The compiled template as Polars expressions, built once per Renderer: `of(frames)` is
+    NE, then the text of each demande of `frames` cut at loop.index ("a", "b"), in their order.
 
     Each row of a child sheet is rendered flat, deepest first, and its parent row gets the
     joined texts of its children: no list or struct column, and only the JSON literals the
     template writes are computed."""
-    constants = layout_constants(definition)
-    pieces = next((frames[s.name] for s in definition.sheets if s.alias == "pieces"), None)
 
-    def field(sheet: Sheet) -> Callable[[str], pl.Expr]:
-        own = constants.get(sheet.name, {})
-        return lambda name: pl.lit(own[name]) if name in own else json_literal(definition, sheet, name)
+    def __init__(self, definition: FormatDefinition, compiled: fastrender.Compiled):
+        self.definition = definition
+        constants = layout_constants(definition)
 
-    def with_loops(sheet: Sheet, rows: pl.DataFrame, parts: tuple[object, ...]) -> pl.DataFrame:
-        """`rows` of `sheet` with the text of each loop of `parts` (its column; "" without items)."""
-        for loop in fastrender.loops(parts):
-            if sheet is definition.demandes and loop.attr == "attachments":
-                items = _sent_attachments(definition, rows, pieces, _POSITION)
-                keys, item = [_POSITION], fastrender.text(loop.body, pl.col)
+        def field(sheet: Sheet) -> Callable[[str], pl.Expr]:
+            own = constants.get(sheet.name, {})
+            return lambda name: pl.lit(own[name]) if name in own else json_literal(definition, sheet, name)
+
+        def steps(sheet: Sheet, parts: tuple[object, ...]) -> list[_Step]:
+            found = []
+            for loop in fastrender.loops(parts):
+                if sheet is definition.demandes and loop.attr == "attachments":
+                    found.append(_Step(loop, None, [_POSITION], fastrender.text(loop.body, pl.col), []))
+                else:
+                    child = {c.alias: c for c in definition.children(sheet)}[loop.attr]
+                    found.append(_Step(loop, child, list(child.parent.by), fastrender.text(loop.body, field(child)),
+                                       steps(child, loop.body)))
+            return found
+
+        self.steps = steps(definition.demandes, compiled.demande)
+        before, after = compiled.expressions(field(definition.demandes))
+        self.texts = (NE, before.alias("a"), (after if after is not None else pl.lit(None, pl.String)).alias("b"))
+        self.numbered = compiled.numbered
+
+    def ahead(self, demandes: DemandeFrames) -> DemandeFrames:
+        """`demandes` whose sheets hold the texts of the small loops of all their rows, rendered
+        once: the attachments (from the nomenclature, a few Polars calls per type, they were a
+        third of the calls of each batch) and each loop of a single value (FINESS Géo in OG),
+        whose text weighs what that value's column weighs. The others stay per batch, which
+        bounds the memory."""
+        sheets = dict(demandes.sheets)
+
+        def render(sheet: str, steps: list[_Step]) -> None:
+            for step in steps:
+                if step.sheet is not None:
+                    render(step.sheet.name, step.nested)  # deepest first
+            once = [s for s in steps if s.sheet is None or _single_value(s.loop)]
+            if once:
+                sheets[sheet] = self._with_loops(sheets[sheet], once, sheets)
+
+        render(self.definition.demandes.name, self.steps)
+        return demandes.with_sheets(sheets)
+
+    def of(self, frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
+        sheet = self.definition.demandes
+        texts = self._with_loops(frames[sheet.name], self.steps, frames).select(self.texts)
+        if texts["a"].null_count() or (self.numbered and texts["b"].null_count()):
+            raise _NullText(sheet.alias)
+        return texts
+
+    def _with_loops(self, rows: pl.DataFrame, steps: list[_Step], frames: dict[str, pl.DataFrame]) -> pl.DataFrame:
+        """`rows` with the text of the loop of each step (its column; "" without items). A value
+        without JSON literal makes the texts that hold it null, up to the demande's (`of`)."""
+        for step in steps:
+            keys, loop = step.keys, step.loop
+            if loop.column in rows.columns:  # rendered ahead
+                continue
+            if step.sheet is None:
+                pieces = next((frames[s.name] for s in self.definition.sheets if s.alias == "pieces"), None)
+                items = _sent_attachments(self.definition, rows, pieces, _POSITION)
             else:
-                child = {c.alias: c for c in definition.children(sheet)}[loop.attr]
-                keys = list(child.parent.by)
-                items = with_loops(child, frames[child.name], loop.body)
-                item = fastrender.text(loop.body, field(child))
-            items = items.select(*keys, item.alias("__item"))
-            if items["__item"].null_count():
-                raise _NullText(loop.attr)
-            grouped = items.group_by(keys, maintain_order=True).agg("__item") \
+                items = self._with_loops(frames[step.sheet.name], step.nested, frames)
+            grouped = items.select(*keys, step.item.alias("__item")).group_by(keys, maintain_order=True).agg("__item") \
                 .select(*keys, loop.joined(pl.col("__item")).alias(loop.column))
             if grouped.select(keys).equals(rows.select(keys), null_equal=False):  # each row has items, in order
                 rows = rows.with_columns(grouped[loop.column])
-            else:
-                rows = rows.join(grouped, on=keys, how="left", maintain_order="left") \
-                    .with_columns(pl.col(loop.column).fill_null(""))
+            else:  # "" for a row without items; a null text stays null
+                rows = rows.join(grouped.with_columns(__items=pl.lit(True)), on=keys, how="left",
+                                 maintain_order="left") \
+                    .with_columns(pl.when(pl.col("__items")).then(pl.col(loop.column)).otherwise(pl.lit(""))) \
+                    .drop("__items")
         return rows
-
-    sheet = definition.demandes
-    before, after = compiled.expressions(field(sheet))
-    texts = with_loops(sheet, frames[sheet.name], compiled.demande).select(
-        NE, before.alias("a"), (after if after is not None else pl.lit(None, pl.String)).alias("b"))
-    if texts["a"].null_count() or (after is not None and texts["b"].null_count()):
-        raise _NullText(sheet.alias)
-    return texts
 
 
 class Renderer:
@@ -316,48 +389,70 @@ class Renderer:
 
     The demandes are rendered `batch` at a time, which bounds the memory. The template is
     compiled into Polars expressions when it can be (converter/fastrender.py: the same bytes as
-    Jinja) and `_texts` renders the batch from `demandes.slices`; else, or when a value has no
-    JSON literal, Jinja renders the batch's records (`demandes.frame`)."""
+    Jinja) and `_Texts` renders the batch from `demandes.slices` (from the second batch on, the
+    small loops are rendered once for all: `_Texts.ahead`); else, or when a value has no JSON
+    literal, Jinja renders the batch's records (`demandes.frame`). A file of consecutive
+    demandes of one batch is cut out of it, any other taken demande by demande."""
 
     def __init__(self, definition: FormatDefinition, header: dict[str, str], demandes: DemandeFrames,
                  batch: int = 5_000):
         self.definition, self.header, self.demandes, self.batch = definition, header, demandes, batch
         self.numeros = demandes.numeros
         self.compiled = _compiled(definition.template)
-        self._start, self._pieces = -1, []
+        self._texts = _Texts(definition, self.compiled) if self.compiled is not None else None
+        self._ahead: DemandeFrames | None = None  # `demandes` with what `_Texts.ahead` renders once
+        self._start, self._stop = 0, 0  # the batch rendered last
+        self._before: list[bytes] = []  # compiled: each demande's text, cut at loop.index (Compiled.document)
+        self._after: list[bytes] | None = None
+        self._records: list[dict[str, Any]] | None = None  # else the batch's records, for Jinja
 
     def _fill(self, position: int) -> None:
-        stop = position + self.batch
-        pieces = None
-        if self.compiled is not None:
+        stop = min(position + self.batch, len(self.numeros))
+        cols = None
+        if self._texts is not None:
+            if self._ahead is None and self._stop:  # not before the first batch: its files reach the checks sooner
+                self._ahead = self._texts.ahead(self.demandes)
             try:
-                cols = _texts(self.definition, self.compiled, self.demandes.slices(position, stop))
-                self._check_order(cols, position)
-                # as UTF-8 bytes, which the file is: decoding each text to str, then the file back, cost more
-                pieces = list(zip(cols["a"].cast(pl.Binary).to_list(), cols["b"].cast(pl.Binary).to_list()))
+                cols = self._texts.of((self._ahead or self.demandes).slices(position, stop))
             except _NullText:
-                pass
-        if pieces is None:
-            frame = self.demandes.frame(position, stop)
-            self._check_order(frame, position)
-            pieces = frame.to_dicts()
-        self._start, self._pieces = position, pieces
+                pass  # Jinja renders the batch
+        frame = cols if cols is not None else self.demandes.frame(position, stop)
+        self._check_order(frame, position)
+        records = None
+        if cols is None:
+            records = frame.to_dicts()
+        else:  # as UTF-8 bytes, which the file is: decoding each text to str, then the file back, cost more
+            self._before = cols["a"].cast(pl.Binary).to_list()
+            self._after = cols["b"].cast(pl.Binary).to_list() if self._texts.numbered else None
+        self._start, self._stop, self._records = position, stop, records
 
     def _check_order(self, frame: pl.DataFrame, position: int) -> None:
         if frame[NE].to_list() != self.numeros[position:position + self.batch]:
             raise ValueError("demande_frame order differs from the numeros")
 
-    def _get(self, position: int) -> Any:
-        if not self._start <= position < self._start + len(self._pieces):
+    def _get(self, position: int) -> dict[str, Any] | tuple[bytes, bytes | None]:
+        """The record of the demande at `position` (Jinja), or its texts (compiled)."""
+        if not self._start <= position < self._stop:
             self._fill(position)
-        return self._pieces[position - self._start]
+        at = position - self._start
+        if self._records is not None:
+            return self._records[at]
+        return self._before[at], self._after[at] if self._after is not None else None
 
     def file(self, positions: list[int]) -> bytes:
         """The file's UTF-8 bytes."""
+        if positions:
+            self._get(positions[0])  # its batch
+            at, end = positions[0] - self._start, positions[-1] + 1 - self._start
+            if self._records is None and end <= self._stop - self._start \
+                    and positions == list(range(positions[0], positions[-1] + 1)):  # consecutive, in this batch
+                after = self._after[at:end] if self._after is not None else None
+                return self.compiled.document(self.header, self._before[at:end], after)
         items = [self._get(p) for p in positions]
-        if any(isinstance(item, dict) for item in items):  # Jinja (not compiled, or a null literal to show)
+        if self.compiled is None or any(isinstance(item, dict) for item in items):
+            # Jinja (not compiled, or a null literal to show); a file across a compiled batch and a Jinja one
             records = [item if isinstance(item, dict) else self.demandes.frame(p, p + 1).to_dicts()[0]
-                       for p, item in zip(positions, items)]  # a file across a compiled batch and a Jinja one
+                       for p, item in zip(positions, items)]
             return render(self.definition, self.header, records).encode()
-        texts = [a if b is None else b"%b%d%b" % (a, i, b) for i, (a, b) in enumerate(items, start=1)]
-        return self.compiled.document(self.header, texts)
+        after = [b for _, b in items] if self._texts.numbered else None
+        return self.compiled.document(self.header, [a for a, _ in items], after)

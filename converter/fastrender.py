@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cache
 
 import jinja2
 import polars as pl
@@ -90,6 +91,11 @@ class Compiled:
     tail: str
     suffix: tuple[object, ...]
 
+    @property
+    def numbered(self) -> bool:
+        """Whether a demande's text holds its `loop.index` (`expressions` cuts it there)."""
+        return any(isinstance(p, tuple) for p in self.demande)
+
     def expressions(self, field: Callable[[str], pl.Expr]) -> tuple[pl.Expr, pl.Expr | None]:
         """The text of one demande inside the list (`text`), without separator, cut at
         `loop.index`: (text before, text after) — (whole text, None) when the body has no loop.index."""
@@ -101,10 +107,27 @@ class Compiled:
     def _fill(self, parts: tuple[object, ...], header: dict[str, str]) -> bytes:
         return "".join(p if isinstance(p, str) else str(header[p[1]]) for p in parts).encode()
 
-    def document(self, header: dict[str, str], demandes: list[bytes]) -> bytes:
-        """The UTF-8 bytes of the file of these demandes' texts (UTF-8 too)."""
-        body = self.sep.encode().join(demandes) + self.tail.encode() if demandes else b""
-        return self._fill(self.prefix, header) + body + self._fill(self.suffix, header)
+    def document(self, header: dict[str, str], before: list[bytes], after: list[bytes] | None = None) -> bytes:
+        """The UTF-8 bytes of the file of these demandes: the text of the i-th is `before[i]`,
+        its loop.index, then `after[i]` (`before[i]` alone when the body has no loop.index).
+        One join of every part, in place: formatting each demande, then joining, copied each text twice more."""
+        head, foot = self._fill(self.prefix, header), self._fill(self.suffix, header)
+        if not before:
+            return head + foot
+        step = 2 if after is None else 4  # a demande's parts, then the separator
+        parts = [self.sep.encode()] * (step * len(before) + 1)
+        parts[0], parts[-1] = head, self.tail.encode() + foot
+        parts[1::step] = before
+        if after is not None:
+            parts[2::4] = _numbers(len(before))
+            parts[3::4] = after
+        return b"".join(parts)
+
+
+@cache
+def _numbers(count: int) -> list[bytes]:
+    """loop.index of the demandes of a file of `count`, as Jinja writes them."""
+    return [b"%d" % i for i in range(1, count + 1)]
 
 
 def _leaves(body: list[nodes.Node]) -> Iterator[nodes.Node]:

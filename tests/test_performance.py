@@ -103,6 +103,67 @@ def test_child_rows_in_any_order_render_as_jinja_renders_them(tmp_path, seed):
         assert renderer.file(list(range(8))) == build.render(checked.definition, header, records).encode()
 
 
+def test_a_file_of_any_positions_renders_as_jinja_renders_them(tmp_path):
+    """Consecutive demandes of one batch are cut out of it; any other positions (a demande
+    left out, a file across two batches, none) are taken one by one: the same bytes."""
+    rows = merge(_variety(), *(seed_001_rows(f"{i:05d}") for i in range(6, 12)))
+    outcome, checked = api.check(workbook(tmp_path / "w.xlsx", rows))
+    assert len(outcome.accepted) == 11 and not outcome.rejected
+    header = build.header_literals(checked)
+    records = build.demande_records(checked, outcome.accepted)
+    renderer = build.Renderer(checked.definition, header, build.DemandeFrames(checked, outcome.accepted), batch=4)
+    chance = random.Random(19)
+    cases = [[], [0, 1, 2, 3], [4, 5], [3, 4, 5], [0, 2, 3], [10], list(range(11))]
+    cases += [sorted(chance.sample(range(11), chance.randint(1, 11))) for _ in range(30)]
+    for positions in cases:
+        expected = build.render(checked.definition, header, [records[p] for p in positions]).encode()
+        assert renderer.file(positions) == expected, positions
+
+
+@pytest.mark.parametrize("body", ['"n": {{ loop.index }}, "x": {{ d.x }}', '"x": {{ d.x }}'])
+@pytest.mark.parametrize("count", [0, 1, 3])
+def test_a_document_joins_the_demandes_texts_as_jinja_does(tmp_path, body, count):
+    """Compiled.document with and without loop.index in the demande's body."""
+    source = ('{"a": {{ entete.a }}, "l": [\n{% for d in demandes %}\n  {' + body
+              + '}{{ "," if not loop.last }}\n{% endfor %}\n], "b": {{ entete.b }}}\n')
+    (tmp_path / "t.j2").write_text(source)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(tmp_path), trim_blocks=True, lstrip_blocks=True,
+                             keep_trailing_newline=True)
+    template = env.get_template("t.j2")
+    compiled = fastrender.compile_template(template)
+    assert compiled is not None and compiled.numbered == ("loop.index" in body)
+    header, values = {"a": "1", "b": '"é"'}, ['"v"', "null", "2.50"][:count]
+    before, after = compiled.expressions(pl.col)
+    texts = pl.DataFrame({"x": values}, schema={"x": pl.String}).select(
+        before.alias("a"), (after if after is not None else pl.lit(None, pl.String)).alias("b"))
+    written = compiled.document(header, texts["a"].cast(pl.Binary).to_list(),
+                                texts["b"].cast(pl.Binary).to_list() if compiled.numbered else None)
+    assert written == template.render(entete=header, demandes=[{"x": v} for v in values]).encode()
+
+
+@st.composite
+def _sheet_rows(draw):
+    """(numeroEditeur of each row, the accepted numeros): often each accepted demande's rows
+    together and in order, as in a workbook without rejections; else anything."""
+    numeros = draw(st.lists(st.sampled_from("abcde"), unique=True, max_size=5))
+    if draw(st.booleans()):
+        rows = [n for n in numeros for _ in range(draw(st.integers(1, 3)))]
+    else:
+        rows = draw(st.lists(st.sampled_from(["a", "b", "c", "d", "e", None]), max_size=12))
+    return rows, numeros
+
+
+@given(_sheet_rows())
+@settings(max_examples=300, deadline=None)
+def test_the_rows_of_each_demande_get_the_position_the_join_gives_them(case):
+    rows, numeros = case
+    frame = pl.DataFrame({build.NE: rows, "row": range(len(rows))}, schema={build.NE: pl.String, "row": pl.Int64})
+    positions = pl.DataFrame({build.NE: numeros, build._POSITION: range(len(numeros))},
+                             schema={build.NE: pl.String, build._POSITION: pl.Int64})
+    expected = frame.join(positions, on=build.NE, how="inner", maintain_order="left")
+    assert build._positioned(frame, positions).equals(expected)
+
+
 @pytest.mark.parametrize("fmt", CASES)
 def test_json_literals_are_what_json_writes(tmp_path, fmt):
     """Values of the kinds quoted without JSON-encoding (build._PLAIN_KINDS) included."""
@@ -125,14 +186,7 @@ def test_a_value_without_json_literal_is_rendered_by_jinja_even_in_a_child_row(t
     batch that holds it is rendered by Jinja, which writes it as it is; the other batches stay compiled."""
     outcome, checked = api.check(workbook(tmp_path / "w.xlsx", _variety()))
     definition = checked.definition
-    real = build.json_literal
-
-    def broken(definition, s, b):
-        literal = real(definition, s, b)
-        return pl.when(pl.col("numeroEditeur") == "00003").then(None).otherwise(literal) \
-            if (s.name, b) == (sheet, balise) else literal
-
-    monkeypatch.setattr(build, "json_literal", broken)
+    _without_literal(monkeypatch, sheet, balise, "00003")
     header = build.header_literals(checked)
     records = build.demande_records(checked, outcome.accepted)
     renderer = build.Renderer(definition, header, build.DemandeFrames(checked, outcome.accepted), batch=2)
@@ -144,6 +198,34 @@ def test_a_value_without_json_literal_is_rendered_by_jinja_even_in_a_child_row(t
     assert renderer.file([1, 2]) == render(definition, header, records[1:3]).encode()
     assert renderer.file([2, 3]) == render(definition, header, records[2:4]).encode()
     assert jinja == [records[1:3], records[2:4]] and b"None" in renderer.file([2, 3])
+
+
+def _without_literal(monkeypatch, sheet: str, balise: str, numero: str) -> None:
+    """`build.json_literal` of `balise` of `sheet` is null for demande `numero` (a bug upstream)."""
+    real = build.json_literal
+
+    def broken(definition, s, b):
+        literal = real(definition, s, b)
+        return pl.when(pl.col("numeroEditeur") == numero).then(None).otherwise(literal) \
+            if (s.name, b) == (sheet, balise) else literal
+
+    monkeypatch.setattr(build, "json_literal", broken)
+
+
+def test_a_value_without_json_literal_in_a_loop_other_demandes_lack_is_rendered_by_jinja(tmp_path, monkeypatch):
+    """The RPPS of a liberal demande, of which a structure's demande has none: the loop's texts
+    are joined to the demandes that have items, and the null one still sends its batch to Jinja."""
+    outcome, checked = api.check(workbook(tmp_path / "w.xlsx", CASES["mdv-lgc-solde"](), "mdv-lgc-solde"))
+    assert outcome.accepted == ["00002", "00001"]
+    _without_literal(monkeypatch, "RPPS", "liberalRPPS", "00002")
+    header = build.header_literals(checked)
+    records = build.demande_records(checked, outcome.accepted)
+    renderer = build.Renderer(checked.definition, header, build.DemandeFrames(checked, outcome.accepted), batch=1)
+    jinja, render = [], build.render
+    monkeypatch.setattr(build, "render", lambda *a: jinja.append(a[2]) or render(*a))
+    assert renderer.file([1]) == render(checked.definition, header, records[1:]).encode()
+    assert renderer.file([0]) == render(checked.definition, header, records[:1]).encode()
+    assert jinja == [records[:1]] and b"None" in renderer.file([0])
 
 
 def test_the_template_compiles_into_loops_over_the_child_sheets():
