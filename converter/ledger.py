@@ -38,6 +38,7 @@ import os
 import re
 import sqlite3
 import subprocess
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -154,15 +155,24 @@ CREATE INDEX fichiers_en_attente ON fichiers (en_attente) WHERE en_attente IS NO
 _MIGRATIONS = {0: _SCHEMA, 1: _MIGRATE_FROM_1 + _MIGRATE_FROM_2, 2: _MIGRATE_FROM_2}
 
 
+_compressors = threading.local()
+
+
 def pack(data: bytes) -> bytes:
     """A deposit file as the ledger keeps it: Zstandard at its fastest level, a 570 ko file of
     200 demandes in about a millisecond, 13 times smaller (level 3, the default, took a quarter
     longer for the same size; zlib three times as long, for 10 times).
 
+    One compressor per thread (a compressor is not thread-safe), kept: making one for each
+    file cost a third more (0.55 against 0.40 ms for a 400 ko file); the bytes are the same.
+
     >>> unpack(pack(b'{"lignesImport": []}'))
     b'{"lignesImport": []}'
     """
-    return zstandard.ZstdCompressor(level=1).compress(data)  # one per call: a compressor is not thread-safe
+    compressor = getattr(_compressors, "zstd", None)
+    if compressor is None:
+        compressor = _compressors.zstd = zstandard.ZstdCompressor(level=1)
+    return compressor.compress(data)
 
 
 def unpack(packed: bytes) -> bytes:

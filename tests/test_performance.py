@@ -25,6 +25,7 @@ import jinja2
 import orjson
 import polars as pl
 import pytest
+import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -340,6 +341,24 @@ def test_no_progress_when_quiet_or_not_a_terminal():
     with progress_line(stream=quick, force=True) as progress:  # a run shorter than a second
         progress("Lecture du classeur", 0, 0)
     assert quick.getvalue() == ""
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.binary(max_size=3000), min_size=1, max_size=6))
+def test_a_kept_compressor_per_thread_packs_the_bytes_a_new_one_packs(contents):
+    """ledger.pack keeps one compressor per thread: the ledger's blobs stay those a compressor
+    made for each file writes (older ledgers compare them, `unpack` reads them)."""
+    def packed_in_a_thread() -> list[bytes]:
+        done: list[bytes] = []
+        worker = threading.Thread(target=lambda: done.extend(ledger.pack(c) for c in contents * 2))
+        worker.start()
+        worker.join()
+        return done
+
+    fresh = [zstandard.ZstdCompressor(level=1).compress(c) for c in contents * 2]
+    assert [ledger.pack(c) for c in contents * 2] == fresh
+    assert packed_in_a_thread() == packed_in_a_thread() == fresh
+    assert [ledger.unpack(p) for p in fresh] == contents * 2
 
 
 def test_the_second_process_checks_files_and_a_dead_one_is_replaced_by_checking_here():
