@@ -639,6 +639,10 @@ class Ledger(_FolderSide, _ReturnsSide):
         formats, numeros = list(formats), list(numeros)
         if not formats or not numeros:
             return {}
+        # nothing deposited for that numeroAns (a first conversion): the query below would still
+        # read the whole list (23 ms for 100,000 numbers), the index answers at once
+        if self.db.execute("SELECT 1 FROM demandes WHERE numero_ans = ? LIMIT 1", (numero_ans,)).fetchone() is None:
+            return {}
         rows = self.db.execute(
             "SELECT d.*, f.nom FROM demandes d "
             "JOIN fichiers f ON f.id = d.fichier_id "
