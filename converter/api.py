@@ -306,7 +306,7 @@ def _publish_all(checked: Checked, book: ledger.Ledger, demandes: build.DemandeF
             item.written.unlink(missing_ok=True)  # its deposit name stays (a hard link)
 
     try:
-        with contextlib.closing(files):
+        with contextlib.closing(files), concurrency.checkpointed_aside(book.path, book.db, not book.shared):
             concurrency.record_each(files, record, discard=lambda item: item.written.unlink(missing_ok=True))
     finally:
         concurrency.ended(lookup)  # also when no file asked for it

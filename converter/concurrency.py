@@ -32,6 +32,7 @@ import os
 import pickle
 import queue
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -188,6 +189,48 @@ def record_each(items: Iterator[Any], consume: Callable[[Any], None], discard: C
         return
     for item in items:
         consume(item)
+
+
+CHECKPOINT_EVERY = 0.1
+"""Seconds between two checkpoints of the ledger's write-ahead log (`checkpointed_aside`)."""
+
+
+@contextlib.contextmanager
+def checkpointed_aside(path: Path, db: sqlite3.Connection, wal: bool) -> Iterator[None]:
+    """While inside, the write-ahead log of the ledger `path` is copied into the ledger (a
+    checkpoint, flushed to disk before and after, as SQLite does it) by a thread with a
+    connection of its own, every `CHECKPOINT_EVERY` second, and no longer by the commit of `db`
+    (the recording connection, in WAL mode if `wal`) that fills 1,000 pages of log.
+
+    A checkpoint waits on the disk: the recording thread spent a third of its time waiting on
+    them (500 files: 0.98 to 1.66 s, against 0.68 to 0.83 s without), fell behind the files
+    rendered (50 waiting at the last one) and kept the conversion waiting at its end. SQLite
+    lets one connection checkpoint while another commits (PASSIVE: it copies what is committed
+    and waits for nobody). The commits stay as durable: the log is flushed at each checkpoint,
+    about as often as before (every 25 files or so, against every 1,000 pages, 40 files).
+    Should the thread fail, the log grows until the first commit after this block, or the
+    ledger's closing, which checkpoint it as before. SERIAL, or a ledger without a log
+    (shared, `Ledger.shared`): the commits checkpoint, as always."""
+    if SERIAL or not wal:
+        yield
+        return
+    stop = threading.Event()
+
+    def run() -> None:
+        with contextlib.suppress(sqlite3.Error), contextlib.closing(sqlite3.connect(path)) as own:
+            own.execute("PRAGMA synchronous = NORMAL")  # the recording connection's: each checkpoint flushes
+            while not stop.wait(CHECKPOINT_EVERY):
+                own.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    db.execute("PRAGMA wal_autocheckpoint = 0")
+    checkpointer = threading.Thread(target=run, name="xl2segur-checkpoint", daemon=True)
+    checkpointer.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        checkpointer.join()
+        db.execute("PRAGMA wal_autocheckpoint = 1000")  # SQLite's default
 
 
 _END = object()

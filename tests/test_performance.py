@@ -447,10 +447,14 @@ def _conversion(tmp_path: Path, book: Path, name: str) -> tuple[dict[str, bytes]
     return {p.name: p.read_bytes() for p in sorted(out.iterdir())}, files + demandes
 
 
-def test_the_serial_path_writes_the_same_bytes_as_the_concurrent_one(tmp_path, monkeypatch):
+@pytest.mark.parametrize("log", [False, True])
+def test_the_serial_path_writes_the_same_bytes_as_the_concurrent_one(tmp_path, monkeypatch, log):
     """concurrency.SERIAL: no second process, no recording thread, no file rendered ahead, no sheet
-    scanned ahead, one reader; the deposit files and the ledger are those of the concurrent path
-    (second process and second reader included)."""
+    scanned ahead, one reader, no checkpointing thread; the deposit files and the ledger are those
+    of the concurrent path (second process and second reader included), with a shared ledger
+    (a rollback journal, as in the other tests) or one of this machine (`log`: WAL)."""
+    if log:
+        monkeypatch.delenv(ledger.ENVIRONMENT)
     book = workbook(tmp_path / "w.xlsx", many_demandes(450))  # three files, the last one short
     monkeypatch.setattr(concurrency, "PARALLEL_FROM", 0)
     monkeypatch.setattr(concurrency, "TWO_READERS_FROM", 0)
@@ -546,6 +550,46 @@ def test_recording_in_the_background_lets_the_producer_run_ahead_and_ctrl_c_drop
         concurrency._in_background(produce(), consume, discarded.append)
     assert burst.is_set()
     assert consumed == [0] and sorted(discarded) == list(range(1, 30))
+
+
+def _grow(db, rows: int) -> None:
+    db.execute("CREATE TABLE IF NOT EXISTS t (x BLOB)")
+    for _ in range(rows):
+        db.execute("INSERT INTO t VALUES (randomblob(4000))")  # one commit, one page each
+
+
+def test_the_ledgers_log_is_checkpointed_by_a_thread_of_its_own_while_files_are_recorded(tmp_path, monkeypatch):
+    """Issue #19: a checkpoint waits on the disk, and the recording thread spent a third of its
+    time on them. Inside `checkpointed_aside` the commits do not checkpoint; a thread does,
+    with a connection of its own, and the ledger file holds the commits before the block ends."""
+    monkeypatch.setattr(concurrency, "CHECKPOINT_EVERY", 0.01)
+    monkeypatch.delenv(ledger.ENVIRONMENT)  # a ledger of one machine: WAL
+    with Ledger(tmp_path / "xl2segur.sqlite") as book:
+        assert not book.shared
+        before = book.path.stat().st_size
+        with concurrency.checkpointed_aside(book.path, book.db, not book.shared):
+            assert book.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+            _grow(book.db, 50)
+            deadline = time.monotonic() + 10
+            while book.path.stat().st_size < before + 50 * 4000 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert book.path.stat().st_size >= before + 50 * 4000  # in the ledger file, not only in the log
+        assert book.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+        assert [t.name for t in threading.enumerate() if t.name == "xl2segur-checkpoint"] == []
+
+
+@pytest.mark.parametrize("serial", [True, False])
+def test_serial_or_without_a_log_the_commits_checkpoint_as_always(tmp_path, monkeypatch, serial):
+    """SERIAL (a ledger in WAL mode), or a shared ledger (a rollback journal, no log): no thread."""
+    monkeypatch.setattr(concurrency, "SERIAL", serial)
+    if serial:
+        monkeypatch.delenv(ledger.ENVIRONMENT)
+    monkeypatch.setattr(concurrency.threading, "Thread", None)  # no thread started
+    with Ledger(tmp_path / "xl2segur.sqlite") as book:
+        assert book.shared is not serial
+        with concurrency.checkpointed_aside(book.path, book.db, not book.shared):
+            assert book.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+            _grow(book.db, 3)
 
 
 _SLOW_CONVERSION = """
