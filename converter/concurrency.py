@@ -119,6 +119,17 @@ def started(work: Callable[[], Value]) -> Future[Value]:
     return future
 
 
+@contextlib.contextmanager
+def ahead(work: Callable[[], Value]) -> Iterator[Future[Value]]:
+    """`started(work)`, for the block: on leaving it, whatever happened, its thread has ended
+    (`ended`)."""
+    future = started(work)
+    try:
+        yield future
+    finally:
+        ended(future)
+
+
 def results(futures: list[Future[Value]]) -> list[Value]:
     """The results of `futures` (from `started`), in order. Should one fail, the threads still
     running end before its failure is raised: a thread still inside Polars when the

@@ -244,7 +244,8 @@ def test_the_ledgers_facts_are_one_query_per_conversion_over_the_accepted_demand
                         lambda *a: asked.append((*a[2:], threading.current_thread().name)) or lookup(*a))
     outcome = api.convert(workbook(tmp_path / "w.xlsx", rows), tmp_path / "out", date(2024, 3, 12))
     assert outcome.rejected == ["00003"] and len(outcome.files) == 3
-    # in a thread of its own (issue #19): the first files render meanwhile
+    # in a thread of its own (issue #19), from before the ledger is checked: the demandes the
+    # workbook accepts (those the ledger refuses have facts nobody asks for)
     assert [(list(numeros), thread) for numeros, thread in asked] == [(outcome.accepted, "xl2segur-check")]
     with Ledger(outcome.registre, create=False) as book:
         kept = book.db.execute("SELECT numero_editeur, montant, finess, rpps FROM demandes ORDER BY id").fetchall()
