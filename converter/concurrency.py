@@ -2,7 +2,7 @@
 an optimisation; with `SERIAL`, a conversion renders, verifies and records each file in turn,
 in one thread, and writes the same bytes (tests/test_performance.py compares both paths).
 
-Six overlaps:
+Seven overlaps:
 - scanning ahead (`computed_ahead`): while fastexcel loads a sheet (it lets go of the GIL),
   one thread scans the next sheets' XML (reading.py);
 - two readers (`two_readers`): a large workbook's last sheets are loaded by a second
@@ -19,7 +19,10 @@ Six overlaps:
   a process costs more than it saves. Both ways run the same `validation.inspect`;
 - rendering ahead (`RenderAhead`): the next files are rendered while the oldest is verified;
 - recording in a thread (`record_each`): recording a file (SQLite, zstd, the disk) lets go
-  of the GIL, and the next file renders meanwhile.
+  of the GIL, and the next file renders meanwhile;
+- checkpointing in a thread (`checkpointed_aside`): the ledger's write-ahead log is copied
+  into the ledger by a thread of its own, and the recording thread never waits on those
+  flushes.
 
 This module imports neither Polars nor the definitions: the second process starts light.
 """
