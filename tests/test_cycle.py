@@ -449,6 +449,43 @@ class Placing:
         return Placed(floor, self.folder / f"JSON-0123456789-20260315-{floor:03d}.json")
 
 
+def test_deposits_are_looked_up_by_numero_ans_and_a_first_one_reads_no_list(tmp_path: Path) -> None:
+    """Ledger._deposits: a numeroAns with nothing deposited is answered by the index alone (the
+    list of numbers, 100,000 in a large conversion, is not read); one with deposits finds them."""
+    records = json.dumps([{"numeroEditeur": "00001", "montant": "1.00", "finess": [], "rpps": []}])
+    with Ledger(tmp_path / "xl2segur.sqlite") as book:
+        book.record_pending(DepositRecord(format_id="ms2-dui-pds-avance", nature="avance", numero_ans="0123456789",
+                                          siret="73282932000074", day=DAY, run="r", demandes=records,
+                                          packed=pack(b'{"lignesImport": []}')), Placing(folder=tmp_path))
+        read: list[str] = []
+        book.db.set_trace_callback(read.append)
+        assert book.live_deposits(["ms2-dui-pds-avance"], "9999999999", ["00001"]) == {}
+        assert not any("json_each" in statement for statement in read)
+        found = book.live_deposits(["ms2-dui-pds-avance"], "0123456789", ["00001", "00002"])
+        assert {ne: row["nom"] for ne, row in found.items()} == {"00001": "JSON-0123456789-20260315-001.json"}
+        assert book.rejected_deposits(["ms2-dui-pds-avance"], "0123456789", ["00001"]) == {}
+
+
+def test_each_deposit_records_its_resolved_path_and_the_folder_is_resolved_once(tmp_path: Path, monkeypatch) -> None:
+    """fichiers.chemin is the file's resolved path (here through a link to the folder); the
+    folder is resolved once, not once per file (a dozen system calls in the recording thread)."""
+    real = tmp_path / "vrai"
+    real.mkdir()
+    (tmp_path / "lien").symlink_to(real)
+    resolved: list[Path] = []
+    resolve = Path.resolve
+    monkeypatch.setattr(Path, "resolve", lambda self, strict=False: resolved.append(self) or resolve(self, strict))
+    records = json.dumps([{"numeroEditeur": "00001", "montant": "1.00", "finess": [], "rpps": []}])
+    with Ledger(tmp_path / "xl2segur.sqlite") as book:
+        for _ in range(3):
+            book.record_pending(DepositRecord(format_id="ms2-dui-pds-avance", nature="avance", numero_ans="0123456789",
+                                              siret="73282932000074", day=DAY, run="r", demandes=records,
+                                              packed=pack(b'{"lignesImport": []}')), Placing(folder=tmp_path / "lien"))
+        kept = [chemin for (chemin,) in book.db.execute("SELECT chemin FROM fichiers ORDER BY id")]
+    assert kept == [str(real / f"JSON-0123456789-20260315-00{rank}.json") for rank in (1, 2, 3)]
+    assert resolved.count(tmp_path / "lien") == 1
+
+
 def test_a_deposit_looks_again_once_another_run_wrote(tmp_path: Path) -> None:
     """The second deposit of a run skips the check while nobody else wrote (PRAGMA
     data_version); a deposit or a rejection recorded meanwhile by another connection is seen."""

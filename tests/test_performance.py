@@ -26,6 +26,7 @@ import jinja2
 import orjson
 import polars as pl
 import pytest
+import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -326,7 +327,8 @@ def test_the_ledgers_facts_are_one_query_per_conversion_over_the_accepted_demand
                         lambda *a: asked.append((*a[2:], threading.current_thread().name)) or lookup(*a))
     outcome = api.convert(workbook(tmp_path / "w.xlsx", rows), tmp_path / "out", date(2024, 3, 12))
     assert outcome.rejected == ["00003"] and len(outcome.files) == 3
-    # in a thread of its own (issue #19): the first files render meanwhile
+    # in a thread of its own (issue #19), from before the ledger is checked: the demandes the
+    # workbook accepts (those the ledger refuses have facts nobody asks for)
     assert [(list(numeros), thread) for numeros, thread in asked] == [(outcome.accepted, "xl2segur-check")]
     with Ledger(outcome.registre, create=False) as book:
         kept = book.db.execute("SELECT numero_editeur, montant, finess, rpps FROM demandes ORDER BY id").fetchall()
@@ -425,6 +427,24 @@ def test_no_progress_when_quiet_or_not_a_terminal():
     assert quick.getvalue() == ""
 
 
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.binary(max_size=3000), min_size=1, max_size=6))
+def test_a_kept_compressor_per_thread_packs_the_bytes_a_new_one_packs(contents):
+    """ledger.pack keeps one compressor per thread: the ledger's blobs stay those a compressor
+    made for each file writes (older ledgers compare them, `unpack` reads them)."""
+    def packed_in_a_thread() -> list[bytes]:
+        done: list[bytes] = []
+        worker = threading.Thread(target=lambda: done.extend(ledger.pack(c) for c in contents * 2))
+        worker.start()
+        worker.join()
+        return done
+
+    fresh = [zstandard.ZstdCompressor(level=1).compress(c) for c in contents * 2]
+    assert [ledger.pack(c) for c in contents * 2] == fresh
+    assert packed_in_a_thread() == packed_in_a_thread() == fresh
+    assert [ledger.unpack(p) for p in fresh] == contents * 2
+
+
 def test_the_second_process_checks_files_and_a_dead_one_is_replaced_by_checking_here():
     file_schema = {"type": "object", "properties": {"lignesImport": {"type": "array", "items": {"required": ["n"]}}}}
     good, bad = b'{"lignesImport": [{"n": 1}]}', b'{"lignesImport": [{"n": 1}, {}]}'
@@ -511,10 +531,14 @@ def _conversion(tmp_path: Path, book: Path, name: str) -> tuple[dict[str, bytes]
     return {p.name: p.read_bytes() for p in sorted(out.iterdir())}, files + demandes
 
 
-def test_the_serial_path_writes_the_same_bytes_as_the_concurrent_one(tmp_path, monkeypatch):
+@pytest.mark.parametrize("log", [False, True])
+def test_the_serial_path_writes_the_same_bytes_as_the_concurrent_one(tmp_path, monkeypatch, log):
     """concurrency.SERIAL: no second process, no recording thread, no file rendered ahead, no sheet
-    scanned ahead, one reader; the deposit files and the ledger are those of the concurrent path
-    (second process and second reader included)."""
+    scanned ahead, one reader, no checkpointing thread; the deposit files and the ledger are those
+    of the concurrent path (second process and second reader included), with a shared ledger
+    (a rollback journal, as in the other tests) or one of this machine (`log`: WAL)."""
+    if log:
+        monkeypatch.delenv(ledger.ENVIRONMENT)
     book = workbook(tmp_path / "w.xlsx", many_demandes(450))  # three files, the last one short
     monkeypatch.setattr(concurrency, "PARALLEL_FROM", 0)
     monkeypatch.setattr(concurrency, "TWO_READERS_FROM", 0)
@@ -610,6 +634,46 @@ def test_recording_in_the_background_lets_the_producer_run_ahead_and_ctrl_c_drop
         concurrency._in_background(produce(), consume, discarded.append)
     assert burst.is_set()
     assert consumed == [0] and sorted(discarded) == list(range(1, 30))
+
+
+def _grow(db, rows: int) -> None:
+    db.execute("CREATE TABLE IF NOT EXISTS t (x BLOB)")
+    for _ in range(rows):
+        db.execute("INSERT INTO t VALUES (randomblob(4000))")  # one commit, one page each
+
+
+def test_the_ledgers_log_is_checkpointed_by_a_thread_of_its_own_while_files_are_recorded(tmp_path, monkeypatch):
+    """Issue #19: a checkpoint waits on the disk, and the recording thread spent a third of its
+    time on them. Inside `checkpointed_aside` the commits do not checkpoint; a thread does,
+    with a connection of its own, and the ledger file holds the commits before the block ends."""
+    monkeypatch.setattr(concurrency, "CHECKPOINT_EVERY", 0.01)
+    monkeypatch.delenv(ledger.ENVIRONMENT)  # a ledger of one machine: WAL
+    with Ledger(tmp_path / "xl2segur.sqlite") as book:
+        assert not book.shared
+        before = book.path.stat().st_size
+        with concurrency.checkpointed_aside(book.path, book.db, not book.shared):
+            assert book.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+            _grow(book.db, 50)
+            deadline = time.monotonic() + 10
+            while book.path.stat().st_size < before + 50 * 4000 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert book.path.stat().st_size >= before + 50 * 4000  # in the ledger file, not only in the log
+        assert book.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+        assert [t.name for t in threading.enumerate() if t.name == "xl2segur-checkpoint"] == []
+
+
+@pytest.mark.parametrize("serial", [True, False])
+def test_serial_or_without_a_log_the_commits_checkpoint_as_always(tmp_path, monkeypatch, serial):
+    """SERIAL (a ledger in WAL mode), or a shared ledger (a rollback journal, no log): no thread."""
+    monkeypatch.setattr(concurrency, "SERIAL", serial)
+    if serial:
+        monkeypatch.delenv(ledger.ENVIRONMENT)
+    monkeypatch.setattr(concurrency.threading, "Thread", None)  # no thread started
+    with Ledger(tmp_path / "xl2segur.sqlite") as book:
+        assert book.shared is not serial
+        with concurrency.checkpointed_aside(book.path, book.db, not book.shared):
+            assert book.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+            _grow(book.db, 3)
 
 
 _SLOW_CONVERSION = """

@@ -15,7 +15,7 @@ from .rows import amount_balise
 def demande_records(numeros: list[str], lookup: Mapping[str, str]) -> str:
     """The ledger's view of the demandes of one deposit file (`Ledger.deposit`): a JSON array of
     their `demande_lookup` objects, in file order."""
-    return "[" + ",".join(lookup[ne] for ne in numeros) + "]"
+    return "[" + ",".join(map(lookup.__getitem__, numeros)) + "]"
 
 
 def demande_lookup(definition: FormatDefinition, frames: Mapping[str, pl.DataFrame],
