@@ -2,7 +2,7 @@
 an optimisation; with `SERIAL`, a conversion renders, verifies and records each file in turn,
 in one thread, and writes the same bytes (tests/test_performance.py compares both paths).
 
-Nine overlaps:
+Eight overlaps:
 - opening ahead (launch.py, the command's entry point): the workbook of `convertir` or
   `verifier` is opened by fastexcel (both readers, for a large one) while Python imports the
   rest of the tool; reading.py takes those readers for the same file, unchanged;
