@@ -8,8 +8,9 @@ checks it (container.py), so no file reaches fastexcel that reading.py would hav
 it. reading.py takes those readers (`opened`) only for the same file, unchanged since;
 otherwise it opens the file itself and says, in French, what is wrong with it.
 
-This module imports neither Polars nor the definitions (concurrency.py lists this overlap with
-the others; a conversion called from the library API opens its workbook where it reads it).
+This module imports neither Polars, the definitions nor concurrency.py (0.14 s before the
+opening started, 0.05 s now); concurrency.py lists this overlap with the others. A conversion
+called from the library API opens its workbook where it reads it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 
 import fastexcel
 
-from . import concurrency, container
+from . import container
 
 _READING = frozenset({"convertir", "verifier"})  # the commands whose CLASSEUR is read whole
 _OPENED_AHEAD = (".xlsx", ".xlsm")  # an .ods is scanned whole before fastexcel opens it
@@ -98,13 +99,20 @@ def _open(path: Path, readers: dict[int, Any]) -> None:
             sheet_bytes = container.sheet_bytes(zf, members)
     except Exception:  # noqa: BLE001 — reading.py opens it again and says why, in French
         return
-    second = threading.Thread(target=_read_excel, args=(path, readers, 1), name="xl2segur-ouverture-2") \
-        if concurrency.two_readers(sheet_bytes) else None
-    if second is not None:
-        second.start()
+    second = threading.Thread(target=_second_reader, args=(path, readers, sheet_bytes), name="xl2segur-ouverture-2")
+    second.start()
     _read_excel(path, readers, 0)
-    if second is not None:
-        second.join()
+    second.join()
+
+
+def _second_reader(path: Path, readers: dict[int, Any], sheet_bytes: int) -> None:
+    """The second reader, for a workbook read by two. concurrency.py is imported here, not by
+    this module: its imports (SQLite, jsonschema-rs, multiprocessing: 0.08 s) would delay the
+    first reader; the command imports it meanwhile."""
+    from . import concurrency
+
+    if concurrency.two_readers(sheet_bytes):
+        _read_excel(path, readers, 1)
 
 
 def _read_excel(path: Path, readers: dict[int, Any], k: int) -> None:

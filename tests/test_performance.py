@@ -756,6 +756,17 @@ def test_a_conversion_imports_neither_pydantic_nor_what_it_does_not_use(tmp_path
     assert run.stdout.splitlines()[-1] == "[]"
 
 
+def test_the_entry_point_starts_the_opening_before_the_heavy_imports() -> None:
+    """launch.py starts opening the workbook before Python imports the rest: neither Polars,
+    the definitions nor concurrency.py (SQLite, jsonschema-rs, multiprocessing) come first."""
+    code = ("import sys, converter.launch\n"
+            "print(sorted(m for m in ('polars', 'yaml', 'converter.concurrency', 'converter.formats', "
+            "'jsonschema_rs', 'sqlite3', 'multiprocessing') if m in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"
+
+
 @pytest.mark.parametrize("args,code", [(["formats"], 0), (["convertir", "absent.xlsx"], 2), (["inconnue"], 2)])
 @pytest.mark.parametrize("profiled", [False, True])
 def test_the_cli_ends_as_sys_exit_without_finalization(tmp_path, args, code, profiled) -> None:
