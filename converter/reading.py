@@ -26,7 +26,7 @@ import re
 import sys
 import unicodedata
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
@@ -157,20 +157,19 @@ def column_index(letters: str) -> int:
 
 def _row_chunks(zf: zipfile.ZipFile, member: str) -> Iterator[bytes]:
     """The sheet XML in pieces that end after a complete `</row>` (the last piece: the rest)."""
-    with zf.open(member) as fh:
-        rest = b""
-        while block := fh.read(1 << 20):
-            buf = rest + block
-            cut = buf.rfind(b"row>")
-            while cut >= 0 and not _ROW_CLOSE_BEFORE.search(buf[max(0, cut - 24):cut]):
-                cut = buf.rfind(b"row>", 0, cut)
-            if cut < 0:
-                rest = buf
-                continue
-            yield buf[:cut + 4]
-            rest = buf[cut + 4:]
-        if rest:
-            yield rest
+    rest = b""
+    for block in container.member_chunks(zf, member):
+        buf = rest + block
+        cut = buf.rfind(b"row>")
+        while cut >= 0 and not _ROW_CLOSE_BEFORE.search(buf[max(0, cut - 24):cut]):
+            cut = buf.rfind(b"row>", 0, cut)
+        if cut < 0:
+            rest = buf
+            continue
+        yield buf[:cut + 4]
+        rest = buf[cut + 4:]
+    if rest:
+        yield rest
 
 
 @dataclass
@@ -318,10 +317,10 @@ def _ods_syntax(t: bytes, o: bytes, x: bytes, c: bytes) -> _OdsSyntax:
     )
 
 
-def _ods_chunks(fh: Any, row_end: bytes) -> Iterator[bytes]:
+def _ods_chunks(blocks: Iterable[bytes], row_end: bytes) -> Iterator[bytes]:
     """content.xml in pieces that end after a complete row (the last piece: the rest)."""
     rest = b""
-    while block := fh.read(1 << 20):
+    for block in blocks:
         buf = rest + block
         cut = buf.rfind(row_end)
         if cut < 0:
@@ -405,54 +404,52 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile) -> dict[str, SheetScan]:
     def close() -> None:
         scan.extent = (bottom - top + 1, right - left + 1) if bottom >= 0 else (0, 0)
 
-    with zf.open("content.xml") as fh:
-        for chunk in _ods_chunks(fh, syntax.row_end):
-            # one row a piece, after what comes between rows; plain bytes searches, not regular
-            # expressions, for what every row and cell needs: three times faster
-            for piece in chunk.split(syntax.row_end):
-                at = piece.find(syntax.row_open)
-                while at >= 0 and piece[at + len(syntax.row_open):at + len(syntax.row_open) + 1] not in _XML_SPACE_OR_END:
-                    at = piece.find(syntax.row_open, at + 1)  # <table:table-rows>, <table:table-row-group>
-                if at < 0:
-                    continue
-                if (table := syntax.table.search(piece, 0, at)) is not None:  # a sheet begins
-                    close()
-                    name = syntax.name.search(table.group(1))
-                    scan = scans[_plain_text(name.group(1)) if name else ""] = SheetScan(value_rows=0,
-                                                                                              numeric=set())
-                    row, listed, top, left, bottom, right = 0, 0, 1 << 30, 1 << 30, -1, -1
-                tag_end = piece.find(b">", at)
-                attrs, body = piece[at + len(syntax.row_open):tag_end], piece[tag_end + 1:]
-                repeated = syntax.rows_repeated.search(attrs) if b"repeated" in attrs else None
-                first = row + 1
-                row += int(repeated.group(1)) if repeated else 1
-                if b"value-type" not in body and b"formula=" not in body:
-                    continue  # no value: most rows after the table, told by one search
-                # a cell's column is the cells before it, plus their repeats: counted in C,
-                # not cell by cell (plain text cells, most of them, need no more)
-                repeats = _repeats(syntax, body) if b"repeated" in body else []
+    for chunk in _ods_chunks(container.member_chunks(zf, "content.xml"), syntax.row_end):
+        # one row a piece, after what comes between rows; plain bytes searches, not regular
+        # expressions, for what every row and cell needs: three times faster
+        for piece in chunk.split(syntax.row_end):
+            at = piece.find(syntax.row_open)
+            while at >= 0 and piece[at + len(syntax.row_open):at + len(syntax.row_open) + 1] not in _XML_SPACE_OR_END:
+                at = piece.find(syntax.row_open, at + 1)  # <table:table-rows>, <table:table-row-group>
+            if at < 0:
+                continue
+            if (table := syntax.table.search(piece, 0, at)) is not None:  # a sheet begins
+                close()
+                name = syntax.name.search(table.group(1))
+                scan = scans[_plain_text(name.group(1)) if name else ""] = SheetScan(value_rows=0, numeric=set())
+                row, listed, top, left, bottom, right = 0, 0, 1 << 30, 1 << 30, -1, -1
+            tag_end = piece.find(b">", at)
+            attrs, body = piece[at + len(syntax.row_open):tag_end], piece[tag_end + 1:]
+            repeated = syntax.rows_repeated.search(attrs) if b"repeated" in attrs else None
+            first = row + 1
+            row += int(repeated.group(1)) if repeated else 1
+            if b"value-type" not in body and b"formula=" not in body:
+                continue  # no value: most rows after the table, told by one search
+            # a cell's column is the cells before it, plus their repeats: counted in C,
+            # not cell by cell (plain text cells, most of them, need no more)
+            repeats = _repeats(syntax, body) if b"repeated" in body else []
 
-                def cell_at(pos: int) -> tuple[int, int, int]:
-                    """(column, start of its tag, end of its tag) of the cell holding `pos`."""
-                    opening = max(body.rfind(syntax.cell_open, 0, pos), body.rfind(syntax.covered_open, 0, pos))
-                    index = body.count(syntax.cell_open, 0, opening) + body.count(syntax.covered_open, 0, opening)
-                    return index + sum(n - 1 for at, n in repeats if at < opening), opening, body.find(b">", opening)
+            def cell_at(pos: int) -> tuple[int, int, int]:
+                """(column, start of its tag, end of its tag) of the cell holding `pos`."""
+                opening = max(body.rfind(syntax.cell_open, 0, pos), body.rfind(syntax.covered_open, 0, pos))
+                index = body.count(syntax.cell_open, 0, opening) + body.count(syntax.covered_open, 0, opening)
+                return index + sum(n - 1 for at, n in repeats if at < opening), opening, body.find(b">", opening)
 
-                def width(cattrs: bytes) -> int:
-                    repeated = _repeats(syntax, cattrs) if b"repeated" in cattrs else []
-                    return repeated[0][1] if repeated else 1
+            def width(cattrs: bytes) -> int:
+                repeated = _repeats(syntax, cattrs) if b"repeated" in cattrs else []
+                return repeated[0][1] if repeated else 1
 
-                starts = [at for at in (body.find(b"value-type"), body.find(b"formula=")) if at >= 0]
-                first_col = cell_at(min(starts))[0]
-                last_col, opening, tag_end = cell_at(max(body.rfind(b"value-type"), body.rfind(b"formula=")))
-                far = last_col + width(body[opening:tag_end]) - 1
-                if scan.value_rows == 0:
-                    scan.first_row = first
-                scan.value_rows += row - first + 1
-                top, bottom = min(top, first), row
-                left, right = min(left, first_col), max(right, far)
-                scan.far_cell = f"{column_letter(min(far, 16383))}{row}"
-                listed = _ods_marked(scan, syntax, body, cell_at, width, first, row, listed)
+            starts = [at for at in (body.find(b"value-type"), body.find(b"formula=")) if at >= 0]
+            first_col = cell_at(min(starts))[0]
+            last_col, opening, tag_end = cell_at(max(body.rfind(b"value-type"), body.rfind(b"formula=")))
+            far = last_col + width(body[opening:tag_end]) - 1
+            if scan.value_rows == 0:
+                scan.first_row = first
+            scan.value_rows += row - first + 1
+            top, bottom = min(top, first), row
+            left, right = min(left, first_col), max(right, far)
+            scan.far_cell = f"{column_letter(min(far, 16383))}{row}"
+            listed = _ods_marked(scan, syntax, body, cell_at, width, first, row, listed)
     close()
     return scans
 
@@ -637,7 +634,8 @@ def read_workbook(path: Path, definition: FormatDefinition | None = None,
 def release_freed_memory() -> None:
     """Give the C library's freed memory back to the system. fastexcel's cells, freed once the
     sheets are frames, stay in glibc's per-thread arenas otherwise: at 100,000 demandes, 200 Mio
-    of the process's memory held for nothing until it ends. Elsewhere than glibc: nothing to do."""
+    of the process's memory held for nothing until it ends. Elsewhere than glibc: nothing to do.
+    (In a thread of its own, it kept the others waiting on the arenas it locks: no gain.)"""
     libc = _libc()
     if libc is not None:
         libc.malloc_trim(0)

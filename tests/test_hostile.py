@@ -174,6 +174,76 @@ def test_corrupt_and_truncated_zip(tmp_path):
     assert "archive sans classeur Excel" in unreadable(other_zip, "fichier_illisible")
 
 
+def _sheet_zip(path: Path, text: bytes, method: int = zipfile.ZIP_DEFLATED) -> Path:
+    with zipfile.ZipFile(path, "w", method) as zf:
+        zf.writestr("xl/worksheets/sheet1.xml", text)
+    return path
+
+
+_SHEET_TEXT = b"".join(b'<row r="%d"><c r="A%d" t="s"><v>%d</v></c></row>' % (i, i, i % 97) for i in range(1, 40_000))
+
+
+@pytest.mark.parametrize("method", [zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED])
+@pytest.mark.parametrize("block", [7, 4096, 1 << 15, 1 << 20])
+def test_a_sheet_is_inflated_as_zipfile_inflates_it(tmp_path, method, block):
+    """container.member_chunks (zlib-ng, a handle of its own) gives zipfile's bytes, whatever
+    the pieces; a stored member goes through zipfile."""
+    with zipfile.ZipFile(_sheet_zip(tmp_path / "a.xlsx", _SHEET_TEXT, method)) as zf:
+        pieces = list(container.member_chunks(zf, "xl/worksheets/sheet1.xml", block=block))
+        assert b"".join(pieces) == zf.read("xl/worksheets/sheet1.xml") == _SHEET_TEXT
+        assert len(pieces) > 1 or block == 1 << 20  # the whole member in one read
+
+
+@pytest.mark.parametrize("lie", ["longer", "shorter", "crc", "data"])
+def test_a_sheet_unlike_what_its_archive_declares_is_refused(tmp_path, lie):
+    """As zipfile: never more than the declared size inflated (a zip bomb lying in its
+    central directory), and a wrong length, CRC-32 or deflate stream is « archive endommagée »."""
+    path = _sheet_zip(tmp_path / "a.xlsx", _SHEET_TEXT)
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("xl/worksheets/sheet1.xml")
+        offset, size = info.header_offset, info.compress_size
+    if lie == "data":  # a few bytes of the deflate stream changed
+        data = bytearray(path.read_bytes())
+        start = offset + 30 + len(info.filename.encode())
+        data[start + size // 3:start + size // 3 + 40] = bytes(b ^ 0x5A for b in data[start + size // 3:start + size // 3 + 40])
+        path.write_bytes(bytes(data))
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("xl/worksheets/sheet1.xml")
+        if lie == "longer":
+            info.file_size -= 10
+        elif lie == "shorter":
+            info.file_size += 10
+        elif lie == "crc":
+            info.CRC ^= 1
+        given: list[bytes] = []
+        with pytest.raises(zipfile.BadZipFile):
+            for piece in container.member_chunks(zf, "xl/worksheets/sheet1.xml", block=4096):
+                given.append(piece)
+        assert sum(map(len, given)) <= info.file_size
+
+
+def test_a_sheet_is_read_from_the_file_opened_even_replaced_since(tmp_path):
+    """The archive's file replaced by another after it was opened: its own handle would read
+    the other; zipfile's (the file opened) is read."""
+    path = _sheet_zip(tmp_path / "a.xlsx", _SHEET_TEXT)
+    with zipfile.ZipFile(path) as zf:
+        os.replace(_sheet_zip(tmp_path / "b.xlsx", b"<autre/>" * 1000), path)
+        assert b"".join(container.member_chunks(zf, "xl/worksheets/sheet1.xml")) == _SHEET_TEXT
+
+
+def test_a_workbook_whose_sheet_is_damaged_inside_is_refused_in_french(tmp_path):
+    good = workbook(tmp_path / "bon.xlsx", seed_001_rows())
+    with zipfile.ZipFile(good) as zf:
+        info = max((i for i in zf.infolist() if i.filename.startswith("xl/worksheets/")), key=lambda i: i.compress_size)
+    data = bytearray(good.read_bytes())
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    middle = start + info.compress_size // 2
+    data[middle:middle + 20] = bytes(b ^ 0x5A for b in data[middle:middle + 20])
+    broken = tmp_path / "abime.xlsx"
+    broken.write_bytes(bytes(data))
+    assert "abime.xlsx" in unreadable(broken, "fichier_illisible")
+
+
 def test_not_a_workbook_at_all(tmp_path):
     path = tmp_path / "image.xlsx"
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 100)
