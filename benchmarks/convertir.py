@@ -376,10 +376,19 @@ class ChildrenPeak(threading.Thread):
             self.peak = max(self.peak, _rss_of_children(self.parent))
 
 
-def _command() -> list[str]:
-    """`xl2segur` as installed beside this Python (`python -m converter` in a bare checkout)."""
-    script = Path(sys.executable).with_name("xl2segur")
-    return [str(script)] if script.is_file() else [sys.executable, "-m", "converter"]
+def _command(script: Path | None = None) -> list[str]:
+    """`xl2segur` as installed beside this Python (`python -m converter` in a bare checkout).
+    A script that pip wrote before the entry point became `converter.launch:main` (an
+    editable install made before, never reinstalled) skips the workbook's opening during the
+    imports: it would time a command users no longer run. `python -m converter` runs the
+    current entry point; `pip install -e .` rewrites the script."""
+    script = script or Path(sys.executable).with_name("xl2segur")
+    if script.is_file() and "converter.launch" in script.read_text(errors="replace"):
+        return [str(script)]
+    if script.is_file():
+        print(f"attention : {script} date d'avant le point d'entrée actuel (converter.launch) ; "
+              "mesuré avec python -m converter (réinstallez : pip install -e .)", file=sys.stderr)
+    return [sys.executable, "-m", "converter"]
 
 
 def measure_cli(path: Path) -> dict[str, object]:

@@ -393,6 +393,20 @@ def test_the_benchmark_times_the_command_as_users_run_it(tmp_path):
     assert measured["lignes_affichees"] < 40
 
 
+def test_the_benchmark_never_times_an_entry_point_users_no_longer_run(tmp_path, capsys):
+    """A script pip wrote before `converter.launch:main` (an old editable install) is not the
+    command users run: the benchmark runs `python -m converter` instead, and says so."""
+    bench = _bench()
+    old, current = tmp_path / "ancien" / "xl2segur", tmp_path / "actuel" / "xl2segur"
+    for script, entry in ((old, "converter.cli"), (current, "converter.launch")):
+        script.parent.mkdir()
+        script.write_text(f"#!/usr/bin/python3\nimport sys\nfrom {entry} import main\nsys.exit(main())\n")
+    assert bench._command(current) == [str(current)]
+    assert bench._command(old) == [sys.executable, "-m", "converter"]
+    assert "pip install -e ." in capsys.readouterr().err
+    assert bench._command(tmp_path / "absent") == [sys.executable, "-m", "converter"]
+
+
 def test_the_benchmark_generator_rejects_the_fraction_asked(tmp_path):
     bench = _bench()
     path = tmp_path / "bench.xlsx"
