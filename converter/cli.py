@@ -30,8 +30,10 @@ app = typer.Typer(
     no_args_is_help=True, add_completion=False, rich_markup_mode=None, cls=GroupeFr,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-out = Console(highlight=False, soft_wrap=True)  # the terminal wraps; a pipe or a log gets whole lines
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# the terminal wraps, a pipe or a log gets whole lines; no emoji: a value typed « :fire: » is
+# shown as typed (markup.escape leaves emoji codes alone)
+out = Console(highlight=False, soft_wrap=True, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 WARNINGS_SHOWN_PER_CODE = 5
 ADVANCES_SHOWN = 10  # advances listed one by one in the summary; all of them in --rapport

@@ -69,6 +69,17 @@ def test_no_command_crashes_on_the_console_encoding(tmp_path, encoding):
     assert written.read_bytes() == expected.files[0].read_bytes()
 
 
+def test_a_value_is_echoed_as_typed_even_shaped_like_an_emoji_code(tmp_path):
+    """rich turns « :fire: » into an emoji, and markup.escape leaves it alone: the console
+    shows the user's values as typed, code included."""
+    rows = seed_001_rows()
+    rows["Demandes"][0]["regimeTVA"] = ":fire:"
+    path = workbook(tmp_path / "c.xlsx", rows)
+    done = CliRunner().invoke(app, ["verifier", str(path)])
+    assert done.exit_code == 1
+    assert "« :fire: »" in done.output and "\U0001f525" not in done.output
+
+
 # ------------------------------------------------------------------ sheet names retyped (part 4)
 
 
