@@ -15,7 +15,7 @@ from ..issues import ISSUE_SCHEMA, Issue, issue, issues_from_frame, message, sev
 from ..reading import HEADER_SHEET, ROW, RawWorkbook
 from .links import check_links
 from .rules import check_rules
-from .values import NE, cleaned, condition_expr, field_check, is_error_cell, message_params, padded_warning
+from .values import NE, cleaned_columns, condition_expr, field_check, is_error_cell, message_params, padded_warning
 
 __all__ = ["Checked", "check_sheet", "check_workbook", "NE"]
 
@@ -58,7 +58,8 @@ def check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataFr
 def _cleaned_cells(frame: pl.DataFrame, sheet: Sheet) -> pl.LazyFrame:
     """The cleaned text of each cell (`<balise>__c`), computed once: every check starts from it;
     « null » typed as the ASP's guides say is read as an empty cell, and said (`<balise>__null`)."""
-    frame = frame.lazy().with_columns(cleaned(pl.col(f.balise)).alias(f"{f.balise}__c") for f in sheet.fields)
+    names = [f.balise for f in sheet.fields]
+    frame = frame.lazy().with_columns(c.alias(f"{n}__c") for n, c in zip(names, cleaned_columns(frame, names)))
     ne = pl.col("numeroEditeur__c") if "numeroEditeur" in sheet.by_balise else pl.lit(None, dtype=pl.String)
     return frame.with_columns(
         ne.alias(NE),

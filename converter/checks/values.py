@@ -37,6 +37,23 @@ def cleaned(col: pl.Expr) -> pl.Expr:
         .str.strip_chars().replace("", None)
 
 
+# what `cleaned` changes: a character out of printable ASCII, or a space at either end of a cell
+# (the cells joined by newlines: a newline of a cell's own is counted apart)
+_TO_CLEAN = r"(?m)[^\n -~]|^ | $"
+
+
+def cleaned_columns(frame: pl.DataFrame, names: list[str]) -> list[pl.Expr]:
+    """`cleaned` of each column, decided once per column rather than computed on every cell: a
+    column of printable ASCII without a space at either end has nothing to take out or trim (one
+    regex over the whole column costs half the replacements on each cell)."""
+    to_clean = frame.select(
+        (pl.col(n).str.join("\n").str.contains(_TO_CLEAN)
+         | (pl.col(n).str.join("\n").str.count_matches("\n", literal=True) != pl.col(n).count() - 1)).alias(n)
+        for n in names
+    )
+    return [cleaned(pl.col(n)) if to_clean[n][0] is not False else pl.col(n).replace("", None) for n in names]
+
+
 def is_error_cell(col: pl.Expr) -> pl.Expr:
     return col.str.contains(_ERROR_CELL)
 
