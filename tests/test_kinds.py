@@ -205,3 +205,20 @@ def test_the_notice_and_the_schema_ask_the_kind():
     pattern = KINDS["numero_asp"].pattern(field.prefix)
     assert json.dumps({"pattern": pattern}) [1:-1] in json.dumps(json_schema("mdv-lgc-solde"))
     assert re.fullmatch(pattern, "FINMDV000002")
+
+
+_WORDS = KINDS["boolean"].TRUE_WORDS + KINDS["boolean"].FALSE_WORDS
+_ANY_CASE = st.sampled_from(_WORDS).flatmap(
+    lambda w: st.tuples(*(st.sampled_from([ch.lower(), ch.upper()]) for ch in w)).map("".join))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), _ANY_CASE, st.text(alphabet="tRuEfalsxoniyv01 \u212a\u0130\u0131\u017f", max_size=6))))
+def test_boolean_words_in_any_case_are_read_as_lowercasing_reads_them(values):
+    # the check looks the typed value up among the words' case variants; the reference lowercases it
+    low = pl.col("c").str.to_lowercase()
+    boolean = KINDS["boolean"]
+    reference = pl.when(low.is_in(boolean.TRUE_WORDS)).then(True).when(low.is_in(boolean.FALSE_WORDS)).then(False)
+    found = boolean.check(None, None, pl.col("c"), "b__s").steps[0]["b__svalue"]
+    frame = pl.DataFrame({"c": values}, schema={"c": pl.String})
+    assert frame.select(found.alias("v"))["v"].to_list() == frame.select(reference.alias("v"))["v"].to_list()
