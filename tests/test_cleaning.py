@@ -1,5 +1,6 @@
 """The cleaning of the cells, decided per column (`cleaned_columns`), gives what `cleaned`
-gives on every cell, whatever the cells hold."""
+gives on every cell, whatever the cells hold; « null » is found as the case-insensitive regex
+found it."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from converter.checks.values import cleaned, cleaned_columns
+from converter.checks import NULL_TYPED
+from converter.checks.values import cleaned, cleaned_columns, is_error_cell
 
-_ASCII = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=6)
-_HOSTILE = st.text(alphabet=st.sampled_from(
-    ["a", "1", " ", "\n", "\t", "\r", "\x00", "\x1f", "\x7f", "\x85", "\u00a0", "\u200b", "\u2003", "\u3000", "é"]),
-    max_size=6)
+_ASCII = st.one_of(st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=6),
+                   st.sampled_from(["#N/A", "#REF!", "Err:502", " #DIV/0!", "#NUM! ", "x#N/A", "Err:50"]))
+_HOSTILE = st.lists(st.sampled_from(
+    ["a", "1", " ", "#N/A", "Err:502", "\n", "\t", "\r", "\x00", "\x1f", "\x7f", "\x85", "\u00a0", "\u200b", "\u2003", "\u3000", "é"]),
+    max_size=6).map("".join)
 _COLUMN = st.one_of(st.lists(st.one_of(st.none(), _ASCII)), st.lists(st.one_of(st.none(), _ASCII, _HOSTILE)))
 
 
@@ -23,12 +26,31 @@ def test_cleaning_decided_per_column_is_the_cleaning_of_each_cell(columns):
     frame = pl.DataFrame({f"c{i}": c + [None] * (height - len(c)) for i, c in enumerate(columns)},
                          schema={f"c{i}": pl.String for i in range(len(columns))})
     names = frame.columns
-    assert frame.select(cleaned_columns(frame, names)).equals(frame.select(cleaned(pl.col(n)) for n in names))
+    columns = cleaned_columns(frame, names)
+    expected = frame.select(cleaned(pl.col(n)) for n in names)
+    assert frame.select(c for c, _ in columns).equals(expected)
+    # a column said to hold no error cell holds none
+    errors = expected.select(is_error_cell(pl.col(n)).any() for n in names).row(0)
+    assert all(may or not found for (_, may), found in zip(columns, errors))
 
 
 def test_a_clean_column_skips_the_replacements():
     frame = pl.DataFrame({"clean": ["ab c", "", None], "inner": ["a\nb", "c", None], "edge": ["a", "b ", None],
                           "nbsp": ["a\u00a0", "b", None]})
-    exprs = cleaned_columns(frame, frame.columns)
-    assert ["replace_many" in str(e) for e in exprs] == [False, True, True, True]
-    assert frame.select(exprs).rows() == [("ab c", "a b", "a", "a"), (None, "c", "b", "b"), (None, None, None, None)]
+    columns = cleaned_columns(frame, frame.columns)
+    assert ["replace_many" in str(e) for e, _ in columns] == [False, True, True, True]
+    assert frame.select(e for e, _ in columns).rows() == [("ab c", "a b", "a", "a"), (None, "c", "b", "b"), (None, None, None, None)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.sampled_from(NULL_TYPED),
+                          st.text(alphabet="nNuUlL \u212a\u017f\u0131\u0130\u029f\u1d1c", max_size=5))))
+def test_null_in_any_case_is_found_as_the_case_insensitive_regex_finds_it(values):
+    frame = pl.DataFrame({"c": values}, schema={"c": pl.String})
+    assert frame.select(pl.col("c").is_in(NULL_TYPED).fill_null(False))["c"].to_list() == \
+        frame.select(pl.col("c").str.contains("(?i)^null$").fill_null(False))["c"].to_list()
+
+
+def test_a_column_of_printable_ascii_says_whether_it_holds_an_error_cell():
+    frame = pl.DataFrame({"none": ["a", "#N/A x", "Err:50"], "na": ["a", "#N/A", None], "err": ["Err:502", "b", "c"]})
+    assert [may for _, may in cleaned_columns(frame, frame.columns)] == [False, True, True]

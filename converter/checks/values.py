@@ -42,16 +42,19 @@ def cleaned(col: pl.Expr) -> pl.Expr:
 _TO_CLEAN = r"(?m)[^\n -~]|^ | $"
 
 
-def cleaned_columns(frame: pl.DataFrame, names: list[str]) -> list[pl.Expr]:
-    """`cleaned` of each column, decided once per column rather than computed on every cell: a
-    column of printable ASCII without a space at either end has nothing to take out or trim (one
-    regex over the whole column costs half the replacements on each cell)."""
-    to_clean = frame.select(
-        (pl.col(n).str.join("\n").str.contains(_TO_CLEAN)
-         | (pl.col(n).str.join("\n").str.count_matches("\n", literal=True) != pl.col(n).count() - 1)).alias(n)
-        for n in names
-    )
-    return [cleaned(pl.col(n)) if to_clean[n][0] is not False else pl.col(n).replace("", None) for n in names]
+def cleaned_columns(frame: pl.DataFrame, names: list[str]) -> list[tuple[pl.Expr, bool]]:
+    """`cleaned` of each column, and whether it may hold an error cell (`is_error_cell`), decided
+    once per column rather than on every cell: a column of printable ASCII without a space at
+    either end has nothing to take out or trim, and its cells are as the regexes read them
+    (one regex over the joined column costs half the replacements on each cell)."""
+    joined = frame.select(pl.col(n).str.join("\n") for n in names)
+    found = joined.select(
+        *((pl.col(n).str.contains(_TO_CLEAN) | (pl.col(n).str.count_matches("\n", literal=True)
+                                                 != frame[n].count() - 1)).alias(n) for n in names),
+        *(pl.col(n).str.contains(f"(?m){_ERROR_CELL}").alias(f"{n}__error") for n in names),
+    ).row(0, named=True)
+    return [(cleaned(pl.col(n)), True) if found[n] is not False
+            else (pl.col(n).replace("", None), found[f"{n}__error"] is not False) for n in names]
 
 
 def is_error_cell(col: pl.Expr) -> pl.Expr:
