@@ -12,7 +12,7 @@ from converter.checks import NULL_TYPED
 from converter.checks.values import cleaned, cleaned_columns, is_error_cell
 
 _ASCII = st.one_of(st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=6),
-                   st.sampled_from(["#N/A", "#REF!", "Err:502", " #DIV/0!", "#NUM! ", "x#N/A", "Err:50"]))
+                   st.sampled_from(["#N/A", "#REF!", "Err:502", " #DIV/0!", "#NUM! ", "x#N/A", "Err:50", "null", "NULL", "nUlL", " null"]))
 _HOSTILE = st.lists(st.sampled_from(
     ["a", "1", " ", "#N/A", "Err:502", "\n", "\t", "\r", "\x00", "\x1f", "\x7f", "\x85", "\u00a0", "\u200b", "\u2003", "\u3000", "é"]),
     max_size=6).map("".join)
@@ -28,18 +28,20 @@ def test_cleaning_decided_per_column_is_the_cleaning_of_each_cell(columns):
     names = frame.columns
     columns = cleaned_columns(frame, names)
     expected = frame.select(cleaned(pl.col(n)) for n in names)
-    assert frame.select(c for c, _ in columns).equals(expected)
+    assert frame.select(c.cleaned for c in columns).equals(expected)
     # a column said to hold no error cell holds none
     errors = expected.select(is_error_cell(pl.col(n)).any() for n in names).row(0)
-    assert all(may or not found for (_, may), found in zip(columns, errors))
+    nulls = expected.select(pl.col(n).is_in(NULL_TYPED).any() for n in names).row(0)
+    assert all(c.error_cells or not found for c, found in zip(columns, errors))
+    assert all(c.null_typed or not found for c, found in zip(columns, nulls))
 
 
 def test_a_clean_column_skips_the_replacements():
     frame = pl.DataFrame({"clean": ["ab c", "", None], "inner": ["a\nb", "c", None], "edge": ["a", "b ", None],
                           "nbsp": ["a\u00a0", "b", None]})
     columns = cleaned_columns(frame, frame.columns)
-    assert ["replace_many" in str(e) for e, _ in columns] == [False, True, True, True]
-    assert frame.select(e for e, _ in columns).rows() == [("ab c", "a b", "a", "a"), (None, "c", "b", "b"), (None, None, None, None)]
+    assert ["replace_many" in str(c.cleaned) for c in columns] == [False, True, True, True]
+    assert frame.select(c.cleaned for c in columns).rows() == [("ab c", "a b", "a", "a"), (None, "c", "b", "b"), (None, None, None, None)]
 
 
 @settings(max_examples=300, deadline=None)
@@ -53,4 +55,9 @@ def test_null_in_any_case_is_found_as_the_case_insensitive_regex_finds_it(values
 
 def test_a_column_of_printable_ascii_says_whether_it_holds_an_error_cell():
     frame = pl.DataFrame({"none": ["a", "#N/A x", "Err:50"], "na": ["a", "#N/A", None], "err": ["Err:502", "b", "c"]})
-    assert [may for _, may in cleaned_columns(frame, frame.columns)] == [False, True, True]
+    assert [c.error_cells for c in cleaned_columns(frame, frame.columns)] == [False, True, True]
+
+
+def test_a_column_of_printable_ascii_says_whether_it_holds_null():
+    frame = pl.DataFrame({"none": ["a", "nul", "null x"], "null": ["a", "NuLl", None], "other": ["null", None, "#N/A"]})
+    assert [c.null_typed for c in cleaned_columns(frame, frame.columns)] == [False, True, True]

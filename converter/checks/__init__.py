@@ -65,18 +65,17 @@ def _cleaned_cells(frame: pl.DataFrame, sheet: Sheet) -> tuple[pl.LazyFrame, set
     « null » typed as the ASP's guides say is read as an empty cell, and said (`<balise>__null`).
     Also the balises whose column holds no error cell (`is_error_cell`): no cell need be tested."""
     names = [f.balise for f in sheet.fields]
-    columns = cleaned_columns(frame, names)
-    without_error_cells = {n for n, (_, errors) in zip(names, columns) if not errors}
-    frame = frame.lazy().with_columns(c.alias(f"{n}__c") for n, (c, _) in zip(names, columns))
+    columns = dict(zip(names, cleaned_columns(frame, names)))
+    nulls = [n for n in names if columns[n].null_typed]
+    frame = frame.lazy().with_columns(column.cleaned.alias(f"{n}__c") for n, column in columns.items())
     ne = pl.col("numeroEditeur__c") if "numeroEditeur" in sheet.by_balise else pl.lit(None, dtype=pl.String)
     return frame.with_columns(
         ne.alias(NE),
-        *(pl.col(f"{f.balise}__c").is_in(NULL_TYPED).fill_null(False).alias(f"{f.balise}__null")
-          for f in sheet.fields),
+        *(pl.col(f"{n}__c").is_in(NULL_TYPED).fill_null(False).alias(f"{n}__null") for n in nulls),
+        *(pl.lit(False).alias(f"{n}__null") for n in names if n not in nulls),
     ).with_columns(
-        pl.when(pl.col(f"{f.balise}__null")).then(None).otherwise(pl.col(f"{f.balise}__c")).alias(f"{f.balise}__c")
-        for f in sheet.fields
-    ), without_error_cells
+        pl.when(pl.col(f"{n}__null")).then(None).otherwise(pl.col(f"{n}__c")).alias(f"{n}__c") for n in nulls
+    ), {n for n, column in columns.items() if not column.error_cells}
 
 
 def _cell_values(raw: RawWorkbook, sheet: Sheet, frame: pl.LazyFrame,

@@ -8,6 +8,8 @@ intermediate columns they read (`FieldCheck.steps`). No Python loop runs over ro
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 
 from ..formats import Field, FormatDefinition
@@ -42,19 +44,29 @@ def cleaned(col: pl.Expr) -> pl.Expr:
 _TO_CLEAN = r"(?m)[^\n -~]|^ | $"
 
 
-def cleaned_columns(frame: pl.DataFrame, names: list[str]) -> list[tuple[pl.Expr, bool]]:
-    """`cleaned` of each column, and whether it may hold an error cell (`is_error_cell`), decided
-    once per column rather than on every cell: a column of printable ASCII without a space at
-    either end has nothing to take out or trim, and its cells are as the regexes read them
-    (one regex over the joined column costs half the replacements on each cell)."""
+@dataclass(frozen=True)
+class Column:
+    """The cleaning of one column, and what its cells may hold (False: none of them does)."""
+    cleaned: pl.Expr
+    error_cells: bool  # `is_error_cell`
+    null_typed: bool  # « null », in any case
+
+
+def cleaned_columns(frame: pl.DataFrame, names: list[str]) -> list[Column]:
+    """`cleaned` of each column, and what its cells may hold, decided once per column rather
+    than on every cell: a column of printable ASCII without a space at either end has nothing
+    to take out or trim, and its cells are as the regexes read them (one regex over the joined
+    column costs half the replacements on each cell)."""
     joined = frame.select(pl.col(n).str.join("\n") for n in names)
     found = joined.select(
         *((pl.col(n).str.contains(_TO_CLEAN) | (pl.col(n).str.count_matches("\n", literal=True)
                                                  != frame[n].count() - 1)).alias(n) for n in names),
         *(pl.col(n).str.contains(f"(?m){_ERROR_CELL}").alias(f"{n}__error") for n in names),
+        *(pl.col(n).str.contains("(?mi)^null$").alias(f"{n}__null") for n in names),
     ).row(0, named=True)
-    return [(cleaned(pl.col(n)), True) if found[n] is not False
-            else (pl.col(n).replace("", None), found[f"{n}__error"] is not False) for n in names]
+    return [Column(cleaned(pl.col(n)), True, True) if found[n] is not False
+            else Column(pl.col(n).replace("", None), found[f"{n}__error"] is not False,
+                        found[f"{n}__null"] is not False) for n in names]
 
 
 def is_error_cell(col: pl.Expr) -> pl.Expr:
