@@ -1,6 +1,6 @@
 """The cleaning of the cells, decided per column (`cleaned_columns`), gives what `cleaned`
 gives on every cell, whatever the cells hold; « null » is found as the case-insensitive regex
-found it."""
+found it; a plain column holds neither."""
 
 from __future__ import annotations
 
@@ -29,11 +29,9 @@ def test_cleaning_decided_per_column_is_the_cleaning_of_each_cell(columns):
     columns = cleaned_columns(frame, names)
     expected = frame.select(cleaned(pl.col(n)) for n in names)
     assert frame.select(c.cleaned for c in columns).equals(expected)
-    # a column said to hold no error cell holds none
-    errors = expected.select(is_error_cell(pl.col(n)).any() for n in names).row(0)
-    nulls = expected.select(pl.col(n).is_in(NULL_TYPED).any() for n in names).row(0)
-    assert all(c.error_cells or not found for c, found in zip(columns, errors))
-    assert all(c.null_typed or not found for c, found in zip(columns, nulls))
+    # a plain column holds no error cell and no « null »
+    found = expected.select((is_error_cell(pl.col(n)) | pl.col(n).is_in(NULL_TYPED)).any() for n in names).row(0)
+    assert not any(c.plain and hit for c, hit in zip(columns, found))
 
 
 def test_a_clean_column_skips_the_replacements():
@@ -53,11 +51,7 @@ def test_null_in_any_case_is_found_as_the_case_insensitive_regex_finds_it(values
         frame.select(pl.col("c").str.contains("(?i)^null$").fill_null(False))["c"].to_list()
 
 
-def test_a_column_of_printable_ascii_says_whether_it_holds_an_error_cell():
-    frame = pl.DataFrame({"none": ["a", "#N/A x", "Err:50"], "na": ["a", "#N/A", None], "err": ["Err:502", "b", "c"]})
-    assert [c.error_cells for c in cleaned_columns(frame, frame.columns)] == [False, True, True]
-
-
-def test_a_column_of_printable_ascii_says_whether_it_holds_null():
-    frame = pl.DataFrame({"none": ["a", "nul", "null x"], "null": ["a", "NuLl", None], "other": ["null", None, "#N/A"]})
-    assert [c.null_typed for c in cleaned_columns(frame, frame.columns)] == [False, True, True]
+def test_a_plain_column_holds_no_error_cell_and_no_null():
+    frame = pl.DataFrame({"plain": ["a", "x #N/A", "E rr:502"], "na": ["a", "#N/A", None], "err": ["Err:502", "b", "c"],
+                          "null": ["a", "NuLl", None], "nul": ["nul", "null x", "x null"], "del": ["a\x7fnull", "b", None]})
+    assert [c.plain for c in cleaned_columns(frame, frame.columns)] == [True, False, False, False, True, False]

@@ -63,10 +63,11 @@ def check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataFr
 def _cleaned_cells(frame: pl.DataFrame, sheet: Sheet) -> tuple[pl.LazyFrame, set[str]]:
     """The cleaned text of each cell (`<balise>__c`), computed once: every check starts from it;
     « null » typed as the ASP's guides say is read as an empty cell, and said (`<balise>__null`).
-    Also the balises whose column holds no error cell (`is_error_cell`): no cell need be tested."""
+    Also the balises of the plain columns (`cleaned_columns`): no cell need be tested for an
+    error cell or « null »."""
     names = [f.balise for f in sheet.fields]
     columns = dict(zip(names, cleaned_columns(frame, names)))
-    nulls = [n for n in names if columns[n].null_typed]
+    nulls = [n for n in names if not columns[n].plain]
     frame = frame.lazy().with_columns(column.cleaned.alias(f"{n}__c") for n, column in columns.items())
     ne = pl.col("numeroEditeur__c") if "numeroEditeur" in sheet.by_balise else pl.lit(None, dtype=pl.String)
     return frame.with_columns(
@@ -75,11 +76,11 @@ def _cleaned_cells(frame: pl.DataFrame, sheet: Sheet) -> tuple[pl.LazyFrame, set
         *(pl.lit(False).alias(f"{n}__null") for n in names if n not in nulls),
     ).with_columns(
         pl.when(pl.col(f"{n}__null")).then(None).otherwise(pl.col(f"{n}__c")).alias(f"{n}__c") for n in nulls
-    ), {n for n, column in columns.items() if not column.error_cells}
+    ), {n for n, column in columns.items() if column.plain}
 
 
 def _cell_values(raw: RawWorkbook, sheet: Sheet, frame: pl.LazyFrame,
-                 without_error_cells: set[str] = frozenset()) -> pl.LazyFrame:
+                 plain: set[str] = frozenset()) -> pl.LazyFrame:
     """Pass 1: each value on its own, as its kind checks it, after the intermediate columns
     its check reads: `<balise>` (normalised), `__err`, `__warn`, `__empty`, `__raw`."""
     checks = {f.balise: field_check(raw.definition, f, pl.col(f"{f.balise}__c")) for f in sheet.fields}
@@ -92,7 +93,7 @@ def _cell_values(raw: RawWorkbook, sheet: Sheet, frame: pl.LazyFrame,
         check = checks[f.balise]
         formula_rows = raw.formulas.get(sheet.name, {}).get(f.balise)
         unsaved = pl.col(ROW).is_in(formula_rows) if formula_rows else pl.lit(False)
-        broken = unsaved if f.balise in without_error_cells else is_error_cell(c) | unsaved
+        broken = unsaved if f.balise in plain else is_error_cell(c) | unsaved
         exprs += [
             pl.when(c.is_null() | broken).then(None).otherwise(check.value).alias(f.balise),
             pl.when(unsaved).then(pl.lit("formule_sans_valeur"))
