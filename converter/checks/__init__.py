@@ -80,7 +80,7 @@ def _cleaned_cells(frame: pl.DataFrame, sheet: Sheet) -> tuple[pl.LazyFrame, set
 
 
 def _cell_values(raw: RawWorkbook, sheet: Sheet, frame: pl.LazyFrame,
-                 plain: set[str] = frozenset()) -> pl.LazyFrame:
+                 plain: set[str]) -> pl.LazyFrame:
     """Pass 1: each value on its own, as its kind checks it, after the intermediate columns
     its check reads: `<balise>` (normalised), `__err`, `__warn`, `__empty`, `__raw`."""
     checks = {f.balise: field_check(raw.definition, f, pl.col(f"{f.balise}__c")) for f in sheet.fields}
