@@ -131,3 +131,29 @@ def test_key_expressions_on_known_numbers():
         finess.has_valid_key(v) for v in ("010000024", "2A0000010", "123456789")]
     assert _column(["10003456786", "77777777777"], rpps.key_expr) == [True, False]
     assert _column(["35600000000048", "73282932000074", "73282932000075"], siret_kind.key_expr) == [True, True, False]
+
+
+# ---------------------------------------------------------------- the check's key == key_expr
+
+_HOSTILE = st.text(alphabet="0123456789٠١٢۳ 2AaBb+-_.\u00a0x", max_size=14)
+
+
+def _whole_check(kind, check, values: list[str]) -> list[tuple]:
+    frame = pl.LazyFrame({"c": values}, schema={"c": pl.String})
+    found = check(pl.col("c"))
+    for stage in found.steps:
+        frame = frame.with_columns(**stage)
+    return frame.select(v=found.value, e=found.error, w=found.warning).collect().rows()
+
+
+@pytest.mark.parametrize("kind, code", [(finess, "finess"), (rpps, "rpps")])
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(st.one_of(_HOSTILE, _numbers(9, ("2A", "2B", "2a")), _numbers(11)), min_size=1, max_size=40))
+def test_key_read_from_a_number_column_gives_what_key_expr_gives(kind, code, values):
+    # the check computes the number once (`number=`); the reference reads key_expr on the value
+    from converter.kinds import identifier
+
+    new = _whole_check(kind, lambda c: kind.check(None, None, c, "v__s"), values)
+    old = _whole_check(kind, lambda c: identifier.check(c, "v__s", kind.PATTERN, f"{code}_invalide", kind.key_expr,
+                                                        f"{code}_cle"), values)
+    assert new == old

@@ -205,3 +205,39 @@ def test_the_notice_and_the_schema_ask_the_kind():
     pattern = KINDS["numero_asp"].pattern(field.prefix)
     assert json.dumps({"pattern": pattern}) [1:-1] in json.dumps(json_schema("mdv-lgc-solde"))
     assert re.fullmatch(pattern, "FINMDV000002")
+
+
+_WORDS = KINDS["boolean"].TRUE_WORDS + KINDS["boolean"].FALSE_WORDS
+_ANY_CASE = st.sampled_from(_WORDS).flatmap(
+    lambda w: st.tuples(*(st.sampled_from([ch.lower(), ch.upper()]) for ch in w)).map("".join))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), _ANY_CASE, st.text(alphabet="tRuEfalsxoniyv01 \u212a\u0130\u0131\u017f", max_size=6))))
+def test_boolean_words_in_any_case_are_read_as_lowercasing_reads_them(values):
+    # the check looks the typed value up among the words' case variants; the reference lowercases it
+    low = pl.col("c").str.to_lowercase()
+    boolean = KINDS["boolean"]
+    reference = pl.when(low.is_in(boolean.TRUE_WORDS)).then(True).when(low.is_in(boolean.FALSE_WORDS)).then(False)
+    found = boolean.check(None, None, pl.col("c"), "b__s").steps[0]["b__svalue"]
+    frame = pl.DataFrame({"c": values}, schema={"c": pl.String})
+    assert frame.select(found.alias("v"))["v"].to_list() == frame.select(reference.alias("v"))["v"].to_list()
+
+
+_DATE_ISH = st.text(alphabet="0123456789٠١٢- :T.=/", max_size=24)
+_EXCEL_DATES = st.tuples(st.sampled_from(["19", "20", "21", "٢٠"]), st.text(alphabet="0123456789٣", min_size=6, max_size=6),
+                         st.sampled_from(["", " 00:00:00", "T12:30", " 10:20:30.5", " 1:2", "x"])).map(
+    lambda p: f"{p[0]}{p[1][:2]}-{p[1][2:4]}-{p[1][4:]}{p[2]}")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(st.none(), _DATE_ISH, _EXCEL_DATES)))
+def test_dates_from_excel_are_rewritten_as_the_capturing_replace_did(values):
+    from converter.kinds import date
+
+    # the reference: the capturing pattern `from_excel` stands for
+    reference = pl.col("c").str.replace(
+        rf"^{date._YEAR}-(\d\d)-(\d\d)(?:[ T]\d{{2}}:\d{{2}}(?::\d{{2}}(?:\.\d+)?)?)?$", "=$1-$2-$3")
+    frame = pl.DataFrame({"c": values}, schema={"c": pl.String})
+    assert frame.select(date.from_excel(pl.col("c")).alias("v"))["v"].to_list() == \
+        frame.select(reference.alias("v"))["v"].to_list()

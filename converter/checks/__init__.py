@@ -7,6 +7,7 @@ first per demande as the ASP does), and the numeroEditeur of accepted and reject
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import product
 
 import polars as pl
 
@@ -15,7 +16,7 @@ from ..issues import ISSUE_SCHEMA, Issue, issue, issues_from_frame, message, sev
 from ..reading import HEADER_SHEET, ROW, RawWorkbook
 from .links import check_links
 from .rules import check_rules
-from .values import NE, cleaned, condition_expr, field_check, is_error_cell, message_params, padded_warning
+from .values import NE, cleaned_columns, condition_expr, field_check, is_error_cell, message_params, padded_warning
 
 __all__ = ["Checked", "check_sheet", "check_workbook", "NE"]
 
@@ -41,10 +42,14 @@ class Checked:
 CELL_PROBLEMS = ["cellule_en_erreur", "formule_sans_valeur"]  # the cell itself, before any rule
 
 
+# « null » in any case: a lookup, not a regex on every cell (no other character folds to n, u or l)
+NULL_TYPED = ["".join(typed) for typed in product("nN", "uU", "lL", "lL")]
+
+
 def check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Normalise one sheet; return (frame of values, issue rows). It reads nothing of the other
     sheets: read_workbook may start it as soon as the sheet is read (`then`)."""
-    checked = _cell_values(raw, sheet, _cleaned_cells(raw.frames[sheet.name], sheet))
+    checked = _cell_values(raw, sheet, *_cleaned_cells(raw.frames[sheet.name], sheet))
     checked = _presence(sheet, checked)
     # an invalid value never travels further
     checked = checked.with_columns(
@@ -55,22 +60,27 @@ def check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataFr
     return values, _issue_rows(raw, sheet, checked)
 
 
-def _cleaned_cells(frame: pl.DataFrame, sheet: Sheet) -> pl.LazyFrame:
+def _cleaned_cells(frame: pl.DataFrame, sheet: Sheet) -> tuple[pl.LazyFrame, set[str]]:
     """The cleaned text of each cell (`<balise>__c`), computed once: every check starts from it;
-    « null » typed as the ASP's guides say is read as an empty cell, and said (`<balise>__null`)."""
-    frame = frame.lazy().with_columns(cleaned(pl.col(f.balise)).alias(f"{f.balise}__c") for f in sheet.fields)
+    « null » typed as the ASP's guides say is read as an empty cell, and said (`<balise>__null`).
+    Also the balises of the plain columns (`cleaned_columns`): no cell need be tested for an
+    error cell or « null »."""
+    names = [f.balise for f in sheet.fields]
+    columns = dict(zip(names, cleaned_columns(frame, names)))
+    nulls = [n for n in names if not columns[n].plain]
+    frame = frame.lazy().with_columns(column.cleaned.alias(f"{n}__c") for n, column in columns.items())
     ne = pl.col("numeroEditeur__c") if "numeroEditeur" in sheet.by_balise else pl.lit(None, dtype=pl.String)
     return frame.with_columns(
         ne.alias(NE),
-        *(pl.col(f"{f.balise}__c").str.contains("(?i)^null$").fill_null(False).alias(f"{f.balise}__null")
-          for f in sheet.fields),
+        *(pl.col(f"{n}__c").is_in(NULL_TYPED).fill_null(False).alias(f"{n}__null") for n in nulls),
+        *(pl.lit(False).alias(f"{n}__null") for n in names if n not in nulls),
     ).with_columns(
-        pl.when(pl.col(f"{f.balise}__null")).then(None).otherwise(pl.col(f"{f.balise}__c")).alias(f"{f.balise}__c")
-        for f in sheet.fields
-    )
+        pl.when(pl.col(f"{n}__null")).then(None).otherwise(pl.col(f"{n}__c")).alias(f"{n}__c") for n in nulls
+    ), {n for n, column in columns.items() if column.plain}
 
 
-def _cell_values(raw: RawWorkbook, sheet: Sheet, frame: pl.LazyFrame) -> pl.LazyFrame:
+def _cell_values(raw: RawWorkbook, sheet: Sheet, frame: pl.LazyFrame,
+                 plain: set[str]) -> pl.LazyFrame:
     """Pass 1: each value on its own, as its kind checks it, after the intermediate columns
     its check reads: `<balise>` (normalised), `__err`, `__warn`, `__empty`, `__raw`."""
     checks = {f.balise: field_check(raw.definition, f, pl.col(f"{f.balise}__c")) for f in sheet.fields}
@@ -83,7 +93,7 @@ def _cell_values(raw: RawWorkbook, sheet: Sheet, frame: pl.LazyFrame) -> pl.Lazy
         check = checks[f.balise]
         formula_rows = raw.formulas.get(sheet.name, {}).get(f.balise)
         unsaved = pl.col(ROW).is_in(formula_rows) if formula_rows else pl.lit(False)
-        broken = is_error_cell(c) | unsaved
+        broken = unsaved if f.balise in plain else is_error_cell(c) | unsaved
         exprs += [
             pl.when(c.is_null() | broken).then(None).otherwise(check.value).alias(f.balise),
             pl.when(unsaved).then(pl.lit("formule_sans_valeur"))

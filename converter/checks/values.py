@@ -8,6 +8,8 @@ intermediate columns they read (`FieldCheck.steps`). No Python loop runs over ro
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import polars as pl
 
 from ..formats import Field, FormatDefinition
@@ -35,6 +37,30 @@ def cleaned(col: pl.Expr) -> pl.Expr:
     # computed the cleaning twice
     return col.str.replace_many([*_INVISIBLE, *_SPACE_LIKE], [""] * len(_INVISIBLE) + [" "] * len(_SPACE_LIKE)) \
         .str.strip_chars().replace("", None)
+
+
+# the cells of a column joined by DEL (which `cleaned` keeps): a match where a cell may have
+# something to clean (a character out of printable ASCII, a space at either end) or may be an
+# error cell or « null »; a DEL of a cell's own can only make it match more, never less
+_JOINED_BY = "\x7f"
+_NOT_PLAIN = r"[^ -~\x7f]|(?:^|\x7f)(?: |#|Err:|[nN][uU][lL][lL](?:\x7f|$))| (?:\x7f|$)"
+
+
+@dataclass(frozen=True)
+class Column:
+    cleaned: pl.Expr
+    # printable ASCII, no space at either end, no error cell (`is_error_cell`) and no « null »:
+    # each cell as it is, nothing to look for in any of them
+    plain: bool
+
+
+def cleaned_columns(frame: pl.DataFrame, names: list[str]) -> list[Column]:
+    """`cleaned` of each column, decided once per column rather than on every cell: a plain
+    column has nothing to take out or trim (one regex over the joined column costs a third of
+    the replacements, error cells and « null » looked for on each cell)."""
+    plain = frame.select(pl.col(n).str.join(_JOINED_BY).str.contains(_NOT_PLAIN).not_() for n in names).row(0)
+    return [Column(pl.col(n).replace("", None), True) if is_plain else Column(cleaned(pl.col(n)), False)
+            for n, is_plain in zip(names, plain)]
 
 
 def is_error_cell(col: pl.Expr) -> pl.Expr:

@@ -8,6 +8,7 @@ False
 
 from __future__ import annotations
 
+from itertools import product
 from typing import Any
 
 import polars as pl
@@ -24,9 +25,18 @@ TRUE_WORDS = ["true", "vrai", "oui", "o", "yes", "y", "1"]
 FALSE_WORDS = ["false", "faux", "non", "n", "no", "0"]
 
 
+def _in_any_case(words: list[str]) -> set[str]:
+    """Every way of typing these words in upper and lower case: what `str.to_lowercase` reads as
+    one of them (no other Unicode character lowercases to one of their ASCII letters)."""
+    return {"".join(typed) for w in words for typed in product(*({ch.lower(), ch.upper()} for ch in w))}
+
+
+# one hash lookup per cell; lowercasing each cell then two lookups cost three times as much
+_READ = {typed: True for typed in _in_any_case(TRUE_WORDS)} | {typed: False for typed in _in_any_case(FALSE_WORDS)}
+
+
 def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
-    low = c.str.to_lowercase()
-    value = pl.when(low.is_in(TRUE_WORDS)).then(True).when(low.is_in(FALSE_WORDS)).then(False).otherwise(None)
+    value = c.replace_strict(_READ, default=None, return_dtype=pl.Boolean)
     parsed = pl.col(f"{name}value")
     return FieldCheck(parsed, codes((parsed.is_null(), "booleen_invalide")), NONE, ({f"{name}value": value},))
 

@@ -39,8 +39,17 @@ def key_expr(col: pl.Expr) -> pl.Expr:
     return luhn.expr(col.str.replace(r"^2[AB]", "20"), 9)
 
 
+def number(value: pl.Expr) -> pl.Expr:
+    """The number a value of PATTERN stands for, 2A / 2B counting as 20: `key_expr`'s, without
+    its regexes (null, as there, when its digits are not ASCII ones)."""
+    corsica = value.str.starts_with("2A") | value.str.starts_with("2B")
+    return pl.when(corsica).then(value.str.slice(2).str.to_integer(strict=False) + 200_000_000) \
+        .otherwise(value.str.to_integer(strict=False))
+
+
 def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
-    return identifier.check(c, name, PATTERN, "finess_invalide", key_expr, "finess_cle")
+    return identifier.check(c, name, PATTERN, "finess_invalide", lambda n: luhn.checksum(n, 9), "finess_cle",
+                            number=number)
 
 
 def json_schema(definition: Any, field: Any) -> dict[str, Any]:

@@ -46,16 +46,20 @@ def validator(pattern: str, error: str, compacted: Callable[[str], str] = compac
 
 
 def check(c: pl.Expr, name: str, pattern: str, error: str, key: Callable[[pl.Expr], pl.Expr] | None = None,
-          key_code: str = "", upper: bool = True) -> FieldCheck:
+          key_code: str = "", upper: bool = True, number: Callable[[pl.Expr], pl.Expr] | None = None) -> FieldCheck:
     """An identifier without its spaces (upper-cased), of the `pattern`; `key(value)` is its
-    check key, a warning."""
+    check key, a warning. With `number`, the key reads `number(value)`, an intermediate column
+    computed once: only on a value of the `pattern` (the others have no key to check)."""
     value = pl.col(f"{name}value")
     bad = pl.col(f"{name}bad")
     normalised = without_spaces(c)
     steps = [{f"{name}value": normalised.str.to_uppercase() if upper else normalised},
              {f"{name}bad": ~value.str.contains(pattern)}]
+    if number is not None:
+        steps[1][f"{name}number"] = number(value)
     # a wrong key matters more than the spaces taken out (or the letters upper-cased)
-    key_warning = [(~bad & ~key(value), key_code)] if key is not None else []
+    keyed = pl.col(f"{name}number") if number is not None else value
+    key_warning = [(~bad & ~key(keyed), key_code)] if key is not None else []
     return FieldCheck(value, codes((bad, error)), codes(*key_warning, (~bad & (value != c), NORMALISED)), tuple(steps))
 
 

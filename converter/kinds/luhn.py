@@ -24,7 +24,14 @@ def expr(digits: pl.Expr, length: int) -> pl.Expr:
     """Luhn validity of a column of digit strings of a fixed length (null stays null, and so
     does a value that is not `length` digits). The digits are taken by integer arithmetic on
     the parsed number: slicing each character out cost ten times as much."""
-    number = pl.when(digits.str.contains(rf"^\d{{{length}}}$")).then(digits.str.to_integer(strict=False))
+    return checksum(pl.when(digits.str.contains(rf"^\d{{{length}}}$")).then(digits.str.to_integer(strict=False)),
+                    length)
+
+
+def checksum(number: pl.Expr, length: int) -> pl.Expr:
+    """Luhn validity of the last `length` digits of a column of integers (null stays null). It
+    reads `number` `length` times: give it a column (`FieldCheck.steps`), not an expression,
+    which Polars may compute again for each reading (58 instead of 27 ms per 200,000 FINESS)."""
     total = pl.lit(0, dtype=pl.Int64)
     for from_right in range(length):  # the key is the last digit, never doubled
         d = number // 10**from_right % 10

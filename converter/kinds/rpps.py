@@ -39,7 +39,9 @@ def key_expr(col: pl.Expr) -> pl.Expr:
 
 
 def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
-    return identifier.check(c, name, PATTERN, "rpps_invalide", key_expr, "rpps_cle")
+    # a value of PATTERN is 11 digits: `key_expr`'s number, without its regex
+    return identifier.check(c, name, PATTERN, "rpps_invalide", lambda n: luhn.checksum(n, 11), "rpps_cle",
+                            number=lambda v: v.str.to_integer(strict=False))
 
 
 def json_schema(definition: Any, field: Any) -> dict[str, Any]:
