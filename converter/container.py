@@ -157,12 +157,12 @@ def member_chunks(zf: zipfile.ZipFile, member: str, block: int = 1 << 15) -> Ite
     """The uncompressed bytes of `member`, in pieces. A deflated member (every sheet Excel or
     LibreOffice saves) is inflated by zlib-ng, three times as fast as Python's zlib, which
     zipfile uses, `block` compressed bytes at a time (pieces of about 250 ko that stay in the
-    processor's cache while reading.py scans them): the scan of the sheets of 100,000 demandes
-    takes 0.27 s of CPU instead of 0.52, on the reading's critical path. As zipfile does, no more than the
-    size the archive declares is inflated (its central directory passed check_archive), and
-    the CRC-32 is checked; zipfile.BadZipFile otherwise. Another method, an encrypted member,
-    or a file no longer the one `zf` opened: zipfile reads it (tests/test_hostile.py compares
-    both ways)."""
+    processor's cache while reading.py scans them): the scan of the sheets of 100,000
+    demandes takes 0.27 s of CPU instead of 0.52, on the reading's critical path. As zipfile
+    does, no more than the size the archive declares is inflated (its central directory
+    passed check_archive), and the CRC-32 is checked; zipfile.BadZipFile otherwise. Another
+    method, an encrypted member, or a file no longer the one `zf` opened: zipfile reads it
+    (tests/test_hostile.py compares both ways)."""
     info = zf.getinfo(member)
     own = _same_file(zf) if info.compress_type == zipfile.ZIP_DEFLATED and not info.flag_bits & 1 else None
     if own is None:
@@ -175,7 +175,8 @@ def member_chunks(zf: zipfile.ZipFile, member: str, block: int = 1 << 15) -> Ite
         local = own.read(30)
         if len(local) < 30 or not local.startswith(_ZIP_MAGIC):
             raise zipfile.BadZipFile(f"en-tête local absent : {member}")
-        own.seek(info.header_offset + 30 + int.from_bytes(local[26:28], "little") + int.from_bytes(local[28:30], "little"))
+        name_and_extra = int.from_bytes(local[26:28], "little") + int.from_bytes(local[28:30], "little")
+        own.seek(info.header_offset + 30 + name_and_extra)
         inflate, left, unread, crc = zlib_ng.decompressobj(-15), info.file_size, info.compress_size, 0
         try:
             while unread > 0:
