@@ -26,6 +26,7 @@ import re
 import sys
 import unicodedata
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 from concurrent.futures import Future
@@ -626,8 +627,9 @@ def read_workbook(path: Path, definition: FormatDefinition | None = None,
         release_freed_memory()
         return raw
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ParseError, DefusedXmlException,
-            NotImplementedError, OSError) as exc:
-        # NotImplementedError: zip compression method unknown to Python; OSError: read failure
+            NotImplementedError, OSError, zlib.error) as exc:
+        # NotImplementedError: zip compression method unknown to Python; OSError: read failure;
+        # zlib.error: a damaged stream that zipfile inflates (an XML prolog, a sheet re-read)
         raise _fail("fichier_illisible", path, detail=f"archive endommagée : {_short(exc)}") from exc
 
 

@@ -244,6 +244,22 @@ def test_a_workbook_whose_sheet_is_damaged_inside_is_refused_in_french(tmp_path)
     assert "abime.xlsx" in unreadable(broken, "fichier_illisible")
 
 
+def test_a_workbook_damaged_where_zipfile_inflates_it_is_refused_in_french(tmp_path):
+    """A few bytes changed inside a small sheet, which the prolog guard reads through zipfile
+    (zlib): « archive endommagée », never zlib's exception."""
+    good = workbook(tmp_path / "bon.xlsx", seed_001_rows())
+    with zipfile.ZipFile(good) as zf:
+        info = min((i for i in zf.infolist() if i.filename.startswith("xl/worksheets/") and i.compress_size > 400),
+                   key=lambda i: i.compress_size)
+    data = bytearray(good.read_bytes())
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    data[start + info.compress_size // 3:start + info.compress_size // 3 + 40] = \
+        bytes(b ^ 0x5A for b in data[start + info.compress_size // 3:start + info.compress_size // 3 + 40])
+    broken = tmp_path / "abime.xlsx"
+    broken.write_bytes(bytes(data))
+    assert "archive endommagée" in unreadable(broken, "fichier_illisible")
+
+
 def test_not_a_workbook_at_all(tmp_path):
     path = tmp_path / "image.xlsx"
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 100)
