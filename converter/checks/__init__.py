@@ -7,7 +7,6 @@ first per demande as the ASP does), and the numeroEditeur of accepted and reject
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import product
 
 import polars as pl
 
@@ -16,7 +15,8 @@ from ..issues import ISSUE_SCHEMA, Issue, issue, issues_from_frame, message, sev
 from ..reading import HEADER_SHEET, ROW, RawWorkbook
 from .links import check_links
 from .rules import check_rules
-from .values import NE, cleaned_columns, condition_expr, field_check, is_error_cell, message_params, padded_warning
+from .values import (NE, NULL_TYPED, cleaned_columns, condition_expr, field_check, is_error_cell, message_params,
+                     padded_warning)
 
 __all__ = ["Checked", "check_sheet", "check_workbook", "NE"]
 
@@ -40,10 +40,6 @@ class Checked:
 
 
 CELL_PROBLEMS = ["cellule_en_erreur", "formule_sans_valeur"]  # the cell itself, before any rule
-
-
-# « null » in any case: a lookup, not a regex on every cell (no other character folds to n, u or l)
-NULL_TYPED = ["".join(typed) for typed in product("nN", "uU", "lL", "lL")]
 
 
 def check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -9,6 +9,7 @@ intermediate columns they read (`FieldCheck.steps`). No Python loop runs over ro
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import product
 
 import polars as pl
 
@@ -38,6 +39,10 @@ def cleaned(col: pl.Expr) -> pl.Expr:
     return col.str.replace_many([*_INVISIBLE, *_SPACE_LIKE], [""] * len(_INVISIBLE) + [" "] * len(_SPACE_LIKE)) \
         .str.strip_chars().replace("", None)
 
+
+# « null » in any case: a lookup, not a regex on every cell (no other character folds to n, u or l);
+# `_NOT_PLAIN` below finds it in a joined column
+NULL_TYPED = ["".join(typed) for typed in product("nN", "uU", "lL", "lL")]
 
 # the cells of a column joined by DEL (which `cleaned` keeps): a match where a cell may have
 # something to clean (a character out of printable ASCII, a space at either end) or may be an
