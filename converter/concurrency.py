@@ -42,6 +42,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -211,6 +212,9 @@ def record_each(items: Iterator[Any], consume: Callable[[Any], None], discard: C
 CHECKPOINT_EVERY = 0.1
 """Seconds between two checkpoints of the ledger's write-ahead log (`checkpointed_aside`)."""
 
+RESTART_LOG_ABOVE = 16 << 20
+"""Bytes of write-ahead log from which a checkpoint also restarts the log (`checkpointed_aside`)."""
+
 
 @contextlib.contextmanager
 def checkpointed_aside(path: Path, db: sqlite3.Connection, wal: bool) -> Iterator[None]:
@@ -227,16 +231,33 @@ def checkpointed_aside(path: Path, db: sqlite3.Connection, wal: bool) -> Iterato
     about as often as before (every 25 files or so, against every 1,000 pages, 40 files).
     Should the thread fail, the log grows until the first commit after this block, or the
     ledger's closing, which checkpoint it as before. SERIAL, or a ledger without a log
-    (shared, `Ledger.shared`): the commits checkpoint, as always."""
+    (shared, `Ledger.shared`): the commits checkpoint, as always.
+
+    A passive checkpoint never catches up with a commit every few milliseconds, so the log
+    never starts again from its beginning: it grew to the size of every page the run wrote
+    (85 MB at 100,000 demandes), new disk blocks all along, and SQLite took a tenth of a second
+    to delete it at the closing, while nothing else was left to do. Once the log passes
+    `RESTART_LOG_ABOVE`, the checkpoint is a RESTART, which tells the next commit to write from
+    the log's beginning again: it takes the write lock only if it is free at once (no busy
+    timeout on this connection; else it stays passive and tries again next time), for as long
+    as it copies what the last checkpoint left, and never waits for anybody."""
     if SERIAL or not wal:
         yield
         return
     stop = threading.Event()
+    log = Path(f"{path}-wal")
 
     def run() -> None:
-        with contextlib.suppress(sqlite3.Error), contextlib.closing(sqlite3.connect(path)) as own:
+        with contextlib.suppress(sqlite3.Error), contextlib.closing(sqlite3.connect(path, timeout=0)) as own:
             own.execute("PRAGMA synchronous = NORMAL")  # the recording connection's: each checkpoint flushes
             while not stop.wait(CHECKPOINT_EVERY):
+                with contextlib.suppress(OSError):
+                    if log.stat().st_size > RESTART_LOG_ABOVE:
+                        for _ in range(20):  # the recording thread lets go of the lock between two files
+                            if not own.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()[0]:
+                                break
+                            time.sleep(0.001)
+                        continue
                 own.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     db.execute("PRAGMA wal_autocheckpoint = 0")

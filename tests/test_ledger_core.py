@@ -66,7 +66,7 @@ def _convert_command(book: Path, out: Path, registre: Path) -> list[str]:
 def _kill_when(command: list[str], ready, timeout: float = 60) -> bool:
     """Run `command` in a process group of its own; SIGKILL the group as soon as `ready()`.
     Returns whether it was killed (False: it ended first)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = _environment()
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
                             start_new_session=True)
     deadline = time.monotonic() + timeout
@@ -84,22 +84,47 @@ def _kill_when(command: list[str], ready, timeout: float = 60) -> bool:
             proc.wait()
 
 
+_WITH_A_SMALL_LOG = """
+import sys
+from converter import concurrency, launch
+concurrency.RESTART_LOG_ABOVE, concurrency.CHECKPOINT_EVERY = 1 << 16, 0.002
+sys.argv = ["xl2segur", *sys.argv[1:]]
+launch.main()
+"""
+
+
+def _environment() -> dict[str, str]:
+    """The environment of a conversion run as a process: this one's (the test's ledger is
+    shared, or of this machine), the project importable."""
+    return {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+@pytest.mark.parametrize("journal_mode", ["delete", "wal"])
 def test_conversions_killed_at_several_points_leave_every_demande_in_exactly_one_recorded_file(
-        tmp_path: Path) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, journal_mode: str) -> None:
     """SIGKILL of the whole process group once 1, then 3 files exist, then while the ledger
     is being written (its rollback journal exists), then the same command run to its end:
-    every demande is in exactly one file of the folder, each file recorded once."""
+    every demande is in exactly one file of the folder, each file recorded once.
+
+    `wal`: a ledger of this machine alone, as most users have it (a write-ahead log, which a
+    thread checkpoints, and restarts, while the files are recorded); the third kill comes
+    while that log holds pages. `delete`: a shared ledger (XL2SEGUR_REGISTRE), rollback journal."""
     numeros = [f"{i:05d}" for i in range(1, 2001)]  # 10 files, checked in a second process (PARALLEL_FROM)
     book = workbook(tmp_path / "w.xlsx", many_demandes(len(numeros)))
     out, registre = tmp_path / "depot", tmp_path / "registre.sqlite"
     command = _convert_command(book, out, registre)
-    journal = registre.with_name(registre.name + "-journal")
+    if journal_mode == "wal":
+        monkeypatch.delenv(ledger.ENVIRONMENT)
+        command[1:3] = ["-c", _WITH_A_SMALL_LOG]  # the log restarted many times in 10 files
+    journal = registre.with_name(registre.name + ("-wal" if journal_mode == "wal" else "-journal"))
     points = [lambda: len(_deposit_files(out)) >= 1, lambda: len(_deposit_files(out)) >= 3,
-              lambda: len(_deposit_files(out)) >= 5 and journal.exists()]
+              lambda: len(_deposit_files(out)) >= 5 and journal.exists() and journal.stat().st_size > 0]
     killed = [_kill_when(command, ready) for ready in points]
     assert killed[:2] == [True, True]  # the third may miss its moment on a busy machine: still a run
     assert 3 <= len(_deposit_files(out)) < 10
-    done = subprocess.run(command, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True)
+    with sqlite3.connect(registre) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == journal_mode
+    done = subprocess.run(command, env=_environment(), capture_output=True, text=True)
     # the demandes of the files already written are signalled, not deposited twice
     assert done.returncode == 1 and "Classeur des demandes refusées parce que déjà déposées" in done.stdout, done.stderr
     _assert_one_file_per_demande(out, registre, numeros)
