@@ -4,6 +4,7 @@ nature and numeroAns, and every recorded file can be written again as it was."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -16,7 +17,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from converter import api
 from converter.files import OutputError
-from converter.ledger import RETIREE, Ledger
+from converter.ledger import ENVIRONMENT, RETIREE, Ledger
 from tests.builders import workbook
 from tests.builders_solde import seed_000_rows
 from tests.test_cycle import DAY, asp_return, avance_rows
@@ -117,3 +118,29 @@ class LedgerCycle(RuleBasedStateMachine):
 LedgerCycle.TestCase.settings = settings(max_examples=10, stateful_step_count=6, deadline=None,
                                          suppress_health_check=[HealthCheck.too_slow])
 test_no_demande_is_live_twice = LedgerCycle.TestCase
+
+
+class LedgerCycleOfThisMachine(LedgerCycle):
+    """The same cycle on a ledger of this machine alone, as most users have it: WAL, and a
+    thread of its own checkpointing the log while files are recorded (concurrency.
+    checkpointed_aside). The other tests' ledgers are shared ones (XL2SEGUR_REGISTRE, set by
+    tests/conftest.py), with a rollback journal."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shared_by = os.environ.pop(ENVIRONMENT, None)
+
+    def teardown(self) -> None:
+        if self.shared_by is not None:
+            os.environ[ENVIRONMENT] = self.shared_by
+        super().teardown()
+
+    @invariant()
+    def the_ledger_keeps_a_write_ahead_log(self) -> None:
+        if self.registre.exists():
+            with sqlite3.connect(self.registre) as db:
+                assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+LedgerCycleOfThisMachine.TestCase.settings = LedgerCycle.TestCase.settings
+test_no_demande_is_live_twice_in_a_ledger_of_this_machine = LedgerCycleOfThisMachine.TestCase
