@@ -508,6 +508,7 @@ class Rewritten:
     path: Path | None
     archives: list[Path] = field(default_factory=list)
     folder: Path = Path(".")
+    warnings: list[Issue] = field(default_factory=list)  # an attachment found under a name close to its own
 
 
 def rewrite(name: str, registre: Path, output: Path | None = None, pieces: Path | None = None) -> Rewritten:
@@ -523,9 +524,9 @@ def rewrite(name: str, registre: Path, output: Path | None = None, pieces: Path 
         data = book.file_bytes(row)
     folder = Path(output) if output is not None else Path(row["chemin"]).parent
     target = folder / row["nom"]
-    found = attachments.of_document(orjson.loads(data), Path(pieces), get_format(row["format"])) \
-        if pieces is not None else []
-    done = Rewritten(row["nom"], None, folder=folder)
+    found, warnings = attachments.of_document(orjson.loads(data), Path(pieces), get_format(row["format"])) \
+        if pieces is not None else ([], [])
+    done = Rewritten(row["nom"], None, folder=folder, warnings=warnings)
     if target.exists():
         if target.read_bytes() != data:
             raise OutputError(f"Le fichier « {target} » existe déjà avec un autre contenu que celui inscrit au "

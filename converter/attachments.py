@@ -257,30 +257,46 @@ def collect(checked: Checked, records: list[dict[str, Any]], folder: Path,
     return {ne: found for ne, found in good.items() if ne not in bad}, issues
 
 
-def of_document(document: dict[str, Any], folder: Path, definition: FormatDefinition) -> list[Attachment]:
+def of_document(document: dict[str, Any], folder: Path,
+                definition: FormatDefinition) -> tuple[list[Attachment], list[Issue]]:
     """The attachments a recorded deposit file declares (its format's balise), looked for in
-    `folder` under their nomenclature names (`xl2segur reecrire --pieces`). OutputError, in
-    French, naming every attachment missing or wrong."""
+    `folder` under their nomenclature names (`xl2segur reecrire --pieces`), and warnings: as
+    `collect` does, a name that differs only by case or Unicode form finds its file. (The
+    ledger keeps the deposit file, not the workbook's fichierSource: a file kept under a name
+    of its own is not found.) OutputError, in French, naming every attachment missing or wrong."""
     folder = Path(folder)
     if not folder.is_dir():
         raise OutputError(missing_folder(folder))
     root, limit = folder.resolve(), max_attachment_bytes(definition)
-    found, problems = [], []
+    found, problems, notes = [], [], []
+    listing = _Folder(root)
     for line in document.get(LINES, []):
         for piece in line.get(definition.attachments.balise) or []:  # as the ASP spells it, per format
-            source = _resolve(root, piece["nomFichier"])
-            problem, size = _fault(source, piece["nomFichier"], piece, limit)
+            name = piece["nomFichier"]
+            label = next((t.label for t in definition.attachments.types if t.type == piece["typeFichier"]),
+                         piece["typeFichier"])
+            params = {"piece": f"{piece['typeFichier']} ({label})", "nom": name}
+            source, problem = _resolve(root, name), None
+            if source is not None and not source.is_file():
+                near = listing.near(source)
+                if len(near) == 1 and (match := _resolve(root, near[0])) is not None and match.is_file():
+                    code = "piece_nom_approchant"
+                    text = message(code, detail=name, fichier=near[0], **params)
+                    notes.append(Issue(code=code, message=f"demande {line['numeroEditeur']} : {text}",
+                                       severity=severity(code), numero_editeur=line["numeroEditeur"]))
+                    source = match
+                elif len(near) > 1:
+                    problem = ("piece_nom_ambigu", {"detail": name, "fichiers": " et ".join(f"« {n} »" for n in near)})
+            if problem is None:
+                problem, size = _fault(source, name, piece, limit)
             if problem is None and source is not None:
-                found.append(Attachment(line["numeroEditeur"], piece["nomFichier"], source, size))
+                found.append(Attachment(line["numeroEditeur"], name, source, size))
             else:
-                label = next((t.label for t in definition.attachments.types if t.type == piece["typeFichier"]),
-                             piece["typeFichier"])
-                problems.append(f"demande {line['numeroEditeur']} : " + message(
-                    problem[0], piece=f"{piece['typeFichier']} ({label})", nom=piece["nomFichier"], **problem[1]))
+                problems.append(f"demande {line['numeroEditeur']} : " + message(problem[0], **params, **problem[1]))
     if problems:
         raise OutputError(f"Les pièces du dossier « {folder} » ne permettent pas de réécrire les archives : "
                           + " ; ".join(problems))
-    return found
+    return found, notes
 
 
 def _member_bytes(attachment: Attachment) -> int:

@@ -490,6 +490,8 @@ def reecrire(
         done = api.rewrite(fichier, registre, sortie, pieces)
     except OutputError as exc:
         _fail(str(exc))
+    for notice in done.warnings:
+        out.print(f"[yellow]avertissement[/] {escape(notice.render())}")
     if done.path is None:
         out.print(f"Le fichier de dépôt « {_shown(done.folder / done.name)} » est déjà là, identique à celui "
                   "inscrit au registre : il est gardé tel quel.")

@@ -369,6 +369,35 @@ def test_rewrite_with_a_missing_attachment_writes_nothing_and_names_it(tmp_path:
     assert not first.files[0].exists()
 
 
+def test_rewrite_finds_an_attachment_named_in_another_case_as_convert_does(tmp_path: Path) -> None:
+    """The folder that served `convertir --pieces` serves `reecrire --pieces`: a name that
+    differs only by case (or Unicode form) finds its file, with a warning; the zip holds the
+    regulatory name. Two such files: neither is chosen, and nothing is written."""
+    folder = pieces_folder(tmp_path, "00001", "00002")
+    (folder / "MS2-DUI-Va1-BDC-00002.pdf").rename(folder / "ms2-dui-va1-bdc-00002.PDF")
+    out = tmp_path / "depot"
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002")), out, DAY, pieces=folder)
+    assert [w.code for w in first.warnings if w.code.startswith("piece")] == ["piece_nom_approchant"]
+    first.files[0].unlink()
+    for archive in first.archives:
+        archive.unlink()
+    result = CliRunner().invoke(app, ["reecrire", str(first.files[0]), "--pieces", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("avertissement demande 00002 : Pièce BON_COMMANDE (Bon de commande) : aucun "
+                                    "fichier ne s'appelle exactement « MS2-DUI-Va1-BDC-00002.pdf » ; le fichier "
+                                    "« ms2-dui-va1-bdc-00002.PDF »"), result.output
+    [archive] = first.archives
+    with zipfile.ZipFile(archive) as zf:
+        assert sorted(zf.namelist()) == ["MS2-DUI-Va1-BDC-00001.pdf", "MS2-DUI-Va1-BDC-00002.pdf"]
+        assert zf.read("MS2-DUI-Va1-BDC-00002.pdf") == PDF
+    first.files[0].unlink()
+    archive.unlink()
+    (folder / "Ms2-Dui-Va1-Bdc-00002.pdf").write_bytes(PDF)
+    with pytest.raises(OutputError, match="demande 00002 : .*plusieurs n'en diffèrent que par les majuscules"):
+        api.rewrite(first.files[0].name, default_path(), pieces=folder)
+    assert not first.files[0].exists() and not archive.exists()
+
+
 def test_reecrire_cli(tmp_path: Path) -> None:
     out = tmp_path / "depot"
     first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY)
