@@ -160,6 +160,26 @@ class _Folder:
         relative = parent.relative_to(self.root)
         return sorted(str(relative / n) if relative.parts else n for n in self.listed[parent].get(_name_key(wanted.name), []))
 
+    def find(self, name: str) -> tuple[Path | None, str, tuple[str, dict[str, Any]] | None]:
+        """(the file `name` inside the folder — None if it leads outside —, the name it was found
+        under, what is ambiguous about it). Missing, the one file whose name differs from it
+        only by case or Unicode form stands for it; several such files: « piece_nom_ambigu ».
+
+        Seed 001, §3.3: « Le nommage des pièces justificatives liées aux demandes de
+        financement répond à la norme suivante : CodeCouloir-Logiciel-Va1-CodeTypeFichier-
+        NuméroEditeurDeLaDemande.format » — the name in the zip, which keeps it; of the name on
+        the user's disk the seeds say nothing: one that differs by case (.PDF) or Unicode form
+        (macOS) is used, and the caller warns."""
+        source = _resolve(self.root, name)
+        if source is None or source.is_file():
+            return source, name, None
+        near = self.near(source)
+        if len(near) == 1 and (match := _resolve(self.root, near[0])) is not None and match.is_file():
+            return match, near[0], None
+        if len(near) > 1:
+            return source, name, ("piece_nom_ambigu", {"detail": name, "fichiers": " et ".join(f"« {n} »" for n in near)})
+        return source, name, None
+
 
 def _format_of(head: bytes) -> str | None:
     return next((fmt for fmt, magics in MAGIC.items() if head.startswith(magics)), None)
@@ -231,22 +251,10 @@ def collect(checked: Checked, records: list[dict[str, Any]], folder: Path,
     issues: list[Issue] = []
     listing = _Folder(root)
     for row in expected(checked, records).iter_rows(named=True):
-        name = row["fichierSource"] or row["nomFichier"]
-        source = _resolve(root, name)
-        problem: tuple[str, dict[str, Any]] | None = None
-        if source is not None and not source.is_file():
-            # seed 001, §3.3: « Le nommage des pièces justificatives liées aux demandes de
-            # financement répond à la norme suivante : CodeCouloir-Logiciel-Va1-CodeTypeFichier-
-            # NuméroEditeurDeLaDemande.format » — the name in the zip, which keeps it; of the
-            # name on the user's disk the seeds say nothing: one that differs by case (.PDF) or
-            # Unicode form (macOS) is used, with a warning
-            near = listing.near(source)
-            if len(near) == 1 and (match := _resolve(root, near[0])) is not None and match.is_file():
-                issues.append(_issue("piece_nom_approchant", row, definition, letter, file, detail=name,
-                                     fichier=near[0]))
-                name, source = near[0], match
-            elif len(near) > 1:
-                problem = ("piece_nom_ambigu", {"detail": name, "fichiers": " et ".join(f"« {n} »" for n in near)})
+        typed = row["fichierSource"] or row["nomFichier"]
+        source, name, problem = listing.find(typed)
+        if name != typed:  # found under a name close to the one typed or regulatory (_Folder.find)
+            issues.append(_issue("piece_nom_approchant", row, definition, letter, file, detail=typed, fichier=name))
         if problem is None:
             problem, size = _fault(source, name, row, limit)
         if problem is None:
@@ -272,25 +280,20 @@ def of_document(document: dict[str, Any], folder: Path,
     listing = _Folder(root)
     for line in document.get(LINES, []):
         for piece in line.get(definition.attachments.balise) or []:  # as the ASP spells it, per format
-            name = piece["nomFichier"]
+            regulatory = piece["nomFichier"]
             label = next((t.label for t in definition.attachments.types if t.type == piece["typeFichier"]),
                          piece["typeFichier"])
-            params = {"piece": f"{piece['typeFichier']} ({label})", "nom": name}
-            source, problem = _resolve(root, name), None
-            if source is not None and not source.is_file():
-                near = listing.near(source)
-                if len(near) == 1 and (match := _resolve(root, near[0])) is not None and match.is_file():
-                    code = "piece_nom_approchant"
-                    text = message(code, detail=name, fichier=near[0], **params)
-                    notes.append(Issue(code=code, message=f"demande {line['numeroEditeur']} : {text}",
-                                       severity=severity(code), numero_editeur=line["numeroEditeur"]))
-                    source = match
-                elif len(near) > 1:
-                    problem = ("piece_nom_ambigu", {"detail": name, "fichiers": " et ".join(f"« {n} »" for n in near)})
+            params = {"piece": f"{piece['typeFichier']} ({label})", "nom": regulatory}
+            source, name, problem = listing.find(regulatory)
+            if name != regulatory:
+                code = "piece_nom_approchant"
+                text = message(code, detail=regulatory, fichier=name, **params)
+                notes.append(Issue(code=code, message=f"demande {line['numeroEditeur']} : {text}",
+                                   severity=severity(code), numero_editeur=line["numeroEditeur"]))
             if problem is None:
                 problem, size = _fault(source, name, piece, limit)
             if problem is None and source is not None:
-                found.append(Attachment(line["numeroEditeur"], name, source, size))
+                found.append(Attachment(line["numeroEditeur"], regulatory, source, size))
             else:
                 problems.append(f"demande {line['numeroEditeur']} : " + message(problem[0], **params, **problem[1]))
     if problems:
