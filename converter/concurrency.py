@@ -251,14 +251,15 @@ def checkpointed_aside(path: Path, db: sqlite3.Connection, wal: bool) -> Iterato
         with contextlib.suppress(sqlite3.Error), contextlib.closing(sqlite3.connect(path, timeout=0)) as own:
             own.execute("PRAGMA synchronous = NORMAL")  # the recording connection's: each checkpoint flushes
             while not stop.wait(CHECKPOINT_EVERY):
-                with contextlib.suppress(OSError):
+                # without a busy timeout, « locked » may come back: the next checkpoint tries again
+                with contextlib.suppress(OSError, sqlite3.OperationalError):
                     if log.stat().st_size > RESTART_LOG_ABOVE:
                         for _ in range(20):  # the recording thread lets go of the lock between two files
                             if not own.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()[0]:
                                 break
                             time.sleep(0.001)
                         continue
-                own.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    own.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     db.execute("PRAGMA wal_autocheckpoint = 0")
     checkpointer = threading.Thread(target=run, name="xl2segur-checkpoint", daemon=True)
