@@ -67,7 +67,7 @@ def _unexpected(classeur: Path, exc: Exception) -> str:
     """The CLI boundary: an unexpected failure on a user's file becomes a French message (exit 2).
 
     The library raises (tests see real bugs); only the commands turn it into this text."""
-    if isinstance(exc, OSError):
+    if isinstance(exc, OSError) and (exc.filename or exc.errno):  # a system call on a path
         return f"« {exc.filename or classeur} » : {why(exc)}. Vérifiez le chemin et les droits d'accès."
     detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
     return (f"le classeur « {classeur} » n'a pas pu être traité ({type(exc).__name__} : {detail}). "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from .formats import Field, FormatDefinition, Sheet, get_format
@@ -90,9 +89,24 @@ def _computed(definition: FormatDefinition, name: str) -> dict[str, Any]:
     raise ValueError(f"unknown computed value {name!r}")
 
 
-@cache
 def json_schema(format_id: str) -> dict[str, Any]:
-    definition = get_format(format_id)
+    """The JSON Schema of the deposit files of `format_id`, as its definition stands."""
+    return _schema_of(get_format(format_id))
+
+
+_built: dict[str, tuple[FormatDefinition, dict[str, Any]]] = {}
+
+
+def _schema_of(definition: FormatDefinition) -> dict[str, Any]:
+    """Built once per definition: a definition replaced under the same id (a file of other
+    limits) gets a schema of its own, never the one built for its predecessor."""
+    kept = _built.get(definition.id)
+    if kept is None or kept[0] is not definition:
+        kept = _built[definition.id] = (definition, _build(definition))
+    return kept[1]
+
+
+def _build(definition: FormatDefinition) -> dict[str, Any]:
     schema = _node(definition, definition.header, definition.envelope)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 
 from converter import api
 from converter.cli import app
+from converter.formats import all_formats
 from converter.schema import json_schema
 from tests.builders import many_demandes, sample_avance_rows, seed_001_rows, workbook
 
@@ -51,6 +53,22 @@ def test_output_validates_against_reference_jsonschema(tmp_path):
     ht = document["lignesImport"][2]["piecesJustificatives"]
     assert [p["typeFichier"] for p in ht] == ["BON_COMMANDE", "PREUVE_HT"]
     assert ht[1] == {"nomFichier": "MS2-DUI-Va1-HT-00003.jpg", "formatFichier": "JPG", "typeFichier": "PREUVE_HT"}
+
+
+def test_the_schema_is_the_one_of_the_definition_in_force(monkeypatch):
+    """The schema is built once per definition, not per format id: a definition replaced under
+    the same id (here, files of 2 demandes) never gets the schema of its predecessor, nor the
+    predecessor that of its replacement (a test that changed the limits once made the next
+    tests' files fail the check)."""
+    definition = all_formats()["ms2-dui-pds-avance"]
+    before = json_schema(definition.id)
+    assert json_schema(definition.id) is before  # built once
+    monkeypatch.setitem(all_formats(), definition.id,
+                        replace(definition, limits=replace(definition.limits, max_demandes_per_file=2)))
+    assert json_schema(definition.id)["properties"]["lignesImport"]["maxItems"] == 2
+    monkeypatch.undo()
+    assert json_schema(definition.id) == before
+    assert before["properties"]["lignesImport"]["maxItems"] == definition.limits.max_demandes_per_file == 200
 
 
 def test_schema_refuses_what_the_asp_refuses():

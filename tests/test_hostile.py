@@ -871,6 +871,24 @@ def test_cli_turns_an_unexpected_failure_into_a_french_message(tmp_path, monkeyp
     assert result.exit_code == 2 and "n'a pas pu être traité" in flat(result.output)
 
 
+@pytest.mark.parametrize("failure, shown", [
+    (FileNotFoundError("templates/ is missing from the installation"), "templates/ is missing from the installation"),
+    (PermissionError(13, "Permission denied", "/ailleurs/verrou"), "« /ailleurs/verrou » : "),
+])
+def test_an_os_error_names_the_path_it_is_about_never_the_workbook_by_default(tmp_path, monkeypatch, failure, shown):
+    """An OSError raised with a plain message (no path, no errno: a broken installation) said
+    « <the workbook> : FileNotFoundError. Vérifiez le chemin », blaming a file that was there.
+    It now says what it is; one about a path names that path."""
+    path = workbook(tmp_path / "ok.xlsx", seed_001_rows())
+
+    def boom(*_a, **_k):
+        raise failure
+    monkeypatch.setattr(api, "check", boom)
+    result = cli("verifier", str(path))
+    assert result.exit_code == 2 and shown in flat(result.output)
+    assert "Traceback" not in result.output
+
+
 def test_cli_via_subprocess_has_no_traceback(tmp_path):
     path = tmp_path / "vide.xlsx"
     path.write_bytes(b"")

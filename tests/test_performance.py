@@ -259,16 +259,6 @@ def test_other_templates_fall_back_to_jinja(source):
     assert fastrender.compile_template(template) is None
 
 
-@pytest.fixture
-def fresh_schemas():
-    """The schema is cached per format id: rebuild it around a test that changes a definition,
-    so that no other test sees its limits."""
-    cached = schema.json_schema  # a test may replace it meanwhile
-    cached.cache_clear()
-    yield
-    cached.cache_clear()
-
-
 def _stricter_schema(monkeypatch, change):
     """The format's schema as `change(schema)` makes it: a real refusal, which the second
     process sees too (the schema is what it is given)."""
@@ -283,7 +273,7 @@ def _stricter_schema(monkeypatch, change):
 
 
 @pytest.mark.parametrize("in_second_process", [False, True])
-def test_a_demande_refused_by_the_schema_is_left_out_and_the_files_close_up(tmp_path, monkeypatch, fresh_schemas,
+def test_a_demande_refused_by_the_schema_is_left_out_and_the_files_close_up(tmp_path, monkeypatch,
                                                                             in_second_process):
     rows = merge(*(seed_001_rows(f"{i:05d}") for i in range(1, 8)))
     path = workbook(tmp_path / "w.xlsx", rows)
@@ -341,7 +331,7 @@ def test_the_ledgers_facts_are_one_query_per_conversion_over_the_accepted_demand
     assert kept[1][2] == '["010000024","234567891","345678912"]'
 
 
-def test_a_header_the_schema_refuses_writes_no_file(tmp_path, monkeypatch, fresh_schemas):
+def test_a_header_the_schema_refuses_writes_no_file(tmp_path, monkeypatch):
     path = workbook(tmp_path / "w.xlsx", merge(seed_001_rows("00001"), seed_001_rows("00002")))
     _stricter_schema(monkeypatch, lambda document: document["properties"]["SIRET"].update({"const": "0"}))
     outcome = api.convert(path, tmp_path / "out", date(2024, 3, 12))
@@ -759,7 +749,7 @@ def test_ctrl_c_in_the_terminal_leaves_only_recorded_files(tmp_path):
 
 
 @pytest.mark.parametrize("n,listed", [(6, 6), (8, 5)])
-def test_the_summary_lists_the_first_files_then_a_count_and_the_folder(tmp_path, monkeypatch, fresh_schemas, n, listed):
+def test_the_summary_lists_the_first_files_then_a_count_and_the_folder(tmp_path, monkeypatch, n, listed):
     """Issue #19: 500 deposit files made a summary of 500 paths; it stays a few lines."""
     definition = all_formats()["ms2-dui-pds-avance"]  # files of 1 demande
     monkeypatch.setitem(all_formats(), definition.id,
