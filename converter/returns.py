@@ -24,10 +24,12 @@ unless confirmed (`confirm`, the CLI's `--confirmer`); it is reported either way
 libelleTraitement reads « Demande acceptée » whatever its case, accents, spaces and
 punctuation (« DEMANDE ACCEPTEE. »), or, for an avance, when the ASP gave it a numeroASP
 (seed 001 above). The codes met are shown with the outcome they came with. A solde file is
-recorded only if all its demandes pass (seed 000 §2: « Les demandes de solde sont
-définitivement enregistrées dans le portail Ségur seulement lorsque l'ensemble des demandes
-d'un JSON sont passantes »): when one solde of a return file is rejected, its accepted
-soldes are recorded as not recorded (rejected) too.
+recorded only if all its demandes pass where its format says so (`recorded_only_if_all_pass`,
+the MS2 soldes: seed 000 §1.2, « Les demandes de solde sont définitivement enregistrées dans le
+portail Ségur seulement lorsque l'ensemble des demandes d'un JSON sont passantes »): when one
+solde of such a return file is rejected, its accepted soldes are recorded as not recorded
+(rejected) too. Seed 003 (mdv-lgc-solde) says only « Les demandes rejetées à la suite de ce
+deuxième contrôle ne sont pas intégrées en base »: an accepted MDV solde stays accepted.
 """
 
 from __future__ import annotations
@@ -292,8 +294,10 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
             line.remark = "codeTraitement et libelleTraitement sont vides : l'ASP ne l'a pas traitée."
             continue
         _outcome(line)
+    definition = all_formats().get(found["format"])
+    whole = definition is None or definition.recorded_only_if_all_pass  # the file's format, as its seed says
     soldes = [x for x in lines if x.nature == "solde" and x.statut]
-    if any(x.statut == REJETEE for x in soldes):
+    if whole and any(x.statut == REJETEE for x in soldes):
         for x in soldes:
             if x.statut == ACCEPTEE:
                 x.statut, x.result = REJETEE, REJECTED

@@ -117,6 +117,43 @@ def test_a_return_whose_demandes_no_deposit_file_holds_is_refused_whole(tmp_path
     assert [s[2] for s in _statuts(registre)] == ["deposee", "deposee"] and _history(registre) == []
 
 
+# ------------------------------------------------------------ a solde file recorded whole, or per demande
+
+
+def test_an_ms2_solde_file_with_a_rejected_demande_records_none_of_its_soldes(tmp_path: Path) -> None:
+    """DTJSONSOLDE-MS2-DUI PDE-VA1 (seed 000), §1.2 : « Les demandes de solde sont
+    définitivement enregistrées dans le portail Ségur seulement lorsque l'ensemble des demandes
+    d'un JSON sont passantes. »"""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002")
+    asp_return(deposit_file, tmp_path / "ra.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"})
+    api.ingest_returns([tmp_path / "ra.json"], registre)
+    soldes = workbook(tmp_path / "s.xlsx", {k: v + w for (k, v), w in zip(
+        _solde("ms2-dui-pds-solde", "00001", "FINMS2000001").items(),
+        _solde("ms2-dui-pds-solde", "00002", "FINMS2000002").values())}, "ms2-dui-pds-solde")
+    solde = api.convert(soldes, registre.parent, DAY).files[0]
+    asp_return(solde, tmp_path / "rs.json", {"00001": "FINMS2000001", "00002": "Facture illisible"})
+    lines, _ = api.ingest_returns([tmp_path / "rs.json"], registre)
+    assert [(x.numero_editeur, x.statut) for x in lines] == [("00001", "rejetee"), ("00002", "rejetee")]
+    assert "toutes ses demandes passent" in lines[0].remark
+
+
+def test_an_mdv_solde_accepted_beside_a_rejected_one_stays_accepted(tmp_path: Path) -> None:
+    """DTJSONSOLDE-MDV-LGC-VA1 (seed 003), §1.2 says nothing of a file recorded whole, unlike
+    seed 000 : « Les demandes rejetées à la suite de ce deuxième contrôle ne sont pas intégrées
+    en base. Elles peuvent donc être resoumises directement dans un autre fichier JSON après
+    modification de l'erreur. » The ASP's « Demande acceptée » is recorded as it is."""
+    from tests.builders_solde import seed_003_rows
+
+    registre = default_path()
+    solde = api.convert(workbook(tmp_path / "s.xlsx", seed_003_rows(), "mdv-lgc-solde"), registre.parent, DAY)
+    assert solde.errors == [] and len(solde.files) == 1
+    asp_return(solde.files[0], tmp_path / "rs.json", {"00002": "FINMDV000002", "00001": "Facture illisible"})
+    lines, _ = api.ingest_returns([tmp_path / "rs.json"], registre)
+    assert [(x.numero_editeur, x.statut, x.result) for x in lines] == [
+        ("00002", "acceptee", "Acceptée"), ("00001", "rejetee", "Rejetée")]
+    assert [s[1:3] for s in _statuts(registre)] == [("00002", "acceptee"), ("00001", "rejetee")]
+
+
 # ------------------------------------------------------------ item 3: acceptance, whatever the spelling
 
 

@@ -266,6 +266,12 @@ class FormatDefinition:
     # the ledger then refuses a numeroEditeur already deposited and rejected. Not for a
     # solde, which keeps the numeroEditeur of its avance when it comes back (seed 000).
     new_numero_after_rejection: bool = False
+    # solde only: the ASP records the soldes of a deposit file only when all of them pass its 2nd
+    # control (seed 000: « Les demandes de solde sont définitivement enregistrées dans le portail
+    # Ségur seulement lorsque l'ensemble des demandes d'un JSON sont passantes »): a return with
+    # one rejected solde leaves its accepted ones unrecorded. Not for mdv-lgc-solde, whose seed
+    # 003 only says that « Les demandes rejetées […] ne sont pas intégrées en base ».
+    recorded_only_if_all_pass: bool = False
     # avance only: the balise of the demandes sheet holding the supplier's VAT regime; « TTC »
     # puts the advance on HT × 1,2 (funding.amounts.avance_demande)
     advance_regime: str | None = None
@@ -472,6 +478,11 @@ def parse_definition(raw: dict[str, Any], common: dict[str, Any]) -> FormatDefin
         raise DefinitionError(f"{where}: new_numero_after_rejection must be true or false")
     if renumber and raw.get("template") is None:
         raise DefinitionError(f"{where}: new_numero_after_rejection needs a deposit format (`template:`)")
+    whole = raw.get("recorded_only_if_all_pass", False)
+    if not isinstance(whole, bool):
+        raise DefinitionError(f"{where}: recorded_only_if_all_pass must be true or false")
+    if whole and raw.get("nature") != "solde":
+        raise DefinitionError(f"{where}: recorded_only_if_all_pass is for a solde format")
     placeholders = {f for _, f, _, _ in string.Formatter().parse(common["attachment_name"]) if f}
     if placeholders - ATTACHMENT_NAME_PLACEHOLDERS:
         raise DefinitionError(f"attachment_name: unknown placeholders {sorted(placeholders - ATTACHMENT_NAME_PLACEHOLDERS)}")
@@ -497,6 +508,7 @@ def parse_definition(raw: dict[str, Any], common: dict[str, Any]) -> FormatDefin
         notes=tuple(raw.get("notes", ())),
         solde_format=raw.get("solde_format"),
         new_numero_after_rejection=renumber,
+        recorded_only_if_all_pass=whole,
         advance_regime=regime,
     )
 
