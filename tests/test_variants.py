@@ -1,4 +1,5 @@
-"""The MS2 variants (« un même format JSON pour tous les types de logiciel d'un couloir »):
+"""The MS2 variants (« Le même format de fichier JSON est actuellement utilisé pour tous les
+types de logiciel d'un même couloir », DTJSONSOLDE-MS2-DUI PDE-VA1 §2.1):
 ms2-dui-pde-avance (layout of ms2-dui-pds-avance) and ms2-dui-pds-solde (layout of
 ms2-dui-pde-solde), built with `extends:`; and the definition machinery behind them."""
 
@@ -25,7 +26,8 @@ from tests.builders_solde import seed_000_rows
 EXPECTED = Path(__file__).parent / "expected"
 FORMATS = Path(__file__).parent.parent / "converter" / "formats"
 DAY = date(2024, 6, 20)
-RULE = "un même format JSON pour tous les types de logiciel d'un couloir"
+# the seed's sentence, word for word (DTJSONSOLDE-MS2-DUI PDE-VA1 §2.1): the Notice quotes it
+RULE = "Le même format de fichier JSON est actuellement utilisé pour tous les types de logiciel d'un même couloir"
 
 
 def _without_profil(rows):
@@ -89,6 +91,10 @@ def test_a_workbook_of_one_variant_is_not_converted_as_the_other(tmp_path):
 
 @pytest.mark.parametrize("fmt", ["ms2-dui-pde-avance", "ms2-dui-pds-solde"])
 def test_variants_say_where_they_come_from(tmp_path, fmt):
+    """The variant's note quotes DTJSONSOLDE-MS2-DUI PDE-VA1 §2.1 as it is written: « Le même
+    format de fichier JSON est actuellement utilisé pour tous les types de logiciel d'un même
+    couloir » (it quoted « un même format JSON pour tous les types de logiciel d'un couloir »,
+    which no seed says)."""
     definition = get_format(fmt)
     assert definition.notes and RULE in definition.notes[0]
     assert "Dérivé de" in definition.source

@@ -126,8 +126,8 @@ def unexpected_attachments(raw: RawWorkbook, definition: FormatDefinition, piece
                            pieces: pl.DataFrame, demandes: pl.DataFrame) -> list[pl.DataFrame]:
     """Rows of the Pièces sheet for an attachment the demande does not send: a type whose
     `when` condition is false for the demande (an error); a second type of the same `group`
-    is sent too, with a warning (seed 003 says « la VA ou la MOM » but lists both types without
-    forbidding them together)."""
+    is sent too, with a warning (seed 003 says « L'attestation de vérification d'aptitude ou la MOM
+    le cas échéant » but lists both types without forbidding them together)."""
     types = definition.attachments.types
     rows = pieces.filter(pl.col(NE).is_not_null() & pl.col("typeFichier").is_not_null())
     column = raw.letter(pieces_sheet.name, "typeFichier")

@@ -1,4 +1,5 @@
-"""Numéro de référencement ANS: 10 digits (seed 001: « numeroAns … 10 caractères »).
+"""Numéro de référencement ANS: 10 digits (seed 001, numeroAns: « VARCHAR (=10), Champ de type
+numérique, sans caractères alphanumériques ni caractères spéciaux »).
 
 >>> validate("01234 56789")
 '0123456789'
