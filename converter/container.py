@@ -103,6 +103,17 @@ def is_ods(zf: zipfile.ZipFile) -> bool:
     return "mimetype" in zf.namelist() and zf.read("mimetype")[:100].startswith(_ODS_MIME)
 
 
+def check_ods(path: Path, zf: zipfile.ZipFile) -> None:
+    """An .ods saved with a password (« Enregistrer avec mot de passe ») keeps its zip and
+    mimetype, but its manifest declares each part encrypted: refused as an encrypted .xlsx is
+    (fastexcel answered in English). Every part is declared so: the manifest's start tells."""
+    if "META-INF/manifest.xml" not in zf.namelist():
+        return
+    with zf.open("META-INF/manifest.xml") as fh:
+        if b"encryption-data" in fh.read(1 << 20):
+            raise _fail("classeur_protege", path)
+
+
 def check_archive(path: Path, zf: zipfile.ZipFile) -> None:
     """Zip-bomb and XML-bomb guards, for an .xlsx as for an .ods."""
     infos = zf.infolist()

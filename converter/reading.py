@@ -682,6 +682,7 @@ def _read(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None,
           then: Callable[[RawWorkbook, Sheet], Any] | None) -> RawWorkbook:
     if container.is_ods(zf):  # LibreOffice Calc: its sheets share one content.xml, scanned before reading
         _check_archive(path, zf)
+        _refused(path, container.check_ods, zf)
         scans = _scan_ods(path, zf)
         read = {_sheet_key(n) for n in (HEADER_SHEET, *_data_sheet_names())}
         for name, scan in scans.items():  # before fastexcel opens it: it loads every sheet at once

@@ -301,3 +301,12 @@ def test_a_libreoffice_error_of_its_own_is_a_cell_in_error(tmp_path):
     path = edited_ods(tmp_path, lambda data: data.replace(b"<text:p>#N/A</text:p>", b"<text:p>Err:502</text:p>", 1))
     (problem,) = [i for i in api.verify(path).errors if i.sheet == "Demandes"]
     assert (problem.code, problem.row, problem.column, problem.value) == ("cellule_en_erreur", 4, "D", "Err:502")
+
+
+def test_a_password_protected_ods_says_so_in_french(tmp_path):
+    """libreoffice-protege.ods: libreoffice-saisie.ods saved by LibreOffice 7.4 with a password
+    (« Enregistrer avec mot de passe »); fastexcel answered in English, advising another save."""
+    outcome = api.verify(CORPUS / "libreoffice-protege.ods")
+    assert outcome.unreadable and outcome.exit_code == 2
+    assert [i.code for i in outcome.errors] == ["classeur_protege"]
+    assert "mot de passe" in outcome.errors[0].render() and "calamine" not in outcome.errors[0].render()
