@@ -201,7 +201,7 @@ def formats_command() -> None:
 @app.command("modele", cls=CommandeFr)
 def modele(
     format_id: Annotated[str, typer.Argument(metavar="FORMAT", help="Identifiant du format (voir « xl2segur formats »).")],
-    sortie: Annotated[Path, typer.Option("-o", "--sortie", help="Classeur à créer (.xlsx) ; jamais écrasé.")] = Path("demandes.xlsx"),
+    sortie: Annotated[Path, typer.Option("-o", "--sortie", help="Classeur à créer (.xlsx) ; jamais écrasé.")] = Path(api.TEMPLATE_NAME),
 ) -> None:
     """Écrit le classeur vierge d'un format, à remplir dans Excel ou LibreOffice."""
     try:

@@ -262,6 +262,28 @@ def write_first_free(candidates: "Iterator[Path] | list[Path]", write: Callable[
     raise OutputError(f"Le fichier « {first} » existe déjà : il n'est jamais écrasé. Choisissez un autre nom ou déplacez l'ancien.")
 
 
+def into_folder(target: Path, name: str) -> Path:
+    """`target`, or the file `name` inside it when it is a folder: `-o depot/` names where to
+    write, as convertir's does (the file became `depot-2`, without extension, beside it)."""
+    return Path(target) / name if Path(target).is_dir() else Path(target)
+
+
+def as_xlsx(target: Path) -> Path:
+    """The name of a workbook xl2segur writes: it holds an .xlsx, and Excel refuses to open one
+    named .ods, .xlsm…, a desktop one without extension; a spreadsheet extension is replaced,
+    else `.xlsx` is added.
+
+    >>> [as_xlsx(Path(n)).name for n in ("a.ods", "a", "a.XLSX", "a.v2", "a.xlsm")]
+    ['a.xlsx', 'a.xlsx', 'a.XLSX', 'a.v2.xlsx', 'a.xlsx']
+    """
+    suffix = target.suffix.lower()
+    if suffix == ".xlsx":
+        return target
+    if suffix in (".ods", ".fods", ".xls", ".xlsm", ".xlsb", ".csv"):
+        return target.with_suffix(".xlsx")
+    return target.with_name(f"{target.name}.xlsx")
+
+
 def numbered(path: Path) -> Iterator[Path]:
     """path, then path-2, path-3, … (the suffix before the extension)."""
     yield path

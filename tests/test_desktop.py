@@ -310,3 +310,49 @@ def test_a_password_protected_ods_says_so_in_french(tmp_path):
     assert outcome.unreadable and outcome.exit_code == 2
     assert [i.code for i in outcome.errors] == ["classeur_protege"]
     assert "mot de passe" in outcome.errors[0].render() and "calamine" not in outcome.errors[0].render()
+
+
+# ------------------------------------------------------------------ paths as users give them
+
+
+def rejected_workbook(tmp_path: Path) -> Path:
+    rows = seed_001_rows()
+    rows["Demandes"][0]["regimeTVA"] = "TVA"
+    return workbook(tmp_path / "rejetee.xlsx", rows)
+
+
+def test_a_folder_given_for_a_file_gets_the_file_inside_it(tmp_path, monkeypatch):
+    """`-o depot/` (as convertir's), `--erreurs corrections/`: the file goes into the folder
+    under its usual name; it became a file without extension named after the folder (`depot-2`)."""
+    monkeypatch.chdir(tmp_path)
+    for folder in ("modeles", "erreurs", "rapports", "etats"):
+        (tmp_path / folder).mkdir()
+    done = CliRunner().invoke(app, ["modele", "ms2-dui-pds-avance", "-o", "modeles"])
+    assert done.exit_code == 0, done.output
+    assert zipfile.is_zipfile(tmp_path / "modeles" / "demandes.xlsx")
+    done = CliRunner().invoke(app, ["verifier", str(rejected_workbook(tmp_path)), "--erreurs", "erreurs",
+                                    "--rapport", "rapports"])
+    assert done.exit_code == 1, done.output
+    assert zipfile.is_zipfile(tmp_path / "erreurs" / "erreurs-rejetee.xlsx")
+    assert (tmp_path / "rapports" / "rapport.json").is_file()
+    registre = tmp_path / "registre.sqlite"
+    api.convert(SAMPLE, tmp_path / "depot", DAY, registre=registre)
+    done = CliRunner().invoke(app, ["etat", "--registre", str(registre), "-o", "etats"])
+    assert done.exit_code == 0, done.output
+    assert [p.suffix for p in (tmp_path / "etats").iterdir()] == [".xlsx"]
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith("-2")]
+
+
+@pytest.mark.parametrize("typed, written", [("demandes.ods", "demandes.xlsx"), ("demandes", "demandes.xlsx"),
+                                            ("demandes.xlsm", "demandes.xlsx"), ("demandes.v2", "demandes.v2.xlsx"),
+                                            ("DEMANDES.XLSX", "DEMANDES.XLSX")])
+def test_a_workbook_written_is_named_xlsx_whatever_the_name_typed(tmp_path, typed, written):
+    """xl2segur writes .xlsx only: under an .ods or .xlsm name, or none, Excel refuses to open
+    it (or the desktop does not know it); the name gets the extension of what it holds."""
+    done = CliRunner().invoke(app, ["modele", "ms2-dui-pds-avance", "-o", str(tmp_path / typed)])
+    assert done.exit_code == 0, done.output
+    assert [p.name for p in tmp_path.iterdir()] == [written]
+    assert f"Modèle écrit : {tmp_path / written}" in " ".join(done.output.split())
+    (tmp_path / "erreurs").mkdir()
+    outcome = api.verify(rejected_workbook(tmp_path), errors=tmp_path / "erreurs" / typed)
+    assert outcome.error_workbook == tmp_path / "erreurs" / written
