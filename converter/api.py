@@ -173,7 +173,7 @@ def verify(workbook: Path, errors: Path | None = None, progress: Progress | None
     overwritten: `name-2.xlsx`… when taken) if anything is rejected. Works for every format."""
     outcome, checked = check(workbook, progress=progress)
     if errors is not None and checked is not None and (outcome.rejected or outcome.errors):
-        target = as_xlsx(into_folder(Path(errors), f"erreurs-{workbook.stem}.xlsx"))  # xl2segur writes .xlsx only
+        target = as_xlsx(into_folder(Path(errors), errors_name(workbook)))  # xl2segur writes .xlsx only
         outcome.error_workbook = write_error_workbook(checked, outcome, target.parent, target=target)
     return outcome
 
@@ -417,6 +417,22 @@ def _display(definition: FormatDefinition, checked: Checked, sheet_name: str, ke
     return joined.filter(keep).sort(ROW).select(ROW, *cols).rename({ROW: "__row"}).to_dicts()
 
 
+NAME_BYTES = 255  # a file name's limit, in octets (Linux, macOS) or UTF-16 units (Windows)
+
+
+def errors_name(workbook: Path) -> str:
+    """`erreurs-<classeur>.xlsx`, the workbook's name shortened to leave room for `-999` when it
+    would pass the system's limit (a name of 250 octets was refused: « nom trop long »).
+
+    >>> len(errors_name(Path("é" * 127 + ".xlsx")).encode()), errors_name(Path("a.ods"))
+    (251, 'erreurs-a.xlsx')
+    """
+    stem, room = workbook.stem, NAME_BYTES - len("erreurs-") - len("-999") - len(".xlsx")
+    while len(stem.encode()) > room:
+        stem = stem[:-1]
+    return f"erreurs-{stem.rstrip()}.xlsx"
+
+
 def write_error_workbook(checked: Checked, outcome: Outcome, output: Path, target: Path | None = None) -> Path:
     """Exactly the rejected demandes (all their rows in every sheet), cells highlighted."""
     from .workbook import write_workbook  # xlsxwriter: not imported by a conversion that rejects nothing
@@ -432,7 +448,7 @@ def write_error_workbook(checked: Checked, outcome: Outcome, output: Path, targe
         keep_rows = ne.filter(pl.col(NE).is_in(bad) | pl.col(NE).is_null() | (not checked.header_ok))[ROW].implode()
         rows[sheet.name] = _display(definition, checked, sheet.name, pl.col(ROW).is_in(keep_rows))
     header = _display(definition, checked, HEADER_SHEET, pl.lit(True))[0]
-    target = target or output / f"erreurs-{outcome.workbook.stem}.xlsx"
+    target = target or output / errors_name(outcome.workbook)
     return write_workbook(definition, target, header=header, rows=rows, issues=outcome.issues, numbered=True)
 
 

@@ -356,3 +356,19 @@ def test_a_workbook_written_is_named_xlsx_whatever_the_name_typed(tmp_path, type
     (tmp_path / "erreurs").mkdir()
     outcome = api.verify(rejected_workbook(tmp_path), errors=tmp_path / "erreurs" / typed)
     assert outcome.error_workbook == tmp_path / "erreurs" / written
+
+
+def test_a_long_workbook_name_still_gets_its_error_workbook(tmp_path):
+    """A name of 250 octets (the system allows 255): `erreurs-<name>.xlsx` was too long, the
+    conversion ended in « nom trop long » (code 2) and the rejected demandes had no workbook."""
+    stem = "Demandes de financement Ségur numérique — établissements " * 5
+    stem = stem.encode()[:245].decode(errors="ignore")
+    path = rejected_workbook(tmp_path).rename(tmp_path / f"{stem}.xlsx")
+    outcome = api.convert(path, tmp_path / "depot", DAY, registre=tmp_path / "registre.sqlite")
+    assert outcome.exit_code == 1 and outcome.rejected == ["00001"]
+    written = outcome.error_workbook
+    assert written.parent == tmp_path / "depot" and written.name.startswith("erreurs-Demandes de financement")
+    assert written.suffix == ".xlsx" and len(written.name.encode()) <= 255 and zipfile.is_zipfile(written)
+    again = api.convert(path, tmp_path / "depot", DAY, registre=tmp_path / "registre.sqlite")
+    assert again.error_workbook.name == written.name.replace(".xlsx", "-2.xlsx")
+    assert api.verify(path, errors=tmp_path / "depot").error_workbook.name == written.name.replace(".xlsx", "-3.xlsx")
