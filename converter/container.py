@@ -59,6 +59,8 @@ def _contains(path: Path, needle: bytes) -> bool:
 
 def check_container(path: Path) -> None:
     """Refuse what is not an .xlsx/.xlsm package, with the message that says what to do."""
+    if path.is_dir():
+        raise _fail("chemin_dossier", path)
     if not path.is_file():
         raise _fail("fichier_introuvable", path)
     try:
@@ -73,11 +75,28 @@ def check_container(path: Path) -> None:
         raise _fail("format_non_pris_en_charge", path, detail="« .xls » (ancien format Excel)")
     if head.startswith(_ZIP_MAGIC):
         return
+    if (locked := _locked_workbook(path.name)) is not None:
+        raise _fail("fichier_verrou", path, detail=locked)
     if not head:
         raise _fail("fichier_illisible", path, detail="fichier vide")
     if suffix in (".csv", ".txt", ".tsv", ".json", ".xml", ".html", ".htm"):
         raise _fail("format_non_pris_en_charge", path, detail=f"« {suffix} »")
     raise _fail("fichier_illisible", path, detail="ce n'est pas un fichier .xlsx")
+
+
+def _locked_workbook(name: str) -> str | None:
+    """The workbook whose lock file `name` is, if it is one: Excel writes `~$demandes.xlsx`,
+    LibreOffice `.~lock.demandes.xlsx#`, beside a workbook open (hidden files, but a shell's
+    completion or a glob offers them).
+
+    >>> _locked_workbook("~$demandes.xlsx"), _locked_workbook(".~lock.demandes.ods#"), _locked_workbook("a.xlsx")
+    ('demandes.xlsx', 'demandes.ods', None)
+    """
+    if name.startswith("~$") and len(name) > 2:
+        return name[2:]
+    if name.startswith(".~lock.") and name.endswith("#") and len(name) > 8:
+        return name[len(".~lock."):-1]
+    return None
 
 
 def _member(base: str, target: str) -> str:

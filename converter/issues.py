@@ -22,6 +22,8 @@ class Severity(StrEnum):
 MESSAGES: dict[str, tuple[Severity, str]] = {
     # the workbook as a whole (exit code 2)
     "fichier_introuvable": (Severity.ERROR, "Le fichier est introuvable. Vérifiez le chemin."),
+    "chemin_dossier": (Severity.ERROR, "Ce chemin est un dossier, pas un classeur : indiquez le fichier du classeur (.xlsx ou .ods) lui-même."),
+    "fichier_verrou": (Severity.ERROR, "Ce fichier n'est pas un classeur : c'est le fichier de verrouillage qu'Excel ou LibreOffice crée à côté du classeur « {detail} » tant qu'il est ouvert. Indiquez « {detail} » lui-même."),
     "fichier_illisible": (Severity.ERROR, "Le fichier n'est pas un classeur Excel lisible ({detail}). Enregistrez-le au format « Classeur Excel (.xlsx) » et recommencez."),
     "format_non_pris_en_charge": (Severity.ERROR, "Les fichiers {detail} ne sont pas lus. Ouvrez-le dans Excel ou LibreOffice et enregistrez-le au format « Classeur Excel (.xlsx) »."),
     "feuille_manquante": (Severity.ERROR, "La feuille « {sheet} » est absente. Partez du modèle donné par « xl2segur modele » ou ajoutez cette feuille avec ses colonnes."),

@@ -21,7 +21,7 @@ from converter.cli import app
 
 from .builders import seed_001_rows, workbook
 from .test_cycle import PDF, PNG
-from .test_hostile import CORPUS, rewrite
+from .test_hostile import CORPUS, rewrite, unreadable
 
 ROOT = Path(__file__).parents[1]
 SAMPLE = ROOT / "samples" / "ms2-dui-pds-avance.xlsx"
@@ -372,3 +372,20 @@ def test_a_long_workbook_name_still_gets_its_error_workbook(tmp_path):
     again = api.convert(path, tmp_path / "depot", DAY, registre=tmp_path / "registre.sqlite")
     assert again.error_workbook.name == written.name.replace(".xlsx", "-2.xlsx")
     assert api.verify(path, errors=tmp_path / "depot").error_workbook.name == written.name.replace(".xlsx", "-3.xlsx")
+
+
+def test_a_folder_or_a_lock_file_given_for_the_workbook_is_named_as_such(tmp_path):
+    """A folder was « introuvable »; the lock file Excel (`~$demandes.xlsx`) or LibreOffice
+    (`.~lock.demandes.xlsx#`) keeps beside an open workbook was to be saved as an .xlsx."""
+    folder = tmp_path / "Demandes 2024"
+    folder.mkdir()
+    assert "est un dossier" in unreadable(folder, "chemin_dossier")
+    excel = tmp_path / "~$demandes.xlsx"
+    excel.write_bytes(b"\x0bJean Dupont" + b" " * 43 + b"\x0b\x00" + "Jean Dupont".encode("utf-16-le") + b"\x20\x00" * 43)
+    libreoffice = tmp_path / ".~lock.demandes.xlsx#"
+    libreoffice.write_text("Jean Dupont,jdupont,PC-42,04.12.2026 08:50,file:///home/jdupont/.config/libreoffice/4;")
+    for lock in (excel, libreoffice):
+        text = unreadable(lock, "fichier_verrou")
+        assert "« demandes.xlsx »" in text and "verrouillage" in text, text
+    done = CliRunner().invoke(app, ["verifier", str(excel)])
+    assert done.exit_code == 2 and "Traceback" not in done.output
