@@ -7,8 +7,8 @@ column `fichierSource` of the Pièces sheet. It must exist inside DOSSIER (an ab
 `..` or a symbolic link leading elsewhere is refused), hold the declared format (PDF, PNG or
 JPG, recognised by their first bytes) and weigh at most 3 Mo. A demande with a missing,
 empty, mistyped or oversized attachment is rejected BEFORE any deposit file is written. A
-name that differs only by case (`.PDF`) or Unicode form (macOS writes « é » decomposed) finds
-its file, with a warning naming it; a file in another known format than declared gets the
+name that differs only by case (`.PDF`) or Unicode form (macOS writes « é » decomposed), or
+whose folders do, finds its file, with a warning naming it; a file in another known format than declared gets the
 two ways out (declare that format and name the file, or rename it).
 
 The attachments of each deposit file are then written under their nomenclature names into
@@ -148,17 +148,34 @@ class _Folder:
         self.root = root
         self.listed: dict[Path, dict[str, list[str]]] = {}
 
-    def near(self, wanted: Path) -> list[str]:
-        """Names, relative to the folder, of the files that `wanted` (absent) may mean."""
-        parent = wanted.parent
+    def names(self, parent: Path) -> dict[str, list[str]]:
+        """The names in the folder `parent`, by _name_key."""
         if parent not in self.listed:
             keys: dict[str, list[str]] = {}
             with os.scandir(parent) if parent.is_dir() else contextlib.nullcontext([]) as entries:
                 for entry in entries:
                     keys.setdefault(_name_key(entry.name), []).append(entry.name)
             self.listed[parent] = keys
+        return self.listed[parent]
+
+    def near_folder(self, wanted: Path) -> Path:
+        """The folder `wanted` (inside the root) may mean: each missing part found as a file
+        is (a folder made on macOS keeps its decomposed accents once unzipped elsewhere)."""
+        here = self.root
+        for part in wanted.relative_to(self.root).parts:
+            if not (here / part).is_dir():
+                found = [n for n in self.names(here).get(_name_key(part), []) if (here / n).is_dir()]
+                if len(found) != 1:
+                    return wanted
+                part = found[0]
+            here = here / part
+        return here
+
+    def near(self, wanted: Path) -> list[str]:
+        """Names, relative to the folder, of the files that `wanted` (absent) may mean."""
+        parent = wanted.parent if wanted.parent.is_dir() else self.near_folder(wanted.parent)
         relative = parent.relative_to(self.root)
-        return sorted(str(relative / n) if relative.parts else n for n in self.listed[parent].get(_name_key(wanted.name), []))
+        return sorted(str(relative / n) if relative.parts else n for n in self.names(parent).get(_name_key(wanted.name), []))
 
     def find(self, name: str) -> tuple[Path | None, str, tuple[str, dict[str, Any]] | None]:
         """(the file `name` inside the folder — None if it leads outside —, the name it was found

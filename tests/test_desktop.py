@@ -225,6 +225,7 @@ def with_pieces(tmp_path: Path, files: dict[str, bytes], source: str | None = No
     folder = tmp_path / "pieces"
     folder.mkdir(parents=True)
     for name, data in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(data)
     return api.convert(workbook(tmp_path / "a.xlsx", rows), tmp_path / "depot", DAY, pieces=folder,
                        registre=tmp_path / "registre.sqlite")
@@ -241,6 +242,9 @@ def zipped(outcome: api.Outcome) -> dict[str, bytes]:
     ("ms2-dui-va1-bdc-00001.pdf", None),
     ("bon de commande pre\u0301vu.pdf", "bon de commande pr\u00e9vu.pdf"),  # « é » as macOS writes it
     ("bon de commande pr\u00e9vu.pdf", "bon de commande pre\u0301vu.pdf"),  # typed decomposed
+    # a folder of macOS (unzipped elsewhere: its name stays decomposed), typed composed
+    ("Commandes e\u0301te\u0301/bon de commande.pdf", "Commandes \u00e9t\u00e9/bon de commande.pdf"),
+    ("Commandes e\u0301te\u0301/BON de commande.pdf", "commandes \u00e9t\u00e9/bon de commande.pdf"),
 ])
 def test_a_name_differing_by_case_or_unicode_form_is_found_and_said(tmp_path, on_disk, typed):
     outcome = with_pieces(tmp_path, {on_disk: PDF}, source=typed)
