@@ -174,8 +174,11 @@ class _Folder:
     def near(self, wanted: Path) -> list[str]:
         """Names, relative to the folder, of the files that `wanted` (absent) may mean."""
         parent = wanted.parent if wanted.parent.is_dir() else self.near_folder(wanted.parent)
-        relative = parent.relative_to(self.root)
-        return sorted(str(relative / n) if relative.parts else n for n in self.names(parent).get(_name_key(wanted.name), []))
+        relative, names = parent.relative_to(self.root), self.names(parent)
+        found = names.get(_name_key(wanted.name), [])
+        if not found and wanted.suffix:  # Windows hides known extensions: renamed « x.pdf », it is « x.pdf.pdf »
+            found = names.get(_name_key(wanted.name + wanted.suffix), [])
+        return sorted(str(relative / n) if relative.parts else n for n in found)
 
     def find(self, name: str) -> tuple[Path | None, str, tuple[str, dict[str, Any]] | None]:
         """(the file `name` inside the folder — None if it leads outside —, the name it was found
@@ -196,6 +199,13 @@ class _Folder:
         if len(near) > 1:
             return source, name, ("piece_nom_ambigu", {"detail": name, "fichiers": " et ".join(f"« {n} »" for n in near)})
         return source, name, None
+
+
+def _approaching(typed: str, found: str) -> str:
+    """The warning's code for a file found under a name near the one `typed` (_Folder.find)."""
+    def last(name: str) -> str:
+        return _name_key(PurePosixPath(name.replace("\\", "/")).name)
+    return "piece_nom_approchant" if last(typed) == last(found) else "piece_extension_doublee"
 
 
 def _format_of(head: bytes) -> str | None:
@@ -271,7 +281,7 @@ def collect(checked: Checked, records: list[dict[str, Any]], folder: Path,
         typed = row["fichierSource"] or row["nomFichier"]
         source, name, problem = listing.find(typed)
         if name != typed:  # found under a name close to the one typed or regulatory (_Folder.find)
-            issues.append(_issue("piece_nom_approchant", row, definition, letter, file, detail=typed, fichier=name))
+            issues.append(_issue(_approaching(typed, name), row, definition, letter, file, detail=typed, fichier=name))
         if problem is None:
             problem, size = _fault(source, name, row, limit)
         if problem is None:
@@ -303,7 +313,7 @@ def of_document(document: dict[str, Any], folder: Path,
             params = {"piece": f"{piece['typeFichier']} ({label})", "nom": regulatory}
             source, name, problem = listing.find(regulatory)
             if name != regulatory:
-                code = "piece_nom_approchant"
+                code = _approaching(regulatory, name)
                 text = message(code, detail=regulatory, fichier=name, **params)
                 notes.append(Issue(code=code, message=f"demande {line['numeroEditeur']} : {text}",
                                    severity=severity(code), numero_editeur=line["numeroEditeur"]))

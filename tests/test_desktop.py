@@ -255,6 +255,18 @@ def test_a_name_differing_by_case_or_unicode_form_is_found_and_said(tmp_path, on
     assert zipped(outcome) == {"MS2-DUI-Va1-BDC-00001.pdf": PDF}  # the regulatory name
 
 
+@pytest.mark.parametrize("on_disk", ["MS2-DUI-Va1-BDC-00001.pdf.pdf", "MS2-DUI-Va1-BDC-00001.PDF.pdf"])
+def test_a_name_whose_extension_windows_hid_and_the_user_typed_again_is_found_and_said(tmp_path, on_disk):
+    """Windows hides known extensions: a file renamed « MS2-DUI-Va1-BDC-00001.pdf » in the
+    Explorer is « MS2-DUI-Va1-BDC-00001.pdf.pdf ». It was « introuvable », under the very name
+    the user sees."""
+    outcome = with_pieces(tmp_path, {on_disk: PDF})
+    assert outcome.accepted == ["00001"] and outcome.errors == []
+    (warning,) = [i for i in outcome.warnings if i.code.startswith("piece_")]
+    assert warning.code == "piece_extension_doublee" and f"« {on_disk} »" in warning.message
+    assert zipped(outcome) == {"MS2-DUI-Va1-BDC-00001.pdf": PDF}
+
+
 def test_two_files_matching_but_for_case_are_an_error(tmp_path):
     outcome = with_pieces(tmp_path, {"MS2-DUI-Va1-BDC-00001.PDF": PDF, "ms2-dui-va1-bdc-00001.pdf": PDF})
     assert outcome.rejected == ["00001"]
