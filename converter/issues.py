@@ -6,6 +6,7 @@ wording of each code lives in MESSAGES, in one place.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
@@ -172,12 +173,26 @@ class Issue:
         value = f" — valeur « {self.value} »" if self.value not in (None, "") else ""
         if not where and self.file:  # a problem of the whole file: name the file
             where = f"fichier « {self.file.replace(chr(92), '/').rsplit('/', 1)[-1]} »"
-        return f"{where}{value} : {self.message}" if where else self.message
+        return _visible(f"{where}{value} : {self.message}" if where else self.message)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["severity"] = str(self.severity)
         return data
+
+
+_LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+_CONTROLS = re.compile(f"[{_LINE_BREAKS}]|[\x00-\x08\x0e-\x1b\x1f\x7f-\x9f]")
+
+
+def _visible(text: str) -> str:
+    r"""One line, nothing a terminal obeys: a line break typed in a cell (Alt+Entrée) is shown
+    « ↵ », another control character (an escape sequence) as its code.
+
+    >>> _visible("T\nTC"), _visible("\x1b[2J")
+    ('T↵TC', '\\x1b[2J')
+    """
+    return _CONTROLS.sub(lambda m: "↵" if m.group() in _LINE_BREAKS else f"\\x{ord(m.group()):02x}", text)
 
 
 def message(code: str, **params: Any) -> str:

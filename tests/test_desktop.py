@@ -424,3 +424,17 @@ def test_the_progress_line_fits_a_narrow_terminal(monkeypatch):
     drawn = [text for text in stream.getvalue().split("\r") if text.strip()]
     assert drawn and all(len(text) < 40 for text in drawn), drawn
     assert all(text.startswith("Écriture des fichiers") and " 25 % (" in text for text in drawn)
+
+
+def test_a_value_with_a_line_break_or_a_control_character_stays_on_its_line(tmp_path):
+    """A line break typed in a cell (Alt+Entrée) cut its message in two; an escape character
+    (a workbook from elsewhere: `_x001B_` in its XML) reached the terminal, which obeyed it."""
+    rows = seed_001_rows()
+    rows["Demandes"][0]["regimeTVA"] = "T\nTC"
+    rows["Demandes"][0]["nomMandataire"] = "\x1b[2J\x1b]0;titre\x07DUPONT"
+    done = CliRunner().invoke(app, ["verifier", str(workbook(tmp_path / "c.xlsx", rows))])
+    assert done.exit_code == 1, done.output
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", done.output)
+    lines = done.output.splitlines()
+    assert any("(regimeTVA) — valeur « T↵TC » :" in line for line in lines), done.output
+    assert any("(nomMandataire) — valeur « \\x1b[2J\\x1b]0;titre\\x07DUPONT » :" in line for line in lines), done.output
