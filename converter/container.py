@@ -67,7 +67,9 @@ def check_container(path: Path) -> None:
         with path.open("rb") as fh:
             head = fh.read(8)
     except OSError as exc:
-        raise _fail("fichier_illisible", path, detail=f"lecture impossible : {exc.strerror}") from exc
+        from .files import why  # its French reason; imported on this path only (see the module)
+
+        raise _fail("fichier_illisible", path, detail=f"lecture impossible : {why(exc)}") from exc
     suffix = path.suffix.lower()
     if head.startswith(_OLE_MAGIC):  # an encrypted OOXML package is an OLE container too
         if _contains(path, _ENCRYPTED):

@@ -27,7 +27,12 @@ class OutputError(Exception):
 _WHY = {errno.EACCES: "permission refusée", errno.EPERM: "opération non permise",
         errno.EROFS: "disque en lecture seule", errno.ENOSPC: "disque plein",
         errno.ENOTDIR: "un élément du chemin est un fichier, pas un dossier",
-        errno.EEXIST: "un fichier porte déjà ce nom", errno.ENAMETOOLONG: "nom trop long"}
+        errno.EEXIST: "un fichier porte déjà ce nom", errno.ENAMETOOLONG: "nom trop long",
+        # Windows: a name with " * : < > ? | (cmd.exe reads `"C:\depot\"` as `C:\depot"`), a
+        # drive or a folder gone, a file another program holds
+        errno.EINVAL: "nom de fichier ou de dossier invalide (Windows refuse les caractères \" * : < > ? |)",
+        errno.ENOENT: "chemin introuvable (disque ou dossier absent)", errno.EISDIR: "c'est un dossier",
+        errno.EBUSY: "fichier utilisé par un autre programme", errno.EIO: "erreur d'entrée-sortie du disque"}
 
 
 def why(exc: OSError) -> str:

@@ -3,6 +3,7 @@ console encoding, sheet names retyped without their accent, attachments named by
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import re
@@ -18,7 +19,7 @@ import pytest
 
 from typer.testing import CliRunner
 
-from converter import api, reading
+from converter import api, files, reading
 from converter.cli import app
 from converter.progress import StatusLine
 
@@ -438,3 +439,25 @@ def test_a_value_with_a_line_break_or_a_control_character_stays_on_its_line(tmp_
     lines = done.output.splitlines()
     assert any("(regimeTVA) — valeur « T↵TC » :" in line for line in lines), done.output
     assert any("(nomMandataire) — valeur « \\x1b[2J\\x1b]0;titre\\x07DUPONT » :" in line for line in lines), done.output
+
+
+def test_a_name_windows_refuses_gets_a_french_reason(tmp_path, monkeypatch):
+    """cmd.exe reads `-o "C:\\depot\\"` as `C:\\depot"`: Windows refuses the name (EINVAL), and
+    the message gave its English reason « Invalid argument »."""
+    real_mkdir = Path.mkdir
+
+    def windows_mkdir(self, *args, **kwargs):
+        if self.name.endswith('"'):
+            raise OSError(errno.EINVAL, "Invalid argument", str(self))
+        return real_mkdir(self, *args, **kwargs)
+    monkeypatch.setattr(Path, "mkdir", windows_mkdir)
+    done = CliRunner().invoke(app, ["convertir", str(SAMPLE), "-o", str(tmp_path / 'depot"'),
+                                    "--registre", str(tmp_path / "r.sqlite")])
+    assert done.exit_code == 2, done.output
+    text = " ".join(done.output.split())
+    assert "Invalid argument" not in text and "nom de fichier ou de dossier invalide" in text, text
+    for code in (errno.EINVAL, errno.ENOENT, errno.EISDIR, errno.EBUSY, errno.EIO):
+        assert files.why(OSError(code, os.strerror(code))) != os.strerror(code)
+    # the workbook itself: a reason in French too
+    monkeypatch.setattr(Path, "open", lambda *a, **k: (_ for _ in ()).throw(PermissionError(errno.EACCES, "Permission denied")))
+    assert "lecture impossible : permission refusée" in unreadable(SAMPLE, "fichier_illisible")
