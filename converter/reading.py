@@ -294,6 +294,7 @@ class _OdsSyntax:
     formula: re.Pattern[bytes]
     annotation: re.Pattern[bytes]
     paragraph: re.Pattern[bytes]
+    paragraph_open: bytes  # `<text:p`
     row_end: bytes
 
 
@@ -314,6 +315,7 @@ def _ods_syntax(t: bytes, o: bytes, x: bytes, c: bytes) -> _OdsSyntax:
         formula=re.compile(rb"\b" + t + rb':formula="([^"]*)"'),
         annotation=re.compile(rb"<" + o + rb":annotation\b.*?</" + o + rb":annotation>", re.S),
         paragraph=re.compile(rb"<" + x + rb":p\b[^>]*?(?:/>|>(.*?)</" + x + rb":p>)", re.S),
+        paragraph_open=b"<" + x + b":p",
         row_end=b"</" + t + b":table-row>",
     )
 
@@ -356,6 +358,9 @@ def _ods_marked(scan: SheetScan, syntax: _OdsSyntax, body: bytes, cell_at: Calla
         seen = opening
         cattrs = body[opening:tag_end]
         kind = syntax.calc_type.search(cattrs) or syntax.value_type.search(cattrs)
+        if kind is None and not cattrs.endswith(b"/") and syntax.paragraph_open in syntax.annotation.sub(
+                b"", body[tag_end:body.find(syntax.cell_close, tag_end)]):
+            continue  # LibreOffice saves an empty result (`=IF(…;"";…)`) so: no value type, an empty `<text:p/>`
         if kind is None:  # a formula saved without its value
             formula = syntax.formula.search(cattrs)
             text = "=" + _plain_text(formula.group(1) if formula else b"").split(":", 1)[-1].lstrip("=")

@@ -216,6 +216,21 @@ def test_an_ods_formula_saved_without_its_value_is_shown(tmp_path):
     assert (problem.sheet, problem.row, problem.column, problem.value) == ("Demandes", 3, "D", "=4000+866.67")
 
 
+def test_an_ods_formula_whose_result_is_empty_is_an_empty_cell(tmp_path):
+    """libreoffice-formule-vide.ods and .xlsx: libreoffice-saisie.ods, its nomMandataire and
+    emailMandataire of 00001 typed `=IF(E2;"LEROY";"")` (isMandataire is FAUX), saved by
+    LibreOffice 7.4. An empty result is saved without a value type, only `<text:p/>`: it was
+    « une formule enregistrée sans son résultat », and 00001 was rejected in the .ods only."""
+    saved = {kind: CORPUS / f"libreoffice-formule-vide.{kind}" for kind in ("xlsx", "ods")}
+    xlsx, ods = (api.convert(saved[kind], tmp_path / kind, DAY, registre=tmp_path / f"{kind}.sqlite")
+                 for kind in ("xlsx", "ods"))
+    assert "formule_sans_valeur" not in {i.code for i in ods.issues}
+    assert ods.accepted == xlsx.accepted == ["00001"] and located(ods) == located(xlsx)
+    assert ods.files[0].read_bytes() == xlsx.files[0].read_bytes()
+    reference = api.convert(SAVED["ods"], tmp_path / "reference", DAY, registre=tmp_path / "reference.sqlite")
+    assert ods.files[0].read_bytes() == reference.files[0].read_bytes()
+
+
 # ------------------------------------------------------------------ attachments from any desktop (part 5)
 
 
