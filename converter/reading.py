@@ -557,6 +557,12 @@ def _load(reader: fastexcel.ExcelReader, path: Path, sheet: Sheet, scan: SheetSc
         for (letter, row), text in {**scan.errors, **scan.formulas}.items():
             if letter in by_letter:
                 updates.setdefault(by_letter[letter], {})[row] = text
+        # fastexcel ends the sheet at its last value: rows below made only of such cells
+        # (formulas a program wrote without values) would vanish without a word
+        last, below = first_row + frame.height, max((r for rows in updates.values() for r in rows), default=0)
+        if below > last:
+            frame = pl.concat([frame, pl.DataFrame({ROW: range(last + 1, below + 1)}, schema={ROW: pl.Int64})],
+                              how="diagonal")
         frame = frame.with_columns(
             pl.col(ROW).replace_strict(rows, default=pl.col(b), return_dtype=pl.String).alias(b)
             for b, rows in updates.items()
