@@ -31,7 +31,7 @@ _WHY = {errno.EACCES: "permission refusée", errno.EPERM: "opération non permis
         # Windows: a name with " * : < > ? | (cmd.exe reads `"C:\depot\"` as `C:\depot"`), a
         # drive or a folder gone, a file another program holds
         errno.EINVAL: "nom de fichier ou de dossier invalide (Windows refuse les caractères \" * : < > ? |)",
-        errno.ENOENT: "chemin introuvable (disque ou dossier absent)", errno.EISDIR: "c'est un dossier",
+        errno.ENOENT: "chemin introuvable (disque ou dossier absent, ou chemin de plus de 260 caractères sous Windows)", errno.EISDIR: "c'est un dossier",
         errno.EBUSY: "fichier utilisé par un autre programme", errno.EIO: "erreur d'entrée-sortie du disque"}
 
 
