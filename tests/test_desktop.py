@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import time
+import unicodedata
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -476,3 +477,17 @@ def test_a_name_windows_refuses_gets_a_french_reason(tmp_path, monkeypatch):
     # the workbook itself: a reason in French too
     monkeypatch.setattr(Path, "open", lambda *a, **k: (_ for _ in ()).throw(PermissionError(errno.EACCES, "Permission denied")))
     assert "lecture impossible : permission refusée" in unreadable(SAMPLE, "fichier_illisible")
+
+
+@pytest.mark.parametrize("typed", ["Demandes \u00e9t\u00e9.xlsx", "demandes \u00c9T\u00c9.XLSX"])
+def test_a_workbook_named_with_other_accents_or_case_is_found_and_said(tmp_path, typed):
+    """A workbook from a macOS archive keeps its decomposed « é » on Windows or Linux, where the
+    name typed (composed) did not find it: « introuvable », for a name that looks the same."""
+    (tmp_path / unicodedata.normalize("NFD", "Demandes été.xlsx")).write_bytes(SAMPLE.read_bytes())
+    done = CliRunner().invoke(app, ["verifier", str(tmp_path / typed)])
+    assert done.exit_code == 0, done.output
+    assert f"aucun fichier ne s'appelle exactement « {typed} »" in " ".join(done.output.split())
+    done = CliRunner().invoke(app, ["convertir", str(tmp_path / typed), "-o", str(tmp_path / "depot"),
+                                    "--registre", str(tmp_path / "r.sqlite")])
+    assert done.exit_code == 0, done.output
+    assert len(list((tmp_path / "depot").glob("JSON-*.json"))) == 1
