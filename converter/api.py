@@ -21,7 +21,7 @@ import polars as pl
 from . import attachments, build, concurrency, deposit, ledger, schema
 from .lifecycle import advances, against_ledger, facts
 from .checks import NE, Checked, check_sheet, check_workbook
-from .files import RUN_ID, OutputError, clean_stale, publish, running, write_new, write_new_numbered
+from .files import RUN_ID, OutputError, as_xlsx, clean_stale, into_folder, publish, running, write_new, write_new_numbered
 from .funding.amounts import AvanceDemande
 from .formats import FormatDefinition, get_format, numero_formats
 from .issues import ISSUE_SCHEMA, Issue, Severity, issue
@@ -122,11 +122,14 @@ class Outcome:
         }
 
 
+TEMPLATE_NAME = "demandes.xlsx"  # `xl2segur modele`'s, and its name inside a folder given for it
+
+
 def write_template(format_id: str, target: Path) -> Path:
-    """The blank workbook of a format, to fill in Excel or LibreOffice."""
+    """The blank workbook of a format, to fill in Excel or LibreOffice (always an .xlsx)."""
     from .workbook import write_workbook  # xlsxwriter: imported only by the commands that write a workbook
 
-    return write_workbook(get_format(format_id), Path(target))
+    return write_workbook(get_format(format_id), as_xlsx(into_folder(Path(target), TEMPLATE_NAME)))
 
 
 Progress = Callable[[str, int, int], None]
@@ -170,9 +173,7 @@ def verify(workbook: Path, errors: Path | None = None, progress: Progress | None
     overwritten: `name-2.xlsx`… when taken) if anything is rejected. Works for every format."""
     outcome, checked = check(workbook, progress=progress)
     if errors is not None and checked is not None and (outcome.rejected or outcome.errors):
-        target = Path(errors)
-        if target.suffix.lower() == ".ods":  # xl2segur writes .xlsx only; LibreOffice opens it
-            target = target.with_suffix(".xlsx")
+        target = as_xlsx(into_folder(Path(errors), errors_name(workbook)))  # xl2segur writes .xlsx only
         outcome.error_workbook = write_error_workbook(checked, outcome, target.parent, target=target)
     return outcome
 
@@ -416,6 +417,22 @@ def _display(definition: FormatDefinition, checked: Checked, sheet_name: str, ke
     return joined.filter(keep).sort(ROW).select(ROW, *cols).rename({ROW: "__row"}).to_dicts()
 
 
+NAME_BYTES = 255  # a file name's limit, in octets (Linux, macOS) or UTF-16 units (Windows)
+
+
+def errors_name(workbook: Path) -> str:
+    """`erreurs-<classeur>.xlsx`, the workbook's name shortened to leave room for `-999` when it
+    would pass the system's limit (a name of 250 octets was refused: « nom trop long »).
+
+    >>> len(errors_name(Path("é" * 127 + ".xlsx")).encode()), errors_name(Path("a.ods"))
+    (251, 'erreurs-a.xlsx')
+    """
+    stem, room = workbook.stem, NAME_BYTES - len("erreurs-") - len("-999") - len(".xlsx")
+    while len(stem.encode()) > room:
+        stem = stem[:-1]
+    return f"erreurs-{stem.rstrip()}.xlsx"
+
+
 def write_error_workbook(checked: Checked, outcome: Outcome, output: Path, target: Path | None = None) -> Path:
     """Exactly the rejected demandes (all their rows in every sheet), cells highlighted."""
     from .workbook import write_workbook  # xlsxwriter: not imported by a conversion that rejects nothing
@@ -431,14 +448,14 @@ def write_error_workbook(checked: Checked, outcome: Outcome, output: Path, targe
         keep_rows = ne.filter(pl.col(NE).is_in(bad) | pl.col(NE).is_null() | (not checked.header_ok))[ROW].implode()
         rows[sheet.name] = _display(definition, checked, sheet.name, pl.col(ROW).is_in(keep_rows))
     header = _display(definition, checked, HEADER_SHEET, pl.lit(True))[0]
-    target = target or output / f"erreurs-{outcome.workbook.stem}.xlsx"
+    target = target or output / errors_name(outcome.workbook)
     return write_workbook(definition, target, header=header, rows=rows, issues=outcome.issues, numbered=True)
 
 
 def write_report(outcome: Outcome, target: Path) -> Path:
     data = orjson.dumps({**outcome.to_dict(), "date": datetime.now().isoformat(timespec="seconds")},
                         option=orjson.OPT_INDENT_2)
-    return write_new_numbered(Path(target), lambda tmp: tmp.write_bytes(data))
+    return write_new_numbered(into_folder(Path(target), "rapport.json"), lambda tmp: tmp.write_bytes(data))
 
 
 
@@ -456,7 +473,8 @@ def ingest_returns(files: list[Path], registre: Path, target: Path | None = None
 
     with ledger.Ledger(Path(registre), create=False) as book:
         lines = returns.ingest([Path(f) for f in files], book, confirm=confirm, deposit=deposit)
-    review = returns.write_review(lines, Path(target) if target else returns.default_review(Path(files[0]).parent))
+    default = returns.default_review(Path(files[0]).parent)
+    review = returns.write_review(lines, as_xlsx(into_folder(Path(target), default.name)) if target else default)
     return lines, review
 
 
@@ -480,7 +498,8 @@ def ledger_status(registre: Path, target: Path | None = None) -> tuple[Any, Path
 
     with ledger.Ledger(Path(registre), create=False) as book:
         found = status.ledger_status(book)
-    return found, status.write_status(found, Path(target) if target else status.default_target(Path.cwd()))
+    default = status.default_target(Path.cwd())
+    return found, status.write_status(found, as_xlsx(into_folder(Path(target), default.name)) if target else default)
 
 
 def import_deposits(files: list[Path], registre: Path, format_id: str | None = None) -> list[Any]:

@@ -7,8 +7,8 @@ column `fichierSource` of the Pièces sheet. It must exist inside DOSSIER (an ab
 `..` or a symbolic link leading elsewhere is refused), hold the declared format (PDF, PNG or
 JPG, recognised by their first bytes) and weigh at most 3 Mo. A demande with a missing,
 empty, mistyped or oversized attachment is rejected BEFORE any deposit file is written. A
-name that differs only by case (`.PDF`) or Unicode form (macOS writes « é » decomposed) finds
-its file, with a warning naming it; a file in another known format than declared gets the
+name that differs only by case (`.PDF`) or Unicode form (macOS writes « é » decomposed), or
+whose folders do, finds its file, with a warning naming it; a file in another known format than declared gets the
 two ways out (declare that format and name the file, or rename it).
 
 The attachments of each deposit file are then written under their nomenclature names into
@@ -148,17 +148,37 @@ class _Folder:
         self.root = root
         self.listed: dict[Path, dict[str, list[str]]] = {}
 
-    def near(self, wanted: Path) -> list[str]:
-        """Names, relative to the folder, of the files that `wanted` (absent) may mean."""
-        parent = wanted.parent
+    def names(self, parent: Path) -> dict[str, list[str]]:
+        """The names in the folder `parent`, by _name_key."""
         if parent not in self.listed:
             keys: dict[str, list[str]] = {}
             with os.scandir(parent) if parent.is_dir() else contextlib.nullcontext([]) as entries:
                 for entry in entries:
                     keys.setdefault(_name_key(entry.name), []).append(entry.name)
             self.listed[parent] = keys
-        relative = parent.relative_to(self.root)
-        return sorted(str(relative / n) if relative.parts else n for n in self.listed[parent].get(_name_key(wanted.name), []))
+        return self.listed[parent]
+
+    def near_folder(self, wanted: Path) -> Path:
+        """The folder `wanted` (inside the root) may mean: each missing part found as a file
+        is (a folder made on macOS keeps its decomposed accents once unzipped elsewhere)."""
+        here = self.root
+        for part in wanted.relative_to(self.root).parts:
+            if not (here / part).is_dir():
+                found = [n for n in self.names(here).get(_name_key(part), []) if (here / n).is_dir()]
+                if len(found) != 1:
+                    return wanted
+                part = found[0]
+            here = here / part
+        return here
+
+    def near(self, wanted: Path) -> list[str]:
+        """Names, relative to the folder, of the files that `wanted` (absent) may mean."""
+        parent = wanted.parent if wanted.parent.is_dir() else self.near_folder(wanted.parent)
+        relative, names = parent.relative_to(self.root), self.names(parent)
+        found = names.get(_name_key(wanted.name), [])
+        if not found and wanted.suffix:  # Windows hides known extensions: renamed « x.pdf », it is « x.pdf.pdf »
+            found = names.get(_name_key(wanted.name + wanted.suffix), [])
+        return sorted(str(relative / n) if relative.parts else n for n in found)
 
     def find(self, name: str) -> tuple[Path | None, str, tuple[str, dict[str, Any]] | None]:
         """(the file `name` inside the folder — None if it leads outside —, the name it was found
@@ -179,6 +199,13 @@ class _Folder:
         if len(near) > 1:
             return source, name, ("piece_nom_ambigu", {"detail": name, "fichiers": " et ".join(f"« {n} »" for n in near)})
         return source, name, None
+
+
+def _approaching(typed: str, found: str) -> str:
+    """The warning's code for a file found under a name near the one `typed` (_Folder.find)."""
+    def last(name: str) -> str:
+        return _name_key(PurePosixPath(name.replace("\\", "/")).name)
+    return "piece_nom_approchant" if last(typed) == last(found) else "piece_extension_doublee"
 
 
 def _format_of(head: bytes) -> str | None:
@@ -254,7 +281,7 @@ def collect(checked: Checked, records: list[dict[str, Any]], folder: Path,
         typed = row["fichierSource"] or row["nomFichier"]
         source, name, problem = listing.find(typed)
         if name != typed:  # found under a name close to the one typed or regulatory (_Folder.find)
-            issues.append(_issue("piece_nom_approchant", row, definition, letter, file, detail=typed, fichier=name))
+            issues.append(_issue(_approaching(typed, name), row, definition, letter, file, detail=typed, fichier=name))
         if problem is None:
             problem, size = _fault(source, name, row, limit)
         if problem is None:
@@ -286,7 +313,7 @@ def of_document(document: dict[str, Any], folder: Path,
             params = {"piece": f"{piece['typeFichier']} ({label})", "nom": regulatory}
             source, name, problem = listing.find(regulatory)
             if name != regulatory:
-                code = "piece_nom_approchant"
+                code = _approaching(regulatory, name)
                 text = message(code, detail=regulatory, fichier=name, **params)
                 notes.append(Issue(code=code, message=f"demande {line['numeroEditeur']} : {text}",
                                    severity=severity(code), numero_editeur=line["numeroEditeur"]))

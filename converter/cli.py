@@ -18,7 +18,7 @@ from rich.markup import escape
 from . import api
 from .cli_fr import CommandeFr, GroupeFr  # French help screens and usage errors
 from .console import tolerate_console_encoding
-from .files import OutputError, why
+from .files import OutputError, near_file, why
 from .ledger import ENVIRONMENT, LedgerNotFound
 from .funding.amounts import format_rate
 from .funding.cli_text import InputError, plafond_hop_text, plafond_sfp_text
@@ -73,6 +73,20 @@ def _unexpected(classeur: Path, exc: Exception) -> str:
     return (f"le classeur « {classeur} » n'a pas pu être traité ({type(exc).__name__} : {detail}). "
             "Ouvrez-le dans Excel ou LibreOffice, enregistrez-le au format « Classeur Excel (.xlsx) » "
             "et recommencez ; si le problème persiste, transmettez ce fichier à l'équipe xl2segur.")
+
+
+def _workbook(classeur: Path) -> Path:
+    """The workbook to read: `classeur`, or the one file whose name differs from it only by case
+    or Unicode form (files.near_file), said."""
+    if classeur.exists():
+        return classeur
+    near = near_file(classeur)
+    if near is None:
+        return classeur
+    out.print(f"[yellow]avertissement[/] aucun fichier ne s'appelle exactement « {escape(classeur.name)} » ; le "
+              f"classeur « {escape(near.name)} », dont le nom n'en diffère que par les majuscules ou l'écriture "
+              "des accents, est lu.")
+    return near
 
 
 def _parse_day(value: Optional[str]) -> Optional[date]:
@@ -201,7 +215,7 @@ def formats_command() -> None:
 @app.command("modele", cls=CommandeFr)
 def modele(
     format_id: Annotated[str, typer.Argument(metavar="FORMAT", help="Identifiant du format (voir « xl2segur formats »).")],
-    sortie: Annotated[Path, typer.Option("-o", "--sortie", help="Classeur à créer (.xlsx) ; jamais écrasé.")] = Path("demandes.xlsx"),
+    sortie: Annotated[Path, typer.Option("-o", "--sortie", help="Classeur à créer (.xlsx) ; jamais écrasé.")] = Path(api.TEMPLATE_NAME),
 ) -> None:
     """Écrit le classeur vierge d'un format, à remplir dans Excel ou LibreOffice."""
     try:
@@ -254,6 +268,7 @@ def verifier(
     quiet: QuietOption = False,
 ) -> None:
     """Vérifie un classeur et affiche toutes les erreurs ; n'écrit aucun fichier de dépôt."""
+    classeur = _workbook(classeur)
     try:
         with progress_line(quiet) as progress:
             outcome = api.verify(classeur, errors=erreurs, progress=progress)
@@ -281,6 +296,7 @@ def convertir(
 ) -> None:
     """Convertit un classeur en fichiers JSON de dépôt (200 demandes au plus chacun)."""
     day = _parse_day(date_depot)
+    classeur = _workbook(classeur)
     try:
         with progress_line(quiet) as progress:
             outcome = api.convert(classeur, sortie, day, pieces=pieces, registre=registre, progress=progress)

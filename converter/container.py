@@ -59,13 +59,17 @@ def _contains(path: Path, needle: bytes) -> bool:
 
 def check_container(path: Path) -> None:
     """Refuse what is not an .xlsx/.xlsm package, with the message that says what to do."""
+    if path.is_dir():
+        raise _fail("chemin_dossier", path)
     if not path.is_file():
         raise _fail("fichier_introuvable", path)
     try:
         with path.open("rb") as fh:
             head = fh.read(8)
     except OSError as exc:
-        raise _fail("fichier_illisible", path, detail=f"lecture impossible : {exc.strerror}") from exc
+        from .files import why  # its French reason; imported on this path only (see the module)
+
+        raise _fail("fichier_illisible", path, detail=f"lecture impossible : {why(exc)}") from exc
     suffix = path.suffix.lower()
     if head.startswith(_OLE_MAGIC):  # an encrypted OOXML package is an OLE container too
         if _contains(path, _ENCRYPTED):
@@ -73,11 +77,28 @@ def check_container(path: Path) -> None:
         raise _fail("format_non_pris_en_charge", path, detail="« .xls » (ancien format Excel)")
     if head.startswith(_ZIP_MAGIC):
         return
+    if (locked := _locked_workbook(path.name)) is not None:
+        raise _fail("fichier_verrou", path, detail=locked)
     if not head:
         raise _fail("fichier_illisible", path, detail="fichier vide")
     if suffix in (".csv", ".txt", ".tsv", ".json", ".xml", ".html", ".htm"):
         raise _fail("format_non_pris_en_charge", path, detail=f"« {suffix} »")
     raise _fail("fichier_illisible", path, detail="ce n'est pas un fichier .xlsx")
+
+
+def _locked_workbook(name: str) -> str | None:
+    """The workbook whose lock file `name` is, if it is one: Excel writes `~$demandes.xlsx`,
+    LibreOffice `.~lock.demandes.xlsx#`, beside a workbook open (hidden files, but a shell's
+    completion or a glob offers them).
+
+    >>> _locked_workbook("~$demandes.xlsx"), _locked_workbook(".~lock.demandes.ods#"), _locked_workbook("a.xlsx")
+    ('demandes.xlsx', 'demandes.ods', None)
+    """
+    if name.startswith("~$") and len(name) > 2:
+        return name[2:]
+    if name.startswith(".~lock.") and name.endswith("#") and len(name) > 8:
+        return name[len(".~lock."):-1]
+    return None
 
 
 def _member(base: str, target: str) -> str:
@@ -101,6 +122,17 @@ def _parse_xml(zf: zipfile.ZipFile, name: str):
 def is_ods(zf: zipfile.ZipFile) -> bool:
     """A LibreOffice Calc package (OpenDocument), whatever its file name says."""
     return "mimetype" in zf.namelist() and zf.read("mimetype")[:100].startswith(_ODS_MIME)
+
+
+def check_ods(path: Path, zf: zipfile.ZipFile) -> None:
+    """An .ods saved with a password (« Enregistrer avec mot de passe ») keeps its zip and
+    mimetype, but its manifest declares each part encrypted: refused as an encrypted .xlsx is
+    (fastexcel answered in English). Every part is declared so: the manifest's start tells."""
+    if "META-INF/manifest.xml" not in zf.namelist():
+        return
+    with zf.open("META-INF/manifest.xml") as fh:
+        if b"encryption-data" in fh.read(1 << 20):
+            raise _fail("classeur_protege", path)
 
 
 def check_archive(path: Path, zf: zipfile.ZipFile) -> None:

@@ -14,6 +14,7 @@ import os
 import secrets
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -27,7 +28,12 @@ class OutputError(Exception):
 _WHY = {errno.EACCES: "permission refusée", errno.EPERM: "opération non permise",
         errno.EROFS: "disque en lecture seule", errno.ENOSPC: "disque plein",
         errno.ENOTDIR: "un élément du chemin est un fichier, pas un dossier",
-        errno.EEXIST: "un fichier porte déjà ce nom", errno.ENAMETOOLONG: "nom trop long"}
+        errno.EEXIST: "un fichier porte déjà ce nom", errno.ENAMETOOLONG: "nom trop long",
+        # Windows: a name with " * : < > ? | (cmd.exe reads `"C:\depot\"` as `C:\depot"`), a
+        # drive or a folder gone, a file another program holds
+        errno.EINVAL: "nom de fichier ou de dossier invalide (Windows refuse les caractères \" * : < > ? |)",
+        errno.ENOENT: "chemin introuvable (disque ou dossier absent, ou chemin de plus de 260 caractères sous Windows)", errno.EISDIR: "c'est un dossier",
+        errno.EBUSY: "fichier utilisé par un autre programme", errno.EIO: "erreur d'entrée-sortie du disque"}
 
 
 def why(exc: OSError) -> str:
@@ -260,6 +266,41 @@ def write_first_free(candidates: "Iterator[Path] | list[Path]", write: Callable[
             if publish(tmp, target):
                 return target
     raise OutputError(f"Le fichier « {first} » existe déjà : il n'est jamais écrasé. Choisissez un autre nom ou déplacez l'ancien.")
+
+
+def near_file(path: Path) -> Path | None:
+    """The one file beside `path` (absent) whose name differs from its only by case or Unicode
+    form: a name from a macOS archive keeps its decomposed « é » on Windows and Linux, where
+    the name typed, composed, does not find it. None if there is none, or several."""
+    def key(name: str) -> str:
+        return unicodedata.normalize("NFC", name).casefold()
+    try:
+        near = [entry for entry in os.scandir(path.parent) if key(entry.name) == key(path.name) and entry.is_file()]
+    except OSError:
+        return None
+    return path.parent / near[0].name if len(near) == 1 else None
+
+
+def into_folder(target: Path, name: str) -> Path:
+    """`target`, or the file `name` inside it when it is a folder: `-o depot/` names where to
+    write, as convertir's does (the file became `depot-2`, without extension, beside it)."""
+    return Path(target) / name if Path(target).is_dir() else Path(target)
+
+
+def as_xlsx(target: Path) -> Path:
+    """The name of a workbook xl2segur writes: it holds an .xlsx, and Excel refuses to open one
+    named .ods, .xlsm…, a desktop one without extension; a spreadsheet extension is replaced,
+    else `.xlsx` is added.
+
+    >>> [as_xlsx(Path(n)).name for n in ("a.ods", "a", "a.XLSX", "a.v2", "a.xlsm")]
+    ['a.xlsx', 'a.xlsx', 'a.XLSX', 'a.v2.xlsx', 'a.xlsx']
+    """
+    suffix = target.suffix.lower()
+    if suffix == ".xlsx":
+        return target
+    if suffix in (".ods", ".fods", ".xls", ".xlsm", ".xlsb", ".csv"):
+        return target.with_suffix(".xlsx")
+    return target.with_name(f"{target.name}.xlsx")
 
 
 def numbered(path: Path) -> Iterator[Path]:

@@ -6,6 +6,7 @@ wording of each code lives in MESSAGES, in one place.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
@@ -22,6 +23,8 @@ class Severity(StrEnum):
 MESSAGES: dict[str, tuple[Severity, str]] = {
     # the workbook as a whole (exit code 2)
     "fichier_introuvable": (Severity.ERROR, "Le fichier est introuvable. Vérifiez le chemin."),
+    "chemin_dossier": (Severity.ERROR, "Ce chemin est un dossier, pas un classeur : indiquez le fichier du classeur (.xlsx ou .ods) lui-même."),
+    "fichier_verrou": (Severity.ERROR, "Ce fichier n'est pas un classeur : c'est le fichier de verrouillage qu'Excel ou LibreOffice crée à côté du classeur « {detail} » tant qu'il est ouvert. Indiquez « {detail} » lui-même."),
     "fichier_illisible": (Severity.ERROR, "Le fichier n'est pas un classeur Excel lisible ({detail}). Enregistrez-le au format « Classeur Excel (.xlsx) » et recommencez."),
     "format_non_pris_en_charge": (Severity.ERROR, "Les fichiers {detail} ne sont pas lus. Ouvrez-le dans Excel ou LibreOffice et enregistrez-le au format « Classeur Excel (.xlsx) »."),
     "feuille_manquante": (Severity.ERROR, "La feuille « {sheet} » est absente. Partez du modèle donné par « xl2segur modele » ou ajoutez cette feuille avec ses colonnes."),
@@ -94,6 +97,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "piece_autre_format": (Severity.ERROR, "Pièce {piece} : le fichier « {detail} » est en réalité un {reel}, pas un {format}. Au choix : dans la feuille Pièces, déclarez cette pièce au format {reel} (formatFichier) et indiquez « {detail} » dans la colonne fichierSource ; ou déclarez-la au format {reel} et renommez le fichier {nom_reel} ; ou enregistrez-la au format {format}."),
     "piece_vide": (Severity.ERROR, "Pièce {piece} : le fichier « {detail} » est un fichier vide (0 octet), sa copie ou son enregistrement n'a pas abouti. Déposez de nouveau la pièce dans le dossier des pièces."),
     "piece_nom_approchant": (Severity.WARNING, "Pièce {piece} : aucun fichier ne s'appelle exactement « {detail} » ; le fichier « {fichier} », dont le nom n'en diffère que par les majuscules ou l'écriture des accents, a été utilisé. Il est copié dans l'archive sous le nom réglementaire {nom}."),
+    "piece_extension_doublee": (Severity.WARNING, "Pièce {piece} : aucun fichier ne s'appelle exactement « {detail} » ; le fichier « {fichier} », dont l'extension est écrite deux fois (Windows masque les extensions connues : le nom affiché était « {detail} »), a été utilisé. Il est copié dans l'archive sous le nom réglementaire {nom}."),
     "piece_nom_ambigu": (Severity.ERROR, "Pièce {piece} : aucun fichier ne s'appelle exactement « {detail} », et plusieurs n'en diffèrent que par les majuscules ou les accents ({fichiers}) : xl2segur ne peut pas choisir. Gardez-en un seul, ou indiquez son nom exact dans la colonne fichierSource de la feuille Pièces."),
     "piece_trop_lourde": (Severity.ERROR, "Pièce {piece} : le fichier « {detail} » pèse {taille}, l'ASP accepte {max} au plus par pièce. Réduisez-le (compression, résolution, numérisation en noir et blanc)."),
     "piece_chemin_interdit": (Severity.ERROR, "Pièce {piece} : ce nom de fichier sort du dossier des pièces (chemin absolu, « .. » ou lien vers un autre dossier). Indiquez le nom d'un fichier placé dans le dossier donné par --pieces."),
@@ -169,12 +173,26 @@ class Issue:
         value = f" — valeur « {self.value} »" if self.value not in (None, "") else ""
         if not where and self.file:  # a problem of the whole file: name the file
             where = f"fichier « {self.file.replace(chr(92), '/').rsplit('/', 1)[-1]} »"
-        return f"{where}{value} : {self.message}" if where else self.message
+        return _visible(f"{where}{value} : {self.message}" if where else self.message)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["severity"] = str(self.severity)
         return data
+
+
+_LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+_CONTROLS = re.compile(f"[{_LINE_BREAKS}]|[\x00-\x08\x0e-\x1b\x1f\x7f-\x9f]")
+
+
+def _visible(text: str) -> str:
+    r"""One line, nothing a terminal obeys: a line break typed in a cell (Alt+Entrée) is shown
+    « ↵ », another control character (an escape sequence) as its code.
+
+    >>> _visible("T\nTC"), _visible("\x1b[2J")
+    ('T↵TC', '\\x1b[2J')
+    """
+    return _CONTROLS.sub(lambda m: "↵" if m.group() in _LINE_BREAKS else f"\\x{ord(m.group()):02x}", text)
 
 
 def message(code: str, **params: Any) -> str:

@@ -9,6 +9,7 @@ shows its elapsed time, and it is erased when the run ends.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import threading
 import time
@@ -44,8 +45,19 @@ class StatusLine:
         elapsed = time.monotonic() - self.started
         with self._lock:
             stage, done, total = self.stage, self.done, self.total
-        share = f" {100 * done // total} %" if total else ""
-        return f"{stage}…{share} ({elapsed:.0f} s)"
+        tail = f"…{f' {100 * done // total} %' if total else ''} ({elapsed:.0f} s)"
+        # narrower than the terminal (where « … » may be written « ... »): a wrapped line is not
+        # rewritten by `\r`, each redraw added one
+        return stage[:max(self._columns() - 3 - len(tail), 0)] + tail
+
+    def _columns(self) -> int:
+        """The terminal's width: COLUMNS first, as shutil reads it; else the stream's; else 80."""
+        with contextlib.suppress(KeyError, ValueError):
+            return int(os.environ["COLUMNS"])
+        try:
+            return os.get_terminal_size(self.stream.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            return 80
 
     def _draw(self) -> None:
         text = self.text()

@@ -294,6 +294,7 @@ class _OdsSyntax:
     formula: re.Pattern[bytes]
     annotation: re.Pattern[bytes]
     paragraph: re.Pattern[bytes]
+    paragraph_open: bytes  # `<text:p`
     row_end: bytes
 
 
@@ -314,6 +315,7 @@ def _ods_syntax(t: bytes, o: bytes, x: bytes, c: bytes) -> _OdsSyntax:
         formula=re.compile(rb"\b" + t + rb':formula="([^"]*)"'),
         annotation=re.compile(rb"<" + o + rb":annotation\b.*?</" + o + rb":annotation>", re.S),
         paragraph=re.compile(rb"<" + x + rb":p\b[^>]*?(?:/>|>(.*?)</" + x + rb":p>)", re.S),
+        paragraph_open=b"<" + x + b":p",
         row_end=b"</" + t + b":table-row>",
     )
 
@@ -356,6 +358,9 @@ def _ods_marked(scan: SheetScan, syntax: _OdsSyntax, body: bytes, cell_at: Calla
         seen = opening
         cattrs = body[opening:tag_end]
         kind = syntax.calc_type.search(cattrs) or syntax.value_type.search(cattrs)
+        if kind is None and not cattrs.endswith(b"/") and syntax.paragraph_open in syntax.annotation.sub(
+                b"", body[tag_end:body.find(syntax.cell_close, tag_end)]):
+            continue  # LibreOffice saves an empty result (`=IF(…;"";…)`) so: no value type, an empty `<text:p/>`
         if kind is None:  # a formula saved without its value
             formula = syntax.formula.search(cattrs)
             text = "=" + _plain_text(formula.group(1) if formula else b"").split(":", 1)[-1].lstrip("=")
@@ -552,6 +557,12 @@ def _load(reader: fastexcel.ExcelReader, path: Path, sheet: Sheet, scan: SheetSc
         for (letter, row), text in {**scan.errors, **scan.formulas}.items():
             if letter in by_letter:
                 updates.setdefault(by_letter[letter], {})[row] = text
+        # fastexcel ends the sheet at its last value: rows below made only of such cells
+        # (formulas a program wrote without values) would vanish without a word
+        last, below = first_row + frame.height, max((r for rows in updates.values() for r in rows), default=0)
+        if below > last:
+            frame = pl.concat([frame, pl.DataFrame({ROW: range(last + 1, below + 1)}, schema={ROW: pl.Int64})],
+                              how="diagonal")
         frame = frame.with_columns(
             pl.col(ROW).replace_strict(rows, default=pl.col(b), return_dtype=pl.String).alias(b)
             for b, rows in updates.items()
@@ -682,6 +693,7 @@ def _read(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None,
           then: Callable[[RawWorkbook, Sheet], Any] | None) -> RawWorkbook:
     if container.is_ods(zf):  # LibreOffice Calc: its sheets share one content.xml, scanned before reading
         _check_archive(path, zf)
+        _refused(path, container.check_ods, zf)
         scans = _scan_ods(path, zf)
         read = {_sheet_key(n) for n in (HEADER_SHEET, *_data_sheet_names())}
         for name, scan in scans.items():  # before fastexcel opens it: it loads every sheet at once

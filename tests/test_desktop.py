@@ -3,10 +3,14 @@ console encoding, sheet names retyped without their accent, attachments named by
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import re
 import subprocess
 import sys
+import time
+import unicodedata
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -16,12 +20,13 @@ import pytest
 
 from typer.testing import CliRunner
 
-from converter import api, reading
+from converter import api, files, reading
 from converter.cli import app
+from converter.progress import StatusLine
 
 from .builders import seed_001_rows, workbook
 from .test_cycle import PDF, PNG
-from .test_hostile import CORPUS, rewrite
+from .test_hostile import CORPUS, rewrite, unreadable
 
 ROOT = Path(__file__).parents[1]
 SAMPLE = ROOT / "samples" / "ms2-dui-pds-avance.xlsx"
@@ -212,6 +217,21 @@ def test_an_ods_formula_saved_without_its_value_is_shown(tmp_path):
     assert (problem.sheet, problem.row, problem.column, problem.value) == ("Demandes", 3, "D", "=4000+866.67")
 
 
+def test_an_ods_formula_whose_result_is_empty_is_an_empty_cell(tmp_path):
+    """libreoffice-formule-vide.ods and .xlsx: libreoffice-saisie.ods, its nomMandataire and
+    emailMandataire of 00001 typed `=IF(E2;"LEROY";"")` (isMandataire is FAUX), saved by
+    LibreOffice 7.4. An empty result is saved without a value type, only `<text:p/>`: it was
+    « une formule enregistrée sans son résultat », and 00001 was rejected in the .ods only."""
+    saved = {kind: CORPUS / f"libreoffice-formule-vide.{kind}" for kind in ("xlsx", "ods")}
+    xlsx, ods = (api.convert(saved[kind], tmp_path / kind, DAY, registre=tmp_path / f"{kind}.sqlite")
+                 for kind in ("xlsx", "ods"))
+    assert "formule_sans_valeur" not in {i.code for i in ods.issues}
+    assert ods.accepted == xlsx.accepted == ["00001"] and located(ods) == located(xlsx)
+    assert ods.files[0].read_bytes() == xlsx.files[0].read_bytes()
+    reference = api.convert(SAVED["ods"], tmp_path / "reference", DAY, registre=tmp_path / "reference.sqlite")
+    assert ods.files[0].read_bytes() == reference.files[0].read_bytes()
+
+
 # ------------------------------------------------------------------ attachments from any desktop (part 5)
 
 
@@ -225,6 +245,7 @@ def with_pieces(tmp_path: Path, files: dict[str, bytes], source: str | None = No
     folder = tmp_path / "pieces"
     folder.mkdir(parents=True)
     for name, data in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(data)
     return api.convert(workbook(tmp_path / "a.xlsx", rows), tmp_path / "depot", DAY, pieces=folder,
                        registre=tmp_path / "registre.sqlite")
@@ -241,6 +262,9 @@ def zipped(outcome: api.Outcome) -> dict[str, bytes]:
     ("ms2-dui-va1-bdc-00001.pdf", None),
     ("bon de commande pre\u0301vu.pdf", "bon de commande pr\u00e9vu.pdf"),  # « é » as macOS writes it
     ("bon de commande pr\u00e9vu.pdf", "bon de commande pre\u0301vu.pdf"),  # typed decomposed
+    # a folder of macOS (unzipped elsewhere: its name stays decomposed), typed composed
+    ("Commandes e\u0301te\u0301/bon de commande.pdf", "Commandes \u00e9t\u00e9/bon de commande.pdf"),
+    ("Commandes e\u0301te\u0301/BON de commande.pdf", "commandes \u00e9t\u00e9/bon de commande.pdf"),
 ])
 def test_a_name_differing_by_case_or_unicode_form_is_found_and_said(tmp_path, on_disk, typed):
     outcome = with_pieces(tmp_path, {on_disk: PDF}, source=typed)
@@ -249,6 +273,18 @@ def test_a_name_differing_by_case_or_unicode_form_is_found_and_said(tmp_path, on
     assert warning.numero_editeur == "00001" and f"« {on_disk} »" in warning.message
     assert f"« {typed or 'MS2-DUI-Va1-BDC-00001.pdf'} »" in warning.message
     assert zipped(outcome) == {"MS2-DUI-Va1-BDC-00001.pdf": PDF}  # the regulatory name
+
+
+@pytest.mark.parametrize("on_disk", ["MS2-DUI-Va1-BDC-00001.pdf.pdf", "MS2-DUI-Va1-BDC-00001.PDF.pdf"])
+def test_a_name_whose_extension_windows_hid_and_the_user_typed_again_is_found_and_said(tmp_path, on_disk):
+    """Windows hides known extensions: a file renamed « MS2-DUI-Va1-BDC-00001.pdf » in the
+    Explorer is « MS2-DUI-Va1-BDC-00001.pdf.pdf ». It was « introuvable », under the very name
+    the user sees."""
+    outcome = with_pieces(tmp_path, {on_disk: PDF})
+    assert outcome.accepted == ["00001"] and outcome.errors == []
+    (warning,) = [i for i in outcome.warnings if i.code.startswith("piece_")]
+    assert warning.code == "piece_extension_doublee" and f"« {on_disk} »" in warning.message
+    assert zipped(outcome) == {"MS2-DUI-Va1-BDC-00001.pdf": PDF}
 
 
 def test_two_files_matching_but_for_case_are_an_error(tmp_path):
@@ -301,3 +337,157 @@ def test_a_libreoffice_error_of_its_own_is_a_cell_in_error(tmp_path):
     path = edited_ods(tmp_path, lambda data: data.replace(b"<text:p>#N/A</text:p>", b"<text:p>Err:502</text:p>", 1))
     (problem,) = [i for i in api.verify(path).errors if i.sheet == "Demandes"]
     assert (problem.code, problem.row, problem.column, problem.value) == ("cellule_en_erreur", 4, "D", "Err:502")
+
+
+def test_a_password_protected_ods_says_so_in_french(tmp_path):
+    """libreoffice-protege.ods: libreoffice-saisie.ods saved by LibreOffice 7.4 with a password
+    (« Enregistrer avec mot de passe »); fastexcel answered in English, advising another save."""
+    outcome = api.verify(CORPUS / "libreoffice-protege.ods")
+    assert outcome.unreadable and outcome.exit_code == 2
+    assert [i.code for i in outcome.errors] == ["classeur_protege"]
+    assert "mot de passe" in outcome.errors[0].render() and "calamine" not in outcome.errors[0].render()
+
+
+# ------------------------------------------------------------------ paths as users give them
+
+
+def rejected_workbook(tmp_path: Path) -> Path:
+    rows = seed_001_rows()
+    rows["Demandes"][0]["regimeTVA"] = "TVA"
+    return workbook(tmp_path / "rejetee.xlsx", rows)
+
+
+def test_a_folder_given_for_a_file_gets_the_file_inside_it(tmp_path, monkeypatch):
+    """`-o depot/` (as convertir's), `--erreurs corrections/`: the file goes into the folder
+    under its usual name; it became a file without extension named after the folder (`depot-2`)."""
+    monkeypatch.chdir(tmp_path)
+    for folder in ("modeles", "erreurs", "rapports", "etats"):
+        (tmp_path / folder).mkdir()
+    done = CliRunner().invoke(app, ["modele", "ms2-dui-pds-avance", "-o", "modeles"])
+    assert done.exit_code == 0, done.output
+    assert zipfile.is_zipfile(tmp_path / "modeles" / "demandes.xlsx")
+    done = CliRunner().invoke(app, ["verifier", str(rejected_workbook(tmp_path)), "--erreurs", "erreurs",
+                                    "--rapport", "rapports"])
+    assert done.exit_code == 1, done.output
+    assert zipfile.is_zipfile(tmp_path / "erreurs" / "erreurs-rejetee.xlsx")
+    assert (tmp_path / "rapports" / "rapport.json").is_file()
+    registre = tmp_path / "registre.sqlite"
+    api.convert(SAMPLE, tmp_path / "depot", DAY, registre=registre)
+    done = CliRunner().invoke(app, ["etat", "--registre", str(registre), "-o", "etats"])
+    assert done.exit_code == 0, done.output
+    assert [p.suffix for p in (tmp_path / "etats").iterdir()] == [".xlsx"]
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith("-2")]
+
+
+@pytest.mark.parametrize("typed, written", [("demandes.ods", "demandes.xlsx"), ("demandes", "demandes.xlsx"),
+                                            ("demandes.xlsm", "demandes.xlsx"), ("demandes.v2", "demandes.v2.xlsx"),
+                                            ("DEMANDES.XLSX", "DEMANDES.XLSX")])
+def test_a_workbook_written_is_named_xlsx_whatever_the_name_typed(tmp_path, typed, written):
+    """xl2segur writes .xlsx only: under an .ods or .xlsm name, or none, Excel refuses to open
+    it (or the desktop does not know it); the name gets the extension of what it holds."""
+    done = CliRunner().invoke(app, ["modele", "ms2-dui-pds-avance", "-o", str(tmp_path / typed)])
+    assert done.exit_code == 0, done.output
+    assert [p.name for p in tmp_path.iterdir()] == [written]
+    assert f"Modèle écrit : {tmp_path / written}" in " ".join(done.output.split())
+    (tmp_path / "erreurs").mkdir()
+    outcome = api.verify(rejected_workbook(tmp_path), errors=tmp_path / "erreurs" / typed)
+    assert outcome.error_workbook == tmp_path / "erreurs" / written
+
+
+def test_a_long_workbook_name_still_gets_its_error_workbook(tmp_path):
+    """A name of 250 octets (the system allows 255): `erreurs-<name>.xlsx` was too long, the
+    conversion ended in « nom trop long » (code 2) and the rejected demandes had no workbook."""
+    stem = "Demandes de financement Ségur numérique — établissements " * 5
+    stem = stem.encode()[:245].decode(errors="ignore")
+    path = rejected_workbook(tmp_path).rename(tmp_path / f"{stem}.xlsx")
+    outcome = api.convert(path, tmp_path / "depot", DAY, registre=tmp_path / "registre.sqlite")
+    assert outcome.exit_code == 1 and outcome.rejected == ["00001"]
+    written = outcome.error_workbook
+    assert written.parent == tmp_path / "depot" and written.name.startswith("erreurs-Demandes de financement")
+    assert written.suffix == ".xlsx" and len(written.name.encode()) <= 255 and zipfile.is_zipfile(written)
+    again = api.convert(path, tmp_path / "depot", DAY, registre=tmp_path / "registre.sqlite")
+    assert again.error_workbook.name == written.name.replace(".xlsx", "-2.xlsx")
+    assert api.verify(path, errors=tmp_path / "depot").error_workbook.name == written.name.replace(".xlsx", "-3.xlsx")
+
+
+def test_a_folder_or_a_lock_file_given_for_the_workbook_is_named_as_such(tmp_path):
+    """A folder was « introuvable »; the lock file Excel (`~$demandes.xlsx`) or LibreOffice
+    (`.~lock.demandes.xlsx#`) keeps beside an open workbook was to be saved as an .xlsx."""
+    folder = tmp_path / "Demandes 2024"
+    folder.mkdir()
+    assert "est un dossier" in unreadable(folder, "chemin_dossier")
+    excel = tmp_path / "~$demandes.xlsx"
+    excel.write_bytes(b"\x0bJean Dupont" + b" " * 43 + b"\x0b\x00" + "Jean Dupont".encode("utf-16-le") + b"\x20\x00" * 43)
+    libreoffice = tmp_path / ".~lock.demandes.xlsx#"
+    libreoffice.write_text("Jean Dupont,jdupont,PC-42,04.12.2026 08:50,file:///home/jdupont/.config/libreoffice/4;")
+    for lock in (excel, libreoffice):
+        text = unreadable(lock, "fichier_verrou")
+        assert "« demandes.xlsx »" in text and "verrouillage" in text, text
+    done = CliRunner().invoke(app, ["verifier", str(excel)])
+    assert done.exit_code == 2 and "Traceback" not in done.output
+
+
+def test_the_progress_line_fits_a_narrow_terminal(monkeypatch):
+    """Longer than the terminal, the line wrapped and each redraw (`\\r` goes back to the start of
+    the last screen line only) left one more line on the screen, five a second."""
+    monkeypatch.setenv("COLUMNS", "40")
+    stream = io.StringIO()
+    line = StatusLine(stream, delay=0.01, tick=0.01).start()
+    line("Écriture des fichiers de dépôt", 1, 4)
+    deadline = time.monotonic() + 5
+    while "25 %" not in stream.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    line.stop()
+    drawn = [text for text in stream.getvalue().split("\r") if text.strip()]
+    assert drawn and all(len(text) < 40 for text in drawn), drawn
+    assert all(text.startswith("Écriture des fichiers") and " 25 % (" in text for text in drawn)
+
+
+def test_a_value_with_a_line_break_or_a_control_character_stays_on_its_line(tmp_path):
+    """A line break typed in a cell (Alt+Entrée) cut its message in two; an escape character
+    (a workbook from elsewhere: `_x001B_` in its XML) reached the terminal, which obeyed it."""
+    rows = seed_001_rows()
+    rows["Demandes"][0]["regimeTVA"] = "T\nTC"
+    rows["Demandes"][0]["nomMandataire"] = "\x1b[2J\x1b]0;titre\x07DUPONT"
+    done = CliRunner().invoke(app, ["verifier", str(workbook(tmp_path / "c.xlsx", rows))])
+    assert done.exit_code == 1, done.output
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", done.output)
+    lines = done.output.splitlines()
+    assert any("(regimeTVA) — valeur « T↵TC » :" in line for line in lines), done.output
+    assert any("(nomMandataire) — valeur « \\x1b[2J\\x1b]0;titre\\x07DUPONT » :" in line for line in lines), done.output
+
+
+def test_a_name_windows_refuses_gets_a_french_reason(tmp_path, monkeypatch):
+    """cmd.exe reads `-o "C:\\depot\\"` as `C:\\depot"`: Windows refuses the name (EINVAL), and
+    the message gave its English reason « Invalid argument »."""
+    real_mkdir = Path.mkdir
+
+    def windows_mkdir(self, *args, **kwargs):
+        if self.name.endswith('"'):
+            raise OSError(errno.EINVAL, "Invalid argument", str(self))
+        return real_mkdir(self, *args, **kwargs)
+    monkeypatch.setattr(Path, "mkdir", windows_mkdir)
+    done = CliRunner().invoke(app, ["convertir", str(SAMPLE), "-o", str(tmp_path / 'depot"'),
+                                    "--registre", str(tmp_path / "r.sqlite")])
+    assert done.exit_code == 2, done.output
+    text = " ".join(done.output.split())
+    assert "Invalid argument" not in text and "nom de fichier ou de dossier invalide" in text, text
+    for code in (errno.EINVAL, errno.ENOENT, errno.EISDIR, errno.EBUSY, errno.EIO):
+        assert files.why(OSError(code, os.strerror(code))) != os.strerror(code)
+    # the workbook itself: a reason in French too
+    monkeypatch.setattr(Path, "open", lambda *a, **k: (_ for _ in ()).throw(PermissionError(errno.EACCES, "Permission denied")))
+    assert "lecture impossible : permission refusée" in unreadable(SAMPLE, "fichier_illisible")
+
+
+@pytest.mark.parametrize("typed", ["Demandes \u00e9t\u00e9.xlsx", "demandes \u00c9T\u00c9.XLSX"])
+def test_a_workbook_named_with_other_accents_or_case_is_found_and_said(tmp_path, typed):
+    """A workbook from a macOS archive keeps its decomposed « é » on Windows or Linux, where the
+    name typed (composed) did not find it: « introuvable », for a name that looks the same."""
+    (tmp_path / unicodedata.normalize("NFD", "Demandes été.xlsx")).write_bytes(SAMPLE.read_bytes())
+    done = CliRunner().invoke(app, ["verifier", str(tmp_path / typed)])
+    assert done.exit_code == 0, done.output
+    assert f"aucun fichier ne s'appelle exactement « {typed} »" in " ".join(done.output.split())
+    done = CliRunner().invoke(app, ["convertir", str(tmp_path / typed), "-o", str(tmp_path / "depot"),
+                                    "--registre", str(tmp_path / "r.sqlite")])
+    assert done.exit_code == 0, done.output
+    assert len(list((tmp_path / "depot").glob("JSON-*.json"))) == 1

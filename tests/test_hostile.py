@@ -391,6 +391,27 @@ def test_formula_saved_without_its_value_is_named_as_such(tmp_path, cell):
     assert "enregistrez-le" in outcome.errors[0].message and outcome.files == []
 
 
+def test_a_last_row_of_formulas_saved_without_values_is_not_dropped(tmp_path):
+    """A demande written by a program as formulas only (openpyxl: `<v />`), below the others:
+    fastexcel ends the sheet at its last value, and the demande vanished without a word
+    (only formulas: « aucune ligne remplie »)."""
+    path = workbook(tmp_path / "formules.xlsx", seed_001_rows())
+    book = openpyxl.load_workbook(path)
+    for column, formula in zip("ABCDE", ['="00002"', "=DATE(2024,3,12)", '="TTC"', "=1000+1", '="FAUX"']):
+        book["Demandes"][f"{column}3"] = formula
+    book.save(path)
+    outcome = api.verify(path)
+    assert outcome.demandes == 2 and outcome.accepted == ["00001"] and len(outcome.rejected) == 1
+    assert {(i.code, i.cell) for i in outcome.errors if i.row == 3} == \
+        {("formule_sans_valeur", f"{column}3") for column in "ABCDE"}
+    for column in "BCDE":  # the first demande gone too: every one of them is still named
+        book["Demandes"][f"{column}2"] = "=1"
+    book["Demandes"]["A2"] = '="00001"'
+    book.save(path)
+    outcome = api.verify(path)
+    assert outcome.demandes == 2 and outcome.accepted == [] and outcome.exit_code == 1
+
+
 def test_formula_whose_saved_result_is_empty_is_an_empty_cell(tmp_path):
     path = set_cell(workbook(tmp_path / "formules.xlsx", seed_001_rows()), "OG", "M2",
                     '<c r="M2" t="str"><f>IF(1,"","x")</f><v></v></c>')
