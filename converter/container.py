@@ -160,10 +160,7 @@ def check_package(path: Path, zf: zipfile.ZipFile) -> dict[str, str]:
     """The guards of check_archive; return sheet name → zip member of its XML (.xlsx)."""
     check_archive(path, zf)
     names = set(zf.namelist())
-    root = "xl/workbook.xml"
-    if "_rels/.rels" in names:
-        rels = _parse_xml(zf, "_rels/.rels")
-        root = next((_member("", r.get("Target", "")) for r in rels if r.get("Type") == _OFFICE_DOC), root)
+    root = _workbook_part(zf)
     if root not in names:
         if any(n.endswith(".bin") and n.startswith("xl/workbook") for n in names):
             raise _fail("format_non_pris_en_charge", path, detail="« .xlsb » (classeur binaire)")
@@ -179,6 +176,22 @@ def check_package(path: Path, zf: zipfile.ZipFile) -> dict[str, str]:
         if member in names:
             members[sheet.get("name")] = member
     return members
+
+
+def _workbook_part(zf: zipfile.ZipFile) -> str:
+    """The zip member of the workbook part (xl/workbook.xml, unless the package says otherwise)."""
+    if "_rels/.rels" in zf.namelist():
+        rels = _parse_xml(zf, "_rels/.rels")
+        return next((_member("", r.get("Target", "")) for r in rels if r.get("Type") == _OFFICE_DOC), "xl/workbook.xml")
+    return "xl/workbook.xml"
+
+
+def uses_1904_dates(zf: zipfile.ZipFile) -> bool:
+    """Whether the workbook counts its dates from 1904 (`<workbookPr date1904="1"/>`, the
+    default of Excel for Mac before 2011): its serial numbers are 1,462 days short of the
+    usual count from 1900. Call after check_package."""
+    pr = _parse_xml(zf, _workbook_part(zf)).find("m:workbookPr", _NS)
+    return pr is not None and pr.get("date1904", "").lower() in ("1", "true")
 
 
 def _size(n: int) -> str:

@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
+from datetime import date
 from functools import cache, partial
 from difflib import get_close_matches
 from pathlib import Path
@@ -626,6 +627,31 @@ def _pad_identifiers(numeric_cells: Callable[[set[tuple[str, int]]], set[tuple[s
     return frame, padded
 
 
+_SERIAL = r"^\d{1,5}(?:\.0+)?$"  # a date typed as a number, as the reader gives it in text
+
+
+def _dates_from_1904(numeric_cells: Callable[[set[tuple[str, int]]], set[tuple[str, int]]], sheet: Sheet,
+                     frame: pl.DataFrame, letters: dict[str, str]) -> pl.DataFrame:
+    """Rare path: in a workbook that counts its dates from 1904 (container.uses_1904_dates), a
+    date held as a number (a cell of format Standard) is that many days after 1 January 1904,
+    not after 30 December 1899 as kinds/date.py reads a serial number: it is rewritten as the
+    date it is, « AAAA-MM-JJ », as the reader gives a date cell. Text typed as digits stays."""
+    serial = {f.balise: frame.filter(pl.col(f.balise).str.contains(_SERIAL))[ROW].to_list()
+              for f in sheet.fields if f.kind == "date" and f.balise in letters}
+    wanted = {(letters[b], r) for b, rows in serial.items() for r in rows}
+    if not wanted:
+        return frame
+    numeric = numeric_cells(wanted)
+    for balise, rows in serial.items():
+        rows = [r for r in rows if (letters[balise], r) in numeric]
+        days = pl.col(balise).str.extract(r"^(\d+)", 1).cast(pl.Int64)
+        frame = frame.with_columns(
+            pl.when(pl.col(ROW).is_in(rows))
+            .then((pl.lit(date(1904, 1, 1)) + pl.duration(days=days)).dt.strftime("%Y-%m-%d"))
+            .otherwise(pl.col(balise)).alias(balise))
+    return frame
+
+
 def read_workbook(path: Path, definition: FormatDefinition | None = None,
                   then: Callable[[RawWorkbook, Sheet], Any] | None = None) -> RawWorkbook:
     """Read every sheet of the format; the format comes from the Entête sheet unless given.
@@ -789,6 +815,7 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
     if definition is None:
         definition = _header_format(reader, path, scan(HEADER_SHEET), actual[HEADER_SHEET])
     raw = RawWorkbook(path=path, definition=definition, frames={}, letters={})
+    from_1904 = bool(members) and container.uses_1904_dates(zf)  # parsed by check_package already
 
     def read(sheet: Sheet, by: fastexcel.ExcelReader = reader) -> _SheetRead:
         """`sheet`, loaded by the reader `by`, its identifiers padded and its unsaved formulas listed."""
@@ -806,6 +833,8 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
         else:
             return _SheetRead(frame, letters, formulas, {})
         frame, padded = _pad_identifiers(numeric, sheet, frame, letters)
+        if from_1904:
+            frame = _dates_from_1904(numeric, sheet, frame, letters)
         return _SheetRead(frame, letters, formulas, padded)
 
     def read_second(sheet: Sheet) -> None:

@@ -491,3 +491,24 @@ def test_a_workbook_named_with_other_accents_or_case_is_found_and_said(tmp_path,
                                     "--registre", str(tmp_path / "r.sqlite")])
     assert done.exit_code == 0, done.output
     assert len(list((tmp_path / "depot").glob("JSON-*.json"))) == 1
+
+
+@pytest.mark.parametrize("epoch, typed", [("1904", 43901), ("1904", 43901.0), ("1900", 45363)])
+def test_a_date_held_as_a_number_counts_from_the_workbooks_own_epoch(tmp_path, epoch, typed):
+    """A workbook of Excel for Mac before 2011 counts its dates from 1904 (`date1904`): a date
+    held as a number in a cell of format Standard, 43901, is 12/03/2024 there, and it was read
+    from 1900 (11/03/2020), without a word. A real date cell was already right, and so is a
+    number in a workbook counting from 1900."""
+    path = workbook(tmp_path / "w.xlsx", seed_001_rows())
+    book = openpyxl.load_workbook(path)
+    if epoch == "1904":
+        book.epoch = openpyxl.utils.datetime.CALENDAR_MAC_1904
+    sheet = book["Demandes"]
+    column = next(c.column for c in sheet[1] if c.value == "dateCommande")
+    sheet.cell(2, column).value = typed
+    sheet.cell(2, column).number_format = "General"
+    book.save(path)
+    outcome = api.convert(path, tmp_path / "out", date(2024, 3, 12))
+    assert not outcome.errors, [i.render() for i in outcome.errors]
+    (deposit,) = outcome.files
+    assert '"dateCommande": "12/03/2024"' in deposit.read_text()
