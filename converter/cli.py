@@ -18,7 +18,7 @@ from rich.markup import escape
 from . import api
 from .cli_fr import CommandeFr, GroupeFr  # French help screens and usage errors
 from .console import tolerate_console_encoding
-from .files import OutputError, near_file, why
+from .files import OutputError, into_folder, near_file, running, why
 from .ledger import ENVIRONMENT, LedgerNotFound
 from .funding.amounts import format_rate
 from .funding.cli_text import InputError, plafond_hop_text, plafond_sfp_text
@@ -249,6 +249,18 @@ def _ledger(registre: Optional[Path], option: str = "--registre", create: bool =
 RapportOption = Annotated[Optional[Path], typer.Option("--rapport", help="Écrit aussi un rapport JSON lisible par une machine.")]
 
 
+def _report_folder(rapport: Optional[Path]) -> None:
+    """The folder of --rapport made, or refused, before anything is written: a conversion whose
+    files were deposited and recorded, then ended in « impossible d'écrire » on its report (exit
+    2), looked like a conversion that failed."""
+    if rapport is not None:
+        try:
+            with running(into_folder(rapport, "rapport.json").parent):
+                pass
+        except OutputError as exc:
+            _fail(str(exc))
+
+
 def _report(outcome: api.Outcome, rapport: Optional[Path]) -> None:
     if rapport is not None:
         try:
@@ -269,6 +281,7 @@ def verifier(
 ) -> None:
     """Vérifie un classeur et affiche toutes les erreurs ; n'écrit aucun fichier de dépôt."""
     classeur = _workbook(classeur)
+    _report_folder(rapport)
     try:
         with progress_line(quiet) as progress:
             outcome = api.verify(classeur, errors=erreurs, progress=progress)
@@ -297,6 +310,7 @@ def convertir(
     """Convertit un classeur en fichiers JSON de dépôt (200 demandes au plus chacun)."""
     day = _parse_day(date_depot)
     classeur = _workbook(classeur)
+    _report_folder(rapport)
     try:
         with progress_line(quiet) as progress:
             outcome = api.convert(classeur, sortie, day, pieces=pieces, registre=registre, progress=progress)

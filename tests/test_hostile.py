@@ -965,3 +965,21 @@ def test_two_readers_read_what_one_reads(tmp_path, monkeypatch, breaks):
         assert f"« {breaks[0][0]} »" in one[0]
     else:
         assert one[2][1:3] == ({"OG": {"FINESSJuridique": [2]}}, {"Scénarios": {"ancienneVersion": [2]}})
+
+
+@pytest.mark.parametrize("command", ["convertir", "verifier"])
+def test_a_report_that_cannot_be_written_is_refused_before_anything_is_written(tmp_path, command):
+    """--rapport under a name that is a file: the deposit files were written and recorded, then
+    the command ended in « impossible d'écrire » on the report (exit 2), as if it had failed.
+    It now refuses at once, and writes nothing."""
+    path = workbook(tmp_path / "ok.xlsx", seed_001_rows())
+    (tmp_path / "occupe").write_text("un fichier, pas un dossier")
+    depot = tmp_path / "depot"
+    args = [command, str(path), "--rapport", str(tmp_path / "occupe" / "r.json")]
+    result = cli(*args, *(["-o", str(depot), "--date-depot", "20240312"] if command == "convertir" else []))
+    assert result.exit_code == 2 and "impossible d'écrire dans le dossier" in flat(result.output)
+    assert "Fichiers de dépôt écrits" not in result.output and not depot.exists()
+    ok = cli(*args[:2], "--rapport", str(tmp_path / "rapports" / "r.json"),
+             *(["-o", str(depot), "--date-depot", "20240312"] if command == "convertir" else []))
+    assert ok.exit_code == 0 and (tmp_path / "rapports" / "r.json").is_file()
+    assert sorted(p.name for p in (tmp_path / "rapports").iterdir()) == ["r.json"]  # no lock left behind
