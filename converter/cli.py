@@ -89,6 +89,20 @@ def _workbook(classeur: Path) -> Path:
     return near
 
 
+def _pieces(pieces: Optional[Path]) -> Optional[Path]:
+    """The folder of --pieces: `pieces`, or the one folder whose name differs from it only by
+    case or Unicode form (a folder unzipped from a macOS archive), said."""
+    if pieces is None or pieces.exists():
+        return pieces
+    near = near_file(pieces, folder=True)
+    if near is None:
+        return pieces
+    out.print(f"[yellow]avertissement[/] aucun dossier ne s'appelle exactement « {escape(pieces.name)} » ; le "
+              f"dossier des pièces « {escape(near.name)} », dont le nom n'en diffère que par les majuscules ou "
+              "l'écriture des accents, est utilisé.")
+    return near
+
+
 def _parse_day(value: Optional[str]) -> Optional[date]:
     if value is None:
         return None
@@ -313,7 +327,7 @@ def convertir(
     _report_folder(rapport)
     try:
         with progress_line(quiet) as progress:
-            outcome = api.convert(classeur, sortie, day, pieces=pieces, registre=registre, progress=progress)
+            outcome = api.convert(classeur, sortie, day, pieces=_pieces(pieces), registre=registre, progress=progress)
     except KeyboardInterrupt:
         out.print("\nConversion interrompue. Les fichiers de dépôt déjà écrits sont tous inscrits au registre, "
                   "aucun fichier n'est à moitié écrit : relancez la même commande, elle reprend là où elle "
@@ -517,7 +531,7 @@ def reecrire(
     """Réécrit un fichier de dépôt inscrit au registre, à l'identique et sous son nom (perdu, effacé, ou écrit sans --pieces)."""
     registre = _ledger(registre)
     try:
-        done = api.rewrite(fichier, registre, sortie, pieces)
+        done = api.rewrite(fichier, registre, sortie, _pieces(pieces))
     except OutputError as exc:
         _fail(str(exc))
     for notice in done.warnings:

@@ -268,14 +268,15 @@ def write_first_free(candidates: "Iterator[Path] | list[Path]", write: Callable[
     raise OutputError(f"Le fichier « {first} » existe déjà : il n'est jamais écrasé. Choisissez un autre nom ou déplacez l'ancien.")
 
 
-def near_file(path: Path) -> Path | None:
-    """The one file beside `path` (absent) whose name differs from its only by case or Unicode
-    form: a name from a macOS archive keeps its decomposed « é » on Windows and Linux, where
-    the name typed, composed, does not find it. None if there is none, or several."""
+def near_file(path: Path, folder: bool = False) -> Path | None:
+    """The one file (`folder`: folder) beside `path` (absent) whose name differs from its only
+    by case or Unicode form: a name from a macOS archive keeps its decomposed « é » on Windows
+    and Linux, where the name typed, composed, does not find it. None if there is none, or several."""
     def key(name: str) -> str:
         return unicodedata.normalize("NFC", name).casefold()
     try:
-        near = [entry for entry in os.scandir(path.parent) if key(entry.name) == key(path.name) and entry.is_file()]
+        near = [entry for entry in os.scandir(path.parent) if key(entry.name) == key(path.name)
+                and (entry.is_dir() if folder else entry.is_file())]
     except OSError:
         return None
     return path.parent / near[0].name if len(near) == 1 else None

@@ -512,3 +512,17 @@ def test_a_date_held_as_a_number_counts_from_the_workbooks_own_epoch(tmp_path, e
     assert not outcome.errors, [i.render() for i in outcome.errors]
     (deposit,) = outcome.files
     assert '"dateCommande": "12/03/2024"' in deposit.read_text()
+
+
+def test_a_pieces_folder_named_with_other_accents_is_found_and_said(tmp_path):
+    """A folder of attachments unzipped from a macOS archive keeps its decomposed « é »: the
+    name typed (composed) gave « Le dossier des pièces … n'existe pas »; it is now used, said."""
+    folder = tmp_path / unicodedata.normalize("NFD", "Pièces été")
+    folder.mkdir()
+    (folder / "MS2-DUI-Va1-BDC-00001.pdf").write_bytes(PDF)
+    done = CliRunner().invoke(app, ["convertir", str(workbook(tmp_path / "a.xlsx", seed_001_rows())),
+                                    "-o", str(tmp_path / "depot"), "--registre", str(tmp_path / "r.sqlite"),
+                                    "--pieces", str(tmp_path / "Pièces été"), "--date-depot", "20240312"])
+    assert done.exit_code == 0, done.output
+    assert "aucun dossier ne s'appelle exactement « Pièces été »" in " ".join(done.output.split())
+    assert [p.name for p in (tmp_path / "depot").glob("*.zip")] == ["JSON-0123456789-20240312-001.zip"]
