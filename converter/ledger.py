@@ -50,7 +50,7 @@ import orjson
 import zstandard
 
 from .deposit import LINES, Placed
-from .files import OutputError, numbered, publish, run_alive, why
+from .files import OutputError, numbered, publish, run_alive, run_lock_left, why
 
 if TYPE_CHECKING:
     from .issues import Issue
@@ -274,10 +274,18 @@ class _FolderSide:
         folder = Path(folder)
         pending = self.db.execute("SELECT id, chemin, en_attente, contenu FROM fichiers "
                                   "WHERE en_attente IS NOT NULL").fetchall()
+        dead: dict[tuple[Path, str], bool] = {}
         for row in pending:
             path = Path(row["chemin"])
-            # only this folder's: another one may be another machine's, whose lock is not seen here
-            if path.parent != folder.resolve() or run_alive(path.parent, row["en_attente"]):
+            key = (path.parent, row["en_attente"])
+            if key not in dead:
+                # this folder's, or another one's whose run left its own lock file there (a random
+                # id, no other run's) held by nobody: killed after recording, that run's demandes
+                # would stay deposited in no file, whichever folder the user converts into next.
+                # Without its lock file, another folder may be another machine's: left alone
+                dead[key] = (path.parent == folder.resolve() or run_lock_left(path.parent, row["en_attente"])) \
+                    and not run_alive(path.parent, row["en_attente"])
+            if not dead[key]:
                 continue
             if _holds(path, unpack(row["contenu"])):
                 with self.transaction() as db:

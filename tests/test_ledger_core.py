@@ -193,6 +193,40 @@ def test_a_pending_file_of_another_folder_is_left_to_that_folder(tmp_path: Path)
                                                           "JSON-0123456789-20240312-001.json")]
 
 
+def test_a_run_killed_before_naming_frees_its_demandes_for_a_conversion_into_another_folder(tmp_path: Path) -> None:
+    """Killed once its file is recorded pending, before it got its name, then the user converts
+    into another folder: the dead run's own lock file, left in its folder and held by nobody,
+    says it is dead. Its demandes were in no file on disk: they are free, not « déjà déposée »."""
+    import multiprocessing
+
+    out, registre = tmp_path / "depot", tmp_path / "registre.sqlite"
+    proc = multiprocessing.get_context("spawn").Process(target=_crash_after_recording, args=(str(out), str(registre)))
+    proc.start()
+    proc.join(60)
+    assert proc.exitcode == 9 and not _deposit_files(out) and list(out.glob(f"{files.LOCK_PREFIX}*"))
+    other = tmp_path / "juin"
+    again = api.convert(workbook(tmp_path / "w.xlsx", avance_rows("00001", "00002")), other, DAY, registre=registre)
+    assert [i.code for i in again.warnings if i.code.startswith("fichier_")] == ["fichier_abandonne"]
+    assert again.accepted == ["00001", "00002"] and not again.errors
+    _assert_one_file_per_demande(other, registre, ["00001", "00002"])
+
+
+def test_a_named_pending_file_of_a_dead_run_in_another_folder_is_kept(tmp_path: Path) -> None:
+    """Named, then killed before its run marked it done; the next conversion goes elsewhere."""
+    registre = tmp_path / "registre.sqlite"
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), tmp_path / "depot", DAY, registre=registre)
+    with sqlite3.connect(registre) as db:
+        db.execute("UPDATE fichiers SET en_attente = 'deadbeefdeadbeef'")
+    (tmp_path / "depot" / f"{files.LOCK_PREFIX}deadbeefdeadbeef.lock").write_text("")  # its lock, held by nobody
+    again = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00001", "00002")), tmp_path / "juin", DAY,
+                        registre=registre)
+    assert [i.code for i in again.warnings if i.code.startswith("fichier_")] == ["fichier_adopte"]
+    assert [(i.code, i.numero_editeur) for i in again.errors] == [("deja_deposee", "00001")]
+    assert first.files[0].exists()
+    with sqlite3.connect(registre) as db:
+        assert db.execute("SELECT count(*) FROM fichiers WHERE en_attente IS NOT NULL").fetchone() == (0,)
+
+
 def test_a_folder_holding_a_deposit_file_the_ledger_does_not_know_is_refused_untouched(tmp_path: Path) -> None:
     """Written by hand, or with another ledger (a trial --registre, a colleague's): moving it
     aside would hide a file another ledger rightly holds; writing beside it could deposit its
