@@ -341,9 +341,12 @@ class _FolderSide:
             parts.append(
                 f"Le dossier « {folder} » contient {len(unknown)} fichier(s) de dépôt que le registre « {self.path} » "
                 f"ne connaît pas : {listed}. Ils ont été écrits avec un autre registre (un registre d'essai, celui d'un "
-                "collègue, celui d'une version précédente) ou à la main ; rien n'est écrit ni déplacé. Convertissez "
-                "dans un autre dossier (-o), ou avec le registre qui les a écrits (--registre, ou XL2SEGUR_REGISTRE "
-                "pour une équipe) ; des fichiers déposés sans xl2segur s'inscrivent avec « xl2segur importer ».")
+                "collègue, celui d'une version précédente), avec celui-ci avant qu'il soit restauré d'une sauvegarde, "
+                "ou à la main ; rien n'est écrit ni déplacé. S'ils sont déposés ou à déposer, convertissez avec le "
+                "registre qui les a écrits (--registre, ou XL2SEGUR_REGISTRE pour une équipe), ou inscrivez-les "
+                "d'abord à celui-ci avec « xl2segur importer » : convertir dans un autre dossier déposerait leurs "
+                "demandes une seconde fois. Des fichiers d'essai, qui ne seront jamais déposés : convertissez "
+                "dans un autre dossier (-o).")
         if renamed:
             parts.append(f"Dans le dossier « {folder} », " + " ; ".join(renamed[:5])
                          + (f" ; et {len(renamed) - 5} autre(s)" if len(renamed) > 5 else "")

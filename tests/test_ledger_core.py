@@ -250,6 +250,28 @@ def test_a_folder_holding_a_deposit_file_the_ledger_does_not_know_is_refused_unt
     assert result.exit_code == 2 and "Traceback" not in result.output and "-o" in result.output
 
 
+def test_a_ledger_restored_from_a_backup_is_told_to_import_its_newer_files_not_to_convert_elsewhere(
+        tmp_path: Path) -> None:
+    """The ledger restored from a backup older than the last deposit file (or its -wal log
+    deleted): that file is unknown. Converting into another folder would deposit its demandes
+    again; the message says so, and its way out (importer) works."""
+    out, registre, backup = tmp_path / "depot", tmp_path / "registre.sqlite", tmp_path / "sauvegarde.sqlite"
+    api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY, registre=registre)
+    backup.write_bytes(registre.read_bytes())
+    second = workbook(tmp_path / "b.xlsx", avance_rows("00002"))
+    newer = api.convert(second, out, DAY, registre=registre).files[0]
+    registre.write_bytes(backup.read_bytes())
+    with pytest.raises(ledger.LedgerError) as refused:
+        api.convert(second, out, DAY, registre=registre)
+    message = " ".join(str(refused.value).split())
+    assert f"« {newer.name} »" in message and "restauré d'une sauvegarde" in message
+    assert ("inscrivez-les d'abord à celui-ci avec « xl2segur importer » : convertir dans un autre dossier déposerait "
+            "leurs demandes une seconde fois") in message
+    assert [i.refused for i in api.import_deposits([newer], registre)] == [""]
+    again = api.convert(second, out, DAY, registre=registre)
+    assert [(i.code, i.numero_editeur) for i in again.errors] == [("deja_deposee", "00002")] and not again.files
+
+
 def test_a_recorded_folder_moved_elsewhere_keeps_its_files(tmp_path: Path) -> None:
     first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), tmp_path / "depot", DAY)
     (tmp_path / "depot").rename(tmp_path / "juin")
