@@ -326,13 +326,20 @@ class _FolderSide:
         renamed, unknown = [], []
         for name in strangers:
             recorded = self._recorded_as(folder / name)
-            if recorded is None:
+            withdrawn = self._recorded_as(folder / name, withdrawn=True) if recorded is None else None
+            if withdrawn is not None:
+                # not « unknown »: its demandes were freed, maybe deposited again since
+                when = date.fromisoformat(withdrawn["retire_le"]).strftime("%d/%m/%Y")
+                renamed.append(f"« {name} » est le fichier « {withdrawn['nom']} », retiré du registre le {when} "
+                               "(« xl2segur retirer ») : ne le déposez pas, ses demandes ont été libérées ; "
+                               f"remettez-le dans le sous-dossier « {WITHDRAWN} » ou supprimez-le")
+            elif recorded is None:
                 unknown.append(name)
-            elif (folder / recorded).is_file():
-                renamed.append(f"« {name} » est une copie de « {recorded} », inscrit au registre : supprimez-la, "
+            elif (folder / recorded["nom"]).is_file():
+                renamed.append(f"« {name} » est une copie de « {recorded['nom']} », inscrit au registre : supprimez-la, "
                                "déposée elle aussi elle déposerait ses demandes deux fois")
             else:
-                renamed.append(f"« {name} » est le fichier « {recorded} » du registre, renommé : rendez-lui son nom "
+                renamed.append(f"« {name} » est le fichier « {recorded['nom']} » du registre, renommé : rendez-lui son nom "
                                "(il porte la date et le rang que l'ASP demande)")
         parts = []
         if unknown:
@@ -353,17 +360,19 @@ class _FolderSide:
                          + ". Rien n'est écrit ni déplacé ; relancez ensuite la conversion.")
         return " ".join(parts)
 
-    def _recorded_as(self, path: Path) -> str | None:
-        """The name of the recorded, not withdrawn, file whose content `path` holds byte for byte."""
+    def _recorded_as(self, path: Path, withdrawn: bool = False) -> sqlite3.Row | None:
+        """The recorded file, not withdrawn (or withdrawn), whose content `path` holds byte for
+        byte: its `nom` and `retire_le`."""
         try:
             data = path.read_bytes()
         except OSError:
             return None
-        rows = self.db.execute("SELECT nom, contenu FROM fichiers WHERE retire_le IS NULL AND contenu IS NOT NULL")
+        rows = self.db.execute("SELECT nom, retire_le, contenu FROM fichiers WHERE contenu IS NOT NULL AND "
+                               f"retire_le IS {'NOT ' if withdrawn else ''}NULL ORDER BY id DESC")
         for row in rows:
             # the packed frame tells its size: only a file of the same size is unpacked
             if zstandard.frame_content_size(row["contenu"]) == len(data) and unpack(row["contenu"]) == data:
-                return row["nom"]
+                return row
         return None
 
     def adopt(self, legacy: Path) -> int:

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -477,6 +478,22 @@ def test_a_withdrawn_file_frees_its_demandes_and_is_set_aside(tmp_path: Path) ->
         api.withdraw(first.files[0].name, default_path())
     with pytest.raises(OutputError, match="a été retiré le"):
         api.rewrite(first.files[0].name, default_path())
+
+
+def test_a_withdrawn_file_put_back_in_its_folder_is_named_as_withdrawn_not_as_unknown(tmp_path: Path) -> None:
+    """A withdrawn file copied back from `retires/`: the ledger knows it, withdrawn. « Unknown,
+    written with another ledger » would be false, and its ways out (importer, that ledger)
+    lead nowhere; it must not be uploaded, its demandes are free."""
+    out = tmp_path / "depot"
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY).files[0]
+    _, moved = api.withdraw(first.name, default_path())
+    first.write_bytes(moved.read_bytes())
+    with pytest.raises(ledger.LedgerError) as refused:
+        api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00002")), out, DAY)
+    message = " ".join(str(refused.value).split())
+    assert (f"« {first.name} » est le fichier « {first.name} », retiré du registre le {date.today():%d/%m/%Y} "
+            "(« xl2segur retirer ») : ne le déposez pas") in message
+    assert "ne connaît pas" not in message
 
 
 def test_a_file_the_asp_answered_for_cannot_be_withdrawn(tmp_path: Path) -> None:
