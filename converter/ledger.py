@@ -479,18 +479,19 @@ class _ReturnsSide:
                  for demande_id, statut, asp, code, label, source in outcomes],
             )
 
-    def files_holding(self, numero_ans: str, lines: list[tuple[str, int]]) -> list[sqlite3.Row]:
+    def files_holding(self, numero_ans: str, lines: list[tuple[str, int]], withdrawn: bool = False) -> list[sqlite3.Row]:
         """The deposit files of `numero_ans` holding some of these (numeroEditeur, numLigne), each
         with `found` (how many) and `total` (its number of demandes), most found first; a
-        withdrawn file was never uploaded: no return answers it."""
+        withdrawn file was never uploaded: no return answers it (`withdrawn`: those only, to say so)."""
         return self.db.execute(
             "WITH r AS (SELECT json_extract(value, '$[0]') AS ne, json_extract(value, '$[1]') AS ligne "
             "FROM json_each(?)) "
             # not f.*: its content would go through the GROUP BY once per demande
-            "SELECT f.id, f.nom, f.format, f.nature, count(*) AS found, "
+            "SELECT f.id, f.nom, f.format, f.nature, f.retire_le, count(*) AS found, "
             "(SELECT count(*) FROM demandes x WHERE x.fichier_id = f.id) AS total "
             "FROM demandes d JOIN r ON d.numero_editeur = r.ne AND d.num_ligne = r.ligne "
-            "JOIN fichiers f ON f.id = d.fichier_id WHERE d.numero_ans = ? AND f.retire_le IS NULL "
+            "JOIN fichiers f ON f.id = d.fichier_id WHERE d.numero_ans = ? "
+            f"AND f.retire_le IS {'NOT ' if withdrawn else ''}NULL "
             "GROUP BY f.id ORDER BY found DESC, f.id",
             (orjson.dumps(lines).decode(), numero_ans),
         ).fetchall()
