@@ -301,7 +301,7 @@ class _FolderSide:
         if not names:
             return done
         rows = self.db.execute(
-            "SELECT nom, chemin, contenu FROM fichiers WHERE retire_le IS NULL AND nom IN "
+            "SELECT nom, chemin, contenu, ecrit_le FROM fichiers WHERE retire_le IS NULL AND nom IN "
             "(SELECT value FROM json_each(?))", (orjson.dumps(names).decode(),)).fetchall()
         known: dict[str, list[sqlite3.Row]] = {}
         for row in rows:
@@ -310,8 +310,10 @@ class _FolderSide:
         for name in sorted(names):
             path = folder / name
             resolved = str(path.resolve())
-            # the folder may have been moved: then the same name with the recorded content
-            if not (any(r["chemin"] == resolved for r in known.get(name, [])) or
+            # at its recorded path, still with its demandes (not replaced by another ledger's
+            # file of the same name, nor edited); the folder may have been moved: then the same
+            # name with the recorded content
+            if not (any(r["chemin"] == resolved and _holds_demandes(path, r) for r in known.get(name, [])) or
                     any(_holds(path, unpack(r["contenu"])) for r in known.get(name, []) if r["contenu"])):
                 strangers.append(name)
         if strangers:
@@ -333,6 +335,13 @@ class _FolderSide:
                 renamed.append(f"« {name} » est le fichier « {withdrawn['nom']} », retiré du registre le {when} "
                                "(« xl2segur retirer ») : ne le déposez pas, ses demandes ont été libérées ; "
                                f"remettez-le dans le sous-dossier « {WITHDRAWN} » ou supprimez-le")
+            elif recorded is None and self.db.execute(
+                    "SELECT 1 FROM fichiers WHERE nom = ? AND chemin = ? AND retire_le IS NULL",
+                    (name, str((folder / name).resolve()))).fetchone():
+                renamed.append(f"« {name} » n'a plus les demandes que le registre a inscrites sous ce nom (modifié à "
+                               "la main, ou remplacé par un fichier écrit avec un autre registre) : mettez-le de côté "
+                               f"hors de ce dossier sans le déposer, puis « xl2segur reecrire {name} » réécrit celui "
+                               "du registre")
             elif recorded is None:
                 unknown.append(name)
             elif (folder / recorded["nom"]).is_file():
@@ -815,6 +824,33 @@ def _french(exc: sqlite3.Error) -> str:
 
 
 _DEPOSIT_NAME = re.compile(r"^JSON-.*\.json$", re.IGNORECASE)
+
+
+def _holds_demandes(path: Path, row: sqlite3.Row) -> bool:
+    """Whether the file `path`, at the path where the file `row` was recorded (`contenu`,
+    `ecrit_le`), still holds its demandes: untouched since (its size, no later change; reading
+    every file of a folder of 500 would cost a second), else the same numeroEditeur in the same
+    order (a file written again, or imported: kept as deposited, written anew)."""
+    if row["contenu"] is None:  # version 1 kept no content: nothing to compare
+        return True
+    try:
+        found = path.stat()
+        if found.st_size == zstandard.frame_content_size(row["contenu"]) and \
+                found.st_mtime <= datetime.fromisoformat(row["ecrit_le"]).timestamp() + 2:
+            return True
+        recorded = _numeros(unpack(row["contenu"]))
+        return recorded is not None and _numeros(path.read_bytes()) == recorded
+    except (OSError, ValueError):
+        return False
+
+
+def _numeros(data: bytes) -> list[object] | None:
+    """The numeroEditeur of a deposit file's demandes, in order; None when it is not one."""
+    try:
+        lines = orjson.loads(data)[LINES]
+        return [line["numeroEditeur"] for line in lines]
+    except (orjson.JSONDecodeError, TypeError, KeyError):
+        return None
 
 
 def _holds(path: Path, data: bytes) -> bool:

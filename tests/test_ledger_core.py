@@ -273,6 +273,34 @@ def test_a_ledger_restored_from_a_backup_is_told_to_import_its_newer_files_not_t
     assert [(i.code, i.numero_editeur) for i in again.errors] == [("deja_deposee", "00002")] and not again.files
 
 
+@pytest.mark.parametrize("trial", [("00002", "00003"), ("00002",)])
+def test_a_recorded_file_replaced_under_its_name_by_a_trial_ledgers_file_is_refused(
+        tmp_path: Path, trial: tuple[str, ...]) -> None:
+    """The recorded file deleted, then a trial ledger writes its own file under the same name in
+    that folder: the name and the path are the recorded ones, not the demandes. Taken as the
+    recorded file, its demandes would go again under the next rank, and the recorded ones would
+    be in no file. Refused, with the way out; once set aside, `reecrire` brings the recorded
+    one back. Same size too (one demande for one): it was written after the recorded one."""
+    out, essai = tmp_path / "depot", tmp_path / "essai.sqlite"
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY).files[0]
+    with sqlite3.connect(default_path()) as db:  # written an hour before
+        db.execute("UPDATE fichiers SET ecrit_le = datetime(ecrit_le, '-1 hour')")
+    first.unlink()
+    trial_book = workbook(tmp_path / "t.xlsx", avance_rows(*trial))
+    assert api.convert(trial_book, out, DAY, registre=essai).files == [first]
+    with pytest.raises(ledger.LedgerError) as refused:
+        api.convert(trial_book, out, DAY)
+    message = " ".join(str(refused.value).split())
+    assert (f"« {first.name} » n'a plus les demandes que le registre a inscrites sous ce nom (modifié à la main, ou "
+            f"remplacé par un fichier écrit avec un autre registre) : mettez-le de côté hors de ce dossier sans le "
+            f"déposer, puis « xl2segur reecrire {first.name} » réécrit celui du registre") in message
+    first.rename(tmp_path / "essai.json")
+    api.rewrite(first.name, default_path())
+    again = api.convert(trial_book, out, DAY)
+    assert again.errors == [] and [p.name for p in again.files] == ["JSON-0123456789-20240312-002.json"]
+    _assert_one_file_per_demande(out, default_path(), ["00001", *trial])
+
+
 def test_a_recorded_folder_moved_elsewhere_keeps_its_files(tmp_path: Path) -> None:
     first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), tmp_path / "depot", DAY)
     (tmp_path / "depot").rename(tmp_path / "juin")
