@@ -547,11 +547,15 @@ def withdrawal(name: str, registre: Path) -> sqlite3.Row:
 def withdraw(name: str, registre: Path) -> tuple[int, Path | None]:
     """Withdraw a recorded deposit file that will never be uploaded: its demandes are free
     again (ledger.Ledger.withdraw), and the file, with its zip archives, is moved into the
-    sub-folder `retires/` of its folder (never deleted). Returns (demandes freed, where the
-    file went, None when it was no longer in its folder). Raises OutputError."""
+    sub-folder `retires/` of its folder (never deleted); no longer there (its folder moved),
+    the file `name` names, when it is the recorded one. Returns (demandes freed, where the file
+    went, None when it was found in neither place). Raises OutputError."""
     with ledger.Ledger(Path(registre), create=False) as book:
         row = book.recorded_file(name)
+        data = book.file_bytes(row) if row["contenu"] is not None else None
         freed = book.withdraw(row)
     path = Path(row["chemin"])
+    if not path.is_file() and data is not None and Path(name).is_file() and Path(name).read_bytes() == data:
+        path = Path(name)  # left where the user found it, it could still be uploaded
     moved = ledger.move_with_zips(path, path.parent / ledger.WITHDRAWN) if path.is_file() else None
     return freed, moved

@@ -508,6 +508,23 @@ def test_a_withdrawn_file_frees_its_demandes_and_is_set_aside(tmp_path: Path) ->
         api.rewrite(first.files[0].name, default_path())
 
 
+def test_retirer_sets_aside_the_file_where_the_user_names_it_once_its_folder_moved(tmp_path: Path) -> None:
+    """The folder renamed since (`depot` → `juin`), `retirer juin/JSON-….json`: the file left
+    under its name there could still be uploaded, its demandes deposited again later. It is set
+    aside where it is; found nowhere, the user is told to set it aside."""
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), tmp_path / "depot", DAY).files[0]
+    second = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00002")), tmp_path / "depot", DAY).files[0]
+    (tmp_path / "depot").rename(tmp_path / "juin")
+    result = CliRunner().invoke(app, ["retirer", str(tmp_path / "juin" / first.name), "--oui"])
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "juin" / first.name).exists()
+    assert (tmp_path / "juin" / ledger.WITHDRAWN / first.name).exists()
+    result = CliRunner().invoke(app, ["retirer", second.name, "--oui"])  # not in the current folder
+    assert result.exit_code == 0, result.output
+    assert "il ne doit pas être déposé" in " ".join(result.output.split())
+    assert (tmp_path / "juin" / second.name).exists()
+
+
 def test_a_withdrawn_file_put_back_in_its_folder_is_named_as_withdrawn_not_as_unknown(tmp_path: Path) -> None:
     """A withdrawn file copied back from `retires/`: the ledger knows it, withdrawn. « Unknown,
     written with another ledger » would be false, and its ways out (importer, that ledger)
