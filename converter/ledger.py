@@ -384,10 +384,12 @@ class _FolderSide:
                 return row
         return None
 
-    def adopt(self, legacy: Path) -> int:
+    def adopt(self, legacy: Path) -> tuple[int, list[str]]:
         """Take over the ledger an older version kept in its output folder: its files and their
         demandes join this one (a file already here, same name and content, is not taken
-        twice), then it is renamed `….repris` (never deleted). Returns the files taken."""
+        twice), then it is renamed `….repris` (never deleted). Returns the files taken, and
+        « numeroEditeur (file, file) » for each demande now live in two files, one of them taken
+        (deposited with each ledger while neither knew the other)."""
         with Ledger(legacy, create=False):  # brought to this schema version first
             pass
         self._quiet.clear()
@@ -399,16 +401,24 @@ class _FolderSide:
                                  "WHERE m.nom = f.nom AND m.contenu IS f.contenu) ORDER BY id").fetchall()
                 demande_columns = [r["name"] for r in db.execute("PRAGMA main.table_info(demandes)")
                                    if r["name"] not in ("id", "fichier_id")]
+                taken = []
                 for row in old:
                     new_id = db.execute(f"INSERT INTO main.fichiers ({', '.join(columns)}) VALUES "
                                         f"({', '.join('?' * len(columns))})", [row[c] for c in columns]).lastrowid
                     db.execute(f"INSERT INTO main.demandes (fichier_id, {', '.join(demande_columns)}) "
                                f"SELECT ?, {', '.join(demande_columns)} FROM ancien.demandes WHERE fichier_id = ? "
                                "ORDER BY id", (new_id, row["id"]))
+                    taken.append(new_id)
+                twice = [f"{ne} ({names})" for ne, names in db.execute(
+                    "SELECT d.numero_editeur, group_concat(f.nom, ', ') FROM main.demandes d "
+                    f"JOIN main.fichiers f ON f.id = d.fichier_id WHERE d.statut NOT IN {NOT_LIVE} "
+                    "GROUP BY d.nature, d.numero_ans, d.numero_editeur "
+                    "HAVING count(*) > 1 AND max(d.fichier_id IN (SELECT value FROM json_each(?))) "
+                    "ORDER BY d.numero_editeur", (orjson.dumps(taken).decode(),))]
         finally:
             self.db.execute("DETACH DATABASE ancien")
         _move(legacy, legacy.with_name(legacy.name + ADOPTED_SUFFIX))
-        return len(old)
+        return len(old), twice
 
     # ------------------------------------------------------------ rewriting, withdrawing
 
@@ -958,7 +968,7 @@ def default_path() -> Path:
 def locate(registre: Path | None, folder: Path | None = None, *, create: bool = True) -> tuple[Path, list[Issue]]:
     """How every command finds its ledger: `registre` (--registre) when given, else
     `default_path()`. A ledger an older version kept in `folder` (`<folder>/xl2segur.sqlite`,
-    by default `depot/`, the older versions' default output folder) is taken over: its files
+    else in `depot/`, the older versions' default output folder) is taken over: its files
     and demandes join the ledger found, and it is renamed `xl2segur.sqlite.repris`, so that
     changing folder never starts a blank history. With `registre` given, it is not taken over
     (a trial ledger must not swallow the real history): a conversion into that folder is
@@ -969,9 +979,12 @@ def locate(registre: Path | None, folder: Path | None = None, *, create: bool = 
 
     path = Path(registre) if registre is not None else default_path()
     notices: list[Issue] = []
-    legacy = Path("depot" if folder is None else folder) / DEFAULT_NAME
+    in_folder = folder is not None and (Path(folder) / DEFAULT_NAME).is_file()
+    # else `depot/` too, for a conversion: converting into another folder, the first after an
+    # update, would start a blank history beside the older versions' one, and deposit again
+    legacy = Path(folder if in_folder else "depot") / DEFAULT_NAME
     if legacy.is_file() and not (path.exists() and legacy.resolve() == path.resolve()):
-        if registre is not None and folder is not None:
+        if registre is not None and in_folder:
             raise LedgerError(f"Le dossier « {folder} » contient le registre « {legacy} » d'une version précédente "
                               f"de xl2segur, et --registre en désigne un autre ({path}) : ses fichiers de dépôt "
                               "seraient mis de côté. Convertissez sans --registre (ce registre sera repris dans le "
@@ -979,9 +992,13 @@ def locate(registre: Path | None, folder: Path | None = None, *, create: bool = 
         if registre is not None:
             return _found(path, create), [issue("registre_ancien_ignore", file=str(path), detail=legacy)]
         with Ledger(path) as book:
-            files = book.adopt(legacy)
+            files, twice = book.adopt(legacy)
         notices.append(issue("registre_repris", file=str(path), detail=legacy, fichiers=files,
                              nom=f"{legacy.name}{ADOPTED_SUFFIX}"))
+        if twice:
+            notices.append(issue("registre_repris_deux_fois", file=str(path), detail=legacy,
+                                 demandes=", ".join(twice[:10]) + (f" et {len(twice) - 10} autre(s)"
+                                                                   if len(twice) > 10 else "")))
     return _found(path, create), notices
 
 

@@ -402,6 +402,36 @@ def test_an_older_ledger_is_never_swallowed_by_an_explicit_trial_ledger(
     assert warning.code == "registre_ancien_ignore" and (out / "xl2segur.sqlite").is_file()
 
 
+def test_the_first_conversion_after_an_update_into_another_folder_takes_over_depot_s_older_ledger(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An older version kept its ledger in `depot/`; updated, the user converts into `juin/`:
+    a blank history there would deposit again what `depot/`'s ledger holds."""
+    monkeypatch.chdir(tmp_path)
+    api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), Path("depot"), DAY,
+                registre=Path("depot") / "xl2segur.sqlite")
+    again = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00001", "00002")), Path("juin"), DAY)
+    assert [(i.code, i.numero_editeur) for i in again.errors] == [("deja_deposee", "00001")]
+    assert "registre_repris" in [i.code for i in again.warnings]
+    assert (tmp_path / "depot" / "xl2segur.sqlite.repris").is_file() and [p.name for p in again.files] == [
+        "JSON-0123456789-20240312-002.json"]
+
+
+def test_an_older_ledger_taken_over_names_the_demandes_now_live_in_two_files(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deposited with the older ledger and again with the current one, neither knowing the
+    other: once taken over, the ledger holds the demande live in two files. Said, with the way
+    out, never silently."""
+    monkeypatch.chdir(tmp_path)
+    api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002")), Path("depot"), DAY,
+                registre=tmp_path / "ancien.sqlite")
+    api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00001")), Path("juin"), DAY)
+    (tmp_path / "ancien.sqlite").rename(tmp_path / "depot" / "xl2segur.sqlite")
+    _, notices = api.find_ledger(None)
+    [twice] = [i for i in notices if i.code == "registre_repris_deux_fois"]
+    assert ("00001 (JSON-0123456789-20240312-001.json, JSON-0123456789-20240312-001.json)" in twice.message
+            and "00002" not in twice.message and "xl2segur retirer" in twice.message)
+
+
 def test_a_shared_ledger_uses_a_rollback_journal_that_works_on_a_network_share(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """WAL needs shared memory, which two machines do not share: a ledger shared through
