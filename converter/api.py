@@ -522,10 +522,13 @@ def rewrite(name: str, registre: Path, output: Path | None = None, pieces: Path 
             raise ledger.LedgerError(f"Le fichier « {row['nom']} » a été retiré le {row['retire_le']} : ses demandes "
                                      "sont libres, reconvertissez-les.")
         data = book.file_bytes(row)
+        answered = book.answered(row["id"])
     folder = Path(output) if output is not None else Path(row["chemin"]).parent
     target = folder / row["nom"]
     found, warnings = attachments.of_document(orjson.loads(data), Path(pieces), get_format(row["format"])) \
         if pieces is not None else ([], [])
+    if answered:  # uploaded already: the copy is for the archives, uploaded again it deposits twice
+        warnings = [issue("fichier_deja_depose", file=row["nom"], detail=answered), *warnings]
     done = Rewritten(row["nom"], None, folder=folder, warnings=warnings)
     if target.exists():
         if target.read_bytes() != data:

@@ -439,6 +439,11 @@ class _FolderSide:
                               "antérieure de xl2segur) : il ne peut pas être réécrit.")
         return unpack(row["contenu"])
 
+    def answered(self, fichier_id: int) -> int:
+        """How many demandes of a recorded file the ASP answered for: then it was uploaded."""
+        return self.db.execute("SELECT count(*) FROM demandes WHERE fichier_id = ? AND statut IN (?, ?)",
+                               (fichier_id, ACCEPTEE, REJETEE)).fetchone()[0]
+
     def withdraw(self, row: sqlite3.Row) -> int:
         """Withdraw a recorded file that will never be uploaded: its demandes are free again
         (their history stays, statut « retiree »). Refused once the ASP answered for one of
@@ -448,8 +453,7 @@ class _FolderSide:
             if row["retire_le"] is not None or db.execute(
                     "SELECT retire_le FROM fichiers WHERE id = ?", (row["id"],)).fetchone()[0] is not None:
                 raise LedgerError(f"Le fichier « {row['nom']} » a déjà été retiré du registre.")
-            answered = db.execute("SELECT count(*) FROM demandes WHERE fichier_id = ? AND statut IN (?, ?)",
-                                  (row["id"], ACCEPTEE, REJETEE)).fetchone()[0]
+            answered = self.answered(row["id"])
             if answered:
                 raise LedgerError(f"Le fichier « {row['nom']} » a été déposé : l'ASP a déjà répondu pour {answered} "
                                   "de ses demandes (« xl2segur retour »). Il ne peut plus être retiré.")

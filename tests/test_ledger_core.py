@@ -521,6 +521,21 @@ def test_reecrire_cli(tmp_path: Path) -> None:
     assert result.exit_code == 0 and result.output == f"Fichier de dépôt réécrit : {first.files[0]}\n"
 
 
+def test_reecrire_of_a_file_the_asp_answered_says_it_was_deposited(tmp_path: Path) -> None:
+    """The ASP answered for it: it was uploaded. Written again (archives lost), the copy must
+    not be uploaded a second time; it is written all the same, with that warning."""
+    out = tmp_path / "depot"
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002")), out, DAY).files[0]
+    api.ingest_returns([asp_return(first, tmp_path / "r.json", {"00001": "FINMS2000001", "00002": "Refus"})],
+                       default_path())
+    first.unlink()
+    result = CliRunner().invoke(app, ["reecrire", str(first)])
+    assert result.exit_code == 0 and first.exists()
+    assert ("avertissement fichier « JSON-0123456789-20240312-001.json » : L'ASP a déjà répondu pour 2 demande(s) de "
+            "ce fichier (« xl2segur retour ») : il a été déposé. Cette copie est pour vos archives : ne la déposez pas "
+            "une seconde fois.") in " ".join(result.output.split())
+
+
 def test_a_withdrawn_file_frees_its_demandes_and_is_set_aside(tmp_path: Path) -> None:
     folder = pieces_folder(tmp_path, "00001", "00002")
     out = tmp_path / "depot"
