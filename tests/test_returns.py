@@ -300,6 +300,24 @@ def test_a_numero_reused_by_another_demande_asks_for_a_new_number(tmp_path: Path
     assert result.exit_code == 1 and "à corriger puis reconvertir" in text and "rien à corriger" not in text
 
 
+def test_a_demande_corrected_after_its_deposit_is_not_told_only_to_take_a_new_number(tmp_path: Path) -> None:
+    """The same demande, its amount corrected after the conversion: a new number alone would put
+    it in a second deposit file, twice on the portal. The message gives the other way: withdraw
+    the file not uploaded yet, then convert again; followed, it is deposited once, same number."""
+    deposit_file, registre = _avances(tmp_path, "00001")
+    rows = avance_rows("00001")
+    rows["Demandes"][0]["montantSegurHT"] = "4900.00"
+    corrected = workbook(tmp_path / "b.xlsx", rows)
+    [reused] = api.convert(corrected, registre.parent, DAY).errors
+    assert reused.code == "numero_reutilise"
+    assert ("Si c'est au contraire la même demande, corrigée depuis son dépôt, ne changez pas son numéro : elle serait "
+            f"déposée deux fois ; si le fichier {deposit_file.name} n'a pas été déposé sur le portail, retirez-le "
+            "(« xl2segur retirer ») puis reconvertissez, sinon attendez le retour de l'ASP.") in reused.message
+    api.withdraw(deposit_file.name, registre)
+    again = api.convert(corrected, registre.parent, DAY)
+    assert again.errors == [] and deposited(again.files[0]) == ["00001"]
+
+
 def test_the_same_demande_converted_twice_keeps_nothing_to_correct(tmp_path: Path) -> None:
     _, registre = _avances(tmp_path, "00001")
     result = CliRunner().invoke(app, ["convertir", str(tmp_path / "a.xlsx"), "-o", str(registre.parent), "-q",
