@@ -689,7 +689,7 @@ class Ledger(_FolderSide, _ReturnsSide):
         if self.db.execute("SELECT 1 FROM demandes WHERE numero_ans = ? LIMIT 1", (numero_ans,)).fetchone() is None:
             return {}
         rows = self.db.execute(
-            "SELECT d.*, f.nom FROM demandes d "
+            "SELECT d.*, f.nom, f.chemin, f.en_attente FROM demandes d "
             "JOIN fichiers f ON f.id = d.fichier_id "
             f"WHERE d.format IN (SELECT value FROM json_each(?)) AND d.numero_ans = ? AND {status} "
             "AND d.numero_editeur IN (SELECT value FROM json_each(?)) ORDER BY d.id",

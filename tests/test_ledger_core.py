@@ -228,6 +228,26 @@ def test_a_named_pending_file_of_a_dead_run_in_another_folder_is_kept(tmp_path: 
         assert db.execute("SELECT count(*) FROM fichiers WHERE en_attente IS NOT NULL").fetchone() == (0,)
 
 
+def test_a_demande_of_a_pending_file_of_another_folder_says_where_to_settle_it(tmp_path: Path) -> None:
+    """A pending file of another folder whose run's lock is not seen here (another machine's, a
+    shared ledger): left alone, its demandes stay deposited. The message says so, and where a
+    conversion settles it, since the file may be nowhere on disk."""
+    registre = tmp_path / "registre.sqlite"
+    api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), tmp_path / "ailleurs", DAY, registre=registre)
+    with sqlite3.connect(registre) as db:
+        db.execute("UPDATE fichiers SET en_attente = 'deadbeefdeadbeef'")
+    book = workbook(tmp_path / "b.xlsx", avance_rows("00001"))
+    again = api.convert(book, tmp_path / "depot", DAY, registre=registre)
+    [found] = again.errors
+    assert found.code == "deja_deposee"
+    assert (f"(fichier JSON-0123456789-20240312-001.json, pas encore marqué écrit : une autre conversion l'écrit dans "
+            f"le dossier « {(tmp_path / 'ailleurs').resolve()} », ou y a été interrompue ; une conversion dans ce "
+            "dossier remet d'accord le registre") in found.message
+    settled = api.convert(book, tmp_path / "ailleurs", DAY, registre=registre)
+    assert [i.code for i in settled.warnings if i.code.startswith("fichier_")] == ["fichier_adopte"]
+    assert "pas encore marqué écrit" not in settled.errors[0].message
+
+
 def test_a_folder_holding_a_deposit_file_the_ledger_does_not_know_is_refused_untouched(tmp_path: Path) -> None:
     """Written by hand, or with another ledger (a trial --registre, a colleague's): moving it
     aside would hide a file another ledger rightly holds; writing beside it could deposit its
