@@ -117,23 +117,6 @@ def test_a_return_whose_demandes_no_deposit_file_holds_is_refused_whole(tmp_path
     assert [s[2] for s in _statuts(registre)] == ["deposee", "deposee"] and _history(registre) == []
 
 
-def test_a_return_of_a_withdrawn_file_says_it_was_withdrawn_and_so_uploaded(tmp_path: Path) -> None:
-    """The ASP answers a file withdrawn as « never uploaded »: it was uploaded. Not « no deposit
-    file holds these demandes »: the ledger knows that file, and its demandes, freed by the
-    withdrawal, must not go a second time. Nothing is recorded."""
-    deposit_file, registre = _avances(tmp_path, "00001", "00002")
-    returned = asp_return(deposit_file, tmp_path / "r.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"})
-    api.withdraw(deposit_file.name, registre)
-    result = CliRunner().invoke(app, ["retour", str(returned), "--registre", str(registre), "-o", str(tmp_path / "b.xlsx")])
-    assert result.exit_code == 1
-    text = _words(result.output)
-    assert ("00001 : Inconnue du registre — FINMS2000001 (Fichier non reconnu : ces demandes sont exactement celles "
-            "du fichier JSON-0123456789-20240312-001.json, retiré du registre le") in text
-    assert "si l'ASP y répond, il a été déposé" in text and "ne doivent pas être déposées une seconde fois" in text
-    assert "ne contient ces numéros" not in text
-    assert [s[2] for s in _statuts(registre)] == ["retiree", "retiree"] and _history(registre) == []
-
-
 # ------------------------------------------------------------ item 3: acceptance, whatever the spelling
 
 
@@ -269,6 +252,23 @@ def test_a_return_of_another_numero_ans_names_it(tmp_path: Path) -> None:
     [line], _ = api.ingest_returns([returned], registre)
     assert line.result == "Inconnue du registre"
     assert "aucun fichier déposé pour le numeroAns 9876543210 (numeroAns du registre : 0123456789)" in line.remark
+
+
+def test_a_return_of_a_withdrawn_file_says_it_was_withdrawn_and_so_uploaded(tmp_path: Path) -> None:
+    """The ASP answers a file withdrawn as « never uploaded »: it was uploaded. Not « no deposit
+    file holds these demandes »: the ledger knows that file, and its demandes, freed by the
+    withdrawal, must not go a second time. Nothing is recorded."""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002")
+    returned = asp_return(deposit_file, tmp_path / "r.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"})
+    api.withdraw(deposit_file.name, registre)
+    result = CliRunner().invoke(app, ["retour", str(returned), "--registre", str(registre), "-o", str(tmp_path / "b.xlsx")])
+    assert result.exit_code == 1
+    text = _words(result.output)
+    assert ("00001 : Inconnue du registre — FINMS2000001 (Fichier non reconnu : ces demandes sont exactement celles "
+            "du fichier JSON-0123456789-20240312-001.json, retiré du registre le") in text
+    assert "si l'ASP y répond, il a été déposé" in text and "ne doivent pas être déposées une seconde fois" in text
+    assert "ne contient ces numéros" not in text
+    assert [s[2] for s in _statuts(registre)] == ["retiree", "retiree"] and _history(registre) == []
 
 
 # ------------------------------------------------------------ item 4: a number reused by another demande
