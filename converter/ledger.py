@@ -34,6 +34,7 @@ chosen and its demandes recorded under the same lock).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import sqlite3
@@ -342,6 +343,11 @@ class _FolderSide:
                                "la main, ou remplacé par un fichier écrit avec un autre registre) : mettez-le de côté "
                                f"hors de ce dossier sans le déposer, puis « xl2segur reecrire {name} » réécrit celui "
                                "du registre")
+            elif recorded is None and (answer := self._asp_return(folder / name)) is not None:
+                # the ASP's return saved beside the deposits: not another ledger's file
+                renamed.append(f"« {name} » est un fichier de retour de l'ASP, pas un fichier de dépôt : " + (
+                    "il est enregistré au registre ; rangez-le hors de ce dossier" if answer else
+                    "enregistrez-le avec « xl2segur retour », puis rangez-le hors de ce dossier"))
             elif recorded is None:
                 unknown.append(name)
             elif (folder / recorded["nom"]).is_file():
@@ -368,6 +374,21 @@ class _FolderSide:
                          + (f" ; et {len(renamed) - 5} autre(s)" if len(renamed) > 5 else "")
                          + ". Rien n'est écrit ni déplacé ; relancez ensuite la conversion.")
         return " ".join(parts)
+
+    def _asp_return(self, path: Path) -> bool | None:
+        """None when `path` is not a return file of the ASP (a deposit file the ASP treated:
+        codeTraitement or libelleTraitement filled), else whether it is recorded (`retours`)."""
+        try:
+            data = path.read_bytes()
+            lines = orjson.loads(data.removeprefix(b"\xef\xbb\xbf"))[LINES]
+            treated = any(line.get("codeTraitement") is not None or line.get("libelleTraitement") is not None
+                          for line in lines)
+        except (OSError, orjson.JSONDecodeError, TypeError, KeyError, AttributeError):
+            return None
+        if not treated:
+            return None
+        digest = hashlib.sha256(data.removeprefix(b"\xef\xbb\xbf")).hexdigest()
+        return self.db.execute("SELECT 1 FROM retours WHERE empreinte = ? LIMIT 1", (digest,)).fetchone() is not None
 
     def _recorded_as(self, path: Path, withdrawn: bool = False) -> sqlite3.Row | None:
         """The recorded file, not withdrawn (or withdrawn), whose content `path` holds byte for

@@ -321,6 +321,25 @@ def test_a_recorded_file_replaced_under_its_name_by_a_trial_ledgers_file_is_refu
     _assert_one_file_per_demande(out, default_path(), ["00001", *trial])
 
 
+def test_the_asps_return_files_saved_in_the_deposit_folder_are_named_as_returns(tmp_path: Path) -> None:
+    """The browser saves the ASP's returns under the deposit's name, « (1) » added, and the user
+    keeps them beside the deposits: not « files another ledger wrote » to import (refused: their
+    demandes are recorded). Each is told as a return, recorded already or to record."""
+    out = tmp_path / "depot"
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY).files[0]
+    recorded = asp_return(first, out / "JSON-0123456789-20240312-001 (1).json", {"00001": "FINMS2000001"})
+    api.ingest_returns([recorded], default_path(), tmp_path / "b.xlsx")
+    asp_return(first, out / "JSON-0123456789-20240312-001 (2).json", {"00001": "Refus"})
+    with pytest.raises(ledger.LedgerError) as refused:
+        api.convert(workbook(tmp_path / "c.xlsx", avance_rows("00002")), out, DAY)
+    message = " ".join(str(refused.value).split())
+    assert ("« JSON-0123456789-20240312-001 (1).json » est un fichier de retour de l'ASP, pas un fichier de dépôt : il "
+            "est enregistré au registre ; rangez-le hors de ce dossier") in message
+    assert ("« JSON-0123456789-20240312-001 (2).json » est un fichier de retour de l'ASP, pas un fichier de dépôt : "
+            "enregistrez-le avec « xl2segur retour », puis rangez-le hors de ce dossier") in message
+    assert "ne connaît pas" not in message
+
+
 def test_a_recorded_folder_moved_elsewhere_keeps_its_files(tmp_path: Path) -> None:
     first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), tmp_path / "depot", DAY)
     (tmp_path / "depot").rename(tmp_path / "juin")
