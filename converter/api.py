@@ -541,10 +541,13 @@ def rewrite(name: str, registre: Path, output: Path | None = None, pieces: Path 
             raise ledger.LedgerError(f"Le fichier « {row['nom']} » a été retiré le {row['retire_le']} : ses demandes "
                                      "sont libres, reconvertissez-les.")
         data = book.file_bytes(row)
+        answered = book.answered(row["id"])
     folder = Path(output) if output is not None else Path(row["chemin"]).parent
     target = folder / row["nom"]
     found, warnings = attachments.of_document(orjson.loads(data), Path(pieces), get_format(row["format"])) \
         if pieces is not None else ([], [])
+    if answered:  # uploaded already: the copy is for the archives, uploaded again it deposits twice
+        warnings = [issue("fichier_deja_depose", file=row["nom"], detail=answered), *warnings]
     done = Rewritten(row["nom"], None, folder=folder, warnings=warnings)
     if target.exists():
         if target.read_bytes() != data:
@@ -566,11 +569,15 @@ def withdrawal(name: str, registre: Path) -> sqlite3.Row:
 def withdraw(name: str, registre: Path) -> tuple[int, Path | None]:
     """Withdraw a recorded deposit file that will never be uploaded: its demandes are free
     again (ledger.Ledger.withdraw), and the file, with its zip archives, is moved into the
-    sub-folder `retires/` of its folder (never deleted). Returns (demandes freed, where the
-    file went, None when it was no longer in its folder). Raises OutputError."""
+    sub-folder `retires/` of its folder (never deleted); no longer there (its folder moved),
+    the file `name` names, when it is the recorded one. Returns (demandes freed, where the file
+    went, None when it was found in neither place). Raises OutputError."""
     with ledger.Ledger(Path(registre), create=False) as book:
         row = book.recorded_file(name)
+        data = book.file_bytes(row) if row["contenu"] is not None else None
         freed = book.withdraw(row)
     path = Path(row["chemin"])
+    if not path.is_file() and data is not None and Path(name).is_file() and Path(name).read_bytes() == data:
+        path = Path(name)  # left where the user found it, it could still be uploaded
     moved = ledger.move_with_zips(path, path.parent / ledger.WITHDRAWN) if path.is_file() else None
     return freed, moved

@@ -576,6 +576,9 @@ def retirer(
               "si elles doivent être déposées.")
     if moved is not None:
         out.print(f"Le fichier (et ses archives .zip) est mis de côté : {_shown(moved)}")
+    else:  # moved elsewhere by hand: under its name, it could still be uploaded
+        out.print(f"Le fichier n'est plus dans le dossier où il a été écrit ({_shown(Path(row['chemin']).parent)}) : "
+                  "où qu'il soit, mettez-le de côté avec ses archives .zip, il ne doit pas être déposé.")
 
 
 def main() -> None:

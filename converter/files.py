@@ -143,6 +143,11 @@ def run_alive(folder: Path, run: str) -> bool:
     return False
 
 
+def run_lock_left(folder: Path, run: str) -> bool:
+    """Whether the run `run` has its lock file in `folder` (held or not: `run_alive` tells)."""
+    return _lock_path(Path(folder), run).exists()
+
+
 def clean_stale(folder: Path) -> list[Path]:
     """Remove the temporary files (and lock files) that dead runs left in `folder`, whatever
     their age. A conversion calls it once on its output folder."""

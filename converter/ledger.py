@@ -34,6 +34,7 @@ chosen and its demandes recorded under the same lock).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import sqlite3
@@ -50,7 +51,7 @@ import orjson
 import zstandard
 
 from .deposit import LINES, Placed
-from .files import OutputError, numbered, publish, run_alive, why
+from .files import OutputError, numbered, publish, run_alive, run_lock_left, why
 
 if TYPE_CHECKING:
     from .issues import Issue
@@ -274,10 +275,18 @@ class _FolderSide:
         folder = Path(folder)
         pending = self.db.execute("SELECT id, chemin, en_attente, contenu FROM fichiers "
                                   "WHERE en_attente IS NOT NULL").fetchall()
+        dead: dict[tuple[Path, str], bool] = {}
         for row in pending:
             path = Path(row["chemin"])
-            # only this folder's: another one may be another machine's, whose lock is not seen here
-            if path.parent != folder.resolve() or run_alive(path.parent, row["en_attente"]):
+            key = (path.parent, row["en_attente"])
+            if key not in dead:
+                # this folder's, or another one's whose run left its own lock file there (a random
+                # id, no other run's) held by nobody: killed after recording, that run's demandes
+                # would stay deposited in no file, whichever folder the user converts into next.
+                # Without its lock file, another folder may be another machine's: left alone
+                dead[key] = (path.parent == folder.resolve() or run_lock_left(path.parent, row["en_attente"])) \
+                    and not run_alive(path.parent, row["en_attente"])
+            if not dead[key]:
                 continue
             if _holds(path, unpack(row["contenu"])):
                 with self.transaction() as db:
@@ -293,7 +302,7 @@ class _FolderSide:
         if not names:
             return done
         rows = self.db.execute(
-            "SELECT nom, chemin, contenu FROM fichiers WHERE retire_le IS NULL AND nom IN "
+            "SELECT nom, chemin, contenu, ecrit_le FROM fichiers WHERE retire_le IS NULL AND nom IN "
             "(SELECT value FROM json_each(?))", (orjson.dumps(names).decode(),)).fetchall()
         known: dict[str, list[sqlite3.Row]] = {}
         for row in rows:
@@ -302,8 +311,10 @@ class _FolderSide:
         for name in sorted(names):
             path = folder / name
             resolved = str(path.resolve())
-            # the folder may have been moved: then the same name with the recorded content
-            if not (any(r["chemin"] == resolved for r in known.get(name, [])) or
+            # at its recorded path, still with its demandes (not replaced by another ledger's
+            # file of the same name, nor edited); the folder may have been moved: then the same
+            # name with the recorded content
+            if not (any(r["chemin"] == resolved and _holds_demandes(path, r) for r in known.get(name, [])) or
                     any(_holds(path, unpack(r["contenu"])) for r in known.get(name, []) if r["contenu"])):
                 strangers.append(name)
         if strangers:
@@ -318,13 +329,32 @@ class _FolderSide:
         renamed, unknown = [], []
         for name in strangers:
             recorded = self._recorded_as(folder / name)
-            if recorded is None:
+            withdrawn = self._recorded_as(folder / name, withdrawn=True) if recorded is None else None
+            if withdrawn is not None:
+                # not « unknown »: its demandes were freed, maybe deposited again since
+                when = date.fromisoformat(withdrawn["retire_le"]).strftime("%d/%m/%Y")
+                renamed.append(f"« {name} » est le fichier « {withdrawn['nom']} », retiré du registre le {when} "
+                               "(« xl2segur retirer ») : ne le déposez pas, ses demandes ont été libérées ; "
+                               f"remettez-le dans le sous-dossier « {WITHDRAWN} » ou supprimez-le")
+            elif recorded is None and self.db.execute(
+                    "SELECT 1 FROM fichiers WHERE nom = ? AND chemin = ? AND retire_le IS NULL",
+                    (name, str((folder / name).resolve()))).fetchone():
+                renamed.append(f"« {name} » n'a plus les demandes que le registre a inscrites sous ce nom (modifié à "
+                               "la main, ou remplacé par un fichier écrit avec un autre registre) : mettez-le de côté "
+                               f"hors de ce dossier sans le déposer, puis « xl2segur reecrire {name} » réécrit celui "
+                               "du registre")
+            elif recorded is None and (answer := self._asp_return(folder / name)) is not None:
+                # the ASP's return saved beside the deposits: not another ledger's file
+                renamed.append(f"« {name} » est un fichier de retour de l'ASP, pas un fichier de dépôt : " + (
+                    "il est enregistré au registre ; rangez-le hors de ce dossier" if answer else
+                    "enregistrez-le avec « xl2segur retour », puis rangez-le hors de ce dossier"))
+            elif recorded is None:
                 unknown.append(name)
-            elif (folder / recorded).is_file():
-                renamed.append(f"« {name} » est une copie de « {recorded} », inscrit au registre : supprimez-la, "
+            elif (folder / recorded["nom"]).is_file():
+                renamed.append(f"« {name} » est une copie de « {recorded['nom']} », inscrit au registre : supprimez-la, "
                                "déposée elle aussi elle déposerait ses demandes deux fois")
             else:
-                renamed.append(f"« {name} » est le fichier « {recorded} » du registre, renommé : rendez-lui son nom "
+                renamed.append(f"« {name} » est le fichier « {recorded['nom']} » du registre, renommé : rendez-lui son nom "
                                "(il porte la date et le rang que l'ASP demande)")
         parts = []
         if unknown:
@@ -333,32 +363,54 @@ class _FolderSide:
             parts.append(
                 f"Le dossier « {folder} » contient {len(unknown)} fichier(s) de dépôt que le registre « {self.path} » "
                 f"ne connaît pas : {listed}. Ils ont été écrits avec un autre registre (un registre d'essai, celui d'un "
-                "collègue, celui d'une version précédente) ou à la main ; rien n'est écrit ni déplacé. Convertissez "
-                "dans un autre dossier (-o), ou avec le registre qui les a écrits (--registre, ou XL2SEGUR_REGISTRE "
-                "pour une équipe) ; des fichiers déposés sans xl2segur s'inscrivent avec « xl2segur importer ».")
+                "collègue, celui d'une version précédente), avec celui-ci avant qu'il soit restauré d'une sauvegarde, "
+                "ou à la main ; rien n'est écrit ni déplacé. S'ils sont déposés ou à déposer, convertissez avec le "
+                "registre qui les a écrits (--registre, ou XL2SEGUR_REGISTRE pour une équipe), ou inscrivez-les "
+                "d'abord à celui-ci avec « xl2segur importer » : convertir dans un autre dossier déposerait leurs "
+                "demandes une seconde fois. Des fichiers d'essai, qui ne seront jamais déposés : convertissez "
+                "dans un autre dossier (-o).")
         if renamed:
             parts.append(f"Dans le dossier « {folder} », " + " ; ".join(renamed[:5])
                          + (f" ; et {len(renamed) - 5} autre(s)" if len(renamed) > 5 else "")
                          + ". Rien n'est écrit ni déplacé ; relancez ensuite la conversion.")
         return " ".join(parts)
 
-    def _recorded_as(self, path: Path) -> str | None:
-        """The name of the recorded, not withdrawn, file whose content `path` holds byte for byte."""
+    def _asp_return(self, path: Path) -> bool | None:
+        """None when `path` is not a return file of the ASP (a deposit file the ASP treated:
+        codeTraitement or libelleTraitement filled), else whether it is recorded (`retours`)."""
+        try:
+            data = path.read_bytes()
+            lines = orjson.loads(data.removeprefix(b"\xef\xbb\xbf"))[LINES]
+            treated = any(line.get("codeTraitement") is not None or line.get("libelleTraitement") is not None
+                          for line in lines)
+        except (OSError, orjson.JSONDecodeError, TypeError, KeyError, AttributeError):
+            return None
+        if not treated:
+            return None
+        digest = hashlib.sha256(data.removeprefix(b"\xef\xbb\xbf")).hexdigest()
+        return self.db.execute("SELECT 1 FROM retours WHERE empreinte = ? LIMIT 1", (digest,)).fetchone() is not None
+
+    def _recorded_as(self, path: Path, withdrawn: bool = False) -> sqlite3.Row | None:
+        """The recorded file, not withdrawn (or withdrawn), whose content `path` holds byte for
+        byte: its `nom` and `retire_le`."""
         try:
             data = path.read_bytes()
         except OSError:
             return None
-        rows = self.db.execute("SELECT nom, contenu FROM fichiers WHERE retire_le IS NULL AND contenu IS NOT NULL")
+        rows = self.db.execute("SELECT nom, retire_le, contenu FROM fichiers WHERE contenu IS NOT NULL AND "
+                               f"retire_le IS {'NOT ' if withdrawn else ''}NULL ORDER BY id DESC")
         for row in rows:
             # the packed frame tells its size: only a file of the same size is unpacked
             if zstandard.frame_content_size(row["contenu"]) == len(data) and unpack(row["contenu"]) == data:
-                return row["nom"]
+                return row
         return None
 
-    def adopt(self, legacy: Path) -> int:
+    def adopt(self, legacy: Path) -> tuple[int, list[str]]:
         """Take over the ledger an older version kept in its output folder: its files and their
         demandes join this one (a file already here, same name and content, is not taken
-        twice), then it is renamed `….repris` (never deleted). Returns the files taken."""
+        twice), then it is renamed `….repris` (never deleted). Returns the files taken, and
+        « numeroEditeur (file, file) » for each demande now live in two files, one of them taken
+        (deposited with each ledger while neither knew the other)."""
         with Ledger(legacy, create=False):  # brought to this schema version first
             pass
         self._quiet.clear()
@@ -370,16 +422,24 @@ class _FolderSide:
                                  "WHERE m.nom = f.nom AND m.contenu IS f.contenu) ORDER BY id").fetchall()
                 demande_columns = [r["name"] for r in db.execute("PRAGMA main.table_info(demandes)")
                                    if r["name"] not in ("id", "fichier_id")]
+                taken = []
                 for row in old:
                     new_id = db.execute(f"INSERT INTO main.fichiers ({', '.join(columns)}) VALUES "
                                         f"({', '.join('?' * len(columns))})", [row[c] for c in columns]).lastrowid
                     db.execute(f"INSERT INTO main.demandes (fichier_id, {', '.join(demande_columns)}) "
                                f"SELECT ?, {', '.join(demande_columns)} FROM ancien.demandes WHERE fichier_id = ? "
                                "ORDER BY id", (new_id, row["id"]))
+                    taken.append(new_id)
+                twice = [f"{ne} ({names})" for ne, names in db.execute(
+                    "SELECT d.numero_editeur, group_concat(f.nom, ', ') FROM main.demandes d "
+                    f"JOIN main.fichiers f ON f.id = d.fichier_id WHERE d.statut NOT IN {NOT_LIVE} "
+                    "GROUP BY d.nature, d.numero_ans, d.numero_editeur "
+                    "HAVING count(*) > 1 AND max(d.fichier_id IN (SELECT value FROM json_each(?))) "
+                    "ORDER BY d.numero_editeur", (orjson.dumps(taken).decode(),))]
         finally:
             self.db.execute("DETACH DATABASE ancien")
         _move(legacy, legacy.with_name(legacy.name + ADOPTED_SUFFIX))
-        return len(old)
+        return len(old), twice
 
     # ------------------------------------------------------------ rewriting, withdrawing
 
@@ -400,6 +460,11 @@ class _FolderSide:
                               "antérieure de xl2segur) : il ne peut pas être réécrit.")
         return unpack(row["contenu"])
 
+    def answered(self, fichier_id: int) -> int:
+        """How many demandes of a recorded file the ASP answered for: then it was uploaded."""
+        return self.db.execute("SELECT count(*) FROM demandes WHERE fichier_id = ? AND statut IN (?, ?)",
+                               (fichier_id, ACCEPTEE, REJETEE)).fetchone()[0]
+
     def withdraw(self, row: sqlite3.Row) -> int:
         """Withdraw a recorded file that will never be uploaded: its demandes are free again
         (their history stays, statut « retiree »). Refused once the ASP answered for one of
@@ -409,8 +474,7 @@ class _FolderSide:
             if row["retire_le"] is not None or db.execute(
                     "SELECT retire_le FROM fichiers WHERE id = ?", (row["id"],)).fetchone()[0] is not None:
                 raise LedgerError(f"Le fichier « {row['nom']} » a déjà été retiré du registre.")
-            answered = db.execute("SELECT count(*) FROM demandes WHERE fichier_id = ? AND statut IN (?, ?)",
-                                  (row["id"], ACCEPTEE, REJETEE)).fetchone()[0]
+            answered = self.answered(row["id"])
             if answered:
                 raise LedgerError(f"Le fichier « {row['nom']} » a été déposé : l'ASP a déjà répondu pour {answered} "
                                   "de ses demandes (« xl2segur retour »). Il ne peut plus être retiré.")
@@ -459,18 +523,19 @@ class _ReturnsSide:
                  for demande_id, statut, asp, code, label, source in outcomes],
             )
 
-    def files_holding(self, numero_ans: str, lines: list[tuple[str, int]]) -> list[sqlite3.Row]:
+    def files_holding(self, numero_ans: str, lines: list[tuple[str, int]], withdrawn: bool = False) -> list[sqlite3.Row]:
         """The deposit files of `numero_ans` holding some of these (numeroEditeur, numLigne), each
         with `found` (how many) and `total` (its number of demandes), most found first; a
-        withdrawn file was never uploaded: no return answers it."""
+        withdrawn file was never uploaded: no return answers it (`withdrawn`: those only, to say so)."""
         return self.db.execute(
             "WITH r AS (SELECT json_extract(value, '$[0]') AS ne, json_extract(value, '$[1]') AS ligne "
             "FROM json_each(?)) "
             # not f.*: its content would go through the GROUP BY once per demande
-            "SELECT f.id, f.nom, f.format, f.nature, count(*) AS found, "
+            "SELECT f.id, f.nom, f.format, f.nature, f.retire_le, count(*) AS found, "
             "(SELECT count(*) FROM demandes x WHERE x.fichier_id = f.id) AS total "
             "FROM demandes d JOIN r ON d.numero_editeur = r.ne AND d.num_ligne = r.ligne "
-            "JOIN fichiers f ON f.id = d.fichier_id WHERE d.numero_ans = ? AND f.retire_le IS NULL "
+            "JOIN fichiers f ON f.id = d.fichier_id WHERE d.numero_ans = ? "
+            f"AND f.retire_le IS {'NOT ' if withdrawn else ''}NULL "
             "GROUP BY f.id ORDER BY found DESC, f.id",
             (orjson.dumps(lines).decode(), numero_ans),
         ).fetchall()
@@ -645,7 +710,7 @@ class Ledger(_FolderSide, _ReturnsSide):
         if self.db.execute("SELECT 1 FROM demandes WHERE numero_ans = ? LIMIT 1", (numero_ans,)).fetchone() is None:
             return {}
         rows = self.db.execute(
-            "SELECT d.*, f.nom FROM demandes d "
+            "SELECT d.*, f.nom, f.chemin, f.en_attente FROM demandes d "
             "JOIN fichiers f ON f.id = d.fichier_id "
             f"WHERE d.format IN (SELECT value FROM json_each(?)) AND d.numero_ans = ? AND {status} "
             "AND d.numero_editeur IN (SELECT value FROM json_each(?)) ORDER BY d.id",
@@ -796,6 +861,33 @@ def _french(exc: sqlite3.Error) -> str:
 _DEPOSIT_NAME = re.compile(r"^JSON-.*\.json$", re.IGNORECASE)
 
 
+def _holds_demandes(path: Path, row: sqlite3.Row) -> bool:
+    """Whether the file `path`, at the path where the file `row` was recorded (`contenu`,
+    `ecrit_le`), still holds its demandes: untouched since (its size, no later change; reading
+    every file of a folder of 500 would cost a second), else the same numeroEditeur in the same
+    order (a file written again, or imported: kept as deposited, written anew)."""
+    if row["contenu"] is None:  # version 1 kept no content: nothing to compare
+        return True
+    try:
+        found = path.stat()
+        if found.st_size == zstandard.frame_content_size(row["contenu"]) and \
+                found.st_mtime <= datetime.fromisoformat(row["ecrit_le"]).timestamp() + 2:
+            return True
+        recorded = _numeros(unpack(row["contenu"]))
+        return recorded is not None and _numeros(path.read_bytes()) == recorded
+    except (OSError, ValueError):
+        return False
+
+
+def _numeros(data: bytes) -> list[object] | None:
+    """The numeroEditeur of a deposit file's demandes, in order; None when it is not one."""
+    try:
+        lines = orjson.loads(data)[LINES]
+        return [line["numeroEditeur"] for line in lines]
+    except (orjson.JSONDecodeError, TypeError, KeyError):
+        return None
+
+
 def _holds(path: Path, data: bytes) -> bool:
     """Whether the file `path` exists with exactly `data`."""
     try:
@@ -901,7 +993,7 @@ def default_path() -> Path:
 def locate(registre: Path | None, folder: Path | None = None, *, create: bool = True) -> tuple[Path, list[Issue]]:
     """How every command finds its ledger: `registre` (--registre) when given, else
     `default_path()`. A ledger an older version kept in `folder` (`<folder>/xl2segur.sqlite`,
-    by default `depot/`, the older versions' default output folder) is taken over: its files
+    else in `depot/`, the older versions' default output folder) is taken over: its files
     and demandes join the ledger found, and it is renamed `xl2segur.sqlite.repris`, so that
     changing folder never starts a blank history. With `registre` given, it is not taken over
     (a trial ledger must not swallow the real history): a conversion into that folder is
@@ -912,9 +1004,12 @@ def locate(registre: Path | None, folder: Path | None = None, *, create: bool = 
 
     path = Path(registre) if registre is not None else default_path()
     notices: list[Issue] = []
-    legacy = Path("depot" if folder is None else folder) / DEFAULT_NAME
+    in_folder = folder is not None and (Path(folder) / DEFAULT_NAME).is_file()
+    # else `depot/` too, for a conversion: converting into another folder, the first after an
+    # update, would start a blank history beside the older versions' one, and deposit again
+    legacy = Path(folder if in_folder else "depot") / DEFAULT_NAME
     if legacy.is_file() and not (path.exists() and legacy.resolve() == path.resolve()):
-        if registre is not None and folder is not None:
+        if registre is not None and in_folder:
             raise LedgerError(f"Le dossier « {folder} » contient le registre « {legacy} » d'une version précédente "
                               f"de xl2segur, et --registre en désigne un autre ({path}) : ses fichiers de dépôt "
                               "seraient mis de côté. Convertissez sans --registre (ce registre sera repris dans le "
@@ -922,9 +1017,13 @@ def locate(registre: Path | None, folder: Path | None = None, *, create: bool = 
         if registre is not None:
             return _found(path, create), [issue("registre_ancien_ignore", file=str(path), detail=legacy)]
         with Ledger(path) as book:
-            files = book.adopt(legacy)
+            files, twice = book.adopt(legacy)
         notices.append(issue("registre_repris", file=str(path), detail=legacy, fichiers=files,
                              nom=f"{legacy.name}{ADOPTED_SUFFIX}"))
+        if twice:
+            notices.append(issue("registre_repris_deux_fois", file=str(path), detail=legacy,
+                                 demandes=", ".join(twice[:10]) + (f" et {len(twice) - 10} autre(s)"
+                                                                   if len(twice) > 10 else "")))
     return _found(path, create), notices
 
 

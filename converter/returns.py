@@ -195,6 +195,14 @@ def match_file(book: Ledger, returned: ReturnFile, deposit: str | None = None) -
     held = book.files_holding(returned.numero_ans, wanted)
     exact = [f for f in held if f["found"] == f["total"] == len(wanted)]
     if not exact:
+        withdrawn = [f for f in book.files_holding(returned.numero_ans, wanted, withdrawn=True)
+                     if f["found"] == f["total"] == len(wanted)]
+        if withdrawn:  # not « unknown »: the user said it would never be uploaded, and the ASP answers it
+            when = date.fromisoformat(withdrawn[0]["retire_le"]).strftime("%d/%m/%Y")
+            return None, (f"ces demandes sont exactement celles du fichier {withdrawn[0]['nom']}, retiré du registre "
+                          f"le {when} (« xl2segur retirer ») comme jamais déposé : si l'ASP y répond, il a été déposé. "
+                          "Ses demandes, libérées par le retrait, ne doivent pas être déposées une seconde fois : "
+                          "retirez, sans le déposer, le fichier où elles auraient été reconverties depuis")
         if not held:
             known = book.numeros_ans()
             if returned.numero_ans not in known:

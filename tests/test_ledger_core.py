@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -193,6 +194,60 @@ def test_a_pending_file_of_another_folder_is_left_to_that_folder(tmp_path: Path)
                                                           "JSON-0123456789-20240312-001.json")]
 
 
+def test_a_run_killed_before_naming_frees_its_demandes_for_a_conversion_into_another_folder(tmp_path: Path) -> None:
+    """Killed once its file is recorded pending, before it got its name, then the user converts
+    into another folder: the dead run's own lock file, left in its folder and held by nobody,
+    says it is dead. Its demandes were in no file on disk: they are free, not « déjà déposée »."""
+    import multiprocessing
+
+    out, registre = tmp_path / "depot", tmp_path / "registre.sqlite"
+    proc = multiprocessing.get_context("spawn").Process(target=_crash_after_recording, args=(str(out), str(registre)))
+    proc.start()
+    proc.join(60)
+    assert proc.exitcode == 9 and not _deposit_files(out) and list(out.glob(f"{files.LOCK_PREFIX}*"))
+    other = tmp_path / "juin"
+    again = api.convert(workbook(tmp_path / "w.xlsx", avance_rows("00001", "00002")), other, DAY, registre=registre)
+    assert [i.code for i in again.warnings if i.code.startswith("fichier_")] == ["fichier_abandonne"]
+    assert again.accepted == ["00001", "00002"] and not again.errors
+    _assert_one_file_per_demande(other, registre, ["00001", "00002"])
+
+
+def test_a_named_pending_file_of_a_dead_run_in_another_folder_is_kept(tmp_path: Path) -> None:
+    """Named, then killed before its run marked it done; the next conversion goes elsewhere."""
+    registre = tmp_path / "registre.sqlite"
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), tmp_path / "depot", DAY, registre=registre)
+    with sqlite3.connect(registre) as db:
+        db.execute("UPDATE fichiers SET en_attente = 'deadbeefdeadbeef'")
+    (tmp_path / "depot" / f"{files.LOCK_PREFIX}deadbeefdeadbeef.lock").write_text("")  # its lock, held by nobody
+    again = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00001", "00002")), tmp_path / "juin", DAY,
+                        registre=registre)
+    assert [i.code for i in again.warnings if i.code.startswith("fichier_")] == ["fichier_adopte"]
+    assert [(i.code, i.numero_editeur) for i in again.errors] == [("deja_deposee", "00001")]
+    assert first.files[0].exists()
+    with sqlite3.connect(registre) as db:
+        assert db.execute("SELECT count(*) FROM fichiers WHERE en_attente IS NOT NULL").fetchone() == (0,)
+
+
+def test_a_demande_of_a_pending_file_of_another_folder_says_where_to_settle_it(tmp_path: Path) -> None:
+    """A pending file of another folder whose run's lock is not seen here (another machine's, a
+    shared ledger): left alone, its demandes stay deposited. The message says so, and where a
+    conversion settles it, since the file may be nowhere on disk."""
+    registre = tmp_path / "registre.sqlite"
+    api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), tmp_path / "ailleurs", DAY, registre=registre)
+    with sqlite3.connect(registre) as db:
+        db.execute("UPDATE fichiers SET en_attente = 'deadbeefdeadbeef'")
+    book = workbook(tmp_path / "b.xlsx", avance_rows("00001"))
+    again = api.convert(book, tmp_path / "depot", DAY, registre=registre)
+    [found] = again.errors
+    assert found.code == "deja_deposee"
+    assert (f"(fichier JSON-0123456789-20240312-001.json, pas encore marqué écrit : une autre conversion l'écrit dans "
+            f"le dossier « {(tmp_path / 'ailleurs').resolve()} », ou y a été interrompue ; une conversion dans ce "
+            "dossier remet d'accord le registre") in found.message
+    settled = api.convert(book, tmp_path / "ailleurs", DAY, registre=registre)
+    assert [i.code for i in settled.warnings if i.code.startswith("fichier_")] == ["fichier_adopte"]
+    assert "pas encore marqué écrit" not in settled.errors[0].message
+
+
 def test_a_folder_holding_a_deposit_file_the_ledger_does_not_know_is_refused_untouched(tmp_path: Path) -> None:
     """Written by hand, or with another ledger (a trial --registre, a colleague's): moving it
     aside would hide a file another ledger rightly holds; writing beside it could deposit its
@@ -214,6 +269,75 @@ def test_a_folder_holding_a_deposit_file_the_ledger_does_not_know_is_refused_unt
     result = CliRunner().invoke(app, ["convertir", str(tmp_path / "c.xlsx"), "-o", str(out),
                                       "--registre", str(tmp_path / "essai.sqlite")])
     assert result.exit_code == 2 and "Traceback" not in result.output and "-o" in result.output
+
+
+def test_a_ledger_restored_from_a_backup_is_told_to_import_its_newer_files_not_to_convert_elsewhere(
+        tmp_path: Path) -> None:
+    """The ledger restored from a backup older than the last deposit file (or its -wal log
+    deleted): that file is unknown. Converting into another folder would deposit its demandes
+    again; the message says so, and its way out (importer) works."""
+    out, registre, backup = tmp_path / "depot", tmp_path / "registre.sqlite", tmp_path / "sauvegarde.sqlite"
+    api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY, registre=registre)
+    backup.write_bytes(registre.read_bytes())
+    second = workbook(tmp_path / "b.xlsx", avance_rows("00002"))
+    newer = api.convert(second, out, DAY, registre=registre).files[0]
+    registre.write_bytes(backup.read_bytes())
+    with pytest.raises(ledger.LedgerError) as refused:
+        api.convert(second, out, DAY, registre=registre)
+    message = " ".join(str(refused.value).split())
+    assert f"« {newer.name} »" in message and "restauré d'une sauvegarde" in message
+    assert ("inscrivez-les d'abord à celui-ci avec « xl2segur importer » : convertir dans un autre dossier déposerait "
+            "leurs demandes une seconde fois") in message
+    assert [i.refused for i in api.import_deposits([newer], registre)] == [""]
+    again = api.convert(second, out, DAY, registre=registre)
+    assert [(i.code, i.numero_editeur) for i in again.errors] == [("deja_deposee", "00002")] and not again.files
+
+
+@pytest.mark.parametrize("trial", [("00002", "00003"), ("00002",)])
+def test_a_recorded_file_replaced_under_its_name_by_a_trial_ledgers_file_is_refused(
+        tmp_path: Path, trial: tuple[str, ...]) -> None:
+    """The recorded file deleted, then a trial ledger writes its own file under the same name in
+    that folder: the name and the path are the recorded ones, not the demandes. Taken as the
+    recorded file, its demandes would go again under the next rank, and the recorded ones would
+    be in no file. Refused, with the way out; once set aside, `reecrire` brings the recorded
+    one back. Same size too (one demande for one): it was written after the recorded one."""
+    out, essai = tmp_path / "depot", tmp_path / "essai.sqlite"
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY).files[0]
+    with sqlite3.connect(default_path()) as db:  # written an hour before
+        db.execute("UPDATE fichiers SET ecrit_le = datetime(ecrit_le, '-1 hour')")
+    first.unlink()
+    trial_book = workbook(tmp_path / "t.xlsx", avance_rows(*trial))
+    assert api.convert(trial_book, out, DAY, registre=essai).files == [first]
+    with pytest.raises(ledger.LedgerError) as refused:
+        api.convert(trial_book, out, DAY)
+    message = " ".join(str(refused.value).split())
+    assert (f"« {first.name} » n'a plus les demandes que le registre a inscrites sous ce nom (modifié à la main, ou "
+            f"remplacé par un fichier écrit avec un autre registre) : mettez-le de côté hors de ce dossier sans le "
+            f"déposer, puis « xl2segur reecrire {first.name} » réécrit celui du registre") in message
+    first.rename(tmp_path / "essai.json")
+    api.rewrite(first.name, default_path())
+    again = api.convert(trial_book, out, DAY)
+    assert again.errors == [] and [p.name for p in again.files] == ["JSON-0123456789-20240312-002.json"]
+    _assert_one_file_per_demande(out, default_path(), ["00001", *trial])
+
+
+def test_the_asps_return_files_saved_in_the_deposit_folder_are_named_as_returns(tmp_path: Path) -> None:
+    """The browser saves the ASP's returns under the deposit's name, « (1) » added, and the user
+    keeps them beside the deposits: not « files another ledger wrote » to import (refused: their
+    demandes are recorded). Each is told as a return, recorded already or to record."""
+    out = tmp_path / "depot"
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY).files[0]
+    recorded = asp_return(first, out / "JSON-0123456789-20240312-001 (1).json", {"00001": "FINMS2000001"})
+    api.ingest_returns([recorded], default_path(), tmp_path / "b.xlsx")
+    asp_return(first, out / "JSON-0123456789-20240312-001 (2).json", {"00001": "Refus"})
+    with pytest.raises(ledger.LedgerError) as refused:
+        api.convert(workbook(tmp_path / "c.xlsx", avance_rows("00002")), out, DAY)
+    message = " ".join(str(refused.value).split())
+    assert ("« JSON-0123456789-20240312-001 (1).json » est un fichier de retour de l'ASP, pas un fichier de dépôt : il "
+            "est enregistré au registre ; rangez-le hors de ce dossier") in message
+    assert ("« JSON-0123456789-20240312-001 (2).json » est un fichier de retour de l'ASP, pas un fichier de dépôt : "
+            "enregistrez-le avec « xl2segur retour », puis rangez-le hors de ce dossier") in message
+    assert "ne connaît pas" not in message
 
 
 def test_a_recorded_folder_moved_elsewhere_keeps_its_files(tmp_path: Path) -> None:
@@ -317,6 +441,36 @@ def test_an_older_ledger_is_never_swallowed_by_an_explicit_trial_ledger(
     assert warning.code == "registre_ancien_ignore" and (out / "xl2segur.sqlite").is_file()
 
 
+def test_the_first_conversion_after_an_update_into_another_folder_takes_over_depot_s_older_ledger(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An older version kept its ledger in `depot/`; updated, the user converts into `juin/`:
+    a blank history there would deposit again what `depot/`'s ledger holds."""
+    monkeypatch.chdir(tmp_path)
+    api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), Path("depot"), DAY,
+                registre=Path("depot") / "xl2segur.sqlite")
+    again = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00001", "00002")), Path("juin"), DAY)
+    assert [(i.code, i.numero_editeur) for i in again.errors] == [("deja_deposee", "00001")]
+    assert "registre_repris" in [i.code for i in again.warnings]
+    assert (tmp_path / "depot" / "xl2segur.sqlite.repris").is_file() and [p.name for p in again.files] == [
+        "JSON-0123456789-20240312-002.json"]
+
+
+def test_an_older_ledger_taken_over_names_the_demandes_now_live_in_two_files(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Deposited with the older ledger and again with the current one, neither knowing the
+    other: once taken over, the ledger holds the demande live in two files. Said, with the way
+    out, never silently."""
+    monkeypatch.chdir(tmp_path)
+    api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002")), Path("depot"), DAY,
+                registre=tmp_path / "ancien.sqlite")
+    api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00001")), Path("juin"), DAY)
+    (tmp_path / "ancien.sqlite").rename(tmp_path / "depot" / "xl2segur.sqlite")
+    _, notices = api.find_ledger(None)
+    [twice] = [i for i in notices if i.code == "registre_repris_deux_fois"]
+    assert ("00001 (JSON-0123456789-20240312-001.json, JSON-0123456789-20240312-001.json)" in twice.message
+            and "00002" not in twice.message and "xl2segur retirer" in twice.message)
+
+
 def test_a_shared_ledger_uses_a_rollback_journal_that_works_on_a_network_share(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """WAL needs shared memory, which two machines do not share: a ledger shared through
@@ -406,6 +560,21 @@ def test_reecrire_cli(tmp_path: Path) -> None:
     assert result.exit_code == 0 and result.output == f"Fichier de dépôt réécrit : {first.files[0]}\n"
 
 
+def test_reecrire_of_a_file_the_asp_answered_says_it_was_deposited(tmp_path: Path) -> None:
+    """The ASP answered for it: it was uploaded. Written again (archives lost), the copy must
+    not be uploaded a second time; it is written all the same, with that warning."""
+    out = tmp_path / "depot"
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002")), out, DAY).files[0]
+    api.ingest_returns([asp_return(first, tmp_path / "r.json", {"00001": "FINMS2000001", "00002": "Refus"})],
+                       default_path())
+    first.unlink()
+    result = CliRunner().invoke(app, ["reecrire", str(first)])
+    assert result.exit_code == 0 and first.exists()
+    assert ("avertissement fichier « JSON-0123456789-20240312-001.json » : L'ASP a déjà répondu pour 2 demande(s) de "
+            "ce fichier (« xl2segur retour ») : il a été déposé. Cette copie est pour vos archives : ne la déposez pas "
+            "une seconde fois.") in " ".join(result.output.split())
+
+
 def test_a_withdrawn_file_frees_its_demandes_and_is_set_aside(tmp_path: Path) -> None:
     folder = pieces_folder(tmp_path, "00001", "00002")
     out = tmp_path / "depot"
@@ -421,6 +590,39 @@ def test_a_withdrawn_file_frees_its_demandes_and_is_set_aside(tmp_path: Path) ->
         api.withdraw(first.files[0].name, default_path())
     with pytest.raises(OutputError, match="a été retiré le"):
         api.rewrite(first.files[0].name, default_path())
+
+
+def test_retirer_sets_aside_the_file_where_the_user_names_it_once_its_folder_moved(tmp_path: Path) -> None:
+    """The folder renamed since (`depot` → `juin`), `retirer juin/JSON-….json`: the file left
+    under its name there could still be uploaded, its demandes deposited again later. It is set
+    aside where it is; found nowhere, the user is told to set it aside."""
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), tmp_path / "depot", DAY).files[0]
+    second = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00002")), tmp_path / "depot", DAY).files[0]
+    (tmp_path / "depot").rename(tmp_path / "juin")
+    result = CliRunner().invoke(app, ["retirer", str(tmp_path / "juin" / first.name), "--oui"])
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "juin" / first.name).exists()
+    assert (tmp_path / "juin" / ledger.WITHDRAWN / first.name).exists()
+    result = CliRunner().invoke(app, ["retirer", second.name, "--oui"])  # not in the current folder
+    assert result.exit_code == 0, result.output
+    assert "il ne doit pas être déposé" in " ".join(result.output.split())
+    assert (tmp_path / "juin" / second.name).exists()
+
+
+def test_a_withdrawn_file_put_back_in_its_folder_is_named_as_withdrawn_not_as_unknown(tmp_path: Path) -> None:
+    """A withdrawn file copied back from `retires/`: the ledger knows it, withdrawn. « Unknown,
+    written with another ledger » would be false, and its ways out (importer, that ledger)
+    lead nowhere; it must not be uploaded, its demandes are free."""
+    out = tmp_path / "depot"
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY).files[0]
+    _, moved = api.withdraw(first.name, default_path())
+    first.write_bytes(moved.read_bytes())
+    with pytest.raises(ledger.LedgerError) as refused:
+        api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00002")), out, DAY)
+    message = " ".join(str(refused.value).split())
+    assert (f"« {first.name} » est le fichier « {first.name} », retiré du registre le {date.today():%d/%m/%Y} "
+            "(« xl2segur retirer ») : ne le déposez pas") in message
+    assert "ne connaît pas" not in message
 
 
 def test_a_file_the_asp_answered_for_cannot_be_withdrawn(tmp_path: Path) -> None:

@@ -291,6 +291,23 @@ def test_a_return_of_another_numero_ans_names_it(tmp_path: Path) -> None:
     assert "aucun fichier déposé pour le numeroAns 9876543210 (numeroAns du registre : 0123456789)" in line.remark
 
 
+def test_a_return_of_a_withdrawn_file_says_it_was_withdrawn_and_so_uploaded(tmp_path: Path) -> None:
+    """The ASP answers a file withdrawn as « never uploaded »: it was uploaded. Not « no deposit
+    file holds these demandes »: the ledger knows that file, and its demandes, freed by the
+    withdrawal, must not go a second time. Nothing is recorded."""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002")
+    returned = asp_return(deposit_file, tmp_path / "r.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"})
+    api.withdraw(deposit_file.name, registre)
+    result = CliRunner().invoke(app, ["retour", str(returned), "--registre", str(registre), "-o", str(tmp_path / "b.xlsx")])
+    assert result.exit_code == 1
+    text = _words(result.output)
+    assert ("00001 : Inconnue du registre — FINMS2000001 (Fichier non reconnu : ces demandes sont exactement celles "
+            "du fichier JSON-0123456789-20240312-001.json, retiré du registre le") in text
+    assert "si l'ASP y répond, il a été déposé" in text and "ne doivent pas être déposées une seconde fois" in text
+    assert "ne contient ces numéros" not in text
+    assert [s[2] for s in _statuts(registre)] == ["retiree", "retiree"] and _history(registre) == []
+
+
 # ------------------------------------------------------------ item 4: a number reused by another demande
 
 
@@ -318,6 +335,24 @@ def test_a_numero_reused_by_another_demande_asks_for_a_new_number(tmp_path: Path
                                       "--date-depot", "20240312"])
     text = _words(result.output)
     assert result.exit_code == 1 and "à corriger puis reconvertir" in text and "rien à corriger" not in text
+
+
+def test_a_demande_corrected_after_its_deposit_is_not_told_only_to_take_a_new_number(tmp_path: Path) -> None:
+    """The same demande, its amount corrected after the conversion: a new number alone would put
+    it in a second deposit file, twice on the portal. The message gives the other way: withdraw
+    the file not uploaded yet, then convert again; followed, it is deposited once, same number."""
+    deposit_file, registre = _avances(tmp_path, "00001")
+    rows = avance_rows("00001")
+    rows["Demandes"][0]["montantSegurHT"] = "4900.00"
+    corrected = workbook(tmp_path / "b.xlsx", rows)
+    [reused] = api.convert(corrected, registre.parent, DAY).errors
+    assert reused.code == "numero_reutilise"
+    assert ("Si c'est au contraire la même demande, corrigée depuis son dépôt, ne changez pas son numéro : elle serait "
+            f"déposée deux fois ; si le fichier {deposit_file.name} n'a pas été déposé sur le portail, retirez-le "
+            "(« xl2segur retirer ») puis reconvertissez, sinon attendez le retour de l'ASP.") in reused.message
+    api.withdraw(deposit_file.name, registre)
+    again = api.convert(corrected, registre.parent, DAY)
+    assert again.errors == [] and deposited(again.files[0]) == ["00001"]
 
 
 def test_the_same_demande_converted_twice_keeps_nothing_to_correct(tmp_path: Path) -> None:

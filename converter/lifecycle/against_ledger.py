@@ -7,6 +7,7 @@ of every `finess` balise of a sheet both formats share must be those of the avan
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -51,7 +52,7 @@ def ledger_issues(checked: Checked, book: Ledger, accepted: list[str]) -> list[I
     family = numero_formats(definition.id)
     live = book.live_deposits(family, numero_ans, accepted)
     reused = reused_numeros(checked, live)
-    same = {ne: r["nom"] for ne, r in live.items() if ne not in set(reused[NE])}
+    same = {ne: _named(r) for ne, r in live.items() if ne not in set(reused[NE])}
     found += _numero_issue(checked, "deja_deposee", demandes, same)
     found += _demande_issue(checked, "numero_reutilise", Severity.ERROR, demandes.join(reused, on=NE).select(
         NE, ROW, "fichier", "autre", "celle", value=pl.col(NE), detail=pl.col(NE)), balise="numeroEditeur")
@@ -63,6 +64,16 @@ def ledger_issues(checked: Checked, book: Ledger, accepted: list[str]) -> list[I
     if definition.nature == "solde":
         found += solde_issues(checked, book, demandes.filter(~pl.col(NE).is_in(list(refused))), numero_ans)
     return found
+
+
+def _named(row: sqlite3.Row) -> str:
+    """The deposit file of a live demande, as the messages name it. Still pending, it may be
+    nowhere on disk (a conversion killed before naming it, elsewhere): where to settle it."""
+    if row["en_attente"] is None:
+        return row["nom"]
+    return (f"{row['nom']}, pas encore marqué écrit : une autre conversion l'écrit dans le dossier "
+            f"« {Path(row['chemin']).parent} », ou y a été interrompue ; une conversion dans ce dossier remet "
+            "d'accord le registre, et libère la demande si le fichier n'y a pas reçu son nom")
 
 
 def _numero_issue(checked: Checked, code: str, demandes: pl.DataFrame, files: dict[str, str]) -> list[Issue]:
