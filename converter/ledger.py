@@ -283,8 +283,11 @@ class _FolderSide:
                 # this folder's, or another one's whose run left its own lock file there (a random
                 # id, no other run's) held by nobody: killed after recording, that run's demandes
                 # would stay deposited in no file, whichever folder the user converts into next.
-                # Without its lock file, another folder may be another machine's: left alone
-                dead[key] = (path.parent == folder.resolve() or run_lock_left(path.parent, row["en_attente"])) \
+                # Without its lock file, another folder may be another machine's: left alone; so
+                # is one on a network share, where a lock may not reach another machine's run
+                # (an SMB share mounted without byte-range locks): its own conversion settles it
+                elsewhere = run_lock_left(path.parent, row["en_attente"]) and not on_network_share(path)
+                dead[key] = (path.parent == folder.resolve() or elsewhere) \
                     and not run_alive(path.parent, row["en_attente"])
             if not dead[key]:
                 continue

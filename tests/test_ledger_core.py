@@ -228,6 +228,24 @@ def test_a_named_pending_file_of_a_dead_run_in_another_folder_is_kept(tmp_path: 
         assert db.execute("SELECT count(*) FROM fichiers WHERE en_attente IS NOT NULL").fetchone() == (0,)
 
 
+def test_a_pending_file_of_a_dead_run_in_another_folder_on_a_network_share_is_left_to_that_folder(
+        tmp_path: Path, monkeypatch) -> None:
+    """On a network share, a lock may not reach another machine's run (an SMB share mounted
+    without byte-range locks): its lock file, seemingly held by nobody, does not say that run is
+    dead. Its pending file is left to a conversion into its own folder, as before."""
+    registre = tmp_path / "registre.sqlite"
+    api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), tmp_path / "partage", DAY, registre=registre)
+    with sqlite3.connect(registre) as db:
+        db.execute("UPDATE fichiers SET en_attente = 'deadbeefdeadbeef'")
+    (tmp_path / "partage" / f"{files.LOCK_PREFIX}deadbeefdeadbeef.lock").write_text("")
+    share = (tmp_path / "partage").resolve()
+    monkeypatch.setattr(ledger, "on_network_share", lambda path: Path(path).resolve().parent == share)
+    with Ledger(registre) as book:
+        assert book.reconcile(tmp_path / "juin") == []
+        assert book.db.execute("SELECT en_attente FROM fichiers").fetchone()[0] == "deadbeefdeadbeef"
+        assert book.reconcile(tmp_path / "partage") == [("adopte", share / "JSON-0123456789-20240312-001.json")]
+
+
 def test_a_demande_of_a_pending_file_of_another_folder_says_where_to_settle_it(tmp_path: Path) -> None:
     """A pending file of another folder whose run's lock is not seen here (another machine's, a
     shared ledger): left alone, its demandes stay deposited. The message says so, and where a
