@@ -75,32 +75,25 @@ def _unexpected(classeur: Path, exc: Exception) -> str:
             "et recommencez ; si le problème persiste, transmettez ce fichier à l'équipe xl2segur.")
 
 
-def _workbook(classeur: Path) -> Path:
-    """The workbook to read: `classeur`, or the one file whose name differs from it only by case
-    or Unicode form (files.near_file), said."""
-    if classeur.exists():
-        return classeur
-    near = near_file(classeur)
+def _near(typed: Path, what: str, folder: bool = False) -> Path:
+    """`typed`, or the one file (`folder`: folder) whose name differs from it only by case or
+    Unicode form (files.near_file: a name unzipped from a macOS archive), said."""
+    near = None if typed.exists() else near_file(typed, folder)
     if near is None:
-        return classeur
-    out.print(f"[yellow]avertissement[/] aucun fichier ne s'appelle exactement « {escape(classeur.name)} » ; le "
-              f"classeur « {escape(near.name)} », dont le nom n'en diffère que par les majuscules ou l'écriture "
-              "des accents, est lu.")
+        return typed
+    out.print(f"[yellow]avertissement[/] aucun {'dossier' if folder else 'fichier'} ne s'appelle exactement "
+              f"« {escape(typed.name)} » ; {what} « {escape(near.name)} », dont le nom n'en diffère que par les "
+              "majuscules ou l'écriture des accents, est utilisé.")
     return near
+
+
+def _workbook(classeur: Path) -> Path:
+    return _near(classeur, "le classeur")
 
 
 def _pieces(pieces: Optional[Path]) -> Optional[Path]:
-    """The folder of --pieces: `pieces`, or the one folder whose name differs from it only by
-    case or Unicode form (a folder unzipped from a macOS archive), said."""
-    if pieces is None or pieces.exists():
-        return pieces
-    near = near_file(pieces, folder=True)
-    if near is None:
-        return pieces
-    out.print(f"[yellow]avertissement[/] aucun dossier ne s'appelle exactement « {escape(pieces.name)} » ; le "
-              f"dossier des pièces « {escape(near.name)} », dont le nom n'en diffère que par les majuscules ou "
-              "l'écriture des accents, est utilisé.")
-    return near
+    """The folder of --pieces, as typed or near (`_near`)."""
+    return None if pieces is None else _near(pieces, "le dossier des pièces", folder=True)
 
 
 def _parse_day(value: Optional[str]) -> Optional[date]:
