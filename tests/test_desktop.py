@@ -4,12 +4,10 @@ console encoding, sheet names retyped without their accent, attachments named by
 from __future__ import annotations
 
 import errno
-import io
 import os
 import re
 import subprocess
 import sys
-import time
 import unicodedata
 import zipfile
 from datetime import date
@@ -22,7 +20,6 @@ from typer.testing import CliRunner
 
 from converter import api, files, reading
 from converter.cli import app
-from converter.progress import StatusLine
 
 from .builders import seed_001_rows, workbook
 from .test_cycle import PDF, PNG
@@ -425,22 +422,6 @@ def test_a_folder_or_a_lock_file_given_for_the_workbook_is_named_as_such(tmp_pat
         assert "« demandes.xlsx »" in text and "verrouillage" in text, text
     done = CliRunner().invoke(app, ["verifier", str(excel)])
     assert done.exit_code == 2 and "Traceback" not in done.output
-
-
-def test_the_progress_line_fits_a_narrow_terminal(monkeypatch):
-    """Longer than the terminal, the line wrapped and each redraw (`\\r` goes back to the start of
-    the last screen line only) left one more line on the screen, five a second."""
-    monkeypatch.setenv("COLUMNS", "40")
-    stream = io.StringIO()
-    line = StatusLine(stream, delay=0.01, tick=0.01).start()
-    line("Écriture des fichiers de dépôt", 1, 4)
-    deadline = time.monotonic() + 5
-    while "25 %" not in stream.getvalue() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    line.stop()
-    drawn = [text for text in stream.getvalue().split("\r") if text.strip()]
-    assert drawn and all(len(text) < 40 for text in drawn), drawn
-    assert all(text.startswith("Écriture des fichiers") and " 25 % (" in text for text in drawn)
 
 
 def test_a_value_with_a_line_break_or_a_control_character_stays_on_its_line(tmp_path):

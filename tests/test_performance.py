@@ -409,17 +409,31 @@ def test_the_benchmark_generator_rejects_the_fraction_asked(tmp_path):
     assert outcome.error_workbook is not None and outcome.error_workbook.is_file()
 
 
-def test_the_progress_line_waits_then_erases_itself():
+def _shown(delay: float) -> str:
+    """What a progress line wrote, once it showed « 25 % » (at most 5 s), then stopped."""
     stream = io.StringIO()
-    line = StatusLine(stream, delay=0.05, tick=0.01).start()
+    line = StatusLine(stream, delay=delay, tick=0.01).start()
     line("Écriture des fichiers de dépôt", 1, 4)
     deadline = time.monotonic() + 5
     while "25 %" not in stream.getvalue() and time.monotonic() < deadline:
         time.sleep(0.01)
     line.stop()
-    shown = stream.getvalue()
+    return stream.getvalue()
+
+
+def test_the_progress_line_waits_then_erases_itself():
+    shown = _shown(delay=0.05)
     assert "\rÉcriture des fichiers de dépôt… 25 %" in shown
     assert shown.endswith("\r")  # the line is blanked out at the end
+
+
+def test_the_progress_line_fits_a_narrow_terminal(monkeypatch):
+    """Longer than the terminal, the line wrapped and each redraw (`\\r` goes back to the start of
+    the last screen line only) left one more line on the screen, five a second."""
+    monkeypatch.setenv("COLUMNS", "40")
+    drawn = [text for text in _shown(delay=0.01).split("\r") if text.strip()]
+    assert drawn and all(len(text) < 40 for text in drawn), drawn
+    assert all(text.startswith("Écriture des fichiers") and " 25 % (" in text for text in drawn)
 
 
 def test_no_progress_when_quiet_or_not_a_terminal():
