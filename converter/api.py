@@ -23,7 +23,7 @@ from .lifecycle import advances, against_ledger, facts
 from .checks import NE, Checked, check_sheet, check_workbook
 from .files import RUN_ID, OutputError, as_xlsx, clean_stale, into_folder, publish, running, write_new, write_new_numbered
 from .funding.amounts import AvanceDemande
-from .formats import FormatDefinition, get_format, numero_formats
+from .formats import FormatDefinition, all_formats, get_format, numero_formats
 from .issues import ISSUE_SCHEMA, Issue, Severity, issue
 from .reading import HEADER_SHEET, ROW, WorkbookError, read_workbook, release_freed_memory
 
@@ -564,6 +564,22 @@ def withdrawal(name: str, registre: Path) -> sqlite3.Row:
     `demandes`, how many it holds. Raises OutputError."""
     with ledger.Ledger(Path(registre), create=False) as book:
         return book.recorded_file(name)
+
+
+def restore(name: str, registre: Path) -> tuple[int, Path | None]:
+    """Undo `withdraw`: the file was uploaded after all (ledger.Ledger.restore). It comes back
+    from `retires/`, with its zip archives, under its name, when it is there and the name is
+    free. Returns (demandes deposited again, where the file is, None when neither there nor
+    under its name). Raises OutputError."""
+    with ledger.Ledger(Path(registre), create=False) as book:
+        row = book.recorded_file(name)
+        family = numero_formats(row["format"]) if row["format"] in all_formats() else (row["format"],)
+        restored = book.restore(row, family)
+    path = Path(row["chemin"])
+    aside = path.parent / ledger.WITHDRAWN / path.name
+    if aside.is_file() and not path.exists():
+        path = ledger.move_with_zips(aside, path.parent)
+    return restored, path if path.is_file() else None
 
 
 def withdraw(name: str, registre: Path) -> tuple[int, Path | None]:

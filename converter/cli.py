@@ -552,9 +552,13 @@ def retirer(
     fichier: FichierDepot,
     registre: RegistreOption = None,
     oui: Annotated[bool, typer.Option("--oui", help="Ne demande pas de confirmation.")] = False,
+    annuler: Annotated[bool, typer.Option("--annuler", help="Annule le retrait d'un fichier finalement déposé (l'ASP y répond) : ses demandes redeviennent déposées.")] = False,
 ) -> None:
     """Retire du registre un fichier de dépôt qui ne sera jamais déposé sur le portail : ses demandes sont libérées."""
     registre = _ledger(registre)
+    if annuler:
+        _restore(fichier, registre)
+        return
     try:
         row = api.withdrawal(fichier, registre)
         question = (f"Retirer « {row['nom']} » ({row['demandes']} demande(s)) ? Faites-le seulement s'il n'a pas "
@@ -572,6 +576,19 @@ def retirer(
     else:  # moved elsewhere by hand: under its name, it could still be uploaded
         out.print(f"Le fichier n'est plus dans le dossier où il a été écrit ({_shown(Path(row['chemin']).parent)}) : "
                   "où qu'il soit, mettez-le de côté avec ses archives .zip, il ne doit pas être déposé.")
+
+
+def _restore(fichier: str, registre: Path) -> None:
+    """retirer --annuler: no confirmation, the ledger only gets stricter (its demandes count as
+    deposited again)."""
+    try:
+        restored, path = api.restore(fichier, registre)
+    except OutputError as exc:
+        _fail(str(exc))
+    out.print(f"Retrait annulé : {escape(Path(fichier).name)} — {restored} demande(s) de nouveau inscrite(s) comme "
+              "déposée(s) ; enregistrez son retour avec « xl2segur retour ».")
+    if path is not None:
+        out.print(f"Le fichier est à sa place : {_shown(path)}")
 
 
 def main() -> None:

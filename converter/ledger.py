@@ -484,6 +484,29 @@ class _FolderSide:
             db.execute("UPDATE fichiers SET retire_le = ? WHERE id = ?", (date.today().isoformat(), row["id"]))
             return db.execute("UPDATE demandes SET statut = ? WHERE fichier_id = ?", (RETIREE, row["id"])).rowcount
 
+    def restore(self, row: sqlite3.Row, formats: Iterable[str]) -> int:
+        """Undo `withdraw`: the file was uploaded after all (the ASP answers it), and its demandes,
+        freed, could have been deposited a second time. They are deposited again (« deposee »:
+        a file the ASP had answered could not be withdrawn). Refused while one of them is live
+        in another deposit file of `formats` (converted again since): both would count. Returns
+        how many demandes are deposited again."""
+        self._quiet.clear()
+        with self.transaction() as db:
+            if db.execute("SELECT retire_le FROM fichiers WHERE id = ?", (row["id"],)).fetchone()[0] is None:
+                raise LedgerError(f"Le fichier « {row['nom']} » n'est pas retiré du registre : il n'y a pas de "
+                                  "retrait à annuler.")
+            numeros = [r[0] for r in db.execute("SELECT numero_editeur FROM demandes WHERE fichier_id = ? ORDER BY id",
+                                                (row["id"],))]
+            again = self.already_deposited(formats, row["numero_ans"], numeros)
+            if again:
+                listed = ", ".join(f"{ne} ({name})" for ne, name in again.items())
+                raise LedgerError(f"Des demandes de « {row['nom']} » ont été déposées de nouveau depuis son retrait : "
+                                  f"{listed}. Si ces fichiers-là n'ont pas été déposés sur le portail, retirez-les "
+                                  "(« xl2segur retirer »), puis annulez ce retrait ; s'ils l'ont été, l'ASP a reçu "
+                                  "ces demandes deux fois : rien n'est changé au registre.")
+            db.execute("UPDATE fichiers SET retire_le = NULL WHERE id = ?", (row["id"],))
+            return db.execute("UPDATE demandes SET statut = ? WHERE fichier_id = ?", (DEPOSEE, row["id"])).rowcount
+
 
 class _ReturnsSide:
     """Part of `Ledger`: the ASP's returns, and what the solde and the status read."""

@@ -201,8 +201,9 @@ def match_file(book: Ledger, returned: ReturnFile, deposit: str | None = None) -
             when = date.fromisoformat(withdrawn[0]["retire_le"]).strftime("%d/%m/%Y")
             return None, (f"ces demandes sont exactement celles du fichier {withdrawn[0]['nom']}, retiré du registre "
                           f"le {when} (« xl2segur retirer ») comme jamais déposé : si l'ASP y répond, il a été déposé. "
-                          "Ses demandes, libérées par le retrait, ne doivent pas être déposées une seconde fois : "
-                          "retirez, sans le déposer, le fichier où elles auraient été reconverties depuis")
+                          f"annulez son retrait (« xl2segur retirer --annuler {withdrawn[0]['nom']} »), puis "
+                          "enregistrez de nouveau ce retour ; ses demandes, libérées par le retrait, ne doivent pas "
+                          "être déposées une seconde fois")
         if not held:
             known = book.numeros_ans()
             if returned.numero_ans not in known:

@@ -1,4 +1,4 @@
-"""Property: whatever the sequence of convert / retour / solde / re-export / withdraw, no
+"""Property: whatever the sequence of convert / retour / solde / re-export / withdraw / restore, no
 numeroEditeur is live (written, neither rejected nor withdrawn) in two deposits of the same
 nature and numeroAns, and every recorded file can be written again as it was."""
 
@@ -103,6 +103,20 @@ class LedgerCycle(RuleBasedStateMachine):
             assert "déjà été retiré" in str(exc) or "l'ASP a déjà répondu" in str(exc)
         else:
             assert freed == row["n"]
+
+    @rule(pick=st.integers(min_value=0))
+    def restore(self, pick: int) -> None:
+        """retirer --annuler: the withdrawn file was uploaded after all."""
+        withdrawn = [r for r in self._recorded() if r["retire_le"] is not None]
+        if not withdrawn:
+            return
+        row = withdrawn[pick % len(withdrawn)]
+        try:
+            restored, _ = api.restore(row["nom"], self.registre)
+        except OutputError as exc:  # deposited again since, or restored already (a name withdrawn twice)
+            assert "déposées de nouveau depuis son retrait" in str(exc) or "n'est pas retiré" in str(exc)
+        else:
+            assert restored == row["n"]
 
     @invariant()
     def no_demande_live_twice(self) -> None:

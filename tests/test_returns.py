@@ -308,6 +308,45 @@ def test_a_return_of_a_withdrawn_file_says_it_was_withdrawn_and_so_uploaded(tmp_
     assert [s[2] for s in _statuts(registre)] == ["retiree", "retiree"] and _history(registre) == []
 
 
+def test_a_withdrawal_of_a_file_uploaded_after_all_is_undone_then_its_return_recorded(tmp_path: Path) -> None:
+    """The file withdrawn as « never uploaded » was uploaded: the ASP answers it. Its demandes,
+    freed, could be deposited a second time, and nothing undid the withdrawal. `retirer
+    --annuler` does: the file comes back from retires/, its demandes are deposited again (the
+    same workbook converted again is refused), and its return is recorded."""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002")
+    returned = asp_return(deposit_file, tmp_path / "r.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"})
+    api.withdraw(deposit_file.name, registre)
+    assert not deposit_file.exists()
+    refused = CliRunner().invoke(app, ["retour", str(returned), "--registre", str(registre), "-o", str(tmp_path / "b.xlsx")])
+    assert f"xl2segur retirer --annuler {deposit_file.name}" in _words(refused.output)
+    undone = CliRunner().invoke(app, ["retirer", "--annuler", deposit_file.name, "--registre", str(registre)])
+    assert undone.exit_code == 0, undone.output
+    assert "Retrait annulé" in _words(undone.output) and deposit_file.is_file()
+    assert [s[2] for s in _statuts(registre)] == ["deposee", "deposee"]
+    again = api.convert(workbook(tmp_path / "again.xlsx", avance_rows("00001", "00002")), tmp_path / "juin", DAY)
+    assert not again.files and {(i.code, i.numero_editeur) for i in again.errors} == {
+        ("deja_deposee", "00001"), ("deja_deposee", "00002")}
+    recorded = CliRunner().invoke(app, ["retour", str(returned), "--registre", str(registre), "-o", str(tmp_path / "c.xlsx")])
+    assert recorded.exit_code == 0, recorded.output
+    assert [s[2:] for s in _statuts(registre)] == [("acceptee", "FINMS2000001"), ("acceptee", "FINMS2000002")]
+
+
+def test_a_withdrawal_is_not_undone_once_its_demandes_were_deposited_again(tmp_path: Path) -> None:
+    """Converted again after the withdrawal: undone, each demande would count twice. Refused,
+    naming the other file; nothing changes. Nor is a file that was never withdrawn « restored »."""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002")
+    api.withdraw(deposit_file.name, registre)
+    again = api.convert(workbook(tmp_path / "again.xlsx", avance_rows("00002")), tmp_path / "juin", DAY)
+    (other,) = again.files
+    before = _statuts(registre)
+    refused = CliRunner().invoke(app, ["retirer", "--annuler", deposit_file.name, "--registre", str(registre)])
+    assert refused.exit_code == 2
+    assert f"déposées de nouveau depuis son retrait : 00002 ({other.name})" in _words(refused.output)
+    assert _statuts(registre) == before and not deposit_file.exists()
+    never = CliRunner().invoke(app, ["retirer", "--annuler", other.name, "--registre", str(registre)])
+    assert never.exit_code == 2 and "n'est pas retiré du registre" in _words(never.output)
+
+
 # ------------------------------------------------------------ item 4: a number reused by another demande
 
 
