@@ -316,9 +316,11 @@ class _FolderSide:
             resolved = str(path.resolve())
             # at its recorded path, still with its demandes (not replaced by another ledger's
             # file of the same name, nor edited); the folder may have been moved: then the same
-            # name with the recorded content
+            # name with the recorded content, or its demandes (an imported file is kept as
+            # xl2segur writes it, not byte for byte)
             if not (any(r["chemin"] == resolved and _holds_demandes(path, r) for r in known.get(name, [])) or
-                    any(_holds(path, unpack(r["contenu"])) for r in known.get(name, []) if r["contenu"])):
+                    any(_holds(path, unpack(r["contenu"])) or _same_numeros(path, r)
+                        for r in known.get(name, []) if r["contenu"])):
                 strangers.append(name)
         if strangers:
             raise LedgerError(self._strangers_message(folder, strangers))
@@ -899,9 +901,18 @@ def _holds_demandes(path: Path, row: sqlite3.Row) -> bool:
         if found.st_size == zstandard.frame_content_size(row["contenu"]) and \
                 found.st_mtime <= datetime.fromisoformat(row["ecrit_le"]).timestamp() + 2:
             return True
+        return _same_numeros(path, row)
+    except (OSError, ValueError):
+        return False
+
+
+def _same_numeros(path: Path, row: sqlite3.Row) -> bool:
+    """Whether the file `path` holds the demandes of the recorded file `row` (`contenu`): the
+    same numeroEditeur, in the same order."""
+    try:
         recorded = _numeros(unpack(row["contenu"]))
         return recorded is not None and _numeros(path.read_bytes()) == recorded
-    except (OSError, ValueError):
+    except OSError:
         return False
 
 

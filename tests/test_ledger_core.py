@@ -366,6 +366,24 @@ def test_a_recorded_folder_moved_elsewhere_keeps_its_files(tmp_path: Path) -> No
     assert (tmp_path / "juin" / first.files[0].name).exists()
 
 
+def test_a_moved_folder_holding_an_imported_file_keeps_it_and_refuses_another_under_its_name(tmp_path: Path) -> None:
+    """`importer` keeps a file as xl2segur writes it, not byte for byte: once its folder moved,
+    the file was « unknown » to the ledger that imported it, and the conversion stopped. It is
+    recognised by its demandes, as at its recorded path; a file of that name holding other
+    demandes stays unknown."""
+    made = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002")), tmp_path / "mai", DAY,
+                       registre=tmp_path / "collegue.sqlite")
+    registre = tmp_path / "registre.sqlite"
+    assert [i.demandes for i in api.import_deposits(made.files, registre)] == [2]
+    (tmp_path / "mai").rename(tmp_path / "juin")
+    again = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00003")), tmp_path / "juin", DAY, registre=registre)
+    assert again.accepted == ["00003"] and len(again.files) == 1
+    imported = tmp_path / "juin" / made.files[0].name
+    imported.write_bytes(imported.read_bytes().replace(b'"00002"', b'"00004"'))  # other demandes, same name
+    with pytest.raises(OutputError, match="ne connaît pas"):
+        api.convert(workbook(tmp_path / "c.xlsx", avance_rows("00005")), tmp_path / "juin", DAY, registre=registre)
+
+
 def test_temporaries_of_a_dead_run_are_removed_at_once_those_of_a_live_run_kept(tmp_path: Path) -> None:
     out = tmp_path / "depot"
     out.mkdir()
