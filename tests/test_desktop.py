@@ -507,3 +507,17 @@ def test_a_pieces_folder_named_with_other_accents_is_found_and_said(tmp_path):
     assert done.exit_code == 0, done.output
     assert "aucun dossier ne s'appelle exactement « Pièces été »" in " ".join(done.output.split())
     assert [p.name for p in (tmp_path / "depot").glob("*.zip")] == ["JSON-0123456789-20240312-001.zip"]
+
+
+def test_a_control_character_pasted_into_a_value_is_taken_out_as_invisible_characters_are(tmp_path):
+    """A BEL or an ESC pasted from another program (Excel keeps it as _x0007_) shows nowhere, and
+    the deposit file carried it (« DU\\u0007RAND » in nomResponsableOG); taken out, as a
+    zero-width space is. A tab or a line break stays a space."""
+    rows = seed_001_rows()
+    rows["OG"][0]["nomResponsableOG"] = "DU\x07RAND\x1b"
+    rows["OG"][0]["nomAdminTechnique"] = "MARTIN\tJEAN"
+    outcome = api.convert(workbook(tmp_path / "w.xlsx", rows), tmp_path / "out", date(2024, 3, 12))
+    assert outcome.accepted == ["00001"], [i.render() for i in outcome.errors]
+    text = outcome.files[0].read_text()
+    assert '"nomResponsableOG": "DURAND"' in text and '"nomAdminTechnique": "MARTIN JEAN"' in text
+    assert "\\u00" not in text

@@ -17,8 +17,11 @@ from ..formats import Field, FormatDefinition
 from ..formats.model import Condition
 from ..kinds import FieldCheck, choice, kind
 
-# taken out of a cell: zero-width characters and the soft hyphen
-_INVISIBLE = ("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad")
+# taken out of a cell: zero-width characters, the soft hyphen, and the control characters that
+# are no space (a BEL or an ESC pasted from another program, which Excel keeps as _x0007_):
+# none shows, and a deposit file carried them as \u0007
+_INVISIBLE = ("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad",
+              *map(chr, [*range(0x00, 0x09), *range(0x0e, 0x20)]))
 # read as an ordinary space: every other Unicode space (tabs, line breaks, non-breaking spaces…)
 _SPACE_LIKE = ("\t", "\n", "\x0b", "\x0c", "\r", "\x85", "\u00a0", "\u1680",
                *map(chr, range(0x2000, 0x200B)), "\u2028", "\u2029", "\u202f", "\u205f", "\u3000")
@@ -31,8 +34,8 @@ def cleaned(col: pl.Expr) -> pl.Expr:
     """Zero-width characters out, every space an ordinary one, trimmed; an empty cell becomes
     null. A cleaned value holds no whitespace but the ordinary space.
 
-    >>> pl.DataFrame({"c": ["\u00a00 1\u2003\u200b2\t", " ", None]}).select(cleaned(pl.col("c")))["c"].to_list()
-    ['0 1 2', None, None]
+    >>> pl.DataFrame({"c": ["\u00a00 1\u2003\u200b2\t", " ", None, "DURAND\x07", "\x1b[31mA"]}).select(cleaned(pl.col("c")))["c"].to_list()
+    ['0 1 2', None, None, 'DURAND', '[31mA']
     """
     # one pass (Aho-Corasick) for both replacements; `replace`, not when/then: eager, that one
     # computed the cleaning twice
