@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -31,7 +30,7 @@ import polars as pl
 
 from .checks import NE, Checked
 from .deposit import LINES
-from .files import OutputError, write_new
+from .files import OutputError, name_key, write_new
 from .formats import FormatDefinition
 from .issues import Issue, message, severity
 from .reading import ROW
@@ -128,18 +127,6 @@ def _resolve(folder: Path, name: str) -> Path | None:
     return candidate if candidate.is_relative_to(folder) else None
 
 
-def _name_key(name: str) -> str:
-    """A file name as desktops may write it: any case, accents composed or not (macOS
-    writes « é » as « e » + accent).
-
-    >>> _name_key("MS2-DUI-Va1-BDC-00005.PDF") == _name_key("ms2-dui-va1-bdc-00005.pdf")
-    True
-    >>> _name_key("pr\u0065\u0301vu.pdf") == _name_key("pr\u00e9vu.pdf") != _name_key("prevu.pdf")
-    True
-    """
-    return unicodedata.normalize("NFC", name).casefold()
-
-
 class _Folder:
     """Files of the attachments folder found by a name that differs only by case or by Unicode
     form; each folder listed once, when a name is first missing from it."""
@@ -149,12 +136,12 @@ class _Folder:
         self.listed: dict[Path, dict[str, list[str]]] = {}
 
     def names(self, parent: Path) -> dict[str, list[str]]:
-        """The names in the folder `parent`, by _name_key."""
+        """The names in the folder `parent`, by files.name_key."""
         if parent not in self.listed:
             keys: dict[str, list[str]] = {}
             with os.scandir(parent) if parent.is_dir() else contextlib.nullcontext([]) as entries:
                 for entry in entries:
-                    keys.setdefault(_name_key(entry.name), []).append(entry.name)
+                    keys.setdefault(name_key(entry.name), []).append(entry.name)
             self.listed[parent] = keys
         return self.listed[parent]
 
@@ -164,7 +151,7 @@ class _Folder:
         here = self.root
         for part in wanted.relative_to(self.root).parts:
             if not (here / part).is_dir():
-                found = [n for n in self.names(here).get(_name_key(part), []) if (here / n).is_dir()]
+                found = [n for n in self.names(here).get(name_key(part), []) if (here / n).is_dir()]
                 if len(found) != 1:
                     return wanted
                 part = found[0]
@@ -175,9 +162,9 @@ class _Folder:
         """Names, relative to the folder, of the files that `wanted` (absent) may mean."""
         parent = wanted.parent if wanted.parent.is_dir() else self.near_folder(wanted.parent)
         relative, names = parent.relative_to(self.root), self.names(parent)
-        found = names.get(_name_key(wanted.name), [])
+        found = names.get(name_key(wanted.name), [])
         if not found and wanted.suffix:  # Windows hides known extensions: renamed « x.pdf », it is « x.pdf.pdf »
-            found = names.get(_name_key(wanted.name + wanted.suffix), [])
+            found = names.get(name_key(wanted.name + wanted.suffix), [])
         return sorted(str(relative / n) if relative.parts else n for n in found)
 
     def find(self, name: str) -> tuple[Path | None, str, tuple[str, dict[str, Any]] | None]:
@@ -204,7 +191,7 @@ class _Folder:
 def _approaching(typed: str, found: str) -> str:
     """The warning's code for a file found under a name near the one `typed` (_Folder.find)."""
     def last(name: str) -> str:
-        return _name_key(PurePosixPath(name.replace("\\", "/")).name)
+        return name_key(PurePosixPath(name.replace("\\", "/")).name)
     return "piece_nom_approchant" if last(typed) == last(found) else "piece_extension_doublee"
 
 

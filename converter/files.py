@@ -273,14 +273,25 @@ def write_first_free(candidates: "Iterator[Path] | list[Path]", write: Callable[
     raise OutputError(f"Le fichier « {first} » existe déjà : il n'est jamais écrasé. Choisissez un autre nom ou déplacez l'ancien.")
 
 
+def name_key(name: str) -> str:
+    """A file name as desktops may write it: any case, accents composed or not (macOS
+    writes « é » as « e » + accent).
+
+    >>> name_key("MS2-DUI-Va1-BDC-00005.PDF") == name_key("ms2-dui-va1-bdc-00005.pdf")
+    True
+    >>> name_key("pr\u0065\u0301vu.pdf") == name_key("pr\u00e9vu.pdf") != name_key("prevu.pdf")
+    True
+    """
+    return unicodedata.normalize("NFC", name).casefold()
+
+
 def near_file(path: Path, folder: bool = False) -> Path | None:
     """The one file (`folder`: folder) beside `path` (absent) whose name differs from its only
-    by case or Unicode form: a name from a macOS archive keeps its decomposed « é » on Windows
-    and Linux, where the name typed, composed, does not find it. None if there is none, or several."""
-    def key(name: str) -> str:
-        return unicodedata.normalize("NFC", name).casefold()
+    by case or Unicode form (`name_key`): a name from a macOS archive keeps its decomposed « é »
+    on Windows and Linux, where the name typed, composed, does not find it. None if there is
+    none, or several."""
     try:
-        near = [entry for entry in os.scandir(path.parent) if key(entry.name) == key(path.name)
+        near = [entry for entry in os.scandir(path.parent) if name_key(entry.name) == name_key(path.name)
                 and (entry.is_dir() if folder else entry.is_file())]
     except OSError:
         return None
