@@ -200,7 +200,7 @@ def match_file(book: Ledger, returned: ReturnFile, deposit: str | None = None) -
         if withdrawn:  # not « unknown »: the user said it would never be uploaded, and the ASP answers it
             when = date.fromisoformat(withdrawn[0]["retire_le"]).strftime("%d/%m/%Y")
             return None, (f"ces demandes sont exactement celles du fichier {withdrawn[0]['nom']}, retiré du registre "
-                          f"le {when} (« xl2segur retirer ») comme jamais déposé : si l'ASP y répond, il a été déposé. "
+                          f"le {when} (« xl2segur retirer ») comme jamais déposé : si l'ASP y répond, il a été déposé ; "
                           f"annulez son retrait (« xl2segur retirer --annuler {withdrawn[0]['nom']} »), puis "
                           "enregistrez de nouveau ce retour ; ses demandes, libérées par le retrait, ne doivent pas "
                           "être déposées une seconde fois")
