@@ -51,7 +51,7 @@ import orjson
 import zstandard
 
 from .deposit import LINES, Placed
-from .files import OutputError, numbered, publish, run_alive, run_lock_left, why
+from .files import OutputError, clean_stale, numbered, publish, run_alive, run_lock_left, why
 
 if TYPE_CHECKING:
     from .issues import Issue
@@ -289,6 +289,8 @@ class _FolderSide:
                 elsewhere = run_lock_left(path.parent, row["en_attente"]) and not on_network_share(path)
                 dead[key] = (path.parent == folder.resolve() or elsewhere) \
                     and not run_alive(path.parent, row["en_attente"])
+                if dead[key] and path.parent != folder.resolve():
+                    clean_stale(path.parent)  # its temporaries there, as a conversion into that folder would
             if not dead[key]:
                 continue
             if _holds(path, unpack(row["contenu"])):

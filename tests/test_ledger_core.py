@@ -210,6 +210,7 @@ def test_a_run_killed_before_naming_frees_its_demandes_for_a_conversion_into_ano
     assert [i.code for i in again.warnings if i.code.startswith("fichier_")] == ["fichier_abandonne"]
     assert again.accepted == ["00001", "00002"] and not again.errors
     _assert_one_file_per_demande(other, registre, ["00001", "00002"])
+    assert not list(out.iterdir())  # nor its temporaries and lock file left there
 
 
 def test_a_named_pending_file_of_a_dead_run_in_another_folder_is_kept(tmp_path: Path) -> None:
