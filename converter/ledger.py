@@ -895,13 +895,19 @@ def _holds_demandes(path: Path, row: sqlite3.Row) -> bool:
     """Whether the file `path`, at the path where the file `row` was recorded (`contenu`,
     `ecrit_le`), still holds its demandes: untouched since (its size, no later change; reading
     every file of a folder of 500 would cost a second), else the same numeroEditeur in the same
-    order (a file written again, or imported: kept as deposited, written anew)."""
+    order (a file written again, or imported: kept as deposited, written anew).
+
+    « No later change » reads two times: a copy keeps the modification time of its source
+    (Windows Explorer, the Finder, `cp -p`, a backup restored), so an older file of the same
+    size copied over this one would pass on it alone; its change time (POSIX: any write,
+    rename or copy sets it, no program can set it back) or its creation time (Windows) is the
+    copy's. A file that fails this is read: slower, never wrong."""
     if row["contenu"] is None:  # version 1 kept no content: nothing to compare
         return True
     try:
         found = path.stat()
         if found.st_size == zstandard.frame_content_size(row["contenu"]) and \
-                found.st_mtime <= datetime.fromisoformat(row["ecrit_le"]).timestamp() + 2:
+                max(found.st_mtime, found.st_ctime) <= datetime.fromisoformat(row["ecrit_le"]).timestamp() + 2:
             return True
         return _same_numeros(path, row)
     except (OSError, ValueError):

@@ -8,6 +8,7 @@ withdrawn; no ledger created by a run that fails its arguments.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -338,6 +339,28 @@ def test_a_recorded_file_replaced_under_its_name_by_a_trial_ledgers_file_is_refu
     again = api.convert(trial_book, out, DAY)
     assert again.errors == [] and [p.name for p in again.files] == ["JSON-0123456789-20240312-002.json"]
     _assert_one_file_per_demande(out, default_path(), ["00001", *trial])
+
+
+def test_a_recorded_file_replaced_by_an_older_copy_of_the_same_size_is_refused(tmp_path: Path) -> None:
+    """A copy keeps the time its source was last written (Windows Explorer, the Finder, `cp -p`,
+    a backup restored): a trial ledger's file written an hour before, copied over the recorded
+    one, has its size (one demande for one) and an older modification time. Its change time
+    (POSIX) or creation time (Windows) is the copy's: it is read, and refused."""
+    out, essai = tmp_path / "depot", tmp_path / "essai.sqlite"
+    trial = api.convert(workbook(tmp_path / "t.xlsx", avance_rows("00002")), tmp_path / "essai", DAY,
+                        registre=essai).files[0]
+    an_hour_ago = time.time() - 3600
+    os.utime(trial, (an_hour_ago, an_hour_ago))
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY).files[0]
+    assert first.name == trial.name and first.stat().st_size == trial.stat().st_size
+    with sqlite3.connect(default_path()) as db:  # recorded half an hour ago: copied over much later
+        db.execute("UPDATE fichiers SET ecrit_le = datetime(ecrit_le, '-30 minutes')")
+    os.utime(first, (an_hour_ago + 1800, an_hour_ago + 1800))
+    shutil.copy2(trial, first)  # its content and its modification time
+    with pytest.raises(ledger.LedgerError) as refused:
+        api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00002")), out, DAY)
+    assert f"« {first.name} » n'a plus les demandes que le registre a inscrites sous ce nom" in \
+        " ".join(str(refused.value).split())
 
 
 def test_the_asps_return_files_saved_in_the_deposit_folder_are_named_as_returns(tmp_path: Path) -> None:
