@@ -543,6 +543,10 @@ def rewrite(name: str, registre: Path, output: Path | None = None, pieces: Path 
         data = book.file_bytes(row)
         answered = book.answered(row["id"])
     folder = Path(output) if output is not None else Path(row["chemin"]).parent
+    if output is None and not folder.is_dir():  # moved: created again there, the deposits would be in two folders
+        raise OutputError(f"Le dossier « {folder} », où « {row['nom']} » a été écrit, n'existe plus (déplacé, renommé "
+                          "ou supprimé) : indiquez où le réécrire avec -o DOSSIER, le dossier de dépôt là où il est "
+                          "maintenant.")
     target = folder / row["nom"]
     found, warnings = attachments.of_document(orjson.loads(data), Path(pieces), get_format(row["format"])) \
         if pieces is not None else ([], [])

@@ -620,6 +620,22 @@ def test_reecrire_cli(tmp_path: Path) -> None:
     assert result.exit_code == 0 and result.output == f"Fichier de dépôt réécrit : {first.files[0]}\n"
 
 
+def test_reecrire_does_not_create_again_a_deposit_folder_that_was_moved(tmp_path: Path) -> None:
+    """The deposit folder moved (renamed, or to another drive): `reecrire` without -o would
+    create the old one again and split the deposits between two folders. It says where to
+    write it instead, and creates nothing."""
+    out = tmp_path / "depot"
+    written = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY).files[0]
+    moved = out.rename(tmp_path / "depot-2024")
+    (moved / written.name).unlink()
+    result = CliRunner().invoke(app, ["reecrire", written.name])
+    assert result.exit_code == 2 and not out.exists()
+    assert (f"Erreur : le dossier « {out} », où « {written.name} » a été écrit, n'existe plus (déplacé, renommé ou supprimé) : "
+            "indiquez où le réécrire avec -o DOSSIER") in " ".join(result.output.split())
+    result = CliRunner().invoke(app, ["reecrire", written.name, "-o", str(moved)])
+    assert result.exit_code == 0 and (moved / written.name).is_file() and not out.exists()
+
+
 def test_reecrire_of_a_file_the_asp_answered_says_it_was_deposited(tmp_path: Path) -> None:
     """The ASP answered for it: it was uploaded. Written again (archives lost), the copy must
     not be uploaded a second time; it is written all the same, with that warning."""
