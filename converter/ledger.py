@@ -686,8 +686,19 @@ class Ledger(_FolderSide, _ReturnsSide):
     def __enter__(self) -> Ledger:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        """Closes the ledger. SQLite failing meanwhile (its disk full, a file made read-only, a
+        lock held by another conversion for longer than the wait) is said as the ledger's, in
+        French: the transaction it stopped was rolled back, nothing it did not record was done."""
+        try:
+            self.close()
+        except sqlite3.Error as closing:
+            exc = exc or closing
+        if isinstance(exc, sqlite3.Error):
+            advice = next((a for en, a in _SQLITE_ADVICE.items() if en in str(exc)), "Vérifiez son disque")
+            raise LedgerError(f"Le registre « {self.path} » n'a pas pu être mis à jour ({_french(exc)}) : ce qui "
+                              f"n'y est pas inscrit n'a pas été fait, rien n'est perdu. {advice}, puis relancez la "
+                              "commande.") from exc
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -701,7 +712,8 @@ class Ledger(_FolderSide, _ReturnsSide):
         try:
             yield self.db
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:  # SQLite rolls some back by itself (a full disk): its error is the one to say
+                self.db.execute("ROLLBACK")
             raise
         self.db.execute("COMMIT")
 
@@ -879,6 +891,13 @@ _SQLITE_FRENCH = {
     "file is not a database": "ce n'est pas une base SQLite",
     "database disk image is malformed": "fichier abîmé",
     "database or disk is full": "disque plein",
+    "disk I/O error": "erreur de lecture ou d'écriture sur le disque",
+    "database is locked": "occupé par une autre commande xl2segur depuis plus d'une minute",
+}
+_SQLITE_ADVICE = {
+    "database or disk is full": "Libérez de la place sur son disque",
+    "readonly": "Rendez-le accessible en écriture, lui et son dossier",
+    "database is locked": "Attendez la fin de l'autre commande",
 }
 
 

@@ -363,6 +363,38 @@ def test_a_recorded_file_replaced_by_an_older_copy_of_the_same_size_is_refused(t
         " ".join(str(refused.value).split())
 
 
+@pytest.mark.parametrize("reason, said, advice", [
+    ("database or disk is full", "disque plein", "Libérez de la place sur son disque"),
+    ("database is locked", "occupé par une autre commande xl2segur depuis plus d'une minute",
+     "Attendez la fin de l'autre commande"),
+    ("attempt to write a readonly database", "fichier ou dossier en lecture seule",
+     "Rendez-le accessible en écriture, lui et son dossier"),
+])
+def test_sqlite_failing_during_a_conversion_is_said_as_the_ledgers(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reason: str, said: str, advice: str) -> None:
+    """Its disk full while a deposit file is recorded (tests/test_full_disk.py does it for real):
+    the ledger is named, not the workbook (« le classeur n'a pas pu être traité… enregistrez-le
+    au format .xlsx » before), and nothing is left half done."""
+    real = Ledger._insert
+
+    def second_fails(db, path, *args, **kw):
+        if path.name.endswith("-002.json"):
+            raise sqlite3.OperationalError(reason)
+        return real(db, path, *args, **kw)
+
+    monkeypatch.setattr(Ledger, "_insert", staticmethod(second_fails))
+    out = tmp_path / "depot"
+    result = CliRunner().invoke(app, ["convertir", str(workbook(tmp_path / "a.xlsx", many_demandes(250))),
+                                      "-o", str(out), "--date-depot", "20240312"])
+    assert result.exit_code == 2
+    assert " ".join(result.output.split()) == (
+        f"Erreur : le registre « {default_path()} » n'a pas pu être mis à jour ({said}) : ce qui n'y est pas "
+        f"inscrit n'a pas été fait, rien n'est perdu. {advice}, puis relancez la commande.")
+    assert [p.name for p in _deposit_files(out)] == ["JSON-0123456789-20240312-001.json"]
+    monkeypatch.undo()
+    _assert_one_file_per_demande(out, default_path(), [f"{i:05d}" for i in range(1, 201)])
+
+
 def test_the_asps_return_files_saved_in_the_deposit_folder_are_named_as_returns(tmp_path: Path) -> None:
     """The browser saves the ASP's returns under the deposit's name, « (1) » added, and the user
     keeps them beside the deposits: not « files another ledger wrote » to import (refused: their
