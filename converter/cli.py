@@ -597,6 +597,12 @@ def main() -> None:
         app()
     except SystemExit as done:
         _leave(done.code)
+    except Exception as exc:  # noqa: BLE001 — what no command foresaw: said in French, never a traceback
+        detail = (str(exc).strip().splitlines() or [""])[0][:200]
+        err.print(f"[bold red]Erreur inattendue :[/] {escape(f'{type(exc).__name__} : {detail}' if detail else type(exc).__name__)}. "
+                  "La commande s'est arrêtée là ; aucun fichier n'est écrit à moitié. Si elle se reproduit, "
+                  "transmettez ce message, avec la commande lancée, à l'équipe xl2segur.")
+        _leave(2)
     _leave(0)
 
 

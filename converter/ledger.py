@@ -177,7 +177,15 @@ def pack(data: bytes) -> bytes:
 
 
 def unpack(packed: bytes) -> bytes:
-    return zstandard.ZstdDecompressor().decompress(packed)
+    """A recorded deposit file, as written; LedgerError when the ledger's copy is damaged."""
+    try:
+        return zstandard.ZstdDecompressor().decompress(packed)
+    except (zstandard.ZstdError, TypeError) as exc:
+        raise DamagedLedger() from exc
+
+
+class DamagedLedger(Exception):
+    """A recorded deposit file that no longer reads back (raised as a LedgerError, below)."""
 
 
 @dataclass(frozen=True)
@@ -237,6 +245,12 @@ class QuietDeposits:
 
 class LedgerError(OutputError):
     """The ledger cannot be used; the message is French and says what to do."""
+
+
+def _damaged(path: Path) -> LedgerError:
+    return LedgerError(f"Le registre « {path} » est abîmé : le contenu d'un fichier de dépôt qu'il a inscrit ne se "
+                       "relit plus. Remplacez-le par sa dernière sauvegarde (puis « xl2segur importer » les fichiers "
+                       "de dépôt écrits depuis), ou transmettez-le à l'équipe xl2segur.")
 
 
 class LedgerNotFound(LedgerError):
@@ -529,7 +543,10 @@ class _ReturnsSide:
         """A deposit file as recorded; the last one is kept (a file's demandes come in a row)."""
         if self._last_document[0] != fichier_id:
             packed = self.db.execute("SELECT contenu FROM fichiers WHERE id = ?", (fichier_id,)).fetchone()[0]
-            self._last_document = (fichier_id, orjson.loads(unpack(packed)))
+            try:
+                self._last_document = (fichier_id, orjson.loads(unpack(packed)))
+            except orjson.JSONDecodeError as exc:
+                raise DamagedLedger() from exc
         return self._last_document[1]
 
     def record_returns(self, outcomes: list[tuple[int, str, str | None, str | None, str | None, str]], *,
@@ -694,6 +711,8 @@ class Ledger(_FolderSide, _ReturnsSide):
             self.close()
         except sqlite3.Error as closing:
             exc = exc or closing
+        if isinstance(exc, DamagedLedger):
+            raise _damaged(self.path) from exc
         if isinstance(exc, sqlite3.Error):
             advice = next((a for en, a in _SQLITE_ADVICE.items() if en in str(exc)), "Vérifiez son disque")
             raise LedgerError(f"Le registre « {self.path} » n'a pas pu être mis à jour ({_french(exc)}) : ce qui "

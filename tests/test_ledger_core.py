@@ -395,6 +395,39 @@ def test_sqlite_failing_during_a_conversion_is_said_as_the_ledgers(
     _assert_one_file_per_demande(out, default_path(), [f"{i:05d}" for i in range(1, 201)])
 
 
+def test_a_damaged_copy_in_the_ledger_is_said_not_a_traceback(tmp_path: Path) -> None:
+    """The ledger keeps each deposit file compressed; a damaged copy (a disk fault, a ledger
+    file cut short) made `reecrire` and `etat` end in a ZstdError traceback."""
+    out = tmp_path / "depot"
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY).files[0]
+    with sqlite3.connect(default_path()) as db:
+        db.execute("UPDATE fichiers SET contenu = X'28b52ffd2064650000deadbeefdeadbeef'")
+    first.unlink()
+    said = (f"Erreur : le registre « {default_path()} » est abîmé : le contenu d'un fichier de dépôt qu'il a inscrit "
+            "ne se relit plus. Remplacez-le par sa dernière sauvegarde (puis « xl2segur importer » les fichiers de "
+            "dépôt écrits depuis), ou transmettez-le à l'équipe xl2segur.")
+    for command in (["reecrire", first.name], ["etat", "-o", str(tmp_path / "etat.xlsx")]):
+        result = CliRunner().invoke(app, command)
+        assert result.exit_code == 2 and " ".join(result.output.split()) == said, result.output
+    assert not first.exists() and not (tmp_path / "etat.xlsx").exists()
+
+
+def test_what_no_command_foresaw_is_said_in_french_without_a_traceback(tmp_path: Path) -> None:
+    """The last resort of `xl2segur` (cli.main): a failure no command turned into a message."""
+    script = ("import sys; from converter import api, cli\n"
+              "def broken(*args, **kw): raise KeyError('fichiers')\n"
+              "api.ledger_status = broken\n"
+              f"sys.argv = ['xl2segur', 'etat', '--registre', {str(default_path())!r}]\n"
+              "cli.main()\n")
+    api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), tmp_path / "depot", DAY)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 2 and "Traceback" not in done.stderr + done.stdout
+    assert " ".join(done.stderr.split()) == (
+        "Erreur inattendue : KeyError : 'fichiers'. La commande s'est arrêtée là ; aucun fichier n'est écrit à "
+        "moitié. Si elle se reproduit, transmettez ce message, avec la commande lancée, à l'équipe xl2segur.")
+
+
 def test_the_asps_return_files_saved_in_the_deposit_folder_are_named_as_returns(tmp_path: Path) -> None:
     """The browser saves the ASP's returns under the deposit's name, « (1) » added, and the user
     keeps them beside the deposits: not « files another ledger wrote » to import (refused: their
