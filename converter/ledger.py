@@ -257,13 +257,15 @@ class LedgerNotFound(LedgerError):
     """No ledger at that path. The message names the command-line option that gives the
     ledger: `--registre` unless told otherwise (`for_option`, e.g. `solde --depuis`)."""
 
-    def __init__(self, path: Path, option: str = "--registre"):
-        self.path, self.option = Path(path), option
-        super().__init__(f"Le registre « {self.path} » est introuvable : indiquez avec {option} le fichier "
+    def __init__(self, path: Path, option: str = "--registre", empty: bool = False):
+        self.path, self.option, self.empty = Path(path), option, empty
+        # an empty file is no ledger: opened as one, it would become one (a user's file written over)
+        found = "est un fichier vide" if empty else "est introuvable"
+        super().__init__(f"Le registre « {self.path} » {found} : indiquez avec {option} le fichier "
                          "xl2segur.sqlite écrit par « xl2segur convertir ».")
 
     def for_option(self, option: str) -> LedgerNotFound:
-        return LedgerNotFound(self.path, option)
+        return LedgerNotFound(self.path, option, self.empty)
 
 
 class _FolderSide:
@@ -646,6 +648,8 @@ class Ledger(_FolderSide, _ReturnsSide):
         self._folders: dict[Path, Path] = {}  # deposit folder → resolved (`_resolved`)
         if not create and not self.path.is_file():
             raise LedgerNotFound(self.path)
+        if not create and self.path.stat().st_size == 0:
+            raise LedgerNotFound(self.path, empty=True)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # one thread at a time, but not always the one that opened it (concurrency.record_each)
@@ -1113,4 +1117,6 @@ def locate(registre: Path | None, folder: Path | None = None, *, create: bool = 
 def _found(path: Path, create: bool) -> Path:
     if not create and not path.is_file():
         raise LedgerNotFound(path)
+    if not create and path.stat().st_size == 0:
+        raise LedgerNotFound(path, empty=True)
     return path

@@ -428,6 +428,22 @@ def test_what_no_command_foresaw_is_said_in_french_without_a_traceback(tmp_path:
         "moitié. Si elle se reproduit, transmettez ce message, avec la commande lancée, à l'équipe xl2segur.")
 
 
+@pytest.mark.parametrize("command", [["etat"], ["solde", "--depuis"], ["retirer", "JSON-0123456789-20240312-001.json",
+                                                                      "--oui", "--registre"]])
+def test_an_empty_file_given_as_the_ledger_is_refused_and_left_empty(tmp_path: Path, command: list[str]) -> None:
+    """`etat --registre notes.txt`, an empty file: SQLite would make a ledger of it, writing
+    over a file of the user's. A command that reads a ledger refuses it, as one not found."""
+    empty = tmp_path / "notes.txt"
+    empty.touch()
+    option = "--depuis" if "--depuis" in command else "--registre"
+    args = [*command, str(empty)] if command[-1].startswith("--") else [*command, "--registre", str(empty)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2 and empty.stat().st_size == 0, result.output
+    assert " ".join(result.output.split()) == (
+        f"Erreur : le registre « {empty} » est un fichier vide : indiquez avec {option} le fichier xl2segur.sqlite "
+        "écrit par « xl2segur convertir ».")
+
+
 def test_the_asps_return_files_saved_in_the_deposit_folder_are_named_as_returns(tmp_path: Path) -> None:
     """The browser saves the ASP's returns under the deposit's name, « (1) » added, and the user
     keeps them beside the deposits: not « files another ledger wrote » to import (refused: their
