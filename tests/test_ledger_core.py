@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from converter import api, files, ledger
+from converter import api, deposit, files, ledger
 from converter.cli import app
 from converter.files import OutputError
 from converter.ledger import Ledger, default_path
@@ -442,6 +442,27 @@ def test_an_empty_file_given_as_the_ledger_is_refused_and_left_empty(tmp_path: P
     assert " ".join(result.output.split()) == (
         f"Erreur : le registre « {empty} » est un fichier vide : indiquez avec {option} le fichier xl2segur.sqlite "
         "écrit par « xl2segur convertir ».")
+
+
+def test_a_day_whose_file_numbers_run_out_stops_the_conversion_and_another_day_deposits_the_rest(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """NNN has three digits: 999 files a day for a numeroAns (here 2). The files written before
+    stay recorded; the rest is deposited under another date, each demande once."""
+    monkeypatch.setattr(deposit, "MAX_RANK", 2)
+    out = tmp_path / "depot"
+    book = workbook(tmp_path / "a.xlsx", many_demandes(450))
+    result = CliRunner().invoke(app, ["convertir", str(book), "-o", str(out), "--date-depot", "20240312"])
+    assert result.exit_code == 2
+    assert " ".join(result.output.split()) == (
+        f"Erreur : les 2 numéros de fichier du 12/03/2024 pour le numéro ANS 0123456789 sont tous pris (dans « {out} » "
+        "ou au registre) : déposez ces demandes sous une autre date (--date-depot AAAAMMJJ).")
+    assert [p.name for p in _deposit_files(out)] == ["JSON-0123456789-20240312-001.json",
+                                                     "JSON-0123456789-20240312-002.json"]
+    _assert_one_file_per_demande(out, default_path(), [f"{i:05d}" for i in range(1, 401)])
+    again = api.convert(book, out, date(2024, 3, 13))
+    assert [p.name for p in again.files] == ["JSON-0123456789-20240313-001.json"]
+    assert {i.code for i in again.errors} == {"deja_deposee"} and len(again.rejected) == 400
+    _assert_one_file_per_demande(out, default_path(), [f"{i:05d}" for i in range(1, 451)])
 
 
 def test_the_asps_return_files_saved_in_the_deposit_folder_are_named_as_returns(tmp_path: Path) -> None:
