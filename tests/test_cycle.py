@@ -734,6 +734,33 @@ def test_two_runs_write_the_same_ledger_at_once(tmp_path: Path) -> None:
     assert written == [f"JSON-0123456789-20240312-00{r}.json" for r in range(1, 7)]
 
 
+@pytest.mark.parametrize("trial", range(3))
+def test_the_same_workbook_converted_twice_at_once_deposits_each_demande_once(tmp_path: Path, trial: int) -> None:
+    """Two `xl2segur convertir` of one workbook started together, each into its own folder,
+    one ledger: both find nothing deposited, then race to record. Whoever records first
+    deposits; the other stops, saying which demandes were just deposited (briefly: 600 of them
+    were listed one by one), or finds them all deposited. Each demande ends in one file."""
+    book = workbook(tmp_path / "a.xlsx", merge(*(seed_001_rows(f"{i:05d}") for i in range(1, 601))))
+    registre = tmp_path / "registre.sqlite"
+    runs = [subprocess.Popen([sys.executable, "-m", "converter", "convertir", str(book), "-o", str(tmp_path / out),
+                              "--date-depot", "20240312", "--registre", str(registre)],
+                             cwd=Path(__file__).parents[1], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            for out in ("depot-a", "depot-b")]
+    said = [(run.communicate(timeout=300)[0], run.returncode)[::-1] for run in runs]  # drained: 600 lines of errors
+    assert sorted(code for code, _ in said)[0] == 0 and sorted(code for code, _ in said)[1] in (1, 2), said
+    for code, text in said:
+        assert "Traceback" not in text
+        if code == 2:
+            assert "viennent d'être déposées par une autre conversion" in text and len(text) < 600, text
+    files = {p.name: [line["numeroEditeur"] for line in orjson.loads(p.read_bytes())["lignesImport"]]
+             for p in tmp_path.glob("depot-*/JSON-*.json")}
+    assert sorted(ne for numeros in files.values() for ne in numeros) == [f"{i:05d}" for i in range(1, 601)]
+    with sqlite3.connect(registre) as db:
+        assert sorted(db.execute("SELECT d.numero_editeur, f.nom FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
+                                 "WHERE f.en_attente IS NULL")) == \
+            sorted((ne, name) for name, numeros in files.items() for ne in numeros)
+
+
 def _open_ledger_at(path: str, start: float) -> str:
     time.sleep(max(0.0, start - time.time()))
     try:
