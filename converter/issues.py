@@ -125,6 +125,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     # funding rules of the order-check workbooks (nature `commandes`, converter/checks/rules.py)
     "montant_au_dela_du_plafond": (Severity.ERROR, "Montant supérieur au plafond applicable {plafond} ({detail}) : ramenez le montant du bon de commande au plus à ce plafond."),
     "hors_bareme": (Severity.ERROR, "Plafond incalculable : {detail}"),
+    "plafond_non_verifie": (Severity.WARNING, "Plafond non vérifié, le montant est gardé : {detail} Vérifiez le montant du bon de commande avec ce prix maximum."),
     "categorie_non_eligible": (Severity.ERROR, "Catégorie {quoi} non éligible à {programme} : valeurs admises {values}. Vérifiez la catégorie saisie ou le Client."),
     "emission_avant_date0": (Severity.ERROR, "Le bon de commande doit être émis après la Date 0 ({date0}) : émettez un nouveau bon de commande daté après le {date0}."),
     "signature_avant_date0_12_mois": (Severity.ERROR, "Signature avant le {limite} (Date 0 + 12 mois) : le bon de commande doit être signé à partir de cette date."),

@@ -113,10 +113,19 @@ def test_hop_cap_exceeded_shows_the_cap(tmp_path):
 
 
 def test_hop_activite_beyond_the_table(tmp_path):
+    """Seed 002 §5.3 gives no cap beyond an activité combinée of 1 600 000, and forbids none
+    either (« Les niveaux d'activité combinée et les prix plafonds correspondant à chaque ES
+    éligible figurent dans la Base des ES éligibles »): the order is kept, with a warning that
+    the cap could not be checked, not refused."""
     outcome = verify(tmp_path, HOP_ID, [hop_row("00001", activiteCombinee="1600000", montantCommande="42750.00"),
-                                        hop_row("00002", FINESS[1], activiteCombinee="2000000")])
-    assert outcome.accepted == ["00001"]
-    assert found(outcome, "hors_bareme") == [("00002", "activiteCombinee")]
+                                        hop_row("00002", FINESS[1], activiteCombinee="2000000"),
+                                        hop_row("00003", FINESS[2], activiteCombinee="10000 + 2000000")])
+    assert outcome.accepted == ["00001", "00002", "00003"]
+    assert found(outcome, "hors_bareme") == []
+    assert found(outcome, "plafond_non_verifie") == [("00002", "activiteCombinee"), ("00003", "activiteCombinee")]
+    warning = next(i for i in outcome.issues if i.code == "plafond_non_verifie")
+    assert not warning.is_error and "Base des ES éligibles" in warning.message
+    assert "2 000 000" in warning.message and warning.value == "2000000"
     assert found(outcome, "montant_au_dela_du_plafond") == []
 
 

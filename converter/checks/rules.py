@@ -26,7 +26,7 @@ from typing import Any, Callable
 import polars as pl
 
 from ..formats.model import DefinitionError, RowRule, Sheet
-from ..funding import (HOP, REGIMES, SFP, OutsideBaremeError, hop_calendar, sfp_calendar, plafond_hop,
+from ..funding import (HOP, REGIMES, SFP, AboveBaremeError, OutsideBaremeError, hop_calendar, sfp_calendar, plafond_hop,
                        plafond_hop_fusion, plafond_sfp)
 from ..funding.calendars import Calendar, fr
 from ..funding.amounts import format_euros, format_number
@@ -88,20 +88,23 @@ def _cap_issues(ctx: RuleContext, usable: pl.DataFrame, keys: list[str], combos:
         try:
             cap, detail = compute(**combo)
             rows.append({**combo, "__cap": int(cap * 100), "__capmsg": message(
-                "montant_au_dela_du_plafond", plafond=format_euros(cap), detail=detail), "__out": None})
+                "montant_au_dela_du_plafond", plafond=format_euros(cap), detail=detail),
+                "__out": None, "__outcode": None})
         except OutsideBaremeError as exc:
-            rows.append({**combo, "__cap": None, "__capmsg": None,
-                         "__out": message("hors_bareme", detail=str(exc))})
+            # beyond the table's last tranche the seed is silent: the cap is not checked (a
+            # warning); any other input the table cannot price is an error
+            code = "plafond_non_verifie" if isinstance(exc, AboveBaremeError) else "hors_bareme"
+            rows.append({**combo, "__cap": None, "__capmsg": None, "__out": message(code, detail=str(exc)),
+                         "__outcode": code})
     table = pl.DataFrame(rows, schema={**{k: pl.String for k in keys}, "__cap": pl.Int64,
-                                       "__capmsg": pl.String, "__out": pl.String})
+                                       "__capmsg": pl.String, "__out": pl.String, "__outcode": pl.String})
     joined = usable.join(table, on=keys, how="left", nulls_equal=True)  # SFP: no tranche = null
     over = joined.filter(_cents(pl.col(amount)) > pl.col("__cap"))
-    outside = joined.filter(pl.col("__out").is_not_null())
     return pl.concat([
         ctx.issues(over, code="montant_au_dela_du_plafond", message=pl.col("__capmsg"), balise=amount,
                    value=pl.col(amount)),
-        ctx.issues(outside, code="hors_bareme", message=pl.col("__out"), balise=subject,
-                   value=pl.col(subject)),
+        *(ctx.issues(joined.filter(pl.col("__outcode") == code), code=code, message=pl.col("__out"),
+                     balise=subject, value=pl.col(subject)) for code in ("hors_bareme", "plafond_non_verifie")),
     ])
 
 
