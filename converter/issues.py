@@ -132,6 +132,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "signature_apres_date4": (Severity.ERROR, "Signature après la Date 4 ({limite}) : la commande n'est pas finançable ; vérifiez la date de signature."),
     "signature_trop_tot": (Severity.ERROR, "Signé avant le référencement, le bon de commande précède de plus de {jours} jours le dépôt du dossier complet de preuves ({limite}) : faites signer un nouveau bon de commande à partir du {debut}."),
     "mention_conditionnelle_absente": (Severity.ERROR, "Bon de commande signé avant le référencement : il doit porter la mention « Bon de commande conditionné à l'obtention par le logiciel du référencement ANS… » ; faites signer un bon de commande qui la porte."),
+    "identifiant_absent_de_la_ligne": (Severity.ERROR, "{explication} : cette valeur n'est {autres} de la ligne. Corrigez {balise}, ou la colonne erronée."),
     "client_en_double": (Severity.ERROR, "Le client {key} figure dans plusieurs commandes (lignes {detail}) : une seule commande de Prestation Ségur est financée par client ({programme}) ; gardez une seule ligne."),
 }
 

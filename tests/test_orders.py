@@ -129,6 +129,26 @@ def test_hop_activite_beyond_the_table(tmp_path):
     assert found(outcome, "montant_au_dela_du_plafond") == []
 
 
+def test_hop_finess_pmsi_is_the_juridique_or_the_geographique(tmp_path):
+    """Seed 002 §4.2: « chaque ES est identifié par son FINESS PMSI, qui correspond : Au FINESS
+    Juridique s'il s'agit d'un établissement public ou d'un centre de dialyse (privé) ; Au FINESS
+    géographique s'il s'agit d'un établissement privé (hors centre de dialyse) »."""
+    outcome = verify(tmp_path, HOP_ID, [
+        hop_row("00001", FINESS[0]),  # public: PMSI = FINESS juridique
+        hop_row("00002", FINESS[1], FINESSJuridique=FINESS[2], FINESSGeographique=FINESS[1]),  # private
+        hop_row("00003", FINESS[3], FINESSJuridique=FINESS[4], FINESSGeographique=FINESS[5]),  # neither
+    ])
+    assert outcome.accepted == ["00001", "00002"]
+    assert found(outcome, "identifiant_absent_de_la_ligne") == [("00003", "FINESSPMSI")]
+    issue = next(i for i in outcome.issues if i.code == "identifiant_absent_de_la_ligne")
+    assert issue.is_error and issue.value == FINESS[3] and issue.column == "B"
+    assert "FINESS juridique" in issue.message and "FINESS géographique" in issue.message
+    assert "ni le FINESSJuridique ni le FINESSGeographique" in issue.message and "Corrigez FINESSPMSI" in issue.message
+    # a FINESS already in error on its cell is not judged again
+    malformed = verify(tmp_path, HOP_ID, [hop_row("00001", FINESS[0], FINESSJuridique="7500000X")], name="m.xlsx")
+    assert found(malformed, "identifiant_absent_de_la_ligne") == []
+
+
 def test_hop_activite_typed_the_french_way(tmp_path):
     outcome = verify(tmp_path, HOP_ID, [hop_row("00001", activiteCombinee="15000,0")])
     assert outcome.exit_code == 0, [i.render() for i in outcome.issues]

@@ -14,6 +14,8 @@ Rules:
 - `categorie_eligible`: a FINESS category is in a list of eligible categories.
 - `calendrier_bon_commande`: the order's dates against the programme's calendar.
 - `client_unique`: one order per client (key = first non-empty of the `by` columns).
+- `identifiant_parmi`: an identifier is one of the row's other identifiers (`parmi` columns),
+  as the seed defines it (HOP: the FINESS PMSI is the FINESS juridique or géographique).
 """
 
 from __future__ import annotations
@@ -268,6 +270,20 @@ def client_unique_rule(ctx: RuleContext, rule: RowRule) -> pl.DataFrame:
     return pl.concat(out) if out else _empty()
 
 
+# ---------------------------------------------------------------- one identifier among others
+
+
+def identifiant_parmi_rule(ctx: RuleContext, rule: RowRule) -> pl.DataFrame:
+    """`column` equals one of the `parmi` columns of its row (seed 002 §4.2: the FINESS PMSI is
+    the FINESS juridique or the FINESS géographique). Rows where one of them is empty or already
+    in error are not judged: that cell has its own issue."""
+    column, others = rule.get("column"), list(rule.get("parmi"))
+    rows = ctx.usable(column, *others).filter(~pl.any_horizontal(pl.col(column) == pl.col(o) for o in others))
+    msg = message("identifiant_absent_de_la_ligne", explication=rule.get("explication"), balise=column,
+                  autres="".join(f" ni le {o}" for o in others).lstrip())
+    return ctx.issues(rows, code="identifiant_absent_de_la_ligne", message=msg, balise=column, value=pl.col(column))
+
+
 # ---------------------------------------------------------------- registry
 
 RULES: dict[str, Callable[[RuleContext, RowRule], pl.DataFrame]] = {
@@ -276,12 +292,14 @@ RULES: dict[str, Callable[[RuleContext, RowRule], pl.DataFrame]] = {
     "categorie_eligible": categorie_eligible_rule,
     "calendrier_bon_commande": calendrier_bon_commande_rule,
     "client_unique": client_unique_rule,
+    "identifiant_parmi": identifiant_parmi_rule,
 }
 
 # parameters that name a column of the sheet (the others name Entête columns or constants)
 _SHEET_COLUMNS = ("montant", "activite", "prestation", "regime", "client", "tranche", "column",
                   "emission", "signature", "mention")
 _HEADER_COLUMNS = ("date0", "referencement", "dossier_complet")
+_LIST_COLUMNS = ("by", "parmi")  # parameters that name several columns of the sheet
 
 
 def validate_rules(definition: Any) -> None:
@@ -292,8 +310,8 @@ def validate_rules(definition: Any) -> None:
             if rule.rule not in RULES:
                 raise DefinitionError(f"{where}: unknown rule (known: {sorted(RULES)})")
             for key, value in rule.params:
-                names = value if key == "by" else [value]
-                if key in _SHEET_COLUMNS or key == "by":
+                names = value if key in _LIST_COLUMNS else [value]
+                if key in _SHEET_COLUMNS or key in _LIST_COLUMNS:
                     missing = [n for n in names if n not in sheet.by_balise]
                 elif key in _HEADER_COLUMNS:
                     missing = [n for n in names if n not in definition.header.by_balise]
