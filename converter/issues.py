@@ -59,7 +59,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "date_invalide": (Severity.ERROR, "Date invalide : saisissez une vraie date au format JJ/MM/AAAA."),
     "montant_invalide": (Severity.ERROR, "Montant invalide : saisissez un nombre, par exemple 4866.67 ou 4 866,67."),
     "montant_decimales": (Severity.ERROR, "Plus de 2 décimales : l'ASP exige un montant au centime ; arrondissez-le vous-même dans le classeur."),
-    "montant_non_positif": (Severity.ERROR, "Le montant doit être strictement positif."),
+    "montant_non_positif": (Severity.ERROR, "Le montant doit être strictement positif : saisissez le montant en euros, supérieur à 0 (par exemple 4866.67)."),
     "entier_invalide": (Severity.ERROR, "Saisissez un nombre entier."),
     "entier_min": (Severity.ERROR, "Doit être un entier au moins égal à {minimum}."),
     "email_inhabituel": (Severity.WARNING, "Adresse électronique inhabituelle (pas de point après le « @ », une espace ou deux « @ ») : elle respecte la règle de l'ASP (un « @ » après le premier caractère et un point) et est écrite telle quelle, mais l'ASP pourrait la refuser et aucun message n'y arriverait. Vérifiez-la."),

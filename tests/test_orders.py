@@ -149,6 +149,15 @@ def test_hop_finess_pmsi_is_the_juridique_or_the_geographique(tmp_path):
     assert found(malformed, "identifiant_absent_de_la_ligne") == []
 
 
+def test_a_zero_order_amount_says_how_to_fix_the_cell(tmp_path):
+    """Seeds 002 and 004 §4.3: « le montant de la Prestation Ségur doit impérativement figurer sur
+    le bon de commande, dont le total ne peut donc apparaître égal à zéro »."""
+    outcome = verify(tmp_path, HOP_ID, [hop_row("00001", montantCommande="0")])
+    (issue,) = [i for i in outcome.issues if i.code == "montant_non_positif"]
+    assert issue.is_error and issue.balise == "montantCommande"
+    assert "strictement positif" in issue.message and "saisissez" in issue.message
+
+
 def test_hop_activite_typed_the_french_way(tmp_path):
     outcome = verify(tmp_path, HOP_ID, [hop_row("00001", activiteCombinee="15000,0")])
     assert outcome.exit_code == 0, [i.render() for i in outcome.issues]
