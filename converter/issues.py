@@ -59,7 +59,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "date_invalide": (Severity.ERROR, "Date invalide : saisissez une vraie date au format JJ/MM/AAAA."),
     "montant_invalide": (Severity.ERROR, "Montant invalide : saisissez un nombre, par exemple 4866.67 ou 4 866,67."),
     "montant_decimales": (Severity.ERROR, "Plus de 2 décimales : l'ASP exige un montant au centime ; arrondissez-le vous-même dans le classeur."),
-    "montant_non_positif": (Severity.ERROR, "Le montant doit être strictement positif."),
+    "montant_non_positif": (Severity.ERROR, "Le montant doit être strictement positif : saisissez le montant en euros, supérieur à 0 (par exemple 4866.67)."),
     "entier_invalide": (Severity.ERROR, "Saisissez un nombre entier."),
     "entier_min": (Severity.ERROR, "Doit être un entier au moins égal à {minimum}."),
     "email_inhabituel": (Severity.WARNING, "Adresse électronique inhabituelle (pas de point après le « @ », une espace ou deux « @ ») : elle respecte la règle de l'ASP (un « @ » après le premier caractère et un point) et est écrite telle quelle, mais l'ASP pourrait la refuser et aucun message n'y arriverait. Vérifiez-la."),
@@ -125,12 +125,14 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     # funding rules of the order-check workbooks (nature `commandes`, converter/checks/rules.py)
     "montant_au_dela_du_plafond": (Severity.ERROR, "Montant supérieur au plafond applicable {plafond} ({detail}) : ramenez le montant du bon de commande au plus à ce plafond."),
     "hors_bareme": (Severity.ERROR, "Plafond incalculable : {detail}"),
+    "plafond_non_verifie": (Severity.WARNING, "Plafond non vérifié, le montant est gardé : {detail} Vérifiez le montant du bon de commande avec ce prix maximum."),
     "categorie_non_eligible": (Severity.ERROR, "Catégorie {quoi} non éligible à {programme} : valeurs admises {values}. Vérifiez la catégorie saisie ou le Client."),
     "emission_avant_date0": (Severity.ERROR, "Le bon de commande doit être émis après la Date 0 ({date0}) : émettez un nouveau bon de commande daté après le {date0}."),
     "signature_avant_date0_12_mois": (Severity.ERROR, "Signature avant le {limite} (Date 0 + 12 mois) : le bon de commande doit être signé à partir de cette date."),
     "signature_apres_date4": (Severity.ERROR, "Signature après la Date 4 ({limite}) : la commande n'est pas finançable ; vérifiez la date de signature."),
     "signature_trop_tot": (Severity.ERROR, "Signé avant le référencement, le bon de commande précède de plus de {jours} jours le dépôt du dossier complet de preuves ({limite}) : faites signer un nouveau bon de commande à partir du {debut}."),
     "mention_conditionnelle_absente": (Severity.ERROR, "Bon de commande signé avant le référencement : il doit porter la mention « Bon de commande conditionné à l'obtention par le logiciel du référencement ANS… » ; faites signer un bon de commande qui la porte."),
+    "identifiant_absent_de_la_ligne": (Severity.ERROR, "{explication} : cette valeur n'est {autres} de la ligne. Corrigez {balise}, ou la colonne erronée."),
     "client_en_double": (Severity.ERROR, "Le client {key} figure dans plusieurs commandes (lignes {detail}) : une seule commande de Prestation Ségur est financée par client ({programme}) ; gardez une seule ligne."),
 }
 

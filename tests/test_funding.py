@@ -517,6 +517,17 @@ def test_advance_request_before_referencement_and_exception():
     ) == []
 
 
+def test_advance_before_referencement_message_states_the_exception_in_french():
+    """Seed 002 §6.2: « dans le cas où la Solution logicielle […] a bien fait l'objet d'un dépôt de
+    dossier complet de référencement avant la Date 2, et pour laquelle la décision d'octroi ou de
+    refus du référencement n'aurait pas été prononcée par l'ANS quinze jours avant la Date 4 »."""
+    (v,) = check_demande_avance(HOP_CAL, deposit_date=date(2026, 1, 10))
+    assert "pas de décision le" not in v.message
+    assert ("exception : dossier complet de référencement déposé avant la Date 2 (25/06/2025 12h00) "
+            "et aucune décision de l'ANS quinze jours avant la Date 4, le 08/09/2026 12h00 ; "
+            "la demande peut alors être déposée à partir de cette date") in v.message
+
+
 @pytest.mark.parametrize(
     "cal, ok, ko",
     [(HOP_CAL, date(2027, 6, 22), date(2027, 6, 23)), (SFP_CAL, date(2028, 9, 30), date(2028, 10, 1))],

@@ -113,11 +113,49 @@ def test_hop_cap_exceeded_shows_the_cap(tmp_path):
 
 
 def test_hop_activite_beyond_the_table(tmp_path):
+    """Seed 002 §5.3 gives no cap beyond an activité combinée of 1 600 000, and forbids none
+    either (« Les niveaux d'activité combinée et les prix plafonds correspondant à chaque ES
+    éligible figurent dans la Base des ES éligibles »): the order is kept, with a warning that
+    the cap could not be checked, not refused."""
     outcome = verify(tmp_path, HOP_ID, [hop_row("00001", activiteCombinee="1600000", montantCommande="42750.00"),
-                                        hop_row("00002", FINESS[1], activiteCombinee="2000000")])
-    assert outcome.accepted == ["00001"]
-    assert found(outcome, "hors_bareme") == [("00002", "activiteCombinee")]
+                                        hop_row("00002", FINESS[1], activiteCombinee="2000000"),
+                                        hop_row("00003", FINESS[2], activiteCombinee="10000 + 2000000")])
+    assert outcome.accepted == ["00001", "00002", "00003"]
+    assert found(outcome, "hors_bareme") == []
+    assert found(outcome, "plafond_non_verifie") == [("00002", "activiteCombinee"), ("00003", "activiteCombinee")]
+    warning = next(i for i in outcome.issues if i.code == "plafond_non_verifie")
+    assert not warning.is_error and "Base des ES éligibles" in warning.message
+    assert "2 000 000" in warning.message and warning.value == "2000000"
     assert found(outcome, "montant_au_dela_du_plafond") == []
+
+
+def test_hop_finess_pmsi_is_the_juridique_or_the_geographique(tmp_path):
+    """Seed 002 §4.2: « chaque ES est identifié par son FINESS PMSI, qui correspond : Au FINESS
+    Juridique s'il s'agit d'un établissement public ou d'un centre de dialyse (privé) ; Au FINESS
+    géographique s'il s'agit d'un établissement privé (hors centre de dialyse) »."""
+    outcome = verify(tmp_path, HOP_ID, [
+        hop_row("00001", FINESS[0]),  # public: PMSI = FINESS juridique
+        hop_row("00002", FINESS[1], FINESSJuridique=FINESS[2], FINESSGeographique=FINESS[1]),  # private
+        hop_row("00003", FINESS[3], FINESSJuridique=FINESS[4], FINESSGeographique=FINESS[5]),  # neither
+    ])
+    assert outcome.accepted == ["00001", "00002"]
+    assert found(outcome, "identifiant_absent_de_la_ligne") == [("00003", "FINESSPMSI")]
+    issue = next(i for i in outcome.issues if i.code == "identifiant_absent_de_la_ligne")
+    assert issue.is_error and issue.value == FINESS[3] and issue.column == "B"
+    assert "FINESS juridique" in issue.message and "FINESS géographique" in issue.message
+    assert "ni le FINESSJuridique ni le FINESSGeographique" in issue.message and "Corrigez FINESSPMSI" in issue.message
+    # a FINESS already in error on its cell is not judged again
+    malformed = verify(tmp_path, HOP_ID, [hop_row("00001", FINESS[0], FINESSJuridique="7500000X")], name="m.xlsx")
+    assert found(malformed, "identifiant_absent_de_la_ligne") == []
+
+
+def test_a_zero_order_amount_says_how_to_fix_the_cell(tmp_path):
+    """Seeds 002 and 004 §4.3: « le montant de la Prestation Ségur doit impérativement figurer sur
+    le bon de commande, dont le total ne peut donc apparaître égal à zéro »."""
+    outcome = verify(tmp_path, HOP_ID, [hop_row("00001", montantCommande="0")])
+    (issue,) = [i for i in outcome.issues if i.code == "montant_non_positif"]
+    assert issue.is_error and issue.balise == "montantCommande"
+    assert "strictement positif" in issue.message and "saisissez" in issue.message
 
 
 def test_hop_activite_typed_the_french_way(tmp_path):

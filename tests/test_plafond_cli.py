@@ -117,3 +117,14 @@ def test_invalid_input_french_error_exit_2(args, words):
     assert "Traceback" not in r.output
     assert "Erreur :" in r.output
     assert words in " ".join(r.output.split())
+
+
+def test_hop_help_says_the_merged_cap_in_french():
+    """The --activite-combinee help reads as French: the merged establishment's cap is the sum of
+    the merged establishments' caps (seed 002 §5.3, « la somme des prix associés aux
+    établissements concernés par la fusion »)."""
+    r = run("hop-pfi-va2", "--help")
+    assert r.exit_code == 0, r.output
+    text = " ".join(r.output.split())
+    assert "somme des leurs" not in text
+    assert "le plafond est la somme de leurs plafonds" in text

@@ -14,6 +14,8 @@ Rules:
 - `categorie_eligible`: a FINESS category is in a list of eligible categories.
 - `calendrier_bon_commande`: the order's dates against the programme's calendar.
 - `client_unique`: one order per client (key = first non-empty of the `by` columns).
+- `identifiant_parmi`: an identifier is one of the row's other identifiers (`parmi` columns),
+  as the seed defines it (HOP: the FINESS PMSI is the FINESS juridique or géographique).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any, Callable
 import polars as pl
 
 from ..formats.model import DefinitionError, RowRule, Sheet
-from ..funding import (HOP, REGIMES, SFP, OutsideBaremeError, hop_calendar, sfp_calendar, plafond_hop,
+from ..funding import (HOP, REGIMES, SFP, AboveBaremeError, OutsideBaremeError, hop_calendar, sfp_calendar, plafond_hop,
                        plafond_hop_fusion, plafond_sfp)
 from ..funding.calendars import Calendar, fr
 from ..funding.amounts import format_euros, format_number
@@ -88,20 +90,23 @@ def _cap_issues(ctx: RuleContext, usable: pl.DataFrame, keys: list[str], combos:
         try:
             cap, detail = compute(**combo)
             rows.append({**combo, "__cap": int(cap * 100), "__capmsg": message(
-                "montant_au_dela_du_plafond", plafond=format_euros(cap), detail=detail), "__out": None})
+                "montant_au_dela_du_plafond", plafond=format_euros(cap), detail=detail),
+                "__out": None, "__outcode": None})
         except OutsideBaremeError as exc:
-            rows.append({**combo, "__cap": None, "__capmsg": None,
-                         "__out": message("hors_bareme", detail=str(exc))})
+            # beyond the table's last tranche the seed is silent: the cap is not checked (a
+            # warning); any other input the table cannot price is an error
+            code = "plafond_non_verifie" if isinstance(exc, AboveBaremeError) else "hors_bareme"
+            rows.append({**combo, "__cap": None, "__capmsg": None, "__out": message(code, detail=str(exc)),
+                         "__outcode": code})
     table = pl.DataFrame(rows, schema={**{k: pl.String for k in keys}, "__cap": pl.Int64,
-                                       "__capmsg": pl.String, "__out": pl.String})
+                                       "__capmsg": pl.String, "__out": pl.String, "__outcode": pl.String})
     joined = usable.join(table, on=keys, how="left", nulls_equal=True)  # SFP: no tranche = null
     over = joined.filter(_cents(pl.col(amount)) > pl.col("__cap"))
-    outside = joined.filter(pl.col("__out").is_not_null())
     return pl.concat([
         ctx.issues(over, code="montant_au_dela_du_plafond", message=pl.col("__capmsg"), balise=amount,
                    value=pl.col(amount)),
-        ctx.issues(outside, code="hors_bareme", message=pl.col("__out"), balise=subject,
-                   value=pl.col(subject)),
+        *(ctx.issues(joined.filter(pl.col("__outcode") == code), code=code, message=pl.col("__out"),
+                     balise=subject, value=pl.col(subject)) for code in ("hors_bareme", "plafond_non_verifie")),
     ])
 
 
@@ -265,6 +270,20 @@ def client_unique_rule(ctx: RuleContext, rule: RowRule) -> pl.DataFrame:
     return pl.concat(out) if out else _empty()
 
 
+# ---------------------------------------------------------------- one identifier among others
+
+
+def identifiant_parmi_rule(ctx: RuleContext, rule: RowRule) -> pl.DataFrame:
+    """`column` equals one of the `parmi` columns of its row (seed 002 §4.2: the FINESS PMSI is
+    the FINESS juridique or the FINESS géographique). Rows where one of them is empty or already
+    in error are not judged: that cell has its own issue."""
+    column, others = rule.get("column"), list(rule.get("parmi"))
+    rows = ctx.usable(column, *others).filter(~pl.any_horizontal(pl.col(column) == pl.col(o) for o in others))
+    msg = message("identifiant_absent_de_la_ligne", explication=rule.get("explication"), balise=column,
+                  autres="".join(f" ni le {o}" for o in others).lstrip())
+    return ctx.issues(rows, code="identifiant_absent_de_la_ligne", message=msg, balise=column, value=pl.col(column))
+
+
 # ---------------------------------------------------------------- registry
 
 RULES: dict[str, Callable[[RuleContext, RowRule], pl.DataFrame]] = {
@@ -273,12 +292,14 @@ RULES: dict[str, Callable[[RuleContext, RowRule], pl.DataFrame]] = {
     "categorie_eligible": categorie_eligible_rule,
     "calendrier_bon_commande": calendrier_bon_commande_rule,
     "client_unique": client_unique_rule,
+    "identifiant_parmi": identifiant_parmi_rule,
 }
 
 # parameters that name a column of the sheet (the others name Entête columns or constants)
 _SHEET_COLUMNS = ("montant", "activite", "prestation", "regime", "client", "tranche", "column",
                   "emission", "signature", "mention")
 _HEADER_COLUMNS = ("date0", "referencement", "dossier_complet")
+_LIST_COLUMNS = ("by", "parmi")  # parameters that name several columns of the sheet
 
 
 def validate_rules(definition: Any) -> None:
@@ -289,8 +310,8 @@ def validate_rules(definition: Any) -> None:
             if rule.rule not in RULES:
                 raise DefinitionError(f"{where}: unknown rule (known: {sorted(RULES)})")
             for key, value in rule.params:
-                names = value if key == "by" else [value]
-                if key in _SHEET_COLUMNS or key == "by":
+                names = value if key in _LIST_COLUMNS else [value]
+                if key in _SHEET_COLUMNS or key in _LIST_COLUMNS:
                     missing = [n for n in names if n not in sheet.by_balise]
                 elif key in _HEADER_COLUMNS:
                     missing = [n for n in names if n not in definition.header.by_balise]

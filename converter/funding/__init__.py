@@ -6,6 +6,7 @@ Pure library: caps (``bareme``), calendars (``calendars``), eligibility
 """
 
 from .bareme import (
+    AboveBaremeError,
     OutsideBaremeError,
     Interpolation,
     PlafondFusion,
@@ -52,6 +53,7 @@ __all__ = [
     "AVANCE_RATE_WAVE1",
     "SOLDE_RATE_WAVE1",
     "Calendar",
+    "AboveBaremeError",
     "OutsideBaremeError",
     "Interpolation",
     "PlafondFusion",

@@ -40,6 +40,11 @@ class OutsideBaremeError(ValueError):
     """Input outside what the seed's price table defines (message in French)."""
 
 
+class AboveBaremeError(OutsideBaremeError):
+    """An activité combinée above the table's last tranche: the seed gives no cap there, but
+    forbids no such establishment either (its cap is in the « Base des ES éligibles »)."""
+
+
 @dataclass(frozen=True)
 class TrancheHop:
     """One row of bareme-hop-pfi-va2.csv (amounts by regime)."""
@@ -156,10 +161,13 @@ def tranche_hop(combined_activity: Decimal | int | str, prestation: PrestationHo
             f"Activité combinée négative ({format_number(ac)}) : elle doit être comprise "
             f"entre {format_number(rows[0].ac_min)} et {format_number(rows[-1].ac_max)}."
         )
-    # inferred: the seed gives no amount beyond 1 600 000 (nor below 0): refuse, since the
-    # « Base des ES éligibles » is authoritative for real establishments.
+    # The seed gives no amount beyond 1 600 000: no cap can be computed, and the « Base des ES
+    # éligibles » is authoritative (« Les niveaux d'activité combinée et les prix plafonds
+    # correspondant à chaque ES éligible figurent dans la Base des ES éligibles », seed 002
+    # §5.3). The seed forbids no such establishment: callers that check an order warn
+    # (AboveBaremeError), `xl2segur plafond` has nothing to print.
     if ac > rows[-1].ac_max:
-        raise OutsideBaremeError(
+        raise AboveBaremeError(
             f"Activité combinée {format_number(ac)} au-delà de la dernière tranche du "
             f"barème (maximum {format_number(rows[-1].ac_max)}) : le barème AF-HOP-PFI-Va2 ne définit pas de "
             "plafond au-delà ; reportez-vous au montant de la Base des ES éligibles."

@@ -223,8 +223,10 @@ def check_demande_avance(
                     f"{p}.AVANCE_AVANT_REFERENCEMENT",
                     f"Demande d'avance déposée le {fr(deposit_date)} alors que le logiciel "
                     "n'est pas encore référencé : déposez-la après l'obtention du "
-                    "référencement ANS (exception : dossier complet déposé avant la Date 2 "
-                    f"({fr(cal.date(2))}) et pas de décision le {fr(limit)}).",
+                    "référencement ANS (exception : dossier complet de référencement déposé "
+                    f"avant la Date 2 ({fr(cal.date(2))}) et aucune décision de l'ANS quinze "
+                    f"jours avant la Date 4, le {fr(limit)} ; la demande peut alors être "
+                    "déposée à partir de cette date).",
                     deposit_date,
                 )
             )
