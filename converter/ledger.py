@@ -713,11 +713,12 @@ class Ledger(_FolderSide, _ReturnsSide):
         French: the transaction it stopped was rolled back, nothing it did not record was done."""
         try:
             self.close()
-        except sqlite3.Error as closing:
+        except sqlite3.OperationalError as closing:
             exc = exc or closing
         if isinstance(exc, DamagedLedger):
             raise _damaged(self.path) from exc
-        if isinstance(exc, sqlite3.Error):
+        # the file or its disk (full, read-only, locked, damaged), not a query of ours (IntegrityError…: a bug)
+        if isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError:
             advice = next((a for en, a in _SQLITE_ADVICE.items() if en in str(exc)), "Vérifiez son disque")
             raise LedgerError(f"Le registre « {self.path} » n'a pas pu être mis à jour ({_french(exc)}) : ce qui "
                               f"n'y est pas inscrit n'a pas été fait, rien n'est perdu. {advice}, puis relancez la "
@@ -921,6 +922,7 @@ _SQLITE_ADVICE = {
     "database or disk is full": "Libérez de la place sur son disque",
     "readonly": "Rendez-le accessible en écriture, lui et son dossier",
     "database is locked": "Attendez la fin de l'autre commande",
+    "malformed": "Remplacez-le par sa dernière sauvegarde (puis « xl2segur importer » les fichiers de dépôt écrits depuis)",
 }
 
 
