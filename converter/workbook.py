@@ -45,6 +45,8 @@ EXTRA_ROWS = 1_000  # (number formats are set on whole columns)
 MAX_ISSUE_NOTES = 10_000  # beyond, highlighted cells get their fill but no note (VML size)
 MAX_LINKS = 65_530  # Excel's limit of hyperlinks per worksheet
 INLINE_LIST_MAX = 255  # Excel's limit for an inline list source
+MAX_ROW_HEIGHT = 409  # Excel's highest row, in points
+ECHO_CHARS = 200  # beyond, the « Erreurs » sheet shows the start of a value (its cell keeps it whole)
 
 
 # Colours (Excel's « Mauvais » / « Neutre » styles, readable when printed).
@@ -417,12 +419,13 @@ def _errors_sheet(writer: _Writer, ws: Worksheet) -> None:
             ws.write_string(r, 3, letter, top)
         if it.balise:
             ws.write_string(r, 4, it.balise, top)
-        if it.value is not None:
-            ws.write_string(r, 5, it.value, text)
+        value = _echo(it.value) if it.value is not None else None
+        if value is not None:
+            ws.write_string(r, 5, value, text)
         ws.write_string(r, 6, it.message, wrap)
-        lines = max(_line_count(it.message, widths[6]), _line_count(it.value or "", widths[5]))
+        lines = max(_line_count(it.message, widths[6]), _line_count(value or "", widths[5]))
         if lines > 1:  # LibreOffice does not fit row heights on opening
-            ws.set_row(r, 15 * lines + 2)
+            ws.set_row(r, min(15 * lines + 2, MAX_ROW_HEIGHT))
         if spot:
             cell = f"{column_letter(spot[2])}{spot[1] + 1}"
             label = "Aller à la cellule" if spot[3] else "Aller à la feuille"
@@ -639,6 +642,17 @@ def _line_count(text: str, width: float) -> int:
     """Lines a wrapped text takes in a column `width` characters wide (Calibri 11, roughly)."""
     chars = max(4, int(width * 1.1) - 1)
     return sum(len(textwrap.wrap(part, chars, break_long_words=True)) or 1 for part in text.split("\n"))
+
+
+def _echo(value: str) -> str:
+    """A value as the « Erreurs » sheet shows it: its start only when it is long.
+
+    >>> _echo("abc"), _echo("X" * 5000) == "X" * ECHO_CHARS + "… (valeur de 5000 caractères, abrégée)"
+    ('abc', True)
+    """
+    if len(value) <= ECHO_CHARS:
+        return value
+    return f"{value[:ECHO_CHARS]}… (valeur de {len(value)} caractères, abrégée)"
 
 
 def _size(n: int) -> str:
