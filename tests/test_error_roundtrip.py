@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+import json
+import shutil
+import subprocess
+from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 from converter import api
 from converter.formats import get_format
@@ -73,3 +77,133 @@ def test_a_row_emptied_but_for_its_explanation_is_no_row(tmp_path):
     book.save(tmp_path / "corrige.xlsx")
     again = api.convert(tmp_path / "corrige.xlsx", tmp_path / "depot", DAY)
     assert again.errors == [] and again.accepted == ["00003"], [i.render() for i in again.errors]
+
+
+# ------------------------------------------------------------------ through LibreOffice
+
+# The round trip as users do it in LibreOffice Calc: `_original` typed as in a spreadsheet
+# (dates as dates, amounts as numbers, VRAI/FAUX as booleans, a FINESS typed as a number that
+# lost its leading zero), converted; its error workbook fixed (`_fix`: 00001's e-mail and
+# 00002's date; 00003's phone left wrong), then saved by LibreOffice 7.4 as .xlsx and as .ods
+# (`soffice --headless --convert-to xlsx|ods`): the two files of CORPUS, made once by
+# `_make_corpus` (run by the last test when LibreOffice is installed, which checks it again).
+CORPUS = Path(__file__).parent / "corpus"
+FIXED = {kind: CORPUS / f"libreoffice-erreurs-corrige.{kind}" for kind in ("xlsx", "ods")}
+
+
+def _original(path: Path) -> Path:
+    rows = sample_avance_rows()
+    rows["OG"][0]["emailResponsableOG"] = "direction-og.fr"  # 00001: no @
+    rows["Demandes"][1]["dateCommande"] = "31/02/2024"  # 00002
+    rows["OG"][3]["telephoneResponsableOG"] = "0612"  # 00003: no international prefix
+    for sheet in ("OG", "FINESS Géo"):  # 00001's OG: a FINESS with a leading zero
+        for row in rows[sheet]:
+            if row["numeroEditeur"] == "00001":
+                row["FINESSJuridique"] = "010000024"
+    rows = {sheet: [*found, *({**r, "numeroEditeur": "00004"} for r in found if r["numeroEditeur"] == "00001")]
+            for sheet, found in rows.items()}  # 00004: 00001 as it should be
+    rows["OG"][-1]["emailResponsableOG"] = "direction@og.fr"
+    workbook(path, rows)
+    book = openpyxl.load_workbook(path)
+    for name in ("Demandes", "OG", "FINESS Géo", "Scénarios"):
+        sheet = book[name]
+        head = [c.value for c in sheet[1]]
+        for row in sheet.iter_rows(min_row=2):
+            for cell, balise in zip(row, head):
+                if cell.value in ("VRAI", "FAUX"):
+                    cell.value = cell.value == "VRAI"
+                elif balise == "dateCommande" and cell.value == "12/03/2024":
+                    cell.value, cell.number_format = datetime(2024, 3, 12), "DD/MM/YYYY"
+                elif balise == "montantSegurHT":
+                    cell.value, cell.number_format = float(cell.value), "#,##0.00"
+                elif balise == "FINESSJuridique" and cell.value == "010000024":
+                    cell.value, cell.number_format = 10000024, "General"
+    book.save(path)
+    return path
+
+
+def _fix(error_workbook: Path, target: Path) -> Path:
+    book = openpyxl.load_workbook(error_workbook)
+    for name, balise, numero, value in (("OG", "emailResponsableOG", "00001", "direction@og.fr"),
+                                        ("Demandes", "dateCommande", "00002", "29/02/2024")):
+        sheet = book[name]
+        col = [c.value for c in sheet[1]].index(balise)
+        row = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == numero)
+        row[col].value = value
+    book.save(target)
+    return target
+
+
+def _first_conversion(tmp_path: Path) -> api.Outcome:
+    first = api.convert(_original(tmp_path / "demandes.xlsx"), tmp_path / "depot", DAY,
+                        registre=tmp_path / "registre.sqlite")
+    assert first.accepted == ["00004"] and sorted(first.rejected) == ["00001", "00002", "00003"]
+    assert [p.name for p in first.files] == ["JSON-0123456789-20240603-001.json"]
+    return first
+
+
+def _check_second_conversion(tmp_path: Path, fixed: Path, first: api.Outcome) -> None:
+    before = first.error_workbook.read_bytes()
+    second = api.convert(fixed, tmp_path / "depot", DAY, registre=tmp_path / "registre.sqlite")
+    assert sorted(second.accepted) == ["00001", "00002"], [i.render() for i in second.errors]
+    assert second.rejected == ["00003"]
+    assert [(i.code, i.sheet, i.balise) for i in second.errors] == [("telephone_invalide", "OG", "telephoneResponsableOG")]
+    assert [p.name for p in second.files] == ["JSON-0123456789-20240603-002.json"]
+    # the still-wrong demande comes back in a new error workbook; the first one is untouched
+    assert second.error_workbook != first.error_workbook and second.error_workbook.exists()
+    assert first.error_workbook.read_bytes() == before
+    again = openpyxl.load_workbook(second.error_workbook)
+    assert [r[0] for r in again["Demandes"].iter_rows(min_row=2, values_only=True) if r[0]] == ["00003"]
+    # the values typed right the first time are as valid after the round trip
+    deposited = {d["numeroEditeur"]: d for d in json.loads(second.files[0].read_text(encoding="utf-8"))["lignesImport"]}
+    one, two = deposited["00001"], deposited["00002"]
+    assert one["commande"] == {"dateCommande": "12/03/2024", "regimeTVA": "TTC", "montantSegurHT": 4866.67}
+    assert b'"montantSegurHT": 4866.67' in second.files[0].read_bytes()
+    assert one["beneficiaires"]["isMandataire"] is False
+    og = one["beneficiaires"]["etablissementsClients"][0]
+    assert og["FINESSJuridique"] == "010000024" and og["emailResponsableOG"] == "direction@og.fr"
+    assert og["demandeCertificatServeur"] is True and og["contractualisationOG"] is True
+    assert two["commande"]["dateCommande"] == "29/02/2024" and two["beneficiaires"]["isMandataire"] is True
+    assert b'"montantSegurHT": 9733.33' in second.files[0].read_bytes()
+    # converting the same fixed workbook again deposits nothing twice
+    third = api.convert(fixed, tmp_path / "depot", DAY, registre=tmp_path / "registre.sqlite")
+    assert third.accepted == [] and third.files == []
+    assert {i.code for i in third.errors} >= {"deja_deposee"}
+
+
+def test_an_error_workbook_fixed_with_openpyxl_deposits_exactly_the_fixed_demandes(tmp_path):
+    first = _first_conversion(tmp_path)
+    _check_second_conversion(tmp_path, _fix(first.error_workbook, tmp_path / "corrige.xlsx"), first)
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "ods"])
+def test_an_error_workbook_fixed_then_saved_by_libreoffice_deposits_exactly_the_fixed_demandes(tmp_path, kind):
+    first = _first_conversion(tmp_path)
+    _check_second_conversion(tmp_path, FIXED[kind], first)
+
+
+def _make_corpus(tmp_path: Path, into: Path) -> dict[str, Path]:
+    """The files of FIXED, written into `into` by LibreOffice (`soffice` on the PATH)."""
+    first = _first_conversion(tmp_path)
+    (tmp_path / "lo").mkdir()
+    fixed = _fix(first.error_workbook, tmp_path / "lo" / "libreoffice-erreurs-corrige.xlsx")
+    made = {}
+    for kind in ("xlsx", "ods"):
+        out = tmp_path / f"lo-{kind}"
+        subprocess.run([SOFFICE, "--headless", f"-env:UserInstallation=file://{tmp_path}/profil",
+                        "--convert-to", kind, "--outdir", str(out), str(fixed)],
+                       check=True, capture_output=True, timeout=180)
+        made[kind] = into / fixed.with_suffix(f".{kind}").name
+        made[kind].parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(out / fixed.with_suffix(f".{kind}").name, made[kind])
+    return made
+
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+
+
+@pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) n'est pas installé")
+@pytest.mark.parametrize("kind", ["xlsx", "ods"])
+def test_the_libreoffice_round_trip_holds_with_the_libreoffice_installed_here(tmp_path, kind):
+    made = _make_corpus(tmp_path / "make", tmp_path / "made")
+    _check_second_conversion(tmp_path, made[kind], _first_conversion(tmp_path))
