@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
+import fastexcel
 import openpyxl
 import pytest
 
@@ -207,3 +209,37 @@ SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 def test_the_libreoffice_round_trip_holds_with_the_libreoffice_installed_here(tmp_path, kind):
     made = _make_corpus(tmp_path / "make", tmp_path / "made")
     _check_second_conversion(tmp_path, made[kind], _first_conversion(tmp_path))
+
+
+HOSTILE = {  # OG column → what was typed: each makes its demande rejected, and is echoed as text
+    "nomAdminTechnique": "=cmd|' /C calc'!A0",
+    "nomResponsableOG": '=HYPERLINK("http://exemple.invalid","clic")',
+    "numeroCarteCPX": "\t=1+1",
+    "emailAdminTechnique": "@SUM(A1)",
+    "telAdminTechnique": "-2+3",
+    "emailResponsableOG": "+direction 😀 مرحبا",
+    "telephoneResponsableOG": "+33 6\u202e12" + "9" * 60,
+}
+
+
+def test_values_shaped_like_formulas_or_hostile_text_come_back_as_typed(tmp_path):
+    rows = sample_avance_rows()
+    rows["OG"][0].update(HOSTILE)  # demande 00001, certificate asked: every column above is read
+    outcome = api.convert(workbook(tmp_path / "demandes.xlsx", rows), tmp_path / "depot", DAY)
+    assert "00001" in outcome.rejected
+    book = openpyxl.load_workbook(outcome.error_workbook)
+    og = book["OG"]
+    head = [c.value for c in og[1]]
+    row = next(r for r in og.iter_rows(min_row=2) if r[0].value == "00001")
+    for balise in HOSTILE:
+        cell = row[head.index(balise)]
+        assert cell.data_type == "s", (balise, cell.value)
+    with zipfile.ZipFile(outcome.error_workbook) as zf:
+        assert not any(b"<f>" in zf.read(n) for n in zf.namelist() if n.startswith("xl/worksheets/"))
+    # what the converter reads back is what was typed, tab and all
+    frame = fastexcel.read_excel(outcome.error_workbook).load_sheet("OG", dtypes="string").to_polars()
+    again = frame.filter(frame["numeroEditeur"] == "00001").to_dicts()[0]
+    assert {b: again[b] for b in HOSTILE} == HOSTILE
+    shown = {r[4]: r[5] for r in book["Erreurs"].iter_rows(min_row=2, values_only=True) if r[1] == "OG" and r[2] == 2}
+    assert shown["nomAdminTechnique"] == HOSTILE["nomAdminTechnique"]
+    assert book["Erreurs"].cell(2, 6).data_type == "s"
