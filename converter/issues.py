@@ -175,7 +175,7 @@ class Issue:
         value = f" — valeur « {self.value} »" if self.value not in (None, "") else ""
         if not where and self.file:  # a problem of the whole file: name the file
             where = f"fichier « {self.file.replace(chr(92), '/').rsplit('/', 1)[-1]} »"
-        return _visible(f"{where}{value} : {self.message}" if where else self.message)
+        return visible(f"{where}{value} : {self.message}" if where else self.message)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -187,11 +187,11 @@ _LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
 _CONTROLS = re.compile(f"[{_LINE_BREAKS}]|[\x00-\x08\x0e-\x1b\x1f\x7f-\x9f]")
 
 
-def _visible(text: str) -> str:
+def visible(text: str) -> str:
     r"""One line, nothing a terminal obeys: a line break typed in a cell (Alt+Entrée) is shown
     « ↵ », another control character (an escape sequence) as its code.
 
-    >>> _visible("T\nTC"), _visible("\x1b[2J")
+    >>> visible("T\nTC"), visible("\x1b[2J")
     ('T↵TC', '\\x1b[2J')
     """
     return _CONTROLS.sub(lambda m: "↵" if m.group() in _LINE_BREAKS else f"\\x{ord(m.group()):02x}", text)

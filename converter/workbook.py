@@ -27,7 +27,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from converter.files import write_new, write_new_numbered
 from converter.formats.model import DefinitionError, Field, FormatDefinition, Sheet, column_letter
-from converter.issues import Issue, Severity
+from converter.issues import Issue, Severity, visible
 from converter.kinds import kind
 from converter.reference import operators
 
@@ -739,14 +739,15 @@ def _line_count(text: str, width: float) -> int:
 
 
 def _echo(value: str) -> str:
-    """A value as the « Erreurs » sheet shows it: its start only when it is long.
+    """A value as the « Erreurs » sheet shows it: as the console does (a line break « ↵ », another
+    control character by its code: LibreOffice draws them as garbage), its start only when long.
 
     >>> _echo("abc"), _echo("X" * 5000) == "X" * ECHO_CHARS + "… (valeur de 5000 caractères, abrégée)"
     ('abc', True)
     """
     if len(value) <= ECHO_CHARS:
-        return value
-    return f"{value[:ECHO_CHARS]}… (valeur de {len(value)} caractères, abrégée)"
+        return visible(value)
+    return f"{visible(value[:ECHO_CHARS])}… (valeur de {len(value)} caractères, abrégée)"
 
 
 def _size(n: int) -> str:

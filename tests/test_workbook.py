@@ -338,3 +338,16 @@ def test_a_long_value_keeps_its_errors_sheet_row_within_excels_height(tmp_path):
     assert "5000 caractères" in shown
     assert ws.row_dimensions[2].height <= 409
     assert wb["OG"]["H2"].value == long_value
+
+
+def test_a_control_character_of_a_value_is_shown_by_its_code_in_the_errors_sheet(tmp_path):
+    """BEL and ESC pasted into a value (LibreOffice drew « abcccccc » for « a\\x07b\\x1bc »): the
+    « Erreurs » sheet shows them as the console does; the data cell keeps what was typed."""
+    typed = "a\x07b\x1bc"
+    rows = {"OG": [{"numeroEditeur": "00001", "numeroCarteCPX": typed, "__row": 2}]}
+    issue = Issue("longueur_exacte", "Doit compter exactement 10 caractères.", sheet="OG", row=2,
+                  column="G", balise="numeroCarteCPX", value=typed)
+    path = write_workbook(D, tmp_path / "e.xlsx", rows=rows, issues=[issue])
+    assert openpyxl.load_workbook(path)["Erreurs"]["F2"].value == "a\\x07b\\x1bc"
+    frame = fastexcel.read_excel(path).load_sheet("OG", dtypes="string").to_polars()
+    assert frame["numeroCarteCPX"].to_list() == [typed]
