@@ -224,7 +224,7 @@ class _Writer:
             self.row_map[s.name] = {int(r.get("__row", i + 2)): i + 1 for i, r in enumerate(rows)}
 
         marks = self._locate_issues() if self.issues is not None else {}
-        self.explanations = self._explanations(marks) if self.issues is not None else {}
+        self.explanations = _explanations(self, marks) if self.issues is not None else {}
         for s in sheets:
             if s is self.d.header:
                 values = [self.header_values]
@@ -304,7 +304,7 @@ class _Writer:
                 ws.write_comment(r, c, text, _note_options(text, 300))
 
         if explained:
-            self._explain_column(ws, len(fields), self.explanations.get(sheet.name, {}))
+            _explain_column(self, ws, len(fields), self.explanations.get(sheet.name, {}))
 
         for c, f in enumerate(fields):
             self._validation(ws, f, c, 1, last)
@@ -350,83 +350,6 @@ class _Writer:
             self.lists[key] = f"={LISTS_SHEET}!${letter}$2:${letter}${len(values) + 1}"
         return self.lists[key]
 
-    def _explain_column(self, ws: Worksheet, col: int, lines_by_row: dict[int, list[tuple[bool, str]]]) -> None:
-        """The « À corriger » column: each row's problems, errors first, in words."""
-        title = self._fmt(("explain-head",), {"bold": True, "border": 1, "valign": "top",
-                                              "bg_color": ERROR_FILL, "font_color": ERROR_FONT})
-        ws.write_string(0, col, EXPLAIN_TITLE, title)
-        note = (f"Écrite par xl2segur : ce qu'il faut corriger dans cette ligne et, sur la feuille "
-                f"« {self.d.demandes.name} », dans les lignes de la demande des autres feuilles (le détail "
-                f"et un lien vers chaque cellule sont dans la feuille « {ERRORS_SHEET} »). Cette colonne "
-                "n'est pas lue à la conversion : inutile de la vider ou de la supprimer.")
-        ws.write_comment(0, col, note, _note_options(note))
-        ws.set_column(col, col, EXPLAIN_WIDTH)
-        formats = {
-            Severity.ERROR: self._fmt(("explain", Severity.ERROR), {
-                "text_wrap": True, "valign": "top", "font_color": ERROR_FONT}),
-            Severity.WARNING: self._fmt(("explain", Severity.WARNING), {
-                "text_wrap": True, "valign": "top", "font_color": WARNING_FONT}),
-        }
-        for r, found in lines_by_row.items():
-            texts = list(dict.fromkeys(text for _, text in found))
-            if len(texts) > MAX_EXPLAIN_LINES:
-                rest = len(texts) - MAX_EXPLAIN_LINES + 1
-                texts = texts[:MAX_EXPLAIN_LINES - 1] + [f"… et {rest} autres : voir la feuille « {ERRORS_SHEET} »."]
-            text = "\n".join(texts)
-            worst = Severity.ERROR if any(is_error for is_error, _ in found) else Severity.WARNING
-            ws.write_string(r, col, text, formats[worst])
-            lines = _line_count(text, EXPLAIN_WIDTH)
-            if lines > 1:  # LibreOffice does not fit row heights on opening
-                ws.set_row(r, min(15 * lines + 2, MAX_ROW_HEIGHT))
-
-    def _explanations(self, marks: dict[str, dict[tuple[int, int], list[Issue]]]
-                      ) -> dict[str, dict[int, list[tuple[bool, str]]]]:
-        """sheet → written row → (is error, text) of the « À corriger » column, in order: the
-        row's own problems by column, then (demandes sheet) the errors of the demande's rows
-        in the other sheets, and those of the Entête, which reject every demande."""
-        demandes = self.d.demandes
-        order = {s.name: i for i, s in enumerate(self.d.sheets)}
-        own = self._numero_balise(demandes)
-        rows_of: dict[str, list[int]] = {}
-        if own:
-            for i, row in enumerate(self.rows.get(demandes.name, []), start=1):
-                if row.get(own):
-                    rows_of.setdefault(_numero_key(row[own]), []).append(i)
-        every = [i for rs in rows_of.values() for i in rs]
-        found: dict[str, dict[int, list[tuple[tuple, bool, str]]]] = {}
-
-        def add(sheet: str, row: int, key: tuple, issue: Issue, text: str) -> None:
-            found.setdefault(sheet, {}).setdefault(row, []).append((key, issue.is_error, text))
-
-        for name, cells in marks.items():
-            sheet = self.d.by_name[name]
-            numero = self._numero_balise(sheet)
-            for (r, c), issues in cells.items():
-                if r == 0:
-                    continue
-                for it in issues:
-                    label = f"{sheet.fields[c].balise} : " if (it.balise or it.column) else ""
-                    if sheet is self.d.header:
-                        if it.is_error:
-                            for d in every:
-                                add(demandes.name, d, (1, -1, r, c), it,
-                                    f"Feuille « {name} » — {label}{it.message}")
-                        continue
-                    add(name, r, (0, not it.is_error, c), it, f"{label}{it.message}")
-                    if sheet is demandes or not numero or not it.is_error:
-                        continue
-                    value = self.rows[name][r - 1].get(numero)
-                    for d in rows_of.get(_numero_key(value), []) if value else []:
-                        add(demandes.name, d, (1, order[name], r, c), it,
-                            f"Feuille « {name} », ligne {r + 1} — {label}{it.message}")
-        return {name: {r: [(e, t) for _, e, t in sorted(items, key=lambda x: x[0])]
-                       for r, items in rows.items()} for name, rows in found.items()}
-
-    @staticmethod
-    def _numero_balise(sheet: Sheet) -> str | None:
-        """The column holding the numéro éditeur that ties a row to its demande, if any."""
-        return next((f.balise for f in sheet.fields if f.kind == "numero_editeur"), None)
-
     # -------------------------------------------------------------- issues
 
     def _locate(self, issue: Issue) -> tuple[str, int, int, bool] | None:
@@ -463,6 +386,86 @@ class _Writer:
                 marks.setdefault(spot[0], {}).setdefault((spot[1], spot[2]), []).append(issue)
         self.notes_left = MAX_ISSUE_NOTES
         return marks
+
+
+def _explain_column(writer: _Writer, ws: Worksheet, col: int,
+                    lines_by_row: dict[int, list[tuple[bool, str]]]) -> None:
+    """The « À corriger » column: each row's problems, errors first, in words."""
+    title = writer._fmt(("explain-head",), {"bold": True, "border": 1, "valign": "top",
+                                          "bg_color": ERROR_FILL, "font_color": ERROR_FONT})
+    ws.write_string(0, col, EXPLAIN_TITLE, title)
+    note = (f"Écrite par xl2segur : ce qu'il faut corriger dans cette ligne et, sur la feuille "
+            f"« {writer.d.demandes.name} », dans les lignes de la demande des autres feuilles (le détail "
+            f"et un lien vers chaque cellule sont dans la feuille « {ERRORS_SHEET} »). Cette colonne "
+            "n'est pas lue à la conversion : inutile de la vider ou de la supprimer.")
+    ws.write_comment(0, col, note, _note_options(note))
+    ws.set_column(col, col, EXPLAIN_WIDTH)
+    formats = {
+        Severity.ERROR: writer._fmt(("explain", Severity.ERROR), {
+            "text_wrap": True, "valign": "top", "font_color": ERROR_FONT}),
+        Severity.WARNING: writer._fmt(("explain", Severity.WARNING), {
+            "text_wrap": True, "valign": "top", "font_color": WARNING_FONT}),
+    }
+    for r, found in lines_by_row.items():
+        texts = list(dict.fromkeys(text for _, text in found))
+        if len(texts) > MAX_EXPLAIN_LINES:
+            rest = len(texts) - MAX_EXPLAIN_LINES + 1
+            texts = texts[:MAX_EXPLAIN_LINES - 1] + [f"… et {rest} autres : voir la feuille « {ERRORS_SHEET} »."]
+        text = "\n".join(texts)
+        worst = Severity.ERROR if any(is_error for is_error, _ in found) else Severity.WARNING
+        ws.write_string(r, col, text, formats[worst])
+        lines = _line_count(text, EXPLAIN_WIDTH)
+        if lines > 1:  # LibreOffice does not fit row heights on opening
+            ws.set_row(r, min(15 * lines + 2, MAX_ROW_HEIGHT))
+
+
+def _explanations(writer: _Writer, marks: dict[str, dict[tuple[int, int], list[Issue]]]
+                  ) -> dict[str, dict[int, list[tuple[bool, str]]]]:
+    """sheet → written row → (is error, text) of the « À corriger » column, in order: the
+    row's own problems by column, then (demandes sheet) the errors of the demande's rows
+    in the other sheets, and those of the Entête, which reject every demande."""
+    demandes = writer.d.demandes
+    order = {s.name: i for i, s in enumerate(writer.d.sheets)}
+    own = _numero_balise(demandes)
+    rows_of: dict[str, list[int]] = {}
+    if own:
+        for i, row in enumerate(writer.rows.get(demandes.name, []), start=1):
+            if row.get(own):
+                rows_of.setdefault(_numero_key(row[own]), []).append(i)
+    every = [i for rs in rows_of.values() for i in rs]
+    found: dict[str, dict[int, list[tuple[tuple, bool, str]]]] = {}
+
+    def add(sheet: str, row: int, key: tuple, issue: Issue, text: str) -> None:
+        found.setdefault(sheet, {}).setdefault(row, []).append((key, issue.is_error, text))
+
+    for name, cells in marks.items():
+        sheet = writer.d.by_name[name]
+        numero = _numero_balise(sheet)
+        for (r, c), issues in cells.items():
+            if r == 0:
+                continue
+            for it in issues:
+                label = f"{sheet.fields[c].balise} : " if (it.balise or it.column) else ""
+                if sheet is writer.d.header:
+                    if it.is_error:
+                        for d in every:
+                            add(demandes.name, d, (1, -1, r, c), it,
+                                f"Feuille « {name} » — {label}{it.message}")
+                    continue
+                add(name, r, (0, not it.is_error, c), it, f"{label}{it.message}")
+                if sheet is demandes or not numero or not it.is_error:
+                    continue
+                value = writer.rows[name][r - 1].get(numero)
+                for d in rows_of.get(_numero_key(value), []) if value else []:
+                    add(demandes.name, d, (1, order[name], r, c), it,
+                        f"Feuille « {name} », ligne {r + 1} — {label}{it.message}")
+    return {name: {r: [(e, t) for _, e, t in sorted(items, key=lambda x: x[0])]
+                   for r, items in rows.items()} for name, rows in found.items()}
+
+
+def _numero_balise(sheet: Sheet) -> str | None:
+    """The column holding the numéro éditeur that ties a row to its demande, if any."""
+    return next((f.balise for f in sheet.fields if f.kind == "numero_editeur"), None)
 
 
 def _errors_sheet(writer: _Writer, ws: Worksheet) -> None:
