@@ -27,7 +27,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from converter.files import write_new, write_new_numbered
 from converter.formats.model import DefinitionError, Field, FormatDefinition, Sheet, column_letter
-from converter.issues import Issue, Severity, visible
+from converter.issues import Issue, Severity, shown
 from converter.kinds import kind
 from converter.reference import operators
 
@@ -46,7 +46,6 @@ MAX_ISSUE_NOTES = 10_000  # beyond, highlighted cells get their fill but no note
 MAX_LINKS = 65_530  # Excel's limit of hyperlinks per worksheet
 INLINE_LIST_MAX = 255  # Excel's limit for an inline list source
 MAX_ROW_HEIGHT = 409  # Excel's highest row, in points
-ECHO_CHARS = 200  # beyond, the « Erreurs » sheet shows the start of a value (its cell keeps it whole)
 
 
 # Colours (Excel's « Mauvais » / « Neutre » styles, readable when printed).
@@ -514,7 +513,7 @@ def _errors_sheet(writer: _Writer, ws: Worksheet) -> None:
             ws.write_string(r, 3, letter, top)
         if it.balise:
             ws.write_string(r, 4, it.balise, top)
-        value = _echo(it.value) if it.value is not None else None
+        value = shown(it.value) if it.value is not None else None
         if value is not None:
             ws.write_string(r, 5, value, text)
         ws.write_string(r, 6, it.message, wrap)
@@ -739,18 +738,6 @@ def _line_count(text: str, width: float) -> int:
     """Lines a wrapped text takes in a column `width` characters wide (Calibri 11, roughly)."""
     chars = max(4, int(width * 1.1) - 1)
     return sum(len(textwrap.wrap(part, chars, break_long_words=True)) or 1 for part in text.split("\n"))
-
-
-def _echo(value: str) -> str:
-    """A value as the « Erreurs » sheet shows it: as the console does (a line break « ↵ », another
-    control character by its code: LibreOffice draws them as garbage), its start only when long.
-
-    >>> _echo("abc"), _echo("X" * 5000) == "X" * ECHO_CHARS + "… (valeur de 5000 caractères, abrégée)"
-    ('abc', True)
-    """
-    if len(value) <= ECHO_CHARS:
-        return visible(value)
-    return f"{visible(value[:ECHO_CHARS])}… (valeur de {len(value)} caractères, abrégée)"
 
 
 def _size(n: int) -> str:
