@@ -174,10 +174,10 @@ class Issue:
 
     def render(self) -> str:
         where = self.location()
-        value = f" — valeur « {self.value} »" if self.value not in (None, "") else ""
+        value = f" — valeur « {shown(self.value)} »" if self.value not in (None, "") else ""
         if not where and self.file:  # a problem of the whole file: name the file
             where = f"fichier « {self.file.replace(chr(92), '/').rsplit('/', 1)[-1]} »"
-        return _visible(f"{where}{value} : {self.message}" if where else self.message)
+        return visible(f"{where}{value} : {self.message}" if where else self.message)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -189,14 +189,30 @@ _LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
 _CONTROLS = re.compile(f"[{_LINE_BREAKS}]|[\x00-\x08\x0e-\x1b\x1f\x7f-\x9f]")
 
 
-def _visible(text: str) -> str:
+def visible(text: str) -> str:
     r"""One line, nothing a terminal obeys: a line break typed in a cell (Alt+Entrée) is shown
     « ↵ », another control character (an escape sequence) as its code.
 
-    >>> _visible("T\nTC"), _visible("\x1b[2J")
+    >>> visible("T\nTC"), visible("\x1b[2J")
     ('T↵TC', '\\x1b[2J')
     """
     return _CONTROLS.sub(lambda m: "↵" if m.group() in _LINE_BREAKS else f"\\x{ord(m.group()):02x}", text)
+
+
+SHOWN_CHARS = 200  # beyond, a value is shown by its start and its length (console, « Erreurs » sheet)
+
+
+def shown(value: str) -> str:
+    r"""A value as the console and the error workbook's « Erreurs » sheet show it: on one line,
+    nothing a terminal obeys (`visible`), only its start when it is long (the report and the
+    value's own cell keep it whole).
+
+    >>> shown("a\x07b"), shown("X" * 5000) == "X" * SHOWN_CHARS + "… (valeur de 5000 caractères, abrégée)"
+    ('a\\x07b', True)
+    """
+    if len(value) <= SHOWN_CHARS:
+        return visible(value)
+    return f"{visible(value[:SHOWN_CHARS])}… (valeur de {len(value)} caractères, abrégée)"
 
 
 def message(code: str, **params: Any) -> str:

@@ -27,7 +27,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from converter.files import write_new, write_new_numbered
 from converter.formats.model import DefinitionError, Field, FormatDefinition, Sheet, column_letter
-from converter.issues import Issue, Severity
+from converter.issues import Issue, Severity, shown
 from converter.kinds import kind
 from converter.reference import operators
 
@@ -45,6 +45,7 @@ EXTRA_ROWS = 1_000  # (number formats are set on whole columns)
 MAX_ISSUE_NOTES = 10_000  # beyond, highlighted cells get their fill but no note (VML size)
 MAX_LINKS = 65_530  # Excel's limit of hyperlinks per worksheet
 INLINE_LIST_MAX = 255  # Excel's limit for an inline list source
+MAX_ROW_HEIGHT = 409  # Excel's highest row, in points
 
 
 # Colours (Excel's « Mauvais » / « Neutre » styles, readable when printed).
@@ -54,6 +55,12 @@ REQUIRED_HEADER_FILL = "#9BC2E6"
 OTHER_HEADER_FILL = "#DDEBF7"
 
 SEVERITY_LABEL = {Severity.ERROR: "Erreur", Severity.WARNING: "Avertissement"}
+
+# The column after the last one of each data sheet of an error workbook: what to correct in the
+# row (and, on the demandes sheet, in the demande's rows of the other sheets). Never read back.
+EXPLAIN_TITLE = "À corriger (xl2segur)"
+EXPLAIN_WIDTH = 70
+MAX_EXPLAIN_LINES = 6  # beyond, the cell points at the « Erreurs » sheet
 
 
 # ---------------------------------------------------------------- derived wording
@@ -170,9 +177,13 @@ class _Writer:
 
     def cell_format(self, field: Field, severity: Severity | None = None) -> Format | None:
         num = self._num_format(field)
-        if severity is None and num is None:
+        # an error workbook's rows can be high (the « À corriger » column): values at their top
+        top = self.issues is not None
+        if severity is None and num is None and not top:
             return None
         props: dict[str, Any] = {"num_format": num} if num else {}
+        if top:
+            props["valign"] = "top"
         if severity is not None:
             fill, font = (ERROR_FILL, ERROR_FONT) if severity == Severity.ERROR else (WARNING_FILL, WARNING_FONT)
             props.update({"bg_color": fill, "font_color": font, "border": 1, "border_color": font})
@@ -212,6 +223,7 @@ class _Writer:
             self.row_map[s.name] = {int(r.get("__row", i + 2)): i + 1 for i, r in enumerate(rows)}
 
         marks = self._locate_issues() if self.issues is not None else {}
+        self.explanations = _explanations(self, marks) if self.issues is not None else {}
         for s in sheets:
             if s is self.d.header:
                 values = [self.header_values]
@@ -260,7 +272,8 @@ class _Writer:
             ws.write_comment(0, c, note, _note_options(note))
         ws.set_row(0, 20)
         ws.freeze_panes(1, 0)
-        ws.autofilter(0, 0, max(n, 1) if is_header else n, len(fields) - 1)
+        explained = self.issues is not None and not is_header
+        ws.autofilter(0, 0, max(n, 1) if is_header else n, len(fields) - (0 if explained else 1))
         ws.ignore_errors({"number_stored_as_text": "A1:XFD1048576"})
 
         balises = [f.balise for f in fields]
@@ -288,6 +301,9 @@ class _Writer:
                 notes += 1
                 text = _issue_text(found)
                 ws.write_comment(r, c, text, _note_options(text, 300))
+
+        if explained:
+            _explain_column(self, ws, len(fields), self.explanations.get(sheet.name, {}))
 
         for c, f in enumerate(fields):
             self._validation(ws, f, c, 1, last)
@@ -371,6 +387,86 @@ class _Writer:
         return marks
 
 
+def _explain_column(writer: _Writer, ws: Worksheet, col: int,
+                    lines_by_row: dict[int, list[tuple[bool, str]]]) -> None:
+    """The « À corriger » column: each row's problems, errors first, in words."""
+    title = writer._fmt(("explain-head",), {"bold": True, "border": 1, "valign": "top",
+                                          "bg_color": ERROR_FILL, "font_color": ERROR_FONT})
+    ws.write_string(0, col, EXPLAIN_TITLE, title)
+    note = (f"Écrite par xl2segur : ce qu'il faut corriger dans cette ligne et, sur la feuille "
+            f"« {writer.d.demandes.name} », dans les lignes de la demande des autres feuilles (le détail "
+            f"et un lien vers chaque cellule sont dans la feuille « {ERRORS_SHEET} »). Cette colonne "
+            "n'est pas lue à la conversion : inutile de la vider ou de la supprimer.")
+    ws.write_comment(0, col, note, _note_options(note))
+    ws.set_column(col, col, EXPLAIN_WIDTH)
+    formats = {
+        Severity.ERROR: writer._fmt(("explain", Severity.ERROR), {
+            "text_wrap": True, "valign": "top", "font_color": ERROR_FONT}),
+        Severity.WARNING: writer._fmt(("explain", Severity.WARNING), {
+            "text_wrap": True, "valign": "top", "font_color": WARNING_FONT}),
+    }
+    for r, found in lines_by_row.items():
+        texts = list(dict.fromkeys(text for _, text in found))
+        if len(texts) > MAX_EXPLAIN_LINES:
+            rest = len(texts) - MAX_EXPLAIN_LINES + 1
+            texts = texts[:MAX_EXPLAIN_LINES - 1] + [f"… et {rest} autres : voir la feuille « {ERRORS_SHEET} »."]
+        text = "\n".join(texts)
+        worst = Severity.ERROR if any(is_error for is_error, _ in found) else Severity.WARNING
+        ws.write_string(r, col, text, formats[worst])
+        lines = _line_count(text, EXPLAIN_WIDTH)
+        if lines > 1:  # LibreOffice does not fit row heights on opening
+            ws.set_row(r, min(15 * lines + 2, MAX_ROW_HEIGHT))
+
+
+def _explanations(writer: _Writer, marks: dict[str, dict[tuple[int, int], list[Issue]]]
+                  ) -> dict[str, dict[int, list[tuple[bool, str]]]]:
+    """sheet → written row → (is error, text) of the « À corriger » column, in order: the
+    row's own problems by column, then (demandes sheet) the errors of the demande's rows
+    in the other sheets, and those of the Entête, which reject every demande."""
+    demandes = writer.d.demandes
+    order = {s.name: i for i, s in enumerate(writer.d.sheets)}
+    own = _numero_balise(demandes)
+    rows_of: dict[str, list[int]] = {}
+    if own:
+        for i, row in enumerate(writer.rows.get(demandes.name, []), start=1):
+            if row.get(own):
+                rows_of.setdefault(_numero_key(row[own]), []).append(i)
+    every = [i for rs in rows_of.values() for i in rs]
+    found: dict[str, dict[int, list[tuple[tuple, bool, str]]]] = {}
+
+    def add(sheet: str, row: int, key: tuple, issue: Issue, text: str) -> None:
+        found.setdefault(sheet, {}).setdefault(row, []).append((key, issue.is_error, text))
+
+    for name, cells in marks.items():
+        sheet = writer.d.by_name[name]
+        numero = _numero_balise(sheet)
+        for (r, c), issues in cells.items():
+            if r == 0:
+                continue
+            for it in issues:
+                label = f"{sheet.fields[c].balise} : " if (it.balise or it.column) else ""
+                if sheet is writer.d.header:
+                    if it.is_error:
+                        for d in every:
+                            add(demandes.name, d, (1, -1, r, c), it,
+                                f"Feuille « {name} » — {label}{it.message}")
+                    continue
+                add(name, r, (0, not it.is_error, c), it, f"{label}{it.message}")
+                if sheet is demandes or not numero or not it.is_error:
+                    continue
+                value = writer.rows[name][r - 1].get(numero)
+                for d in rows_of.get(_numero_key(value), []) if value else []:
+                    add(demandes.name, d, (1, order[name], r, c), it,
+                        f"Feuille « {name} », ligne {r + 1} — {label}{it.message}")
+    return {name: {r: [(e, t) for _, e, t in sorted(items, key=lambda x: x[0])]
+                   for r, items in rows.items()} for name, rows in found.items()}
+
+
+def _numero_balise(sheet: Sheet) -> str | None:
+    """The column holding the numéro éditeur that ties a row to its demande, if any."""
+    return next((f.balise for f in sheet.fields if f.kind == "numero_editeur"), None)
+
+
 def _errors_sheet(writer: _Writer, ws: Worksheet) -> None:
     """The Erreurs sheet of an error workbook: one row per issue, with a link to its cell."""
     issues = list(writer.issues or ())
@@ -417,12 +513,13 @@ def _errors_sheet(writer: _Writer, ws: Worksheet) -> None:
             ws.write_string(r, 3, letter, top)
         if it.balise:
             ws.write_string(r, 4, it.balise, top)
-        if it.value is not None:
-            ws.write_string(r, 5, it.value, text)
+        value = shown(it.value) if it.value is not None else None
+        if value is not None:
+            ws.write_string(r, 5, value, text)
         ws.write_string(r, 6, it.message, wrap)
-        lines = max(_line_count(it.message, widths[6]), _line_count(it.value or "", widths[5]))
+        lines = max(_line_count(it.message, widths[6]), _line_count(value or "", widths[5]))
         if lines > 1:  # LibreOffice does not fit row heights on opening
-            ws.set_row(r, 15 * lines + 2)
+            ws.set_row(r, min(15 * lines + 2, MAX_ROW_HEIGHT))
         if spot:
             cell = f"{column_letter(spot[2])}{spot[1] + 1}"
             label = "Aller à la cellule" if spot[3] else "Aller à la feuille"
@@ -592,8 +689,10 @@ def _how_to(d: FormatDefinition) -> list[str]:
         "invalide n'est jamais mise dans un fichier : xl2segur produit alors un classeur "
         "d'erreurs, présenté comme celui-ci, avec une feuille « Erreurs » en tête (un lien "
         "par problème), les cellules en cause en rouge (erreur) ou orange (avertissement) "
-        "et une note qui explique chacune. Corrigez ce classeur puis convertissez-le de "
-        "nouveau.")
+        "et une note qui explique chacune ; la colonne « " + EXPLAIN_TITLE + " », après la "
+        "dernière de chaque feuille, les redit en face de chaque ligne (sur la feuille "
+        f"« {dem.name} », avec celles des autres feuilles de la demande) et n'est pas lue. "
+        "Corrigez ce classeur puis convertissez-le de nouveau.")
     return texts
 
 
@@ -643,6 +742,10 @@ def _line_count(text: str, width: float) -> int:
 
 def _size(n: int) -> str:
     return f"{n // (1024 * 1024)} Mo" if n % (1024 * 1024) == 0 else f"{n} octets"
+
+
+def _numero_key(value: Any) -> str:
+    return str(value).strip().upper()
 
 
 def _worst(found: list[Issue]) -> Severity:

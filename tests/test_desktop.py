@@ -4,6 +4,7 @@ console encoding, sheet names retyped without their accent, attachments named by
 from __future__ import annotations
 
 import errno
+import json
 import os
 import re
 import subprocess
@@ -521,3 +522,18 @@ def test_a_control_character_pasted_into_a_value_is_taken_out_as_invisible_chara
     text = outcome.files[0].read_text()
     assert '"nomResponsableOG": "DURAND"' in text and '"nomAdminTechnique": "MARTIN JEAN"' in text
     assert "\\u00" not in text
+
+
+def test_a_long_value_is_shown_abridged_on_the_console_and_whole_in_the_report(tmp_path):
+    """A 5,000-character name filled some eighty lines of the terminal with its « X »: the
+    console shows its start and its length, as the error workbook's « Erreurs » sheet; the
+    report keeps it whole."""
+    rows = seed_001_rows()
+    rows["OG"][0]["nomAdminTechnique"] = "X" * 5000
+    report = tmp_path / "rapport.json"
+    done = CliRunner().invoke(app, ["verifier", str(workbook(tmp_path / "c.xlsx", rows)), "--rapport", str(report)])
+    assert done.exit_code == 1, done.output
+    line = next(line for line in done.output.splitlines() if "(nomAdminTechnique)" in line)
+    assert len(line) < 400 and "valeur de 5000 caractères, abrégée" in line, line
+    found = [i for i in json.loads(report.read_text(encoding="utf-8"))["problemes"] if i["balise"] == "nomAdminTechnique"]
+    assert found and found[0]["value"] == "X" * 5000

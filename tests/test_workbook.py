@@ -321,3 +321,33 @@ def test_rows_for_unknown_sheet_rejected(tmp_path):
     with pytest.raises(ValueError):
         write_workbook(D, tmp_path / "x.xlsx", rows={"Inconnue": []})
     assert not list(tmp_path.iterdir())
+
+
+def test_a_long_value_keeps_its_errors_sheet_row_within_excels_height(tmp_path):
+    """A 5,000-character name made its « Erreurs » row 3,000 points high (Excel stops at 409,
+    and LibreOffice printed the one issue over three pages): the sheet echoes the start of the
+    value and says how long it is; the data cell keeps it whole."""
+    long_value = "X" * 5000
+    rows = {"OG": [{"numeroEditeur": "00001", "nomAdminTechnique": long_value, "__row": 2}]}
+    issue = Issue("longueur_max", "Trop long : 24 caractères au plus.", sheet="OG", row=2,
+                  column="H", balise="nomAdminTechnique", value=long_value)
+    wb = openpyxl.load_workbook(write_workbook(D, tmp_path / "e.xlsx", rows=rows, issues=[issue]))
+    ws = wb["Erreurs"]
+    shown = ws["F2"].value
+    assert shown.startswith("X" * 200) and len(shown) < 400
+    assert "5000 caractères" in shown
+    assert ws.row_dimensions[2].height <= 409
+    assert wb["OG"]["H2"].value == long_value
+
+
+def test_a_control_character_of_a_value_is_shown_by_its_code_in_the_errors_sheet(tmp_path):
+    """BEL and ESC pasted into a value (LibreOffice drew « abcccccc » for « a\\x07b\\x1bc »): the
+    « Erreurs » sheet shows them as the console does; the data cell keeps what was typed."""
+    typed = "a\x07b\x1bc"
+    rows = {"OG": [{"numeroEditeur": "00001", "numeroCarteCPX": typed, "__row": 2}]}
+    issue = Issue("longueur_exacte", "Doit compter exactement 10 caractères.", sheet="OG", row=2,
+                  column="G", balise="numeroCarteCPX", value=typed)
+    path = write_workbook(D, tmp_path / "e.xlsx", rows=rows, issues=[issue])
+    assert openpyxl.load_workbook(path)["Erreurs"]["F2"].value == "a\\x07b\\x1bc"
+    frame = fastexcel.read_excel(path).load_sheet("OG", dtypes="string").to_polars()
+    assert frame["numeroCarteCPX"].to_list() == [typed]
