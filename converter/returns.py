@@ -13,8 +13,9 @@ exactly its demandes (numeroEditeur at the same numLigne); among several, the on
 format of its JSON keys, then the one whose demandes are those returned (the ASP's fields
 aside), then the one a copy of this very return (same digest or impId) answered before, then
 the one still awaiting its return (a rejected solde deposited again unchanged). None or
-several left: the file is refused with the reason, nothing of it recorded (`--depot`
-names the deposit file when the user knows it).
+several left: the file is refused with the reason, nothing of it recorded. `--depot` names
+the deposit file when the user knows it: it comes before these rules (it must hold exactly
+the returned demandes), never guessed from the return's name.
 
 Every return recorded is kept in the ledger's history (`retours`). A return that contradicts
 the outcome or the numeroASP already recorded for a demande is refused, the whole file,
@@ -218,15 +219,20 @@ def match_file(book: Ledger, returned: ReturnFile, deposit: str | None = None) -
                       f"contient {near['found']} sur ses {near['total']}")
     layout = {fid: frozenset(d.json) for fid, d in all_formats().items() if d.json}
     keys = frozenset().union(*(x.keys for x in returned.lines))
+    found = [f for f in exact if layout.get(f["format"]) == keys] or exact  # the format of its JSON keys
+    if deposit is not None:  # the user's word comes before any rule that guesses
+        named = [f for f in found if f["nom"] == Path(deposit).name]
+        if not named:
+            return None, (f"le fichier {Path(deposit).name} donné par --depot ne contient pas exactement ces "
+                          f"{len(wanted)} demandes (numeroEditeur et numLigne, dans le format de ce retour) ; "
+                          f"les fichiers déposés qui les contiennent : {', '.join(f['nom'] for f in found)}")
+        return named[0], ""
     mine = [_without_asp(x.data) for x in returned.lines]
     narrowing = (
-        lambda f: layout.get(f["format"]) == keys,
         lambda f: [_without_asp(line) for line in book.file_lines(f["id"])] == mine,
         lambda f: f["id"] in book.files_answered_by(returned.digest, returned.imp_id),
         lambda f: all(r["statut"] == DEPOSEE for r in book.file_demandes(f["id"])),  # still awaits its return
-        lambda f: f["nom"] == deposit,  # named by the user (--depot), never guessed from the return's name
     )
-    found = exact
     for rule in narrowing:
         if len(found) == 1:
             break

@@ -105,6 +105,48 @@ def test_a_return_two_deposit_files_could_answer_is_refused_until_depot_names_on
     assert [s[2:] for s in _statuts(registre)] == [("deposee", None), ("acceptee", "FINMS2000001")]
 
 
+def _soldes_deposited_twice(tmp_path: Path) -> tuple[Path, Path, Path, Path]:
+    """(ledger, first solde file, its return rejecting both soldes, second solde file): the
+    two soldes of seed 000 rejected as a file, then deposited again unchanged."""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002")
+    asp_return(deposit_file, tmp_path / "ra.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"})
+    api.ingest_returns([tmp_path / "ra.json"], registre)
+    soldes = workbook(tmp_path / "s.xlsx", {k: v + w for (k, v), w in zip(
+        _solde("ms2-dui-pds-solde", "00001", "FINMS2000001").items(),
+        _solde("ms2-dui-pds-solde", "00002", "FINMS2000002").values())}, "ms2-dui-pds-solde")
+    first = api.convert(soldes, registre.parent, DAY).files[0]
+    old = asp_return(first, tmp_path / "retours" / first.name, {"00001": "Facture illisible", "00002": "Facture illisible"})
+    _edit(old, lambda d: d.update(impId=None))
+    api.ingest_returns([old], registre)
+    second = api.convert(soldes, registre.parent, DAY).files[0]
+    assert deposited(second) == ["00001", "00002"]
+    return registre, first, old, second
+
+
+def test_the_deposit_file_named_with_depot_is_the_one_recorded(tmp_path: Path) -> None:
+    """--depot is the user's word: it comes before any rule that guesses (here, « the file still
+    awaiting its return » would have taken the second file)."""
+    registre, first, old, second = _soldes_deposited_twice(tmp_path)
+    again = asp_return(first, tmp_path / "r-portail.json", {"00001": "Facture illisible", "00002": "Facture illisible"})
+    _edit(again, lambda d: d.update(impId=31))
+    lines, _ = api.ingest_returns([again], registre, deposit=first.name)
+    assert {(x.deposit_file, x.result) for x in lines} == {(first.name, "Rejetée")}
+    assert [s[2] for s in _statuts(registre) if s[0] == second.name] == ["deposee", "deposee"]
+
+
+def test_a_depot_that_does_not_hold_the_returned_demandes_is_refused(tmp_path: Path) -> None:
+    registre, first, old, second = _soldes_deposited_twice(tmp_path)
+    again = asp_return(first, tmp_path / "r-portail.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"})
+    _edit(again, lambda d: d.update(impId=31))
+    avance = "JSON-0123456789-20240312-001.json"
+    lines, _ = api.ingest_returns([again], registre, deposit=avance)
+    assert {x.result for x in lines} == {"Inconnue du registre"}
+    remark = _words(lines[0].remark)
+    assert f"le fichier {avance} donné par --depot ne contient pas exactement ces 2 demandes" in remark
+    assert f"{first.name}, {second.name}" in remark
+    assert [s[2] for s in _statuts(registre) if s[0] in (first.name, second.name)] == ["rejetee"] * 2 + ["deposee"] * 2
+
+
 def test_a_return_whose_demandes_no_deposit_file_holds_is_refused_whole(tmp_path: Path) -> None:
     deposit_file, registre = _avances(tmp_path, "00001", "00002")
     returned = asp_return(deposit_file, tmp_path / "r.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"})
