@@ -394,8 +394,8 @@ class _FolderSide:
             return None
         if not treated:
             return None
-        digest = hashlib.sha256(data.removeprefix(b"\xef\xbb\xbf")).hexdigest()
-        return self.db.execute("SELECT 1 FROM retours WHERE empreinte = ? LIMIT 1", (digest,)).fetchone() is not None
+        digests = return_digests(data.removeprefix(b"\xef\xbb\xbf"))
+        return self.db.execute("SELECT 1 FROM retours WHERE empreinte IN (?, ?) LIMIT 1", digests).fetchone() is not None
 
     def _recorded_as(self, path: Path, withdrawn: bool = False) -> sqlite3.Row | None:
         """The recorded file, not withdrawn (or withdrawn), whose content `path` holds byte for
@@ -582,11 +582,12 @@ class _ReturnsSide:
     def numeros_ans(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT DISTINCT numero_ans FROM fichiers ORDER BY 1")]
 
-    def files_answered_by(self, digest: str, imp_id: str | None) -> set[int]:
-        """The deposit files a return with this digest (or this impId) was recorded for."""
+    def files_answered_by(self, digests: tuple[str, str], imp_id: str | None) -> set[int]:
+        """The deposit files a return with one of these digests (`return_digests`), or this
+        impId, was recorded for."""
         rows = self.db.execute(
             "SELECT DISTINCT d.fichier_id FROM retours r JOIN demandes d ON d.id = r.demande_id "
-            "WHERE r.empreinte = ? OR (? IS NOT NULL AND r.imp_id = ?)", (digest, imp_id, imp_id)).fetchall()
+            "WHERE r.empreinte IN (?, ?) OR (? IS NOT NULL AND r.imp_id = ?)", (*digests, imp_id, imp_id)).fetchall()
         return {r[0] for r in rows}
 
     def avances_for_solde(self, avance_formats: Iterable[str], numero_ans: str,
@@ -925,6 +926,16 @@ def _numeros(data: bytes) -> list[object] | None:
         return [line["numeroEditeur"] for line in lines]
     except (orjson.JSONDecodeError, TypeError, KeyError):
         return None
+
+
+def return_digests(body: bytes) -> tuple[str, str]:
+    """(digest of its content, digest of its bytes) of a return file (without its BOM): the
+    first is recorded (`retours.empreinte`), both are looked for (versions before it recorded
+    the bytes'). The content's is the JSON with its keys sorted, compact: the same return
+    opened and saved again by an editor (indented, CRLF line ends, keys in another order) is
+    known as the same. SHA-256 of both; `body` is JSON already read."""
+    content = orjson.dumps(orjson.loads(body), option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(content).hexdigest(), hashlib.sha256(body).hexdigest()
 
 
 def _holds(path: Path, data: bytes) -> bool:

@@ -11,9 +11,10 @@ A return file is matched to the deposit file it answers by its content, never by
 (a browser saves it again as « … (1).json »): the deposit file of its numeroAns that holds
 exactly its demandes (numeroEditeur at the same numLigne); among several, the one of the
 format of its JSON keys, then the one whose demandes are those returned (the ASP's fields
-aside), then the one a copy of this very return (same digest or impId) answered before, then
-the one still awaiting its return (a rejected solde deposited again unchanged). None or
-several left: the file is refused with the reason, nothing of it recorded. `--depot` names
+aside), then the one a copy of this very return (same content, whatever its encoding, or
+same impId) answered before, then the one still awaiting its return (a rejected solde
+deposited again unchanged). None or several left: the file is refused with the reason,
+nothing of it recorded. `--depot` names
 the deposit file when the user knows it: it comes before these rules (it must hold exactly
 the returned demandes), never guessed from the return's name.
 
@@ -35,7 +36,6 @@ deuxième contrôle ne sont pas intégrées en base »: an accepted MDV solde st
 
 from __future__ import annotations
 
-import hashlib
 import re
 import sqlite3
 import unicodedata
@@ -51,7 +51,7 @@ from .deposit import LINES
 from .files import OutputError, why, write_new_numbered
 from .formats import all_formats
 from .kinds import numero_ans as numero_ans_kind
-from .ledger import ACCEPTEE, DEPOSEE, REJETEE, Ledger
+from .ledger import ACCEPTEE, DEPOSEE, REJETEE, Ledger, return_digests
 
 ACCEPTED_LABEL = "demande acceptee"
 ASP_FIELDS = ("codeTraitement", "libelleTraitement", "numeroASP")  # what the ASP fills in a return
@@ -89,12 +89,13 @@ class ReturnLine:
 
 @dataclass
 class ReturnFile:
-    """One return file as read: its numeroAns, impId, digest and demandes."""
+    """One return file as read: its numeroAns, impId, digests (`ledger.return_digests`: its
+    content's, recorded, and its bytes') and demandes."""
 
     path: Path
     numero_ans: str
     imp_id: str | None
-    digest: str
+    digests: tuple[str, str]
     lines: list[ReturnLine]
 
 
@@ -179,7 +180,7 @@ def read_return(path: Path) -> ReturnFile:
                               "que l'ASP met à disposition sur le portail Ségur après son deuxième contrôle.")
     imp_id = data.get("impId")
     return ReturnFile(path=path, numero_ans=numero_ans, imp_id=None if imp_id is None else str(imp_id),
-                      digest=hashlib.sha256(body).hexdigest(), lines=lines)
+                      digests=return_digests(body), lines=lines)
 
 
 def _without_asp(line: dict[str, Any]) -> dict[str, Any]:
@@ -230,7 +231,7 @@ def match_file(book: Ledger, returned: ReturnFile, deposit: str | None = None) -
     mine = [_without_asp(x.data) for x in returned.lines]
     narrowing = (
         lambda f: [_without_asp(line) for line in book.file_lines(f["id"])] == mine,
-        lambda f: f["id"] in book.files_answered_by(returned.digest, returned.imp_id),
+        lambda f: f["id"] in book.files_answered_by(returned.digests, returned.imp_id),
         lambda f: all(r["statut"] == DEPOSEE for r in book.file_demandes(f["id"])),  # still awaits its return
     )
     for rule in narrowing:
@@ -334,7 +335,7 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
         if x.numero_editeur in clashes:
             x.remark = f"Remplace, comme demandé (--confirmer), {clashes[x.numero_editeur]}."
     book.record_returns([(x.demande_id, x.statut, x.numero_asp, x.code, x.label, x.source) for x in treated],
-                        digest=returned.digest, imp_id=returned.imp_id, confirmed=bool(clashes))
+                        digest=returned.digests[0], imp_id=returned.imp_id, confirmed=bool(clashes))
 
 
 def codes_met(lines: list[ReturnLine]) -> dict[str, dict[str, int]]:

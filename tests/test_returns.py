@@ -134,6 +134,24 @@ def test_the_deposit_file_named_with_depot_is_the_one_recorded(tmp_path: Path) -
     assert [s[2] for s in _statuts(registre) if s[0] == second.name] == ["deposee", "deposee"]
 
 
+@pytest.mark.parametrize("encode", [
+    lambda data: orjson.dumps(data, option=orjson.OPT_INDENT_2).replace(b"\n", b"\r\n"),  # pretty, CRLF
+    lambda data: b"\xef\xbb\xbf" + orjson.dumps(dict(reversed(list(data.items())))),  # BOM, keys reordered
+], ids=["indente-crlf", "bom-cles"])
+def test_an_old_return_saved_again_re_encoded_is_still_its_own_files(tmp_path: Path, encode) -> None:
+    """A return without impId, opened and saved again by an editor (indented, CRLF, a BOM, keys
+    in another order), is the same return: it answered the first solde file, not the second one
+    still awaiting its return (taken for it, that file's soldes were rejected and the solde
+    workbook offered them a third time)."""
+    registre, first, old, second = _soldes_deposited_twice(tmp_path)
+    again = tmp_path / "retours" / f"{first.stem} (1).json"
+    again.write_bytes(encode(orjson.loads(old.read_bytes())))
+    lines, _ = api.ingest_returns([again], registre)
+    assert {x.deposit_file for x in lines} == {first.name}
+    assert [s[2] for s in _statuts(registre) if s[0] == second.name] == ["deposee", "deposee"]
+    assert api.write_solde_workbooks(registre, "ms2-dui-pds-avance", tmp_path / "w") == ("ms2-dui-pds-solde", [])
+
+
 def test_a_depot_that_does_not_hold_the_returned_demandes_is_refused(tmp_path: Path) -> None:
     registre, first, old, second = _soldes_deposited_twice(tmp_path)
     again = asp_return(first, tmp_path / "r-portail.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"})
