@@ -174,6 +174,14 @@ def read_return(path: Path) -> ReturnFile:
         lines.append(ReturnLine(source=path.name, num_ligne=num_ligne, numero_editeur=ne,
                                 code=values["codeTraitement"], label=values["libelleTraitement"],
                                 numero_asp=values["numeroASP"], keys=frozenset(line), data=line))
+    first: dict[str, int] = {}
+    for index, line in enumerate(lines, start=1):
+        if (before := first.setdefault(line.numero_editeur, index)) != index:
+            # seeds 000 and 001, §2: « pour chaque demande, un code de traitement et libellé de
+            # traitement »; counted once each, its two answers would hide another demande's none
+            raise ReturnFileError(f"{where} nomme deux fois la demande {line.numero_editeur} (demandes n° {before} et "
+                                  f"{index} de {LINES}) : l'ASP donne une réponse par demande, rien n'est enregistré. "
+                                  "Téléchargez-le à nouveau depuis le portail Ségur, sans le modifier.")
     if all(x.code is None and x.label is None for x in lines):
         raise ReturnFileError(f"{where} n'a été traité par l'ASP pour aucune de ses demandes (codeTraitement et "
                               "libelleTraitement vides) : c'est un fichier de dépôt, pas un retour. Donnez le fichier "

@@ -177,6 +177,21 @@ def test_a_return_whose_demandes_no_deposit_file_holds_is_refused_whole(tmp_path
     assert [s[2] for s in _statuts(registre)] == ["deposee", "deposee"] and _history(registre) == []
 
 
+def test_a_return_naming_a_demande_twice_is_refused_whole(tmp_path: Path) -> None:
+    """Two answers for one demande (accepted, then rejected) in one return, and none for
+    another: matched by count, the second answer overwrote the first and the other demande
+    stayed unanswered. Seeds 000 and 001, §2: « pour chaque demande, un code de traitement et
+    libellé de traitement »: one answer per demande."""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002")
+    returned = asp_return(deposit_file, tmp_path / "r.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"})
+    _edit(returned, lambda d: d["lignesImport"].__setitem__(
+        1, {**d["lignesImport"][0], "numeroASP": None, "codeTraitement": "E12", "libelleTraitement": "Pièce illisible"}))
+    with pytest.raises(OutputError) as caught:
+        api.ingest_returns([returned], registre)
+    assert "nomme deux fois la demande 00001 (demandes n° 1 et 2 de lignesImport)" in _words(str(caught.value))
+    assert [s[2] for s in _statuts(registre)] == ["deposee", "deposee"] and _history(registre) == []
+
+
 # ------------------------------------------------------------ a solde file recorded whole, or per demande
 
 
