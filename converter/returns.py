@@ -49,7 +49,7 @@ from xlsxwriter import Workbook
 
 from .deposit import LINES
 from .files import OutputError, why, write_new_numbered
-from .formats import all_formats
+from .formats import all_formats, numero_formats
 from .kinds import numero_ans as numero_ans_kind
 from .ledger import ACCEPTEE, DEPOSEE, REJETEE, Ledger, return_digests
 
@@ -329,6 +329,18 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
                             "(un fichier de solde n'est enregistré que si toutes ses demandes passent). "
                             "Redéposez-la dans un nouveau fichier.")
     treated = [x for x in lines if x.statut]
+    revived = [x for x in treated if rows[_line_key(x)]["statut"] == REJETEE and x.statut != REJETEE]
+    again = _deposited_again(book, found, returned.numero_ans, revived)
+    if again:
+        listed = ", ".join(f"{ne} (fichier {name})" for ne, name in again.items())
+        files = ", ".join(dict.fromkeys(again.values()))
+        for x in lines:
+            x.result, x.remark = REFUSED, (
+                f"Ce retour dit acceptées des demandes rejetées d'après le registre, et déposées de nouveau depuis ce "
+                f"rejet : {listed}. Enregistré, il les laisserait déposées deux fois : rien n'est enregistré pour ce "
+                f"fichier. Si {files} n'a pas été déposé sur le portail, retirez-le (« xl2segur retirer NOM »), puis "
+                "enregistrez de nouveau ce retour ; s'il l'a été, l'ASP a reçu ces demandes deux fois : signalez-le-lui.")
+        return
     clashes = {x.numero_editeur: clash for x in treated if (clash := _contradiction(x, rows[_line_key(x)]))}
     if clashes and not confirm:
         for x in lines:
@@ -344,6 +356,17 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
             x.remark = f"Remplace, comme demandé (--confirmer), {clashes[x.numero_editeur]}."
     book.record_returns([(x.demande_id, x.statut, x.numero_asp, x.code, x.label, x.source) for x in treated],
                         digest=returned.digests[0], imp_id=returned.imp_id, confirmed=bool(clashes))
+
+
+def _deposited_again(book: Ledger, found: sqlite3.Row, numero_ans: str, revived: list[ReturnLine]) -> dict[str, str]:
+    """numeroEditeur → deposit file, for the demandes of `revived` (recorded rejected, now
+    accepted: live again in `found`) live meanwhile in another deposit file of a format sharing
+    their numeroEditeur (a rejected solde comes back under its number: seed 000, « C'est le même
+    numéro renseigné pour l'avance que pour le solde »)."""
+    if not revived:
+        return {}
+    family = numero_formats(found["format"]) if found["format"] in all_formats() else (found["format"],)
+    return book.already_deposited(family, numero_ans, [x.numero_editeur for x in revived])
 
 
 def codes_met(lines: list[ReturnLine]) -> dict[str, dict[str, int]]:

@@ -152,6 +152,28 @@ def test_an_old_return_saved_again_re_encoded_is_still_its_own_files(tmp_path: P
     assert api.write_solde_workbooks(registre, "ms2-dui-pds-avance", tmp_path / "w") == ("ms2-dui-pds-solde", [])
 
 
+def test_a_rejection_confirmed_away_while_its_demandes_are_deposited_again_is_refused(tmp_path: Path) -> None:
+    """The first solde file was recorded rejected, its soldes deposited again in a second file;
+    a later return says the first was accepted after all. Recorded, even with --confirmer, each
+    solde would be live in two deposit files (the second one, uploaded, pays it twice): refused,
+    as `retirer --annuler` is, with the way out."""
+    registre, first, old, second = _soldes_deposited_twice(tmp_path)
+    good = asp_return(first, tmp_path / "r-portail.json", {"00001": "Demande acceptée", "00002": "Demande acceptée"})
+    _edit(good, lambda d: d.update(impId=31))
+    lines, _ = api.ingest_returns([good], registre, confirm=True, deposit=first.name)
+    assert {x.result for x in lines} == {"Non enregistrée"}
+    remark = _words(lines[0].remark)
+    assert f"déposées de nouveau depuis ce rejet : 00001 (fichier {second.name}), 00002 (fichier {second.name})" in remark
+    assert f"Si {second.name} n'a pas été déposé sur le portail, retirez-le (« xl2segur retirer NOM »)" in remark
+    assert "rien n'est enregistré" in remark
+    assert [s[2] for s in _statuts(registre) if s[0] in (first.name, second.name)] == ["rejetee"] * 2 + ["deposee"] * 2
+    # the second file never uploaded: withdrawn, the return is recorded
+    api.withdraw(second.name, registre)
+    lines, _ = api.ingest_returns([good], registre, confirm=True, deposit=first.name)
+    assert {x.result for x in lines} == {"Acceptée"}
+    assert [s[2] for s in _statuts(registre) if s[0] in (first.name, second.name)] == ["acceptee"] * 2 + ["retiree"] * 2
+
+
 def test_a_depot_that_does_not_hold_the_returned_demandes_is_refused(tmp_path: Path) -> None:
     registre, first, old, second = _soldes_deposited_twice(tmp_path)
     again = asp_return(first, tmp_path / "r-portail.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"})
