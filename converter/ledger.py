@@ -590,6 +590,13 @@ class _ReturnsSide:
             "WHERE r.empreinte IN (?, ?) OR (? IS NOT NULL AND r.imp_id = ?)", (*digests, imp_id, imp_id)).fetchall()
         return {r[0] for r in rows}
 
+    def recorded_answer(self, fichier_id: int, digests: tuple[str, str]) -> sqlite3.Row | None:
+        """The first record (`fichier_retour`, `enregistre_le`) of a return with one of these
+        digests (`return_digests`) for the deposit file `fichier_id`, None if there is none."""
+        return self.db.execute(
+            "SELECT r.fichier_retour, r.enregistre_le FROM retours r JOIN demandes d ON d.id = r.demande_id "
+            "WHERE d.fichier_id = ? AND r.empreinte IN (?, ?) ORDER BY r.id LIMIT 1", (fichier_id, *digests)).fetchone()
+
     def avances_for_solde(self, avance_formats: Iterable[str], numero_ans: str,
                           numeros: Iterable[str]) -> dict[str, sqlite3.Row]:
         """numeroEditeur → its newest avance not rejected (else its newest avance), for a solde."""

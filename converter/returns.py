@@ -18,7 +18,8 @@ nothing of it recorded. `--depot` names
 the deposit file when the user knows it: it comes before these rules (it must hold exactly
 the returned demandes), never guessed from the return's name.
 
-Every return recorded is kept in the ledger's history (`retours`). A return that contradicts
+Every return recorded is kept in the ledger's history (`retours`), once: the same return
+given again (same content) records nothing new. A return that contradicts
 the outcome or the numeroASP already recorded for a demande is refused, the whole file,
 unless confirmed (`confirm`, the CLI's `--confirmer`); it is reported either way.
 
@@ -40,7 +41,7 @@ import re
 import sqlite3
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -350,6 +351,13 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
             else:
                 x.remark = "Fichier non enregistré : une autre de ses demandes contredit le registre."
             x.result = REFUSED
+        return
+    before = None if clashes else book.recorded_answer(found["id"], returned.digests)
+    if before is not None:  # the same return again (saved again, re-encoded): its answer is recorded once
+        when = datetime.fromisoformat(before["enregistre_le"]).strftime("%d/%m/%Y")
+        for x in lines:
+            x.remark = " ".join(filter(None, (x.remark, f"Ce retour est déjà enregistré le {when} (fichier "
+                                              f"{before['fichier_retour']}) : rien de nouveau.")))
         return
     for x in treated:
         if x.numero_editeur in clashes:

@@ -82,6 +82,25 @@ def test_an_old_solde_return_saved_again_under_another_name_rewrites_nothing(tmp
     assert api.write_solde_workbooks(registre, "ms2-dui-pds-avance", tmp_path / "w") == ("ms2-dui-pds-solde", [])
 
 
+def test_the_same_return_recorded_again_is_kept_once_in_the_history(tmp_path: Path) -> None:
+    """The same return given twice in one command, then again saved under another name and
+    re-encoded: its outcomes are recorded once (the history, and etat's « Historique des
+    retours », would count one answer of the ASP two or three times)."""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002")
+    returned = asp_return(deposit_file, tmp_path / "r.json", {"00001": "FINMS2000001", "00002": "Pièce illisible"})
+    lines, _ = api.ingest_returns([returned, returned], registre)
+    assert [x.result for x in lines] == ["Acceptée", "Rejetée"] * 2
+    assert all("déjà enregistré le" in x.remark and "r.json" in x.remark for x in lines[2:])
+    again = tmp_path / "r (1).json"
+    again.write_bytes(orjson.dumps(orjson.loads(returned.read_bytes()), option=orjson.OPT_INDENT_2))
+    lines, _ = api.ingest_returns([again], registre)
+    assert [x.result for x in lines] == ["Acceptée", "Rejetée"] and all("déjà enregistré" in x.remark for x in lines)
+    assert _history(registre) == [("r.json", "acceptee", "FINMS2000001", 0), ("r.json", "rejetee", None, 0)]
+    status, _ = api.ledger_status(registre, tmp_path / "etat.xlsx")
+    assert status.history.height == 2
+    assert [s[2:] for s in _statuts(registre)] == [("acceptee", "FINMS2000001"), ("rejetee", None)]
+
+
 def test_a_return_two_deposit_files_could_answer_is_refused_until_depot_names_one(tmp_path: Path) -> None:
     deposit_file, registre = _avances(tmp_path, "00001")
     # the same demandes, byte for byte, recorded in a second file (another tool's deposit, imported)
@@ -286,7 +305,7 @@ def test_a_later_return_that_contradicts_is_refused_unless_confirmed(tmp_path: P
     deposit_file, registre = _avances(tmp_path, "00001", "00002")
     first = asp_return(deposit_file, tmp_path / "r1.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"})
     api.ingest_returns([first], registre)
-    api.ingest_returns([first], registre)  # the same return again: nothing contradicts, kept in the history
+    api.ingest_returns([first], registre)  # the same return again: nothing contradicts, recorded once
     later = asp_return(deposit_file, tmp_path / "r2.json", {"00001": "FINMS2000099", "00002": "FINMS2000002"})
     _edit(later, lambda d: d.update(impId=5151))
     runner = CliRunner()
@@ -298,7 +317,7 @@ def test_a_later_return_that_contradicts_is_refused_unless_confirmed(tmp_path: P
     assert "contredit le retour enregistré le" in text and "(fichier r1.json) : numéro ASP FINMS2000001 → FINMS2000099" in text
     assert "relancez avec --confirmer" in text
     assert _statuts(registre)[0][3] == "FINMS2000001"
-    assert _history(registre) == [("r1.json", "acceptee", "FINMS2000001", 0), ("r1.json", "acceptee", "FINMS2000002", 0)] * 2
+    assert _history(registre) == [("r1.json", "acceptee", "FINMS2000001", 0), ("r1.json", "acceptee", "FINMS2000002", 0)]
 
     result = runner.invoke(app, [*command, "--confirmer"])
     assert result.exit_code == 0, result.output
