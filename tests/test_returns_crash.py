@@ -1,0 +1,94 @@
+"""`xl2segur retour` and `xl2segur solde` killed (SIGKILL of the whole process group) at the
+moments that matter, then run again: nothing recorded twice, nothing lost, no temporaries left."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from converter import api, files
+from converter.ledger import default_path
+from tests.builders import workbook
+from tests.test_cycle import DAY, asp_return, avance_rows
+from tests.test_ledger_core import _environment, _kill_when
+
+# runs the command, stopped for good at `point`, where the test kills it: « record », the
+# return's outcomes written in the ledger's transaction, not committed; « publish », a workbook
+# written under its temporary name, not yet named
+_STOPPED_AT = """
+import sys, time
+from pathlib import Path
+from converter import files, launch, ledger
+flag, point = Path(sys.argv[1]), sys.argv[2]
+if point == "record":
+    recorded = ledger.Ledger.record_returns
+    def record_returns(self, *args, **kwargs):
+        recorded(self, *args, **kwargs)
+        flag.touch()
+        time.sleep(60)
+    ledger.Ledger.record_returns = record_returns
+else:
+    def publish(tmp, target, synced=False):
+        flag.touch()
+        time.sleep(60)
+    files.publish = publish
+sys.argv = ["xl2segur", *sys.argv[3:]]
+launch.main()
+"""
+
+
+def _history(registre: Path) -> list[tuple[str, str, str | None]]:
+    with sqlite3.connect(registre) as db:
+        return db.execute("SELECT d.numero_editeur, r.statut, r.numero_asp FROM retours r "
+                          "JOIN demandes d ON d.id = r.demande_id ORDER BY r.id").fetchall()
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith((files.TMP_PREFIX, files.LOCK_PREFIX)))
+
+
+def _killed_at(tmp_path: Path, point: str, *command: str) -> None:
+    flag = tmp_path / f"stopped-{point}"
+    flag.unlink(missing_ok=True)
+    assert _kill_when([sys.executable, "-c", _STOPPED_AT, str(flag), point, *command], flag.exists)
+
+
+def _run(*command: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "converter", *command], env=_environment(),
+                          capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("point", ["record", "publish"])
+def test_a_retour_killed_then_run_again_records_each_answer_once_and_leaves_no_temporary(
+        tmp_path: Path, point: str) -> None:
+    out, registre = tmp_path / "depot", default_path()
+    deposit_file = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002")), out, DAY).files[0]
+    returns = tmp_path / "retours"
+    returned = asp_return(deposit_file, returns / deposit_file.name, {"00001": "FINMS2000001", "00002": "Pièce illisible"})
+    command = ["retour", str(returned), "--registre", str(registre)]
+    _killed_at(tmp_path, point, *command)
+    answered = [("00001", "acceptee", "FINMS2000001"), ("00002", "rejetee", None)]
+    assert _history(registre) == ([] if point == "record" else answered)  # one transaction: all or nothing
+    done = _run(*command)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ("déjà enregistré" in done.stdout) == (point == "publish")
+    assert _history(registre) == answered
+    assert _leftovers(returns) == []
+    assert sorted(p.name for p in returns.iterdir()) == [deposit_file.name, f"retour-ASP-{__import__('datetime').date.today():%Y%m%d}.xlsx"]
+
+
+def test_a_solde_killed_while_writing_its_workbook_leaves_no_temporary_once_run_again(tmp_path: Path) -> None:
+    out, registre = tmp_path / "depot", default_path()
+    deposit_file = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY).files[0]
+    api.ingest_returns([asp_return(deposit_file, tmp_path / "r.json", {"00001": "FINMS2000001"})], registre)
+    soldes = tmp_path / "soldes"
+    command = ["solde", "--registre", str(registre), "-o", str(soldes)]
+    _killed_at(tmp_path, "publish", *command)
+    done = _run(*command)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert _leftovers(soldes) == []
+    assert [p.name for p in soldes.iterdir()] == ["solde-ms2-dui-pds-solde-0123456789.xlsx"]
