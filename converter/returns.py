@@ -30,8 +30,9 @@ punctuation (« DEMANDE ACCEPTEE. »), or, for an avance, when the ASP gave it a
 recorded only if all its demandes pass where its format says so (`recorded_only_if_all_pass`,
 the MS2 soldes: seed 000 §1.2, « Les demandes de solde sont définitivement enregistrées dans le
 portail Ségur seulement lorsque l'ensemble des demandes d'un JSON sont passantes »): when one
-solde of such a return file is rejected, its accepted soldes are recorded as not recorded
-(rejected) too. Seed 003 (mdv-lgc-solde) says only « Les demandes rejetées à la suite de ce
+solde of such a return file is rejected, its other soldes, accepted or left untreated, are
+recorded as not recorded (rejected) too; when none is rejected but one is left untreated, the
+accepted ones may not be recorded by the ASP: the file is refused, nothing of it recorded. Seed 003 (mdv-lgc-solde) says only « Les demandes rejetées à la suite de ce
 deuxième contrôle ne sont pas intégrées en base »: an accepted MDV solde stays accepted.
 """
 
@@ -321,14 +322,24 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
         _outcome(line)
     definition = all_formats().get(found["format"])
     whole = definition is None or definition.recorded_only_if_all_pass  # the file's format, as its seed says
-    soldes = [x for x in lines if x.nature == "solde" and x.statut]
+    soldes = [x for x in lines if x.nature == "solde"]
     if whole and any(x.statut == REJETEE for x in soldes):
-        for x in soldes:
-            if x.statut == ACCEPTEE:
+        for x in soldes:  # accepted or left untreated: not recorded by the ASP either
+            if x.statut != REJETEE:
                 x.statut, x.result = REJETEE, REJECTED
                 x.remark = ("Non enregistrée par l'ASP : une autre demande de ce fichier de solde est rejetée "
                             "(un fichier de solde n'est enregistré que si toutes ses demandes passent). "
                             "Redéposez-la dans un nouveau fichier.")
+    elif whole and any(x.statut == ACCEPTEE for x in soldes) and any(x.statut is None for x in soldes):
+        # seed 000 §1.2 again: « seulement lorsque l'ensemble des demandes d'un JSON sont passantes »
+        left = ", ".join(x.numero_editeur for x in soldes if x.statut is None)
+        for x in lines:
+            x.result, x.remark = REFUSED, (
+                f"L'ASP n'a pas traité {left} dans ce retour (codeTraitement et libelleTraitement vides) : un fichier "
+                "de solde n'est enregistré que si toutes ses demandes passent, les soldes acceptées de ce fichier ne "
+                "le sont peut-être pas. Rien n'est enregistré pour ce fichier : vérifiez sur le portail Ségur, puis "
+                "enregistrez le retour où toutes ses demandes sont traitées.")
+        return
     treated = [x for x in lines if x.statut]
     revived = [x for x in treated if rows[_line_key(x)]["statut"] == REJETEE and x.statut != REJETEE]
     again = _deposited_again(book, found, returned.numero_ans, revived)

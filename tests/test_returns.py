@@ -253,6 +253,54 @@ def test_an_ms2_solde_file_with_a_rejected_demande_records_none_of_its_soldes(tm
     assert "toutes ses demandes passent" in lines[0].remark
 
 
+def _ms2_soldes(tmp_path: Path) -> tuple[Path, Path]:
+    """(ledger, solde file) of seed 000's soldes 00001 and 00002, their avances accepted."""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002")
+    asp_return(deposit_file, tmp_path / "ra.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"})
+    api.ingest_returns([tmp_path / "ra.json"], registre)
+    soldes = workbook(tmp_path / "s.xlsx", {k: v + w for (k, v), w in zip(
+        _solde("ms2-dui-pds-solde", "00001", "FINMS2000001").items(),
+        _solde("ms2-dui-pds-solde", "00002", "FINMS2000002").values())}, "ms2-dui-pds-solde")
+    return registre, api.convert(soldes, registre.parent, DAY).files[0]
+
+
+def _untreated(ne: str):
+    def change(data: dict) -> None:
+        for line in data["lignesImport"]:
+            if line["numeroEditeur"] == ne:
+                line.update(codeTraitement=None, libelleTraitement=None)
+    return change
+
+
+def test_an_ms2_solde_left_untreated_beside_a_rejected_one_is_not_recorded_either(tmp_path: Path) -> None:
+    """Seed 000 §1.2: « Les demandes de solde sont définitivement enregistrées dans le portail
+    Ségur seulement lorsque l'ensemble des demandes d'un JSON sont passantes »: with 00002
+    rejected, 00001 is not recorded by the ASP, treated or not. Left « deposited », it could
+    never be deposited again (« déjà déposée »): its solde lost."""
+    registre, solde = _ms2_soldes(tmp_path)
+    returned = _edit(asp_return(solde, tmp_path / "rs.json", {"00001": "FINMS2000001", "00002": "Facture illisible"}),
+                     _untreated("00001"))
+    lines, _ = api.ingest_returns([returned], registre)
+    assert [(x.numero_editeur, x.result, x.statut) for x in lines] == [
+        ("00001", "Rejetée", "rejetee"), ("00002", "Rejetée", "rejetee")]
+    assert "toutes ses demandes passent" in lines[0].remark
+    assert [s[2] for s in _statuts(registre) if s[0] == solde.name] == ["rejetee", "rejetee"]
+
+
+def test_an_ms2_solde_file_partly_untreated_is_not_recorded_as_accepted(tmp_path: Path) -> None:
+    """The same rule: 00001 accepted beside 00002 left untreated is not known to be recorded by
+    the ASP; recorded « accepted », it would never be deposited again, maybe never paid."""
+    registre, solde = _ms2_soldes(tmp_path)
+    returned = _edit(asp_return(solde, tmp_path / "rs.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"}),
+                     _untreated("00002"))
+    lines, _ = api.ingest_returns([returned], registre)
+    assert [x.result for x in lines] == ["Non enregistrée"] * 2
+    remark = _words(lines[0].remark)
+    assert "L'ASP n'a pas traité 00002" in remark and "vérifiez sur le portail Ségur" in remark
+    assert [s[2] for s in _statuts(registre) if s[0] == solde.name] == ["deposee", "deposee"]
+    assert len(_history(registre)) == 2  # the avances' return only
+
+
 def test_an_mdv_solde_accepted_beside_a_rejected_one_stays_accepted(tmp_path: Path) -> None:
     """DTJSONSOLDE-MDV-LGC-VA1 (seed 003), §1.2 says nothing of a file recorded whole, unlike
     seed 000 : « Les demandes rejetées à la suite de ce deuxième contrôle ne sont pas intégrées
