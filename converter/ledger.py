@@ -541,9 +541,11 @@ class _ReturnsSide:
         self._quiet.clear()  # a rejection recorded here: the next deposit looks again
         with self.transaction() as db:
             db.executemany(
-                "UPDATE demandes SET statut = ?, numero_asp = coalesce(?, numero_asp), code_traitement = ?, "
-                "libelle_traitement = ?, fichier_retour = ?, date_retour = ? WHERE id = ?",
-                [(statut, asp, code, label, source, now[:10], demande_id)
+                # an acceptance without its number keeps the one given before; a rejection has none
+                f"UPDATE demandes SET statut = ?, numero_asp = CASE WHEN ? = '{REJETEE}' THEN NULL "
+                "ELSE coalesce(?, numero_asp) END, code_traitement = ?, libelle_traitement = ?, fichier_retour = ?, "
+                "date_retour = ? WHERE id = ?",
+                [(statut, statut, asp, code, label, source, now[:10], demande_id)
                  for demande_id, statut, asp, code, label, source in outcomes],
             )
             db.executemany(

@@ -384,6 +384,19 @@ def test_a_rejection_after_an_acceptance_is_a_contradiction(tmp_path: Path) -> N
     assert _statuts(registre)[0][2] == "acceptee"
 
 
+def test_an_avance_rejected_with_confirmer_loses_its_numero_asp(tmp_path: Path) -> None:
+    """Accepted with FINMS2000001, then rejected (--confirmer): the ASP's number went with the
+    acceptance; etat showed it on a rejected demande (the history keeps it)."""
+    deposit_file, registre = _avances(tmp_path, "00001")
+    api.ingest_returns([asp_return(deposit_file, tmp_path / "r1.json", {"00001": "FINMS2000001"})], registre)
+    later = _edit(asp_return(deposit_file, tmp_path / "r2.json", {"00001": "Pièce illisible"}), lambda d: d.update(impId=5))
+    api.ingest_returns([later], registre, confirm=True)
+    assert [s[2:] for s in _statuts(registre)] == [("rejetee", None)]
+    status, _ = api.ledger_status(registre, tmp_path / "etat.xlsx")
+    assert status.demandes["numeroASP"].to_list() == [None]
+    assert _history(registre) == [("r1.json", "acceptee", "FINMS2000001", 0), ("r2.json", "rejetee", None, 1)]
+
+
 def test_the_contradiction_is_checked_under_the_write_lock_it_is_recorded_under(tmp_path: Path, monkeypatch) -> None:
     """Two `retour` at once must not both find the ledger free of contradiction, then both
     record: while one checks, no other writer can get in (until it has recorded)."""
