@@ -18,13 +18,20 @@ from tests.test_ledger_core import _environment, _kill_when
 
 # runs the command, stopped for good at `point`, where the test kills it: « record », the
 # return's outcomes written in the ledger's transaction, not committed; « publish », a workbook
-# written under its temporary name, not yet named
+# written under its temporary name, not yet named; « move », a withdrawal (or its undoing)
+# committed, the file not yet moved
 _STOPPED_AT = """
 import sys, time
 from pathlib import Path
 from converter import files, launch, ledger
 flag, point = Path(sys.argv[1]), sys.argv[2]
-if point == "record":
+if point == "move":
+    moved = ledger.move_with_zips
+    def move_with_zips(path, into):
+        flag.touch()
+        time.sleep(60)
+    ledger.move_with_zips = move_with_zips
+elif point == "record":
     recorded = ledger.Ledger.record_returns
     def record_returns(self, *args, **kwargs):
         recorded(self, *args, **kwargs)
@@ -92,3 +99,27 @@ def test_a_solde_killed_while_writing_its_workbook_leaves_no_temporary_once_run_
     assert done.returncode == 0, done.stdout + done.stderr
     assert _leftovers(soldes) == []
     assert [p.name for p in soldes.iterdir()] == ["solde-ms2-dui-pds-solde-0123456789.xlsx"]
+
+
+def test_a_withdrawal_killed_before_its_file_is_set_aside_is_finished_when_run_again(tmp_path: Path) -> None:
+    """Killed once the ledger freed the demandes, before the file went into retires/: run again,
+    `retirer` said « déjà retiré » and left it under its name, uploadable, while its demandes,
+    free, could be deposited in another file."""
+    out, registre = tmp_path / "depot", default_path()
+    deposit_file = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY).files[0]
+    command = ["retirer", deposit_file.name, "--registre", str(registre), "--oui"]
+    _killed_at(tmp_path, "move", *command)
+    assert deposit_file.is_file()
+    done = _run(*command)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not deposit_file.exists() and (out / "retires" / deposit_file.name).is_file()
+    assert "mis de côté" in done.stdout
+    # and the way back, killed the same way
+    command = ["retirer", deposit_file.name, "--registre", str(registre), "--annuler"]
+    _killed_at(tmp_path, "move", *command)
+    assert not deposit_file.exists()
+    done = _run(*command)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert deposit_file.is_file() and not (out / "retires" / deposit_file.name).exists()
+    with sqlite3.connect(registre) as db:
+        assert db.execute("SELECT statut FROM demandes").fetchall() == [("deposee",)]
