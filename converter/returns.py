@@ -51,7 +51,7 @@ from xlsxwriter import Workbook
 
 from .deposit import LINES
 from .files import OutputError, why, write_new_numbered
-from .formats import all_formats, numero_formats
+from .formats import FormatDefinition, all_formats, numero_formats
 from .kinds import numero_ans as numero_ans_kind
 from .ledger import ACCEPTEE, DEPOSEE, REJETEE, Ledger, return_digests
 
@@ -373,8 +373,32 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
     for x in treated:
         if x.numero_editeur in clashes:
             x.remark = f"Remplace, comme demandé (--confirmer), {clashes[x.numero_editeur]}."
+    _name_soldes_deposited(book, definition, returned.numero_ans,
+                           [(x, rows[_line_key(x)]) for x in treated if x.numero_editeur in clashes])
     book.record_returns([(x.demande_id, x.statut, x.numero_asp, x.code, x.label, x.source) for x in treated],
                         digest=returned.digests[0], imp_id=returned.imp_id, confirmed=bool(clashes))
+
+
+def _name_soldes_deposited(book: Ledger, definition: FormatDefinition | None, numero_ans: str,
+                           changed: list[tuple[ReturnLine, sqlite3.Row]]) -> None:
+    """For each avance whose outcome or numeroASP this return replaces (`changed`: the line and
+    what the ledger held), the solde deposited already, if any, named in its remark: it carries
+    the number replaced (seed 000: « C'est le même numéro renseigné pour l'avance que pour le
+    solde », and the solde names its avance's dossier ASP), or its avance is now rejected."""
+    avances = [(x, row) for x, row in changed if x.nature == "avance"]
+    if not avances or definition is None or not definition.solde_format:
+        return
+    soldes = book.live_deposits(numero_formats(definition.solde_format), numero_ans, [x.numero_editeur for x, _ in avances])
+    for x, row in avances:
+        solde = soldes.get(x.numero_editeur)
+        if solde is None:
+            continue
+        what = (" pour cette avance désormais rejetée" if x.statut == REJETEE else
+                f" avec le numéro ASP {row['numero_asp']}" if row["numero_asp"] != x.numero_asp else "")
+        if what:
+            x.remark += (f" Son solde est déjà déposé (fichier {solde['nom']}){what} : s'il n'a pas été déposé sur le "
+                         f"portail, retirez-le (« xl2segur retirer {solde['nom']} ») puis préparez-le de nouveau "
+                         "(« xl2segur solde ») ; s'il l'a été, voyez avec l'ASP.")
 
 
 def _deposited_again(book: Ledger, found: sqlite3.Row, numero_ans: str, revived: list[ReturnLine]) -> dict[str, str]:

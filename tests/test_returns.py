@@ -397,6 +397,25 @@ def test_an_avance_rejected_with_confirmer_loses_its_numero_asp(tmp_path: Path) 
     assert _history(registre) == [("r1.json", "acceptee", "FINMS2000001", 0), ("r2.json", "rejetee", None, 1)]
 
 
+def test_a_confirmed_return_that_changes_an_avance_names_its_solde_deposited_already(tmp_path: Path) -> None:
+    """Its solde was deposited with the numeroASP the avance had (seed 000: the solde names its
+    avance's dossier ASP); a later return gives the avance another number, then rejects it: each
+    time, the solde already deposited is named, with what to do."""
+    deposit_file, registre = _avances(tmp_path, "00001")
+    api.ingest_returns([asp_return(deposit_file, tmp_path / "r1.json", {"00001": "FINMS2000001"})], registre)
+    solde = api.convert(workbook(tmp_path / "s.xlsx", _solde("ms2-dui-pds-solde", "00001", "FINMS2000001"),
+                                 "ms2-dui-pds-solde"), registre.parent, DAY).files[0]
+    other = _edit(asp_return(deposit_file, tmp_path / "r2.json", {"00001": "FINMS2000099"}), lambda d: d.update(impId=7))
+    [line], _ = api.ingest_returns([other], registre, confirm=True)
+    assert line.result == "Acceptée"
+    assert (f"Son solde est déjà déposé (fichier {solde.name}) avec le numéro ASP FINMS2000001 : s'il n'a pas été "
+            f"déposé sur le portail, retirez-le (« xl2segur retirer {solde.name} »)") in _words(line.remark)
+    rejected = _edit(asp_return(deposit_file, tmp_path / "r3.json", {"00001": "Pièce illisible"}), lambda d: d.update(impId=8))
+    [line], _ = api.ingest_returns([rejected], registre, confirm=True)
+    assert line.result == "Rejetée"
+    assert f"Son solde est déjà déposé (fichier {solde.name}) pour cette avance désormais rejetée" in _words(line.remark)
+
+
 def test_the_contradiction_is_checked_under_the_write_lock_it_is_recorded_under(tmp_path: Path, monkeypatch) -> None:
     """Two `retour` at once must not both find the ledger free of contradiction, then both
     record: while one checks, no other writer can get in (until it has recorded)."""
