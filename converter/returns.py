@@ -293,17 +293,20 @@ def ingest(paths: list[Path], book: Ledger, *, confirm: bool = False, deposit: s
     (unless `confirm`) is reported, not recorded."""
     read = [read_return(p) for p in paths]
     everything: list[ReturnLine] = []
+    recorded: dict[int, str] = {}  # demande id → the return file of this command that answered it
     for returned in read:
         everything += returned.lines
         # under the write lock from the match to the record: two `retour` at once cannot both
         # find no contradiction, then both record
         with book.transaction():
-            _ingest_file(returned, book, confirm=confirm, deposit=deposit)
+            _ingest_file(returned, book, confirm=confirm, deposit=deposit, recorded=recorded)
     return everything
 
 
-def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: str | None) -> None:
-    """Match one return file to its deposit file and record it (`ingest`), or say why not."""
+def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: str | None,
+                 recorded: dict[int, str]) -> None:
+    """Match one return file to its deposit file and record it (`ingest`), or say why not.
+    `recorded`: the demandes the command's files before it answered (their file), added to."""
     lines = returned.lines
     found, reason = match_file(book, returned, deposit)
     if found is None:
@@ -354,6 +357,16 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
                 "enregistrez de nouveau ce retour ; s'il l'a été, l'ASP a reçu ces demandes deux fois : signalez-le-lui.")
         return
     clashes = {x.numero_editeur: clash for x in treated if (clash := _contradiction(x, rows[_line_key(x)]))}
+    among = {x.numero_editeur: recorded[x.demande_id] for x in treated
+             if x.numero_editeur in clashes and x.demande_id in recorded}
+    if among:  # nothing tells which of two returns given together is the newer: not the arguments' order
+        for x in lines:
+            x.result, x.remark = REFUSED, (
+                "Ce retour contredit le retour " + ", ".join(dict.fromkeys(among.values())) + ", donné dans la même "
+                f"commande, pour {', '.join(among)} : rien n'est deviné, rien n'est enregistré pour ce fichier. "
+                "Vérifiez sur le portail Ségur lequel des deux est le plus récent : si c'est celui-ci, enregistrez-le "
+                "seul, avec --confirmer.")
+        return
     if clashes and not confirm:
         for x in lines:
             if x.numero_editeur in clashes:
@@ -377,6 +390,7 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
                            [(x, rows[_line_key(x)]) for x in treated if x.numero_editeur in clashes])
     book.record_returns([(x.demande_id, x.statut, x.numero_asp, x.code, x.label, x.source) for x in treated],
                         digest=returned.digests[0], imp_id=returned.imp_id, confirmed=bool(clashes))
+    recorded |= {x.demande_id: x.source for x in treated}
 
 
 def _name_soldes_deposited(book: Ledger, definition: FormatDefinition | None, numero_ans: str,

@@ -416,6 +416,24 @@ def test_a_confirmed_return_that_changes_an_avance_names_its_solde_deposited_alr
     assert f"Son solde est déjà déposé (fichier {solde.name}) pour cette avance désormais rejetée" in _words(line.remark)
 
 
+@pytest.mark.parametrize("confirm", [False, True])
+def test_two_returns_of_one_command_that_contradict_each_other_leave_the_choice_to_the_user(
+        tmp_path: Path, confirm: bool) -> None:
+    """`retour *.json --confirmer` with an old and a new return of the same file: the order of
+    the arguments (the shell's, alphabetical) chose which answer stayed. Nothing tells which is
+    the newer: the second is not recorded, and the user is told how to choose."""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002")
+    old = asp_return(deposit_file, tmp_path / "b.json", {"00001": "FINMS2000001", "00002": "Pièce illisible"})
+    new = _edit(asp_return(deposit_file, tmp_path / "a.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"}),
+                lambda d: d.update(impId=77))
+    lines, _ = api.ingest_returns([new, old], registre, confirm=confirm)
+    assert [(x.source, x.result) for x in lines] == [("a.json", "Acceptée")] * 2 + [("b.json", "Non enregistrée")] * 2
+    remark = _words(lines[3].remark)
+    assert "contredit le retour a.json, donné dans la même commande" in remark
+    assert "si c'est celui-ci, enregistrez-le seul, avec --confirmer" in remark
+    assert [s[2:] for s in _statuts(registre)] == [("acceptee", "FINMS2000001"), ("acceptee", "FINMS2000002")]
+
+
 def test_the_contradiction_is_checked_under_the_write_lock_it_is_recorded_under(tmp_path: Path, monkeypatch) -> None:
     """Two `retour` at once must not both find the ledger free of contradiction, then both
     record: while one checks, no other writer can get in (until it has recorded)."""
