@@ -263,8 +263,8 @@ class _FolderSide:
     def reconcile(self, folder: Path) -> list[tuple[str, Path]]:
         """Settle what dead runs left in `folder`, then make it agree with the ledger. Returns what
         was done, for the user: (code, path) with code « adopte » (a pending file of a dead
-        run found under its name with the recorded content: done), « abandonne » (a pending
-        file that never got its name: dropped, its demandes free).
+        run found under its name with the recorded content, or answered by the ASP: done),
+        « abandonne » (a pending file that never got its name: dropped, its demandes free).
 
         A `JSON-…` file of the folder that this ledger does not know was written with another
         ledger (a trial one, a colleague's, an older version's) or by hand: uploaded, it could
@@ -293,7 +293,9 @@ class _FolderSide:
                     clean_stale(path.parent)  # its temporaries there, as a conversion into that folder would
             if not dead[key]:
                 continue
-            if _holds(path, unpack(row["contenu"])):
+            # answered by the ASP, it got its name and was uploaded, wherever it is now (filed
+            # away): kept, its demandes deposited (dropped, its return's history would point nowhere)
+            if _holds(path, unpack(row["contenu"])) or self.answered(row["id"]):
                 with self.transaction() as db:
                     db.execute("UPDATE fichiers SET en_attente = NULL WHERE id = ?", (row["id"],))
                 done.append(("adopte", path))

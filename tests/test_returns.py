@@ -496,6 +496,25 @@ def test_the_deposit_file_given_as_a_return_is_refused(tmp_path: Path) -> None:
     assert _statuts(registre)[0][2] == "deposee" and not list(registre.parent.glob("retour-ASP-*"))
 
 
+def test_a_file_the_asp_answered_is_kept_though_its_dead_run_left_it_pending_and_it_moved(tmp_path: Path) -> None:
+    """A conversion killed after naming a file, before marking it done: the user uploads it,
+    files it away in another folder, records its return. The next conversion into that folder
+    took it for a file that never got its name and dropped it: « FOREIGN KEY constraint failed »
+    (its return holds it), a traceback, every conversion into that folder stopped. The ASP
+    answered it: it was named and uploaded, it is kept."""
+    deposit_file, registre = _avances(tmp_path, "00001")
+    with sqlite3.connect(registre) as db:
+        db.execute("UPDATE fichiers SET en_attente = '0123456789abcdef'")  # a run that is no more
+    api.ingest_returns([asp_return(deposit_file, tmp_path / "r.json", {"00001": "FINMS2000001"})], registre)
+    (tmp_path / "archive").mkdir()
+    deposit_file.rename(tmp_path / "archive" / deposit_file.name)
+    outcome = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00002")), deposit_file.parent, DAY)
+    assert outcome.errors == [] and deposited(outcome.files[0]) == ["00002"]
+    assert [s[1:] for s in _statuts(registre)] == [("00001", "acceptee", "FINMS2000001"), ("00002", "deposee", None)]
+    with sqlite3.connect(registre) as db:
+        assert db.execute("SELECT count(*) FROM fichiers WHERE en_attente IS NOT NULL").fetchone() == (0,)
+
+
 def test_a_return_of_another_numero_ans_names_it(tmp_path: Path) -> None:
     deposit_file, registre = _avances(tmp_path, "00001")
     returned = _edit(asp_return(deposit_file, tmp_path / "r.json", {"00001": "FINMS2000001"}),
