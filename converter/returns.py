@@ -162,7 +162,10 @@ def read_return(path: Path) -> ReturnFile:
         if not isinstance(line, dict):
             raise ReturnFileError(f"{at} n'est pas un objet JSON.")
         ne = line.get("numeroEditeur")
-        if not isinstance(ne, str) or not ne:
+        if ne is not None and ne != "" and not isinstance(ne, str):  # « 00001 » read as a number on its way
+            raise ReturnFileError(f"{at} a un numeroEditeur qui n'est pas un texte ({ne!r}) : ses zéros de tête sont "
+                                  "peut-être perdus. Téléchargez-le à nouveau depuis le portail Ségur, sans le modifier.")
+        if not ne:
             raise ReturnFileError(f"{at} n'a pas de numeroEditeur.")
         values = {}
         for key in ASP_FIELDS:

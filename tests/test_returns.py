@@ -233,6 +233,19 @@ def test_a_return_naming_a_demande_twice_is_refused_whole(tmp_path: Path) -> Non
     assert [s[2] for s in _statuts(registre)] == ["deposee", "deposee"] and _history(registre) == []
 
 
+def test_a_numero_editeur_returned_as_a_number_is_named_as_such(tmp_path: Path) -> None:
+    """« 00001 » come back as 1 (a tool that read it as a number on its way): the return has a
+    numeroEditeur, not of the ASP's type; it was said to have none."""
+    deposit_file, registre = _avances(tmp_path, "00001")
+    returned = _edit(asp_return(deposit_file, tmp_path / "r.json", {"00001": "FINMS2000001"}),
+                     lambda d: d["lignesImport"][0].update(numeroEditeur=1))
+    with pytest.raises(OutputError) as caught:
+        api.ingest_returns([returned], registre)
+    message = _words(str(caught.value))
+    assert "demande n° 1 de lignesImport, a un numeroEditeur qui n'est pas un texte (1)" in message
+    assert "Téléchargez-le à nouveau depuis le portail Ségur, sans le modifier" in message
+
+
 # ------------------------------------------------------------ a solde file recorded whole, or per demande
 
 
