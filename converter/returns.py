@@ -174,7 +174,7 @@ def read_return(path: Path) -> ReturnFile:
                 value = str(value)
             if value is not None and not isinstance(value, str):
                 raise ReturnFileError(f"{at} a un {key} qui n'est pas un texte ({value!r}).")
-            values[key] = value
+            values[key] = value if value is None or value.strip() else None  # « » is no answer, no number
         num_ligne = line.get("numLigne", index)
         lines.append(ReturnLine(source=path.name, num_ligne=num_ligne, numero_editeur=ne,
                                 code=values["codeTraitement"], label=values["libelleTraitement"],

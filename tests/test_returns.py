@@ -246,6 +246,20 @@ def test_a_numero_editeur_returned_as_a_number_is_named_as_such(tmp_path: Path) 
     assert "Téléchargez-le à nouveau depuis le portail Ségur, sans le modifier" in message
 
 
+def test_empty_texts_the_asp_fields_hold_are_no_answer(tmp_path: Path) -> None:
+    """codeTraitement and libelleTraitement « » (empty, not null): no answer, not a rejection
+    (recorded rejected, the avance would have been deposited again); a numeroASP « » is no
+    number (the solde workbook offered the avance with an empty dossier)."""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002")
+    returned = _edit(asp_return(deposit_file, tmp_path / "r.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"}),
+                     lambda d: (d["lignesImport"][0].update(numeroASP=" "),
+                                d["lignesImport"][1].update(codeTraitement="", libelleTraitement=" ", numeroASP="")))
+    lines, _ = api.ingest_returns([returned], registre)
+    assert [(x.result, x.numero_asp) for x in lines] == [("Acceptée", None), ("Sans traitement ASP", None)]
+    assert [s[2:] for s in _statuts(registre)] == [("acceptee", None), ("deposee", None)]
+    assert api.write_solde_workbooks(registre, "ms2-dui-pds-avance", tmp_path / "w") == ("ms2-dui-pds-solde", [])
+
+
 # ------------------------------------------------------------ a solde file recorded whole, or per demande
 
 
