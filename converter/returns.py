@@ -10,18 +10,19 @@ se voient attribuer un numéro ASP dans le fichier JSON »).
 A return file is matched to the deposit file it answers by its content, never by its name
 (a browser saves it again as « … (1).json »): the deposit file of its numeroAns that holds
 exactly its demandes (numeroEditeur at the same numLigne); among several, the one of the
-format of its JSON keys, then the one whose demandes are those returned (the ASP's fields
-aside), then the one a copy of this very return (same content, whatever its encoding, or
-same impId) answered before, then the one still awaiting its return (a rejected solde
-deposited again unchanged). None or several left: the file is refused with the reason,
-nothing of it recorded. `--depot` names
-the deposit file when the user knows it: it comes before these rules (it must hold exactly
-the returned demandes), never guessed from the return's name.
+format of its JSON keys, then the one `--depot` names when the user knows it (it must be one
+of them: the user's word comes before any guess), else the one whose demandes are those
+returned (the ASP's fields aside), then the one a copy of this very return (same content,
+whatever its encoding, or same impId) answered before, then the one still awaiting its
+return (a rejected solde deposited again unchanged). None or several left: the file is
+refused with the reason, nothing of it recorded.
 
 Every return recorded is kept in the ledger's history (`retours`), once: the same return
-given again (same content) records nothing new. A return that contradicts
-the outcome or the numeroASP already recorded for a demande is refused, the whole file,
-unless confirmed (`confirm`, the CLI's `--confirmer`); it is reported either way.
+given again (same content) records nothing new. A return that contradicts the outcome or the
+numeroASP already recorded for a demande is refused, the whole file, unless confirmed
+(`confirm`, the CLI's `--confirmer`); it is reported either way. Refused even when confirmed:
+a return contradicting another return of the same command (which one is newer?), and one
+accepting demandes recorded rejected that were deposited again since (live twice).
 
 **Inferred**: codeTraitement's values are not published, so a demande is accepted when its
 libelleTraitement reads « Demande acceptée » whatever its case, accents, spaces and
@@ -32,8 +33,9 @@ the MS2 soldes: seed 000 §1.2, « Les demandes de solde sont définitivement en
 portail Ségur seulement lorsque l'ensemble des demandes d'un JSON sont passantes »): when one
 solde of such a return file is rejected, its other soldes, accepted or left untreated, are
 recorded as not recorded (rejected) too; when none is rejected but one is left untreated, the
-accepted ones may not be recorded by the ASP: the file is refused, nothing of it recorded. Seed 003 (mdv-lgc-solde) says only « Les demandes rejetées à la suite de ce
-deuxième contrôle ne sont pas intégrées en base »: an accepted MDV solde stays accepted.
+accepted ones may not be recorded by the ASP: the file is refused, nothing of it recorded.
+Seed 003 (mdv-lgc-solde) says only « Les demandes rejetées à la suite de ce deuxième contrôle
+ne sont pas intégrées en base »: an accepted MDV solde stays accepted.
 """
 
 from __future__ import annotations
