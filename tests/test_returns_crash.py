@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -85,7 +86,7 @@ def test_a_retour_killed_then_run_again_records_each_answer_once_and_leaves_no_t
     assert ("déjà enregistré" in done.stdout) == (point == "publish")
     assert _history(registre) == answered
     assert _leftovers(returns) == []
-    assert sorted(p.name for p in returns.iterdir()) == [deposit_file.name, f"retour-ASP-{__import__('datetime').date.today():%Y%m%d}.xlsx"]
+    assert sorted(p.name for p in returns.iterdir()) == [deposit_file.name, f"retour-ASP-{date.today():%Y%m%d}.xlsx"]
 
 
 def test_a_solde_killed_while_writing_its_workbook_leaves_no_temporary_once_run_again(tmp_path: Path) -> None:
