@@ -329,49 +329,28 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
             continue
         _outcome(line)
     definition = all_formats().get(found["format"])
-    whole = definition is None or definition.recorded_only_if_all_pass  # the file's format, as its seed says
-    soldes = [x for x in lines if x.nature == "solde"]
-    if whole and any(x.statut == REJETEE for x in soldes):
-        for x in soldes:  # accepted or left untreated: not recorded by the ASP either
-            if x.statut != REJETEE:
-                x.statut, x.result = REJETEE, REJECTED
-                x.remark = ("Non enregistrée par l'ASP : une autre demande de ce fichier de solde est rejetée "
-                            "(un fichier de solde n'est enregistré que si toutes ses demandes passent). "
-                            "Redéposez-la dans un nouveau fichier.")
-    elif whole and any(x.statut == ACCEPTEE for x in soldes) and any(x.statut is None for x in soldes):
-        # seed 000 §1.2 again: « seulement lorsque l'ensemble des demandes d'un JSON sont passantes »
-        left = ", ".join(x.numero_editeur for x in soldes if x.statut is None)
-        for x in lines:
-            x.result, x.remark = REFUSED, (
-                f"L'ASP n'a pas traité {left} dans ce retour (codeTraitement et libelleTraitement vides) : un fichier "
-                "de solde n'est enregistré que si toutes ses demandes passent, les soldes acceptées de ce fichier ne "
-                "le sont peut-être pas. Rien n'est enregistré pour ce fichier : vérifiez sur le portail Ségur, puis "
-                "enregistrez le retour où toutes ses demandes sont traitées.")
-        return
+    if refusal := _whole_file(lines, definition):
+        return _refuse(lines, refusal)
     treated = [x for x in lines if x.statut]
     revived = [x for x in treated if rows[_line_key(x)]["statut"] == REJETEE and x.statut != REJETEE]
     again = _deposited_again(book, found, returned.numero_ans, revived)
     if again:
         listed = ", ".join(f"{ne} (fichier {name})" for ne, name in again.items())
         files = ", ".join(dict.fromkeys(again.values()))
-        for x in lines:
-            x.result, x.remark = REFUSED, (
-                f"Ce retour dit acceptées des demandes rejetées d'après le registre, et déposées de nouveau depuis ce "
-                f"rejet : {listed}. Enregistré, il les laisserait déposées deux fois : rien n'est enregistré pour ce "
-                f"fichier. Si {files} n'a pas été déposé sur le portail, retirez-le (« xl2segur retirer NOM »), puis "
-                "enregistrez de nouveau ce retour ; s'il l'a été, l'ASP a reçu ces demandes deux fois : signalez-le-lui.")
-        return
+        return _refuse(lines, (
+            f"Ce retour dit acceptées des demandes rejetées d'après le registre, et déposées de nouveau depuis ce "
+            f"rejet : {listed}. Enregistré, il les laisserait déposées deux fois : rien n'est enregistré pour ce "
+            f"fichier. Si {files} n'a pas été déposé sur le portail, retirez-le (« xl2segur retirer NOM »), puis "
+            "enregistrez de nouveau ce retour ; s'il l'a été, l'ASP a reçu ces demandes deux fois : signalez-le-lui."))
     clashes = {x.numero_editeur: clash for x in treated if (clash := _contradiction(x, rows[_line_key(x)]))}
     among = {x.numero_editeur: recorded[x.demande_id] for x in treated
              if x.numero_editeur in clashes and x.demande_id in recorded}
     if among:  # nothing tells which of two returns given together is the newer: not the arguments' order
-        for x in lines:
-            x.result, x.remark = REFUSED, (
-                "Ce retour contredit le retour " + ", ".join(dict.fromkeys(among.values())) + ", donné dans la même "
-                f"commande, pour {', '.join(among)} : rien n'est deviné, rien n'est enregistré pour ce fichier. "
-                "Vérifiez sur le portail Ségur lequel des deux est le plus récent : si c'est celui-ci, enregistrez-le "
-                "seul, avec --confirmer.")
-        return
+        return _refuse(lines, (
+            "Ce retour contredit le retour " + ", ".join(dict.fromkeys(among.values())) + ", donné dans la même "
+            f"commande, pour {', '.join(among)} : rien n'est deviné, rien n'est enregistré pour ce fichier. "
+            "Vérifiez sur le portail Ségur lequel des deux est le plus récent : si c'est celui-ci, enregistrez-le "
+            "seul, avec --confirmer."))
     if clashes and not confirm:
         for x in lines:
             if x.numero_editeur in clashes:
@@ -396,6 +375,36 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
     book.record_returns([(x.demande_id, x.statut, x.numero_asp, x.code, x.label, x.source) for x in treated],
                         digest=returned.digests[0], imp_id=returned.imp_id, confirmed=bool(clashes))
     recorded |= {x.demande_id: x.source for x in treated}
+
+
+def _refuse(lines: list[ReturnLine], remark: str) -> None:
+    """Nothing of the file recorded: every demande « Non enregistrée », with the reason."""
+    for x in lines:
+        x.result, x.remark = REFUSED, remark
+
+
+def _whole_file(lines: list[ReturnLine], definition: FormatDefinition | None) -> str:
+    """Where the file's format is recorded only if all its demandes pass (seed 000 §1.2: « Les
+    demandes de solde sont définitivement enregistrées dans le portail Ségur seulement lorsque
+    l'ensemble des demandes d'un JSON sont passantes »): one solde rejected, the others,
+    accepted or left untreated, are rejected too; none rejected but one left untreated, the
+    accepted ones may not be recorded: the reason to refuse the file (else '')."""
+    whole = definition is None or definition.recorded_only_if_all_pass
+    soldes = [x for x in lines if x.nature == "solde"]
+    if whole and any(x.statut == REJETEE for x in soldes):
+        for x in soldes:
+            if x.statut != REJETEE:
+                x.statut, x.result = REJETEE, REJECTED
+                x.remark = ("Non enregistrée par l'ASP : une autre demande de ce fichier de solde est rejetée "
+                            "(un fichier de solde n'est enregistré que si toutes ses demandes passent). "
+                            "Redéposez-la dans un nouveau fichier.")
+    elif whole and any(x.statut == ACCEPTEE for x in soldes) and any(x.statut is None for x in soldes):
+        left = ", ".join(x.numero_editeur for x in soldes if x.statut is None)
+        return (f"L'ASP n'a pas traité {left} dans ce retour (codeTraitement et libelleTraitement vides) : un fichier "
+                "de solde n'est enregistré que si toutes ses demandes passent, les soldes acceptées de ce fichier ne "
+                "le sont peut-être pas. Rien n'est enregistré pour ce fichier : vérifiez sur le portail Ségur, puis "
+                "enregistrez le retour où toutes ses demandes sont traitées.")
+    return ""
 
 
 def _name_soldes_deposited(book: Ledger, definition: FormatDefinition | None, numero_ans: str,
