@@ -263,8 +263,8 @@ class _FolderSide:
     def reconcile(self, folder: Path) -> list[tuple[str, Path]]:
         """Settle what dead runs left in `folder`, then make it agree with the ledger. Returns what
         was done, for the user: (code, path) with code « adopte » (a pending file of a dead
-        run found under its name with the recorded content, or answered by the ASP: done),
-        « abandonne » (a pending file that never got its name: dropped, its demandes free).
+        run found under its name with the recorded content: done), « adopte_repondu » (one
+        no longer there, which the ASP answered: done), « abandonne » (a pending file that never got its name: dropped, its demandes free).
 
         A `JSON-…` file of the folder that this ledger does not know was written with another
         ledger (a trial one, a colleague's, an older version's) or by hand: uploaded, it could
@@ -295,10 +295,11 @@ class _FolderSide:
                 continue
             # answered by the ASP, it got its name and was uploaded, wherever it is now (filed
             # away): kept, its demandes deposited (dropped, its return's history would point nowhere)
-            if _holds(path, unpack(row["contenu"])) or self.answered(row["id"]):
+            there = _holds(path, unpack(row["contenu"]))
+            if there or self.answered(row["id"]):
                 with self.transaction() as db:
                     db.execute("UPDATE fichiers SET en_attente = NULL WHERE id = ?", (row["id"],))
-                done.append(("adopte", path))
+                done.append(("adopte" if there else "adopte_repondu", path))
             else:
                 self._forget(row["id"])
                 done.append(("abandonne", path))

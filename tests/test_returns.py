@@ -537,6 +537,8 @@ def test_a_file_the_asp_answered_is_kept_though_its_dead_run_left_it_pending_and
     deposit_file.rename(tmp_path / "archive" / deposit_file.name)
     outcome = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00002")), deposit_file.parent, DAY)
     assert outcome.errors == [] and deposited(outcome.files[0]) == ["00002"]
+    [kept] = [i for i in outcome.warnings if i.code.startswith("fichier_")]
+    assert kept.code == "fichier_adopte_repondu" and "l'ASP y a répondu" in kept.message
     assert [s[1:] for s in _statuts(registre)] == [("00001", "acceptee", "FINMS2000001"), ("00002", "deposee", None)]
     with sqlite3.connect(registre) as db:
         assert db.execute("SELECT count(*) FROM fichiers WHERE en_attente IS NOT NULL").fetchone() == (0,)
