@@ -577,10 +577,14 @@ def restore(name: str, registre: Path) -> tuple[int, Path | None]:
     under its name). Raises OutputError."""
     with ledger.Ledger(Path(registre), create=False) as book:
         row = book.recorded_file(name)
-        family = numero_formats(row["format"]) if row["format"] in all_formats() else (row["format"],)
-        restored = book.restore(row, family)
-    path = Path(row["chemin"])
-    aside = path.parent / ledger.WITHDRAWN / path.name
+        path = Path(row["chemin"])
+        aside = path.parent / ledger.WITHDRAWN / path.name
+        if row["retire_le"] is None and not path.exists() and aside.is_file() and row["contenu"] is not None \
+                and aside.read_bytes() == book.file_bytes(row):
+            restored = row["demandes"]  # restored by a run killed before it brought the file back: done now
+        else:
+            family = numero_formats(row["format"]) if row["format"] in all_formats() else (row["format"],)
+            restored = book.restore(row, family)
     if aside.is_file() and not path.exists():
         path = ledger.move_with_zips(aside, path.parent)
     return restored, path if path.is_file() else None
@@ -595,8 +599,11 @@ def withdraw(name: str, registre: Path) -> tuple[int, Path | None]:
     with ledger.Ledger(Path(registre), create=False) as book:
         row = book.recorded_file(name)
         data = book.file_bytes(row) if row["contenu"] is not None else None
-        freed = book.withdraw(row)
-    path = Path(row["chemin"])
+        path = Path(row["chemin"])
+        if row["retire_le"] is not None and data is not None and path.is_file() and path.read_bytes() == data:
+            freed = row["demandes"]  # withdrawn by a run killed before it set the file aside: done now
+        else:
+            freed = book.withdraw(row)
     if not path.is_file() and data is not None and Path(name).is_file() and Path(name).read_bytes() == data:
         path = Path(name)  # left where the user found it, it could still be uploaded
     moved = ledger.move_with_zips(path, path.parent / ledger.WITHDRAWN) if path.is_file() else None

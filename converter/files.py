@@ -262,14 +262,18 @@ def write_first_free(candidates: "Iterator[Path] | list[Path]", write: Callable[
     first = next(candidates, None)
     if first is None:
         raise OutputError("Aucun nom de fichier libre : déplacez les fichiers déjà écrits ou choisissez un autre dossier.")
-    with running(first.parent), _temporary(first.parent) as tmp:
-        try:
-            write(tmp)
-        except OSError as exc:  # disk full, quota, file system gone…
-            raise OutputError(f"Impossible d'écrire « {first} » ({why(exc)}). Libérez de la place ou choisissez un autre dossier.") from exc
-        for target in itertools.chain((first,), candidates):  # lazily: `numbered` never ends
-            if publish(tmp, target):
-                return target
+    with running(first.parent):
+        # what a run killed while writing here left (its temporary, its lock): no other run of
+        # that command would clean this folder (a conversion cleans its own output folder only)
+        clean_stale(first.parent)
+        with _temporary(first.parent) as tmp:
+            try:
+                write(tmp)
+            except OSError as exc:  # disk full, quota, file system gone…
+                raise OutputError(f"Impossible d'écrire « {first} » ({why(exc)}). Libérez de la place ou choisissez un autre dossier.") from exc
+            for target in itertools.chain((first,), candidates):  # lazily: `numbered` never ends
+                if publish(tmp, target):
+                    return target
     raise OutputError(f"Le fichier « {first} » existe déjà : il n'est jamais écrasé. Choisissez un autre nom ou déplacez l'ancien.")
 
 

@@ -153,6 +153,12 @@ def read_deposit(path: Path, format_id: str | None) -> tuple[Imported, dict[str,
     return imported, data
 
 
+def _treated(data: dict[str, Any]) -> bool:
+    """Whether the ASP answered one of the file's demandes (codeTraitement or libelleTraitement)."""
+    return any(isinstance(line, dict) and (line.get("codeTraitement") is not None or
+                                           line.get("libelleTraitement") is not None) for line in data[LINES])
+
+
 def import_files(paths: list[Path], registre: Path, format_id: str | None = None) -> list[Imported]:
     """Check every file, then record in the ledger (created if need be) those that pass, and
     the ASP's outcomes of those that are return files. Nothing is written when no file passes."""
@@ -174,6 +180,9 @@ def import_files(paths: list[Path], registre: Path, format_id: str | None = None
                     formats=numero_formats(definition.id), refuse_rejected=definition.new_numero_after_rejection)
             except LedgerError as exc:
                 imported.refused = str(exc)
+                if _treated(data):  # its outcomes not recorded either: where they go
+                    imported.refused += (f" ; c'est un retour de l'ASP : enregistrez-le avec « xl2segur retour "
+                                         f"{imported.path} »")
                 continue
             if deposited != data:  # the ASP's return: its outcomes too
                 try:

@@ -279,8 +279,8 @@ class _FolderSide:
     def reconcile(self, folder: Path) -> list[tuple[str, Path]]:
         """Settle what dead runs left in `folder`, then make it agree with the ledger. Returns what
         was done, for the user: (code, path) with code « adopte » (a pending file of a dead
-        run found under its name with the recorded content: done), « abandonne » (a pending
-        file that never got its name: dropped, its demandes free).
+        run found under its name with the recorded content: done), « adopte_repondu » (one
+        no longer there, which the ASP answered: done), « abandonne » (a pending file that never got its name: dropped, its demandes free).
 
         A `JSON-…` file of the folder that this ledger does not know was written with another
         ledger (a trial one, a colleague's, an older version's) or by hand: uploaded, it could
@@ -309,10 +309,13 @@ class _FolderSide:
                     clean_stale(path.parent)  # its temporaries there, as a conversion into that folder would
             if not dead[key]:
                 continue
-            if _holds(path, unpack(row["contenu"])):
+            # answered by the ASP, it got its name and was uploaded, wherever it is now (filed
+            # away): kept, its demandes deposited (dropped, its return's history would point nowhere)
+            there = _holds(path, unpack(row["contenu"]))
+            if there or self.answered(row["id"]):
                 with self.transaction() as db:
                     db.execute("UPDATE fichiers SET en_attente = NULL WHERE id = ?", (row["id"],))
-                done.append(("adopte", path))
+                done.append(("adopte" if there else "adopte_repondu", path))
             else:
                 self._forget(row["id"])
                 done.append(("abandonne", path))
@@ -410,8 +413,8 @@ class _FolderSide:
             return None
         if not treated:
             return None
-        digest = hashlib.sha256(data.removeprefix(b"\xef\xbb\xbf")).hexdigest()
-        return self.db.execute("SELECT 1 FROM retours WHERE empreinte = ? LIMIT 1", (digest,)).fetchone() is not None
+        digests = return_digests(data.removeprefix(b"\xef\xbb\xbf"))
+        return self.db.execute("SELECT 1 FROM retours WHERE empreinte IN (?, ?) LIMIT 1", digests).fetchone() is not None
 
     def _recorded_as(self, path: Path, withdrawn: bool = False) -> sqlite3.Row | None:
         """The recorded file, not withdrawn (or withdrawn), whose content `path` holds byte for
@@ -560,9 +563,11 @@ class _ReturnsSide:
         self._quiet.clear()  # a rejection recorded here: the next deposit looks again
         with self.transaction() as db:
             db.executemany(
-                "UPDATE demandes SET statut = ?, numero_asp = coalesce(?, numero_asp), code_traitement = ?, "
-                "libelle_traitement = ?, fichier_retour = ?, date_retour = ? WHERE id = ?",
-                [(statut, asp, code, label, source, now[:10], demande_id)
+                # an acceptance without its number keeps the one given before; a rejection has none
+                f"UPDATE demandes SET statut = ?, numero_asp = CASE WHEN ? = '{REJETEE}' THEN NULL "
+                "ELSE coalesce(?, numero_asp) END, code_traitement = ?, libelle_traitement = ?, fichier_retour = ?, "
+                "date_retour = ? WHERE id = ?",
+                [(statut, statut, asp, code, label, source, now[:10], demande_id)
                  for demande_id, statut, asp, code, label, source in outcomes],
             )
             db.executemany(
@@ -601,12 +606,20 @@ class _ReturnsSide:
     def numeros_ans(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT DISTINCT numero_ans FROM fichiers ORDER BY 1")]
 
-    def files_answered_by(self, digest: str, imp_id: str | None) -> set[int]:
-        """The deposit files a return with this digest (or this impId) was recorded for."""
+    def files_answered_by(self, digests: tuple[str, str], imp_id: str | None) -> set[int]:
+        """The deposit files a return with one of these digests (`return_digests`), or this
+        impId, was recorded for."""
         rows = self.db.execute(
             "SELECT DISTINCT d.fichier_id FROM retours r JOIN demandes d ON d.id = r.demande_id "
-            "WHERE r.empreinte = ? OR (? IS NOT NULL AND r.imp_id = ?)", (digest, imp_id, imp_id)).fetchall()
+            "WHERE r.empreinte IN (?, ?) OR (? IS NOT NULL AND r.imp_id = ?)", (*digests, imp_id, imp_id)).fetchall()
         return {r[0] for r in rows}
+
+    def recorded_answer(self, fichier_id: int, digests: tuple[str, str]) -> sqlite3.Row | None:
+        """The first record (`fichier_retour`, `enregistre_le`) of a return with one of these
+        digests (`return_digests`) for the deposit file `fichier_id`, None if there is none."""
+        return self.db.execute(
+            "SELECT r.fichier_retour, r.enregistre_le FROM retours r JOIN demandes d ON d.id = r.demande_id "
+            "WHERE d.fichier_id = ? AND r.empreinte IN (?, ?) ORDER BY r.id LIMIT 1", (fichier_id, *digests)).fetchone()
 
     def avances_for_solde(self, avance_formats: Iterable[str], numero_ans: str,
                           numeros: Iterable[str]) -> dict[str, sqlite3.Row]:
@@ -990,6 +1003,16 @@ def _numeros(data: bytes) -> list[object] | None:
         return [line["numeroEditeur"] for line in lines]
     except (orjson.JSONDecodeError, TypeError, KeyError):
         return None
+
+
+def return_digests(body: bytes) -> tuple[str, str]:
+    """(digest of its content, digest of its bytes) of a return file (without its BOM): the
+    first is recorded (`retours.empreinte`), both are looked for (versions before it recorded
+    the bytes'). The content's is the JSON with its keys sorted, compact: the same return
+    opened and saved again by an editor (indented, CRLF line ends, keys in another order) is
+    known as the same. SHA-256 of both; `body` is JSON already read."""
+    content = orjson.dumps(orjson.loads(body), option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(content).hexdigest(), hashlib.sha256(body).hexdigest()
 
 
 def _holds(path: Path, data: bytes) -> bool:

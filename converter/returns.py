@@ -10,15 +10,19 @@ se voient attribuer un numéro ASP dans le fichier JSON »).
 A return file is matched to the deposit file it answers by its content, never by its name
 (a browser saves it again as « … (1).json »): the deposit file of its numeroAns that holds
 exactly its demandes (numeroEditeur at the same numLigne); among several, the one of the
-format of its JSON keys, then the one whose demandes are those returned (the ASP's fields
-aside), then the one a copy of this very return (same digest or impId) answered before, then
-the one still awaiting its return (a rejected solde deposited again unchanged). None or
-several left: the file is refused with the reason, nothing of it recorded (`--depot`
-names the deposit file when the user knows it).
+format of its JSON keys, then the one `--depot` names when the user knows it (it must be one
+of them: the user's word comes before any guess), else the one whose demandes are those
+returned (the ASP's fields aside), then the one a copy of this very return (same content,
+whatever its encoding, or same impId) answered before, then the one still awaiting its
+return (a rejected solde deposited again unchanged). None or several left: the file is
+refused with the reason, nothing of it recorded.
 
-Every return recorded is kept in the ledger's history (`retours`). A return that contradicts
-the outcome or the numeroASP already recorded for a demande is refused, the whole file,
-unless confirmed (`confirm`, the CLI's `--confirmer`); it is reported either way.
+Every return recorded is kept in the ledger's history (`retours`), once: the same return
+given again (same content) records nothing new. A return that contradicts the outcome or the
+numeroASP already recorded for a demande is refused, the whole file, unless confirmed
+(`confirm`, the CLI's `--confirmer`); it is reported either way. Refused even when confirmed:
+a return contradicting another return of the same command (which one is newer?), and one
+accepting demandes recorded rejected that were deposited again since (live twice).
 
 **Inferred**: codeTraitement's values are not published, so a demande is accepted when its
 libelleTraitement reads « Demande acceptée » whatever its case, accents, spaces and
@@ -27,19 +31,20 @@ punctuation (« DEMANDE ACCEPTEE. »), or, for an avance, when the ASP gave it a
 recorded only if all its demandes pass where its format says so (`recorded_only_if_all_pass`,
 the MS2 soldes: seed 000 §1.2, « Les demandes de solde sont définitivement enregistrées dans le
 portail Ségur seulement lorsque l'ensemble des demandes d'un JSON sont passantes »): when one
-solde of such a return file is rejected, its accepted soldes are recorded as not recorded
-(rejected) too. Seed 003 (mdv-lgc-solde) says only « Les demandes rejetées à la suite de ce
-deuxième contrôle ne sont pas intégrées en base »: an accepted MDV solde stays accepted.
+solde of such a return file is rejected, its other soldes, accepted or left untreated, are
+recorded as not recorded (rejected) too; when none is rejected but one is left untreated, the
+accepted ones may not be recorded by the ASP: the file is refused, nothing of it recorded.
+Seed 003 (mdv-lgc-solde) says only « Les demandes rejetées à la suite de ce deuxième contrôle
+ne sont pas intégrées en base »: an accepted MDV solde stays accepted.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 import sqlite3
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,9 +53,9 @@ from xlsxwriter import Workbook
 
 from .deposit import LINES
 from .files import OutputError, why, write_new_numbered
-from .formats import all_formats
+from .formats import FormatDefinition, all_formats, numero_formats
 from .kinds import numero_ans as numero_ans_kind
-from .ledger import ACCEPTEE, DEPOSEE, REJETEE, Ledger
+from .ledger import ACCEPTEE, DEPOSEE, REJETEE, Ledger, return_digests
 
 ACCEPTED_LABEL = "demande acceptee"
 ASP_FIELDS = ("codeTraitement", "libelleTraitement", "numeroASP")  # what the ASP fills in a return
@@ -88,12 +93,13 @@ class ReturnLine:
 
 @dataclass
 class ReturnFile:
-    """One return file as read: its numeroAns, impId, digest and demandes."""
+    """One return file as read: its numeroAns, impId, digests (`ledger.return_digests`: its
+    content's, recorded, and its bytes') and demandes."""
 
     path: Path
     numero_ans: str
     imp_id: str | None
-    digest: str
+    digests: tuple[str, str]
     lines: list[ReturnLine]
 
 
@@ -158,7 +164,10 @@ def read_return(path: Path) -> ReturnFile:
         if not isinstance(line, dict):
             raise ReturnFileError(f"{at} n'est pas un objet JSON.")
         ne = line.get("numeroEditeur")
-        if not isinstance(ne, str) or not ne:
+        if ne is not None and ne != "" and not isinstance(ne, str):  # « 00001 » read as a number on its way
+            raise ReturnFileError(f"{at} a un numeroEditeur qui n'est pas un texte ({ne!r}) : ses zéros de tête sont "
+                                  "peut-être perdus. Téléchargez-le à nouveau depuis le portail Ségur, sans le modifier.")
+        if not ne:
             raise ReturnFileError(f"{at} n'a pas de numeroEditeur.")
         values = {}
         for key in ASP_FIELDS:
@@ -167,18 +176,26 @@ def read_return(path: Path) -> ReturnFile:
                 value = str(value)
             if value is not None and not isinstance(value, str):
                 raise ReturnFileError(f"{at} a un {key} qui n'est pas un texte ({value!r}).")
-            values[key] = value
+            values[key] = value if value is None or value.strip() else None  # « » is no answer, no number
         num_ligne = line.get("numLigne", index)
         lines.append(ReturnLine(source=path.name, num_ligne=num_ligne, numero_editeur=ne,
                                 code=values["codeTraitement"], label=values["libelleTraitement"],
                                 numero_asp=values["numeroASP"], keys=frozenset(line), data=line))
+    first: dict[str, int] = {}
+    for index, line in enumerate(lines, start=1):
+        if (before := first.setdefault(line.numero_editeur, index)) != index:
+            # seeds 000 and 001, §2: « pour chaque demande, un code de traitement et libellé de
+            # traitement »; counted once each, its two answers would hide another demande's none
+            raise ReturnFileError(f"{where} nomme deux fois la demande {line.numero_editeur} (demandes n° {before} et "
+                                  f"{index} de {LINES}) : l'ASP donne une réponse par demande, rien n'est enregistré. "
+                                  "Téléchargez-le à nouveau depuis le portail Ségur, sans le modifier.")
     if all(x.code is None and x.label is None for x in lines):
         raise ReturnFileError(f"{where} n'a été traité par l'ASP pour aucune de ses demandes (codeTraitement et "
                               "libelleTraitement vides) : c'est un fichier de dépôt, pas un retour. Donnez le fichier "
                               "que l'ASP met à disposition sur le portail Ségur après son deuxième contrôle.")
     imp_id = data.get("impId")
     return ReturnFile(path=path, numero_ans=numero_ans, imp_id=None if imp_id is None else str(imp_id),
-                      digest=hashlib.sha256(body).hexdigest(), lines=lines)
+                      digests=return_digests(body), lines=lines)
 
 
 def _without_asp(line: dict[str, Any]) -> dict[str, Any]:
@@ -218,15 +235,20 @@ def match_file(book: Ledger, returned: ReturnFile, deposit: str | None = None) -
                       f"contient {near['found']} sur ses {near['total']}")
     layout = {fid: frozenset(d.json) for fid, d in all_formats().items() if d.json}
     keys = frozenset().union(*(x.keys for x in returned.lines))
+    found = [f for f in exact if layout.get(f["format"]) == keys] or exact  # the format of its JSON keys
+    if deposit is not None:  # the user's word comes before any rule that guesses
+        named = [f for f in found if f["nom"] == Path(deposit).name]
+        if not named:
+            return None, (f"le fichier {Path(deposit).name} donné par --depot ne contient pas exactement ces "
+                          f"{len(wanted)} demandes (numeroEditeur et numLigne, dans le format de ce retour) ; "
+                          f"les fichiers déposés qui les contiennent : {', '.join(f['nom'] for f in found)}")
+        return named[0], ""
     mine = [_without_asp(x.data) for x in returned.lines]
     narrowing = (
-        lambda f: layout.get(f["format"]) == keys,
         lambda f: [_without_asp(line) for line in book.file_lines(f["id"])] == mine,
-        lambda f: f["id"] in book.files_answered_by(returned.digest, returned.imp_id),
+        lambda f: f["id"] in book.files_answered_by(returned.digests, returned.imp_id),
         lambda f: all(r["statut"] == DEPOSEE for r in book.file_demandes(f["id"])),  # still awaits its return
-        lambda f: f["nom"] == deposit,  # named by the user (--depot), never guessed from the return's name
     )
-    found = exact
     for rule in narrowing:
         if len(found) == 1:
             break
@@ -276,17 +298,20 @@ def ingest(paths: list[Path], book: Ledger, *, confirm: bool = False, deposit: s
     (unless `confirm`) is reported, not recorded."""
     read = [read_return(p) for p in paths]
     everything: list[ReturnLine] = []
+    recorded: dict[int, str] = {}  # demande id → the return file of this command that answered it
     for returned in read:
         everything += returned.lines
         # under the write lock from the match to the record: two `retour` at once cannot both
         # find no contradiction, then both record
         with book.transaction():
-            _ingest_file(returned, book, confirm=confirm, deposit=deposit)
+            _ingest_file(returned, book, confirm=confirm, deposit=deposit, recorded=recorded)
     return everything
 
 
-def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: str | None) -> None:
-    """Match one return file to its deposit file and record it (`ingest`), or say why not."""
+def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: str | None,
+                 recorded: dict[int, str]) -> None:
+    """Match one return file to its deposit file and record it (`ingest`), or say why not.
+    `recorded`: the demandes the command's files before it answered (their file), added to."""
     lines = returned.lines
     found, reason = match_file(book, returned, deposit)
     if found is None:
@@ -304,17 +329,28 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
             continue
         _outcome(line)
     definition = all_formats().get(found["format"])
-    whole = definition is None or definition.recorded_only_if_all_pass  # the file's format, as its seed says
-    soldes = [x for x in lines if x.nature == "solde" and x.statut]
-    if whole and any(x.statut == REJETEE for x in soldes):
-        for x in soldes:
-            if x.statut == ACCEPTEE:
-                x.statut, x.result = REJETEE, REJECTED
-                x.remark = ("Non enregistrée par l'ASP : une autre demande de ce fichier de solde est rejetée "
-                            "(un fichier de solde n'est enregistré que si toutes ses demandes passent). "
-                            "Redéposez-la dans un nouveau fichier.")
+    if refusal := _whole_file(lines, definition):
+        return _refuse(lines, refusal)
     treated = [x for x in lines if x.statut]
+    revived = [x for x in treated if rows[_line_key(x)]["statut"] == REJETEE and x.statut != REJETEE]
+    again = _deposited_again(book, found, returned.numero_ans, revived)
+    if again:
+        listed = ", ".join(f"{ne} (fichier {name})" for ne, name in again.items())
+        files = ", ".join(dict.fromkeys(again.values()))
+        return _refuse(lines, (
+            f"Ce retour dit acceptées des demandes rejetées d'après le registre, et déposées de nouveau depuis ce "
+            f"rejet : {listed}. Enregistré, il les laisserait déposées deux fois : rien n'est enregistré pour ce "
+            f"fichier. Si {files} n'a pas été déposé sur le portail, retirez-le (« xl2segur retirer NOM »), puis "
+            "enregistrez de nouveau ce retour ; s'il l'a été, l'ASP a reçu ces demandes deux fois : signalez-le-lui."))
     clashes = {x.numero_editeur: clash for x in treated if (clash := _contradiction(x, rows[_line_key(x)]))}
+    among = {x.numero_editeur: recorded[x.demande_id] for x in treated
+             if x.numero_editeur in clashes and x.demande_id in recorded}
+    if among:  # nothing tells which of two returns given together is the newer: not the arguments' order
+        return _refuse(lines, (
+            "Ce retour contredit le retour " + ", ".join(dict.fromkeys(among.values())) + ", donné dans la même "
+            f"commande, pour {', '.join(among)} : rien n'est deviné, rien n'est enregistré pour ce fichier. "
+            "Vérifiez sur le portail Ségur lequel des deux est le plus récent : si c'est celui-ci, enregistrez-le "
+            "seul, avec --confirmer."))
     if clashes and not confirm:
         for x in lines:
             if x.numero_editeur in clashes:
@@ -324,11 +360,84 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
                 x.remark = "Fichier non enregistré : une autre de ses demandes contredit le registre."
             x.result = REFUSED
         return
+    before = None if clashes else book.recorded_answer(found["id"], returned.digests)
+    if before is not None:  # the same return again (saved again, re-encoded): its answer is recorded once
+        when = datetime.fromisoformat(before["enregistre_le"]).strftime("%d/%m/%Y")
+        for x in lines:
+            x.remark = " ".join(filter(None, (x.remark, f"Ce retour est déjà enregistré le {when} (fichier "
+                                              f"{before['fichier_retour']}) : rien de nouveau.")))
+        return
     for x in treated:
         if x.numero_editeur in clashes:
             x.remark = f"Remplace, comme demandé (--confirmer), {clashes[x.numero_editeur]}."
+    _name_soldes_deposited(book, definition, returned.numero_ans,
+                           [(x, rows[_line_key(x)]) for x in treated if x.numero_editeur in clashes])
     book.record_returns([(x.demande_id, x.statut, x.numero_asp, x.code, x.label, x.source) for x in treated],
-                        digest=returned.digest, imp_id=returned.imp_id, confirmed=bool(clashes))
+                        digest=returned.digests[0], imp_id=returned.imp_id, confirmed=bool(clashes))
+    recorded |= {x.demande_id: x.source for x in treated}
+
+
+def _refuse(lines: list[ReturnLine], remark: str) -> None:
+    """Nothing of the file recorded: every demande « Non enregistrée », with the reason."""
+    for x in lines:
+        x.result, x.remark = REFUSED, remark
+
+
+def _whole_file(lines: list[ReturnLine], definition: FormatDefinition | None) -> str:
+    """Where the file's format is recorded only if all its demandes pass (seed 000 §1.2: « Les
+    demandes de solde sont définitivement enregistrées dans le portail Ségur seulement lorsque
+    l'ensemble des demandes d'un JSON sont passantes »): one solde rejected, the others,
+    accepted or left untreated, are rejected too; none rejected but one left untreated, the
+    accepted ones may not be recorded: the reason to refuse the file (else '')."""
+    whole = definition is None or definition.recorded_only_if_all_pass
+    soldes = [x for x in lines if x.nature == "solde"]
+    if whole and any(x.statut == REJETEE for x in soldes):
+        for x in soldes:
+            if x.statut != REJETEE:
+                x.statut, x.result = REJETEE, REJECTED
+                x.remark = ("Non enregistrée par l'ASP : une autre demande de ce fichier de solde est rejetée "
+                            "(un fichier de solde n'est enregistré que si toutes ses demandes passent). "
+                            "Redéposez-la dans un nouveau fichier.")
+    elif whole and any(x.statut == ACCEPTEE for x in soldes) and any(x.statut is None for x in soldes):
+        left = ", ".join(x.numero_editeur for x in soldes if x.statut is None)
+        return (f"L'ASP n'a pas traité {left} dans ce retour (codeTraitement et libelleTraitement vides) : un fichier "
+                "de solde n'est enregistré que si toutes ses demandes passent, les soldes acceptées de ce fichier ne "
+                "le sont peut-être pas. Rien n'est enregistré pour ce fichier : vérifiez sur le portail Ségur, puis "
+                "enregistrez le retour où toutes ses demandes sont traitées.")
+    return ""
+
+
+def _name_soldes_deposited(book: Ledger, definition: FormatDefinition | None, numero_ans: str,
+                           changed: list[tuple[ReturnLine, sqlite3.Row]]) -> None:
+    """For each avance whose outcome or numeroASP this return replaces (`changed`: the line and
+    what the ledger held), the solde deposited already, if any, named in its remark: it carries
+    the number replaced (seed 000: « C'est le même numéro renseigné pour l'avance que pour le
+    solde », and the solde names its avance's dossier ASP), or its avance is now rejected."""
+    avances = [(x, row) for x, row in changed if x.nature == "avance"]
+    if not avances or definition is None or not definition.solde_format:
+        return
+    soldes = book.live_deposits(numero_formats(definition.solde_format), numero_ans, [x.numero_editeur for x, _ in avances])
+    for x, row in avances:
+        solde = soldes.get(x.numero_editeur)
+        if solde is None:
+            continue
+        what = (" pour cette avance désormais rejetée" if x.statut == REJETEE else
+                f" avec le numéro ASP {row['numero_asp']}" if row["numero_asp"] != x.numero_asp else "")
+        if what:
+            x.remark += (f" Son solde est déjà déposé (fichier {solde['nom']}){what} : s'il n'a pas été déposé sur le "
+                         f"portail, retirez-le (« xl2segur retirer {solde['nom']} ») puis préparez-le de nouveau "
+                         "(« xl2segur solde ») ; s'il l'a été, voyez avec l'ASP.")
+
+
+def _deposited_again(book: Ledger, found: sqlite3.Row, numero_ans: str, revived: list[ReturnLine]) -> dict[str, str]:
+    """numeroEditeur → deposit file, for the demandes of `revived` (recorded rejected, now
+    accepted: live again in `found`) live meanwhile in another deposit file of a format sharing
+    their numeroEditeur (a rejected solde comes back under its number: seed 000, « C'est le même
+    numéro renseigné pour l'avance que pour le solde »)."""
+    if not revived:
+        return {}
+    family = numero_formats(found["format"]) if found["format"] in all_formats() else (found["format"],)
+    return book.already_deposited(family, numero_ans, [x.numero_editeur for x in revived])
 
 
 def codes_met(lines: list[ReturnLine]) -> dict[str, dict[str, int]]:

@@ -96,6 +96,18 @@ def test_a_file_whose_demandes_the_ledger_holds_is_refused_whole(tmp_path: Path)
         assert db.execute("SELECT count(*) FROM demandes").fetchone()[0] == 1
 
 
+def test_the_return_of_a_deposit_the_ledger_holds_is_sent_to_retour(tmp_path: Path) -> None:
+    """Given to `importer`, the ASP's return of a file xl2segur wrote is refused (its demandes are
+    deposited already), and it says where a return goes: it was not recorded."""
+    deposit_file = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), tmp_path / "depot", DAY).files[0]
+    returned = asp_return(deposit_file, tmp_path / "retours" / deposit_file.name, {"00001": "FINMS2000001"})
+    [imported] = api.import_deposits([returned], default_path())
+    assert "déjà déposées, non rejetées : 00001" in imported.refused
+    assert f"c'est un retour de l'ASP : enregistrez-le avec « xl2segur retour {returned} »" in imported.refused
+    with sqlite3.connect(default_path()) as db:
+        assert db.execute("SELECT statut FROM demandes").fetchall() == [("deposee",)]
+
+
 def test_importer_answers_in_french_for_what_a_user_can_give(tmp_path: Path) -> None:
     runner = CliRunner()
     registre = tmp_path / "depot" / "xl2segur.sqlite"

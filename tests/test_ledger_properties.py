@@ -1,6 +1,8 @@
-"""Property: whatever the sequence of convert / retour / solde / re-export / withdraw / restore, no
-numeroEditeur is live (written, neither rejected nor withdrawn) in two deposits of the same
-nature and numeroAns, and every recorded file can be written again as it was."""
+"""Property: whatever the sequence of convert / retour (contradicting, --confirmer, --depot, saved
+again re-encoded) / solde / re-export / withdraw / restore, no numeroEditeur is live (written,
+neither rejected nor withdrawn) in two deposits of the same nature and numeroAns; every recorded
+file is done, on disk where the ledger says with its recorded content, and can be written again
+as it was; each demande's state is the last answer recorded for it; etat counts the ledger."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+from decimal import Decimal
 from pathlib import Path
 
 import orjson
@@ -18,6 +21,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from converter import api
 from converter.files import OutputError
 from converter.ledger import ENVIRONMENT, RETIREE, Ledger
+from converter.status import ledger_status
 from tests.builders import workbook
 from tests.builders_solde import seed_000_rows
 from tests.test_cycle import DAY, asp_return, avance_rows
@@ -32,6 +36,7 @@ class LedgerCycle(RuleBasedStateMachine):
         self.root = Path(tempfile.mkdtemp(prefix="xl2segur-prop-"))
         self.registre = self.root / "registre.sqlite"
         self.steps = 0
+        self.returns: list[Path] = []
 
     def teardown(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
@@ -64,8 +69,11 @@ class LedgerCycle(RuleBasedStateMachine):
         if self.registre.exists():
             api.write_solde_workbooks(self.registre, "ms2-dui-pds-avance", self._path("soldes"))
 
-    @rule(pick=st.integers(min_value=0), accept=st.lists(st.booleans(), min_size=3, max_size=3))
-    def retour(self, pick: int, accept: list[bool]) -> None:
+    @rule(pick=st.integers(min_value=0), accept=st.lists(st.booleans(), min_size=3, max_size=3),
+          confirm=st.booleans(), named=st.booleans(), imp_id=st.booleans())
+    def retour(self, pick: int, accept: list[bool], confirm: bool, named: bool, imp_id: bool) -> None:
+        """The ASP's return of a recorded file (an impId of its own: another import, or none), or
+        a later one contradicting it, given with --confirmer or not, with --depot or not."""
         recorded = [r for r in self._recorded() if r["retire_le"] is None]
         if not recorded:
             return
@@ -77,8 +85,21 @@ class LedgerCycle(RuleBasedStateMachine):
         lines = orjson.loads(data)["lignesImport"]
         verdicts = {line["numeroEditeur"]: f"FINMS2{int(line['numeroEditeur']):06d}" if accept[i % 3]
                     else "Pièce illisible" for i, line in enumerate(lines)}
-        api.ingest_returns([asp_return(sent, self._path("retour") / row["nom"], verdicts)], self.registre,
-                           self._path("bilan.xlsx"))
+        returned = asp_return(sent, self._path("retour") / row["nom"], verdicts)
+        returned.write_bytes(orjson.dumps({**orjson.loads(returned.read_bytes()), "impId": self.steps if imp_id else None}))
+        self.returns.append(returned)
+        api.ingest_returns([returned], self.registre, self._path("bilan.xlsx"), confirm=confirm,
+                           deposit=row["nom"] if named else None)
+
+    @rule(pick=st.integers(min_value=0), confirm=st.booleans())
+    def retour_again(self, pick: int, confirm: bool) -> None:
+        """A return given before, saved again by an editor (indented, CRLF, a BOM)."""
+        if not self.returns:
+            return
+        again = self._path("copie.json")
+        again.write_bytes(b"\xef\xbb\xbf" + orjson.dumps(orjson.loads(self.returns[pick % len(self.returns)].read_bytes()),
+                                                        option=orjson.OPT_INDENT_2).replace(b"\n", b"\r\n"))
+        api.ingest_returns([again], self.registre, self._path("bilan.xlsx"), confirm=confirm)
 
     @rule(pick=st.integers(min_value=0))
     def rewrite(self, pick: int) -> None:
@@ -127,6 +148,54 @@ class LedgerCycle(RuleBasedStateMachine):
                 "SELECT nature, numero_ans, numero_editeur, count(*) FROM demandes "
                 "WHERE statut NOT IN ('rejetee', 'retiree') GROUP BY 1, 2, 3 HAVING count(*) > 1").fetchall()
         assert twice == []
+
+    @invariant()
+    def no_file_left_pending_and_every_file_where_the_ledger_says(self) -> None:
+        """Each recorded file done, under its recorded name with its recorded content (withdrawn:
+        in retires/), and no other deposit file in the deposit folders."""
+        if not self.registre.exists():
+            return
+        recorded = self._recorded()
+        assert [r["nom"] for r in recorded if r["en_attente"] is not None] == []
+        with Ledger(self.registre) as book:
+            for r in recorded:
+                path = Path(r["chemin"])
+                where = path if r["retire_le"] is None else path.parent / "retires" / path.name
+                assert where.read_bytes() == book.file_bytes(r), r["nom"]
+        on_disk = sorted(str(p.resolve()) for p in self.root.glob("depot*/JSON-*.json"))
+        assert on_disk == sorted(r["chemin"] for r in recorded if r["retire_le"] is None)
+
+    @invariant()
+    def each_statut_is_the_last_recorded_answer(self) -> None:
+        """A demande answered by the ASP has the outcome of the last return recorded for it; one
+        never answered is deposited, or withdrawn."""
+        if not self.registre.exists():
+            return
+        with sqlite3.connect(self.registre) as db:
+            rows = db.execute(
+                "SELECT d.statut, (SELECT r.statut FROM retours r WHERE r.demande_id = d.id ORDER BY r.id DESC LIMIT 1) "
+                "FROM demandes d").fetchall()
+        assert all(last == statut if last else statut in ("deposee", "retiree") for statut, last in rows)
+
+    @invariant()
+    def etat_counts_what_the_ledger_holds(self) -> None:
+        """etat's summary: per format and state, the demandes and their amounts, and the avances
+        awaiting their solde, as counted straight from the ledger."""
+        if not self.registre.exists():
+            return
+        with Ledger(self.registre) as book:
+            status = ledger_status(book)
+            truth = {(f, s): (n, Decimal(m)) for f, s, n, m in book.db.execute(
+                "SELECT format, statut, count(*), printf('%.2f', sum(montant)) FROM demandes GROUP BY 1, 2")}
+            # accepted with a numeroASP, no solde live under its number
+            [(waiting,)] = book.db.execute(
+                "SELECT count(*) FROM demandes a WHERE a.nature = 'avance' AND a.statut = 'acceptee' AND a.numero_asp "
+                "IS NOT NULL AND NOT EXISTS (SELECT 1 FROM demandes s WHERE s.nature = 'solde' AND s.numero_ans = "
+                "a.numero_ans AND s.numero_editeur = a.numero_editeur AND s.statut NOT IN ('rejetee', 'retiree'))")
+        counts = {(c.format_id, c.state): (c.demandes, c.amount) for c in status.counts}
+        assert {k: v for k, v in counts.items() if k[1] != "attente_solde"} == truth
+        assert counts.get(("ms2-dui-pds-avance", "attente_solde"), (0,))[0] == waiting
+        assert status.demandes.height == sum(n for n, _ in truth.values())
 
 
 LedgerCycle.TestCase.settings = settings(max_examples=10, stateful_step_count=6, deadline=None,

@@ -82,6 +82,25 @@ def test_an_old_solde_return_saved_again_under_another_name_rewrites_nothing(tmp
     assert api.write_solde_workbooks(registre, "ms2-dui-pds-avance", tmp_path / "w") == ("ms2-dui-pds-solde", [])
 
 
+def test_the_same_return_recorded_again_is_kept_once_in_the_history(tmp_path: Path) -> None:
+    """The same return given twice in one command, then again saved under another name and
+    re-encoded: its outcomes are recorded once (the history, and etat's « Historique des
+    retours », would count one answer of the ASP two or three times)."""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002")
+    returned = asp_return(deposit_file, tmp_path / "r.json", {"00001": "FINMS2000001", "00002": "Pièce illisible"})
+    lines, _ = api.ingest_returns([returned, returned], registre)
+    assert [x.result for x in lines] == ["Acceptée", "Rejetée"] * 2
+    assert all("déjà enregistré le" in x.remark and "r.json" in x.remark for x in lines[2:])
+    again = tmp_path / "r (1).json"
+    again.write_bytes(orjson.dumps(orjson.loads(returned.read_bytes()), option=orjson.OPT_INDENT_2))
+    lines, _ = api.ingest_returns([again], registre)
+    assert [x.result for x in lines] == ["Acceptée", "Rejetée"] and all("déjà enregistré" in x.remark for x in lines)
+    assert _history(registre) == [("r.json", "acceptee", "FINMS2000001", 0), ("r.json", "rejetee", None, 0)]
+    status, _ = api.ledger_status(registre, tmp_path / "etat.xlsx")
+    assert status.history.height == 2
+    assert [s[2:] for s in _statuts(registre)] == [("acceptee", "FINMS2000001"), ("rejetee", None)]
+
+
 def test_a_return_two_deposit_files_could_answer_is_refused_until_depot_names_one(tmp_path: Path) -> None:
     deposit_file, registre = _avances(tmp_path, "00001")
     # the same demandes, byte for byte, recorded in a second file (another tool's deposit, imported)
@@ -105,6 +124,88 @@ def test_a_return_two_deposit_files_could_answer_is_refused_until_depot_names_on
     assert [s[2:] for s in _statuts(registre)] == [("deposee", None), ("acceptee", "FINMS2000001")]
 
 
+def _soldes_deposited_twice(tmp_path: Path) -> tuple[Path, Path, Path, Path]:
+    """(ledger, first solde file, its return rejecting both soldes, second solde file): the
+    two soldes of seed 000 rejected as a file, then deposited again unchanged."""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002")
+    asp_return(deposit_file, tmp_path / "ra.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"})
+    api.ingest_returns([tmp_path / "ra.json"], registre)
+    soldes = workbook(tmp_path / "s.xlsx", {k: v + w for (k, v), w in zip(
+        _solde("ms2-dui-pds-solde", "00001", "FINMS2000001").items(),
+        _solde("ms2-dui-pds-solde", "00002", "FINMS2000002").values())}, "ms2-dui-pds-solde")
+    first = api.convert(soldes, registre.parent, DAY).files[0]
+    old = asp_return(first, tmp_path / "retours" / first.name, {"00001": "Facture illisible", "00002": "Facture illisible"})
+    _edit(old, lambda d: d.update(impId=None))
+    api.ingest_returns([old], registre)
+    second = api.convert(soldes, registre.parent, DAY).files[0]
+    assert deposited(second) == ["00001", "00002"]
+    return registre, first, old, second
+
+
+def test_the_deposit_file_named_with_depot_is_the_one_recorded(tmp_path: Path) -> None:
+    """--depot is the user's word: it comes before any rule that guesses (here, « the file still
+    awaiting its return » would have taken the second file)."""
+    registre, first, old, second = _soldes_deposited_twice(tmp_path)
+    again = asp_return(first, tmp_path / "r-portail.json", {"00001": "Facture illisible", "00002": "Facture illisible"})
+    _edit(again, lambda d: d.update(impId=31))
+    lines, _ = api.ingest_returns([again], registre, deposit=first.name)
+    assert {(x.deposit_file, x.result) for x in lines} == {(first.name, "Rejetée")}
+    assert [s[2] for s in _statuts(registre) if s[0] == second.name] == ["deposee", "deposee"]
+
+
+@pytest.mark.parametrize("encode", [
+    lambda data: orjson.dumps(data, option=orjson.OPT_INDENT_2).replace(b"\n", b"\r\n"),  # pretty, CRLF
+    lambda data: b"\xef\xbb\xbf" + orjson.dumps(dict(reversed(list(data.items())))),  # BOM, keys reordered
+], ids=["indente-crlf", "bom-cles"])
+def test_an_old_return_saved_again_re_encoded_is_still_its_own_files(tmp_path: Path, encode) -> None:
+    """A return without impId, opened and saved again by an editor (indented, CRLF, a BOM, keys
+    in another order), is the same return: it answered the first solde file, not the second one
+    still awaiting its return (taken for it, that file's soldes were rejected and the solde
+    workbook offered them a third time)."""
+    registre, first, old, second = _soldes_deposited_twice(tmp_path)
+    again = tmp_path / "retours" / f"{first.stem} (1).json"
+    again.write_bytes(encode(orjson.loads(old.read_bytes())))
+    lines, _ = api.ingest_returns([again], registre)
+    assert {x.deposit_file for x in lines} == {first.name}
+    assert [s[2] for s in _statuts(registre) if s[0] == second.name] == ["deposee", "deposee"]
+    assert api.write_solde_workbooks(registre, "ms2-dui-pds-avance", tmp_path / "w") == ("ms2-dui-pds-solde", [])
+
+
+def test_a_rejection_confirmed_away_while_its_demandes_are_deposited_again_is_refused(tmp_path: Path) -> None:
+    """The first solde file was recorded rejected, its soldes deposited again in a second file;
+    a later return says the first was accepted after all. Recorded, even with --confirmer, each
+    solde would be live in two deposit files (the second one, uploaded, pays it twice): refused,
+    as `retirer --annuler` is, with the way out."""
+    registre, first, old, second = _soldes_deposited_twice(tmp_path)
+    good = asp_return(first, tmp_path / "r-portail.json", {"00001": "Demande acceptée", "00002": "Demande acceptée"})
+    _edit(good, lambda d: d.update(impId=31))
+    lines, _ = api.ingest_returns([good], registre, confirm=True, deposit=first.name)
+    assert {x.result for x in lines} == {"Non enregistrée"}
+    remark = _words(lines[0].remark)
+    assert f"déposées de nouveau depuis ce rejet : 00001 (fichier {second.name}), 00002 (fichier {second.name})" in remark
+    assert f"Si {second.name} n'a pas été déposé sur le portail, retirez-le (« xl2segur retirer NOM »)" in remark
+    assert "rien n'est enregistré" in remark
+    assert [s[2] for s in _statuts(registre) if s[0] in (first.name, second.name)] == ["rejetee"] * 2 + ["deposee"] * 2
+    # the second file never uploaded: withdrawn, the return is recorded
+    api.withdraw(second.name, registre)
+    lines, _ = api.ingest_returns([good], registre, confirm=True, deposit=first.name)
+    assert {x.result for x in lines} == {"Acceptée"}
+    assert [s[2] for s in _statuts(registre) if s[0] in (first.name, second.name)] == ["acceptee"] * 2 + ["retiree"] * 2
+
+
+def test_a_depot_that_does_not_hold_the_returned_demandes_is_refused(tmp_path: Path) -> None:
+    registre, first, old, second = _soldes_deposited_twice(tmp_path)
+    again = asp_return(first, tmp_path / "r-portail.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"})
+    _edit(again, lambda d: d.update(impId=31))
+    avance = "JSON-0123456789-20240312-001.json"
+    lines, _ = api.ingest_returns([again], registre, deposit=avance)
+    assert {x.result for x in lines} == {"Inconnue du registre"}
+    remark = _words(lines[0].remark)
+    assert f"le fichier {avance} donné par --depot ne contient pas exactement ces 2 demandes" in remark
+    assert f"{first.name}, {second.name}" in remark
+    assert [s[2] for s in _statuts(registre) if s[0] in (first.name, second.name)] == ["rejetee"] * 2 + ["deposee"] * 2
+
+
 def test_a_return_whose_demandes_no_deposit_file_holds_is_refused_whole(tmp_path: Path) -> None:
     deposit_file, registre = _avances(tmp_path, "00001", "00002")
     returned = asp_return(deposit_file, tmp_path / "r.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"})
@@ -115,6 +216,48 @@ def test_a_return_whose_demandes_no_deposit_file_holds_is_refused_whole(tmp_path
     assert "00001 : Inconnue du registre" in text and "00009 : Inconnue du registre" in text
     assert "le plus proche, JSON-0123456789-20240312-001.json, en contient 1 sur ses 2" in text
     assert [s[2] for s in _statuts(registre)] == ["deposee", "deposee"] and _history(registre) == []
+
+
+def test_a_return_naming_a_demande_twice_is_refused_whole(tmp_path: Path) -> None:
+    """Two answers for one demande (accepted, then rejected) in one return, and none for
+    another: matched by count, the second answer overwrote the first and the other demande
+    stayed unanswered. Seeds 000 and 001, §2: « pour chaque demande, un code de traitement et
+    libellé de traitement »: one answer per demande."""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002")
+    returned = asp_return(deposit_file, tmp_path / "r.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"})
+    _edit(returned, lambda d: d["lignesImport"].__setitem__(
+        1, {**d["lignesImport"][0], "numeroASP": None, "codeTraitement": "E12", "libelleTraitement": "Pièce illisible"}))
+    with pytest.raises(OutputError) as caught:
+        api.ingest_returns([returned], registre)
+    assert "nomme deux fois la demande 00001 (demandes n° 1 et 2 de lignesImport)" in _words(str(caught.value))
+    assert [s[2] for s in _statuts(registre)] == ["deposee", "deposee"] and _history(registre) == []
+
+
+def test_a_numero_editeur_returned_as_a_number_is_named_as_such(tmp_path: Path) -> None:
+    """« 00001 » come back as 1 (a tool that read it as a number on its way): the return has a
+    numeroEditeur, not of the ASP's type; it was said to have none."""
+    deposit_file, registre = _avances(tmp_path, "00001")
+    returned = _edit(asp_return(deposit_file, tmp_path / "r.json", {"00001": "FINMS2000001"}),
+                     lambda d: d["lignesImport"][0].update(numeroEditeur=1))
+    with pytest.raises(OutputError) as caught:
+        api.ingest_returns([returned], registre)
+    message = _words(str(caught.value))
+    assert "demande n° 1 de lignesImport, a un numeroEditeur qui n'est pas un texte (1)" in message
+    assert "Téléchargez-le à nouveau depuis le portail Ségur, sans le modifier" in message
+
+
+def test_empty_texts_the_asp_fields_hold_are_no_answer(tmp_path: Path) -> None:
+    """codeTraitement and libelleTraitement « » (empty, not null): no answer, not a rejection
+    (recorded rejected, the avance would have been deposited again); a numeroASP « » is no
+    number (the solde workbook offered the avance with an empty dossier)."""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002")
+    returned = _edit(asp_return(deposit_file, tmp_path / "r.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"}),
+                     lambda d: (d["lignesImport"][0].update(numeroASP=" "),
+                                d["lignesImport"][1].update(codeTraitement="", libelleTraitement=" ", numeroASP="")))
+    lines, _ = api.ingest_returns([returned], registre)
+    assert [(x.result, x.numero_asp) for x in lines] == [("Acceptée", None), ("Sans traitement ASP", None)]
+    assert [s[2:] for s in _statuts(registre)] == [("acceptee", None), ("deposee", None)]
+    assert api.write_solde_workbooks(registre, "ms2-dui-pds-avance", tmp_path / "w") == ("ms2-dui-pds-solde", [])
 
 
 # ------------------------------------------------------------ a solde file recorded whole, or per demande
@@ -135,6 +278,54 @@ def test_an_ms2_solde_file_with_a_rejected_demande_records_none_of_its_soldes(tm
     lines, _ = api.ingest_returns([tmp_path / "rs.json"], registre)
     assert [(x.numero_editeur, x.statut) for x in lines] == [("00001", "rejetee"), ("00002", "rejetee")]
     assert "toutes ses demandes passent" in lines[0].remark
+
+
+def _ms2_soldes(tmp_path: Path) -> tuple[Path, Path]:
+    """(ledger, solde file) of seed 000's soldes 00001 and 00002, their avances accepted."""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002")
+    asp_return(deposit_file, tmp_path / "ra.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"})
+    api.ingest_returns([tmp_path / "ra.json"], registre)
+    soldes = workbook(tmp_path / "s.xlsx", {k: v + w for (k, v), w in zip(
+        _solde("ms2-dui-pds-solde", "00001", "FINMS2000001").items(),
+        _solde("ms2-dui-pds-solde", "00002", "FINMS2000002").values())}, "ms2-dui-pds-solde")
+    return registre, api.convert(soldes, registre.parent, DAY).files[0]
+
+
+def _untreated(ne: str):
+    def change(data: dict) -> None:
+        for line in data["lignesImport"]:
+            if line["numeroEditeur"] == ne:
+                line.update(codeTraitement=None, libelleTraitement=None)
+    return change
+
+
+def test_an_ms2_solde_left_untreated_beside_a_rejected_one_is_not_recorded_either(tmp_path: Path) -> None:
+    """Seed 000 §1.2: « Les demandes de solde sont définitivement enregistrées dans le portail
+    Ségur seulement lorsque l'ensemble des demandes d'un JSON sont passantes »: with 00002
+    rejected, 00001 is not recorded by the ASP, treated or not. Left « deposited », it could
+    never be deposited again (« déjà déposée »): its solde lost."""
+    registre, solde = _ms2_soldes(tmp_path)
+    returned = _edit(asp_return(solde, tmp_path / "rs.json", {"00001": "FINMS2000001", "00002": "Facture illisible"}),
+                     _untreated("00001"))
+    lines, _ = api.ingest_returns([returned], registre)
+    assert [(x.numero_editeur, x.result, x.statut) for x in lines] == [
+        ("00001", "Rejetée", "rejetee"), ("00002", "Rejetée", "rejetee")]
+    assert "toutes ses demandes passent" in lines[0].remark
+    assert [s[2] for s in _statuts(registre) if s[0] == solde.name] == ["rejetee", "rejetee"]
+
+
+def test_an_ms2_solde_file_partly_untreated_is_not_recorded_as_accepted(tmp_path: Path) -> None:
+    """The same rule: 00001 accepted beside 00002 left untreated is not known to be recorded by
+    the ASP; recorded « accepted », it would never be deposited again, maybe never paid."""
+    registre, solde = _ms2_soldes(tmp_path)
+    returned = _edit(asp_return(solde, tmp_path / "rs.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"}),
+                     _untreated("00002"))
+    lines, _ = api.ingest_returns([returned], registre)
+    assert [x.result for x in lines] == ["Non enregistrée"] * 2
+    remark = _words(lines[0].remark)
+    assert "L'ASP n'a pas traité 00002" in remark and "vérifiez sur le portail Ségur" in remark
+    assert [s[2] for s in _statuts(registre) if s[0] == solde.name] == ["deposee", "deposee"]
+    assert len(_history(registre)) == 2  # the avances' return only
 
 
 def test_an_mdv_solde_accepted_beside_a_rejected_one_stays_accepted(tmp_path: Path) -> None:
@@ -189,7 +380,7 @@ def test_a_later_return_that_contradicts_is_refused_unless_confirmed(tmp_path: P
     deposit_file, registre = _avances(tmp_path, "00001", "00002")
     first = asp_return(deposit_file, tmp_path / "r1.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"})
     api.ingest_returns([first], registre)
-    api.ingest_returns([first], registre)  # the same return again: nothing contradicts, kept in the history
+    api.ingest_returns([first], registre)  # the same return again: nothing contradicts, recorded once
     later = asp_return(deposit_file, tmp_path / "r2.json", {"00001": "FINMS2000099", "00002": "FINMS2000002"})
     _edit(later, lambda d: d.update(impId=5151))
     runner = CliRunner()
@@ -201,7 +392,7 @@ def test_a_later_return_that_contradicts_is_refused_unless_confirmed(tmp_path: P
     assert "contredit le retour enregistré le" in text and "(fichier r1.json) : numéro ASP FINMS2000001 → FINMS2000099" in text
     assert "relancez avec --confirmer" in text
     assert _statuts(registre)[0][3] == "FINMS2000001"
-    assert _history(registre) == [("r1.json", "acceptee", "FINMS2000001", 0), ("r1.json", "acceptee", "FINMS2000002", 0)] * 2
+    assert _history(registre) == [("r1.json", "acceptee", "FINMS2000001", 0), ("r1.json", "acceptee", "FINMS2000002", 0)]
 
     result = runner.invoke(app, [*command, "--confirmer"])
     assert result.exit_code == 0, result.output
@@ -218,6 +409,56 @@ def test_a_rejection_after_an_acceptance_is_a_contradiction(tmp_path: Path) -> N
     [line], _ = api.ingest_returns([later], registre)
     assert line.result == "Non enregistrée" and "Acceptée → Rejetée" in line.remark
     assert _statuts(registre)[0][2] == "acceptee"
+
+
+def test_an_avance_rejected_with_confirmer_loses_its_numero_asp(tmp_path: Path) -> None:
+    """Accepted with FINMS2000001, then rejected (--confirmer): the ASP's number went with the
+    acceptance; etat showed it on a rejected demande (the history keeps it)."""
+    deposit_file, registre = _avances(tmp_path, "00001")
+    api.ingest_returns([asp_return(deposit_file, tmp_path / "r1.json", {"00001": "FINMS2000001"})], registre)
+    later = _edit(asp_return(deposit_file, tmp_path / "r2.json", {"00001": "Pièce illisible"}), lambda d: d.update(impId=5))
+    api.ingest_returns([later], registre, confirm=True)
+    assert [s[2:] for s in _statuts(registre)] == [("rejetee", None)]
+    status, _ = api.ledger_status(registre, tmp_path / "etat.xlsx")
+    assert status.demandes["numeroASP"].to_list() == [None]
+    assert _history(registre) == [("r1.json", "acceptee", "FINMS2000001", 0), ("r2.json", "rejetee", None, 1)]
+
+
+def test_a_confirmed_return_that_changes_an_avance_names_its_solde_deposited_already(tmp_path: Path) -> None:
+    """Its solde was deposited with the numeroASP the avance had (seed 000: the solde names its
+    avance's dossier ASP); a later return gives the avance another number, then rejects it: each
+    time, the solde already deposited is named, with what to do."""
+    deposit_file, registre = _avances(tmp_path, "00001")
+    api.ingest_returns([asp_return(deposit_file, tmp_path / "r1.json", {"00001": "FINMS2000001"})], registre)
+    solde = api.convert(workbook(tmp_path / "s.xlsx", _solde("ms2-dui-pds-solde", "00001", "FINMS2000001"),
+                                 "ms2-dui-pds-solde"), registre.parent, DAY).files[0]
+    other = _edit(asp_return(deposit_file, tmp_path / "r2.json", {"00001": "FINMS2000099"}), lambda d: d.update(impId=7))
+    [line], _ = api.ingest_returns([other], registre, confirm=True)
+    assert line.result == "Acceptée"
+    assert (f"Son solde est déjà déposé (fichier {solde.name}) avec le numéro ASP FINMS2000001 : s'il n'a pas été "
+            f"déposé sur le portail, retirez-le (« xl2segur retirer {solde.name} »)") in _words(line.remark)
+    rejected = _edit(asp_return(deposit_file, tmp_path / "r3.json", {"00001": "Pièce illisible"}), lambda d: d.update(impId=8))
+    [line], _ = api.ingest_returns([rejected], registre, confirm=True)
+    assert line.result == "Rejetée"
+    assert f"Son solde est déjà déposé (fichier {solde.name}) pour cette avance désormais rejetée" in _words(line.remark)
+
+
+@pytest.mark.parametrize("confirm", [False, True])
+def test_two_returns_of_one_command_that_contradict_each_other_leave_the_choice_to_the_user(
+        tmp_path: Path, confirm: bool) -> None:
+    """`retour *.json --confirmer` with an old and a new return of the same file: the order of
+    the arguments (the shell's, alphabetical) chose which answer stayed. Nothing tells which is
+    the newer: the second is not recorded, and the user is told how to choose."""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002")
+    old = asp_return(deposit_file, tmp_path / "b.json", {"00001": "FINMS2000001", "00002": "Pièce illisible"})
+    new = _edit(asp_return(deposit_file, tmp_path / "a.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"}),
+                lambda d: d.update(impId=77))
+    lines, _ = api.ingest_returns([new, old], registre, confirm=confirm)
+    assert [(x.source, x.result) for x in lines] == [("a.json", "Acceptée")] * 2 + [("b.json", "Non enregistrée")] * 2
+    remark = _words(lines[3].remark)
+    assert "contredit le retour a.json, donné dans la même commande" in remark
+    assert "si c'est celui-ci, enregistrez-le seul, avec --confirmer" in remark
+    assert [s[2:] for s in _statuts(registre)] == [("acceptee", "FINMS2000001"), ("acceptee", "FINMS2000002")]
 
 
 def test_the_contradiction_is_checked_under_the_write_lock_it_is_recorded_under(tmp_path: Path, monkeypatch) -> None:
@@ -280,6 +521,27 @@ def test_the_deposit_file_given_as_a_return_is_refused(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "c'est un fichier de dépôt, pas un retour" in _words(result.output)
     assert _statuts(registre)[0][2] == "deposee" and not list(registre.parent.glob("retour-ASP-*"))
+
+
+def test_a_file_the_asp_answered_is_kept_though_its_dead_run_left_it_pending_and_it_moved(tmp_path: Path) -> None:
+    """A conversion killed after naming a file, before marking it done: the user uploads it,
+    files it away in another folder, records its return. The next conversion into that folder
+    took it for a file that never got its name and dropped it: « FOREIGN KEY constraint failed »
+    (its return holds it), a traceback, every conversion into that folder stopped. The ASP
+    answered it: it was named and uploaded, it is kept."""
+    deposit_file, registre = _avances(tmp_path, "00001")
+    with sqlite3.connect(registre) as db:
+        db.execute("UPDATE fichiers SET en_attente = '0123456789abcdef'")  # a run that is no more
+    api.ingest_returns([asp_return(deposit_file, tmp_path / "r.json", {"00001": "FINMS2000001"})], registre)
+    (tmp_path / "archive").mkdir()
+    deposit_file.rename(tmp_path / "archive" / deposit_file.name)
+    outcome = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00002")), deposit_file.parent, DAY)
+    assert outcome.errors == [] and deposited(outcome.files[0]) == ["00002"]
+    [kept] = [i for i in outcome.warnings if i.code.startswith("fichier_")]
+    assert kept.code == "fichier_adopte_repondu" and "l'ASP y a répondu" in kept.message
+    assert [s[1:] for s in _statuts(registre)] == [("00001", "acceptee", "FINMS2000001"), ("00002", "deposee", None)]
+    with sqlite3.connect(registre) as db:
+        assert db.execute("SELECT count(*) FROM fichiers WHERE en_attente IS NOT NULL").fetchone() == (0,)
 
 
 def test_a_return_of_another_numero_ans_names_it(tmp_path: Path) -> None:

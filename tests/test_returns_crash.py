@@ -1,0 +1,126 @@
+"""`xl2segur retour` and `xl2segur solde` killed (SIGKILL of the whole process group) at the
+moments that matter, then run again: nothing recorded twice, nothing lost, no temporaries left."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from converter import api, files
+from converter.ledger import default_path
+from tests.builders import workbook
+from tests.test_cycle import DAY, asp_return, avance_rows
+from tests.test_ledger_core import _environment, _kill_when
+
+# runs the command, stopped for good at `point`, where the test kills it: « record », the
+# return's outcomes written in the ledger's transaction, not committed; « publish », a workbook
+# written under its temporary name, not yet named; « move », a withdrawal (or its undoing)
+# committed, the file not yet moved
+_STOPPED_AT = """
+import sys, time
+from pathlib import Path
+from converter import files, launch, ledger
+flag, point = Path(sys.argv[1]), sys.argv[2]
+if point == "move":
+    moved = ledger.move_with_zips
+    def move_with_zips(path, into):
+        flag.touch()
+        time.sleep(60)
+    ledger.move_with_zips = move_with_zips
+elif point == "record":
+    recorded = ledger.Ledger.record_returns
+    def record_returns(self, *args, **kwargs):
+        recorded(self, *args, **kwargs)
+        flag.touch()
+        time.sleep(60)
+    ledger.Ledger.record_returns = record_returns
+else:
+    def publish(tmp, target, synced=False):
+        flag.touch()
+        time.sleep(60)
+    files.publish = publish
+sys.argv = ["xl2segur", *sys.argv[3:]]
+launch.main()
+"""
+
+
+def _history(registre: Path) -> list[tuple[str, str, str | None]]:
+    with sqlite3.connect(registre) as db:
+        return db.execute("SELECT d.numero_editeur, r.statut, r.numero_asp FROM retours r "
+                          "JOIN demandes d ON d.id = r.demande_id ORDER BY r.id").fetchall()
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith((files.TMP_PREFIX, files.LOCK_PREFIX)))
+
+
+def _killed_at(tmp_path: Path, point: str, *command: str) -> None:
+    flag = tmp_path / f"stopped-{point}"
+    flag.unlink(missing_ok=True)
+    assert _kill_when([sys.executable, "-c", _STOPPED_AT, str(flag), point, *command], flag.exists)
+
+
+def _run(*command: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "converter", *command], env=_environment(),
+                          capture_output=True, text=True)
+
+
+@pytest.mark.parametrize("point", ["record", "publish"])
+def test_a_retour_killed_then_run_again_records_each_answer_once_and_leaves_no_temporary(
+        tmp_path: Path, point: str) -> None:
+    out, registre = tmp_path / "depot", default_path()
+    deposit_file = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002")), out, DAY).files[0]
+    returns = tmp_path / "retours"
+    returned = asp_return(deposit_file, returns / deposit_file.name, {"00001": "FINMS2000001", "00002": "Pièce illisible"})
+    command = ["retour", str(returned), "--registre", str(registre)]
+    _killed_at(tmp_path, point, *command)
+    answered = [("00001", "acceptee", "FINMS2000001"), ("00002", "rejetee", None)]
+    assert _history(registre) == ([] if point == "record" else answered)  # one transaction: all or nothing
+    done = _run(*command)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ("déjà enregistré" in done.stdout) == (point == "publish")
+    assert _history(registre) == answered
+    assert _leftovers(returns) == []
+    assert sorted(p.name for p in returns.iterdir()) == [deposit_file.name, f"retour-ASP-{date.today():%Y%m%d}.xlsx"]
+
+
+def test_a_solde_killed_while_writing_its_workbook_leaves_no_temporary_once_run_again(tmp_path: Path) -> None:
+    out, registre = tmp_path / "depot", default_path()
+    deposit_file = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY).files[0]
+    api.ingest_returns([asp_return(deposit_file, tmp_path / "r.json", {"00001": "FINMS2000001"})], registre)
+    soldes = tmp_path / "soldes"
+    command = ["solde", "--registre", str(registre), "-o", str(soldes)]
+    _killed_at(tmp_path, "publish", *command)
+    done = _run(*command)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert _leftovers(soldes) == []
+    assert [p.name for p in soldes.iterdir()] == ["solde-ms2-dui-pds-solde-0123456789.xlsx"]
+
+
+def test_a_withdrawal_killed_before_its_file_is_set_aside_is_finished_when_run_again(tmp_path: Path) -> None:
+    """Killed once the ledger freed the demandes, before the file went into retires/: run again,
+    `retirer` said « déjà retiré » and left it under its name, uploadable, while its demandes,
+    free, could be deposited in another file."""
+    out, registre = tmp_path / "depot", default_path()
+    deposit_file = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY).files[0]
+    command = ["retirer", deposit_file.name, "--registre", str(registre), "--oui"]
+    _killed_at(tmp_path, "move", *command)
+    assert deposit_file.is_file()
+    done = _run(*command)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not deposit_file.exists() and (out / "retires" / deposit_file.name).is_file()
+    assert "mis de côté" in done.stdout
+    # and the way back, killed the same way
+    command = ["retirer", deposit_file.name, "--registre", str(registre), "--annuler"]
+    _killed_at(tmp_path, "move", *command)
+    assert not deposit_file.exists()
+    done = _run(*command)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert deposit_file.is_file() and not (out / "retires" / deposit_file.name).exists()
+    with sqlite3.connect(registre) as db:
+        assert db.execute("SELECT statut FROM demandes").fetchall() == [("deposee",)]
