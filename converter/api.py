@@ -234,8 +234,8 @@ def convert(workbook: Path, output: Path, deposit_date: date | None = None, piec
     # computed while the ledger is checked and the first files prepared, on a core idle then
     facts_ahead = concurrency.ahead(lambda: facts.demande_lookup(checked.definition, checked.frames, checked.accepted))
     with running(output), ledger.Ledger(registre) as book, facts_ahead as lookup:
-        clean_stale(output)
         later += _reconciled(book.reconcile(output), registre)
+        clean_stale(output)  # after: a dead run's temporaries tell the ledger what it never named
         if checked.accepted:
             later += against_ledger.ledger_issues(checked, book, _still_accepted(checked, later))
         found, faults = _attachments(checked, workbook, _still_accepted(checked, later), pieces)
@@ -350,7 +350,8 @@ def _schema_refusals(checked: Checked, workbook: Path, refused: dict[str, str]) 
 
 def _reconciled(done: list[tuple[str, Path]], registre: Path) -> list[Issue]:
     """What `Ledger.reconcile` did, as warnings for the user."""
-    return [issue(f"fichier_{code}", file=str(path), registre=registre, detail=path.parent) for code, path in done]
+    return [issue(f"fichier_{code}", file=str(path), registre=registre, detail=path.parent, nom=path.name)
+            for code, path in done]
 
 
 def _valid_files(checked: Checked, demandes: build.DemandeFrames, output: Path, refused: dict[str, str],

@@ -148,9 +148,16 @@ def run_lock_left(folder: Path, run: str) -> bool:
     return _lock_path(Path(folder), run).exists()
 
 
-def clean_stale(folder: Path) -> list[Path]:
+# a deposit file's temporary is `…-j<hex>`: left by a dead conversion, it tells that the pending
+# file it holds never got its name (ledger.reconcile); a conversion removes it once settled
+DEPOSIT_MARK = "j"
+
+
+def clean_stale(folder: Path, deposits: bool = True) -> list[Path]:
     """Remove the temporary files (and lock files) that dead runs left in `folder`, whatever
-    their age. A conversion calls it once on its output folder."""
+    their age. A conversion calls it once on its output folder, after the ledger settled what
+    dead runs left pending (ledger.reconcile); without `deposits`, the temporaries of deposit
+    files are kept for it."""
     removed = []
     try:
         with os.scandir(folder) as entries:
@@ -163,7 +170,7 @@ def clean_stale(folder: Path) -> list[Path]:
             else name[len(TMP_PREFIX):].partition("-")[0]
         if run not in alive:
             alive[run] = run_alive(folder, run)
-        if alive[run] or name.startswith(LOCK_PREFIX):
+        if alive[run] or name.startswith(LOCK_PREFIX) or (not deposits and _of_deposit(name)):
             continue
         try:
             (folder / name).unlink()
@@ -178,12 +185,26 @@ def clean_stale(folder: Path) -> list[Path]:
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 
 
-def _open_temporary(folder: Path) -> tuple[int, Path]:
+def _of_deposit(name: str) -> bool:
+    return name.startswith(TMP_PREFIX) and name[len(TMP_PREFIX):].partition("-")[2].startswith(DEPOSIT_MARK)
+
+
+def deposit_temporaries(folder: Path, run: str) -> list[Path]:
+    """The temporaries of deposit files that the run `run` left in `folder`."""
+    try:
+        with os.scandir(folder) as entries:
+            return [Path(entry.path) for entry in entries
+                    if entry.name.startswith(f"{TMP_PREFIX}{run}-") and _of_deposit(entry.name)]
+    except OSError:
+        return []
+
+
+def _open_temporary(folder: Path, mark: str = "") -> tuple[int, Path]:
     """A new hidden file in `folder`, open for writing: (descriptor, path), named after this
-    run, which holds its lock there (`running`). Raises OutputError."""
+    run, which holds its lock there (`running`), and `mark` (DEPOSIT_MARK). Raises OutputError."""
     try:
         for _ in range(100):
-            tmp = folder / f"{TMP_PREFIX}{RUN_ID}-{secrets.token_hex(8)}"
+            tmp = folder / f"{TMP_PREFIX}{RUN_ID}-{mark}{secrets.token_hex(8)}"
             try:
                 return os.open(tmp, _CREATE, 0o666), tmp
             except FileExistsError:
@@ -216,7 +237,7 @@ def write_temporary(folder: Path, data: bytes, synced: bool = True) -> Path:
 
     Few system calls, straight on the descriptor: each one lets another thread take the GIL,
     and getting it back may wait for that thread."""
-    fd, tmp = _open_temporary(folder)
+    fd, tmp = _open_temporary(folder, DEPOSIT_MARK)
     try:
         try:
             view = memoryview(data)
@@ -264,8 +285,9 @@ def write_first_free(candidates: "Iterator[Path] | list[Path]", write: Callable[
         raise OutputError("Aucun nom de fichier libre : déplacez les fichiers déjà écrits ou choisissez un autre dossier.")
     with running(first.parent):
         # what a run killed while writing here left (its temporary, its lock): no other run of
-        # that command would clean this folder (a conversion cleans its own output folder only)
-        clean_stale(first.parent)
+        # that command would clean this folder (a conversion cleans its own output folder only);
+        # not a dead conversion's deposit temporaries: the ledger settles them first
+        clean_stale(first.parent, deposits=False)
         with _temporary(first.parent) as tmp:
             try:
                 write(tmp)

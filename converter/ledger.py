@@ -51,7 +51,7 @@ import orjson
 import zstandard
 
 from .deposit import LINES, Placed
-from .files import OutputError, clean_stale, numbered, publish, run_alive, run_lock_left, why
+from .files import OutputError, clean_stale, deposit_temporaries, numbered, publish, run_alive, run_lock_left, why
 
 if TYPE_CHECKING:
     from .issues import Issue
@@ -280,7 +280,9 @@ class _FolderSide:
         """Settle what dead runs left in `folder`, then make it agree with the ledger. Returns what
         was done, for the user: (code, path) with code « adopte » (a pending file of a dead
         run found under its name with the recorded content: done), « adopte_repondu » (one
-        no longer there, which the ASP answered: done), « abandonne » (a pending file that never got its name: dropped, its demandes free).
+        no longer there, which the ASP answered: done), « abandonne » (a pending file still under its temporary name: it never got its name; dropped,
+        its demandes free), « adopte_absent » (one under neither name: named, then moved away before
+        anything settled it, perhaps uploaded: kept, its demandes deposited; `retirer` frees them).
 
         A `JSON-…` file of the folder that this ledger does not know was written with another
         ledger (a trial one, a colleague's, an older version's) or by hand: uploaded, it could
@@ -292,6 +294,7 @@ class _FolderSide:
         pending = self.db.execute("SELECT id, chemin, en_attente, contenu FROM fichiers "
                                   "WHERE en_attente IS NOT NULL").fetchall()
         dead: dict[tuple[Path, str], bool] = {}
+        stale: set[Path] = set()  # other folders of dead runs: cleaned once their files are settled
         for row in pending:
             path = Path(row["chemin"])
             key = (path.parent, row["en_attente"])
@@ -306,19 +309,24 @@ class _FolderSide:
                 dead[key] = (path.parent == folder.resolve() or elsewhere) \
                     and not run_alive(path.parent, row["en_attente"])
                 if dead[key] and path.parent != folder.resolve():
-                    clean_stale(path.parent)  # its temporaries there, as a conversion into that folder would
+                    stale.add(path.parent)  # its temporaries there, as a conversion into that folder would
             if not dead[key]:
                 continue
+            data = unpack(row["contenu"])
+            there = _holds(path, data)
             # answered by the ASP, it got its name and was uploaded, wherever it is now (filed
             # away): kept, its demandes deposited (dropped, its return's history would point nowhere)
-            there = _holds(path, unpack(row["contenu"]))
             if there or self.answered(row["id"]):
-                with self.transaction() as db:
-                    db.execute("UPDATE fichiers SET en_attente = NULL WHERE id = ?", (row["id"],))
+                self._done(row["id"])
                 done.append(("adopte" if there else "adopte_repondu", path))
-            else:
-                self._forget(row["id"])
+            elif any(_holds(tmp, data) for tmp in deposit_temporaries(path.parent, row["en_attente"])):
+                self._forget(row["id"])  # still under its temporary name: it never got its name
                 done.append(("abandonne", path))
+            else:  # named, then moved away (uploaded, filed) before anything settled it: kept
+                self._done(row["id"])
+                done.append(("adopte_absent", path))
+        for elsewhere_folder in stale:
+            clean_stale(elsewhere_folder)
         try:
             names = [name for name in os.listdir(folder) if _DEPOSIT_NAME.match(name)]
         except OSError:  # no folder yet: nothing in it
@@ -863,6 +871,11 @@ class Ledger(_FolderSide, _ReturnsSide):
     def forget(self, pending: Pending) -> None:
         """Drop a pending file that never got its name, and its demandes."""
         self._forget(pending.fichier_id)
+
+    def _done(self, fichier_id: int) -> None:
+        """A pending file settled as named: done."""
+        with self.transaction() as db:
+            db.execute("UPDATE fichiers SET en_attente = NULL WHERE id = ?", (fichier_id,))
 
     def _forget(self, fichier_id: int) -> None:
         """Drop a pending file that never got its name, and its demandes."""

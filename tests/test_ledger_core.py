@@ -172,6 +172,46 @@ def test_a_pending_file_of_a_dead_run_found_under_its_name_is_kept(tmp_path: Pat
     assert first.files[0].exists()
 
 
+def test_a_named_file_moved_away_before_its_dead_run_was_settled_stays_deposited(tmp_path: Path) -> None:
+    """Killed after naming its file, before marking it done; the user uploads the file and files
+    it elsewhere before converting again. Under neither its name nor its temporary one, it was
+    named: kept, its demandes deposited (it was taken for one never named, and its demandes
+    went into a second file), with the way out if it was never uploaded."""
+    out, registre = tmp_path / "depot", tmp_path / "registre.sqlite"
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY, registre=registre).files[0]
+    with sqlite3.connect(registre) as db:
+        db.execute("UPDATE fichiers SET en_attente = 'deadbeefdeadbeef'")  # its run is gone: no lock held
+    (tmp_path / "archives").mkdir()
+    first.rename(tmp_path / "archives" / first.name)
+    again = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00001", "00002")), out, DAY, registre=registre)
+    [kept] = [i for i in again.warnings if i.code.startswith("fichier_")]
+    assert kept.code == "fichier_adopte_absent"
+    assert f"retirez-le (« xl2segur retirer {first.name} ») : ses demandes seront de nouveau libres" in kept.message
+    assert [(i.code, i.numero_editeur) for i in again.errors] == [("deja_deposee", "00001")]
+    assert [p.name for p in again.files] == ["JSON-0123456789-20240312-002.json"]
+    with sqlite3.connect(registre) as db:
+        assert db.execute("SELECT count(*) FROM fichiers WHERE en_attente IS NOT NULL").fetchone() == (0,)
+        assert sorted(db.execute("SELECT numero_editeur FROM demandes")) == [("00001",), ("00002",)]
+
+
+def test_a_workbook_written_in_the_folder_leaves_a_dead_conversions_temporaries_to_the_ledger(tmp_path: Path) -> None:
+    """A file recorded, never named, its run killed: its temporary tells the next conversion
+    so. An error or state workbook written there meanwhile cleans what dead runs left, but not
+    that: without it, the file would be taken for one named and moved away."""
+    import multiprocessing
+
+    out, registre = tmp_path / "depot", tmp_path / "registre.sqlite"
+    proc = multiprocessing.get_context("spawn").Process(target=_crash_after_recording, args=(str(out), str(registre)))
+    proc.start()
+    proc.join(60)
+    assert proc.exitcode == 9
+    files.write_new(out / "etat.xlsx", lambda tmp: tmp.write_bytes(b"x"))
+    assert list(out.glob(f"{files.TMP_PREFIX}*"))
+    again = api.convert(workbook(tmp_path / "w.xlsx", avance_rows("00001", "00002")), out, DAY, registre=registre)
+    assert [i.code for i in again.warnings if i.code.startswith("fichier_")] == ["fichier_abandonne"]
+    _assert_one_file_per_demande(out, registre, ["00001", "00002"])
+
+
 def test_a_pending_file_of_a_live_run_is_left_alone(tmp_path: Path) -> None:
     out, registre = tmp_path / "depot", tmp_path / "registre.sqlite"
     api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY, registre=registre)
