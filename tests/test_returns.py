@@ -124,16 +124,22 @@ def test_a_return_two_deposit_files_could_answer_is_refused_until_depot_names_on
     assert [s[2:] for s in _statuts(registre)] == [("deposee", None), ("acceptee", "FINMS2000001")]
 
 
-def _soldes_deposited_twice(tmp_path: Path) -> tuple[Path, Path, Path, Path]:
-    """(ledger, first solde file, its return rejecting both soldes, second solde file): the
-    two soldes of seed 000 rejected as a file, then deposited again unchanged."""
+def _ms2_soldes(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """(ledger, soldes workbook, its solde file) of seed 000's soldes 00001 and 00002, their
+    avances accepted."""
     deposit_file, registre = _avances(tmp_path, "00001", "00002")
     asp_return(deposit_file, tmp_path / "ra.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"})
     api.ingest_returns([tmp_path / "ra.json"], registre)
     soldes = workbook(tmp_path / "s.xlsx", {k: v + w for (k, v), w in zip(
         _solde("ms2-dui-pds-solde", "00001", "FINMS2000001").items(),
         _solde("ms2-dui-pds-solde", "00002", "FINMS2000002").values())}, "ms2-dui-pds-solde")
-    first = api.convert(soldes, registre.parent, DAY).files[0]
+    return registre, soldes, api.convert(soldes, registre.parent, DAY).files[0]
+
+
+def _soldes_deposited_twice(tmp_path: Path) -> tuple[Path, Path, Path, Path]:
+    """(ledger, first solde file, its return rejecting both soldes, second solde file): the
+    two soldes of seed 000 rejected as a file, then deposited again unchanged."""
+    registre, soldes, first = _ms2_soldes(tmp_path)
     old = asp_return(first, tmp_path / "retours" / first.name, {"00001": "Facture illisible", "00002": "Facture illisible"})
     _edit(old, lambda d: d.update(impId=None))
     api.ingest_returns([old], registre)
@@ -267,28 +273,11 @@ def test_an_ms2_solde_file_with_a_rejected_demande_records_none_of_its_soldes(tm
     """DTJSONSOLDE-MS2-DUI PDE-VA1 (seed 000), §1.2 : « Les demandes de solde sont
     définitivement enregistrées dans le portail Ségur seulement lorsque l'ensemble des demandes
     d'un JSON sont passantes. »"""
-    deposit_file, registre = _avances(tmp_path, "00001", "00002")
-    asp_return(deposit_file, tmp_path / "ra.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"})
-    api.ingest_returns([tmp_path / "ra.json"], registre)
-    soldes = workbook(tmp_path / "s.xlsx", {k: v + w for (k, v), w in zip(
-        _solde("ms2-dui-pds-solde", "00001", "FINMS2000001").items(),
-        _solde("ms2-dui-pds-solde", "00002", "FINMS2000002").values())}, "ms2-dui-pds-solde")
-    solde = api.convert(soldes, registre.parent, DAY).files[0]
+    registre, _, solde = _ms2_soldes(tmp_path)
     asp_return(solde, tmp_path / "rs.json", {"00001": "FINMS2000001", "00002": "Facture illisible"})
     lines, _ = api.ingest_returns([tmp_path / "rs.json"], registre)
     assert [(x.numero_editeur, x.statut) for x in lines] == [("00001", "rejetee"), ("00002", "rejetee")]
     assert "toutes ses demandes passent" in lines[0].remark
-
-
-def _ms2_soldes(tmp_path: Path) -> tuple[Path, Path]:
-    """(ledger, solde file) of seed 000's soldes 00001 and 00002, their avances accepted."""
-    deposit_file, registre = _avances(tmp_path, "00001", "00002")
-    asp_return(deposit_file, tmp_path / "ra.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"})
-    api.ingest_returns([tmp_path / "ra.json"], registre)
-    soldes = workbook(tmp_path / "s.xlsx", {k: v + w for (k, v), w in zip(
-        _solde("ms2-dui-pds-solde", "00001", "FINMS2000001").items(),
-        _solde("ms2-dui-pds-solde", "00002", "FINMS2000002").values())}, "ms2-dui-pds-solde")
-    return registre, api.convert(soldes, registre.parent, DAY).files[0]
 
 
 def _untreated(ne: str):
@@ -304,7 +293,7 @@ def test_an_ms2_solde_left_untreated_beside_a_rejected_one_is_not_recorded_eithe
     Ségur seulement lorsque l'ensemble des demandes d'un JSON sont passantes »: with 00002
     rejected, 00001 is not recorded by the ASP, treated or not. Left « deposited », it could
     never be deposited again (« déjà déposée »): its solde lost."""
-    registre, solde = _ms2_soldes(tmp_path)
+    registre, _, solde = _ms2_soldes(tmp_path)
     returned = _edit(asp_return(solde, tmp_path / "rs.json", {"00001": "FINMS2000001", "00002": "Facture illisible"}),
                      _untreated("00001"))
     lines, _ = api.ingest_returns([returned], registre)
@@ -317,7 +306,7 @@ def test_an_ms2_solde_left_untreated_beside_a_rejected_one_is_not_recorded_eithe
 def test_an_ms2_solde_file_partly_untreated_is_not_recorded_as_accepted(tmp_path: Path) -> None:
     """The same rule: 00001 accepted beside 00002 left untreated is not known to be recorded by
     the ASP; recorded « accepted », it would never be deposited again, maybe never paid."""
-    registre, solde = _ms2_soldes(tmp_path)
+    registre, _, solde = _ms2_soldes(tmp_path)
     returned = _edit(asp_return(solde, tmp_path / "rs.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"}),
                      _untreated("00002"))
     lines, _ = api.ingest_returns([returned], registre)
