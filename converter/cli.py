@@ -63,14 +63,19 @@ def _fail(text: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def _what(exc: Exception) -> str:
+    """An exception as a user may pass it on: its type and the first line of its text."""
+    detail = (str(exc).strip().splitlines() or [""])[0][:200]
+    return f"{type(exc).__name__} : {detail}" if detail else type(exc).__name__
+
+
 def _unexpected(classeur: Path, exc: Exception) -> str:
     """The CLI boundary: an unexpected failure on a user's file becomes a French message (exit 2).
 
     The library raises (tests see real bugs); only the commands turn it into this text."""
     if isinstance(exc, OSError) and (exc.filename or exc.errno):  # a system call on a path
         return f"« {exc.filename or classeur} » : {why(exc)}. Vérifiez le chemin et les droits d'accès."
-    detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-    return (f"le classeur « {classeur} » n'a pas pu être traité ({type(exc).__name__} : {detail}). "
+    return (f"le classeur « {classeur} » n'a pas pu être traité ({_what(exc)}). "
             "Ouvrez-le dans Excel ou LibreOffice, enregistrez-le au format « Classeur Excel (.xlsx) » "
             "et recommencez ; si le problème persiste, transmettez ce fichier à l'équipe xl2segur.")
 
@@ -598,8 +603,7 @@ def main() -> None:
     except SystemExit as done:
         _leave(done.code)
     except Exception as exc:  # noqa: BLE001 — what no command foresaw: said in French, never a traceback
-        detail = (str(exc).strip().splitlines() or [""])[0][:200]
-        err.print(f"[bold red]Erreur inattendue :[/] {escape(f'{type(exc).__name__} : {detail}' if detail else type(exc).__name__)}. "
+        err.print(f"[bold red]Erreur inattendue :[/] {escape(_what(exc))}. "
                   "La commande s'est arrêtée là ; aucun fichier n'est écrit à moitié. Si elle se reproduit, "
                   "transmettez ce message, avec la commande lancée, à l'équipe xl2segur.")
         _leave(2)

@@ -259,7 +259,6 @@ class LedgerNotFound(LedgerError):
 
     def __init__(self, path: Path, option: str = "--registre", empty: bool = False):
         self.path, self.option, self.empty = Path(path), option, empty
-        # an empty file is no ledger: opened as one, it would become one (a user's file written over)
         found = "est un fichier vide" if empty else "est introuvable"
         super().__init__(f"Le registre « {self.path} » {found} : indiquez avec {option} le fichier "
                          "xl2segur.sqlite écrit par « xl2segur convertir ».")
@@ -279,10 +278,11 @@ class _FolderSide:
     def reconcile(self, folder: Path) -> list[tuple[str, Path]]:
         """Settle what dead runs left in `folder`, then make it agree with the ledger. Returns what
         was done, for the user: (code, path) with code « adopte » (a pending file of a dead
-        run found under its name with the recorded content: done), « adopte_repondu » (one
-        no longer there, which the ASP answered: done), « abandonne » (a pending file still under its temporary name: it never got its name; dropped,
-        its demandes free), « adopte_absent » (one under neither name: named, then moved away before
-        anything settled it, perhaps uploaded: kept, its demandes deposited; `retirer` frees them).
+        run found under its name with the recorded content: done), « adopte_repondu » (one no
+        longer there, which the ASP answered: done), « abandonne » (one still under its
+        temporary name: it never got its name; dropped, its demandes free), « adopte_absent »
+        (one under neither name: named, then moved away before anything settled it, perhaps
+        uploaded: kept, its demandes deposited; `retirer` frees them).
 
         A `JSON-…` file of the folder that this ledger does not know was written with another
         ledger (a trial one, a colleague's, an older version's) or by hand: uploaded, it could
@@ -667,10 +667,8 @@ class Ledger(_FolderSide, _ReturnsSide):
         self._quiet = QuietDeposits()
         self._named: list[int] = []  # files named, to mark done (`named`)
         self._folders: dict[Path, Path] = {}  # deposit folder → resolved (`_resolved`)
-        if not create and not self.path.is_file():
-            raise LedgerNotFound(self.path)
-        if not create and self.path.stat().st_size == 0:
-            raise LedgerNotFound(self.path, empty=True)
+        if not create:
+            _found(self.path, create)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # one thread at a time, but not always the one that opened it (concurrency.record_each)
@@ -1168,6 +1166,8 @@ def locate(registre: Path | None, folder: Path | None = None, *, create: bool = 
 
 
 def _found(path: Path, create: bool) -> Path:
+    """`path`, unless a command that reads a ledger finds none there (LedgerNotFound), or an
+    empty file: SQLite would make a ledger of it, writing over a file of the user's."""
     if not create and not path.is_file():
         raise LedgerNotFound(path)
     if not create and path.stat().st_size == 0:
