@@ -530,7 +530,7 @@ class _FolderSide:
                                                 (row["id"],))]
             again = self.already_deposited(formats, row["numero_ans"], numeros)
             if again:
-                listed = _by_file(again)
+                listed = by_file(again)
                 raise LedgerError(f"Des demandes de « {row['nom']} » ont été déposées de nouveau depuis son retrait : "
                                   f"{listed}. Si ces fichiers-là n'ont pas été déposés sur le portail, retirez-les "
                                   "(« xl2segur retirer »), puis annulez ce retrait ; s'ils l'ont été, l'ASP a reçu "
@@ -857,12 +857,12 @@ class Ledger(_FolderSide, _ReturnsSide):
         numeros = [d["numeroEditeur"] for d in orjson.loads(record.demandes)]
         twice = self.already_deposited(record.formats, record.numero_ans, numeros)
         if twice:
-            listed = _by_file(twice)
+            listed = by_file(twice)
             raise LedgerError(f"Des demandes viennent d'être déposées par une autre conversion : {listed}. "
                               "Relancez la conversion : elles seront signalées.")
         rejected = self.rejected_deposits(record.formats, record.numero_ans, numeros) if record.refuse_rejected else {}
         if rejected:
-            listed = _by_file(rejected)
+            listed = by_file(rejected)
             raise LedgerError(f"Le rejet par l'ASP de demandes vient d'être enregistré au registre : {listed}. "
                               "Relancez la conversion : elles seront signalées.")
 
@@ -925,7 +925,7 @@ class Ledger(_FolderSide, _ReturnsSide):
                                (self.rejected_deposits(formats, numero_ans, numeros) if refuse_rejected else {},
                                 "rejetées par l'ASP, qui exige un nouveau numéro éditeur")):
                 if found:
-                    listed = _by_file(found)
+                    listed = by_file(found)
                     raise LedgerError(f"des demandes sont au registre, {why} : {listed}")
             if db.execute("SELECT 1 FROM fichiers WHERE nom = ?", (path.name,)).fetchone():
                 raise LedgerError(f"un fichier nommé {path.name} est déjà au registre")
@@ -950,12 +950,12 @@ _SQLITE_ADVICE = {
 }
 
 
-def _by_file(found: dict[str, str], shown: int = 5) -> str:
+def by_file(found: dict[str, str], shown: int = 5) -> str:
     """numeroEditeur → file, said briefly: by file, the first few of each, then how many more.
 
-    >>> _by_file({"00001": "JSON-a.json", "00002": "JSON-a.json", "00003": "JSON-b.json"})
+    >>> by_file({"00001": "JSON-a.json", "00002": "JSON-a.json", "00003": "JSON-b.json"})
     '00001, 00002 (JSON-a.json), 00003 (JSON-b.json)'
-    >>> _by_file({f"{i:05d}": "JSON-a.json" for i in range(1, 201)})
+    >>> by_file({f"{i:05d}": "JSON-a.json" for i in range(1, 201)})
     '00001, 00002, 00003, 00004, 00005 et 195 autres (JSON-a.json)'
     """
     files: dict[str, list[str]] = {}

@@ -55,7 +55,7 @@ from .deposit import LINES
 from .files import OutputError, why, write_new_numbered
 from .formats import FormatDefinition, all_formats, numero_formats
 from .kinds import numero_ans as numero_ans_kind
-from .ledger import ACCEPTEE, DEPOSEE, REJETEE, Ledger, return_digests
+from .ledger import ACCEPTEE, DEPOSEE, REJETEE, Ledger, by_file, return_digests
 
 ACCEPTED_LABEL = "demande acceptee"
 ASP_FIELDS = ("codeTraitement", "libelleTraitement", "numeroASP")  # what the ASP fills in a return
@@ -335,7 +335,7 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
     revived = [x for x in treated if rows[_line_key(x)]["statut"] == REJETEE and x.statut != REJETEE]
     again = _deposited_again(book, found, returned.numero_ans, revived)
     if again:
-        listed = ", ".join(f"{ne} (fichier {name})" for ne, name in again.items())
+        listed = by_file(again)  # briefly: a whole file of 200 may be deposited again
         files = ", ".join(dict.fromkeys(again.values()))
         return _refuse(lines, (
             f"Ce retour dit acceptées des demandes rejetées d'après le registre, et déposées de nouveau depuis ce "

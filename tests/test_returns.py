@@ -188,7 +188,7 @@ def test_a_rejection_confirmed_away_while_its_demandes_are_deposited_again_is_re
     lines, _ = api.ingest_returns([good], registre, confirm=True, deposit=first.name)
     assert {x.result for x in lines} == {"Non enregistrée"}
     remark = _words(lines[0].remark)
-    assert f"déposées de nouveau depuis ce rejet : 00001 (fichier {second.name}), 00002 (fichier {second.name})" in remark
+    assert f"déposées de nouveau depuis ce rejet : 00001, 00002 ({second.name})" in remark
     assert f"Si {second.name} n'a pas été déposé sur le portail, retirez-le (« xl2segur retirer NOM »)" in remark
     assert "rien n'est enregistré" in remark
     assert [s[2] for s in _statuts(registre) if s[0] in (first.name, second.name)] == ["rejetee"] * 2 + ["deposee"] * 2
