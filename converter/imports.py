@@ -129,7 +129,9 @@ def _records(definition: FormatDefinition, lines: list[dict[str, Any]]) -> str:
 
 
 def _day_and_rank(path: Path, numero_ans: str) -> tuple[date, int]:
-    named = re.fullmatch(rf"JSON-{re.escape(numero_ans)}-(\d{{8}})-(\d{{3}})\.json", path.name)
+    # « .JSON » too (Windows): its rank is claimed all the same, or xl2segur's next file would
+    # take it (a name that differs only by case, the same file for Windows and the ASP)
+    named = re.fullmatch(rf"JSON-{re.escape(numero_ans)}-(\d{{8}})-(\d{{3}})\.json", path.name, re.IGNORECASE)
     if named:
         try:
             return datetime.strptime(named[1], "%Y%m%d").date(), int(named[2])

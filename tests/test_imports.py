@@ -149,3 +149,17 @@ def test_a_file_whose_attachments_names_do_not_tell_asks_for_the_format(tmp_path
     [imported] = api.import_deposits([made], tmp_path / "r.sqlite")
     assert "plusieurs formats (ms2-dui-pde-avance, ms2-dui-pds-avance)" in imported.refused
     assert "--format" in imported.refused
+
+
+def test_a_file_named_with_an_upper_case_extension_keeps_its_rank(tmp_path: Path) -> None:
+    """« JSON-…-001.JSON » (Windows) is the ASP's name all the same: its rank is claimed, and
+    xl2segur's next file in its folder does not take the same name in another case."""
+    out = tmp_path / "depot"
+    out.mkdir()
+    upper = out / "JSON-0123456789-20240312-001.JSON"
+    upper.write_bytes(_made_elsewhere(tmp_path, "00001").read_bytes())
+    registre = tmp_path / "registre.sqlite"
+    [imported] = api.import_deposits([upper], registre)
+    assert (imported.refused, imported.day) == ("", DAY)
+    later = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00002")), out, DAY, registre=registre)
+    assert [p.name for p in later.files] == ["JSON-0123456789-20240312-002.json"]
