@@ -151,6 +151,16 @@ def read_deposit(path: Path, format_id: str | None) -> tuple[Imported, dict[str,
     if definition is None:
         imported.refused = why
         return imported, None
+    first: dict[str, int] = {}
+    for index, line in enumerate(data[LINES], start=1):
+        if (before := first.setdefault(line["numeroEditeur"], index)) != index:
+            # seeds 000 and 001: « Ce numéro unique généré par l'éditeur sert à relier une demande à
+            # ses PJ associées »; recorded twice, its return could never be recorded (returns.py)
+            imported.refused = (f"il nomme deux fois la demande {line['numeroEditeur']} (demandes n° {before} et "
+                                f"{index} de {LINES}) : le numeroEditeur est unique par demande, l'ASP relie par lui "
+                                "une demande à ses pièces et à sa réponse. Corrigez le fichier (un nouveau numéro "
+                                "pour l'une d'elles) avant de le déposer et de l'inscrire")
+            return imported, None
     imported.format_id, imported.demandes = definition.id, len(data[LINES])
     return imported, data
 

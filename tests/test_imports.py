@@ -151,6 +151,23 @@ def test_a_file_whose_attachments_names_do_not_tell_asks_for_the_format(tmp_path
     assert "--format" in imported.refused
 
 
+def test_a_file_naming_a_demande_twice_is_not_imported(tmp_path: Path) -> None:
+    """numeroEditeur is unique per demande (seeds 000, 001): recorded twice, the file's ASP
+    return could never be recorded (it « nomme deux fois la demande »)."""
+    data = orjson.loads(_made_elsewhere(tmp_path, "00001", "00002").read_bytes())
+    data["lignesImport"][1]["numeroEditeur"] = "00001"
+    for piece in data["lignesImport"][1]["piecesJustificatives"]:
+        piece["nomFichier"] = piece["nomFichier"].replace("00002", "00001")
+    twice = tmp_path / "JSON-0123456789-20240312-001.json"
+    twice.write_bytes(orjson.dumps(data))
+    registre = tmp_path / "depot" / "xl2segur.sqlite"
+    result = CliRunner().invoke(app, ["importer", str(twice), "--registre", str(registre)])
+    assert result.exit_code == 1, result.output
+    assert ("non inscrit — il nomme deux fois la demande 00001 (demandes n° 1 et 2 de lignesImport)"
+            in _words(result.output))
+    assert not registre.exists()
+
+
 def test_a_file_named_with_an_upper_case_extension_keeps_its_rank(tmp_path: Path) -> None:
     """« JSON-…-001.JSON » (Windows) is the ASP's name all the same: its rank is claimed, and
     xl2segur's next file in its folder does not take the same name in another case."""
