@@ -180,3 +180,22 @@ def test_a_file_named_with_an_upper_case_extension_keeps_its_rank(tmp_path: Path
     assert (imported.refused, imported.day) == ("", DAY)
     later = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00002")), out, DAY, registre=registre)
     assert [p.name for p in later.files] == ["JSON-0123456789-20240312-002.json"]
+
+
+def test_a_file_of_more_than_200_demandes_is_refused_in_a_few_french_words(tmp_path: Path) -> None:
+    """Seeds: « Le nombre exact de demandes maximum par fichier JSON est fixé à 200 ». The schema
+    validator's own message quoted the whole list of demandes (300,000 characters on the console),
+    in English; each error is said in French, quoting a value briefly."""
+    data = orjson.loads(_made_elsewhere(tmp_path, "00001").read_bytes())
+    line = data["lignesImport"][0]
+    data["lignesImport"] = [{**line, "numLigne": i, "numeroEditeur": f"{i:05d}"} for i in range(1, 202)]
+    data["lignesImport"][0]["commande"] = {**line["commande"], "montantSegurHT": "mille"}
+    big = tmp_path / "gros.json"
+    big.write_bytes(orjson.dumps(data))
+    result = CliRunner().invoke(app, ["importer", str(big), "--registre", str(tmp_path / "r.sqlite")])
+    assert result.exit_code == 1
+    text = _words(result.output)
+    assert "lignesImport : 201 éléments, pour 200 au plus" in text
+    assert "lignesImport/0/commande/montantSegurHT : \"mille\" n'est pas un nombre" in text
+    assert "lignesImport/200/numLigne : 201 dépasse le maximum, 200" in text
+    assert len(text) < 1000 and "beneficiaires" not in text
