@@ -55,6 +55,7 @@ class Imported:
     demandes: int = 0
     day: date | None = None
     refused: str = ""  # why the file was not recorded (French), empty when recorded
+    already: bool = False  # recorded before under its name, as it is (imported again: a rerun)
     returns: list[ReturnLine] = field(default_factory=list)  # its ASP outcomes, for a return file
 
 
@@ -205,6 +206,16 @@ def _treated(data: dict[str, Any]) -> bool:
                                            line.get("libelleTraitement") is not None) for line in data[LINES])
 
 
+def _recorded_before(book: Ledger, name: str, deposited: dict[str, Any]) -> Any:
+    """The ledger's file of that name holding the file as it is, not withdrawn (imported, or
+    written, before: a command run again, after it was stopped midway), or None."""
+    for row in book.db.execute("SELECT * FROM fichiers WHERE nom = ? AND retire_le IS NULL AND en_attente IS NULL "
+                               "AND contenu IS NOT NULL", (name,)).fetchall():
+        if orjson.loads(book.file_bytes(row)) == deposited:
+            return row
+    return None
+
+
 def import_files(paths: list[Path], registre: Path, format_id: str | None = None) -> list[Imported]:
     """Check every file, then record in the ledger (created if need be) those that pass, and
     the ASP's outcomes of those that are return files. Nothing is written when no file passes."""
@@ -218,6 +229,9 @@ def import_files(paths: list[Path], registre: Path, format_id: str | None = None
             definition = get_format(imported.format_id)
             deposited = _as_deposited(definition, data)
             imported.day, rank = _day_and_rank(imported.path, data["numeroAns"])
+            if deposited == data and (before := _recorded_before(book, imported.path.name, deposited)) is not None:
+                imported.already, imported.day = True, date.fromisoformat(before["date_depot"])
+                continue
             try:
                 book.record_import(
                     path=imported.path, format_id=definition.id, nature=definition.nature,

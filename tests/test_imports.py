@@ -4,6 +4,7 @@ against their format's schema, with their ASP returns, so their soldes are prepa
 from __future__ import annotations
 
 import sqlite3
+import sys
 from pathlib import Path
 
 import orjson
@@ -15,6 +16,7 @@ from converter.cli import app
 from converter.ledger import default_path
 from tests.builders import workbook
 from tests.test_cycle import DAY, asp_return, avance_rows, sheet_rows
+from tests.test_ledger_core import _kill_when
 
 
 def _words(text: str) -> str:
@@ -199,3 +201,47 @@ def test_a_file_of_more_than_200_demandes_is_refused_in_a_few_french_words(tmp_p
     assert "lignesImport/0/commande/montantSegurHT : \"mille\" n'est pas un nombre" in text
     assert "lignesImport/200/numLigne : 201 dépasse le maximum, 200" in text
     assert len(text) < 1000 and "beneficiaires" not in text
+
+
+_STOPPED_AFTER_THE_FIRST_FILE = """
+import sys, time
+from pathlib import Path
+from converter import launch, ledger
+flag = Path(sys.argv[1])
+recorded = ledger.Ledger.record_import
+def record_import(self, **kwargs):
+    recorded(self, **kwargs)
+    flag.touch()
+    time.sleep(60)
+ledger.Ledger.record_import = record_import
+sys.argv = ["xl2segur", *sys.argv[2:]]
+launch.main()
+"""
+
+
+def test_importer_killed_between_two_files_then_run_again_records_each_once_and_succeeds(tmp_path: Path) -> None:
+    """SIGKILL once the first file is recorded, then the same command again: the first file is
+    said « déjà inscrit » (it was: nothing to do, not a failure), the second is recorded; before,
+    the rerun said the first « non inscrit » (its demandes in the ledger: in itself), code 1."""
+    first = _made_elsewhere(tmp_path / "a", "00001", "00002")
+    second = _made_elsewhere(tmp_path / "b", "00003")
+    second = second.rename(second.with_name("JSON-0123456789-20240312-002.json"))
+    registre, flag = tmp_path / "registre.sqlite", tmp_path / "recorded"
+    command = ["importer", str(first), str(second), "--registre", str(registre)]
+    assert _kill_when([sys.executable, "-c", _STOPPED_AFTER_THE_FIRST_FILE, str(flag), *command], flag.exists)
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 0, result.output
+    text = _words(result.output)
+    assert ("JSON-0123456789-20240312-001.json : déjà inscrit au registre, tel quel (ms2-dui-pds-avance, "
+            "2 demande(s), déposé le 12/03/2024) : rien à faire") in text
+    assert "JSON-0123456789-20240312-002.json : inscrit (ms2-dui-pds-avance, 1 demande(s)" in text
+    with sqlite3.connect(registre) as db:
+        assert db.execute("SELECT f.nom, d.numero_editeur FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
+                          "ORDER BY d.id").fetchall() == [
+            ("JSON-0123456789-20240312-001.json", "00001"), ("JSON-0123456789-20240312-001.json", "00002"),
+            ("JSON-0123456789-20240312-002.json", "00003")]
+    # the same content under another name is still refused: recorded under the first one
+    copy = tmp_path / "copie.json"
+    copy.write_bytes(first.read_bytes())
+    [refused] = api.import_deposits([copy], registre)
+    assert "déjà déposées, non rejetées : 00001, 00002 (JSON-0123456789-20240312-001.json)" in refused.refused
