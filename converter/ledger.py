@@ -1008,9 +1008,10 @@ def _same_numeros(path: Path, row: sqlite3.Row) -> bool:
 
 
 def _numeros(data: bytes) -> list[object] | None:
-    """The numeroEditeur of a deposit file's demandes, in order; None when it is not one."""
+    """The numeroEditeur of a deposit file's demandes, in order; None when it is not one. A BOM
+    is no part of it: a file saved by a Windows tool, imported as it is (`importer` reads it)."""
     try:
-        lines = orjson.loads(data)[LINES]
+        lines = orjson.loads(data.removeprefix(b"\xef\xbb\xbf"))[LINES]
         return [line["numeroEditeur"] for line in lines]
     except (orjson.JSONDecodeError, TypeError, KeyError):
         return None

@@ -245,3 +245,18 @@ def test_importer_killed_between_two_files_then_run_again_records_each_once_and_
     copy.write_bytes(first.read_bytes())
     [refused] = api.import_deposits([copy], registre)
     assert "déjà déposées, non rejetées : 00001, 00002 (JSON-0123456789-20240312-001.json)" in refused.refused
+
+
+def test_a_file_saved_with_a_bom_imported_in_its_deposit_folder_lets_later_conversions_run(tmp_path: Path) -> None:
+    """importer reads a file saved in UTF-8 with a BOM (Windows tools); left in the deposit
+    folder, it stopped every later conversion there: « n'a plus les demandes que le registre a
+    inscrites sous ce nom (modifié à la main…) : mettez-le de côté », false."""
+    out = tmp_path / "depot"
+    out.mkdir()
+    saved = out / "JSON-0123456789-20240312-001.json"
+    saved.write_bytes(b"\xef\xbb\xbf" + _made_elsewhere(tmp_path, "00001").read_bytes().replace(b"\n", b"\r\n"))
+    registre = tmp_path / "registre.sqlite"
+    assert [i.refused for i in api.import_deposits([saved], registre)] == [""]
+    later = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00001", "00002")), out, DAY, registre=registre)
+    assert [p.name for p in later.files] == ["JSON-0123456789-20240312-002.json"]
+    assert [(i.code, i.numero_editeur) for i in later.errors] == [("deja_deposee", "00001")]
