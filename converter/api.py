@@ -555,13 +555,24 @@ def rewrite(name: str, registre: Path, output: Path | None = None, pieces: Path 
         warnings = [issue("fichier_deja_depose", file=row["nom"], detail=answered), *warnings]
     done = Rewritten(row["nom"], None, folder=folder, warnings=warnings)
     if target.exists():
-        if target.read_bytes() != data:
+        if not _same_deposit(target.read_bytes(), data):
             raise OutputError(f"Le fichier « {target} » existe déjà avec un autre contenu que celui inscrit au "
                               "registre : il n'est jamais écrasé. Déplacez-le, ou réécrivez ailleurs (-o DOSSIER).")
     else:
         done.path = write_new(target, lambda tmp: tmp.write_bytes(data))
     done.archives = attachments.write_zips(target, found, get_format(row["format"]))
     return done
+
+
+def _same_deposit(found: bytes, recorded: bytes) -> bool:
+    """Whether a file holds the recorded deposit file: its bytes, or its JSON (an imported file
+    is recorded as deposited, not byte for byte: saved with a BOM, CRLF, indented otherwise)."""
+    if found == recorded:
+        return True
+    try:
+        return orjson.loads(found.removeprefix(b"\xef\xbb\xbf")) == orjson.loads(recorded)
+    except orjson.JSONDecodeError:
+        return False
 
 
 def withdrawal(name: str, registre: Path) -> sqlite3.Row:

@@ -260,3 +260,23 @@ def test_a_file_saved_with_a_bom_imported_in_its_deposit_folder_lets_later_conve
     later = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00001", "00002")), out, DAY, registre=registre)
     assert [p.name for p in later.files] == ["JSON-0123456789-20240312-002.json"]
     assert [(i.code, i.numero_editeur) for i in later.errors] == [("deja_deposee", "00001")]
+
+
+def test_reecrire_keeps_an_imported_file_found_in_place_as_it_is(tmp_path: Path) -> None:
+    """The ledger keeps an imported file as deposited, not byte for byte: found in place (saved
+    with a BOM and CRLF), it was « un autre contenu que celui inscrit au registre », exit 2,
+    with the advice to move it away; it is the recorded file, kept as it is."""
+    out = tmp_path / "depot"
+    out.mkdir()
+    saved = out / "JSON-0123456789-20240312-001.json"
+    saved.write_bytes(b"\xef\xbb\xbf" + _made_elsewhere(tmp_path, "00001").read_bytes().replace(b"\n", b"\r\n"))
+    kept = saved.read_bytes()
+    registre = tmp_path / "registre.sqlite"
+    assert [i.refused for i in api.import_deposits([saved], registre)] == [""]
+    result = CliRunner().invoke(app, ["reecrire", saved.name, "--registre", str(registre)])
+    assert result.exit_code == 0, result.output
+    assert "est déjà là, identique à celui inscrit au registre : il est gardé tel quel" in _words(result.output)
+    assert saved.read_bytes() == kept
+    saved.write_bytes(kept.replace(b'"00001"', b'"00009"'))  # another demande: still never overwritten
+    result = CliRunner().invoke(app, ["reecrire", saved.name, "--registre", str(registre)])
+    assert result.exit_code == 2 and "existe déjà avec un autre contenu" in _words(result.output)
