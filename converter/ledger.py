@@ -927,7 +927,13 @@ class Ledger(_FolderSide, _ReturnsSide):
                 if found:
                     listed = _by_file(found)
                     raise LedgerError(f"des demandes sont au registre, {why} : {listed}")
-            if db.execute("SELECT 1 FROM fichiers WHERE nom = ?", (path.name,)).fetchone():
+            same = db.execute("SELECT retire_le FROM fichiers WHERE nom = ? ORDER BY id DESC", (path.name,)).fetchone()
+            if same and same["retire_le"] is not None:  # withdrawn, then found to be uploaded after all
+                raise LedgerError(f"un fichier nommé {path.name} est au registre, retiré le {same['retire_le']} : s'il a "
+                                  f"été déposé sur le portail, annulez ce retrait avec « xl2segur retirer --annuler "
+                                  f"{path.name} » (ses demandes sont de nouveau inscrites, son retour s'enregistre "
+                                  "ensuite)")
+            if same:
                 raise LedgerError(f"un fichier nommé {path.name} est déjà au registre")
             self._insert(db, path.resolve(), format_id, nature, numero_ans, siret, day, rank, packed, demandes)
 

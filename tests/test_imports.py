@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sqlite3
 import sys
+from datetime import date
 from pathlib import Path
 
 import orjson
@@ -280,3 +281,19 @@ def test_reecrire_keeps_an_imported_file_found_in_place_as_it_is(tmp_path: Path)
     saved.write_bytes(kept.replace(b'"00001"', b'"00009"'))  # another demande: still never overwritten
     result = CliRunner().invoke(app, ["reecrire", saved.name, "--registre", str(registre)])
     assert result.exit_code == 2 and "existe déjà avec un autre contenu" in _words(result.output)
+
+
+def test_a_withdrawn_file_imported_again_is_sent_to_retirer_annuler(tmp_path: Path) -> None:
+    """A file withdrawn, then found to be uploaded after all, given to importer: its name is in
+    the ledger (withdrawn), so it is not recorded twice; the message said only « un fichier
+    nommé … est déjà au registre », no way out; it names « xl2segur retirer --annuler », which works."""
+    made = _made_elsewhere(tmp_path, "00001", "00002")
+    registre = tmp_path / "registre.sqlite"
+    api.import_deposits([made], registre)
+    _, aside = api.withdraw(made.name, registre)
+    [again] = api.import_deposits([aside], registre)
+    assert again.refused == (
+        f"un fichier nommé {made.name} est au registre, retiré le {date.today().isoformat()} : s'il a été déposé sur "
+        f"le portail, annulez ce retrait avec « xl2segur retirer --annuler {made.name} » (ses demandes sont de "
+        "nouveau inscrites, son retour s'enregistre ensuite)")
+    assert api.restore(made.name, registre)[0] == 2
