@@ -44,6 +44,11 @@ from .lifecycle.rows import rows_from_json
 from .returns import ReturnFileError, ReturnLine, ingest, read_json
 
 ERRORS_SHOWN = 5
+# a file that is not JSON: a deposit file is the user's own (not downloaded again from the
+# portal, as a return is); a workbook goes to convertir
+IMPORT_ADVICE = ("Donnez le fichier .json tel qu'il a été déposé sur le portail Ségur, ou son fichier de retour "
+                 "téléchargé depuis le portail (un classeur .xlsx ou .ods se convertit avec « xl2segur convertir » ; "
+                 "un fichier JSON enregistré en UTF-16 par un éditeur de texte s'enregistre de nouveau en UTF-8).")
 
 
 @dataclass
@@ -178,7 +183,7 @@ def _day_and_rank(path: Path, numero_ans: str) -> tuple[date, int]:
 def read_deposit(path: Path, format_id: str | None) -> tuple[Imported, dict[str, Any] | None]:
     """(the file, its JSON when it can be imported). ReturnFileError when it is not JSON."""
     imported = Imported(Path(path))
-    data, _ = read_json(path, f"Le fichier « {path} »")
+    data, _ = read_json(path, f"Le fichier « {path} »", IMPORT_ADVICE)
     if not isinstance(data, dict) or not isinstance(data.get(LINES), list) or not data[LINES]:
         imported.refused = f"ce n'est pas un fichier de dépôt ASP : la liste « {LINES} » manque ou est vide"
         return imported, None

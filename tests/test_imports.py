@@ -297,3 +297,19 @@ def test_a_withdrawn_file_imported_again_is_sent_to_retirer_annuler(tmp_path: Pa
         f"le portail, annulez ce retrait avec « xl2segur retirer --annuler {made.name} » (ses demandes sont de "
         "nouveau inscrites, son retour s'enregistre ensuite)")
     assert api.restore(made.name, registre)[0] == 2
+
+
+def test_a_file_that_is_not_json_is_refused_with_advice_for_a_deposit_file(tmp_path: Path) -> None:
+    """A deposit file is the user's own: « Téléchargez-le à nouveau depuis le portail Ségur »
+    (a return's advice) was no way out for a file saved in UTF-16, or a workbook given by mistake."""
+    utf16 = tmp_path / "JSON-0123456789-20240312-001.json"
+    utf16.write_bytes(_made_elsewhere(tmp_path, "00001").read_bytes().decode().encode("utf-16"))
+    registre = tmp_path / "r.sqlite"
+    for given in (utf16, workbook(tmp_path / "classeur.xlsx", avance_rows("00002"))):
+        result = CliRunner().invoke(app, ["importer", str(given), "--registre", str(registre)])
+        text = _words(result.output)
+        assert result.exit_code == 2 and "n'est pas un fichier JSON valide (il n'est pas encodé en UTF-8)" in text
+        assert "portail Ségur, sans le modifier" not in text
+        assert "un classeur .xlsx ou .ods se convertit avec « xl2segur convertir »" in text
+        assert "s'enregistre de nouveau en UTF-8" in text
+    assert not registre.exists()
