@@ -616,7 +616,7 @@ def withdraw(name: str, registre: Path) -> tuple[int, Path | None]:
             freed = row["demandes"]  # withdrawn by a run killed before it set the file aside: done now
         else:
             freed = book.withdraw(row)
-    if not path.is_file() and data is not None and Path(name).is_file() and Path(name).read_bytes() == data:
+    if not path.is_file() and data is not None and Path(name).is_file() and _same_deposit(Path(name).read_bytes(), data):
         path = Path(name)  # left where the user found it, it could still be uploaded
     moved = ledger.move_with_zips(path, path.parent / ledger.WITHDRAWN) if path.is_file() else None
     return freed, moved

@@ -313,3 +313,19 @@ def test_a_file_that_is_not_json_is_refused_with_advice_for_a_deposit_file(tmp_p
         assert "un classeur .xlsx ou .ods se convertit avec « xl2segur convertir »" in text
         assert "s'enregistre de nouveau en UTF-8" in text
     assert not registre.exists()
+
+
+def test_an_imported_file_withdrawn_by_its_path_after_its_folder_moved_is_set_aside(tmp_path: Path) -> None:
+    """retirer sets aside the file the user names when its folder moved, if it is the recorded
+    one; an imported file (recorded as deposited, not byte for byte) was left where it could
+    still be uploaded, with « où qu'il soit, mettez-le de côté »."""
+    old = tmp_path / "anciens"
+    old.mkdir()
+    saved = old / "JSON-0123456789-20240312-001.json"
+    saved.write_bytes(_made_elsewhere(tmp_path, "00001").read_bytes().replace(b"\n", b"\r\n"))
+    registre = tmp_path / "registre.sqlite"
+    api.import_deposits([saved], registre)
+    old.rename(tmp_path / "archives")
+    freed, aside = api.withdraw(str(tmp_path / "archives" / saved.name), registre)
+    assert (freed, aside) == (1, tmp_path / "archives" / "retires" / saved.name)
+    assert not (tmp_path / "archives" / saved.name).exists()
