@@ -592,7 +592,7 @@ def restore(name: str, registre: Path) -> tuple[int, Path | None]:
         path = Path(row["chemin"])
         aside = path.parent / ledger.WITHDRAWN / path.name
         if row["retire_le"] is None and not path.exists() and aside.is_file() and row["contenu"] is not None \
-                and aside.read_bytes() == book.file_bytes(row):
+                and _same_deposit(aside.read_bytes(), book.file_bytes(row)):
             restored = row["demandes"]  # restored by a run killed before it brought the file back: done now
         else:
             family = numero_formats(row["format"]) if row["format"] in all_formats() else (row["format"],)
@@ -612,7 +612,7 @@ def withdraw(name: str, registre: Path) -> tuple[int, Path | None]:
         row = book.recorded_file(name)
         data = book.file_bytes(row) if row["contenu"] is not None else None
         path = Path(row["chemin"])
-        if row["retire_le"] is not None and data is not None and path.is_file() and path.read_bytes() == data:
+        if row["retire_le"] is not None and data is not None and path.is_file() and _same_deposit(path.read_bytes(), data):
             freed = row["demandes"]  # withdrawn by a run killed before it set the file aside: done now
         else:
             freed = book.withdraw(row)

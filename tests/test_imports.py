@@ -18,6 +18,7 @@ from converter.ledger import default_path
 from tests.builders import workbook
 from tests.test_cycle import DAY, asp_return, avance_rows, sheet_rows
 from tests.test_ledger_core import _kill_when
+from tests.test_returns_crash import _killed_at, _run
 
 
 def _words(text: str) -> str:
@@ -329,3 +330,29 @@ def test_an_imported_file_withdrawn_by_its_path_after_its_folder_moved_is_set_as
     freed, aside = api.withdraw(str(tmp_path / "archives" / saved.name), registre)
     assert (freed, aside) == (1, tmp_path / "archives" / "retires" / saved.name)
     assert not (tmp_path / "archives" / saved.name).exists()
+
+
+def test_an_imported_file_whose_withdrawal_was_killed_is_set_aside_when_run_again(tmp_path: Path) -> None:
+    """Killed once the ledger freed the demandes, before the file went into retires/: run again,
+    retirer finishes the job for a file xl2segur wrote; for an imported one (recorded as
+    deposited, not byte for byte) it said « déjà retiré », exit 2, and left it uploadable; the
+    same for its undoing (« n'est pas retiré », the file left in retires/)."""
+    out = tmp_path / "depot"
+    out.mkdir()
+    saved = out / "JSON-0123456789-20240312-001.json"
+    saved.write_bytes(b"\xef\xbb\xbf" + _made_elsewhere(tmp_path, "00001").read_bytes().replace(b"\n", b"\r\n"))
+    registre = tmp_path / "registre.sqlite"
+    api.import_deposits([saved], registre)
+    command = ["retirer", saved.name, "--registre", str(registre), "--oui"]
+    _killed_at(tmp_path, "move", *command)
+    assert saved.is_file()
+    done = _run(*command)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not saved.exists() and (out / "retires" / saved.name).is_file()
+    command = ["retirer", saved.name, "--registre", str(registre), "--annuler"]
+    _killed_at(tmp_path, "move", *command)
+    done = _run(*command)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert saved.is_file() and not (out / "retires" / saved.name).exists()
+    with sqlite3.connect(registre) as db:
+        assert db.execute("SELECT statut FROM demandes").fetchall() == [("deposee",)]
