@@ -431,13 +431,21 @@ class _FolderSide:
             data = path.read_bytes()
         except OSError:
             return None
-        rows = self.db.execute("SELECT nom, retire_le, contenu FROM fichiers WHERE contenu IS NOT NULL AND "
-                               f"retire_le IS {'NOT ' if withdrawn else ''}NULL ORDER BY id DESC")
+        rows = self.db.execute("SELECT nom, retire_le, contenu, numero_ans FROM fichiers WHERE contenu IS NOT NULL "
+                               f"AND retire_le IS {'NOT ' if withdrawn else ''}NULL ORDER BY id DESC").fetchall()
         for row in rows:
             # the packed frame tells its size: only a file of the same size is unpacked
             if zstandard.frame_content_size(row["contenu"]) == len(data) and unpack(row["contenu"]) == data:
                 return row
-        return None
+        # an imported file is recorded as deposited, not byte for byte (a BOM, CRLF, indented):
+        # its JSON, among the files of its numeroAns
+        try:
+            document = orjson.loads(data.removeprefix(b"\xef\xbb\xbf"))
+        except orjson.JSONDecodeError:
+            return None
+        numero_ans = document.get("numeroAns") if isinstance(document, dict) else None
+        return next((row for row in rows if row["numero_ans"] == numero_ans
+                     and orjson.loads(unpack(row["contenu"])) == document), None)
 
     def adopt(self, legacy: Path) -> tuple[int, list[str]]:
         """Take over the ledger an older version kept in its output folder: its files and their

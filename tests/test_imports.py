@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from converter import api
 from converter.cli import app
+from converter.files import OutputError
 from converter.ledger import default_path
 from tests.builders import workbook
 from tests.test_cycle import DAY, asp_return, avance_rows, sheet_rows
@@ -356,3 +357,22 @@ def test_an_imported_file_whose_withdrawal_was_killed_is_set_aside_when_run_agai
     assert saved.is_file() and not (out / "retires" / saved.name).exists()
     with sqlite3.connect(registre) as db:
         assert db.execute("SELECT statut FROM demandes").fetchall() == [("deposee",)]
+
+
+def test_an_imported_file_renamed_by_hand_in_its_folder_is_told_by_its_content(tmp_path: Path) -> None:
+    """A file renamed by hand in the deposit folder is recognised by its content: the message
+    gives the name to give back. An imported one (recorded as deposited, not byte for byte) was
+    « unknown to the ledger … inscrivez-les avec xl2segur importer », which then refused it (its
+    demandes in the ledger): no way out."""
+    out = tmp_path / "depot"
+    out.mkdir()
+    saved = out / "JSON-0123456789-20240312-001.json"
+    saved.write_bytes(_made_elsewhere(tmp_path, "00001").read_bytes())
+    registre = tmp_path / "registre.sqlite"
+    api.import_deposits([saved], registre)
+    saved.rename(out / "JSON-0123456789-20240312-009.json")
+    with pytest.raises(OutputError) as refused:
+        api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00002")), out, DAY, registre=registre)
+    assert ("« JSON-0123456789-20240312-009.json » est le fichier « JSON-0123456789-20240312-001.json » du "
+            "registre, renommé : rendez-lui son nom") in str(refused.value)
+    assert "ne connaît pas" not in str(refused.value)
