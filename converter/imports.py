@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -201,8 +202,27 @@ def read_deposit(path: Path, format_id: str | None) -> tuple[Imported, dict[str,
                                 "une demande à ses pièces et à sa réponse. Corrigez le fichier (un nouveau numéro "
                                 "pour l'une d'elles) avant de le déposer et de l'inscrire")
             return imported, None
+    if cents := _beyond_the_cent(definition, data[LINES]):
+        imported.refused = cents
+        return imported, None
     imported.format_id, imported.demandes = definition.id, len(data[LINES])
     return imported, data
+
+
+def _beyond_the_cent(definition: FormatDefinition, lines: list[dict[str, Any]]) -> str:
+    """Why an amount of the file is refused: more than two decimals, which the schema lets pass
+    (a JSON number) and the ledger would round (FORMATS.md: « Never round a user's amount
+    silently: more than two decimals is an error that shows the value »); empty when none is."""
+    for balise in (f.balise for f in definition.demandes.fields if f.kind == "amount"):
+        for index, line in enumerate(lines, start=1):
+            value: Any = line
+            for key in definition.json_path(balise) or ():
+                value = value.get(key) if isinstance(value, dict) else None
+            if isinstance(value, float) and (exact := Decimal(str(value))) != exact.quantize(Decimal("0.01")):
+                return (f"la demande n° {index} ({line['numeroEditeur']}) a un {balise} de {value} : plus de deux "
+                        "décimales, quand l'ASP veut un montant au centime (FLOAT à 2 chiffres après la virgule) ; "
+                        "xl2segur ne l'arrondit pas : corrigez le fichier")
+    return ""
 
 
 def _treated(data: dict[str, Any]) -> bool:

@@ -376,3 +376,24 @@ def test_an_imported_file_renamed_by_hand_in_its_folder_is_told_by_its_content(t
     assert ("« JSON-0123456789-20240312-009.json » est le fichier « JSON-0123456789-20240312-001.json » du "
             "registre, renommé : rendez-lui son nom") in str(refused.value)
     assert "ne connaît pas" not in str(refused.value)
+
+
+def test_an_amount_beyond_the_cent_is_refused_not_rounded(tmp_path: Path) -> None:
+    """The seeds want « FLOAT (2 chiffres après la virgule) »; the schema lets any number pass,
+    and the ledger recorded 4866.675 as 4866.68, a silent rounding (FORMATS.md: never)."""
+    made = _made_elsewhere(tmp_path, "00001", "00002")
+    data = orjson.loads(made.read_bytes())
+    data["lignesImport"][1]["commande"]["montantSegurHT"] = 4866.675
+    beyond = tmp_path / "JSON-0123456789-20240312-001.json"
+    beyond.write_bytes(orjson.dumps(data))
+    registre = tmp_path / "registre.sqlite"
+    [refused] = api.import_deposits([beyond], registre)
+    assert refused.refused == (
+        "la demande n° 2 (00002) a un montantSegurHT de 4866.675 : plus de deux décimales, quand l'ASP veut un montant "
+        "au centime (FLOAT à 2 chiffres après la virgule) ; xl2segur ne l'arrondit pas : corrigez le fichier")
+    assert not registre.exists()
+    data["lignesImport"][1]["commande"]["montantSegurHT"] = 4866  # a whole number of euros is to the cent
+    beyond.write_bytes(orjson.dumps(data))
+    assert [i.refused for i in api.import_deposits([beyond], registre)] == [""]
+    with sqlite3.connect(registre) as db:
+        assert db.execute("SELECT montant FROM demandes ORDER BY id").fetchall() == [("4866.67",), ("4866.00",)]
