@@ -555,13 +555,24 @@ def rewrite(name: str, registre: Path, output: Path | None = None, pieces: Path 
         warnings = [issue("fichier_deja_depose", file=row["nom"], detail=answered), *warnings]
     done = Rewritten(row["nom"], None, folder=folder, warnings=warnings)
     if target.exists():
-        if target.read_bytes() != data:
+        if not _same_deposit(target.read_bytes(), data):
             raise OutputError(f"Le fichier « {target} » existe déjà avec un autre contenu que celui inscrit au "
                               "registre : il n'est jamais écrasé. Déplacez-le, ou réécrivez ailleurs (-o DOSSIER).")
     else:
         done.path = write_new(target, lambda tmp: tmp.write_bytes(data))
     done.archives = attachments.write_zips(target, found, get_format(row["format"]))
     return done
+
+
+def _same_deposit(found: bytes, recorded: bytes) -> bool:
+    """Whether a file holds the recorded deposit file: its bytes, or its JSON (an imported file
+    is recorded as deposited, not byte for byte: saved with a BOM, CRLF, indented otherwise)."""
+    if found == recorded:
+        return True
+    try:
+        return orjson.loads(found.removeprefix(b"\xef\xbb\xbf")) == orjson.loads(recorded)
+    except orjson.JSONDecodeError:
+        return False
 
 
 def withdrawal(name: str, registre: Path) -> sqlite3.Row:
@@ -581,7 +592,7 @@ def restore(name: str, registre: Path) -> tuple[int, Path | None]:
         path = Path(row["chemin"])
         aside = path.parent / ledger.WITHDRAWN / path.name
         if row["retire_le"] is None and not path.exists() and aside.is_file() and row["contenu"] is not None \
-                and aside.read_bytes() == book.file_bytes(row):
+                and _same_deposit(aside.read_bytes(), book.file_bytes(row)):
             restored = row["demandes"]  # restored by a run killed before it brought the file back: done now
         else:
             family = numero_formats(row["format"]) if row["format"] in all_formats() else (row["format"],)
@@ -601,11 +612,11 @@ def withdraw(name: str, registre: Path) -> tuple[int, Path | None]:
         row = book.recorded_file(name)
         data = book.file_bytes(row) if row["contenu"] is not None else None
         path = Path(row["chemin"])
-        if row["retire_le"] is not None and data is not None and path.is_file() and path.read_bytes() == data:
+        if row["retire_le"] is not None and data is not None and path.is_file() and _same_deposit(path.read_bytes(), data):
             freed = row["demandes"]  # withdrawn by a run killed before it set the file aside: done now
         else:
             freed = book.withdraw(row)
-    if not path.is_file() and data is not None and Path(name).is_file() and Path(name).read_bytes() == data:
+    if not path.is_file() and data is not None and Path(name).is_file() and _same_deposit(Path(name).read_bytes(), data):
         path = Path(name)  # left where the user found it, it could still be uploaded
     moved = ledger.move_with_zips(path, path.parent / ledger.WITHDRAWN) if path.is_file() else None
     return freed, moved

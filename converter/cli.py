@@ -496,6 +496,10 @@ def importer(
         if item.refused:
             out.print(f"{escape(item.path.name)} : non inscrit — {escape(item.refused)}.")
             continue
+        if item.already:
+            out.print(f"{escape(item.path.name)} : déjà inscrit au registre, tel quel ({item.format_id}, {item.demandes} "
+                      f"demande(s), déposé le {item.day:%d/%m/%Y}) : rien à faire")
+            continue
         out.print(f"{escape(item.path.name)} : inscrit ({item.format_id}, {item.demandes} demande(s), "
                   f"déposé le {item.day:%d/%m/%Y})")
         results: dict[str, int] = {}

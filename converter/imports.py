@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,11 @@ from .lifecycle.rows import rows_from_json
 from .returns import ReturnFileError, ReturnLine, ingest, read_json
 
 ERRORS_SHOWN = 5
+# a file that is not JSON: a deposit file is the user's own (not downloaded again from the
+# portal, as a return is); a workbook goes to convertir
+IMPORT_ADVICE = ("Donnez le fichier .json tel qu'il a été déposé sur le portail Ségur, ou son fichier de retour "
+                 "téléchargé depuis le portail (un classeur .xlsx ou .ods se convertit avec « xl2segur convertir » ; "
+                 "un fichier JSON enregistré en UTF-16 par un éditeur de texte s'enregistre de nouveau en UTF-8).")
 
 
 @dataclass
@@ -55,6 +61,7 @@ class Imported:
     demandes: int = 0
     day: date | None = None
     refused: str = ""  # why the file was not recorded (French), empty when recorded
+    already: bool = False  # recorded before under its name, as it is (imported again: a rerun)
     returns: list[ReturnLine] = field(default_factory=list)  # its ASP outcomes, for a return file
 
 
@@ -75,8 +82,42 @@ def _validator(format_id: str) -> Any:
 
 
 def _errors(format_id: str, document: dict[str, Any]) -> list[str]:
-    return [f"{'/'.join(map(str, e.instance_path)) or 'fichier'} : {e.message}"
+    return [f"{'/'.join(map(str, e.instance_path)) or 'fichier'} : {_said(e)}"
             for e in _validator(format_id).iter_errors(document)]
+
+
+SHOWN = 60  # characters of a value the message quotes
+TYPES = {"string": "un texte", "integer": "un entier", "number": "un nombre", "boolean": "true ou false",
+         "null": "null", "object": "un objet { }", "array": "une liste [ ]"}
+
+
+def _short(value: Any) -> str:
+    text = orjson.dumps(value).decode()
+    return text if len(text) <= SHOWN else text[:SHOWN] + "…"
+
+
+def _said(error: Any) -> str:
+    """A schema error in French, quoting at most SHOWN characters of the value: the validator's
+    own message (English) quotes the value whole, a list of 201 demandes included."""
+    kind, value = error.kind, error.instance
+    said = {
+        "maxItems": lambda: f"{len(value)} éléments, pour {kind.limit} au plus",
+        "minItems": lambda: f"{len(value)} élément(s), pour {kind.limit} au moins",
+        "maximum": lambda: f"{_short(value)} dépasse le maximum, {kind.limit}",
+        "minimum": lambda: f"{_short(value)} est sous le minimum, {kind.limit}",
+        "exclusiveMaximum": lambda: f"{_short(value)} doit être inférieur à {kind.limit}",
+        "exclusiveMinimum": lambda: f"{_short(value)} doit être supérieur à {kind.limit}",
+        "maxLength": lambda: f"{_short(value)} dépasse {kind.limit} caractères",
+        "minLength": lambda: f"{_short(value)} a moins de {kind.limit} caractère(s)",
+        "type": lambda: f"{_short(value)} n'est pas {' ni '.join(TYPES.get(t, t) for t in kind.types)}",
+        "required": lambda: f"la balise « {kind.property} » manque",
+        "additionalProperties": lambda: f"balise(s) inconnue(s) du format : {', '.join(kind.unexpected)}",
+        "enum": lambda: f"{_short(value)} n'est pas une valeur permise ({_short(kind.options)})",
+        "const": lambda: f"{_short(value)} au lieu de {_short(kind.expected_value)}",
+        "pattern": lambda: f"{_short(value)} n'a pas la forme attendue ({kind.pattern})",
+        "anyOf": lambda: f"{_short(value)} n'est pas une valeur permise",
+    }.get(kind.name)
+    return said() if said else (error.message if len(error.message) <= 2 * SHOWN else error.message[:2 * SHOWN] + "…")
 
 
 def _format(data: dict[str, Any], format_id: str | None) -> tuple[FormatDefinition | None, str]:
@@ -129,7 +170,9 @@ def _records(definition: FormatDefinition, lines: list[dict[str, Any]]) -> str:
 
 
 def _day_and_rank(path: Path, numero_ans: str) -> tuple[date, int]:
-    named = re.fullmatch(rf"JSON-{re.escape(numero_ans)}-(\d{{8}})-(\d{{3}})\.json", path.name)
+    # « .JSON » too (Windows): its rank is claimed all the same, or xl2segur's next file would
+    # take it (a name that differs only by case, the same file for Windows and the ASP)
+    named = re.fullmatch(rf"JSON-{re.escape(numero_ans)}-(\d{{8}})-(\d{{3}})\.json", path.name, re.IGNORECASE)
     if named:
         try:
             return datetime.strptime(named[1], "%Y%m%d").date(), int(named[2])
@@ -141,7 +184,7 @@ def _day_and_rank(path: Path, numero_ans: str) -> tuple[date, int]:
 def read_deposit(path: Path, format_id: str | None) -> tuple[Imported, dict[str, Any] | None]:
     """(the file, its JSON when it can be imported). ReturnFileError when it is not JSON."""
     imported = Imported(Path(path))
-    data, _ = read_json(path, f"Le fichier « {path} »")
+    data, _ = read_json(path, f"Le fichier « {path} »", IMPORT_ADVICE)
     if not isinstance(data, dict) or not isinstance(data.get(LINES), list) or not data[LINES]:
         imported.refused = f"ce n'est pas un fichier de dépôt ASP : la liste « {LINES} » manque ou est vide"
         return imported, None
@@ -149,14 +192,53 @@ def read_deposit(path: Path, format_id: str | None) -> tuple[Imported, dict[str,
     if definition is None:
         imported.refused = why
         return imported, None
+    first: dict[str, int] = {}
+    for index, line in enumerate(data[LINES], start=1):
+        if (before := first.setdefault(line["numeroEditeur"], index)) != index:
+            # seeds 000 and 001: « Ce numéro unique généré par l'éditeur sert à relier une demande à
+            # ses PJ associées »; recorded twice, its return could never be recorded (returns.py)
+            imported.refused = (f"il nomme deux fois la demande {line['numeroEditeur']} (demandes n° {before} et "
+                                f"{index} de {LINES}) : le numeroEditeur est unique par demande, l'ASP relie par lui "
+                                "une demande à ses pièces et à sa réponse. Corrigez le fichier (un nouveau numéro "
+                                "pour l'une d'elles) avant de le déposer et de l'inscrire")
+            return imported, None
+    if cents := _beyond_the_cent(definition, data[LINES]):
+        imported.refused = cents
+        return imported, None
     imported.format_id, imported.demandes = definition.id, len(data[LINES])
     return imported, data
+
+
+def _beyond_the_cent(definition: FormatDefinition, lines: list[dict[str, Any]]) -> str:
+    """Why an amount of the file is refused: more than two decimals, which the schema lets pass
+    (a JSON number) and the ledger would round (FORMATS.md: « Never round a user's amount
+    silently: more than two decimals is an error that shows the value »); empty when none is."""
+    for balise in (f.balise for f in definition.demandes.fields if f.kind == "amount"):
+        for index, line in enumerate(lines, start=1):
+            value: Any = line
+            for key in definition.json_path(balise) or ():
+                value = value.get(key) if isinstance(value, dict) else None
+            if isinstance(value, float) and (exact := Decimal(str(value))) != exact.quantize(Decimal("0.01")):
+                return (f"la demande n° {index} ({line['numeroEditeur']}) a un {balise} de {value} : plus de deux "
+                        "décimales, quand l'ASP veut un montant au centime (FLOAT à 2 chiffres après la virgule) ; "
+                        "xl2segur ne l'arrondit pas : corrigez le fichier")
+    return ""
 
 
 def _treated(data: dict[str, Any]) -> bool:
     """Whether the ASP answered one of the file's demandes (codeTraitement or libelleTraitement)."""
     return any(isinstance(line, dict) and (line.get("codeTraitement") is not None or
                                            line.get("libelleTraitement") is not None) for line in data[LINES])
+
+
+def _recorded_before(book: Ledger, name: str, deposited: dict[str, Any]) -> Any:
+    """The ledger's file of that name holding the file as it is, not withdrawn (imported, or
+    written, before: a command run again, after it was stopped midway), or None."""
+    for row in book.db.execute("SELECT * FROM fichiers WHERE nom = ? AND retire_le IS NULL AND en_attente IS NULL "
+                               "AND contenu IS NOT NULL", (name,)).fetchall():
+        if orjson.loads(book.file_bytes(row)) == deposited:
+            return row
+    return None
 
 
 def import_files(paths: list[Path], registre: Path, format_id: str | None = None) -> list[Imported]:
@@ -172,6 +254,9 @@ def import_files(paths: list[Path], registre: Path, format_id: str | None = None
             definition = get_format(imported.format_id)
             deposited = _as_deposited(definition, data)
             imported.day, rank = _day_and_rank(imported.path, data["numeroAns"])
+            if deposited == data and (before := _recorded_before(book, imported.path.name, deposited)) is not None:
+                imported.already, imported.day = True, date.fromisoformat(before["date_depot"])
+                continue
             try:
                 book.record_import(
                     path=imported.path, format_id=definition.id, nature=definition.nature,

@@ -431,13 +431,21 @@ class _FolderSide:
             data = path.read_bytes()
         except OSError:
             return None
-        rows = self.db.execute("SELECT nom, retire_le, contenu FROM fichiers WHERE contenu IS NOT NULL AND "
-                               f"retire_le IS {'NOT ' if withdrawn else ''}NULL ORDER BY id DESC")
+        rows = self.db.execute("SELECT nom, retire_le, contenu, numero_ans FROM fichiers WHERE contenu IS NOT NULL "
+                               f"AND retire_le IS {'NOT ' if withdrawn else ''}NULL ORDER BY id DESC").fetchall()
         for row in rows:
             # the packed frame tells its size: only a file of the same size is unpacked
             if zstandard.frame_content_size(row["contenu"]) == len(data) and unpack(row["contenu"]) == data:
                 return row
-        return None
+        # an imported file is recorded as deposited, not byte for byte (a BOM, CRLF, indented):
+        # its JSON, among the files of its numeroAns
+        try:
+            document = orjson.loads(data.removeprefix(b"\xef\xbb\xbf"))
+        except orjson.JSONDecodeError:
+            return None
+        numero_ans = document.get("numeroAns") if isinstance(document, dict) else None
+        return next((row for row in rows if row["numero_ans"] == numero_ans
+                     and orjson.loads(unpack(row["contenu"])) == document), None)
 
     def adopt(self, legacy: Path) -> tuple[int, list[str]]:
         """Take over the ledger an older version kept in its output folder: its files and their
@@ -927,7 +935,13 @@ class Ledger(_FolderSide, _ReturnsSide):
                 if found:
                     listed = by_file(found)
                     raise LedgerError(f"des demandes sont au registre, {why} : {listed}")
-            if db.execute("SELECT 1 FROM fichiers WHERE nom = ?", (path.name,)).fetchone():
+            same = db.execute("SELECT retire_le FROM fichiers WHERE nom = ? ORDER BY id DESC", (path.name,)).fetchone()
+            if same and same["retire_le"] is not None:  # withdrawn, then found to be uploaded after all
+                raise LedgerError(f"un fichier nommé {path.name} est au registre, retiré le {same['retire_le']} : s'il a "
+                                  f"été déposé sur le portail, annulez ce retrait avec « xl2segur retirer --annuler "
+                                  f"{path.name} » (ses demandes sont de nouveau inscrites, son retour s'enregistre "
+                                  "ensuite)")
+            if same:
                 raise LedgerError(f"un fichier nommé {path.name} est déjà au registre")
             self._insert(db, path.resolve(), format_id, nature, numero_ans, siret, day, rank, packed, demandes)
 
@@ -1008,9 +1022,10 @@ def _same_numeros(path: Path, row: sqlite3.Row) -> bool:
 
 
 def _numeros(data: bytes) -> list[object] | None:
-    """The numeroEditeur of a deposit file's demandes, in order; None when it is not one."""
+    """The numeroEditeur of a deposit file's demandes, in order; None when it is not one. A BOM
+    is no part of it: a file saved by a Windows tool, imported as it is (`importer` reads it)."""
     try:
-        lines = orjson.loads(data)[LINES]
+        lines = orjson.loads(data.removeprefix(b"\xef\xbb\xbf"))[LINES]
         return [line["numeroEditeur"] for line in lines]
     except (orjson.JSONDecodeError, TypeError, KeyError):
         return None

@@ -126,9 +126,13 @@ def _json_problem(exc: orjson.JSONDecodeError, size: int) -> str:
     return f"contenu invalide ligne {exc.lineno}, colonne {exc.colno}"
 
 
-def read_json(path: Path, where: str) -> tuple[Any, bytes]:
+PORTAL_ADVICE = "Téléchargez-le à nouveau depuis le portail Ségur, sans le modifier."
+
+
+def read_json(path: Path, where: str, advice: str = PORTAL_ADVICE) -> tuple[Any, bytes]:
     """(the JSON of a file the ASP or a tool wrote, its bytes without BOM); ReturnFileError,
-    in French, when it cannot be read. `where`: « Le fichier … « path » », the message's subject."""
+    in French, when it cannot be read. `where`: « Le fichier … « path » », the message's subject;
+    `advice`, what to do when it is not JSON."""
     try:
         raw = Path(path).read_bytes()
     except FileNotFoundError:
@@ -142,7 +146,7 @@ def read_json(path: Path, where: str) -> tuple[Any, bytes]:
         return orjson.loads(body), body
     except orjson.JSONDecodeError as exc:
         raise ReturnFileError(f"{where} n'est pas un fichier JSON valide ({_json_problem(exc, len(body))}). "
-                              "Téléchargez-le à nouveau depuis le portail Ségur, sans le modifier.") from None
+                              f"{advice}") from None
 
 
 def read_return(path: Path) -> ReturnFile:

@@ -4,6 +4,8 @@ against their format's schema, with their ASP returns, so their soldes are prepa
 from __future__ import annotations
 
 import sqlite3
+import sys
+from datetime import date
 from pathlib import Path
 
 import orjson
@@ -12,9 +14,12 @@ from typer.testing import CliRunner
 
 from converter import api
 from converter.cli import app
+from converter.files import OutputError
 from converter.ledger import default_path
 from tests.builders import workbook
 from tests.test_cycle import DAY, asp_return, avance_rows, sheet_rows
+from tests.test_ledger_core import _kill_when
+from tests.test_returns_crash import _killed_at, _run
 
 
 def _words(text: str) -> str:
@@ -149,3 +154,246 @@ def test_a_file_whose_attachments_names_do_not_tell_asks_for_the_format(tmp_path
     [imported] = api.import_deposits([made], tmp_path / "r.sqlite")
     assert "plusieurs formats (ms2-dui-pde-avance, ms2-dui-pds-avance)" in imported.refused
     assert "--format" in imported.refused
+
+
+def test_a_file_naming_a_demande_twice_is_not_imported(tmp_path: Path) -> None:
+    """numeroEditeur is unique per demande (seeds 000, 001): recorded twice, the file's ASP
+    return could never be recorded (it « nomme deux fois la demande »)."""
+    data = orjson.loads(_made_elsewhere(tmp_path, "00001", "00002").read_bytes())
+    data["lignesImport"][1]["numeroEditeur"] = "00001"
+    for piece in data["lignesImport"][1]["piecesJustificatives"]:
+        piece["nomFichier"] = piece["nomFichier"].replace("00002", "00001")
+    twice = tmp_path / "JSON-0123456789-20240312-001.json"
+    twice.write_bytes(orjson.dumps(data))
+    registre = tmp_path / "depot" / "xl2segur.sqlite"
+    result = CliRunner().invoke(app, ["importer", str(twice), "--registre", str(registre)])
+    assert result.exit_code == 1, result.output
+    assert ("non inscrit — il nomme deux fois la demande 00001 (demandes n° 1 et 2 de lignesImport)"
+            in _words(result.output))
+    assert not registre.exists()
+
+
+def test_a_file_named_with_an_upper_case_extension_keeps_its_rank(tmp_path: Path) -> None:
+    """« JSON-…-001.JSON » (Windows) is the ASP's name all the same: its rank is claimed, and
+    xl2segur's next file in its folder does not take the same name in another case."""
+    out = tmp_path / "depot"
+    out.mkdir()
+    upper = out / "JSON-0123456789-20240312-001.JSON"
+    upper.write_bytes(_made_elsewhere(tmp_path, "00001").read_bytes())
+    registre = tmp_path / "registre.sqlite"
+    [imported] = api.import_deposits([upper], registre)
+    assert (imported.refused, imported.day) == ("", DAY)
+    later = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00002")), out, DAY, registre=registre)
+    assert [p.name for p in later.files] == ["JSON-0123456789-20240312-002.json"]
+
+
+def test_a_file_of_more_than_200_demandes_is_refused_in_a_few_french_words(tmp_path: Path) -> None:
+    """Seeds: « Le nombre exact de demandes maximum par fichier JSON est fixé à 200 ». The schema
+    validator's own message quoted the whole list of demandes (300,000 characters on the console),
+    in English; each error is said in French, quoting a value briefly."""
+    data = orjson.loads(_made_elsewhere(tmp_path, "00001").read_bytes())
+    line = data["lignesImport"][0]
+    data["lignesImport"] = [{**line, "numLigne": i, "numeroEditeur": f"{i:05d}"} for i in range(1, 202)]
+    data["lignesImport"][0]["commande"] = {**line["commande"], "montantSegurHT": "mille"}
+    big = tmp_path / "gros.json"
+    big.write_bytes(orjson.dumps(data))
+    result = CliRunner().invoke(app, ["importer", str(big), "--registre", str(tmp_path / "r.sqlite")])
+    assert result.exit_code == 1
+    text = _words(result.output)
+    assert "lignesImport : 201 éléments, pour 200 au plus" in text
+    assert "lignesImport/0/commande/montantSegurHT : \"mille\" n'est pas un nombre" in text
+    assert "lignesImport/200/numLigne : 201 dépasse le maximum, 200" in text
+    assert len(text) < 1000 and "beneficiaires" not in text
+
+
+_STOPPED_AFTER_THE_FIRST_FILE = """
+import sys, time
+from pathlib import Path
+from converter import launch, ledger
+flag = Path(sys.argv[1])
+recorded = ledger.Ledger.record_import
+def record_import(self, **kwargs):
+    recorded(self, **kwargs)
+    flag.touch()
+    time.sleep(60)
+ledger.Ledger.record_import = record_import
+sys.argv = ["xl2segur", *sys.argv[2:]]
+launch.main()
+"""
+
+
+def test_importer_killed_between_two_files_then_run_again_records_each_once_and_succeeds(tmp_path: Path) -> None:
+    """SIGKILL once the first file is recorded, then the same command again: the first file is
+    said « déjà inscrit » (it was: nothing to do, not a failure), the second is recorded; before,
+    the rerun said the first « non inscrit » (its demandes in the ledger: in itself), code 1."""
+    first = _made_elsewhere(tmp_path / "a", "00001", "00002")
+    second = _made_elsewhere(tmp_path / "b", "00003")
+    second = second.rename(second.with_name("JSON-0123456789-20240312-002.json"))
+    registre, flag = tmp_path / "registre.sqlite", tmp_path / "recorded"
+    command = ["importer", str(first), str(second), "--registre", str(registre)]
+    assert _kill_when([sys.executable, "-c", _STOPPED_AFTER_THE_FIRST_FILE, str(flag), *command], flag.exists)
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 0, result.output
+    text = _words(result.output)
+    assert ("JSON-0123456789-20240312-001.json : déjà inscrit au registre, tel quel (ms2-dui-pds-avance, "
+            "2 demande(s), déposé le 12/03/2024) : rien à faire") in text
+    assert "JSON-0123456789-20240312-002.json : inscrit (ms2-dui-pds-avance, 1 demande(s)" in text
+    with sqlite3.connect(registre) as db:
+        assert db.execute("SELECT f.nom, d.numero_editeur FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
+                          "ORDER BY d.id").fetchall() == [
+            ("JSON-0123456789-20240312-001.json", "00001"), ("JSON-0123456789-20240312-001.json", "00002"),
+            ("JSON-0123456789-20240312-002.json", "00003")]
+    # the same content under another name is still refused: recorded under the first one
+    copy = tmp_path / "copie.json"
+    copy.write_bytes(first.read_bytes())
+    [refused] = api.import_deposits([copy], registre)
+    assert "déjà déposées, non rejetées : 00001, 00002 (JSON-0123456789-20240312-001.json)" in refused.refused
+
+
+def test_a_file_saved_with_a_bom_imported_in_its_deposit_folder_lets_later_conversions_run(tmp_path: Path) -> None:
+    """importer reads a file saved in UTF-8 with a BOM (Windows tools); left in the deposit
+    folder, it stopped every later conversion there: « n'a plus les demandes que le registre a
+    inscrites sous ce nom (modifié à la main…) : mettez-le de côté », false."""
+    out = tmp_path / "depot"
+    out.mkdir()
+    saved = out / "JSON-0123456789-20240312-001.json"
+    saved.write_bytes(b"\xef\xbb\xbf" + _made_elsewhere(tmp_path, "00001").read_bytes().replace(b"\n", b"\r\n"))
+    registre = tmp_path / "registre.sqlite"
+    assert [i.refused for i in api.import_deposits([saved], registre)] == [""]
+    later = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00001", "00002")), out, DAY, registre=registre)
+    assert [p.name for p in later.files] == ["JSON-0123456789-20240312-002.json"]
+    assert [(i.code, i.numero_editeur) for i in later.errors] == [("deja_deposee", "00001")]
+
+
+def test_reecrire_keeps_an_imported_file_found_in_place_as_it_is(tmp_path: Path) -> None:
+    """The ledger keeps an imported file as deposited, not byte for byte: found in place (saved
+    with a BOM and CRLF), it was « un autre contenu que celui inscrit au registre », exit 2,
+    with the advice to move it away; it is the recorded file, kept as it is."""
+    out = tmp_path / "depot"
+    out.mkdir()
+    saved = out / "JSON-0123456789-20240312-001.json"
+    saved.write_bytes(b"\xef\xbb\xbf" + _made_elsewhere(tmp_path, "00001").read_bytes().replace(b"\n", b"\r\n"))
+    kept = saved.read_bytes()
+    registre = tmp_path / "registre.sqlite"
+    assert [i.refused for i in api.import_deposits([saved], registre)] == [""]
+    result = CliRunner().invoke(app, ["reecrire", saved.name, "--registre", str(registre)])
+    assert result.exit_code == 0, result.output
+    assert "est déjà là, identique à celui inscrit au registre : il est gardé tel quel" in _words(result.output)
+    assert saved.read_bytes() == kept
+    saved.write_bytes(kept.replace(b'"00001"', b'"00009"'))  # another demande: still never overwritten
+    result = CliRunner().invoke(app, ["reecrire", saved.name, "--registre", str(registre)])
+    assert result.exit_code == 2 and "existe déjà avec un autre contenu" in _words(result.output)
+
+
+def test_a_withdrawn_file_imported_again_is_sent_to_retirer_annuler(tmp_path: Path) -> None:
+    """A file withdrawn, then found to be uploaded after all, given to importer: its name is in
+    the ledger (withdrawn), so it is not recorded twice; the message said only « un fichier
+    nommé … est déjà au registre », no way out; it names « xl2segur retirer --annuler », which works."""
+    made = _made_elsewhere(tmp_path, "00001", "00002")
+    registre = tmp_path / "registre.sqlite"
+    api.import_deposits([made], registre)
+    _, aside = api.withdraw(made.name, registre)
+    [again] = api.import_deposits([aside], registre)
+    assert again.refused == (
+        f"un fichier nommé {made.name} est au registre, retiré le {date.today().isoformat()} : s'il a été déposé sur "
+        f"le portail, annulez ce retrait avec « xl2segur retirer --annuler {made.name} » (ses demandes sont de "
+        "nouveau inscrites, son retour s'enregistre ensuite)")
+    assert api.restore(made.name, registre)[0] == 2
+
+
+def test_a_file_that_is_not_json_is_refused_with_advice_for_a_deposit_file(tmp_path: Path) -> None:
+    """A deposit file is the user's own: « Téléchargez-le à nouveau depuis le portail Ségur »
+    (a return's advice) was no way out for a file saved in UTF-16, or a workbook given by mistake."""
+    utf16 = tmp_path / "JSON-0123456789-20240312-001.json"
+    utf16.write_bytes(_made_elsewhere(tmp_path, "00001").read_bytes().decode().encode("utf-16"))
+    registre = tmp_path / "r.sqlite"
+    for given in (utf16, workbook(tmp_path / "classeur.xlsx", avance_rows("00002"))):
+        result = CliRunner().invoke(app, ["importer", str(given), "--registre", str(registre)])
+        text = _words(result.output)
+        assert result.exit_code == 2 and "n'est pas un fichier JSON valide (il n'est pas encodé en UTF-8)" in text
+        assert "portail Ségur, sans le modifier" not in text
+        assert "un classeur .xlsx ou .ods se convertit avec « xl2segur convertir »" in text
+        assert "s'enregistre de nouveau en UTF-8" in text
+    assert not registre.exists()
+
+
+def test_an_imported_file_withdrawn_by_its_path_after_its_folder_moved_is_set_aside(tmp_path: Path) -> None:
+    """retirer sets aside the file the user names when its folder moved, if it is the recorded
+    one; an imported file (recorded as deposited, not byte for byte) was left where it could
+    still be uploaded, with « où qu'il soit, mettez-le de côté »."""
+    old = tmp_path / "anciens"
+    old.mkdir()
+    saved = old / "JSON-0123456789-20240312-001.json"
+    saved.write_bytes(_made_elsewhere(tmp_path, "00001").read_bytes().replace(b"\n", b"\r\n"))
+    registre = tmp_path / "registre.sqlite"
+    api.import_deposits([saved], registre)
+    old.rename(tmp_path / "archives")
+    freed, aside = api.withdraw(str(tmp_path / "archives" / saved.name), registre)
+    assert (freed, aside) == (1, tmp_path / "archives" / "retires" / saved.name)
+    assert not (tmp_path / "archives" / saved.name).exists()
+
+
+def test_an_imported_file_whose_withdrawal_was_killed_is_set_aside_when_run_again(tmp_path: Path) -> None:
+    """Killed once the ledger freed the demandes, before the file went into retires/: run again,
+    retirer finishes the job for a file xl2segur wrote; for an imported one (recorded as
+    deposited, not byte for byte) it said « déjà retiré », exit 2, and left it uploadable; the
+    same for its undoing (« n'est pas retiré », the file left in retires/)."""
+    out = tmp_path / "depot"
+    out.mkdir()
+    saved = out / "JSON-0123456789-20240312-001.json"
+    saved.write_bytes(b"\xef\xbb\xbf" + _made_elsewhere(tmp_path, "00001").read_bytes().replace(b"\n", b"\r\n"))
+    registre = tmp_path / "registre.sqlite"
+    api.import_deposits([saved], registre)
+    command = ["retirer", saved.name, "--registre", str(registre), "--oui"]
+    _killed_at(tmp_path, "move", *command)
+    assert saved.is_file()
+    done = _run(*command)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not saved.exists() and (out / "retires" / saved.name).is_file()
+    command = ["retirer", saved.name, "--registre", str(registre), "--annuler"]
+    _killed_at(tmp_path, "move", *command)
+    done = _run(*command)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert saved.is_file() and not (out / "retires" / saved.name).exists()
+    with sqlite3.connect(registre) as db:
+        assert db.execute("SELECT statut FROM demandes").fetchall() == [("deposee",)]
+
+
+def test_an_imported_file_renamed_by_hand_in_its_folder_is_told_by_its_content(tmp_path: Path) -> None:
+    """A file renamed by hand in the deposit folder is recognised by its content: the message
+    gives the name to give back. An imported one (recorded as deposited, not byte for byte) was
+    « unknown to the ledger … inscrivez-les avec xl2segur importer », which then refused it (its
+    demandes in the ledger): no way out."""
+    out = tmp_path / "depot"
+    out.mkdir()
+    saved = out / "JSON-0123456789-20240312-001.json"
+    saved.write_bytes(_made_elsewhere(tmp_path, "00001").read_bytes())
+    registre = tmp_path / "registre.sqlite"
+    api.import_deposits([saved], registre)
+    saved.rename(out / "JSON-0123456789-20240312-009.json")
+    with pytest.raises(OutputError) as refused:
+        api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00002")), out, DAY, registre=registre)
+    assert ("« JSON-0123456789-20240312-009.json » est le fichier « JSON-0123456789-20240312-001.json » du "
+            "registre, renommé : rendez-lui son nom") in str(refused.value)
+    assert "ne connaît pas" not in str(refused.value)
+
+
+def test_an_amount_beyond_the_cent_is_refused_not_rounded(tmp_path: Path) -> None:
+    """The seeds want « FLOAT (2 chiffres après la virgule) »; the schema lets any number pass,
+    and the ledger recorded 4866.675 as 4866.68, a silent rounding (FORMATS.md: never)."""
+    made = _made_elsewhere(tmp_path, "00001", "00002")
+    data = orjson.loads(made.read_bytes())
+    data["lignesImport"][1]["commande"]["montantSegurHT"] = 4866.675
+    beyond = tmp_path / "JSON-0123456789-20240312-001.json"
+    beyond.write_bytes(orjson.dumps(data))
+    registre = tmp_path / "registre.sqlite"
+    [refused] = api.import_deposits([beyond], registre)
+    assert refused.refused == (
+        "la demande n° 2 (00002) a un montantSegurHT de 4866.675 : plus de deux décimales, quand l'ASP veut un montant "
+        "au centime (FLOAT à 2 chiffres après la virgule) ; xl2segur ne l'arrondit pas : corrigez le fichier")
+    assert not registre.exists()
+    data["lignesImport"][1]["commande"]["montantSegurHT"] = 4866  # a whole number of euros is to the cent
+    beyond.write_bytes(orjson.dumps(data))
+    assert [i.refused for i in api.import_deposits([beyond], registre)] == [""]
+    with sqlite3.connect(registre) as db:
+        assert db.execute("SELECT montant FROM demandes ORDER BY id").fetchall() == [("4866.67",), ("4866.00",)]

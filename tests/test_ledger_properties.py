@@ -1,8 +1,10 @@
 """Property: whatever the sequence of convert / retour (contradicting, --confirmer, --depot, saved
-again re-encoded) / solde / re-export / withdraw / restore, no numeroEditeur is live (written,
-neither rejected nor withdrawn) in two deposits of the same nature and numeroAns; every recorded
-file is done, on disk where the ledger says with its recorded content, and can be written again
-as it was; each demande's state is the last answer recorded for it; etat counts the ledger."""
+again re-encoded) / solde / re-export / withdraw / restore / importer (a colleague's file, into a
+deposit folder or from elsewhere, imported again), no numeroEditeur is live (written, neither
+rejected nor withdrawn) in two deposits of the same nature and numeroAns; no two recorded files
+share a name or a rank; every recorded file is done, on disk where the ledger says with its
+recorded content (an imported one: its JSON), and can be written again as it was; each
+demande's state is the last answer recorded for it; etat counts the ledger."""
 
 from __future__ import annotations
 
@@ -37,6 +39,7 @@ class LedgerCycle(RuleBasedStateMachine):
         self.registre = self.root / "registre.sqlite"
         self.steps = 0
         self.returns: list[Path] = []
+        self.imported: dict[str, Path] = {}  # name → the file given to importer, when recorded
 
     def teardown(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
@@ -90,6 +93,42 @@ class LedgerCycle(RuleBasedStateMachine):
         self.returns.append(returned)
         api.ingest_returns([returned], self.registre, self._path("bilan.xlsx"), confirm=confirm,
                            deposit=row["nom"] if named else None)
+
+    @rule(chosen=numeros, folder=st.sampled_from(["depot", "depot-juin", "anciens"]), gap=st.integers(0, 2),
+          encoded=st.booleans())
+    def import_deposit(self, chosen: list[str], folder: str, gap: int, encoded: bool) -> None:
+        """A file a colleague's ledger wrote (re-encoded by an editor, or not), named as the ASP
+        wants with a rank none of this ledger's files has (or a later one), imported from a
+        deposit folder of later conversions or from elsewhere; refused (its demandes live here
+        already), it is moved away, as the user would."""
+        made = api.convert(workbook(self._path("i.xlsx"), avance_rows(*chosen)), self._path("collegue"), DAY,
+                           registre=self._path("collegue.sqlite")).files[0]
+        ranks = [r["rang"] for r in self._recorded()] + [int(p.name[-8:-5]) for p in self.root.glob("*/JSON-*.json")]
+        target = self.root / folder / f"JSON-0123456789-{DAY:%Y%m%d}-{max(ranks, default=0) + 1 + gap:03d}.json"
+        target.parent.mkdir(exist_ok=True)
+        data = made.read_bytes()
+        target.write_bytes(b"\xef\xbb\xbf" + data.replace(b"\n", b"\r\n") if encoded else data)
+        [imported] = api.import_deposits([target], self.registre)
+        if imported.refused:
+            assert "déjà déposées, non rejetées" in imported.refused, imported.refused
+            target.unlink()
+        else:
+            self.imported[target.name] = target
+            assert (imported.day, imported.demandes) == (DAY, len(chosen))
+
+    @rule(pick=st.integers(min_value=0))
+    def import_again(self, pick: int) -> None:
+        """importer run again on a file it recorded: « déjà inscrit », or refused once its
+        demandes are deposited elsewhere (withdrawn, then converted); the ledger unchanged."""
+        if not self.imported:
+            return
+        path = list(self.imported.values())[pick % len(self.imported)]
+        if not path.is_file():  # withdrawn, moved into retires/
+            return
+        before = [tuple(r) for r in self._recorded()]
+        [again] = api.import_deposits([path], self.registre)
+        assert again.already or again.refused, again
+        assert [tuple(r) for r in self._recorded()] == before
 
     @rule(pick=st.integers(min_value=0), confirm=st.booleans())
     def retour_again(self, pick: int, confirm: bool) -> None:
@@ -161,9 +200,22 @@ class LedgerCycle(RuleBasedStateMachine):
             for r in recorded:
                 path = Path(r["chemin"])
                 where = path if r["retire_le"] is None else path.parent / "retires" / path.name
-                assert where.read_bytes() == book.file_bytes(r), r["nom"]
+                if r["nom"] in self.imported and where.read_bytes() != book.file_bytes(r):  # as given to importer
+                    assert orjson.loads(where.read_bytes().removeprefix(b"\xef\xbb\xbf")) == orjson.loads(book.file_bytes(r)), r["nom"]
+                else:
+                    assert where.read_bytes() == book.file_bytes(r), r["nom"]
         on_disk = sorted(str(p.resolve()) for p in self.root.glob("depot*/JSON-*.json"))
-        assert on_disk == sorted(r["chemin"] for r in recorded if r["retire_le"] is None)
+        assert on_disk == sorted(r["chemin"] for r in recorded if r["retire_le"] is None and "/depot" in r["chemin"])
+        assert sorted(str(p.resolve()) for p in self.root.glob("anciens/JSON-*.json")) == sorted(
+            r["chemin"] for r in recorded if r["retire_le"] is None and "/anciens/" in r["chemin"])
+
+    @invariant()
+    def no_name_nor_rank_twice(self) -> None:
+        """An imported file keeps its rank: no later conversion names a file after it."""
+        names = [r["nom"] for r in self._recorded()]
+        assert len(names) == len(set(names))
+        ranks = [(r["numero_ans"], r["date_depot"], r["rang"]) for r in self._recorded() if r["rang"]]
+        assert len(ranks) == len(set(ranks))
 
     @invariant()
     def each_statut_is_the_last_recorded_answer(self) -> None:
