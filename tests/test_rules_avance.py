@@ -342,3 +342,38 @@ def test_a_phone_rewritten_says_how(tmp_path, typed, code, written):
     if code == "telephone_indicatif":
         assert warning.message == ("Indicatif international « 00 » remplacé par « + » (et séparateurs retirés) : "
                                    f"le numéro est écrit « {written} » dans le fichier de dépôt.")
+
+
+# ---------------------------------------------------------------- a row's demande is its numeroEditeur as written
+
+
+@pytest.mark.parametrize(("sheet", "index"), [("OG", 0), ("FINESS Géo", 1), ("Scénarios", 1)])
+def test_a_numero_editeur_typed_with_a_space_keeps_its_row_in_the_deposit_file(tmp_path, sheet, index):
+    """« 000 01 » is linked to the demande 00001 (a warning: « Espaces retirés »): its row is
+    that demande's, in the deposit file too, never left out of it."""
+    rows = _mutate(seed_001_rows(), sheet, index, numeroEditeur="000 01")
+    outcome = api.convert(workbook(tmp_path / "s.xlsx", rows), tmp_path / "depot", date(2024, 3, 12))
+    assert outcome.errors == [] and outcome.accepted == ["00001"]
+    assert ("identifiant_normalise", sheet, "numeroEditeur") in _codes(outcome, "avertissement")
+    [line] = json.loads(outcome.files[0].read_text(encoding="utf-8"))["lignesImport"]
+    [og] = line["beneficiaires"]["etablissementsClients"]
+    assert og["FINESSGeos"] == ["123456789", "234567891"]
+    assert [s["FINESSGeo"] for s in line["scenarioInstallation"]] == ["123456789", "234567891"]
+
+
+@pytest.mark.parametrize(("sheet", "changes", "code", "balise"), [
+    ("OG", {"emailResponsableOG": "x"}, "email_invalide", "emailResponsableOG"),
+    # an error the JSON Schema cannot see: only the checks can reject the demande
+    ("OG", {"demandeCertificatServeur": "FAUX", "contractualisationOG": "VRAI", "statutAdminTechnique": None,
+            "numeroCarteCPX": None, "nomAdminTechnique": None, "telAdminTechnique": None,
+            "emailAdminTechnique": None, "utiliteCertificat": None}, "doit_etre_vide", "contractualisationOG"),
+    ("Scénarios", {"IsRefSoins": "VRAI"}, "doit_etre_vide", "IsRefSoins"),
+])
+def test_an_error_on_a_row_whose_numero_editeur_has_a_space_rejects_its_demande(tmp_path, sheet, changes, code,
+                                                                                balise):
+    index = 1 if sheet == "Scénarios" else 0
+    rows = _mutate(seed_001_rows(), sheet, index, numeroEditeur="000 01", **changes)
+    outcome = api.convert(workbook(tmp_path / "e.xlsx", rows), tmp_path / "depot", date(2024, 3, 12))
+    assert (code, sheet, balise) in _codes(outcome)
+    assert next(i for i in outcome.errors if i.balise == balise).numero_editeur == "00001"
+    assert outcome.accepted == [] and outcome.rejected == ["00001"] and outcome.files == []
