@@ -377,3 +377,32 @@ def test_an_error_on_a_row_whose_numero_editeur_has_a_space_rejects_its_demande(
     assert (code, sheet, balise) in _codes(outcome)
     assert next(i for i in outcome.errors if i.balise == balise).numero_editeur == "00001"
     assert outcome.accepted == [] and outcome.rejected == ["00001"] and outcome.files == []
+
+
+# ---------------------------------------------------------------- telephone: the seed asks for an international prefix
+
+
+@pytest.mark.parametrize(("typed", "written"), [
+    ("+33 (0)1 23 45 67 89", "+33(0)123456789"),
+    ("+33 1 23 45 67 89 poste 12", "+33123456789poste12"),
+    ("+33/123456789", "+33/123456789"),
+    ("(+33) 1 23 45 67 89", "(+33)123456789"),
+])
+def test_a_phone_with_its_prefix_but_an_unusual_shape_is_written_with_a_warning(tmp_path, typed, written):
+    """« le champ Téléphone doit comporter un indicatif téléphonique (exemple : +33) » (seed 001):
+    a number that has one is not refused for what else it holds; it is written, with a warning."""
+    rows = _mutate(seed_001_rows(), "OG", 0, telephoneResponsableOG=typed)
+    outcome = api.convert(workbook(tmp_path / "t.xlsx", rows), tmp_path / "depot", date(2024, 3, 12))
+    assert outcome.errors == [] and outcome.accepted == ["00001"]
+    [warning] = [i for i in outcome.warnings if i.balise == "telephoneResponsableOG"]
+    assert warning.code == "telephone_inhabituel" and f"« {written} »" in warning.message
+    og = json.loads(outcome.files[0].read_text(encoding="utf-8"))["lignesImport"][0]["beneficiaires"][
+        "etablissementsClients"][0]
+    assert og["telephoneResponsableOG"] == written
+
+
+@pytest.mark.parametrize("typed", ["01 23 45 67 89", "33 1 23 45 67 89", "+0 123"])
+def test_a_phone_without_international_prefix_is_refused_without_a_warning(tmp_path, typed):
+    outcome = api.verify(workbook(tmp_path / "t.xlsx", _mutate(seed_001_rows(), "OG", 0, telephoneResponsableOG=typed)))
+    assert [(i.code, i.severity) for i in outcome.issues if i.balise == "telephoneResponsableOG"] == [
+        ("telephone_invalide", "erreur")]
