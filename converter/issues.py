@@ -91,7 +91,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "ensemble_en_trop": (Severity.ERROR, "Ce {column} ne figure pas dans la feuille « {other} » pour la même demande : retirez cette ligne ou complétez « {other} »."),
     "entete_invalide": (Severity.ERROR, "La feuille Entête contient une erreur : aucune demande ne peut être déposée tant qu'elle n'est pas corrigée."),
     "pieces_du_meme_groupe": (Severity.WARNING, "Plusieurs pièces parmi {detail} pour cette demande, alors que le document de l'ASP en attend une (« L'attestation de vérification d'aptitude ou la MOM le cas échéant ») sans interdire les deux : elles sont toutes déclarées dans le fichier de dépôt, mais l'ASP pourrait refuser la demande. Gardez une seule ligne si l'autre pièce n'est pas utile."),
-    "piece_type_en_trop": (Severity.ERROR, "Cette pièce n'est pas attendue pour cette demande ({detail})."),
+    "piece_type_en_trop": (Severity.ERROR, "Cette pièce n'est pas attendue pour cette demande ({detail}) : supprimez cette ligne de la feuille « {sheet} », ou corrigez {balises} dans la feuille « {parent} »."),
     # attachments (--pieces) and the ledger (converter/attachments.py, converter/ledger.py)
     "piece_introuvable": (Severity.ERROR, "Pièce {piece} introuvable : le fichier « {detail} » n'est pas dans le dossier des pièces. Déposez-la dans ce dossier sous le nom {nom}, ou indiquez son nom de fichier dans la colonne fichierSource de la feuille Pièces."),
     "piece_format_incorrect": (Severity.ERROR, "Pièce {piece} : le fichier « {detail} » n'est pas un vrai {format} (son contenu ne correspond pas au format déclaré). Enregistrez-la au format {format}, ou corrigez formatFichier dans la feuille Pièces."),
