@@ -78,6 +78,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "numero_ans_invalide": (Severity.ERROR, "Le numéro de référencement ANS compte exactement 10 chiffres."),
     "numero_editeur_invalide": (Severity.ERROR, "Le numéro éditeur compte exactement 5 lettres ou chiffres (ex. 00001)."),
     "numero_editeur_complete": (Severity.WARNING, "Le numéro saisi comme un nombre avait perdu ses zéros initiaux : ils ont été rétablis. Formatez la colonne en texte."),
+    "numero_editeur_normalise": (Severity.WARNING, "Espaces retirés : le numéro éditeur est écrit « {written} » dans le fichier de dépôt et dans le nom des pièces justificatives de la demande. Retirez les espaces de la cellule pour ne plus voir cet avertissement."),
     "identifiant_complete": (Severity.WARNING, "Le numéro saisi comme un nombre avait perdu ses zéros initiaux : ils ont été rétablis. Formatez la colonne en texte."),
     "null_lu_vide": (Severity.WARNING, "« null » lu comme une cellule vide (null dans le fichier de dépôt). Une cellule laissée vide suffit."),
     "identifiant_normalise": (Severity.WARNING, "Espaces retirés, lettres mises en majuscules : l'ASP attend cet identifiant d'un seul tenant. Vérifiez la valeur écrite dans le fichier de dépôt."),

@@ -354,7 +354,10 @@ def test_a_numero_editeur_typed_with_a_space_keeps_its_row_in_the_deposit_file(t
     rows = _mutate(seed_001_rows(), sheet, index, numeroEditeur="000 01")
     outcome = api.convert(workbook(tmp_path / "s.xlsx", rows), tmp_path / "depot", date(2024, 3, 12))
     assert outcome.errors == [] and outcome.accepted == ["00001"]
-    assert ("identifiant_normalise", sheet, "numeroEditeur") in _codes(outcome, "avertissement")
+    [warning] = [i for i in outcome.warnings if i.balise == "numeroEditeur"]
+    # the letters of a numéro éditeur keep their case: the message does not say they were upper-cased
+    assert (warning.code, warning.sheet, warning.value) == ("numero_editeur_normalise", sheet, "000 01")
+    assert "« 00001 »" in warning.message and "majuscules" not in warning.message
     [line] = json.loads(outcome.files[0].read_text(encoding="utf-8"))["lignesImport"]
     [og] = line["beneficiaires"]["etablissementsClients"]
     assert og["FINESSGeos"] == ["123456789", "234567891"]
@@ -406,3 +409,15 @@ def test_a_phone_without_international_prefix_is_refused_without_a_warning(tmp_p
     outcome = api.verify(workbook(tmp_path / "t.xlsx", _mutate(seed_001_rows(), "OG", 0, telephoneResponsableOG=typed)))
     assert [(i.code, i.severity) for i in outcome.issues if i.balise == "telephoneResponsableOG"] == [
         ("telephone_invalide", "erreur")]
+
+
+def test_a_numero_editeur_keeps_the_case_of_its_letters_and_the_warning_says_so(tmp_path):
+    rows = seed_001_rows("ab 12c")
+    outcome = api.convert(workbook(tmp_path / "c.xlsx", rows), tmp_path / "depot", date(2024, 3, 12))
+    assert outcome.errors == [] and outcome.accepted == ["ab12c"]
+    [line] = json.loads(outcome.files[0].read_text(encoding="utf-8"))["lignesImport"]
+    assert line["numeroEditeur"] == "ab12c"
+    warnings = {(i.code, i.sheet) for i in outcome.warnings if i.balise == "numeroEditeur"}
+    assert warnings == {("numero_editeur_normalise", s) for s in ("Demandes", "OG", "FINESS Géo", "Scénarios")}
+    message = next(i.message for i in outcome.warnings if i.balise == "numeroEditeur")
+    assert "« ab12c »" in message and "majuscules" not in message
