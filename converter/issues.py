@@ -58,6 +58,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "booleen_invalide": (Severity.ERROR, "Répondez VRAI ou FAUX (ou oui / non)."),
     "date_invalide": (Severity.ERROR, "Date invalide : saisissez une vraie date au format JJ/MM/AAAA."),
     "montant_invalide": (Severity.ERROR, "Montant invalide : saisissez un nombre, par exemple 4866.67 ou 4 866,67."),
+    "montant_ambigu": (Severity.ERROR, "Montant ambigu : un point ou une virgule suivi de 3 chiffres sépare les milliers (15.000 = 15 000) ou les décimales (15.000 = 15) ; écrivez le montant sans séparateur de milliers, avec au plus 2 décimales : 15000 ou 15000,00 pour quinze mille euros."),
     "montant_decimales": (Severity.ERROR, "Plus de 2 décimales : l'ASP exige un montant au centime ; arrondissez-le vous-même dans le classeur."),
     "montant_non_positif": (Severity.ERROR, "Le montant doit être strictement positif : saisissez le montant en euros, supérieur à 0 (par exemple 4866.67)."),
     "entier_invalide": (Severity.ERROR, "Saisissez un nombre entier."),

@@ -421,3 +421,24 @@ def test_a_numero_editeur_keeps_the_case_of_its_letters_and_the_warning_says_so(
     assert warnings == {("numero_editeur_normalise", s) for s in ("Demandes", "OG", "FINESS Géo", "Scénarios")}
     message = next(i.message for i in outcome.warnings if i.balise == "numeroEditeur")
     assert "« ab12c »" in message and "majuscules" not in message
+
+
+# ---------------------------------------------------------------- amounts: a separator before 3 digits is ambiguous
+
+
+@pytest.mark.parametrize("typed", ["15.000", "2,000", "4.866", "999,500"])
+def test_an_amount_whose_separator_may_be_a_thousands_one_is_refused(tmp_path, typed):
+    """« 15.000 » is 15 000 € with a thousands dot and 15 € with a decimal point: never read as
+    either in silence (it was read 15.00); « 4.866 » is not « arrondissez-le » either."""
+    outcome = api.verify(workbook(tmp_path / "m.xlsx", _mutate(seed_001_rows(), "Demandes", 0, montantSegurHT=typed)))
+    [issue] = [i for i in outcome.issues if i.balise == "montantSegurHT"]
+    assert (issue.code, issue.value) == ("montant_ambigu", typed)
+    assert "15000" in issue.message and "arrondi" not in issue.message
+    assert outcome.accepted == [] and outcome.total_ht == 0
+
+
+@pytest.mark.parametrize(("typed", "total"), [("15 000", "15000.00"), ("15.000,00", "15000.00"), ("1,500.00", "1500.00"),
+                                              ("1500.000", "1500.00"), ("15", "15.00")])
+def test_an_amount_whose_separators_are_plain_is_read(tmp_path, typed, total):
+    outcome = api.verify(workbook(tmp_path / "m.xlsx", _mutate(seed_001_rows(), "Demandes", 0, montantSegurHT=typed)))
+    assert outcome.errors == [] and f"{outcome.total_ht:.2f}" == total
