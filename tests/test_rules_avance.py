@@ -390,6 +390,7 @@ def test_an_error_on_a_row_whose_numero_editeur_has_a_space_rejects_its_demande(
     ("+33 1 23 45 67 89 poste 12", "+33123456789poste12"),
     ("+33/123456789", "+33/123456789"),
     ("(+33) 1 23 45 67 89", "(+33)123456789"),
+    ('+33 1 23 45 67 89 "bureau\\2"', '+33123456789"bureau\\2"'),  # JSON-encoded: the file stays valid JSON
 ])
 def test_a_phone_with_its_prefix_but_an_unusual_shape_is_written_with_a_warning(tmp_path, typed, written):
     """« le champ Téléphone doit comporter un indicatif téléphonique (exemple : +33) » (seed 001):
