@@ -89,7 +89,7 @@ def test_scalar_validate_normalises_as_the_column_check(module, value, expected)
 
 
 @pytest.mark.parametrize("module, value, code", [
-    (KINDS["date"], "30/02/2024", "date_invalide"), (KINDS["amount"], "12.345", "montant_decimales"),
+    (KINDS["date"], "30/02/2024", "date_invalide"), (KINDS["amount"], "1234.567", "montant_decimales"),
     (KINDS["boolean"], "bof", "booleen_invalide"), (KINDS["phone"], "0612", "telephone_invalide"),
     (KINDS["email"], "@b.fr", "email_invalide"), (finess, "2C0000010", "finess_invalide"),
     (rpps, "1234", "rpps_invalide"), (siret, "1234567890123", "siret_invalide"),

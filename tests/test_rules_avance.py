@@ -342,3 +342,104 @@ def test_a_phone_rewritten_says_how(tmp_path, typed, code, written):
     if code == "telephone_indicatif":
         assert warning.message == ("Indicatif international « 00 » remplacé par « + » (et séparateurs retirés) : "
                                    f"le numéro est écrit « {written} » dans le fichier de dépôt.")
+
+
+# ---------------------------------------------------------------- a row's demande is its numeroEditeur as written
+
+
+@pytest.mark.parametrize(("sheet", "index"), [("OG", 0), ("FINESS Géo", 1), ("Scénarios", 1)])
+def test_a_numero_editeur_typed_with_a_space_keeps_its_row_in_the_deposit_file(tmp_path, sheet, index):
+    """« 000 01 » is linked to the demande 00001 (a warning: « Espaces retirés »): its row is
+    that demande's, in the deposit file too, never left out of it."""
+    rows = _mutate(seed_001_rows(), sheet, index, numeroEditeur="000 01")
+    outcome = api.convert(workbook(tmp_path / "s.xlsx", rows), tmp_path / "depot", date(2024, 3, 12))
+    assert outcome.errors == [] and outcome.accepted == ["00001"]
+    [warning] = [i for i in outcome.warnings if i.balise == "numeroEditeur"]
+    # the letters of a numéro éditeur keep their case: the message does not say they were upper-cased
+    assert (warning.code, warning.sheet, warning.value) == ("numero_editeur_normalise", sheet, "000 01")
+    assert "« 00001 »" in warning.message and "majuscules" not in warning.message
+    [line] = json.loads(outcome.files[0].read_text(encoding="utf-8"))["lignesImport"]
+    [og] = line["beneficiaires"]["etablissementsClients"]
+    assert og["FINESSGeos"] == ["123456789", "234567891"]
+    assert [s["FINESSGeo"] for s in line["scenarioInstallation"]] == ["123456789", "234567891"]
+
+
+@pytest.mark.parametrize(("sheet", "changes", "code", "balise"), [
+    ("OG", {"emailResponsableOG": "x"}, "email_invalide", "emailResponsableOG"),
+    # an error the JSON Schema cannot see: only the checks can reject the demande
+    ("OG", {"demandeCertificatServeur": "FAUX", "contractualisationOG": "VRAI", "statutAdminTechnique": None,
+            "numeroCarteCPX": None, "nomAdminTechnique": None, "telAdminTechnique": None,
+            "emailAdminTechnique": None, "utiliteCertificat": None}, "doit_etre_vide", "contractualisationOG"),
+    ("Scénarios", {"IsRefSoins": "VRAI"}, "doit_etre_vide", "IsRefSoins"),
+])
+def test_an_error_on_a_row_whose_numero_editeur_has_a_space_rejects_its_demande(tmp_path, sheet, changes, code,
+                                                                                balise):
+    index = 1 if sheet == "Scénarios" else 0
+    rows = _mutate(seed_001_rows(), sheet, index, numeroEditeur="000 01", **changes)
+    outcome = api.convert(workbook(tmp_path / "e.xlsx", rows), tmp_path / "depot", date(2024, 3, 12))
+    assert (code, sheet, balise) in _codes(outcome)
+    assert next(i for i in outcome.errors if i.balise == balise).numero_editeur == "00001"
+    assert outcome.accepted == [] and outcome.rejected == ["00001"] and outcome.files == []
+
+
+# ---------------------------------------------------------------- telephone: the seed asks for an international prefix
+
+
+@pytest.mark.parametrize(("typed", "written"), [
+    ("+33 (0)1 23 45 67 89", "+33(0)123456789"),
+    ("+33 1 23 45 67 89 poste 12", "+33123456789poste12"),
+    ("+33/123456789", "+33/123456789"),
+    ("(+33) 1 23 45 67 89", "(+33)123456789"),
+    ('+33 1 23 45 67 89 "bureau\\2"', '+33123456789"bureau\\2"'),  # JSON-encoded: the file stays valid JSON
+])
+def test_a_phone_with_its_prefix_but_an_unusual_shape_is_written_with_a_warning(tmp_path, typed, written):
+    """« le champ Téléphone doit comporter un indicatif téléphonique (exemple : +33) » (seed 001):
+    a number that has one is not refused for what else it holds; it is written, with a warning."""
+    rows = _mutate(seed_001_rows(), "OG", 0, telephoneResponsableOG=typed)
+    outcome = api.convert(workbook(tmp_path / "t.xlsx", rows), tmp_path / "depot", date(2024, 3, 12))
+    assert outcome.errors == [] and outcome.accepted == ["00001"]
+    [warning] = [i for i in outcome.warnings if i.balise == "telephoneResponsableOG"]
+    assert warning.code == "telephone_inhabituel" and f"« {written} »" in warning.message
+    og = json.loads(outcome.files[0].read_text(encoding="utf-8"))["lignesImport"][0]["beneficiaires"][
+        "etablissementsClients"][0]
+    assert og["telephoneResponsableOG"] == written
+
+
+@pytest.mark.parametrize("typed", ["01 23 45 67 89", "33 1 23 45 67 89", "+0 123"])
+def test_a_phone_without_international_prefix_is_refused_without_a_warning(tmp_path, typed):
+    outcome = api.verify(workbook(tmp_path / "t.xlsx", _mutate(seed_001_rows(), "OG", 0, telephoneResponsableOG=typed)))
+    assert [(i.code, i.severity) for i in outcome.issues if i.balise == "telephoneResponsableOG"] == [
+        ("telephone_invalide", "erreur")]
+
+
+def test_a_numero_editeur_keeps_the_case_of_its_letters_and_the_warning_says_so(tmp_path):
+    rows = seed_001_rows("ab 12c")
+    outcome = api.convert(workbook(tmp_path / "c.xlsx", rows), tmp_path / "depot", date(2024, 3, 12))
+    assert outcome.errors == [] and outcome.accepted == ["ab12c"]
+    [line] = json.loads(outcome.files[0].read_text(encoding="utf-8"))["lignesImport"]
+    assert line["numeroEditeur"] == "ab12c"
+    warnings = {(i.code, i.sheet) for i in outcome.warnings if i.balise == "numeroEditeur"}
+    assert warnings == {("numero_editeur_normalise", s) for s in ("Demandes", "OG", "FINESS Géo", "Scénarios")}
+    message = next(i.message for i in outcome.warnings if i.balise == "numeroEditeur")
+    assert "« ab12c »" in message and "majuscules" not in message
+
+
+# ---------------------------------------------------------------- amounts: a separator before 3 digits is ambiguous
+
+
+@pytest.mark.parametrize("typed", ["15.000", "2,000", "4.866", "999,500"])
+def test_an_amount_whose_separator_may_be_a_thousands_one_is_refused(tmp_path, typed):
+    """« 15.000 » is 15 000 € with a thousands dot and 15 € with a decimal point: never read as
+    either in silence (it was read 15.00); « 4.866 » is not « arrondissez-le » either."""
+    outcome = api.verify(workbook(tmp_path / "m.xlsx", _mutate(seed_001_rows(), "Demandes", 0, montantSegurHT=typed)))
+    [issue] = [i for i in outcome.issues if i.balise == "montantSegurHT"]
+    assert (issue.code, issue.value) == ("montant_ambigu", typed)
+    assert "15000" in issue.message and "arrondi" not in issue.message
+    assert outcome.accepted == [] and outcome.total_ht == 0
+
+
+@pytest.mark.parametrize(("typed", "total"), [("15 000", "15000.00"), ("15.000,00", "15000.00"), ("1,500.00", "1500.00"),
+                                              ("1500.000", "1500.00"), ("15", "15.00")])
+def test_an_amount_whose_separators_are_plain_is_read(tmp_path, typed, total):
+    outcome = api.verify(workbook(tmp_path / "m.xlsx", _mutate(seed_001_rows(), "Demandes", 0, montantSegurHT=typed)))
+    assert outcome.errors == [] and f"{outcome.total_ht:.2f}" == total

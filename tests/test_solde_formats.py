@@ -384,7 +384,9 @@ def test_attachment_whose_condition_is_false_is_an_error(tmp_path):
     rows = merge(seed_001_rows(), {"Pièces": [{"numeroEditeur": "00001", "typeFichier": "PREUVE_HT", "formatFichier": "PDF"}]})
     outcome = convert(tmp_path, rows, "ms2-dui-pds-avance")
     assert codes(outcome) == {("Pièces", "typeFichier", "piece_type_en_trop")}
-    assert "regimeTVA vaut HT" in outcome.errors[0].message
+    assert outcome.errors[0].message == (
+        "Cette pièce n'est pas attendue pour cette demande (la pièce PREUVE_HT n'est jointe que si regimeTVA vaut HT) : "
+        "supprimez cette ligne de la feuille « Pièces », ou corrigez regimeTVA dans la feuille « Demandes ».")
 
 
 @pytest.mark.parametrize("regime, code", [("TVA", "valeur_non_autorisee"), (None, "obligatoire")])

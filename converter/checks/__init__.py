@@ -46,6 +46,11 @@ def check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataFr
     """Normalise one sheet; return (frame of values, issue rows). It reads nothing of the other
     sheets: read_workbook may start it as soon as the sheet is read (`then`)."""
     checked = _cell_values(raw, sheet, *_cleaned_cells(raw.frames[sheet.name], sheet))
+    if "numeroEditeur" in sheet.by_balise:
+        # a row belongs to the demande its numeroEditeur names as the links read it and the
+        # deposit file writes it (« 000 01 » is 00001), not as typed: else its errors rejected
+        # no demande and the deposit file left the row out
+        checked = checked.with_columns(pl.coalesce(pl.col("numeroEditeur"), pl.col(NE)).alias(NE))
     checked = _presence(sheet, checked)
     # an invalid value never travels further
     checked = checked.with_columns(

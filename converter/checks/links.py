@@ -139,7 +139,8 @@ def unexpected_attachments(raw: RawWorkbook, definition: FormatDefinition, piece
         values = demandes.filter(pl.col(NE).is_not_null()).select(NE, *tested).unique(NE, keep="first")
         bad = rows.filter(pl.col("typeFichier") == t.type).join(values, on=NE, how="inner") \
             .filter(condition_expr(t.when) == False)  # noqa: E712 (null: undecided)
-        msg = message("piece_type_en_trop", detail=f"la pièce {t.type} n'est jointe que si {t.when.describe()}")
+        msg = message("piece_type_en_trop", detail=f"la pièce {t.type} n'est jointe que si {t.when.describe()}",
+                      sheet=pieces_sheet.name, balises=_describe_balises(t.when), parent=definition.demandes.name)
         found.append(_rows(bad, code="piece_type_en_trop", msg=msg, sheet=pieces_sheet.name,
                            column=column, balise="typeFichier", value=pl.col("typeFichier")))
     groups: dict[str, list[str]] = {}

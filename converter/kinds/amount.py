@@ -6,6 +6,12 @@ strictly positive. Written with two decimals, as a JSON number.
 ('4866.67', '1234.50', '1234.56')
 >>> is_valid("4866.674"), is_valid("0")
 (False, False)
+
+One separator before exactly 3 digits (« 15.000 », « 2,000 ») is a thousands separator as
+much as a decimal one: it is refused, never read as either.
+
+>>> is_valid("15.000"), validate("15.000,00")
+(False, '15000.00')
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ NAME = "amount"
 TEXT = False
 NUM_FORMAT = "0.00"
 WIDTH = None
-CODES = ("montant_invalide", "montant_decimales", "montant_non_positif")
+CODES = ("montant_ambigu", "montant_invalide", "montant_decimales", "montant_non_positif")
 
 
 def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
@@ -34,6 +40,7 @@ def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
     )
     whole = parts.struct.field("2").str.strip_chars_start("0")
     error = codes(
+        (text.str.contains(r"^\d{1,3}[.,]\d{3}$"), "montant_ambigu"),
         (parts.struct.field("2").is_null(), "montant_invalide"),
         (frac.str.len_chars() > 2, "montant_decimales"),
         ((parts.struct.field("1") == "-") | (value == "0.00"), "montant_non_positif"),

@@ -46,7 +46,8 @@ def validator(pattern: str, error: str, compacted: Callable[[str], str] = compac
 
 
 def check(c: pl.Expr, name: str, pattern: str, error: str, key: Callable[[pl.Expr], pl.Expr] | None = None,
-          key_code: str = "", upper: bool = True, number: Callable[[pl.Expr], pl.Expr] | None = None) -> FieldCheck:
+          key_code: str = "", upper: bool = True, number: Callable[[pl.Expr], pl.Expr] | None = None,
+          normalised_code: str = NORMALISED) -> FieldCheck:
     """An identifier without its spaces (upper-cased), of the `pattern`; `key(value)` is its
     check key, a warning. With `number`, the key reads `number(value)`, an intermediate column
     computed once: only on a value of the `pattern` (the others have no key to check)."""
@@ -60,7 +61,8 @@ def check(c: pl.Expr, name: str, pattern: str, error: str, key: Callable[[pl.Exp
     # a wrong key matters more than the spaces taken out (or the letters upper-cased)
     keyed = pl.col(f"{name}number") if number is not None else value
     key_warning = [(~bad & ~key(keyed), key_code)] if key is not None else []
-    return FieldCheck(value, codes((bad, error)), codes(*key_warning, (~bad & (value != c), NORMALISED)), tuple(steps))
+    return FieldCheck(value, codes((bad, error)), codes(*key_warning, (~bad & (value != c), normalised_code)),
+                      tuple(steps))
 
 
 def json_literal(definition: Any, field: Any, col: pl.Expr) -> pl.Expr:

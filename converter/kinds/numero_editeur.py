@@ -23,7 +23,8 @@ PATTERN = r"^[A-Za-z0-9]{5}$"
 WIDTH = 5
 MAX_LOST_ZEROS = 4  # 00001 typed 1 loses four
 PADDED_CODE = "numero_editeur_complete"
-CODES = ("numero_editeur_invalide", PADDED_CODE, identifier.NORMALISED)
+NORMALISED = "numero_editeur_normalise"  # its spaces taken out, its letters kept as typed
+CODES = ("numero_editeur_invalide", PADDED_CODE, NORMALISED)
 
 
 def compact(number: str) -> str:
@@ -35,7 +36,7 @@ is_valid = predicate(validate)
 
 
 def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
-    return identifier.check(c, name, PATTERN, "numero_editeur_invalide", upper=False)
+    return identifier.check(c, name, PATTERN, "numero_editeur_invalide", upper=False, normalised_code=NORMALISED)
 
 
 def json_schema(definition: Any, field: Any) -> dict[str, Any]:
