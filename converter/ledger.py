@@ -41,6 +41,7 @@ import sqlite3
 import subprocess
 import threading
 import time
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -320,7 +321,8 @@ class _FolderSide:
                 self._done(row["id"])
                 done.append(("adopte" if there else "adopte_repondu", path))
             elif any(_holds(tmp, data) for tmp in deposit_temporaries(path.parent, row["en_attente"])):
-                self._forget(row["id"])  # still under its temporary name: it never got its name
+                _drop_zips(path, data)  # never named: its zips go first, then the file (_drop_zips)
+                self._forget(row["id"])
                 done.append(("abandonne", path))
             else:  # named, then moved away (uploaded, filed) before anything settled it: kept
                 self._done(row["id"])
@@ -1034,10 +1036,38 @@ def _holds(path: Path, data: bytes) -> bool:
         return False
 
 
+def _zips(path: Path) -> list[Path]:
+    """The zip archives of the deposit file `path` (`<stem>.zip`, `<stem>-N.zip`) beside it."""
+    return [z for z in path.parent.glob(f"{path.stem}*.zip") if re.fullmatch(rf"{re.escape(path.stem)}(-\d+)?\.zip", z.name)]
+
+
+def _drop_zips(path: Path, data: bytes) -> None:
+    """Remove the zip archives written for the deposit file `path` (content `data`), still under
+    its temporary name: its zips were written before it would be named, and a zip must never
+    stay under its name without its file. Those whose members are all attachments it declares
+    (a zip of the user's own under that name is left alone); before the ledger forgets it, so
+    that a run killed in between does it again."""
+    try:
+        lines = orjson.loads(data)[LINES]
+        declared = {piece["nomFichier"] for line in lines for value in line.values() if isinstance(value, list)
+                    for piece in value if isinstance(piece, dict) and "nomFichier" in piece}
+    except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
+        return
+    for archive in _zips(path):
+        try:
+            with zipfile.ZipFile(archive) as zf:
+                names = zf.namelist()
+        except (OSError, zipfile.BadZipFile):
+            continue
+        if names and set(names) <= declared:
+            with contextlib.suppress(OSError):
+                archive.unlink()
+
+
 def move_with_zips(path: Path, into: Path) -> Path:
     """Move a deposit file, and its zip archives (`<stem>.zip`, `<stem>-N.zip`), into the folder
     `into`, never over a file there (`name-2`…). Returns the file's new path."""
-    zips = [z for z in path.parent.glob(f"{path.stem}*.zip") if re.fullmatch(rf"{re.escape(path.stem)}(-\d+)?\.zip", z.name)]
+    zips = _zips(path)
     try:
         into.mkdir(exist_ok=True)
     except OSError as exc:
