@@ -305,7 +305,7 @@ def _publish_all(checked: Checked, book: ledger.Ledger, files: Iterator[deposit.
             published.append(_publish_recorded(
                 book, entry, folder, item.written,
                 lambda path: attachments.write_zips(path, [a for ne in item.numeros for a in found.get(ne, [])],
-                                                    definition)))
+                                                    definition, day)))
         finally:
             item.written.unlink(missing_ok=True)  # its deposit name stays (a hard link)
 
@@ -560,7 +560,7 @@ def rewrite(name: str, registre: Path, output: Path | None = None, pieces: Path 
                               "registre : il n'est jamais écrasé. Déplacez-le, ou réécrivez ailleurs (-o DOSSIER).")
     else:
         done.path = write_new(target, lambda tmp: tmp.write_bytes(data))
-    done.archives = attachments.write_zips(target, found, get_format(row["format"]))
+    done.archives = attachments.write_zips(target, found, get_format(row["format"]), date.fromisoformat(row["date_depot"]))
     return done
 
 

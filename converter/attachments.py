@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
@@ -346,9 +348,13 @@ def zip_names(deposit_file: Path, count: int) -> list[Path]:
     return [stem.with_name(f"{stem.name}{'' if n == 1 else f'-{n}'}.zip") for n in range(1, count + 1)]
 
 
-def write_zips(deposit_file: Path, attachments: list[Attachment], definition: FormatDefinition) -> list[Path]:
+def write_zips(deposit_file: Path, attachments: list[Attachment], definition: FormatDefinition,
+               day: date) -> list[Path]:
     """The zip archive(s) of one deposit file's attachments; stored members (PDF, PNG and JPG
-    are already compressed), so that each archive's size is known before it is written."""
+    are already compressed), so that each archive's size is known before it is written. Each
+    member is dated `day` (the deposit day), with ordinary rights: the same pieces make the
+    same bytes, whatever the dates and rights of their files (a file dated before 1980, which
+    zip cannot record, included)."""
     if not attachments:
         return []
     limit = max_zip_bytes(definition)
@@ -356,7 +362,7 @@ def write_zips(deposit_file: Path, attachments: list[Attachment], definition: Fo
     written: list[Path] = []
     try:
         for target, part in zip(zip_names(deposit_file, len(parts)), parts):
-            written.append(write_new(target, _zip_writer(target, part, limit)))
+            written.append(write_new(target, _zip_writer(target, part, limit, day)))
     except BaseException:  # all the archives of a deposit file, or none
         for archive in written:
             archive.unlink(missing_ok=True)
@@ -364,11 +370,14 @@ def write_zips(deposit_file: Path, attachments: list[Attachment], definition: Fo
     return written
 
 
-def _zip_writer(target: Path, part: list[Attachment], limit: int) -> Callable[[Path], None]:
+def _zip_writer(target: Path, part: list[Attachment], limit: int, day: date) -> Callable[[Path], None]:
     def write(tmp: Path) -> None:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
             for item in part:
-                zf.write(item.source, arcname=item.name)
+                info = zipfile.ZipInfo(item.name, date_time=(day.year, day.month, day.day, 0, 0, 0))
+                info.create_system, info.external_attr = 3, 0o100644 << 16  # a file, rw-r--r--, on any system
+                with item.source.open("rb") as source, zf.open(info, "w") as member:
+                    shutil.copyfileobj(source, member, 1 << 20)
         if os.path.getsize(tmp) > limit:  # a source file changed since it was checked
             raise OutputError(f"L'archive « {target.name} » dépasserait {megabytes(limit)} : une pièce a "
                               "changé pendant la conversion. Relancez la conversion.")

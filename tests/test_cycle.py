@@ -596,6 +596,27 @@ def test_symlink_inside_the_folder_is_followed(tmp_path: Path) -> None:
     assert outcome.rejected == [] and len(outcome.archives) == 1
 
 
+def test_a_zip_is_the_same_bytes_whatever_the_dates_and_rights_of_its_pieces(tmp_path: Path) -> None:
+    """A piece dated before 1980 (a file copied by a tool that drops dates: 01/01/1970) stopped
+    the whole conversion (« ValueError : ZIP does not support timestamps before 1980 », and the
+    message blamed the workbook); and each member kept its file's date and rights, so the same
+    pieces, copied again, gave another zip. Each member is dated from the deposit day, with
+    ordinary rights: the same pieces make the same bytes (`reecrire` gives the zip deposited)."""
+    folder = pieces_folder(tmp_path, "00001", "00002")
+    os.utime(folder / "MS2-DUI-Va1-BDC-00001.pdf", (0, 0))
+    book = workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002"))
+    first = api.convert(book, tmp_path / "depot", DAY, pieces=folder, registre=tmp_path / "r1.sqlite")
+    assert first.accepted == ["00001", "00002"]
+    with zipfile.ZipFile(first.archives[0]) as zf:
+        assert [(i.filename, i.date_time) for i in zf.infolist()] == [
+            ("MS2-DUI-Va1-BDC-00001.pdf", (2024, 3, 12, 0, 0, 0)), ("MS2-DUI-Va1-BDC-00002.pdf", (2024, 3, 12, 0, 0, 0))]
+        assert {i.external_attr >> 16 for i in zf.infolist()} == {0o100644}
+    os.utime(folder / "MS2-DUI-Va1-BDC-00001.pdf", (2_000_000_000, 2_000_000_000))
+    os.chmod(folder / "MS2-DUI-Va1-BDC-00002.pdf", 0o600)
+    second = api.convert(book, tmp_path / "depot2", DAY, pieces=folder, registre=tmp_path / "r2.sqlite")
+    assert second.archives[0].read_bytes() == first.archives[0].read_bytes()
+
+
 def test_zip_split_beyond_the_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     numeros = [f"0000{i}" for i in range(1, 6)]
     folder = pieces_folder(tmp_path, *numeros)
@@ -624,8 +645,8 @@ def test_a_zip_that_cannot_be_written_leaves_its_deposit_file_unwritten_and_unre
     monkeypatch.setattr(attachments, "max_zip_bytes", lambda definition: 2500)  # three archives
     real = attachments._zip_writer
 
-    def third_fails(target, part, limit):
-        write = real(target, part, limit)
+    def third_fails(target, part, limit, day):
+        write = real(target, part, limit, day)
         if target.name.endswith("-3.zip"):
             def full(tmp):
                 raise OSError(28, "No space left on device")
