@@ -527,6 +527,7 @@ class Rewritten:
     name: str
     path: Path | None
     archives: list[Path] = field(default_factory=list)
+    kept: list[Path] = field(default_factory=list)  # zip archives already there, identical
     folder: Path = Path(".")
     warnings: list[Issue] = field(default_factory=list)  # an attachment found under a name close to its own
 
@@ -554,13 +555,19 @@ def rewrite(name: str, registre: Path, output: Path | None = None, pieces: Path 
     if answered:  # uploaded already: the copy is for the archives, uploaded again it deposits twice
         warnings = [issue("fichier_deja_depose", file=row["nom"], detail=answered), *warnings]
     done = Rewritten(row["nom"], None, folder=folder, warnings=warnings)
-    if target.exists():
-        if target.read_bytes() != data:
-            raise OutputError(f"Le fichier « {target} » existe déjà avec un autre contenu que celui inscrit au "
-                              "registre : il n'est jamais écrasé. Déplacez-le, ou réécrivez ailleurs (-o DOSSIER).")
-    else:
-        done.path = write_new(target, lambda tmp: tmp.write_bytes(data))
-    done.archives = attachments.write_zips(target, found, get_format(row["format"]), date.fromisoformat(row["date_depot"]))
+    if target.exists() and target.read_bytes() != data:
+        raise OutputError(f"Le fichier « {target} » existe déjà avec un autre contenu que celui inscrit au "
+                          "registre : il n'est jamais écrasé. Déplacez-le, ou réécrivez ailleurs (-o DOSSIER).")
+    # the zips first, as convertir does: an archive already there with other bytes stops it before the file
+    done.archives = attachments.write_zips(target, found, get_format(row["format"]), date.fromisoformat(row["date_depot"]),
+                                           kept=done.kept)
+    if not target.exists():
+        try:
+            done.path = write_new(target, lambda tmp: tmp.write_bytes(data))
+        except BaseException:  # no zip written without its file
+            for archive in done.archives:
+                archive.unlink(missing_ok=True)
+            raise
     return done
 
 

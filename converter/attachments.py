@@ -19,6 +19,7 @@ Checking files is file-system work: it loops over the attachments, not over shee
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import shutil
 import zipfile
@@ -349,12 +350,15 @@ def zip_names(deposit_file: Path, count: int) -> list[Path]:
 
 
 def write_zips(deposit_file: Path, attachments: list[Attachment], definition: FormatDefinition,
-               day: date) -> list[Path]:
+               day: date, kept: list[Path] | None = None) -> list[Path]:
     """The zip archive(s) of one deposit file's attachments; stored members (PDF, PNG and JPG
     are already compressed), so that each archive's size is known before it is written. Each
     member is dated `day` (the deposit day), with ordinary rights: the same pieces make the
     same bytes, whatever the dates and rights of their files (a file dated before 1980, which
-    zip cannot record, included)."""
+    zip cannot record, included).
+
+    `kept` (`reecrire`): an archive already there with the bytes these pieces give is left as
+    it is and listed there; one with other bytes, OutputError (never written over)."""
     if not attachments:
         return []
     limit = max_zip_bytes(definition)
@@ -362,6 +366,15 @@ def write_zips(deposit_file: Path, attachments: list[Attachment], definition: Fo
     written: list[Path] = []
     try:
         for target, part in zip(zip_names(deposit_file, len(parts)), parts):
+            if kept is not None and target.exists():
+                if not _holds_zip(target, part, day):
+                    raise OutputError(
+                        f"L'archive « {target.name} » existe déjà avec un autre contenu que l'archive des pièces du "
+                        f"dossier (une pièce a changé depuis qu'elle a été écrite) : elle n'est jamais écrasée, et "
+                        "rien n'est écrit. Si elle a été déposée, gardez-la ; sinon déplacez-la, ou réécrivez "
+                        "ailleurs (-o DOSSIER).")
+                kept.append(target)
+                continue
             written.append(write_new(target, _zip_writer(target, part, limit, day)))
     except BaseException:  # all the archives of a deposit file, or none
         for archive in written:
@@ -370,14 +383,25 @@ def write_zips(deposit_file: Path, attachments: list[Attachment], definition: Fo
     return written
 
 
+def _zip_into(out: Path | io.BytesIO, part: list[Attachment], day: date) -> None:
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as zf:
+        for item in part:
+            info = zipfile.ZipInfo(item.name, date_time=(day.year, day.month, day.day, 0, 0, 0))
+            info.create_system, info.external_attr = 3, 0o100644 << 16  # a file, rw-r--r--, on any system
+            with item.source.open("rb") as source, zf.open(info, "w") as member:
+                shutil.copyfileobj(source, member, 1 << 20)
+
+
+def _holds_zip(target: Path, part: list[Attachment], day: date) -> bool:
+    """Whether the file `target` is, byte for byte, the archive of `part` (200 Mo at most)."""
+    made = io.BytesIO()
+    _zip_into(made, part, day)
+    return target.is_file() and target.stat().st_size == made.tell() and target.read_bytes() == made.getvalue()
+
+
 def _zip_writer(target: Path, part: list[Attachment], limit: int, day: date) -> Callable[[Path], None]:
     def write(tmp: Path) -> None:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
-            for item in part:
-                info = zipfile.ZipInfo(item.name, date_time=(day.year, day.month, day.day, 0, 0, 0))
-                info.create_system, info.external_attr = 3, 0o100644 << 16  # a file, rw-r--r--, on any system
-                with item.source.open("rb") as source, zf.open(info, "w") as member:
-                    shutil.copyfileobj(source, member, 1 << 20)
+        _zip_into(tmp, part, day)
         if os.path.getsize(tmp) > limit:  # a source file changed since it was checked
             raise OutputError(f"L'archive « {target.name} » dépasserait {megabytes(limit)} : une pièce a "
                               "changé pendant la conversion. Relancez la conversion.")

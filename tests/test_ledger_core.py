@@ -771,6 +771,30 @@ def test_a_deleted_deposit_file_is_written_again_under_its_name_with_its_zip(tmp
         api.rewrite("JSON-0123456789-20240312-009.json", default_path())
 
 
+def test_rewrite_keeps_a_zip_already_there_with_the_same_pieces_and_never_writes_over_another(tmp_path: Path) -> None:
+    """The deposit file lost, its zip still there (or `reecrire --pieces` killed between its
+    zips): `reecrire --pieces` wrote the file, then stopped on the zip (« existe déjà … Choisissez
+    un autre nom », exit 2). A zip already there with the bytes the pieces give is kept, as the
+    file is; one with other bytes (a piece changed since) is never written over, and then
+    nothing is written."""
+    folder = pieces_folder(tmp_path, "00001", "00002")
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002")), tmp_path / "depot", DAY,
+                        pieces=folder)
+    [deposit_file], [archive] = first.files, first.archives
+    zipped = archive.read_bytes()
+    deposit_file.unlink()
+    result = CliRunner().invoke(app, ["reecrire", str(deposit_file), "--pieces", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "Archive des pièces justificatives déjà là, identique : gardée telle quelle : " in result.output
+    assert deposit_file.is_file() and archive.read_bytes() == zipped
+    deposit_file.unlink()
+    (folder / "MS2-DUI-Va1-BDC-00002.pdf").write_bytes(PDF + b"% signed again\n")
+    with pytest.raises(OutputError, match="« JSON-0123456789-20240312-001.zip » existe déjà avec un autre contenu "
+                                          "que l'archive des pièces du dossier"):
+        api.rewrite(deposit_file.name, default_path(), pieces=folder)
+    assert not deposit_file.exists() and archive.read_bytes() == zipped
+
+
 def test_rewrite_with_a_missing_attachment_writes_nothing_and_names_it(tmp_path: Path) -> None:
     out = tmp_path / "depot"
     first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002")), out, DAY)
