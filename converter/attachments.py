@@ -33,7 +33,7 @@ import polars as pl
 
 from .checks import NE, Checked
 from .deposit import LINES
-from .files import OutputError, name_key, write_new
+from .files import OutputError, name_key, why, write_new
 from .formats import FormatDefinition
 from .issues import Issue, message, severity
 from .reading import ROW
@@ -126,7 +126,10 @@ def _resolve(folder: Path, name: str) -> Path | None:
     """The file `name` inside `folder`, or None if it would lead outside (links included)."""
     if _escapes(name):
         return None
-    candidate = (folder / name.replace("\\", "/")).resolve()
+    try:
+        candidate = (folder / name.replace("\\", "/")).resolve()
+    except (OSError, RuntimeError):  # a link that loops: inside the folder, unreadable (_fault says so)
+        return folder / name.replace("\\", "/")
     return candidate if candidate.is_relative_to(folder) else None
 
 
@@ -208,10 +211,17 @@ def _fault(source: Path | None, name: str, row: dict[str, Any],
     if source is None:
         return ("piece_chemin_interdit", {}), 0
     if not source.is_file():
+        if source.is_dir():
+            return ("piece_illisible", {"detail": name, "raison": "c'est un dossier, pas un fichier"}), 0
+        if source.is_symlink():
+            return ("piece_illisible", {"detail": name, "raison": "lien vers un fichier absent, ou vers lui-même"}), 0
         return ("piece_introuvable", {"detail": name}), 0
-    size = source.stat().st_size
-    with source.open("rb") as fh:
-        head = fh.read(_HEAD)
+    try:
+        size = source.stat().st_size
+        with source.open("rb") as fh:
+            head = fh.read(_HEAD)
+    except OSError as exc:  # another account's rights, a file another program holds
+        return ("piece_illisible", {"detail": name, "raison": why(exc)}), 0
     fmt = row["formatFichier"]
     if size == 0:
         return ("piece_vide", {"detail": name}), 0

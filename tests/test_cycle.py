@@ -568,6 +568,11 @@ def _fault(tmp_path: Path, fichier_source: str | None, make) -> api.Outcome:
     ("windows", "C:\\Users\\x.pdf", lambda f: None, "piece_chemin_interdit"),
     ("symlink", "lien.pdf", lambda f: ((f.parent / "secret.pdf").write_bytes(PDF),
                                        os.symlink(f.parent / "secret.pdf", f / "lien.pdf")), "piece_chemin_interdit"),
+    # a link to itself (« Symlink loop » stopped the whole conversion, the workbook blamed), a
+    # folder under the piece's name (« n'est pas dans le dossier », though it is there)
+    ("loop", None, lambda f: os.symlink("MS2-DUI-Va1-BDC-00002.pdf", f / "MS2-DUI-Va1-BDC-00002.pdf"),
+     "piece_illisible"),
+    ("folder", None, lambda f: (f / "MS2-DUI-Va1-BDC-00002.pdf").mkdir(), "piece_illisible"),
 ])
 def test_attachment_fault_rejects_its_demande(tmp_path: Path, case: str, source, make, code: str) -> None:
     outcome = _fault(tmp_path, source, make)
@@ -586,6 +591,28 @@ def test_attachment_fault_rejects_its_demande(tmp_path: Path, case: str, source,
     assert [r["numeroEditeur"] for r in errors] == ["00002"]
     with sqlite3.connect(default_path()) as db:
         assert db.execute("SELECT numero_editeur FROM demandes").fetchall() == [("00001",)]
+
+
+def test_an_unreadable_attachment_rejects_its_demande_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A piece the user may not read (rights of another account, a file locked by another
+    program): its demande is rejected with the reason, the others are deposited (the whole
+    conversion stopped on « permission refusée »)."""
+    real = Path.open
+
+    def denied(self: Path, *args, **kwargs):
+        if self.name == "MS2-DUI-Va1-BDC-00002.pdf":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self, *args, **kwargs)
+
+    def make(folder: Path) -> None:
+        (folder / "MS2-DUI-Va1-BDC-00002.pdf").write_bytes(PDF)
+        monkeypatch.setattr(Path, "open", denied)
+
+    outcome = _fault(tmp_path, None, make)
+    assert outcome.accepted == ["00001"] and outcome.rejected == ["00002"]
+    [problem] = outcome.errors
+    assert problem.code == "piece_illisible"
+    assert "« MS2-DUI-Va1-BDC-00002.pdf » ne peut pas être lu (permission refusée)" in problem.message
 
 
 def test_symlink_inside_the_folder_is_followed(tmp_path: Path) -> None:
