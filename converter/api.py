@@ -325,6 +325,8 @@ def _publish_recorded(book: ledger.Ledger, record: ledger.DepositRecord, folder:
         archives: list[Path] = []
         try:
             archives = zips(pending.path)
+            if archives:
+                book.record_archives(pending, archives)
             if publish(written, pending.path, synced=True):
                 book.named(pending)
                 return deposit.Published(pending.path, archives)
@@ -544,6 +546,7 @@ def rewrite(name: str, registre: Path, output: Path | None = None, pieces: Path 
                                      "sont libres, reconvertissez-les.")
         data = book.file_bytes(row)
         answered = book.answered(row["id"])
+        recorded = book.recorded_archives(row["id"])
     folder = Path(output) if output is not None else Path(row["chemin"]).parent
     if output is None and not folder.is_dir():  # moved: created again there, the deposits would be in two folders
         raise OutputError(f"Le dossier « {folder} », où « {row['nom']} » a été écrit, n'existe plus (déplacé, renommé "
@@ -568,7 +571,25 @@ def rewrite(name: str, registre: Path, output: Path | None = None, pieces: Path 
             for archive in done.archives:
                 archive.unlink(missing_ok=True)
             raise
+    if recorded:
+        done.warnings += _archives_changed(recorded, [*done.kept, *done.archives])
     return done
+
+
+def _archives_changed(recorded: dict[str, list[list[object]]], archives: list[Path]) -> list[Issue]:
+    """A warning for each zip of `archives` that does not hold what the conversion wrote under
+    its name (`recorded`, Ledger.recorded_archives): the pieces changed, came or went since."""
+    found = []
+    for archive in archives:
+        now = {name: (size, crc) for name, size, crc in ledger.members(archive)}
+        then = {name: (size, crc) for name, size, crc in recorded.get(archive.name, [])}
+        ecarts = [f"{what} : {', '.join(names)}" for what, names in (
+            ("pièce(s) au contenu changé depuis", [n for n in now if n in then and now[n] != then[n]]),
+            ("pièce(s) qu'elle ne contenait pas", [n for n in now if n not in then]),
+            ("pièce(s) qu'elle contenait et qui n'y sont plus", [n for n in then if n not in now])) if names]
+        if ecarts:
+            found.append(issue("archive_differente", detail=archive.name, ecarts=" ; ".join(ecarts)))
+    return found
 
 
 def withdrawal(name: str, registre: Path) -> sqlite3.Row:

@@ -113,9 +113,10 @@ CREATE INDEX IF NOT EXISTS fichiers_en_attente ON fichiers (en_attente) WHERE en
 CREATE INDEX IF NOT EXISTS demandes_ne ON demandes (numero_ans, numero_editeur);
 """
 
-# The history of the ASP's returns, one row per demande of each return file recorded, and the
-# index that finds a deposit file's demandes (a return is matched to its file). Added without a
-# new schema version: created, if missing, each time a ledger is opened.
+# The history of the ASP's returns, one row per demande of each return file recorded, the
+# index that finds a deposit file's demandes (a return is matched to its file), and what the
+# zips of each deposit file held (reecrire --pieces says when the pieces no longer give them).
+# Added without a new schema version: created, if missing, each time a ledger is opened.
 _ADDITIONS = """
 CREATE TABLE IF NOT EXISTS retours (
     id INTEGER PRIMARY KEY,
@@ -131,6 +132,13 @@ CREATE TABLE IF NOT EXISTS retours (
     confirme INTEGER NOT NULL DEFAULT 0  -- 1: replaced a contradicting outcome, with --confirmer
 );
 CREATE INDEX IF NOT EXISTS retours_demande ON retours (demande_id);
+CREATE TABLE IF NOT EXISTS archives (
+    id INTEGER PRIMARY KEY,
+    fichier_id INTEGER NOT NULL REFERENCES fichiers (id) ON DELETE CASCADE,  -- dropped with it, whatever the version
+    nom TEXT NOT NULL,               -- JSON-….zip, JSON-…-2.zip: a zip of the file's attachments (--pieces)
+    membres TEXT NOT NULL            -- JSON [[nomFichier, size, CRC-32], …]: what it held, as written
+);
+CREATE INDEX IF NOT EXISTS archives_fichier ON archives (fichier_id);
 CREATE INDEX IF NOT EXISTS demandes_fichier ON demandes (fichier_id);
 """
 
@@ -868,6 +876,18 @@ class Ledger(_FolderSide, _ReturnsSide):
             raise LedgerError(f"Le rejet par l'ASP de demandes vient d'être enregistré au registre : {listed}. "
                               "Relancez la conversion : elles seront signalées.")
 
+    def record_archives(self, pending: Pending, archives: list[Path]) -> None:
+        """What the zips of `pending`, just written, hold (`members`), before it is named."""
+        with self.transaction() as db:
+            db.executemany("INSERT INTO archives (fichier_id, nom, membres) VALUES (?, ?, ?)",
+                           [(pending.fichier_id, a.name, orjson.dumps(members(a)).decode()) for a in archives])
+
+    def recorded_archives(self, fichier_id: int) -> dict[str, list[list[object]]]:
+        """Zip name → what it held when the conversion wrote it (empty: written without --pieces,
+        or by an older version)."""
+        return {r["nom"]: orjson.loads(r["membres"]) for r in
+                self.db.execute("SELECT nom, membres FROM archives WHERE fichier_id = ? ORDER BY id", (fichier_id,))}
+
     def forget(self, pending: Pending) -> None:
         """Drop a pending file that never got its name, and its demandes."""
         self._forget(pending.fichier_id)
@@ -882,7 +902,7 @@ class Ledger(_FolderSide, _ReturnsSide):
         self._quiet.clear()
         with self.transaction() as db:
             db.execute("DELETE FROM demandes WHERE fichier_id = ?", (fichier_id,))
-            db.execute("DELETE FROM fichiers WHERE id = ?", (fichier_id,))
+            db.execute("DELETE FROM fichiers WHERE id = ?", (fichier_id,))  # its archives too (ON DELETE CASCADE)
 
     def finish(self, run: str) -> None:
         """The files `run` recorded and named are done (one statement for those not marked yet)."""
@@ -1039,6 +1059,12 @@ def _holds(path: Path, data: bytes) -> bool:
 def _zips(path: Path) -> list[Path]:
     """The zip archives of the deposit file `path` (`<stem>.zip`, `<stem>-N.zip`) beside it."""
     return [z for z in path.parent.glob(f"{path.stem}*.zip") if re.fullmatch(rf"{re.escape(path.stem)}(-\d+)?\.zip", z.name)]
+
+
+def members(archive: Path) -> list[list[object]]:
+    """[name, size, CRC-32] of each member of the zip `archive` (its central directory)."""
+    with zipfile.ZipFile(archive) as zf:
+        return [[info.filename, info.file_size, info.CRC] for info in zf.infolist()]
 
 
 def _drop_zips(path: Path, data: bytes) -> None:

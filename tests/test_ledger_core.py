@@ -795,6 +795,42 @@ def test_rewrite_keeps_a_zip_already_there_with_the_same_pieces_and_never_writes
     assert not deposit_file.exists() and archive.read_bytes() == zipped
 
 
+def test_rewrite_says_when_the_pieces_no_longer_make_the_zip_written_at_the_conversion(tmp_path: Path) -> None:
+    """The zip lost with its deposit file, a piece changed since (scanned again, signed): the
+    zip `reecrire --pieces` wrote held other bytes than the one deposited, and nothing said so.
+    The ledger keeps what each zip held (names, sizes, CRC-32): the pieces that changed are
+    named; the same pieces rewrite without a word."""
+    folder = pieces_folder(tmp_path, "00001", "00002")
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002")), tmp_path / "depot", DAY,
+                        pieces=folder)
+    [deposit_file], [archive] = first.files, first.archives
+    deposit_file.unlink()
+    archive.unlink()
+    same = api.rewrite(deposit_file.name, default_path(), pieces=folder)
+    assert same.archives == [archive] and not [w for w in same.warnings if w.code == "archive_differente"]
+    deposit_file.unlink()
+    archive.unlink()
+    (folder / "MS2-DUI-Va1-BDC-00002.pdf").write_bytes(PDF + b"% signed again\n")
+    result = CliRunner().invoke(app, ["reecrire", str(deposit_file), "--pieces", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert ("avertissement L'archive « JSON-0123456789-20240312-001.zip » n'est pas celle écrite à la conversion : "
+            "pièce(s) au contenu changé depuis : MS2-DUI-Va1-BDC-00002.pdf.") in " ".join(result.output.split())
+    assert archive.is_file()
+
+
+def test_a_file_with_recorded_zips_can_be_dropped_by_a_version_that_knows_no_zips(tmp_path: Path) -> None:
+    """A team's ledger is shared by several versions: one that records no zips drops a dead
+    run's file as it always did (its demandes, then the file); what the zips held goes with it."""
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), tmp_path / "depot", DAY,
+                        pieces=pieces_folder(tmp_path, "00001"))
+    with sqlite3.connect(default_path()) as db:
+        db.execute("PRAGMA foreign_keys = ON")
+        assert db.execute("SELECT count(*) FROM archives").fetchone() == (1,)
+        db.execute("DELETE FROM demandes")
+        db.execute("DELETE FROM fichiers WHERE nom = ?", (first.files[0].name,))
+        assert db.execute("SELECT count(*) FROM archives").fetchone() == (0,)
+
+
 def test_rewrite_with_a_missing_attachment_writes_nothing_and_names_it(tmp_path: Path) -> None:
     out = tmp_path / "depot"
     first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002")), out, DAY)
