@@ -194,6 +194,15 @@ class _Folder:
         return source, name, None
 
 
+def _identity(source: Path) -> object:
+    """What tells one file from another whatever name leads to it (a link, another case)."""
+    try:
+        found = source.stat()
+    except OSError:
+        return source
+    return (found.st_dev, found.st_ino) if found.st_ino else source
+
+
 def _approaching(typed: str, found: str) -> str:
     """The warning's code for a file found under a name near the one `typed` (_Folder.find)."""
     def last(name: str) -> str:
@@ -277,6 +286,7 @@ def collect(checked: Checked, records: list[dict[str, Any]], folder: Path,
     good: dict[str, list[Attachment]] = {}
     issues: list[Issue] = []
     listing = _Folder(root)
+    served: dict[object, dict[str, Any]] = {}  # a file (its identity) → the first piece it is
     for row in expected(checked, records).iter_rows(named=True):
         typed = row["fichierSource"] or row["nomFichier"]
         source, name, problem = listing.find(typed)
@@ -286,6 +296,10 @@ def collect(checked: Checked, records: list[dict[str, Any]], folder: Path,
             problem, size = _fault(source, name, row, limit)
         if problem is None:
             good.setdefault(row[NE], []).append(Attachment(row[NE], row["nomFichier"], source, size))
+            first = served.setdefault(_identity(source), row)
+            if first is not row:  # one file, two pieces (on Windows and macOS, names that differ by case too)
+                issues.append(_issue("piece_partagee", row, definition, letter, file, detail=name, autre=first[NE],
+                                     autre_piece=first["typeFichier"], autre_nom=first["nomFichier"]))
         else:
             issues.append(_issue(problem[0], row, definition, letter, file, **problem[1]))
     bad = {i.numero_editeur for i in issues if i.is_error}

@@ -615,6 +615,26 @@ def test_an_unreadable_attachment_rejects_its_demande_only(tmp_path: Path, monke
     assert "« MS2-DUI-Va1-BDC-00002.pdf » ne peut pas être lu (permission refusée)" in problem.message
 
 
+def test_one_file_serving_as_the_piece_of_two_demandes_is_said(tmp_path: Path) -> None:
+    """The same file named for two demandes (fichierSource copied down a column; on Windows or
+    macOS, whose folders ignore case, « …-AB001.pdf » also opens « …-ab001.pdf »): each demande's
+    piece was zipped from it without a word, one of them most likely the wrong piece. The seeds
+    give each demande its own pieces and do not forbid sharing one: a warning names the other
+    demande; both are deposited."""
+    rows = avance_rows("00001", "00002", "00003")
+    rows["Pièces"] = [{"numeroEditeur": ne, "typeFichier": "BON_COMMANDE", "formatFichier": "PDF",
+                       "fichierSource": "bons/commande.pdf"} for ne in ("00001", "00002")]
+    folder = pieces_folder(tmp_path, "00003")
+    (folder / "bons").mkdir()
+    (folder / "bons" / "commande.pdf").write_bytes(PDF)
+    outcome = api.convert(workbook(tmp_path / "a.xlsx", rows), tmp_path / "depot", DAY, pieces=folder)
+    assert outcome.accepted == ["00001", "00002", "00003"]
+    [shared] = [w for w in outcome.warnings if w.code == "piece_partagee"]
+    assert (shared.numero_editeur, shared.sheet, shared.row, shared.value) == ("00002", "Pièces", 3, "bons/commande.pdf")
+    assert ("le fichier « bons/commande.pdf » est aussi la pièce BON_COMMANDE de la demande 00001 (MS2-DUI-Va1-BDC-00001.pdf)"
+            in shared.message)
+
+
 def test_symlink_inside_the_folder_is_followed(tmp_path: Path) -> None:
     def make(folder: Path) -> None:
         (folder / "vrai.pdf").write_bytes(PDF)
