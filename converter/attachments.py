@@ -414,6 +414,11 @@ def _zip_into(out: Path | io.BytesIO, part: list[Attachment], day: date) -> None
             info.create_system, info.external_attr = 3, 0o100644 << 16  # a file, rw-r--r--, on any system
             with item.source.open("rb") as source, zf.open(info, "w") as member:
                 shutil.copyfileobj(source, member, 1 << 20)
+            if info.file_size != item.size:  # replaced since it was checked (size, format, content unknown)
+                mine = f" (fichier « {item.source.name} »)" if item.source.name != item.name else ""
+                raise OutputError(f"La pièce « {item.name} »{mine} a changé depuis sa vérification "
+                                  "(un scanner ou un dossier synchronisé l'a réécrite ?) : attendez qu'elle soit "
+                                  "complète, puis relancez la commande.")
 
 
 def _holds_zip(target: Path, part: list[Attachment], day: date) -> bool:

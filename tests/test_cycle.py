@@ -709,6 +709,28 @@ def test_a_zip_that_cannot_be_written_leaves_its_deposit_file_unwritten_and_unre
         assert db.execute("SELECT count(*) FROM demandes").fetchone() == (0,)
 
 
+def test_a_piece_changed_after_its_check_is_not_zipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A piece replaced while the conversion runs (a scanner, a synchronised folder writing
+    it again), after it was checked: whatever it had become (over 3 Mo, empty, another format)
+    went into the zip, under the nomenclature name. The bytes zipped must be the bytes checked:
+    otherwise the conversion stops, with the way out, and no deposit file is named without its zip."""
+    folder = pieces_folder(tmp_path, "00001", "00002")
+    real = attachments.collect
+
+    def then_changed(*args, **kwargs):
+        found = real(*args, **kwargs)
+        (folder / "MS2-DUI-Va1-BDC-00002.pdf").write_bytes(PDF + b"0" * 3_100_000)
+        return found
+
+    monkeypatch.setattr(attachments, "collect", then_changed)
+    out = tmp_path / "depot"
+    with pytest.raises(OutputError, match="La pièce « MS2-DUI-Va1-BDC-00002.pdf » a changé depuis sa vérification"):
+        api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002")), out, DAY, pieces=folder)
+    assert not list(out.glob("JSON-*"))
+    with sqlite3.connect(default_path()) as db:
+        assert db.execute("SELECT count(*) FROM demandes").fetchone() == (0,)
+
+
 def test_missing_pieces_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="dossier des pièces"):
         api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), tmp_path / "depot", DAY,
