@@ -35,7 +35,7 @@ from .checks import NE, Checked
 from .deposit import LINES
 from .files import OutputError, name_key, why, write_new
 from .formats import FormatDefinition
-from .issues import Issue, message, severity
+from .issues import Issue, Severity, message, severity
 from .reading import ROW
 
 SOURCE_COLUMN = "fichierSource"  # optional column of the Pièces sheets; never reaches the JSON
@@ -48,6 +48,9 @@ MAGIC: dict[str, tuple[bytes, ...]] = {
     "JPG": (b"\xff\xd8\xff",),
 }
 _HEAD = max(len(m) for ms in MAGIC.values() for m in ms)
+# PDF readers look for the header in the first 1,024 bytes (a line break or a byte-order mark
+# before it, left by web software, is common): sent, with a warning (the seeds ask for « pdf »)
+_PDF_WITHIN = 1024
 
 # Bytes a stored (uncompressed) member adds to a zip beyond its data: local header (30) and
 # central directory entry (46), each followed by the name; 22 for the end-of-directory record.
@@ -228,13 +231,14 @@ def _fault(source: Path | None, name: str, row: dict[str, Any],
     try:
         size = source.stat().st_size
         with source.open("rb") as fh:
-            head = fh.read(_HEAD)
+            head = fh.read(_PDF_WITHIN)
     except OSError as exc:  # another account's rights, a file another program holds
         return ("piece_illisible", {"detail": name, "raison": why(exc)}), 0
     fmt = row["formatFichier"]
     if size == 0:
         return ("piece_vide", {"detail": name}), 0
-    if not head.startswith(MAGIC[fmt]):
+    late = head.find(MAGIC["PDF"][0]) if fmt == "PDF" and not head.startswith(MAGIC[fmt]) else -1
+    if not head.startswith(MAGIC[fmt]) and late < 0:
         actual = _format_of(head)
         if actual is None:
             return ("piece_format_incorrect", {"detail": name, "format": fmt}), size
@@ -244,7 +248,14 @@ def _fault(source: Path | None, name: str, row: dict[str, Any],
         return ("piece_autre_format", {"detail": name, "format": fmt, "reel": actual, "nom_reel": renamed}), size
     if size > limit:
         return ("piece_trop_lourde", {"detail": name, "taille": megabytes(size), "max": megabytes(limit)}), size
+    if late > 0:
+        return ("piece_pdf_entete_decale", {"detail": name, "octets": late}), size
     return None, size
+
+
+def _refused(problem: tuple[str, dict[str, Any]] | None) -> bool:
+    """Whether `problem` (_fault's) keeps the piece out: an error, not a warning."""
+    return problem is not None and severity(problem[0]) is Severity.ERROR
 
 
 def _issue(code: str, row: dict[str, Any], definition: FormatDefinition, pieces_letter: str | None,
@@ -294,14 +305,14 @@ def collect(checked: Checked, records: list[dict[str, Any]], folder: Path,
             issues.append(_issue(_approaching(typed, name), row, definition, letter, file, detail=typed, fichier=name))
         if problem is None:
             problem, size = _fault(source, name, row, limit)
-        if problem is None:
+        if problem is not None:
+            issues.append(_issue(problem[0], row, definition, letter, file, **problem[1]))
+        if not _refused(problem):
             good.setdefault(row[NE], []).append(Attachment(row[NE], row["nomFichier"], source, size))
             first = served.setdefault(_identity(source), row)
             if first is not row:  # one file, two pieces (on Windows and macOS, names that differ by case too)
                 issues.append(_issue("piece_partagee", row, definition, letter, file, detail=name, autre=first[NE],
                                      autre_piece=first["typeFichier"], autre_nom=first["nomFichier"]))
-        else:
-            issues.append(_issue(problem[0], row, definition, letter, file, **problem[1]))
     bad = {i.numero_editeur for i in issues if i.is_error}
     return {ne: found for ne, found in good.items() if ne not in bad}, issues
 
@@ -333,10 +344,14 @@ def of_document(document: dict[str, Any], folder: Path,
                                    severity=severity(code), numero_editeur=line["numeroEditeur"]))
             if problem is None:
                 problem, size = _fault(source, name, piece, limit)
-            if problem is None and source is not None:
-                found.append(Attachment(line["numeroEditeur"], regulatory, source, size))
-            else:
+            if _refused(problem) or source is None:
                 problems.append(f"demande {line['numeroEditeur']} : " + message(problem[0], **params, **problem[1]))
+                continue
+            found.append(Attachment(line["numeroEditeur"], regulatory, source, size))
+            if problem is not None:
+                notes.append(Issue(code=problem[0], severity=severity(problem[0]), numero_editeur=line["numeroEditeur"],
+                                   message=f"demande {line['numeroEditeur']} : "
+                                           + message(problem[0], **params, **problem[1])))
     if problems:
         raise OutputError(f"Les pièces du dossier « {folder} » ne permettent pas de réécrire les archives : "
                           + " ; ".join(problems))

@@ -593,6 +593,24 @@ def test_attachment_fault_rejects_its_demande(tmp_path: Path, case: str, source,
         assert db.execute("SELECT numero_editeur FROM demandes").fetchall() == [("00001",)]
 
 
+def test_a_pdf_whose_header_comes_after_a_few_bytes_is_sent_with_a_warning(tmp_path: Path) -> None:
+    """Invoices made by web software often start with a line break or a byte-order mark before
+    « %PDF- »: every PDF reader opens them (they look for the header in the first 1,024 bytes),
+    yet the demande was rejected, « n'est pas un vrai PDF ». The seeds only ask for « pdf »:
+    sent, with a warning; a header beyond that, or none, is still refused."""
+    outcome = _fault(tmp_path, None, lambda f: (f / "MS2-DUI-Va1-BDC-00002.pdf").write_bytes(b"\xef\xbb\xbf\r\n" + PDF))
+    assert outcome.accepted == ["00001", "00002"] and outcome.rejected == []
+    [late] = [w for w in outcome.warnings if w.code.startswith("piece")]
+    assert (late.code, late.numero_editeur) == ("piece_pdf_entete_decale", "00002")
+    assert "ne commence pas par l'en-tête « %PDF- » (il vient après 5 octets : " in late.message
+    with zipfile.ZipFile(outcome.archives[0]) as zf:
+        assert zf.read("MS2-DUI-Va1-BDC-00002.pdf") == b"\xef\xbb\xbf\r\n" + PDF
+    far = tmp_path / "loin.pdf"
+    far.write_bytes(b" " * 1024 + PDF)
+    problem, _ = attachments._fault(far, far.name, {"formatFichier": "PDF", "nomFichier": "x.pdf"}, 3_000_000)
+    assert problem[0] == "piece_format_incorrect"
+
+
 def test_an_unreadable_attachment_rejects_its_demande_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A piece the user may not read (rights of another account, a file locked by another
     program): its demande is rejected with the reason, the others are deposited (the whole
