@@ -305,7 +305,7 @@ def _publish_all(checked: Checked, book: ledger.Ledger, files: Iterator[deposit.
             published.append(_publish_recorded(
                 book, entry, folder, item.written,
                 lambda path: attachments.write_zips(path, [a for ne in item.numeros for a in found.get(ne, [])],
-                                                    definition)))
+                                                    definition, day)))
         finally:
             item.written.unlink(missing_ok=True)  # its deposit name stays (a hard link)
 
@@ -325,6 +325,8 @@ def _publish_recorded(book: ledger.Ledger, record: ledger.DepositRecord, folder:
         archives: list[Path] = []
         try:
             archives = zips(pending.path)
+            if archives:
+                book.record_archives(pending, archives)
             if publish(written, pending.path, synced=True):
                 book.named(pending)
                 return deposit.Published(pending.path, archives)
@@ -527,6 +529,7 @@ class Rewritten:
     name: str
     path: Path | None
     archives: list[Path] = field(default_factory=list)
+    kept: list[Path] = field(default_factory=list)  # zip archives already there, identical
     folder: Path = Path(".")
     warnings: list[Issue] = field(default_factory=list)  # an attachment found under a name close to its own
 
@@ -543,6 +546,7 @@ def rewrite(name: str, registre: Path, output: Path | None = None, pieces: Path 
                                      "sont libres, reconvertissez-les.")
         data = book.file_bytes(row)
         answered = book.answered(row["id"])
+        recorded = book.recorded_archives(row["id"])
     folder = Path(output) if output is not None else Path(row["chemin"]).parent
     if output is None and not folder.is_dir():  # moved: created again there, the deposits would be in two folders
         raise OutputError(f"Le dossier « {folder} », où « {row['nom']} » a été écrit, n'existe plus (déplacé, renommé "
@@ -554,13 +558,21 @@ def rewrite(name: str, registre: Path, output: Path | None = None, pieces: Path 
     if answered:  # uploaded already: the copy is for the archives, uploaded again it deposits twice
         warnings = [issue("fichier_deja_depose", file=row["nom"], detail=answered), *warnings]
     done = Rewritten(row["nom"], None, folder=folder, warnings=warnings)
-    if target.exists():
-        if not _same_deposit(target.read_bytes(), data):
-            raise OutputError(f"Le fichier « {target} » existe déjà avec un autre contenu que celui inscrit au "
-                              "registre : il n'est jamais écrasé. Déplacez-le, ou réécrivez ailleurs (-o DOSSIER).")
-    else:
-        done.path = write_new(target, lambda tmp: tmp.write_bytes(data))
-    done.archives = attachments.write_zips(target, found, get_format(row["format"]))
+    if target.exists() and not _same_deposit(target.read_bytes(), data):
+        raise OutputError(f"Le fichier « {target} » existe déjà avec un autre contenu que celui inscrit au "
+                          "registre : il n'est jamais écrasé. Déplacez-le, ou réécrivez ailleurs (-o DOSSIER).")
+    # the zips first, as convertir does: an archive already there with other bytes stops it before the file
+    done.archives = attachments.write_zips(target, found, get_format(row["format"]), date.fromisoformat(row["date_depot"]),
+                                           kept=done.kept)
+    if not target.exists():
+        try:
+            done.path = write_new(target, lambda tmp: tmp.write_bytes(data))
+        except BaseException:  # no zip written without its file
+            for archive in done.archives:
+                archive.unlink(missing_ok=True)
+            raise
+    if recorded:
+        done.warnings += _archives_changed(recorded, [*done.kept, *done.archives])
     return done
 
 
@@ -573,6 +585,22 @@ def _same_deposit(found: bytes, recorded: bytes) -> bool:
         return orjson.loads(found.removeprefix(b"\xef\xbb\xbf")) == orjson.loads(recorded)
     except orjson.JSONDecodeError:
         return False
+
+
+def _archives_changed(recorded: dict[str, list[list[object]]], archives: list[Path]) -> list[Issue]:
+    """A warning for each zip of `archives` that does not hold what the conversion wrote under
+    its name (`recorded`, Ledger.recorded_archives): the pieces changed, came or went since."""
+    found = []
+    for archive in archives:
+        now = {name: (size, crc) for name, size, crc in ledger.members(archive)}
+        then = {name: (size, crc) for name, size, crc in recorded.get(archive.name, [])}
+        ecarts = [f"{what} : {', '.join(names)}" for what, names in (
+            ("pièce(s) au contenu changé depuis", [n for n in now if n in then and now[n] != then[n]]),
+            ("pièce(s) qu'elle ne contenait pas", [n for n in now if n not in then]),
+            ("pièce(s) qu'elle contenait et qui n'y sont plus", [n for n in then if n not in now])) if names]
+        if ecarts:
+            found.append(issue("archive_differente", detail=archive.name, ecarts=" ; ".join(ecarts)))
+    return found
 
 
 def withdrawal(name: str, registre: Path) -> sqlite3.Row:

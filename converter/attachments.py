@@ -19,10 +19,13 @@ Checking files is file-system work: it loops over the attachments, not over shee
 from __future__ import annotations
 
 import contextlib
+import io
 import os
+import shutil
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
@@ -30,9 +33,9 @@ import polars as pl
 
 from .checks import NE, Checked
 from .deposit import LINES
-from .files import OutputError, name_key, write_new
+from .files import OutputError, name_key, why, write_new
 from .formats import FormatDefinition
-from .issues import Issue, message, severity
+from .issues import Issue, Severity, message, severity
 from .reading import ROW
 
 SOURCE_COLUMN = "fichierSource"  # optional column of the Pièces sheets; never reaches the JSON
@@ -45,6 +48,9 @@ MAGIC: dict[str, tuple[bytes, ...]] = {
     "JPG": (b"\xff\xd8\xff",),
 }
 _HEAD = max(len(m) for ms in MAGIC.values() for m in ms)
+# PDF readers look for the header in the first 1,024 bytes (a line break or a byte-order mark
+# before it, left by web software, is common): sent, with a warning (the seeds ask for « pdf »)
+_PDF_WITHIN = 1024
 
 # Bytes a stored (uncompressed) member adds to a zip beyond its data: local header (30) and
 # central directory entry (46), each followed by the name; 22 for the end-of-directory record.
@@ -123,7 +129,10 @@ def _resolve(folder: Path, name: str) -> Path | None:
     """The file `name` inside `folder`, or None if it would lead outside (links included)."""
     if _escapes(name):
         return None
-    candidate = (folder / name.replace("\\", "/")).resolve()
+    try:
+        candidate = (folder / name.replace("\\", "/")).resolve()
+    except (OSError, RuntimeError):  # a link that loops: inside the folder, unreadable (_fault says so)
+        return folder / name.replace("\\", "/")
     return candidate if candidate.is_relative_to(folder) else None
 
 
@@ -188,6 +197,15 @@ class _Folder:
         return source, name, None
 
 
+def _identity(source: Path) -> object:
+    """What tells one file from another whatever name leads to it (a link, another case)."""
+    try:
+        found = source.stat()
+    except OSError:
+        return source
+    return (found.st_dev, found.st_ino) if found.st_ino else source
+
+
 def _approaching(typed: str, found: str) -> str:
     """The warning's code for a file found under a name near the one `typed` (_Folder.find)."""
     def last(name: str) -> str:
@@ -205,14 +223,22 @@ def _fault(source: Path | None, name: str, row: dict[str, Any],
     if source is None:
         return ("piece_chemin_interdit", {}), 0
     if not source.is_file():
+        if source.is_dir():
+            return ("piece_illisible", {"detail": name, "raison": "c'est un dossier, pas un fichier"}), 0
+        if source.is_symlink():
+            return ("piece_illisible", {"detail": name, "raison": "lien vers un fichier absent, ou vers lui-même"}), 0
         return ("piece_introuvable", {"detail": name}), 0
-    size = source.stat().st_size
-    with source.open("rb") as fh:
-        head = fh.read(_HEAD)
+    try:
+        size = source.stat().st_size
+        with source.open("rb") as fh:
+            head = fh.read(_PDF_WITHIN)
+    except OSError as exc:  # another account's rights, a file another program holds
+        return ("piece_illisible", {"detail": name, "raison": why(exc)}), 0
     fmt = row["formatFichier"]
     if size == 0:
         return ("piece_vide", {"detail": name}), 0
-    if not head.startswith(MAGIC[fmt]):
+    late = head.find(MAGIC["PDF"][0]) if fmt == "PDF" and not head.startswith(MAGIC[fmt]) else -1
+    if not head.startswith(MAGIC[fmt]) and late < 0:
         actual = _format_of(head)
         if actual is None:
             return ("piece_format_incorrect", {"detail": name, "format": fmt}), size
@@ -222,7 +248,14 @@ def _fault(source: Path | None, name: str, row: dict[str, Any],
         return ("piece_autre_format", {"detail": name, "format": fmt, "reel": actual, "nom_reel": renamed}), size
     if size > limit:
         return ("piece_trop_lourde", {"detail": name, "taille": megabytes(size), "max": megabytes(limit)}), size
+    if late > 0:
+        return ("piece_pdf_entete_decale", {"detail": name, "octets": late}), size
     return None, size
+
+
+def _refused(problem: tuple[str, dict[str, Any]] | None) -> bool:
+    """Whether `problem` (_fault's) keeps the piece out: an error, not a warning."""
+    return problem is not None and severity(problem[0]) is Severity.ERROR
 
 
 def _issue(code: str, row: dict[str, Any], definition: FormatDefinition, pieces_letter: str | None,
@@ -264,6 +297,7 @@ def collect(checked: Checked, records: list[dict[str, Any]], folder: Path,
     good: dict[str, list[Attachment]] = {}
     issues: list[Issue] = []
     listing = _Folder(root)
+    served: dict[object, dict[str, Any]] = {}  # a file (its identity) → the first piece it is
     for row in expected(checked, records).iter_rows(named=True):
         typed = row["fichierSource"] or row["nomFichier"]
         source, name, problem = listing.find(typed)
@@ -271,10 +305,14 @@ def collect(checked: Checked, records: list[dict[str, Any]], folder: Path,
             issues.append(_issue(_approaching(typed, name), row, definition, letter, file, detail=typed, fichier=name))
         if problem is None:
             problem, size = _fault(source, name, row, limit)
-        if problem is None:
-            good.setdefault(row[NE], []).append(Attachment(row[NE], row["nomFichier"], source, size))
-        else:
+        if problem is not None:
             issues.append(_issue(problem[0], row, definition, letter, file, **problem[1]))
+        if not _refused(problem):
+            good.setdefault(row[NE], []).append(Attachment(row[NE], row["nomFichier"], source, size))
+            first = served.setdefault(_identity(source), row)
+            if first is not row:  # one file, two pieces (on Windows and macOS, names that differ by case too)
+                issues.append(_issue("piece_partagee", row, definition, letter, file, detail=name, autre=first[NE],
+                                     autre_piece=first["typeFichier"], autre_nom=first["nomFichier"]))
     bad = {i.numero_editeur for i in issues if i.is_error}
     return {ne: found for ne, found in good.items() if ne not in bad}, issues
 
@@ -306,10 +344,14 @@ def of_document(document: dict[str, Any], folder: Path,
                                    severity=severity(code), numero_editeur=line["numeroEditeur"]))
             if problem is None:
                 problem, size = _fault(source, name, piece, limit)
-            if problem is None and source is not None:
-                found.append(Attachment(line["numeroEditeur"], regulatory, source, size))
-            else:
+            if _refused(problem) or source is None:
                 problems.append(f"demande {line['numeroEditeur']} : " + message(problem[0], **params, **problem[1]))
+                continue
+            found.append(Attachment(line["numeroEditeur"], regulatory, source, size))
+            if problem is not None:
+                notes.append(Issue(code=problem[0], severity=severity(problem[0]), numero_editeur=line["numeroEditeur"],
+                                   message=f"demande {line['numeroEditeur']} : "
+                                           + message(problem[0], **params, **problem[1])))
     if problems:
         raise OutputError(f"Les pièces du dossier « {folder} » ne permettent pas de réécrire les archives : "
                           + " ; ".join(problems))
@@ -346,9 +388,16 @@ def zip_names(deposit_file: Path, count: int) -> list[Path]:
     return [stem.with_name(f"{stem.name}{'' if n == 1 else f'-{n}'}.zip") for n in range(1, count + 1)]
 
 
-def write_zips(deposit_file: Path, attachments: list[Attachment], definition: FormatDefinition) -> list[Path]:
+def write_zips(deposit_file: Path, attachments: list[Attachment], definition: FormatDefinition,
+               day: date, kept: list[Path] | None = None) -> list[Path]:
     """The zip archive(s) of one deposit file's attachments; stored members (PDF, PNG and JPG
-    are already compressed), so that each archive's size is known before it is written."""
+    are already compressed), so that each archive's size is known before it is written. Each
+    member is dated `day` (the deposit day), with ordinary rights: the same pieces make the
+    same bytes, whatever the dates and rights of their files (a file dated before 1980, which
+    zip cannot record, included).
+
+    `kept` (`reecrire`): an archive already there with the bytes these pieces give is left as
+    it is and listed there; one with other bytes, OutputError (never written over)."""
     if not attachments:
         return []
     limit = max_zip_bytes(definition)
@@ -356,7 +405,16 @@ def write_zips(deposit_file: Path, attachments: list[Attachment], definition: Fo
     written: list[Path] = []
     try:
         for target, part in zip(zip_names(deposit_file, len(parts)), parts):
-            written.append(write_new(target, _zip_writer(target, part, limit)))
+            if kept is not None and target.exists():
+                if not _holds_zip(target, part, day):
+                    raise OutputError(
+                        f"L'archive « {target.name} » existe déjà avec un autre contenu que l'archive des pièces du "
+                        f"dossier (une pièce a changé depuis qu'elle a été écrite) : elle n'est jamais écrasée, et "
+                        "rien n'est écrit. Si elle a été déposée, gardez-la ; sinon déplacez-la, ou réécrivez "
+                        "ailleurs (-o DOSSIER).")
+                kept.append(target)
+                continue
+            written.append(write_new(target, _zip_writer(target, part, limit, day)))
     except BaseException:  # all the archives of a deposit file, or none
         for archive in written:
             archive.unlink(missing_ok=True)
@@ -364,11 +422,30 @@ def write_zips(deposit_file: Path, attachments: list[Attachment], definition: Fo
     return written
 
 
-def _zip_writer(target: Path, part: list[Attachment], limit: int) -> Callable[[Path], None]:
+def _zip_into(out: Path | io.BytesIO, part: list[Attachment], day: date) -> None:
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as zf:
+        for item in part:
+            info = zipfile.ZipInfo(item.name, date_time=(day.year, day.month, day.day, 0, 0, 0))
+            info.create_system, info.external_attr = 3, 0o100644 << 16  # a file, rw-r--r--, on any system
+            with item.source.open("rb") as source, zf.open(info, "w") as member:
+                shutil.copyfileobj(source, member, 1 << 20)
+            if info.file_size != item.size:  # replaced since it was checked (size, format, content unknown)
+                mine = f" (fichier « {item.source.name} »)" if item.source.name != item.name else ""
+                raise OutputError(f"La pièce « {item.name} »{mine} a changé depuis sa vérification "
+                                  "(un scanner ou un dossier synchronisé l'a réécrite ?) : attendez qu'elle soit "
+                                  "complète, puis relancez la commande.")
+
+
+def _holds_zip(target: Path, part: list[Attachment], day: date) -> bool:
+    """Whether the file `target` is, byte for byte, the archive of `part` (200 Mo at most)."""
+    made = io.BytesIO()
+    _zip_into(made, part, day)
+    return target.is_file() and target.stat().st_size == made.tell() and target.read_bytes() == made.getvalue()
+
+
+def _zip_writer(target: Path, part: list[Attachment], limit: int, day: date) -> Callable[[Path], None]:
     def write(tmp: Path) -> None:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
-            for item in part:
-                zf.write(item.source, arcname=item.name)
+        _zip_into(tmp, part, day)
         if os.path.getsize(tmp) > limit:  # a source file changed since it was checked
             raise OutputError(f"L'archive « {target.name} » dépasserait {megabytes(limit)} : une pièce a "
                               "changé pendant la conversion. Relancez la conversion.")

@@ -543,6 +543,8 @@ def reecrire(
                   "inscrit au registre : il est gardé tel quel.")
     else:
         out.print(f"Fichier de dépôt réécrit : {_shown(done.path)}")
+    for archive in done.kept:
+        out.print(f"Archive des pièces justificatives déjà là, identique : gardée telle quelle : {_shown(archive)}")
     for archive in done.archives:
         out.print(f"Archive des pièces justificatives écrite : {_shown(archive)}")
 

@@ -41,6 +41,7 @@ import sqlite3
 import subprocess
 import threading
 import time
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -112,9 +113,10 @@ CREATE INDEX IF NOT EXISTS fichiers_en_attente ON fichiers (en_attente) WHERE en
 CREATE INDEX IF NOT EXISTS demandes_ne ON demandes (numero_ans, numero_editeur);
 """
 
-# The history of the ASP's returns, one row per demande of each return file recorded, and the
-# index that finds a deposit file's demandes (a return is matched to its file). Added without a
-# new schema version: created, if missing, each time a ledger is opened.
+# The history of the ASP's returns, one row per demande of each return file recorded, the
+# index that finds a deposit file's demandes (a return is matched to its file), and what the
+# zips of each deposit file held (reecrire --pieces says when the pieces no longer give them).
+# Added without a new schema version: created, if missing, each time a ledger is opened.
 _ADDITIONS = """
 CREATE TABLE IF NOT EXISTS retours (
     id INTEGER PRIMARY KEY,
@@ -130,6 +132,13 @@ CREATE TABLE IF NOT EXISTS retours (
     confirme INTEGER NOT NULL DEFAULT 0  -- 1: replaced a contradicting outcome, with --confirmer
 );
 CREATE INDEX IF NOT EXISTS retours_demande ON retours (demande_id);
+CREATE TABLE IF NOT EXISTS archives (
+    id INTEGER PRIMARY KEY,
+    fichier_id INTEGER NOT NULL REFERENCES fichiers (id) ON DELETE CASCADE,  -- dropped with it, whatever the version
+    nom TEXT NOT NULL,               -- JSON-….zip, JSON-…-2.zip: a zip of the file's attachments (--pieces)
+    membres TEXT NOT NULL            -- JSON [[nomFichier, size, CRC-32], …]: what it held, as written
+);
+CREATE INDEX IF NOT EXISTS archives_fichier ON archives (fichier_id);
 CREATE INDEX IF NOT EXISTS demandes_fichier ON demandes (fichier_id);
 """
 
@@ -320,7 +329,8 @@ class _FolderSide:
                 self._done(row["id"])
                 done.append(("adopte" if there else "adopte_repondu", path))
             elif any(_holds(tmp, data) for tmp in deposit_temporaries(path.parent, row["en_attente"])):
-                self._forget(row["id"])  # still under its temporary name: it never got its name
+                _drop_zips(path, data)  # never named: its zips go first, then the file (_drop_zips)
+                self._forget(row["id"])
                 done.append(("abandonne", path))
             else:  # named, then moved away (uploaded, filed) before anything settled it: kept
                 self._done(row["id"])
@@ -874,6 +884,18 @@ class Ledger(_FolderSide, _ReturnsSide):
             raise LedgerError(f"Le rejet par l'ASP de demandes vient d'être enregistré au registre : {listed}. "
                               "Relancez la conversion : elles seront signalées.")
 
+    def record_archives(self, pending: Pending, archives: list[Path]) -> None:
+        """What the zips of `pending`, just written, hold (`members`), before it is named."""
+        with self.transaction() as db:
+            db.executemany("INSERT INTO archives (fichier_id, nom, membres) VALUES (?, ?, ?)",
+                           [(pending.fichier_id, a.name, orjson.dumps(members(a)).decode()) for a in archives])
+
+    def recorded_archives(self, fichier_id: int) -> dict[str, list[list[object]]]:
+        """Zip name → what it held when the conversion wrote it (empty: written without --pieces,
+        or by an older version)."""
+        return {r["nom"]: orjson.loads(r["membres"]) for r in
+                self.db.execute("SELECT nom, membres FROM archives WHERE fichier_id = ? ORDER BY id", (fichier_id,))}
+
     def forget(self, pending: Pending) -> None:
         """Drop a pending file that never got its name, and its demandes."""
         self._forget(pending.fichier_id)
@@ -888,7 +910,7 @@ class Ledger(_FolderSide, _ReturnsSide):
         self._quiet.clear()
         with self.transaction() as db:
             db.execute("DELETE FROM demandes WHERE fichier_id = ?", (fichier_id,))
-            db.execute("DELETE FROM fichiers WHERE id = ?", (fichier_id,))
+            db.execute("DELETE FROM fichiers WHERE id = ?", (fichier_id,))  # its archives too (ON DELETE CASCADE)
 
     def finish(self, run: str) -> None:
         """The files `run` recorded and named are done (one statement for those not marked yet)."""
@@ -1049,10 +1071,44 @@ def _holds(path: Path, data: bytes) -> bool:
         return False
 
 
+def _zips(path: Path) -> list[Path]:
+    """The zip archives of the deposit file `path` (`<stem>.zip`, `<stem>-N.zip`) beside it."""
+    return [z for z in path.parent.glob(f"{path.stem}*.zip") if re.fullmatch(rf"{re.escape(path.stem)}(-\d+)?\.zip", z.name)]
+
+
+def members(archive: Path) -> list[list[object]]:
+    """[name, size, CRC-32] of each member of the zip `archive` (its central directory)."""
+    with zipfile.ZipFile(archive) as zf:
+        return [[info.filename, info.file_size, info.CRC] for info in zf.infolist()]
+
+
+def _drop_zips(path: Path, data: bytes) -> None:
+    """Remove the zip archives written for the deposit file `path` (content `data`), still under
+    its temporary name: its zips were written before it would be named, and a zip must never
+    stay under its name without its file. Those whose members are all attachments it declares
+    (a zip of the user's own under that name is left alone); before the ledger forgets it, so
+    that a run killed in between does it again."""
+    try:
+        lines = orjson.loads(data)[LINES]
+        declared = {piece["nomFichier"] for line in lines for value in line.values() if isinstance(value, list)
+                    for piece in value if isinstance(piece, dict) and "nomFichier" in piece}
+    except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
+        return
+    for archive in _zips(path):
+        try:
+            with zipfile.ZipFile(archive) as zf:
+                names = zf.namelist()
+        except (OSError, zipfile.BadZipFile):
+            continue
+        if names and set(names) <= declared:
+            with contextlib.suppress(OSError):
+                archive.unlink()
+
+
 def move_with_zips(path: Path, into: Path) -> Path:
     """Move a deposit file, and its zip archives (`<stem>.zip`, `<stem>-N.zip`), into the folder
     `into`, never over a file there (`name-2`…). Returns the file's new path."""
-    zips = [z for z in path.parent.glob(f"{path.stem}*.zip") if re.fullmatch(rf"{re.escape(path.stem)}(-\d+)?\.zip", z.name)]
+    zips = _zips(path)
     try:
         into.mkdir(exist_ok=True)
     except OSError as exc:

@@ -568,6 +568,11 @@ def _fault(tmp_path: Path, fichier_source: str | None, make) -> api.Outcome:
     ("windows", "C:\\Users\\x.pdf", lambda f: None, "piece_chemin_interdit"),
     ("symlink", "lien.pdf", lambda f: ((f.parent / "secret.pdf").write_bytes(PDF),
                                        os.symlink(f.parent / "secret.pdf", f / "lien.pdf")), "piece_chemin_interdit"),
+    # a link to itself (« Symlink loop » stopped the whole conversion, the workbook blamed), a
+    # folder under the piece's name (« n'est pas dans le dossier », though it is there)
+    ("loop", None, lambda f: os.symlink("MS2-DUI-Va1-BDC-00002.pdf", f / "MS2-DUI-Va1-BDC-00002.pdf"),
+     "piece_illisible"),
+    ("folder", None, lambda f: (f / "MS2-DUI-Va1-BDC-00002.pdf").mkdir(), "piece_illisible"),
 ])
 def test_attachment_fault_rejects_its_demande(tmp_path: Path, case: str, source, make, code: str) -> None:
     outcome = _fault(tmp_path, source, make)
@@ -588,12 +593,93 @@ def test_attachment_fault_rejects_its_demande(tmp_path: Path, case: str, source,
         assert db.execute("SELECT numero_editeur FROM demandes").fetchall() == [("00001",)]
 
 
+def test_a_pdf_whose_header_comes_after_a_few_bytes_is_sent_with_a_warning(tmp_path: Path) -> None:
+    """Invoices made by web software often start with a line break or a byte-order mark before
+    « %PDF- »: every PDF reader opens them (they look for the header in the first 1,024 bytes),
+    yet the demande was rejected, « n'est pas un vrai PDF ». The seeds only ask for « pdf »:
+    sent, with a warning; a header beyond that, or none, is still refused."""
+    outcome = _fault(tmp_path, None, lambda f: (f / "MS2-DUI-Va1-BDC-00002.pdf").write_bytes(b"\xef\xbb\xbf\r\n" + PDF))
+    assert outcome.accepted == ["00001", "00002"] and outcome.rejected == []
+    [late] = [w for w in outcome.warnings if w.code.startswith("piece")]
+    assert (late.code, late.numero_editeur) == ("piece_pdf_entete_decale", "00002")
+    assert "ne commence pas par l'en-tête « %PDF- » (il vient après 5 octets : " in late.message
+    with zipfile.ZipFile(outcome.archives[0]) as zf:
+        assert zf.read("MS2-DUI-Va1-BDC-00002.pdf") == b"\xef\xbb\xbf\r\n" + PDF
+    far = tmp_path / "loin.pdf"
+    far.write_bytes(b" " * 1024 + PDF)
+    problem, _ = attachments._fault(far, far.name, {"formatFichier": "PDF", "nomFichier": "x.pdf"}, 3_000_000)
+    assert problem[0] == "piece_format_incorrect"
+
+
+def test_an_unreadable_attachment_rejects_its_demande_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A piece the user may not read (rights of another account, a file locked by another
+    program): its demande is rejected with the reason, the others are deposited (the whole
+    conversion stopped on « permission refusée »)."""
+    real = Path.open
+
+    def denied(self: Path, *args, **kwargs):
+        if self.name == "MS2-DUI-Va1-BDC-00002.pdf":
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self, *args, **kwargs)
+
+    def make(folder: Path) -> None:
+        (folder / "MS2-DUI-Va1-BDC-00002.pdf").write_bytes(PDF)
+        monkeypatch.setattr(Path, "open", denied)
+
+    outcome = _fault(tmp_path, None, make)
+    assert outcome.accepted == ["00001"] and outcome.rejected == ["00002"]
+    [problem] = outcome.errors
+    assert problem.code == "piece_illisible"
+    assert "« MS2-DUI-Va1-BDC-00002.pdf » ne peut pas être lu (permission refusée)" in problem.message
+
+
+def test_one_file_serving_as_the_piece_of_two_demandes_is_said(tmp_path: Path) -> None:
+    """The same file named for two demandes (fichierSource copied down a column; on Windows or
+    macOS, whose folders ignore case, « …-AB001.pdf » also opens « …-ab001.pdf »): each demande's
+    piece was zipped from it without a word, one of them most likely the wrong piece. The seeds
+    give each demande its own pieces and do not forbid sharing one: a warning names the other
+    demande; both are deposited."""
+    rows = avance_rows("00001", "00002", "00003")
+    rows["Pièces"] = [{"numeroEditeur": ne, "typeFichier": "BON_COMMANDE", "formatFichier": "PDF",
+                       "fichierSource": "bons/commande.pdf"} for ne in ("00001", "00002")]
+    folder = pieces_folder(tmp_path, "00003")
+    (folder / "bons").mkdir()
+    (folder / "bons" / "commande.pdf").write_bytes(PDF)
+    outcome = api.convert(workbook(tmp_path / "a.xlsx", rows), tmp_path / "depot", DAY, pieces=folder)
+    assert outcome.accepted == ["00001", "00002", "00003"]
+    [shared] = [w for w in outcome.warnings if w.code == "piece_partagee"]
+    assert (shared.numero_editeur, shared.sheet, shared.row, shared.value) == ("00002", "Pièces", 3, "bons/commande.pdf")
+    assert ("le fichier « bons/commande.pdf » est aussi la pièce BON_COMMANDE de la demande 00001 (MS2-DUI-Va1-BDC-00001.pdf)"
+            in shared.message)
+
+
 def test_symlink_inside_the_folder_is_followed(tmp_path: Path) -> None:
     def make(folder: Path) -> None:
         (folder / "vrai.pdf").write_bytes(PDF)
         os.symlink(folder / "vrai.pdf", folder / "MS2-DUI-Va1-BDC-00002.pdf")
     outcome = _fault(tmp_path, None, make)
     assert outcome.rejected == [] and len(outcome.archives) == 1
+
+
+def test_a_zip_is_the_same_bytes_whatever_the_dates_and_rights_of_its_pieces(tmp_path: Path) -> None:
+    """A piece dated before 1980 (a file copied by a tool that drops dates: 01/01/1970) stopped
+    the whole conversion (« ValueError : ZIP does not support timestamps before 1980 », and the
+    message blamed the workbook); and each member kept its file's date and rights, so the same
+    pieces, copied again, gave another zip. Each member is dated from the deposit day, with
+    ordinary rights: the same pieces make the same bytes (`reecrire` gives the zip deposited)."""
+    folder = pieces_folder(tmp_path, "00001", "00002")
+    os.utime(folder / "MS2-DUI-Va1-BDC-00001.pdf", (0, 0))
+    book = workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002"))
+    first = api.convert(book, tmp_path / "depot", DAY, pieces=folder, registre=tmp_path / "r1.sqlite")
+    assert first.accepted == ["00001", "00002"]
+    with zipfile.ZipFile(first.archives[0]) as zf:
+        assert [(i.filename, i.date_time) for i in zf.infolist()] == [
+            ("MS2-DUI-Va1-BDC-00001.pdf", (2024, 3, 12, 0, 0, 0)), ("MS2-DUI-Va1-BDC-00002.pdf", (2024, 3, 12, 0, 0, 0))]
+        assert {i.external_attr >> 16 for i in zf.infolist()} == {0o100644}
+    os.utime(folder / "MS2-DUI-Va1-BDC-00001.pdf", (2_000_000_000, 2_000_000_000))
+    os.chmod(folder / "MS2-DUI-Va1-BDC-00002.pdf", 0o600)
+    second = api.convert(book, tmp_path / "depot2", DAY, pieces=folder, registre=tmp_path / "r2.sqlite")
+    assert second.archives[0].read_bytes() == first.archives[0].read_bytes()
 
 
 def test_zip_split_beyond_the_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -624,8 +710,8 @@ def test_a_zip_that_cannot_be_written_leaves_its_deposit_file_unwritten_and_unre
     monkeypatch.setattr(attachments, "max_zip_bytes", lambda definition: 2500)  # three archives
     real = attachments._zip_writer
 
-    def third_fails(target, part, limit):
-        write = real(target, part, limit)
+    def third_fails(target, part, limit, day):
+        write = real(target, part, limit, day)
         if target.name.endswith("-3.zip"):
             def full(tmp):
                 raise OSError(28, "No space left on device")
@@ -637,6 +723,28 @@ def test_a_zip_that_cannot_be_written_leaves_its_deposit_file_unwritten_and_unre
     with pytest.raises(OutputError, match="disque plein"):
         api.convert(workbook(tmp_path / "a.xlsx", avance_rows(*numeros)), out, DAY, pieces=folder)
     assert sorted(p.name for p in out.iterdir()) == []  # no JSON, no zip, no temporary, no lock
+    with sqlite3.connect(default_path()) as db:
+        assert db.execute("SELECT count(*) FROM demandes").fetchone() == (0,)
+
+
+def test_a_piece_changed_after_its_check_is_not_zipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A piece replaced while the conversion runs (a scanner, a synchronised folder writing
+    it again), after it was checked: whatever it had become (over 3 Mo, empty, another format)
+    went into the zip, under the nomenclature name. The bytes zipped must be the bytes checked:
+    otherwise the conversion stops, with the way out, and no deposit file is named without its zip."""
+    folder = pieces_folder(tmp_path, "00001", "00002")
+    real = attachments.collect
+
+    def then_changed(*args, **kwargs):
+        found = real(*args, **kwargs)
+        (folder / "MS2-DUI-Va1-BDC-00002.pdf").write_bytes(PDF + b"0" * 3_100_000)
+        return found
+
+    monkeypatch.setattr(attachments, "collect", then_changed)
+    out = tmp_path / "depot"
+    with pytest.raises(OutputError, match="La pièce « MS2-DUI-Va1-BDC-00002.pdf » a changé depuis sa vérification"):
+        api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002")), out, DAY, pieces=folder)
+    assert not list(out.glob("JSON-*"))
     with sqlite3.connect(default_path()) as db:
         assert db.execute("SELECT count(*) FROM demandes").fetchone() == (0,)
 

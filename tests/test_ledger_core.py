@@ -159,6 +159,61 @@ def test_a_file_recorded_but_never_named_is_dropped_and_its_temporaries_removed_
     _assert_one_file_per_demande(out, registre, ["00001", "00002"])
 
 
+def _crash_after_zipping(out: str, registre: str, pieces: str) -> None:  # runs in a child process
+    """Killed once the zip of its file is written under its final name, before the file gets its name."""
+    def killed(tmp: Path, target: Path, synced: bool = False) -> bool:
+        os._exit(9)
+    api.publish = killed  # the name the conversion calls
+    api.convert(workbook(Path(out).parent / "k.xlsx", avance_rows("00001", "00002")), Path(out), DAY,
+                registre=Path(registre), pieces=Path(pieces))
+
+
+@pytest.mark.parametrize("again_in", ["depot", "ailleurs"])
+def test_a_zip_written_for_a_file_that_never_got_its_name_goes_with_it(tmp_path: Path, again_in: str) -> None:
+    """Killed between the zip of a deposit file and its name: the zip was left under its final
+    name without its file, and the next conversion into that folder stopped on it (« existe
+    déjà »). The file is dropped from the ledger, and its zip with it, wherever the user
+    converts next; the new file gets its complete zip."""
+    import multiprocessing
+
+    out, registre = tmp_path / "depot", tmp_path / "registre.sqlite"
+    pieces = pieces_folder(tmp_path, "00001", "00002")
+    proc = multiprocessing.get_context("spawn").Process(target=_crash_after_zipping,
+                                                        args=(str(out), str(registre), str(pieces)))
+    proc.start()
+    proc.join(60)
+    assert proc.exitcode == 9
+    assert [p.name for p in out.glob("JSON-*")] == ["JSON-0123456789-20240312-001.zip"]
+    again = api.convert(workbook(tmp_path / "w.xlsx", avance_rows("00001", "00002")), tmp_path / again_in, DAY,
+                        registre=registre, pieces=pieces)
+    assert [i.code for i in again.warnings if i.code.startswith("fichier_")] == ["fichier_abandonne"]
+    assert again.accepted == ["00001", "00002"]
+    assert [p.name for p in again.files] == ["JSON-0123456789-20240312-001.json"]
+    assert [p.name for p in again.archives] == ["JSON-0123456789-20240312-001.zip"]
+    with zipfile.ZipFile(again.archives[0]) as zf:
+        assert zf.namelist() == ["MS2-DUI-Va1-BDC-00001.pdf", "MS2-DUI-Va1-BDC-00002.pdf"]
+    assert not list(out.glob("JSON-*.zip")) or again_in == "depot"  # no zip without its file
+    _assert_one_file_per_demande(tmp_path / again_in, registre, ["00001", "00002"])
+
+
+def test_a_zip_that_is_not_the_dropped_files_is_left_alone(tmp_path: Path) -> None:
+    """A zip named like a dropped file that holds other names (the user's own) is not removed."""
+    out, registre = tmp_path / "depot", tmp_path / "registre.sqlite"
+    pieces = pieces_folder(tmp_path, "00001")
+    api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY, registre=registre, pieces=pieces)
+    with sqlite3.connect(registre) as db:
+        db.execute("UPDATE fichiers SET en_attente = 'deadbeefdeadbeef'")  # its run is gone: no lock held
+    deposit_file = out / "JSON-0123456789-20240312-001.json"
+    deposit_file.rename(out / f"{files.TMP_PREFIX}deadbeefdeadbeef-j0")  # never named
+    theirs = out / "JSON-0123456789-20240312-001.zip"
+    theirs.unlink()
+    with zipfile.ZipFile(theirs, "w") as zf:
+        zf.writestr("mes-notes.txt", "à garder")
+    with Ledger(registre) as book:
+        assert book.reconcile(out) == [("abandonne", deposit_file.resolve())]
+    assert theirs.is_file()
+
+
 def test_a_pending_file_of_a_dead_run_found_under_its_name_is_kept(tmp_path: Path) -> None:
     """Named, then killed before the run marked it done: the file is the recorded one, kept."""
     out, registre = tmp_path / "depot", tmp_path / "registre.sqlite"
@@ -714,6 +769,66 @@ def test_a_deleted_deposit_file_is_written_again_under_its_name_with_its_zip(tmp
         api.rewrite(first.files[0].name, default_path())
     with pytest.raises(OutputError, match="ne connaît aucun fichier de dépôt « JSON-0123456789-20240312-009.json »"):
         api.rewrite("JSON-0123456789-20240312-009.json", default_path())
+
+
+def test_rewrite_keeps_a_zip_already_there_with_the_same_pieces_and_never_writes_over_another(tmp_path: Path) -> None:
+    """The deposit file lost, its zip still there (or `reecrire --pieces` killed between its
+    zips): `reecrire --pieces` wrote the file, then stopped on the zip (« existe déjà … Choisissez
+    un autre nom », exit 2). A zip already there with the bytes the pieces give is kept, as the
+    file is; one with other bytes (a piece changed since) is never written over, and then
+    nothing is written."""
+    folder = pieces_folder(tmp_path, "00001", "00002")
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002")), tmp_path / "depot", DAY,
+                        pieces=folder)
+    [deposit_file], [archive] = first.files, first.archives
+    zipped = archive.read_bytes()
+    deposit_file.unlink()
+    result = CliRunner().invoke(app, ["reecrire", str(deposit_file), "--pieces", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "Archive des pièces justificatives déjà là, identique : gardée telle quelle : " in result.output
+    assert deposit_file.is_file() and archive.read_bytes() == zipped
+    deposit_file.unlink()
+    (folder / "MS2-DUI-Va1-BDC-00002.pdf").write_bytes(PDF + b"% signed again\n")
+    with pytest.raises(OutputError, match="« JSON-0123456789-20240312-001.zip » existe déjà avec un autre contenu "
+                                          "que l'archive des pièces du dossier"):
+        api.rewrite(deposit_file.name, default_path(), pieces=folder)
+    assert not deposit_file.exists() and archive.read_bytes() == zipped
+
+
+def test_rewrite_says_when_the_pieces_no_longer_make_the_zip_written_at_the_conversion(tmp_path: Path) -> None:
+    """The zip lost with its deposit file, a piece changed since (scanned again, signed): the
+    zip `reecrire --pieces` wrote held other bytes than the one deposited, and nothing said so.
+    The ledger keeps what each zip held (names, sizes, CRC-32): the pieces that changed are
+    named; the same pieces rewrite without a word."""
+    folder = pieces_folder(tmp_path, "00001", "00002")
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002")), tmp_path / "depot", DAY,
+                        pieces=folder)
+    [deposit_file], [archive] = first.files, first.archives
+    deposit_file.unlink()
+    archive.unlink()
+    same = api.rewrite(deposit_file.name, default_path(), pieces=folder)
+    assert same.archives == [archive] and not [w for w in same.warnings if w.code == "archive_differente"]
+    deposit_file.unlink()
+    archive.unlink()
+    (folder / "MS2-DUI-Va1-BDC-00002.pdf").write_bytes(PDF + b"% signed again\n")
+    result = CliRunner().invoke(app, ["reecrire", str(deposit_file), "--pieces", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert ("avertissement L'archive « JSON-0123456789-20240312-001.zip » n'est pas celle écrite à la conversion : "
+            "pièce(s) au contenu changé depuis : MS2-DUI-Va1-BDC-00002.pdf.") in " ".join(result.output.split())
+    assert archive.is_file()
+
+
+def test_a_file_with_recorded_zips_can_be_dropped_by_a_version_that_knows_no_zips(tmp_path: Path) -> None:
+    """A team's ledger is shared by several versions: one that records no zips drops a dead
+    run's file as it always did (its demandes, then the file); what the zips held goes with it."""
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), tmp_path / "depot", DAY,
+                        pieces=pieces_folder(tmp_path, "00001"))
+    with sqlite3.connect(default_path()) as db:
+        db.execute("PRAGMA foreign_keys = ON")
+        assert db.execute("SELECT count(*) FROM archives").fetchone() == (1,)
+        db.execute("DELETE FROM demandes")
+        db.execute("DELETE FROM fichiers WHERE nom = ?", (first.files[0].name,))
+        assert db.execute("SELECT count(*) FROM archives").fetchone() == (0,)
 
 
 def test_rewrite_with_a_missing_attachment_writes_nothing_and_names_it(tmp_path: Path) -> None:
