@@ -616,6 +616,8 @@ class _Notice:
         ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
 
     def _attachments(self) -> None:
+        from converter.attachments import megabytes  # the Mo of the attachment checks (which it imports)
+
         d = self.d
         self.heading("Pièces justificatives")
         lim = d.limits
@@ -625,8 +627,8 @@ class _Notice:
         rule = d.attachment_name("CodeTypeFichier", "numeroEditeur", "ext")
         self.paragraph(
             f"Chaque demande joint les pièces ci-dessous (balise {d.attachments.balise}), au format "
-            f"{formats}, de {_size(lim.max_attachment_bytes)} au plus chacune ; elles sont déposées dans "
-            f"des fichiers .zip de {_size(lim.max_zip_bytes)} au plus.\n"
+            f"{formats}, de {megabytes(lim.max_attachment_bytes)} au plus chacune ; elles sont déposées dans "
+            f"des fichiers .zip de {megabytes(lim.max_zip_bytes)} au plus.\n"
             f"Nom de chaque fichier : {rule}, où ext est le format en minuscules "
             f"(par exemple {d.attachment_name(d.attachments.types[0].code, example_ne, fmts[0])}). "
             f"xl2segur écrit ces noms à partir de la demande.")
@@ -738,10 +740,6 @@ def _line_count(text: str, width: float) -> int:
     """Lines a wrapped text takes in a column `width` characters wide (Calibri 11, roughly)."""
     chars = max(4, int(width * 1.1) - 1)
     return sum(len(textwrap.wrap(part, chars, break_long_words=True)) or 1 for part in text.split("\n"))
-
-
-def _size(n: int) -> str:
-    return f"{n // (1024 * 1024)} Mo" if n % (1024 * 1024) == 0 else f"{n} octets"
 
 
 def _numero_key(value: Any) -> str:

@@ -197,6 +197,9 @@ def test_notice_lists_every_column_and_attachment(template):
     assert "MS2-DUI-Va1-CodeTypeFichier-numeroEditeur.ext" in text
     assert "MS2-DUI-Va1-BDC-00001.pdf" in text
     assert "une ligne par demande" in text
+    # the ASP's limits as its documents say them (« ne peut peser plus de 3Mo »), never in raw octets
+    assert "de 3 Mo au plus chacune" in text and ".zip de 200 Mo au plus" in text
+    assert "octets" not in text
     for note in D.notes:
         assert note in text
 
