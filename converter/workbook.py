@@ -320,10 +320,12 @@ class _Writer:
                   and not any(ch in v for v in values for ch in ', "'))
         source: Any = values if inline else self._list_range(field, values)
         message = kind(field.kind).drop_down_message(values)
+        # an order-check workbook (nature commandes) is checked, never converted
+        when = "à la conversion" if self.d.produces_deposit else "à la vérification (xl2segur verifier)"
         ws.data_validation(first, col, last, col, {
             "validate": "list", "source": source, "ignore_blank": True,
             "error_type": "warning", "error_title": "Valeur inattendue",
-            "error_message": (message + " Une autre valeur sera signalée à la conversion.")[:255],
+            "error_message": f"{message} Une autre valeur sera signalée {when}."[:255],
         })
 
     def _list_range(self, field: Field, values: list[str]) -> str:

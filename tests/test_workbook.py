@@ -173,10 +173,22 @@ def test_template_drop_downs(template):
         assert dv.error and "valeur" in dv.error.lower()
         assert _list_values(wb, dv.formula1) == expected, (ws.title, col)
         assert str(dv.sqref) == f"{col}2:{col}10000"
+    # each value quoted, as the conversion's message says them: « DMP, INS » is one value, not two
+    assert _validation(og, "K").error.startswith("Valeurs possibles : « DMP », « INS », « DMP, INS ».")
+    assert "signalée à la conversion" in _validation(og, "K").error
     operators = _list_values(wb, _validation(scen, "F").formula1)
     assert len(operators) == 355 and "CH _20" in operators
     assert not _validation(og, "K").formula1.startswith('"')  # "DMP, INS" has a comma
     assert _validation(dem, "A") is None
+
+
+def test_an_order_workbook_s_drop_downs_speak_of_its_check(tmp_path):
+    # a workbook of purchase orders is checked (xl2segur verifier), never converted
+    orders = get_format("hop-pfi-va2-commandes")
+    ws = openpyxl.load_workbook(write_workbook(orders, tmp_path / "commandes.xlsx"))["Commandes"]
+    dv = _validation(ws, orders.demandes.column_letter("regimeTVA"))
+    assert dv.error == ("Valeurs possibles : « TTC20 », « TTC8.5 », « HT ». "
+                        "Une autre valeur sera signalée à la vérification (xl2segur verifier).")
 
 
 def test_notice_lists_every_column_and_attachment(template):
