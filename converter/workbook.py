@@ -662,12 +662,14 @@ def _how_to(d: FormatDefinition) -> list[str]:
     ]
     fill = [f.balise for f in h.fields if f.kind != "format_id"]
     fixed = [f.balise for f in h.fields if f.kind == "format_id"]
+    # an order-check workbook (nature commandes) holds purchase orders, not demandes
+    row, rows = ("demande", "demandes") if d.produces_deposit else ("bon de commande", "commandes")
     text = f"Feuille « {h.name} » : remplissez la ligne 2 ({', '.join(fill)})"
     if fixed:
         text += f" ; {', '.join(fixed)} est pré-rempli ({d.id}) : ne le modifiez pas"
-    texts.append(text + ". Elle vaut pour toutes les demandes du classeur.")
+    texts.append(text + f". Elle vaut pour toutes les {rows} du classeur.")
     dem = d.demandes
-    texts.append(f"Feuille « {dem.name} » : une ligne par demande, identifiée par "
+    texts.append(f"Feuille « {dem.name} » : une ligne par {row}, identifiée par "
                  f"{' + '.join(dem.unique)}, qui doit être unique.")
     texts += [_sheet_how_to(s) for s in d.sheets if s is not dem]
     links = sorted({b for s in d.sheets if s.parent for b in s.parent.by})

@@ -189,6 +189,12 @@ def test_an_order_workbook_s_drop_downs_speak_of_its_check(tmp_path):
     dv = _validation(ws, orders.demandes.column_letter("regimeTVA"))
     assert dv.error == ("Valeurs possibles : « TTC20 », « TTC8.5 », « HT ». "
                         "Une autre valeur sera signalée à la vérification (xl2segur verifier).")
+    # its Notice speaks of purchase orders, not of demandes
+    notice = openpyxl.load_workbook(tmp_path / "commandes.xlsx")["Notice"]
+    text = "\n".join(c for row in notice.iter_rows(values_only=True) for c in row if c)
+    assert "Feuille « Commandes » : une ligne par bon de commande, identifiée par numeroEditeur" in text
+    assert "Elle vaut pour toutes les commandes du classeur." in text
+    assert "demande" not in text.replace("demande d'avance", "")
 
 
 def test_notice_lists_every_column_and_attachment(template):
