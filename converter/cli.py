@@ -359,7 +359,7 @@ def _print_plain(compute) -> None:
 
 @plafond_app.command("hop-pfi-va2", cls=CommandeFr)
 def plafond_hop_command(
-    activite_combinee: Annotated[Optional[list[str]], typer.Option("--activite-combinee", help="Activité combinée 2022 du Client (Base des ES éligibles). Une fois par établissement pour un établissement issu d'une fusion : le plafond est la somme de leurs plafonds.")] = None,
+    activite_combinee: Annotated[Optional[list[str]], typer.Option("--activite-combinee", help="Activité combinée 2022 du Client (Base des ES éligibles). Pour un établissement issu d'une fusion, une fois par établissement fusionné, ou « 10000 + 20000 » comme dans le classeur : le plafond est la somme de leurs plafonds.")] = None,
     prestation: Annotated[Optional[str], typer.Option("--prestation", metavar="V2|V1+V2", help="V2 (Vague 2) ou V1+V2 (Vague 1 + Vague 2).")] = None,
     tva: TvaOption = None,
 ) -> None:
