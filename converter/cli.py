@@ -219,7 +219,7 @@ def _print_outcome(outcome: api.Outcome, *, converting: bool, report: bool = Fal
 
 @app.command("formats", cls=CommandeFr)
 def formats_command() -> None:
-    """Liste les formats de dépôt connus."""
+    """Liste les formats connus : de dépôt, et de vérification des bons de commande."""
     for definition in all_formats().values():
         out.print(f"{definition.id:<24} {escape(definition.title)}  [dim]({escape(definition.source)})[/]")
 
