@@ -92,8 +92,25 @@ def _near(typed: Path, what: str, folder: bool = False) -> Path:
     return near
 
 
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods")
+
+
 def _workbook(classeur: Path) -> Path:
-    return _near(classeur, "le classeur")
+    """The workbook typed, or near it (`_near`); typed without its extension, which Windows
+    hides (« demandes » for demandes.xlsx), the one workbook of that name with one, said."""
+    found = _near(classeur, "le classeur")
+    if found.exists() or classeur.suffix.lower() in WORKBOOK_SUFFIXES:
+        return found
+    named = [p for p in (classeur.with_name(classeur.name + s) for s in WORKBOOK_SUFFIXES)
+             if p.is_file() or near_file(p) is not None]
+    if len(named) != 1:
+        return found
+    near = named[0] if named[0].is_file() else near_file(named[0])
+    assert near is not None
+    out.print(f"[yellow]avertissement[/] aucun fichier ne s'appelle exactement « {escape(classeur.name)} » ; "
+              f"le classeur « {escape(near.name)} » (Windows masque les extensions connues : son nom "
+              f"affiché était « {escape(classeur.name)} ») est utilisé.")
+    return near
 
 
 def _pieces(pieces: Optional[Path]) -> Optional[Path]:

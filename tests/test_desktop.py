@@ -475,6 +475,21 @@ def test_a_workbook_named_with_other_accents_or_case_is_found_and_said(tmp_path,
     assert len(list((tmp_path / "depot").glob("JSON-*.json"))) == 1
 
 
+def test_a_workbook_typed_without_the_extension_windows_hides_is_found_and_said(tmp_path):
+    """Windows hides known extensions: the Explorer shows « demandes », and
+    « xl2segur verifier demandes » answered « Le fichier est introuvable »."""
+    (tmp_path / "demandes.xlsx").write_bytes(SAMPLE.read_bytes())
+    done = CliRunner().invoke(app, ["verifier", str(tmp_path / "demandes")])
+    assert done.exit_code == 0, done.output
+    text = " ".join(done.output.split())
+    assert ("aucun fichier ne s'appelle exactement « demandes » ; le classeur « demandes.xlsx » (Windows "
+            "masque les extensions connues") in text
+    # two workbooks of that name: xl2segur does not choose
+    (tmp_path / "demandes.ods").write_bytes(b"")
+    done = CliRunner().invoke(app, ["verifier", str(tmp_path / "demandes")])
+    assert done.exit_code == 2 and "introuvable" in done.output
+
+
 @pytest.mark.parametrize("epoch, typed", [("1904", 43901), ("1904", 43901.0), ("1900", 45363)])
 def test_a_date_held_as_a_number_counts_from_the_workbooks_own_epoch(tmp_path, epoch, typed):
     """A workbook of Excel for Mac before 2011 counts its dates from 1904 (`date1904`): a date
