@@ -62,7 +62,8 @@ def check_container(path: Path) -> None:
     if path.is_dir():
         raise _fail("chemin_dossier", path)
     if not path.is_file():
-        raise _fail("fichier_introuvable", path)
+        # « - » names the standard input for many tools; a workbook is a file, read by its path
+        raise _fail("entree_standard" if str(path) == "-" else "fichier_introuvable", path)
     try:
         with path.open("rb") as fh:
             head = fh.read(8)

@@ -138,6 +138,18 @@ def test_empty_file(tmp_path):
     assert "vide.xlsx" in text and "fichier vide" in text
 
 
+def test_stdin_is_not_read_and_the_message_says_so(tmp_path, monkeypatch):
+    # « xl2segur verifier - » (a workbook piped in, as other tools read one) said « Le fichier
+    # est introuvable » about a file the user never meant
+    monkeypatch.chdir(tmp_path)
+    text = unreadable(Path("-"), "entree_standard")
+    assert "entrée standard" in text and "chemin du classeur" in text and "introuvable" not in text
+    result = cli("verifier", "-")
+    assert result.exit_code == 2 and "entrée standard" in result.output
+    (tmp_path / "-").write_bytes((CORPUS / "libreoffice-saisie.xlsx").read_bytes())  # a file named « - »: read
+    assert not api.verify(Path("-")).unreadable
+
+
 def test_csv_gets_save_as_guidance(tmp_path):
     path = tmp_path / "export.csv"
     path.write_text("numeroEditeur;dateCommande\n00001;12/03/2024\n", encoding="utf-8")
