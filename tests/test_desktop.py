@@ -72,6 +72,21 @@ def test_no_command_crashes_on_the_console_encoding(tmp_path, encoding):
     assert written.read_bytes() == expected.files[0].read_bytes()
 
 
+@pytest.mark.parametrize("encoding", ["ascii", "cp1252"])
+def test_the_cap_formula_stays_readable_on_the_console_encoding(tmp_path, encoding):
+    """The plafond's interpolation is written with « − » and « ≈ », which neither cp1252 (a
+    redirected Windows console) nor ascii has: « (15 000 ? 7 000) … 8 183,4677… ? 8 183,47 »."""
+    done = run_in_console(encoding, "plafond", "hop-pfi-va2", "--activite-combinee", "15000",
+                          "--prestation", "V2", "--tva", "20", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    text = done.stdout.decode(encoding)
+    assert "?" not in text, text
+    assert "(AC - AC min)" in text and "(15 000 - 7 000)" in text and "~ 8 183,47" in text
+    done = run_in_console(encoding, "plafond", "hop-pfi-va2", "--activite-combinee", "10000",
+                          "--activite-combinee", "20000", "--prestation", "V2", cwd=tmp_path)
+    assert "?" not in done.stdout.decode(encoding)  # « (AF HOP-PFI-Va2 §5.3) »
+
+
 def test_a_value_is_echoed_as_typed_even_shaped_like_an_emoji_code(tmp_path):
     """rich turns « :fire: » into an emoji, and markup.escape leaves it alone: the console
     shows the user's values as typed, code included."""
