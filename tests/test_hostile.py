@@ -157,6 +157,16 @@ def test_csv_gets_save_as_guidance(tmp_path):
     assert "« .csv »" in text and "Classeur Excel (.xlsx)" in text and "export.csv" in text
 
 
+def test_a_flat_ods_gets_save_as_guidance(tmp_path):
+    # LibreOffice's « Feuille de calcul ODF à plat » (.fods): one XML file, not a zip; it was
+    # « ce n'est pas un fichier .xlsx », as for a file of unknown kind
+    path = tmp_path / "demandes.fods"
+    path.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<office:document '
+                    'office:mimetype="application/vnd.oasis.opendocument.spreadsheet"/>', encoding="utf-8")
+    text = unreadable(path, "format_non_pris_en_charge")
+    assert "« .fods »" in text and "Classeur Excel (.xlsx)" in text
+
+
 def test_a_broken_ods_is_recognised_even_renamed(tmp_path):
     for name in ("classeur.ods", "classeur-renomme.xlsx"):
         path = tmp_path / name
