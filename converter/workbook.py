@@ -545,6 +545,9 @@ class _Notice:
 
     def __init__(self, w: _Writer, ws: Worksheet):
         self.d, self.ws, self.r = w.d, ws, 0
+        # the Balise column holds each balise, in bold, on one line (categorieFINESSGeographique)
+        longest = max(len(f.balise) for s in (w.d.header, *w.d.sheets) for f in s.fields)
+        self.WIDTHS = [*self.WIDTHS[:2], max(self.WIDTHS[2], math.ceil(longest * 1.2) + 1), *self.WIDTHS[3:]]
         for c, width in enumerate(self.WIDTHS):
             ws.set_column(c, c, width)
         self.title = w._fmt(("n-title",), {"bold": True, "font_size": 16, "valign": "vcenter"})

@@ -195,6 +195,8 @@ def test_an_order_workbook_s_drop_downs_speak_of_its_check(tmp_path):
     assert "Feuille « Commandes » : une ligne par bon de commande, identifiée par numeroEditeur" in text
     assert "Elle vaut pour toutes les commandes du classeur." in text
     assert "demande" not in text.replace("demande d'avance", "")
+    # the Notice's Balise column fits its longest balise, in bold, on one line
+    assert notice.column_dimensions["C"].width >= len("categorieFINESSGeographique") + 4
 
 
 def test_notice_lists_every_column_and_attachment(template):
