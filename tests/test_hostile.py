@@ -339,6 +339,20 @@ def test_missing_sheet(tmp_path):
     assert "« OG »" in text
 
 
+@pytest.mark.parametrize("above", [1, 2])
+def test_a_title_typed_above_the_balises_is_named_not_every_column(tmp_path, above):
+    # a user inserts a title row above the table: every column was « absente de la ligne
+    # d'en-tête (ligne 1) … Rétablissez son en-tête », for balises the user sees, one row down
+    path = plain(tmp_path / "titre.xlsx")
+    book = openpyxl.load_workbook(path)
+    book["OG"].insert_rows(1, above)
+    book["OG"]["A1"] = "Organismes gestionnaires 2024"
+    book.save(path)
+    text = unreadable(path, "entete_decale")
+    assert "feuille « OG », ligne 1" in text and f"sont en ligne {above + 1}" in text
+    assert "« Organismes gestionnaires 2024 »" in text and "supprimez" in text.lower()
+
+
 def test_missing_and_renamed_column_names_the_letter_used(tmp_path):
     path = plain(tmp_path / "renomme.xlsx", rename={"OG": {"FINESSJuridique": "FINESS Juridique (OG)"}})
     outcome = api.verify(path)
