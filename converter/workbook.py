@@ -395,10 +395,12 @@ def _explain_column(writer: _Writer, ws: Worksheet, col: int,
     title = writer._fmt(("explain-head",), {"bold": True, "border": 1, "valign": "top",
                                           "bg_color": ERROR_FILL, "font_color": ERROR_FONT})
     ws.write_string(0, col, EXPLAIN_TITLE, title)
-    note = (f"Écrite par xl2segur : ce qu'il faut corriger dans cette ligne et, sur la feuille "
-            f"« {writer.d.demandes.name} », dans les lignes de la demande des autres feuilles (le détail "
+    others = (f" et, sur la feuille « {writer.d.demandes.name} », dans les lignes de la demande des autres "
+              "feuilles") if len(writer.d.sheets) > 1 else ""  # an order workbook has one sheet
+    read = "à la conversion" if writer.d.produces_deposit else "à la vérification"
+    note = (f"Écrite par xl2segur : ce qu'il faut corriger dans cette ligne{others} (le détail "
             f"et un lien vers chaque cellule sont dans la feuille « {ERRORS_SHEET} »). Cette colonne "
-            "n'est pas lue à la conversion : inutile de la vider ou de la supprimer.")
+            f"n'est pas lue {read} : inutile de la vider ou de la supprimer.")
     ws.write_comment(0, col, note, _note_options(note))
     ws.set_column(col, col, EXPLAIN_WIDTH)
     formats = {

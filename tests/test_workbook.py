@@ -195,6 +195,16 @@ def test_an_order_workbook_s_drop_downs_speak_of_its_check(tmp_path):
     assert "Feuille « Commandes » : une ligne par bon de commande, identifiée par numeroEditeur" in text
     assert "Elle vaut pour toutes les commandes du classeur." in text
     assert "demande" not in text.replace("demande d'avance", "")
+    # its error workbook's « À corriger » column speaks of its one sheet and of its check
+    issue = Issue("montant_au_dela_du_plafond", "Montant supérieur au plafond.", sheet="Commandes", row=2,
+                  column="M", balise="montantCommande", value="9000.00")
+    errors = write_workbook(orders, tmp_path / "erreurs.xlsx", header={"numeroAns": "0123456789"},
+                            rows={"Commandes": [{"numeroEditeur": "00001", "montantCommande": "9000.00"}]},
+                            issues=[issue])
+    sheet = openpyxl.load_workbook(errors)["Commandes"]
+    explain = next(c for c in sheet[1] if c.value == "À corriger (xl2segur)")
+    assert "autres feuilles" not in explain.comment.text and "la demande" not in explain.comment.text
+    assert "n'est pas lue à la vérification" in explain.comment.text
     # the Notice's Balise column fits its longest balise, in bold, on one line
     assert notice.column_dimensions["C"].width >= len("categorieFINESSGeographique") + 4
 
