@@ -21,7 +21,7 @@ NUM_FORMAT = None
 WIDTH = None
 CODES = ("telephone_invalide", "telephone_indicatif", "telephone_normalise")
 MAX_LENGTH = 49
-PATTERN = r"^\+[1-9]\d{4,}$"
+PATTERN = r"^\+[1-9][0-9]{4,}$"
 
 
 def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
