@@ -92,8 +92,25 @@ def _near(typed: Path, what: str, folder: bool = False) -> Path:
     return near
 
 
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods")
+
+
 def _workbook(classeur: Path) -> Path:
-    return _near(classeur, "le classeur")
+    """The workbook typed, or near it (`_near`); typed without its extension, which Windows
+    hides (« demandes » for demandes.xlsx), the one workbook of that name with one, said."""
+    found = _near(classeur, "le classeur")
+    if found.exists() or classeur.suffix.lower() in WORKBOOK_SUFFIXES:
+        return found
+    named = [p for p in (classeur.with_name(classeur.name + s) for s in WORKBOOK_SUFFIXES)
+             if p.is_file() or near_file(p) is not None]
+    if len(named) != 1:
+        return found
+    near = named[0] if named[0].is_file() else near_file(named[0])
+    assert near is not None
+    out.print(f"[yellow]avertissement[/] aucun fichier ne s'appelle exactement « {escape(classeur.name)} » ; "
+              f"le classeur « {escape(near.name)} » (Windows masque les extensions connues : son nom "
+              f"affiché était « {escape(classeur.name)} ») est utilisé.")
+    return near
 
 
 def _pieces(pieces: Optional[Path]) -> Optional[Path]:
@@ -219,7 +236,7 @@ def _print_outcome(outcome: api.Outcome, *, converting: bool, report: bool = Fal
 
 @app.command("formats", cls=CommandeFr)
 def formats_command() -> None:
-    """Liste les formats de dépôt connus."""
+    """Liste les formats connus : de dépôt, et de vérification des bons de commande."""
     for definition in all_formats().values():
         out.print(f"{definition.id:<24} {escape(definition.title)}  [dim]({escape(definition.source)})[/]")
 
@@ -359,7 +376,7 @@ def _print_plain(compute) -> None:
 
 @plafond_app.command("hop-pfi-va2", cls=CommandeFr)
 def plafond_hop_command(
-    activite_combinee: Annotated[Optional[list[str]], typer.Option("--activite-combinee", help="Activité combinée 2022 du Client (Base des ES éligibles). Une fois par établissement pour un établissement issu d'une fusion : le plafond est la somme de leurs plafonds.")] = None,
+    activite_combinee: Annotated[Optional[list[str]], typer.Option("--activite-combinee", help="Activité combinée 2022 du Client (Base des ES éligibles). Pour un établissement issu d'une fusion, une fois par établissement fusionné, ou « 10000 + 20000 » comme dans le classeur : le plafond est la somme de leurs plafonds.")] = None,
     prestation: Annotated[Optional[str], typer.Option("--prestation", metavar="V2|V1+V2", help="V2 (Vague 2) ou V1+V2 (Vague 1 + Vague 2).")] = None,
     tva: TvaOption = None,
 ) -> None:

@@ -18,7 +18,8 @@ HANDLER = "xl2segur-console"
 # characters with no plain-letter decomposition, as a French reader expects them
 _PLAIN = {"«": '"', "»": '"', "€": "EUR", "—": "-", "–": "-", "…": "...", "’": "'", "‘": "'",
           "“": '"', "”": '"', "œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "\u00a0": " ", "\u202f": " ",
-          "×": "x", "≤": "<=", "≥": ">=", "→": "->", "⁰": "0"}
+          "×": "x", "≤": "<=", "≥": ">=", "→": "->", "⁰": "0", "−": "-", "≈": "~", "§": "section ",
+          "°": "o"}
 
 
 def plain(char: str, encoding: str) -> str:
@@ -26,6 +27,8 @@ def plain(char: str, encoding: str) -> str:
 
     >>> plain("é", "ascii"), plain("«", "ascii"), plain("€", "ascii"), plain("\u202f", "cp1252"), plain("中", "ascii")
     ('e', '"', 'EUR', ' ', '?')
+    >>> plain("−", "cp1252"), plain("≈", "cp1252"), plain("§", "ascii"), plain("°", "ascii")
+    ('-', '~', 'section ', 'o')
     """
     for candidate in (_PLAIN.get(char), unicodedata.normalize("NFKD", char)):
         if candidate is None:

@@ -62,7 +62,8 @@ def check_container(path: Path) -> None:
     if path.is_dir():
         raise _fail("chemin_dossier", path)
     if not path.is_file():
-        raise _fail("fichier_introuvable", path)
+        # « - » names the standard input for many tools; a workbook is a file, read by its path
+        raise _fail("entree_standard" if str(path) == "-" else "fichier_introuvable", path)
     try:
         with path.open("rb") as fh:
             head = fh.read(8)
@@ -81,7 +82,7 @@ def check_container(path: Path) -> None:
         raise _fail("fichier_verrou", path, detail=locked)
     if not head:
         raise _fail("fichier_illisible", path, detail="fichier vide")
-    if suffix in (".csv", ".txt", ".tsv", ".json", ".xml", ".html", ".htm"):
+    if suffix in (".csv", ".txt", ".tsv", ".json", ".xml", ".html", ".htm", ".fods"):  # .fods: LibreOffice's flat XML
         raise _fail("format_non_pris_en_charge", path, detail=f"« {suffix} »")
     raise _fail("fichier_illisible", path, detail="ce n'est pas un fichier .xlsx")
 

@@ -23,6 +23,7 @@ class Severity(StrEnum):
 MESSAGES: dict[str, tuple[Severity, str]] = {
     # the workbook as a whole (exit code 2)
     "fichier_introuvable": (Severity.ERROR, "Le fichier est introuvable. Vérifiez le chemin."),
+    "entree_standard": (Severity.ERROR, "xl2segur ne lit pas un classeur sur l'entrée standard (« - ») : indiquez le chemin du classeur (.xlsx ou .ods), par exemple « xl2segur verifier demandes.xlsx »."),
     "chemin_dossier": (Severity.ERROR, "Ce chemin est un dossier, pas un classeur : indiquez le fichier du classeur (.xlsx ou .ods) lui-même."),
     "fichier_verrou": (Severity.ERROR, "Ce fichier n'est pas un classeur : c'est le fichier de verrouillage qu'Excel ou LibreOffice crée à côté du classeur « {detail} » tant qu'il est ouvert. Indiquez « {detail} » lui-même."),
     "fichier_illisible": (Severity.ERROR, "Le fichier n'est pas un classeur Excel lisible ({detail}). Enregistrez-le au format « Classeur Excel (.xlsx) » et recommencez."),
@@ -31,6 +32,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "feuille_renommee": (Severity.WARNING, "La feuille du modèle « {sheet} » s'appelle « {value} » dans ce classeur (accents, majuscules ou espaces différents) : elle est lue. Renommez-la « {sheet} » pour ne plus voir cet avertissement."),
     "feuille_ambigue": (Severity.ERROR, "La feuille « {sheet} » est absente, et plusieurs feuilles portent ce nom à un accent, une majuscule ou un espace près ({detail}) : xl2segur ne peut pas choisir. Renommez « {sheet} » celle qui contient les données et renommez ou supprimez l'autre."),
     "colonne_manquante": (Severity.ERROR, "La colonne « {balise} » est absente de la ligne d'en-tête (ligne {row}) de la feuille « {sheet} ». Rétablissez son en-tête exactement ainsi.{detail}"),
+    "entete_decale": (Severity.ERROR, "Les balises de la feuille « {sheet} » sont en ligne {detail}, sous cette ligne : la ligne 1 de chaque feuille porte les balises, les données commencent en ligne 2. Supprimez les lignes au-dessus des balises (un titre, par exemple)."),
     "colonne_en_double": (Severity.ERROR, "La colonne « {balise} » figure deux fois dans la feuille « {sheet} » (colonnes {detail} et celle-ci) : gardez-en une seule, sinon l'une des deux serait ignorée."),
     "plage_trop_etendue": (Severity.ERROR, "La feuille « {sheet} » contient une valeur loin après le tableau (cellule {detail}, peut-être un simple espace) : supprimez les lignes et colonnes vides après vos données, enregistrez, puis recommencez."),
     "format_inconnu": (Severity.ERROR, "Format inconnu. Indiquez dans la feuille Entête l'un des formats listés par « xl2segur formats »."),

@@ -533,6 +533,21 @@ def _match_columns(path: Path, sheet: Sheet, found: list[str], positions: dict[s
     return columns
 
 
+HEADER_SEARCH_ROWS = 5  # rows below the first one where misplaced balises are looked for
+
+
+def _balises_below(path: Path, sheet: Sheet, frame: pl.DataFrame, first_row: int) -> None:
+    """A title typed above the table (its columns then all « absentes »): when a row just below
+    holds most balises, one message names it and the title, instead of one per column."""
+    wanted = {_loose(b) for b in sheet.balises}
+    for i, row in enumerate(frame.head(HEADER_SEARCH_ROWS).iter_rows()):
+        found = {_loose(_clean_header(v)) for v in row if v is not None} & wanted
+        if 2 * len(found) > len(wanted):
+            title = next((_clean_header(n) for n in frame.columns if not n.startswith("__UNNAMED__")), "")
+            raise _fail("entete_decale", path, sheet=sheet.name, row=first_row, value=title or None,
+                        detail=first_row + 1 + i)
+
+
 def _load(reader: fastexcel.ExcelReader, path: Path, sheet: Sheet, scan: SheetScan,
           name: str | None = None) -> tuple[pl.DataFrame, dict[str, str]]:
     """`sheet`, read from the user's sheet `name` (by default, the same name)."""
@@ -545,7 +560,11 @@ def _load(reader: fastexcel.ExcelReader, path: Path, sheet: Sheet, scan: SheetSc
         if _fatal(exc):
             raise
         raise _fail("fichier_illisible", path, sheet=sheet.name, detail=_short(exc)) from exc
-    columns = _match_columns(path, sheet, frame.columns, positions, first_row)
+    try:
+        columns = _match_columns(path, sheet, frame.columns, positions, first_row)
+    except WorkbookError:
+        _balises_below(path, sheet, frame, first_row)
+        raise
     frame = frame.select(  # an absent optional column (see _match_columns) is all-empty
         [(pl.col(columns[b]).cast(pl.String) if b in columns else pl.lit(None, dtype=pl.String)).alias(b)
          for b in sheet.balises]

@@ -320,10 +320,12 @@ class _Writer:
                   and not any(ch in v for v in values for ch in ', "'))
         source: Any = values if inline else self._list_range(field, values)
         message = kind(field.kind).drop_down_message(values)
+        # an order-check workbook (nature commandes) is checked, never converted
+        when = "à la conversion" if self.d.produces_deposit else "à la vérification (xl2segur verifier)"
         ws.data_validation(first, col, last, col, {
             "validate": "list", "source": source, "ignore_blank": True,
             "error_type": "warning", "error_title": "Valeur inattendue",
-            "error_message": (message + " Une autre valeur sera signalée à la conversion.")[:255],
+            "error_message": f"{message} Une autre valeur sera signalée {when}."[:255],
         })
 
     def _list_range(self, field: Field, values: list[str]) -> str:
@@ -393,10 +395,12 @@ def _explain_column(writer: _Writer, ws: Worksheet, col: int,
     title = writer._fmt(("explain-head",), {"bold": True, "border": 1, "valign": "top",
                                           "bg_color": ERROR_FILL, "font_color": ERROR_FONT})
     ws.write_string(0, col, EXPLAIN_TITLE, title)
-    note = (f"Écrite par xl2segur : ce qu'il faut corriger dans cette ligne et, sur la feuille "
-            f"« {writer.d.demandes.name} », dans les lignes de la demande des autres feuilles (le détail "
+    others = (f" et, sur la feuille « {writer.d.demandes.name} », dans les lignes de la demande des autres "
+              "feuilles") if len(writer.d.sheets) > 1 else ""  # an order workbook has one sheet
+    read = "à la conversion" if writer.d.produces_deposit else "à la vérification"
+    note = (f"Écrite par xl2segur : ce qu'il faut corriger dans cette ligne{others} (le détail "
             f"et un lien vers chaque cellule sont dans la feuille « {ERRORS_SHEET} »). Cette colonne "
-            "n'est pas lue à la conversion : inutile de la vider ou de la supprimer.")
+            f"n'est pas lue {read} : inutile de la vider ou de la supprimer.")
     ws.write_comment(0, col, note, _note_options(note))
     ws.set_column(col, col, EXPLAIN_WIDTH)
     formats = {
@@ -543,6 +547,9 @@ class _Notice:
 
     def __init__(self, w: _Writer, ws: Worksheet):
         self.d, self.ws, self.r = w.d, ws, 0
+        # the Balise column holds each balise, in bold, on one line (categorieFINESSGeographique)
+        longest = max(len(f.balise) for s in (w.d.header, *w.d.sheets) for f in s.fields)
+        self.WIDTHS = [*self.WIDTHS[:2], max(self.WIDTHS[2], math.ceil(longest * 1.2) + 1), *self.WIDTHS[3:]]
         for c, width in enumerate(self.WIDTHS):
             ws.set_column(c, c, width)
         self.title = w._fmt(("n-title",), {"bold": True, "font_size": 16, "valign": "vcenter"})
@@ -616,6 +623,8 @@ class _Notice:
         ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
 
     def _attachments(self) -> None:
+        from converter.attachments import megabytes  # the Mo of the attachment checks (which it imports)
+
         d = self.d
         self.heading("Pièces justificatives")
         lim = d.limits
@@ -625,8 +634,8 @@ class _Notice:
         rule = d.attachment_name("CodeTypeFichier", "numeroEditeur", "ext")
         self.paragraph(
             f"Chaque demande joint les pièces ci-dessous (balise {d.attachments.balise}), au format "
-            f"{formats}, de {_size(lim.max_attachment_bytes)} au plus chacune ; elles sont déposées dans "
-            f"des fichiers .zip de {_size(lim.max_zip_bytes)} au plus.\n"
+            f"{formats}, de {megabytes(lim.max_attachment_bytes)} au plus chacune ; elles sont déposées dans "
+            f"des fichiers .zip de {megabytes(lim.max_zip_bytes)} au plus.\n"
             f"Nom de chaque fichier : {rule}, où ext est le format en minuscules "
             f"(par exemple {d.attachment_name(d.attachments.types[0].code, example_ne, fmts[0])}). "
             f"xl2segur écrit ces noms à partir de la demande.")
@@ -658,12 +667,14 @@ def _how_to(d: FormatDefinition) -> list[str]:
     ]
     fill = [f.balise for f in h.fields if f.kind != "format_id"]
     fixed = [f.balise for f in h.fields if f.kind == "format_id"]
+    # an order-check workbook (nature commandes) holds purchase orders, not demandes
+    row, rows = ("demande", "demandes") if d.produces_deposit else ("bon de commande", "commandes")
     text = f"Feuille « {h.name} » : remplissez la ligne 2 ({', '.join(fill)})"
     if fixed:
         text += f" ; {', '.join(fixed)} est pré-rempli ({d.id}) : ne le modifiez pas"
-    texts.append(text + ". Elle vaut pour toutes les demandes du classeur.")
+    texts.append(text + f". Elle vaut pour toutes les {rows} du classeur.")
     dem = d.demandes
-    texts.append(f"Feuille « {dem.name} » : une ligne par demande, identifiée par "
+    texts.append(f"Feuille « {dem.name} » : une ligne par {row}, identifiée par "
                  f"{' + '.join(dem.unique)}, qui doit être unique.")
     texts += [_sheet_how_to(s) for s in d.sheets if s is not dem]
     links = sorted({b for s in d.sheets if s.parent for b in s.parent.by})
@@ -738,10 +749,6 @@ def _line_count(text: str, width: float) -> int:
     """Lines a wrapped text takes in a column `width` characters wide (Calibri 11, roughly)."""
     chars = max(4, int(width * 1.1) - 1)
     return sum(len(textwrap.wrap(part, chars, break_long_words=True)) or 1 for part in text.split("\n"))
-
-
-def _size(n: int) -> str:
-    return f"{n // (1024 * 1024)} Mo" if n % (1024 * 1024) == 0 else f"{n} octets"
 
 
 def _numero_key(value: Any) -> str:

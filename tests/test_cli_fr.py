@@ -52,6 +52,9 @@ def test_help_is_french(path) -> None:
 
 
 def test_help_details_are_french() -> None:
+    # `formats` lists the order-check formats too (hop-pfi-va2-commandes…), not only deposit ones
+    r = runner.invoke(app, ["formats", "--help"])
+    assert "Liste les formats connus : de dépôt, et de vérification des bons de commande." in r.output
     r = runner.invoke(app, ["--help"])
     assert "COMMANDE [ARGUMENTS]..." in r.output and "\nCommandes :\n" in r.output
     r = runner.invoke(app, ["convertir", "--help"])

@@ -72,6 +72,21 @@ def test_no_command_crashes_on_the_console_encoding(tmp_path, encoding):
     assert written.read_bytes() == expected.files[0].read_bytes()
 
 
+@pytest.mark.parametrize("encoding", ["ascii", "cp1252"])
+def test_the_cap_formula_stays_readable_on_the_console_encoding(tmp_path, encoding):
+    """The plafond's interpolation is written with « − » and « ≈ », which neither cp1252 (a
+    redirected Windows console) nor ascii has: « (15 000 ? 7 000) … 8 183,4677… ? 8 183,47 »."""
+    done = run_in_console(encoding, "plafond", "hop-pfi-va2", "--activite-combinee", "15000",
+                          "--prestation", "V2", "--tva", "20", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    text = done.stdout.decode(encoding)
+    assert "?" not in text, text
+    assert "(AC - AC min)" in text and "(15 000 - 7 000)" in text and "~ 8 183,47" in text
+    done = run_in_console(encoding, "plafond", "hop-pfi-va2", "--activite-combinee", "10000",
+                          "--activite-combinee", "20000", "--prestation", "V2", cwd=tmp_path)
+    assert "?" not in done.stdout.decode(encoding)  # « (AF HOP-PFI-Va2 §5.3) »
+
+
 def test_a_value_is_echoed_as_typed_even_shaped_like_an_emoji_code(tmp_path):
     """rich turns « :fire: » into an emoji, and markup.escape leaves it alone: the console
     shows the user's values as typed, code included."""
@@ -473,6 +488,21 @@ def test_a_workbook_named_with_other_accents_or_case_is_found_and_said(tmp_path,
                                     "--registre", str(tmp_path / "r.sqlite")])
     assert done.exit_code == 0, done.output
     assert len(list((tmp_path / "depot").glob("JSON-*.json"))) == 1
+
+
+def test_a_workbook_typed_without_the_extension_windows_hides_is_found_and_said(tmp_path):
+    """Windows hides known extensions: the Explorer shows « demandes », and
+    « xl2segur verifier demandes » answered « Le fichier est introuvable »."""
+    (tmp_path / "demandes.xlsx").write_bytes(SAMPLE.read_bytes())
+    done = CliRunner().invoke(app, ["verifier", str(tmp_path / "demandes")])
+    assert done.exit_code == 0, done.output
+    text = " ".join(done.output.split())
+    assert ("aucun fichier ne s'appelle exactement « demandes » ; le classeur « demandes.xlsx » (Windows "
+            "masque les extensions connues") in text
+    # two workbooks of that name: xl2segur does not choose
+    (tmp_path / "demandes.ods").write_bytes(b"")
+    done = CliRunner().invoke(app, ["verifier", str(tmp_path / "demandes")])
+    assert done.exit_code == 2 and "introuvable" in done.output
 
 
 @pytest.mark.parametrize("epoch, typed", [("1904", 43901), ("1904", 43901.0), ("1900", 45363)])

@@ -138,11 +138,33 @@ def test_empty_file(tmp_path):
     assert "vide.xlsx" in text and "fichier vide" in text
 
 
+def test_stdin_is_not_read_and_the_message_says_so(tmp_path, monkeypatch):
+    # « xl2segur verifier - » (a workbook piped in, as other tools read one) said « Le fichier
+    # est introuvable » about a file the user never meant
+    monkeypatch.chdir(tmp_path)
+    text = unreadable(Path("-"), "entree_standard")
+    assert "entrée standard" in text and "chemin du classeur" in text and "introuvable" not in text
+    result = cli("verifier", "-")
+    assert result.exit_code == 2 and "entrée standard" in result.output
+    (tmp_path / "-").write_bytes((CORPUS / "libreoffice-saisie.xlsx").read_bytes())  # a file named « - »: read
+    assert not api.verify(Path("-")).unreadable
+
+
 def test_csv_gets_save_as_guidance(tmp_path):
     path = tmp_path / "export.csv"
     path.write_text("numeroEditeur;dateCommande\n00001;12/03/2024\n", encoding="utf-8")
     text = unreadable(path, "format_non_pris_en_charge")
     assert "« .csv »" in text and "Classeur Excel (.xlsx)" in text and "export.csv" in text
+
+
+def test_a_flat_ods_gets_save_as_guidance(tmp_path):
+    # LibreOffice's « Feuille de calcul ODF à plat » (.fods): one XML file, not a zip; it was
+    # « ce n'est pas un fichier .xlsx », as for a file of unknown kind
+    path = tmp_path / "demandes.fods"
+    path.write_text('<?xml version="1.0" encoding="UTF-8"?>\n<office:document '
+                    'office:mimetype="application/vnd.oasis.opendocument.spreadsheet"/>', encoding="utf-8")
+    text = unreadable(path, "format_non_pris_en_charge")
+    assert "« .fods »" in text and "Classeur Excel (.xlsx)" in text
 
 
 def test_a_broken_ods_is_recognised_even_renamed(tmp_path):
@@ -311,10 +333,36 @@ def test_libreoffice_round_trip(tmp_path):
 # ------------------------------------------------------------------ sheets and columns
 
 
+@pytest.mark.parametrize("digits", ["\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669",  # Arabic-Indic
+                                    "\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19"])  # full width
+def test_digits_of_other_scripts_are_not_ascii_digits(tmp_path, digits):
+    # a regex « \d » matches any Unicode digit: a FINESS typed in other digits passed and went
+    # as such into the deposit file, and an amount of them (« ٠ ») ended in a crash
+    rows = seed_001_rows()
+    rows["OG"][0]["FINESSJuridique"] = digits
+    rows["Demandes"][0]["montantSegurHT"] = "\u0660"
+    outcome = api.verify(workbook(tmp_path / "chiffres.xlsx", rows))
+    assert {(i.code, i.sheet) for i in outcome.errors} >= {("finess_invalide", "OG"), ("montant_invalide", "Demandes")}
+
+
 def test_missing_sheet(tmp_path):
     path = plain(tmp_path / "sans-og.xlsx", sheets={"Entête", "Demandes", "FINESS Géo", "Scénarios"})
     text = unreadable(path, "feuille_manquante")
     assert "« OG »" in text
+
+
+@pytest.mark.parametrize("above", [1, 2])
+def test_a_title_typed_above_the_balises_is_named_not_every_column(tmp_path, above):
+    # a user inserts a title row above the table: every column was « absente de la ligne
+    # d'en-tête (ligne 1) … Rétablissez son en-tête », for balises the user sees, one row down
+    path = plain(tmp_path / "titre.xlsx")
+    book = openpyxl.load_workbook(path)
+    book["OG"].insert_rows(1, above)
+    book["OG"]["A1"] = "Organismes gestionnaires 2024"
+    book.save(path)
+    text = unreadable(path, "entete_decale")
+    assert "feuille « OG », ligne 1" in text and f"sont en ligne {above + 1}" in text
+    assert "« Organismes gestionnaires 2024 »" in text and "supprimez" in text.lower()
 
 
 def test_missing_and_renamed_column_names_the_letter_used(tmp_path):

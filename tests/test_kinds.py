@@ -237,7 +237,7 @@ def test_dates_from_excel_are_rewritten_as_the_capturing_replace_did(values):
 
     # the reference: the capturing pattern `from_excel` stands for
     reference = pl.col("c").str.replace(
-        rf"^{date._YEAR}-(\d\d)-(\d\d)(?:[ T]\d{{2}}:\d{{2}}(?::\d{{2}}(?:\.\d+)?)?)?$", "=$1-$2-$3")
+        rf"^{date._YEAR}-([0-9][0-9])-([0-9][0-9])(?:[ T][0-9]{{2}}:[0-9]{{2}}(?::[0-9]{{2}}(?:\.[0-9]+)?)?)?$", "=$1-$2-$3")
     frame = pl.DataFrame({"c": values}, schema={"c": pl.String})
     assert frame.select(date.from_excel(pl.col("c")).alias("v"))["v"].to_list() == \
         frame.select(reference.alias("v"))["v"].to_list()

@@ -44,6 +44,21 @@ def test_hop_merged_establishments_sum_of_caps():
     assert "  Avance (40 %) : 6 546,77 €" in lines and "  Solde (60 %) : 9 820,16 €" in lines
 
 
+@pytest.mark.parametrize("typed", ["10000 + 20000", "10000+20000", "10 000 + 20 000"])
+def test_hop_merged_establishments_written_as_in_the_workbook(typed):
+    """The hop-pfi-va2-commandes template's activiteCombinee note sends the user to this command
+    and writes a merged establishment « 10000 + 20000 »: the command reads it the same way."""
+    r = run("hop-pfi-va2", "--activite-combinee", typed, "--prestation", "V2", "--tva", "20")
+    assert r.exit_code == 0, r.output
+    assert r.output == run("hop-pfi-va2", "--activite-combinee", "10000", "--activite-combinee", "20000",
+                           "--prestation", "V2", "--tva", "20").output
+
+
+def test_hop_merged_establishments_with_a_part_missing_name_the_whole_value():
+    r = run("hop-pfi-va2", "--activite-combinee", "10000 + ", "--prestation", "V2")
+    assert r.exit_code == 2 and "illisible : '10000 + '" in r.output and "10000 + 20000" in r.output
+
+
 def test_hop_merged_establishment_outside_the_table_is_refused():
     r = run("hop-pfi-va2", "--activite-combinee", "10000", "--activite-combinee", "1750000", "--prestation", "V2")
     assert r.exit_code == 2 and "1 750 000 au-delà de la dernière tranche" in r.output and "Traceback" not in r.output

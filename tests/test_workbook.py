@@ -173,10 +173,40 @@ def test_template_drop_downs(template):
         assert dv.error and "valeur" in dv.error.lower()
         assert _list_values(wb, dv.formula1) == expected, (ws.title, col)
         assert str(dv.sqref) == f"{col}2:{col}10000"
+    # each value quoted, as the conversion's message says them: « DMP, INS » is one value, not two
+    assert _validation(og, "K").error.startswith("Valeurs possibles : « DMP », « INS », « DMP, INS ».")
+    assert "signalée à la conversion" in _validation(og, "K").error
     operators = _list_values(wb, _validation(scen, "F").formula1)
     assert len(operators) == 355 and "CH _20" in operators
     assert not _validation(og, "K").formula1.startswith('"')  # "DMP, INS" has a comma
     assert _validation(dem, "A") is None
+
+
+def test_an_order_workbook_s_drop_downs_speak_of_its_check(tmp_path):
+    # a workbook of purchase orders is checked (xl2segur verifier), never converted
+    orders = get_format("hop-pfi-va2-commandes")
+    ws = openpyxl.load_workbook(write_workbook(orders, tmp_path / "commandes.xlsx"))["Commandes"]
+    dv = _validation(ws, orders.demandes.column_letter("regimeTVA"))
+    assert dv.error == ("Valeurs possibles : « TTC20 », « TTC8.5 », « HT ». "
+                        "Une autre valeur sera signalée à la vérification (xl2segur verifier).")
+    # its Notice speaks of purchase orders, not of demandes
+    notice = openpyxl.load_workbook(tmp_path / "commandes.xlsx")["Notice"]
+    text = "\n".join(c for row in notice.iter_rows(values_only=True) for c in row if c)
+    assert "Feuille « Commandes » : une ligne par bon de commande, identifiée par numeroEditeur" in text
+    assert "Elle vaut pour toutes les commandes du classeur." in text
+    assert "demande" not in text.replace("demande d'avance", "")
+    # its error workbook's « À corriger » column speaks of its one sheet and of its check
+    issue = Issue("montant_au_dela_du_plafond", "Montant supérieur au plafond.", sheet="Commandes", row=2,
+                  column="M", balise="montantCommande", value="9000.00")
+    errors = write_workbook(orders, tmp_path / "erreurs.xlsx", header={"numeroAns": "0123456789"},
+                            rows={"Commandes": [{"numeroEditeur": "00001", "montantCommande": "9000.00"}]},
+                            issues=[issue])
+    sheet = openpyxl.load_workbook(errors)["Commandes"]
+    explain = next(c for c in sheet[1] if c.value == "À corriger (xl2segur)")
+    assert "autres feuilles" not in explain.comment.text and "la demande" not in explain.comment.text
+    assert "n'est pas lue à la vérification" in explain.comment.text
+    # the Notice's Balise column fits its longest balise, in bold, on one line
+    assert notice.column_dimensions["C"].width >= len("categorieFINESSGeographique") + 4
 
 
 def test_notice_lists_every_column_and_attachment(template):
@@ -197,6 +227,9 @@ def test_notice_lists_every_column_and_attachment(template):
     assert "MS2-DUI-Va1-CodeTypeFichier-numeroEditeur.ext" in text
     assert "MS2-DUI-Va1-BDC-00001.pdf" in text
     assert "une ligne par demande" in text
+    # the ASP's limits as its documents say them (« ne peut peser plus de 3Mo »), never in raw octets
+    assert "de 3 Mo au plus chacune" in text and ".zip de 200 Mo au plus" in text
+    assert "octets" not in text
     for note in D.notes:
         assert note in text
 

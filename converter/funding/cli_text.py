@@ -71,6 +71,21 @@ def _ac(combined_activity: Decimal | int | float | str) -> Decimal:
 ABSURD_ACTIVITY = Decimal(10) ** 15
 
 
+def _merged(combined_activity: Decimal | int | float | str) -> list[Decimal | int | float | str]:
+    """« 10000 + 20000 »: the activités combinées of merged establishments, written as in the
+    workbook's activiteCombinee (each part read by `_ac`, the whole value named if one is not)."""
+    if not isinstance(combined_activity, str) or "+" not in combined_activity:
+        return [combined_activity]
+    parts = combined_activity.split("+")
+    if any(not part.strip() for part in parts):
+        raise InputError(
+            f"Activité combinée illisible : {combined_activity!r}. Pour un établissement issu d'une "
+            "fusion, indiquez l'activité combinée de chaque établissement fusionné, par exemple "
+            "--activite-combinee \"10000 + 20000\"."
+        )
+    return parts
+
+
 # ---------------------------------------------------------------- HOP-PFI-Va2
 
 
@@ -105,10 +120,11 @@ def plafond_hop_text(
 ) -> str:
     """Output of ``xl2segur plafond hop-pfi-va2`` (all regimes when ``tva`` is None); several
     activités combinées are merged establishments (``plafond_hop_fusion_text``)."""
-    if isinstance(combined_activity, list):
-        if len(combined_activity) > 1:
-            return plafond_hop_fusion_text(combined_activity, prestation, tva)
-        combined_activity = combined_activity[0]
+    given = combined_activity if isinstance(combined_activity, list) else [combined_activity]
+    given = [part for a in given for part in _merged(a)]
+    if len(given) > 1:
+        return plafond_hop_fusion_text(given, prestation, tva)
+    combined_activity = given[0]
     regime = regime_from_tva(tva)
     ac = _ac(combined_activity)
     regimes: list[Regime] = [regime] if regime else list(REGIMES)  # type: ignore[list-item]

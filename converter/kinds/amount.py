@@ -33,21 +33,21 @@ def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
     t = c.str.replace_many([" ", "€"], ["", ""])
     text, parts, frac, value = (pl.col(f"{name}{k}") for k in ("text", "parts", "frac", "value"))
     normalised = (  # 1.234,56 and 1,234.56 lose their thousands separator; a decimal comma becomes a point
-        pl.when(text.str.contains(r"^\d{1,3}(\.\d{3})+,\d+$"))
+        pl.when(text.str.contains(r"^[0-9]{1,3}(\.[0-9]{3})+,[0-9]+$"))
         .then(text.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True))
-        .when(text.str.contains(r"^\d{1,3}(,\d{3})+\.\d+$")).then(text.str.replace_all(",", "", literal=True))
+        .when(text.str.contains(r"^[0-9]{1,3}(,[0-9]{3})+\.[0-9]+$")).then(text.str.replace_all(",", "", literal=True))
         .otherwise(text.str.replace(",", ".", literal=True))
     )
     whole = parts.struct.field("2").str.strip_chars_start("0")
     error = codes(
-        (text.str.contains(r"^\d{1,3}[.,]\d{3}$"), "montant_ambigu"),
+        (text.str.contains(r"^[0-9]{1,3}[.,][0-9]{3}$"), "montant_ambigu"),
         (parts.struct.field("2").is_null(), "montant_invalide"),
         (frac.str.len_chars() > 2, "montant_decimales"),
         ((parts.struct.field("1") == "-") | (value == "0.00"), "montant_non_positif"),
     )
     steps = (
         {f"{name}text": t},
-        {f"{name}parts": normalised.str.extract_groups(r"^(-?)(\d+)(?:\.(\d*))?$")},
+        {f"{name}parts": normalised.str.extract_groups(r"^(-?)([0-9]+)(?:\.([0-9]*))?$")},
         {f"{name}frac": parts.struct.field("3").fill_null("").str.strip_chars_end("0")},
         {f"{name}value": pl.concat_str(pl.when(whole == "").then(pl.lit("0")).otherwise(whole), pl.lit("."),
                                        pl.concat_str(frac, pl.lit("00")).str.slice(0, 2))},

@@ -62,7 +62,7 @@ def choices(definition: Any, field: Any) -> list[str]:
 
 def drop_down_message(values: list[str]) -> str:
     if len(values) <= 12:
-        return "Valeurs possibles : " + ", ".join(values) + "."
+        return "Valeurs possibles : " + ", ".join(f"« {v} »" for v in values) + "."  # « DMP, INS » is one
     return f"Choisissez l'un des {len(values)} codes du menu déroulant, écrit exactement."
 
 

@@ -22,20 +22,20 @@ TEXT = False
 NUM_FORMAT = "dd/mm/yyyy"
 WIDTH = None
 CODES = ("date_invalide",)
-PATTERN = r"^(0[1-9]|[12]\d|3[01])/(0[1-9]|1[0-2])/(19|20)\d{2}$"
+PATTERN = r"^(0[1-9]|[12][0-9]|3[01])/(0[1-9]|1[0-2])/(19|20)[0-9]{2}$"
 
 _MONTHS = {name: f"{i:02d}" for i, names in enumerate(
     (("janvier", "janv"), ("février", "fevrier", "févr", "fevr", "fév", "fev"), ("mars",), ("avril", "avr"),
      ("mai",), ("juin",), ("juillet", "juil"), ("août", "aout"), ("septembre", "sept"), ("octobre", "oct"),
      ("novembre", "nov"), ("décembre", "decembre", "déc", "dec")), start=1) for name in names}
-_YEAR = r"((?:19|20)\d\d)"  # 1900 to 2099: a year outside was mistyped
+_YEAR = r"((?:19|20)[0-9][0-9])"  # 1900 to 2099: a year outside was mistyped
 # a date from Excel (the reader's ISO text): its first 10 characters are « AAAA-MM-JJ »
-_FROM_EXCEL = rf"^{_YEAR}-\d\d-\d\d(?:[ T]\d{{2}}:\d{{2}}(?::\d{{2}}(?:\.\d+)?)?)?$"
+_FROM_EXCEL = rf"^{_YEAR}-[0-9][0-9]-[0-9][0-9](?:[ T][0-9]{{2}}:[0-9]{{2}}(?::[0-9]{{2}}(?:\.[0-9]+)?)?)?$"
 # (pattern, replacement): the other text forms of a date, rewritten as « =AAAA-M-J », the only
 # text read as a date (a value matching none stays as typed, and is no date)
 _AS_ISO = (
-    (rf"^(\d{{1,2}})[/.\-](\d{{1,2}})[/.\-]{_YEAR}$", "=$3-$2-$1"),  # JJ/MM/AAAA
-    (rf"^{_YEAR}[/.](\d{{1,2}})[/.](\d{{1,2}})$", "=$1-$2-$3"),  # AAAA/MM/JJ
+    (rf"^([0-9]{{1,2}})[/.\-]([0-9]{{1,2}})[/.\-]{_YEAR}$", "=$3-$2-$1"),  # JJ/MM/AAAA
+    (rf"^{_YEAR}[/.]([0-9]{{1,2}})[/.]([0-9]{{1,2}})$", "=$1-$2-$3"),  # AAAA/MM/JJ
 )
 _SERIAL_DAYS = (2, 73050)  # Excel serial numbers of 1 January 1900 and 31 December 2099
 
@@ -62,10 +62,10 @@ def parsed(c: pl.Expr) -> pl.Expr:
         text = text.str.replace(pattern, replacement)
     # the month in words: only read in the cells holding letters (the others skip it, null)
     words = pl.when(c.str.contains("[a-zA-Zéû]")).then(c.str.to_lowercase()) \
-        .str.extract_groups(rf"^(\d{{1,2}})(?:er)?\s+([a-zéû]+)\.?\s+{_YEAR}$")
+        .str.extract_groups(rf"^([0-9]{{1,2}})(?:er)?\s+([a-zéû]+)\.?\s+{_YEAR}$")
     month = words.struct.field("2").replace_strict(_MONTHS, default=None, return_dtype=pl.String)
     named = pl.concat_str(pl.lit("="), words.struct.field("3"), pl.lit("-"), month, pl.lit("-"), words.struct.field("1"))
-    serial = c.str.extract(r"^(\d{5})(?:\.0+)?$", 1).cast(pl.Int64, strict=False)
+    serial = c.str.extract(r"^([0-9]{5})(?:\.0+)?$", 1).cast(pl.Int64, strict=False)
     return pl.coalesce(
         pl.coalesce(named, text).str.to_date("=%Y-%m-%d", strict=False),  # chrono reads 2024-3-5
         pl.when(serial.is_between(*_SERIAL_DAYS)).then(pl.lit(date(1899, 12, 30)) + pl.duration(days=serial)),

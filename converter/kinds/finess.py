@@ -20,7 +20,7 @@ from .base import FieldCheck, predicate
 from .identifier import NUM_FORMAT, TEXT, compact, json_literal  # noqa: F401 (the kind's interface)
 
 NAME = "finess"
-PATTERN = r"^(\d{9}|2[AB]\d{7})$"
+PATTERN = r"^([0-9]{9}|2[AB][0-9]{7})$"
 WIDTH = 9  # Excel drops the leading zero of a FINESS typed as a number (départements 01 to 09)
 MAX_LOST_ZEROS = identifier.MAX_LOST_ZEROS
 PADDED_CODE = "finess_complete"

@@ -27,7 +27,7 @@ def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
     checks = [(value.is_null(), "entier_invalide")]
     if field.minimum is not None:
         checks.append((value < field.minimum, "entier_min"))
-    parsed = c.str.extract(r"^(\d+)(?:\.0+)?$", 1).cast(pl.Int64, strict=False)
+    parsed = c.str.extract(r"^([0-9]+)(?:\.0+)?$", 1).cast(pl.Int64, strict=False)
     return FieldCheck(value, codes(*checks), NONE, ({f"{name}value": parsed},))
 
 

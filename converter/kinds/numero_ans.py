@@ -18,7 +18,7 @@ from .base import FieldCheck, predicate
 from .identifier import NUM_FORMAT, TEXT, compact, json_literal  # noqa: F401 (the kind's interface)
 
 NAME = "numero_ans"
-PATTERN = r"^\d{10}$"
+PATTERN = r"^[0-9]{10}$"
 WIDTH = 10
 MAX_LOST_ZEROS = identifier.MAX_LOST_ZEROS
 PADDED_CODE = identifier.PADDED_CODE

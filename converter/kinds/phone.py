@@ -27,7 +27,7 @@ WIDTH = None
 CODES = ("telephone_invalide", "telephone_inhabituel", "telephone_indicatif", "telephone_normalise")
 MAX_LENGTH = 49
 PATTERN = r"\+[1-9]"  # the seed's rule: « doit comporter un indicatif téléphonique (exemple : +33) »
-USUAL = r"^\+[1-9]\d{4,}$"  # the prefix, then the number's digits
+USUAL = r"^\+[1-9][0-9]{4,}$"  # the prefix, then the number's digits
 
 
 def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:

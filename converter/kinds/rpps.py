@@ -19,7 +19,7 @@ from .base import FieldCheck, predicate
 from .identifier import NUM_FORMAT, TEXT, compact, json_literal  # noqa: F401 (the kind's interface)
 
 NAME = "rpps"
-PATTERN = r"^\d{11}$"
+PATTERN = r"^[0-9]{11}$"
 WIDTH = 11
 MAX_LOST_ZEROS = identifier.MAX_LOST_ZEROS
 PADDED_CODE = identifier.PADDED_CODE

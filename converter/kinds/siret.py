@@ -21,7 +21,7 @@ from .base import FieldCheck, predicate
 from .identifier import NUM_FORMAT, TEXT, compact, json_literal  # noqa: F401 (the kind's interface)
 
 NAME = "siret"
-PATTERN = r"^\d{14}$"
+PATTERN = r"^[0-9]{14}$"
 WIDTH = 14
 MAX_LOST_ZEROS = identifier.MAX_LOST_ZEROS
 PADDED_CODE = identifier.PADDED_CODE
