@@ -21,7 +21,7 @@ import polars as pl
 from . import attachments, build, concurrency, deposit, ledger, schema
 from .lifecycle import advances, against_ledger, facts
 from .checks import NE, Checked, check_sheet, check_workbook
-from .files import RUN_ID, OutputError, as_xlsx, clean_stale, into_folder, publish, running, write_new, write_new_numbered
+from .files import RUN_ID, NameTaken, OutputError, as_xlsx, clean_stale, into_folder, publish, running, write_new, write_new_numbered
 from .funding.amounts import AvanceDemande
 from .formats import FormatDefinition, all_formats, get_format, numero_formats
 from .issues import ISSUE_SCHEMA, Issue, Severity, issue
@@ -317,9 +317,9 @@ def _publish_all(checked: Checked, book: ledger.Ledger, files: Iterator[deposit.
 def _publish_recorded(book: ledger.Ledger, record: ledger.DepositRecord, folder: deposit.DepositFolder, written: Path,
                      zips: Callable[[Path], list[Path]]) -> deposit.Published:
     """Record `written` pending, zip its attachments beside its deposit name (`zips(path)`),
-    then give it that name (never over another file: a name taken meanwhile is forgotten, and
-    the next rank tried). Should a zip or the naming fail, its zips go and the ledger forgets
-    it: a file under its final name exists only if it is recorded."""
+    then give it that name (never over another file: a name taken meanwhile, the file's or one
+    of its zips', is forgotten, and the next rank tried). Should a zip or the naming fail, its
+    zips go and the ledger forgets it: a file under its final name exists only if it is recorded."""
     while True:
         pending = book.record_pending(record, folder)
         archives: list[Path] = []
@@ -330,6 +330,8 @@ def _publish_recorded(book: ledger.Ledger, record: ledger.DepositRecord, folder:
             if publish(written, pending.path, synced=True):
                 book.named(pending)
                 return deposit.Published(pending.path, archives)
+        except NameTaken:  # a zip's name, taken since the folder was listed (deposit.existing_ranks)
+            pass
         except BaseException:
             _remove(archives)
             book.forget(pending)

@@ -37,8 +37,20 @@ def deposit_name(numero_ans: str, day: date, rank: int) -> str:
 
 
 def existing_ranks(folder: Path, numero_ans: str, day: date) -> set[int]:
+    """The ranks of that numeroAns and day taken in `folder`: by a deposit file, or by a zip
+    archive of one (`…-NNN.zip`, `…-NNN-2.zip`) whose file is gone or was written with another
+    ledger: a new deposit file of that rank would be named beside an archive that is not its own.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     for name in ("JSON-0123456789-20240312-001.json", "JSON-0123456789-20240312-002.zip",
+    ...                  "JSON-0123456789-20240312-004-2.zip", "JSON-0123456789-20240312-005 (2).zip"):
+    ...         _ = (Path(d) / name).write_bytes(b"")
+    ...     sorted(existing_ranks(Path(d), "0123456789", date(2024, 3, 12)))
+    [1, 2, 4]
+    """
     prefix = f"JSON-{numero_ans}-{day:%Y%m%d}-"
-    pattern = re.compile(rf"^{re.escape(prefix)}(\d{{3}})\.json$")
+    pattern = re.compile(rf"^{re.escape(prefix)}(\d{{3}})(\.json|(-\d+)?\.zip)$")
     if not folder.is_dir():
         return set()
     return {int(m.group(1)) for name in os.listdir(folder) if name.startswith(prefix) and (m := pattern.match(name))}

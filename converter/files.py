@@ -25,6 +25,10 @@ class OutputError(Exception):
     """An output could not be written; the message is French and says what to do."""
 
 
+class NameTaken(OutputError):
+    """Every name an output could take is taken by a file there (never written over)."""
+
+
 _WHY = {errno.EACCES: "permission refusée", errno.EPERM: "opération non permise",
         errno.EROFS: "disque en lecture seule", errno.ENOSPC: "disque plein",
         errno.ENOTDIR: "un élément du chemin est un fichier, pas un dossier",
@@ -296,7 +300,7 @@ def write_first_free(candidates: "Iterator[Path] | list[Path]", write: Callable[
             for target in itertools.chain((first,), candidates):  # lazily: `numbered` never ends
                 if publish(tmp, target):
                     return target
-    raise OutputError(f"Le fichier « {first} » existe déjà : il n'est jamais écrasé. Choisissez un autre nom ou déplacez l'ancien.")
+    raise NameTaken(f"Le fichier « {first} » existe déjà : il n'est jamais écrasé. Choisissez un autre nom ou déplacez l'ancien.")
 
 
 def name_key(name: str) -> str:

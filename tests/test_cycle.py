@@ -727,6 +727,45 @@ def test_a_zip_that_cannot_be_written_leaves_its_deposit_file_unwritten_and_unre
         assert db.execute("SELECT count(*) FROM demandes").fetchone() == (0,)
 
 
+def test_a_zip_name_taken_by_a_file_no_ledger_knows_gives_the_next_rank(tmp_path: Path) -> None:
+    """A zip `JSON-…-001.zip` left by a trial (another ledger) stopped `convertir --pieces` with
+    « Choisissez un autre nom », which the user cannot do: the names are imposed. As a taken
+    deposit file name does, it takes the rank: the deposit file and its zip get the next one,
+    and the stray archive is never written over, nor named beside a deposit file not its own."""
+    out = tmp_path / "depot"
+    out.mkdir()
+    stray = out / "JSON-0123456789-20240312-001.zip"
+    stray.write_bytes(b"essai")
+    folder = pieces_folder(tmp_path, "00001")
+    outcome = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY, pieces=folder)
+    assert [p.name for p in outcome.files] == ["JSON-0123456789-20240312-002.json"]
+    assert [p.name for p in outcome.archives] == ["JSON-0123456789-20240312-002.zip"]
+    assert stray.read_bytes() == b"essai"
+    # without --pieces too: a deposit file 001 would sit beside an archive not its own
+    (tmp_path / "autre").mkdir()
+    (tmp_path / "autre" / "JSON-0123456789-20240312-001-2.zip").write_bytes(b"essai")
+    other = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00002")), tmp_path / "autre", DAY,
+                        registre=tmp_path / "autre.sqlite")
+    assert [p.name for p in other.files] == ["JSON-0123456789-20240312-002.json"]
+
+
+def test_a_zip_name_taken_meanwhile_gives_the_next_rank(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A zip name taken after the folder was listed (another run, with another ledger): as a
+    deposit file name taken meanwhile, the next rank, never « Choisissez un autre nom »."""
+    from converter import deposit
+    monkeypatch.setattr(deposit, "existing_ranks", lambda folder, numero_ans, day: set())
+    out = tmp_path / "depot"
+    out.mkdir()
+    (out / "JSON-0123456789-20240312-001.zip").write_bytes(b"essai")
+    folder = pieces_folder(tmp_path, "00001")
+    outcome = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY, pieces=folder)
+    assert [p.name for p in outcome.files] == ["JSON-0123456789-20240312-002.json"]
+    assert [p.name for p in outcome.archives] == ["JSON-0123456789-20240312-002.zip"]
+    assert (out / "JSON-0123456789-20240312-001.zip").read_bytes() == b"essai"
+    with sqlite3.connect(default_path()) as db:
+        assert db.execute("SELECT chemin FROM fichiers").fetchall() == [(str((out / outcome.files[0].name).resolve()),)]
+
+
 def test_a_piece_changed_after_its_check_is_not_zipped(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A piece replaced while the conversion runs (a scanner, a synchronised folder writing
     it again), after it was checked: whatever it had become (over 3 Mo, empty, another format)
