@@ -632,12 +632,14 @@ def restore(name: str, registre: Path) -> tuple[int, Path | None]:
     return restored, path if path.is_file() else None
 
 
-def withdraw(name: str, registre: Path) -> tuple[int, Path | None]:
+def withdraw(name: str, registre: Path, zips: list[Path] | None = None) -> tuple[int, Path | None]:
     """Withdraw a recorded deposit file that will never be uploaded: its demandes are free
     again (ledger.Ledger.withdraw), and the file, with its zip archives, is moved into the
     sub-folder `retires/` of its folder (never deleted); no longer there (its folder moved),
     the file `name` names, when it is the recorded one. Returns (demandes freed, where the file
-    went, None when it was found in neither place). Raises OutputError."""
+    went, None when it was found in neither place; its zip archives go all the same, left
+    beside its name they could be uploaded: `zips`, when given, lists those found). Raises
+    OutputError."""
     with ledger.Ledger(Path(registre), create=False) as book:
         row = book.recorded_file(name)
         data = book.file_bytes(row) if row["contenu"] is not None else None
@@ -648,5 +650,7 @@ def withdraw(name: str, registre: Path) -> tuple[int, Path | None]:
             freed = book.withdraw(row)
     if not path.is_file() and data is not None and Path(name).is_file() and _same_deposit(Path(name).read_bytes(), data):
         path = Path(name)  # left where the user found it, it could still be uploaded
-    moved = ledger.move_with_zips(path, path.parent / ledger.WITHDRAWN) if path.is_file() else None
+    if zips is not None:
+        zips.extend(ledger.zips_of(path))
+    moved = ledger.move_with_zips(path, path.parent / ledger.WITHDRAWN)  # its zips, even the file gone
     return freed, moved

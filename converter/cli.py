@@ -19,7 +19,7 @@ from . import api
 from .cli_fr import CommandeFr, GroupeFr  # French help screens and usage errors
 from .console import tolerate_console_encoding
 from .files import OutputError, into_folder, near_file, running, why
-from .ledger import ENVIRONMENT, LedgerNotFound
+from .ledger import ENVIRONMENT, WITHDRAWN, LedgerNotFound
 from .funding.amounts import format_rate
 from .funding.cli_text import InputError, plafond_hop_text, plafond_sfp_text
 from .formats import UnknownFormat, all_formats
@@ -594,7 +594,8 @@ def retirer(
         if not oui and not _confirmed(escape(question)):
             out.print("Rien n'est retiré.")
             raise typer.Exit(1)
-        freed, moved = api.withdraw(fichier, registre)
+        zips: list[Path] = []
+        freed, moved = api.withdraw(fichier, registre, zips)
     except OutputError as exc:
         _fail(str(exc))
     out.print(f"Fichier retiré du registre : {escape(row['nom'])} — {freed} demande(s) libérée(s), à reconvertir "
@@ -603,7 +604,9 @@ def retirer(
         out.print(f"Le fichier (et ses archives .zip) est mis de côté : {_shown(moved)}")
     else:  # moved elsewhere by hand: under its name, it could still be uploaded
         out.print(f"Le fichier n'est plus dans le dossier où il a été écrit ({_shown(Path(row['chemin']).parent)}) : "
-                  "où qu'il soit, mettez-le de côté avec ses archives .zip, il ne doit pas être déposé.")
+                  + ("où qu'il soit, mettez-le de côté, il ne doit pas être déposé. Ses archives .zip, restées dans "
+                     f"ce dossier, sont mises de côté : {_shown(zips[0].parent / WITHDRAWN)}" if zips else
+                     "où qu'il soit, mettez-le de côté avec ses archives .zip, il ne doit pas être déposé."))
 
 
 def _restore(fichier: str, registre: Path) -> None:

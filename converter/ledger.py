@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import os
 import re
 import sqlite3
@@ -490,7 +491,7 @@ class _FolderSide:
                     "ORDER BY d.numero_editeur", (orjson.dumps(taken).decode(),))]
         finally:
             self.db.execute("DETACH DATABASE ancien")
-        _move(legacy, legacy.with_name(legacy.name + ADOPTED_SUFFIX))
+        _move(legacy, numbered(legacy.with_name(legacy.name + ADOPTED_SUFFIX)))
         return len(old), twice
 
     # ------------------------------------------------------------ rewriting, withdrawing
@@ -1071,7 +1072,7 @@ def _holds(path: Path, data: bytes) -> bool:
         return False
 
 
-def _zips(path: Path) -> list[Path]:
+def zips_of(path: Path) -> list[Path]:
     """The zip archives of the deposit file `path` (`<stem>.zip`, `<stem>-N.zip`) beside it."""
     return [z for z in path.parent.glob(f"{path.stem}*.zip") if re.fullmatch(rf"{re.escape(path.stem)}(-\d+)?\.zip", z.name)]
 
@@ -1094,7 +1095,7 @@ def _drop_zips(path: Path, data: bytes) -> None:
                     for piece in value if isinstance(piece, dict) and "nomFichier" in piece}
     except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
         return
-    for archive in _zips(path):
+    for archive in zips_of(path):
         try:
             with zipfile.ZipFile(archive) as zf:
                 names = zf.namelist()
@@ -1105,31 +1106,60 @@ def _drop_zips(path: Path, data: bytes) -> None:
                 archive.unlink()
 
 
-def move_with_zips(path: Path, into: Path) -> Path:
+def move_with_zips(path: Path, into: Path) -> Path | None:
     """Move a deposit file, and its zip archives (`<stem>.zip`, `<stem>-N.zip`), into the folder
-    `into`, never over a file there (`name-2`…). Returns the file's new path."""
-    zips = _zips(path)
+    `into`; the file gone (moved by hand), its zips all the same, left beside its name they could
+    be uploaded. Never over a file there: should a name be taken, the file and its zips all take
+    one suffix « (2) », « (3) »… (`JSON-…-001 (2).json`, `JSON-…-001 (2).zip`,
+    `JSON-…-001 (2)-2.zip`), never `JSON-…-001-2.zip`, the name of a deposit file's second
+    archive. Returns the file's new path, None when it was not there.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     for name in ("JSON-1-20240312-001.json", "JSON-1-20240312-001.zip", "retires/JSON-1-20240312-001.zip"):
+    ...         (Path(d) / name).parent.mkdir(exist_ok=True)
+    ...         _ = (Path(d) / name).write_bytes(b"")
+    ...     move_with_zips(Path(d) / "JSON-1-20240312-001.json", Path(d) / "retires").name
+    ...     sorted(p.name for p in (Path(d) / "retires").iterdir())
+    'JSON-1-20240312-001 (2).json'
+    ['JSON-1-20240312-001 (2).json', 'JSON-1-20240312-001 (2).zip', 'JSON-1-20240312-001.zip']
+    """
+    items = ([path] if path.is_file() else []) + zips_of(path)
+    if not items:
+        return None
     try:
         into.mkdir(exist_ok=True)
     except OSError as exc:
         raise LedgerError(f"Impossible de créer le dossier « {into} » ({why(exc)}) : vérifiez les droits d'accès.") from exc
-    moved = _move(path, into / path.name)
-    for archive in zips:
-        _move(archive, into / archive.name)
-    return moved
+    n = 1
+    while any((into / _aside_name(item.name, path.stem, n)).exists() for item in items):
+        n += 1
+    moved = {item: _move(item, (into / _aside_name(item.name, path.stem, k) for k in itertools.count(n)))
+             for item in items}
+    return moved.get(path)
 
 
-def _move(item: Path, target: Path) -> Path:
-    """Rename `item` as `target`, or `target-2`… (never over a file); returns the name taken."""
+def _aside_name(name: str, stem: str, n: int) -> str:
+    """`name` (the deposit file `stem`'s, or one of its archives') with the suffix « (n) » after
+    `stem`, none for n = 1.
+
+    >>> _aside_name("JSON-1-20240312-001-2.zip", "JSON-1-20240312-001", 3)
+    'JSON-1-20240312-001 (3)-2.zip'
+    """
+    return name if n == 1 else f"{stem} ({n}){name[len(stem):]}"
+
+
+def _move(item: Path, candidates: Iterable[Path]) -> Path:
+    """Rename `item` as the first of `candidates` that is free (never over a file); returns it."""
     try:
-        for candidate in numbered(target):
+        for candidate in candidates:
             if publish(item, candidate, synced=True):
                 item.unlink(missing_ok=True)  # a hard link: the old name goes
                 return candidate
     except OSError as exc:
-        raise LedgerError(f"Impossible de déplacer « {item} » vers « {target.parent} » ({why(exc)}) : vérifiez les "
+        raise LedgerError(f"Impossible de déplacer « {item} » vers « {candidate.parent} » ({why(exc)}) : vérifiez les "
                           "droits d'accès, ou déplacez-le vous-même.") from exc
-    raise AssertionError("numbered() never ends")
+    raise AssertionError("the candidates never end")
 
 
 # file systems of a network share (Linux /proc/self/mountinfo, macOS `mount`)

@@ -942,6 +942,29 @@ def test_retirer_sets_aside_the_file_where_the_user_names_it_once_its_folder_mov
     assert (tmp_path / "juin" / second.name).exists()
 
 
+def test_retirer_sets_aside_the_zips_of_a_file_moved_out_of_its_folder(tmp_path: Path) -> None:
+    """The deposit file moved out of its folder by hand, its zips left there: `retirer` set
+    nothing aside, and the zips, beside its name, could still be uploaded. They go to
+    `retires/`, and a name taken there gives « (2) », never `JSON-…-001-2.zip`: the name of a
+    deposit file's second archive."""
+    folder = pieces_folder(tmp_path, "00001", "00002")
+    out = tmp_path / "depot"
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002")), out, DAY, pieces=folder)
+    [archive] = first.archives
+    data = archive.read_bytes()
+    first.files[0].rename(tmp_path / first.files[0].name)
+    (out / ledger.WITHDRAWN).mkdir()
+    (out / ledger.WITHDRAWN / archive.name).write_bytes(b"un essai")
+    result = CliRunner().invoke(app, ["retirer", first.files[0].name, "--oui"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == [ledger.WITHDRAWN]
+    aside = out / ledger.WITHDRAWN / "JSON-0123456789-20240312-001 (2).zip"
+    assert aside.read_bytes() == data and (out / ledger.WITHDRAWN / archive.name).read_bytes() == b"un essai"
+    said = " ".join(result.output.split())
+    assert "mettez-le de côté, il ne doit pas être déposé. Ses archives .zip, restées dans ce dossier, sont mises de " \
+           "côté :" in said
+
+
 def test_a_withdrawn_file_put_back_in_its_folder_is_named_as_withdrawn_not_as_unknown(tmp_path: Path) -> None:
     """A withdrawn file copied back from `retires/`: the ledger knows it, withdrawn. « Unknown,
     written with another ledger » would be false, and its ways out (importer, that ledger)
