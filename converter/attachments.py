@@ -103,13 +103,15 @@ def expected(checked: Checked, records: list[dict[str, Any]]) -> pl.DataFrame:
     )
     demandes = checked.frames[definition.demandes.name].select(NE, pl.col(ROW).alias("demande_row")) \
         .unique(NE, keep="first")
-    declared = declared.join(demandes, on=NE, how="left")
+    # in the declared order (each demande's, in the deposit file), which the zip's members keep:
+    # a join's order is not guaranteed unless asked for
+    declared = declared.join(demandes, on=NE, how="left", maintain_order="left")
     sheet = next((s for s in definition.sheets if s.alias == PIECES_ALIAS), None)
     if sheet is not None and SOURCE_COLUMN in sheet.by_balise:
         pieces = checked.frames[sheet.name].select(
             NE, "typeFichier", pl.col(ROW).alias("piece_row"), pl.col(SOURCE_COLUMN).alias("fichierSource"),
         ).drop_nulls([NE, "typeFichier"]).unique([NE, "typeFichier"], keep="first")
-        return declared.join(pieces, on=[NE, "typeFichier"], how="left")
+        return declared.join(pieces, on=[NE, "typeFichier"], how="left", maintain_order="left")
     return declared.with_columns(piece_row=pl.lit(None, dtype=pl.Int64), fichierSource=pl.lit(None, dtype=pl.String))
 
 

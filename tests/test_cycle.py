@@ -21,6 +21,7 @@ from pathlib import Path
 import fastexcel
 import openpyxl
 import orjson
+import polars as pl
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -725,6 +726,38 @@ def test_a_zip_that_cannot_be_written_leaves_its_deposit_file_unwritten_and_unre
     assert sorted(p.name for p in out.iterdir()) == []  # no JSON, no zip, no temporary, no lock
     with sqlite3.connect(default_path()) as db:
         assert db.execute("SELECT count(*) FROM demandes").fetchone() == (0,)
+
+
+def test_zip_members_follow_the_deposit_file_whatever_order_a_join_gives(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A demande's pieces are zipped in the deposit file's order. That order came from Polars
+    joins whose order is not guaranteed (the streaming engine already shuffles it): a future
+    Polars could change the zip's bytes, and `reecrire` would no longer give the zip deposited.
+    Here a join of attachments.py that does not ask for an order gives its rows in another."""
+    real = pl.DataFrame.join
+
+    def unordered(self, *args, **kwargs):
+        joined = real(self, *args, **kwargs)
+        if kwargs.get("maintain_order") not in (None, "none") or sys._getframe(1).f_globals["__name__"] != attachments.__name__:
+            return joined
+        return joined.sort("nomFichier", descending=True)
+
+    monkeypatch.setattr(pl.DataFrame, "join", unordered)
+    rows = avance_rows("00001", "00002")
+    for demande in rows["Demandes"]:
+        demande["regimeTVA"] = "HT"
+    rows["Pièces"] = [{"numeroEditeur": ne, "typeFichier": "PREUVE_HT", "formatFichier": "PNG"} for ne in ("00001", "00002")]
+    folder = pieces_folder(tmp_path, "00001", "00002")
+    for ne in ("00001", "00002"):
+        (folder / f"MS2-DUI-Va1-HT-{ne}.png").write_bytes(PNG)
+    outcome = api.convert(workbook(tmp_path / "a.xlsx", rows), tmp_path / "depot", DAY, pieces=folder)
+    assert outcome.errors == [], outcome.errors
+    declared = [piece["nomFichier"] for line in orjson.loads(outcome.files[0].read_bytes())["lignesImport"]
+                for piece in line["piecesJustificatives"]]
+    assert declared == ["MS2-DUI-Va1-BDC-00001.pdf", "MS2-DUI-Va1-HT-00001.png",
+                        "MS2-DUI-Va1-BDC-00002.pdf", "MS2-DUI-Va1-HT-00002.png"]
+    with zipfile.ZipFile(outcome.archives[0]) as zf:
+        assert zf.namelist() == declared
 
 
 def test_a_zip_name_taken_by_a_file_no_ledger_knows_gives_the_next_rank(tmp_path: Path) -> None:
