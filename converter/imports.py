@@ -43,6 +43,7 @@ from .ledger import Ledger, LedgerError, pack
 from .lifecycle.facts import demande_lookup, demande_records
 from .lifecycle.rows import rows_from_json
 from .returns import ReturnFileError, ReturnLine, ingest, read_json
+from .validation import said
 
 ERRORS_SHOWN = 5
 # a file that is not JSON: a deposit file is the user's own (not downloaded again from the
@@ -82,42 +83,8 @@ def _validator(format_id: str) -> Any:
 
 
 def _errors(format_id: str, document: dict[str, Any]) -> list[str]:
-    return [f"{'/'.join(map(str, e.instance_path)) or 'fichier'} : {_said(e)}"
+    return [f"{'/'.join(map(str, e.instance_path)) or 'fichier'} : {said(e)}"
             for e in _validator(format_id).iter_errors(document)]
-
-
-SHOWN = 60  # characters of a value the message quotes
-TYPES = {"string": "un texte", "integer": "un entier", "number": "un nombre", "boolean": "true ou false",
-         "null": "null", "object": "un objet { }", "array": "une liste [ ]"}
-
-
-def _short(value: Any) -> str:
-    text = orjson.dumps(value).decode()
-    return text if len(text) <= SHOWN else text[:SHOWN] + "…"
-
-
-def _said(error: Any) -> str:
-    """A schema error in French, quoting at most SHOWN characters of the value: the validator's
-    own message (English) quotes the value whole, a list of 201 demandes included."""
-    kind, value = error.kind, error.instance
-    said = {
-        "maxItems": lambda: f"{len(value)} éléments, pour {kind.limit} au plus",
-        "minItems": lambda: f"{len(value)} élément(s), pour {kind.limit} au moins",
-        "maximum": lambda: f"{_short(value)} dépasse le maximum, {kind.limit}",
-        "minimum": lambda: f"{_short(value)} est sous le minimum, {kind.limit}",
-        "exclusiveMaximum": lambda: f"{_short(value)} doit être inférieur à {kind.limit}",
-        "exclusiveMinimum": lambda: f"{_short(value)} doit être supérieur à {kind.limit}",
-        "maxLength": lambda: f"{_short(value)} dépasse {kind.limit} caractères",
-        "minLength": lambda: f"{_short(value)} a moins de {kind.limit} caractère(s)",
-        "type": lambda: f"{_short(value)} n'est pas {' ni '.join(TYPES.get(t, t) for t in kind.types)}",
-        "required": lambda: f"la balise « {kind.property} » manque",
-        "additionalProperties": lambda: f"balise(s) inconnue(s) du format : {', '.join(kind.unexpected)}",
-        "enum": lambda: f"{_short(value)} n'est pas une valeur permise ({_short(kind.options)})",
-        "const": lambda: f"{_short(value)} au lieu de {_short(kind.expected_value)}",
-        "pattern": lambda: f"{_short(value)} n'a pas la forme attendue ({kind.pattern})",
-        "anyOf": lambda: f"{_short(value)} n'est pas une valeur permise",
-    }.get(kind.name)
-    return said() if said else (error.message if len(error.message) <= 2 * SHOWN else error.message[:2 * SHOWN] + "…")
 
 
 def _format(data: dict[str, Any], format_id: str | None) -> tuple[FormatDefinition | None, str]:

@@ -34,7 +34,7 @@ def inspect(validator: Any, data: bytes | str) -> FileCheck:
     >>> inspect(validator, b'{"lignesImport": [{"numLigne": 1}, {"numLigne": 2}]}')
     FileCheck(errors=[], written=None, packed=None)
     >>> inspect(validator, b'{"lignesImport": [{"numLigne": 1}, {}]}').errors
-    [(1, 'lignesImport/1 : "numLigne" is a required property')]
+    [(1, 'demande n° 2 du fichier : la balise « numLigne » manque')]
 
     Text that is not JSON (a rendering fault) is refused as a whole, never written; before,
     it stopped the conversion with a traceback, or left the second process waiting forever.
@@ -52,5 +52,56 @@ def inspect(validator: Any, data: bytes | str) -> FileCheck:
     for error in validator.iter_errors(document):
         path = list(error.instance_path)
         index = path[1] if len(path) > 1 and path[0] == LINES else None
-        errors.append((index, f"{'/'.join(map(str, path))} : {error.message}"))
+        errors.append((index, f"{_where(document, path)} : {said(error)}"))
     return FileCheck(errors)
+
+
+def _where(document: Any, path: list[Any]) -> str:
+    """Where in a deposit file the schema error `path` lies, in French: the demande (its
+    numeroEditeur) and the balise within it.
+
+    >>> _where({"lignesImport": [{"numeroEditeur": "00007", "etablissementsClients": []}]},
+    ...        ["lignesImport", 0, "etablissementsClients", 0, "FINESSJuridique"])
+    'demande 00007, balise « etablissementsClients/0/FINESSJuridique »'
+    """
+    if len(path) > 1 and path[0] == LINES and isinstance(path[1], int):
+        line = document[LINES][path[1]]
+        numero = line.get("numeroEditeur") if isinstance(line, dict) else None
+        demande = f"demande {numero}" if isinstance(numero, str) else f"demande n° {path[1] + 1} du fichier"
+        inner = "/".join(map(str, path[2:]))
+        return f"{demande}, balise « {inner} »" if inner else demande
+    return f"balise « {'/'.join(map(str, path))} »" if path else "fichier"
+
+
+SHOWN = 60  # characters of a value the message quotes
+TYPES = {"string": "un texte", "integer": "un entier", "number": "un nombre", "boolean": "true ou false",
+         "null": "null", "object": "un objet { }", "array": "une liste [ ]"}
+
+
+def _short(value: Any) -> str:
+    text = orjson.dumps(value).decode()
+    return text if len(text) <= SHOWN else text[:SHOWN] + "…"
+
+
+def said(error: Any) -> str:
+    """A schema error in French, quoting at most SHOWN characters of the value: the validator's
+    own message (English) quotes the value whole, a list of 201 demandes included."""
+    kind, value = error.kind, error.instance
+    said = {
+        "maxItems": lambda: f"{len(value)} éléments, pour {kind.limit} au plus",
+        "minItems": lambda: f"{len(value)} élément(s), pour {kind.limit} au moins",
+        "maximum": lambda: f"{_short(value)} dépasse le maximum, {kind.limit}",
+        "minimum": lambda: f"{_short(value)} est sous le minimum, {kind.limit}",
+        "exclusiveMaximum": lambda: f"{_short(value)} doit être inférieur à {kind.limit}",
+        "exclusiveMinimum": lambda: f"{_short(value)} doit être supérieur à {kind.limit}",
+        "maxLength": lambda: f"{_short(value)} dépasse {kind.limit} caractères",
+        "minLength": lambda: f"{_short(value)} a moins de {kind.limit} caractère(s)",
+        "type": lambda: f"{_short(value)} n'est pas {' ni '.join(TYPES.get(t, t) for t in kind.types)}",
+        "required": lambda: f"la balise « {kind.property} » manque",
+        "additionalProperties": lambda: f"balise(s) inconnue(s) du format : {', '.join(kind.unexpected)}",
+        "enum": lambda: f"{_short(value)} n'est pas une valeur permise ({_short(kind.options)})",
+        "const": lambda: f"{_short(value)} au lieu de {_short(kind.expected_value)}",
+        "pattern": lambda: f"{_short(value)} n'a pas la forme attendue ({kind.pattern})",
+        "anyOf": lambda: f"{_short(value)} n'est pas une valeur permise",
+    }.get(kind.name)
+    return said() if said else (error.message if len(error.message) <= 2 * SHOWN else error.message[:2 * SHOWN] + "…")

@@ -87,6 +87,29 @@ def test_schema_refuses_what_the_asp_refuses():
             jsonschema.validate(doc, schema)
 
 
+def test_the_last_guard_says_in_french_which_demande_and_balise_the_schema_refuses(tmp_path, monkeypatch):
+    """The JSON Schema check of each deposit file (the last guard, behind the workbook's checks)
+    reported the validator's English (« lignesImport/0 : "numLigne" is a required property »)
+    to French users, with the demande's index in the file. It says it as `importer` does, with
+    the demande's numeroEditeur and the balise."""
+    import copy
+
+    from converter import schema
+    stricter = copy.deepcopy(json_schema("ms2-dui-pds-avance"))
+    line = stricter["properties"]["lignesImport"]["items"]
+    line["required"] = [*line["required"], "dateSignature"]
+    line["properties"]["numeroEditeur"] = {**line["properties"]["numeroEditeur"], "maxLength": 4}
+    monkeypatch.setattr(schema, "json_schema", lambda format_id: stricter)
+    outcome = api.convert(workbook(tmp_path / "s.xlsx", seed_001_rows()), tmp_path / "depot", DAY)
+    [refused] = [i for i in outcome.issues if i.code == "controle_schema"]
+    assert refused.numero_editeur == "00001" and outcome.files == []
+    assert refused.message in (
+        "Refusée par le contrôle de structure ASP (demande 00001 : la balise « dateSignature » manque).",
+        "Refusée par le contrôle de structure ASP (demande 00001, balise « numeroEditeur » : \"00001\" dépasse 4 "
+        "caractères).")
+    assert "is a" not in refused.message and "lignesImport" not in refused.message
+
+
 def test_201_demandes_make_two_files_with_numligne_restarting(tmp_path):
     outcome = api.convert(workbook(tmp_path / "many.xlsx", many_demandes(201)), tmp_path / "depot", DAY)
     assert [p.name for p in outcome.files] == ["JSON-0123456789-20240603-001.json", "JSON-0123456789-20240603-002.json"]
