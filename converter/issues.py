@@ -144,6 +144,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "signature_trop_tot": (Severity.ERROR, "Signé avant le référencement, le bon de commande précède de plus de {jours} jours le dépôt du dossier complet de preuves ({limite}) : faites signer un nouveau bon de commande à partir du {debut}."),
     "mention_conditionnelle_absente": (Severity.ERROR, "Bon de commande signé avant le référencement : il doit porter la mention « Bon de commande conditionné à l'obtention par le logiciel du référencement ANS… » ; faites signer un bon de commande qui la porte."),
     "identifiant_absent_de_la_ligne": (Severity.ERROR, "{explication} : cette valeur n'est {autres} de la ligne. Corrigez {balise}, ou la colonne erronée."),
+    "plusieurs_og_sans_mandataire": (Severity.WARNING, "Cette demande compte {detail} OG (feuille « {sheet} ») et {balise} vaut FAUX, alors que l'ASP décrit {balise} comme « la commande est portée par un mandataire pour plusieurs OG ». Si un mandataire porte la commande pour le compte de ces OG, mettez VRAI et renseignez nomMandataire, emailMandataire et telephoneMandataire ; sinon, rien à corriger."),
     "client_en_double": (Severity.ERROR, "Le client {key} figure dans plusieurs commandes (lignes {detail}) : une seule commande de Prestation Ségur est financée par client ({programme}) ; gardez une seule ligne."),
 }
 

@@ -443,3 +443,32 @@ def test_an_amount_whose_separator_may_be_a_thousands_one_is_refused(tmp_path, t
 def test_an_amount_whose_separators_are_plain_is_read(tmp_path, typed, total):
     outcome = api.verify(workbook(tmp_path / "m.xlsx", _mutate(seed_001_rows(), "Demandes", 0, montantSegurHT=typed)))
     assert outcome.errors == [] and f"{outcome.total_ht:.2f}" == total
+
+
+def _two_og(rows, ne="00001"):
+    """`rows` with a second OG (and its ESMS) for the demande `ne`."""
+    rows = copy.deepcopy(rows)
+    rows["OG"].append({"numeroEditeur": ne, "FINESSJuridique": "330000050", "demandeCertificatServeur": "FAUX",
+                       "nomResponsableOG": "MOREAU", "emailResponsableOG": "contact@ehpad-moreau.fr",
+                       "telephoneResponsableOG": "+262262000001"})
+    rows["FINESS Géo"].append({"numeroEditeur": ne, "FINESSJuridique": "330000050", "FINESSGeo": "590000063"})
+    rows["Scénarios"].append({"numeroEditeur": ne, "FINESSGeo": "590000063", "ancienneVersion": "2024.1",
+                              "isMaitreId": "VRAI", "IsStockageId": "FAUX"})
+    return rows
+
+
+def test_several_og_without_a_mandataire_is_a_warning(tmp_path):
+    """Seed 001 describes isMandataire as « la commande est portée par un mandataire pour
+    plusieurs OG », and allows several OG per demande, without forbidding them with FAUX:
+    a warning on isMandataire, the demande still accepted; none with one OG, nor with VRAI."""
+    rows = _two_og(merge(seed_001_rows("00001"), seed_001_rows("00002")))
+    outcome = api.verify(workbook(tmp_path / "a.xlsx", rows))
+    assert outcome.errors == [] and outcome.accepted == ["00001", "00002"]
+    [warned] = [i for i in outcome.issues if i.code == "plusieurs_og_sans_mandataire"]
+    assert (warned.sheet, warned.row, warned.balise, warned.numero_editeur, str(warned.severity)) == \
+        ("Demandes", 2, "isMandataire", "00001", "avertissement")
+    assert warned.message.startswith("Cette demande compte 2 OG (feuille « OG ») et isMandataire vaut FAUX")
+    mandated = _mutate(rows, "Demandes", 0, isMandataire="VRAI", nomMandataire="DUPONT",
+                       emailMandataire="mandataire@exemple.fr", telephoneMandataire="+33612345678")
+    outcome = api.verify(workbook(tmp_path / "b.xlsx", mandated))
+    assert outcome.errors == [] and not [i for i in outcome.issues if i.code == "plusieurs_og_sans_mandataire"]

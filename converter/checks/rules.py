@@ -16,11 +16,13 @@ Rules:
 - `client_unique`: one order per client (key = first non-empty of the `by` columns).
 - `identifiant_parmi`: an identifier is one of the row's other identifiers (`parmi` columns),
   as the seed defines it (HOP: the FINESS PMSI is the FINESS juridique or géographique).
+- `plusieurs_og_sans_mandataire`: a warning for a demande of several OG (`cle` values of the
+  sheet `enfants`) whose boolean `column` (isMandataire) is FAUX.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, Callable
@@ -46,6 +48,7 @@ class RuleContext:
     frame: pl.DataFrame  # normalised values + __row + __ne
     header: dict[str, Any]  # normalised Entête values (None when empty or invalid)
     errors: pl.DataFrame  # (sheet, row, balise) of the cells already in error
+    frames: dict[str, pl.DataFrame] = field(default_factory=dict)  # every sheet's normalised frame
 
     def usable(self, *columns: str) -> pl.DataFrame:
         """Rows whose given columns are filled and not already reported as errors."""
@@ -284,6 +287,23 @@ def identifiant_parmi_rule(ctx: RuleContext, rule: RowRule) -> pl.DataFrame:
     return ctx.issues(rows, code="identifiant_absent_de_la_ligne", message=msg, balise=column, value=pl.col(column))
 
 
+# ---------------------------------------------------------------- several OG, no mandataire
+
+
+def plusieurs_og_sans_mandataire_rule(ctx: RuleContext, rule: RowRule) -> pl.DataFrame:
+    """A demande whose boolean `column` is FAUX while the sheet `enfants` gives it several
+    distinct `cle`. Seed 001 describes isMandataire, without forbidding anything: « Indique si
+    la commande est portée par un mandataire pour plusieurs OG » (« false : il n'existe pas de
+    mandataire porteur de la commande pour le compte des organismes gestionnaires ») and « Il
+    peut y avoir plusieurs OG par demande de financement »: a warning, never an error."""
+    column, children, key = rule.get("column"), rule.get("enfants"), rule.get("cle")
+    several = ctx.frames[children].filter(pl.col(NE).is_not_null() & pl.col(key).is_not_null()) \
+        .group_by(NE).agg(__n=pl.col(key).n_unique()).filter(pl.col("__n") > 1)
+    rows = ctx.usable(column).filter(~pl.col(column)).join(several, on=NE, how="inner", maintain_order="left")
+    msg = pl.format(message("plusieurs_og_sans_mandataire", detail="{}", sheet=children, balise=column), pl.col("__n"))
+    return ctx.issues(rows, code="plusieurs_og_sans_mandataire", message=msg, balise=column, value=pl.lit("FAUX"))
+
+
 # ---------------------------------------------------------------- registry
 
 RULES: dict[str, Callable[[RuleContext, RowRule], pl.DataFrame]] = {
@@ -293,6 +313,7 @@ RULES: dict[str, Callable[[RuleContext, RowRule], pl.DataFrame]] = {
     "calendrier_bon_commande": calendrier_bon_commande_rule,
     "client_unique": client_unique_rule,
     "identifiant_parmi": identifiant_parmi_rule,
+    "plusieurs_og_sans_mandataire": plusieurs_og_sans_mandataire_rule,
 }
 
 # parameters that name a column of the sheet (the others name Entête columns or constants)
@@ -319,6 +340,11 @@ def validate_rules(definition: Any) -> None:
                     continue
                 if missing:
                     raise DefinitionError(f"{where}: {key} names unknown columns {missing}")
+            if rule.rule == "plusieurs_og_sans_mandataire":
+                children = next((s for s in definition.sheets if s.name == rule.get("enfants")), None)
+                if children is None or rule.get("cle") not in children.by_balise:
+                    raise DefinitionError(f"{where}: enfants/cle name no sheet and column "
+                                          f"({rule.get('enfants')!r}, {rule.get('cle')!r})")
             if rule.rule == "categorie_eligible" and rule.get("liste") not in CATEGORY_LISTS:
                 raise DefinitionError(f"{where}: unknown liste {rule.get('liste')!r}")
 
@@ -333,7 +359,7 @@ def check_rules(raw: RawWorkbook, frames: dict[str, pl.DataFrame], issues: pl.Da
     errors = issues.filter(pl.col("severity") == "erreur").select("sheet", "row", "balise")
     found = []
     for sheet in definition.sheets:
-        ctx = RuleContext(raw=raw, sheet=sheet, frame=frames[sheet.name], header=header, errors=errors)
+        ctx = RuleContext(raw=raw, sheet=sheet, frame=frames[sheet.name], header=header, errors=errors, frames=frames)
         for rule in sheet.rules:
             found.append(RULES[rule.rule](ctx, rule))
     return found
