@@ -85,7 +85,14 @@ def _short(value: Any) -> str:
 
 def said(error: Any) -> str:
     """A schema error in French, quoting at most SHOWN characters of the value: the validator's
-    own message (English) quotes the value whole, a list of 201 demandes included."""
+    own message (English) quotes the value whole, a list of 201 demandes included.
+
+    >>> import jsonschema_rs
+    >>> [said(e) for e in jsonschema_rs.validator_for({"not": {"const": "a"}, "multipleOf": 2}).iter_errors(3)]
+    ['3 est refusé par le schéma du format (règle « multipleOf »)']
+    >>> print(*(said(e) for e in jsonschema_rs.validator_for({"not": {"const": "a"}}).iter_errors("a")))
+    "a" n'est pas permis ici
+    """
     kind, value = error.kind, error.instance
     said = {
         "maxItems": lambda: f"{len(value)} éléments, pour {kind.limit} au plus",
@@ -103,5 +110,6 @@ def said(error: Any) -> str:
         "const": lambda: f"{_short(value)} au lieu de {_short(kind.expected_value)}",
         "pattern": lambda: f"{_short(value)} n'a pas la forme attendue ({kind.pattern})",
         "anyOf": lambda: f"{_short(value)} n'est pas une valeur permise",
+        "not": lambda: f"{_short(value)} n'est pas permis ici",
     }.get(kind.name)
-    return said() if said else (error.message if len(error.message) <= 2 * SHOWN else error.message[:2 * SHOWN] + "…")
+    return said() if said else f"{_short(value)} est refusé par le schéma du format (règle « {kind.name} »)"

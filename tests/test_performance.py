@@ -290,7 +290,7 @@ def test_a_demande_refused_by_the_schema_is_left_out_and_the_files_close_up(tmp_
     outcome = api.convert(path, tmp_path / "out", date(2024, 3, 12))
     assert outcome.rejected == ["00003"]
     assert [i.code for i in outcome.errors] == ["controle_schema"]
-    assert "lignesImport/2/numeroEditeur" in outcome.errors[0].message
+    assert 'demande 00003, balise « numeroEditeur » : "00003" n\'est pas permis ici' in outcome.errors[0].message
     assert outcome.accepted == ["00001", "00002", "00004", "00005", "00006", "00007"]
     files = [[(line["numLigne"], line["numeroEditeur"]) for line in orjson.loads(f.read_bytes())["lignesImport"]]
              for f in outcome.files]
