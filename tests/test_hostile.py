@@ -410,6 +410,29 @@ def test_workbook_read_as_another_format_than_its_entete_says(tmp_path):
     assert same.accepted == ["00001"] and not [i for i in same.issue_list() if i.is_error]
 
 
+@pytest.mark.parametrize("typed", ["MS2-DUI-PDS-AVANCE", "Ms2-Dui-Pds-Avance", "ms2 - dui - pds - avance"])
+def test_the_entete_format_retyped_in_another_case_is_read_with_a_warning(tmp_path, typed):
+    """« MS2-DUI-PDS-AVANCE » in the Entête was « Format inconnu » (code 2), while a drop-down
+    value typed in capitals is corrected with a warning."""
+    path = plain(tmp_path / "casse.xlsx", header={"format": typed})
+    outcome = api.verify(path)
+    assert outcome.exit_code == 0 and outcome.format_id == FMT and outcome.errors == [], outcome.errors
+    (warning,) = found(outcome, "format_ecriture_corrigee")
+    assert (warning.sheet, warning.cell, warning.value) == ("Entête", "C2", typed)
+    assert f"il est lu « {FMT} »" in warning.message
+    # read as the format it names, nothing differs; as another, it is that one that differs
+    checked = check_workbook(read_workbook(path, get_format("ms2-dui-pde-avance")))
+    assert [(i.code, i.value) for i in checked.issue_list() if i.is_error] == [("format_different", typed)]
+    assert f"au format « {FMT} »" in [i for i in checked.issue_list() if i.is_error][0].message
+    same = check_workbook(read_workbook(path, get_format(FMT)))
+    assert same.accepted == ["00001"] and not [i for i in same.issue_list() if i.is_error]
+
+
+def test_an_entete_format_of_another_spelling_stays_unknown(tmp_path):
+    outcome = api.verify(plain(tmp_path / "autre.xlsx", header={"format": "ms2_dui_pds_avance"}))
+    assert outcome.unreadable and [(i.code, i.value) for i in outcome.errors] == [("format_inconnu", "ms2_dui_pds_avance")]
+
+
 def test_duplicate_column(tmp_path):
     outcome = api.verify(plain(tmp_path / "double.xlsx", extra={"OG": ["FINESSJuridique"]}))
     (problem,) = outcome.errors
