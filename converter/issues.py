@@ -59,6 +59,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "casse_corrigee": (Severity.WARNING, "Écriture corrigée pour correspondre exactement à une valeur de la liste (majuscules, espaces)."),
     "booleen_invalide": (Severity.ERROR, "Répondez VRAI ou FAUX (ou oui / non)."),
     "date_invalide": (Severity.ERROR, "Date invalide : saisissez une vraie date au format JJ/MM/AAAA."),
+    "date_annee_hors_limites": (Severity.ERROR, "Année hors limites : l'année d'une date doit être comprise entre 1900 et 2099 (une année en dehors est une faute de frappe, comme 1850 ou 2204 pour 2024). Corrigez l'année, écrite sur 4 chiffres : JJ/MM/AAAA, par exemple 12/03/2024."),
     "montant_invalide": (Severity.ERROR, "Montant invalide : saisissez un nombre, par exemple 4866.67 ou 4 866,67."),
     "montant_ambigu": (Severity.ERROR, "Montant ambigu : un point ou une virgule suivi de 3 chiffres sépare les milliers (15.000 = 15 000) ou les décimales (15.000 = 15) ; écrivez le montant sans séparateur de milliers, avec au plus 2 décimales : 15000 ou 15000,00 pour quinze mille euros."),
     "montant_decimales": (Severity.ERROR, "Plus de 2 décimales : l'ASP exige un montant au centime ; arrondissez-le vous-même dans le classeur."),

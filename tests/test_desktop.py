@@ -595,6 +595,18 @@ def test_accents_typed_decomposed_on_macos_count_once_and_are_deposited_composed
     assert (error.code, error.balise) == ("longueur_max", "nomAdminTechnique")
 
 
+def test_a_year_out_of_range_is_named_as_such_on_the_console(tmp_path):
+    """12/03/1850 was « Date invalide : saisissez une vraie date », which it is: the message now
+    says that the year is out of range, and how to write it."""
+    rows = seed_001_rows()
+    rows["Demandes"][0]["dateCommande"] = "12/03/1850"
+    done = CliRunner().invoke(app, ["verifier", str(workbook(tmp_path / "annee.xlsx", rows))])
+    assert done.exit_code == 1, done.output
+    line = next(line for line in " ".join(done.output.split()).split("ERREUR")[1:] if "dateCommande" in line)
+    assert "valeur « 12/03/1850 » : Année hors limites" in line and "entre 1900 et 2099" in line, line
+    assert "Corrigez l'année" in line and "vraie date" not in line, line
+
+
 def test_a_long_value_is_shown_abridged_on_the_console_and_whole_in_the_report(tmp_path):
     """A 5,000-character name filled some eighty lines of the terminal with its « X »: the
     console shows its start and its length, as the error workbook's « Erreurs » sheet; the

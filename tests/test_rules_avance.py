@@ -41,6 +41,7 @@ ERRORS = [
     ("Demandes", 0, {"numeroEditeur": "0001"}, "numero_editeur_invalide", "numeroEditeur"),
     ("Demandes", 0, {"dateCommande": "31/02/2024"}, "date_invalide", "dateCommande"),
     ("Demandes", 0, {"dateCommande": "demain"}, "date_invalide", "dateCommande"),
+    ("Demandes", 0, {"dateCommande": "12/03/1850"}, "date_annee_hors_limites", "dateCommande"),
     ("Demandes", 0, {"dateCommande": None}, "obligatoire", "dateCommande"),
     ("Demandes", 0, {"regimeTVA": "TVA"}, "valeur_non_autorisee", "regimeTVA"),
     ("Demandes", 0, {"montantSegurHT": "4866.666"}, "montant_decimales", "montantSegurHT"),
