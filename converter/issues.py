@@ -56,6 +56,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "motif": (Severity.ERROR, "Format attendu : {hint}."),
     "majuscules": (Severity.WARNING, "Mis en MAJUSCULES comme l'exige l'ASP."),
     "valeur_non_autorisee": (Severity.ERROR, "Valeur non autorisée. Valeurs possibles : {values}."),
+    "operateur_nom_au_lieu_du_code": (Severity.ERROR, "C'est le nom d'un opérateur de messagerie, pas son code : l'ASP attend le code que lui donne l'annexe de ses documents. Écrivez son code, « {written} », dans la cellule (ou choisissez-le dans la liste déroulante)."),
     "casse_corrigee": (Severity.WARNING, "Écriture corrigée pour correspondre exactement à une valeur de la liste (majuscules, espaces)."),
     "booleen_invalide": (Severity.ERROR, "Répondez VRAI ou FAUX (ou oui / non)."),
     "date_invalide": (Severity.ERROR, "Date invalide : saisissez une vraie date au format JJ/MM/AAAA."),
