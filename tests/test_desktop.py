@@ -406,6 +406,39 @@ def test_a_folder_given_for_a_file_gets_the_file_inside_it(tmp_path, monkeypatch
     assert not [p for p in tmp_path.iterdir() if p.name.endswith("-2")]
 
 
+def test_a_folder_typed_with_its_separator_is_made_and_gets_the_file_inside_it(tmp_path, monkeypatch):
+    """`-o modeles/`, `--erreurs sortie/`, `--rapport rapports/` for folders not made yet wrote
+    the files `modeles.xlsx`, `sortie.xlsx` and `rapports` (a JSON report without extension):
+    the separator typed said a folder, and Path() had dropped it."""
+    monkeypatch.chdir(tmp_path)
+    sep = os.sep
+    done = CliRunner().invoke(app, ["modele", "ms2-dui-pds-avance", "-o", f"modeles{sep}"])
+    assert done.exit_code == 0, done.output
+    assert zipfile.is_zipfile(tmp_path / "modeles" / "demandes.xlsx")
+    done = CliRunner().invoke(app, ["verifier", str(rejected_workbook(tmp_path)), "--erreurs", f"sortie{sep}",
+                                    "--rapport", f"rapports{sep}"])
+    assert done.exit_code == 1, done.output
+    assert zipfile.is_zipfile(tmp_path / "sortie" / "erreurs-rejetee.xlsx")
+    assert json.loads((tmp_path / "rapports" / "rapport.json").read_text(encoding="utf-8"))["numeros_rejetes"] == ["00001"]
+    registre = tmp_path / "registre.sqlite"
+    api.convert(SAMPLE, tmp_path / "depot", DAY, registre=registre)
+    done = CliRunner().invoke(app, ["etat", "--registre", str(registre), "-o", f"etats{sep}"])
+    assert done.exit_code == 0, done.output
+    assert [p.suffix for p in (tmp_path / "etats").iterdir()] == [".xlsx"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["registre.sqlite", "rejetee.xlsx"]
+
+
+@pytest.mark.parametrize("typed, written", [("rapport.xlsx", "rapport.json"), ("rapport", "rapport.json"),
+                                            ("rapport.JSON", "rapport.JSON"), ("rapport.v2", "rapport.v2.json")])
+def test_a_report_is_named_json_whatever_the_name_typed(tmp_path, typed, written):
+    """`--rapport rapport.xlsx` wrote JSON under a workbook's name, which Excel refused to open."""
+    done = CliRunner().invoke(app, ["verifier", str(rejected_workbook(tmp_path)), "--rapport", str(tmp_path / "r" / typed)])
+    assert done.exit_code == 1, done.output
+    assert [p.name for p in (tmp_path / "r").iterdir()] == [written]
+    assert f"Rapport écrit : {tmp_path / 'r' / written}" in " ".join(done.output.split())
+    json.loads((tmp_path / "r" / written).read_text(encoding="utf-8"))
+
+
 @pytest.mark.parametrize("typed, written", [("demandes.ods", "demandes.xlsx"), ("demandes", "demandes.xlsx"),
                                             ("demandes.xlsm", "demandes.xlsx"), ("demandes.v2", "demandes.v2.xlsx"),
                                             ("DEMANDES.XLSX", "DEMANDES.XLSX")])
