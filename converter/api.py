@@ -21,7 +21,7 @@ import polars as pl
 from . import attachments, build, concurrency, deposit, ledger, schema
 from .lifecycle import advances, against_ledger, facts
 from .checks import NE, Checked, check_sheet, check_workbook
-from .files import RUN_ID, NameTaken, OutputError, as_xlsx, clean_stale, into_folder, publish, running, write_new, write_new_numbered
+from .files import RUN_ID, NameTaken, OutputError, as_json, as_xlsx, clean_stale, into_folder, publish, running, write_new, write_new_numbered
 from .funding.amounts import AvanceDemande
 from .formats import FormatDefinition, all_formats, get_format, numero_formats
 from .issues import ISSUE_SCHEMA, Issue, Severity, issue
@@ -125,11 +125,11 @@ class Outcome:
 TEMPLATE_NAME = "demandes.xlsx"  # `xl2segur modele`'s, and its name inside a folder given for it
 
 
-def write_template(format_id: str, target: Path) -> Path:
+def write_template(format_id: str, target: Path | str) -> Path:
     """The blank workbook of a format, to fill in Excel or LibreOffice (always an .xlsx)."""
     from .workbook import write_workbook  # xlsxwriter: imported only by the commands that write a workbook
 
-    return write_workbook(get_format(format_id), as_xlsx(into_folder(Path(target), TEMPLATE_NAME)))
+    return write_workbook(get_format(format_id), as_xlsx(into_folder(target, TEMPLATE_NAME)))
 
 
 Progress = Callable[[str, int, int], None]
@@ -168,12 +168,12 @@ class NotConvertible(Exception):
     """An order-check workbook (nature commandes) given to `convert`; str() is French."""
 
 
-def verify(workbook: Path, errors: Path | None = None, progress: Progress | None = None) -> Outcome:
+def verify(workbook: Path, errors: Path | str | None = None, progress: Progress | None = None) -> Outcome:
     """Check a workbook; with `errors`, also write the error workbook there (never
     overwritten: `name-2.xlsx`… when taken) if anything is rejected. Works for every format."""
     outcome, checked = check(workbook, progress=progress)
     if errors is not None and checked is not None and (outcome.rejected or outcome.errors):
-        target = as_xlsx(into_folder(Path(errors), errors_name(workbook)))  # xl2segur writes .xlsx only
+        target = as_xlsx(into_folder(errors, errors_name(workbook)))  # xl2segur writes .xlsx only
         outcome.error_workbook = write_error_workbook(checked, outcome, target.parent, target=target)
     return outcome
 
@@ -457,14 +457,19 @@ def write_error_workbook(checked: Checked, outcome: Outcome, output: Path, targe
     return write_workbook(definition, target, header=header, rows=rows, issues=outcome.issues, numbered=True)
 
 
-def write_report(outcome: Outcome, target: Path) -> Path:
+def write_report(outcome: Outcome, target: Path | str) -> Path:
     data = orjson.dumps({**outcome.to_dict(), "date": datetime.now().isoformat(timespec="seconds")},
                         option=orjson.OPT_INDENT_2)
-    return write_new_numbered(into_folder(Path(target), "rapport.json"), lambda tmp: tmp.write_bytes(data))
+    return write_new_numbered(report_path(target), lambda tmp: tmp.write_bytes(data))
+
+
+def report_path(target: Path | str) -> Path:
+    """Where `write_report` writes (before numbering): `rapport.json` in a folder, a .json name."""
+    return as_json(into_folder(target, "rapport.json"))
 
 
 
-def ingest_returns(files: list[Path], registre: Path, target: Path | None = None, *, confirm: bool = False,
+def ingest_returns(files: list[Path], registre: Path, target: Path | str | None = None, *, confirm: bool = False,
                    deposit: str | None = None) -> tuple[list[Any], Path]:
     """Record the ASP's return files in the ledger; write the review workbook.
 
@@ -479,7 +484,7 @@ def ingest_returns(files: list[Path], registre: Path, target: Path | None = None
     with ledger.Ledger(Path(registre), create=False) as book:
         lines = returns.ingest([Path(f) for f in files], book, confirm=confirm, deposit=deposit)
     default = returns.default_review(Path(files[0]).parent)
-    review = returns.write_review(lines, as_xlsx(into_folder(Path(target), default.name)) if target else default)
+    review = returns.write_review(lines, as_xlsx(into_folder(target, default.name)) if target else default)
     return lines, review
 
 
@@ -494,7 +499,7 @@ def write_solde_workbooks(registre: Path, format_id: str | None, output: Path) -
         return solde.write_solde_workbooks(book, format_id, Path(output))
 
 
-def ledger_status(registre: Path, target: Path | None = None) -> tuple[Any, Path]:
+def ledger_status(registre: Path, target: Path | str | None = None) -> tuple[Any, Path]:
     """What the ledger holds, per format and state (status.py), and its workbook.
 
     Returns (`status.LedgerStatus`, workbook written: by default etat-registre-AAAAMMJJ.xlsx in the
@@ -504,7 +509,7 @@ def ledger_status(registre: Path, target: Path | None = None) -> tuple[Any, Path
     with ledger.Ledger(Path(registre), create=False) as book:
         found = status.ledger_status(book)
     default = status.default_target(Path.cwd())
-    return found, status.write_status(found, as_xlsx(into_folder(Path(target), default.name)) if target else default)
+    return found, status.write_status(found, as_xlsx(into_folder(target, default.name)) if target else default)
 
 
 def import_deposits(files: list[Path], registre: Path, format_id: str | None = None) -> list[Any]:

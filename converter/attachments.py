@@ -22,6 +22,7 @@ import contextlib
 import io
 import os
 import shutil
+import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -208,6 +209,13 @@ def _identity(source: Path) -> object:
     return (found.st_dev, found.st_ino) if found.st_ino else source
 
 
+def _other_name(typed: str, found: str) -> bool:
+    """Whether the file was found under a name that reads otherwise than the one `typed`: not
+    under the same name in another Unicode form (« é » decomposed by macOS: the same text, as
+    the cells are read, and the two names shown alike in a warning)."""
+    return unicodedata.normalize("NFC", found) != unicodedata.normalize("NFC", typed)
+
+
 def _approaching(typed: str, found: str) -> str:
     """The warning's code for a file found under a name near the one `typed` (_Folder.find)."""
     def last(name: str) -> str:
@@ -303,7 +311,7 @@ def collect(checked: Checked, records: list[dict[str, Any]], folder: Path,
     for row in expected(checked, records).iter_rows(named=True):
         typed = row["fichierSource"] or row["nomFichier"]
         source, name, problem = listing.find(typed)
-        if name != typed:  # found under a name close to the one typed or regulatory (_Folder.find)
+        if _other_name(typed, name):  # found under a name close to the one typed or regulatory (_Folder.find)
             issues.append(_issue(_approaching(typed, name), row, definition, letter, file, detail=typed, fichier=name))
         if problem is None:
             problem, size = _fault(source, name, row, limit)
@@ -339,7 +347,7 @@ def of_document(document: dict[str, Any], folder: Path,
                          piece["typeFichier"])
             params = {"piece": f"{piece['typeFichier']} ({label})", "nom": regulatory}
             source, name, problem = listing.find(regulatory)
-            if name != regulatory:
+            if _other_name(regulatory, name):
                 code = _approaching(regulatory, name)
                 text = message(code, detail=regulatory, fichier=name, **params)
                 notes.append(Issue(code=code, message=f"demande {line['numeroEditeur']} : {text}",

@@ -18,7 +18,7 @@ from rich.markup import escape
 from . import api
 from .cli_fr import CommandeFr, GroupeFr  # French help screens and usage errors
 from .console import tolerate_console_encoding
-from .files import OutputError, into_folder, near_file, running, why
+from .files import OutputError, near_file, running, typed_path, why
 from .ledger import ENVIRONMENT, WITHDRAWN, LedgerNotFound
 from .funding.amounts import format_rate
 from .funding.cli_text import InputError, plafond_hop_text, plafond_sfp_text
@@ -244,7 +244,7 @@ def formats_command() -> None:
 @app.command("modele", cls=CommandeFr)
 def modele(
     format_id: Annotated[str, typer.Argument(metavar="FORMAT", help="Identifiant du format (voir « xl2segur formats »).")],
-    sortie: Annotated[Path, typer.Option("-o", "--sortie", help="Classeur à créer (.xlsx) ; jamais écrasé.")] = Path(api.TEMPLATE_NAME),
+    sortie: Annotated[Path, typer.Option("-o", "--sortie", parser=typed_path, help="Classeur à créer (.xlsx), ou dossier où l'écrire ; jamais écrasé.")] = Path(api.TEMPLATE_NAME),
 ) -> None:
     """Écrit le classeur vierge d'un format, à remplir dans Excel ou LibreOffice."""
     try:
@@ -275,7 +275,7 @@ def _ledger(registre: Optional[Path], option: str = "--registre", create: bool =
     return path
 
 
-RapportOption = Annotated[Optional[Path], typer.Option("--rapport", help="Écrit aussi un rapport JSON lisible par une machine.")]
+RapportOption = Annotated[Optional[Path], typer.Option("--rapport", parser=typed_path, help="Écrit aussi un rapport JSON lisible par une machine.")]
 
 
 def _report_folder(rapport: Optional[Path]) -> None:
@@ -284,7 +284,7 @@ def _report_folder(rapport: Optional[Path]) -> None:
     2), looked like a conversion that failed."""
     if rapport is not None:
         try:
-            with running(into_folder(rapport, "rapport.json").parent):
+            with running(api.report_path(rapport).parent):
                 pass
         except OutputError as exc:
             _fail(str(exc))
@@ -305,7 +305,7 @@ QuietOption = Annotated[bool, typer.Option("-q", "--quiet", help="N'affiche pas 
 def verifier(
     classeur: Annotated[Path, typer.Argument(metavar="CLASSEUR", help="Classeur rempli (.xlsx, ou .ods de LibreOffice).")],
     rapport: RapportOption = None,
-    erreurs: Annotated[Optional[Path], typer.Option("--erreurs", help="Écrit aussi le classeur d'erreurs (.xlsx, jamais écrasé) s'il y a des erreurs.")] = None,
+    erreurs: Annotated[Optional[Path], typer.Option("--erreurs", parser=typed_path, help="Écrit aussi le classeur d'erreurs (.xlsx, jamais écrasé) s'il y a des erreurs.")] = None,
     quiet: QuietOption = False,
 ) -> None:
     """Vérifie un classeur et affiche toutes les erreurs ; n'écrit aucun fichier de dépôt."""
@@ -406,7 +406,7 @@ def plafond_sfp_command(
 def retour(
     fichiers: Annotated[list[Path], typer.Argument(metavar="FICHIER.json…", help="Fichiers JSON rendus par l'ASP après dépôt.")],
     registre: RegistreOption = None,
-    sortie: Annotated[Optional[Path], typer.Option("-o", "--sortie", help="Classeur de bilan à écrire (par défaut retour-ASP-AAAAMMJJ.xlsx à côté du premier fichier de retour).")] = None,
+    sortie: Annotated[Optional[Path], typer.Option("-o", "--sortie", parser=typed_path, help="Classeur de bilan à écrire (par défaut retour-ASP-AAAAMMJJ.xlsx à côté du premier fichier de retour).")] = None,
     confirmer: Annotated[bool, typer.Option("--confirmer", help="Enregistre aussi un retour qui contredit un retour déjà enregistré (résultat ou numéro ASP).")] = False,
     depot: Annotated[Optional[str], typer.Option("--depot", metavar="NOM", help="Nom du fichier déposé auquel répond le retour, quand plusieurs dépôts contiennent les mêmes demandes.")] = None,
 ) -> None:
@@ -474,7 +474,7 @@ def solde(
 @app.command("etat", cls=CommandeFr)
 def etat(
     registre: RegistreOption = None,
-    sortie: Annotated[Optional[Path], typer.Option("-o", "--sortie", help="Classeur d'état à écrire (par défaut etat-registre-AAAAMMJJ.xlsx dans le dossier courant ; jamais écrasé).")] = None,
+    sortie: Annotated[Optional[Path], typer.Option("-o", "--sortie", parser=typed_path, help="Classeur d'état à écrire (par défaut etat-registre-AAAAMMJJ.xlsx dans le dossier courant ; jamais écrasé).")] = None,
 ) -> None:
     """Affiche l'état du registre par format (sans retour, acceptées, rejetées, solde à déposer) et l'écrit dans un classeur."""
     registre = _ledger(registre)

@@ -191,9 +191,12 @@ class _SansPydantic(RuntimeParam):
     typer 0.29 builds for it: importing Pydantic costs 0.1 to 0.2 s at each command, for a text
     typed on the command line that stays itself, a path that the adapter makes with `Path(value)`,
     and a flag (« --help » too) that is already a bool or None, never coerced. A path's checks stay
-    typer's (`coerce_cli_path`); any other value goes to typer's own coercion."""
+    typer's (`coerce_cli_path`); a path with a `parser` of its own (files.typed_path) gets what
+    it returns, as typer gives it; any other value goes to typer's own coercion."""
 
     def _coerce_value(self, value: Any, param: Any, ctx: _click.Context) -> Any:
+        if type(value) is str and self.parameter_info.parser is not None:
+            return self.parameter_info.parser(value)
         if type(value) is str and self.annotation is str:
             return value
         if type(value) is str and self.annotation is Path:
@@ -202,14 +205,15 @@ class _SansPydantic(RuntimeParam):
 
 
 def _sans_pydantic(params: list[Any]) -> None:
-    """Give each plain `str`, `Path` or `bool` parameter the coercion above, before typer builds its own."""
+    """Give each plain `str`, `Path` or `bool` parameter (a `Path` with a parser too) the coercion
+    above, before typer builds its own."""
     for param in params:
         described = getattr(param, "type_descriptor", None)
         if described is None or getattr(param, "_runtime_param", False) is not None:
             continue
         info = described.parameter_info
         if described.annotation in (str, Path, bool) and described.file_annotation is None \
-                and info.parser is None and info.path_type is None:
+                and (info.parser is None or described.annotation is Path) and info.path_type is None:
             param._runtime_param = _SansPydantic(annotation=described.annotation, parameter_info=info)
 
 

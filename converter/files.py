@@ -328,10 +328,31 @@ def near_file(path: Path, folder: bool = False) -> Path | None:
     return path.parent / near[0].name if len(near) == 1 else None
 
 
-def into_folder(target: Path, name: str) -> Path:
-    """`target`, or the file `name` inside it when it is a folder: `-o depot/` names where to
-    write, as convertir's does (the file became `depot-2`, without extension, beside it)."""
-    return Path(target) / name if Path(target).is_dir() else Path(target)
+def names_folder(typed: str | os.PathLike[str]) -> bool:
+    """Whether a path typed as text ends with a separator: `-o modeles/` names a folder, even
+    one not made yet (pathlib drops that separator: `typed_path` keeps the text).
+
+    >>> names_folder("modeles/"), names_folder("modeles"), names_folder(Path("modeles/"))
+    (True, False, False)
+    """
+    return isinstance(typed, str) and typed.endswith(tuple(sep for sep in (os.sep, os.altsep, "/") if sep))
+
+
+def typed_path(value: str) -> str | Path:
+    """A path option of the command line, as typed when it ends with a separator (for
+    `into_folder`: a folder), else its Path."""
+    return value if names_folder(value) else Path(value)
+
+
+def into_folder(target: str | os.PathLike[str], name: str) -> Path:
+    """`target`, or the file `name` inside it when it is a folder, or is typed as one (`names_folder`,
+    made when written): `-o depot/` names where to write, as convertir's does (the file became
+    `depot-2`, without extension, beside it; `-o modeles/`, a folder not made yet, `modeles.xlsx`)."""
+    path = Path(target)
+    return path / name if names_folder(target) or path.is_dir() else path
+
+
+SPREADSHEET_SUFFIXES = (".xlsx", ".ods", ".fods", ".xls", ".xlsm", ".xlsb", ".csv")
 
 
 def as_xlsx(target: Path) -> Path:
@@ -345,9 +366,25 @@ def as_xlsx(target: Path) -> Path:
     suffix = target.suffix.lower()
     if suffix == ".xlsx":
         return target
-    if suffix in (".ods", ".fods", ".xls", ".xlsm", ".xlsb", ".csv"):
+    if suffix in SPREADSHEET_SUFFIXES:
         return target.with_suffix(".xlsx")
     return target.with_name(f"{target.name}.xlsx")
+
+
+def as_json(target: Path) -> Path:
+    """The name of a report xl2segur writes: it holds JSON; under a workbook's name
+    (`--rapport rapport.xlsx`) Excel refused to open it. A spreadsheet extension is replaced,
+    else `.json` is added.
+
+    >>> [as_json(Path(n)).name for n in ("r.xlsx", "r", "r.JSON", "r.v2", "r.ods")]
+    ['r.json', 'r.json', 'r.JSON', 'r.v2.json', 'r.json']
+    """
+    suffix = target.suffix.lower()
+    if suffix == ".json":
+        return target
+    if suffix in SPREADSHEET_SUFFIXES:
+        return target.with_suffix(".json")
+    return target.with_name(f"{target.name}.json")
 
 
 def numbered(path: Path) -> Iterator[Path]:

@@ -44,7 +44,7 @@ import polars as pl
 
 from . import concurrency, container, launch
 from .formats.model import column_letter
-from .formats import FormatDefinition, Sheet, UnknownFormat, all_formats, common_header, get_format
+from .formats import FormatDefinition, Sheet, UnknownFormat, all_formats, common_header, typed_format
 from .issues import Issue, issue
 from .kinds import IDENTIFIER_WIDTHS, MAX_LOST_ZEROS
 
@@ -767,7 +767,7 @@ def _header_format(reader: Any, path: Path, scan: SheetScan, sheet_name: str) ->
                         column=common_header().column_letter("format"), balise="format")
         raise _fail("entete_vide", path, sheet=HEADER_SHEET)
     try:
-        return get_format(fmt[0])
+        return typed_format(fmt[0])  # « MS2-DUI-PDS-SOLDE » too: the Entête's check warns
     except UnknownFormat:
         raise _fail("format_inconnu", path, sheet=HEADER_SHEET, row=int(header[ROW][0]),
                     column=common_header().column_letter("format"), balise="format", value=fmt[0]) from None

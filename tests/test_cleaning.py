@@ -4,17 +4,21 @@ found it; a plain column holds neither."""
 
 from __future__ import annotations
 
+import sys
+import unicodedata
+
 import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from converter.checks import NULL_TYPED
-from converter.checks.values import cleaned, cleaned_columns, is_error_cell
+from converter.checks.values import _NOT_NFC, cleaned, cleaned_columns, is_error_cell
 
 _ASCII = st.one_of(st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=6),
                    st.sampled_from(["#N/A", "#REF!", "Err:502", " #DIV/0!", "#NUM! ", "x#N/A", "Err:50", "null", "NULL", "nUlL", " null"]))
 _HOSTILE = st.lists(st.sampled_from(
-    ["a", "1", " ", "#N/A", "Err:502", "\n", "\t", "\r", "\x00", "\x1f", "\x7f", "\x85", "\u00a0", "\u200b", "\u2003", "\u3000", "é"]),
+    ["a", "1", " ", "#N/A", "Err:502", "\n", "\t", "\r", "\x00", "\x1f", "\x7f", "\x85", "\u00a0", "\u200b", "\u2003", "\u3000", "é",
+     "e\u0301", "\u0301", "\u0327", "\u2126", "\u1100\u1161", "\u11a8", "\u0958"]),
     max_size=6).map("".join)
 _COLUMN = st.one_of(st.lists(st.one_of(st.none(), _ASCII)), st.lists(st.one_of(st.none(), _ASCII, _HOSTILE)))
 
@@ -55,3 +59,20 @@ def test_a_plain_column_holds_no_error_cell_and_no_null():
     frame = pl.DataFrame({"plain": ["a", "x #N/A", "E rr:502"], "na": ["a", "#N/A", None], "err": ["Err:502", "b", "c"],
                           "null": ["a", "NuLl", None], "nul": ["nul", "null x", "x null"], "del": ["a\x7fnull", "b", None]})
     assert [c.plain for c in cleaned_columns(frame, frame.columns)] == [True, False, False, False, True, False]
+
+
+def test_a_column_skips_the_composition_only_where_no_character_may_change():
+    """Every character NFC may change (not NFC on its own: a singleton such as the ohm sign) or
+    compose with the one before (a combining mark, a Hangul vowel or final jamo: the second of
+    a canonical pair, or of a Hangul syllable) is found by `_NOT_NFC`: a column holding none is
+    NFC already."""
+    chars = [chr(cp) for cp in range(sys.maxunicode + 1) if not 0xD800 <= cp <= 0xDFFF]
+    found = dict(zip(chars, pl.Series(chars).str.contains(_NOT_NFC).to_list()))
+    seconds = {s for c in chars for s in unicodedata.normalize("NFD", c)[1:]}
+    missed = [c for c, hit in found.items() if not hit and (
+        not unicodedata.is_normalized("NFC", c) or unicodedata.combining(c) or c in seconds)]
+    assert not missed, [hex(ord(c)) for c in missed]
+    frame = pl.DataFrame({"nfd": ["LE\u0301A", "b"], "nfc": ["LÉA", "b\u00a0"]})
+    assert frame.select(c.cleaned for c in cleaned_columns(frame, frame.columns)).rows() == \
+        [("LÉA", "LÉA"), ("b", "b")]
+    assert ["normalize" in str(c.cleaned) for c in cleaned_columns(frame, frame.columns)] == [True, False]

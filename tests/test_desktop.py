@@ -273,10 +273,8 @@ def zipped(outcome: api.Outcome) -> dict[str, bytes]:
 @pytest.mark.parametrize("on_disk, typed", [
     ("MS2-DUI-Va1-BDC-00001.PDF", None),  # Windows' or a scanner's capitals
     ("ms2-dui-va1-bdc-00001.pdf", None),
-    ("bon de commande pre\u0301vu.pdf", "bon de commande pr\u00e9vu.pdf"),  # « é » as macOS writes it
-    ("bon de commande pr\u00e9vu.pdf", "bon de commande pre\u0301vu.pdf"),  # typed decomposed
+    ("bon de commande pre\u0301vu.PDF", "bon de commande pr\u00e9vu.pdf"),  # « é » as macOS writes it
     # a folder of macOS (unzipped elsewhere: its name stays decomposed), typed composed
-    ("Commandes e\u0301te\u0301/bon de commande.pdf", "Commandes \u00e9t\u00e9/bon de commande.pdf"),
     ("Commandes e\u0301te\u0301/BON de commande.pdf", "commandes \u00e9t\u00e9/bon de commande.pdf"),
 ])
 def test_a_name_differing_by_case_or_unicode_form_is_found_and_said(tmp_path, on_disk, typed):
@@ -286,6 +284,22 @@ def test_a_name_differing_by_case_or_unicode_form_is_found_and_said(tmp_path, on
     assert warning.numero_editeur == "00001" and f"« {on_disk} »" in warning.message
     assert f"« {typed or 'MS2-DUI-Va1-BDC-00001.pdf'} »" in warning.message
     assert zipped(outcome) == {"MS2-DUI-Va1-BDC-00001.pdf": PDF}  # the regulatory name
+
+
+@pytest.mark.parametrize("on_disk, typed", [
+    ("bon de commande pre\u0301vu.pdf", "bon de commande pr\u00e9vu.pdf"),  # « é » as macOS writes it
+    ("bon de commande pr\u00e9vu.pdf", "bon de commande pre\u0301vu.pdf"),  # typed decomposed
+    ("bon de commande pre\u0301vu.pdf", "bon de commande pre\u0301vu.pdf"),  # both, on a Mac
+    # a folder of macOS (unzipped elsewhere: its name stays decomposed), typed composed
+    ("Commandes e\u0301te\u0301/bon de commande.pdf", "Commandes \u00e9t\u00e9/bon de commande.pdf"),
+])
+def test_a_name_differing_by_its_unicode_form_only_is_the_same_name(tmp_path, on_disk, typed):
+    """Cells are read composed (NFC); a file whose name is the same text decomposed is the file
+    typed: a warning showed the two names alike (« … prévu.pdf » was « … prévu.pdf »)."""
+    outcome = with_pieces(tmp_path, {on_disk: PDF}, source=typed)
+    assert outcome.accepted == ["00001"] and outcome.errors == []
+    assert not [i for i in outcome.warnings if i.code.startswith("piece_")]
+    assert zipped(outcome) == {"MS2-DUI-Va1-BDC-00001.pdf": PDF}
 
 
 @pytest.mark.parametrize("on_disk", ["MS2-DUI-Va1-BDC-00001.pdf.pdf", "MS2-DUI-Va1-BDC-00001.PDF.pdf"])
@@ -390,6 +404,39 @@ def test_a_folder_given_for_a_file_gets_the_file_inside_it(tmp_path, monkeypatch
     assert done.exit_code == 0, done.output
     assert [p.suffix for p in (tmp_path / "etats").iterdir()] == [".xlsx"]
     assert not [p for p in tmp_path.iterdir() if p.name.endswith("-2")]
+
+
+def test_a_folder_typed_with_its_separator_is_made_and_gets_the_file_inside_it(tmp_path, monkeypatch):
+    """`-o modeles/`, `--erreurs sortie/`, `--rapport rapports/` for folders not made yet wrote
+    the files `modeles.xlsx`, `sortie.xlsx` and `rapports` (a JSON report without extension):
+    the separator typed said a folder, and Path() had dropped it."""
+    monkeypatch.chdir(tmp_path)
+    sep = os.sep
+    done = CliRunner().invoke(app, ["modele", "ms2-dui-pds-avance", "-o", f"modeles{sep}"])
+    assert done.exit_code == 0, done.output
+    assert zipfile.is_zipfile(tmp_path / "modeles" / "demandes.xlsx")
+    done = CliRunner().invoke(app, ["verifier", str(rejected_workbook(tmp_path)), "--erreurs", f"sortie{sep}",
+                                    "--rapport", f"rapports{sep}"])
+    assert done.exit_code == 1, done.output
+    assert zipfile.is_zipfile(tmp_path / "sortie" / "erreurs-rejetee.xlsx")
+    assert json.loads((tmp_path / "rapports" / "rapport.json").read_text(encoding="utf-8"))["numeros_rejetes"] == ["00001"]
+    registre = tmp_path / "registre.sqlite"
+    api.convert(SAMPLE, tmp_path / "depot", DAY, registre=registre)
+    done = CliRunner().invoke(app, ["etat", "--registre", str(registre), "-o", f"etats{sep}"])
+    assert done.exit_code == 0, done.output
+    assert [p.suffix for p in (tmp_path / "etats").iterdir()] == [".xlsx"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["registre.sqlite", "rejetee.xlsx"]
+
+
+@pytest.mark.parametrize("typed, written", [("rapport.xlsx", "rapport.json"), ("rapport", "rapport.json"),
+                                            ("rapport.JSON", "rapport.JSON"), ("rapport.v2", "rapport.v2.json")])
+def test_a_report_is_named_json_whatever_the_name_typed(tmp_path, typed, written):
+    """`--rapport rapport.xlsx` wrote JSON under a workbook's name, which Excel refused to open."""
+    done = CliRunner().invoke(app, ["verifier", str(rejected_workbook(tmp_path)), "--rapport", str(tmp_path / "r" / typed)])
+    assert done.exit_code == 1, done.output
+    assert [p.name for p in (tmp_path / "r").iterdir()] == [written]
+    assert f"Rapport écrit : {tmp_path / 'r' / written}" in " ".join(done.output.split())
+    json.loads((tmp_path / "r" / written).read_text(encoding="utf-8"))
 
 
 @pytest.mark.parametrize("typed, written", [("demandes.ods", "demandes.xlsx"), ("demandes", "demandes.xlsx"),
@@ -552,6 +599,45 @@ def test_a_control_character_pasted_into_a_value_is_taken_out_as_invisible_chara
     text = outcome.files[0].read_text()
     assert '"nomResponsableOG": "DURAND"' in text and '"nomAdminTechnique": "MARTIN JEAN"' in text
     assert "\\u00" not in text
+
+
+def test_accents_typed_decomposed_on_macos_count_once_and_are_deposited_composed(tmp_path):
+    """macOS types and pastes « É » as « E » + combining accent (NFD): a 24-letter name with 6
+    accents counted 30 characters, « Trop long : 24 caractères au plus », and a name that
+    passed went into the deposit file decomposed, longer there than the length checked."""
+    name = "ÉLÉONORE DÉSIRÉE HÉLÈNE"  # 23 letters: nomAdminTechnique takes 24 at most
+    rows = seed_001_rows()
+    rows["OG"][0]["nomAdminTechnique"] = unicodedata.normalize("NFD", name)
+    rows["OG"][0]["nomResponsableOG"] = unicodedata.normalize("NFD", "Lévêque")
+    rows["Scénarios"][0]["ancienneVersion"] = unicodedata.normalize("NFD", "4.2 édition été")
+    path = workbook(tmp_path / "mac.xlsx", rows)
+    assert not api.verify(path).errors
+    outcome = api.convert(path, tmp_path / "out", DAY, registre=tmp_path / "registre.sqlite")
+    assert outcome.accepted == ["00001"], [i.render() for i in outcome.errors]
+    # upper-cased as the ASP requires, said as for any lower-case name
+    assert [(i.code, i.value) for i in outcome.warnings if i.balise == "nomResponsableOG"] == \
+        [("majuscules", unicodedata.normalize("NFD", "Lévêque"))]
+    document = json.loads(outcome.files[0].read_text(encoding="utf-8"))
+    og = document["lignesImport"][0]["beneficiaires"]["etablissementsClients"][0]
+    assert og["certificatServeur"]["nomAdminTechnique"] == name
+    assert og["nomResponsableOG"] == "LÉVÊQUE"
+    assert document["lignesImport"][0]["scenarioInstallation"][0]["ancienneVersion"] == "4.2 édition été"
+    # one letter too many is still too long, counted as letters
+    rows["OG"][0]["nomAdminTechnique"] = unicodedata.normalize("NFD", name + "ÉE")
+    (error,) = api.verify(workbook(tmp_path / "long.xlsx", rows)).errors
+    assert (error.code, error.balise) == ("longueur_max", "nomAdminTechnique")
+
+
+def test_a_year_out_of_range_is_named_as_such_on_the_console(tmp_path):
+    """12/03/1850 was « Date invalide : saisissez une vraie date », which it is: the message now
+    says that the year is out of range, and how to write it."""
+    rows = seed_001_rows()
+    rows["Demandes"][0]["dateCommande"] = "12/03/1850"
+    done = CliRunner().invoke(app, ["verifier", str(workbook(tmp_path / "annee.xlsx", rows))])
+    assert done.exit_code == 1, done.output
+    line = next(line for line in " ".join(done.output.split()).split("ERREUR")[1:] if "dateCommande" in line)
+    assert "valeur « 12/03/1850 » : Année hors limites" in line and "entre 1900 et 2099" in line, line
+    assert "Corrigez l'année" in line and "vraie date" not in line, line
 
 
 def test_a_long_value_is_shown_abridged_on_the_console_and_whole_in_the_report(tmp_path):

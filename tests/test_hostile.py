@@ -410,6 +410,29 @@ def test_workbook_read_as_another_format_than_its_entete_says(tmp_path):
     assert same.accepted == ["00001"] and not [i for i in same.issue_list() if i.is_error]
 
 
+@pytest.mark.parametrize("typed", ["MS2-DUI-PDS-AVANCE", "Ms2-Dui-Pds-Avance", "ms2 - dui - pds - avance"])
+def test_the_entete_format_retyped_in_another_case_is_read_with_a_warning(tmp_path, typed):
+    """« MS2-DUI-PDS-AVANCE » in the Entête was « Format inconnu » (code 2), while a drop-down
+    value typed in capitals is corrected with a warning."""
+    path = plain(tmp_path / "casse.xlsx", header={"format": typed})
+    outcome = api.verify(path)
+    assert outcome.exit_code == 0 and outcome.format_id == FMT and outcome.errors == [], outcome.errors
+    (warning,) = found(outcome, "format_ecriture_corrigee")
+    assert (warning.sheet, warning.cell, warning.value) == ("Entête", "C2", typed)
+    assert f"il est lu « {FMT} »" in warning.message
+    # read as the format it names, nothing differs; as another, it is that one that differs
+    checked = check_workbook(read_workbook(path, get_format("ms2-dui-pde-avance")))
+    assert [(i.code, i.value) for i in checked.issue_list() if i.is_error] == [("format_different", typed)]
+    assert f"au format « {FMT} »" in [i for i in checked.issue_list() if i.is_error][0].message
+    same = check_workbook(read_workbook(path, get_format(FMT)))
+    assert same.accepted == ["00001"] and not [i for i in same.issue_list() if i.is_error]
+
+
+def test_an_entete_format_of_another_spelling_stays_unknown(tmp_path):
+    outcome = api.verify(plain(tmp_path / "autre.xlsx", header={"format": "ms2_dui_pds_avance"}))
+    assert outcome.unreadable and [(i.code, i.value) for i in outcome.errors] == [("format_inconnu", "ms2_dui_pds_avance")]
+
+
 def test_duplicate_column(tmp_path):
     outcome = api.verify(plain(tmp_path / "double.xlsx", extra={"OG": ["FINESSJuridique"]}))
     (problem,) = outcome.errors
@@ -720,14 +743,16 @@ def test_dates_at_the_ends_of_the_accepted_years(tmp_path, typed):
     assert api.verify(workbook(tmp_path / "dates.xlsx", rows)).errors == []
 
 
-@pytest.mark.parametrize("typed", ["31/02/2024", "12/03/24", "hier", "12 brumaire 2024",
-                                   # a mistyped year: outside 1900-2099, never a real order date
-                                   "31/12/1899", "01/01/2100", "12/03/0224", "2204-03-12", "12 mars 2240"])
-def test_bad_dates(tmp_path, typed):
+@pytest.mark.parametrize("typed, code", [
+    *((typed, "date_invalide") for typed in ("31/02/2024", "12/03/24", "hier", "12 brumaire 2024")),
+    # a mistyped year: outside 1900-2099, never a real order date, and said as such
+    *((typed, "date_annee_hors_limites") for typed in ("31/12/1899", "01/01/2100", "12/03/0224", "2204-03-12",
+                                                       "12 mars 2240"))])
+def test_bad_dates(tmp_path, typed, code):
     rows = seed_001_rows()
     rows["Demandes"][0]["dateCommande"] = typed
     outcome = api.verify(workbook(tmp_path / "dates.xlsx", rows))
-    assert [(i.code, i.cell) for i in outcome.errors] == [("date_invalide", "B2")]
+    assert [(i.code, i.cell) for i in outcome.errors] == [(code, "B2")]
 
 
 def test_invisible_spaces_emoji_and_rtl(tmp_path):

@@ -94,6 +94,10 @@ def test_scalar_validate_normalises_as_the_column_check(module, value, expected)
     (KINDS["email"], "@b.fr", "email_invalide"), (finess, "2C0000010", "finess_invalide"),
     (rpps, "1234", "rpps_invalide"), (siret, "1234567890123", "siret_invalide"),
     (numero_editeur, "0001", "numero_editeur_invalide"),
+    # a year outside 1900–2099 is said as such, not « saisissez une vraie date »
+    (KINDS["date"], "12/03/1850", "date_annee_hors_limites"), (KINDS["date"], "12.03.2204", "date_annee_hors_limites"),
+    (KINDS["date"], "2150-03-12 00:00:00", "date_annee_hors_limites"), (KINDS["date"], "1er mars 1850", "date_annee_hors_limites"),
+    (KINDS["date"], "1899/12/31", "date_annee_hors_limites"), (KINDS["date"], "31/02/1850", "date_invalide"),
 ])
 def test_scalar_validate_refuses_with_the_issue_code(module, value, code):
     with pytest.raises(Invalid) as refused:

@@ -41,6 +41,7 @@ ERRORS = [
     ("Demandes", 0, {"numeroEditeur": "0001"}, "numero_editeur_invalide", "numeroEditeur"),
     ("Demandes", 0, {"dateCommande": "31/02/2024"}, "date_invalide", "dateCommande"),
     ("Demandes", 0, {"dateCommande": "demain"}, "date_invalide", "dateCommande"),
+    ("Demandes", 0, {"dateCommande": "12/03/1850"}, "date_annee_hors_limites", "dateCommande"),
     ("Demandes", 0, {"dateCommande": None}, "obligatoire", "dateCommande"),
     ("Demandes", 0, {"regimeTVA": "TVA"}, "valeur_non_autorisee", "regimeTVA"),
     ("Demandes", 0, {"montantSegurHT": "4866.666"}, "montant_decimales", "montantSegurHT"),
@@ -91,6 +92,7 @@ ERRORS = [
     ("Scénarios", 0, {"isMaitreId": None}, "obligatoire", "isMaitreId"),
     ("Scénarios", 0, {"IsStockageId": "2"}, "booleen_invalide", "IsStockageId"),
     ("Scénarios", 0, {"operateurMessagerie": "ENO_99"}, "valeur_non_autorisee", "operateurMessagerie"),
+    ("Scénarios", 0, {"operateurMessagerie": "ENOVACOM"}, "operateur_nom_au_lieu_du_code", "operateurMessagerie"),
     ("Scénarios", 0, {"profilMetier": "PDE"}, "valeur_non_autorisee", "profilMetier"),
     ("Scénarios", 1, {"IsRefSoins": "VRAI"}, "doit_etre_vide", "IsRefSoins"),
     ("Scénarios", 1, {"FINESSGeo": "123456789"}, "doublon", "FINESSGeo"),
@@ -174,6 +176,22 @@ def test_normalisation_is_a_warning(tmp_path, sheet, index, changes, code, balis
     outcome = api.verify(workbook(tmp_path / "w.xlsx", rows))
     assert outcome.errors == []
     assert (code, balise) in {(i.code, i.balise) for i in outcome.warnings}
+
+
+@pytest.mark.parametrize(("typed", "code"), [
+    ("ENOVACOM", "ENO_5"), ("Enovacom", "ENO_5"), (" mailiz ", "MAI_15"),
+    ("Ch René Dubos", "CH _217"), ("CH RENE DUBOS", "CH _217"),  # « CH RENÉ DUBOS » in the annex
+    ("Clinique Sainte Barbe", "CLI_265"), ("hôpital saint-joseph", "HOP_49"),  # « CLINIQUE SAINTE-BARBE », « HOPITAL SAINT JOSEPH »
+])
+def test_an_operator_name_typed_for_its_code_is_refused_naming_the_code(tmp_path, typed, code):
+    """« ENOVACOM » (the annex's name) for operateurMessagerie was « Valeur non autorisée » and a
+    list of the first six of 355 codes: the message now names its code, never put in its place."""
+    rows = _mutate(seed_001_rows(), "Scénarios", 0, operateurMessagerie=typed)
+    outcome = api.verify(workbook(tmp_path / "o.xlsx", rows))
+    (error,) = outcome.errors
+    assert (error.code, error.balise, error.value) == ("operateur_nom_au_lieu_du_code", "operateurMessagerie", typed)
+    assert f"Écrivez son code, « {code} »," in error.message
+    assert outcome.accepted == [] and outcome.rejected == ["00001"]
 
 
 @pytest.mark.parametrize("typed", ["12/03/2024", "12-03-2024", "12.03.2024", "2024-03-12", "45363", "12/3/2024"])

@@ -198,12 +198,14 @@ def check_workbook(raw: RawWorkbook) -> Checked:
         ahead = raw.ahead.get(sheet.name)  # check_sheet, started by read_workbook
         frames[sheet.name], found = ahead.result() if ahead is not None else check_sheet(raw, sheet)
         parts.append(found)
-    header_format = frames[HEADER_SHEET]["format"][0]
+    header_format = frames[HEADER_SHEET]["format"][0]  # the id it stands for, whatever its case (format_id)
     if header_format is not None and header_format != definition.id:
+        row = frames[HEADER_SHEET][ROW][0]
+        typed = raw.frames[HEADER_SHEET].filter(pl.col(ROW) == row)["format"][0]
         parts.append(pl.DataFrame([{
             "code": "format_different", "message": message("format_different", detail=header_format),
-            "severity": str(severity("format_different")), "sheet": HEADER_SHEET, "row": frames[HEADER_SHEET][ROW][0],
-            "column": raw.letter(HEADER_SHEET, "format"), "balise": "format", "value": header_format,
+            "severity": str(severity("format_different")), "sheet": HEADER_SHEET, "row": row,
+            "column": raw.letter(HEADER_SHEET, "format"), "balise": "format", "value": typed,
             "numero_editeur": None,
         }], schema=ISSUE_SCHEMA))
     if raw.renamed:  # a sheet found under its name typed without accent or in another case

@@ -30,17 +30,28 @@ NE = "__ne"  # the numeroEditeur of the row, as typed (cleaned), to attach issue
 _ERROR_CELL = r"^(#(N/A|DIV/0!|VALUE!|REF!|NAME\?|NUM!|NULL!|SPILL!|CALC!|GETTING_DATA)|Err:\d{3})$"
 
 
-def cleaned(col: pl.Expr) -> pl.Expr:
-    """Zero-width characters out, every space an ordinary one, trimmed; an empty cell becomes
-    null. A cleaned value holds no whitespace but the ordinary space.
+# a character that NFC may change or compose with the one before it (a combining mark, a
+# Hangul vowel or final jamo, a canonical singleton such as the ohm sign): where a column holds
+# none, its cells are NFC already (tests/test_cleaning.py checks every code point)
+_NOT_NFC = ("[\\p{M}\u0374\u037e\u0387\u0958-\u0f69\u1161-\u1175\u11a8-\u11c2\u1f00-\u2001\u2126\u212a\u212b"
+            "\u2329\u232a\u2adc\uf900-\ufaff\ufb1d-\ufb4f\U0001d15e-\U0001d1c0\U0002f800-\U0002fa1f]")
 
-    >>> pl.DataFrame({"c": ["\u00a00 1\u2003\u200b2\t", " ", None, "DURAND\x07", "\x1b[31mA"]}).select(cleaned(pl.col("c")))["c"].to_list()
-    ['0 1 2', None, None, 'DURAND', '[31mA']
+
+def cleaned(col: pl.Expr, composed: bool = False) -> pl.Expr:
+    """Zero-width characters out, every space an ordinary one, accents composed (NFC: macOS
+    types and pastes « é » as « e » + accent, which counted two characters against a length
+    limit), trimmed; an empty cell becomes null. A cleaned value holds no whitespace but the
+    ordinary space. `composed`: the column holds no character NFC changes (`_NOT_NFC`).
+
+    >>> pl.DataFrame({"c": ["\u00a00 1\u2003\u200b2\t", " ", None, "DURAND\x07", "\x1b[31mA", "LE\u0301A"]}).select(cleaned(pl.col("c")))["c"].to_list()
+    ['0 1 2', None, None, 'DURAND', '[31mA', 'LÉA']
     """
     # one pass (Aho-Corasick) for both replacements; `replace`, not when/then: eager, that one
     # computed the cleaning twice
-    return col.str.replace_many([*_INVISIBLE, *_SPACE_LIKE], [""] * len(_INVISIBLE) + [" "] * len(_SPACE_LIKE)) \
-        .str.strip_chars().replace("", None)
+    text = col.str.replace_many([*_INVISIBLE, *_SPACE_LIKE], [""] * len(_INVISIBLE) + [" "] * len(_SPACE_LIKE))
+    if not composed:  # ten times the cost of the replacements: only where it may change something
+        text = text.str.normalize("NFC")
+    return text.str.strip_chars().replace("", None)
 
 
 # « null » in any case: a lookup, not a regex on every cell (no other character folds to n, u or l);
@@ -66,9 +77,12 @@ def cleaned_columns(frame: pl.DataFrame, names: list[str]) -> list[Column]:
     """`cleaned` of each column, decided once per column rather than on every cell: a plain
     column has nothing to take out or trim (one regex over the joined column costs a third of
     the replacements, error cells and « null » looked for on each cell)."""
-    plain = frame.select(pl.col(n).str.join(_JOINED_BY).str.contains(_NOT_PLAIN).not_() for n in names).row(0)
-    return [Column(pl.col(n).replace("", None), True) if is_plain else Column(cleaned(pl.col(n)), False)
-            for n, is_plain in zip(names, plain)]
+    joined = [pl.col(n).str.join(_JOINED_BY) for n in names]
+    found = frame.select(*(j.str.contains(_NOT_PLAIN).not_().alias(f"p{i}") for i, j in enumerate(joined)),
+                         *(j.str.contains(_NOT_NFC).not_().alias(f"c{i}") for i, j in enumerate(joined))).row(0)
+    plain, composed = found[:len(names)], found[len(names):]
+    return [Column(pl.col(n).replace("", None), True) if is_plain else Column(cleaned(pl.col(n), is_nfc), False)
+            for n, is_plain, is_nfc in zip(names, plain, composed)]
 
 
 def is_error_cell(col: pl.Expr) -> pl.Expr:

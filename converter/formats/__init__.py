@@ -12,8 +12,8 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 from .model import DefinitionError, Field, FormatDefinition, Sheet, _sheet, parse_definition, resolve_extends
 
-__all__ = ["DefinitionError", "Field", "FormatDefinition", "Sheet", "all_formats", "common_header", "get_format",
-           "numero_formats"]
+__all__ = ["DefinitionError", "Field", "FormatDefinition", "Sheet", "all_formats", "common_header", "format_key",
+           "get_format", "numero_formats", "typed_format"]
 
 _HERE = Path(__file__).parent
 
@@ -90,3 +90,21 @@ def get_format(name: str) -> FormatDefinition:
     if name not in formats:
         raise UnknownFormat(name)
     return formats[name]
+
+
+def format_key(typed: str) -> str:
+    """A format id as a user may retype it in the Entête sheet: in any case, with spaces.
+
+    >>> format_key(" MS2-DUI-PDS-Solde ") == format_key("ms2 - dui - pds - solde") == "ms2-dui-pds-solde"
+    True
+    """
+    return "".join(typed.split()).lower()
+
+
+def typed_format(typed: str) -> FormatDefinition:
+    """The definition of the format id `typed` in the Entête, whatever its case and spaces (the
+    check of the cell says when it was not written exactly); UnknownFormat when none."""
+    found = {format_key(format_id): d for format_id, d in all_formats().items()}.get(format_key(typed))
+    if found is None:
+        raise UnknownFormat(typed)
+    return found

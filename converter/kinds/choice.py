@@ -1,29 +1,40 @@
 """A value from a list: the field's `values`, or a list named by `values_from` (the 355
 messaging operators of the ASP's annex, the format's attachment types, the attachment formats).
-A value typed in another case or with other spaces is corrected, with a warning.
+A value typed in another case or with other spaces is corrected, with a warning. An operator's
+name typed instead of its code is refused, the message naming the code (the seeds fix the
+codes: the name is never replaced silently).
 
 >>> from converter.formats import get_format
 >>> d = get_format("ms2-dui-pds-avance")
 >>> validate(" eno_5", d.by_name["Scénarios"].by_balise["operateurMessagerie"], d)
 'ENO_5'
+>>> validate("Enovacom", d.by_name["Scénarios"].by_balise["operateurMessagerie"], d)
+Traceback (most recent call last):
+...
+converter.kinds.base.Invalid: operateur_nom_au_lieu_du_code
 """
 
 from __future__ import annotations
 
 import re
+from functools import cache
 from typing import Any
 
 import polars as pl
 
-from ..reference import operator_codes
+from ..reference import operator_codes, operators
 from .base import FieldCheck, codes, encoded, quoted, scalar_forms, without_spaces
 
 NAME = "choice"
 TEXT = True
 NUM_FORMAT = None
 WIDTH = None
-CODES = ("valeur_non_autorisee", "casse_corrigee")
+CODES = ("valeur_non_autorisee", "casse_corrigee", "operateur_nom_au_lieu_du_code")
 _NOT_PLAIN = re.compile(r'["\\\x00-\x1f]')
+# a name as a user may retype it, once in capitals without its spaces: without its accents and
+# punctuation (« Clinique Sainte Barbe » for « CLINIQUE SAINTE-BARBE », « HÔPITAL » for « HOPITAL »)
+_NAME_FOLDED = {**dict(zip("ÀÂÄÁÃÇÉÈÊËÎÏÍÌÔÖÓÒÕÙÛÜÚŸ", "AAAAACEEEEIIIIOOOOOUUUUY")), "Œ": "OE", "Æ": "AE",
+                **dict.fromkeys(("-", "'", "’", ".", '"', "(", ")", "/", "_"), "")}
 
 
 def allowed_values(definition: Any, field: Any) -> tuple[str, ...]:
@@ -36,6 +47,26 @@ def allowed_values(definition: Any, field: Any) -> tuple[str, ...]:
     return field.values
 
 
+def _folded(key: pl.Expr) -> pl.Expr:
+    """A name in capitals without its spaces (`check`'s key), without accents and punctuation."""
+    return key.str.replace_many(list(_NAME_FOLDED), list(_NAME_FOLDED.values()))
+
+
+def named_values(definition: Any, field: Any) -> dict[str, str]:
+    """The codes of the list by their name folded (`_folded`): the messaging operators'
+    libellés of the annex (« ENOVACOM » → ENO_5); none for the other lists."""
+    if field.values_from != "operateurs-messagerie":
+        return {}
+    return _operators_by_name()
+
+
+@cache
+def _operators_by_name() -> dict[str, str]:
+    names = pl.DataFrame({"code": [c for c, _ in operators()], "libelle": [n for _, n in operators()]})
+    folded = names.select("code", key=_folded(without_spaces(pl.col("libelle").str.to_uppercase())))
+    return dict(zip(folded["key"], folded["code"]))
+
+
 def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
     values = allowed_values(definition, field)
     mapping: dict[str, str] = {}
@@ -44,11 +75,23 @@ def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
     value, exact = pl.col(f"{name}value"), pl.col(f"{name}exact")
     key = without_spaces(c.str.to_uppercase())
     found = pl.when(exact).then(c).otherwise(key.replace_strict(mapping, default=None, return_dtype=pl.String))
+    steps = ({f"{name}exact": c.is_in(list(values))}, {f"{name}value": found})
+    named = named_values(definition, field)
+    if not named:
+        return FieldCheck(
+            value,
+            codes((value.is_null(), "valeur_non_autorisee")),
+            codes((~exact & value.is_not_null(), "casse_corrigee")),
+            steps,
+        )
+    # the name of a value instead of its code: refused, its code kept as the value for the
+    # message to name it (« {written} »; a refused value is never deposited)
+    code = pl.col(f"{name}code")
     return FieldCheck(
-        value,
-        codes((value.is_null(), "valeur_non_autorisee")),
+        pl.coalesce(value, code),
+        codes((value.is_null() & code.is_not_null(), "operateur_nom_au_lieu_du_code"), (value.is_null(), "valeur_non_autorisee")),
         codes((~exact & value.is_not_null(), "casse_corrigee")),
-        ({f"{name}exact": c.is_in(list(values))}, {f"{name}value": found}),
+        (*steps, {f"{name}code": pl.when(value.is_null()).then(_folded(key).replace_strict(named, default=None, return_dtype=pl.String))}),
     )
 
 

@@ -1,11 +1,12 @@
 """A date: a real date from Excel (ISO text from the reader), JJ/MM/AAAA-like text, « 1er mars
-2024 » or an Excel serial number; from 1900 to 2099 (a year outside was mistyped). Written
-JJ/MM/AAAA in the deposit file, as the seeds show it.
+2024 » or an Excel serial number; from 1900 to 2099. Written JJ/MM/AAAA in the deposit file, as
+the seeds show it (« VARCHAR (format « JJ/MM/AAAA ») », no range: a year outside was mistyped,
+as 1850 or 2204 for 2024, and is said as such, « date_annee_hors_limites »).
 
 >>> validate("5 mars 2024"), validate("2024-03-05 00:00:00"), validate("45356")
 ('05/03/2024', '05/03/2024', '05/03/2024')
->>> is_valid("31/02/2024")
-False
+>>> is_valid("31/02/2024"), is_valid("12/03/1850")
+(False, False)
 """
 
 from __future__ import annotations
@@ -21,14 +22,15 @@ NAME = "date"
 TEXT = False
 NUM_FORMAT = "dd/mm/yyyy"
 WIDTH = None
-CODES = ("date_invalide",)
+CODES = ("date_invalide", "date_annee_hors_limites")
 PATTERN = r"^(0[1-9]|[12][0-9]|3[01])/(0[1-9]|1[0-2])/(19|20)[0-9]{2}$"
 
 _MONTHS = {name: f"{i:02d}" for i, names in enumerate(
     (("janvier", "janv"), ("février", "fevrier", "févr", "fevr", "fév", "fev"), ("mars",), ("avril", "avr"),
      ("mai",), ("juin",), ("juillet", "juil"), ("août", "aout"), ("septembre", "sept"), ("octobre", "oct"),
      ("novembre", "nov"), ("décembre", "decembre", "déc", "dec")), start=1) for name in names}
-_YEAR = r"((?:19|20)[0-9][0-9])"  # 1900 to 2099: a year outside was mistyped
+_YEAR = r"([0-9]{4})"  # any year of four digits: one outside YEARS is said as such
+YEARS = (1900, 2099)  # a date of an order or an invoice: a year outside was mistyped
 # a date from Excel (the reader's ISO text): its first 10 characters are « AAAA-MM-JJ »
 _FROM_EXCEL = rf"^{_YEAR}-[0-9][0-9]-[0-9][0-9](?:[ T][0-9]{{2}}:[0-9]{{2}}(?::[0-9]{{2}}(?:\.[0-9]+)?)?)?$"
 # (pattern, replacement): the other text forms of a date, rewritten as « =AAAA-M-J », the only
@@ -51,11 +53,12 @@ def from_excel(c: pl.Expr) -> pl.Expr:
 
 
 def parsed(c: pl.Expr) -> pl.Expr:
-    """The date of a cleaned cell, null unless in 1900–2099.
+    """The date of a cleaned cell, null unless it is a real date with a year of four digits
+    (`check` refuses a year outside YEARS).
 
     >>> pl.DataFrame({"c": ["2024-03-05 00:00:00", "5/3/2024", "2024.03.05", "5 mars 2024",
-    ...                     "45356", "31/02/2024", "5/3/2124", "2150-03-05"]}).select(parsed(pl.col("c")))[:, 0].to_list()
-    [datetime.date(2024, 3, 5), datetime.date(2024, 3, 5), datetime.date(2024, 3, 5), datetime.date(2024, 3, 5), datetime.date(2024, 3, 5), None, None, None]
+    ...                     "45356", "31/02/2024", "5/3/2124", "2150-03-05", "5/3/24"]}).select(parsed(pl.col("c")))[:, 0].to_list()
+    [datetime.date(2024, 3, 5), datetime.date(2024, 3, 5), datetime.date(2024, 3, 5), datetime.date(2024, 3, 5), datetime.date(2024, 3, 5), None, datetime.date(2124, 3, 5), datetime.date(2150, 3, 5), None]
     """
     text = from_excel(c)
     for pattern, replacement in _AS_ISO:  # a value matches one pattern at most, « =… » none
@@ -74,8 +77,8 @@ def parsed(c: pl.Expr) -> pl.Expr:
 
 def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
     day = pl.col(f"{name}date")
-    return FieldCheck(day.dt.strftime("%d/%m/%Y"), codes((day.is_null(), "date_invalide")), NONE,
-                      ({f"{name}date": parsed(c)},))
+    error = codes((day.is_null(), "date_invalide"), (~day.dt.year().is_between(*YEARS), "date_annee_hors_limites"))
+    return FieldCheck(day.dt.strftime("%d/%m/%Y"), error, NONE, ({f"{name}date": parsed(c)},))
 
 
 validate, is_valid = scalar_forms(check, NAME)  # the Polars check, on one value
