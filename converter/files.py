@@ -363,12 +363,7 @@ def as_xlsx(target: Path) -> Path:
     >>> [as_xlsx(Path(n)).name for n in ("a.ods", "a", "a.XLSX", "a.v2", "a.xlsm")]
     ['a.xlsx', 'a.xlsx', 'a.XLSX', 'a.v2.xlsx', 'a.xlsx']
     """
-    suffix = target.suffix.lower()
-    if suffix == ".xlsx":
-        return target
-    if suffix in SPREADSHEET_SUFFIXES:
-        return target.with_suffix(".xlsx")
-    return target.with_name(f"{target.name}.xlsx")
+    return _named_as(target, ".xlsx")
 
 
 def as_json(target: Path) -> Path:
@@ -379,12 +374,16 @@ def as_json(target: Path) -> Path:
     >>> [as_json(Path(n)).name for n in ("r.xlsx", "r", "r.JSON", "r.v2", "r.ods")]
     ['r.json', 'r.json', 'r.JSON', 'r.v2.json', 'r.json']
     """
-    suffix = target.suffix.lower()
-    if suffix == ".json":
+    return _named_as(target, ".json")
+
+
+def _named_as(target: Path, suffix: str) -> Path:
+    """`target` with the extension `suffix`: kept in any case, in place of a spreadsheet's, else added."""
+    if target.suffix.lower() == suffix:
         return target
-    if suffix in SPREADSHEET_SUFFIXES:
-        return target.with_suffix(".json")
-    return target.with_name(f"{target.name}.json")
+    if target.suffix.lower() in SPREADSHEET_SUFFIXES:
+        return target.with_suffix(suffix)
+    return target.with_name(f"{target.name}{suffix}")
 
 
 def numbered(path: Path) -> Iterator[Path]:
