@@ -19,7 +19,7 @@ from converter.ledger import default_path
 from tests.builders import workbook
 from tests.test_cycle import DAY, asp_return, avance_rows, sheet_rows
 from tests.test_ledger_core import _kill_when
-from tests.test_returns_crash import _killed_at, _run
+from tests.test_returns_crash import withdrawn_and_restored_through_kills
 
 
 def _words(text: str) -> str:
@@ -344,19 +344,7 @@ def test_an_imported_file_whose_withdrawal_was_killed_is_set_aside_when_run_agai
     saved.write_bytes(b"\xef\xbb\xbf" + _made_elsewhere(tmp_path, "00001").read_bytes().replace(b"\n", b"\r\n"))
     registre = tmp_path / "registre.sqlite"
     api.import_deposits([saved], registre)
-    command = ["retirer", saved.name, "--registre", str(registre), "--oui"]
-    _killed_at(tmp_path, "move", *command)
-    assert saved.is_file()
-    done = _run(*command)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert not saved.exists() and (out / "retires" / saved.name).is_file()
-    command = ["retirer", saved.name, "--registre", str(registre), "--annuler"]
-    _killed_at(tmp_path, "move", *command)
-    done = _run(*command)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert saved.is_file() and not (out / "retires" / saved.name).exists()
-    with sqlite3.connect(registre) as db:
-        assert db.execute("SELECT statut FROM demandes").fetchall() == [("deposee",)]
+    withdrawn_and_restored_through_kills(tmp_path, saved, registre)
 
 
 def test_an_imported_file_renamed_by_hand_in_its_folder_is_told_by_its_content(tmp_path: Path) -> None:

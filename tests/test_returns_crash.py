@@ -108,19 +108,27 @@ def test_a_withdrawal_killed_before_its_file_is_set_aside_is_finished_when_run_a
     free, could be deposited in another file."""
     out, registre = tmp_path / "depot", default_path()
     deposit_file = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY).files[0]
+    withdrawn = withdrawn_and_restored_through_kills(tmp_path, deposit_file, registre)
+    assert "mis de côté" in withdrawn.stdout
+
+
+def withdrawn_and_restored_through_kills(tmp_path: Path, deposit_file: Path, registre: Path) -> subprocess.CompletedProcess:
+    """`retirer`, killed before the file went into retires/, then run again; then `retirer
+    --annuler`, killed and run again the same way: each finishes the move, and the demande is
+    deposited again. Returns the withdrawal run to its end."""
+    aside = deposit_file.parent / "retires" / deposit_file.name
     command = ["retirer", deposit_file.name, "--registre", str(registre), "--oui"]
     _killed_at(tmp_path, "move", *command)
     assert deposit_file.is_file()
-    done = _run(*command)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert not deposit_file.exists() and (out / "retires" / deposit_file.name).is_file()
-    assert "mis de côté" in done.stdout
-    # and the way back, killed the same way
+    withdrawn = _run(*command)
+    assert withdrawn.returncode == 0, withdrawn.stdout + withdrawn.stderr
+    assert not deposit_file.exists() and aside.is_file()
     command = ["retirer", deposit_file.name, "--registre", str(registre), "--annuler"]
     _killed_at(tmp_path, "move", *command)
     assert not deposit_file.exists()
     done = _run(*command)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert deposit_file.is_file() and not (out / "retires" / deposit_file.name).exists()
+    assert deposit_file.is_file() and not aside.exists()
     with sqlite3.connect(registre) as db:
         assert db.execute("SELECT statut FROM demandes").fetchall() == [("deposee",)]
+    return withdrawn
