@@ -428,6 +428,16 @@ def test_the_entete_format_retyped_in_another_case_is_read_with_a_warning(tmp_pa
     assert same.accepted == ["00001"] and not [i for i in same.issue_list() if i.is_error]
 
 
+@pytest.mark.parametrize("typed", ["ms2-dui-pds-\u200bavance", "\ufeffms2-dui-pds-avance", "ms2\u2060-dui-pds-avance",
+                                   "ms2-dui-pds-avance\u00a0"])
+def test_the_entete_format_with_an_invisible_character_is_found(tmp_path, typed):
+    """A zero-width space or a BOM pasted into the Entête format cell made it « Format inconnu »
+    (code 2), while the cleaning of every cell takes these characters out."""
+    path = plain(tmp_path / "invisible.xlsx", header={"format": typed})
+    outcome = api.verify(path)
+    assert outcome.exit_code == 0 and outcome.format_id == FMT and outcome.errors == [], outcome.errors
+
+
 def test_an_entete_format_of_another_spelling_stays_unknown(tmp_path):
     outcome = api.verify(plain(tmp_path / "autre.xlsx", header={"format": "ms2_dui_pds_avance"}))
     assert outcome.unreadable and [(i.code, i.value) for i in outcome.errors] == [("format_inconnu", "ms2_dui_pds_avance")]

@@ -93,12 +93,16 @@ def get_format(name: str) -> FormatDefinition:
 
 
 def format_key(typed: str) -> str:
-    """A format id as a user may retype it in the Entête sheet: in any case, with spaces.
+    """A format id as a user may retype it in the Entête sheet: in any case, with spaces, and
+    with the invisible characters a paste brings (zero-width space, BOM…), which the cleaning
+    of every cell takes out too (checks/values.py).
 
     >>> format_key(" MS2-DUI-PDS-Solde ") == format_key("ms2 - dui - pds - solde") == "ms2-dui-pds-solde"
     True
+    >>> format_key("\ufeffms2-dui-pds\u200b-solde\u00a0") == "ms2-dui-pds-solde"
+    True
     """
-    return "".join(typed.split()).lower()
+    return "".join(c for c in typed if c.isprintable() and not c.isspace()).lower()
 
 
 def typed_format(typed: str) -> FormatDefinition:
