@@ -438,6 +438,17 @@ def test_the_entete_format_with_an_invisible_character_is_found(tmp_path, typed)
     assert outcome.exit_code == 0 and outcome.format_id == FMT and outcome.errors == [], outcome.errors
 
 
+def test_the_format_on_the_command_line_is_found_whatever_its_case(tmp_path):
+    """« xl2segur modele MS2-DUI-PDS-AVANCE » said « format inconnu » while the same id typed so
+    in the Entête is read; « --format » of solde and importer go through the same look-up."""
+    result = runner.invoke(app, ["modele", "MS2-DUI-PDS-Avance", "-o", str(tmp_path / "m.xlsx")])
+    assert result.exit_code == 0, result.output
+    assert api.verify(plain(tmp_path / "w.xlsx")).format_id == FMT
+    assert get_format(" MS2-DUI-PDS-SOLDE ").id == "ms2-dui-pds-solde"
+    result = runner.invoke(app, ["modele", "MS2-DUI-PDS", "-o", str(tmp_path / "z.xlsx")])
+    assert result.exit_code == 2 and "format inconnu « MS2-DUI-PDS »" in " ".join(result.output.split())
+
+
 def test_an_entete_format_of_another_spelling_stays_unknown(tmp_path):
     outcome = api.verify(plain(tmp_path / "autre.xlsx", header={"format": "ms2_dui_pds_avance"}))
     assert outcome.unreadable and [(i.code, i.value) for i in outcome.errors] == [("format_inconnu", "ms2_dui_pds_avance")]

@@ -82,13 +82,15 @@ def numero_formats(format_id: str) -> tuple[str, ...]:
 
 
 def get_format(name: str) -> FormatDefinition:
-    """The definition of format `name`; UnknownFormat only when no definition has this id.
+    """The definition of format `name`, as the command line or a program gives it: whatever its
+    case and spaces, like the Entête's (`typed_format`); UnknownFormat only when no definition
+    has this id.
 
     Loading the definitions happens outside any `except`: a KeyError from a malformed
     definition is a bug of the project and must surface as such, never as « format inconnu »."""
     formats = all_formats()
     if name not in formats:
-        raise UnknownFormat(name)
+        return typed_format(name)
     return formats[name]
 
 
