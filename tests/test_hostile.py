@@ -765,7 +765,11 @@ def test_dates_at_the_ends_of_the_accepted_years(tmp_path, typed):
 
 
 @pytest.mark.parametrize("typed, code", [
-    *((typed, "date_invalide") for typed in ("31/02/2024", "12/03/24", "hier", "12 brumaire 2024")),
+    *((typed, "date_invalide") for typed in ("31/02/2024", "hier", "12 brumaire 2024", "12/13/26", 1)),
+    # a year of two digits: the century is not guessed (seeds: « JJ/MM/AAAA »), the message says so
+    *((typed, "date_annee_deux_chiffres") for typed in ("12/03/24", "1.3.26", "5-3-26", "1er mars 26")),
+    # a number that would be a date past 2099 (a date cell formatted as a number)
+    *((typed, "date_nombre_hors_limites") for typed in (73051, 80000, 150000, "99999")),
     # a mistyped year: outside 1900-2099, never a real order date, and said as such
     *((typed, "date_annee_hors_limites") for typed in ("31/12/1899", "01/01/2100", "12/03/0224", "2204-03-12",
                                                        "12 mars 2240"))])

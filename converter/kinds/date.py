@@ -22,7 +22,7 @@ NAME = "date"
 TEXT = False
 NUM_FORMAT = "dd/mm/yyyy"
 WIDTH = None
-CODES = ("date_invalide", "date_annee_hors_limites")
+CODES = ("date_invalide", "date_annee_hors_limites", "date_annee_deux_chiffres", "date_nombre_hors_limites")
 PATTERN = r"^(0[1-9]|[12][0-9]|3[01])/(0[1-9]|1[0-2])/(19|20)[0-9]{2}$"
 
 _MONTHS = {name: f"{i:02d}" for i, names in enumerate(
@@ -40,6 +40,12 @@ _AS_ISO = (
     (rf"^{_YEAR}[/.]([0-9]{{1,2}})[/.]([0-9]{{1,2}})$", "=$1-$2-$3"),  # AAAA/MM/JJ
 )
 _SERIAL_DAYS = (2, 73050)  # Excel serial numbers of 1 January 1900 and 31 December 2099
+# a day and a month, then a year of two digits (« 12/03/26 », « 5 mars 24 »): the seeds ask for
+# « JJ/MM/AAAA », the century is not guessed, the message says to write the year in full
+_TWO_DIGIT_YEAR = (r"^(?:(?:0?[1-9]|[12][0-9]|3[01])[/.\-](?:0?[1-9]|1[0-2])[/.\-]"
+                   r"|(?:0?[1-9]|[12][0-9]|3[01])(?:er)?\s+[a-zA-Zéû]+\.?\s+)[0-9]{2}$")
+# a number past 31 December 2099 as an Excel serial (a date cell formatted as a number shows it)
+_LATE_SERIAL = r"^[0-9]{5,7}(?:\.[0-9]+)?$"
 
 
 def from_excel(c: pl.Expr) -> pl.Expr:
@@ -77,7 +83,10 @@ def parsed(c: pl.Expr) -> pl.Expr:
 
 def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
     day = pl.col(f"{name}date")
-    error = codes((day.is_null(), "date_invalide"), (~day.dt.year().is_between(*YEARS), "date_annee_hors_limites"))
+    error = codes((day.is_null() & c.str.contains(_TWO_DIGIT_YEAR), "date_annee_deux_chiffres"),
+                  (day.is_null() & c.str.contains(_LATE_SERIAL) & (c.cast(pl.Float64, strict=False) > _SERIAL_DAYS[1]),
+                   "date_nombre_hors_limites"),
+                  (day.is_null(), "date_invalide"), (~day.dt.year().is_between(*YEARS), "date_annee_hors_limites"))
     return FieldCheck(day.dt.strftime("%d/%m/%Y"), error, NONE, ({f"{name}date": parsed(c)},))
 
 
