@@ -194,6 +194,29 @@ def test_an_operator_name_typed_for_its_code_is_refused_naming_the_code(tmp_path
     assert outcome.accepted == [] and outcome.rejected == ["00001"]
 
 
+@pytest.mark.parametrize(("typed", "code", "named"), [
+    ("MIPIH", "operateur_nom_partiel", ["« GIP_1 » (GIP MIPIH)"]),  # « GIP MIPIH » in the annex
+    ("metz", "operateur_nom_partiel", ["« CHR_42 » (CHR METZ-THIONVILLE)"]),
+    ("Régional d'Orléans", "operateur_nom_partiel", ["« CH _20 » (CH REGIONAL D'ORLEANS)"]),  # « D''ORLEANS »
+    ("Télésanté Lorraine", "operateur_nom_ambigu",
+     ["« GCS_7 » (GCS TELESANTE LORRAINE)", "« GIP_8 » (GIP PULSY (EX GCS TELESANTE LORRAINE))"]),
+    ("saint joseph", "operateur_nom_ambigu",
+     ["« GRO_47 » (GROUPE HOSPITALIER PARIS SAINT JOSEPH)", "« HOP_49 » (HOPITAL SAINT JOSEPH)"]),
+    # a part of too many names names none: the generic message
+    ("Santé", "valeur_non_autorisee", []), ("CH", "valeur_non_autorisee", []),
+])
+def test_a_part_of_an_operator_name_is_refused_naming_the_operators(tmp_path, typed, code, named):
+    """« MIPIH » for « GIP MIPIH » got the generic « Valeur non autorisée » and the first six of
+    355 codes: a part of one operator's name names its code, of a few operators' names names
+    them all; never put in the cell's place."""
+    rows = _mutate(seed_001_rows(), "Scénarios", 0, operateurMessagerie=typed)
+    outcome = api.verify(workbook(tmp_path / "o.xlsx", rows))
+    (error,) = outcome.errors
+    assert (error.code, error.balise, error.value) == (code, "operateurMessagerie", typed)
+    assert all(n in error.message for n in named), error.message
+    assert outcome.accepted == [] and outcome.rejected == ["00001"]
+
+
 @pytest.mark.parametrize("typed", ["12/03/2024", "12-03-2024", "12.03.2024", "2024-03-12", "45363", "12/3/2024"])
 def test_dates_people_type(tmp_path, typed):
     rows = _mutate(seed_001_rows(), "Demandes", 0, dateCommande=typed)

@@ -29,7 +29,8 @@ NAME = "choice"
 TEXT = True
 NUM_FORMAT = None
 WIDTH = None
-CODES = ("valeur_non_autorisee", "casse_corrigee", "operateur_nom_au_lieu_du_code")
+CODES = ("valeur_non_autorisee", "casse_corrigee", "operateur_nom_au_lieu_du_code", "operateur_nom_partiel",
+         "operateur_nom_ambigu")
 _NOT_PLAIN = re.compile(r'["\\\x00-\x1f]')
 # a name as a user may retype it, once in capitals without its spaces: without its accents and
 # punctuation (« Clinique Sainte Barbe » for « CLINIQUE SAINTE-BARBE », « HÔPITAL » for « HOPITAL »)
@@ -67,6 +68,32 @@ def _operators_by_name() -> dict[str, str]:
     return dict(zip(folded["key"], folded["code"]))
 
 
+_PART_CANDIDATES = 5  # a part of a name found in more operators' names says nothing (« CH », « SANTE »)
+_PART_LENGTH = 3  # and a part shorter than this neither
+
+
+@cache
+def _operators_by_part() -> tuple[dict[str, str], dict[str, str]]:
+    """A part of the messaging operators' names (a run of their words, folded as `_folded`)
+    that is not a whole name (`_operators_by_name`): (the part of one operator's name → « CODE »
+    (name), the part of two to `_PART_CANDIDATES` operators' names → « CODE » (name), « CODE »
+    (name)…), for the message to name them: « MIPIH » for « GIP MIPIH » (GIP_1)."""
+    whole = _operators_by_name()
+    found: dict[str, dict[str, str]] = {}
+    for code, name in operators():
+        folded = name.upper().translate(str.maketrans({k: v or " " for k, v in _NAME_FOLDED.items()}))
+        words = [w for w in re.split(r"[^0-9A-Z]+", folded) if w]
+        for i in range(len(words)):
+            for j in range(i + 1, len(words) + 1):
+                part = "".join(words[i:j])
+                if len(part) >= _PART_LENGTH and part not in whole:
+                    found.setdefault(part, {})[code] = name
+    named = {part: ", ".join(f"« {c} » ({n.replace(chr(39) * 2, chr(39))})" for c, n in codes.items())
+             for part, codes in found.items() if len(codes) <= _PART_CANDIDATES}
+    return ({p: n for p, n in named.items() if len(found[p]) == 1},
+            {p: n for p, n in named.items() if len(found[p]) > 1})
+
+
 def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
     values = allowed_values(definition, field)
     mapping: dict[str, str] = {}
@@ -85,13 +112,22 @@ def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
             steps,
         )
     # the name of a value instead of its code: refused, its code kept as the value for the
-    # message to name it (« {written} »; a refused value is never deposited)
-    code = pl.col(f"{name}code")
+    # message to name it (« {written} »; a refused value is never deposited); a part of a name
+    # (« MIPIH » for « GIP MIPIH »), the operator or operators whose name it is a part of
+    code, one, several = pl.col(f"{name}code"), pl.col(f"{name}one"), pl.col(f"{name}several")
+    by_one, by_several = _operators_by_part()
+    folded = _folded(key)
     return FieldCheck(
-        pl.coalesce(value, code),
-        codes((value.is_null() & code.is_not_null(), "operateur_nom_au_lieu_du_code"), (value.is_null(), "valeur_non_autorisee")),
+        pl.coalesce(value, code, one, several),
+        codes((value.is_null() & code.is_not_null(), "operateur_nom_au_lieu_du_code"),
+              (value.is_null() & one.is_not_null(), "operateur_nom_partiel"),
+              (value.is_null() & several.is_not_null(), "operateur_nom_ambigu"), (value.is_null(), "valeur_non_autorisee")),
         codes((~exact & value.is_not_null(), "casse_corrigee")),
-        (*steps, {f"{name}code": pl.when(value.is_null()).then(_folded(key).replace_strict(named, default=None, return_dtype=pl.String))}),
+        (*steps, {f"{name}code": pl.when(value.is_null()).then(folded.replace_strict(named, default=None, return_dtype=pl.String))},
+         {f"{name}one": pl.when(value.is_null() & code.is_null()).then(
+             folded.replace_strict(by_one, default=None, return_dtype=pl.String)),
+          f"{name}several": pl.when(value.is_null() & code.is_null()).then(
+             folded.replace_strict(by_several, default=None, return_dtype=pl.String))}),
     )
 
 
