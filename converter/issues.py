@@ -152,6 +152,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "mention_conditionnelle_absente": (Severity.ERROR, "Bon de commande signé avant le référencement : il doit porter la mention « Bon de commande conditionné à l'obtention par le logiciel du référencement ANS… » ; faites signer un bon de commande qui la porte."),
     "identifiant_absent_de_la_ligne": (Severity.ERROR, "{explication} : cette valeur n'est {autres} de la ligne. Corrigez {balise}, ou la colonne erronée."),
     "plusieurs_og_sans_mandataire": (Severity.WARNING, "Cette demande compte {detail} OG (feuille « {sheet} ») et {balise} vaut FAUX, alors que l'ASP décrit {balise} comme « la commande est portée par un mandataire pour plusieurs OG ». Si un mandataire porte la commande pour le compte de ces OG, mettez VRAI et renseignez nomMandataire, emailMandataire et telephoneMandataire ; sinon, rien à corriger."),
+    "mandataire_un_seul_og": (Severity.WARNING, "Cette demande n'a qu'un OG (feuille « {sheet} ») et {balise} vaut VRAI, alors que l'ASP décrit {balise} comme « la commande est portée par un mandataire pour plusieurs OG ». Si un mandataire porte bien la commande pour le compte de cet OG, rien à corriger ; sinon, mettez FAUX et videz nomMandataire, emailMandataire et telephoneMandataire."),
     "client_en_double": (Severity.ERROR, "Le client {key} figure dans plusieurs commandes (lignes {detail}) : une seule commande de Prestation Ségur est financée par client ({programme}) ; gardez une seule ligne."),
 }
 

@@ -513,3 +513,20 @@ def test_several_og_without_a_mandataire_is_a_warning(tmp_path):
                        emailMandataire="mandataire@exemple.fr", telephoneMandataire="+33612345678")
     outcome = api.verify(workbook(tmp_path / "b.xlsx", mandated))
     assert outcome.errors == [] and not [i for i in outcome.issues if i.code == "plusieurs_og_sans_mandataire"]
+
+
+def test_a_mandataire_for_a_single_og_is_a_warning(tmp_path):
+    """The other side of seed 001's « portée par un mandataire pour plusieurs OG »: isMandataire
+    VRAI with one OG passed silently. A warning on isMandataire, the demande still accepted;
+    none with two OG, nor with FAUX."""
+    mandataire = {"isMandataire": "VRAI", "nomMandataire": "DUPONT", "emailMandataire": "mandataire@exemple.fr",
+                  "telephoneMandataire": "+33612345678"}
+    rows = _mutate(merge(seed_001_rows("00001"), seed_001_rows("00002")), "Demandes", 1, **mandataire)
+    outcome = api.verify(workbook(tmp_path / "a.xlsx", rows))
+    assert outcome.errors == [] and outcome.accepted == ["00001", "00002"]
+    [warned] = [i for i in outcome.issues if i.code == "mandataire_un_seul_og"]
+    assert (warned.sheet, warned.row, warned.balise, warned.numero_editeur, warned.value, str(warned.severity)) == \
+        ("Demandes", 3, "isMandataire", "00002", "VRAI", "avertissement")
+    assert warned.message.startswith("Cette demande n'a qu'un OG (feuille « OG ») et isMandataire vaut VRAI")
+    outcome = api.verify(workbook(tmp_path / "b.xlsx", _two_og(rows, "00002")))
+    assert outcome.errors == [] and not [i for i in outcome.issues if "mandataire" in i.code]

@@ -18,6 +18,8 @@ Rules:
   as the seed defines it (HOP: the FINESS PMSI is the FINESS juridique or géographique).
 - `plusieurs_og_sans_mandataire`: a warning for a demande of several OG (`cle` values of the
   sheet `enfants`) whose boolean `column` (isMandataire) is FAUX.
+- `mandataire_un_seul_og`: the other side, a warning for a demande of one OG whose boolean
+  `column` (isMandataire) is VRAI.
 """
 
 from __future__ import annotations
@@ -304,6 +306,19 @@ def plusieurs_og_sans_mandataire_rule(ctx: RuleContext, rule: RowRule) -> pl.Dat
     return ctx.issues(rows, code="plusieurs_og_sans_mandataire", message=msg, balise=column, value=pl.lit("FAUX"))
 
 
+def mandataire_un_seul_og_rule(ctx: RuleContext, rule: RowRule) -> pl.DataFrame:
+    """A demande whose boolean `column` is VRAI while the sheet `enfants` gives it a single
+    `cle`: seed 001 describes isMandataire as « la commande est portée par un mandataire pour
+    plusieurs OG » (« true : il existe un mandataire »), forbidding nothing: a warning, never
+    an error (a mandataire may carry the order of one OG)."""
+    column, children, key = rule.get("column"), rule.get("enfants"), rule.get("cle")
+    single = ctx.frames[children].filter(pl.col(NE).is_not_null() & pl.col(key).is_not_null()) \
+        .group_by(NE).agg(__n=pl.col(key).n_unique()).filter(pl.col("__n") == 1)
+    rows = ctx.usable(column).filter(pl.col(column)).join(single, on=NE, how="inner", maintain_order="left")
+    msg = message("mandataire_un_seul_og", sheet=children, balise=column)
+    return ctx.issues(rows, code="mandataire_un_seul_og", message=msg, balise=column, value=pl.lit("VRAI"))
+
+
 # ---------------------------------------------------------------- registry
 
 RULES: dict[str, Callable[[RuleContext, RowRule], pl.DataFrame]] = {
@@ -314,6 +329,7 @@ RULES: dict[str, Callable[[RuleContext, RowRule], pl.DataFrame]] = {
     "client_unique": client_unique_rule,
     "identifiant_parmi": identifiant_parmi_rule,
     "plusieurs_og_sans_mandataire": plusieurs_og_sans_mandataire_rule,
+    "mandataire_un_seul_og": mandataire_un_seul_og_rule,
 }
 
 # parameters that name a column of the sheet (the others name Entête columns or constants)
@@ -340,7 +356,7 @@ def validate_rules(definition: Any) -> None:
                     continue
                 if missing:
                     raise DefinitionError(f"{where}: {key} names unknown columns {missing}")
-            if rule.rule == "plusieurs_og_sans_mandataire":
+            if rule.rule in ("plusieurs_og_sans_mandataire", "mandataire_un_seul_og"):
                 children = next((s for s in definition.sheets if s.name == rule.get("enfants")), None)
                 if children is None or rule.get("cle") not in children.by_balise:
                     raise DefinitionError(f"{where}: enfants/cle name no sheet and column "
