@@ -617,11 +617,13 @@ def withdrawal(name: str, registre: Path) -> sqlite3.Row:
         return book.recorded_file(name)
 
 
-def restore(name: str, registre: Path) -> tuple[int, Path | None]:
+def restore(name: str, registre: Path, kept: list[Path] | None = None) -> tuple[int, Path | None]:
     """Undo `withdraw`: the file was uploaded after all (ledger.Ledger.restore). It comes back
     from `retires/`, with its zip archives, under its name, when it is there and the name is
-    free. Returns (demandes deposited again, where the file is, None when neither there nor
-    under its name). Raises OutputError."""
+    free; an archive whose name another file of the folder holds stays in `retires/` (that file
+    is neither replaced nor renamed): `kept`, when given, lists those. Returns (demandes
+    deposited again, where the file is, None when neither there nor under its name). Raises
+    OutputError."""
     with ledger.Ledger(Path(registre), create=False) as book:
         row = book.recorded_file(name)
         path = Path(row["chemin"])
@@ -633,7 +635,10 @@ def restore(name: str, registre: Path) -> tuple[int, Path | None]:
             family = numero_formats(row["format"]) if row["format"] in all_formats() else (row["format"],)
             restored = book.restore(row, family)
     if aside.is_file() and not path.exists():
-        path = ledger.move_with_zips(aside, path.parent)
+        stayed: list[Path] = []
+        ledger.move_with_zips(aside, path.parent, stayed)
+        if kept is not None:
+            kept.extend(stayed)
     return restored, path if path.is_file() else None
 
 

@@ -612,14 +612,20 @@ def retirer(
 def _restore(fichier: str, registre: Path) -> None:
     """retirer --annuler: no confirmation, the ledger only gets stricter (its demandes count as
     deposited again)."""
+    kept: list[Path] = []
     try:
-        restored, path = api.restore(fichier, registre)
+        restored, path = api.restore(fichier, registre, kept)
     except OutputError as exc:
         _fail(str(exc))
     out.print(f"Retrait annulé : {escape(Path(fichier).name)} — {restored} demande(s) de nouveau inscrite(s) comme "
               "déposée(s) ; enregistrez son retour avec « xl2segur retour ».")
     if path is not None:
         out.print(f"Le fichier est à sa place : {_shown(path)}")
+    for archive in kept:
+        out.print(f"Attention : l'archive « {escape(archive.name)} » de ce fichier reste mise de côté "
+                  f"({_shown(archive)}) : un autre fichier de ce nom est déjà à côté du fichier de dépôt, il n'est "
+                  "ni remplacé ni renommé. Ouvrez les deux : si elles diffèrent, gardez à côté du fichier de dépôt, "
+                  "sous ce nom, celle qui contient ses pièces justificatives, et mettez l'autre de côté.")
 
 
 def main() -> None:

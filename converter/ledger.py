@@ -1106,13 +1106,18 @@ def _drop_zips(path: Path, data: bytes) -> None:
                 archive.unlink()
 
 
-def move_with_zips(path: Path, into: Path) -> Path | None:
+def move_with_zips(path: Path, into: Path, kept: list[Path] | None = None) -> Path | None:
     """Move a deposit file, and its zip archives (`<stem>.zip`, `<stem>-N.zip`), into the folder
     `into`; the file gone (moved by hand), its zips all the same, left beside its name they could
     be uploaded. Never over a file there: should a name be taken, the file and its zips all take
     one suffix « (2) », « (3) »… (`JSON-…-001 (2).json`, `JSON-…-001 (2).zip`,
     `JSON-…-001 (2)-2.zip`), never `JSON-…-001-2.zip`, the name of a deposit file's second
-    archive. Returns the file's new path, None when it was not there.
+    archive. Returns the file's new path, None when it was not there (or, `kept` given, stayed).
+
+    `kept` given (a file brought back from retires/ into its deposit folder): each takes its own
+    name or stays where it is, listed in `kept`, never suffixed: a deposit file and its archives
+    are uploaded under their exact names, and a file of the folder holding one of them (a zip
+    no ledger knows) is neither replaced nor renamed.
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as d:
@@ -1131,6 +1136,20 @@ def move_with_zips(path: Path, into: Path) -> Path | None:
         into.mkdir(exist_ok=True)
     except OSError as exc:
         raise LedgerError(f"Impossible de créer le dossier « {into} » ({why(exc)}) : vérifiez les droits d'accès.") from exc
+    if kept is not None:
+        back = {}
+        for item in items:
+            try:
+                moved_to = into / item.name
+                if publish(item, moved_to, synced=True):
+                    item.unlink(missing_ok=True)  # a hard link: the old name goes
+                    back[item] = moved_to
+                else:
+                    kept.append(item)
+            except OSError as exc:
+                raise LedgerError(f"Impossible de déplacer « {item} » vers « {into} » ({why(exc)}) : vérifiez les "
+                                  "droits d'accès, ou déplacez-le vous-même.") from exc
+        return back.get(path)
     n = 1
     while any((into / _aside_name(item.name, path.stem, n)).exists() for item in items):
         n += 1

@@ -17,7 +17,7 @@ from converter.cli import app
 from converter.ledger import default_path
 from converter.files import OutputError
 from tests.builders import workbook
-from tests.test_cycle import DAY, _solde, asp_return, avance_rows, deposited, sheet_rows
+from tests.test_cycle import DAY, _solde, asp_return, avance_rows, deposited, pieces_folder, sheet_rows
 
 
 def _words(text: str) -> str:
@@ -580,6 +580,32 @@ def test_a_withdrawal_of_a_file_uploaded_after_all_is_undone_then_its_return_rec
     recorded = CliRunner().invoke(app, ["retour", str(returned), "--registre", str(registre), "-o", str(tmp_path / "c.xlsx")])
     assert recorded.exit_code == 0, recorded.output
     assert [s[2:] for s in _statuts(registre)] == [("acceptee", "FINMS2000001"), ("acceptee", "FINMS2000002")]
+
+
+def test_a_withdrawal_undone_beside_a_foreign_zip_of_its_zip_name_brings_the_file_back_under_its_name(
+        tmp_path: Path) -> None:
+    """A zip no ledger knows, under the name of the withdrawn file's zip, in the deposit folder:
+    `retirer --annuler` brought the file back as « JSON-…-001 (2).json » (a name the portal
+    does not take, and not the one the ledger records) and said « à sa place ». The file gets
+    its own name; its zip stays in retires/, said so; the foreign zip is neither replaced nor
+    renamed."""
+    registre = tmp_path / "registre.sqlite"
+    made = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), tmp_path / "depot", DAY,
+                       pieces=pieces_folder(tmp_path, "00001"), registre=registre)
+    (deposit_file,), (archive,) = made.files, made.archives
+    ours = archive.read_bytes()
+    api.withdraw(deposit_file.name, registre)
+    archive.write_bytes(b"PK\x05\x06" + b"\x00" * 18)  # an empty zip of someone else's
+    undone = CliRunner().invoke(app, ["retirer", "--annuler", deposit_file.name, "--registre", str(registre)])
+    assert undone.exit_code == 0, undone.output
+    aside = deposit_file.parent / "retires" / archive.name
+    assert sorted(p.name for p in deposit_file.parent.iterdir()) == sorted([deposit_file.name, archive.name, "retires"])
+    assert archive.read_bytes() == b"PK\x05\x06" + b"\x00" * 18 and aside.read_bytes() == ours
+    text = _words(undone.output)
+    assert f"Le fichier est à sa place : {deposit_file}" in text
+    assert f"l'archive « {archive.name} » de ce fichier reste mise de côté" in text
+    assert "ni remplacé ni renommé" in text
+    assert [s[2] for s in _statuts(registre)] == ["deposee"]
 
 
 def test_a_withdrawal_is_not_undone_once_its_demandes_were_deposited_again(tmp_path: Path) -> None:
