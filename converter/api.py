@@ -246,10 +246,11 @@ def convert(workbook: Path, output: Path, deposit_date: date | None = None, piec
             refused: dict[str, str] = {}  # numeroEditeur → why the JSON Schema refused it
             try:
                 files = _valid_files(checked, demandes, output, refused, progress)
-                published = _publish_all(checked, book, files, found, output, day, lookup)
+                published = _publish_all(checked, book, files, found, output, day, lookup, skipped := [])
             finally:
                 book.finish(RUN_ID)
             later += _schema_refusals(checked, workbook, refused)
+            later += [issue("archive_seule_rang_saute", file=str(output / name), detail=name) for name in skipped]
     outcome = _outcome(workbook, checked, later, registre=registre, files=[p.path for p in published],
                        archives=[a for p in published for a in p.archives])
     if outcome.rejected or outcome.errors:
@@ -285,10 +286,11 @@ def _attachments(checked: Checked, workbook: Path, accepted: list[str],
 
 def _publish_all(checked: Checked, book: ledger.Ledger, files: Iterator[deposit.CheckedFile],
                  found: dict[str, list[attachments.Attachment]], output: Path, day: date,
-                 lookup: Future[dict[str, str]]) -> list[deposit.Published]:
+                 lookup: Future[dict[str, str]], skipped: list[str]) -> list[deposit.Published]:
     """Record and name each checked file (`_publish_recorded`), while the next files render
     and are verified (concurrency.record_each). `lookup`: the accepted demandes' facts
-    (facts.demande_lookup)."""
+    (facts.demande_lookup); `skipped` receives the names of the zip archives alone in the
+    folder whose ranks the files skipped (deposit.DepositFolder.skipped)."""
     definition = checked.definition
     header = checked.frames[HEADER_SHEET]
     numero_ans, siret = header["numeroAns"][0], header["SIRET"][0]
@@ -310,7 +312,10 @@ def _publish_all(checked: Checked, book: ledger.Ledger, files: Iterator[deposit.
             item.written.unlink(missing_ok=True)  # its deposit name stays (a hard link)
 
     with contextlib.closing(files), concurrency.checkpointed_aside(book.path, book.db, not book.shared):
-        concurrency.record_each(files, record, discard=lambda item: item.written.unlink(missing_ok=True))
+        try:
+            concurrency.record_each(files, record, discard=lambda item: item.written.unlink(missing_ok=True))
+        finally:
+            skipped += folder.skipped
     return published
 
 

@@ -49,11 +49,27 @@ def existing_ranks(folder: Path, numero_ans: str, day: date) -> set[int]:
     ...     sorted(existing_ranks(Path(d), "0123456789", date(2024, 3, 12)))
     [1, 2, 4]
     """
+    return set(_ranked(folder, numero_ans, day))
+
+
+def zips_alone(folder: Path, numero_ans: str, day: date) -> dict[int, list[str]]:
+    """The ranks of that numeroAns and day that only zip archives take in `folder` (their
+    deposit file is not there): rank → their names."""
+    return {r: names for r, names in _ranked(folder, numero_ans, day).items()
+            if not any(n.endswith(".json") for n in names)}
+
+
+def _ranked(folder: Path, numero_ans: str, day: date) -> dict[int, list[str]]:
+    """rank → the names of `folder` that take it (`existing_ranks`)."""
     prefix = f"JSON-{numero_ans}-{day:%Y%m%d}-"
     pattern = re.compile(rf"^{re.escape(prefix)}(\d{{3}})(\.json|(-\d+)?\.zip)$")
     if not folder.is_dir():
-        return set()
-    return {int(m.group(1)) for name in os.listdir(folder) if name.startswith(prefix) and (m := pattern.match(name))}
+        return {}
+    found: dict[int, list[str]] = {}
+    for name in sorted(os.listdir(folder)):
+        if name.startswith(prefix) and (m := pattern.match(name)):
+            found.setdefault(int(m.group(1)), []).append(name)
+    return found
 
 
 MAX_RANK = 999  # NNN has three digits
@@ -69,11 +85,18 @@ class DepositFolder:
     def __init__(self, folder: Path, numero_ans: str, day: date):
         self.folder, self.numero_ans, self.day = Path(folder), numero_ans, day
         self.taken = existing_ranks(self.folder, numero_ans, day)
+        self.zips_alone = zips_alone(self.folder, numero_ans, day)
+        self.skipped: list[str] = []  # the archives alone whose rank a file of this run skipped, once each
 
     def place(self, floor: int = 1) -> Placed:
-        """The path of the next free rank, at least `floor`, reserved for this run.
+        """The path of the next free rank, at least `floor`, reserved for this run; the zip
+        archives alone (`zips_alone`) that made it skip ranks the ledger does not know (from
+        `floor` on, past the folder's last deposit file) are added to `skipped`.
         OutputError when the day's ranks are all taken."""
         rank = max(self.taken | {floor - 1}) + 1
+        files = max((r for r in self.taken if r not in self.zips_alone), default=0)
+        for alone in sorted(r for r in self.zips_alone if max(floor, files + 1) <= r < rank):
+            self.skipped += self.zips_alone.pop(alone)
         if rank > MAX_RANK:
             raise OutputError(f"Les {MAX_RANK} numéros de fichier du {self.day:%d/%m/%Y} pour le numéro ANS "
                               f"{self.numero_ans} sont tous pris (dans « {self.folder} » ou au registre) : déposez "

@@ -782,6 +782,34 @@ def test_a_zip_name_taken_by_a_file_no_ledger_knows_gives_the_next_rank(tmp_path
     assert [p.name for p in other.files] == ["JSON-0123456789-20240312-002.json"]
 
 
+def test_a_zip_alone_whose_rank_is_skipped_is_named_in_a_warning(tmp_path: Path) -> None:
+    """A stray `JSON-…-001.zip` (no deposit file, no ledger entry) made the first file of the day
+    `…-002.json` without a word (and one of a later rank, the files after it): the user could not tell why the rank jumped, nor that a zip to
+    put away lay in the folder. A warning names it, once; none for a zip whose rank the ledger
+    knows (its file moved elsewhere), nor for a zip beside its deposit file."""
+    out = tmp_path / "depot"
+    out.mkdir()
+    stray = out / "JSON-0123456789-20240312-001.zip"
+    stray.write_bytes(b"essai")
+    (out / "JSON-0123456789-20240312-003-2.zip").write_bytes(b"essai")
+    outcome = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001", *(f"{n:05d}" for n in range(2, 202)))),
+                          out, DAY)
+    assert [p.name for p in outcome.files] == ["JSON-0123456789-20240312-004.json", "JSON-0123456789-20240312-005.json"]
+    warned = [i for i in outcome.warnings if i.code == "archive_seule_rang_saute"]
+    assert [(Path(i.file).name, i.numero_editeur) for i in warned] == [
+        ("JSON-0123456789-20240312-001.zip", None), ("JSON-0123456789-20240312-003-2.zip", None)]
+    assert "L'archive « JSON-0123456789-20240312-001.zip » est dans le dossier de dépôt sans son fichier" in warned[0].message
+    assert stray.read_bytes() == b"essai"
+    # the file 005 moved elsewhere, a zip left under its name: the ledger knows rank 5, the
+    # stray zips were already said
+    made = out / "JSON-0123456789-20240312-005.json"
+    made.rename(tmp_path / made.name)
+    (out / "JSON-0123456789-20240312-005.zip").write_bytes(b"essai")
+    again = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00300")), out, DAY)
+    assert [p.name for p in again.files] == ["JSON-0123456789-20240312-006.json"]
+    assert not [i for i in again.warnings if i.code == "archive_seule_rang_saute"]
+
+
 def test_a_zip_name_taken_meanwhile_gives_the_next_rank(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A zip name taken after the folder was listed (another run, with another ledger): as a
     deposit file name taken meanwhile, the next rank, never « Choisissez un autre nom »."""
