@@ -43,7 +43,7 @@ from .ledger import Ledger, LedgerError, pack
 from .lifecycle.facts import demande_lookup, demande_records
 from .lifecycle.rows import rows_from_json
 from .returns import ReturnFileError, ReturnLine, ingest, read_json
-from .validation import said
+from .validation import pattern_hints, said
 
 ERRORS_SHOWN = 5
 # a file that is not JSON: a deposit file is the user's own (not downloaded again from the
@@ -83,7 +83,8 @@ def _validator(format_id: str) -> Any:
 
 
 def _errors(format_id: str, document: dict[str, Any]) -> list[str]:
-    return [f"{'/'.join(map(str, e.instance_path)) or 'fichier'} : {said(e)}"
+    hints = pattern_hints(schema.json_schema(format_id))
+    return [f"{'/'.join(map(str, e.instance_path)) or 'fichier'} : {said(e, hints)}"
             for e in _validator(format_id).iter_errors(document)]
 
 

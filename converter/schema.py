@@ -6,6 +6,8 @@ from typing import Any
 
 from .formats import Field, FormatDefinition, Sheet, get_format
 from .kinds import kind
+from .kinds.base import UPPER_PATTERN
+from .validation import PATTERN_HINTS
 
 def _field_schema(definition: FormatDefinition, f: Field) -> dict[str, Any]:
     s = kind(f.kind).json_schema(definition, f)
@@ -113,4 +115,28 @@ def _build(definition: FormatDefinition) -> dict[str, Any]:
         "title": f"Fichier de dépôt ASP — {definition.title}",
         "description": f"Dérivé de la définition du format {definition.id} ({definition.source}).",
         **schema,
+        PATTERN_HINTS: _pattern_hints(definition),
     }
+
+
+def _pattern_hints(definition: FormatDefinition) -> dict[str, str]:
+    """Each « pattern » of the schema → what it asks, in French, for the messages of its
+    errors (validation.said): the field's `pattern_hint` for its own pattern, « en MAJUSCULES »
+    for `upper`, else its kind's description (« date au format JJ/MM/AAAA »)."""
+    hints: dict[str, str] = {}
+    for sheet in (definition.header, *definition.sheets):
+        for f in sheet.fields:
+            for pattern in _patterns(kind(f.kind).json_schema(definition, f)):
+                hints.setdefault(pattern, f.pattern_hint if pattern == f.pattern and f.pattern_hint else
+                                 "en MAJUSCULES" if pattern == UPPER_PATTERN else
+                                 kind(f.kind).describe(definition, f))
+    return hints
+
+
+def _patterns(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        return [*([node["pattern"]] if isinstance(node.get("pattern"), str) else []),
+                *(p for v in node.values() for p in _patterns(v))]
+    if isinstance(node, list):
+        return [p for v in node for p in _patterns(v)]
+    return []

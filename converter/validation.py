@@ -16,6 +16,16 @@ import orjson
 
 from .deposit import LINES
 
+# the key of a deposit file's JSON Schema (schema.py) that says in French what each of its
+# « pattern » asks: {pattern: description}; a key the validators ignore
+PATTERN_HINTS = "x-formes-attendues"
+
+
+def pattern_hints(schema: dict[str, Any]) -> dict[str, str]:
+    """What each « pattern » of `schema` asks, in French (`PATTERN_HINTS`), for `said`."""
+    found = schema.get(PATTERN_HINTS)
+    return found if isinstance(found, dict) else {}
+
 
 @dataclass(frozen=True)
 class FileCheck:
@@ -26,8 +36,9 @@ class FileCheck:
     packed: bytes | None = None  # the valid file as the ledger keeps it (ledger.pack)
 
 
-def inspect(validator: Any, data: bytes | str) -> FileCheck:
-    """Parse `data` and validate it with `validator` (jsonschema-rs, built from a format's schema).
+def inspect(validator: Any, data: bytes | str, hints: dict[str, str] | None = None) -> FileCheck:
+    """Parse `data` and validate it with `validator` (jsonschema-rs, built from a format's schema;
+    `hints`: its `pattern_hints`).
 
     >>> validator = jsonschema_rs.validator_for({"type": "object", "properties": {"lignesImport":
     ...     {"type": "array", "items": {"type": "object", "required": ["numLigne"]}}}})
@@ -52,7 +63,7 @@ def inspect(validator: Any, data: bytes | str) -> FileCheck:
     for error in validator.iter_errors(document):
         path = list(error.instance_path)
         index = path[1] if len(path) > 1 and path[0] == LINES else None
-        errors.append((index, f"{_where(document, path)} : {said(error)}"))
+        errors.append((index, f"{_where(document, path)} : {said(error, hints)}"))
     return FileCheck(errors)
 
 
@@ -83,9 +94,13 @@ def _short(value: Any) -> str:
     return text if len(text) <= SHOWN else text[:SHOWN] + "…"
 
 
-def said(error: Any) -> str:
+def said(error: Any, hints: dict[str, str] | None = None) -> str:
     """A schema error in French, quoting at most SHOWN characters of the value: the validator's
-    own message (English) quotes the value whole, a list of 201 demandes included.
+    own message (English) quotes the value whole, a list of 201 demandes included. A
+    « pattern » is said as `hints` (`pattern_hints`) describe it, never as its regex.
+
+    >>> print(*(said(e, {"^[0-9]{9}$": "9 chiffres"}) for e in jsonschema_rs.validator_for({"pattern": "^[0-9]{9}$"}).iter_errors("12")))
+    "12" n'a pas la forme attendue (9 chiffres)
 
     >>> import jsonschema_rs
     >>> [said(e) for e in jsonschema_rs.validator_for({"not": {"const": "a"}, "multipleOf": 2}).iter_errors(3)]
@@ -108,7 +123,8 @@ def said(error: Any) -> str:
         "additionalProperties": lambda: f"balise(s) inconnue(s) du format : {', '.join(kind.unexpected)}",
         "enum": lambda: f"{_short(value)} n'est pas une valeur permise ({_short(kind.options)})",
         "const": lambda: f"{_short(value)} au lieu de {_short(kind.expected_value)}",
-        "pattern": lambda: f"{_short(value)} n'a pas la forme attendue ({kind.pattern})",
+        "pattern": lambda: f"{_short(value)} n'a pas la forme attendue" + (
+            f" ({(hints or {})[kind.pattern]})" if kind.pattern in (hints or {}) else ""),
         "anyOf": lambda: f"{_short(value)} n'est pas une valeur permise",
         "not": lambda: f"{_short(value)} n'est pas permis ici",
     }.get(kind.name)

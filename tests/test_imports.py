@@ -90,6 +90,24 @@ def test_a_file_the_schema_refuses_is_not_imported_and_no_ledger_is_created(tmp_
     assert result.exit_code == 2 and "il s'arrête avant la fin" in _words(result.output)
 
 
+def test_a_value_of_the_wrong_shape_is_said_in_french_not_as_a_regex(tmp_path: Path) -> None:
+    """A value the schema's « pattern » refuses was shown with the raw regex (« n'a pas la forme
+    attendue (^([0-9]{9}|2[AB][0-9]{7})$) »): the message says what the format asks instead,
+    as the definition describes it."""
+    made = _made_elsewhere(tmp_path, "00001")
+    data = orjson.loads(made.read_bytes())
+    data["lignesImport"][0]["commande"]["dateCommande"] = "2024-03-12"
+    data["lignesImport"][0]["beneficiaires"]["etablissementsClients"][0]["FINESSJuridique"] = "12345"
+    bad = tmp_path / "faux.json"
+    bad.write_bytes(orjson.dumps(data))
+    [refused] = api.import_deposits([bad], tmp_path / "depot" / "xl2segur.sqlite")
+    text = _words(refused.refused)
+    assert '"2024-03-12" n\'a pas la forme attendue (date au format JJ/MM/AAAA)' in text
+    assert '"12345" n\'a pas la forme attendue (texte de 9 caractères : 9 chiffres, ou 2A / 2B suivis de 7 chiffres' \
+        in text
+    assert "^(" not in text and "[0-9]" not in text
+
+
 def test_a_file_whose_demandes_the_ledger_holds_is_refused_whole(tmp_path: Path) -> None:
     out = tmp_path / "depot"
     api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY)

@@ -273,6 +273,24 @@ def _stricter_schema(monkeypatch, change):
 
 
 @pytest.mark.parametrize("in_second_process", [False, True])
+def test_a_pattern_the_last_guard_refuses_is_said_as_the_schema_describes_it(tmp_path, monkeypatch, in_second_process):
+    """The last guard showed a « pattern » refusal as its raw regex; it says what the schema's
+    hints describe, in this process and in the second one alike (the schema carries them)."""
+    def numero_of_six(document):
+        ne = document["properties"]["lignesImport"]["items"]["properties"]["numeroEditeur"]
+        ne["allOf"] = [{"pattern": "^[0-9]{6}$"}]
+        document["x-formes-attendues"]["^[0-9]{6}$"] = "6 chiffres"
+
+    _stricter_schema(monkeypatch, numero_of_six)
+    monkeypatch.setattr(concurrency, "PARALLEL_FROM", 0 if in_second_process else 10**9)
+    outcome = api.convert(workbook(tmp_path / "w.xlsx", seed_001_rows()), tmp_path / "out", date(2024, 3, 12))
+    assert [i.code for i in outcome.errors] == ["controle_schema"]
+    assert 'demande 00001, balise « numeroEditeur » : "00001" n\'a pas la forme attendue (6 chiffres)' \
+        in outcome.errors[0].message
+    assert "[0-9]" not in outcome.errors[0].message
+
+
+@pytest.mark.parametrize("in_second_process", [False, True])
 def test_a_demande_refused_by_the_schema_is_left_out_and_the_files_close_up(tmp_path, monkeypatch,
                                                                             in_second_process):
     rows = merge(*(seed_001_rows(f"{i:05d}") for i in range(1, 8)))

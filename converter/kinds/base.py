@@ -79,6 +79,9 @@ def scalar(check: Any, kind: str, value: str, field: Field | None = None,
     return row[0]
 
 
+UPPER_PATTERN = r"^[^a-zà-ÿ]*$"  # a value in capitals (`upper: true`), as the deposit file's schema holds it
+
+
 def string_schema(field: Field, pattern: str | None = None, max_length: int | None = None) -> dict[str, Any]:
     """The schema of a text value: the kind's pattern and length, then the field's own."""
     s: dict[str, Any] = {"type": "string"}
@@ -93,7 +96,7 @@ def string_schema(field: Field, pattern: str | None = None, max_length: int | No
     if field.pattern:
         s["allOf"] = [{"pattern": field.pattern}]
     if field.upper:
-        s.setdefault("allOf", []).append({"pattern": r"^[^a-zà-ÿ]*$"})
+        s.setdefault("allOf", []).append({"pattern": UPPER_PATTERN})
     return s
 
 
