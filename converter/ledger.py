@@ -1117,7 +1117,8 @@ def move_with_zips(path: Path, into: Path, kept: list[Path] | None = None) -> Pa
     `kept` given (a file brought back from retires/ into its deposit folder): each takes its own
     name or stays where it is, listed in `kept`, never suffixed: a deposit file and its archives
     are uploaded under their exact names, and a file of the folder holding one of them (a zip
-    no ledger knows) is neither replaced nor renamed.
+    no ledger knows) is neither replaced nor renamed. The file moves last: a run stopped
+    halfway leaves it in retires/, where `retirer --annuler` run again finds it, with the rest.
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as d:
@@ -1130,6 +1131,8 @@ def move_with_zips(path: Path, into: Path, kept: list[Path] | None = None) -> Pa
     ['JSON-1-20240312-001 (2).json', 'JSON-1-20240312-001 (2).zip', 'JSON-1-20240312-001.zip']
     """
     items = ([path] if path.is_file() else []) + zips_of(path)
+    if kept is not None:
+        items = items[::-1]  # the file last (see above); its zips' order does not matter
     if not items:
         return None
     try:

@@ -14,13 +14,14 @@ import pytest
 from converter import api, files
 from converter.ledger import default_path
 from tests.builders import workbook
-from tests.test_cycle import DAY, asp_return, avance_rows
+from tests.test_cycle import DAY, asp_return, avance_rows, pieces_folder
 from tests.test_ledger_core import _environment, _kill_when
 
 # runs the command, stopped for good at `point`, where the test kills it: « record », the
 # return's outcomes written in the ledger's transaction, not committed; « publish », a workbook
 # written under its temporary name, not yet named; « move », a withdrawal (or its undoing)
-# committed, the file not yet moved
+# committed, the file not yet moved; « half-moved », `retirer --annuler` with one of the file's
+# zip archives or the file itself back from retires/, not the other
 _STOPPED_AT = """
 import sys, time
 from pathlib import Path
@@ -39,6 +40,15 @@ elif point == "record":
         flag.touch()
         time.sleep(60)
     ledger.Ledger.record_returns = record_returns
+elif point == "half-moved":
+    published = ledger.publish
+    def publish(tmp, target, synced=False):
+        if tmp.parent.name == "retires" and flag.with_suffix(".first").exists():
+            flag.touch()
+            time.sleep(60)
+        flag.with_suffix(".first").touch()
+        return published(tmp, target, synced)
+    ledger.publish = publish
 else:
     def publish(tmp, target, synced=False):
         flag.touch()
@@ -132,3 +142,25 @@ def withdrawn_and_restored_through_kills(tmp_path: Path, deposit_file: Path, reg
     with sqlite3.connect(registre) as db:
         assert db.execute("SELECT statut FROM demandes").fetchall() == [("deposee",)]
     return withdrawn
+
+
+def test_a_restore_killed_between_a_file_and_its_zip_brings_both_back_when_run_again(tmp_path: Path) -> None:
+    """`retirer --annuler` killed once the file was back from retires/, its zip not yet: run
+    again, the ledger said « pas retiré » and the zip stayed in retires/, where nobody would
+    upload it with its file. The file now moves last, and the run again finishes the move."""
+    out, registre = tmp_path / "depot", default_path()
+    converted = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY,
+                            pieces=pieces_folder(tmp_path, "00001"))
+    deposit_file, archive = converted.files[0], converted.archives[0]
+    api.withdraw(deposit_file.name, registre)
+    assert not deposit_file.exists() and not archive.exists()
+    command = ["retirer", deposit_file.name, "--registre", str(registre), "--annuler"]
+    flag = tmp_path / "stopped-half-moved"
+    assert _kill_when([sys.executable, "-c", _STOPPED_AT, str(flag), "half-moved", *command], flag.exists)
+    assert archive.is_file() != deposit_file.is_file()  # stopped halfway
+    done = _run(*command)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert deposit_file.is_file() and archive.is_file()
+    assert sorted(p.name for p in (out / "retires").iterdir()) == []
+    with sqlite3.connect(registre) as db:
+        assert db.execute("SELECT statut FROM demandes").fetchall() == [("deposee",)]
