@@ -510,7 +510,10 @@ def test_summary_advance_counts_accepted_demandes_only(tmp_path):
 
 
 @pytest.mark.parametrize("typed, ok", [("15 000", True), ("15\u00a0000,5", True), ("1 600 000", True),
-                                       ("15 00", False), ("15000,", False)])
+                                       ("15 00", False), ("15000,", False),
+                                       # 22 500 or 22,5? As for an amount: refused, never read as 22,5
+                                       ("22.500", False), ("22,500", False), ("10000 + 22.500", False),
+                                       ("22,5", True), ("22.5", True), ("22500", True), ("15000,500", True)])
 def test_activite_combinee_accepts_thousands_separated_by_spaces(tmp_path, typed, ok):
     outcome = verify(tmp_path, HOP_ID, [hop_row("00001", activiteCombinee=typed, montantCommande="100.00")])
     refused = [i.code for i in outcome.errors if i.balise == "activiteCombinee"]
