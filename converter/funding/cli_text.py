@@ -99,8 +99,9 @@ def interpolation_formula(p: PlafondHop) -> str:
     )
     if i.exact_value == i.result:
         return f"{text} = {e(i.result)}"
-    approx = format_number(i.exact_value.quantize(Decimal("0.0001"), rounding=ROUND_DOWN))
-    return f"{text} = {approx}… ≈ {e(i.result)} (arrondi au centime)"
+    shown = i.exact_value.quantize(Decimal("0.0001"), rounding=ROUND_DOWN)
+    cut = "…" if shown != i.exact_value else ""  # « … » only where digits are left out
+    return f"{text} = {format_number(shown)}{cut} ≈ {e(i.result)} (arrondi au centime)"
 
 
 def _tranche_bounds(p: PlafondHop) -> str:
