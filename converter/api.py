@@ -59,7 +59,8 @@ class Outcome:
 
     @property
     def total_ht(self) -> Decimal:
-        """Sum of the amounts HT of the accepted demandes."""
+        """Sum of the amounts HT of the accepted demandes (none for an order-check workbook, whose
+        amounts are each in its row's VAT regime: see `_amounts`)."""
         return advances.total(self.amount_frame)
 
     @property
@@ -111,7 +112,7 @@ class Outcome:
             "archives_pieces": [str(p) for p in self.archives],
             "registre": str(self.registre) if self.registre else None,
             "classeur_erreurs": str(self.error_workbook) if self.error_workbook else None,
-            "total_ht": f"{self.total_ht:.2f}",
+            "total_ht": f"{self.total_ht:.2f}" if self.produces_deposit else None,
             "total_ttc": f"{expected.total_ttc:.2f}" if expected else None,
             "taux_avance": f"{self.advance_rate}" if self.advance_rate is not None else None,
             "avance_attendue": f"{expected.total:.2f}" if expected else None,
@@ -181,10 +182,12 @@ def verify(workbook: Path, errors: Path | str | None = None, progress: Progress 
 def _amounts(checked: Checked, accepted: list[str]) -> pl.DataFrame:
     """The accepted demandes that have an amount (the demandes sheet's first amount column), in
     the order of `accepted`: numeroEditeur, its VAT regime (the definition's `advance_regime`
-    balise, when it has one) and its amount in cents (Outcome.amount_frame)."""
+    balise, when it has one) and its amount in cents (Outcome.amount_frame). None for an
+    order-check workbook: its montantCommande is TTC or HT as its row's regimeTVA says, and a sum of
+    them is no amount HT."""
     definition = checked.definition
     amount = next((f.balise for f in definition.demandes.fields if f.kind == "amount"), None)
-    if amount is None or not accepted:
+    if amount is None or not accepted or not definition.produces_deposit:
         return advances.NO_AMOUNTS.clear()
     regime = pl.col(definition.advance_regime) if definition.advance_regime else pl.lit(None, pl.String)
     frame = checked.frames[definition.demandes.name].filter(pl.col(amount).is_not_null()).select(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import csv
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -515,6 +515,20 @@ def test_advance_request_before_referencement_and_exception():
     assert check_demande_avance(
         SFP_CAL, deposit_date=date(2028, 5, 20), complete_file_date=date(2027, 11, 1)
     ) == []
+
+
+@pytest.mark.parametrize("cal", [HOP_CAL, SFP_CAL])
+def test_advance_exception_counts_a_dossier_filed_on_date2_day(cal):
+    """A dossier complet filed on Date 2's day meets the deadline: as a bare date (the hour is
+    unknown) like a datetime of that morning; the next day does not. The bare date was refused
+    while 10h the same day was accepted."""
+    d2, deposit = cal.date(2), cal.date(4).date() - timedelta(days=5)
+    morning = datetime.combine(d2.date(), time(10, 0))
+    assert check_demande_avance(cal, deposit_date=deposit, complete_file_date=morning) == []
+    assert check_demande_avance(cal, deposit_date=deposit, complete_file_date=d2.date()) == []
+    assert _codes(check_demande_avance(
+        cal, deposit_date=deposit, complete_file_date=d2.date() + timedelta(days=1)
+    )) == ["AVANCE_AVANT_REFERENCEMENT"]
 
 
 def test_advance_before_referencement_message_states_the_exception_in_french():

@@ -401,6 +401,21 @@ def test_cli_verifier_erreurs_and_convertir_refused(tmp_path):
         api.convert(path, tmp_path / "depot")
 
 
+def test_order_report_gives_no_total_ht(tmp_path):
+    """An order's montantCommande is in its row's VAT regime (TTC20, TTC8.5 or HT): a sum of them
+    is no amount HT, and the report of an order workbook gives none (it summed 8 183,47 € TTC and
+    6 800,00 € HT as « total_ht »)."""
+    path = workbook(tmp_path / "c.xlsx", {"Commandes": [
+        hop_row("00001"), hop_row("00002", FINESS[1], regimeTVA="HT", montantCommande="6800.00")]}, HOP_ID)
+    report = tmp_path / "rapport.json"
+    r = runner.invoke(app, ["verifier", str(path), "--rapport", str(report)])
+    assert r.exit_code == 0, r.output
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert data["demandes_acceptees"] == 2
+    assert data["total_ht"] is None and data["total_ttc"] is None and data["avance_attendue"] is None
+    assert api.verify(path).amounts == {}
+
+
 def test_cli_verifier_erreurs_for_a_deposit_format(tmp_path):
     rows = seed_001_rows()
     rows["Demandes"][0]["montantSegurHT"] = "-5"
@@ -495,7 +510,10 @@ def test_summary_advance_counts_accepted_demandes_only(tmp_path):
 
 
 @pytest.mark.parametrize("typed, ok", [("15 000", True), ("15\u00a0000,5", True), ("1 600 000", True),
-                                       ("15 00", False), ("15000,", False)])
+                                       ("15 00", False), ("15000,", False),
+                                       # 22 500 or 22,5? As for an amount: refused, never read as 22,5
+                                       ("22.500", False), ("22,500", False), ("10000 + 22.500", False),
+                                       ("22,5", True), ("22.5", True), ("22500", True), ("15000,500", True)])
 def test_activite_combinee_accepts_thousands_separated_by_spaces(tmp_path, typed, ok):
     outcome = verify(tmp_path, HOP_ID, [hop_row("00001", activiteCombinee=typed, montantCommande="100.00")])
     refused = [i.code for i in outcome.errors if i.balise == "activiteCombinee"]

@@ -28,6 +28,31 @@ def test_hop_tranche_interpolation_advance_and_balance():
     assert "TTC (TVA 8,5 %)" not in lines
 
 
+@pytest.mark.parametrize("tva, formula", [
+    # 6 187,50 + 7 × 1 125,00 / 7 000 = 6 188,625 exactly: nothing is left out, no « … »
+    ("20", "= 6 188,625 ≈ 6 188,63 € (arrondi au centime)"),
+    ("HT", "= 5 157,1875 ≈ 5 157,19 € (arrondi au centime)"),
+    # 5 594,53 + 7 × 1 017,19 / 7 000 = 5 595,547190: digits left out
+    ("8.5", "= 5 595,5471… ≈ 5 595,55 € (arrondi au centime)"),
+])
+def test_hop_exact_value_marked_cut_only_when_digits_are_left_out(tva, formula):
+    r = run("hop-pfi-va2", "--activite-combinee", "7", "--prestation", "V2", "--tva", tva)
+    assert r.exit_code == 0, r.output
+    assert any(line.startswith("  Plafond : ") and line.endswith(formula) for line in r.output.splitlines()), r.output
+
+
+@pytest.mark.parametrize("typed", ["22.500", "22,500", "10000 + 22.500"])
+def test_hop_ambiguous_activity_is_refused_not_read_as_22_5(typed):
+    """« 22.500 » was read as 22,5: tranche A, 6 191,12 € TTC 20 %, where 22 500 gives 9 000,00 €.
+    Refused, as in the workbook's activiteCombinee."""
+    r = run("hop-pfi-va2", "--activite-combinee", typed, "--prestation", "V2", "--tva", "20")
+    assert r.exit_code == 2, r.output
+    assert "ambiguë : '22" in r.output and "(22500, 22 500)" in r.output and "(22,5)" in r.output
+    assert "6 191,12" not in r.output
+    for fine in ("22,5", "22500", "22 500", "15000,500"):
+        assert run("hop-pfi-va2", "--activite-combinee", fine, "--prestation", "V2").exit_code == 0
+
+
 def test_hop_merged_establishments_sum_of_caps():
     """Seed 002 §5.3: « le prix […] correspond à la somme des prix associés aux établissements
     concernés par la fusion »."""

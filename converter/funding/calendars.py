@@ -211,7 +211,10 @@ def check_demande_avance(
         limit = cal.date(4) - timedelta(days=cal.decision_days_before_date4)
         exception = (
             complete_file_date is not None
-            and _before(complete_file_date, cal.date(2))
+            # « dépôt de dossier complet de référencement avant la Date 2 », the « Date limite de
+            # dépôt d'un dossier complet » (§2): read like every deadline here, a bare date on
+            # Date 2's day is in time, as a datetime of that morning is
+            and not _after(complete_file_date, cal.date(2))
             and (referencing_date is None or _after(referencing_date, limit))
             # inferred: « n'aurait pas été prononcée quinze jours avant la Date 4 » — the
             # filing can only rely on the exception from that day on.

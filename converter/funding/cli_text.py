@@ -6,6 +6,7 @@ Invalid input raises ``InputError`` whose message is French and says how to fix.
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_DOWN, Decimal
 
 from .bareme import (
@@ -50,9 +51,20 @@ def regime_from_tva(tva: str | None) -> Regime | None:
     return mapping[t]
 
 
+# « 22.500 », « 22,500 »: 22 500 or 22,5? Refused, as in the workbook's activiteCombinee
+# (hop-pfi-va2-commandes.yaml) and as for an amount (kinds/amount.py).
+AMBIGUOUS = re.compile(r"[0-9]{1,3}[.,][0-9]{3}")
+
+
 def _ac(combined_activity: Decimal | int | float | str) -> Decimal:
     if isinstance(combined_activity, float):  # typer may hand a float: use its repr
         combined_activity = repr(combined_activity)
+    if isinstance(combined_activity, str) and AMBIGUOUS.fullmatch(combined_activity.strip()):
+        raise InputError(
+            f"Activité combinée ambiguë : {combined_activity.strip()!r}, le point ou la virgule sépare-t-il "
+            "les milliers ou les décimales ? Écrivez-la sans séparateur ou avec des espaces pour les "
+            "milliers (22500, 22 500), avec une virgule pour les décimales (22,5)."
+        )
     try:
         value = to_decimal(combined_activity)
     except (TypeError, ValueError) as exc:
@@ -99,8 +111,9 @@ def interpolation_formula(p: PlafondHop) -> str:
     )
     if i.exact_value == i.result:
         return f"{text} = {e(i.result)}"
-    approx = format_number(i.exact_value.quantize(Decimal("0.0001"), rounding=ROUND_DOWN))
-    return f"{text} = {approx}… ≈ {e(i.result)} (arrondi au centime)"
+    shown = i.exact_value.quantize(Decimal("0.0001"), rounding=ROUND_DOWN)
+    cut = "…" if shown != i.exact_value else ""  # « … » only where digits are left out
+    return f"{text} = {format_number(shown)}{cut} ≈ {e(i.result)} (arrondi au centime)"
 
 
 def _tranche_bounds(p: PlafondHop) -> str:
