@@ -47,7 +47,7 @@ def test_hop_ambiguous_activity_is_refused_not_read_as_22_5(typed):
     Refused, as in the workbook's activiteCombinee."""
     r = run("hop-pfi-va2", "--activite-combinee", typed, "--prestation", "V2", "--tva", "20")
     assert r.exit_code == 2, r.output
-    assert "ambiguë : '22" in r.output and "(22500, 22 500)" in r.output and "(22,5)" in r.output
+    assert "ambiguë : « 22" in r.output and "(22500, 22 500)" in r.output and "(22,5)" in r.output
     assert "6 191,12" not in r.output
     for fine in ("22,5", "22500", "22 500", "15000,500"):
         assert run("hop-pfi-va2", "--activite-combinee", fine, "--prestation", "V2").exit_code == 0
