@@ -61,7 +61,7 @@ def _ac(combined_activity: Decimal | int | float | str) -> Decimal:
         combined_activity = repr(combined_activity)
     if isinstance(combined_activity, str) and AMBIGUOUS.fullmatch(combined_activity.strip()):
         raise InputError(
-            f"Activité combinée ambiguë : « {combined_activity.strip()} » : le point ou la virgule sépare-t-il "
+            f"Activité combinée ambiguë : « {combined_activity.strip()} », le point ou la virgule sépare-t-il "
             "les milliers ou les décimales ? Écrivez-la sans séparateur ou avec des espaces pour les "
             "milliers (22500, 22 500), avec une virgule pour les décimales (22,5)."
         )
