@@ -217,12 +217,15 @@ def test_hop_signature_120_days_before_dossier_complet(tmp_path):
 def test_hop_mention_conditionnelle(tmp_path):
     rows = [hop_row("00001", FINESS[0], mentionConditionnelle="VRAI"),
             hop_row("00002", FINESS[1], mentionConditionnelle="non"),
-            hop_row("00003", FINESS[2], mentionConditionnelle="")]  # not said: not checked
+            hop_row("00003", FINESS[2], mentionConditionnelle="")]  # not said: a warning to look at the order
     outcome = verify(tmp_path, HOP_ID, rows)
     assert found(outcome, "mention_conditionnelle_absente") == [("00002", "mentionConditionnelle")]
     assert outcome.errors[0].value == "non"  # as typed
+    assert found(outcome, "mention_conditionnelle_a_verifier") == [("00003", "mentionConditionnelle")]
+    assert "00003" in outcome.accepted
     referenced = verify(tmp_path, HOP_ID, rows, {"dateReferencement": "01/01/2026"}, "ref.xlsx")
     assert found(referenced, "mention_conditionnelle_absente") == []
+    assert found(referenced, "mention_conditionnelle_a_verifier") == []
 
 
 def test_hop_client_ordered_twice(tmp_path):

@@ -239,6 +239,13 @@ def calendrier_bon_commande_rule(ctx: RuleContext, rule: RowRule) -> pl.DataFram
             parts.append(ctx.issues(rows.join(typed, on=ROW, how="left"), code="mention_conditionnelle_absente",
                                     balise=mention, value=pl.col("__typed"),  # as typed: « FAUX », « non »
                                     message=message("mention_conditionnelle_absente")))
+            # left empty (the column is optional): the seed's requirement cannot be checked, the
+            # user is told to look at the order, nothing is refused
+            misread = ctx.errors.filter((pl.col("sheet") == ctx.sheet.name) & (pl.col("balise") == mention)) \
+                .select(pl.col("row").alias(ROW))
+            unsaid = ctx.usable(signature).filter(before_ref & pl.col(mention).is_null()).join(misread, on=ROW, how="anti")
+            parts.append(ctx.issues(unsaid, code="mention_conditionnelle_a_verifier", balise=mention,
+                                    value=pl.lit(None, pl.String), message=message("mention_conditionnelle_a_verifier")))
     return pl.concat(parts) if parts else _empty()
 
 
