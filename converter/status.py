@@ -169,7 +169,7 @@ def write_status(status: LedgerStatus, target: Path) -> Path:
             ws.write_number(row, 4, float(c.amount), part_money if within else money)
             if c.advance is not None:
                 ws.write_number(row, 5, float(c.advance), part_money if within else money)
-        ws.freeze_panes(1, 0)
+        _printed(ws)
         for name, frame in (("Demandes", status.demandes), ("Historique des retours", status.history)):
             ws = book.add_worksheet(name)
             widths = frame.select(pl.all().str.len_chars().max()).row(0) if frame.height else [0] * frame.width
@@ -185,11 +185,20 @@ def write_status(status: LedgerStatus, target: Path) -> Path:
                         ws.write_number(row, col, float(value), money)
                     else:
                         ws.write_string(row, col, value)
-            ws.freeze_panes(1, 0)
+            _printed(ws)
             ws.autofilter(0, 0, max(frame.height, 1), len(frame.columns) - 1)
         book.close()
 
     return write_new_numbered(Path(target), write)
+
+
+def _printed(ws: Any) -> None:
+    """Headers frozen on screen; printed in landscape, one page wide, headers on every page
+    (the « Synthèse » printed its figures on a second page, away from their labels)."""
+    ws.freeze_panes(1, 0)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
 
 
 def default_target(folder: Path, day: date | None = None) -> Path:

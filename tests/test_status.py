@@ -51,6 +51,10 @@ def test_the_ledger_status_per_format_and_state(tmp_path: Path, monkeypatch: pyt
     assert summary[1][2:4] == ["Acceptées", 3]
     assert summary[2][2:4] == ["dont solde à déposer (déjà comptées dans « Acceptées »)", 2]
     assert book["Synthèse"]["C4"].alignment.indent == 1
+    for sheet in book:  # printed one page wide, in landscape: figures next to their labels
+        assert sheet.page_setup.orientation == "landscape" and sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert sheet.page_setup.fitToWidth in (None, 1) and sheet.page_setup.fitToHeight == 0
+        assert sheet.print_title_rows == "$1:$1" and sheet.freeze_panes == "A2"
     history = [[c.value for c in row] for row in book["Historique des retours"].iter_rows()]
     assert [r[2] for r in history[1:]] == ["00001", "00002", "00003", "00004"]
     assert history[1][4:8] == ["r.json", history[1][5], "Acceptée", "FINMS2000001"] and history[3][6] == "Rejetée"
