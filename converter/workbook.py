@@ -10,7 +10,8 @@ workbook, so that an error workbook, once fixed, converts again:
     Listes     hidden: the long drop-down lists (operator codes, values with commas/spaces)
 
 User values are always written as strings (`write_string`): `=1+1` stays text, never a
-formula; nothing is stripped. Everything shown to the user is derived from the definition.
+formula; nothing is stripped. Only a pre-filled workbook (solde) writes its own valid dates and
+amounts as dates and numbers. Everything shown to the user is derived from the definition.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import re
 import textwrap
 from collections.abc import Iterable
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -138,7 +140,7 @@ def write_workbook(definition: FormatDefinition, target: Path, *,
                    header: dict[str, str | None] | None = None,
                    rows: dict[str, list[dict[str, Any]]] | None = None,
                    issues: list[Issue] | None = None,
-                   numbered: bool = False) -> Path:
+                   numbered: bool = False, typed: bool = False) -> Path:
     """Write a template, a pre-filled workbook or (with `issues`) an error workbook.
 
     header: Entête values by balise (the format id is always definition.id).
@@ -149,15 +151,17 @@ def write_workbook(definition: FormatDefinition, target: Path, *,
       cells in question filled and annotated.
     numbered: True → `name-2.xlsx`, `name-3.xlsx`… when taken; False → refuse to overwrite
       (OutputError). Returns the path written.
+    typed: the rows are xl2segur's own values (a pre-filled solde workbook): its valid dates
+      (JJ/MM/AAAA), amounts and integers are written as dates and numbers, not as text.
     """
-    writer = _Writer(definition, header or {}, rows or {}, issues)
+    writer = _Writer(definition, header or {}, rows or {}, issues, typed and issues is None)
     target = Path(target)
     return (write_new_numbered if numbered else write_new)(target, writer.write)
 
 
 class _Writer:
     def __init__(self, definition: FormatDefinition, header: dict[str, str | None],
-                 rows: dict[str, list[dict[str, Any]]], issues: list[Issue] | None):
+                 rows: dict[str, list[dict[str, Any]]], issues: list[Issue] | None, typed: bool = False):
         self.d = definition
         names = [s.name for s in (definition.header, *definition.sheets)]
         clash = set(names) & set(AUXILIARY_SHEETS)
@@ -172,6 +176,7 @@ class _Writer:
                 self.header_values[f.balise] = definition.id
         self.rows = rows
         self.issues = issues
+        self.typed = typed
 
     # -------------------------------------------------------------- formats
 
@@ -290,12 +295,18 @@ class _Writer:
 
         balises = [f.balise for f in fields]
         write_string = ws.write_string
+        # a pre-filled workbook (solde) shows its dates as dates, its amounts as numbers (to
+        # sum); an error workbook echoes what was typed, as text
+        typed = {c for c, f in enumerate(fields) if f.kind in _TYPED} if self.typed else set()
         for r, row in enumerate(rows, start=1):
             for c, balise in enumerate(balises):
                 value = row.get(balise)
                 if value is None:
                     continue
-                write_string(r, c, value if isinstance(value, str) else str(value), formats[c])
+                text = value if isinstance(value, str) else str(value)
+                if c in typed and _write_typed(ws, r, c, fields[c].kind, text, formats[c]):
+                    continue
+                write_string(r, c, text, formats[c])
 
         notes = 0
         for (r, c), found in marks.items():
@@ -784,6 +795,26 @@ def _sheet_how_to(s: Sheet) -> str:
     if s.optional:
         text += " Feuille facultative : laissez-la vide si elle ne sert pas."
     return text
+
+
+_TYPED = ("date", "amount", "integer")  # kinds whose valid values a pre-filled workbook writes typed
+_PLAIN_AMOUNT = re.compile(r"[0-9]+(\.[0-9]{1,2})?")
+
+
+def _write_typed(ws: Worksheet, r: int, c: int, kind_name: str, text: str, fmt: Format | None) -> bool:
+    """Write a value as a date or a number if it is one as xl2segur writes it (JJ/MM/AAAA,
+    4866.67, 120); False (nothing written) otherwise."""
+    if kind_name == "date":
+        try:
+            when = datetime.strptime(text, "%d/%m/%Y")
+        except ValueError:
+            return False
+        ws.write_datetime(r, c, when, fmt)
+        return True
+    if not _PLAIN_AMOUNT.fullmatch(text) or (kind_name == "integer" and "." in text):
+        return False
+    ws.write_number(r, c, float(text) if "." in text else int(text), fmt)
+    return True
 
 
 def _line_count(text: str, width: float) -> int:
