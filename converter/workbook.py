@@ -731,8 +731,9 @@ def _how_to(d: FormatDefinition) -> list[str]:
     texts += [_sheet_how_to(s) for s in d.sheets if s is not dem]
     links = sorted({b for s in d.sheets if s.parent for b in s.parent.by})
     if links:
-        texts.append(f"{' et '.join(links)} relie{'nt' if len(links) > 1 else ''} les lignes des "
-                     "différentes feuilles : recopiez-le exactement.")
+        several = len(links) > 1
+        texts.append(f"{' et '.join(links)} relie{'nt' if several else ''} les lignes des "
+                     f"différentes feuilles : recopiez-{'les' if several else 'le'} exactement.")
     texts.append(
         "Saisie : les colonnes d'identifiants (FINESS, SIRET, numéros…) sont au format Texte "
         "pour garder les zéros initiaux ; dates au format JJ/MM/AAAA ; montants avec au plus "

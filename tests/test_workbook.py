@@ -209,6 +209,18 @@ def test_an_order_workbook_s_drop_downs_speak_of_its_check(tmp_path):
     assert notice.column_dimensions["C"].width >= len("categorieFINESSGeographique") + 4
 
 
+def test_the_notice_says_how_the_sheets_are_tied_in_french(tmp_path):
+    """« FINESSJuridique et numeroEditeur relient les lignes … : recopiez-le exactement »: two
+    columns tie the sheets of an avance, the pronoun is plural; one ties those of an MDV solde."""
+    def tie(fmt: str) -> str:
+        ws = openpyxl.load_workbook(write_workbook(get_format(fmt), tmp_path / f"{fmt}.xlsx"))["Notice"]
+        return next(c for row in ws.iter_rows(values_only=True) for c in row if c and "relie" in c)
+    assert tie("ms2-dui-pds-avance").endswith(
+        "FINESSJuridique et numeroEditeur relient les lignes des différentes feuilles : recopiez-les exactement.")
+    assert tie("mdv-lgc-solde").endswith(
+        "numeroEditeur relie les lignes des différentes feuilles : recopiez-le exactement.")
+
+
 def test_notice_lists_every_column_and_attachment(template):
     ws = openpyxl.load_workbook(template)["Notice"]
     cells = [c for row in ws.iter_rows(values_only=True) for c in row if c]
