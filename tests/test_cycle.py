@@ -135,6 +135,9 @@ def test_full_cycle(tmp_path: Path) -> None:
     assert [(row[1].value, row[9].value, row[9].number_format) for row in sheet.iter_rows(min_row=2, max_row=3)] == [
         (1, 4866.67, "#,##0.00"), (2, 4866.67, "#,##0.00")]
     assert all(c.data_type == "s" for row in sheet.iter_rows(min_row=2) for i, c in enumerate(row) if i not in (1, 9))
+    # printed one page wide (it took five pages for four demandes, the results away from them)
+    assert sheet.page_setup.orientation == "landscape" and sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.page_setup.fitToHeight == 0 and sheet.print_title_rows == "$1:$1"
 
     # 3. the accepted avances may not be deposited twice; the rejected one may not come back
     # under its number (seed 001: « un nouveau numéro unique doit être généré »)...
