@@ -486,6 +486,10 @@ def write_review(lines: list[ReturnLine], target: Path) -> Path:
                                     fills.get(x.result, other) if col == 4 else None)
         ws.freeze_panes(1, 0)
         ws.autofilter(0, 0, max(len(lines), 1), len(COLUMNS) - 1)
+        # printed one page wide: a demande's result on the same page as its numeroEditeur
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(0)
         book.close()
 
     return write_new_numbered(Path(target), write)

@@ -23,8 +23,11 @@ from .funding.amounts import avance_demande
 from .ledger import ACCEPTEE, DEPOSEE, REJETEE, RETIREE, Ledger
 
 WAITING_SOLDE = "attente_solde"
-STATES = {DEPOSEE: "Déposées, sans retour de l'ASP", ACCEPTEE: "Acceptées", REJETEE: "Rejetées",
-          WAITING_SOLDE: "Acceptées, solde à déposer", RETIREE: "Retirées avant dépôt (xl2segur retirer)"}
+STATES = {DEPOSEE: "Déposées, sans retour de l'ASP", ACCEPTEE: "Acceptées", WAITING_SOLDE: "Acceptées, solde à déposer",
+          REJETEE: "Rejetées", RETIREE: "Retirées avant dépôt (xl2segur retirer)"}
+# In the summary, the avances awaiting their solde are a part of the accepted ones, counted
+# again: the line says so, right under « Acceptées » (its figures are not to be added).
+SUMMARY_LABELS = {**STATES, WAITING_SOLDE: "  dont solde à déposer (déjà comptées dans « Acceptées »)"}
 
 
 @dataclass
@@ -40,7 +43,7 @@ class Count:
 
     @property
     def label(self) -> str:
-        return STATES[self.state]
+        return SUMMARY_LABELS[self.state]
 
 
 @dataclass
@@ -139,7 +142,7 @@ COLUMNS = {"numero_ans": "numeroAns", "siret": "SIRET", "format": "Format", "num
            "libelle_traitement": "libelleTraitement", "fichier_retour": "Fichier de retour",
            "date_retour": "Date du retour"}
 AMOUNT_COLUMNS = ("Montant HT", "Avance attendue")
-SUMMARY = [("Format", 24), ("Nature", 8), ("État", 32), ("Demandes", 10), ("Montant HT", 14), ("Avance attendue", 16)]
+SUMMARY = [("Format", 24), ("Nature", 8), ("État", 52), ("Demandes", 10), ("Montant HT", 14), ("Avance attendue", 16)]
 
 
 def write_status(status: LedgerStatus, target: Path) -> Path:
@@ -150,19 +153,23 @@ def write_status(status: LedgerStatus, target: Path) -> Path:
         book = Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False})
         bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
         money = book.add_format({"num_format": "#,##0.00"})
+        part = book.add_format({"indent": 1, "italic": True})  # a part of the line above
+        part_count = book.add_format({"italic": True})
+        part_money = book.add_format({"num_format": "#,##0.00", "italic": True})
         ws = book.add_worksheet("Synthèse")
         for col, (title, width) in enumerate(SUMMARY):
             ws.write_string(0, col, title, bold)
             ws.set_column(col, col, width)
         for row, c in enumerate(status.counts, start=1):
+            within = c.state == WAITING_SOLDE
             ws.write_string(row, 0, c.format_id)
             ws.write_string(row, 1, c.nature)
-            ws.write_string(row, 2, c.label)
-            ws.write_number(row, 3, c.demandes)
-            ws.write_number(row, 4, float(c.amount), money)
+            ws.write_string(row, 2, c.label.strip(), part if within else None)
+            ws.write_number(row, 3, c.demandes, part_count if within else None)
+            ws.write_number(row, 4, float(c.amount), part_money if within else money)
             if c.advance is not None:
-                ws.write_number(row, 5, float(c.advance), money)
-        ws.freeze_panes(1, 0)
+                ws.write_number(row, 5, float(c.advance), part_money if within else money)
+        _printed(ws)
         for name, frame in (("Demandes", status.demandes), ("Historique des retours", status.history)):
             ws = book.add_worksheet(name)
             widths = frame.select(pl.all().str.len_chars().max()).row(0) if frame.height else [0] * frame.width
@@ -178,11 +185,20 @@ def write_status(status: LedgerStatus, target: Path) -> Path:
                         ws.write_number(row, col, float(value), money)
                     else:
                         ws.write_string(row, col, value)
-            ws.freeze_panes(1, 0)
+            _printed(ws)
             ws.autofilter(0, 0, max(frame.height, 1), len(frame.columns) - 1)
         book.close()
 
     return write_new_numbered(Path(target), write)
+
+
+def _printed(ws: Any) -> None:
+    """Headers frozen on screen; printed in landscape, one page wide, headers on every page
+    (the « Synthèse » printed its figures on a second page, away from their labels)."""
+    ws.freeze_panes(1, 0)
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
 
 
 def default_target(folder: Path, day: date | None = None) -> Path:

@@ -10,14 +10,18 @@ workbook, so that an error workbook, once fixed, converts again:
     Listes     hidden: the long drop-down lists (operator codes, values with commas/spaces)
 
 User values are always written as strings (`write_string`): `=1+1` stays text, never a
-formula; nothing is stripped. Everything shown to the user is derived from the definition.
+formula; nothing is stripped. Only a pre-filled workbook (solde) writes its own valid dates and
+amounts as dates and numbers. Everything shown to the user is derived from the definition.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 from collections.abc import Iterable
+from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +58,9 @@ WARNING_FILL, WARNING_FONT = "#FFE0B2", "#8A4B00"
 REQUIRED_HEADER_FILL = "#9BC2E6"
 OTHER_HEADER_FILL = "#DDEBF7"
 
+# The « Lien » of a warning on a row that is not in the error workbook (its demande is not rejected).
+ABSENT_ROW = "Ligne non reprise ici : sa demande n'est pas rejetée"
+
 SEVERITY_LABEL = {Severity.ERROR: "Erreur", Severity.WARNING: "Avertissement"}
 
 # The column after the last one of each data sheet of an error workbook: what to correct in the
@@ -61,6 +68,11 @@ SEVERITY_LABEL = {Severity.ERROR: "Erreur", Severity.WARNING: "Avertissement"}
 EXPLAIN_TITLE = "À corriger (xl2segur)"
 EXPLAIN_WIDTH = 70
 MAX_EXPLAIN_LINES = 6  # beyond, the cell points at the « Erreurs » sheet
+
+# Messages that name other rows of their sheet (« lignes 6, 7 »): in an error workbook the rows
+# have moved, so such a message names them where they are now, then where they were.
+ROW_LIST_CODES = ("doublon", "client_en_double")
+_ROW_LIST = re.compile(r"\(lignes (\d+(?:, \d+)*)\)")
 
 
 # ---------------------------------------------------------------- derived wording
@@ -128,7 +140,7 @@ def write_workbook(definition: FormatDefinition, target: Path, *,
                    header: dict[str, str | None] | None = None,
                    rows: dict[str, list[dict[str, Any]]] | None = None,
                    issues: list[Issue] | None = None,
-                   numbered: bool = False) -> Path:
+                   numbered: bool = False, typed: bool = False) -> Path:
     """Write a template, a pre-filled workbook or (with `issues`) an error workbook.
 
     header: Entête values by balise (the format id is always definition.id).
@@ -139,15 +151,17 @@ def write_workbook(definition: FormatDefinition, target: Path, *,
       cells in question filled and annotated.
     numbered: True → `name-2.xlsx`, `name-3.xlsx`… when taken; False → refuse to overwrite
       (OutputError). Returns the path written.
+    typed: the rows are xl2segur's own values (a pre-filled solde workbook): its valid dates
+      (JJ/MM/AAAA), amounts and integers are written as dates and numbers, not as text.
     """
-    writer = _Writer(definition, header or {}, rows or {}, issues)
+    writer = _Writer(definition, header or {}, rows or {}, issues, typed and issues is None)
     target = Path(target)
     return (write_new_numbered if numbered else write_new)(target, writer.write)
 
 
 class _Writer:
     def __init__(self, definition: FormatDefinition, header: dict[str, str | None],
-                 rows: dict[str, list[dict[str, Any]]], issues: list[Issue] | None):
+                 rows: dict[str, list[dict[str, Any]]], issues: list[Issue] | None, typed: bool = False):
         self.d = definition
         names = [s.name for s in (definition.header, *definition.sheets)]
         clash = set(names) & set(AUXILIARY_SHEETS)
@@ -162,6 +176,7 @@ class _Writer:
                 self.header_values[f.balise] = definition.id
         self.rows = rows
         self.issues = issues
+        self.typed = typed
 
     # -------------------------------------------------------------- formats
 
@@ -221,6 +236,8 @@ class _Writer:
         for s in self.d.sheets:
             rows = self.rows.get(s.name, [])
             self.row_map[s.name] = {int(r.get("__row", i + 2)): i + 1 for i, r in enumerate(rows)}
+        if self.issues is not None:
+            self.issues = [self._rows_here(i) for i in self.issues]
 
         marks = self._locate_issues() if self.issues is not None else {}
         self.explanations = _explanations(self, marks) if self.issues is not None else {}
@@ -278,12 +295,18 @@ class _Writer:
 
         balises = [f.balise for f in fields]
         write_string = ws.write_string
+        # a pre-filled workbook (solde) shows its dates as dates, its amounts as numbers (to
+        # sum); an error workbook echoes what was typed, as text
+        typed = {c for c, f in enumerate(fields) if f.kind in _TYPED} if self.typed else set()
         for r, row in enumerate(rows, start=1):
             for c, balise in enumerate(balises):
                 value = row.get(balise)
                 if value is None:
                     continue
-                write_string(r, c, value if isinstance(value, str) else str(value), formats[c])
+                text = value if isinstance(value, str) else str(value)
+                if c in typed and _write_typed(ws, r, c, fields[c].kind, text, formats[c]):
+                    continue
+                write_string(r, c, text, formats[c])
 
         notes = 0
         for (r, c), found in marks.items():
@@ -352,6 +375,26 @@ class _Writer:
         return self.lists[key]
 
     # -------------------------------------------------------------- issues
+
+    def _rows_here(self, issue: Issue) -> Issue:
+        """The issue, its message naming the rows of its sheet as numbered in this workbook
+        (and in the converted one, when they differ): « lignes 2, 3 de ce classeur ; lignes 6, 7
+        du classeur d'origine »."""
+        placed = self.row_map.get(issue.sheet or "")
+        if issue.code not in ROW_LIST_CODES or not placed:
+            return issue
+
+        def here(found: re.Match) -> str:
+            now = [placed.get(int(n)) for n in found.group(1).split(", ")]
+            if None in now:
+                return found.group(0)
+            rows = ", ".join(str(r + 1) for r in now)
+            if rows == found.group(1):
+                return found.group(0)
+            return f"(lignes {rows} de ce classeur ; lignes {found.group(1)} du classeur d'origine)"
+
+        text = _ROW_LIST.sub(here, issue.message)
+        return issue if text == issue.message else replace(issue, message=text)
 
     def _locate(self, issue: Issue) -> tuple[str, int, int, bool] | None:
         """(sheet, row, column, highlight) of an issue in this workbook (0-based)."""
@@ -493,15 +536,17 @@ def _errors_sheet(writer: _Writer, ws: Worksheet) -> None:
         Severity.WARNING: writer._fmt(("errors-sev", Severity.WARNING), {
             "bg_color": WARNING_FILL, "font_color": WARNING_FONT, "bold": True, "valign": "top"}),
     }
-    titles = ["Gravité", "Feuille", "Ligne d'origine", "Colonne", "Balise", "Valeur", "Message", "Lien"]
-    widths = [15, 14, 10, 9, 24, 24, 80, 20]
+    titles = ["Gravité", "Feuille", "Ligne", "Ligne d'origine", "Colonne", "Balise", "Valeur", "Message", "Lien"]
+    widths = [15, 14, 8, 10, 9, 24, 24, 80, 20]
     for c, (t, w) in enumerate(zip(titles, widths)):
         ws.write_string(0, c, t, head)
         ws.set_column(c, c, w)
     ws.set_row(0, 32)
-    ws.write_comment(0, 2, "Numéro de la ligne dans le classeur converti (celui que vous aviez fourni).",
+    ws.write_comment(0, 2, "Numéro de la ligne dans ce classeur, celle à corriger (le lien y mène).",
                      {"font_size": 9})
-    ws.write_comment(0, 7, "Lien vers la cellule en question dans ce classeur : corrigez-la, puis "
+    ws.write_comment(0, 3, "Numéro de la ligne dans le classeur converti (celui que vous aviez fourni), "
+                     "comme l'a affiché la commande.", {"font_size": 9})
+    ws.write_comment(0, 8, "Lien vers la cellule en question dans ce classeur : corrigez-la, puis "
                      "convertissez de nouveau ce classeur.", {"font_size": 9, "width": 260})
     links = 0
     for r, i in enumerate(sorted(range(len(issues)), key=key), start=1):
@@ -510,28 +555,35 @@ def _errors_sheet(writer: _Writer, ws: Worksheet) -> None:
         ws.write_string(r, 0, SEVERITY_LABEL.get(it.severity, str(it.severity)), sev_fmt.get(it.severity, top))
         if it.sheet:
             ws.write_string(r, 1, it.sheet, top)
+        if spot and spot[3]:
+            ws.write_number(r, 2, spot[1] + 1, top)
         if it.row is not None:
-            ws.write_number(r, 2, it.row, top)
+            ws.write_number(r, 3, it.row, top)
         letter = column_letter(spot[2]) if spot and spot[3] else it.column
         if letter:
-            ws.write_string(r, 3, letter, top)
+            ws.write_string(r, 4, letter, top)
         if it.balise:
-            ws.write_string(r, 4, it.balise, top)
+            ws.write_string(r, 5, it.balise, top)
         value = shown(it.value) if it.value is not None else None
         if value is not None:
-            ws.write_string(r, 5, value, text)
-        ws.write_string(r, 6, it.message, wrap)
-        lines = max(_line_count(it.message, widths[6]), _line_count(value or "", widths[5]))
+            ws.write_string(r, 6, value, text)
+        ws.write_string(r, 7, it.message, wrap)
+        # a warning on a row of a demande that is not rejected: that row is not in this workbook
+        absent = not spot and it.row is not None and not it.is_error and it.sheet in writer.row_map
+        lines = max(_line_count(it.message, widths[7]), _line_count(value or "", widths[6]),
+                    _line_count(ABSENT_ROW, widths[8]) if absent else 1)
         if lines > 1:  # LibreOffice does not fit row heights on opening
             ws.set_row(r, min(15 * lines + 2, MAX_ROW_HEIGHT))
         if spot:
             cell = f"{column_letter(spot[2])}{spot[1] + 1}"
             label = "Aller à la cellule" if spot[3] else "Aller à la feuille"
             if links < MAX_LINKS:
-                ws.write_url(r, 7, f"internal:{_sheet_ref(spot[0])}!{cell}", link, label)
+                ws.write_url(r, 8, f"internal:{_sheet_ref(spot[0])}!{cell}", link, label)
                 links += 1
             else:  # beyond Excel's hyperlink limit: the same link as a formula
-                ws.write_formula(r, 7, f'=HYPERLINK("#{_sheet_ref(spot[0])}!{cell}","{label}")', link, label)
+                ws.write_formula(r, 8, f'=HYPERLINK("#{_sheet_ref(spot[0])}!{cell}","{label}")', link, label)
+        elif absent:
+            ws.write_string(r, 8, ABSENT_ROW, wrap)
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(len(issues), 1), len(titles) - 1)
     ws.ignore_errors({"number_stored_as_text": "A1:XFD1048576"})
@@ -679,8 +731,9 @@ def _how_to(d: FormatDefinition) -> list[str]:
     texts += [_sheet_how_to(s) for s in d.sheets if s is not dem]
     links = sorted({b for s in d.sheets if s.parent for b in s.parent.by})
     if links:
-        texts.append(f"{' et '.join(links)} relie{'nt' if len(links) > 1 else ''} les lignes des "
-                     "différentes feuilles : recopiez-le exactement.")
+        several = len(links) > 1
+        texts.append(f"{' et '.join(links)} relie{'nt' if several else ''} les lignes des "
+                     f"différentes feuilles : recopiez-{'les' if several else 'le'} exactement.")
     texts.append(
         "Saisie : les colonnes d'identifiants (FINESS, SIRET, numéros…) sont au format Texte "
         "pour garder les zéros initiaux ; dates au format JJ/MM/AAAA ; montants avec au plus "
@@ -743,6 +796,26 @@ def _sheet_how_to(s: Sheet) -> str:
     if s.optional:
         text += " Feuille facultative : laissez-la vide si elle ne sert pas."
     return text
+
+
+_TYPED = ("date", "amount", "integer")  # kinds whose valid values a pre-filled workbook writes typed
+_PLAIN_AMOUNT = re.compile(r"[0-9]+(\.[0-9]{1,2})?")
+
+
+def _write_typed(ws: Worksheet, r: int, c: int, kind_name: str, text: str, fmt: Format | None) -> bool:
+    """Write a value as a date or a number if it is one as xl2segur writes it (JJ/MM/AAAA,
+    4866.67, 120); False (nothing written) otherwise."""
+    if kind_name == "date":
+        try:
+            when = datetime.strptime(text, "%d/%m/%Y")
+        except ValueError:
+            return False
+        ws.write_datetime(r, c, when, fmt)
+        return True
+    if not _PLAIN_AMOUNT.fullmatch(text) or (kind_name == "integer" and "." in text):
+        return False
+    ws.write_number(r, c, float(text) if "." in text else int(text), fmt)
+    return True
 
 
 def _line_count(text: str, width: float) -> int:

@@ -152,7 +152,7 @@ def test_error_workbook_holds_exactly_the_rejected_demandes(tmp_path):
     assert editeurs["FINESS Géo"] == ["00001", "00001", "00002", "00002"]
     assert editeurs["Scénarios"] == ["00001", "00001", "00002", "00002"]
     errors = [r for r in book["Erreurs"].iter_rows(min_row=2, values_only=True) if r[0] == "Erreur"]
-    assert {(r[1], r[4]) for r in errors} >= {("OG", "FINESSJuridique"), ("Scénarios", "isMaitreId")}
+    assert {(r[1], r[5]) for r in errors} >= {("OG", "FINESSJuridique"), ("Scénarios", "isMaitreId")}
 
 
 def test_error_workbook_shows_an_invalid_value_as_typed(tmp_path):

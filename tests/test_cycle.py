@@ -135,6 +135,9 @@ def test_full_cycle(tmp_path: Path) -> None:
     assert [(row[1].value, row[9].value, row[9].number_format) for row in sheet.iter_rows(min_row=2, max_row=3)] == [
         (1, 4866.67, "#,##0.00"), (2, 4866.67, "#,##0.00")]
     assert all(c.data_type == "s" for row in sheet.iter_rows(min_row=2) for i, c in enumerate(row) if i not in (1, 9))
+    # printed one page wide (it took five pages for four demandes, the results away from them)
+    assert sheet.page_setup.orientation == "landscape" and sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.page_setup.fitToHeight == 0 and sheet.print_title_rows == "$1:$1"
 
     # 3. the accepted avances may not be deposited twice; the rejected one may not come back
     # under its number (seed 001: « un nouveau numéro unique doit être généré »)...
@@ -386,6 +389,32 @@ def test_a_rejected_solde_comes_back_with_the_same_numero(tmp_path: Path) -> Non
     api.ingest_returns([tmp_path / "rs.json"], default_path())
     back = api.convert(workbook(tmp_path / "s2.xlsx", rows, "ms2-dui-pds-solde"), out, DAY)
     assert back.errors == [] and deposited(back.files[0]) == ["00002"]
+
+
+def test_a_rejected_solde_comes_back_with_its_date_as_a_date_and_its_amounts_as_numbers(tmp_path: Path) -> None:
+    """The solde workbook pre-filled from a rejected solde wrote « 15/06/2024 », « 4866.67 » and
+    « 120 » as text: shown left-aligned, not a date in Excel's filters, and the invoices' total
+    (=SOMME) ignored them. They are a date and numbers now, read back the same."""
+    out = tmp_path / "depot"
+    avance = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00002")), out, DAY)
+    asp_return(avance.files[0], tmp_path / "r.json", {"00002": "FINMS2000002"})
+    api.ingest_returns([tmp_path / "r.json"], default_path())
+    rows = _solde("ms2-dui-pds-solde", "00002", "FINMS2000002")
+    solde = api.convert(workbook(tmp_path / "s.xlsx", rows, "ms2-dui-pds-solde"), out, DAY)
+    asp_return(solde.files[0], tmp_path / "rs.json", {"00002": "La facture est illisible"})
+    api.ingest_returns([tmp_path / "rs.json"], default_path())
+    _, [(prefilled, _)] = api.write_solde_workbooks(default_path(), None, tmp_path / "soldes")
+    book = openpyxl.load_workbook(prefilled)
+    head = [c.value for c in book["Demandes"][1]]
+    row = book["Demandes"][2]
+    when, amount = row[head.index("dateFacture")], row[head.index("montantSegurHTFacture")]
+    assert when.is_date and when.value.date() == date(2024, 6, 15) and when.number_format == "dd/mm/yyyy"
+    assert amount.data_type == "n" and amount.value == 4866.67
+    count = book["OG"][2][[c.value for c in book["OG"][1]].index("nbreDossiersDUIActifs")]
+    assert count.data_type == "n" and count.value == int(rows["OG"][0]["nbreDossiersDUIActifs"])
+    assert row[0].data_type == "s" and row[0].value == "00002"  # identifiers stay text
+    again = api.verify(prefilled)
+    assert again.errors == [] and again.accepted == ["00002"]
 
 
 @pytest.mark.parametrize("first, again", [("ms2-dui-pds-avance", "ms2-dui-pde-avance"),

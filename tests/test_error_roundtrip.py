@@ -62,6 +62,47 @@ def test_each_row_says_next_to_it_what_to_correct_even_on_another_sheet(tmp_path
     assert [p.name for p in again.files] == ["JSON-0123456789-20240603-002.json"]
 
 
+def test_rows_named_in_the_error_workbook_are_its_own_and_the_original_ones(tmp_path):
+    """A duplicate OG row at rows 6 and 7 of the converted workbook lands at rows 2 and 3 of the
+    error workbook: its message said « lignes 6, 7 » (in the cell's note, the « À corriger »
+    column and the « Erreurs » sheet, whose only row column was « Ligne d'origine »), while the
+    « À corriger » column of « Demandes » said « ligne 2 », and rows 6 and 7 of this workbook are
+    empty. Every message now names the rows of this workbook, then the original ones; the
+    « Erreurs » sheet gives both; a warning on a row left out (its demande is accepted) says so."""
+    rows = sample_avance_rows()
+    twice = {**rows["OG"][0], "numeroEditeur": "00004", "FINESSJuridique": "750000010"}
+    rows["Demandes"].append({**rows["Demandes"][0], "numeroEditeur": "00004"})
+    rows["OG"] += [twice, dict(twice)]  # rows 6 and 7 of OG
+    rows["FINESS Géo"].append({"numeroEditeur": "00004", "FINESSJuridique": "750000010", "FINESSGeo": "750000028"})
+    rows["Scénarios"].append({**rows["Scénarios"][2], "numeroEditeur": "00004"})
+    outcome = api.convert(workbook(tmp_path / "demandes.xlsx", rows), tmp_path / "depot", DAY)
+    assert outcome.rejected == ["00004"]
+    [dup] = {i.message for i in outcome.errors}
+    assert "(lignes 6, 7)" in dup  # the console speaks of the converted workbook
+    book = openpyxl.load_workbook(outcome.error_workbook)
+    og = book["OG"]
+    assert [r[0] for r in og.iter_rows(min_row=2, max_row=3, values_only=True)] == ["00004", "00004"]
+    here = "(lignes 2, 3 de ce classeur ; lignes 6, 7 du classeur d'origine)"
+    width = len(get_format("ms2-dui-pds-avance").by_name["OG"].fields)
+    for r in (2, 3):
+        assert here in og.cell(r, 2).comment.text and "lignes 6, 7)" not in og.cell(r, 2).comment.text
+        assert here in og.cell(r, width + 1).value
+    asked = _row_of(book["Demandes"], "00004")[-1]
+    assert "Feuille « OG », ligne 2 — " in asked and here in asked
+    errors = book["Erreurs"]
+    head = [c.value for c in errors[1]]
+    assert head[:4] == ["Gravité", "Feuille", "Ligne", "Ligne d'origine"]
+    table = [dict(zip(head, r)) for r in errors.iter_rows(min_row=2, values_only=True)]
+    found = [(t["Ligne"], t["Ligne d'origine"], t["Message"]) for t in table if t["Gravité"] == "Erreur"]
+    assert [(a, b) for a, b, _ in found] == [(2, 6), (3, 7)] and all(here in m for _, _, m in found)
+    links = [c.hyperlink.location for c in errors["I"][1:] if c.hyperlink]
+    assert links[:2] == ["'OG'!B2", "'OG'!B3"]
+    # 00001's FINESS warnings: its rows are not here, and the sheet says so rather than pointing
+    # at row 2 of this workbook, which holds 00004
+    left_out = [t for t in table if t["Feuille"] == "OG" and t["Ligne d'origine"] == 2]
+    assert left_out and all(t["Ligne"] is None and "non reprise" in t["Lien"] for t in left_out)
+
+
 def test_a_row_emptied_but_for_its_explanation_is_no_row(tmp_path):
     """The user clears the cells of a duplicate row (Suppr on its values) and leaves the
     « À corriger » cell: the row is read as empty, not as a demande missing everything."""
@@ -240,6 +281,6 @@ def test_values_shaped_like_formulas_or_hostile_text_come_back_as_typed(tmp_path
     frame = fastexcel.read_excel(outcome.error_workbook).load_sheet("OG", dtypes="string").to_polars()
     again = frame.filter(frame["numeroEditeur"] == "00001").to_dicts()[0]
     assert {b: again[b] for b in HOSTILE} == HOSTILE
-    shown = {r[4]: r[5] for r in book["Erreurs"].iter_rows(min_row=2, values_only=True) if r[1] == "OG" and r[2] == 2}
+    shown = {r[5]: r[6] for r in book["Erreurs"].iter_rows(min_row=2, values_only=True) if r[1] == "OG" and r[3] == 2}
     assert shown["nomAdminTechnique"] == HOSTILE["nomAdminTechnique"]
-    assert book["Erreurs"].cell(2, 6).data_type == "s"
+    assert book["Erreurs"].cell(2, 7).data_type == "s"

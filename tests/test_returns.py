@@ -696,9 +696,10 @@ def test_after_a_rejected_solde_the_solde_workbook_is_refilled_from_it(tmp_path:
 
     _, [(book, count)] = api.write_solde_workbooks(registre, "ms2-dui-pds-avance", tmp_path / "w")
     assert count == 2
+    # the invoice date as a date, its amount as a number (they were text before)
     assert [(d["numeroEditeur"], d["numeroASP"], d["dateFacture"], d["montantSegurHTFacture"])
             for d in sheet_rows(book, "Demandes")] == [
-        ("00001", "FINMS2000001", "15/06/2024", "4800.00"), ("00002", "FINMS2000002", None, None)]
+        ("00001", "FINMS2000001", "2024-06-15 00:00:00", "4800"), ("00002", "FINMS2000002", None, None)]
     og = {r["numeroEditeur"]: r["nbreDossiersDUIActifs"] for r in sheet_rows(book, "OG")}
     assert og["00001"] == rows["OG"][0]["nbreDossiersDUIActifs"] and og["00002"] is None
 

@@ -34,15 +34,27 @@ def test_the_ledger_status_per_format_and_state(tmp_path: Path, monkeypatch: pyt
     monkeypatch.chdir(tmp_path)
     found, written = api.ledger_status(registre)
     assert written == tmp_path / f"etat-registre-{date.today():%Y%m%d}.xlsx"  # in the current folder
+    # the avances awaiting their solde are a part of the accepted ones (00002 and 00004 of
+    # 00001, 00002, 00004): the line says so and comes right under « Acceptées »; it read
+    # « Acceptées, solde à déposer » after « Rejetées », as if it were one more state to add
+    part = "  dont solde à déposer (déjà comptées dans « Acceptées »)"
     assert [(c.format_id, c.label, c.demandes, c.amount, c.advance) for c in found.counts] == [
         ("ms2-dui-pds-avance", "Déposées, sans retour de l'ASP", 1, Decimal("4866.67"), Decimal("1752.00")),
         ("ms2-dui-pds-avance", "Acceptées", 3, Decimal("10733.39"), Decimal("3864.02")),
+        ("ms2-dui-pds-avance", part, 2, Decimal("5866.72"), Decimal("2112.02")),
         ("ms2-dui-pds-avance", "Rejetées", 1, Decimal("4866.67"), None),
-        ("ms2-dui-pds-avance", "Acceptées, solde à déposer", 2, Decimal("5866.72"), Decimal("2112.02")),
         ("ms2-dui-pds-solde", "Déposées, sans retour de l'ASP", 1, Decimal("4866.67"), None)]
 
     book = openpyxl.load_workbook(written)
     assert book.sheetnames == ["Synthèse", "Demandes", "Historique des retours"]
+    summary = [[c.value for c in row] for row in book["Synthèse"].iter_rows(min_row=2)]
+    assert summary[1][2:4] == ["Acceptées", 3]
+    assert summary[2][2:4] == ["dont solde à déposer (déjà comptées dans « Acceptées »)", 2]
+    assert book["Synthèse"]["C4"].alignment.indent == 1
+    for sheet in book:  # printed one page wide, in landscape: figures next to their labels
+        assert sheet.page_setup.orientation == "landscape" and sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert sheet.page_setup.fitToWidth in (None, 1) and sheet.page_setup.fitToHeight == 0
+        assert sheet.print_title_rows == "$1:$1" and sheet.freeze_panes == "A2"
     history = [[c.value for c in row] for row in book["Historique des retours"].iter_rows()]
     assert [r[2] for r in history[1:]] == ["00001", "00002", "00003", "00004"]
     assert history[1][4:8] == ["r.json", history[1][5], "Acceptée", "FINMS2000001"] and history[3][6] == "Rejetée"
@@ -60,7 +72,9 @@ def test_the_ledger_status_per_format_and_state(tmp_path: Path, monkeypatch: pyt
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert "ms2-dui-pds-avance (avance)" in lines
-    assert "  Acceptées, solde à déposer : 2 — 5 866,72 € HT — avance attendue 2 112,02 €" in lines
+    accepted = lines.index("  Acceptées : 3 — 10 733,39 € HT — avance attendue 3 864,02 €")
+    assert lines[accepted + 1] == ("    dont solde à déposer (déjà comptées dans « Acceptées ») : 2 — 5 866,72 € HT"
+                                   " — avance attendue 2 112,02 €")
     assert "  Déposées, sans retour de l'ASP : 1 — 4 866,67 € HT" in lines
     assert (tmp_path / "etat.xlsx").is_file()
 

@@ -209,6 +209,18 @@ def test_an_order_workbook_s_drop_downs_speak_of_its_check(tmp_path):
     assert notice.column_dimensions["C"].width >= len("categorieFINESSGeographique") + 4
 
 
+def test_the_notice_says_how_the_sheets_are_tied_in_french(tmp_path):
+    """« FINESSJuridique et numeroEditeur relient les lignes … : recopiez-le exactement »: two
+    columns tie the sheets of an avance, the pronoun is plural; one ties those of an MDV solde."""
+    def tie(fmt: str) -> str:
+        ws = openpyxl.load_workbook(write_workbook(get_format(fmt), tmp_path / f"{fmt}.xlsx"))["Notice"]
+        return next(c for row in ws.iter_rows(values_only=True) for c in row if c and "relie" in c)
+    assert tie("ms2-dui-pds-avance").endswith(
+        "FINESSJuridique et numeroEditeur relient les lignes des différentes feuilles : recopiez-les exactement.")
+    assert tie("mdv-lgc-solde").endswith(
+        "numeroEditeur relie les lignes des différentes feuilles : recopiez-le exactement.")
+
+
 def test_notice_lists_every_column_and_attachment(template):
     ws = openpyxl.load_workbook(template)["Notice"]
     cells = [c for row in ws.iter_rows(values_only=True) for c in row if c]
@@ -297,29 +309,29 @@ def test_error_cells_filled_and_annotated(errors):
 def test_errors_sheet(errors):
     ws = openpyxl.load_workbook(errors)["Erreurs"]
     rows = list(ws.iter_rows(values_only=True))
-    assert rows[0] == ("Gravité", "Feuille", "Ligne d'origine", "Colonne", "Balise", "Valeur",
+    assert rows[0] == ("Gravité", "Feuille", "Ligne", "Ligne d'origine", "Colonne", "Balise", "Valeur",
                        "Message", "Lien")
     body = rows[1:]
     assert len(body) == len(ISSUES)
     severities = [r[0] for r in body]
     assert severities == sorted(severities, key=lambda s: s != "Erreur")  # errors first
     assert severities.count("Avertissement") == 3
-    by_message = {r[6]: (i + 2, r) for i, r in enumerate(body)}
+    by_message = {r[7]: (i + 2, r) for i, r in enumerate(body)}
     r, row = by_message["Plus de 2 décimales."]
-    assert row[1:6] == ("Demandes", 5, "D", "montantSegurHT", "=4866.671")
-    assert ws.cell(r, 6).data_type == "s"
-    link = ws.cell(r, 8).hyperlink
-    assert link.location == "'Demandes'!D3" and ws.cell(r, 8).value == "Aller à la cellule"
+    assert row[1:7] == ("Demandes", 3, 5, "D", "montantSegurHT", "=4866.671")  # row 3 here, 5 in the original
+    assert ws.cell(r, 7).data_type == "s"
+    link = ws.cell(r, 9).hyperlink
+    assert link.location == "'Demandes'!D3" and ws.cell(r, 9).value == "Aller à la cellule"
     r, _ = by_message["Valeur obligatoire : renseignez contractualisationOG."]
-    assert ws.cell(r, 8).hyperlink.location == "'OG'!D2"
+    assert ws.cell(r, 9).hyperlink.location == "'OG'!D2"
     r, _ = by_message["La colonne « profilMetier » est absente."]
-    assert ws.cell(r, 8).hyperlink.location == "'Scénarios'!G1"
+    assert ws.cell(r, 9).hyperlink.location == "'Scénarios'!G1"
     r, _ = by_message["La clé de contrôle de ce SIRET est fausse."]
-    assert ws.cell(r, 8).hyperlink.location == "'Entête'!B2"
+    assert ws.cell(r, 9).hyperlink.location == "'Entête'!B2"
     # a row that was not written, and a workbook-level issue: listed, no link
     for message in ("Ligne non fournie.", "Aucune demande."):
         r, _ = by_message[message]
-        assert ws.cell(r, 8).hyperlink is None and ws.cell(r, 8).value is None
+        assert ws.cell(r, 9).hyperlink is None and ws.cell(r, 9).value is None and ws.cell(r, 3).value is None
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref
 
 
@@ -366,7 +378,7 @@ def test_a_long_value_keeps_its_errors_sheet_row_within_excels_height(tmp_path):
                   column="H", balise="nomAdminTechnique", value=long_value)
     wb = openpyxl.load_workbook(write_workbook(D, tmp_path / "e.xlsx", rows=rows, issues=[issue]))
     ws = wb["Erreurs"]
-    shown = ws["F2"].value
+    shown = ws["G2"].value
     assert shown.startswith("X" * 200) and len(shown) < 400
     assert "5000 caractères" in shown
     assert ws.row_dimensions[2].height <= 409
@@ -381,6 +393,6 @@ def test_a_control_character_of_a_value_is_shown_by_its_code_in_the_errors_sheet
     issue = Issue("longueur_exacte", "Doit compter exactement 10 caractères.", sheet="OG", row=2,
                   column="G", balise="numeroCarteCPX", value=typed)
     path = write_workbook(D, tmp_path / "e.xlsx", rows=rows, issues=[issue])
-    assert openpyxl.load_workbook(path)["Erreurs"]["F2"].value == "a\\x07b\\x1bc"
+    assert openpyxl.load_workbook(path)["Erreurs"]["G2"].value == "a\\x07b\\x1bc"
     frame = fastexcel.read_excel(path).load_sheet("OG", dtypes="string").to_polars()
     assert frame["numeroCarteCPX"].to_list() == [typed]

@@ -99,6 +99,7 @@ def write_solde_workbooks(book: Ledger, format_id: str | None, output: Path) -> 
     written = []
     for (numero_ans, siret), rows in groups.items():
         target = Path(output) / f"solde-{solde.id}-{numero_ans}.xlsx"
-        path = write_workbook(solde, target, header={"numeroAns": numero_ans, "SIRET": siret}, rows=rows, numbered=True)
+        path = write_workbook(solde, target, header={"numeroAns": numero_ans, "SIRET": siret}, rows=rows, numbered=True,
+                              typed=True)
         written.append((path, counts[(numero_ans, siret)]))
     return solde.id, written
