@@ -18,7 +18,9 @@ return (a rejected solde deposited again unchanged). None or several left: the f
 refused with the reason, nothing of it recorded.
 
 Every return recorded is kept in the ledger's history (`retours`), once: the same return
-given again (same content) records nothing new. A return that contradicts the outcome or the
+given again (same content) records nothing new, even when a later return replaced it since
+(--confirmer or not: given again among the older returns, it would bring back an outdated
+answer). A return that contradicts the outcome or the
 numeroASP already recorded for a demande is refused, the whole file, unless confirmed
 (`confirm`, the CLI's `--confirmer`); it is reported either way. Refused even when confirmed:
 a return contradicting another return of the same command (which one is newer?), and one
@@ -336,6 +338,8 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
     if refusal := _whole_file(lines, definition):
         return _refuse(lines, refusal)
     treated = [x for x in lines if x.statut]
+    if (before := book.recorded_answer(found["id"], returned.digests)) is not None:
+        return _recorded_before(lines, rows, before, recorded)
     revived = [x for x in treated if rows[_line_key(x)]["statut"] == REJETEE and x.statut != REJETEE]
     again = _deposited_again(book, found, returned.numero_ans, revived)
     if again:
@@ -364,13 +368,6 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
                 x.remark = "Fichier non enregistré : une autre de ses demandes contredit le registre."
             x.result = REFUSED
         return
-    before = None if clashes else book.recorded_answer(found["id"], returned.digests)
-    if before is not None:  # the same return again (saved again, re-encoded): its answer is recorded once
-        when = datetime.fromisoformat(before["enregistre_le"]).strftime("%d/%m/%Y")
-        for x in lines:
-            x.remark = " ".join(filter(None, (x.remark, f"Ce retour est déjà enregistré le {when} (fichier "
-                                              f"{before['fichier_retour']}) : rien de nouveau.")))
-        return
     for x in treated:
         if x.numero_editeur in clashes:
             x.remark = f"Remplace, comme demandé (--confirmer), {clashes[x.numero_editeur]}."
@@ -379,6 +376,28 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
     book.record_returns([(x.demande_id, x.statut, x.numero_asp, x.code, x.label, x.source) for x in treated],
                         digest=returned.digests[0], imp_id=returned.imp_id, confirmed=bool(clashes))
     recorded |= {x.demande_id: x.source for x in treated}
+
+
+def _recorded_before(lines: list[ReturnLine], rows: dict[tuple[str, int], sqlite3.Row], before: sqlite3.Row,
+                     recorded: dict[int, str]) -> None:
+    """The same return again (saved again, re-encoded): its answer is recorded once, never a
+    second time, --confirmer or not; where a later return replaced it since (--confirmer), given
+    again among the older returns (`retour retours/*.json`) it would bring back an outdated
+    answer. Its demandes join `recorded`: a return of the same command contradicting it is
+    refused, as it would have been in the command that recorded it."""
+    when = datetime.fromisoformat(before["enregistre_le"]).strftime("%d/%m/%Y")
+    for x in lines:
+        row = rows[_line_key(x)]
+        note = f"Ce retour est déjà enregistré le {when} (fichier {before['fichier_retour']}) : rien de nouveau."
+        if x.statut and _contradiction(x, row):
+            day = date.fromisoformat(row["date_retour"]).strftime("%d/%m/%Y") if row["date_retour"] else "?"
+            now = {ACCEPTEE: ACCEPTED, REJETEE: REJECTED}[row["statut"]] + (
+                f", numéro ASP {row['numero_asp']}" if row["numero_asp"] else "")
+            note = (f"Ce retour est déjà enregistré le {when} (fichier {before['fichier_retour']}), et le retour "
+                    f"{row['fichier_retour']}, enregistré le {day}, l'a remplacé depuis ({now}) : rien n'est changé.")
+        elif x.statut:
+            recorded[x.demande_id] = x.source
+        x.remark = " ".join(filter(None, (x.remark, note)))
 
 
 def _refuse(lines: list[ReturnLine], remark: str) -> None:

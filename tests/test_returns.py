@@ -693,3 +693,45 @@ def test_any_file_a_user_can_give_gets_a_french_answer(tmp_path: Path, content: 
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert "Traceback" not in result.output and ("Erreur :" in result.output or "non inscrit" in result.output)
     assert _statuts(registre)[0][2] == "deposee"
+
+
+@pytest.mark.parametrize("confirm", [False, True])
+def test_a_return_replaced_since_given_again_among_the_others_changes_nothing(tmp_path: Path, confirm: bool) -> None:
+    """r1 recorded, then r2 replaced it with --confirmer; `retour retours/*.json` (both given
+    again, r1 first) said r1 contradicted the ledger and asked for --confirmer, which then
+    brought r1's outdated answer back (and refused r2, « given in the same command »). A return
+    already recorded is recorded once: it changes nothing, and says what replaced it."""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002")
+    r1 = asp_return(deposit_file, tmp_path / "r1.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"})
+    api.ingest_returns([r1], registre)
+    r2 = _edit(asp_return(deposit_file, tmp_path / "r2.json", {"00001": "Pièce illisible", "00002": "FINMS2000002"}),
+               lambda d: d.update(impId=99))
+    api.ingest_returns([r2], registre, confirm=True)
+    history = _history(registre)
+    runner = CliRunner()
+    result = runner.invoke(app, ["retour", str(r1), str(r2), "--registre", str(registre), "-o", str(tmp_path / "b.xlsx"),
+                                 *(["--confirmer"] if confirm else [])])
+    assert result.exit_code == 0, result.output
+    text = _words(result.output)
+    assert ("r1.json — 00001 : Acceptée — FINMS2000001 (Ce retour est déjà enregistré le" in text
+            and "(fichier r1.json), et le retour r2.json, enregistré le" in text
+            and "l'a remplacé depuis (Rejetée) : rien n'est changé.)" in text), text
+    assert "r2.json — 00001 : Rejetée — Pièce illisible (Ce retour est déjà enregistré le" in text
+    assert "Non enregistrée" not in text and "--confirmer" not in text
+    assert [s[2:] for s in _statuts(registre)] == [("rejetee", None), ("acceptee", "FINMS2000002")]
+    assert _history(registre) == history
+
+
+def test_a_return_run_again_after_a_kill_between_two_contradicting_ones_is_refused_as_the_first_time(tmp_path: Path) -> None:
+    """`retour a.json b.json --confirmer`, b contradicting a: b is refused (nothing tells which
+    is newer). Killed after a was recorded (or simply run again), the same command recorded b
+    « as confirmed », replacing a: a command run again must end as if it ran once."""
+    deposit_file, registre = _avances(tmp_path, "00001")
+    a = asp_return(deposit_file, tmp_path / "a.json", {"00001": "FINMS2000001"})
+    b = _edit(asp_return(deposit_file, tmp_path / "b.json", {"00001": "Pièce illisible"}), lambda d: d.update(impId=5))
+    first, _ = api.ingest_returns([a, b], registre, confirm=True)
+    state = _statuts(registre), _history(registre)
+    again, _ = api.ingest_returns([a, b], registre, confirm=True)
+    assert [x.result for x in again] == [x.result for x in first] == ["Acceptée", "Non enregistrée"]
+    assert "donné dans la même commande" in again[1].remark
+    assert (_statuts(registre), _history(registre)) == state
