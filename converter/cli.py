@@ -515,10 +515,10 @@ def importer(
             continue
         if item.already:
             out.print(f"{escape(item.path.name)} : déjà inscrit au registre, tel quel ({item.format_id}, {item.demandes} "
-                      f"demande(s), déposé le {item.day:%d/%m/%Y}) : rien à faire")
-            continue
-        out.print(f"{escape(item.path.name)} : inscrit ({item.format_id}, {item.demandes} demande(s), "
-                  f"déposé le {item.day:%d/%m/%Y})")
+                      f"demande(s), déposé le {item.day:%d/%m/%Y})" + ("" if item.returns else " : rien à faire"))
+        else:
+            out.print(f"{escape(item.path.name)} : inscrit ({item.format_id}, {item.demandes} demande(s), "
+                      f"déposé le {item.day:%d/%m/%Y})")
         results: dict[str, int] = {}
         for line in item.returns:
             results[line.result] = results.get(line.result, 0) + 1

@@ -250,6 +250,36 @@ def test_importer_killed_between_two_files_then_run_again_records_each_once_and_
     assert "déjà déposées, non rejetées : 00001, 00002 (JSON-0123456789-20240312-001.json)" in refused.refused
 
 
+
+def test_a_return_imported_again_is_already_recorded_and_one_killed_halfway_gets_its_outcomes(tmp_path: Path) -> None:
+    """importer given an ASP return records its deposit file, then its outcomes. Run again (or
+    after a SIGKILL between the two steps), it said « non inscrit — des demandes sont au
+    registre, déjà déposées » (in the very file it had recorded), exit code 1, and sent the user
+    to « xl2segur retour »; killed halfway, the outcomes waited for that. The file recorded from
+    this very path is « déjà inscrit », and its outcomes are recorded if they were not."""
+    made = _made_elsewhere(tmp_path / "a", "00001", "00002")
+    returned = asp_return(made, tmp_path / "retours" / made.name, {"00001": "FINMS2000001", "00002": "Pièce illisible"})
+    registre, flag = tmp_path / "registre.sqlite", tmp_path / "recorded"
+    command = ["importer", str(returned), "--registre", str(registre)]
+    assert _kill_when([sys.executable, "-c", _STOPPED_AFTER_THE_FIRST_FILE, str(flag), *command], flag.exists)
+    with sqlite3.connect(registre) as db:
+        assert db.execute("SELECT statut FROM demandes ORDER BY id").fetchall() == [("deposee",), ("deposee",)]
+    runner = CliRunner()
+    result = runner.invoke(app, command)
+    assert result.exit_code == 0, result.output
+    text = _words(result.output)
+    assert (f"{made.name} : déjà inscrit au registre, tel quel (ms2-dui-pds-avance, 2 demande(s), déposé le "
+            "12/03/2024) retour de l'ASP enregistré : acceptée 1, rejetée 1") in text, text
+    result = runner.invoke(app, command)
+    assert result.exit_code == 0, result.output
+    assert (f"{made.name} : déjà inscrit au registre, tel quel (ms2-dui-pds-avance, 2 demande(s), déposé le "
+            "12/03/2024) : rien à faire") in _words(result.output)
+    with sqlite3.connect(registre) as db:
+        assert db.execute("SELECT numero_editeur, statut, numero_asp FROM demandes ORDER BY id").fetchall() == [
+            ("00001", "acceptee", "FINMS2000001"), ("00002", "rejetee", None)]
+        assert db.execute("SELECT count(*) FROM fichiers").fetchone()[0] == 1
+        assert db.execute("SELECT count(*) FROM retours").fetchone()[0] == 2
+
 def test_a_file_saved_with_a_bom_imported_in_its_deposit_folder_lets_later_conversions_run(tmp_path: Path) -> None:
     """importer reads a file saved in UTF-8 with a BOM (Windows tools); left in the deposit
     folder, it stopped every later conversion there: « n'a plus les demandes que le registre a
