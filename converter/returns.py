@@ -212,6 +212,13 @@ def _line_key(line: ReturnLine) -> tuple[str, int]:
     return line.numero_editeur, line.num_ligne if isinstance(line.num_ligne, int) else -1
 
 
+# a return none of whose demandes the ledger holds: its deposit was recorded elsewhere, or never
+ELSEWHERE = ("s'il répond à un dépôt fait avec un autre registre (celui d'un collègue, un registre d'essai), "
+             "enregistrez-le avec ce registre (--registre, ou XL2SEGUR_REGISTRE pour une équipe) ; à un dépôt fait "
+             "sans xl2segur, ou que ce registre a oublié (restauré d'une sauvegarde), inscrivez-le avec « xl2segur "
+             "importer » : le fichier de retour contient le dépôt, et ses réponses sont enregistrées avec lui")
+
+
 def match_file(book: Ledger, returned: ReturnFile, deposit: str | None = None) -> tuple[sqlite3.Row | None, str]:
     """(the deposit file this return answers, or None with the reason, in French)."""
     wanted = [_line_key(x) for x in returned.lines]
@@ -231,10 +238,9 @@ def match_file(book: Ledger, returned: ReturnFile, deposit: str | None = None) -
             known = book.numeros_ans()
             if returned.numero_ans not in known:
                 return None, (f"le registre ne connaît aucun fichier déposé pour le numeroAns {returned.numero_ans} "
-                              f"(numeroAns du registre : {', '.join(known) or 'aucun'}) : vérifiez le registre "
-                              "(--registre) ou le fichier de retour")
+                              f"(numeroAns du registre : {', '.join(known) or 'aucun'}) : {ELSEWHERE}")
             return None, (f"aucun fichier déposé pour le numeroAns {returned.numero_ans} ne contient ces numéros "
-                          "éditeur à ces numéros de ligne")
+                          f"éditeur à ces numéros de ligne : {ELSEWHERE}")
         near = held[0]
         return None, (f"aucun fichier déposé pour le numeroAns {returned.numero_ans} ne contient exactement ces "
                       f"{len(wanted)} demandes (numeroEditeur et numLigne) ; le plus proche, {near['nom']}, en "

@@ -6,6 +6,7 @@ Issue 17, items 2, 3, 6 and 8."""
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 
 import orjson
@@ -735,3 +736,21 @@ def test_a_return_run_again_after_a_kill_between_two_contradicting_ones_is_refus
     assert [x.result for x in again] == [x.result for x in first] == ["Acceptée", "Non enregistrée"]
     assert "donné dans la même commande" in again[1].remark
     assert (_statuts(registre), _history(registre)) == state
+
+
+def test_a_return_of_a_deposit_made_with_another_ledger_says_where_it_goes(tmp_path: Path) -> None:
+    """A return whose deposit this ledger never recorded (a colleague's ledger, a trial one, a
+    deposit made by hand): « Inconnue du registre », with no way out for a numeroAns the ledger
+    knows. It names the ledger that wrote it and « xl2segur importer », which takes a return."""
+    _avances(tmp_path, "00001")
+    elsewhere = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00011")), tmp_path / "collegue",
+                            DAY + timedelta(days=1), registre=tmp_path / "collegue.sqlite").files[0]
+    returned = asp_return(elsewhere, tmp_path / "retours" / elsewhere.name, {"00011": "FINMS2000011"})
+    [line], _ = api.ingest_returns([returned], default_path())
+    assert line.result == "Inconnue du registre"
+    remark = _words(line.remark)
+    assert "ne contient ces numéros éditeur à ces numéros de ligne : s'il répond à un dépôt fait avec un autre " \
+           "registre" in remark and "enregistrez-le avec ce registre (--registre" in remark
+    assert "inscrivez-le avec « xl2segur importer »" in remark
+    [imported] = api.import_deposits([returned], default_path())
+    assert imported.refused == "" and [x.result for x in imported.returns] == ["Acceptée"]
