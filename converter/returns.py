@@ -378,7 +378,8 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
         if x.numero_editeur in clashes:
             x.remark = f"Remplace, comme demandé (--confirmer), {clashes[x.numero_editeur]}."
     _name_soldes_deposited(book, definition, returned.numero_ans,
-                           [(x, rows[_line_key(x)]) for x in treated if x.numero_editeur in clashes])
+                           [(x, rows[_line_key(x)]) for x in treated
+                            if x.numero_editeur in clashes or rows[_line_key(x)]["statut"] == DEPOSEE])
     book.record_returns([(x.demande_id, x.statut, x.numero_asp, x.code, x.label, x.source) for x in treated],
                         digest=returned.digests[0], imp_id=returned.imp_id, confirmed=bool(clashes))
     recorded |= {x.demande_id: x.source for x in treated}
@@ -438,24 +439,43 @@ def _whole_file(lines: list[ReturnLine], definition: FormatDefinition | None) ->
 
 def _name_soldes_deposited(book: Ledger, definition: FormatDefinition | None, numero_ans: str,
                            changed: list[tuple[ReturnLine, sqlite3.Row]]) -> None:
-    """For each avance whose outcome or numeroASP this return replaces (`changed`: the line and
-    what the ledger held), the solde deposited already, if any, named in its remark: it carries
-    the number replaced (seed 000: « C'est le même numéro renseigné pour l'avance que pour le
-    solde », and the solde names its avance's dossier ASP), or its avance is now rejected."""
+    """For each avance this return answers for the first time, or whose outcome or numeroASP it
+    replaces (`changed`: the line and what the ledger held), the solde deposited already, if
+    any (a solde may be converted before its avance's return, with a warning), named in its
+    remark when its avance is now rejected, or when it carries another numeroASP than the one
+    the ASP gives the avance (seed 000: « C'est le même numéro renseigné pour l'avance que pour
+    le solde », and the solde names its avance's dossier ASP)."""
     avances = [(x, row) for x, row in changed if x.nature == "avance"]
     if not avances or definition is None or not definition.solde_format:
         return
     soldes = book.live_deposits(numero_formats(definition.solde_format), numero_ans, [x.numero_editeur for x, _ in avances])
+    formats = all_formats()
     for x, row in avances:
         solde = soldes.get(x.numero_editeur)
         if solde is None:
             continue
-        what = (" pour cette avance désormais rejetée" if x.statut == REJETEE else
-                f" avec le numéro ASP {row['numero_asp']}" if row["numero_asp"] != x.numero_asp else "")
-        if what:
-            x.remark += (f" Son solde est déjà déposé (fichier {solde['nom']}){what} : s'il n'a pas été déposé sur le "
-                         f"portail, retirez-le (« xl2segur retirer {solde['nom']} ») puis préparez-le de nouveau "
-                         "(« xl2segur solde ») ; s'il l'a été, voyez avec l'ASP.")
+        if x.statut == REJETEE:
+            x.remark = " ".join(filter(None, (x.remark, (
+                f"Son solde est déjà déposé (fichier {solde['nom']}) pour cette avance désormais rejetée, qui n'en a "
+                f"pas : s'il n'a pas été déposé sur le portail, retirez-le (« xl2segur retirer {solde['nom']} »), "
+                "« xl2segur solde » prépare de nouveau les autres soldes qu'il contient ; s'il l'a été, voyez avec "
+                "l'ASP."))))
+            continue
+        given = _numero_asp_of(formats.get(solde["format"]), book.demande(solde))
+        if given and x.numero_asp and given != x.numero_asp:
+            x.remark = " ".join(filter(None, (x.remark, (
+                f"Son solde est déjà déposé (fichier {solde['nom']}) avec le numéro ASP {given} : s'il n'a pas été "
+                f"déposé sur le portail, retirez-le (« xl2segur retirer {solde['nom']} ») puis préparez-le de nouveau "
+                "(« xl2segur solde ») ; s'il l'a été, voyez avec l'ASP."))))
+
+
+def _numero_asp_of(solde: FormatDefinition | None, demande: dict[str, Any]) -> str | None:
+    """The numeroASP a deposited solde names (its balise of kind `numero_asp`)."""
+    balise = next((f.balise for f in solde.demandes.fields if f.kind == "numero_asp"), None) if solde else None
+    value: Any = demande
+    for key in (solde.json_path(balise) or ()) if balise else ():
+        value = value.get(key) if isinstance(value, dict) else None
+    return value if balise and isinstance(value, str) else None
 
 
 def _deposited_again(book: Ledger, found: sqlite3.Row, numero_ans: str, revived: list[ReturnLine]) -> dict[str, str]:

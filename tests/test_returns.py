@@ -18,7 +18,7 @@ from converter.cli import app
 from converter.ledger import default_path
 from converter.files import OutputError
 from tests.builders import workbook
-from tests.test_cycle import DAY, _solde, asp_return, avance_rows, deposited, sheet_rows
+from tests.test_cycle import DAY, _solde, _soldes, asp_return, avance_rows, deposited, sheet_rows
 
 
 def _words(text: str) -> str:
@@ -754,3 +754,26 @@ def test_a_return_of_a_deposit_made_with_another_ledger_says_where_it_goes(tmp_p
     assert "inscrivez-le avec « xl2segur importer »" in remark
     [imported] = api.import_deposits([returned], default_path())
     assert imported.refused == "" and [x.result for x in imported.returns] == ["Acceptée"]
+
+
+def test_the_first_return_of_an_avance_whose_solde_is_deposited_already_names_that_solde(tmp_path: Path) -> None:
+    """A solde may be converted before its avance's return is recorded (a warning, « vérifiez que
+    l'avance a bien été acceptée »). The avance's first return then rejected it, or gave it
+    another numéro ASP than the solde's, without a word: only a return replacing an earlier one
+    named the solde deposited already. The solde file, uploaded, asks a solde for a rejected
+    avance, or under a wrong dossier ASP: named, with what to do."""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002", "00003")
+    solde = api.convert(workbook(tmp_path / "s.xlsx", _soldes("00001", "00002", "00003"), "ms2-dui-pds-solde"),
+                        deposit_file.parent, DAY)
+    assert {i.code for i in solde.warnings} >= {"solde_avance_sans_retour"} and solde.files
+    name = solde.files[0].name
+    returned = asp_return(deposit_file, tmp_path / "r.json",
+                          {"00001": "Pièce illisible", "00002": "FINMS2000099", "00003": "FINMS2000003"})
+    lines, _ = api.ingest_returns([returned], registre)
+    assert [x.result for x in lines] == ["Rejetée", "Acceptée", "Acceptée"]
+    assert _words(lines[0].remark).startswith(
+        f"Son solde est déjà déposé (fichier {name}) pour cette avance désormais rejetée, qui n'en a pas : s'il n'a "
+        f"pas été déposé sur le portail, retirez-le (« xl2segur retirer {name} »)")
+    assert _words(lines[1].remark).startswith(
+        f"Son solde est déjà déposé (fichier {name}) avec le numéro ASP FINMS2000002 : s'il n'a pas été déposé")
+    assert lines[2].remark == ""  # its solde names the numéro the ASP gave
