@@ -128,6 +128,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "solde_avance_inconnue": (Severity.WARNING, "Le registre ne connaît pas l'avance de cette demande ({detail}) : le montant, l'OG et les FINESS n'ont pas pu être comparés à ceux de l'avance. Vérifiez-les vous-même."),
     "solde_avance_sans_retour": (Severity.WARNING, "Le retour ASP de l'avance de cette demande n'a pas été enregistré (« xl2segur retour ») : vérifiez que l'avance a bien été acceptée."),
     "solde_avance_rejetee": (Severity.ERROR, "L'avance {detail} a été rejetée par l'ASP : aucun solde ne peut être demandé pour elle."),
+    "solde_avance_retiree": (Severity.ERROR, "L'avance {detail} a été retirée du registre le {retire_le} (« xl2segur retirer ») comme jamais déposée : aucun solde ne peut être demandé pour elle. Si elle a bien été déposée sur le portail, annulez ce retrait (« xl2segur retirer --annuler {fichier} »), enregistrez son retour (« xl2segur retour »), puis reconvertissez ce solde."),
     "solde_montant_superieur": (Severity.ERROR, "Le montant facturé dépasse le montant HT de l'avance ({detail}) : il doit lui être égal ou inférieur."),
     "solde_numero_asp_different": (Severity.ERROR, "Ce numéro ASP n'est pas celui que l'ASP a attribué à l'avance {detail} : recopiez-le depuis le retour de l'avance."),
     "solde_finess_hors_avance": (Severity.ERROR, "Ce {balise} ne figurait pas dans la demande d'avance {detail} : les établissements doivent être identiques à ceux indiqués lors de l'avance."),

@@ -650,19 +650,20 @@ class _ReturnsSide:
 
     def avances_for_solde(self, avance_formats: Iterable[str], numero_ans: str,
                           numeros: Iterable[str]) -> dict[str, sqlite3.Row]:
-        """numeroEditeur → its newest avance not rejected (else its newest avance), for a solde."""
+        """numeroEditeur → its newest avance neither rejected nor withdrawn (else its newest rejected
+        avance, else its newest withdrawn one, `retire_le` set: never uploaded), for a solde."""
         formats = list(avance_formats)
         numeros = list(numeros)
         if not formats or not numeros:
             return {}
         rows = self.db.execute(
-            "SELECT d.*, f.nom AS fichier FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
+            "SELECT d.*, f.nom AS fichier, f.retire_le FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
             "WHERE d.format IN (SELECT value FROM json_each(?)) AND d.numero_ans = ? "
             "AND d.numero_editeur IN (SELECT value FROM json_each(?)) "
-            f"AND d.statut != '{RETIREE}' ORDER BY d.statut = '{REJETEE}' DESC, d.id",
+            f"ORDER BY d.statut = '{RETIREE}' DESC, d.statut = '{REJETEE}' DESC, d.id",
             (orjson.dumps(formats).decode(), numero_ans, orjson.dumps(numeros).decode()),
         ).fetchall()
-        return {r["numero_editeur"]: r for r in rows}  # later rows win: not rejected, newest
+        return {r["numero_editeur"]: r for r in rows}  # later rows win: live, newest
 
     def accepted_avances(self, format_id: str, solde_formats: Iterable[str]) -> list[sqlite3.Row]:
         """Accepted avances with a numeroASP whose solde was not deposited (or was rejected)

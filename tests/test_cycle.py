@@ -318,6 +318,29 @@ def test_solde_of_an_avance_the_asp_has_not_answered_yet(tmp_path: Path) -> None
         ("solde_avance_sans_retour", "00001", "avertissement")]
 
 
+
+def test_solde_of_an_avance_withdrawn_before_it_was_uploaded(tmp_path: Path) -> None:
+    """The avance's file withdrawn (« xl2segur retirer »: never uploaded, the ASP has no avance
+    to pay a solde for): its solde was said « Le registre ne connaît pas l'avance », a mere
+    warning, and deposited. Refused, naming the withdrawal and how to undo it if the avance was
+    uploaded after all; converted again, the avance is the live one."""
+    out = tmp_path / "depot"
+    avance = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002")), out, DAY).files[0]
+    api.withdraw(avance.name, default_path())
+    outcome = api.convert(workbook(tmp_path / "s.xlsx", _soldes("00001"), "ms2-dui-pds-solde"), out, DAY)
+    assert [(i.code, i.numero_editeur, i.row) for i in outcome.errors] == [("solde_avance_retiree", "00001", 2)]
+    assert " ".join(outcome.errors[0].message.split()) == (
+        f"L'avance 00001, fichier {avance.name} a été retirée du registre le {date.today():%d/%m/%Y} (« xl2segur "
+        "retirer ») comme jamais déposée : aucun solde ne peut être demandé pour elle. Si elle a bien été déposée sur "
+        f"le portail, annulez ce retrait (« xl2segur retirer --annuler {avance.name} »), enregistrez son retour "
+        "(« xl2segur retour »), puis reconvertissez ce solde.")
+    assert not [i for i in outcome.issues if i.code == "solde_avance_inconnue"] and outcome.files == []
+    again = api.convert(workbook(tmp_path / "a2.xlsx", avance_rows("00001")), out, DAY).files[0]
+    outcome = api.convert(workbook(tmp_path / "s2.xlsx", _soldes("00001"), "ms2-dui-pds-solde"), out, DAY)
+    assert outcome.errors == [] and [i.code for i in outcome.issues if i.code.startswith("solde_")] == [
+        "solde_avance_sans_retour"] and again.name != avance.name
+
+
 # ------------------------------------------------------------ one numeroEditeur, one demande
 
 
