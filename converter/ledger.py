@@ -502,6 +502,11 @@ class _FolderSide:
         rows = self.db.execute("SELECT f.*, (SELECT count(*) FROM demandes d WHERE d.fichier_id = f.id) AS demandes "
                                "FROM fichiers f WHERE nom = ? ORDER BY id DESC", (Path(name).name,)).fetchall()
         if not rows:
+            renamed = self._recorded_as(Path(name)) if Path(name).is_file() else None
+            if renamed is not None:  # renamed by hand: known by its content, as `convertir` knows it
+                raise LedgerError(f"« {Path(name).name} » est le fichier « {renamed['nom']} » du registre, renommé : "
+                                  f"rendez-lui son nom (il porte la date et le rang que l'ASP demande), puis relancez "
+                                  f"la commande avec « {renamed['nom']} ».")
             raise LedgerError(f"Le registre « {self.path} » ne connaît aucun fichier de dépôt « {Path(name).name} » : "
                               "vérifiez le nom (JSON-<numéro ANS>-<AAAAMMJJ>-<rang>.json) et le registre (--registre).")
         return rows[0]

@@ -777,3 +777,19 @@ def test_the_first_return_of_an_avance_whose_solde_is_deposited_already_names_th
     assert _words(lines[1].remark).startswith(
         f"Son solde est déjà déposé (fichier {name}) avec le numéro ASP FINMS2000002 : s'il n'a pas été déposé")
     assert lines[2].remark == ""  # its solde names the numéro the ASP gave
+
+
+@pytest.mark.parametrize("command", ["retirer", "reecrire"])
+def test_a_deposit_file_renamed_by_hand_given_by_its_new_name_is_named_back(tmp_path: Path, command: str) -> None:
+    """retirer or reecrire given a deposit file renamed by hand (« avances-mars.json ») said the
+    ledger knew no such file, « vérifiez le nom »: the user could not tell which file it was. Its
+    content tells, as for convertir: the message names it and says to give it back its name."""
+    deposit_file, registre = _avances(tmp_path, "00001")
+    renamed = deposit_file.rename(deposit_file.with_name("avances-mars.json"))
+    result = CliRunner().invoke(app, [command, str(renamed), "--registre", str(registre),
+                                      *(["--oui"] if command == "retirer" else [])])
+    assert result.exit_code == 2
+    assert (f"« avances-mars.json » est le fichier « {deposit_file.name} » du registre, renommé : rendez-lui son nom "
+            f"(il porte la date et le rang que l'ASP demande), puis relancez la commande avec « {deposit_file.name} »."
+            ) in _words(result.output)
+    assert renamed.is_file() and [s[2] for s in _statuts(registre)] == ["deposee"]
