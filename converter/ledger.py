@@ -459,11 +459,12 @@ class _FolderSide:
                      and orjson.loads(unpack(row["contenu"])) == document), None)
 
     def adopt(self, legacy: Path) -> tuple[int, list[str]]:
-        """Take over the ledger an older version kept in its output folder: its files and their
-        demandes join this one (a file already here, same name and content, is not taken
-        twice), then it is renamed `….repris` (never deleted). Returns the files taken, and
-        « numeroEditeur (file, file) » for each demande now live in two files, one of them taken
-        (deposited with each ledger while neither knew the other)."""
+        """Take over the ledger an older version kept in its output folder: its files, their
+        demandes, the history of their returns and what their zips held join this one (a file
+        already here, same name and content, is not taken twice), then it is renamed `….repris`
+        (never deleted). Returns the files taken, and « numeroEditeur (file, file) » for each
+        demande now live in two files, one of them taken (deposited with each ledger while
+        neither knew the other)."""
         with Ledger(legacy, create=False):  # brought to this schema version first
             pass
         self._quiet.clear()
@@ -482,6 +483,18 @@ class _FolderSide:
                     db.execute(f"INSERT INTO main.demandes (fichier_id, {', '.join(demande_columns)}) "
                                f"SELECT ?, {', '.join(demande_columns)} FROM ancien.demandes WHERE fichier_id = ? "
                                "ORDER BY id", (new_id, row["id"]))
+                    # the history of its returns (a demande is one line of its file) and what its
+                    # zips held: without them, its outcomes came from no return, and the same
+                    # return given again was recorded as new
+                    db.execute("INSERT INTO main.retours (demande_id, fichier_retour, empreinte, imp_id, enregistre_le, "
+                               "statut, numero_asp, code_traitement, libelle_traitement, confirme) "
+                               "SELECT n.id, r.fichier_retour, r.empreinte, r.imp_id, r.enregistre_le, r.statut, "
+                               "r.numero_asp, r.code_traitement, r.libelle_traitement, r.confirme FROM ancien.retours r "
+                               "JOIN ancien.demandes o ON o.id = r.demande_id "
+                               "JOIN main.demandes n ON n.fichier_id = ? AND n.num_ligne = o.num_ligne "
+                               "WHERE o.fichier_id = ? ORDER BY r.id", (new_id, row["id"]))
+                    db.execute("INSERT INTO main.archives (fichier_id, nom, membres) SELECT ?, nom, membres "
+                               "FROM ancien.archives WHERE fichier_id = ? ORDER BY id", (new_id, row["id"]))
                     taken.append(new_id)
                 twice = [f"{ne} ({names})" for ne, names in db.execute(
                     "SELECT d.numero_editeur, group_concat(f.nom, ', ') FROM main.demandes d "
