@@ -135,19 +135,29 @@ def solde_issues(checked: Checked, book: Ledger, demandes: pl.DataFrame, numero_
     formats = {d.id: d for d in avance_formats(definition.id)}
     if not formats:
         return []
-    avances = book.avances_for_solde(formats, numero_ans, demandes[NE].to_list())
+    # the avance is looked for in every avance format sharing its numeroEditeur: one of another
+    # variant (a DUI PDS avance, for a DUI PDE solde) is not « unknown »
+    family = sorted({f for d in formats.values() for f in numero_formats(d.id)})
+    avances = book.avances_for_solde(family, numero_ans, demandes[NE].to_list())
     known = pl.DataFrame(
         [{NE: ne, "avance_montant": r["montant"], "avance_asp": r["numero_asp"], "statut": r["statut"],
-          "detail": f"{ne}, fichier {r['fichier']}", "fichier": r["fichier"],
+          "detail": f"{ne}, fichier {r['fichier']}", "fichier": r["fichier"], "format": r["format"],
           "retire_le": date.fromisoformat(r["retire_le"]).strftime("%d/%m/%Y") if r["retire_le"] else None}
          for ne, r in avances.items()],
         schema={NE: pl.String, "avance_montant": pl.String, "avance_asp": pl.String, "statut": pl.String,
-                "detail": pl.String, "fichier": pl.String, "retire_le": pl.String},
+                "detail": pl.String, "fichier": pl.String, "format": pl.String, "retire_le": pl.String},
     )
     rows = demandes.join(known, on=NE, how="left")
     found = _demande_issue(checked, "solde_avance_inconnue", Severity.WARNING,
                            rows.filter(pl.col("statut").is_null()).select(NE, ROW, detail=pl.col(NE)))
     rows = rows.filter(pl.col("statut").is_not_null())
+    formats_of = {d.id: d.solde_format for d in all_formats().values() if d.id in family}
+    other = rows.filter(~pl.col("format").is_in(list(formats)))
+    found += _demande_issue(checked, "solde_autre_format", Severity.ERROR, other.select(
+        NE, ROW, "detail", "format", solde=pl.col("format").replace_strict(formats_of, default=None),
+        ce_format=pl.lit(definition.id)))
+    rows = rows.filter(pl.col("format").is_in(list(formats)))
+    avances = {ne: r for ne, r in avances.items() if r["format"] in formats}
     found += _demande_issue(checked, "solde_avance_rejetee", Severity.ERROR,
                             rows.filter(pl.col("statut") == REJETEE).select(NE, ROW, "detail"))
     # withdrawn (`xl2segur retirer`): the user said it would never be uploaded, so the ASP has no
