@@ -983,8 +983,12 @@ class Ledger(_FolderSide, _ReturnsSide):
                                   f"été déposé sur le portail, annulez ce retrait avec « xl2segur retirer --annuler "
                                   f"{path.name} » (ses demandes sont de nouveau inscrites, son retour s'enregistre "
                                   "ensuite)")
-            if same:
-                raise LedgerError(f"un fichier nommé {path.name} est déjà au registre")
+            if same:  # another deposit under that name: written with another ledger the same day, same rank
+                raise LedgerError(f"un autre fichier de dépôt, avec d'autres demandes, est déjà inscrit au registre sous "
+                                  f"le nom {path.name} (écrit avec un autre registre le même jour, au même rang) : deux "
+                                  "dépôts ne peuvent pas y porter le même nom. Si celui-ci a bien été déposé sur le "
+                                  f"portail, inscrivez-en une copie sous un autre nom (par exemple « collegue-{path.name} »), "
+                                  "datée du jour de sa dernière modification")
             self._insert(db, path.resolve(), format_id, nature, numero_ans, siret, day, rank, packed, demandes)
 
 

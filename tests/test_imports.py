@@ -415,3 +415,22 @@ def test_an_amount_beyond_the_cent_is_refused_not_rounded(tmp_path: Path) -> Non
     assert [i.refused for i in api.import_deposits([beyond], registre)] == [""]
     with sqlite3.connect(registre) as db:
         assert db.execute("SELECT montant FROM demandes ORDER BY id").fetchall() == [("4866.67",), ("4866.00",)]
+
+
+def test_a_colleague_s_file_named_as_one_of_the_ledger_s_says_how_to_import_it(tmp_path: Path) -> None:
+    """Two ledgers each wrote their JSON-0123456789-20240312-001.json, with other demandes;
+    importing the colleague's said « un fichier nommé … est déjà au registre », no way out.
+    A copy under another name is imported (its date, the copy's modification day)."""
+    mine = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), tmp_path / "depot", DAY).files[0]
+    theirs = _made_elsewhere(tmp_path / "collegue", "00002")
+    assert theirs.name == mine.name
+    [refused] = api.import_deposits([theirs], default_path())
+    assert _words(refused.refused) == (
+        f"un autre fichier de dépôt, avec d'autres demandes, est déjà inscrit au registre sous le nom {mine.name} (écrit "
+        "avec un autre registre le même jour, au même rang) : deux dépôts ne peuvent pas y porter le même nom. Si "
+        f"celui-ci a bien été déposé sur le portail, inscrivez-en une copie sous un autre nom (par exemple "
+        f"« collegue-{mine.name} »), datée du jour de sa dernière modification")
+    copy = tmp_path / f"collegue-{theirs.name}"
+    copy.write_bytes(theirs.read_bytes())
+    [imported] = api.import_deposits([copy], default_path())
+    assert imported.refused == "" and imported.demandes == 1
