@@ -423,8 +423,8 @@ def _whole_file(lines: list[ReturnLine], definition: FormatDefinition | None) ->
     soldes = [x for x in lines if x.nature == "solde"]
     if whole and any(x.statut == REJETEE for x in soldes):
         for x in soldes:
-            if x.statut != REJETEE:
-                x.statut, x.result = REJETEE, REJECTED
+            if x.statut != REJETEE:  # a rejection has no numéro ASP (`_outcome`): none in the history either
+                x.statut, x.result, x.numero_asp = REJETEE, REJECTED, None
                 x.remark = ("Non enregistrée par l'ASP : une autre demande de ce fichier de solde est rejetée "
                             "(un fichier de solde n'est enregistré que si toutes ses demandes passent). "
                             "Redéposez-la dans un nouveau fichier.")

@@ -279,6 +279,10 @@ def test_an_ms2_solde_file_with_a_rejected_demande_records_none_of_its_soldes(tm
     lines, _ = api.ingest_returns([tmp_path / "rs.json"], registre)
     assert [(x.numero_editeur, x.statut) for x in lines] == [("00001", "rejetee"), ("00002", "rejetee")]
     assert "toutes ses demandes passent" in lines[0].remark
+    # rejected, 00001 has no numéro ASP, in the ledger as in its history (etat's « Historique des
+    # retours » showed FINMS2000001 beside « Rejetée », as if the ASP had given it one)
+    assert [x.numero_asp for x in lines] == [None, None]
+    assert _history(registre)[-2:] == [("rs.json", "rejetee", None, 0)] * 2
 
 
 def _untreated(ne: str):
