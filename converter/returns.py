@@ -224,16 +224,11 @@ def match_file(book: Ledger, returned: ReturnFile, deposit: str | None = None) -
     wanted = [_line_key(x) for x in returned.lines]
     held = book.files_holding(returned.numero_ans, wanted)
     exact = [f for f in held if f["found"] == f["total"] == len(wanted)]
+    withdrawn = [f for f in book.files_holding(returned.numero_ans, wanted, withdrawn=True)
+                 if f["found"] == f["total"] == len(wanted)] if not exact or deposit is not None else []
     if not exact:
-        withdrawn = [f for f in book.files_holding(returned.numero_ans, wanted, withdrawn=True)
-                     if f["found"] == f["total"] == len(wanted)]
         if withdrawn:  # not « unknown »: the user said it would never be uploaded, and the ASP answers it
-            when = date.fromisoformat(withdrawn[0]["retire_le"]).strftime("%d/%m/%Y")
-            return None, (f"ces demandes sont exactement celles du fichier {withdrawn[0]['nom']}, retiré du registre "
-                          f"le {when} (« xl2segur retirer ») comme jamais déposé : si l'ASP y répond, il a été déposé ; "
-                          f"annulez son retrait (« xl2segur retirer --annuler {withdrawn[0]['nom']} »), puis "
-                          "enregistrez de nouveau ce retour ; ses demandes, libérées par le retrait, ne doivent pas "
-                          "être déposées une seconde fois")
+            return None, _withdrawn(withdrawn[0])
         if not held:
             known = book.numeros_ans()
             if returned.numero_ans not in known:
@@ -250,6 +245,8 @@ def match_file(book: Ledger, returned: ReturnFile, deposit: str | None = None) -
     found = [f for f in exact if layout.get(f["format"]) == keys] or exact  # the format of its JSON keys
     if deposit is not None:  # the user's word comes before any rule that guesses
         named = [f for f in found if f["nom"] == Path(deposit).name]
+        if not named and (aside := [f for f in withdrawn if f["nom"] == Path(deposit).name]):
+            return None, _withdrawn(aside[0])  # the file the user names was withdrawn: said, not « does not hold »
         if not named:
             return None, (f"le fichier {Path(deposit).name} donné par --depot ne contient pas exactement ces "
                           f"{len(wanted)} demandes (numeroEditeur et numLigne, dans le format de ce retour) ; "
@@ -270,6 +267,15 @@ def match_file(book: Ledger, returned: ReturnFile, deposit: str | None = None) -
     names = ", ".join(f["nom"] for f in found)
     return None, (f"plusieurs fichiers déposés contiennent exactement ces demandes ({names}) : rien n'est deviné. "
                   "Vérifiez sur le portail Ségur à quel dépôt ce retour répond, puis relancez avec --depot et son nom")
+
+
+def _withdrawn(file: sqlite3.Row) -> str:
+    """Why a return answering the withdrawn file `file` is not recorded, and what to do."""
+    when = date.fromisoformat(file["retire_le"]).strftime("%d/%m/%Y")
+    return (f"ces demandes sont exactement celles du fichier {file['nom']}, retiré du registre le {when} (« xl2segur "
+            f"retirer ») comme jamais déposé : si l'ASP y répond, il a été déposé ; annulez son retrait (« xl2segur "
+            f"retirer --annuler {file['nom']} »), puis enregistrez de nouveau ce retour ; ses demandes, libérées par "
+            "le retrait, ne doivent pas être déposées une seconde fois")
 
 
 def _outcome(line: ReturnLine) -> None:

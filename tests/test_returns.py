@@ -797,3 +797,22 @@ def test_a_deposit_file_renamed_by_hand_given_by_its_new_name_is_named_back(tmp_
             f"(il porte la date et le rang que l'ASP demande), puis relancez la commande avec « {deposit_file.name} »."
             ) in _words(result.output)
     assert renamed.is_file() and [s[2] for s in _statuts(registre)] == ["deposee"]
+
+
+def test_a_return_given_with_depot_naming_a_withdrawn_file_says_it_was_withdrawn(tmp_path: Path) -> None:
+    """Withdrawn, then converted again (the same demandes, in a new file), the first file was
+    uploaded after all: its return, given with --depot and its name, was said not to « contenir
+    exactement ces demandes », the other file named as holding them. It does hold them: it was
+    withdrawn, and the way out (undo the withdrawal) is said."""
+    deposit_file, registre = _avances(tmp_path, "00001")
+    api.withdraw(deposit_file.name, registre)
+    again = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00001")), deposit_file.parent, DAY).files[0]
+    returned = asp_return(deposit_file.parent / "retires" / deposit_file.name, tmp_path / "r.json",
+                          {"00001": "FINMS2000001"})
+    [line], _ = api.ingest_returns([returned], registre, deposit=deposit_file.name)
+    assert line.result == "Inconnue du registre"
+    remark = _words(line.remark)
+    assert f"ces demandes sont exactement celles du fichier {deposit_file.name}, retiré du registre le" in remark
+    assert f"annulez son retrait (« xl2segur retirer --annuler {deposit_file.name} »)" in remark
+    assert "ne contient pas exactement" not in remark and again.name not in remark
+    assert [s[2] for s in _statuts(registre)] == ["retiree", "deposee"] and _history(registre) == []
