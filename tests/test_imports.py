@@ -434,3 +434,24 @@ def test_a_colleague_s_file_named_as_one_of_the_ledger_s_says_how_to_import_it(t
     copy.write_bytes(theirs.read_bytes())
     [imported] = api.import_deposits([copy], default_path())
     assert imported.refused == "" and imported.demandes == 1
+
+
+def test_an_imported_return_whose_outcomes_are_not_recorded_says_why(tmp_path: Path) -> None:
+    """An MS2 solde file's return, one solde left untreated: its deposit is imported, its outcomes
+    cannot be recorded (a solde file is recorded only if all its soldes pass). importer said
+    « retour de l'ASP enregistré : non enregistrée 2 », no reason, exit code 0."""
+    from tests.test_returns import _edit, _ms2_soldes, _untreated
+
+    _, _, solde = _ms2_soldes(tmp_path)
+    returned = _edit(asp_return(solde, tmp_path / "ailleurs" / "retour-solde.json",
+                                {"00001": "Demande acceptée", "00002": "Demande acceptée"}), _untreated("00002"))
+    registre = tmp_path / "autre.sqlite"
+    result = CliRunner().invoke(app, ["importer", str(returned), "--registre", str(registre)])
+    assert result.exit_code == 1, result.output
+    text = _words(result.output)
+    assert "retour-solde.json : inscrit (ms2-dui-pds-solde, 2 demande(s)" in text
+    assert "retour de l'ASP enregistré" not in text
+    assert ("retour de l'ASP non enregistré — 00001 : L'ASP n'a pas traité 00002 dans ce retour (codeTraitement et "
+            "libelleTraitement vides)") in text
+    with sqlite3.connect(registre) as db:
+        assert db.execute("SELECT statut FROM demandes").fetchall() == [("deposee",), ("deposee",)]
