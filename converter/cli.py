@@ -502,6 +502,8 @@ def importer(
     format_id: Annotated[Optional[str], typer.Option("--format", help="Format des fichiers, quand leur contenu ne suffit pas à le reconnaître.")] = None,
 ) -> None:
     """Inscrit au registre des dépôts faits sans xl2segur (contrôlés par le schéma du format), avec leur retour de l'ASP s'il est donné."""
+    from .returns import REFUSED, UNKNOWN
+
     registre = _ledger(registre, create=True)
     try:
         found = api.import_deposits(fichiers, registre, format_id)
@@ -509,24 +511,29 @@ def importer(
         _fail(f"format inconnu « {format_id} ». Formats connus : {', '.join(all_formats())}.")
     except OutputError as exc:
         _fail(str(exc))
+    returns_left = False  # a file recorded whose ASP outcomes are not
     for item in found:
         if item.refused:
             out.print(f"{escape(item.path.name)} : non inscrit — {escape(item.refused)}.")
             continue
         if item.already:
             out.print(f"{escape(item.path.name)} : déjà inscrit au registre, tel quel ({item.format_id}, {item.demandes} "
-                      f"demande(s), déposé le {item.day:%d/%m/%Y}) : rien à faire")
-            continue
-        out.print(f"{escape(item.path.name)} : inscrit ({item.format_id}, {item.demandes} demande(s), "
-                  f"déposé le {item.day:%d/%m/%Y})")
+                      f"demande(s), déposé le {item.day:%d/%m/%Y})" + ("" if item.returns else " : rien à faire"))
+        else:
+            out.print(f"{escape(item.path.name)} : inscrit ({item.format_id}, {item.demandes} demande(s), "
+                      f"déposé le {item.day:%d/%m/%Y})")
         results: dict[str, int] = {}
         for line in item.returns:
             results[line.result] = results.get(line.result, 0) + 1
-        if results:
-            out.print("  retour de l'ASP enregistré : " + ", ".join(f"{label.lower()} {n}" for label, n in results.items()))
+        if recorded := {label: n for label, n in results.items() if label not in (UNKNOWN, REFUSED)}:
+            out.print("  retour de l'ASP enregistré : " + ", ".join(f"{label.lower()} {n}" for label, n in recorded.items()))
+        if refused := next((line for line in item.returns if line.result in (UNKNOWN, REFUSED)), None):
+            # the file is recorded, its outcomes are not (an MS2 solde file partly untreated…): why
+            returns_left = True
+            out.print(f"  retour de l'ASP non enregistré — {escape(refused.numero_editeur)} : {escape(refused.remark)}")
     if any(not item.refused for item in found):
         out.print(f"Registre des dépôts : {registre}")
-    raise typer.Exit(1 if any(item.refused for item in found) else 0)
+    raise typer.Exit(1 if any(item.refused for item in found) or returns_left else 0)
 
 
 def _shown(path: Path) -> str:

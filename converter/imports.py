@@ -42,7 +42,7 @@ from .formats import FormatDefinition, all_formats, get_format, numero_formats
 from .ledger import Ledger, LedgerError, pack
 from .lifecycle.facts import demande_lookup, demande_records
 from .lifecycle.rows import rows_from_json
-from .returns import ReturnFileError, ReturnLine, ingest, read_json
+from .returns import ReturnFileError, ReturnLine, ingest, read_json, read_return
 from .validation import pattern_hints, said
 
 ERRORS_SHOWN = 5
@@ -209,6 +209,18 @@ def _recorded_before(book: Ledger, name: str, deposited: dict[str, Any]) -> Any:
     return None
 
 
+def _new_outcomes(book: Ledger, row: Any, path: Path) -> list[ReturnLine]:
+    """The outcomes of the return file `path`, whose deposit file the ledger holds (`row`),
+    recorded now if they were not (an import stopped between its two steps); none when they were."""
+    try:
+        returned = read_return(path)
+    except ReturnFileError:  # emptied fields only (impId…), no outcome: a deposit file
+        return []
+    if book.recorded_answer(row["id"], returned.digests) is not None:
+        return []
+    return ingest([path], book)
+
+
 def import_files(paths: list[Path], registre: Path, format_id: str | None = None) -> list[Imported]:
     """Check every file, then record in the ledger (created if need be) those that pass, and
     the ASP's outcomes of those that are return files. Nothing is written when no file passes."""
@@ -222,8 +234,13 @@ def import_files(paths: list[Path], registre: Path, format_id: str | None = None
             definition = get_format(imported.format_id)
             deposited = _as_deposited(definition, data)
             imported.day, rank = _day_and_rank(imported.path, data["numeroAns"])
-            if deposited == data and (before := _recorded_before(book, imported.path.name, deposited)) is not None:
+            before = _recorded_before(book, imported.path.name, deposited)
+            if before is not None and (deposited == data or before["chemin"] == str(imported.path.resolve())):
+                # a return file imported before from this very path (a rerun): its outcomes recorded
+                # then, or now if the run was stopped in between (else it goes to « xl2segur retour »)
                 imported.already, imported.day = True, date.fromisoformat(before["date_depot"])
+                if deposited != data:
+                    imported.returns = _new_outcomes(book, before, imported.path)
                 continue
             try:
                 book.record_import(

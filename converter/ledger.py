@@ -459,11 +459,12 @@ class _FolderSide:
                      and orjson.loads(unpack(row["contenu"])) == document), None)
 
     def adopt(self, legacy: Path) -> tuple[int, list[str]]:
-        """Take over the ledger an older version kept in its output folder: its files and their
-        demandes join this one (a file already here, same name and content, is not taken
-        twice), then it is renamed `….repris` (never deleted). Returns the files taken, and
-        « numeroEditeur (file, file) » for each demande now live in two files, one of them taken
-        (deposited with each ledger while neither knew the other)."""
+        """Take over the ledger an older version kept in its output folder: its files, their
+        demandes, the history of their returns and what their zips held join this one (a file
+        already here, same name and content, is not taken twice), then it is renamed `….repris`
+        (never deleted). Returns the files taken, and « numeroEditeur (file, file) » for each
+        demande now live in two files, one of them taken (deposited with each ledger while
+        neither knew the other)."""
         with Ledger(legacy, create=False):  # brought to this schema version first
             pass
         self._quiet.clear()
@@ -482,6 +483,18 @@ class _FolderSide:
                     db.execute(f"INSERT INTO main.demandes (fichier_id, {', '.join(demande_columns)}) "
                                f"SELECT ?, {', '.join(demande_columns)} FROM ancien.demandes WHERE fichier_id = ? "
                                "ORDER BY id", (new_id, row["id"]))
+                    # the history of its returns (a demande is one line of its file) and what its
+                    # zips held: without them, its outcomes came from no return, and the same
+                    # return given again was recorded as new
+                    db.execute("INSERT INTO main.retours (demande_id, fichier_retour, empreinte, imp_id, enregistre_le, "
+                               "statut, numero_asp, code_traitement, libelle_traitement, confirme) "
+                               "SELECT n.id, r.fichier_retour, r.empreinte, r.imp_id, r.enregistre_le, r.statut, "
+                               "r.numero_asp, r.code_traitement, r.libelle_traitement, r.confirme FROM ancien.retours r "
+                               "JOIN ancien.demandes o ON o.id = r.demande_id "
+                               "JOIN main.demandes n ON n.fichier_id = ? AND n.num_ligne = o.num_ligne "
+                               "WHERE o.fichier_id = ? ORDER BY r.id", (new_id, row["id"]))
+                    db.execute("INSERT INTO main.archives (fichier_id, nom, membres) SELECT ?, nom, membres "
+                               "FROM ancien.archives WHERE fichier_id = ? ORDER BY id", (new_id, row["id"]))
                     taken.append(new_id)
                 twice = [f"{ne} ({names})" for ne, names in db.execute(
                     "SELECT d.numero_editeur, group_concat(f.nom, ', ') FROM main.demandes d "
@@ -502,6 +515,11 @@ class _FolderSide:
         rows = self.db.execute("SELECT f.*, (SELECT count(*) FROM demandes d WHERE d.fichier_id = f.id) AS demandes "
                                "FROM fichiers f WHERE nom = ? ORDER BY id DESC", (Path(name).name,)).fetchall()
         if not rows:
+            renamed = self._recorded_as(Path(name)) if Path(name).is_file() else None
+            if renamed is not None:  # renamed by hand: known by its content, as `convertir` knows it
+                raise LedgerError(f"« {Path(name).name} » est le fichier « {renamed['nom']} » du registre, renommé : "
+                                  f"rendez-lui son nom (il porte la date et le rang que l'ASP demande), puis relancez "
+                                  f"la commande avec « {renamed['nom']} ».")
             raise LedgerError(f"Le registre « {self.path} » ne connaît aucun fichier de dépôt « {Path(name).name} » : "
                               "vérifiez le nom (JSON-<numéro ANS>-<AAAAMMJJ>-<rang>.json) et le registre (--registre).")
         return rows[0]
@@ -650,19 +668,20 @@ class _ReturnsSide:
 
     def avances_for_solde(self, avance_formats: Iterable[str], numero_ans: str,
                           numeros: Iterable[str]) -> dict[str, sqlite3.Row]:
-        """numeroEditeur → its newest avance not rejected (else its newest avance), for a solde."""
+        """numeroEditeur → its newest avance neither rejected nor withdrawn (else its newest rejected
+        avance, else its newest withdrawn one, `retire_le` set: never uploaded), for a solde."""
         formats = list(avance_formats)
         numeros = list(numeros)
         if not formats or not numeros:
             return {}
         rows = self.db.execute(
-            "SELECT d.*, f.nom AS fichier FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
+            "SELECT d.*, f.nom AS fichier, f.retire_le FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
             "WHERE d.format IN (SELECT value FROM json_each(?)) AND d.numero_ans = ? "
             "AND d.numero_editeur IN (SELECT value FROM json_each(?)) "
-            f"AND d.statut != '{RETIREE}' ORDER BY d.statut = '{REJETEE}' DESC, d.id",
+            f"ORDER BY d.statut = '{RETIREE}' DESC, d.statut = '{REJETEE}' DESC, d.id",
             (orjson.dumps(formats).decode(), numero_ans, orjson.dumps(numeros).decode()),
         ).fetchall()
-        return {r["numero_editeur"]: r for r in rows}  # later rows win: not rejected, newest
+        return {r["numero_editeur"]: r for r in rows}  # later rows win: live, newest
 
     def accepted_avances(self, format_id: str, solde_formats: Iterable[str]) -> list[sqlite3.Row]:
         """Accepted avances with a numeroASP whose solde was not deposited (or was rejected)
@@ -964,8 +983,12 @@ class Ledger(_FolderSide, _ReturnsSide):
                                   f"été déposé sur le portail, annulez ce retrait avec « xl2segur retirer --annuler "
                                   f"{path.name} » (ses demandes sont de nouveau inscrites, son retour s'enregistre "
                                   "ensuite)")
-            if same:
-                raise LedgerError(f"un fichier nommé {path.name} est déjà au registre")
+            if same:  # another deposit under that name: written with another ledger the same day, same rank
+                raise LedgerError(f"un autre fichier de dépôt, avec d'autres demandes, est déjà inscrit au registre sous "
+                                  f"le nom {path.name} (écrit avec un autre registre le même jour, au même rang) : deux "
+                                  "dépôts ne peuvent pas y porter le même nom. Si celui-ci a bien été déposé sur le "
+                                  f"portail, inscrivez-en une copie sous un autre nom (par exemple « collegue-{path.name} »), "
+                                  "datée du jour de sa dernière modification")
             self._insert(db, path.resolve(), format_id, nature, numero_ans, siret, day, rank, packed, demandes)
 
 

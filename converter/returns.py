@@ -18,7 +18,9 @@ return (a rejected solde deposited again unchanged). None or several left: the f
 refused with the reason, nothing of it recorded.
 
 Every return recorded is kept in the ledger's history (`retours`), once: the same return
-given again (same content) records nothing new. A return that contradicts the outcome or the
+given again (same content) records nothing new, even when a later return replaced it since
+(--confirmer or not: given again among the older returns, it would bring back an outdated
+answer). A return that contradicts the outcome or the
 numeroASP already recorded for a demande is refused, the whole file, unless confirmed
 (`confirm`, the CLI's `--confirmer`); it is reported either way. Refused even when confirmed:
 a return contradicting another return of the same command (which one is newer?), and one
@@ -210,29 +212,30 @@ def _line_key(line: ReturnLine) -> tuple[str, int]:
     return line.numero_editeur, line.num_ligne if isinstance(line.num_ligne, int) else -1
 
 
+# a return none of whose demandes the ledger holds: its deposit was recorded elsewhere, or never
+ELSEWHERE = ("s'il répond à un dépôt fait avec un autre registre (celui d'un collègue, un registre d'essai), "
+             "enregistrez-le avec ce registre (--registre, ou XL2SEGUR_REGISTRE pour une équipe) ; à un dépôt fait "
+             "sans xl2segur, ou que ce registre a oublié (restauré d'une sauvegarde), inscrivez-le avec « xl2segur "
+             "importer » : le fichier de retour contient le dépôt, et ses réponses sont enregistrées avec lui")
+
+
 def match_file(book: Ledger, returned: ReturnFile, deposit: str | None = None) -> tuple[sqlite3.Row | None, str]:
     """(the deposit file this return answers, or None with the reason, in French)."""
     wanted = [_line_key(x) for x in returned.lines]
     held = book.files_holding(returned.numero_ans, wanted)
     exact = [f for f in held if f["found"] == f["total"] == len(wanted)]
+    withdrawn = [f for f in book.files_holding(returned.numero_ans, wanted, withdrawn=True)
+                 if f["found"] == f["total"] == len(wanted)] if not exact or deposit is not None else []
     if not exact:
-        withdrawn = [f for f in book.files_holding(returned.numero_ans, wanted, withdrawn=True)
-                     if f["found"] == f["total"] == len(wanted)]
         if withdrawn:  # not « unknown »: the user said it would never be uploaded, and the ASP answers it
-            when = date.fromisoformat(withdrawn[0]["retire_le"]).strftime("%d/%m/%Y")
-            return None, (f"ces demandes sont exactement celles du fichier {withdrawn[0]['nom']}, retiré du registre "
-                          f"le {when} (« xl2segur retirer ») comme jamais déposé : si l'ASP y répond, il a été déposé ; "
-                          f"annulez son retrait (« xl2segur retirer --annuler {withdrawn[0]['nom']} »), puis "
-                          "enregistrez de nouveau ce retour ; ses demandes, libérées par le retrait, ne doivent pas "
-                          "être déposées une seconde fois")
+            return None, _withdrawn(withdrawn[0])
         if not held:
             known = book.numeros_ans()
             if returned.numero_ans not in known:
                 return None, (f"le registre ne connaît aucun fichier déposé pour le numeroAns {returned.numero_ans} "
-                              f"(numeroAns du registre : {', '.join(known) or 'aucun'}) : vérifiez le registre "
-                              "(--registre) ou le fichier de retour")
+                              f"(numeroAns du registre : {', '.join(known) or 'aucun'}) : {ELSEWHERE}")
             return None, (f"aucun fichier déposé pour le numeroAns {returned.numero_ans} ne contient ces numéros "
-                          "éditeur à ces numéros de ligne")
+                          f"éditeur à ces numéros de ligne : {ELSEWHERE}")
         near = held[0]
         return None, (f"aucun fichier déposé pour le numeroAns {returned.numero_ans} ne contient exactement ces "
                       f"{len(wanted)} demandes (numeroEditeur et numLigne) ; le plus proche, {near['nom']}, en "
@@ -242,6 +245,8 @@ def match_file(book: Ledger, returned: ReturnFile, deposit: str | None = None) -
     found = [f for f in exact if layout.get(f["format"]) == keys] or exact  # the format of its JSON keys
     if deposit is not None:  # the user's word comes before any rule that guesses
         named = [f for f in found if f["nom"] == Path(deposit).name]
+        if not named and (aside := [f for f in withdrawn if f["nom"] == Path(deposit).name]):
+            return None, _withdrawn(aside[0])  # the file the user names was withdrawn: said, not « does not hold »
         if not named:
             return None, (f"le fichier {Path(deposit).name} donné par --depot ne contient pas exactement ces "
                           f"{len(wanted)} demandes (numeroEditeur et numLigne, dans le format de ce retour) ; "
@@ -262,6 +267,15 @@ def match_file(book: Ledger, returned: ReturnFile, deposit: str | None = None) -
     names = ", ".join(f["nom"] for f in found)
     return None, (f"plusieurs fichiers déposés contiennent exactement ces demandes ({names}) : rien n'est deviné. "
                   "Vérifiez sur le portail Ségur à quel dépôt ce retour répond, puis relancez avec --depot et son nom")
+
+
+def _withdrawn(file: sqlite3.Row) -> str:
+    """Why a return answering the withdrawn file `file` is not recorded, and what to do."""
+    when = date.fromisoformat(file["retire_le"]).strftime("%d/%m/%Y")
+    return (f"ces demandes sont exactement celles du fichier {file['nom']}, retiré du registre le {when} (« xl2segur "
+            f"retirer ») comme jamais déposé : si l'ASP y répond, il a été déposé ; annulez son retrait (« xl2segur "
+            f"retirer --annuler {file['nom']} »), puis enregistrez de nouveau ce retour ; ses demandes, libérées par "
+            "le retrait, ne doivent pas être déposées une seconde fois")
 
 
 def _outcome(line: ReturnLine) -> None:
@@ -336,6 +350,8 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
     if refusal := _whole_file(lines, definition):
         return _refuse(lines, refusal)
     treated = [x for x in lines if x.statut]
+    if (before := book.recorded_answer(found["id"], returned.digests)) is not None:
+        return _recorded_before(lines, rows, before, recorded)
     revived = [x for x in treated if rows[_line_key(x)]["statut"] == REJETEE and x.statut != REJETEE]
     again = _deposited_again(book, found, returned.numero_ans, revived)
     if again:
@@ -364,21 +380,37 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
                 x.remark = "Fichier non enregistré : une autre de ses demandes contredit le registre."
             x.result = REFUSED
         return
-    before = None if clashes else book.recorded_answer(found["id"], returned.digests)
-    if before is not None:  # the same return again (saved again, re-encoded): its answer is recorded once
-        when = datetime.fromisoformat(before["enregistre_le"]).strftime("%d/%m/%Y")
-        for x in lines:
-            x.remark = " ".join(filter(None, (x.remark, f"Ce retour est déjà enregistré le {when} (fichier "
-                                              f"{before['fichier_retour']}) : rien de nouveau.")))
-        return
     for x in treated:
         if x.numero_editeur in clashes:
             x.remark = f"Remplace, comme demandé (--confirmer), {clashes[x.numero_editeur]}."
     _name_soldes_deposited(book, definition, returned.numero_ans,
-                           [(x, rows[_line_key(x)]) for x in treated if x.numero_editeur in clashes])
+                           [(x, rows[_line_key(x)]) for x in treated
+                            if x.numero_editeur in clashes or rows[_line_key(x)]["statut"] == DEPOSEE])
     book.record_returns([(x.demande_id, x.statut, x.numero_asp, x.code, x.label, x.source) for x in treated],
                         digest=returned.digests[0], imp_id=returned.imp_id, confirmed=bool(clashes))
     recorded |= {x.demande_id: x.source for x in treated}
+
+
+def _recorded_before(lines: list[ReturnLine], rows: dict[tuple[str, int], sqlite3.Row], before: sqlite3.Row,
+                     recorded: dict[int, str]) -> None:
+    """The same return again (saved again, re-encoded): its answer is recorded once, never a
+    second time, --confirmer or not; where a later return replaced it since (--confirmer), given
+    again among the older returns (`retour retours/*.json`) it would bring back an outdated
+    answer. Its demandes join `recorded`: a return of the same command contradicting it is
+    refused, as it would have been in the command that recorded it."""
+    when = datetime.fromisoformat(before["enregistre_le"]).strftime("%d/%m/%Y")
+    for x in lines:
+        row = rows[_line_key(x)]
+        note = f"Ce retour est déjà enregistré le {when} (fichier {before['fichier_retour']}) : rien de nouveau."
+        if x.statut and _contradiction(x, row):
+            day = date.fromisoformat(row["date_retour"]).strftime("%d/%m/%Y") if row["date_retour"] else "?"
+            now = {ACCEPTEE: ACCEPTED, REJETEE: REJECTED}[row["statut"]] + (
+                f", numéro ASP {row['numero_asp']}" if row["numero_asp"] else "")
+            note = (f"Ce retour est déjà enregistré le {when} (fichier {before['fichier_retour']}), et le retour "
+                    f"{row['fichier_retour']}, enregistré le {day}, l'a remplacé depuis ({now}) : rien n'est changé.")
+        elif x.statut:
+            recorded[x.demande_id] = x.source
+        x.remark = " ".join(filter(None, (x.remark, note)))
 
 
 def _refuse(lines: list[ReturnLine], remark: str) -> None:
@@ -397,8 +429,8 @@ def _whole_file(lines: list[ReturnLine], definition: FormatDefinition | None) ->
     soldes = [x for x in lines if x.nature == "solde"]
     if whole and any(x.statut == REJETEE for x in soldes):
         for x in soldes:
-            if x.statut != REJETEE:
-                x.statut, x.result = REJETEE, REJECTED
+            if x.statut != REJETEE:  # a rejection has no numéro ASP (`_outcome`): none in the history either
+                x.statut, x.result, x.numero_asp = REJETEE, REJECTED, None
                 x.remark = ("Non enregistrée par l'ASP : une autre demande de ce fichier de solde est rejetée "
                             "(un fichier de solde n'est enregistré que si toutes ses demandes passent). "
                             "Redéposez-la dans un nouveau fichier.")
@@ -413,24 +445,43 @@ def _whole_file(lines: list[ReturnLine], definition: FormatDefinition | None) ->
 
 def _name_soldes_deposited(book: Ledger, definition: FormatDefinition | None, numero_ans: str,
                            changed: list[tuple[ReturnLine, sqlite3.Row]]) -> None:
-    """For each avance whose outcome or numeroASP this return replaces (`changed`: the line and
-    what the ledger held), the solde deposited already, if any, named in its remark: it carries
-    the number replaced (seed 000: « C'est le même numéro renseigné pour l'avance que pour le
-    solde », and the solde names its avance's dossier ASP), or its avance is now rejected."""
+    """For each avance this return answers for the first time, or whose outcome or numeroASP it
+    replaces (`changed`: the line and what the ledger held), the solde deposited already, if
+    any (a solde may be converted before its avance's return, with a warning), named in its
+    remark when its avance is now rejected, or when it carries another numeroASP than the one
+    the ASP gives the avance (seed 000: « C'est le même numéro renseigné pour l'avance que pour
+    le solde », and the solde names its avance's dossier ASP)."""
     avances = [(x, row) for x, row in changed if x.nature == "avance"]
     if not avances or definition is None or not definition.solde_format:
         return
     soldes = book.live_deposits(numero_formats(definition.solde_format), numero_ans, [x.numero_editeur for x, _ in avances])
+    formats = all_formats()
     for x, row in avances:
         solde = soldes.get(x.numero_editeur)
         if solde is None:
             continue
-        what = (" pour cette avance désormais rejetée" if x.statut == REJETEE else
-                f" avec le numéro ASP {row['numero_asp']}" if row["numero_asp"] != x.numero_asp else "")
-        if what:
-            x.remark += (f" Son solde est déjà déposé (fichier {solde['nom']}){what} : s'il n'a pas été déposé sur le "
-                         f"portail, retirez-le (« xl2segur retirer {solde['nom']} ») puis préparez-le de nouveau "
-                         "(« xl2segur solde ») ; s'il l'a été, voyez avec l'ASP.")
+        if x.statut == REJETEE:
+            x.remark = " ".join(filter(None, (x.remark, (
+                f"Son solde est déjà déposé (fichier {solde['nom']}) pour cette avance désormais rejetée, qui n'en a "
+                f"pas : s'il n'a pas été déposé sur le portail, retirez-le (« xl2segur retirer {solde['nom']} »), "
+                "« xl2segur solde » prépare de nouveau les autres soldes qu'il contient ; s'il l'a été, voyez avec "
+                "l'ASP."))))
+            continue
+        given = _numero_asp_of(formats.get(solde["format"]), book.demande(solde))
+        if given and x.numero_asp and given != x.numero_asp:
+            x.remark = " ".join(filter(None, (x.remark, (
+                f"Son solde est déjà déposé (fichier {solde['nom']}) avec le numéro ASP {given} : s'il n'a pas été "
+                f"déposé sur le portail, retirez-le (« xl2segur retirer {solde['nom']} ») puis préparez-le de nouveau "
+                "(« xl2segur solde ») ; s'il l'a été, voyez avec l'ASP."))))
+
+
+def _numero_asp_of(solde: FormatDefinition | None, demande: dict[str, Any]) -> str | None:
+    """The numeroASP a deposited solde names (its balise of kind `numero_asp`)."""
+    balise = next((f.balise for f in solde.demandes.fields if f.kind == "numero_asp"), None) if solde else None
+    value: Any = demande
+    for key in (solde.json_path(balise) or ()) if balise else ():
+        value = value.get(key) if isinstance(value, dict) else None
+    return value if balise and isinstance(value, str) else None
 
 
 def _deposited_again(book: Ledger, found: sqlite3.Row, numero_ans: str, revived: list[ReturnLine]) -> dict[str, str]:

@@ -321,6 +321,46 @@ def test_solde_of_an_avance_the_asp_has_not_answered_yet(tmp_path: Path) -> None
         ("solde_avance_sans_retour", "00001", "avertissement")]
 
 
+
+def test_solde_of_an_avance_withdrawn_before_it_was_uploaded(tmp_path: Path) -> None:
+    """The avance's file withdrawn (« xl2segur retirer »: never uploaded, the ASP has no avance
+    to pay a solde for): its solde was said « Le registre ne connaît pas l'avance », a mere
+    warning, and deposited. Refused, naming the withdrawal and how to undo it if the avance was
+    uploaded after all; converted again, the avance is the live one."""
+    out = tmp_path / "depot"
+    avance = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002")), out, DAY).files[0]
+    api.withdraw(avance.name, default_path())
+    outcome = api.convert(workbook(tmp_path / "s.xlsx", _soldes("00001"), "ms2-dui-pds-solde"), out, DAY)
+    assert [(i.code, i.numero_editeur, i.row) for i in outcome.errors] == [("solde_avance_retiree", "00001", 2)]
+    assert " ".join(outcome.errors[0].message.split()) == (
+        f"L'avance 00001, fichier {avance.name} a été retirée du registre le {date.today():%d/%m/%Y} (« xl2segur "
+        "retirer ») comme jamais déposée : aucun solde ne peut être demandé pour elle. Si elle a bien été déposée sur "
+        f"le portail, annulez ce retrait (« xl2segur retirer --annuler {avance.name} »), enregistrez son retour "
+        "(« xl2segur retour »), puis reconvertissez ce solde.")
+    assert not [i for i in outcome.issues if i.code == "solde_avance_inconnue"] and outcome.files == []
+    again = api.convert(workbook(tmp_path / "a2.xlsx", avance_rows("00001")), out, DAY).files[0]
+    outcome = api.convert(workbook(tmp_path / "s2.xlsx", _soldes("00001"), "ms2-dui-pds-solde"), out, DAY)
+    assert outcome.errors == [] and [i.code for i in outcome.issues if i.code.startswith("solde_")] == [
+        "solde_avance_sans_retour"] and again.name != avance.name
+
+
+
+def test_solde_in_the_other_variant_of_its_avance_is_refused_not_unknown(tmp_path: Path) -> None:
+    """A DUI PDS avance, accepted, its solde converted in the DUI PDE solde workbook: the ledger
+    said « Le registre ne connaît pas l'avance » (it does), compared nothing and deposited it,
+    its pieces named as a PDE's. Refused, naming the avance's format and its solde's."""
+    out = tmp_path / "depot"
+    avance = _avances_returned(tmp_path, out, {"00001": "FINMS2000001"})
+    outcome = api.convert(workbook(tmp_path / "s.xlsx", _solde("ms2-dui-pde-solde", "00001", "FINMS2000001"),
+                                   "ms2-dui-pde-solde"), out, DAY)
+    assert [(i.code, i.numero_editeur, i.row) for i in outcome.errors] == [("solde_autre_format", "00001", 2)]
+    assert (f"L'avance 00001, fichier {avance.name} a été déposée au format ms2-dui-pds-avance : son solde se dépose "
+            "au format ms2-dui-pds-solde, pas ms2-dui-pde-solde") in outcome.errors[0].message
+    assert not [i for i in outcome.issues if i.code == "solde_avance_inconnue"] and outcome.files == []
+    outcome = api.convert(workbook(tmp_path / "s2.xlsx", _soldes("00001"), "ms2-dui-pds-solde"), out, DAY)
+    assert outcome.errors == [] and deposited(outcome.files[0]) == ["00001"]
+
+
 # ------------------------------------------------------------ one numeroEditeur, one demande
 
 
@@ -433,13 +473,14 @@ def test_an_avance_is_not_deposited_again_as_the_other_variant(tmp_path: Path, f
                                           ("ms2-dui-pde-solde", "ms2-dui-pds-solde")])
 def test_a_solde_is_not_deposited_again_as_the_other_variant(tmp_path: Path, first: str, again: str) -> None:
     out = tmp_path / "depot"
-    avance = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00002")), out, DAY)
+    variant = first.replace("-solde", "-avance")  # the avance of the first solde's variant
+    avance = api.convert(workbook(tmp_path / "a.xlsx", _avance(variant, "00002"), variant), out, DAY)
     asp_return(avance.files[0], tmp_path / "r.json", {"00002": "FINMS2000002"})
     api.ingest_returns([tmp_path / "r.json"], default_path())
     solde = api.convert(workbook(tmp_path / "s.xlsx", _solde(first, "00002", "FINMS2000002"), first), out, DAY)
     assert solde.errors == [] and len(solde.files) == 1
     # the avance's solde is deposited, whichever variant: nothing left to pre-fill
-    assert api.write_solde_workbooks(default_path(), "ms2-dui-pds-avance", tmp_path) == ("ms2-dui-pds-solde", [])
+    assert api.write_solde_workbooks(default_path(), variant, tmp_path) == (first, [])
     twice = api.convert(workbook(tmp_path / "t.xlsx", _solde(again, "00002", "FINMS2000002"), again), out, DAY)
     assert [(i.code, i.numero_editeur) for i in twice.errors] == [("deja_deposee", "00002")] and twice.files == []
 

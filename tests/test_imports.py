@@ -268,6 +268,36 @@ def test_importer_killed_between_two_files_then_run_again_records_each_once_and_
     assert "déjà déposées, non rejetées : 00001, 00002 (JSON-0123456789-20240312-001.json)" in refused.refused
 
 
+
+def test_a_return_imported_again_is_already_recorded_and_one_killed_halfway_gets_its_outcomes(tmp_path: Path) -> None:
+    """importer given an ASP return records its deposit file, then its outcomes. Run again (or
+    after a SIGKILL between the two steps), it said « non inscrit — des demandes sont au
+    registre, déjà déposées » (in the very file it had recorded), exit code 1, and sent the user
+    to « xl2segur retour »; killed halfway, the outcomes waited for that. The file recorded from
+    this very path is « déjà inscrit », and its outcomes are recorded if they were not."""
+    made = _made_elsewhere(tmp_path / "a", "00001", "00002")
+    returned = asp_return(made, tmp_path / "retours" / made.name, {"00001": "FINMS2000001", "00002": "Pièce illisible"})
+    registre, flag = tmp_path / "registre.sqlite", tmp_path / "recorded"
+    command = ["importer", str(returned), "--registre", str(registre)]
+    assert _kill_when([sys.executable, "-c", _STOPPED_AFTER_THE_FIRST_FILE, str(flag), *command], flag.exists)
+    with sqlite3.connect(registre) as db:
+        assert db.execute("SELECT statut FROM demandes ORDER BY id").fetchall() == [("deposee",), ("deposee",)]
+    runner = CliRunner()
+    result = runner.invoke(app, command)
+    assert result.exit_code == 0, result.output
+    text = _words(result.output)
+    assert (f"{made.name} : déjà inscrit au registre, tel quel (ms2-dui-pds-avance, 2 demande(s), déposé le "
+            "12/03/2024) retour de l'ASP enregistré : acceptée 1, rejetée 1") in text, text
+    result = runner.invoke(app, command)
+    assert result.exit_code == 0, result.output
+    assert (f"{made.name} : déjà inscrit au registre, tel quel (ms2-dui-pds-avance, 2 demande(s), déposé le "
+            "12/03/2024) : rien à faire") in _words(result.output)
+    with sqlite3.connect(registre) as db:
+        assert db.execute("SELECT numero_editeur, statut, numero_asp FROM demandes ORDER BY id").fetchall() == [
+            ("00001", "acceptee", "FINMS2000001"), ("00002", "rejetee", None)]
+        assert db.execute("SELECT count(*) FROM fichiers").fetchone()[0] == 1
+        assert db.execute("SELECT count(*) FROM retours").fetchone()[0] == 2
+
 def test_a_file_saved_with_a_bom_imported_in_its_deposit_folder_lets_later_conversions_run(tmp_path: Path) -> None:
     """importer reads a file saved in UTF-8 with a BOM (Windows tools); left in the deposit
     folder, it stopped every later conversion there: « n'a plus les demandes que le registre a
@@ -403,3 +433,43 @@ def test_an_amount_beyond_the_cent_is_refused_not_rounded(tmp_path: Path) -> Non
     assert [i.refused for i in api.import_deposits([beyond], registre)] == [""]
     with sqlite3.connect(registre) as db:
         assert db.execute("SELECT montant FROM demandes ORDER BY id").fetchall() == [("4866.67",), ("4866.00",)]
+
+
+def test_a_colleague_s_file_named_as_one_of_the_ledger_s_says_how_to_import_it(tmp_path: Path) -> None:
+    """Two ledgers each wrote their JSON-0123456789-20240312-001.json, with other demandes;
+    importing the colleague's said « un fichier nommé … est déjà au registre », no way out.
+    A copy under another name is imported (its date, the copy's modification day)."""
+    mine = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), tmp_path / "depot", DAY).files[0]
+    theirs = _made_elsewhere(tmp_path / "collegue", "00002")
+    assert theirs.name == mine.name
+    [refused] = api.import_deposits([theirs], default_path())
+    assert _words(refused.refused) == (
+        f"un autre fichier de dépôt, avec d'autres demandes, est déjà inscrit au registre sous le nom {mine.name} (écrit "
+        "avec un autre registre le même jour, au même rang) : deux dépôts ne peuvent pas y porter le même nom. Si "
+        f"celui-ci a bien été déposé sur le portail, inscrivez-en une copie sous un autre nom (par exemple "
+        f"« collegue-{mine.name} »), datée du jour de sa dernière modification")
+    copy = tmp_path / f"collegue-{theirs.name}"
+    copy.write_bytes(theirs.read_bytes())
+    [imported] = api.import_deposits([copy], default_path())
+    assert imported.refused == "" and imported.demandes == 1
+
+
+def test_an_imported_return_whose_outcomes_are_not_recorded_says_why(tmp_path: Path) -> None:
+    """An MS2 solde file's return, one solde left untreated: its deposit is imported, its outcomes
+    cannot be recorded (a solde file is recorded only if all its soldes pass). importer said
+    « retour de l'ASP enregistré : non enregistrée 2 », no reason, exit code 0."""
+    from tests.test_returns import _edit, _ms2_soldes, _untreated
+
+    _, _, solde = _ms2_soldes(tmp_path)
+    returned = _edit(asp_return(solde, tmp_path / "ailleurs" / "retour-solde.json",
+                                {"00001": "Demande acceptée", "00002": "Demande acceptée"}), _untreated("00002"))
+    registre = tmp_path / "autre.sqlite"
+    result = CliRunner().invoke(app, ["importer", str(returned), "--registre", str(registre)])
+    assert result.exit_code == 1, result.output
+    text = _words(result.output)
+    assert "retour-solde.json : inscrit (ms2-dui-pds-solde, 2 demande(s)" in text
+    assert "retour de l'ASP enregistré" not in text
+    assert ("retour de l'ASP non enregistré — 00001 : L'ASP n'a pas traité 00002 dans ce retour (codeTraitement et "
+            "libelleTraitement vides)") in text
+    with sqlite3.connect(registre) as db:
+        assert db.execute("SELECT statut FROM demandes").fetchall() == [("deposee",), ("deposee",)]

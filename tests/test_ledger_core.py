@@ -684,6 +684,36 @@ def test_an_older_ledger_in_depot_is_taken_over_by_retour(tmp_path: Path, monkey
         assert row["statut"] == "acceptee" and row["numero_asp"] == "FINMS2000001"
 
 
+
+def test_an_older_ledger_taken_over_keeps_the_history_of_its_returns_and_zips(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Taken over, a ledger gave its files and demandes (their outcomes) but not the history of
+    the returns recorded with it, nor what its zips held: etat's « Historique des retours » lost
+    them, each outcome came from no return, and the same return given again was recorded anew
+    instead of « déjà enregistré »."""
+    monkeypatch.chdir(tmp_path)
+    older = Path("depot") / "xl2segur.sqlite"
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002")), Path("depot"), DAY,
+                        pieces=pieces_folder(tmp_path, "00001", "00002"), registre=older).files[0]
+    returned = asp_return(first, tmp_path / "retours" / first.name, {"00001": "FINMS2000001", "00002": "Pièce illisible"})
+    api.ingest_returns([returned], older)
+    with sqlite3.connect(older) as db:
+        history = db.execute("SELECT d.numero_editeur, r.fichier_retour, r.empreinte, r.statut, r.numero_asp FROM retours r "
+                             "JOIN demandes d ON d.id = r.demande_id ORDER BY r.id").fetchall()
+        zips = db.execute("SELECT nom, membres FROM archives ORDER BY id").fetchall()
+    assert len(history) == 2 and zips
+    api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00003")), Path("depot"), DAY)  # takes it over
+    assert (tmp_path / "depot" / "xl2segur.sqlite.repris").is_file()
+    with sqlite3.connect(default_path()) as db:
+        assert db.execute("SELECT d.numero_editeur, r.fichier_retour, r.empreinte, r.statut, r.numero_asp FROM retours r "
+                          "JOIN demandes d ON d.id = r.demande_id ORDER BY r.id").fetchall() == history
+        assert db.execute("SELECT a.nom, a.membres FROM archives a JOIN fichiers f ON f.id = a.fichier_id "
+                          "WHERE f.nom = ? ORDER BY a.id", (first.name,)).fetchall() == zips
+    lines, _ = api.ingest_returns([returned], default_path())
+    assert all("déjà enregistré" in x.remark for x in lines)
+    status, _ = api.ledger_status(default_path(), tmp_path / "etat.xlsx")
+    assert status.history.height == 2
+
 def test_an_older_ledger_is_never_swallowed_by_an_explicit_trial_ledger(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "depot"

@@ -231,6 +231,16 @@ class LedgerCycle(RuleBasedStateMachine):
         assert all(last == statut if last else statut in ("deposee", "retiree") for statut, last in rows)
 
     @invariant()
+    def each_return_is_recorded_once(self) -> None:
+        """The same return (its content), given again, --confirmer or not, is never recorded a
+        second time for a demande: replaced since, it would bring back an outdated answer."""
+        if not self.registre.exists():
+            return
+        with sqlite3.connect(self.registre) as db:
+            twice = db.execute("SELECT demande_id, empreinte FROM retours GROUP BY 1, 2 HAVING count(*) > 1").fetchall()
+        assert twice == []
+
+    @invariant()
     def etat_counts_what_the_ledger_holds(self) -> None:
         """etat's summary: per format and state, the demandes and their amounts, and the avances
         awaiting their solde, as counted straight from the ledger."""

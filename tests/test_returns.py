@@ -6,6 +6,7 @@ Issue 17, items 2, 3, 6 and 8."""
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 
 import orjson
@@ -17,7 +18,7 @@ from converter.cli import app
 from converter.ledger import default_path
 from converter.files import OutputError
 from tests.builders import workbook
-from tests.test_cycle import DAY, _solde, asp_return, avance_rows, deposited, pieces_folder, sheet_rows
+from tests.test_cycle import DAY, _solde, _soldes, asp_return, avance_rows, deposited, pieces_folder, sheet_rows
 
 
 def _words(text: str) -> str:
@@ -278,6 +279,10 @@ def test_an_ms2_solde_file_with_a_rejected_demande_records_none_of_its_soldes(tm
     lines, _ = api.ingest_returns([tmp_path / "rs.json"], registre)
     assert [(x.numero_editeur, x.statut) for x in lines] == [("00001", "rejetee"), ("00002", "rejetee")]
     assert "toutes ses demandes passent" in lines[0].remark
+    # rejected, 00001 has no numéro ASP, in the ledger as in its history (etat's « Historique des
+    # retours » showed FINMS2000001 beside « Rejetée », as if the ASP had given it one)
+    assert [x.numero_asp for x in lines] == [None, None]
+    assert _history(registre)[-2:] == [("rs.json", "rejetee", None, 0)] * 2
 
 
 def _untreated(ne: str):
@@ -720,3 +725,121 @@ def test_any_file_a_user_can_give_gets_a_french_answer(tmp_path: Path, content: 
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     assert "Traceback" not in result.output and ("Erreur :" in result.output or "non inscrit" in result.output)
     assert _statuts(registre)[0][2] == "deposee"
+
+
+@pytest.mark.parametrize("confirm", [False, True])
+def test_a_return_replaced_since_given_again_among_the_others_changes_nothing(tmp_path: Path, confirm: bool) -> None:
+    """r1 recorded, then r2 replaced it with --confirmer; `retour retours/*.json` (both given
+    again, r1 first) said r1 contradicted the ledger and asked for --confirmer, which then
+    brought r1's outdated answer back (and refused r2, « given in the same command »). A return
+    already recorded is recorded once: it changes nothing, and says what replaced it."""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002")
+    r1 = asp_return(deposit_file, tmp_path / "r1.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"})
+    api.ingest_returns([r1], registre)
+    r2 = _edit(asp_return(deposit_file, tmp_path / "r2.json", {"00001": "Pièce illisible", "00002": "FINMS2000002"}),
+               lambda d: d.update(impId=99))
+    api.ingest_returns([r2], registre, confirm=True)
+    history = _history(registre)
+    runner = CliRunner()
+    result = runner.invoke(app, ["retour", str(r1), str(r2), "--registre", str(registre), "-o", str(tmp_path / "b.xlsx"),
+                                 *(["--confirmer"] if confirm else [])])
+    assert result.exit_code == 0, result.output
+    text = _words(result.output)
+    assert ("r1.json — 00001 : Acceptée — FINMS2000001 (Ce retour est déjà enregistré le" in text
+            and "(fichier r1.json), et le retour r2.json, enregistré le" in text
+            and "l'a remplacé depuis (Rejetée) : rien n'est changé.)" in text), text
+    assert "r2.json — 00001 : Rejetée — Pièce illisible (Ce retour est déjà enregistré le" in text
+    assert "Non enregistrée" not in text and "--confirmer" not in text
+    assert [s[2:] for s in _statuts(registre)] == [("rejetee", None), ("acceptee", "FINMS2000002")]
+    assert _history(registre) == history
+
+
+def test_a_return_run_again_after_a_kill_between_two_contradicting_ones_is_refused_as_the_first_time(tmp_path: Path) -> None:
+    """`retour a.json b.json --confirmer`, b contradicting a: b is refused (nothing tells which
+    is newer). Killed after a was recorded (or simply run again), the same command recorded b
+    « as confirmed », replacing a: a command run again must end as if it ran once."""
+    deposit_file, registre = _avances(tmp_path, "00001")
+    a = asp_return(deposit_file, tmp_path / "a.json", {"00001": "FINMS2000001"})
+    b = _edit(asp_return(deposit_file, tmp_path / "b.json", {"00001": "Pièce illisible"}), lambda d: d.update(impId=5))
+    first, _ = api.ingest_returns([a, b], registre, confirm=True)
+    state = _statuts(registre), _history(registre)
+    again, _ = api.ingest_returns([a, b], registre, confirm=True)
+    assert [x.result for x in again] == [x.result for x in first] == ["Acceptée", "Non enregistrée"]
+    assert "donné dans la même commande" in again[1].remark
+    assert (_statuts(registre), _history(registre)) == state
+
+
+def test_a_return_of_a_deposit_made_with_another_ledger_says_where_it_goes(tmp_path: Path) -> None:
+    """A return whose deposit this ledger never recorded (a colleague's ledger, a trial one, a
+    deposit made by hand): « Inconnue du registre », with no way out for a numeroAns the ledger
+    knows. It names the ledger that wrote it and « xl2segur importer », which takes a return."""
+    _avances(tmp_path, "00001")
+    elsewhere = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00011")), tmp_path / "collegue",
+                            DAY + timedelta(days=1), registre=tmp_path / "collegue.sqlite").files[0]
+    returned = asp_return(elsewhere, tmp_path / "retours" / elsewhere.name, {"00011": "FINMS2000011"})
+    [line], _ = api.ingest_returns([returned], default_path())
+    assert line.result == "Inconnue du registre"
+    remark = _words(line.remark)
+    assert "ne contient ces numéros éditeur à ces numéros de ligne : s'il répond à un dépôt fait avec un autre " \
+           "registre" in remark and "enregistrez-le avec ce registre (--registre" in remark
+    assert "inscrivez-le avec « xl2segur importer »" in remark
+    [imported] = api.import_deposits([returned], default_path())
+    assert imported.refused == "" and [x.result for x in imported.returns] == ["Acceptée"]
+
+
+def test_the_first_return_of_an_avance_whose_solde_is_deposited_already_names_that_solde(tmp_path: Path) -> None:
+    """A solde may be converted before its avance's return is recorded (a warning, « vérifiez que
+    l'avance a bien été acceptée »). The avance's first return then rejected it, or gave it
+    another numéro ASP than the solde's, without a word: only a return replacing an earlier one
+    named the solde deposited already. The solde file, uploaded, asks a solde for a rejected
+    avance, or under a wrong dossier ASP: named, with what to do."""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002", "00003")
+    solde = api.convert(workbook(tmp_path / "s.xlsx", _soldes("00001", "00002", "00003"), "ms2-dui-pds-solde"),
+                        deposit_file.parent, DAY)
+    assert {i.code for i in solde.warnings} >= {"solde_avance_sans_retour"} and solde.files
+    name = solde.files[0].name
+    returned = asp_return(deposit_file, tmp_path / "r.json",
+                          {"00001": "Pièce illisible", "00002": "FINMS2000099", "00003": "FINMS2000003"})
+    lines, _ = api.ingest_returns([returned], registre)
+    assert [x.result for x in lines] == ["Rejetée", "Acceptée", "Acceptée"]
+    assert _words(lines[0].remark).startswith(
+        f"Son solde est déjà déposé (fichier {name}) pour cette avance désormais rejetée, qui n'en a pas : s'il n'a "
+        f"pas été déposé sur le portail, retirez-le (« xl2segur retirer {name} »)")
+    assert _words(lines[1].remark).startswith(
+        f"Son solde est déjà déposé (fichier {name}) avec le numéro ASP FINMS2000002 : s'il n'a pas été déposé")
+    assert lines[2].remark == ""  # its solde names the numéro the ASP gave
+
+
+@pytest.mark.parametrize("command", ["retirer", "reecrire"])
+def test_a_deposit_file_renamed_by_hand_given_by_its_new_name_is_named_back(tmp_path: Path, command: str) -> None:
+    """retirer or reecrire given a deposit file renamed by hand (« avances-mars.json ») said the
+    ledger knew no such file, « vérifiez le nom »: the user could not tell which file it was. Its
+    content tells, as for convertir: the message names it and says to give it back its name."""
+    deposit_file, registre = _avances(tmp_path, "00001")
+    renamed = deposit_file.rename(deposit_file.with_name("avances-mars.json"))
+    result = CliRunner().invoke(app, [command, str(renamed), "--registre", str(registre),
+                                      *(["--oui"] if command == "retirer" else [])])
+    assert result.exit_code == 2
+    assert (f"« avances-mars.json » est le fichier « {deposit_file.name} » du registre, renommé : rendez-lui son nom "
+            f"(il porte la date et le rang que l'ASP demande), puis relancez la commande avec « {deposit_file.name} »."
+            ) in _words(result.output)
+    assert renamed.is_file() and [s[2] for s in _statuts(registre)] == ["deposee"]
+
+
+def test_a_return_given_with_depot_naming_a_withdrawn_file_says_it_was_withdrawn(tmp_path: Path) -> None:
+    """Withdrawn, then converted again (the same demandes, in a new file), the first file was
+    uploaded after all: its return, given with --depot and its name, was said not to « contenir
+    exactement ces demandes », the other file named as holding them. It does hold them: it was
+    withdrawn, and the way out (undo the withdrawal) is said."""
+    deposit_file, registre = _avances(tmp_path, "00001")
+    api.withdraw(deposit_file.name, registre)
+    again = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00001")), deposit_file.parent, DAY).files[0]
+    returned = asp_return(deposit_file.parent / "retires" / deposit_file.name, tmp_path / "r.json",
+                          {"00001": "FINMS2000001"})
+    [line], _ = api.ingest_returns([returned], registre, deposit=deposit_file.name)
+    assert line.result == "Inconnue du registre"
+    remark = _words(line.remark)
+    assert f"ces demandes sont exactement celles du fichier {deposit_file.name}, retiré du registre le" in remark
+    assert f"annulez son retrait (« xl2segur retirer --annuler {deposit_file.name} »)" in remark
+    assert "ne contient pas exactement" not in remark and again.name not in remark
+    assert [s[2] for s in _statuts(registre)] == ["retiree", "deposee"] and _history(registre) == []

@@ -7,6 +7,7 @@ of every `finess` balise of a sheet both formats share must be those of the avan
 from __future__ import annotations
 
 import sqlite3
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ import polars as pl
 from ..checks import NE, Checked
 from ..formats import FormatDefinition, all_formats, numero_formats
 from ..issues import Issue, Severity, message
-from ..ledger import DEPOSEE, REJETEE, Ledger
+from ..ledger import DEPOSEE, REJETEE, RETIREE, Ledger
 from ..reading import HEADER_SHEET, ROW
 from .facts import demande_facts
 from .rows import amount_balise, rows_from_json
@@ -134,20 +135,37 @@ def solde_issues(checked: Checked, book: Ledger, demandes: pl.DataFrame, numero_
     formats = {d.id: d for d in avance_formats(definition.id)}
     if not formats:
         return []
-    avances = book.avances_for_solde(formats, numero_ans, demandes[NE].to_list())
+    # the avance is looked for in every avance format sharing its numeroEditeur: one of another
+    # variant (a DUI PDS avance, for a DUI PDE solde) is not « unknown »
+    family = sorted({f for d in formats.values() for f in numero_formats(d.id)})
+    avances = book.avances_for_solde(family, numero_ans, demandes[NE].to_list())
     known = pl.DataFrame(
         [{NE: ne, "avance_montant": r["montant"], "avance_asp": r["numero_asp"], "statut": r["statut"],
-          "detail": f"{ne}, fichier {r['fichier']}"} for ne, r in avances.items()],
+          "detail": f"{ne}, fichier {r['fichier']}", "fichier": r["fichier"], "format": r["format"],
+          "retire_le": date.fromisoformat(r["retire_le"]).strftime("%d/%m/%Y") if r["retire_le"] else None}
+         for ne, r in avances.items()],
         schema={NE: pl.String, "avance_montant": pl.String, "avance_asp": pl.String, "statut": pl.String,
-                "detail": pl.String},
+                "detail": pl.String, "fichier": pl.String, "format": pl.String, "retire_le": pl.String},
     )
     rows = demandes.join(known, on=NE, how="left")
     found = _demande_issue(checked, "solde_avance_inconnue", Severity.WARNING,
                            rows.filter(pl.col("statut").is_null()).select(NE, ROW, detail=pl.col(NE)))
     rows = rows.filter(pl.col("statut").is_not_null())
+    formats_of = {d.id: d.solde_format for d in all_formats().values() if d.id in family}
+    other = rows.filter(~pl.col("format").is_in(list(formats)))
+    found += _demande_issue(checked, "solde_autre_format", Severity.ERROR, other.select(
+        NE, ROW, "detail", "format", solde=pl.col("format").replace_strict(formats_of, default=None),
+        ce_format=pl.lit(definition.id)))
+    rows = rows.filter(pl.col("format").is_in(list(formats)))
+    avances = {ne: r for ne, r in avances.items() if r["format"] in formats}
     found += _demande_issue(checked, "solde_avance_rejetee", Severity.ERROR,
                             rows.filter(pl.col("statut") == REJETEE).select(NE, ROW, "detail"))
-    rows = rows.filter(pl.col("statut") != REJETEE)
+    # withdrawn (`xl2segur retirer`): the user said it would never be uploaded, so the ASP has no
+    # avance to pay a solde for (seed 000: « Il doit avoir fait l'objet d'une demande d'avance dont
+    # le paiement a été effectué »); not « unknown »: uploaded after all, its withdrawal is undone
+    found += _demande_issue(checked, "solde_avance_retiree", Severity.ERROR,
+                            rows.filter(pl.col("statut") == RETIREE).select(NE, ROW, "detail", "fichier", "retire_le"))
+    rows = rows.filter(~pl.col("statut").is_in([REJETEE, RETIREE]))
     found += _demande_issue(checked, "solde_avance_sans_retour", Severity.WARNING,
                             rows.filter(pl.col("statut") == DEPOSEE).select(NE, ROW))
     amount = amount_balise(definition.demandes)
@@ -163,7 +181,8 @@ def solde_issues(checked: Checked, book: Ledger, demandes: pl.DataFrame, numero_
         found += _demande_issue(checked, "solde_numero_asp_different", Severity.ERROR, wrong.select(
             NE, ROW, value=pl.col(asp),
             detail=pl.concat_str(pl.col("detail"), pl.lit(", numéro ASP "), pl.col("avance_asp"))), balise=asp)
-    found += _finess_issues(checked, book, {ne: r for ne, r in avances.items() if r["statut"] != REJETEE}, formats)
+    found += _finess_issues(checked, book, {ne: r for ne, r in avances.items() if r["statut"] not in (REJETEE, RETIREE)},
+                            formats)
     return found
 
 
