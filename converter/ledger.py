@@ -971,12 +971,12 @@ class Ledger(_FolderSide, _ReturnsSide):
         self._quiet.clear()  # the next deposit looks again
         with self.transaction() as db:
             numeros = [d["numeroEditeur"] for d in orjson.loads(demandes)]
-            for found, why in ((self.already_deposited(formats, numero_ans, numeros), "déjà déposées, non rejetées"),
-                               (self.rejected_deposits(formats, numero_ans, numeros) if refuse_rejected else {},
-                                "rejetées par l'ASP, qui exige un nouveau numéro éditeur")):
+            for found, reason in ((self.already_deposited(formats, numero_ans, numeros), "déjà déposées, non rejetées"),
+                                  (self.rejected_deposits(formats, numero_ans, numeros) if refuse_rejected else {},
+                                   "rejetées par l'ASP, qui exige un nouveau numéro éditeur")):
                 if found:
                     listed = by_file(found)
-                    raise LedgerError(f"des demandes sont au registre, {why} : {listed}")
+                    raise LedgerError(f"des demandes sont au registre, {reason} : {listed}")
             same = db.execute("SELECT retire_le FROM fichiers WHERE nom = ? ORDER BY id DESC", (path.name,)).fetchone()
             if same and same["retire_le"] is not None:  # withdrawn, then found to be uploaded after all
                 raise LedgerError(f"un fichier nommé {path.name} est au registre, retiré le {same['retire_le']} : s'il a "
