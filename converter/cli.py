@@ -646,8 +646,9 @@ def _leave(code: object) -> None:
     if threading.active_count() > 1 or sys.getprofile() is not None or sys.gettrace() is not None:
         sys.exit(code)
     try:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:  # None: no console at all (pythonw), or closed (`>&-`)
+                stream.flush()
     except (OSError, ValueError):
         sys.exit(code)
     if code is not None and not isinstance(code, int):  # sys.exit's way: the text on stderr, status 1

@@ -72,6 +72,27 @@ def test_no_command_crashes_on_the_console_encoding(tmp_path, encoding):
     assert written.read_bytes() == expected.files[0].read_bytes()
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="closes the child's descriptors 1 and 2 (POSIX)")
+def test_a_command_run_without_any_console_still_does_its_work(tmp_path):
+    """pythonw (a shortcut, a scheduled task) gives Python no console: sys.stdout and
+    sys.stderr are None, as with `>&- 2>&-`. The conversion is done all the same and the exit
+    code says so; with stderr alone, its messages are still there."""
+    def without(*fds):
+        return lambda: [os.close(fd) for fd in fds]
+    env = {**os.environ, "XL2SEGUR_REGISTRE": str(tmp_path / "registre.sqlite")}
+    done = subprocess.run([sys.executable, "-m", "converter", "convertir", str(SAMPLE), "-o", "depot",
+                           "--date-depot", "20240603"], cwd=tmp_path, env=env, preexec_fn=without(1, 2), timeout=180)
+    assert done.returncode == 0
+    assert [p.name for p in (tmp_path / "depot").glob("*.json")] == ["JSON-0123456789-20240603-001.json"]
+    for args, code in ((["formats"], 0), (["verifier", "absent.xlsx"], 2)):
+        done = subprocess.run([sys.executable, "-m", "converter", *args], cwd=tmp_path, env=env,
+                              preexec_fn=without(1), capture_output=True, timeout=180)
+        assert (done.returncode, done.stderr.decode()) == (code, ""), args
+    done = subprocess.run([sys.executable, "-m", "converter", "verifier", "absent.xlsx"], cwd=tmp_path, env=env,
+                          preexec_fn=without(2), capture_output=True, timeout=180)
+    assert done.returncode == 2 and "Le fichier est introuvable" in done.stdout.decode()
+
+
 @pytest.mark.parametrize("encoding", ["ascii", "cp1252"])
 def test_the_cap_formula_stays_readable_on_the_console_encoding(tmp_path, encoding):
     """The plafond's interpolation is written with « − » and « ≈ », which neither cp1252 (a
