@@ -486,6 +486,35 @@ def test_a_return_saved_with_a_utf8_bom_is_read(tmp_path: Path) -> None:
     assert [x.result for x in lines] == ["Acceptée"]
 
 
+def test_a_retour_interrupted_by_ctrl_c_says_what_is_kept_and_runs_again(tmp_path: Path, monkeypatch) -> None:
+    """Ctrl-C between two return files: the first is recorded whole, the second not at all;
+    the command says so in French (typer alone ended with 130 and no word), and run again it
+    records the second and recognises the first."""
+    from converter import returns
+
+    first, registre = _avances(tmp_path, "00001")
+    second = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00002")), tmp_path / "depot", DAY).files[0]
+    given = [asp_return(first, tmp_path / "retours" / first.name, {"00001": "FINMS2000001"}),
+             asp_return(second, tmp_path / "retours" / second.name, {"00002": "FINMS2000002"})]
+    ingest_file = returns._ingest_file
+
+    def interrupted_at_the_second(returned, *args, **kwargs):
+        if returned.path.name == second.name:
+            raise KeyboardInterrupt
+        return ingest_file(returned, *args, **kwargs)
+
+    monkeypatch.setattr(returns, "_ingest_file", interrupted_at_the_second)
+    result = CliRunner().invoke(app, ["retour", *map(str, given), "--registre", str(registre)])
+    assert result.exit_code == 130, result.output
+    assert "Commande interrompue (Ctrl-C)" in result.output and "relancez la même commande" in _words(result.output)
+    assert [s[2] for s in _statuts(registre)] == ["acceptee", "deposee"]
+    monkeypatch.setattr(returns, "_ingest_file", ingest_file)
+    result = CliRunner().invoke(app, ["retour", *map(str, given), "--registre", str(registre)])
+    assert result.exit_code == 0, result.output
+    assert [s[2] for s in _statuts(registre)] == ["acceptee", "acceptee"]
+    assert "déjà enregistré" in result.output
+
+
 def test_a_truncated_return_gets_a_french_message(tmp_path: Path) -> None:
     deposit_file, registre = _avances(tmp_path, "00001")
     returned = asp_return(deposit_file, tmp_path / "r.json", {"00001": "FINMS2000001"})
