@@ -19,6 +19,7 @@ from . import api
 from .cli_fr import CommandeFr, GroupeFr  # French help screens and usage errors
 from .console import tolerate_console_encoding
 from .files import OutputError, near_file, running, typed_path, why
+from .issues import shown, visible
 from .ledger import ENVIRONMENT, WITHDRAWN, LedgerNotFound
 from .funding.amounts import format_rate
 from .funding.cli_text import InputError, plafond_hop_text, plafond_sfp_text
@@ -421,22 +422,23 @@ def retour(
     counts: dict[str, int] = {}
     for line in lines:
         counts[line.result] = counts.get(line.result, 0) + 1
-        detail = line.numero_asp or line.label or ""
-        out.print(f"{escape(line.source)} — {escape(line.numero_editeur)} : {escape(line.result)}"
-                  + (f" — {escape(detail)}" if detail else "") + (f" [dim]({escape(line.remark)})[/]" if line.remark else ""))
+        detail = line.numero_asp or line.label or ""  # the file's own texts: on one line, nothing the terminal obeys
+        out.print(f"{escape(shown(line.source))} — {escape(shown(line.numero_editeur))} : {escape(line.result)}"
+                  + (f" — {escape(shown(detail))}" if detail else "")
+                  + (f" [dim]({escape(visible(line.remark))})[/]" if line.remark else ""))
     out.print()
     answered = {line.source: line.deposit_file for line in lines if line.deposit_file}
     for source, deposit_file in answered.items():
-        out.print(f"Le retour {escape(source)} répond au dépôt {escape(deposit_file)} (reconnu à son contenu)")
+        out.print(f"Le retour {escape(shown(source))} répond au dépôt {escape(shown(deposit_file))} (reconnu à son contenu)")
     out.print(f"Demandes lues : {len(lines)}")
     for label in RESULTS:
         if counts.get(label):
             out.print(f"  {label} : {counts[label]}")
     codes = codes_met(lines)
     if codes:
-        shown = " ; ".join(f"« {code} » : " + ", ".join(f"{result.lower()} {n}" for result, n in found.items())
-                           for code, found in codes.items())
-        out.print(f"Codes de traitement rencontrés : {escape(shown)}")
+        met = " ; ".join(f"« {shown(code)} » : " + ", ".join(f"{result.lower()} {n}" for result, n in found.items())
+                         for code, found in codes.items())
+        out.print(f"Codes de traitement rencontrés : {escape(met)}")
     out.print(f"Classeur de bilan : {review}")
     raise typer.Exit(1 if counts.get(UNKNOWN) or counts.get(REFUSED) else 0)
 

@@ -515,6 +515,22 @@ def test_a_retour_interrupted_by_ctrl_c_says_what_is_kept_and_runs_again(tmp_pat
     assert "déjà enregistré" in result.output
 
 
+def test_a_return_s_own_texts_are_shown_on_one_line_that_commands_nothing(tmp_path: Path) -> None:
+    """The return file's texts (numeroASP, libellé, codeTraitement) reach the console as a cell's
+    value does: a control character by its code, a line break « ↵ », a long text abridged."""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002")
+    given = asp_return(deposit_file, tmp_path / "retours" / deposit_file.name,
+                       {"00001": "FIN\x1b[2JMS200001", "00002": "Rejet\npour " + "x" * 5000})
+    _edit(given, lambda data: data["lignesImport"][0].update(codeTraitement="0\x07"))
+    result = CliRunner().invoke(app, ["retour", str(given), "--registre", str(registre)])
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert "FIN\\x1b[2JMS200001" in result.output and "« 0\\x07 »" in result.output
+    assert "Rejet↵pour xxx" in result.output and "(valeur de 5011 caractères, abrégée)" in result.output
+    assert "x" * 1000 not in result.output
+    assert [s[3] for s in _statuts(registre)] == ["FIN\x1b[2JMS200001", None]  # recorded as given
+
+
 def test_a_truncated_return_gets_a_french_message(tmp_path: Path) -> None:
     deposit_file, registre = _avances(tmp_path, "00001")
     returned = asp_return(deposit_file, tmp_path / "r.json", {"00001": "FINMS2000001"})
