@@ -531,6 +531,19 @@ def test_a_return_s_own_texts_are_shown_on_one_line_that_commands_nothing(tmp_pa
     assert [s[3] for s in _statuts(registre)] == ["FIN\x1b[2JMS200001", None]  # recorded as given
 
 
+@pytest.mark.parametrize("command", ["retour", "importer"])
+def test_a_workbook_given_for_a_json_file_is_named_as_such_not_as_a_wrong_encoding(tmp_path: Path, command: str) -> None:
+    """`retour retours/*` takes the review workbook an earlier retour wrote in that folder;
+    « not encoded in UTF-8 » sent the user looking for an encoding."""
+    _, registre = _avances(tmp_path, "00001")
+    book = workbook(tmp_path / "retours" / "retour-ASP-20240612.xlsx", avance_rows("00001"))
+    result = CliRunner().invoke(app, [command, str(book), "--registre", str(registre)])
+    assert result.exit_code == 2, result.output
+    said = _words(result.output)
+    assert "n'est pas un fichier JSON : c'est une archive .zip, comme un classeur .xlsx ou .ods" in said
+    assert "UTF-8" not in said.split("c'est une archive")[0]
+
+
 def test_a_truncated_return_gets_a_french_message(tmp_path: Path) -> None:
     deposit_file, registre = _avances(tmp_path, "00001")
     returned = asp_return(deposit_file, tmp_path / "r.json", {"00001": "FINMS2000001"})
