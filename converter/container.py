@@ -82,6 +82,8 @@ def check_container(path: Path) -> None:
         raise _fail("fichier_verrou", path, detail=locked)
     if not head:
         raise _fail("fichier_illisible", path, detail="fichier vide")
+    if suffix == ".json" or head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"{"):
+        raise _fail("fichier_json", path)  # a deposit file or a return, given to verifier or convertir
     if suffix in (".csv", ".txt", ".tsv", ".json", ".xml", ".html", ".htm", ".fods"):  # .fods: LibreOffice's flat XML
         raise _fail("format_non_pris_en_charge", path, detail=f"« {suffix} »")
     raise _fail("fichier_illisible", path, detail="ce n'est pas un fichier .xlsx")

@@ -157,6 +157,17 @@ def test_csv_gets_save_as_guidance(tmp_path):
     assert "« .csv »" in text and "Classeur Excel (.xlsx)" in text and "export.csv" in text
 
 
+@pytest.mark.parametrize("name", ["JSON-0123456789-20240312-001.json", "retour.txt"])
+def test_a_json_file_given_for_the_workbook_is_sent_to_the_right_command(tmp_path, name):
+    # a deposit file or an ASP return given to verifier or convertir was told to be opened in
+    # Excel and saved as .xlsx (« Les fichiers « .json » ne sont pas lus »), or « pas un .xlsx »
+    path = tmp_path / name
+    path.write_bytes(b'\xef\xbb\xbf{\n  "impId": null,\n  "numeroAns": "0123456789", "lignesImport": []}')
+    text = unreadable(path, "fichier_json")
+    assert "fichier JSON" in text and "« xl2segur retour »" in text and "« xl2segur importer »" in text
+    assert "Enregistrez" not in text and "ouvrez" not in text.lower()
+
+
 def test_a_flat_ods_gets_save_as_guidance(tmp_path):
     # LibreOffice's « Feuille de calcul ODF à plat » (.fods): one XML file, not a zip; it was
     # « ce n'est pas un fichier .xlsx », as for a file of unknown kind
