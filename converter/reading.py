@@ -194,7 +194,8 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True) 
     measure: bool | None = None if trust_dimension else True
     row_tags, dimension_rows = 0, 0
     top = left = 1 << 30
-    bottom = right = -1
+    bottom = right = before_bottom = before_right = -1  # before_…: the farthest value row and column but one
+    down = across = ""  # a cell of the bottom row, the cell of the rightmost column
     last_row, value_rows = -1, 0
     for chunk in _row_chunks(zf, member):
         if measure is None:  # the dimension comes before sheetData: trust it when it is small
@@ -235,15 +236,36 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True) 
                 c = column_index(col.decode())
                 if row != last_row:
                     value_rows, last_row = value_rows + 1, row
-                if row > bottom or c > right:
-                    scan.far_cell = f"{col.decode()}{row}"
-                top, bottom, left, right = min(top, row), max(bottom, row), min(left, c), max(right, c)
+                if row > bottom:
+                    before_bottom, bottom, down = bottom, row, f"{col.decode()}{row}"
+                if c > right:
+                    before_right, right, across = right, c, f"{col.decode()}{row}"
+                elif before_right < c < right:
+                    before_right = c
+                top, left = min(top, row), min(left, c)
     if measure:
         scan.value_rows = value_rows
         scan.extent = (bottom - top + 1, right - left + 1) if bottom >= 0 else (0, 0)
+        if bottom >= 0:
+            scan.far_cell = _far_cell((top, before_bottom, bottom), (left, before_right, right), down, across)
     elif row_tags > dimension_rows:  # more rows than the dimension says: it lies, measure
         return _scan_sheet(zf, member, trust_dimension=False)
     return scan
+
+
+def _far_cell(rows: tuple[int, int, int], columns: tuple[int, int, int], down: str, across: str) -> str:
+    """The cell to name when a sheet's values span too much: `down` (in the bottom row) or
+    `across` (in the rightmost column), the one whose removal shrinks the span most. rows:
+    (top, the value row before the bottom one, bottom); columns: (left, the value column
+    before the rightmost one, rightmost); -1 when there is none before.
+
+    >>> _far_cell((1, 1001, 1048576), (0, 6, 7), "A1048576", "H2"), _far_cell((1, 1000, 1001), (0, 7, 16383), "A1001", "XFD2")
+    ('A1048576', 'XFD2')
+    """
+    (top, before_bottom, bottom), (left, before_right, right) = rows, columns
+    without_down = (max(before_bottom, top) - top + 1) * (right - left + 1)
+    without_across = (bottom - top + 1) * (max(before_right, left) - left + 1)
+    return across if without_across < without_down else down
 
 
 def _numeric_cells(zf: zipfile.ZipFile, member: str, wanted: set[tuple[str, int]]) -> set[tuple[str, int]]:
@@ -406,10 +428,13 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile) -> dict[str, SheetScan]:
     scan = SheetScan()
     row = listed = 0
     top = left = 1 << 30
-    bottom = right = -1
+    bottom = right = before_bottom = before_right = -1  # as in _scan_sheet
+    down = across = ""
 
     def close() -> None:
         scan.extent = (bottom - top + 1, right - left + 1) if bottom >= 0 else (0, 0)
+        if bottom >= 0:
+            scan.far_cell = _far_cell((top, before_bottom, bottom), (left, before_right, right), down, across)
 
     for chunk in _ods_chunks(container.member_chunks(zf, "content.xml"), syntax.row_end):
         # one row a piece, after what comes between rows; plain bytes searches, not regular
@@ -425,6 +450,7 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile) -> dict[str, SheetScan]:
                 name = syntax.name.search(table.group(1))
                 scan = scans[_plain_text(name.group(1)) if name else ""] = SheetScan(value_rows=0, numeric=set())
                 row, listed, top, left, bottom, right = 0, 0, 1 << 30, 1 << 30, -1, -1
+                before_bottom = before_right = -1
             tag_end = piece.find(b">", at)
             attrs, body = piece[at + len(syntax.row_open):tag_end], piece[tag_end + 1:]
             repeated = syntax.rows_repeated.search(attrs) if b"repeated" in attrs else None
@@ -453,9 +479,13 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile) -> dict[str, SheetScan]:
             if scan.value_rows == 0:
                 scan.first_row = first
             scan.value_rows += row - first + 1
-            top, bottom = min(top, first), row
-            left, right = min(left, first_col), max(right, far)
-            scan.far_cell = f"{column_letter(min(far, 16383))}{row}"
+            cell = f"{column_letter(min(far, 16383))}{row}"
+            top, left = min(top, first), min(left, first_col)
+            before_bottom, bottom, down = (bottom if first == row else row - 1), row, cell
+            if far > right:
+                before_right, right, across = right, far, cell
+            elif before_right < far < right:
+                before_right = far
             listed = _ods_marked(scan, syntax, body, cell_at, width, first, row, listed)
     close()
     return scans

@@ -230,6 +230,21 @@ def test_an_ods_value_far_below_its_table_is_refused_with_its_cell_before_it_is_
     assert re.search(r"cellule A\d{7},", outcome.errors[0].message)  # the cell to clear
 
 
+def test_an_ods_value_far_right_of_its_table_is_named_not_the_last_row(tmp_path, monkeypatch):
+    # the message named a cell of the table's last row, the user's own demande
+    def edit(data: bytes) -> bytes:
+        table = data.index(b'table:name="Demandes"')
+        row_2 = data.index(b"</table:table-row>", data.index(b"</table:table-header-rows>", table) + 30)
+        far = (b'<table:table-cell table:number-columns-repeated="16375"/><table:table-cell '
+               b'office:value-type="string" calcext:value-type="string"><text:p> </text:p></table:table-cell>')
+        return data[:row_2] + far + data[row_2:]
+    path = edited_ods(tmp_path, edit)
+    monkeypatch.setattr(reading, "MAX_SHEET_CELLS", 50_000)  # 3 rows × 16,384 columns
+    outcome = api.verify(path)
+    assert [(i.code, i.sheet) for i in outcome.errors] == [("plage_trop_etendue", "Demandes")]
+    assert "(cellule XFD2," in outcome.errors[0].message
+
+
 def test_an_ods_run_of_cells_is_counted_only_under_its_own_prefix():
     """reading._repeats finds `table:number-columns-repeated` without a leading `\\b` (five times
     faster, issue #19) but, as `\\b` did, only where the prefix starts a word."""

@@ -584,6 +584,29 @@ def test_a_dimension_smaller_than_the_rows_is_not_trusted(tmp_path, monkeypatch)
     assert "5 lignes" in unreadable(path, "trop_de_lignes")
 
 
+def _five_demandes_and(tmp_path: Path, dimension: bytes, stray: bytes) -> Path:
+    """Five demandes (rows 2 to 6 of « Demandes »), its dimension said `dimension`, and the
+    cell `stray` (a space) typed into row 2."""
+    rows = seed_001_rows()
+    rows["Demandes"] = [{**rows["Demandes"][0], "numeroEditeur": f"{n:05d}"} for n in range(1, 6)]
+    path = workbook(tmp_path / "colonne-perdue.xlsx", rows)
+
+    def edit(data: bytes) -> bytes:
+        data = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="' + dimension + b'"/>', data)
+        row_2 = re.search(rb'<row r="2"[^>]*>.*?(</row>)', data, re.S)
+        cell = b'<c r="' + stray + b'" t="inlineStr"><is><t> </t></is></c>'
+        return data[:row_2.start(1)] + cell + data[row_2.start(1):]
+    return rewrite(path, members(path)["Demandes"], edit)
+
+
+def test_a_stray_value_far_right_is_named_not_the_last_row_of_the_table(tmp_path, monkeypatch):
+    # the message named the last cell read (A6, a demande of the user's) as the one to delete
+    path = _five_demandes_and(tmp_path, b"A1:XFD6", b"XFD2")
+    monkeypatch.setattr(reading, "MAX_SHEET_CELLS", 50_000)  # 6 × 16,384 cells
+    text = unreadable(path, "plage_trop_etendue")
+    assert "(cellule XFD2," in text and "A6" not in text
+
+
 # ------------------------------------------------------------------ zip and XML bombs
 
 
