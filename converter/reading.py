@@ -142,6 +142,7 @@ _FORMULA = re.compile(rb"<(?:\w+:)?f\b[^>]*?(?:/>|>([^<]*)<)")
 _HAS_VALUE = re.compile(rb"<(?:\w+:)?v>|<(?:\w+:)?is\b")  # `<v/>`, `<v />`: no value saved
 _CELL_TAG = re.compile(rb"<(?:\w+:)?c\b([^>]*)>")
 _REF = re.compile(rb"\br=\"([A-Z]{1,3})(\d+)\"")
+_BEYOND_XFD = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]{4,}\d+)\"")
 _TYPE = re.compile(rb"\bt=\"(\w+)\"")
 _ROW_CLOSE_BEFORE = re.compile(rb"</(?:\w+:)?$")  # what precedes "row>" in a closing tag
 
@@ -184,6 +185,7 @@ class SheetScan:
     extent: tuple[int, int] | None = None  # (rows, columns) of the area holding values
     value_rows: int | None = None  # rows holding a value (only when the extent was measured)
     far_cell: str | None = None  # the farthest cell holding a value (only when measured)
+    beyond_xfd: str | None = None  # a cell right of the last column a sheet has (XFD): a damaged file
     # cells holding a number, read once with the rest (.ods); None: found on demand (_numeric_cells)
     numeric: set[tuple[str, int]] | None = None
 
@@ -193,6 +195,7 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True) 
     found_first = False
     measure: bool | None = None if trust_dimension else True
     row_tags, dimension_rows = 0, 0
+    wider: re.Pattern[bytes] | None = None  # a cell reference of more letters than the dimension's last column
     top = left = 1 << 30
     bottom = right = before_bottom = before_right = -1  # before_…: the farthest value row and column but one
     down = across = ""  # a cell of the bottom row, the cell of the rightmost column
@@ -208,6 +211,7 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True) 
                 measure = rows > MAX_DATA_ROWS + 1 or rows * cols > MAX_SHEET_CELLS
                 if not measure:
                     scan.extent, dimension_rows = (rows, cols), r2
+                    wider = re.compile(rb'r="[A-Z]{%d}' % (len(dim.group(3) or dim.group(1)) + 1))
             else:
                 measure = True
         if not found_first:
@@ -230,7 +234,12 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True) 
                     scan.formulas[(ref.group(1).decode(), int(ref.group(2)))] = f"={text}"
         if not measure:  # rows holding cells (`</row>`; `<row>` without attributes counts twice: measured)
             row_tags += chunk.count(b"row>")
+            if wider is not None and wider.search(chunk):  # a cell right of what the dimension says: measure
+                return _scan_sheet(zf, member, trust_dimension=False)
         if measure:
+            if beyond := _BEYOND_XFD.search(chunk):  # no spreadsheet writes it; fastexcel would spread every row to it
+                scan.beyond_xfd = beyond.group(1).decode()
+                return scan
             for m in _VALUE_CELL.finditer(chunk):
                 col, row = m.group(1), int(m.group(2))
                 c = column_index(col.decode())
@@ -643,6 +652,9 @@ def _without_blank_rows(frame: pl.DataFrame, balises: list[str]) -> pl.DataFrame
 
 def _check_extent(path: Path, name: str, scan: SheetScan) -> None:
     """Refuse, before fastexcel allocates it, a sheet whose values span too many rows or cells."""
+    if scan.beyond_xfd:
+        raise _fail("fichier_illisible", path, sheet=name,
+                    detail=f"cellule {scan.beyond_xfd} au-delà de XFD, la dernière colonne d'une feuille")
     limit = f"{MAX_DATA_ROWS:,}".replace(",", " ")
     if scan.value_rows is not None and scan.value_rows > MAX_DATA_ROWS + 1:
         raise _fail("trop_de_lignes", path, sheet=name, max=limit,

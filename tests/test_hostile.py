@@ -607,6 +607,29 @@ def test_a_stray_value_far_right_is_named_not_the_last_row_of_the_table(tmp_path
     assert "(cellule XFD2," in text and "A6" not in text
 
 
+def test_a_dimension_narrower_than_the_cells_is_not_trusted(tmp_path, monkeypatch):
+    # « A1:H6 » for a cell in XFD2: the extent was never measured and fastexcel spread each of
+    # the rows over 16,384 columns (1 Gio for 1,000 rows; 10,000 rows ran out of memory)
+    path = _five_demandes_and(tmp_path, b"A1:H6", b"XFD2")
+    monkeypatch.setattr(reading, "MAX_SHEET_CELLS", 50_000)
+    real = reading._load
+
+    def load(reader, path, sheet, scan, name=None):
+        assert sheet.name != "Demandes", "loaded before its extent was measured"
+        return real(reader, path, sheet, scan, name)
+
+    monkeypatch.setattr(reading, "_load", load)
+    assert "(cellule XFD2," in unreadable(path, "plage_trop_etendue")
+
+
+def test_a_cell_beyond_the_last_column_a_sheet_has_is_refused(tmp_path):
+    # ZZZZ1, past XFD: no spreadsheet writes it; fastexcel spread the rows over 475,254
+    # columns (minutes, then more)
+    path = _five_demandes_and(tmp_path, b"A1:H6", b"ZZZZ2")
+    text = unreadable(path, "fichier_illisible")
+    assert "cellule ZZZZ2 au-delà de XFD" in text and "« Demandes »" in text
+
+
 # ------------------------------------------------------------------ zip and XML bombs
 
 
