@@ -142,6 +142,7 @@ _FORMULA = re.compile(rb"<(?:\w+:)?f\b[^>]*?(?:/>|>([^<]*)<)")
 _HAS_VALUE = re.compile(rb"<(?:\w+:)?v>|<(?:\w+:)?is\b")  # `<v/>`, `<v />`: no value saved
 _CELL_TAG = re.compile(rb"<(?:\w+:)?c\b([^>]*)>")
 _REF = re.compile(rb"\br=\"([A-Z]{1,3})(\d+)\"")
+_ROW_NUMBER = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br=\"(\d+)\"")
 _BEYOND_XFD = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]{4,}\d+)\"")
 _TYPE = re.compile(rb"\bt=\"(\w+)\"")
 _ROW_CLOSE_BEFORE = re.compile(rb"</(?:\w+:)?$")  # what precedes "row>" in a closing tag
@@ -196,6 +197,7 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True) 
     measure: bool | None = None if trust_dimension else True
     row_tags, dimension_rows = 0, 0
     wider: re.Pattern[bytes] | None = None  # a cell reference of more letters than the dimension's last column
+    last_rows = b""  # the last piece holding rows (trusted dimension)
     top = left = 1 << 30
     bottom = right = before_bottom = before_right = -1  # before_…: the farthest value row and column but one
     down = across = ""  # a cell of the bottom row, the cell of the rightmost column
@@ -233,7 +235,8 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True) 
                     text = _unescape(formula.group(1).decode()) if formula.group(1) else "…"
                     scan.formulas[(ref.group(1).decode(), int(ref.group(2)))] = f"={text}"
         if not measure:  # rows holding cells (`</row>`; `<row>` without attributes counts twice: measured)
-            row_tags += chunk.count(b"row>")
+            if rows_here := chunk.count(b"row>"):
+                row_tags, last_rows = row_tags + rows_here, chunk
             if wider is not None and wider.search(chunk):  # a cell right of what the dimension says: measure
                 return _scan_sheet(zf, member, trust_dimension=False)
         if measure:
@@ -257,7 +260,8 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True) 
         scan.extent = (bottom - top + 1, right - left + 1) if bottom >= 0 else (0, 0)
         if bottom >= 0:
             scan.far_cell = _far_cell((top, before_bottom, bottom), (left, before_right, right), down, across)
-    elif row_tags > dimension_rows:  # more rows than the dimension says: it lies, measure
+    elif row_tags > dimension_rows or max(map(int, _ROW_NUMBER.findall(last_rows)), default=0) > dimension_rows:
+        # more rows than the dimension says, or a last row below it: it lies, measure
         return _scan_sheet(zf, member, trust_dimension=False)
     return scan
 

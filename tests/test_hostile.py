@@ -622,6 +622,15 @@ def test_a_dimension_narrower_than_the_cells_is_not_trusted(tmp_path, monkeypatc
     assert "(cellule XFD2," in unreadable(path, "plage_trop_etendue")
 
 
+def test_a_dimension_above_the_last_row_is_not_trusted(tmp_path, monkeypatch):
+    # « A1:H6 » and as many rows, the last one numbered 2,000,000: fastexcel allocated them all
+    path = _five_demandes_and(tmp_path, b"A1:H6", b"A2")
+    rewrite(path, members(path)["Demandes"], lambda data: re.sub(rb'r="([A-Z]*)6"', rb'r="\g<1>2000000"', data))
+    with zipfile.ZipFile(path) as zf:
+        assert reading._scan_sheet(zf, members(path)["Demandes"]).far_cell == "A2000000"
+    assert "(cellule A2000000," in unreadable(path, "plage_trop_etendue")
+
+
 def test_a_cell_beyond_the_last_column_a_sheet_has_is_refused(tmp_path):
     # ZZZZ1, past XFD: no spreadsheet writes it; fastexcel spread the rows over 475,254
     # columns (minutes, then more)
