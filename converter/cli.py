@@ -84,7 +84,7 @@ def _unexpected(classeur: Path, exc: Exception) -> str:
 def _near(typed: Path, what: str, folder: bool = False) -> Path:
     """`typed`, or the one file (`folder`: folder) whose name differs from it only by case or
     Unicode form (files.near_file: a name unzipped from a macOS archive), said."""
-    near = None if typed.exists() else near_file(typed, folder)
+    near = None if _exists(typed) else near_file(typed, folder)
     if near is None:
         return typed
     out.print(f"[yellow]avertissement[/] aucun {'dossier' if folder else 'fichier'} ne s'appelle exactement "
@@ -96,14 +96,25 @@ def _near(typed: Path, what: str, folder: bool = False) -> Path:
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods")
 
 
+def _exists(path: Path) -> bool:
+    """Whether `path` exists; a name the system refuses (too long…) is none, its reading says why."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
+
+
 def _workbook(classeur: Path) -> Path:
     """The workbook typed, or near it (`_near`); typed without its extension, which Windows
     hides (« demandes » for demandes.xlsx), the one workbook of that name with one, said."""
     found = _near(classeur, "le classeur")
-    if found.exists() or classeur.suffix.lower() in WORKBOOK_SUFFIXES:
+    if _exists(found) or classeur.suffix.lower() in WORKBOOK_SUFFIXES:
         return found
-    named = [p for p in (classeur.with_name(classeur.name + s) for s in WORKBOOK_SUFFIXES)
-             if p.is_file() or near_file(p) is not None]
+    try:
+        named = [p for p in (classeur.with_name(classeur.name + s) for s in WORKBOOK_SUFFIXES)
+                 if p.is_file() or near_file(p) is not None]
+    except OSError:  # a name the system refuses (too long…): its reading says why
+        named = []
     if len(named) != 1:
         return found
     near = named[0] if named[0].is_file() else near_file(named[0])
