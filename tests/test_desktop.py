@@ -493,7 +493,8 @@ def test_a_workbook_written_is_named_xlsx_whatever_the_name_typed(tmp_path, type
 @pytest.mark.parametrize("command", [
     ["verifier", "{long}.xlsx"], ["verifier", "{long}"], ["convertir", "{long}.xlsx"],
     ["modele", "ms2-dui-pds-avance", "-o", "{long}.xlsx"], ["verifier", str(SAMPLE), "--rapport", "{long}.json"],
-    ["etat", "-o", "{long}.xlsx"],
+    ["etat", "-o", "{long}.xlsx"], ["etat", "--registre", "{long}.sqlite"], ["solde", "--depuis", "{long}.sqlite"],
+    ["retour", "retour.json", "--registre", "{long}.sqlite"],
 ])
 def test_a_name_too_long_for_the_system_is_said_in_french(tmp_path, monkeypatch, command):
     # « Erreur inattendue : OSError : [Errno 36] File name too long »: pathlib's is_dir() and
@@ -502,7 +503,7 @@ def test_a_name_too_long_for_the_system_is_said_in_french(tmp_path, monkeypatch,
     api.convert(SAMPLE, tmp_path / "depot", DAY, registre=tmp_path / "registre.sqlite")
     long = "é" * 200  # 400 bytes: more than a file name may hold (255)
     result = CliRunner().invoke(app, [arg.format(long=long) for arg in command]
-                                + (["--registre", "registre.sqlite"] if command[0] == "etat" else []))
+                                + (["--registre", "registre.sqlite"] if command[:2] == ["etat", "-o"] else []))
     assert result.exit_code == 2, result.output
     assert "nom trop long" in result.output and "inattendue" not in result.output, result.output
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".xl2segur-tmp")]
