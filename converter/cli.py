@@ -19,6 +19,7 @@ from . import api
 from .cli_fr import CommandeFr, GroupeFr  # French help screens and usage errors
 from .console import tolerate_console_encoding
 from .files import OutputError, near_file, running, typed_path, why
+from .issues import shown, visible
 from .ledger import ENVIRONMENT, WITHDRAWN, LedgerNotFound
 from .funding.amounts import format_rate
 from .funding.cli_text import InputError, plafond_hop_text, plafond_sfp_text
@@ -83,7 +84,7 @@ def _unexpected(classeur: Path, exc: Exception) -> str:
 def _near(typed: Path, what: str, folder: bool = False) -> Path:
     """`typed`, or the one file (`folder`: folder) whose name differs from it only by case or
     Unicode form (files.near_file: a name unzipped from a macOS archive), said."""
-    near = None if typed.exists() else near_file(typed, folder)
+    near = None if _exists(typed) else near_file(typed, folder)
     if near is None:
         return typed
     out.print(f"[yellow]avertissement[/] aucun {'dossier' if folder else 'fichier'} ne s'appelle exactement "
@@ -95,14 +96,25 @@ def _near(typed: Path, what: str, folder: bool = False) -> Path:
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".ods")
 
 
+def _exists(path: Path) -> bool:
+    """Whether `path` exists; a name the system refuses (too long…) is none, its reading says why."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
+
+
 def _workbook(classeur: Path) -> Path:
     """The workbook typed, or near it (`_near`); typed without its extension, which Windows
     hides (« demandes » for demandes.xlsx), the one workbook of that name with one, said."""
     found = _near(classeur, "le classeur")
-    if found.exists() or classeur.suffix.lower() in WORKBOOK_SUFFIXES:
+    if _exists(found) or classeur.suffix.lower() in WORKBOOK_SUFFIXES:
         return found
-    named = [p for p in (classeur.with_name(classeur.name + s) for s in WORKBOOK_SUFFIXES)
-             if p.is_file() or near_file(p) is not None]
+    try:
+        named = [p for p in (classeur.with_name(classeur.name + s) for s in WORKBOOK_SUFFIXES)
+                 if p.is_file() or near_file(p) is not None]
+    except OSError:  # a name the system refuses (too long…): its reading says why
+        named = []
     if len(named) != 1:
         return found
     near = named[0] if named[0].is_file() else near_file(named[0])
@@ -421,22 +433,23 @@ def retour(
     counts: dict[str, int] = {}
     for line in lines:
         counts[line.result] = counts.get(line.result, 0) + 1
-        detail = line.numero_asp or line.label or ""
-        out.print(f"{escape(line.source)} — {escape(line.numero_editeur)} : {escape(line.result)}"
-                  + (f" — {escape(detail)}" if detail else "") + (f" [dim]({escape(line.remark)})[/]" if line.remark else ""))
+        detail = line.numero_asp or line.label or ""  # the file's own texts: on one line, nothing the terminal obeys
+        out.print(f"{escape(shown(line.source))} — {escape(shown(line.numero_editeur))} : {escape(line.result)}"
+                  + (f" — {escape(shown(detail))}" if detail else "")
+                  + (f" [dim]({escape(visible(line.remark))})[/]" if line.remark else ""))
     out.print()
     answered = {line.source: line.deposit_file for line in lines if line.deposit_file}
     for source, deposit_file in answered.items():
-        out.print(f"Le retour {escape(source)} répond au dépôt {escape(deposit_file)} (reconnu à son contenu)")
+        out.print(f"Le retour {escape(shown(source))} répond au dépôt {escape(shown(deposit_file))} (reconnu à son contenu)")
     out.print(f"Demandes lues : {len(lines)}")
     for label in RESULTS:
         if counts.get(label):
             out.print(f"  {label} : {counts[label]}")
     codes = codes_met(lines)
     if codes:
-        shown = " ; ".join(f"« {code} » : " + ", ".join(f"{result.lower()} {n}" for result, n in found.items())
-                           for code, found in codes.items())
-        out.print(f"Codes de traitement rencontrés : {escape(shown)}")
+        met = " ; ".join(f"« {shown(code)} » : " + ", ".join(f"{result.lower()} {n}" for result, n in found.items())
+                         for code, found in codes.items())
+        out.print(f"Codes de traitement rencontrés : {escape(met)}")
     out.print(f"Classeur de bilan : {review}")
     raise typer.Exit(1 if counts.get(UNKNOWN) or counts.get(REFUSED) else 0)
 
@@ -659,8 +672,9 @@ def _leave(code: object) -> None:
     if threading.active_count() > 1 or sys.getprofile() is not None or sys.gettrace() is not None:
         sys.exit(code)
     try:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:  # None: no console at all (pythonw), or closed (`>&-`)
+                stream.flush()
     except (OSError, ValueError):
         sys.exit(code)
     if code is not None and not isinstance(code, int):  # sys.exit's way: the text on stderr, status 1

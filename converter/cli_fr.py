@@ -237,8 +237,23 @@ class _Fr:
             raise _en_francais(exc, ctx) from exc
 
 
+# Ctrl-C: typer ends with the code 130 and says nothing; the user wants to know what is left.
+INTERROMPU = ("Commande interrompue (Ctrl-C) : elle s'est arrêtée là. Aucun fichier n'est écrit à moitié et le "
+              "registre ne garde que ce qui y était enregistré en entier (un fichier de retour ou de dépôt entier, "
+              "ou rien) : relancez la même commande pour la terminer ; ce qui est déjà fait est reconnu, rien "
+              "n'est compté deux fois.")
+
+
 class CommandeFr(_Fr, typer.core.TyperCommand):
-    """A typer command whose help and usage errors are French."""
+    """A typer command whose help and usage errors are French, and which says what a Ctrl-C
+    left (code 130, as typer ends it)."""
+
+    def invoke(self, ctx: _click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            typer.echo(f"\n{INTERROMPU}", err=True)
+            raise typer.Exit(130) from None
 
 
 class GroupeFr(_Fr, typer.core.TyperGroup):

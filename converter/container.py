@@ -59,15 +59,15 @@ def _contains(path: Path, needle: bytes) -> bool:
 
 def check_container(path: Path) -> None:
     """Refuse what is not an .xlsx/.xlsm package, with the message that says what to do."""
-    if path.is_dir():
-        raise _fail("chemin_dossier", path)
-    if not path.is_file():
-        # « - » names the standard input for many tools; a workbook is a file, read by its path
-        raise _fail("entree_standard" if str(path) == "-" else "fichier_introuvable", path)
     try:
+        if path.is_dir():
+            raise _fail("chemin_dossier", path)
+        if not path.is_file():
+            # « - » names the standard input for many tools; a workbook is a file, read by its path
+            raise _fail("entree_standard" if str(path) == "-" else "fichier_introuvable", path)
         with path.open("rb") as fh:
             head = fh.read(8)
-    except OSError as exc:
+    except OSError as exc:  # a name too long for the system, a file it cannot read
         from .files import why  # its French reason; imported on this path only (see the module)
 
         raise _fail("fichier_illisible", path, detail=f"lecture impossible : {why(exc)}") from exc
@@ -82,6 +82,8 @@ def check_container(path: Path) -> None:
         raise _fail("fichier_verrou", path, detail=locked)
     if not head:
         raise _fail("fichier_illisible", path, detail="fichier vide")
+    if suffix == ".json" or head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"{"):
+        raise _fail("fichier_json", path)  # a deposit file or a return, given to verifier or convertir
     if suffix in (".csv", ".txt", ".tsv", ".json", ".xml", ".html", ".htm", ".fods"):  # .fods: LibreOffice's flat XML
         raise _fail("format_non_pris_en_charge", path, detail=f"« {suffix} »")
     raise _fail("fichier_illisible", path, detail="ce n'est pas un fichier .xlsx")

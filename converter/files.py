@@ -298,8 +298,12 @@ def write_first_free(candidates: "Iterator[Path] | list[Path]", write: Callable[
             except OSError as exc:  # disk full, quota, file system gone…
                 raise OutputError(f"Impossible d'écrire « {first} » ({why(exc)}). Libérez de la place ou choisissez un autre dossier.") from exc
             for target in itertools.chain((first,), candidates):  # lazily: `numbered` never ends
-                if publish(tmp, target):
-                    return target
+                try:
+                    if publish(tmp, target):
+                        return target
+                except OSError as exc:  # a name too long, or refused, by the file system
+                    raise OutputError(f"Impossible d'écrire « {target} » ({why(exc)}). Choisissez un autre nom "
+                                      "ou un autre dossier.") from exc
     raise NameTaken(f"Le fichier « {first} » existe déjà : il n'est jamais écrasé. Choisissez un autre nom ou déplacez l'ancien.")
 
 
@@ -349,7 +353,11 @@ def into_folder(target: str | os.PathLike[str], name: str) -> Path:
     made when written): `-o depot/` names where to write, as convertir's does (the file became
     `depot-2`, without extension, beside it; `-o modeles/`, a folder not made yet, `modeles.xlsx`)."""
     path = Path(target)
-    return path / name if names_folder(target) or path.is_dir() else path
+    try:
+        folder = names_folder(target) or path.is_dir()
+    except OSError:  # a name too long for the system…: not a folder, its writing says why in French
+        folder = False
+    return path / name if folder else path
 
 
 SPREADSHEET_SUFFIXES = (".xlsx", ".ods", ".fods", ".xls", ".xlsm", ".xlsb", ".csv")

@@ -26,6 +26,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "entree_standard": (Severity.ERROR, "xl2segur ne lit pas un classeur sur l'entrée standard (« - ») : indiquez le chemin du classeur (.xlsx ou .ods), par exemple « xl2segur verifier demandes.xlsx »."),
     "chemin_dossier": (Severity.ERROR, "Ce chemin est un dossier, pas un classeur : indiquez le fichier du classeur (.xlsx ou .ods) lui-même."),
     "fichier_verrou": (Severity.ERROR, "Ce fichier n'est pas un classeur : c'est le fichier de verrouillage qu'Excel ou LibreOffice crée à côté du classeur « {detail} » tant qu'il est ouvert. Indiquez « {detail} » lui-même."),
+    "fichier_json": (Severity.ERROR, "Ce fichier est un fichier JSON (un fichier de dépôt, ou un retour de l'ASP), pas un classeur : vérifiez et convertissez le classeur rempli (.xlsx ou .ods). Un retour de l'ASP s'enregistre avec « xl2segur retour », un fichier déposé sans xl2segur avec « xl2segur importer »."),
     "fichier_illisible": (Severity.ERROR, "Le fichier n'est pas un classeur Excel lisible ({detail}). Enregistrez-le au format « Classeur Excel (.xlsx) » et recommencez."),
     "format_non_pris_en_charge": (Severity.ERROR, "Les fichiers {detail} ne sont pas lus. Ouvrez-le dans Excel ou LibreOffice et enregistrez-le au format « Classeur Excel (.xlsx) »."),
     "feuille_manquante": (Severity.ERROR, "La feuille « {sheet} » est absente. Partez du modèle donné par « xl2segur modele » ou ajoutez cette feuille avec ses colonnes."),

@@ -19,6 +19,7 @@ import os
 import stat
 import sys
 import threading
+import unicodedata
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -36,10 +37,23 @@ _taking = threading.Lock()
 
 
 def main() -> None:
-    open_ahead(sys.argv[1:])
-    from .cli import main as command  # the imports the opening overlaps
-
+    try:
+        open_ahead(sys.argv[1:])
+        from .cli import main as command  # the imports the opening overlaps
+    except KeyboardInterrupt:  # Ctrl-C while Python imports the tool: no traceback
+        _say("\nCommande interrompue (Ctrl-C) avant d'avoir commencé : rien n'a été fait.")
+        sys.exit(130)
     command()
+
+
+def _say(text: str) -> None:
+    """`text` on stderr, before console.py makes it tolerate any encoding: its letters
+    without accents where they cannot be written."""
+    try:
+        print(text, file=sys.stderr)
+    except UnicodeEncodeError:
+        plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+        print(plain, file=sys.stderr)
 
 
 def open_ahead(args: list[str]) -> None:

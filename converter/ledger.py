@@ -1314,8 +1314,12 @@ def locate(registre: Path | None, folder: Path | None = None, *, create: bool = 
 def _found(path: Path, create: bool) -> Path:
     """`path`, unless a command that reads a ledger finds none there (LedgerNotFound), or an
     empty file: SQLite would make a ledger of it, writing over a file of the user's."""
-    if not create and not path.is_file():
-        raise LedgerNotFound(path)
-    if not create and path.stat().st_size == 0:
-        raise LedgerNotFound(path, empty=True)
+    try:
+        if not create and not path.is_file():
+            raise LedgerNotFound(path)
+        if not create and path.stat().st_size == 0:
+            raise LedgerNotFound(path, empty=True)
+    except OSError as exc:  # a name too long for the system…
+        raise LedgerError(f"Le registre « {path} » ne peut pas être lu ({why(exc)}) : vérifiez le chemin donné "
+                          "(--registre ou XL2SEGUR_REGISTRE).") from exc
     return path

@@ -90,7 +90,7 @@ def progress_line(quiet: bool = False, stream: TextIO | None = None,
                   force: bool = False) -> Iterator[StatusLine | None]:
     """The callback to hand to the API, or None when quiet or not on a terminal."""
     stream = stream if stream is not None else sys.stderr
-    if quiet or not (force or stream.isatty()):
+    if quiet or stream is None or not (force or stream.isatty()):  # None: no stderr (pythonw, `2>&-`)
         yield None
         return
     line = StatusLine(stream).start()

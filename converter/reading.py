@@ -142,6 +142,8 @@ _FORMULA = re.compile(rb"<(?:\w+:)?f\b[^>]*?(?:/>|>([^<]*)<)")
 _HAS_VALUE = re.compile(rb"<(?:\w+:)?v>|<(?:\w+:)?is\b")  # `<v/>`, `<v />`: no value saved
 _CELL_TAG = re.compile(rb"<(?:\w+:)?c\b([^>]*)>")
 _REF = re.compile(rb"\br=\"([A-Z]{1,3})(\d+)\"")
+_ROW_NUMBER = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br=\"(\d+)\"")
+_BEYOND_XFD = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]{4,}\d+)\"")
 _TYPE = re.compile(rb"\bt=\"(\w+)\"")
 _ROW_CLOSE_BEFORE = re.compile(rb"</(?:\w+:)?$")  # what precedes "row>" in a closing tag
 
@@ -184,6 +186,7 @@ class SheetScan:
     extent: tuple[int, int] | None = None  # (rows, columns) of the area holding values
     value_rows: int | None = None  # rows holding a value (only when the extent was measured)
     far_cell: str | None = None  # the farthest cell holding a value (only when measured)
+    beyond_xfd: str | None = None  # a cell right of the last column a sheet has (XFD): a damaged file
     # cells holding a number, read once with the rest (.ods); None: found on demand (_numeric_cells)
     numeric: set[tuple[str, int]] | None = None
 
@@ -193,8 +196,11 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True) 
     found_first = False
     measure: bool | None = None if trust_dimension else True
     row_tags, dimension_rows = 0, 0
+    wider: re.Pattern[bytes] | None = None  # a cell reference of more letters than the dimension's last column
+    last_rows = b""  # the last piece holding rows (trusted dimension)
     top = left = 1 << 30
-    bottom = right = -1
+    bottom = right = before_bottom = before_right = -1  # before_…: the farthest value row and column but one
+    down = across = ""  # a cell of the bottom row, the cell of the rightmost column
     last_row, value_rows = -1, 0
     for chunk in _row_chunks(zf, member):
         if measure is None:  # the dimension comes before sheetData: trust it when it is small
@@ -207,6 +213,7 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True) 
                 measure = rows > MAX_DATA_ROWS + 1 or rows * cols > MAX_SHEET_CELLS
                 if not measure:
                     scan.extent, dimension_rows = (rows, cols), r2
+                    wider = re.compile(rb'r="[A-Z]{%d}' % (len(dim.group(3) or dim.group(1)) + 1))
             else:
                 measure = True
         if not found_first:
@@ -228,22 +235,50 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True) 
                     text = _unescape(formula.group(1).decode()) if formula.group(1) else "…"
                     scan.formulas[(ref.group(1).decode(), int(ref.group(2)))] = f"={text}"
         if not measure:  # rows holding cells (`</row>`; `<row>` without attributes counts twice: measured)
-            row_tags += chunk.count(b"row>")
+            if rows_here := chunk.count(b"row>"):
+                row_tags, last_rows = row_tags + rows_here, chunk
+            if wider is not None and wider.search(chunk):  # a cell right of what the dimension says: measure
+                return _scan_sheet(zf, member, trust_dimension=False)
         if measure:
+            if beyond := _BEYOND_XFD.search(chunk):  # no spreadsheet writes it; fastexcel would spread every row to it
+                scan.beyond_xfd = beyond.group(1).decode()
+                return scan
             for m in _VALUE_CELL.finditer(chunk):
                 col, row = m.group(1), int(m.group(2))
                 c = column_index(col.decode())
                 if row != last_row:
                     value_rows, last_row = value_rows + 1, row
-                if row > bottom or c > right:
-                    scan.far_cell = f"{col.decode()}{row}"
-                top, bottom, left, right = min(top, row), max(bottom, row), min(left, c), max(right, c)
+                if row > bottom:
+                    before_bottom, bottom, down = bottom, row, f"{col.decode()}{row}"
+                if c > right:
+                    before_right, right, across = right, c, f"{col.decode()}{row}"
+                elif before_right < c < right:
+                    before_right = c
+                top, left = min(top, row), min(left, c)
     if measure:
         scan.value_rows = value_rows
         scan.extent = (bottom - top + 1, right - left + 1) if bottom >= 0 else (0, 0)
-    elif row_tags > dimension_rows:  # more rows than the dimension says: it lies, measure
+        if bottom >= 0:
+            scan.far_cell = _far_cell((top, before_bottom, bottom), (left, before_right, right), down, across)
+    elif row_tags > dimension_rows or max(map(int, _ROW_NUMBER.findall(last_rows)), default=0) > dimension_rows:
+        # more rows than the dimension says, or a last row below it: it lies, measure
         return _scan_sheet(zf, member, trust_dimension=False)
     return scan
+
+
+def _far_cell(rows: tuple[int, int, int], columns: tuple[int, int, int], down: str, across: str) -> str:
+    """The cell to name when a sheet's values span too much: `down` (in the bottom row) or
+    `across` (in the rightmost column), the one whose removal shrinks the span most. rows:
+    (top, the value row before the bottom one, bottom); columns: (left, the value column
+    before the rightmost one, rightmost); -1 when there is none before.
+
+    >>> _far_cell((1, 1001, 1048576), (0, 6, 7), "A1048576", "H2"), _far_cell((1, 1000, 1001), (0, 7, 16383), "A1001", "XFD2")
+    ('A1048576', 'XFD2')
+    """
+    (top, before_bottom, bottom), (left, before_right, right) = rows, columns
+    without_down = (max(before_bottom, top) - top + 1) * (right - left + 1)
+    without_across = (bottom - top + 1) * (max(before_right, left) - left + 1)
+    return across if without_across < without_down else down
 
 
 def _numeric_cells(zf: zipfile.ZipFile, member: str, wanted: set[tuple[str, int]]) -> set[tuple[str, int]]:
@@ -406,10 +441,13 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile) -> dict[str, SheetScan]:
     scan = SheetScan()
     row = listed = 0
     top = left = 1 << 30
-    bottom = right = -1
+    bottom = right = before_bottom = before_right = -1  # as in _scan_sheet
+    down = across = ""
 
     def close() -> None:
         scan.extent = (bottom - top + 1, right - left + 1) if bottom >= 0 else (0, 0)
+        if bottom >= 0:
+            scan.far_cell = _far_cell((top, before_bottom, bottom), (left, before_right, right), down, across)
 
     for chunk in _ods_chunks(container.member_chunks(zf, "content.xml"), syntax.row_end):
         # one row a piece, after what comes between rows; plain bytes searches, not regular
@@ -425,6 +463,7 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile) -> dict[str, SheetScan]:
                 name = syntax.name.search(table.group(1))
                 scan = scans[_plain_text(name.group(1)) if name else ""] = SheetScan(value_rows=0, numeric=set())
                 row, listed, top, left, bottom, right = 0, 0, 1 << 30, 1 << 30, -1, -1
+                before_bottom = before_right = -1
             tag_end = piece.find(b">", at)
             attrs, body = piece[at + len(syntax.row_open):tag_end], piece[tag_end + 1:]
             repeated = syntax.rows_repeated.search(attrs) if b"repeated" in attrs else None
@@ -453,9 +492,13 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile) -> dict[str, SheetScan]:
             if scan.value_rows == 0:
                 scan.first_row = first
             scan.value_rows += row - first + 1
-            top, bottom = min(top, first), row
-            left, right = min(left, first_col), max(right, far)
-            scan.far_cell = f"{column_letter(min(far, 16383))}{row}"
+            cell = f"{column_letter(min(far, 16383))}{row}"
+            top, left = min(top, first), min(left, first_col)
+            before_bottom, bottom, down = (bottom if first == row else row - 1), row, cell
+            if far > right:
+                before_right, right, across = right, far, cell
+            elif before_right < far < right:
+                before_right = far
             listed = _ods_marked(scan, syntax, body, cell_at, width, first, row, listed)
     close()
     return scans
@@ -613,6 +656,9 @@ def _without_blank_rows(frame: pl.DataFrame, balises: list[str]) -> pl.DataFrame
 
 def _check_extent(path: Path, name: str, scan: SheetScan) -> None:
     """Refuse, before fastexcel allocates it, a sheet whose values span too many rows or cells."""
+    if scan.beyond_xfd:
+        raise _fail("fichier_illisible", path, sheet=name,
+                    detail=f"cellule {scan.beyond_xfd} au-delà de XFD, la dernière colonne d'une feuille")
     limit = f"{MAX_DATA_ROWS:,}".replace(",", " ")
     if scan.value_rows is not None and scan.value_rows > MAX_DATA_ROWS + 1:
         raise _fail("trop_de_lignes", path, sheet=name, max=limit,

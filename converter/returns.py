@@ -128,6 +128,11 @@ def _json_problem(exc: orjson.JSONDecodeError, size: int) -> str:
     return f"contenu invalide ligne {exc.lineno}, colonne {exc.colno}"
 
 
+# files given for a JSON file that are not text at all: « not UTF-8 » would send the user looking for an encoding
+_NOT_JSON = {b"PK\x03\x04": ("une archive .zip, comme un classeur .xlsx ou .ods (si elle contient le fichier .json, "
+                             "extrayez-le et donnez-le)"),
+             b"\xd0\xcf\x11\xe0": "un classeur Excel .xls ou un autre document Office",
+             b"%PDF": "un document PDF"}
 PORTAL_ADVICE = "Téléchargez-le à nouveau depuis le portail Ségur, sans le modifier."
 
 
@@ -147,6 +152,8 @@ def read_json(path: Path, where: str, advice: str = PORTAL_ADVICE) -> tuple[Any,
     try:
         return orjson.loads(body), body
     except orjson.JSONDecodeError as exc:
+        if kind := next((k for magic, k in _NOT_JSON.items() if body.startswith(magic)), None):
+            raise ReturnFileError(f"{where} n'est pas un fichier JSON : c'est {kind}. {advice}") from None
         raise ReturnFileError(f"{where} n'est pas un fichier JSON valide ({_json_problem(exc, len(body))}). "
                               f"{advice}") from None
 

@@ -97,6 +97,19 @@ def test_ctrl_c_during_a_conversion_says_what_was_kept(monkeypatch, tmp_path):
     assert "Conversion interrompue" in result.output and "Traceback" not in result.output
 
 
+def test_ctrl_c_while_python_imports_the_tool_is_no_traceback(monkeypatch, capsys):
+    from converter import launch
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(launch, "open_ahead", interrupted)
+    with pytest.raises(SystemExit) as ended:
+        launch.main()
+    assert ended.value.code == 130
+    assert "Commande interrompue (Ctrl-C) avant d'avoir commencé : rien n'a été fait." in capsys.readouterr().err
+
+
 def _echo_app(cls):
     """A command of a text, a path (checked by typer: it must exist) and a flag, echoing what it received."""
     echo = typer.Typer(cls=GroupeFr if cls is CommandeFr else None)

@@ -72,6 +72,27 @@ def test_no_command_crashes_on_the_console_encoding(tmp_path, encoding):
     assert written.read_bytes() == expected.files[0].read_bytes()
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="closes the child's descriptors 1 and 2 (POSIX)")
+def test_a_command_run_without_any_console_still_does_its_work(tmp_path):
+    """pythonw (a shortcut, a scheduled task) gives Python no console: sys.stdout and
+    sys.stderr are None, as with `>&- 2>&-`. The conversion is done all the same and the exit
+    code says so; with stderr alone, its messages are still there."""
+    def without(*fds):
+        return lambda: [os.close(fd) for fd in fds]
+    env = {**os.environ, "XL2SEGUR_REGISTRE": str(tmp_path / "registre.sqlite")}
+    done = subprocess.run([sys.executable, "-m", "converter", "convertir", str(SAMPLE), "-o", "depot",
+                           "--date-depot", "20240603"], cwd=tmp_path, env=env, preexec_fn=without(1, 2), timeout=180)
+    assert done.returncode == 0
+    assert [p.name for p in (tmp_path / "depot").glob("*.json")] == ["JSON-0123456789-20240603-001.json"]
+    for args, code in ((["formats"], 0), (["verifier", "absent.xlsx"], 2)):
+        done = subprocess.run([sys.executable, "-m", "converter", *args], cwd=tmp_path, env=env,
+                              preexec_fn=without(1), capture_output=True, timeout=180)
+        assert (done.returncode, done.stderr.decode()) == (code, ""), args
+    done = subprocess.run([sys.executable, "-m", "converter", "verifier", "absent.xlsx"], cwd=tmp_path, env=env,
+                          preexec_fn=without(2), capture_output=True, timeout=180)
+    assert done.returncode == 2 and "Le fichier est introuvable" in done.stdout.decode()
+
+
 @pytest.mark.parametrize("encoding", ["ascii", "cp1252"])
 def test_the_cap_formula_stays_readable_on_the_console_encoding(tmp_path, encoding):
     """The plafond's interpolation is written with « − » and « ≈ », which neither cp1252 (a
@@ -207,6 +228,21 @@ def test_an_ods_value_far_below_its_table_is_refused_with_its_cell_before_it_is_
     outcome = api.verify(path)
     assert outcome.exit_code == 2 and [(i.code, i.sheet) for i in outcome.errors] == [("plage_trop_etendue", "Demandes")]
     assert re.search(r"cellule A\d{7},", outcome.errors[0].message)  # the cell to clear
+
+
+def test_an_ods_value_far_right_of_its_table_is_named_not_the_last_row(tmp_path, monkeypatch):
+    # the message named a cell of the table's last row, the user's own demande
+    def edit(data: bytes) -> bytes:
+        table = data.index(b'table:name="Demandes"')
+        row_2 = data.index(b"</table:table-row>", data.index(b"</table:table-header-rows>", table) + 30)
+        far = (b'<table:table-cell table:number-columns-repeated="16375"/><table:table-cell '
+               b'office:value-type="string" calcext:value-type="string"><text:p> </text:p></table:table-cell>')
+        return data[:row_2] + far + data[row_2:]
+    path = edited_ods(tmp_path, edit)
+    monkeypatch.setattr(reading, "MAX_SHEET_CELLS", 50_000)  # 3 rows × 16,384 columns
+    outcome = api.verify(path)
+    assert [(i.code, i.sheet) for i in outcome.errors] == [("plage_trop_etendue", "Demandes")]
+    assert "(cellule XFD2," in outcome.errors[0].message
 
 
 def test_an_ods_run_of_cells_is_counted_only_under_its_own_prefix():
@@ -452,6 +488,25 @@ def test_a_workbook_written_is_named_xlsx_whatever_the_name_typed(tmp_path, type
     (tmp_path / "erreurs").mkdir()
     outcome = api.verify(rejected_workbook(tmp_path), errors=tmp_path / "erreurs" / typed)
     assert outcome.error_workbook == tmp_path / "erreurs" / written
+
+
+@pytest.mark.parametrize("command", [
+    ["verifier", "{long}.xlsx"], ["verifier", "{long}"], ["convertir", "{long}.xlsx"],
+    ["modele", "ms2-dui-pds-avance", "-o", "{long}.xlsx"], ["verifier", str(SAMPLE), "--rapport", "{long}.json"],
+    ["etat", "-o", "{long}.xlsx"], ["etat", "--registre", "{long}.sqlite"], ["solde", "--depuis", "{long}.sqlite"],
+    ["retour", "retour.json", "--registre", "{long}.sqlite"],
+])
+def test_a_name_too_long_for_the_system_is_said_in_french(tmp_path, monkeypatch, command):
+    # « Erreur inattendue : OSError : [Errno 36] File name too long »: pathlib's is_dir() and
+    # exists() raise for such a name, and publishing the file under it was not caught
+    monkeypatch.chdir(tmp_path)
+    api.convert(SAMPLE, tmp_path / "depot", DAY, registre=tmp_path / "registre.sqlite")
+    long = "é" * 200  # 400 bytes: more than a file name may hold (255)
+    result = CliRunner().invoke(app, [arg.format(long=long) for arg in command]
+                                + (["--registre", "registre.sqlite"] if command[:2] == ["etat", "-o"] else []))
+    assert result.exit_code == 2, result.output
+    assert "nom trop long" in result.output and "inattendue" not in result.output, result.output
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".xl2segur-tmp")]
 
 
 def test_a_long_workbook_name_still_gets_its_error_workbook(tmp_path):

@@ -157,6 +157,17 @@ def test_csv_gets_save_as_guidance(tmp_path):
     assert "« .csv »" in text and "Classeur Excel (.xlsx)" in text and "export.csv" in text
 
 
+@pytest.mark.parametrize("name", ["JSON-0123456789-20240312-001.json", "retour.txt"])
+def test_a_json_file_given_for_the_workbook_is_sent_to_the_right_command(tmp_path, name):
+    # a deposit file or an ASP return given to verifier or convertir was told to be opened in
+    # Excel and saved as .xlsx (« Les fichiers « .json » ne sont pas lus »), or « pas un .xlsx »
+    path = tmp_path / name
+    path.write_bytes(b'\xef\xbb\xbf{\n  "impId": null,\n  "numeroAns": "0123456789", "lignesImport": []}')
+    text = unreadable(path, "fichier_json")
+    assert "fichier JSON" in text and "« xl2segur retour »" in text and "« xl2segur importer »" in text
+    assert "Enregistrez" not in text and "ouvrez" not in text.lower()
+
+
 def test_a_flat_ods_gets_save_as_guidance(tmp_path):
     # LibreOffice's « Feuille de calcul ODF à plat » (.fods): one XML file, not a zip; it was
     # « ce n'est pas un fichier .xlsx », as for a file of unknown kind
@@ -592,6 +603,61 @@ def test_a_dimension_smaller_than_the_rows_is_not_trusted(tmp_path, monkeypatch)
 
     monkeypatch.setattr(reading, "_load", load)
     assert "5 lignes" in unreadable(path, "trop_de_lignes")
+
+
+def _five_demandes_and(tmp_path: Path, dimension: bytes, stray: bytes) -> Path:
+    """Five demandes (rows 2 to 6 of « Demandes »), its dimension said `dimension`, and the
+    cell `stray` (a space) typed into row 2."""
+    rows = seed_001_rows()
+    rows["Demandes"] = [{**rows["Demandes"][0], "numeroEditeur": f"{n:05d}"} for n in range(1, 6)]
+    path = workbook(tmp_path / "colonne-perdue.xlsx", rows)
+
+    def edit(data: bytes) -> bytes:
+        data = re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="' + dimension + b'"/>', data)
+        row_2 = re.search(rb'<row r="2"[^>]*>.*?(</row>)', data, re.S)
+        cell = b'<c r="' + stray + b'" t="inlineStr"><is><t> </t></is></c>'
+        return data[:row_2.start(1)] + cell + data[row_2.start(1):]
+    return rewrite(path, members(path)["Demandes"], edit)
+
+
+def test_a_stray_value_far_right_is_named_not_the_last_row_of_the_table(tmp_path, monkeypatch):
+    # the message named the last cell read (A6, a demande of the user's) as the one to delete
+    path = _five_demandes_and(tmp_path, b"A1:XFD6", b"XFD2")
+    monkeypatch.setattr(reading, "MAX_SHEET_CELLS", 50_000)  # 6 × 16,384 cells
+    text = unreadable(path, "plage_trop_etendue")
+    assert "(cellule XFD2," in text and "A6" not in text
+
+
+def test_a_dimension_narrower_than_the_cells_is_not_trusted(tmp_path, monkeypatch):
+    # « A1:H6 » for a cell in XFD2: the extent was never measured and fastexcel spread each of
+    # the rows over 16,384 columns (1 Gio for 1,000 rows; 10,000 rows ran out of memory)
+    path = _five_demandes_and(tmp_path, b"A1:H6", b"XFD2")
+    monkeypatch.setattr(reading, "MAX_SHEET_CELLS", 50_000)
+    real = reading._load
+
+    def load(reader, path, sheet, scan, name=None):
+        assert sheet.name != "Demandes", "loaded before its extent was measured"
+        return real(reader, path, sheet, scan, name)
+
+    monkeypatch.setattr(reading, "_load", load)
+    assert "(cellule XFD2," in unreadable(path, "plage_trop_etendue")
+
+
+def test_a_dimension_above_the_last_row_is_not_trusted(tmp_path, monkeypatch):
+    # « A1:H6 » and as many rows, the last one numbered 2,000,000: fastexcel allocated them all
+    path = _five_demandes_and(tmp_path, b"A1:H6", b"A2")
+    rewrite(path, members(path)["Demandes"], lambda data: re.sub(rb'r="([A-Z]*)6"', rb'r="\g<1>2000000"', data))
+    with zipfile.ZipFile(path) as zf:
+        assert reading._scan_sheet(zf, members(path)["Demandes"]).far_cell == "A2000000"
+    assert "(cellule A2000000," in unreadable(path, "plage_trop_etendue")
+
+
+def test_a_cell_beyond_the_last_column_a_sheet_has_is_refused(tmp_path):
+    # ZZZZ1, past XFD: no spreadsheet writes it; fastexcel spread the rows over 475,254
+    # columns (minutes, then more)
+    path = _five_demandes_and(tmp_path, b"A1:H6", b"ZZZZ2")
+    text = unreadable(path, "fichier_illisible")
+    assert "cellule ZZZZ2 au-delà de XFD" in text and "« Demandes »" in text
 
 
 # ------------------------------------------------------------------ zip and XML bombs

@@ -491,6 +491,64 @@ def test_a_return_saved_with_a_utf8_bom_is_read(tmp_path: Path) -> None:
     assert [x.result for x in lines] == ["Acceptée"]
 
 
+def test_a_retour_interrupted_by_ctrl_c_says_what_is_kept_and_runs_again(tmp_path: Path, monkeypatch) -> None:
+    """Ctrl-C between two return files: the first is recorded whole, the second not at all;
+    the command says so in French (typer alone ended with 130 and no word), and run again it
+    records the second and recognises the first."""
+    from converter import returns
+
+    first, registre = _avances(tmp_path, "00001")
+    second = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00002")), tmp_path / "depot", DAY).files[0]
+    given = [asp_return(first, tmp_path / "retours" / first.name, {"00001": "FINMS2000001"}),
+             asp_return(second, tmp_path / "retours" / second.name, {"00002": "FINMS2000002"})]
+    ingest_file = returns._ingest_file
+
+    def interrupted_at_the_second(returned, *args, **kwargs):
+        if returned.path.name == second.name:
+            raise KeyboardInterrupt
+        return ingest_file(returned, *args, **kwargs)
+
+    monkeypatch.setattr(returns, "_ingest_file", interrupted_at_the_second)
+    result = CliRunner().invoke(app, ["retour", *map(str, given), "--registre", str(registre)])
+    assert result.exit_code == 130, result.output
+    assert "Commande interrompue (Ctrl-C)" in result.output and "relancez la même commande" in _words(result.output)
+    assert [s[2] for s in _statuts(registre)] == ["acceptee", "deposee"]
+    monkeypatch.setattr(returns, "_ingest_file", ingest_file)
+    result = CliRunner().invoke(app, ["retour", *map(str, given), "--registre", str(registre)])
+    assert result.exit_code == 0, result.output
+    assert [s[2] for s in _statuts(registre)] == ["acceptee", "acceptee"]
+    assert "déjà enregistré" in result.output
+
+
+def test_a_return_s_own_texts_are_shown_on_one_line_that_commands_nothing(tmp_path: Path) -> None:
+    """The return file's texts (numeroASP, libellé, codeTraitement) reach the console as a cell's
+    value does: a control character by its code, a line break « ↵ », a long text abridged."""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002")
+    given = asp_return(deposit_file, tmp_path / "retours" / deposit_file.name,
+                       {"00001": "FIN\x1b[2JMS200001", "00002": "Rejet\npour " + "x" * 5000})
+    _edit(given, lambda data: data["lignesImport"][0].update(codeTraitement="0\x07"))
+    result = CliRunner().invoke(app, ["retour", str(given), "--registre", str(registre)])
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert "FIN\\x1b[2JMS200001" in result.output and "« 0\\x07 »" in result.output
+    assert "Rejet↵pour xxx" in result.output and "(valeur de 5011 caractères, abrégée)" in result.output
+    assert "x" * 1000 not in result.output
+    assert [s[3] for s in _statuts(registre)] == ["FIN\x1b[2JMS200001", None]  # recorded as given
+
+
+@pytest.mark.parametrize("command", ["retour", "importer"])
+def test_a_workbook_given_for_a_json_file_is_named_as_such_not_as_a_wrong_encoding(tmp_path: Path, command: str) -> None:
+    """`retour retours/*` takes the review workbook an earlier retour wrote in that folder;
+    « not encoded in UTF-8 » sent the user looking for an encoding."""
+    _, registre = _avances(tmp_path, "00001")
+    book = workbook(tmp_path / "retours" / "retour-ASP-20240612.xlsx", avance_rows("00001"))
+    result = CliRunner().invoke(app, [command, str(book), "--registre", str(registre)])
+    assert result.exit_code == 2, result.output
+    said = _words(result.output)
+    assert "n'est pas un fichier JSON : c'est une archive .zip, comme un classeur .xlsx ou .ods" in said
+    assert "UTF-8" not in said.split("c'est une archive")[0]
+
+
 def test_a_truncated_return_gets_a_french_message(tmp_path: Path) -> None:
     deposit_file, registre = _avances(tmp_path, "00001")
     returned = asp_return(deposit_file, tmp_path / "r.json", {"00001": "FINMS2000001"})
