@@ -416,8 +416,9 @@ def test_the_new_numero_rule_is_declared_by_the_avance_definitions() -> None:
                             common).new_numero_after_rejection is False
 
 
-def test_a_rejected_solde_comes_back_with_the_same_numero(tmp_path: Path) -> None:
-    """Seed 000: the solde keeps its avance's numeroEditeur; a rejected solde is redeposited as is."""
+def _solde_rejected(tmp_path: Path) -> dict:
+    """Avance 00002 deposited in tmp_path/depot and accepted (FINMS2000002), then its solde
+    deposited and rejected by the ASP; returns the solde's rows."""
     out = tmp_path / "depot"
     avance = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00002")), out, DAY)
     asp_return(avance.files[0], tmp_path / "r.json", {"00002": "FINMS2000002"})
@@ -427,7 +428,13 @@ def test_a_rejected_solde_comes_back_with_the_same_numero(tmp_path: Path) -> Non
     assert solde.errors == [] and len(solde.files) == 1
     asp_return(solde.files[0], tmp_path / "rs.json", {"00002": "La facture est illisible"})
     api.ingest_returns([tmp_path / "rs.json"], default_path())
-    back = api.convert(workbook(tmp_path / "s2.xlsx", rows, "ms2-dui-pds-solde"), out, DAY)
+    return rows
+
+
+def test_a_rejected_solde_comes_back_with_the_same_numero(tmp_path: Path) -> None:
+    """Seed 000: the solde keeps its avance's numeroEditeur; a rejected solde is redeposited as is."""
+    rows = _solde_rejected(tmp_path)
+    back = api.convert(workbook(tmp_path / "s2.xlsx", rows, "ms2-dui-pds-solde"), tmp_path / "depot", DAY)
     assert back.errors == [] and deposited(back.files[0]) == ["00002"]
 
 
@@ -435,14 +442,7 @@ def test_a_rejected_solde_comes_back_with_its_date_as_a_date_and_its_amounts_as_
     """The solde workbook pre-filled from a rejected solde wrote « 15/06/2024 », « 4866.67 » and
     « 120 » as text: shown left-aligned, not a date in Excel's filters, and the invoices' total
     (=SOMME) ignored them. They are a date and numbers now, read back the same."""
-    out = tmp_path / "depot"
-    avance = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00002")), out, DAY)
-    asp_return(avance.files[0], tmp_path / "r.json", {"00002": "FINMS2000002"})
-    api.ingest_returns([tmp_path / "r.json"], default_path())
-    rows = _solde("ms2-dui-pds-solde", "00002", "FINMS2000002")
-    solde = api.convert(workbook(tmp_path / "s.xlsx", rows, "ms2-dui-pds-solde"), out, DAY)
-    asp_return(solde.files[0], tmp_path / "rs.json", {"00002": "La facture est illisible"})
-    api.ingest_returns([tmp_path / "rs.json"], default_path())
+    rows = _solde_rejected(tmp_path)
     _, [(prefilled, _)] = api.write_solde_workbooks(default_path(), None, tmp_path / "soldes")
     book = openpyxl.load_workbook(prefilled)
     head = [c.value for c in book["Demandes"][1]]

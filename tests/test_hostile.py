@@ -595,14 +595,20 @@ def test_a_dimension_smaller_than_the_rows_is_not_trusted(tmp_path, monkeypatch)
         scan = reading._scan_sheet(zf, members(path)["Demandes"])
     assert scan.value_rows == 6  # counted, so the limit holds before fastexcel loads the sheet
     monkeypatch.setattr(reading, "MAX_DATA_ROWS", 3)
+    _demandes_never_loaded(monkeypatch)
+    assert "5 lignes" in unreadable(path, "trop_de_lignes")
+
+
+def _demandes_never_loaded(monkeypatch) -> None:
+    """Make fastexcel loading the « Demandes » sheet fail the test: the sheet must be refused
+    from its scan, before fastexcel allocates it."""
     real = reading._load
 
     def load(reader, path, sheet, scan, name=None):
-        assert sheet.name != "Demandes", "loaded before the row limit"
+        assert sheet.name != "Demandes", "loaded before its extent was checked"
         return real(reader, path, sheet, scan, name)
 
     monkeypatch.setattr(reading, "_load", load)
-    assert "5 lignes" in unreadable(path, "trop_de_lignes")
 
 
 def _five_demandes_and(tmp_path: Path, dimension: bytes, stray: bytes) -> Path:
@@ -633,13 +639,7 @@ def test_a_dimension_narrower_than_the_cells_is_not_trusted(tmp_path, monkeypatc
     # the rows over 16,384 columns (1 Gio for 1,000 rows; 10,000 rows ran out of memory)
     path = _five_demandes_and(tmp_path, b"A1:H6", b"XFD2")
     monkeypatch.setattr(reading, "MAX_SHEET_CELLS", 50_000)
-    real = reading._load
-
-    def load(reader, path, sheet, scan, name=None):
-        assert sheet.name != "Demandes", "loaded before its extent was measured"
-        return real(reader, path, sheet, scan, name)
-
-    monkeypatch.setattr(reading, "_load", load)
+    _demandes_never_loaded(monkeypatch)
     assert "(cellule XFD2," in unreadable(path, "plage_trop_etendue")
 
 
