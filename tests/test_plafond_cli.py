@@ -168,3 +168,12 @@ def test_hop_help_says_the_merged_cap_in_french():
     text = " ".join(r.output.split())
     assert "somme des leurs" not in text
     assert "le plafond est la somme de leurs plafonds" in text
+
+
+def test_hop_prestation_in_any_case_and_spacing_is_the_same():
+    # « v2 » was refused while the order workbook takes it, corrected with a warning
+    assert run("hop-pfi-va2", "--activite-combinee", "15000", "--prestation", "v2").output == \
+        run("hop-pfi-va2", "--activite-combinee", "15000", "--prestation", "V2").output
+    mixed = run("hop-pfi-va2", "--activite-combinee", "15000", "--prestation", "v1 + v2")
+    assert mixed.exit_code == 0 and mixed.output == \
+        run("hop-pfi-va2", "--activite-combinee", "15000", "--prestation", "V1+V2").output

@@ -133,6 +133,7 @@ def plafond_hop_text(
 ) -> str:
     """Output of ``xl2segur plafond hop-pfi-va2`` (all regimes when ``tva`` is None); several
     activités combinées are merged establishments (``plafond_hop_fusion_text``)."""
+    prestation = "".join(prestation.split()).upper()  # « v2 », « V1 + V2 »: as the workbook takes them
     given = combined_activity if isinstance(combined_activity, list) else [combined_activity]
     given = [part for a in given for part in _merged(a)]
     if len(given) > 1:
