@@ -732,7 +732,30 @@ def read_workbook(path: Path, definition: FormatDefinition | None = None,
             NotImplementedError, OSError, zlib.error) as exc:
         # NotImplementedError: zip compression method unknown to Python; OSError: read failure;
         # zlib.error: a damaged stream that zipfile inflates (an XML prolog, a sheet re-read)
-        raise _fail("fichier_illisible", path, detail=f"archive endommagée : {_short(exc)}") from exc
+        raise _fail("fichier_illisible", path, detail=f"archive endommagée : {_damage(exc)}") from exc
+
+
+def _damage(exc: BaseException) -> str:
+    """What is wrong with a damaged package, in French (zipfile and zlib say it in English).
+
+    >>> _damage(zipfile.BadZipFile("File is not a zip file"))
+    'fichier incomplet ou abîmé, par une copie ou un téléchargement interrompu : reprenez-en une copie complète'
+    >>> _damage(zipfile.BadZipFile("Bad CRC-32 for file 'xl/worksheets/sheet2.xml'"))
+    'une partie du fichier est abîmée (somme de contrôle fausse) : reprenez-en une copie complète'
+    """
+    text = str(exc)
+    if isinstance(exc, OSError) and not isinstance(exc, zipfile.BadZipFile):
+        from .files import why  # its French reason; imported on this path only
+        return f"lecture impossible : {why(exc)}"
+    if "CRC" in text:
+        return "une partie du fichier est abîmée (somme de contrôle fausse) : reprenez-en une copie complète"
+    if isinstance(exc, NotImplementedError):
+        return "méthode de compression non prise en charge : ouvrez-le dans Excel ou LibreOffice et enregistrez-le de nouveau"
+    if isinstance(exc, (ParseError, DefusedXmlException)):
+        return "le XML d'une de ses parties est mal formé ou interdit : ouvrez-le dans Excel ou LibreOffice et enregistrez-le de nouveau"
+    if isinstance(exc, zlib.error):
+        return "données compressées abîmées : reprenez-en une copie complète"
+    return "fichier incomplet ou abîmé, par une copie ou un téléchargement interrompu : reprenez-en une copie complète"
 
 
 def release_freed_memory() -> None:

@@ -1147,3 +1147,12 @@ def test_a_report_that_cannot_be_written_is_refused_before_anything_is_written(t
              *(["-o", str(depot), "--date-depot", "20240312"] if command == "convertir" else []))
     assert ok.exit_code == 0 and (tmp_path / "rapports" / "r.json").is_file()
     assert sorted(p.name for p in (tmp_path / "rapports").iterdir()) == ["r.json"]  # no lock left behind
+
+
+def test_a_truncated_workbook_is_said_incomplete_in_french(tmp_path):
+    # « archive endommagée : File is not a zip file »: zipfile's English in a French message
+    whole = workbook(tmp_path / "bon.xlsx", seed_001_rows()).read_bytes()
+    cut = tmp_path / "coupe.xlsx"
+    cut.write_bytes(whole[:len(whole) // 2])
+    text = unreadable(cut, "fichier_illisible")
+    assert "fichier incomplet" in text and "zip file" not in text
