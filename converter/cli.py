@@ -295,11 +295,18 @@ def _report_folder(rapport: Optional[Path]) -> None:
     files were deposited and recorded, then ended in « impossible d'écrire » on its report (exit
     2), looked like a conversion that failed."""
     if rapport is not None:
+        target = api.report_path(rapport)
         try:
-            with running(api.report_path(rapport).parent):
+            with running(target.parent):
                 pass
         except OutputError as exc:
             _fail(str(exc))
+        try:
+            os.stat(target)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:  # a name the system refuses (too long…)
+            _fail(f"Impossible d'écrire le rapport « {target.name} » ({why(exc)}) : choisissez un autre nom.")
 
 
 def _report(outcome: api.Outcome, rapport: Optional[Path]) -> None:

@@ -708,3 +708,13 @@ def test_a_long_value_is_shown_abridged_on_the_console_and_whole_in_the_report(t
     assert len(line) < 400 and "valeur de 5000 caractères, abrégée" in line, line
     found = [i for i in json.loads(report.read_text(encoding="utf-8"))["problemes"] if i["balise"] == "nomAdminTechnique"]
     assert found and found[0]["value"] == "X" * 5000
+
+
+def test_a_report_name_too_long_stops_convertir_before_anything_is_deposited(tmp_path, monkeypatch):
+    # the deposit files were written and recorded, then the command ended in code 2 on its
+    # report: a conversion that looked failed, whose demandes were deposited all the same
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["convertir", str(SAMPLE), "-o", "depot", "--registre", "registre.sqlite",
+                                      "--rapport", "é" * 200 + ".json"])
+    assert result.exit_code == 2 and "nom trop long" in result.output, result.output
+    assert not (tmp_path / "depot").exists() or not list((tmp_path / "depot").glob("JSON-*"))
