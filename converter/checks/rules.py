@@ -243,7 +243,7 @@ def calendrier_bon_commande_rule(ctx: RuleContext, rule: RowRule) -> pl.DataFram
             # user is told to look at the order, nothing is refused
             misread = ctx.errors.filter((pl.col("sheet") == ctx.sheet.name) & (pl.col("balise") == mention)) \
                 .select(pl.col("row").alias(ROW))
-            unsaid = ctx.usable(signature).filter(before_ref & pl.col(mention).is_null()).join(misread, on=ROW, how="anti")
+            unsaid = signed.filter(before_ref & pl.col(mention).is_null()).join(misread, on=ROW, how="anti")
             parts.append(ctx.issues(unsaid, code="mention_conditionnelle_a_verifier", balise=mention,
                                     value=pl.lit(None, pl.String), message=message("mention_conditionnelle_a_verifier")))
     return pl.concat(parts) if parts else _empty()
