@@ -651,13 +651,16 @@ class _ReturnsSide:
     def numeros_ans(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT DISTINCT numero_ans FROM fichiers ORDER BY 1")]
 
-    def files_answered_by(self, digests: tuple[str, str], imp_id: str | None) -> set[int]:
+    def files_answered_by(self, digests: tuple[str, str], imp_id: str | None) -> dict[int, sqlite3.Row]:
         """The deposit files a return with one of these digests (`return_digests`), or this
-        impId, was recorded for."""
+        impId, was recorded for: file id → its first such record (`nom`, `fichier_retour`,
+        `enregistre_le`)."""
         rows = self.db.execute(
-            "SELECT DISTINCT d.fichier_id FROM retours r JOIN demandes d ON d.id = r.demande_id "
-            "WHERE r.empreinte IN (?, ?) OR (? IS NOT NULL AND r.imp_id = ?)", (*digests, imp_id, imp_id)).fetchall()
-        return {r[0] for r in rows}
+            "SELECT d.fichier_id, f.nom, r.fichier_retour, r.enregistre_le, min(r.id) FROM retours r "
+            "JOIN demandes d ON d.id = r.demande_id JOIN fichiers f ON f.id = d.fichier_id "
+            "WHERE r.empreinte IN (?, ?) OR (? IS NOT NULL AND r.imp_id = ?) GROUP BY d.fichier_id",
+            (*digests, imp_id, imp_id)).fetchall()
+        return {r["fichier_id"]: r for r in rows}
 
     def recorded_answer(self, fichier_id: int, digests: tuple[str, str]) -> sqlite3.Row | None:
         """The first record (`fichier_retour`, `enregistre_le`) of a return with one of these

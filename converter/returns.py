@@ -14,8 +14,11 @@ format of its JSON keys, then the one `--depot` names when the user knows it (it
 of them: the user's word comes before any guess), else the one whose demandes are those
 returned (the ASP's fields aside), then the one a copy of this very return (same content,
 whatever its encoding, or same impId) answered before, then the one still awaiting its
-return (a rejected solde deposited again unchanged). None or several left: the file is
-refused with the reason, nothing of it recorded.
+return (a rejected solde deposited again unchanged). Without an impId, a return identical to
+one recorded for one of them while another still awaits its return may be either: nothing is
+guessed. One return answers one deposit: recorded for one file, it is not recorded for another
+that `--depot` names, unless confirmed (the ASP gave both the same answer). None or several
+left: the file is refused with the reason, nothing of it recorded.
 
 Every return recorded is kept in the ledger's history (`retours`), once: the same return
 given again (same content) records nothing new, even when a later return replaced it since
@@ -226,8 +229,10 @@ ELSEWHERE = ("s'il répond à un dépôt fait avec un autre registre (celui d'un
              "importer » : le fichier de retour contient le dépôt, et ses réponses sont enregistrées avec lui")
 
 
-def match_file(book: Ledger, returned: ReturnFile, deposit: str | None = None) -> tuple[sqlite3.Row | None, str]:
-    """(the deposit file this return answers, or None with the reason, in French)."""
+def match_file(book: Ledger, returned: ReturnFile, deposit: str | None = None,
+               confirm: bool = False) -> tuple[sqlite3.Row | None, str]:
+    """(the deposit file this return answers, or None with the reason, in French; with a file, a
+    remark for its demandes, or '')."""
     wanted = [_line_key(x) for x in returned.lines]
     held = book.files_holding(returned.numero_ans, wanted)
     exact = [f for f in held if f["found"] == f["total"] == len(wanted)]
@@ -250,6 +255,7 @@ def match_file(book: Ledger, returned: ReturnFile, deposit: str | None = None) -
     layout = {fid: frozenset(d.json) for fid, d in all_formats().items() if d.json}
     keys = frozenset().union(*(x.keys for x in returned.lines))
     found = [f for f in exact if layout.get(f["format"]) == keys] or exact  # the format of its JSON keys
+    answered = book.files_answered_by(returned.digests, returned.imp_id) if len(found) > 1 else {}
     if deposit is not None:  # the user's word comes before any rule that guesses
         named = [f for f in found if f["nom"] == Path(deposit).name]
         if not named and (aside := [f for f in withdrawn if f["nom"] == Path(deposit).name]):
@@ -258,22 +264,64 @@ def match_file(book: Ledger, returned: ReturnFile, deposit: str | None = None) -
             return None, (f"le fichier {Path(deposit).name} donné par --depot ne contient pas exactement ces "
                           f"{len(wanted)} demandes (numeroEditeur et numLigne, dans le format de ce retour) ; "
                           f"les fichiers déposés qui les contiennent : {', '.join(f['nom'] for f in found)}")
-        return named[0], ""
+        chosen = named[0]
+        # one return answers one deposit: recorded for another file already, it is that file's
+        # copy unless the user says the ASP gave the same answer to both (--confirmer)
+        if chosen["id"] not in answered and (before := [answered[f["id"]] for f in found if f["id"] in answered]):
+            if not confirm:
+                return None, _answered_elsewhere(before[0], chosen["nom"])
+            return chosen, (f"Enregistré pour {chosen['nom']} comme demandé (--depot, --confirmer), bien "
+                            f"qu'identique au retour {before[0]['fichier_retour']} enregistré pour {before[0]['nom']}.")
+        return chosen, ""
     mine = [_without_asp(x.data) for x in returned.lines]
-    narrowing = (
-        lambda f: [_without_asp(line) for line in book.file_lines(f["id"])] == mine,
-        lambda f: f["id"] in book.files_answered_by(returned.digests, returned.imp_id),
-        lambda f: all(r["statut"] == DEPOSEE for r in book.file_demandes(f["id"])),  # still awaits its return
-    )
-    for rule in narrowing:
-        if len(found) == 1:
-            break
-        found = [f for f in found if rule(f)] or found
+    if len(found) > 1:
+        found = [f for f in found if [_without_asp(line) for line in book.file_lines(f["id"])] == mine] or found
+    if len(found) > 1 and (before := [f for f in found if f["id"] in answered]):
+        # a copy of a return recorded before, or, without an impId to tell, the identical return
+        # of a file deposited again unchanged (a rejected solde) that still awaits its answer
+        waiting = [f for f in found if f["id"] not in answered and _awaits(book, f)]
+        if waiting and returned.imp_id is None:
+            return None, _identical_return(answered[before[0]["id"]], waiting)
+        found = before
+    if len(found) > 1 and all(f["id"] in answered for f in found):
+        return found[0], ""  # recorded for each of them already (--depot, --confirmer): nothing new either way
+    if len(found) > 1:
+        found = [f for f in found if _awaits(book, f)] or found
     if len(found) == 1:
         return found[0], ""
     names = ", ".join(f["nom"] for f in found)
     return None, (f"plusieurs fichiers déposés contiennent exactement ces demandes ({names}) : rien n'est deviné. "
                   "Vérifiez sur le portail Ségur à quel dépôt ce retour répond, puis relancez avec --depot et son nom")
+
+
+def _awaits(book: Ledger, file: sqlite3.Row) -> bool:
+    """Whether the deposit file `file` still awaits its return (none of its demandes answered)."""
+    return all(r["statut"] == DEPOSEE for r in book.file_demandes(file["id"]))
+
+
+def _recorded_on(record: sqlite3.Row) -> str:
+    return datetime.fromisoformat(record["enregistre_le"]).strftime("%d/%m/%Y")
+
+
+def _answered_elsewhere(record: sqlite3.Row, named: str) -> str:
+    """Why a return recorded for the deposit file of `record` is not recorded for the file `named`
+    by --depot too, and what to do."""
+    return (f"ce retour (même contenu, ou même impId) est déjà enregistré pour le dépôt {record['nom']} (fichier "
+            f"{record['fichier_retour']}, le {_recorded_on(record)}) : un retour répond à un seul dépôt, rien n'est "
+            f"enregistré pour {named}. Si c'est une copie de ce retour-là, il n'y a rien à faire ; si l'ASP a bien "
+            f"rendu pour {named} un retour identique (mêmes demandes, mêmes réponses), vérifiez-le sur le portail "
+            f"Ségur, puis relancez avec --depot {named} --confirmer")
+
+
+def _identical_return(record: sqlite3.Row, waiting: list[sqlite3.Row]) -> str:
+    """Why a return identical to one recorded for the deposit file of `record`, without an impId,
+    is not taken for it while the files `waiting`, holding the same demandes, await theirs."""
+    names = ", ".join(f["nom"] for f in waiting)
+    return (f"ce retour, sans impId, est identique au retour {record['fichier_retour']} enregistré le "
+            f"{_recorded_on(record)} pour le dépôt {record['nom']}, et {names}, qui contient les mêmes demandes, "
+            f"attend encore son retour : rien n'est deviné. Si c'est une copie du retour de {record['nom']}, il n'y "
+            f"a rien à faire ; si l'ASP l'a rendu pour {waiting[0]['nom']} (vérifiez-le sur le portail Ségur), "
+            f"relancez avec --depot {waiting[0]['nom']} --confirmer")
 
 
 def _withdrawn(file: sqlite3.Row) -> str:
@@ -338,7 +386,7 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
     """Match one return file to its deposit file and record it (`ingest`), or say why not.
     `recorded`: the demandes the command's files before it answered (their file), added to."""
     lines = returned.lines
-    found, reason = match_file(book, returned, deposit)
+    found, reason = match_file(book, returned, deposit, confirm)
     if found is None:
         for line in lines:
             line.result, line.remark = UNKNOWN, f"Fichier non reconnu : {reason}. Rien n'est enregistré."
@@ -396,6 +444,8 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
     book.record_returns([(x.demande_id, x.statut, x.numero_asp, x.code, x.label, x.source) for x in treated],
                         digest=returned.digests[0], imp_id=returned.imp_id, confirmed=bool(clashes))
     recorded |= {x.demande_id: x.source for x in treated}
+    for x in lines:  # recorded for the file --depot names, though recorded for another before
+        x.remark = " ".join(filter(None, (reason, x.remark)))
 
 
 def _recorded_before(lines: list[ReturnLine], rows: dict[tuple[str, int], sqlite3.Row], before: sqlite3.Row,

@@ -173,9 +173,62 @@ def test_an_old_return_saved_again_re_encoded_is_still_its_own_files(tmp_path: P
     again = tmp_path / "retours" / f"{first.stem} (1).json"
     again.write_bytes(encode(orjson.loads(old.read_bytes())))
     lines, _ = api.ingest_returns([again], registre)
-    assert {x.deposit_file for x in lines} == {first.name}
+    # without an impId, the same content is also what the second file's own return would be:
+    # neither file is guessed, the user is asked (test_an_identical_return_of_a_solde_file_...)
+    assert {x.result for x in lines} == {"Inconnue du registre"}
+    assert f"identique au retour {old.name} enregistré le" in _words(lines[0].remark)
+    assert f"pour le dépôt {first.name}, et {second.name}" in _words(lines[0].remark)
     assert [s[2] for s in _statuts(registre) if s[0] == second.name] == ["deposee", "deposee"]
     assert api.write_solde_workbooks(registre, "ms2-dui-pds-avance", tmp_path / "w") == ("ms2-dui-pds-solde", [])
+
+
+def test_a_return_recorded_for_one_deposit_file_is_not_recorded_for_another_one_depot_names(tmp_path: Path) -> None:
+    """The first solde file's return (both rejected) recorded, then given again with --depot
+    naming the second file (the same soldes deposited again, still awaiting its return): it was
+    recorded for both, the second file's soldes rejected without any answer of the ASP for it
+    (and offered a third time by the solde workbook). One return answers one deposit: refused,
+    naming the file it answers, unless the user confirms the ASP gave both the same answer."""
+    registre, first, old, second = _soldes_deposited_twice(tmp_path)
+    history = _history(registre)
+    command = ["retour", str(old), "--registre", str(registre), "-o", str(tmp_path / "b.xlsx"), "--depot", second.name]
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 1, result.output
+    text = _words(result.output)
+    assert (f"00001 : Inconnue du registre — FINMS2000001 (Fichier non reconnu : ce retour (même contenu, ou même "
+            f"impId) est déjà enregistré pour le dépôt {first.name} (fichier {old.name}, le") in text
+    assert f"un retour répond à un seul dépôt, rien n'est enregistré pour {second.name}" in text
+    assert f"relancez avec --depot {second.name} --confirmer" in text
+    assert [s[2] for s in _statuts(registre) if s[0] == second.name] == ["deposee", "deposee"]
+    assert _history(registre) == history
+    result = CliRunner().invoke(app, [*command, "--confirmer"])
+    assert result.exit_code == 0, result.output
+    assert f"Enregistré pour {second.name} comme demandé (--depot, --confirmer)" in _words(result.output)
+    assert [s[2] for s in _statuts(registre) if s[0] == second.name] == ["rejetee", "rejetee"]
+
+
+def test_an_identical_return_of_a_solde_file_deposited_again_is_not_taken_for_the_first_files(tmp_path: Path) -> None:
+    """The soldes rejected as a file, deposited again unchanged, rejected again: without an
+    impId, the ASP's second return is byte for byte the first one. It was taken for the first
+    file (« déjà enregistré », exit code 0) and the second file awaited its return for ever, its
+    soldes never offered again. Nothing tells the two apart: the user is asked (--depot), and
+    the answer is then recorded for the file named."""
+    registre, first, old, second = _soldes_deposited_twice(tmp_path)
+    new = _edit(asp_return(second, tmp_path / "retours" / f"{second.stem}-portail.json",
+                           {"00001": "Facture illisible", "00002": "Facture illisible"}), lambda d: d.update(impId=None))
+    assert new.read_bytes() == old.read_bytes()
+    lines, _ = api.ingest_returns([new], registre)
+    assert {x.result for x in lines} == {"Inconnue du registre"}
+    remark = _words(lines[0].remark)
+    assert (f"ce retour, sans impId, est identique au retour {old.name} enregistré le") in remark
+    assert f"pour le dépôt {first.name}, et {second.name}, qui contient les mêmes demandes, attend encore" in remark
+    assert f"relancez avec --depot {second.name} --confirmer" in remark
+    assert [s[2] for s in _statuts(registre) if s[0] == second.name] == ["deposee", "deposee"]
+    lines, _ = api.ingest_returns([new], registre, deposit=second.name, confirm=True)
+    assert {(x.deposit_file, x.result) for x in lines} == {(second.name, "Rejetée")}
+    assert [s[2] for s in _statuts(registre) if s[0] in (first.name, second.name)] == ["rejetee"] * 4
+    # given once more, it is recorded for both: nothing new, nothing asked
+    lines, _ = api.ingest_returns([new], registre)
+    assert {x.result for x in lines} == {"Rejetée"} and all("déjà enregistré" in x.remark for x in lines)
 
 
 def test_a_rejection_confirmed_away_while_its_demandes_are_deposited_again_is_refused(tmp_path: Path) -> None:
