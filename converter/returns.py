@@ -16,7 +16,9 @@ returned (the ASP's fields aside), then the one a copy of this very return (same
 whatever its encoding, or same impId) answered before, then the one still awaiting its
 return (a rejected solde deposited again unchanged). Without an impId, a return identical to
 one recorded for one of them while another still awaits its return may be either: nothing is
-guessed. One return answers one deposit: recorded for one file, it is not recorded for another
+guessed. A return holding a withdrawn file's demandes as written proves that file was uploaded:
+not recorded for a live file they went into again (said, with the way out), nor, the same
+content in both, guessed between them (--depot names the live one). One return answers one deposit: recorded for one file, it is not recorded for another
 that `--depot` names, unless confirmed (the ASP gave both the same answer). None or several
 left: the file is refused with the reason, nothing of it recorded.
 
@@ -237,7 +239,7 @@ def match_file(book: Ledger, returned: ReturnFile, deposit: str | None = None,
     held = book.files_holding(returned.numero_ans, wanted)
     exact = [f for f in held if f["found"] == f["total"] == len(wanted)]
     withdrawn = [f for f in book.files_holding(returned.numero_ans, wanted, withdrawn=True)
-                 if f["found"] == f["total"] == len(wanted)] if not exact or deposit is not None else []
+                 if f["found"] == f["total"] == len(wanted)]
     if not exact:
         if withdrawn:  # not « unknown »: the user said it would never be uploaded, and the ASP answers it
             return None, _withdrawn(withdrawn[0])
@@ -259,7 +261,8 @@ def match_file(book: Ledger, returned: ReturnFile, deposit: str | None = None,
     if deposit is not None:  # the user's word comes before any rule that guesses
         named = [f for f in found if f["nom"] == Path(deposit).name]
         if not named and (aside := [f for f in withdrawn if f["nom"] == Path(deposit).name]):
-            return None, _withdrawn(aside[0])  # the file the user names was withdrawn: said, not « does not hold »
+            # the file the user names was withdrawn: said, not « does not hold »
+            return None, _withdrawn(aside[0], found)
         if not named:
             return None, (f"le fichier {Path(deposit).name} donné par --depot ne contient pas exactement ces "
                           f"{len(wanted)} demandes (numeroEditeur et numLigne, dans le format de ce retour) ; "
@@ -274,8 +277,17 @@ def match_file(book: Ledger, returned: ReturnFile, deposit: str | None = None,
                             f"qu'identique au retour {before[0]['fichier_retour']} enregistré pour {before[0]['nom']}.")
         return chosen, ""
     mine = [_without_asp(x.data) for x in returned.lines]
+
+    def same(f: sqlite3.Row) -> bool:  # its demandes are those returned, the ASP's fields aside
+        return [_without_asp(line) for line in book.file_lines(f["id"])] == mine
+
+    # a withdrawn file holding them too: the return may be its own (uploaded after all), said
+    if aside := [f for f in withdrawn if same(f)]:
+        if not (live := [f for f in found if same(f)]):
+            return None, _withdrawn(aside[0], found)  # it is that file's, not the live one's
+        return None, _withdrawn_or_live(aside[0], live)
     if len(found) > 1:
-        found = [f for f in found if [_without_asp(line) for line in book.file_lines(f["id"])] == mine] or found
+        found = [f for f in found if same(f)] or found
     if len(found) > 1 and (before := [f for f in found if f["id"] in answered]):
         # a copy of a return recorded before, or, without an impId to tell, the identical return
         # of a file deposited again unchanged (a rejected solde) that still awaits its answer
@@ -324,13 +336,37 @@ def _identical_return(record: sqlite3.Row, waiting: list[sqlite3.Row]) -> str:
             f"relancez avec --depot {waiting[0]['nom']} --confirmer")
 
 
-def _withdrawn(file: sqlite3.Row) -> str:
-    """Why a return answering the withdrawn file `file` is not recorded, and what to do."""
+def _withdrawn(file: sqlite3.Row, again: list[sqlite3.Row] = ()) -> str:
+    """Why a return answering the withdrawn file `file` is not recorded, and what to do; `again`:
+    the live files its demandes were deposited in again since (then its withdrawal cannot be
+    undone until they are withdrawn)."""
     when = date.fromisoformat(file["retire_le"]).strftime("%d/%m/%Y")
-    return (f"ces demandes sont exactement celles du fichier {file['nom']}, retiré du registre le {when} (« xl2segur "
-            f"retirer ») comme jamais déposé : si l'ASP y répond, il a été déposé ; annulez son retrait (« xl2segur "
-            f"retirer --annuler {file['nom']} »), puis enregistrez de nouveau ce retour ; ses demandes, libérées par "
-            "le retrait, ne doivent pas être déposées une seconde fois")
+    said = (f"ces demandes sont exactement celles du fichier {file['nom']}, retiré du registre le {when} (« xl2segur "
+            f"retirer ») comme jamais déposé : si l'ASP y répond, il a été déposé ; ")
+    if not again:
+        return said + (f"annulez son retrait (« xl2segur retirer --annuler {file['nom']} »), puis enregistrez de "
+                       "nouveau ce retour ; ses demandes, libérées par le retrait, ne doivent pas être déposées une "
+                       "seconde fois")
+    names = ", ".join(f["nom"] for f in again)
+    command = f"xl2segur retirer {again[0]['nom']}" if len(again) == 1 else "xl2segur retirer NOM"
+    return said + (f"ses demandes, libérées par le retrait, ont été déposées de nouveau depuis dans {names}. Si {names} "
+                   f"n'a pas été déposé sur le portail, retirez-le (« {command} »), annulez le retrait de "
+                   f"{file['nom']} (« xl2segur retirer --annuler {file['nom']} »), puis enregistrez de nouveau ce "
+                   "retour ; s'il l'a été aussi, l'ASP a reçu ces demandes deux fois : signalez-le-lui")
+
+
+def _withdrawn_or_live(file: sqlite3.Row, live: list[sqlite3.Row]) -> str:
+    """Why a return is recorded neither for the withdrawn file `file` nor for the live files
+    `live`, which hold the same demandes, the same content: it may answer either."""
+    when = date.fromisoformat(file["retire_le"]).strftime("%d/%m/%Y")
+    name = live[0]["nom"]
+    return (f"ces demandes sont exactement celles du dépôt {name}, et aussi celles du fichier {file['nom']}, retiré "
+            f"du registre le {when} (« xl2segur retirer ») comme jamais déposé, au même contenu : ce retour répond à "
+            f"l'un ou à l'autre, rien n'est deviné. Vérifiez sur le portail Ségur le fichier déposé : si c'est {name}, "
+            f"relancez avec --depot {name} ; si c'est {file['nom']}, il a été déposé malgré son retrait : si {name} "
+            f"ne l'a pas été, retirez-le (« xl2segur retirer {name} »), annulez le retrait de {file['nom']} "
+            f"(« xl2segur retirer --annuler {file['nom']} »), puis enregistrez de nouveau ce retour ; si les deux "
+            "l'ont été, l'ASP a reçu ces demandes deux fois : signalez-le-lui")
 
 
 def _outcome(line: ReturnLine) -> None:

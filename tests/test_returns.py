@@ -951,6 +951,52 @@ def test_a_return_given_with_depot_naming_a_withdrawn_file_says_it_was_withdrawn
     assert line.result == "Inconnue du registre"
     remark = _words(line.remark)
     assert f"ces demandes sont exactement celles du fichier {deposit_file.name}, retiré du registre le" in remark
-    assert f"annulez son retrait (« xl2segur retirer --annuler {deposit_file.name} »)" in remark
-    assert "ne contient pas exactement" not in remark and again.name not in remark
+    assert "ne contient pas exactement" not in remark
+    # its demandes were deposited again since: the way out withdraws that file first
+    assert (f"ont été déposées de nouveau depuis dans {again.name}. Si {again.name} n'a pas été déposé sur le "
+            f"portail, retirez-le (« xl2segur retirer {again.name} »), annulez le retrait de {deposit_file.name} "
+            f"(« xl2segur retirer --annuler {deposit_file.name} »)") in remark
+    assert [s[2] for s in _statuts(registre)] == ["retiree", "deposee"] and _history(registre) == []
+
+
+def test_a_return_of_a_withdrawn_file_converted_again_unchanged_is_not_taken_for_the_new_file(tmp_path: Path) -> None:
+    """Withdrawn as never uploaded, then converted again unchanged: the ASP's return, the same
+    for either file, was recorded for the new one without a word of the withdrawn one, though
+    it may prove that one was uploaded after all (the new file then never is, or goes twice).
+    Nothing is guessed: both are named, with what to do for each; --depot names the new one."""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002")
+    api.withdraw(deposit_file.name, registre)
+    again = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00001", "00002")), deposit_file.parent, DAY).files[0]
+    returned = asp_return(deposit_file.parent / "retires" / deposit_file.name, tmp_path / "retours" / deposit_file.name,
+                          {"00001": "FINMS2000001", "00002": "FINMS2000002"})
+    result = CliRunner().invoke(app, ["retour", str(returned), "--registre", str(registre), "-o", str(tmp_path / "b.xlsx")])
+    assert result.exit_code == 1, result.output
+    text = _words(result.output)
+    assert (f"00001 : Inconnue du registre — FINMS2000001 (Fichier non reconnu : ces demandes sont exactement celles du "
+            f"dépôt {again.name}, et aussi celles du fichier {deposit_file.name}, retiré du registre le") in text
+    assert f"si c'est {again.name}, relancez avec --depot {again.name}" in text
+    assert f"si c'est {deposit_file.name}, il a été déposé malgré son retrait" in text
+    assert [s[2] for s in _statuts(registre)] == ["retiree"] * 2 + ["deposee"] * 2 and _history(registre) == []
+    lines, _ = api.ingest_returns([returned], registre, deposit=again.name)
+    assert {(x.deposit_file, x.result) for x in lines} == {(again.name, "Acceptée")}
+
+
+def test_a_return_of_a_withdrawn_file_converted_again_corrected_proves_the_withdrawn_one_was_uploaded(
+        tmp_path: Path) -> None:
+    """Withdrawn, corrected (another amount), converted again under the same number: the ASP's
+    return holds the withdrawn file's demandes as they were, so that file was uploaded. It was
+    recorded for the new file, the corrected amount « accepted » though the ASP never saw it."""
+    deposit_file, registre = _avances(tmp_path, "00001")
+    api.withdraw(deposit_file.name, registre)
+    rows = avance_rows("00001")
+    rows["Demandes"][0]["montantSegurHT"] = "4900.00"
+    again = api.convert(workbook(tmp_path / "b.xlsx", rows), deposit_file.parent, DAY).files[0]
+    returned = asp_return(deposit_file.parent / "retires" / deposit_file.name, tmp_path / "r.json",
+                          {"00001": "FINMS2000001"})
+    [line], _ = api.ingest_returns([returned], registre)
+    assert line.result == "Inconnue du registre"
+    remark = _words(line.remark)
+    assert f"ces demandes sont exactement celles du fichier {deposit_file.name}, retiré du registre le" in remark
+    assert "si l'ASP y répond, il a été déposé" in remark
+    assert f"retirez-le (« xl2segur retirer {again.name} »)" in remark
     assert [s[2] for s in _statuts(registre)] == ["retiree", "deposee"] and _history(registre) == []
