@@ -24,8 +24,9 @@ left: the file is refused with the reason, nothing of it recorded.
 
 Every return recorded is kept in the ledger's history (`retours`), once: the same return
 given again (same content) records nothing new, even when a later return replaced it since
-(--confirmer or not: given again among the older returns, it would bring back an outdated
-answer). A return that contradicts the outcome or the
+(given again among the older returns, it would bring back an outdated answer), unless it is
+given with --confirmer and alone (no other return of the command names its demandes): a
+mistaken --confirmer is undone so, the answer brought back recorded again, confirmed. A return that contradicts the outcome or the
 numeroASP already recorded for a demande is refused, the whole file, unless confirmed
 (`confirm`, the CLI's `--confirmer`); it is reported either way. Refused even when confirmed:
 a return contradicting another return of the same command (which one is newer?), and one
@@ -408,19 +409,25 @@ def ingest(paths: list[Path], book: Ledger, *, confirm: bool = False, deposit: s
     read = [read_return(p) for p in paths]
     everything: list[ReturnLine] = []
     recorded: dict[int, str] = {}  # demande id → the return file of this command that answered it
-    for returned in read:
+    named = [{(returned.numero_ans, x.numero_editeur) for x in returned.lines} for returned in read]
+    for i, returned in enumerate(read):
         everything += returned.lines
+        # no other return of the command (another content) names one of its demandes: whatever
+        # the arguments' order, an older return it alone can be brought back (--confirmer)
+        alone = not any(named[i] & named[j] for j, other in enumerate(read) if other.digests[0] != returned.digests[0])
         # under the write lock from the match to the record: two `retour` at once cannot both
         # find no contradiction, then both record
         with book.transaction():
-            _ingest_file(returned, book, confirm=confirm, deposit=deposit, recorded=recorded)
+            _ingest_file(returned, book, confirm=confirm, deposit=deposit, recorded=recorded, alone=alone)
     return everything
 
 
 def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: str | None,
-                 recorded: dict[int, str]) -> None:
+                 recorded: dict[int, str], alone: bool = True) -> None:
     """Match one return file to its deposit file and record it (`ingest`), or say why not.
-    `recorded`: the demandes the command's files before it answered (their file), added to."""
+    `recorded`: the demandes the command's files before it answered (their file), added to;
+    `alone`: no other return of the command names its demandes (an older return recorded
+    before, replaced since, is then brought back when confirmed: a mistaken --confirmer undone)."""
     lines = returned.lines
     found, reason = match_file(book, returned, deposit, confirm)
     if found is None:
@@ -441,8 +448,11 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
     if refusal := _whole_file(lines, definition):
         return _refuse(lines, refusal)
     treated = [x for x in lines if x.statut]
+    back = None  # the first record of this very return, when it is brought back
     if (before := book.recorded_answer(found["id"], returned.digests)) is not None:
-        return _recorded_before(lines, rows, before, recorded)
+        if not (confirm and alone and any(_contradiction(x, rows[_line_key(x)]) for x in treated)):
+            return _recorded_before(lines, rows, before, recorded, hint=alone)
+        back = before
     revived = [x for x in treated if rows[_line_key(x)]["statut"] == REJETEE and x.statut != REJETEE]
     again = _deposited_again(book, found, returned.numero_ans, revived)
     if again:
@@ -472,7 +482,10 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
             x.result = REFUSED
         return
     for x in treated:
-        if x.numero_editeur in clashes:
+        if x.numero_editeur in clashes and back is not None:
+            x.remark = (f"Rétabli, comme demandé (--confirmer) : ce retour, enregistré le {_recorded_on(back)} (fichier "
+                        f"{back['fichier_retour']}), remplace de nouveau {clashes[x.numero_editeur]}.")
+        elif x.numero_editeur in clashes:
             x.remark = f"Remplace, comme demandé (--confirmer), {clashes[x.numero_editeur]}."
     _name_soldes_deposited(book, definition, returned.numero_ans,
                            [(x, rows[_line_key(x)]) for x in treated
@@ -485,12 +498,13 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
 
 
 def _recorded_before(lines: list[ReturnLine], rows: dict[tuple[str, int], sqlite3.Row], before: sqlite3.Row,
-                     recorded: dict[int, str]) -> None:
+                     recorded: dict[int, str], hint: bool = False) -> None:
     """The same return again (saved again, re-encoded): its answer is recorded once, never a
-    second time, --confirmer or not; where a later return replaced it since (--confirmer), given
-    again among the older returns (`retour retours/*.json`) it would bring back an outdated
-    answer. Its demandes join `recorded`: a return of the same command contradicting it is
-    refused, as it would have been in the command that recorded it."""
+    second time, unless a later return replaced it since and it is given with --confirmer, and
+    alone (`_ingest_file`): given again among the older returns (`retour retours/*.json`) it
+    would bring back an outdated answer. `hint`: given alone, without --confirmer, the way to
+    bring it back is said. Its demandes join `recorded`: a return of the same command
+    contradicting it is refused, as it would have been in the command that recorded it."""
     when = datetime.fromisoformat(before["enregistre_le"]).strftime("%d/%m/%Y")
     for x in lines:
         row = rows[_line_key(x)]
@@ -501,6 +515,9 @@ def _recorded_before(lines: list[ReturnLine], rows: dict[tuple[str, int], sqlite
                 f", numéro ASP {row['numero_asp']}" if row["numero_asp"] else "")
             note = (f"Ce retour est déjà enregistré le {when} (fichier {before['fichier_retour']}), et le retour "
                     f"{row['fichier_retour']}, enregistré le {day}, l'a remplacé depuis ({now}) : rien n'est changé.")
+            if hint:
+                note += (f" Si c'est au contraire ce retour-ci le plus récent ({row['fichier_retour']} enregistré par "
+                         "erreur), donnez-le seul avec --confirmer : il le remplacera de nouveau.")
         elif x.statut:
             recorded[x.demande_id] = x.source
         x.remark = " ".join(filter(None, (x.remark, note)))

@@ -865,6 +865,37 @@ def test_a_return_replaced_since_given_again_among_the_others_changes_nothing(tm
     assert _history(registre) == history
 
 
+def test_a_mistaken_confirmer_is_undone_by_the_older_return_given_alone_with_confirmer(tmp_path: Path) -> None:
+    """r2 recorded with --confirmer by mistake (it was the older return): r1 given again only
+    said « déjà enregistré … rien n'est changé », --confirmer or not; nothing brought its answer
+    back. Given alone with --confirmer it does, said so and kept in the history; given alone
+    without it, the way back is said."""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002")
+    r1 = asp_return(deposit_file, tmp_path / "r1.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"})
+    api.ingest_returns([r1], registre)
+    r2 = _edit(asp_return(deposit_file, tmp_path / "r2.json", {"00001": "Pièce illisible", "00002": "FINMS2000002"}),
+               lambda d: d.update(impId=99))
+    api.ingest_returns([r2], registre, confirm=True)
+    command = ["retour", str(r1), "--registre", str(registre), "-o", str(tmp_path / "b.xlsx")]
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 0, result.output
+    assert ("Si c'est au contraire ce retour-ci le plus récent (r2.json enregistré par erreur), donnez-le seul avec "
+            "--confirmer : il le remplacera de nouveau.") in _words(result.output)
+    assert [s[2:] for s in _statuts(registre)] == [("rejetee", None), ("acceptee", "FINMS2000002")]
+    result = CliRunner().invoke(app, [*command, "--confirmer"])
+    assert result.exit_code == 0, result.output
+    text = _words(result.output)
+    assert ("r1.json — 00001 : Acceptée — FINMS2000001 (Rétabli, comme demandé (--confirmer) : ce retour, enregistré "
+            "le") in text and "(fichier r1.json), remplace de nouveau le retour enregistré le" in text
+    assert "(fichier r2.json) : Rejetée → Acceptée.)" in text
+    assert [s[2:] for s in _statuts(registre)] == [("acceptee", "FINMS2000001"), ("acceptee", "FINMS2000002")]
+    assert _history(registre)[-2:] == [("r1.json", "acceptee", "FINMS2000001", 1), ("r1.json", "acceptee", "FINMS2000002", 1)]
+    history = _history(registre)
+    result = CliRunner().invoke(app, [*command, "--confirmer"])  # run again: nothing new
+    assert result.exit_code == 0 and "rien de nouveau" in _words(result.output)
+    assert _history(registre) == history
+
+
 def test_a_return_run_again_after_a_kill_between_two_contradicting_ones_is_refused_as_the_first_time(tmp_path: Path) -> None:
     """`retour a.json b.json --confirmer`, b contradicting a: b is refused (nothing tells which
     is newer). Killed after a was recorded (or simply run again), the same command recorded b

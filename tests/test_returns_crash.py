@@ -164,3 +164,31 @@ def test_a_restore_killed_between_a_file_and_its_zip_brings_both_back_when_run_a
     assert sorted(p.name for p in (out / "retires").iterdir()) == []
     with sqlite3.connect(registre) as db:
         assert db.execute("SELECT statut FROM demandes").fetchall() == [("deposee",)]
+
+
+def test_an_older_return_brought_back_with_confirmer_killed_then_run_again_is_recorded_once(tmp_path: Path) -> None:
+    """`retour r1.json --confirmer`, r1 replaced since by r2 (a mistaken --confirmer undone),
+    killed while recording: nothing of it recorded; run again, it is brought back once, and a
+    third run records nothing new."""
+    import orjson
+
+    out, registre = tmp_path / "depot", default_path()
+    deposit_file = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY).files[0]
+    r1 = asp_return(deposit_file, tmp_path / "r1.json", {"00001": "FINMS2000001"})
+    api.ingest_returns([r1], registre)
+    r2 = asp_return(deposit_file, tmp_path / "r2.json", {"00001": "Pièce illisible"})
+    r2.write_bytes(orjson.dumps({**orjson.loads(r2.read_bytes()), "impId": 99}))
+    api.ingest_returns([r2], registre, confirm=True)
+    before = _history(registre)
+    command = ["retour", str(r1), "--registre", str(registre), "--confirmer", "-o", str(tmp_path / "b.xlsx")]
+    _killed_at(tmp_path, "record", *command)
+    assert _history(registre) == before
+    done = _run(*command)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Rétabli, comme demandé (--confirmer)" in " ".join(done.stdout.split())
+    assert _history(registre) == [*before, ("00001", "acceptee", "FINMS2000001")]
+    again = _run(*command)
+    assert again.returncode == 0 and "rien de nouveau" in again.stdout
+    assert _history(registre) == [*before, ("00001", "acceptee", "FINMS2000001")]
+    with sqlite3.connect(registre) as db:
+        assert db.execute("SELECT statut, numero_asp FROM demandes").fetchall() == [("acceptee", "FINMS2000001")]
