@@ -458,6 +458,8 @@ def retour(
                          for code, found in codes.items())
         out.print(f"Codes de traitement rencontrés : {escape(met)}")
     out.print(f"Classeur de bilan : {review}")
+    for said in dict.fromkeys(line.warning for line in lines if line.warning):
+        out.print(f"[bold red]Attention :[/] {escape(said)}")
     raise typer.Exit(1 if counts.get(UNKNOWN) or counts.get(REFUSED) else 0)
 
 
@@ -512,6 +514,8 @@ def etat(
         out.print(f"  {count.label} : {count.demandes} — {euros(count.amount)} HT{advance}")
     if not found.counts:
         out.print("Aucune demande déposée dans ce registre.")
+    for said in found.twice:
+        out.print(f"[bold red]Attention :[/] {escape(said)}")
     out.print(f"Classeur d'état : {written}")
 
 

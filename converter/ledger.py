@@ -669,6 +669,33 @@ class _ReturnsSide:
             "SELECT r.fichier_retour, r.enregistre_le FROM retours r JOIN demandes d ON d.id = r.demande_id "
             "WHERE d.fichier_id = ? AND r.empreinte IN (?, ?) ORDER BY r.id LIMIT 1", (fichier_id, *digests)).fetchone()
 
+    def funded_twice(self, demande_ids: Iterable[int] | None = None) -> list[sqlite3.Row]:
+        """Avances that may fund one client twice: an avance rejected by the ASP, then live again
+        (a later return, confirmed, accepted it), beside an avance of the same numeroAns and
+        nature written after that rejection under another numeroEditeur (seed 001: « Si la
+        demande est rejetée, un nouveau numéro unique doit être généré par l'éditeur pour
+        soumettre à nouveau cette demande »), sharing a FINESS with it. Each: `ne`, `nom`,
+        `statut`, `format` of the one rejected before, `autre_ne`, `autre_nom`, `autre_statut`,
+        `autre_format` of the other, `communs` (the FINESS they share, « , »). `demande_ids`: only
+        those where one of these is either avance (else the whole ledger)."""
+        ids = None if demande_ids is None else orjson.dumps(list(demande_ids)).decode()
+        return self.db.execute(
+            # the avances rejected once and live again, a handful: looked for first, each then
+            # against the avances of its numeroAns
+            "WITH rejected (id, le) AS MATERIALIZED (SELECT r.demande_id, min(r.enregistre_le) FROM retours r "
+            f"JOIN demandes d ON d.id = r.demande_id WHERE r.statut = '{REJETEE}' AND d.nature = 'avance' "
+            f"AND d.statut NOT IN {NOT_LIVE} GROUP BY r.demande_id) "
+            "SELECT * FROM (SELECT a.id, b.id AS autre_id, a.numero_ans, a.numero_editeur AS ne, fa.nom, a.statut, a.format, "
+            "b.numero_editeur AS autre_ne, fb.nom AS autre_nom, b.statut AS autre_statut, b.format AS autre_format, "
+            "(SELECT group_concat(x.value, ', ') FROM json_each(a.finess) x "
+            " WHERE x.value IN (SELECT y.value FROM json_each(b.finess) y)) AS communs "
+            "FROM rejected JOIN demandes a ON a.id = rejected.id JOIN fichiers fa ON fa.id = a.fichier_id "
+            "JOIN demandes b ON b.numero_ans = a.numero_ans AND b.nature = a.nature "
+            "AND b.numero_editeur != a.numero_editeur JOIN fichiers fb ON fb.id = b.fichier_id "
+            f"WHERE b.statut NOT IN {NOT_LIVE} AND rejected.le <= fb.ecrit_le AND fb.id > fa.id "
+            "AND (? IS NULL OR a.id IN (SELECT value FROM json_each(?)) OR b.id IN (SELECT value FROM json_each(?))) "
+            "ORDER BY a.id, b.id) WHERE communs IS NOT NULL", (ids, ids, ids)).fetchall()
+
     def avances_for_solde(self, avance_formats: Iterable[str], numero_ans: str,
                           numeros: Iterable[str]) -> dict[str, sqlite3.Row]:
         """numeroEditeur → its newest avance neither rejected nor withdrawn (else its newest rejected

@@ -97,6 +97,7 @@ class ReturnLine:
     demande_id: int | None = None
     nature: str | None = None
     statut: str | None = None
+    warning: str = ""  # said loudly: this avance and another may fund one client twice (`funded_twice`)
 
 
 @dataclass
@@ -495,6 +496,39 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
     recorded |= {x.demande_id: x.source for x in treated}
     for x in lines:  # recorded for the file --depot names, though recorded for another before
         x.remark = " ".join(filter(None, (reason, x.remark)))
+    accepted = {x.demande_id: x for x in treated if x.nature == "avance" and x.statut == ACCEPTEE}
+    for (one, other), said in funded_twice(book, list(accepted)).items():
+        for x in filter(None, (accepted.get(one), accepted.get(other))):
+            x.warning = " ".join(filter(None, (x.warning, said)))
+            x.remark = " ".join(filter(None, (x.remark, f"ATTENTION : {said}")))
+
+
+_STATE = {DEPOSEE: "déposée, sans retour de l'ASP", ACCEPTEE: "acceptée"}
+
+
+def funded_twice(book: Ledger, demande_ids: list[int] | None = None) -> dict[tuple[int, int], str]:
+    """(avance rejected before, the other) ids → what to tell the user, in French, for each pair
+    of avances that may fund one client twice (`Ledger.funded_twice`: the first rejected by the
+    ASP, then accepted by a later return, confirmed; the other written since under a new number,
+    as seed 001 asks, « Si la demande est rejetée, un nouveau numéro unique doit être généré par
+    l'éditeur pour soumettre à nouveau cette demande », sharing a FINESS with it), in the same
+    family of formats. Nothing tells which one the ASP pays: the user checks, the ledger says
+    both numbers. Seed 002 (and 004, « ne peut bénéficier que d'une seule commande »): « Chaque
+    Client éligible ne peut bénéficier que d'une Prestation Ségur financée »."""
+    formats = all_formats()
+    said = {}
+    for r in book.funded_twice(demande_ids):
+        if r["format"] in formats and r["autre_format"] not in numero_formats(r["format"]):
+            continue
+        said[(r["id"], r["autre_id"])] = (
+            f"l'avance {r['ne']} (fichier {r['nom']}, {_STATE[r['statut']]}) avait été rejetée par l'ASP, et l'avance "
+            f"{r['autre_ne']} (fichier {r['autre_nom']}, {_STATE[r['autre_statut']]}), déposée depuis ce rejet sous un "
+            f"nouveau numéro éditeur, a des FINESS en commun avec elle ({r['communs']}) : toutes deux sont en cours au "
+            "registre, le même client serait financé deux fois. Vérifiez sur le portail Ségur : si le fichier "
+            f"{r['autre_nom']} n'a pas été déposé, retirez-le (« xl2segur retirer {r['autre_nom']} ») ; s'il l'a été, "
+            f"signalez-le à l'ASP (demandes {r['ne']} et {r['autre_ne']}, numeroAns {r['numero_ans']}) pour qu'elle "
+            "n'en finance qu'une.")
+    return said
 
 
 def _recorded_before(lines: list[ReturnLine], rows: dict[tuple[str, int], sqlite3.Row], before: sqlite3.Row,

@@ -51,6 +51,7 @@ class LedgerStatus:
     counts: list[Count] = field(default_factory=list)
     demandes: pl.DataFrame = field(default_factory=pl.DataFrame)  # one row per demande recorded
     history: pl.DataFrame = field(default_factory=pl.DataFrame)  # one row per return recorded, oldest first
+    twice: list[str] = field(default_factory=list)  # avances that may fund one client twice (returns.funded_twice)
 
 
 _DEMANDES = (
@@ -132,7 +133,9 @@ def ledger_status(book: Ledger) -> LedgerStatus:
     ).select(pl.col(key).alias(title) for key, title in COLUMNS.items())
     cursor = book.db.execute(_HISTORY)
     history = pl.DataFrame(cursor.fetchall(), schema={d[0]: pl.String for d in cursor.description}, orient="row")
-    return LedgerStatus(counts, shown, history)
+    from .returns import funded_twice  # not at the top: returns reads and writes more than etat needs
+
+    return LedgerStatus(counts, shown, history, list(funded_twice(book).values()))
 
 
 # ledger column → workbook header

@@ -896,6 +896,42 @@ def test_a_mistaken_confirmer_is_undone_by_the_older_return_given_alone_with_con
     assert _history(registre) == history
 
 
+def test_an_avance_rejected_then_accepted_beside_its_redeposit_under_a_new_numero_is_said_funded_twice(
+        tmp_path: Path) -> None:
+    """Seed 001: « Si la demande est rejetée, un nouveau numéro unique doit être généré par
+    l'éditeur pour soumettre à nouveau cette demande. » 00001 rejected, the same client deposited
+    again as 00003; a later return, confirmed, says 00001 was accepted after all: both live, the
+    client funded twice (seed 002: « Chaque Client éligible ne peut bénéficier que d'une
+    Prestation Ségur financée »), without a word. Nothing tells which one the ASP will pay:
+    retour and etat say both numbers, their files, the FINESS they share and what to do."""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002")
+    api.ingest_returns([asp_return(deposit_file, tmp_path / "r1.json",
+                                   {"00001": "Pièce illisible", "00002": "FINMS2000002"})], registre)
+    again = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00003")), deposit_file.parent, DAY).files[0]
+    status, _ = api.ledger_status(registre, tmp_path / "etat.xlsx")
+    assert status.twice == []  # the redeposit the seed asks for: nothing to say
+    later = _edit(asp_return(deposit_file, tmp_path / "r2.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"}),
+                  lambda d: d.update(impId=5))
+    result = CliRunner().invoke(app, ["retour", str(later), "--registre", str(registre), "-o", str(tmp_path / "b.xlsx"),
+                                      "--confirmer"])
+    assert result.exit_code == 0, result.output
+    said = (f"l'avance 00001 (fichier {deposit_file.name}, acceptée) avait été rejetée par l'ASP, et l'avance 00003 "
+            f"(fichier {again.name}, déposée, sans retour de l'ASP), déposée depuis ce rejet sous un nouveau numéro "
+            "éditeur, a des FINESS en commun avec elle (123456789, 234567891, 345678912) : toutes deux sont en cours "
+            f"au registre, le même client serait financé deux fois. Vérifiez sur le portail Ségur : si le fichier "
+            f"{again.name} n'a pas été déposé, retirez-le (« xl2segur retirer {again.name} ») ; s'il l'a été, "
+            "signalez-le à l'ASP (demandes 00001 et 00003, numeroAns 0123456789) pour qu'elle n'en finance qu'une.")
+    text = _words(result.output)
+    assert f"Attention : {said}" in text and f"ATTENTION : {said}" in text
+    assert text.count("Attention :") == 1  # 00002, deposited before the rejection, is not named
+    assert [s[1:3] for s in _statuts(registre)] == [("00001", "acceptee"), ("00002", "acceptee"), ("00003", "deposee")]
+    shown = CliRunner().invoke(app, ["etat", "--registre", str(registre), "-o", str(tmp_path / "etat2.xlsx")])
+    assert shown.exit_code == 0 and f"Attention : {said}" in _words(shown.output)
+    api.withdraw(again.name, registre)  # never uploaded: one avance left
+    status, _ = api.ledger_status(registre, tmp_path / "etat3.xlsx")
+    assert status.twice == []
+
+
 def test_a_return_run_again_after_a_kill_between_two_contradicting_ones_is_refused_as_the_first_time(tmp_path: Path) -> None:
     """`retour a.json b.json --confirmer`, b contradicting a: b is refused (nothing tells which
     is newer). Killed after a was recorded (or simply run again), the same command recorded b
