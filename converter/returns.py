@@ -259,7 +259,7 @@ def match_file(book: Ledger, returned: ReturnFile, deposit: str | None = None,
     layout = {fid: frozenset(d.json) for fid, d in all_formats().items() if d.json}
     keys = frozenset().union(*(x.keys for x in returned.lines))
     found = [f for f in exact if layout.get(f["format"]) == keys] or exact  # the format of its JSON keys
-    answered = book.files_answered_by(returned.digests, returned.imp_id) if len(found) > 1 else {}
+    answered = book.files_answered_by(returned.digests, returned.imp_id) if len(found) > 1 or withdrawn else {}
     if deposit is not None:  # the user's word comes before any rule that guesses
         named = [f for f in found if f["nom"] == Path(deposit).name]
         if not named and (aside := [f for f in withdrawn if f["nom"] == Path(deposit).name]):
@@ -283,8 +283,9 @@ def match_file(book: Ledger, returned: ReturnFile, deposit: str | None = None,
     def same(f: sqlite3.Row) -> bool:  # its demandes are those returned, the ASP's fields aside
         return [_without_asp(line) for line in book.file_lines(f["id"])] == mine
 
-    # a withdrawn file holding them too: the return may be its own (uploaded after all), said
-    if aside := [f for f in withdrawn if same(f)]:
+    # a withdrawn file holding them too: the return may be its own (uploaded after all), said;
+    # unless this very return was recorded for a live file already (--depot): given again, as before
+    if (aside := [f for f in withdrawn if same(f)]) and not any(f["id"] in answered for f in found):
         if not (live := [f for f in found if same(f)]):
             return None, _withdrawn(aside[0], found)  # it is that file's, not the live one's
         return None, _withdrawn_or_live(aside[0], live)

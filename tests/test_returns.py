@@ -1046,6 +1046,8 @@ def test_a_return_of_a_withdrawn_file_converted_again_unchanged_is_not_taken_for
     assert [s[2] for s in _statuts(registre)] == ["retiree"] * 2 + ["deposee"] * 2 and _history(registre) == []
     lines, _ = api.ingest_returns([returned], registre, deposit=again.name)
     assert {(x.deposit_file, x.result) for x in lines} == {(again.name, "Acceptée")}
+    lines, _ = api.ingest_returns([returned], registre)  # given again: recorded already, not asked again
+    assert {x.result for x in lines} == {"Acceptée"} and all("déjà enregistré" in x.remark for x in lines)
 
 
 def test_a_return_of_a_withdrawn_file_converted_again_corrected_proves_the_withdrawn_one_was_uploaded(
