@@ -7,7 +7,8 @@ wording of each code lives in MESSAGES, in one place.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -96,7 +97,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "format_ecriture_corrigee": (Severity.WARNING, "Identifiant du format écrit avec d'autres majuscules ou des espaces : il est lu « {written} ». Recopiez-le ainsi (c'est l'identifiant listé par « xl2segur formats ») pour ne plus voir cet avertissement."),
     "format_different": (Severity.ERROR, "Ce classeur est au format « {detail} » : utilisez la commande ou le modèle de ce format."),
     # across rows and sheets
-    "doublon": (Severity.ERROR, "Doublon : la même valeur de {key} figure plusieurs fois dans la feuille « {sheet} » (lignes {detail}). Gardez une seule ligne."),
+    "doublon": (Severity.ERROR, "Doublon : la même valeur de {key} figure plusieurs fois dans la feuille « {sheet} » (lignes {lignes}). Gardez une seule ligne."),
     "parent_inconnu": (Severity.ERROR, "Aucune ligne de la feuille « {parent} » ne correspond ({key}) : corrigez la valeur ou ajoutez la ligne manquante."),
     "sans_enfant": (Severity.ERROR, "Cette ligne n'a aucune ligne dans la feuille « {child} » : ajoutez-en au moins une."),
     "ensemble_manquant": (Severity.ERROR, "Ce {column} n'a pas de ligne dans la feuille « {other} » pour la même demande : ajoutez-la."),
@@ -158,7 +159,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "identifiant_absent_de_la_ligne": (Severity.ERROR, "{explication} : cette valeur n'est {autres} de la ligne. Corrigez {balise}, ou la colonne erronée."),
     "plusieurs_og_sans_mandataire": (Severity.WARNING, "Cette demande compte {detail} OG (feuille « {sheet} ») et {balise} vaut FAUX, alors que l'ASP décrit {balise} comme « la commande est portée par un mandataire pour plusieurs OG ». Si un mandataire porte la commande pour le compte de ces OG, mettez VRAI et renseignez nomMandataire, emailMandataire et telephoneMandataire ; sinon, rien à corriger."),
     "mandataire_un_seul_og": (Severity.WARNING, "Cette demande n'a qu'un OG (feuille « {sheet} ») et {balise} vaut VRAI, alors que l'ASP décrit {balise} comme « la commande est portée par un mandataire pour plusieurs OG ». Si un mandataire porte bien la commande pour le compte de cet OG, rien à corriger ; sinon, mettez FAUX et videz nomMandataire, emailMandataire et telephoneMandataire."),
-    "client_en_double": (Severity.ERROR, "Le client {key} figure dans plusieurs commandes (lignes {detail}) : une seule commande de Prestation Ségur est financée par client ({programme}) ; gardez une seule ligne."),
+    "client_en_double": (Severity.ERROR, "Le client {key} figure dans plusieurs commandes (lignes {lignes}) : une seule commande de Prestation Ségur est financée par client ({programme}) ; gardez une seule ligne."),
 }
 
 
@@ -175,7 +176,12 @@ class Issue:
     balise: str | None = None
     value: str | None = None
     numero_editeur: str | None = None
+    # the rows of its sheet the message names (every row of a duplicate group), numbered as in the
+    # checked workbook: each renderer names them in its message (`{lignes}` in the catalogue)
+    rows: tuple[int, ...] | None = None
     file: str | None = None
+    # the message with its rows left out (ROWS_HOLE), for a renderer that numbers them otherwise
+    template: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_error(self) -> bool:
@@ -204,10 +210,45 @@ class Issue:
             where = f"fichier « {self.file.replace(chr(92), '/').rsplit('/', 1)[-1]} »"
         return visible(f"{where}{value} : {self.message}" if where else self.message)
 
+    def rows_placed(self, placed: Mapping[int, int]) -> Issue:
+        """The issue, its message naming its rows as a workbook where they moved numbers them
+        (`placed`: row of the checked workbook → row there): « lignes 2, 3 de ce classeur ;
+        lignes 6, 7 du classeur d'origine »."""
+        if self.template is None or not self.rows:
+            return self
+        text = fill_rows(self.template, self.rows, placed)
+        return self if text == self.message else replace(self, message=text)
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        del data["template"]
         data["severity"] = str(self.severity)
+        data["rows"] = list(self.rows) if self.rows is not None else None
         return data
+
+
+# Where a message names rows (`{lignes}`) until a renderer fills them: no cell can hold it.
+ROWS_HOLE = "\x00"
+
+
+def rows_named(rows: Sequence[int], placed: Mapping[int, int] | None = None) -> str:
+    """The rows an issue names, as its message says them: « 6, 7 » in the checked workbook; in a
+    workbook where they moved (`placed`), those rows there, then the original ones.
+
+    >>> rows_named([6, 7]), rows_named([6, 7], {6: 2, 7: 3}), rows_named([6, 7], {6: 2})
+    ('6, 7', "2, 3 de ce classeur ; lignes 6, 7 du classeur d'origine", '6, 7')
+    """
+    original = ", ".join(str(r) for r in rows)
+    if not placed:
+        return original
+    here = [placed.get(r) for r in rows]
+    if None in here or here == list(rows):
+        return original
+    return f"{', '.join(str(r) for r in here)} de ce classeur ; lignes {original} du classeur d'origine"
+
+
+def fill_rows(template: str, rows: Sequence[int], placed: Mapping[int, int] | None = None) -> str:
+    return template.replace(ROWS_HOLE, rows_named(rows, placed))
 
 
 _LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
@@ -256,19 +297,29 @@ def issue(code: str, **kw: Any) -> Issue:
     """Build an Issue whose message comes from the catalogue; extra kw fill placeholders."""
     fields = {k: kw.pop(k) for k in list(kw) if k in Issue.__dataclass_fields__}
     params = {**{k: v for k, v in fields.items() if v is not None}, **kw}
+    if fields.get("rows"):  # the message names rows: keep it with them left out, for the renderers
+        fields["rows"] = tuple(fields["rows"])
+        fields["template"] = message(code, **params, lignes=ROWS_HOLE)
+        return Issue(code=code, message=fill_rows(fields["template"], fields["rows"]), severity=severity(code),
+                     **fields)
     return Issue(code=code, message=message(code, **params), severity=severity(code), **fields)
 
 
-# Columnar form, used while checking large workbooks.
+# Columnar form, used while checking large workbooks. The message of an issue that names rows
+# (`rows`) leaves them out (ROWS_HOLE) until it is an Issue.
 ISSUE_SCHEMA = {
     "code": pl.String, "message": pl.String, "severity": pl.String, "sheet": pl.String,
     "row": pl.Int64, "column": pl.String, "balise": pl.String, "value": pl.String,
-    "numero_editeur": pl.String,
+    "numero_editeur": pl.String, "rows": pl.List(pl.Int64),
 }
+NO_ROWS = pl.lit(None, dtype=pl.List(pl.Int64))  # the `rows` of an issue that names no other row
 
 
 def issues_from_frame(frame: pl.DataFrame, file: str | None = None) -> list[Issue]:
-    return [
-        Issue(**{**rec, "severity": Severity(rec["severity"]), "file": file})
-        for rec in frame.select(list(ISSUE_SCHEMA)).iter_rows(named=True)
-    ]
+    found = []
+    for rec in frame.select(list(ISSUE_SCHEMA)).iter_rows(named=True):
+        rows = rec.pop("rows")
+        if rows:
+            rec.update(rows=tuple(rows), template=rec["message"], message=fill_rows(rec["message"], rows))
+        found.append(Issue(**{**rec, "severity": Severity(rec["severity"]), "file": file}))
+    return found
