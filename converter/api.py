@@ -25,6 +25,7 @@ from .files import RUN_ID, NameTaken, OutputError, as_json, as_xlsx, clean_stale
 from .funding.amounts import AvanceDemande
 from .formats import FormatDefinition, all_formats, get_format, numero_formats
 from .issues import ISSUE_SCHEMA, Issue, Severity, issue
+from .kinds import shown
 from .reading import HEADER_SHEET, ROW, WorkbookError, read_workbook, release_freed_memory
 
 
@@ -412,14 +413,15 @@ def _valid_files(checked: Checked, demandes: build.DemandeFrames, output: Path, 
 
 
 def _display(definition: FormatDefinition, checked: Checked, sheet_name: str, keep: pl.Expr) -> list[dict[str, Any]]:
-    """Rows to echo in the error workbook: the normalised value when valid, else what was typed."""
+    """Rows to echo in the error workbook: the normalised value when valid, else what was typed
+    (a date cell as the user typed it, `kinds.shown`)."""
     sheet = definition.by_name[sheet_name]
     raw = checked.raw.frames[sheet_name]
     values = checked.frames[sheet_name]
     joined = raw.join(values, on=ROW, how="left", suffix="__v")
     cols = []
     for f in sheet.fields:
-        typed = pl.col(f.balise)
+        typed = shown(f.kind, pl.col(f.balise))
         if f.kind == "boolean":
             norm = pl.when(pl.col(f"{f.balise}__v")).then(pl.lit("VRAI")).when(~pl.col(f"{f.balise}__v")).then(pl.lit("FAUX"))
         elif f.kind in ("date", "amount", "integer"):

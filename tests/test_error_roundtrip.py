@@ -308,3 +308,28 @@ def test_values_shaped_like_formulas_or_hostile_text_come_back_as_typed(tmp_path
     shown = {r[5]: r[6] for r in book["Erreurs"].iter_rows(min_row=2, values_only=True) if r[1] == "OG" and r[3] == 2}
     assert shown["nomAdminTechnique"] == HOSTILE["nomAdminTechnique"]
     assert book["Erreurs"].cell(2, 7).data_type == "s"
+
+
+def test_a_date_cell_is_echoed_as_the_user_typed_it(tmp_path):
+    """15/05/2204 typed in a date cell (a typo for 2024) was echoed « 2204-05-15 00:00:00 », the
+    reader's ISO text, in the console, the report, the « Erreurs » sheet and the error
+    workbook's cell; so was 12/03/2024 typed in the amount column, where Excel made it a date.
+    Each kind shows a cell as typed (`kinds.shown`): « 15/05/2204 », « 12/03/2024 »."""
+    path = workbook(tmp_path / "demandes.xlsx", sample_avance_rows())
+    book = openpyxl.load_workbook(path)
+    sheet = book["Demandes"]
+    balises = [c.value for c in sheet[1]]
+    sheet.cell(2, balises.index("dateCommande") + 1, datetime(2204, 5, 15)).number_format = "DD/MM/YYYY"
+    sheet.cell(3, balises.index("montantSegurHT") + 1, datetime(2024, 3, 12)).number_format = "DD/MM/YYYY"
+    book.save(path)
+    outcome = api.convert(path, tmp_path / "depot", DAY)
+    assert [(i.code, i.value) for i in outcome.errors] == [
+        ("date_annee_hors_limites", "15/05/2204"), ("montant_invalide", "12/03/2024")]
+    assert "valeur « 15/05/2204 »" in outcome.errors[0].render()
+    report = json.loads(api.write_report(outcome, tmp_path / "rapport.json").read_text())
+    assert [p["value"] for p in report["problemes"] if p["severity"] == "erreur"] == ["15/05/2204", "12/03/2024"]
+    errors = openpyxl.load_workbook(outcome.error_workbook)
+    assert [r[6] for r in errors["Erreurs"].iter_rows(min_row=2, values_only=True) if r[0] == "Erreur"] == [
+        "15/05/2204", "12/03/2024"]
+    assert _row_of(errors["Demandes"], "00001")[1] == "15/05/2204"
+    assert _row_of(errors["Demandes"], "00002")[3] == "12/03/2024"
