@@ -355,10 +355,16 @@ def _remove(paths: list[Path]) -> None:
 
 
 def _schema_refusals(checked: Checked, workbook: Path, refused: dict[str, str]) -> list[Issue]:
-    """The demandes the JSON Schema refused (the last guard, `_valid_files`)."""
-    return [Issue(code="controle_schema", message=f"Refusée par le contrôle de structure ASP ({why}).",
-                  severity=Severity.ERROR, sheet=checked.definition.demandes.name, numero_editeur=ne,
-                  file=str(workbook)) for ne, why in refused.items()]
+    """The demandes the JSON Schema refused (the last guard, `_valid_files`), each on the
+    numéro éditeur of its row, as the ledger's refusals are."""
+    if not refused:
+        return []
+    sheet = checked.definition.demandes
+    rows = dict(checked.frames[sheet.name].select(NE, ROW).unique(NE, keep="first").iter_rows())
+    balise = next((f.balise for f in sheet.fields if f.kind == "numero_editeur"), None)
+    column = checked.raw.letter(sheet.name, balise) if balise else None
+    return [issue("controle_schema", detail=why, sheet=sheet.name, row=rows.get(ne), column=column, balise=balise,
+                  value=ne, numero_editeur=ne, file=str(workbook)) for ne, why in refused.items()]
 
 
 def _reconciled(done: list[tuple[str, Path]], registre: Path) -> list[Issue]:
