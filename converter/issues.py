@@ -205,11 +205,15 @@ class Issue:
             parts.append(self.balise)
         return ", ".join(parts)
 
+    def whole_file(self) -> str | None:
+        """« fichier « nom » » for a problem of a whole file (nothing else locates it), else None."""
+        if self.location() or not self.file:
+            return None
+        return f"fichier « {self.file.replace(chr(92), '/').rsplit('/', 1)[-1]} »"
+
     def render(self) -> str:
-        where = self.location()
+        where = self.location() or self.whole_file()
         value = f" — valeur « {shown(self.value)} »" if self.value not in (None, "") else ""
-        if not where and self.file:  # a problem of the whole file: name the file
-            where = f"fichier « {self.file.replace(chr(92), '/').rsplit('/', 1)[-1]} »"
         return visible(f"{where}{value} : {self.message}" if where else self.message)
 
     def rows_placed(self, placed: Mapping[int, int]) -> Issue:

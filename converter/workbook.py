@@ -545,10 +545,12 @@ def _errors_sheet(writer: _Writer, ws: Worksheet) -> None:
         value = shown(it.value) if it.value is not None else None
         if value is not None:
             ws.write_string(r, 6, value, text)
-        ws.write_string(r, 7, it.message, wrap)
+        # a problem of a whole file (a deposit file the ledger took back): named, as the console does
+        said = f"{it.whole_file()} : {it.message}" if it.whole_file() else it.message
+        ws.write_string(r, 7, said, wrap)
         # a warning on a row of a demande that is not rejected: that row is not in this workbook
         absent = not spot and it.row is not None and not it.is_error and it.sheet in writer.row_map
-        lines = max(_line_count(it.message, widths[7]), _line_count(value or "", widths[6]),
+        lines = max(_line_count(said, widths[7]), _line_count(value or "", widths[6]),
                     _line_count(ABSENT_ROW, widths[8]) if absent else 1)
         if lines > 1:  # LibreOffice does not fit row heights on opening
             ws.set_row(r, min(15 * lines + 2, MAX_ROW_HEIGHT))
