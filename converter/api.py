@@ -25,6 +25,7 @@ from .files import RUN_ID, NameTaken, OutputError, as_json, as_xlsx, clean_stale
 from .funding.amounts import AvanceDemande
 from .formats import FormatDefinition, all_formats, get_format, numero_formats
 from .issues import ISSUE_SCHEMA, Issue, Severity, issue
+from .kinds import shown
 from .reading import HEADER_SHEET, ROW, WorkbookError, read_workbook, release_freed_memory
 
 
@@ -354,10 +355,16 @@ def _remove(paths: list[Path]) -> None:
 
 
 def _schema_refusals(checked: Checked, workbook: Path, refused: dict[str, str]) -> list[Issue]:
-    """The demandes the JSON Schema refused (the last guard, `_valid_files`)."""
-    return [Issue(code="controle_schema", message=f"Refusée par le contrôle de structure ASP ({why}).",
-                  severity=Severity.ERROR, sheet=checked.definition.demandes.name, numero_editeur=ne,
-                  file=str(workbook)) for ne, why in refused.items()]
+    """The demandes the JSON Schema refused (the last guard, `_valid_files`), each on the
+    numéro éditeur of its row, as the ledger's refusals are."""
+    if not refused:
+        return []
+    sheet = checked.definition.demandes
+    rows = dict(checked.frames[sheet.name].select(NE, ROW).unique(NE, keep="first").iter_rows())
+    balise = next((f.balise for f in sheet.fields if f.kind == "numero_editeur"), None)
+    column = checked.raw.letter(sheet.name, balise) if balise else None
+    return [issue("controle_schema", detail=why, sheet=sheet.name, row=rows.get(ne), column=column, balise=balise,
+                  value=ne, numero_editeur=ne, file=str(workbook)) for ne, why in refused.items()]
 
 
 def _reconciled(done: list[tuple[str, Path]], registre: Path) -> list[Issue]:
@@ -412,14 +419,15 @@ def _valid_files(checked: Checked, demandes: build.DemandeFrames, output: Path, 
 
 
 def _display(definition: FormatDefinition, checked: Checked, sheet_name: str, keep: pl.Expr) -> list[dict[str, Any]]:
-    """Rows to echo in the error workbook: the normalised value when valid, else what was typed."""
+    """Rows to echo in the error workbook: the normalised value when valid, else what was typed
+    (a date cell as the user typed it, `kinds.shown`)."""
     sheet = definition.by_name[sheet_name]
     raw = checked.raw.frames[sheet_name]
     values = checked.frames[sheet_name]
     joined = raw.join(values, on=ROW, how="left", suffix="__v")
     cols = []
     for f in sheet.fields:
-        typed = pl.col(f.balise)
+        typed = shown(f.kind, pl.col(f.balise))
         if f.kind == "boolean":
             norm = pl.when(pl.col(f"{f.balise}__v")).then(pl.lit("VRAI")).when(~pl.col(f"{f.balise}__v")).then(pl.lit("FAUX"))
         elif f.kind in ("date", "amount", "integer"):

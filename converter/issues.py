@@ -7,7 +7,8 @@ wording of each code lives in MESSAGES, in one place.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -96,7 +97,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "format_ecriture_corrigee": (Severity.WARNING, "Identifiant du format écrit avec d'autres majuscules ou des espaces : il est lu « {written} ». Recopiez-le ainsi (c'est l'identifiant listé par « xl2segur formats ») pour ne plus voir cet avertissement."),
     "format_different": (Severity.ERROR, "Ce classeur est au format « {detail} » : utilisez la commande ou le modèle de ce format."),
     # across rows and sheets
-    "doublon": (Severity.ERROR, "Doublon : la même valeur de {key} figure plusieurs fois dans la feuille « {sheet} » (lignes {detail}). Gardez une seule ligne."),
+    "doublon": (Severity.ERROR, "Doublon : la même valeur de {key} figure plusieurs fois dans la feuille « {sheet} » (lignes {lignes}). Gardez une seule ligne."),
     "parent_inconnu": (Severity.ERROR, "Aucune ligne de la feuille « {parent} » ne correspond ({key}) : corrigez la valeur ou ajoutez la ligne manquante."),
     "sans_enfant": (Severity.ERROR, "Cette ligne n'a aucune ligne dans la feuille « {child} » : ajoutez-en au moins une."),
     "ensemble_manquant": (Severity.ERROR, "Ce {column} n'a pas de ligne dans la feuille « {other} » pour la même demande : ajoutez-la."),
@@ -120,6 +121,8 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "deja_deposee": (Severity.ERROR, "La demande {detail} a déjà été déposée (fichier {fichier}) et n'a pas été rejetée par l'ASP : elle n'est pas déposée une seconde fois. Si l'ASP l'a rejetée, enregistrez d'abord son retour avec « xl2segur retour »."),
     "numero_reutilise": (Severity.ERROR, "Le numéro éditeur {detail} est déjà celui d'une autre demande, déposée dans le fichier {fichier} ({autre}) et non rejetée par l'ASP ; celle-ci ({celle}) en est une différente : chaque demande a son propre numéro. Donnez à cette demande un nouveau numéro éditeur de 5 caractères (lettres ou chiffres), jamais utilisé, dans toutes les feuilles du classeur où elle figure et dans le nom de ses pièces justificatives, puis reconvertissez. Si c'est au contraire la même demande, corrigée depuis son dépôt, ne changez pas son numéro : elle serait déposée deux fois ; si le fichier {fichier} n'a pas été déposé sur le portail, retirez-le (« xl2segur retirer ») puis reconvertissez, sinon attendez le retour de l'ASP."),
     "rejetee_nouveau_numero": (Severity.ERROR, "La demande {detail} a été rejetée par l'ASP (fichier {fichier}) : l'ASP exige qu'une demande rejetée soit déposée de nouveau sous un nouveau numéro éditeur. Donnez à cette demande un nouveau numéro éditeur de 5 caractères (lettres ou chiffres), jamais utilisé, dans toutes les feuilles du classeur où elle figure et dans le nom de ses pièces justificatives, puis reconvertissez."),
+    # the last guard: the JSON Schema of the deposit file (converter/schema.py)
+    "controle_schema": (Severity.ERROR, "Refusée par le contrôle de structure ASP ({detail})."),
     # the ledger and its deposit folder at the start of a conversion (ledger.locate, Ledger.reconcile)
     "registre_repris": (Severity.WARNING, "Le registre « {detail} » d'une version précédente de xl2segur est repris dans ce registre-ci ({fichiers} fichier(s) de dépôt) ; il est renommé « {nom} ». Un seul registre garde ainsi tout l'historique, quel que soit le dossier de sortie."),
     "registre_repris_deux_fois": (Severity.WARNING, "Des demandes du registre repris « {detail} » étaient aussi déposées, dans un autre fichier, avec ce registre-ci qui ne les connaissait pas : {demandes}. Une demande ne se dépose qu'une fois : un de ces fichiers qui n'a pas encore été déposé se retire avec « xl2segur retirer » ; s'ils l'ont été tous deux, l'ASP a reçu la demande deux fois."),
@@ -158,7 +161,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "identifiant_absent_de_la_ligne": (Severity.ERROR, "{explication} : cette valeur n'est {autres} de la ligne. Corrigez {balise}, ou la colonne erronée."),
     "plusieurs_og_sans_mandataire": (Severity.WARNING, "Cette demande compte {detail} OG (feuille « {sheet} ») et {balise} vaut FAUX, alors que l'ASP décrit {balise} comme « la commande est portée par un mandataire pour plusieurs OG ». Si un mandataire porte la commande pour le compte de ces OG, mettez VRAI et renseignez nomMandataire, emailMandataire et telephoneMandataire ; sinon, rien à corriger."),
     "mandataire_un_seul_og": (Severity.WARNING, "Cette demande n'a qu'un OG (feuille « {sheet} ») et {balise} vaut VRAI, alors que l'ASP décrit {balise} comme « la commande est portée par un mandataire pour plusieurs OG ». Si un mandataire porte bien la commande pour le compte de cet OG, rien à corriger ; sinon, mettez FAUX et videz nomMandataire, emailMandataire et telephoneMandataire."),
-    "client_en_double": (Severity.ERROR, "Le client {key} figure dans plusieurs commandes (lignes {detail}) : une seule commande de Prestation Ségur est financée par client ({programme}) ; gardez une seule ligne."),
+    "client_en_double": (Severity.ERROR, "Le client {key} figure dans plusieurs commandes (lignes {lignes}) : une seule commande de Prestation Ségur est financée par client ({programme}) ; gardez une seule ligne."),
 }
 
 
@@ -175,7 +178,12 @@ class Issue:
     balise: str | None = None
     value: str | None = None
     numero_editeur: str | None = None
+    # the rows of its sheet the message names (every row of a duplicate group), numbered as in the
+    # checked workbook: each renderer names them in its message (`{lignes}` in the catalogue)
+    rows: tuple[int, ...] | None = None
     file: str | None = None
+    # the message with its rows left out (ROWS_HOLE), for a renderer that numbers them otherwise
+    template: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def is_error(self) -> bool:
@@ -197,17 +205,56 @@ class Issue:
             parts.append(self.balise)
         return ", ".join(parts)
 
+    def whole_file(self) -> str | None:
+        """« fichier « nom » » for a problem of a whole file (nothing else locates it), else None."""
+        if self.location() or not self.file:
+            return None
+        return f"fichier « {self.file.replace(chr(92), '/').rsplit('/', 1)[-1]} »"
+
     def render(self) -> str:
-        where = self.location()
+        where = self.location() or self.whole_file()
         value = f" — valeur « {shown(self.value)} »" if self.value not in (None, "") else ""
-        if not where and self.file:  # a problem of the whole file: name the file
-            where = f"fichier « {self.file.replace(chr(92), '/').rsplit('/', 1)[-1]} »"
         return visible(f"{where}{value} : {self.message}" if where else self.message)
+
+    def rows_placed(self, placed: Mapping[int, int]) -> Issue:
+        """The issue, its message naming its rows as a workbook where they moved numbers them
+        (`placed`: row of the checked workbook → row there): « lignes 2, 3 de ce classeur ;
+        lignes 6, 7 du classeur d'origine »."""
+        if self.template is None or not self.rows:
+            return self
+        text = fill_rows(self.template, self.rows, placed)
+        return self if text == self.message else replace(self, message=text)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        del data["template"]
         data["severity"] = str(self.severity)
+        data["rows"] = list(self.rows) if self.rows is not None else None
         return data
+
+
+# Where a message names rows (`{lignes}`) until a renderer fills them: no cell can hold it.
+ROWS_HOLE = "\x00"
+
+
+def rows_named(rows: Sequence[int], placed: Mapping[int, int] | None = None) -> str:
+    """The rows an issue names, as its message says them: « 6, 7 » in the checked workbook; in a
+    workbook where they moved (`placed`), those rows there, then the original ones.
+
+    >>> rows_named([6, 7]), rows_named([6, 7], {6: 2, 7: 3}), rows_named([6, 7], {6: 2})
+    ('6, 7', "2, 3 de ce classeur ; lignes 6, 7 du classeur d'origine", '6, 7')
+    """
+    original = ", ".join(str(r) for r in rows)
+    if not placed:
+        return original
+    here = [placed.get(r) for r in rows]
+    if None in here or here == list(rows):
+        return original
+    return f"{', '.join(str(r) for r in here)} de ce classeur ; lignes {original} du classeur d'origine"
+
+
+def fill_rows(template: str, rows: Sequence[int], placed: Mapping[int, int] | None = None) -> str:
+    return template.replace(ROWS_HOLE, rows_named(rows, placed))
 
 
 _LINE_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
@@ -256,19 +303,29 @@ def issue(code: str, **kw: Any) -> Issue:
     """Build an Issue whose message comes from the catalogue; extra kw fill placeholders."""
     fields = {k: kw.pop(k) for k in list(kw) if k in Issue.__dataclass_fields__}
     params = {**{k: v for k, v in fields.items() if v is not None}, **kw}
+    if fields.get("rows"):  # the message names rows: keep it with them left out, for the renderers
+        fields["rows"] = tuple(fields["rows"])
+        fields["template"] = message(code, **params, lignes=ROWS_HOLE)
+        return Issue(code=code, message=fill_rows(fields["template"], fields["rows"]), severity=severity(code),
+                     **fields)
     return Issue(code=code, message=message(code, **params), severity=severity(code), **fields)
 
 
-# Columnar form, used while checking large workbooks.
+# Columnar form, used while checking large workbooks. The message of an issue that names rows
+# (`rows`) leaves them out (ROWS_HOLE) until it is an Issue.
 ISSUE_SCHEMA = {
     "code": pl.String, "message": pl.String, "severity": pl.String, "sheet": pl.String,
     "row": pl.Int64, "column": pl.String, "balise": pl.String, "value": pl.String,
-    "numero_editeur": pl.String,
+    "numero_editeur": pl.String, "rows": pl.List(pl.Int64),
 }
+NO_ROWS = pl.lit(None, dtype=pl.List(pl.Int64))  # the `rows` of an issue that names no other row
 
 
 def issues_from_frame(frame: pl.DataFrame, file: str | None = None) -> list[Issue]:
-    return [
-        Issue(**{**rec, "severity": Severity(rec["severity"]), "file": file})
-        for rec in frame.select(list(ISSUE_SCHEMA)).iter_rows(named=True)
-    ]
+    found = []
+    for rec in frame.select(list(ISSUE_SCHEMA)).iter_rows(named=True):
+        rows = rec.pop("rows")
+        if rows:
+            rec.update(rows=tuple(rows), template=rec["message"], message=fill_rows(rec["message"], rows))
+        found.append(Issue(**{**rec, "severity": Severity(rec["severity"]), "file": file}))
+    return found

@@ -20,7 +20,6 @@ import math
 import re
 import textwrap
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -68,11 +67,6 @@ SEVERITY_LABEL = {Severity.ERROR: "Erreur", Severity.WARNING: "Avertissement"}
 EXPLAIN_TITLE = "À corriger (xl2segur)"
 EXPLAIN_WIDTH = 70
 MAX_EXPLAIN_LINES = 6  # beyond, the cell points at the « Erreurs » sheet
-
-# Messages that name other rows of their sheet (« lignes 6, 7 »): in an error workbook the rows
-# have moved, so such a message names them where they are now, then where they were.
-ROW_LIST_CODES = ("doublon", "client_en_double")
-_ROW_LIST = re.compile(r"\(lignes (\d+(?:, \d+)*)\)")
 
 
 # ---------------------------------------------------------------- derived wording
@@ -237,7 +231,11 @@ class _Writer:
             rows = self.rows.get(s.name, [])
             self.row_map[s.name] = {int(r.get("__row", i + 2)): i + 1 for i, r in enumerate(rows)}
         if self.issues is not None:
-            self.issues = [self._rows_here(i) for i in self.issues]
+            # a message that names rows of its sheet (a duplicate) names them where they are
+            # now, then where they were
+            placed = {name: {row: r + 1 for row, r in rows.items()} for name, rows in self.row_map.items()}
+            self.issues = [i.rows_placed(placed[i.sheet]) if i.rows and i.sheet in placed else i
+                           for i in self.issues]
 
         marks = self._locate_issues() if self.issues is not None else {}
         self.explanations = _explanations(self, marks) if self.issues is not None else {}
@@ -375,26 +373,6 @@ class _Writer:
         return self.lists[key]
 
     # -------------------------------------------------------------- issues
-
-    def _rows_here(self, issue: Issue) -> Issue:
-        """The issue, its message naming the rows of its sheet as numbered in this workbook
-        (and in the converted one, when they differ): « lignes 2, 3 de ce classeur ; lignes 6, 7
-        du classeur d'origine »."""
-        placed = self.row_map.get(issue.sheet or "")
-        if issue.code not in ROW_LIST_CODES or not placed:
-            return issue
-
-        def here(found: re.Match) -> str:
-            now = [placed.get(int(n)) for n in found.group(1).split(", ")]
-            if None in now:
-                return found.group(0)
-            rows = ", ".join(str(r + 1) for r in now)
-            if rows == found.group(1):
-                return found.group(0)
-            return f"(lignes {rows} de ce classeur ; lignes {found.group(1)} du classeur d'origine)"
-
-        text = _ROW_LIST.sub(here, issue.message)
-        return issue if text == issue.message else replace(issue, message=text)
 
     def _locate(self, issue: Issue) -> tuple[str, int, int, bool] | None:
         """(sheet, row, column, highlight) of an issue in this workbook (0-based)."""
@@ -567,10 +545,12 @@ def _errors_sheet(writer: _Writer, ws: Worksheet) -> None:
         value = shown(it.value) if it.value is not None else None
         if value is not None:
             ws.write_string(r, 6, value, text)
-        ws.write_string(r, 7, it.message, wrap)
+        # a problem of a whole file (a deposit file the ledger took back): named, as the console does
+        said = f"{it.whole_file()} : {it.message}" if it.whole_file() else it.message
+        ws.write_string(r, 7, said, wrap)
         # a warning on a row of a demande that is not rejected: that row is not in this workbook
         absent = not spot and it.row is not None and not it.is_error and it.sheet in writer.row_map
-        lines = max(_line_count(it.message, widths[7]), _line_count(value or "", widths[6]),
+        lines = max(_line_count(said, widths[7]), _line_count(value or "", widths[6]),
                     _line_count(ABSENT_ROW, widths[8]) if absent else 1)
         if lines > 1:  # LibreOffice does not fit row heights on opening
             ws.set_row(r, min(15 * lines + 2, MAX_ROW_HEIGHT))

@@ -16,7 +16,7 @@ from converter import api
 from converter.cli import app
 from converter.formats import all_formats
 from converter.schema import json_schema
-from tests.builders import many_demandes, sample_avance_rows, seed_001_rows, workbook
+from tests.builders import many_demandes, merge, sample_avance_rows, seed_001_rows, workbook
 
 EXPECTED = Path(__file__).parent / "expected"
 DAY = date(2024, 6, 3)
@@ -108,6 +108,31 @@ def test_the_last_guard_says_in_french_which_demande_and_balise_the_schema_refus
         "Refusée par le contrôle de structure ASP (demande 00001, balise « numeroEditeur » : \"00001\" dépasse 4 "
         "caractères).")
     assert "is a" not in refused.message and "lignesImport" not in refused.message
+
+
+def test_a_demande_the_schema_refuses_is_said_on_its_row(tmp_path, monkeypatch):
+    """A demande refused by the last guard was placed on no row (« feuille « Demandes » : … »):
+    the « Erreurs » sheet gave no line and only led to the sheet, and the demande's row of the
+    error workbook said nothing in its « À corriger » column. It is on the numéro éditeur of its
+    row, as a demande already deposited is."""
+    import copy
+
+    from converter import schema
+    stricter = copy.deepcopy(json_schema("ms2-dui-pds-avance"))
+    line = stricter["properties"]["lignesImport"]["items"]
+    line["required"] = [*line["required"], "dateSignature"]
+    monkeypatch.setattr(schema, "json_schema", lambda format_id: stricter)
+    rows = merge(seed_001_rows("00001"), seed_001_rows("00002"))
+    outcome = api.convert(workbook(tmp_path / "s.xlsx", rows), tmp_path / "depot", DAY)
+    assert sorted((i.code, i.row, i.column, i.balise, i.value) for i in outcome.errors) == [
+        ("controle_schema", 2, "A", "numeroEditeur", "00001"), ("controle_schema", 3, "A", "numeroEditeur", "00002")]
+    assert next(i for i in outcome.errors if i.row == 3).render().startswith("feuille « Demandes », ligne 3, colonne A (numeroEditeur) — valeur « 00002 » : "
+                                                 "Refusée par le contrôle de structure ASP (demande 00002 : ")
+    book = openpyxl.load_workbook(outcome.error_workbook)
+    said = [r[-1] for r in book["Demandes"].iter_rows(min_row=2, max_row=3, values_only=True)]
+    assert all(text and "Refusée par le contrôle de structure ASP" in text for text in said), said
+    errors = [r for r in book["Erreurs"].iter_rows(min_row=2, values_only=True) if r[0] == "Erreur"]
+    assert [(r[2], r[3], r[8]) for r in errors] == [(2, 2, "Aller à la cellule"), (3, 3, "Aller à la cellule")]
 
 
 def test_201_demandes_make_two_files_with_numligne_restarting(tmp_path):

@@ -204,6 +204,21 @@ def test_an_ods_error_workbook_is_written_as_xlsx_and_the_summary_says_so(tmp_pa
             "(enregistré au format Excel .xlsx") in text
 
 
+def test_a_date_cell_of_another_century_is_shown_as_typed_from_an_ods_as_from_an_xlsx(tmp_path):
+    """12/03/2204 typed in a date cell (a typo for 2024) was echoed « 2204-03-12 » from an .ods
+    and « 2204-03-12 00:00:00 » from the same workbook saved as .xlsx: both show « 12/03/2204 »."""
+    ods = edited_ods(tmp_path, lambda data: data.replace(b'office:date-value="2024-03-12"', b'office:date-value="2204-03-12"')
+                     .replace(b"<text:p>12/03/2024</text:p>", b"<text:p>12/03/2204</text:p>"))
+    xlsx = tmp_path / "modifie.xlsx"
+    xlsx.write_bytes(SAVED["xlsx"].read_bytes())
+    serial = (date(2204, 3, 12) - date(1899, 12, 30)).days
+    rewrite(xlsx, "xl/worksheets/sheet2.xml", lambda data: data.replace(b"<v>45363</v>", f"<v>{serial}</v>".encode()))
+    found = {kind: [i for i in api.verify(path).errors if i.code == "date_annee_hors_limites"]
+             for kind, path in (("ods", ods), ("xlsx", xlsx))}
+    assert [(i.sheet, i.row, i.value) for i in found["ods"]] == [("Demandes", 2, "12/03/2204")]
+    assert [i.render() for i in found["ods"]] == [i.render() for i in found["xlsx"]]
+
+
 def test_an_ods_renamed_xlsx_is_read_by_its_content(tmp_path):
     renamed = tmp_path / "classeur.xlsx"
     renamed.write_bytes(SAVED["ods"].read_bytes())

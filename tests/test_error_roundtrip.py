@@ -103,6 +103,30 @@ def test_rows_named_in_the_error_workbook_are_its_own_and_the_original_ones(tmp_
     assert left_out and all(t["Ligne"] is None and "non reprise" in t["Lien"] for t in left_out)
 
 
+def test_the_rows_a_duplicate_names_are_data_in_the_report_and_the_error_workbook(tmp_path):
+    """The rows of a duplicate group were only words in its message (« lignes 6, 7 »), which
+    the error workbook parsed back with a regular expression to renumber them: the report gives
+    them as a list (`rows`), and each renderer names them from it, the CLI and the report as the
+    converted workbook numbers them, the error workbook as it numbers them."""
+    rows = sample_avance_rows()
+    twice = {**rows["OG"][0], "numeroEditeur": "00004", "FINESSJuridique": "750000010"}
+    rows["Demandes"].append({**rows["Demandes"][0], "numeroEditeur": "00004"})
+    rows["OG"] += [twice, dict(twice)]  # rows 6 and 7 of OG
+    rows["FINESS Géo"].append({"numeroEditeur": "00004", "FINESSJuridique": "750000010", "FINESSGeo": "750000028"})
+    rows["Scénarios"].append({**rows["Scénarios"][2], "numeroEditeur": "00004"})
+    outcome = api.convert(workbook(tmp_path / "demandes.xlsx", rows), tmp_path / "depot", DAY)
+    assert [(i.row, i.rows) for i in outcome.errors] == [(6, (6, 7)), (7, (6, 7))]
+    report = json.loads(api.write_report(outcome, tmp_path / "rapport.json").read_text())
+    found = [p for p in report["problemes"] if p["code"] == "doublon"]
+    assert [(p["row"], p["rows"]) for p in found] == [(6, [6, 7]), (7, [6, 7])]
+    assert all("(lignes 6, 7)" in p["message"] for p in found)
+    assert {p["rows"] for p in report["problemes"] if p["code"] != "doublon"} == {None}
+    table = list(openpyxl.load_workbook(outcome.error_workbook)["Erreurs"].iter_rows(min_row=2, values_only=True))
+    assert [m for *_, m, _ in table if m.startswith("Doublon")] == [
+        "Doublon : la même valeur de numeroEditeur + FINESSJuridique figure plusieurs fois dans la feuille « OG » "
+        "(lignes 2, 3 de ce classeur ; lignes 6, 7 du classeur d'origine). Gardez une seule ligne."] * 2
+
+
 def test_a_row_emptied_but_for_its_explanation_is_no_row(tmp_path):
     """The user clears the cells of a duplicate row (Suppr on its values) and leaves the
     « À corriger » cell: the row is read as empty, not as a demande missing everything."""
@@ -284,3 +308,28 @@ def test_values_shaped_like_formulas_or_hostile_text_come_back_as_typed(tmp_path
     shown = {r[5]: r[6] for r in book["Erreurs"].iter_rows(min_row=2, values_only=True) if r[1] == "OG" and r[3] == 2}
     assert shown["nomAdminTechnique"] == HOSTILE["nomAdminTechnique"]
     assert book["Erreurs"].cell(2, 7).data_type == "s"
+
+
+def test_a_date_cell_is_echoed_as_the_user_typed_it(tmp_path):
+    """15/05/2204 typed in a date cell (a typo for 2024) was echoed « 2204-05-15 00:00:00 », the
+    reader's ISO text, in the console, the report, the « Erreurs » sheet and the error
+    workbook's cell; so was 12/03/2024 typed in the amount column, where Excel made it a date.
+    Each kind shows a cell as typed (`kinds.shown`): « 15/05/2204 », « 12/03/2024 »."""
+    path = workbook(tmp_path / "demandes.xlsx", sample_avance_rows())
+    book = openpyxl.load_workbook(path)
+    sheet = book["Demandes"]
+    balises = [c.value for c in sheet[1]]
+    sheet.cell(2, balises.index("dateCommande") + 1, datetime(2204, 5, 15)).number_format = "DD/MM/YYYY"
+    sheet.cell(3, balises.index("montantSegurHT") + 1, datetime(2024, 3, 12)).number_format = "DD/MM/YYYY"
+    book.save(path)
+    outcome = api.convert(path, tmp_path / "depot", DAY)
+    assert [(i.code, i.value) for i in outcome.errors] == [
+        ("date_annee_hors_limites", "15/05/2204"), ("montant_invalide", "12/03/2024")]
+    assert "valeur « 15/05/2204 »" in outcome.errors[0].render()
+    report = json.loads(api.write_report(outcome, tmp_path / "rapport.json").read_text())
+    assert [p["value"] for p in report["problemes"] if p["severity"] == "erreur"] == ["15/05/2204", "12/03/2024"]
+    errors = openpyxl.load_workbook(outcome.error_workbook)
+    assert [r[6] for r in errors["Erreurs"].iter_rows(min_row=2, values_only=True) if r[0] == "Erreur"] == [
+        "15/05/2204", "12/03/2024"]
+    assert _row_of(errors["Demandes"], "00001")[1] == "15/05/2204"
+    assert _row_of(errors["Demandes"], "00002")[3] == "12/03/2024"

@@ -227,6 +227,24 @@ def test_a_pending_file_of_a_dead_run_found_under_its_name_is_kept(tmp_path: Pat
     assert first.files[0].exists()
 
 
+def test_the_error_workbook_names_the_deposit_file_a_warning_is_about(tmp_path: Path) -> None:
+    """The ledger's warning about a deposit file (« Ce fichier de dépôt, nommé par une conversion
+    interrompue… ») was written in the error workbook's « Erreurs » sheet without the file's
+    name, which the console gives (« fichier « JSON-…json » : … »): the sheet names it too."""
+    import openpyxl
+
+    out, registre = tmp_path / "depot", tmp_path / "registre.sqlite"
+    api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY, registre=registre)
+    with sqlite3.connect(registre) as db:
+        db.execute("UPDATE fichiers SET en_attente = 'deadbeefdeadbeef'")  # its run is gone: no lock held
+    again = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00001", "00002")), out, DAY, registre=registre)
+    [kept] = [i for i in again.warnings if i.code == "fichier_adopte"]
+    said = kept.render()
+    assert said.startswith("fichier « JSON-0123456789-20240312-001.json » : Ce fichier de dépôt")
+    table = openpyxl.load_workbook(again.error_workbook)["Erreurs"]
+    assert said in [r[7] for r in table.iter_rows(min_row=2, values_only=True)]
+
+
 def test_a_named_file_moved_away_before_its_dead_run_was_settled_stays_deposited(tmp_path: Path) -> None:
     """Killed after naming its file, before marking it done; the user uploads the file and files
     it elsewhere before converting again. Under neither its name nor its temporary one, it was

@@ -234,6 +234,7 @@ def test_hop_client_ordered_twice(tmp_path):
     assert outcome.accepted == ["00002"]
     assert found(outcome, "client_en_double") == [("00001", "FINESSPMSI"), ("00003", "FINESSPMSI")]
     assert "lignes 2, 4" in next(i.message for i in outcome.issues if i.code == "client_en_double")
+    assert [i.rows for i in outcome.issues if i.code == "client_en_double"] == [(2, 4), (2, 4)]
 
 
 def test_hop_calendar_agrees_with_the_pure_library(tmp_path):

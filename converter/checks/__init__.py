@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from ..formats import FormatDefinition, Sheet
-from ..issues import ISSUE_SCHEMA, Issue, issue, issues_from_frame, message, severity
+from ..issues import ISSUE_SCHEMA, NO_ROWS, Issue, issue, issues_from_frame, message, severity
+from ..kinds import shown
 from ..reading import HEADER_SHEET, ROW, RawWorkbook
 from .links import check_links
 from .rules import check_rules
@@ -167,8 +168,8 @@ def _issue_rows(raw: RawWorkbook, sheet: Sheet, checked: pl.DataFrame) -> pl.Dat
                 code=pl.col(col), message=text,
                 severity=pl.col(col).replace_strict({c: str(severity(c)) for c in codes}, return_dtype=pl.String),
                 sheet=pl.lit(sheet.name), row=pl.col(ROW),
-                column=pl.lit(letter), balise=pl.lit(f.balise), value=pl.col(f"{f.balise}__raw"),
-                numero_editeur=pl.col(NE),
+                column=pl.lit(letter), balise=pl.lit(f.balise), value=shown(f.kind, pl.col(f"{f.balise}__raw")),
+                numero_editeur=pl.col(NE), rows=NO_ROWS,
             ).cast(ISSUE_SCHEMA))
     return pl.concat(issue_parts) if issue_parts else pl.DataFrame(schema=ISSUE_SCHEMA)
 

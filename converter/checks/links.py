@@ -14,19 +14,19 @@ import polars as pl
 
 from .. import concurrency
 from ..formats import FormatDefinition, Sheet
-from ..issues import ISSUE_SCHEMA, message, severity
+from ..issues import ISSUE_SCHEMA, NO_ROWS, ROWS_HOLE, message, severity
 from ..reading import ROW, RawWorkbook
 from .values import NE, condition_expr
 
 
 def _rows(frame: pl.DataFrame, *, code: str, msg: str | pl.Expr, sheet: str, column: str | None,
-          balise: str | None, value: pl.Expr) -> pl.DataFrame:
+          balise: str | None, value: pl.Expr, rows: pl.Expr = NO_ROWS) -> pl.DataFrame:
     """The ISSUE_SCHEMA rows of `code` on these rows, with the catalogue's severity."""
     return frame.select(
         code=pl.lit(code), message=pl.lit(msg) if isinstance(msg, str) else msg,
         severity=pl.lit(str(severity(code))), sheet=pl.lit(sheet),
         row=pl.col(ROW), column=pl.lit(column, dtype=pl.String), balise=pl.lit(balise, dtype=pl.String),
-        value=value.cast(pl.String), numero_editeur=pl.col(NE),
+        value=value.cast(pl.String), numero_editeur=pl.col(NE), rows=rows,
     ).cast(ISSUE_SCHEMA)
 
 
@@ -44,14 +44,10 @@ def duplicates(raw: RawWorkbook, sheet: Sheet, frame: pl.DataFrame) -> pl.DataFr
     dup = keyed.filter(pl.len().over(keys) > 1)
     if dup.height == 0:
         return pl.DataFrame(schema=ISSUE_SCHEMA)
-    dup = dup.with_columns(__rows=pl.col(ROW).cast(pl.String).implode().over(keys).list.join(", "))
     last = keys[-1]
-    out = []
-    for rows, part in dup.group_by("__rows", maintain_order=True):
-        msg = message("doublon", key=_describe_keys(keys), sheet=sheet.name, detail=rows[0])
-        out.append(_rows(part, code="doublon", msg=msg, sheet=sheet.name,
-                         column=raw.letter(sheet.name, last), balise=last, value=_key_text(keys)))
-    return pl.concat(out)
+    msg = message("doublon", key=_describe_keys(keys), sheet=sheet.name, lignes=ROWS_HOLE)
+    return _rows(dup, code="doublon", msg=msg, sheet=sheet.name, column=raw.letter(sheet.name, last),
+                 balise=last, value=_key_text(keys), rows=pl.col(ROW).implode().over(keys))
 
 
 def unknown_parents(raw: RawWorkbook, sheet: Sheet, frame: pl.DataFrame, parent: pl.DataFrame) -> pl.DataFrame:

@@ -36,7 +36,7 @@ from ..funding import (HOP, REGIMES, SFP, AboveBaremeError, OutsideBaremeError, 
                        plafond_hop_fusion, plafond_sfp)
 from ..funding.calendars import Calendar, fr
 from ..funding.amounts import format_euros, format_number
-from ..issues import ISSUE_SCHEMA, message, severity
+from ..issues import ISSUE_SCHEMA, NO_ROWS, ROWS_HOLE, message, severity
 from ..reading import HEADER_SHEET, ROW, RawWorkbook
 from .values import NE
 
@@ -61,12 +61,12 @@ class RuleContext:
         return frame.join(bad, on=ROW, how="anti")
 
     def issues(self, frame: pl.DataFrame, *, code: str, message: pl.Expr | str, balise: str,
-               value: pl.Expr) -> pl.DataFrame:
+               value: pl.Expr, rows: pl.Expr = NO_ROWS) -> pl.DataFrame:
         msg = pl.lit(message) if isinstance(message, str) else message
         return frame.select(
             code=pl.lit(code), message=msg, severity=pl.lit(str(severity(code))), sheet=pl.lit(self.sheet.name),
             row=pl.col(ROW), column=pl.lit(self.raw.letter(self.sheet.name, balise)),
-            balise=pl.lit(balise), value=value.cast(pl.String), numero_editeur=pl.col(NE),
+            balise=pl.lit(balise), value=value.cast(pl.String), numero_editeur=pl.col(NE), rows=rows,
         ).cast(ISSUE_SCHEMA)
 
 
@@ -271,14 +271,12 @@ def client_unique_rule(ctx: RuleContext, rule: RowRule) -> pl.DataFrame:
     keyed = frame.with_columns(
         __key=pl.coalesce(*(pl.col(c) for c in by)), __keycol=pl.coalesce(*present),
     ).filter(pl.col("__key").is_not_null())
-    dup = keyed.with_columns(
-        __n=pl.len().over("__key"),
-        __rows=pl.col(ROW).cast(pl.String).implode().over("__key").list.join(", "),
-    ).filter(pl.col("__n") > 1)
+    dup = keyed.filter(pl.len().over("__key") > 1).with_columns(__rows=pl.col(ROW).implode().over("__key"))
     out = []
-    for (column, rows, key), part in dup.group_by(["__keycol", "__rows", "__key"], maintain_order=True):
-        msg = message("client_en_double", key=key, detail=rows, programme=programme)
-        out.append(ctx.issues(part, code="client_en_double", message=msg, balise=column, value=pl.col("__key")))
+    for (column, key), part in dup.group_by(["__keycol", "__key"], maintain_order=True):
+        msg = message("client_en_double", key=key, lignes=ROWS_HOLE, programme=programme)
+        out.append(ctx.issues(part, code="client_en_double", message=msg, balise=column, value=pl.col("__key"),
+                              rows=pl.col("__rows")))
     return pl.concat(out) if out else _empty()
 
 

@@ -13,9 +13,11 @@ import importlib
 import pkgutil
 from types import ModuleType
 
-from .base import FieldCheck, Invalid
+import polars as pl
 
-__all__ = ["KINDS", "FieldCheck", "Invalid", "kind", "IDENTIFIER_WIDTHS", "MAX_LOST_ZEROS"]
+from .base import FieldCheck, Invalid, as_typed
+
+__all__ = ["KINDS", "FieldCheck", "Invalid", "kind", "shown", "IDENTIFIER_WIDTHS", "MAX_LOST_ZEROS"]
 
 # every module of this package that declares a NAME is a kind (base, identifier and luhn are
 # their shared helpers): adding a kind is adding its file
@@ -32,3 +34,9 @@ MAX_LOST_ZEROS = {name: KINDS[name].MAX_LOST_ZEROS for name in IDENTIFIER_WIDTHS
 
 def kind(name: str) -> ModuleType:
     return KINDS[name]
+
+
+def shown(name: str, c: pl.Expr) -> pl.Expr:
+    """The reader's text of a cell of this kind as the user typed it, wherever it is echoed (the
+    messages' « valeur », the « Erreurs » sheet, the cells of an error workbook)."""
+    return getattr(KINDS[name], "shown", as_typed)(c)

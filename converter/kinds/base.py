@@ -12,6 +12,8 @@ A kind module (`converter/kinds/<kind>.py`) holds everything about one kind of c
     TEXT          its values are typed as text (identifiers: leading zeros matter)
     NUM_FORMAT    the template's number format (date, amount, integer)
     WIDTH, MAX_LOST_ZEROS, PADDED_CODE   identifiers Excel may have typed as numbers
+    shown         a cell as the user typed it, to echo it (messages, error workbook); by
+                  default `as_typed`
     choices, drop_down_message           only the kinds the template gives a drop-down list
 """
 
@@ -54,6 +56,26 @@ def codes(*pairs: tuple[pl.Expr, str]) -> pl.Expr:
     for cond, code in pairs:
         expr = pl.when(cond).then(pl.lit(code)) if expr is None else expr.when(cond).then(pl.lit(code))
     return expr.otherwise(NONE) if expr is not None else NONE
+
+
+# A date cell as the reader gives it: « AAAA-MM-JJ hh:mm:ss » from an .xlsx; « AAAA-MM-JJ », or
+# « AAAA-MM-JJThh:mm:ss » with a time, from an .ods
+_CELL_DATE = r"^([0-9]{4})-([0-9]{2})-([0-9]{2})"
+
+
+def as_typed(c: pl.Expr) -> pl.Expr:
+    """A cell's text as the user typed it: a date cell, which the reader gives in ISO form,
+    as JJ/MM/AAAA (and its time when it has one), a time alone as hh:mm; any other value as
+    it is.
+
+    >>> pl.DataFrame({"c": ["2204-05-15 00:00:00", "2024-03-05 12:30:00", "2024-03-05T12:30:15",
+    ...                     "1899-12-31 12:30:00", "2204-05-15", "4866.67", "2204-05-15 x"]}).select(as_typed(pl.col("c")))[:, 0].to_list()
+    ['15/05/2204', '05/03/2024 12:30', '05/03/2024 12:30:15', '12:30', '15/05/2204', '4866.67', '2204-05-15 x']
+    """
+    return (c.str.replace(r"^1899-12-3[01][ T]([0-9]{2}:[0-9]{2}):00$", "$1")  # Excel's day 0
+            .str.replace(_CELL_DATE + r"(?: 00:00:00)?$", "$3/$2/$1")
+            .str.replace(_CELL_DATE + r"[ T]([0-9]{2}:[0-9]{2}):00$", "$3/$2/$1 $4")
+            .str.replace(_CELL_DATE + r"[ T]([0-9]{2}:[0-9]{2}:[0-9]{2})$", "$3/$2/$1 $4"))
 
 
 def without_spaces(c: pl.Expr) -> pl.Expr:
