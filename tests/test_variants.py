@@ -268,3 +268,14 @@ def test_a_variant_replaces_a_field_of_its_base():
     bad = {**_raw("ms2-dui-pds-solde"), "replace_fields": {"Pièces": [{"balise": "nomFichier", "kind": "text"}]}}
     with pytest.raises(DefinitionError, match="nomFichier"):
         resolve_extends(bad, _raw)
+
+
+@pytest.mark.parametrize("fmt", sorted(all_formats()))
+def test_what_a_user_reads_of_a_format_names_the_asp_documents_not_our_seeds(fmt):
+    """« xl2segur formats » and the Notice said « DTJSONAVANCE-MS2-DUI PDS-Va1 du 07/12/2023
+    (seed 001) »: « seed » is this project's own English word for its reference texts, which
+    means nothing to the users; the ASP's document names say it all."""
+    definition = get_format(fmt)
+    texts = [definition.title, definition.source, *definition.notes, *(t.label for t in definition.attachments.types),
+             *(f.note for s in (definition.header, *definition.sheets) for f in s.fields)]
+    assert not [t for t in texts if "seed" in t.lower()]
