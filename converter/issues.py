@@ -61,7 +61,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "operateur_nom_au_lieu_du_code": (Severity.ERROR, "C'est le nom d'un opérateur de messagerie, pas son code : l'ASP attend le code que lui donne l'annexe de ses documents. Écrivez son code, « {written} », dans la cellule (ou choisissez-le dans la liste déroulante)."),
     "operateur_nom_partiel": (Severity.ERROR, "Ce n'est pas un code d'opérateur de messagerie, mais une partie du nom de l'opérateur {written} dans l'annexe des documents de l'ASP, qui attend son code. Si c'est bien le vôtre, écrivez ce code dans la cellule (ou choisissez-le dans la liste déroulante)."),
     "operateur_nom_ambigu": (Severity.ERROR, "Ce n'est pas un code d'opérateur de messagerie, mais une partie du nom de plusieurs opérateurs de l'annexe des documents de l'ASP : {written}. L'ASP attend un code : écrivez dans la cellule celui de votre opérateur (ou choisissez-le dans la liste déroulante)."),
-    "casse_corrigee": (Severity.WARNING, "Écriture corrigée pour correspondre exactement à une valeur de la liste (majuscules, espaces)."),
+    "casse_corrigee": (Severity.WARNING, "Écriture corrigée pour correspondre exactement à une valeur de la liste (majuscules, accents, espaces)."),
     "booleen_invalide": (Severity.ERROR, "Répondez VRAI ou FAUX (ou oui / non)."),
     "date_invalide": (Severity.ERROR, "Date invalide : saisissez une vraie date au format JJ/MM/AAAA."),
     "date_annee_deux_chiffres": (Severity.ERROR, "Année écrite sur 2 chiffres : xl2segur ne devine pas le siècle. Écrivez l'année sur 4 chiffres, au format JJ/MM/AAAA : 12/03/2026, et non 12/03/26."),

@@ -178,6 +178,21 @@ def test_normalisation_is_a_warning(tmp_path, sheet, index, changes, code, balis
     assert (code, balise) in {(i.code, i.balise) for i in outcome.warnings}
 
 
+@pytest.mark.parametrize(("typed", "code"), [("HOP_302", "HÔP_302"), ("hop_302", "HÔP_302"), ("Hôp_302", "HÔP_302")])
+def test_an_operator_code_typed_without_its_accent_is_corrected(tmp_path, typed, code):
+    """The annex's « HÔP_302 » (HÔPITAL FOCH) typed « HOP_302 » on a keyboard without Ô was
+    « Valeur non autorisée » with the first six of 355 codes: it is the code written without
+    its accent, corrected like a code in other capitals, with a warning; the file holds the
+    annex's code."""
+    rows = _mutate(seed_001_rows(), "Scénarios", 0, operateurMessagerie=typed)
+    outcome = api.convert(workbook(tmp_path / "o.xlsx", rows), tmp_path / "out", date(2024, 3, 12),
+                          registre=tmp_path / "r.sqlite")
+    assert outcome.errors == [], [i.render() for i in outcome.errors]
+    assert ("casse_corrigee", "operateurMessagerie") in {(i.code, i.balise) for i in outcome.warnings}
+    scenario = json.loads(outcome.files[0].read_text(encoding="utf-8"))["lignesImport"][0]["scenarioInstallation"][0]
+    assert scenario["operateurMessagerie"] == code
+
+
 @pytest.mark.parametrize(("typed", "code"), [
     ("ENOVACOM", "ENO_5"), ("Enovacom", "ENO_5"), (" mailiz ", "MAI_15"),
     ("Ch René Dubos", "CH _217"), ("CH RENE DUBOS", "CH _217"),  # « CH RENÉ DUBOS » in the annex

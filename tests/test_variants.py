@@ -243,3 +243,39 @@ def test_variant_error_workbook_round_trip(tmp_path, fmt):
     second = api.convert(tmp_path / "corrige.xlsx", tmp_path / "depot", DAY)
     assert second.errors == [], [i.render() for i in second.errors]
     assert second.accepted == ["00001"] and len(second.files) == 1
+
+
+@pytest.mark.parametrize("fmt", sorted(all_formats()))
+def test_every_note_names_the_attachments_of_its_own_format(fmt):
+    """A column note that shows a regulatory attachment name shows the one of its own format:
+    the variants inherited their base's example, « MS2-DUI PDE-Va1-FACTURE-00002.png » in the
+    ms2-dui-pds-solde workbook (whose pièces are « MS2-DUI-Va1-… ») and « MS2-DUI-Va1-BDC-… »
+    in the ms2-dui-pde-avance one (« MS2-DUI PDE-Va1-… »)."""
+    import re
+
+    definition = get_format(fmt)
+    prefix = definition.attachment_name("CODE", "00000", "pdf").split("CODE")[0]
+    for sheet in (definition.header, *definition.sheets):
+        for f in sheet.fields:
+            for named in re.findall(r"[A-Z0-9]+-[A-Z0-9 ]+-Va1-", f.note):
+                assert named == prefix, (sheet.name, f.balise, named)
+
+
+def test_a_variant_replaces_a_field_of_its_base():
+    raw = resolve_extends(_raw("ms2-dui-pds-solde"), _raw)
+    [pieces] = [s for s in raw["sheets"] if s["name"] == "Pièces"]
+    assert [f["balise"] for f in pieces["fields"]] == ["numeroEditeur", "typeFichier", "formatFichier", "fichierSource"]
+    bad = {**_raw("ms2-dui-pds-solde"), "replace_fields": {"Pièces": [{"balise": "nomFichier", "kind": "text"}]}}
+    with pytest.raises(DefinitionError, match="nomFichier"):
+        resolve_extends(bad, _raw)
+
+
+@pytest.mark.parametrize("fmt", sorted(all_formats()))
+def test_what_a_user_reads_of_a_format_names_the_asp_documents_not_our_seeds(fmt):
+    """« xl2segur formats » and the Notice said « DTJSONAVANCE-MS2-DUI PDS-Va1 du 07/12/2023
+    (seed 001) »: « seed » is this project's own English word for its reference texts, which
+    means nothing to the users; the ASP's document names say it all."""
+    definition = get_format(fmt)
+    texts = [definition.title, definition.source, *definition.notes, *(t.label for t in definition.attachments.types),
+             *(f.note for s in (definition.header, *definition.sheets) for f in s.fields)]
+    assert not [t for t in texts if "seed" in t.lower()]

@@ -536,7 +536,9 @@ def resolve_extends(raw: dict[str, Any], load: Any, seen: tuple[str, ...] = ()) 
     - `json:` is deep-merged into the base's layout (a mapping merges key by key; a leaf
       such as `{const: null}` replaces the base's node);
     - `remove_fields: {<sheet>: [balise, ...]}` removes columns from the base's sheets
-      (their JSON keys must then be given a `const:` in `json:`).
+      (their JSON keys must then be given a `const:` in `json:`);
+    - `replace_fields: {<sheet>: [field, ...]}` replaces, in place, the base's column of the
+      same balise by the variant's own (a note naming the variant's attachments).
     `load(id)` returns the raw mapping of another definition. Returns a plain definition.
 
     >>> base = {"id": "a", "logiciel": "X", "sheets": [{"name": "S", "fields": [{"balise": "p"}, {"balise": "q"}]}],
@@ -554,17 +556,24 @@ def resolve_extends(raw: dict[str, Any], load: Any, seen: tuple[str, ...] = ()) 
     base = resolve_extends(load(parent_id), load, (*seen, raw.get("id", "")))
     merged = {k: v for k, v in base.items()}
     for key, value in raw.items():
-        if key in ("extends", "remove_fields"):
+        if key in ("extends", "remove_fields", "replace_fields"):
             continue
         merged[key] = _merge_layout(base.get("json", {}), value) if key == "json" else value
     removals = raw.get("remove_fields") or {}
+    replacements = raw.get("replace_fields") or {}
     sheets = []
     for sheet in merged["sheets"]:
         drop = set(removals.get(sheet["name"], ()))
-        sheets.append({**sheet, "fields": [f for f in sheet["fields"] if f["balise"] not in drop]}
-                      if drop else sheet)
-    unknown = set(removals) - {s["name"] for s in sheets}
+        own = {f["balise"]: f for f in replacements.get(sheet["name"], ())}
+        missing = set(own) - {f["balise"] for f in sheet["fields"]}
+        if missing:
+            raise DefinitionError(f"format {raw.get('id')!r}: replace_fields names unknown columns "
+                                  f"{sorted(missing)} of sheet {sheet['name']!r}")
+        sheets.append({**sheet, "fields": [own.get(f["balise"], f) for f in sheet["fields"] if f["balise"] not in drop]}
+                      if drop or own else sheet)
+    unknown = (set(removals) | set(replacements)) - {s["name"] for s in sheets}
     if unknown:
-        raise DefinitionError(f"format {raw.get('id')!r}: remove_fields names unknown sheets {sorted(unknown)}")
+        raise DefinitionError(f"format {raw.get('id')!r}: remove_fields or replace_fields names unknown sheets "
+                              f"{sorted(unknown)}")
     merged["sheets"] = sheets
     return merged

@@ -1,13 +1,16 @@
 """A value from a list: the field's `values`, or a list named by `values_from` (the 355
 messaging operators of the ASP's annex, the format's attachment types, the attachment formats).
-A value typed in another case or with other spaces is corrected, with a warning. An operator's
-name typed instead of its code is refused, the message naming the code (the seeds fix the
-codes: the name is never replaced silently).
+A value typed in another case, with other spaces or without the accent of a capital
+(« HOP_302 » for the annex's « HÔP_302 ») is corrected, with a warning. An operator's name
+typed instead of its code is refused, the message naming the code (the seeds fix the codes:
+the name is never replaced silently).
 
 >>> from converter.formats import get_format
 >>> d = get_format("ms2-dui-pds-avance")
 >>> validate(" eno_5", d.by_name["Scénarios"].by_balise["operateurMessagerie"], d)
 'ENO_5'
+>>> validate("hop_302", d.by_name["Scénarios"].by_balise["operateurMessagerie"], d)
+'HÔP_302'
 >>> validate("Enovacom", d.by_name["Scénarios"].by_balise["operateurMessagerie"], d)
 Traceback (most recent call last):
 ...
@@ -94,13 +97,18 @@ def _operators_by_part() -> tuple[dict[str, str], dict[str, str]]:
             {p: n for p, n in named.items() if len(found[p]) > 1})
 
 
+# a capital's accent, which a keyboard may not type: the annex's « HÔP_302 » typed « HOP_302 »
+_ACCENTS = {k: v for k, v in _NAME_FOLDED.items() if k.isalpha()}
+_UNACCENTED = str.maketrans(_ACCENTS)
+
+
 def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
     values = allowed_values(definition, field)
     mapping: dict[str, str] = {}
-    for v in values:
-        mapping.setdefault(v.upper().replace(" ", ""), v)
+    for v in values:  # a value as typed in other capitals, without its spaces or its accents
+        mapping.setdefault(v.upper().replace(" ", "").translate(_UNACCENTED), v)
     value, exact = pl.col(f"{name}value"), pl.col(f"{name}exact")
-    key = without_spaces(c.str.to_uppercase())
+    key = without_spaces(c.str.to_uppercase()).str.replace_many(list(_ACCENTS), list(_ACCENTS.values()))
     found = pl.when(exact).then(c).otherwise(key.replace_strict(mapping, default=None, return_dtype=pl.String))
     steps = ({f"{name}exact": c.is_in(list(values))}, {f"{name}value": found})
     named = named_values(definition, field)
