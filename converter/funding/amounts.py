@@ -125,6 +125,8 @@ def _groups(whole: str) -> str:
 def format_number(value: Decimal | int, decimals: int | None = None) -> str:
     """French number: '15 000', '1 234,5'; ``decimals`` fixes the count of decimals."""
     d = Decimal(value)
+    if d.is_zero():  # « -0 » typed, or a negative amount rounded to nothing: 0, never « -0 »
+        d = d.copy_abs()
     if decimals is not None:
         d = d.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
     elif d == d.to_integral_value():
