@@ -1065,6 +1065,35 @@ def test_ledger_that_is_not_a_database(tmp_path: Path) -> None:
         Ledger(bad)
 
 
+def test_another_programs_database_is_refused_untouched(tmp_path: Path) -> None:
+    # --registre pointing at another program's SQLite base got our tables (and WAL) written into it
+    other = tmp_path / "clients.db"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE clients (id INTEGER, nom TEXT)")
+    db.close()
+    before = other.read_bytes()
+    result = CliRunner().invoke(app, ["convertir", str(workbook(tmp_path / "a.xlsx", avance_rows("00001"))),
+                                      "-o", str(tmp_path / "depot"), "--registre", str(other)])
+    assert result.exit_code == 2, result.output
+    assert f"« {other} » n'est pas un registre xl2segur" in result.output
+    assert "ses tables : clients" in result.output and "Rien n'y a été écrit" in result.output
+    assert other.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir() if "clients" in p.name) == [
+        "clients.db"]
+    assert not list((tmp_path / "depot").glob("*.json"))
+    # a version number of its own does not make it a ledger « written by a newer xl2segur »
+    with sqlite3.connect(other) as db:
+        db.execute("PRAGMA user_version = 7")
+    db.close()
+    with pytest.raises(OutputError, match="n'est pas un registre xl2segur"):
+        Ledger(other)
+    # a folder is said to be one
+    with pytest.raises(OutputError, match=r"est un dossier : indiquez le fichier du registre"):
+        api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00002")), tmp_path / "depot", DAY, registre=tmp_path)
+    # a new name still starts a ledger, which opens again
+    Ledger(tmp_path / "neuf.sqlite").close()
+    Ledger(tmp_path / "neuf.sqlite").close()
+
+
 # ------------------------------------------------------------ the CLI
 
 
