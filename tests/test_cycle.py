@@ -457,6 +457,23 @@ def test_a_rejected_solde_comes_back_with_its_date_as_a_date_and_its_amounts_as_
     assert again.errors == [] and again.accepted == ["00002"]
 
 
+def test_solde_says_which_demandes_come_back_filled(tmp_path: Path) -> None:
+    """« Complétez la date et le montant de chaque facture » was said of a solde workbook whose
+    rejected solde came back with its invoice date and amount already filled."""
+    _solde_rejected(tmp_path)
+    said = " ".join(CliRunner().invoke(app, ["solde", "-o", str(tmp_path / "soldes")]).output.split())
+    assert ("La demande reprend la date et le montant de facture de leur solde rejeté par l'ASP : vérifiez-les et "
+            "corrigez ce qui a motivé le rejet, puis « xl2segur convertir » avec --pieces.") in said
+    assert "Complétez" not in said
+    # another avance accepted, whose solde was never deposited: its invoice is still to complete
+    avance = api.convert(workbook(tmp_path / "a3.xlsx", avance_rows("00003")), tmp_path / "depot", DAY)
+    asp_return(avance.files[0], tmp_path / "r3.json", {"00003": "FINMS2000003"})
+    api.ingest_returns([tmp_path / "r3.json"], default_path())
+    said = " ".join(CliRunner().invoke(app, ["solde", "-o", str(tmp_path / "soldes")]).output.split())
+    assert "2 demande(s)" in said and ("1 demande(s) reprend la date et le montant de facture de leur solde rejeté "
+                                       "par l'ASP") in said and "pour l'autre, complétez la date et le montant" in said
+
+
 @pytest.mark.parametrize("first, again", [("ms2-dui-pds-avance", "ms2-dui-pde-avance"),
                                           ("ms2-dui-pde-avance", "ms2-dui-pds-avance")])
 def test_an_avance_is_not_deposited_again_as_the_other_variant(tmp_path: Path, first: str, again: str) -> None:
