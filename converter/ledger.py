@@ -714,7 +714,7 @@ class Ledger(_FolderSide, _ReturnsSide):
                                       check_same_thread=False)
             self.db.row_factory = sqlite3.Row
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self._refuse_foreign()
+            _refuse_foreign(self.db, self.path)
             self.shared = shared(self.path)
             self._set_journal("DELETE" if self.shared else "WAL")
             # WAL with NORMAL, or a rollback journal with FULL, never corrupts the ledger; a power
@@ -740,45 +740,12 @@ class Ledger(_FolderSide, _ReturnsSide):
                               "qu'il s'agit bien d'un fichier xl2segur.sqlite, et que lui et son dossier "
                               "sont accessibles en écriture.") from exc
 
-    def _refuse_foreign(self) -> None:
-        """Another program's SQLite database given as the ledger (--registre, XL2SEGUR_REGISTRE) is
-        refused before anything is written into it: neither our tables nor the journal mode. A
-        ledger is a new database (no table, version 0: it becomes one) or has our tables and a
-        version; every version of xl2segur set it in the transaction that made the tables."""
-        # one statement, one read: another run creating the same new ledger commits in between
-        version, names = self._unlocked(
-            "SELECT (SELECT user_version FROM pragma_user_version), (SELECT json_group_array(name) FROM "
-            "(SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name))")[0]
-        tables = orjson.loads(names)
-        if (version == 0 and not tables) or (version > 0 and {"fichiers", "demandes"} <= set(tables)):
-            return
-        self.db.close()
-        held = f"ses tables : {', '.join(tables[:5])}{'…' if len(tables) > 5 else ''}" if tables else "aucune table"
-        raise LedgerError(f"Le fichier « {self.path} » n'est pas un registre xl2segur : c'est la base SQLite d'un "
-                          f"autre programme ({held}). Rien n'y a été écrit. Indiquez avec --registre (ou "
-                          "XL2SEGUR_REGISTRE) le fichier xl2segur.sqlite écrit par « xl2segur convertir », ou un "
-                          "nom de fichier qui n'existe pas encore pour commencer un registre.")
-
     def _set_journal(self, mode: str) -> None:
         """WAL on a local disk (a commit in half a millisecond; a rollback journal syncs three
         times, 15 ms a deposit file, 7 s for 500 files); DELETE for a shared ledger (`shared`):
         WAL keeps its index in shared memory, which two machines do not share (SQLite: « WAL
         does not work over a network filesystem »)."""
-        self._unlocked(f"PRAGMA journal_mode = {mode}")
-
-    def _unlocked(self, statement: str) -> list[sqlite3.Row]:
-        """`statement`'s rows. SQLite answers « locked » at once, without waiting on the busy
-        timeout, while another connection creates or switches the same file: retry."""
-        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
-        pause = 0.005
-        while True:
-            try:
-                return self.db.execute(statement).fetchall()
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
-                time.sleep(pause)
-                pause = min(pause * 2, 0.2)
+        _unlocked(self.db, f"PRAGMA journal_mode = {mode}")
 
     def close(self) -> None:
         self.db.close()
@@ -1030,6 +997,41 @@ _SQLITE_ADVICE = {
     "database is locked": "Attendez la fin de l'autre commande",
     "malformed": "Remplacez-le par sa dernière sauvegarde (puis « xl2segur importer » les fichiers de dépôt écrits depuis)",
 }
+
+
+def _refuse_foreign(db: sqlite3.Connection, path: Path) -> None:
+    """Another program's SQLite database given as the ledger (--registre, XL2SEGUR_REGISTRE) is
+    refused before anything is written into it: neither our tables nor the journal mode. A
+    ledger is a new database (no table, version 0: it becomes one) or has our tables and a
+    version; every version of xl2segur set it in the transaction that made the tables."""
+    # one statement, one read: another run creating the same new ledger commits in between
+    version, names = _unlocked(
+        db, "SELECT (SELECT user_version FROM pragma_user_version), (SELECT json_group_array(name) FROM "
+        "(SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name))")[0]
+    tables = orjson.loads(names)
+    if (version == 0 and not tables) or (version > 0 and {"fichiers", "demandes"} <= set(tables)):
+        return
+    db.close()
+    held = f"ses tables : {', '.join(tables[:5])}{'…' if len(tables) > 5 else ''}" if tables else "aucune table"
+    raise LedgerError(f"Le fichier « {path} » n'est pas un registre xl2segur : c'est la base SQLite d'un "
+                      f"autre programme ({held}). Rien n'y a été écrit. Indiquez avec --registre (ou "
+                      "XL2SEGUR_REGISTRE) le fichier xl2segur.sqlite écrit par « xl2segur convertir », ou un "
+                      "nom de fichier qui n'existe pas encore pour commencer un registre.")
+
+
+def _unlocked(db: sqlite3.Connection, statement: str) -> list[sqlite3.Row]:
+    """`statement`'s rows. SQLite answers « locked » at once, without waiting on the busy
+    timeout, while another connection creates or switches the same file: retry."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    pause = 0.005
+    while True:
+        try:
+            return db.execute(statement).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)
 
 
 def by_file(found: dict[str, str], shown: int = 5) -> str:
