@@ -489,8 +489,22 @@ def solde(
         raise typer.Exit(0)
     for path, count in written:
         out.print(f"Classeur de solde ({solde_id}) écrit : {path} — {count} demande(s)")
-    out.print("Complétez la date et le montant de chaque facture (et les colonnes restées vides), "
-              "puis « xl2segur convertir » avec --pieces.")
+    out.print(escape(solde_advice(sum(count for _, count in written), sum(w.refilled for w in written))))
+
+
+def solde_advice(count: int, refilled: int) -> str:
+    """What is left to do in the solde workbooks written: `refilled` of the `count` demandes got
+    back their rejected solde's invoice date and amount, the others have them to complete."""
+    then = "puis « xl2segur convertir » avec --pieces."
+    if not refilled:
+        return f"Complétez la date et le montant de chaque facture (et les colonnes restées vides), {then}"
+    again = (f"{'reprend' if refilled == 1 else 'reprennent'} la date et le montant de facture de leur solde rejeté "
+             "par l'ASP : vérifiez-les et corrigez ce qui a motivé le rejet")
+    if refilled == count:
+        return f"{'La demande' if count == 1 else 'Les demandes'} {again}, {then}"
+    others = "l'autre" if count - refilled == 1 else f"les {count - refilled} autres"
+    return (f"{refilled} demande(s) {again} ; pour {others}, complétez la date et le montant de chaque facture (et les "
+            f"colonnes restées vides), {then}")
 
 
 @app.command("etat", cls=CommandeFr)

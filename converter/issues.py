@@ -65,6 +65,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "booleen_invalide": (Severity.ERROR, "Répondez VRAI ou FAUX (ou oui / non)."),
     "date_invalide": (Severity.ERROR, "Date invalide : saisissez une vraie date au format JJ/MM/AAAA."),
     "date_annee_deux_chiffres": (Severity.ERROR, "Année écrite sur 2 chiffres : xl2segur ne devine pas le siècle. Écrivez l'année sur 4 chiffres, au format JJ/MM/AAAA : 12/03/2026, et non 12/03/26."),
+    "date_heure_ignoree": (Severity.WARNING, "Cette date porte aussi une heure : seule la date est déposée (JJ/MM/AAAA), l'heure est ignorée. Vérifiez que c'est bien le jour voulu, ou saisissez la date seule pour ne plus voir cet avertissement."),
     "date_nombre_hors_limites": (Severity.ERROR, "Nombre au lieu d'une date : Excel range une date comme un nombre de jours, et celui-ci tomberait après 2099. Saisissez la date au format JJ/MM/AAAA, l'année sur 4 chiffres (par exemple 12/03/2024), et mettez la cellule au format Date."),
     "date_annee_hors_limites": (Severity.ERROR, "Année hors limites : l'année d'une date doit être comprise entre 1900 et 2099 (une année en dehors est une faute de frappe, comme 1850 ou 2204 pour 2024). Corrigez l'année, écrite sur 4 chiffres : JJ/MM/AAAA, par exemple 12/03/2024."),
     "montant_invalide": (Severity.ERROR, "Montant invalide : saisissez un nombre, par exemple 4866.67 ou 4 866,67."),

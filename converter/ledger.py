@@ -744,6 +744,7 @@ class Ledger(_FolderSide, _ReturnsSide):
                                       check_same_thread=False)
             self.db.row_factory = sqlite3.Row
             self.db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            _refuse_foreign(self.db, self.path)
             self.shared = shared(self.path)
             self._set_journal("DELETE" if self.shared else "WAL")
             # WAL with NORMAL, or a rollback journal with FULL, never corrupts the ledger; a power
@@ -773,20 +774,8 @@ class Ledger(_FolderSide, _ReturnsSide):
         """WAL on a local disk (a commit in half a millisecond; a rollback journal syncs three
         times, 15 ms a deposit file, 7 s for 500 files); DELETE for a shared ledger (`shared`):
         WAL keeps its index in shared memory, which two machines do not share (SQLite: « WAL
-        does not work over a network filesystem »). SQLite answers « locked » at once, without
-        waiting on the busy timeout, while another connection creates or switches the same
-        file: retry."""
-        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
-        pause = 0.005
-        while True:
-            try:
-                self.db.execute(f"PRAGMA journal_mode = {mode}")
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
-                time.sleep(pause)
-                pause = min(pause * 2, 0.2)
+        does not work over a network filesystem »)."""
+        _unlocked(self.db, f"PRAGMA journal_mode = {mode}")
 
     def close(self) -> None:
         self.db.close()
@@ -1038,6 +1027,41 @@ _SQLITE_ADVICE = {
     "database is locked": "Attendez la fin de l'autre commande",
     "malformed": "Remplacez-le par sa dernière sauvegarde (puis « xl2segur importer » les fichiers de dépôt écrits depuis)",
 }
+
+
+def _refuse_foreign(db: sqlite3.Connection, path: Path) -> None:
+    """Another program's SQLite database given as the ledger (--registre, XL2SEGUR_REGISTRE) is
+    refused before anything is written into it: neither our tables nor the journal mode. A
+    ledger is a new database (no table, version 0: it becomes one) or has our tables and a
+    version; every version of xl2segur set it in the transaction that made the tables."""
+    # one statement, one read: another run creating the same new ledger commits in between
+    version, names = _unlocked(
+        db, "SELECT (SELECT user_version FROM pragma_user_version), (SELECT json_group_array(name) FROM "
+        "(SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name))")[0]
+    tables = orjson.loads(names)
+    if (version == 0 and not tables) or (version > 0 and {"fichiers", "demandes"} <= set(tables)):
+        return
+    db.close()
+    held = f"ses tables : {', '.join(tables[:5])}{'…' if len(tables) > 5 else ''}" if tables else "aucune table"
+    raise LedgerError(f"Le fichier « {path} » n'est pas un registre xl2segur : c'est la base SQLite d'un "
+                      f"autre programme ({held}). Rien n'y a été écrit. Indiquez avec --registre (ou "
+                      "XL2SEGUR_REGISTRE) le fichier xl2segur.sqlite écrit par « xl2segur convertir », ou un "
+                      "nom de fichier qui n'existe pas encore pour commencer un registre.")
+
+
+def _unlocked(db: sqlite3.Connection, statement: str) -> list[sqlite3.Row]:
+    """`statement`'s rows. SQLite answers « locked » at once, without waiting on the busy
+    timeout, while another connection creates or switches the same file: retry."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    pause = 0.005
+    while True:
+        try:
+            return db.execute(statement).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)
 
 
 def by_file(found: dict[str, str], shown: int = 5) -> str:
@@ -1345,6 +1369,9 @@ def _found(path: Path, create: bool) -> Path:
     """`path`, unless a command that reads a ledger finds none there (LedgerNotFound), or an
     empty file: SQLite would make a ledger of it, writing over a file of the user's."""
     try:
+        if path.is_dir():
+            raise LedgerError(f"Le registre « {path} » est un dossier : indiquez le fichier du registre (--registre "
+                              f"ou XL2SEGUR_REGISTRE), par exemple « {path / DEFAULT_NAME} ».")
         if not create and not path.is_file():
             raise LedgerNotFound(path)
         if not create and path.stat().st_size == 0:

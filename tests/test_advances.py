@@ -82,6 +82,28 @@ def test_amounts_beyond_the_decimal_context_stay_exact(tmp_path):
         assert outcome.advances["00001"].amount_ttc == (Decimal("1" * 30 + ".05") * 6 / 5).quantize(CENT, ROUND_HALF_UP)
 
 
+def test_etat_sums_amounts_beyond_the_decimal_context(tmp_path):
+    """The same 30-digit amount, deposited: « xl2segur etat » stopped on « Erreur inattendue :
+    InvalidOperation » (its advance rounded to the cent in Decimal's 28 digits)."""
+    rows = many_demandes(2)
+    rows["Demandes"][0]["montantSegurHT"] = "1" * 30 + ".05"
+    registre = tmp_path / "registre.sqlite"
+    converted = CliRunner().invoke(app, ["convertir", str(workbook(tmp_path / "w.xlsx", rows)), "-o",
+                                         str(tmp_path / "d"), "--registre", str(registre)])
+    assert converted.exit_code == 0, converted.output
+    result = CliRunner().invoke(app, ["etat", "--registre", str(registre), "-o", str(tmp_path / "etat.xlsx")])
+    assert result.exit_code == 0, result.output
+    with localcontext(prec=60):
+        ht = Decimal("1" * 30 + ".05") + Decimal("4866.67")
+        advance = sum((amounts.avance_demande(a, r, "0.30").avance for a, r in
+                       (("1" * 30 + ".05", rows["Demandes"][0]["regimeTVA"]), ("4866.67", rows["Demandes"][1]["regimeTVA"]))),
+                      Decimal(0))
+    said = " ".join(result.output.split())
+    assert f"{amounts.format_euros(ht)} HT — avance attendue {amounts.format_euros(advance)}" in said
+    # 111…111.05 × 1.2 = 133…333.26 (TTC), × 0.30 = 39 999…999.978 → .98
+    assert amounts.avance_demande("1" * 30 + ".05", "TTC", "0.30").avance == Decimal("3" + "9" * 28 + ".98")
+
+
 def test_the_summary_and_the_report_compute_no_decimal_per_demande(tmp_path, monkeypatch):
     """Issue #19: the summary computed every demande's advance in Decimal (100,000 of them); the
     per-demande values are built only for the demandes shown, and the report writes them from

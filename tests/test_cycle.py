@@ -457,6 +457,23 @@ def test_a_rejected_solde_comes_back_with_its_date_as_a_date_and_its_amounts_as_
     assert again.errors == [] and again.accepted == ["00002"]
 
 
+def test_solde_says_which_demandes_come_back_filled(tmp_path: Path) -> None:
+    """« Complétez la date et le montant de chaque facture » was said of a solde workbook whose
+    rejected solde came back with its invoice date and amount already filled."""
+    _solde_rejected(tmp_path)
+    said = " ".join(CliRunner().invoke(app, ["solde", "-o", str(tmp_path / "soldes")]).output.split())
+    assert ("La demande reprend la date et le montant de facture de leur solde rejeté par l'ASP : vérifiez-les et "
+            "corrigez ce qui a motivé le rejet, puis « xl2segur convertir » avec --pieces.") in said
+    assert "Complétez" not in said
+    # another avance accepted, whose solde was never deposited: its invoice is still to complete
+    avance = api.convert(workbook(tmp_path / "a3.xlsx", avance_rows("00003")), tmp_path / "depot", DAY)
+    asp_return(avance.files[0], tmp_path / "r3.json", {"00003": "FINMS2000003"})
+    api.ingest_returns([tmp_path / "r3.json"], default_path())
+    said = " ".join(CliRunner().invoke(app, ["solde", "-o", str(tmp_path / "soldes")]).output.split())
+    assert "2 demande(s)" in said and ("1 demande(s) reprend la date et le montant de facture de leur solde rejeté "
+                                       "par l'ASP") in said and "pour l'autre, complétez la date et le montant" in said
+
+
 @pytest.mark.parametrize("first, again", [("ms2-dui-pds-avance", "ms2-dui-pde-avance"),
                                           ("ms2-dui-pde-avance", "ms2-dui-pds-avance")])
 def test_an_avance_is_not_deposited_again_as_the_other_variant(tmp_path: Path, first: str, again: str) -> None:
@@ -1063,6 +1080,35 @@ def test_ledger_that_is_not_a_database(tmp_path: Path) -> None:
     bad.write_text("pas une base")
     with pytest.raises(OutputError, match=r"n'est pas utilisable \(ce n'est pas une base SQLite\)"):
         Ledger(bad)
+
+
+def test_another_programs_database_is_refused_untouched(tmp_path: Path) -> None:
+    # --registre pointing at another program's SQLite base got our tables (and WAL) written into it
+    other = tmp_path / "clients.db"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE clients (id INTEGER, nom TEXT)")
+    db.close()
+    before = other.read_bytes()
+    result = CliRunner().invoke(app, ["convertir", str(workbook(tmp_path / "a.xlsx", avance_rows("00001"))),
+                                      "-o", str(tmp_path / "depot"), "--registre", str(other)])
+    assert result.exit_code == 2, result.output
+    assert f"« {other} » n'est pas un registre xl2segur" in result.output
+    assert "ses tables : clients" in result.output and "Rien n'y a été écrit" in result.output
+    assert other.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir() if "clients" in p.name) == [
+        "clients.db"]
+    assert not list((tmp_path / "depot").glob("*.json"))
+    # a version number of its own does not make it a ledger « written by a newer xl2segur »
+    with sqlite3.connect(other) as db:
+        db.execute("PRAGMA user_version = 7")
+    db.close()
+    with pytest.raises(OutputError, match="n'est pas un registre xl2segur"):
+        Ledger(other)
+    # a folder is said to be one
+    with pytest.raises(OutputError, match=r"est un dossier : indiquez le fichier du registre"):
+        api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00002")), tmp_path / "depot", DAY, registre=tmp_path)
+    # a new name still starts a ledger, which opens again
+    Ledger(tmp_path / "neuf.sqlite").close()
+    Ledger(tmp_path / "neuf.sqlite").close()
 
 
 # ------------------------------------------------------------ the CLI

@@ -17,7 +17,7 @@ import sqlite3
 import subprocess
 import sys
 import zipfile
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
@@ -823,6 +823,36 @@ def test_dates_in_several_forms(tmp_path, typed):
     assert values_of(deposit(outcome), "dateCommande") == ["12/03/2024"]
 
 
+@pytest.mark.parametrize("typed", ["12/03/2024 14:30", "12/03/2024 14:30:05", "12-03-2024 9:05", "45363.6",
+                                   datetime(2024, 3, 12, 14, 30)])
+def test_a_date_with_a_time_keeps_its_date_with_a_warning(tmp_path, typed):
+    """A date-time cell, a serial with a fraction (45363.6) or « 12/03/2024 14:30 » typed: the
+    seeds ask for JJ/MM/AAAA; the day is unambiguous, it is deposited and the time dropped, said
+    (they were refused as « Date invalide », or the time dropped unsaid)."""
+    rows = seed_001_rows()
+    rows["Demandes"][0]["dateCommande"] = "12/03/2024"
+    path = workbook(tmp_path / "dates.xlsx", rows)
+    book = openpyxl.load_workbook(path)
+    book["Demandes"]["B2"].value = typed
+    book["Demandes"]["B2"].number_format = "dd/mm/yyyy hh:mm" if isinstance(typed, datetime) else "@"
+    book.save(path)
+    outcome = api.convert(path, tmp_path / "depot", DAY)
+    assert outcome.exit_code == 0, outcome.errors
+    assert values_of(deposit(outcome), "dateCommande") == ["12/03/2024"]
+    assert [(i.code, i.cell) for i in outcome.warnings if i.balise == "dateCommande"] == [("date_heure_ignoree", "B2")]
+
+
+@pytest.mark.parametrize("typed", ["12/03/2024 00:00", "2024-03-12 00:00:00", "45363.0", datetime(2024, 3, 12)])
+def test_a_date_at_midnight_has_no_time_to_warn_of(tmp_path, typed):
+    rows = seed_001_rows()
+    path = workbook(tmp_path / "dates.xlsx", rows)
+    book = openpyxl.load_workbook(path)
+    book["Demandes"]["B2"].value = typed
+    book.save(path)
+    outcome = api.verify(path)
+    assert outcome.errors == [] and not [i for i in outcome.warnings if i.balise == "dateCommande"]
+
+
 @pytest.mark.parametrize("typed", ["01/01/1900", "31/12/2099", "1900-01-01", "31 décembre 2099"])
 def test_dates_at_the_ends_of_the_accepted_years(tmp_path, typed):
     rows = seed_001_rows()
@@ -831,7 +861,8 @@ def test_dates_at_the_ends_of_the_accepted_years(tmp_path, typed):
 
 
 @pytest.mark.parametrize("typed, code", [
-    *((typed, "date_invalide") for typed in ("31/02/2024", "hier", "12 brumaire 2024", "12/13/26", 1)),
+    *((typed, "date_invalide") for typed in ("31/02/2024", "hier", "12 brumaire 2024", "12/13/26", 1,
+                                             "12/03/2024 25:00", "12/03/2024 midi")),
     # a year of two digits: the century is not guessed (seeds: « JJ/MM/AAAA »), the message says so
     *((typed, "date_annee_deux_chiffres") for typed in ("12/03/24", "1.3.26", "5-3-26", "1er mars 26")),
     # a number that would be a date past 2099 (a date cell formatted as a number)

@@ -81,7 +81,23 @@ def test_hop_merged_establishments_written_as_in_the_workbook(typed):
 
 def test_hop_merged_establishments_with_a_part_missing_name_the_whole_value():
     r = run("hop-pfi-va2", "--activite-combinee", "10000 + ", "--prestation", "V2")
-    assert r.exit_code == 2 and "illisible : '10000 + '" in r.output and "10000 + 20000" in r.output
+    assert r.exit_code == 2 and "illisible : « 10000 + »" in r.output and "10000 + 20000" in r.output
+
+
+@pytest.mark.parametrize("typed", ["-0", "-0,00", "-0.0"])
+def test_hop_minus_zero_is_zero(typed):
+    # « Activité combinée : -0 » was printed, and « (-0 − 0) » in the formula
+    r = run("hop-pfi-va2", "--activite-combinee", typed, "--prestation", "V2")
+    assert r.exit_code == 0, r.output
+    assert "Activité combinée : 0" in r.output.splitlines() and "-0" not in r.output
+    assert r.output == run("hop-pfi-va2", "--activite-combinee", "0", "--prestation", "V2").output
+
+
+def test_hop_unreadable_activity_is_quoted_in_french():
+    # Python's quotes, « illisible : 'abc' », in a French message
+    for typed in ("abc", "nan", "1e400"):
+        r = run("hop-pfi-va2", "--activite-combinee", typed, "--prestation", "V2")
+        assert r.exit_code == 2 and f"« {typed} »" in r.output and "'" not in r.output.split(":")[1], r.output
 
 
 def test_hop_merged_establishment_outside_the_table_is_refused():

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import NamedTuple
 
 from .parameters import AVANCE_RATE_WAVE1, SOLDE_RATE_WAVE1
 
 CENT = Decimal("0.01")
+# No seed sets a maximum amount: products and roundings to the cent stay exact whatever their
+# digits (Decimal's default context keeps 28 and refused to round a 30-digit amount, « etat »
+# stopping on InvalidOperation). Only multiplications and roundings to the cent use it.
+_EXACT = Context(prec=1000, rounding=ROUND_HALF_UP)
 
 __all__ = [
     "CENT",
@@ -50,12 +54,12 @@ def to_decimal(value: Decimal | int | str) -> Decimal:
 
 def round_cent(amount: Decimal | int | str) -> Decimal:
     """Round to the cent, half-up (0.005 -> 0.01)."""
-    return to_decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP)
+    return to_decimal(amount).quantize(CENT, rounding=ROUND_HALF_UP, context=_EXACT)
 
 
 def avance(amount: Decimal | int | str, rate: Decimal | int | str) -> Decimal:
     """Advance = montant × taux, rounded half-up to the cent (e.g. taux 0.30 in wave 1)."""
-    return round_cent(to_decimal(amount) * to_decimal(rate))
+    return round_cent(_EXACT.multiply(to_decimal(amount), to_decimal(rate)))
 
 
 # « Le montant plafond qu'il pourra demander dans son JSON pour cet exemple sera donc 5840,00 /
@@ -66,7 +70,7 @@ AVANCE_ON_TTC = "TTC"  # the regimeTVA whose advance is on the TTC amount
 
 def amount_ttc(amount_ht: Decimal | int | str) -> Decimal:
     """HT × 1,2 to the cent: 4866.67 → 5840.00 (seed 000 §3.1, read backwards)."""
-    return round_cent(to_decimal(amount_ht) * AVANCE_VAT_FACTOR)
+    return round_cent(_EXACT.multiply(to_decimal(amount_ht), AVANCE_VAT_FACTOR))
 
 
 class AvanceDemande(NamedTuple):
@@ -89,10 +93,10 @@ def avance_demande(amount_ht: Decimal | int | str, vat_regime: str | None, rate:
     HT), the HT amount for an HT one (seed 003: « perçoit 30% de 1 075 € HT (le régime TVA qui
     s'applique dans cet exemple est HT) »). Rounded half-up to the cent, as `avance`; the same
     rule over columns: converter/lifecycle/advances.py."""
-    ht = (amount_ht if isinstance(amount_ht, Decimal) else to_decimal(amount_ht)).quantize(CENT, ROUND_HALF_UP)
+    ht = (amount_ht if isinstance(amount_ht, Decimal) else to_decimal(amount_ht)).quantize(CENT, ROUND_HALF_UP, _EXACT)
     rate = rate if isinstance(rate, Decimal) else to_decimal(rate)
-    ttc = (ht * AVANCE_VAT_FACTOR).quantize(CENT, ROUND_HALF_UP) if vat_regime == AVANCE_ON_TTC else None
-    return AvanceDemande(ht, ttc, ((ht if ttc is None else ttc) * rate).quantize(CENT, ROUND_HALF_UP))
+    ttc = _EXACT.multiply(ht, AVANCE_VAT_FACTOR).quantize(CENT, ROUND_HALF_UP, _EXACT) if vat_regime == AVANCE_ON_TTC else None
+    return AvanceDemande(ht, ttc, _EXACT.multiply(ht if ttc is None else ttc, rate).quantize(CENT, ROUND_HALF_UP, _EXACT))
 
 
 def solde(amount: Decimal | int | str, avance_rate: Decimal | int | str) -> Decimal:
@@ -105,7 +109,7 @@ def solde(amount: Decimal | int | str, avance_rate: Decimal | int | str) -> Deci
     # inferred: the seeds give rates, not a rounding rule for the split; the remainder
     # keeps avance + solde == montant.
     m = round_cent(amount)
-    return m - avance(m, avance_rate)
+    return _EXACT.subtract(m, avance(m, avance_rate))
 
 
 # French formatting (used by error messages and cli_text)
@@ -125,10 +129,12 @@ def _groups(whole: str) -> str:
 def format_number(value: Decimal | int, decimals: int | None = None) -> str:
     """French number: '15 000', '1 234,5'; ``decimals`` fixes the count of decimals."""
     d = Decimal(value)
+    if d.is_zero():  # « -0 » typed, or a negative amount rounded to nothing: 0, never « -0 »
+        d = d.copy_abs()
     if decimals is not None:
-        d = d.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+        d = d.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP, context=_EXACT)
     elif d == d.to_integral_value():
-        d = d.quantize(Decimal(1))
+        d = d.quantize(Decimal(1), context=_EXACT)
     else:
         d = d.normalize()
     text = format(d, "f")

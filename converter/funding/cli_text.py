@@ -69,12 +69,12 @@ def _ac(combined_activity: Decimal | int | float | str) -> Decimal:
         value = to_decimal(combined_activity)
     except (TypeError, ValueError) as exc:
         raise InputError(
-            f"Activité combinée illisible : {combined_activity!r}. Indiquez un nombre de "
+            f"Activité combinée illisible : « {str(combined_activity).strip()} ». Indiquez un nombre de "
             "journées, par exemple --activite-combinee 15000."
         ) from exc
     if not value.is_finite() or abs(value) >= ABSURD_ACTIVITY:  # no table reaches it; nor does Decimal's precision
         raise InputError(
-            f"Activité combinée hors de toute mesure : {combined_activity}. Indiquez un nombre de "
+            f"Activité combinée hors de toute mesure : « {combined_activity} ». Indiquez un nombre de "
             "journées, par exemple --activite-combinee 15000."
         )
     return value
@@ -91,7 +91,7 @@ def _merged(combined_activity: Decimal | int | float | str) -> list[Decimal | in
     parts = combined_activity.split("+")
     if any(not part.strip() for part in parts):
         raise InputError(
-            f"Activité combinée illisible : {combined_activity!r}. Pour un établissement issu d'une "
+            f"Activité combinée illisible : « {str(combined_activity).strip()} ». Pour un établissement issu d'une "
             "fusion, indiquez l'activité combinée de chaque établissement fusionné, par exemple "
             "--activite-combinee \"10000 + 20000\"."
         )

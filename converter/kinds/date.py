@@ -22,7 +22,8 @@ NAME = "date"
 TEXT = False
 NUM_FORMAT = "dd/mm/yyyy"
 WIDTH = None
-CODES = ("date_invalide", "date_annee_hors_limites", "date_annee_deux_chiffres", "date_nombre_hors_limites")
+CODES = ("date_invalide", "date_annee_hors_limites", "date_annee_deux_chiffres", "date_nombre_hors_limites",
+         "date_heure_ignoree")
 PATTERN = r"^(0[1-9]|[12][0-9]|3[01])/(0[1-9]|1[0-2])/(19|20)[0-9]{2}$"
 
 _MONTHS = {name: f"{i:02d}" for i, names in enumerate(
@@ -35,8 +36,11 @@ YEARS = (1900, 2099)  # a date of an order or an invoice: a year outside was mis
 _FROM_EXCEL = rf"^{_YEAR}-[0-9][0-9]-[0-9][0-9](?:[ T][0-9]{{2}}:[0-9]{{2}}(?::[0-9]{{2}}(?:\.[0-9]+)?)?)?$"
 # (pattern, replacement): the other text forms of a date, rewritten as « =AAAA-M-J », the only
 # text read as a date (a value matching none stays as typed, and is no date)
+# a time of day after the date (« 04/03/2024 12:00 »): the seeds ask for JJ/MM/AAAA only; the
+# date is unambiguous, it is kept and the time dropped, with a warning (« date_heure_ignoree »)
+_TIME = r"(?:[01]?[0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]+)?)?"
 _AS_ISO = (
-    (rf"^([0-9]{{1,2}})[/.\-]([0-9]{{1,2}})[/.\-]{_YEAR}$", "=$3-$2-$1"),  # JJ/MM/AAAA
+    (rf"^([0-9]{{1,2}})[/.\-]([0-9]{{1,2}})[/.\-]{_YEAR}(?:\s+{_TIME})?$", "=$3-$2-$1"),  # JJ/MM/AAAA [HH:MM]
     (rf"^{_YEAR}[/.]([0-9]{{1,2}})[/.]([0-9]{{1,2}})$", "=$1-$2-$3"),  # AAAA/MM/JJ
 )
 _SERIAL_DAYS = (2, 73050)  # Excel serial numbers of 1 January 1900 and 31 December 2099
@@ -74,7 +78,7 @@ def parsed(c: pl.Expr) -> pl.Expr:
         .str.extract_groups(rf"^([0-9]{{1,2}})(?:er)?\s+([a-zéû]+)\.?\s+{_YEAR}$")
     month = words.struct.field("2").replace_strict(_MONTHS, default=None, return_dtype=pl.String)
     named = pl.concat_str(pl.lit("="), words.struct.field("3"), pl.lit("-"), month, pl.lit("-"), words.struct.field("1"))
-    serial = c.str.extract(r"^([0-9]{5})(?:\.0+)?$", 1).cast(pl.Int64, strict=False)
+    serial = c.str.extract(r"^([0-9]{5})(?:\.[0-9]+)?$", 1).cast(pl.Int64, strict=False)  # its fraction: a time
     return pl.coalesce(
         pl.coalesce(named, text).str.to_date("=%Y-%m-%d", strict=False),  # chrono reads 2024-3-5
         pl.when(serial.is_between(*_SERIAL_DAYS)).then(pl.lit(date(1899, 12, 30)) + pl.duration(days=serial)),
@@ -87,7 +91,10 @@ def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
                   (day.is_null() & c.str.contains(_LATE_SERIAL) & (c.cast(pl.Float64, strict=False) > _SERIAL_DAYS[1]),
                    "date_nombre_hors_limites"),
                   (day.is_null(), "date_invalide"), (~day.dt.year().is_between(*YEARS), "date_annee_hors_limites"))
-    return FieldCheck(day.dt.strftime("%d/%m/%Y"), error, NONE, ({f"{name}date": parsed(c)},))
+    # a time other than midnight: a serial's fraction, or a time after the date (a date-time cell)
+    timed = c.str.contains(rf"^[0-9]{{5}}\.[0-9]*[1-9]|[0-9][ T]+{_TIME}$") & ~c.str.contains(r"[ T]0?0:00(?::00(?:\.0+)?)?$")
+    warning = codes((day.is_not_null() & timed, "date_heure_ignoree"),)
+    return FieldCheck(day.dt.strftime("%d/%m/%Y"), error, warning, ({f"{name}date": parsed(c)},))
 
 
 validate, is_valid = scalar_forms(check, NAME)  # the Polars check, on one value

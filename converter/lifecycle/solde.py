@@ -59,11 +59,23 @@ def solde_rows(avance: FormatDefinition, solde: FormatDefinition, row: sqlite3.R
     return out
 
 
-def write_solde_workbooks(book: Ledger, format_id: str | None, output: Path) -> tuple[str | None, list[tuple[Path, int]]]:
+class SoldeWorkbook(tuple):
+    """(workbook, number of demandes), as callers unpack it; `refilled`: how many of them got
+    back the values of their solde the ASP rejected (invoice date and amount already filled)."""
+
+    refilled: int
+
+    def __new__(cls, path: Path, count: int, refilled: int = 0) -> SoldeWorkbook:
+        self = super().__new__(cls, (path, count))
+        self.refilled = refilled
+        return self
+
+
+def write_solde_workbooks(book: Ledger, format_id: str | None, output: Path) -> tuple[str | None, list[SoldeWorkbook]]:
     """One pre-filled solde workbook per (numeroAns, SIRET) of the accepted avances; an avance
     whose solde the ASP rejected gets that solde's values back (invoice date and amount…).
 
-    Returns (solde format id, [(workbook, number of demandes)]); no workbook when no accepted
+    Returns (solde format id, [SoldeWorkbook: (workbook, number of demandes)]); no workbook when no accepted
     avance with a numeroASP awaits its solde — then, without `format_id` and with no
     accepted avance at all in the ledger, (None, []).
     """
@@ -78,6 +90,7 @@ def write_solde_workbooks(book: Ledger, format_id: str | None, output: Path) -> 
     avances, solde = _solde_definition(format_id)
     groups: dict[tuple[str, str], dict[str, list[dict[str, str | None]]]] = {}
     counts: dict[tuple[str, str], int] = {}
+    refilled: dict[tuple[str, str], int] = {}
     by_id = {a.id: a for a in avances}
     formats = all_formats()
     family = numero_formats(solde.id)
@@ -96,10 +109,11 @@ def write_solde_workbooks(book: Ledger, format_id: str | None, output: Path) -> 
             for name, rows in solde_rows(by_id[row["format"]], solde, row, book.demande(row), before).items():
                 sheets.setdefault(name, []).extend(rows)
             counts[key] = counts.get(key, 0) + 1
+            refilled[key] = refilled.get(key, 0) + (before is not None)
     written = []
     for (numero_ans, siret), rows in groups.items():
         target = Path(output) / f"solde-{solde.id}-{numero_ans}.xlsx"
         path = write_workbook(solde, target, header={"numeroAns": numero_ans, "SIRET": siret}, rows=rows, numbered=True,
                               typed=True)
-        written.append((path, counts[(numero_ans, siret)]))
+        written.append(SoldeWorkbook(path, counts[(numero_ans, siret)], refilled[(numero_ans, siret)]))
     return solde.id, written
