@@ -62,13 +62,9 @@ def test_each_row_says_next_to_it_what_to_correct_even_on_another_sheet(tmp_path
     assert [p.name for p in again.files] == ["JSON-0123456789-20240603-002.json"]
 
 
-def test_rows_named_in_the_error_workbook_are_its_own_and_the_original_ones(tmp_path):
-    """A duplicate OG row at rows 6 and 7 of the converted workbook lands at rows 2 and 3 of the
-    error workbook: its message said « lignes 6, 7 » (in the cell's note, the « À corriger »
-    column and the « Erreurs » sheet, whose only row column was « Ligne d'origine »), while the
-    « À corriger » column of « Demandes » said « ligne 2 », and rows 6 and 7 of this workbook are
-    empty. Every message now names the rows of this workbook, then the original ones; the
-    « Erreurs » sheet gives both; a warning on a row left out (its demande is accepted) says so."""
+def _og_row_twice(tmp_path):
+    """The sample converted with a fourth demande, 00004, whose OG row is typed twice (rows 6 and
+    7 of OG): 00004 is rejected as a duplicate."""
     rows = sample_avance_rows()
     twice = {**rows["OG"][0], "numeroEditeur": "00004", "FINESSJuridique": "750000010"}
     rows["Demandes"].append({**rows["Demandes"][0], "numeroEditeur": "00004"})
@@ -76,6 +72,17 @@ def test_rows_named_in_the_error_workbook_are_its_own_and_the_original_ones(tmp_
     rows["FINESS Géo"].append({"numeroEditeur": "00004", "FINESSJuridique": "750000010", "FINESSGeo": "750000028"})
     rows["Scénarios"].append({**rows["Scénarios"][2], "numeroEditeur": "00004"})
     outcome = api.convert(workbook(tmp_path / "demandes.xlsx", rows), tmp_path / "depot", DAY)
+    return outcome
+
+
+def test_rows_named_in_the_error_workbook_are_its_own_and_the_original_ones(tmp_path):
+    """A duplicate OG row at rows 6 and 7 of the converted workbook lands at rows 2 and 3 of the
+    error workbook: its message said « lignes 6, 7 » (in the cell's note, the « À corriger »
+    column and the « Erreurs » sheet, whose only row column was « Ligne d'origine »), while the
+    « À corriger » column of « Demandes » said « ligne 2 », and rows 6 and 7 of this workbook are
+    empty. Every message now names the rows of this workbook, then the original ones; the
+    « Erreurs » sheet gives both; a warning on a row left out (its demande is accepted) says so."""
+    outcome = _og_row_twice(tmp_path)
     assert outcome.rejected == ["00004"]
     [dup] = {i.message for i in outcome.errors}
     assert "(lignes 6, 7)" in dup  # the console speaks of the converted workbook
@@ -108,13 +115,7 @@ def test_the_rows_a_duplicate_names_are_data_in_the_report_and_the_error_workboo
     the error workbook parsed back with a regular expression to renumber them: the report gives
     them as a list (`rows`), and each renderer names them from it, the CLI and the report as the
     converted workbook numbers them, the error workbook as it numbers them."""
-    rows = sample_avance_rows()
-    twice = {**rows["OG"][0], "numeroEditeur": "00004", "FINESSJuridique": "750000010"}
-    rows["Demandes"].append({**rows["Demandes"][0], "numeroEditeur": "00004"})
-    rows["OG"] += [twice, dict(twice)]  # rows 6 and 7 of OG
-    rows["FINESS Géo"].append({"numeroEditeur": "00004", "FINESSJuridique": "750000010", "FINESSGeo": "750000028"})
-    rows["Scénarios"].append({**rows["Scénarios"][2], "numeroEditeur": "00004"})
-    outcome = api.convert(workbook(tmp_path / "demandes.xlsx", rows), tmp_path / "depot", DAY)
+    outcome = _og_row_twice(tmp_path)
     assert [(i.row, i.rows) for i in outcome.errors] == [(6, (6, 7)), (7, (6, 7))]
     report = json.loads(api.write_report(outcome, tmp_path / "rapport.json").read_text())
     found = [p for p in report["problemes"] if p["code"] == "doublon"]

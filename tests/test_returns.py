@@ -25,6 +25,13 @@ def _words(text: str) -> str:
     return " ".join(text.split())
 
 
+def _refused(command: list[str]) -> str:
+    """What the CLI says running `command`, which must end in code 1, its words on one line."""
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 1, result.output
+    return _words(result.output)
+
+
 def _avances(tmp_path: Path, *numeros: str) -> tuple[Path, Path]:
     """(deposit file, ledger) of seed 001's avance under each numero."""
     out = tmp_path / "depot"
@@ -191,9 +198,7 @@ def test_a_return_recorded_for_one_deposit_file_is_not_recorded_for_another_one_
     registre, first, old, second = _soldes_deposited_twice(tmp_path)
     history = _history(registre)
     command = ["retour", str(old), "--registre", str(registre), "-o", str(tmp_path / "b.xlsx"), "--depot", second.name]
-    result = CliRunner().invoke(app, command)
-    assert result.exit_code == 1, result.output
-    text = _words(result.output)
+    text = _refused(command)
     assert (f"00001 : Inconnue du registre — FINMS2000001 (Fichier non reconnu : ce retour (même contenu, ou même "
             f"impId) est déjà enregistré pour le dépôt {first.name} (fichier {old.name}, le") in text
     assert f"un retour répond à un seul dépôt, rien n'est enregistré pour {second.name}" in text
@@ -838,18 +843,25 @@ def test_any_file_a_user_can_give_gets_a_french_answer(tmp_path: Path, content: 
     assert _statuts(registre)[0][2] == "deposee"
 
 
-@pytest.mark.parametrize("confirm", [False, True])
-def test_a_return_replaced_since_given_again_among_the_others_changes_nothing(tmp_path: Path, confirm: bool) -> None:
-    """r1 recorded, then r2 replaced it with --confirmer; `retour retours/*.json` (both given
-    again, r1 first) said r1 contradicted the ledger and asked for --confirmer, which then
-    brought r1's outdated answer back (and refused r2, « given in the same command »). A return
-    already recorded is recorded once: it changes nothing, and says what replaced it."""
+def _r1_then_r2_confirmed(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """(ledger, r1, r2): two avances deposited; r1 accepted both, then r2, another import
+    (impId 99), rejected 00001 and was recorded with --confirmer."""
     deposit_file, registre = _avances(tmp_path, "00001", "00002")
     r1 = asp_return(deposit_file, tmp_path / "r1.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"})
     api.ingest_returns([r1], registre)
     r2 = _edit(asp_return(deposit_file, tmp_path / "r2.json", {"00001": "Pièce illisible", "00002": "FINMS2000002"}),
                lambda d: d.update(impId=99))
     api.ingest_returns([r2], registre, confirm=True)
+    return registre, r1, r2
+
+
+@pytest.mark.parametrize("confirm", [False, True])
+def test_a_return_replaced_since_given_again_among_the_others_changes_nothing(tmp_path: Path, confirm: bool) -> None:
+    """r1 recorded, then r2 replaced it with --confirmer; `retour retours/*.json` (both given
+    again, r1 first) said r1 contradicted the ledger and asked for --confirmer, which then
+    brought r1's outdated answer back (and refused r2, « given in the same command »). A return
+    already recorded is recorded once: it changes nothing, and says what replaced it."""
+    registre, r1, r2 = _r1_then_r2_confirmed(tmp_path)
     history = _history(registre)
     runner = CliRunner()
     result = runner.invoke(app, ["retour", str(r1), str(r2), "--registre", str(registre), "-o", str(tmp_path / "b.xlsx"),
@@ -870,12 +882,7 @@ def test_a_mistaken_confirmer_is_undone_by_the_older_return_given_alone_with_con
     said « déjà enregistré … rien n'est changé », --confirmer or not; nothing brought its answer
     back. Given alone with --confirmer it does, said so and kept in the history; given alone
     without it, the way back is said."""
-    deposit_file, registre = _avances(tmp_path, "00001", "00002")
-    r1 = asp_return(deposit_file, tmp_path / "r1.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"})
-    api.ingest_returns([r1], registre)
-    r2 = _edit(asp_return(deposit_file, tmp_path / "r2.json", {"00001": "Pièce illisible", "00002": "FINMS2000002"}),
-               lambda d: d.update(impId=99))
-    api.ingest_returns([r2], registre, confirm=True)
+    registre, r1, r2 = _r1_then_r2_confirmed(tmp_path)
     command = ["retour", str(r1), "--registre", str(registre), "-o", str(tmp_path / "b.xlsx")]
     result = CliRunner().invoke(app, command)
     assert result.exit_code == 0, result.output
@@ -1036,9 +1043,7 @@ def test_a_return_of_a_withdrawn_file_converted_again_unchanged_is_not_taken_for
     again = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00001", "00002")), deposit_file.parent, DAY).files[0]
     returned = asp_return(deposit_file.parent / "retires" / deposit_file.name, tmp_path / "retours" / deposit_file.name,
                           {"00001": "FINMS2000001", "00002": "FINMS2000002"})
-    result = CliRunner().invoke(app, ["retour", str(returned), "--registre", str(registre), "-o", str(tmp_path / "b.xlsx")])
-    assert result.exit_code == 1, result.output
-    text = _words(result.output)
+    text = _refused(["retour", str(returned), "--registre", str(registre), "-o", str(tmp_path / "b.xlsx")])
     assert (f"00001 : Inconnue du registre — FINMS2000001 (Fichier non reconnu : ces demandes sont exactement celles du "
             f"dépôt {again.name}, et aussi celles du fichier {deposit_file.name}, retiré du registre le") in text
     assert f"si c'est {again.name}, relancez avec --depot {again.name}" in text
