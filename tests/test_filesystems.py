@@ -1,0 +1,70 @@
+"""The folders users really have: a deposit folder whose `retires/` lies on another disk (a
+link to a network share, a USB stick), a ledger on a read-only medium. Each file system is a
+tmpfs mounted in a mount namespace of the test's own (tests/namespace.py; skipped where none
+may be made), and `xl2segur` is run there as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from converter import api, files
+from tests.namespace import NAMESPACE, WHY_SKIPPED
+from tests.test_cycle import DAY, avance_rows
+from tests.builders import workbook
+
+ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.skipif(NAMESPACE is None, reason=WHY_SKIPPED)
+
+
+def _in_namespace(tmp_path: Path, scenario: str, **env: str) -> None:
+    """Run the shell `scenario` in a mount namespace of its own; `$X2S` runs xl2segur."""
+    script = tmp_path / "scenario.sh"
+    script.write_text("set -u\nX2S() { PYTHONPATH=\"$ROOT\" \"$PYTHON\" -m converter \"$@\"; }\n" + scenario)
+    subprocess.run([*NAMESPACE, "sh", str(script)], check=True, timeout=120,
+                   env={**os.environ, "ROOT": str(ROOT), "PYTHON": sys.executable, **env})
+
+
+_WITHDRAW_ACROSS = """
+mount -t tmpfs -o size=4m tmpfs "$DISK"
+ln -s "$DISK" "$DEPOT/retires"
+X2S retirer "$FILE" --oui --registre "$REGISTRE" > "$OUT/retirer.txt" 2>&1; echo $? > "$OUT/retirer.code"
+cp -a "$DISK/." "$OUT/aside"
+ls -A "$DEPOT" > "$OUT/depot.txt"
+X2S retirer --annuler "$FILE" --registre "$REGISTRE" > "$OUT/annuler.txt" 2>&1; echo $? > "$OUT/annuler.code"
+cp -a "$DISK/." "$OUT/after"
+"""
+
+
+def test_a_file_withdrawn_into_a_retires_folder_on_another_disk_is_moved_whole_and_back(tmp_path: Path) -> None:
+    """`retires/`, a link to another disk: no hard link reaches it, and `retirer` ended in
+    « Invalid cross-device link », its demandes freed, the file still in the deposit folder
+    under its name (it could be uploaded), an empty file of that name left in `retires/`."""
+    registre, depot = tmp_path / "xl2segur.sqlite", tmp_path / "depot"
+    written = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002")), depot, DAY,
+                          registre=registre).files[0]
+    content, changed = written.read_bytes(), written.stat().st_mtime_ns
+    out, disk = tmp_path / "sortie", tmp_path / "disque"
+    out.mkdir()
+    disk.mkdir()
+    _in_namespace(tmp_path, _WITHDRAW_ACROSS, DISK=str(disk), DEPOT=str(depot), FILE=str(written),
+                  REGISTRE=str(registre), OUT=str(out))
+
+    said = (out / "retirer.txt").read_text()
+    assert (out / "retirer.code").read_text().strip() == "0", said
+    assert "mis de côté : " in said and "Traceback" not in said
+    assert (out / "depot.txt").read_text().split() == ["retires"]
+    assert sorted(p.name for p in (out / "aside").iterdir()) == [written.name]
+    assert (out / "aside" / written.name).read_bytes() == content
+    assert (out / "aside" / written.name).stat().st_mtime_ns == changed  # a recorded file stays known untouched
+
+    said = (out / "annuler.txt").read_text()
+    assert (out / "annuler.code").read_text().strip() == "0", said
+    assert written.read_bytes() == content and written.stat().st_mtime_ns == changed
+    assert list((out / "after").iterdir()) == []
+    assert not [p for p in depot.iterdir() if p.name.startswith(files.TMP_PREFIX)]
