@@ -735,6 +735,11 @@ class Ledger(_FolderSide, _ReturnsSide):
                 for statement in filter(str.strip, _ADDITIONS.split(";")):
                     self.db.execute(statement)
         except sqlite3.DatabaseError as exc:
+            # held by another command, its disk full: the file is sound, and nothing was done yet
+            if "database is locked" in str(exc) or "database or disk is full" in str(exc):
+                advice = next(a for en, a in _SQLITE_ADVICE.items() if en in str(exc))
+                raise LedgerError(f"Le registre « {self.path} » n'est pas utilisable ({_french(exc)}) : rien n'a "
+                                  f"été fait. {advice}, puis relancez la commande.") from exc
             raise LedgerError(f"Le registre « {self.path} » n'est pas utilisable ({_french(exc)}) : vérifiez "
                               "qu'il s'agit bien d'un fichier xl2segur.sqlite, et que lui et son dossier "
                               "sont accessibles en écriture.") from exc
