@@ -503,7 +503,7 @@ def write_solde_workbooks(registre: Path, format_id: str | None, output: Path) -
     LedgerNotFound when there is no ledger at `registre`."""
     from .lifecycle import solde
 
-    with ledger.Ledger(Path(registre), create=False) as book:
+    with ledger.Ledger(Path(registre), create=False, reading=True) as book:
         return solde.write_solde_workbooks(book, format_id, Path(output))
 
 
@@ -514,7 +514,7 @@ def ledger_status(registre: Path, target: Path | str | None = None) -> tuple[Any
     current folder). LedgerNotFound when there is no ledger."""
     from . import status
 
-    with ledger.Ledger(Path(registre), create=False) as book:
+    with ledger.Ledger(Path(registre), create=False, reading=True) as book:
         found = status.ledger_status(book)
     default = status.default_target(Path.cwd())
     return found, status.write_status(found, as_xlsx(into_folder(target, default.name)) if target else default)

@@ -68,3 +68,46 @@ def test_a_file_withdrawn_into_a_retires_folder_on_another_disk_is_moved_whole_a
     assert written.read_bytes() == content and written.stat().st_mtime_ns == changed
     assert list((out / "after").iterdir()) == []
     assert not [p for p in depot.iterdir() if p.name.startswith(files.TMP_PREFIX)]
+
+
+_READ_ONLY_MEDIUM = """
+mount -t tmpfs -o size=4m tmpfs "$DISK"
+X2S convertir "$BOOK" -o "$DISK/depot" --date-depot 20240312 --registre "$DISK/xl2segur.sqlite" -q > "$OUT/convertir.txt" 2>&1
+mount -o remount,ro "$DISK"
+cd "$OUT"
+for command in etat solde retirer; do
+    if [ $command = retirer ]; then set -- "$DISK/depot/JSON-0123456789-20240312-001.json" --oui; else set --; fi
+    X2S $command "$@" --registre "$DISK/xl2segur.sqlite" > "$OUT/$command.txt" 2>&1; echo $? > "$OUT/$command.code"
+done
+"""
+
+
+@pytest.mark.parametrize("journal", ["wal", "delete"])
+def test_a_ledger_on_a_read_only_medium_is_read_by_etat_and_solde_and_said_read_only_to_the_others(
+        tmp_path: Path, journal: str) -> None:
+    """The ledger on a medium one may only read (a share with read rights, a backup disk):
+    `etat` and `solde`, which only read it, said « n'est pas utilisable (impossible d'ouvrir ou
+    de créer le fichier) : vérifiez qu'il s'agit bien d'un fichier xl2segur.sqlite » (SQLite
+    opening it to add its tables, and a WAL ledger needing its shared-memory file beside it);
+    a command that must write it said the same, not that it is read-only."""
+    out, disk = tmp_path / "sortie", tmp_path / "disque"
+    out.mkdir()
+    disk.mkdir()
+    shared = {"XL2SEGUR_REGISTRE": str(disk / "xl2segur.sqlite")} if journal == "delete" else {}
+    env = {key: value for key, value in os.environ.items() if key != "XL2SEGUR_REGISTRE"}
+    script = tmp_path / "scenario.sh"
+    script.write_text("set -u\nX2S() { PYTHONPATH=\"$ROOT\" \"$PYTHON\" -m converter \"$@\"; }\n" + _READ_ONLY_MEDIUM)
+    subprocess.run([*NAMESPACE, "sh", str(script)], check=True, timeout=120,
+                   env={**env, **shared, "ROOT": str(ROOT), "PYTHON": sys.executable, "DISK": str(disk), "OUT": str(out),
+                        "BOOK": str(workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002")))})
+    assert "Registre des dépôts" in (out / "convertir.txt").read_text()
+
+    said = (out / "etat.txt").read_text()
+    assert (out / "etat.code").read_text().strip() == "0", said
+    assert "Déposées, sans retour de l'ASP : 2" in said and len(list(out.glob("etat-registre-*.xlsx"))) == 1
+    said = (out / "solde.txt").read_text()
+    assert (out / "solde.code").read_text().strip() == "0" and "Aucune avance acceptée" in said, said
+    said = " ".join((out / "retirer.txt").read_text().split())
+    assert (out / "retirer.code").read_text().strip() == "2"
+    assert said.startswith(f"Erreur : le registre « {disk / 'xl2segur.sqlite'} » ") and "lecture seule" in said \
+        and "Rendez-le accessible en écriture, lui et son dossier, puis relancez la commande" in said, said
