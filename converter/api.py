@@ -21,7 +21,7 @@ import polars as pl
 from . import attachments, build, concurrency, deposit, ledger, schema
 from .lifecycle import advances, against_ledger, facts
 from .checks import NE, Checked, check_sheet, check_workbook
-from .files import RUN_ID, NameTaken, OutputError, as_json, as_xlsx, clean_stale, into_folder, publish, running, write_new, write_new_numbered
+from .files import RUN_ID, NameTaken, OutputError, as_json, as_xlsx, clean_stale, into_folder, publish, running, why, write_new, write_new_numbered
 from .funding.amounts import AvanceDemande
 from .formats import FormatDefinition, all_formats, get_format, numero_formats
 from .issues import ISSUE_SCHEMA, Issue, Severity, issue
@@ -650,6 +650,23 @@ def restore(name: str, registre: Path, kept: list[Path] | None = None) -> tuple[
     return restored, path if path.is_file() else None
 
 
+def _can_set_aside(path: Path) -> None:
+    """Before a withdrawal is recorded: the deposit file `path` and its zip archives can leave
+    their folder for `retires/` (both folders writable). Else the ledger would free demandes
+    whose file stays under its name, to be uploaded beside their next deposit. OutputError."""
+    if not path.is_file() and not ledger.zips_of(path):
+        return  # nothing to move
+    for folder in (path.parent, path.parent / ledger.WITHDRAWN):
+        try:
+            with running(folder):
+                pass
+        except OutputError as exc:
+            reason = why(exc.__cause__) if isinstance(exc.__cause__, OSError) else str(exc)
+            raise OutputError(f"« {path.name} » ne peut pas être mis de côté dans « {path.parent / ledger.WITHDRAWN} » "
+                              f"(impossible d'écrire dans « {folder} » : {reason}) : rien n'est retiré. Rendez ce "
+                              "dossier accessible en écriture, puis relancez la commande.") from exc
+
+
 def withdraw(name: str, registre: Path, zips: list[Path] | None = None) -> tuple[int, Path | None]:
     """Withdraw a recorded deposit file that will never be uploaded: its demandes are free
     again (ledger.Ledger.withdraw), and the file, with its zip archives, is moved into the
@@ -665,6 +682,10 @@ def withdraw(name: str, registre: Path, zips: list[Path] | None = None) -> tuple
         if row["retire_le"] is not None and data is not None and path.is_file() and _same_deposit(path.read_bytes(), data):
             freed = row["demandes"]  # withdrawn by a run killed before it set the file aside: done now
         else:
+            if not path.is_file() and data is not None and Path(name).is_file() \
+                    and _same_deposit(Path(name).read_bytes(), data):
+                path = Path(name)  # left where the user found it, it could still be uploaded
+            _can_set_aside(path)
             freed = book.withdraw(row)
     if not path.is_file() and data is not None and Path(name).is_file() and _same_deposit(Path(name).read_bytes(), data):
         path = Path(name)  # left where the user found it, it could still be uploaded

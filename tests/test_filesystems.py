@@ -111,3 +111,45 @@ def test_a_ledger_on_a_read_only_medium_is_read_by_etat_and_solde_and_said_read_
     assert (out / "retirer.code").read_text().strip() == "2"
     assert said.startswith(f"Erreur : le registre « {disk / 'xl2segur.sqlite'} » ") and "lecture seule" in said \
         and "Rendez-le accessible en écriture, lui et son dossier, puis relancez la commande" in said, said
+
+
+_WITHDRAW_FROM_A_READ_ONLY_FOLDER = """
+mount -t tmpfs -o size=4m tmpfs "$DISK"
+X2S convertir "$BOOK" -o "$DISK/depot" --date-depot 20240312 --registre "$REGISTRE" -q > "$OUT/convertir.txt" 2>&1
+mount -o remount,ro "$DISK"
+X2S retirer "$DISK/depot/JSON-0123456789-20240312-001.json" --oui --registre "$REGISTRE" > "$OUT/ro.txt" 2>&1
+echo $? > "$OUT/ro.code"
+X2S convertir "$BOOK" -o "$OUT/ailleurs" --date-depot 20240312 --registre "$REGISTRE" -q > "$OUT/again.txt" 2>&1
+echo $? > "$OUT/again.code"
+ls -A "$DISK/depot" > "$OUT/ro.ls"
+mount -o remount,rw "$DISK"
+X2S retirer "$DISK/depot/JSON-0123456789-20240312-001.json" --oui --registre "$REGISTRE" > "$OUT/rw.txt" 2>&1
+echo $? > "$OUT/rw.code"
+ls -A "$DISK/depot/retires" > "$OUT/rw.ls"
+"""
+
+
+def test_a_file_that_cannot_leave_its_read_only_folder_is_not_withdrawn(tmp_path: Path) -> None:
+    """The deposit folder read-only (a share with read rights, a medium mounted read-only):
+    `retirer` freed the file's demandes in the ledger, then failed to make `retires/` (exit 2):
+    the file stayed under its name, uploadable, and the next conversion deposited its demandes
+    again in another file. Now nothing is withdrawn, and run again once the folder is writable,
+    it withdraws and sets the file aside."""
+    out, disk, registre = tmp_path / "sortie", tmp_path / "disque", tmp_path / "xl2segur.sqlite"
+    out.mkdir()
+    disk.mkdir()
+    _in_namespace(tmp_path, _WITHDRAW_FROM_A_READ_ONLY_FOLDER, DISK=str(disk), OUT=str(out), REGISTRE=str(registre),
+                  BOOK=str(workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002"))))
+    assert "Registre des dépôts" in (out / "convertir.txt").read_text()
+    said = " ".join((out / "ro.txt").read_text().split())
+    assert (out / "ro.code").read_text().strip() == "2"
+    assert said == (f"Erreur : « JSON-0123456789-20240312-001.json » ne peut pas être mis de côté dans "
+                    f"« {disk / 'depot' / 'retires'} » (impossible d'écrire dans « {disk / 'depot'} » : disque en "
+                    "lecture seule) : rien n'est retiré. Rendez ce dossier accessible en écriture, puis relancez la "
+                    "commande.")
+    assert (out / "ro.ls").read_text().split() == ["JSON-0123456789-20240312-001.json"]
+    assert (out / "again.code").read_text().strip() == "1"  # still deposited: refused, not deposited twice
+    assert not list((out / "ailleurs").glob("JSON-*.json"))
+
+    assert (out / "rw.code").read_text().strip() == "0", (out / "rw.txt").read_text()
+    assert (out / "rw.ls").read_text().split() == ["JSON-0123456789-20240312-001.json"]
