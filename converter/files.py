@@ -320,8 +320,12 @@ def write_first_free(candidates: "Iterator[Path] | list[Path]", write: Callable[
         with _temporary(first.parent) as tmp:
             try:
                 write(tmp)
-            except OSError as exc:  # disk full, quota, file system gone…
-                raise OutputError(f"Impossible d'écrire « {first} » ({why(exc)}). Libérez de la place ou choisissez un autre dossier.") from exc
+            except Exception as exc:  # disk full, quota, file system gone…
+                # xlsxwriter says it with its own FileCreateError, which holds the OSError
+                cause = exc if isinstance(exc, OSError) else next((a for a in exc.args if isinstance(a, OSError)), None)
+                if cause is None:
+                    raise
+                raise OutputError(f"Impossible d'écrire « {first} » ({why(cause)}). Libérez de la place ou choisissez un autre dossier.") from exc
             for target in itertools.chain((first,), candidates):  # lazily: `numbered` never ends
                 try:
                     if publish(tmp, target):

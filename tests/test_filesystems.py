@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -153,3 +154,43 @@ def test_a_file_that_cannot_leave_its_read_only_folder_is_not_withdrawn(tmp_path
 
     assert (out / "rw.code").read_text().strip() == "0", (out / "rw.txt").read_text()
     assert (out / "rw.ls").read_text().split() == ["JSON-0123456789-20240312-001.json"]
+
+
+_WORKBOOKS_ON_A_FULL_DISK = """
+mount -t tmpfs -o size=64k tmpfs "$DISK"
+cp "$RETURN" "$DISK/"
+dd if=/dev/zero of="$DISK/plein" bs=1k count=256 2>/dev/null
+for command in retour etat; do
+    if [ $command = retour ]; then set -- "$DISK/$(basename "$RETURN")"; else set -- -o "$DISK/"; fi
+    X2S $command "$@" --registre "$REGISTRE" > "$OUT/$command.txt" 2>&1; echo $? > "$OUT/$command.code"
+done
+ls -A "$DISK" > "$OUT/plein.ls"
+rm "$DISK/plein"
+X2S retour "$DISK/$(basename "$RETURN")" --registre "$REGISTRE" > "$OUT/again.txt" 2>&1; echo $? > "$OUT/again.code"
+ls -A "$DISK" > "$OUT/again.ls"
+"""
+
+
+def test_a_workbook_written_on_a_full_disk_says_disque_plein_in_french(tmp_path: Path) -> None:
+    """The bilan of `retour`, the workbook of `etat` (any workbook written with xlsxwriter), on
+    a full disk: « Erreur inattendue : FileCreateError : [Errno 28] No space left on device »,
+    xlsxwriter's own exception, which holds the OSError, not caught as one."""
+    from tests.test_cycle import asp_return
+
+    registre = tmp_path / "xl2segur.sqlite"
+    written = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002")), tmp_path / "depot", DAY,
+                          registre=registre).files[0]
+    answer = asp_return(written, tmp_path / "retours" / written.name, {"00001": "FINMS2000001", "00002": "FINMS2000002"})
+    out, disk = tmp_path / "sortie", tmp_path / "disque"
+    out.mkdir()
+    disk.mkdir()
+    _in_namespace(tmp_path, _WORKBOOKS_ON_A_FULL_DISK, DISK=str(disk), OUT=str(out), REGISTRE=str(registre),
+                  RETURN=str(answer))
+    for command in ("retour", "etat"):
+        said = " ".join((out / f"{command}.txt").read_text().split())
+        assert (out / f"{command}.code").read_text().strip() == "2", said
+        assert "Traceback" not in said and "inattendue" not in said, said
+        assert said.endswith("(disque plein). Libérez de la place ou choisissez un autre dossier."), said
+    assert sorted((out / "plein.ls").read_text().split()) == [written.name, "plein"]  # no temporary left
+    assert (out / "again.code").read_text().strip() == "0", (out / "again.txt").read_text()
+    assert sorted((out / "again.ls").read_text().split()) == [written.name, f"retour-ASP-{date.today():%Y%m%d}.xlsx"]
