@@ -358,6 +358,9 @@ def convertir(
     """Convertit un classeur en fichiers JSON de dépôt (200 demandes au plus chacun)."""
     day = _parse_day(date_depot)
     classeur = _workbook(classeur)
+    # a deposit folder made on macOS keeps its decomposed « é »: the name typed would make a
+    # second folder beside it, under the same name on screen, the deposits shared between the two
+    sortie = _near(sortie, "le dossier de sortie", folder=True)
     _report_folder(rapport)
     try:
         with progress_line(quiet) as progress:
