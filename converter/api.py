@@ -489,11 +489,19 @@ def ingest_returns(files: list[Path], registre: Path, target: Path | str | None 
     """
     from . import returns
 
+    default = returns.default_review(Path(files[0]).parent)
+    review = as_xlsx(into_folder(target, default.name)) if target else default
+    try:  # before anything is recorded: recorded, then « impossible d'écrire » (exit 2), it looked undone
+        with running(review.parent):
+            pass
+    except OutputError as exc:
+        reason = why(exc.__cause__) if isinstance(exc.__cause__, OSError) else str(exc)
+        raise OutputError(f"Impossible d'écrire le classeur de bilan dans le dossier « {review.parent} » ({reason}) : "
+                          "rien n'est enregistré. Donnez-lui un dossier accessible en écriture (-o DOSSIER/), puis "
+                          "relancez.") from exc
     with ledger.Ledger(Path(registre), create=False) as book:
         lines = returns.ingest([Path(f) for f in files], book, confirm=confirm, deposit=deposit)
-    default = returns.default_review(Path(files[0]).parent)
-    review = returns.write_review(lines, as_xlsx(into_folder(target, default.name)) if target else default)
-    return lines, review
+    return lines, returns.write_review(lines, review)
 
 
 def write_solde_workbooks(registre: Path, format_id: str | None, output: Path) -> tuple[str | None, list[tuple[Path, int]]]:

@@ -194,3 +194,42 @@ def test_a_workbook_written_on_a_full_disk_says_disque_plein_in_french(tmp_path:
     assert sorted((out / "plein.ls").read_text().split()) == [written.name, "plein"]  # no temporary left
     assert (out / "again.code").read_text().strip() == "0", (out / "again.txt").read_text()
     assert sorted((out / "again.ls").read_text().split()) == [written.name, f"retour-ASP-{date.today():%Y%m%d}.xlsx"]
+
+
+_RETURNS_ON_A_READ_ONLY_MEDIUM = """
+mount -t tmpfs -o size=4m tmpfs "$DISK"
+cp "$RETURN" "$DISK/"
+mount -o remount,ro "$DISK"
+X2S retour "$DISK/$(basename "$RETURN")" --registre "$REGISTRE" > "$OUT/ro.txt" 2>&1; echo $? > "$OUT/ro.code"
+cd "$OUT"
+X2S retour "$DISK/$(basename "$RETURN")" --registre "$REGISTRE" -o bilans/ > "$OUT/ailleurs.txt" 2>&1
+echo $? > "$OUT/ailleurs.code"
+"""
+
+
+def test_returns_read_from_a_read_only_medium_are_recorded_once_their_bilan_can_be_written(tmp_path: Path) -> None:
+    """The ASP's return files on a medium one may only read (a share the IT fills): `retour`
+    recorded them, then could not write its bilan beside them, and ended in « impossible
+    d'écrire … Choisissez un dossier accessible en écriture » (exit 2: not done, to the user),
+    naming no option. Now nothing is recorded before the bilan's folder is known writable, and
+    the message gives -o."""
+    from tests.test_cycle import asp_return
+
+    registre = tmp_path / "xl2segur.sqlite"
+    written = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), tmp_path / "depot", DAY,
+                          registre=registre).files[0]
+    answer = asp_return(written, tmp_path / "retours" / written.name, {"00001": "FINMS2000001"})
+    out, disk = tmp_path / "sortie", tmp_path / "disque"
+    out.mkdir()
+    disk.mkdir()
+    _in_namespace(tmp_path, _RETURNS_ON_A_READ_ONLY_MEDIUM, DISK=str(disk), OUT=str(out), REGISTRE=str(registre),
+                  RETURN=str(answer))
+    said = " ".join((out / "ro.txt").read_text().split())
+    assert (out / "ro.code").read_text().strip() == "2"
+    assert said == (f"Erreur : impossible d'écrire le classeur de bilan dans le dossier « {disk} » (disque en lecture "
+                    "seule) : rien n'est enregistré. Donnez-lui un dossier accessible en écriture (-o DOSSIER/), "
+                    "puis relancez.")
+    said = (out / "ailleurs.txt").read_text()
+    assert (out / "ailleurs.code").read_text().strip() == "0", said
+    assert "00001 : Acceptée — FINMS2000001" in said and "déjà enregistré" not in said, said
+    assert [p.name for p in (out / "bilans").iterdir()] == [f"retour-ASP-{date.today():%Y%m%d}.xlsx"]
