@@ -73,11 +73,11 @@ def test_a_file_withdrawn_into_a_retires_folder_on_another_disk_is_moved_whole_a
 
 _READ_ONLY_MEDIUM = """
 mount -t tmpfs -o size=4m tmpfs "$DISK"
-X2S convertir "$BOOK" -o "$DISK/depot" --date-depot 20240312 --registre "$DISK/xl2segur.sqlite" -q > "$OUT/convertir.txt" 2>&1
+X2S convertir "$BOOK" -o "$OUT/depot" --date-depot 20240312 --registre "$DISK/xl2segur.sqlite" -q > "$OUT/convertir.txt" 2>&1
 mount -o remount,ro "$DISK"
 cd "$OUT"
 for command in etat solde retirer; do
-    if [ $command = retirer ]; then set -- "$DISK/depot/JSON-0123456789-20240312-001.json" --oui; else set --; fi
+    if [ $command = retirer ]; then set -- "$OUT/depot/JSON-0123456789-20240312-001.json" --oui; else set --; fi
     X2S $command "$@" --registre "$DISK/xl2segur.sqlite" > "$OUT/$command.txt" 2>&1; echo $? > "$OUT/$command.code"
 done
 """
@@ -112,6 +112,7 @@ def test_a_ledger_on_a_read_only_medium_is_read_by_etat_and_solde_and_said_read_
     assert (out / "retirer.code").read_text().strip() == "2"
     assert said.startswith(f"Erreur : le registre « {disk / 'xl2segur.sqlite'} » ") and "lecture seule" in said \
         and "Rendez-le accessible en écriture, lui et son dossier, puis relancez la commande" in said, said
+    assert [p.name for p in (out / "depot").glob("JSON-*")] == ["JSON-0123456789-20240312-001.json"]  # not set aside
 
 
 _WITHDRAW_FROM_A_READ_ONLY_FOLDER = """
