@@ -501,7 +501,11 @@ def ingest_returns(files: list[Path], registre: Path, target: Path | str | None 
                           "relancez.") from exc
     with ledger.Ledger(Path(registre), create=False) as book:
         lines = returns.ingest([Path(f) for f in files], book, confirm=confirm, deposit=deposit)
-    return lines, returns.write_review(lines, review)
+    try:
+        return lines, returns.write_review(lines, review)
+    except OutputError as exc:  # its disk full meanwhile: what is recorded stays, and says so when given again
+        raise OutputError(f"{exc} Le registre, lui, est à jour : relancez la même commande une fois le problème réglé "
+                          "pour écrire le bilan (les retours seront dits « déjà enregistrés »).") from exc
 
 
 def write_solde_workbooks(registre: Path, format_id: str | None, output: Path) -> tuple[str | None, list[tuple[Path, int]]]:

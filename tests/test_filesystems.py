@@ -191,7 +191,11 @@ def test_a_workbook_written_on_a_full_disk_says_disque_plein_in_french(tmp_path:
         said = " ".join((out / f"{command}.txt").read_text().split())
         assert (out / f"{command}.code").read_text().strip() == "2", said
         assert "Traceback" not in said and "inattendue" not in said, said
-        assert said.endswith("(disque plein). Libérez de la place ou choisissez un autre dossier."), said
+        assert "(disque plein). Libérez de la place ou choisissez un autre dossier." in said, said
+    # the returns were recorded before the bilan could not be written: said, not taken for undone
+    assert " ".join((out / "retour.txt").read_text().split()).endswith(
+        "Le registre, lui, est à jour : relancez la même commande une fois le problème réglé pour écrire le bilan "
+        "(les retours seront dits « déjà enregistrés »).")
     assert sorted((out / "plein.ls").read_text().split()) == [written.name, "plein"]  # no temporary left
     assert (out / "again.code").read_text().strip() == "0", (out / "again.txt").read_text()
     assert sorted((out / "again.ls").read_text().split()) == [written.name, f"retour-ASP-{date.today():%Y%m%d}.xlsx"]
