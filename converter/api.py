@@ -21,7 +21,7 @@ import polars as pl
 from . import attachments, build, concurrency, deposit, ledger, schema
 from .lifecycle import advances, against_ledger, facts
 from .checks import NE, Checked, check_sheet, check_workbook
-from .files import RUN_ID, NameTaken, OutputError, as_json, as_xlsx, clean_stale, into_folder, publish, running, write_new, write_new_numbered
+from .files import RUN_ID, NameTaken, OutputError, as_json, as_xlsx, clean_stale, into_folder, publish, running, why, write_new, write_new_numbered
 from .funding.amounts import AvanceDemande
 from .formats import FormatDefinition, all_formats, get_format, numero_formats
 from .issues import ISSUE_SCHEMA, Issue, Severity, issue
@@ -497,11 +497,23 @@ def ingest_returns(files: list[Path], registre: Path, target: Path | str | None 
     """
     from . import returns
 
+    default = returns.default_review(Path(files[0]).parent)
+    review = as_xlsx(into_folder(target, default.name)) if target else default
+    try:  # before anything is recorded: recorded, then « impossible d'écrire » (exit 2), it looked undone
+        with running(review.parent):
+            pass
+    except OutputError as exc:
+        reason = why(exc.__cause__) if isinstance(exc.__cause__, OSError) else str(exc)
+        raise OutputError(f"Impossible d'écrire le classeur de bilan dans le dossier « {review.parent} » ({reason}) : "
+                          "rien n'est enregistré. Donnez-lui un dossier accessible en écriture (-o DOSSIER/), puis "
+                          "relancez.") from exc
     with ledger.Ledger(Path(registre), create=False) as book:
         lines = returns.ingest([Path(f) for f in files], book, confirm=confirm, deposit=deposit)
-    default = returns.default_review(Path(files[0]).parent)
-    review = returns.write_review(lines, as_xlsx(into_folder(target, default.name)) if target else default)
-    return lines, review
+    try:
+        return lines, returns.write_review(lines, review)
+    except OutputError as exc:  # its disk full meanwhile: what is recorded stays, and says so when given again
+        raise OutputError(f"{exc} Le registre, lui, est à jour : relancez la même commande une fois le problème réglé "
+                          "pour écrire le bilan (les retours seront dits « déjà enregistrés »).") from exc
 
 
 def write_solde_workbooks(registre: Path, format_id: str | None, output: Path) -> tuple[str | None, list[tuple[Path, int]]]:
@@ -511,7 +523,7 @@ def write_solde_workbooks(registre: Path, format_id: str | None, output: Path) -
     LedgerNotFound when there is no ledger at `registre`."""
     from .lifecycle import solde
 
-    with ledger.Ledger(Path(registre), create=False) as book:
+    with ledger.Ledger(Path(registre), create=False, reading=True) as book:
         return solde.write_solde_workbooks(book, format_id, Path(output))
 
 
@@ -522,7 +534,7 @@ def ledger_status(registre: Path, target: Path | str | None = None) -> tuple[Any
     current folder). LedgerNotFound when there is no ledger."""
     from . import status
 
-    with ledger.Ledger(Path(registre), create=False) as book:
+    with ledger.Ledger(Path(registre), create=False, reading=True) as book:
         found = status.ledger_status(book)
     default = status.default_target(Path.cwd())
     return found, status.write_status(found, as_xlsx(into_folder(target, default.name)) if target else default)
@@ -658,6 +670,23 @@ def restore(name: str, registre: Path, kept: list[Path] | None = None) -> tuple[
     return restored, path if path.is_file() else None
 
 
+def _can_set_aside(path: Path) -> None:
+    """Before a withdrawal is recorded: the deposit file `path` and its zip archives can leave
+    their folder for `retires/` (both folders writable). Else the ledger would free demandes
+    whose file stays under its name, to be uploaded beside their next deposit. OutputError."""
+    if not path.is_file() and not ledger.zips_of(path):
+        return  # nothing to move
+    for folder in (path.parent, path.parent / ledger.WITHDRAWN):
+        try:
+            with running(folder):
+                pass
+        except OutputError as exc:
+            reason = why(exc.__cause__) if isinstance(exc.__cause__, OSError) else str(exc)
+            raise OutputError(f"« {path.name} » ne peut pas être mis de côté dans « {path.parent / ledger.WITHDRAWN} » "
+                              f"(impossible d'écrire dans « {folder} » : {reason}) : rien n'est retiré. Rendez ce "
+                              "dossier accessible en écriture, puis relancez la commande.") from exc
+
+
 def withdraw(name: str, registre: Path, zips: list[Path] | None = None) -> tuple[int, Path | None]:
     """Withdraw a recorded deposit file that will never be uploaded: its demandes are free
     again (ledger.Ledger.withdraw), and the file, with its zip archives, is moved into the
@@ -673,6 +702,10 @@ def withdraw(name: str, registre: Path, zips: list[Path] | None = None) -> tuple
         if row["retire_le"] is not None and data is not None and path.is_file() and _same_deposit(path.read_bytes(), data):
             freed = row["demandes"]  # withdrawn by a run killed before it set the file aside: done now
         else:
+            if not path.is_file() and data is not None and Path(name).is_file() \
+                    and _same_deposit(Path(name).read_bytes(), data):
+                path = Path(name)  # left where the user found it, it could still be uploaded
+            _can_set_aside(path)
             freed = book.withdraw(row)
     if not path.is_file() and data is not None and Path(name).is_file() and _same_deposit(Path(name).read_bytes(), data):
         path = Path(name)  # left where the user found it, it could still be uploaded

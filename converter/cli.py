@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import glob
 import os
 import sys
 import threading
@@ -123,6 +124,19 @@ def _workbook(classeur: Path) -> Path:
               f"le classeur « {escape(near.name)} » (Windows masque les extensions connues : son nom "
               f"affiché était « {escape(classeur.name)} ») est utilisé.")
     return near
+
+
+def _expanded(fichiers: list[Path]) -> list[Path]:
+    """The files named, a pattern (`retours/*.json`) replaced by the files it matches, in name
+    order: the Windows console hands it over as typed, where a Unix shell expands it. Hidden
+    files are not matched (`._JSON-….json`, macOS's AppleDouble companion, is no return file);
+    a pattern that matches nothing stays, its reading says it is not found."""
+    found: list[Path] = []
+    for fichier in fichiers:
+        matches = [Path(m) for m in sorted(glob.glob(str(fichier))) if Path(m).is_file()] \
+            if glob.has_magic(str(fichier)) and not _exists(fichier) else []
+        found.extend(matches or [fichier])
+    return found
 
 
 def _pieces(pieces: Optional[Path]) -> Optional[Path]:
@@ -358,6 +372,9 @@ def convertir(
     """Convertit un classeur en fichiers JSON de dépôt (200 demandes au plus chacun)."""
     day = _parse_day(date_depot)
     classeur = _workbook(classeur)
+    # a deposit folder made on macOS keeps its decomposed « é »: the name typed would make a
+    # second folder beside it, under the same name on screen, the deposits shared between the two
+    sortie = _near(sortie, "le dossier de sortie", folder=True)
     _report_folder(rapport)
     try:
         with progress_line(quiet) as progress:
@@ -434,7 +451,7 @@ def retour(
 
     registre = _ledger(registre)
     try:
-        lines, review = api.ingest_returns(fichiers, registre, sortie, confirm=confirmer, deposit=depot)
+        lines, review = api.ingest_returns(_expanded(fichiers), registre, sortie, confirm=confirmer, deposit=depot)
     except OutputError as exc:
         _fail(str(exc))
     counts: dict[str, int] = {}
@@ -544,7 +561,7 @@ def importer(
 
     registre = _ledger(registre, create=True)
     try:
-        found = api.import_deposits(fichiers, registre, format_id)
+        found = api.import_deposits(_expanded(fichiers), registre, format_id)
     except UnknownFormat:
         _fail(f"format inconnu « {format_id} ». Formats connus : {', '.join(all_formats())}.")
     except OutputError as exc:

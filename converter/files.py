@@ -266,14 +266,39 @@ def publish(tmp: Path, target: Path, synced: bool = False) -> bool:
         os.link(tmp, target)
     except FileExistsError:
         return False
-    except OSError:  # file systems without hard links: exclusive create, then replace
+    except OSError as exc:
+        if exc.errno == errno.EXDEV:  # another file system (`retires/`, a link to another disk)
+            return _publish_copy(tmp, target)
+        # file systems without hard links: exclusive create, then replace
         try:
             fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
         except FileExistsError:
             return False
         os.close(fd)
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        except OSError:  # the empty file made above is ours: it must not stay under the name
+            target.unlink(missing_ok=True)
+            raise
     return True
+
+
+def _publish_copy(source: Path, target: Path) -> bool:
+    """`publish` onto another file system, which no hard link reaches: a copy of `source`, with
+    its modification time (which tells a recorded file untouched), flushed under a temporary name
+    beside `target`, then named; `source` stays, for its caller to remove as after a link."""
+    tmp = target.parent / f"{TMP_PREFIX}{RUN_ID}-{secrets.token_hex(8)}"
+    try:
+        with open(source, "rb") as src, open(tmp, "xb") as dst:
+            while chunk := src.read(1 << 20):
+                dst.write(chunk)
+            dst.flush()
+            os.fsync(dst.fileno())
+            found = os.fstat(src.fileno())
+        os.utime(tmp, ns=(found.st_atime_ns, found.st_mtime_ns))
+        return publish(tmp, target, synced=True)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def write_new(target: Path, write: Callable[[Path], None]) -> Path:
@@ -295,8 +320,12 @@ def write_first_free(candidates: "Iterator[Path] | list[Path]", write: Callable[
         with _temporary(first.parent) as tmp:
             try:
                 write(tmp)
-            except OSError as exc:  # disk full, quota, file system gone…
-                raise OutputError(f"Impossible d'écrire « {first} » ({why(exc)}). Libérez de la place ou choisissez un autre dossier.") from exc
+            except Exception as exc:  # disk full, quota, file system gone…
+                # xlsxwriter says it with its own FileCreateError, which holds the OSError
+                cause = exc if isinstance(exc, OSError) else next((a for a in exc.args if isinstance(a, OSError)), None)
+                if cause is None:
+                    raise
+                raise OutputError(f"Impossible d'écrire « {first} » ({why(cause)}). Libérez de la place ou choisissez un autre dossier.") from exc
             for target in itertools.chain((first,), candidates):  # lazily: `numbered` never ends
                 try:
                     if publish(tmp, target):

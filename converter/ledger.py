@@ -729,7 +729,9 @@ class _ReturnsSide:
 class Ledger(_FolderSide, _ReturnsSide):
     """The ledger of deposits: opening it, and the deposit side (`_FolderSide`, `_ReturnsSide`: the rest)."""
 
-    def __init__(self, path: Path, *, create: bool = True):
+    def __init__(self, path: Path, *, create: bool = True, reading: bool = False):
+        """`reading`: the command only reads (etat, solde): a ledger it cannot write (on a
+        read-only medium, a share where one may only read) is read as it is."""
         self.path = Path(path)
         self._last_document: tuple[int | None, dict[str, object]] = (None, {})
         self._quiet = QuietDeposits()
@@ -766,9 +768,12 @@ class Ledger(_FolderSide, _ReturnsSide):
                 for statement in filter(str.strip, _ADDITIONS.split(";")):
                     self.db.execute(statement)
         except sqlite3.DatabaseError as exc:
-            raise LedgerError(f"Le registre « {self.path} » n'est pas utilisable ({_french(exc)}) : vérifiez "
-                              "qu'il s'agit bien d'un fichier xl2segur.sqlite, et que lui et son dossier "
-                              "sont accessibles en écriture.") from exc
+            if hasattr(self, "db"):  # else it failed to open
+                self.db.close()
+            if reading and _not_writable(self.path, exc):
+                self.db, self.shared = _read_only(self.path), shared(self.path)
+                return
+            raise _unusable(self.path, exc) from exc
 
     def _set_journal(self, mode: str) -> None:
         """WAL on a local disk (a commit in half a millisecond; a rollback journal syncs three
@@ -1077,6 +1082,56 @@ def by_file(found: dict[str, str], shown: int = 5) -> str:
         files.setdefault(name, []).append(ne)
     return ", ".join(", ".join(numeros[:shown]) + (f" et {len(numeros) - shown} autres" if len(numeros) > shown else "")
                      + f" ({name})" for name, numeros in files.items())
+
+
+def _unusable(path: Path, exc: sqlite3.DatabaseError) -> LedgerError:
+    """Why the ledger `path` could not be opened, and what to do."""
+    if _not_writable(path, exc):
+        return LedgerError(f"Le registre « {path} » est en lecture seule (son disque, son dossier ou lui-même) : cette "
+                           "commande doit y écrire, rien n'a été fait. Rendez-le accessible en écriture, lui et son "
+                           "dossier, puis relancez la commande (« xl2segur etat » le lit tel quel).")
+    # held by another command, its disk full: the file is sound, and nothing was done yet
+    if "database is locked" in str(exc) or "database or disk is full" in str(exc):
+        advice = next(a for en, a in _SQLITE_ADVICE.items() if en in str(exc))
+        return LedgerError(f"Le registre « {path} » n'est pas utilisable ({_french(exc)}) : rien n'a été fait. "
+                           f"{advice}, puis relancez la commande.")
+    return LedgerError(f"Le registre « {path} » n'est pas utilisable ({_french(exc)}) : vérifiez qu'il s'agit bien "
+                       "d'un fichier xl2segur.sqlite, et que lui et son dossier sont accessibles en écriture.")
+
+
+def _read_only(path: Path) -> sqlite3.Connection:
+    """The ledger `path` opened read-only, as it is, no table added nor migrated (`Ledger`,
+    `reading`). A ledger in WAL mode needs its shared-memory file beside it, which a read-only
+    medium cannot hold: then it is read as immutable (no one writes there)."""
+    uri = Path(os.path.abspath(path)).as_uri()
+    for options in ("?mode=ro", "?mode=ro&immutable=1"):
+        db = sqlite3.connect(uri + options, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+                             check_same_thread=False)
+        db.row_factory = sqlite3.Row
+        try:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            break
+        except sqlite3.OperationalError as exc:
+            db.close()
+            if options.endswith("immutable=1"):
+                raise LedgerError(f"Le registre « {path} » ne peut pas être lu ({_french(exc)}) : vérifiez que lui "
+                                  "et son dossier sont accessibles.") from exc
+    if version != SCHEMA_VERSION:
+        db.close()
+        raise LedgerError(f"Le registre « {path} » est en lecture seule (disque ou fichier) et a été écrit par une "
+                          f"version {'plus récente' if version > SCHEMA_VERSION else 'précédente'} de xl2segur : il "
+                          "ne peut pas être lu ici. " + (
+                              "Mettez xl2segur à jour." if version > SCHEMA_VERSION else
+                              "Copiez-le dans un dossier accessible en écriture et donnez cette copie à la commande "
+                              "(--registre)."))
+    return db
+
+
+def _not_writable(path: Path, exc: sqlite3.Error) -> bool:
+    """Whether SQLite failed on the ledger `path` because it cannot write there (a read-only
+    medium, file or folder), the file being there to read."""
+    return ("readonly" in str(exc) or "unable to open database file" in str(exc)) and path.is_file() \
+        and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
 
 
 def _french(exc: sqlite3.Error) -> str:

@@ -733,3 +733,19 @@ def test_a_report_name_too_long_stops_convertir_before_anything_is_deposited(tmp
                                       "--rapport", "é" * 200 + ".json"])
     assert result.exit_code == 2 and "nom trop long" in result.output, result.output
     assert not (tmp_path / "depot").exists() or not list((tmp_path / "depot").glob("JSON-*"))
+
+
+def test_a_deposit_folder_named_with_other_accents_is_the_one_written_into_and_said(tmp_path):
+    """The deposit folder made on macOS (or unzipped from its archive) keeps its decomposed
+    « é »: `-o Dépôt`, typed composed, made a second folder beside it, shown under the same name,
+    the deposits of the team shared between the two."""
+    folder = tmp_path / unicodedata.normalize("NFD", "Dépôt")
+    folder.mkdir()
+    done = CliRunner().invoke(app, ["convertir", str(workbook(tmp_path / "a.xlsx", seed_001_rows())),
+                                    "-o", str(tmp_path / "Dépôt"), "--registre", str(tmp_path / "r.sqlite"),
+                                    "--date-depot", "20240312"])
+    assert done.exit_code == 0, done.output
+    assert f"aucun dossier ne s'appelle exactement « Dépôt » ; le dossier de sortie « {folder.name} »" \
+        in " ".join(done.output.split())
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == [folder.name]
+    assert [p.name for p in folder.glob("JSON-*.json")] == ["JSON-0123456789-20240312-001.json"]

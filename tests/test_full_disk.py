@@ -11,7 +11,6 @@ left pending and deposits the rest: each demande in exactly one file, nothing pe
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -23,6 +22,7 @@ import pytest
 
 from converter import files
 from tests.builders import many_demandes, workbook
+from tests.namespace import NAMESPACE, WHY_SKIPPED
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMANDES = 2_500  # above concurrency.PARALLEL_FROM: the files go through the second process
@@ -44,19 +44,7 @@ run "$SECOND"
 """
 
 
-def _namespace() -> list[str] | None:
-    """The `unshare` command that gives this process a mount namespace where it may mount a tmpfs."""
-    if shutil.which("unshare") is None or sys.platform != "linux":
-        return None
-    for command in (["unshare", "-m"], ["unshare", "-rm"]):
-        probe = subprocess.run([*command, "sh", "-c", "mount -t tmpfs -o size=64k tmpfs /mnt"], capture_output=True)
-        if probe.returncode == 0:
-            return command
-    return None
-
-
-NAMESPACE = _namespace()
-pytestmark = pytest.mark.skipif(NAMESPACE is None, reason="no mount namespace here (unshare -m / -rm refused)")
+pytestmark = pytest.mark.skipif(NAMESPACE is None, reason=WHY_SKIPPED)
 
 
 def _in_files(folder: Path) -> dict[str, list[str]]:

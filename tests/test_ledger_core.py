@@ -1090,3 +1090,33 @@ def test_a_recorded_file_renamed_or_copied_by_hand_is_named_with_its_way_out(tmp
     copy.unlink()
     assert api.convert(second, out, DAY).files[0].name == \
         "JSON-0123456789-20240312-002.json"
+
+
+@pytest.mark.parametrize("command", [["etat", "-o", "etat.xlsx"], ["solde"], ["convertir", "a.xlsx", "-o", "depot2"],
+                                     ["retirer", "JSON-0123456789-20240312-001.json", "--oui"]])
+def test_a_ledger_held_by_another_command_is_said_so_not_a_file_to_check(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]) -> None:
+    """A colleague's long conversion holds the shared ledger: a command that waited its minute
+    said « vérifiez qu'il s'agit bien d'un fichier xl2segur.sqlite, et que lui et son dossier
+    sont accessibles en écriture », as for a damaged or foreign file."""
+    api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), tmp_path / "depot", DAY)
+    holder = subprocess.Popen([sys.executable, "-c", "import sqlite3, sys, time\n"
+                               "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+                               "db.execute('BEGIN IMMEDIATE'); print('held', flush=True); time.sleep(60)",
+                               str(default_path())], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        monkeypatch.setattr(ledger, "BUSY_TIMEOUT_MS", 300)
+        monkeypatch.chdir(tmp_path)
+        result = CliRunner().invoke(app, command)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.exit_code == 2
+    assert " ".join(result.output.split()) == (
+        f"Erreur : le registre « {default_path()} » n'est pas utilisable (occupé par une autre commande xl2segur "
+        "depuis plus d'une minute) : rien n'a été fait. Attendez la fin de l'autre commande, puis relancez la "
+        "commande.")
+    assert not (tmp_path / "etat.xlsx").exists() and not list((tmp_path / "depot2").glob("*"))
+    assert _deposit_files(tmp_path / "depot") and _live(default_path()) == [
+        ("00001", "JSON-0123456789-20240312-001.json")]

@@ -1074,3 +1074,18 @@ def test_a_return_of_a_withdrawn_file_converted_again_corrected_proves_the_withd
     assert "si l'ASP y répond, il a été déposé" in remark
     assert f"retirez-le (« xl2segur retirer {again.name} »)" in remark
     assert [s[2] for s in _statuts(registre)] == ["retiree", "deposee"] and _history(registre) == []
+
+
+def test_returns_named_by_a_pattern_as_the_windows_console_hands_it_over_are_each_read(tmp_path: Path) -> None:
+    """`xl2segur retour retours\\*.json` in a Windows console: no shell expands the pattern,
+    and the command said « le fichier de retour « retours/*.json » est introuvable ». The
+    AppleDouble companion that macOS leaves beside a file it copied (`._JSON-….json`) is no
+    return file: not matched."""
+    written = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), tmp_path / "depot", DAY).files[0]
+    asp_return(written, tmp_path / "retours" / written.name, {"00001": "FINMS2000001"})
+    (tmp_path / "retours" / f"._{written.name}").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X")
+    result = CliRunner().invoke(app, ["retour", str(tmp_path / "retours" / "*.json"), "-o", str(tmp_path / "bilan.xlsx")])
+    assert result.exit_code == 0, result.output
+    assert f"{written.name} — 00001 : Acceptée — FINMS2000001" in result.output
+    nothing = CliRunner().invoke(app, ["retour", str(tmp_path / "ailleurs" / "*.json")])
+    assert nothing.exit_code == 2 and "est introuvable" in nothing.output
