@@ -574,7 +574,7 @@ def rewrite(name: str, registre: Path, output: Path | None = None, pieces: Path 
     `output` (default: the folder it was written in), with its zip archives when `pieces` is
     given (the attachments under their nomenclature names). Never over an existing file: a
     file already there with the recorded content is left as it is. Raises OutputError."""
-    with ledger.Ledger(Path(registre), create=False) as book:
+    with ledger.Ledger(Path(registre), create=False, reading=True) as book:  # only read: a read-only share will do
         row = book.recorded_file(name)
         if row["retire_le"] is not None:
             raise ledger.LedgerError(f"Le fichier « {row['nom']} » a été retiré le {row['retire_le']} : ses demandes "

@@ -76,8 +76,12 @@ mount -t tmpfs -o size=4m tmpfs "$DISK"
 X2S convertir "$BOOK" -o "$OUT/depot" --date-depot 20240312 --registre "$DISK/xl2segur.sqlite" -q > "$OUT/convertir.txt" 2>&1
 mount -o remount,ro "$DISK"
 cd "$OUT"
-for command in etat solde retirer; do
-    if [ $command = retirer ]; then set -- "$OUT/depot/JSON-0123456789-20240312-001.json" --oui; else set --; fi
+for command in etat solde reecrire retirer; do
+    case $command in
+        retirer) set -- "$OUT/depot/JSON-0123456789-20240312-001.json" --oui ;;
+        reecrire) set -- JSON-0123456789-20240312-001.json -o "$OUT/copie" ;;
+        *) set -- ;;
+    esac
     X2S $command "$@" --registre "$DISK/xl2segur.sqlite" > "$OUT/$command.txt" 2>&1; echo $? > "$OUT/$command.code"
 done
 """
@@ -87,7 +91,7 @@ done
 def test_a_ledger_on_a_read_only_medium_is_read_by_etat_and_solde_and_said_read_only_to_the_others(
         tmp_path: Path, journal: str) -> None:
     """The ledger on a medium one may only read (a share with read rights, a backup disk):
-    `etat` and `solde`, which only read it, said « n'est pas utilisable (impossible d'ouvrir ou
+    `etat`, `solde` and `reecrire`, which only read it, said « n'est pas utilisable (impossible d'ouvrir ou
     de créer le fichier) : vérifiez qu'il s'agit bien d'un fichier xl2segur.sqlite » (SQLite
     opening it to add its tables, and a WAL ledger needing its shared-memory file beside it);
     a command that must write it said the same, not that it is read-only."""
@@ -108,6 +112,10 @@ def test_a_ledger_on_a_read_only_medium_is_read_by_etat_and_solde_and_said_read_
     assert "Déposées, sans retour de l'ASP : 2" in said and len(list(out.glob("etat-registre-*.xlsx"))) == 1
     said = (out / "solde.txt").read_text()
     assert (out / "solde.code").read_text().strip() == "0" and "Aucune avance acceptée" in said, said
+    said = (out / "reecrire.txt").read_text()
+    assert (out / "reecrire.code").read_text().strip() == "0", said
+    assert (out / "copie" / "JSON-0123456789-20240312-001.json").read_bytes() == \
+        (out / "depot" / "JSON-0123456789-20240312-001.json").read_bytes()
     said = " ".join((out / "retirer.txt").read_text().split())
     assert (out / "retirer.code").read_text().strip() == "2"
     assert said.startswith(f"Erreur : le registre « {disk / 'xl2segur.sqlite'} » ") and "lecture seule" in said \
