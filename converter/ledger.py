@@ -713,6 +713,23 @@ class _ReturnsSide:
         ).fetchall()
         return {r["numero_editeur"]: r for r in rows}  # later rows win: live, newest
 
+    def avances_under_other_ans(self, avance_formats: Iterable[str], numero_ans: str,
+                                numeros: Iterable[str]) -> dict[str, sqlite3.Row]:
+        """numeroEditeur → its newest avance under another numeroAns than `numero_ans`, neither
+        rejected nor withdrawn (else the newest of them), for a solde whose avance is not under its own."""
+        formats = list(avance_formats)
+        numeros = list(numeros)
+        if not formats or not numeros:
+            return {}
+        rows = self.db.execute(
+            "SELECT d.*, f.nom AS fichier FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
+            "WHERE d.format IN (SELECT value FROM json_each(?)) AND d.numero_ans != ? "
+            "AND d.numero_editeur IN (SELECT value FROM json_each(?)) "
+            f"ORDER BY d.statut IN ('{RETIREE}', '{REJETEE}') DESC, d.id",
+            (orjson.dumps(formats).decode(), numero_ans, orjson.dumps(numeros).decode()),
+        ).fetchall()
+        return {r["numero_editeur"]: r for r in rows}  # later rows win: live, newest
+
     def accepted_avances(self, format_id: str, solde_formats: Iterable[str]) -> list[sqlite3.Row]:
         """Accepted avances with a numeroASP whose solde was not deposited (or was rejected)
         in any of `solde_formats` (the solde format and those sharing its numeroEditeur)."""

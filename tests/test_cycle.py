@@ -345,6 +345,22 @@ def test_solde_of_an_avance_withdrawn_before_it_was_uploaded(tmp_path: Path) -> 
 
 
 
+def test_solde_under_another_numero_ans_than_its_avance_is_refused_not_unknown(tmp_path: Path) -> None:
+    """An avance deposited under numeroAns 0123456789, its solde converted under 0123456780: the
+    ledger said only « Le registre ne connaît pas l'avance » (a warning) and deposited it. Seed 000
+    §3.4: the demandes of a solde file « correspondent au même numéro de référencement ANS »."""
+    out = tmp_path / "depot"
+    avance = _avances_returned(tmp_path, out, {"00001": "FINMS2000001"})
+    outcome = api.convert(workbook(tmp_path / "s.xlsx", _soldes("00001"), "ms2-dui-pds-solde",
+                                   header={"numeroAns": "0123456780"}), out, DAY)
+    assert [(i.code, i.numero_editeur, i.row) for i in outcome.errors] == [("solde_autre_numero_ans", "00001", 2)]
+    assert (f"L'avance 00001 est dans le registre sous le numéro ANS 0123456789 (fichier {avance.name}), ce solde "
+            "sous le numéro ANS 0123456780") in " ".join(outcome.errors[0].message.split())
+    assert not [i for i in outcome.issues if i.code == "solde_avance_inconnue"] and outcome.files == []
+    outcome = api.convert(workbook(tmp_path / "s2.xlsx", _soldes("00001"), "ms2-dui-pds-solde"), out, DAY)
+    assert outcome.errors == [] and deposited(outcome.files[0]) == ["00001"]
+
+
 def test_solde_in_the_other_variant_of_its_avance_is_refused_not_unknown(tmp_path: Path) -> None:
     """A DUI PDS avance, accepted, its solde converted in the DUI PDE solde workbook: the ledger
     said « Le registre ne connaît pas l'avance » (it does), compared nothing and deposited it,

@@ -148,8 +148,19 @@ def solde_issues(checked: Checked, book: Ledger, demandes: pl.DataFrame, numero_
                 "detail": pl.String, "fichier": pl.String, "format": pl.String, "retire_le": pl.String},
     )
     rows = demandes.join(known, on=NE, how="left")
-    found = _demande_issue(checked, "solde_avance_inconnue", Severity.WARNING,
-                           rows.filter(pl.col("statut").is_null()).select(NE, ROW, detail=pl.col(NE)))
+    unknown = rows.filter(pl.col("statut").is_null())
+    # seed 000 §3.4: « Il est possible de grouper les demandes de solde dans un seul fichier JSON de
+    # type solde à partir du moment où toutes les demandes correspondent au même numéro de
+    # référencement ANS » (that of their avances): an avance of that numeroEditeur under another
+    # numeroAns is not « unknown », and its solde is not deposited under this one
+    elsewhere = book.avances_under_other_ans(family, numero_ans, unknown[NE].to_list())
+    found = _demande_issue(checked, "solde_autre_numero_ans", Severity.ERROR, unknown.filter(
+        pl.col(NE).is_in(pl.Series(list(elsewhere), dtype=pl.String).implode())).select(
+        NE, ROW, detail=pl.col(NE), numero_ans=pl.lit(numero_ans),
+        avance_ans=pl.col(NE).replace_strict({ne: r["numero_ans"] for ne, r in elsewhere.items()}, default=None),
+        fichier=pl.col(NE).replace_strict({ne: r["fichier"] for ne, r in elsewhere.items()}, default=None)))
+    found += _demande_issue(checked, "solde_avance_inconnue", Severity.WARNING, unknown.filter(
+        ~pl.col(NE).is_in(pl.Series(list(elsewhere), dtype=pl.String).implode())).select(NE, ROW, detail=pl.col(NE)))
     rows = rows.filter(pl.col("statut").is_not_null())
     formats_of = {d.id: d.solde_format for d in all_formats().values() if d.id in family}
     other = rows.filter(~pl.col("format").is_in(list(formats)))
