@@ -711,5 +711,18 @@ def withdraw(name: str, registre: Path, zips: list[Path] | None = None) -> tuple
         path = Path(name)  # left where the user found it, it could still be uploaded
     if zips is not None:
         zips.extend(ledger.zips_of(path))
-    moved = ledger.move_with_zips(path, path.parent / ledger.WITHDRAWN)  # its zips, even the file gone
+    try:
+        moved = ledger.move_with_zips(path, path.parent / ledger.WITHDRAWN)  # its zips, even the file gone
+    except ledger.LedgerError as exc:
+        if not path.is_file():
+            raise  # the file set aside: only some of its zips stayed, none uploadable without it
+        # still under its name (`retires/` on a full disk, another disk that failed): it could be
+        # uploaded, so its demandes are not left free, to be deposited a second time
+        with ledger.Ledger(Path(registre), create=False) as book:
+            book.restore(row, numero_formats(row["format"]) if row["format"] in all_formats() else (row["format"],))
+        reason = why(exc.__cause__) if isinstance(exc.__cause__, OSError) else str(exc)
+        raise ledger.LedgerError(
+            f"« {path.name} » ne peut pas être mis de côté dans « {path.parent / ledger.WITHDRAWN} » ({reason}) : "
+            "rien n'est retiré, ses demandes restent déposées au registre. Libérez de la place sur ce disque ou "
+            "rendez-le accessible, puis relancez la commande.") from exc
     return freed, moved

@@ -246,3 +246,42 @@ def test_returns_read_from_a_read_only_medium_are_recorded_once_their_bilan_can_
     assert (out / "ailleurs.code").read_text().strip() == "0", said
     assert "00001 : Acceptée — FINMS2000001" in said and "déjà enregistré" not in said, said
     assert [p.name for p in (out / "bilans").iterdir()] == [f"retour-ASP-{date.today():%Y%m%d}.xlsx"]
+
+
+_WITHDRAW_ONTO_A_FULL_DISK = """
+mount -t tmpfs -o size=64k tmpfs "$DISK"
+dd if=/dev/zero of="$DISK/plein" bs=1k count=256 2>/dev/null
+ln -s "$DISK" "$DEPOT/retires"
+X2S retirer "$FILE" --oui --registre "$REGISTRE" > "$OUT/retirer.txt" 2>&1; echo $? > "$OUT/retirer.code"
+ls -A "$DISK" > "$OUT/plein.ls"
+cp "$FILE" "$OUT/kept.json"
+X2S convertir "$BOOK" -o "$OUT/ailleurs" --date-depot 20240312 --registre "$REGISTRE" -q > "$OUT/again.txt" 2>&1
+echo $? > "$OUT/again.code"
+rm "$DISK/plein"
+X2S retirer "$FILE" --oui --registre "$REGISTRE" > "$OUT/rw.txt" 2>&1; echo $? > "$OUT/rw.code"
+ls -A "$DISK" > "$OUT/rw.ls"
+"""
+
+
+def test_a_file_that_cannot_be_copied_onto_a_full_retires_disk_is_not_withdrawn(tmp_path: Path) -> None:
+    """`retires/`, a link to another disk that is full: the copy failed once the withdrawal was
+    recorded, its demandes freed while the file stayed in the deposit folder, uploadable, and
+    the next conversion deposited them again. Now the withdrawal is undone, and said."""
+    registre, depot = tmp_path / "xl2segur.sqlite", tmp_path / "depot"
+    book = workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002"))
+    written = api.convert(book, depot, DAY, registre=registre).files[0]
+    content = written.read_bytes()
+    out, disk = tmp_path / "sortie", tmp_path / "disque"
+    out.mkdir()
+    disk.mkdir()
+    _in_namespace(tmp_path, _WITHDRAW_ONTO_A_FULL_DISK, DISK=str(disk), DEPOT=str(depot), FILE=str(written),
+                  REGISTRE=str(registre), OUT=str(out), BOOK=str(book))
+    said = " ".join((out / "retirer.txt").read_text().split())
+    assert (out / "retirer.code").read_text().strip() == "2", said
+    assert "disque plein" in said and "rien n'est retiré" in said and "Traceback" not in said, said
+    assert (out / "plein.ls").read_text().split() == ["plein"]  # no temporary, no empty file left
+    assert (out / "kept.json").read_bytes() == content  # still in the deposit folder, whole
+    assert (out / "again.code").read_text().strip() == "1"  # still deposited: refused, not deposited twice
+    assert not list((out / "ailleurs").glob("JSON-*.json"))
+    assert (out / "rw.code").read_text().strip() == "0", (out / "rw.txt").read_text()
+    assert (out / "rw.ls").read_text().split() == [written.name] and not written.exists()
