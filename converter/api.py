@@ -21,7 +21,7 @@ import polars as pl
 from . import attachments, build, concurrency, deposit, ledger, schema
 from .lifecycle import advances, against_ledger, facts
 from .checks import NE, Checked, check_sheet, check_workbook
-from .files import RUN_ID, NameTaken, OutputError, as_json, as_xlsx, clean_stale, into_folder, publish, running, why, write_new, write_new_numbered
+from .files import RUN_ID, NameTaken, OutputError, as_json, as_xlsx, clean_stale, into_folder, publish, removed_if_failed, running, why, write_new, write_new_numbered
 from .funding.amounts import AvanceDemande
 from .formats import FormatDefinition, all_formats, get_format, numero_formats
 from .issues import ISSUE_SCHEMA, Issue, Severity, issue
@@ -237,7 +237,7 @@ def convert(workbook: Path, output: Path, deposit_date: date | None = None, piec
     # the ledger's facts of the accepted demandes (one Polars query, which lets go of the GIL):
     # computed while the ledger is checked and the first files prepared, on a core idle then
     facts_ahead = concurrency.ahead(lambda: facts.demande_lookup(checked.definition, checked.frames, checked.accepted))
-    with running(output), ledger.Ledger(registre) as book, facts_ahead as lookup:
+    with removed_if_failed(output), running(output), ledger.Ledger(registre) as book, facts_ahead as lookup:
         later += _reconciled(book.reconcile(output), registre)
         clean_stale(output)  # after: a dead run's temporaries tell the ledger what it never named
         if checked.accepted:
@@ -695,7 +695,8 @@ def withdraw(name: str, registre: Path, zips: list[Path] | None = None) -> tuple
     went, None when it was found in neither place; its zip archives go all the same, left
     beside its name they could be uploaded: `zips`, when given, lists those found). Raises
     OutputError."""
-    with ledger.Ledger(Path(registre), create=False) as book:
+    aside = contextlib.ExitStack()  # a refused withdrawal leaves no empty `retires/` it made
+    with aside, ledger.Ledger(Path(registre), create=False) as book:
         row = book.recorded_file(name)
         data = book.file_bytes(row) if row["contenu"] is not None else None
         path = Path(row["chemin"])
@@ -705,6 +706,7 @@ def withdraw(name: str, registre: Path, zips: list[Path] | None = None) -> tuple
             if not path.is_file() and data is not None and Path(name).is_file() \
                     and _same_deposit(Path(name).read_bytes(), data):
                 path = Path(name)  # left where the user found it, it could still be uploaded
+            aside.enter_context(removed_if_failed(path.parent / ledger.WITHDRAWN))
             _can_set_aside(path)
             freed = book.withdraw(row)
     if not path.is_file() and data is not None and Path(name).is_file() and _same_deposit(Path(name).read_bytes(), data):

@@ -104,6 +104,28 @@ def running(folder: Path) -> Iterator[None]:
                 _release(key, _held.pop(key)[0])
 
 
+@contextlib.contextmanager
+def removed_if_failed(folder: Path) -> Iterator[None]:
+    """`folder`, and those of its parents that do not exist yet: should the block fail, those
+    it made and left empty are removed again (a failed command leaves no empty folder of its
+    own); a folder that existed before, or holds anything, stays."""
+    made: list[Path] = []
+    path = Path(os.path.abspath(folder))
+    with contextlib.suppress(OSError):
+        while not os.path.lexists(path) and path != path.parent:
+            made.append(path)
+            path = path.parent
+    try:
+        yield
+    except BaseException:
+        for path in made:  # the deepest first
+            try:
+                path.rmdir()
+            except OSError:
+                break
+        raise
+
+
 def _take_lock(folder: Path) -> int:
     path = _lock_path(folder, RUN_ID)
     for _ in range(100):

@@ -1036,6 +1036,21 @@ def test_a_file_the_asp_answered_for_cannot_be_withdrawn(tmp_path: Path) -> None
     with pytest.raises(OutputError, match="l'ASP a déjà répondu pour 1 de ses demandes"):
         api.withdraw(first.files[0].name, default_path())
     assert len(_live(default_path())) == 1
+    assert sorted(p.name for p in out.iterdir()) == [first.files[0].name]  # no empty retires/ left
+
+
+def test_a_conversion_refused_by_its_ledger_leaves_no_empty_folder_of_its_own(tmp_path: Path) -> None:
+    """The ledger could not be opened (here under a file): `convertir -o nouveau/depot` failed,
+    and left the folders `nouveau/depot` it had made, empty."""
+    (tmp_path / "fichier").write_bytes(b"")
+    (tmp_path / "existant").mkdir()
+    book = workbook(tmp_path / "a.xlsx", avance_rows("00001"))
+    for output in (tmp_path / "nouveau" / "depot", tmp_path / "existant"):
+        refused = CliRunner().invoke(app, ["convertir", str(book), "-o", str(output), "--date-depot", "20240312",
+                                           "--registre", str(tmp_path / "fichier" / "xl2segur.sqlite"), "-q"])
+        assert refused.exit_code == 2 and "un fichier porte déjà ce nom" in refused.output, refused.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.xlsx", "existant", "fichier"]
+    assert list((tmp_path / "existant").iterdir()) == []
 
 
 def test_retirer_asks_for_confirmation(tmp_path: Path) -> None:
