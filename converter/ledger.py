@@ -1122,6 +1122,8 @@ def _read_only(path: Path) -> sqlite3.Connection:
     medium cannot hold: then it is read as immutable (no one writes there)."""
     uri = Path(os.path.abspath(path)).as_uri()
     for options in ("?mode=ro", "?mode=ro&immutable=1"):
+        if options.endswith("immutable=1"):
+            _refuse_unread_journal(path)
         db = sqlite3.connect(uri + options, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
                              check_same_thread=False)
         db.row_factory = sqlite3.Row
@@ -1142,6 +1144,23 @@ def _read_only(path: Path) -> sqlite3.Connection:
                               "Copiez-le dans un dossier accessible en écriture et donnez cette copie à la commande "
                               "(--registre)."))
     return db
+
+
+def _refuse_unread_journal(path: Path) -> None:
+    """Read as immutable, a ledger is read without its `-wal` journal: the last deposits and
+    returns written there (a ledger copied while a command used it, a command killed) would be
+    missing from what etat, solde and reecrire show, and nothing would say so. LedgerError."""
+    wal = Path(f"{path}-wal")
+    try:
+        held = wal.stat().st_size > 0
+    except OSError:
+        return  # no journal: the file holds everything
+    if held:
+        raise LedgerError(f"Le registre « {path} » est en lecture seule (disque ou fichier), et son journal « {wal.name} », "
+                          "à côté de lui, contient peut-être des enregistrements qu'il n'a pas encore intégrés (registre "
+                          "copié pendant qu'une commande l'utilisait, ou commande interrompue) : lu ici sans ce journal, "
+                          "il pourrait être incomplet. Copiez le registre et son fichier « -wal » ensemble dans un dossier "
+                          "accessible en écriture, et donnez cette copie à la commande (--registre).")
 
 
 def _not_writable(path: Path, exc: sqlite3.Error) -> bool:

@@ -285,3 +285,43 @@ def test_a_file_that_cannot_be_copied_onto_a_full_retires_disk_is_not_withdrawn(
     assert not list((out / "ailleurs").glob("JSON-*.json"))
     assert (out / "rw.code").read_text().strip() == "0", (out / "rw.txt").read_text()
     assert (out / "rw.ls").read_text().split() == [written.name] and not written.exists()
+
+
+_READ_ONLY_COPY_WITH_ITS_JOURNAL = """
+mount -t tmpfs -o size=4m tmpfs "$DISK"
+cp "$COPIED/xl2segur.sqlite" "$COPIED/xl2segur.sqlite-wal" "$DISK/"
+mount -o remount,ro "$DISK"
+X2S etat -o "$OUT/" --registre "$DISK/xl2segur.sqlite" > "$OUT/etat.txt" 2>&1; echo $? > "$OUT/etat.code"
+"""
+
+
+def test_a_read_only_ledger_beside_its_unmerged_journal_is_not_shown_incomplete(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ledger copied, with its `-wal` journal, while a command used it, onto a read-only
+    medium: read as immutable, SQLite ignores the journal, and `etat` showed one deposit file
+    of the two, saying nothing. Now it says why it cannot read it whole, and what to do."""
+    import sqlite3
+
+    monkeypatch.delenv("XL2SEGUR_REGISTRE", raising=False)  # a ledger of one's own: in WAL mode
+    registre = tmp_path / "xl2segur.sqlite"
+    api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), tmp_path / "depot", DAY, registre=registre)
+    using = sqlite3.connect(registre)  # another command still using it: its journal is not merged on close
+    try:
+        using.execute("SELECT count(*) FROM fichiers").fetchall()
+        api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00002")), tmp_path / "depot", DAY, registre=registre)
+        assert Path(f"{registre}-wal").stat().st_size > 0
+        out, disk = tmp_path / "sortie", tmp_path / "disque"
+        out.mkdir()
+        disk.mkdir()
+        _in_namespace(tmp_path, _READ_ONLY_COPY_WITH_ITS_JOURNAL, DISK=str(disk), OUT=str(out), COPIED=str(tmp_path))
+    finally:
+        using.close()
+    said = " ".join((out / "etat.txt").read_text().split())
+    assert (out / "etat.code").read_text().strip() == "2", said
+    assert said == (f"Erreur : le registre « {disk / 'xl2segur.sqlite'} » est en lecture seule (disque ou fichier), "
+                    "et son journal « xl2segur.sqlite-wal », à côté de lui, contient peut-être des enregistrements "
+                    "qu'il n'a pas encore intégrés (registre copié pendant qu'une commande l'utilisait, ou commande "
+                    "interrompue) : lu ici sans ce journal, il pourrait être incomplet. Copiez le registre et son "
+                    "fichier « -wal » ensemble dans un dossier accessible en écriture, et donnez cette copie à la "
+                    "commande (--registre).")
+    assert not list(out.glob("etat-registre-*.xlsx"))
