@@ -148,6 +148,8 @@ def _parse_day(value: Optional[str]) -> Optional[date]:
     if value is None:
         return None
     try:
+        if not (len(value) == 8 and value.isascii() and value.isdigit()):
+            raise ValueError(value)  # strptime reads « 2024031 » as 20240301: a digit missing, a wrong date
         return datetime.strptime(value, "%Y%m%d").date()
     except ValueError:
         _fail(f"--date-depot attend une date AAAAMMJJ, par exemple 20240312 (reçu « {value} »).")

@@ -217,6 +217,17 @@ def test_error_workbook_round_trip(tmp_path):
     assert [p.name for p in second.files] == ["JSON-0123456789-20240603-002.json"]
 
 
+@pytest.mark.parametrize("typed", ["2024031", "202431", "2024 0312", "+20240312"])
+def test_a_deposit_date_with_a_digit_missing_is_refused_not_read_as_another_day(tmp_path, typed):
+    """« --date-depot 2024031 » (a digit missing) wrote JSON-0123456789-20240301-001.json and
+    recorded it so: strptime fills the day with the one digit left."""
+    good = workbook(tmp_path / "good.xlsx", sample_avance_rows())
+    result = CliRunner().invoke(app, ["convertir", str(good), "-o", str(tmp_path / "d"), "--date-depot", typed])
+    assert result.exit_code == 2, result.output
+    assert f"--date-depot attend une date AAAAMMJJ, par exemple 20240312 (reçu « {typed} »)" in result.output
+    assert not (tmp_path / "d").exists()
+
+
 def test_cli_exit_codes_and_summary(tmp_path):
     runner = CliRunner()
     good = workbook(tmp_path / "good.xlsx", sample_avance_rows())
