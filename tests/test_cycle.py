@@ -361,6 +361,25 @@ def test_solde_under_another_numero_ans_than_its_avance_is_refused_not_unknown(t
     assert outcome.errors == [] and deposited(outcome.files[0]) == ["00001"]
 
 
+@pytest.mark.parametrize("answered", [True, False])
+def test_solde_under_another_numero_ans_with_another_numero_asp_is_said_and_kept(tmp_path: Path, answered: bool) -> None:
+    """The same numeroEditeur under another numeroAns, but not the same numéro ASP (or none known
+    yet): another software of the editor may reuse its numbers, which no seed forbids. Refusing
+    it blocked a solde the ASP may well accept: said, naming the avance found, and deposited."""
+    out = tmp_path / "depot"
+    if answered:
+        _avances_returned(tmp_path, out, {"00001": "FINMS2000001"})
+    else:
+        api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY)
+    rows = merge(_solde("ms2-dui-pds-solde", "00001", "FINMS2000009"))
+    outcome = api.convert(workbook(tmp_path / "s.xlsx", rows, "ms2-dui-pds-solde", header={"numeroAns": "0123456780"}),
+                          out, DAY)
+    assert outcome.errors == [] and deposited(outcome.files[0]) == ["00001"]
+    [said] = [i for i in outcome.warnings if i.code.startswith("solde_")]
+    assert (said.code, said.numero_editeur, said.row) == ("solde_avance_sous_autre_numero_ans", "00001", 2)
+    assert "sous le numéro ANS 0123456789 (fichier JSON-0123456789-" in said.message
+
+
 def test_solde_in_the_other_variant_of_its_avance_is_refused_not_unknown(tmp_path: Path) -> None:
     """A DUI PDS avance, accepted, its solde converted in the DUI PDE solde workbook: the ledger
     said « Le registre ne connaît pas l'avance » (it does), compared nothing and deposited it,

@@ -152,13 +152,22 @@ def solde_issues(checked: Checked, book: Ledger, demandes: pl.DataFrame, numero_
     # seed 000 §3.4: « Il est possible de grouper les demandes de solde dans un seul fichier JSON de
     # type solde à partir du moment où toutes les demandes correspondent au même numéro de
     # référencement ANS » (that of their avances): an avance of that numeroEditeur under another
-    # numeroAns is not « unknown », and its solde is not deposited under this one
+    # numeroAns is not « unknown ». Its numéro ASP on the solde proves it is that avance's solde,
+    # not deposited under this numeroAns; without it, another software of the editor may reuse
+    # the numeroEditeur (the seeds say nothing against it): said, and kept
+    asp = next((f.balise for f in definition.demandes.fields if f.kind == "numero_asp"), None)
     elsewhere = book.avances_under_other_ans(family, numero_ans, unknown[NE].to_list())
-    found = _demande_issue(checked, "solde_autre_numero_ans", Severity.ERROR, unknown.filter(
-        pl.col(NE).is_in(pl.Series(list(elsewhere), dtype=pl.String).implode())).select(
-        NE, ROW, detail=pl.col(NE), numero_ans=pl.lit(numero_ans),
+    there = unknown.filter(pl.col(NE).is_in(pl.Series(list(elsewhere), dtype=pl.String).implode())).with_columns(
+        numero_ans=pl.lit(numero_ans),
         avance_ans=pl.col(NE).replace_strict({ne: r["numero_ans"] for ne, r in elsewhere.items()}, default=None),
-        fichier=pl.col(NE).replace_strict({ne: r["fichier"] for ne, r in elsewhere.items()}, default=None)))
+        fichier=pl.col(NE).replace_strict({ne: r["fichier"] for ne, r in elsewhere.items()}, default=None),
+        avance_asp=pl.col(NE).replace_strict({ne: r["numero_asp"] for ne, r in elsewhere.items()}, default=None))
+    same = (pl.col(asp) == pl.col("avance_asp")).fill_null(False) if asp else pl.lit(False)
+    said = (NE, ROW, "numero_ans", "avance_ans", "fichier")
+    found = _demande_issue(checked, "solde_autre_numero_ans", Severity.ERROR,
+                           there.filter(same).select(*said, detail=pl.col(NE)))
+    found += _demande_issue(checked, "solde_avance_sous_autre_numero_ans", Severity.WARNING,
+                            there.filter(~same).select(*said, detail=pl.col(NE)))
     found += _demande_issue(checked, "solde_avance_inconnue", Severity.WARNING, unknown.filter(
         ~pl.col(NE).is_in(pl.Series(list(elsewhere), dtype=pl.String).implode())).select(NE, ROW, detail=pl.col(NE)))
     rows = rows.filter(pl.col("statut").is_not_null())
@@ -186,7 +195,6 @@ def solde_issues(checked: Checked, book: Ledger, demandes: pl.DataFrame, numero_
             NE, ROW, value=pl.col(amount).cast(pl.String),
             detail=pl.concat_str(pl.lit("avance "), pl.col("detail"), pl.lit(" : "), pl.col("avance_montant"))),
             balise=amount)
-    asp = next((f.balise for f in definition.demandes.fields if f.kind == "numero_asp"), None)
     if asp:
         wrong = rows.filter(pl.col("avance_asp").is_not_null() & (pl.col(asp) != pl.col("avance_asp")))
         found += _demande_issue(checked, "solde_numero_asp_different", Severity.ERROR, wrong.select(
