@@ -697,35 +697,19 @@ class _ReturnsSide:
             "ORDER BY a.id, b.id) WHERE communs IS NOT NULL", (ids, ids, ids)).fetchall()
 
     def avances_for_solde(self, avance_formats: Iterable[str], numero_ans: str,
-                          numeros: Iterable[str]) -> dict[str, sqlite3.Row]:
+                          numeros: Iterable[str], other_ans: bool = False) -> dict[str, sqlite3.Row]:
         """numeroEditeur → its newest avance neither rejected nor withdrawn (else its newest rejected
-        avance, else its newest withdrawn one, `retire_le` set: never uploaded), for a solde."""
+        avance, else its newest withdrawn one, `retire_le` set: never uploaded), for a solde; with
+        `other_ans`, under another numeroAns than `numero_ans` (a solde whose avance is not under its own)."""
         formats = list(avance_formats)
         numeros = list(numeros)
         if not formats or not numeros:
             return {}
         rows = self.db.execute(
             "SELECT d.*, f.nom AS fichier, f.retire_le FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
-            "WHERE d.format IN (SELECT value FROM json_each(?)) AND d.numero_ans = ? "
+            f"WHERE d.format IN (SELECT value FROM json_each(?)) AND d.numero_ans {'!=' if other_ans else '='} ? "
             "AND d.numero_editeur IN (SELECT value FROM json_each(?)) "
             f"ORDER BY d.statut = '{RETIREE}' DESC, d.statut = '{REJETEE}' DESC, d.id",
-            (orjson.dumps(formats).decode(), numero_ans, orjson.dumps(numeros).decode()),
-        ).fetchall()
-        return {r["numero_editeur"]: r for r in rows}  # later rows win: live, newest
-
-    def avances_under_other_ans(self, avance_formats: Iterable[str], numero_ans: str,
-                                numeros: Iterable[str]) -> dict[str, sqlite3.Row]:
-        """numeroEditeur → its newest avance under another numeroAns than `numero_ans`, neither
-        rejected nor withdrawn (else the newest of them), for a solde whose avance is not under its own."""
-        formats = list(avance_formats)
-        numeros = list(numeros)
-        if not formats or not numeros:
-            return {}
-        rows = self.db.execute(
-            "SELECT d.*, f.nom AS fichier FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
-            "WHERE d.format IN (SELECT value FROM json_each(?)) AND d.numero_ans != ? "
-            "AND d.numero_editeur IN (SELECT value FROM json_each(?)) "
-            f"ORDER BY d.statut IN ('{RETIREE}', '{REJETEE}') DESC, d.id",
             (orjson.dumps(formats).decode(), numero_ans, orjson.dumps(numeros).decode()),
         ).fetchall()
         return {r["numero_editeur"]: r for r in rows}  # later rows win: live, newest

@@ -156,7 +156,7 @@ def solde_issues(checked: Checked, book: Ledger, demandes: pl.DataFrame, numero_
     # not deposited under this numeroAns; without it, another software of the editor may reuse
     # the numeroEditeur (the seeds say nothing against it): said, and kept
     asp = next((f.balise for f in definition.demandes.fields if f.kind == "numero_asp"), None)
-    elsewhere = book.avances_under_other_ans(family, numero_ans, unknown[NE].to_list())
+    elsewhere = book.avances_for_solde(family, numero_ans, unknown[NE].to_list(), other_ans=True)
     there = unknown.filter(pl.col(NE).is_in(pl.Series(list(elsewhere), dtype=pl.String).implode())).with_columns(
         numero_ans=pl.lit(numero_ans),
         avance_ans=pl.col(NE).replace_strict({ne: r["numero_ans"] for ne, r in elsewhere.items()}, default=None),
