@@ -233,6 +233,10 @@ ELSEWHERE = ("s'il répond à un dépôt fait avec un autre registre (celui d'un
              "importer » : le fichier de retour contient le dépôt, et ses réponses sont enregistrées avec lui")
 
 
+UNRECOGNISED = "Fichier non reconnu : "  # no deposit file, live or withdrawn, holds exactly its demandes
+RECOGNISED = "Retour reconnu, non enregistré : "  # they are held, but which deposit it answers is not certain
+
+
 def match_file(book: Ledger, returned: ReturnFile, deposit: str | None = None,
                confirm: bool = False) -> tuple[sqlite3.Row | None, str]:
     """(the deposit file this return answers, or None with the reason, in French; with a file, a
@@ -248,12 +252,12 @@ def match_file(book: Ledger, returned: ReturnFile, deposit: str | None = None,
         if not held:
             known = book.numeros_ans()
             if returned.numero_ans not in known:
-                return None, (f"le registre ne connaît aucun fichier déposé pour le numeroAns {returned.numero_ans} "
+                return None, (f"{UNRECOGNISED}le registre ne connaît aucun fichier déposé pour le numeroAns {returned.numero_ans} "
                               f"(numeroAns du registre : {', '.join(known) or 'aucun'}) : {ELSEWHERE}")
-            return None, (f"aucun fichier déposé pour le numeroAns {returned.numero_ans} ne contient ces numéros "
+            return None, (f"{UNRECOGNISED}aucun fichier déposé pour le numeroAns {returned.numero_ans} ne contient ces numéros "
                           f"éditeur à ces numéros de ligne : {ELSEWHERE}")
         near = held[0]
-        return None, (f"aucun fichier déposé pour le numeroAns {returned.numero_ans} ne contient exactement ces "
+        return None, (f"{UNRECOGNISED}aucun fichier déposé pour le numeroAns {returned.numero_ans} ne contient exactement ces "
                       f"{len(wanted)} demandes (numeroEditeur et numLigne) ; le plus proche, {near['nom']}, en "
                       f"contient {near['found']} sur ses {near['total']}")
     layout = {fid: frozenset(d.json) for fid, d in all_formats().items() if d.json}
@@ -434,7 +438,9 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
     found, reason = match_file(book, returned, deposit, confirm)
     if found is None:
         for line in lines:
-            line.result, line.remark = UNKNOWN, f"Fichier non reconnu : {reason}. Rien n'est enregistré."
+            # recognised or not: the ambiguous deposit, the withdrawn twin, is not « non reconnu »
+            said = reason if reason.startswith(UNRECOGNISED) else f"{RECOGNISED}{reason}"
+            line.result, line.remark = UNKNOWN, f"{said}. Rien n'est enregistré."
         return
     rows = {(r["numero_editeur"], r["num_ligne"]): r for r in book.file_demandes(found["id"])}
     for line in lines:

@@ -126,9 +126,17 @@ def test_a_return_two_deposit_files_could_answer_is_refused_until_depot_names_on
     assert line.result == "Inconnue du registre"
     assert "JSON-0123456789-20240312-001.json, JSON-0123456789-20240312-009.json" in line.remark
     assert "--depot" in line.remark and "rien n'est deviné" in line.remark
+    # the return is recognised (both files hold its demandes): which deposit it answers is not certain
+    assert line.remark.startswith("Retour reconnu, non enregistré : plusieurs fichiers déposés contiennent")
+    assert "non reconnu" not in line.remark
     assert [s[2] for s in _statuts(registre)] == ["deposee", "deposee"]
-    lines, _ = api.ingest_returns([returned], registre, deposit="JSON-0123456789-20240312-009.json")
-    assert [(x.deposit_file, x.result) for x in lines] == [("JSON-0123456789-20240312-009.json", "Acceptée")]
+    result = CliRunner().invoke(app, ["retour", str(returned), "--registre", str(registre), "-o",
+                                      str(tmp_path / "b.xlsx"), "--depot", "JSON-0123456789-20240312-009.json"])
+    assert result.exit_code == 0, result.output
+    # recorded for the file --depot named, not « reconnu à son contenu »: its content names two
+    assert ("Le retour r2.json répond au dépôt JSON-0123456789-20240312-009.json (désigné par --depot)"
+            in _words(result.output))
+    assert "reconnu à son contenu" not in result.output
     assert [s[2:] for s in _statuts(registre)] == [("deposee", None), ("acceptee", "FINMS2000001")]
 
 
@@ -199,7 +207,7 @@ def test_a_return_recorded_for_one_deposit_file_is_not_recorded_for_another_one_
     history = _history(registre)
     command = ["retour", str(old), "--registre", str(registre), "-o", str(tmp_path / "b.xlsx"), "--depot", second.name]
     text = _refused(command)
-    assert (f"00001 : Inconnue du registre — FINMS2000001 (Fichier non reconnu : ce retour (même contenu, ou même "
+    assert (f"00001 : Inconnue du registre — FINMS2000001 (Retour reconnu, non enregistré : ce retour (même contenu, ou même "
             f"impId) est déjà enregistré pour le dépôt {first.name} (fichier {old.name}, le") in text
     assert f"un retour répond à un seul dépôt, rien n'est enregistré pour {second.name}" in text
     assert f"relancez avec --depot {second.name} --confirmer" in text
@@ -673,7 +681,7 @@ def test_a_return_of_a_withdrawn_file_says_it_was_withdrawn_and_so_uploaded(tmp_
     result = CliRunner().invoke(app, ["retour", str(returned), "--registre", str(registre), "-o", str(tmp_path / "b.xlsx")])
     assert result.exit_code == 1
     text = _words(result.output)
-    assert ("00001 : Inconnue du registre — FINMS2000001 (Fichier non reconnu : ces demandes sont exactement celles "
+    assert ("00001 : Inconnue du registre — FINMS2000001 (Retour reconnu, non enregistré : ces demandes sont exactement celles "
             "du fichier JSON-0123456789-20240312-001.json, retiré du registre le") in text
     assert "si l'ASP y répond, il a été déposé" in text and "ne doivent pas être déposées une seconde fois" in text
     assert "ne contient ces numéros" not in text
@@ -1044,7 +1052,7 @@ def test_a_return_of_a_withdrawn_file_converted_again_unchanged_is_not_taken_for
     returned = asp_return(deposit_file.parent / "retires" / deposit_file.name, tmp_path / "retours" / deposit_file.name,
                           {"00001": "FINMS2000001", "00002": "FINMS2000002"})
     text = _refused(["retour", str(returned), "--registre", str(registre), "-o", str(tmp_path / "b.xlsx")])
-    assert (f"00001 : Inconnue du registre — FINMS2000001 (Fichier non reconnu : ces demandes sont exactement celles du "
+    assert (f"00001 : Inconnue du registre — FINMS2000001 (Retour reconnu, non enregistré : ces demandes sont exactement celles du "
             f"dépôt {again.name}, et aussi celles du fichier {deposit_file.name}, retiré du registre le") in text
     assert f"si c'est {again.name}, relancez avec --depot {again.name}" in text
     assert f"si c'est {deposit_file.name}, il a été déposé malgré son retrait" in text
