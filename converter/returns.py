@@ -669,9 +669,15 @@ def write_review(lines: list[ReturnLine], target: Path) -> Path:
         book = Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False})
         ws = book.add_worksheet("Retour ASP")
         bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-        fills = {"Acceptée": book.add_format({"bg_color": "#E2EFDA"}), "Rejetée": book.add_format({"bg_color": "#FCE4D6"})}
-        other = book.add_format({"bg_color": "#FFF2CC"})
-        money = book.add_format({"num_format": "#,##0.00"})
+        # at the top of their cells: a row grown for its long remark reads from its first line
+        fills = {"Acceptée": book.add_format({"bg_color": "#E2EFDA", "valign": "top"}),
+                 "Rejetée": book.add_format({"bg_color": "#FCE4D6", "valign": "top"})}
+        other = book.add_format({"bg_color": "#FFF2CC", "valign": "top"})
+        money = book.add_format({"num_format": "#,##0.00", "valign": "top"})
+        top = book.add_format({"valign": "top"})
+        # a long remark wrapped in its column: overflowing, it shrank the page printed one page wide
+        wrapped = book.add_format({"text_wrap": True, "valign": "top"})
+        alert = book.add_format({"text_wrap": True, "valign": "top", "bold": True, "font_color": "#C00000"})
         for col, (title, width) in enumerate(COLUMNS):
             ws.write_string(0, col, title, bold)
             ws.set_column(col, col, width)
@@ -683,6 +689,10 @@ def write_review(lines: list[ReturnLine], target: Path) -> Path:
                     ws.write_number(row, col, x.num_ligne)
                 elif col == 9 and _is_amount(x.amount):
                     ws.write_number(row, col, float(x.amount), money)
+                elif col == 10:  # the remark, said loudly when this avance may fund a client twice
+                    ws.write_string(row, col, value, alert if x.warning else wrapped)
+                    if len(value) > 55:  # its height is not fitted on opening: about 55 characters a line
+                        ws.set_row(row, 15 * (len(value) // 55 + 1), top)
                 else:
                     ws.write_string(row, col, "" if value is None else str(value),
                                     fills.get(x.result, other) if col == 4 else None)

@@ -9,6 +9,7 @@ import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
+import openpyxl
 import orjson
 import pytest
 from typer.testing import CliRunner
@@ -927,8 +928,8 @@ def test_an_avance_rejected_then_accepted_beside_its_redeposit_under_a_new_numer
     assert status.twice == []  # the redeposit the seed asks for: nothing to say
     later = _edit(asp_return(deposit_file, tmp_path / "r2.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"}),
                   lambda d: d.update(impId=5))
-    result = CliRunner().invoke(app, ["retour", str(later), "--registre", str(registre), "-o", str(tmp_path / "b.xlsx"),
-                                      "--confirmer"])
+    result = CliRunner().invoke(app, ["retour", str(later), "--registre", str(registre), "-o",
+                                      str(tmp_path / "bilan.xlsx"), "--confirmer"])
     assert result.exit_code == 0, result.output
     said = (f"l'avance 00001 (fichier {deposit_file.name}, acceptée) avait été rejetée par l'ASP, et l'avance 00003 "
             f"(fichier {again.name}, déposée, sans retour de l'ASP), déposée depuis ce rejet sous un nouveau numéro "
@@ -942,6 +943,15 @@ def test_an_avance_rejected_then_accepted_beside_its_redeposit_under_a_new_numer
     assert [s[1:3] for s in _statuts(registre)] == [("00001", "acceptee"), ("00002", "acceptee"), ("00003", "deposee")]
     shown = CliRunner().invoke(app, ["etat", "--registre", str(registre), "-o", str(tmp_path / "etat2.xlsx")])
     assert shown.exit_code == 0 and f"Attention : {said}" in _words(shown.output)
+    # the workbooks users keep and print say it too, not the console only: the etat's « Synthèse »
+    # under its figures, the bilan's remark wrapped (overflowing, it shrank the page printed one wide)
+    summary = openpyxl.load_workbook(tmp_path / "etat2.xlsx")["Synthèse"]
+    assert [c.value for row in summary.iter_rows() for c in row if "Attention" in str(c.value)] == [
+        f"Attention : {said}"]
+    bilan = openpyxl.load_workbook(tmp_path / "bilan.xlsx")["Retour ASP"]
+    remark = bilan.cell(2, 11)
+    assert bilan.cell(2, 3).value == "00001" and f"ATTENTION : {said}" in remark.value
+    assert remark.font.b and remark.alignment.wrap_text and bilan.row_dimensions[2].height > 100
     api.withdraw(again.name, registre)  # never uploaded: one avance left
     status, _ = api.ledger_status(registre, tmp_path / "etat3.xlsx")
     assert status.twice == []
