@@ -437,11 +437,7 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
     lines = returned.lines
     found, reason = match_file(book, returned, deposit, confirm)
     if found is None:
-        for line in lines:
-            # recognised or not: the ambiguous deposit, the withdrawn twin, is not « non reconnu »
-            said = reason if reason.startswith(UNRECOGNISED) else f"{RECOGNISED}{reason}"
-            line.result, line.remark = UNKNOWN, f"{said}. Rien n'est enregistré."
-        return
+        return _unmatched(lines, reason)
     rows = {(r["numero_editeur"], r["num_ligne"]): r for r in book.file_demandes(found["id"])}
     for line in lines:
         row = rows[_line_key(line)]
@@ -562,6 +558,16 @@ def _recorded_before(lines: list[ReturnLine], rows: dict[tuple[str, int], sqlite
         elif x.statut:
             recorded[x.demande_id] = x.source
         x.remark = " ".join(filter(None, (x.remark, note)))
+
+
+def _unmatched(lines: list[ReturnLine], reason: str) -> None:
+    """The lines of a return matched to no deposit file (`match_file`'s `reason`): « Inconnue du
+    registre » when no deposit file holds its demandes; else recognised, « Non enregistrée »: the
+    deposit it answers is uncertain (several, a withdrawn twin), not unknown."""
+    known = not reason.startswith(UNRECOGNISED)
+    for line in lines:
+        line.result = REFUSED if known else UNKNOWN
+        line.remark = f"{RECOGNISED if known else ''}{reason}. Rien n'est enregistré."
 
 
 def _refuse(lines: list[ReturnLine], remark: str) -> None:

@@ -124,7 +124,7 @@ def test_a_return_two_deposit_files_could_answer_is_refused_until_depot_names_on
     _edit(returned, lambda d: d.update(impId=777))
     lines, _ = api.ingest_returns([returned], registre)
     [line] = lines
-    assert line.result == "Inconnue du registre"
+    assert line.result == "Non enregistrée"
     assert "JSON-0123456789-20240312-001.json, JSON-0123456789-20240312-009.json" in line.remark
     assert "--depot" in line.remark and "rien n'est deviné" in line.remark
     # the return is recognised (both files hold its demandes): which deposit it answers is not certain
@@ -191,7 +191,7 @@ def test_an_old_return_saved_again_re_encoded_is_still_its_own_files(tmp_path: P
     lines, _ = api.ingest_returns([again], registre)
     # without an impId, the same content is also what the second file's own return would be:
     # neither file is guessed, the user is asked (test_an_identical_return_of_a_solde_file_...)
-    assert {x.result for x in lines} == {"Inconnue du registre"}
+    assert {x.result for x in lines} == {"Non enregistrée"}
     assert f"identique au retour {old.name} enregistré le" in _words(lines[0].remark)
     assert f"pour le dépôt {first.name}, et {second.name}" in _words(lines[0].remark)
     assert [s[2] for s in _statuts(registre) if s[0] == second.name] == ["deposee", "deposee"]
@@ -208,7 +208,7 @@ def test_a_return_recorded_for_one_deposit_file_is_not_recorded_for_another_one_
     history = _history(registre)
     command = ["retour", str(old), "--registre", str(registre), "-o", str(tmp_path / "b.xlsx"), "--depot", second.name]
     text = _refused(command)
-    assert (f"00001 : Inconnue du registre — FINMS2000001 (Retour reconnu, non enregistré : ce retour (même contenu, ou même "
+    assert (f"00001 : Non enregistrée — FINMS2000001 (Retour reconnu, non enregistré : ce retour (même contenu, ou même "
             f"impId) est déjà enregistré pour le dépôt {first.name} (fichier {old.name}, le") in text
     assert f"un retour répond à un seul dépôt, rien n'est enregistré pour {second.name}" in text
     assert f"relancez avec --depot {second.name} --confirmer" in text
@@ -231,7 +231,7 @@ def test_an_identical_return_of_a_solde_file_deposited_again_is_not_taken_for_th
                            {"00001": "Facture illisible", "00002": "Facture illisible"}), lambda d: d.update(impId=None))
     assert new.read_bytes() == old.read_bytes()
     lines, _ = api.ingest_returns([new], registre)
-    assert {x.result for x in lines} == {"Inconnue du registre"}
+    assert {x.result for x in lines} == {"Non enregistrée"}
     remark = _words(lines[0].remark)
     assert (f"ce retour, sans impId, est identique au retour {old.name} enregistré le") in remark
     assert f"pour le dépôt {first.name}, et {second.name}, qui contient les mêmes demandes, attend encore" in remark
@@ -273,7 +273,7 @@ def test_a_depot_that_does_not_hold_the_returned_demandes_is_refused(tmp_path: P
     _edit(again, lambda d: d.update(impId=31))
     avance = "JSON-0123456789-20240312-001.json"
     lines, _ = api.ingest_returns([again], registre, deposit=avance)
-    assert {x.result for x in lines} == {"Inconnue du registre"}
+    assert {x.result for x in lines} == {"Non enregistrée"}
     remark = _words(lines[0].remark)
     assert f"le fichier {avance} donné par --depot ne contient pas exactement ces 2 demandes" in remark
     assert f"{first.name}, {second.name}" in remark
@@ -682,7 +682,7 @@ def test_a_return_of_a_withdrawn_file_says_it_was_withdrawn_and_so_uploaded(tmp_
     result = CliRunner().invoke(app, ["retour", str(returned), "--registre", str(registre), "-o", str(tmp_path / "b.xlsx")])
     assert result.exit_code == 1
     text = _words(result.output)
-    assert ("00001 : Inconnue du registre — FINMS2000001 (Retour reconnu, non enregistré : ces demandes sont exactement celles "
+    assert ("00001 : Non enregistrée — FINMS2000001 (Retour reconnu, non enregistré : ces demandes sont exactement celles "
             "du fichier JSON-0123456789-20240312-001.json, retiré du registre le") in text
     assert "si l'ASP y répond, il a été déposé" in text and "ne doivent pas être déposées une seconde fois" in text
     assert "ne contient ces numéros" not in text
@@ -1040,7 +1040,7 @@ def test_a_return_given_with_depot_naming_a_withdrawn_file_says_it_was_withdrawn
     returned = asp_return(deposit_file.parent / "retires" / deposit_file.name, tmp_path / "r.json",
                           {"00001": "FINMS2000001"})
     [line], _ = api.ingest_returns([returned], registre, deposit=deposit_file.name)
-    assert line.result == "Inconnue du registre"
+    assert line.result == "Non enregistrée"
     remark = _words(line.remark)
     assert f"ces demandes sont exactement celles du fichier {deposit_file.name}, retiré du registre le" in remark
     assert "ne contient pas exactement" not in remark
@@ -1062,7 +1062,7 @@ def test_a_return_of_a_withdrawn_file_converted_again_unchanged_is_not_taken_for
     returned = asp_return(deposit_file.parent / "retires" / deposit_file.name, tmp_path / "retours" / deposit_file.name,
                           {"00001": "FINMS2000001", "00002": "FINMS2000002"})
     text = _refused(["retour", str(returned), "--registre", str(registre), "-o", str(tmp_path / "b.xlsx")])
-    assert (f"00001 : Inconnue du registre — FINMS2000001 (Retour reconnu, non enregistré : ces demandes sont exactement celles du "
+    assert (f"00001 : Non enregistrée — FINMS2000001 (Retour reconnu, non enregistré : ces demandes sont exactement celles du "
             f"dépôt {again.name}, et aussi celles du fichier {deposit_file.name}, retiré du registre le") in text
     assert f"si c'est {again.name}, relancez avec --depot {again.name}" in text
     assert f"si c'est {deposit_file.name}, il a été déposé malgré son retrait" in text
@@ -1086,7 +1086,7 @@ def test_a_return_of_a_withdrawn_file_converted_again_corrected_proves_the_withd
     returned = asp_return(deposit_file.parent / "retires" / deposit_file.name, tmp_path / "r.json",
                           {"00001": "FINMS2000001"})
     [line], _ = api.ingest_returns([returned], registre)
-    assert line.result == "Inconnue du registre"
+    assert line.result == "Non enregistrée"
     remark = _words(line.remark)
     assert f"ces demandes sont exactement celles du fichier {deposit_file.name}, retiré du registre le" in remark
     assert "si l'ASP y répond, il a été déposé" in remark
