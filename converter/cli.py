@@ -465,8 +465,9 @@ def retour(
                   + (f" [dim]({escape(visible(line.remark))})[/]" if line.remark else ""))
     out.print()
     answered = {line.source: line.deposit_file for line in lines if line.deposit_file}
+    how = "désigné par --depot" if depot is not None else "reconnu à son contenu"  # --depot chose it, not its content
     for source, deposit_file in answered.items():
-        out.print(f"Le retour {escape(shown(source))} répond au dépôt {escape(shown(deposit_file))} (reconnu à son contenu)")
+        out.print(f"Le retour {escape(shown(source))} répond au dépôt {escape(shown(deposit_file))} ({how})")
     out.print(f"Demandes lues : {len(lines)}")
     for label in RESULTS:
         if counts.get(label):

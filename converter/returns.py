@@ -233,6 +233,10 @@ ELSEWHERE = ("s'il répond à un dépôt fait avec un autre registre (celui d'un
              "importer » : le fichier de retour contient le dépôt, et ses réponses sont enregistrées avec lui")
 
 
+UNRECOGNISED = "Fichier non reconnu : "  # no deposit file, live or withdrawn, holds exactly its demandes
+RECOGNISED = "Retour reconnu, non enregistré : "  # they are held, but which deposit it answers is not certain
+
+
 def match_file(book: Ledger, returned: ReturnFile, deposit: str | None = None,
                confirm: bool = False) -> tuple[sqlite3.Row | None, str]:
     """(the deposit file this return answers, or None with the reason, in French; with a file, a
@@ -248,12 +252,12 @@ def match_file(book: Ledger, returned: ReturnFile, deposit: str | None = None,
         if not held:
             known = book.numeros_ans()
             if returned.numero_ans not in known:
-                return None, (f"le registre ne connaît aucun fichier déposé pour le numeroAns {returned.numero_ans} "
+                return None, (f"{UNRECOGNISED}le registre ne connaît aucun fichier déposé pour le numeroAns {returned.numero_ans} "
                               f"(numeroAns du registre : {', '.join(known) or 'aucun'}) : {ELSEWHERE}")
-            return None, (f"aucun fichier déposé pour le numeroAns {returned.numero_ans} ne contient ces numéros "
+            return None, (f"{UNRECOGNISED}aucun fichier déposé pour le numeroAns {returned.numero_ans} ne contient ces numéros "
                           f"éditeur à ces numéros de ligne : {ELSEWHERE}")
         near = held[0]
-        return None, (f"aucun fichier déposé pour le numeroAns {returned.numero_ans} ne contient exactement ces "
+        return None, (f"{UNRECOGNISED}aucun fichier déposé pour le numeroAns {returned.numero_ans} ne contient exactement ces "
                       f"{len(wanted)} demandes (numeroEditeur et numLigne) ; le plus proche, {near['nom']}, en "
                       f"contient {near['found']} sur ses {near['total']}")
     layout = {fid: frozenset(d.json) for fid, d in all_formats().items() if d.json}
@@ -433,9 +437,7 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
     lines = returned.lines
     found, reason = match_file(book, returned, deposit, confirm)
     if found is None:
-        for line in lines:
-            line.result, line.remark = UNKNOWN, f"Fichier non reconnu : {reason}. Rien n'est enregistré."
-        return
+        return _unmatched(lines, reason)
     rows = {(r["numero_editeur"], r["num_ligne"]): r for r in book.file_demandes(found["id"])}
     for line in lines:
         row = rows[_line_key(line)]
@@ -558,6 +560,16 @@ def _recorded_before(lines: list[ReturnLine], rows: dict[tuple[str, int], sqlite
         x.remark = " ".join(filter(None, (x.remark, note)))
 
 
+def _unmatched(lines: list[ReturnLine], reason: str) -> None:
+    """The lines of a return matched to no deposit file (`match_file`'s `reason`): « Inconnue du
+    registre » when no deposit file holds its demandes; else recognised, « Non enregistrée »: the
+    deposit it answers is uncertain (several, a withdrawn twin), not unknown."""
+    known = not reason.startswith(UNRECOGNISED)
+    for line in lines:
+        line.result = REFUSED if known else UNKNOWN
+        line.remark = f"{RECOGNISED if known else ''}{reason}. Rien n'est enregistré."
+
+
 def _refuse(lines: list[ReturnLine], remark: str) -> None:
     """Nothing of the file recorded: every demande « Non enregistrée », with the reason."""
     for x in lines:
@@ -663,9 +675,15 @@ def write_review(lines: list[ReturnLine], target: Path) -> Path:
         book = Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False})
         ws = book.add_worksheet("Retour ASP")
         bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-        fills = {"Acceptée": book.add_format({"bg_color": "#E2EFDA"}), "Rejetée": book.add_format({"bg_color": "#FCE4D6"})}
-        other = book.add_format({"bg_color": "#FFF2CC"})
-        money = book.add_format({"num_format": "#,##0.00"})
+        # at the top of their cells: a row grown for its long remark reads from its first line
+        fills = {"Acceptée": book.add_format({"bg_color": "#E2EFDA", "valign": "top"}),
+                 "Rejetée": book.add_format({"bg_color": "#FCE4D6", "valign": "top"})}
+        other = book.add_format({"bg_color": "#FFF2CC", "valign": "top"})
+        money = book.add_format({"num_format": "#,##0.00", "valign": "top"})
+        top = book.add_format({"valign": "top"})
+        # a long remark wrapped in its column: overflowing, it shrank the page printed one page wide
+        wrapped = book.add_format({"text_wrap": True, "valign": "top"})
+        alert = book.add_format({"text_wrap": True, "valign": "top", "bold": True, "font_color": "#C00000"})
         for col, (title, width) in enumerate(COLUMNS):
             ws.write_string(0, col, title, bold)
             ws.set_column(col, col, width)
@@ -677,6 +695,10 @@ def write_review(lines: list[ReturnLine], target: Path) -> Path:
                     ws.write_number(row, col, x.num_ligne)
                 elif col == 9 and _is_amount(x.amount):
                     ws.write_number(row, col, float(x.amount), money)
+                elif col == 10:  # the remark, said loudly when this avance may fund a client twice
+                    ws.write_string(row, col, value, alert if x.warning else wrapped)
+                    if len(value) > 55:  # its height is not fitted on opening: about 55 characters a line
+                        ws.set_row(row, 15 * (len(value) // 55 + 1), top)
                 else:
                     ws.write_string(row, col, "" if value is None else str(value),
                                     fills.get(x.result, other) if col == 4 else None)

@@ -172,6 +172,12 @@ def write_status(status: LedgerStatus, target: Path) -> Path:
             ws.write_number(row, 4, float(c.amount), part_money if within else money)
             if c.advance is not None:
                 ws.write_number(row, 5, float(c.advance), part_money if within else money)
+        # printed with the figures, as `etat` says them: a client funded twice, not on the console only
+        alert = book.add_format({"bold": True, "font_color": "#C00000", "text_wrap": True, "valign": "top"})
+        width = sum(w for _, w in SUMMARY)
+        for row, said in enumerate(status.twice, start=len(status.counts) + 2):
+            ws.merge_range(row, 0, row, len(SUMMARY) - 1, f"Attention : {said}", alert)
+            ws.set_row(row, 15 * (len(said) // int(width * 0.9) + 2))  # a merged cell's height is not fitted
         _printed(ws)
         for name, frame in (("Demandes", status.demandes), ("Historique des retours", status.history)):
             ws = book.add_worksheet(name)

@@ -9,6 +9,7 @@ import sqlite3
 from datetime import timedelta
 from pathlib import Path
 
+import openpyxl
 import orjson
 import pytest
 from typer.testing import CliRunner
@@ -123,12 +124,20 @@ def test_a_return_two_deposit_files_could_answer_is_refused_until_depot_names_on
     _edit(returned, lambda d: d.update(impId=777))
     lines, _ = api.ingest_returns([returned], registre)
     [line] = lines
-    assert line.result == "Inconnue du registre"
+    assert line.result == "Non enregistrée"
     assert "JSON-0123456789-20240312-001.json, JSON-0123456789-20240312-009.json" in line.remark
     assert "--depot" in line.remark and "rien n'est deviné" in line.remark
+    # the return is recognised (both files hold its demandes): which deposit it answers is not certain
+    assert line.remark.startswith("Retour reconnu, non enregistré : plusieurs fichiers déposés contiennent")
+    assert "non reconnu" not in line.remark
     assert [s[2] for s in _statuts(registre)] == ["deposee", "deposee"]
-    lines, _ = api.ingest_returns([returned], registre, deposit="JSON-0123456789-20240312-009.json")
-    assert [(x.deposit_file, x.result) for x in lines] == [("JSON-0123456789-20240312-009.json", "Acceptée")]
+    result = CliRunner().invoke(app, ["retour", str(returned), "--registre", str(registre), "-o",
+                                      str(tmp_path / "b.xlsx"), "--depot", "JSON-0123456789-20240312-009.json"])
+    assert result.exit_code == 0, result.output
+    # recorded for the file --depot named, not « reconnu à son contenu »: its content names two
+    assert ("Le retour r2.json répond au dépôt JSON-0123456789-20240312-009.json (désigné par --depot)"
+            in _words(result.output))
+    assert "reconnu à son contenu" not in result.output
     assert [s[2:] for s in _statuts(registre)] == [("deposee", None), ("acceptee", "FINMS2000001")]
 
 
@@ -182,7 +191,7 @@ def test_an_old_return_saved_again_re_encoded_is_still_its_own_files(tmp_path: P
     lines, _ = api.ingest_returns([again], registre)
     # without an impId, the same content is also what the second file's own return would be:
     # neither file is guessed, the user is asked (test_an_identical_return_of_a_solde_file_...)
-    assert {x.result for x in lines} == {"Inconnue du registre"}
+    assert {x.result for x in lines} == {"Non enregistrée"}
     assert f"identique au retour {old.name} enregistré le" in _words(lines[0].remark)
     assert f"pour le dépôt {first.name}, et {second.name}" in _words(lines[0].remark)
     assert [s[2] for s in _statuts(registre) if s[0] == second.name] == ["deposee", "deposee"]
@@ -199,7 +208,7 @@ def test_a_return_recorded_for_one_deposit_file_is_not_recorded_for_another_one_
     history = _history(registre)
     command = ["retour", str(old), "--registre", str(registre), "-o", str(tmp_path / "b.xlsx"), "--depot", second.name]
     text = _refused(command)
-    assert (f"00001 : Inconnue du registre — FINMS2000001 (Fichier non reconnu : ce retour (même contenu, ou même "
+    assert (f"00001 : Non enregistrée — FINMS2000001 (Retour reconnu, non enregistré : ce retour (même contenu, ou même "
             f"impId) est déjà enregistré pour le dépôt {first.name} (fichier {old.name}, le") in text
     assert f"un retour répond à un seul dépôt, rien n'est enregistré pour {second.name}" in text
     assert f"relancez avec --depot {second.name} --confirmer" in text
@@ -222,7 +231,7 @@ def test_an_identical_return_of_a_solde_file_deposited_again_is_not_taken_for_th
                            {"00001": "Facture illisible", "00002": "Facture illisible"}), lambda d: d.update(impId=None))
     assert new.read_bytes() == old.read_bytes()
     lines, _ = api.ingest_returns([new], registre)
-    assert {x.result for x in lines} == {"Inconnue du registre"}
+    assert {x.result for x in lines} == {"Non enregistrée"}
     remark = _words(lines[0].remark)
     assert (f"ce retour, sans impId, est identique au retour {old.name} enregistré le") in remark
     assert f"pour le dépôt {first.name}, et {second.name}, qui contient les mêmes demandes, attend encore" in remark
@@ -264,7 +273,7 @@ def test_a_depot_that_does_not_hold_the_returned_demandes_is_refused(tmp_path: P
     _edit(again, lambda d: d.update(impId=31))
     avance = "JSON-0123456789-20240312-001.json"
     lines, _ = api.ingest_returns([again], registre, deposit=avance)
-    assert {x.result for x in lines} == {"Inconnue du registre"}
+    assert {x.result for x in lines} == {"Non enregistrée"}
     remark = _words(lines[0].remark)
     assert f"le fichier {avance} donné par --depot ne contient pas exactement ces 2 demandes" in remark
     assert f"{first.name}, {second.name}" in remark
@@ -673,7 +682,7 @@ def test_a_return_of_a_withdrawn_file_says_it_was_withdrawn_and_so_uploaded(tmp_
     result = CliRunner().invoke(app, ["retour", str(returned), "--registre", str(registre), "-o", str(tmp_path / "b.xlsx")])
     assert result.exit_code == 1
     text = _words(result.output)
-    assert ("00001 : Inconnue du registre — FINMS2000001 (Fichier non reconnu : ces demandes sont exactement celles "
+    assert ("00001 : Non enregistrée — FINMS2000001 (Retour reconnu, non enregistré : ces demandes sont exactement celles "
             "du fichier JSON-0123456789-20240312-001.json, retiré du registre le") in text
     assert "si l'ASP y répond, il a été déposé" in text and "ne doivent pas être déposées une seconde fois" in text
     assert "ne contient ces numéros" not in text
@@ -919,8 +928,8 @@ def test_an_avance_rejected_then_accepted_beside_its_redeposit_under_a_new_numer
     assert status.twice == []  # the redeposit the seed asks for: nothing to say
     later = _edit(asp_return(deposit_file, tmp_path / "r2.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"}),
                   lambda d: d.update(impId=5))
-    result = CliRunner().invoke(app, ["retour", str(later), "--registre", str(registre), "-o", str(tmp_path / "b.xlsx"),
-                                      "--confirmer"])
+    result = CliRunner().invoke(app, ["retour", str(later), "--registre", str(registre), "-o",
+                                      str(tmp_path / "bilan.xlsx"), "--confirmer"])
     assert result.exit_code == 0, result.output
     said = (f"l'avance 00001 (fichier {deposit_file.name}, acceptée) avait été rejetée par l'ASP, et l'avance 00003 "
             f"(fichier {again.name}, déposée, sans retour de l'ASP), déposée depuis ce rejet sous un nouveau numéro "
@@ -934,6 +943,15 @@ def test_an_avance_rejected_then_accepted_beside_its_redeposit_under_a_new_numer
     assert [s[1:3] for s in _statuts(registre)] == [("00001", "acceptee"), ("00002", "acceptee"), ("00003", "deposee")]
     shown = CliRunner().invoke(app, ["etat", "--registre", str(registre), "-o", str(tmp_path / "etat2.xlsx")])
     assert shown.exit_code == 0 and f"Attention : {said}" in _words(shown.output)
+    # the workbooks users keep and print say it too, not the console only: the etat's « Synthèse »
+    # under its figures, the bilan's remark wrapped (overflowing, it shrank the page printed one wide)
+    summary = openpyxl.load_workbook(tmp_path / "etat2.xlsx")["Synthèse"]
+    assert [c.value for row in summary.iter_rows() for c in row if "Attention" in str(c.value)] == [
+        f"Attention : {said}"]
+    bilan = openpyxl.load_workbook(tmp_path / "bilan.xlsx")["Retour ASP"]
+    remark = bilan.cell(2, 11)
+    assert bilan.cell(2, 3).value == "00001" and f"ATTENTION : {said}" in remark.value
+    assert remark.font.b and remark.alignment.wrap_text and bilan.row_dimensions[2].height > 100
     api.withdraw(again.name, registre)  # never uploaded: one avance left
     status, _ = api.ledger_status(registre, tmp_path / "etat3.xlsx")
     assert status.twice == []
@@ -1022,7 +1040,7 @@ def test_a_return_given_with_depot_naming_a_withdrawn_file_says_it_was_withdrawn
     returned = asp_return(deposit_file.parent / "retires" / deposit_file.name, tmp_path / "r.json",
                           {"00001": "FINMS2000001"})
     [line], _ = api.ingest_returns([returned], registre, deposit=deposit_file.name)
-    assert line.result == "Inconnue du registre"
+    assert line.result == "Non enregistrée"
     remark = _words(line.remark)
     assert f"ces demandes sont exactement celles du fichier {deposit_file.name}, retiré du registre le" in remark
     assert "ne contient pas exactement" not in remark
@@ -1044,7 +1062,7 @@ def test_a_return_of_a_withdrawn_file_converted_again_unchanged_is_not_taken_for
     returned = asp_return(deposit_file.parent / "retires" / deposit_file.name, tmp_path / "retours" / deposit_file.name,
                           {"00001": "FINMS2000001", "00002": "FINMS2000002"})
     text = _refused(["retour", str(returned), "--registre", str(registre), "-o", str(tmp_path / "b.xlsx")])
-    assert (f"00001 : Inconnue du registre — FINMS2000001 (Fichier non reconnu : ces demandes sont exactement celles du "
+    assert (f"00001 : Non enregistrée — FINMS2000001 (Retour reconnu, non enregistré : ces demandes sont exactement celles du "
             f"dépôt {again.name}, et aussi celles du fichier {deposit_file.name}, retiré du registre le") in text
     assert f"si c'est {again.name}, relancez avec --depot {again.name}" in text
     assert f"si c'est {deposit_file.name}, il a été déposé malgré son retrait" in text
@@ -1068,7 +1086,7 @@ def test_a_return_of_a_withdrawn_file_converted_again_corrected_proves_the_withd
     returned = asp_return(deposit_file.parent / "retires" / deposit_file.name, tmp_path / "r.json",
                           {"00001": "FINMS2000001"})
     [line], _ = api.ingest_returns([returned], registre)
-    assert line.result == "Inconnue du registre"
+    assert line.result == "Non enregistrée"
     remark = _words(line.remark)
     assert f"ces demandes sont exactement celles du fichier {deposit_file.name}, retiré du registre le" in remark
     assert "si l'ASP y répond, il a été déposé" in remark
