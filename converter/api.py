@@ -21,10 +21,10 @@ import polars as pl
 from . import attachments, build, concurrency, deposit, ledger, schema
 from .lifecycle import advances, against_ledger, facts
 from .checks import NE, Checked, check_sheet, check_workbook
-from .files import RUN_ID, NameTaken, OutputError, as_json, as_xlsx, clean_stale, into_folder, publish, removed_if_failed, running, why, write_new, write_new_numbered
+from .files import RUN_ID, NameTaken, OutputError, as_json, as_xlsx, clean_stale, into_folder, publish, reason, removed_if_failed, running, writable, write_new, write_new_numbered
 from .funding.amounts import AvanceDemande
 from .formats import FormatDefinition, all_formats, get_format, numero_formats
-from .issues import ISSUE_SCHEMA, Issue, Severity, issue
+from .issues import ISSUE_SCHEMA, Issue, issue
 from .kinds import shown
 from .reading import HEADER_SHEET, ROW, WorkbookError, read_workbook, release_freed_memory
 
@@ -500,11 +500,9 @@ def ingest_returns(files: list[Path], registre: Path, target: Path | str | None 
     default = returns.default_review(Path(files[0]).parent)
     review = as_xlsx(into_folder(target, default.name)) if target else default
     try:  # before anything is recorded: recorded, then « impossible d'écrire » (exit 2), it looked undone
-        with running(review.parent):
-            pass
+        writable(review.parent)
     except OutputError as exc:
-        reason = why(exc.__cause__) if isinstance(exc.__cause__, OSError) else str(exc)
-        raise OutputError(f"Impossible d'écrire le classeur de bilan dans le dossier « {review.parent} » ({reason}) : "
+        raise OutputError(f"Impossible d'écrire le classeur de bilan dans le dossier « {review.parent} » ({reason(exc)}) : "
                           "rien n'est enregistré. Donnez-lui un dossier accessible en écriture (-o DOSSIER/), puis "
                           "relancez.") from exc
     with ledger.Ledger(Path(registre), create=False) as book:
@@ -678,12 +676,10 @@ def _can_set_aside(path: Path) -> None:
         return  # nothing to move
     for folder in (path.parent, path.parent / ledger.WITHDRAWN):
         try:
-            with running(folder):
-                pass
+            writable(folder)
         except OutputError as exc:
-            reason = why(exc.__cause__) if isinstance(exc.__cause__, OSError) else str(exc)
             raise OutputError(f"« {path.name} » ne peut pas être mis de côté dans « {path.parent / ledger.WITHDRAWN} » "
-                              f"(impossible d'écrire dans « {folder} » : {reason}) : rien n'est retiré. Rendez ce "
+                              f"(impossible d'écrire dans « {folder} » : {reason(exc)}) : rien n'est retiré. Rendez ce "
                               "dossier accessible en écriture, puis relancez la commande.") from exc
 
 
@@ -709,8 +705,6 @@ def withdraw(name: str, registre: Path, zips: list[Path] | None = None) -> tuple
             aside.enter_context(removed_if_failed(path.parent / ledger.WITHDRAWN))
             _can_set_aside(path)
             freed = book.withdraw(row)
-    if not path.is_file() and data is not None and Path(name).is_file() and _same_deposit(Path(name).read_bytes(), data):
-        path = Path(name)  # left where the user found it, it could still be uploaded
     if zips is not None:
         zips.extend(ledger.zips_of(path))
     try:
@@ -722,9 +716,8 @@ def withdraw(name: str, registre: Path, zips: list[Path] | None = None) -> tuple
         # uploaded, so its demandes are not left free, to be deposited a second time
         with ledger.Ledger(Path(registre), create=False) as book:
             book.restore(row, numero_formats(row["format"]) if row["format"] in all_formats() else (row["format"],))
-        reason = why(exc.__cause__) if isinstance(exc.__cause__, OSError) else str(exc)
         raise ledger.LedgerError(
-            f"« {path.name} » ne peut pas être mis de côté dans « {path.parent / ledger.WITHDRAWN} » ({reason}) : "
+            f"« {path.name} » ne peut pas être mis de côté dans « {path.parent / ledger.WITHDRAWN} » ({reason(exc)}) : "
             "rien n'est retiré, ses demandes restent déposées au registre. Libérez de la place sur ce disque ou "
             "rendez-le accessible, puis relancez la commande.") from exc
     return freed, moved

@@ -19,7 +19,7 @@ from rich.markup import escape
 from . import api
 from .cli_fr import CommandeFr, GroupeFr  # French help screens and usage errors
 from .console import tolerate_console_encoding
-from .files import OutputError, near_file, running, typed_path, why
+from .files import OutputError, near_file, typed_path, why, writable
 from .issues import shown, visible
 from .ledger import ENVIRONMENT, WITHDRAWN, LedgerNotFound
 from .funding.amounts import format_rate
@@ -313,8 +313,7 @@ def _report_folder(rapport: Optional[Path]) -> None:
     if rapport is not None:
         target = api.report_path(rapport)
         try:
-            with running(target.parent):
-                pass
+            writable(target.parent)
         except OutputError as exc:
             _fail(str(exc))
         try:

@@ -45,6 +45,11 @@ def why(exc: OSError) -> str:
     return _WHY.get(exc.errno, exc.strerror or type(exc).__name__)
 
 
+def reason(exc: BaseException) -> str:
+    """What stopped a command, briefly: the OS reason (`why`) when an OS error caused `exc`."""
+    return why(exc.__cause__) if isinstance(exc.__cause__, OSError) else str(exc)
+
+
 # ------------------------------------------------------------ runs: who is alive
 
 LOCK_PREFIX = ".xl2segur-run-"
@@ -102,6 +107,13 @@ def running(folder: Path) -> Iterator[None]:
             _held[key][2] -= 1
             if _held[key][2] == 0:
                 _release(key, _held.pop(key)[0])
+
+
+def writable(folder: Path) -> None:
+    """Files can be written in `folder` (made when missing), checked before a command records
+    anything it would then fail to write; OutputError otherwise (`reason` says why)."""
+    with running(folder):
+        pass
 
 
 @contextlib.contextmanager
