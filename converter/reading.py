@@ -15,6 +15,10 @@ streamed once to find the first non-empty row, cells holding a formula error (fa
 them as empty) and, only when an identifier looks too short, whether it was typed as a number
 (its leading zeros were lost). The limits are the constants here and in container.py; the
 README (« Classeurs difficiles et limites ») documents them.
+
+A cell is placed by its own reference (`<c r="D7">`), even inside another row's tag: LibreOffice
+reads such a hand-made file the same way (the later of two cells of one reference wins in
+both), so the rows checked are the rows the user's spreadsheet shows.
 """
 
 from __future__ import annotations

@@ -660,6 +660,20 @@ def test_a_cell_beyond_the_last_column_a_sheet_has_is_refused(tmp_path):
     assert "cellule ZZZZ2 au-delà de XFD" in text and "« Demandes »" in text
 
 
+def test_a_cell_is_read_where_its_own_reference_puts_it_as_spreadsheets_show_it(tmp_path):
+    # `<c r="D7">` inside `<row r="2">` (a hand-made file): LibreOffice and fastexcel both place
+    # the value by the cell's reference (checked with soffice --convert-to csv), and the later
+    # of two cells of one reference wins in both. What is checked is what the user's spreadsheet
+    # shows: row 2 lost its amount, row 7 holds one without a demande, both said where they are.
+    path = workbook(tmp_path / "reference.xlsx", seed_001_rows())
+    assert api.verify(path).accepted == ["00001"]
+    rewrite(path, members(path)["Demandes"], lambda data: data.replace(b'r="D2"', b'r="D7"'))
+    outcome = api.verify(path)
+    assert not outcome.unreadable and outcome.rejected == ["00001"]
+    assert ("Demandes", 2, "D", "obligatoire") in {(i.sheet, i.row, i.column, i.code) for i in outcome.errors}
+    assert any(i.row == 7 and i.sheet == "Demandes" for i in outcome.errors)
+
+
 # ------------------------------------------------------------------ zip and XML bombs
 
 
