@@ -51,6 +51,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "doit_etre_vide": (Severity.ERROR, "Doit rester vide sauf si {condition} : videz la cellule ou corrigez la condition."),
     "doit_etre_vide_si": (Severity.ERROR, "Doit rester vide quand {null_condition} (l'ASP exige alors « null ») : videz la cellule ou corrigez la condition."),
     "valeur_non_exigee": (Severity.WARNING, "Valeur non exigée : l'ASP ne la demande que si {condition}, sans l'interdire ici. Elle est écrite telle quelle dans le fichier de dépôt ; l'ASP pourrait l'ignorer ou refuser la demande : videz la cellule si elle n'a pas lieu d'être."),
+    "attendue_si": (Severity.WARNING, "Valeur attendue quand {condition}, mais le document de l'ASP ne la déclare pas obligatoire (il dit seulement « null » dans le cas contraire) : la demande est déposée avec {balise} à null, et l'ASP pourrait la refuser. Renseignez {balise} si vous connaissez sa valeur."),
     "cellule_en_erreur": (Severity.ERROR, "La cellule affiche une erreur de formule (#N/A, #DIV/0!…) : remplacez-la par une valeur."),
     "formule_sans_valeur": (Severity.ERROR, "La cellule contient une formule enregistrée sans son résultat (classeur écrit par un programme, jamais ouvert dans un tableur) : xl2segur ne calcule pas les formules. Ouvrez le classeur dans Excel ou LibreOffice et enregistrez-le, ou saisissez la valeur."),
     "longueur_exacte": (Severity.ERROR, "Doit compter exactement {length} caractères."),

@@ -59,7 +59,9 @@ class Col:
     """What the seeds say of one column."""
 
     kind: str  # a key of BAD, or "text" (free text)
-    presence: str = "required"  # required | if (required in `context`, else empty) | optional
+    # required | if (required in `context`, else empty) | optional | expected (in `context`,
+    # empty is written null with a warning; else empty)
+    presence: str = "required"
     context: dict[str, Any] = field(default_factory=dict)  # changes to the row that make it required
     base: str = "default"  # which example demande the case starts from
     max_length: int | None = None
@@ -139,7 +141,8 @@ AVANCE_SHEETS = {
         "nomAdminTechnique": Col("text", "if", max_length=24, upper=True),
         "telAdminTechnique": Col("phone", "if"),
         "emailAdminTechnique": Col("email", "if"),
-        "utiliteCertificat": Col("choice", "if", values=("DMP", "INS", "DMP, INS")),
+        # « demandeCertificatServeur = false alors Champ null », and no « Obligatoire » (seed 001)
+        "utiliteCertificat": Col("choice", "expected", values=("DMP", "INS", "DMP, INS")),
         "nomResponsableOG": Col("text", max_length=49, upper=True),
         "emailResponsableOG": Col("email"),
         "telephoneResponsableOG": Col("phone"),
@@ -375,12 +378,13 @@ def test_empty_cells(tmp_path, fmt):
     for sheet, balise, col in _columns(contract):
         case = Case(f"{balise} vide", sheet, balise, {**col.context, balise: None}, base=col.base)
         cases.append(case)
-        code = {"required": "obligatoire", "if": "obligatoire_si", "optional": None}[col.presence]
+        code = {"required": "obligatoire", "if": "obligatoire_si", "optional": None,
+                "expected": None}[col.presence]
         expected.append((case, code, set() if code else {"obligatoire", "obligatoire_si"}))
     _check(_run(tmp_path, contract, cases), expected)
 
 
-@pytest.mark.parametrize("fmt", _formats_with(lambda c: c.presence == "if" and not c.context))
+@pytest.mark.parametrize("fmt", _formats_with(lambda c: c.presence in ("if", "expected") and not c.context))
 def test_conditional_cells_must_stay_empty_outside_their_context(tmp_path, fmt):
     """A column required only in some context is refused when filled out of it: the example
     row, which meets the context of none (mandataire) or all (certificate) of them, is turned
@@ -388,14 +392,27 @@ def test_conditional_cells_must_stay_empty_outside_their_context(tmp_path, fmt):
     contract = BY_FORMAT[fmt]
     cases = []
     for sheet, balise, col in _columns(contract):
-        if col.presence == "if" and not col.context:
+        if col.presence in ("if", "expected") and not col.context:
             off = {"demandeCertificatServeur": "FAUX"} if sheet == "OG" else {"typeClient": "csi", **CSI, "RPPS": None}
             value = contract.bases[col.base]("00000")[sheet][0][balise]
             cases.append(Case(f"{balise} hors contexte", sheet, balise, {**off, balise: value}, base=col.base))
     # seed 001 says « SI demandeCertificatServeur = false alors Champ null » of the CPx number
     # too, though its own condition has other cases where the seed is silent
-    code = {"numeroCarteCPX": "doit_etre_vide_si"}
+    code = {"numeroCarteCPX": "doit_etre_vide_si", "utiliteCertificat": "doit_etre_vide_si"}
     _check(_run(tmp_path, contract, cases), [(c, code.get(c.balise, "doit_etre_vide"), set()) for c in cases])
+
+
+@pytest.mark.parametrize("fmt", _formats_with(lambda c: c.presence == "expected"))
+def test_expected_cells_left_empty_are_kept_with_a_warning(tmp_path, fmt):
+    """A balise the seed names in a context without « Obligatoire » (utiliteCertificat: only
+    « demandeCertificatServeur = false alors Champ null », seed 001) left empty in that context:
+    no error, the warning `attendue_si` at its cell."""
+    contract = BY_FORMAT[fmt]
+    cases = [Case(f"{balise} vide", sheet, balise, {**col.context, balise: None}, base=col.base)
+             for sheet, balise, col in _columns(contract) if col.presence == "expected"]
+    outcome = _run(tmp_path, contract, cases)
+    _check(outcome, [(c, None, {"obligatoire", "obligatoire_si"}) for c in cases])
+    assert [c.label for c in cases if "attendue_si" not in _at(outcome, c, "avertissement")] == []
 
 
 @pytest.mark.parametrize("fmt", IDS)

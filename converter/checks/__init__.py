@@ -117,6 +117,7 @@ def _presence(sheet: Sheet, checked: pl.LazyFrame) -> pl.LazyFrame:
     for f in sheet.fields:
         empty = pl.col(f"{f.balise}__empty")
         p = f.presence
+        warnings = []
         if p.mode == "required":
             code = pl.when(empty).then(pl.lit("obligatoire"))
         elif p.mode == "optional":
@@ -128,13 +129,14 @@ def _presence(sheet: Sheet, checked: pl.LazyFrame) -> pl.LazyFrame:
             else:  # « null » only where the seed says so; elsewhere it is silent: a warning
                 null = condition_expr(p.null_if)
                 code = pl.when(null & ~empty).then(pl.lit("doit_etre_vide_si"))
-                silent.append(pl.coalesce(
-                    pl.when(~cond & ~null & ~empty & pl.col(f"{f.balise}__err").is_null())
-                    .then(pl.lit("valeur_non_exigee")),
-                    pl.col(f"{f.balise}__warn"),
-                ).alias(f"{f.balise}__warn"))
+                warnings.append(pl.when(~cond & ~null & ~empty & pl.col(f"{f.balise}__err").is_null())
+                                .then(pl.lit("valeur_non_exigee")))
             if p.mode == "required_if":
                 code = pl.when(cond & empty).then(pl.lit("obligatoire_si")).otherwise(code)
+            elif p.mode == "expected_if":  # named by the seed under COND, never « Obligatoire »
+                warnings.append(pl.when(cond & empty).then(pl.lit("attendue_si")))
+        if warnings:
+            silent.append(pl.coalesce(*warnings, pl.col(f"{f.balise}__warn")).alias(f"{f.balise}__warn"))
         presence.append(
             pl.coalesce(
                 pl.when(pl.col(f"{f.balise}__err").is_in(CELL_PROBLEMS)).then(pl.col(f"{f.balise}__err")),

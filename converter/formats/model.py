@@ -62,11 +62,14 @@ class Condition:
 
 @dataclass(frozen=True)
 class Presence:
-    """required | optional | required_if COND (empty otherwise) | optional_if COND (empty otherwise).
+    """required | optional | required_if COND (empty otherwise) | optional_if COND (empty otherwise)
+    | expected_if COND (empty otherwise).
 
-    `null_if: COND2` beside required_if / optional_if narrows « empty otherwise » to where the
-    seed says « null »: outside COND and COND2 the seed is silent, and a value there is kept
-    with a warning (FORMATS.md §6, « where a seed is silent, warn »)."""
+    `null_if: COND2` beside a conditional mode narrows « empty otherwise » to where the seed
+    says « null »: outside COND and COND2 the seed is silent, and a value there is kept with a
+    warning (FORMATS.md §6, « where a seed is silent, warn »). `expected_if` is for a balise the
+    seed names under COND without « Obligatoire »: left empty under COND, it is written null,
+    with a warning."""
 
     mode: str = "required"
     condition: Condition | None = None
@@ -83,7 +86,7 @@ class Presence:
             null_if = Condition.parse(raw["null_if"], where) if "null_if" in raw else None
             if len(rest) == 1:
                 (mode, cond), = rest.items()
-                if mode in ("required_if", "optional_if"):
+                if mode in ("required_if", "optional_if", "expected_if"):
                     return cls(mode, Condition.parse(cond, where), null_if)
         raise DefinitionError(f"{where}: unknown presence {raw!r}")
 
@@ -91,17 +94,30 @@ class Presence:
     def balises(self) -> set[str]:
         return (self.condition.balises if self.condition else set()) | (self.null_if.balises if self.null_if else set())
 
+    def _null_elsewhere(self) -> bool:
+        """null_if is the other side of the condition (one boolean, VRAI / FAUX): no « ailleurs »."""
+        assert self.condition is not None and self.null_if is not None
+        cond, null = self.condition.alternatives, self.null_if.alternatives
+        if len(cond) != 1 or len(null) != 1 or len(cond[0]) != 1 or len(null[0]) != 1:
+            return False
+        ((balise, value),), ((other, other_value),) = cond[0], null[0]
+        return balise == other and isinstance(value, bool) and other_value is (not value)
+
     def describe(self) -> str:
         if self.mode == "required":
             return "Obligatoire"
         if self.mode == "optional":
             return "Facultatif"
         assert self.condition is not None
-        mode = "Obligatoire" if self.mode == "required_if" else "Facultatif"
+        mode = {"required_if": "Obligatoire", "optional_if": "Facultatif", "expected_if": "Attendu"}[self.mode]
+        head = f"{mode} si {self.condition.describe()}"
+        if self.mode == "expected_if":
+            head += " (sans être obligatoire : vide, il est écrit null, avec un avertissement)"
+        if self.null_if is not None and self._null_elsewhere():
+            return f"{head}, vide si {self.null_if.describe()}"
         if self.null_if is not None:
-            return (f"{mode} si {self.condition.describe()}, vide si {self.null_if.describe()} ; "
-                    "ailleurs, une valeur est gardée avec un avertissement")
-        return f"{mode} si {self.condition.describe()}, vide sinon"
+            return f"{head}, vide si {self.null_if.describe()} ; ailleurs, une valeur est gardée avec un avertissement"
+        return f"{head}, vide sinon"
 
 
 @dataclass(frozen=True)
