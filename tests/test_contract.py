@@ -60,7 +60,8 @@ class Col:
 
     kind: str  # a key of BAD, or "text" (free text)
     # required | if (required in `context`, else empty) | optional | expected (in `context`,
-    # empty is written null with a warning; else empty)
+    # empty is written null with a warning; else empty) | kept (required in `context`; out of
+    # it, a value is kept with a warning)
     presence: str = "required"
     context: dict[str, Any] = field(default_factory=dict)  # changes to the row that make it required
     base: str = "default"  # which example demande the case starts from
@@ -251,9 +252,10 @@ CSI = {"typeClient": "csi", "RPPS": None, "FINESSGeographique": "750000044", "tr
 SFP_SHEETS = {"Commandes": SheetContract({
     "numeroEditeur": NE,
     "typeClient": Col("choice", values=(*PROFESSIONS, "csi")),
-    "RPPS": Col("rpps", "if"),  # the example is an IDE
-    "FINESSGeographique": Col("finess", "if", CSI),
-    "trancheCSI": Col("choice", "if", CSI, values=("A", "B", "C", "D", "E")),
+    # seed 004 §4.2 identifies a professional by the RPPS, a CSI by its FINESS; silent otherwise
+    "RPPS": Col("rpps", "kept"),  # the example is an IDE
+    "FINESSGeographique": Col("finess", "kept", CSI),
+    "trancheCSI": Col("choice", "kept", CSI, values=("A", "B", "C", "D", "E")),
     "regimeTVA": Col("choice", values=("TTC20", "TTC8.5", "HT")),
     "dateEmission": Col("date"),
     "dateSignature": Col("date"),
@@ -378,7 +380,7 @@ def test_empty_cells(tmp_path, fmt):
     for sheet, balise, col in _columns(contract):
         case = Case(f"{balise} vide", sheet, balise, {**col.context, balise: None}, base=col.base)
         cases.append(case)
-        code = {"required": "obligatoire", "if": "obligatoire_si", "optional": None,
+        code = {"required": "obligatoire", "if": "obligatoire_si", "kept": "obligatoire_si", "optional": None,
                 "expected": None}[col.presence]
         expected.append((case, code, set() if code else {"obligatoire", "obligatoire_si"}))
     _check(_run(tmp_path, contract, cases), expected)
@@ -413,6 +415,26 @@ def test_expected_cells_left_empty_are_kept_with_a_warning(tmp_path, fmt):
     outcome = _run(tmp_path, contract, cases)
     _check(outcome, [(c, None, {"obligatoire", "obligatoire_si"}) for c in cases])
     assert [c.label for c in cases if "attendue_si" not in _at(outcome, c, "avertissement")] == []
+
+
+@pytest.mark.parametrize("fmt", _formats_with(lambda c: c.presence == "kept"))
+def test_kept_cells_filled_outside_their_context_are_kept_with_a_warning(tmp_path, fmt):
+    """SFP-LGC-Va2: an RPPS on a CSI's row, a FINESS or a tranche on a professional's row, where
+    seed 004 is silent: no error, the warning `valeur_non_exigee_commande` at its cell. The
+    value identifies no one: the CSI with the professional's RPPS, the professional with the
+    CSI's FINESS, are two clients (seed 004 §4.2: a professional is identified by the RPPS, a
+    CSI by its FINESS), not one client ordering twice."""
+    contract = BY_FORMAT[fmt]
+    cases = []
+    for n, (sheet, balise, col) in enumerate(_columns(contract)):
+        if col.presence == "kept":
+            row = {**CSI, "RPPS": "10000012345"} if not col.context else {
+                **col.context, "typeClient": "ide", "RPPS": "10000012345" if balise == "FINESSGeographique"
+                else f"100000{n:05d}", "montantCommande": "270.00"}
+            cases.append(Case(f"{balise} hors contexte", sheet, balise, row))
+    outcome = _run(tmp_path, contract, cases)
+    assert outcome.errors == [] and len(outcome.accepted) == len(cases)
+    assert [c.label for c in cases if "valeur_non_exigee_commande" not in _at(outcome, c, "avertissement")] == []
 
 
 @pytest.mark.parametrize("fmt", IDS)

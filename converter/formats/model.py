@@ -56,6 +56,10 @@ class Condition:
                 return "FAUX"
             return str(v)
 
+        if len(self.alternatives) > 1 and all(len(alt) == 1 for alt in self.alternatives) \
+                and len({alt[0][0] for alt in self.alternatives}) == 1:  # one balise, several values
+            values = [value(alt[0][1]) for alt in self.alternatives]
+            return f"{self.alternatives[0][0][0]} vaut {', '.join(values[:-1])} ou {values[-1]}"
         parts = [" et ".join(f"{b} vaut {value(v)}" for b, v in alt) for alt in self.alternatives]
         return " ou ".join(f"({p})" if len(parts) > 1 else p for p in parts)
 
@@ -67,13 +71,15 @@ class Presence:
 
     `null_if: COND2` beside a conditional mode narrows « empty otherwise » to where the seed
     says « null »: outside COND and COND2 the seed is silent, and a value there is kept with a
-    warning (FORMATS.md §6, « where a seed is silent, warn »). `expected_if` is for a balise the
-    seed names under COND without « Obligatoire »: left empty under COND, it is written null,
-    with a warning."""
+    warning (FORMATS.md §6, « where a seed is silent, warn »). `otherwise: kept` says the seed
+    is silent everywhere outside COND (no « null » at all): a value there is kept with that
+    warning. `expected_if` is for a balise the seed names under COND without « Obligatoire »:
+    left empty under COND, it is written null, with a warning."""
 
     mode: str = "required"
     condition: Condition | None = None
     null_if: Condition | None = None
+    kept_otherwise: bool = False
 
     @classmethod
     def parse(cls, raw: Any, where: str) -> Presence:
@@ -82,12 +88,14 @@ class Presence:
         if raw == "optional":
             return cls("optional")
         if isinstance(raw, dict) and 1 <= len(raw) <= 2:
-            rest = {k: v for k, v in raw.items() if k != "null_if"}
+            rest = {k: v for k, v in raw.items() if k not in ("null_if", "otherwise")}
             null_if = Condition.parse(raw["null_if"], where) if "null_if" in raw else None
+            if "otherwise" in raw and raw["otherwise"] != "kept":
+                raise DefinitionError(f"{where}: otherwise: must be « kept »")
             if len(rest) == 1:
                 (mode, cond), = rest.items()
                 if mode in ("required_if", "optional_if", "expected_if"):
-                    return cls(mode, Condition.parse(cond, where), null_if)
+                    return cls(mode, Condition.parse(cond, where), null_if, "otherwise" in raw)
         raise DefinitionError(f"{where}: unknown presence {raw!r}")
 
     @property
@@ -117,6 +125,8 @@ class Presence:
             return f"{head}, vide si {self.null_if.describe()}"
         if self.null_if is not None:
             return f"{head}, vide si {self.null_if.describe()} ; ailleurs, une valeur est gardée avec un avertissement"
+        if self.kept_otherwise:
+            return f"{head} ; ailleurs, une valeur est gardée avec un avertissement"
         return f"{head}, vide sinon"
 
 
