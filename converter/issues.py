@@ -91,6 +91,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "siret_cle": (Severity.WARNING, "La clé de contrôle de ce SIRET est fausse : vérifiez-le (l'ASP ne contrôle que la longueur)."),
     "numero_ans_invalide": (Severity.ERROR, "Le numéro de référencement ANS compte exactement 10 chiffres."),
     "numero_editeur_invalide": (Severity.ERROR, "Le numéro éditeur compte exactement 5 lettres ou chiffres (ex. 00001)."),
+    "reference_commande_libre": (Severity.WARNING, "Référence gardée telle quelle : elle n'a pas la forme d'un numéro éditeur (5 lettres ou chiffres, ex. 00001), celle qu'exigent les documents de l'ASP pour les demandes d'avance et de solde de la vague 1. L'appel à financement ne fixe pas la forme de cette référence et ne publie pas de format de dépôt : rien à corriger ici, mais donnez à la demande d'avance de cette commande un numéro éditeur de 5 lettres ou chiffres."),
     "numero_editeur_complete": (Severity.WARNING, "Le numéro saisi comme un nombre avait perdu ses zéros initiaux : ils ont été rétablis. Formatez la colonne en texte."),
     "numero_editeur_normalise": (Severity.WARNING, "Espaces retirés : le numéro éditeur est écrit « {written} » dans le fichier de dépôt et dans le nom des pièces justificatives de la demande. Retirez les espaces de la cellule pour ne plus voir cet avertissement."),
     "identifiant_complete": (Severity.WARNING, "Le numéro saisi comme un nombre avait perdu ses zéros initiaux : ils ont été rétablis. Formatez la colonne en texte."),

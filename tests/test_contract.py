@@ -106,6 +106,9 @@ def _operators() -> tuple[str, ...]:
 MANDATAIRE = {"isMandataire": "VRAI", "nomMandataire": "DUPONT", "emailMandataire": "m@mandataire.fr",
               "telephoneMandataire": "+33600000000"}
 NE = Col("numero_editeur")
+# an order-check workbook's reference: seeds 002 and 004 publish no deposit format and say
+# nothing of a numéro éditeur; another shape than 5 letters or digits is kept, with a warning
+REF = Col("reference")
 FORMATS_FICHIER = ("PDF", "PNG", "JPG")
 
 
@@ -231,7 +234,7 @@ MDV_BASES = {"default": _mdv(seed_003_liberal_rows), "structure": _mdv(seed_003_
 # ---------------------------------------------------------------- seeds 002 and 004 (FORMATS.md §5)
 
 HOP_SHEETS = {"Commandes": SheetContract({
-    "numeroEditeur": NE,
+    "numeroEditeur": REF,
     "FINESSPMSI": Col("finess"),
     "FINESSJuridique": Col("finess"),
     "categorieFINESSJuridique": Col("categorie4"),
@@ -250,7 +253,7 @@ PROFESSIONS = ("sage-femme", "ipa", "ide", "masseur-kinesitherapeute", "orthopho
 CSI = {"typeClient": "csi", "RPPS": None, "FINESSGeographique": "750000044", "trancheCSI": "A",
        "montantCommande": "500.00"}
 SFP_SHEETS = {"Commandes": SheetContract({
-    "numeroEditeur": NE,
+    "numeroEditeur": REF,
     "typeClient": Col("choice", values=(*PROFESSIONS, "csi")),
     # seed 004 §4.2 identifies a professional by the RPPS, a CSI by its FINESS; silent otherwise
     "RPPS": Col("rpps", "kept"),  # the example is an IDE
@@ -448,6 +451,19 @@ def test_values_of_the_wrong_kind(tmp_path, fmt):
             cases.append(case)
             expected.append((case, code, set()))
     _check(_run(tmp_path, contract, cases), expected)
+
+
+@pytest.mark.parametrize("fmt", _formats_with(lambda c: c.kind == "reference"))
+def test_an_order_reference_of_another_shape_is_kept_with_a_warning(tmp_path, fmt):
+    """The 5 letters or digits of a numéro éditeur are seed 001's (« VARCHAR (=5) »): the order
+    workbooks' seeds say nothing of it. « 0001 », « BC-2027-001 », « 000 01 » are kept as typed."""
+    contract = BY_FORMAT[fmt]
+    cases = [Case(f"{balise} = {value}", sheet, balise, {balise: value})
+             for sheet, balise, col in _columns(contract) if col.kind == "reference"
+             for value in ("0001", "BC-2027-001", "000 01")]
+    outcome = _run(tmp_path, contract, cases)
+    assert outcome.errors == [] and outcome.accepted == ["0001", "BC-2027-001", "000 01"]
+    assert [c.label for c in cases if "reference_commande_libre" not in _at(outcome, c, "avertissement")] == []
 
 
 @pytest.mark.parametrize("fmt", _formats_with(lambda c: bool(c.max_length or c.length)))

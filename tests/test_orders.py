@@ -531,3 +531,16 @@ def test_activite_combinee_accepts_thousands_separated_by_spaces(tmp_path, typed
     outcome = verify(tmp_path, HOP_ID, [hop_row("00001", activiteCombinee=typed, montantCommande="100.00")])
     refused = [i.code for i in outcome.errors if i.balise == "activiteCombinee"]
     assert (refused == []) is ok, refused
+
+
+def test_an_order_reference_is_not_held_to_the_shape_of_a_numero_editeur(tmp_path):
+    """Seeds 002 and 004 publish no deposit format and say nothing of a numéro éditeur: an
+    order's reference « BC-2027-1 » was refused (numero_editeur_invalide). It is kept, as typed,
+    with a warning at its cell; two orders under one reference stay an error (its row key)."""
+    rows = [sfp_row("BC-2027-1", RPPS=RPPS[0]), sfp_row("00002", RPPS=RPPS[1]),
+            sfp_row("BC 3", RPPS=RPPS[2]), sfp_row("BC 3", RPPS=RPPS[3])]
+    outcome = verify(tmp_path, SFP_ID, rows, SFP_HEADER)
+    assert found(outcome, "reference_commande_libre") == [("BC-2027-1", "numeroEditeur"), ("BC 3", "numeroEditeur"),
+                                                          ("BC 3", "numeroEditeur")]
+    assert [(i.code, i.row) for i in outcome.errors] == [("doublon", 4), ("doublon", 5)]
+    assert outcome.accepted == ["BC-2027-1", "00002"]
