@@ -82,6 +82,8 @@ class SheetContract:
     # (parent sheet, code, base) when a parent row needs at least one row here
     needed_by: tuple[str, str, str] | None = None
     optional_sheet: bool = False
+    # a copy of a row is kept, with the warning doublon_garde (the seed is silent on it)
+    duplicate_kept: bool = False
 
 
 @dataclass(frozen=True)
@@ -220,7 +222,9 @@ MDV_SHEETS = {
     "identDMP": SheetContract({"numeroEditeur": Col("numero_editeur", base="structure"),
                                "identDMP": Col("rpps", base="structure")},
                               unique={"identDMP": "10000000025"}, parent_keys={"numeroEditeur": "ZZ999"},
-                              needed_by=("Demandes", "sans_enfant_si", "structure")),
+                              needed_by=("Demandes", "sans_enfant_si", "structure"),
+                              # « Indiquer dans ce tableau le / les RPPS » (seed 003): silent on one twice
+                              duplicate_kept=True),
     "Pièces": _pieces(("FACTURE", "VA", "MOM"), "FACTURE"),
 }
 
@@ -575,19 +579,24 @@ def test_entete_without_format(tmp_path):
 
 @pytest.mark.parametrize("fmt", IDS)
 def test_unique_keys(tmp_path, fmt):
-    """A copy of a row is a duplicate; a row differing in one part of the key is not."""
+    """A copy of a row is a duplicate (kept with a warning where the seed is silent on it); a row
+    differing in one part of the key is not."""
     contract = BY_FORMAT[fmt]
-    cases, expected = [], []
+    cases, expected, kept = [], [], []
     for sheet, sc in contract.sheets.items():
         base = next(iter(sc.columns.values())).base
         dup = Case(f"{sheet} en double", sheet, None, append_copy={}, base=base)
         cases.append(dup)
-        expected.append((dup, "doublon", set()))
+        expected.append((dup, None, {"doublon"}) if sc.duplicate_kept else (dup, "doublon", set()))
+        if sc.duplicate_kept:
+            kept.append(dup)
         for balise, other in sc.unique.items():
             case = Case(f"{sheet} avec un autre {balise}", sheet, None, append_copy={balise: other}, base=base)
             cases.append(case)
             expected.append((case, None, {"doublon"}))
-    _check(_run(tmp_path, contract, cases), expected)
+    outcome = _run(tmp_path, contract, cases)
+    _check(outcome, expected)
+    assert [c.label for c in kept if "doublon_garde" not in _at(outcome, c, "avertissement")] == []
 
 
 @pytest.mark.parametrize("fmt", _formats_with(sheet=lambda s: bool(s.parent_keys)))

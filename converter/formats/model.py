@@ -224,6 +224,9 @@ class Sheet:
     role: str | None = None
     parent: ParentLink | None = None
     unique: tuple[str, ...] = ()
+    # unique_kept: where the seed is silent on a value listed twice, a duplicate is kept (written
+    # as many times) with a warning rather than refused (FORMATS.md §6)
+    unique_kept: bool = False
     same_set_as: SameSet | None = None
     expected_in: ExpectedIn | None = None
     optional: bool = False
@@ -421,6 +424,7 @@ def _sheet(raw: dict[str, Any]) -> Sheet:
         fields=tuple(_field(f, where) for f in raw["fields"]),
         parent=_parent_link(parent, where) if parent else None,
         unique=tuple(raw.get("unique", ())),
+        unique_kept=bool(raw.get("unique_kept", False)),
         same_set_as=SameSet(same["sheet"], same["column"], tuple(same["by"])) if same else None,
         expected_in=ExpectedIn(
             expected["column"], expected["sheet"], expected["other"], tuple(expected["by"]),
