@@ -106,8 +106,28 @@ def _format(data: dict[str, Any], format_id: str | None) -> tuple[FormatDefiniti
     closest = min(found, key=lambda k: len(found[k]))
     listed = " ; ".join(found[closest][:ERRORS_SHOWN]) + (" ; …" if len(found[closest]) > ERRORS_SHOWN else "")
     hint = "" if format_id else " (le plus proche ; --format en impose un autre)"
-    return None, (f"il ne respecte pas le schéma du format {closest}{hint}, l'ASP le rejetterait : "
-                  f"{len(found[closest])} erreur(s), dont {listed}")
+    return None, (f"il ne respecte pas le schéma du format {closest}{hint}, tel que xl2segur le lit dans les "
+                  f"documents de l'ASP : {len(found[closest])} erreur(s), dont {listed}"
+                  f"{_attachment_key_said(get_format(closest), data)}")
+
+
+def _attachment_key_said(definition: FormatDefinition, data: dict[str, Any]) -> str:
+    """What is known of the attachments' key, when the file spells it another way than the
+    format: an inference, not a rule of the ASP (seed 001 shows only the label « Pièces
+    justificatives »; the solde seeds 000 and 003 spell it « piecesjustificatives »). Nothing
+    says the ASP refused it; xl2segur only records what it can read back the way it writes it."""
+    if definition.attachments is None:
+        return ""
+    balise = definition.attachments.balise
+    other = {k for line in data.get(LINES) or [] if isinstance(line, dict) for k in line
+             if k != balise and k.lower() == balise.lower()}
+    if not other:
+        return ""
+    return (f". La balise des pièces justificatives y est écrite « {', '.join(sorted(other))} », "
+            f"xl2segur l'écrit « {balise} » pour ce format : c'est une lecture des documents de l'ASP "
+            "(l'avance n'en montre qu'un libellé, « Pièces justificatives » ; les soldes l'écrivent "
+            "« piecesjustificatives »), rien ne dit que l'ASP refuse l'autre écriture ; mais xl2segur "
+            "n'inscrit que les fichiers écrits comme il les écrit")
 
 
 def _named_as(definition: FormatDefinition, data: dict[str, Any]) -> bool:

@@ -59,7 +59,10 @@ class Col:
     """What the seeds say of one column."""
 
     kind: str  # a key of BAD, or "text" (free text)
-    presence: str = "required"  # required | if (required in `context`, else empty) | optional
+    # required | if (required in `context`, else empty) | optional | expected (in `context`,
+    # empty is written null with a warning; else empty) | kept (required in `context`; out of
+    # it, a value is kept with a warning)
+    presence: str = "required"
     context: dict[str, Any] = field(default_factory=dict)  # changes to the row that make it required
     base: str = "default"  # which example demande the case starts from
     max_length: int | None = None
@@ -79,6 +82,8 @@ class SheetContract:
     # (parent sheet, code, base) when a parent row needs at least one row here
     needed_by: tuple[str, str, str] | None = None
     optional_sheet: bool = False
+    # a copy of a row is kept, with the warning doublon_garde (the seed is silent on it)
+    duplicate_kept: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,9 @@ def _operators() -> tuple[str, ...]:
 MANDATAIRE = {"isMandataire": "VRAI", "nomMandataire": "DUPONT", "emailMandataire": "m@mandataire.fr",
               "telephoneMandataire": "+33600000000"}
 NE = Col("numero_editeur")
+# an order-check workbook's reference: seeds 002 and 004 publish no deposit format and say
+# nothing of a numéro éditeur; another shape than 5 letters or digits is kept, with a warning
+REF = Col("reference")
 FORMATS_FICHIER = ("PDF", "PNG", "JPG")
 
 
@@ -139,7 +147,8 @@ AVANCE_SHEETS = {
         "nomAdminTechnique": Col("text", "if", max_length=24, upper=True),
         "telAdminTechnique": Col("phone", "if"),
         "emailAdminTechnique": Col("email", "if"),
-        "utiliteCertificat": Col("choice", "if", values=("DMP", "INS", "DMP, INS")),
+        # « demandeCertificatServeur = false alors Champ null », and no « Obligatoire » (seed 001)
+        "utiliteCertificat": Col("choice", "expected", values=("DMP", "INS", "DMP, INS")),
         "nomResponsableOG": Col("text", max_length=49, upper=True),
         "emailResponsableOG": Col("email"),
         "telephoneResponsableOG": Col("phone"),
@@ -213,7 +222,9 @@ MDV_SHEETS = {
     "identDMP": SheetContract({"numeroEditeur": Col("numero_editeur", base="structure"),
                                "identDMP": Col("rpps", base="structure")},
                               unique={"identDMP": "10000000025"}, parent_keys={"numeroEditeur": "ZZ999"},
-                              needed_by=("Demandes", "sans_enfant_si", "structure")),
+                              needed_by=("Demandes", "sans_enfant_si", "structure"),
+                              # « Indiquer dans ce tableau le / les RPPS » (seed 003): silent on one twice
+                              duplicate_kept=True),
     "Pièces": _pieces(("FACTURE", "VA", "MOM"), "FACTURE"),
 }
 
@@ -227,7 +238,7 @@ MDV_BASES = {"default": _mdv(seed_003_liberal_rows), "structure": _mdv(seed_003_
 # ---------------------------------------------------------------- seeds 002 and 004 (FORMATS.md §5)
 
 HOP_SHEETS = {"Commandes": SheetContract({
-    "numeroEditeur": NE,
+    "numeroEditeur": REF,
     "FINESSPMSI": Col("finess"),
     "FINESSJuridique": Col("finess"),
     "categorieFINESSJuridique": Col("categorie4"),
@@ -246,11 +257,12 @@ PROFESSIONS = ("sage-femme", "ipa", "ide", "masseur-kinesitherapeute", "orthopho
 CSI = {"typeClient": "csi", "RPPS": None, "FINESSGeographique": "750000044", "trancheCSI": "A",
        "montantCommande": "500.00"}
 SFP_SHEETS = {"Commandes": SheetContract({
-    "numeroEditeur": NE,
+    "numeroEditeur": REF,
     "typeClient": Col("choice", values=(*PROFESSIONS, "csi")),
-    "RPPS": Col("rpps", "if"),  # the example is an IDE
-    "FINESSGeographique": Col("finess", "if", CSI),
-    "trancheCSI": Col("choice", "if", CSI, values=("A", "B", "C", "D", "E")),
+    # seed 004 §4.2 identifies a professional by the RPPS, a CSI by its FINESS; silent otherwise
+    "RPPS": Col("rpps", "kept"),  # the example is an IDE
+    "FINESSGeographique": Col("finess", "kept", CSI),
+    "trancheCSI": Col("choice", "kept", CSI, values=("A", "B", "C", "D", "E")),
     "regimeTVA": Col("choice", values=("TTC20", "TTC8.5", "HT")),
     "dateEmission": Col("date"),
     "dateSignature": Col("date"),
@@ -375,12 +387,13 @@ def test_empty_cells(tmp_path, fmt):
     for sheet, balise, col in _columns(contract):
         case = Case(f"{balise} vide", sheet, balise, {**col.context, balise: None}, base=col.base)
         cases.append(case)
-        code = {"required": "obligatoire", "if": "obligatoire_si", "optional": None}[col.presence]
+        code = {"required": "obligatoire", "if": "obligatoire_si", "kept": "obligatoire_si", "optional": None,
+                "expected": None}[col.presence]
         expected.append((case, code, set() if code else {"obligatoire", "obligatoire_si"}))
     _check(_run(tmp_path, contract, cases), expected)
 
 
-@pytest.mark.parametrize("fmt", _formats_with(lambda c: c.presence == "if" and not c.context))
+@pytest.mark.parametrize("fmt", _formats_with(lambda c: c.presence in ("if", "expected") and not c.context))
 def test_conditional_cells_must_stay_empty_outside_their_context(tmp_path, fmt):
     """A column required only in some context is refused when filled out of it: the example
     row, which meets the context of none (mandataire) or all (certificate) of them, is turned
@@ -388,14 +401,47 @@ def test_conditional_cells_must_stay_empty_outside_their_context(tmp_path, fmt):
     contract = BY_FORMAT[fmt]
     cases = []
     for sheet, balise, col in _columns(contract):
-        if col.presence == "if" and not col.context:
+        if col.presence in ("if", "expected") and not col.context:
             off = {"demandeCertificatServeur": "FAUX"} if sheet == "OG" else {"typeClient": "csi", **CSI, "RPPS": None}
             value = contract.bases[col.base]("00000")[sheet][0][balise]
             cases.append(Case(f"{balise} hors contexte", sheet, balise, {**off, balise: value}, base=col.base))
     # seed 001 says « SI demandeCertificatServeur = false alors Champ null » of the CPx number
     # too, though its own condition has other cases where the seed is silent
-    code = {"numeroCarteCPX": "doit_etre_vide_si"}
+    code = {"numeroCarteCPX": "doit_etre_vide_si", "utiliteCertificat": "doit_etre_vide_si"}
     _check(_run(tmp_path, contract, cases), [(c, code.get(c.balise, "doit_etre_vide"), set()) for c in cases])
+
+
+@pytest.mark.parametrize("fmt", _formats_with(lambda c: c.presence == "expected"))
+def test_expected_cells_left_empty_are_kept_with_a_warning(tmp_path, fmt):
+    """A balise the seed names in a context without « Obligatoire » (utiliteCertificat: only
+    « demandeCertificatServeur = false alors Champ null », seed 001) left empty in that context:
+    no error, the warning `attendue_si` at its cell."""
+    contract = BY_FORMAT[fmt]
+    cases = [Case(f"{balise} vide", sheet, balise, {**col.context, balise: None}, base=col.base)
+             for sheet, balise, col in _columns(contract) if col.presence == "expected"]
+    outcome = _run(tmp_path, contract, cases)
+    _check(outcome, [(c, None, {"obligatoire", "obligatoire_si"}) for c in cases])
+    assert [c.label for c in cases if "attendue_si" not in _at(outcome, c, "avertissement")] == []
+
+
+@pytest.mark.parametrize("fmt", _formats_with(lambda c: c.presence == "kept"))
+def test_kept_cells_filled_outside_their_context_are_kept_with_a_warning(tmp_path, fmt):
+    """SFP-LGC-Va2: an RPPS on a CSI's row, a FINESS or a tranche on a professional's row, where
+    seed 004 is silent: no error, the warning `valeur_non_exigee_commande` at its cell. The
+    value identifies no one: the CSI with the professional's RPPS, the professional with the
+    CSI's FINESS, are two clients (seed 004 §4.2: a professional is identified by the RPPS, a
+    CSI by its FINESS), not one client ordering twice."""
+    contract = BY_FORMAT[fmt]
+    cases = []
+    for n, (sheet, balise, col) in enumerate(_columns(contract)):
+        if col.presence == "kept":
+            row = {**CSI, "RPPS": "10000012345"} if not col.context else {
+                **col.context, "typeClient": "ide", "RPPS": "10000012345" if balise == "FINESSGeographique"
+                else f"100000{n:05d}", "montantCommande": "270.00"}
+            cases.append(Case(f"{balise} hors contexte", sheet, balise, row))
+    outcome = _run(tmp_path, contract, cases)
+    assert outcome.errors == [] and len(outcome.accepted) == len(cases)
+    assert [c.label for c in cases if "valeur_non_exigee_commande" not in _at(outcome, c, "avertissement")] == []
 
 
 @pytest.mark.parametrize("fmt", IDS)
@@ -409,6 +455,19 @@ def test_values_of_the_wrong_kind(tmp_path, fmt):
             cases.append(case)
             expected.append((case, code, set()))
     _check(_run(tmp_path, contract, cases), expected)
+
+
+@pytest.mark.parametrize("fmt", _formats_with(lambda c: c.kind == "reference"))
+def test_an_order_reference_of_another_shape_is_kept_with_a_warning(tmp_path, fmt):
+    """The 5 letters or digits of a numéro éditeur are seed 001's (« VARCHAR (=5) »): the order
+    workbooks' seeds say nothing of it. « 0001 », « BC-2027-001 », « 000 01 » are kept as typed."""
+    contract = BY_FORMAT[fmt]
+    cases = [Case(f"{balise} = {value}", sheet, balise, {balise: value})
+             for sheet, balise, col in _columns(contract) if col.kind == "reference"
+             for value in ("0001", "BC-2027-001", "000 01")]
+    outcome = _run(tmp_path, contract, cases)
+    assert outcome.errors == [] and outcome.accepted == ["0001", "BC-2027-001", "000 01"]
+    assert [c.label for c in cases if "reference_commande_libre" not in _at(outcome, c, "avertissement")] == []
 
 
 @pytest.mark.parametrize("fmt", _formats_with(lambda c: bool(c.max_length or c.length)))
@@ -520,19 +579,24 @@ def test_entete_without_format(tmp_path):
 
 @pytest.mark.parametrize("fmt", IDS)
 def test_unique_keys(tmp_path, fmt):
-    """A copy of a row is a duplicate; a row differing in one part of the key is not."""
+    """A copy of a row is a duplicate (kept with a warning where the seed is silent on it); a row
+    differing in one part of the key is not."""
     contract = BY_FORMAT[fmt]
-    cases, expected = [], []
+    cases, expected, kept = [], [], []
     for sheet, sc in contract.sheets.items():
         base = next(iter(sc.columns.values())).base
         dup = Case(f"{sheet} en double", sheet, None, append_copy={}, base=base)
         cases.append(dup)
-        expected.append((dup, "doublon", set()))
+        expected.append((dup, None, {"doublon"}) if sc.duplicate_kept else (dup, "doublon", set()))
+        if sc.duplicate_kept:
+            kept.append(dup)
         for balise, other in sc.unique.items():
             case = Case(f"{sheet} avec un autre {balise}", sheet, None, append_copy={balise: other}, base=base)
             cases.append(case)
             expected.append((case, None, {"doublon"}))
-    _check(_run(tmp_path, contract, cases), expected)
+    outcome = _run(tmp_path, contract, cases)
+    _check(outcome, expected)
+    assert [c.label for c in kept if "doublon_garde" not in _at(outcome, c, "avertissement")] == []
 
 
 @pytest.mark.parametrize("fmt", _formats_with(sheet=lambda s: bool(s.parent_keys)))

@@ -474,3 +474,24 @@ def test_an_imported_return_whose_outcomes_are_not_recorded_says_why(tmp_path: P
             "libelleTraitement vides)") in text
     with sqlite3.connect(registre) as db:
         assert db.execute("SELECT statut FROM demandes").fetchall() == [("deposee",), ("deposee",)]
+
+
+def test_the_attachments_key_spelled_another_way_is_said_to_be_a_reading_not_an_asp_refusal(tmp_path: Path) -> None:
+    """A solde file spelling its attachments « piecesJustificatives » was refused with « l'ASP le
+    rejetterait »: no document says so (seed 001 shows only a label, the solde seeds spell it
+    « piecesjustificatives »). It is still not recorded, and the message says what is known."""
+    made = _made_elsewhere(tmp_path, "00001")
+    data = orjson.loads(made.read_bytes())
+    line = data["lignesImport"][0]
+    line["piecesjustificatives"] = line.pop("piecesJustificatives")
+    other = tmp_path / "autre.json"
+    other.write_bytes(orjson.dumps(data))
+    registre = tmp_path / "depot" / "xl2segur.sqlite"
+    result = CliRunner().invoke(app, ["importer", str(other), "--registre", str(registre)])
+    assert result.exit_code == 1
+    text = _words(result.output)
+    assert "rejetterait" not in text and not registre.exists()
+    assert "tel que xl2segur le lit dans les documents de l'ASP" in text
+    assert ("La balise des pièces justificatives y est écrite « piecesjustificatives », xl2segur l'écrit "
+            "« piecesJustificatives » pour ce format : c'est une lecture des documents de l'ASP") in text
+    assert "rien ne dit que l'ASP refuse l'autre écriture" in text

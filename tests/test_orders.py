@@ -356,16 +356,25 @@ def test_sfp_a_malformed_rpps_is_not_judged_as_a_client(tmp_path):
     # the same mistyped RPPS twice (10 digits): each cell has its own error, and the client
     # it would name is not compared (an invalid value never travels further)
     rows = [sfp_row("00001", RPPS="1000123450"), sfp_row("00002", RPPS="1000123450", typeClient="orthoptiste"),
-            # a CSI with an RPPS it must not have: identified by its FINESS all the same
+            # a CSI with an RPPS it need not have (kept, with a warning: seed 004 is silent):
+            # identified by its FINESS all the same
             sfp_row("00003", RPPS=RPPS[2], typeClient="csi", FINESSGeographique=FINESS[0], trancheCSI="A",
                     montantCommande="1890.00"),
             sfp_row("00004", RPPS="", typeClient="csi", FINESSGeographique=FINESS[0], trancheCSI="A",
+                    montantCommande="1890.00"),
+            # the professional of that RPPS, with a FINESS and a tranche beside it: identified by
+            # the RPPS, a client of its own, and the tranche does not set its cap
+            sfp_row("00005", RPPS=RPPS[2], FINESSGeographique=FINESS[1], trancheCSI="E"),
+            sfp_row("00006", RPPS="", typeClient="csi", FINESSGeographique=FINESS[1], trancheCSI="A",
                     montantCommande="1890.00")]
     outcome = verify(tmp_path, SFP_ID, rows, SFP_HEADER)
     assert found(outcome, "rpps_invalide") == [("00001", "RPPS"), ("00002", "RPPS")]
-    assert found(outcome, "doit_etre_vide") == [("00003", "RPPS")]
+    assert found(outcome, "doit_etre_vide") == []
+    assert sorted(found(outcome, "valeur_non_exigee_commande")) == [
+        ("00003", "RPPS"), ("00005", "FINESSGeographique"), ("00005", "trancheCSI")]
     assert found(outcome, "client_en_double") == [("00003", "FINESSGeographique"), ("00004", "FINESSGeographique")]
     assert outcome.rejected == ["00001", "00002", "00003", "00004"]
+    assert outcome.accepted == ["00005", "00006"]
 
 
 # ---------------------------------------------------------------- error workbook, CLI
@@ -522,3 +531,16 @@ def test_activite_combinee_accepts_thousands_separated_by_spaces(tmp_path, typed
     outcome = verify(tmp_path, HOP_ID, [hop_row("00001", activiteCombinee=typed, montantCommande="100.00")])
     refused = [i.code for i in outcome.errors if i.balise == "activiteCombinee"]
     assert (refused == []) is ok, refused
+
+
+def test_an_order_reference_is_not_held_to_the_shape_of_a_numero_editeur(tmp_path):
+    """Seeds 002 and 004 publish no deposit format and say nothing of a numéro éditeur: an
+    order's reference « BC-2027-1 » was refused (numero_editeur_invalide). It is kept, as typed,
+    with a warning at its cell; two orders under one reference stay an error (its row key)."""
+    rows = [sfp_row("BC-2027-1", RPPS=RPPS[0]), sfp_row("00002", RPPS=RPPS[1]),
+            sfp_row("BC 3", RPPS=RPPS[2]), sfp_row("BC 3", RPPS=RPPS[3])]
+    outcome = verify(tmp_path, SFP_ID, rows, SFP_HEADER)
+    assert found(outcome, "reference_commande_libre") == [("BC-2027-1", "numeroEditeur"), ("BC 3", "numeroEditeur"),
+                                                          ("BC 3", "numeroEditeur")]
+    assert [(i.code, i.row) for i in outcome.errors] == [("doublon", 4), ("doublon", 5)]
+    assert outcome.accepted == ["BC-2027-1", "00002"]

@@ -344,6 +344,27 @@ def test_a_value_the_seed_neither_asks_nor_forbids_is_written_with_a_warning(tmp
     assert {**og, **og["certificatServeur"]}[balise] == written
 
 
+def test_utilite_certificat_left_empty_with_a_certificate_is_written_null_with_a_warning(tmp_path):
+    """Seed 001's « Obligatoire ? » cell for utiliteCertificat says only « demandeCertificatServeur
+    = false alors Champ null », where the other certificate balises say « Obligatoire SI »: empty
+    with a certificate asked, the demande was refused (obligatoire_si). It is deposited, null, with
+    a warning at the cell saying the seed does not require it."""
+    rows = _mutate(seed_001_rows(), "OG", 0, utiliteCertificat=None)
+    outcome = api.convert(workbook(tmp_path / "u.xlsx", rows), tmp_path / "depot", date(2024, 3, 12))
+    assert outcome.errors == [] and outcome.accepted == ["00001"]
+    [warning] = [i for i in outcome.warnings if i.balise == "utiliteCertificat"]
+    assert (warning.code, warning.sheet, warning.row, warning.column) == ("attendue_si", "OG", 2, "K")
+    assert "ne la déclare pas obligatoire" in warning.message and "null" in warning.message
+    og = json.loads(outcome.files[0].read_text(encoding="utf-8"))["lignesImport"][0]["beneficiaires"]["etablissementsClients"][0]
+    assert og["demandeCertificatServeur"] is True and og["certificatServeur"]["utiliteCertificat"] is None
+    # filled while no certificate is asked: « Champ null », an error
+    rows = _mutate(seed_001_rows(), "OG", 0, demandeCertificatServeur="FAUX", contractualisationOG=None,
+                   statutAdminTechnique=None, numeroCarteCPX=None, nomAdminTechnique=None, telAdminTechnique=None,
+                   emailAdminTechnique=None, contractualisationEditeur=None)
+    outcome = api.verify(workbook(tmp_path / "v.xlsx", rows))
+    assert _codes(outcome) == {("doit_etre_vide_si", "OG", "utiliteCertificat")}
+
+
 def test_what_the_seed_says_null_stays_an_error(tmp_path):
     """« SI demandeCertificatServeur = false alors Champ null » (seed 001)."""
     rows = _mutate(seed_001_rows(), "OG", 0, demandeCertificatServeur="FAUX", contractualisationOG=None,

@@ -310,6 +310,26 @@ def test_a_liberal_ident_dmp_outside_its_liberal_rpps_is_a_warning_naming_both_l
     assert "hors_liste_attendue" not in {i.code for i in structure.issues}
 
 
+def test_an_ident_dmp_listed_twice_is_written_twice_with_a_warning(tmp_path):
+    """« Indiquer dans ce tableau le / les RPPS afin d'identifier le / les bénéficiaire(s) lors des
+    contrôles des envois au DMP » (seed 003): nothing forbids an RPPS listed twice, yet the
+    demande was refused (doublon). It is deposited as typed, with a warning naming both rows; a
+    liberalRPPS twice (one doctor counted twice) stays an error."""
+    rows = seed_003_structure_rows()
+    rows["identDMP"].append(dict(rows["identDMP"][0]))
+    outcome = convert(tmp_path, rows, "mdv-lgc-solde")
+    assert outcome.errors == [] and outcome.accepted == ["00001"]
+    [warning] = [i for i in outcome.warnings if i.code == "doublon_garde"][:1]
+    assert (warning.sheet, warning.column, warning.rows) == ("identDMP", "B", (2, 4))
+    assert "ne l'interdit pas" in warning.message
+    demande = json.loads(outcome.files[0].read_text(encoding="utf-8"))["lignesImport"][0]
+    assert demande["identDMP"] == ["10000000009", "10000000017", "10000000009"]
+    rows = seed_003_liberal_rows()
+    rows["RPPS"].append(dict(rows["RPPS"][0]))
+    outcome = convert(tmp_path / "rpps", rows, "mdv-lgc-solde")
+    assert {(i.code, i.sheet) for i in outcome.errors} == {("doublon", "RPPS")}
+
+
 @pytest.mark.parametrize("typed", ["VRAI", "oui"])
 def test_a_condition_cell_is_quoted_as_typed(tmp_path, typed):
     rows = seed_003_structure_rows()
@@ -342,10 +362,7 @@ def test_duplicate_rpps_in_one_demande_is_an_error(tmp_path):
     # the same doctor in two demandes is not a duplicate of one list
     rows = merge(seed_003_liberal_rows("00002"), seed_003_liberal_rows("00003", "FINMDV000003"))
     assert convert(tmp_path, rows, "mdv-lgc-solde", "w2.xlsx").exit_code == 0
-
-    rows = seed_003_structure_rows()
-    rows["identDMP"].append(dict(rows["identDMP"][0]))
-    assert codes(convert(tmp_path, rows, "mdv-lgc-solde", "w3.xlsx")) == {("identDMP", "identDMP", "doublon")}
+    # an identDMP twice is kept, with a warning: test_an_ident_dmp_listed_twice_is_written_twice_with_a_warning
 
 
 def test_mdv_attachments_facture_and_va_or_mom(tmp_path):

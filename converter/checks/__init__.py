@@ -52,7 +52,7 @@ def check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataFr
         # deposit file writes it (« 000 01 » is 00001), not as typed: else its errors rejected
         # no demande and the deposit file left the row out
         checked = checked.with_columns(pl.coalesce(pl.col("numeroEditeur"), pl.col(NE)).alias(NE))
-    checked = _presence(sheet, checked)
+    checked = _presence(raw.definition, sheet, checked)
     # an invalid value never travels further
     checked = checked.with_columns(
         pl.when(pl.col(f"{f.balise}__err").is_null()).then(pl.col(f.balise)).alias(f.balise)
@@ -111,30 +111,35 @@ def _cell_values(raw: RawWorkbook, sheet: Sheet, frame: pl.LazyFrame,
     return frame.select(pl.col(ROW), pl.col(NE), *exprs)  # lazy: shared sub-expressions once
 
 
-def _presence(sheet: Sheet, checked: pl.LazyFrame) -> pl.LazyFrame:
+def _presence(definition: FormatDefinition, sheet: Sheet, checked: pl.LazyFrame) -> pl.LazyFrame:
     """Pass 2: presence rules, which look at the other normalised values of the row."""
     presence, silent = [], []
+    # where the seed is silent, a value is kept: in a deposit file, or, in an order-check
+    # workbook (no deposit file), beside the values the checks read
+    kept = "valeur_non_exigee_commande" if definition.nature == "commandes" else "valeur_non_exigee"
     for f in sheet.fields:
         empty = pl.col(f"{f.balise}__empty")
         p = f.presence
+        warnings = []
         if p.mode == "required":
             code = pl.when(empty).then(pl.lit("obligatoire"))
         elif p.mode == "optional":
             code = pl.lit(None, dtype=pl.String)
         else:
             cond = condition_expr(p.condition)
-            if p.null_if is None:
+            if p.null_if is None and not p.kept_otherwise:
                 code = pl.when(~cond & ~empty).then(pl.lit("doit_etre_vide"))
             else:  # « null » only where the seed says so; elsewhere it is silent: a warning
-                null = condition_expr(p.null_if)
+                null = condition_expr(p.null_if) if p.null_if is not None else pl.lit(False)
                 code = pl.when(null & ~empty).then(pl.lit("doit_etre_vide_si"))
-                silent.append(pl.coalesce(
-                    pl.when(~cond & ~null & ~empty & pl.col(f"{f.balise}__err").is_null())
-                    .then(pl.lit("valeur_non_exigee")),
-                    pl.col(f"{f.balise}__warn"),
-                ).alias(f"{f.balise}__warn"))
+                warnings.append(pl.when(~cond & ~null & ~empty & pl.col(f"{f.balise}__err").is_null())
+                                .then(pl.lit(kept)))
             if p.mode == "required_if":
                 code = pl.when(cond & empty).then(pl.lit("obligatoire_si")).otherwise(code)
+            elif p.mode == "expected_if":  # named by the seed under COND, never « Obligatoire »
+                warnings.append(pl.when(cond & empty).then(pl.lit("attendue_si")))
+        if warnings:
+            silent.append(pl.coalesce(*warnings, pl.col(f"{f.balise}__warn")).alias(f"{f.balise}__warn"))
         presence.append(
             pl.coalesce(
                 pl.when(pl.col(f"{f.balise}__err").is_in(CELL_PROBLEMS)).then(pl.col(f"{f.balise}__err")),

@@ -45,8 +45,9 @@ def duplicates(raw: RawWorkbook, sheet: Sheet, frame: pl.DataFrame) -> pl.DataFr
     if dup.height == 0:
         return pl.DataFrame(schema=ISSUE_SCHEMA)
     last = keys[-1]
-    msg = message("doublon", key=_describe_keys(keys), sheet=sheet.name, lignes=ROWS_HOLE)
-    return _rows(dup, code="doublon", msg=msg, sheet=sheet.name, column=raw.letter(sheet.name, last),
+    code = "doublon_garde" if sheet.unique_kept else "doublon"
+    msg = message(code, key=_describe_keys(keys), sheet=sheet.name, lignes=ROWS_HOLE)
+    return _rows(dup, code=code, msg=msg, sheet=sheet.name, column=raw.letter(sheet.name, last),
                  balise=last, value=_key_text(keys), rows=pl.col(ROW).implode().over(keys))
 
 

@@ -38,7 +38,7 @@ from ..funding.calendars import Calendar, fr
 from ..funding.amounts import format_euros, format_number
 from ..issues import ISSUE_SCHEMA, NO_ROWS, ROWS_HOLE, message, severity
 from ..reading import HEADER_SHEET, ROW, RawWorkbook
-from .values import NE
+from .values import NE, condition_expr
 
 __all__ = ["RULES", "RuleContext", "check_rules", "validate_rules"]
 
@@ -255,10 +255,13 @@ def calendrier_bon_commande_rule(ctx: RuleContext, rule: RowRule) -> pl.DataFram
 def client_unique_rule(ctx: RuleContext, rule: RowRule) -> pl.DataFrame:
     """One financed order per client (seeds 002/004 §4.2 « Unicité du financement »).
 
-    The client is identified by the first non-empty column of `by` (SFP: RPPS, or FINESS
-    géographique for a centre de santé infirmier). A cell already in error identifies no one:
-    a malformed RPPS is not a client, and a CSI with an RPPS it must not have is still
-    identified by its FINESS.
+    The client is identified by the column of `by` its row requires (presence rule): « les
+    professionnels exerçant en cabinet libéral sont identifiés par leur N°RPPS, et les centres de
+    santé infirmier sont identifiés par leur n° FINESS Géographique » (seed 004 §4.2), so a CSI
+    with an RPPS it need not have (kept, with a warning) is identified by its FINESS, a
+    professional with a FINESS by the RPPS. A row whose type requires none of them (type missing
+    or invalid) is identified by the first non-empty column of `by`. A cell already in error
+    identifies no one: a malformed RPPS is not a client.
     """
     by = list(rule.get("by"))
     programme = rule.get("programme")
@@ -267,9 +270,18 @@ def client_unique_rule(ctx: RuleContext, rule: RowRule) -> pl.DataFrame:
         pl.when(pl.col(ROW).is_in(mine.filter(pl.col("balise") == c)["row"].implode())).then(None)
         .otherwise(pl.col(c)).alias(c) for c in by
     )
-    present = [pl.when(pl.col(c).is_not_null()).then(pl.lit(c)) for c in by]
+    required = {c: _required_here(ctx.sheet.by_balise[c]) for c in by}
+    typed = pl.any_horizontal(*required.values())
+
+    def first(of: Callable[[str], pl.Expr], only_required: bool) -> pl.Expr:
+        return pl.coalesce(*(pl.when(required[c] if only_required else pl.lit(True)).then(of(c)) for c in by))
+
+    def pick(of: Callable[[str], pl.Expr]) -> pl.Expr:
+        return pl.when(typed).then(first(of, True)).otherwise(first(of, False))
+
     keyed = frame.with_columns(
-        __key=pl.coalesce(*(pl.col(c) for c in by)), __keycol=pl.coalesce(*present),
+        __key=pick(pl.col),
+        __keycol=pick(lambda c: pl.when(pl.col(c).is_not_null()).then(pl.lit(c))),
     ).filter(pl.col("__key").is_not_null())
     dup = keyed.filter(pl.len().over("__key") > 1).with_columns(__rows=pl.col(ROW).implode().over("__key"))
     out = []
@@ -278,6 +290,15 @@ def client_unique_rule(ctx: RuleContext, rule: RowRule) -> pl.DataFrame:
         out.append(ctx.issues(part, code="client_en_double", message=msg, balise=column, value=pl.col("__key"),
                               rows=pl.col("__rows")))
     return pl.concat(out) if out else _empty()
+
+
+def _required_here(f: Any) -> pl.Expr:
+    """True on the rows where the field's presence rule requires it (false where unknown)."""
+    if f.presence.mode == "required":
+        return pl.lit(True)
+    if f.presence.mode == "required_if":
+        return condition_expr(f.presence.condition).fill_null(False)
+    return pl.lit(False)
 
 
 # ---------------------------------------------------------------- one identifier among others

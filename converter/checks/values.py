@@ -123,4 +123,5 @@ def message_params(definition: FormatDefinition, f: Field) -> dict[str, object]:
         "prefix": f.prefix,
         "condition": f.presence.condition.describe() if f.presence.condition else "",
         "null_condition": f.presence.null_if.describe() if f.presence.null_if else "",
+        "condition_balises": ", ".join(sorted(f.presence.condition.balises)) if f.presence.condition else "",
     }

@@ -56,21 +56,30 @@ class Condition:
                 return "FAUX"
             return str(v)
 
+        if len(self.alternatives) > 1 and all(len(alt) == 1 for alt in self.alternatives) \
+                and len({alt[0][0] for alt in self.alternatives}) == 1:  # one balise, several values
+            values = [value(alt[0][1]) for alt in self.alternatives]
+            return f"{self.alternatives[0][0][0]} vaut {', '.join(values[:-1])} ou {values[-1]}"
         parts = [" et ".join(f"{b} vaut {value(v)}" for b, v in alt) for alt in self.alternatives]
         return " ou ".join(f"({p})" if len(parts) > 1 else p for p in parts)
 
 
 @dataclass(frozen=True)
 class Presence:
-    """required | optional | required_if COND (empty otherwise) | optional_if COND (empty otherwise).
+    """required | optional | required_if COND (empty otherwise) | optional_if COND (empty otherwise)
+    | expected_if COND (empty otherwise).
 
-    `null_if: COND2` beside required_if / optional_if narrows « empty otherwise » to where the
-    seed says « null »: outside COND and COND2 the seed is silent, and a value there is kept
-    with a warning (FORMATS.md §6, « where a seed is silent, warn »)."""
+    `null_if: COND2` beside a conditional mode narrows « empty otherwise » to where the seed
+    says « null »: outside COND and COND2 the seed is silent, and a value there is kept with a
+    warning (FORMATS.md §6, « where a seed is silent, warn »). `otherwise: kept` says the seed
+    is silent everywhere outside COND (no « null » at all): a value there is kept with that
+    warning. `expected_if` is for a balise the seed names under COND without « Obligatoire »:
+    left empty under COND, it is written null, with a warning."""
 
     mode: str = "required"
     condition: Condition | None = None
     null_if: Condition | None = None
+    kept_otherwise: bool = False
 
     @classmethod
     def parse(cls, raw: Any, where: str) -> Presence:
@@ -79,17 +88,28 @@ class Presence:
         if raw == "optional":
             return cls("optional")
         if isinstance(raw, dict) and 1 <= len(raw) <= 2:
-            rest = {k: v for k, v in raw.items() if k != "null_if"}
+            rest = {k: v for k, v in raw.items() if k not in ("null_if", "otherwise")}
             null_if = Condition.parse(raw["null_if"], where) if "null_if" in raw else None
+            if "otherwise" in raw and raw["otherwise"] != "kept":
+                raise DefinitionError(f"{where}: otherwise: must be « kept »")
             if len(rest) == 1:
                 (mode, cond), = rest.items()
-                if mode in ("required_if", "optional_if"):
-                    return cls(mode, Condition.parse(cond, where), null_if)
+                if mode in ("required_if", "optional_if", "expected_if"):
+                    return cls(mode, Condition.parse(cond, where), null_if, "otherwise" in raw)
         raise DefinitionError(f"{where}: unknown presence {raw!r}")
 
     @property
     def balises(self) -> set[str]:
         return (self.condition.balises if self.condition else set()) | (self.null_if.balises if self.null_if else set())
+
+    def _null_elsewhere(self) -> bool:
+        """null_if is the other side of the condition (one boolean, VRAI / FAUX): no « ailleurs »."""
+        assert self.condition is not None and self.null_if is not None
+        cond, null = self.condition.alternatives, self.null_if.alternatives
+        if len(cond) != 1 or len(null) != 1 or len(cond[0]) != 1 or len(null[0]) != 1:
+            return False
+        ((balise, value),), ((other, other_value),) = cond[0], null[0]
+        return balise == other and isinstance(value, bool) and other_value is (not value)
 
     def describe(self) -> str:
         if self.mode == "required":
@@ -97,11 +117,17 @@ class Presence:
         if self.mode == "optional":
             return "Facultatif"
         assert self.condition is not None
-        mode = "Obligatoire" if self.mode == "required_if" else "Facultatif"
+        mode = {"required_if": "Obligatoire", "optional_if": "Facultatif", "expected_if": "Attendu"}[self.mode]
+        head = f"{mode} si {self.condition.describe()}"
+        if self.mode == "expected_if":
+            head += " (sans être obligatoire : vide, il est écrit null, avec un avertissement)"
+        if self.null_if is not None and self._null_elsewhere():
+            return f"{head}, vide si {self.null_if.describe()}"
         if self.null_if is not None:
-            return (f"{mode} si {self.condition.describe()}, vide si {self.null_if.describe()} ; "
-                    "ailleurs, une valeur est gardée avec un avertissement")
-        return f"{mode} si {self.condition.describe()}, vide sinon"
+            return f"{head}, vide si {self.null_if.describe()} ; ailleurs, une valeur est gardée avec un avertissement"
+        if self.kept_otherwise:
+            return f"{head} ; ailleurs, une valeur est gardée avec un avertissement"
+        return f"{head}, vide sinon"
 
 
 @dataclass(frozen=True)
@@ -198,6 +224,9 @@ class Sheet:
     role: str | None = None
     parent: ParentLink | None = None
     unique: tuple[str, ...] = ()
+    # unique_kept: where the seed is silent on a value listed twice, a duplicate is kept (written
+    # as many times) with a warning rather than refused (FORMATS.md §6)
+    unique_kept: bool = False
     same_set_as: SameSet | None = None
     expected_in: ExpectedIn | None = None
     optional: bool = False
@@ -395,6 +424,7 @@ def _sheet(raw: dict[str, Any]) -> Sheet:
         fields=tuple(_field(f, where) for f in raw["fields"]),
         parent=_parent_link(parent, where) if parent else None,
         unique=tuple(raw.get("unique", ())),
+        unique_kept=bool(raw.get("unique_kept", False)),
         same_set_as=SameSet(same["sheet"], same["column"], tuple(same["by"])) if same else None,
         expected_in=ExpectedIn(
             expected["column"], expected["sheet"], expected["other"], tuple(expected["by"]),
