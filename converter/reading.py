@@ -13,7 +13,8 @@ bomb), its XML prologs (no DOCTYPE/ENTITY); then each sheet's extent (a stray va
 1,048,576 must not make the reader allocate a million empty rows). The sheet XML is also
 streamed once to find the first non-empty row, cells holding a formula error (fastexcel reads
 them as empty) and, only when an identifier looks too short, whether it was typed as a number
-(its leading zeros were lost). The limits are the constants here and in container.py; the
+(its leading zeros were lost), or when a value has more digits than a spreadsheet shows,
+whether it is a number (read as shown: `number_as_shown`). The limits are the constants here and in container.py; the
 README (« Classeurs difficiles et limites ») documents them.
 """
 
@@ -46,7 +47,7 @@ from . import concurrency, container, launch
 from .formats.model import column_letter
 from .formats import FormatDefinition, Sheet, UnknownFormat, all_formats, common_header, typed_format
 from .issues import Issue, issue
-from .kinds import IDENTIFIER_WIDTHS, MAX_LOST_ZEROS
+from .kinds import IDENTIFIER_WIDTHS, KINDS, MAX_LOST_ZEROS
 
 ROW = "__row"
 HEADER_SHEET = "Entête"
@@ -692,6 +693,54 @@ def _pad_identifiers(numeric_cells: Callable[[set[tuple[str, int]]], set[tuple[s
     return frame, padded
 
 
+SHOWN_DIGITS = 15  # the significant digits a spreadsheet shows of a number (Excel keeps no more)
+_LONG_NUMBER = r"^-?[1-9][0-9]*(?:\.[0-9]+)?$"  # a number as the reader writes it: no exponent, no leading zero
+_ZEROS = "0" * 400  # more than the digits of the largest number the reader writes (1.8e308)
+
+
+def number_as_shown(c: pl.Expr) -> pl.Expr:
+    """A number as the reader writes it in text, to `SHOWN_DIGITS` significant digits: the
+    number the user sees. The reader spells the exact binary value of a number cell, to 9
+    decimals: 987654321.01 is held as 987654321.0099999904… and read « 987654321.00999999 ».
+    Only for a number of more digits than that (_LONG_NUMBER); never in scientific notation.
+
+    >>> pl.DataFrame({"c": ["987654321.00999999", "-987654321.00999999", "99999999999999.984375",
+    ...                     "123456789012345696", "1234567.123456789", "9999999999999999.5"]}
+    ...              ).select(number_as_shown(pl.col("c")))[:, 0].to_list()
+    ['987654321.01', '-987654321.01', '100000000000000', '123456789012346000', '1234567.12345679', '10000000000000000']
+    """
+    body = c.str.strip_prefix("-")
+    whole = body.str.find(".", literal=True).fill_null(body.str.len_bytes())  # digits before the point
+    digits = body.str.replace(".", "", literal=True)
+    kept = (digits.str.slice(0, SHOWN_DIGITS).cast(pl.Int64)
+            + (digits.str.slice(SHOWN_DIGITS, 1) >= "5").cast(pl.Int64)).cast(pl.String)
+    point = whole + kept.str.len_bytes() - SHOWN_DIGITS  # one more digit before it when 99…9 rounds up
+    fraction = kept.str.slice(point).str.strip_chars_end("0")
+    return pl.concat_str(pl.when(c.str.starts_with("-")).then(pl.lit("-")).otherwise(pl.lit("")),
+                         pl.concat_str(kept, pl.lit(_ZEROS)).str.slice(0, point),
+                         pl.when(fraction != "").then(pl.lit(".") + fraction).otherwise(pl.lit("")))
+
+
+def _numbers_as_shown(numeric_cells: Callable[[set[tuple[str, int]]], set[tuple[str, int]]], sheet: Sheet,
+                      frame: pl.DataFrame, letters: dict[str, str]) -> pl.DataFrame:
+    """Rare path: in a column of numbers (amounts, integers, dates…: not the kinds typed as
+    text), a number cell of more than `SHOWN_DIGITS` significant digits as the reader gives it
+    is read as the number the user sees (`number_as_shown`); the same digits typed as text
+    stay as they are."""
+    long = {f.balise: frame.select(ROW, f.balise).filter(pl.col(f.balise).str.len_bytes() > SHOWN_DIGITS)
+            .filter(pl.col(f.balise).str.contains(_LONG_NUMBER))
+            .filter(pl.col(f.balise).str.count_matches("[0-9]") > SHOWN_DIGITS)[ROW].to_list()
+            for f in sheet.fields if not KINDS[f.kind].TEXT and f.balise in letters}
+    wanted = {(letters[b], r) for b, rows in long.items() for r in rows}
+    if not wanted:
+        return frame
+    numeric = numeric_cells(wanted)
+    return frame.with_columns(
+        pl.when(pl.col(ROW).is_in(rows)).then(number_as_shown(pl.col(b))).otherwise(pl.col(b)).alias(b)
+        for b, rows in ((b, [r for r in rows if (letters[b], r) in numeric]) for b, rows in long.items()) if rows
+    )
+
+
 _SERIAL = r"^\d{1,5}(?:\.0+)?$"  # a date typed as a number, as the reader gives it in text
 
 
@@ -920,6 +969,7 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
             numeric = partial(_numeric_cells, zf, members[user])
         else:
             return _SheetRead(frame, letters, formulas, {})
+        frame = _numbers_as_shown(numeric, sheet, frame, letters)
         frame, padded = _pad_identifiers(numeric, sheet, frame, letters)
         if from_1904:
             frame = _dates_from_1904(numeric, sheet, frame, letters)
