@@ -215,7 +215,8 @@ def test_numero_asp_is_required_in_a_solde(tmp_path):
 
 
 @pytest.mark.parametrize("value, code", [("1", None), ("120", None), ("0", "entier_min"), ("12.5", "entier_invalide"),
-                                         ("-3", "entier_invalide"), (None, "obligatoire")])
+                                         ("-3", "entier_min"), ("100000000000000000000", "entier_trop_grand"),
+                                         ("9223372036854775808", "entier_trop_grand"), (None, "obligatoire")])
 def test_nbre_dossiers_dui_actifs_is_an_integer_of_at_least_1(tmp_path, value, code):
     rows = seed_000_rows()
     rows["OG"][0]["nbreDossiersDUIActifs"] = value
