@@ -250,6 +250,40 @@ def test_the_digits_of_a_number_typed_as_text_stay_as_typed(tmp_path):
         [("montant_decimales", "D2", "987654321.00999999")]
 
 
+@pytest.mark.parametrize("kind, cell", [
+    ("xlsx", b'<c r="D2" s="4" t="b"><v>1</v></c>'),  # as Excel writes VRAI
+    ("xlsx", b'<c r="D2" s="4" t="n"><f aca="false">TRUE()</f><v>1</v></c>'),  # as LibreOffice does
+    ("ods", b'<table:table-cell table:formula="of:=TRUE()" office:value-type="float" office:value="1" '
+            b'calcext:value-type="float"><text:p>VRAI</text:p></table:table-cell>'),
+    ("ods", b'<table:table-cell office:value-type="boolean" office:boolean-value="true" '
+            b'calcext:value-type="boolean"><text:p>VRAI</text:p></table:table-cell>'),
+])
+def test_a_boolean_typed_in_an_amount_is_shown_vrai_and_never_read_as_one_euro(tmp_path, kind, cell):
+    """VRAI typed in montantSegurHT was echoed « true » from Excel's cell, and LibreOffice's
+    (a 1 computed by =TRUE()) was deposited as 1.00 €."""
+    if kind == "ods":
+        path = edited_ods(tmp_path, lambda data: re.sub(
+            rb'<table:table-cell office:value-type="float" office:value="4866.67".*?</table:table-cell>',
+            lambda _: cell, data, count=1, flags=re.S))
+    else:
+        path = tmp_path / "modifie.xlsx"
+        path.write_bytes(SAVED["xlsx"].read_bytes())
+        rewrite(path, "xl/worksheets/sheet2.xml", lambda data: data.replace(b'<c r="D2" s="4" t="n"><v>4866.67</v></c>', cell))
+    outcome = api.verify(path)
+    assert "00001" in outcome.rejected
+    assert [(i.code, i.cell, i.value) for i in outcome.errors if i.row == 2 and i.sheet == "Demandes"] == \
+        [("montant_invalide", "D2", "VRAI")]
+
+
+def test_the_word_true_typed_as_text_stays_as_typed(tmp_path):
+    path = tmp_path / "modifie.xlsx"
+    path.write_bytes(SAVED["xlsx"].read_bytes())
+    rewrite(path, "xl/worksheets/sheet2.xml", lambda data: data.replace(
+        b'<c r="D2" s="4" t="n"><v>4866.67</v></c>', b'<c r="D2" s="4" t="inlineStr"><is><t>true</t></is></c>'))
+    assert [(i.code, i.cell, i.value) for i in api.verify(path).errors if i.row == 2] == \
+        [("montant_invalide", "D2", "true")]
+
+
 def test_an_ods_renamed_xlsx_is_read_by_its_content(tmp_path):
     renamed = tmp_path / "classeur.xlsx"
     renamed.write_bytes(SAVED["ods"].read_bytes())
