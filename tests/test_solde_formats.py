@@ -227,6 +227,16 @@ def test_nbre_dossiers_dui_actifs_is_an_integer_of_at_least_1(tmp_path, value, c
         assert f'"nbreDossiersDUIActifs": {value},' in text
 
 
+def test_nbre_dossiers_dui_actifs_typed_with_a_thousands_space_is_read(tmp_path):
+    """« 1 200 » typed as text, as a French user writes it (an amount accepts « 4 866,67 »), was
+    refused « Saisissez un nombre entier »."""
+    rows = seed_000_rows()
+    rows["OG"][0]["nbreDossiersDUIActifs"] = "1\u202f200"
+    outcome = convert(tmp_path, rows, "ms2-dui-pde-solde")
+    assert codes(outcome) == set()
+    assert '"nbreDossiersDUIActifs": 1200,' in outcome.files[0].read_text(encoding="utf-8")
+
+
 def test_pde_solde_scenarios_match_the_finess_geos(tmp_path):
     rows = seed_000_rows()
     rows["Scénarios"].pop()

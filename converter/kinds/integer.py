@@ -1,9 +1,10 @@
-"""A whole number (« 3 » or « 3.0 » as Excel may store it), at least the field's `minimum`.
+"""A whole number (« 3 » or « 3.0 » as Excel may store it, « 1 200 » as typed), at least the
+field's `minimum`.
 A whole number too large to be held (beyond 9 223 372 036 854 775 807, 1e20 typed as a
 number) or below the minimum is told so, not « saisissez un nombre entier ».
 
->>> validate("3.0"), validate("-3")
-(3, -3)
+>>> validate("3.0"), validate("-3"), validate("1 200")
+(3, -3, 1200)
 >>> is_valid("2,5")
 False
 >>> try:
@@ -20,7 +21,7 @@ from typing import Any
 import polars as pl
 
 from . import amount
-from .base import NONE, FieldCheck, Invalid, codes, scalar_forms  # noqa: F401 (Invalid: the doctest)
+from .base import NONE, FieldCheck, Invalid, codes, scalar_forms, without_spaces  # noqa: F401 (Invalid: the doctest)
 
 NAME = "integer"
 TEXT = False
@@ -34,7 +35,7 @@ def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
     checks = [(digits.is_null(), "entier_invalide"), (value.is_null(), "entier_trop_grand")]
     if field.minimum is not None:
         checks.append((value < field.minimum, "entier_min"))
-    steps = ({f"{name}digits": c.str.extract(r"^(-?[0-9]+)(?:\.0+)?$", 1)},
+    steps = ({f"{name}digits": without_spaces(c).str.extract(r"^(-?[0-9]+)(?:\.0+)?$", 1)},
              {f"{name}value": digits.cast(pl.Int64, strict=False)})
     return FieldCheck(value, codes(*checks), NONE, steps)
 
