@@ -113,7 +113,8 @@ class Outcome:
             "archives_pieces": [str(p) for p in self.archives],
             "registre": str(self.registre) if self.registre else None,
             "classeur_erreurs": str(self.error_workbook) if self.error_workbook else None,
-            "total_ht": f"{self.total_ht:.2f}" if self.produces_deposit else None,
+            # an unusable workbook (no format, nothing read) has no amount: null, as its advance keys
+            "total_ht": f"{self.total_ht:.2f}" if self.produces_deposit and not self.unreadable else None,
             "total_ttc": f"{expected.total_ttc:.2f}" if expected else None,
             "taux_avance": f"{self.advance_rate}" if self.advance_rate is not None else None,
             "avance_attendue": f"{expected.total:.2f}" if expected else None,

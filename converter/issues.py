@@ -75,6 +75,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "montant_decimales": (Severity.ERROR, "Plus de 2 décimales : l'ASP exige un montant au centime ; arrondissez-le vous-même dans le classeur."),
     "montant_non_positif": (Severity.ERROR, "Le montant doit être strictement positif : saisissez le montant en euros, supérieur à 0 (par exemple 4866.67)."),
     "entier_invalide": (Severity.ERROR, "Saisissez un nombre entier."),
+    "entier_trop_grand": (Severity.ERROR, "Nombre trop grand : un nombre entier vaut au plus 9 223 372 036 854 775 807. Vérifiez la saisie (un chiffre de trop, ou un autre nombre collé dans la cellule)."),
     "entier_min": (Severity.ERROR, "Doit être un entier au moins égal à {minimum}."),
     "email_inhabituel": (Severity.WARNING, "Adresse électronique inhabituelle (pas de point après le « @ », une espace ou deux « @ ») : elle respecte la règle de l'ASP (un « @ » après le premier caractère et un point) et est écrite telle quelle, mais l'ASP pourrait la refuser et aucun message n'y arriverait. Vérifiez-la."),
     "email_invalide": (Severity.ERROR, "Adresse électronique invalide : il faut un « @ » après le premier caractère et un point, 149 caractères au plus."),

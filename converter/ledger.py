@@ -742,6 +742,10 @@ class Ledger(_FolderSide, _ReturnsSide):
             _found(self.path, create)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a file where its folder should be, a folder one may not create
+            raise LedgerError(f"Le dossier du registre « {self.path.parent} » ne peut pas être créé ({why(exc)}) : "
+                              "vérifiez le chemin donné (--registre ou XL2SEGUR_REGISTRE).") from exc
+        try:
             # one thread at a time, but not always the one that opened it (concurrency.record_each)
             self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
                                       check_same_thread=False)

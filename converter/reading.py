@@ -13,8 +13,11 @@ bomb), its XML prologs (no DOCTYPE/ENTITY); then each sheet's extent (a stray va
 1,048,576 must not make the reader allocate a million empty rows). The sheet XML is also
 streamed once to find the first non-empty row, cells holding a formula error (fastexcel reads
 them as empty) and, only when an identifier looks too short, whether it was typed as a number
-(its leading zeros were lost). The limits are the constants here and in container.py; the
-README (« Classeurs difficiles et limites ») documents them.
+(its leading zeros were lost), or when a value has more digits than a spreadsheet shows,
+whether it is a number (read as shown: `number_as_shown`), or when a column that is not a
+boolean one holds true/false (1/0), whether it is a boolean cell (read VRAI / FAUX). The
+limits are the constants here and in container.py; the README (« Classeurs difficiles et
+limites ») documents them.
 
 A cell is placed by its own reference (`<c r="D7">`), even inside another row's tag: LibreOffice
 reads such a hand-made file the same way (the later of two cells of one reference wins in
@@ -50,7 +53,7 @@ from . import concurrency, container, launch
 from .formats.model import column_letter
 from .formats import FormatDefinition, Sheet, UnknownFormat, all_formats, common_header, typed_format
 from .issues import Issue, issue
-from .kinds import IDENTIFIER_WIDTHS, MAX_LOST_ZEROS
+from .kinds import IDENTIFIER_WIDTHS, KINDS, MAX_LOST_ZEROS
 
 ROW = "__row"
 HEADER_SHEET = "Entête"
@@ -193,6 +196,8 @@ class SheetScan:
     beyond_xfd: str | None = None  # a cell right of the last column a sheet has (XFD): a damaged file
     # cells holding a number, read once with the rest (.ods); None: found on demand (_numeric_cells)
     numeric: set[tuple[str, int]] | None = None
+    # cells holding a boolean, likewise (.ods); None: found on demand (_boolean_cells)
+    booleans: set[tuple[str, int]] | None = None
 
 
 def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True) -> SheetScan:
@@ -304,6 +309,27 @@ def _numeric_cells(zf: zipfile.ZipFile, member: str, wanted: set[tuple[str, int]
     return numeric
 
 
+def _boolean_cells(zf: zipfile.ZipFile, member: str, wanted: set[tuple[str, int]]) -> set[tuple[str, int]]:
+    """Which of the wanted cells hold a boolean: `t="b"` (Excel), or the formula TRUE() or
+    FALSE() of a number (LibreOffice saves VRAI so)."""
+    found: set[tuple[str, int]] = set()
+    last = max(r for _, r in wanted)
+    for chunk in _row_chunks(zf, member):
+        for m in _CELL_WITH_BODY.finditer(chunk):
+            ref = _REF.search(m.group(1))
+            if not ref:
+                continue
+            key = (ref.group(1).decode(), int(ref.group(2)))
+            if key in wanted:
+                t, formula = _TYPE.search(m.group(1)), _FORMULA.search(m.group(2))
+                if (t is not None and t.group(1) == b"b") or (formula is not None and formula.group(1) in _BOOLEANS):
+                    found.add(key)
+            elif key[1] > last:
+                return found
+    return found
+
+
+_BOOLEANS = (b"TRUE()", b"FALSE()")
 _ODF_NAMESPACES = {
     "table": b"urn:oasis:names:tc:opendocument:xmlns:table:1.0",
     "office": b"urn:oasis:names:tc:opendocument:xmlns:office:1.0",
@@ -311,6 +337,7 @@ _ODF_NAMESPACES = {
     "calcext": b"urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0",
 }
 _ODF_NUMBERS = (b"float", b"percentage", b"currency")
+_ODF_BOOLEANS = (b"of:=TRUE()", b"of:=FALSE()")
 _XML_SPACE_OR_END = (b" ", b">", b"/", b"\n", b"\r", b"\t")
 
 
@@ -346,7 +373,7 @@ def _ods_syntax(t: bytes, o: bytes, x: bytes, c: bytes) -> _OdsSyntax:
         cell_open=b"<" + t + b":table-cell",
         covered_open=b"<" + t + b":covered-table-cell",
         cell_close=b"</" + t + b":table-cell>",
-        marked=re.compile(rb':value-type="(?:error|float|percentage|currency)"|:formula="'),
+        marked=re.compile(rb':value-type="(?:error|float|percentage|currency|boolean)"|:formula="'),
         name=re.compile(rb"\b" + t + rb':name="([^"]*)"'),
         rows_repeated=re.compile(rb"\b" + t + rb':number-rows-repeated="(\d+)"'),
         columns_repeated=re.compile(t + rb':number-columns-repeated="(\d+)"'),  # at a word's start: _repeats
@@ -410,7 +437,9 @@ def _ods_marked(scan: SheetScan, syntax: _OdsSyntax, body: bytes, cell_at: Calla
             text = "\n".join(_plain_text(p.group(1) or b"") for p in
                              syntax.paragraph.finditer(syntax.annotation.sub(b"", content))) or "#N/A"
             target = scan.errors
-        elif kind.group(1) in _ODF_NUMBERS:
+        elif kind.group(1) in _ODF_NUMBERS or kind.group(1) == b"boolean":
+            formula = syntax.formula.search(cattrs)  # LibreOffice saves VRAI as a number 1 computed by =TRUE()
+            boolean = kind.group(1) == b"boolean" or (formula is not None and formula.group(1) in _ODF_BOOLEANS)
             text, target = "", None
         else:
             continue
@@ -420,7 +449,7 @@ def _ods_marked(scan: SheetScan, syntax: _OdsSyntax, body: bytes, cell_at: Calla
             for c in range(col, col + width(cattrs)):
                 listed += 1
                 if target is None:
-                    scan.numeric.add((column_letter(c), r))
+                    (scan.booleans if boolean else scan.numeric).add((column_letter(c), r))
                 else:
                     target[(column_letter(c), r)] = text
     return listed
@@ -465,7 +494,7 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile) -> dict[str, SheetScan]:
             if (table := syntax.table.search(piece, 0, at)) is not None:  # a sheet begins
                 close()
                 name = syntax.name.search(table.group(1))
-                scan = scans[_plain_text(name.group(1)) if name else ""] = SheetScan(value_rows=0, numeric=set())
+                scan = scans[_plain_text(name.group(1)) if name else ""] = SheetScan(value_rows=0, numeric=set(), booleans=set())
                 row, listed, top, left, bottom, right = 0, 0, 1 << 30, 1 << 30, -1, -1
                 before_bottom = before_right = -1
             tag_end = piece.find(b">", at)
@@ -696,6 +725,78 @@ def _pad_identifiers(numeric_cells: Callable[[set[tuple[str, int]]], set[tuple[s
     return frame, padded
 
 
+SHOWN_DIGITS = 15  # the significant digits a spreadsheet shows of a number (Excel keeps no more)
+_LONG_NUMBER = r"^-?[1-9][0-9]*(?:\.[0-9]+)?$"  # a number as the reader writes it: no exponent, no leading zero
+_ZEROS = "0" * 400  # more than the digits of the largest number the reader writes (1.8e308)
+
+
+def number_as_shown(c: pl.Expr) -> pl.Expr:
+    """A number as the reader writes it in text, to `SHOWN_DIGITS` significant digits: the
+    number the user sees. The reader spells the exact binary value of a number cell, to 9
+    decimals: 987654321.01 is held as 987654321.0099999904… and read « 987654321.00999999 ».
+    Only for a number of more digits than that (_LONG_NUMBER); never in scientific notation.
+
+    >>> pl.DataFrame({"c": ["987654321.00999999", "-987654321.00999999", "99999999999999.984375",
+    ...                     "123456789012345696", "1234567.123456789", "9999999999999999.5"]}
+    ...              ).select(number_as_shown(pl.col("c")))[:, 0].to_list()
+    ['987654321.01', '-987654321.01', '100000000000000', '123456789012346000', '1234567.12345679', '10000000000000000']
+    """
+    body = c.str.strip_prefix("-")
+    whole = body.str.find(".", literal=True).fill_null(body.str.len_bytes())  # digits before the point
+    digits = body.str.replace(".", "", literal=True)
+    kept = (digits.str.slice(0, SHOWN_DIGITS).cast(pl.Int64)
+            + (digits.str.slice(SHOWN_DIGITS, 1) >= "5").cast(pl.Int64)).cast(pl.String)
+    point = whole + kept.str.len_bytes() - SHOWN_DIGITS  # one more digit before it when 99…9 rounds up
+    fraction = kept.str.slice(point).str.strip_chars_end("0")
+    return pl.concat_str(pl.when(c.str.starts_with("-")).then(pl.lit("-")).otherwise(pl.lit("")),
+                         pl.concat_str(kept, pl.lit(_ZEROS)).str.slice(0, point),
+                         pl.when(fraction != "").then(pl.lit(".") + fraction).otherwise(pl.lit("")))
+
+
+def _numbers_as_shown(numeric_cells: Callable[[set[tuple[str, int]]], set[tuple[str, int]]], sheet: Sheet,
+                      frame: pl.DataFrame, letters: dict[str, str]) -> pl.DataFrame:
+    """Rare path: in a column of numbers (amounts, integers, dates…: not the kinds typed as
+    text), a number cell of more than `SHOWN_DIGITS` significant digits as the reader gives it
+    is read as the number the user sees (`number_as_shown`); the same digits typed as text
+    stay as they are."""
+    long = {f.balise: frame.select(ROW, f.balise).filter(pl.col(f.balise).str.len_bytes() > SHOWN_DIGITS)
+            .filter(pl.col(f.balise).str.contains(_LONG_NUMBER))
+            .filter(pl.col(f.balise).str.count_matches("[0-9]") > SHOWN_DIGITS)[ROW].to_list()
+            for f in sheet.fields if not KINDS[f.kind].TEXT and f.balise in letters}
+    wanted = {(letters[b], r) for b, rows in long.items() for r in rows}
+    if not wanted:
+        return frame
+    numeric = numeric_cells(wanted)
+    return frame.with_columns(
+        pl.when(pl.col(ROW).is_in(rows)).then(number_as_shown(pl.col(b))).otherwise(pl.col(b)).alias(b)
+        for b, rows in ((b, [r for r in rows if (letters[b], r) in numeric]) for b, rows in long.items()) if rows
+    )
+
+
+# a boolean cell as the reader spells it (true, false; LibreOffice's =TRUE() 1, 0) → as the sheet shows it
+_SPELLED_BOOLEANS = {"true": "VRAI", "false": "FAUX", "1": "VRAI", "0": "FAUX"}
+
+
+def _booleans_as_shown(boolean_cells: Callable[[set[tuple[str, int]]], set[tuple[str, int]]], sheet: Sheet,
+                       frame: pl.DataFrame, letters: dict[str, str]) -> pl.DataFrame:
+    """Rare path: a boolean cell in a column that is not a boolean one (an amount, a name, a
+    list…) is read VRAI or FAUX, as the sheet shows it, not « true » or « 1 » as the reader
+    spells it: it is echoed so, and never taken for the amount 1. The same text typed stays
+    as typed. In an integer column only « true » and « false » are looked at: a 1 there is
+    most often one, and would make every sheet of counts be searched."""
+    spelled = {f.balise: frame.filter(pl.col(f.balise).is_in(["true", "false"] if f.kind == "integer"
+                                                             else list(_SPELLED_BOOLEANS)))[ROW].to_list()
+               for f in sheet.fields if f.kind != "boolean" and f.balise in letters}
+    wanted = {(letters[b], r) for b, rows in spelled.items() for r in rows}
+    if not wanted:
+        return frame
+    booleans = boolean_cells(wanted)
+    return frame.with_columns(
+        pl.when(pl.col(ROW).is_in(rows)).then(pl.col(b).replace(_SPELLED_BOOLEANS)).otherwise(pl.col(b)).alias(b)
+        for b, rows in ((b, [r for r in rows if (letters[b], r) in booleans]) for b, rows in spelled.items()) if rows
+    )
+
+
 _SERIAL = r"^\d{1,5}(?:\.0+)?$"  # a date typed as a number, as the reader gives it in text
 
 
@@ -919,11 +1020,13 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
             if letter in by_letter:
                 formulas.setdefault(by_letter[letter], []).append(row)
         if scans[user].numeric is not None:  # .ods: found with the rest
-            numeric = scans[user].numeric.intersection
+            numeric, booleans = scans[user].numeric.intersection, (scans[user].booleans or set()).intersection
         elif user in members:
-            numeric = partial(_numeric_cells, zf, members[user])
+            numeric, booleans = partial(_numeric_cells, zf, members[user]), partial(_boolean_cells, zf, members[user])
         else:
             return _SheetRead(frame, letters, formulas, {})
+        frame = _numbers_as_shown(numeric, sheet, frame, letters)
+        frame = _booleans_as_shown(booleans, sheet, frame, letters)
         frame, padded = _pad_identifiers(numeric, sheet, frame, letters)
         if from_1904:
             frame = _dates_from_1904(numeric, sheet, frame, letters)

@@ -1117,6 +1117,18 @@ def test_ledger_that_is_not_a_database(tmp_path: Path) -> None:
         Ledger(bad)
 
 
+@pytest.mark.parametrize("under", ["xl2segur.sqlite", "sous-dossier/xl2segur.sqlite"])
+def test_a_ledger_under_a_file_is_refused_in_french_by_the_library_as_by_the_cli(tmp_path: Path, under: str) -> None:
+    """A ledger path under a regular file: api.convert raised a raw FileExistsError (or
+    NotADirectoryError), where the CLI said it in French."""
+    (tmp_path / "fichier").write_text("pas un dossier")
+    book = workbook(tmp_path / "a.xlsx", avance_rows("00001"))
+    with pytest.raises(OutputError, match=r"Le dossier du registre « .*fichier.* » ne peut pas être créé \((un fichier "
+                       r"porte déjà ce nom|un élément du chemin est un fichier, pas un dossier)\) : vérifiez le chemin"):
+        api.convert(book, tmp_path / "depot", DAY, registre=tmp_path / "fichier" / under)
+    assert not (tmp_path / "depot").exists()
+
+
 def test_another_programs_database_is_refused_untouched(tmp_path: Path) -> None:
     # --registre pointing at another program's SQLite base got our tables (and WAL) written into it
     other = tmp_path / "clients.db"

@@ -12,6 +12,7 @@ import sys
 import unicodedata
 import zipfile
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -217,6 +218,70 @@ def test_a_date_cell_of_another_century_is_shown_as_typed_from_an_ods_as_from_an
              for kind, path in (("ods", ods), ("xlsx", xlsx))}
     assert [(i.sheet, i.row, i.value) for i in found["ods"]] == [("Demandes", 2, "12/03/2204")]
     assert [i.render() for i in found["ods"]] == [i.render() for i in found["xlsx"]]
+
+
+@pytest.mark.parametrize("kind, cell", [
+    ("xlsx", b"<v>987654321.01</v>"),  # as LibreOffice writes it
+    ("xlsx", b"<v>987654321.00999999</v>"),  # as Excel writes it: 17 digits
+    ("ods", b"987654321.01"),
+])
+def test_a_large_amount_typed_as_a_number_is_read_as_the_user_sees_it(tmp_path, kind, cell):
+    """987654321.01 typed as a number was read « 987654321.00999999 » (the reader spells the
+    binary value, which is not quite it) and refused: « Plus de 2 décimales »."""
+    if kind == "ods":
+        path = edited_ods(tmp_path, lambda data: data.replace(
+            b'office:value="4866.67" calcext:value-type="float"><text:p>4866.67',
+            b'office:value="' + cell + b'" calcext:value-type="float"><text:p>' + cell, 1))
+    else:
+        path = tmp_path / "modifie.xlsx"
+        path.write_bytes(SAVED["xlsx"].read_bytes())
+        rewrite(path, "xl/worksheets/sheet2.xml", lambda data: data.replace(b"<v>4866.67</v>", cell, 1))
+    outcome = api.convert(path, tmp_path / "depot", DAY, registre=tmp_path / "registre.sqlite")
+    assert outcome.accepted == ["00001"] and outcome.amounts == {"00001": Decimal("987654321.01")}
+    assert b'"montantSegurHT": 987654321.01' in outcome.files[0].read_bytes()
+
+
+def test_the_digits_of_a_number_typed_as_text_stay_as_typed(tmp_path):
+    path = tmp_path / "modifie.xlsx"
+    path.write_bytes(SAVED["xlsx"].read_bytes())
+    rewrite(path, "xl/worksheets/sheet2.xml", lambda data: data.replace(
+        b'<c r="D2" s="4" t="n"><v>4866.67</v></c>', b'<c r="D2" s="4" t="inlineStr"><is><t>987654321.00999999</t></is></c>'))
+    assert [(i.code, i.cell, i.value) for i in api.verify(path).errors if i.row == 2] == \
+        [("montant_decimales", "D2", "987654321.00999999")]
+
+
+@pytest.mark.parametrize("kind, cell", [
+    ("xlsx", b'<c r="D2" s="4" t="b"><v>1</v></c>'),  # as Excel writes VRAI
+    ("xlsx", b'<c r="D2" s="4" t="n"><f aca="false">TRUE()</f><v>1</v></c>'),  # as LibreOffice does
+    ("ods", b'<table:table-cell table:formula="of:=TRUE()" office:value-type="float" office:value="1" '
+            b'calcext:value-type="float"><text:p>VRAI</text:p></table:table-cell>'),
+    ("ods", b'<table:table-cell office:value-type="boolean" office:boolean-value="true" '
+            b'calcext:value-type="boolean"><text:p>VRAI</text:p></table:table-cell>'),
+])
+def test_a_boolean_typed_in_an_amount_is_shown_vrai_and_never_read_as_one_euro(tmp_path, kind, cell):
+    """VRAI typed in montantSegurHT was echoed « true » from Excel's cell, and LibreOffice's
+    (a 1 computed by =TRUE()) was deposited as 1.00 €."""
+    if kind == "ods":
+        path = edited_ods(tmp_path, lambda data: re.sub(
+            rb'<table:table-cell office:value-type="float" office:value="4866.67".*?</table:table-cell>',
+            lambda _: cell, data, count=1, flags=re.S))
+    else:
+        path = tmp_path / "modifie.xlsx"
+        path.write_bytes(SAVED["xlsx"].read_bytes())
+        rewrite(path, "xl/worksheets/sheet2.xml", lambda data: data.replace(b'<c r="D2" s="4" t="n"><v>4866.67</v></c>', cell))
+    outcome = api.verify(path)
+    assert "00001" in outcome.rejected
+    assert [(i.code, i.cell, i.value) for i in outcome.errors if i.row == 2 and i.sheet == "Demandes"] == \
+        [("montant_invalide", "D2", "VRAI")]
+
+
+def test_the_word_true_typed_as_text_stays_as_typed(tmp_path):
+    path = tmp_path / "modifie.xlsx"
+    path.write_bytes(SAVED["xlsx"].read_bytes())
+    rewrite(path, "xl/worksheets/sheet2.xml", lambda data: data.replace(
+        b'<c r="D2" s="4" t="n"><v>4866.67</v></c>', b'<c r="D2" s="4" t="inlineStr"><is><t>true</t></is></c>'))
+    assert [(i.code, i.cell, i.value) for i in api.verify(path).errors if i.row == 2] == \
+        [("montant_invalide", "D2", "true")]
 
 
 def test_an_ods_renamed_xlsx_is_read_by_its_content(tmp_path):

@@ -689,7 +689,10 @@ def test_doublons_and_unicite():
     assert duplicates(["a", "b"]) == {}
     vs = check_uniqueness(keys, "SFP-LGC-Va2")
     assert _codes(vs) == ["CLIENT_EN_DOUBLE", "CLIENT_EN_DOUBLE"]
-    assert "lignes 1, 3" in vs[0].message
+    # the workbook's rows, as every message says them (data from row 2), not the keys' 0-based indexes
+    assert [v.rows for v in vs] == [(2, 4), (5, 6)] and "lignes 2, 4" in vs[0].message
+    vs = check_uniqueness(keys, "SFP-LGC-Va2", rows=[7, 8, 10, 11, 15, 16])
+    assert [v.rows for v in vs] == [(7, 10), (11, 15)] and "lignes 7, 10" in vs[0].message
     assert check_uniqueness(["1", "2"], "HOP-PFI-Va2") == []
     with pytest.raises(ValueError):
         check_uniqueness([], "MDV")

@@ -531,6 +531,14 @@ def test_error_cells_are_reported_where_they_are(tmp_path):
     assert outcome.rejected == ["00001"]
 
 
+def test_a_boolean_cell_of_a_boolean_column_is_echoed_vrai_as_the_sheet_shows_it(tmp_path):
+    """VRAI typed in Excel (a boolean cell) where the column must stay empty was echoed « true »."""
+    rows = seed_001_rows()
+    rows["OG"][0].update(demandeCertificatServeur=False, contractualisationOG=True)
+    outcome = api.verify(plain(tmp_path / "booleens.xlsx", rows))
+    assert [(i.code, i.value) for i in outcome.errors if i.balise == "contractualisationOG"] == [("doit_etre_vide", "VRAI")]
+
+
 def test_merged_cells_leave_the_other_rows_empty(tmp_path):
     rows = seed_001_rows()
     path = plain(tmp_path / "fusion.xlsx", rows)

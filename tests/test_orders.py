@@ -429,6 +429,19 @@ def test_order_report_gives_no_total_ht(tmp_path):
     assert api.verify(path).amounts == {}
 
 
+def test_the_report_of_an_unusable_workbook_gives_no_total(tmp_path):
+    """An unusable workbook's report said « total_ht »: « 0.00 » beside « total_ttc »: null:
+    nothing was read, neither is known."""
+    path = tmp_path / "illisible.xlsx"
+    path.write_text("pas un classeur")
+    report = tmp_path / "rapport.json"
+    r = runner.invoke(app, ["verifier", str(path), "--rapport", str(report)])
+    assert r.exit_code == 2, r.output
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert data["format"] is None and data["problemes"][0]["code"] == "fichier_illisible"
+    assert data["total_ht"] is None and data["total_ttc"] is None and data["avance_attendue"] is None
+
+
 def test_cli_verifier_erreurs_for_a_deposit_format(tmp_path):
     rows = seed_001_rows()
     rows["Demandes"][0]["montantSegurHT"] = "-5"

@@ -215,7 +215,8 @@ def test_numero_asp_is_required_in_a_solde(tmp_path):
 
 
 @pytest.mark.parametrize("value, code", [("1", None), ("120", None), ("0", "entier_min"), ("12.5", "entier_invalide"),
-                                         ("-3", "entier_invalide"), (None, "obligatoire")])
+                                         ("-3", "entier_min"), ("100000000000000000000", "entier_trop_grand"),
+                                         ("9223372036854775808", "entier_trop_grand"), (None, "obligatoire")])
 def test_nbre_dossiers_dui_actifs_is_an_integer_of_at_least_1(tmp_path, value, code):
     rows = seed_000_rows()
     rows["OG"][0]["nbreDossiersDUIActifs"] = value
@@ -224,6 +225,16 @@ def test_nbre_dossiers_dui_actifs_is_an_integer_of_at_least_1(tmp_path, value, c
     if code is None:
         text = outcome.files[0].read_text(encoding="utf-8")
         assert f'"nbreDossiersDUIActifs": {value},' in text
+
+
+def test_nbre_dossiers_dui_actifs_typed_with_a_thousands_space_is_read(tmp_path):
+    """« 1 200 » typed as text, as a French user writes it (an amount accepts « 4 866,67 »), was
+    refused « Saisissez un nombre entier »."""
+    rows = seed_000_rows()
+    rows["OG"][0]["nbreDossiersDUIActifs"] = "1\u202f200"
+    outcome = convert(tmp_path, rows, "ms2-dui-pde-solde")
+    assert codes(outcome) == set()
+    assert '"nbreDossiersDUIActifs": 1200,' in outcome.files[0].read_text(encoding="utf-8")
 
 
 def test_pde_solde_scenarios_match_the_finess_geos(tmp_path):

@@ -15,6 +15,7 @@ from .violations import Violation
 # kinds hold the patterns (converter.kinds.finess.validate, converter.kinds.rpps.validate); this
 # package imports only the standard library, so its caller hands them in.
 Validate = Callable[[str], str]
+FIRST_DATA_ROW = 2  # the templates' sheets: balises in row 1, data from row 2
 
 
 def _category(value: int | str) -> str:
@@ -189,21 +190,28 @@ def duplicates(keys: Iterable[str]) -> dict[str, list[int]]:
     return {k: p for k, p in positions.items() if len(p) > 1}
 
 
-def check_uniqueness(keys: Iterable[str], programme: str) -> list[Violation]:
-    """One financed prestation/order per client: a violation per duplicated key.
+def check_uniqueness(keys: Iterable[str], programme: str, rows: Iterable[int] | None = None) -> list[Violation]:
+    """One financed prestation/order per client: a violation per duplicated key, naming the
+    workbook rows of the key (`Violation.rows`). `rows`: the row of each key in the workbook;
+    by default the rows of a sheet of the templates, whose data start in row 2.
 
     HOP (§4.2 « Unicité du financement »): key = the client's FINESS PMSI.
     SFP (§4.2): key = RPPS, or FINESS géographique for a CSI (see ``sfp_client_key``).
     """
     if programme not in (HOP.code, SFP.code):
         raise ValueError(f"programme inconnu : {programme!r} ({HOP.code} ou {SFP.code})")
+    keys = list(keys)
+    numbers = list(rows) if rows is not None else [FIRST_DATA_ROW + i for i in range(len(keys))]
+    if len(numbers) != len(keys):
+        raise ValueError(f"{len(keys)} clés pour {len(numbers)} lignes")
     what = "prestation Ségur" if programme == HOP.code else "commande de Prestation Ségur"
-    return [
-        Violation(
+    found = []
+    for k, p in duplicates(keys).items():
+        where = tuple(numbers[i] for i in p)
+        found.append(Violation(
             f"{programme}.CLIENT_EN_DOUBLE",
-            f"Le client {k} apparaît {len(p)} fois (lignes {', '.join(str(i + 1) for i in p)}) : "
+            f"Le client {k} apparaît {len(p)} fois (lignes {', '.join(map(str, where))}) : "
             f"une seule {what} est financée par client ; gardez une seule ligne.",
-            k,
-        )
-        for k, p in duplicates(keys).items()
-    ]
+            k, where,
+        ))
+    return found

@@ -13,6 +13,8 @@ class Violation:
     code: str
     message: str
     value: Any = None
+    # the workbook rows the violation names (a client on several rows), as in Issue.rows
+    rows: tuple[int, ...] | None = None
 
     def __str__(self) -> str:
         return f"[{self.code}] {self.message}"

@@ -44,6 +44,16 @@ def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
 validate, is_valid = scalar_forms(check, NAME)  # the Polars check, on one value
 
 
+def shown(c: pl.Expr) -> pl.Expr:
+    """A boolean cell, which the reader spells « true » / « false », echoed VRAI / FAUX as the
+    sheet shows it; any other value as typed.
+
+    >>> pl.DataFrame({"c": ["true", "false", "oui", "TRUE"]}).select(shown(pl.col("c")))[:, 0].to_list()
+    ['VRAI', 'FAUX', 'oui', 'TRUE']
+    """
+    return c.replace({"true": TRUE, "false": FALSE})
+
+
 def choices(definition: Any, field: Any) -> list[str]:
     """The template's drop-down list."""
     return [TRUE, FALSE]
