@@ -301,6 +301,7 @@ def _publish_all(checked: Checked, book: ledger.Ledger, files: Iterator[deposit.
     family = tuple(numero_formats(definition.id))
     folder = deposit.DepositFolder(output, numero_ans, day)
     published: list[deposit.Published] = []
+    unsettled: list[Path] = []  # temporaries of files the ledger could not forget: left for the next run
 
     def record(item: deposit.CheckedFile) -> None:
         entry = ledger.DepositRecord(
@@ -311,24 +312,30 @@ def _publish_all(checked: Checked, book: ledger.Ledger, files: Iterator[deposit.
             published.append(_publish_recorded(
                 book, entry, folder, item.written,
                 lambda path: attachments.write_zips(path, [a for ne in item.numeros for a in found.get(ne, [])],
-                                                    definition, day)))
+                                                    definition, day), unsettled))
         finally:
-            item.written.unlink(missing_ok=True)  # its deposit name stays (a hard link)
+            drop(item)
+
+    def drop(item: deposit.CheckedFile) -> None:
+        if item.written not in unsettled:  # its deposit name stays (a hard link)
+            item.written.unlink(missing_ok=True)
 
     with contextlib.closing(files), concurrency.checkpointed_aside(book.path, book.db, not book.shared):
         try:
-            concurrency.record_each(files, record, discard=lambda item: item.written.unlink(missing_ok=True))
+            concurrency.record_each(files, record, discard=drop)
         finally:
             skipped += folder.skipped
     return published
 
 
 def _publish_recorded(book: ledger.Ledger, record: ledger.DepositRecord, folder: deposit.DepositFolder, written: Path,
-                     zips: Callable[[Path], list[Path]]) -> deposit.Published:
+                     zips: Callable[[Path], list[Path]], unsettled: list[Path] | None = None) -> deposit.Published:
     """Record `written` pending, zip its attachments beside its deposit name (`zips(path)`),
     then give it that name (never over another file: a name taken meanwhile, the file's or one
     of its zips', is forgotten, and the next rank tried). Should a zip or the naming fail, its
-    zips go and the ledger forgets it: a file under its final name exists only if it is recorded."""
+    zips go and the ledger forgets it: a file under its final name exists only if it is recorded.
+    Should the ledger fail to forget it (its disk full), `written` goes into `unsettled`: left
+    where it is, that temporary tells the next run the file was never named (Ledger.reconcile)."""
     while True:
         pending = book.record_pending(record, folder)
         archives: list[Path] = []
@@ -343,7 +350,12 @@ def _publish_recorded(book: ledger.Ledger, record: ledger.DepositRecord, folder:
             pass
         except BaseException:
             _remove(archives)
-            book.forget(pending)
+            try:
+                book.forget(pending)
+            except BaseException:
+                if unsettled is None:
+                    raise
+                unsettled.append(written)
             raise
         _remove(archives)
         book.forget(pending)

@@ -958,9 +958,11 @@ class Ledger(_FolderSide, _ReturnsSide):
             db.execute("DELETE FROM fichiers WHERE id = ?", (fichier_id,))  # its archives too (ON DELETE CASCADE)
 
     def finish(self, run: str) -> None:
-        """The files `run` recorded and named are done (one statement for those not marked yet)."""
+        """The files `run` recorded and named are done (one statement for those not marked yet).
+        Only those named: one the run could not `forget` (its disk full) stays pending, for the
+        next run to settle by its temporary (`reconcile`), never marked done without a file."""
         with self.transaction() as db:
-            db.execute("UPDATE fichiers SET en_attente = NULL WHERE en_attente = ?", (run,))
+            self._mark_done(db, self._named)
         self._named.clear()
 
 
