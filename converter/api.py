@@ -666,6 +666,12 @@ def restore(name: str, registre: Path, kept: list[Path] | None = None) -> tuple[
         row = book.recorded_file(name)
         path = Path(row["chemin"])
         aside = path.parent / ledger.WITHDRAWN / path.name
+        given = Path(name).parent.parent if Path(name).parent.name == ledger.WITHDRAWN else Path(name).parent
+        if not aside.is_file() and given != Path(".") and row["contenu"] is not None:
+            # withdrawn by its path where the user had moved it (`withdraw`): set aside there
+            there = given / ledger.WITHDRAWN / path.name
+            if there.is_file() and _same_deposit(there.read_bytes(), book.file_bytes(row)):
+                path, aside = given / path.name, there
         if row["retire_le"] is None and not path.exists() and aside.is_file() and row["contenu"] is not None \
                 and _same_deposit(aside.read_bytes(), book.file_bytes(row)):
             restored = row["demandes"]  # restored by a run killed before it brought the file back: done now
