@@ -350,15 +350,24 @@ def _publish_recorded(book: ledger.Ledger, record: ledger.DepositRecord, folder:
             pass
         except BaseException:
             _remove(archives)
-            try:
-                book.forget(pending)
-            except BaseException:
-                if unsettled is None:
-                    raise
-                unsettled.append(written)
+            _forget(book, pending, written, unsettled, quiet=True)
             raise
         _remove(archives)
+        _forget(book, pending, written, unsettled)
+
+
+def _forget(book: ledger.Ledger, pending: ledger.Pending, written: Path, unsettled: list[Path] | None,
+            quiet: bool = False) -> None:
+    """`book.forget(pending)`. Should the ledger fail to (its disk full), `written` goes into
+    `unsettled`, and the failure is raised unless `quiet` (another one is on its way)."""
+    try:
         book.forget(pending)
+    except BaseException:
+        if unsettled is None:
+            raise
+        unsettled.append(written)
+        if not quiet:
+            raise
 
 
 def _remove(paths: list[Path]) -> None:

@@ -28,7 +28,7 @@ from typer.testing import CliRunner
 
 from converter import api, attachments
 from converter.cli import app
-from converter.files import OutputError
+from converter.files import NameTaken, OutputError
 from converter.formats import all_formats, numero_formats
 from converter.formats.model import DefinitionError, parse_definition
 from converter.issues import MESSAGES
@@ -851,8 +851,9 @@ def test_a_zip_that_cannot_be_written_leaves_its_deposit_file_unwritten_and_unre
         assert db.execute("SELECT count(*) FROM demandes").fetchone() == (0,)
 
 
+@pytest.mark.parametrize("taken", [False, True])
 def test_a_zip_that_fails_on_a_full_disk_the_ledger_cannot_forget_is_not_deposited_without_its_file(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, taken: bool) -> None:
     """The zip fails (disk full), and so does the ledger's forgetting of the file just recorded
     pending (its log cannot grow either): the end of the run marked every file of the run done,
     that one too, never named. The demandes were deposited in no file, « déjà déposées » ever
@@ -863,13 +864,17 @@ def test_a_zip_that_fails_on_a_full_disk_the_ledger_cannot_forget_is_not_deposit
     def full(tmp):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(attachments, "_zip_writer", lambda target, part, limit, day: full)
+    if taken:  # the zip's name taken meanwhile: the file recorded at its rank is forgotten, on a full disk
+        monkeypatch.setattr(attachments, "write_zips", lambda *args, **kwargs: (_ for _ in ()).throw(NameTaken("pris")))
+    else:
+        monkeypatch.setattr(attachments, "_zip_writer", lambda target, part, limit, day: full)
     monkeypatch.setattr(Ledger, "forget", lambda self, pending: (_ for _ in ()).throw(
         sqlite3.OperationalError("database or disk is full")))
     out, book = tmp_path / "depot", workbook(tmp_path / "a.xlsx", avance_rows(*numeros))
     with pytest.raises(OutputError, match="disque plein"):
         api.convert(book, out, DAY, pieces=folder)
     with sqlite3.connect(default_path()) as db:  # recorded, not done: no file holds it
+        assert db.execute("SELECT count(*) FROM fichiers").fetchone() == (1,)
         assert db.execute("SELECT count(*) FROM fichiers WHERE en_attente IS NULL").fetchone() == (0,)
     again = subprocess.run([sys.executable, "-m", "converter", "convertir", str(book), "-o", str(out), "--date-depot",
                             f"{DAY:%Y%m%d}", "--pieces", str(folder)], capture_output=True, text=True,
