@@ -723,8 +723,12 @@ def withdraw(name: str, registre: Path, zips: list[Path] | None = None) -> tuple
         row = book.recorded_file(name)
         data = book.file_bytes(row) if row["contenu"] is not None else None
         path = Path(row["chemin"])
+        aside_file = path.parent / ledger.WITHDRAWN / path.name
         if row["retire_le"] is not None and data is not None and path.is_file() and _same_deposit(path.read_bytes(), data):
             freed = row["demandes"]  # withdrawn by a run killed before it set the file aside: done now
+        elif row["retire_le"] is not None and data is not None and ledger.zips_of(path) and aside_file.is_file() \
+                and _same_deposit(aside_file.read_bytes(), data):
+            freed = row["demandes"]  # killed once the file was set aside, before its zips: they follow it now
         else:
             if not path.is_file() and data is not None and Path(name).is_file() \
                     and _same_deposit(Path(name).read_bytes(), data):
@@ -747,4 +751,6 @@ def withdraw(name: str, registre: Path, zips: list[Path] | None = None) -> tuple
             f"« {path.name} » ne peut pas être mis de côté dans « {path.parent / ledger.WITHDRAWN} » ({reason(exc)}) : "
             "rien n'est retiré, ses demandes restent déposées au registre. Libérez de la place sur ce disque ou "
             "rendez-le accessible, puis relancez la commande.") from exc
+    if moved is None and row["retire_le"] is not None and aside_file.is_file():
+        moved = aside_file  # set aside by the run killed before its zips
     return freed, moved
