@@ -302,6 +302,7 @@ def _publish_all(checked: Checked, book: ledger.Ledger, files: Iterator[deposit.
     family = tuple(numero_formats(definition.id))
     folder = deposit.DepositFolder(output, numero_ans, day)
     published: list[deposit.Published] = []
+    unsettled: list[Path] = []  # temporaries of files the ledger could not forget: left for the next run
 
     def record(item: deposit.CheckedFile) -> None:
         entry = ledger.DepositRecord(
@@ -312,24 +313,30 @@ def _publish_all(checked: Checked, book: ledger.Ledger, files: Iterator[deposit.
             published.append(_publish_recorded(
                 book, entry, folder, item.written,
                 lambda path: attachments.write_zips(path, [a for ne in item.numeros for a in found.get(ne, [])],
-                                                    definition, day)))
+                                                    definition, day), unsettled))
         finally:
-            item.written.unlink(missing_ok=True)  # its deposit name stays (a hard link)
+            drop(item)
+
+    def drop(item: deposit.CheckedFile) -> None:
+        if item.written not in unsettled:  # its deposit name stays (a hard link)
+            item.written.unlink(missing_ok=True)
 
     with contextlib.closing(files), concurrency.checkpointed_aside(book.path, book.db, not book.shared):
         try:
-            concurrency.record_each(files, record, discard=lambda item: item.written.unlink(missing_ok=True))
+            concurrency.record_each(files, record, discard=drop)
         finally:
             skipped += folder.skipped
     return published
 
 
 def _publish_recorded(book: ledger.Ledger, record: ledger.DepositRecord, folder: deposit.DepositFolder, written: Path,
-                     zips: Callable[[Path], list[Path]]) -> deposit.Published:
+                     zips: Callable[[Path], list[Path]], unsettled: list[Path] | None = None) -> deposit.Published:
     """Record `written` pending, zip its attachments beside its deposit name (`zips(path)`),
     then give it that name (never over another file: a name taken meanwhile, the file's or one
     of its zips', is forgotten, and the next rank tried). Should a zip or the naming fail, its
-    zips go and the ledger forgets it: a file under its final name exists only if it is recorded."""
+    zips go and the ledger forgets it: a file under its final name exists only if it is recorded.
+    Should the ledger fail to forget it (its disk full), `written` goes into `unsettled`: left
+    where it is, that temporary tells the next run the file was never named (Ledger.reconcile)."""
     while True:
         pending = book.record_pending(record, folder)
         archives: list[Path] = []
@@ -344,10 +351,24 @@ def _publish_recorded(book: ledger.Ledger, record: ledger.DepositRecord, folder:
             pass
         except BaseException:
             _remove(archives)
-            book.forget(pending)
+            _forget(book, pending, written, unsettled, quiet=True)
             raise
         _remove(archives)
+        _forget(book, pending, written, unsettled)
+
+
+def _forget(book: ledger.Ledger, pending: ledger.Pending, written: Path, unsettled: list[Path] | None,
+            quiet: bool = False) -> None:
+    """`book.forget(pending)`. Should the ledger fail to (its disk full), `written` goes into
+    `unsettled`, and the failure is raised unless `quiet` (another one is on its way)."""
+    try:
         book.forget(pending)
+    except BaseException:
+        if unsettled is None:
+            raise
+        unsettled.append(written)
+        if not quiet:
+            raise
 
 
 def _remove(paths: list[Path]) -> None:
@@ -655,6 +676,12 @@ def restore(name: str, registre: Path, kept: list[Path] | None = None) -> tuple[
         row = book.recorded_file(name)
         path = Path(row["chemin"])
         aside = path.parent / ledger.WITHDRAWN / path.name
+        given = Path(name).parent.parent if Path(name).parent.name == ledger.WITHDRAWN else Path(name).parent
+        if not aside.is_file() and given != Path(".") and row["contenu"] is not None:
+            # withdrawn by its path where the user had moved it (`withdraw`): set aside there
+            there = given / ledger.WITHDRAWN / path.name
+            if there.is_file() and _same_deposit(there.read_bytes(), book.file_bytes(row)):
+                path, aside = given / path.name, there
         if row["retire_le"] is None and not path.exists() and aside.is_file() and row["contenu"] is not None \
                 and _same_deposit(aside.read_bytes(), book.file_bytes(row)):
             restored = row["demandes"]  # restored by a run killed before it brought the file back: done now
@@ -697,8 +724,12 @@ def withdraw(name: str, registre: Path, zips: list[Path] | None = None) -> tuple
         row = book.recorded_file(name)
         data = book.file_bytes(row) if row["contenu"] is not None else None
         path = Path(row["chemin"])
+        aside_file = path.parent / ledger.WITHDRAWN / path.name
         if row["retire_le"] is not None and data is not None and path.is_file() and _same_deposit(path.read_bytes(), data):
             freed = row["demandes"]  # withdrawn by a run killed before it set the file aside: done now
+        elif row["retire_le"] is not None and data is not None and ledger.zips_of(path) and aside_file.is_file() \
+                and _same_deposit(aside_file.read_bytes(), data):
+            freed = row["demandes"]  # killed once the file was set aside, before its zips: they follow it now
         else:
             if not path.is_file() and data is not None and Path(name).is_file() \
                     and _same_deposit(Path(name).read_bytes(), data):
@@ -721,4 +752,6 @@ def withdraw(name: str, registre: Path, zips: list[Path] | None = None) -> tuple
             f"« {path.name} » ne peut pas être mis de côté dans « {path.parent / ledger.WITHDRAWN} » ({reason(exc)}) : "
             "rien n'est retiré, ses demandes restent déposées au registre. Libérez de la place sur ce disque ou "
             "rendez-le accessible, puis relancez la commande.") from exc
+    if moved is None and row["retire_le"] is not None and aside_file.is_file():
+        moved = aside_file  # set aside by the run killed before its zips
     return freed, moved

@@ -685,6 +685,12 @@ def _restore(fichier: str, registre: Path) -> None:
               "déposée(s) ; enregistrez son retour avec « xl2segur retour ».")
     if path is not None:
         out.print(f"Le fichier est à sa place : {_shown(path)}")
+    else:  # set aside elsewhere, by hand or by a withdrawal given its path: it is not back
+        folder = Path(api.withdrawal(fichier, registre)["chemin"]).parent
+        out.print(f"Attention : le fichier n'est ni dans « {_shown(folder)} » ni dans « {_shown(folder / WITHDRAWN)} » : "
+                  "il n'est pas revenu. S'il a été mis de côté ailleurs, relancez avec son chemin (« xl2segur retirer "
+                  "--annuler DOSSIER/JSON-….json », le dossier où il était quand il a été retiré), ou remettez-le, sous "
+                  "son nom, avec ses archives .zip, dans son dossier de dépôt.")
     for archive in kept:
         out.print(f"Attention : l'archive « {escape(archive.name)} » de ce fichier reste mise de côté "
                   f"({_shown(archive)}) : un autre fichier de ce nom est déjà à côté du fichier de dépôt, il n'est "

@@ -805,7 +805,7 @@ class Ledger(_FolderSide, _ReturnsSide):
             raise _damaged(self.path) from exc
         # the file or its disk (full, read-only, locked, damaged), not a query of ours (IntegrityError…: a bug)
         if isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError:
-            advice = next((a for en, a in _SQLITE_ADVICE.items() if en in str(exc)), "Vérifiez son disque")
+            advice = next((a for en, a in _SQLITE_ADVICE.items() if en in _said(exc)), "Vérifiez son disque")
             raise LedgerError(f"Le registre « {self.path} » n'a pas pu être mis à jour ({_french(exc)}) : ce qui "
                               f"n'y est pas inscrit n'a pas été fait, rien n'est perdu. {advice}, puis relancez la "
                               "commande.") from exc
@@ -962,9 +962,11 @@ class Ledger(_FolderSide, _ReturnsSide):
             db.execute("DELETE FROM fichiers WHERE id = ?", (fichier_id,))  # its archives too (ON DELETE CASCADE)
 
     def finish(self, run: str) -> None:
-        """The files `run` recorded and named are done (one statement for those not marked yet)."""
+        """The files `run` recorded and named are done (one statement for those not marked yet).
+        Only those named: one the run could not `forget` (its disk full) stays pending, for the
+        next run to settle by its temporary (`reconcile`), never marked done without a file."""
         with self.transaction() as db:
-            db.execute("UPDATE fichiers SET en_attente = NULL WHERE en_attente = ?", (run,))
+            self._mark_done(db, self._named)
         self._named.clear()
 
 
@@ -1096,8 +1098,8 @@ def _unusable(path: Path, exc: sqlite3.DatabaseError) -> LedgerError:
                            "commande doit y écrire, rien n'a été fait. Rendez-le accessible en écriture, lui et son "
                            "dossier, puis relancez la commande (« xl2segur etat » le lit tel quel).")
     # held by another command, its disk full: the file is sound, and nothing was done yet
-    if "database is locked" in str(exc) or "database or disk is full" in str(exc):
-        advice = next(a for en, a in _SQLITE_ADVICE.items() if en in str(exc))
+    if "database is locked" in str(exc) or "database or disk is full" in _said(exc):
+        advice = next(a for en, a in _SQLITE_ADVICE.items() if en in _said(exc))
         return LedgerError(f"Le registre « {path} » n'est pas utilisable ({_french(exc)}) : rien n'a été fait. "
                            f"{advice}, puis relancez la commande.")
     return LedgerError(f"Le registre « {path} » n'est pas utilisable ({_french(exc)}) : vérifiez qu'il s'agit bien "
@@ -1158,9 +1160,16 @@ def _not_writable(path: Path, exc: sqlite3.Error) -> bool:
         and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK))
 
 
+def _said(exc: sqlite3.Error) -> str:
+    """What SQLite says of `exc`; « disk I/O error » when it could not grow the shared-memory
+    index of the write-ahead log (`xl2segur.sqlite-shm`) is its disk full, as its extended code
+    (SQLITE_IOERR_SHMSIZE) tells: said so, not « check that it is a ledger »."""
+    return "database or disk is full" if getattr(exc, "sqlite_errorname", None) == "SQLITE_IOERR_SHMSIZE" else str(exc)
+
+
 def _french(exc: sqlite3.Error) -> str:
     """SQLite's reason in French when we know it, else as SQLite says it."""
-    text = str(exc)
+    text = _said(exc)
     return next((fr for en, fr in _SQLITE_FRENCH.items() if en in text), text)
 
 

@@ -28,7 +28,7 @@ from typer.testing import CliRunner
 
 from converter import api, attachments
 from converter.cli import app
-from converter.files import OutputError
+from converter.files import NameTaken, OutputError
 from converter.formats import all_formats, numero_formats
 from converter.formats.model import DefinitionError, parse_definition
 from converter.issues import MESSAGES
@@ -659,10 +659,11 @@ def test_a_named_file_is_marked_done_with_the_next_deposit_and_the_last_by_finis
             deposit(book, "00009")
         assert pending(book) == [1, 2, 3]
         book.named(second)
-        deposit(book, "00003")
+        last = deposit(book, "00003")
         assert pending(book) == [3, 4]
+        book.named(last)
         book.finish("r")
-        assert pending(book) == []
+        assert pending(book) == [3]  # never named (the other connection's): left for reconcile to settle
 
 
 # ------------------------------------------------------------ attachment faults
@@ -848,6 +849,40 @@ def test_a_zip_that_cannot_be_written_leaves_its_deposit_file_unwritten_and_unre
     assert not out.exists()  # no JSON, no zip, no temporary, no lock: not even the folder it made
     with sqlite3.connect(default_path()) as db:
         assert db.execute("SELECT count(*) FROM demandes").fetchone() == (0,)
+
+
+@pytest.mark.parametrize("taken", [False, True])
+def test_a_zip_that_fails_on_a_full_disk_the_ledger_cannot_forget_is_not_deposited_without_its_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, taken: bool) -> None:
+    """The zip fails (disk full), and so does the ledger's forgetting of the file just recorded
+    pending (its log cannot grow either): the end of the run marked every file of the run done,
+    that one too, never named. The demandes were deposited in no file, « déjà déposées » ever
+    after. Now it stays pending, its temporary left: the next run drops it and deposits them."""
+    numeros = ["00001", "00002"]
+    folder = pieces_folder(tmp_path, *numeros)
+
+    def full(tmp):
+        raise OSError(28, "No space left on device")
+
+    if taken:  # the zip's name taken meanwhile: the file recorded at its rank is forgotten, on a full disk
+        monkeypatch.setattr(attachments, "write_zips", lambda *args, **kwargs: (_ for _ in ()).throw(NameTaken("pris")))
+    else:
+        monkeypatch.setattr(attachments, "_zip_writer", lambda target, part, limit, day: full)
+    monkeypatch.setattr(Ledger, "forget", lambda self, pending: (_ for _ in ()).throw(
+        sqlite3.OperationalError("database or disk is full")))
+    out, book = tmp_path / "depot", workbook(tmp_path / "a.xlsx", avance_rows(*numeros))
+    with pytest.raises(OutputError, match="disque plein"):
+        api.convert(book, out, DAY, pieces=folder)
+    with sqlite3.connect(default_path()) as db:  # recorded, not done: no file holds it
+        assert db.execute("SELECT count(*) FROM fichiers").fetchone() == (1,)
+        assert db.execute("SELECT count(*) FROM fichiers WHERE en_attente IS NULL").fetchone() == (0,)
+    again = subprocess.run([sys.executable, "-m", "converter", "convertir", str(book), "-o", str(out), "--date-depot",
+                            f"{DAY:%Y%m%d}", "--pieces", str(folder)], capture_output=True, text=True,
+                           env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
+    assert again.returncode == 0, again.stdout + again.stderr  # another run: this one's file is settled
+    assert sorted(p.name for p in out.iterdir()) == ["JSON-0123456789-20240312-001.json", "JSON-0123456789-20240312-001.zip"]
+    with sqlite3.connect(default_path()) as db:
+        assert db.execute("SELECT nom, en_attente FROM fichiers").fetchall() == [("JSON-0123456789-20240312-001.json", None)]
 
 
 def test_zip_members_follow_the_deposit_file_whatever_order_a_join_gives(

@@ -738,6 +738,33 @@ def test_a_withdrawal_undone_beside_a_foreign_zip_of_its_zip_name_brings_the_fil
     assert [s[2] for s in _statuts(registre)] == ["deposee"]
 
 
+def test_a_withdrawal_by_its_path_elsewhere_is_undone_from_where_it_was_set_aside(tmp_path: Path) -> None:
+    """The user moved the file into another folder, then withdrew it by that path: it went into
+    that folder's retires/. `retirer --annuler` looked only in the retires/ of the folder it was
+    written in: the demandes counted as deposited again, the file stayed set aside, and the
+    command said nothing of it. Given that path, it comes back there; given its name alone, the
+    command says the file is not back, and how to bring it."""
+    deposit_file, registre = _avances(tmp_path, "00001")
+    moved = tmp_path / "ailleurs" / deposit_file.name
+    moved.parent.mkdir()
+    deposit_file.rename(moved)
+    for given in (deposit_file.name, str(moved)):
+        api.withdraw(str(moved), registre)
+        assert not moved.exists() and (moved.parent / "retires" / moved.name).is_file()
+        undone = CliRunner().invoke(app, ["retirer", "--annuler", given, "--registre", str(registre)])
+        assert undone.exit_code == 0, undone.output
+        assert [s[2] for s in _statuts(registre)] == ["deposee"]
+        text = _words(undone.output)
+        if given == deposit_file.name:  # nothing tells where it was set aside: said, not guessed
+            assert "il n'est pas revenu" in text and "xl2segur retirer --annuler DOSSIER/JSON-….json" in text, text
+            assert not moved.exists()
+            again = CliRunner().invoke(app, ["retirer", "--annuler", str(moved), "--registre", str(registre)])
+            assert again.exit_code == 0 and moved.is_file(), again.output  # as it says: brought back
+        else:
+            assert moved.is_file() and f"Le fichier est à sa place : {moved}" in text, text
+            assert "n'est pas revenu" not in text
+
+
 def test_a_withdrawal_is_not_undone_once_its_demandes_were_deposited_again(tmp_path: Path) -> None:
     """Converted again after the withdrawal: undone, each demande would count twice. Refused,
     naming the other file; nothing changes. Nor is a file that was never withdrawn « restored »."""

@@ -21,7 +21,8 @@ from tests.test_ledger_core import _environment, _kill_when
 # return's outcomes written in the ledger's transaction, not committed; « publish », a workbook
 # written under its temporary name, not yet named; « move », a withdrawal (or its undoing)
 # committed, the file not yet moved; « half-moved », `retirer --annuler` with one of the file's
-# zip archives or the file itself back from retires/, not the other
+# zip archives or the file itself back from retires/, not the other; « set-aside-halfway »,
+# `retirer` with the file set aside in retires/, not its zip archives
 _STOPPED_AT = """
 import sys, time
 from pathlib import Path
@@ -40,6 +41,15 @@ elif point == "record":
         flag.touch()
         time.sleep(60)
     ledger.Ledger.record_returns = record_returns
+elif point == "set-aside-halfway":
+    published = ledger.publish
+    def publish(tmp, target, synced=False):
+        if target.parent.name == "retires" and flag.with_suffix(".first").exists():
+            flag.touch()
+            time.sleep(60)
+        flag.with_suffix(".first").touch()
+        return published(tmp, target, synced)
+    ledger.publish = publish
 elif point == "half-moved":
     published = ledger.publish
     def publish(tmp, target, synced=False):
@@ -142,6 +152,27 @@ def withdrawn_and_restored_through_kills(tmp_path: Path, deposit_file: Path, reg
     with sqlite3.connect(registre) as db:
         assert db.execute("SELECT statut FROM demandes").fetchall() == [("deposee",)]
     return withdrawn
+
+
+def test_a_withdrawal_killed_between_a_file_and_its_zip_sets_the_zip_aside_when_run_again(tmp_path: Path) -> None:
+    """`retirer` killed once the file was in retires/, its zip not yet: run again, it said
+    « déjà retiré » (exit code 2) and left the zip alone in the deposit folder, the pieces of a
+    withdrawn file beside the files to upload. Run again, it now sets the zip aside with its file."""
+    out, registre = tmp_path / "depot", default_path()
+    converted = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY,
+                            pieces=pieces_folder(tmp_path, "00001"))
+    deposit_file, archive = converted.files[0], converted.archives[0]
+    command = ["retirer", deposit_file.name, "--registre", str(registre), "--oui"]
+    flag = tmp_path / "stopped-set-aside-halfway"
+    assert _kill_when([sys.executable, "-c", _STOPPED_AT, str(flag), "set-aside-halfway", *command], flag.exists)
+    assert not deposit_file.exists() and archive.is_file()  # stopped halfway
+    done = _run(*command)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "mis de côté" in done.stdout
+    assert sorted(p.name for p in out.iterdir()) == ["retires"]
+    assert sorted(p.name for p in (out / "retires").iterdir()) == [deposit_file.name, archive.name]
+    with sqlite3.connect(registre) as db:
+        assert db.execute("SELECT statut FROM demandes").fetchall() == [("retiree",)]
 
 
 def test_a_restore_killed_between_a_file_and_its_zip_brings_both_back_when_run_again(tmp_path: Path) -> None:
