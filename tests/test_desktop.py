@@ -219,6 +219,23 @@ def test_a_date_cell_of_another_century_is_shown_as_typed_from_an_ods_as_from_an
     assert [i.render() for i in found["ods"]] == [i.render() for i in found["xlsx"]]
 
 
+def test_a_time_typed_in_a_date_cell_is_named_as_a_time_from_an_ods_as_from_an_xlsx(tmp_path):
+    """On a French keyboard « : » and « / » share a key: 14:30 typed for a date is a time cell.
+    The .ods read it as empty (« Valeur obligatoire », the cell not empty); the .xlsx said the
+    year was out of range (none was typed) and warned of a time besides: both say it is a time."""
+    ods = edited_ods(tmp_path, lambda data: data.replace(
+        b'office:value-type="date" office:date-value="2024-03-12" calcext:value-type="date"><text:p>12/03/2024',
+        b'office:value-type="time" office:time-value="PT14H30M00S" calcext:value-type="time"><text:p>14:30:00'))
+    xlsx = tmp_path / "modifie.xlsx"
+    xlsx.write_bytes(SAVED["xlsx"].read_bytes())
+    rewrite(xlsx, "xl/worksheets/sheet2.xml", lambda data: data.replace(b"<v>45363</v>", b"<v>0.604166666666667</v>"))
+    found = {kind: [i for i in api.verify(path).issues if i.balise == "dateCommande"] for kind, path in (("ods", ods), ("xlsx", xlsx))}
+    assert [(i.code, i.sheet, i.row, i.column, i.value) for i in found["ods"]] == [
+        ("date_heure_seule", "Demandes", 2, "B", "14:30")]
+    assert [i.render() for i in found["ods"]] == [i.render() for i in found["xlsx"]]
+    assert "pas une date" in found["ods"][0].message
+
+
 def test_an_ods_renamed_xlsx_is_read_by_its_content(tmp_path):
     renamed = tmp_path / "classeur.xlsx"
     renamed.write_bytes(SAVED["ods"].read_bytes())
