@@ -766,3 +766,15 @@ def test_a_deposit_folder_named_with_other_accents_is_the_one_written_into_and_s
         in " ".join(done.output.split())
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == [folder.name]
     assert [p.name for p in folder.glob("JSON-*.json")] == ["JSON-0123456789-20240312-001.json"]
+
+
+@pytest.mark.parametrize("encoding, shown", [("cp850", "T¶TC"), ("cp1252", "T¶TC"), ("ascii", "T\\nTC")])
+def test_a_line_break_in_a_value_is_shown_on_any_console_not_as_a_question_mark(tmp_path, encoding, shown):
+    """A line break typed in a cell (Alt+Entrée) is echoed « ↵ », which neither the French
+    Windows console (cp850) nor cp1252 nor ascii has: it was written « ? », as if the user had
+    typed a question mark. It is the pilcrow where the console has one, else « \\n »."""
+    rows = seed_001_rows()
+    rows["Demandes"][0]["regimeTVA"] = "T\nTC"
+    done = run_in_console(encoding, "verifier", str(workbook(tmp_path / "saut.xlsx", rows)), cwd=tmp_path)
+    (line,) = [line for line in done.stdout.decode(encoding).splitlines() if "(regimeTVA)" in line]
+    assert shown in line and "?" not in line, line
