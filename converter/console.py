@@ -19,7 +19,10 @@ HANDLER = "xl2segur-console"
 _PLAIN = {"«": '"', "»": '"', "€": "EUR", "—": "-", "–": "-", "…": "...", "’": "'", "‘": "'",
           "“": '"', "”": '"', "œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "\u00a0": " ", "\u202f": " ",
           "×": "x", "≤": "<=", "≥": ">=", "→": "->", "⁰": "0", "−": "-", "≈": "~", "§": "section ",
-          "°": "o"}
+          "°": "o",
+          # a line break typed in a cell, echoed « ↵ » (issues.visible): the pilcrow where the
+          # console has one (cp850, cp1252), else its code as for another control character
+          "↵": ("¶", "\\n")}
 
 
 def plain(char: str, encoding: str) -> str:
@@ -29,8 +32,11 @@ def plain(char: str, encoding: str) -> str:
     ('e', '"', 'EUR', ' ', '?')
     >>> plain("−", "cp1252"), plain("≈", "cp1252"), plain("§", "ascii"), plain("°", "ascii")
     ('-', '~', 'section ', 'o')
+    >>> plain("↵", "cp850"), plain("↵", "ascii")
+    ('¶', '\\\\n')
     """
-    for candidate in (_PLAIN.get(char), unicodedata.normalize("NFKD", char)):
+    nearest = _PLAIN.get(char)
+    for candidate in (*(nearest if isinstance(nearest, tuple) else (nearest,)), unicodedata.normalize("NFKD", char)):
         if candidate is None:
             continue
         kept = "".join(c for c in candidate if not unicodedata.combining(c))

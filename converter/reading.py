@@ -190,6 +190,9 @@ class SheetScan:
     # formulas saved without their value (a workbook written by a program, never opened in
     # Excel): (letter, row) → "=A1+1"; fastexcel reads them as empty
     formulas: dict[tuple[str, int], str] = field(default_factory=dict)
+    # time cells of an .ods (fastexcel reads them as empty): (letter, row) → their value as
+    # fastexcel gives a time cell of an .xlsx, « 1899-12-31 14:30:00 »
+    times: dict[tuple[str, int], str] = field(default_factory=dict)
     extent: tuple[int, int] | None = None  # (rows, columns) of the area holding values
     value_rows: int | None = None  # rows holding a value (only when the extent was measured)
     far_cell: str | None = None  # the farthest cell holding a value (only when measured)
@@ -359,6 +362,7 @@ class _OdsSyntax:
     value_type: re.Pattern[bytes]
     calc_type: re.Pattern[bytes]
     formula: re.Pattern[bytes]
+    time_value: re.Pattern[bytes]
     annotation: re.Pattern[bytes]
     paragraph: re.Pattern[bytes]
     paragraph_open: bytes  # `<text:p`
@@ -373,13 +377,14 @@ def _ods_syntax(t: bytes, o: bytes, x: bytes, c: bytes) -> _OdsSyntax:
         cell_open=b"<" + t + b":table-cell",
         covered_open=b"<" + t + b":covered-table-cell",
         cell_close=b"</" + t + b":table-cell>",
-        marked=re.compile(rb':value-type="(?:error|float|percentage|currency|boolean)"|:formula="'),
+        marked=re.compile(rb':value-type="(?:error|float|percentage|currency|boolean|time)"|:formula="'),
         name=re.compile(rb"\b" + t + rb':name="([^"]*)"'),
         rows_repeated=re.compile(rb"\b" + t + rb':number-rows-repeated="(\d+)"'),
         columns_repeated=re.compile(t + rb':number-columns-repeated="(\d+)"'),  # at a word's start: _repeats
         value_type=re.compile(rb"\b" + o + rb':value-type="(\w+)"'),
         calc_type=re.compile(rb"\b" + c + rb':value-type="(\w+)"'),
         formula=re.compile(rb"\b" + t + rb':formula="([^"]*)"'),
+        time_value=re.compile(rb"\b" + o + rb':time-value="([^"]*)"'),
         annotation=re.compile(rb"<" + o + rb":annotation\b.*?</" + o + rb":annotation>", re.S),
         paragraph=re.compile(rb"<" + x + rb":p\b[^>]*?(?:/>|>(.*?)</" + x + rb":p>)", re.S),
         paragraph_open=b"<" + x + b":p",
@@ -441,6 +446,9 @@ def _ods_marked(scan: SheetScan, syntax: _OdsSyntax, body: bytes, cell_at: Calla
             formula = syntax.formula.search(cattrs)  # LibreOffice saves VRAI as a number 1 computed by =TRUE()
             boolean = kind.group(1) == b"boolean" or (formula is not None and formula.group(1) in _ODF_BOOLEANS)
             text, target = "", None
+        elif kind.group(1) == b"time":
+            value = syntax.time_value.search(cattrs)
+            text, target = _ods_time(value.group(1).decode() if value else ""), scan.times
         else:
             continue
         for r in range(first, row + 1):
@@ -453,6 +461,23 @@ def _ods_marked(scan: SheetScan, syntax: _OdsSyntax, body: bytes, cell_at: Calla
                 else:
                     target[(column_letter(c), r)] = text
     return listed
+
+
+_ODS_DURATION = re.compile(r"^PT(\d+)H(\d+)M(\d+)(?:[.,]\d*)?S$")
+
+
+def _ods_time(duration: str) -> str:
+    """A time cell of an .ods (`office:time-value`, an ISO duration) as fastexcel gives a time
+    cell of an .xlsx: Excel's day 0, 31 December 1899, and the time; the duration as saved if
+    it is no time of day.
+
+    >>> _ods_time("PT14H30M00S"), _ods_time("PT02H04M24.000S"), _ods_time("PT36H00M00S"), _ods_time("-PT01H00M00S")
+    ('1899-12-31 14:30:00', '1899-12-31 02:04:24', 'PT36H00M00S', '-PT01H00M00S')
+    """
+    found = _ODS_DURATION.match(duration)
+    if not found or int(found.group(1)) > 23 or int(found.group(2)) > 59 or int(found.group(3)) > 59:
+        return duration
+    return "1899-12-31 {:02d}:{:02d}:{:02d}".format(*map(int, found.groups()))
 
 
 def _scan_ods(path: Path, zf: zipfile.ZipFile) -> dict[str, SheetScan]:
@@ -647,10 +672,10 @@ def _load(reader: fastexcel.ExcelReader, path: Path, sheet: Sheet, scan: SheetSc
     ).with_row_index(ROW, offset=first_row + 1).with_columns(pl.col(ROW).cast(pl.Int64))
     letters = {b: column_letter(positions[columns[b]]) for b in sheet.balises
                if b in columns and columns[b] in positions}
-    if scan.errors or scan.formulas:  # fastexcel reads them as empty; put their text back
+    if scan.errors or scan.formulas or scan.times:  # fastexcel reads them as empty; put their text back
         by_letter = {letter: b for b, letter in letters.items()}
         updates: dict[str, dict[int, str]] = {}
-        for (letter, row), text in {**scan.errors, **scan.formulas}.items():
+        for (letter, row), text in {**scan.times, **scan.errors, **scan.formulas}.items():
             if letter in by_letter:
                 updates.setdefault(by_letter[letter], {})[row] = text
         # fastexcel ends the sheet at its last value: rows below made only of such cells

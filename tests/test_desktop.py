@@ -284,6 +284,23 @@ def test_the_word_true_typed_as_text_stays_as_typed(tmp_path):
         [("montant_invalide", "D2", "true")]
 
 
+def test_a_time_typed_in_a_date_cell_is_named_as_a_time_from_an_ods_as_from_an_xlsx(tmp_path):
+    """On a French keyboard « : » and « / » share a key: 14:30 typed for a date is a time cell.
+    The .ods read it as empty (« Valeur obligatoire », the cell not empty); the .xlsx said the
+    year was out of range (none was typed) and warned of a time besides: both say it is a time."""
+    ods = edited_ods(tmp_path, lambda data: data.replace(
+        b'office:value-type="date" office:date-value="2024-03-12" calcext:value-type="date"><text:p>12/03/2024',
+        b'office:value-type="time" office:time-value="PT14H30M00S" calcext:value-type="time"><text:p>14:30:00'))
+    xlsx = tmp_path / "modifie.xlsx"
+    xlsx.write_bytes(SAVED["xlsx"].read_bytes())
+    rewrite(xlsx, "xl/worksheets/sheet2.xml", lambda data: data.replace(b"<v>45363</v>", b"<v>0.604166666666667</v>"))
+    found = {kind: [i for i in api.verify(path).issues if i.balise == "dateCommande"] for kind, path in (("ods", ods), ("xlsx", xlsx))}
+    assert [(i.code, i.sheet, i.row, i.column, i.value) for i in found["ods"]] == [
+        ("date_heure_seule", "Demandes", 2, "B", "14:30")]
+    assert [i.render() for i in found["ods"]] == [i.render() for i in found["xlsx"]]
+    assert "pas une date" in found["ods"][0].message
+
+
 def test_an_ods_renamed_xlsx_is_read_by_its_content(tmp_path):
     renamed = tmp_path / "classeur.xlsx"
     renamed.write_bytes(SAVED["ods"].read_bytes())
@@ -814,3 +831,15 @@ def test_a_deposit_folder_named_with_other_accents_is_the_one_written_into_and_s
         in " ".join(done.output.split())
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == [folder.name]
     assert [p.name for p in folder.glob("JSON-*.json")] == ["JSON-0123456789-20240312-001.json"]
+
+
+@pytest.mark.parametrize("encoding, shown", [("cp850", "T¶TC"), ("cp1252", "T¶TC"), ("ascii", "T\\nTC")])
+def test_a_line_break_in_a_value_is_shown_on_any_console_not_as_a_question_mark(tmp_path, encoding, shown):
+    """A line break typed in a cell (Alt+Entrée) is echoed « ↵ », which neither the French
+    Windows console (cp850) nor cp1252 nor ascii has: it was written « ? », as if the user had
+    typed a question mark. It is the pilcrow where the console has one, else « \\n »."""
+    rows = seed_001_rows()
+    rows["Demandes"][0]["regimeTVA"] = "T\nTC"
+    done = run_in_console(encoding, "verifier", str(workbook(tmp_path / "saut.xlsx", rows)), cwd=tmp_path)
+    (line,) = [line for line in done.stdout.decode(encoding).splitlines() if "(regimeTVA)" in line]
+    assert shown in line and "?" not in line, line

@@ -23,7 +23,7 @@ TEXT = False
 NUM_FORMAT = "dd/mm/yyyy"
 WIDTH = None
 CODES = ("date_invalide", "date_annee_hors_limites", "date_annee_deux_chiffres", "date_nombre_hors_limites",
-         "date_heure_ignoree")
+         "date_heure_ignoree", "date_heure_seule")
 PATTERN = r"^(0[1-9]|[12][0-9]|3[01])/(0[1-9]|1[0-2])/(19|20)[0-9]{2}$"
 
 _MONTHS = {name: f"{i:02d}" for i, names in enumerate(
@@ -48,6 +48,10 @@ _SERIAL_DAYS = (2, 73050)  # Excel serial numbers of 1 January 1900 and 31 Decem
 # « JJ/MM/AAAA », the century is not guessed, the message says to write the year in full
 _TWO_DIGIT_YEAR = (r"^(?:(?:0?[1-9]|[12][0-9]|3[01])[/.\-](?:0?[1-9]|1[0-2])[/.\-]"
                    r"|(?:0?[1-9]|[12][0-9]|3[01])(?:er)?\s+[a-zA-Zéû]+\.?\s+)[0-9]{2}$")
+# a time cell, as the reader gives it: Excel's day 0 and a time (« 14:30 » typed: on a French
+# keyboard « : » and « / » share a key); midnight alone is a date cell of 31/12/1899
+_TIME_ALONE = r"^1899-12-3[01][ T](?:[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?)$"
+_MIDNIGHT = r"[ T]0?0:00(?::00(?:\.0+)?)?$"
 # a number past 31 December 2099 as an Excel serial (a date cell formatted as a number shows it)
 _LATE_SERIAL = r"^[0-9]{5,7}(?:\.[0-9]+)?$"
 
@@ -87,13 +91,14 @@ def parsed(c: pl.Expr) -> pl.Expr:
 
 def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
     day = pl.col(f"{name}date")
-    error = codes((day.is_null() & c.str.contains(_TWO_DIGIT_YEAR), "date_annee_deux_chiffres"),
+    alone = c.str.contains(_TIME_ALONE) & ~c.str.contains(_MIDNIGHT)
+    error = codes((alone, "date_heure_seule"), (day.is_null() & c.str.contains(_TWO_DIGIT_YEAR), "date_annee_deux_chiffres"),
                   (day.is_null() & c.str.contains(_LATE_SERIAL) & (c.cast(pl.Float64, strict=False) > _SERIAL_DAYS[1]),
                    "date_nombre_hors_limites"),
                   (day.is_null(), "date_invalide"), (~day.dt.year().is_between(*YEARS), "date_annee_hors_limites"))
     # a time other than midnight: a serial's fraction, or a time after the date (a date-time cell)
-    timed = c.str.contains(rf"^[0-9]{{5}}\.[0-9]*[1-9]|[0-9][ T]+{_TIME}$") & ~c.str.contains(r"[ T]0?0:00(?::00(?:\.0+)?)?$")
-    warning = codes((day.is_not_null() & timed, "date_heure_ignoree"),)
+    timed = c.str.contains(rf"^[0-9]{{5}}\.[0-9]*[1-9]|[0-9][ T]+{_TIME}$") & ~c.str.contains(_MIDNIGHT)
+    warning = codes((day.is_not_null() & timed & ~alone, "date_heure_ignoree"),)
     return FieldCheck(day.dt.strftime("%d/%m/%Y"), error, warning, ({f"{name}date": parsed(c)},))
 
 
