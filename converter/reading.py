@@ -31,6 +31,7 @@ import ctypes
 import logging
 import re
 import sys
+import threading
 import unicodedata
 import zipfile
 import zlib
@@ -197,9 +198,8 @@ class SheetScan:
     value_rows: int | None = None  # rows holding a value (only when the extent was measured)
     far_cell: str | None = None  # the farthest cell holding a value (only when measured)
     beyond_xfd: str | None = None  # a cell right of the last column a sheet has (XFD): a damaged file
-    # cells holding a number, read once with the rest (.ods); None: found on demand (_numeric_cells)
+    # cells holding a number, and a boolean, listed by _scan_ods(listing=True); None: not listed
     numeric: set[tuple[str, int]] | None = None
-    # cells holding a boolean, likewise (.ods); None: found on demand (_boolean_cells)
     booleans: set[tuple[str, int]] | None = None
 
 
@@ -355,7 +355,8 @@ class _OdsSyntax:
     covered_open: bytes  # `<table:covered-table-cell` (merged cells)
     cell_close: bytes
     # what makes a cell worth a look: an error, a number, a formula (with or without its value)
-    marked: re.Pattern[bytes]
+    marked: re.Pattern[bytes]  # the cells every scan lists: in error, times, formulas
+    marked_listing: re.Pattern[bytes]  # those and the numbers and booleans (`listing`)
     name: re.Pattern[bytes]
     rows_repeated: re.Pattern[bytes]
     columns_repeated: re.Pattern[bytes]
@@ -377,7 +378,10 @@ def _ods_syntax(t: bytes, o: bytes, x: bytes, c: bytes) -> _OdsSyntax:
         cell_open=b"<" + t + b":table-cell",
         covered_open=b"<" + t + b":covered-table-cell",
         cell_close=b"</" + t + b":table-cell>",
-        marked=re.compile(rb':value-type="(?:error|float|percentage|currency|boolean|time)"|:formula="'),
+        # a formula followed in its tag by a value type has a value: not looked at (LibreOffice
+        # saves each VRAI or FAUX so); one preceded by it is, and found to have one
+        marked=re.compile(rb':value-type="(?:error|time)"|:formula="[^"]*"(?![^>]*:value-type=)'),
+        marked_listing=re.compile(rb':value-type="(?:error|time|float|percentage|currency|boolean)"|:formula="'),
         name=re.compile(rb"\b" + t + rb':name="([^"]*)"'),
         rows_repeated=re.compile(rb"\b" + t + rb':number-rows-repeated="(\d+)"'),
         columns_repeated=re.compile(t + rb':number-columns-repeated="(\d+)"'),  # at a word's start: _repeats
@@ -418,13 +422,43 @@ def _repeats(syntax: _OdsSyntax, data: bytes) -> list[tuple[int, int]]:
             if m.start() == 0 or data[m.start() - 1] not in _WORD_BYTES]
 
 
-def _ods_marked(scan: SheetScan, syntax: _OdsSyntax, body: bytes, cell_at: Callable[[int], tuple[int, int, int]],
-                width: Callable[[bytes], int], first: int, row: int, listed: int) -> int:
+class _OdsRow:
+    """The cells of one .ods row (`body`, what its tag holds). A cell's column is the cells
+    before it, plus their repeats: counted in C, not cell by cell (plain text cells, most of
+    them, need no more). Only the repeats before the last value count: after it come the
+    empty cells up to XFD that end every row."""
+
+    def __init__(self, syntax: _OdsSyntax, body: bytes) -> None:
+        self.syntax, self.body = syntax, body
+        self.last = max(body.rfind(b"value-type"), body.rfind(b"formula="))  # in the last cell holding a value
+        self.repeats = _repeats(syntax, body[:self.last]) if body.find(b"repeated", 0, self.last) >= 0 else []
+
+    def tag_at(self, pos: int) -> tuple[int, int]:
+        """(start, end) of the tag of the cell holding `pos`."""
+        body, syntax = self.body, self.syntax
+        opening = max(body.rfind(syntax.cell_open, 0, pos), body.rfind(syntax.covered_open, 0, pos))
+        return opening, body.find(b">", opening)
+
+    def column_at(self, opening: int) -> int:
+        """The column of the cell whose tag starts at `opening`."""
+        body, syntax = self.body, self.syntax
+        index = body.count(syntax.cell_open, 0, opening) + body.count(syntax.covered_open, 0, opening)
+        return index + sum(n - 1 for at, n in self.repeats if at < opening)
+
+    def width(self, cattrs: bytes) -> int:
+        """The columns a cell of these attributes covers."""
+        repeated = _repeats(self.syntax, cattrs) if b"repeated" in cattrs else []
+        return repeated[0][1] if repeated else 1
+
+
+def _ods_marked(scan: SheetScan, syntax: _OdsSyntax, cells: _OdsRow, first: int, row: int, listed: int,
+                listing: bool) -> int:
     """Lists the marked cells of one .ods row (or run of `first`..`row` identical rows) in
-    `scan`: in error, formulas saved without a value, numbers. Returns the cells listed so far."""
-    seen = -1
-    for mark in syntax.marked.finditer(body):
-        col, opening, tag_end = cell_at(mark.start())
+    `scan`: in error, times, formulas saved without a value, and with `listing`, numbers and
+    booleans. Returns the cells listed so far."""
+    seen, body = -1, cells.body
+    for mark in (syntax.marked_listing if listing else syntax.marked).finditer(body):
+        opening, tag_end = cells.tag_at(mark.start())
         if opening == seen or mark.start() > tag_end:  # the same cell again, or text typed in one
             continue
         seen = opening
@@ -443,6 +477,8 @@ def _ods_marked(scan: SheetScan, syntax: _OdsSyntax, body: bytes, cell_at: Calla
                              syntax.paragraph.finditer(syntax.annotation.sub(b"", content))) or "#N/A"
             target = scan.errors
         elif kind.group(1) in _ODF_NUMBERS or kind.group(1) == b"boolean":
+            if not listing:  # most marked cells: their column is counted only when listed
+                continue
             formula = syntax.formula.search(cattrs)  # LibreOffice saves VRAI as a number 1 computed by =TRUE()
             boolean = kind.group(1) == b"boolean" or (formula is not None and formula.group(1) in _ODF_BOOLEANS)
             text, target = "", None
@@ -451,10 +487,11 @@ def _ods_marked(scan: SheetScan, syntax: _OdsSyntax, body: bytes, cell_at: Calla
             text, target = _ods_time(value.group(1).decode() if value else ""), scan.times
         else:
             continue
+        col = cells.column_at(opening)
         for r in range(first, row + 1):
             if listed > MAX_SHEET_CELLS:
                 break
-            for c in range(col, col + width(cattrs)):
+            for c in range(col, col + cells.width(cattrs)):
                 listed += 1
                 if target is None:
                     (scan.booleans if boolean else scan.numeric).add((column_letter(c), r))
@@ -480,11 +517,13 @@ def _ods_time(duration: str) -> str:
     return "1899-12-31 {:02d}:{:02d}:{:02d}".format(*map(int, found.groups()))
 
 
-def _scan_ods(path: Path, zf: zipfile.ZipFile) -> dict[str, SheetScan]:
+def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False) -> dict[str, SheetScan]:
     """What _scan_sheet finds in an .xlsx sheet, for every sheet of an .ods, in one pass over
     its content.xml: first row, extent, cells in error (LibreOffice marks them
     `calcext:value-type="error"`; fastexcel reads them as empty), formulas saved without a
-    value, and the cells holding a number (an identifier typed as a number lost its zeros).
+    value; with `listing`, the cells holding a number or a boolean (an identifier typed as a
+    number lost its zeros…), asked for a few cells of a few workbooks only (`_cells_of`):
+    listing them all took two thirds of the scan of a workbook typed as Excel types it.
     A run of identical cells or rows is saved once with `number-…-repeated`: it counts that
     often, and its cells are listed one by one up to MAX_SHEET_CELLS a sheet (beyond, the
     extent is refused anyway). Like _scan_sheet, regular expressions over the bytes: an XML
@@ -519,7 +558,8 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile) -> dict[str, SheetScan]:
             if (table := syntax.table.search(piece, 0, at)) is not None:  # a sheet begins
                 close()
                 name = syntax.name.search(table.group(1))
-                scan = scans[_plain_text(name.group(1)) if name else ""] = SheetScan(value_rows=0, numeric=set(), booleans=set())
+                scan = scans[_plain_text(name.group(1)) if name else ""] = SheetScan(value_rows=0, numeric=set() if listing else None,
+                                                                             booleans=set() if listing else None)
                 row, listed, top, left, bottom, right = 0, 0, 1 << 30, 1 << 30, -1, -1
                 before_bottom = before_right = -1
             tag_end = piece.find(b">", at)
@@ -529,24 +569,11 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile) -> dict[str, SheetScan]:
             row += int(repeated.group(1)) if repeated else 1
             if b"value-type" not in body and b"formula=" not in body:
                 continue  # no value: most rows after the table, told by one search
-            # a cell's column is the cells before it, plus their repeats: counted in C,
-            # not cell by cell (plain text cells, most of them, need no more)
-            repeats = _repeats(syntax, body) if b"repeated" in body else []
-
-            def cell_at(pos: int) -> tuple[int, int, int]:
-                """(column, start of its tag, end of its tag) of the cell holding `pos`."""
-                opening = max(body.rfind(syntax.cell_open, 0, pos), body.rfind(syntax.covered_open, 0, pos))
-                index = body.count(syntax.cell_open, 0, opening) + body.count(syntax.covered_open, 0, opening)
-                return index + sum(n - 1 for at, n in repeats if at < opening), opening, body.find(b">", opening)
-
-            def width(cattrs: bytes) -> int:
-                repeated = _repeats(syntax, cattrs) if b"repeated" in cattrs else []
-                return repeated[0][1] if repeated else 1
-
+            cells = _OdsRow(syntax, body)
             starts = [at for at in (body.find(b"value-type"), body.find(b"formula=")) if at >= 0]
-            first_col = cell_at(min(starts))[0]
-            last_col, opening, tag_end = cell_at(max(body.rfind(b"value-type"), body.rfind(b"formula=")))
-            far = last_col + width(body[opening:tag_end]) - 1
+            first_col = cells.column_at(cells.tag_at(min(starts))[0])
+            opening, tag_end = cells.tag_at(cells.last)
+            far = cells.column_at(opening) + cells.width(body[opening:tag_end]) - 1
             if scan.value_rows == 0:
                 scan.first_row = first
             scan.value_rows += row - first + 1
@@ -557,7 +584,7 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile) -> dict[str, SheetScan]:
                 before_right, right, across = right, far, cell
             elif before_right < far < right:
                 before_right = far
-            listed = _ods_marked(scan, syntax, body, cell_at, width, first, row, listed)
+            listed = _ods_marked(scan, syntax, cells, first, row, listed, listing)
     close()
     return scans
 
@@ -1003,6 +1030,33 @@ def _read_sheets(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
         raise
 
 
+CellsOf = Callable[[set[tuple[str, int]]], set[tuple[str, int]]]  # which of these cells hold…
+
+
+def _cells_of(path: Path, zf: zipfile.ZipFile, members: dict[str, str], ods: bool
+              ) -> Callable[[str], tuple[CellsOf, CellsOf] | None]:
+    """For a sheet, (numbers, booleans): which of the cells asked hold a number, a boolean.
+    An .xlsx sheet's XML is searched for the cells asked (`_numeric_cells`, `_boolean_cells`);
+    an .ods's content.xml is listed once (`_scan_ods(listing=True)`), when a sheet first asks.
+    None: a sheet of no XML member."""
+    listed: dict[str, SheetScan] = {}
+    listing = threading.Lock()
+
+    def among(user: str, which: str, wanted: set[tuple[str, int]]) -> set[tuple[str, int]]:
+        with listing:
+            if not listed:
+                listed.update(_scan_ods(path, zf, listing=True))
+        return wanted & (getattr(listed.get(user, SheetScan()), which) or set())
+
+    def of(user: str) -> tuple[CellsOf, CellsOf] | None:
+        if ods:
+            return partial(among, user, "numeric"), partial(among, user, "booleans")
+        if user in members:
+            return partial(_numeric_cells, zf, members[user]), partial(_boolean_cells, zf, members[user])
+        return None
+    return of
+
+
 def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None, members: dict[str, str],
                  ahead: dict[str, Future[SheetScan]], ods: bool, then: Callable[[RawWorkbook, Sheet], Any] | None,
                  opening: Future[fastexcel.ExcelReader] | None, sizes: dict[str, int],
@@ -1035,6 +1089,8 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
     raw = RawWorkbook(path=path, definition=definition, frames={}, letters={})
     from_1904 = bool(members) and container.uses_1904_dates(zf)  # parsed by check_package already
 
+    cells_of = _cells_of(path, zf, members, ods)
+
     def read(sheet: Sheet, by: fastexcel.ExcelReader = reader) -> _SheetRead:
         """`sheet`, loaded by the reader `by`, its identifiers padded and its unsaved formulas listed."""
         user = actual[sheet.name]
@@ -1044,12 +1100,9 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
         for (letter, row) in scans[user].formulas:
             if letter in by_letter:
                 formulas.setdefault(by_letter[letter], []).append(row)
-        if scans[user].numeric is not None:  # .ods: found with the rest
-            numeric, booleans = scans[user].numeric.intersection, (scans[user].booleans or set()).intersection
-        elif user in members:
-            numeric, booleans = partial(_numeric_cells, zf, members[user]), partial(_boolean_cells, zf, members[user])
-        else:
+        if (kinds := cells_of(user)) is None:
             return _SheetRead(frame, letters, formulas, {})
+        numeric, booleans = kinds
         frame = _numbers_as_shown(numeric, sheet, frame, letters)
         frame = _booleans_as_shown(booleans, sheet, frame, letters)
         frame, padded = _pad_identifiers(numeric, sheet, frame, letters)

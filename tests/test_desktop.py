@@ -307,6 +307,19 @@ def test_an_ods_renamed_xlsx_is_read_by_its_content(tmp_path):
     assert located(api.verify(renamed)) == located(api.verify(SAVED["xlsx"]))
 
 
+def test_an_ods_lists_its_number_cells_once_and_only_when_a_check_asks(monkeypatch):
+    # listing every number and boolean cell of content.xml took two thirds of the scan of an
+    # .ods typed as Excel types it (amounts, VRAI/FAUX), for the few cells a check asks about
+    listings = []
+    real = reading._scan_ods
+    monkeypatch.setattr(reading, "_scan_ods", lambda path, zf, listing=False: listings.append(listing) or real(path, zf, listing))
+    assert ("ensemble_manquant", "023456789") in {(i.code, i.value) for i in api.verify(SAVED["ods"]).issues}
+    assert listings == [False, True]  # the FINESS typed as a number asked: one listing, whatever asks
+    listings.clear()
+    api.verify(CORPUS / "libreoffice-erreurs-corrige.ods")
+    assert listings == [False]
+
+
 def edited_ods(tmp_path: Path, edit) -> Path:
     path = tmp_path / "modifie.ods"
     path.write_bytes(SAVED["ods"].read_bytes())
