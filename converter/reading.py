@@ -293,43 +293,41 @@ def _far_cell(rows: tuple[int, int, int], columns: tuple[int, int, int], down: s
     return across if without_across < without_down else down
 
 
-def _numeric_cells(zf: zipfile.ZipFile, member: str, wanted: set[tuple[str, int]]) -> set[tuple[str, int]]:
-    """Which of the wanted cells hold a number (no `t`, or `t="n"`) rather than text."""
-    numeric: set[tuple[str, int]] = set()
+def _cells_where(zf: zipfile.ZipFile, member: str, wanted: set[tuple[str, int]], cells: re.Pattern[bytes],
+                 holds: Callable[[re.Match[bytes]], bool]) -> set[tuple[str, int]]:
+    """Which of the wanted cells `holds` (given the cell's match of `cells`, group 1 its tag's
+    attributes): the sheet read up to the last row wanted."""
+    found: set[tuple[str, int]] = set()
     last = max(r for _, r in wanted)
     for chunk in _row_chunks(zf, member):
-        for m in _CELL_TAG.finditer(chunk):
+        for m in cells.finditer(chunk):
             ref = _REF.search(m.group(1))
             if not ref:
                 continue
             key = (ref.group(1).decode(), int(ref.group(2)))
             if key in wanted:
-                t = _TYPE.search(m.group(1))
-                if t is None or t.group(1) == b"n":
-                    numeric.add(key)
+                if holds(m):
+                    found.add(key)
             elif key[1] > last:
-                return numeric
-    return numeric
+                return found
+    return found
+
+
+def _numeric_cells(zf: zipfile.ZipFile, member: str, wanted: set[tuple[str, int]]) -> set[tuple[str, int]]:
+    """Which of the wanted cells hold a number (no `t`, or `t="n"`) rather than text."""
+    def number(m: re.Match[bytes]) -> bool:
+        t = _TYPE.search(m.group(1))
+        return t is None or t.group(1) == b"n"
+    return _cells_where(zf, member, wanted, _CELL_TAG, number)
 
 
 def _boolean_cells(zf: zipfile.ZipFile, member: str, wanted: set[tuple[str, int]]) -> set[tuple[str, int]]:
     """Which of the wanted cells hold a boolean: `t="b"` (Excel), or the formula TRUE() or
     FALSE() of a number (LibreOffice saves VRAI so)."""
-    found: set[tuple[str, int]] = set()
-    last = max(r for _, r in wanted)
-    for chunk in _row_chunks(zf, member):
-        for m in _CELL_WITH_BODY.finditer(chunk):
-            ref = _REF.search(m.group(1))
-            if not ref:
-                continue
-            key = (ref.group(1).decode(), int(ref.group(2)))
-            if key in wanted:
-                t, formula = _TYPE.search(m.group(1)), _FORMULA.search(m.group(2))
-                if (t is not None and t.group(1) == b"b") or (formula is not None and formula.group(1) in _BOOLEANS):
-                    found.add(key)
-            elif key[1] > last:
-                return found
-    return found
+    def boolean(m: re.Match[bytes]) -> bool:
+        t, formula = _TYPE.search(m.group(1)), _FORMULA.search(m.group(2))
+        return (t is not None and t.group(1) == b"b") or (formula is not None and formula.group(1) in _BOOLEANS)
+    return _cells_where(zf, member, wanted, _CELL_WITH_BODY, boolean)
 
 
 _BOOLEANS = (b"TRUE()", b"FALSE()")

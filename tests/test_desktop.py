@@ -210,10 +210,8 @@ def test_a_date_cell_of_another_century_is_shown_as_typed_from_an_ods_as_from_an
     and « 2204-03-12 00:00:00 » from the same workbook saved as .xlsx: both show « 12/03/2204 »."""
     ods = edited_ods(tmp_path, lambda data: data.replace(b'office:date-value="2024-03-12"', b'office:date-value="2204-03-12"')
                      .replace(b"<text:p>12/03/2024</text:p>", b"<text:p>12/03/2204</text:p>"))
-    xlsx = tmp_path / "modifie.xlsx"
-    xlsx.write_bytes(SAVED["xlsx"].read_bytes())
     serial = (date(2204, 3, 12) - date(1899, 12, 30)).days
-    rewrite(xlsx, "xl/worksheets/sheet2.xml", lambda data: data.replace(b"<v>45363</v>", f"<v>{serial}</v>".encode()))
+    xlsx = edited_xlsx(tmp_path, lambda data: data.replace(b"<v>45363</v>", f"<v>{serial}</v>".encode()))
     found = {kind: [i for i in api.verify(path).errors if i.code == "date_annee_hors_limites"]
              for kind, path in (("ods", ods), ("xlsx", xlsx))}
     assert [(i.sheet, i.row, i.value) for i in found["ods"]] == [("Demandes", 2, "12/03/2204")]
@@ -233,21 +231,17 @@ def test_a_large_amount_typed_as_a_number_is_read_as_the_user_sees_it(tmp_path, 
             b'office:value="4866.67" calcext:value-type="float"><text:p>4866.67',
             b'office:value="' + cell + b'" calcext:value-type="float"><text:p>' + cell, 1))
     else:
-        path = tmp_path / "modifie.xlsx"
-        path.write_bytes(SAVED["xlsx"].read_bytes())
-        rewrite(path, "xl/worksheets/sheet2.xml", lambda data: data.replace(b"<v>4866.67</v>", cell, 1))
+        path = edited_xlsx(tmp_path, lambda data: data.replace(b"<v>4866.67</v>", cell, 1))
     outcome = api.convert(path, tmp_path / "depot", DAY, registre=tmp_path / "registre.sqlite")
     assert outcome.accepted == ["00001"] and outcome.amounts == {"00001": Decimal("987654321.01")}
     assert b'"montantSegurHT": 987654321.01' in outcome.files[0].read_bytes()
 
 
-def test_the_digits_of_a_number_typed_as_text_stay_as_typed(tmp_path):
-    path = tmp_path / "modifie.xlsx"
-    path.write_bytes(SAVED["xlsx"].read_bytes())
-    rewrite(path, "xl/worksheets/sheet2.xml", lambda data: data.replace(
-        b'<c r="D2" s="4" t="n"><v>4866.67</v></c>', b'<c r="D2" s="4" t="inlineStr"><is><t>987654321.00999999</t></is></c>'))
-    assert [(i.code, i.cell, i.value) for i in api.verify(path).errors if i.row == 2] == \
-        [("montant_decimales", "D2", "987654321.00999999")]
+@pytest.mark.parametrize("typed, code", [("987654321.00999999", "montant_decimales"), ("true", "montant_invalide")])
+def test_digits_or_a_word_typed_as_text_in_an_amount_stay_as_typed(tmp_path, typed, code):
+    path = edited_xlsx(tmp_path, lambda data: data.replace(
+        b'<c r="D2" s="4" t="n"><v>4866.67</v></c>', b'<c r="D2" s="4" t="inlineStr"><is><t>' + typed.encode() + b'</t></is></c>'))
+    assert [(i.code, i.cell, i.value) for i in api.verify(path).errors if i.row == 2] == [(code, "D2", typed)]
 
 
 @pytest.mark.parametrize("kind, cell", [
@@ -266,22 +260,11 @@ def test_a_boolean_typed_in_an_amount_is_shown_vrai_and_never_read_as_one_euro(t
             rb'<table:table-cell office:value-type="float" office:value="4866.67".*?</table:table-cell>',
             lambda _: cell, data, count=1, flags=re.S))
     else:
-        path = tmp_path / "modifie.xlsx"
-        path.write_bytes(SAVED["xlsx"].read_bytes())
-        rewrite(path, "xl/worksheets/sheet2.xml", lambda data: data.replace(b'<c r="D2" s="4" t="n"><v>4866.67</v></c>', cell))
+        path = edited_xlsx(tmp_path, lambda data: data.replace(b'<c r="D2" s="4" t="n"><v>4866.67</v></c>', cell))
     outcome = api.verify(path)
     assert "00001" in outcome.rejected
     assert [(i.code, i.cell, i.value) for i in outcome.errors if i.row == 2 and i.sheet == "Demandes"] == \
         [("montant_invalide", "D2", "VRAI")]
-
-
-def test_the_word_true_typed_as_text_stays_as_typed(tmp_path):
-    path = tmp_path / "modifie.xlsx"
-    path.write_bytes(SAVED["xlsx"].read_bytes())
-    rewrite(path, "xl/worksheets/sheet2.xml", lambda data: data.replace(
-        b'<c r="D2" s="4" t="n"><v>4866.67</v></c>', b'<c r="D2" s="4" t="inlineStr"><is><t>true</t></is></c>'))
-    assert [(i.code, i.cell, i.value) for i in api.verify(path).errors if i.row == 2] == \
-        [("montant_invalide", "D2", "true")]
 
 
 def test_a_time_typed_in_a_date_cell_is_named_as_a_time_from_an_ods_as_from_an_xlsx(tmp_path):
@@ -291,9 +274,7 @@ def test_a_time_typed_in_a_date_cell_is_named_as_a_time_from_an_ods_as_from_an_x
     ods = edited_ods(tmp_path, lambda data: data.replace(
         b'office:value-type="date" office:date-value="2024-03-12" calcext:value-type="date"><text:p>12/03/2024',
         b'office:value-type="time" office:time-value="PT14H30M00S" calcext:value-type="time"><text:p>14:30:00'))
-    xlsx = tmp_path / "modifie.xlsx"
-    xlsx.write_bytes(SAVED["xlsx"].read_bytes())
-    rewrite(xlsx, "xl/worksheets/sheet2.xml", lambda data: data.replace(b"<v>45363</v>", b"<v>0.604166666666667</v>"))
+    xlsx = edited_xlsx(tmp_path, lambda data: data.replace(b"<v>45363</v>", b"<v>0.604166666666667</v>"))
     found = {kind: [i for i in api.verify(path).issues if i.balise == "dateCommande"] for kind, path in (("ods", ods), ("xlsx", xlsx))}
     assert [(i.code, i.sheet, i.row, i.column, i.value) for i in found["ods"]] == [
         ("date_heure_seule", "Demandes", 2, "B", "14:30")]
@@ -318,6 +299,13 @@ def test_an_ods_lists_its_number_cells_once_and_only_when_a_check_asks(monkeypat
     listings.clear()
     api.verify(CORPUS / "libreoffice-erreurs-corrige.ods")
     assert listings == [False]
+
+
+def edited_xlsx(tmp_path: Path, edit) -> Path:
+    """The LibreOffice-saved .xlsx, its « Demandes » sheet edited (bytes → bytes)."""
+    path = tmp_path / "modifie.xlsx"
+    path.write_bytes(SAVED["xlsx"].read_bytes())
+    return rewrite(path, "xl/worksheets/sheet2.xml", edit)
 
 
 def edited_ods(tmp_path: Path, edit) -> Path:

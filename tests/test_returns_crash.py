@@ -41,19 +41,12 @@ elif point == "record":
         flag.touch()
         time.sleep(60)
     ledger.Ledger.record_returns = record_returns
-elif point == "set-aside-halfway":
+elif point in ("set-aside-halfway", "half-moved"):
+    # killed at the second move: into `retires/` (a withdrawal), or out of it (--annuler)
     published = ledger.publish
     def publish(tmp, target, synced=False):
-        if target.parent.name == "retires" and flag.with_suffix(".first").exists():
-            flag.touch()
-            time.sleep(60)
-        flag.with_suffix(".first").touch()
-        return published(tmp, target, synced)
-    ledger.publish = publish
-elif point == "half-moved":
-    published = ledger.publish
-    def publish(tmp, target, synced=False):
-        if tmp.parent.name == "retires" and flag.with_suffix(".first").exists():
+        if (target if point == "set-aside-halfway" else tmp).parent.name == "retires" \
+                and flag.with_suffix(".first").exists():
             flag.touch()
             time.sleep(60)
         flag.with_suffix(".first").touch()
