@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 
 def _namespace() -> list[str] | None:
@@ -22,3 +23,14 @@ def _namespace() -> list[str] | None:
 
 NAMESPACE = _namespace()
 WHY_SKIPPED = "no mount namespace here (unshare -m / -rm refused)"
+
+
+def scenario_folders(tmp_path: Path, script: str) -> tuple[Path, Path, Path, Path]:
+    """The folders of a run before and after the disk fills (« avant », « apres »), the mount
+    point of the small disk, and the shell `script` that runs in the namespace, written out."""
+    first, second, mount_point = tmp_path / "avant", tmp_path / "apres", tmp_path / "disque"
+    for folder in (first, second, mount_point):
+        folder.mkdir()
+    scenario = tmp_path / "scenario.sh"
+    scenario.write_text(script)
+    return first, second, mount_point, scenario

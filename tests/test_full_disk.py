@@ -22,7 +22,7 @@ import pytest
 
 from converter import files
 from tests.builders import many_demandes, workbook
-from tests.namespace import NAMESPACE, WHY_SKIPPED
+from tests.namespace import NAMESPACE, WHY_SKIPPED, scenario_folders
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMANDES = 2_500  # above concurrency.PARALLEL_FROM: the files go through the second process
@@ -94,11 +94,7 @@ def book(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
 def test_a_disk_that_fills_up_loses_nothing_and_deposits_nothing_twice(
         tmp_path: Path, book: tuple[Path, int], share: float) -> None:
     path, written = book
-    first, second, mount_point = tmp_path / "avant", tmp_path / "apres", tmp_path / "disque"
-    for folder in (first, second, mount_point):
-        folder.mkdir()
-    scenario = tmp_path / "scenario.sh"
-    scenario.write_text(_SCENARIO)
+    first, second, mount_point, scenario = scenario_folders(tmp_path, _SCENARIO)
     size = f"{int(written * share) // 4096 * 4}k"
     subprocess.run([*NAMESPACE, "sh", str(scenario), size, str(mount_point), str(first), str(second)],
                    env={"ROOT": str(ROOT), "PYTHON": sys.executable, "BOOK": str(path), "PATH": "/usr/bin:/bin:/sbin"},

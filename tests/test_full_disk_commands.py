@@ -20,7 +20,7 @@ import pytest
 
 from converter import files
 from tests.builders import workbook
-from tests.namespace import NAMESPACE, WHY_SKIPPED
+from tests.namespace import NAMESPACE, WHY_SKIPPED, scenario_folders
 from tests.test_cycle import PDF, avance_rows
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -115,11 +115,7 @@ def _answers(disk: Path) -> list[tuple[str, int]]:
 def test_a_full_disk_under_retour_solde_or_pieces_is_said_and_a_run_again_finishes(
         tmp_path: Path, inputs: tuple[Path, Path], command: str, free: int) -> None:
     book, pieces = inputs
-    first, second, mount_point = tmp_path / "avant", tmp_path / "apres", tmp_path / "disque"
-    for folder in (first, second, mount_point):
-        folder.mkdir()
-    scenario = tmp_path / "scenario.sh"
-    scenario.write_text(_SCENARIO)
+    first, second, mount_point, scenario = scenario_folders(tmp_path, _SCENARIO)
     prepare, run = SCENARIOS[command]
     done = subprocess.run([*NAMESPACE, "sh", str(scenario), str(free), str(mount_point), str(first), str(second)],
                           env={"PREPARE": prepare, "COMMAND": run, "BOOK": str(book), "PIECES": str(pieces),

@@ -73,19 +73,24 @@ def test_an_imported_return_records_its_outcomes_and_prepares_the_soldes(tmp_pat
     assert [i.code for i in again.errors] == ["rejetee_nouveau_numero"]
 
 
-def test_a_file_the_schema_refuses_is_not_imported_and_no_ledger_is_created(tmp_path: Path) -> None:
-    made = _made_elsewhere(tmp_path, "00001")
-    data = orjson.loads(made.read_bytes())
-    data["lignesImport"][0]["commande"]["montantSegurHT"] = -5
+def _import_edited(tmp_path: Path, edit) -> tuple[object, Path]:
+    """`importer` of demande 00001's file made elsewhere, its JSON changed by `edit` (in place),
+    saved as faux.json: (the command's result, the ledger it was given)."""
+    data = orjson.loads(_made_elsewhere(tmp_path, "00001").read_bytes())
+    edit(data)
     bad = tmp_path / "faux.json"
     bad.write_bytes(orjson.dumps(data))
     registre = tmp_path / "depot" / "xl2segur.sqlite"
-    result = CliRunner().invoke(app, ["importer", str(bad), "--registre", str(registre)])
+    return CliRunner().invoke(app, ["importer", str(bad), "--registre", str(registre)]), registre
+
+
+def test_a_file_the_schema_refuses_is_not_imported_and_no_ledger_is_created(tmp_path: Path) -> None:
+    result, registre = _import_edited(tmp_path, lambda data: data["lignesImport"][0]["commande"].update(montantSegurHT=-5))
     assert result.exit_code == 1
     text = _words(result.output)
     assert "faux.json : non inscrit — il ne respecte pas le schéma du format ms2-dui-pds-avance" in text
     assert "lignesImport/0/commande/montantSegurHT" in text and not registre.exists()
-    (tmp_path / "tronque.json").write_bytes(made.read_bytes()[:100])
+    (tmp_path / "tronque.json").write_bytes((tmp_path / "faux.json").read_bytes()[:100])
     result = CliRunner().invoke(app, ["importer", str(tmp_path / "tronque.json"), "--registre", str(registre)])
     assert result.exit_code == 2 and "il s'arrête avant la fin" in _words(result.output)
 
@@ -480,14 +485,10 @@ def test_the_attachments_key_spelled_another_way_is_said_to_be_a_reading_not_an_
     """A solde file spelling its attachments « piecesJustificatives » was refused with « l'ASP le
     rejetterait »: no document says so (seed 001 shows only a label, the solde seeds spell it
     « piecesjustificatives »). It is still not recorded, and the message says what is known."""
-    made = _made_elsewhere(tmp_path, "00001")
-    data = orjson.loads(made.read_bytes())
-    line = data["lignesImport"][0]
-    line["piecesjustificatives"] = line.pop("piecesJustificatives")
-    other = tmp_path / "autre.json"
-    other.write_bytes(orjson.dumps(data))
-    registre = tmp_path / "depot" / "xl2segur.sqlite"
-    result = CliRunner().invoke(app, ["importer", str(other), "--registre", str(registre)])
+    def respelled(data: dict) -> None:
+        line = data["lignesImport"][0]
+        line["piecesjustificatives"] = line.pop("piecesJustificatives")
+    result, registre = _import_edited(tmp_path, respelled)
     assert result.exit_code == 1
     text = _words(result.output)
     assert "rejetterait" not in text and not registre.exists()
