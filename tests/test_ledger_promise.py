@@ -12,53 +12,38 @@ the files the test knows it put somewhere are read there."""
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
-import tempfile
 from pathlib import Path
 
 import orjson
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import invariant, rule
 
 from converter import api
 from converter.files import OutputError
 from converter.ledger import Ledger
 from converter.status import ledger_status
 from tests.builders import workbook
+from tests.ledger_machine import LedgerMachine
 from tests.builders_solde import seed_000_rows
-from tests.test_cycle import DAY, asp_return, avance_rows
+from tests.test_cycle import DAY, avance_rows
 
 POOL = ["00001", "00002", "00003"]
 numeros = st.lists(st.sampled_from(POOL), min_size=1, max_size=3, unique=True)
 FOLDERS = ["depot", "depot-juin"]
 
 
-class UserCycle(RuleBasedStateMachine):
+class UserCycle(LedgerMachine):
+    PREFIX = "xl2segur-promise-"
+    WORK = "work"
+
     def __init__(self) -> None:
         super().__init__()
-        self.root = Path(tempfile.mkdtemp(prefix="xl2segur-promise-"))
-        self.registre = self.root / "registre.sqlite"
-        self.steps = 0
         self.returns: list[tuple[Path, str]] = []  # (return file, the deposit it answers)
         self.where: dict[str, Path] = {}  # name → where the user keeps a live file now, when not where written
         self.lost: set[str] = set()  # deleted by the user, not written again
         self.aside: list[Path] = []  # withdrawn files the user set aside by hand
-
-    def teardown(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
-
-    def _path(self, name: str) -> Path:
-        self.steps += 1
-        return self.root / "work" / f"{self.steps:03d}-{name}"
-
-    def _recorded(self) -> list[sqlite3.Row]:
-        if not self.registre.exists():
-            return []
-        with Ledger(self.registre) as book:
-            return book.db.execute("SELECT f.*, (SELECT count(*) FROM demandes d WHERE d.fichier_id = f.id) AS n "
-                                   "FROM fichiers f ORDER BY id").fetchall()
 
     def _live(self) -> list[sqlite3.Row]:
         return [r for r in self._recorded() if r["retire_le"] is None]
@@ -140,20 +125,11 @@ class UserCycle(RuleBasedStateMachine):
     @rule(pick=st.integers(min_value=0))
     def restore(self, pick: int) -> None:
         """retirer --annuler: the file comes back, under its name, where it is expected."""
-        withdrawn = [r for r in self._recorded() if r["retire_le"] is not None]
-        if not withdrawn:
-            return
-        row = withdrawn[pick % len(withdrawn)]
-        try:
-            restored, path = api.restore(row["nom"], self.registre)
-        except OutputError as exc:
-            assert "déposées de nouveau depuis son retrait" in str(exc) or "n'est pas retiré" in str(exc), exc
-            return
-        assert restored == row["n"]
-        if path is None:  # set aside by hand, or from another folder: the user puts it back, under its name
+        done = self._restored(pick)
+        if done is not None and done[1] is None:  # set aside by hand, or from another folder: the user puts it back
+            row = done[0]
             self.lost.add(row["nom"])
-            done = api.rewrite(row["nom"], self.registre)
-            assert done.path is not None
+            assert api.rewrite(row["nom"], self.registre).path is not None
             self.lost.discard(row["nom"])
 
     @rule(pick=st.integers(min_value=0), accept=st.lists(st.booleans(), min_size=3, max_size=3),
@@ -165,16 +141,7 @@ class UserCycle(RuleBasedStateMachine):
         if not recorded:
             return
         row = recorded[pick % len(recorded)]
-        with Ledger(self.registre) as book:
-            data = book.file_bytes(row)
-        sent = self._path(row["nom"])
-        sent.parent.mkdir(parents=True, exist_ok=True)
-        sent.write_bytes(data)
-        lines = orjson.loads(data)["lignesImport"]
-        verdicts = {line["numeroEditeur"]: f"FINMS2{int(line['numeroEditeur']):06d}" if accept[i % 3]
-                    else "Pièce illisible" for i, line in enumerate(lines)}
-        returned = asp_return(sent, self._path("retour") / row["nom"], verdicts)
-        returned.write_bytes(orjson.dumps({**orjson.loads(returned.read_bytes()), "impId": self.steps}))
+        returned = self._asp_return(row, accept, self.steps)
         self.returns.append((returned, row["nom"]))
         api.ingest_returns([returned], self.registre, self._path("bilan.xlsx"), confirm=confirm,
                            deposit=row["nom"] if named else None)

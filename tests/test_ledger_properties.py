@@ -9,51 +9,35 @@ demande's state is the last answer recorded for it; etat counts the ledger."""
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
-import tempfile
 from decimal import Decimal
 from pathlib import Path
 
 import orjson
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import invariant, rule
 
 from converter import api
 from converter.files import OutputError
 from converter.ledger import ENVIRONMENT, RETIREE, Ledger
 from converter.status import ledger_status
 from tests.builders import workbook
+from tests.ledger_machine import LedgerMachine
 from tests.builders_solde import seed_000_rows
-from tests.test_cycle import DAY, asp_return, avance_rows
+from tests.test_cycle import DAY, avance_rows
 
 POOL = ["00001", "00002", "00003", "00004"]
 numeros = st.lists(st.sampled_from(POOL), min_size=1, max_size=3, unique=True)
 
 
-class LedgerCycle(RuleBasedStateMachine):
+class LedgerCycle(LedgerMachine):
+    PREFIX = "xl2segur-prop-"
+
     def __init__(self) -> None:
         super().__init__()
-        self.root = Path(tempfile.mkdtemp(prefix="xl2segur-prop-"))
-        self.registre = self.root / "registre.sqlite"
-        self.steps = 0
         self.returns: list[Path] = []
         self.imported: dict[str, Path] = {}  # name → the file given to importer, when recorded
-
-    def teardown(self) -> None:
-        shutil.rmtree(self.root, ignore_errors=True)
-
-    def _path(self, name: str) -> Path:
-        self.steps += 1
-        return self.root / f"{self.steps:03d}-{name}"
-
-    def _recorded(self) -> list[sqlite3.Row]:
-        if not self.registre.exists():
-            return []
-        with Ledger(self.registre) as book:
-            return book.db.execute("SELECT f.*, (SELECT count(*) FROM demandes d WHERE d.fichier_id = f.id) AS n "
-                                   "FROM fichiers f ORDER BY id").fetchall()
 
     @rule(chosen=numeros, folder=st.sampled_from(["depot", "depot-juin"]))
     def convert_avances(self, chosen: list[str], folder: str) -> None:
@@ -81,15 +65,7 @@ class LedgerCycle(RuleBasedStateMachine):
         if not recorded:
             return
         row = recorded[pick % len(recorded)]
-        with Ledger(self.registre) as book:
-            data = book.file_bytes(row)
-        sent = self._path(row["nom"])
-        sent.write_bytes(data)
-        lines = orjson.loads(data)["lignesImport"]
-        verdicts = {line["numeroEditeur"]: f"FINMS2{int(line['numeroEditeur']):06d}" if accept[i % 3]
-                    else "Pièce illisible" for i, line in enumerate(lines)}
-        returned = asp_return(sent, self._path("retour") / row["nom"], verdicts)
-        returned.write_bytes(orjson.dumps({**orjson.loads(returned.read_bytes()), "impId": self.steps if imp_id else None}))
+        returned = self._asp_return(row, accept, self.steps if imp_id else None)
         self.returns.append(returned)
         api.ingest_returns([returned], self.registre, self._path("bilan.xlsx"), confirm=confirm,
                            deposit=row["nom"] if named else None)
@@ -174,16 +150,7 @@ class LedgerCycle(RuleBasedStateMachine):
     @rule(pick=st.integers(min_value=0))
     def restore(self, pick: int) -> None:
         """retirer --annuler: the withdrawn file was uploaded after all."""
-        withdrawn = [r for r in self._recorded() if r["retire_le"] is not None]
-        if not withdrawn:
-            return
-        row = withdrawn[pick % len(withdrawn)]
-        try:
-            restored, _ = api.restore(row["nom"], self.registre)
-        except OutputError as exc:  # deposited again since, or restored already (a name withdrawn twice)
-            assert "déposées de nouveau depuis son retrait" in str(exc) or "n'est pas retiré" in str(exc)
-        else:
-            assert restored == row["n"]
+        self._restored(pick)
 
     @invariant()
     def no_demande_live_twice(self) -> None:
