@@ -112,7 +112,11 @@ class UserCycle(LedgerMachine):
             assert found is not None and found.name != row["nom"] and f"« {row['nom']} »" in str(exc), exc
             found = found.rename(found.with_name(row["nom"]))
             self.where[row["nom"]] = found
-            freed, moved = api.withdraw(str(found), self.registre)
+            try:
+                freed, moved = api.withdraw(str(found), self.registre)
+            except OutputError as again:  # under its name again, it is found answered by the ASP
+                assert "l'ASP a déjà répondu" in str(again), again
+                return
         assert freed == row["n"]
         self.where.pop(row["nom"], None)
         self.lost.discard(row["nom"])
