@@ -442,7 +442,7 @@ class _FolderSide:
             data = path.read_bytes()
         except OSError:
             return None
-        rows = self.db.execute("SELECT nom, retire_le, contenu, numero_ans FROM fichiers WHERE contenu IS NOT NULL "
+        rows = self.db.execute("SELECT id, nom, retire_le, contenu, numero_ans FROM fichiers WHERE contenu IS NOT NULL "
                                f"AND retire_le IS {'NOT ' if withdrawn else ''}NULL ORDER BY id DESC").fetchall()
         for row in rows:
             # the packed frame tells its size: only a file of the same size is unpacked
@@ -517,9 +517,13 @@ class _FolderSide:
         if not rows:
             renamed = self._recorded_as(Path(name)) if Path(name).is_file() else None
             if renamed is not None:  # renamed by hand: known by its content, as `convertir` knows it
+                # answered by the ASP: uploaded, said before the user renames it back for nothing
+                answered = self.answered(renamed["id"])
+                uploaded = (f"l'ASP a déjà répondu pour {answered} de ses demandes (« xl2segur retour ») : il a été "
+                            "déposé. Rendez") if answered else "rendez"
                 raise LedgerError(f"« {Path(name).name} » est le fichier « {renamed['nom']} » du registre, renommé : "
-                                  f"rendez-lui son nom (il porte la date et le rang que l'ASP demande), puis relancez "
-                                  f"la commande avec « {renamed['nom']} ».")
+                                  f"{uploaded}-lui son nom (il porte la date et le rang que l'ASP demande), puis "
+                                  f"relancez la commande avec « {renamed['nom']} ».")
             raise LedgerError(f"Le registre « {self.path} » ne connaît aucun fichier de dépôt « {Path(name).name} » : "
                               "vérifiez le nom (JSON-<numéro ANS>-<AAAAMMJJ>-<rang>.json) et le registre (--registre).")
         return rows[0]

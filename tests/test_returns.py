@@ -1056,6 +1056,20 @@ def test_a_deposit_file_renamed_by_hand_given_by_its_new_name_is_named_back(tmp_
     assert renamed.is_file() and [s[2] for s in _statuts(registre)] == ["deposee"]
 
 
+def test_a_renamed_deposit_file_the_asp_answered_says_so_before_it_is_renamed_back(tmp_path: Path) -> None:
+    """`retirer` of a renamed file the ASP had answered said to give it back its name and run
+    again, which then said it could not be withdrawn (a sequence the ledger's promise cycle
+    drew): the first message says at once that the ASP answered it, so it was uploaded."""
+    deposit_file, registre = _avances(tmp_path, "00001")
+    api.ingest_returns([asp_return(deposit_file, tmp_path / "retour.json", {"00001": "FINMS2000001"})], registre,
+                       tmp_path / "bilan.xlsx")
+    renamed = deposit_file.rename(deposit_file.with_name("avances-mars.json"))
+    result = CliRunner().invoke(app, ["retirer", str(renamed), "--registre", str(registre), "--oui"])
+    assert result.exit_code == 2
+    assert (f"renommé : l'ASP a déjà répondu pour 1 de ses demandes (« xl2segur retour ») : il a été déposé. "
+            f"Rendez-lui son nom") in _words(result.output)
+
+
 def test_a_return_given_with_depot_naming_a_withdrawn_file_says_it_was_withdrawn(tmp_path: Path) -> None:
     """Withdrawn, then converted again (the same demandes, in a new file), the first file was
     uploaded after all: its return, given with --depot and its name, was said not to « contenir
