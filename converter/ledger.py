@@ -516,13 +516,11 @@ class _FolderSide:
                                "FROM fichiers f WHERE nom = ? ORDER BY id DESC", (Path(name).name,)).fetchall()
         if not rows:
             renamed = self._recorded_as(Path(name)) if Path(name).is_file() else None
-            if renamed is not None:  # renamed by hand: known by its content, as `convertir` knows it
-                # answered by the ASP: uploaded, said before the user renames it back for nothing
-                answered = self.answered(renamed["id"])
-                uploaded = (f"l'ASP a déjà répondu pour {answered} de ses demandes (« xl2segur retour ») : il a été "
-                            "déposé. Rendez") if answered else "rendez"
+            if renamed is not None:  # renamed by hand, known by its content; answered by the ASP: uploaded, said
+                uploaded = (f"l'ASP a déjà répondu pour {n} de ses demandes (« xl2segur retour »), il a donc été "
+                            "déposé ; " if (n := self.answered(renamed["id"])) else "")
                 raise LedgerError(f"« {Path(name).name} » est le fichier « {renamed['nom']} » du registre, renommé : "
-                                  f"{uploaded}-lui son nom (il porte la date et le rang que l'ASP demande), puis "
+                                  f"{uploaded}rendez-lui son nom (il porte la date et le rang que l'ASP demande), puis "
                                   f"relancez la commande avec « {renamed['nom']} ».")
             raise LedgerError(f"Le registre « {self.path} » ne connaît aucun fichier de dépôt « {Path(name).name} » : "
                               "vérifiez le nom (JSON-<numéro ANS>-<AAAAMMJJ>-<rang>.json) et le registre (--registre).")

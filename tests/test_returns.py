@@ -1066,8 +1066,8 @@ def test_a_renamed_deposit_file_the_asp_answered_says_so_before_it_is_renamed_ba
     renamed = deposit_file.rename(deposit_file.with_name("avances-mars.json"))
     result = CliRunner().invoke(app, ["retirer", str(renamed), "--registre", str(registre), "--oui"])
     assert result.exit_code == 2
-    assert (f"renommé : l'ASP a déjà répondu pour 1 de ses demandes (« xl2segur retour ») : il a été déposé. "
-            f"Rendez-lui son nom") in _words(result.output)
+    assert ("renommé : l'ASP a déjà répondu pour 1 de ses demandes (« xl2segur retour »), il a donc été déposé ; "
+            "rendez-lui son nom") in _words(result.output)
 
 
 def test_a_return_given_with_depot_naming_a_withdrawn_file_says_it_was_withdrawn(tmp_path: Path) -> None:
