@@ -253,7 +253,7 @@ def convert(workbook: Path, output: Path, deposit_date: date | None = None, piec
                 files = _valid_files(checked, demandes, output, refused, progress)
                 published = _publish_all(checked, book, files, found, output, day, lookup, skipped := [])
             finally:
-                book.finish(RUN_ID)
+                book.finish()
             later += _schema_refusals(checked, workbook, refused)
             later += [issue("archive_seule_rang_saute", file=str(output / name), detail=name) for name in skipped]
     outcome = _outcome(workbook, checked, later, registre=registre, files=[p.path for p in published],

@@ -963,8 +963,8 @@ class Ledger(_FolderSide, _ReturnsSide):
             db.execute("DELETE FROM demandes WHERE fichier_id = ?", (fichier_id,))
             db.execute("DELETE FROM fichiers WHERE id = ?", (fichier_id,))  # its archives too (ON DELETE CASCADE)
 
-    def finish(self, run: str) -> None:
-        """The files `run` recorded and named are done (one statement for those not marked yet).
+    def finish(self) -> None:
+        """The files this conversion recorded and named are done (one statement for those not marked yet).
         Only those named: one the run could not `forget` (its disk full) stays pending, for the
         next run to settle by its temporary (`reconcile`), never marked done without a file."""
         with self.transaction() as db:

@@ -662,7 +662,7 @@ def test_a_named_file_is_marked_done_with_the_next_deposit_and_the_last_by_finis
         last = deposit(book, "00003")
         assert pending(book) == [3, 4]
         book.named(last)
-        book.finish("r")
+        book.finish()
         assert pending(book) == [3]  # never named (the other connection's): left for reconcile to settle
 
 
