@@ -11,10 +11,12 @@ This module imports neither Polars nor the definitions: the command's entry poin
 from __future__ import annotations
 
 import os
+import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
 import defusedxml.ElementTree as SafeXML
 from zlib_ng import zlib_ng
@@ -30,6 +32,7 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _ENCRYPTED = "EncryptedPackage".encode("utf-16-le")  # stream of an encrypted OOXML package
 _ODS_MIME = b"application/vnd.oasis.opendocument.spreadsheet"
 _OFFICE_DOC = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+_SST_COUNT = re.compile(rb"<(?:\w+:)?sst\b[^>]*?\suniqueCount\s*=\s*[\"'](\d+)")  # the table's announced size
 _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
        "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships"}
 
@@ -119,7 +122,10 @@ def _member(base: str, target: str) -> str:
 
 
 def _parse_xml(zf: zipfile.ZipFile, name: str):
-    return SafeXML.fromstring(zf.read(name), forbid_dtd=True)
+    try:
+        return SafeXML.fromstring(zf.read(name), forbid_dtd=True)
+    except LookupError as exc:  # `<?xml … encoding="…"?>` naming no encoding Python knows: malformed
+        raise ParseError(f"{name} : {exc}") from exc
 
 
 def is_ods(zf: zipfile.ZipFile) -> bool:
@@ -157,6 +163,21 @@ def check_archive(path: Path, zf: zipfile.ZipFile) -> None:
             if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
                 raise _fail("fichier_illisible", path,
                             detail=f"déclaration DOCTYPE/ENTITY interdite dans {info.filename}")
+            if info.filename.lower().endswith("sharedstrings.xml"):
+                _check_string_count(path, info, prolog)
+
+
+def _check_string_count(path: Path, info: zipfile.ZipInfo, prolog: bytes) -> None:
+    """fastexcel (calamine) reserves memory for as many texts as the shared strings' table
+    announces (`<sst uniqueCount="…">`, 24 bytes each) before reading one: a damaged count of
+    a hundred billion ended the process on « memory allocation failed », a Rust backtrace and
+    no French word. Each text takes at least 5 bytes (`<si/>`): a count the member cannot hold
+    is damage, refused here."""
+    sst = _SST_COUNT.search(prolog)
+    if sst is not None and int(sst.group(1)) > info.file_size // 5:
+        raise _fail("fichier_illisible", path,
+                    detail=f"{info.filename} annonce {int(sst.group(1))} textes, plus qu'il ne peut en contenir : "
+                           "ouvrez-le dans Excel ou LibreOffice et enregistrez-le de nouveau")
 
 
 def check_package(path: Path, zf: zipfile.ZipFile) -> dict[str, str]:

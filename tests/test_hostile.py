@@ -1209,3 +1209,23 @@ def test_a_truncated_workbook_is_said_incomplete_in_french(tmp_path):
     cut.write_bytes(whole[:len(whole) // 2])
     text = unreadable(cut, "fichier_illisible")
     assert "fichier incomplet" in text and "zip file" not in text
+
+
+def test_a_shared_strings_count_no_memory_can_hold_is_refused_in_french(tmp_path):
+    # fastexcel reserves room for the announced count before reading one text: a damaged
+    # uniqueCount ended the real command on « memory allocation … failed » and a Rust backtrace
+    path = workbook(tmp_path / "compte.xlsx", seed_001_rows())
+    rewrite(path, "xl/sharedStrings.xml", lambda data: re.sub(rb'uniqueCount="\d+"', b'uniqueCount="99999999999"', data))
+    done = subprocess.run([sys.executable, "-m", "converter", "verifier", str(path)],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                          env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "annonce 99999999999 textes" in done.stdout + done.stderr
+    assert "memory allocation" not in done.stderr and "backtrace" not in done.stderr
+    assert "annonce 99999999999 textes" in unreadable(path, "fichier_illisible")
+
+
+def test_an_xml_declaration_naming_an_unknown_encoding_is_a_damaged_part(tmp_path):
+    path = workbook(tmp_path / "encodage.xlsx", seed_001_rows())
+    rewrite(path, "xl/workbook.xml", lambda data: re.sub(rb'encoding="[^"]*"', b'encoding="time"', data, count=1))
+    assert "mal formé" in unreadable(path, "fichier_illisible")
