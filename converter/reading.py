@@ -337,6 +337,7 @@ _ODF_NAMESPACES = {
     "text": b"urn:oasis:names:tc:opendocument:xmlns:text:1.0",
     "calcext": b"urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0",
 }
+_DOCUMENT_END = re.compile(rb"</(?:[\w.-]+:)?document-content>\s*\Z")  # the last tag of a whole content.xml
 _ODF_NUMBERS = (b"float", b"percentage", b"currency")
 _ODF_BOOLEANS = (b"of:=TRUE()", b"of:=FALSE()")
 _XML_SPACE_OR_END = (b" ", b">", b"/", b"\n", b"\r", b"\t")
@@ -544,6 +545,7 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False) -> dict[st
         if bottom >= 0:
             scan.far_cell = _far_cell((top, before_bottom, bottom), (left, before_right, right), down, across)
 
+    chunk = b""
     for chunk in _ods_chunks(container.member_chunks(zf, "content.xml"), syntax.row_end):
         # one row a piece, after what comes between rows; plain bytes searches, not regular
         # expressions, for what every row and cell needs: three times faster
@@ -583,6 +585,11 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False) -> dict[st
             elif before_right < far < right:
                 before_right = far
             listed = _ods_marked(scan, syntax, cells, first, row, listed, listing)
+    if not _DOCUMENT_END.search(chunk[-1024:]):
+        # cut short inside a zip that is whole (a program that stopped writing it): fastexcel
+        # looped forever on some of these, where no Ctrl-C reaches it
+        raise _fail("fichier_illisible", path, detail="son contenu (content.xml) s'arrête avant la fin : "
+                    "ouvrez-le dans LibreOffice et enregistrez-le de nouveau, ou reprenez-en une copie complète")
     close()
     return scans
 

@@ -1229,3 +1229,23 @@ def test_an_xml_declaration_naming_an_unknown_encoding_is_a_damaged_part(tmp_pat
     path = workbook(tmp_path / "encodage.xlsx", seed_001_rows())
     rewrite(path, "xl/workbook.xml", lambda data: re.sub(rb'encoding="[^"]*"', b'encoding="time"', data, count=1))
     assert "mal formé" in unreadable(path, "fichier_illisible")
+
+
+def test_an_ods_whose_content_stops_inside_a_note_is_refused_not_read_forever(tmp_path):
+    # a content.xml cut short in a whole zip (a program that stopped writing it): cut inside a
+    # cell's note (every header of the template has one), fastexcel read it forever, and no
+    # Ctrl-C reaches it there
+    source = zipfile.ZipFile(CORPUS / "libreoffice-saisie.ods")
+    parts = {info.filename: source.read(info.filename) for info in source.infolist()}
+    content = parts["content.xml"]
+    note = re.search(rb"<office:annotation[^>]*>.*?<text:p[^>]*>", content)
+    parts["content.xml"] = content[:note.end() + 5]
+    path = tmp_path / "coupe.ods"
+    with zipfile.ZipFile(path, "w") as out:
+        for name, data in parts.items():
+            out.writestr(name, data, compress_type=zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED)
+    done = subprocess.run([sys.executable, "-m", "converter", "verifier", str(path)],
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path,
+                          env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    assert done.returncode == 2 and "s'arrête avant la fin" in done.stdout + done.stderr
+    assert "s'arrête avant la fin" in unreadable(path, "fichier_illisible")
