@@ -25,10 +25,13 @@ left: the file is refused with the reason, nothing of it recorded.
 Every return recorded is kept in the ledger's history (`retours`), once: the same return
 given again (same content) records nothing new, even when a later return replaced it since
 (given again among the older returns, it would bring back an outdated answer), unless it is
-given with --confirmer and alone (no other return of the command names its demandes): a
+given with --confirmer and alone (the only return of the command): a
 mistaken --confirmer is undone so, the answer brought back recorded again, confirmed. A return that contradicts the outcome or the
 numeroASP already recorded for a demande is refused, the whole file, unless confirmed
-(`confirm`, the CLI's `--confirmer`); it is reported either way. Refused even when confirmed:
+(`confirm`, the CLI's `--confirmer`); it is reported either way. --confirmer confirms only the
+return given alone: among several (`retour retours/*.json --confirmer`), it confirmed too the
+contradiction of a file the user had never seen; each is then refused, with the way to confirm
+it alone. Refused even when confirmed:
 a return contradicting another return of the same command (which one is newer?), and one
 accepting demandes recorded rejected that were deposited again since (live twice).
 
@@ -416,6 +419,9 @@ def ingest(paths: list[Path], book: Ledger, *, confirm: bool = False, deposit: s
     everything: list[ReturnLine] = []
     recorded: dict[int, str] = {}  # demande id → the return file of this command that answered it
     named = [{(returned.numero_ans, x.numero_editeur) for x in returned.lines} for returned in read]
+    # --confirmer confirms the return given alone (the same file twice aside): among several, it
+    # confirmed too a contradiction of another file the user had never seen (`retour *.json`)
+    single = len({returned.digests[0] for returned in read}) == 1
     for i, returned in enumerate(read):
         everything += returned.lines
         # no other return of the command (another content) names one of its demandes: whatever
@@ -424,19 +430,31 @@ def ingest(paths: list[Path], book: Ledger, *, confirm: bool = False, deposit: s
         # under the write lock from the match to the record: two `retour` at once cannot both
         # find no contradiction, then both record
         with book.transaction():
-            _ingest_file(returned, book, confirm=confirm, deposit=deposit, recorded=recorded, alone=alone)
+            _ingest_file(returned, book, confirm=confirm, deposit=deposit, recorded=recorded, alone=alone,
+                         single=single)
     return everything
 
 
+def _given_alone(path: Path) -> str:
+    """How to confirm one return of a command that gave several (`ingest`: --confirmer then confirms none)."""
+    return (f"relancez avec ce seul fichier et --confirmer (« xl2segur retour {path} --confirmer ») : --confirmer "
+            "ne vaut que pour un fichier de retour donné seul, il ne confirme jamais une contradiction que vous "
+            "n'avez pas vue")
+
+
 def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: str | None,
-                 recorded: dict[int, str], alone: bool = True) -> None:
+                 recorded: dict[int, str], alone: bool = True, single: bool = True) -> None:
     """Match one return file to its deposit file and record it (`ingest`), or say why not.
     `recorded`: the demandes the command's files before it answered (their file), added to;
     `alone`: no other return of the command names its demandes (an older return recorded
-    before, replaced since, is then brought back when confirmed: a mistaken --confirmer undone)."""
+    before, replaced since, is then brought back when confirmed: a mistaken --confirmer undone);
+    `single`: the only return of the command, the one `confirm` may confirm."""
     lines = returned.lines
+    confirm = confirm and single
     found, reason = match_file(book, returned, deposit, confirm)
     if found is None:
+        if not single and "--confirmer" in reason:
+            reason = f"{reason} ; pour cela, {_given_alone(returned.path)}"
         return _unmatched(lines, reason)
     rows = {(r["numero_editeur"], r["num_ligne"]): r for r in book.file_demandes(found["id"])}
     for line in lines:
@@ -480,7 +498,8 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
         for x in lines:
             if x.numero_editeur in clashes:
                 x.remark = (f"{x.result} dans ce retour, qui contredit {clashes[x.numero_editeur]}. Rien n'est enregistré "
-                            "pour ce fichier : si ce retour est bien le plus récent, relancez avec --confirmer.")
+                            "pour ce fichier : si ce retour est bien le plus récent, "
+                            + ("relancez avec --confirmer." if single else f"{_given_alone(returned.path)}."))
             else:
                 x.remark = "Fichier non enregistré : une autre de ses demandes contredit le registre."
             x.result = REFUSED

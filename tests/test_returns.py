@@ -522,6 +522,32 @@ def test_two_returns_of_one_command_that_contradict_each_other_leave_the_choice_
     assert [s[2:] for s in _statuts(registre)] == [("acceptee", "FINMS2000001"), ("acceptee", "FINMS2000002")]
 
 
+def test_confirmer_among_several_returns_confirms_no_contradiction_the_user_never_saw(tmp_path: Path) -> None:
+    """`retour r1b.json` said r1b contradicts r1, « relancez avec --confirmer »; the user ran
+    `retour retours/*.json --confirmer`, where r2b, never shown, contradicted r2 too: both were
+    recorded, 00002 lost its numéro ASP without a word. --confirmer confirms one return given
+    alone: among several, none; each says the command that confirms it alone."""
+    first, registre = _avances(tmp_path, "00001")
+    second = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00002")), first.parent, DAY).files[0]
+    api.ingest_returns([asp_return(first, tmp_path / "r1.json", {"00001": "FINMS2000001"}),
+                        asp_return(second, tmp_path / "r2.json", {"00002": "FINMS2000002"})], registre)
+    r1b = _edit(asp_return(first, tmp_path / "retours" / "r1b.json", {"00001": "Pièce illisible"}),
+                lambda d: d.update(impId=10))
+    r2b = _edit(asp_return(second, tmp_path / "retours" / "r2b.json", {"00002": "Pièce illisible"}),
+                lambda d: d.update(impId=11))
+    assert "relancez avec --confirmer" in _refused(["retour", str(r1b), "-o", str(tmp_path / "b1.xlsx")])
+    before = _statuts(registre), _history(registre)
+    text = _refused(["retour", str(tmp_path / "retours" / "*.json"), "--confirmer", "-o", str(tmp_path / "b2.xlsx")])
+    assert (_statuts(registre), _history(registre)) == before
+    for returned in (r1b, r2b):
+        assert (f"relancez avec ce seul fichier et --confirmer (« xl2segur retour {returned} --confirmer ») : "
+                "--confirmer ne vaut que pour un fichier de retour donné seul, il ne confirme jamais une "
+                "contradiction que vous n'avez pas vue.") in text
+    lines, _ = api.ingest_returns([r1b], registre, confirm=True)  # the one seen, given alone
+    assert [x.result for x in lines] == ["Rejetée"]
+    assert [s[1:] for s in _statuts(registre)] == [("00001", "rejetee", None), ("00002", "acceptee", "FINMS2000002")]
+
+
 def test_the_contradiction_is_checked_under_the_write_lock_it_is_recorded_under(tmp_path: Path, monkeypatch) -> None:
     """Two `retour` at once must not both find the ledger free of contradiction, then both
     record: while one checks, no other writer can get in (until it has recorded)."""
