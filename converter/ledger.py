@@ -678,7 +678,8 @@ class _ReturnsSide:
         demande est rejetée, un nouveau numéro unique doit être généré par l'éditeur pour
         soumettre à nouveau cette demande »), sharing a FINESS with it. Each: `ne`, `nom`,
         `statut`, `format` of the one rejected before, `autre_ne`, `autre_nom`, `autre_statut`,
-        `autre_format` of the other, `communs` (the FINESS they share, « , »). `demande_ids`: only
+        `autre_format` of the other, `communs` (the FINESS they share, « , »), and, for `demande`,
+        `fichier_id`, `num_ligne`, `demande_json` of each (`autre_…`). `demande_ids`: only
         those where one of these is either avance (else the whole ledger)."""
         ids = None if demande_ids is None else orjson.dumps(list(demande_ids)).decode()
         return self.db.execute(
@@ -688,6 +689,8 @@ class _ReturnsSide:
             f"JOIN demandes d ON d.id = r.demande_id WHERE r.statut = '{REJETEE}' AND d.nature = 'avance' "
             f"AND d.statut NOT IN {NOT_LIVE} GROUP BY r.demande_id) "
             "SELECT * FROM (SELECT a.id, b.id AS autre_id, a.numero_ans, a.numero_editeur AS ne, fa.nom, a.statut, a.format, "
+            "a.fichier_id, a.num_ligne, a.demande_json, b.fichier_id AS autre_fichier_id, b.num_ligne AS autre_num_ligne, "
+            "b.demande_json AS autre_demande_json, "
             "b.numero_editeur AS autre_ne, fb.nom AS autre_nom, b.statut AS autre_statut, b.format AS autre_format, "
             "(SELECT group_concat(x.value, ', ') FROM json_each(a.finess) x "
             " WHERE x.value IN (SELECT y.value FROM json_each(b.finess) y)) AS communs "

@@ -536,21 +536,53 @@ def funded_twice(book: Ledger, demande_ids: list[int] | None = None) -> dict[tup
     l'éditeur pour soumettre à nouveau cette demande », sharing a FINESS with it), in the same
     family of formats. Nothing tells which one the ASP pays: the user checks, the ledger says
     both numbers. Seed 002 (and 004, « ne peut bénéficier que d'une seule commande »): « Chaque
-    Client éligible ne peut bénéficier que d'une Prestation Ségur financée »."""
+    Client éligible ne peut bénéficier que d'une Prestation Ségur financée au titre du SONS »:
+    once per SONS (one format, its avances; in another, a client may be funded again), where
+    the format says what identifies its client (`FormatDefinition.client`: an ESMS, by its
+    FINESSGeo, seed 000 §3.1; not the OG, whose ESMS are funded each), else by any FINESS."""
     formats = all_formats()
     said = {}
     for r in book.funded_twice(demande_ids):
-        if r["format"] in formats and r["autre_format"] not in numero_formats(r["format"]):
+        if r["autre_format"] != r["format"]:
             continue
+        shared = r["communs"]
+        if (key := getattr(formats.get(r["format"]), "client", None)) is not None:
+            mine = _values(book.demande(r), key)
+            other = _values(book.demande({k.removeprefix("autre_"): r[k] for k in
+                                          ("autre_fichier_id", "autre_num_ligne", "autre_demande_json")}), key)
+            shared = ", ".join(sorted(mine & other))
+            if not shared:
+                continue
         said[(r["id"], r["autre_id"])] = (
             f"l'avance {r['ne']} (fichier {r['nom']}, {_STATE[r['statut']]}) avait été rejetée par l'ASP, et l'avance "
             f"{r['autre_ne']} (fichier {r['autre_nom']}, {_STATE[r['autre_statut']]}), déposée depuis ce rejet sous un "
-            f"nouveau numéro éditeur, a des FINESS en commun avec elle ({r['communs']}) : toutes deux sont en cours au "
+            f"nouveau numéro éditeur, a des {key or 'FINESS'} en commun avec elle ({shared}) : toutes deux sont en cours au "
             "registre, le même client serait financé deux fois. Vérifiez sur le portail Ségur : si le fichier "
             f"{r['autre_nom']} n'a pas été déposé, retirez-le (« xl2segur retirer {r['autre_nom']} ») ; s'il l'a été, "
             f"signalez-le à l'ASP (demandes {r['ne']} et {r['autre_ne']}, numeroAns {r['numero_ans']}) pour qu'elle "
             "n'en finance qu'une.")
     return said
+
+
+def _values(demande: Any, key: str) -> set[str]:
+    """The texts under `key` anywhere in a demande's JSON (a text, or a list of texts).
+
+    >>> sorted(_values({"a": [{"FINESSGeo": "1"}, {"FINESSGeo": "2", "b": {"FINESSGeo": ["3"]}}]}, "FINESSGeo"))
+    ['1', '2', '3']
+    """
+    found: set[str] = set()
+    if isinstance(demande, dict):
+        for k, value in demande.items():
+            if k == key and isinstance(value, str):
+                found.add(value)
+            elif k == key and isinstance(value, list):
+                found |= {v for v in value if isinstance(v, str)}
+            else:
+                found |= _values(value, key)
+    elif isinstance(demande, list):
+        for value in demande:
+            found |= _values(value, key)
+    return found
 
 
 def _recorded_before(lines: list[ReturnLine], rows: dict[tuple[str, int], sqlite3.Row], before: sqlite3.Row,

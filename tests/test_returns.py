@@ -18,8 +18,9 @@ from converter import api
 from converter.cli import app
 from converter.ledger import default_path
 from converter.files import OutputError
-from tests.builders import workbook
-from tests.test_cycle import DAY, _solde, _soldes, asp_return, avance_rows, deposited, pieces_folder, sheet_rows
+from tests.builders import seed_001_rows, workbook
+from tests.test_cycle import (DAY, _solde, _soldes, _without_profil, asp_return, avance_rows, deposited,
+                              pieces_folder, sheet_rows)
 
 
 def _words(text: str) -> str:
@@ -986,7 +987,7 @@ def test_an_avance_rejected_then_accepted_beside_its_redeposit_under_a_new_numer
     assert result.exit_code == 0, result.output
     said = (f"l'avance 00001 (fichier {deposit_file.name}, acceptée) avait été rejetée par l'ASP, et l'avance 00003 "
             f"(fichier {again.name}, déposée, sans retour de l'ASP), déposée depuis ce rejet sous un nouveau numéro "
-            "éditeur, a des FINESS en commun avec elle (123456789, 234567891, 345678912) : toutes deux sont en cours "
+            "éditeur, a des FINESSGeo en commun avec elle (123456789, 234567891) : toutes deux sont en cours "
             f"au registre, le même client serait financé deux fois. Vérifiez sur le portail Ségur : si le fichier "
             f"{again.name} n'a pas été déposé, retirez-le (« xl2segur retirer {again.name} ») ; s'il l'a été, "
             "signalez-le à l'ASP (demandes 00001 et 00003, numeroAns 0123456789) pour qu'elle n'en finance qu'une.")
@@ -1007,6 +1008,31 @@ def test_an_avance_rejected_then_accepted_beside_its_redeposit_under_a_new_numer
     assert remark.font.b and remark.alignment.wrap_text and bilan.row_dimensions[2].height > 100
     api.withdraw(again.name, registre)  # never uploaded: one avance left
     status, _ = api.ledger_status(registre, tmp_path / "etat3.xlsx")
+    assert status.twice == []
+
+
+@pytest.mark.parametrize("other", ["same OG, another ESMS", "same ESMS, another SONS"])
+def test_an_avance_rejected_then_accepted_is_not_said_funded_twice_beside_another_client(
+        tmp_path: Path, other: str) -> None:
+    """The client funded once is an ESMS (seed 000 §3.1: « Le client final est un ESSMS identifié
+    par son FINESS géographique »), once per SONS (seed 002: « au titre du SONS »). 00001 (ESMS
+    123456789 and 234567891 of OG 345678912) rejected, then accepted by a later return: 00003,
+    deposited since for another ESMS of the same OG, or for the same ESMS in the other
+    programme (DUI PDE), funds no client twice; the warning named the OG's FINESS juridique."""
+    deposit_file, registre = _avances(tmp_path, "00001")
+    api.ingest_returns([asp_return(deposit_file, tmp_path / "r1.json", {"00001": "Pièce illisible"})], registre)
+    rows, fmt = seed_001_rows("00003"), "ms2-dui-pds-avance"
+    if other == "same OG, another ESMS":
+        rows["FINESS Géo"] = [{"numeroEditeur": "00003", "FINESSJuridique": "345678912", "FINESSGeo": "130000010"}]
+        rows["Scénarios"] = [dict(rows["Scénarios"][1], FINESSGeo="130000010")]
+    else:
+        rows, fmt = _without_profil(rows), "ms2-dui-pde-avance"
+    again = api.convert(workbook(tmp_path / "b.xlsx", rows, fmt), deposit_file.parent, DAY)
+    assert again.accepted == ["00003"], again
+    later = _edit(asp_return(deposit_file, tmp_path / "r2.json", {"00001": "FINMS2000001"}), lambda d: d.update(impId=5))
+    lines, _ = api.ingest_returns([later], registre, confirm=True)
+    assert [(x.result, x.warning) for x in lines] == [("Acceptée", "")] and "ATTENTION" not in lines[0].remark
+    status, _ = api.ledger_status(registre, tmp_path / "etat.xlsx")
     assert status.twice == []
 
 
