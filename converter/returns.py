@@ -9,8 +9,9 @@ se voient attribuer un numéro ASP dans le fichier JSON »).
 
 A return file is matched to the deposit file it answers by its content, never by its name
 (a browser saves it again as « … (1).json »): the deposit file of its numeroAns that holds
-exactly its demandes (numeroEditeur at the same numLigne); among several, the one of the
-format of its JSON keys, then the one `--depot` names when the user knows it (it must be one
+exactly its demandes (numeroEditeur at the same numLigne) in the format of its JSON keys (in
+none, the one whose demandes are those returned: an avance's return is not its solde's, which
+shares its numeroEditeur); among several, the one of the format of its JSON keys, then the one `--depot` names when the user knows it (it must be one
 of them: the user's word comes before any guess), else the one whose demandes are those
 returned (the ASP's fields aside), then the one a copy of this very return (same content,
 whatever its encoding, or same impId) answered before, then the one still awaiting its
@@ -265,7 +266,20 @@ def match_file(book: Ledger, returned: ReturnFile, deposit: str | None = None,
                       f"contient {near['found']} sur ses {near['total']}")
     layout = {fid: frozenset(d.json) for fid, d in all_formats().items() if d.json}
     keys = frozenset().union(*(x.keys for x in returned.lines))
-    found = [f for f in exact if layout.get(f["format"]) == keys] or exact  # the format of its JSON keys
+    mine = [_without_asp(x.data) for x in returned.lines]
+
+    def same(f: sqlite3.Row) -> bool:  # its demandes are those returned, the ASP's fields aside
+        return [_without_asp(line) for line in book.file_lines(f["id"])] == mine
+
+    # the format of its JSON keys; in none, the deposit whose demandes these are: an avance and its
+    # solde share their numeroEditeur, the avance's return (deposited elsewhere) is not the solde's
+    found = [f for f in exact if layout.get(f["format"]) == keys] or [f for f in exact if same(f)]
+    if not found:
+        names = ", ".join(f"{f['nom']} ({f['format']})" for f in exact)
+        return None, (f"{UNRECOGNISED}le registre connaît ces numéros éditeur à ces numéros de ligne ({names}), mais ce "
+                      "retour ne répond pas à ce dépôt : ses balises ne sont pas celles de son format, et ses demandes ne "
+                      "sont pas les siennes (une avance et son solde portent le même numéro éditeur) ; c'est le retour "
+                      f"d'un autre dépôt : {ELSEWHERE}")
     answered = book.files_answered_by(returned.digests, returned.imp_id) if len(found) > 1 or withdrawn else {}
     if deposit is not None:  # the user's word comes before any rule that guesses
         named = [f for f in found if f["nom"] == Path(deposit).name]
@@ -285,11 +299,6 @@ def match_file(book: Ledger, returned: ReturnFile, deposit: str | None = None,
             return chosen, (f"Enregistré pour {chosen['nom']} comme demandé (--depot, --confirmer), bien "
                             f"qu'identique au retour {before[0]['fichier_retour']} enregistré pour {before[0]['nom']}.")
         return chosen, ""
-    mine = [_without_asp(x.data) for x in returned.lines]
-
-    def same(f: sqlite3.Row) -> bool:  # its demandes are those returned, the ASP's fields aside
-        return [_without_asp(line) for line in book.file_lines(f["id"])] == mine
-
     # a withdrawn file holding them too: the return may be its own (uploaded after all), said;
     # unless this very return was recorded for a live file already (--depot): given again, as before
     if (aside := [f for f in withdrawn if same(f)]) and not any(f["id"] in answered for f in found):

@@ -1051,6 +1051,29 @@ def test_a_return_run_again_after_a_kill_between_two_contradicting_ones_is_refus
     assert (_statuts(registre), _history(registre)) == state
 
 
+def test_the_return_of_an_avance_deposited_elsewhere_is_not_recorded_for_its_solde(tmp_path: Path) -> None:
+    """An avance and its solde share their numeroEditeur (seed 000), at the same numLigne when
+    alone in their files. The avance deposited with a colleague's ledger (or an MDV avance,
+    which xl2segur does not write), its solde with this one: the avance's return, matched to
+    the solde file « reconnu à son contenu », recorded the solde accepted by the ASP, which
+    never answered it. Neither its keys nor its demandes are the solde's: not its return."""
+    avance = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), tmp_path / "collegue", DAY,
+                         registre=tmp_path / "collegue.sqlite").files[0]
+    solde = api.convert(workbook(tmp_path / "s.xlsx", _soldes("00001"), "ms2-dui-pds-solde"), tmp_path / "depot",
+                        DAY).files[0]
+    registre = default_path()
+    returned = asp_return(avance, tmp_path / "retours" / avance.name, {"00001": "FINMS2000001"})
+    text = _refused(["retour", str(returned), "-o", str(tmp_path / "b.xlsx")])
+    assert (f"00001 : Inconnue du registre — FINMS2000001 (Fichier non reconnu : le registre connaît ces numéros "
+            f"éditeur à ces numéros de ligne ({solde.name} (ms2-dui-pds-solde)), mais ce retour ne répond pas à ce "
+            "dépôt") in text and "enregistrez-le avec ce registre (--registre" in text
+    assert "reconnu à son contenu" not in text
+    assert [s[1:] for s in _statuts(registre)] == [("00001", "deposee", None)] and _history(registre) == []
+    # its own return still is
+    lines, _ = api.ingest_returns([asp_return(solde, tmp_path / "rs.json", {"00001": "Demande acceptée"})], registre)
+    assert [(x.result, x.deposit_file) for x in lines] == [("Acceptée", solde.name)]
+
+
 def test_a_return_of_a_deposit_made_with_another_ledger_says_where_it_goes(tmp_path: Path) -> None:
     """A return whose deposit this ledger never recorded (a colleague's ledger, a trial one, a
     deposit made by hand): « Inconnue du registre », with no way out for a numeroAns the ledger
