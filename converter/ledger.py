@@ -641,6 +641,14 @@ class _ReturnsSide:
             (orjson.dumps(lines).decode(), numero_ans),
         ).fetchall()
 
+    def avances_numbered(self, numeros_asp: Iterable[str]) -> list[sqlite3.Row]:
+        """The live avances holding one of these numeroASP: `id`, `numero_asp`, `numero_editeur`,
+        `nom` (their file)."""
+        return self.db.execute(
+            "SELECT d.id, d.numero_asp, d.numero_editeur, f.nom FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
+            f"WHERE d.nature = 'avance' AND d.statut NOT IN {NOT_LIVE} AND d.numero_asp IN (SELECT value FROM json_each(?)) "
+            "ORDER BY d.id", (orjson.dumps(list(numeros_asp)).decode(),)).fetchall()
+
     def file_demandes(self, fichier_id: int) -> list[sqlite3.Row]:
         """The demandes of one deposit file, in file order."""
         return self.db.execute("SELECT * FROM demandes WHERE fichier_id = ? ORDER BY num_ligne",

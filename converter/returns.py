@@ -101,7 +101,7 @@ class ReturnLine:
     demande_id: int | None = None
     nature: str | None = None
     statut: str | None = None
-    warning: str = ""  # said loudly: this avance and another may fund one client twice (`funded_twice`)
+    warning: str = ""  # said loudly: this avance and another may fund one client twice (`funded_twice`), or share a numeroASP
 
 
 @dataclass
@@ -528,8 +528,29 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
     for x in lines:  # recorded for the file --depot names, though recorded for another before
         x.remark = " ".join(filter(None, (reason, x.remark)))
     accepted = {x.demande_id: x for x in treated if x.nature == "avance" and x.statut == ACCEPTEE}
+    _numbered_twice(book, list(accepted.values()))
     for (one, other), said in funded_twice(book, list(accepted)).items():
         for x in filter(None, (accepted.get(one), accepted.get(other))):
+            x.warning = " ".join(filter(None, (x.warning, said)))
+            x.remark = " ".join(filter(None, (x.remark, f"ATTENTION : {said}")))
+
+
+def _numbered_twice(book: Ledger, accepted: list[ReturnLine]) -> None:
+    """Said loudly, kept as given: an accepted avance whose numeroASP another live avance holds
+    (in this return or recorded before). **Inferred**: seed 001 does not say it is unique, but it
+    is the « Référence ASP de la demande », which « permettra de faire le lien avec le fichier de
+    demande de solde »: two avances under one number, the solde of one would name the other's."""
+    holders: dict[str, list[sqlite3.Row]] = {}
+    for r in book.avances_numbered({x.numero_asp for x in accepted if x.numero_asp}):
+        holders.setdefault(r["numero_asp"], []).append(r)
+    for x in accepted:
+        if others := [r for r in holders.get(x.numero_asp or "", ()) if r["id"] != x.demande_id]:
+            said = (f"le numéro ASP {x.numero_asp} de l'avance {x.numero_editeur} est aussi celui "
+                    + ("de l'avance " if len(others) == 1 else "des avances ")
+                    + ", ".join(f"{r['numero_editeur']} (fichier {r['nom']})" for r in others)
+                    + " au registre : l'ASP donne à chaque demande acceptée sa propre référence, que reprend son solde. "
+                    "Rien n'est changé : vérifiez sur le portail Ségur le numéro ASP de chacune avant de préparer "
+                    "leur solde.")
             x.warning = " ".join(filter(None, (x.warning, said)))
             x.remark = " ".join(filter(None, (x.remark, f"ATTENTION : {said}")))
 

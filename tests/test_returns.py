@@ -1036,6 +1036,30 @@ def test_an_avance_rejected_then_accepted_is_not_said_funded_twice_beside_anothe
     assert status.twice == []
 
 
+def test_one_numero_asp_given_to_two_avances_is_said_loudly_and_kept(tmp_path: Path) -> None:
+    """The numeroASP is the « Référence ASP de la demande », which « permettra de faire le lien
+    avec le fichier de demande de solde » (seed 001); the seed does not say it is unique
+    (inferred: a warning, the value kept). Given to two live avances, their solde workbook
+    carried one number twice, without a word: the solde of one would name the other's dossier."""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002")
+    other = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00003")), deposit_file.parent, DAY).files[0]
+    [first, second], _ = api.ingest_returns([asp_return(deposit_file, tmp_path / "r1.json",
+                                                        {"00001": "FINMS2000001", "00002": "FINMS2000002"})], registre)
+    assert first.warning == second.warning == ""
+    returned = asp_return(other, tmp_path / "r2.json", {"00003": "FINMS2000001"})
+    result = CliRunner().invoke(app, ["retour", str(returned), "-o", str(tmp_path / "b2.xlsx")])
+    assert result.exit_code == 0, result.output
+    said = ("le numéro ASP FINMS2000001 de l'avance 00003 est aussi celui de l'avance 00001 (fichier "
+            f"{deposit_file.name}) au registre : l'ASP donne à chaque demande acceptée sa propre référence, que reprend "
+            "son solde. Rien n'est changé : vérifiez sur le portail Ségur le numéro ASP de chacune avant de préparer "
+            "leur solde.")
+    text = _words(result.output)
+    assert f"Attention : {said}" in text and f"(ATTENTION : {said})" in text
+    assert [s[1:] for s in _statuts(registre)] == [("00001", "acceptee", "FINMS2000001"),
+                                                    ("00002", "acceptee", "FINMS2000002"),
+                                                    ("00003", "acceptee", "FINMS2000001")]
+
+
 def test_a_return_run_again_after_a_kill_between_two_contradicting_ones_is_refused_as_the_first_time(tmp_path: Path) -> None:
     """`retour a.json b.json --confirmer`, b contradicting a: b is refused (nothing tells which
     is newer). Killed after a was recorded (or simply run again), the same command recorded b
