@@ -275,11 +275,7 @@ def match_file(book: Ledger, returned: ReturnFile, deposit: str | None = None,
     # solde share their numeroEditeur, the avance's return (deposited elsewhere) is not the solde's
     found = [f for f in exact if layout.get(f["format"]) == keys] or [f for f in exact if same(f)]
     if not found:
-        names = ", ".join(f"{f['nom']} ({f['format']})" for f in exact)
-        return None, (f"{UNRECOGNISED}le registre connaît ces numéros éditeur à ces numéros de ligne ({names}), mais ce "
-                      "retour ne répond pas à ce dépôt : ses balises ne sont pas celles de son format, et ses demandes ne "
-                      "sont pas les siennes (une avance et son solde portent le même numéro éditeur) ; c'est le retour "
-                      f"d'un autre dépôt : {ELSEWHERE}")
+        return None, _not_its_return(exact)
     answered = book.files_answered_by(returned.digests, returned.imp_id) if len(found) > 1 or withdrawn else {}
     if deposit is not None:  # the user's word comes before any rule that guesses
         named = [f for f in found if f["nom"] == Path(deposit).name]
@@ -323,6 +319,16 @@ def match_file(book: Ledger, returned: ReturnFile, deposit: str | None = None,
     names = ", ".join(f["nom"] for f in found)
     return None, (f"plusieurs fichiers déposés contiennent exactement ces demandes ({names}) : rien n'est deviné. "
                   "Vérifiez sur le portail Ségur à quel dépôt ce retour répond, puis relancez avec --depot et son nom")
+
+
+def _not_its_return(exact: list[sqlite3.Row]) -> str:
+    """Why a return is recorded for none of the files `exact` holding its numeroEditeur at its
+    numLigne: neither in their format nor their demandes (an avance's return, its solde here)."""
+    names = ", ".join(f"{f['nom']} ({f['format']})" for f in exact)
+    return (f"{UNRECOGNISED}le registre connaît ces numéros éditeur à ces numéros de ligne ({names}), mais ce retour ne "
+            "répond pas à ce dépôt : ses balises ne sont pas celles de son format, et ses demandes ne sont pas les "
+            "siennes (une avance et son solde portent le même numéro éditeur) ; c'est le retour d'un autre dépôt : "
+            f"{ELSEWHERE}")
 
 
 def _awaits(book: Ledger, file: sqlite3.Row) -> bool:
@@ -459,12 +465,9 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
     before, replaced since, is then brought back when confirmed: a mistaken --confirmer undone);
     `single`: the only return of the command, the one `confirm` may confirm."""
     lines = returned.lines
-    confirm = confirm and single
-    found, reason = match_file(book, returned, deposit, confirm)
+    found, reason = match_file(book, returned, deposit, confirm := confirm and single)
     if found is None:
-        if not single and "--confirmer" in reason:
-            reason = f"{reason} ; pour cela, {_given_alone(returned.path)}"
-        return _unmatched(lines, reason)
+        return _unmatched(lines, reason, None if single else returned.path)
     rows = {(r["numero_editeur"], r["num_ligne"]): r for r in book.file_demandes(found["id"])}
     for line in lines:
         row = rows[_line_key(line)]
@@ -641,10 +644,13 @@ def _recorded_before(lines: list[ReturnLine], rows: dict[tuple[str, int], sqlite
         x.remark = " ".join(filter(None, (x.remark, note)))
 
 
-def _unmatched(lines: list[ReturnLine], reason: str) -> None:
+def _unmatched(lines: list[ReturnLine], reason: str, among: Path | None = None) -> None:
     """The lines of a return matched to no deposit file (`match_file`'s `reason`): « Inconnue du
     registre » when no deposit file holds its demandes; else recognised, « Non enregistrée »: the
-    deposit it answers is uncertain (several, a withdrawn twin), not unknown."""
+    deposit it answers is uncertain (several, a withdrawn twin), not unknown. `among`: its path,
+    given among other returns (--confirmer, which the reason may ask for, then confirms none)."""
+    if among is not None and "--confirmer" in reason:
+        reason = f"{reason} ; pour cela, {_given_alone(among)}"
     known = not reason.startswith(UNRECOGNISED)
     for line in lines:
         line.result = REFUSED if known else UNKNOWN
