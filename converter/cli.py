@@ -444,7 +444,7 @@ def retour(
     fichiers: Annotated[list[Path], typer.Argument(metavar="FICHIER.json…", help="Fichiers JSON rendus par l'ASP après dépôt.")],
     registre: RegistreOption = None,
     sortie: Annotated[Optional[Path], typer.Option("-o", "--sortie", parser=typed_path, help="Classeur de bilan à écrire (par défaut retour-ASP-AAAAMMJJ.xlsx à côté du premier fichier de retour).")] = None,
-    confirmer: Annotated[bool, typer.Option("--confirmer", help="Enregistre aussi un retour qui contredit un retour déjà enregistré (résultat ou numéro ASP), ou, avec --depot, un retour déjà enregistré pour un autre dépôt.")] = False,
+    confirmer: Annotated[bool, typer.Option("--confirmer", help="Enregistre aussi le fichier de retour, donné seul, qui contredit un retour déjà enregistré (résultat ou numéro ASP), ou, avec --depot, un retour déjà enregistré pour un autre dépôt.")] = False,
     depot: Annotated[Optional[str], typer.Option("--depot", metavar="NOM", help="Nom du fichier déposé auquel répond le retour, quand plusieurs dépôts contiennent les mêmes demandes.")] = None,
 ) -> None:
     """Enregistre les retours de l'ASP (acceptée / rejetée, numéro ASP) et écrit un classeur de bilan."""

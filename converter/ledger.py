@@ -641,6 +641,14 @@ class _ReturnsSide:
             (orjson.dumps(lines).decode(), numero_ans),
         ).fetchall()
 
+    def avances_numbered(self, numeros_asp: Iterable[str]) -> list[sqlite3.Row]:
+        """The live avances holding one of these numeroASP: `id`, `numero_asp`, `numero_editeur`,
+        `nom` (their file)."""
+        return self.db.execute(
+            "SELECT d.id, d.numero_asp, d.numero_editeur, f.nom FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
+            f"WHERE d.nature = 'avance' AND d.statut NOT IN {NOT_LIVE} AND d.numero_asp IN (SELECT value FROM json_each(?)) "
+            "ORDER BY d.id", (orjson.dumps(list(numeros_asp)).decode(),)).fetchall()
+
     def file_demandes(self, fichier_id: int) -> list[sqlite3.Row]:
         """The demandes of one deposit file, in file order."""
         return self.db.execute("SELECT * FROM demandes WHERE fichier_id = ? ORDER BY num_ligne",
@@ -678,7 +686,8 @@ class _ReturnsSide:
         demande est rejetée, un nouveau numéro unique doit être généré par l'éditeur pour
         soumettre à nouveau cette demande »), sharing a FINESS with it. Each: `ne`, `nom`,
         `statut`, `format` of the one rejected before, `autre_ne`, `autre_nom`, `autre_statut`,
-        `autre_format` of the other, `communs` (the FINESS they share, « , »). `demande_ids`: only
+        `autre_format` of the other, `communs` (the FINESS they share, « , »), and, for `demande`,
+        `fichier_id`, `num_ligne`, `demande_json` of each (`autre_…`). `demande_ids`: only
         those where one of these is either avance (else the whole ledger)."""
         ids = None if demande_ids is None else orjson.dumps(list(demande_ids)).decode()
         return self.db.execute(
@@ -688,6 +697,8 @@ class _ReturnsSide:
             f"JOIN demandes d ON d.id = r.demande_id WHERE r.statut = '{REJETEE}' AND d.nature = 'avance' "
             f"AND d.statut NOT IN {NOT_LIVE} GROUP BY r.demande_id) "
             "SELECT * FROM (SELECT a.id, b.id AS autre_id, a.numero_ans, a.numero_editeur AS ne, fa.nom, a.statut, a.format, "
+            "a.fichier_id, a.num_ligne, a.demande_json, b.fichier_id AS autre_fichier_id, b.num_ligne AS autre_num_ligne, "
+            "b.demande_json AS autre_demande_json, "
             "b.numero_editeur AS autre_ne, fb.nom AS autre_nom, b.statut AS autre_statut, b.format AS autre_format, "
             "(SELECT group_concat(x.value, ', ') FROM json_each(a.finess) x "
             " WHERE x.value IN (SELECT y.value FROM json_each(b.finess) y)) AS communs "

@@ -9,8 +9,9 @@ se voient attribuer un numéro ASP dans le fichier JSON »).
 
 A return file is matched to the deposit file it answers by its content, never by its name
 (a browser saves it again as « … (1).json »): the deposit file of its numeroAns that holds
-exactly its demandes (numeroEditeur at the same numLigne); among several, the one of the
-format of its JSON keys, then the one `--depot` names when the user knows it (it must be one
+exactly its demandes (numeroEditeur at the same numLigne) in the format of its JSON keys (in
+none, the one whose demandes are those returned: an avance's return is not its solde's, which
+shares its numeroEditeur); among several, the one of the format of its JSON keys, then the one `--depot` names when the user knows it (it must be one
 of them: the user's word comes before any guess), else the one whose demandes are those
 returned (the ASP's fields aside), then the one a copy of this very return (same content,
 whatever its encoding, or same impId) answered before, then the one still awaiting its
@@ -25,10 +26,13 @@ left: the file is refused with the reason, nothing of it recorded.
 Every return recorded is kept in the ledger's history (`retours`), once: the same return
 given again (same content) records nothing new, even when a later return replaced it since
 (given again among the older returns, it would bring back an outdated answer), unless it is
-given with --confirmer and alone (no other return of the command names its demandes): a
+given with --confirmer and alone (the only return of the command): a
 mistaken --confirmer is undone so, the answer brought back recorded again, confirmed. A return that contradicts the outcome or the
 numeroASP already recorded for a demande is refused, the whole file, unless confirmed
-(`confirm`, the CLI's `--confirmer`); it is reported either way. Refused even when confirmed:
+(`confirm`, the CLI's `--confirmer`); it is reported either way. --confirmer confirms only the
+return given alone: among several (`retour retours/*.json --confirmer`), it confirmed too the
+contradiction of a file the user had never seen; each is then refused, with the way to confirm
+it alone. Refused even when confirmed:
 a return contradicting another return of the same command (which one is newer?), and one
 accepting demandes recorded rejected that were deposited again since (live twice).
 
@@ -97,7 +101,7 @@ class ReturnLine:
     demande_id: int | None = None
     nature: str | None = None
     statut: str | None = None
-    warning: str = ""  # said loudly: this avance and another may fund one client twice (`funded_twice`)
+    warning: str = ""  # said loudly: this avance and another may fund one client twice (`funded_twice`), or share a numeroASP
 
 
 @dataclass
@@ -262,7 +266,16 @@ def match_file(book: Ledger, returned: ReturnFile, deposit: str | None = None,
                       f"contient {near['found']} sur ses {near['total']}")
     layout = {fid: frozenset(d.json) for fid, d in all_formats().items() if d.json}
     keys = frozenset().union(*(x.keys for x in returned.lines))
-    found = [f for f in exact if layout.get(f["format"]) == keys] or exact  # the format of its JSON keys
+    mine = [_without_asp(x.data) for x in returned.lines]
+
+    def same(f: sqlite3.Row) -> bool:  # its demandes are those returned, the ASP's fields aside
+        return [_without_asp(line) for line in book.file_lines(f["id"])] == mine
+
+    # the format of its JSON keys; in none, the deposit whose demandes these are: an avance and its
+    # solde share their numeroEditeur, the avance's return (deposited elsewhere) is not the solde's
+    found = [f for f in exact if layout.get(f["format"]) == keys] or [f for f in exact if same(f)]
+    if not found:
+        return None, _not_its_return(exact)
     answered = book.files_answered_by(returned.digests, returned.imp_id) if len(found) > 1 or withdrawn else {}
     if deposit is not None:  # the user's word comes before any rule that guesses
         named = [f for f in found if f["nom"] == Path(deposit).name]
@@ -282,11 +295,6 @@ def match_file(book: Ledger, returned: ReturnFile, deposit: str | None = None,
             return chosen, (f"Enregistré pour {chosen['nom']} comme demandé (--depot, --confirmer), bien "
                             f"qu'identique au retour {before[0]['fichier_retour']} enregistré pour {before[0]['nom']}.")
         return chosen, ""
-    mine = [_without_asp(x.data) for x in returned.lines]
-
-    def same(f: sqlite3.Row) -> bool:  # its demandes are those returned, the ASP's fields aside
-        return [_without_asp(line) for line in book.file_lines(f["id"])] == mine
-
     # a withdrawn file holding them too: the return may be its own (uploaded after all), said;
     # unless this very return was recorded for a live file already (--depot): given again, as before
     if (aside := [f for f in withdrawn if same(f)]) and not any(f["id"] in answered for f in found):
@@ -311,6 +319,16 @@ def match_file(book: Ledger, returned: ReturnFile, deposit: str | None = None,
     names = ", ".join(f["nom"] for f in found)
     return None, (f"plusieurs fichiers déposés contiennent exactement ces demandes ({names}) : rien n'est deviné. "
                   "Vérifiez sur le portail Ségur à quel dépôt ce retour répond, puis relancez avec --depot et son nom")
+
+
+def _not_its_return(exact: list[sqlite3.Row]) -> str:
+    """Why a return is recorded for none of the files `exact` holding its numeroEditeur at its
+    numLigne: neither in their format nor their demandes (an avance's return, its solde here)."""
+    names = ", ".join(f"{f['nom']} ({f['format']})" for f in exact)
+    return (f"{UNRECOGNISED}le registre connaît ces numéros éditeur à ces numéros de ligne ({names}), mais ce retour ne "
+            "répond pas à ce dépôt : ses balises ne sont pas celles de son format, et ses demandes ne sont pas les "
+            "siennes (une avance et son solde portent le même numéro éditeur) ; c'est le retour d'un autre dépôt : "
+            f"{ELSEWHERE}")
 
 
 def _awaits(book: Ledger, file: sqlite3.Row) -> bool:
@@ -416,6 +434,9 @@ def ingest(paths: list[Path], book: Ledger, *, confirm: bool = False, deposit: s
     everything: list[ReturnLine] = []
     recorded: dict[int, str] = {}  # demande id → the return file of this command that answered it
     named = [{(returned.numero_ans, x.numero_editeur) for x in returned.lines} for returned in read]
+    # --confirmer confirms the return given alone (the same file twice aside): among several, it
+    # confirmed too a contradiction of another file the user had never seen (`retour *.json`)
+    single = len({returned.digests[0] for returned in read}) == 1
     for i, returned in enumerate(read):
         everything += returned.lines
         # no other return of the command (another content) names one of its demandes: whatever
@@ -424,20 +445,29 @@ def ingest(paths: list[Path], book: Ledger, *, confirm: bool = False, deposit: s
         # under the write lock from the match to the record: two `retour` at once cannot both
         # find no contradiction, then both record
         with book.transaction():
-            _ingest_file(returned, book, confirm=confirm, deposit=deposit, recorded=recorded, alone=alone)
+            _ingest_file(returned, book, confirm=confirm, deposit=deposit, recorded=recorded, alone=alone,
+                         single=single)
     return everything
 
 
+def _given_alone(path: Path) -> str:
+    """How to confirm one return of a command that gave several (`ingest`: --confirmer then confirms none)."""
+    return (f"relancez avec ce seul fichier et --confirmer (« xl2segur retour {path} --confirmer ») : --confirmer "
+            "ne vaut que pour un fichier de retour donné seul, il ne confirme jamais une contradiction que vous "
+            "n'avez pas vue")
+
+
 def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: str | None,
-                 recorded: dict[int, str], alone: bool = True) -> None:
+                 recorded: dict[int, str], alone: bool = True, single: bool = True) -> None:
     """Match one return file to its deposit file and record it (`ingest`), or say why not.
     `recorded`: the demandes the command's files before it answered (their file), added to;
     `alone`: no other return of the command names its demandes (an older return recorded
-    before, replaced since, is then brought back when confirmed: a mistaken --confirmer undone)."""
+    before, replaced since, is then brought back when confirmed: a mistaken --confirmer undone);
+    `single`: the only return of the command, the one `confirm` may confirm."""
     lines = returned.lines
-    found, reason = match_file(book, returned, deposit, confirm)
+    found, reason = match_file(book, returned, deposit, confirm := confirm and single)
     if found is None:
-        return _unmatched(lines, reason)
+        return _unmatched(lines, reason, None if single else returned.path)
     rows = {(r["numero_editeur"], r["num_ligne"]): r for r in book.file_demandes(found["id"])}
     for line in lines:
         row = rows[_line_key(line)]
@@ -480,7 +510,8 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
         for x in lines:
             if x.numero_editeur in clashes:
                 x.remark = (f"{x.result} dans ce retour, qui contredit {clashes[x.numero_editeur]}. Rien n'est enregistré "
-                            "pour ce fichier : si ce retour est bien le plus récent, relancez avec --confirmer.")
+                            "pour ce fichier : si ce retour est bien le plus récent, "
+                            + ("relancez avec --confirmer." if single else f"{_given_alone(returned.path)}."))
             else:
                 x.remark = "Fichier non enregistré : une autre de ses demandes contredit le registre."
             x.result = REFUSED
@@ -500,8 +531,29 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
     for x in lines:  # recorded for the file --depot names, though recorded for another before
         x.remark = " ".join(filter(None, (reason, x.remark)))
     accepted = {x.demande_id: x for x in treated if x.nature == "avance" and x.statut == ACCEPTEE}
+    _numbered_twice(book, list(accepted.values()))
     for (one, other), said in funded_twice(book, list(accepted)).items():
         for x in filter(None, (accepted.get(one), accepted.get(other))):
+            x.warning = " ".join(filter(None, (x.warning, said)))
+            x.remark = " ".join(filter(None, (x.remark, f"ATTENTION : {said}")))
+
+
+def _numbered_twice(book: Ledger, accepted: list[ReturnLine]) -> None:
+    """Said loudly, kept as given: an accepted avance whose numeroASP another live avance holds
+    (in this return or recorded before). **Inferred**: seed 001 does not say it is unique, but it
+    is the « Référence ASP de la demande », which « permettra de faire le lien avec le fichier de
+    demande de solde »: two avances under one number, the solde of one would name the other's."""
+    holders: dict[str, list[sqlite3.Row]] = {}
+    for r in book.avances_numbered({x.numero_asp for x in accepted if x.numero_asp}):
+        holders.setdefault(r["numero_asp"], []).append(r)
+    for x in accepted:
+        if others := [r for r in holders.get(x.numero_asp or "", ()) if r["id"] != x.demande_id]:
+            said = (f"le numéro ASP {x.numero_asp} de l'avance {x.numero_editeur} est aussi celui "
+                    + ("de l'avance " if len(others) == 1 else "des avances ")
+                    + ", ".join(f"{r['numero_editeur']} (fichier {r['nom']})" for r in others)
+                    + " au registre : l'ASP donne à chaque demande acceptée sa propre référence, que reprend son solde. "
+                    "Rien n'est changé : vérifiez sur le portail Ségur le numéro ASP de chacune avant de préparer "
+                    "leur solde.")
             x.warning = " ".join(filter(None, (x.warning, said)))
             x.remark = " ".join(filter(None, (x.remark, f"ATTENTION : {said}")))
 
@@ -517,21 +569,53 @@ def funded_twice(book: Ledger, demande_ids: list[int] | None = None) -> dict[tup
     l'éditeur pour soumettre à nouveau cette demande », sharing a FINESS with it), in the same
     family of formats. Nothing tells which one the ASP pays: the user checks, the ledger says
     both numbers. Seed 002 (and 004, « ne peut bénéficier que d'une seule commande »): « Chaque
-    Client éligible ne peut bénéficier que d'une Prestation Ségur financée »."""
+    Client éligible ne peut bénéficier que d'une Prestation Ségur financée au titre du SONS »:
+    once per SONS (one format, its avances; in another, a client may be funded again), where
+    the format says what identifies its client (`FormatDefinition.client`: an ESMS, by its
+    FINESSGeo, seed 000 §3.1; not the OG, whose ESMS are funded each), else by any FINESS."""
     formats = all_formats()
     said = {}
     for r in book.funded_twice(demande_ids):
-        if r["format"] in formats and r["autre_format"] not in numero_formats(r["format"]):
+        if r["autre_format"] != r["format"]:
             continue
+        shared = r["communs"]
+        if (key := getattr(formats.get(r["format"]), "client", None)) is not None:
+            mine = _values(book.demande(r), key)
+            other = _values(book.demande({k.removeprefix("autre_"): r[k] for k in
+                                          ("autre_fichier_id", "autre_num_ligne", "autre_demande_json")}), key)
+            shared = ", ".join(sorted(mine & other))
+            if not shared:
+                continue
         said[(r["id"], r["autre_id"])] = (
             f"l'avance {r['ne']} (fichier {r['nom']}, {_STATE[r['statut']]}) avait été rejetée par l'ASP, et l'avance "
             f"{r['autre_ne']} (fichier {r['autre_nom']}, {_STATE[r['autre_statut']]}), déposée depuis ce rejet sous un "
-            f"nouveau numéro éditeur, a des FINESS en commun avec elle ({r['communs']}) : toutes deux sont en cours au "
+            f"nouveau numéro éditeur, a des {key or 'FINESS'} en commun avec elle ({shared}) : toutes deux sont en cours au "
             "registre, le même client serait financé deux fois. Vérifiez sur le portail Ségur : si le fichier "
             f"{r['autre_nom']} n'a pas été déposé, retirez-le (« xl2segur retirer {r['autre_nom']} ») ; s'il l'a été, "
             f"signalez-le à l'ASP (demandes {r['ne']} et {r['autre_ne']}, numeroAns {r['numero_ans']}) pour qu'elle "
             "n'en finance qu'une.")
     return said
+
+
+def _values(demande: Any, key: str) -> set[str]:
+    """The texts under `key` anywhere in a demande's JSON (a text, or a list of texts).
+
+    >>> sorted(_values({"a": [{"FINESSGeo": "1"}, {"FINESSGeo": "2", "b": {"FINESSGeo": ["3"]}}]}, "FINESSGeo"))
+    ['1', '2', '3']
+    """
+    found: set[str] = set()
+    if isinstance(demande, dict):
+        for k, value in demande.items():
+            if k == key and isinstance(value, str):
+                found.add(value)
+            elif k == key and isinstance(value, list):
+                found |= {v for v in value if isinstance(v, str)}
+            else:
+                found |= _values(value, key)
+    elif isinstance(demande, list):
+        for value in demande:
+            found |= _values(value, key)
+    return found
 
 
 def _recorded_before(lines: list[ReturnLine], rows: dict[tuple[str, int], sqlite3.Row], before: sqlite3.Row,
@@ -560,10 +644,13 @@ def _recorded_before(lines: list[ReturnLine], rows: dict[tuple[str, int], sqlite
         x.remark = " ".join(filter(None, (x.remark, note)))
 
 
-def _unmatched(lines: list[ReturnLine], reason: str) -> None:
+def _unmatched(lines: list[ReturnLine], reason: str, among: Path | None = None) -> None:
     """The lines of a return matched to no deposit file (`match_file`'s `reason`): « Inconnue du
     registre » when no deposit file holds its demandes; else recognised, « Non enregistrée »: the
-    deposit it answers is uncertain (several, a withdrawn twin), not unknown."""
+    deposit it answers is uncertain (several, a withdrawn twin), not unknown. `among`: its path,
+    given among other returns (--confirmer, which the reason may ask for, then confirms none)."""
+    if among is not None and "--confirmer" in reason:
+        reason = f"{reason} ; pour cela, {_given_alone(among)}"
     known = not reason.startswith(UNRECOGNISED)
     for line in lines:
         line.result = REFUSED if known else UNKNOWN

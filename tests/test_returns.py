@@ -18,8 +18,9 @@ from converter import api
 from converter.cli import app
 from converter.ledger import default_path
 from converter.files import OutputError
-from tests.builders import workbook
-from tests.test_cycle import DAY, _solde, _soldes, asp_return, avance_rows, deposited, pieces_folder, sheet_rows
+from tests.builders import seed_001_rows, workbook
+from tests.test_cycle import (DAY, _solde, _soldes, _without_profil, asp_return, avance_rows, deposited,
+                              pieces_folder, sheet_rows)
 
 
 def _words(text: str) -> str:
@@ -522,6 +523,32 @@ def test_two_returns_of_one_command_that_contradict_each_other_leave_the_choice_
     assert [s[2:] for s in _statuts(registre)] == [("acceptee", "FINMS2000001"), ("acceptee", "FINMS2000002")]
 
 
+def test_confirmer_among_several_returns_confirms_no_contradiction_the_user_never_saw(tmp_path: Path) -> None:
+    """`retour r1b.json` said r1b contradicts r1, « relancez avec --confirmer »; the user ran
+    `retour retours/*.json --confirmer`, where r2b, never shown, contradicted r2 too: both were
+    recorded, 00002 lost its numéro ASP without a word. --confirmer confirms one return given
+    alone: among several, none; each says the command that confirms it alone."""
+    first, registre = _avances(tmp_path, "00001")
+    second = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00002")), first.parent, DAY).files[0]
+    api.ingest_returns([asp_return(first, tmp_path / "r1.json", {"00001": "FINMS2000001"}),
+                        asp_return(second, tmp_path / "r2.json", {"00002": "FINMS2000002"})], registre)
+    r1b = _edit(asp_return(first, tmp_path / "retours" / "r1b.json", {"00001": "Pièce illisible"}),
+                lambda d: d.update(impId=10))
+    r2b = _edit(asp_return(second, tmp_path / "retours" / "r2b.json", {"00002": "Pièce illisible"}),
+                lambda d: d.update(impId=11))
+    assert "relancez avec --confirmer" in _refused(["retour", str(r1b), "-o", str(tmp_path / "b1.xlsx")])
+    before = _statuts(registre), _history(registre)
+    text = _refused(["retour", str(tmp_path / "retours" / "*.json"), "--confirmer", "-o", str(tmp_path / "b2.xlsx")])
+    assert (_statuts(registre), _history(registre)) == before
+    for returned in (r1b, r2b):
+        assert (f"relancez avec ce seul fichier et --confirmer (« xl2segur retour {returned} --confirmer ») : "
+                "--confirmer ne vaut que pour un fichier de retour donné seul, il ne confirme jamais une "
+                "contradiction que vous n'avez pas vue.") in text
+    lines, _ = api.ingest_returns([r1b], registre, confirm=True)  # the one seen, given alone
+    assert [x.result for x in lines] == ["Rejetée"]
+    assert [s[1:] for s in _statuts(registre)] == [("00001", "rejetee", None), ("00002", "acceptee", "FINMS2000002")]
+
+
 def test_the_contradiction_is_checked_under_the_write_lock_it_is_recorded_under(tmp_path: Path, monkeypatch) -> None:
     """Two `retour` at once must not both find the ledger free of contradiction, then both
     record: while one checks, no other writer can get in (until it has recorded)."""
@@ -960,7 +987,7 @@ def test_an_avance_rejected_then_accepted_beside_its_redeposit_under_a_new_numer
     assert result.exit_code == 0, result.output
     said = (f"l'avance 00001 (fichier {deposit_file.name}, acceptée) avait été rejetée par l'ASP, et l'avance 00003 "
             f"(fichier {again.name}, déposée, sans retour de l'ASP), déposée depuis ce rejet sous un nouveau numéro "
-            "éditeur, a des FINESS en commun avec elle (123456789, 234567891, 345678912) : toutes deux sont en cours "
+            "éditeur, a des FINESSGeo en commun avec elle (123456789, 234567891) : toutes deux sont en cours "
             f"au registre, le même client serait financé deux fois. Vérifiez sur le portail Ségur : si le fichier "
             f"{again.name} n'a pas été déposé, retirez-le (« xl2segur retirer {again.name} ») ; s'il l'a été, "
             "signalez-le à l'ASP (demandes 00001 et 00003, numeroAns 0123456789) pour qu'elle n'en finance qu'une.")
@@ -984,6 +1011,55 @@ def test_an_avance_rejected_then_accepted_beside_its_redeposit_under_a_new_numer
     assert status.twice == []
 
 
+@pytest.mark.parametrize("other", ["same OG, another ESMS", "same ESMS, another SONS"])
+def test_an_avance_rejected_then_accepted_is_not_said_funded_twice_beside_another_client(
+        tmp_path: Path, other: str) -> None:
+    """The client funded once is an ESMS (seed 000 §3.1: « Le client final est un ESSMS identifié
+    par son FINESS géographique »), once per SONS (seed 002: « au titre du SONS »). 00001 (ESMS
+    123456789 and 234567891 of OG 345678912) rejected, then accepted by a later return: 00003,
+    deposited since for another ESMS of the same OG, or for the same ESMS in the other
+    programme (DUI PDE), funds no client twice; the warning named the OG's FINESS juridique."""
+    deposit_file, registre = _avances(tmp_path, "00001")
+    api.ingest_returns([asp_return(deposit_file, tmp_path / "r1.json", {"00001": "Pièce illisible"})], registre)
+    rows, fmt = seed_001_rows("00003"), "ms2-dui-pds-avance"
+    if other == "same OG, another ESMS":
+        rows["FINESS Géo"] = [{"numeroEditeur": "00003", "FINESSJuridique": "345678912", "FINESSGeo": "130000010"}]
+        rows["Scénarios"] = [dict(rows["Scénarios"][1], FINESSGeo="130000010")]
+    else:
+        rows, fmt = _without_profil(rows), "ms2-dui-pde-avance"
+    again = api.convert(workbook(tmp_path / "b.xlsx", rows, fmt), deposit_file.parent, DAY)
+    assert again.accepted == ["00003"], again
+    later = _edit(asp_return(deposit_file, tmp_path / "r2.json", {"00001": "FINMS2000001"}), lambda d: d.update(impId=5))
+    lines, _ = api.ingest_returns([later], registre, confirm=True)
+    assert [(x.result, x.warning) for x in lines] == [("Acceptée", "")] and "ATTENTION" not in lines[0].remark
+    status, _ = api.ledger_status(registre, tmp_path / "etat.xlsx")
+    assert status.twice == []
+
+
+def test_one_numero_asp_given_to_two_avances_is_said_loudly_and_kept(tmp_path: Path) -> None:
+    """The numeroASP is the « Référence ASP de la demande », which « permettra de faire le lien
+    avec le fichier de demande de solde » (seed 001); the seed does not say it is unique
+    (inferred: a warning, the value kept). Given to two live avances, their solde workbook
+    carried one number twice, without a word: the solde of one would name the other's dossier."""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002")
+    other = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00003")), deposit_file.parent, DAY).files[0]
+    [first, second], _ = api.ingest_returns([asp_return(deposit_file, tmp_path / "r1.json",
+                                                        {"00001": "FINMS2000001", "00002": "FINMS2000002"})], registre)
+    assert first.warning == second.warning == ""
+    returned = asp_return(other, tmp_path / "r2.json", {"00003": "FINMS2000001"})
+    result = CliRunner().invoke(app, ["retour", str(returned), "-o", str(tmp_path / "b2.xlsx")])
+    assert result.exit_code == 0, result.output
+    said = ("le numéro ASP FINMS2000001 de l'avance 00003 est aussi celui de l'avance 00001 (fichier "
+            f"{deposit_file.name}) au registre : l'ASP donne à chaque demande acceptée sa propre référence, que reprend "
+            "son solde. Rien n'est changé : vérifiez sur le portail Ségur le numéro ASP de chacune avant de préparer "
+            "leur solde.")
+    text = _words(result.output)
+    assert f"Attention : {said}" in text and f"(ATTENTION : {said})" in text
+    assert [s[1:] for s in _statuts(registre)] == [("00001", "acceptee", "FINMS2000001"),
+                                                    ("00002", "acceptee", "FINMS2000002"),
+                                                    ("00003", "acceptee", "FINMS2000001")]
+
+
 def test_a_return_run_again_after_a_kill_between_two_contradicting_ones_is_refused_as_the_first_time(tmp_path: Path) -> None:
     """`retour a.json b.json --confirmer`, b contradicting a: b is refused (nothing tells which
     is newer). Killed after a was recorded (or simply run again), the same command recorded b
@@ -997,6 +1073,29 @@ def test_a_return_run_again_after_a_kill_between_two_contradicting_ones_is_refus
     assert [x.result for x in again] == [x.result for x in first] == ["Acceptée", "Non enregistrée"]
     assert "donné dans la même commande" in again[1].remark
     assert (_statuts(registre), _history(registre)) == state
+
+
+def test_the_return_of_an_avance_deposited_elsewhere_is_not_recorded_for_its_solde(tmp_path: Path) -> None:
+    """An avance and its solde share their numeroEditeur (seed 000), at the same numLigne when
+    alone in their files. The avance deposited with a colleague's ledger (or an MDV avance,
+    which xl2segur does not write), its solde with this one: the avance's return, matched to
+    the solde file « reconnu à son contenu », recorded the solde accepted by the ASP, which
+    never answered it. Neither its keys nor its demandes are the solde's: not its return."""
+    avance = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), tmp_path / "collegue", DAY,
+                         registre=tmp_path / "collegue.sqlite").files[0]
+    solde = api.convert(workbook(tmp_path / "s.xlsx", _soldes("00001"), "ms2-dui-pds-solde"), tmp_path / "depot",
+                        DAY).files[0]
+    registre = default_path()
+    returned = asp_return(avance, tmp_path / "retours" / avance.name, {"00001": "FINMS2000001"})
+    text = _refused(["retour", str(returned), "-o", str(tmp_path / "b.xlsx")])
+    assert (f"00001 : Inconnue du registre — FINMS2000001 (Fichier non reconnu : le registre connaît ces numéros "
+            f"éditeur à ces numéros de ligne ({solde.name} (ms2-dui-pds-solde)), mais ce retour ne répond pas à ce "
+            "dépôt") in text and "enregistrez-le avec ce registre (--registre" in text
+    assert "reconnu à son contenu" not in text
+    assert [s[1:] for s in _statuts(registre)] == [("00001", "deposee", None)] and _history(registre) == []
+    # its own return still is
+    lines, _ = api.ingest_returns([asp_return(solde, tmp_path / "rs.json", {"00001": "Demande acceptée"})], registre)
+    assert [(x.result, x.deposit_file) for x in lines] == [("Acceptée", solde.name)]
 
 
 def test_a_return_of_a_deposit_made_with_another_ledger_says_where_it_goes(tmp_path: Path) -> None:

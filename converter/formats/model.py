@@ -304,6 +304,11 @@ class FormatDefinition:
     # avance only: the balise of the demandes sheet holding the supplier's VAT regime; « TTC »
     # puts the advance on HT × 1,2 (funding.amounts.avance_demande)
     advance_regime: str | None = None
+    # avance only: the JSON key of a demande whose values identify its client, funded once per
+    # format (one SONS: seed 002, « Chaque Client éligible ne peut bénéficier que d'une Prestation
+    # Ségur financée au titre du SONS »); two live avances naming one may fund it twice
+    # (`returns.funded_twice`)
+    client: str | None = None
 
     @property
     def produces_deposit(self) -> bool:
@@ -522,6 +527,9 @@ def parse_definition(raw: dict[str, Any], common: dict[str, Any]) -> FormatDefin
     regime = raw.get("advance_regime")
     if regime is not None and regime not in next(s for s in sheets if s.role == "demandes").by_balise:
         raise DefinitionError(f"{where}: advance_regime names no balise of the demandes sheet: {regime!r}")
+    client = raw.get("client")
+    if client is not None and (not isinstance(client, str) or raw.get("nature") != "avance"):
+        raise DefinitionError(f"{where}: client is the JSON key of an avance's client (a text): {client!r}")
     return FormatDefinition(
         id=raw["id"], title=raw["title"], source=raw["source"], nature=raw["nature"],
         couloir=raw["couloir"], logiciel=raw["logiciel"],
@@ -540,6 +548,7 @@ def parse_definition(raw: dict[str, Any], common: dict[str, Any]) -> FormatDefin
         new_numero_after_rejection=renumber,
         recorded_only_if_all_pass=whole,
         advance_regime=regime,
+        client=client,
     )
 
 
