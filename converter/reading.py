@@ -40,6 +40,7 @@ from typing import Any, TypeVar
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache, partial
 from difflib import get_close_matches
 from pathlib import Path
@@ -201,10 +202,16 @@ class SheetScan:
     # cells holding a number, and a boolean, listed by _scan_ods(listing=True); None: not listed
     numeric: set[tuple[str, int]] | None = None
     booleans: set[tuple[str, int]] | None = None
+    # numbers shown as a percentage (0.3 shown « 30 % »): (letter, row) → the text the sheet
+    # shows; fastexcel reads the number, an amount of 0.30 €
+    percents: dict[tuple[str, int], str] = field(default_factory=dict)
 
 
-def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True) -> SheetScan:
+def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True,
+                percents: dict[int, int] | None = None) -> SheetScan:
+    """The sheet's SheetScan; `percents`: container.percent_styles."""
     scan = SheetScan()
+    styled = [(b' s="%d"' % style, decimals) for style, decimals in (percents or {}).items()]
     found_first = False
     measure: bool | None = None if trust_dimension else True
     row_tags, dimension_rows = 0, 0
@@ -246,11 +253,15 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True) 
                 if formula and ref and not _HAS_VALUE.search(body):
                     text = _unescape(formula.group(1).decode()) if formula.group(1) else "…"
                     scan.formulas[(ref.group(1).decode(), int(ref.group(2)))] = f"={text}"
+        # a style showing a percentage: in no chunk of most workbooks, told by one search each
+        for attribute, decimals in styled:
+            if attribute in chunk:
+                _percent_cells(scan, chunk, attribute, decimals)
         if not measure:  # rows holding cells (`</row>`; `<row>` without attributes counts twice: measured)
             if rows_here := chunk.count(b"row>"):
                 row_tags, last_rows = row_tags + rows_here, chunk
             if wider is not None and wider.search(chunk):  # a cell right of what the dimension says: measure
-                return _scan_sheet(zf, member, trust_dimension=False)
+                return _scan_sheet(zf, member, False, percents)
         if measure:
             if beyond := _BEYOND_XFD.search(chunk):  # no spreadsheet writes it; fastexcel would spread every row to it
                 scan.beyond_xfd = beyond.group(1).decode()
@@ -274,8 +285,31 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True) 
             scan.far_cell = _far_cell((top, before_bottom, bottom), (left, before_right, right), down, across)
     elif row_tags > dimension_rows or max(map(int, _ROW_NUMBER.findall(last_rows)), default=0) > dimension_rows:
         # more rows than the dimension says, or a last row below it: it lies, measure
-        return _scan_sheet(zf, member, trust_dimension=False)
+        return _scan_sheet(zf, member, False, percents)
     return scan
+
+
+def _percent_cells(scan: SheetScan, chunk: bytes, attribute: bytes, decimals: int) -> None:
+    """The number cells of `chunk` whose style (`attribute`, ` s="9"`) shows a percentage,
+    listed in `scan.percents` as the sheet shows them."""
+    for m in _CELL_WITH_BODY.finditer(chunk):
+        attrs = m.group(1)
+        t, ref, v = _TYPE.search(attrs), _REF.search(attrs), _V.search(m.group(2))
+        if attribute in b" " + attrs and ref and v and (t is None or t.group(1) == b"n"):
+            scan.percents[(ref.group(1).decode(), int(ref.group(2)))] = _percent(v.group(1).decode(), decimals)
+
+
+def _percent(number: str, decimals: int) -> str:
+    """A number as a percentage style shows it, in French.
+
+    >>> _percent("0.3", 0), _percent("0.486667", 2), _percent("-1.5", 0), _percent("1E-3", 1), _percent("x", 0)
+    ('30 %', '48,67 %', '-150 %', '0,1 %', 'x')
+    """
+    try:
+        shown = (Decimal(number) * 100).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
+    except ArithmeticError:
+        return number
+    return f"{shown:f}".replace(".", ",") + " %"
 
 
 def _far_cell(rows: tuple[int, int, int], columns: tuple[int, int, int], down: str, across: str) -> str:
@@ -378,7 +412,7 @@ def _ods_syntax(t: bytes, o: bytes, x: bytes, c: bytes) -> _OdsSyntax:
         cell_close=b"</" + t + b":table-cell>",
         # a formula followed in its tag by a value type has a value: not looked at (LibreOffice
         # saves each VRAI or FAUX so); one preceded by it is, and found to have one
-        marked=re.compile(rb':value-type="(?:error|time)"|:formula="[^"]*"(?![^>]*:value-type=)'),
+        marked=re.compile(rb':value-type="(?:error|time|percentage)"|:formula="[^"]*"(?![^>]*:value-type=)'),
         marked_listing=re.compile(rb':value-type="(?:error|time|float|percentage|currency|boolean)"|:formula="'),
         name=re.compile(rb"\b" + t + rb':name="([^"]*)"'),
         rows_repeated=re.compile(rb"\b" + t + rb':number-rows-repeated="(\d+)"'),
@@ -452,8 +486,8 @@ class _OdsRow:
 def _ods_marked(scan: SheetScan, syntax: _OdsSyntax, cells: _OdsRow, first: int, row: int, listed: int,
                 listing: bool) -> int:
     """Lists the marked cells of one .ods row (or run of `first`..`row` identical rows) in
-    `scan`: in error, times, formulas saved without a value, and with `listing`, numbers and
-    booleans. Returns the cells listed so far."""
+    `scan`: in error, times, percentages, formulas saved without a value, and with `listing`,
+    numbers and booleans (percentages among the numbers). Returns the cells listed so far."""
     seen, body = -1, cells.body
     for mark in (syntax.marked_listing if listing else syntax.marked).finditer(body):
         opening, tag_end = cells.tag_at(mark.start())
@@ -474,6 +508,13 @@ def _ods_marked(scan: SheetScan, syntax: _OdsSyntax, cells: _OdsRow, first: int,
             text = "\n".join(_plain_text(p.group(1) or b"") for p in
                              syntax.paragraph.finditer(syntax.annotation.sub(b"", content))) or "#N/A"
             target = scan.errors
+        elif kind.group(1) == b"percentage" and not listing:  # shown « 30 % », read 0.3: as shown
+            content = body[tag_end + 1:body.find(syntax.cell_close, tag_end)]
+            text = "\n".join(_plain_text(p.group(1) or b"") for p in
+                             syntax.paragraph.finditer(syntax.annotation.sub(b"", content)))
+            if not text:
+                continue
+            target = scan.percents
         elif kind.group(1) in _ODF_NUMBERS or kind.group(1) == b"boolean":
             if not listing:  # most marked cells: their column is counted only when listed
                 continue
@@ -697,10 +738,11 @@ def _load(reader: fastexcel.ExcelReader, path: Path, sheet: Sheet, scan: SheetSc
     ).with_row_index(ROW, offset=first_row + 1).with_columns(pl.col(ROW).cast(pl.Int64))
     letters = {b: column_letter(positions[columns[b]]) for b in sheet.balises
                if b in columns and columns[b] in positions}
-    if scan.errors or scan.formulas or scan.times:  # fastexcel reads them as empty; put their text back
+    if scan.errors or scan.formulas or scan.times or scan.percents:  # fastexcel reads them as empty (a
+        # percentage: as a number); put their text back
         by_letter = {letter: b for b, letter in letters.items()}
         updates: dict[str, dict[int, str]] = {}
-        for (letter, row), text in {**scan.times, **scan.errors, **scan.formulas}.items():
+        for (letter, row), text in {**scan.percents, **scan.times, **scan.errors, **scan.formulas}.items():
             if letter in by_letter:
                 updates.setdefault(by_letter[letter], {})[row] = text
         # fastexcel ends the sheet at its last value: rows below made only of such cells
@@ -975,7 +1017,8 @@ def _read(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None,
     # parses the shared strings again and its Arrow export holds the GIL: only a large workbook
     # gets one (concurrency.TWO_READERS_FROM; issue #19, docs/performance.md)
     scanned = {name: member for name, member in members.items() if name in _data_sheet_names()}
-    with concurrency.computed_ahead(partial(_scan_sheet, zf), scanned) as ahead:
+    percents = container.percent_styles(zf)
+    with concurrency.computed_ahead(partial(_scan_sheet, zf, percents=percents), scanned) as ahead:
         return _read_sheets(path, zf, definition, members, ahead, then=then)
 
 

@@ -267,6 +267,52 @@ def test_a_boolean_typed_in_an_amount_is_shown_vrai_and_never_read_as_one_euro(t
         [("montant_invalide", "D2", "VRAI")]
 
 
+def percent_style(data: bytes) -> bytes:
+    """styles.xml of the LibreOffice-saved .xlsx, with a 17th cell style (s="16") of format
+    « 0.00% », as LibreOffice saves a cell formatted as a percentage."""
+    return (data.replace(b"</numFmts>", b'<numFmt numFmtId="169" formatCode="0.00%"/></numFmts>')
+            .replace(b"</cellXfs>", b'<xf numFmtId="169" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs>'))
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "ods"])
+def test_an_amount_shown_as_a_percentage_is_refused_as_the_user_sees_it(tmp_path, kind):
+    """30 % typed in montantSegurHT (a cell formatted as a percentage holds 0.3) was deposited
+    as 0.30 €: the seeds ask for an amount in euros; it is refused, echoed as the sheet shows it."""
+    if kind == "ods":
+        path = edited_ods(tmp_path, lambda data: re.sub(
+            rb'<table:table-cell office:value-type="float" office:value="4866.67".*?</table:table-cell>',
+            lambda _: b'<table:table-cell office:value-type="percentage" office:value="0.3" '
+                      b'calcext:value-type="percentage"><text:p>30 %</text:p></table:table-cell>',
+            data, count=1, flags=re.S))
+        shown = "30 %"
+    else:
+        path = rewrite(edited_xlsx(tmp_path, lambda data: data.replace(
+            b'<c r="D2" s="4" t="n"><v>4866.67</v></c>', b'<c r="D2" s="16" t="n"><v>0.3</v></c>')),
+            "xl/styles.xml", percent_style)
+        shown = "30,00 %"
+    outcome = api.convert(path, tmp_path / "depot", DAY, registre=tmp_path / "registre.sqlite")
+    assert "00001" in outcome.rejected and "00001" not in outcome.amounts
+    assert [(i.code, i.cell, i.value) for i in outcome.errors if i.row == 2 and i.sheet == "Demandes"] == \
+        [("montant_pourcentage", "D2", shown)]
+
+
+def test_an_amount_formatted_as_a_percentage_by_excel_is_refused(tmp_path):
+    """Excel's built-in « 0% » (numFmtId 9), as openpyxl writes it; the other amounts stay read."""
+    rows = seed_001_rows()
+    rows["Demandes"].append({**rows["Demandes"][0], "numeroEditeur": "00002"})
+    rows = {**rows, **{s: r + [{**x, "numeroEditeur": "00002"} for x in r] for s, r in rows.items() if s != "Demandes"}}
+    path = workbook(tmp_path / "pourcent.xlsx", rows)
+    book = openpyxl.load_workbook(path)
+    cell = book["Demandes"]["D2"]
+    cell.value, cell.number_format = 0.3, "0%"
+    book.save(path)
+    outcome = api.convert(path, tmp_path / "depot", DAY, registre=tmp_path / "registre.sqlite")
+    assert outcome.rejected == ["00001"] and outcome.amounts == {"00002": Decimal("4866.67")}
+    (problem,) = [i for i in outcome.errors if i.balise == "montantSegurHT"]
+    assert (problem.code, problem.cell, problem.value) == ("montant_pourcentage", "D2", "30 %")
+    assert "format pourcentage" in problem.message
+
+
 def test_a_time_typed_in_a_date_cell_is_named_as_a_time_from_an_ods_as_from_an_xlsx(tmp_path):
     """On a French keyboard « : » and « / » share a key: 14:30 typed for a date is a time cell.
     The .ods read it as empty (« Valeur obligatoire », the cell not empty); the .xlsx said the
