@@ -870,14 +870,17 @@ _SPELLED_BOOLEANS = {"true": "VRAI", "false": "FAUX", "1": "VRAI", "0": "FAUX"}
 
 
 def _booleans_as_shown(boolean_cells: Callable[[set[tuple[str, int]]], set[tuple[str, int]]], sheet: Sheet,
-                       frame: pl.DataFrame, letters: dict[str, str]) -> pl.DataFrame:
+                       frame: pl.DataFrame, letters: dict[str, str], ods: bool = False) -> pl.DataFrame:
     """Rare path: a boolean cell in a column that is not a boolean one (an amount, a name, a
     list…) is read VRAI or FAUX, as the sheet shows it, not « true » or « 1 » as the reader
     spells it: it is echoed so, and never taken for the amount 1. The same text typed stays
-    as typed. In an integer column only « true » and « false » are looked at: a 1 there is
-    most often one, and would make every sheet of counts be searched."""
-    spelled = {f.balise: frame.filter(pl.col(f.balise).is_in(["true", "false"] if f.kind == "integer"
-                                                             else list(_SPELLED_BOOLEANS)))[ROW].to_list()
+    as typed. In an integer column of an .xlsx only « true » and « false » are looked at: a 1
+    there is most often one, and would make every sheet of counts be searched; an .ods reads
+    LibreOffice's VRAI only as 1 (the number =TRUE() computes), so there a 1 or 0 is looked
+    at too (its content.xml listed once), never deposited as the count 1."""
+    words = list(_SPELLED_BOOLEANS)
+    spelled = {f.balise: frame.filter(pl.col(f.balise).is_in(["true", "false"] if f.kind == "integer" and not ods
+                                                             else words))[ROW].to_list()
                for f in sheet.fields if f.kind != "boolean" and f.balise in letters}
     wanted = {(letters[b], r) for b, rows in spelled.items() for r in rows}
     if not wanted:
@@ -1145,7 +1148,7 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
             return _SheetRead(frame, letters, formulas, {})
         numeric, booleans = kinds
         frame = _numbers_as_shown(numeric, sheet, frame, letters)
-        frame = _booleans_as_shown(booleans, sheet, frame, letters)
+        frame = _booleans_as_shown(booleans, sheet, frame, letters, ods)
         frame, padded = _pad_identifiers(numeric, sheet, frame, letters)
         if from_1904:
             frame = _dates_from_1904(numeric, sheet, frame, letters)

@@ -890,3 +890,39 @@ def test_a_line_break_in_a_value_is_shown_on_any_console_not_as_a_question_mark(
     done = run_in_console(encoding, "verifier", str(workbook(tmp_path / "saut.xlsx", rows)), cwd=tmp_path)
     (line,) = [line for line in done.stdout.decode(encoding).splitlines() if "(regimeTVA)" in line]
     assert shown in line and "?" not in line, line
+
+
+# libreoffice-solde-vrai.ods: the ms2-dui-pde-solde workbook of seed 000 (tests.builders_solde),
+# its nbreDossiersDUIActifs (OG C2) typed =TRUE() with openpyxl, saved by LibreOffice 7.4
+# (`soffice --headless --convert-to ods`): a float 1 computed by of:=TRUE(), shown « 1 » by the
+# column's number format « 0 ».
+SOLDE_VRAI = CORPUS / "libreoffice-solde-vrai.ods"
+_TRUE_COUNT = (b'<table:table-cell table:formula="of:=TRUE()" office:value-type="float" office:value="1" '
+               b'calcext:value-type="float"><text:p>1</text:p></table:table-cell>')
+
+
+@pytest.mark.parametrize("cell, shown", [
+    (_TRUE_COUNT, "VRAI"),
+    (_TRUE_COUNT.replace(b"TRUE()", b"FALSE()").replace(b'"1"', b'"0"').replace(b">1<", b">0<"), "FAUX"),
+])
+def test_a_boolean_typed_in_a_count_of_an_ods_is_refused_not_read_as_one(tmp_path, cell, shown):
+    """VRAI typed in nbreDossiersDUIActifs of an .ods (LibreOffice saves it as the number 1
+    that =TRUE() computes) was deposited as 1 dossier; the same workbook saved as .xlsx (a
+    boolean cell) was refused: both refuse it, and echo the boolean."""
+    path = tmp_path / "solde.ods"
+    path.write_bytes(SOLDE_VRAI.read_bytes())
+    rewrite(path, "content.xml", lambda data: data.replace(_TRUE_COUNT, cell))
+    outcome = api.convert(path, tmp_path / "depot", DAY, registre=tmp_path / "registre.sqlite")
+    assert outcome.rejected == ["00002"] and not outcome.files
+    assert [(i.code, i.sheet, i.cell, i.value) for i in outcome.errors] == \
+        [("entier_invalide", "OG", "C2", shown)]
+
+
+def test_a_count_of_one_typed_as_a_number_in_an_ods_stays_one(tmp_path):
+    path = tmp_path / "solde.ods"
+    path.write_bytes(SOLDE_VRAI.read_bytes())
+    rewrite(path, "content.xml", lambda data: data.replace(_TRUE_COUNT, _TRUE_COUNT.replace(
+        b' table:formula="of:=TRUE()"', b"")))
+    outcome = api.convert(path, tmp_path / "depot", DAY, registre=tmp_path / "registre.sqlite")
+    assert outcome.accepted == ["00002"] and not outcome.errors
+    assert b'"nbreDossiersDUIActifs": 1' in outcome.files[0].read_bytes()
