@@ -197,6 +197,15 @@ def uses_1904_dates(zf: zipfile.ZipFile) -> bool:
     return pr is not None and pr.get("date1904", "").lower() in ("1", "true")
 
 
+def written_by_calc(zf: zipfile.ZipFile) -> bool:
+    """Whether LibreOffice Calc saved this .xlsx (`<fileVersion appName="Calc"/>`): it counts
+    a serial number from 30 December 1899 for every date, Excel (and fastexcel) from
+    31 December 1899 before 1 March 1900 (Excel's fictitious 29 February 1900). Call after
+    check_package."""
+    version = _parse_xml(zf, _workbook_part(zf)).find("m:fileVersion", _NS)
+    return version is not None and version.get("appName") == "Calc"
+
+
 _STYLES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"
 _PERCENT_FORMATS = {9: 0, 10: 2}  # Excel's built-in « 0% » and « 0.00% »
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import logging
+import math
 import re
 import sys
 import threading
@@ -39,7 +40,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache, partial
 from difflib import get_close_matches
@@ -917,6 +918,46 @@ def _dates_from_1904(numeric_cells: Callable[[set[tuple[str, int]]], set[tuple[s
     return frame
 
 
+_BEFORE_MARCH_1900 = r"^(?:1899-|1900-0[12]-)"  # a date the reader counts as Excel does, a day after Calc
+
+
+def _serials(zf: zipfile.ZipFile, member: str, wanted: set[tuple[str, int]]) -> dict[tuple[str, int], float]:
+    """The numbers the wanted number cells hold (a date cell: its serial number)."""
+    found: dict[tuple[str, int], float] = {}
+
+    def number(m: re.Match[bytes]) -> bool:
+        t, v, ref = _TYPE.search(m.group(1)), _V.search(m.group(2)), _REF.search(m.group(1))
+        if ref and v and (t is None or t.group(1) == b"n"):
+            with contextlib.suppress(ValueError):
+                found[(ref.group(1).decode(), int(ref.group(2)))] = float(v.group(1))
+        return False
+    _cells_where(zf, member, wanted, _CELL_WITH_BODY, number)
+    return found
+
+
+def _dates_of_calc(serials: Callable[[set[tuple[str, int]]], dict[tuple[str, int], float]], sheet: Sheet,
+                   frame: pl.DataFrame, letters: dict[str, str]) -> pl.DataFrame:
+    """Rare path: in an .xlsx LibreOffice saved (container.written_by_calc), a date cell before
+    1 March 1900 is the day LibreOffice shows, 30 December 1899 plus its serial number: the
+    reader counts it as Excel does, a day later (15/12/1899 typed was read 16/12/1899, and
+    echoed so by the message refusing its year). A time of day alone (serial below 1) stays."""
+    early = {f.balise: frame.filter(pl.col(f.balise).str.contains(_BEFORE_MARCH_1900))[ROW].to_list()
+             for f in sheet.fields if f.kind == "date" and f.balise in letters}
+    wanted = {(letters[b], r) for b, rows in early.items() for r in rows}
+    if not wanted:
+        return frame
+    found = serials(wanted)
+    for balise, rows in early.items():
+        days = {r: math.floor(found[(letters[balise], r)]) for r in rows if (letters[balise], r) in found}
+        days = {r: d for r, d in days.items() if not 0 <= d < 1}
+        if days:
+            shown = {r: (date(1899, 12, 30) + timedelta(days=d)).isoformat() for r, d in days.items()}
+            frame = frame.with_columns(
+                pl.concat_str(pl.col(ROW).replace_strict(shown, default=None, return_dtype=pl.String),
+                              pl.col(balise).str.slice(10)).fill_null(pl.col(balise)).alias(balise))
+    return frame
+
+
 def read_workbook(path: Path, definition: FormatDefinition | None = None,
                   then: Callable[[RawWorkbook, Sheet], Any] | None = None) -> RawWorkbook:
     """Read every sheet of the format; the format comes from the Entête sheet unless given.
@@ -1131,8 +1172,7 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
     if definition is None:
         definition = _header_format(reader, path, scan(HEADER_SHEET), actual[HEADER_SHEET])
     raw = RawWorkbook(path=path, definition=definition, frames={}, letters={})
-    from_1904 = bool(members) and container.uses_1904_dates(zf)  # parsed by check_package already
-
+    from_1904, from_calc = (container.uses_1904_dates(zf), container.written_by_calc(zf)) if members else (False, False)
     cells_of = _cells_of(path, zf, members, ods)
 
     def read(sheet: Sheet, by: fastexcel.ExcelReader = reader) -> _SheetRead:
@@ -1152,6 +1192,8 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
         frame, padded = _pad_identifiers(numeric, sheet, frame, letters)
         if from_1904:
             frame = _dates_from_1904(numeric, sheet, frame, letters)
+        elif from_calc:  # an .xlsx: its sheets have members
+            frame = _dates_of_calc(partial(_serials, zf, members[user]), sheet, frame, letters)
         return _SheetRead(frame, letters, formulas, padded)
 
     def read_second(sheet: Sheet) -> None:

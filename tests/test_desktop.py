@@ -926,3 +926,24 @@ def test_a_count_of_one_typed_as_a_number_in_an_ods_stays_one(tmp_path):
     outcome = api.convert(path, tmp_path / "depot", DAY, registre=tmp_path / "registre.sqlite")
     assert outcome.accepted == ["00002"] and not outcome.errors
     assert b'"nbreDossiersDUIActifs": 1' in outcome.files[0].read_bytes()
+
+
+@pytest.mark.parametrize("serial, shown", [("-15", "15/12/1899"), ("-1", "29/12/1899")])
+def test_a_date_before_1900_of_a_libreoffice_xlsx_is_echoed_as_libreoffice_shows_it(tmp_path, serial, shown):
+    """LibreOffice counts a date's serial number from 30 December 1899, Excel (and the reader)
+    from 31 December 1899 before 1 March 1900: 15/12/1899 typed in LibreOffice (saved -15)
+    was refused as « 16/12/1899 », a date the user never typed."""
+    path = edited_xlsx(tmp_path, lambda data: data.replace(b"<v>45363</v>", f"<v>{serial}</v>".encode()))
+    problems = [i for i in api.verify(path).errors if i.balise == "dateCommande"]
+    assert [(i.code, i.cell, i.value) for i in problems] == [("date_annee_hors_limites", "B2", shown)]
+
+
+@pytest.mark.parametrize("serial, deposited", [("16", "15/01/1900"), ("59", "27/02/1900"), ("60", "28/02/1900"),
+                                               ("61", "01/03/1900"), ("45363", "12/03/2024")])
+def test_a_date_of_early_1900_of_a_libreoffice_xlsx_is_the_day_libreoffice_shows(tmp_path, serial, deposited):
+    """15/01/1900 typed in LibreOffice (saved 16) was deposited 16/01/1900. Excel's fictitious
+    29/02/1900 (60) is LibreOffice's 28/02/1900; from 01/03/1900 on, both count alike."""
+    path = edited_xlsx(tmp_path, lambda data: data.replace(b"<v>45363</v>", f"<v>{serial}</v>".encode()))
+    outcome = api.convert(path, tmp_path / "depot", DAY, registre=tmp_path / "registre.sqlite")
+    assert "00001" in outcome.accepted
+    assert f'"dateCommande": "{deposited}"'.encode() in outcome.files[0].read_bytes()
