@@ -947,3 +947,17 @@ def test_a_date_of_early_1900_of_a_libreoffice_xlsx_is_the_day_libreoffice_shows
     outcome = api.convert(path, tmp_path / "depot", DAY, registre=tmp_path / "registre.sqlite")
     assert "00001" in outcome.accepted
     assert f'"dateCommande": "{deposited}"'.encode() in outcome.files[0].read_bytes()
+
+
+def test_a_phone_number_turned_into_a_number_by_the_spreadsheet_is_told_so(tmp_path):
+    """+33612345678 typed in a cell of format Standard is stored as the number 33612345678: the
+    message asked for an international prefix, as if the user had not typed one."""
+    path = workbook(tmp_path / "tel.xlsx", seed_001_rows())
+    book = openpyxl.load_workbook(path)
+    sheet = book["OG"]
+    cell = sheet.cell(2, [c.value for c in sheet[1]].index("telAdminTechnique") + 1)
+    cell.value, cell.number_format = 33612345678, "General"
+    book.save(path)
+    (problem,) = [i for i in api.verify(path).errors if i.balise == "telAdminTechnique"]
+    assert (problem.code, problem.value) == ("telephone_sans_plus", "33612345678")
+    assert "devient le nombre" in problem.message and "apostrophe ('+33612345678)" in problem.message
