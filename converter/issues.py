@@ -58,6 +58,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "longueur_exacte": (Severity.ERROR, "Doit compter exactement {length} caractères."),
     "longueur_max": (Severity.ERROR, "Trop long : {max_length} caractères au plus."),
     "motif": (Severity.ERROR, "Format attendu : {hint}."),
+    "texte_date": (Severity.WARNING, "La cellule est une date (ou une heure) du tableur, pas du texte : elle est déposée telle qu'il l'affiche. Si vous aviez saisi autre chose (une version 4.2 que le tableur a changée en date du 4 février), saisissez-la comme du texte, précédée d'une apostrophe ('4.2), ou mettez la colonne au format Texte."),
     "majuscules": (Severity.WARNING, "Mis en MAJUSCULES comme l'exige l'ASP."),
     "valeur_non_autorisee": (Severity.ERROR, "Valeur non autorisée. Valeurs possibles : {values}."),
     "operateur_nom_au_lieu_du_code": (Severity.ERROR, "C'est le nom d'un opérateur de messagerie, pas son code : l'ASP attend le code que lui donne l'annexe de ses documents. Écrivez son code, « {written} », dans la cellule (ou choisissez-le dans la liste déroulante)."),

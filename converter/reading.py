@@ -56,7 +56,7 @@ from . import concurrency, container, launch
 from .formats.model import column_letter
 from .formats import FormatDefinition, Sheet, UnknownFormat, all_formats, common_header, typed_format
 from .issues import Issue, issue
-from .kinds import IDENTIFIER_WIDTHS, KINDS, MAX_LOST_ZEROS
+from .kinds import IDENTIFIER_WIDTHS, KINDS, MAX_LOST_ZEROS, as_typed
 
 ROW = "__row"
 HEADER_SHEET = "Entête"
@@ -88,7 +88,8 @@ class RawWorkbook:
     definition: FormatDefinition
     frames: dict[str, pl.DataFrame]  # sheet name → text columns (balises) + __row
     letters: dict[str, dict[str, str]]  # sheet name → balise → column letter in the user's sheet
-    # sheet → balise → rows whose identifier was typed as a number and got its leading zeros back
+    # sheet → balise → rows whose identifier was typed as a number and got its leading zeros back, or
+    # whose date cell in a text column was read as the sheet shows it (the kind's PADDED_CODE warns)
     padded: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     # sheet → balise → rows holding a formula saved without its value (SheetScan.formulas)
     formulas: dict[str, dict[str, list[int]]] = field(default_factory=dict)
@@ -374,6 +375,7 @@ _ODF_NAMESPACES = {
 }
 _ODF_NUMBERS = (b"float", b"percentage", b"currency")
 _ODF_BOOLEANS = (b"of:=TRUE()", b"of:=FALSE()")
+_ODF_DATES = (b"date", b"time")  # listed among the numbers: an .xlsx holds them as numbers
 _XML_SPACE_OR_END = (b" ", b">", b"/", b"\n", b"\r", b"\t")
 
 
@@ -414,7 +416,7 @@ def _ods_syntax(t: bytes, o: bytes, x: bytes, c: bytes) -> _OdsSyntax:
         # a formula followed in its tag by a value type has a value: not looked at (LibreOffice
         # saves each VRAI or FAUX so); one preceded by it is, and found to have one
         marked=re.compile(rb':value-type="(?:error|time|percentage)"|:formula="[^"]*"(?![^>]*:value-type=)'),
-        marked_listing=re.compile(rb':value-type="(?:error|time|float|percentage|currency|boolean)"|:formula="'),
+        marked_listing=re.compile(rb':value-type="(?:error|time|date|float|percentage|currency|boolean)"|:formula="'),
         name=re.compile(rb"\b" + t + rb':name="([^"]*)"'),
         rows_repeated=re.compile(rb"\b" + t + rb':number-rows-repeated="(\d+)"'),
         columns_repeated=re.compile(t + rb':number-columns-repeated="(\d+)"'),  # at a word's start: _repeats
@@ -516,7 +518,7 @@ def _ods_marked(scan: SheetScan, syntax: _OdsSyntax, cells: _OdsRow, first: int,
             if not text:
                 continue
             target = scan.percents
-        elif kind.group(1) in _ODF_NUMBERS or kind.group(1) == b"boolean":
+        elif kind.group(1) in _ODF_NUMBERS or kind.group(1) == b"boolean" or (listing and kind.group(1) in _ODF_DATES):
             if not listing:  # most marked cells: their column is counted only when listed
                 continue
             formula = syntax.formula.search(cattrs)  # LibreOffice saves VRAI as a number 1 computed by =TRUE()
@@ -893,6 +895,34 @@ def _booleans_as_shown(boolean_cells: Callable[[set[tuple[str, int]]], set[tuple
     )
 
 
+# a date or time cell as the reader gives it: « AAAA-MM-JJ hh:mm:ss » (.xlsx), « AAAA-MM-JJ » or
+# « AAAA-MM-JJThh:mm:ss » (.ods), a time alone on Excel's day 0 (« 1899-12-31 14:30:00 »)
+_DATE_CELL = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?)?$"
+
+
+def _dates_in_text(numeric_cells: Callable[[set[tuple[str, int]]], set[tuple[str, int]]], sheet: Sheet,
+                   frame: pl.DataFrame, padded: dict[str, list[int]], letters: dict[str, str]
+                   ) -> tuple[pl.DataFrame, dict[str, list[int]]]:
+    """Rare path: a date or time cell in a free-text column (4.2 typed for a version becomes
+    the date 04/02 in a French spreadsheet) is read as the sheet shows it, JJ/MM/AAAA (hh:mm),
+    as `kinds.as_typed` echoes a date: the reader's ISO text differed between an .xlsx and an
+    .ods of the same data, and was deposited. Its rows join `padded`: the text kind's
+    PADDED_CODE warns. The same text typed as text stays as typed."""
+    found = {f.balise: frame.filter(pl.col(f.balise).str.contains(_DATE_CELL))[ROW].to_list()
+             for f in sheet.fields if f.kind == "text" and f.balise in letters}
+    wanted = {(letters[b], r) for b, rows in found.items() for r in rows}
+    if not wanted:
+        return frame, padded
+    numeric = numeric_cells(wanted)
+    dated = {b: [r for r in rows if (letters[b], r) in numeric] for b, rows in found.items()}
+    dated = {b: rows for b, rows in dated.items() if rows}
+    frame = frame.with_columns(
+        pl.when(pl.col(ROW).is_in(rows)).then(as_typed(pl.col(b))).otherwise(pl.col(b)).alias(b)
+        for b, rows in dated.items()
+    )
+    return frame, {**padded, **dated}
+
+
 _SERIAL = r"^\d{1,5}(?:\.0+)?$"  # a date typed as a number, as the reader gives it in text
 
 
@@ -1189,7 +1219,7 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
         numeric, booleans = kinds
         frame = _numbers_as_shown(numeric, sheet, frame, letters)
         frame = _booleans_as_shown(booleans, sheet, frame, letters, ods)
-        frame, padded = _pad_identifiers(numeric, sheet, frame, letters)
+        frame, padded = _dates_in_text(numeric, sheet, *_pad_identifiers(numeric, sheet, frame, letters), letters)
         if from_1904:
             frame = _dates_from_1904(numeric, sheet, frame, letters)
         elif from_calc:  # an .xlsx: its sheets have members

@@ -961,3 +961,34 @@ def test_a_phone_number_turned_into_a_number_by_the_spreadsheet_is_told_so(tmp_p
     (problem,) = [i for i in api.verify(path).errors if i.balise == "telAdminTechnique"]
     assert (problem.code, problem.value) == ("telephone_sans_plus", "33612345678")
     assert "devient le nombre" in problem.message and "apostrophe ('+33612345678)" in problem.message
+
+
+@pytest.mark.parametrize("xlsx_cell, ods_cell, shown", [
+    (b'<c r="F2" s="3" t="n"><v>45356</v></c>',
+     b'office:value-type="date" office:date-value="2024-03-05" calcext:value-type="date"><text:p>05/03/2024', "05/03/2024"),
+    (b'<c r="F2" s="3" t="n"><v>0.604166666666667</v></c>',
+     b'office:value-type="time" office:time-value="PT14H30M00S" calcext:value-type="time"><text:p>14:30:00', "14:30"),
+])
+def test_a_date_cell_in_a_text_column_is_read_as_shown_alike_from_an_ods_and_an_xlsx(tmp_path, xlsx_cell, ods_cell, shown):
+    """A date typed in nomMandataire (a free-text column) was read as the reader's ISO text,
+    « 2024-03-05 00:00:00 » from the .xlsx and « 2024-03-05 » from the .ods of the same data,
+    and deposited so without a word: both read it as the sheet shows it, with a warning."""
+    def edit(data: bytes) -> bytes:  # row 2 of Demandes: its empty F:H become a cell F2 and an empty G:H
+        empty = b'<table:table-cell table:number-columns-repeated="3"/></table:table-row>'
+        at = data.index(empty, data.index(b"<text:p>00001</text:p>", data.index(b'table:name="Demandes"')))
+        return (data[:at] + b"<table:table-cell " + ods_cell + b"</text:p></table:table-cell>"
+                b'<table:table-cell table:number-columns-repeated="2"/></table:table-row>' + data[at + len(empty):])
+    ods = edited_ods(tmp_path, edit)
+    FALSE = b'<c r="E2" s="7" t="b"><f aca="false">FALSE()</f><v>0</v></c>'
+    xlsx = edited_xlsx(tmp_path, lambda data: data.replace(FALSE, FALSE + xlsx_cell))
+    found = {kind: [i for i in api.verify(path).issues if i.balise == "nomMandataire"] for kind, path in (("ods", ods), ("xlsx", xlsx))}
+    assert ("texte_date", "F2", shown) in [(i.code, i.cell, i.value) for i in found["ods"]]
+    assert [i.render() for i in found["ods"]] == [i.render() for i in found["xlsx"]]
+
+
+def test_a_date_typed_as_text_in_a_text_column_stays_as_typed(tmp_path):
+    FALSE = b'<c r="E2" s="7" t="b"><f aca="false">FALSE()</f><v>0</v></c>'
+    path = edited_xlsx(tmp_path, lambda data: data.replace(
+        FALSE, FALSE + b'<c r="F2" t="inlineStr"><is><t>2024-03-05 00:00:00</t></is></c>'))
+    found = [(i.code, i.value) for i in api.verify(path).issues if i.balise == "nomMandataire"]
+    assert found and all(code != "texte_date" and value == "2024-03-05 00:00:00" for code, value in found)
