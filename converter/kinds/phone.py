@@ -12,8 +12,8 @@ silent on it).
 False
 
 +33612345678 typed in a cell of format Standard becomes the number 33612345678: the
-spreadsheet drops the « + ». Digits alone, 11 to 15 of them (an international number; no
-national one is that long), are told so (« telephone_sans_plus »), not asked for a prefix the
+spreadsheet drops the « + ». Digits alone, 11 to 15 of them, without a space (an
+international number as a number cell holds it; no national one is that long), are told so (« telephone_sans_plus »), not asked for a prefix the
 user typed.
 
 >>> try:
@@ -39,7 +39,7 @@ CODES = ("telephone_sans_plus", "telephone_invalide", "telephone_inhabituel", "t
 MAX_LENGTH = 49
 PATTERN = r"\+[1-9]"  # the seed's rule: « doit comporter un indicatif téléphonique (exemple : +33) »
 USUAL = r"^\+[1-9][0-9]{4,}$"  # the prefix, then the number's digits
-PLUS_LOST = r"^[1-9][0-9]{10,14}$"  # an international number without its « + » (a cell of numbers drops it)
+PLUS_LOST = r"^[1-9][0-9]{10,14}$"  # a number cell's digits: an international number that lost its « + »
 
 
 def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
@@ -48,7 +48,7 @@ def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
     bad = ~value.str.contains(PATTERN) | (value.str.len_chars() > MAX_LENGTH)
     return FieldCheck(
         value,
-        codes((bad & value.str.contains(PLUS_LOST), "telephone_sans_plus"), (bad, "telephone_invalide")),
+        codes((bad & c.str.contains(PLUS_LOST), "telephone_sans_plus"), (bad, "telephone_invalide")),
         codes((~bad & ~value.str.contains(USUAL), "telephone_inhabituel"),
               (~bad & compact.str.starts_with("00"), "telephone_indicatif"), (~bad & (value != c), "telephone_normalise")),
         ({f"{name}value": pl.when(compact.str.starts_with("00")).then(pl.lit("+") + compact.str.slice(2))
