@@ -218,6 +218,44 @@ def uses_1904_dates(zf: zipfile.ZipFile) -> bool:
     return pr is not None and pr.get("date1904", "").lower() in ("1", "true")
 
 
+def written_by_calc(zf: zipfile.ZipFile) -> bool:
+    """Whether LibreOffice Calc saved this .xlsx (`<fileVersion appName="Calc"/>`): it counts
+    a serial number from 30 December 1899 for every date, Excel (and fastexcel) from
+    31 December 1899 before 1 March 1900 (Excel's fictitious 29 February 1900). Call after
+    check_package."""
+    version = _parse_xml(zf, _workbook_part(zf)).find("m:fileVersion", _NS)
+    return version is not None and version.get("appName") == "Calc"
+
+
+_STYLES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"
+_PERCENT_FORMATS = {9: 0, 10: 2}  # Excel's built-in « 0% » and « 0.00% »
+
+
+def percent_styles(zf: zipfile.ZipFile) -> dict[int, int]:
+    """The cell styles (`<c s="…">`, an index into cellXfs) whose number format shows a
+    percentage (« 30 % » for 0.3), each with its decimals: built in (9, 10) or of the
+    workbook's own formats holding a « % » outside quotes. Most workbooks have none.
+    Call after check_package."""
+    root = _workbook_part(zf)
+    rel_name = _member(str(PurePosixPath(root).parent), f"_rels/{PurePosixPath(root).name}.rels")
+    names = set(zf.namelist())
+    rels = _parse_xml(zf, rel_name) if rel_name in names else []
+    target = next((r.get("Target", "") for r in rels if r.get("Type") == _STYLES), None)
+    member = _member(str(PurePosixPath(root).parent), target) if target else "xl/styles.xml"
+    if member not in names:
+        return {}
+    styles = _parse_xml(zf, member)
+    formats = dict(_PERCENT_FORMATS)
+    for fmt in styles.iterfind("m:numFmts/m:numFmt", _NS):
+        code = "".join(fmt.get("formatCode", "").split('"')[::2]).split(";")[0]  # outside quotes, positive part
+        if "%" in code.replace("\\%", "") and fmt.get("numFmtId", "").isdigit():
+            point = code.find(".")
+            formats[int(fmt.get("numFmtId"))] = 0 if point < 0 else len(code[point + 1:].split("%")[0].strip("\\ "))
+    return {i: formats[int(xf.get("numFmtId", "0"))]
+            for i, xf in enumerate(styles.iterfind("m:cellXfs/m:xf", _NS))
+            if xf.get("numFmtId", "0").isdigit() and int(xf.get("numFmtId", "0")) in formats}
+
+
 def _size(n: int) -> str:
     return f"{n / (1 << 30):.0f} Gio" if n >= 1 << 30 else f"{n / (1 << 20):.0f} Mio"
 

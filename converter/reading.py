@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import logging
+import math
 import re
 import sys
 import threading
@@ -39,7 +40,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TypeVar
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache, partial
 from difflib import get_close_matches
 from pathlib import Path
@@ -54,7 +56,7 @@ from . import concurrency, container, launch
 from .formats.model import column_letter
 from .formats import FormatDefinition, Sheet, UnknownFormat, all_formats, common_header, typed_format
 from .issues import Issue, issue
-from .kinds import IDENTIFIER_WIDTHS, KINDS, MAX_LOST_ZEROS
+from .kinds import IDENTIFIER_WIDTHS, KINDS, MAX_LOST_ZEROS, as_typed
 
 ROW = "__row"
 HEADER_SHEET = "Entête"
@@ -86,7 +88,8 @@ class RawWorkbook:
     definition: FormatDefinition
     frames: dict[str, pl.DataFrame]  # sheet name → text columns (balises) + __row
     letters: dict[str, dict[str, str]]  # sheet name → balise → column letter in the user's sheet
-    # sheet → balise → rows whose identifier was typed as a number and got its leading zeros back
+    # sheet → balise → rows whose identifier was typed as a number and got its leading zeros back, or
+    # whose date cell in a text column was read as the sheet shows it (the kind's PADDED_CODE warns)
     padded: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     # sheet → balise → rows holding a formula saved without its value (SheetScan.formulas)
     formulas: dict[str, dict[str, list[int]]] = field(default_factory=dict)
@@ -201,10 +204,16 @@ class SheetScan:
     # cells holding a number, and a boolean, listed by _scan_ods(listing=True); None: not listed
     numeric: set[tuple[str, int]] | None = None
     booleans: set[tuple[str, int]] | None = None
+    # numbers shown as a percentage (0.3 shown « 30 % »): (letter, row) → the text the sheet
+    # shows; fastexcel reads the number, an amount of 0.30 €
+    percents: dict[tuple[str, int], str] = field(default_factory=dict)
 
 
-def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True) -> SheetScan:
+def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True,
+                percents: dict[int, int] | None = None) -> SheetScan:
+    """The sheet's SheetScan; `percents`: container.percent_styles."""
     scan = SheetScan()
+    styled = [(b' s="%d"' % style, decimals) for style, decimals in (percents or {}).items()]
     found_first = False
     measure: bool | None = None if trust_dimension else True
     row_tags, dimension_rows = 0, 0
@@ -246,11 +255,15 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True) 
                 if formula and ref and not _HAS_VALUE.search(body):
                     text = _unescape(formula.group(1).decode()) if formula.group(1) else "…"
                     scan.formulas[(ref.group(1).decode(), int(ref.group(2)))] = f"={text}"
+        # a style showing a percentage: in no chunk of most workbooks, told by one search each
+        for attribute, decimals in styled:
+            if attribute in chunk:
+                _percent_cells(scan, chunk, attribute, decimals)
         if not measure:  # rows holding cells (`</row>`; `<row>` without attributes counts twice: measured)
             if rows_here := chunk.count(b"row>"):
                 row_tags, last_rows = row_tags + rows_here, chunk
             if wider is not None and wider.search(chunk):  # a cell right of what the dimension says: measure
-                return _scan_sheet(zf, member, trust_dimension=False)
+                return _scan_sheet(zf, member, False, percents)
         if measure:
             if beyond := _BEYOND_XFD.search(chunk):  # no spreadsheet writes it; fastexcel would spread every row to it
                 scan.beyond_xfd = beyond.group(1).decode()
@@ -274,8 +287,31 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True) 
             scan.far_cell = _far_cell((top, before_bottom, bottom), (left, before_right, right), down, across)
     elif row_tags > dimension_rows or max(map(int, _ROW_NUMBER.findall(last_rows)), default=0) > dimension_rows:
         # more rows than the dimension says, or a last row below it: it lies, measure
-        return _scan_sheet(zf, member, trust_dimension=False)
+        return _scan_sheet(zf, member, False, percents)
     return scan
+
+
+def _percent_cells(scan: SheetScan, chunk: bytes, attribute: bytes, decimals: int) -> None:
+    """The number cells of `chunk` whose style (`attribute`, ` s="9"`) shows a percentage,
+    listed in `scan.percents` as the sheet shows them."""
+    for m in _CELL_WITH_BODY.finditer(chunk):
+        attrs = m.group(1)
+        t, ref, v = _TYPE.search(attrs), _REF.search(attrs), _V.search(m.group(2))
+        if attribute in b" " + attrs and ref and v and (t is None or t.group(1) == b"n"):
+            scan.percents[(ref.group(1).decode(), int(ref.group(2)))] = _percent(v.group(1).decode(), decimals)
+
+
+def _percent(number: str, decimals: int) -> str:
+    """A number as a percentage style shows it, in French.
+
+    >>> _percent("0.3", 0), _percent("0.486667", 2), _percent("-1.5", 0), _percent("1E-3", 1), _percent("x", 0)
+    ('30 %', '48,67 %', '-150 %', '0,1 %', 'x')
+    """
+    try:
+        shown = (Decimal(number) * 100).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
+    except ArithmeticError:
+        return number
+    return f"{shown:f}".replace(".", ",") + " %"
 
 
 def _far_cell(rows: tuple[int, int, int], columns: tuple[int, int, int], down: str, across: str) -> str:
@@ -340,6 +376,7 @@ _ODF_NAMESPACES = {
 _DOCUMENT_END = re.compile(rb"</(?:[\w.-]+:)?document-content>\s*\Z")  # the last tag of a whole content.xml
 _ODF_NUMBERS = (b"float", b"percentage", b"currency")
 _ODF_BOOLEANS = (b"of:=TRUE()", b"of:=FALSE()")
+_ODF_DATES = (b"date", b"time")  # listed among the numbers: an .xlsx holds them as numbers
 _XML_SPACE_OR_END = (b" ", b">", b"/", b"\n", b"\r", b"\t")
 
 
@@ -379,8 +416,8 @@ def _ods_syntax(t: bytes, o: bytes, x: bytes, c: bytes) -> _OdsSyntax:
         cell_close=b"</" + t + b":table-cell>",
         # a formula followed in its tag by a value type has a value: not looked at (LibreOffice
         # saves each VRAI or FAUX so); one preceded by it is, and found to have one
-        marked=re.compile(rb':value-type="(?:error|time)"|:formula="[^"]*"(?![^>]*:value-type=)'),
-        marked_listing=re.compile(rb':value-type="(?:error|time|float|percentage|currency|boolean)"|:formula="'),
+        marked=re.compile(rb':value-type="(?:error|time|percentage)"|:formula="[^"]*"(?![^>]*:value-type=)'),
+        marked_listing=re.compile(rb':value-type="(?:error|time|date|float|percentage|currency|boolean)"|:formula="'),
         name=re.compile(rb"\b" + t + rb':name="([^"]*)"'),
         rows_repeated=re.compile(rb"\b" + t + rb':number-rows-repeated="(\d+)"'),
         columns_repeated=re.compile(t + rb':number-columns-repeated="(\d+)"'),  # at a word's start: _repeats
@@ -453,8 +490,8 @@ class _OdsRow:
 def _ods_marked(scan: SheetScan, syntax: _OdsSyntax, cells: _OdsRow, first: int, row: int, listed: int,
                 listing: bool) -> int:
     """Lists the marked cells of one .ods row (or run of `first`..`row` identical rows) in
-    `scan`: in error, times, formulas saved without a value, and with `listing`, numbers and
-    booleans. Returns the cells listed so far."""
+    `scan`: in error, times, percentages, formulas saved without a value, and with `listing`,
+    numbers and booleans (percentages among the numbers). Returns the cells listed so far."""
     seen, body = -1, cells.body
     for mark in (syntax.marked_listing if listing else syntax.marked).finditer(body):
         opening, tag_end = cells.tag_at(mark.start())
@@ -475,7 +512,14 @@ def _ods_marked(scan: SheetScan, syntax: _OdsSyntax, cells: _OdsRow, first: int,
             text = "\n".join(_plain_text(p.group(1) or b"") for p in
                              syntax.paragraph.finditer(syntax.annotation.sub(b"", content))) or "#N/A"
             target = scan.errors
-        elif kind.group(1) in _ODF_NUMBERS or kind.group(1) == b"boolean":
+        elif kind.group(1) == b"percentage" and not listing:  # shown « 30 % », read 0.3: as shown
+            content = body[tag_end + 1:body.find(syntax.cell_close, tag_end)]
+            text = "\n".join(_plain_text(p.group(1) or b"") for p in
+                             syntax.paragraph.finditer(syntax.annotation.sub(b"", content)))
+            if not text:
+                continue
+            target = scan.percents
+        elif kind.group(1) in _ODF_NUMBERS or kind.group(1) == b"boolean" or (listing and kind.group(1) in _ODF_DATES):
             if not listing:  # most marked cells: their column is counted only when listed
                 continue
             formula = syntax.formula.search(cattrs)  # LibreOffice saves VRAI as a number 1 computed by =TRUE()
@@ -704,10 +748,11 @@ def _load(reader: fastexcel.ExcelReader, path: Path, sheet: Sheet, scan: SheetSc
     ).with_row_index(ROW, offset=first_row + 1).with_columns(pl.col(ROW).cast(pl.Int64))
     letters = {b: column_letter(positions[columns[b]]) for b in sheet.balises
                if b in columns and columns[b] in positions}
-    if scan.errors or scan.formulas or scan.times:  # fastexcel reads them as empty; put their text back
+    if scan.errors or scan.formulas or scan.times or scan.percents:  # fastexcel reads them as empty (a
+        # percentage: as a number); put their text back
         by_letter = {letter: b for b, letter in letters.items()}
         updates: dict[str, dict[int, str]] = {}
-        for (letter, row), text in {**scan.times, **scan.errors, **scan.formulas}.items():
+        for (letter, row), text in {**scan.percents, **scan.times, **scan.errors, **scan.formulas}.items():
             if letter in by_letter:
                 updates.setdefault(by_letter[letter], {})[row] = text
         # fastexcel ends the sheet at its last value: rows below made only of such cells
@@ -835,14 +880,17 @@ _SPELLED_BOOLEANS = {"true": "VRAI", "false": "FAUX", "1": "VRAI", "0": "FAUX"}
 
 
 def _booleans_as_shown(boolean_cells: Callable[[set[tuple[str, int]]], set[tuple[str, int]]], sheet: Sheet,
-                       frame: pl.DataFrame, letters: dict[str, str]) -> pl.DataFrame:
+                       frame: pl.DataFrame, letters: dict[str, str], ods: bool = False) -> pl.DataFrame:
     """Rare path: a boolean cell in a column that is not a boolean one (an amount, a name, a
     list…) is read VRAI or FAUX, as the sheet shows it, not « true » or « 1 » as the reader
     spells it: it is echoed so, and never taken for the amount 1. The same text typed stays
-    as typed. In an integer column only « true » and « false » are looked at: a 1 there is
-    most often one, and would make every sheet of counts be searched."""
-    spelled = {f.balise: frame.filter(pl.col(f.balise).is_in(["true", "false"] if f.kind == "integer"
-                                                             else list(_SPELLED_BOOLEANS)))[ROW].to_list()
+    as typed. In an integer column of an .xlsx only « true » and « false » are looked at: a 1
+    there is most often one, and would make every sheet of counts be searched; an .ods reads
+    LibreOffice's VRAI only as 1 (the number =TRUE() computes), so there a 1 or 0 is looked
+    at too (its content.xml listed once), never deposited as the count 1."""
+    words = list(_SPELLED_BOOLEANS)
+    spelled = {f.balise: frame.filter(pl.col(f.balise).is_in(["true", "false"] if f.kind == "integer" and not ods
+                                                             else words))[ROW].to_list()
                for f in sheet.fields if f.kind != "boolean" and f.balise in letters}
     wanted = {(letters[b], r) for b, rows in spelled.items() for r in rows}
     if not wanted:
@@ -852,6 +900,34 @@ def _booleans_as_shown(boolean_cells: Callable[[set[tuple[str, int]]], set[tuple
         pl.when(pl.col(ROW).is_in(rows)).then(pl.col(b).replace(_SPELLED_BOOLEANS)).otherwise(pl.col(b)).alias(b)
         for b, rows in ((b, [r for r in rows if (letters[b], r) in booleans]) for b, rows in spelled.items()) if rows
     )
+
+
+# a date or time cell as the reader gives it: « AAAA-MM-JJ hh:mm:ss » (.xlsx), « AAAA-MM-JJ » or
+# « AAAA-MM-JJThh:mm:ss » (.ods), a time alone on Excel's day 0 (« 1899-12-31 14:30:00 »)
+_DATE_CELL = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?)?$"
+
+
+def _dates_in_text(numeric_cells: Callable[[set[tuple[str, int]]], set[tuple[str, int]]], sheet: Sheet,
+                   frame: pl.DataFrame, padded: dict[str, list[int]], letters: dict[str, str]
+                   ) -> tuple[pl.DataFrame, dict[str, list[int]]]:
+    """Rare path: a date or time cell in a free-text column (4.2 typed for a version becomes
+    the date 04/02 in a French spreadsheet) is read as the sheet shows it, JJ/MM/AAAA (hh:mm),
+    as `kinds.as_typed` echoes a date: the reader's ISO text differed between an .xlsx and an
+    .ods of the same data, and was deposited. Its rows join `padded`: the text kind's
+    PADDED_CODE warns. The same text typed as text stays as typed."""
+    found = {f.balise: frame.filter(pl.col(f.balise).str.contains(_DATE_CELL))[ROW].to_list()
+             for f in sheet.fields if f.kind == "text" and f.balise in letters}
+    wanted = {(letters[b], r) for b, rows in found.items() for r in rows}
+    if not wanted:
+        return frame, padded
+    numeric = numeric_cells(wanted)
+    dated = {b: [r for r in rows if (letters[b], r) in numeric] for b, rows in found.items()}
+    dated = {b: rows for b, rows in dated.items() if rows}
+    frame = frame.with_columns(
+        pl.when(pl.col(ROW).is_in(rows)).then(as_typed(pl.col(b))).otherwise(pl.col(b)).alias(b)
+        for b, rows in dated.items()
+    )
+    return frame, {**padded, **dated}
 
 
 _SERIAL = r"^\d{1,5}(?:\.0+)?$"  # a date typed as a number, as the reader gives it in text
@@ -876,6 +952,46 @@ def _dates_from_1904(numeric_cells: Callable[[set[tuple[str, int]]], set[tuple[s
             pl.when(pl.col(ROW).is_in(rows))
             .then((pl.lit(date(1904, 1, 1)) + pl.duration(days=days)).dt.strftime("%Y-%m-%d"))
             .otherwise(pl.col(balise)).alias(balise))
+    return frame
+
+
+_BEFORE_MARCH_1900 = r"^(?:1899-|1900-0[12]-)"  # a date the reader counts as Excel does, a day after Calc
+
+
+def _serials(zf: zipfile.ZipFile, member: str, wanted: set[tuple[str, int]]) -> dict[tuple[str, int], float]:
+    """The numbers the wanted number cells hold (a date cell: its serial number)."""
+    found: dict[tuple[str, int], float] = {}
+
+    def number(m: re.Match[bytes]) -> bool:
+        t, v, ref = _TYPE.search(m.group(1)), _V.search(m.group(2)), _REF.search(m.group(1))
+        if ref and v and (t is None or t.group(1) == b"n"):
+            with contextlib.suppress(ValueError):
+                found[(ref.group(1).decode(), int(ref.group(2)))] = float(v.group(1))
+        return False
+    _cells_where(zf, member, wanted, _CELL_WITH_BODY, number)
+    return found
+
+
+def _dates_of_calc(serials: Callable[[set[tuple[str, int]]], dict[tuple[str, int], float]], sheet: Sheet,
+                   frame: pl.DataFrame, letters: dict[str, str]) -> pl.DataFrame:
+    """Rare path: in an .xlsx LibreOffice saved (container.written_by_calc), a date cell before
+    1 March 1900 is the day LibreOffice shows, 30 December 1899 plus its serial number: the
+    reader counts it as Excel does, a day later (15/12/1899 typed was read 16/12/1899, and
+    echoed so by the message refusing its year). A time of day alone (serial below 1) stays."""
+    early = {f.balise: frame.filter(pl.col(f.balise).str.contains(_BEFORE_MARCH_1900))[ROW].to_list()
+             for f in sheet.fields if f.kind == "date" and f.balise in letters}
+    wanted = {(letters[b], r) for b, rows in early.items() for r in rows}
+    if not wanted:
+        return frame
+    found = serials(wanted)
+    for balise, rows in early.items():
+        days = {r: math.floor(found[(letters[balise], r)]) for r in rows if (letters[balise], r) in found}
+        days = {r: d for r, d in days.items() if not 0 <= d < 1}
+        if days:
+            shown = {r: (date(1899, 12, 30) + timedelta(days=d)).isoformat() for r, d in days.items()}
+            frame = frame.with_columns(
+                pl.concat_str(pl.col(ROW).replace_strict(shown, default=None, return_dtype=pl.String),
+                              pl.col(balise).str.slice(10)).fill_null(pl.col(balise)).alias(balise))
     return frame
 
 
@@ -982,7 +1098,8 @@ def _read(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None,
     # parses the shared strings again and its Arrow export holds the GIL: only a large workbook
     # gets one (concurrency.TWO_READERS_FROM; issue #19, docs/performance.md)
     scanned = {name: member for name, member in members.items() if name in _data_sheet_names()}
-    with concurrency.computed_ahead(partial(_scan_sheet, zf), scanned) as ahead:
+    percents = container.percent_styles(zf)
+    with concurrency.computed_ahead(partial(_scan_sheet, zf, percents=percents), scanned) as ahead:
         return _read_sheets(path, zf, definition, members, ahead, then=then)
 
 
@@ -1092,8 +1209,7 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
     if definition is None:
         definition = _header_format(reader, path, scan(HEADER_SHEET), actual[HEADER_SHEET])
     raw = RawWorkbook(path=path, definition=definition, frames={}, letters={})
-    from_1904 = bool(members) and container.uses_1904_dates(zf)  # parsed by check_package already
-
+    from_1904, from_calc = (container.uses_1904_dates(zf), container.written_by_calc(zf)) if members else (False, False)
     cells_of = _cells_of(path, zf, members, ods)
 
     def read(sheet: Sheet, by: fastexcel.ExcelReader = reader) -> _SheetRead:
@@ -1109,10 +1225,12 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
             return _SheetRead(frame, letters, formulas, {})
         numeric, booleans = kinds
         frame = _numbers_as_shown(numeric, sheet, frame, letters)
-        frame = _booleans_as_shown(booleans, sheet, frame, letters)
-        frame, padded = _pad_identifiers(numeric, sheet, frame, letters)
+        frame = _booleans_as_shown(booleans, sheet, frame, letters, ods)
+        frame, padded = _dates_in_text(numeric, sheet, *_pad_identifiers(numeric, sheet, frame, letters), letters)
         if from_1904:
             frame = _dates_from_1904(numeric, sheet, frame, letters)
+        elif from_calc:  # an .xlsx: its sheets have members
+            frame = _dates_of_calc(partial(_serials, zf, members[user]), sheet, frame, letters)
         return _SheetRead(frame, letters, formulas, padded)
 
     def read_second(sheet: Sheet) -> None:

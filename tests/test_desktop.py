@@ -267,6 +267,52 @@ def test_a_boolean_typed_in_an_amount_is_shown_vrai_and_never_read_as_one_euro(t
         [("montant_invalide", "D2", "VRAI")]
 
 
+def percent_style(data: bytes) -> bytes:
+    """styles.xml of the LibreOffice-saved .xlsx, with a 17th cell style (s="16") of format
+    « 0.00% », as LibreOffice saves a cell formatted as a percentage."""
+    return (data.replace(b"</numFmts>", b'<numFmt numFmtId="169" formatCode="0.00%"/></numFmts>')
+            .replace(b"</cellXfs>", b'<xf numFmtId="169" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs>'))
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "ods"])
+def test_an_amount_shown_as_a_percentage_is_refused_as_the_user_sees_it(tmp_path, kind):
+    """30 % typed in montantSegurHT (a cell formatted as a percentage holds 0.3) was deposited
+    as 0.30 €: the seeds ask for an amount in euros; it is refused, echoed as the sheet shows it."""
+    if kind == "ods":
+        path = edited_ods(tmp_path, lambda data: re.sub(
+            rb'<table:table-cell office:value-type="float" office:value="4866.67".*?</table:table-cell>',
+            lambda _: b'<table:table-cell office:value-type="percentage" office:value="0.3" '
+                      b'calcext:value-type="percentage"><text:p>30 %</text:p></table:table-cell>',
+            data, count=1, flags=re.S))
+        shown = "30 %"
+    else:
+        path = rewrite(edited_xlsx(tmp_path, lambda data: data.replace(
+            b'<c r="D2" s="4" t="n"><v>4866.67</v></c>', b'<c r="D2" s="16" t="n"><v>0.3</v></c>')),
+            "xl/styles.xml", percent_style)
+        shown = "30,00 %"
+    outcome = api.convert(path, tmp_path / "depot", DAY, registre=tmp_path / "registre.sqlite")
+    assert "00001" in outcome.rejected and "00001" not in outcome.amounts
+    assert [(i.code, i.cell, i.value) for i in outcome.errors if i.row == 2 and i.sheet == "Demandes"] == \
+        [("montant_pourcentage", "D2", shown)]
+
+
+def test_an_amount_formatted_as_a_percentage_by_excel_is_refused(tmp_path):
+    """Excel's built-in « 0% » (numFmtId 9), as openpyxl writes it; the other amounts stay read."""
+    rows = seed_001_rows()
+    rows["Demandes"].append({**rows["Demandes"][0], "numeroEditeur": "00002"})
+    rows = {**rows, **{s: r + [{**x, "numeroEditeur": "00002"} for x in r] for s, r in rows.items() if s != "Demandes"}}
+    path = workbook(tmp_path / "pourcent.xlsx", rows)
+    book = openpyxl.load_workbook(path)
+    cell = book["Demandes"]["D2"]
+    cell.value, cell.number_format = 0.3, "0%"
+    book.save(path)
+    outcome = api.convert(path, tmp_path / "depot", DAY, registre=tmp_path / "registre.sqlite")
+    assert outcome.rejected == ["00001"] and outcome.amounts == {"00002": Decimal("4866.67")}
+    (problem,) = [i for i in outcome.errors if i.balise == "montantSegurHT"]
+    assert (problem.code, problem.cell, problem.value) == ("montant_pourcentage", "D2", "30 %")
+    assert "format pourcentage" in problem.message
+
+
 def test_a_time_typed_in_a_date_cell_is_named_as_a_time_from_an_ods_as_from_an_xlsx(tmp_path):
     """On a French keyboard « : » and « / » share a key: 14:30 typed for a date is a time cell.
     The .ods read it as empty (« Valeur obligatoire », the cell not empty); the .xlsx said the
@@ -844,3 +890,105 @@ def test_a_line_break_in_a_value_is_shown_on_any_console_not_as_a_question_mark(
     done = run_in_console(encoding, "verifier", str(workbook(tmp_path / "saut.xlsx", rows)), cwd=tmp_path)
     (line,) = [line for line in done.stdout.decode(encoding).splitlines() if "(regimeTVA)" in line]
     assert shown in line and "?" not in line, line
+
+
+# libreoffice-solde-vrai.ods: the ms2-dui-pde-solde workbook of seed 000 (tests.builders_solde),
+# its nbreDossiersDUIActifs (OG C2) typed =TRUE() with openpyxl, saved by LibreOffice 7.4
+# (`soffice --headless --convert-to ods`): a float 1 computed by of:=TRUE(), shown « 1 » by the
+# column's number format « 0 ».
+SOLDE_VRAI = CORPUS / "libreoffice-solde-vrai.ods"
+_TRUE_COUNT = (b'<table:table-cell table:formula="of:=TRUE()" office:value-type="float" office:value="1" '
+               b'calcext:value-type="float"><text:p>1</text:p></table:table-cell>')
+
+
+@pytest.mark.parametrize("cell, shown", [
+    (_TRUE_COUNT, "VRAI"),
+    (_TRUE_COUNT.replace(b"TRUE()", b"FALSE()").replace(b'"1"', b'"0"').replace(b">1<", b">0<"), "FAUX"),
+])
+def test_a_boolean_typed_in_a_count_of_an_ods_is_refused_not_read_as_one(tmp_path, cell, shown):
+    """VRAI typed in nbreDossiersDUIActifs of an .ods (LibreOffice saves it as the number 1
+    that =TRUE() computes) was deposited as 1 dossier; the same workbook saved as .xlsx (a
+    boolean cell) was refused: both refuse it, and echo the boolean."""
+    path = tmp_path / "solde.ods"
+    path.write_bytes(SOLDE_VRAI.read_bytes())
+    rewrite(path, "content.xml", lambda data: data.replace(_TRUE_COUNT, cell))
+    outcome = api.convert(path, tmp_path / "depot", DAY, registre=tmp_path / "registre.sqlite")
+    assert outcome.rejected == ["00002"] and not outcome.files
+    assert [(i.code, i.sheet, i.cell, i.value) for i in outcome.errors] == \
+        [("entier_invalide", "OG", "C2", shown)]
+
+
+def test_a_count_of_one_typed_as_a_number_in_an_ods_stays_one(tmp_path):
+    path = tmp_path / "solde.ods"
+    path.write_bytes(SOLDE_VRAI.read_bytes())
+    rewrite(path, "content.xml", lambda data: data.replace(_TRUE_COUNT, _TRUE_COUNT.replace(
+        b' table:formula="of:=TRUE()"', b"")))
+    outcome = api.convert(path, tmp_path / "depot", DAY, registre=tmp_path / "registre.sqlite")
+    assert outcome.accepted == ["00002"] and not outcome.errors
+    assert b'"nbreDossiersDUIActifs": 1' in outcome.files[0].read_bytes()
+
+
+@pytest.mark.parametrize("serial, shown", [("-15", "15/12/1899"), ("-1", "29/12/1899")])
+def test_a_date_before_1900_of_a_libreoffice_xlsx_is_echoed_as_libreoffice_shows_it(tmp_path, serial, shown):
+    """LibreOffice counts a date's serial number from 30 December 1899, Excel (and the reader)
+    from 31 December 1899 before 1 March 1900: 15/12/1899 typed in LibreOffice (saved -15)
+    was refused as « 16/12/1899 », a date the user never typed."""
+    path = edited_xlsx(tmp_path, lambda data: data.replace(b"<v>45363</v>", f"<v>{serial}</v>".encode()))
+    problems = [i for i in api.verify(path).errors if i.balise == "dateCommande"]
+    assert [(i.code, i.cell, i.value) for i in problems] == [("date_annee_hors_limites", "B2", shown)]
+
+
+@pytest.mark.parametrize("serial, deposited", [("16", "15/01/1900"), ("59", "27/02/1900"), ("60", "28/02/1900"),
+                                               ("61", "01/03/1900"), ("45363", "12/03/2024")])
+def test_a_date_of_early_1900_of_a_libreoffice_xlsx_is_the_day_libreoffice_shows(tmp_path, serial, deposited):
+    """15/01/1900 typed in LibreOffice (saved 16) was deposited 16/01/1900. Excel's fictitious
+    29/02/1900 (60) is LibreOffice's 28/02/1900; from 01/03/1900 on, both count alike."""
+    path = edited_xlsx(tmp_path, lambda data: data.replace(b"<v>45363</v>", f"<v>{serial}</v>".encode()))
+    outcome = api.convert(path, tmp_path / "depot", DAY, registre=tmp_path / "registre.sqlite")
+    assert "00001" in outcome.accepted
+    assert f'"dateCommande": "{deposited}"'.encode() in outcome.files[0].read_bytes()
+
+
+def test_a_phone_number_turned_into_a_number_by_the_spreadsheet_is_told_so(tmp_path):
+    """+33612345678 typed in a cell of format Standard is stored as the number 33612345678: the
+    message asked for an international prefix, as if the user had not typed one."""
+    path = workbook(tmp_path / "tel.xlsx", seed_001_rows())
+    book = openpyxl.load_workbook(path)
+    sheet = book["OG"]
+    cell = sheet.cell(2, [c.value for c in sheet[1]].index("telAdminTechnique") + 1)
+    cell.value, cell.number_format = 33612345678, "General"
+    book.save(path)
+    (problem,) = [i for i in api.verify(path).errors if i.balise == "telAdminTechnique"]
+    assert (problem.code, problem.value) == ("telephone_sans_plus", "33612345678")
+    assert "devient le nombre" in problem.message and "apostrophe ('+33612345678)" in problem.message
+
+
+@pytest.mark.parametrize("xlsx_cell, ods_cell, shown", [
+    (b'<c r="F2" s="3" t="n"><v>45356</v></c>',
+     b'office:value-type="date" office:date-value="2024-03-05" calcext:value-type="date"><text:p>05/03/2024', "05/03/2024"),
+    (b'<c r="F2" s="3" t="n"><v>0.604166666666667</v></c>',
+     b'office:value-type="time" office:time-value="PT14H30M00S" calcext:value-type="time"><text:p>14:30:00', "14:30"),
+])
+def test_a_date_cell_in_a_text_column_is_read_as_shown_alike_from_an_ods_and_an_xlsx(tmp_path, xlsx_cell, ods_cell, shown):
+    """A date typed in nomMandataire (a free-text column) was read as the reader's ISO text,
+    « 2024-03-05 00:00:00 » from the .xlsx and « 2024-03-05 » from the .ods of the same data,
+    and deposited so without a word: both read it as the sheet shows it, with a warning."""
+    def edit(data: bytes) -> bytes:  # row 2 of Demandes: its empty F:H become a cell F2 and an empty G:H
+        empty = b'<table:table-cell table:number-columns-repeated="3"/></table:table-row>'
+        at = data.index(empty, data.index(b"<text:p>00001</text:p>", data.index(b'table:name="Demandes"')))
+        return (data[:at] + b"<table:table-cell " + ods_cell + b"</text:p></table:table-cell>"
+                b'<table:table-cell table:number-columns-repeated="2"/></table:table-row>' + data[at + len(empty):])
+    ods = edited_ods(tmp_path, edit)
+    FALSE = b'<c r="E2" s="7" t="b"><f aca="false">FALSE()</f><v>0</v></c>'
+    xlsx = edited_xlsx(tmp_path, lambda data: data.replace(FALSE, FALSE + xlsx_cell))
+    found = {kind: [i for i in api.verify(path).issues if i.balise == "nomMandataire"] for kind, path in (("ods", ods), ("xlsx", xlsx))}
+    assert ("texte_date", "F2", shown) in [(i.code, i.cell, i.value) for i in found["ods"]]
+    assert [i.render() for i in found["ods"]] == [i.render() for i in found["xlsx"]]
+
+
+def test_a_date_typed_as_text_in_a_text_column_stays_as_typed(tmp_path):
+    FALSE = b'<c r="E2" s="7" t="b"><f aca="false">FALSE()</f><v>0</v></c>'
+    path = edited_xlsx(tmp_path, lambda data: data.replace(
+        FALSE, FALSE + b'<c r="F2" t="inlineStr"><is><t>2024-03-05 00:00:00</t></is></c>'))
+    found = [(i.code, i.value) for i in api.verify(path).issues if i.balise == "nomMandataire"]
+    assert found and all(code != "texte_date" and value == "2024-03-05 00:00:00" for code, value in found)

@@ -91,6 +91,8 @@ def test_scalar_validate_normalises_as_the_column_check(module, value, expected)
 @pytest.mark.parametrize("module, value, code", [
     (KINDS["date"], "30/02/2024", "date_invalide"), (KINDS["amount"], "1234.567", "montant_decimales"),
     (KINDS["boolean"], "bof", "booleen_invalide"), (KINDS["phone"], "0612", "telephone_invalide"),
+    # +33612345678 typed in a cell of format Standard: the number 33612345678, its « + » lost
+    (KINDS["phone"], "33612345678", "telephone_sans_plus"), (KINDS["phone"], "612345678", "telephone_invalide"),
     (KINDS["email"], "@b.fr", "email_invalide"), (finess, "2C0000010", "finess_invalide"),
     (rpps, "1234", "rpps_invalide"), (siret, "1234567890123", "siret_invalide"),
     (numero_editeur, "0001", "numero_editeur_invalide"),

@@ -12,6 +12,13 @@ much as a decimal one: it is refused, never read as either.
 
 >>> is_valid("15.000"), validate("15.000,00")
 (False, '15000.00')
+
+A number shown as a percentage (« 30 % », which the spreadsheet holds as 0.3; the reader
+reads it as shown) is no amount in euros, as the seeds ask (« Montant total en Euros et hors
+taxe », FLOAT): it is refused, never deposited as 0.30 €.
+
+>>> is_valid("30 %")
+False
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ NAME = "amount"
 TEXT = False
 NUM_FORMAT = "0.00"
 WIDTH = None
-CODES = ("montant_ambigu", "montant_invalide", "montant_decimales", "montant_non_positif")
+CODES = ("montant_pourcentage", "montant_ambigu", "montant_invalide", "montant_decimales", "montant_non_positif")
 
 
 def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
@@ -40,6 +47,7 @@ def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
     )
     whole = parts.struct.field("2").str.strip_chars_start("0")
     error = codes(
+        (text.str.ends_with("%"), "montant_pourcentage"),  # a cell shown as a percentage (reading.py)
         (text.str.contains(r"^[0-9]{1,3}[.,][0-9]{3}$"), "montant_ambigu"),
         (parts.struct.field("2").is_null(), "montant_invalide"),
         (frac.str.len_chars() > 2, "montant_decimales"),

@@ -17,7 +17,8 @@ NAME = "text"
 TEXT = True
 NUM_FORMAT = None
 WIDTH = None
-CODES = ("longueur_exacte", "longueur_max", "motif", "majuscules")
+PADDED_CODE = "texte_date"  # a date or time cell, read as the sheet shows it (reading._dates_in_text)
+CODES = ("longueur_exacte", "longueur_max", "motif", "majuscules", PADDED_CODE)
 
 
 def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
