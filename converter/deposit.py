@@ -85,20 +85,17 @@ def check_room(folder: Path, numero_ans: str, day: date, recorded: int, files: i
     free = max(MAX_RANK - last, 0)
     if files <= free:
         return
-    ranks = f"{MAX_RANK} numéros de fichier du {day:%d/%m/%Y} pour le numéro ANS {numero_ans}"
-    where = f"(dans « {folder} » ou au registre)"
-    if free == 0:
-        said = f"Les {ranks} sont tous pris {where}"
-    else:
-        left = "il n'en reste qu'un" if free == 1 else f"il n'en reste que {free}"
-        said = (f"Cette conversion écrirait {files} fichiers de dépôt ({per_file} demandes au plus chacun), mais "
-                f"des {ranks}, {left} : ceux jusqu'à {last:03d} sont pris {where}")
+    left = ("il ne reste aucun numéro de fichier libre" if free == 0 else
+            "il ne reste qu'un numéro de fichier libre" if free == 1 else
+            f"il ne reste que {free} numéros de fichier libres")
     most = f"{free * per_file:,}".replace(",", " ")
     split = f", ou partagez-le en classeurs de {most} demandes au plus" if free else ""
     raise OutputError(
-        f"{said}. Le numéro d'un fichier de dépôt est son rang parmi ceux "
-        f"du jour, sur trois chiffres (001 à {MAX_RANK:03d}). Rien n'a été écrit. Convertissez ce classeur pour le "
-        f"jour où vous déposerez ses fichiers sur le portail (--date-depot AAAAMMJJ){split}.")
+        f"Cette conversion écrirait {files} fichier{'s' if files > 1 else ''} de dépôt ({per_file} demandes au plus chacun), mais {left} "
+        f"le {day:%d/%m/%Y} pour le numéro ANS {numero_ans} : le numéro d'un fichier de dépôt est son rang parmi "
+        f"ceux du jour, sur trois chiffres (001 à {MAX_RANK:03d}), et ceux jusqu'à {min(last, MAX_RANK):03d} sont "
+        f"pris (dans « {folder} » ou au registre). Rien n'a été écrit. Convertissez ce classeur pour le jour où "
+        f"vous déposerez ses fichiers sur le portail (--date-depot AAAAMMJJ){split}.")
 
 
 class DepositFolder:

@@ -167,8 +167,7 @@ def test_a_day_without_enough_file_numbers_left_writes_nothing(tmp_path, monkeyp
     with pytest.raises(OutputError) as refused:
         api.convert(many, out, DAY)
     said = str(refused.value)
-    assert "2 fichiers de dépôt" in said and "des 2 numéros de fichier du 03/06/2024" in said
-    assert "il n'en reste qu'un : ceux jusqu'à 001 sont pris" in said
+    assert "2 fichiers de dépôt" in said and "il ne reste qu'un numéro de fichier libre le 03/06/2024" in said
     assert "Rien n'a été écrit" in said and "--date-depot" in said and "200 demandes au plus" in said
     assert sorted(p.name for p in out.glob("JSON-*")) == ["JSON-0123456789-20240603-001.json"]
     later = api.convert(many, out, date(2024, 6, 4))  # nothing recorded: every demande is deposited the next day
