@@ -246,11 +246,6 @@ def convert(workbook: Path, output: Path, deposit_date: date | None = None, piec
         found, faults = _attachments(checked, workbook, _still_accepted(checked, later), pieces)
         later += faults
         if accepted := _still_accepted(checked, later):
-            # all its files fit in the day's ranks left, or none is written
-            numero_ans = checked.frames[HEADER_SHEET]["numeroAns"][0]
-            per_file = checked.definition.limits.max_demandes_per_file
-            deposit.check_room(output, numero_ans, day, book.max_rank(numero_ans, day),
-                               -(-len(accepted) // per_file), per_file)
             _step(progress, "Écriture des fichiers de dépôt", 0, len(accepted))
             demandes = build.DemandeFrames(checked, accepted)
             refused: dict[str, str] = {}  # numeroEditeur → why the JSON Schema refused it

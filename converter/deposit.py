@@ -75,29 +75,6 @@ def _ranked(folder: Path, numero_ans: str, day: date) -> dict[int, list[str]]:
 MAX_RANK = 999  # NNN has three digits
 
 
-def check_room(folder: Path, numero_ans: str, day: date, recorded: int, files: int, per_file: int) -> None:
-    """OutputError, before anything is written, when `files` deposit files do not fit in the
-    ranks of that numeroAns and day left after those taken in `folder` and the ledger's highest
-    (`recorded`): written in part, a conversion would stop halfway, its other demandes in no file.
-    Seeds 000/001/003 §3.3: the file number is the file's rank among those deposited that day
-    for that numéro ANS, « au format VARCHAR (=3) »."""
-    last = max(existing_ranks(folder, numero_ans, day) | {recorded})
-    free = max(MAX_RANK - last, 0)
-    if files <= free:
-        return
-    left = ("il ne reste aucun numéro de fichier libre" if free == 0 else
-            "il ne reste qu'un numéro de fichier libre" if free == 1 else
-            f"il ne reste que {free} numéros de fichier libres")
-    most = f"{free * per_file:,}".replace(",", " ")
-    split = f", ou partagez-le en classeurs de {most} demandes au plus" if free else ""
-    raise OutputError(
-        f"Cette conversion écrirait {files} fichier{'s' if files > 1 else ''} de dépôt ({per_file} demandes au plus chacun), mais {left} "
-        f"le {day:%d/%m/%Y} pour le numéro ANS {numero_ans} : le numéro d'un fichier de dépôt est son rang parmi "
-        f"ceux du jour, sur trois chiffres (001 à {MAX_RANK:03d}), et ceux jusqu'à {min(last, MAX_RANK):03d} sont "
-        f"pris (dans « {folder} » ou au registre). Rien n'a été écrit. Convertissez ce classeur pour le jour où "
-        f"vous déposerez ses fichiers sur le portail (--date-depot AAAAMMJJ){split}.")
-
-
 class DepositFolder:
     """Where the deposit files of one numeroAns and day are named.
 

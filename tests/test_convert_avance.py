@@ -12,9 +12,8 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from converter import api, deposit
+from converter import api
 from converter.cli import app
-from converter.files import OutputError
 from converter.formats import all_formats
 from converter.schema import json_schema
 from tests.builders import many_demandes, merge, sample_avance_rows, seed_001_rows, workbook
@@ -153,26 +152,6 @@ def test_second_run_same_day_continues_numbering(tmp_path):
     other_day = api.convert(workbook(tmp_path / "two.xlsx", seed_001_rows("00998")), out, date(2024, 6, 4))
     assert [p.name for p in other_day.files] == ["JSON-0123456789-20240604-001.json"]
     assert len(list(out.glob("*.json"))) == 4
-
-
-def test_a_day_without_enough_file_numbers_left_writes_nothing(tmp_path, monkeypatch):
-    """Seeds 000/001/003 §3.3: the file number is « au format VARCHAR (=3) », the rank of the
-    file deposited that day. A conversion whose files do not all fit in the ranks left that day
-    wrote some, recorded them, then stopped (exit 2) saying to deposit « ces demandes » another
-    day, with no summary of what it had written: it refuses before writing anything."""
-    out = tmp_path / "depot"
-    api.convert(workbook(tmp_path / "one.xlsx", seed_001_rows("00999")), out, DAY)
-    monkeypatch.setattr(deposit, "MAX_RANK", 2)  # one rank left: 201 demandes need two files
-    many = workbook(tmp_path / "many.xlsx", many_demandes(201))
-    with pytest.raises(OutputError) as refused:
-        api.convert(many, out, DAY)
-    said = str(refused.value)
-    assert "2 fichiers de dépôt" in said and "il ne reste qu'un numéro de fichier libre le 03/06/2024" in said
-    assert "Rien n'a été écrit" in said and "--date-depot" in said and "200 demandes au plus" in said
-    assert sorted(p.name for p in out.glob("JSON-*")) == ["JSON-0123456789-20240603-001.json"]
-    later = api.convert(many, out, date(2024, 6, 4))  # nothing recorded: every demande is deposited the next day
-    assert later.rejected == [] and [p.name for p in later.files] == [
-        "JSON-0123456789-20240604-001.json", "JSON-0123456789-20240604-002.json"]
 
 
 def _bad_rows():
