@@ -201,16 +201,17 @@ def _written_as_xlsx(outcome: api.Outcome) -> str:
             "et vous pouvez le corriger puis le reconvertir tel quel)")
 
 
-def _print_paths(paths: list[Path], others: str, report: bool) -> None:
+def _print_paths(paths: list[Path], others: str, report: bool, unreported: str) -> None:
     """The first FILES_SHOWN paths, then how many more and where: the summary of 500 files
-    stays a few lines (all of them are in --rapport)."""
+    stays a few lines (all of them are in --rapport). Without a report, `unreported` says where
+    the others are: convertir run again with --rapport would list none (they are in the ledger)."""
     shown = paths if len(paths) <= FILES_SHOWN + 1 else paths[:FILES_SHOWN]  # never « … et 1 autre »
     for path in shown:
         out.print(f"  {escape(str(path))}")
     if len(paths) > len(shown):
         hidden, folder = len(paths) - len(shown), paths[len(shown)].parent
-        out.print(f"  … et {_count(hidden)} {others} dans {escape(str(folder))} : liste complète dans "
-                  f"{_in_report(report)}")
+        where = f" : liste complète dans {_in_report(report)}" if report else unreported
+        out.print(f"  … et {_count(hidden)} {others} dans {escape(str(folder))}{where}")
 
 
 def _print_outcome(outcome: api.Outcome, *, converting: bool, report: bool = False) -> None:
@@ -247,10 +248,12 @@ def _print_outcome(outcome: api.Outcome, *, converting: bool, report: bool = Fal
                       f"{_in_report(report)}")
     if converting:
         out.print(f"Fichiers de dépôt écrits : {len(outcome.files)}")
-        _print_paths(outcome.files, "autres fichiers de dépôt", report)
+        _print_paths(outcome.files, "autres fichiers de dépôt", report,
+                     " : « xl2segur etat » les nomme tous (feuille « Demandes » de son classeur)")
         if outcome.archives:
             out.print(f"Archives des pièces justificatives : {len(outcome.archives)}")
-            _print_paths(outcome.archives, "autres archives", report)
+            _print_paths(outcome.archives, "autres archives", report,
+                         ", chacune à côté du fichier de dépôt dont elle porte le nom")
         if outcome.registre and outcome.files:
             out.print(f"Registre des dépôts : {outcome.registre}")
         if outcome.error_workbook:

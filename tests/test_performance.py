@@ -792,10 +792,12 @@ def test_the_summary_lists_the_first_files_then_a_count_and_the_folder(tmp_path,
     paths = [line.strip() for line in result.output.splitlines() if line.startswith("  ") and line.endswith(".json")]
     assert paths == [str(tmp_path / "d" / f"JSON-0123456789-20240603-{k:03d}.json") for k in range(1, listed + 1)]
     assert f"Fichiers de dépôt écrits : {n}" in result.output
-    others = f"  … et {n - listed} autres fichiers de dépôt dans {tmp_path / 'd'} : liste complète dans le rapport"
+    others = f"  … et {n - listed} autres fichiers de dépôt dans {tmp_path / 'd'}"
     assert (others in result.output) == (n > listed)
-    if n > listed:  # no report asked: how to ask for one; one asked: it, written below
-        assert f"{others} (--rapport rapport.json)" in result.output
+    if n > listed:  # no report asked: where to find them (run again with --rapport, the
+        # conversion would write none, its demandes deposited: the report would list none); one asked: it
+        assert f"{others} : « xl2segur etat » les nomme tous (feuille « Demandes » de son classeur)" in result.output
+        assert not any(line.startswith(others) and "--rapport" in line for line in result.output.splitlines())
         source.rename(tmp_path / "w2.xlsx")
         again = CliRunner().invoke(app, ["convertir", str(tmp_path / "w2.xlsx"), "-o", str(tmp_path / "e"),
                                          "--date-depot", "20240603", "--rapport", str(tmp_path / "r.json"),
