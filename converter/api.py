@@ -252,6 +252,8 @@ def convert(workbook: Path, output: Path, deposit_date: date | None = None, piec
             try:
                 files = _valid_files(checked, demandes, output, refused, progress)
                 published = _publish_all(checked, book, files, found, output, day, lookup, skipped := [])
+            except deposit.DayFull as exc:
+                raise OutputError(_day_full(exc, len(accepted))) from exc
             finally:
                 book.finish()
             later += _schema_refusals(checked, workbook, refused)
@@ -262,6 +264,23 @@ def convert(workbook: Path, output: Path, deposit_date: date | None = None, piec
         _step(progress, "Écriture du classeur d'erreurs", 0, 0)
         outcome.error_workbook = write_error_workbook(checked, outcome, output)
     return outcome
+
+
+def _day_full(exc: deposit.DayFull, accepted: int) -> str:
+    """The day's file numbers ran out midway: what was written (recorded, to deposit) and what
+    is in no file yet, and how to deposit the rest."""
+    if not exc.files:
+        return str(exc)
+    files = f"{exc.files} fichier{'s' if exc.files > 1 else ''}"
+    left = accepted - exc.demandes
+    return (f"{exc} Cette conversion a d'abord écrit {files} de dépôt ({_demandes(exc.demandes)}), inscrits au "
+            f"registre : déposez-les. {_demandes(left).capitalize()} ne {'sont' if left > 1 else 'est'} dans aucun "
+            "fichier : relancez la même conversion avec la date du jour où vous les déposerez (--date-depot "
+            "AAAAMMJJ) ; les demandes déjà dans un fichier seront écartées (« déjà déposée »).")
+
+
+def _demandes(n: int) -> str:
+    return f"{n:,} demande{'s' if n > 1 else ''}".replace(",", " ")
 
 
 def _refuse_unconvertible(checked: Checked, workbook: Path, pieces: Path | None) -> None:
@@ -302,6 +321,7 @@ def _publish_all(checked: Checked, book: ledger.Ledger, files: Iterator[deposit.
     family = tuple(numero_formats(definition.id))
     folder = deposit.DepositFolder(output, numero_ans, day)
     published: list[deposit.Published] = []
+    written: list[int] = []  # the demandes of each file published
     unsettled: list[Path] = []  # temporaries of files the ledger could not forget: left for the next run
 
     def record(item: deposit.CheckedFile) -> None:
@@ -314,6 +334,7 @@ def _publish_all(checked: Checked, book: ledger.Ledger, files: Iterator[deposit.
                 book, entry, folder, item.written,
                 lambda path: attachments.write_zips(path, [a for ne in item.numeros for a in found.get(ne, [])],
                                                     definition, day), unsettled))
+            written.append(len(item.numeros))
         finally:
             drop(item)
 
@@ -324,6 +345,8 @@ def _publish_all(checked: Checked, book: ledger.Ledger, files: Iterator[deposit.
     with contextlib.closing(files), concurrency.checkpointed_aside(book.path, book.db, not book.shared):
         try:
             concurrency.record_each(files, record, discard=drop)
+        except deposit.DayFull as exc:  # the files published before stay: said
+            raise deposit.DayFull(str(exc), len(published), sum(written)) from exc
         finally:
             skipped += folder.skipped
     return published

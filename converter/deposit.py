@@ -75,6 +75,15 @@ def _ranked(folder: Path, numero_ans: str, day: date) -> dict[int, list[str]]:
 MAX_RANK = 999  # NNN has three digits
 
 
+class DayFull(OutputError):
+    """The day's MAX_RANK file numbers are all taken (DepositFolder.place). `files`, `demandes`:
+    what the conversion had written and recorded before (api._publish_all), to be said."""
+
+    def __init__(self, message: str, files: int = 0, demandes: int = 0):
+        super().__init__(message)
+        self.files, self.demandes = files, demandes
+
+
 class DepositFolder:
     """Where the deposit files of one numeroAns and day are named.
 
@@ -98,7 +107,7 @@ class DepositFolder:
         for alone in sorted(r for r in self.zips_alone if max(floor, files + 1) <= r < rank):
             self.skipped += self.zips_alone.pop(alone)
         if rank > MAX_RANK:
-            raise OutputError(f"Les {MAX_RANK} numéros de fichier du {self.day:%d/%m/%Y} pour le numéro ANS "
+            raise DayFull(f"Les {MAX_RANK} numéros de fichier du {self.day:%d/%m/%Y} pour le numéro ANS "
                               f"{self.numero_ans} sont tous pris (dans « {self.folder} » ou au registre) : déposez "
                               "ces demandes sous une autre date (--date-depot AAAAMMJJ).")
         self.taken.add(rank)

@@ -566,9 +566,14 @@ def test_a_day_whose_file_numbers_run_out_stops_the_conversion_and_another_day_d
     book = workbook(tmp_path / "a.xlsx", many_demandes(450))
     result = CliRunner().invoke(app, ["convertir", str(book), "-o", str(out), "--date-depot", "20240312"])
     assert result.exit_code == 2
+    # what was written (and is to deposit) and what is in no file, said: before, « déposez ces
+    # demandes sous une autre date » alone left the user guessing which
     assert " ".join(result.output.split()) == (
         f"Erreur : les 2 numéros de fichier du 12/03/2024 pour le numéro ANS 0123456789 sont tous pris (dans « {out} » "
-        "ou au registre) : déposez ces demandes sous une autre date (--date-depot AAAAMMJJ).")
+        "ou au registre) : déposez ces demandes sous une autre date (--date-depot AAAAMMJJ). Cette conversion a d'abord "
+        "écrit 2 fichiers de dépôt (400 demandes), inscrits au registre : déposez-les. 50 demandes ne sont dans aucun "
+        "fichier : relancez la même conversion avec la date du jour où vous les déposerez (--date-depot AAAAMMJJ) ; "
+        "les demandes déjà dans un fichier seront écartées (« déjà déposée »).")
     assert [p.name for p in _deposit_files(out)] == ["JSON-0123456789-20240312-001.json",
                                                      "JSON-0123456789-20240312-002.json"]
     _assert_one_file_per_demande(out, default_path(), [f"{i:05d}" for i in range(1, 401)])
