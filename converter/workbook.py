@@ -16,10 +16,13 @@ amounts as dates and numbers. Everything shown to the user is derived from the d
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import gc
 import math
 import re
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -150,7 +153,22 @@ def write_workbook(definition: FormatDefinition, target: Path, *,
     """
     writer = _Writer(definition, header or {}, rows or {}, issues, typed and issues is None)
     target = Path(target)
-    return (write_new_numbered if numbered else write_new)(target, writer.write)
+    with _without_cycle_collection():
+        return (write_new_numbered if numbered else write_new)(target, writer.write)
+
+
+@contextlib.contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """No cyclic garbage collector while a workbook is written: xlsxwriter keeps an object per
+    cell until it saves, freed by their counts, and the collections their creation set off
+    grew with the heap (an error workbook of 20,000 rejected demandes: 22.7 → 18.9 s)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 class _Writer:
@@ -798,8 +816,11 @@ def _write_typed(ws: Worksheet, r: int, c: int, kind_name: str, text: str, fmt: 
     return True
 
 
+@functools.lru_cache(maxsize=4096)
 def _line_count(text: str, width: float) -> int:
-    """Lines a wrapped text takes in a column `width` characters wide (Calibri 11, roughly)."""
+    """Lines a wrapped text takes in a column `width` characters wide (Calibri 11, roughly).
+    Cached: one message is often that of thousands of rows (textwrap took a sixth of writing
+    the error workbook of 20,000 rejected demandes)."""
     chars = max(4, int(width * 1.1) - 1)
     return sum(len(textwrap.wrap(part, chars, break_long_words=True)) or 1 for part in text.split("\n"))
 

@@ -396,3 +396,21 @@ def test_a_control_character_of_a_value_is_shown_by_its_code_in_the_errors_sheet
     assert openpyxl.load_workbook(path)["Erreurs"]["G2"].value == "a\\x07b\\x1bc"
     frame = fastexcel.read_excel(path).load_sheet("OG", dtypes="string").to_polars()
     assert frame["numeroCarteCPX"].to_list() == [typed]
+
+
+def test_writing_a_workbook_gives_the_garbage_collector_back_even_when_it_fails(tmp_path: Path) -> None:
+    # collections are off while xlsxwriter builds the cells (a fifth of an error workbook's
+    # time); the caller's process must get them back, written or refused
+    import gc
+
+    target = write_workbook(D, tmp_path / "modele.xlsx")
+    assert gc.isenabled()
+    with pytest.raises(OutputError):
+        write_workbook(D, target)  # never over a file
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        write_workbook(D, tmp_path / "autre.xlsx")
+        assert not gc.isenabled()  # a caller that had them off keeps them off
+    finally:
+        gc.enable()
