@@ -283,6 +283,8 @@ class _FolderSide:
 
     db: sqlite3.Connection
     path: Path
+    shared: bool
+    read_only: bool
     _quiet: QuietDeposits
 
     def reconcile(self, folder: Path) -> list[tuple[str, Path]]:
@@ -299,45 +301,8 @@ class _FolderSide:
         deposit its demandes a second time, and moving it aside would hide a file another
         ledger may rightly hold. LedgerError, nothing moved and nothing written: the user
         chooses another folder, the ledger that wrote it, or `xl2segur importer`."""
-        done: list[tuple[str, Path]] = []
         folder = Path(folder)
-        pending = self.db.execute("SELECT id, chemin, en_attente, contenu FROM fichiers "
-                                  "WHERE en_attente IS NOT NULL").fetchall()
-        dead: dict[tuple[Path, str], bool] = {}
-        stale: set[Path] = set()  # other folders of dead runs: cleaned once their files are settled
-        for row in pending:
-            path = Path(row["chemin"])
-            key = (path.parent, row["en_attente"])
-            if key not in dead:
-                # this folder's, or another one's whose run left its own lock file there (a random
-                # id, no other run's) held by nobody: killed after recording, that run's demandes
-                # would stay deposited in no file, whichever folder the user converts into next.
-                # Without its lock file, another folder may be another machine's: left alone; so
-                # is one on a network share, where a lock may not reach another machine's run
-                # (an SMB share mounted without byte-range locks): its own conversion settles it
-                elsewhere = run_lock_left(path.parent, row["en_attente"]) and not on_network_share(path)
-                dead[key] = (path.parent == folder.resolve() or elsewhere) \
-                    and not run_alive(path.parent, row["en_attente"])
-                if dead[key] and path.parent != folder.resolve():
-                    stale.add(path.parent)  # its temporaries there, as a conversion into that folder would
-            if not dead[key]:
-                continue
-            data = unpack(row["contenu"])
-            there = _holds(path, data)
-            # answered by the ASP, it got its name and was uploaded, wherever it is now (filed
-            # away): kept, its demandes deposited (dropped, its return's history would point nowhere)
-            if there or self.answered(row["id"]):
-                self._done(row["id"])
-                done.append(("adopte" if there else "adopte_repondu", path))
-            elif any(_holds(tmp, data) for tmp in deposit_temporaries(path.parent, row["en_attente"])):
-                _drop_zips(path, data)  # never named: its zips go first, then the file (_drop_zips)
-                self._forget(row["id"])
-                done.append(("abandonne", path))
-            else:  # named, then moved away (uploaded, filed) before anything settled it: kept
-                self._done(row["id"])
-                done.append(("adopte_absent", path))
-        for elsewhere_folder in stale:
-            clean_stale(elsewhere_folder)
+        done = self.settle(folder)
         try:
             names = [name for name in os.listdir(folder) if _DEPOSIT_NAME.match(name)]
         except OSError:  # no folder yet: nothing in it
@@ -364,6 +329,60 @@ class _FolderSide:
                 strangers.append(name)
         if strangers:
             raise LedgerError(self._strangers_message(folder, strangers))
+        return done
+
+    def settle(self, folder: Path | None = None) -> list[tuple[str, Path]]:
+        """Settle the files dead runs left pending (`reconcile` says how), those of `folder` and
+        those of any other folder whose run is known dead from here; every command that reads
+        the ledger does it first, so that none counts (`etat`), refuses (`convertir` into another
+        folder) or withdraws demandes of a file that never got its name. Nothing on a ledger
+        read as it is (read-only). Returns what was done: (code, path)."""
+        done: list[tuple[str, Path]] = []
+        if self.read_only:
+            return done
+        pending = self.db.execute("SELECT id, chemin, en_attente, contenu FROM fichiers "
+                                  "WHERE en_attente IS NOT NULL").fetchall()
+        dead: dict[tuple[Path, str], bool] = {}
+        here = folder.resolve() if folder is not None else None
+        stale: set[Path] = set()  # other folders of dead runs: cleaned once their files are settled
+        for row in pending:
+            path = Path(row["chemin"])
+            key = (path.parent, row["en_attente"])
+            if key not in dead:
+                # this folder's, or another one's whose run left its own lock file there (a random
+                # id, no other run's) held by nobody: killed after recording, that run's demandes
+                # would stay deposited in no file, whichever folder the user converts into next.
+                # Without its lock file, another folder may be another machine's: left alone; so
+                # is one on a network share, where a lock may not reach another machine's run
+                # (an SMB share mounted without byte-range locks): its own conversion settles it.
+                # A ledger of this machine alone (not `shared`) knows no other machine's run: a
+                # run held its lock file in its folder from before it recorded anything there
+                # until it ended, so a folder that is here without it tells its run ended (a full
+                # disk, which stopped it before it could settle its files, then let go of its lock)
+                elsewhere = (run_lock_left(path.parent, row["en_attente"]) or
+                             (not self.shared and path.parent.is_dir())) and not on_network_share(path)
+                dead[key] = (path.parent == here or elsewhere) \
+                    and not run_alive(path.parent, row["en_attente"])
+                if dead[key] and path.parent != here:
+                    stale.add(path.parent)  # its temporaries there, as a conversion into that folder would
+            if not dead[key]:
+                continue
+            data = unpack(row["contenu"])
+            there = _holds(path, data)
+            # answered by the ASP, it got its name and was uploaded, wherever it is now (filed
+            # away): kept, its demandes deposited (dropped, its return's history would point nowhere)
+            if there or self.answered(row["id"]):
+                self._done(row["id"])
+                done.append(("adopte" if there else "adopte_repondu", path))
+            elif any(_holds(tmp, data) for tmp in deposit_temporaries(path.parent, row["en_attente"])):
+                _drop_zips(path, data)  # never named: its zips go first, then the file (_drop_zips)
+                self._forget(row["id"])
+                done.append(("abandonne", path))
+            else:  # named, then moved away (uploaded, filed) before anything settled it: kept
+                self._done(row["id"])
+                done.append(("adopte_absent", path))
+        for elsewhere_folder in stale:
+            clean_stale(elsewhere_folder)
         return done
 
     def _strangers_message(self, folder: Path, strangers: list[str]) -> str:
@@ -740,6 +759,7 @@ class Ledger(_FolderSide, _ReturnsSide):
         self._quiet = QuietDeposits()
         self._named: list[int] = []  # files named, to mark done (`named`)
         self._folders: dict[Path, Path] = {}  # deposit folder → resolved (`_resolved`)
+        self.read_only = False  # `reading`, and read as it is (`_read_only`)
         if not create:
             _found(self.path, create)
         try:
@@ -778,7 +798,7 @@ class Ledger(_FolderSide, _ReturnsSide):
             if hasattr(self, "db"):  # else it failed to open
                 self.db.close()
             if reading and _not_writable(self.path, exc):
-                self.db, self.shared = _read_only(self.path), shared(self.path)
+                self.db, self.shared, self.read_only = _read_only(self.path), shared(self.path), True
                 return
             raise _unusable(self.path, exc) from exc
 
