@@ -543,6 +543,18 @@ class _FolderSide:
                                   f"relancez la commande avec « {renamed['nom']} ».")
             raise LedgerError(f"Le registre « {self.path} » ne connaît aucun fichier de dépôt « {Path(name).name} » : "
                               "vérifiez le nom (JSON-<numéro ANS>-<AAAAMMJJ>-<rang>.json) et le registre (--registre).")
+        if Path(name).is_file() and all(r["contenu"] is not None for r in rows) and \
+                str(Path(name).resolve()) not in {r["chemin"] for r in rows}:
+            # the file the user names is there, away from where it was written: it is the one
+            # meant (retirer moves it aside, and frees the demandes the ledger holds for it), not
+            # merely one of that name
+            found = next((r for r in rows if _same_file(Path(name), unpack(r["contenu"]))), None)
+            if found is None:
+                raise LedgerError(f"« {name} » porte le nom d'un fichier de dépôt du registre, mais pas les demandes que "
+                                  f"le registre a inscrites sous ce nom (écrit avec un autre registre, ou modifié à la "
+                                  f"main) : rien n'est fait. Pour le fichier du registre, indiquez-le là où il est "
+                                  f"(écrit dans « {rows[0]['chemin']} »).")
+            return found
         return rows[0]
 
     def file_bytes(self, row: sqlite3.Row) -> bytes:
@@ -1249,6 +1261,16 @@ def return_digests(body: bytes) -> tuple[str, str]:
     known as the same. SHA-256 of both; `body` is JSON already read."""
     content = orjson.dumps(orjson.loads(body), option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(content).hexdigest(), hashlib.sha256(body).hexdigest()
+
+
+def _same_file(path: Path, data: bytes) -> bool:
+    """Whether the file `path` holds the recorded file `data`: its bytes, or its JSON (an
+    imported file is recorded as deposited, not byte for byte)."""
+    try:
+        found = path.read_bytes()
+        return found == data or orjson.loads(found.removeprefix(b"\xef\xbb\xbf")) == orjson.loads(data)
+    except (OSError, orjson.JSONDecodeError):
+        return False
 
 
 def _holds(path: Path, data: bytes) -> bool:

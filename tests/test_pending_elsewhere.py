@@ -147,3 +147,40 @@ def test_a_shared_ledger_leaves_a_pending_file_of_another_folder_without_its_loc
     settled = api.convert(workbook(tmp_path / "x.xlsx", avance_rows("00001", "00002")), out, DAY, registre=registre)
     assert [i.code for i in settled.warnings if i.code.startswith("fichier_")] == ["fichier_abandonne"]
     assert settled.accepted == ["00001", "00002"]
+
+
+# ------------------------------------------------------------ a file named by its path
+
+
+def test_retirer_given_the_path_of_another_file_of_that_name_withdraws_nothing(tmp_path: Path) -> None:
+    """`retirer ailleurs/JSON-…-001.json`, a colleague's file (another ledger, other demandes)
+    under the name of one of this ledger's files: the ledger's file, perhaps uploaded, is neither
+    withdrawn nor moved aside, its demandes stay deposited."""
+    registre = tmp_path / "registre.sqlite"
+    [mine] = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002")), tmp_path / "depot", DAY,
+                         registre=registre).files
+    [theirs] = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00003")), tmp_path / "ailleurs", DAY,
+                           registre=tmp_path / "collegue.sqlite").files
+    assert mine.name == theirs.name
+    done = _xl2segur("retirer", str(theirs), "--oui", "--registre", str(registre))
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "mais pas les demandes que le registre a inscrites sous ce nom" in done.stderr, done.stderr
+    assert str(mine.resolve()) in done.stderr
+    assert mine.is_file() and theirs.is_file() and not (mine.parent / ledger.WITHDRAWN).exists()
+    with sqlite3.connect(registre) as db:
+        assert db.execute("SELECT retire_le FROM fichiers").fetchall() == [(None,)]
+        assert db.execute("SELECT statut FROM demandes").fetchall() == [("deposee",), ("deposee",)]
+    freed, moved = api.withdraw(str(mine), registre)  # its own file, by its path: withdrawn
+    assert freed == 2 and moved == mine.parent / ledger.WITHDRAWN / mine.name
+
+
+def test_reecrire_given_the_path_of_a_recorded_file_changed_in_place_says_it_is_never_written_over(
+        tmp_path: Path) -> None:
+    """The file at the very path where it was written, changed by hand: the ledger's file, said
+    changed (not « indicate it where it is »: the user did)."""
+    registre = tmp_path / "registre.sqlite"
+    [mine] = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002")), tmp_path / "depot", DAY,
+                         registre=registre).files
+    mine.write_bytes(mine.read_bytes().replace(b"00002", b"00009"))
+    done = _xl2segur("reecrire", str(mine), "--registre", str(registre))
+    assert done.returncode == 2 and "existe déjà avec un autre contenu" in done.stderr, done.stdout + done.stderr
