@@ -332,11 +332,9 @@ class _FolderSide:
         return done
 
     def settle(self, folder: Path | None = None) -> list[tuple[str, Path]]:
-        """Settle the files dead runs left pending (`reconcile` says how), those of `folder` and
-        those of any other folder whose run is known dead from here; every command that reads
-        the ledger does it first, so that none counts (`etat`), refuses (`convertir` into another
-        folder) or withdraws demandes of a file that never got its name. Nothing on a ledger
-        read as it is (read-only). Returns what was done: (code, path)."""
+        """Settle the files dead runs left pending (`reconcile` says how) in `folder`, and in any
+        folder whose run is known dead from here; every command that reads the ledger does it
+        first (none counts, refuses or withdraws demandes of a file never named). Not read-only."""
         done: list[tuple[str, Path]] = []
         if self.read_only:
             return done
@@ -355,10 +353,8 @@ class _FolderSide:
                 # Without its lock file, another folder may be another machine's: left alone; so
                 # is one on a network share, where a lock may not reach another machine's run
                 # (an SMB share mounted without byte-range locks): its own conversion settles it.
-                # A ledger of this machine alone (not `shared`) knows no other machine's run: a
-                # run held its lock file in its folder from before it recorded anything there
-                # until it ended, so a folder that is here without it tells its run ended (a full
-                # disk, which stopped it before it could settle its files, then let go of its lock)
+                # A ledger of this machine alone (not `shared`) knows no other machine's run: one
+                # holds its lock file in its folder while it lives (a full disk ended it: gone)
                 elsewhere = (run_lock_left(path.parent, row["en_attente"]) or
                              (not self.shared and path.parent.is_dir())) and not on_network_share(path)
                 dead[key] = (path.parent == here or elsewhere) \
@@ -438,21 +434,6 @@ class _FolderSide:
                          + (f" ; et {len(renamed) - 5} autre(s)" if len(renamed) > 5 else "")
                          + ". Rien n'est écrit ni déplacé ; relancez ensuite la conversion.")
         return " ".join(parts)
-
-    def _asp_return(self, path: Path) -> bool | None:
-        """None when `path` is not a return file of the ASP (a deposit file the ASP treated:
-        codeTraitement or libelleTraitement filled), else whether it is recorded (`retours`)."""
-        try:
-            data = path.read_bytes()
-            lines = orjson.loads(data.removeprefix(b"\xef\xbb\xbf"))[LINES]
-            treated = any(line.get("codeTraitement") is not None or line.get("libelleTraitement") is not None
-                          for line in lines)
-        except (OSError, orjson.JSONDecodeError, TypeError, KeyError, AttributeError):
-            return None
-        if not treated:
-            return None
-        digests = return_digests(data.removeprefix(b"\xef\xbb\xbf"))
-        return self.db.execute("SELECT 1 FROM retours WHERE empreinte IN (?, ?) LIMIT 1", digests).fetchone() is not None
 
     def _recorded_as(self, path: Path, withdrawn: bool = False) -> sqlite3.Row | None:
         """The recorded file, not withdrawn (or withdrawn), whose content `path` holds byte for
@@ -556,18 +537,6 @@ class _FolderSide:
                                   f"(écrit dans « {rows[0]['chemin']} »).")
             return found
         return rows[0]
-
-    def file_bytes(self, row: sqlite3.Row) -> bytes:
-        """The deposit file exactly as written."""
-        if row["contenu"] is None:
-            raise LedgerError(f"Le registre ne garde pas le contenu de « {row['nom']} » (écrit par une version "
-                              "antérieure de xl2segur) : il ne peut pas être réécrit.")
-        return unpack(row["contenu"])
-
-    def answered(self, fichier_id: int) -> int:
-        """How many demandes of a recorded file the ASP answered for: then it was uploaded."""
-        return self.db.execute("SELECT count(*) FROM demandes WHERE fichier_id = ? AND statut IN (?, ?)",
-                               (fichier_id, ACCEPTEE, REJETEE)).fetchone()[0]
 
     def withdraw(self, row: sqlite3.Row) -> int:
         """Withdraw a recorded file that will never be uploaded: its demandes are free again
@@ -758,6 +727,33 @@ class _ReturnsSide:
             f"AND s.statut NOT IN {NOT_LIVE}) ORDER BY d.numero_ans, f.siret, d.id",
             (format_id, ACCEPTEE, orjson.dumps(list(solde_formats)).decode()),
         ).fetchall()
+
+    def _asp_return(self, path: Path) -> bool | None:
+        """None when `path` is not a return file of the ASP (a deposit file the ASP treated:
+        codeTraitement or libelleTraitement filled), else whether it is recorded (`retours`)."""
+        try:
+            data = path.read_bytes()
+            lines = orjson.loads(data.removeprefix(b"\xef\xbb\xbf"))[LINES]
+            treated = any(line.get("codeTraitement") is not None or line.get("libelleTraitement") is not None
+                          for line in lines)
+        except (OSError, orjson.JSONDecodeError, TypeError, KeyError, AttributeError):
+            return None
+        if not treated:
+            return None
+        digests = return_digests(data.removeprefix(b"\xef\xbb\xbf"))
+        return self.db.execute("SELECT 1 FROM retours WHERE empreinte IN (?, ?) LIMIT 1", digests).fetchone() is not None
+
+    def file_bytes(self, row: sqlite3.Row) -> bytes:
+        """The deposit file exactly as written."""
+        if row["contenu"] is None:
+            raise LedgerError(f"Le registre ne garde pas le contenu de « {row['nom']} » (écrit par une version "
+                              "antérieure de xl2segur) : il ne peut pas être réécrit.")
+        return unpack(row["contenu"])
+
+    def answered(self, fichier_id: int) -> int:
+        """How many demandes of a recorded file the ASP answered for: then it was uploaded."""
+        return self.db.execute("SELECT count(*) FROM demandes WHERE fichier_id = ? AND statut IN (?, ?)",
+                               (fichier_id, ACCEPTEE, REJETEE)).fetchone()[0]
 
 
 class Ledger(_FolderSide, _ReturnsSide):
