@@ -551,6 +551,7 @@ def ingest_returns(files: list[Path], registre: Path, target: Path | str | None 
                           "rien n'est enregistré. Donnez-lui un dossier accessible en écriture (-o DOSSIER/), puis "
                           "relancez.") from exc
     with ledger.Ledger(Path(registre), create=False) as book:
+        book.settle()
         lines = returns.ingest([Path(f) for f in files], book, confirm=confirm, deposit=deposit)
     try:
         return lines, returns.write_review(lines, review)
@@ -567,6 +568,7 @@ def write_solde_workbooks(registre: Path, format_id: str | None, output: Path) -
     from .lifecycle import solde
 
     with ledger.Ledger(Path(registre), create=False, reading=True) as book:
+        book.settle()
         return solde.write_solde_workbooks(book, format_id, Path(output))
 
 
@@ -578,6 +580,7 @@ def ledger_status(registre: Path, target: Path | str | None = None) -> tuple[Any
     from . import status
 
     with ledger.Ledger(Path(registre), create=False, reading=True) as book:
+        book.settle()  # a file a dead run never named holds no demande
         found = status.ledger_status(book)
     default = status.default_target(Path.cwd())
     return found, status.write_status(found, as_xlsx(into_folder(target, default.name)) if target else default)
@@ -618,6 +621,7 @@ def rewrite(name: str, registre: Path, output: Path | None = None, pieces: Path 
     given (the attachments under their nomenclature names). Never over an existing file: a
     file already there with the recorded content is left as it is. Raises OutputError."""
     with ledger.Ledger(Path(registre), create=False, reading=True) as book:  # only read: a read-only share will do
+        book.settle()  # a file a dead run never named is not written now
         row = book.recorded_file(name)
         if row["retire_le"] is not None:
             raise ledger.LedgerError(f"Le fichier « {row['nom']} » a été retiré le {row['retire_le']} : ses demandes "
@@ -685,6 +689,7 @@ def withdrawal(name: str, registre: Path) -> sqlite3.Row:
     """The recorded deposit file `withdraw` would withdraw (for the confirmation); with
     `demandes`, how many it holds. Raises OutputError."""
     with ledger.Ledger(Path(registre), create=False) as book:
+        book.settle()
         return book.recorded_file(name)
 
 
@@ -696,6 +701,7 @@ def restore(name: str, registre: Path, kept: list[Path] | None = None) -> tuple[
     deposited again, where the file is, None when neither there nor under its name). Raises
     OutputError."""
     with ledger.Ledger(Path(registre), create=False) as book:
+        book.settle()
         row = book.recorded_file(name)
         path = Path(row["chemin"])
         aside = path.parent / ledger.WITHDRAWN / path.name
@@ -744,6 +750,7 @@ def withdraw(name: str, registre: Path, zips: list[Path] | None = None) -> tuple
     OutputError."""
     aside = contextlib.ExitStack()  # a refused withdrawal leaves no empty `retires/` it made
     with aside, ledger.Ledger(Path(registre), create=False) as book:
+        book.settle()  # a file a dead run never named is forgotten, not withdrawn
         row = book.recorded_file(name)
         data = book.file_bytes(row) if row["contenu"] is not None else None
         path = Path(row["chemin"])

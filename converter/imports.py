@@ -248,6 +248,7 @@ def import_files(paths: list[Path], registre: Path, format_id: str | None = None
     if not any(data is not None for _, data in read):
         return [imported for imported, _ in read]
     with Ledger(Path(registre)) as book:
+        book.settle()  # the demandes of a file a dead run never named are free
         for imported, data in read:
             if data is None:
                 continue

@@ -283,6 +283,8 @@ class _FolderSide:
 
     db: sqlite3.Connection
     path: Path
+    shared: bool
+    read_only: bool
     _quiet: QuietDeposits
 
     def reconcile(self, folder: Path) -> list[tuple[str, Path]]:
@@ -299,45 +301,8 @@ class _FolderSide:
         deposit its demandes a second time, and moving it aside would hide a file another
         ledger may rightly hold. LedgerError, nothing moved and nothing written: the user
         chooses another folder, the ledger that wrote it, or `xl2segur importer`."""
-        done: list[tuple[str, Path]] = []
         folder = Path(folder)
-        pending = self.db.execute("SELECT id, chemin, en_attente, contenu FROM fichiers "
-                                  "WHERE en_attente IS NOT NULL").fetchall()
-        dead: dict[tuple[Path, str], bool] = {}
-        stale: set[Path] = set()  # other folders of dead runs: cleaned once their files are settled
-        for row in pending:
-            path = Path(row["chemin"])
-            key = (path.parent, row["en_attente"])
-            if key not in dead:
-                # this folder's, or another one's whose run left its own lock file there (a random
-                # id, no other run's) held by nobody: killed after recording, that run's demandes
-                # would stay deposited in no file, whichever folder the user converts into next.
-                # Without its lock file, another folder may be another machine's: left alone; so
-                # is one on a network share, where a lock may not reach another machine's run
-                # (an SMB share mounted without byte-range locks): its own conversion settles it
-                elsewhere = run_lock_left(path.parent, row["en_attente"]) and not on_network_share(path)
-                dead[key] = (path.parent == folder.resolve() or elsewhere) \
-                    and not run_alive(path.parent, row["en_attente"])
-                if dead[key] and path.parent != folder.resolve():
-                    stale.add(path.parent)  # its temporaries there, as a conversion into that folder would
-            if not dead[key]:
-                continue
-            data = unpack(row["contenu"])
-            there = _holds(path, data)
-            # answered by the ASP, it got its name and was uploaded, wherever it is now (filed
-            # away): kept, its demandes deposited (dropped, its return's history would point nowhere)
-            if there or self.answered(row["id"]):
-                self._done(row["id"])
-                done.append(("adopte" if there else "adopte_repondu", path))
-            elif any(_holds(tmp, data) for tmp in deposit_temporaries(path.parent, row["en_attente"])):
-                _drop_zips(path, data)  # never named: its zips go first, then the file (_drop_zips)
-                self._forget(row["id"])
-                done.append(("abandonne", path))
-            else:  # named, then moved away (uploaded, filed) before anything settled it: kept
-                self._done(row["id"])
-                done.append(("adopte_absent", path))
-        for elsewhere_folder in stale:
-            clean_stale(elsewhere_folder)
+        done = self.settle(folder)
         try:
             names = [name for name in os.listdir(folder) if _DEPOSIT_NAME.match(name)]
         except OSError:  # no folder yet: nothing in it
@@ -364,6 +329,56 @@ class _FolderSide:
                 strangers.append(name)
         if strangers:
             raise LedgerError(self._strangers_message(folder, strangers))
+        return done
+
+    def settle(self, folder: Path | None = None) -> list[tuple[str, Path]]:
+        """Settle the files dead runs left pending (`reconcile` says how) in `folder`, and in any
+        folder whose run is known dead from here; every command that reads the ledger does it
+        first (none counts, refuses or withdraws demandes of a file never named). Not read-only."""
+        done: list[tuple[str, Path]] = []
+        if self.read_only:
+            return done
+        pending = self.db.execute("SELECT id, chemin, en_attente, contenu FROM fichiers "
+                                  "WHERE en_attente IS NOT NULL").fetchall()
+        dead: dict[tuple[Path, str], bool] = {}
+        here = folder.resolve() if folder is not None else None
+        stale: set[Path] = set()  # other folders of dead runs: cleaned once their files are settled
+        for row in pending:
+            path = Path(row["chemin"])
+            key = (path.parent, row["en_attente"])
+            if key not in dead:
+                # this folder's, or another one's whose run left its own lock file there (a random
+                # id, no other run's) held by nobody: killed after recording, that run's demandes
+                # would stay deposited in no file, whichever folder the user converts into next.
+                # Without its lock file, another folder may be another machine's: left alone; so
+                # is one on a network share, where a lock may not reach another machine's run
+                # (an SMB share mounted without byte-range locks): its own conversion settles it.
+                # A ledger of this machine alone (not `shared`) knows no other machine's run: one
+                # holds its lock file in its folder while it lives (a full disk ended it: gone)
+                elsewhere = (run_lock_left(path.parent, row["en_attente"]) or
+                             (not self.shared and path.parent.is_dir())) and not on_network_share(path)
+                dead[key] = (path.parent == here or elsewhere) \
+                    and not run_alive(path.parent, row["en_attente"])
+                if dead[key] and path.parent != here:
+                    stale.add(path.parent)  # its temporaries there, as a conversion into that folder would
+            if not dead[key]:
+                continue
+            data = unpack(row["contenu"])
+            there = _holds(path, data)
+            # answered by the ASP, it got its name and was uploaded, wherever it is now (filed
+            # away): kept, its demandes deposited (dropped, its return's history would point nowhere)
+            if there or self.answered(row["id"]):
+                self._done(row["id"])
+                done.append(("adopte" if there else "adopte_repondu", path))
+            elif any(_holds(tmp, data) for tmp in deposit_temporaries(path.parent, row["en_attente"])):
+                _drop_zips(path, data)  # never named: its zips go first, then the file (_drop_zips)
+                self._forget(row["id"])
+                done.append(("abandonne", path))
+            else:  # named, then moved away (uploaded, filed) before anything settled it: kept
+                self._done(row["id"])
+                done.append(("adopte_absent", path))
+        for elsewhere_folder in stale:
+            clean_stale(elsewhere_folder)
         return done
 
     def _strangers_message(self, folder: Path, strangers: list[str]) -> str:
@@ -419,21 +434,6 @@ class _FolderSide:
                          + (f" ; et {len(renamed) - 5} autre(s)" if len(renamed) > 5 else "")
                          + ". Rien n'est écrit ni déplacé ; relancez ensuite la conversion.")
         return " ".join(parts)
-
-    def _asp_return(self, path: Path) -> bool | None:
-        """None when `path` is not a return file of the ASP (a deposit file the ASP treated:
-        codeTraitement or libelleTraitement filled), else whether it is recorded (`retours`)."""
-        try:
-            data = path.read_bytes()
-            lines = orjson.loads(data.removeprefix(b"\xef\xbb\xbf"))[LINES]
-            treated = any(line.get("codeTraitement") is not None or line.get("libelleTraitement") is not None
-                          for line in lines)
-        except (OSError, orjson.JSONDecodeError, TypeError, KeyError, AttributeError):
-            return None
-        if not treated:
-            return None
-        digests = return_digests(data.removeprefix(b"\xef\xbb\xbf"))
-        return self.db.execute("SELECT 1 FROM retours WHERE empreinte IN (?, ?) LIMIT 1", digests).fetchone() is not None
 
     def _recorded_as(self, path: Path, withdrawn: bool = False) -> sqlite3.Row | None:
         """The recorded file, not withdrawn (or withdrawn), whose content `path` holds byte for
@@ -524,19 +524,19 @@ class _FolderSide:
                                   f"relancez la commande avec « {renamed['nom']} ».")
             raise LedgerError(f"Le registre « {self.path} » ne connaît aucun fichier de dépôt « {Path(name).name} » : "
                               "vérifiez le nom (JSON-<numéro ANS>-<AAAAMMJJ>-<rang>.json) et le registre (--registre).")
+        if Path(name).is_file() and all(r["contenu"] is not None for r in rows) and \
+                str(Path(name).resolve()) not in {r["chemin"] for r in rows}:
+            # the file the user names is there, away from where it was written: it is the one
+            # meant (retirer moves it aside, and frees the demandes the ledger holds for it), not
+            # merely one of that name
+            found = next((r for r in rows if _same_file(Path(name), unpack(r["contenu"]))), None)
+            if found is None:
+                raise LedgerError(f"« {name} » porte le nom d'un fichier de dépôt du registre, mais pas les demandes que "
+                                  f"le registre a inscrites sous ce nom (écrit avec un autre registre, ou modifié à la "
+                                  f"main) : rien n'est fait. Pour le fichier du registre, indiquez-le là où il est "
+                                  f"(écrit dans « {rows[0]['chemin']} »).")
+            return found
         return rows[0]
-
-    def file_bytes(self, row: sqlite3.Row) -> bytes:
-        """The deposit file exactly as written."""
-        if row["contenu"] is None:
-            raise LedgerError(f"Le registre ne garde pas le contenu de « {row['nom']} » (écrit par une version "
-                              "antérieure de xl2segur) : il ne peut pas être réécrit.")
-        return unpack(row["contenu"])
-
-    def answered(self, fichier_id: int) -> int:
-        """How many demandes of a recorded file the ASP answered for: then it was uploaded."""
-        return self.db.execute("SELECT count(*) FROM demandes WHERE fichier_id = ? AND statut IN (?, ?)",
-                               (fichier_id, ACCEPTEE, REJETEE)).fetchone()[0]
 
     def withdraw(self, row: sqlite3.Row) -> int:
         """Withdraw a recorded file that will never be uploaded: its demandes are free again
@@ -739,6 +739,33 @@ class _ReturnsSide:
             (format_id, ACCEPTEE, orjson.dumps(list(solde_formats)).decode()),
         ).fetchall()
 
+    def _asp_return(self, path: Path) -> bool | None:
+        """None when `path` is not a return file of the ASP (a deposit file the ASP treated:
+        codeTraitement or libelleTraitement filled), else whether it is recorded (`retours`)."""
+        try:
+            data = path.read_bytes()
+            lines = orjson.loads(data.removeprefix(b"\xef\xbb\xbf"))[LINES]
+            treated = any(line.get("codeTraitement") is not None or line.get("libelleTraitement") is not None
+                          for line in lines)
+        except (OSError, orjson.JSONDecodeError, TypeError, KeyError, AttributeError):
+            return None
+        if not treated:
+            return None
+        digests = return_digests(data.removeprefix(b"\xef\xbb\xbf"))
+        return self.db.execute("SELECT 1 FROM retours WHERE empreinte IN (?, ?) LIMIT 1", digests).fetchone() is not None
+
+    def file_bytes(self, row: sqlite3.Row) -> bytes:
+        """The deposit file exactly as written."""
+        if row["contenu"] is None:
+            raise LedgerError(f"Le registre ne garde pas le contenu de « {row['nom']} » (écrit par une version "
+                              "antérieure de xl2segur) : il ne peut pas être réécrit.")
+        return unpack(row["contenu"])
+
+    def answered(self, fichier_id: int) -> int:
+        """How many demandes of a recorded file the ASP answered for: then it was uploaded."""
+        return self.db.execute("SELECT count(*) FROM demandes WHERE fichier_id = ? AND statut IN (?, ?)",
+                               (fichier_id, ACCEPTEE, REJETEE)).fetchone()[0]
+
 
 class Ledger(_FolderSide, _ReturnsSide):
     """The ledger of deposits: opening it, and the deposit side (`_FolderSide`, `_ReturnsSide`: the rest)."""
@@ -751,6 +778,7 @@ class Ledger(_FolderSide, _ReturnsSide):
         self._quiet = QuietDeposits()
         self._named: list[int] = []  # files named, to mark done (`named`)
         self._folders: dict[Path, Path] = {}  # deposit folder → resolved (`_resolved`)
+        self.read_only = False  # `reading`, and read as it is (`_read_only`)
         if not create:
             _found(self.path, create)
         try:
@@ -789,7 +817,7 @@ class Ledger(_FolderSide, _ReturnsSide):
             if hasattr(self, "db"):  # else it failed to open
                 self.db.close()
             if reading and _not_writable(self.path, exc):
-                self.db, self.shared = _read_only(self.path), shared(self.path)
+                self.db, self.shared, self.read_only = _read_only(self.path), shared(self.path), True
                 return
             raise _unusable(self.path, exc) from exc
 
@@ -1240,6 +1268,16 @@ def return_digests(body: bytes) -> tuple[str, str]:
     known as the same. SHA-256 of both; `body` is JSON already read."""
     content = orjson.dumps(orjson.loads(body), option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(content).hexdigest(), hashlib.sha256(body).hexdigest()
+
+
+def _same_file(path: Path, data: bytes) -> bool:
+    """Whether the file `path` holds the recorded file `data`: its bytes, or its JSON (an
+    imported file is recorded as deposited, not byte for byte)."""
+    try:
+        found = path.read_bytes()
+        return found == data or orjson.loads(found.removeprefix(b"\xef\xbb\xbf")) == orjson.loads(data)
+    except (OSError, orjson.JSONDecodeError):
+        return False
 
 
 def _holds(path: Path, data: bytes) -> bool:

@@ -4,6 +4,8 @@ ledger's files as it lists them."""
 
 from __future__ import annotations
 
+import errno
+import secrets
 import shutil
 import sqlite3
 import tempfile
@@ -12,10 +14,40 @@ from pathlib import Path
 import orjson
 from hypothesis.stateful import RuleBasedStateMachine
 
-from converter import api
+from converter import api, files
 from converter.files import OutputError
-from converter.ledger import Ledger
-from tests.test_cycle import asp_return
+from converter.ledger import Ledger, LedgerError
+from tests.test_cycle import DAY, asp_return
+
+
+def failed_conversion(book: Path, folder: Path, registre: Path, named: bool, killed: bool) -> None:
+    """`api.convert(book, folder, registre)` by a run that fails, once over (a run id of its own), and
+    whose ledger fails too (its disk full, or the run killed): `named`, its first file gets its
+    name but is not marked done; else that file cannot get its name, and the ledger cannot
+    forget it (its temporary stays). `killed`: its lock file stays in `folder`, held by
+    nobody; else (a full disk: the command ended) it is gone."""
+    run = secrets.token_hex(8)
+
+    def full(tmp: Path, target: Path, synced: bool = False) -> bool:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def failing(*args: object) -> None:
+        raise LedgerError("Le registre n'a pas pu être mis à jour (disque plein).")
+
+    saved = (files.RUN_ID, api.RUN_ID, api.publish, Ledger.forget, Ledger.finish)
+    files.RUN_ID = api.RUN_ID = run
+    if named:
+        Ledger.finish = failing
+    else:
+        api.publish, Ledger.forget = full, failing
+    try:
+        api.convert(book, folder, DAY, registre=registre)
+    except (OutputError, OSError):
+        pass
+    finally:
+        files.RUN_ID, api.RUN_ID, api.publish, Ledger.forget, Ledger.finish = saved
+    if killed and folder.is_dir():
+        (folder / f"{files.LOCK_PREFIX}{run}.lock").write_text("")
 
 
 class LedgerMachine(RuleBasedStateMachine):

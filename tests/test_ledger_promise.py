@@ -3,7 +3,8 @@ exactly one live deposit file, or in the error workbook; the ledger lists exactl
 files on disk (live: under their name, wherever the user put them; withdrawn: set aside);
 nothing is deposited twice, nothing is lost, whatever the user does with the files in between
 (moves one into another folder, renames it, deletes it and has it written again with
-`reecrire`, withdraws it where it now is, converts the same workbook into another folder) and
+`reecrire`, withdraws it where it now is, converts the same workbook into another folder, the
+first conversion having failed, killed or stopped by a full disk) and
 whatever the ASP says (contradictory returns, `--confirmer`, `--depot`, a return for a withdrawn
 file, an older return brought back).
 
@@ -12,6 +13,7 @@ the files the test knows it put somewhere are read there."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -22,10 +24,10 @@ from hypothesis.stateful import invariant, rule
 
 from converter import api
 from converter.files import OutputError
-from converter.ledger import Ledger
+from converter.ledger import ENVIRONMENT, Ledger
 from converter.status import ledger_status
 from tests.builders import workbook
-from tests.ledger_machine import LedgerMachine
+from tests.ledger_machine import LedgerMachine, failed_conversion
 from tests.builders_solde import seed_000_rows
 from tests.test_cycle import DAY, avance_rows
 
@@ -40,10 +42,18 @@ class UserCycle(LedgerMachine):
 
     def __init__(self) -> None:
         super().__init__()
+        # a ledger of this machine alone: a failed run's folder without its lock file is settled
+        # from another folder (a shared ledger leaves it to its own folder, test_pending_elsewhere)
+        self.shared_ledger = os.environ.pop(ENVIRONMENT, None)
         self.returns: list[tuple[Path, str]] = []  # (return file, the deposit it answers)
         self.where: dict[str, Path] = {}  # name → where the user keeps a live file now, when not where written
         self.lost: set[str] = set()  # deleted by the user, not written again
         self.aside: list[Path] = []  # withdrawn files the user set aside by hand
+
+    def teardown(self) -> None:
+        if self.shared_ledger is not None:
+            os.environ[ENVIRONMENT] = self.shared_ledger
+        super().teardown()
 
     def _live(self) -> list[sqlite3.Row]:
         return [r for r in self._recorded() if r["retire_le"] is None]
@@ -63,6 +73,19 @@ class UserCycle(LedgerMachine):
         assert sorted(written) == sorted(done.accepted)
         assert sorted(done.accepted + done.rejected) == sorted(chosen)
         assert (done.error_workbook is not None) == bool(done.rejected)
+
+    @rule(chosen=numeros, folder=st.sampled_from(FOLDERS), named=st.booleans(), killed=st.booleans())
+    def convert_fails_then_elsewhere(self, chosen: list[str], folder: str, named: bool, killed: bool) -> None:
+        """A conversion into `folder` fails (killed, or its disk full), its file named or not, the
+        ledger unable to settle it; then the same workbook converted into the other folder: each
+        demande in exactly one written file (the failed run's, when named) or in the error workbook."""
+        book = workbook(self._path("a.xlsx"), avance_rows(*chosen))
+        failed_conversion(book, self.root / folder, self.registre, named, killed)
+        other = next(f for f in FOLDERS if f != folder)
+        done = api.convert(book, self.root / other, DAY, registre=self.registre)
+        written = [line["numeroEditeur"] for f in done.files for line in orjson.loads(f.read_bytes())["lignesImport"]]
+        assert sorted(written) == sorted(done.accepted)
+        assert sorted(done.accepted + done.rejected) == sorted(chosen)
 
     @rule(pick=st.integers(min_value=0), rename=st.booleans())
     def user_moves(self, pick: int, rename: bool) -> None:
