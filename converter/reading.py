@@ -802,7 +802,32 @@ def _check_extent(path: Path, name: str, scan: SheetScan) -> None:
         raise _fail("plage_trop_etendue", path, sheet=name, detail=scan.far_cell or "?")
 
 
-def _pad_identifiers(numeric_cells: Callable[[set[tuple[str, int]]], set[tuple[str, int]]], sheet: Sheet,
+def _matching(sheet: Sheet, frame: pl.DataFrame, letters: dict[str, str], kind: str, pattern: str) -> dict[str, list[int]]:
+    """The rows of each column of `kind` whose text matches `pattern`: those the reader may have
+    spelled from a cell of another type than the text they show."""
+    return {f.balise: frame.filter(pl.col(f.balise).str.contains(pattern))[ROW].to_list()
+            for f in sheet.fields if f.kind == kind and f.balise in letters}
+
+
+def _rewrite_confirmed(frame: pl.DataFrame, letters: dict[str, str], suspects: dict[str, list[int]],
+                       confirmed: CellsOf, rewrite: Callable[[str], pl.Expr]
+                       ) -> tuple[pl.DataFrame, dict[str, list[int]]]:
+    """The rare paths' shape: of the `suspects` (balise → rows), those the sheet's XML confirms
+    (`confirmed`: a few cells asked, never the whole sheet listed when there is none) are
+    rewritten by `rewrite(balise)`, in one Polars expression a column. Returns the frame and
+    the rows rewritten."""
+    wanted = {(letters[b], r) for b, rows in suspects.items() for r in rows}
+    if not wanted:
+        return frame, {}
+    found = confirmed(wanted)
+    kept = {b: [r for r in rows if (letters[b], r) in found] for b, rows in suspects.items()}
+    kept = {b: rows for b, rows in kept.items() if rows}
+    return frame.with_columns(
+        pl.when(pl.col(ROW).is_in(rows)).then(rewrite(b)).otherwise(pl.col(b)).alias(b) for b, rows in kept.items()
+    ), kept
+
+
+def _pad_identifiers(numeric_cells: CellsOf, sheet: Sheet,
                      frame: pl.DataFrame, letters: dict[str, str]) -> tuple[pl.DataFrame, dict[str, list[int]]]:
     """Rare path: an identifier one or two digits short, typed as a number, gets its zeros back.
     Shorter, or nothing but zeros, it was no identifier that lost its zeros: it stays an error."""
@@ -812,19 +837,8 @@ def _pad_identifiers(numeric_cells: Callable[[set[tuple[str, int]]], set[tuple[s
     short = {b: frame.select(ROW, b).filter(pl.col(b).str.len_chars().is_between(w - lost, w - 1))
              .filter(pl.col(b).str.contains(r"^\d*[1-9]\d*$"))[ROW].to_list()
              for b, w, lost in fields}
-    short = {b: rows for b, rows in short.items() if rows}
-    if not short:
-        return frame, {}
-    wanted = {(letters[b], r) for b, rows in short.items() for r in rows}
-    numeric = numeric_cells(wanted)
-    padded = {b: [r for r in rows if (letters[b], r) in numeric] for b, rows in short.items()}
-    padded = {b: rows for b, rows in padded.items() if rows}
     widths = {b: w for b, w, _ in fields}
-    frame = frame.with_columns(
-        pl.when(pl.col(ROW).is_in(rows)).then(pl.col(b).str.zfill(widths[b])).otherwise(pl.col(b)).alias(b)
-        for b, rows in padded.items()
-    )
-    return frame, padded
+    return _rewrite_confirmed(frame, letters, short, numeric_cells, lambda b: pl.col(b).str.zfill(widths[b]))
 
 
 SHOWN_DIGITS = 15  # the significant digits a spreadsheet shows of a number (Excel keeps no more)
@@ -855,7 +869,7 @@ def number_as_shown(c: pl.Expr) -> pl.Expr:
                          pl.when(fraction != "").then(pl.lit(".") + fraction).otherwise(pl.lit("")))
 
 
-def _numbers_as_shown(numeric_cells: Callable[[set[tuple[str, int]]], set[tuple[str, int]]], sheet: Sheet,
+def _numbers_as_shown(numeric_cells: CellsOf, sheet: Sheet,
                       frame: pl.DataFrame, letters: dict[str, str]) -> pl.DataFrame:
     """Rare path: in a column of numbers (amounts, integers, dates…: not the kinds typed as
     text), a number cell of more than `SHOWN_DIGITS` significant digits as the reader gives it
@@ -865,21 +879,14 @@ def _numbers_as_shown(numeric_cells: Callable[[set[tuple[str, int]]], set[tuple[
             .filter(pl.col(f.balise).str.contains(_LONG_NUMBER))
             .filter(pl.col(f.balise).str.count_matches("[0-9]") > SHOWN_DIGITS)[ROW].to_list()
             for f in sheet.fields if not KINDS[f.kind].TEXT and f.balise in letters}
-    wanted = {(letters[b], r) for b, rows in long.items() for r in rows}
-    if not wanted:
-        return frame
-    numeric = numeric_cells(wanted)
-    return frame.with_columns(
-        pl.when(pl.col(ROW).is_in(rows)).then(number_as_shown(pl.col(b))).otherwise(pl.col(b)).alias(b)
-        for b, rows in ((b, [r for r in rows if (letters[b], r) in numeric]) for b, rows in long.items()) if rows
-    )
+    return _rewrite_confirmed(frame, letters, long, numeric_cells, lambda b: number_as_shown(pl.col(b)))[0]
 
 
 # a boolean cell as the reader spells it (true, false; LibreOffice's =TRUE() 1, 0) → as the sheet shows it
 _SPELLED_BOOLEANS = {"true": "VRAI", "false": "FAUX", "1": "VRAI", "0": "FAUX"}
 
 
-def _booleans_as_shown(boolean_cells: Callable[[set[tuple[str, int]]], set[tuple[str, int]]], sheet: Sheet,
+def _booleans_as_shown(boolean_cells: CellsOf, sheet: Sheet,
                        frame: pl.DataFrame, letters: dict[str, str], ods: bool = False) -> pl.DataFrame:
     """Rare path: a boolean cell in a column that is not a boolean one (an amount, a name, a
     list…) is read VRAI or FAUX, as the sheet shows it, not « true » or « 1 » as the reader
@@ -892,14 +899,7 @@ def _booleans_as_shown(boolean_cells: Callable[[set[tuple[str, int]]], set[tuple
     spelled = {f.balise: frame.filter(pl.col(f.balise).is_in(["true", "false"] if f.kind == "integer" and not ods
                                                              else words))[ROW].to_list()
                for f in sheet.fields if f.kind != "boolean" and f.balise in letters}
-    wanted = {(letters[b], r) for b, rows in spelled.items() for r in rows}
-    if not wanted:
-        return frame
-    booleans = boolean_cells(wanted)
-    return frame.with_columns(
-        pl.when(pl.col(ROW).is_in(rows)).then(pl.col(b).replace(_SPELLED_BOOLEANS)).otherwise(pl.col(b)).alias(b)
-        for b, rows in ((b, [r for r in rows if (letters[b], r) in booleans]) for b, rows in spelled.items()) if rows
-    )
+    return _rewrite_confirmed(frame, letters, spelled, boolean_cells, lambda b: pl.col(b).replace(_SPELLED_BOOLEANS))[0]
 
 
 # a date or time cell as the reader gives it: « AAAA-MM-JJ hh:mm:ss » (.xlsx), « AAAA-MM-JJ » or
@@ -907,7 +907,7 @@ def _booleans_as_shown(boolean_cells: Callable[[set[tuple[str, int]]], set[tuple
 _DATE_CELL = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[ T][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?)?$"
 
 
-def _dates_in_text(numeric_cells: Callable[[set[tuple[str, int]]], set[tuple[str, int]]], sheet: Sheet,
+def _dates_in_text(numeric_cells: CellsOf, sheet: Sheet,
                    frame: pl.DataFrame, padded: dict[str, list[int]], letters: dict[str, str]
                    ) -> tuple[pl.DataFrame, dict[str, list[int]]]:
     """Rare path: a date or time cell in a free-text column (4.2 typed for a version becomes
@@ -915,44 +915,26 @@ def _dates_in_text(numeric_cells: Callable[[set[tuple[str, int]]], set[tuple[str
     as `kinds.as_typed` echoes a date: the reader's ISO text differed between an .xlsx and an
     .ods of the same data, and was deposited. Its rows join `padded`: the text kind's
     PADDED_CODE warns. The same text typed as text stays as typed."""
-    found = {f.balise: frame.filter(pl.col(f.balise).str.contains(_DATE_CELL))[ROW].to_list()
-             for f in sheet.fields if f.kind == "text" and f.balise in letters}
-    wanted = {(letters[b], r) for b, rows in found.items() for r in rows}
-    if not wanted:
-        return frame, padded
-    numeric = numeric_cells(wanted)
-    dated = {b: [r for r in rows if (letters[b], r) in numeric] for b, rows in found.items()}
-    dated = {b: rows for b, rows in dated.items() if rows}
-    frame = frame.with_columns(
-        pl.when(pl.col(ROW).is_in(rows)).then(as_typed(pl.col(b))).otherwise(pl.col(b)).alias(b)
-        for b, rows in dated.items()
-    )
+    frame, dated = _rewrite_confirmed(frame, letters, _matching(sheet, frame, letters, "text", _DATE_CELL),
+                                      numeric_cells, lambda b: as_typed(pl.col(b)))
     return frame, {**padded, **dated}
 
 
 _SERIAL = r"^\d{1,5}(?:\.0+)?$"  # a date typed as a number, as the reader gives it in text
 
 
-def _dates_from_1904(numeric_cells: Callable[[set[tuple[str, int]]], set[tuple[str, int]]], sheet: Sheet,
+def _dates_from_1904(numeric_cells: CellsOf, sheet: Sheet,
                      frame: pl.DataFrame, letters: dict[str, str]) -> pl.DataFrame:
     """Rare path: in a workbook that counts its dates from 1904 (container.uses_1904_dates), a
     date held as a number (a cell of format Standard) is that many days after 1 January 1904,
     not after 30 December 1899 as kinds/date.py reads a serial number: it is rewritten as the
     date it is, « AAAA-MM-JJ », as the reader gives a date cell. Text typed as digits stays."""
-    serial = {f.balise: frame.filter(pl.col(f.balise).str.contains(_SERIAL))[ROW].to_list()
-              for f in sheet.fields if f.kind == "date" and f.balise in letters}
-    wanted = {(letters[b], r) for b, rows in serial.items() for r in rows}
-    if not wanted:
-        return frame
-    numeric = numeric_cells(wanted)
-    for balise, rows in serial.items():
-        rows = [r for r in rows if (letters[balise], r) in numeric]
+    def from_1904(balise: str) -> pl.Expr:
         days = pl.col(balise).str.extract(r"^(\d+)", 1).cast(pl.Int64)
-        frame = frame.with_columns(
-            pl.when(pl.col(ROW).is_in(rows))
-            .then((pl.lit(date(1904, 1, 1)) + pl.duration(days=days)).dt.strftime("%Y-%m-%d"))
-            .otherwise(pl.col(balise)).alias(balise))
-    return frame
+        return (pl.lit(date(1904, 1, 1)) + pl.duration(days=days)).dt.strftime("%Y-%m-%d")
+
+    return _rewrite_confirmed(frame, letters, _matching(sheet, frame, letters, "date", _SERIAL), numeric_cells,
+                              from_1904)[0]
 
 
 _BEFORE_MARCH_1900 = r"^(?:1899-|1900-0[12]-)"  # a date the reader counts as Excel does, a day after Calc
@@ -978,8 +960,7 @@ def _dates_of_calc(serials: Callable[[set[tuple[str, int]]], dict[tuple[str, int
     1 March 1900 is the day LibreOffice shows, 30 December 1899 plus its serial number: the
     reader counts it as Excel does, a day later (15/12/1899 typed was read 16/12/1899, and
     echoed so by the message refusing its year). A time of day alone (serial below 1) stays."""
-    early = {f.balise: frame.filter(pl.col(f.balise).str.contains(_BEFORE_MARCH_1900))[ROW].to_list()
-             for f in sheet.fields if f.kind == "date" and f.balise in letters}
+    early = _matching(sheet, frame, letters, "date", _BEFORE_MARCH_1900)
     wanted = {(letters[b], r) for b, rows in early.items() for r in rows}
     if not wanted:
         return frame
