@@ -191,8 +191,7 @@ def check_package(path: Path, zf: zipfile.ZipFile) -> dict[str, str]:
         raise _fail("fichier_illisible", path, detail="archive sans classeur Excel")
     folder = str(PurePosixPath(root).parent)
     book = _parse_xml(zf, root)
-    rel_name = _member(folder, f"_rels/{PurePosixPath(root).name}.rels")
-    targets = {r.get("Id"): r.get("Target", "") for r in _parse_xml(zf, rel_name)} if rel_name in names else {}
+    targets = {r.get("Id"): r.get("Target", "") for r in _relationships(zf, root)}
     members = {}
     for sheet in book.iterfind("m:sheets/m:sheet", _NS):
         target = targets.get(sheet.get(f"{{{_NS['r']}}}id"), "")
@@ -200,6 +199,12 @@ def check_package(path: Path, zf: zipfile.ZipFile) -> dict[str, str]:
         if member in names:
             members[sheet.get("name")] = member
     return members
+
+
+def _relationships(zf: zipfile.ZipFile, part: str) -> list[Any]:
+    """The relationships `part` declares (its `_rels/….rels`), none when it has no such file."""
+    name = _member(str(PurePosixPath(part).parent), f"_rels/{PurePosixPath(part).name}.rels")
+    return list(_parse_xml(zf, name)) if name in zf.namelist() else []
 
 
 def _workbook_part(zf: zipfile.ZipFile) -> str:
@@ -237,12 +242,9 @@ def percent_styles(zf: zipfile.ZipFile) -> dict[int, int]:
     workbook's own formats holding a « % » outside quotes. Most workbooks have none.
     Call after check_package."""
     root = _workbook_part(zf)
-    rel_name = _member(str(PurePosixPath(root).parent), f"_rels/{PurePosixPath(root).name}.rels")
-    names = set(zf.namelist())
-    rels = _parse_xml(zf, rel_name) if rel_name in names else []
-    target = next((r.get("Target", "") for r in rels if r.get("Type") == _STYLES), None)
+    target = next((r.get("Target", "") for r in _relationships(zf, root) if r.get("Type") == _STYLES), None)
     member = _member(str(PurePosixPath(root).parent), target) if target else "xl/styles.xml"
-    if member not in names:
+    if member not in zf.namelist():
         return {}
     styles = _parse_xml(zf, member)
     formats = dict(_PERCENT_FORMATS)
