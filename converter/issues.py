@@ -108,6 +108,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     # across rows and sheets
     "doublon": (Severity.ERROR, "Doublon : la même valeur de {key} figure plusieurs fois dans la feuille « {sheet} » (lignes {lignes}). Gardez une seule ligne."),
     "doublon_garde": (Severity.WARNING, "La même valeur de {key} figure plusieurs fois dans la feuille « {sheet} » (lignes {lignes}) : le document de l'ASP ne l'interdit pas, elle est écrite autant de fois dans le fichier de dépôt. Gardez une seule ligne si c'est une erreur de saisie."),
+    "doublon_casse": (Severity.WARNING, "Ces valeurs de {key} ne diffèrent que par les majuscules et les minuscules (feuille « {sheet} », lignes {lignes}) : le document de l'ASP ne dit pas s'il les distingue, elles sont écrites telles quelles ; les noms de leurs pièces justificatives ne diffèrent que par la casse, ce que Windows et macOS confondent. Donnez-leur des numéros vraiment différents si c'est une erreur de saisie."),
     "parent_inconnu": (Severity.ERROR, "Aucune ligne de la feuille « {parent} » ne correspond ({key}) : corrigez la valeur ou ajoutez la ligne manquante."),
     "sans_enfant": (Severity.ERROR, "Cette ligne n'a aucune ligne dans la feuille « {child} » : ajoutez-en au moins une."),
     "ensemble_manquant": (Severity.ERROR, "Ce {column} n'a pas de ligne dans la feuille « {other} » pour la même demande : ajoutez-la."),

@@ -501,6 +501,21 @@ def test_a_numero_editeur_keeps_the_case_of_its_letters_and_the_warning_says_so(
     assert "« ab12c »" in message and "majuscules" not in message
 
 
+def test_two_numeros_editeur_that_differ_only_by_case_are_both_deposited_with_a_warning(tmp_path):
+    """Seed 001: « VARCHAR (=5), le champ Numéro éditeur doit être au format alphanumérique »,
+    nothing on case. « ab12c » and « AB12C » are two demandes, written as typed, each warned
+    (their attachments' names would differ only by case); « ab12c » and « 00002 » are not."""
+    rows = merge(seed_001_rows("ab12c"), seed_001_rows("AB12C"), seed_001_rows("00002"))
+    outcome = api.convert(workbook(tmp_path / "c.xlsx", rows), tmp_path / "depot", date(2024, 3, 12))
+    assert outcome.errors == [] and sorted(outcome.accepted) == ["00002", "AB12C", "ab12c"]
+    lines = json.loads(outcome.files[0].read_text(encoding="utf-8"))["lignesImport"]
+    assert sorted(line["numeroEditeur"] for line in lines) == ["00002", "AB12C", "ab12c"]
+    warned = [i for i in outcome.warnings if i.code == "doublon_casse"]
+    assert [(i.sheet, i.row, i.balise, i.value, i.rows) for i in warned] == [
+        ("Demandes", 2, "numeroEditeur", "ab12c", (2, 3)), ("Demandes", 3, "numeroEditeur", "AB12C", (2, 3))]
+    assert "lignes 2, 3" in warned[0].message and "majuscules et les minuscules" in warned[0].message
+
+
 # ---------------------------------------------------------------- amounts: a separator before 3 digits is ambiguous
 
 

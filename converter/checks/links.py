@@ -51,6 +51,25 @@ def duplicates(raw: RawWorkbook, sheet: Sheet, frame: pl.DataFrame) -> pl.DataFr
                  balise=last, value=_key_text(keys), rows=pl.col(ROW).implode().over(keys))
 
 
+def case_only_duplicates(raw: RawWorkbook, sheet: Sheet, frame: pl.DataFrame) -> pl.DataFrame:
+    """Demandes whose keys differ only by case (« ab12c » and « AB12C »): seed 001 says the
+    numéro éditeur is « au format alphanumérique » and not whether the ASP tells them apart, so
+    both are kept, with a warning; their attachments' names would differ only by case, which
+    Windows and macOS take for one name."""
+    keys = [k for k in sheet.unique if frame.schema[k] == pl.String]
+    if not keys or len(keys) != len(sheet.unique):
+        return pl.DataFrame(schema=ISSUE_SCHEMA)
+    keyed = frame.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in keys))
+    folded = [pl.col(k).str.to_lowercase() for k in keys]
+    clash = keyed.filter(pl.len().over(folded) > pl.len().over(keys))
+    if clash.height == 0:
+        return pl.DataFrame(schema=ISSUE_SCHEMA)
+    last = keys[-1]
+    msg = message("doublon_casse", key=_describe_keys(keys), sheet=sheet.name, lignes=ROWS_HOLE)
+    return _rows(clash, code="doublon_casse", msg=msg, sheet=sheet.name, column=raw.letter(sheet.name, last),
+                 balise=last, value=_key_text(keys), rows=pl.col(ROW).implode().over(folded))
+
+
 def unknown_parents(raw: RawWorkbook, sheet: Sheet, frame: pl.DataFrame, parent: pl.DataFrame) -> pl.DataFrame:
     link = sheet.parent
     keys = list(link.by)
@@ -215,6 +234,8 @@ def _sheet_links(raw: RawWorkbook, sheet: Sheet, frames: dict[str, pl.DataFrame]
     frame = frames[sheet.name]
     if sheet.unique:
         found.append(duplicates(raw, sheet, frame))
+        if sheet is definition.demandes:
+            found.append(case_only_duplicates(raw, sheet, frame))
     if sheet.parent:
         parent_sheet = definition.by_name[sheet.parent.sheet]
         parent = frames[parent_sheet.name]
