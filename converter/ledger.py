@@ -1174,6 +1174,14 @@ def _read_only(path: Path) -> sqlite3.Connection:
                               "Mettez xl2segur à jour." if version > SCHEMA_VERSION else
                               "Copiez-le dans un dossier accessible en écriture et donnez cette copie à la commande "
                               "(--registre)."))
+    # the tables added without a schema version (_ADDITIONS), missing from a ledger of version 3
+    # written before them: empty, as opening it writable would add them, in the connection's
+    # own temporary schema (the file is not written); « no such table » is no disk's fault
+    for statement in filter(str.strip, _ADDITIONS.split(";")):
+        table = re.match(r"\s*CREATE TABLE IF NOT EXISTS (\w+)", statement)
+        if table and db.execute("SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = ?",
+                                (table[1],)).fetchone() is None:
+            db.execute(statement.replace("CREATE TABLE", "CREATE TEMP TABLE", 1))
     return db
 
 
