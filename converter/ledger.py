@@ -115,8 +115,10 @@ CREATE INDEX IF NOT EXISTS demandes_ne ON demandes (numero_ans, numero_editeur);
 """
 
 # The history of the ASP's returns, one row per demande of each return file recorded, the
-# index that finds a deposit file's demandes (a return is matched to its file), and what the
-# zips of each deposit file held (reecrire --pieces says when the pieces no longer give them).
+# index that finds a deposit file's demandes (a return is matched to its file), the one that
+# finds the avances of a numeroASP (each return looks for its numbers given to another avance:
+# without it, the whole table read, a second for a year's million demandes), and what the zips
+# of each deposit file held (reecrire --pieces says when the pieces no longer give them).
 # Added without a new schema version: created, if missing, each time a ledger is opened.
 _ADDITIONS = """
 CREATE TABLE IF NOT EXISTS retours (
@@ -141,6 +143,7 @@ CREATE TABLE IF NOT EXISTS archives (
 );
 CREATE INDEX IF NOT EXISTS archives_fichier ON archives (fichier_id);
 CREATE INDEX IF NOT EXISTS demandes_fichier ON demandes (fichier_id);
+CREATE INDEX IF NOT EXISTS demandes_asp ON demandes (numero_asp) WHERE numero_asp IS NOT NULL;
 """
 
 # Version 1 kept each demande's JSON in demandes.demande_json (NOT NULL): 100,000 demandes
