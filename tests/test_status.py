@@ -110,3 +110,26 @@ def test_demandes_beyond_a_sheets_rows_go_on_in_the_next_sheet(tmp_path: Path, m
     numeros = [row[3] for name in book.sheetnames[1:4] for row in book[name].iter_rows(min_row=2, values_only=True)]
     assert numeros == ["00001", "00002", "00003", "00004", "00005"]
     assert all(book[name]["D1"].value == "numeroEditeur" for name in book.sheetnames[1:4])
+
+
+def test_the_status_workbook_is_written_without_holding_every_cell(tmp_path: Path) -> None:
+    """The etat workbook of a year's ledger (a million demandes, as many returns) was built
+    whole in memory before being written: 3.6 Go for `etat`. Each row now goes to the file as
+    it is written: four times the rows, not four times the memory."""
+    import tracemalloc
+
+    import polars as pl
+
+    def peak(rows: int) -> int:
+        frame = pl.DataFrame({"numeroEditeur": [f"{i:05d}" for i in range(rows)],
+                              "État": ["Acceptées"] * rows, "Montant HT": ["4866.67"] * rows})
+        tracemalloc.start()
+        try:
+            status.write_status(status.LedgerStatus(demandes=frame, history=frame.head(0)),
+                                tmp_path / f"etat-{rows}.xlsx")
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small, large = peak(1_000), peak(4_000)
+    assert large < 1.5 * small, (small, large)
