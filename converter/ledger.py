@@ -117,8 +117,10 @@ CREATE INDEX IF NOT EXISTS demandes_ne ON demandes (numero_ans, numero_editeur);
 # The history of the ASP's returns, one row per demande of each return file recorded, the
 # index that finds a deposit file's demandes (a return is matched to its file), the one that
 # finds the avances of a numeroASP (each return looks for its numbers given to another avance:
-# without it, the whole table read, a second for a year's million demandes), and what the zips
-# of each deposit file held (reecrire --pieces says when the pieces no longer give them).
+# without it, the whole table read, a second for a year's million demandes), the rejections
+# alone (each return looks for avances rejected once and live again: `funded_twice`, which read
+# every return recorded), and what the zips of each deposit file held (reecrire --pieces says
+# when the pieces no longer give them).
 # Added without a new schema version: created, if missing, each time a ledger is opened.
 _ADDITIONS = """
 CREATE TABLE IF NOT EXISTS retours (
@@ -135,6 +137,7 @@ CREATE TABLE IF NOT EXISTS retours (
     confirme INTEGER NOT NULL DEFAULT 0  -- 1: replaced a contradicting outcome, with --confirmer
 );
 CREATE INDEX IF NOT EXISTS retours_demande ON retours (demande_id);
+CREATE INDEX IF NOT EXISTS retours_rejetee ON retours (demande_id, enregistre_le) WHERE statut = 'rejetee';
 CREATE TABLE IF NOT EXISTS archives (
     id INTEGER PRIMARY KEY,
     fichier_id INTEGER NOT NULL REFERENCES fichiers (id) ON DELETE CASCADE,  -- dropped with it, whatever the version

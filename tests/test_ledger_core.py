@@ -1166,3 +1166,16 @@ def test_a_return_finds_the_avances_of_its_numeros_asp_without_reading_every_dem
         plan = _plan(book, lambda: book.avances_numbered(["FINMS2000001", "FINMS2000002"]))
     assert not [step for step in plan if step.startswith("SCAN d")], plan
     assert any("demandes_asp" in step for step in plan), plan
+
+
+def test_a_return_finds_the_avances_rejected_once_without_reading_every_return(tmp_path: Path) -> None:
+    """Each `retour` looks for avances rejected once, then live again, beside another avance of
+    the same client (`funded_twice`): every return ever recorded was read for their rejections,
+    a second per return file after a year of weekly returns. An index holds the rejections
+    alone, in a ledger an older version wrote too (added when it is opened)."""
+    registre = tmp_path / "registre.sqlite"
+    with Ledger(registre) as book:
+        book.db.execute("DROP INDEX IF EXISTS retours_rejetee")  # as versions before it left the ledger
+    with Ledger(registre) as book:
+        plan = _plan(book, lambda: book.funded_twice([1, 2]))
+    assert any("retours_rejetee" in step for step in plan), plan
