@@ -115,8 +115,12 @@ CREATE INDEX IF NOT EXISTS demandes_ne ON demandes (numero_ans, numero_editeur);
 """
 
 # The history of the ASP's returns, one row per demande of each return file recorded, the
-# index that finds a deposit file's demandes (a return is matched to its file), and what the
-# zips of each deposit file held (reecrire --pieces says when the pieces no longer give them).
+# index that finds a deposit file's demandes (a return is matched to its file), the one that
+# finds the avances of a numeroASP (each return looks for its numbers given to another avance:
+# without it, the whole table read, a second for a year's million demandes), the rejections
+# alone (each return looks for avances rejected once and live again: `funded_twice`, which read
+# every return recorded), and what the zips of each deposit file held (reecrire --pieces says
+# when the pieces no longer give them).
 # Added without a new schema version: created, if missing, each time a ledger is opened.
 _ADDITIONS = """
 CREATE TABLE IF NOT EXISTS retours (
@@ -133,6 +137,7 @@ CREATE TABLE IF NOT EXISTS retours (
     confirme INTEGER NOT NULL DEFAULT 0  -- 1: replaced a contradicting outcome, with --confirmer
 );
 CREATE INDEX IF NOT EXISTS retours_demande ON retours (demande_id);
+CREATE INDEX IF NOT EXISTS retours_rejetee ON retours (demande_id, enregistre_le) WHERE statut = 'rejetee';
 CREATE TABLE IF NOT EXISTS archives (
     id INTEGER PRIMARY KEY,
     fichier_id INTEGER NOT NULL REFERENCES fichiers (id) ON DELETE CASCADE,  -- dropped with it, whatever the version
@@ -141,6 +146,7 @@ CREATE TABLE IF NOT EXISTS archives (
 );
 CREATE INDEX IF NOT EXISTS archives_fichier ON archives (fichier_id);
 CREATE INDEX IF NOT EXISTS demandes_fichier ON demandes (fichier_id);
+CREATE INDEX IF NOT EXISTS demandes_asp ON demandes (numero_asp) WHERE numero_asp IS NOT NULL;
 """
 
 # Version 1 kept each demande's JSON in demandes.demande_json (NOT NULL): 100,000 demandes
@@ -1174,6 +1180,14 @@ def _read_only(path: Path) -> sqlite3.Connection:
                               "Mettez xl2segur à jour." if version > SCHEMA_VERSION else
                               "Copiez-le dans un dossier accessible en écriture et donnez cette copie à la commande "
                               "(--registre)."))
+    # the tables added without a schema version (_ADDITIONS), missing from a ledger of version 3
+    # written before them: empty, as opening it writable would add them, in the connection's
+    # own temporary schema (the file is not written); « no such table » is no disk's fault
+    for statement in filter(str.strip, _ADDITIONS.split(";")):
+        table = re.match(r"\s*CREATE TABLE IF NOT EXISTS (\w+)", statement)
+        if table and db.execute("SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = ?",
+                                (table[1],)).fetchone() is None:
+            db.execute(statement.replace("CREATE TABLE", "CREATE TEMP TABLE", 1))
     return db
 
 

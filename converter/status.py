@@ -145,6 +145,7 @@ COLUMNS = {"numero_ans": "numeroAns", "siret": "SIRET", "format": "Format", "num
            "libelle_traitement": "libelleTraitement", "fichier_retour": "Fichier de retour",
            "date_retour": "Date du retour"}
 AMOUNT_COLUMNS = ("Montant HT", "Avance attendue")
+SHEET_ROWS = 1_048_575  # an Excel sheet's rows, less its headers' row
 SUMMARY = [("Format", 24), ("Nature", 8), ("État", 52), ("Demandes", 10), ("Montant HT", 14), ("Avance attendue", 16)]
 
 
@@ -153,7 +154,10 @@ def write_status(status: LedgerStatus, target: Path) -> Path:
     value from the ledger is text (never a formula), counts and amounts are numbers."""
 
     def write(tmp: Path) -> None:
-        book = Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False})
+        # each row goes to the file as it is written (rows in order, one sheet after the other):
+        # a year's ledger, a million demandes and as many returns, held whole took 3.6 Go
+        book = Workbook(str(tmp), {"constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
+                                   "strings_to_urls": False})
         bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
         money = book.add_format({"num_format": "#,##0.00"})
         part = book.add_format({"indent": 1, "italic": True})  # a part of the line above
@@ -179,26 +183,35 @@ def write_status(status: LedgerStatus, target: Path) -> Path:
             ws.merge_range(row, 0, row, len(SUMMARY) - 1, f"Attention : {said}", alert)
             ws.set_row(row, 15 * (len(said) // int(width * 0.9) + 2))  # a merged cell's height is not fitted
         _printed(ws)
-        for name, frame in (("Demandes", status.demandes), ("Historique des retours", status.history)):
-            ws = book.add_worksheet(name)
-            widths = frame.select(pl.all().str.len_chars().max()).row(0) if frame.height else [0] * frame.width
-            for col, (title, longest) in enumerate(zip(frame.columns, widths)):
-                ws.write_string(0, col, title, bold)
-                ws.set_column(col, col, min(48, max(10, len(title) + 2, (longest or 0) + 2)))
-            amounts = [col for col, title in enumerate(frame.columns) if title in AMOUNT_COLUMNS]
-            for row, values in enumerate(frame.iter_rows(), start=1):
-                for col, value in enumerate(values):
-                    if value is None:
-                        continue
-                    if col in amounts:  # the ledger's own figures: numbers, to sum
-                        ws.write_number(row, col, float(value), money)
-                    else:
-                        ws.write_string(row, col, value)
-            _printed(ws)
-            ws.autofilter(0, 0, max(frame.height, 1), len(frame.columns) - 1)
+        for name, whole in (("Demandes", status.demandes), ("Historique des retours", status.history)):
+            # beyond a sheet's rows, the next sheet goes on (« Demandes (2) »): a row past Excel's
+            # last one was dropped without a word
+            for part, start in enumerate(range(0, max(whole.height, 1), SHEET_ROWS)):
+                frame = whole.slice(start, SHEET_ROWS)
+                _write_rows(book, name if part == 0 else f"{name} ({part + 1})", frame, bold, money)
         book.close()
 
     return write_new_numbered(Path(target), write)
+
+
+def _write_rows(book: Workbook, name: str, frame: pl.DataFrame, bold: Any, money: Any) -> None:
+    """One sheet of `frame`'s rows under its headers: every value text, amounts numbers."""
+    ws = book.add_worksheet(name)
+    widths = frame.select(pl.all().str.len_chars().max()).row(0) if frame.height else [0] * frame.width
+    for col, (title, longest) in enumerate(zip(frame.columns, widths)):
+        ws.write_string(0, col, title, bold)
+        ws.set_column(col, col, min(48, max(10, len(title) + 2, (longest or 0) + 2)))
+    amounts = [col for col, title in enumerate(frame.columns) if title in AMOUNT_COLUMNS]
+    for row, values in enumerate(frame.iter_rows(), start=1):
+        for col, value in enumerate(values):
+            if value is None:
+                continue
+            if col in amounts:  # the ledger's own figures: numbers, to sum
+                ws.write_number(row, col, float(value), money)
+            else:
+                ws.write_string(row, col, value)
+    _printed(ws)
+    ws.autofilter(0, 0, max(frame.height, 1), len(frame.columns) - 1)
 
 
 def _printed(ws: Any) -> None:

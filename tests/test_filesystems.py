@@ -325,3 +325,46 @@ def test_a_read_only_ledger_beside_its_unmerged_journal_is_not_shown_incomplete(
                     "fichier « -wal » ensemble dans un dossier accessible en écriture, et donnez cette copie à la "
                     "commande (--registre).")
     assert not list(out.glob("etat-registre-*.xlsx"))
+
+
+_READ_ONLY_COPY = """
+mount -t tmpfs -o size=4m tmpfs "$DISK"
+cp "$COPIED" "$DISK/xl2segur.sqlite"
+mount -o remount,ro "$DISK"
+cd "$OUT"
+X2S etat --registre "$DISK/xl2segur.sqlite" > "$OUT/etat.txt" 2>&1; echo $? > "$OUT/etat.code"
+X2S reecrire JSON-0123456789-20240312-001.json -o "$OUT/copie" --registre "$DISK/xl2segur.sqlite" \
+    > "$OUT/reecrire.txt" 2>&1; echo $? > "$OUT/reecrire.code"
+"""
+
+
+def test_a_read_only_ledger_written_before_the_returns_history_is_read_by_etat_and_reecrire(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ledger of version 3 written before its tables `retours` and `archives` (added without
+    a new schema version), on a read-only medium (a backup disk): `etat` and `reecrire` said
+    « n'a pas pu être mis à jour (no such table: retours) … Vérifiez son disque », though they
+    only read it and nothing is wrong with the disk. Read as it is, no history yet: empty."""
+    import shutil
+    import sqlite3
+
+    monkeypatch.delenv("XL2SEGUR_REGISTRE", raising=False)
+    registre = tmp_path / "xl2segur.sqlite"
+    written = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002")), tmp_path / "depot", DAY,
+                          registre=registre).files[0]
+    older = tmp_path / "ancien" / "xl2segur.sqlite"
+    older.parent.mkdir()
+    shutil.copy(registre, older)
+    with sqlite3.connect(older) as db:  # as the first versions of schema 3 wrote it
+        db.executescript("PRAGMA journal_mode = DELETE; DROP TABLE retours; DROP TABLE archives; "
+                         "DROP INDEX demandes_fichier;")
+    db.close()
+    out, disk = tmp_path / "sortie", tmp_path / "disque"
+    out.mkdir()
+    disk.mkdir()
+    _in_namespace(tmp_path, _READ_ONLY_COPY, DISK=str(disk), OUT=str(out), COPIED=str(older))
+    said = (out / "etat.txt").read_text()
+    assert (out / "etat.code").read_text().strip() == "0", said
+    assert "Déposées, sans retour de l'ASP : 2" in said and len(list(out.glob("etat-registre-*.xlsx"))) == 1
+    said = (out / "reecrire.txt").read_text()
+    assert (out / "reecrire.code").read_text().strip() == "0", said
+    assert (out / "copie" / written.name).read_bytes() == written.read_bytes()

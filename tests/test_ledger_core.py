@@ -1140,3 +1140,42 @@ def test_a_ledger_held_by_another_command_is_said_so_not_a_file_to_check(
     assert not (tmp_path / "etat.xlsx").exists() and not list((tmp_path / "depot2").glob("*"))
     assert _deposit_files(tmp_path / "depot") and _live(default_path()) == [
         ("00001", "JSON-0123456789-20240312-001.json")]
+
+
+def _plan(book: Ledger, call) -> list[str]:
+    """The query plan of each statement `call` runs on the ledger `book` (EXPLAIN QUERY PLAN)."""
+    said: list[str] = []
+    book.db.set_trace_callback(said.append)
+    try:
+        call()
+    finally:
+        book.db.set_trace_callback(None)
+    return [row[3] for sql in said if sql.lstrip().upper().startswith(("SELECT", "WITH"))
+            for row in book.db.execute("EXPLAIN QUERY PLAN " + sql)]
+
+
+def test_a_return_finds_the_avances_of_its_numeros_asp_without_reading_every_demande(tmp_path: Path) -> None:
+    """Each `retour` looks for the avances holding the numeroASP it brings (one number given to
+    two avances is said): the whole table of demandes was read, a second per return file for the
+    million demandes a ledger holds after a year of weekly deposits, and growing. An index
+    finds them, in a ledger an older version wrote too (added when it is opened)."""
+    registre = tmp_path / "registre.sqlite"
+    with Ledger(registre) as book:
+        book.db.execute("DROP INDEX IF EXISTS demandes_asp")  # as versions before it left the ledger
+    with Ledger(registre) as book:
+        plan = _plan(book, lambda: book.avances_numbered(["FINMS2000001", "FINMS2000002"]))
+    assert not [step for step in plan if step.startswith("SCAN d")], plan
+    assert any("demandes_asp" in step for step in plan), plan
+
+
+def test_a_return_finds_the_avances_rejected_once_without_reading_every_return(tmp_path: Path) -> None:
+    """Each `retour` looks for avances rejected once, then live again, beside another avance of
+    the same client (`funded_twice`): every return ever recorded was read for their rejections,
+    a second per return file after a year of weekly returns. An index holds the rejections
+    alone, in a ledger an older version wrote too (added when it is opened)."""
+    registre = tmp_path / "registre.sqlite"
+    with Ledger(registre) as book:
+        book.db.execute("DROP INDEX IF EXISTS retours_rejetee")  # as versions before it left the ledger
+    with Ledger(registre) as book:
+        plan = _plan(book, lambda: book.funded_twice([1, 2]))
+    assert any("retours_rejetee" in step for step in plan), plan

@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from converter import api
+from converter import api, status
 from converter.cli import app
 from converter.ledger import default_path
 from tests.builders import workbook
@@ -94,3 +94,42 @@ def test_the_status_takes_the_advance_of_a_ttc_supplier_on_the_ttc_amount(tmp_pa
     found, _ = api.ledger_status(default_path(), tmp_path / "etat.xlsx")
     assert [(c.label, c.demandes, c.advance) for c in found.counts] == [
         ("Déposées, sans retour de l'ASP", 3, Decimal("6132.00"))]
+
+
+def test_demandes_beyond_a_sheets_rows_go_on_in_the_next_sheet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A year of deposits outgrows an Excel sheet (1,048,576 rows): the rows past the last one
+    were dropped from the etat workbook without a word. They go on in « Demandes (2) »… (here
+    with sheets of two rows, as a million demandes would)."""
+    registre = tmp_path / "registre.sqlite"
+    api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002", "00003", "00004", "00005")),
+                tmp_path / "depot", DAY, registre=registre)
+    monkeypatch.setattr(status, "SHEET_ROWS", 2, raising=False)
+    _, written = api.ledger_status(registre, tmp_path / "etat.xlsx")
+    book = openpyxl.load_workbook(written)
+    assert book.sheetnames == ["Synthèse", "Demandes", "Demandes (2)", "Demandes (3)", "Historique des retours"]
+    numeros = [row[3] for name in book.sheetnames[1:4] for row in book[name].iter_rows(min_row=2, values_only=True)]
+    assert numeros == ["00001", "00002", "00003", "00004", "00005"]
+    assert all(book[name]["D1"].value == "numeroEditeur" for name in book.sheetnames[1:4])
+
+
+def test_the_status_workbook_is_written_without_holding_every_cell(tmp_path: Path) -> None:
+    """The etat workbook of a year's ledger (a million demandes, as many returns) was built
+    whole in memory before being written: 3.6 Go for `etat`. Each row now goes to the file as
+    it is written: four times the rows, not four times the memory."""
+    import tracemalloc
+
+    import polars as pl
+
+    def peak(rows: int) -> int:
+        frame = pl.DataFrame({"numeroEditeur": [f"{i:05d}" for i in range(rows)],
+                              "État": ["Acceptées"] * rows, "Montant HT": ["4866.67"] * rows})
+        tracemalloc.start()
+        try:
+            status.write_status(status.LedgerStatus(demandes=frame, history=frame.head(0)),
+                                tmp_path / f"etat-{rows}.xlsx")
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small, large = peak(1_000), peak(4_000)
+    assert large < 1.5 * small, (small, large)
