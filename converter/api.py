@@ -572,16 +572,21 @@ def write_solde_workbooks(registre: Path, format_id: str | None, output: Path) -
         return solde.write_solde_workbooks(book, format_id, Path(output))
 
 
-def ledger_status(registre: Path, target: Path | str | None = None) -> tuple[Any, Path]:
+def ledger_status(registre: Path, target: Path | str | None = None,
+                  known: Callable[[Any], None] | None = None) -> tuple[Any, Path]:
     """What the ledger holds, per format and state (status.py), and its workbook.
 
     Returns (`status.LedgerStatus`, workbook written: by default etat-registre-AAAAMMJJ.xlsx in the
-    current folder). LedgerNotFound when there is no ledger."""
+    current folder). LedgerNotFound when there is no ledger.
+    known: called with the `LedgerStatus` before the workbook is written (a year's ledger, a
+      million demandes: the figures in a minute, the workbook of every demande minutes later)."""
     from . import status
 
     with ledger.Ledger(Path(registre), create=False, reading=True) as book:
         book.settle()  # a file a dead run never named holds no demande
         found = status.ledger_status(book)
+    if known is not None:
+        known(found)
     default = status.default_target(Path.cwd())
     return found, status.write_status(found, as_xlsx(into_folder(target, default.name)) if target else default)
 

@@ -41,6 +41,7 @@ WARNINGS_SHOWN_PER_CODE = 5
 ADVANCES_SHOWN = 10  # advances listed one by one in the summary; all of them in --rapport
 ERRORS_SHOWN = 200  # beyond, read them in the error workbook: a terminal of thousands of lines helps no one
 FILES_SHOWN = 5  # deposit files (and archives) listed by name; then a count and the folder, whatever the size
+STATUS_ROWS_SAID = 50_000  # rows of the etat workbook from which its writing is announced (~10 s)
 
 
 def euros(amount: Decimal) -> str:
@@ -536,22 +537,28 @@ def etat(
 ) -> None:
     """Affiche l'état du registre par format (sans retour, acceptées, rejetées, solde à déposer) et l'écrit dans un classeur."""
     registre = _ledger(registre)
+
+    def known(found: Any) -> None:  # the figures first: the workbook of a large ledger takes longer
+        out.print(f"Registre : {registre}")
+        current = None
+        for count in found.counts:
+            if count.format_id != current:
+                current = count.format_id
+                out.print(f"{count.format_id} ({count.nature})")
+            advance = f" — avance attendue {euros(count.advance)}" if count.advance is not None else ""
+            out.print(f"  {count.label} : {count.demandes} — {euros(count.amount)} HT{advance}")
+        if not found.counts:
+            out.print("Aucune demande déposée dans ce registre.")
+        for said in found.twice:
+            out.print(f"[bold red]Attention :[/] {escape(said)}")
+        if found.demandes.height + found.history.height >= STATUS_ROWS_SAID:
+            out.print(f"Écriture du classeur d'état ({_count(found.demandes.height)} demandes, "
+                      f"{_count(found.history.height)} lignes de retours)…")
+
     try:
-        found, written = api.ledger_status(registre, sortie)
+        _, written = api.ledger_status(registre, sortie, known)
     except OutputError as exc:
         _fail(str(exc))
-    out.print(f"Registre : {registre}")
-    current = None
-    for count in found.counts:
-        if count.format_id != current:
-            current = count.format_id
-            out.print(f"{count.format_id} ({count.nature})")
-        advance = f" — avance attendue {euros(count.advance)}" if count.advance is not None else ""
-        out.print(f"  {count.label} : {count.demandes} — {euros(count.amount)} HT{advance}")
-    if not found.counts:
-        out.print("Aucune demande déposée dans ce registre.")
-    for said in found.twice:
-        out.print(f"[bold red]Attention :[/] {escape(said)}")
     out.print(f"Classeur d'état : {written}")
 
 

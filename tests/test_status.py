@@ -133,3 +133,36 @@ def test_the_status_workbook_is_written_without_holding_every_cell(tmp_path: Pat
 
     small, large = peak(1_000), peak(4_000)
     assert large < 1.5 * small, (small, large)
+
+
+
+def test_etat_prints_its_figures_before_writing_the_workbook_of_a_large_ledger(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A year's ledger (a million demandes) took a minute to count and seven more to write
+    every demande into the workbook, the figures shown only at the end: they are now printed
+    as soon as they are known, then, for a large ledger, that the workbook is being written."""
+    api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002")), tmp_path / "depot", DAY)
+    target = tmp_path / "etat.xlsx"
+    seen = []
+    found, written = api.ledger_status(default_path(), target, lambda s: seen.append((s, target.exists())))
+    assert written == target and seen == [(found, False)]
+
+    from converter import cli
+    real = status.write_status
+
+    def writing(found_: status.LedgerStatus, path: Path) -> Path:
+        cli.out.print("<écriture>")
+        return real(found_, path)
+
+    monkeypatch.setattr(status, "write_status", writing)
+    monkeypatch.setattr(cli, "STATUS_ROWS_SAID", 2)
+    result = CliRunner().invoke(app, ["etat", "-o", str(tmp_path / "e.xlsx")])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines.index("  Déposées, sans retour de l'ASP : 2 — 9 733,34 € HT — avance attendue 3 504,00 €") \
+        < lines.index("Écriture du classeur d'état (2 demandes, 0 lignes de retours)…") \
+        < lines.index("<écriture>") < len(lines) - 1
+    assert lines[-1].startswith("Classeur d'état : ")
+    monkeypatch.setattr(cli, "STATUS_ROWS_SAID", 3)  # a small ledger: no such line
+    result = CliRunner().invoke(app, ["etat", "-o", str(tmp_path / "e.xlsx")])
+    assert "Écriture du classeur" not in result.output
