@@ -48,6 +48,7 @@ from pathlib import Path
 
 from defusedxml import DefusedXmlException
 from xml.etree.ElementTree import ParseError
+from xml.parsers import expat
 
 import fastexcel
 import polars as pl
@@ -104,6 +105,11 @@ class RawWorkbook:
 
 def _fail(code: str, path: Path, **kw) -> WorkbookError:
     return WorkbookError([issue(code, file=str(path), **kw)])
+
+
+def _malformed(path: Path) -> WorkbookError:
+    """The refusal of a package whose XML is malformed, found so without an XML parser."""
+    return _fail("fichier_illisible", path, detail=f"archive endommagée : {_damage(ParseError())}")
 
 
 def _short(exc: BaseException) -> str:
@@ -401,6 +407,9 @@ class _OdsSyntax:
     formula: re.Pattern[bytes]
     time_value: re.Pattern[bytes]
     annotation: re.Pattern[bytes]
+    annotation_open: bytes  # `<office:annotation`
+    annotation_close: bytes
+    table_close: re.Pattern[bytes]
     paragraph: re.Pattern[bytes]
     paragraph_open: bytes  # `<text:p`
     row_end: bytes
@@ -426,10 +435,36 @@ def _ods_syntax(t: bytes, o: bytes, x: bytes, c: bytes) -> _OdsSyntax:
         formula=re.compile(rb"\b" + t + rb':formula="([^"]*)"'),
         time_value=re.compile(rb"\b" + o + rb':time-value="([^"]*)"'),
         annotation=re.compile(rb"<" + o + rb":annotation\b.*?</" + o + rb":annotation>", re.S),
+        annotation_open=b"<" + o + b":annotation",
+        annotation_close=b"</" + o + b":annotation>",
+        table_close=re.compile(rb"</" + t + rb":table\s*>"),
         paragraph=re.compile(rb"<" + x + rb":p\b[^>]*?(?:/>|>(.*?)</" + x + rb":p>)", re.S),
         paragraph_open=b"<" + x + b":p",
         row_end=b"</" + t + b":table-row>",
     )
+
+
+def _notes_whole(syntax: _OdsSyntax, chunk: bytes) -> bool:
+    """Whether each cell note (`office:annotation`) of `chunk` is well-formed XML up to its
+    closing tag. fastexcel (calamine) reads a note of a text cell up to that tag, and reads
+    forever past the end of the document when it never sees it: a note damaged inside (a tag
+    cut into `<">` and the XML after it taken for that tag's attributes), or whose closing tag
+    is lost. Notes are short (a comment, the template's header notes): an XML parser for
+    each, found by one search of the bytes."""
+    at = chunk.find(syntax.annotation_open)
+    while at >= 0:
+        after = at + len(syntax.annotation_open)
+        if chunk[after:after + 1] in _XML_SPACE_OR_END:  # not <office:annotation-end
+            end = chunk.find(syntax.annotation_close, after)
+            if end < 0:
+                return False
+            after = end + len(syntax.annotation_close)
+            try:
+                expat.ParserCreate().Parse(chunk[at:after], True)
+            except expat.ExpatError:
+                return False
+        at = chunk.find(syntax.annotation_open, after)
+    return True
 
 
 def _ods_chunks(blocks: Iterable[bytes], row_end: bytes) -> Iterator[bytes]:
@@ -589,8 +624,9 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False) -> dict[st
         if bottom >= 0:
             scan.far_cell = _far_cell((top, before_bottom, bottom), (left, before_right, right), down, across)
 
-    chunk = b""
+    chunk, notes_whole = b"", True
     for chunk in _ods_chunks(container.member_chunks(zf, "content.xml"), syntax.row_end):
+        notes_whole = notes_whole and _notes_whole(syntax, chunk)  # told after a content cut short
         # one row a piece, after what comes between rows; plain bytes searches, not regular
         # expressions, for what every row and cell needs: three times faster
         for piece in chunk.split(syntax.row_end):
@@ -634,6 +670,11 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False) -> dict[st
         # looped forever on some of these, where no Ctrl-C reaches it
         raise _fail("fichier_illisible", path, detail="son contenu (content.xml) s'arrête avant la fin : "
                     "ouvrez-le dans LibreOffice et enregistrez-le de nouveau, ou reprenez-en une copie complète")
+    # after the last row (the last piece: _ods_chunks): the last sheet must end there, or
+    # fastexcel reads past the end of the document forever, as for a note never closed
+    closed = max((m.start() for m in syntax.table_close.finditer(chunk)), default=-1)
+    if not notes_whole or closed < max((m.start() for m in syntax.table.finditer(chunk)), default=0 if scans else -1):
+        raise _malformed(path)
     close()
     return scans
 
