@@ -54,7 +54,7 @@ import fastexcel
 import polars as pl
 
 from . import concurrency, container, launch
-from .formats.model import column_letter
+from .formats.model import Field, column_letter
 from .formats import FormatDefinition, Sheet, UnknownFormat, all_formats, common_header, typed_format
 from .issues import Issue, issue
 from .kinds import IDENTIFIER_WIDTHS, KINDS, MAX_LOST_ZEROS, as_typed
@@ -207,6 +207,9 @@ class SheetScan:
     value_rows: int | None = None  # rows holding a value (only when the extent was measured)
     far_cell: str | None = None  # the farthest cell holding a value (only when measured)
     beyond_xfd: str | None = None  # a cell right of the last column a sheet has (XFD): a damaged file
+    # cells of an .xlsx whose formula is TRUE() or FALSE(), saved with their value: a program
+    # may save it as the number 1 or 0, which fastexcel reads so (_booleans_as_shown)
+    boolean_formulas: set[tuple[str, int]] = field(default_factory=set)
     # cells holding a number, and a boolean, listed by _scan_ods(listing=True); None: not listed
     numeric: set[tuple[str, int]] | None = None
     booleans: set[tuple[str, int]] | None = None
@@ -261,6 +264,8 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True,
                 if formula and ref and not _HAS_VALUE.search(body):
                     text = _unescape(formula.group(1).decode()) if formula.group(1) else "…"
                     scan.formulas[(ref.group(1).decode(), int(ref.group(2)))] = f"={text}"
+                elif formula and ref and formula.group(1) in _BOOLEANS:
+                    scan.boolean_formulas.add((ref.group(1).decode(), int(ref.group(2))))
         # a style showing a percentage: in no chunk of most workbooks, told by one search each
         for attribute, decimals in styled:
             if attribute in chunk:
@@ -927,19 +932,25 @@ def _numbers_as_shown(numeric_cells: CellsOf, sheet: Sheet,
 _SPELLED_BOOLEANS = {"true": "VRAI", "false": "FAUX", "1": "VRAI", "0": "FAUX"}
 
 
-def _booleans_as_shown(boolean_cells: CellsOf, sheet: Sheet,
-                       frame: pl.DataFrame, letters: dict[str, str], ods: bool = False) -> pl.DataFrame:
+def _booleans_as_shown(boolean_cells: CellsOf, sheet: Sheet, frame: pl.DataFrame, letters: dict[str, str],
+                       ods: bool = False, computed: Iterable[tuple[str, int]] = ()) -> pl.DataFrame:
     """Rare path: a boolean cell in a column that is not a boolean one (an amount, a name, a
     list…) is read VRAI or FAUX, as the sheet shows it, not « true » or « 1 » as the reader
     spells it: it is echoed so, and never taken for the amount 1. The same text typed stays
-    as typed. In an integer column of an .xlsx only « true » and « false » are looked at: a 1
-    there is most often one, and would make every sheet of counts be searched; an .ods reads
-    LibreOffice's VRAI only as 1 (the number =TRUE() computes), so there a 1 or 0 is looked
-    at too (its content.xml listed once), never deposited as the count 1."""
+    as typed. In an integer column of an .xlsx only « true » and « false » are looked at, and
+    the cells the sheet's scan found computed by TRUE() or FALSE() (`computed`: a program may
+    save their value as the number 1 or 0): any other 1 there is most often one, and would make
+    every sheet of counts be searched; an .ods reads LibreOffice's VRAI only as 1 (the number
+    =TRUE() computes), so there a 1 or 0 is looked at too (its content.xml listed once), never
+    deposited as the count 1."""
     words = list(_SPELLED_BOOLEANS)
-    spelled = {f.balise: frame.filter(pl.col(f.balise).is_in(["true", "false"] if f.kind == "integer" and not ods
-                                                             else words))[ROW].to_list()
-               for f in sheet.fields if f.kind != "boolean" and f.balise in letters}
+
+    def suspects(f: Field) -> list[int]:
+        if f.kind != "integer" or ods:
+            return frame.filter(pl.col(f.balise).is_in(words))[ROW].to_list()
+        typed = frame.filter(pl.col(f.balise).is_in(["true", "false"]))[ROW].to_list()
+        return typed + [r for letter, r in computed if letter == letters[f.balise]]
+    spelled = {f.balise: suspects(f) for f in sheet.fields if f.kind != "boolean" and f.balise in letters}
     return _rewrite_confirmed(frame, letters, spelled, boolean_cells, lambda b: pl.col(b).replace(_SPELLED_BOOLEANS))[0]
 
 
@@ -1247,7 +1258,7 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
             return _SheetRead(frame, letters, formulas, {})
         numeric, booleans = kinds
         frame = _numbers_as_shown(numeric, sheet, frame, letters)
-        frame = _booleans_as_shown(booleans, sheet, frame, letters, ods)
+        frame = _booleans_as_shown(booleans, sheet, frame, letters, ods, scans[user].boolean_formulas)
         frame, padded = _dates_in_text(numeric, sheet, *_pad_identifiers(numeric, sheet, frame, letters), letters)
         if from_1904:
             frame = _dates_from_1904(numeric, sheet, frame, letters)
