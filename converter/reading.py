@@ -1011,15 +1011,16 @@ def _dates_of_calc(serials: Callable[[set[tuple[str, int]]], dict[tuple[str, int
     """Rare path: in an .xlsx LibreOffice saved (container.written_by_calc), a date cell before
     1 March 1900 is the day LibreOffice shows, 30 December 1899 plus its serial number: the
     reader counts it as Excel does, a day later (15/12/1899 typed was read 16/12/1899, and
-    echoed so by the message refusing its year). A time of day alone (serial below 1) stays."""
+    echoed so by the message refusing its year; 30/12/1899, its serial 0, was echoed « 00:00 »).
+    A time of day alone (a serial between 0 and 1) stays."""
     early = _matching(sheet, frame, letters, "date", _BEFORE_MARCH_1900)
     wanted = {(letters[b], r) for b, rows in early.items() for r in rows}
     if not wanted:
         return frame
     found = serials(wanted)
     for balise, rows in early.items():
-        days = {r: math.floor(found[(letters[balise], r)]) for r in rows if (letters[balise], r) in found}
-        days = {r: d for r, d in days.items() if not 0 <= d < 1}
+        days = {r: math.floor(found[(letters[balise], r)]) for r in rows
+                if (letters[balise], r) in found and not 0 < found[(letters[balise], r)] < 1}
         if days:
             shown = {r: (date(1899, 12, 30) + timedelta(days=d)).isoformat() for r, d in days.items()}
             frame = frame.with_columns(

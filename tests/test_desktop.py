@@ -929,11 +929,13 @@ def test_a_count_of_one_typed_as_a_number_in_an_ods_stays_one(tmp_path):
     assert b'"nbreDossiersDUIActifs": 1' in outcome.files[0].read_bytes()
 
 
-@pytest.mark.parametrize("serial, shown", [("-15", "15/12/1899"), ("-1", "29/12/1899")])
+@pytest.mark.parametrize("serial, shown", [("-15", "15/12/1899"), ("-1", "29/12/1899"),
+                                           ("0", "30/12/1899"), ("1", "31/12/1899")])
 def test_a_date_before_1900_of_a_libreoffice_xlsx_is_echoed_as_libreoffice_shows_it(tmp_path, serial, shown):
     """LibreOffice counts a date's serial number from 30 December 1899, Excel (and the reader)
     from 31 December 1899 before 1 March 1900: 15/12/1899 typed in LibreOffice (saved -15)
-    was refused as « 16/12/1899 », a date the user never typed."""
+    was refused as « 16/12/1899 », a date the user never typed; 30/12/1899 and 31/12/1899
+    (saved 0 and 1), which the .ods echoes so, were echoed « 00:00 », a time."""
     path = edited_xlsx(tmp_path, lambda data: data.replace(b"<v>45363</v>", f"<v>{serial}</v>".encode()))
     problems = [i for i in api.verify(path).errors if i.balise == "dateCommande"]
     assert [(i.code, i.cell, i.value) for i in problems] == [("date_annee_hors_limites", "B2", shown)]
