@@ -1231,13 +1231,13 @@ def test_an_xml_declaration_naming_an_unknown_encoding_is_a_damaged_part(tmp_pat
     assert "mal formé" in unreadable(path, "fichier_illisible")
 
 
-def _ods_content_edited(path: Path, edit) -> Path:
-    """libreoffice-saisie.ods with its content.xml edited, in a zip otherwise whole."""
+def _ods_content_edited(path: Path, edit, member: str = "content.xml") -> Path:
+    """libreoffice-saisie.ods with its content.xml (or `member`) edited, in a zip otherwise whole."""
     source = zipfile.ZipFile(CORPUS / "libreoffice-saisie.ods")
     with zipfile.ZipFile(path, "w") as out:
         for info in source.infolist():
             data = source.read(info.filename)
-            out.writestr(info.filename, edit(data) if info.filename == "content.xml" else data,
+            out.writestr(info.filename, edit(data) if info.filename == member else data,
                          compress_type=zipfile.ZIP_STORED if info.filename == "mimetype" else zipfile.ZIP_DEFLATED)
     return path
 
@@ -1299,3 +1299,16 @@ def test_an_ods_whose_notes_are_whole_is_read(tmp_path):
     outcome, saved = api.verify(path), api.verify(CORPUS / "libreoffice-saisie.ods")
     assert not outcome.unreadable and outcome.demandes == saved.demandes > 0
     assert [i.code for i in outcome.issues] == [i.code for i in saved.issues]
+
+
+@pytest.mark.parametrize("member", ["styles.xml", "meta.xml", "settings.xml", "META-INF/manifest.xml"])
+def test_an_ods_whose_styles_or_settings_are_malformed_is_refused_as_an_xlsx_is(tmp_path, member):
+    # found by mutating the XML: a quote typed into a tag of styles.xml; LibreOffice opens no
+    # such file (« source file could not be loaded »), an .xlsx of malformed styles is refused,
+    # the .ods was converted and its demandes deposited
+    def spoiled(data: bytes) -> bytes:
+        at = data.index(b"<", 200)
+        return data[:at + 1] + b'"' + data[at + 1:]
+
+    path = _ods_content_edited(tmp_path / "abime.ods", spoiled, member)
+    assert "mal formé" in unreadable(path, "fichier_illisible")
