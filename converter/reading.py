@@ -257,15 +257,7 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True,
                 scan.errors[(m.group(1).decode(), int(m.group(2)))] = _unescape(v.group(1).decode()) if v else "#N/A"
         # no lowercase f, no formula tag: most chunks of a sheet saved by Excel, told by one fast search
         if b"f" in chunk and (b"<f" in chunk or b":f" in chunk):
-            for m in _CELL_WITH_BODY.finditer(chunk):
-                body = m.group(2)
-                formula = _FORMULA.search(body)
-                ref = _REF.search(m.group(1))
-                if formula and ref and not _HAS_VALUE.search(body):
-                    text = _unescape(formula.group(1).decode()) if formula.group(1) else "…"
-                    scan.formulas[(ref.group(1).decode(), int(ref.group(2)))] = f"={text}"
-                elif formula and ref and formula.group(1) in _BOOLEANS:
-                    scan.boolean_formulas.add((ref.group(1).decode(), int(ref.group(2))))
+            _formula_cells(scan, chunk)
         # a style showing a percentage: in no chunk of most workbooks, told by one search each
         for attribute, decimals in styled:
             if attribute in chunk:
@@ -300,6 +292,20 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True,
         # more rows than the dimension says, or a last row below it: it lies, measure
         return _scan_sheet(zf, member, False, percents)
     return scan
+
+
+def _formula_cells(scan: SheetScan, chunk: bytes) -> None:
+    """The formula cells of `chunk` saved without their value, listed in `scan.formulas`, and
+    those computing TRUE() or FALSE(), in `scan.boolean_formulas`."""
+    for m in _CELL_WITH_BODY.finditer(chunk):
+        body = m.group(2)
+        formula = _FORMULA.search(body)
+        ref = _REF.search(m.group(1))
+        if formula and ref and not _HAS_VALUE.search(body):
+            text = _unescape(formula.group(1).decode()) if formula.group(1) else "…"
+            scan.formulas[(ref.group(1).decode(), int(ref.group(2)))] = f"={text}"
+        elif formula and ref and formula.group(1) in _BOOLEANS:
+            scan.boolean_formulas.add((ref.group(1).decode(), int(ref.group(2))))
 
 
 def _percent_cells(scan: SheetScan, chunk: bytes, attribute: bytes, decimals: int) -> None:
@@ -670,18 +676,22 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False) -> dict[st
             elif before_right < far < right:
                 before_right = far
             listed = _ods_marked(scan, syntax, cells, first, row, listed, listing)
-    if not _DOCUMENT_END.search(chunk[-1024:]):
-        # cut short inside a zip that is whole (a program that stopped writing it): fastexcel
-        # looped forever on some of these, where no Ctrl-C reaches it
-        raise _fail("fichier_illisible", path, detail="son contenu (content.xml) s'arrête avant la fin : "
-                    "ouvrez-le dans LibreOffice et enregistrez-le de nouveau, ou reprenez-en une copie complète")
-    # after the last row (the last piece: _ods_chunks): the last sheet must end there, or
-    # fastexcel reads past the end of the document forever, as for a note never closed
-    closed = max((m.start() for m in syntax.table_close.finditer(chunk)), default=-1)
-    if not notes_whole or closed < max((m.start() for m in syntax.table.finditer(chunk)), default=0 if scans else -1):
-        raise _malformed(path)
+    _check_ods_end(path, syntax, chunk, notes_whole, bool(scans))
     close()
     return scans
+
+
+def _check_ods_end(path: Path, syntax: _OdsSyntax, last: bytes, notes_whole: bool, rows: bool) -> None:
+    """After the scan of content.xml (`last`: its last piece, after the last row), what
+    fastexcel would read forever, where no Ctrl-C reaches it, refused in French: a document
+    cut short inside a zip that is whole (a program that stopped writing it), a note never
+    closed (`notes_whole`: _notes_whole), the last sheet never closed."""
+    if not _DOCUMENT_END.search(last[-1024:]):
+        raise _fail("fichier_illisible", path, detail="son contenu (content.xml) s'arrête avant la fin : "
+                    "ouvrez-le dans LibreOffice et enregistrez-le de nouveau, ou reprenez-en une copie complète")
+    closed = max((m.start() for m in syntax.table_close.finditer(last)), default=-1)
+    if not notes_whole or closed < max((m.start() for m in syntax.table.finditer(last)), default=0 if rows else -1):
+        raise _malformed(path)
 
 
 def _plain_text(xml: bytes) -> str:
