@@ -128,6 +128,9 @@ def _parse_xml(zf: zipfile.ZipFile, name: str):
         raise ParseError(f"{name} : {exc}") from exc
 
 
+_ODS_SMALL_PARTS = ("META-INF/manifest.xml", "styles.xml", "meta.xml", "settings.xml")
+
+
 def is_ods(zf: zipfile.ZipFile) -> bool:
     """A LibreOffice Calc package (OpenDocument), whatever its file name says."""
     return "mimetype" in zf.namelist() and zf.read("mimetype")[:100].startswith(_ODS_MIME)
@@ -136,12 +139,18 @@ def is_ods(zf: zipfile.ZipFile) -> bool:
 def check_ods(path: Path, zf: zipfile.ZipFile) -> None:
     """An .ods saved with a password (« Enregistrer avec mot de passe ») keeps its zip and
     mimetype, but its manifest declares each part encrypted: refused as an encrypted .xlsx is
-    (fastexcel answered in English). Every part is declared so: the manifest's start tells."""
-    if "META-INF/manifest.xml" not in zf.namelist():
-        return
-    with zf.open("META-INF/manifest.xml") as fh:
-        if b"encryption-data" in fh.read(1 << 20):
-            raise _fail("classeur_protege", path)
+    (fastexcel answered in English). Every part is declared so: the manifest's start tells.
+    The small parts beside content.xml (styles, metadata, settings) must be well-formed XML, as
+    an .xlsx's are: LibreOffice opens no .ods one of them spoils, and fastexcel never reads
+    them (ParseError, a damaged part)."""
+    names = zf.namelist()
+    if "META-INF/manifest.xml" in names:
+        with zf.open("META-INF/manifest.xml") as fh:
+            if b"encryption-data" in fh.read(1 << 20):
+                raise _fail("classeur_protege", path)
+    for name in _ODS_SMALL_PARTS:
+        if name in names:
+            _parse_xml(zf, name)
 
 
 def check_archive(path: Path, zf: zipfile.ZipFile) -> None:

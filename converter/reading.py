@@ -48,12 +48,13 @@ from pathlib import Path
 
 from defusedxml import DefusedXmlException
 from xml.etree.ElementTree import ParseError
+from xml.parsers import expat
 
 import fastexcel
 import polars as pl
 
 from . import concurrency, container, launch
-from .formats.model import column_letter
+from .formats.model import Field, column_letter
 from .formats import FormatDefinition, Sheet, UnknownFormat, all_formats, common_header, typed_format
 from .issues import Issue, issue
 from .kinds import IDENTIFIER_WIDTHS, KINDS, MAX_LOST_ZEROS, as_typed
@@ -104,6 +105,11 @@ class RawWorkbook:
 
 def _fail(code: str, path: Path, **kw) -> WorkbookError:
     return WorkbookError([issue(code, file=str(path), **kw)])
+
+
+def _malformed(path: Path) -> WorkbookError:
+    """The refusal of a package whose XML is malformed, found so without an XML parser."""
+    return _fail("fichier_illisible", path, detail=f"archive endommagée : {_damage(ParseError())}")
 
 
 def _short(exc: BaseException) -> str:
@@ -201,6 +207,9 @@ class SheetScan:
     value_rows: int | None = None  # rows holding a value (only when the extent was measured)
     far_cell: str | None = None  # the farthest cell holding a value (only when measured)
     beyond_xfd: str | None = None  # a cell right of the last column a sheet has (XFD): a damaged file
+    # cells of an .xlsx whose formula is TRUE() or FALSE(), saved with their value: a program
+    # may save it as the number 1 or 0, which fastexcel reads so (_booleans_as_shown)
+    boolean_formulas: set[tuple[str, int]] = field(default_factory=set)
     # cells holding a number, and a boolean, listed by _scan_ods(listing=True); None: not listed
     numeric: set[tuple[str, int]] | None = None
     booleans: set[tuple[str, int]] | None = None
@@ -248,13 +257,7 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True,
                 scan.errors[(m.group(1).decode(), int(m.group(2)))] = _unescape(v.group(1).decode()) if v else "#N/A"
         # no lowercase f, no formula tag: most chunks of a sheet saved by Excel, told by one fast search
         if b"f" in chunk and (b"<f" in chunk or b":f" in chunk):
-            for m in _CELL_WITH_BODY.finditer(chunk):
-                body = m.group(2)
-                formula = _FORMULA.search(body)
-                ref = _REF.search(m.group(1))
-                if formula and ref and not _HAS_VALUE.search(body):
-                    text = _unescape(formula.group(1).decode()) if formula.group(1) else "…"
-                    scan.formulas[(ref.group(1).decode(), int(ref.group(2)))] = f"={text}"
+            _formula_cells(scan, chunk)
         # a style showing a percentage: in no chunk of most workbooks, told by one search each
         for attribute, decimals in styled:
             if attribute in chunk:
@@ -289,6 +292,20 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True,
         # more rows than the dimension says, or a last row below it: it lies, measure
         return _scan_sheet(zf, member, False, percents)
     return scan
+
+
+def _formula_cells(scan: SheetScan, chunk: bytes) -> None:
+    """The formula cells of `chunk` saved without their value, listed in `scan.formulas`, and
+    those computing TRUE() or FALSE(), in `scan.boolean_formulas`."""
+    for m in _CELL_WITH_BODY.finditer(chunk):
+        body = m.group(2)
+        formula = _FORMULA.search(body)
+        ref = _REF.search(m.group(1))
+        if formula and ref and not _HAS_VALUE.search(body):
+            text = _unescape(formula.group(1).decode()) if formula.group(1) else "…"
+            scan.formulas[(ref.group(1).decode(), int(ref.group(2)))] = f"={text}"
+        elif formula and ref and formula.group(1) in _BOOLEANS:
+            scan.boolean_formulas.add((ref.group(1).decode(), int(ref.group(2))))
 
 
 def _percent_cells(scan: SheetScan, chunk: bytes, attribute: bytes, decimals: int) -> None:
@@ -401,6 +418,9 @@ class _OdsSyntax:
     formula: re.Pattern[bytes]
     time_value: re.Pattern[bytes]
     annotation: re.Pattern[bytes]
+    annotation_open: bytes  # `<office:annotation`
+    annotation_close: bytes
+    table_close: re.Pattern[bytes]
     paragraph: re.Pattern[bytes]
     paragraph_open: bytes  # `<text:p`
     row_end: bytes
@@ -426,10 +446,36 @@ def _ods_syntax(t: bytes, o: bytes, x: bytes, c: bytes) -> _OdsSyntax:
         formula=re.compile(rb"\b" + t + rb':formula="([^"]*)"'),
         time_value=re.compile(rb"\b" + o + rb':time-value="([^"]*)"'),
         annotation=re.compile(rb"<" + o + rb":annotation\b.*?</" + o + rb":annotation>", re.S),
+        annotation_open=b"<" + o + b":annotation",
+        annotation_close=b"</" + o + b":annotation>",
+        table_close=re.compile(rb"</" + t + rb":table\s*>"),
         paragraph=re.compile(rb"<" + x + rb":p\b[^>]*?(?:/>|>(.*?)</" + x + rb":p>)", re.S),
         paragraph_open=b"<" + x + b":p",
         row_end=b"</" + t + b":table-row>",
     )
+
+
+def _notes_whole(syntax: _OdsSyntax, chunk: bytes) -> bool:
+    """Whether each cell note (`office:annotation`) of `chunk` is well-formed XML up to its
+    closing tag. fastexcel (calamine) reads a note of a text cell up to that tag, and reads
+    forever past the end of the document when it never sees it: a note damaged inside (a tag
+    cut into `<">` and the XML after it taken for that tag's attributes), or whose closing tag
+    is lost. Notes are short (a comment, the template's header notes): an XML parser for
+    each, found by one search of the bytes."""
+    at = chunk.find(syntax.annotation_open)
+    while at >= 0:
+        after = at + len(syntax.annotation_open)
+        if chunk[after:after + 1] in _XML_SPACE_OR_END:  # not <office:annotation-end
+            end = chunk.find(syntax.annotation_close, after)
+            if end < 0:
+                return False
+            after = end + len(syntax.annotation_close)
+            try:
+                expat.ParserCreate().Parse(chunk[at:after], True)
+            except expat.ExpatError:
+                return False
+        at = chunk.find(syntax.annotation_open, after)
+    return True
 
 
 def _ods_chunks(blocks: Iterable[bytes], row_end: bytes) -> Iterator[bytes]:
@@ -589,8 +635,9 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False) -> dict[st
         if bottom >= 0:
             scan.far_cell = _far_cell((top, before_bottom, bottom), (left, before_right, right), down, across)
 
-    chunk = b""
+    chunk, notes_whole = b"", True
     for chunk in _ods_chunks(container.member_chunks(zf, "content.xml"), syntax.row_end):
+        notes_whole = notes_whole and _notes_whole(syntax, chunk)  # told after a content cut short
         # one row a piece, after what comes between rows; plain bytes searches, not regular
         # expressions, for what every row and cell needs: three times faster
         for piece in chunk.split(syntax.row_end):
@@ -629,13 +676,22 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False) -> dict[st
             elif before_right < far < right:
                 before_right = far
             listed = _ods_marked(scan, syntax, cells, first, row, listed, listing)
-    if not _DOCUMENT_END.search(chunk[-1024:]):
-        # cut short inside a zip that is whole (a program that stopped writing it): fastexcel
-        # looped forever on some of these, where no Ctrl-C reaches it
-        raise _fail("fichier_illisible", path, detail="son contenu (content.xml) s'arrête avant la fin : "
-                    "ouvrez-le dans LibreOffice et enregistrez-le de nouveau, ou reprenez-en une copie complète")
+    _check_ods_end(path, syntax, chunk, notes_whole, bool(scans))
     close()
     return scans
+
+
+def _check_ods_end(path: Path, syntax: _OdsSyntax, last: bytes, notes_whole: bool, rows: bool) -> None:
+    """After the scan of content.xml (`last`: its last piece, after the last row), what
+    fastexcel would read forever, where no Ctrl-C reaches it, refused in French: a document
+    cut short inside a zip that is whole (a program that stopped writing it), a note never
+    closed (`notes_whole`: _notes_whole), the last sheet never closed."""
+    if not _DOCUMENT_END.search(last[-1024:]):
+        raise _fail("fichier_illisible", path, detail="son contenu (content.xml) s'arrête avant la fin : "
+                    "ouvrez-le dans LibreOffice et enregistrez-le de nouveau, ou reprenez-en une copie complète")
+    closed = max((m.start() for m in syntax.table_close.finditer(last)), default=-1)
+    if not notes_whole or closed < max((m.start() for m in syntax.table.finditer(last)), default=0 if rows else -1):
+        raise _malformed(path)
 
 
 def _plain_text(xml: bytes) -> str:
@@ -886,19 +942,25 @@ def _numbers_as_shown(numeric_cells: CellsOf, sheet: Sheet,
 _SPELLED_BOOLEANS = {"true": "VRAI", "false": "FAUX", "1": "VRAI", "0": "FAUX"}
 
 
-def _booleans_as_shown(boolean_cells: CellsOf, sheet: Sheet,
-                       frame: pl.DataFrame, letters: dict[str, str], ods: bool = False) -> pl.DataFrame:
+def _booleans_as_shown(boolean_cells: CellsOf, sheet: Sheet, frame: pl.DataFrame, letters: dict[str, str],
+                       ods: bool = False, computed: Iterable[tuple[str, int]] = ()) -> pl.DataFrame:
     """Rare path: a boolean cell in a column that is not a boolean one (an amount, a name, a
     list…) is read VRAI or FAUX, as the sheet shows it, not « true » or « 1 » as the reader
     spells it: it is echoed so, and never taken for the amount 1. The same text typed stays
-    as typed. In an integer column of an .xlsx only « true » and « false » are looked at: a 1
-    there is most often one, and would make every sheet of counts be searched; an .ods reads
-    LibreOffice's VRAI only as 1 (the number =TRUE() computes), so there a 1 or 0 is looked
-    at too (its content.xml listed once), never deposited as the count 1."""
+    as typed. In an integer column of an .xlsx only « true » and « false » are looked at, and
+    the cells the sheet's scan found computed by TRUE() or FALSE() (`computed`: a program may
+    save their value as the number 1 or 0): any other 1 there is most often one, and would make
+    every sheet of counts be searched; an .ods reads LibreOffice's VRAI only as 1 (the number
+    =TRUE() computes), so there a 1 or 0 is looked at too (its content.xml listed once), never
+    deposited as the count 1."""
     words = list(_SPELLED_BOOLEANS)
-    spelled = {f.balise: frame.filter(pl.col(f.balise).is_in(["true", "false"] if f.kind == "integer" and not ods
-                                                             else words))[ROW].to_list()
-               for f in sheet.fields if f.kind != "boolean" and f.balise in letters}
+
+    def suspects(f: Field) -> list[int]:
+        if f.kind != "integer" or ods:
+            return frame.filter(pl.col(f.balise).is_in(words))[ROW].to_list()
+        typed = frame.filter(pl.col(f.balise).is_in(["true", "false"]))[ROW].to_list()
+        return typed + [r for letter, r in computed if letter == letters[f.balise]]
+    spelled = {f.balise: suspects(f) for f in sheet.fields if f.kind != "boolean" and f.balise in letters}
     return _rewrite_confirmed(frame, letters, spelled, boolean_cells, lambda b: pl.col(b).replace(_SPELLED_BOOLEANS))[0]
 
 
@@ -959,15 +1021,16 @@ def _dates_of_calc(serials: Callable[[set[tuple[str, int]]], dict[tuple[str, int
     """Rare path: in an .xlsx LibreOffice saved (container.written_by_calc), a date cell before
     1 March 1900 is the day LibreOffice shows, 30 December 1899 plus its serial number: the
     reader counts it as Excel does, a day later (15/12/1899 typed was read 16/12/1899, and
-    echoed so by the message refusing its year). A time of day alone (serial below 1) stays."""
+    echoed so by the message refusing its year; 30/12/1899, its serial 0, was echoed « 00:00 »).
+    A time of day alone (a serial between 0 and 1) stays."""
     early = _matching(sheet, frame, letters, "date", _BEFORE_MARCH_1900)
     wanted = {(letters[b], r) for b, rows in early.items() for r in rows}
     if not wanted:
         return frame
     found = serials(wanted)
     for balise, rows in early.items():
-        days = {r: math.floor(found[(letters[balise], r)]) for r in rows if (letters[balise], r) in found}
-        days = {r: d for r, d in days.items() if not 0 <= d < 1}
+        days = {r: math.floor(found[(letters[balise], r)]) for r in rows
+                if (letters[balise], r) in found and not 0 < found[(letters[balise], r)] < 1}
         if days:
             shown = {r: (date(1899, 12, 30) + timedelta(days=d)).isoformat() for r, d in days.items()}
             frame = frame.with_columns(
@@ -1206,7 +1269,7 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
             return _SheetRead(frame, letters, formulas, {})
         numeric, booleans = kinds
         frame = _numbers_as_shown(numeric, sheet, frame, letters)
-        frame = _booleans_as_shown(booleans, sheet, frame, letters, ods)
+        frame = _booleans_as_shown(booleans, sheet, frame, letters, ods, scans[user].boolean_formulas)
         frame, padded = _dates_in_text(numeric, sheet, *_pad_identifiers(numeric, sheet, frame, letters), letters)
         if from_1904:
             frame = _dates_from_1904(numeric, sheet, frame, letters)

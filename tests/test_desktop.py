@@ -24,8 +24,9 @@ from converter import api, files, reading
 from converter.cli import app
 
 from .builders import seed_001_rows, workbook
+from .builders_solde import seed_000_rows
 from .test_cycle import PDF, PNG
-from .test_hostile import CORPUS, rewrite, unreadable
+from .test_hostile import CORPUS, rewrite, set_cell, unreadable
 
 ROOT = Path(__file__).parents[1]
 SAMPLE = ROOT / "samples" / "ms2-dui-pds-avance.xlsx"
@@ -928,11 +929,13 @@ def test_a_count_of_one_typed_as_a_number_in_an_ods_stays_one(tmp_path):
     assert b'"nbreDossiersDUIActifs": 1' in outcome.files[0].read_bytes()
 
 
-@pytest.mark.parametrize("serial, shown", [("-15", "15/12/1899"), ("-1", "29/12/1899")])
+@pytest.mark.parametrize("serial, shown", [("-15", "15/12/1899"), ("-1", "29/12/1899"),
+                                           ("0", "30/12/1899"), ("1", "31/12/1899")])
 def test_a_date_before_1900_of_a_libreoffice_xlsx_is_echoed_as_libreoffice_shows_it(tmp_path, serial, shown):
     """LibreOffice counts a date's serial number from 30 December 1899, Excel (and the reader)
     from 31 December 1899 before 1 March 1900: 15/12/1899 typed in LibreOffice (saved -15)
-    was refused as « 16/12/1899 », a date the user never typed."""
+    was refused as « 16/12/1899 », a date the user never typed; 30/12/1899 and 31/12/1899
+    (saved 0 and 1), which the .ods echoes so, were echoed « 00:00 », a time."""
     path = edited_xlsx(tmp_path, lambda data: data.replace(b"<v>45363</v>", f"<v>{serial}</v>".encode()))
     problems = [i for i in api.verify(path).errors if i.balise == "dateCommande"]
     assert [(i.code, i.cell, i.value) for i in problems] == [("date_annee_hors_limites", "B2", shown)]
@@ -992,3 +995,24 @@ def test_a_date_typed_as_text_in_a_text_column_stays_as_typed(tmp_path):
         FALSE, FALSE + b'<c r="F2" t="inlineStr"><is><t>2024-03-05 00:00:00</t></is></c>'))
     found = [(i.code, i.value) for i in api.verify(path).issues if i.balise == "nomMandataire"]
     assert found and all(code != "texte_date" and value == "2024-03-05 00:00:00" for code, value in found)
+
+
+@pytest.mark.parametrize("formula, value, shown", [("TRUE()", "1", "VRAI"), ("FALSE()", "0", "FAUX")])
+def test_a_boolean_formula_saved_as_a_number_in_a_count_of_an_xlsx_is_refused_not_read_as_one(
+        tmp_path, formula, value, shown):
+    """=TRUE() in nbreDossiersDUIActifs of an .xlsx whose writer saved its value as the number
+    1 (no `t="b"`: xlsxwriter's write_formula, a hand-edited file) was deposited as 1 dossier,
+    where Excel's and LibreOffice's boolean cell, and the .ods, are refused: it is too."""
+    path = workbook(tmp_path / "solde.xlsx", seed_000_rows(), fmt="ms2-dui-pde-solde")
+    set_cell(path, "OG", "C2", f'<c r="C2" t="n"><f>{formula}</f><v>{value}</v></c>')
+    outcome = api.convert(path, tmp_path / "depot", DAY, registre=tmp_path / "registre.sqlite")
+    assert outcome.rejected == ["00002"] and not outcome.files
+    assert [(i.code, i.sheet, i.cell, i.value) for i in outcome.errors] == [("entier_invalide", "OG", "C2", shown)]
+
+
+def test_a_count_of_one_computed_by_a_formula_in_an_xlsx_stays_one(tmp_path):
+    path = workbook(tmp_path / "solde.xlsx", seed_000_rows(), fmt="ms2-dui-pde-solde")
+    set_cell(path, "OG", "C2", '<c r="C2"><f>2-1</f><v>1</v></c>')
+    outcome = api.convert(path, tmp_path / "depot", DAY, registre=tmp_path / "registre.sqlite")
+    assert outcome.accepted == ["00002"] and not outcome.errors
+    assert b'"nbreDossiersDUIActifs": 1' in outcome.files[0].read_bytes()

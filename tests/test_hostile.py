@@ -1231,21 +1231,84 @@ def test_an_xml_declaration_naming_an_unknown_encoding_is_a_damaged_part(tmp_pat
     assert "mal formé" in unreadable(path, "fichier_illisible")
 
 
+def _ods_content_edited(path: Path, edit, member: str = "content.xml") -> Path:
+    """libreoffice-saisie.ods with its content.xml (or `member`) edited, in a zip otherwise whole."""
+    source = zipfile.ZipFile(CORPUS / "libreoffice-saisie.ods")
+    with zipfile.ZipFile(path, "w") as out:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            out.writestr(info.filename, edit(data) if info.filename == member else data,
+                         compress_type=zipfile.ZIP_STORED if info.filename == "mimetype" else zipfile.ZIP_DEFLATED)
+    return path
+
+
+def _verified_in_a_process(path: Path) -> str:
+    """What `xl2segur verifier` says of `path`, run in its own process: one that fastexcel
+    reads forever is killed after a minute (no Ctrl-C reaches it), failing the test."""
+    done = subprocess.run([sys.executable, "-m", "converter", "verifier", str(path)],
+                          capture_output=True, text=True, timeout=60, cwd=path.parent,
+                          env={**os.environ, "PYTHONIOENCODING": "utf-8"})
+    assert done.returncode == 2
+    return done.stdout + done.stderr
+
+
 def test_an_ods_whose_content_stops_inside_a_note_is_refused_not_read_forever(tmp_path):
     # a content.xml cut short in a whole zip (a program that stopped writing it): cut inside a
     # cell's note (every header of the template has one), fastexcel read it forever, and no
     # Ctrl-C reaches it there
-    source = zipfile.ZipFile(CORPUS / "libreoffice-saisie.ods")
-    parts = {info.filename: source.read(info.filename) for info in source.infolist()}
-    content = parts["content.xml"]
-    note = re.search(rb"<office:annotation[^>]*>.*?<text:p[^>]*>", content)
-    parts["content.xml"] = content[:note.end() + 5]
-    path = tmp_path / "coupe.ods"
-    with zipfile.ZipFile(path, "w") as out:
-        for name, data in parts.items():
-            out.writestr(name, data, compress_type=zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED)
-    done = subprocess.run([sys.executable, "-m", "converter", "verifier", str(path)],
-                          capture_output=True, text=True, timeout=60, cwd=tmp_path,
-                          env={**os.environ, "PYTHONIOENCODING": "utf-8"})
-    assert done.returncode == 2 and "s'arrête avant la fin" in done.stdout + done.stderr
+    def cut(content: bytes) -> bytes:
+        return content[:re.search(rb"<office:annotation[^>]*>.*?<text:p[^>]*>", content).end() + 5]
+
+    path = _ods_content_edited(tmp_path / "coupe.ods", cut)
+    assert "s'arrête avant la fin" in _verified_in_a_process(path)
     assert "s'arrête avant la fin" in unreadable(path, "fichier_illisible")
+
+
+def _note_cut_then_a_quote_lost(content: bytes) -> bytes:
+    # found by mutating the XML: `</text:p><text:p text:style-name="P1">` of a note cut into
+    # `<">`, one quote lost further on; fastexcel took the XML between the two for one tag's
+    # attributes, the note's closing tag among it
+    content = content.replace(b'</text:p><text:p text:style-name="P1">Format', b'<">Format', 1)
+    last = content.rfind(b'table:style-name="ro2"')
+    return content[:last] + b'table:style-name=ro2"' + content[last + len(b'table:style-name="ro2"'):]
+
+
+def _last_note_unclosed(content: bytes) -> bytes:
+    last = content.rfind(b"</office:annotation>")
+    return content[:last] + content[last + len(b"</office:annotation>"):]
+
+
+def _last_sheet_unclosed(content: bytes) -> bytes:
+    last = content.rfind(b"</table:table>")
+    return content[:last] + content[last + len(b"</table:table>"):]
+
+
+@pytest.mark.parametrize("damage", [_note_cut_then_a_quote_lost, _last_note_unclosed, _last_sheet_unclosed])
+def test_an_ods_whose_content_fastexcel_would_read_forever_is_refused_as_malformed(tmp_path, damage):
+    # each made fastexcel (calamine) read past the end of content.xml forever, waiting for the
+    # end of a note or of the last sheet; the scan before it finds them at no cost
+    path = _ods_content_edited(tmp_path / "abime.ods", damage)
+    assert "mal formé" in _verified_in_a_process(path)
+    assert "mal formé" in unreadable(path, "fichier_illisible")
+
+
+def test_an_ods_whose_notes_are_whole_is_read(tmp_path):
+    # the notes checked one by one: neither a note nor the end of a sheet is refused for lack
+    # of a parser's namespaces, nor a note's end across the rows
+    path = _ods_content_edited(tmp_path / "entier.ods", lambda content: content)
+    outcome, saved = api.verify(path), api.verify(CORPUS / "libreoffice-saisie.ods")
+    assert not outcome.unreadable and outcome.demandes == saved.demandes > 0
+    assert [i.code for i in outcome.issues] == [i.code for i in saved.issues]
+
+
+@pytest.mark.parametrize("member", ["styles.xml", "meta.xml", "settings.xml", "META-INF/manifest.xml"])
+def test_an_ods_whose_styles_or_settings_are_malformed_is_refused_as_an_xlsx_is(tmp_path, member):
+    # found by mutating the XML: a quote typed into a tag of styles.xml; LibreOffice opens no
+    # such file (« source file could not be loaded »), an .xlsx of malformed styles is refused,
+    # the .ods was converted and its demandes deposited
+    def spoiled(data: bytes) -> bytes:
+        at = data.index(b"<", 200)
+        return data[:at + 1] + b'"' + data[at + 1:]
+
+    path = _ods_content_edited(tmp_path / "abime.ods", spoiled, member)
+    assert "mal formé" in unreadable(path, "fichier_illisible")

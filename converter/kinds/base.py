@@ -66,14 +66,17 @@ _CELL_DATE = r"^([0-9]{4})-([0-9]{2})-([0-9]{2})"
 def as_typed(c: pl.Expr) -> pl.Expr:
     """A cell's text as the user typed it: a date cell, which the reader gives in ISO form,
     as JJ/MM/AAAA (and its time when it has one), a time alone as hh:mm; any other value as
-    it is.
+    it is. Midnight on Excel's day 0 is a date cell of 30 or 31 December 1899 (the serial 0 or
+    1 LibreOffice shows so), as the date kind refuses it, not the time 00:00.
 
     >>> pl.DataFrame({"c": ["2204-05-15 00:00:00", "2024-03-05 12:30:00", "2024-03-05T12:30:15",
-    ...                     "1899-12-31 12:30:00", "1899-12-31 02:04:24", "2204-05-15", "4866.67", "2204-05-15 x"]}
+    ...                     "1899-12-31 12:30:00", "1899-12-31 02:04:24", "2204-05-15", "4866.67", "2204-05-15 x",
+    ...                     "1899-12-31 00:00:00", "1899-12-30 00:00:00"]}
     ...              ).select(as_typed(pl.col("c")))[:, 0].to_list()
-    ['15/05/2204', '05/03/2024 12:30', '05/03/2024 12:30:15', '12:30', '02:04:24', '15/05/2204', '4866.67', '2204-05-15 x']
+    ['15/05/2204', '05/03/2024 12:30', '05/03/2024 12:30:15', '12:30', '02:04:24', '15/05/2204', '4866.67', '2204-05-15 x', '31/12/1899', '30/12/1899']
     """
-    return (c.str.replace(r"^1899-12-3[01][ T]([0-9]{2}:[0-9]{2})(?::00)?$", "$1")  # Excel's day 0
+    return (c.str.replace(r"^1899-12-3([01])[ T]00:00(?::00)?$", "3$1/12/1899")
+            .str.replace(r"^1899-12-3[01][ T]([0-9]{2}:[0-9]{2})(?::00)?$", "$1")  # Excel's day 0
             .str.replace(r"^1899-12-3[01][ T]([0-9]{2}:[0-9]{2}:[0-9]{2})$", "$1")
             .str.replace(_CELL_DATE + r"(?: 00:00:00)?$", "$3/$2/$1")
             .str.replace(_CELL_DATE + r"[ T]([0-9]{2}:[0-9]{2}):00$", "$3/$2/$1 $4")
