@@ -253,11 +253,7 @@ class _Writer:
             rows = self.rows.get(s.name, [])
             self.row_map[s.name] = {int(r.get("__row", i + 2)): i + 1 for i, r in enumerate(rows)}
         if self.issues is not None:
-            # a message that names rows of its sheet (a duplicate) names them where they are
-            # now, then where they were
-            placed = {name: {row: r + 1 for row, r in rows.items()} for name, rows in self.row_map.items()}
-            self.issues = [i.rows_placed(placed[i.sheet]) if i.rows and i.sheet in placed else i
-                           for i in self.issues]
+            self.issues = self._rows_placed(self.issues)
 
         marks = self._locate_issues() if self.issues is not None else {}
         self.explanations = _explanations(self, marks) if self.issues is not None else {}
@@ -282,6 +278,14 @@ class _Writer:
             data_ws[self.d.header.name].activate()
         self.lists_ws.hide()
         wb.close()
+
+    def _rows_placed(self, issues: list[Issue]) -> list[Issue]:
+        """A message that names rows of its sheet (a duplicate) names them where they are now,
+        then where they were (only those sheets' rows mapped again: 500,000 of them when
+        100,000 demandes are rejected)."""
+        named = {i.sheet for i in issues if i.rows and i.sheet in self.row_map}
+        placed = {name: {row: r + 1 for row, r in self.row_map[name].items()} for name in named}
+        return [i.rows_placed(placed[i.sheet]) if i.sheet in placed and i.rows else i for i in issues]
 
     # -------------------------------------------------------------- data sheets
 
@@ -504,10 +508,11 @@ def _explanations(writer: _Writer, marks: dict[str, dict[tuple[int, int], list[I
             if row.get(own):
                 rows_of.setdefault(_numero_key(row[own]), []).append(i)
     every = [i for rs in rows_of.values() for i in rs]
-    found: dict[str, dict[int, list[tuple[tuple, bool, str]]]] = {}
+    found: dict[str, dict[int, list[Any]]] = {}
+    texts: dict[str, str] = {}  # one object per distinct text: the same problem on thousands of rows
 
     def add(sheet: str, row: int, key: tuple, issue: Issue, text: str) -> None:
-        found.setdefault(sheet, {}).setdefault(row, []).append((key, issue.is_error, text))
+        found.setdefault(sheet, {}).setdefault(row, []).append((key, issue.is_error, texts.setdefault(text, text)))
 
     for name, cells in marks.items():
         sheet = writer.d.by_name[name]
@@ -530,8 +535,11 @@ def _explanations(writer: _Writer, marks: dict[str, dict[tuple[int, int], list[I
                 for d in rows_of.get(_numero_key(value), []) if value else []:
                     add(demandes.name, d, (1, order[name], r, c), it,
                         f"Feuille « {name} », ligne {r + 1} — {label}{it.message}")
-    return {name: {r: [(e, t) for _, e, t in sorted(items, key=lambda x: x[0])]
-                   for r, items in rows.items()} for name, rows in found.items()}
+    for rows in found.values():  # in place: never two copies of every row's texts
+        for r, items in rows.items():
+            items.sort(key=lambda x: x[0])
+            rows[r] = [(e, t) for _, e, t in items]
+    return found
 
 
 def _numero_balise(sheet: Sheet) -> str | None:
