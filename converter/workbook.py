@@ -232,8 +232,12 @@ class _Writer:
     def write(self, path: Path) -> None:
         self.formats: dict[tuple, Format] = {}
         self.lists: dict[tuple[str, ...], str] = {}
+        # an error workbook can hold 100,000 rejected demandes and a million problems: each of its
+        # sheets goes row by row to a temporary file (texts inline), not held whole until saved,
+        # so each row is written complete, once, in order
         self.wb = wb = Workbook(str(path), {
             "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
+            "constant_memory": self.issues is not None,
         })
         wb.set_properties({"title": self.d.title, "subject": self.d.id, "author": "xl2segur"})
         errors_ws = wb.add_worksheet(ERRORS_SHEET) if self.issues is not None else None
@@ -241,7 +245,7 @@ class _Writer:
         data_ws = {s.name: wb.add_worksheet(s.name) for s in sheets}
         notice_ws = wb.add_worksheet(NOTICE_SHEET)
         self.lists_ws = wb.add_worksheet(LISTS_SHEET)
-        self.lists_col = 0
+        self._write_lists(sheets)
 
         # where each original row went, per sheet (0-based rows of this workbook)
         self.row_map: dict[str, dict[int, int]] = {}
@@ -249,14 +253,16 @@ class _Writer:
             rows = self.rows.get(s.name, [])
             self.row_map[s.name] = {int(r.get("__row", i + 2)): i + 1 for i, r in enumerate(rows)}
         if self.issues is not None:
-            # a message that names rows of its sheet (a duplicate) names them where they are
-            # now, then where they were
-            placed = {name: {row: r + 1 for row, r in rows.items()} for name, rows in self.row_map.items()}
-            self.issues = [i.rows_placed(placed[i.sheet]) if i.rows and i.sheet in placed else i
-                           for i in self.issues]
+            self.issues = self._rows_placed(self.issues)
 
         marks = self._locate_issues() if self.issues is not None else {}
         self.explanations = _explanations(self, marks) if self.issues is not None else {}
+        # the cells given a note, up to MAX_ISSUE_NOTES, the first issues' first
+        self.noted: set[tuple[str, int, int]] = set()
+        for s in sheets:
+            for r, c in marks.get(s.name, {}):
+                if r != 0 and len(self.noted) < MAX_ISSUE_NOTES:
+                    self.noted.add((s.name, r, c))
         for s in sheets:
             if s is self.d.header:
                 values = [self.header_values]
@@ -272,6 +278,14 @@ class _Writer:
             data_ws[self.d.header.name].activate()
         self.lists_ws.hide()
         wb.close()
+
+    def _rows_placed(self, issues: list[Issue]) -> list[Issue]:
+        """A message that names rows of its sheet (a duplicate) names them where they are now,
+        then where they were (only those sheets' rows mapped again: 500,000 of them when
+        100,000 demandes are rejected)."""
+        named = {i.sheet for i in issues if i.rows and i.sheet in self.row_map}
+        placed = {name: {row: r + 1 for row, r in self.row_map[name].items()} for name in named}
+        return [i.rows_placed(placed[i.sheet]) if i.sheet in placed and i.rows else i for i in issues]
 
     # -------------------------------------------------------------- data sheets
 
@@ -291,7 +305,6 @@ class _Writer:
                 width = max(width, 12)
             ws.set_column(c, c, min(width, 45), fmt)
 
-        notes_done = set()
         for c, f in enumerate(fields):
             cell_marks = marks.get((0, c))
             note = field_note(self.d, f)
@@ -299,7 +312,6 @@ class _Writer:
                 sev = _worst(cell_marks)
                 ws.write_string(0, c, f.balise, self.header_format(f, sev))
                 note = _issue_text(cell_marks) + "\n\n" + note
-                notes_done.add((0, c))
             else:
                 ws.write_string(0, c, f.balise, self.header_format(f))
             ws.write_comment(0, c, note, _note_options(note))
@@ -309,40 +321,44 @@ class _Writer:
         ws.autofilter(0, 0, max(n, 1) if is_header else n, len(fields) - (0 if explained else 1))
         ws.ignore_errors({"number_stored_as_text": "A1:XFD1048576"})
 
+        explain = None
+        if explained:
+            explain = _explain_head(self, ws, len(fields))
+            explanations = self.explanations.get(sheet.name, {})
+        marked: dict[int, list[int]] = {}  # row → its highlighted columns
+        for r, c in marks:
+            if r != 0:
+                marked.setdefault(r, []).append(c)
+
         balises = [f.balise for f in fields]
         write_string = ws.write_string
         # a pre-filled workbook (solde) shows its dates as dates, its amounts as numbers (to
         # sum); an error workbook echoes what was typed, as text
         typed = {c for c, f in enumerate(fields) if f.kind in _TYPED} if self.typed else set()
-        for r, row in enumerate(rows, start=1):
+        for r in range(1, max(n, *marked) + 1 if marked else n + 1):
+            row = rows[r - 1] if r <= n else {}
+            highlighted = marked.get(r, ())
             for c, balise in enumerate(balises):
                 value = row.get(balise)
+                if c in highlighted:
+                    found = marks[(r, c)]
+                    fmt = self.cell_format(fields[c], _worst(found))
+                    if value is None:
+                        ws.write_blank(r, c, None, fmt)
+                    else:
+                        write_string(r, c, value if isinstance(value, str) else str(value), fmt)
+                    if (sheet.name, r, c) in self.noted:
+                        text = _issue_text(found)
+                        ws.write_comment(r, c, text, _note_options(text, 300))
+                    continue
                 if value is None:
                     continue
                 text = value if isinstance(value, str) else str(value)
                 if c in typed and _write_typed(ws, r, c, fields[c].kind, text, formats[c]):
                     continue
                 write_string(r, c, text, formats[c])
-
-        notes = 0
-        for (r, c), found in marks.items():
-            if (r, c) in notes_done or r == 0:
-                continue
-            f = fields[c]
-            fmt = self.cell_format(f, _worst(found))
-            value = rows[r - 1].get(f.balise) if 0 < r <= n else None
-            if value is None:
-                ws.write_blank(r, c, None, fmt)
-            else:
-                ws.write_string(r, c, value if isinstance(value, str) else str(value), fmt)
-            if self.notes_left > 0:
-                self.notes_left -= 1
-                notes += 1
-                text = _issue_text(found)
-                ws.write_comment(r, c, text, _note_options(text, 300))
-
-        if explained:
-            _explain_column(self, ws, len(fields), self.explanations.get(sheet.name, {}))
+            if explain is not None and r in explanations:
+                _explain_cell(ws, r, len(fields), explanations[r], explain)
 
         for c, f in enumerate(fields):
             self._validation(ws, f, c, 1, last)
@@ -355,9 +371,7 @@ class _Writer:
         values = choices(self.d, field)
         if not values:
             return
-        inline = (sum(len(v) for v in values) + len(values) - 1 <= INLINE_LIST_MAX
-                  and not any(ch in v for v in values for ch in ', "'))
-        source: Any = values if inline else self._list_range(field, values)
+        source: Any = values if self._inline(values) else self._list_range(field, values)
         message = kind(field.kind).drop_down_message(values)
         # an order-check workbook (nature commandes) is checked, never converted
         when = "à la conversion" if self.d.produces_deposit else "à la vérification (xl2segur verifier)"
@@ -368,27 +382,43 @@ class _Writer:
         })
 
     def _list_range(self, field: Field, values: list[str]) -> str:
-        key = tuple(values)
-        if key not in self.lists:
-            ws, c = self.lists_ws, self.lists_col
-            bold = self._fmt(("lists-title",), {"bold": True})
-            ws.write_string(0, c, field.balise, bold)
-            text = self._fmt(("lists-text",), {"num_format": "@"})
-            for r, v in enumerate(values, start=1):
-                ws.write_string(r, c, v, text)
-            width = max(len(field.balise), *(len(v) for v in values)) + 2
-            ws.set_column(c, c, min(width, 40))
-            self.lists_col += 1
-            if field.values_from == "operateurs-messagerie":
-                labels = dict(operators())
-                ws.write_string(0, c + 1, "libellé", bold)
-                for r, v in enumerate(values, start=1):
-                    ws.write_string(r, c + 1, labels.get(v, ""))
-                ws.set_column(c + 1, c + 1, 50)
-                self.lists_col += 1
-            letter = column_letter(c)
-            self.lists[key] = f"={LISTS_SHEET}!${letter}$2:${letter}${len(values) + 1}"
-        return self.lists[key]
+        return self.lists[tuple(values)]
+
+    def _write_lists(self, sheets: Iterable[Sheet]) -> None:
+        """The hidden « Listes » sheet: a column per long drop-down list (and the labels of the
+        operator codes), in the order the data sheets' columns name them, written row by row."""
+        self.lists: dict[tuple[str, ...], str] = {}
+        columns: list[tuple[str, list[str], Format | None, int]] = []  # title, values, format, width
+        text = self._fmt(("lists-text",), {"num_format": "@"})
+        for s in sheets:
+            for field in s.fields:
+                values = choices(self.d, field)
+                if not values or self._inline(values) or tuple(values) in self.lists:
+                    continue
+                letter = column_letter(len(columns))
+                self.lists[tuple(values)] = f"={LISTS_SHEET}!${letter}$2:${letter}${len(values) + 1}"
+                width = max(len(field.balise), *(len(v) for v in values)) + 2
+                columns.append((field.balise, values, text, min(width, 40)))
+                if field.values_from == "operateurs-messagerie":
+                    labels = dict(operators())
+                    columns.append(("libellé", [labels.get(v, "") for v in values], None, 50))
+        if not columns:
+            return
+        ws = self.lists_ws
+        bold = self._fmt(("lists-title",), {"bold": True})
+        for c, (title, _, _, width) in enumerate(columns):
+            ws.write_string(0, c, title, bold)
+            ws.set_column(c, c, width)
+        for r in range(1, max(len(values) for _, values, _, _ in columns) + 1):
+            for c, (_, values, fmt, _) in enumerate(columns):
+                if r <= len(values):
+                    ws.write_string(r, c, values[r - 1], fmt)
+
+    @staticmethod
+    def _inline(values: list[str]) -> bool:
+        """A drop-down list short and plain enough to be given in the validation itself."""
+        return (sum(len(v) for v in values) + len(values) - 1 <= INLINE_LIST_MAX
+                and not any(ch in v for v in values for ch in ', "'))
 
     # -------------------------------------------------------------- issues
 
@@ -424,13 +454,12 @@ class _Writer:
             self.where[i] = spot
             if spot and spot[3]:
                 marks.setdefault(spot[0], {}).setdefault((spot[1], spot[2]), []).append(issue)
-        self.notes_left = MAX_ISSUE_NOTES
         return marks
 
 
-def _explain_column(writer: _Writer, ws: Worksheet, col: int,
-                    lines_by_row: dict[int, list[tuple[bool, str]]]) -> None:
-    """The « À corriger » column: each row's problems, errors first, in words."""
+def _explain_head(writer: _Writer, ws: Worksheet, col: int) -> dict[Severity, Format]:
+    """The head of the « À corriger » column, after the last one of a data sheet; returns the
+    formats of its cells (`_explain_cell`)."""
     title = writer._fmt(("explain-head",), {"bold": True, "border": 1, "valign": "top",
                                           "bg_color": ERROR_FILL, "font_color": ERROR_FONT})
     ws.write_string(0, col, EXPLAIN_TITLE, title)
@@ -442,23 +471,27 @@ def _explain_column(writer: _Writer, ws: Worksheet, col: int,
             f"n'est pas lue {read} : inutile de la vider ou de la supprimer.")
     ws.write_comment(0, col, note, _note_options(note))
     ws.set_column(col, col, EXPLAIN_WIDTH)
-    formats = {
+    return {
         Severity.ERROR: writer._fmt(("explain", Severity.ERROR), {
             "text_wrap": True, "valign": "top", "font_color": ERROR_FONT}),
         Severity.WARNING: writer._fmt(("explain", Severity.WARNING), {
             "text_wrap": True, "valign": "top", "font_color": WARNING_FONT}),
     }
-    for r, found in lines_by_row.items():
-        texts = list(dict.fromkeys(text for _, text in found))
-        if len(texts) > MAX_EXPLAIN_LINES:
-            rest = len(texts) - MAX_EXPLAIN_LINES + 1
-            texts = texts[:MAX_EXPLAIN_LINES - 1] + [f"… et {rest} autres : voir la feuille « {ERRORS_SHEET} »."]
-        text = "\n".join(texts)
-        worst = Severity.ERROR if any(is_error for is_error, _ in found) else Severity.WARNING
-        ws.write_string(r, col, text, formats[worst])
-        lines = _line_count(text, EXPLAIN_WIDTH)
-        if lines > 1:  # LibreOffice does not fit row heights on opening
-            ws.set_row(r, min(15 * lines + 2, MAX_ROW_HEIGHT))
+
+
+def _explain_cell(ws: Worksheet, r: int, col: int, found: list[tuple[bool, str]],
+                  formats: dict[Severity, Format]) -> None:
+    """A row's cell of the « À corriger » column: its problems, errors first, in words."""
+    texts = list(dict.fromkeys(text for _, text in found))
+    if len(texts) > MAX_EXPLAIN_LINES:
+        rest = len(texts) - MAX_EXPLAIN_LINES + 1
+        texts = texts[:MAX_EXPLAIN_LINES - 1] + [f"… et {rest} autres : voir la feuille « {ERRORS_SHEET} »."]
+    text = "\n".join(texts)
+    worst = Severity.ERROR if any(is_error for is_error, _ in found) else Severity.WARNING
+    ws.write_string(r, col, text, formats[worst])
+    lines = _line_count(text, EXPLAIN_WIDTH)
+    if lines > 1:  # LibreOffice does not fit row heights on opening
+        ws.set_row(r, min(15 * lines + 2, MAX_ROW_HEIGHT))
 
 
 def _explanations(writer: _Writer, marks: dict[str, dict[tuple[int, int], list[Issue]]]
@@ -475,10 +508,11 @@ def _explanations(writer: _Writer, marks: dict[str, dict[tuple[int, int], list[I
             if row.get(own):
                 rows_of.setdefault(_numero_key(row[own]), []).append(i)
     every = [i for rs in rows_of.values() for i in rs]
-    found: dict[str, dict[int, list[tuple[tuple, bool, str]]]] = {}
+    found: dict[str, dict[int, list[Any]]] = {}
+    texts: dict[str, str] = {}  # one object per distinct text: the same problem on thousands of rows
 
     def add(sheet: str, row: int, key: tuple, issue: Issue, text: str) -> None:
-        found.setdefault(sheet, {}).setdefault(row, []).append((key, issue.is_error, text))
+        found.setdefault(sheet, {}).setdefault(row, []).append((key, issue.is_error, texts.setdefault(text, text)))
 
     for name, cells in marks.items():
         sheet = writer.d.by_name[name]
@@ -501,8 +535,11 @@ def _explanations(writer: _Writer, marks: dict[str, dict[tuple[int, int], list[I
                 for d in rows_of.get(_numero_key(value), []) if value else []:
                     add(demandes.name, d, (1, order[name], r, c), it,
                         f"Feuille « {name} », ligne {r + 1} — {label}{it.message}")
-    return {name: {r: [(e, t) for _, e, t in sorted(items, key=lambda x: x[0])]
-                   for r, items in rows.items()} for name, rows in found.items()}
+    for rows in found.values():  # in place: never two copies of every row's texts
+        for r, items in rows.items():
+            items.sort(key=lambda x: x[0])
+            rows[r] = [(e, t) for _, e, t in items]
+    return found
 
 
 def _numero_balise(sheet: Sheet) -> str | None:

@@ -414,3 +414,50 @@ def test_writing_a_workbook_gives_the_garbage_collector_back_even_when_it_fails(
         assert not gc.isenabled()  # a caller that had them off keeps them off
     finally:
         gc.enable()
+
+
+def test_an_error_workbook_is_written_row_by_row_with_the_same_cells_and_notes(tmp_path, monkeypatch):
+    """The error workbook of 100,000 rejected demandes peaked at 1.83 GiB: xlsxwriter held every
+    cell until it saved, because highlights, notes, the « À corriger » column and the lists came
+    back to rows already written. Each row is now written complete, once (xlsxwriter's
+    constant_memory: its texts inline), and says the same: values, fills, notes (the first
+    issues' ones when capped), explanations, the long drop-down lists of « Listes »."""
+    import zipfile
+
+    from converter import workbook
+
+    monkeypatch.setattr(workbook, "MAX_ISSUE_NOTES", 4)
+    rows = {"Demandes": [{"numeroEditeur": f"{i:05d}", "dateCommande": "31/02/2024", "__row": i + 1}
+                         for i in range(1, 7)],
+            "Scénarios": [{"numeroEditeur": "00003", "FINESSGeo": "012345678", "operateurMessagerie": "??",
+                           "__row": 2}]}
+    issues = [Issue("date_invalide", f"Date invalide {i}.", sheet="Demandes", row=i + 1, column="B",
+                    balise="dateCommande", value="31/02/2024") for i in (6, 5, 4, 3, 2, 1)]
+    issues.append(Issue("valeur_non_autorisee", "Valeur non autorisée.", sheet="Scénarios", row=2, column="C",
+                        balise="operateurMessagerie", value="??"))
+    path = write_workbook(D, tmp_path / "erreurs.xlsx", header=HEADER, rows=rows, issues=issues)
+    with zipfile.ZipFile(path) as zf:
+        sheets = [n for n in zf.namelist() if n.startswith("xl/worksheets/sheet")]
+        assert all(b't="s"' not in zf.read(n) for n in sheets), "a sheet held its cells until saved"
+    wb = openpyxl.load_workbook(path)
+    dem, width = wb["Demandes"], len(D.by_name["Demandes"].fields)
+    red = "FFFFC7CE"
+    assert [dem.cell(r, 1).value for r in range(2, 8)] == [f"{i:05d}" for i in range(1, 7)]
+    assert all(dem.cell(r, 2).value == "31/02/2024" and dem.cell(r, 2).fill.fgColor.rgb == red for r in range(2, 8))
+    # capped: the first issues given have the notes, whatever their row
+    noted = {r: dem.cell(r, 2).comment.text for r in range(2, 8) if dem.cell(r, 2).comment}
+    assert noted == {7: "Erreur : Date invalide 6.", 6: "Erreur : Date invalide 5.",
+                     5: "Erreur : Date invalide 4.", 4: "Erreur : Date invalide 3."}
+    explained = [f"dateCommande : Date invalide {i}." for i in range(1, 7)]
+    explained[2] += "\nFeuille « Scénarios », ligne 2 — operateurMessagerie : Valeur non autorisée."
+    assert [dem.cell(r, width + 1).value for r in range(2, 8)] == explained
+    assert dem.cell(1, width + 1).comment is not None and dem.cell(1, 1).comment is not None
+    sc, column = wb["Scénarios"], D.by_name["Scénarios"].balises.index("operateurMessagerie") + 1
+    cell = sc.cell(2, column)
+    assert cell.value == "??" and cell.fill.fgColor.rgb == red and cell.comment is None
+    assert _list_values(wb, _validation(sc, cell.column_letter).formula1) == list(operator_codes())
+    lists = wb["Listes"]
+    titles = [c.value for c in lists[1]]
+    labels = titles.index("operateurMessagerie") + 2
+    assert titles[labels - 1] == "libellé" and lists.cell(2, labels).value
+    assert wb["Erreurs"].max_row == len(issues) + 1
