@@ -1279,3 +1279,29 @@ def test_a_return_whose_amount_is_not_the_deposited_one_is_recorded_and_said(tmp
                  lambda d: d["lignesImport"][0]["commande"].update(montantSegurHT=4866.670))
     lines, _ = api.ingest_returns([same], registre)
     assert [(x.result, x.warning) for x in lines] == [("Acceptée", "")]
+
+
+def test_an_esms_of_a_live_avance_in_a_new_demande_is_a_warning(tmp_path: Path) -> None:
+    """Seed 000 §3.1: « Le client final est un ESSMS identifié par son FINESS géographique » ;
+    seed 001 §3.1: « La demande de financement ne comporte qu'un seul bon de commande pour les
+    ESMS éligibles au SONS de l'organisme gestionnaire ». An avance naming the ESMS of an avance
+    deposited earlier, still live, under another numeroEditeur, was converted in silence:
+    accepted both, the ESMS would be funded twice. Warned on each of its ESMS, naming the other
+    avance, and deposited; once the other is rejected by the ASP (or withdrawn), its ESMS may come
+    back under a new number, as seed 001 asks, in silence."""
+    deposit_file, registre = _avances(tmp_path, "00001")
+    outcome = api.convert(workbook(tmp_path / "b.xlsx", seed_001_rows("00002")), registre.parent, DAY)
+    assert outcome.errors == [] and outcome.accepted == ["00002"] and deposited(outcome.files[0]) == ["00002"]
+    warned = [i for i in outcome.issues if i.code == "esms_deja_en_cours"]
+    assert [(i.sheet, i.row, i.balise, i.value, i.numero_editeur, str(i.severity)) for i in warned] == [
+        ("FINESS Géo", 2, "FINESSGeo", "123456789", "00002", "avertissement"),
+        ("FINESS Géo", 3, "FINESSGeo", "234567891", "00002", "avertissement")]
+    assert warned[0].message.startswith(
+        f"L'ESMS 123456789 figure déjà dans l'avance 00001 (fichier {deposit_file.name}, déposée, sans retour de "
+        "l'ASP) au registre")
+    assert "il serait financé deux fois" in warned[0].message
+    api.withdraw(outcome.files[0].name, registre)
+    api.ingest_returns([asp_return(deposit_file, tmp_path / "r.json", {"00001": "Pièce illisible"})], registre)
+    outcome = api.convert(workbook(tmp_path / "c.xlsx", seed_001_rows("00003")), registre.parent, DAY)
+    assert outcome.errors == [] and outcome.accepted == ["00003"]
+    assert not [i for i in outcome.issues if i.code == "esms_deja_en_cours"]
