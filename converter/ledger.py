@@ -715,6 +715,23 @@ class _ReturnsSide:
             "AND (? IS NULL OR a.id IN (SELECT value FROM json_each(?)) OR b.id IN (SELECT value FROM json_each(?))) "
             "ORDER BY a.id, b.id) WHERE communs IS NOT NULL", (ids, ids, ids)).fetchall()
 
+    def live_naming(self, format_id: str, numero_ans: str, numeros: Iterable[str],
+                    finess: Iterable[str]) -> list[sqlite3.Row]:
+        """The live demandes (neither rejected nor withdrawn) of `format_id` under `numero_ans`,
+        other than `numeros`, holding one of `finess` among their FINESS, oldest first, each with
+        `nom` (its file)."""
+        finess = list(finess)
+        if not finess or self.db.execute("SELECT 1 FROM demandes WHERE numero_ans = ? LIMIT 1",
+                                         (numero_ans,)).fetchone() is None:
+            return []
+        return self.db.execute(
+            "SELECT d.*, f.nom FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
+            f"WHERE d.numero_ans = ? AND d.format = ? AND d.statut NOT IN {NOT_LIVE} "
+            "AND d.numero_editeur NOT IN (SELECT value FROM json_each(?)) "
+            "AND EXISTS (SELECT 1 FROM json_each(d.finess) x WHERE x.value IN (SELECT value FROM json_each(?))) "
+            "ORDER BY d.id", (numero_ans, format_id, orjson.dumps(list(numeros)).decode(),
+                              orjson.dumps(finess).decode())).fetchall()
+
     def avances_for_solde(self, avance_formats: Iterable[str], numero_ans: str,
                           numeros: Iterable[str], other_ans: bool = False) -> dict[str, sqlite3.Row]:
         """numeroEditeur → its newest avance neither rejected nor withdrawn (else its newest rejected

@@ -57,6 +57,7 @@ import sqlite3
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +102,8 @@ class ReturnLine:
     demande_id: int | None = None
     nature: str | None = None
     statut: str | None = None
-    warning: str = ""  # said loudly: this avance and another may fund one client twice (`funded_twice`), or share a numeroASP
+    warning: str = ""  # said loudly: this avance and another may fund one client twice (`funded_twice`), or share a
+    # numeroASP; its amount is not the one deposited (`_amounts_changed`)
 
 
 @dataclass
@@ -411,6 +413,35 @@ def _outcome(line: ReturnLine) -> None:
         line.numero_asp = None
 
 
+def _amounts_changed(lines: list[ReturnLine], definition: FormatDefinition | None) -> None:
+    """Said loudly, kept: a demande of a return whose amount is not the one deposited. Seeds 000 and 001, §1.2:
+    « l'ASP met à disposition sur le portail Ségur du fournisseur le fichier JSON avec, pour chaque
+    demande, un code de traitement et libellé de traitement »: the deposit file, its answers filled;
+    they say nothing of an amount the ASP would change. The return is recorded, the ledger keeps the
+    amount deposited (`etat`, the solde's ceiling), and the user is told to check it."""
+    balise = next((f.balise for f in definition.demandes.fields if f.kind == "amount"), None) if definition else None
+    for line in lines if balise else ():
+        if line.amount is None:
+            continue
+        value: Any = line.data
+        for key in definition.json_path(balise) or ():
+            value = value.get(key) if isinstance(value, dict) else None
+        try:
+            same = isinstance(value, (int, float, str)) and not isinstance(value, bool) and \
+                Decimal(str(value)) == Decimal(line.amount)
+        except InvalidOperation:
+            same = False
+        if same:
+            continue
+        returned = "absent" if value is None else orjson.dumps(value).decode()
+        said = (f"le {balise} de la demande {line.numero_editeur} dans ce retour ({returned}) n'est pas celui du "
+                f"dépôt {line.deposit_file} ({line.amount}) : l'ASP rend le fichier déposé, ses réponses remplies. Le "
+                "retour est enregistré, le registre garde le montant déposé ; vérifiez sur le portail Ségur le montant "
+                "de cette demande, et que ce retour est bien celui de ce dépôt.")
+        line.warning = " ".join(filter(None, (line.warning, said)))
+        line.remark = " ".join(filter(None, (line.remark, f"ATTENTION : {said}")))
+
+
 def _contradiction(line: ReturnLine, row: sqlite3.Row) -> str:
     """The outcome recorded before that this one contradicts, and how ('' when it does not)."""
     if row["statut"] == DEPOSEE:
@@ -469,6 +500,7 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
     if found is None:
         return _unmatched(lines, reason, None if single else returned.path)
     rows = {(r["numero_editeur"], r["num_ligne"]): r for r in book.file_demandes(found["id"])}
+    definition = all_formats().get(found["format"])
     for line in lines:
         row = rows[_line_key(line)]
         line.format_id, line.deposit_file, line.amount = found["format"], found["nom"], row["montant"]
@@ -478,7 +510,6 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
             line.remark = "codeTraitement et libelleTraitement sont vides : l'ASP ne l'a pas traitée."
             continue
         _outcome(line)
-    definition = all_formats().get(found["format"])
     if refusal := _whole_file(lines, definition):
         return _refuse(lines, refusal)
     treated = [x for x in lines if x.statut]
@@ -525,6 +556,7 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
     _name_soldes_deposited(book, definition, returned.numero_ans,
                            [(x, rows[_line_key(x)]) for x in treated
                             if x.numero_editeur in clashes or rows[_line_key(x)]["statut"] == DEPOSEE])
+    _amounts_changed(lines, definition)
     book.record_returns([(x.demande_id, x.statut, x.numero_asp, x.code, x.label, x.source) for x in treated],
                         digest=returned.digests[0], imp_id=returned.imp_id, confirmed=bool(clashes))
     recorded |= {x.demande_id: x.source for x in treated}

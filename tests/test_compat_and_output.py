@@ -150,7 +150,9 @@ def test_a_broken_definition_is_a_bug_not_an_unknown_format(tmp_path: Path, monk
 
 def test_cli_shows_every_error_and_summarises_warnings(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(cli, "out", Console(width=10_000, highlight=False))  # one issue per line
-    rows = many_demandes(60)  # 7 finess_cle warnings per demande (the seed's FINESS keys are wrong)
+    # 7 finess_cle warnings per demande (the seed's FINESS keys are wrong); their OG, and their 2 ESMS,
+    # are those of every other demande: 1 og_dans_plusieurs_demandes and 2 esms_dans_plusieurs_demandes
+    rows = many_demandes(60)
     for og in rows["OG"]:
         og["emailResponsableOG"] = "sans-arobase"  # 60 errors: more than the 50 shown before
     for og in rows["OG"][:6]:
@@ -167,17 +169,19 @@ def test_cli_shows_every_error_and_summarises_warnings(tmp_path: Path, monkeypat
     for problem in data["problemes"]:
         if problem["severity"] == "avertissement":
             counts[problem["code"]] = counts.get(problem["code"], 0) + 1
-    assert counts == {"finess_cle": 420, "telephone_normalise": 6, "majuscules": 3}
-    assert data["erreurs"] == 60 and data["avertissements"] == 429  # the report keeps every issue
+    assert counts == {"finess_cle": 420, "telephone_normalise": 6, "majuscules": 3, "og_dans_plusieurs_demandes": 60,
+                      "esms_dans_plusieurs_demandes": 120}
+    assert data["erreurs"] == 60 and data["avertissements"] == 609  # the report keeps every issue
     assert sum(line.startswith("ERREUR ") for line in lines) == 60
     shown = [line for line in lines if line.startswith("avertissement ")]
-    assert len(shown) == 5 + 5 + 3
+    assert len(shown) == 5 + 5 + 3 + 5 + 5
     assert sum("clé de contrôle" in line for line in shown) == 5
     # --rapport given: the summary points at the report it writes, not at the option
     assert "… et 415 autres avertissements du même type (code finess_cle) : voir le rapport (écrit ci-dessous)." in lines
     assert "… et 1 autre avertissement du même type (code telephone_normalise) : voir le rapport (écrit ci-dessous)." in lines
     assert not any("code majuscules" in line for line in lines)
-    assert "Erreurs : 60 — avertissements : 429" in lines
+    assert "… et 115 autres avertissements du même type (code esms_dans_plusieurs_demandes) : voir le rapport (écrit ci-dessous)." in lines
+    assert "Erreurs : 60 — avertissements : 609" in lines
 
 
 def test_cli_caps_the_errors_it_prints(tmp_path: Path, monkeypatch) -> None:

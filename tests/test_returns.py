@@ -1247,3 +1247,61 @@ def test_returns_named_by_a_pattern_as_the_windows_console_hands_it_over_are_eac
     assert f"{written.name} — 00001 : Acceptée — FINMS2000001" in result.output
     nothing = CliRunner().invoke(app, ["retour", str(tmp_path / "ailleurs" / "*.json")])
     assert nothing.exit_code == 2 and "est introuvable" in nothing.output
+
+
+def test_a_return_whose_amount_is_not_the_deposited_one_is_recorded_and_said(tmp_path: Path) -> None:
+    """Seeds 000 and 001, §1.2: the ASP gives back « le fichier JSON avec, pour chaque demande, un
+    code de traitement et libellé de traitement »: the deposit file, answered. A return whose
+    montantSegurHT is not the one deposited (4866.76 for 4866.67) was recorded without a word,
+    the ledger, `etat` and the solde's ceiling keeping the deposited amount. The seeds say nothing
+    of an amount the ASP would change: recorded, said loudly on that demande only (console and
+    review workbook), the ledger keeping the amount deposited."""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002")
+    returned = _edit(asp_return(deposit_file, tmp_path / "r.json", {"00001": "FINMS2000001", "00002": "FINMS2000002"}),
+                     lambda d: d["lignesImport"][0]["commande"].update(montantSegurHT=4866.76))
+    result = CliRunner().invoke(app, ["retour", str(returned), "--registre", str(registre), "-o",
+                                      str(tmp_path / "bilan.xlsx")])
+    assert result.exit_code == 0, result.output
+    said = ("le montantSegurHT de la demande 00001 dans ce retour (4866.76) n'est pas celui du dépôt "
+            f"{deposit_file.name} (4866.67)")
+    assert f"Attention : {said}" in _words(result.output)
+    assert _words(result.output).count("n'est pas celui du dépôt") == 2  # its remark, then the alert: 00001 only
+    assert [s[2:] for s in _statuts(registre)] == [("acceptee", "FINMS2000001"), ("acceptee", "FINMS2000002")]
+    review = {r[2]: r for r in openpyxl.load_workbook(tmp_path / "bilan.xlsx")["Retour ASP"].iter_rows(
+        min_row=2, values_only=True)}
+    assert review["00001"][9] == 4866.67 and said in review["00001"][10]
+    assert "dépôt" not in (review["00002"][10] or "")
+    with sqlite3.connect(registre) as db:
+        assert db.execute("SELECT montant FROM demandes ORDER BY id").fetchall() == [("4866.67",), ("4866.67",)]
+    # the same amount written otherwise (4866.670, a JSON number of another spelling) is the same amount
+    other, _ = _avances(tmp_path / "b", "00003")
+    same = _edit(asp_return(other, tmp_path / "r3.json", {"00003": "FINMS2000003"}),
+                 lambda d: d["lignesImport"][0]["commande"].update(montantSegurHT=4866.670))
+    lines, _ = api.ingest_returns([same], registre)
+    assert [(x.result, x.warning) for x in lines] == [("Acceptée", "")]
+
+
+def test_an_esms_of_a_live_avance_in_a_new_demande_is_a_warning(tmp_path: Path) -> None:
+    """Seed 000 §3.1: « Le client final est un ESSMS identifié par son FINESS géographique » ;
+    seed 001 §3.1: « La demande de financement ne comporte qu'un seul bon de commande pour les
+    ESMS éligibles au SONS de l'organisme gestionnaire ». An avance naming the ESMS of an avance
+    deposited earlier, still live, under another numeroEditeur, was converted in silence:
+    accepted both, the ESMS would be funded twice. Warned on each of its ESMS, naming the other
+    avance, and deposited; once the other is rejected by the ASP (or withdrawn), its ESMS may come
+    back under a new number, as seed 001 asks, in silence."""
+    deposit_file, registre = _avances(tmp_path, "00001")
+    outcome = api.convert(workbook(tmp_path / "b.xlsx", seed_001_rows("00002")), registre.parent, DAY)
+    assert outcome.errors == [] and outcome.accepted == ["00002"] and deposited(outcome.files[0]) == ["00002"]
+    warned = [i for i in outcome.issues if i.code == "esms_deja_en_cours"]
+    assert [(i.sheet, i.row, i.balise, i.value, i.numero_editeur, str(i.severity)) for i in warned] == [
+        ("FINESS Géo", 2, "FINESSGeo", "123456789", "00002", "avertissement"),
+        ("FINESS Géo", 3, "FINESSGeo", "234567891", "00002", "avertissement")]
+    assert warned[0].message.startswith(
+        f"L'ESMS 123456789 figure déjà dans l'avance 00001 (fichier {deposit_file.name}, déposée, sans retour de "
+        "l'ASP) au registre")
+    assert "il serait financé deux fois" in warned[0].message
+    api.withdraw(outcome.files[0].name, registre)
+    api.ingest_returns([asp_return(deposit_file, tmp_path / "r.json", {"00001": "Pièce illisible"})], registre)
+    outcome = api.convert(workbook(tmp_path / "c.xlsx", seed_001_rows("00003")), registre.parent, DAY)
+    assert outcome.errors == [] and outcome.accepted == ["00003"]
+    assert not [i for i in outcome.issues if i.code == "esms_deja_en_cours"]

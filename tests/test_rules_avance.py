@@ -581,3 +581,40 @@ def test_a_mandataire_for_a_single_og_is_a_warning(tmp_path):
     assert warned.message.startswith("Cette demande n'a qu'un OG (feuille « OG ») et isMandataire vaut VRAI")
     outcome = api.verify(workbook(tmp_path / "b.xlsx", _two_og(rows, "00002")))
     assert outcome.errors == [] and not [i for i in outcome.issues if "mandataire" in i.code]
+
+
+@pytest.mark.parametrize("fmt", ["ms2-dui-pds-avance", "ms2-dui-pde-avance"])
+def test_an_og_or_an_esms_under_two_demandes_is_a_warning(tmp_path, fmt):
+    """Seed 001 §3.1: « La demande de financement ne comporte qu'un seul bon de commande pour les
+    ESMS éligibles au SONS de l'organisme gestionnaire ». Two demandes naming one ESMS (seed 000
+    §3.1: « Le client final est un ESSMS identifié par son FINESS géographique ») would fund it
+    twice, and passed in silence; an OG in two demandes is two orders for it. The seed describes
+    the demande without forbidding in so many words: warned, each row naming the other demande,
+    both demandes kept."""
+    rows = merge(seed_001_rows("00001"), seed_001_rows("00002"))
+    if fmt == "ms2-dui-pde-avance":
+        for scenario in rows["Scénarios"]:
+            scenario.pop("profilMetier", None)
+    outcome = api.verify(workbook(tmp_path / "a.xlsx", rows, fmt))
+    assert outcome.errors == [] and outcome.accepted == ["00001", "00002"]
+    esms = sorted((i.row, i.value, i.numero_editeur) for i in outcome.issues if i.code == "esms_dans_plusieurs_demandes")
+    assert esms == [(2, "123456789", "00001"), (3, "234567891", "00001"), (4, "123456789", "00002"),
+                    (5, "234567891", "00002")]
+    [first] = [i for i in outcome.issues if i.code == "esms_dans_plusieurs_demandes" and i.row == 2]
+    assert (first.sheet, first.balise, str(first.severity)) == ("FINESS Géo", "FINESSGeo", "avertissement")
+    assert first.message.startswith("L'ESMS 123456789 figure aussi dans la demande 00002 de ce classeur")
+    assert "« La demande de financement ne comporte qu'un seul bon de commande" in first.message
+    og = sorted((i.sheet, i.row, i.value, i.numero_editeur) for i in outcome.issues
+                if i.code == "og_dans_plusieurs_demandes")
+    assert og == [("OG", 2, "345678912", "00001"), ("OG", 3, "345678912", "00002")]
+    # one OG per demande, its own ESMS: nothing said
+    apart = merge(seed_001_rows("00001"), _mutate(
+        _mutate(_mutate(_mutate(_mutate(seed_001_rows("00002"), "OG", 0, FINESSJuridique="750000010"),
+                                "FINESS Géo", 0, FINESSJuridique="750000010", FINESSGeo="750000028"),
+                        "FINESS Géo", 1, FINESSJuridique="750000010", FINESSGeo="690000047"),
+                "Scénarios", 0, FINESSGeo="750000028"), "Scénarios", 1, FINESSGeo="690000047"))
+    if fmt == "ms2-dui-pde-avance":
+        for scenario in apart["Scénarios"]:
+            scenario.pop("profilMetier", None)
+    outcome = api.verify(workbook(tmp_path / "b.xlsx", apart, fmt))
+    assert outcome.errors == [] and not [i for i in outcome.issues if "plusieurs_demandes" in i.code]

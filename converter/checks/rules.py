@@ -20,6 +20,8 @@ Rules:
   sheet `enfants`) whose boolean `column` (isMandataire) is FAUX.
 - `mandataire_un_seul_og`: the other side, a warning for a demande of one OG whose boolean
   `column` (isMandataire) is VRAI.
+- `une_seule_demande`: a warning (`code`) on each row whose `column` value is also under another
+  demande of the workbook (an OG, an ESMS in two orders).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from ..funding import (HOP, REGIMES, SFP, AboveBaremeError, OutsideBaremeError, 
                        plafond_hop_fusion, plafond_sfp)
 from ..funding.calendars import Calendar, fr
 from ..funding.amounts import format_euros, format_number
-from ..issues import ISSUE_SCHEMA, NO_ROWS, ROWS_HOLE, message, severity
+from ..issues import ISSUE_SCHEMA, MESSAGES, NO_ROWS, ROWS_HOLE, message, severity
 from ..reading import HEADER_SHEET, ROW, RawWorkbook
 from .values import NE, condition_expr
 
@@ -345,6 +347,26 @@ def mandataire_un_seul_og_rule(ctx: RuleContext, rule: RowRule) -> pl.DataFrame:
     return ctx.issues(rows, code="mandataire_un_seul_og", message=msg, balise=column, value=pl.lit("VRAI"))
 
 
+# ---------------------------------------------------------------- one order per OG
+
+
+def une_seule_demande_rule(ctx: RuleContext, rule: RowRule) -> pl.DataFrame:
+    """A warning (`code`) on each row whose `column` value (an OG's FINESSJuridique, an ESMS's
+    FINESSGeo) the workbook names under other demandes too, which it names. Seed 001 §3.1: « La
+    demande de financement ne comporte qu'un seul bon de commande pour les ESMS éligibles au SONS
+    de l'organisme gestionnaire »: it describes the demande, forbidding nothing in so many words,
+    so the value is kept; but the same OG or ESMS in two demandes is two orders for it, and an
+    ESMS in two accepted avances would be funded twice (« Le client final est un ESSMS identifié
+    par son FINESS géographique », seed 000 §3.1)."""
+    column, code = rule.get("column"), rule.get("code")
+    rows = ctx.usable(column).filter(pl.col(NE).is_not_null())
+    numeros = rows.group_by(column).agg(__all=pl.col(NE).unique().sort()).filter(pl.col("__all").list.len() > 1)
+    found = rows.join(numeros, on=column, how="inner", maintain_order="left").with_columns(
+        __autres=pl.col("__all").list.set_difference(pl.concat_list(pl.col(NE))).list.sort().list.join(", "))
+    msg = pl.format(message(code, key="{}", autres="{}"), pl.col(column), pl.col("__autres"))
+    return ctx.issues(found, code=code, message=msg, balise=column, value=pl.col(column))
+
+
 # ---------------------------------------------------------------- registry
 
 RULES: dict[str, Callable[[RuleContext, RowRule], pl.DataFrame]] = {
@@ -356,6 +378,7 @@ RULES: dict[str, Callable[[RuleContext, RowRule], pl.DataFrame]] = {
     "identifiant_parmi": identifiant_parmi_rule,
     "plusieurs_og_sans_mandataire": plusieurs_og_sans_mandataire_rule,
     "mandataire_un_seul_og": mandataire_un_seul_og_rule,
+    "une_seule_demande": une_seule_demande_rule,
 }
 
 # parameters that name a column of the sheet (the others name Entête columns or constants)
@@ -387,6 +410,8 @@ def validate_rules(definition: Any) -> None:
                 if children is None or rule.get("cle") not in children.by_balise:
                     raise DefinitionError(f"{where}: enfants/cle name no sheet and column "
                                           f"({rule.get('enfants')!r}, {rule.get('cle')!r})")
+            if rule.rule == "une_seule_demande" and rule.get("code") not in MESSAGES:
+                raise DefinitionError(f"{where}: unknown code {rule.get('code')!r}")
             if rule.rule == "categorie_eligible" and rule.get("liste") not in CATEGORY_LISTS:
                 raise DefinitionError(f"{where}: unknown liste {rule.get('liste')!r}")
 
