@@ -1305,3 +1305,15 @@ def test_an_esms_of_a_live_avance_in_a_new_demande_is_a_warning(tmp_path: Path) 
     outcome = api.convert(workbook(tmp_path / "c.xlsx", seed_001_rows("00003")), registre.parent, DAY)
     assert outcome.errors == [] and outcome.accepted == ["00003"]
     assert not [i for i in outcome.issues if i.code == "esms_deja_en_cours"]
+
+
+def test_an_esms_of_many_live_avances_names_three_of_them_then_their_count(tmp_path: Path) -> None:
+    """One ESMS in each of 1,500 live avances named all of them on each row of the new avance
+    (125,000 characters a message, a minute more to write the error workbook): three, then a count."""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002", "00003", "00004", "00005")
+    outcome = api.convert(workbook(tmp_path / "b.xlsx", seed_001_rows("00009")), registre.parent, DAY)
+    [first, _] = [i for i in outcome.issues if i.code == "esms_deja_en_cours"]
+    assert first.message.startswith(
+        f"L'ESMS 123456789 figure déjà dans l'avance 00001 (fichier {deposit_file.name}, déposée, sans retour de "
+        f"l'ASP) ; 00002 (fichier {deposit_file.name}, déposée, sans retour de l'ASP) ; 00003 (fichier "
+        f"{deposit_file.name}, déposée, sans retour de l'ASP) ; et 2 autres au registre")

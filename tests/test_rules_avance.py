@@ -618,3 +618,17 @@ def test_an_og_or_an_esms_under_two_demandes_is_a_warning(tmp_path, fmt):
             scenario.pop("profilMetier", None)
     outcome = api.verify(workbook(tmp_path / "b.xlsx", apart, fmt))
     assert outcome.errors == [] and not [i for i in outcome.issues if "plusieurs_demandes" in i.code]
+
+
+def test_an_esms_under_many_demandes_names_three_others_then_their_count(tmp_path):
+    """One ESMS in many demandes named every other demande on each row: a workbook of 10,000
+    such demandes took a minute more (the quadratic names). Three, then how many more."""
+    rows = merge(*(seed_001_rows(f"{n:05d}") for n in range(1, 7)))
+    outcome = api.verify(workbook(tmp_path / "a.xlsx", rows))
+    assert outcome.errors == []
+    [fourth] = [i for i in outcome.issues if i.code == "esms_dans_plusieurs_demandes" and i.numero_editeur == "00004"
+                and i.value == "123456789"]
+    assert fourth.message.startswith("L'ESMS 123456789 figure aussi dans la demande 00001, 00002, 00003 et 2 autres "
+                                     "de ce classeur")
+    [og] = [i for i in outcome.issues if i.code == "og_dans_plusieurs_demandes" and i.numero_editeur == "00001"]
+    assert "dans la demande 00002, 00003, 00004 et 2 autres de ce classeur" in og.message
