@@ -16,7 +16,7 @@ import polars as pl
 from ..checks import NE, Checked
 from ..checks.rules import OTHERS_NAMED
 from ..formats import FormatDefinition, all_formats, numero_formats
-from ..issues import Issue, Severity, message
+from ..issues import Issue, Severity, issue, message
 from ..ledger import DEPOSEE, REJETEE, RETIREE, Ledger
 from ..reading import HEADER_SHEET, ROW
 from .facts import demande_facts
@@ -102,9 +102,8 @@ def client_issues(checked: Checked, book: Ledger, numeros: list[str], numero_ans
     said = {value: " ; ".join(avances[:OTHERS_NAMED]) + (f" ; et {len(avances) - OTHERS_NAMED} autres"
                                                         if len(avances) > OTHERS_NAMED else "")
             for value, avances in held.items()}  # one ESMS in a thousand avances: not a thousand names a row
-    return [Issue(code="esms_deja_en_cours", message=message("esms_deja_en_cours", key=r[key], detail=said[r[key]]),
-                  severity=Severity.WARNING, sheet=sheet.name, row=r[ROW], column=letter, balise=key, value=r[key],
-                  numero_editeur=r[NE], file=str(checked.raw.path))
+    return [issue("esms_deja_en_cours", key=r[key], detail=said[r[key]], sheet=sheet.name, row=r[ROW], column=letter,
+                  balise=key, value=r[key], numero_editeur=r[NE], file=str(checked.raw.path))
             for r in rows.filter(pl.col(key).is_in(list(held))).iter_rows(named=True)]
 
 
