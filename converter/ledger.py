@@ -119,8 +119,9 @@ CREATE INDEX IF NOT EXISTS demandes_ne ON demandes (numero_ans, numero_editeur);
 # finds the avances of a numeroASP (each return looks for its numbers given to another avance:
 # without it, the whole table read, a second for a year's million demandes), the rejections
 # alone (each return looks for avances rejected once and live again: `funded_twice`, which read
-# every return recorded), and what the zips of each deposit file held (reecrire --pieces says
-# when the pieces no longer give them).
+# every return recorded), the impIds (each return looks for its deposit file answered under
+# another impId, or its impId given to another file: `other_imports`), and what the zips of each
+# deposit file held (reecrire --pieces says when the pieces no longer give them).
 # Added without a new schema version: created, if missing, each time a ledger is opened.
 _ADDITIONS = """
 CREATE TABLE IF NOT EXISTS retours (
@@ -138,6 +139,7 @@ CREATE TABLE IF NOT EXISTS retours (
 );
 CREATE INDEX IF NOT EXISTS retours_demande ON retours (demande_id);
 CREATE INDEX IF NOT EXISTS retours_rejetee ON retours (demande_id, enregistre_le) WHERE statut = 'rejetee';
+CREATE INDEX IF NOT EXISTS retours_imp ON retours (imp_id) WHERE imp_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS archives (
     id INTEGER PRIMARY KEY,
     fichier_id INTEGER NOT NULL REFERENCES fichiers (id) ON DELETE CASCADE,  -- dropped with it, whatever the version
@@ -677,6 +679,20 @@ class _ReturnsSide:
             "WHERE r.empreinte IN (?, ?) OR (? IS NOT NULL AND r.imp_id = ?) GROUP BY d.fichier_id",
             (*digests, imp_id, imp_id)).fetchall()
         return {r["fichier_id"]: r for r in rows}
+
+    def other_imports(self, fichier_id: int, imp_id: str, digests: tuple[str, str]) -> list[sqlite3.Row]:
+        """The returns recorded under another impId for the deposit file `fichier_id`, and under
+        `imp_id` for another deposit file (a copy of this very return aside: one of `digests`,
+        recorded for another file with --depot --confirmer): the first record of each (impId,
+        file), oldest first, with `imp_id`, `fichier_id`, `nom`, `fichier_retour`, `enregistre_le`."""
+        return self.db.execute(
+            "SELECT * FROM (SELECT r.imp_id, d.fichier_id, f.nom, r.fichier_retour, r.enregistre_le, min(r.id) AS n "
+            "FROM demandes d JOIN retours r ON r.demande_id = d.id JOIN fichiers f ON f.id = d.fichier_id "
+            "WHERE d.fichier_id = ? AND r.imp_id IS NOT NULL AND r.imp_id != ? GROUP BY r.imp_id "
+            "UNION ALL SELECT r.imp_id, d.fichier_id, f.nom, r.fichier_retour, r.enregistre_le, min(r.id) AS n "
+            "FROM retours r JOIN demandes d ON d.id = r.demande_id JOIN fichiers f ON f.id = d.fichier_id "
+            "WHERE r.imp_id = ? AND d.fichier_id != ? AND coalesce(r.empreinte, '') NOT IN (?, ?) "
+            "GROUP BY d.fichier_id) ORDER BY n", (fichier_id, imp_id, imp_id, fichier_id, *digests)).fetchall()
 
     def recorded_answer(self, fichier_id: int, digests: tuple[str, str]) -> sqlite3.Row | None:
         """The first record (`fichier_retour`, `enregistre_le`) of a return with one of these

@@ -36,6 +36,14 @@ it alone. Refused even when confirmed:
 a return contradicting another return of the same command (which one is newer?), and one
 accepting demandes recorded rejected that were deposited again since (live twice).
 
+impId « sera rempli par l'ASP pour identifier le fichier JSON » (seeds 000, 001, 003): a deposit
+answered under a second impId was imported twice (its demandes may be twice at the ASP), and
+one impId given to two deposits means one of the two returns is not what it seems. Both are said
+loudly (`_other_imports`), nothing guessed: a return that agrees is recorded, a contradiction
+refused as ever, its way out (--confirmer) no longer offered as « the newer answer » but as the
+ASP's word that this import's answer replaces the first; confirmed so, the double import is not
+said again.
+
 **Inferred**: codeTraitement's values are not published, so a demande is accepted when its
 libelleTraitement reads « Demande acceptée » whatever its case, accents, spaces and
 punctuation (« DEMANDE ACCEPTEE. »), or, for an avance, when the ASP gave it a numeroASP
@@ -518,35 +526,41 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
         if not (confirm and alone and any(_contradiction(x, rows[_line_key(x)]) for x in treated)):
             return _recorded_before(lines, rows, before, recorded, hint=alone)
         back = before
+    twice, shared = _other_imports(book, found, returned)
     revived = [x for x in treated if rows[_line_key(x)]["statut"] == REJETEE and x.statut != REJETEE]
     again = _deposited_again(book, found, returned.numero_ans, revived)
     if again:
         listed = by_file(again)  # briefly: a whole file of 200 may be deposited again
         files = ", ".join(dict.fromkeys(again.values()))
-        return _refuse(lines, (
+        _refuse(lines, (
             f"Ce retour dit acceptées des demandes rejetées d'après le registre, et déposées de nouveau depuis ce "
             f"rejet : {listed}. Enregistré, il les laisserait déposées deux fois : rien n'est enregistré pour ce "
             f"fichier. Si {files} n'a pas été déposé sur le portail, retirez-le (« xl2segur retirer NOM »), puis "
             "enregistrez de nouveau ce retour ; s'il l'a été, l'ASP a reçu ces demandes deux fois : signalez-le-lui."))
+        return _alert(lines, twice, shared)
     clashes = {x.numero_editeur: clash for x in treated if (clash := _contradiction(x, rows[_line_key(x)]))}
     among = {x.numero_editeur: recorded[x.demande_id] for x in treated
              if x.numero_editeur in clashes and x.demande_id in recorded}
     if among:  # nothing tells which of two returns given together is the newer: not the arguments' order
-        return _refuse(lines, (
+        _refuse(lines, (
             "Ce retour contredit le retour " + ", ".join(dict.fromkeys(among.values())) + ", donné dans la même "
             f"commande, pour {', '.join(among)} : rien n'est deviné, rien n'est enregistré pour ce fichier. "
             "Vérifiez sur le portail Ségur lequel des deux est le plus récent : si c'est celui-ci, enregistrez-le "
             "seul, avec --confirmer."))
+        return _alert(lines, twice, shared)
     if clashes and not confirm:
+        # under another impId, not a newer answer to the same import: the first one still holds
+        when = (f"si l'ASP vous confirme que ce retour, d'un autre import de ce dépôt (impId {returned.imp_id}), "
+                "remplace sa première réponse, " if twice else "si ce retour est bien le plus récent, ")
         for x in lines:
             if x.numero_editeur in clashes:
                 x.remark = (f"{x.result} dans ce retour, qui contredit {clashes[x.numero_editeur]}. Rien n'est enregistré "
-                            "pour ce fichier : si ce retour est bien le plus récent, "
+                            f"pour ce fichier : {when}"
                             + ("relancez avec --confirmer." if single else f"{_given_alone(returned.path)}."))
             else:
                 x.remark = "Fichier non enregistré : une autre de ses demandes contredit le registre."
             x.result = REFUSED
-        return
+        return _alert(lines, twice, shared)
     for x in treated:
         if x.numero_editeur in clashes and back is not None:
             x.remark = (f"Rétabli, comme demandé (--confirmer) : ce retour, enregistré le {_recorded_on(back)} (fichier "
@@ -562,12 +576,51 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
     recorded |= {x.demande_id: x.source for x in treated}
     for x in lines:  # recorded for the file --depot names, though recorded for another before
         x.remark = " ".join(filter(None, (reason, x.remark)))
+    # confirmed over a contradiction, the user said this answer replaces the first import's
+    _alert(lines, "" if clashes else twice, shared)
     accepted = {x.demande_id: x for x in treated if x.nature == "avance" and x.statut == ACCEPTEE}
     _numbered_twice(book, list(accepted.values()))
     for (one, other), said in funded_twice(book, list(accepted)).items():
         for x in filter(None, (accepted.get(one), accepted.get(other))):
             x.warning = " ".join(filter(None, (x.warning, said)))
             x.remark = " ".join(filter(None, (x.remark, f"ATTENTION : {said}")))
+
+
+def _other_imports(book: Ledger, found: sqlite3.Row, returned: ReturnFile) -> tuple[str, str]:
+    """(what to say of the deposit file `found` answered before under another impId than this
+    return's, what to say of this return's impId given before to another deposit file), each ''
+    when there is nothing to say. Seeds 000, 001 and 003: impId « sera rempli par l'ASP pour
+    identifier le fichier JSON »: one impId per file the ASP imports. Two for one deposit, it
+    was imported twice (uploaded twice on the portal: its demandes may be there twice); one for
+    two deposits, one of the two returns is not the file it seems. Neither tells which answer
+    holds: said loudly, nothing is guessed (a contradiction is refused as ever)."""
+    if returned.imp_id is None:
+        return "", ""
+    found_id, name = found["id"], found["nom"]
+    twice = shared = ""
+    for r in book.other_imports(found_id, returned.imp_id, returned.digests):
+        if r["fichier_id"] == found_id and not twice:
+            twice = (f"ce retour porte l'impId {returned.imp_id}, et le retour {r['fichier_retour']}, enregistré le "
+                     f"{_recorded_on(r)} pour le même dépôt {name}, l'impId {r['imp_id']} : l'ASP remplit l'impId « pour "
+                     "identifier le fichier JSON » qu'elle importe, ce dépôt a donc été importé deux fois sur le portail "
+                     "Ségur. Vérifiez-le sur le portail : si ses demandes y sont deux fois, signalez-le à l'ASP (numeroAns "
+                     f"{returned.numero_ans}, fichier {name}) pour qu'elle n'en traite qu'une.")
+        elif r["fichier_id"] != found_id and not shared:
+            shared = (f"l'impId {returned.imp_id} de ce retour est aussi celui du retour {r['fichier_retour']}, enregistré "
+                      f"le {_recorded_on(r)} pour un autre dépôt, {r['nom']} : l'ASP remplit l'impId « pour identifier "
+                      "le fichier JSON », un seul fichier par impId. L'un de ces deux fichiers de retour n'est pas celui "
+                      f"qu'il paraît (modifié, ou rendu pour un autre dépôt) : vérifiez sur le portail Ségur les réponses "
+                      f"de l'ASP aux dépôts {name} et {r['nom']}.")
+    return twice, shared
+
+
+def _alert(lines: list[ReturnLine], *said: str) -> None:
+    """Said loudly (`retour`'s « Attention : », in red in the review): each text of `said` for
+    every demande of `lines`."""
+    for text in filter(None, said):
+        for x in lines:
+            x.warning = " ".join(filter(None, (x.warning, text)))
+            x.remark = " ".join(filter(None, (x.remark, f"ATTENTION : {text}")))
 
 
 def _numbered_twice(book: Ledger, accepted: list[ReturnLine]) -> None:

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import zipfile
+import zlib
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -59,9 +60,10 @@ def deposited(path: Path) -> list[str]:
 
 
 def asp_return(deposit_file: Path, target: Path, outcomes: dict[str, str]) -> Path:
-    """The ASP's answer: an FINMS2… number for an accepted avance, else the error's label."""
+    """The ASP's answer: an FINMS2… number for an accepted avance, else the error's label; its
+    impId identifies the deposit file (seed 001: « pour identifier le fichier JSON »), one per file."""
     data = orjson.loads(deposit_file.read_bytes())
-    data["impId"] = 4242
+    data["impId"] = 4242 + zlib.crc32(deposit_file.name.encode()) % 10**6
     for line in data["lignesImport"]:
         verdict = outcomes[line["numeroEditeur"]]
         accepted = verdict.startswith("FIN")

@@ -6,7 +6,7 @@ Issue 17, items 2, 3, 6 and 8."""
 from __future__ import annotations
 
 import sqlite3
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import openpyxl
@@ -21,6 +21,10 @@ from converter.files import OutputError
 from tests.builders import seed_001_rows, workbook
 from tests.test_cycle import (DAY, _solde, _soldes, _without_profil, asp_return, avance_rows, deposited,
                               pieces_folder, sheet_rows)
+
+
+def _today() -> str:
+    return date.today().strftime("%d/%m/%Y")
 
 
 def _words(text: str) -> str:
@@ -471,6 +475,74 @@ def test_a_rejection_after_an_acceptance_is_a_contradiction(tmp_path: Path) -> N
     [line], _ = api.ingest_returns([later], registre)
     assert line.result == "Non enregistrée" and "Acceptée → Rejetée" in line.remark
     assert _statuts(registre)[0][2] == "acceptee"
+
+
+def test_a_deposit_answered_under_another_impid_is_said_imported_twice(tmp_path: Path) -> None:
+    """Seed 001: impId « sera rempli par l'ASP pour identifier le fichier JSON ». The same deposit
+    answered under a second impId was imported twice on the portal (its demandes may be there
+    twice): recorded silently. Now said loudly, the answer recorded when it agrees; a copy of
+    the first return given again says nothing new."""
+    deposit_file, registre = _avances(tmp_path, "00001", "00002")
+    verdicts = {"00001": "FINMS2000001", "00002": "Pièce illisible"}
+    r1 = _edit(asp_return(deposit_file, tmp_path / "r1.json", verdicts), lambda d: d.update(impId=100))
+    r2 = _edit(asp_return(deposit_file, tmp_path / "r2.json", verdicts), lambda d: d.update(impId=200))
+    command = ["retour", "--registre", str(registre), "-o", str(tmp_path / "b.xlsx")]
+    first = CliRunner().invoke(app, [*command, str(r1)])
+    assert first.exit_code == 0 and "Attention" not in first.output, first.output
+    text = _words(CliRunner().invoke(app, [*command, str(r2)]).output)
+    assert (f"Attention : ce retour porte l'impId 200, et le retour r1.json, enregistré le {_today()} pour le même "
+            f"dépôt {deposit_file.name}, l'impId 100 : l'ASP remplit l'impId « pour identifier le fichier JSON » qu'elle "
+            "importe, ce dépôt a donc été importé deux fois sur le portail Ségur. Vérifiez-le sur le portail : si ses "
+            f"demandes y sont deux fois, signalez-le à l'ASP (numeroAns 0123456789, fichier {deposit_file.name}) pour "
+            "qu'elle n'en traite qu'une.") in text
+    assert [s[2:] for s in _statuts(registre)] == [("acceptee", "FINMS2000001"), ("rejetee", None)]
+    again = tmp_path / "r1 (1).json"
+    again.write_bytes(r1.read_bytes())
+    result = CliRunner().invoke(app, [*command, str(again)])
+    assert result.exit_code == 0 and "déjà enregistré" in result.output and "Attention" not in result.output
+
+
+def test_a_contradiction_under_another_impid_is_not_called_the_newer_answer(tmp_path: Path) -> None:
+    """The deposit imported a second time: the ASP rejects its demandes (« déjà déposée »). The
+    refusal said « si ce retour est bien le plus récent, relancez avec --confirmer »: it is, and,
+    confirmed, the avance accepted by the first import was recorded rejected, its numéro ASP lost
+    (deposited again under a new number, funded twice). It answers another import: said so."""
+    deposit_file, registre = _avances(tmp_path, "00001")
+    r1 = _edit(asp_return(deposit_file, tmp_path / "r1.json", {"00001": "FINMS2000001"}), lambda d: d.update(impId=100))
+    api.ingest_returns([r1], registre)
+    r2 = _edit(asp_return(deposit_file, tmp_path / "r2.json", {"00001": "Demande déjà déposée"}),
+               lambda d: d.update(impId=300))
+    text = _refused(["retour", str(r2), "--registre", str(registre), "-o", str(tmp_path / "b.xlsx")])
+    assert ("Acceptée → Rejetée. Rien n'est enregistré pour ce fichier : si l'ASP vous confirme que ce retour, d'un "
+            "autre import de ce dépôt (impId 300), remplace sa première réponse, relancez avec --confirmer.") in text
+    assert "si ce retour est bien le plus récent" not in text
+    assert "Attention : ce retour porte l'impId 300, et le retour r1.json" in text
+    assert [s[2:] for s in _statuts(registre)] == [("acceptee", "FINMS2000001")]
+    # confirmed, the user's word that the ASP replaced its first answer: recorded, not said twice imported
+    result = CliRunner().invoke(app, ["retour", str(r2), "--registre", str(registre), "-o", str(tmp_path / "b.xlsx"),
+                                      "--confirmer"])
+    assert result.exit_code == 0 and "Attention" not in result.output, result.output
+    assert [s[2:] for s in _statuts(registre)] == [("rejetee", None)]
+
+
+def test_one_impid_answering_two_deposit_files_is_said(tmp_path: Path) -> None:
+    """An impId identifies one imported file: a return of another deposit under an impId
+    recorded already was recorded silently (one of the two returns is not what it seems)."""
+    out = tmp_path / "depot"
+    one = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY).files[0]
+    two = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00002")), out, DAY).files[0]
+    registre = default_path()
+    api.ingest_returns([_edit(asp_return(one, tmp_path / "r1.json", {"00001": "FINMS2000001"}),
+                              lambda d: d.update(impId=100))], registre)
+    r2 = _edit(asp_return(two, tmp_path / "r2.json", {"00002": "FINMS2000002"}), lambda d: d.update(impId=100))
+    [line], _ = api.ingest_returns([r2], registre)
+    assert line.result == "Acceptée"
+    assert _words(line.warning) == (
+        f"l'impId 100 de ce retour est aussi celui du retour r1.json, enregistré le {_today()} pour un autre dépôt, "
+        f"{one.name} : l'ASP remplit l'impId « pour identifier le fichier JSON », un seul fichier par impId. L'un de "
+        "ces deux fichiers de retour n'est pas celui qu'il paraît (modifié, ou rendu pour un autre dépôt) : vérifiez "
+        f"sur le portail Ségur les réponses de l'ASP aux dépôts {two.name} et {one.name}.")
+    assert line.remark.startswith("ATTENTION : l'impId 100 de ce retour")
 
 
 def test_an_avance_rejected_with_confirmer_loses_its_numero_asp(tmp_path: Path) -> None:
