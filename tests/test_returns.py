@@ -1379,6 +1379,34 @@ def test_an_esms_of_a_live_avance_in_a_new_demande_is_a_warning(tmp_path: Path) 
     assert not [i for i in outcome.issues if i.code == "esms_deja_en_cours"]
 
 
+def test_an_og_of_a_live_avance_in_a_new_demande_is_a_warning(tmp_path: Path) -> None:
+    """Seed 001 §3.1: « La demande de financement ne comporte qu'un seul bon de commande pour les
+    ESMS éligibles au SONS de l'organisme gestionnaire ». Two demandes of one workbook naming an
+    OG are warned (`og_dans_plusieurs_demandes`); converted one after the other, nothing was said.
+    The same warning against the ledger's live avances, the demande kept; none once the other
+    avance is rejected (its OG comes back under a new number, as seed 001 asks)."""
+    deposit_file, registre = _avances(tmp_path, "00001")
+    rows = seed_001_rows("00002")  # the same OG, another ESMS: no ESMS funded twice
+    rows["FINESS Géo"] = [{**rows["FINESS Géo"][0], "FINESSGeo": "750000010"}]
+    rows["Scénarios"] = [{**rows["Scénarios"][0], "FINESSGeo": "750000010"}]
+    outcome = api.convert(workbook(tmp_path / "b.xlsx", rows), registre.parent, DAY)
+    assert outcome.errors == [] and outcome.accepted == ["00002"] and deposited(outcome.files[0]) == ["00002"]
+    assert not [i for i in outcome.issues if i.code == "esms_deja_en_cours"]
+    [og] = [i for i in outcome.issues if i.code == "og_deja_en_cours"]
+    assert (og.sheet, og.row, og.balise, og.value, og.numero_editeur, str(og.severity)) == (
+        "OG", 2, "FINESSJuridique", "345678912", "00002", "avertissement")
+    assert og.message.startswith(
+        f"L'OG 345678912 figure déjà dans l'avance 00001 (fichier {deposit_file.name}, déposée, sans retour de "
+        "l'ASP) au registre, alors que l'ASP écrit « La demande de financement ne comporte qu'un seul bon de commande "
+        "pour les ESMS éligibles au SONS de l'organisme gestionnaire ».")
+    api.withdraw(outcome.files[0].name, registre)
+    api.ingest_returns([asp_return(deposit_file, tmp_path / "r.json", {"00001": "Pièce illisible"})], registre)
+    rows = {k: [{**r, "numeroEditeur": "00003"} for r in v] for k, v in rows.items()}
+    outcome = api.convert(workbook(tmp_path / "c.xlsx", rows), registre.parent, DAY)
+    assert outcome.errors == [] and outcome.accepted == ["00003"]
+    assert not [i for i in outcome.issues if i.code == "og_deja_en_cours"]
+
+
 def test_an_esms_of_many_live_avances_names_three_of_them_then_their_count(tmp_path: Path) -> None:
     """One ESMS in each of 1,500 live avances named all of them on each row of the new avance
     (125,000 characters a message, a minute more to write the error workbook): three, then a count."""

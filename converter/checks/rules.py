@@ -421,6 +421,8 @@ def validate_rules(definition: Any) -> None:
                                           f"({rule.get('enfants')!r}, {rule.get('cle')!r})")
             if rule.rule == "une_seule_demande" and rule.get("code") not in MESSAGES:
                 raise DefinitionError(f"{where}: unknown code {rule.get('code')!r}")
+            if rule.rule == "une_seule_demande" and rule.get("registre") not in (None, *MESSAGES):
+                raise DefinitionError(f"{where}: unknown registre code {rule.get('registre')!r}")
             if rule.rule == "categorie_eligible" and rule.get("liste") not in CATEGORY_LISTS:
                 raise DefinitionError(f"{where}: unknown liste {rule.get('liste')!r}")
 

@@ -65,46 +65,52 @@ def ledger_issues(checked: Checked, book: Ledger, accepted: list[str]) -> list[I
         refused |= set(rejected)
     if definition.nature == "solde":
         found += solde_issues(checked, book, demandes.filter(~pl.col(NE).is_in(list(refused))), numero_ans)
-    if definition.nature == "avance" and definition.client:
+    if definition.nature == "avance":
         found += client_issues(checked, book, [ne for ne in accepted if ne not in refused], numero_ans)
     return found
 
 
 def client_issues(checked: Checked, book: Ledger, numeros: list[str], numero_ans: str) -> list[Issue]:
-    """A warning on each client (`FormatDefinition.client`: an ESMS, by its FINESSGeo) of these
-    demandes that a live avance of the ledger, of the same format and numeroAns, under another
-    numeroEditeur, names already: accepted both, it would be funded twice (seed 000 §3.1, « Le
-    client final est un ESSMS identifié par son FINESS géographique » ; seed 001 §3.1, « La demande
-    de financement ne comporte qu'un seul bon de commande pour les ESMS éligibles au SONS de
-    l'organisme gestionnaire »). A description, not a prohibition in so many words: kept, said,
-    as two demandes of one workbook naming it (`une_seule_demande`). A rejected or withdrawn avance
-    funds no one: its client may come back under a new number, as seed 001 asks."""
+    """A warning on each value of these demandes, under a column a rule `une_seule_demande` of the
+    format checks in the workbook (an OG's FINESSJuridique, an ESMS's FINESSGeo), that a live avance
+    of the ledger, of the same format and numeroAns, under another numeroEditeur, names already:
+    its `registre` code (`og_deja_en_cours`, `esms_deja_en_cours`). Seed 001 §3.1, « La demande de
+    financement ne comporte qu'un seul bon de commande pour les ESMS éligibles au SONS de
+    l'organisme gestionnaire », and seed 000 §3.1, « Le client final est un ESSMS identifié par son
+    FINESS géographique »: accepted both, an ESMS would be funded twice, an OG would have two
+    orders. A description, not a prohibition in so many words: kept, said, as two demandes of one
+    workbook naming it (`une_seule_demande`), whether they are in one workbook or converted one
+    after the other. A rejected or withdrawn avance funds no one: its OG and ESMS may come back
+    under a new number, as seed 001 asks."""
     definition = checked.definition
-    key = definition.client
-    sheet = next((s for s in definition.sheets if key in s.by_balise), None)
-    if sheet is None or not numeros:
-        return []
-    rows = checked.frames[sheet.name].filter(pl.col(NE).is_in(pl.Series(numeros, dtype=pl.String).implode())
-                                             & pl.col(key).is_not_null())
-    mine = set(rows[key].to_list())
-    held: dict[str, list[str]] = {}
-    if not (live := book.live_naming(definition.id, numero_ans, numeros, mine)):
+    checks = [(sheet, rule.get("column"), rule.get("registre")) for sheet in definition.sheets for rule in sheet.rules
+              if rule.rule == "une_seule_demande" and rule.get("registre")]
+    keep = pl.Series(numeros, dtype=pl.String).implode()
+    wanted = {key: checked.frames[sheet.name].filter(pl.col(NE).is_in(keep) & pl.col(key).is_not_null())
+              for sheet, key, _ in checks}
+    mine = {value for key, rows in wanted.items() for value in rows[key].to_list()}
+    if not checks or not numeros or not (live := book.live_naming(definition.id, numero_ans, numeros, mine)):
         return []
     # only then: returns imports more than a conversion needs (xlsxwriter, for its review workbook)
     from ..returns import _STATE, _values
 
-    for r in live:
-        for value in sorted(_values(book.demande(r), key) & mine):
-            held.setdefault(value, []).append(f"{r['numero_editeur']} (fichier {r['nom']}, {_STATE[r['statut']]})")
-    if not held:
-        return []
-    letter = checked.raw.letter(sheet.name, key)
-    said = {value: " ; ".join(avances[:OTHERS_NAMED]) + (f" ; et {len(avances) - OTHERS_NAMED} autres"
-                                                        if len(avances) > OTHERS_NAMED else "")
-            for value, avances in held.items()}  # one ESMS in a thousand avances: not a thousand names a row
-    return [issue("esms_deja_en_cours", key=r[key], detail=said[r[key]], sheet=sheet.name, row=r[ROW], column=letter,
-                  balise=key, value=r[key], numero_editeur=r[NE], file=str(checked.raw.path))
-            for r in rows.filter(pl.col(key).is_in(list(held))).iter_rows(named=True)]
+    found: list[Issue] = []
+    for sheet, key, code in checks:
+        rows = wanted[key]
+        held: dict[str, list[str]] = {}
+        for r in live:
+            for value in sorted(_values(book.demande(r), key) & set(rows[key].to_list())):
+                held.setdefault(value, []).append(f"{r['numero_editeur']} (fichier {r['nom']}, {_STATE[r['statut']]})")
+        if not held:
+            continue
+        letter = checked.raw.letter(sheet.name, key)
+        said = {value: " ; ".join(avances[:OTHERS_NAMED]) + (f" ; et {len(avances) - OTHERS_NAMED} autres"
+                                                            if len(avances) > OTHERS_NAMED else "")
+                for value, avances in held.items()}  # one ESMS in a thousand avances: not a thousand names a row
+        found += [issue(code, key=r[key], detail=said[r[key]], sheet=sheet.name, row=r[ROW], column=letter,
+                        balise=key, value=r[key], numero_editeur=r[NE], file=str(checked.raw.path))
+                  for r in rows.filter(pl.col(key).is_in(list(held))).iter_rows(named=True)]
+    return found
 
 
 def _named(row: sqlite3.Row) -> str:
