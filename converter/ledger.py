@@ -68,6 +68,8 @@ WITHDRAWN = "retires"  # sub-folder of the withdrawn deposit files
 # statut of a demande; a withdrawn one (RETIREE) was never uploaded and is free again
 DEPOSEE, ACCEPTEE, REJETEE, RETIREE = "deposee", "acceptee", "rejetee", "retiree"
 NOT_LIVE = f"('{REJETEE}', '{RETIREE}')"
+# what a message says of a live demande's statut, after its file's name (« 00001 (fichier …, acceptée) »)
+STATE_SAID = {DEPOSEE: "déposée, sans retour de l'ASP", ACCEPTEE: "acceptée"}
 
 _DEMANDES = """
 CREATE TABLE IF NOT EXISTS {name} (

@@ -76,7 +76,8 @@ from .deposit import LINES
 from .files import OutputError, why, write_new_numbered
 from .formats import FormatDefinition, all_formats, numero_formats
 from .kinds import numero_ans as numero_ans_kind
-from .ledger import ACCEPTEE, DEPOSEE, REJETEE, Ledger, by_file, return_digests
+from .ledger import ACCEPTEE, DEPOSEE, REJETEE, STATE_SAID, Ledger, by_file, return_digests
+from .lifecycle.rows import json_values
 
 ACCEPTED_LABEL = "demande acceptee"
 ASP_FIELDS = ("codeTraitement", "libelleTraitement", "numeroASP")  # what the ASP fills in a return
@@ -643,9 +644,6 @@ def _numbered_twice(book: Ledger, accepted: list[ReturnLine]) -> None:
             x.remark = " ".join(filter(None, (x.remark, f"ATTENTION : {said}")))
 
 
-_STATE = {DEPOSEE: "déposée, sans retour de l'ASP", ACCEPTEE: "acceptée"}
-
-
 def funded_twice(book: Ledger, demande_ids: list[int] | None = None) -> dict[tuple[int, int], str]:
     """(avance rejected before, the other) ids → what to tell the user, in French, for each pair
     of avances that may fund one client twice (`Ledger.funded_twice`: the first rejected by the
@@ -665,42 +663,21 @@ def funded_twice(book: Ledger, demande_ids: list[int] | None = None) -> dict[tup
             continue
         shared = r["communs"]
         if (key := getattr(formats.get(r["format"]), "client", None)) is not None:
-            mine = _values(book.demande(r), key)
-            other = _values(book.demande({k.removeprefix("autre_"): r[k] for k in
+            mine = json_values(book.demande(r), key)
+            other = json_values(book.demande({k.removeprefix("autre_"): r[k] for k in
                                           ("autre_fichier_id", "autre_num_ligne", "autre_demande_json")}), key)
             shared = ", ".join(sorted(mine & other))
             if not shared:
                 continue
         said[(r["id"], r["autre_id"])] = (
-            f"l'avance {r['ne']} (fichier {r['nom']}, {_STATE[r['statut']]}) avait été rejetée par l'ASP, et l'avance "
-            f"{r['autre_ne']} (fichier {r['autre_nom']}, {_STATE[r['autre_statut']]}), déposée depuis ce rejet sous un "
+            f"l'avance {r['ne']} (fichier {r['nom']}, {STATE_SAID[r['statut']]}) avait été rejetée par l'ASP, et l'avance "
+            f"{r['autre_ne']} (fichier {r['autre_nom']}, {STATE_SAID[r['autre_statut']]}), déposée depuis ce rejet sous un "
             f"nouveau numéro éditeur, a des {key or 'FINESS'} en commun avec elle ({shared}) : toutes deux sont en cours au "
             "registre, le même client serait financé deux fois. Vérifiez sur le portail Ségur : si le fichier "
             f"{r['autre_nom']} n'a pas été déposé, retirez-le (« xl2segur retirer {r['autre_nom']} ») ; s'il l'a été, "
             f"signalez-le à l'ASP (demandes {r['ne']} et {r['autre_ne']}, numeroAns {r['numero_ans']}) pour qu'elle "
             "n'en finance qu'une.")
     return said
-
-
-def _values(demande: Any, key: str) -> set[str]:
-    """The texts under `key` anywhere in a demande's JSON (a text, or a list of texts).
-
-    >>> sorted(_values({"a": [{"FINESSGeo": "1"}, {"FINESSGeo": "2", "b": {"FINESSGeo": ["3"]}}]}, "FINESSGeo"))
-    ['1', '2', '3']
-    """
-    found: set[str] = set()
-    if isinstance(demande, dict):
-        for k, value in demande.items():
-            if k == key and isinstance(value, str):
-                found.add(value)
-            elif k == key and isinstance(value, list):
-                found |= {v for v in value if isinstance(v, str)}
-            else:
-                found |= _values(value, key)
-    elif isinstance(demande, list):
-        for value in demande:
-            found |= _values(value, key)
-    return found
 
 
 def _recorded_before(lines: list[ReturnLine], rows: dict[tuple[str, int], sqlite3.Row], before: sqlite3.Row,

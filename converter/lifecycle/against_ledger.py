@@ -17,10 +17,10 @@ from ..checks import NE, Checked
 from ..checks.rules import OTHERS_NAMED
 from ..formats import FormatDefinition, all_formats, numero_formats
 from ..issues import Issue, Severity, issue, message
-from ..ledger import DEPOSEE, REJETEE, RETIREE, Ledger
+from ..ledger import DEPOSEE, REJETEE, RETIREE, STATE_SAID, Ledger
 from ..reading import HEADER_SHEET, ROW
 from .facts import demande_facts
-from .rows import amount_balise, rows_from_json
+from .rows import amount_balise, json_values, rows_from_json
 
 
 def _demande_issue(checked: Checked, code: str, severity: Severity, rows: pl.DataFrame, *,
@@ -91,16 +91,13 @@ def client_issues(checked: Checked, book: Ledger, numeros: list[str], numero_ans
     mine = {value for key, rows in wanted.items() for value in rows[key].to_list()}
     if not checks or not numeros or not (live := book.live_naming(definition.id, numero_ans, numeros, mine)):
         return []
-    # only then: returns imports more than a conversion needs (xlsxwriter, for its review workbook)
-    from ..returns import _STATE, _values
-
     found: list[Issue] = []
     for sheet, key, code in checks:
         rows = wanted[key]
         held: dict[str, list[str]] = {}
         for r in live:
-            for value in sorted(_values(book.demande(r), key) & set(rows[key].to_list())):
-                held.setdefault(value, []).append(f"{r['numero_editeur']} (fichier {r['nom']}, {_STATE[r['statut']]})")
+            for value in sorted(json_values(book.demande(r), key) & set(rows[key].to_list())):
+                held.setdefault(value, []).append(f"{r['numero_editeur']} (fichier {r['nom']}, {STATE_SAID[r['statut']]})")
         if not held:
             continue
         letter = checked.raw.letter(sheet.name, key)

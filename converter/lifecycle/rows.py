@@ -16,6 +16,27 @@ def amount_balise(sheet: Sheet) -> str | None:
     return next((f.balise for f in sheet.fields if f.kind == "amount"), None)
 
 
+def json_values(demande: Any, key: str) -> set[str]:
+    """The texts under `key` anywhere in a demande's JSON (a text, or a list of texts).
+
+    >>> sorted(json_values({"a": [{"FINESSGeo": "1"}, {"FINESSGeo": "2", "b": {"FINESSGeo": ["3"]}}]}, "FINESSGeo"))
+    ['1', '2', '3']
+    """
+    found: set[str] = set()
+    if isinstance(demande, dict):
+        for k, value in demande.items():
+            if k == key and isinstance(value, str):
+                found.add(value)
+            elif k == key and isinstance(value, list):
+                found |= {v for v in value if isinstance(v, str)}
+            else:
+                found |= json_values(value, key)
+    elif isinstance(demande, list):
+        for value in demande:
+            found |= json_values(value, key)
+    return found
+
+
 def _text(kind: str, value: Any) -> str | None:
     """A JSON value as the workbook shows it.
 
