@@ -68,8 +68,8 @@ WITHDRAWN = "retires"  # sub-folder of the withdrawn deposit files
 # statut of a demande; a withdrawn one (RETIREE) was never uploaded and is free again
 DEPOSEE, ACCEPTEE, REJETEE, RETIREE = "deposee", "acceptee", "rejetee", "retiree"
 NOT_LIVE = f"('{REJETEE}', '{RETIREE}')"
-# what a message says of a live demande's statut, after its file's name (« 00001 (fichier …, acceptée) »)
-STATE_SAID = {DEPOSEE: "déposée, sans retour de l'ASP", ACCEPTEE: "acceptée"}
+# what a message says of a demande's statut (withdrawn aside), after its file's name (« 00001 (fichier …, acceptée) »)
+STATE_SAID = {DEPOSEE: "déposée, sans retour de l'ASP", ACCEPTEE: "acceptée", REJETEE: "rejetée par l'ASP"}
 
 _DEMANDES = """
 CREATE TABLE IF NOT EXISTS {name} (
@@ -121,9 +121,11 @@ CREATE INDEX IF NOT EXISTS demandes_ne ON demandes (numero_ans, numero_editeur);
 # finds the avances of a numeroASP (each return looks for its numbers given to another avance:
 # without it, the whole table read, a second for a year's million demandes), the rejections
 # alone (each return looks for avances rejected once and live again: `funded_twice`, which read
-# every return recorded), the impIds (each return looks for its deposit file answered under
-# another impId, or its impId given to another file: `other_imports`), and what the zips of each
-# deposit file held (reecrire --pieces says when the pieces no longer give them).
+# every return recorded), the numeroEditeur whatever their case (a conversion looks for those
+# differing by case only from its own: `case_twins`), the impIds (each return looks for its
+# deposit file answered under another impId, or its impId given to another file:
+# `other_imports`), and what the zips of each deposit file held (reecrire --pieces says when the
+# pieces no longer give them).
 # Added without a new schema version: created, if missing, each time a ledger is opened.
 _ADDITIONS = """
 CREATE TABLE IF NOT EXISTS retours (
@@ -151,6 +153,7 @@ CREATE TABLE IF NOT EXISTS archives (
 CREATE INDEX IF NOT EXISTS archives_fichier ON archives (fichier_id);
 CREATE INDEX IF NOT EXISTS demandes_fichier ON demandes (fichier_id);
 CREATE INDEX IF NOT EXISTS demandes_asp ON demandes (numero_asp) WHERE numero_asp IS NOT NULL;
+CREATE INDEX IF NOT EXISTS demandes_ne_casse ON demandes (numero_ans, numero_editeur COLLATE NOCASE);
 """
 
 # Version 1 kept each demande's JSON in demandes.demande_json (NOT NULL): 100,000 demandes
@@ -951,6 +954,24 @@ class Ledger(_FolderSide, _ReturnsSide):
             (orjson.dumps(formats).decode(), numero_ans, orjson.dumps(numeros).decode()),
         ).fetchall()
         return {r["numero_editeur"]: r for r in rows}  # later rows win: the newest
+
+    def case_twins(self, formats: Iterable[str], numero_ans: str, numeros: Iterable[str]) -> dict[str, list[sqlite3.Row]]:
+        """numeroEditeur → the demandes (withdrawn ones aside: never uploaded) of these formats under
+        `numero_ans` whose numeroEditeur differs from it by case only (« AB12C » for « ab12c »),
+        oldest first, each with `nom` (its file)."""
+        formats, numeros = list(formats), list(numeros)
+        if not formats or not numeros:
+            return {}
+        rows = self.db.execute(
+            "SELECT d.numero_editeur, d.nature, d.statut, f.nom FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
+            f"WHERE d.numero_ans = ? AND d.numero_editeur COLLATE NOCASE IN (SELECT value FROM json_each(?)) "
+            f"AND d.format IN (SELECT value FROM json_each(?)) AND d.statut != '{RETIREE}' ORDER BY d.id",
+            (numero_ans, orjson.dumps(numeros).decode(), orjson.dumps(formats).decode())).fetchall()
+        folded: dict[str, list[sqlite3.Row]] = {}
+        for r in rows:
+            folded.setdefault(r["numero_editeur"].casefold(), []).append(r)
+        found = {ne: [r for r in folded.get(ne.casefold(), ()) if r["numero_editeur"] != ne] for ne in numeros}
+        return {ne: twins for ne, twins in found.items() if twins}
 
     def record_pending(self, record: DepositRecord, folder: Places) -> Pending:
         """Record one checked deposit file pending (`record.run`), with its demandes, under the

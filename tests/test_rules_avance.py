@@ -13,6 +13,7 @@ from datetime import date
 import pytest
 
 from converter import api, concurrency
+from converter.ledger import default_path
 from tests.builders import merge, seed_001_rows, workbook
 
 
@@ -514,6 +515,28 @@ def test_two_numeros_editeur_that_differ_only_by_case_are_both_deposited_with_a_
     assert [(i.sheet, i.row, i.balise, i.value, i.rows) for i in warned] == [
         ("Demandes", 2, "numeroEditeur", "ab12c", (2, 3)), ("Demandes", 3, "numeroEditeur", "AB12C", (2, 3))]
     assert "lignes 2, 3" in warned[0].message and "majuscules et les minuscules" in warned[0].message
+
+
+def test_a_numero_editeur_differing_only_by_case_from_one_of_the_ledger_is_warned(tmp_path):
+    """« AB12C » deposited, then « ab12c » converted in another workbook: within one workbook it is
+    warned (`doublon_casse`), across runs nothing was said, and the pieces of the two demandes took
+    names differing only by case. Warned the same way against the ledger, kept as typed; the same
+    number, or one the ledger does not hold, is not."""
+    day, out = date(2024, 3, 12), tmp_path / "depot"
+    first = api.convert(workbook(tmp_path / "a.xlsx", seed_001_rows("AB12C")), out, day).files[0]
+    outcome = api.convert(workbook(tmp_path / "b.xlsx", merge(seed_001_rows("ab12c"), seed_001_rows("00002"))), out, day)
+    assert outcome.errors == [] and sorted(outcome.accepted) == ["00002", "ab12c"]
+    [warned] = [i for i in outcome.warnings if i.code == "doublon_casse_registre"]
+    assert (warned.sheet, warned.row, warned.balise, warned.value, warned.numero_editeur) == (
+        "Demandes", 2, "numeroEditeur", "ab12c", "ab12c")
+    assert warned.message.startswith(
+        "Ce numéro éditeur ne diffère que par les majuscules et les minuscules de celui de la demande AB12C (avance, "
+        f"fichier {first.name}, déposée, sans retour de l'ASP) au registre")
+    assert "Windows et macOS" in warned.message
+    api.withdraw(outcome.files[0].name, default_path())  # never uploaded: its ab12c is no one's number
+    again = api.convert(workbook(tmp_path / "c.xlsx", seed_001_rows("AB12C")), out, day)
+    assert [i.code for i in again.errors] == ["deja_deposee"]  # the same number: not a case twin
+    assert not [i for i in again.issues if i.code == "doublon_casse_registre"]
 
 
 # ---------------------------------------------------------------- amounts: a separator before 3 digits is ambiguous

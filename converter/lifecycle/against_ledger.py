@@ -65,9 +65,29 @@ def ledger_issues(checked: Checked, book: Ledger, accepted: list[str]) -> list[I
         refused |= set(rejected)
     if definition.nature == "solde":
         found += solde_issues(checked, book, demandes.filter(~pl.col(NE).is_in(list(refused))), numero_ans)
+    found += case_issues(checked, book, demandes, numero_ans)
     if definition.nature == "avance":
         found += client_issues(checked, book, [ne for ne in accepted if ne not in refused], numero_ans)
     return found
+
+
+def case_issues(checked: Checked, book: Ledger, demandes: pl.DataFrame, numero_ans: str) -> list[Issue]:
+    """`doublon_casse_registre`: a warning on each demande whose numeroEditeur differs by case only
+    from one the ledger holds (withdrawn ones aside), in a format sharing its numbers, or, for a
+    solde, in its avance's (seed 000: « C'est le même numéro renseigné pour l'avance que pour le
+    solde »); as two of one workbook (`doublon_casse`): seed 001 says the numéro éditeur is « au
+    format alphanumérique », not whether the ASP tells « ab12c » from « AB12C », so it is kept;
+    their pieces' names would differ by case only, one name for Windows and macOS."""
+    definition = checked.definition
+    formats = {*numero_formats(definition.id), *(f for d in avance_formats(definition.id) for f in numero_formats(d.id))}
+    twins = book.case_twins(sorted(formats), numero_ans, demandes[NE].to_list())
+    if not twins:
+        return []
+    said = {ne: " ; ".join(f"{r['numero_editeur']} ({r['nature']}, fichier {r['nom']}, {STATE_SAID[r['statut']]})"
+                           for r in rows) for ne, rows in twins.items()}
+    rows = demandes.filter(pl.col(NE).is_in(pl.Series(list(twins), dtype=pl.String).implode())).select(
+        NE, ROW, value=pl.col(NE), detail=pl.col(NE).replace_strict(said))
+    return _demande_issue(checked, "doublon_casse_registre", Severity.WARNING, rows, balise="numeroEditeur")
 
 
 def client_issues(checked: Checked, book: Ledger, numeros: list[str], numero_ans: str) -> list[Issue]:
