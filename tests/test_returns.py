@@ -1371,7 +1371,7 @@ def test_an_esms_of_a_live_avance_in_a_new_demande_is_a_warning(tmp_path: Path) 
     assert warned[0].message.startswith(
         f"L'ESMS 123456789 figure déjà dans l'avance 00001 (fichier {deposit_file.name}, déposée, sans retour de "
         "l'ASP) au registre")
-    assert "il serait financé deux fois" in warned[0].message
+    assert "il serait financé plus d'une fois" in warned[0].message  # « toutes deux »: there may be more
     api.withdraw(outcome.files[0].name, registre)
     api.ingest_returns([asp_return(deposit_file, tmp_path / "r.json", {"00001": "Pièce illisible"})], registre)
     outcome = api.convert(workbook(tmp_path / "c.xlsx", seed_001_rows("00003")), registre.parent, DAY)
@@ -1413,7 +1413,31 @@ def test_an_esms_of_many_live_avances_names_three_of_them_then_their_count(tmp_p
     deposit_file, registre = _avances(tmp_path, "00001", "00002", "00003", "00004", "00005")
     outcome = api.convert(workbook(tmp_path / "b.xlsx", seed_001_rows("00009")), registre.parent, DAY)
     [first, _] = [i for i in outcome.issues if i.code == "esms_deja_en_cours"]
+    # a list after a plural (« dans l'avance 00001 (…) ; 00002 (…) ; 00003 (…) ; et 2 autres »: singular before it)
     assert first.message.startswith(
-        f"L'ESMS 123456789 figure déjà dans l'avance 00001 (fichier {deposit_file.name}, déposée, sans retour de "
-        f"l'ASP) ; 00002 (fichier {deposit_file.name}, déposée, sans retour de l'ASP) ; 00003 (fichier "
-        f"{deposit_file.name}, déposée, sans retour de l'ASP) ; et 2 autres au registre")
+        f"L'ESMS 123456789 figure déjà dans les avances 00001 (fichier {deposit_file.name}, déposée, sans retour de "
+        f"l'ASP), 00002 (fichier {deposit_file.name}, déposée, sans retour de l'ASP), 00003 (fichier "
+        f"{deposit_file.name}, déposée, sans retour de l'ASP) et 2 autres au registre")
+
+
+@pytest.mark.parametrize("others, said", [
+    (1, "dans l'avance 00001 (fichier {f}, déposée, sans retour de l'ASP) au registre"),
+    (2, "dans les avances 00001 (fichier {f}, déposée, sans retour de l'ASP) et 00002 (fichier {f}, déposée, sans "
+        "retour de l'ASP) au registre"),
+    (3, "dans les avances 00001 (fichier {f}, déposée, sans retour de l'ASP), 00002 (fichier {f}, déposée, sans "
+        "retour de l'ASP) et 00003 (fichier {f}, déposée, sans retour de l'ASP) au registre"),
+    (4, "dans les avances 00001 (fichier {f}, déposée, sans retour de l'ASP), 00002 (fichier {f}, déposée, sans "
+        "retour de l'ASP), 00003 (fichier {f}, déposée, sans retour de l'ASP) et 1 autre au registre"),
+], ids=["une", "deux", "trois", "quatre"])
+def test_the_live_avances_an_esms_or_an_og_is_in_are_named_in_good_french(tmp_path: Path, others: int, said: str) -> None:
+    """« dans l'avance 00001 (…) ; 00002 (…) ; et 1 autres »: a singular before a list, « 1 autres ».
+    One avance named after a singular, two or three after a plural joined by « et », more: three
+    named, then « et 1 autre » (« et N autres »); the ESMS and the OG warnings alike."""
+    numeros = [f"{n:05d}" for n in range(1, others + 1)]
+    deposit_file, registre = _avances(tmp_path, *numeros)
+    outcome = api.convert(workbook(tmp_path / "b.xlsx", seed_001_rows("00009")), registre.parent, DAY)
+    expected = said.format(f=deposit_file.name)
+    esms = next(i for i in outcome.issues if i.code == "esms_deja_en_cours")
+    og = next(i for i in outcome.issues if i.code == "og_deja_en_cours")
+    assert esms.message.startswith(f"L'ESMS 123456789 figure déjà {expected} : ")
+    assert og.message.startswith(f"L'OG 345678912 figure déjà {expected}, alors que")

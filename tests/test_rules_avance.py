@@ -651,7 +651,28 @@ def test_an_esms_under_many_demandes_names_three_others_then_their_count(tmp_pat
     assert outcome.errors == []
     [fourth] = [i for i in outcome.issues if i.code == "esms_dans_plusieurs_demandes" and i.numero_editeur == "00004"
                 and i.value == "123456789"]
-    assert fourth.message.startswith("L'ESMS 123456789 figure aussi dans la demande 00001, 00002, 00003 et 2 autres "
+    # a list after a plural (« dans la demande 00001, 00002, 00003 et 2 autres »: a singular before it)
+    assert fourth.message.startswith("L'ESMS 123456789 figure aussi dans les demandes 00001, 00002, 00003 et 2 autres "
                                      "de ce classeur")
     [og] = [i for i in outcome.issues if i.code == "og_dans_plusieurs_demandes" and i.numero_editeur == "00001"]
-    assert "dans la demande 00002, 00003, 00004 et 2 autres de ce classeur" in og.message
+    assert "dans les demandes 00002, 00003, 00004 et 2 autres de ce classeur" in og.message
+
+
+@pytest.mark.parametrize("count, said", [
+    (2, "dans la demande 00002 de ce classeur"),
+    (3, "dans les demandes 00002 et 00003 de ce classeur"),
+    (4, "dans les demandes 00002, 00003 et 00004 de ce classeur"),
+    (5, "dans les demandes 00002, 00003, 00004 et 1 autre de ce classeur"),
+], ids=["une", "deux", "trois", "quatre"])
+def test_the_other_demandes_an_esms_or_an_og_is_in_are_named_in_good_french(tmp_path, count, said):
+    """« dans la demande 00002, 00003 et 1 autres »: a singular before a list, « 1 autres ». One
+    other demande after a singular, two or three after a plural joined by « et », more: three
+    named, then « et 1 autre » (« et N autres »); the ESMS and the OG warnings alike."""
+    rows = merge(*(seed_001_rows(f"{n:05d}") for n in range(1, count + 1)))
+    outcome = api.verify(workbook(tmp_path / "a.xlsx", rows))
+    assert outcome.errors == []
+    [esms] = [i for i in outcome.issues if i.code == "esms_dans_plusieurs_demandes" and i.numero_editeur == "00001"
+              and i.value == "123456789"]
+    [og] = [i for i in outcome.issues if i.code == "og_dans_plusieurs_demandes" and i.numero_editeur == "00001"]
+    assert esms.message.startswith(f"L'ESMS 123456789 figure aussi {said} : ")
+    assert og.message.startswith(f"L'OG 345678912 figure aussi {said}, alors que")

@@ -353,6 +353,28 @@ def mandataire_un_seul_og_rule(ctx: RuleContext, rule: RowRule) -> pl.DataFrame:
 OTHERS_NAMED = 3  # the other demandes a warning of `une_seule_demande` names (then their count)
 
 
+def others_said(names: list[str], more: int, one: str, several: str) -> str:
+    """The other demandes a warning names, after their article: `one` before a single name,
+    `several` before a list (`names`, at most OTHERS_NAMED), then the `more` not named; the
+    polars twin of `une_seule_demande_rule` says the same.
+
+    >>> others_said(["00002"], 0, "la demande", "les demandes")
+    'la demande 00002'
+    >>> others_said(["00002", "00003"], 0, "la demande", "les demandes")
+    'les demandes 00002 et 00003'
+    >>> others_said(["00002", "00003", "00004"], 0, "la demande", "les demandes")
+    'les demandes 00002, 00003 et 00004'
+    >>> others_said(["00002", "00003", "00004"], 1, "la demande", "les demandes")
+    'les demandes 00002, 00003, 00004 et 1 autre'
+    >>> others_said(["00002", "00003", "00004"], 2, "la demande", "les demandes")
+    'les demandes 00002, 00003, 00004 et 2 autres'
+    """
+    if len(names) == 1 and not more:
+        return f"{one} {names[0]}"
+    listed, last = (names, f"{more} autre{'s' if more > 1 else ''}") if more else (names[:-1], names[-1])
+    return f"{several} {', '.join(listed)} et {last}"
+
+
 def une_seule_demande_rule(ctx: RuleContext, rule: RowRule) -> pl.DataFrame:
     """A warning (`code`) on each row whose `column` value (an OG's FINESSJuridique, an ESMS's
     FINESSGeo) the workbook names under other demandes too, which it names. Seed 001 §3.1: « La
@@ -370,8 +392,12 @@ def une_seule_demande_rule(ctx: RuleContext, rule: RowRule) -> pl.DataFrame:
     found = rows.join(numeros.filter(pl.col("__n") > 1), on=column, how="inner", maintain_order="left")
     named = pl.col("__first").list.set_difference(pl.concat_list(pl.col(NE))).list.sort().list.head(OTHERS_NAMED)
     unnamed = pl.col("__n") - 1 - named.list.len()
-    others = pl.when(unnamed > 0).then(pl.format("{} et {} autres", named.list.join(", "), unnamed)) \
-        .otherwise(named.list.join(", "))
+    # as `others_said`: « la demande 00002 », « les demandes 00002 et 00003 », « … 00004 et 2 autres »
+    listed = pl.when(unnamed > 0).then(named).otherwise(named.list.head(named.list.len() - 1)).list.join(", ")
+    last = pl.when(unnamed > 1).then(pl.format("{} autres", unnamed)).when(unnamed == 1).then(pl.lit("1 autre")) \
+        .otherwise(named.list.last())
+    others = pl.when((named.list.len() == 1) & (unnamed == 0)).then(pl.format("la demande {}", named.list.first())) \
+        .otherwise(pl.format("les demandes {} et {}", listed, last))
     msg = pl.format(message(code, key="{}", autres="{}"), pl.col(column), others)
     return ctx.issues(found, code=code, message=msg, balise=column, value=pl.col(column))
 

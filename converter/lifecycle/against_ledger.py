@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 
 from ..checks import NE, Checked
-from ..checks.rules import OTHERS_NAMED
+from ..checks.rules import OTHERS_NAMED, others_said
 from ..formats import FormatDefinition, all_formats, numero_formats
 from ..issues import Issue, Severity, issue, message
 from ..ledger import DEPOSEE, REJETEE, RETIREE, STATE_SAID, Ledger
@@ -121,9 +121,9 @@ def client_issues(checked: Checked, book: Ledger, numeros: list[str], numero_ans
         if not held:
             continue
         letter = checked.raw.letter(sheet.name, key)
-        said = {value: " ; ".join(avances[:OTHERS_NAMED]) + (f" ; et {len(avances) - OTHERS_NAMED} autres"
-                                                            if len(avances) > OTHERS_NAMED else "")
-                for value, avances in held.items()}  # one ESMS in a thousand avances: not a thousand names a row
+        # one ESMS in a thousand avances: not a thousand names a row
+        said = {value: others_said(avances[:OTHERS_NAMED], len(avances[OTHERS_NAMED:]), "l'avance", "les avances")
+                for value, avances in held.items()}
         found += [issue(code, key=r[key], detail=said[r[key]], sheet=sheet.name, row=r[ROW], column=letter,
                         balise=key, value=r[key], numero_editeur=r[NE], file=str(checked.raw.path))
                   for r in rows.filter(pl.col(key).is_in(list(held))).iter_rows(named=True)]
