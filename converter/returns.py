@@ -138,6 +138,16 @@ def _plain(text: str) -> str:
     return re.sub(r"[\W_]+", " ", bare).strip().casefold()
 
 
+def reads_accepted(label: str | None) -> bool:
+    """Whether a libelleTraitement reads « Demande acceptée », whatever its case, accents, spaces
+    and punctuation (the module's **Inferred**).
+
+    >>> reads_accepted("DEMANDE ACCEPTEE."), reads_accepted("Facture illisible"), reads_accepted(None)
+    (True, False, False)
+    """
+    return label is not None and _plain(label) == ACCEPTED_LABEL
+
+
 def _json_problem(exc: orjson.JSONDecodeError, size: int) -> str:
     """What is wrong with a file orjson cannot read, in French."""
     if "UTF-8" in exc.msg:
@@ -407,15 +417,14 @@ def _withdrawn_or_live(file: sqlite3.Row, live: list[sqlite3.Row]) -> str:
 
 def _outcome(line: ReturnLine) -> None:
     """The statut and result of one matched demande the ASP treated."""
-    accepted = (line.label is not None and _plain(line.label) == ACCEPTED_LABEL) or \
-        (line.nature == "avance" and bool(line.numero_asp))
+    accepted = reads_accepted(line.label) or (line.nature == "avance" and bool(line.numero_asp))
     line.statut, line.result = (ACCEPTEE, ACCEPTED) if accepted else (REJETEE, REJECTED)
     if accepted and line.nature == "avance":
         if not line.numero_asp:
             line.remark = "Avance acceptée sans numéro ASP dans le retour : le solde ne pourra pas être pré-rempli."
         elif len(line.numero_asp) != 12:
             line.remark = "Numéro ASP inhabituel (12 caractères attendus) : vérifiez-le sur le portail."
-        elif line.label is None or _plain(line.label) != ACCEPTED_LABEL:
+        elif not reads_accepted(line.label):
             line.remark = ("Acceptée parce que l'ASP lui a donné un numéro ASP, malgré le libellé « "
                            f"{line.label or ''} » : vérifiez-la sur le portail.")
     if not accepted:
@@ -802,12 +811,15 @@ def _deposited_again(book: Ledger, found: sqlite3.Row, numero_ans: str, revived:
 
 
 def codes_met(lines: list[ReturnLine]) -> dict[str, dict[str, int]]:
-    """codeTraitement → {result: count}, for the codes the ASP gave (they are not published)."""
+    """codeTraitement → {result: count}, for the codes the ASP gave (they are not published), with
+    the outcome the ASP gave them: a solde it accepted, rejected with its file (`_whole_file`), is
+    counted accepted (counted rejected, its « 0 » read as a rejection's code)."""
     found: dict[str, dict[str, int]] = {}
     for x in lines:
         if x.code is not None and x.result in (ACCEPTED, REJECTED):
+            result = ACCEPTED if reads_accepted(x.label) else x.result
             counts = found.setdefault(x.code, {})
-            counts[x.result] = counts.get(x.result, 0) + 1
+            counts[result] = counts.get(result, 0) + 1
     return found
 
 

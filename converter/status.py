@@ -23,11 +23,21 @@ from .funding.amounts import avance_demande
 from .ledger import ACCEPTEE, DEPOSEE, REJETEE, RETIREE, Ledger
 
 WAITING_SOLDE = "attente_solde"
+# a solde the ASP accepted, or left untreated, in a file where another was rejected: not recorded
+# by the ASP (seed 000 §1.2, « Les demandes de solde sont définitivement enregistrées dans le portail
+# Ségur seulement lorsque l'ensemble des demandes d'un JSON sont passantes »), recorded rejected
+# with the ASP's own code and label (« 0 », « Demande acceptée »: returns._whole_file)
+WITH_ITS_FILE = "rejet_fichier"
 STATES = {DEPOSEE: "Déposées, sans retour de l'ASP", ACCEPTEE: "Acceptées", WAITING_SOLDE: "Acceptées, solde à déposer",
-          REJETEE: "Rejetées", RETIREE: "Retirées avant dépôt (xl2segur retirer)"}
+          REJETEE: "Rejetées",
+          WITH_ITS_FILE: "Rejetées avec leur fichier (un autre solde y est rejeté) : à déposer de nouveau",
+          RETIREE: "Retirées avant dépôt (xl2segur retirer)"}
 # In the summary, the avances awaiting their solde are a part of the accepted ones, counted
-# again: the line says so, right under « Acceptées » (its figures are not to be added).
-SUMMARY_LABELS = {**STATES, WAITING_SOLDE: "  dont solde à déposer (déjà comptées dans « Acceptées »)"}
+# again: the line says so, right under « Acceptées » (its figures are not to be added); so are
+# the soldes rejected with their file, under « Rejetées ».
+SUMMARY_LABELS = {**STATES, WAITING_SOLDE: "  dont solde à déposer (déjà comptées dans « Acceptées »)",
+                  WITH_ITS_FILE: "  dont rejetées avec leur fichier, à déposer de nouveau (déjà comptées dans « Rejetées »)"}
+PARTS = (WAITING_SOLDE, WITH_ITS_FILE)  # lines of the summary that are a part of the line above
 
 
 @dataclass
@@ -113,27 +123,37 @@ def ledger_status(book: Ledger) -> LedgerStatus:
     # the funding rules, per demande; none is paid for a demande rejected or withdrawn
     advances = [_advance(f, m, regimes.get(i)) if s in (DEPOSEE, ACCEPTEE) else None
                 for i, f, m, s in zip(rows["id"], rows["format"], rows["montant"], rows["statut"])]
+    from .returns import reads_accepted  # not at the top: returns reads and writes more than etat needs
+
+    whole = [f for f, d in formats.items() if d.recorded_only_if_all_pass]
+    accepted = [label for label in rows["libelle_traitement"].unique().drop_nulls() if reads_accepted(label)]
+    label, code = pl.col("libelle_traitement"), pl.col("code_traitement")
+    with_its_file = (pl.col("statut") == REJETEE) & (pl.col("nature") == "solde") & pl.col("format").is_in(whole) \
+        & (label.is_in(accepted) | (label.is_null() & code.is_null()))
     rows = rows.with_columns(
         avance=pl.Series(advances, dtype=pl.Decimal(scale=2)),
         montant_ht=pl.col("montant").cast(pl.Decimal(scale=2)).fill_null(0),
         attente=pl.col("id").is_in(pl.Series(list(waiting), dtype=pl.Int64).implode()),
+        avec_fichier=with_its_file,
     )
     totals = [pl.len().alias("n"), pl.col("montant_ht").sum().alias("ht"), pl.col("avance").sum().alias("av"),
               pl.col("avance").is_not_null().any().alias("has_av")]
     grouped = pl.concat([
         rows.group_by("format", "nature", "statut").agg(totals),
         rows.filter("attente").group_by("format", "nature").agg(totals).with_columns(statut=pl.lit(WAITING_SOLDE)),
+        rows.filter("avec_fichier").group_by("format", "nature").agg(totals).with_columns(statut=pl.lit(WITH_ITS_FILE)),
     ], how="diagonal")
     order = list(STATES)
     counts = sorted((Count(r["format"], r["nature"], r["statut"], r["n"], r["ht"], r["av"] if r["has_av"] else None)
                      for r in grouped.iter_rows(named=True)), key=lambda c: (c.format_id, order.index(c.state)))
     shown = rows.with_columns(
-        etat=pl.when("attente").then(pl.lit(STATES[WAITING_SOLDE])).otherwise(pl.col("statut").replace_strict(STATES)),
+        etat=pl.when("attente").then(pl.lit(STATES[WAITING_SOLDE])).when("avec_fichier").then(pl.lit(STATES[WITH_ITS_FILE]))
+        .otherwise(pl.col("statut").replace_strict(STATES)),
         avance=pl.col("avance").cast(pl.String),
     ).select(pl.col(key).alias(title) for key, title in COLUMNS.items())
     cursor = book.db.execute(_HISTORY)
     history = pl.DataFrame(cursor.fetchall(), schema={d[0]: pl.String for d in cursor.description}, orient="row")
-    from .returns import funded_twice  # not at the top: returns reads and writes more than etat needs
+    from .returns import funded_twice
 
     return LedgerStatus(counts, shown, history, list(funded_twice(book).values()))
 
@@ -168,7 +188,7 @@ def write_status(status: LedgerStatus, target: Path) -> Path:
             ws.write_string(0, col, title, bold)
             ws.set_column(col, col, width)
         for row, c in enumerate(status.counts, start=1):
-            within = c.state == WAITING_SOLDE
+            within = c.state in PARTS
             ws.write_string(row, 0, c.format_id)
             ws.write_string(row, 1, c.nature)
             ws.write_string(row, 2, c.label.strip(), part if within else None)

@@ -357,6 +357,32 @@ def test_an_ms2_solde_file_with_a_rejected_demande_records_none_of_its_soldes(tm
     assert _history(registre)[-2:] == [("rs.json", "rejetee", None, 0)] * 2
 
 
+@pytest.mark.parametrize("untreated", [False, True], ids=["acceptee", "sans-traitement"])
+def test_etat_says_a_solde_rejected_with_its_file_is_to_be_deposited_again(tmp_path: Path, untreated: bool) -> None:
+    """00001 accepted by the ASP, 00002 rejected: the MS2 file is not recorded (seed 000 §1.2), so
+    00001 is recorded rejected with the ASP's own « 0 » and « Demande acceptée ». etat showed
+    « Rejetées » beside « Demande acceptée », nothing telling it was to be deposited again, and
+    retour's codes counted « 0 » as a rejection's code. Now etat (console, summary and row) says
+    it, the ASP's code and label kept as given; the codes are counted as the ASP gave them."""
+    registre, _, solde = _ms2_soldes(tmp_path)
+    returned = asp_return(solde, tmp_path / "rs.json", {"00001": "FINMS2000001", "00002": "Facture illisible"})
+    if untreated:
+        _edit(returned, _untreated("00001"))
+    result = CliRunner().invoke(app, ["retour", str(returned), "--registre", str(registre), "-o", str(tmp_path / "b.xlsx")])
+    assert result.exit_code == 0, result.output
+    codes = "« E12 » : rejetée 1" if untreated else "« 0 » : acceptée 1 ; « E12 » : rejetée 1"
+    assert f"Codes de traitement rencontrés : {codes}" in result.output
+    result = CliRunner().invoke(app, ["etat", "--registre", str(registre), "-o", str(tmp_path / "etat.xlsx")])
+    assert result.exit_code == 0, result.output
+    assert ("ms2-dui-pds-solde (solde)\n  Rejetées : 2 — 9 733,34 € HT\n    dont rejetées avec leur fichier, à déposer "
+            "de nouveau (déjà comptées dans « Rejetées ») : 1 — 4 866,67 € HT\n") in result.output
+    rows = {(r["Format"], r["numeroEditeur"]): r for r in sheet_rows(tmp_path / "etat.xlsx", "Demandes")}
+    mine = rows[("ms2-dui-pds-solde", "00001")]
+    assert mine["État"] == "Rejetées avec leur fichier (un autre solde y est rejeté) : à déposer de nouveau"
+    assert (mine["codeTraitement"], mine["libelleTraitement"]) == ((None, None) if untreated else ("0", "Demande acceptée"))
+    assert rows[("ms2-dui-pds-solde", "00002")]["État"] == "Rejetées"
+
+
 def _untreated(ne: str):
     def change(data: dict) -> None:
         for line in data["lignesImport"]:
