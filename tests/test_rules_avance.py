@@ -542,6 +542,18 @@ def test_a_numero_editeur_differing_only_by_case_from_one_of_the_ledger_is_warne
 # ---------------------------------------------------------------- amounts: a separator before 3 digits is ambiguous
 
 
+@pytest.mark.parametrize("typed, code", [("0,001", "montant_decimales"), ("0.125", "montant_decimales"),
+                                         ("0,000", "montant_non_positif")])
+def test_a_separator_after_a_lone_zero_is_a_decimal_one(tmp_path, typed, code):
+    """« 0,001 » got « Montant ambigu : … sépare les milliers (15.000 = 15 000) »: after a lone 0
+    a point or a comma separates no thousands. Its decimals are judged as any amount's (seed 001:
+    « FLOAT (2 chiffres après le point) »): more than 2, or nothing left above 0."""
+    outcome = api.verify(workbook(tmp_path / "m.xlsx", _mutate(seed_001_rows(), "Demandes", 0, montantSegurHT=typed)))
+    [issue] = [i for i in outcome.issues if i.balise == "montantSegurHT"]
+    assert (issue.code, issue.value) == (code, typed)
+    assert "ambigu" not in issue.message and outcome.accepted == []
+
+
 @pytest.mark.parametrize("typed", ["15.000", "2,000", "4.866", "999,500"])
 def test_an_amount_whose_separator_may_be_a_thousands_one_is_refused(tmp_path, typed):
     """« 15.000 » is 15 000 € with a thousands dot and 15 € with a decimal point: never read as

@@ -8,10 +8,12 @@ strictly positive. Written with two decimals, as a JSON number.
 (False, False)
 
 One separator before exactly 3 digits (« 15.000 », « 2,000 ») is a thousands separator as
-much as a decimal one: it is refused, never read as either.
+much as a decimal one: it is refused, never read as either. After a lone 0 (« 0,001 », « 0.500 »)
+it is no thousands separator (no one writes 1 as 0.001): decimals, at most 2 of them that count
+(seed 001: « FLOAT (2 chiffres après le point) »).
 
->>> is_valid("15.000"), validate("15.000,00")
-(False, '15000.00')
+>>> is_valid("15.000"), validate("15.000,00"), is_valid("0,001"), validate("0.500")
+(False, '15000.00', False, '0.50')
 
 A number shown as a percentage (« 30 % », which the spreadsheet holds as 0.3; the reader
 reads it as shown) is no amount in euros, as the seeds ask (« Montant total en Euros et hors
@@ -48,7 +50,7 @@ def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
     whole = parts.struct.field("2").str.strip_chars_start("0")
     error = codes(
         (text.str.ends_with("%"), "montant_pourcentage"),  # a cell shown as a percentage (reading.py)
-        (text.str.contains(r"^[0-9]{1,3}[.,][0-9]{3}$"), "montant_ambigu"),
+        (text.str.contains(r"^[1-9][0-9]{0,2}[.,][0-9]{3}$"), "montant_ambigu"),  # « 0,001 »: 3 decimals
         (parts.struct.field("2").is_null(), "montant_invalide"),
         (frac.str.len_chars() > 2, "montant_decimales"),
         ((parts.struct.field("1") == "-") | (value == "0.00"), "montant_non_positif"),
