@@ -124,7 +124,7 @@ CREATE INDEX IF NOT EXISTS demandes_ne ON demandes (numero_ans, numero_editeur);
 # every return recorded), the numeroEditeur whatever their case (a conversion looks for those
 # differing by case only from its own: `case_twins`), the impIds (each return looks for its
 # deposit file answered under another impId, or its impId given to another file:
-# `other_imports`), and what the zips of each deposit file held (reecrire --pieces says when the
+# `returns._other_imports`), and what the zips of each deposit file held (reecrire --pieces says when the
 # pieces no longer give them).
 # Added without a new schema version: created, if missing, each time a ledger is opened.
 _ADDITIONS = """
@@ -685,20 +685,6 @@ class _ReturnsSide:
             (*digests, imp_id, imp_id)).fetchall()
         return {r["fichier_id"]: r for r in rows}
 
-    def other_imports(self, fichier_id: int, imp_id: str, digests: tuple[str, str]) -> list[sqlite3.Row]:
-        """The returns recorded under another impId for the deposit file `fichier_id`, and under
-        `imp_id` for another deposit file (a copy of this very return aside: one of `digests`,
-        recorded for another file with --depot --confirmer): the first record of each (impId,
-        file), oldest first, with `imp_id`, `fichier_id`, `nom`, `fichier_retour`, `enregistre_le`."""
-        return self.db.execute(
-            "SELECT * FROM (SELECT r.imp_id, d.fichier_id, f.nom, r.fichier_retour, r.enregistre_le, min(r.id) AS n "
-            "FROM demandes d JOIN retours r ON r.demande_id = d.id JOIN fichiers f ON f.id = d.fichier_id "
-            "WHERE d.fichier_id = ? AND r.imp_id IS NOT NULL AND r.imp_id != ? GROUP BY r.imp_id "
-            "UNION ALL SELECT r.imp_id, d.fichier_id, f.nom, r.fichier_retour, r.enregistre_le, min(r.id) AS n "
-            "FROM retours r JOIN demandes d ON d.id = r.demande_id JOIN fichiers f ON f.id = d.fichier_id "
-            "WHERE r.imp_id = ? AND d.fichier_id != ? AND coalesce(r.empreinte, '') NOT IN (?, ?) "
-            "GROUP BY d.fichier_id) ORDER BY n", (fichier_id, imp_id, imp_id, fichier_id, *digests)).fetchall()
-
     def recorded_answer(self, fichier_id: int, digests: tuple[str, str]) -> sqlite3.Row | None:
         """The first record (`fichier_retour`, `enregistre_le`) of a return with one of these
         digests (`return_digests`) for the deposit file `fichier_id`, None if there is none."""
@@ -752,6 +738,24 @@ class _ReturnsSide:
             "AND EXISTS (SELECT 1 FROM json_each(d.finess) x WHERE x.value IN (SELECT value FROM json_each(?))) "
             "ORDER BY d.id", (numero_ans, format_id, orjson.dumps(list(numeros)).decode(),
                               orjson.dumps(finess).decode())).fetchall()
+
+    def case_twins(self, formats: Iterable[str], numero_ans: str, numeros: Iterable[str]) -> dict[str, list[sqlite3.Row]]:
+        """numeroEditeur → the demandes (withdrawn ones aside: never uploaded) of these formats under
+        `numero_ans` whose numeroEditeur differs from it by case only (« AB12C » for « ab12c »),
+        oldest first, each with `nom` (its file)."""
+        formats, numeros = list(formats), list(numeros)
+        if not formats or not numeros:
+            return {}
+        rows = self.db.execute(
+            "SELECT d.numero_editeur, d.nature, d.statut, f.nom FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
+            f"WHERE d.numero_ans = ? AND d.numero_editeur COLLATE NOCASE IN (SELECT value FROM json_each(?)) "
+            f"AND d.format IN (SELECT value FROM json_each(?)) AND d.statut != '{RETIREE}' ORDER BY d.id",
+            (numero_ans, orjson.dumps(numeros).decode(), orjson.dumps(formats).decode())).fetchall()
+        folded: dict[str, list[sqlite3.Row]] = {}
+        for r in rows:
+            folded.setdefault(r["numero_editeur"].casefold(), []).append(r)
+        found = {ne: [r for r in folded.get(ne.casefold(), ()) if r["numero_editeur"] != ne] for ne in numeros}
+        return {ne: twins for ne, twins in found.items() if twins}
 
     def avances_for_solde(self, avance_formats: Iterable[str], numero_ans: str,
                           numeros: Iterable[str], other_ans: bool = False) -> dict[str, sqlite3.Row]:
@@ -954,24 +958,6 @@ class Ledger(_FolderSide, _ReturnsSide):
             (orjson.dumps(formats).decode(), numero_ans, orjson.dumps(numeros).decode()),
         ).fetchall()
         return {r["numero_editeur"]: r for r in rows}  # later rows win: the newest
-
-    def case_twins(self, formats: Iterable[str], numero_ans: str, numeros: Iterable[str]) -> dict[str, list[sqlite3.Row]]:
-        """numeroEditeur → the demandes (withdrawn ones aside: never uploaded) of these formats under
-        `numero_ans` whose numeroEditeur differs from it by case only (« AB12C » for « ab12c »),
-        oldest first, each with `nom` (its file)."""
-        formats, numeros = list(formats), list(numeros)
-        if not formats or not numeros:
-            return {}
-        rows = self.db.execute(
-            "SELECT d.numero_editeur, d.nature, d.statut, f.nom FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
-            f"WHERE d.numero_ans = ? AND d.numero_editeur COLLATE NOCASE IN (SELECT value FROM json_each(?)) "
-            f"AND d.format IN (SELECT value FROM json_each(?)) AND d.statut != '{RETIREE}' ORDER BY d.id",
-            (numero_ans, orjson.dumps(numeros).decode(), orjson.dumps(formats).decode())).fetchall()
-        folded: dict[str, list[sqlite3.Row]] = {}
-        for r in rows:
-            folded.setdefault(r["numero_editeur"].casefold(), []).append(r)
-        found = {ne: [r for r in folded.get(ne.casefold(), ()) if r["numero_editeur"] != ne] for ne in numeros}
-        return {ne: twins for ne, twins in found.items() if twins}
 
     def record_pending(self, record: DepositRecord, folder: Places) -> Pending:
         """Record one checked deposit file pending (`record.run`), with its demandes, under the

@@ -559,17 +559,7 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
             "seul, avec --confirmer."))
         return _alert(lines, twice, shared)
     if clashes and not confirm:
-        # under another impId, not a newer answer to the same import: the first one still holds
-        when = (f"si l'ASP vous confirme que ce retour, d'un autre import de ce dépôt (impId {returned.imp_id}), "
-                "remplace sa première réponse, " if twice else "si ce retour est bien le plus récent, ")
-        for x in lines:
-            if x.numero_editeur in clashes:
-                x.remark = (f"{x.result} dans ce retour, qui contredit {clashes[x.numero_editeur]}. Rien n'est enregistré "
-                            f"pour ce fichier : {when}"
-                            + ("relancez avec --confirmer." if single else f"{_given_alone(returned.path)}."))
-            else:
-                x.remark = "Fichier non enregistré : une autre de ses demandes contredit le registre."
-            x.result = REFUSED
+        _contradicted(returned, clashes, single, twice)
         return _alert(lines, twice, shared)
     for x in treated:
         if x.numero_editeur in clashes and back is not None:
@@ -596,6 +586,23 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
             x.remark = " ".join(filter(None, (x.remark, f"ATTENTION : {said}")))
 
 
+def _contradicted(returned: ReturnFile, clashes: dict[str, str], single: bool, twice: str) -> None:
+    """Nothing of the file recorded: its demandes that contradict the ledger (`clashes`: how)
+    say so, and how to confirm it (`single`: given alone); the others, why. `twice`: the deposit
+    was answered under another impId (`_other_imports`): not a newer answer to the same import,
+    the first one still holds."""
+    when = (f"si l'ASP vous confirme que ce retour, d'un autre import de ce dépôt (impId {returned.imp_id}), "
+            "remplace sa première réponse, " if twice else "si ce retour est bien le plus récent, ")
+    for x in returned.lines:
+        if x.numero_editeur in clashes:
+            x.remark = (f"{x.result} dans ce retour, qui contredit {clashes[x.numero_editeur]}. Rien n'est enregistré "
+                        f"pour ce fichier : {when}"
+                        + ("relancez avec --confirmer." if single else f"{_given_alone(returned.path)}."))
+        else:
+            x.remark = "Fichier non enregistré : une autre de ses demandes contredit le registre."
+        x.result = REFUSED
+
+
 def _other_imports(book: Ledger, found: sqlite3.Row, returned: ReturnFile) -> tuple[str, str]:
     """(what to say of the deposit file `found` answered before under another impId than this
     return's, what to say of this return's impId given before to another deposit file), each ''
@@ -608,7 +615,17 @@ def _other_imports(book: Ledger, found: sqlite3.Row, returned: ReturnFile) -> tu
         return "", ""
     found_id, name = found["id"], found["nom"]
     twice = shared = ""
-    for r in book.other_imports(found_id, returned.imp_id, returned.digests):
+    # the first record of each (impId, file): under another impId for this file, under this one for
+    # another file (a copy of this very return aside, recorded for another with --depot --confirmer)
+    for r in book.db.execute(
+            "SELECT * FROM (SELECT r.imp_id, d.fichier_id, f.nom, r.fichier_retour, r.enregistre_le, min(r.id) AS n "
+            "FROM demandes d JOIN retours r ON r.demande_id = d.id JOIN fichiers f ON f.id = d.fichier_id "
+            "WHERE d.fichier_id = ? AND r.imp_id IS NOT NULL AND r.imp_id != ? GROUP BY r.imp_id "
+            "UNION ALL SELECT r.imp_id, d.fichier_id, f.nom, r.fichier_retour, r.enregistre_le, min(r.id) AS n "
+            "FROM retours r JOIN demandes d ON d.id = r.demande_id JOIN fichiers f ON f.id = d.fichier_id "
+            "WHERE r.imp_id = ? AND d.fichier_id != ? AND coalesce(r.empreinte, '') NOT IN (?, ?) "
+            "GROUP BY d.fichier_id) ORDER BY n",
+            (found_id, returned.imp_id, returned.imp_id, found_id, *returned.digests)).fetchall():
         if r["fichier_id"] == found_id and not twice:
             twice = (f"ce retour porte l'impId {returned.imp_id}, et le retour {r['fichier_retour']}, enregistré le "
                      f"{_recorded_on(r)} pour le même dépôt {name}, l'impId {r['imp_id']} : l'ASP remplit l'impId « pour "
