@@ -181,7 +181,9 @@ def _print_issues(outcome: api.Outcome, report: bool) -> None:
     if len(errors) > ERRORS_SHOWN:
         where = f"le classeur d'erreurs et {_in_report(report, short=True)}" if outcome.error_workbook else \
             f"{_in_report(report, short=True)} et --erreurs"
-        out.print(f"[red]… et {_count(len(errors) - ERRORS_SHOWN)} autres erreurs[/] : toutes sont dans {where}.")
+        hidden = len(errors) - ERRORS_SHOWN
+        others = "autre erreur" if hidden == 1 else "autres erreurs"  # as the warnings' line below
+        out.print(f"[red]… et {_count(hidden)} {others}[/] : toutes sont dans {where}.")
     totals: dict[str, int] = {}
     for found in outcome.warnings:
         totals[found.code] = totals.get(found.code, 0) + 1

@@ -194,6 +194,10 @@ def test_cli_caps_the_errors_it_prints(tmp_path: Path, monkeypatch) -> None:
     lines = result.output.splitlines()
     assert sum(line.startswith("ERREUR ") for line in lines) == 40
     assert "… et 20 autres erreurs : toutes sont dans --rapport et --erreurs." in lines
+    # one more than shown: « et 1 autres erreurs » was printed
+    monkeypatch.setattr(cli, "ERRORS_SHOWN", 59)
+    lines = runner.invoke(app, ["verifier", str(tmp_path / "w.xlsx")]).output.splitlines()
+    assert "… et 1 autre erreur : toutes sont dans --rapport et --erreurs." in lines
 
 
 def test_cli_counts_thousands_with_a_space() -> None:
