@@ -82,8 +82,8 @@ def client_issues(checked: Checked, book: Ledger, numeros: list[str], numero_ans
     definition = checked.definition
     key = definition.client
     sheet = next((s for s in definition.sheets if key in s.by_balise), None)
-    if sheet is None or not numeros:
-        return []
+    if sheet is None or not numeros or not book.holds_numero_ans(numero_ans):
+        return []  # a first conversion: the FINESS of every row are not gathered for nothing (0.1 to 0.25 s)
     rows = checked.frames[sheet.name].filter(pl.col(NE).is_in(pl.Series(numeros, dtype=pl.String).implode())
                                              & pl.col(key).is_not_null())
     mine = set(rows[key].to_list())
