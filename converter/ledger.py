@@ -722,14 +722,18 @@ class _ReturnsSide:
             "AND (? IS NULL OR a.id IN (SELECT value FROM json_each(?)) OR b.id IN (SELECT value FROM json_each(?))) "
             "ORDER BY a.id, b.id) WHERE communs IS NOT NULL", (ids, ids, ids)).fetchall()
 
+    def holds_numero_ans(self, numero_ans: str) -> bool:
+        """Whether any demande was recorded under `numero_ans`: not before its first conversion,
+        when the queries by numbers or FINESS would still read every one given (the index answers)."""
+        return self.db.execute("SELECT 1 FROM demandes WHERE numero_ans = ? LIMIT 1", (numero_ans,)).fetchone() is not None
+
     def live_naming(self, format_id: str, numero_ans: str, numeros: Iterable[str],
                     finess: Iterable[str]) -> list[sqlite3.Row]:
         """The live demandes (neither rejected nor withdrawn) of `format_id` under `numero_ans`,
         other than `numeros`, holding one of `finess` among their FINESS, oldest first, each with
         `nom` (its file)."""
         finess = list(finess)
-        if not finess or self.db.execute("SELECT 1 FROM demandes WHERE numero_ans = ? LIMIT 1",
-                                         (numero_ans,)).fetchone() is None:
+        if not finess or not self.holds_numero_ans(numero_ans):
             return []
         return self.db.execute(
             "SELECT d.*, f.nom FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
@@ -948,7 +952,7 @@ class Ledger(_FolderSide, _ReturnsSide):
             return {}
         # nothing deposited for that numeroAns (a first conversion): the query below would still
         # read the whole list (23 ms for 100,000 numbers), the index answers at once
-        if self.db.execute("SELECT 1 FROM demandes WHERE numero_ans = ? LIMIT 1", (numero_ans,)).fetchone() is None:
+        if not self.holds_numero_ans(numero_ans):
             return {}
         rows = self.db.execute(
             "SELECT d.*, f.nom, f.chemin, f.en_attente FROM demandes d "
