@@ -45,6 +45,10 @@ class Case:
     header_values: dict[str, Any]
     rows: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     values: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # the warnings the case deserves, drawn on purpose where a seed is silent (a value kept
+    # outside its condition, an expected one left empty, a row kept that is not asked for, a
+    # value outside the expected list, a duplicate kept): (code, sheet, numeroEditeur)
+    deserved: set[tuple[str, str, str]] = field(default_factory=set)
 
     @property
     def definition(self) -> FormatDefinition:
@@ -199,23 +203,29 @@ def holds(condition: Condition | None, values: dict[str, Any]) -> bool:
     return any(all(values.get(b) == v for b, v in alt) for alt in condition.alternatives)
 
 
-def _present(f: Field, values: dict[str, Any], draw) -> bool:
-    """Whether a valid row fills this field: a required one always; a conditional one exactly
-    where its condition holds (never where the seed is silent: a value there is a warning);
-    an optional one, at random."""
+def _present(f: Field, values: dict[str, Any], draw, silent: bool) -> tuple[bool, str | None]:
+    """Whether a valid row fills this field, and the warning it deserves for it: a required
+    one always; a conditional one where its condition holds; an optional one, at random. With
+    `silent`, also where the seed is silent (a value kept outside the condition, not « null »
+    there: `valeur_non_exigee`; an expected value left empty: `attendue_si`)."""
     p = f.presence
     if p.mode == "required":
-        return True
+        return True, None
     if p.mode == "optional":
-        return draw(st.booleans())
+        return draw(st.booleans()), None
     if not holds(p.condition, values):
-        return False
-    return True if p.mode in ("required_if", "expected_if") else draw(st.booleans())
+        kept = p.kept_otherwise or (p.null_if is not None and not holds(p.null_if, values))
+        if silent and kept and draw(st.booleans()):
+            return True, "valeur_non_exigee"
+        return False, None
+    if p.mode == "expected_if" and silent and not draw(st.booleans()):
+        return False, "attendue_si"
+    return (True if p.mode in ("required_if", "expected_if") else draw(st.booleans())), None
 
 
 @st.composite
 def row(draw, definition: FormatDefinition, sheet: Sheet, fixed: dict[str, tuple[str, Any]],
-        taken: set[str]) -> tuple[dict[str, str], dict[str, Any]]:
+        taken: set[str], deserved: set[tuple[str, str, str]] | None = None) -> tuple[dict[str, str], dict[str, Any]]:
     """One row: `fixed` balises (its parent's key) as given, the others drawn, conditions
     first. Identifiers (FINESS, RPPS) are drawn outside `taken`, which they join: no ESMS or
     OG under two demandes (a warning)."""
@@ -231,7 +241,10 @@ def row(draw, definition: FormatDefinition, sheet: Sheet, fixed: dict[str, tuple
             decided.add(f.balise)
             if f.optional_column:  # fichierSource: names a file of --pieces, which no case has
                 continue
-            if not _present(f, values, draw):
+            present, warning = _present(f, values, draw, deserved is not None)
+            if warning is not None:
+                deserved.add((warning, sheet.name, values["numeroEditeur"]))
+            if not present:
                 continue
             strategy = kind_value(f, definition)
             if f.kind in ("finess", "rpps"):
@@ -256,7 +269,9 @@ def _how_many(draw, sheet: Sheet, parent_values: dict[str, Any], most: int) -> i
 
 
 @st.composite
-def cases(draw, format_id: str, max_demandes: int = 3, max_children: int = 3) -> Case:
+def cases(draw, format_id: str, max_demandes: int = 3, max_children: int = 3, silent: bool = True) -> Case:
+    """A valid case of `format_id`; with `silent`, also values where the seed is silent, each
+    kept with the warning it deserves (`Case.deserved`)."""
     d = get_format(format_id)
     header_cells, header_values = {}, {}
     for f in d.header.fields:
@@ -271,14 +286,15 @@ def cases(draw, format_id: str, max_demandes: int = 3, max_children: int = 3) ->
     numeros = draw(st.lists(kind_value(d.demandes.by_balise["numeroEditeur"], d), min_size=1,
                             max_size=max_demandes, unique_by=lambda cv: cv[0].upper()))
     for numero in numeros:
-        _rows_under(draw, d, case, d.demandes, {"numeroEditeur": numero}, taken, max_children)
+        _rows_under(draw, d, case, d.demandes, {"numeroEditeur": numero}, taken, max_children, silent)
     return case
 
 
 def _rows_under(draw, d: FormatDefinition, case: Case, sheet: Sheet, fixed: dict[str, tuple[str, Any]],
-                taken: set[str], most: int) -> None:
+                taken: set[str], most: int, silent: bool) -> None:
     """Draw one row of `sheet` and, depth first, the rows of its children."""
-    cells, values = draw(row(d, sheet, fixed, taken))
+    deserved = case.deserved if silent else None
+    cells, values = draw(row(d, sheet, fixed, taken, deserved))
     case.rows[sheet.name].append(cells)
     case.values[sheet.name].append(values)
     for child in d.children(sheet):
@@ -289,6 +305,12 @@ def _rows_under(draw, d: FormatDefinition, case: Case, sheet: Sheet, fixed: dict
             _pieces(draw, d, case, child, cells, values)
             continue
         n = _how_many(draw, child, values, most)
+        numero = values["numeroEditeur"]
+        link = child.parent
+        if silent and n == 0 and link.warn_unless is not None and not holds(link.warn_unless, values) \
+                and draw(st.booleans()):  # rows kept where they are not asked for
+            n = draw(st.integers(1, most))
+            case.deserved.add(("enfant_non_exige", child.name, numero))
         if child.expected_in is not None and holds(child.expected_in.when, values):
             # its values among the other sheet's, for the same key (identDMP among the RPPS)
             other = [v for v in case.values[child.expected_in.sheet]
@@ -296,14 +318,25 @@ def _rows_under(draw, d: FormatDefinition, case: Case, sheet: Sheet, fixed: dict
             pool = [v[child.expected_in.other] for v in other]
             chosen = draw(st.lists(st.sampled_from(pool), min_size=min(n, 1), max_size=min(n, len(pool)),
                                    unique=True)) if pool else []
+            if silent and chosen and draw(st.booleans()):  # one outside the list, kept
+                chosen.append(draw(kind_value(child.by_balise[child.expected_in.column], d)
+                                   .filter(lambda cv: cv[0] not in pool and cv[0] not in taken))[0])
+                case.deserved.add(("hors_liste_attendue", child.name, numero))
             for value in chosen:
                 fixed_child = {**key, child.expected_in.column: (value, value)}
-                c, v = draw(row(d, child, fixed_child, taken))
+                c, v = draw(row(d, child, fixed_child, taken, deserved))
                 case.rows[child.name].append(c)
                 case.values[child.name].append(v)
-            continue
-        for _ in range(n):
-            _rows_under(draw, d, case, child, key, taken, most)
+        else:
+            for _ in range(n):
+                _rows_under(draw, d, case, child, key, taken, most, silent)
+        if silent and child.unique_kept and n and draw(st.booleans()):  # a row listed twice, kept twice
+            mine = [i for i, v in enumerate(case.values[child.name]) if v["numeroEditeur"] == numero]
+            if mine:
+                i = draw(st.sampled_from(mine))
+                case.rows[child.name].append(dict(case.rows[child.name][i]))
+                case.values[child.name].append(dict(case.values[child.name][i]))
+                case.deserved.add(("doublon_garde", child.name, numero))
     # the sheets whose rows are exactly one per value of another sheet's column, per key
     if sheet.role == "demandes":
         for child in d.sheets:
@@ -313,7 +346,7 @@ def _rows_under(draw, d: FormatDefinition, case: Case, sheet: Sheet, fixed: dict
             mine = [v[rule.column] for v in case.values[rule.sheet] if all(v[b] == values[b] for b in rule.by)]
             for value in mine:
                 fixed_child = {**{b: (cells[b], values[b]) for b in rule.by}, rule.column: (value, value)}
-                c, v = draw(row(d, child, fixed_child, taken))
+                c, v = draw(row(d, child, fixed_child, taken, deserved))
                 case.rows[child.name].append(c)
                 case.values[child.name].append(v)
 
