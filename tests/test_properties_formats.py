@@ -33,7 +33,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from converter import api
-from converter.formats import all_formats, get_format
+from converter.formats import all_formats
 from converter.kinds import KINDS
 from converter.schema import json_schema
 from converter.workbook import write_workbook
