@@ -3,7 +3,8 @@
 Random valid cases of each format, written as users' spreadsheets save them (every cell text,
 as the template's Text cells keep them; or amounts, counts, VRAI/FAUX and dates typed in
 Standard cells, as Excel types them), then `api.convert`:
-- every case is accepted (exit 0, no error), its warnings only those the case deserves;
+- every case is accepted (exit 0, no error), its warnings only those the case deserves, and
+  every value the case keeps where a seed is silent said so (`Case.deserved`);
 - every JSON value is the drawn one, as the definition's `json:` layout writes it (money to
   the cent, dates JJ/MM/AAAA, booleans, identifiers unchanged, null where the layout says);
 - the file is valid against the JSON Schema derived from the definition;
@@ -11,8 +12,10 @@ Standard cells, as Excel types them), then `api.convert`:
   workbook (nothing deposited twice), and a new conversion writes the same demandes, byte
   for byte.
 
-Bounded (`BOUNDED`) so the suite stays fast; XL2SEGUR_PROPERTY_EXAMPLES raises the count for a
-long hunt outside it.
+An order-check workbook (nature commandes), which writes no JSON, has every drawn value read.
+Bounded (`BOUNDED`) so the suite stays fast; for a long hunt outside it,
+XL2SEGUR_PROPERTY_EXAMPLES=300 raises the count, XL2SEGUR_PROPERTY_NO_SHRINK=1 reports the
+first counterexample unshrunk and XL2SEGUR_PROPERTY_WARNINGS=FILE lists the warnings seen.
 """
 
 from __future__ import annotations
