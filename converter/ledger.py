@@ -17,8 +17,8 @@ older version kept in its output folder is taken over (`adopt`), never silently 
   the run that writes it) in the same transaction as its demandes, then named, and the run
   marks its files done as it goes (each with its next deposit) and as it ends; `reconcile`
   settles what a dead run left (`files.run_alive`);
-- a recorded file can be written again (`document`), or withdrawn before it is uploaded
-  (`withdraw`), which frees its demandes;
+- a recorded file can be written again (`file_bytes`, for `xl2segur reecrire`), or withdrawn
+  before it is uploaded (`withdraw`), which frees its demandes;
 - returns: `record_returns` stores the ASP's outcome (accepted / rejected, label, numeroASP)
   on the demande, and keeps every return recorded in the `retours` history (file, digest,
   impId, date, outcome), so a later return never rewrites the past unseen;
