@@ -25,10 +25,12 @@ older version kept in its output folder is taken over (`adopt`), never silently 
 - soldes: `avances_for_solde` finds the avance of a solde, `accepted_avances` feeds the
   pre-filled solde workbook.
 
-Several runs, on one machine or several, may share a ledger: a rollback journal (DELETE),
-not WAL, whose shared memory does not work on a network share; a busy timeout; and every
-write in a `BEGIN IMMEDIATE` transaction (one writer at a time; a deposit file's rank is
-chosen and its demandes recorded under the same lock).
+Several runs, on one machine or several, may share a ledger: one that several machines may
+use (`shared`: XL2SEGUR_REGISTRE, or a network share) keeps a rollback journal (DELETE), not
+WAL, whose shared memory does not work on a network share; one of this machine alone, WAL
+(`_set_journal`); a busy timeout; and every write in a `BEGIN IMMEDIATE` transaction (one
+writer at a time; a deposit file's rank is chosen and its demandes recorded under the same
+lock).
 """
 
 from __future__ import annotations
