@@ -48,7 +48,6 @@ MAGIC: dict[str, tuple[bytes, ...]] = {
     "PNG": (b"\x89PNG\r\n\x1a\n",),
     "JPG": (b"\xff\xd8\xff",),
 }
-_HEAD = max(len(m) for ms in MAGIC.values() for m in ms)
 # PDF readers look for the header in the first 1,024 bytes (a line break or a byte-order mark
 # before it, left by web software, is common): sent, with a warning (the seeds ask for « pdf »)
 _PDF_WITHIN = 1024

@@ -46,10 +46,6 @@ class Refused(Exception):
         self.code, self.details = code, details
 
 
-def _fail(code: str, path: Path, **details: Any) -> Refused:
-    return Refused(code, **details)
-
-
 def _contains(path: Path, needle: bytes) -> bool:
     with path.open("rb") as fh:
         tail = b""
@@ -64,32 +60,32 @@ def check_container(path: Path) -> None:
     """Refuse what is not an .xlsx/.xlsm package, with the message that says what to do."""
     try:
         if path.is_dir():
-            raise _fail("chemin_dossier", path)
+            raise Refused("chemin_dossier")
         if not path.is_file():
             # « - » names the standard input for many tools; a workbook is a file, read by its path
-            raise _fail("entree_standard" if str(path) == "-" else "fichier_introuvable", path)
+            raise Refused("entree_standard" if str(path) == "-" else "fichier_introuvable")
         with path.open("rb") as fh:
             head = fh.read(8)
     except OSError as exc:  # a name too long for the system, a file it cannot read
         from .files import why  # its French reason; imported on this path only (see the module)
 
-        raise _fail("fichier_illisible", path, detail=f"lecture impossible : {why(exc)}") from exc
+        raise Refused("fichier_illisible", detail=f"lecture impossible : {why(exc)}") from exc
     suffix = path.suffix.lower()
     if head.startswith(_OLE_MAGIC):  # an encrypted OOXML package is an OLE container too
         if _contains(path, _ENCRYPTED):
-            raise _fail("classeur_protege", path)
-        raise _fail("format_non_pris_en_charge", path, detail="« .xls » (ancien format Excel)")
+            raise Refused("classeur_protege")
+        raise Refused("format_non_pris_en_charge", detail="« .xls » (ancien format Excel)")
     if head.startswith(_ZIP_MAGIC):
         return
     if (locked := _locked_workbook(path.name)) is not None:
-        raise _fail("fichier_verrou", path, detail=locked)
+        raise Refused("fichier_verrou", detail=locked)
     if not head:
-        raise _fail("fichier_illisible", path, detail="fichier vide")
+        raise Refused("fichier_illisible", detail="fichier vide")
     if suffix == ".json" or head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"{"):
-        raise _fail("fichier_json", path)  # a deposit file or a return, given to verifier or convertir
+        raise Refused("fichier_json")  # a deposit file or a return, given to verifier or convertir
     if suffix in (".csv", ".txt", ".tsv", ".json", ".xml", ".html", ".htm", ".fods"):  # .fods: LibreOffice's flat XML
-        raise _fail("format_non_pris_en_charge", path, detail=f"« {suffix} »")
-    raise _fail("fichier_illisible", path, detail="ce n'est pas un fichier .xlsx")
+        raise Refused("format_non_pris_en_charge", detail=f"« {suffix} »")
+    raise Refused("fichier_illisible", detail="ce n'est pas un fichier .xlsx")
 
 
 def _locked_workbook(name: str) -> str | None:
@@ -147,7 +143,7 @@ def check_ods(path: Path, zf: zipfile.ZipFile) -> None:
     if "META-INF/manifest.xml" in names:
         with zf.open("META-INF/manifest.xml") as fh:
             if b"encryption-data" in fh.read(1 << 20):
-                raise _fail("classeur_protege", path)
+                raise Refused("classeur_protege")
     for name in _ODS_SMALL_PARTS:
         if name in names:
             _parse_xml(zf, name)
@@ -157,26 +153,26 @@ def check_archive(path: Path, zf: zipfile.ZipFile) -> None:
     """Zip-bomb and XML-bomb guards, for an .xlsx as for an .ods."""
     infos = zf.infolist()
     if len(infos) > MAX_ZIP_MEMBERS:
-        raise _fail("classeur_trop_gros", path, detail=f"{MAX_ZIP_MEMBERS} éléments (il en contient {len(infos)})")
+        raise Refused("classeur_trop_gros", detail=f"{MAX_ZIP_MEMBERS} éléments (il en contient {len(infos)})")
     total = sum(i.file_size for i in infos)
     if total > MAX_UNCOMPRESSED_BYTES:
-        raise _fail("classeur_trop_gros", path, detail=f"{_size(MAX_UNCOMPRESSED_BYTES)} (il fait {_size(total)})")
+        raise Refused("classeur_trop_gros", detail=f"{_size(MAX_UNCOMPRESSED_BYTES)} (il fait {_size(total)})")
     for info in infos:
         if info.file_size > RATIO_FLOOR_BYTES and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
-            raise _fail("classeur_trop_gros", path,
-                        detail=f"un taux de compression de {MAX_COMPRESSION_RATIO} pour 1 ({info.filename})")
+            raise Refused("classeur_trop_gros",
+                          detail=f"un taux de compression de {MAX_COMPRESSION_RATIO} pour 1 ({info.filename})")
     for info in infos:  # no DTD anywhere: entity expansion is refused before any parser sees it
         if info.filename.endswith((".xml", ".rels", ".vml")):
             with zf.open(info) as fh:
                 prolog = fh.read(65536)
             if b"<!DOCTYPE" in prolog or b"<!ENTITY" in prolog:
-                raise _fail("fichier_illisible", path,
-                            detail=f"déclaration DOCTYPE/ENTITY interdite dans {info.filename}")
+                raise Refused("fichier_illisible",
+                              detail=f"déclaration DOCTYPE/ENTITY interdite dans {info.filename}")
             if info.filename.lower().endswith("sharedstrings.xml"):
-                _check_string_count(path, info, prolog)
+                _check_string_count(info, prolog)
 
 
-def _check_string_count(path: Path, info: zipfile.ZipInfo, prolog: bytes) -> None:
+def _check_string_count(info: zipfile.ZipInfo, prolog: bytes) -> None:
     """fastexcel (calamine) reserves memory for as many texts as the shared strings' table
     announces (`<sst uniqueCount="…">`, 24 bytes each) before reading one: a damaged count of
     a hundred billion ended the process on « memory allocation failed », a Rust backtrace and
@@ -184,9 +180,9 @@ def _check_string_count(path: Path, info: zipfile.ZipInfo, prolog: bytes) -> Non
     is damage, refused here."""
     sst = _SST_COUNT.search(prolog)
     if sst is not None and int(sst.group(1)) > info.file_size // 5:
-        raise _fail("fichier_illisible", path,
-                    detail=f"{info.filename} annonce {int(sst.group(1))} textes, plus qu'il ne peut en contenir : "
-                           "ouvrez-le dans Excel ou LibreOffice et enregistrez-le de nouveau")
+        raise Refused("fichier_illisible",
+                      detail=f"{info.filename} annonce {int(sst.group(1))} textes, plus qu'il ne peut en contenir : "
+                             "ouvrez-le dans Excel ou LibreOffice et enregistrez-le de nouveau")
 
 
 def check_package(path: Path, zf: zipfile.ZipFile) -> dict[str, str]:
@@ -196,8 +192,8 @@ def check_package(path: Path, zf: zipfile.ZipFile) -> dict[str, str]:
     root = _workbook_part(zf)
     if root not in names:
         if any(n.endswith(".bin") and n.startswith("xl/workbook") for n in names):
-            raise _fail("format_non_pris_en_charge", path, detail="« .xlsb » (classeur binaire)")
-        raise _fail("fichier_illisible", path, detail="archive sans classeur Excel")
+            raise Refused("format_non_pris_en_charge", detail="« .xlsb » (classeur binaire)")
+        raise Refused("fichier_illisible", detail="archive sans classeur Excel")
     folder = str(PurePosixPath(root).parent)
     book = _parse_xml(zf, root)
     targets = {r.get("Id"): r.get("Target", "") for r in _relationships(zf, root)}

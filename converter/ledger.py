@@ -17,18 +17,20 @@ older version kept in its output folder is taken over (`adopt`), never silently 
   the run that writes it) in the same transaction as its demandes, then named, and the run
   marks its files done as it goes (each with its next deposit) and as it ends; `reconcile`
   settles what a dead run left (`files.run_alive`);
-- a recorded file can be written again (`document`), or withdrawn before it is uploaded
-  (`withdraw`), which frees its demandes;
+- a recorded file can be written again (`file_bytes`, for `xl2segur reecrire`), or withdrawn
+  before it is uploaded (`withdraw`), which frees its demandes;
 - returns: `record_returns` stores the ASP's outcome (accepted / rejected, label, numeroASP)
   on the demande, and keeps every return recorded in the `retours` history (file, digest,
   impId, date, outcome), so a later return never rewrites the past unseen;
 - soldes: `avances_for_solde` finds the avance of a solde, `accepted_avances` feeds the
   pre-filled solde workbook.
 
-Several runs, on one machine or several, may share a ledger: a rollback journal (DELETE),
-not WAL, whose shared memory does not work on a network share; a busy timeout; and every
-write in a `BEGIN IMMEDIATE` transaction (one writer at a time; a deposit file's rank is
-chosen and its demandes recorded under the same lock).
+Several runs, on one machine or several, may share a ledger: one that several machines may
+use (`shared`: XL2SEGUR_REGISTRE, or a network share) keeps a rollback journal (DELETE), not
+WAL, whose shared memory does not work on a network share; one of this machine alone, WAL
+(`_set_journal`); a busy timeout; and every write in a `BEGIN IMMEDIATE` transaction (one
+writer at a time; a deposit file's rank is chosen and its demandes recorded under the same
+lock).
 """
 
 from __future__ import annotations

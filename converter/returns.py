@@ -896,7 +896,7 @@ def _is_amount(value: object) -> bool:
     return isinstance(value, str) and re.fullmatch(r"\d{1,13}(\.\d{1,2})?", value) is not None
 
 
-def default_review(folder: Path, day: date | None = None) -> Path:
+def default_review(folder: Path) -> Path:
     """The review workbook's default path: beside the return files (the ledger may be a
     per-user or a team's file, no place for it)."""
-    return Path(folder) / f"retour-ASP-{(day or date.today()):%Y%m%d}.xlsx"
+    return Path(folder) / f"retour-ASP-{date.today():%Y%m%d}.xlsx"

@@ -243,7 +243,7 @@ def _printed(ws: Any) -> None:
     ws.repeat_rows(0)
 
 
-def default_target(folder: Path, day: date | None = None) -> Path:
+def default_target(folder: Path) -> Path:
     """The status workbook's default path: in `folder` (the current one for the CLI), since the
     ledger itself may be in the user's data folder or a team's."""
-    return Path(folder) / f"etat-registre-{(day or date.today()):%Y%m%d}.xlsx"
+    return Path(folder) / f"etat-registre-{date.today():%Y%m%d}.xlsx"

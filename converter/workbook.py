@@ -371,7 +371,7 @@ class _Writer:
         values = choices(self.d, field)
         if not values:
             return
-        source: Any = values if self._inline(values) else self._list_range(field, values)
+        source: Any = values if self._inline(values) else self.lists[tuple(values)]
         message = kind(field.kind).drop_down_message(values)
         # an order-check workbook (nature commandes) is checked, never converted
         when = "à la conversion" if self.d.produces_deposit else "à la vérification (xl2segur verifier)"
@@ -380,9 +380,6 @@ class _Writer:
             "error_type": "warning", "error_title": "Valeur inattendue",
             "error_message": f"{message} Une autre valeur sera signalée {when}."[:255],
         })
-
-    def _list_range(self, field: Field, values: list[str]) -> str:
-        return self.lists[tuple(values)]
 
     def _write_lists(self, sheets: Iterable[Sheet]) -> None:
         """The hidden « Listes » sheet: a column per long drop-down list (and the labels of the

@@ -1,8 +1,10 @@
-"""Funding rules of the Ségur wave-2 programmes HOP-PFI-Va2 and SFP-LGC-Va2.
+"""Funding rules: the wave-1 avance and solde amounts, and the Ségur wave-2 programmes
+HOP-PFI-Va2 and SFP-LGC-Va2.
 
-Pure library: caps (``bareme``), calendars (``calendars``), eligibility
-(``eligibility``), French CLI text (``cli_text``). Every seed number is in
-``parameters`` or in ``converter/reference/bareme-*.csv``.
+Pure library: avance and solde amounts (``amounts``), caps (``bareme``), calendars
+(``calendars``), eligibility (``eligibility``), their violations (``violations``), French
+CLI text (``cli_text``). Every seed number is in ``parameters`` or in
+``converter/reference/bareme-*.csv``.
 """
 
 from .bareme import (

@@ -1,6 +1,6 @@
 """Calendar rules of HOP-PFI-Va2 (absolute dates) and SFP-LGC-Va2 (Date 0 + n months).
 
-Each ``verifier_*`` function takes a ``Calendar`` (from ``hop_calendar`` or
+Each ``check_*`` function takes a ``Calendar`` (from ``hop_calendar`` or
 ``sfp_calendar``) and the dates of one order, and returns a list of ``Violation``
 (empty when everything is fine). An argument left to ``None`` is not checked, except
 ``referencing_date`` where ``None`` means « logiciel pas (encore) référencé ».

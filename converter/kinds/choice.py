@@ -56,7 +56,7 @@ def _folded(key: pl.Expr) -> pl.Expr:
     return key.str.replace_many(list(_NAME_FOLDED), list(_NAME_FOLDED.values()))
 
 
-def named_values(definition: Any, field: Any) -> dict[str, str]:
+def named_values(field: Any) -> dict[str, str]:
     """The codes of the list by their name folded (`_folded`): the messaging operators'
     libellés of the annex (« ENOVACOM » → ENO_5); none for the other lists."""
     if field.values_from != "operateurs-messagerie":
@@ -111,7 +111,7 @@ def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
     key = without_spaces(c.str.to_uppercase()).str.replace_many(list(_ACCENTS), list(_ACCENTS.values()))
     found = pl.when(exact).then(c).otherwise(key.replace_strict(mapping, default=None, return_dtype=pl.String))
     steps = ({f"{name}exact": c.is_in(list(values))}, {f"{name}value": found})
-    named = named_values(definition, field)
+    named = named_values(field)
     if not named:
         return FieldCheck(
             value,
