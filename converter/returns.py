@@ -829,8 +829,8 @@ def _deposited_again(book: Ledger, found: sqlite3.Row, numero_ans: str, revived:
 
 def codes_met(lines: list[ReturnLine]) -> dict[str, dict[str, int]]:
     """codeTraitement → {result: count}, for the codes the ASP gave (they are not published), with
-    the outcome the ASP gave them: a solde it accepted, rejected with its file (`_whole_file`), is
-    counted accepted (counted rejected, its « 0 » read as a rejection's code)."""
+    the outcome the ASP gave them: a solde it accepted but recorded rejected with its file
+    (`_whole_file`) is counted accepted, or its « 0 » would read as a rejection's code."""
     found: dict[str, dict[str, int]] = {}
     for x in lines:
         if x.code is not None and x.result in (ACCEPTED, REJECTED):
