@@ -462,12 +462,18 @@ def retour(
     except OutputError as exc:
         _fail(str(exc))
     counts: dict[str, int] = {}
+    said_above: set[str] = set()
     for line in lines:
         counts[line.result] = counts.get(line.result, 0) + 1
         detail = line.numero_asp or line.label or ""  # the file's own texts: on one line, nothing the terminal obeys
+        remark = line.remark
+        if line.warning and line.warning in said_above:
+            # a warning of the whole file (impId) is on each of its 200 demandes: once in full, then named
+            remark = remark.split("ATTENTION : ", 1)[0] + "ATTENTION : la même que pour la demande précédente"
+        said_above.add(line.warning)
         out.print(f"{escape(shown(line.source))} — {escape(shown(line.numero_editeur))} : {escape(line.result)}"
                   + (f" — {escape(shown(detail))}" if detail else "")
-                  + (f" [dim]({escape(visible(line.remark))})[/]" if line.remark else ""))
+                  + (f" [dim]({escape(visible(remark))})[/]" if remark else ""))
     out.print()
     answered = {line.source: line.deposit_file for line in lines if line.deposit_file}
     how = "désigné par --depot" if depot is not None else "reconnu à son contenu"  # --depot chose it, not its content

@@ -521,6 +521,10 @@ def test_a_deposit_answered_under_another_impid_is_said_imported_twice(tmp_path:
             "importe, ce dépôt a donc été importé deux fois sur le portail Ségur. Vérifiez-le sur le portail : si ses "
             f"demandes y sont deux fois, signalez-le à l'ASP (numeroAns 0123456789, fichier {deposit_file.name}) pour "
             "qu'elle n'en traite qu'une.") in text
+    # a warning of the whole file, on each of its demandes (200 of them): in full once beside the
+    # first, and once under « Attention : », not once per demande
+    assert text.count("ce dépôt a donc été importé deux fois") == 2
+    assert "(ATTENTION : la même que pour la demande précédente)" in text
     assert [s[2:] for s in _statuts(registre)] == [("acceptee", "FINMS2000001"), ("rejetee", None)]
     again = tmp_path / "r1 (1).json"
     again.write_bytes(r1.read_bytes())
