@@ -454,7 +454,7 @@ def retour(
     depot: Annotated[Optional[str], typer.Option("--depot", metavar="NOM", help="Nom du fichier déposé auquel répond le retour, quand plusieurs dépôts contiennent les mêmes demandes.")] = None,
 ) -> None:
     """Enregistre les retours de l'ASP (acceptée / rejetée, numéro ASP) et écrit un classeur de bilan."""
-    from .returns import RESULTS, UNKNOWN, REFUSED, codes_met
+    from .returns import ALERT, RESULTS, UNKNOWN, REFUSED, codes_met
 
     registre = _ledger(registre)
     try:
@@ -469,7 +469,7 @@ def retour(
         remark = line.remark
         if line.warning and line.warning in said_above:
             # a warning of the whole file (impId) is on each of its 200 demandes: once in full, then named
-            remark = remark.split("ATTENTION : ", 1)[0] + "ATTENTION : la même que pour la demande précédente"
+            remark = f"{remark.split(ALERT, 1)[0]}{ALERT}la même que pour la demande précédente"
         said_above.add(line.warning)
         out.print(f"{escape(shown(line.source))} — {escape(shown(line.numero_editeur))} : {escape(line.result)}"
                   + (f" — {escape(shown(detail))}" if detail else "")

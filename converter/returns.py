@@ -81,6 +81,7 @@ from .lifecycle.rows import json_values
 
 ACCEPTED_LABEL = "demande acceptee"
 ASP_FIELDS = ("codeTraitement", "libelleTraitement", "numeroASP")  # what the ASP fills in a return
+ALERT = "ATTENTION : "  # before each warning in a demande's remark (`_alert`): the console names a repeated one
 ACCEPTED, REJECTED, UNKNOWN, UNTREATED, REFUSED = (
     "Acceptée", "Rejetée", "Inconnue du registre", "Sans traitement ASP", "Non enregistrée")
 RESULTS = (ACCEPTED, REJECTED, UNKNOWN, UNTREATED, REFUSED)
@@ -456,8 +457,7 @@ def _amounts_changed(lines: list[ReturnLine], definition: FormatDefinition | Non
                 f"dépôt {line.deposit_file} ({line.amount}) : l'ASP rend le fichier déposé, ses réponses remplies. Le "
                 "retour est enregistré, le registre garde le montant déposé ; vérifiez sur le portail Ségur le montant "
                 "de cette demande, et que ce retour est bien celui de ce dépôt.")
-        line.warning = " ".join(filter(None, (line.warning, said)))
-        line.remark = " ".join(filter(None, (line.remark, f"ATTENTION : {said}")))
+        _alert([line], said)
 
 
 def _contradiction(line: ReturnLine, row: sqlite3.Row) -> str:
@@ -581,9 +581,7 @@ def _ingest_file(returned: ReturnFile, book: Ledger, *, confirm: bool, deposit: 
     accepted = {x.demande_id: x for x in treated if x.nature == "avance" and x.statut == ACCEPTEE}
     _numbered_twice(book, list(accepted.values()))
     for (one, other), said in funded_twice(book, list(accepted)).items():
-        for x in filter(None, (accepted.get(one), accepted.get(other))):
-            x.warning = " ".join(filter(None, (x.warning, said)))
-            x.remark = " ".join(filter(None, (x.remark, f"ATTENTION : {said}")))
+        _alert([x for x in (accepted.get(one), accepted.get(other)) if x is not None], said)
 
 
 def _contradicted(returned: ReturnFile, clashes: dict[str, str], single: bool, twice: str) -> None:
@@ -647,7 +645,7 @@ def _alert(lines: list[ReturnLine], *said: str) -> None:
     for text in filter(None, said):
         for x in lines:
             x.warning = " ".join(filter(None, (x.warning, text)))
-            x.remark = " ".join(filter(None, (x.remark, f"ATTENTION : {text}")))
+            x.remark = " ".join(filter(None, (x.remark, f"{ALERT}{text}")))
 
 
 def _numbered_twice(book: Ledger, accepted: list[ReturnLine]) -> None:
@@ -666,8 +664,7 @@ def _numbered_twice(book: Ledger, accepted: list[ReturnLine]) -> None:
                     + " au registre : l'ASP donne à chaque demande acceptée sa propre référence, que reprend son solde. "
                     "Rien n'est changé : vérifiez sur le portail Ségur le numéro ASP de chacune avant de préparer "
                     "leur solde.")
-            x.warning = " ".join(filter(None, (x.warning, said)))
-            x.remark = " ".join(filter(None, (x.remark, f"ATTENTION : {said}")))
+            _alert([x], said)
 
 
 def funded_twice(book: Ledger, demande_ids: list[int] | None = None) -> dict[tuple[int, int], str]:
