@@ -1,4 +1,4 @@
-"""Tests of converter.funding: caps, calendars, eligibility, French CLI text.
+"""Tests of converter.funding: caps, calendars, French CLI text.
 
 Expected values are computed independently of the library: from the CSV files read
 here with the csv module, from the seeds' tables copied below, and with exact
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import csv
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -28,23 +28,11 @@ from converter.funding import (
     avance,
     hop_calendar,
     sfp_calendar,
-    sfp_client_key,
-    duplicates,
     plafond_hop,
     plafond_sfp,
     solde,
     tranche_hop,
     check_bon_commande,
-    check_finess_geographique_category,
-    check_finess_juridique_category,
-    check_hop_client,
-    check_demande_avance,
-    check_demande_solde,
-    check_order_amount,
-    check_hop_prestation,
-    check_sfp_profiles,
-    check_realisation,
-    check_uniqueness,
 )
 from converter.funding.cli_text import (
     InputError,
@@ -54,7 +42,6 @@ from converter.funding.cli_text import (
     plafond_hop_text,
     plafond_sfp_text,
 )
-from converter.kinds import finess, rpps
 
 ROOT = Path(__file__).resolve().parent.parent
 REF = ROOT / "converter" / "reference"
@@ -389,7 +376,6 @@ def test_hop_dates_from_seed():
         6: datetime(2027, 9, 28, 12),
     }
     assert dict(HOP_CAL.dates) == attendu
-    assert HOP_CAL.pilot_count == 3 and SFP_CAL.pilot_count == 5
 
 
 def test_sfp_dates_relative_to_date0():
@@ -475,121 +461,6 @@ def test_conditional_mention_before_referencement(cal):
                                  conditional_mention=False) == []
 
 
-@pytest.mark.parametrize(
-    "cal, ok, ko",
-    [
-        (HOP_CAL, datetime(2026, 9, 23, 11, 59), datetime(2026, 9, 23, 12, 0, 1)),
-        (HOP_CAL, date(2026, 9, 23), date(2026, 9, 24)),
-        (SFP_CAL, date(2028, 5, 31), date(2028, 6, 1)),
-    ],
-)
-def test_advance_request_by_date4(cal, ok, ko):
-    ref = date(2025, 1, 1)
-    assert check_demande_avance(cal, deposit_date=ok, referencing_date=ref) == []
-    assert _codes(check_demande_avance(cal, deposit_date=ko, referencing_date=ref)) == [
-        "AVANCE_APRES_DATE4"
-    ]
-
-
-def test_advance_request_before_referencement_and_exception():
-    # not referenced, no exception
-    assert _codes(check_demande_avance(HOP_CAL, deposit_date=date(2026, 1, 10))) == [
-        "AVANCE_AVANT_REFERENCEMENT"
-    ]
-    assert _codes(check_demande_avance(
-        HOP_CAL, deposit_date=date(2026, 1, 10), referencing_date=date(2026, 2, 1)
-    )) == ["AVANCE_AVANT_REFERENCEMENT"]
-    # exception: complete dossier before Date 2, no decision 15 days before Date 4 (08/09/2026)
-    assert check_demande_avance(
-        HOP_CAL, deposit_date=date(2026, 9, 10), complete_file_date=date(2025, 6, 1)
-    ) == []
-    # dossier complet after Date 2: no exception
-    assert _codes(check_demande_avance(
-        HOP_CAL, deposit_date=date(2026, 9, 10), complete_file_date=date(2025, 6, 26)
-    )) == ["AVANCE_AVANT_REFERENCEMENT"]
-    # filed before the 15-day mark: no exception yet
-    assert _codes(check_demande_avance(
-        HOP_CAL, deposit_date=date(2026, 9, 1), complete_file_date=date(2025, 6, 1)
-    )) == ["AVANCE_AVANT_REFERENCEMENT"]
-    # SFP: Date 2 = 30/11/2027, Date 4 = 31/05/2028
-    assert check_demande_avance(
-        SFP_CAL, deposit_date=date(2028, 5, 20), complete_file_date=date(2027, 11, 1)
-    ) == []
-
-
-@pytest.mark.parametrize("cal", [HOP_CAL, SFP_CAL])
-def test_advance_exception_counts_a_dossier_filed_on_date2_day(cal):
-    """A dossier complet filed on Date 2's day meets the deadline: as a bare date (the hour is
-    unknown) like a datetime of that morning; the next day does not. The bare date was refused
-    while 10h the same day was accepted."""
-    d2, deposit = cal.date(2), cal.date(4).date() - timedelta(days=5)
-    morning = datetime.combine(d2.date(), time(10, 0))
-    assert check_demande_avance(cal, deposit_date=deposit, complete_file_date=morning) == []
-    assert check_demande_avance(cal, deposit_date=deposit, complete_file_date=d2.date()) == []
-    assert _codes(check_demande_avance(
-        cal, deposit_date=deposit, complete_file_date=d2.date() + timedelta(days=1)
-    )) == ["AVANCE_AVANT_REFERENCEMENT"]
-
-
-def test_advance_before_referencement_message_states_the_exception_in_french():
-    """Seed 002 §6.2: « dans le cas où la Solution logicielle […] a bien fait l'objet d'un dépôt de
-    dossier complet de référencement avant la Date 2, et pour laquelle la décision d'octroi ou de
-    refus du référencement n'aurait pas été prononcée par l'ANS quinze jours avant la Date 4 »."""
-    (v,) = check_demande_avance(HOP_CAL, deposit_date=date(2026, 1, 10))
-    assert "pas de décision le" not in v.message
-    assert ("exception : dossier complet de référencement déposé avant la Date 2 (25/06/2025 12h00) "
-            "et aucune décision de l'ANS quinze jours avant la Date 4, le 08/09/2026 12h00 ; "
-            "la demande peut alors être déposée à partir de cette date") in v.message
-
-
-@pytest.mark.parametrize(
-    "cal, ok, ko",
-    [(HOP_CAL, date(2027, 6, 22), date(2027, 6, 23)), (SFP_CAL, date(2028, 9, 30), date(2028, 10, 1))],
-)
-def test_prestation_completed_by_date5(cal, ok, ko):
-    assert check_realisation(cal, prestation_end_date=ok) == []
-    assert _codes(check_realisation(cal, prestation_end_date=ko)) == ["PRESTATION_APRES_DATE5"]
-
-
-@pytest.mark.parametrize(
-    "cal, d5, d6",
-    [(HOP_CAL, date(2027, 6, 22), date(2027, 9, 28)), (SFP_CAL, date(2028, 9, 30), date(2028, 12, 31))],
-)
-def test_balance_request_dates(cal, d5, d6):
-    nxt = lambda d: date.fromordinal(d.toordinal() + 1)  # noqa: E731
-    assert check_demande_solde(cal, deposit_date=d5) == []
-    # after Date 5: attestation de fin de prestation by Date 5 needed
-    assert _codes(check_demande_solde(cal, deposit_date=nxt(d5))) == ["ATTESTATION_FIN_MANQUANTE"]
-    assert _codes(check_demande_solde(cal, deposit_date=nxt(d5), end_certificate_date=nxt(d5))) == [
-        "ATTESTATION_FIN_MANQUANTE"
-    ]
-    assert check_demande_solde(cal, deposit_date=d6, end_certificate_date=d5) == []
-    assert _codes(check_demande_solde(cal, deposit_date=nxt(d6), end_certificate_date=d5)) == [
-        "SOLDE_APRES_DATE6"
-    ]
-
-
-@pytest.mark.parametrize("cal, n", [(HOP_CAL, 3), (SFP_CAL, 5)], ids=["hop", "sfp"])
-def test_balance_needs_pilots(cal, n):
-    d = date(2027, 3, 1) if cal is HOP_CAL else date(2028, 3, 1)
-    assert check_demande_solde(cal, deposit_date=d, valid_pilot_count=n) == []
-    assert _codes(check_demande_solde(cal, deposit_date=d, valid_pilot_count=n - 1)) == [
-        "PILOTES_INSUFFISANTS"
-    ]
-
-
-def test_balance_other_rules():
-    d = date(2027, 3, 1)
-    assert _codes(check_demande_solde(HOP_CAL, deposit_date=d, avance_validated=False)) == [
-        "AVANCE_NON_VALIDEE"
-    ]
-    assert check_demande_solde(HOP_CAL, deposit_date=d, avance_validated=True) == []
-    assert _codes(check_demande_solde(HOP_CAL, deposit_date=d, prestation_end_date=date(2027, 3, 2))) == [
-        "SOLDE_AVANT_FIN_PRESTATION"
-    ]
-    assert check_demande_solde(HOP_CAL, deposit_date=d, prestation_end_date=date(2027, 2, 1)) == []
-
-
 def test_violation_codes_carry_programme_and_french_message():
     v = check_bon_commande(HOP_CAL, signature_date=date(2026, 10, 1))[0]
     assert v.code == "HOP-PFI-Va2.SIGNATURE_APRES_DATE4"
@@ -597,7 +468,7 @@ def test_violation_codes_carry_programme_and_french_message():
     assert str(v).startswith("[HOP-PFI-Va2.SIGNATURE_APRES_DATE4]")
 
 
-# ====================================================================== eligibility
+# ====================================================================== parameters
 
 
 def test_finess_lists_equal_seed():
@@ -606,96 +477,6 @@ def test_finess_lists_equal_seed():
     assert HOP.finess_juridique_categories == set(JURIDIQUES)
     assert HOP.finess_geographique_categories == set(GEOGRAPHIQUES)
     assert len(JURIDIQUES) == 13 and len(GEOGRAPHIQUES) == 25
-
-
-@pytest.mark.parametrize("cat", JURIDIQUES)
-def test_finess_juridique_eligible(cat):
-    assert check_finess_juridique_category(cat) == []
-    assert check_finess_juridique_category(int(cat)) == []
-
-
-@pytest.mark.parametrize("cat", ["1105", "1108", "1112", "1202", "2202", "101", "", "abcd"])
-def test_finess_juridique_not_eligible(cat):
-    assert _codes(check_finess_juridique_category(cat)) == ["CATEGORIE_FINESS_JURIDIQUE"]
-
-
-@pytest.mark.parametrize("cat", GEOGRAPHIQUES)
-def test_finess_geographique_eligible(cat):
-    assert check_finess_geographique_category(cat) == []
-    assert check_finess_geographique_category(int(cat)) == []
-
-
-@pytest.mark.parametrize("cat", ["100", "102", "145", "147", "500", "1101", "0"])
-def test_finess_geographique_not_eligible(cat):
-    assert _codes(check_finess_geographique_category(cat)) == ["CATEGORIE_FINESS_GEOGRAPHIQUE"]
-
-
-def test_category_146_added_in_v1_1():
-    assert check_finess_geographique_category(146) == []
-
-
-def test_client_hop():
-    assert check_hop_client("1101", "101", pmsi_2022_activity_non_zero=True) == []
-    assert _codes(check_hop_client(1105, 100, pmsi_2022_activity_non_zero=False)) == [
-        "CATEGORIE_FINESS_JURIDIQUE", "CATEGORIE_FINESS_GEOGRAPHIQUE", "ACTIVITE_PMSI_NULLE"
-    ]
-
-
-def test_prestation_hop():
-    assert check_hop_prestation("V2", hop_pfi_va1_beneficiary=True) == []
-    assert check_hop_prestation("V1+V2", hop_pfi_va1_beneficiary=False,
-                                   va1_update_self_funded=False) == []
-    assert _codes(check_hop_prestation("V1+V2", hop_pfi_va1_beneficiary=True)) == [
-        "PRESTATION_V1V2_NON_ELIGIBLE"
-    ]
-    assert _codes(check_hop_prestation("V1+V2", va1_update_self_funded=True)) == [
-        "PRESTATION_V1V2_NON_ELIGIBLE"
-    ]
-    assert _codes(check_hop_prestation("V1")) == ["PRESTATION_INCONNUE"]
-
-
-def test_montant_commande():
-    cap = plafond_hop(14750, "V2", "TTC20").plafond
-    assert check_order_amount(Decimal("8156.25"), cap) == []
-    assert check_order_amount(Decimal("1000"), cap) == []
-    assert _codes(check_order_amount(Decimal("8156.26"), cap)) == ["MONTANT_AU_DELA_DU_PLAFOND"]
-    assert _codes(check_order_amount(0, cap)) == ["MONTANT_NUL"]
-
-
-def test_cle_client_sfp():
-    """The client's identifier as the field kinds validate it (their patterns, written once)."""
-    def key(client: str, identifier: str) -> tuple[str, list[Violation]]:
-        return sfp_client_key(client, identifier, finess=finess.validate, rpps=rpps.validate)
-
-    assert key("ide", " 10101010101 ") == ("10101010101", [])
-    assert key("ide", "101 0101 0101") == ("10101010101", [])
-    assert _codes(key("ide", "1010101010")[1]) == ["RPPS_INVALIDE"]
-    assert key("csi", "750000001") == ("750000001", [])
-    assert key("csi", "2a0000001") == ("2A0000001", [])
-    assert _codes(key("csi", "10101010101")[1]) == ["FINESS_INVALIDE"]
-    assert key("csi", "2c0000001")[1][0].value == "2C0000001"
-
-
-def test_profils_sfp():
-    assert check_sfp_profiles("csi", ["Centre de santé infirmier", "IDE"]) == []
-    assert [v.value for v in check_sfp_profiles("csi", ["IDE"])] == ["Centre de santé Infirmier"]
-    assert [v.value for v in check_sfp_profiles("ipa", ["IDE"])] == ["IPA"]
-    assert check_sfp_profiles("sage-femme", ["Sage-femme"]) == []
-
-
-def test_doublons_and_unicite():
-    keys = ["10101010101", "20202020202", " 10101010101", "750000001", "750000001", "x"]
-    assert duplicates(keys) == {"10101010101": [0, 2], "750000001": [3, 4]}
-    assert duplicates(["a", "b"]) == {}
-    vs = check_uniqueness(keys, "SFP-LGC-Va2")
-    assert _codes(vs) == ["CLIENT_EN_DOUBLE", "CLIENT_EN_DOUBLE"]
-    # the workbook's rows, as every message says them (data from row 2), not the keys' 0-based indexes
-    assert [v.rows for v in vs] == [(2, 4), (5, 6)] and "lignes 2, 4" in vs[0].message
-    vs = check_uniqueness(keys, "SFP-LGC-Va2", rows=[7, 8, 10, 11, 15, 16])
-    assert [v.rows for v in vs] == [(7, 10), (11, 15)] and "lignes 7, 10" in vs[0].message
-    assert check_uniqueness(["1", "2"], "HOP-PFI-Va2") == []
-    with pytest.raises(ValueError):
-        check_uniqueness([], "MDV")
 
 
 # ====================================================================== CLI text

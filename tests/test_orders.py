@@ -557,3 +557,20 @@ def test_an_order_reference_is_not_held_to_the_shape_of_a_numero_editeur(tmp_pat
                                                           ("BC 3", "numeroEditeur")]
     assert [(i.code, i.row) for i in outcome.errors] == [("doublon", 4), ("doublon", 5)]
     assert outcome.accepted == ["BC-2027-1", "00002"]
+
+
+def test_the_funding_rules_document_quotes_what_verifier_prints(tmp_path):
+    """docs/regles-financement.md quotes `verifier`'s lines for its examples: they are what it prints
+    for those orders (HOP: Date 0 18/05/2024, issued 10/05/2024, signed 30/09/2026, a category 1105;
+    SFP: Date 0 31/01/2026, signed 15/12/2026, one client ordered three times)."""
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "regles-financement.md").read_text("utf-8")
+    quoted = [line for line in doc.splitlines() if line.startswith("ERREUR feuille")]
+    hop = workbook(tmp_path / "hop.xlsx", {"Commandes": [
+        hop_row("00001", dateEmission="10/05/2024", dateSignature="30/09/2026"),
+        hop_row("00002", pmsi=FINESS[1], categorieFINESSJuridique="1105")]}, HOP_ID, {"date0": "18/05/2024"})
+    sfp = workbook(tmp_path / "sfp.xlsx", {"Commandes": [
+        sfp_row("00001", dateSignature="15/12/2026"), sfp_row("00002"), sfp_row("00003")]},
+        SFP_ID, {"date0": "31/01/2026"})
+    printed = "".join(runner.invoke(app, ["verifier", str(f)], terminal_width=400).output for f in (hop, sfp))
+    assert len(quoted) == 5
+    assert [line for line in quoted if line not in printed.splitlines()] == []

@@ -2,8 +2,9 @@
 HOP-PFI-Va2 and SFP-LGC-Va2.
 
 Pure library: avance and solde amounts (``amounts``), caps (``bareme``), calendars
-(``calendars``), eligibility (``eligibility``), their violations (``violations``), French
-CLI text (``cli_text``). Every seed number is in ``parameters`` or in
+(``calendars``) and the per-order reading of their rules (``violations``), French CLI text
+(``cli_text``). The eligibility rules that `verifier` applies to the wave-2 order workbooks are
+declared in their formats' YAML and run by ``converter/checks/rules.py``. Every seed number is in ``parameters`` or in
 ``converter/reference/bareme-*.csv``.
 """
 
@@ -29,20 +30,6 @@ from .calendars import (
     hop_calendar,
     sfp_calendar,
     check_bon_commande,
-    check_demande_avance,
-    check_demande_solde,
-    check_realisation,
-)
-from .eligibility import (
-    sfp_client_key,
-    duplicates,
-    check_finess_geographique_category,
-    check_finess_juridique_category,
-    check_hop_client,
-    check_order_amount,
-    check_hop_prestation,
-    check_sfp_profiles,
-    check_uniqueness,
 )
 from .amounts import AVANCE_RATE_WAVE1, SOLDE_RATE_WAVE1, round_cent, avance, solde
 from .parameters import HOP, REGIMES, SFP
@@ -68,8 +55,6 @@ __all__ = [
     "avance",
     "hop_calendar",
     "sfp_calendar",
-    "sfp_client_key",
-    "duplicates",
     "sfp_amounts",
     "normalise_sfp_client",
     "plafond_hop",
@@ -79,14 +64,4 @@ __all__ = [
     "tranche_hop",
     "tranches_hop",
     "check_bon_commande",
-    "check_finess_geographique_category",
-    "check_finess_juridique_category",
-    "check_hop_client",
-    "check_demande_avance",
-    "check_demande_solde",
-    "check_order_amount",
-    "check_hop_prestation",
-    "check_sfp_profiles",
-    "check_realisation",
-    "check_uniqueness",
 ]

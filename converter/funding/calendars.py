@@ -1,9 +1,10 @@
-"""Calendar rules of HOP-PFI-Va2 (absolute dates) and SFP-LGC-Va2 (Date 0 + n months).
+"""Calendars of HOP-PFI-Va2 (absolute dates) and SFP-LGC-Va2 (Date 0 + n months).
 
-Each ``check_*`` function takes a ``Calendar`` (from ``hop_calendar`` or
-``sfp_calendar``) and the dates of one order, and returns a list of ``Violation``
-(empty when everything is fine). An argument left to ``None`` is not checked, except
-``referencing_date`` where ``None`` means « logiciel pas (encore) référencé ».
+``hop_calendar`` / ``sfp_calendar`` resolve a programme's dates; ``checks/rules.py`` compares
+every order of a workbook to them in Polars. ``check_bon_commande`` reads one order the same
+way, a ``Violation`` per broken rule: the per-order reference that tests/test_orders.py holds
+the Polars rule to. An argument left to ``None`` is not checked, except ``referencing_date``
+where ``None`` means « logiciel pas (encore) référencé ».
 
 Values may be ``date`` or ``datetime`` (naive, French local time). HOP deadlines are
 « à 12h »: a ``datetime`` is compared to the exact hour; a bare ``date`` equal to the
@@ -31,9 +32,7 @@ class Calendar:
     date0: date | None
     dates: Mapping[int, datetime]
     signature_min: date | None  # earliest signature date (SFP: Date 0 + 12 mois)
-    pilot_count: int
     signature_days_before_complete_file: int
-    decision_days_before_date4: int
 
     def date(self, n: int) -> datetime:
         """Date n (1..6)."""
@@ -56,9 +55,7 @@ def hop_calendar(date0: date | None = None) -> Calendar:
         date0=date0,
         dates=HOP.dates,
         signature_min=None,
-        pilot_count=HOP.pilot_count,
         signature_days_before_complete_file=HOP.signature_days_before_complete_file,
-        decision_days_before_date4=HOP.decision_days_before_date4,
     )
 
 
@@ -75,9 +72,7 @@ def sfp_calendar(date0: date) -> Calendar:
         date0=date0,
         dates=dates,
         signature_min=add_months(date0, SFP.signature_min_months),
-        pilot_count=SFP.pilot_count,
         signature_days_before_complete_file=SFP.signature_days_before_complete_file,
-        decision_days_before_date4=SFP.decision_days_before_date4,
     )
 
 
@@ -181,140 +176,4 @@ def check_bon_commande(
                     conditional_mention,
                 )
             )
-    return v
-
-
-def check_demande_avance(
-    cal: Calendar,
-    *,
-    deposit_date: Day,
-    referencing_date: Day | None = None,
-    complete_file_date: Day | None = None,
-) -> list[Violation]:
-    """Rules of §2 and §6.2: advance request filed by Date 4, after référencement.
-
-    Exception (§6.2): a complete dossier filed before Date 2 and no ANS decision 15 days
-    before Date 4 allow filing before the référencement.
-    """
-    p = cal.programme
-    v: list[Violation] = []
-    if _after(deposit_date, cal.date(4)):
-        v.append(
-            Violation(
-                f"{p}.AVANCE_APRES_DATE4",
-                f"Demande de financement et d'avance déposée le {fr(deposit_date)}, après la "
-                f"Date 4 ({fr(cal.date(4))}) : elle est irrecevable.",
-                deposit_date,
-            )
-        )
-    if referencing_date is None or _before(deposit_date, referencing_date):
-        limit = cal.date(4) - timedelta(days=cal.decision_days_before_date4)
-        exception = (
-            complete_file_date is not None
-            # « dépôt de dossier complet de référencement avant la Date 2 », the « Date limite de
-            # dépôt d'un dossier complet » (§2): read like every deadline here, a bare date on
-            # Date 2's day is in time, as a datetime of that morning is
-            and not _after(complete_file_date, cal.date(2))
-            and (referencing_date is None or _after(referencing_date, limit))
-            # inferred: « n'aurait pas été prononcée quinze jours avant la Date 4 » — the
-            # filing can only rely on the exception from that day on.
-            and not _before(deposit_date, limit)
-        )
-        if not exception:
-            v.append(
-                Violation(
-                    f"{p}.AVANCE_AVANT_REFERENCEMENT",
-                    f"Demande d'avance déposée le {fr(deposit_date)} alors que le logiciel "
-                    "n'est pas encore référencé : déposez-la après l'obtention du "
-                    "référencement ANS (exception : dossier complet de référencement déposé "
-                    f"avant la Date 2 ({fr(cal.date(2))}) et aucune décision de l'ANS quinze "
-                    f"jours avant la Date 4, le {fr(limit)} ; la demande peut alors être "
-                    "déposée à partir de cette date).",
-                    deposit_date,
-                )
-            )
-    return v
-
-
-def check_realisation(cal: Calendar, *, prestation_end_date: Day) -> list[Violation]:
-    """§4.4: the Prestation Ségur is completed at the latest at Date 5."""
-    # inferred: §4.4 says « avant la Date 5 » and §6.4 « au plus tard à la Date 5 »; the
-    # inclusive reading is kept.
-    if _after(prestation_end_date, cal.date(5)):
-        return [
-            Violation(
-                f"{cal.programme}.PRESTATION_APRES_DATE5",
-                f"Prestation terminée le {fr(prestation_end_date)}, après la Date 5 "
-                f"({fr(cal.date(5))}) : elle n'est pas finançable et l'avance perçue doit "
-                "être reversée ; vérifiez la date de fin saisie.",
-                prestation_end_date,
-            )
-        ]
-    return []
-
-
-def check_demande_solde(
-    cal: Calendar,
-    *,
-    deposit_date: Day,
-    prestation_end_date: Day | None = None,
-    end_certificate_date: Day | None = None,
-    valid_pilot_count: int | None = None,
-    avance_validated: bool | None = None,
-) -> list[Violation]:
-    """§2, §6.3, §6.4: balance request rules (Date 5/Date 6, pilots, validated advance)."""
-    p = cal.programme
-    v: list[Violation] = []
-    if _after(deposit_date, cal.date(6)):
-        v.append(
-            Violation(
-                f"{p}.SOLDE_APRES_DATE6",
-                f"Demande de solde déposée le {fr(deposit_date)}, après la Date 6 "
-                f"({fr(cal.date(6))}) : elle est irrecevable.",
-                deposit_date,
-            )
-        )
-    elif _after(deposit_date, cal.date(5)) and (
-        end_certificate_date is None or _after(end_certificate_date, cal.date(5))
-    ):
-        v.append(
-            Violation(
-                f"{p}.ATTESTATION_FIN_MANQUANTE",
-                f"Demande de solde déposée le {fr(deposit_date)}, après la Date 5 "
-                f"({fr(cal.date(5))}) : une attestation de fin de Prestation envoyée au plus "
-                "tard à la Date 5 est exigée ; indiquez sa date d'envoi.",
-                end_certificate_date,
-            )
-        )
-    if prestation_end_date is not None:
-        v.extend(check_realisation(cal, prestation_end_date=prestation_end_date))
-        if _before(deposit_date, prestation_end_date):
-            v.append(
-                Violation(
-                    f"{p}.SOLDE_AVANT_FIN_PRESTATION",
-                    f"Demande de solde déposée le {fr(deposit_date)}, avant la fin de la "
-                    f"Prestation ({fr(prestation_end_date)}) : déposez-la une fois la "
-                    "Prestation réalisée et la VA signée.",
-                    deposit_date,
-                )
-            )
-    if valid_pilot_count is not None and valid_pilot_count < cal.pilot_count:
-        v.append(
-            Violation(
-                f"{p}.PILOTES_INSUFFISANTS",
-                f"{valid_pilot_count} installation(s) pilote(s) validée(s) sur "
-                f"{cal.pilot_count} requises : aucune demande de solde avant la validation "
-                f"par l'ANS des {cal.pilot_count} PV pilotes.",
-                valid_pilot_count,
-            )
-        )
-    if avance_validated is False:
-        v.append(
-            Violation(
-                f"{p}.AVANCE_NON_VALIDEE",
-                "La demande de financement et d'avance correspondante n'a pas été validée "
-                "par l'ASP : attendez sa validation avant de déposer le solde.",
-                avance_validated,
-            )
-        )
     return v

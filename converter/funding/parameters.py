@@ -56,9 +56,7 @@ class HopParameters:
     dates: Mapping[int, datetime]
     avance_rate: Decimal
     solde_rate: Decimal
-    pilot_count: int
     signature_days_before_complete_file: int
-    decision_days_before_date4: int
     prestations: Mapping[str, str]
     tranches: tuple[str, ...]
     finess_juridique_categories: frozenset[str]
@@ -80,9 +78,7 @@ HOP = HopParameters(
     ),
     avance_rate=Decimal("0.40"),  # §6: avance = 40 %
     solde_rate=Decimal("0.60"),  # §6: solde = 60 %
-    pilot_count=3,  # §6.3: périmètre pilote de 3 Clients
     signature_days_before_complete_file=120,  # §4.3: 120 jours calendaires
-    decision_days_before_date4=15,  # §6.2: « quinze jours avant la Date 4 »
     prestations=MappingProxyType(
         {
             "V2": "Prestation Ségur Vague 2",
@@ -114,14 +110,10 @@ class SfpParameters:
     signature_min_months: int
     avance_rate: Decimal
     solde_rate: Decimal
-    pilot_count: int
     signature_days_before_complete_file: int
-    decision_days_before_date4: int
-    # client -> (CSV row key, French label, identifier used for unicity)
-    clients: Mapping[str, tuple[str, str, str]]
+    # client -> (CSV row key, French label)
+    clients: Mapping[str, tuple[str, str]]
     csi_tranches: tuple[str, ...]
-    # §4.2 « Conditions portant sur le Profil »: client -> required software profiles
-    required_profiles: Mapping[str, tuple[str, ...]]
 
 
 SFP = SfpParameters(
@@ -131,39 +123,24 @@ SFP = SfpParameters(
     signature_min_months=12,  # §4.3: signature pas antérieure à Date 0 + 12 mois
     avance_rate=Decimal("0.40"),  # §6 point 3
     solde_rate=Decimal("0.60"),  # §6 point 4
-    pilot_count=5,  # §6.3
     signature_days_before_complete_file=120,  # §4.3
-    decision_days_before_date4=15,  # §6.2
     clients=MappingProxyType(
         {
-            "sage-femme": ("SAGE_FEMME", "Sage-femme", "RPPS"),
-            "ipa": ("IPA", "Infirmier(ère) en pratique avancée (IPA)", "RPPS"),
-            "ide": ("IDE", "Infirmier(ère) diplômé(e) d'État (IDE)", "RPPS"),
+            "sage-femme": ("SAGE_FEMME", "Sage-femme"),
+            "ipa": ("IPA", "Infirmier(ère) en pratique avancée (IPA)"),
+            "ide": ("IDE", "Infirmier(ère) diplômé(e) d'État (IDE)"),
             "masseur-kinesitherapeute": (
                 "MASSEUR_KINESITHERAPEUTE",
                 "Masseur-kinésithérapeute",
-                "RPPS",
             ),
-            "orthophoniste": ("ORTHOPHONISTE", "Orthophoniste", "RPPS"),
-            "orthoptiste": ("ORTHOPTISTE", "Orthoptiste", "RPPS"),
-            "pedicure-podologue": ("PEDICURE_PODOLOGUE", "Pédicure-podologue", "RPPS"),
-            "csi": ("CSI", "Centre de santé infirmier (CSI)", "FINESS géographique"),
+            "orthophoniste": ("ORTHOPHONISTE", "Orthophoniste"),
+            "orthoptiste": ("ORTHOPTISTE", "Orthoptiste"),
+            "pedicure-podologue": ("PEDICURE_PODOLOGUE", "Pédicure-podologue"),
+            "csi": ("CSI", "Centre de santé infirmier (CSI)"),
         }
     ),
     # §5.3: the tranche of a CSI is read in the « Base de référence » (by FINESS
     # géographique, from its declared headcount excluding administrative staff, end
     # of 2024). The seed publishes no headcount thresholds: no rule can compute it.
     csi_tranches=("A", "B", "C", "D", "E"),
-    required_profiles=MappingProxyType(
-        {
-            "sage-femme": ("Sage-femme",),
-            "ide": ("IDE",),
-            "ipa": ("IPA",),
-            "masseur-kinesitherapeute": ("Masseur-kinésithérapeute",),
-            "orthophoniste": ("Orthophoniste",),
-            "orthoptiste": ("Orthoptiste",),
-            "pedicure-podologue": ("Pédicure-podologue",),
-            "csi": ("Centre de santé Infirmier", "IDE"),
-        }
-    ),
 )

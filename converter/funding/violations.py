@@ -1,4 +1,4 @@
-"""Rule violation records shared by the calendar and eligibility checks."""
+"""A broken rule of one order, as `calendars.check_bon_commande` reports it."""
 
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ class Violation:
     code: str
     message: str
     value: Any = None
-    # the workbook rows the violation names (a client on several rows), as in Issue.rows
-    rows: tuple[int, ...] | None = None
 
     def __str__(self) -> str:
         return f"[{self.code}] {self.message}"
