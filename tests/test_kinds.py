@@ -247,3 +247,64 @@ def test_dates_from_excel_are_rewritten_as_the_capturing_replace_did(values):
     frame = pl.DataFrame({"c": values}, schema={"c": pl.String})
     assert frame.select(date.from_excel(pl.col("c")).alias("v"))["v"].to_list() == \
         frame.select(reference.alias("v"))["v"].to_list()
+
+
+_DATE_FORMS = st.one_of(st.none(), _DATE_ISH, _EXCEL_DATES,
+                        st.sampled_from(["5 mars 2024", "1er Janv. 2024", "=2024-03-05", "=5 mars 2024", "45356",
+                                         "45356.5", "05/03/2024 12:00", "2024.03.05", "2024-03-05T10:00:00"]),
+                        st.tuples(st.sampled_from(["", "="]), _DATE_ISH).map("".join))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_DATE_FORMS))
+def test_dates_are_parsed_as_when_every_form_was_read_in_every_cell(values):
+    """`date.parsed` reads the forms other than a date from Excel only in the cells that are no
+    such date: the same dates as reading each form in every cell, as it did."""
+    from converter.kinds import date
+
+    c = pl.col("c")
+    text = date.from_excel(c)
+    for pattern, replacement in date._AS_ISO:
+        text = text.str.replace(pattern, replacement)
+    words = pl.when(c.str.contains("[a-zA-Zéû]")).then(c.str.to_lowercase()) \
+        .str.extract_groups(rf"^([0-9]{{1,2}})(?:er)?\s+([a-zéû]+)\.?\s+{date._YEAR}$")
+    month = words.struct.field("2").replace_strict(date._MONTHS, default=None, return_dtype=pl.String)
+    named = pl.concat_str(pl.lit("="), words.struct.field("3"), pl.lit("-"), month, pl.lit("-"), words.struct.field("1"))
+    serial = c.str.extract(r"^([0-9]{5})(?:\.[0-9]+)?$", 1).cast(pl.Int64, strict=False)
+    reference = pl.coalesce(
+        pl.coalesce(named, text).str.to_date("=%Y-%m-%d", strict=False),
+        pl.when(serial.is_between(*date._SERIAL_DAYS)).then(pl.lit(date.date(1899, 12, 30)) + pl.duration(days=serial)),
+    )
+    frame = pl.DataFrame({"c": values}, schema={"c": pl.String})
+    found = frame.select(date.parsed(c).alias("v"), reference.alias("r"))  # (year 0 has no Python date)
+    assert found["v"].equals(found["r"], check_names=False, null_equal=True)
+
+
+_CHOICE_TYPED = st.one_of(st.none(), st.text(alphabet="abcHÔPhôp_ 0123É-.'", max_size=12),
+                          st.sampled_from(["ENO_5", "eno_5", " eno_5", "HOP_302", "hôp_302", "HÔP_302", "Enovacom",
+                                           "TTC", "ttc", "T TC", "DMP, INS", "dmp,ins", "PDS", "pds"]))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_CHOICE_TYPED))
+def test_a_choice_is_found_as_when_every_cell_was_folded(values):
+    """A choice folds (capitals, spaces, accents) only the cells that are not one of its values
+    as typed: the same values found as folding every cell, as it did."""
+    from converter.kinds import choice
+    from converter.kinds.base import without_spaces
+
+    definition = get_format("ms2-dui-pds-avance")
+    frame = pl.DataFrame({"c": values}, schema={"c": pl.String})
+    for sheet, balise in (("Scénarios", "operateurMessagerie"), ("Demandes", "regimeTVA"), ("OG", "utiliteCertificat")):
+        field = definition.by_name[sheet].by_balise[balise]
+        allowed = choice.allowed_values(definition, field)
+        mapping: dict[str, str] = {}
+        for v in allowed:
+            mapping.setdefault(v.upper().replace(" ", "").translate(choice._UNACCENTED), v)
+        c = pl.col("c")
+        key = without_spaces(c.str.to_uppercase()).str.replace_many(list(choice._ACCENTS), list(choice._ACCENTS.values()))
+        reference = pl.when(c.is_in(list(allowed))).then(c).otherwise(
+            key.replace_strict(mapping, default=None, return_dtype=pl.String))
+        check = choice.check(definition, field, c, "x")
+        found = frame.with_columns(**check.steps[0]).select(check.steps[1]["xvalue"].alias("v"))
+        assert found["v"].to_list() == frame.select(reference.alias("v"))["v"].to_list(), balise
