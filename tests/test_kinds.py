@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -153,7 +154,9 @@ def _recognises(literal: str, module: Any, number: str) -> bool:
     if literal == re.escape(literal):
         return False
     try:
-        pattern = re.compile(literal)
+        with warnings.catch_warnings():  # a docstring read as a pattern: « [[ » is no nested set meant
+            warnings.simplefilter("ignore", FutureWarning)
+            pattern = re.compile(literal)
     except re.error:
         return False
     probes = (number, number[:-1], number + "0", number[:-1] + "X")
