@@ -114,6 +114,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "sans_enfant": (Severity.ERROR, "Cette ligne n'a aucune ligne dans la feuille « {child} » : ajoutez-en au moins une."),
     "ensemble_manquant": (Severity.ERROR, "Ce {column} n'a pas de ligne dans la feuille « {other} » pour la même demande : ajoutez-la."),
     "ensemble_en_trop": (Severity.ERROR, "Ce {column} ne figure pas dans la feuille « {other} » pour la même demande : retirez cette ligne ou complétez « {other} »."),
+    "ligne_masquee": (Severity.WARNING, "Cette ligne est masquée dans la feuille « {sheet} » (masquée ou écartée par un filtre) : xl2segur la lit et la dépose comme les autres. Si elle ne doit pas être déposée, supprimez-la ; sinon, affichez-la pour ne plus voir cet avertissement."),
     "entete_invalide": (Severity.ERROR, "La feuille Entête contient une erreur : aucune demande ne peut être déposée tant qu'elle n'est pas corrigée."),
     "pieces_du_meme_groupe": (Severity.WARNING, "Plusieurs pièces parmi {detail} pour cette demande, alors que le document de l'ASP en attend une (« L'attestation de vérification d'aptitude ou la MOM le cas échéant ») sans interdire les deux : elles sont toutes déclarées dans le fichier de dépôt, mais l'ASP pourrait refuser la demande. Gardez une seule ligne si l'autre pièce n'est pas utile."),
     "piece_type_en_trop": (Severity.ERROR, "Cette pièce n'est pas attendue pour cette demande ({detail}) : supprimez cette ligne de la feuille « {sheet} », ou corrigez {balises} dans la feuille « {parent} »."),

@@ -97,6 +97,8 @@ class RawWorkbook:
     # sheet → balise → row → the text a cell of a kind with a SHOWN_CODE (an amount) shows, when
     # its number format shows another number than it holds (SheetScan.rounded; the kind warns)
     shown: dict[str, dict[str, dict[int, str]]] = field(default_factory=dict)
+    # sheet → the rows the sheet hides (hidden, or filtered out): read and deposited all the same
+    hidden: dict[str, list[int]] = field(default_factory=dict)
     # sheet → the name it bears in the user's workbook, when it differs by accents or case only
     renamed: dict[str, str] = field(default_factory=dict)
     # sheet → the Future of `then(raw, sheet)` (read_workbook), started once the sheet was read
@@ -225,6 +227,9 @@ class SheetScan:
     # numbers of more decimals than fastexcel gives (it rounds to 9: 4866.6700000001 typed is
     # read 4866.67): (letter, row) → the number to the 15 significant digits a spreadsheet keeps
     digits: dict[tuple[str, int], str] = field(default_factory=dict)
+    # rows the sheet hides (`hidden="1"`: hidden by hand, or filtered out; an .ods's
+    # `table:visibility` collapse or filter), when they hold a value
+    hidden: set[int] = field(default_factory=set)
 
 
 def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True,
@@ -273,7 +278,7 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True,
         for attribute, decimals in styled:
             if attribute in chunk:
                 _percent_cells(scan, chunk, attribute, decimals)
-        _numbers_shown_apart(scan, chunk, styles, rounded)
+        _seen_otherwise(scan, chunk, styles, rounded)
         if not measure:  # rows holding cells (`</row>`; `<row>` without attributes counts twice: measured)
             if rows_here := chunk.count(b"row>"):
                 row_tags, last_rows = row_tags + rows_here, chunk
@@ -330,10 +335,13 @@ def _percent_cells(scan: SheetScan, chunk: bytes, attribute: bytes, decimals: in
             scan.percents[(ref.group(1).decode(), int(ref.group(2)))] = _percent(v.group(1).decode(), decimals)
 
 
-def _numbers_shown_apart(scan: SheetScan, chunk: bytes, styles: container.NumberStyles,
-                         rounded: re.Pattern[bytes] | None) -> None:
-    """The number cells of `chunk` whose style shows another number than they hold (`rounded`:
-    _rounded_cells of `styles.rounding`), and those of more decimals than fastexcel gives."""
+def _seen_otherwise(scan: SheetScan, chunk: bytes, styles: container.NumberStyles,
+                    rounded: re.Pattern[bytes] | None) -> None:
+    """What the user sees of `chunk` otherwise than it is held: the number cells whose style
+    shows another number (`rounded`: _rounded_cells of `styles.rounding`), those of more
+    decimals than fastexcel gives, the rows hidden."""
+    if b'hidden="' in chunk:  # a row hidden, or filtered out
+        scan.hidden.update(int(m.group(1)) for m in _HIDDEN_ROW.finditer(chunk))
     # a style rounding the number shown: in no chunk of most workbooks, told by one search each
     if rounded is not None and any(b' s="%d"' % style in chunk for style in styles.rounding):
         _rounded_cells_of(scan, chunk, rounded, styles.rounding)
@@ -342,6 +350,9 @@ def _numbers_shown_apart(scan: SheetScan, chunk: bytes, styles: container.Number
     if b"." in chunk:
         for m in _MORE_DECIMALS.finditer(chunk):
             _more_decimals(scan, chunk, m)
+
+
+_HIDDEN_ROW = re.compile(rb'<(?:\w+:)?row\b(?=[^>]*\bhidden="(?:1|true)")[^>]*?\br="(\d+)"')
 
 
 @cache
@@ -802,6 +813,8 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False) -> dict[st
             row += int(repeated.group(1)) if repeated else 1
             if b"value-type" not in body and b"formula=" not in body:
                 continue  # no value: most rows after the table, told by one search
+            if b':visibility="collapse"' in attrs or b':visibility="filter"' in attrs:  # hidden, filtered out
+                scan.hidden.update(range(first, min(row, first + MAX_DATA_ROWS) + 1))
             cells = _OdsRow(syntax, body)
             starts = [at for at in (body.find(b"value-type"), body.find(b"formula=")) if at >= 0]
             first_col = cells.column_at(cells.tag_at(min(starts))[0])
@@ -1319,6 +1332,7 @@ class _SheetRead:
     formulas: dict[str, list[int]]  # balise → rows holding a formula saved without its value
     padded: dict[str, list[int]]  # balise → rows whose identifier got its leading zeros back
     shown: dict[str, dict[int, str]] = field(default_factory=dict)  # RawWorkbook.shown of the sheet
+    hidden: list[int] = field(default_factory=list)  # RawWorkbook.hidden of the sheet
 
 
 def _read_sheets(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None, members: dict[str, str],
@@ -1408,8 +1422,9 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
         frame, letters = _load(by, path, sheet, scan(sheet.name), user)
         by_letter = {letter: b for b, letter in letters.items()}
         formulas, shown = _noted(sheet, by_letter, scans[user])
+        hidden = sorted(scans[user].hidden)
         if (kinds := cells_of(user)) is None:
-            return _SheetRead(frame, letters, formulas, {}, shown)
+            return _SheetRead(frame, letters, formulas, {}, shown, hidden)
         numeric, booleans = kinds
         frame = _numbers_as_shown(numeric, sheet, frame, letters)
         frame = _booleans_as_shown(booleans, sheet, frame, letters, ods, scans[user].boolean_formulas)
@@ -1418,7 +1433,7 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
             frame = _dates_from_1904(numeric, sheet, frame, letters)
         elif from_calc:  # an .xlsx: its sheets have members
             frame = _dates_of_calc(partial(_serials, zf, members[user]), sheet, frame, letters)
-        return _SheetRead(frame, letters, formulas, padded, shown)
+        return _SheetRead(frame, letters, formulas, padded, shown, hidden)
 
     def read_second(sheet: Sheet) -> None:
         """`sheet`, loaded by the second reader and published at once: its check starts."""
@@ -1428,12 +1443,9 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
     def publish(sheet: Sheet, done: _SheetRead) -> None:
         """`sheet` into `raw`; `then(raw, sheet)` starts, while fastexcel loads the next sheets."""
         raw.frames[sheet.name], raw.letters[sheet.name] = done.frame, done.letters
-        if done.formulas:
-            raw.formulas[sheet.name] = done.formulas
-        if done.padded:
-            raw.padded[sheet.name] = done.padded
-        if done.shown:
-            raw.shown[sheet.name] = done.shown
+        for noted in ("formulas", "padded", "shown", "hidden"):
+            if getattr(done, noted):
+                getattr(raw, noted)[sheet.name] = getattr(done, noted)
         if then is not None:
             raw.ahead[sheet.name] = concurrency.started(partial(then, raw, sheet))
 
@@ -1511,7 +1523,7 @@ def _read_all(path: Path, raw: RawWorkbook, names: list[str], actual: dict[str, 
         raise _fail("aucune_demande", path, sheet=definition.demandes.name)
     raw.renamed = {n: u for n, u in actual.items() if n != u}
     order = [definition.header.name, *(s.name for s in definition.sheets)]
-    for found in ("frames", "letters", "padded", "formulas", "shown"):  # in the format's order, whoever read them
+    for found in ("frames", "letters", "padded", "formulas", "shown", "hidden"):  # in the format's order, whoever read them
         setattr(raw, found, {name: getattr(raw, found)[name] for name in order if name in getattr(raw, found)})
     return raw
 

@@ -15,7 +15,7 @@ import pytest
 from converter import api
 
 from .builders import seed_001_rows, workbook
-from .test_desktop import edited_ods, edited_xlsx
+from .test_desktop import SAVED, edited_ods, edited_xlsx
 from .test_hostile import set_cell
 
 DAY = date(2024, 6, 3)
@@ -164,3 +164,47 @@ def test_the_same_rounded_amount_warns_alike_from_an_xlsx_and_an_ods(tmp_path):
     found = {kind: [i.render() for i in api.verify(path).issues if i.code == "montant_affiche_arrondi"]
              for kind, path in (("xlsx", xlsx), ("ods", ods_amount(tmp_path, "4866.67", "4867")))}
     assert found["xlsx"] == found["ods"] and len(found["xlsx"]) == 1
+
+
+# ------------------------------------------------------------------ rows the user cannot see
+# The seeds say nothing of a workbook's rows: a hidden row is deposited like the others, with a
+# warning, since the user reading the sheet does not see that demande
+
+
+def test_a_hidden_row_is_deposited_with_a_warning(tmp_path):
+    path = workbook(tmp_path / "masquee.xlsx", seed_001_rows())
+    book = openpyxl.load_workbook(path)
+    book["Demandes"].row_dimensions[2].hidden = True
+    book.save(path)
+    outcome = api.convert(path, tmp_path / "depot", DAY, registre=tmp_path / "registre.sqlite")
+    assert outcome.accepted == ["00001"] and len(outcome.files) == 1
+    (warning,) = [i for i in outcome.issues if i.code == "ligne_masquee"]
+    assert (warning.severity, warning.sheet, warning.row, warning.column, warning.numero_editeur) == \
+        ("avertissement", "Demandes", 2, None, "00001")
+    assert "masquée" in warning.message and "supprimez-la" in warning.message
+
+
+@pytest.mark.parametrize("visibility", ["collapse", "filter"])
+def test_an_ods_row_hidden_or_filtered_out_warns_alike(tmp_path, visibility):
+    """LibreOffice marks a hidden row `collapse`, a row a filter leaves out `filter`; the
+    FINESS Géo sheet's second row here."""
+    def hide(data: bytes) -> bytes:
+        table = data.index(b'<table:table table:name="FINESS G')
+        at = data.index(b"<table:table-row", data.index(b"<table:table-row", table) + 1)
+        end = data.index(b">", at)
+        return data[:end] + b' table:visibility="' + visibility.encode() + b'"' + data[end:]
+    outcome = api.verify(edited_ods(tmp_path, hide))
+    assert sorted((i.sheet, i.row) for i in outcome.issues if i.code == "ligne_masquee") == \
+        [("FINESS Géo", 2), ("OG", 5)]  # OG 5: hidden in the saved workbook already
+
+
+def test_a_row_libreoffice_saved_hidden_warns_from_its_ods_and_its_xlsx():
+    """The corpus workbook, saved by LibreOffice with the OG sheet's row 5 hidden."""
+    found = {kind: [(i.sheet, i.row, i.numero_editeur) for i in api.verify(path).issues if i.code == "ligne_masquee"]
+             for kind, path in SAVED.items()}
+    assert found == {"xlsx": [("OG", 5, "00002")], "ods": [("OG", 5, "00002")]}
+
+
+def test_a_row_hidden_in_no_sheet_has_no_warning(tmp_path):
+    outcome = api.verify(workbook(tmp_path / "visible.xlsx", seed_001_rows()))
+    assert [i for i in outcome.issues if i.code == "ligne_masquee"] == []

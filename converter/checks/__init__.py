@@ -60,7 +60,21 @@ def check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataFr
         for f in sheet.fields if not f.is_text
     ).collect()
     values = checked.select(pl.col(ROW), pl.col(NE), *(pl.col(f.balise) for f in sheet.fields))
-    return values, _issue_rows(raw, sheet, checked)
+    return values, _hidden_rows(raw, sheet, values, _issue_rows(raw, sheet, checked))
+
+
+def _hidden_rows(raw: RawWorkbook, sheet: Sheet, values: pl.DataFrame, found: pl.DataFrame) -> pl.DataFrame:
+    """`found`, and a warning for each row the sheet hides (RawWorkbook.hidden): the seeds say
+    nothing of a workbook's rows, a hidden row is read and deposited like the others, but the
+    user reading the sheet does not see it."""
+    hidden = raw.hidden.get(sheet.name)
+    if not hidden:
+        return found
+    return pl.concat([found, values.filter(pl.col(ROW).is_in(hidden)).select(
+        code=pl.lit("ligne_masquee"), message=pl.lit(message("ligne_masquee", sheet=sheet.name)),
+        severity=pl.lit(str(severity("ligne_masquee"))), sheet=pl.lit(sheet.name), row=pl.col(ROW),
+        column=pl.lit(None), balise=pl.lit(None), value=pl.lit(None), numero_editeur=pl.col(NE), rows=NO_ROWS,
+    ).cast(ISSUE_SCHEMA)])
 
 
 def _cleaned_cells(frame: pl.DataFrame, sheet: Sheet) -> tuple[pl.LazyFrame, set[str]]:
