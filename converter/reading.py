@@ -357,16 +357,17 @@ _HIDDEN_ROW = re.compile(rb'<(?:\w+:)?row\b(?=[^>]*\bhidden="(?:1|true)")[^>]*?\
 
 @cache
 def _rounded_cells(styles: tuple[tuple[int, int], ...]) -> re.Pattern[bytes]:
-    """A number cell of one of these styles (style, thousands it divides by) holding decimals, or
-    any number when its style divides it (group 1: its tag's attributes, group 2 or 3: its
-    number); a formula may come before its value."""
+    """The style attribute (` s="5"`) of a number cell of one of these styles (style, thousands
+    it divides by) holding decimals, or any number when its style divides it (group 1 or 2: its
+    number); a formula may come before its value. Begun by the literal ` s="`, what the search
+    skips to: begun by the cell's tag, it tried every tag (ten times slower)."""
     def cells(ids: list[int], number: bytes) -> bytes:
-        return (rb'<(?:\w+:)?c\b(?=[^>]*\bs="(?:' + b"|".join(b"%d" % s for s in ids) + rb')")([^>]*?)(?<!/)>'
+        return (b"(?:" + b"|".join(b"%d" % s for s in ids) + rb')"[^>]*?(?<!/)>'
                 rb"(?:<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>))?<(?:\w+:)?v>(" + number + rb")</")
     decimals = rb"-?\d+\.\d+(?:[eE][-+]?\d+)?|-?\d+[eE]-\d+"
     divided = [s for s, thousands in styles if thousands]
-    return re.compile(b"|".join([cells([s for s, thousands in styles if not thousands] or [-1], decimals),
-                                 *([cells(divided, rb"-?\d[^<]*")] if divided else [])]))
+    return re.compile(rb' s="(?:' + b"|".join([cells([s for s, thousands in styles if not thousands] or [-1], decimals),
+                                               *([cells(divided, rb"-?\d[^<]*")] if divided else [])]) + b")")
 
 
 def _rounded_cells_of(scan: SheetScan, chunk: bytes, cells: re.Pattern[bytes],
@@ -374,13 +375,13 @@ def _rounded_cells_of(scan: SheetScan, chunk: bytes, cells: re.Pattern[bytes],
     """The number cells of `chunk` (`cells`: _rounded_cells) whose style shows another number
     than they hold, listed in `scan.shown` as the sheet shows them."""
     for m in cells.finditer(chunk):
-        attrs, number = (m.group(1), m.group(2)) if m.group(1) is not None else (m.group(3), m.group(4))
+        attrs = chunk[chunk.rfind(b"<", 0, m.start()):chunk.find(b">", m.start())]
         t, ref, style = _TYPE.search(attrs), _REF.search(attrs), _STYLE.search(attrs)
         if ref is None or style is None or (t is not None and t.group(1) != b"n"):
             continue
         decimals, thousands = rounding[int(style.group(1))]
         try:
-            held = significant(number.decode())
+            held = significant((m.group(1) or m.group(2)).decode())
         except ArithmeticError:
             continue
         shown = (held.scaleb(-3 * thousands)).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)

@@ -46,6 +46,7 @@ def amount_issues(outcome: api.Outcome) -> list[tuple]:
     ("0", "4867"),  # built in too (numFmtId 1)
     ('#,##0 "€"', "4867"),  # the workbook's own format, a currency without cents
     ("0.0", "4866,7"),
+    ("#,##0,", "5"),  # in thousands
 ])
 def test_an_amount_whose_format_hides_its_cents_is_deposited_as_held_with_a_warning(tmp_path, number_format, shown):
     """The cell shows 4867, the deposit carried 4866.67 without a word: the number held is the
