@@ -382,9 +382,9 @@ def _rounded_cells_of(scan: SheetScan, chunk: bytes, cells: re.Pattern[bytes],
         decimals, thousands = rounding[int(style.group(1))]
         try:
             held = significant((m.group(1) or m.group(2)).decode())
-        except ArithmeticError:
+            shown = (held.scaleb(-3 * thousands)).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
+        except ArithmeticError:  # 1.5E+400: more digits than a number has, no amount shown rounded
             continue
-        shown = (held.scaleb(-3 * thousands)).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
         if thousands or shown != held:
             scan.shown[(ref.group(1).decode(), int(ref.group(2)))] = f"{shown:f}".replace(".", ",")
 

@@ -209,3 +209,12 @@ def test_a_row_libreoffice_saved_hidden_warns_from_its_ods_and_its_xlsx():
 def test_a_row_hidden_in_no_sheet_has_no_warning(tmp_path):
     outcome = api.verify(workbook(tmp_path / "visible.xlsx", seed_001_rows()))
     assert [i for i in outcome.issues if i.code == "ligne_masquee"] == []
+
+
+@pytest.mark.parametrize("saved, code", [("1.5E+400", "montant_invalide"), ("1.5E-99999999999", "montant_non_positif")])
+def test_a_number_beyond_any_amount_in_a_rounding_format_is_an_error_not_a_crash(tmp_path, saved, code):
+    """A hand-made file: 1.5E+400 in a cell of format « 0 » made the reader's rounding raise."""
+    from .test_hostile import members, rewrite
+    path = formatted(tmp_path, 4866.67, "0")
+    rewrite(path, members(path)["Demandes"], lambda data: data.replace(b"<v>4866.67</v>", f"<v>{saved}</v>".encode()))
+    assert [i.code for i in api.verify(path).issues if i.balise == "montantSegurHT"] == [code]
