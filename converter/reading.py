@@ -731,8 +731,9 @@ def _ods_shown_apart(scan: SheetScan, syntax: _OdsSyntax, cells: _OdsRow, first:
         digits = re.sub(r"\D", "", text)
         if digits and digits.rstrip("0") != re.sub(r"\D", "", m.group(1).decode()).rstrip("0"):
             found.setdefault(opening, []).append((scan.shown, text))
-        if len(m.group(2)) > 9 and (held := significant(m.group(1).decode())).as_tuple().exponent < -9:
-            found.setdefault(opening, []).append((scan.digits, f"{held:f}"))
+        with contextlib.suppress(ArithmeticError):  # a number of a million digits: none a spreadsheet holds
+            if len(m.group(2)) > 9 and (held := significant(m.group(1).decode())).as_tuple().exponent < -9:
+                found.setdefault(opening, []).append((scan.digits, f"{held:f}"))
     for opening, targets in found.items():
         col, width = cells.column_at(opening), cells.width(body[opening:body.find(b">", opening)])
         for where, text in targets:

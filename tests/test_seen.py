@@ -218,3 +218,8 @@ def test_a_number_beyond_any_amount_in_a_rounding_format_is_an_error_not_a_crash
     path = formatted(tmp_path, 4866.67, "0")
     rewrite(path, members(path)["Demandes"], lambda data: data.replace(b"<v>4866.67</v>", f"<v>{saved}</v>".encode()))
     assert [i.code for i in api.verify(path).issues if i.balise == "montantSegurHT"] == [code]
+
+
+def test_an_ods_number_of_a_million_digits_is_an_error_not_a_crash(tmp_path):
+    outcome = api.verify(ods_amount(tmp_path, "1" * 1_000_010 + ".1234567890", "1"))
+    assert "00001" in outcome.rejected
