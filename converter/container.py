@@ -14,6 +14,7 @@ import os
 import re
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 from xml.etree.ElementTree import ParseError
@@ -239,28 +240,69 @@ def written_by_calc(zf: zipfile.ZipFile) -> bool:
 
 _STYLES = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles"
 _PERCENT_FORMATS = {9: 0, 10: 2}  # Excel's built-in « 0% » and « 0.00% »
+# Excel's built-in number formats that show no decimal: « 0 », « #,##0 », and the currency and
+# accounting ones without cents (5, 6, 37, 38, 41, 42); the others show two, or are General,
+# dates, text (ECMA-376 part 1, 18.8.30)
+_ROUNDING_FORMATS = {1: (0, 0), 3: (0, 0), 5: (0, 0), 6: (0, 0), 37: (0, 0), 38: (0, 0), 41: (0, 0), 42: (0, 0)}
+_DATE_OR_TEXT = re.compile(r"[yYmMdDhHsSeE@]|General|Standard", re.I)
 
 
-def percent_styles(zf: zipfile.ZipFile) -> dict[int, int]:
-    """The cell styles (`<c s="…">`, an index into cellXfs) whose number format shows a
-    percentage (« 30 % » for 0.3), each with its decimals: built in (9, 10) or of the
-    workbook's own formats holding a « % » outside quotes. Most workbooks have none.
-    Call after check_package."""
+@dataclass(frozen=True)
+class NumberStyles:
+    """The cell styles (`<c s="…">`, an index into cellXfs) whose number format shows another
+    number than the cell holds. Most workbooks have none."""
+
+    percents: dict[int, int] = field(default_factory=dict)  # « 30 % » for 0.3: style → decimals shown
+    # fewer decimals than a cent, or thousands (« #,##0, »): style → (decimals shown, powers of 1,000
+    # the number is divided by); « 0 » shows 4867 for 4866.67
+    rounding: dict[int, tuple[int, int]] = field(default_factory=dict)
+
+
+def _rounding(code: str) -> tuple[int, int] | None:
+    """(decimals shown, thousands divided by) of a number format's positive part, outside its
+    quotes; None when it shows a cent or more, or is no plain number (date, text, General,
+    scientific, percentage).
+
+    >>> _rounding("0"), _rounding("#,##0 €"), _rounding("0.0"), _rounding("#,##0,"), _rounding("0.00")
+    ((0, 0), (0, 0), (1, 0), (0, 1), None)
+    >>> _rounding("dd/mm/yyyy"), _rounding("General"), _rounding("0%"), _rounding("[$€-40C] #,##0")
+    (None, None, None, (0, 0))
+    """
+    code = re.sub(r"\\.|\[[^\]]*\]|_.|\*.", "", code)  # escaped characters, [colours] and [$€-40C], paddings
+    if "%" in code or _DATE_OR_TEXT.search(code) or not re.search(r"[0#?]", code):
+        return None
+    point = code.find(".")
+    decimals = len(re.findall(r"[0#?]", code[point:])) if point >= 0 else 0
+    placed = code[:point] if point >= 0 else code
+    thousands = len(placed) - len(placed.rstrip(",")) if re.search(r"[0#?],+\s*$", placed) else 0
+    return (decimals, thousands) if decimals < 2 or thousands else None
+
+
+def number_styles(zf: zipfile.ZipFile) -> NumberStyles:
+    """The cell styles whose number format shows a percentage (« 30 % » for 0.3), each with its
+    decimals: built in (9, 10) or of the workbook's own formats holding a « % » outside quotes;
+    and those that round the number shown (`NumberStyles.rounding`). Call after check_package."""
     root = _workbook_part(zf)
     target = next((r.get("Target", "") for r in _relationships(zf, root) if r.get("Type") == _STYLES), None)
     member = _member(str(PurePosixPath(root).parent), target) if target else "xl/styles.xml"
     if member not in zf.namelist():
-        return {}
+        return NumberStyles()
     styles = _parse_xml(zf, member)
-    formats = dict(_PERCENT_FORMATS)
+    percents, rounding = dict(_PERCENT_FORMATS), dict(_ROUNDING_FORMATS)
     for fmt in styles.iterfind("m:numFmts/m:numFmt", _NS):
+        if not fmt.get("numFmtId", "").isdigit():
+            continue
+        number = int(fmt.get("numFmtId"))
         code = "".join(fmt.get("formatCode", "").split('"')[::2]).split(";")[0]  # outside quotes, positive part
-        if "%" in code.replace("\\%", "") and fmt.get("numFmtId", "").isdigit():
+        percents.pop(number, None), rounding.pop(number, None)  # a workbook may redefine a built-in id
+        if "%" in code.replace("\\%", ""):
             point = code.find(".")
-            formats[int(fmt.get("numFmtId"))] = 0 if point < 0 else len(code[point + 1:].split("%")[0].strip("\\ "))
-    return {i: formats[int(xf.get("numFmtId", "0"))]
-            for i, xf in enumerate(styles.iterfind("m:cellXfs/m:xf", _NS))
-            if xf.get("numFmtId", "0").isdigit() and int(xf.get("numFmtId", "0")) in formats}
+            percents[number] = 0 if point < 0 else len(code[point + 1:].split("%")[0].strip("\\ "))
+        elif (shown := _rounding(code)) is not None:
+            rounding[number] = shown
+    formats = [xf.get("numFmtId", "0") for xf in styles.iterfind("m:cellXfs/m:xf", _NS)]
+    return NumberStyles({i: percents[int(f)] for i, f in enumerate(formats) if f.isdigit() and int(f) in percents},
+                        {i: rounding[int(f)] for i, f in enumerate(formats) if f.isdigit() and int(f) in rounding})
 
 
 def _size(n: int) -> str:

@@ -41,7 +41,7 @@ from typing import Any, TypeVar
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from functools import cache, partial
 from difflib import get_close_matches
 from pathlib import Path
@@ -94,6 +94,11 @@ class RawWorkbook:
     padded: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     # sheet → balise → rows holding a formula saved without its value (SheetScan.formulas)
     formulas: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    # sheet → balise → row → the text a cell of a kind with a SHOWN_CODE (an amount) shows, when
+    # its number format shows another number than it holds (SheetScan.shown; the kind warns)
+    shown: dict[str, dict[str, dict[int, str]]] = field(default_factory=dict)
+    # sheet → the rows the sheet hides (hidden, or filtered out): read and deposited all the same
+    hidden: dict[str, list[int]] = field(default_factory=dict)
     # sheet → the name it bears in the user's workbook, when it differs by accents or case only
     renamed: dict[str, str] = field(default_factory=dict)
     # sheet → the Future of `then(raw, sheet)` (read_workbook), started once the sheet was read
@@ -216,13 +221,24 @@ class SheetScan:
     # numbers shown as a percentage (0.3 shown « 30 % »): (letter, row) → the text the sheet
     # shows; fastexcel reads the number, an amount of 0.30 €
     percents: dict[tuple[str, int], str] = field(default_factory=dict)
+    # numbers whose format shows fewer decimals than they hold (4866.67 shown « 4867 » by the
+    # format « 0 »): (letter, row) → the text the sheet shows; the number is read as it is held
+    shown: dict[tuple[str, int], str] = field(default_factory=dict)
+    # numbers of more decimals than fastexcel gives (it rounds to 9: 4866.6700000001 typed is
+    # read 4866.67): (letter, row) → the number to the 15 significant digits a spreadsheet keeps
+    digits: dict[tuple[str, int], str] = field(default_factory=dict)
+    # rows the sheet hides (`hidden="1"`: hidden by hand, or filtered out; an .ods's
+    # `table:visibility` collapse or filter), when they hold a value
+    hidden: set[int] = field(default_factory=set)
 
 
 def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True,
-                percents: dict[int, int] | None = None) -> SheetScan:
-    """The sheet's SheetScan; `percents`: container.percent_styles."""
+                styles: container.NumberStyles | None = None) -> SheetScan:
+    """The sheet's SheetScan; `styles`: container.number_styles."""
     scan = SheetScan()
-    styled = [(b' s="%d"' % style, decimals) for style, decimals in (percents or {}).items()]
+    styles = styles or container.NumberStyles()
+    styled = [(b' s="%d"' % style, decimals) for style, decimals in styles.percents.items()]
+    rounded = _rounded_cells(tuple((s, k) for s, (_, k) in styles.rounding.items())) if styles.rounding else None
     found_first = False
     measure: bool | None = None if trust_dimension else True
     row_tags, dimension_rows = 0, 0
@@ -262,11 +278,12 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True,
         for attribute, decimals in styled:
             if attribute in chunk:
                 _percent_cells(scan, chunk, attribute, decimals)
+        _seen_otherwise(scan, chunk, styles, rounded)
         if not measure:  # rows holding cells (`</row>`; `<row>` without attributes counts twice: measured)
             if rows_here := chunk.count(b"row>"):
                 row_tags, last_rows = row_tags + rows_here, chunk
             if wider is not None and wider.search(chunk):  # a cell right of what the dimension says: measure
-                return _scan_sheet(zf, member, False, percents)
+                return _scan_sheet(zf, member, False, styles)
         if measure:
             if beyond := _BEYOND_XFD.search(chunk):  # no spreadsheet writes it; fastexcel would spread every row to it
                 scan.beyond_xfd = beyond.group(1).decode()
@@ -290,7 +307,7 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True,
             scan.far_cell = _far_cell((top, before_bottom, bottom), (left, before_right, right), down, across)
     elif row_tags > dimension_rows or max(map(int, _ROW_NUMBER.findall(last_rows)), default=0) > dimension_rows:
         # more rows than the dimension says, or a last row below it: it lies, measure
-        return _scan_sheet(zf, member, False, percents)
+        return _scan_sheet(zf, member, False, styles)
     return scan
 
 
@@ -316,6 +333,108 @@ def _percent_cells(scan: SheetScan, chunk: bytes, attribute: bytes, decimals: in
         t, ref, v = _TYPE.search(attrs), _REF.search(attrs), _V.search(m.group(2))
         if attribute in b" " + attrs and ref and v and (t is None or t.group(1) == b"n"):
             scan.percents[(ref.group(1).decode(), int(ref.group(2)))] = _percent(v.group(1).decode(), decimals)
+
+
+def _seen_otherwise(scan: SheetScan, chunk: bytes, styles: container.NumberStyles,
+                    rounded: re.Pattern[bytes] | None) -> None:
+    """What the user sees of `chunk` otherwise than it is held: the number cells whose style
+    shows another number (`rounded`: _rounded_cells of `styles.rounding`), those of more
+    decimals than fastexcel gives, the rows hidden."""
+    if b'hidden="' in chunk:  # a row hidden, or filtered out
+        scan.hidden.update(int(m.group(1)) for m in _HIDDEN_ROW.finditer(chunk))
+    # a style rounding the number shown: in no chunk of most workbooks, told by one search each
+    if rounded is not None and any(b' s="%d"' % style in chunk for style in styles.rounding):
+        _rounded_cells_of(scan, chunk, rounded, styles.rounding)
+    # a number of more than 9 decimals that count (not 4866.6700000000001, Excel's 4866.67); no
+    # point, no number of decimals: the chunks of most sheets (their text is in sharedStrings.xml)
+    if b"." in chunk:
+        for m in _MORE_DECIMALS.finditer(chunk):
+            _more_decimals(scan, chunk, m)
+
+
+_HIDDEN_ROW = re.compile(rb'<(?:\w+:)?row\b(?=[^>]*\bhidden="(?:1|true)")[^>]*?\br="(\d+)"')
+
+
+@cache
+def _rounded_cells(styles: tuple[tuple[int, int], ...]) -> re.Pattern[bytes]:
+    """The style attribute (` s="5"`) of a number cell of one of these styles (style, thousands
+    it divides by) holding decimals, or any number when its style divides it (group 1 or 2: its
+    number); a formula may come before its value. Begun by the literal ` s="`, what the search
+    skips to: begun by the cell's tag, it tried every tag (ten times slower)."""
+    def cells(ids: list[int], number: bytes) -> bytes:
+        return (b"(?:" + b"|".join(b"%d" % s for s in ids) + rb')"[^>]*?(?<!/)>'
+                rb"(?:<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>))?<(?:\w+:)?v>(" + number + rb")</")
+    decimals = rb"-?\d+\.\d+(?:[eE][-+]?\d+)?|-?\d+[eE]-\d+"
+    divided = [s for s, thousands in styles if thousands]
+    return re.compile(rb' s="(?:' + b"|".join([cells([s for s, thousands in styles if not thousands] or [-1], decimals),
+                                               *([cells(divided, rb"-?\d[^<]*")] if divided else [])]) + b")")
+
+
+def _rounded_cells_of(scan: SheetScan, chunk: bytes, cells: re.Pattern[bytes],
+                      rounding: dict[int, tuple[int, int]]) -> None:
+    """The number cells of `chunk` (`cells`: _rounded_cells) whose style shows another number
+    than they hold, listed in `scan.shown` as the sheet shows them."""
+    for m in cells.finditer(chunk):
+        attrs = chunk[chunk.rfind(b"<", 0, m.start()):chunk.find(b">", m.start())]
+        t, ref, style = _TYPE.search(attrs), _REF.search(attrs), _STYLE.search(attrs)
+        if ref is None or style is None or (t is not None and t.group(1) != b"n"):
+            continue
+        decimals, thousands = rounding[int(style.group(1))]
+        try:
+            held = significant((m.group(1) or m.group(2)).decode())
+            shown = (held.scaleb(-3 * thousands)).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
+        except ArithmeticError:  # 1.5E+400: more digits than a number has, no amount shown rounded
+            continue
+        if thousands or shown != held:
+            scan.shown[(ref.group(1).decode(), int(ref.group(2)))] = f"{shown:f}".replace(".", ",")
+
+
+_STYLE = re.compile(rb'\bs="(\d+)"')
+SHOWN_DIGITS = 15  # the significant digits a spreadsheet shows of a number (Excel keeps no more)
+# a number of more than 9 decimals (what fastexcel gives: 4866.6700000001 typed is read 4866.67)
+# whose 10th and 11th do not begin a run of 0 or 9: not the binary representation of a number of
+# fewer decimals, that Excel writes to 17 significant digits (4866.67 saved 4866.6700000000001).
+# Below 100,000 only: above, 9 decimals keep the 15 significant digits a spreadsheet keeps. Not
+# in scientific notation: written so, a number is below 0.001, no amount (an error anyway). The
+# literal point starts it, what the search skips to: begun with `<v>`, it tried every cell (ten
+# times slower), and any alternative beside it made it try every byte
+_MORE_DECIMALS = re.compile(rb"\.(?<![0-9]{6}\.)[0-9]{9}(?!00|99)[0-9]")
+
+
+def significant(number: str) -> Decimal:
+    """A number as a spreadsheet keeps it: to `SHOWN_DIGITS` significant digits, the rest the
+    noise of its binary representation.
+
+    >>> significant("4866.6700000000001"), significant("19.989999999999998"), significant("4866.6700000001")
+    (Decimal('4866.67'), Decimal('19.99'), Decimal('4866.6700000001'))
+    >>> significant("0.33333333333333331"), significant("5.0000000000000003E-2"), significant("-8.8000000000000007")
+    (Decimal('0.333333333333333'), Decimal('0.05'), Decimal('-8.8'))
+    """
+    exact = Decimal(number)
+    if not exact:
+        return Decimal(0)
+    return exact.quantize(Decimal(1).scaleb(exact.adjusted() - SHOWN_DIGITS + 1), ROUND_HALF_EVEN).normalize()
+
+
+def _more_decimals(scan: SheetScan, chunk: bytes, m: re.Match[bytes]) -> None:
+    """The number cell of `m` (_MORE_DECIMALS, inside its value), listed in `scan.digits` when
+    its significant digits go beyond the 9th decimal fastexcel gives."""
+    start, end = chunk.rfind(b">", 0, m.start()) + 1, chunk.find(b"<", m.end())
+    if chunk[start - 2:start] != b"v>" or chunk[start - 3:start - 2] not in (b"<", b":"):  # not `<v>`, `<x:v>`
+        return
+    try:
+        held = significant(chunk[start:end].decode())
+    except (ArithmeticError, UnicodeDecodeError):  # no number (1E-999999999 neither)
+        return
+    if held.as_tuple().exponent >= -9:  # fastexcel's text holds every digit
+        return
+    opening = max(chunk.rfind(b"<c ", 0, start), chunk.rfind(b":c ", 0, start))
+    tag = _CELL_TAG.match(chunk, chunk.rfind(b"<", 0, opening + 1)) if opening >= 0 else None
+    if tag is None:
+        return
+    t, ref = _TYPE.search(tag.group(1)), _REF.search(tag.group(1))
+    if ref is not None and (t is None or t.group(1) == b"n"):
+        scan.digits[(ref.group(1).decode(), int(ref.group(2)))] = f"{held:f}"
 
 
 def _percent(number: str, decimals: int) -> str:
@@ -424,6 +543,11 @@ class _OdsSyntax:
     paragraph: re.Pattern[bytes]
     paragraph_open: bytes  # `<text:p`
     row_end: bytes
+    # a number of 10 decimals or more (_MORE_DECIMALS), or whose text shows another number than
+    # it holds (its decimals not after a point or comma: « 4867 » for 4866.67); group 1: the
+    # number, 2: its decimals. Begun by a literal, what the search skips to (begun by the value
+    # type, or by two alternatives, it took six times longer)
+    shown_apart: re.Pattern[bytes]
 
 
 @cache
@@ -452,6 +576,8 @@ def _ods_syntax(t: bytes, o: bytes, x: bytes, c: bytes) -> _OdsSyntax:
         paragraph=re.compile(rb"<" + x + rb":p\b[^>]*?(?:/>|>(.*?)</" + x + rb":p>)", re.S),
         paragraph_open=b"<" + x + b":p",
         row_end=b"</" + t + b":table-row>",
+        shown_apart=re.compile(o + rb':value="(-?\d+\.(\d+))"(?:(?<=\d{10}")|[^>]*>(?!<' + x
+                               + rb":p>[^<]*[.,](?:\2)0*[^0-9<]*</))"),
     )
 
 
@@ -589,6 +715,34 @@ def _ods_marked(scan: SheetScan, syntax: _OdsSyntax, cells: _OdsRow, first: int,
     return listed
 
 
+def _ods_shown_apart(scan: SheetScan, syntax: _OdsSyntax, cells: _OdsRow, first: int, row: int) -> None:
+    """Lists the number cells of one .ods row (or run of identical rows) whose text shows
+    another number than they hold, in `scan.shown` with that text (LibreOffice saves the text
+    a cell shows beside its number), and those of more than 9 decimals, in `scan.digits`."""
+    body = cells.body
+    found: dict[int, list[tuple[dict[tuple[str, int], str], str]]] = {}  # cell's tag → (where, text)
+    for m in syntax.shown_apart.finditer(body):
+        opening, tag_end = cells.tag_at(m.start())
+        kind = syntax.value_type.search(body, opening, tag_end)
+        if kind is None or kind.group(1) not in (b"float", b"currency"):
+            continue
+        content = syntax.annotation.sub(b"", body[tag_end + 1:body.find(syntax.cell_close, tag_end)])
+        text = "\n".join(_plain_text(p.group(1) or b"") for p in syntax.paragraph.finditer(content))
+        digits = re.sub(r"\D", "", text)
+        if digits and digits.rstrip("0") != re.sub(r"\D", "", m.group(1).decode()).rstrip("0"):
+            found.setdefault(opening, []).append((scan.shown, text))
+        with contextlib.suppress(ArithmeticError):  # a number of a million digits: none a spreadsheet holds
+            if len(m.group(2)) > 9 and (held := significant(m.group(1).decode())).as_tuple().exponent < -9:
+                found.setdefault(opening, []).append((scan.digits, f"{held:f}"))
+    for opening, targets in found.items():
+        col, width = cells.column_at(opening), cells.width(body[opening:body.find(b">", opening)])
+        for where, text in targets:
+            for r in range(first, row + 1):
+                if len(where) > MAX_SHEET_CELLS:  # a run of a million rows: its extent is refused anyway
+                    break
+                where.update(((column_letter(c), r), text) for c in range(col, min(col + width, 16384)))
+
+
 _ODS_DURATION = re.compile(r"^PT(\d+)H(\d+)M(\d+)(?:[.,]\d*)?S$")
 
 
@@ -640,6 +794,8 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False) -> dict[st
         notes_whole = notes_whole and _notes_whole(syntax, chunk)  # told after a content cut short
         # one row a piece, after what comes between rows; plain bytes searches, not regular
         # expressions, for what every row and cell needs: three times faster
+        # a number shown rounded, or of many decimals: in no chunk of most workbooks, told by one search
+        shown_apart = syntax.shown_apart.search(chunk) is not None
         for piece in chunk.split(syntax.row_end):
             at = piece.find(syntax.row_open)
             while at >= 0 and piece[at + len(syntax.row_open):at + len(syntax.row_open) + 1] not in _XML_SPACE_OR_END:
@@ -660,6 +816,8 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False) -> dict[st
             row += int(repeated.group(1)) if repeated else 1
             if b"value-type" not in body and b"formula=" not in body:
                 continue  # no value: most rows after the table, told by one search
+            if b':visibility="collapse"' in attrs or b':visibility="filter"' in attrs:  # hidden, filtered out
+                scan.hidden.update(range(first, min(row, first + MAX_DATA_ROWS) + 1))
             cells = _OdsRow(syntax, body)
             starts = [at for at in (body.find(b"value-type"), body.find(b"formula=")) if at >= 0]
             first_col = cells.column_at(cells.tag_at(min(starts))[0])
@@ -676,6 +834,8 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False) -> dict[st
             elif before_right < far < right:
                 before_right = far
             listed = _ods_marked(scan, syntax, cells, first, row, listed, listing)
+            if shown_apart:
+                _ods_shown_apart(scan, syntax, cells, first, row)
     _check_ods_end(path, syntax, chunk, notes_whole, bool(scans))
     close()
     return scans
@@ -804,11 +964,13 @@ def _load(reader: fastexcel.ExcelReader, path: Path, sheet: Sheet, scan: SheetSc
     ).with_row_index(ROW, offset=first_row + 1).with_columns(pl.col(ROW).cast(pl.Int64))
     letters = {b: column_letter(positions[columns[b]]) for b in sheet.balises
                if b in columns and columns[b] in positions}
-    if scan.errors or scan.formulas or scan.times or scan.percents:  # fastexcel reads them as empty (a
-        # percentage: as a number); put their text back
-        by_letter = {letter: b for b, letter in letters.items()}
+    by_letter = {letter: b for b, letter in letters.items()}
+    exact = {f.balise for f in sheet.fields if hasattr(KINDS[f.kind], "SHOWN_CODE")}
+    digits = {cell: text for cell, text in scan.digits.items() if by_letter.get(cell[0]) in exact}
+    if scan.errors or scan.formulas or scan.times or scan.percents or digits:  # fastexcel reads them as
+        # empty (a percentage: as a number, an amount: to 9 decimals); put their text back
         updates: dict[str, dict[int, str]] = {}
-        for (letter, row), text in {**scan.percents, **scan.times, **scan.errors, **scan.formulas}.items():
+        for (letter, row), text in {**digits, **scan.percents, **scan.times, **scan.errors, **scan.formulas}.items():
             if letter in by_letter:
                 updates.setdefault(by_letter[letter], {})[row] = text
         # fastexcel ends the sheet at its last value: rows below made only of such cells
@@ -897,7 +1059,6 @@ def _pad_identifiers(numeric_cells: CellsOf, sheet: Sheet,
     return _rewrite_confirmed(frame, letters, short, numeric_cells, lambda b: pl.col(b).str.zfill(widths[b]))
 
 
-SHOWN_DIGITS = 15  # the significant digits a spreadsheet shows of a number (Excel keeps no more)
 _LONG_NUMBER = r"^-?[1-9][0-9]*(?:\.[0-9]+)?$"  # a number as the reader writes it: no exponent, no leading zero
 _ZEROS = "0" * 400  # more than the digits of the largest number the reader writes (1.8e308)
 
@@ -1142,8 +1303,8 @@ def _read(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None,
     # parses the shared strings again and its Arrow export holds the GIL: only a large workbook
     # gets one (concurrency.TWO_READERS_FROM; issue #19, docs/performance.md)
     scanned = {name: member for name, member in members.items() if name in _data_sheet_names()}
-    percents = container.percent_styles(zf)
-    with concurrency.computed_ahead(partial(_scan_sheet, zf, percents=percents), scanned) as ahead:
+    styles = container.number_styles(zf)
+    with concurrency.computed_ahead(partial(_scan_sheet, zf, styles=styles), scanned) as ahead:
         return _read_sheets(path, zf, definition, members, ahead, then=then)
 
 
@@ -1173,6 +1334,8 @@ class _SheetRead:
     letters: dict[str, str]
     formulas: dict[str, list[int]]  # balise → rows holding a formula saved without its value
     padded: dict[str, list[int]]  # balise → rows whose identifier got its leading zeros back
+    shown: dict[str, dict[int, str]] = field(default_factory=dict)  # RawWorkbook.shown of the sheet
+    hidden: list[int] = field(default_factory=list)  # RawWorkbook.hidden of the sheet
 
 
 def _read_sheets(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None, members: dict[str, str],
@@ -1261,12 +1424,10 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
         user = actual[sheet.name]
         frame, letters = _load(by, path, sheet, scan(sheet.name), user)
         by_letter = {letter: b for b, letter in letters.items()}
-        formulas: dict[str, list[int]] = {}
-        for (letter, row) in scans[user].formulas:
-            if letter in by_letter:
-                formulas.setdefault(by_letter[letter], []).append(row)
+        formulas, shown = _noted(sheet, by_letter, scans[user])
+        hidden = sorted(scans[user].hidden)
         if (kinds := cells_of(user)) is None:
-            return _SheetRead(frame, letters, formulas, {})
+            return _SheetRead(frame, letters, formulas, {}, shown, hidden)
         numeric, booleans = kinds
         frame = _numbers_as_shown(numeric, sheet, frame, letters)
         frame = _booleans_as_shown(booleans, sheet, frame, letters, ods, scans[user].boolean_formulas)
@@ -1275,7 +1436,7 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
             frame = _dates_from_1904(numeric, sheet, frame, letters)
         elif from_calc:  # an .xlsx: its sheets have members
             frame = _dates_of_calc(partial(_serials, zf, members[user]), sheet, frame, letters)
-        return _SheetRead(frame, letters, formulas, padded)
+        return _SheetRead(frame, letters, formulas, padded, shown, hidden)
 
     def read_second(sheet: Sheet) -> None:
         """`sheet`, loaded by the second reader and published at once: its check starts."""
@@ -1285,10 +1446,9 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
     def publish(sheet: Sheet, done: _SheetRead) -> None:
         """`sheet` into `raw`; `then(raw, sheet)` starts, while fastexcel loads the next sheets."""
         raw.frames[sheet.name], raw.letters[sheet.name] = done.frame, done.letters
-        if done.formulas:
-            raw.formulas[sheet.name] = done.formulas
-        if done.padded:
-            raw.padded[sheet.name] = done.padded
+        for noted in ("formulas", "padded", "shown", "hidden"):
+            if getattr(done, noted):
+                getattr(raw, noted)[sheet.name] = getattr(done, noted)
         if then is not None:
             raw.ahead[sheet.name] = concurrency.started(partial(then, raw, sheet))
 
@@ -1303,6 +1463,23 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
         with contextlib.suppress(BaseException):
             concurrency.results(list(raw.ahead.values()))
         raise
+
+
+def _noted(sheet: Sheet, by_letter: dict[str, str], scan: SheetScan
+           ) -> tuple[dict[str, list[int]], dict[str, dict[int, str]]]:
+    """What the scan noted of a sheet's columns (`by_letter`: letter → balise): balise → the
+    rows holding a formula saved without its value; and RawWorkbook.shown, the cells of a kind
+    with a SHOWN_CODE whose number format shows another number than they hold, balise → row →
+    the text shown."""
+    formulas: dict[str, list[int]] = {}
+    for (letter, row) in scan.formulas:
+        if letter in by_letter:
+            formulas.setdefault(by_letter[letter], []).append(row)
+    shown: dict[str, dict[int, str]] = {}
+    for (letter, row), text in scan.shown.items():
+        if letter in by_letter and hasattr(KINDS[sheet.by_balise[by_letter[letter]].kind], "SHOWN_CODE"):
+            shown.setdefault(by_letter[letter], {})[row] = text
+    return formulas, shown
 
 
 def _second_share(sheets: list[Sheet], sizes: list[int]) -> list[Sheet]:
@@ -1349,7 +1526,7 @@ def _read_all(path: Path, raw: RawWorkbook, names: list[str], actual: dict[str, 
         raise _fail("aucune_demande", path, sheet=definition.demandes.name)
     raw.renamed = {n: u for n, u in actual.items() if n != u}
     order = [definition.header.name, *(s.name for s in definition.sheets)]
-    for found in ("frames", "letters", "padded", "formulas"):  # in the format's order, whoever read them
+    for found in ("frames", "letters", "padded", "formulas", "shown", "hidden"):  # in the format's order, whoever read them
         setattr(raw, found, {name: getattr(raw, found)[name] for name in order if name in getattr(raw, found)})
     return raw
 

@@ -6,6 +6,7 @@ first per demande as the ASP does), and the numeroEditeur of accepted and reject
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import polars as pl
@@ -17,7 +18,7 @@ from ..reading import HEADER_SHEET, ROW, RawWorkbook
 from .links import check_links
 from .rules import check_rules
 from .values import (NE, NULL_TYPED, cleaned_columns, condition_expr, field_check, is_error_cell, message_params,
-                     padded_warning)
+                     padded_warning, shown_warning)
 
 __all__ = ["Checked", "check_sheet", "check_workbook", "NE"]
 
@@ -59,7 +60,21 @@ def check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataFr
         for f in sheet.fields if not f.is_text
     ).collect()
     values = checked.select(pl.col(ROW), pl.col(NE), *(pl.col(f.balise) for f in sheet.fields))
-    return values, _issue_rows(raw, sheet, checked)
+    return values, _hidden_rows(raw, sheet, values, _issue_rows(raw, sheet, checked))
+
+
+def _hidden_rows(raw: RawWorkbook, sheet: Sheet, values: pl.DataFrame, found: pl.DataFrame) -> pl.DataFrame:
+    """`found`, and a warning for each row the sheet hides (RawWorkbook.hidden): the seeds say
+    nothing of a workbook's rows, a hidden row is read and deposited like the others, but the
+    user reading the sheet does not see it."""
+    hidden = raw.hidden.get(sheet.name)
+    if not hidden:
+        return found
+    return pl.concat([found, values.filter(pl.col(ROW).is_in(hidden)).select(
+        code=pl.lit("ligne_masquee"), message=pl.lit(message("ligne_masquee", sheet=sheet.name)),
+        severity=pl.lit(str(severity("ligne_masquee"))), sheet=pl.lit(sheet.name), row=pl.col(ROW),
+        column=pl.lit(None), balise=pl.lit(None), value=pl.lit(None), numero_editeur=pl.col(NE), rows=NO_ROWS,
+    ).cast(ISSUE_SCHEMA)])
 
 
 def _cleaned_cells(frame: pl.DataFrame, sheet: Sheet) -> tuple[pl.LazyFrame, set[str]]:
@@ -102,8 +117,9 @@ def _cell_values(raw: RawWorkbook, sheet: Sheet, frame: pl.LazyFrame,
             .when(broken).then(pl.lit("cellule_en_erreur"))
             .when(c.is_not_null()).then(check.error).alias(f"{f.balise}__err"),
             pl.when(pl.col(f"{f.balise}__null")).then(pl.lit("null_lu_vide"))
-            .when(c.is_not_null() & ~broken).then(
-                padded_warning(f, check.warning, raw.padded.get(sheet.name, {}).get(f.balise))
+            .when(c.is_not_null() & ~broken).then(shown_warning(
+                f, check, padded_warning(f, check.warning, raw.padded.get(sheet.name, {}).get(f.balise)),
+                raw.shown.get(sheet.name, {}).get(f.balise))
             ).alias(f"{f.balise}__warn"),
             c.is_null().alias(f"{f.balise}__empty"),
             pl.col(f.balise).alias(f"{f.balise}__raw"),
@@ -161,14 +177,18 @@ def _issue_rows(raw: RawWorkbook, sheet: Sheet, checked: pl.DataFrame) -> pl.Dat
                 continue
             hits = checked.filter(pl.col(col).is_not_null())
             codes = hits[col].unique().to_list()
-            # « {written} » in a message: the value as written in the deposit file, row by row
-            messages = {c: message(c, **params, written="\x00") for c in codes}
+            # « {written} » in a message: the value as written in the deposit file, row by row;
+            # « {affiche} », the text the cell shows (RawWorkbook.shown)
+            messages = {c: message(c, **params, written="\x00", affiche="\x01") for c in codes}
             text = pl.col(col).replace_strict(messages, return_dtype=pl.String)
+            shows = raw.shown.get(sheet.name, {}).get(f.balise, {})
+            row_shows = pl.col(ROW).replace_strict(shows, default=None, return_dtype=pl.String)
             for c, m in messages.items():
-                if "\x00" in m:
-                    head, tail = m.split("\x00")
-                    text = pl.when(pl.col(col) == c).then(pl.concat_str(pl.lit(head), pl.col(f.balise), pl.lit(tail))) \
-                        .otherwise(text)
+                if "\x00" in m or "\x01" in m:
+                    pieces = [pl.lit(piece) for piece in re.split("[\x00\x01]", m)]
+                    filled = [pl.col(f.balise) if mark == "\x00" else row_shows for mark in re.findall("[\x00\x01]", m)]
+                    parts = [x for pair in zip(pieces, [*filled, None]) for x in pair if x is not None]
+                    text = pl.when(pl.col(col) == c).then(pl.concat_str(parts)).otherwise(text)
             issue_parts.append(hits.select(
                 code=pl.col(col), message=text,
                 severity=pl.col(col).replace_strict({c: str(severity(c)) for c in codes}, return_dtype=pl.String),

@@ -108,6 +108,15 @@ def padded_warning(f: Field, warning: pl.Expr, rows: list[int] | None) -> pl.Exp
     return pl.when(pl.col("__row").is_in(rows) & warning.is_null()).then(pl.lit(code)).otherwise(warning)
 
 
+def shown_warning(f: Field, check: FieldCheck, warning: pl.Expr, rows: dict[int, str] | None) -> pl.Expr:
+    """The cells of these rows show another number than they hold (RawWorkbook.shown): say so,
+    unless the value has an error (which echoes it) or a warning of its own."""
+    if not rows:
+        return warning
+    return pl.when(pl.col("__row").is_in(list(rows)) & check.error.is_null() & warning.is_null()) \
+        .then(pl.lit(kind(f.kind).SHOWN_CODE)).otherwise(warning)
+
+
 def condition_expr(condition: Condition) -> pl.Expr:
     """True/false/null (unknown when a tested value is itself missing or invalid)."""
     alternatives = [

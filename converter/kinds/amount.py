@@ -35,7 +35,14 @@ NAME = "amount"
 TEXT = False
 NUM_FORMAT = "0.00"
 WIDTH = None
-CODES = ("montant_pourcentage", "montant_ambigu", "montant_invalide", "montant_decimales", "montant_non_positif")
+# a number cell whose format shows fewer decimals than it holds (4866.67 shown « 4867 » by the
+# format « 0 »): the number held is deposited, as the contract says (« Never round a user's amount
+# silently »), and the seeds ask no more than « FLOAT (2 chiffres après le point) » (seed 001):
+# the reader warns, naming both (reading.RawWorkbook.shown); such a cell is read to the 15
+# significant digits a spreadsheet keeps, not to the 9 decimals fastexcel gives
+SHOWN_CODE = "montant_affiche_arrondi"
+CODES = ("montant_pourcentage", "montant_ambigu", "montant_invalide", "montant_decimales", "montant_non_positif",
+         SHOWN_CODE)
 
 
 def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:

@@ -1,0 +1,225 @@
+"""What the user sees in a cell is what is deposited: a number format that hides decimals, the
+digits a spreadsheet keeps, in an .xlsx as in an .ods."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from converter import api
+
+from .builders import seed_001_rows, workbook
+from .test_desktop import SAVED, edited_ods, edited_xlsx
+from .test_hostile import set_cell
+
+DAY = date(2024, 6, 3)
+
+
+def formatted(tmp_path: Path, value: float, number_format: str) -> Path:
+    """Seed 001's workbook, its amount (Demandes D2) holding `value` in a cell of this format,
+    saved by openpyxl as Excel saves a number cell (its style's format in styles.xml)."""
+    path = workbook(tmp_path / "montant.xlsx", seed_001_rows())
+    book = openpyxl.load_workbook(path)
+    cell = book["Demandes"]["D2"]
+    cell.value, cell.number_format = value, number_format
+    book.save(path)
+    return path
+
+
+def deposited_amount(outcome: api.Outcome) -> str:
+    (written,) = outcome.files
+    return re.search(r'"montantSegurHT":\s*([0-9.]+)', written.read_text(encoding="utf-8")).group(1)
+
+
+def amount_issues(outcome: api.Outcome) -> list[tuple]:
+    return [(i.code, i.severity, i.cell, i.value) for i in outcome.issues if i.balise == "montantSegurHT"]
+
+
+@pytest.mark.parametrize("number_format, shown", [
+    ("#,##0", "4867"),  # Excel's built-in « Nombre » without decimals (numFmtId 3)
+    ("0", "4867"),  # built in too (numFmtId 1)
+    ('#,##0 "€"', "4867"),  # the workbook's own format, a currency without cents
+    ("0.0", "4866,7"),
+    ("#,##0,", "5"),  # in thousands
+])
+def test_an_amount_whose_format_hides_its_cents_is_deposited_as_held_with_a_warning(tmp_path, number_format, shown):
+    """The cell shows 4867, the deposit carried 4866.67 without a word: the number held is the
+    amount (« Never round a user's amount silently »), and the warning names both."""
+    outcome = api.convert(formatted(tmp_path, 4866.67, number_format), tmp_path / "depot", DAY,
+                          registre=tmp_path / "registre.sqlite")
+    assert outcome.accepted == ["00001"] and deposited_amount(outcome) == "4866.67"
+    (warning,) = [i for i in outcome.issues if i.balise == "montantSegurHT"]
+    assert (warning.code, warning.severity, warning.cell, warning.value) == \
+        ("montant_affiche_arrondi", "avertissement", "D2", "4866.67")
+    assert f"La cellule affiche {shown}, mais le montant qu'elle contient, déposé tel quel, est 4866.67" in warning.message
+
+
+@pytest.mark.parametrize("value, number_format", [(4867.0, "#,##0"), (4866.67, "#,##0.00"), (4866.67, "General")])
+def test_an_amount_shown_as_held_has_no_warning(tmp_path, value, number_format):
+    outcome = api.verify(formatted(tmp_path, value, number_format))
+    assert outcome.accepted == ["00001"] and amount_issues(outcome) == []
+
+
+def test_an_amount_of_more_decimals_hidden_by_its_format_is_refused_showing_them(tmp_path):
+    """4866.674 shown « 4867 »: more than two decimals is an error showing the value held,
+    without a second message."""
+    outcome = api.verify(formatted(tmp_path, 4866.674, "0"))
+    assert amount_issues(outcome) == [("montant_decimales", "erreur", "D2", "4866.674")]
+
+
+def test_the_rounding_warning_is_in_the_report_and_on_the_console(tmp_path):
+    from typer.testing import CliRunner
+    from converter.cli import app
+    path = formatted(tmp_path, 4866.67, "#,##0")
+    done = CliRunner().invoke(app, ["verifier", str(path), "--rapport", str(tmp_path / "rapport.json")])
+    assert done.exit_code == 0, done.output
+    assert "colonne D (montantSegurHT) — valeur « 4866.67 » : La cellule affiche 4867" in done.output
+    report = json.loads((tmp_path / "rapport.json").read_text(encoding="utf-8"))
+    assert [(p["code"], p["value"]) for p in report["problemes"] if p["balise"] == "montantSegurHT"] == \
+        [("montant_affiche_arrondi", "4866.67")]
+
+
+# ------------------------------------------------------------------ the digits a spreadsheet keeps
+# Excel writes a number to 17 significant digits: 4866.67 typed is saved 4866.6700000000001, the
+# nearest binary number (learn.microsoft.com, « Excel XML worksheet export has unprecise
+# numbers »: 68.4 saved 68.400000000000006); it shows and keeps 15. fastexcel gives 9 decimals.
+
+
+@pytest.mark.parametrize("saved", ["4866.6700000000001", "4866.6699999999996", "19.989999999999998"])
+def test_excel_s_binary_noise_is_no_decimal(tmp_path, saved):
+    path = set_cell(workbook(tmp_path / "bruit.xlsx", seed_001_rows()), "Demandes", "D2",
+                    f'<c r="D2" s="4" t="n"><v>{saved}</v></c>')
+    outcome = api.convert(path, tmp_path / "depot", DAY, registre=tmp_path / "registre.sqlite")
+    assert outcome.accepted == ["00001"] and amount_issues(outcome) == []
+    assert deposited_amount(outcome) == str(Decimal(saved).quantize(Decimal("0.01")))
+
+
+@pytest.mark.parametrize("saved, held", [
+    ("4866.6700000001", "4866.6700000001"),  # as openpyxl or LibreOffice save it
+    ("4866.6700000001001", "4866.6700000001"),  # as Excel does, to 17 significant digits
+    ("12345.6700000001", "12345.6700000001"),  # 15 significant digits
+    ("0.050000000010000001", "0.05000000001"),
+])
+def test_a_typed_tenth_decimal_is_never_rounded_away(tmp_path, saved, held):
+    """fastexcel gives 9 decimals: 4866.6700000001 typed was deposited as 4866.67 without a word."""
+    path = set_cell(workbook(tmp_path / "decimales.xlsx", seed_001_rows()), "Demandes", "D2",
+                    f'<c r="D2" s="4" t="n"><v>{saved}</v></c>')
+    outcome = api.verify(path)
+    assert outcome.rejected == ["00001"]
+    assert amount_issues(outcome) == [("montant_decimales", "erreur", "D2", held)]
+
+
+def test_a_tenth_decimal_typed_as_text_stays_as_typed(tmp_path):
+    path = set_cell(workbook(tmp_path / "texte.xlsx", seed_001_rows()), "Demandes", "D2",
+                    '<c r="D2" s="4" t="inlineStr"><is><t>4866.6700000001</t></is></c>')
+    assert amount_issues(api.verify(path)) == [("montant_decimales", "erreur", "D2", "4866.6700000001")]
+
+
+# ------------------------------------------------------------------ LibreOffice Calc (.ods)
+# LibreOffice saves beside each number the text its cell shows (`<text:p>`), as it shows it
+
+
+def ods_amount(tmp_path: Path, value: str, text: str) -> Path:
+    """The LibreOffice-saved .ods, its first amount (Demandes D2) holding `value` shown `text`."""
+    return edited_ods(tmp_path, lambda data: re.sub(
+        rb'<table:table-cell office:value-type="float" office:value="4866.67".*?</table:table-cell>',
+        lambda _: (b'<table:table-cell table:style-name="ce9" office:value-type="float" office:value="'
+                   + value.encode() + b'" calcext:value-type="float"><text:p>' + text.encode()
+                   + b"</text:p></table:table-cell>"), data, count=1, flags=re.S))
+
+
+@pytest.mark.parametrize("text", ["4867", "4 867", "4\u202f867 €", "4866,7"])
+def test_an_ods_amount_whose_format_hides_its_cents_warns_with_the_text_shown(tmp_path, text):
+    outcome = api.verify(ods_amount(tmp_path, "4866.67", text))
+    assert [(i.code, i.cell, i.value) for i in outcome.issues if i.balise == "montantSegurHT" and i.row == 2] == \
+        [("montant_affiche_arrondi", "D2", "4866.67")]
+    (warning,) = [i for i in outcome.issues if i.code == "montant_affiche_arrondi"]
+    assert f"La cellule affiche {text}, mais le montant qu'elle contient, déposé tel quel, est 4866.67" in warning.message
+
+
+@pytest.mark.parametrize("text", ["4866,67", "4 866,67 €", "4,866.67", "4866,670"])
+def test_an_ods_amount_shown_whole_has_no_warning(tmp_path, text):
+    outcome = api.verify(ods_amount(tmp_path, "4866.67", text))
+    assert [i.code for i in outcome.issues if i.balise == "montantSegurHT" and i.row == 2] == []
+
+
+def test_an_ods_amount_of_a_tenth_decimal_is_refused_showing_it(tmp_path):
+    outcome = api.verify(ods_amount(tmp_path, "4866.6700000001", "4866,6700000001"))
+    assert [(i.code, i.cell, i.value) for i in outcome.issues if i.balise == "montantSegurHT" and i.row == 2] == \
+        [("montant_decimales", "D2", "4866.6700000001")]
+
+
+def test_the_same_rounded_amount_warns_alike_from_an_xlsx_and_an_ods(tmp_path):
+    """The .xlsx LibreOffice saved beside the .ods, its amount in a style of format « 0 »."""
+    xlsx = edited_xlsx(tmp_path, lambda data: data.replace(
+        b'<c r="D2" s="4" t="n"><v>4866.67</v></c>', b'<c r="D2" s="16" t="n"><v>4866.67</v></c>'))
+    from .test_hostile import rewrite
+    rewrite(xlsx, "xl/styles.xml", lambda data: data.replace(
+        b"</cellXfs>", b'<xf numFmtId="1" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs>'))
+    found = {kind: [i.render() for i in api.verify(path).issues if i.code == "montant_affiche_arrondi"]
+             for kind, path in (("xlsx", xlsx), ("ods", ods_amount(tmp_path, "4866.67", "4867")))}
+    assert found["xlsx"] == found["ods"] and len(found["xlsx"]) == 1
+
+
+# ------------------------------------------------------------------ rows the user cannot see
+# The seeds say nothing of a workbook's rows: a hidden row is deposited like the others, with a
+# warning, since the user reading the sheet does not see that demande
+
+
+def test_a_hidden_row_is_deposited_with_a_warning(tmp_path):
+    path = workbook(tmp_path / "masquee.xlsx", seed_001_rows())
+    book = openpyxl.load_workbook(path)
+    book["Demandes"].row_dimensions[2].hidden = True
+    book.save(path)
+    outcome = api.convert(path, tmp_path / "depot", DAY, registre=tmp_path / "registre.sqlite")
+    assert outcome.accepted == ["00001"] and len(outcome.files) == 1
+    (warning,) = [i for i in outcome.issues if i.code == "ligne_masquee"]
+    assert (warning.severity, warning.sheet, warning.row, warning.column, warning.numero_editeur) == \
+        ("avertissement", "Demandes", 2, None, "00001")
+    assert "masquée" in warning.message and "supprimez-la" in warning.message
+
+
+@pytest.mark.parametrize("visibility", ["collapse", "filter"])
+def test_an_ods_row_hidden_or_filtered_out_warns_alike(tmp_path, visibility):
+    """LibreOffice marks a hidden row `collapse`, a row a filter leaves out `filter`; the
+    FINESS Géo sheet's second row here."""
+    def hide(data: bytes) -> bytes:
+        table = data.index(b'<table:table table:name="FINESS G')
+        at = data.index(b"<table:table-row", data.index(b"<table:table-row", table) + 1)
+        end = data.index(b">", at)
+        return data[:end] + b' table:visibility="' + visibility.encode() + b'"' + data[end:]
+    outcome = api.verify(edited_ods(tmp_path, hide))
+    assert sorted((i.sheet, i.row) for i in outcome.issues if i.code == "ligne_masquee") == \
+        [("FINESS Géo", 2), ("OG", 5)]  # OG 5: hidden in the saved workbook already
+
+
+def test_a_row_libreoffice_saved_hidden_warns_from_its_ods_and_its_xlsx():
+    """The corpus workbook, saved by LibreOffice with the OG sheet's row 5 hidden."""
+    found = {kind: [(i.sheet, i.row, i.numero_editeur) for i in api.verify(path).issues if i.code == "ligne_masquee"]
+             for kind, path in SAVED.items()}
+    assert found == {"xlsx": [("OG", 5, "00002")], "ods": [("OG", 5, "00002")]}
+
+
+def test_a_row_hidden_in_no_sheet_has_no_warning(tmp_path):
+    outcome = api.verify(workbook(tmp_path / "visible.xlsx", seed_001_rows()))
+    assert [i for i in outcome.issues if i.code == "ligne_masquee"] == []
+
+
+@pytest.mark.parametrize("saved, code", [("1.5E+400", "montant_invalide"), ("1.5E-99999999999", "montant_non_positif")])
+def test_a_number_beyond_any_amount_in_a_rounding_format_is_an_error_not_a_crash(tmp_path, saved, code):
+    """A hand-made file: 1.5E+400 in a cell of format « 0 » made the reader's rounding raise."""
+    from .test_hostile import members, rewrite
+    path = formatted(tmp_path, 4866.67, "0")
+    rewrite(path, members(path)["Demandes"], lambda data: data.replace(b"<v>4866.67</v>", f"<v>{saved}</v>".encode()))
+    assert [i.code for i in api.verify(path).issues if i.balise == "montantSegurHT"] == [code]
+
+
+def test_an_ods_number_of_a_million_digits_is_an_error_not_a_crash(tmp_path):
+    outcome = api.verify(ods_amount(tmp_path, "1" * 1_000_010 + ".1234567890", "1"))
+    assert "00001" in outcome.rejected
