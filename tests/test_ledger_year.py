@@ -273,3 +273,31 @@ def test_etat_reads_no_stored_file(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(ledger, "unpack", unread)
     found, _ = api.ledger_status(registre, tmp_path / "etat.xlsx")
     assert dict(zip(found.demandes["numeroEditeur"], found.demandes["Avance attendue"])) == expected
+
+
+def test_the_solde_workbook_is_written_without_holding_every_cell(tmp_path: Path) -> None:
+    """The solde workbook of a year's accepted avances (40,000 demandes): xlsxwriter held every
+    cell until it saved, 400 Mio for `solde`. Its rows now go to the file as they are written
+    (as an error workbook's): four times the rows, not four times the memory."""
+    import tracemalloc
+
+    from converter.formats import get_format
+    from converter.workbook import write_workbook
+    from tests.builders_solde import seed_000_rows
+
+    definition = get_format("ms2-dui-pds-solde")
+    one = seed_000_rows()
+
+    def peak(n: int) -> int:
+        rows = {name: [{**row, "numeroEditeur": f"{i:05d}"} for i in range(n) for row in found]
+                for name, found in one.items()}
+        tracemalloc.start()
+        try:
+            write_workbook(definition, tmp_path / f"solde-{n}.xlsx", header={"numeroAns": "0123456789"}, rows=rows,
+                           numbered=True, typed=True)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small, large = peak(500), peak(2_000)
+    assert large < 2 * small, (small, large)  # held whole: 3.0 then 9.0 Mo; row by row: 1.0 then 1.7 Mo
