@@ -299,5 +299,8 @@ def test_the_solde_workbook_is_written_without_holding_every_cell(tmp_path: Path
         finally:
             tracemalloc.stop()
 
+    peak(100)  # what is made once (formats, caches), then only what grows with the rows
     small, large = peak(500), peak(2_000)
-    assert large < 2 * small, (small, large)  # held whole: 3.0 then 9.0 Mo; row by row: 1.0 then 1.7 Mo
+    # held whole, some 4,000 bytes more per row (3.0 then 9.0 Mo); row by row, under 500 (the
+    # rows' places kept for the issues: 1.0 then 1.7 Mo)
+    assert (large - small) / 1_500 < 1_500, (small, large)
