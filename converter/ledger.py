@@ -63,7 +63,7 @@ if TYPE_CHECKING:
 DEFAULT_NAME = "xl2segur.sqlite"
 ENVIRONMENT = "XL2SEGUR_REGISTRE"  # a ledger shared by a team: its path
 BUSY_TIMEOUT_MS = 60_000
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 ADOPTED_SUFFIX = ".repris"  # an older version's ledger, once taken over
 WITHDRAWN = "retires"  # sub-folder of the withdrawn deposit files
 
@@ -178,7 +178,16 @@ ALTER TABLE fichiers ADD COLUMN retire_le TEXT;
 CREATE INDEX fichiers_nom ON fichiers (nom);
 CREATE INDEX fichiers_en_attente ON fichiers (en_attente) WHERE en_attente IS NOT NULL;
 """
-_MIGRATIONS = {0: _SCHEMA, 1: _MIGRATE_FROM_1 + _MIGRATE_FROM_2, 2: _MIGRATE_FROM_2}
+
+# Version 4: each demande's VAT regime (the value of its format's `advance_regime` balise, NULL
+# for the other formats), on which its expected advance depends: `etat` read it from every file's
+# stored content, decompressed (25 s of a year's ledger). Filled from that content once, in the
+# transaction of the migration (`_fill_regimes`): a migration stopped halfway leaves version 3.
+_MIGRATE_FROM_3 = """
+ALTER TABLE demandes ADD COLUMN regime TEXT;
+"""
+_MIGRATIONS = {0: _SCHEMA + _MIGRATE_FROM_3, 1: _MIGRATE_FROM_1 + _MIGRATE_FROM_2 + _MIGRATE_FROM_3,
+               2: _MIGRATE_FROM_2 + _MIGRATE_FROM_3, 3: _MIGRATE_FROM_3}
 
 
 _compressors = threading.local()
@@ -223,7 +232,7 @@ class DepositRecord:
     siret: str
     day: date
     run: str  # files.RUN_ID: the run that names it
-    demandes: str  # JSON array, in file order, of {"numeroEditeur", "montant", "finess": [...], "rpps": [...]}
+    demandes: str  # JSON array, in file order, of {"numeroEditeur", "montant", "finess": [...], "rpps": [...], "regime"}
     packed: bytes  # the file's bytes as `pack` makes them
     formats: tuple[str, ...] = ()  # where a numeroEditeur counts as deposited (default: format_id alone)
     refuse_rejected: bool = False  # a demande rejected by the ASP comes back under a new numeroEditeur
@@ -864,9 +873,14 @@ class Ledger(_FolderSide, _ReturnsSide):
                     steps = _MIGRATIONS[version]
                     for statement in filter(str.strip, steps.split(";")):
                         self.db.execute(statement)
+                    if version:
+                        _fill_regimes(self.db)
                     self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 for statement in filter(str.strip, _ADDITIONS.split(";")):
                     self.db.execute(statement)
+        except DamagedLedger as exc:  # a file's content no longer reads back (`_fill_regimes`): nothing migrated
+            self.db.close()
+            raise _damaged(self.path) from exc
         except sqlite3.DatabaseError as exc:
             if hasattr(self, "db"):  # else it failed to open
                 self.db.close()
@@ -1080,9 +1094,9 @@ class Ledger(_FolderSide, _ReturnsSide):
         # get it back, once per row
         db.execute(
             "INSERT INTO demandes (fichier_id, format, nature, numero_ans, numero_editeur, num_ligne, montant, "
-            "finess, rpps) SELECT ?, ?, ?, ?, json_extract(value, '$.numeroEditeur'), key + 1, "
-            "json_extract(value, '$.montant'), json_extract(value, '$.finess'), json_extract(value, '$.rpps') "
-            "FROM json_each(?) ORDER BY key",
+            "finess, rpps, regime) SELECT ?, ?, ?, ?, json_extract(value, '$.numeroEditeur'), key + 1, "
+            "json_extract(value, '$.montant'), json_extract(value, '$.finess'), json_extract(value, '$.rpps'), "
+            "json_extract(value, '$.regime') FROM json_each(?) ORDER BY key",
             (cursor.lastrowid, format_id, nature, numero_ans, demandes),
         )
         return cursor.lastrowid
@@ -1134,6 +1148,41 @@ _SQLITE_ADVICE = {
     "database is locked": "Attendez la fin de l'autre commande",
     "malformed": "Remplacez-le par sa dernière sauvegarde (puis « xl2segur importer » les fichiers de dépôt écrits depuis)",
 }
+
+
+def _fill_regimes(db: sqlite3.Connection) -> None:
+    """The `regime` of every demande recorded before version 4, read as `etat` read it: from the
+    demande as deposited (`_ReturnsSide.demande`: its own JSON under version 1, else its line of
+    its file's stored content), at its format's `advance_regime` balise, when it is text. Each
+    file decompressed once. DamagedLedger when a file's content no longer reads back."""
+    from .formats import all_formats  # not at the top: the ledger opens without the formats otherwise
+
+    paths = {f: d.json_path(d.advance_regime) or () for f, d in all_formats().items() if d.advance_regime}
+    if not paths:
+        return
+    listed = orjson.dumps(list(paths)).decode()
+
+    def regime(demande: object, keys: tuple[str, ...]) -> str | None:
+        for key in keys:
+            demande = demande.get(key) if isinstance(demande, dict) else None
+        return demande if isinstance(demande, str) else None
+
+    try:
+        found = [(regime(orjson.loads(own), paths[f]), i) for i, f, own in db.execute(
+            "SELECT id, format, demande_json FROM demandes WHERE demande_json IS NOT NULL "
+            "AND format IN (SELECT value FROM json_each(?))", (listed,))]
+        db.executemany("UPDATE demandes SET regime = ? WHERE id = ?", [r for r in found if r[0] is not None])
+        files = db.execute("SELECT DISTINCT d.fichier_id, d.format FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
+                           "WHERE d.demande_json IS NULL AND d.format IN (SELECT value FROM json_each(?)) "
+                           "AND f.contenu IS NOT NULL", (listed,)).fetchall()
+        for fichier_id, format_id in files:
+            packed = db.execute("SELECT contenu FROM fichiers WHERE id = ?", (fichier_id,)).fetchone()[0]
+            lines = orjson.loads(unpack(packed))[LINES]
+            found = [(regime(line, paths[format_id]), fichier_id, n) for n, line in enumerate(lines, start=1)]
+            db.executemany("UPDATE demandes SET regime = ? WHERE fichier_id = ? AND num_ligne = ? AND demande_json IS NULL",
+                           [r for r in found if r[0] is not None])
+    except (orjson.JSONDecodeError, TypeError, KeyError) as exc:
+        raise DamagedLedger() from exc
 
 
 def _refuse_foreign(db: sqlite3.Connection, path: Path) -> None:

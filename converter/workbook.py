@@ -232,12 +232,13 @@ class _Writer:
     def write(self, path: Path) -> None:
         self.formats: dict[tuple, Format] = {}
         self.lists: dict[tuple[str, ...], str] = {}
-        # an error workbook can hold 100,000 rejected demandes and a million problems: each of its
-        # sheets goes row by row to a temporary file (texts inline), not held whole until saved,
+        # an error workbook can hold 100,000 rejected demandes and a million problems, a solde
+        # workbook (typed) a year's accepted avances: each of its sheets goes row by row to a
+        # temporary file (texts inline), not held whole until saved (400 Mo for 40,000 soldes),
         # so each row is written complete, once, in order
         self.wb = wb = Workbook(str(path), {
             "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
-            "constant_memory": self.issues is not None,
+            "constant_memory": self.issues is not None or self.typed,
         })
         wb.set_properties({"title": self.d.title, "subject": self.d.id, "author": "xl2segur"})
         errors_ws = wb.add_worksheet(ERRORS_SHEET) if self.issues is not None else None

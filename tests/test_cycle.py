@@ -27,7 +27,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from converter import api, attachments
+from converter import api, attachments, ledger
 from converter.cli import app
 from converter.files import NameTaken, OutputError
 from converter.formats import all_formats, numero_formats
@@ -1053,7 +1053,8 @@ def test_a_ledger_of_version_1_in_the_output_folder_is_migrated_taken_over_and_i
                    "'acceptee', '123456')",
                    (orjson.dumps(deposited).decode(),))
     with Ledger(legacy) as book:
-        assert book.db.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert book.db.execute("PRAGMA user_version").fetchone()[0] == ledger.SCHEMA_VERSION
+        assert book.db.execute("SELECT regime FROM demandes").fetchone()[0] == "TTC"  # read from its own JSON
         [row] = book.file_demandes(1)
         assert book.demande(row) == deposited
     again = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00001", "00002")), out, DAY)

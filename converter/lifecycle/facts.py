@@ -20,11 +20,11 @@ def demande_records(numeros: list[str], lookup: Mapping[str, str]) -> str:
 
 def demande_lookup(definition: FormatDefinition, frames: Mapping[str, pl.DataFrame],
                    numeros: Sequence[str] | None = None) -> dict[str, str]:
-    """numeroEditeur → `{"numeroEditeur", "montant", "finess", "rpps"}` in JSON (`demande_facts`),
+    """numeroEditeur → `{"numeroEditeur", "montant", "finess", "rpps", "regime"}` in JSON (`demande_facts`),
     for the demandes whose rows `frames` hold (only those of `numeros`, if given): a conversion
     asks it once, for its accepted demandes. Polars writes the JSON, escaping included; the
     ledger reads it in SQL."""
-    record = pl.struct(pl.col(NE).alias("numeroEditeur"), "montant", "finess", "rpps").struct.json_encode()
+    record = pl.struct(pl.col(NE).alias("numeroEditeur"), "montant", "finess", "rpps", "regime").struct.json_encode()
     found = _facts(definition, frames, numeros).select(NE, record=record).collect()
     return dict(zip(found[NE].to_list(), found["record"].to_list()))  # a tenth of iter_rows' time
 
@@ -42,7 +42,10 @@ def _facts(definition: FormatDefinition, frames: Mapping[str, pl.DataFrame],
     if numeros is not None:  # the other sheets' facts join these rows: filtering them too cost as much again
         demandes = demandes.filter(pl.col(NE).is_in(pl.Series(list(numeros), dtype=pl.String).implode()))
     amount = amount_balise(definition.demandes)
-    found = demandes.lazy().select(NE, montant=pl.col(amount).cast(pl.String) if amount else pl.lit(None, pl.String))
+    found = demandes.lazy().select(NE, montant=pl.col(amount).cast(pl.String) if amount else pl.lit(None, pl.String),
+                                   # the VAT regime its advance depends on (ledger version 4: `etat` reads it there)
+                                   regime=pl.col(definition.advance_regime).cast(pl.String) if definition.advance_regime
+                                   else pl.lit(None, pl.String))
     for kind in ("finess", "rpps"):
         parts = [frames[s.name].lazy().select(NE, pl.col(f.balise).alias(kind))
                  for s in definition.sheets for f in s.fields if f.kind == kind]
