@@ -25,6 +25,7 @@ from .files import RUN_ID, NameTaken, OutputError, as_json, as_xlsx, clean_stale
 from .funding.amounts import AvanceDemande
 from .formats import FormatDefinition, all_formats, get_format, numero_formats
 from .issues import Issue, issue
+from .wording import counted
 from .kinds import shown
 from .reading import HEADER_SHEET, ROW, WorkbookError, read_workbook, release_freed_memory
 
@@ -672,7 +673,7 @@ def rewrite(name: str, registre: Path, output: Path | None = None, pieces: Path 
     found, warnings = attachments.of_document(orjson.loads(data), Path(pieces), get_format(row["format"])) \
         if pieces is not None else ([], [])
     if answered:  # uploaded already: the copy is for the archives, uploaded again it deposits twice
-        warnings = [issue("fichier_deja_depose", file=row["nom"], detail=answered), *warnings]
+        warnings = [issue("fichier_deja_depose", file=row["nom"], detail=counted(answered, "demande")), *warnings]
     done = Rewritten(row["nom"], None, folder=folder, warnings=warnings)
     if target.exists() and not _same_deposit(target.read_bytes(), data):
         raise OutputError(f"Le fichier « {target} » existe déjà avec un autre contenu que celui inscrit au "
