@@ -504,7 +504,7 @@ NOTHING_TO_SETTLE = ("Aucune avance acceptée par l'ASP, avec un numéro ASP, n'
 def solde(
     depuis: Annotated[Optional[Path], typer.Option("--depuis", "--registre", metavar="FICHIER", help="Registre des dépôts où lire les avances acceptées (par défaut celui de « xl2segur convertir »).")] = None,
     format_id: Annotated[Optional[str], typer.Option("--format", help="Format d'avance (ou de solde) ; facultatif si le registre n'en contient qu'un.")] = None,
-    sortie: Annotated[Path, typer.Option("-o", "--sortie", help="Dossier où écrire les classeurs de solde.")] = Path("."),
+    sortie: Annotated[Path, typer.Option("-o", "--sortie", metavar="DOSSIER", help="Dossier où écrire les classeurs de solde (par défaut le dossier courant).", show_default=False)] = Path("."),
 ) -> None:
     """Écrit le classeur de solde pré-rempli des avances acceptées (numéro ASP, OG, FINESS, scénarios)."""
     depuis = _ledger(depuis, "--depuis")
