@@ -41,7 +41,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "format_absent": (Severity.ERROR, "Le format n'est pas indiqué dans la feuille Entête : recopiez l'identifiant du format (ex. ms2-dui-pds-avance), listé par « xl2segur formats »."),
     "entete_plusieurs_lignes": (Severity.ERROR, "La feuille Entête n'a qu'une ligne, la ligne 2 : un classeur porte un seul numéro ANS et un seul SIRET. Effacez cette ligne, ou faites un classeur par numéro ANS et SIRET."),
     "entete_vide": (Severity.ERROR, "La feuille Entête n'a pas de ligne 2 remplie : indiquez numeroAns, SIRET et le format."),
-    "aucune_demande": (Severity.ERROR, "La feuille {sheet} ne contient aucune ligne remplie."),
+    "aucune_demande": (Severity.ERROR, "La feuille « {sheet} » ne contient aucune ligne remplie : remplissez-la à partir de la ligne 2, sous la ligne des balises, une ligne par {detail}."),
     "trop_de_lignes": (Severity.ERROR, "La feuille « {sheet} » dépasse la limite de {max} lignes ({detail}). Découpez le classeur."),
     "classeur_trop_gros": (Severity.ERROR, "Le classeur décompressé dépasse {detail} : il est refusé par sécurité. Découpez-le."),
     "classeur_protege": (Severity.ERROR, "Le classeur est protégé par un mot de passe. Enregistrez-en une copie sans mot de passe."),
