@@ -711,10 +711,12 @@ def _archives_changed(recorded: dict[str, list[list[object]]], archives: list[Pa
     for archive in archives:
         now = {name: (size, crc) for name, size, crc in ledger.members(archive)}
         then = {name: (size, crc) for name, size, crc in recorded.get(archive.name, [])}
-        ecarts = [f"{what} : {', '.join(names)}" for what, names in (
-            ("pièce(s) au contenu changé depuis", [n for n in now if n in then and now[n] != then[n]]),
-            ("pièce(s) qu'elle ne contenait pas", [n for n in now if n not in then]),
-            ("pièce(s) qu'elle contenait et qui n'y sont plus", [n for n in then if n not in now])) if names]
+        ecarts = [f"{one if len(names) == 1 else several} : {', '.join(names)}" for one, several, names in (
+            ("pièce au contenu changé depuis", "pièces au contenu changé depuis",
+             [n for n in now if n in then and now[n] != then[n]]),
+            ("pièce qu'elle ne contenait pas", "pièces qu'elle ne contenait pas", [n for n in now if n not in then]),
+            ("pièce qu'elle contenait et qui n'y est plus", "pièces qu'elle contenait et qui n'y sont plus",
+             [n for n in then if n not in now])) if names]
         if ecarts:
             found.append(issue("archive_differente", detail=archive.name, ecarts=" ; ".join(ecarts)))
     return found
