@@ -25,6 +25,7 @@ from .files import RUN_ID, NameTaken, OutputError, as_json, as_xlsx, clean_stale
 from .funding.amounts import AvanceDemande
 from .formats import FormatDefinition, all_formats, get_format, numero_formats
 from .issues import Issue, issue
+from .wording import counted
 from .kinds import shown
 from .reading import HEADER_SHEET, ROW, WorkbookError, read_workbook, release_freed_memory
 
@@ -672,7 +673,7 @@ def rewrite(name: str, registre: Path, output: Path | None = None, pieces: Path 
     found, warnings = attachments.of_document(orjson.loads(data), Path(pieces), get_format(row["format"])) \
         if pieces is not None else ([], [])
     if answered:  # uploaded already: the copy is for the archives, uploaded again it deposits twice
-        warnings = [issue("fichier_deja_depose", file=row["nom"], detail=answered), *warnings]
+        warnings = [issue("fichier_deja_depose", file=row["nom"], detail=counted(answered, "demande")), *warnings]
     done = Rewritten(row["nom"], None, folder=folder, warnings=warnings)
     if target.exists() and not _same_deposit(target.read_bytes(), data):
         raise OutputError(f"Le fichier « {target} » existe déjà avec un autre contenu que celui inscrit au "
@@ -710,10 +711,12 @@ def _archives_changed(recorded: dict[str, list[list[object]]], archives: list[Pa
     for archive in archives:
         now = {name: (size, crc) for name, size, crc in ledger.members(archive)}
         then = {name: (size, crc) for name, size, crc in recorded.get(archive.name, [])}
-        ecarts = [f"{what} : {', '.join(names)}" for what, names in (
-            ("pièce(s) au contenu changé depuis", [n for n in now if n in then and now[n] != then[n]]),
-            ("pièce(s) qu'elle ne contenait pas", [n for n in now if n not in then]),
-            ("pièce(s) qu'elle contenait et qui n'y sont plus", [n for n in then if n not in now])) if names]
+        ecarts = [f"{one if len(names) == 1 else several} : {', '.join(names)}" for one, several, names in (
+            ("pièce au contenu changé depuis", "pièces au contenu changé depuis",
+             [n for n in now if n in then and now[n] != then[n]]),
+            ("pièce qu'elle ne contenait pas", "pièces qu'elle ne contenait pas", [n for n in now if n not in then]),
+            ("pièce qu'elle contenait et qui n'y est plus", "pièces qu'elle contenait et qui n'y sont plus",
+             [n for n in then if n not in now])) if names]
         if ecarts:
             found.append(issue("archive_differente", detail=archive.name, ecarts=" ; ".join(ecarts)))
     return found

@@ -21,6 +21,7 @@ from .cli_fr import CommandeFr, GroupeFr  # French help screens and usage errors
 from .console import tolerate_console_encoding
 from .files import OutputError, near_file, typed_path, why, writable
 from .issues import shown, visible
+from .wording import counted
 from .ledger import ENVIRONMENT, WITHDRAWN, LedgerNotFound
 from .funding.amounts import format_rate
 from .funding.cli_text import InputError, plafond_hop_text, plafond_sfp_text
@@ -503,7 +504,7 @@ NOTHING_TO_SETTLE = ("Aucune avance acceptée par l'ASP, avec un numéro ASP, n'
 def solde(
     depuis: Annotated[Optional[Path], typer.Option("--depuis", "--registre", metavar="FICHIER", help="Registre des dépôts où lire les avances acceptées (par défaut celui de « xl2segur convertir »).")] = None,
     format_id: Annotated[Optional[str], typer.Option("--format", help="Format d'avance (ou de solde) ; facultatif si le registre n'en contient qu'un.")] = None,
-    sortie: Annotated[Path, typer.Option("-o", "--sortie", help="Dossier où écrire les classeurs de solde.")] = Path("."),
+    sortie: Annotated[Path, typer.Option("-o", "--sortie", metavar="DOSSIER", help="Dossier où écrire les classeurs de solde (par défaut le dossier courant).", show_default=False)] = Path("."),
 ) -> None:
     """Écrit le classeur de solde pré-rempli des avances acceptées (numéro ASP, OG, FINESS, scénarios)."""
     depuis = _ledger(depuis, "--depuis")
@@ -519,7 +520,7 @@ def solde(
         out.print(escape(NOTHING_TO_SETTLE.format(registre=depuis)))
         raise typer.Exit(0)
     for path, count in written:
-        out.print(f"Classeur de solde ({solde_id}) écrit : {path} — {count} demande(s)")
+        out.print(f"Classeur de solde ({solde_id}) écrit : {path} — {counted(count, 'demande')}")
     out.print(escape(solde_advice(sum(count for _, count in written), sum(w.refilled for w in written))))
 
 
@@ -529,13 +530,14 @@ def solde_advice(count: int, refilled: int) -> str:
     then = "puis « xl2segur convertir » avec --pieces."
     if not refilled:
         return f"Complétez la date et le montant de chaque facture (et les colonnes restées vides), {then}"
-    again = (f"{'reprend' if refilled == 1 else 'reprennent'} la date et le montant de facture de leur solde rejeté "
+    again = (f"{'reprend' if refilled == 1 else 'reprennent'} la date et le montant de facture de "
+             f"{'son' if refilled == 1 else 'leur'} solde rejeté "
              "par l'ASP : vérifiez-les et corrigez ce qui a motivé le rejet")
     if refilled == count:
         return f"{'La demande' if count == 1 else 'Les demandes'} {again}, {then}"
     others = "l'autre" if count - refilled == 1 else f"les {count - refilled} autres"
-    return (f"{refilled} demande(s) {again} ; pour {others}, complétez la date et le montant de chaque facture (et les "
-            f"colonnes restées vides), {then}")
+    return (f"{counted(refilled, 'demande')} {again} ; pour {others}, complétez la date et le montant de chaque "
+            f"facture (et les colonnes restées vides), {then}")
 
 
 @app.command("etat", cls=CommandeFr)
@@ -592,10 +594,11 @@ def importer(
             out.print(f"{escape(item.path.name)} : non inscrit — {escape(item.refused)}.")
             continue
         if item.already:
-            out.print(f"{escape(item.path.name)} : déjà inscrit au registre, tel quel ({item.format_id}, {item.demandes} "
-                      f"demande(s), déposé le {item.day:%d/%m/%Y})" + ("" if item.returns else " : rien à faire"))
+            out.print(f"{escape(item.path.name)} : déjà inscrit au registre, tel quel ({item.format_id}, "
+                      f"{counted(item.demandes, 'demande')}, déposé le {item.day:%d/%m/%Y})"
+                      + ("" if item.returns else " : rien à faire"))
         else:
-            out.print(f"{escape(item.path.name)} : inscrit ({item.format_id}, {item.demandes} demande(s), "
+            out.print(f"{escape(item.path.name)} : inscrit ({item.format_id}, {counted(item.demandes, 'demande')}, "
                       f"déposé le {item.day:%d/%m/%Y})")
         results: dict[str, int] = {}
         for line in item.returns:
@@ -671,8 +674,8 @@ def retirer(
         return
     try:
         row = api.withdrawal(fichier, registre)
-        question = (f"Retirer « {row['nom']} » ({row['demandes']} demande(s)) ? Faites-le seulement s'il n'a pas "
-                    "été déposé sur le portail de l'ASP et ne le sera jamais.")
+        question = (f"Retirer « {row['nom']} » ({counted(row['demandes'], 'demande')}) ? Faites-le seulement s'il "
+                    "n'a pas été déposé sur le portail de l'ASP et ne le sera jamais.")
         if not oui and not _confirmed(escape(question)):
             out.print("Rien n'est retiré.")
             raise typer.Exit(1)
@@ -680,8 +683,9 @@ def retirer(
         freed, moved = api.withdraw(fichier, registre, zips)
     except OutputError as exc:
         _fail(str(exc))
-    out.print(f"Fichier retiré du registre : {escape(row['nom'])} — {freed} demande(s) libérée(s), à reconvertir "
-              "si elles doivent être déposées.")
+    out.print(f"Fichier retiré du registre : {escape(row['nom'])} — "
+              + counted(freed, "demande libérée, à reconvertir si elle doit être déposée.",
+                        "demandes libérées, à reconvertir si elles doivent être déposées."))
     if moved is not None:
         out.print(f"Le fichier (et ses archives .zip) est mis de côté : {_shown(moved)}")
     else:  # moved elsewhere by hand: under its name, it could still be uploaded
@@ -699,8 +703,10 @@ def _restore(fichier: str, registre: Path) -> None:
         restored, path = api.restore(fichier, registre, kept)
     except OutputError as exc:
         _fail(str(exc))
-    out.print(f"Retrait annulé : {escape(Path(fichier).name)} — {restored} demande(s) de nouveau inscrite(s) comme "
-              "déposée(s) ; enregistrez son retour avec « xl2segur retour ».")
+    out.print(f"Retrait annulé : {escape(Path(fichier).name)} — "
+              + counted(restored, "demande de nouveau inscrite comme déposée",
+                        "demandes de nouveau inscrites comme déposées")
+              + " ; enregistrez son retour avec « xl2segur retour ».")
     if path is not None:
         out.print(f"Le fichier est à sa place : {_shown(path)}")
     else:  # set aside elsewhere, by hand or by a withdrawal given its path: it is not back

@@ -44,6 +44,7 @@ from .lifecycle.facts import demande_lookup, demande_records
 from .lifecycle.rows import rows_from_json
 from .returns import ReturnFileError, ReturnLine, ingest, read_json, read_return
 from .validation import pattern_hints, said
+from .wording import counted
 
 ERRORS_SHOWN = 5
 # a file that is not JSON: a deposit file is the user's own (not downloaded again from the
@@ -107,7 +108,7 @@ def _format(data: dict[str, Any], format_id: str | None) -> tuple[FormatDefiniti
     listed = " ; ".join(found[closest][:ERRORS_SHOWN]) + (" ; …" if len(found[closest]) > ERRORS_SHOWN else "")
     hint = "" if format_id else " (le plus proche ; --format en impose un autre)"
     return None, (f"il ne respecte pas le schéma du format {closest}{hint}, tel que xl2segur le lit dans les "
-                  f"documents de l'ASP : {len(found[closest])} erreur(s), dont {listed}"
+                  f"documents de l'ASP : {counted(len(found[closest]), 'erreur')}, dont {listed}"
                   f"{_attachment_key_said(get_format(closest), data)}")
 
 

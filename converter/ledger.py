@@ -56,6 +56,7 @@ import zstandard
 
 from .deposit import LINES, Placed
 from .files import OutputError, clean_stale, deposit_temporaries, numbered, publish, run_alive, run_lock_left, why
+from .wording import counted
 
 if TYPE_CHECKING:
     from .issues import Issue
@@ -442,20 +443,20 @@ class _FolderSide:
                                "(il porte la date et le rang que l'ASP demande)")
         parts = []
         if unknown:
-            listed = ", ".join(f"« {n} »" for n in unknown[:5]) + (f" et {len(unknown) - 5} autre(s)"
+            listed = ", ".join(f"« {n} »" for n in unknown[:5]) + (f" et {counted(len(unknown) - 5, 'autre')}"
                                                                   if len(unknown) > 5 else "")
             parts.append(
-                f"Le dossier « {folder} » contient {len(unknown)} fichier(s) de dépôt que le registre « {self.path} » "
-                f"ne connaît pas : {listed}. Ils ont été écrits avec un autre registre (un registre d'essai, celui d'un "
-                "collègue, celui d'une version précédente), avec celui-ci avant qu'il soit restauré d'une sauvegarde, "
-                "ou à la main ; rien n'est écrit ni déplacé. S'ils sont déposés ou à déposer, convertissez avec le "
+                f"Le dossier « {folder} » contient {counted(len(unknown), 'fichier')} de dépôt que le registre "
+                f"« {self.path} » ne connaît pas : {listed}. Ils ont été écrits avec un autre registre (un registre "
+                "d'essai, celui d'un collègue, celui d'une version précédente), avec celui-ci avant qu'il soit "
+                "restauré d'une sauvegarde, ou à la main ; rien n'est écrit ni déplacé. S'ils sont déposés ou à déposer, convertissez avec le "
                 "registre qui les a écrits (--registre, ou XL2SEGUR_REGISTRE pour une équipe), ou inscrivez-les "
                 "d'abord à celui-ci avec « xl2segur importer » : convertir dans un autre dossier déposerait leurs "
                 "demandes une seconde fois. Des fichiers d'essai, qui ne seront jamais déposés : convertissez "
                 "dans un autre dossier (-o).")
         if renamed:
             parts.append(f"Dans le dossier « {folder} », " + " ; ".join(renamed[:5])
-                         + (f" ; et {len(renamed) - 5} autre(s)" if len(renamed) > 5 else "")
+                         + (f" ; et {counted(len(renamed) - 5, 'autre')}" if len(renamed) > 5 else "")
                          + ". Rien n'est écrit ni déplacé ; relancez ensuite la conversion.")
         return " ".join(parts)
 
@@ -1606,11 +1607,11 @@ def locate(registre: Path | None, folder: Path | None = None, *, create: bool = 
             return _found(path, create), [issue("registre_ancien_ignore", file=str(path), detail=legacy)]
         with Ledger(path) as book:
             files, twice = book.adopt(legacy)
-        notices.append(issue("registre_repris", file=str(path), detail=legacy, fichiers=files,
+        notices.append(issue("registre_repris", file=str(path), detail=legacy, fichiers=counted(files, "fichier"),
                              nom=f"{legacy.name}{ADOPTED_SUFFIX}"))
         if twice:
             notices.append(issue("registre_repris_deux_fois", file=str(path), detail=legacy,
-                                 demandes=", ".join(twice[:10]) + (f" et {len(twice) - 10} autre(s)"
+                                 demandes=", ".join(twice[:10]) + (f" et {counted(len(twice) - 10, 'autre')}"
                                                                    if len(twice) > 10 else "")))
     return _found(path, create), notices
 

@@ -1523,7 +1523,9 @@ def _read_all(path: Path, raw: RawWorkbook, names: list[str], actual: dict[str, 
                 {**{b: pl.Series([], dtype=pl.String) for b in sheet.balises}, ROW: pl.Series([], dtype=pl.Int64)}
             ), {}, {}, {}))
     if raw.frames[definition.demandes.name].height == 0:
-        raise _fail("aucune_demande", path, sheet=definition.demandes.name)
+        # an order-check workbook (nature commandes) holds purchase orders, not demandes
+        raise _fail("aucune_demande", path, sheet=definition.demandes.name,
+                    detail="demande" if definition.produces_deposit else "bon de commande")
     raw.renamed = {n: u for n, u in actual.items() if n != u}
     order = [definition.header.name, *(s.name for s in definition.sheets)]
     for found in ("frames", "letters", "padded", "formulas", "shown", "hidden"):  # in the format's order, whoever read them

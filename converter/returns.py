@@ -191,6 +191,12 @@ def read_json(path: Path, where: str, advice: str = PORTAL_ADVICE) -> tuple[Any,
                               f"{advice}") from None
 
 
+def _as_json(value: Any) -> str:
+    """A value read from a return file, written as the file writes it (true, ["a"]), never as
+    Python would (True, ['a'])."""
+    return orjson.dumps(value).decode()
+
+
 def read_return(path: Path) -> ReturnFile:
     """One return file; ReturnFileError if it is not one (a deposit file not yet treated by
     the ASP included)."""
@@ -211,7 +217,7 @@ def read_return(path: Path) -> ReturnFile:
             raise ReturnFileError(f"{at} n'est pas un objet JSON.")
         ne = line.get("numeroEditeur")
         if ne is not None and ne != "" and not isinstance(ne, str):  # « 00001 » read as a number on its way
-            raise ReturnFileError(f"{at} a un numeroEditeur qui n'est pas un texte ({ne!r}) : ses zéros de tête sont "
+            raise ReturnFileError(f"{at} a un numeroEditeur qui n'est pas un texte ({_as_json(ne)}) : ses zéros de tête sont "
                                   "peut-être perdus. Téléchargez-le à nouveau depuis le portail Ségur, sans le modifier.")
         if not ne:
             raise ReturnFileError(f"{at} n'a pas de numeroEditeur.")
@@ -221,7 +227,7 @@ def read_return(path: Path) -> ReturnFile:
             if isinstance(value, (int, float)) and not isinstance(value, bool) and key == "codeTraitement":
                 value = str(value)
             if value is not None and not isinstance(value, str):
-                raise ReturnFileError(f"{at} a un {key} qui n'est pas un texte ({value!r}).")
+                raise ReturnFileError(f"{at} a un {key} qui n'est pas un texte ({_as_json(value)}).")
             values[key] = value if value is None or value.strip() else None  # « » is no answer, no number
         num_ligne = line.get("numLigne", index)
         lines.append(ReturnLine(source=path.name, num_ligne=num_ligne, numero_editeur=ne,

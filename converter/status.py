@@ -77,7 +77,8 @@ _DEMANDES = (
 
 _HISTORY = (
     "SELECT d.numero_ans AS numeroAns, d.format AS Format, d.numero_editeur AS numeroEditeur, "
-    "f.nom AS \"Fichier déposé\", r.fichier_retour AS \"Fichier de retour\", r.enregistre_le AS \"Enregistré le\", "
+    "f.nom AS \"Fichier déposé\", r.fichier_retour AS \"Fichier de retour\", "
+    "REPLACE(r.enregistre_le, 'T', ' ') AS \"Enregistré le\", "  # 2024-03-12 14:05:09, as a user reads it
     "CASE r.statut WHEN 'acceptee' THEN 'Acceptée' ELSE 'Rejetée' END AS \"Résultat\", r.numero_asp AS numeroASP, "
     "r.code_traitement AS codeTraitement, r.libelle_traitement AS libelleTraitement, "
     "CASE r.confirme WHEN 1 THEN 'oui' ELSE '' END AS \"Remplacé avec --confirmer\" "

@@ -15,6 +15,7 @@ import jsonschema_rs  # noqa: F401 — the doctest builds its validator with it
 import orjson
 
 from .deposit import LINES
+from .wording import counted
 
 # the key of a deposit file's JSON Schema (schema.py) that says in French what each of its
 # « pattern » asks: {pattern: description}; a key the validators ignore
@@ -105,22 +106,28 @@ def said(error: Any, hints: dict[str, str] | None = None) -> str:
     >>> import jsonschema_rs
     >>> [said(e) for e in jsonschema_rs.validator_for({"not": {"const": "a"}, "multipleOf": 2}).iter_errors(3)]
     ['3 est refusé par le schéma du format (règle « multipleOf »)']
+    >>> [said(e) for e in jsonschema_rs.validator_for({"minItems": 2, "maxProperties": 9}).iter_errors([1])]
+    ['1 élément, pour 2 au moins']
+    >>> schema = {"properties": {"a": {"minLength": 1}}, "additionalProperties": False}
+    >>> [said(e) for e in jsonschema_rs.validator_for(schema).iter_errors({"a": "", "b": 1})]
+    ['"" a moins de 1 caractère', 'balise inconnue du format : b']
     >>> print(*(said(e) for e in jsonschema_rs.validator_for({"not": {"const": "a"}}).iter_errors("a")))
     "a" n'est pas permis ici
     """
     kind, value = error.kind, error.instance
     said = {
         "maxItems": lambda: f"{len(value)} éléments, pour {kind.limit} au plus",
-        "minItems": lambda: f"{len(value)} élément(s), pour {kind.limit} au moins",
+        "minItems": lambda: f"{counted(len(value), 'élément')}, pour {kind.limit} au moins",
         "maximum": lambda: f"{_short(value)} dépasse le maximum, {kind.limit}",
         "minimum": lambda: f"{_short(value)} est sous le minimum, {kind.limit}",
         "exclusiveMaximum": lambda: f"{_short(value)} doit être inférieur à {kind.limit}",
         "exclusiveMinimum": lambda: f"{_short(value)} doit être supérieur à {kind.limit}",
         "maxLength": lambda: f"{_short(value)} dépasse {kind.limit} caractères",
-        "minLength": lambda: f"{_short(value)} a moins de {kind.limit} caractère(s)",
+        "minLength": lambda: f"{_short(value)} a moins de {counted(kind.limit, 'caractère')}",
         "type": lambda: f"{_short(value)} n'est pas {' ni '.join(TYPES.get(t, t) for t in kind.types)}",
         "required": lambda: f"la balise « {kind.property} » manque",
-        "additionalProperties": lambda: f"balise(s) inconnue(s) du format : {', '.join(kind.unexpected)}",
+        "additionalProperties": lambda: (f"{'balise inconnue' if len(kind.unexpected) < 2 else 'balises inconnues'} du "
+                                         f"format : {', '.join(kind.unexpected)}"),
         "enum": lambda: f"{_short(value)} n'est pas une valeur permise ({_short(kind.options)})",
         "const": lambda: f"{_short(value)} au lieu de {_short(kind.expected_value)}",
         "pattern": lambda: f"{_short(value)} n'a pas la forme attendue" + (

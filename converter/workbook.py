@@ -61,7 +61,10 @@ REQUIRED_HEADER_FILL = "#9BC2E6"
 OTHER_HEADER_FILL = "#DDEBF7"
 
 # The « Lien » of a warning on a row that is not in the error workbook (its demande is not rejected).
-ABSENT_ROW = "Ligne non reprise ici : sa demande n'est pas rejetée"
+# a warning on a row left out of the error workbook: its demande is accepted (its order, in an
+# order-check workbook, conforms)
+ABSENT_ROW = {True: "Ligne non reprise ici : sa demande n'est pas rejetée",
+              False: "Ligne non reprise ici : sa commande est conforme"}
 
 SEVERITY_LABEL = {Severity.ERROR: "Erreur", Severity.WARNING: "Avertissement"}
 
@@ -603,8 +606,9 @@ def _errors_sheet(writer: _Writer, ws: Worksheet) -> None:
         ws.write_string(r, 7, said, wrap)
         # a warning on a row of a demande that is not rejected: that row is not in this workbook
         absent = not spot and it.row is not None and not it.is_error and it.sheet in writer.row_map
+        absent_row = ABSENT_ROW[writer.d.produces_deposit]
         lines = max(_line_count(said, widths[7]), _line_count(value or "", widths[6]),
-                    _line_count(ABSENT_ROW, widths[8]) if absent else 1)
+                    _line_count(absent_row, widths[8]) if absent else 1)
         if lines > 1:  # LibreOffice does not fit row heights on opening
             ws.set_row(r, min(15 * lines + 2, MAX_ROW_HEIGHT))
         if spot:
@@ -616,7 +620,7 @@ def _errors_sheet(writer: _Writer, ws: Worksheet) -> None:
             else:  # beyond Excel's hyperlink limit: the same link as a formula
                 ws.write_formula(r, 8, f'=HYPERLINK("#{_sheet_ref(spot[0])}!{cell}","{label}")', link, label)
         elif absent:
-            ws.write_string(r, 8, ABSENT_ROW, wrap)
+            ws.write_string(r, 8, absent_row, wrap)
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(len(issues), 1), len(titles) - 1)
     ws.ignore_errors({"number_stored_as_text": "A1:XFD1048576"})

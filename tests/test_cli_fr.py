@@ -61,6 +61,10 @@ def test_help_details_are_french() -> None:
     assert "\nArguments :\n" in r.output
     assert "CLASSEUR <chemin>" in r.output and "[obligatoire]" in r.output
     assert "-o, --sortie <chemin>" in r.output and "[par défaut : depot]" in r.output
+    # a user does not read « . » as the folder they are in
+    r = runner.invoke(app, ["solde", "--help"])
+    assert "-o, --sortie DOSSIER" in r.output and "de solde (par défaut le dossier courant)." in " ".join(r.output.split())
+    assert "[par défaut : .]" not in r.output
 
 
 @pytest.mark.parametrize(("args", "message"), [

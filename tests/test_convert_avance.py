@@ -257,6 +257,18 @@ def test_modele_never_overwrites(tmp_path):
     assert result.exit_code == 2 and "format inconnu" in result.output
 
 
+@pytest.mark.parametrize("format_id, sheet, row", [("ms2-dui-pds-avance", "Demandes", "demande"),
+                                                    ("hop-pfi-va2-commandes", "Commandes", "bon de commande")])
+def test_a_blank_template_verified_says_where_to_fill_it(tmp_path, format_id, sheet, row):
+    """The template checked before it is filled: the sheet named as every message names one, and
+    what to do, in the words of the format (an order workbook holds orders, not demandes)."""
+    path = api.write_template(format_id, tmp_path / "m.xlsx")
+    result = CliRunner().invoke(app, ["verifier", str(path)])
+    assert result.exit_code == 2, result.output
+    assert (f"La feuille « {sheet} » ne contient aucune ligne remplie : remplissez-la à partir de la ligne 2, "
+            f"sous la ligne des balises, une ligne par {row}.") in " ".join(result.output.split())
+
+
 def test_blank_template_is_read_back(tmp_path):
     path = api.write_template("ms2-dui-pds-avance", tmp_path / "m.xlsx")
     outcome = api.verify(path)

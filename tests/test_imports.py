@@ -63,7 +63,7 @@ def test_an_imported_return_records_its_outcomes_and_prepares_the_soldes(tmp_pat
     result = CliRunner().invoke(app, ["importer", str(returned), "--registre", str(registre)])
     assert result.exit_code == 0, result.output
     text = _words(result.output)
-    assert "retour.json : inscrit (ms2-dui-pds-avance, 2 demande(s), déposé le" in text
+    assert "retour.json : inscrit (ms2-dui-pds-avance, 2 demandes, déposé le" in text
     assert "retour de l'ASP enregistré : acceptée 1, rejetée 1" in text
     _, [(book, count)] = api.write_solde_workbooks(registre, None, tmp_path / "soldes")
     assert count == 1 and [(d["numeroEditeur"], d["numeroASP"]) for d in sheet_rows(book, "Demandes")] == [
@@ -259,8 +259,8 @@ def test_importer_killed_between_two_files_then_run_again_records_each_once_and_
     assert result.exit_code == 0, result.output
     text = _words(result.output)
     assert ("JSON-0123456789-20240312-001.json : déjà inscrit au registre, tel quel (ms2-dui-pds-avance, "
-            "2 demande(s), déposé le 12/03/2024) : rien à faire") in text
-    assert "JSON-0123456789-20240312-002.json : inscrit (ms2-dui-pds-avance, 1 demande(s)" in text
+            "2 demandes, déposé le 12/03/2024) : rien à faire") in text
+    assert "JSON-0123456789-20240312-002.json : inscrit (ms2-dui-pds-avance, 1 demande" in text
     with sqlite3.connect(registre) as db:
         assert db.execute("SELECT f.nom, d.numero_editeur FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
                           "ORDER BY d.id").fetchall() == [
@@ -291,11 +291,11 @@ def test_a_return_imported_again_is_already_recorded_and_one_killed_halfway_gets
     result = runner.invoke(app, command)
     assert result.exit_code == 0, result.output
     text = _words(result.output)
-    assert (f"{made.name} : déjà inscrit au registre, tel quel (ms2-dui-pds-avance, 2 demande(s), déposé le "
+    assert (f"{made.name} : déjà inscrit au registre, tel quel (ms2-dui-pds-avance, 2 demandes, déposé le "
             "12/03/2024) retour de l'ASP enregistré : acceptée 1, rejetée 1") in text, text
     result = runner.invoke(app, command)
     assert result.exit_code == 0, result.output
-    assert (f"{made.name} : déjà inscrit au registre, tel quel (ms2-dui-pds-avance, 2 demande(s), déposé le "
+    assert (f"{made.name} : déjà inscrit au registre, tel quel (ms2-dui-pds-avance, 2 demandes, déposé le "
             "12/03/2024) : rien à faire") in _words(result.output)
     with sqlite3.connect(registre) as db:
         assert db.execute("SELECT numero_editeur, statut, numero_asp FROM demandes ORDER BY id").fetchall() == [
@@ -473,7 +473,7 @@ def test_an_imported_return_whose_outcomes_are_not_recorded_says_why(tmp_path: P
     result = CliRunner().invoke(app, ["importer", str(returned), "--registre", str(registre)])
     assert result.exit_code == 1, result.output
     text = _words(result.output)
-    assert "retour-solde.json : inscrit (ms2-dui-pds-solde, 2 demande(s)" in text
+    assert "retour-solde.json : inscrit (ms2-dui-pds-solde, 2 demandes" in text
     assert "retour de l'ASP enregistré" not in text
     assert ("retour de l'ASP non enregistré — 00001 : L'ASP n'a pas traité 00002 dans ce retour (codeTraitement et "
             "libelleTraitement vides)") in text

@@ -869,7 +869,7 @@ def test_rewrite_says_when_the_pieces_no_longer_make_the_zip_written_at_the_conv
     result = CliRunner().invoke(app, ["reecrire", str(deposit_file), "--pieces", str(folder)])
     assert result.exit_code == 0, result.output
     assert ("avertissement L'archive « JSON-0123456789-20240312-001.zip » n'est pas celle écrite à la conversion : "
-            "pièce(s) au contenu changé depuis : MS2-DUI-Va1-BDC-00002.pdf.") in " ".join(result.output.split())
+            "pièce au contenu changé depuis : MS2-DUI-Va1-BDC-00002.pdf.") in " ".join(result.output.split())
     assert archive.is_file()
 
 
@@ -958,7 +958,7 @@ def test_reecrire_of_a_file_the_asp_answered_says_it_was_deposited(tmp_path: Pat
     first.unlink()
     result = CliRunner().invoke(app, ["reecrire", str(first)])
     assert result.exit_code == 0 and first.exists()
-    assert ("avertissement fichier « JSON-0123456789-20240312-001.json » : L'ASP a déjà répondu pour 2 demande(s) de "
+    assert ("avertissement fichier « JSON-0123456789-20240312-001.json » : L'ASP a déjà répondu pour 2 demandes de "
             "ce fichier (« xl2segur retour ») : il a été déposé. Cette copie est pour vos archives : ne la déposez pas "
             "une seconde fois.") in " ".join(result.output.split())
 
@@ -1068,8 +1068,23 @@ def test_retirer_asks_for_confirmation(tmp_path: Path) -> None:
     assert refused.exit_code == 1 and "Rien n'est retiré." in refused.output and len(_live(default_path())) == 1
     done = CliRunner().invoke(app, ["retirer", name], input="o\n")
     assert done.exit_code == 0, done.output
-    assert f"Fichier retiré du registre : {name} — 1 demande(s) libérée(s)" in done.output
+    assert f"Fichier retiré du registre : {name} — 1 demande libérée, à reconvertir si elle doit être déposée." in done.output
     assert _live(default_path()) == []
+
+
+def test_retirer_and_its_undoing_agree_with_the_count_of_demandes(tmp_path: Path) -> None:
+    """« 1 demande libérée », « 2 demandes libérées », never « 2 demande(s) libérée(s) »."""
+    first = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002")), tmp_path / "depot", DAY)
+    name = first.files[0].name
+    asked = CliRunner().invoke(app, ["retirer", name], input="o\n")
+    assert asked.exit_code == 0, asked.output
+    said = " ".join(asked.output.split())
+    assert f"Retirer « {name} » (2 demandes) ?" in said
+    assert "— 2 demandes libérées, à reconvertir si elles doivent être déposées." in said
+    undone = CliRunner().invoke(app, ["retirer", "--annuler", str(first.files[0].parent / "retires" / name)])
+    assert undone.exit_code == 0, undone.output
+    assert "— 2 demandes de nouveau inscrites comme déposées ;" in " ".join(undone.output.split())
+    assert "(s)" not in asked.output + undone.output
 
 
 # ------------------------------------------------------------ 9. a run that fails its arguments

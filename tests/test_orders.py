@@ -400,6 +400,19 @@ def test_error_workbook_of_an_order_workbook(tmp_path):
     assert again.error_workbook == tmp_path / "erreurs-2.xlsx"
 
 
+def test_a_warning_on_a_conforming_order_says_the_order_conforms_not_a_demande(tmp_path):
+    """An order-check workbook holds orders (« Commandes conformes », « en erreur »): the row of
+    a conforming order left out of its error workbook is said so, not as a demande accepted."""
+    path = workbook(tmp_path / "c.xlsx", {"Commandes": [
+        hop_row("00001", FINESS[0], mentionConditionnelle=""), hop_row("00002", FINESS[1], montantCommande="9000.00")]},
+        HOP_ID)
+    api.verify(path, errors=tmp_path / "erreurs.xlsx")
+    errors = openpyxl.load_workbook(tmp_path / "erreurs.xlsx")["Erreurs"]
+    links = {r[3].value: r[8].value for r in errors.iter_rows(min_row=2)}  # original row → link
+    assert links[2] == "Ligne non reprise ici : sa commande est conforme"
+    assert "demande" not in " ".join(str(c.value) for c in errors["I"] if c.value)
+
+
 def test_cli_verifier_erreurs_and_convertir_refused(tmp_path):
     path = workbook(tmp_path / "c.xlsx", {"Commandes": [hop_row("00001", montantCommande="9000.00")]}, HOP_ID)
     r = runner.invoke(app, ["verifier", str(path), "--erreurs", str(tmp_path / "e.xlsx")])

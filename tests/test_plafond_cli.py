@@ -175,6 +175,22 @@ def test_invalid_input_french_error_exit_2(args, words):
     assert words in " ".join(r.output.split())
 
 
+@pytest.mark.parametrize("args,typed", [
+    (["hop-pfi-va2", "--activite-combinee", "15000", "--prestation", "V3"], "V3"),
+    (["hop-pfi-va2", "--activite-combinee", "15000", "--prestation", "V2", "--tva", "19"], "19"),
+    (["sfp-lgc-va2", "--client", "kine"], "kine"),
+    (["sfp-lgc-va2", "--client", "csi", "--tranche", "Z"], "Z"),
+    (["sfp-lgc-va2", "--client", "ide", "--tranche", "A"], "ide"),
+])
+def test_a_value_typed_is_quoted_in_french_never_as_python_writes_it(args, typed):
+    """The user's value between « », as every other message does; never Python's 'V3'."""
+    r = run(*args)
+    assert r.exit_code == 2, r.output
+    text = " ".join(r.output.split())
+    assert f"« {typed} »" in text, text
+    assert f"'{typed}'" not in text, text
+
+
 def test_hop_help_says_the_merged_cap_in_french():
     """The --activite-combinee help reads as French: the merged establishment's cap is the sum of
     the merged establishments' caps (seed 002 §5.3, « la somme des prix associés aux

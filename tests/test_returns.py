@@ -325,6 +325,22 @@ def test_a_numero_editeur_returned_as_a_number_is_named_as_such(tmp_path: Path) 
     assert "Téléchargez-le à nouveau depuis le portail Ségur, sans le modifier" in message
 
 
+@pytest.mark.parametrize("field,value,shown", [
+    ("numeroEditeur", True, "(true)"), ("numeroEditeur", ["00001"], '(["00001"])'),
+    ("libelleTraitement", False, "(false)"), ("numeroASP", {"numero": "FINMS2000001"}, '({"numero":"FINMS2000001"})'),
+])
+def test_a_value_of_another_json_type_is_shown_as_the_file_writes_it(tmp_path: Path, field, value, shown) -> None:
+    """The value is echoed as it is in the return file (true, a list), not as Python writes it
+    (True, ['00001']), which the user would look for in the file in vain."""
+    deposit_file, registre = _avances(tmp_path, "00001")
+    returned = _edit(asp_return(deposit_file, tmp_path / "r.json", {"00001": "FINMS2000001"}),
+                     lambda d: d["lignesImport"][0].update({field: value}))
+    with pytest.raises(OutputError) as caught:
+        api.ingest_returns([returned], registre)
+    message = _words(str(caught.value))
+    assert f"a un {field} qui n'est pas un texte {shown}" in message, message
+
+
 def test_empty_texts_the_asp_fields_hold_are_no_answer(tmp_path: Path) -> None:
     """codeTraitement and libelleTraitement « » (empty, not null): no answer, not a rejection
     (recorded rejected, the avance would have been deposited again); a numeroASP « » is no

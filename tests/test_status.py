@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -58,7 +59,8 @@ def test_the_ledger_status_per_format_and_state(tmp_path: Path, monkeypatch: pyt
     history = [[c.value for c in row] for row in book["Historique des retours"].iter_rows()]
     assert [r[2] for r in history[1:]] == ["00001", "00002", "00003", "00004"]
     assert history[1][4:8] == ["r.json", history[1][5], "Acceptée", "FINMS2000001"] and history[3][6] == "Rejetée"
-    assert history[1][5].startswith(date.today().isoformat())
+    # a day and a time as the user reads them (2026-12-05 12:11:36), not ISO's 2026-12-05T12:11:36
+    assert re.fullmatch(rf"{date.today().isoformat()} \d\d:\d\d:\d\d", history[1][5]), history[1][5]
     table = [[c.value for c in row] for row in book["Demandes"].iter_rows()]
     assert table[0][:7] == ["numeroAns", "SIRET", "Format", "numeroEditeur", "État", "Montant HT", "Avance attendue"]
     by_ne = {(r[2], r[3]): r for r in table[1:]}

@@ -137,7 +137,7 @@ def sfp_amounts() -> dict[str, dict[str, Decimal]]:
 def _check_regime(regime: str) -> None:
     if regime not in REGIMES:
         raise OutsideBaremeError(
-            f"Régime de TVA inconnu : {regime!r}. Valeurs possibles : "
+            f"Régime de TVA inconnu : « {regime} ». Valeurs possibles : "
             + ", ".join(REGIMES)
             + "."
         )
@@ -146,7 +146,7 @@ def _check_regime(regime: str) -> None:
 def _check_prestation(prestation: str) -> None:
     if prestation not in HOP.prestations:
         raise OutsideBaremeError(
-            f"Prestation inconnue : {prestation!r}. Valeurs possibles : V2 "
+            f"Prestation inconnue : « {prestation} ». Valeurs possibles : V2 "
             f"({HOP.prestations['V2']}) ou V1+V2 ({HOP.prestations['V1+V2']})."
         )
 
@@ -248,7 +248,7 @@ def normalise_sfp_client(client: str) -> str:
         client_key = client_key.replace(accent, without)
     if client_key not in SFP.clients:
         raise OutsideBaremeError(
-            f"Type de client inconnu : {client!r}. Valeurs possibles : "
+            f"Type de client inconnu : « {client} ». Valeurs possibles : "
             + ", ".join(SFP.clients)
             + "."
         )
@@ -272,7 +272,7 @@ def plafond_sfp(
         tr = str(tranche).strip().upper()
         if tr not in SFP.csi_tranches:
             raise OutsideBaremeError(
-                f"Tranche CSI inconnue : {tranche!r}. Valeurs possibles : "
+                f"Tranche CSI inconnue : « {tranche} ». Valeurs possibles : "
                 + ", ".join(SFP.csi_tranches)
                 + "."
             )
@@ -281,7 +281,7 @@ def plafond_sfp(
         if tranche is not None and str(tranche).strip():
             raise OutsideBaremeError(
                 f"La tranche ne s'applique qu'aux centres de santé infirmiers : retirez "
-                f"--tranche pour le client {client_key!r} (plafond forfaitaire)."
+                f"--tranche pour le client « {client_key} » (plafond forfaitaire)."
             )
         tr = None
         line = SFP.clients[client_key][0]

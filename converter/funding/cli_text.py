@@ -45,7 +45,7 @@ def regime_from_tva(tva: str | None) -> Regime | None:
     }
     if t not in mapping:
         raise InputError(
-            f"Taux de TVA inconnu : {tva!r}. Indiquez --tva 20, --tva 8.5 ou --tva HT "
+            f"Taux de TVA inconnu : « {tva} ». Indiquez --tva 20, --tva 8.5 ou --tva HT "
             "(fournisseur non assujetti)."
         )
     return mapping[t]

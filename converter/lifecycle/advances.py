@@ -49,6 +49,23 @@ def euros_text(amount: pl.Expr) -> pl.Expr:
                          (whole % _int(100)).cast(pl.String).str.zfill(2))
 
 
+def euros_said(amount: pl.Expr) -> pl.Expr:
+    """An amount as xl2segur writes it ('9733.33', converter/kinds/amount.py), as a French message
+    says it: '9 733,33 €' (funding.amounts.format_euros on a column). The thousands are grouped
+    from the right: on the reversed digits, a space after each three, the last one dropped.
+
+    >>> amounts = pl.DataFrame({"a": ["9733.33", "120.00", "1234567.5", "-1000.00"]})
+    >>> amounts.select(euros_said(pl.col("a"))).to_series().to_list()
+    ['9 733,33 €', '120,00 €', '1 234 567,50 €', '-1 000,00 €']
+    """
+    whole = amount.str.split(".").list.get(0)
+    digits = whole.str.strip_chars_start("-")
+    grouped = digits.str.reverse().str.replace_all(r"(\d{3})", "$1 ").str.strip_chars_end(" ").str.reverse()
+    cents_part = amount.str.split(".").list.get(1, null_on_oob=True).fill_null("").str.pad_end(2, "0")
+    return pl.concat_str(pl.when(whole.str.starts_with("-")).then(pl.lit("-")).otherwise(pl.lit("")),
+                         grouped, pl.lit(","), cents_part, pl.lit(" €"))
+
+
 def euros(amount: int | None) -> Decimal | None:
     """Cents as an exact Decimal of two decimals (a string, so that no context rounds it)."""
     return None if amount is None else Decimal(f"{amount}E-2")

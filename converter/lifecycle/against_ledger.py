@@ -19,6 +19,7 @@ from ..formats import FormatDefinition, all_formats, numero_formats
 from ..issues import Issue, Severity, issue, message
 from ..ledger import DEPOSEE, REJETEE, RETIREE, STATE_SAID, Ledger
 from ..reading import HEADER_SHEET, ROW
+from .advances import euros_said
 from .facts import demande_facts
 from .rows import amount_balise, json_values, rows_from_json
 
@@ -260,7 +261,7 @@ def solde_issues(checked: Checked, book: Ledger, demandes: pl.DataFrame, numero_
         over = rows.filter(pl.col(amount).cast(pl.Decimal(scale=2)) > pl.col("avance_montant").cast(pl.Decimal(scale=2)))
         found += _demande_issue(checked, "solde_montant_superieur", Severity.ERROR, over.select(
             NE, ROW, value=pl.col(amount).cast(pl.String),
-            detail=pl.concat_str(pl.lit("avance "), pl.col("detail"), pl.lit(" : "), pl.col("avance_montant"))),
+            detail=pl.concat_str(pl.lit("avance "), pl.col("detail"), pl.lit(" : "), euros_said(pl.col("avance_montant")))),
             balise=amount)
     if asp:
         wrong = rows.filter(pl.col("avance_asp").is_not_null() & (pl.col(asp) != pl.col("avance_asp")))
