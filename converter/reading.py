@@ -1124,14 +1124,28 @@ def _libc() -> ctypes.CDLL | None:
 
 def _open(path: Path, ods: bool = False) -> fastexcel.ExcelReader:
     """fastexcel's reader; it tells the kind of a file named by its extension, so a file whose
-    extension lies (an .ods renamed .xlsx) is handed over as bytes, told by its content."""
-    named = path.suffix.lower() in ((".ods",) if ods else (".xlsx", ".xlsm"))
+    extension lies (an .ods renamed .xlsx) is handed over as bytes, told by its content; so is
+    a file whose name is no UTF-8 (bytes of another encoding, that Python keeps as « \\udce9 »):
+    fastexcel refused it in English (« source must be a string or bytes »)."""
+    named = path.suffix.lower() in ((".ods",) if ods else (".xlsx", ".xlsm")) and _utf8(str(path))
     try:
         return fastexcel.read_excel(path if named else path.read_bytes())
     except BaseException as exc:
         if _fatal(exc):
             raise
         raise _fail("fichier_illisible", path, detail=_short(exc)) from exc
+
+
+def _utf8(text: str) -> bool:
+    """
+    >>> _utf8("é.xlsx"), _utf8("caf\\udce9.xlsx")
+    (True, False)
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @cache

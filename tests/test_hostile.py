@@ -293,6 +293,16 @@ def test_a_workbook_damaged_where_zipfile_inflates_it_is_refused_in_french(tmp_p
     assert "archive endommagée" in unreadable(broken, "fichier_illisible")
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="a file name of bytes that are no UTF-8: Linux keeps them")
+@pytest.mark.parametrize("source", [CORPUS / "libreoffice-saisie.xlsx", CORPUS / "libreoffice-saisie.ods"])
+def test_a_workbook_whose_name_is_no_utf8_is_read(tmp_path, source):
+    # a name in Latin-1 (an old archive, a Windows share): fastexcel refused the path, in English
+    path = Path(os.fsdecode(bytes(tmp_path) + b"/caf\xe9" + source.suffix.encode()))
+    shutil.copy(source, path)
+    outcome, saved = api.verify(path), api.verify(source)
+    assert not outcome.unreadable and outcome.demandes == saved.demandes > 0
+
+
 def test_not_a_workbook_at_all(tmp_path):
     path = tmp_path / "image.xlsx"
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 100)
