@@ -442,10 +442,8 @@ class _Writer:
 
     def _locate_issues(self) -> dict[str, dict[tuple[int, int], list[Issue]]]:
         marks: dict[str, dict[tuple[int, int], list[Issue]]] = {}
-        self.where: list[tuple[str, int, int, bool] | None] = []  # each issue's, in order: no dict of a million
-        for issue in self.issues or ():
+        for issue in self.issues or ():  # where each is: found again by the Erreurs sheet, not kept for a million
             spot = self._locate(issue)
-            self.where.append(spot)
             if spot and spot[3]:
                 marks.setdefault(spot[0], {}).setdefault((spot[1], spot[2]), []).append(issue)
         return marks
@@ -545,14 +543,12 @@ def _numero_balise(sheet: Sheet) -> str | None:
 
 def _errors_sheet(writer: _Writer, ws: Worksheet) -> None:
     """The Erreurs sheet of an error workbook: one row per issue, with a link to its cell."""
-    issues = list(writer.issues or ())
     order = {s.name: i for i, s in enumerate((writer.d.header, *writer.d.sheets))}
 
-    def key(i: int) -> int:  # (warning, sheet, row, column) in one number: no tuple per issue while sorted
-        it = issues[i]
-        column = min(_column_index(it.column) or 0, (1 << 32) - 1)
-        return ((not it.is_error) << 112 | (order.get(it.sheet or "", -1) + 1) << 80
-                | min(it.row or 0, (1 << 48) - 1) << 32 | column)
+    def key(it: Issue) -> int:  # (warning, sheet, row, column) in one small number: no tuple per issue
+        column = min(_column_index(it.column) or 0, (1 << 16) - 1)  # XFD is 16,383; a sheet has 2**20 rows
+        return ((not it.is_error) << 60 | min(order.get(it.sheet or "", -1) + 1, 255) << 50
+                | min(it.row or 0, (1 << 34) - 1) << 16 | column)
 
     head = writer._fmt(("errors-head",), {"bold": True, "border": 1, "bg_color": OTHER_HEADER_FILL,
                                         "valign": "top", "text_wrap": True})
@@ -579,9 +575,8 @@ def _errors_sheet(writer: _Writer, ws: Worksheet) -> None:
     ws.write_comment(0, 8, "Lien vers la cellule en question dans ce classeur : corrigez-la, puis "
                      "convertissez de nouveau ce classeur.", {"font_size": 9, "width": 260})
     links = 0
-    for r, i in enumerate(sorted(range(len(issues)), key=key), start=1):
-        it = issues[i]
-        spot = writer.where[i]
+    for r, it in enumerate(sorted(writer.issues or (), key=key), start=1):
+        spot = writer._locate(it)
         ws.write_string(r, 0, SEVERITY_LABEL.get(it.severity, str(it.severity)), sev_fmt.get(it.severity, top))
         if it.sheet:
             ws.write_string(r, 1, it.sheet, top)
@@ -617,7 +612,7 @@ def _errors_sheet(writer: _Writer, ws: Worksheet) -> None:
         elif absent:
             ws.write_string(r, 8, ABSENT_ROW, wrap)
     ws.freeze_panes(1, 0)
-    ws.autofilter(0, 0, max(len(issues), 1), len(titles) - 1)
+    ws.autofilter(0, 0, max(len(writer.issues or ()), 1), len(titles) - 1)
     ws.ignore_errors({"number_stored_as_text": "A1:XFD1048576"})
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
