@@ -103,7 +103,9 @@ class Outcome:
             return 2
         return 1 if self.rejected or self.errors else 0
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, problems: bool = True) -> dict[str, Any]:
+        """The report's content (`problems`: with its list of problems; write_report writes
+        them a batch at a time)."""
         expected = self.expected_advances()
         return {
             "classeur": str(self.workbook), "format": self.format_id,
@@ -121,7 +123,7 @@ class Outcome:
             "avance_attendue": f"{expected.total:.2f}" if expected else None,
             "avances_par_demande": expected.report_rows() if expected else [],
             "erreurs": len(self.errors), "avertissements": len(self.warnings),
-            "problemes": [i.to_dict() for i in self.issues],
+            "problemes": [i.to_dict() for i in self.issues] if problems else [],
             "code_retour": self.exit_code,
         }
 
@@ -548,10 +550,28 @@ def write_error_workbook(checked: Checked, outcome: Outcome, output: Path, targe
     return write_workbook(definition, target, header=header, rows=rows, issues=outcome.issues, numbered=True)
 
 
+REPORT_BATCH = 10_000
+"""Problems rendered at a time into the report (write_report)."""
+
+
 def write_report(outcome: Outcome, target: Path | str) -> Path:
-    data = orjson.dumps({**outcome.to_dict(), "date": datetime.now().isoformat(timespec="seconds")},
-                        option=orjson.OPT_INDENT_2)
-    return write_new_numbered(report_path(target), lambda tmp: tmp.write_bytes(data))
+    """The report, the bytes `orjson.dumps(outcome.to_dict() + date, OPT_INDENT_2)` gives,
+    written a batch of problems at a time: a dict for each of 927,000 problems and the whole
+    text at once (344 Mo) held some 900 Mio beside the checked workbook."""
+    whole = {**outcome.to_dict(problems=False), "problemes": [],
+             "date": datetime.now().isoformat(timespec="seconds")}
+    head, _, tail = orjson.dumps(whole, option=orjson.OPT_INDENT_2).partition(b'\n  "problemes": []')
+
+    def write(tmp: Path) -> None:
+        with tmp.open("wb") as fh:
+            fh.write(head + b'\n  "problemes": [' if outcome.issues else head + b'\n  "problemes": []')
+            for start in range(0, len(outcome.issues), REPORT_BATCH):
+                batch = [i.to_dict() for i in outcome.issues[start:start + REPORT_BATCH]]
+                listed = orjson.dumps(batch, option=orjson.OPT_INDENT_2)[1:-2]  # its items, each line 2 deeper
+                fh.write((b"," if start else b"") + listed.replace(b"\n", b"\n  "))
+            fh.write(b"\n  ]" + tail if outcome.issues else tail)
+
+    return write_new_numbered(report_path(target), write)
 
 
 def report_path(target: Path | str) -> Path:

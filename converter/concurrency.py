@@ -2,12 +2,14 @@
 an optimisation; with `SERIAL`, a conversion renders, verifies and records each file in turn,
 in one thread, and writes the same bytes (tests/test_performance.py compares both paths).
 
-Eight overlaps:
+Nine overlaps:
 - opening ahead (launch.py, the command's entry point): the workbook of `convertir` or
   `verifier` is opened by fastexcel (both readers, for a large one) while Python imports the
   rest of the tool; reading.py takes those readers for the same file, unchanged;
 - scanning ahead (`computed_ahead`): while fastexcel loads a sheet (it lets go of the GIL),
   one thread scans the next sheets' XML (reading.py);
+- checking aside (`checked_aside`): a large .ods's content.xml is checked well-formed by expat
+  in a second process (container.py) while reading.py scans it, before fastexcel opens it;
 - two readers (`two_readers`): a large workbook's last sheets are loaded by a second
   fastexcel reader, opened and loading in a thread of its own (`started`, `computed_ahead`),
   while the first loads the others (reading.py);
@@ -65,6 +67,11 @@ TWO_READERS_FROM = 64 << 20
 each in a thread of its own (about 50,000 demandes). A second reader parses the shared
 strings again (0.3 to 0.5 s of computing at 100,000 demandes): at 30,000 demandes (41 Mio)
 the read took as long either way, at 100,000 (141 and 214 Mio) 0.5 to 1.5 s less."""
+
+CHECK_ASIDE_FROM = 16 << 20
+"""Bytes of an .ods's content.xml (uncompressed) from which expat checks it is well-formed in a
+second process while the scan reads it (reading.py): 5.5 s of computing at 100,000 demandes
+(685 Mo), half as much as the scan; below, in the scan, under 0.15 s."""
 
 SERIAL = False
 """True: no second process, no file rendered ahead, no recording thread, no sheet scanned or
@@ -149,6 +156,11 @@ def results(futures: list[Future[Value]]) -> list[Value]:
                 with contextlib.suppress(Exception):
                     future.result()
         raise
+
+
+def checked_aside(content_bytes: int) -> bool:
+    """Whether an .ods's content.xml of `content_bytes` is checked in a second process (reading.py)."""
+    return not SERIAL and content_bytes >= CHECK_ASIDE_FROM
 
 
 def two_readers(sheet_bytes: int) -> bool:

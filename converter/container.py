@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 from xml.etree.ElementTree import ParseError
+from xml.parsers import expat
 
 import defusedxml.ElementTree as SafeXML
 from zlib_ng import zlib_ng
@@ -378,3 +381,56 @@ def _same_file(zf: zipfile.ZipFile) -> Any:
 def sheet_bytes(zf: zipfile.ZipFile, members: dict[str, str]) -> int:
     """The uncompressed bytes of the sheets' XML (`members`: check_package's)."""
     return sum(zf.getinfo(member).file_size for member in members.values())
+
+
+class WellFormed:
+    """An XML part given to expat (a streaming C parser; no handler, nothing built) piece by
+    piece: `feed` raises ParseError at its first fault, Refused on a DOCTYPE, which
+    check_archive looks for in the prolog only (no entity is ever declared)."""
+
+    def __init__(self, member: str) -> None:
+        self.member, self.parser = member, expat.ParserCreate()
+        self.parser.StartDoctypeDeclHandler = self._doctype
+
+    def _doctype(self, *_: Any) -> None:
+        raise Refused("fichier_illisible", detail=f"déclaration DOCTYPE/ENTITY interdite dans {self.member}")
+
+    def feed(self, data: bytes, final: bool = False) -> None:
+        try:
+            self.parser.Parse(data, final)
+        except expat.ExpatError as exc:
+            raise ParseError(f"{self.member} : {exc}") from exc
+
+
+ASIDE_WELL_FORMED, ASIDE_MALFORMED, ASIDE_DOCTYPE = 0, 10, 11  # exit codes of `python -m converter.container`
+
+
+def well_formed_aside(path: Path, member: str) -> subprocess.Popen[bytes] | None:
+    """`member` of the zip at `path` checked by WellFormed in a second process, which imports
+    this module only (0.05 s), while this one reads it otherwise: its exit code tells
+    (ASIDE_…), any other that it could not say. None if it cannot start."""
+    package_parent = str(Path(__file__).resolve().parent.parent)  # also when run from a checkout
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (package_parent, os.environ.get("PYTHONPATH"))))}
+    try:
+        return subprocess.Popen([sys.executable, "-m", __name__, str(path), member], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    except OSError:
+        return None
+
+
+def _check_aside(path: str, member: str) -> int:
+    xml = WellFormed(member)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for piece in member_chunks(zf, member):
+                xml.feed(piece)
+        xml.feed(b"", final=True)
+    except ParseError:
+        return ASIDE_MALFORMED
+    except Refused:
+        return ASIDE_DOCTYPE
+    return ASIDE_WELL_FORMED
+
+
+if __name__ == "__main__":
+    sys.exit(_check_aside(*sys.argv[1:3]))

@@ -48,7 +48,6 @@ from pathlib import Path
 
 from defusedxml import DefusedXmlException
 from xml.etree.ElementTree import ParseError
-from xml.parsers import expat
 
 import fastexcel
 import polars as pl
@@ -113,7 +112,7 @@ def _fail(code: str, path: Path, **kw) -> WorkbookError:
 
 
 def _malformed(path: Path) -> WorkbookError:
-    """The refusal of a package whose XML is malformed, found so without an XML parser."""
+    """The refusal of a package whose XML is malformed."""
     return _fail("fichier_illisible", path, detail=f"archive endommagée : {_damage(ParseError())}")
 
 
@@ -537,9 +536,6 @@ class _OdsSyntax:
     formula: re.Pattern[bytes]
     time_value: re.Pattern[bytes]
     annotation: re.Pattern[bytes]
-    annotation_open: bytes  # `<office:annotation`
-    annotation_close: bytes
-    table_close: re.Pattern[bytes]
     paragraph: re.Pattern[bytes]
     paragraph_open: bytes  # `<text:p`
     row_end: bytes
@@ -570,9 +566,6 @@ def _ods_syntax(t: bytes, o: bytes, x: bytes, c: bytes) -> _OdsSyntax:
         formula=re.compile(rb"\b" + t + rb':formula="([^"]*)"'),
         time_value=re.compile(rb"\b" + o + rb':time-value="([^"]*)"'),
         annotation=re.compile(rb"<" + o + rb":annotation\b.*?</" + o + rb":annotation>", re.S),
-        annotation_open=b"<" + o + b":annotation",
-        annotation_close=b"</" + o + b":annotation>",
-        table_close=re.compile(rb"</" + t + rb":table\s*>"),
         paragraph=re.compile(rb"<" + x + rb":p\b[^>]*?(?:/>|>(.*?)</" + x + rb":p>)", re.S),
         paragraph_open=b"<" + x + b":p",
         row_end=b"</" + t + b":table-row>",
@@ -581,27 +574,52 @@ def _ods_syntax(t: bytes, o: bytes, x: bytes, c: bytes) -> _OdsSyntax:
     )
 
 
-def _notes_whole(syntax: _OdsSyntax, chunk: bytes) -> bool:
-    """Whether each cell note (`office:annotation`) of `chunk` is well-formed XML up to its
-    closing tag. fastexcel (calamine) reads a note of a text cell up to that tag, and reads
-    forever past the end of the document when it never sees it: a note damaged inside (a tag
-    cut into `<">` and the XML after it taken for that tag's attributes), or whose closing tag
-    is lost. Notes are short (a comment, the template's header notes): an XML parser for
-    each, found by one search of the bytes."""
-    at = chunk.find(syntax.annotation_open)
-    while at >= 0:
-        after = at + len(syntax.annotation_open)
-        if chunk[after:after + 1] in _XML_SPACE_OR_END:  # not <office:annotation-end
-            end = chunk.find(syntax.annotation_close, after)
-            if end < 0:
-                return False
-            after = end + len(syntax.annotation_close)
-            try:
-                expat.ParserCreate().Parse(chunk[at:after], True)
-            except expat.ExpatError:
-                return False
-        at = chunk.find(syntax.annotation_open, after)
-    return True
+class _ContentCheck:
+    """content.xml checked well-formed (container.WellFormed), piece by piece as the scan reads
+    it, or, when large (concurrency.checked_aside), in a second process meanwhile: each piece
+    before the scan reads its rows. fastexcel (calamine) reads a sheet up to its closing tag,
+    and a note (office:annotation) of a text cell up to its own, and never stops at the end of
+    the document when it does not see them there: a note or the last sheet whose closing tag
+    is lost, a quote lost in a tag, a comment, CDATA or an attribute that hides the closing
+    tag from it while a search of the bytes still finds it. Each read forever where no Ctrl-C
+    reaches it; any of them makes the document malformed XML, whatever else is damaged with it."""
+
+    def __init__(self, path: Path, zf: zipfile.ZipFile) -> None:
+        self.path, self.zf, self.xml = path, zf, container.WellFormed("content.xml")
+        size = zf.getinfo("content.xml").file_size if "content.xml" in zf.namelist() else 0  # none: the scan says so
+        self.aside = container.well_formed_aside(path, "content.xml") if concurrency.checked_aside(size) else None
+
+    def feed(self, data: bytes, final: bool = False) -> None:
+        if self.aside is not None:
+            return
+        try:
+            self.xml.feed(data, final)
+        except container.Refused as refused:
+            raise _fail(refused.code, self.path, **refused.details) from None
+        except ParseError:
+            raise _malformed(self.path) from None
+
+    def end(self) -> None:
+        """The end of the document: its elements all closed; the second process's verdict."""
+        if self.aside is None:
+            self.feed(b"", final=True)
+            return
+        verdict = self.aside.wait()
+        if verdict == container.ASIDE_MALFORMED:
+            raise _malformed(self.path)
+        if verdict != container.ASIDE_WELL_FORMED:  # a DOCTYPE, or it could not say: said here
+            self.aside = None
+            for piece in container.member_chunks(self.zf, "content.xml"):
+                self.feed(piece)
+            self.end()
+
+    def __enter__(self) -> _ContentCheck:
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        if self.aside is not None and self.aside.poll() is None:  # the scan refused the file first
+            self.aside.kill()
+            self.aside.wait()
 
 
 def _ods_chunks(blocks: Iterable[bytes], row_end: bytes) -> Iterator[bytes]:
@@ -760,7 +778,8 @@ def _ods_time(duration: str) -> str:
     return "1899-12-31 {:02d}:{:02d}:{:02d}".format(*map(int, found.groups()))
 
 
-def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False) -> dict[str, SheetScan]:
+def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False,
+              check: _ContentCheck | None = None) -> dict[str, SheetScan]:
     """What _scan_sheet finds in an .xlsx sheet, for every sheet of an .ods, in one pass over
     its content.xml: first row, extent, cells in error (LibreOffice marks them
     `calcext:value-type="error"`; fastexcel reads them as empty), formulas saved without a
@@ -770,7 +789,8 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False) -> dict[st
     A run of identical cells or rows is saved once with `number-…-repeated`: it counts that
     often, and its cells are listed one by one up to MAX_SHEET_CELLS a sheet (beyond, the
     extent is refused anyway). Like _scan_sheet, regular expressions over the bytes: an XML
-    parser takes five times longer (_check_archive refused any DOCTYPE before)."""
+    parser calling Python for each element takes five times longer. `check` (_ContentCheck)
+    is given each piece before its rows are read; none when listing (the first scan did)."""
     if "content.xml" not in zf.namelist():
         raise _fail("fichier_illisible", path, detail="archive OpenDocument sans content.xml")
     with zf.open("content.xml") as fh:
@@ -789,9 +809,10 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False) -> dict[st
         if bottom >= 0:
             scan.far_cell = _far_cell((top, before_bottom, bottom), (left, before_right, right), down, across)
 
-    chunk, notes_whole = b"", True
+    chunk = b""
     for chunk in _ods_chunks(container.member_chunks(zf, "content.xml"), syntax.row_end):
-        notes_whole = notes_whole and _notes_whole(syntax, chunk)  # told after a content cut short
+        if check is not None:
+            check.feed(chunk)  # before the scan reads its rows
         # one row a piece, after what comes between rows; plain bytes searches, not regular
         # expressions, for what every row and cell needs: three times faster
         # a number shown rounded, or of many decimals: in no chunk of most workbooks, told by one search
@@ -809,6 +830,8 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False) -> dict[st
                                                                              booleans=set() if listing else None)
                 row, listed, top, left, bottom, right = 0, 0, 1 << 30, 1 << 30, -1, -1
                 before_bottom = before_right = -1
+            elif scan.value_rows is None:
+                continue  # a row outside any sheet (its tag damaged, well-formed): fastexcel reads none
             tag_end = piece.find(b">", at)
             attrs, body = piece[at + len(syntax.row_open):tag_end], piece[tag_end + 1:]
             repeated = syntax.rows_repeated.search(attrs) if b"repeated" in attrs else None
@@ -836,22 +859,20 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False) -> dict[st
             listed = _ods_marked(scan, syntax, cells, first, row, listed, listing)
             if shown_apart:
                 _ods_shown_apart(scan, syntax, cells, first, row)
-    _check_ods_end(path, syntax, chunk, notes_whole, bool(scans))
+    _check_ods_end(path, chunk, check)
     close()
     return scans
 
 
-def _check_ods_end(path: Path, syntax: _OdsSyntax, last: bytes, notes_whole: bool, rows: bool) -> None:
-    """After the scan of content.xml (`last`: its last piece, after the last row), what
-    fastexcel would read forever, where no Ctrl-C reaches it, refused in French: a document
-    cut short inside a zip that is whole (a program that stopped writing it), a note never
-    closed (`notes_whole`: _notes_whole), the last sheet never closed."""
+def _check_ods_end(path: Path, last: bytes, check: _ContentCheck | None) -> None:
+    """After the scan of content.xml (`last`: its last piece, after the last row): a document
+    cut short inside a zip that is whole (a program that stopped writing it) said so, then
+    `check`'s verdict."""
     if not _DOCUMENT_END.search(last[-1024:]):
         raise _fail("fichier_illisible", path, detail="son contenu (content.xml) s'arrête avant la fin : "
                     "ouvrez-le dans LibreOffice et enregistrez-le de nouveau, ou reprenez-en une copie complète")
-    closed = max((m.start() for m in syntax.table_close.finditer(last)), default=-1)
-    if not notes_whole or closed < max((m.start() for m in syntax.table.finditer(last)), default=0 if rows else -1):
-        raise _malformed(path)
+    if check is not None:
+        check.end()
 
 
 def _plain_text(xml: bytes) -> str:
@@ -1264,14 +1285,28 @@ def _libc() -> ctypes.CDLL | None:
 
 def _open(path: Path, ods: bool = False) -> fastexcel.ExcelReader:
     """fastexcel's reader; it tells the kind of a file named by its extension, so a file whose
-    extension lies (an .ods renamed .xlsx) is handed over as bytes, told by its content."""
-    named = path.suffix.lower() in ((".ods",) if ods else (".xlsx", ".xlsm"))
+    extension lies (an .ods renamed .xlsx) is handed over as bytes, told by its content; so is
+    a file whose name is no UTF-8 (bytes of another encoding, that Python keeps as « \\udce9 »):
+    fastexcel refused it in English (« source must be a string or bytes »)."""
+    named = path.suffix.lower() in ((".ods",) if ods else (".xlsx", ".xlsm")) and _utf8(str(path))
     try:
         return fastexcel.read_excel(path if named else path.read_bytes())
     except BaseException as exc:
         if _fatal(exc):
             raise
         raise _fail("fichier_illisible", path, detail=_short(exc)) from exc
+
+
+def _utf8(text: str) -> bool:
+    """
+    >>> _utf8("é.xlsx"), _utf8("caf\\udce9.xlsx")
+    (True, False)
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @cache
@@ -1291,7 +1326,8 @@ def _read(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None,
     if container.is_ods(zf):  # LibreOffice Calc: its sheets share one content.xml, scanned before reading
         _check_archive(path, zf)
         _refused(path, container.check_ods, zf)
-        scans = _scan_ods(path, zf)
+        with _ContentCheck(path, zf) as check:
+            scans = _scan_ods(path, zf, check=check)
         read = {_sheet_key(n) for n in (HEADER_SHEET, *_data_sheet_names())}
         for name, scan in scans.items():  # before fastexcel opens it: it loads every sheet at once
             if _sheet_key(name) in read:

@@ -260,7 +260,7 @@ class _Writer:
             self.issues = self._rows_placed(self.issues)
 
         marks = self._locate_issues() if self.issues is not None else {}
-        self.explanations = _explanations(self, marks) if self.issues is not None else {}
+        self.explanations = _Explanations(self, marks) if self.issues is not None else None
         # the cells given a note, up to MAX_ISSUE_NOTES, the first issues' first
         self.noted: set[tuple[str, int, int]] = set()
         for s in sheets:
@@ -325,10 +325,7 @@ class _Writer:
         ws.autofilter(0, 0, max(n, 1) if is_header else n, len(fields) - (0 if explained else 1))
         ws.ignore_errors({"number_stored_as_text": "A1:XFD1048576"})
 
-        explain = None
-        if explained:
-            explain = _explain_head(self, ws, len(fields))
-            explanations = self.explanations.get(sheet.name, {})
+        explain = _explain_head(self, ws, len(fields)) if explained else None
         marked: dict[int, list[int]] = {}  # row → its highlighted columns
         for r, c in marks:
             if r != 0:
@@ -361,8 +358,8 @@ class _Writer:
                 if c in typed and _write_typed(ws, r, c, fields[c].kind, text, formats[c]):
                     continue
                 write_string(r, c, text, formats[c])
-            if explain is not None and r in explanations:
-                _explain_cell(ws, r, len(fields), explanations[r], explain)
+            if explain is not None and (found := self.explanations.of(sheet, r, row)):
+                _explain_cell(ws, r, len(fields), found, explain)
 
         for c, f in enumerate(fields):
             self._validation(ws, f, c, 1, last)
@@ -449,10 +446,8 @@ class _Writer:
 
     def _locate_issues(self) -> dict[str, dict[tuple[int, int], list[Issue]]]:
         marks: dict[str, dict[tuple[int, int], list[Issue]]] = {}
-        self.where: dict[int, tuple[str, int, int, bool] | None] = {}
-        for i, issue in enumerate(self.issues or ()):
+        for issue in self.issues or ():  # where each is: found again by the Erreurs sheet, not kept for a million
             spot = self._locate(issue)
-            self.where[i] = spot
             if spot and spot[3]:
                 marks.setdefault(spot[0], {}).setdefault((spot[1], spot[2]), []).append(issue)
         return marks
@@ -495,52 +490,54 @@ def _explain_cell(ws: Worksheet, r: int, col: int, found: list[tuple[bool, str]]
         ws.set_row(r, min(15 * lines + 2, MAX_ROW_HEIGHT))
 
 
-def _explanations(writer: _Writer, marks: dict[str, dict[tuple[int, int], list[Issue]]]
-                  ) -> dict[str, dict[int, list[tuple[bool, str]]]]:
-    """sheet → written row → (is error, text) of the « À corriger » column, in order: the
-    row's own problems by column, then (demandes sheet) the errors of the demande's rows
-    in the other sheets, and those of the Entête, which reject every demande."""
-    demandes = writer.d.demandes
-    order = {s.name: i for i, s in enumerate(writer.d.sheets)}
-    own = _numero_balise(demandes)
-    rows_of: dict[str, list[int]] = {}
-    if own:
-        for i, row in enumerate(writer.rows.get(demandes.name, []), start=1):
-            if row.get(own):
-                rows_of.setdefault(_numero_key(row[own]), []).append(i)
-    every = [i for rs in rows_of.values() for i in rs]
-    found: dict[str, dict[int, list[Any]]] = {}
-    texts: dict[str, str] = {}  # one object per distinct text: the same problem on thousands of rows
+class _Explanations:
+    """The « À corriger » column, row by row as each sheet is written (`of`): the row's own
+    problems by column, errors first, then (demandes sheet) the errors of the Entête, which
+    reject every demande, and those of the demande's rows in the other sheets. Only where
+    they are is kept (`marks`, and the marked rows of each demande): a text for each problem,
+    and each again in its demande's row, made in advance, held 590 octets a problem (927,000
+    problems, 100,000 demandes: most of the 1.40 Gio the command took)."""
 
-    def add(sheet: str, row: int, key: tuple, issue: Issue, text: str) -> None:
-        found.setdefault(sheet, {}).setdefault(row, []).append((key, issue.is_error, texts.setdefault(text, text)))
-
-    for name, cells in marks.items():
-        sheet = writer.d.by_name[name]
-        numero = _numero_balise(sheet)
-        for (r, c), issues in cells.items():
-            if r == 0:
+    def __init__(self, writer: _Writer, marks: dict[str, dict[tuple[int, int], list[Issue]]]) -> None:
+        self.d, self.marks = writer.d, marks
+        self.columns: dict[str, dict[int, list[int]]] = {}  # sheet → written row → its marked columns, in order
+        for name, cells in marks.items():
+            rows = self.columns[name] = {}
+            for r, c in sorted(cells):
+                if r != 0:
+                    rows.setdefault(r, []).append(c)
+        demandes = self.d.demandes
+        self.own = _numero_balise(demandes)
+        self.header = [(True, f"Feuille « {self.d.header.name} » — {text}")
+                       for is_error, text in self._cells(self.d.header, 1) if is_error]
+        self.elsewhere: dict[str, list[tuple[Sheet, int]]] = {}  # demande → its other sheets' marked rows, in order
+        for sheet in self.d.sheets:
+            numero = _numero_balise(sheet)
+            if sheet is demandes or not numero:
                 continue
-            for it in issues:
-                label = f"{sheet.fields[c].balise} : " if (it.balise or it.column) else ""
-                if sheet is writer.d.header:
-                    if it.is_error:
-                        for d in every:
-                            add(demandes.name, d, (1, -1, r, c), it,
-                                f"Feuille « {name} » — {label}{it.message}")
-                    continue
-                add(name, r, (0, not it.is_error, c), it, f"{label}{it.message}")
-                if sheet is demandes or not numero or not it.is_error:
-                    continue
-                value = writer.rows[name][r - 1].get(numero)
-                for d in rows_of.get(_numero_key(value), []) if value else []:
-                    add(demandes.name, d, (1, order[name], r, c), it,
-                        f"Feuille « {name} », ligne {r + 1} — {label}{it.message}")
-    for rows in found.values():  # in place: never two copies of every row's texts
-        for r, items in rows.items():
-            items.sort(key=lambda x: x[0])
-            rows[r] = [(e, t) for _, e, t in items]
-    return found
+            for r in self.columns.get(sheet.name, {}):
+                value = writer.rows[sheet.name][r - 1].get(numero)
+                if value:
+                    self.elsewhere.setdefault(_numero_key(value), []).append((sheet, r))
+
+    def _cells(self, sheet: Sheet, r: int) -> Iterator[tuple[bool, str]]:
+        """(is error, text) of each problem of row `r` of `sheet`, by column, in their order."""
+        cells = self.marks.get(sheet.name, {})
+        for c in self.columns.get(sheet.name, {}).get(r, ()):
+            for it in cells[(r, c)]:
+                yield it.is_error, (f"{sheet.fields[c].balise} : " if (it.balise or it.column) else "") + it.message
+
+    def of(self, sheet: Sheet, r: int, row: dict[str, Any]) -> list[tuple[bool, str]]:
+        """(is error, text) of row `r` of `sheet` (`row`: its values), in order."""
+        own = list(self._cells(sheet, r))
+        found = [x for x in own if x[0]] + [x for x in own if not x[0]]
+        if sheet is not self.d.demandes or not self.own or not row.get(self.own):
+            return found
+        found += self.header
+        for other, at in self.elsewhere.get(_numero_key(row[self.own]), ()):
+            found += [(True, f"Feuille « {other.name} », ligne {at + 1} — {text}")
+                      for is_error, text in self._cells(other, at) if is_error]
+        return found
 
 
 def _numero_balise(sheet: Sheet) -> str | None:
@@ -550,13 +547,12 @@ def _numero_balise(sheet: Sheet) -> str | None:
 
 def _errors_sheet(writer: _Writer, ws: Worksheet) -> None:
     """The Erreurs sheet of an error workbook: one row per issue, with a link to its cell."""
-    issues = list(writer.issues or ())
     order = {s.name: i for i, s in enumerate((writer.d.header, *writer.d.sheets))}
 
-    def key(i: int) -> tuple:
-        it = issues[i]
-        return (not it.is_error, order.get(it.sheet or "", -1), it.row or 0,
-                _column_index(it.column) or 0)
+    def key(it: Issue) -> int:  # (warning, sheet, row, column) in one small number: no tuple per issue
+        column = min(_column_index(it.column) or 0, (1 << 16) - 1)  # XFD is 16,383; a sheet has 2**20 rows
+        return ((not it.is_error) << 60 | min(order.get(it.sheet or "", -1) + 1, 255) << 50
+                | min(it.row or 0, (1 << 34) - 1) << 16 | column)
 
     head = writer._fmt(("errors-head",), {"bold": True, "border": 1, "bg_color": OTHER_HEADER_FILL,
                                         "valign": "top", "text_wrap": True})
@@ -583,9 +579,8 @@ def _errors_sheet(writer: _Writer, ws: Worksheet) -> None:
     ws.write_comment(0, 8, "Lien vers la cellule en question dans ce classeur : corrigez-la, puis "
                      "convertissez de nouveau ce classeur.", {"font_size": 9, "width": 260})
     links = 0
-    for r, i in enumerate(sorted(range(len(issues)), key=key), start=1):
-        it = issues[i]
-        spot = writer.where.get(i)
+    for r, it in enumerate(sorted(writer.issues or (), key=key), start=1):
+        spot = writer._locate(it)
         ws.write_string(r, 0, SEVERITY_LABEL.get(it.severity, str(it.severity)), sev_fmt.get(it.severity, top))
         if it.sheet:
             ws.write_string(r, 1, it.sheet, top)
@@ -622,7 +617,7 @@ def _errors_sheet(writer: _Writer, ws: Worksheet) -> None:
         elif absent:
             ws.write_string(r, 8, absent_row, wrap)
     ws.freeze_panes(1, 0)
-    ws.autofilter(0, 0, max(len(issues), 1), len(titles) - 1)
+    ws.autofilter(0, 0, max(len(writer.issues or ()), 1), len(titles) - 1)
     ws.ignore_errors({"number_stored_as_text": "A1:XFD1048576"})
     ws.set_landscape()
     ws.fit_to_pages(1, 0)

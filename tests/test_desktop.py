@@ -340,7 +340,8 @@ def test_an_ods_lists_its_number_cells_once_and_only_when_a_check_asks(monkeypat
     # .ods typed as Excel types it (amounts, VRAI/FAUX), for the few cells a check asks about
     listings = []
     real = reading._scan_ods
-    monkeypatch.setattr(reading, "_scan_ods", lambda path, zf, listing=False: listings.append(listing) or real(path, zf, listing))
+    monkeypatch.setattr(reading, "_scan_ods", lambda path, zf, listing=False, check=None:
+                        listings.append(listing) or real(path, zf, listing, check))
     assert ("ensemble_manquant", "023456789") in {(i.code, i.value) for i in api.verify(SAVED["ods"]).issues}
     assert listings == [False, True]  # the FINESS typed as a number asked: one listing, whatever asks
     listings.clear()

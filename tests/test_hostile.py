@@ -293,6 +293,16 @@ def test_a_workbook_damaged_where_zipfile_inflates_it_is_refused_in_french(tmp_p
     assert "archive endommagée" in unreadable(broken, "fichier_illisible")
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="a file name of bytes that are no UTF-8: Linux keeps them")
+@pytest.mark.parametrize("source", [CORPUS / "libreoffice-saisie.xlsx", CORPUS / "libreoffice-saisie.ods"])
+def test_a_workbook_whose_name_is_no_utf8_is_read(tmp_path, source):
+    # a name in Latin-1 (an old archive, a Windows share): fastexcel refused the path, in English
+    path = Path(os.fsdecode(bytes(tmp_path) + b"/caf\xe9" + source.suffix.encode()))
+    shutil.copy(source, path)
+    outcome, saved = api.verify(path), api.verify(source)
+    assert not outcome.unreadable and outcome.demandes == saved.demandes > 0
+
+
 def test_not_a_workbook_at_all(tmp_path):
     path = tmp_path / "image.xlsx"
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 100)
@@ -1283,18 +1293,63 @@ def _last_sheet_unclosed(content: bytes) -> bytes:
     return content[:last] + content[last + len(b"</table:table>"):]
 
 
-@pytest.mark.parametrize("damage", [_note_cut_then_a_quote_lost, _last_note_unclosed, _last_sheet_unclosed])
-def test_an_ods_whose_content_fastexcel_would_read_forever_is_refused_as_malformed(tmp_path, damage):
+def _hidden(tag: bytes, opening: bytes, closing: bytes):
+    """The last `tag` of content.xml hidden from an XML reader inside `opening`…`closing`,
+    where a search of the bytes still finds it."""
+    def damage(content: bytes) -> bytes:
+        last = content.rfind(tag)
+        return content[:last] + opening + tag + closing + content[last + len(tag):]
+    damage.__name__ = f"_hidden_{opening.decode()}"
+    return damage
+
+
+@pytest.mark.parametrize("damage", [
+    _note_cut_then_a_quote_lost, _last_note_unclosed, _last_sheet_unclosed,
+    # each hid the closing tag from fastexcel, not from the scan's searches of the bytes
+    _hidden(b"</table:table>", b"<!--", b"-->"), _hidden(b"</table:table>", b'<x a="', b'"/>'),
+    _hidden(b"</office:annotation>", b"<![CDATA[", b"]]>")])
+def test_an_ods_whose_content_fastexcel_would_read_forever_is_refused_as_malformed(tmp_path, monkeypatch, damage):
     # each made fastexcel (calamine) read past the end of content.xml forever, waiting for the
-    # end of a note or of the last sheet; the scan before it finds them at no cost
+    # end of a note or of the last sheet; expat, fed each piece the scan reads, refuses them
     path = _ods_content_edited(tmp_path / "abime.ods", damage)
     assert "mal formé" in _verified_in_a_process(path)
     assert "mal formé" in unreadable(path, "fichier_illisible")
+    monkeypatch.setattr(concurrency, "CHECK_ASIDE_FROM", 0)  # checked in a second process, as a large one
+    assert "mal formé" in unreadable(path, "fichier_illisible")
 
 
-def test_an_ods_whose_notes_are_whole_is_read(tmp_path):
-    # the notes checked one by one: neither a note nor the end of a sheet is refused for lack
-    # of a parser's namespaces, nor a note's end across the rows
+def test_an_ods_whose_sheet_tag_is_renamed_is_read_without_that_sheet(tmp_path):
+    # well-formed, the first sheet's tag renamed (`table:tablex`, closed so): its rows came
+    # before any sheet, and the scan stopped on a TypeError (« Erreur inattendue »)
+    def renamed(content: bytes) -> bytes:
+        at, end = content.index(b"<table:table "), content.index(b"</table:table>")
+        return (content[:at] + b"<table:tablex " + content[at + 13:end] + b"</table:tablex>"
+                + content[end + len(b"</table:table>"):])
+
+    outcome = api.verify(_ods_content_edited(tmp_path / "renomme.ods", renamed))
+    assert outcome.unreadable and [i.code for i in outcome.errors] == ["feuille_manquante"]
+
+
+@pytest.mark.parametrize("aside", [False, True])
+def test_an_ods_whose_doctype_follows_a_long_prolog_is_refused(tmp_path, monkeypatch, aside):
+    # check_archive looks for a DOCTYPE in the first 64 Kio of each part only
+    def declared(content: bytes) -> bytes:
+        at = content.index(b"?>") + 2
+        return content[:at] + b"<!--" + b"x" * 70_000 + b'--><!DOCTYPE a [<!ENTITY e "x">]>' + content[at:]
+
+    if aside:  # the second process's verdict: said here, in French
+        monkeypatch.setattr(concurrency, "CHECK_ASIDE_FROM", 0)
+    text = unreadable(_ods_content_edited(tmp_path / "doctype.ods", declared), "fichier_illisible")
+    assert "DOCTYPE/ENTITY interdite dans content.xml" in text
+
+
+@pytest.mark.parametrize("aside", [False, True])
+def test_an_ods_whose_notes_are_whole_is_read(tmp_path, monkeypatch, aside):
+    # content.xml checked in pieces (or in a second process, as a large one): neither a note
+    # nor the end of a sheet is refused for lack of a parser's namespaces, nor a note's end
+    # across the rows
+    if aside:
+        monkeypatch.setattr(concurrency, "CHECK_ASIDE_FROM", 0)
     path = _ods_content_edited(tmp_path / "entier.ods", lambda content: content)
     outcome, saved = api.verify(path), api.verify(CORPUS / "libreoffice-saisie.ods")
     assert not outcome.unreadable and outcome.demandes == saved.demandes > 0

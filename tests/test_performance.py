@@ -1023,3 +1023,69 @@ def test_the_rows_of_an_error_workbook_are_held_compactly(tmp_path):
         columns = len(checked.definition.by_name[name].fields) + 1
         assert len(shown) >= 600 and held / len(shown) < 40 * columns + 100, (name, held / len(shown))
         assert shown[0]["numeroEditeur"] == "00001" and shown[0].get("absente", "-") == "-"
+
+
+def test_an_error_workbook_of_a_million_problems_holds_no_text_per_problem(tmp_path):
+    """The « À corriger » column was made before any sheet was written: a text for each problem,
+    each again in its demande's row (590 octets a problem): 927,000 problems, `verifier
+    --erreurs` peaked at 1.40 GiB. Each row's is now made as it is written, from where the
+    problems are; the writer's peak (rows echoed, xlsxwriter's own) is counted per problem."""
+    import tracemalloc
+
+    rows = many_demandes(400)
+    for sheet, lines in rows.items():
+        if sheet != "Entête":
+            for line in lines:
+                for balise in list(line):
+                    if balise != "numeroEditeur":
+                        line[balise] = "?? faux ??"
+    outcome, checked = api.check(workbook(tmp_path / "faux.xlsx", rows))
+    assert len(outcome.issues) > 400 * 15
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        api.write_error_workbook(checked, outcome, tmp_path, target=tmp_path / "erreurs.xlsx")
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    assert peak / len(outcome.issues) < 2400, peak / len(outcome.issues)  # 2,600 before, 2,170 now
+
+
+def _wholly_wrong(tmp_path: Path, n: int):
+    rows = many_demandes(n)
+    for sheet, lines in rows.items():
+        if sheet != "Entête":
+            for line in lines:
+                for balise in list(line):
+                    if balise != "numeroEditeur":
+                        line[balise] = "?? faux ??"
+    return api.check(workbook(tmp_path / "faux.xlsx", rows))
+
+
+@pytest.mark.parametrize("batch", [3, api.REPORT_BATCH])
+def test_the_report_written_in_batches_is_the_report_written_whole(tmp_path, monkeypatch, batch):
+    monkeypatch.setattr(api, "REPORT_BATCH", batch)
+    outcome, _ = _wholly_wrong(tmp_path, 3)
+    for shown in (outcome, api.Outcome(workbook=tmp_path / "vide.xlsx")):  # problems, and none
+        written = api.write_report(shown, tmp_path / "rapports" / "rapport.json").read_bytes()
+        date = orjson.loads(written)["date"]
+        assert written == orjson.dumps({**shown.to_dict(), "date": date}, option=orjson.OPT_INDENT_2)
+
+
+def test_a_report_of_a_million_problems_is_written_a_batch_at_a_time(tmp_path, monkeypatch):
+    """`--rapport` made a dict of each problem and the whole text at once: 927,000 problems, a
+    report of 344 Mo, some 900 Mio more at the end of `verifier`. A batch of them at a time
+    (here 100, 10,000 for real)."""
+    import tracemalloc
+
+    monkeypatch.setattr(api, "REPORT_BATCH", 100)
+    outcome, _ = _wholly_wrong(tmp_path, 150)
+    assert len(outcome.issues) > 150 * 15
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        api.write_report(outcome, tmp_path / "rapport.json")
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20, peak  # 1 Mio: 400 octets a problem for the text alone, and their dicts, before
