@@ -60,9 +60,8 @@ WARNING_FILL, WARNING_FONT = "#FFE0B2", "#8A4B00"
 REQUIRED_HEADER_FILL = "#9BC2E6"
 OTHER_HEADER_FILL = "#DDEBF7"
 
-# The « Lien » of a warning on a row that is not in the error workbook (its demande is not rejected).
-# a warning on a row left out of the error workbook: its demande is accepted (its order, in an
-# order-check workbook, conforms)
+# The « Lien » of a warning on a row left out of the error workbook, by whether the format makes
+# deposits: its demande is not rejected (its order, in an order-check workbook, conforms)
 ABSENT_ROW = {True: "Ligne non reprise ici : sa demande n'est pas rejetée",
               False: "Ligne non reprise ici : sa commande est conforme"}
 
