@@ -791,12 +791,7 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False,
     extent is refused anyway). Like _scan_sheet, regular expressions over the bytes: an XML
     parser calling Python for each element takes five times longer. `check` (_ContentCheck)
     is given each piece before its rows are read; none when listing (the first scan did)."""
-    if "content.xml" not in zf.namelist():
-        raise _fail("fichier_illisible", path, detail="archive OpenDocument sans content.xml")
-    with zf.open("content.xml") as fh:
-        head = fh.read(1 << 16)
-    prefixes = {key: re.search(rb'xmlns:([\w.-]+)="' + re.escape(uri) + rb'"', head) for key, uri in _ODF_NAMESPACES.items()}
-    syntax = _ods_syntax(*(m.group(1) if m else key.encode() for key, m in prefixes.items()))
+    syntax = _content_syntax(path, zf)
     scans: dict[str, SheetScan] = {}
     scan = SheetScan()
     row = listed = 0
@@ -862,6 +857,16 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False,
     _check_ods_end(path, chunk, check)
     close()
     return scans
+
+
+def _content_syntax(path: Path, zf: zipfile.ZipFile) -> _OdsSyntax:
+    """The patterns of the .ods's content.xml, with the namespace prefixes its head declares."""
+    if "content.xml" not in zf.namelist():
+        raise _fail("fichier_illisible", path, detail="archive OpenDocument sans content.xml")
+    with zf.open("content.xml") as fh:
+        head = fh.read(1 << 16)
+    prefixes = {key: re.search(rb'xmlns:([\w.-]+)="' + re.escape(uri) + rb'"', head) for key, uri in _ODF_NAMESPACES.items()}
+    return _ods_syntax(*(m.group(1) if m else key.encode() for key, m in prefixes.items()))
 
 
 def _check_ods_end(path: Path, last: bytes, check: _ContentCheck | None) -> None:
