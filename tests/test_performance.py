@@ -1032,14 +1032,7 @@ def test_an_error_workbook_of_a_million_problems_holds_no_text_per_problem(tmp_p
     problems are; the writer's peak (rows echoed, xlsxwriter's own) is counted per problem."""
     import tracemalloc
 
-    rows = many_demandes(400)
-    for sheet, lines in rows.items():
-        if sheet != "Entête":
-            for line in lines:
-                for balise in list(line):
-                    if balise != "numeroEditeur":
-                        line[balise] = "?? faux ??"
-    outcome, checked = api.check(workbook(tmp_path / "faux.xlsx", rows))
+    outcome, checked = _wholly_wrong(tmp_path, 400)
     assert len(outcome.issues) > 400 * 15
     tracemalloc.start()
     try:
