@@ -1,7 +1,7 @@
 """The README's examples are what the tool prints.
 
 Every ```console block of the README that needs no earlier step (`formats`, `plafond`, and
-`verifier` on a shipped sample) is run again here; its output and its exit code (« Code de
+`verifier` on a shipped sample or a file of the test corpus) is run again here; its output and its exit code (« Code de
 sortie : N. » under the block) must be those shown. The examples of the deposit cycle depend
 on the steps before them and are covered by tests/test_cycle.py instead.
 """
@@ -24,7 +24,7 @@ BLOCK = re.compile(r"```console\n\$ (xl2segur [^\n]*)\n(.*?)```\n(?:Code de sort
 
 def _standalone(command: str) -> bool:
     words = shlex.split(command)
-    return words[1] in ("formats", "plafond") or (words[1] == "verifier" and words[2].startswith("samples/"))
+    return words[1] in ("formats", "plafond") or (words[1] == "verifier" and words[2].startswith(("samples/", "tests/corpus/")))
 
 
 EXAMPLES = [(m.group(1), m.group(2), m.group(3)) for m in BLOCK.finditer((ROOT / "README.md").read_text("utf-8"))
@@ -39,6 +39,8 @@ def test_the_readme_has_standalone_examples() -> None:
 def test_readme_example_is_what_the_tool_prints(command: str, shown: str, code: str | None,
                                                  tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "samples").symlink_to(ROOT / "samples")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "corpus").symlink_to(ROOT / "tests" / "corpus")
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(app, shlex.split(command)[1:], env={"COLUMNS": "10000", **os.environ})
     printed = [line.rstrip() for line in result.output.splitlines()]
