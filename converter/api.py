@@ -274,16 +274,12 @@ def _day_full(exc: deposit.DayFull, accepted: int) -> str:
     is in no file yet, and how to deposit the rest."""
     if not exc.files:
         return str(exc)
-    files = f"{exc.files} fichier{'s' if exc.files > 1 else ''}"
+    files = counted(exc.files, "fichier")
     left = accepted - exc.demandes
-    return (f"{exc} Cette conversion a d'abord écrit {files} de dépôt ({_demandes(exc.demandes)}), inscrits au "
-            f"registre : déposez-les. {_demandes(left).capitalize()} ne {'sont' if left > 1 else 'est'} dans aucun "
+    return (f"{exc} Cette conversion a d'abord écrit {files} de dépôt ({counted(exc.demandes, 'demande')}), inscrits au "
+            f"registre : déposez-les. {counted(left, 'demande').capitalize()} ne {'sont' if left > 1 else 'est'} dans aucun "
             "fichier : relancez la même conversion avec la date du jour où vous les déposerez (--date-depot "
             "AAAAMMJJ) ; les demandes déjà dans un fichier seront écartées (« déjà déposée »).")
-
-
-def _demandes(n: int) -> str:
-    return f"{n:,} demande{'s' if n > 1 else ''}".replace(",", " ")
 
 
 def _refuse_unconvertible(checked: Checked, workbook: Path, pieces: Path | None) -> None:

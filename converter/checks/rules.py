@@ -40,6 +40,7 @@ from ..funding.calendars import Calendar, fr
 from ..funding.amounts import format_euros, format_number
 from ..issues import ISSUE_SCHEMA, MESSAGES, NO_ROWS, ROWS_HOLE, message, severity
 from ..reading import HEADER_SHEET, ROW, RawWorkbook
+from ..wording import counted
 from .values import NE, condition_expr
 
 __all__ = ["RULES", "RuleContext", "check_rules", "validate_rules"]
@@ -371,7 +372,7 @@ def others_said(names: list[str], more: int, one: str, several: str) -> str:
     """
     if len(names) == 1 and not more:
         return f"{one} {names[0]}"
-    listed, last = (names, f"{more} autre{'s' if more > 1 else ''}") if more else (names[:-1], names[-1])
+    listed, last = (names, counted(more, "autre")) if more else (names[:-1], names[-1])
     return f"{several} {', '.join(listed)} et {last}"
 
 
