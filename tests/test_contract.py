@@ -214,11 +214,15 @@ MDV_SHEETS = {
     }),
     "RPPS": SheetContract({"numeroEditeur": NE, "liberalRPPS": Col("rpps")},
                           unique={"liberalRPPS": "10000000009"}, parent_keys={"numeroEditeur": "ZZ999"},
-                          needed_by=("Demandes", "sans_enfant_si", "default")),
+                          needed_by=("Demandes", "sans_enfant_si", "default"),
+                          # « la liste des RPPS des médecins libéraux » (seed 003): silent on one twice
+                          duplicate_kept=True),
     "FINESS Géo": SheetContract({"numeroEditeur": Col("numero_editeur", base="structure"),
                                  "structureFINESSGeo": Col("finess", base="structure")},
                                 unique={"structureFINESSGeo": "750000028"}, parent_keys={"numeroEditeur": "ZZ999"},
-                                needed_by=("Demandes", "sans_enfant_si", "structure")),
+                                needed_by=("Demandes", "sans_enfant_si", "structure"),
+                                # « la liste des numéros de FINESS géographiques » (seed 003): silent on one twice
+                                duplicate_kept=True),
     "identDMP": SheetContract({"numeroEditeur": Col("numero_editeur", base="structure"),
                                "identDMP": Col("rpps", base="structure")},
                               unique={"identDMP": "10000000025"}, parent_keys={"numeroEditeur": "ZZ999"},

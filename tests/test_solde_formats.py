@@ -324,8 +324,8 @@ def test_a_liberal_ident_dmp_outside_its_liberal_rpps_is_a_warning_naming_both_l
 def test_an_ident_dmp_listed_twice_is_written_twice_with_a_warning(tmp_path):
     """« Indiquer dans ce tableau le / les RPPS afin d'identifier le / les bénéficiaire(s) lors des
     contrôles des envois au DMP » (seed 003): nothing forbids an RPPS listed twice, yet the
-    demande was refused (doublon). It is deposited as typed, with a warning naming both rows; a
-    liberalRPPS twice (one doctor counted twice) stays an error."""
+    demande was refused (doublon). It is deposited as typed, with a warning naming both rows; so is
+    a liberalRPPS twice: test_a_rpps_or_a_finess_listed_twice_in_one_demande_is_kept_with_a_warning."""
     rows = seed_003_structure_rows()
     rows["identDMP"].append(dict(rows["identDMP"][0]))
     outcome = convert(tmp_path, rows, "mdv-lgc-solde")
@@ -335,10 +335,6 @@ def test_an_ident_dmp_listed_twice_is_written_twice_with_a_warning(tmp_path):
     assert "ne l'interdit pas" in warning.message
     demande = json.loads(outcome.files[0].read_text(encoding="utf-8"))["lignesImport"][0]
     assert demande["identDMP"] == ["10000000009", "10000000017", "10000000009"]
-    rows = seed_003_liberal_rows()
-    rows["RPPS"].append(dict(rows["RPPS"][0]))
-    outcome = convert(tmp_path / "rpps", rows, "mdv-lgc-solde")
-    assert {(i.code, i.sheet) for i in outcome.errors} == {("doublon", "RPPS")}
 
 
 @pytest.mark.parametrize("typed", ["VRAI", "oui"])
@@ -365,15 +361,26 @@ def test_an_invalid_parent_value_is_reported_once(tmp_path):
     assert codes(outcome) == {("Demandes", "commandePour", "valeur_non_autorisee")}
 
 
-def test_duplicate_rpps_in_one_demande_is_an_error(tmp_path):
-    rows = seed_003_liberal_rows()
-    rows["RPPS"].append({"numeroEditeur": "00002", "liberalRPPS": "77777777777"})
+@pytest.mark.parametrize("sheet, balise, base", [("RPPS", "liberalRPPS", "liberal"),
+                                                 ("FINESS Géo", "structureFINESSGeo", "structure")])
+def test_a_rpps_or_a_finess_listed_twice_in_one_demande_is_kept_with_a_warning(tmp_path, sheet, balise, base):
+    """« le champ contient la liste des RPPS des médecins libéraux ayant reçus la solution logicielle
+    LGC » (« … la liste des numéros de FINESS géographiques des établissements … » for a
+    structure), seed 003: nothing forbids a value listed twice, yet the demande was refused
+    (doublon). It is deposited as typed, with a warning naming both rows (FORMATS.md §6)."""
+    rows = seed_003_liberal_rows() if base == "liberal" else seed_003_structure_rows()
+    rows[sheet].append(dict(rows[sheet][0]))
     outcome = convert(tmp_path, rows, "mdv-lgc-solde")
-    assert codes(outcome) == {("RPPS", "liberalRPPS", "doublon")}
+    assert outcome.errors == [] and len(outcome.accepted) == 1
+    warning = next(i for i in outcome.warnings if i.code == "doublon_garde")
+    assert (warning.sheet, warning.balise, warning.rows) == (sheet, balise, (2, len(rows[sheet]) + 1))
+    demande = json.loads(outcome.files[0].read_text(encoding="utf-8"))["lignesImport"][0]
+    written = demande["beneficiaires"][balise]
+    assert written == [r[balise] for r in rows[sheet]] and written[0] == written[-1]
     # the same doctor in two demandes is not a duplicate of one list
     rows = merge(seed_003_liberal_rows("00002"), seed_003_liberal_rows("00003", "FINMDV000003"))
-    assert convert(tmp_path, rows, "mdv-lgc-solde", "w2.xlsx").exit_code == 0
-    # an identDMP twice is kept, with a warning: test_an_ident_dmp_listed_twice_is_written_twice_with_a_warning
+    outcome = convert(tmp_path / "two", rows, "mdv-lgc-solde", "w2.xlsx")
+    assert outcome.exit_code == 0 and "doublon_garde" not in {i.code for i in outcome.warnings}
 
 
 def test_mdv_attachments_facture_and_va_or_mom(tmp_path):
