@@ -274,3 +274,20 @@ def test_blank_template_is_read_back(tmp_path):
     outcome = api.verify(path)
     assert outcome.exit_code == 2
     assert [i.code for i in outcome.issues] == ["entete_vide"] or [i.code for i in outcome.issues] == ["aucune_demande"]
+
+
+def test_a_solde_deposited_the_day_of_an_avance_takes_the_next_file_number(tmp_path):
+    """« Le numéro de fichier correspond au numéro du fichier déposé le jour indiqué dans
+    l'horodatage pour ce numéro ANS » (seeds 000, 001, 003): whatever the format, and wherever
+    the other file was written, a second file of the day for that numero ANS is 002."""
+    from tests.builders_solde import seed_000_rows
+
+    registre = tmp_path / "registre.sqlite"
+    avance = api.convert(workbook(tmp_path / "a.xlsx", seed_001_rows()), tmp_path / "avances", DAY, registre=registre)
+    solde = api.convert(workbook(tmp_path / "s.xlsx", seed_000_rows("00777"), "ms2-dui-pde-solde"),
+                        tmp_path / "soldes", DAY, registre=registre)
+    assert [p.name for p in avance.files] == ["JSON-0123456789-20240603-001.json"]
+    assert [p.name for p in solde.files] == ["JSON-0123456789-20240603-002.json"]
+    other = api.convert(workbook(tmp_path / "o.xlsx", seed_001_rows("00778"), header={"numeroAns": "9876543210"}),
+                        tmp_path / "avances", DAY, registre=registre)
+    assert [p.name for p in other.files] == ["JSON-9876543210-20240603-001.json"]

@@ -147,10 +147,13 @@ def annex_codes(seed: str) -> list[str]:
 
 def test_operator_codes_are_the_annex_of_seeds_000_and_001():
     with open(REPO / "converter" / "reference" / "operateurs-messagerie.csv", encoding="utf-8", newline="") as fh:
-        codes = [row["code"] for row in csv.DictReader(fh)]
+        operators = list(csv.DictReader(fh))
+    codes = [row["code"] for row in operators]
     assert len(codes) == 355 and "CH _20" in codes and "HÔP_302" in codes
-    assert annex_codes("000") == codes
-    assert annex_codes("001") == codes
+    for seed in ("000", "001"):
+        assert annex_codes(seed) == codes
+        # each label follows its code (the names an operator is recognised by, when typed for its code)
+        assert [row["code"] for row in operators if key(row["code"] + row["libelle"]) not in seeds()[seed]] == []
 
 
 @pytest.mark.parametrize("name", ["operateurs-messagerie.csv", "bareme-hop-pfi-va2.csv", "bareme-sfp-lgc-va2.csv"])
