@@ -99,6 +99,13 @@ def test_every_code_exists_with_the_severity_the_trace_gives():
     assert wrong == []
 
 
+def test_every_error_of_the_catalogue_has_its_place_in_the_trace():
+    """An error refuses a demande: it quotes a document's sentence, or says why it is no rule of
+    the ASP's (section 8)."""
+    text = TRACE.read_text(encoding="utf-8")
+    assert [c for c, (severity, _) in MESSAGES.items() if severity == "erreur" and f"`{c}`" not in text] == []
+
+
 @cache
 def defined_tests(path: str) -> frozenset[str]:
     tree = ast.parse((REPO / path).read_text(encoding="utf-8"))
