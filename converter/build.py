@@ -94,7 +94,9 @@ def _sent_attachments(definition: FormatDefinition, demandes: pl.DataFrame, piec
 
     sent = []  # the demandes that send it, with its JSON fields, per attachment type
     for k, t in enumerate(types):
-        applies = condition_expr(t.when).fill_null(False) if t.when else pl.lit(True)
+        # a type due under a condition is sent when it holds, or when the Pièces sheet lists it
+        # anyway (the seeds ask for it « le cas échéant », without forbidding it otherwise)
+        applies = (condition_expr(t.when).fill_null(False) | listed(t.type)) if t.when else pl.lit(True)
         if t.group:  # each type of the group listed in Pièces, or else the group's first one
             members = [x.type for x in types if x.group == t.group]
             none_listed = ~pl.any_horizontal(listed(m) for m in members)

@@ -728,7 +728,8 @@ class _Notice:
                 groups.setdefault(t.group, []).append(t.type)
 
         def when(t: Any) -> str:
-            text = f"si {t.when.describe()}" if t.when else "toujours"
+            text = (f"si {t.when.describe()} (sinon, une ligne de la feuille Pièces l'envoie, avec un avertissement)"
+                    if t.when else "toujours")
             if t.group:
                 members = groups[t.group]
                 text += (f" ; une pièce parmi {', '.join(members)}"

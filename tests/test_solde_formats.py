@@ -413,15 +413,27 @@ def test_va_and_mom_together_is_a_warning_and_both_are_sent(tmp_path):
         "MDV-LGC-Va1-FACTURE-00002.pdf", "MDV-LGC-Va1-VA-00002.jpg", "MDV-LGC-Va1-MOM-00002.pdf"]
 
 
-def test_attachment_whose_condition_is_false_is_an_error(tmp_path):
+def test_an_attachment_whose_condition_is_false_is_sent_with_a_warning(tmp_path):
+    """« La preuve que le fournisseur est soumis au régime de TVA HT le cas échéant » (seed 001):
+    PREUVE_HT is due at the régime HT, and nothing forbids it at the régime TTC, yet the demande
+    was refused. It is declared and sent, with a warning naming the cell
+    to correct if it has no place there (FORMATS.md §6)."""
     from tests.builders import seed_001_rows
 
     rows = merge(seed_001_rows(), {"Pièces": [{"numeroEditeur": "00001", "typeFichier": "PREUVE_HT", "formatFichier": "PDF"}]})
     outcome = convert(tmp_path, rows, "ms2-dui-pds-avance")
-    assert codes(outcome) == {("Pièces", "typeFichier", "piece_type_en_trop")}
-    assert outcome.errors[0].message == (
-        "Cette pièce n'est pas attendue pour cette demande (la pièce PREUVE_HT n'est jointe que si regimeTVA vaut HT) : "
-        "supprimez cette ligne de la feuille « Pièces », ou corrigez regimeTVA dans la feuille « Demandes ».")
+    assert outcome.errors == [] and outcome.accepted == ["00001"]
+    [warning] = [i for i in outcome.warnings if i.code == "piece_non_exigee"]
+    assert (warning.sheet, warning.balise, warning.row, warning.value) == ("Pièces", "typeFichier", 2, "PREUVE_HT")
+    assert warning.message == (
+        "Pièce non exigée : l'ASP ne demande la pièce PREUVE_HT que si regimeTVA vaut HT, sans l'interdire ici. "
+        "Elle est déclarée dans le fichier de dépôt (et jointe à l'archive des pièces) ; l'ASP pourrait refuser "
+        "la demande : supprimez cette ligne de la feuille « Pièces » si elle n'a pas lieu d'être, ou corrigez "
+        "regimeTVA dans la feuille « Demandes ».")
+    demande = json.loads(outcome.files[0].read_text(encoding="utf-8"))["lignesImport"][0]
+    assert demande["piecesJustificatives"] == [
+        {"nomFichier": "MS2-DUI-Va1-BDC-00001.pdf", "formatFichier": "PDF", "typeFichier": "BON_COMMANDE"},
+        {"nomFichier": "MS2-DUI-Va1-HT-00001.pdf", "formatFichier": "PDF", "typeFichier": "PREUVE_HT"}]
 
 
 @pytest.mark.parametrize("regime, code", [("TVA", "valeur_non_autorisee"), (None, "obligatoire")])

@@ -235,7 +235,7 @@ def test_notice_lists_every_column_and_attachment(template):
             assert row[5] == f.note
     for t in D.attachments.types:
         assert t.type in text and t.label in text
-    assert "si regimeTVA vaut HT" in text
+    assert "si regimeTVA vaut HT (sinon, une ligne de la feuille Pièces l'envoie, avec un avertissement)" in text
     assert "MS2-DUI-Va1-CodeTypeFichier-numeroEditeur.ext" in text
     assert "MS2-DUI-Va1-BDC-00001.pdf" in text
     assert "une ligne par demande" in text

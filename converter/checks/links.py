@@ -140,10 +140,12 @@ def _describe_balises(cond) -> str:
 
 def unexpected_attachments(raw: RawWorkbook, definition: FormatDefinition, pieces_sheet: Sheet,
                            pieces: pl.DataFrame, demandes: pl.DataFrame) -> list[pl.DataFrame]:
-    """Rows of the Pièces sheet for an attachment the demande does not send: a type whose
-    `when` condition is false for the demande (an error); a second type of the same `group`
-    is sent too, with a warning (seed 003 says « L'attestation de vérification d'aptitude ou la MOM
-    le cas échéant » but lists both types without forbidding them together)."""
+    """Rows of the Pièces sheet for an attachment the demande is not asked for, sent all the
+    same, with a warning: a type whose `when` condition is false for the demande (seed 001 asks
+    for « La preuve que le fournisseur est soumis au régime de TVA HT le cas échéant » without
+    forbidding it otherwise); a second type of the same `group` (seed 003 says « L'attestation de
+    vérification d'aptitude ou la MOM le cas échéant » but lists both types without forbidding
+    them together)."""
     types = definition.attachments.types
     rows = pieces.filter(pl.col(NE).is_not_null() & pl.col("typeFichier").is_not_null())
     column = raw.letter(pieces_sheet.name, "typeFichier")
@@ -155,9 +157,9 @@ def unexpected_attachments(raw: RawWorkbook, definition: FormatDefinition, piece
         values = demandes.filter(pl.col(NE).is_not_null()).select(NE, *tested).unique(NE, keep="first")
         bad = rows.filter(pl.col("typeFichier") == t.type).join(values, on=NE, how="inner") \
             .filter(condition_expr(t.when) == False)  # noqa: E712 (null: undecided)
-        msg = message("piece_type_en_trop", detail=f"la pièce {t.type} n'est jointe que si {t.when.describe()}",
+        msg = message("piece_non_exigee", detail=f"{t.type} que si {t.when.describe()}",
                       sheet=pieces_sheet.name, balises=_describe_balises(t.when), parent=definition.demandes.name)
-        found.append(_rows(bad, code="piece_type_en_trop", msg=msg, sheet=pieces_sheet.name,
+        found.append(_rows(bad, code="piece_non_exigee", msg=msg, sheet=pieces_sheet.name,
                            column=column, balise="typeFichier", value=pl.col("typeFichier")))
     groups: dict[str, list[str]] = {}
     for t in types:
