@@ -339,7 +339,9 @@ def _seen_otherwise(scan: SheetScan, chunk: bytes, styles: container.NumberStyle
     """What the user sees of `chunk` otherwise than it is held: the number cells whose style
     shows another number (`rounded`: _rounded_cells of `styles.rounding`), those of more
     decimals than fastexcel gives, the rows hidden."""
-    if b'hidden="' in chunk:  # a row hidden, or filtered out
+    # a row hidden, or filtered out; no lowercase h, no `hidden="`: the chunks of most sheets (Excel's
+    # cell and row markup has none), told by memchr, four times faster than the search it spares
+    if b"h" in chunk and b'hidden="' in chunk:
         scan.hidden.update(int(m.group(1)) for m in _HIDDEN_ROW.finditer(chunk))
     # a style rounding the number shown: in no chunk of most workbooks, told by one search each
     if rounded is not None and any(b' s="%d"' % style in chunk for style in styles.rounding):

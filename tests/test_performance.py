@@ -1082,3 +1082,30 @@ def test_a_report_of_a_million_problems_is_written_a_batch_at_a_time(tmp_path, m
     finally:
         tracemalloc.stop()
     assert peak < 1 << 20, peak  # 1 Mio: 400 octets a problem for the text alone, and their dicts, before
+
+
+def test_a_sheet_is_checked_in_memory_as_the_streaming_engine_checks_it(tmp_path, monkeypatch):
+    """A sheet's checks collect on Polars' in-memory engine (checks.CHECK_ENGINE: an eighth less
+    computing than the streaming engine, Polars 2's default): the same frames and problems as on
+    the streaming engine, for valid demandes, wholly wrong ones, and a workbook LibreOffice saved."""
+    from converter import checks
+
+    engines: list[str] = []
+    collect = pl.LazyFrame.collect
+    monkeypatch.setattr(pl.LazyFrame, "collect", lambda self, *a, **k: engines.append(k.get("engine")) or collect(self, *a, **k))
+    wrong = many_demandes(20)
+    for sheet, lines in wrong.items():
+        if sheet != "Entête":
+            for line in lines[::2]:
+                line.update({b: "?? faux ??" for b in line if b != "numeroEditeur"})
+    for path in (workbook(tmp_path / "justes.xlsx", many_demandes(20)), workbook(tmp_path / "fausses.xlsx", wrong),
+                 Path(__file__).parent / "corpus" / "libreoffice-erreurs-corrige.xlsx"):
+        raw = reading.read_workbook(path)
+        for sheet in (raw.definition.header, *raw.definition.sheets):
+            engines.clear()
+            values, found = checks.check_sheet(raw, sheet)
+            assert engines == ["in-memory"]
+            with monkeypatch.context() as streaming:
+                streaming.setattr(checks, "CHECK_ENGINE", "streaming")
+                expected = checks.check_sheet(raw, sheet)
+            assert values.equals(expected[0]) and found.equals(expected[1]), (path.name, sheet.name)

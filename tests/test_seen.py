@@ -206,6 +206,20 @@ def test_a_row_libreoffice_saved_hidden_warns_from_its_ods_and_its_xlsx():
     assert found == {"xlsx": [("OG", 5, "00002")], "ods": [("OG", 5, "00002")]}
 
 
+def test_a_hidden_row_is_found_in_a_piece_of_the_sheet_holding_rows_only():
+    """A large sheet's XML is scanned in pieces of rows (reading._row_chunks): a piece of
+    Excel's row and cell markup alone, nothing else of the sheet around it, holds its hidden
+    row all the same (a first, cheaper search decides which pieces are searched)."""
+    from converter import container, reading
+
+    piece = (b'<row r="6" spans="1:3"><c r="A6" s="1" t="s"><v>12</v></c><c r="B6"><v>4866.67</v></c></row>'
+             b'<row r="7" spans="1:3" hidden="1"><c r="A7" t="b"><v>1</v></c></row>'
+             b'<x:row r="8" hidden="true"><x:c r="C8"><x:v>3</x:v></x:c></x:row>')
+    scan = reading.SheetScan()
+    reading._seen_otherwise(scan, piece, container.NumberStyles(), None)
+    assert scan.hidden == {7, 8}
+
+
 def test_a_row_hidden_in_no_sheet_has_no_warning(tmp_path):
     outcome = api.verify(workbook(tmp_path / "visible.xlsx", seed_001_rows()))
     assert [i for i in outcome.issues if i.code == "ligne_masquee"] == []

@@ -43,6 +43,13 @@ class Checked:
 
 CELL_PROBLEMS = ["cellule_en_erreur", "formule_sans_valeur"]  # the cell itself, before any rule
 
+CHECK_ENGINE = "in-memory"
+"""The Polars engine a sheet's checks run on. Polars 2 runs a lazy query on its streaming engine
+by default; a sheet's checks (one projection of every column, its sub-expressions computed once)
+took an eighth more computing there: 100,000 demandes, five sheets, six alternations,
+0.60 → 0.52 s (« excel »), 0.82 → 0.74 s (« texte »); the same frames. `demande_lookup` (joins,
+group-by) stays on the default engine, a third faster there."""
+
 
 def check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Normalise one sheet; return (frame of values, issue rows). It reads nothing of the other
@@ -58,7 +65,7 @@ def check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataFr
     checked = checked.with_columns(
         pl.when(pl.col(f"{f.balise}__err").is_null()).then(pl.col(f.balise)).alias(f.balise)
         for f in sheet.fields if not f.is_text
-    ).collect()
+    ).collect(engine=CHECK_ENGINE)
     values = checked.select(pl.col(ROW), pl.col(NE), *(pl.col(f.balise) for f in sheet.fields))
     return values, _hidden_rows(raw, sheet, values, _issue_rows(raw, sheet, checked))
 
