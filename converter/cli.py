@@ -559,7 +559,7 @@ def etat(
             out.print(f"  {count.label} : {count.demandes} — {euros(count.amount)} HT{advance}")
         if not found.counts:
             out.print("Aucune demande déposée dans ce registre.")
-        for said in found.twice:
+        for said in found.alerts:
             out.print(f"[bold red]Attention :[/] {escape(said)}")
         if found.demandes.height + found.history.height >= STATUS_ROWS_SAID:
             out.print(f"Écriture du classeur d'état ({_count(found.demandes.height)} demandes, "
