@@ -593,7 +593,10 @@ def importer(
         if item.refused:
             out.print(f"{escape(item.path.name)} : non inscrit — {escape(item.refused)}.")
             continue
-        if item.already:
+        if item.repaired:
+            out.print(f"{escape(item.path.name)} : déjà inscrit au registre, dont la copie était abîmée : elle est "
+                      f"rétablie ({item.format_id}, {counted(item.demandes, 'demande')}, déposé le {item.day:%d/%m/%Y})")
+        elif item.already:
             out.print(f"{escape(item.path.name)} : déjà inscrit au registre, tel quel ({item.format_id}, "
                       f"{counted(item.demandes, 'demande')}, déposé le {item.day:%d/%m/%Y})"
                       + ("" if item.returns else " : rien à faire"))

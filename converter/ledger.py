@@ -49,6 +49,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import orjson
@@ -1146,6 +1147,38 @@ class Ledger(_FolderSide, _ReturnsSide):
             (cursor.lastrowid, format_id, nature, numero_ans, demandes),
         )
         return cursor.lastrowid
+
+    def repair(self, name: str, packed: bytes, demandes: str) -> sqlite3.Row | None:
+        """Give its copy back to the recorded file `name` whose stored copy no longer reads back
+        (`readable`), from the same file given to `importer` (`packed`, its demandes `demandes`
+        as `record_import` takes them): the same numeroEditeur, at the same lines, with the same
+        amounts and FINESS as the ledger recorded. Its demandes' regime, unknown when the copy
+        was damaged before version 4, is read from it. Returns the file's row, None when no
+        damaged file of that name holds these demandes."""
+        def amount(text: str | None) -> Decimal | str | None:  # « 1075.0 » imported, « 1075.00 » checked
+            try:
+                return Decimal(text) if text is not None else None
+            except ArithmeticError:
+                return text
+
+        given = [(d["numeroEditeur"], amount(d["montant"]), sorted(d["finess"]), sorted(d["rpps"]))
+                 for d in orjson.loads(demandes)]
+        with self.transaction() as db:
+            for row in db.execute("SELECT * FROM fichiers WHERE nom = ? AND contenu IS NOT NULL ORDER BY id DESC",
+                                  (name,)).fetchall():
+                if readable(row["contenu"]) is not None:
+                    continue
+                held = [(r["numero_editeur"], amount(r["montant"]), sorted(orjson.loads(r["finess"])), sorted(orjson.loads(r["rpps"])))
+                        for r in db.execute("SELECT * FROM demandes WHERE fichier_id = ? ORDER BY num_ligne", (row["id"],))]
+                if held != given:
+                    continue
+                db.execute("UPDATE fichiers SET contenu = ? WHERE id = ?", (packed, row["id"]))
+                db.executemany("UPDATE demandes SET regime = ? WHERE fichier_id = ? AND num_ligne = ? AND regime IS NULL",
+                               [(d.get("regime"), row["id"], n) for n, d in enumerate(orjson.loads(demandes), start=1)
+                                if d.get("regime") is not None])
+                self._last_document = (None, {})
+                return row
+        return None
 
     def record_import(self, *, path: Path, format_id: str, nature: str, numero_ans: str, siret: str, day: date,
                       rank: int, packed: bytes, demandes: str, formats: Iterable[str],

@@ -219,7 +219,7 @@ def test_a_damaged_stored_file_locks_out_only_the_commands_that_need_it(tmp_path
     every command refused it). The ledger still knows each demande (numéro, amount, FINESS,
     state): convertir, retour, retirer keep the promise without the copy; the commands that need
     it (reecrire, the advance of etat for a ledger migrated from version 3) name the file and say
-    how to get it back."""
+    how to get it back: `importer` of the file as deposited."""
     registre, first, second, returned = _damaged_ledger(tmp_path, version, DAMAGES[damage])
     # convertir, into the same folder (its files compared with the ledger's) and elsewhere
     again = api.convert(workbook(tmp_path / "c.xlsx", avance_rows("00001", "00004")), tmp_path / "depot", DAY,
@@ -249,6 +249,22 @@ def test_a_damaged_stored_file_locks_out_only_the_commands_that_need_it(tmp_path
     with pytest.raises(LedgerError, match=f"sa copie du fichier de dépôt « {first.name} »"):
         api.rewrite(first.name, registre, tmp_path / "copie")
     assert api.rewrite(second.name, registre, tmp_path / "copie").path.read_bytes() == second.read_bytes()
+    # importer of another file under its name (other demandes) gives nothing back; of the file as
+    # deposited, its copy: reecrire writes it again, etat counts its advances
+    other = tmp_path / "autre" / first.name
+    other.parent.mkdir()
+    other.write_bytes(second.read_bytes())
+    [refused] = api.import_deposits([other], registre)
+    assert refused.refused and not refused.repaired
+    [repaired] = api.import_deposits([first], registre)
+    assert (repaired.refused, repaired.repaired, repaired.demandes) == ("", True, 2)
+    assert api.rewrite(first.name, registre, tmp_path / "copie").path.read_bytes() == first.read_bytes()
+    found, _ = api.ledger_status(registre, tmp_path / "etat-2.xlsx")
+    advances = dict(zip(found.demandes["numeroEditeur"], found.demandes["Avance attendue"]))
+    assert (advances["00001"], advances["00002"], found.unread) == ("1752.00", "1460.00", [])
+    with sqlite3.connect(registre) as db:
+        db.execute("UPDATE fichiers SET contenu = ? WHERE nom = ?", (DAMAGES[damage], first.name))
+    db.close()
     # retour, then retirer of the damaged file: its demandes freed, converted again
     api.ingest_returns([returned], registre, tmp_path / "bilan.xlsx")
     assert api.withdraw(first.name, registre) == (2, tmp_path / "depot" / "retires" / first.name)
