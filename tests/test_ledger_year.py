@@ -272,6 +272,24 @@ def test_a_damaged_stored_file_locks_out_only_the_commands_that_need_it(tmp_path
     assert last.accepted == ["00001"]
 
 
+@pytest.mark.parametrize("version", [3, 4])
+def test_a_damaged_stored_file_is_answered_and_its_solde_names_it(tmp_path: Path, version: int) -> None:
+    """The ASP's return of the file whose copy is damaged is recorded (matched by the demandes the
+    ledger holds); the solde of its avances needs the copy (what the avance declared): the file
+    is named, and given back by importer, the solde is written."""
+    registre, first, _, _ = _damaged_ledger(tmp_path, version, DAMAGES["zstd"])
+    returned = asp_return(first, tmp_path / "retours" / first.name, {"00001": "FINMS2000001", "00002": "FINMS2000002"})
+    lines, _ = api.ingest_returns([returned], registre, tmp_path / "bilan.xlsx")
+    assert [(x.numero_editeur, x.statut) for x in lines] == [("00001", ACCEPTEE), ("00002", ACCEPTEE)]
+    with pytest.raises(LedgerError, match=f"sa copie du fichier de dépôt « {first.name} »"):
+        api.write_solde_workbooks(registre, "ms2-dui-pds-avance", tmp_path / "soldes")
+    assert not (tmp_path / "soldes").exists() or not list((tmp_path / "soldes").iterdir())
+    [repaired] = api.import_deposits([returned], registre)  # the ASP's return holds the file as deposited
+    assert repaired.repaired and repaired.returns == []
+    _, written = api.write_solde_workbooks(registre, "ms2-dui-pds-avance", tmp_path / "soldes")
+    assert [n for _, n in written] == [2]
+
+
 def test_a_damaged_migration_is_still_atomic(tmp_path: Path) -> None:
     """Migrated with a damaged file, then killed before the commit: version 3, as it was."""
     registre, *_ = _damaged_ledger(tmp_path, 3, DAMAGES["zstd"])
