@@ -194,16 +194,29 @@ def ledger_status(book: Ledger) -> LedgerStatus:
 
 def _unread(book: Ledger) -> dict[str, int]:
     """File name → how many of its demandes still paid have an advance depending on a VAT regime
-    the ledger does not know: recorded before version 4, from a file whose stored copy no longer
-    read back when the ledger was migrated (ledger._fill_regimes). Only the files of such
-    demandes are read, none in a sound ledger."""
+    the ledger does not know: recorded before version 4, from a copy (the file's, or the
+    demande's own under version 1) that no longer read back when the ledger was migrated
+    (ledger._fill_regimes). Only the copies of such demandes are read, none in a sound ledger."""
     wanted = [f for f, d in all_formats().items() if d.advance_regime and d.advance_rate is not None]
-    rows = book.db.execute(
-        "SELECT f.nom, f.contenu, count(*) FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
-        "WHERE d.regime IS NULL AND d.demande_json IS NULL AND f.contenu IS NOT NULL "
-        f"AND d.statut IN ('{DEPOSEE}', '{ACCEPTEE}') AND d.format IN (SELECT value FROM json_each(?)) GROUP BY f.id",
-        (orjson.dumps(wanted).decode(),)).fetchall()
-    return {name: n for name, packed, n in rows if readable(packed) is None}
+    found: dict[str, int] = {}
+    sound: dict[int, bool] = {}
+    for fichier_id, name, own in book.db.execute(
+            "SELECT f.id, f.nom, d.demande_json FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
+            f"WHERE d.regime IS NULL AND d.statut IN ('{DEPOSEE}', '{ACCEPTEE}') "
+            "AND d.format IN (SELECT value FROM json_each(?)) AND (d.demande_json IS NOT NULL OR f.contenu IS NOT NULL)",
+            (orjson.dumps(wanted).decode(),)):
+        if own is not None:
+            try:
+                orjson.loads(own)
+                continue
+            except orjson.JSONDecodeError:
+                pass
+        elif fichier_id not in sound:
+            packed = book.db.execute("SELECT contenu FROM fichiers WHERE id = ?", (fichier_id,)).fetchone()[0]
+            sound[fichier_id] = readable(packed) is not None
+        if own is not None or not sound[fichier_id]:
+            found[name] = found.get(name, 0) + 1
+    return found
 
 
 # ledger column → workbook header
