@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from converter import files
+from converter.ledger import unpack
 from tests.builders import workbook
 from tests.namespace import NAMESPACE, WHY_SKIPPED, scenario_folders
 from tests.test_cycle import PDF, avance_rows
@@ -222,7 +223,6 @@ def test_a_full_disk_under_retirer_or_reecrire_is_said_and_a_run_again_finishes(
     else:
         assert _state(disk)[0] == [_NAME]
         with sqlite3.connect(disk / "r.sqlite") as db:
-            from converter.ledger import unpack
             [(packed,)] = db.execute("SELECT contenu FROM fichiers").fetchall()
         assert (disk / "depot" / _NAME).read_bytes() == unpack(packed)
         assert recorded is None or recorded == unpack(packed)

@@ -16,7 +16,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from converter import api, files
+from converter import api, files, ledger
 from tests.builders import many_demandes, workbook
 from tests.test_cycle import DAY, PDF, asp_return
 from tests.test_ledger_core import _environment, _kill_when
@@ -175,8 +175,7 @@ def test_reecrire_pieces_killed_then_run_again_writes_the_file_and_its_zip_as_re
     with sqlite3.connect(registre) as db:
         [(members,)] = db.execute("SELECT membres FROM archives").fetchall()
     zipped = out / made.files[0].with_suffix(".zip").name
-    from converter.ledger import members as held
-    assert held(zipped) == orjson.loads(members)
+    assert ledger.members(zipped) == orjson.loads(members)
     assert _leftovers(out) == []
     later = api.convert(workbook(tmp_path / "b.xlsx", many_demandes(3)), out, DAY, pieces=pieces, registre=registre)
     assert later.accepted == ["00003"] and later.files[0].name.endswith("-002.json")
