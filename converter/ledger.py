@@ -662,10 +662,10 @@ class _ReturnsSide:
         """A deposit file as recorded; the last one is kept (a file's demandes come in a row)."""
         if self._last_document[0] != fichier_id:
             packed, name = self.db.execute("SELECT contenu, nom FROM fichiers WHERE id = ?", (fichier_id,)).fetchone()
-            data = readable(packed)
-            if data is None:
-                raise DamagedLedger(name)
-            self._last_document = (fichier_id, orjson.loads(data))
+            try:  # not `readable`: its JSON read once
+                self._last_document = (fichier_id, orjson.loads(unpack(packed)))
+            except (DamagedLedger, orjson.JSONDecodeError) as exc:
+                raise DamagedLedger(name) from exc
         return self._last_document[1]
 
     def record_returns(self, outcomes: list[tuple[int, str, str | None, str | None, str | None, str]], *,
