@@ -244,7 +244,7 @@ def _size(packed: bytes) -> int | None:
 
 class DamagedLedger(Exception):
     """A recorded deposit file that no longer reads back (raised as a LedgerError, below):
-    `name`, the file's, when known."""
+    `name`, the file's; none from `unpack` alone, whose callers name it (`readable`, `_document`)."""
 
     def __init__(self, name: str | None = None):
         super().__init__(name)
@@ -310,14 +310,10 @@ class LedgerError(OutputError):
     """The ledger cannot be used; the message is French and says what to do."""
 
 
-def _damaged(path: Path, name: str | None = None) -> LedgerError:
-    """The copy of a recorded file no longer reads back, and the command needs it. The ledger
-    keeps each demande apart from it (numéro, amount, FINESS, state): the commands that do not
-    need the copy go on."""
-    if name is None:
-        return LedgerError(f"Le registre « {path} » est abîmé : le contenu d'un fichier de dépôt qu'il a inscrit ne se "
-                           "relit plus. Remplacez-le par sa dernière sauvegarde (puis « xl2segur importer » les fichiers "
-                           "de dépôt écrits depuis), ou transmettez-le à l'équipe xl2segur.")
+def _damaged(path: Path, name: str | None) -> LedgerError:
+    """The copy of the recorded file `name` no longer reads back, and the command needs it. The
+    ledger keeps each demande apart from it (numéro, amount, FINESS, state): the commands that
+    do not need the copy go on (`readable`)."""
     return LedgerError(f"Le registre « {path} » ne relit plus sa copie du fichier de dépôt « {name} » (abîmée), dont "
                        f"cette commande a besoin. {restoring(path, name)}")
 
