@@ -265,8 +265,10 @@ def test_a_damaged_stored_file_locks_out_only_the_commands_that_need_it(tmp_path
     with sqlite3.connect(registre) as db:
         db.execute("UPDATE fichiers SET contenu = ? WHERE nom = ?", (DAMAGES[damage], first.name))
     db.close()
-    # retour, then retirer of the damaged file: its demandes freed, converted again
+    # retour, then retirer of the damaged file (undone, then again): its demandes freed, converted again
     api.ingest_returns([returned], registre, tmp_path / "bilan.xlsx")
+    assert api.withdraw(first.name, registre) == (2, tmp_path / "depot" / "retires" / first.name)
+    assert api.restore(first.name, registre) == (2, tmp_path / "depot" / first.name)  # retirer --annuler
     assert api.withdraw(first.name, registre) == (2, tmp_path / "depot" / "retires" / first.name)
     last = api.convert(workbook(tmp_path / "e.xlsx", avance_rows("00001")), tmp_path / "depot", DAY, registre=registre)
     assert last.accepted == ["00001"]
