@@ -373,7 +373,7 @@ class _FolderSide:
         if not names:
             return done
         rows = self.db.execute(
-            "SELECT nom, chemin, contenu, ecrit_le FROM fichiers WHERE retire_le IS NULL AND nom IN "
+            "SELECT id, nom, chemin, contenu, ecrit_le FROM fichiers WHERE retire_le IS NULL AND nom IN "
             "(SELECT value FROM json_each(?))", (orjson.dumps(names).decode(),)).fetchall()
         known: dict[str, list[sqlite3.Row]] = {}
         for row in rows:
@@ -385,14 +385,26 @@ class _FolderSide:
             # at its recorded path, still with its demandes (not replaced by another ledger's
             # file of the same name, nor edited); the folder may have been moved: then the same
             # name with the recorded content, or its demandes (an imported file is kept as
-            # xl2segur writes it, not byte for byte)
+            # xl2segur writes it, not byte for byte; a file whose copy is damaged: the demandes
+            # the ledger holds of it)
             if not (any(r["chemin"] == resolved and _holds_demandes(path, r) for r in known.get(name, [])) or
-                    any(_holds(path, data) or _same_numeros(path, r)
-                        for r in known.get(name, []) if (data := readable(r["contenu"])) is not None)):
+                    any(_holds(path, data) or _same_numeros(path, r) if (data := readable(r["contenu"])) is not None
+                        else self._holds_recorded_numeros(path, r["id"])
+                        for r in known.get(name, []) if r["contenu"] is not None)):
                 strangers.append(name)
         if strangers:
             raise LedgerError(self._strangers_message(folder, strangers))
         return done
+
+    def _holds_recorded_numeros(self, path: Path, fichier_id: int) -> bool:
+        """Whether the file `path` holds the demandes the ledger recorded for the file
+        `fichier_id` (their numeroEditeur, in order): a file whose stored copy is damaged."""
+        try:
+            found = _numeros(path.read_bytes())
+        except OSError:
+            return False
+        return found == [ne for (ne,) in self.db.execute(
+            "SELECT numero_editeur FROM demandes WHERE fichier_id = ? ORDER BY num_ligne", (fichier_id,))]
 
     def settle(self, folder: Path | None = None) -> list[tuple[str, Path]]:
         """Settle the files dead runs left pending (`reconcile` says how) in `folder`, and in any
@@ -1426,8 +1438,8 @@ def _holds_demandes(path: Path, row: sqlite3.Row) -> bool:
     size copied over this one would pass on it alone; its change time (POSIX: any write,
     rename or copy sets it, no program can set it back) or its creation time (Windows) is the
     copy's. A file that fails this is read: slower, never wrong."""
-    if row["contenu"] is None or _size(row["contenu"]) is None:  # version 1 kept no content, or it is damaged:
-        return True  # nothing to compare
+    if row["contenu"] is None:  # version 1 kept no content: nothing to compare
+        return True
     try:
         found = path.stat()
         if found.st_size == _size(row["contenu"]) and \
@@ -1443,8 +1455,8 @@ def _same_numeros(path: Path, row: sqlite3.Row) -> bool:
     same numeroEditeur, in the same order."""
     try:
         data = readable(row["contenu"])
-        if data is None:  # damaged: nothing to compare, as a file of version 1
-            return True
+        if data is None:  # damaged: the ledger's demandes tell (`_holds_recorded_numeros`)
+            return False
         recorded = _numeros(data)
         return recorded is not None and _numeros(path.read_bytes()) == recorded
     except OSError:

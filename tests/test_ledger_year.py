@@ -312,6 +312,20 @@ def test_a_ledger_of_version_1_with_a_damaged_demande_is_migrated_and_etat_names
     assert "« JSON-0123456789-20240312-001.json »" in said
 
 
+def test_a_moved_folder_holding_a_file_whose_copy_is_damaged_is_still_converted_into(tmp_path: Path) -> None:
+    """The deposit folder moved: each file is known by its name and its demandes; one whose copy
+    is damaged by the demandes the ledger holds of it (its numbers, in order), not taken for
+    another ledger's file (the conversion refused)."""
+    registre, first, _, _ = _damaged_ledger(tmp_path, 4, DAMAGES["zstd"])
+    moved = (tmp_path / "depot").rename(tmp_path / "depot-2024")
+    again = api.convert(workbook(tmp_path / "c.xlsx", avance_rows("00001", "00004")), moved, DAY, registre=registre)
+    assert (again.accepted, again.rejected) == (["00004"], ["00001"])
+    # another file under its name, with other demandes, is still a stranger there
+    (moved / first.name).write_bytes((moved / again.files[0].name).read_bytes().replace(b'"00004"', b'"00009"'))
+    with pytest.raises(LedgerError, match="n'a plus les demandes|ne connaît pas"):
+        api.convert(workbook(tmp_path / "d.xlsx", avance_rows("00005")), moved, DAY, registre=registre)
+
+
 def test_a_damaged_migration_is_still_atomic(tmp_path: Path) -> None:
     """Migrated with a damaged file, then killed before the commit: version 3, as it was."""
     registre, *_ = _damaged_ledger(tmp_path, 3, DAMAGES["zstd"])
