@@ -384,27 +384,16 @@ class _FolderSide:
             resolved = str(path.resolve())
             # at its recorded path, still with its demandes (not replaced by another ledger's
             # file of the same name, nor edited); the folder may have been moved: then the same
-            # name with the recorded content, or its demandes (an imported file is kept as
-            # xl2segur writes it, not byte for byte; a file whose copy is damaged: the demandes
-            # the ledger holds of it)
+            # name with the recorded content, or its demandes (an imported file is kept as xl2segur
+            # writes it, not byte for byte; a damaged copy's: those the ledger holds of it)
             if not (any(r["chemin"] == resolved and _holds_demandes(path, r) for r in known.get(name, [])) or
                     any(_holds(path, data) or _same_numeros(path, r) if (data := readable(r["contenu"])) is not None
-                        else self._holds_recorded_numeros(path, r["id"])
+                        else _holds_recorded_numeros(self.db, path, r["id"])
                         for r in known.get(name, []) if r["contenu"] is not None)):
                 strangers.append(name)
         if strangers:
             raise LedgerError(self._strangers_message(folder, strangers))
         return done
-
-    def _holds_recorded_numeros(self, path: Path, fichier_id: int) -> bool:
-        """Whether the file `path` holds the demandes the ledger recorded for the file
-        `fichier_id` (their numeroEditeur, in order): a file whose stored copy is damaged."""
-        try:
-            found = _numeros(path.read_bytes())
-        except OSError:
-            return False
-        return found == [ne for (ne,) in self.db.execute(
-            "SELECT numero_editeur FROM demandes WHERE fichier_id = ? ORDER BY num_ligne", (fichier_id,))]
 
     def settle(self, folder: Path | None = None) -> list[tuple[str, Path]]:
         """Settle the files dead runs left pending (`reconcile` says how) in `folder`, and in any
@@ -868,6 +857,38 @@ class _ReturnsSide:
         digests = return_digests(data.removeprefix(b"\xef\xbb\xbf"))
         return self.db.execute("SELECT 1 FROM retours WHERE empreinte IN (?, ?) LIMIT 1", digests).fetchone() is not None
 
+    def repair(self, name: str, packed: bytes, demandes: str) -> sqlite3.Row | None:
+        """Give its copy back to the recorded file `name` whose stored copy no longer reads back
+        (`readable`), from the same file given to `importer` (`packed`, its demandes `demandes`
+        as `record_import` takes them): the same numeroEditeur, at the same lines, with the same
+        amounts and FINESS as the ledger recorded. Its demandes' regime, unknown when the copy
+        was damaged before version 4, is read from it. Returns the file's row, None when no
+        damaged file of that name holds these demandes."""
+        def amount(text: str | None) -> Decimal | str | None:  # « 1075.0 » imported, « 1075.00 » checked
+            try:
+                return Decimal(text) if text is not None else None
+            except ArithmeticError:
+                return text
+
+        given = [(d["numeroEditeur"], amount(d["montant"]), sorted(d["finess"]), sorted(d["rpps"]))
+                 for d in orjson.loads(demandes)]
+        with self.transaction() as db:
+            for row in db.execute("SELECT * FROM fichiers WHERE nom = ? AND contenu IS NOT NULL ORDER BY id DESC",
+                                  (name,)).fetchall():
+                if readable(row["contenu"]) is not None:
+                    continue
+                held = [(r["numero_editeur"], amount(r["montant"]), sorted(orjson.loads(r["finess"])), sorted(orjson.loads(r["rpps"])))
+                        for r in db.execute("SELECT * FROM demandes WHERE fichier_id = ? ORDER BY num_ligne", (row["id"],))]
+                if held != given:
+                    continue
+                db.execute("UPDATE fichiers SET contenu = ? WHERE id = ?", (packed, row["id"]))
+                db.executemany("UPDATE demandes SET regime = ? WHERE fichier_id = ? AND num_ligne = ? AND regime IS NULL",
+                               [(d.get("regime"), row["id"], n) for n, d in enumerate(orjson.loads(demandes), start=1)
+                                if d.get("regime") is not None])
+                self._last_document = (None, {})
+                return row
+        return None
+
     def file_bytes(self, row: sqlite3.Row) -> bytes:
         """The deposit file exactly as written."""
         if row["contenu"] is None:
@@ -1156,38 +1177,6 @@ class Ledger(_FolderSide, _ReturnsSide):
         )
         return cursor.lastrowid
 
-    def repair(self, name: str, packed: bytes, demandes: str) -> sqlite3.Row | None:
-        """Give its copy back to the recorded file `name` whose stored copy no longer reads back
-        (`readable`), from the same file given to `importer` (`packed`, its demandes `demandes`
-        as `record_import` takes them): the same numeroEditeur, at the same lines, with the same
-        amounts and FINESS as the ledger recorded. Its demandes' regime, unknown when the copy
-        was damaged before version 4, is read from it. Returns the file's row, None when no
-        damaged file of that name holds these demandes."""
-        def amount(text: str | None) -> Decimal | str | None:  # « 1075.0 » imported, « 1075.00 » checked
-            try:
-                return Decimal(text) if text is not None else None
-            except ArithmeticError:
-                return text
-
-        given = [(d["numeroEditeur"], amount(d["montant"]), sorted(d["finess"]), sorted(d["rpps"]))
-                 for d in orjson.loads(demandes)]
-        with self.transaction() as db:
-            for row in db.execute("SELECT * FROM fichiers WHERE nom = ? AND contenu IS NOT NULL ORDER BY id DESC",
-                                  (name,)).fetchall():
-                if readable(row["contenu"]) is not None:
-                    continue
-                held = [(r["numero_editeur"], amount(r["montant"]), sorted(orjson.loads(r["finess"])), sorted(orjson.loads(r["rpps"])))
-                        for r in db.execute("SELECT * FROM demandes WHERE fichier_id = ? ORDER BY num_ligne", (row["id"],))]
-                if held != given:
-                    continue
-                db.execute("UPDATE fichiers SET contenu = ? WHERE id = ?", (packed, row["id"]))
-                db.executemany("UPDATE demandes SET regime = ? WHERE fichier_id = ? AND num_ligne = ? AND regime IS NULL",
-                               [(d.get("regime"), row["id"], n) for n, d in enumerate(orjson.loads(demandes), start=1)
-                                if d.get("regime") is not None])
-                self._last_document = (None, {})
-                return row
-        return None
-
     def record_import(self, *, path: Path, format_id: str, nature: str, numero_ans: str, siret: str, day: date,
                       rank: int, packed: bytes, demandes: str, formats: Iterable[str],
                       refuse_rejected: bool = False) -> None:
@@ -1461,6 +1450,17 @@ def _same_numeros(path: Path, row: sqlite3.Row) -> bool:
         return recorded is not None and _numeros(path.read_bytes()) == recorded
     except OSError:
         return False
+
+
+def _holds_recorded_numeros(db: sqlite3.Connection, path: Path, fichier_id: int) -> bool:
+    """Whether the file `path` holds the demandes the ledger recorded for the file
+    `fichier_id` (their numeroEditeur, in order): a file whose stored copy is damaged."""
+    try:
+        found = _numeros(path.read_bytes())
+    except OSError:
+        return False
+    return found == [ne for (ne,) in db.execute(
+        "SELECT numero_editeur FROM demandes WHERE fichier_id = ? ORDER BY num_ligne", (fichier_id,))]
 
 
 def _numeros(data: bytes) -> list[object] | None:
