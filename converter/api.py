@@ -759,13 +759,14 @@ def restore(name: str, registre: Path, kept: list[Path] | None = None) -> tuple[
         path = Path(row["chemin"])
         aside = path.parent / ledger.WITHDRAWN / path.name
         given = Path(name).parent.parent if Path(name).parent.name == ledger.WITHDRAWN else Path(name).parent
-        if not aside.is_file() and given != Path(".") and row["contenu"] is not None:
+        data = book.stored(row)  # None: no copy, or a damaged one
+        if not aside.is_file() and given != Path(".") and data is not None:
             # withdrawn by its path where the user had moved it (`withdraw`): set aside there
             there = given / ledger.WITHDRAWN / path.name
-            if there.is_file() and _same_deposit(there.read_bytes(), book.file_bytes(row)):
+            if there.is_file() and _same_deposit(there.read_bytes(), data):
                 path, aside = given / path.name, there
-        if row["retire_le"] is None and not path.exists() and aside.is_file() and row["contenu"] is not None \
-                and _same_deposit(aside.read_bytes(), book.file_bytes(row)):
+        if row["retire_le"] is None and not path.exists() and aside.is_file() and data is not None \
+                and _same_deposit(aside.read_bytes(), data):
             restored = row["demandes"]  # restored by a run killed before it brought the file back: done now
         else:
             family = numero_formats(row["format"]) if row["format"] in all_formats() else (row["format"],)
@@ -805,7 +806,7 @@ def withdraw(name: str, registre: Path, zips: list[Path] | None = None) -> tuple
     with aside, ledger.Ledger(Path(registre), create=False) as book:
         book.settle()  # a file a dead run never named is forgotten, not withdrawn
         row = book.recorded_file(name)
-        data = book.file_bytes(row) if row["contenu"] is not None else None
+        data = book.stored(row)  # None: no copy, or a damaged one; the ledger's demandes are enough
         path = Path(row["chemin"])
         aside_file = path.parent / ledger.WITHDRAWN / path.name
         if row["retire_le"] is not None and data is not None and path.is_file() and _same_deposit(path.read_bytes(), data):

@@ -559,7 +559,7 @@ def etat(
             out.print(f"  {count.label} : {count.demandes} — {euros(count.amount)} HT{advance}")
         if not found.counts:
             out.print("Aucune demande déposée dans ce registre.")
-        for said in found.twice:
+        for said in found.alerts:
             out.print(f"[bold red]Attention :[/] {escape(said)}")
         if found.demandes.height + found.history.height >= STATUS_ROWS_SAID:
             out.print(f"Écriture du classeur d'état ({_count(found.demandes.height)} demandes, "
@@ -593,7 +593,10 @@ def importer(
         if item.refused:
             out.print(f"{escape(item.path.name)} : non inscrit — {escape(item.refused)}.")
             continue
-        if item.already:
+        if item.repaired:
+            out.print(f"{escape(item.path.name)} : déjà inscrit au registre, dont la copie était abîmée : elle est "
+                      f"rétablie ({item.format_id}, {counted(item.demandes, 'demande')}, déposé le {item.day:%d/%m/%Y})")
+        elif item.already:
             out.print(f"{escape(item.path.name)} : déjà inscrit au registre, tel quel ({item.format_id}, "
                       f"{counted(item.demandes, 'demande')}, déposé le {item.day:%d/%m/%Y})"
                       + ("" if item.returns else " : rien à faire"))

@@ -64,6 +64,7 @@ class Imported:
     day: date | None = None
     refused: str = ""  # why the file was not recorded (French), empty when recorded
     already: bool = False  # recorded before under its name, as it is (imported again: a rerun)
+    repaired: bool = False  # recorded before, its stored copy damaged: given back (ledger.Ledger.repair)
     returns: list[ReturnLine] = field(default_factory=list)  # its ASP outcomes, for a return file
 
 
@@ -225,7 +226,7 @@ def _recorded_before(book: Ledger, name: str, deposited: dict[str, Any]) -> Any:
     written, before: a command run again, after it was stopped midway), or None."""
     for row in book.db.execute("SELECT * FROM fichiers WHERE nom = ? AND retire_le IS NULL AND en_attente IS NULL "
                                "AND contenu IS NOT NULL", (name,)).fetchall():
-        if orjson.loads(book.file_bytes(row)) == deposited:
+        if (stored := book.stored(row)) is not None and orjson.loads(stored) == deposited:
             return row
     return None
 
@@ -256,6 +257,15 @@ def import_files(paths: list[Path], registre: Path, format_id: str | None = None
             definition = get_format(imported.format_id)
             deposited = _as_deposited(definition, data)
             imported.day, rank = _day_and_rank(imported.path, data["numeroAns"])
+            records = _records(definition, deposited[LINES])
+            # the file as deposited: its own bytes (but a BOM), else as importer records it
+            copy = imported.path.read_bytes().removeprefix(b"\xef\xbb\xbf") if deposited == data else orjson.dumps(deposited)
+            if (repaired := book.repair(imported.path.name, pack(copy), records)) is not None:
+                imported.already = imported.repaired = True
+                imported.day = date.fromisoformat(repaired["date_depot"])
+                if deposited != data:
+                    imported.returns = _new_outcomes(book, repaired, imported.path)
+                continue
             before = _recorded_before(book, imported.path.name, deposited)
             if before is not None and (deposited == data or before["chemin"] == str(imported.path.resolve())):
                 # a return file imported before from this very path (a rerun): its outcomes recorded
@@ -268,7 +278,7 @@ def import_files(paths: list[Path], registre: Path, format_id: str | None = None
                 book.record_import(
                     path=imported.path, format_id=definition.id, nature=definition.nature,
                     numero_ans=data["numeroAns"], siret=data["SIRET"], day=imported.day, rank=rank,
-                    packed=pack(orjson.dumps(deposited)), demandes=_records(definition, deposited[LINES]),
+                    packed=pack(orjson.dumps(deposited)), demandes=records,
                     formats=numero_formats(definition.id), refuse_rejected=definition.new_numero_after_rejection)
             except LedgerError as exc:
                 imported.refused = str(exc)

@@ -49,6 +49,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import orjson
@@ -212,15 +213,42 @@ def pack(data: bytes) -> bytes:
 
 
 def unpack(packed: bytes) -> bytes:
-    """A recorded deposit file, as written; LedgerError when the ledger's copy is damaged."""
+    """A recorded deposit file, as written; DamagedLedger when the ledger's copy is damaged."""
     try:
         return zstandard.ZstdDecompressor().decompress(packed)
     except (zstandard.ZstdError, TypeError) as exc:
         raise DamagedLedger() from exc
 
 
+def readable(packed: bytes | None) -> bytes | None:
+    """A recorded deposit file as written, None when the ledger keeps no copy of it (version 1)
+    or its copy no longer reads back (damaged): what compares a file with the recorded one,
+    which then knows it by its demandes (`demandes`), as a file of version 1."""
+    if packed is None:
+        return None
+    try:
+        data = unpack(packed)
+        orjson.loads(data)
+    except (DamagedLedger, orjson.JSONDecodeError):
+        return None
+    return data
+
+
+def _size(packed: bytes) -> int | None:
+    """The size of a recorded file, as its packed frame says it; None when it cannot say."""
+    try:
+        return zstandard.frame_content_size(packed)
+    except zstandard.ZstdError:
+        return None
+
+
 class DamagedLedger(Exception):
-    """A recorded deposit file that no longer reads back (raised as a LedgerError, below)."""
+    """A recorded deposit file that no longer reads back (raised as a LedgerError, below):
+    `name`, the file's; none from `unpack` alone, whose callers name it (`readable`, `_document`)."""
+
+    def __init__(self, name: str | None = None):
+        super().__init__(name)
+        self.name = name
 
 
 @dataclass(frozen=True)
@@ -282,10 +310,20 @@ class LedgerError(OutputError):
     """The ledger cannot be used; the message is French and says what to do."""
 
 
-def _damaged(path: Path) -> LedgerError:
-    return LedgerError(f"Le registre « {path} » est abîmé : le contenu d'un fichier de dépôt qu'il a inscrit ne se "
-                       "relit plus. Remplacez-le par sa dernière sauvegarde (puis « xl2segur importer » les fichiers "
-                       "de dépôt écrits depuis), ou transmettez-le à l'équipe xl2segur.")
+def _damaged(path: Path, name: str | None) -> LedgerError:
+    """The copy of the recorded file `name` no longer reads back, and the command needs it. The
+    ledger keeps each demande apart from it (numéro, amount, FINESS, state): the commands that
+    do not need the copy go on (`readable`)."""
+    return LedgerError(f"Le registre « {path} » ne relit plus sa copie du fichier de dépôt « {name} » (abîmée), dont "
+                       f"cette commande a besoin. {restoring(path, name)}")
+
+
+def restoring(path: Path, name: str) -> str:
+    """How the copy of the recorded file `name` comes back into the ledger `path`."""
+    return (f"Si vous avez gardé « {name} » tel que déposé, « xl2segur importer {name} » (avec ce registre) lui en "
+            "redonne la copie ; sinon, remplacez le registre par sa dernière sauvegarde (puis « xl2segur importer » "
+            "les fichiers de dépôt écrits depuis). Les autres commandes (convertir, retour, retirer) s'en passent : "
+            "le registre garde chaque demande de ce fichier.")
 
 
 class LedgerNotFound(LedgerError):
@@ -335,7 +373,7 @@ class _FolderSide:
         if not names:
             return done
         rows = self.db.execute(
-            "SELECT nom, chemin, contenu, ecrit_le FROM fichiers WHERE retire_le IS NULL AND nom IN "
+            "SELECT id, nom, chemin, contenu, ecrit_le FROM fichiers WHERE retire_le IS NULL AND nom IN "
             "(SELECT value FROM json_each(?))", (orjson.dumps(names).decode(),)).fetchall()
         known: dict[str, list[sqlite3.Row]] = {}
         for row in rows:
@@ -346,11 +384,12 @@ class _FolderSide:
             resolved = str(path.resolve())
             # at its recorded path, still with its demandes (not replaced by another ledger's
             # file of the same name, nor edited); the folder may have been moved: then the same
-            # name with the recorded content, or its demandes (an imported file is kept as
-            # xl2segur writes it, not byte for byte)
+            # name with the recorded content, or its demandes (an imported file is kept as xl2segur
+            # writes it, not byte for byte; a damaged copy's: those the ledger holds of it)
             if not (any(r["chemin"] == resolved and _holds_demandes(path, r) for r in known.get(name, [])) or
-                    any(_holds(path, unpack(r["contenu"])) or _same_numeros(path, r)
-                        for r in known.get(name, []) if r["contenu"])):
+                    any(_holds(path, data) or _same_numeros(path, r) if (data := readable(r["contenu"])) is not None
+                        else _holds_recorded_numeros(self.db, path, r["id"])
+                        for r in known.get(name, []) if r["contenu"] is not None)):
                 strangers.append(name)
         if strangers:
             raise LedgerError(self._strangers_message(folder, strangers))
@@ -388,14 +427,14 @@ class _FolderSide:
                     stale.add(path.parent)  # its temporaries there, as a conversion into that folder would
             if not dead[key]:
                 continue
-            data = unpack(row["contenu"])
-            there = _holds(path, data)
+            data = readable(row["contenu"])  # damaged: its temporary not known, the file kept (adopte_absent)
+            there = data is not None and _holds(path, data)
             # answered by the ASP, it got its name and was uploaded, wherever it is now (filed
             # away): kept, its demandes deposited (dropped, its return's history would point nowhere)
             if there or self.answered(row["id"]):
                 self._done(row["id"])
                 done.append(("adopte" if there else "adopte_repondu", path))
-            elif any(_holds(tmp, data) for tmp in deposit_temporaries(path.parent, row["en_attente"])):
+            elif data is not None and any(_holds(tmp, data) for tmp in deposit_temporaries(path.parent, row["en_attente"])):
                 _drop_zips(path, data)  # never named: its zips go first, then the file (_drop_zips)
                 self._forget(row["id"])
                 done.append(("abandonne", path))
@@ -471,7 +510,7 @@ class _FolderSide:
                                f"AND retire_le IS {'NOT ' if withdrawn else ''}NULL ORDER BY id DESC").fetchall()
         for row in rows:
             # the packed frame tells its size: only a file of the same size is unpacked
-            if zstandard.frame_content_size(row["contenu"]) == len(data) and unpack(row["contenu"]) == data:
+            if _size(row["contenu"]) == len(data) and readable(row["contenu"]) == data:
                 return row
         # an imported file is recorded as deposited, not byte for byte (a BOM, CRLF, indented):
         # its JSON, among the files of its numeroAns
@@ -481,7 +520,7 @@ class _FolderSide:
             return None
         numero_ans = document.get("numeroAns") if isinstance(document, dict) else None
         return next((row for row in rows if row["numero_ans"] == numero_ans
-                     and orjson.loads(unpack(row["contenu"])) == document), None)
+                     and (stored := readable(row["contenu"])) is not None and orjson.loads(stored) == document), None)
 
     def adopt(self, legacy: Path) -> tuple[int, list[str]]:
         """Take over the ledger an older version kept in its output folder: its files, their
@@ -549,12 +588,12 @@ class _FolderSide:
                                   f"relancez la commande avec « {renamed['nom']} ».")
             raise LedgerError(f"Le registre « {self.path} » ne connaît aucun fichier de dépôt « {Path(name).name} » : "
                               "vérifiez le nom (JSON-<numéro ANS>-<AAAAMMJJ>-<rang>.json) et le registre (--registre).")
-        if Path(name).is_file() and all(r["contenu"] is not None for r in rows) and \
+        if Path(name).is_file() and all(readable(r["contenu"]) is not None for r in rows) and \
                 str(Path(name).resolve()) not in {r["chemin"] for r in rows}:
             # the file the user names is there, away from where it was written: it is the one
             # meant (retirer moves it aside, and frees the demandes the ledger holds for it), not
             # merely one of that name
-            found = next((r for r in rows if _same_file(Path(name), unpack(r["contenu"]))), None)
+            found = next((r for r in rows if _same_file(Path(name), readable(r["contenu"]))), None)
             if found is None:
                 raise LedgerError(f"« {name} » porte le nom d'un fichier de dépôt du registre, mais pas les demandes que "
                                   f"le registre a inscrites sous ce nom (écrit avec un autre registre, ou modifié à la "
@@ -619,11 +658,11 @@ class _ReturnsSide:
     def _document(self, fichier_id: int) -> dict[str, object]:
         """A deposit file as recorded; the last one is kept (a file's demandes come in a row)."""
         if self._last_document[0] != fichier_id:
-            packed = self.db.execute("SELECT contenu FROM fichiers WHERE id = ?", (fichier_id,)).fetchone()[0]
-            try:
+            packed, name = self.db.execute("SELECT contenu, nom FROM fichiers WHERE id = ?", (fichier_id,)).fetchone()
+            try:  # not `readable`: its JSON read once
                 self._last_document = (fichier_id, orjson.loads(unpack(packed)))
-            except orjson.JSONDecodeError as exc:
-                raise DamagedLedger() from exc
+            except (DamagedLedger, orjson.JSONDecodeError) as exc:
+                raise DamagedLedger(name) from exc
         return self._last_document[1]
 
     def record_returns(self, outcomes: list[tuple[int, str, str | None, str | None, str | None, str]], *,
@@ -818,12 +857,51 @@ class _ReturnsSide:
         digests = return_digests(data.removeprefix(b"\xef\xbb\xbf"))
         return self.db.execute("SELECT 1 FROM retours WHERE empreinte IN (?, ?) LIMIT 1", digests).fetchone() is not None
 
+    def repair(self, name: str, packed: bytes, demandes: str) -> sqlite3.Row | None:
+        """Give its copy back to the recorded file `name` whose stored copy no longer reads back
+        (`readable`), from the same file given to `importer` (`packed`, its demandes `demandes`
+        as `record_import` takes them): the same numeroEditeur, at the same lines, with the same
+        amounts and FINESS as the ledger recorded. Its demandes' regime, unknown when the copy
+        was damaged before version 4, is read from it. Returns the file's row, None when no
+        damaged file of that name holds these demandes."""
+        def amount(text: str | None) -> Decimal | str | None:  # « 1075.0 » imported, « 1075.00 » checked
+            try:
+                return Decimal(text) if text is not None else None
+            except ArithmeticError:
+                return text
+
+        given = [(d["numeroEditeur"], amount(d["montant"]), sorted(d["finess"]), sorted(d["rpps"]))
+                 for d in orjson.loads(demandes)]
+        with self.transaction() as db:
+            for row in db.execute("SELECT * FROM fichiers WHERE nom = ? AND contenu IS NOT NULL ORDER BY id DESC",
+                                  (name,)).fetchall():
+                if readable(row["contenu"]) is not None:
+                    continue
+                held = [(r["numero_editeur"], amount(r["montant"]), sorted(orjson.loads(r["finess"])), sorted(orjson.loads(r["rpps"])))
+                        for r in db.execute("SELECT * FROM demandes WHERE fichier_id = ? ORDER BY num_ligne", (row["id"],))]
+                if held != given:
+                    continue
+                db.execute("UPDATE fichiers SET contenu = ? WHERE id = ?", (packed, row["id"]))
+                db.executemany("UPDATE demandes SET regime = ? WHERE fichier_id = ? AND num_ligne = ? AND regime IS NULL",
+                               [(d.get("regime"), row["id"], n) for n, d in enumerate(orjson.loads(demandes), start=1)
+                                if d.get("regime") is not None])
+                self._last_document = (None, {})
+                return row
+        return None
+
     def file_bytes(self, row: sqlite3.Row) -> bytes:
         """The deposit file exactly as written."""
         if row["contenu"] is None:
             raise LedgerError(f"Le registre ne garde pas le contenu de « {row['nom']} » (écrit par une version "
                               "antérieure de xl2segur) : il ne peut pas être réécrit.")
-        return unpack(row["contenu"])
+        data = readable(row["contenu"])
+        if data is None:
+            raise DamagedLedger(row["nom"])
+        return data
+
+    def stored(self, row: sqlite3.Row) -> bytes | None:
+        """The deposit file as written, None when the ledger keeps no readable copy (`readable`)."""
+        return readable(row["contenu"])
 
     def answered(self, fichier_id: int) -> int:
         """How many demandes of a recorded file the ASP answered for: then it was uploaded."""
@@ -879,9 +957,6 @@ class Ledger(_FolderSide, _ReturnsSide):
                     self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 for statement in filter(str.strip, _ADDITIONS.split(";")):
                     self.db.execute(statement)
-        except DamagedLedger as exc:  # a file's content no longer reads back (`_fill_regimes`): nothing migrated
-            self.db.close()
-            raise _damaged(self.path) from exc
         except sqlite3.DatabaseError as exc:
             if hasattr(self, "db"):  # else it failed to open
                 self.db.close()
@@ -912,7 +987,7 @@ class Ledger(_FolderSide, _ReturnsSide):
         except sqlite3.OperationalError as closing:
             exc = exc or closing
         if isinstance(exc, DamagedLedger):
-            raise _damaged(self.path) from exc
+            raise _damaged(self.path, exc.name) from exc
         # the file or its disk (full, read-only, locked, damaged), not a query of ours (IntegrityError…: a bug)
         if isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError:
             advice = next((a for en, a in _SQLITE_ADVICE.items() if en in _said(exc)), "Vérifiez son disque")
@@ -1155,35 +1230,47 @@ def _fill_regimes(db: sqlite3.Connection) -> None:
     """The `regime` of every demande recorded before version 4, read as `etat` read it: from the
     demande as deposited (`_ReturnsSide.demande`: its own JSON under version 1, else its line of
     its file's stored content), at its format's `advance_regime` balise, when it is text. Each
-    file decompressed once. DamagedLedger when a file's content no longer reads back."""
+    file decompressed once. A file whose stored content no longer reads back leaves its
+    demandes' regime unknown (NULL): before version 4, only the commands that read it failed on
+    it (etat, reecrire); refusing the migration locked every command out (`status.unread` names
+    it, `importer` gives the copy back: `fill_regimes_of`)."""
     from .formats import all_formats  # not at the top: the ledger opens without the formats otherwise
 
     paths = {f: d.json_path(d.advance_regime) or () for f, d in all_formats().items() if d.advance_regime}
     if not paths:
         return
     listed = orjson.dumps(list(paths)).decode()
+    found = []
+    for i, f, own in db.execute("SELECT id, format, demande_json FROM demandes WHERE demande_json IS NOT NULL "
+                                "AND format IN (SELECT value FROM json_each(?))", (listed,)):
+        with contextlib.suppress(orjson.JSONDecodeError):
+            found.append((_regime(orjson.loads(own), paths[f]), i))
+    db.executemany("UPDATE demandes SET regime = ? WHERE id = ?", [r for r in found if r[0] is not None])
+    files = db.execute("SELECT DISTINCT d.fichier_id, d.format FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
+                       "WHERE d.demande_json IS NULL AND d.format IN (SELECT value FROM json_each(?)) "
+                       "AND f.contenu IS NOT NULL", (listed,)).fetchall()
+    for fichier_id, format_id in files:
+        packed = db.execute("SELECT contenu FROM fichiers WHERE id = ?", (fichier_id,)).fetchone()[0]
+        fill_regimes_of(db, fichier_id, readable(packed), paths[format_id])
 
-    def regime(demande: object, keys: tuple[str, ...]) -> str | None:
-        for key in keys:
-            demande = demande.get(key) if isinstance(demande, dict) else None
-        return demande if isinstance(demande, str) else None
 
+def fill_regimes_of(db: sqlite3.Connection, fichier_id: int, data: bytes | None, path: tuple[str, ...]) -> None:
+    """The `regime` of each demande of the recorded file `fichier_id`, from its content `data`
+    (the value at `path` of its line, when it is text); nothing when `data` is None or not a
+    deposit file's JSON."""
     try:
-        found = [(regime(orjson.loads(own), paths[f]), i) for i, f, own in db.execute(
-            "SELECT id, format, demande_json FROM demandes WHERE demande_json IS NOT NULL "
-            "AND format IN (SELECT value FROM json_each(?))", (listed,))]
-        db.executemany("UPDATE demandes SET regime = ? WHERE id = ?", [r for r in found if r[0] is not None])
-        files = db.execute("SELECT DISTINCT d.fichier_id, d.format FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
-                           "WHERE d.demande_json IS NULL AND d.format IN (SELECT value FROM json_each(?)) "
-                           "AND f.contenu IS NOT NULL", (listed,)).fetchall()
-        for fichier_id, format_id in files:
-            packed = db.execute("SELECT contenu FROM fichiers WHERE id = ?", (fichier_id,)).fetchone()[0]
-            lines = orjson.loads(unpack(packed))[LINES]
-            found = [(regime(line, paths[format_id]), fichier_id, n) for n, line in enumerate(lines, start=1)]
-            db.executemany("UPDATE demandes SET regime = ? WHERE fichier_id = ? AND num_ligne = ? AND demande_json IS NULL",
-                           [r for r in found if r[0] is not None])
-    except (orjson.JSONDecodeError, TypeError, KeyError) as exc:
-        raise DamagedLedger() from exc
+        lines = orjson.loads(data)[LINES] if data is not None else None
+        found = [(_regime(line, path), fichier_id, n) for n, line in enumerate(lines or (), start=1)]
+    except (orjson.JSONDecodeError, TypeError, KeyError):
+        return
+    db.executemany("UPDATE demandes SET regime = ? WHERE fichier_id = ? AND num_ligne = ? AND demande_json IS NULL",
+                   [r for r in found if r[0] is not None])
+
+
+def _regime(demande: object, keys: tuple[str, ...]) -> str | None:
+    for key in keys:
+        demande = demande.get(key) if isinstance(demande, dict) else None
+    return demande if isinstance(demande, str) else None
 
 
 def _refuse_foreign(db: sqlite3.Connection, path: Path) -> None:
@@ -1344,7 +1431,7 @@ def _holds_demandes(path: Path, row: sqlite3.Row) -> bool:
         return True
     try:
         found = path.stat()
-        if found.st_size == zstandard.frame_content_size(row["contenu"]) and \
+        if found.st_size == _size(row["contenu"]) and \
                 max(found.st_mtime, found.st_ctime) <= datetime.fromisoformat(row["ecrit_le"]).timestamp() + 2:
             return True
         return _same_numeros(path, row)
@@ -1356,10 +1443,24 @@ def _same_numeros(path: Path, row: sqlite3.Row) -> bool:
     """Whether the file `path` holds the demandes of the recorded file `row` (`contenu`): the
     same numeroEditeur, in the same order."""
     try:
-        recorded = _numeros(unpack(row["contenu"]))
+        data = readable(row["contenu"])
+        if data is None:  # damaged: the ledger's demandes tell (`_holds_recorded_numeros`)
+            return False
+        recorded = _numeros(data)
         return recorded is not None and _numeros(path.read_bytes()) == recorded
     except OSError:
         return False
+
+
+def _holds_recorded_numeros(db: sqlite3.Connection, path: Path, fichier_id: int) -> bool:
+    """Whether the file `path` holds the demandes the ledger recorded for the file
+    `fichier_id` (their numeroEditeur, in order): a file whose stored copy is damaged."""
+    try:
+        found = _numeros(path.read_bytes())
+    except OSError:
+        return False
+    return found == [ne for (ne,) in db.execute(
+        "SELECT numero_editeur FROM demandes WHERE fichier_id = ? ORDER BY num_ligne", (fichier_id,))]
 
 
 def _numeros(data: bytes) -> list[object] | None:

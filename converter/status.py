@@ -17,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import orjson
 import polars as pl
 from xlsxwriter import Workbook
 from xlsxwriter.utility import xl_col_to_name
@@ -24,7 +25,7 @@ from xlsxwriter.utility import xl_col_to_name
 from .files import write_new_numbered
 from .formats import all_formats, numero_formats
 from .funding.amounts import AVANCE_ON_TTC, AVANCE_VAT_FACTOR, avance_demande
-from .ledger import ACCEPTEE, DEPOSEE, REJETEE, RETIREE, Ledger
+from .ledger import ACCEPTEE, DEPOSEE, REJETEE, RETIREE, Ledger, readable, restoring
 from .lifecycle.advances import CENTS, euros_text, times_half_up
 
 WAITING_SOLDE = "attente_solde"
@@ -67,6 +68,12 @@ class LedgerStatus:
     demandes: pl.DataFrame = field(default_factory=pl.DataFrame)  # one row per demande recorded
     history: pl.DataFrame = field(default_factory=pl.DataFrame)  # one row per return recorded, oldest first
     twice: list[str] = field(default_factory=list)  # avances that may fund one client twice (returns.funded_twice)
+    unread: list[str] = field(default_factory=list)  # advances unknown: their file's stored copy is damaged (`_unread`)
+
+    @property
+    def alerts(self) -> list[str]:
+        """What `etat` says with its figures, on the console and in the workbook."""
+        return self.twice + self.unread
 
 
 _DEMANDES = (
@@ -152,8 +159,10 @@ def ledger_status(book: Ledger) -> LedgerStatus:
     label, code = pl.col("libelle_traitement"), pl.col("code_traitement")
     with_its_file = (pl.col("statut") == REJETEE) & (pl.col("nature") == "solde") & pl.col("format").is_in(whole) \
         & (label.is_in(accepted) | (label.is_null() & code.is_null()))
+    unread = _unread(book)
     rows = rows.with_columns(
-        avance=_advances(rows).cast(pl.Decimal(38, 2)),
+        avance=pl.when(pl.col("regime").is_null() & pl.col("fichier").is_in(list(unread)))
+        .then(None).otherwise(_advances(rows)).cast(pl.Decimal(38, 2)),
         montant_ht=pl.col("montant").cast(pl.Decimal(scale=2)).fill_null(0),
         attente=pl.col("id").is_in(pl.Series(list(waiting), dtype=pl.Int64).implode()),
         avec_fichier=with_its_file,
@@ -176,7 +185,38 @@ def ledger_status(book: Ledger) -> LedgerStatus:
     history = _frame(book.db.execute(_HISTORY))
     from .returns import funded_twice
 
-    return LedgerStatus(counts, shown, history, list(funded_twice(book).values()))
+    said = [f"L'avance attendue {'de la demande' if n == 1 else f'des {n} demandes'} du fichier « {name} » n'est pas "
+            "comptée : leur régime de TVA (TTC ou HT), que le registre tirait de sa copie de ce fichier quand il a été "
+            f"mis à jour (version 4), est inconnu, cette copie étant abîmée. {restoring(book.path, name)}"
+            for name, n in sorted(unread.items())]
+    return LedgerStatus(counts, shown, history, list(funded_twice(book).values()), said)
+
+
+def _unread(book: Ledger) -> dict[str, int]:
+    """File name → how many of its demandes still paid have an advance depending on a VAT regime
+    the ledger does not know: recorded before version 4, from a copy (the file's, or the
+    demande's own under version 1) that no longer read back when the ledger was migrated
+    (ledger._fill_regimes). Only the copies of such demandes are read, none in a sound ledger."""
+    wanted = [f for f, d in all_formats().items() if d.advance_regime and d.advance_rate is not None]
+    found: dict[str, int] = {}
+    sound: dict[int, bool] = {}
+    for fichier_id, name, own in book.db.execute(
+            "SELECT f.id, f.nom, d.demande_json FROM demandes d JOIN fichiers f ON f.id = d.fichier_id "
+            f"WHERE d.regime IS NULL AND d.statut IN ('{DEPOSEE}', '{ACCEPTEE}') "
+            "AND d.format IN (SELECT value FROM json_each(?)) AND (d.demande_json IS NOT NULL OR f.contenu IS NOT NULL)",
+            (orjson.dumps(wanted).decode(),)):
+        if own is not None:
+            try:
+                orjson.loads(own)
+                continue
+            except orjson.JSONDecodeError:
+                pass
+        elif fichier_id not in sound:
+            packed = book.db.execute("SELECT contenu FROM fichiers WHERE id = ?", (fichier_id,)).fetchone()[0]
+            sound[fichier_id] = readable(packed) is not None
+        if own is not None or not sound[fichier_id]:
+            found[name] = found.get(name, 0) + 1
+    return found
 
 
 # ledger column → workbook header
@@ -224,7 +264,7 @@ def write_status(status: LedgerStatus, target: Path) -> Path:
         # printed with the figures, as `etat` says them: a client funded twice, not on the console only
         alert = book.add_format({"bold": True, "font_color": "#C00000", "text_wrap": True, "valign": "top"})
         width = sum(w for _, w in SUMMARY)
-        for row, said in enumerate(status.twice, start=len(status.counts) + 2):
+        for row, said in enumerate(status.alerts, start=len(status.counts) + 2):
             ws.merge_range(row, 0, row, len(SUMMARY) - 1, f"Attention : {said}", alert)
             ws.set_row(row, 15 * (len(said) // int(width * 0.9) + 2))  # a merged cell's height is not fitted
         _printed(ws)

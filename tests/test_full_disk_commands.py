@@ -1,6 +1,7 @@
 """A full disk, for real, under the commands that write other than a plain `convertir`: `retour`
-(its ledger and its bilan), `solde` (its workbook), `convertir --pieces` (its zip archives) and
-`importer` (a colleague's files and their returns).
+(its ledger and its bilan), `solde` (its workbook), `convertir --pieces` (its zip archives),
+`importer` (a colleague's files and their returns), `retirer` (its ledger, then the file set
+aside) and `reecrire` (a deleted file written again).
 The ledger and the outputs on a small tmpfs, in a mount namespace of the test's own (skipped
 where none is allowed), filled up to a few KiB of free space; the command run as a user runs it.
 
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from converter import files
+from converter.ledger import unpack
 from tests.builders import workbook
 from tests.namespace import NAMESPACE, WHY_SKIPPED, scenario_folders
 from tests.test_cycle import PDF, avance_rows
@@ -153,3 +155,74 @@ def test_a_full_disk_under_retour_solde_or_pieces_is_said_and_a_run_again_finish
     if command == "pieces":
         assert sorted(p.name for p in (disk / "depot").glob("JSON-*")) == [
             "JSON-0123456789-20240312-001.json", "JSON-0123456789-20240312-001.zip"]
+
+
+_NAME = "JSON-0123456789-20240312-001.json"
+LEDGER_ONLY = {
+    # withdrawn: the file goes into retires/ (a folder to make, on the full disk); the ledger frees its demandes
+    "retirer": (_CONVERT, f"{_XL2SEGUR} retirer --oui depot/{_NAME} --registre r.sqlite"),
+    # written again from the ledger's copy, the file deleted by the user
+    "reecrire": (f"{_CONVERT} && rm depot/{_NAME}", f"{_XL2SEGUR} reecrire {_NAME} --registre r.sqlite"),
+}
+
+
+def _state(disk: Path) -> tuple[list[str], list[str], list[str | None]]:
+    """(deposit files in depot/, in depot/retires/, each recorded file's withdrawal date)."""
+    return (sorted(p.name for p in (disk / "depot").glob("JSON-*")),
+            sorted(p.name for p in (disk / "depot" / "retires").glob("JSON-*")),
+            _files(disk, "retire_le", "1"))
+
+
+@pytest.fixture(scope="module")
+def larger(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workbook of 40 demandes: a deposit file of 80 KiB, more than the ledger's shared-memory
+    index (32 KiB), which `reecrire` frees before it writes: the disk can have room for the
+    one, not the other."""
+    folder = tmp_path_factory.mktemp("disque-plein-reecrire")
+    return workbook(folder / "demandes.xlsx", avance_rows(*(f"{i:05d}" for i in range(1, 41))))
+
+
+# KiB left free: none (the ledger cannot be opened), some (retirer: its ledger written, or not;
+# reecrire: the ledger read, not the file written), enough
+@pytest.mark.parametrize("command, free", [("retirer", 0), ("retirer", 40), ("retirer", 48), ("reecrire", 0),
+                                           ("reecrire", 40), ("reecrire", 64), ("reecrire", 160)])
+def test_a_full_disk_under_retirer_or_reecrire_is_said_and_a_run_again_finishes(
+        tmp_path: Path, larger: Path, command: str, free: int) -> None:
+    """`retirer`: the file withdrawn and set aside, or neither (never its demandes freed while it
+    stays uploadable under its name); `reecrire`: the file whole, or not there. Then run again:
+    done."""
+    book = larger
+    first, second, mount_point, scenario = scenario_folders(tmp_path, _SCENARIO)
+    prepare, run = LEDGER_ONLY[command]
+    done = subprocess.run([*NAMESPACE, "sh", str(scenario), str(free), str(mount_point), str(first), str(second)],
+                          env={"PREPARE": prepare, "COMMAND": run, "BOOK": str(book), "PATH": "/usr/bin:/bin:/sbin"},
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    said, code = (first / "sortie.txt").read_text(), (first / "code.txt").read_text().strip()
+    assert code in ("0", "2"), said
+    assert "Traceback" not in said, said
+    if code == "2":
+        assert "Libérez de la place" in said, said
+    disk = first / "disque"
+    assert _leftovers(disk) == []
+    recorded = (disk / "depot" / _NAME).read_bytes() if (disk / "depot" / _NAME).exists() else None
+    if command == "retirer":
+        assert _state(disk) in (([_NAME], [], [None]), ([], [_NAME], [_files(disk, "retire_le", "1")[0]])), said
+        assert (_state(disk)[2] == [None]) == (code == "2"), said
+    else:
+        assert _state(disk)[0] == ([_NAME] if code == "0" else []), said
+    disk = second / "disque"
+    again = (second / "sortie.txt").read_text()
+    if command == "retirer" and code == "0":  # done the first time
+        assert (second / "code.txt").read_text().strip() == "2" and "a déjà été retiré" in again, again
+    else:
+        assert (second / "code.txt").read_text().strip() == "0", again
+    assert _leftovers(disk) == []
+    if command == "retirer":
+        assert _state(disk)[:2] == ([], [_NAME]) and _state(disk)[2] != [None], again
+    else:
+        assert _state(disk)[0] == [_NAME]
+        with sqlite3.connect(disk / "r.sqlite") as db:
+            [(packed,)] = db.execute("SELECT contenu FROM fichiers").fetchall()
+        assert (disk / "depot" / _NAME).read_bytes() == unpack(packed)
+        assert recorded is None or recorded == unpack(packed)

@@ -16,7 +16,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from converter import api, files
+from converter import api, files, ledger
 from tests.builders import many_demandes, workbook
 from tests.test_cycle import DAY, PDF, asp_return
 from tests.test_ledger_core import _environment, _kill_when
@@ -128,3 +128,54 @@ def test_convertir_pieces_killed_then_run_again_leaves_each_zip_beside_its_recor
                     for line in orjson.loads((out / name).read_bytes())["lignesImport"])
     assert len(count) == 450 and set(count.values()) == {1}
     assert _leftovers(out) == []
+
+
+# runs the command, stopped for good (where the test kills it) when it gives a file written under
+# its temporary name the name `sys.argv[2]` ends with (« .zip »: an archive; « .json »: the file)
+_STOPPED_NAMING = """
+import sys, time
+from pathlib import Path
+from converter import files, launch
+flag, end = Path(sys.argv[1]), sys.argv[2]
+published = files.publish
+def publish(tmp, target, synced=False):
+    if target.name.endswith(end):
+        flag.touch()
+        time.sleep(60)
+    return published(tmp, target, synced)
+files.publish = publish
+sys.argv = ["xl2segur", *sys.argv[3:]]
+launch.main()
+"""
+
+
+@pytest.mark.parametrize("end", [".zip", ".json"])
+def test_reecrire_pieces_killed_then_run_again_writes_the_file_and_its_zip_as_recorded(
+        tmp_path: Path, end: str) -> None:
+    """`reecrire --pieces` killed as it names its archive, or its file (the archive named): run
+    again, the file and its archive are there as the conversion wrote them, no temporary left;
+    the conversion that follows in that folder finds nothing alone nor unknown."""
+    pieces = tmp_path / "pieces"
+    pieces.mkdir()
+    for i in (1, 2, 3):
+        (pieces / f"MS2-DUI-Va1-BDC-{i:05d}.pdf").write_bytes(PDF)
+    out, registre = tmp_path / "depot", tmp_path / "registre.sqlite"
+    made = api.convert(workbook(tmp_path / "a.xlsx", many_demandes(2)), out, DAY, pieces=pieces, registre=registre)
+    written = {p.name: p.read_bytes() for p in out.glob("JSON-*")}
+    assert sorted(written) == [made.files[0].name, made.files[0].with_suffix(".zip").name]
+    for p in out.glob("JSON-*"):
+        p.unlink()
+    command = ["reecrire", made.files[0].name, "--pieces", str(pieces), "--registre", str(registre)]
+    flag = tmp_path / "nommage"
+    assert _kill_when([sys.executable, "-c", _STOPPED_NAMING, str(flag), end, *command], flag.exists)
+    done = _run(*command)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert {p.name: p.read_bytes() for p in out.glob("JSON-*")}.keys() == written.keys()
+    assert (out / made.files[0].name).read_bytes() == written[made.files[0].name]
+    with sqlite3.connect(registre) as db:
+        [(members,)] = db.execute("SELECT membres FROM archives").fetchall()
+    zipped = out / made.files[0].with_suffix(".zip").name
+    assert ledger.members(zipped) == orjson.loads(members)
+    assert _leftovers(out) == []
+    later = api.convert(workbook(tmp_path / "b.xlsx", many_demandes(3)), out, DAY, pieces=pieces, registre=registre)
+    assert later.accepted == ["00003"] and later.files[0].name.endswith("-002.json")

@@ -516,9 +516,11 @@ def test_a_damaged_copy_in_the_ledger_is_said_not_a_traceback(tmp_path: Path) ->
     with sqlite3.connect(default_path()) as db:
         db.execute("UPDATE fichiers SET contenu = X'28b52ffd2064650000deadbeefdeadbeef'")
     first.unlink()
-    said = (f"Erreur : le registre « {default_path()} » est abîmé : le contenu d'un fichier de dépôt qu'il a inscrit "
-            "ne se relit plus. Remplacez-le par sa dernière sauvegarde (puis « xl2segur importer » les fichiers de "
-            "dépôt écrits depuis), ou transmettez-le à l'équipe xl2segur.")
+    said = (f"Erreur : le registre « {default_path()} » ne relit plus sa copie du fichier de dépôt « {first.name} » "
+            f"(abîmée), dont cette commande a besoin. Si vous avez gardé « {first.name} » tel que déposé, « xl2segur "
+            f"importer {first.name} » (avec ce registre) lui en redonne la copie ; sinon, remplacez le registre par sa "
+            "dernière sauvegarde (puis « xl2segur importer » les fichiers de dépôt écrits depuis). Les autres commandes "
+            "(convertir, retour, retirer) s'en passent : le registre garde chaque demande de ce fichier.")
     result = CliRunner().invoke(app, ["reecrire", first.name])
     assert result.exit_code == 2 and " ".join(result.output.split()) == said, result.output
     assert not first.exists()

@@ -4,9 +4,10 @@ files on disk (live: under their name, wherever the user put them; withdrawn: se
 nothing is deposited twice, nothing is lost, whatever the user does with the files in between
 (moves one into another folder, renames it, deletes it and has it written again with
 `reecrire`, withdraws it where it now is, converts the same workbook into another folder, the
-first conversion having failed, killed or stopped by a full disk) and
-whatever the ASP says (contradictory returns, `--confirmer`, `--depot`, a return for a withdrawn
-file, an older return brought back).
+first conversion having failed, killed or stopped by a full disk, deletes one and leaves it
+deleted for a while) and whatever the ASP says (contradictory returns, `--confirmer`, `--depot`,
+a return for a withdrawn file, a return named after the file as the user renamed it, an older
+return brought back, the return of another ledger's file).
 
 The checks look at the disk and at the ledger (`etat`), never at the code's own bookkeeping:
 the files the test knows it put somewhere are read there."""
@@ -25,11 +26,12 @@ from hypothesis.stateful import invariant, rule
 from converter import api
 from converter.files import OutputError
 from converter.ledger import ENVIRONMENT, Ledger
+from converter.returns import UNKNOWN
 from converter.status import ledger_status
 from tests.builders import workbook
 from tests.ledger_machine import LedgerMachine, failed_conversion
 from tests.builders_solde import seed_000_rows
-from tests.test_cycle import DAY, avance_rows
+from tests.test_cycle import DAY, asp_return, avance_rows
 
 POOL = ["00001", "00002", "00003"]
 numeros = st.lists(st.sampled_from(POOL), min_size=1, max_size=3, unique=True)
@@ -150,6 +152,51 @@ class UserCycle(LedgerMachine):
             self.aside.append(set_aside)
 
     @rule(pick=st.integers(min_value=0))
+    def user_deletes(self, pick: int) -> None:
+        """A live file deleted by the user, left deleted: its demandes stay deposited (it may have
+        been uploaded), the ledger keeps it for `reecrire`."""
+        present = [r for r in self._live() if self._found(r) is not None]
+        if not present:
+            return
+        row = present[pick % len(present)]
+        self._found(row).unlink()
+        self.where.pop(row["nom"], None)
+        self.lost.add(row["nom"])
+
+    @rule(pick=st.integers(min_value=0))
+    def rewrite_lost(self, pick: int) -> None:
+        """`reecrire` of a file the user deleted some steps before: back where it was written, as recorded."""
+        lost = [r for r in self._live() if r["nom"] in self.lost]
+        if not lost:
+            return
+        row = lost[pick % len(lost)]
+        done = api.rewrite(row["nom"], self.registre)
+        assert done.path == Path(row["chemin"]) and done.path.is_file()
+        self.lost.discard(row["nom"])
+
+    @rule(first=st.integers(min_value=90, max_value=97))
+    def foreign_return(self, first: int) -> None:
+        """The ASP's return of a file another ledger wrote (a colleague's, other demandes): no
+        answer recorded, the ledger as it was."""
+        if not self.registre.exists():
+            return
+        colleague = api.convert(workbook(self._path("c.xlsx"), avance_rows(f"{first:05d}", f"{first + 1:05d}")),
+                                self._path("collegue"), DAY, registre=self._path("collegue.sqlite")).files[0]
+        returned = asp_return(colleague, self._path("retour") / colleague.name,
+                              {f"{first:05d}": "FINMS2000090", f"{first + 1:05d}": "Pièce illisible"})
+        before = self._ledger_rows()
+        lines, _ = api.ingest_returns([returned], self.registre, self._path("bilan.xlsx"))
+        assert {x.result for x in lines} == {UNKNOWN}, [(x.result, x.remark) for x in lines]
+        assert self._ledger_rows() == before
+
+    def _ledger_rows(self) -> tuple[list[tuple], list[tuple], list[tuple]]:
+        with sqlite3.connect(self.registre) as db:
+            found = tuple(db.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
+                          for table in ("fichiers", "demandes", "retours"))
+        db.close()
+        return found
+
+    @rule(pick=st.integers(min_value=0))
     def restore(self, pick: int) -> None:
         """retirer --annuler: the file comes back, under its name, where it is expected."""
         done = self._restored(pick)
@@ -160,15 +207,20 @@ class UserCycle(LedgerMachine):
             self.lost.discard(row["nom"])
 
     @rule(pick=st.integers(min_value=0), accept=st.lists(st.booleans(), min_size=3, max_size=3),
-          confirm=st.booleans(), named=st.booleans(), withdrawn=st.booleans())
-    def retour(self, pick: int, accept: list[bool], confirm: bool, named: bool, withdrawn: bool) -> None:
+          confirm=st.booleans(), named=st.booleans(), withdrawn=st.booleans(), as_renamed=st.booleans())
+    def retour(self, pick: int, accept: list[bool], confirm: bool, named: bool, withdrawn: bool,
+               as_renamed: bool) -> None:
         """The ASP's return of a recorded file (withdrawn or not), contradicting an earlier one
-        or not, given with --confirmer or not, with --depot or not."""
+        or not, given with --confirmer or not, with --depot or not; `as_renamed`: named after the
+        file as the user has it (renamed, then uploaded under that name)."""
         recorded = [r for r in self._recorded() if (r["retire_le"] is not None) == withdrawn]
         if not recorded:
             return
         row = recorded[pick % len(recorded)]
         returned = self._asp_return(row, accept, self.steps)
+        found = self._found(row) if row["retire_le"] is None else None
+        if as_renamed and found is not None and found.name != row["nom"]:
+            returned = returned.rename(returned.with_name(found.name))
         self.returns.append((returned, row["nom"]))
         api.ingest_returns([returned], self.registre, self._path("bilan.xlsx"), confirm=confirm,
                            deposit=row["nom"] if named else None)

@@ -190,18 +190,152 @@ def test_a_migration_killed_halfway_leaves_the_older_ledger_whole(tmp_path: Path
     assert _status(registre, tmp_path / "apres.xlsx") == before  # migrated at the next opening
 
 
-def test_a_damaged_file_stops_the_migration_and_leaves_the_ledger_as_it_was(tmp_path: Path) -> None:
-    registre = _year(tmp_path)
-    _as_version_3(registre)
+def _damaged_ledger(tmp_path: Path, version: int, blob: bytes) -> tuple[Path, Path, Path, Path]:
+    """A ledger of `version` (3: as the previous version left it) whose stored copy of its first
+    file (00001 TTC, 00002 HT) is `blob`, a second file (00003) beside it: (ledger, first file,
+    second file, the ASP's return of the second)."""
+    registre, out = tmp_path / "registre.sqlite", tmp_path / "depot"
+    rows = avance_rows("00001", "00002")
+    rows["Demandes"][1]["regimeTVA"] = "HT"
+    first = api.convert(workbook(tmp_path / "a.xlsx", rows), out, DAY, registre=registre).files[0]
+    second = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00003")), out, DAY, registre=registre).files[0]
+    returned = asp_return(second, tmp_path / "retours" / second.name, {"00003": "FINMS2000003"})
+    if version == 3:
+        _as_version_3(registre)
     with sqlite3.connect(registre) as db:
-        db.execute("UPDATE fichiers SET contenu = ? WHERE id = 2", (ledger.pack(b"{not json"),))
+        db.execute("UPDATE fichiers SET contenu = ? WHERE nom = ?", (blob, first.name))
     db.close()
-    with pytest.raises(LedgerError, match="est abîmé"):
-        Ledger(registre)
+    return registre, first, second, returned
+
+
+DAMAGES = {"zstd": b"\x28\xb5\x2f\xfd abime", "json": ledger.pack(b'{"lignesImport": [{"numeroEdit')}
+
+
+@pytest.mark.parametrize("version", [3, 4])
+@pytest.mark.parametrize("damage", list(DAMAGES))
+def test_a_damaged_stored_file_locks_out_only_the_commands_that_need_it(tmp_path: Path, version: int,
+                                                                       damage: str) -> None:
+    """One stored copy that no longer reads back (a ledger of version 3 could not be migrated:
+    every command refused it). The ledger still knows each demande (numéro, amount, FINESS,
+    state): convertir, retour, retirer keep the promise without the copy; the commands that need
+    it (reecrire, the advance of etat for a ledger migrated from version 3) name the file and say
+    how to get it back: `importer` of the file as deposited."""
+    registre, first, second, returned = _damaged_ledger(tmp_path, version, DAMAGES[damage])
+    # convertir, into the same folder (its files compared with the ledger's) and elsewhere
+    again = api.convert(workbook(tmp_path / "c.xlsx", avance_rows("00001", "00004")), tmp_path / "depot", DAY,
+                        registre=registre)
+    assert (again.accepted, again.rejected) == (["00004"], ["00001"])  # 00001 still deposited: refused
+    elsewhere = api.convert(workbook(tmp_path / "d.xlsx", avance_rows("00002", "00005")), tmp_path / "ailleurs", DAY,
+                            registre=registre)
+    assert (elsewhere.accepted, elsewhere.rejected) == (["00005"], ["00002"])
     with sqlite3.connect(registre) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 3
+        assert db.execute("PRAGMA user_version").fetchone()[0] == ledger.SCHEMA_VERSION
+        regimes = dict(db.execute("SELECT numero_editeur, regime FROM demandes"))
     db.close()
+    assert regimes == {"00001": None if version == 3 else "TTC", "00002": None if version == 3 else "HT",
+                       "00003": "TTC", "00004": "TTC", "00005": "TTC"}
+    # etat: the advance of a demande whose regime is unknown is not guessed (HT would be 30 % of
+    # 4 866,67 € when the supplier is TTC); the file is named
+    found, _ = api.ledger_status(registre, tmp_path / "etat.xlsx")
+    advances = dict(zip(found.demandes["numeroEditeur"], found.demandes["Avance attendue"]))
+    assert advances["00003"] == "1752.00"
+    if version == 3:
+        assert (advances["00001"], advances["00002"]) == (None, None)
+        [said] = found.unread
+        assert f"« {first.name} »" in said and "xl2segur importer" in said, said
+    else:
+        assert (advances["00001"], advances["00002"], found.unread) == ("1752.00", "1460.00", [])
+    # reecrire of that file: refused, the file named
+    with pytest.raises(LedgerError, match=f"sa copie du fichier de dépôt « {first.name} »"):
+        api.rewrite(first.name, registre, tmp_path / "copie")
+    assert api.rewrite(second.name, registre, tmp_path / "copie").path.read_bytes() == second.read_bytes()
+    # importer of another file under its name (other demandes) gives nothing back; of the file as
+    # deposited, its copy: reecrire writes it again, etat counts its advances
+    other = tmp_path / "autre" / first.name
+    other.parent.mkdir()
+    other.write_bytes(second.read_bytes())
+    [refused] = api.import_deposits([other], registre)
+    assert refused.refused and not refused.repaired
+    [repaired] = api.import_deposits([first], registre)
+    assert (repaired.refused, repaired.repaired, repaired.demandes) == ("", True, 2)
+    assert api.rewrite(first.name, registre, tmp_path / "copie").path.read_bytes() == first.read_bytes()
+    found, _ = api.ledger_status(registre, tmp_path / "etat-2.xlsx")
+    advances = dict(zip(found.demandes["numeroEditeur"], found.demandes["Avance attendue"]))
+    assert (advances["00001"], advances["00002"], found.unread) == ("1752.00", "1460.00", [])
+    with sqlite3.connect(registre) as db:
+        db.execute("UPDATE fichiers SET contenu = ? WHERE nom = ?", (DAMAGES[damage], first.name))
+    db.close()
+    # retour, then retirer of the damaged file (undone, then again): its demandes freed, converted again
+    api.ingest_returns([returned], registre, tmp_path / "bilan.xlsx")
+    assert api.withdraw(first.name, registre) == (2, tmp_path / "depot" / "retires" / first.name)
+    assert api.restore(first.name, registre) == (2, tmp_path / "depot" / first.name)  # retirer --annuler
+    assert api.withdraw(first.name, registre) == (2, tmp_path / "depot" / "retires" / first.name)
+    last = api.convert(workbook(tmp_path / "e.xlsx", avance_rows("00001")), tmp_path / "depot", DAY, registre=registre)
+    assert last.accepted == ["00001"]
+
+
+@pytest.mark.parametrize("version", [3, 4])
+def test_a_damaged_stored_file_is_answered_and_its_solde_names_it(tmp_path: Path, version: int) -> None:
+    """The ASP's return of the file whose copy is damaged is recorded (matched by the demandes the
+    ledger holds); the solde of its avances needs the copy (what the avance declared): the file
+    is named, and given back by importer, the solde is written."""
+    registre, first, _, _ = _damaged_ledger(tmp_path, version, DAMAGES["zstd"])
+    returned = asp_return(first, tmp_path / "retours" / first.name, {"00001": "FINMS2000001", "00002": "FINMS2000002"})
+    lines, _ = api.ingest_returns([returned], registre, tmp_path / "bilan.xlsx")
+    assert [(x.numero_editeur, x.statut) for x in lines] == [("00001", ACCEPTEE), ("00002", ACCEPTEE)]
+    with pytest.raises(LedgerError, match=f"sa copie du fichier de dépôt « {first.name} »"):
+        api.write_solde_workbooks(registre, "ms2-dui-pds-avance", tmp_path / "soldes")
+    assert not (tmp_path / "soldes").exists() or not list((tmp_path / "soldes").iterdir())
+    [repaired] = api.import_deposits([returned], registre)  # the ASP's return holds the file as deposited
+    assert repaired.repaired and repaired.returns == []
+    _, written = api.write_solde_workbooks(registre, "ms2-dui-pds-avance", tmp_path / "soldes")
+    assert [n for _, n in written] == [2]
+
+
+def test_a_ledger_of_version_1_with_a_damaged_demande_is_migrated_and_etat_names_its_file(tmp_path: Path) -> None:
+    """Version 1 kept each demande's JSON in its row: one that no longer reads back leaves its
+    regime unknown, as a damaged file of version 2 or 3."""
+    from tests.test_cycle import _LEDGER_V1
+
+    registre = tmp_path / "registre.sqlite"
+    with sqlite3.connect(registre) as db:
+        db.executescript(_LEDGER_V1)
+        db.execute("INSERT INTO fichiers VALUES (1, 'JSON-0123456789-20240312-001.json', '/x', 'ms2-dui-pds-avance', "
+                   "'avance', '0123456789', '73282932000074', '2024-03-12', 1, '2024-03-12T10:00:00')")
+        db.execute("INSERT INTO demandes (fichier_id, format, nature, numero_ans, numero_editeur, num_ligne, montant, "
+                   "finess, rpps, demande_json) VALUES (1, 'ms2-dui-pds-avance', 'avance', '0123456789', '00001', 1, "
+                   "'4866.67', '[\"123456789\"]', '[]', '{\"commande\": {\"regimeTV')")
+    db.close()
+    found, _ = api.ledger_status(registre, tmp_path / "etat.xlsx")
+    assert found.demandes["Avance attendue"].to_list() == [None]
+    [said] = found.unread
+    assert "« JSON-0123456789-20240312-001.json »" in said
+
+
+def test_a_moved_folder_holding_a_file_whose_copy_is_damaged_is_still_converted_into(tmp_path: Path) -> None:
+    """The deposit folder moved: each file is known by its name and its demandes; one whose copy
+    is damaged by the demandes the ledger holds of it (its numbers, in order), not taken for
+    another ledger's file (the conversion refused)."""
+    registre, first, _, _ = _damaged_ledger(tmp_path, 4, DAMAGES["zstd"])
+    moved = (tmp_path / "depot").rename(tmp_path / "depot-2024")
+    again = api.convert(workbook(tmp_path / "c.xlsx", avance_rows("00001", "00004")), moved, DAY, registre=registre)
+    assert (again.accepted, again.rejected) == (["00004"], ["00001"])
+    # another file under its name, with other demandes, is still a stranger there
+    (moved / first.name).write_bytes((moved / again.files[0].name).read_bytes().replace(b'"00004"', b'"00009"'))
+    with pytest.raises(LedgerError, match="n'a plus les demandes|ne connaît pas"):
+        api.convert(workbook(tmp_path / "d.xlsx", avance_rows("00005")), moved, DAY, registre=registre)
+
+
+def test_a_damaged_migration_is_still_atomic(tmp_path: Path) -> None:
+    """Migrated with a damaged file, then killed before the commit: version 3, as it was."""
+    registre, *_ = _damaged_ledger(tmp_path, 3, DAMAGES["zstd"])
+    killed = subprocess.run([sys.executable, "-c", _KILLED_MIGRATION, str(registre)],
+                            cwd=Path(__file__).parents[1], capture_output=True, env={**os.environ})
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert "regime" not in _columns(registre)
+    with Ledger(registre):
+        pass
+    assert "regime" in _columns(registre)
 
 
 TEXTS = ["00001", " un espace devant", "après ", "a & b < c > d", "_x0001_ écrit tel quel", "\x01contrôle\x1f",

@@ -11,13 +11,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import orjson
 import polars as pl
 
 from ..checks import NE, Checked
 from ..checks.rules import OTHERS_NAMED, others_said
 from ..formats import FormatDefinition, all_formats, numero_formats
 from ..issues import Issue, Severity, issue, message
-from ..ledger import DEPOSEE, REJETEE, RETIREE, STATE_SAID, Ledger
+from ..ledger import DEPOSEE, REJETEE, RETIREE, STATE_SAID, DamagedLedger, Ledger
 from ..reading import HEADER_SHEET, ROW
 from .advances import euros_said
 from .facts import demande_facts
@@ -121,7 +122,7 @@ def client_issues(checked: Checked, book: Ledger, numeros: list[str], numero_ans
         rows = wanted[key]
         held: dict[str, list[str]] = {}
         for r in live:
-            for value in sorted(json_values(book.demande(r), key) & set(rows[key].to_list())):
+            for value in sorted(_values(book, r, key) & set(rows[key].to_list())):
                 held.setdefault(value, []).append(f"{r['numero_editeur']} (fichier {r['nom']}, {STATE_SAID[r['statut']]})")
         if not held:
             continue
@@ -133,6 +134,17 @@ def client_issues(checked: Checked, book: Ledger, numeros: list[str], numero_ans
                         balise=key, value=r[key], numero_editeur=r[NE], file=str(checked.raw.path))
                   for r in rows.filter(pl.col(key).is_in(list(held))).iter_rows(named=True)]
     return found
+
+
+def _values(book: Ledger, row: sqlite3.Row, key: str) -> set[str]:
+    """The values of `key` in the recorded demande `row`; every FINESS the ledger holds of it
+    (`demandes.finess`) when its file's stored copy no longer reads back: a warning found in
+    every FINESS of the demande rather than none, the conversion not refused for a copy it
+    does not need (ledger.readable)."""
+    try:
+        return json_values(book.demande(row), key)
+    except DamagedLedger:
+        return set(orjson.loads(row["finess"]))
 
 
 def _named(row: sqlite3.Row) -> str:
