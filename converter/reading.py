@@ -98,6 +98,8 @@ class RawWorkbook:
     shown: dict[str, dict[str, dict[int, str]]] = field(default_factory=dict)
     # sheet → the rows the sheet hides (hidden, or filtered out): read and deposited all the same
     hidden: dict[str, list[int]] = field(default_factory=dict)
+    # sheet → the balises whose column the sheet hides: read and deposited all the same
+    hidden_columns: dict[str, list[str]] = field(default_factory=dict)
     # sheet → the name it bears in the user's workbook, when it differs by accents or case only
     renamed: dict[str, str] = field(default_factory=dict)
     # sheet → the Future of `then(raw, sheet)` (read_workbook), started once the sheet was read
@@ -229,6 +231,13 @@ class SheetScan:
     # rows the sheet hides (`hidden="1"`: hidden by hand, or filtered out; an .ods's
     # `table:visibility` collapse or filter), when they hold a value
     hidden: set[int] = field(default_factory=set)
+    # columns the sheet hides (`<col hidden="1">`; an .ods's `table:table-column` of
+    # `table:visibility="collapse"`): (first, last) column indexes from 0, whether or not they hold a value
+    hidden_columns: list[tuple[int, int]] = field(default_factory=list)
+
+    def hides_column(self, letter: str) -> bool:
+        index = column_index(letter)
+        return any(first <= index <= last for first, last in self.hidden_columns)
 
 
 def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True,
@@ -338,9 +347,11 @@ def _seen_otherwise(scan: SheetScan, chunk: bytes, styles: container.NumberStyle
                     rounded: re.Pattern[bytes] | None) -> None:
     """What the user sees of `chunk` otherwise than it is held: the number cells whose style
     shows another number (`rounded`: _rounded_cells of `styles.rounding`), those of more
-    decimals than fastexcel gives, the rows hidden."""
-    if b'hidden="' in chunk:  # a row hidden, or filtered out
+    decimals than fastexcel gives, the rows and columns hidden."""
+    if b'hidden="' in chunk:  # a row hidden, or filtered out; a column hidden (`<cols>`, before the rows)
         scan.hidden.update(int(m.group(1)) for m in _HIDDEN_ROW.finditer(chunk))
+        if b"col " in chunk:
+            scan.hidden_columns += _hidden_columns(chunk)
     # a style rounding the number shown: in no chunk of most workbooks, told by one search each
     if rounded is not None and any(b' s="%d"' % style in chunk for style in styles.rounding):
         _rounded_cells_of(scan, chunk, rounded, styles.rounding)
@@ -352,6 +363,23 @@ def _seen_otherwise(scan: SheetScan, chunk: bytes, styles: container.NumberStyle
 
 
 _HIDDEN_ROW = re.compile(rb'<(?:\w+:)?row\b(?=[^>]*\bhidden="(?:1|true)")[^>]*?\br="(\d+)"')
+_HIDDEN_COLUMN = re.compile(rb'<(?:\w+:)?col\b(?=[^>]*\bhidden="(?:1|true)")([^>]*)>')
+_COLUMN_SPAN = re.compile(rb'\b(min|max)="(\d+)"')
+
+
+def _hidden_columns(chunk: bytes) -> list[tuple[int, int]]:
+    """The columns an .xlsx sheet's `<cols>` hides (`<col min="6" max="7" hidden="1"/>`, min and
+    max counted from 1): (first, last) indexes from 0.
+
+    >>> _hidden_columns(b'<cols><col min="1" max="1"/><col hidden="1" min="6" max="7"/><col min="9" max="9" hidden="false"/></cols>')
+    [(5, 6)]
+    """
+    found = []
+    for m in _HIDDEN_COLUMN.finditer(chunk):
+        span = {key: int(value) for key, value in _COLUMN_SPAN.findall(m.group(1))}
+        if b"min" in span:
+            found.append((span[b"min"] - 1, min(span.get(b"max", span[b"min"]), 16384) - 1))
+    return found
 
 
 @cache
@@ -522,6 +550,7 @@ class _OdsSyntax:
 
     table: re.Pattern[bytes]
     row_open: bytes  # `<table:table-row`
+    column: re.Pattern[bytes]  # `<table:table-column …>` (group 1: its attributes)
     cell_open: bytes  # `<table:table-cell`
     covered_open: bytes  # `<table:covered-table-cell` (merged cells)
     cell_close: bytes
@@ -551,6 +580,7 @@ def _ods_syntax(t: bytes, o: bytes, x: bytes, c: bytes) -> _OdsSyntax:
     return _OdsSyntax(
         table=re.compile(rb"<" + t + rb":table(?=[\s>])([^>]*)>"),
         row_open=b"<" + t + b":table-row",
+        column=re.compile(rb"<" + t + rb":table-column(?=[\s/>])([^>]*)>"),
         cell_open=b"<" + t + b":table-cell",
         covered_open=b"<" + t + b":covered-table-cell",
         cell_close=b"</" + t + b":table-cell>",
@@ -761,6 +791,20 @@ def _ods_shown_apart(scan: SheetScan, syntax: _OdsSyntax, cells: _OdsRow, first:
                 where.update(((column_letter(c), r), text) for c in range(col, min(col + width, 16384)))
 
 
+def _ods_hidden_columns(syntax: _OdsSyntax, columns: bytes) -> list[tuple[int, int]]:
+    """The columns an .ods sheet hides (`columns`: its `table:table-column` tags, before its
+    rows; LibreOffice marks a hidden one `table:visibility="collapse"`): (first, last) indexes
+    from 0, as _hidden_columns."""
+    found, at = [], 0
+    for m in syntax.column.finditer(columns):
+        repeated = _repeats(syntax, m.group(1)) if b"repeated" in m.group(1) else []
+        width = repeated[0][1] if repeated else 1
+        if b':visibility="collapse"' in m.group(1) and at < 16384:
+            found.append((at, min(at + width, 16384) - 1))
+        at += width
+    return found
+
+
 _ODS_DURATION = re.compile(r"^PT(\d+)H(\d+)M(\d+)(?:[.,]\d*)?S$")
 
 
@@ -825,6 +869,7 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False,
                                                                              booleans=set() if listing else None)
                 row, listed, top, left, bottom, right = 0, 0, 1 << 30, 1 << 30, -1, -1
                 before_bottom = before_right = -1
+                scan.hidden_columns = _ods_hidden_columns(syntax, piece[table.end():at])
             elif scan.value_rows is None:
                 continue  # a row outside any sheet (its tag damaged, well-formed): fastexcel reads none
             tag_end = piece.find(b">", at)
@@ -1016,13 +1061,15 @@ def _load(reader: fastexcel.ExcelReader, path: Path, sheet: Sheet, scan: SheetSc
     return frame, letters
 
 
+def blank(b: str) -> pl.Expr:
+    """A cell empty or of spaces only: a match, not a replacement (no new string for each cell)."""
+    return pl.col(b).is_null() | pl.col(b).str.contains(f"^{_SPACES}*$")
+
+
 def _without_blank_rows(frame: pl.DataFrame, balises: list[str]) -> pl.DataFrame:
     """The rows holding a value: a row is blank when each of its cells is empty or spaces only.
     Only the rows whose fullest column is blank are tested on every column (most rows have a
     value there: one column matched instead of all of them, on the reading's critical path)."""
-    def blank(b: str) -> pl.Expr:  # a match, not a replacement: no new string for each cell
-        return pl.col(b).is_null() | pl.col(b).str.contains(f"^{_SPACES}*$")
-
     if not balises or frame.height == 0:
         return frame
     fullest = min(balises, key=lambda b: frame[b].null_count())
@@ -1377,6 +1424,7 @@ class _SheetRead:
     padded: dict[str, list[int]]  # balise → rows whose identifier got its leading zeros back
     shown: dict[str, dict[int, str]] = field(default_factory=dict)  # RawWorkbook.shown of the sheet
     hidden: list[int] = field(default_factory=list)  # RawWorkbook.hidden of the sheet
+    hidden_columns: list[str] = field(default_factory=list)  # RawWorkbook.hidden_columns of the sheet
 
 
 def _read_sheets(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None, members: dict[str, str],
@@ -1467,8 +1515,9 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
         by_letter = {letter: b for b, letter in letters.items()}
         formulas, shown = _noted(sheet, by_letter, scans[user])
         hidden = sorted(scans[user].hidden)
+        columns = [b for b, letter in letters.items() if scans[user].hides_column(letter)]
         if (kinds := cells_of(user)) is None:
-            return _SheetRead(frame, letters, formulas, {}, shown, hidden)
+            return _SheetRead(frame, letters, formulas, {}, shown, hidden, columns)
         numeric, booleans = kinds
         frame = _numbers_as_shown(numeric, sheet, frame, letters)
         frame = _booleans_as_shown(booleans, sheet, frame, letters, ods, scans[user].boolean_formulas)
@@ -1477,7 +1526,7 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
             frame = _dates_from_1904(numeric, sheet, frame, letters)
         elif from_calc:  # an .xlsx: its sheets have members
             frame = _dates_of_calc(partial(_serials, zf, members[user]), sheet, frame, letters)
-        return _SheetRead(frame, letters, formulas, padded, shown, hidden)
+        return _SheetRead(frame, letters, formulas, padded, shown, hidden, columns)
 
     def read_second(sheet: Sheet) -> None:
         """`sheet`, loaded by the second reader and published at once: its check starts."""
@@ -1487,7 +1536,7 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
     def publish(sheet: Sheet, done: _SheetRead) -> None:
         """`sheet` into `raw`; `then(raw, sheet)` starts, while fastexcel loads the next sheets."""
         raw.frames[sheet.name], raw.letters[sheet.name] = done.frame, done.letters
-        for noted in ("formulas", "padded", "shown", "hidden"):
+        for noted in ("formulas", "padded", "shown", "hidden", "hidden_columns"):
             if getattr(done, noted):
                 getattr(raw, noted)[sheet.name] = getattr(done, noted)
         if then is not None:
@@ -1569,7 +1618,7 @@ def _read_all(path: Path, raw: RawWorkbook, names: list[str], actual: dict[str, 
                     detail="demande" if definition.produces_deposit else "bon de commande")
     raw.renamed = {n: u for n, u in actual.items() if n != u}
     order = [definition.header.name, *(s.name for s in definition.sheets)]
-    for found in ("frames", "letters", "padded", "formulas", "shown", "hidden"):  # in the format's order, whoever read them
+    for found in ("frames", "letters", "padded", "formulas", "shown", "hidden", "hidden_columns"):  # in the format's order, whoever read them
         setattr(raw, found, {name: getattr(raw, found)[name] for name in order if name in getattr(raw, found)})
     return raw
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -223,3 +225,90 @@ def test_a_number_beyond_any_amount_in_a_rounding_format_is_an_error_not_a_crash
 def test_an_ods_number_of_a_million_digits_is_an_error_not_a_crash(tmp_path):
     outcome = api.verify(ods_amount(tmp_path, "1" * 1_000_010 + ".1234567890", "1"))
     assert "00001" in outcome.rejected
+
+
+# ------------------------------------------------------------------ columns the user cannot see
+# The seeds say nothing of a workbook's columns either: a value in a hidden column is deposited
+# like the others, with one warning a column (not one a cell), since the user does not see it
+
+
+def hidden_columns(tmp_path: Path, *spans: str) -> Path:
+    """Seed 001's workbook, these columns of its OG sheet hidden by openpyxl (`<col hidden="1">`);
+    F, contractualisationEditeur, is empty there, O is past its last balise."""
+    path = workbook(tmp_path / "colonnes.xlsx", seed_001_rows())
+    book = openpyxl.load_workbook(path)
+    for span in spans:
+        first, _, last = span.partition(":")
+        book["OG"].column_dimensions.group(first, last or first, hidden=True)
+    book.save(path)
+    return path
+
+
+def column_warnings(outcome: api.Outcome) -> list[tuple]:
+    return [(i.severity, i.sheet, i.row, i.column, i.balise, i.value, i.numero_editeur)
+            for i in outcome.issues if i.code == "colonne_masquee"]
+
+
+def test_a_value_in_a_hidden_column_is_deposited_with_one_warning_for_the_column(tmp_path):
+    outcome = api.convert(hidden_columns(tmp_path, "G", "F", "O"), tmp_path / "depot", DAY,
+                          registre=tmp_path / "registre.sqlite")
+    assert outcome.accepted == ["00001"] and '"numeroCarteCPX": "A123456789"' in outcome.files[0].read_text("utf-8")
+    assert column_warnings(outcome) == [("avertissement", "OG", None, "G", "numeroCarteCPX", None, None)]
+    (warning,) = [i for i in outcome.issues if i.code == "colonne_masquee"]
+    assert warning.render().startswith("feuille « OG », colonne G (numeroCarteCPX) : La colonne G (numeroCarteCPX) "
+                                       "est masquée dans la feuille « OG » et contient une valeur sur 1 ligne :")
+
+
+def test_a_hidden_span_of_columns_warns_for_each_column_holding_values_with_their_count(tmp_path):
+    rows = seed_001_rows()
+    rows["FINESS Géo"].append({"numeroEditeur": "00001", "FINESSJuridique": "345678912", "FINESSGeo": "010000024"})
+    path = workbook(tmp_path / "plage.xlsx", rows)
+    book = openpyxl.load_workbook(path)
+    book["FINESS Géo"].column_dimensions.group("B", "C", hidden=True)  # one <col min="2" max="3">
+    book.save(path)
+    found = [(i.column, i.balise, i.message.split(" : ")[0]) for i in api.verify(path).issues if i.code == "colonne_masquee"]
+    assert found == [
+        ("B", "FINESSJuridique", "La colonne B (FINESSJuridique) est masquée dans la feuille « FINESS Géo » et contient une valeur sur 3 lignes"),
+        ("C", "FINESSGeo", "La colonne C (FINESSGeo) est masquée dans la feuille « FINESS Géo » et contient une valeur sur 3 lignes"),
+    ]
+
+
+def test_no_column_hidden_no_warning(tmp_path):
+    assert column_warnings(api.verify(hidden_columns(tmp_path, "F", "O"))) == []
+
+
+def hide_ods_column(data: bytes, sheet: bytes, index: int) -> bytes:
+    """content.xml, the `index`th `table:table-column` of `sheet` (no repeat before it) marked
+    hidden as LibreOffice marks it: `table:visibility="collapse"` after its style."""
+    at = data.index(b'<table:table table:name="' + sheet)
+    for _ in range(index + 1):
+        at = data.index(b"<table:table-column ", at + 1)
+    end = data.index(b'"', data.index(b'table:style-name="', at) + 18) + 1
+    return data[:end] + b' table:visibility="collapse"' + data[end:]
+
+
+def test_an_ods_column_hidden_warns_as_in_an_xlsx(tmp_path):
+    """Column G of the OG sheet, numeroCarteCPX, hidden in the LibreOffice-saved workbook."""
+    outcome = api.verify(edited_ods(tmp_path, lambda data: hide_ods_column(data, b"OG", 6)))
+    assert [(i.sheet, i.column, i.balise, i.message.split(" : ")[0]) for i in outcome.issues if i.code == "colonne_masquee"] == \
+        [("OG", "G", "numeroCarteCPX", "La colonne G (numeroCarteCPX) est masquée dans la feuille « OG » et contient une valeur sur 3 lignes")]
+
+
+def test_an_ods_column_after_a_repeated_one_is_placed_by_the_repeat(tmp_path):
+    """OG's 8th `table:table-column` is repeated twice (H, I): the one after it is J."""
+    outcome = api.verify(edited_ods(tmp_path, lambda data: hide_ods_column(data, b"OG", 8)))
+    assert [(i.column, i.balise) for i in outcome.issues if i.code == "colonne_masquee"] == [("J", "emailAdminTechnique")]
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice absent : les .ods modifiés ci-dessus le remplacent")
+def test_columns_libreoffice_saved_hidden_warn_alike_from_its_ods_and_xlsx(tmp_path):
+    source = hidden_columns(tmp_path, "G", "F", "O")
+    found = {}
+    for kind in ("ods", "xlsx"):
+        subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
+                        "--convert-to", kind, "--outdir", str(tmp_path / kind), str(source)],
+                       check=True, capture_output=True, timeout=180)
+        found[kind] = [i.render() for i in api.verify(tmp_path / kind / f"colonnes.{kind}").issues
+                       if i.code == "colonne_masquee"]
+    assert found["ods"] == found["xlsx"] == [r for r in (i.render() for i in api.verify(source).issues) if "masquée" in r]
+    assert len(found["ods"]) == 1

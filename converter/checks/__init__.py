@@ -14,7 +14,8 @@ import polars as pl
 from ..formats import FormatDefinition, Sheet
 from ..issues import ISSUE_SCHEMA, NO_ROWS, Issue, issue, issues_from_frame, message, severity
 from ..kinds import shown
-from ..reading import HEADER_SHEET, ROW, RawWorkbook
+from ..reading import HEADER_SHEET, ROW, RawWorkbook, blank
+from ..wording import counted
 from .links import check_links
 from .rules import check_rules
 from .values import (NE, NULL_TYPED, cleaned_columns, condition_expr, field_check, is_error_cell, message_params,
@@ -60,7 +61,7 @@ def check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataFr
         for f in sheet.fields if not f.is_text
     ).collect()
     values = checked.select(pl.col(ROW), pl.col(NE), *(pl.col(f.balise) for f in sheet.fields))
-    return values, _hidden_rows(raw, sheet, values, _issue_rows(raw, sheet, checked))
+    return values, _hidden_columns(raw, sheet, _hidden_rows(raw, sheet, values, _issue_rows(raw, sheet, checked)))
 
 
 def _hidden_rows(raw: RawWorkbook, sheet: Sheet, values: pl.DataFrame, found: pl.DataFrame) -> pl.DataFrame:
@@ -75,6 +76,24 @@ def _hidden_rows(raw: RawWorkbook, sheet: Sheet, values: pl.DataFrame, found: pl
         severity=pl.lit(str(severity("ligne_masquee"))), sheet=pl.lit(sheet.name), row=pl.col(ROW),
         column=pl.lit(None), balise=pl.lit(None), value=pl.lit(None), numero_editeur=pl.col(NE), rows=NO_ROWS,
     ).cast(ISSUE_SCHEMA)])
+
+
+def _hidden_columns(raw: RawWorkbook, sheet: Sheet, found: pl.DataFrame) -> pl.DataFrame:
+    """`found`, and a warning for each column the sheet hides (RawWorkbook.hidden_columns) that
+    holds a value, once, with the count of its rows holding one: the seeds say nothing of a
+    workbook's columns, its values are read and deposited like the others, but the user reading
+    the sheet does not see them."""
+    hidden = raw.hidden_columns.get(sheet.name)
+    if not hidden:
+        return found
+    filled = raw.frames[sheet.name].select((~blank(b)).sum() for b in hidden).row(0)
+    warned = [issue("colonne_masquee", sheet=sheet.name, column=raw.letter(sheet.name, b), balise=b,
+                    compte=counted(n, "ligne")).to_dict()
+              for b, n in zip(hidden, filled) if n]
+    if not warned:
+        return found
+    return pl.concat([found, pl.DataFrame([{k: v for k, v in w.items() if k in ISSUE_SCHEMA} for w in warned],
+                                          schema=ISSUE_SCHEMA)])
 
 
 def _cleaned_cells(frame: pl.DataFrame, sheet: Sheet) -> tuple[pl.LazyFrame, set[str]]:
