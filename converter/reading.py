@@ -93,8 +93,9 @@ class RawWorkbook:
     padded: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     # sheet → balise → rows holding a formula saved without its value (SheetScan.formulas)
     formulas: dict[str, dict[str, list[int]]] = field(default_factory=dict)
-    # sheet → balise → row → the text a cell of a kind with a SHOWN_CODE (an amount) shows, when
-    # its number format shows another number than it holds (SheetScan.shown; the kind warns)
+    # sheet → balise → row → the text a cell of a kind with a SHOWN_CODE shows, when its number
+    # format shows another number than it holds (an amount: SheetScan.shown), or a date with its
+    # month before its day (SheetScan.month_first); the kind warns
     shown: dict[str, dict[str, dict[int, str]]] = field(default_factory=dict)
     # sheet → the rows the sheet hides (hidden, or filtered out): read and deposited all the same
     hidden: dict[str, list[int]] = field(default_factory=dict)
@@ -231,6 +232,12 @@ class SheetScan:
     # rows the sheet hides (`hidden="1"`: hidden by hand, or filtered out; an .ods's
     # `table:visibility` collapse or filter), when they hold a value
     hidden: set[int] = field(default_factory=set)
+    # cells whose date format shows the month before the day (container.month_first): (letter,
+    # row, attributes, style, attributes) as found in the XML (a text cell among them, `t="s"`,
+    # shows its text), the style a key of `date_formats`, style → the strftime pattern of what
+    # such a cell shows
+    month_first: list[tuple[bytes, bytes, bytes, bytes, bytes]] = field(default_factory=list)
+    date_formats: dict[bytes, str] = field(default_factory=dict)
     # columns the sheet hides (`<col hidden="1">`; an .ods's `table:table-column` of
     # `table:visibility="collapse"`): (first, last) column indexes from 0, whether or not they hold a value
     hidden_columns: list[tuple[int, int]] = field(default_factory=list)
@@ -243,8 +250,9 @@ class SheetScan:
 def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True,
                 styles: container.NumberStyles | None = None) -> SheetScan:
     """The sheet's SheetScan; `styles`: container.number_styles."""
-    scan = SheetScan()
     styles = styles or container.NumberStyles()
+    scan = SheetScan(date_formats={b"%d" % style: shows for style, shows in styles.month_first.items()})
+    month_first = _month_first_cells(tuple(styles.month_first)) if styles.month_first else None
     styled = [(b' s="%d"' % style, decimals) for style, decimals in styles.percents.items()]
     rounded = _rounded_cells(tuple((s, k) for s, (_, k) in styles.rounding.items())) if styles.rounding else None
     found_first = False
@@ -286,7 +294,7 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True,
         for attribute, decimals in styled:
             if attribute in chunk:
                 _percent_cells(scan, chunk, attribute, decimals)
-        _seen_otherwise(scan, chunk, styles, rounded)
+        _seen_otherwise(scan, chunk, styles, rounded, month_first)
         if not measure:  # rows holding cells (`</row>`; `<row>` without attributes counts twice: measured)
             if rows_here := chunk.count(b"row>"):
                 row_tags, last_rows = row_tags + rows_here, chunk
@@ -344,10 +352,14 @@ def _percent_cells(scan: SheetScan, chunk: bytes, attribute: bytes, decimals: in
 
 
 def _seen_otherwise(scan: SheetScan, chunk: bytes, styles: container.NumberStyles,
-                    rounded: re.Pattern[bytes] | None) -> None:
+                    rounded: re.Pattern[bytes] | None, month_first: re.Pattern[bytes] | None) -> None:
     """What the user sees of `chunk` otherwise than it is held: the number cells whose style
     shows another number (`rounded`: _rounded_cells of `styles.rounding`), those of more
-    decimals than fastexcel gives, the rows and columns hidden."""
+    decimals than fastexcel gives, the cells of a date style showing the month first
+    (`month_first`: _month_first_cells of `styles.month_first`), the rows and columns hidden."""
+    # a date style showing the month first: in no chunk of most workbooks, told by one search each
+    if month_first is not None and any(b' s="%d"' % style in chunk for style in styles.month_first):
+        scan.month_first += month_first.findall(chunk)
     if b'hidden="' in chunk:  # a row hidden, or filtered out; a column hidden (`<cols>`, before the rows)
         scan.hidden.update(int(m.group(1)) for m in _HIDDEN_ROW.finditer(chunk))
         if b"col " in chunk:
@@ -414,6 +426,15 @@ def _rounded_cells_of(scan: SheetScan, chunk: bytes, cells: re.Pattern[bytes],
             continue
         if thousands or shown != held:
             scan.shown[(ref.group(1).decode(), int(ref.group(2)))] = f"{shown:f}".replace(".", ",")
+
+
+@cache
+def _month_first_cells(styles: tuple[int, ...]) -> re.Pattern[bytes]:
+    """A cell of one of these styles (`<c r="D2" s="5"`, its reference before its style, as
+    Excel, LibreOffice, openpyxl and xlsxwriter write it): groups letter, row, the attributes
+    between, style, the attributes after (SheetScan.month_first). Begun by the literal ` r="`,
+    what the search skips to."""
+    return re.compile(rb' r="([A-Z]{1,3})(\d+)"([^>]*?) s="(' + b"|".join(b"%d" % s for s in styles) + rb')"([^>]*)')
 
 
 _STYLE = re.compile(rb'\bs="(\d+)"')
@@ -1036,7 +1057,7 @@ def _load(reader: fastexcel.ExcelReader, path: Path, sheet: Sheet, scan: SheetSc
     letters = {b: column_letter(positions[columns[b]]) for b in sheet.balises
                if b in columns and columns[b] in positions}
     by_letter = {letter: b for b, letter in letters.items()}
-    exact = {f.balise for f in sheet.fields if hasattr(KINDS[f.kind], "SHOWN_CODE")}
+    exact = {f.balise for f in sheet.fields if getattr(KINDS[f.kind], "SHOWN_FROM", None) == "rounded"}
     digits = {cell: text for cell, text in scan.digits.items() if by_letter.get(cell[0]) in exact}
     if scan.errors or scan.formulas or scan.times or scan.percents or digits:  # fastexcel reads them as
         # empty (a percentage: as a number, an amount: to 9 decimals); put their text back
@@ -1526,7 +1547,8 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
             frame = _dates_from_1904(numeric, sheet, frame, letters)
         elif from_calc:  # an .xlsx: its sheets have members
             frame = _dates_of_calc(partial(_serials, zf, members[user]), sheet, frame, letters)
-        return _SheetRead(frame, letters, formulas, padded, shown, hidden, columns)
+        return _SheetRead(frame, letters, formulas, padded, {**shown, **_dates_shown(sheet, frame, letters, scans[user])},
+                          hidden, columns)
 
     def read_second(sheet: Sheet) -> None:
         """`sheet`, loaded by the second reader and published at once: its check starts."""
@@ -1559,17 +1581,51 @@ def _noted(sheet: Sheet, by_letter: dict[str, str], scan: SheetScan
            ) -> tuple[dict[str, list[int]], dict[str, dict[int, str]]]:
     """What the scan noted of a sheet's columns (`by_letter`: letter → balise): balise → the
     rows holding a formula saved without its value; and RawWorkbook.shown, the cells of a kind
-    with a SHOWN_CODE whose number format shows another number than they hold, balise → row →
-    the text shown."""
+    shown rounded (`SHOWN_FROM`) whose number format shows another number than they hold,
+    balise → row → the text shown."""
     formulas: dict[str, list[int]] = {}
     for (letter, row) in scan.formulas:
         if letter in by_letter:
             formulas.setdefault(by_letter[letter], []).append(row)
     shown: dict[str, dict[int, str]] = {}
     for (letter, row), text in scan.shown.items():
-        if letter in by_letter and hasattr(KINDS[sheet.by_balise[by_letter[letter]].kind], "SHOWN_CODE"):
+        if letter in by_letter and getattr(KINDS[sheet.by_balise[by_letter[letter]].kind], "SHOWN_FROM", None) == "rounded":
             shown.setdefault(by_letter[letter], {})[row] = text
     return formulas, shown
+
+
+_MONTH_FIRST_CELLS = {"letter": pl.Binary, "row": pl.Binary, "before": pl.Binary, "style": pl.Binary, "after": pl.Binary}
+_TEXT_CELL = r'\bt="(?:s|str|inlineStr)"'  # a cell of text shows its text, whatever its number format
+
+
+def _dates_shown(sheet: Sheet, frame: pl.DataFrame, letters: dict[str, str], scan: SheetScan
+                 ) -> dict[str, dict[int, str]]:
+    """Rare path: in a date column, the date cells whose format shows the month before the day
+    (SheetScan.month_first) and whose day is also a month (at most 12, not the month: 04/03/2024
+    for 3 April): balise → row → what the cell shows (RawWorkbook.shown). One Polars join a
+    column, never a loop over the cells."""
+    balises = {letters[f.balise]: f.balise for f in sheet.fields
+               if getattr(KINDS[f.kind], "SHOWN_FROM", None) == "month_first" and f.balise in letters}
+    if not scan.month_first or not balises:
+        return {}
+    cells = pl.DataFrame(scan.month_first, schema=_MONTH_FIRST_CELLS, orient="row").select(
+        pl.col("letter").cast(pl.String), pl.col("row").cast(pl.String).cast(pl.Int64).alias(ROW), "style",
+        pl.concat_str(pl.col("before").cast(pl.String), pl.col("after").cast(pl.String)).str.contains(_TEXT_CELL).alias("text"),
+    ).filter(~pl.col("text") & pl.col("letter").is_in(list(balises)))
+    found: dict[str, dict[int, str]] = {}
+    for (letter,), mine in cells.group_by("letter"):
+        b = balises[letter]
+        held = pl.col(b).str.slice(0, 19).str.replace("T", " ", literal=True)
+        when = pl.coalesce(held.str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False),
+                           held.str.to_date("%Y-%m-%d", strict=False).cast(pl.Datetime("us")))
+        shows = pl.lit(None, dtype=pl.String)
+        for style, pattern in scan.date_formats.items():
+            shows = pl.when(pl.col("style") == style).then(when.dt.strftime(pattern)).otherwise(shows)
+        ambiguous = frame.select(ROW, b).join(mine.select(ROW, "style"), on=ROW).filter(
+            (when.dt.day() <= 12) & (when.dt.day() != when.dt.month())).select(ROW, shows.alias("shows")).drop_nulls()
+        if ambiguous.height:
+            found[b] = dict(zip(ambiguous[ROW].to_list(), ambiguous["shows"].to_list()))
+    return found
 
 
 def _second_share(sheets: list[Sheet], sizes: list[int]) -> list[Sheet]:

@@ -7,7 +7,7 @@ import json
 import re
 import shutil
 import subprocess
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -312,3 +312,71 @@ def test_columns_libreoffice_saved_hidden_warn_alike_from_its_ods_and_xlsx(tmp_p
                        if i.code == "colonne_masquee"]
     assert found["ods"] == found["xlsx"] == [r for r in (i.render() for i in api.verify(source).issues) if "masquée" in r]
     assert len(found["ods"]) == 1
+
+
+# ------------------------------------------------------------------ dates shown month first
+# A date format showing the month before the day (« mm/dd/yyyy ») shows 04/03/2024 for 3 April,
+# which a French reader reads 4 March. The seeds fix the deposit's form only (« VARCHAR (format
+# « JJ/MM/AAAA ») », seed 000): the date held is deposited, with a warning naming both
+
+
+def dated(tmp_path: Path, value, number_format: str) -> Path:
+    """Seed 001's workbook, its dateCommande (Demandes B2) holding `value` in a cell of this format."""
+    path = workbook(tmp_path / "date.xlsx", seed_001_rows())
+    book = openpyxl.load_workbook(path)
+    cell = book["Demandes"]["B2"]
+    cell.value, cell.number_format = value, number_format
+    book.save(path)
+    return path
+
+
+def date_issues(outcome: api.Outcome) -> list[tuple]:
+    return [(i.code, i.severity, i.cell, i.value) for i in outcome.issues if i.balise == "dateCommande"]
+
+
+APRIL_3 = datetime(2024, 4, 3)
+
+
+@pytest.mark.parametrize("number_format, shown", [
+    ("mm/dd/yyyy", "04/03/2024"),
+    ("m/d/yy", "4/3/24"),
+    ("[$-409]mm/dd/yyyy", "04/03/2024"),
+    ("[$-409]m/d/yy h:mm AM/PM;@", "4/3/24 12:00 AM"),  # Excel's « 3/14/12 1:30 PM » (English)
+    ("mm/dd/yy", "04/03/24"),  # what an English LibreOffice writes for its short date in an .xlsx
+    ("MM/DD/YYYY", "04/03/2024"),
+])
+def test_a_date_shown_month_first_is_deposited_as_held_with_a_warning(tmp_path, number_format, shown):
+    outcome = api.convert(dated(tmp_path, APRIL_3, number_format), tmp_path / "depot", DAY,
+                          registre=tmp_path / "registre.sqlite")
+    assert outcome.accepted == ["00001"] and '"dateCommande": "03/04/2024"' in outcome.files[0].read_text("utf-8")
+    assert date_issues(outcome) == [("date_affichee_mois_jour", "avertissement", "B2", "03/04/2024")]
+    (warning,) = [i for i in outcome.issues if i.balise == "dateCommande"]
+    assert warning.message.startswith(f"La cellule affiche {shown}, le mois avant le jour (son format de date est à "
+                                      "l'américaine), mais la date qu'elle contient, déposée telle quelle, est le 03/04/2024")
+
+
+@pytest.mark.parametrize("value, number_format", [
+    (datetime(2024, 4, 13), "mm/dd/yyyy"),  # 4/13: no month 13, no one misreads it
+    (datetime(2024, 4, 4), "mm/dd/yyyy"),  # the same either way
+    (APRIL_3, "dd/mm/yyyy"),
+    (APRIL_3, "mm-dd-yy"),  # Excel's built-in short date (numFmtId 14): shown in the reader's order
+    (APRIL_3, "yyyy-mm-dd"),  # ISO: the year first, then the month
+    (APRIL_3, "mmm d, yyyy"),  # the month in words
+    ("2024-04-03", "mm/dd/yyyy"),  # text: shown as typed, whatever the cell's format
+    ("03/04/2024", "mm/dd/yyyy"),  # text: read day first, as always
+])
+def test_a_date_not_misread_has_no_warning(tmp_path, value, number_format):
+    outcome = api.verify(dated(tmp_path, value, number_format))
+    assert outcome.accepted == ["00001"] and date_issues(outcome) == []
+
+
+def test_the_month_first_warning_is_on_the_console_and_in_the_report(tmp_path):
+    from typer.testing import CliRunner
+    from converter.cli import app
+    done = CliRunner().invoke(app, ["verifier", str(dated(tmp_path, APRIL_3, "mm/dd/yyyy")),
+                                    "--rapport", str(tmp_path / "rapport.json")])
+    assert done.exit_code == 0, done.output
+    assert "colonne B (dateCommande) — valeur « 03/04/2024 » : La cellule affiche 04/03/2024" in done.output
+    report = json.loads((tmp_path / "rapport.json").read_text(encoding="utf-8"))
+    assert [(p["code"], p["value"]) for p in report["problemes"] if p["balise"] == "dateCommande"] == \
+        [("date_affichee_mois_jour", "03/04/2024")]
