@@ -238,6 +238,9 @@ class SheetScan:
     # such a cell shows
     month_first: list[tuple[bytes, bytes, bytes, bytes, bytes]] = field(default_factory=list)
     date_formats: dict[bytes, str] = field(default_factory=dict)
+    # the columns of an .ods sheet whose cells are by default of a style of `date_formats`:
+    # (first, last, style), indexes from 0 (_ods_sheet)
+    date_columns: list[tuple[int, int, bytes]] = field(default_factory=list)
     # columns the sheet hides (`<col hidden="1">`; an .ods's `table:table-column` of
     # `table:visibility="collapse"`): (first, last) column indexes from 0, whether or not they hold a value
     hidden_columns: list[tuple[int, int]] = field(default_factory=list)
@@ -572,6 +575,9 @@ class _OdsSyntax:
     table: re.Pattern[bytes]
     row_open: bytes  # `<table:table-row`
     column: re.Pattern[bytes]  # `<table:table-column …>` (group 1: its attributes)
+    default_style: re.Pattern[bytes]  # `table:default-cell-style-name` of a column (group 1)
+    cell_style: re.Pattern[bytes]  # `table:style-name` of a cell (group 1)
+    date_cell: bytes  # `office:value-type="date"`
     cell_open: bytes  # `<table:table-cell`
     covered_open: bytes  # `<table:covered-table-cell` (merged cells)
     cell_close: bytes
@@ -602,6 +608,9 @@ def _ods_syntax(t: bytes, o: bytes, x: bytes, c: bytes) -> _OdsSyntax:
         table=re.compile(rb"<" + t + rb":table(?=[\s>])([^>]*)>"),
         row_open=b"<" + t + b":table-row",
         column=re.compile(rb"<" + t + rb":table-column(?=[\s/>])([^>]*)>"),
+        default_style=re.compile(rb"\b" + t + rb':default-cell-style-name="([^"]*)"'),
+        cell_style=re.compile(rb"\b" + t + rb':style-name="([^"]*)"'),
+        date_cell=o + b':value-type="date"',
         cell_open=b"<" + t + b":table-cell",
         covered_open=b"<" + t + b":covered-table-cell",
         cell_close=b"</" + t + b":table-cell>",
@@ -812,18 +821,146 @@ def _ods_shown_apart(scan: SheetScan, syntax: _OdsSyntax, cells: _OdsRow, first:
                 where.update(((column_letter(c), r), text) for c in range(col, min(col + width, 16384)))
 
 
-def _ods_hidden_columns(syntax: _OdsSyntax, columns: bytes) -> list[tuple[int, int]]:
-    """The columns an .ods sheet hides (`columns`: its `table:table-column` tags, before its
-    rows; LibreOffice marks a hidden one `table:visibility="collapse"`): (first, last) indexes
-    from 0, as _hidden_columns."""
-    found, at = [], 0
+_ODF_DATE_STYLE = re.compile(rb"<([\w.-]+:)?date-style\b([^>]*)>(.*?)</\1?date-style>", re.S)
+# a number style applying another to the values of a condition (`style:map`: the « ;@ » of Excel's
+# « [$-409]m/d/yy h:mm AM/PM;@ » is a text style that maps the numbers to a date style)
+_ODF_NUMBER_STYLE = re.compile(rb"<([\w.-]+:)?(date|text|number)-style\b([^>]*)>(.*?)</\1?\2-style>", re.S)
+_ODF_MAP = re.compile(rb'<(?:[\w.-]+:)?map\b[^>]*?:condition="([^"]*)"[^>]*?:apply-style-name="([^"]*)"')
+_DATES_UP_TO = 73050  # the serial number of 31 December 2099, the last date a deposit takes
+_ODF_DATE_PART = re.compile(rb"<(?:[\w.-]+:)?(day|month|year|text|hours|minutes|seconds|am-pm|day-of-week)\b"
+                            rb"([^>]*?)(?:/>|>(.*?)</(?:[\w.-]+:)?\1>)", re.S)
+_ODF_CELL_STYLE = re.compile(rb"<(?:[\w.-]+:)?style\b(?=[^>]*:family=\"table-cell\")([^>]*)>")
+_ODF_STYLE_ATTRIBUTE = re.compile(rb'\b(?:[\w.-]+:)?(name|data-style-name|parent-style-name)="([^"]*)"')
+_ODF_STRFTIME = {b"day": ("%-d", "%d"), b"month": ("%-m", "%m"), b"year": ("%y", "%Y"), b"hours": ("%-H", "%H"),
+                 b"minutes": ("%-M", "%M"), b"seconds": ("%-S", "%S"), b"day-of-week": ("%a", "%A")}
+
+
+def _odf_month_first(attributes: bytes, parts: bytes) -> str | None:
+    """The strftime pattern of what a date of this ODF date style (`number:date-style`, its
+    attributes and its content) shows, when it shows the month as a number before the day (and
+    not after the year), in every reader's spreadsheet; None otherwise. A style of
+    `number:automatic-order="true"` without a language of its own is shown in the order of the
+    reader's settings (the short date LibreOffice saves: 03/04/2024 in a French LibreOffice,
+    whatever the order saved); with one (`number:language="en" number:country="US"`), in that
+    language's order, the one saved.
+
+    >>> _odf_month_first(b"", b'<number:month number:style="long"/><number:text>/</number:text><number:day/>'
+    ...                  b'<number:text>/</number:text><number:year number:style="long"/>')
+    '%m/%-d/%Y'
+    >>> _odf_month_first(b' number:automatic-order="true"', b'<number:month/><number:text>/</number:text><number:day/>')
+    >>> _odf_month_first(b"", b'<number:day/><number:text>/</number:text><number:month/>')
+    """
+    if b'automatic-order="true"' in attributes and b":language=" not in attributes:
+        return None
+    found = [(m.group(1), m.group(2), m.group(3) or b"") for m in _ODF_DATE_PART.finditer(parts)]
+    kinds = [b"month-name" if k == b"month" and b'textual="true"' in a else k for k, a, _ in found]
+    if b"month" not in kinds or b"day" not in kinds or kinds.index(b"month") > kinds.index(b"day") \
+            or kinds.index(b"month") > (kinds.index(b"year") if b"year" in kinds else 1 << 30):
+        return None
+    twelve = b"am-pm" in kinds
+    pattern = []
+    for kind, (k, a, text) in zip(kinds, found):
+        long = b'style="long"' in a
+        if kind == b"text":
+            pattern.append(_plain_text(text).replace("%", "%%"))
+        elif kind == b"month-name":
+            pattern.append("%B" if long else "%b")
+        elif kind == b"am-pm":
+            pattern.append("%p")
+        elif kind == b"hours" and twelve:
+            pattern.append("%I" if long else "%-I")
+        else:
+            pattern.append(_ODF_STRFTIME[kind][long])
+    return "".join(pattern)
+
+
+def _holds_for_dates(condition: bytes) -> bool:
+    """Whether a `style:map` condition holds for every date (a positive serial number).
+
+    >>> _holds_for_dates(b"value()&gt;=0"), _holds_for_dates(b"value()&lt;=1.7976931348623157E+308"), _holds_for_dates(b"value()&lt;0")
+    (True, True, False)
+    """
+    found = re.fullmatch(rb"value\(\)(&gt;=|&gt;|>=|>|&lt;=|&lt;|<=|<)(-?[0-9.]+(?:[eE][-+]?[0-9]+)?)", condition.replace(b" ", b""))
+    if found is None:
+        return False
+    above, bound = found.group(1).strip(b"=&;").endswith((b"gt", b">")), float(found.group(2))
+    return bound <= 0 if above else bound >= _DATES_UP_TO
+
+
+def _ods_date_formats(zf: zipfile.ZipFile) -> dict[bytes, str]:
+    """The cell styles of an .ods whose date style shows the month first (_odf_month_first):
+    style name → the strftime pattern of what its dates show. Date and cell styles live in
+    styles.xml and in content.xml's automatic styles (before its body); a cell style may take
+    its date style from its parent style. Most workbooks have none."""
+    xml = b"".join(container.member_chunks(zf, "styles.xml")) if "styles.xml" in zf.namelist() else b""
+    for piece in container.member_chunks(zf, "content.xml"):
+        xml += piece
+        if b"office:body" in xml or b":body>" in xml or len(xml) > 1 << 26:
+            break
+    shows = {name: p for name, p in ((re.search(rb':name="([^"]*)"', m.group(2)), _odf_month_first(m.group(2), m.group(3)))
+                                     for m in _ODF_DATE_STYLE.finditer(xml)) if name is not None and p is not None
+             for name in [name.group(1)]}
+    for m in _ODF_NUMBER_STYLE.finditer(xml):  # a style mapping the dates to one of those shows them so
+        name = re.search(rb':name="([^"]*)"', m.group(3))
+        mapped = next((s for condition, s in _ODF_MAP.findall(m.group(4)) if _holds_for_dates(condition)), None)
+        if name is not None and name.group(1) not in shows and mapped in shows:
+            shows[name.group(1)] = shows[mapped]
+    if not shows:
+        return {}
+    cells = {a[b"name"]: a for a in ({k: v for k, v in _ODF_STYLE_ATTRIBUTE.findall(m.group(1))}
+                                      for m in _ODF_CELL_STYLE.finditer(xml)) if b"name" in a}
+
+    def data_style(name: bytes, depth: int = 0) -> bytes | None:
+        style = cells.get(name, {})
+        if b"data-style-name" in style or depth > 8:
+            return style.get(b"data-style-name")
+        return data_style(style[b"parent-style-name"], depth + 1) if b"parent-style-name" in style else None
+    return {name: shows[data] for name in cells if (data := data_style(name)) in shows}
+
+
+def _ods_sheet(syntax: _OdsSyntax, columns: bytes, listing: bool, dates: dict[bytes, str]) -> SheetScan:
+    """The SheetScan of an .ods sheet beginning, from its `table:table-column` tags (`columns`,
+    before its rows): the columns it hides (LibreOffice marks one `table:visibility="collapse"`),
+    as _hidden_columns, and those whose cells are by default of a style of `dates`
+    (_ods_date_formats: a date shown month first)."""
+    scan = SheetScan(value_rows=0, numeric=set() if listing else None, booleans=set() if listing else None,
+                     date_formats=dates)
+    at = 0
     for m in syntax.column.finditer(columns):
         repeated = _repeats(syntax, m.group(1)) if b"repeated" in m.group(1) else []
-        width = repeated[0][1] if repeated else 1
+        width, span = repeated[0][1] if repeated else 1, (at, min(at + (repeated[0][1] if repeated else 1), 16384) - 1)
         if b':visibility="collapse"' in m.group(1) and at < 16384:
-            found.append((at, min(at + width, 16384) - 1))
+            scan.hidden_columns.append(span)
+        style = syntax.default_style.search(m.group(1)) if dates else None
+        if style is not None and style.group(1) in dates and at < 16384:
+            scan.date_columns.append((*span, style.group(1)))
         at += width
-    return found
+    return scan
+
+
+def _ods_seen_otherwise(scan: SheetScan, syntax: _OdsSyntax, cells: _OdsRow, first: int, row: int,
+                        shown_apart: bool) -> None:
+    """What the user sees of one .ods row (or run of identical rows) otherwise than it is held:
+    with `shown_apart` (its chunk holds such a number), the numbers shown rounded or of many
+    decimals (_ods_shown_apart); the dates of a style showing the month first
+    (SheetScan.date_formats: the cell's own style, else its column's), in `scan.month_first`."""
+    if shown_apart:
+        _ods_shown_apart(scan, syntax, cells, first, row)
+    if not scan.date_formats or syntax.date_cell not in cells.body:
+        return
+    body, at = cells.body, cells.body.find(syntax.date_cell)
+    while at >= 0:
+        (opening, tag_end), here, at = cells.tag_at(at), at, body.find(syntax.date_cell, at + 1)
+        if opening < 0 or here > tag_end:  # not in a cell's tag
+            continue
+        col = cells.column_at(opening)
+        own = syntax.cell_style.search(body, opening, tag_end)
+        style = own.group(1) if own else next((s for a, b, s in scan.date_columns if a <= col <= b), None)
+        if style in scan.date_formats:
+            width = cells.width(body[opening:tag_end])
+            scan.month_first += [(column_letter(c).encode(), b"%d" % r, b"", style, b"")
+                                 for r in range(first, min(row, first + MAX_DATA_ROWS) + 1)
+                                 for c in range(col, min(col + width, 16384))]
 
 
 _ODS_DURATION = re.compile(r"^PT(\d+)H(\d+)M(\d+)(?:[.,]\d*)?S$")
@@ -857,6 +994,7 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False,
     parser calling Python for each element takes five times longer. `check` (_ContentCheck)
     is given each piece before its rows are read; none when listing (the first scan did)."""
     syntax = _content_syntax(path, zf)
+    dates = {} if listing else _ods_date_formats(zf)  # the listing asks for numbers and booleans only
     scans: dict[str, SheetScan] = {}
     scan = SheetScan()
     row = listed = 0
@@ -886,11 +1024,10 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False,
             if (table := syntax.table.search(piece, 0, at)) is not None:  # a sheet begins
                 close()
                 name = syntax.name.search(table.group(1))
-                scan = scans[_plain_text(name.group(1)) if name else ""] = SheetScan(value_rows=0, numeric=set() if listing else None,
-                                                                             booleans=set() if listing else None)
+                scan = scans[_plain_text(name.group(1)) if name else ""] = _ods_sheet(syntax, piece[table.end():at], listing,
+                                                                                      dates)
                 row, listed, top, left, bottom, right = 0, 0, 1 << 30, 1 << 30, -1, -1
                 before_bottom = before_right = -1
-                scan.hidden_columns = _ods_hidden_columns(syntax, piece[table.end():at])
             elif scan.value_rows is None:
                 continue  # a row outside any sheet (its tag damaged, well-formed): fastexcel reads none
             tag_end = piece.find(b">", at)
@@ -918,8 +1055,7 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False,
             elif before_right < far < right:
                 before_right = far
             listed = _ods_marked(scan, syntax, cells, first, row, listed, listing)
-            if shown_apart:
-                _ods_shown_apart(scan, syntax, cells, first, row)
+            _ods_seen_otherwise(scan, syntax, cells, first, row, shown_apart)
     _check_ods_end(path, chunk, check)
     close()
     return scans

@@ -380,3 +380,76 @@ def test_the_month_first_warning_is_on_the_console_and_in_the_report(tmp_path):
     report = json.loads((tmp_path / "rapport.json").read_text(encoding="utf-8"))
     assert [(p["code"], p["value"]) for p in report["problemes"] if p["balise"] == "dateCommande"] == \
         [("date_affichee_mois_jour", "03/04/2024")]
+
+
+# In an .ods, LibreOffice saves its short date (the one a date typed gets) with
+# `number:automatic-order="true"` and no language: each LibreOffice shows it in its own order,
+# whatever the order saved. Saved by an English LibreOffice (month first, `<text:p>04/03/24`),
+# a French LibreOffice shows 03/04/24: no warning (checked with LibreOffice 7.4 under
+# LC_ALL=en_US.UTF-8 and fr_FR.UTF-8, its « as shown » CSV export). A format typed (MM/DD/YYYY
+# in a French LibreOffice) is saved without it, as is Excel's « [$-409]mm/dd/yyyy » saved with
+# its language (en-US): both show month first in every LibreOffice, and warn.
+US_DATE = (b'<number:date-style style:name="N900"{}><number:month number:style="long"/><number:text>/</number:text>'
+           b'<number:day number:style="long"/><number:text>/</number:text><number:year number:style="long"/>'
+           b'</number:date-style><style:style style:name="ce900" style:family="table-cell" '
+           b'style:parent-style-name="Default" style:data-style-name="N900"/></office:automatic-styles>')
+
+
+def ods_dates(tmp_path: Path, attributes: bytes = b"", own: bool = False) -> Path:
+    """The LibreOffice-saved .ods, its dateCommande column (Demandes B: 12, 13, 14 March 2024)
+    of a month-first date style of these attributes: by default (the column's default cell
+    style, the cells of none of their own, as LibreOffice saves a column formatted), or `own`,
+    the first date's own style."""
+    def edit(data: bytes) -> bytes:
+        data = data.replace(b"</office:automatic-styles>", US_DATE.replace(b"{}", attributes), 1)
+        if own:
+            return data.replace(b'<table:table-cell office:value-type="date" office:date-value="2024-03-12"',
+                                b'<table:table-cell table:style-name="ce900" office:value-type="date" '
+                                b'office:date-value="2024-03-12"', 1)
+        at = data.index(b'table:default-cell-style-name="ce3"', data.index(b'<table:table table:name="Demandes"'))
+        return data[:at] + b'table:default-cell-style-name="ce900"' + data[at + len(b'table:default-cell-style-name="ce3"'):]
+    return edited_ods(tmp_path, edit)
+
+
+@pytest.mark.parametrize("attributes, own", [
+    (b"", False),  # MM/DD/YYYY typed in a French LibreOffice, the column formatted
+    (b"", True),
+    (b' number:language="en" number:country="US" number:automatic-order="true"', False),  # [$-409]mm/dd/yyyy
+])
+def test_an_ods_date_shown_month_first_warns(tmp_path, attributes, own):
+    outcome = api.verify(ods_dates(tmp_path, attributes, own))
+    assert [(i.code, i.cell, i.value) for i in outcome.issues if i.balise == "dateCommande"] == \
+        [("date_affichee_mois_jour", "B2", "12/03/2024")]
+    (warning,) = [i for i in outcome.issues if i.code == "date_affichee_mois_jour"]
+    assert warning.message.startswith("La cellule affiche 03/12/2024, le mois avant le jour")
+
+
+def test_an_ods_date_style_reached_through_a_map_warns(tmp_path):
+    """Excel's « [$-409]m/d/yy h:mm AM/PM;@ » saved by LibreOffice: a text style whose
+    `style:map` applies the date style to every number."""
+    mapped = (b'<number:text-style style:name="N901"><number:text-content/><style:map style:condition='
+              b'"value()&lt;=1.7976931348623157E+308" style:apply-style-name="N900"/></number:text-style>'
+              b'<style:style style:name="ce901" style:family="table-cell" style:data-style-name="N901"/>')
+    outcome = api.verify(edited_ods(tmp_path, lambda data: data.replace(
+        b"</office:automatic-styles>", US_DATE.replace(b"{}", b"").replace(b"</office:automatic-styles>", mapped)
+        + b"</office:automatic-styles>", 1).replace(
+        b'<table:table-cell office:value-type="date" office:date-value="2024-03-12"',
+        b'<table:table-cell table:style-name="ce901" office:value-type="date" office:date-value="2024-03-12"', 1)))
+    assert [(i.code, i.cell) for i in outcome.issues if i.balise == "dateCommande"] == [("date_affichee_mois_jour", "B2")]
+
+
+def test_an_ods_short_date_saved_month_first_is_shown_in_the_reader_s_order(tmp_path):
+    outcome = api.verify(ods_dates(tmp_path, b' number:automatic-order="true"'))
+    assert [i for i in outcome.issues if i.code == "date_affichee_mois_jour"] == []
+
+
+def test_the_same_month_first_date_warns_alike_from_an_xlsx_and_an_ods(tmp_path):
+    """The .xlsx LibreOffice saved beside the .ods, its first date in a style of format mm/dd/yyyy."""
+    xlsx = edited_xlsx(tmp_path, lambda data: re.sub(rb'<c r="B2" s="\d+"', b'<c r="B2" s="16"', data, count=1))
+    from .test_hostile import rewrite
+    rewrite(xlsx, "xl/styles.xml", lambda data: data.replace(
+        b"</numFmts>", b'<numFmt numFmtId="190" formatCode="mm/dd/yyyy"/></numFmts>').replace(
+        b"</cellXfs>", b'<xf numFmtId="190" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs>'))
+    found = {kind: [i.render() for i in api.verify(path).issues if i.code == "date_affichee_mois_jour"]
+             for kind, path in (("xlsx", xlsx), ("ods", ods_dates(tmp_path, own=True)))}
+    assert found["xlsx"] == found["ods"] and len(found["xlsx"]) == 1
