@@ -262,6 +262,9 @@ class NumberStyles:
     # dates shown the month before the day (« mm/dd/yyyy » shows 04/03/2024 for 3 April): style →
     # the strftime pattern of what the cell shows (month_first)
     month_first: dict[int, str] = field(default_factory=dict)
+    # formats showing no digit of a number, or none of a text (« ;;; » shows nothing, « "à venir" »
+    # that text): style → what a positive number, a negative one, zero and a text show (masking)
+    masked: dict[int, tuple[str | None, str | None, str | None, str | None]] = field(default_factory=dict)
 
 
 def _rounding(code: str) -> tuple[int, int] | None:
@@ -347,6 +350,46 @@ def month_first(code: str) -> str | None:
     return "".join(pattern)
 
 
+_SECTION_TOKEN = re.compile(r'"[^"]*"?|\\.|\[[^\]]*\]?|[_*].?|;|.', re.S)
+_SHOWS_VALUE = re.compile(r"[0#?@yYmMdDhHsSeE]|general|standard", re.I)
+
+
+def masking(code: str) -> tuple[str | None, str | None, str | None, str | None] | None:
+    """What a number format shows instead of a value, where it shows none of it: for a
+    positive number, a negative one, zero and a text (its sections), the text shown (« » for
+    nothing), None where the section shows the value; None when every section shows it, or
+    when the format chooses its sections by conditions (« [>=100] »).
+
+    >>> masking(";;;"), masking('"à venir"'), masking('"FAUX";"FAUX";"VRAI"')
+    (('', '', '', ''), ('à venir', 'à venir', 'à venir', None), ('FAUX', 'FAUX', 'VRAI', None))
+    >>> masking("0.00;-0.00;;@"), masking("#,##0 €"), masking("dd/mm/yyyy;@"), masking("General"), masking('[>=100]0;"petit"')
+    ((None, None, '', None), None, None, None, None)
+    """
+    sections, shown, values = [], [], False
+    for m in _SECTION_TOKEN.finditer(code + ";"):
+        text = m.group(0)
+        if text == ";":
+            sections.append(None if values else "".join(shown))
+            shown, values = [], False
+        elif text.startswith("[") and re.match(r"\[[<>=]", text):
+            return None
+        elif text.startswith('"'):
+            shown.append(text.strip('"'))
+        elif text.startswith("\\"):
+            shown.append(text[1:])
+        elif text.startswith("_"):
+            shown.append(" ")
+        elif not text.startswith(("*", "[")):
+            values = values or bool(_SHOWS_VALUE.match(text))
+            shown.append(text)
+    if re.search(r"general|standard", code, re.I):
+        return None
+    positive = sections[0]
+    found = (positive, sections[1] if len(sections) > 1 else positive, sections[2] if len(sections) > 2 else positive,
+             sections[3] if len(sections) > 3 else None)
+    return None if found == (None, None, None, None) else found
+
+
 def number_styles(zf: zipfile.ZipFile) -> NumberStyles:
     """The cell styles whose number format shows a percentage (« 30 % » for 0.3), each with its
     decimals: built in (9, 10) or of the workbook's own formats holding a « % » outside quotes;
@@ -359,12 +402,15 @@ def number_styles(zf: zipfile.ZipFile) -> NumberStyles:
     styles = _parse_xml(zf, member)
     percents, rounding = dict(_PERCENT_FORMATS), dict(_ROUNDING_FORMATS)
     dates: dict[int, str] = {}
+    masks: dict[int, tuple[str | None, str | None, str | None, str | None]] = {}
     for fmt in styles.iterfind("m:numFmts/m:numFmt", _NS):
         if not fmt.get("numFmtId", "").isdigit():
             continue
         number = int(fmt.get("numFmtId"))
         if number not in _LOCALE_DATES and (shows := month_first(fmt.get("formatCode", ""))) is not None:
             dates[number] = shows
+        if (mask := masking(fmt.get("formatCode", ""))) is not None:
+            masks[number] = mask
         code = "".join(fmt.get("formatCode", "").split('"')[::2]).split(";")[0]  # outside quotes, positive part
         percents.pop(number, None), rounding.pop(number, None)  # a workbook may redefine a built-in id
         if "%" in code.replace("\\%", ""):
@@ -375,7 +421,8 @@ def number_styles(zf: zipfile.ZipFile) -> NumberStyles:
     formats = [xf.get("numFmtId", "0") for xf in styles.iterfind("m:cellXfs/m:xf", _NS)]
     return NumberStyles({i: percents[int(f)] for i, f in enumerate(formats) if f.isdigit() and int(f) in percents},
                         {i: rounding[int(f)] for i, f in enumerate(formats) if f.isdigit() and int(f) in rounding},
-                        {i: dates[int(f)] for i, f in enumerate(formats) if f.isdigit() and int(f) in dates})
+                        {i: dates[int(f)] for i, f in enumerate(formats) if f.isdigit() and int(f) in dates},
+                        {i: masks[int(f)] for i, f in enumerate(formats) if f.isdigit() and int(f) in masks})
 
 
 def _size(n: int) -> str:

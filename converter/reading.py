@@ -101,6 +101,9 @@ class RawWorkbook:
     hidden: dict[str, list[int]] = field(default_factory=dict)
     # sheet → the balises whose column the sheet hides: read and deposited all the same
     hidden_columns: dict[str, list[str]] = field(default_factory=dict)
+    # sheet → balise → row → what a cell shows whose number format shows none of its value
+    # (« ;;; » nothing, « "à venir" » that text: SheetScan.masked); its value is deposited all the same
+    masked: dict[str, dict[str, dict[int, str]]] = field(default_factory=dict)
     # sheet → the name it bears in the user's workbook, when it differs by accents or case only
     renamed: dict[str, str] = field(default_factory=dict)
     # sheet → the Future of `then(raw, sheet)` (read_workbook), started once the sheet was read
@@ -238,6 +241,9 @@ class SheetScan:
     # such a cell shows
     month_first: list[tuple[bytes, bytes, bytes, bytes, bytes]] = field(default_factory=list)
     date_formats: dict[bytes, str] = field(default_factory=dict)
+    # cells whose number format shows none of their value (« ;;; » shows nothing, « "à venir" »
+    # that text; container.masking): (letter, row) → the text shown
+    masked: dict[tuple[str, int], str] = field(default_factory=dict)
     # the columns of an .ods sheet whose cells are by default of a style of `date_formats`:
     # (first, last, style), indexes from 0 (_ods_sheet)
     date_columns: list[tuple[int, int, bytes]] = field(default_factory=list)
@@ -360,9 +366,12 @@ def _seen_otherwise(scan: SheetScan, chunk: bytes, styles: container.NumberStyle
     shows another number (`rounded`: _rounded_cells of `styles.rounding`), those of more
     decimals than fastexcel gives, the cells of a date style showing the month first
     (`month_first`: _month_first_cells of `styles.month_first`), the rows and columns hidden."""
-    # a date style showing the month first: in no chunk of most workbooks, told by one search each
+    # a date style showing the month first, a format masking the value: in no chunk of most
+    # workbooks, told by one search each
     if month_first is not None and any(b' s="%d"' % style in chunk for style in styles.month_first):
         scan.month_first += month_first.findall(chunk)
+    if styles.masked and any(b' s="%d"' % style in chunk for style in styles.masked):
+        _masked_cells_of(scan, chunk, styles.masked)
     if b'hidden="' in chunk:  # a row hidden, or filtered out; a column hidden (`<cols>`, before the rows)
         scan.hidden.update(int(m.group(1)) for m in _HIDDEN_ROW.finditer(chunk))
         if b"col " in chunk:
@@ -441,6 +450,32 @@ def _month_first_cells(styles: tuple[int, ...]) -> re.Pattern[bytes]:
 
 
 _STYLE = re.compile(rb'\bs="(\d+)"')
+_TEXT_TYPES = (b"s", b"str", b"inlineStr")
+
+
+def _masked_cells_of(scan: SheetScan, chunk: bytes, masked: dict[int, tuple[str | None, ...]]) -> None:
+    """The cells of `chunk` of a style whose format shows none of their value
+    (container.NumberStyles.masked), listed in `scan.masked` with the text they show: a number
+    as the section of its sign shows it, a text as the fourth section does."""
+    pattern = re.compile(rb' s="(' + b"|".join(b"%d" % s for s in masked) + rb')"')
+    for m in pattern.finditer(chunk):
+        cell = _CELL_WITH_BODY.match(chunk, chunk.rfind(b"<", 0, m.start()))
+        if cell is None or (ref := _REF.search(cell.group(1))) is None:
+            continue
+        t, v = _TYPE.search(cell.group(1)), _V.search(cell.group(2))
+        positive, negative, zero, text = masked[int(m.group(1))]
+        if t is not None and t.group(1) in _TEXT_TYPES:
+            shown = text
+        elif (t is None or t.group(1) == b"n") and v is not None:
+            try:
+                number = float(v.group(1))
+            except ValueError:
+                continue
+            shown = positive if number > 0 else negative if number < 0 else zero
+        else:
+            continue
+        if shown is not None:
+            scan.masked[(ref.group(1).decode(), int(ref.group(2)))] = shown
 SHOWN_DIGITS = 15  # the significant digits a spreadsheet shows of a number (Excel keeps no more)
 # a number of more than 9 decimals (what fastexcel gives: 4866.6700000001 typed is read 4866.67)
 # whose 10th and 11th do not begin a run of 0 or 9: not the binary representation of a number of
@@ -600,6 +635,9 @@ class _OdsSyntax:
     # number, 2: its decimals. Begun by a literal, what the search skips to (begun by the value
     # type, or by two alternatives, it took six times longer)
     shown_apart: re.Pattern[bytes]
+    # a number whose text shows none of its digits (« ;;; » saves `<text:p/>`, « "à venir" » that
+    # text; group 1: the text). Begun by a literal, as shown_apart
+    masked: re.Pattern[bytes]
 
 
 @cache
@@ -611,6 +649,7 @@ def _ods_syntax(t: bytes, o: bytes, x: bytes, c: bytes) -> _OdsSyntax:
         default_style=re.compile(rb"\b" + t + rb':default-cell-style-name="([^"]*)"'),
         cell_style=re.compile(rb"\b" + t + rb':style-name="([^"]*)"'),
         date_cell=o + b':value-type="date"',
+        masked=re.compile(o + rb':value="[^"]*"[^>]*?(?<!/)>(?:<' + x + rb":p/>|<" + x + rb":p>([^0-9<]*)</" + x + rb":p>)"),
         cell_open=b"<" + t + b":table-cell",
         covered_open=b"<" + t + b":covered-table-cell",
         cell_close=b"</" + t + b":table-cell>",
@@ -939,13 +978,23 @@ def _ods_sheet(syntax: _OdsSyntax, columns: bytes, listing: bool, dates: dict[by
 
 
 def _ods_seen_otherwise(scan: SheetScan, syntax: _OdsSyntax, cells: _OdsRow, first: int, row: int,
-                        shown_apart: bool) -> None:
+                        shown_apart: bool, masked: bool) -> None:
     """What the user sees of one .ods row (or run of identical rows) otherwise than it is held:
     with `shown_apart` (its chunk holds such a number), the numbers shown rounded or of many
-    decimals (_ods_shown_apart); the dates of a style showing the month first
+    decimals (_ods_shown_apart); with `masked`, the numbers whose text shows none of their
+    digits, in `scan.masked`; the dates of a style showing the month first
     (SheetScan.date_formats: the cell's own style, else its column's), in `scan.month_first`."""
     if shown_apart:
         _ods_shown_apart(scan, syntax, cells, first, row)
+    for m in syntax.masked.finditer(cells.body) if masked else ():
+        opening, tag_end = cells.tag_at(m.start())
+        cattrs, formula = cells.body[opening:tag_end], syntax.formula.search(cells.body, opening, tag_end)
+        kind = syntax.value_type.search(cattrs)
+        if kind is None or kind.group(1) not in (b"float", b"currency") or (formula and formula.group(1) in _ODF_BOOLEANS):
+            continue  # LibreOffice saves VRAI as the number 1 computed by =TRUE(), shown « VRAI »
+        col, text = cells.column_at(opening), _plain_text(m.group(1) or b"")
+        for r in range(first, min(row, first + MAX_DATA_ROWS) + 1):
+            scan.masked.update(((column_letter(c), r), text) for c in range(col, min(col + cells.width(cattrs), 16384)))
     if not scan.date_formats or syntax.date_cell not in cells.body:
         return
     body, at = cells.body, cells.body.find(syntax.date_cell)
@@ -1014,7 +1063,7 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False,
         # one row a piece, after what comes between rows; plain bytes searches, not regular
         # expressions, for what every row and cell needs: three times faster
         # a number shown rounded, or of many decimals: in no chunk of most workbooks, told by one search
-        shown_apart = syntax.shown_apart.search(chunk) is not None
+        shown_apart, masked = (p.search(chunk) is not None for p in (syntax.shown_apart, syntax.masked))
         for piece in chunk.split(syntax.row_end):
             at = piece.find(syntax.row_open)
             while at >= 0 and piece[at + len(syntax.row_open):at + len(syntax.row_open) + 1] not in _XML_SPACE_OR_END:
@@ -1055,7 +1104,7 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False,
             elif before_right < far < right:
                 before_right = far
             listed = _ods_marked(scan, syntax, cells, first, row, listed, listing)
-            _ods_seen_otherwise(scan, syntax, cells, first, row, shown_apart)
+            _ods_seen_otherwise(scan, syntax, cells, first, row, shown_apart, masked)
     _check_ods_end(path, chunk, check)
     close()
     return scans
@@ -1582,6 +1631,7 @@ class _SheetRead:
     shown: dict[str, dict[int, str]] = field(default_factory=dict)  # RawWorkbook.shown of the sheet
     hidden: list[int] = field(default_factory=list)  # RawWorkbook.hidden of the sheet
     hidden_columns: list[str] = field(default_factory=list)  # RawWorkbook.hidden_columns of the sheet
+    masked: dict[str, dict[int, str]] = field(default_factory=dict)  # RawWorkbook.masked of the sheet
 
 
 def _read_sheets(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None, members: dict[str, str],
@@ -1670,11 +1720,11 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
         user = actual[sheet.name]
         frame, letters = _load(by, path, sheet, scan(sheet.name), user)
         by_letter = {letter: b for b, letter in letters.items()}
-        formulas, shown = _noted(sheet, by_letter, scans[user])
+        formulas, shown, masked = _noted(sheet, by_letter, scans[user])
         hidden = sorted(scans[user].hidden)
         columns = [b for b, letter in letters.items() if scans[user].hides_column(letter)]
         if (kinds := cells_of(user)) is None:
-            return _SheetRead(frame, letters, formulas, {}, shown, hidden, columns)
+            return _SheetRead(frame, letters, formulas, {}, shown, hidden, columns, masked)
         numeric, booleans = kinds
         frame = _numbers_as_shown(numeric, sheet, frame, letters)
         frame = _booleans_as_shown(booleans, sheet, frame, letters, ods, scans[user].boolean_formulas)
@@ -1684,7 +1734,7 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
         elif from_calc:  # an .xlsx: its sheets have members
             frame = _dates_of_calc(partial(_serials, zf, members[user]), sheet, frame, letters)
         return _SheetRead(frame, letters, formulas, padded, {**shown, **_dates_shown(sheet, frame, letters, scans[user])},
-                          hidden, columns)
+                          hidden, columns, masked)
 
     def read_second(sheet: Sheet) -> None:
         """`sheet`, loaded by the second reader and published at once: its check starts."""
@@ -1694,7 +1744,7 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
     def publish(sheet: Sheet, done: _SheetRead) -> None:
         """`sheet` into `raw`; `then(raw, sheet)` starts, while fastexcel loads the next sheets."""
         raw.frames[sheet.name], raw.letters[sheet.name] = done.frame, done.letters
-        for noted in ("formulas", "padded", "shown", "hidden", "hidden_columns"):
+        for noted in ("formulas", "padded", "shown", "hidden", "hidden_columns", "masked"):
             if getattr(done, noted):
                 getattr(raw, noted)[sheet.name] = getattr(done, noted)
         if then is not None:
@@ -1714,11 +1764,12 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
 
 
 def _noted(sheet: Sheet, by_letter: dict[str, str], scan: SheetScan
-           ) -> tuple[dict[str, list[int]], dict[str, dict[int, str]]]:
+           ) -> tuple[dict[str, list[int]], dict[str, dict[int, str]], dict[str, dict[int, str]]]:
     """What the scan noted of a sheet's columns (`by_letter`: letter → balise): balise → the
     rows holding a formula saved without its value; and RawWorkbook.shown, the cells of a kind
     shown rounded (`SHOWN_FROM`) whose number format shows another number than they hold,
-    balise → row → the text shown."""
+    balise → row → the text shown; and RawWorkbook.masked, balise → row → the text shown by a
+    cell whose format shows none of its value."""
     formulas: dict[str, list[int]] = {}
     for (letter, row) in scan.formulas:
         if letter in by_letter:
@@ -1727,7 +1778,11 @@ def _noted(sheet: Sheet, by_letter: dict[str, str], scan: SheetScan
     for (letter, row), text in scan.shown.items():
         if letter in by_letter and getattr(KINDS[sheet.by_balise[by_letter[letter]].kind], "SHOWN_FROM", None) == "rounded":
             shown.setdefault(by_letter[letter], {})[row] = text
-    return formulas, shown
+    masked: dict[str, dict[int, str]] = {}
+    for (letter, row), text in scan.masked.items():
+        if letter in by_letter:
+            masked.setdefault(by_letter[letter], {})[row] = text
+    return formulas, shown, masked
 
 
 _MONTH_FIRST_CELLS = {"letter": pl.Binary, "row": pl.Binary, "before": pl.Binary, "style": pl.Binary, "after": pl.Binary}
@@ -1810,7 +1865,7 @@ def _read_all(path: Path, raw: RawWorkbook, names: list[str], actual: dict[str, 
                     detail="demande" if definition.produces_deposit else "bon de commande")
     raw.renamed = {n: u for n, u in actual.items() if n != u}
     order = [definition.header.name, *(s.name for s in definition.sheets)]
-    for found in ("frames", "letters", "padded", "formulas", "shown", "hidden", "hidden_columns"):  # in the format's order, whoever read them
+    for found in ("frames", "letters", "padded", "formulas", "shown", "hidden", "hidden_columns", "masked"):  # in the format's order, whoever read them
         setattr(raw, found, {name: getattr(raw, found)[name] for name in order if name in getattr(raw, found)})
     return raw
 

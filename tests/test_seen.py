@@ -453,3 +453,54 @@ def test_the_same_month_first_date_warns_alike_from_an_xlsx_and_an_ods(tmp_path)
     found = {kind: [i.render() for i in api.verify(path).issues if i.code == "date_affichee_mois_jour"]
              for kind, path in (("xlsx", xlsx), ("ods", ods_dates(tmp_path, own=True)))}
     assert found["xlsx"] == found["ods"] and len(found["xlsx"]) == 1
+
+
+# ------------------------------------------------------------------ a format that masks the value
+# A custom number format may show none of a value: « ;;; » shows nothing, « "à venir" » that
+# text, « "FAUX";"FAUX";"VRAI" » FAUX for 1. The seeds say nothing of a cell's format: the
+# value held is deposited, with a warning naming what the cell shows
+
+
+@pytest.mark.parametrize("cell, value, number_format, shows", [
+    ("D2", 4866.67, ";;;", "rien (elle paraît vide)"),
+    ("D2", 4866.67, '"à venir"', "« à venir »"),
+    ("D2", 4866.67, '0.00 "€";;;', None),  # a positive amount shown: only negatives and zero masked
+    ("E2", 1, '"FAUX";"FAUX";"VRAI"', "« FAUX »"),  # isMandataire: shown FAUX, held VRAI
+    ("E2", 0, '"VRAI";"VRAI";"FAUX"', None),  # shown FAUX, held FAUX: what is seen is deposited
+])
+def test_a_value_a_format_masks_warns_naming_what_the_cell_shows(tmp_path, cell, value, number_format, shows):
+    path = workbook(tmp_path / "masque.xlsx", seed_001_rows())
+    book = openpyxl.load_workbook(path)
+    book["Demandes"][cell].value, book["Demandes"][cell].number_format = value, number_format
+    book.save(path)
+    found = [(i.severity, i.cell, i.value, i.numero_editeur, i.message) for i in api.verify(path).issues
+             if i.code == "valeur_masquee_format"]
+    assert found == ([] if shows is None else [
+        ("avertissement", cell, str(value), "00001", f"La cellule affiche {shows}, mais elle contient cette valeur, "
+         "lue et déposée telle quelle : son format de nombre (personnalisé) la masque. Vérifiez-la ; mettez la "
+         "cellule au format Standard pour la voir telle qu'elle est déposée.")])
+
+
+def test_a_text_a_format_hides_warns_and_is_deposited(tmp_path):
+    path = workbook(tmp_path / "texte.xlsx", seed_001_rows())
+    book = openpyxl.load_workbook(path)
+    book["OG"]["H2"].number_format = ";;;"  # nomAdminTechnique, MARTIN
+    book.save(path)
+    outcome = api.convert(path, tmp_path / "depot", DAY, registre=tmp_path / "registre.sqlite")
+    assert outcome.accepted == ["00001"] and '"nomAdminTechnique": "MARTIN"' in outcome.files[0].read_text("utf-8")
+    assert [(i.cell, i.value) for i in outcome.issues if i.code == "valeur_masquee_format"] == [("H2", "MARTIN")]
+
+
+@pytest.mark.parametrize("text, shows", [(b"<text:p/>", "rien (elle paraît vide)"), (b"<text:p>\xc3\xa0 venir</text:p>", "« à venir »")])
+def test_an_ods_number_whose_text_shows_none_of_it_warns_alike(tmp_path, text, shows):
+    """LibreOffice saves the text a number cell shows: nothing for « ;;; », « à venir »."""
+    outcome = api.verify(edited_ods(tmp_path, lambda data: re.sub(
+        rb'(<table:table-cell office:value-type="float" office:value="4866.67" calcext:value-type="float">)'
+        rb"<text:p>[^<]*</text:p>", lambda m: m.group(1) + text, data, count=1)))
+    assert [(i.cell, i.value, i.message.split(", mais")[0]) for i in outcome.issues if i.code == "valeur_masquee_format"] == \
+        [("D2", "4866.67", f"La cellule affiche {shows}")]
+
+
+def test_libreoffice_s_true_shown_vrai_is_no_masked_number():
+    """LibreOffice saves VRAI as the number 1 computed by =TRUE(), shown « VRAI »."""
+    assert [i for i in api.verify(SAVED["ods"]).issues if i.code == "valeur_masquee_format"] == []
