@@ -636,7 +636,10 @@ class _OdsSyntax:
     # type, or by two alternatives, it took six times longer)
     shown_apart: re.Pattern[bytes]
     # a number whose text shows none of its digits (« ;;; » saves `<text:p/>`, « "à venir" » that
-    # text; group 1: the text). Begun by a literal, as shown_apart
+    # text; group 1: the text). Begun by a literal, as shown_apart. LibreOffice saves each VRAI
+    # or FAUX as the number 1 or 0 computed by =TRUE() or =FALSE(), shown in the words of its
+    # language: those of English and French are left out here (every boolean cell of a
+    # workbook matched: the scan took 60 % longer), any other by _ods_seen_otherwise
     masked: re.Pattern[bytes]
 
 
@@ -649,7 +652,8 @@ def _ods_syntax(t: bytes, o: bytes, x: bytes, c: bytes) -> _OdsSyntax:
         default_style=re.compile(rb"\b" + t + rb':default-cell-style-name="([^"]*)"'),
         cell_style=re.compile(rb"\b" + t + rb':style-name="([^"]*)"'),
         date_cell=o + b':value-type="date"',
-        masked=re.compile(o + rb':value="[^"]*"[^>]*?(?<!/)>(?:<' + x + rb":p/>|<" + x + rb":p>([^0-9<]*)</" + x + rb":p>)"),
+        masked=re.compile(o + rb':value="[^"]*"[^>]*?(?<!/)>(?:<' + x + rb":p/>|<" + x
+                          + rb":p>(?!(?:TRUE|FALSE|VRAI|FAUX)</)([^0-9<]*)</" + x + rb":p>)"),
         cell_open=b"<" + t + b":table-cell",
         covered_open=b"<" + t + b":covered-table-cell",
         cell_close=b"</" + t + b":table-cell>",
@@ -863,7 +867,8 @@ def _ods_shown_apart(scan: SheetScan, syntax: _OdsSyntax, cells: _OdsRow, first:
 _ODF_DATE_STYLE = re.compile(rb"<([\w.-]+:)?date-style\b([^>]*)>(.*?)</\1?date-style>", re.S)
 # a number style applying another to the values of a condition (`style:map`: the « ;@ » of Excel's
 # « [$-409]m/d/yy h:mm AM/PM;@ » is a text style that maps the numbers to a date style)
-_ODF_NUMBER_STYLE = re.compile(rb"<([\w.-]+:)?(date|text|number)-style\b([^>]*)>(.*?)</\1?\2-style>", re.S)
+_ODF_NUMBER_STYLE = re.compile(rb"<([\w.-]+:)?(date|text|number|currency)-style\b([^>]*)>(.*?)</\1?\2-style>", re.S)
+_ODF_DIGITS = re.compile(rb":(?:number|scientific-number|fraction)\b")  # the elements of a style showing digits
 _ODF_MAP = re.compile(rb'<(?:[\w.-]+:)?map\b[^>]*?:condition="([^"]*)"[^>]*?:apply-style-name="([^"]*)"')
 _DATES_UP_TO = 73050  # the serial number of 31 December 2099, the last date a deposit takes
 _ODF_DATE_PART = re.compile(rb"<(?:[\w.-]+:)?(day|month|year|text|hours|minutes|seconds|am-pm|day-of-week)\b"
@@ -926,11 +931,13 @@ def _holds_for_dates(condition: bytes) -> bool:
     return bound <= 0 if above else bound >= _DATES_UP_TO
 
 
-def _ods_date_formats(zf: zipfile.ZipFile) -> dict[bytes, str]:
-    """The cell styles of an .ods whose date style shows the month first (_odf_month_first):
-    style name → the strftime pattern of what its dates show. Date and cell styles live in
+def _ods_styles(zf: zipfile.ZipFile) -> tuple[dict[bytes, str], bool]:
+    """What the number styles of an .ods may show otherwise than a cell holds: the cell styles
+    whose date style shows the month first (_odf_month_first), style name → the strftime
+    pattern of what its dates show; and whether a number style shows no digit (« ;;; »,
+    « "à venir" »: its numbers are looked for, SheetScan.masked). Date and cell styles live in
     styles.xml and in content.xml's automatic styles (before its body); a cell style may take
-    its date style from its parent style. Most workbooks have none."""
+    its date style from its parent style. Most workbooks have neither."""
     xml = b"".join(container.member_chunks(zf, "styles.xml")) if "styles.xml" in zf.namelist() else b""
     for piece in container.member_chunks(zf, "content.xml"):
         xml += piece
@@ -939,13 +946,17 @@ def _ods_date_formats(zf: zipfile.ZipFile) -> dict[bytes, str]:
     shows = {name: p for name, p in ((re.search(rb':name="([^"]*)"', m.group(2)), _odf_month_first(m.group(2), m.group(3)))
                                      for m in _ODF_DATE_STYLE.finditer(xml)) if name is not None and p is not None
              for name in [name.group(1)]}
+    # the zero of an accounting format (« - », a style applied to `value()=0`) is no value masked
+    zeros, masks = {s for condition, s in _ODF_MAP.findall(xml) if condition == b"value()=0"}, False
     for m in _ODF_NUMBER_STYLE.finditer(xml):  # a style mapping the dates to one of those shows them so
         name = re.search(rb':name="([^"]*)"', m.group(3))
+        masks = masks or (m.group(2) in (b"number", b"currency") and not _ODF_DIGITS.search(m.group(4))
+                          and (name is None or name.group(1) not in zeros))
         mapped = next((s for condition, s in _ODF_MAP.findall(m.group(4)) if _holds_for_dates(condition)), None)
         if name is not None and name.group(1) not in shows and mapped in shows:
             shows[name.group(1)] = shows[mapped]
     if not shows:
-        return {}
+        return {}, masks
     cells = {a[b"name"]: a for a in ({k: v for k, v in _ODF_STYLE_ATTRIBUTE.findall(m.group(1))}
                                       for m in _ODF_CELL_STYLE.finditer(xml)) if b"name" in a}
 
@@ -954,14 +965,14 @@ def _ods_date_formats(zf: zipfile.ZipFile) -> dict[bytes, str]:
         if b"data-style-name" in style or depth > 8:
             return style.get(b"data-style-name")
         return data_style(style[b"parent-style-name"], depth + 1) if b"parent-style-name" in style else None
-    return {name: shows[data] for name in cells if (data := data_style(name)) in shows}
+    return {name: shows[data] for name in cells if (data := data_style(name)) in shows}, masks
 
 
 def _ods_sheet(syntax: _OdsSyntax, columns: bytes, listing: bool, dates: dict[bytes, str]) -> SheetScan:
     """The SheetScan of an .ods sheet beginning, from its `table:table-column` tags (`columns`,
     before its rows): the columns it hides (LibreOffice marks one `table:visibility="collapse"`),
     as _hidden_columns, and those whose cells are by default of a style of `dates`
-    (_ods_date_formats: a date shown month first)."""
+    (_ods_styles: a date shown month first)."""
     scan = SheetScan(value_rows=0, numeric=set() if listing else None, booleans=set() if listing else None,
                      date_formats=dates)
     at = 0
@@ -1043,7 +1054,7 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False,
     parser calling Python for each element takes five times longer. `check` (_ContentCheck)
     is given each piece before its rows are read; none when listing (the first scan did)."""
     syntax = _content_syntax(path, zf)
-    dates = {} if listing else _ods_date_formats(zf)  # the listing asks for numbers and booleans only
+    dates, masks = ({}, False) if listing else _ods_styles(zf)  # the listing asks for numbers and booleans only
     scans: dict[str, SheetScan] = {}
     scan = SheetScan()
     row = listed = 0
@@ -1063,7 +1074,7 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False,
         # one row a piece, after what comes between rows; plain bytes searches, not regular
         # expressions, for what every row and cell needs: three times faster
         # a number shown rounded, or of many decimals: in no chunk of most workbooks, told by one search
-        shown_apart, masked = (p.search(chunk) is not None for p in (syntax.shown_apart, syntax.masked))
+        shown_apart, masked = syntax.shown_apart.search(chunk) is not None, masks and syntax.masked.search(chunk) is not None
         for piece in chunk.split(syntax.row_end):
             at = piece.find(syntax.row_open)
             while at >= 0 and piece[at + len(syntax.row_open):at + len(syntax.row_open) + 1] not in _XML_SPACE_OR_END:
@@ -1104,7 +1115,8 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False,
             elif before_right < far < right:
                 before_right = far
             listed = _ods_marked(scan, syntax, cells, first, row, listed, listing)
-            _ods_seen_otherwise(scan, syntax, cells, first, row, shown_apart, masked)
+            if shown_apart or masked or scan.date_formats:  # none of them in most workbooks: no call a row
+                _ods_seen_otherwise(scan, syntax, cells, first, row, shown_apart, masked)
     _check_ods_end(path, chunk, check)
     close()
     return scans

@@ -491,12 +491,17 @@ def test_a_text_a_format_hides_warns_and_is_deposited(tmp_path):
     assert [(i.cell, i.value) for i in outcome.issues if i.code == "valeur_masquee_format"] == [("H2", "MARTIN")]
 
 
-@pytest.mark.parametrize("text, shows", [(b"<text:p/>", "rien (elle paraît vide)"), (b"<text:p>\xc3\xa0 venir</text:p>", "« à venir »")])
+@pytest.mark.parametrize("text, shows", [(b"", "rien (elle paraît vide)"), ("à venir".encode(), "« à venir »")])
 def test_an_ods_number_whose_text_shows_none_of_it_warns_alike(tmp_path, text, shows):
-    """LibreOffice saves the text a number cell shows: nothing for « ;;; », « à venir »."""
+    """LibreOffice saves a format showing no digit as a number style without a number element,
+    and the text a number cell shows: nothing for « ;;; », « à venir »."""
+    style = (b'<number:number-style style:name="N902"><number:text>' + text + b"</number:text></number:number-style>"
+             b'<style:style style:name="ce902" style:family="table-cell" style:data-style-name="N902"/>')
     outcome = api.verify(edited_ods(tmp_path, lambda data: re.sub(
-        rb'(<table:table-cell office:value-type="float" office:value="4866.67" calcext:value-type="float">)'
-        rb"<text:p>[^<]*</text:p>", lambda m: m.group(1) + text, data, count=1)))
+        rb'<table:table-cell (office:value-type="float" office:value="4866.67" calcext:value-type="float">)'
+        rb"<text:p>[^<]*</text:p>", lambda m: b'<table:table-cell table:style-name="ce902" ' + m.group(1)
+        + (b"<text:p>" + text + b"</text:p>" if text else b"<text:p/>"), data, count=1).replace(
+        b"</office:automatic-styles>", style + b"</office:automatic-styles>", 1)))
     assert [(i.cell, i.value, i.message.split(", mais")[0]) for i in outcome.issues if i.code == "valeur_masquee_format"] == \
         [("D2", "4866.67", f"La cellule affiche {shows}")]
 
@@ -504,3 +509,20 @@ def test_an_ods_number_whose_text_shows_none_of_it_warns_alike(tmp_path, text, s
 def test_libreoffice_s_true_shown_vrai_is_no_masked_number():
     """LibreOffice saves VRAI as the number 1 computed by =TRUE(), shown « VRAI »."""
     assert [i for i in api.verify(SAVED["ods"]).issues if i.code == "valeur_masquee_format"] == []
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice absent : les .ods modifiés ci-dessus le remplacent")
+def test_numbers_a_format_masks_warn_alike_from_the_ods_libreoffice_saves(tmp_path):
+    path = workbook(tmp_path / "masques.xlsx", seed_001_rows())
+    book = openpyxl.load_workbook(path)
+    book["Demandes"]["D2"].value, book["Demandes"]["D2"].number_format = 4866.67, '"à venir"'
+    book["Demandes"]["E2"].value, book["Demandes"]["E2"].number_format = 0, ";;;"
+    book.save(path)
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
+                    "--convert-to", "ods", "--outdir", str(tmp_path / "ods"), str(path)],
+                   check=True, capture_output=True, timeout=180)
+    found = {p.suffix: [i.render() for i in api.verify(p).issues if i.code == "valeur_masquee_format"]
+             for p in (path, tmp_path / "ods" / "masques.ods")}
+    assert found[".ods"] == found[".xlsx"] and [r.split(" : ")[0] for r in found[".ods"]] == [
+        "feuille « Demandes », ligne 2, colonne D (montantSegurHT) — valeur « 4866.67 »",
+        "feuille « Demandes », ligne 2, colonne E (isMandataire) — valeur « 0 »"]
