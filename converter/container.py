@@ -259,6 +259,12 @@ class NumberStyles:
     # fewer decimals than a cent, or thousands (« #,##0, »): style → (decimals shown, powers of 1,000
     # the number is divided by); « 0 » shows 4867 for 4866.67
     rounding: dict[int, tuple[int, int]] = field(default_factory=dict)
+    # dates shown the month before the day (« mm/dd/yyyy » shows 04/03/2024 for 3 April): style →
+    # the strftime pattern of what the cell shows (month_first)
+    month_first: dict[int, str] = field(default_factory=dict)
+    # formats showing no digit of a number, or none of a text (« ;;; » shows nothing, « "à venir" »
+    # that text): style → what a positive number, a negative one, zero and a text show (masking)
+    masked: dict[int, tuple[str | None, str | None, str | None, str | None]] = field(default_factory=dict)
 
 
 def _rounding(code: str) -> tuple[int, int] | None:
@@ -281,6 +287,109 @@ def _rounding(code: str) -> tuple[int, int] | None:
     return (decimals, thousands) if decimals < 2 or thousands else None
 
 
+# Excel's short date and date-time (numFmtId 14, 22: « m/d/yyyy » in ECMA-376) are shown in the
+# order of the reader's own settings (a French Excel or LibreOffice shows 03/04/2024), and so
+# are the codes of a system date: never month first for a French reader
+_LOCALE_DATES = (14, 22)
+_SYSTEM_DATE = re.compile(r"\[\$-(?:F800|F400|x-sysdate|x-systime)\]", re.I)
+_DATE_TOKEN = re.compile(r'"[^"]*"?|\\.|\[[^\]]*\]?|[_*].?|am/pm|a/p|([yYmMdDhHsSeE])\1*|;|.', re.I | re.S)
+_STRFTIME = {"y": ("%y", "%y", "%Y"), "e": ("%Y",), "d": ("%-d", "%d", "%a", "%A"), "month": ("%-m", "%m", "%b", "%B"),
+             "minute": ("%-M", "%M"), "h": ("%-H", "%H"), "h12": ("%-I", "%I"), "s": ("%-S", "%S")}
+
+
+def month_first(code: str) -> str | None:
+    """The strftime pattern of what a date cell of this number format shows, when the format
+    shows the month as a number before the day (and not after the year, as ISO's yyyy-mm-dd):
+    04/03/2024 for 3 April, which a French reader reads 4 March; None otherwise. An « m » after
+    an hour or before seconds is minutes.
+
+    >>> month_first("mm/dd/yyyy"), month_first("[$-409]m/d/yy h:mm AM/PM;@"), month_first('mm"/"dd')
+    ('%m/%d/%Y', '%-m/%-d/%y %-I:%M %p', '%m/%d')
+    >>> month_first("dd/mm/yyyy"), month_first("yyyy-mm-dd"), month_first("mmm d, yyyy"), month_first("[$-F800]dddd, mmmm dd, yyyy")
+    (None, None, None, None)
+    >>> month_first("0.00"), month_first("General"), month_first("h:mm"), month_first("hh:mm dd/mm")
+    (None, None, None, None)
+    """
+    if _SYSTEM_DATE.search(code):
+        return None
+    tokens: list[tuple[str, str]] = []  # (letter or "" for a literal, its text)
+    for m in _DATE_TOKEN.finditer(code):
+        text = m.group(0)
+        if text == ";":
+            break
+        if m.group(1):
+            tokens.append((m.group(1).lower(), text))
+        elif text.lower() in ("am/pm", "a/p"):
+            tokens.append(("ampm", "%p"))
+        elif text.startswith('"'):
+            tokens.append(("", text.strip('"')))
+        elif text.startswith("\\"):
+            tokens.append(("", text[1:]))
+        elif text.startswith("_"):
+            tokens.append(("", " "))
+        elif not text.startswith(("[", "*")):
+            tokens.append(("", text))
+    letters = [(i, k) for i, (k, _) in enumerate(tokens) if k]
+    kinds = {}
+    for n, (i, k) in enumerate(letters):
+        before, after = letters[n - 1][1] if n else "", letters[n + 1][1] if n + 1 < len(letters) else ""
+        kinds[i] = "minute" if k == "m" and (before == "h" or after == "s") and len(tokens[i][1]) < 3 else \
+            "month" if k == "m" else ("h12" if k == "h" and any(k == "ampm" for _, k in letters) else k)
+    months = [i for i, k in kinds.items() if k == "month" and len(tokens[i][1]) < 3]
+    days = [i for i, k in kinds.items() if k == "d" and len(tokens[i][1]) < 3]
+    years = [i for i, k in kinds.items() if k in ("y", "e")]
+    if not months or not days or months[0] > days[0] or (years and years[0] < months[0]):
+        return None
+    pattern = []
+    for i, (k, text) in enumerate(tokens):
+        if i in kinds and kinds[i] in _STRFTIME:
+            choices = _STRFTIME[kinds[i]]
+            pattern.append(choices[min(len(text), len(choices)) - 1])
+        else:
+            pattern.append(text if k == "ampm" else text.replace("%", "%%"))
+    return "".join(pattern)
+
+
+_SECTION_TOKEN = re.compile(r'"[^"]*"?|\\.|\[[^\]]*\]?|[_*].?|;|.', re.S)
+_SHOWS_VALUE = re.compile(r"[0#?@yYmMdDhHsSeE]|general|standard", re.I)
+
+
+def masking(code: str) -> tuple[str | None, str | None, str | None, str | None] | None:
+    """What a number format shows instead of a value, where it shows none of it: for a
+    positive number, a negative one, zero and a text (its sections), the text shown (« » for
+    nothing), None where the section shows the value; None when every section shows it, or
+    when the format chooses its sections by conditions (« [>=100] »).
+
+    >>> masking(";;;"), masking('"à venir"'), masking('"FAUX";"FAUX";"VRAI"')
+    (('', '', '', ''), ('à venir', 'à venir', 'à venir', None), ('FAUX', 'FAUX', 'VRAI', None))
+    >>> masking("0.00;-0.00;;@"), masking("#,##0 €"), masking("dd/mm/yyyy;@"), masking("General"), masking('[>=100]0;"petit"')
+    ((None, None, '', None), None, None, None, None)
+    """
+    sections, shown, values = [], [], False
+    for m in _SECTION_TOKEN.finditer(code + ";"):
+        text = m.group(0)
+        if text == ";":
+            sections.append(None if values else "".join(shown))
+            shown, values = [], False
+        elif text.startswith("[") and re.match(r"\[[<>=]", text):
+            return None
+        elif text.startswith('"'):
+            shown.append(text.strip('"'))
+        elif text.startswith("\\"):
+            shown.append(text[1:])
+        elif text.startswith("_"):
+            shown.append(" ")
+        elif not text.startswith(("*", "[")):
+            values = values or bool(_SHOWS_VALUE.match(text))
+            shown.append(text)
+    if re.search(r"general|standard", code, re.I):
+        return None
+    positive = sections[0]
+    found = (positive, sections[1] if len(sections) > 1 else positive, sections[2] if len(sections) > 2 else positive,
+             sections[3] if len(sections) > 3 else None)
+    return None if found == (None, None, None, None) else found
+
+
 def number_styles(zf: zipfile.ZipFile) -> NumberStyles:
     """The cell styles whose number format shows a percentage (« 30 % » for 0.3), each with its
     decimals: built in (9, 10) or of the workbook's own formats holding a « % » outside quotes;
@@ -292,10 +401,16 @@ def number_styles(zf: zipfile.ZipFile) -> NumberStyles:
         return NumberStyles()
     styles = _parse_xml(zf, member)
     percents, rounding = dict(_PERCENT_FORMATS), dict(_ROUNDING_FORMATS)
+    dates: dict[int, str] = {}
+    masks: dict[int, tuple[str | None, str | None, str | None, str | None]] = {}
     for fmt in styles.iterfind("m:numFmts/m:numFmt", _NS):
         if not fmt.get("numFmtId", "").isdigit():
             continue
         number = int(fmt.get("numFmtId"))
+        if number not in _LOCALE_DATES and (shows := month_first(fmt.get("formatCode", ""))) is not None:
+            dates[number] = shows
+        if (mask := masking(fmt.get("formatCode", ""))) is not None:
+            masks[number] = mask
         code = "".join(fmt.get("formatCode", "").split('"')[::2]).split(";")[0]  # outside quotes, positive part
         percents.pop(number, None), rounding.pop(number, None)  # a workbook may redefine a built-in id
         if "%" in code.replace("\\%", ""):
@@ -305,7 +420,9 @@ def number_styles(zf: zipfile.ZipFile) -> NumberStyles:
             rounding[number] = shown
     formats = [xf.get("numFmtId", "0") for xf in styles.iterfind("m:cellXfs/m:xf", _NS)]
     return NumberStyles({i: percents[int(f)] for i, f in enumerate(formats) if f.isdigit() and int(f) in percents},
-                        {i: rounding[int(f)] for i, f in enumerate(formats) if f.isdigit() and int(f) in rounding})
+                        {i: rounding[int(f)] for i, f in enumerate(formats) if f.isdigit() and int(f) in rounding},
+                        {i: dates[int(f)] for i, f in enumerate(formats) if f.isdigit() and int(f) in dates},
+                        {i: masks[int(f)] for i, f in enumerate(formats) if f.isdigit() and int(f) in masks})
 
 
 def _size(n: int) -> str:

@@ -93,11 +93,17 @@ class RawWorkbook:
     padded: dict[str, dict[str, list[int]]] = field(default_factory=dict)
     # sheet → balise → rows holding a formula saved without its value (SheetScan.formulas)
     formulas: dict[str, dict[str, list[int]]] = field(default_factory=dict)
-    # sheet → balise → row → the text a cell of a kind with a SHOWN_CODE (an amount) shows, when
-    # its number format shows another number than it holds (SheetScan.shown; the kind warns)
+    # sheet → balise → row → the text a cell of a kind with a SHOWN_CODE shows, when its number
+    # format shows another number than it holds (an amount: SheetScan.shown), or a date with its
+    # month before its day (SheetScan.month_first); the kind warns
     shown: dict[str, dict[str, dict[int, str]]] = field(default_factory=dict)
     # sheet → the rows the sheet hides (hidden, or filtered out): read and deposited all the same
     hidden: dict[str, list[int]] = field(default_factory=dict)
+    # sheet → the balises whose column the sheet hides: read and deposited all the same
+    hidden_columns: dict[str, list[str]] = field(default_factory=dict)
+    # sheet → balise → row → what a cell shows whose number format shows none of its value
+    # (« ;;; » nothing, « "à venir" » that text: SheetScan.masked); its value is deposited all the same
+    masked: dict[str, dict[str, dict[int, str]]] = field(default_factory=dict)
     # sheet → the name it bears in the user's workbook, when it differs by accents or case only
     renamed: dict[str, str] = field(default_factory=dict)
     # sheet → the Future of `then(raw, sheet)` (read_workbook), started once the sheet was read
@@ -229,13 +235,33 @@ class SheetScan:
     # rows the sheet hides (`hidden="1"`: hidden by hand, or filtered out; an .ods's
     # `table:visibility` collapse or filter), when they hold a value
     hidden: set[int] = field(default_factory=set)
+    # cells whose date format shows the month before the day (container.month_first): (letter,
+    # row, attributes, style, attributes) as found in the XML (a text cell among them, `t="s"`,
+    # shows its text), the style a key of `date_formats`, style → the strftime pattern of what
+    # such a cell shows
+    month_first: list[tuple[bytes, bytes, bytes, bytes, bytes]] = field(default_factory=list)
+    date_formats: dict[bytes, str] = field(default_factory=dict)
+    # cells whose number format shows none of their value (« ;;; » shows nothing, « "à venir" »
+    # that text; container.masking): (letter, row) → the text shown
+    masked: dict[tuple[str, int], str] = field(default_factory=dict)
+    # the columns of an .ods sheet whose cells are by default of a style of `date_formats`:
+    # (first, last, style), indexes from 0 (_ods_sheet)
+    date_columns: list[tuple[int, int, bytes]] = field(default_factory=list)
+    # columns the sheet hides (`<col hidden="1">`; an .ods's `table:table-column` of
+    # `table:visibility="collapse"`): (first, last) column indexes from 0, whether or not they hold a value
+    hidden_columns: list[tuple[int, int]] = field(default_factory=list)
+
+    def hides_column(self, letter: str) -> bool:
+        index = column_index(letter)
+        return any(first <= index <= last for first, last in self.hidden_columns)
 
 
 def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True,
                 styles: container.NumberStyles | None = None) -> SheetScan:
     """The sheet's SheetScan; `styles`: container.number_styles."""
-    scan = SheetScan()
     styles = styles or container.NumberStyles()
+    scan = SheetScan(date_formats={b"%d" % style: shows for style, shows in styles.month_first.items()})
+    month_first = _month_first_cells(tuple(styles.month_first)) if styles.month_first else None
     styled = [(b' s="%d"' % style, decimals) for style, decimals in styles.percents.items()]
     rounded = _rounded_cells(tuple((s, k) for s, (_, k) in styles.rounding.items())) if styles.rounding else None
     found_first = False
@@ -277,7 +303,7 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True,
         for attribute, decimals in styled:
             if attribute in chunk:
                 _percent_cells(scan, chunk, attribute, decimals)
-        _seen_otherwise(scan, chunk, styles, rounded)
+        _seen_otherwise(scan, chunk, styles, rounded, month_first)
         if not measure:  # rows holding cells (`</row>`; `<row>` without attributes counts twice: measured)
             if rows_here := chunk.count(b"row>"):
                 row_tags, last_rows = row_tags + rows_here, chunk
@@ -335,14 +361,24 @@ def _percent_cells(scan: SheetScan, chunk: bytes, attribute: bytes, decimals: in
 
 
 def _seen_otherwise(scan: SheetScan, chunk: bytes, styles: container.NumberStyles,
-                    rounded: re.Pattern[bytes] | None) -> None:
+                    rounded: re.Pattern[bytes] | None, month_first: re.Pattern[bytes] | None) -> None:
     """What the user sees of `chunk` otherwise than it is held: the number cells whose style
     shows another number (`rounded`: _rounded_cells of `styles.rounding`), those of more
-    decimals than fastexcel gives, the rows hidden."""
-    # a row hidden, or filtered out; no lowercase h, no `hidden="`: the chunks of most sheets (Excel's
-    # cell and row markup has none), told by memchr, four times faster than the search it spares
+    decimals than fastexcel gives, the cells of a date style showing the month first
+    (`month_first`: _month_first_cells of `styles.month_first`), the rows and columns hidden."""
+    # a date style showing the month first, a format masking the value: in no chunk of most
+    # workbooks, told by one search each
+    if month_first is not None and any(b' s="%d"' % style in chunk for style in styles.month_first):
+        scan.month_first += month_first.findall(chunk)
+    if styles.masked and any(b' s="%d"' % style in chunk for style in styles.masked):
+        _masked_cells_of(scan, chunk, styles.masked)
+    # a row hidden, or filtered out; a column hidden (`<cols>`, before the rows). No lowercase h, no
+    # `hidden="`: the chunks of most sheets (Excel's cell and row markup has none), told by memchr,
+    # four times faster than the search it spares
     if b"h" in chunk and b'hidden="' in chunk:
         scan.hidden.update(int(m.group(1)) for m in _HIDDEN_ROW.finditer(chunk))
+        if b"col " in chunk:
+            scan.hidden_columns += _hidden_columns(chunk)
     # a style rounding the number shown: in no chunk of most workbooks, told by one search each
     if rounded is not None and any(b' s="%d"' % style in chunk for style in styles.rounding):
         _rounded_cells_of(scan, chunk, rounded, styles.rounding)
@@ -354,6 +390,23 @@ def _seen_otherwise(scan: SheetScan, chunk: bytes, styles: container.NumberStyle
 
 
 _HIDDEN_ROW = re.compile(rb'<(?:\w+:)?row\b(?=[^>]*\bhidden="(?:1|true)")[^>]*?\br="(\d+)"')
+_HIDDEN_COLUMN = re.compile(rb'<(?:\w+:)?col\b(?=[^>]*\bhidden="(?:1|true)")([^>]*)>')
+_COLUMN_SPAN = re.compile(rb'\b(min|max)="(\d+)"')
+
+
+def _hidden_columns(chunk: bytes) -> list[tuple[int, int]]:
+    """The columns an .xlsx sheet's `<cols>` hides (`<col min="6" max="7" hidden="1"/>`, min and
+    max counted from 1): (first, last) indexes from 0.
+
+    >>> _hidden_columns(b'<cols><col min="1" max="1"/><col hidden="1" min="6" max="7"/><col min="9" max="9" hidden="false"/></cols>')
+    [(5, 6)]
+    """
+    found = []
+    for m in _HIDDEN_COLUMN.finditer(chunk):
+        span = {key: int(value) for key, value in _COLUMN_SPAN.findall(m.group(1))}
+        if b"min" in span:
+            found.append((span[b"min"] - 1, min(span.get(b"max", span[b"min"]), 16384) - 1))
+    return found
 
 
 @cache
@@ -390,7 +443,42 @@ def _rounded_cells_of(scan: SheetScan, chunk: bytes, cells: re.Pattern[bytes],
             scan.shown[(ref.group(1).decode(), int(ref.group(2)))] = f"{shown:f}".replace(".", ",")
 
 
+@cache
+def _month_first_cells(styles: tuple[int, ...]) -> re.Pattern[bytes]:
+    """A cell of one of these styles (`<c r="D2" s="5"`, its reference before its style, as
+    Excel, LibreOffice, openpyxl and xlsxwriter write it): groups letter, row, the attributes
+    between, style, the attributes after (SheetScan.month_first). Begun by the literal ` r="`,
+    what the search skips to."""
+    return re.compile(rb' r="([A-Z]{1,3})(\d+)"([^>]*?) s="(' + b"|".join(b"%d" % s for s in styles) + rb')"([^>]*)')
+
+
 _STYLE = re.compile(rb'\bs="(\d+)"')
+_TEXT_TYPES = (b"s", b"str", b"inlineStr")
+
+
+def _masked_cells_of(scan: SheetScan, chunk: bytes, masked: dict[int, tuple[str | None, ...]]) -> None:
+    """The cells of `chunk` of a style whose format shows none of their value
+    (container.NumberStyles.masked), listed in `scan.masked` with the text they show: a number
+    as the section of its sign shows it, a text as the fourth section does."""
+    pattern = re.compile(rb' s="(' + b"|".join(b"%d" % s for s in masked) + rb')"')
+    for m in pattern.finditer(chunk):
+        cell = _CELL_WITH_BODY.match(chunk, chunk.rfind(b"<", 0, m.start()))
+        if cell is None or (ref := _REF.search(cell.group(1))) is None:
+            continue
+        t, v = _TYPE.search(cell.group(1)), _V.search(cell.group(2))
+        positive, negative, zero, text = masked[int(m.group(1))]
+        if t is not None and t.group(1) in _TEXT_TYPES:
+            shown = text
+        elif (t is None or t.group(1) == b"n") and v is not None:
+            try:
+                number = float(v.group(1))
+            except ValueError:
+                continue
+            shown = positive if number > 0 else negative if number < 0 else zero
+        else:
+            continue
+        if shown is not None:
+            scan.masked[(ref.group(1).decode(), int(ref.group(2)))] = shown
 SHOWN_DIGITS = 15  # the significant digits a spreadsheet shows of a number (Excel keeps no more)
 # a number of more than 9 decimals (what fastexcel gives: 4866.6700000001 typed is read 4866.67)
 # whose 10th and 11th do not begin a run of 0 or 9: not the binary representation of a number of
@@ -524,6 +612,10 @@ class _OdsSyntax:
 
     table: re.Pattern[bytes]
     row_open: bytes  # `<table:table-row`
+    column: re.Pattern[bytes]  # `<table:table-column …>` (group 1: its attributes)
+    default_style: re.Pattern[bytes]  # `table:default-cell-style-name` of a column (group 1)
+    cell_style: re.Pattern[bytes]  # `table:style-name` of a cell (group 1)
+    date_cell: bytes  # `office:value-type="date"`
     cell_open: bytes  # `<table:table-cell`
     covered_open: bytes  # `<table:covered-table-cell` (merged cells)
     cell_close: bytes
@@ -546,6 +638,12 @@ class _OdsSyntax:
     # number, 2: its decimals. Begun by a literal, what the search skips to (begun by the value
     # type, or by two alternatives, it took six times longer)
     shown_apart: re.Pattern[bytes]
+    # a number whose text shows none of its digits (« ;;; » saves `<text:p/>`, « "à venir" » that
+    # text; group 1: the text). Begun by a literal, as shown_apart. LibreOffice saves each VRAI
+    # or FAUX as the number 1 or 0 computed by =TRUE() or =FALSE(), shown in the words of its
+    # language: those of English and French are left out here (every boolean cell of a
+    # workbook matched: the scan took 60 % longer), any other by _ods_seen_otherwise
+    masked: re.Pattern[bytes]
 
 
 @cache
@@ -553,6 +651,12 @@ def _ods_syntax(t: bytes, o: bytes, x: bytes, c: bytes) -> _OdsSyntax:
     return _OdsSyntax(
         table=re.compile(rb"<" + t + rb":table(?=[\s>])([^>]*)>"),
         row_open=b"<" + t + b":table-row",
+        column=re.compile(rb"<" + t + rb":table-column(?=[\s/>])([^>]*)>"),
+        default_style=re.compile(rb"\b" + t + rb':default-cell-style-name="([^"]*)"'),
+        cell_style=re.compile(rb"\b" + t + rb':style-name="([^"]*)"'),
+        date_cell=o + b':value-type="date"',
+        masked=re.compile(o + rb':value="[^"]*"[^>]*?(?<!/)>(?:<' + x + rb":p/>|<" + x
+                          + rb":p>(?!(?:TRUE|FALSE|VRAI|FAUX)</)([^0-9<]*)</" + x + rb":p>)"),
         cell_open=b"<" + t + b":table-cell",
         covered_open=b"<" + t + b":covered-table-cell",
         cell_close=b"</" + t + b":table-cell>",
@@ -763,6 +867,165 @@ def _ods_shown_apart(scan: SheetScan, syntax: _OdsSyntax, cells: _OdsRow, first:
                 where.update(((column_letter(c), r), text) for c in range(col, min(col + width, 16384)))
 
 
+_ODF_DATE_STYLE = re.compile(rb"<([\w.-]+:)?date-style\b([^>]*)>(.*?)</\1?date-style>", re.S)
+# a number style applying another to the values of a condition (`style:map`: the « ;@ » of Excel's
+# « [$-409]m/d/yy h:mm AM/PM;@ » is a text style that maps the numbers to a date style)
+_ODF_NUMBER_STYLE = re.compile(rb"<([\w.-]+:)?(date|text|number|currency)-style\b([^>]*)>(.*?)</\1?\2-style>", re.S)
+_ODF_DIGITS = re.compile(rb":(?:number|scientific-number|fraction)\b")  # the elements of a style showing digits
+_ODF_MAP = re.compile(rb'<(?:[\w.-]+:)?map\b[^>]*?:condition="([^"]*)"[^>]*?:apply-style-name="([^"]*)"')
+_DATES_UP_TO = 73050  # the serial number of 31 December 2099, the last date a deposit takes
+_ODF_DATE_PART = re.compile(rb"<(?:[\w.-]+:)?(day|month|year|text|hours|minutes|seconds|am-pm|day-of-week)\b"
+                            rb"([^>]*?)(?:/>|>(.*?)</(?:[\w.-]+:)?\1>)", re.S)
+_ODF_CELL_STYLE = re.compile(rb"<(?:[\w.-]+:)?style\b(?=[^>]*:family=\"table-cell\")([^>]*)>")
+_ODF_STYLE_ATTRIBUTE = re.compile(rb'\b(?:[\w.-]+:)?(name|data-style-name|parent-style-name)="([^"]*)"')
+_ODF_STRFTIME = {b"day": ("%-d", "%d"), b"month": ("%-m", "%m"), b"year": ("%y", "%Y"), b"hours": ("%-H", "%H"),
+                 b"minutes": ("%-M", "%M"), b"seconds": ("%-S", "%S"), b"day-of-week": ("%a", "%A")}
+
+
+def _odf_month_first(attributes: bytes, parts: bytes) -> str | None:
+    """The strftime pattern of what a date of this ODF date style (`number:date-style`, its
+    attributes and its content) shows, when it shows the month as a number before the day (and
+    not after the year), in every reader's spreadsheet; None otherwise. A style of
+    `number:automatic-order="true"` without a language of its own is shown in the order of the
+    reader's settings (the short date LibreOffice saves: 03/04/2024 in a French LibreOffice,
+    whatever the order saved); with one (`number:language="en" number:country="US"`), in that
+    language's order, the one saved.
+
+    >>> _odf_month_first(b"", b'<number:month number:style="long"/><number:text>/</number:text><number:day/>'
+    ...                  b'<number:text>/</number:text><number:year number:style="long"/>')
+    '%m/%-d/%Y'
+    >>> _odf_month_first(b' number:automatic-order="true"', b'<number:month/><number:text>/</number:text><number:day/>')
+    >>> _odf_month_first(b"", b'<number:day/><number:text>/</number:text><number:month/>')
+    """
+    if b'automatic-order="true"' in attributes and b":language=" not in attributes:
+        return None
+    found = [(m.group(1), m.group(2), m.group(3) or b"") for m in _ODF_DATE_PART.finditer(parts)]
+    kinds = [b"month-name" if k == b"month" and b'textual="true"' in a else k for k, a, _ in found]
+    if b"month" not in kinds or b"day" not in kinds or kinds.index(b"month") > kinds.index(b"day") \
+            or kinds.index(b"month") > (kinds.index(b"year") if b"year" in kinds else 1 << 30):
+        return None
+    twelve = b"am-pm" in kinds
+    pattern = []
+    for kind, (k, a, text) in zip(kinds, found):
+        long = b'style="long"' in a
+        if kind == b"text":
+            pattern.append(_plain_text(text).replace("%", "%%"))
+        elif kind == b"month-name":
+            pattern.append("%B" if long else "%b")
+        elif kind == b"am-pm":
+            pattern.append("%p")
+        elif kind == b"hours" and twelve:
+            pattern.append("%I" if long else "%-I")
+        else:
+            pattern.append(_ODF_STRFTIME[kind][long])
+    return "".join(pattern)
+
+
+def _holds_for_dates(condition: bytes) -> bool:
+    """Whether a `style:map` condition holds for every date (a positive serial number).
+
+    >>> _holds_for_dates(b"value()&gt;=0"), _holds_for_dates(b"value()&lt;=1.7976931348623157E+308"), _holds_for_dates(b"value()&lt;0")
+    (True, True, False)
+    """
+    found = re.fullmatch(rb"value\(\)(&gt;=|&gt;|>=|>|&lt;=|&lt;|<=|<)(-?[0-9.]+(?:[eE][-+]?[0-9]+)?)", condition.replace(b" ", b""))
+    if found is None:
+        return False
+    above, bound = found.group(1).strip(b"=&;").endswith((b"gt", b">")), float(found.group(2))
+    return bound <= 0 if above else bound >= _DATES_UP_TO
+
+
+def _ods_styles(zf: zipfile.ZipFile) -> tuple[dict[bytes, str], bool]:
+    """What the number styles of an .ods may show otherwise than a cell holds: the cell styles
+    whose date style shows the month first (_odf_month_first), style name → the strftime
+    pattern of what its dates show; and whether a number style shows no digit (« ;;; »,
+    « "à venir" »: its numbers are looked for, SheetScan.masked). Date and cell styles live in
+    styles.xml and in content.xml's automatic styles (before its body); a cell style may take
+    its date style from its parent style. Most workbooks have neither."""
+    xml = b"".join(container.member_chunks(zf, "styles.xml")) if "styles.xml" in zf.namelist() else b""
+    for piece in container.member_chunks(zf, "content.xml"):
+        xml += piece
+        if b"office:body" in xml or b":body>" in xml or len(xml) > 1 << 26:
+            break
+    shows = {name: p for name, p in ((re.search(rb':name="([^"]*)"', m.group(2)), _odf_month_first(m.group(2), m.group(3)))
+                                     for m in _ODF_DATE_STYLE.finditer(xml)) if name is not None and p is not None
+             for name in [name.group(1)]}
+    # the zero of an accounting format (« - », a style applied to `value()=0`) is no value masked
+    zeros, masks = {s for condition, s in _ODF_MAP.findall(xml) if condition == b"value()=0"}, False
+    for m in _ODF_NUMBER_STYLE.finditer(xml):  # a style mapping the dates to one of those shows them so
+        name = re.search(rb':name="([^"]*)"', m.group(3))
+        masks = masks or (m.group(2) in (b"number", b"currency") and not _ODF_DIGITS.search(m.group(4))
+                          and (name is None or name.group(1) not in zeros))
+        mapped = next((s for condition, s in _ODF_MAP.findall(m.group(4)) if _holds_for_dates(condition)), None)
+        if name is not None and name.group(1) not in shows and mapped in shows:
+            shows[name.group(1)] = shows[mapped]
+    if not shows:
+        return {}, masks
+    cells = {a[b"name"]: a for a in ({k: v for k, v in _ODF_STYLE_ATTRIBUTE.findall(m.group(1))}
+                                      for m in _ODF_CELL_STYLE.finditer(xml)) if b"name" in a}
+
+    def data_style(name: bytes, depth: int = 0) -> bytes | None:
+        style = cells.get(name, {})
+        if b"data-style-name" in style or depth > 8:
+            return style.get(b"data-style-name")
+        return data_style(style[b"parent-style-name"], depth + 1) if b"parent-style-name" in style else None
+    return {name: shows[data] for name in cells if (data := data_style(name)) in shows}, masks
+
+
+def _ods_sheet(syntax: _OdsSyntax, columns: bytes, listing: bool, dates: dict[bytes, str]) -> SheetScan:
+    """The SheetScan of an .ods sheet beginning, from its `table:table-column` tags (`columns`,
+    before its rows): the columns it hides (LibreOffice marks one `table:visibility="collapse"`),
+    as _hidden_columns, and those whose cells are by default of a style of `dates`
+    (_ods_styles: a date shown month first)."""
+    scan = SheetScan(value_rows=0, numeric=set() if listing else None, booleans=set() if listing else None,
+                     date_formats=dates)
+    at = 0
+    for m in syntax.column.finditer(columns):
+        repeated = _repeats(syntax, m.group(1)) if b"repeated" in m.group(1) else []
+        width, span = repeated[0][1] if repeated else 1, (at, min(at + (repeated[0][1] if repeated else 1), 16384) - 1)
+        if b':visibility="collapse"' in m.group(1) and at < 16384:
+            scan.hidden_columns.append(span)
+        style = syntax.default_style.search(m.group(1)) if dates else None
+        if style is not None and style.group(1) in dates and at < 16384:
+            scan.date_columns.append((*span, style.group(1)))
+        at += width
+    return scan
+
+
+def _ods_seen_otherwise(scan: SheetScan, syntax: _OdsSyntax, cells: _OdsRow, first: int, row: int,
+                        shown_apart: bool, masked: bool) -> None:
+    """What the user sees of one .ods row (or run of identical rows) otherwise than it is held:
+    with `shown_apart` (its chunk holds such a number), the numbers shown rounded or of many
+    decimals (_ods_shown_apart); with `masked`, the numbers whose text shows none of their
+    digits, in `scan.masked`; the dates of a style showing the month first
+    (SheetScan.date_formats: the cell's own style, else its column's), in `scan.month_first`."""
+    if shown_apart:
+        _ods_shown_apart(scan, syntax, cells, first, row)
+    for m in syntax.masked.finditer(cells.body) if masked else ():
+        opening, tag_end = cells.tag_at(m.start())
+        cattrs, formula = cells.body[opening:tag_end], syntax.formula.search(cells.body, opening, tag_end)
+        kind = syntax.value_type.search(cattrs)
+        if kind is None or kind.group(1) not in (b"float", b"currency") or (formula and formula.group(1) in _ODF_BOOLEANS):
+            continue  # LibreOffice saves VRAI as the number 1 computed by =TRUE(), shown « VRAI »
+        col, text = cells.column_at(opening), _plain_text(m.group(1) or b"")
+        for r in range(first, min(row, first + MAX_DATA_ROWS) + 1):
+            scan.masked.update(((column_letter(c), r), text) for c in range(col, min(col + cells.width(cattrs), 16384)))
+    if not scan.date_formats or syntax.date_cell not in cells.body:
+        return
+    body, at = cells.body, cells.body.find(syntax.date_cell)
+    while at >= 0:
+        (opening, tag_end), here, at = cells.tag_at(at), at, body.find(syntax.date_cell, at + 1)
+        if opening < 0 or here > tag_end:  # not in a cell's tag
+            continue
+        col = cells.column_at(opening)
+        own = syntax.cell_style.search(body, opening, tag_end)
+        style = own.group(1) if own else next((s for a, b, s in scan.date_columns if a <= col <= b), None)
+        if style in scan.date_formats:
+            width = cells.width(body[opening:tag_end])
+            scan.month_first += [(column_letter(c).encode(), b"%d" % r, b"", style, b"")
+                                 for r in range(first, min(row, first + MAX_DATA_ROWS) + 1)
+                                 for c in range(col, min(col + width, 16384))]
+
+
 _ODS_DURATION = re.compile(r"^PT(\d+)H(\d+)M(\d+)(?:[.,]\d*)?S$")
 
 
@@ -794,6 +1057,7 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False,
     parser calling Python for each element takes five times longer. `check` (_ContentCheck)
     is given each piece before its rows are read; none when listing (the first scan did)."""
     syntax = _content_syntax(path, zf)
+    dates, masks = ({}, False) if listing else _ods_styles(zf)  # the listing asks for numbers and booleans only
     scans: dict[str, SheetScan] = {}
     scan = SheetScan()
     row = listed = 0
@@ -813,7 +1077,7 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False,
         # one row a piece, after what comes between rows; plain bytes searches, not regular
         # expressions, for what every row and cell needs: three times faster
         # a number shown rounded, or of many decimals: in no chunk of most workbooks, told by one search
-        shown_apart = syntax.shown_apart.search(chunk) is not None
+        shown_apart, masked = syntax.shown_apart.search(chunk) is not None, masks and syntax.masked.search(chunk) is not None
         for piece in chunk.split(syntax.row_end):
             at = piece.find(syntax.row_open)
             while at >= 0 and piece[at + len(syntax.row_open):at + len(syntax.row_open) + 1] not in _XML_SPACE_OR_END:
@@ -823,8 +1087,8 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False,
             if (table := syntax.table.search(piece, 0, at)) is not None:  # a sheet begins
                 close()
                 name = syntax.name.search(table.group(1))
-                scan = scans[_plain_text(name.group(1)) if name else ""] = SheetScan(value_rows=0, numeric=set() if listing else None,
-                                                                             booleans=set() if listing else None)
+                scan = scans[_plain_text(name.group(1)) if name else ""] = _ods_sheet(syntax, piece[table.end():at], listing,
+                                                                                      dates)
                 row, listed, top, left, bottom, right = 0, 0, 1 << 30, 1 << 30, -1, -1
                 before_bottom = before_right = -1
             elif scan.value_rows is None:
@@ -854,8 +1118,8 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False,
             elif before_right < far < right:
                 before_right = far
             listed = _ods_marked(scan, syntax, cells, first, row, listed, listing)
-            if shown_apart:
-                _ods_shown_apart(scan, syntax, cells, first, row)
+            if shown_apart or masked or scan.date_formats:  # none of them in most workbooks: no call a row
+                _ods_seen_otherwise(scan, syntax, cells, first, row, shown_apart, masked)
     _check_ods_end(path, chunk, check)
     close()
     return scans
@@ -993,7 +1257,7 @@ def _load(reader: fastexcel.ExcelReader, path: Path, sheet: Sheet, scan: SheetSc
     letters = {b: column_letter(positions[columns[b]]) for b in sheet.balises
                if b in columns and columns[b] in positions}
     by_letter = {letter: b for b, letter in letters.items()}
-    exact = {f.balise for f in sheet.fields if hasattr(KINDS[f.kind], "SHOWN_CODE")}
+    exact = {f.balise for f in sheet.fields if getattr(KINDS[f.kind], "SHOWN_FROM", None) == "rounded"}
     digits = {cell: text for cell, text in scan.digits.items() if by_letter.get(cell[0]) in exact}
     if scan.errors or scan.formulas or scan.times or scan.percents or digits:  # fastexcel reads them as
         # empty (a percentage: as a number, an amount: to 9 decimals); put their text back
@@ -1018,13 +1282,15 @@ def _load(reader: fastexcel.ExcelReader, path: Path, sheet: Sheet, scan: SheetSc
     return frame, letters
 
 
+def blank(b: str) -> pl.Expr:
+    """A cell empty or of spaces only: a match, not a replacement (no new string for each cell)."""
+    return pl.col(b).is_null() | pl.col(b).str.contains(f"^{_SPACES}*$")
+
+
 def _without_blank_rows(frame: pl.DataFrame, balises: list[str]) -> pl.DataFrame:
     """The rows holding a value: a row is blank when each of its cells is empty or spaces only.
     Only the rows whose fullest column is blank are tested on every column (most rows have a
     value there: one column matched instead of all of them, on the reading's critical path)."""
-    def blank(b: str) -> pl.Expr:  # a match, not a replacement: no new string for each cell
-        return pl.col(b).is_null() | pl.col(b).str.contains(f"^{_SPACES}*$")
-
     if not balises or frame.height == 0:
         return frame
     fullest = min(balises, key=lambda b: frame[b].null_count())
@@ -1379,6 +1645,8 @@ class _SheetRead:
     padded: dict[str, list[int]]  # balise → rows whose identifier got its leading zeros back
     shown: dict[str, dict[int, str]] = field(default_factory=dict)  # RawWorkbook.shown of the sheet
     hidden: list[int] = field(default_factory=list)  # RawWorkbook.hidden of the sheet
+    hidden_columns: list[str] = field(default_factory=list)  # RawWorkbook.hidden_columns of the sheet
+    masked: dict[str, dict[int, str]] = field(default_factory=dict)  # RawWorkbook.masked of the sheet
 
 
 def _read_sheets(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None, members: dict[str, str],
@@ -1467,10 +1735,11 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
         user = actual[sheet.name]
         frame, letters = _load(by, path, sheet, scan(sheet.name), user)
         by_letter = {letter: b for b, letter in letters.items()}
-        formulas, shown = _noted(sheet, by_letter, scans[user])
+        formulas, shown, masked = _noted(sheet, by_letter, scans[user])
         hidden = sorted(scans[user].hidden)
+        columns = [b for b, letter in letters.items() if scans[user].hides_column(letter)]
         if (kinds := cells_of(user)) is None:
-            return _SheetRead(frame, letters, formulas, {}, shown, hidden)
+            return _SheetRead(frame, letters, formulas, {}, shown, hidden, columns, masked)
         numeric, booleans = kinds
         frame = _numbers_as_shown(numeric, sheet, frame, letters)
         frame = _booleans_as_shown(booleans, sheet, frame, letters, ods, scans[user].boolean_formulas)
@@ -1479,7 +1748,8 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
             frame = _dates_from_1904(numeric, sheet, frame, letters)
         elif from_calc:  # an .xlsx: its sheets have members
             frame = _dates_of_calc(partial(_serials, zf, members[user]), sheet, frame, letters)
-        return _SheetRead(frame, letters, formulas, padded, shown, hidden)
+        return _SheetRead(frame, letters, formulas, padded, {**shown, **_dates_shown(sheet, frame, letters, scans[user])},
+                          hidden, columns, masked)
 
     def read_second(sheet: Sheet) -> None:
         """`sheet`, loaded by the second reader and published at once: its check starts."""
@@ -1489,7 +1759,7 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
     def publish(sheet: Sheet, done: _SheetRead) -> None:
         """`sheet` into `raw`; `then(raw, sheet)` starts, while fastexcel loads the next sheets."""
         raw.frames[sheet.name], raw.letters[sheet.name] = done.frame, done.letters
-        for noted in ("formulas", "padded", "shown", "hidden"):
+        for noted in ("formulas", "padded", "shown", "hidden", "hidden_columns", "masked"):
             if getattr(done, noted):
                 getattr(raw, noted)[sheet.name] = getattr(done, noted)
         if then is not None:
@@ -1509,20 +1779,59 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
 
 
 def _noted(sheet: Sheet, by_letter: dict[str, str], scan: SheetScan
-           ) -> tuple[dict[str, list[int]], dict[str, dict[int, str]]]:
+           ) -> tuple[dict[str, list[int]], dict[str, dict[int, str]], dict[str, dict[int, str]]]:
     """What the scan noted of a sheet's columns (`by_letter`: letter → balise): balise → the
     rows holding a formula saved without its value; and RawWorkbook.shown, the cells of a kind
-    with a SHOWN_CODE whose number format shows another number than they hold, balise → row →
-    the text shown."""
+    shown rounded (`SHOWN_FROM`) whose number format shows another number than they hold,
+    balise → row → the text shown; and RawWorkbook.masked, balise → row → the text shown by a
+    cell whose format shows none of its value."""
     formulas: dict[str, list[int]] = {}
     for (letter, row) in scan.formulas:
         if letter in by_letter:
             formulas.setdefault(by_letter[letter], []).append(row)
     shown: dict[str, dict[int, str]] = {}
     for (letter, row), text in scan.shown.items():
-        if letter in by_letter and hasattr(KINDS[sheet.by_balise[by_letter[letter]].kind], "SHOWN_CODE"):
+        if letter in by_letter and getattr(KINDS[sheet.by_balise[by_letter[letter]].kind], "SHOWN_FROM", None) == "rounded":
             shown.setdefault(by_letter[letter], {})[row] = text
-    return formulas, shown
+    masked: dict[str, dict[int, str]] = {}
+    for (letter, row), text in scan.masked.items():
+        if letter in by_letter:
+            masked.setdefault(by_letter[letter], {})[row] = text
+    return formulas, shown, masked
+
+
+_MONTH_FIRST_CELLS = {"letter": pl.Binary, "row": pl.Binary, "before": pl.Binary, "style": pl.Binary, "after": pl.Binary}
+_TEXT_CELL = r'\bt="(?:s|str|inlineStr)"'  # a cell of text shows its text, whatever its number format
+
+
+def _dates_shown(sheet: Sheet, frame: pl.DataFrame, letters: dict[str, str], scan: SheetScan
+                 ) -> dict[str, dict[int, str]]:
+    """Rare path: in a date column, the date cells whose format shows the month before the day
+    (SheetScan.month_first) and whose day is also a month (at most 12, not the month: 04/03/2024
+    for 3 April): balise → row → what the cell shows (RawWorkbook.shown). One Polars join a
+    column, never a loop over the cells."""
+    balises = {letters[f.balise]: f.balise for f in sheet.fields
+               if getattr(KINDS[f.kind], "SHOWN_FROM", None) == "month_first" and f.balise in letters}
+    if not scan.month_first or not balises:
+        return {}
+    cells = pl.DataFrame(scan.month_first, schema=_MONTH_FIRST_CELLS, orient="row").select(
+        pl.col("letter").cast(pl.String), pl.col("row").cast(pl.String).cast(pl.Int64).alias(ROW), "style",
+        pl.concat_str(pl.col("before").cast(pl.String), pl.col("after").cast(pl.String)).str.contains(_TEXT_CELL).alias("text"),
+    ).filter(~pl.col("text") & pl.col("letter").is_in(list(balises)))
+    found: dict[str, dict[int, str]] = {}
+    for (letter,), mine in cells.group_by("letter"):
+        b = balises[letter]
+        held = pl.col(b).str.slice(0, 19).str.replace("T", " ", literal=True)
+        when = pl.coalesce(held.str.to_datetime("%Y-%m-%d %H:%M:%S", strict=False),
+                           held.str.to_date("%Y-%m-%d", strict=False).cast(pl.Datetime("us")))
+        shows = pl.lit(None, dtype=pl.String)
+        for style, pattern in scan.date_formats.items():
+            shows = pl.when(pl.col("style") == style).then(when.dt.strftime(pattern)).otherwise(shows)
+        ambiguous = frame.select(ROW, b).join(mine.select(ROW, "style"), on=ROW).filter(
+            (when.dt.day() <= 12) & (when.dt.day() != when.dt.month())).select(ROW, shows.alias("shows")).drop_nulls()
+        if ambiguous.height:
+            found[b] = dict(zip(ambiguous[ROW].to_list(), ambiguous["shows"].to_list()))
+    return found
 
 
 def _second_share(sheets: list[Sheet], sizes: list[int]) -> list[Sheet]:
@@ -1571,7 +1880,7 @@ def _read_all(path: Path, raw: RawWorkbook, names: list[str], actual: dict[str, 
                     detail="demande" if definition.produces_deposit else "bon de commande")
     raw.renamed = {n: u for n, u in actual.items() if n != u}
     order = [definition.header.name, *(s.name for s in definition.sheets)]
-    for found in ("frames", "letters", "padded", "formulas", "shown", "hidden"):  # in the format's order, whoever read them
+    for found in ("frames", "letters", "padded", "formulas", "shown", "hidden", "hidden_columns", "masked"):  # in the format's order, whoever read them
         setattr(raw, found, {name: getattr(raw, found)[name] for name in order if name in getattr(raw, found)})
     return raw
 

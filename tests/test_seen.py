@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
+import shutil
+import subprocess
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -237,3 +239,304 @@ def test_a_number_beyond_any_amount_in_a_rounding_format_is_an_error_not_a_crash
 def test_an_ods_number_of_a_million_digits_is_an_error_not_a_crash(tmp_path):
     outcome = api.verify(ods_amount(tmp_path, "1" * 1_000_010 + ".1234567890", "1"))
     assert "00001" in outcome.rejected
+
+
+# ------------------------------------------------------------------ columns the user cannot see
+# The seeds say nothing of a workbook's columns either: a value in a hidden column is deposited
+# like the others, with one warning a column (not one a cell), since the user does not see it
+
+
+def hidden_columns(tmp_path: Path, *spans: str) -> Path:
+    """Seed 001's workbook, these columns of its OG sheet hidden by openpyxl (`<col hidden="1">`);
+    F, contractualisationEditeur, is empty there, O is past its last balise."""
+    path = workbook(tmp_path / "colonnes.xlsx", seed_001_rows())
+    book = openpyxl.load_workbook(path)
+    for span in spans:
+        first, _, last = span.partition(":")
+        book["OG"].column_dimensions.group(first, last or first, hidden=True)
+    book.save(path)
+    return path
+
+
+def column_warnings(outcome: api.Outcome) -> list[tuple]:
+    return [(i.severity, i.sheet, i.row, i.column, i.balise, i.value, i.numero_editeur)
+            for i in outcome.issues if i.code == "colonne_masquee"]
+
+
+def test_a_value_in_a_hidden_column_is_deposited_with_one_warning_for_the_column(tmp_path):
+    outcome = api.convert(hidden_columns(tmp_path, "G", "F", "O"), tmp_path / "depot", DAY,
+                          registre=tmp_path / "registre.sqlite")
+    assert outcome.accepted == ["00001"] and '"numeroCarteCPX": "A123456789"' in outcome.files[0].read_text("utf-8")
+    assert column_warnings(outcome) == [("avertissement", "OG", None, "G", "numeroCarteCPX", None, None)]
+    (warning,) = [i for i in outcome.issues if i.code == "colonne_masquee"]
+    assert warning.render().startswith("feuille « OG », colonne G (numeroCarteCPX) : La colonne G (numeroCarteCPX) "
+                                       "est masquée dans la feuille « OG » et contient une valeur sur 1 ligne :")
+
+
+def test_a_hidden_span_of_columns_warns_for_each_column_holding_values_with_their_count(tmp_path):
+    rows = seed_001_rows()
+    rows["FINESS Géo"].append({"numeroEditeur": "00001", "FINESSJuridique": "345678912", "FINESSGeo": "010000024"})
+    path = workbook(tmp_path / "plage.xlsx", rows)
+    book = openpyxl.load_workbook(path)
+    book["FINESS Géo"].column_dimensions.group("B", "C", hidden=True)  # one <col min="2" max="3">
+    book.save(path)
+    found = [(i.column, i.balise, i.message.split(" : ")[0]) for i in api.verify(path).issues if i.code == "colonne_masquee"]
+    assert found == [
+        ("B", "FINESSJuridique", "La colonne B (FINESSJuridique) est masquée dans la feuille « FINESS Géo » et contient une valeur sur 3 lignes"),
+        ("C", "FINESSGeo", "La colonne C (FINESSGeo) est masquée dans la feuille « FINESS Géo » et contient une valeur sur 3 lignes"),
+    ]
+
+
+def test_no_column_hidden_no_warning(tmp_path):
+    assert column_warnings(api.verify(hidden_columns(tmp_path, "F", "O"))) == []
+
+
+def hide_ods_column(data: bytes, sheet: bytes, index: int) -> bytes:
+    """content.xml, the `index`th `table:table-column` of `sheet` (no repeat before it) marked
+    hidden as LibreOffice marks it: `table:visibility="collapse"` after its style."""
+    at = data.index(b'<table:table table:name="' + sheet)
+    for _ in range(index + 1):
+        at = data.index(b"<table:table-column ", at + 1)
+    end = data.index(b'"', data.index(b'table:style-name="', at) + 18) + 1
+    return data[:end] + b' table:visibility="collapse"' + data[end:]
+
+
+def test_an_ods_column_hidden_warns_as_in_an_xlsx(tmp_path):
+    """Column G of the OG sheet, numeroCarteCPX, hidden in the LibreOffice-saved workbook."""
+    outcome = api.verify(edited_ods(tmp_path, lambda data: hide_ods_column(data, b"OG", 6)))
+    assert [(i.sheet, i.column, i.balise, i.message.split(" : ")[0]) for i in outcome.issues if i.code == "colonne_masquee"] == \
+        [("OG", "G", "numeroCarteCPX", "La colonne G (numeroCarteCPX) est masquée dans la feuille « OG » et contient une valeur sur 3 lignes")]
+
+
+def test_an_ods_column_after_a_repeated_one_is_placed_by_the_repeat(tmp_path):
+    """OG's 8th `table:table-column` is repeated twice (H, I): the one after it is J."""
+    outcome = api.verify(edited_ods(tmp_path, lambda data: hide_ods_column(data, b"OG", 8)))
+    assert [(i.column, i.balise) for i in outcome.issues if i.code == "colonne_masquee"] == [("J", "emailAdminTechnique")]
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice absent : les .ods modifiés ci-dessus le remplacent")
+def test_columns_libreoffice_saved_hidden_warn_alike_from_its_ods_and_xlsx(tmp_path):
+    source = hidden_columns(tmp_path, "G", "F", "O")
+    found = {}
+    for kind in ("ods", "xlsx"):
+        subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
+                        "--convert-to", kind, "--outdir", str(tmp_path / kind), str(source)],
+                       check=True, capture_output=True, timeout=180)
+        found[kind] = [i.render() for i in api.verify(tmp_path / kind / f"colonnes.{kind}").issues
+                       if i.code == "colonne_masquee"]
+    assert found["ods"] == found["xlsx"] == [r for r in (i.render() for i in api.verify(source).issues) if "masquée" in r]
+    assert len(found["ods"]) == 1
+
+
+# ------------------------------------------------------------------ dates shown month first
+# A date format showing the month before the day (« mm/dd/yyyy ») shows 04/03/2024 for 3 April,
+# which a French reader reads 4 March. The seeds fix the deposit's form only (« VARCHAR (format
+# « JJ/MM/AAAA ») », seed 000): the date held is deposited, with a warning naming both
+
+
+def dated(tmp_path: Path, value, number_format: str) -> Path:
+    """Seed 001's workbook, its dateCommande (Demandes B2) holding `value` in a cell of this format."""
+    path = workbook(tmp_path / "date.xlsx", seed_001_rows())
+    book = openpyxl.load_workbook(path)
+    cell = book["Demandes"]["B2"]
+    cell.value, cell.number_format = value, number_format
+    book.save(path)
+    return path
+
+
+def date_issues(outcome: api.Outcome) -> list[tuple]:
+    return [(i.code, i.severity, i.cell, i.value) for i in outcome.issues if i.balise == "dateCommande"]
+
+
+APRIL_3 = datetime(2024, 4, 3)
+
+
+@pytest.mark.parametrize("number_format, shown", [
+    ("mm/dd/yyyy", "04/03/2024"),
+    ("m/d/yy", "4/3/24"),
+    ("[$-409]mm/dd/yyyy", "04/03/2024"),
+    ("[$-409]m/d/yy h:mm AM/PM;@", "4/3/24 12:00 AM"),  # Excel's « 3/14/12 1:30 PM » (English)
+    ("mm/dd/yy", "04/03/24"),  # what an English LibreOffice writes for its short date in an .xlsx
+    ("MM/DD/YYYY", "04/03/2024"),
+])
+def test_a_date_shown_month_first_is_deposited_as_held_with_a_warning(tmp_path, number_format, shown):
+    outcome = api.convert(dated(tmp_path, APRIL_3, number_format), tmp_path / "depot", DAY,
+                          registre=tmp_path / "registre.sqlite")
+    assert outcome.accepted == ["00001"] and '"dateCommande": "03/04/2024"' in outcome.files[0].read_text("utf-8")
+    assert date_issues(outcome) == [("date_affichee_mois_jour", "avertissement", "B2", "03/04/2024")]
+    (warning,) = [i for i in outcome.issues if i.balise == "dateCommande"]
+    assert warning.message.startswith(f"La cellule affiche {shown}, le mois avant le jour (son format de date est à "
+                                      "l'américaine), mais la date qu'elle contient, déposée telle quelle, est le 03/04/2024")
+
+
+@pytest.mark.parametrize("value, number_format", [
+    (datetime(2024, 4, 13), "mm/dd/yyyy"),  # 4/13: no month 13, no one misreads it
+    (datetime(2024, 4, 4), "mm/dd/yyyy"),  # the same either way
+    (APRIL_3, "dd/mm/yyyy"),
+    (APRIL_3, "mm-dd-yy"),  # Excel's built-in short date (numFmtId 14): shown in the reader's order
+    (APRIL_3, "yyyy-mm-dd"),  # ISO: the year first, then the month
+    (APRIL_3, "mmm d, yyyy"),  # the month in words
+    ("2024-04-03", "mm/dd/yyyy"),  # text: shown as typed, whatever the cell's format
+    ("03/04/2024", "mm/dd/yyyy"),  # text: read day first, as always
+])
+def test_a_date_not_misread_has_no_warning(tmp_path, value, number_format):
+    outcome = api.verify(dated(tmp_path, value, number_format))
+    assert outcome.accepted == ["00001"] and date_issues(outcome) == []
+
+
+def test_the_month_first_warning_is_on_the_console_and_in_the_report(tmp_path):
+    from typer.testing import CliRunner
+    from converter.cli import app
+    done = CliRunner().invoke(app, ["verifier", str(dated(tmp_path, APRIL_3, "mm/dd/yyyy")),
+                                    "--rapport", str(tmp_path / "rapport.json")])
+    assert done.exit_code == 0, done.output
+    assert "colonne B (dateCommande) — valeur « 03/04/2024 » : La cellule affiche 04/03/2024" in done.output
+    report = json.loads((tmp_path / "rapport.json").read_text(encoding="utf-8"))
+    assert [(p["code"], p["value"]) for p in report["problemes"] if p["balise"] == "dateCommande"] == \
+        [("date_affichee_mois_jour", "03/04/2024")]
+
+
+# In an .ods, LibreOffice saves its short date (the one a date typed gets) with
+# `number:automatic-order="true"` and no language: each LibreOffice shows it in its own order,
+# whatever the order saved. Saved by an English LibreOffice (month first, `<text:p>04/03/24`),
+# a French LibreOffice shows 03/04/24: no warning (checked with LibreOffice 7.4 under
+# LC_ALL=en_US.UTF-8 and fr_FR.UTF-8, its « as shown » CSV export). A format typed (MM/DD/YYYY
+# in a French LibreOffice) is saved without it, as is Excel's « [$-409]mm/dd/yyyy » saved with
+# its language (en-US): both show month first in every LibreOffice, and warn.
+US_DATE = (b'<number:date-style style:name="N900"{}><number:month number:style="long"/><number:text>/</number:text>'
+           b'<number:day number:style="long"/><number:text>/</number:text><number:year number:style="long"/>'
+           b'</number:date-style><style:style style:name="ce900" style:family="table-cell" '
+           b'style:parent-style-name="Default" style:data-style-name="N900"/></office:automatic-styles>')
+
+
+def ods_dates(tmp_path: Path, attributes: bytes = b"", own: bool = False) -> Path:
+    """The LibreOffice-saved .ods, its dateCommande column (Demandes B: 12, 13, 14 March 2024)
+    of a month-first date style of these attributes: by default (the column's default cell
+    style, the cells of none of their own, as LibreOffice saves a column formatted), or `own`,
+    the first date's own style."""
+    def edit(data: bytes) -> bytes:
+        data = data.replace(b"</office:automatic-styles>", US_DATE.replace(b"{}", attributes), 1)
+        if own:
+            return data.replace(b'<table:table-cell office:value-type="date" office:date-value="2024-03-12"',
+                                b'<table:table-cell table:style-name="ce900" office:value-type="date" '
+                                b'office:date-value="2024-03-12"', 1)
+        at = data.index(b'table:default-cell-style-name="ce3"', data.index(b'<table:table table:name="Demandes"'))
+        return data[:at] + b'table:default-cell-style-name="ce900"' + data[at + len(b'table:default-cell-style-name="ce3"'):]
+    return edited_ods(tmp_path, edit)
+
+
+@pytest.mark.parametrize("attributes, own", [
+    (b"", False),  # MM/DD/YYYY typed in a French LibreOffice, the column formatted
+    (b"", True),
+    (b' number:language="en" number:country="US" number:automatic-order="true"', False),  # [$-409]mm/dd/yyyy
+])
+def test_an_ods_date_shown_month_first_warns(tmp_path, attributes, own):
+    outcome = api.verify(ods_dates(tmp_path, attributes, own))
+    assert [(i.code, i.cell, i.value) for i in outcome.issues if i.balise == "dateCommande"] == \
+        [("date_affichee_mois_jour", "B2", "12/03/2024")]
+    (warning,) = [i for i in outcome.issues if i.code == "date_affichee_mois_jour"]
+    assert warning.message.startswith("La cellule affiche 03/12/2024, le mois avant le jour")
+
+
+def test_an_ods_date_style_reached_through_a_map_warns(tmp_path):
+    """Excel's « [$-409]m/d/yy h:mm AM/PM;@ » saved by LibreOffice: a text style whose
+    `style:map` applies the date style to every number."""
+    mapped = (b'<number:text-style style:name="N901"><number:text-content/><style:map style:condition='
+              b'"value()&lt;=1.7976931348623157E+308" style:apply-style-name="N900"/></number:text-style>'
+              b'<style:style style:name="ce901" style:family="table-cell" style:data-style-name="N901"/>')
+    outcome = api.verify(edited_ods(tmp_path, lambda data: data.replace(
+        b"</office:automatic-styles>", US_DATE.replace(b"{}", b"").replace(b"</office:automatic-styles>", mapped)
+        + b"</office:automatic-styles>", 1).replace(
+        b'<table:table-cell office:value-type="date" office:date-value="2024-03-12"',
+        b'<table:table-cell table:style-name="ce901" office:value-type="date" office:date-value="2024-03-12"', 1)))
+    assert [(i.code, i.cell) for i in outcome.issues if i.balise == "dateCommande"] == [("date_affichee_mois_jour", "B2")]
+
+
+def test_an_ods_short_date_saved_month_first_is_shown_in_the_reader_s_order(tmp_path):
+    outcome = api.verify(ods_dates(tmp_path, b' number:automatic-order="true"'))
+    assert [i for i in outcome.issues if i.code == "date_affichee_mois_jour"] == []
+
+
+def test_the_same_month_first_date_warns_alike_from_an_xlsx_and_an_ods(tmp_path):
+    """The .xlsx LibreOffice saved beside the .ods, its first date in a style of format mm/dd/yyyy."""
+    xlsx = edited_xlsx(tmp_path, lambda data: re.sub(rb'<c r="B2" s="\d+"', b'<c r="B2" s="16"', data, count=1))
+    from .test_hostile import rewrite
+    rewrite(xlsx, "xl/styles.xml", lambda data: data.replace(
+        b"</numFmts>", b'<numFmt numFmtId="190" formatCode="mm/dd/yyyy"/></numFmts>').replace(
+        b"</cellXfs>", b'<xf numFmtId="190" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs>'))
+    found = {kind: [i.render() for i in api.verify(path).issues if i.code == "date_affichee_mois_jour"]
+             for kind, path in (("xlsx", xlsx), ("ods", ods_dates(tmp_path, own=True)))}
+    assert found["xlsx"] == found["ods"] and len(found["xlsx"]) == 1
+
+
+# ------------------------------------------------------------------ a format that masks the value
+# A custom number format may show none of a value: « ;;; » shows nothing, « "à venir" » that
+# text, « "FAUX";"FAUX";"VRAI" » FAUX for 1. The seeds say nothing of a cell's format: the
+# value held is deposited, with a warning naming what the cell shows
+
+
+@pytest.mark.parametrize("cell, value, number_format, shows", [
+    ("D2", 4866.67, ";;;", "rien (elle paraît vide)"),
+    ("D2", 4866.67, '"à venir"', "« à venir »"),
+    ("D2", 4866.67, '0.00 "€";;;', None),  # a positive amount shown: only negatives and zero masked
+    ("E2", 1, '"FAUX";"FAUX";"VRAI"', "« FAUX »"),  # isMandataire: shown FAUX, held VRAI
+    ("E2", 0, '"VRAI";"VRAI";"FAUX"', None),  # shown FAUX, held FAUX: what is seen is deposited
+])
+def test_a_value_a_format_masks_warns_naming_what_the_cell_shows(tmp_path, cell, value, number_format, shows):
+    path = workbook(tmp_path / "masque.xlsx", seed_001_rows())
+    book = openpyxl.load_workbook(path)
+    book["Demandes"][cell].value, book["Demandes"][cell].number_format = value, number_format
+    book.save(path)
+    found = [(i.severity, i.cell, i.value, i.numero_editeur, i.message) for i in api.verify(path).issues
+             if i.code == "valeur_masquee_format"]
+    assert found == ([] if shows is None else [
+        ("avertissement", cell, str(value), "00001", f"La cellule affiche {shows}, mais elle contient cette valeur, "
+         "lue et déposée telle quelle : son format de nombre (personnalisé) la masque. Vérifiez-la ; mettez la "
+         "cellule au format Standard pour la voir telle qu'elle est déposée.")])
+
+
+def test_a_text_a_format_hides_warns_and_is_deposited(tmp_path):
+    path = workbook(tmp_path / "texte.xlsx", seed_001_rows())
+    book = openpyxl.load_workbook(path)
+    book["OG"]["H2"].number_format = ";;;"  # nomAdminTechnique, MARTIN
+    book.save(path)
+    outcome = api.convert(path, tmp_path / "depot", DAY, registre=tmp_path / "registre.sqlite")
+    assert outcome.accepted == ["00001"] and '"nomAdminTechnique": "MARTIN"' in outcome.files[0].read_text("utf-8")
+    assert [(i.cell, i.value) for i in outcome.issues if i.code == "valeur_masquee_format"] == [("H2", "MARTIN")]
+
+
+@pytest.mark.parametrize("text, shows", [(b"", "rien (elle paraît vide)"), ("à venir".encode(), "« à venir »")])
+def test_an_ods_number_whose_text_shows_none_of_it_warns_alike(tmp_path, text, shows):
+    """LibreOffice saves a format showing no digit as a number style without a number element,
+    and the text a number cell shows: nothing for « ;;; », « à venir »."""
+    style = (b'<number:number-style style:name="N902"><number:text>' + text + b"</number:text></number:number-style>"
+             b'<style:style style:name="ce902" style:family="table-cell" style:data-style-name="N902"/>')
+    outcome = api.verify(edited_ods(tmp_path, lambda data: re.sub(
+        rb'<table:table-cell (office:value-type="float" office:value="4866.67" calcext:value-type="float">)'
+        rb"<text:p>[^<]*</text:p>", lambda m: b'<table:table-cell table:style-name="ce902" ' + m.group(1)
+        + (b"<text:p>" + text + b"</text:p>" if text else b"<text:p/>"), data, count=1).replace(
+        b"</office:automatic-styles>", style + b"</office:automatic-styles>", 1)))
+    assert [(i.cell, i.value, i.message.split(", mais")[0]) for i in outcome.issues if i.code == "valeur_masquee_format"] == \
+        [("D2", "4866.67", f"La cellule affiche {shows}")]
+
+
+def test_libreoffice_s_true_shown_vrai_is_no_masked_number():
+    """LibreOffice saves VRAI as the number 1 computed by =TRUE(), shown « VRAI »."""
+    assert [i for i in api.verify(SAVED["ods"]).issues if i.code == "valeur_masquee_format"] == []
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice absent : les .ods modifiés ci-dessus le remplacent")
+def test_numbers_a_format_masks_warn_alike_from_the_ods_libreoffice_saves(tmp_path):
+    path = workbook(tmp_path / "masques.xlsx", seed_001_rows())
+    book = openpyxl.load_workbook(path)
+    book["Demandes"]["D2"].value, book["Demandes"]["D2"].number_format = 4866.67, '"à venir"'
+    book["Demandes"]["E2"].value, book["Demandes"]["E2"].number_format = 0, ";;;"
+    book.save(path)
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
+                    "--convert-to", "ods", "--outdir", str(tmp_path / "ods"), str(path)],
+                   check=True, capture_output=True, timeout=180)
+    found = {p.suffix: [i.render() for i in api.verify(p).issues if i.code == "valeur_masquee_format"]
+             for p in (path, tmp_path / "ods" / "masques.ods")}
+    assert found[".ods"] == found[".xlsx"] and [r.split(" : ")[0] for r in found[".ods"]] == [
+        "feuille « Demandes », ligne 2, colonne D (montantSegurHT) — valeur « 4866.67 »",
+        "feuille « Demandes », ligne 2, colonne E (isMandataire) — valeur « 0 »"]

@@ -14,7 +14,8 @@ import polars as pl
 from ..formats import FormatDefinition, Sheet
 from ..issues import ISSUE_SCHEMA, NO_ROWS, Issue, issue, issues_from_frame, message, severity
 from ..kinds import shown
-from ..reading import HEADER_SHEET, ROW, RawWorkbook
+from ..reading import HEADER_SHEET, ROW, RawWorkbook, blank
+from ..wording import counted
 from .links import check_links
 from .rules import check_rules
 from .values import (NE, NULL_TYPED, cleaned_columns, condition_expr, field_check, is_error_cell, message_params,
@@ -67,7 +68,8 @@ def check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataFr
         for f in sheet.fields if not f.is_text
     ).collect(engine=CHECK_ENGINE)
     values = checked.select(pl.col(ROW), pl.col(NE), *(pl.col(f.balise) for f in sheet.fields))
-    return values, _hidden_rows(raw, sheet, values, _issue_rows(raw, sheet, checked))
+    found = _hidden_rows(raw, sheet, values, _issue_rows(raw, sheet, checked))
+    return values, _masked_cells(raw, sheet, values, _hidden_columns(raw, sheet, found))
 
 
 def _hidden_rows(raw: RawWorkbook, sheet: Sheet, values: pl.DataFrame, found: pl.DataFrame) -> pl.DataFrame:
@@ -82,6 +84,50 @@ def _hidden_rows(raw: RawWorkbook, sheet: Sheet, values: pl.DataFrame, found: pl
         severity=pl.lit(str(severity("ligne_masquee"))), sheet=pl.lit(sheet.name), row=pl.col(ROW),
         column=pl.lit(None), balise=pl.lit(None), value=pl.lit(None), numero_editeur=pl.col(NE), rows=NO_ROWS,
     ).cast(ISSUE_SCHEMA)])
+
+
+def _hidden_columns(raw: RawWorkbook, sheet: Sheet, found: pl.DataFrame) -> pl.DataFrame:
+    """`found`, and a warning for each column the sheet hides (RawWorkbook.hidden_columns) that
+    holds a value, once, with the count of its rows holding one: the seeds say nothing of a
+    workbook's columns, its values are read and deposited like the others, but the user reading
+    the sheet does not see them."""
+    hidden = raw.hidden_columns.get(sheet.name)
+    if not hidden:
+        return found
+    filled = raw.frames[sheet.name].select((~blank(b)).sum() for b in hidden).row(0)
+    warned = [issue("colonne_masquee", sheet=sheet.name, column=raw.letter(sheet.name, b), balise=b,
+                    compte=counted(n, "ligne")).to_dict()
+              for b, n in zip(hidden, filled) if n]
+    if not warned:
+        return found
+    return pl.concat([found, pl.DataFrame([{k: v for k, v in w.items() if k in ISSUE_SCHEMA} for w in warned],
+                                          schema=ISSUE_SCHEMA)])
+
+
+def _masked_cells(raw: RawWorkbook, sheet: Sheet, values: pl.DataFrame, found: pl.DataFrame) -> pl.DataFrame:
+    """`found`, and a warning for each cell holding a value that its number format does not
+    show (RawWorkbook.masked: « ;;; » shows nothing, « "à venir" » that text): the seeds say
+    nothing of a cell's format, the value is read and deposited like the others, but the user
+    reading the sheet does not see it."""
+    masked = raw.masked.get(sheet.name)
+    if not masked:
+        return found
+    before, after = message("valeur_masquee_format", affiche="\x01").split("\x01")
+    parts = [found]
+    for b, rows in masked.items():
+        shows = pl.col(ROW).replace_strict(rows, default=None, return_dtype=pl.String)
+        affiche = pl.when(shows.str.strip_chars() == "").then(pl.lit("rien (elle paraît vide)")) \
+            .otherwise(pl.concat_str(pl.lit("« "), shows, pl.lit(" »")))
+        kind = sheet.by_balise[b].kind
+        parts.append(raw.frames[sheet.name].filter(pl.col(ROW).is_in(list(rows)) & ~blank(b))
+                     .join(values.select(ROW, NE, pl.col(b).alias("__value")), on=ROW, how="left")
+                     .filter(shows.ne_missing(shown(kind, pl.col("__value").cast(pl.String)))).select(  # « FAUX » shown, FAUX held: seen
+            code=pl.lit("valeur_masquee_format"), message=pl.concat_str(pl.lit(before), affiche, pl.lit(after)),
+            severity=pl.lit(str(severity("valeur_masquee_format"))), sheet=pl.lit(sheet.name), row=pl.col(ROW),
+            column=pl.lit(raw.letter(sheet.name, b)), balise=pl.lit(b), value=shown(kind, pl.col(b)),
+            numero_editeur=pl.col(NE), rows=NO_ROWS,
+        ).cast(ISSUE_SCHEMA))
+    return pl.concat(parts)
 
 
 def _cleaned_cells(frame: pl.DataFrame, sheet: Sheet) -> tuple[pl.LazyFrame, set[str]]:

@@ -41,6 +41,7 @@ WIDTH = None
 # the reader warns, naming both (reading.RawWorkbook.shown); such a cell is read to the 15
 # significant digits a spreadsheet keeps, not to the 9 decimals fastexcel gives
 SHOWN_CODE = "montant_affiche_arrondi"
+SHOWN_FROM = "rounded"
 CODES = ("montant_pourcentage", "montant_ambigu", "montant_invalide", "montant_decimales", "montant_non_positif",
          SHOWN_CODE)
 

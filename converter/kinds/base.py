@@ -12,8 +12,10 @@ A kind module (`converter/kinds/<kind>.py`) holds everything about one kind of c
     TEXT          its values are typed as text (identifiers: leading zeros matter)
     NUM_FORMAT    the template's number format (date, amount, integer)
     WIDTH, MAX_LOST_ZEROS, PADDED_CODE   identifiers Excel may have typed as numbers
-    SHOWN_CODE    numbers whose cell format may show another number than they hold (amounts):
-                  read to all their digits, the code warns naming what the cell shows
+    SHOWN_CODE    values whose cell format may show another value than they hold: the code
+                  warns naming what the cell shows; SHOWN_FROM says which: « rounded » (amounts:
+                  a number shown with fewer decimals, read to all its digits), « month_first »
+                  (dates: a date format showing the month before the day)
     shown         a cell as the user typed it, to echo it (messages, error workbook); by
                   default `as_typed`
     choices, drop_down_message           only the kinds the template gives a drop-down list

@@ -22,8 +22,14 @@ NAME = "date"
 TEXT = False
 NUM_FORMAT = "dd/mm/yyyy"
 WIDTH = None
+# a date cell whose format shows the month before the day (« mm/dd/yyyy » shows 04/03/2024 for
+# 3 April, which a French reader reads 4 March): the seeds fix the form of the deposit only
+# (« VARCHAR (format « JJ/MM/AAAA ») », seed 000), not what a workbook shows; the date the cell
+# holds is deposited, and the reader warns, naming what the cell shows (reading.RawWorkbook.shown)
+SHOWN_CODE = "date_affichee_mois_jour"
+SHOWN_FROM = "month_first"
 CODES = ("date_invalide", "date_annee_hors_limites", "date_annee_deux_chiffres", "date_nombre_hors_limites",
-         "date_heure_ignoree", "date_heure_seule")
+         "date_heure_ignoree", "date_heure_seule", SHOWN_CODE)
 PATTERN = r"^(0[1-9]|[12][0-9]|3[01])/(0[1-9]|1[0-2])/(19|20)[0-9]{2}$"
 
 _MONTHS = {name: f"{i:02d}" for i, names in enumerate(
