@@ -218,7 +218,7 @@ def test_a_hidden_row_is_found_in_a_piece_of_the_sheet_holding_rows_only():
              b'<row r="7" spans="1:3" hidden="1"><c r="A7" t="b"><v>1</v></c></row>'
              b'<x:row r="8" hidden="true"><x:c r="C8"><x:v>3</x:v></x:c></x:row>')
     scan = reading.SheetScan()
-    reading._seen_otherwise(scan, piece, container.NumberStyles(), None)
+    reading._seen_otherwise(scan, piece, container.NumberStyles(), None, None)
     assert scan.hidden == {7, 8}
 
 
