@@ -27,7 +27,6 @@ from __future__ import annotations
 import io
 import math
 import re
-import shutil
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -99,7 +98,8 @@ _PRESERVED = re.compile(r"^\s|\s$")  # xlsxwriter's own test (utility._preserve_
 class Book(Workbook):
     """An xlsxwriter workbook at `target`, whose sheets may be given their rows whole (`rows`).
     Fast (the default): xlsxwriter writes the rest in memory, and `close` writes the workbook
-    with the rows rendered by Polars; `concurrency.SERIAL`: cell by cell, by xlsxwriter."""
+    with the rows rendered by Polars; `concurrency.SERIAL`: cell by cell, by xlsxwriter. A
+    workbook without rows given whole is xlsxwriter's, as written."""
 
     worksheet_class = TextWorksheet
 
@@ -108,7 +108,7 @@ class Book(Workbook):
         self.target = Path(target)
         self.pending: dict[str, tuple[Worksheet, pl.DataFrame, list[Column], int]] = {}
         self.made = False
-        super().__init__(str(target) if self.serial else io.BytesIO(), options)
+        super().__init__(str(target), options)
         self.made = True
         if self.default_date_format is not None:  # the style of a date given none (`_renderer`)
             self.default_date_format._get_xf_index()
@@ -122,22 +122,22 @@ class Book(Workbook):
     def rows(self, ws: Worksheet, frame: pl.DataFrame, columns: list[Column], first: int) -> None:
         """The cells of `frame`'s rows, from row `first` (0-based) of `ws`, its columns from
         the first: `columns[i]` says how the i-th is written."""
+        if not self.constant_memory:  # its texts would be shared strings, not those rendered here
+            raise ValueError("rows given whole need a workbook in constant_memory")
         if self.serial:
             _write_cells(ws, frame, columns, first)
-            return
-        self.pending[f"xl/worksheets/sheet{ws.index + 1}.xml"] = (ws, frame, columns, first)
+        elif frame.height:
+            self.pending[f"xl/worksheets/sheet{ws.index + 1}.xml"] = (ws, frame, columns, first)
 
     def close(self) -> None:
-        super().close()
-        if self.serial:
+        if not self.pending:  # serial, or no rows given whole: xlsxwriter writes the workbook
+            super().close()
             return
-        written: io.BytesIO = self.filename
+        self.filename = written = io.BytesIO()  # the rest, small, in memory
+        super().close()
         written.seek(0)
         with open(self.target, "wb") as out:
-            if not self.pending:
-                shutil.copyfileobj(written, out)
-            else:
-                _spliced(written, out, self.pending)
+            _spliced(written, out, self.pending)
 
 
 def _write_cells(ws: Worksheet, frame: pl.DataFrame, columns: list[Column], first: int) -> None:
@@ -183,7 +183,10 @@ def _spliced(written: io.BytesIO, out: Any, pending: dict[str, tuple[Worksheet, 
                 part.write(head.encode())
                 for start in range(0, frame.height, ROWS_AT_ONCE):
                     chunk = frame.slice(start, ROWS_AT_ONCE)
-                    part.write("".join(chunk.select(_row([cell for _, cell in renders], columns, first + start))[:, 0]).encode())
+                    # written by Polars as one column of CSV, never quoted, nothing between rows: no
+                    # Python text per row (2 ko held per row of a solde workbook)
+                    chunk.select(_row([cell for _, cell in renders], columns, first + start)).write_csv(
+                        part, include_header=False, quote_style="never", line_terminator="")
                 part.write(("</sheetData>" + tail).encode())
 
 

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from converter import api, ledger, status
 from converter.funding.amounts import avance_demande
 from converter.ledger import ACCEPTEE, DEPOSEE, REJETEE, RETIREE, Ledger, LedgerError
-from tests.builders import workbook
+from tests.builders import workbook, workbook_parts
 from tests.test_cycle import DAY, asp_return, avance_rows
 
 RATE = Decimal("0.30")
@@ -208,16 +208,6 @@ TEXTS = ["00001", " un espace devant", "après ", "a & b < c > d", "_x0001_ écr
          "\ufffe", "tab\tet\nligne", "« Demande acceptée »", "", "=SOMME(A1)", "x" * 40_000]
 
 
-def _parts(path: Path) -> dict[str, bytes]:
-    """Each part of a workbook, unzipped; its time of writing left out."""
-    import re
-    import zipfile
-
-    with zipfile.ZipFile(path) as zf:
-        return {name: re.sub(rb"<dcterms:(created|modified)[^<]*</dcterms:\1>", b"", zf.read(name))
-                for name in zf.namelist()}
-
-
 def test_the_rows_rendered_by_polars_are_the_bytes_xlsxwriter_writes(tmp_path: Path,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """The rows of « Demandes » and « Historique des retours » are rendered by Polars
@@ -233,8 +223,8 @@ def test_the_rows_rendered_by_polars_are_the_bytes_xlsxwriter_writes(tmp_path: P
     fast = status.write_status(status.LedgerStatus(counts, frame, frame.head(3), ["deux fois"]), tmp_path / "etat.xlsx")
     monkeypatch.setattr(concurrency, "SERIAL", True)
     serial = status.write_status(status.LedgerStatus(counts, frame, frame.head(3), ["deux fois"]), tmp_path / "serie.xlsx")
-    assert _parts(fast) == _parts(serial)
-    assert b"<v>0.07000000000000001</v>" in _parts(fast)["xl/worksheets/sheet2.xml"]  # as xlsxwriter writes 0.07
+    assert workbook_parts(fast) == workbook_parts(serial)
+    assert b"<v>0.07000000000000001</v>" in workbook_parts(fast)["xl/worksheets/sheet2.xml"]  # as xlsxwriter writes 0.07
 
 
 def test_etat_reads_no_stored_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
