@@ -329,10 +329,12 @@ class _Writer:
             if r != 0:
                 marked.setdefault(r, []).append(c)
 
-        if not marked and explain is None:
-            # no cell to highlight, no note, no explanation: the rows given whole, rendered by Polars
-            # (a solde workbook of 40,000 demandes spent 7 of its 10 s writing them cell by cell); a
-            # pre-filled workbook (solde) shows its dates as dates, its amounts as numbers (to sum)
+        if self.issues is None:
+            # a template or a pre-filled workbook: the rows given whole, rendered by Polars (a solde
+            # workbook of 40,000 demandes spent 7 of its 10 s writing them cell by cell); a pre-filled
+            # workbook (solde) shows its dates as dates, its amounts as numbers (to sum). Not an error
+            # workbook's Entête alone: its other sheets, written cell by cell, would then be read
+            # whole and written again around it (52 Mio more at 10,000 rejected demandes)
             schema = {f.balise: pl.String for f in fields}
             frame = pl.from_dicts(rows, schema=schema) if rows else pl.DataFrame(schema=schema)
             self.wb.rows(ws, frame, [Column(f.balise, formats[c], f.kind if self.typed and f.kind in _TYPED else TEXT)
