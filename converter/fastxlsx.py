@@ -181,13 +181,35 @@ def _spliced(written: io.BytesIO, out: Any, pending: dict[str, tuple[Worksheet, 
             frame = frame.with_columns(**{k: v for ahead, _ in renders for k, v in ahead.items()})
             with zf.open(item.filename, "w", force_zip64=True) as part:  # compressed as the ZipFile says
                 part.write(head.encode())
+                kept = _Kept(part)
                 for start in range(0, frame.height, ROWS_AT_ONCE):
                     chunk = frame.slice(start, ROWS_AT_ONCE)
                     # written by Polars as one column of CSV, never quoted, nothing between rows: no
                     # Python text per row (2 ko held per row of a solde workbook)
-                    chunk.select(_row([cell for _, cell in renders], columns, first + start)).write_csv(
-                        part, include_header=False, quote_style="never", line_terminator="")
+                    try:
+                        chunk.select(_row([cell for _, cell in renders], columns, first + start)).write_csv(
+                            kept, include_header=False, quote_style="never", line_terminator="")
+                    except OSError:
+                        if kept.failure is None:
+                            raise
+                        raise kept.failure from None
                 part.write(("</sheetData>" + tail).encode())
+
+
+class _Kept:
+    """A part of the workbook, for Polars to write into, that keeps the OSError its write raised
+    (a full disk): Polars raises another, its message alone, without the errno that
+    files.why says in French (« le disque est plein »)."""
+
+    def __init__(self, part: Any):
+        self.part, self.failure = part, None
+
+    def write(self, data: bytes) -> int:
+        try:
+            return self.part.write(data)
+        except OSError as exc:
+            self.failure = exc
+            raise
 
 
 def _widened(xml: str, ws: Worksheet, top: int, bottom: int, left: int, right: int) -> str:

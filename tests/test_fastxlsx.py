@@ -117,3 +117,40 @@ def test_rows_written_by_xlsxwriter_among_those_given_whole_are_refused(tmp_path
     ws.write_string(2, 0, "plus tard")
     with pytest.raises(RuntimeError, match="row 3"):
         book.close()
+
+
+def test_a_full_disk_while_the_rows_are_written_is_said_with_its_reason(tmp_path, monkeypatch):
+    """Polars writes the rows (write_csv) and raised its own OSError when the disk was full,
+    without errno: « Impossible d'écrire … (OSError) » instead of the French reason."""
+    import errno
+
+    real = zipfile.ZipFile.open
+
+    class Full:
+        """A sheet's part whose disk is full once its head is written (its rows: Polars writes them)."""
+
+        def __init__(self, part):
+            self.part, self.writes = part, 0
+
+        def write(self, data: bytes) -> int:
+            self.writes += 1
+            if self.writes > 1:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            return self.part.write(data)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.part.close()
+
+    def opened(zf, name, mode="r", *args, **kwargs):
+        part = real(zf, name, mode, *args, **kwargs)
+        return Full(part) if mode == "w" else part
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", opened)
+    book = Book(tmp_path / "w.xlsx", {"constant_memory": True})
+    book.rows(book.add_worksheet(), pl.DataFrame({"a": ["x"] * 10}), [Column("a")], 0)
+    with pytest.raises(OSError) as raised:
+        book.close()
+    assert raised.value.errno == errno.ENOSPC
