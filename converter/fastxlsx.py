@@ -15,8 +15,9 @@ and `Column`s; which cells are numbers is decided by one function (`_number`) fo
 What both write differently from plain xlsxwriter (`Book`):
 - a text that begins with « <r> » and ends with « </r> » is text, escaped: xlsxwriter takes it
   for its own rich text and writes it unescaped (`<r>a & b</r>` made a workbook Excel refuses);
-- each format gets its style number when it is made (`Book.add_format`), not when a cell first
-  uses it: the numbers no longer depend on the order cells are written in.
+- in constant_memory (the only mode where rows may be given whole), each format gets its style
+  number when it is made (`Book.add_format`), not when a cell first uses it: the numbers no
+  longer depend on the order cells are written in.
 
 The rows given to a sheet are its last: nothing is written by xlsxwriter in that sheet on or
 after their first row (checked when the workbook is closed, `_spliced`).
@@ -110,13 +111,15 @@ class Book(Workbook):
         self.made = False
         super().__init__(str(target), options)
         self.made = True
-        if self.default_date_format is not None:  # the style of a date given none (`_renderer`)
+        if self.default_date_format is not None and self.constant_memory:  # a date's given none (`_renderer`)
             self.default_date_format._get_xf_index()
 
     def add_format(self, properties: dict[str, Any] | None = None) -> Format:
         fmt = super().add_format(properties)
-        if self.made:  # not xlsxwriter's own defaults: they keep theirs
-            fmt._get_xf_index()  # the rows rendered after xlsxwriter wrote the styles need theirs
+        # the rows rendered after xlsxwriter wrote the styles need theirs; rows are only given
+        # whole in constant_memory: elsewhere, xlsxwriter's own order (at first use), as always
+        if self.made and self.constant_memory:  # not xlsxwriter's own defaults: they keep theirs
+            fmt._get_xf_index()
         return fmt
 
     def rows(self, ws: Worksheet, frame: pl.DataFrame, columns: list[Column], first: int) -> None:

@@ -236,10 +236,10 @@ class _Writer:
         # an error workbook can hold 100,000 rejected demandes and a million problems, a solde
         # workbook (typed) a year's accepted avances: each of its sheets goes row by row to a
         # temporary file (texts inline), not held whole until saved (400 Mo for 40,000 soldes),
-        # so each row is written complete, once, in order (and rows may be given whole, fastxlsx)
+        # so each row is written complete, once, in order (a solde workbook's given whole, fastxlsx)
         self.wb = wb = Book(path, {
             "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
-            "constant_memory": True,
+            "constant_memory": self.issues is not None or self.typed,
         })
         wb.set_properties({"title": self.d.title, "subject": self.d.id, "author": "xl2segur"})
         errors_ws = wb.add_worksheet(ERRORS_SHEET) if self.issues is not None else None
@@ -329,15 +329,15 @@ class _Writer:
             if r != 0:
                 marked.setdefault(r, []).append(c)
 
-        if self.issues is None:
-            # a template or a pre-filled workbook: the rows given whole, rendered by Polars (a solde
-            # workbook of 40,000 demandes spent 7 of its 10 s writing them cell by cell); a pre-filled
-            # workbook (solde) shows its dates as dates, its amounts as numbers (to sum). Not an error
-            # workbook's Entête alone: its other sheets, written cell by cell, would then be read
-            # whole and written again around it (52 Mio more at 10,000 rejected demandes)
+        if self.typed:
+            # a pre-filled workbook (solde): the rows given whole, rendered by Polars (40,000 soldes
+            # spent 7 of their 10 s written cell by cell), its dates as dates, its amounts as
+            # numbers (to sum). Not an error workbook's Entête alone: its other sheets, written cell
+            # by cell, would then be read whole and written again around it (52 Mio more at 10,000
+            # rejected demandes); nor a template's (shared texts, as Excel writes them)
             schema = {f.balise: pl.String for f in fields}
             frame = pl.from_dicts(rows, schema=schema) if rows else pl.DataFrame(schema=schema)
-            self.wb.rows(ws, frame, [Column(f.balise, formats[c], f.kind if self.typed and f.kind in _TYPED else TEXT)
+            self.wb.rows(ws, frame, [Column(f.balise, formats[c], f.kind if f.kind in _TYPED else TEXT)
                                      for c, f in enumerate(fields)], 1)
         else:
             self._marked_rows(ws, sheet, rows, marks, marked, formats, explain)
@@ -352,9 +352,9 @@ class _Writer:
     def _marked_rows(self, ws: Worksheet, sheet: Sheet, rows: list[dict[str, Any]],
                      marks: dict[tuple[int, int], list[Issue]], marked: dict[int, list[int]],
                      formats: list[Format | None], explain: dict[Severity, Format] | None) -> None:
-        """The rows of an error workbook's sheet, cell by cell: the highlighted cells (`marked`
-        columns of each row) in their colour, with a note, each row's « À corriger » cell;
-        every value echoes what was typed, as text."""
+        """The rows of a sheet cell by cell (an error workbook's, a template's Entête): the
+        highlighted cells (`marked` columns of each row) in their colour, with a note, each
+        row's « À corriger » cell; every value echoes what was typed, as text."""
         fields, n = sheet.fields, len(rows)
         write_string = ws.write_string
         for r in range(1, max(n, *marked) + 1 if marked else n + 1):
