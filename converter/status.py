@@ -8,9 +8,6 @@ workbook: the summary, one row per demande, and every ASP return recorded (the h
 
 from __future__ import annotations
 
-import io
-import re
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -19,9 +16,8 @@ from typing import Any
 
 import orjson
 import polars as pl
-from xlsxwriter import Workbook
-from xlsxwriter.utility import xl_col_to_name
 
+from .fastxlsx import NUMBER, Book, Column
 from .files import write_new_numbered
 from .formats import all_formats, numero_formats
 from .funding.amounts import AVANCE_ON_TTC, AVANCE_VAT_FACTOR, avance_demande
@@ -235,14 +231,11 @@ def write_status(status: LedgerStatus, target: Path) -> Path:
     value from the ledger is text (never a formula), counts and amounts are numbers."""
 
     def write(tmp: Path) -> None:
-        # xlsxwriter writes the workbook but the rows of « Demandes » and « Historique des retours »
-        # (`_write_rows`), in memory: small; then each sheet's rows join their part, rendered by
-        # Polars a slice at a time (`_with_rows`). A year's ledger, 300,000 demandes and as many
-        # returns, took 3 minutes cell by cell; held whole, 3.6 Go
-        small = io.BytesIO()
-        book = Workbook(small, {"in_memory": True, "constant_memory": True, "strings_to_formulas": False,
-                                "strings_to_numbers": False, "strings_to_urls": False})
-        rows: dict[str, tuple[pl.DataFrame, int]] = {}  # sheet part → its rows, the style of its amounts
+        # the rows of « Demandes » and « Historique des retours » are given whole (`_write_rows`),
+        # rendered by Polars a slice at a time (fastxlsx). A year's ledger, 300,000 demandes and
+        # as many returns, took 3 minutes cell by cell; held whole by xlsxwriter, 3.6 Go
+        book = Book(tmp, {"constant_memory": True, "strings_to_formulas": False,
+                          "strings_to_numbers": False, "strings_to_urls": False})
         bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
         money = book.add_format({"num_format": "#,##0.00"})
         part = book.add_format({"indent": 1, "italic": True})  # a part of the line above
@@ -273,75 +266,24 @@ def write_status(status: LedgerStatus, target: Path) -> Path:
             # last one was dropped without a word
             for part, start in enumerate(range(0, max(whole.height, 1), SHEET_ROWS)):
                 frame = whole.slice(start, SHEET_ROWS)
-                _write_rows(book, name if part == 0 else f"{name} ({part + 1})", frame, bold, money, rows)
+                _write_rows(book, name if part == 0 else f"{name} ({part + 1})", frame, bold, money)
         book.close()
-        _with_rows(small, tmp, rows)
 
     return write_new_numbered(Path(target), write)
 
 
-def _write_rows(book: Workbook, name: str, frame: pl.DataFrame, bold: Any, money: Any,
-               rows: dict[str, tuple[pl.DataFrame, int]]) -> None:
-    """One sheet of `frame`'s rows under its headers: every value text, amounts numbers. The
-    headers and the sheet's settings here; its rows into `rows` (`_with_rows` writes them)."""
+def _write_rows(book: Book, name: str, frame: pl.DataFrame, bold: Any, money: Any) -> None:
+    """One sheet of `frame`'s rows under its headers: every value text, amounts numbers."""
     ws = book.add_worksheet(name)
     widths = frame.select(pl.all().str.len_chars().max()).row(0) if frame.height else [0] * frame.width
     for col, (title, longest) in enumerate(zip(frame.columns, widths)):
         ws.write_string(0, col, title, bold)
         ws.set_column(col, col, min(48, max(10, len(title) + 2, (longest or 0) + 2)))
-    rows[f"xl/worksheets/sheet{ws.index + 1}.xml"] = (frame, money._get_xf_index())
     _printed(ws)
     ws.autofilter(0, 0, max(frame.height, 1), len(frame.columns) - 1)
-
-
-# what xlsxwriter writes of a text cell (constant_memory: an inline string): a control character
-# as _xHHHH_, a text of that form escaped first (« _x005F_x0001_ »), then &, <, > as entities
-_CONTROLS = [chr(c) for c in (*range(0x00, 0x09), *range(0x0B, 0x20))]
-_ESCAPED = [f"_x{ord(c):04X}_" for c in _CONTROLS] + ["_xFFFE_", "_xFFFF_", "&amp;", "&lt;", "&gt;"]
-ROWS_AT_ONCE = 20_000  # rows rendered together: a slice of text of some 20 Mo
-
-
-def _cells(frame: pl.DataFrame, start: int, money: int) -> pl.Expr:
-    """Each row of `frame` as the XML xlsxwriter writes (`Worksheet._write_cell`), rows numbered
-    from `start` (1-based): a text an inline string, `xml:space` kept where it begins or ends with
-    a space; an amount (AMOUNT_COLUMNS) a number of style `money`; no cell for a missing value."""
-    number = pl.int_range(start, start + pl.len()).cast(pl.String)
-    cells = []
-    for col, title in enumerate(frame.columns):
-        value, ref = pl.col(title), pl.concat_str(pl.lit(xl_col_to_name(col)), number)
-        if title in AMOUNT_COLUMNS:  # the ledger's own figures: numbers, to sum
-            cell = pl.concat_str(pl.lit('<c r="'), ref, pl.lit(f'" s="{money}"><v>'),
-                                 value.cast(pl.Float64).cast(pl.String), pl.lit("</v></c>"))
-        else:
-            text = value.str.slice(0, 32767).str.replace_all(r"(_x[0-9a-fA-F]{4}_)", "_x005F$1")
-            text = text.str.replace_many(_CONTROLS + ["\ufffe", "\uffff"], _ESCAPED[:-3])
-            preserve = pl.when(text.str.contains(r"^\s|\s$")).then(pl.lit(' xml:space="preserve"')).otherwise(pl.lit(""))
-            cell = pl.concat_str(pl.lit('<c r="'), ref, pl.lit('" t="inlineStr"><is><t'), preserve, pl.lit(">"),
-                                 text.str.replace_many(["&", "<", ">"], _ESCAPED[-3:]), pl.lit("</t></is></c>"))
-        cells.append(cell.fill_null(""))
-    return pl.concat_str([pl.concat_str(pl.lit('<row r="'), number, pl.lit('">')), *cells, pl.lit("</row>")])
-
-
-def _with_rows(small: io.BytesIO, target: Path, rows: dict[str, tuple[pl.DataFrame, int]]) -> None:
-    """The workbook xlsxwriter wrote in `small`, at `target`, each sheet of `rows` with its rows
-    after its headers (its dimension said), rendered and compressed a slice at a time."""
-    with zipfile.ZipFile(small) as source, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as out:
-        for item in source.infolist():
-            data = source.read(item)
-            if item.filename not in rows:
-                out.writestr(item, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=1)
-                continue
-            frame, money = rows[item.filename]
-            head, tail = data.decode().split("</sheetData>", 1)
-            if frame.height:
-                last = f"{xl_col_to_name(frame.width - 1)}{frame.height + 1}"
-                head = re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{last}"/>', head, count=1)
-            with out.open(item.filename, "w", force_zip64=True) as part:  # compressed as the ZipFile says
-                part.write(head.encode())
-                for start in range(0, frame.height, ROWS_AT_ONCE):
-                    chunk = frame.slice(start, ROWS_AT_ONCE)
-                    part.write("".join(chunk.select(_cells(chunk, start + 2, money))[:, 0]).encode())
-                part.write(("</sheetData>" + tail).encode())
+    # the ledger's own figures: numbers, to sum
+    book.rows(ws, frame, [Column(title, money, NUMBER) if title in AMOUNT_COLUMNS else Column(title)
+                          for title in frame.columns], 1)
 
 
 def _printed(ws: Any) -> None:

@@ -20,17 +20,16 @@ import contextlib
 import functools
 import gc
 import math
-import re
 import textwrap
 from collections.abc import Iterable, Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from xlsxwriter import Workbook
+import polars as pl
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from converter.fastxlsx import AMOUNT, DATE, INTEGER, TEXT, Book, Column
 from converter.files import write_new, write_new_numbered
 from converter.formats.model import DefinitionError, Field, FormatDefinition, Sheet, column_letter
 from converter.issues import Issue, Severity, shown
@@ -237,8 +236,8 @@ class _Writer:
         # an error workbook can hold 100,000 rejected demandes and a million problems, a solde
         # workbook (typed) a year's accepted avances: each of its sheets goes row by row to a
         # temporary file (texts inline), not held whole until saved (400 Mo for 40,000 soldes),
-        # so each row is written complete, once, in order
-        self.wb = wb = Workbook(str(path), {
+        # so each row is written complete, once, in order (a solde workbook's given whole, fastxlsx)
+        self.wb = wb = Book(path, {
             "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False,
             "constant_memory": self.issues is not None or self.typed,
         })
@@ -330,19 +329,42 @@ class _Writer:
             if r != 0:
                 marked.setdefault(r, []).append(c)
 
-        balises = [f.balise for f in fields]
+        if self.typed:
+            # a pre-filled workbook (solde): the rows given whole, rendered by Polars (40,000 soldes
+            # spent 7 of their 10 s written cell by cell), its dates as dates, its amounts as
+            # numbers (to sum). Not an error workbook's Entête alone: its other sheets, written cell
+            # by cell, would then be read whole and written again around it (52 Mio more at 10,000
+            # rejected demandes); nor a template's (shared texts, as Excel writes them)
+            schema = {f.balise: pl.String for f in fields}
+            frame = pl.from_dicts(rows, schema=schema) if rows else pl.DataFrame(schema=schema)
+            self.wb.rows(ws, frame, [Column(f.balise, formats[c], f.kind if f.kind in _TYPED else TEXT)
+                                     for c, f in enumerate(fields)], 1)
+        else:
+            self._marked_rows(ws, sheet, rows, marks, marked, formats, explain)
+
+        for c, f in enumerate(fields):
+            self._validation(ws, f, c, 1, last)
+
+        ws.set_landscape()
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(0)
+
+    def _marked_rows(self, ws: Worksheet, sheet: Sheet, rows: list[dict[str, Any]],
+                     marks: dict[tuple[int, int], list[Issue]], marked: dict[int, list[int]],
+                     formats: list[Format | None], explain: dict[Severity, Format] | None) -> None:
+        """The rows of a sheet cell by cell (an error workbook's, a template's Entête): the
+        highlighted cells (`marked` columns of each row) in their colour, with a note, each
+        row's « À corriger » cell; every value echoes what was typed, as text."""
+        fields, n = sheet.fields, len(rows)
         write_string = ws.write_string
-        # a pre-filled workbook (solde) shows its dates as dates, its amounts as numbers (to
-        # sum); an error workbook echoes what was typed, as text
-        typed = {c for c, f in enumerate(fields) if f.kind in _TYPED} if self.typed else set()
         for r in range(1, max(n, *marked) + 1 if marked else n + 1):
             row = rows[r - 1] if r <= n else {}
             highlighted = marked.get(r, ())
-            for c, balise in enumerate(balises):
-                value = row.get(balise)
+            for c, f in enumerate(fields):
+                value = row.get(f.balise)
                 if c in highlighted:
                     found = marks[(r, c)]
-                    fmt = self.cell_format(fields[c], _worst(found))
+                    fmt = self.cell_format(f, _worst(found))
                     if value is None:
                         ws.write_blank(r, c, None, fmt)
                     else:
@@ -351,21 +373,10 @@ class _Writer:
                         text = _issue_text(found)
                         ws.write_comment(r, c, text, _note_options(text, 300))
                     continue
-                if value is None:
-                    continue
-                text = value if isinstance(value, str) else str(value)
-                if c in typed and _write_typed(ws, r, c, fields[c].kind, text, formats[c]):
-                    continue
-                write_string(r, c, text, formats[c])
+                if value is not None:
+                    write_string(r, c, value if isinstance(value, str) else str(value), formats[c])
             if explain is not None and (found := self.explanations.of(sheet, r, row)):
                 _explain_cell(ws, r, len(fields), found, explain)
-
-        for c, f in enumerate(fields):
-            self._validation(ws, f, c, 1, last)
-
-        ws.set_landscape()
-        ws.fit_to_pages(1, 0)
-        ws.repeat_rows(0)
 
     def _validation(self, ws: Worksheet, field: Field, col: int, first: int, last: int) -> None:
         values = choices(self.d, field)
@@ -830,26 +841,7 @@ def _sheet_how_to(s: Sheet) -> str:
     return text
 
 
-_TYPED = ("date", "amount", "integer")  # kinds whose valid values a pre-filled workbook writes typed
-_PLAIN_AMOUNT = re.compile(r"[0-9]+(\.[0-9]{1,2})?")
-
-
-def _write_typed(ws: Worksheet, r: int, c: int, kind_name: str, text: str, fmt: Format | None) -> bool:
-    """Write a value as a date or a number if it is one as xl2segur writes it (JJ/MM/AAAA,
-    4866.67, 120); False (nothing written) otherwise."""
-    if kind_name == "date":
-        try:
-            when = datetime.strptime(text, "%d/%m/%Y")
-        except ValueError:
-            return False
-        ws.write_datetime(r, c, when, fmt)
-        return True
-    if not _PLAIN_AMOUNT.fullmatch(text) or (kind_name == "integer" and "." in text):
-        return False
-    ws.write_number(r, c, float(text) if "." in text else int(text), fmt)
-    return True
-
-
+_TYPED = (DATE, AMOUNT, INTEGER)  # kinds whose valid values a pre-filled workbook writes typed
 @functools.lru_cache(maxsize=4096)
 def _line_count(text: str, width: float) -> int:
     """Lines a wrapped text takes in a column `width` characters wide (Calibri 11, roughly).

@@ -34,7 +34,7 @@ from converter.formats import all_formats, numero_formats
 from converter.formats.model import DefinitionError, parse_definition
 from converter.issues import MESSAGES
 from converter.ledger import DepositRecord, Ledger, Pending, Placed, default_path, pack
-from tests.builders import merge, seed_001_rows, workbook
+from tests.builders import merge, seed_001_rows, workbook, workbook_parts
 from tests.builders_solde import seed_000_rows
 
 PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
@@ -493,6 +493,27 @@ def test_a_rejected_solde_comes_back_with_its_date_as_a_date_and_its_amounts_as_
     assert row[0].data_type == "s" and row[0].value == "00002"  # identifiers stay text
     again = api.verify(prefilled)
     assert again.errors == [] and again.accepted == ["00002"]
+
+
+def test_the_solde_workbooks_rows_rendered_by_polars_are_the_bytes_xlsxwriter_writes(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The solde workbook's rows are rendered by Polars (converter/fastxlsx.py): part by part,
+    byte for byte, the workbook its serial twin writes cell by cell (dates, amounts and
+    integers typed, identifiers text, empty cells left out), notes, lists and widths included."""
+    from converter import concurrency, fastxlsx
+
+    def cell_by_cell(*args: object) -> None:
+        raise AssertionError("a row of the solde workbook written cell by cell")
+
+    _solde_rejected(tmp_path)
+    with monkeypatch.context() as patched:
+        patched.setattr(fastxlsx.TextWorksheet, "write_number", cell_by_cell)
+        patched.setattr(fastxlsx.TextWorksheet, "write_datetime", cell_by_cell)
+        _, [(fast, _)] = api.write_solde_workbooks(default_path(), None, tmp_path / "rapide")
+    monkeypatch.setattr(concurrency, "SERIAL", True)
+    _, [(serial, _)] = api.write_solde_workbooks(default_path(), None, tmp_path / "serie")
+    assert workbook_parts(fast) == workbook_parts(serial)
+    assert b"<v>" in workbook_parts(fast)["xl/worksheets/sheet2.xml"]  # the typed cells of « Demandes »
 
 
 def test_solde_says_which_demandes_come_back_filled(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 from typer.testing import CliRunner
 
-from converter import api, status
+from converter import api, fastxlsx, status
 from converter.cli import app
 from converter.ledger import default_path
 from tests.builders import workbook
@@ -121,7 +121,7 @@ def test_the_status_workbook_is_written_without_holding_every_cell(tmp_path: Pat
     slice at a time (`ROWS_AT_ONCE`, here 500): four times the rows, not four times the memory."""
     import tracemalloc
 
-    monkeypatch.setattr(status, "ROWS_AT_ONCE", 500)
+    monkeypatch.setattr(fastxlsx, "ROWS_AT_ONCE", 500)
 
     import polars as pl
 

@@ -461,3 +461,32 @@ def test_an_error_workbook_is_written_row_by_row_with_the_same_cells_and_notes(t
     labels = titles.index("operateurMessagerie") + 2
     assert titles[labels - 1] == "libellé" and lists.cell(2, labels).value
     assert wb["Erreurs"].max_row == len(issues) + 1
+
+
+def test_a_value_that_looks_like_rich_text_is_echoed_as_text(tmp_path):
+    """xlsxwriter took a text beginning with « <r> » and ending with « </r> » for its own rich
+    text and wrote it unescaped: « <r>a & b</r> », typed by a user in a rejected row, made an
+    error workbook Excel cannot open. Written by converter/fastxlsx.Book: text, read back as typed."""
+    typed = "<r>a & b</r>"
+    rows = {**ROWS, "Demandes": [{**ROWS["Demandes"][0], "nomMandataire": typed}, ROWS["Demandes"][1]]}
+    issues = [*ISSUES, Issue("texte", "Texte refusé.", sheet="Demandes", row=2, column="G",
+                             balise="nomMandataire", value=typed)]
+    written = write_workbook(D, tmp_path / "erreurs.xlsx", header=HEADER, rows=rows, issues=issues)
+    book = openpyxl.load_workbook(written)  # well-formed: it opens
+    head = [c.value for c in book["Demandes"][1]]
+    assert book["Demandes"].cell(2, head.index("nomMandataire") + 1).value == typed
+    assert typed in [c.value for row in book["Erreurs"].iter_rows() for c in row]
+
+
+def test_an_error_workbook_is_written_by_xlsxwriter_as_it_goes_never_read_back(tmp_path, monkeypatch):
+    """Its Entête given whole (converter/fastxlsx.py), every other sheet of an error workbook was
+    read whole and written again around it: 52 Mio more at 10,000 rejected demandes, where a
+    million problems leave little room under 1 Gio. Its rows are all written cell by cell."""
+    from converter import fastxlsx
+
+    def spliced(*args: object) -> None:
+        raise AssertionError("the error workbook was read back to splice rows into it")
+
+    monkeypatch.setattr(fastxlsx, "_spliced", spliced)
+    written = write_workbook(D, tmp_path / "erreurs.xlsx", header=HEADER, rows=ROWS, issues=ISSUES[:3])
+    assert openpyxl.load_workbook(written)["Entête"]["A2"].value == HEADER["numeroAns"]
