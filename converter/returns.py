@@ -70,9 +70,9 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from xlsxwriter import Workbook
 
 from .deposit import LINES
+from .fastxlsx import Book
 from .files import OutputError, why, write_new_numbered
 from .formats import FormatDefinition, all_formats, numero_formats
 from .kinds import numero_ans as numero_ans_kind
@@ -853,7 +853,10 @@ def write_review(lines: list[ReturnLine], target: Path) -> Path:
     sort and sum), every other cell text (values read from files are never formulas)."""
 
     def write(tmp: Path) -> None:
-        book = Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False})
+        # texts inline (constant_memory, rows written in order): Book's worksheets write a text
+        # like « <r>…</r> » as text, where xlsxwriter takes it for its own rich text, unescaped
+        book = Book(tmp, {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
+                          "constant_memory": True})
         ws = book.add_worksheet("Retour ASP")
         bold = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
         # at the top of their cells: a row grown for its long remark reads from its first line

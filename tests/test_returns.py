@@ -1487,3 +1487,14 @@ def test_the_live_avances_an_esms_or_an_og_is_in_are_named_in_good_french(tmp_pa
     og = next(i for i in outcome.issues if i.code == "og_deja_en_cours")
     assert esms.message.startswith(f"L'ESMS 123456789 figure déjà {expected} : ")
     assert og.message.startswith(f"L'OG 345678912 figure déjà {expected}, alors que")
+
+
+def test_a_label_looking_like_rich_text_is_echoed_as_text_in_the_review_workbook(tmp_path: Path) -> None:
+    """A libelleTraitement « <r>Pièce & bon</r> »: xlsxwriter takes a text that begins with <r>
+    and ends with </r> for its own rich text and writes it unescaped, a workbook Excel refuses
+    to open; the review workbook writes it as the text it is (fastxlsx.TextWorksheet)."""
+    deposit_file, registre = _avances(tmp_path, "00001")
+    returned = asp_return(deposit_file, tmp_path / "r.json", {"00001": "<r>Pièce & bon</r>"})
+    _, review = api.ingest_returns([returned], registre, tmp_path / "bilan.xlsx")
+    rows = list(openpyxl.load_workbook(review)["Retour ASP"].iter_rows(min_row=2, values_only=True))
+    assert rows[0][7] == "<r>Pièce & bon</r>"
