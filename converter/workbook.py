@@ -842,6 +842,8 @@ def _sheet_how_to(s: Sheet) -> str:
 
 
 _TYPED = (DATE, AMOUNT, INTEGER)  # kinds whose valid values a pre-filled workbook writes typed
+
+
 @functools.lru_cache(maxsize=4096)
 def _line_count(text: str, width: float) -> int:
     """Lines a wrapped text takes in a column `width` characters wide (Calibri 11, roughly).
