@@ -106,13 +106,9 @@ class UserCycle(LedgerMachine):
     @rule(pick=st.integers(min_value=0))
     def user_deletes_then_rewrites(self, pick: int) -> None:
         """A live file deleted by the user: lost until `reecrire` writes it again where it was written."""
-        present = [r for r in self._live() if self._found(r) is not None]
-        if not present:
+        row = self._delete(pick)
+        if row is None:
             return
-        row = present[pick % len(present)]
-        self._found(row).unlink()
-        self.where.pop(row["nom"], None)
-        self.lost.add(row["nom"])
         done = api.rewrite(row["nom"], self.registre)
         assert done.path == Path(row["chemin"]) and done.path.is_file()
         self.lost.discard(row["nom"])
@@ -155,13 +151,18 @@ class UserCycle(LedgerMachine):
     def user_deletes(self, pick: int) -> None:
         """A live file deleted by the user, left deleted: its demandes stay deposited (it may have
         been uploaded), the ledger keeps it for `reecrire`."""
+        self._delete(pick)
+
+    def _delete(self, pick: int) -> sqlite3.Row | None:
+        """The user deletes a live file found on disk (None: there is none); it is lost."""
         present = [r for r in self._live() if self._found(r) is not None]
         if not present:
-            return
+            return None
         row = present[pick % len(present)]
         self._found(row).unlink()
         self.where.pop(row["nom"], None)
         self.lost.add(row["nom"])
+        return row
 
     @rule(pick=st.integers(min_value=0))
     def rewrite_lost(self, pick: int) -> None:

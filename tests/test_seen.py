@@ -23,12 +23,12 @@ from .test_hostile import set_cell
 DAY = date(2024, 6, 3)
 
 
-def formatted(tmp_path: Path, value: float, number_format: str) -> Path:
-    """Seed 001's workbook, its amount (Demandes D2) holding `value` in a cell of this format,
-    saved by openpyxl as Excel saves a number cell (its style's format in styles.xml)."""
-    path = workbook(tmp_path / "montant.xlsx", seed_001_rows())
+def formatted(tmp_path: Path, value: float, number_format: str, ref: str = "D2", name: str = "montant.xlsx") -> Path:
+    """Seed 001's workbook, its amount (Demandes D2, or the cell `ref`) holding `value` in a cell
+    of this format, saved by openpyxl as Excel saves a number cell (its style's format in styles.xml)."""
+    path = workbook(tmp_path / name, seed_001_rows())
     book = openpyxl.load_workbook(path)
-    cell = book["Demandes"]["D2"]
+    cell = book["Demandes"][ref]
     cell.value, cell.number_format = value, number_format
     book.save(path)
     return path
@@ -336,12 +336,7 @@ def test_columns_libreoffice_saved_hidden_warn_alike_from_its_ods_and_xlsx(tmp_p
 
 def dated(tmp_path: Path, value, number_format: str) -> Path:
     """Seed 001's workbook, its dateCommande (Demandes B2) holding `value` in a cell of this format."""
-    path = workbook(tmp_path / "date.xlsx", seed_001_rows())
-    book = openpyxl.load_workbook(path)
-    cell = book["Demandes"]["B2"]
-    cell.value, cell.number_format = value, number_format
-    book.save(path)
-    return path
+    return formatted(tmp_path, value, number_format, "B2", "date.xlsx")
 
 
 def date_issues(outcome: api.Outcome) -> list[tuple]:
