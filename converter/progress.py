@@ -60,6 +60,8 @@ class StatusLine:
             return 80
 
     def _draw(self) -> None:
+        if not self.stage:  # started before the command names its first stage: nothing to say yet
+            return
         text = self.text()
         pad = max(self.width - len(text), 0)
         self.width = len(text)

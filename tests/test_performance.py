@@ -1109,3 +1109,13 @@ def test_a_sheet_is_checked_in_memory_as_the_streaming_engine_checks_it(tmp_path
                 streaming.setattr(checks, "CHECK_ENGINE", "streaming")
                 expected = checks.check_sheet(raw, sheet)
             assert values.equals(expected[0]) and found.equals(expected[1]), (path.name, sheet.name)
+
+
+def test_the_progress_line_draws_nothing_before_its_first_stage():
+    """Started before the command names its first stage (a loaded machine, a short delay), the
+    line drew « … (0 s) », a stage without a name; it waits for one."""
+    stream = io.StringIO()
+    line = StatusLine(stream, delay=0, tick=0.01).start()
+    time.sleep(0.1)
+    line.stop()
+    assert stream.getvalue() == ""
