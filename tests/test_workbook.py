@@ -490,3 +490,29 @@ def test_an_error_workbook_is_written_by_xlsxwriter_as_it_goes_never_read_back(t
     monkeypatch.setattr(fastxlsx, "_spliced", spliced)
     written = write_workbook(D, tmp_path / "erreurs.xlsx", header=HEADER, rows=ROWS, issues=ISSUES[:3])
     assert openpyxl.load_workbook(written)["Entête"]["A2"].value == HEADER["numeroAns"]
+
+
+def test_a_wrapped_text_is_measured_line_by_line_as_textwrap_does(monkeypatch):
+    """The row height of an « À corriger » or « Erreurs » cell: its lines counted as textwrap
+    wraps them; a line that fits is one line without textwrap (a text naming its row never
+    repeats: textwrap ran for each of 100,000 problems)."""
+    import textwrap
+
+    from converter import workbook
+
+    def reference(text: str, width: float) -> int:
+        chars = max(4, int(width * 1.1) - 1)
+        return sum(len(textwrap.wrap(part, chars, break_long_words=True)) or 1 for part in text.split("\n"))
+
+    texts = ["", " ", "\t", "a\tb", "\t" * 9, "x" * 76, "x" * 77, "mot " * 40, "a\n\nb", "\n",
+             "Feuille « OG », ligne 12 — " + "SIRET : 14 chiffres attendus " * 4,
+             "un-mot-avec-des-tirets-" * 5, "\x0b\x0c\r " * 30, "a\t" * 20]
+    for text in texts:
+        for width in (2, 8, 24, 70, 80, 200):
+            assert workbook._line_count(text, width) == reference(text, width), (text, width)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("textwrap for a line that fits")
+
+    monkeypatch.setattr(workbook.textwrap, "wrap", refuse)
+    assert workbook._line_count("Feuille « OG », ligne 98765 — court\nErreur : court", 70) == 2
