@@ -516,3 +516,28 @@ def test_a_wrapped_text_is_measured_line_by_line_as_textwrap_does(monkeypatch):
 
     monkeypatch.setattr(workbook.textwrap, "wrap", refuse)
     assert workbook._line_count("Feuille « OG », ligne 98765 — court\nErreur : court", 70) == 2
+
+
+def test_links_beyond_excel_s_limit_are_formulas_written_as_xlsxwriter_would(tmp_path, monkeypatch):
+    """Beyond Excel's hyperlink limit, a link is a HYPERLINK formula: written as it is, without
+    xlsxwriter's 28 searches for functions to rename (one formula per problem beyond 65,530),
+    the same formula as those searches leave it."""
+    from xlsxwriter.worksheet import Worksheet
+
+    from converter import workbook
+
+    prepare = Worksheet._prepare_formula
+    monkeypatch.setattr(workbook, "MAX_LINKS", 2)
+
+    def refuse(self, formula, expand_future_functions=False):  # the lists' validations: theirs
+        assert "HYPERLINK" not in formula, f"xlsxwriter's renaming for {formula}"
+        return prepare(self, formula, expand_future_functions)
+
+    monkeypatch.setattr(Worksheet, "_prepare_formula", refuse)
+    path = write_workbook(D, tmp_path / "e.xlsx", header=HEADER, rows=ROWS, issues=ISSUES)
+    ws = openpyxl.load_workbook(path)["Erreurs"]
+    formulas = [c.value for c in ws["I"] if isinstance(c.value, str) and c.value.startswith("=")]
+    assert len(formulas) == len([c for c in ws["I"][1:] if c.value is not None]) - 2 >= 5
+    assert "=HYPERLINK(\"#'Demandes'!D3\",\"Aller à la cellule\")" in formulas
+    for formula in formulas:  # as xlsxwriter's renaming leaves them
+        assert "=" + prepare(Worksheet(), formula) == formula
