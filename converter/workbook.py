@@ -864,19 +864,18 @@ _TYPED = (DATE, AMOUNT, INTEGER)  # kinds whose valid values a pre-filled workbo
 
 def _line_count(text: str, width: float) -> int:
     """Lines a wrapped text takes in a column `width` characters wide (Calibri 11, roughly).
-    Each of its lines is measured once (`_wrapped_lines`): an « À corriger » text names its
-    row (« Feuille « OG », ligne 12 — … »), so whole texts seldom repeat, but their lines do."""
+    Line by line: one that fits, without a tab (textwrap widens a tab to 8 spaces), is one
+    line, not measured; a longer one is measured once (`_wrapped_lines`). An « À corriger »
+    text names its row (« Feuille « OG », ligne 12 — … »): whole texts seldom repeat, and
+    textwrap took a seventh of writing the error workbook of 10,000 demandes rejected in bulk."""
     chars = max(4, int(width * 1.1) - 1)
-    return sum(_wrapped_lines(part, chars) for part in text.split("\n"))
+    return sum(1 if len(part) <= chars and "\t" not in part else _wrapped_lines(part, chars)
+               for part in text.split("\n"))
 
 
-@functools.lru_cache(maxsize=65_536)
+@functools.lru_cache(maxsize=8192)
 def _wrapped_lines(part: str, chars: int) -> int:
-    """Lines one line of text takes wrapped at `chars` characters. One that fits, without a tab
-    (textwrap widens a tab to 8 spaces), is one line, not measured: textwrap took a seventh of
-    writing the error workbook of 10,000 demandes rejected in bulk (100,000 problems)."""
-    if len(part) <= chars and "\t" not in part:
-        return 1
+    """Lines one line of text takes wrapped at `chars` characters (few distinct: messages)."""
     return len(textwrap.wrap(part, chars, break_long_words=True)) or 1
 
 
