@@ -20,6 +20,7 @@ import contextlib
 import functools
 import gc
 import math
+import re
 import textwrap
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -244,7 +245,7 @@ class _Writer:
         wb.set_properties({"title": self.d.title, "subject": self.d.id, "author": "xl2segur"})
         errors_ws = wb.add_worksheet(ERRORS_SHEET, _ErrorsWorksheet) if self.issues is not None else None
         sheets = (self.d.header, *self.d.sheets)
-        data_ws = {s.name: wb.add_worksheet(s.name) for s in sheets}
+        data_ws = {s.name: wb.add_worksheet(s.name, _Sheet) for s in sheets}
         notice_ws = wb.add_worksheet(NOTICE_SHEET)
         self.lists_ws = wb.add_worksheet(LISTS_SHEET)
         self._write_lists(sheets)
@@ -555,7 +556,25 @@ def _numero_balise(sheet: Sheet) -> str | None:
     return next((f.balise for f in sheet.fields if f.kind == "numero_editeur"), None)
 
 
-class _ErrorsWorksheet(TextWorksheet):
+class _Sheet(TextWorksheet):
+    """A sheet of many rows (data sheets, « Erreurs »). In constant_memory, xlsxwriter escapes
+    each text of a row by two substitutions and two replacements (control characters, texts
+    like « _x0041_ », U+FFFE, U+FFFF), a twelfth of writing the error workbook of 10,000
+    demandes rejected in bulk: a text holding none of them, found by one search, is written
+    as it is, which is what they leave it."""
+
+    @staticmethod
+    def _escape_control_characters(data: Any) -> Any:
+        if isinstance(data, str) and not _TO_ESCAPE.search(data):
+            return data
+        return TextWorksheet._escape_control_characters(data)
+
+
+# what xlsxwriter's _escape_control_characters changes (xmlwriter.re_control_chars_1, _2, U+FFFE/F)
+_TO_ESCAPE = re.compile(r"_x[0-9a-fA-F]{4}_|[\x00-\x08\x0b-\x1f\ufffe\uffff]")
+
+
+class _ErrorsWorksheet(_Sheet):
     """The « Erreurs » sheet. Its links beyond Excel's limit are formulas xl2segur makes,
     `=HYPERLINK("#'Feuille'!B12","Aller à la cellule")`, where xlsxwriter looks for 28
     functions to rename (`_xlfn.`), each by a regular expression: a tenth of writing the

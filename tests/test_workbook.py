@@ -541,3 +541,42 @@ def test_links_beyond_excel_s_limit_are_formulas_written_as_xlsxwriter_would(tmp
     assert "=HYPERLINK(\"#'Demandes'!D3\",\"Aller à la cellule\")" in formulas
     for formula in formulas:  # as xlsxwriter's renaming leaves them
         assert "=" + prepare(Worksheet(), formula) == formula
+
+
+def test_texts_are_escaped_as_xlsxwriter_does_searched_once(tmp_path, monkeypatch):
+    """A text of a data or « Erreurs » sheet is escaped by xlsxwriter's two substitutions only
+    when one search finds what they change (control characters, « _x0041_ », U+FFFE): the
+    workbook's parts are the same bytes."""
+    import zipfile
+
+    from xlsxwriter import xmlwriter
+
+    from converter import workbook
+
+    hostile = ["a\x01b", "_x0041_", "_X004g_", "x\ufffey", "tab\tok", "plain", " lead", "\x1f"]
+    rows = {"Demandes": [{**ROWS["Demandes"][1], "nomMandataire": v, "__row": 5 + i}
+                         for i, v in enumerate(hostile)]}
+    issues = [Issue("nom", "Nom refusé.", sheet="Demandes", row=5 + i, column="F",
+                    balise="nomMandataire", value=v) for i, v in enumerate(hostile)]
+
+    def parts(path):
+        with zipfile.ZipFile(path) as z:
+            return {n: z.read(n) for n in z.namelist() if n != "docProps/core.xml"}
+
+    substituted = []
+    pattern = xmlwriter.re_control_chars_1
+
+    class Counted:
+        def sub(self, repl, data):
+            substituted.append(data)
+            return pattern.sub(repl, data)
+
+    monkeypatch.setattr(xmlwriter, "re_control_chars_1", Counted())
+    fast = parts(write_workbook(D, tmp_path / "a.xlsx", header=HEADER, rows=rows, issues=issues))
+    texts = {t for t in substituted if isinstance(t, str)}
+    assert {"a\x01b", "_x0041_", "x\ufffey", "\x1f"} <= texts
+    assert not {"plain", " lead", "tab\tok", "_X004g_", "Nom refusé."} & texts
+
+    monkeypatch.setattr(workbook._Sheet, "_escape_control_characters",
+                        staticmethod(xmlwriter.XMLwriter._escape_control_characters))
+    assert parts(write_workbook(D, tmp_path / "b.xlsx", header=HEADER, rows=rows, issues=issues)) == fast
