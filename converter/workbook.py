@@ -357,7 +357,8 @@ class _Writer:
         highlighted cells (`marked` columns of each row) in their colour, with a note, each
         row's « À corriger » cell; every value echoes what was typed, as text."""
         fields, n = sheet.fields, len(rows)
-        write_string = ws.write_string
+        # xlsxwriter's undecorated writers: no « A1 » notation to convert (a row and a column)
+        write_string, write_blank = ws._write_string, ws._write_blank
         for r in range(1, max(n, *marked) + 1 if marked else n + 1):
             row = rows[r - 1] if r <= n else {}
             highlighted = marked.get(r, ())
@@ -367,7 +368,7 @@ class _Writer:
                     found = marks[(r, c)]
                     fmt = self.cell_format(f, _worst(found))
                     if value is None:
-                        ws.write_blank(r, c, None, fmt)
+                        write_blank(r, c, None, fmt)
                     else:
                         write_string(r, c, value if isinstance(value, str) else str(value), fmt)
                     if (sheet.name, r, c) in self.noted:
@@ -626,26 +627,28 @@ def _errors_sheet(writer: _Writer, ws: Worksheet) -> None:
     ws.write_comment(0, 8, "Lien vers la cellule en question dans ce classeur : corrigez-la, puis "
                      "convertissez de nouveau ce classeur.", {"font_size": 9, "width": 260})
     links = 0
+    # xlsxwriter's undecorated writers: no « A1 » notation to convert (a row and a column)
+    string, number = ws._write_string, ws._write_number
     for r, it in enumerate(sorted(writer.issues or (), key=key), start=1):
         spot = writer._locate(it)
-        ws.write_string(r, 0, SEVERITY_LABEL.get(it.severity, str(it.severity)), sev_fmt.get(it.severity, top))
+        string(r, 0, SEVERITY_LABEL.get(it.severity, str(it.severity)), sev_fmt.get(it.severity, top))
         if it.sheet:
-            ws.write_string(r, 1, it.sheet, top)
+            string(r, 1, it.sheet, top)
         if spot and spot[3]:
-            ws.write_number(r, 2, spot[1] + 1, top)
+            number(r, 2, spot[1] + 1, top)
         if it.row is not None:
-            ws.write_number(r, 3, it.row, top)
+            number(r, 3, it.row, top)
         letter = column_letter(spot[2]) if spot and spot[3] else it.column
         if letter:
-            ws.write_string(r, 4, letter, top)
+            string(r, 4, letter, top)
         if it.balise:
-            ws.write_string(r, 5, it.balise, top)
+            string(r, 5, it.balise, top)
         value = shown(it.value) if it.value is not None else None
         if value is not None:
-            ws.write_string(r, 6, value, text)
+            string(r, 6, value, text)
         # a problem of a whole file (a deposit file the ledger took back): named, as the console does
         said = f"{it.whole_file()} : {it.message}" if it.whole_file() else it.message
-        ws.write_string(r, 7, said, wrap)
+        string(r, 7, said, wrap)
         # a warning on a row of a demande that is not rejected: that row is not in this workbook
         absent = not spot and it.row is not None and not it.is_error and it.sheet in writer.row_map
         absent_row = ABSENT_ROW[writer.d.produces_deposit]
@@ -662,7 +665,7 @@ def _errors_sheet(writer: _Writer, ws: Worksheet) -> None:
             else:  # beyond Excel's hyperlink limit: the same link as a formula
                 ws.write_formula(r, 8, f'{_LINK_FORMULA}"#{_sheet_ref(spot[0])}!{cell}","{label}")', link, label)
         elif absent:
-            ws.write_string(r, 8, absent_row, wrap)
+            string(r, 8, absent_row, wrap)
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(len(writer.issues or ()), 1), len(titles) - 1)
     ws.ignore_errors({"number_stored_as_text": "A1:XFD1048576"})

@@ -580,3 +580,25 @@ def test_texts_are_escaped_as_xlsxwriter_does_searched_once(tmp_path, monkeypatc
     monkeypatch.setattr(workbook._Sheet, "_escape_control_characters",
                         staticmethod(xmlwriter.XMLwriter._escape_control_characters))
     assert parts(write_workbook(D, tmp_path / "b.xlsx", header=HEADER, rows=rows, issues=issues)) == fast
+
+
+def test_the_rows_of_data_and_erreurs_sheets_skip_xlsxwriter_s_a1_conversion(tmp_path, monkeypatch):
+    """A cell of a data row or of the « Erreurs » sheet goes to xlsxwriter's undecorated writer
+    (its decorated one looks for « A1 » notation at each call, for a million cells)."""
+    from xlsxwriter.worksheet import Worksheet
+
+    calls = []
+    for name in ("write_string", "write_number", "write_blank"):
+        decorated = getattr(Worksheet, name)
+
+        def counted(self, *args, _decorated=decorated, **kwargs):
+            calls.append((self.name, args[0], args[1]))
+            return _decorated(self, *args, **kwargs)
+
+        monkeypatch.setattr(Worksheet, name, counted)
+    path = write_workbook(D, tmp_path / "e.xlsx", header=HEADER, rows=ROWS, issues=ISSUES)
+    explain = {s.name: len(s.fields) for s in D.sheets}  # the « À corriger » column, once a row
+    assert not [c for c in calls if c[0] == "Erreurs" and c[1] > 0]
+    assert not [c for c in calls if c[0] in explain and c[1] > 0 and c[2] != explain[c[0]]]
+    ws = openpyxl.load_workbook(path)["Demandes"]
+    assert ws["D2"].value == "=1+1" and ws["B3"].value == "31/02/2024" and ws["B3"].comment
