@@ -20,6 +20,7 @@ import contextlib
 import functools
 import gc
 import math
+import re
 import textwrap
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -29,7 +30,7 @@ import polars as pl
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from converter.fastxlsx import AMOUNT, DATE, INTEGER, TEXT, Book, Column
+from converter.fastxlsx import AMOUNT, DATE, INTEGER, TEXT, Book, Column, TextWorksheet
 from converter.files import write_new, write_new_numbered
 from converter.formats.model import DefinitionError, Field, FormatDefinition, Sheet, column_letter
 from converter.issues import Issue, Severity, shown
@@ -242,9 +243,9 @@ class _Writer:
             "constant_memory": self.issues is not None or self.typed,
         })
         wb.set_properties({"title": self.d.title, "subject": self.d.id, "author": "xl2segur"})
-        errors_ws = wb.add_worksheet(ERRORS_SHEET) if self.issues is not None else None
+        errors_ws = wb.add_worksheet(ERRORS_SHEET, _ErrorsWorksheet) if self.issues is not None else None
         sheets = (self.d.header, *self.d.sheets)
-        data_ws = {s.name: wb.add_worksheet(s.name) for s in sheets}
+        data_ws = {s.name: wb.add_worksheet(s.name, _Sheet) for s in sheets}
         notice_ws = wb.add_worksheet(NOTICE_SHEET)
         self.lists_ws = wb.add_worksheet(LISTS_SHEET)
         self._write_lists(sheets)
@@ -356,7 +357,8 @@ class _Writer:
         highlighted cells (`marked` columns of each row) in their colour, with a note, each
         row's « À corriger » cell; every value echoes what was typed, as text."""
         fields, n = sheet.fields, len(rows)
-        write_string = ws.write_string
+        # xlsxwriter's undecorated writers: no « A1 » notation to convert (a row and a column)
+        write_string, write_blank = ws._write_string, ws._write_blank
         for r in range(1, max(n, *marked) + 1 if marked else n + 1):
             row = rows[r - 1] if r <= n else {}
             highlighted = marked.get(r, ())
@@ -366,7 +368,7 @@ class _Writer:
                     found = marks[(r, c)]
                     fmt = self.cell_format(f, _worst(found))
                     if value is None:
-                        ws.write_blank(r, c, None, fmt)
+                        write_blank(r, c, None, fmt)
                     else:
                         write_string(r, c, value if isinstance(value, str) else str(value), fmt)
                     if (sheet.name, r, c) in self.noted:
@@ -555,6 +557,42 @@ def _numero_balise(sheet: Sheet) -> str | None:
     return next((f.balise for f in sheet.fields if f.kind == "numero_editeur"), None)
 
 
+class _Sheet(TextWorksheet):
+    """A sheet of many rows (data sheets, « Erreurs »). In constant_memory, xlsxwriter escapes
+    each text of a row by two substitutions and two replacements (control characters, texts
+    like « _x0041_ », U+FFFE, U+FFFF), a twelfth of writing the error workbook of 10,000
+    demandes rejected in bulk: a text holding none of them, found by one search, is written
+    as it is, which is what they leave it."""
+
+    @staticmethod
+    def _escape_control_characters(data: Any) -> Any:
+        if isinstance(data, str) and not _TO_ESCAPE.search(data):
+            return data
+        return TextWorksheet._escape_control_characters(data)
+
+
+# what xlsxwriter's _escape_control_characters changes (xmlwriter.re_control_chars_1, _2, U+FFFE/F)
+_TO_ESCAPE = re.compile(r"_x[0-9a-fA-F]{4}_|[\x00-\x08\x0b-\x1f\ufffe\uffff]")
+
+
+class _ErrorsWorksheet(_Sheet):
+    """The « Erreurs » sheet. Its links beyond Excel's limit are formulas xl2segur makes,
+    `=HYPERLINK("#'Feuille'!B12","Aller à la cellule")`, where xlsxwriter looks for 28
+    functions to rename (`_xlfn.`), each by a regular expression: a tenth of writing the
+    workbook of 10,000 demandes rejected in bulk (35,000 such links). Each it looks for is
+    « NOM( », none HYPERLINK: a formula whose only parenthesis is that of HYPERLINK is written
+    as it is, as xlsxwriter would have written it."""
+
+    def _prepare_formula(self, formula: str, expand_future_functions: bool = False) -> str:
+        if (formula.startswith(_LINK_FORMULA) and formula.count("(") == 1 and formula.endswith(")")
+                and not (self.use_future_functions or expand_future_functions)):
+            return formula[1:]
+        return super()._prepare_formula(formula, expand_future_functions)
+
+
+_LINK_FORMULA = "=HYPERLINK("
+
+
 def _errors_sheet(writer: _Writer, ws: Worksheet) -> None:
     """The Erreurs sheet of an error workbook: one row per issue, with a link to its cell."""
     order = {s.name: i for i, s in enumerate((writer.d.header, *writer.d.sheets))}
@@ -589,26 +627,28 @@ def _errors_sheet(writer: _Writer, ws: Worksheet) -> None:
     ws.write_comment(0, 8, "Lien vers la cellule en question dans ce classeur : corrigez-la, puis "
                      "convertissez de nouveau ce classeur.", {"font_size": 9, "width": 260})
     links = 0
+    # xlsxwriter's undecorated writers: no « A1 » notation to convert (a row and a column)
+    string, number = ws._write_string, ws._write_number
     for r, it in enumerate(sorted(writer.issues or (), key=key), start=1):
         spot = writer._locate(it)
-        ws.write_string(r, 0, SEVERITY_LABEL.get(it.severity, str(it.severity)), sev_fmt.get(it.severity, top))
+        string(r, 0, SEVERITY_LABEL.get(it.severity, str(it.severity)), sev_fmt.get(it.severity, top))
         if it.sheet:
-            ws.write_string(r, 1, it.sheet, top)
+            string(r, 1, it.sheet, top)
         if spot and spot[3]:
-            ws.write_number(r, 2, spot[1] + 1, top)
+            number(r, 2, spot[1] + 1, top)
         if it.row is not None:
-            ws.write_number(r, 3, it.row, top)
+            number(r, 3, it.row, top)
         letter = column_letter(spot[2]) if spot and spot[3] else it.column
         if letter:
-            ws.write_string(r, 4, letter, top)
+            string(r, 4, letter, top)
         if it.balise:
-            ws.write_string(r, 5, it.balise, top)
+            string(r, 5, it.balise, top)
         value = shown(it.value) if it.value is not None else None
         if value is not None:
-            ws.write_string(r, 6, value, text)
+            string(r, 6, value, text)
         # a problem of a whole file (a deposit file the ledger took back): named, as the console does
         said = f"{it.whole_file()} : {it.message}" if it.whole_file() else it.message
-        ws.write_string(r, 7, said, wrap)
+        string(r, 7, said, wrap)
         # a warning on a row of a demande that is not rejected: that row is not in this workbook
         absent = not spot and it.row is not None and not it.is_error and it.sheet in writer.row_map
         absent_row = ABSENT_ROW[writer.d.produces_deposit]
@@ -623,9 +663,9 @@ def _errors_sheet(writer: _Writer, ws: Worksheet) -> None:
                 ws.write_url(r, 8, f"internal:{_sheet_ref(spot[0])}!{cell}", link, label)
                 links += 1
             else:  # beyond Excel's hyperlink limit: the same link as a formula
-                ws.write_formula(r, 8, f'=HYPERLINK("#{_sheet_ref(spot[0])}!{cell}","{label}")', link, label)
+                ws.write_formula(r, 8, f'{_LINK_FORMULA}"#{_sheet_ref(spot[0])}!{cell}","{label}")', link, label)
         elif absent:
-            ws.write_string(r, 8, absent_row, wrap)
+            string(r, 8, absent_row, wrap)
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(len(writer.issues or ()), 1), len(titles) - 1)
     ws.ignore_errors({"number_stored_as_text": "A1:XFD1048576"})
@@ -844,13 +884,21 @@ def _sheet_how_to(s: Sheet) -> str:
 _TYPED = (DATE, AMOUNT, INTEGER)  # kinds whose valid values a pre-filled workbook writes typed
 
 
-@functools.lru_cache(maxsize=4096)
 def _line_count(text: str, width: float) -> int:
     """Lines a wrapped text takes in a column `width` characters wide (Calibri 11, roughly).
-    Cached: one message is often that of thousands of rows (textwrap took a sixth of writing
-    the error workbook of 20,000 rejected demandes)."""
+    Line by line: one that fits, without a tab (textwrap widens a tab to 8 spaces), is one
+    line, not measured; a longer one is measured once (`_wrapped_lines`). An « À corriger »
+    text names its row (« Feuille « OG », ligne 12 — … »): whole texts seldom repeat, and
+    textwrap took a seventh of writing the error workbook of 10,000 demandes rejected in bulk."""
     chars = max(4, int(width * 1.1) - 1)
-    return sum(len(textwrap.wrap(part, chars, break_long_words=True)) or 1 for part in text.split("\n"))
+    return sum(1 if len(part) <= chars and "\t" not in part else _wrapped_lines(part, chars)
+               for part in text.split("\n"))
+
+
+@functools.lru_cache(maxsize=8192)
+def _wrapped_lines(part: str, chars: int) -> int:
+    """Lines one line of text takes wrapped at `chars` characters (few distinct: messages)."""
+    return len(textwrap.wrap(part, chars, break_long_words=True)) or 1
 
 
 def _numero_key(value: Any) -> str:

@@ -490,3 +490,115 @@ def test_an_error_workbook_is_written_by_xlsxwriter_as_it_goes_never_read_back(t
     monkeypatch.setattr(fastxlsx, "_spliced", spliced)
     written = write_workbook(D, tmp_path / "erreurs.xlsx", header=HEADER, rows=ROWS, issues=ISSUES[:3])
     assert openpyxl.load_workbook(written)["Entête"]["A2"].value == HEADER["numeroAns"]
+
+
+def test_a_wrapped_text_is_measured_line_by_line_as_textwrap_does(monkeypatch):
+    """The row height of an « À corriger » or « Erreurs » cell: its lines counted as textwrap
+    wraps them; a line that fits is one line without textwrap (a text naming its row never
+    repeats: textwrap ran for each of 100,000 problems)."""
+    import textwrap
+
+    from converter import workbook
+
+    def reference(text: str, width: float) -> int:
+        chars = max(4, int(width * 1.1) - 1)
+        return sum(len(textwrap.wrap(part, chars, break_long_words=True)) or 1 for part in text.split("\n"))
+
+    texts = ["", " ", "\t", "a\tb", "\t" * 9, "x" * 76, "x" * 77, "mot " * 40, "a\n\nb", "\n",
+             "Feuille « OG », ligne 12 — " + "SIRET : 14 chiffres attendus " * 4,
+             "un-mot-avec-des-tirets-" * 5, "\x0b\x0c\r " * 30, "a\t" * 20]
+    for text in texts:
+        for width in (2, 8, 24, 70, 80, 200):
+            assert workbook._line_count(text, width) == reference(text, width), (text, width)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("textwrap for a line that fits")
+
+    monkeypatch.setattr(workbook.textwrap, "wrap", refuse)
+    assert workbook._line_count("Feuille « OG », ligne 98765 — court\nErreur : court", 70) == 2
+
+
+def test_links_beyond_excel_s_limit_are_formulas_written_as_xlsxwriter_would(tmp_path, monkeypatch):
+    """Beyond Excel's hyperlink limit, a link is a HYPERLINK formula: written as it is, without
+    xlsxwriter's 28 searches for functions to rename (one formula per problem beyond 65,530),
+    the same formula as those searches leave it."""
+    from xlsxwriter.worksheet import Worksheet
+
+    from converter import workbook
+
+    prepare = Worksheet._prepare_formula
+    monkeypatch.setattr(workbook, "MAX_LINKS", 2)
+
+    def refuse(self, formula, expand_future_functions=False):  # the lists' validations: theirs
+        assert "HYPERLINK" not in formula, f"xlsxwriter's renaming for {formula}"
+        return prepare(self, formula, expand_future_functions)
+
+    monkeypatch.setattr(Worksheet, "_prepare_formula", refuse)
+    path = write_workbook(D, tmp_path / "e.xlsx", header=HEADER, rows=ROWS, issues=ISSUES)
+    ws = openpyxl.load_workbook(path)["Erreurs"]
+    formulas = [c.value for c in ws["I"] if isinstance(c.value, str) and c.value.startswith("=")]
+    assert len(formulas) == len([c for c in ws["I"][1:] if c.value is not None]) - 2 >= 5
+    assert "=HYPERLINK(\"#'Demandes'!D3\",\"Aller à la cellule\")" in formulas
+    for formula in formulas:  # as xlsxwriter's renaming leaves them
+        assert "=" + prepare(Worksheet(), formula) == formula
+
+
+def test_texts_are_escaped_as_xlsxwriter_does_searched_once(tmp_path, monkeypatch):
+    """A text of a data or « Erreurs » sheet is escaped by xlsxwriter's two substitutions only
+    when one search finds what they change (control characters, « _x0041_ », U+FFFE): the
+    workbook's parts are the same bytes."""
+    import zipfile
+
+    from xlsxwriter import xmlwriter
+
+    from converter import workbook
+
+    hostile = ["a\x01b", "_x0041_", "_X004g_", "x\ufffey", "tab\tok", "plain", " lead", "\x1f"]
+    rows = {"Demandes": [{**ROWS["Demandes"][1], "nomMandataire": v, "__row": 5 + i}
+                         for i, v in enumerate(hostile)]}
+    issues = [Issue("nom", "Nom refusé.", sheet="Demandes", row=5 + i, column="F",
+                    balise="nomMandataire", value=v) for i, v in enumerate(hostile)]
+
+    def parts(path):
+        with zipfile.ZipFile(path) as z:
+            return {n: z.read(n) for n in z.namelist() if n != "docProps/core.xml"}
+
+    substituted = []
+    pattern = xmlwriter.re_control_chars_1
+
+    class Counted:
+        def sub(self, repl, data):
+            substituted.append(data)
+            return pattern.sub(repl, data)
+
+    monkeypatch.setattr(xmlwriter, "re_control_chars_1", Counted())
+    fast = parts(write_workbook(D, tmp_path / "a.xlsx", header=HEADER, rows=rows, issues=issues))
+    texts = {t for t in substituted if isinstance(t, str)}
+    assert {"a\x01b", "_x0041_", "x\ufffey", "\x1f"} <= texts
+    assert not {"plain", " lead", "tab\tok", "_X004g_", "Nom refusé."} & texts
+
+    monkeypatch.setattr(workbook._Sheet, "_escape_control_characters",
+                        staticmethod(xmlwriter.XMLwriter._escape_control_characters))
+    assert parts(write_workbook(D, tmp_path / "b.xlsx", header=HEADER, rows=rows, issues=issues)) == fast
+
+
+def test_the_rows_of_data_and_erreurs_sheets_skip_xlsxwriter_s_a1_conversion(tmp_path, monkeypatch):
+    """A cell of a data row or of the « Erreurs » sheet goes to xlsxwriter's undecorated writer
+    (its decorated one looks for « A1 » notation at each call, for a million cells)."""
+    from xlsxwriter.worksheet import Worksheet
+
+    calls = []
+    for name in ("write_string", "write_number", "write_blank"):
+        decorated = getattr(Worksheet, name)
+
+        def counted(self, *args, _decorated=decorated, **kwargs):
+            calls.append((self.name, args[0], args[1]))
+            return _decorated(self, *args, **kwargs)
+
+        monkeypatch.setattr(Worksheet, name, counted)
+    path = write_workbook(D, tmp_path / "e.xlsx", header=HEADER, rows=ROWS, issues=ISSUES)
+    explain = {s.name: len(s.fields) for s in D.sheets}  # the « À corriger » column, once a row
+    assert not [c for c in calls if c[0] == "Erreurs" and c[1] > 0]
+    assert not [c for c in calls if c[0] in explain and c[1] > 0 and c[2] != explain[c[0]]]
+    ws = openpyxl.load_workbook(path)["Demandes"]
+    assert ws["D2"].value == "=1+1" and ws["B3"].value == "31/02/2024" and ws["B3"].comment
