@@ -1142,7 +1142,16 @@ def _ods_merged(scan: SheetScan, syntax: _OdsSyntax, body: bytes, first: int, ro
     `…-rows-spanned`) shows its value over the cells it covers (`table:covered-table-cell`,
     which LibreOffice saves with their values when asked to keep them). Its column: the cells
     before it and their repeats, counted from the previous span (_OdsRow counts them up to the
-    row's last value only: a merge may begin after it)."""
+    row's last value only: a merge may begin after it).
+
+    >>> scan = SheetScan()
+    >>> _ods_merged(scan, _ods_syntax(b"table", b"office", b"text", b"calcext"),
+    ...             b'<table:table-cell table:number-columns-repeated="3"/><table:table-cell table:number-columns-spanned="2"'
+    ...             b' table:number-rows-spanned="1"/><table:covered-table-cell/><table:table-cell/>'
+    ...             b'<table:table-cell table:number-rows-spanned="3"><text:p>x</text:p></table:table-cell>', 5, 6)
+    >>> scan.merged  # D5:E5 and D6:E6 (rows 5 and 6 alike), G5:G7 and G6:G8
+    [(3, 5, 4, 5), (3, 6, 4, 6), (6, 5, 6, 7), (6, 6, 6, 8)]
+    """
     col, at = 0, 0
     for m in syntax.spanning.finditer(body):
         before = body[at:m.start()]
