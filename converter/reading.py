@@ -1185,17 +1185,16 @@ def _ods_time(duration: str) -> str:
 
 def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False,
               check: _ContentCheck | None = None) -> dict[str, SheetScan]:
-    """What _scan_sheet finds in an .xlsx sheet, for every sheet of an .ods, in one pass over
-    its content.xml: first row, extent, cells in error (LibreOffice marks them
-    `calcext:value-type="error"`; fastexcel reads them as empty), formulas saved without a
-    value; with `listing`, the cells holding a number or a boolean (an identifier typed as a
-    number lost its zeros…), asked for a few cells of a few workbooks only (`_cells_of`):
-    listing them all took two thirds of the scan of a workbook typed as Excel types it.
-    A run of identical cells or rows is saved once with `number-…-repeated`: it counts that
-    often, and its cells are listed one by one up to MAX_SHEET_CELLS a sheet (beyond, the
-    extent is refused anyway). Like _scan_sheet, regular expressions over the bytes: an XML
-    parser calling Python for each element takes five times longer. `check` (_ContentCheck)
-    is given each piece before its rows are read; none when listing (the first scan did)."""
+    """What _scan_sheet finds in an .xlsx sheet, for every sheet of an .ods, in one pass over its content.xml:
+    first row, extent, cells in error (LibreOffice marks them `calcext:value-type="error"`; fastexcel reads
+    them as empty), formulas saved without a value, merged ranges; with `listing`, the cells holding a number
+    or a boolean (an identifier typed as a number lost its zeros…), asked for a few cells of a few workbooks
+    only (`_cells_of`): listing them all took two thirds of the scan of a workbook typed as Excel types it.
+    A run of identical cells or rows is saved once with `number-…-repeated`: it counts that often, and its
+    cells are listed one by one up to MAX_SHEET_CELLS a sheet (beyond, the extent is refused anyway). Like
+    _scan_sheet, regular expressions over the bytes: an XML parser calling Python for each element takes
+    five times longer. `check` (_ContentCheck) is given each piece before its rows are read; none when
+    listing (the first scan did)."""
     syntax = _content_syntax(path, zf)
     dates, masks, narrow = ({}, False, frozenset()) if listing else _ods_styles(zf)  # the listing asks for numbers and booleans only
     scans: dict[str, SheetScan] = {}
@@ -1228,10 +1227,8 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False,
             if (table := syntax.table.search(piece, 0, at)) is not None:  # a sheet begins
                 close()
                 name = syntax.name.search(table.group(1))
-                scan = scans[_plain_text(name.group(1)) if name else ""] = _ods_sheet(syntax, piece[table.end():at], listing,
-                                                                                      dates, narrow)
-                row, listed, top, left, bottom, right = 0, 0, 1 << 30, 1 << 30, -1, -1
-                before_bottom = before_right = -1
+                scan = scans[_plain_text(name.group(1)) if name else ""] = _ods_sheet(syntax, piece[table.end():at], listing, dates, narrow)
+                row, listed, top, left, bottom, right, before_bottom, before_right = 0, 0, 1 << 30, 1 << 30, -1, -1, -1, -1
             elif scan.value_rows is None:
                 continue  # a row outside any sheet (its tag damaged, well-formed): fastexcel reads none
             tag_end = piece.find(b">", at)
@@ -1883,8 +1880,7 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
         formulas, shown, masked = _noted(sheet, by_letter, scans[user])
         hidden = sorted(scans[user].hidden)
         columns = [b for b, letter in letters.items() if scans[user].hides_column(letter)]
-        unseen = {"narrow_columns": [b for b, letter in letters.items() if scans[user].narrows_column(letter)],
-                  "merged": scans[user].merged}
+        unseen = {"narrow_columns": [b for b, at in letters.items() if scans[user].narrows_column(at)], "merged": scans[user].merged}
         if (kinds := cells_of(user)) is None:
             return _SheetRead(frame, letters, formulas, {}, shown, hidden, columns, masked, **unseen)
         numeric, booleans = kinds

@@ -167,7 +167,8 @@ def _merged_cells(raw: RawWorkbook, sheet: Sheet, values: pl.DataFrame, found: p
         return found
     corners = {n: (f"{column_letter(c1)}{r1}", f"{column_letter(c2)}{r2}")
                for n, c1, r1, c2, r2 in first.select("range", "c1", "r1", "c2", "r2").iter_rows()}
-    others = {n: "" if n == 0 else f" ; {counted(n, 'autre cellule', 'autres cellules')} de la fusion en {'contient' if n == 1 else 'contiennent'} aussi une"
+    others = {n: "" if n == 0 else f" ; {counted(n, 'autre cellule', 'autres cellules')} de la fusion en "
+                                   f"{'contient' if n == 1 else 'contiennent'} aussi une"
               for n in first["others"].unique().to_list()}
     template = message("cellule_fusionnee_masquee", sheet=sheet.name, plage="\x01", premiere="\x02", autres="\x03")
     fill = {"\x01": pl.col("range").replace_strict({n: f"{a}:{b}" for n, (a, b) in corners.items()}, return_dtype=pl.String),
