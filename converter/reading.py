@@ -69,6 +69,7 @@ logging.getLogger("calamine").addHandler(logging.NullHandler())
 MAX_DATA_ROWS = 1_000_000  # data rows per sheet (Excel's own maximum is 1,048,576 rows); 100,000 demandes
 # × 3 ESMS already fill 300,000 rows of FINESS Géo and Scénarios (issue #6: large vendors)
 MAX_SHEET_CELLS = 10_000_000  # rows × columns of the area holding values, per sheet
+MAX_MERGED = MAX_DATA_ROWS  # merged ranges looked at a sheet (one a row); beyond, a damaged file's, left out
 
 Value = TypeVar("Value")
 _SPACES = r"[\s\u00a0\u202f\u200b\u200c\u200d\u2060\ufeff]"
@@ -101,6 +102,11 @@ class RawWorkbook:
     hidden: dict[str, list[int]] = field(default_factory=dict)
     # sheet → the balises whose column the sheet hides: read and deposited all the same
     hidden_columns: dict[str, list[str]] = field(default_factory=dict)
+    # sheet → the balises whose column is narrower than a millimetre, not hidden: the same
+    narrow_columns: dict[str, list[str]] = field(default_factory=dict)
+    # sheet → its merged ranges (SheetScan.merged): the values of the cells a range covers
+    # beyond its first are read and deposited all the same
+    merged: dict[str, list[tuple[int, int, int, int]]] = field(default_factory=dict)
     # sheet → balise → row → what a cell shows whose number format shows none of its value
     # (« ;;; » nothing, « "à venir" » that text: SheetScan.masked); its value is deposited all the same
     masked: dict[str, dict[str, dict[int, str]]] = field(default_factory=dict)
@@ -250,10 +256,21 @@ class SheetScan:
     # columns the sheet hides (`<col hidden="1">`; an .ods's `table:table-column` of
     # `table:visibility="collapse"`): (first, last) column indexes from 0, whether or not they hold a value
     hidden_columns: list[tuple[int, int]] = field(default_factory=list)
+    # columns narrower than a millimetre, not hidden (`<col width="0">`; an .ods's column style of
+    # `style:column-width="0cm"`): (first, last) column indexes from 0; the user sees none of them either
+    narrow_columns: list[tuple[int, int]] = field(default_factory=list)
+    # merged ranges (`<mergeCell ref="L2:M2"/>`; an .ods's cell of `table:number-columns-spanned`,
+    # `…-rows-spanned`): (first column index from 0, first row, last column index, last row); the
+    # sheet shows the first cell's value over the range, the others' values are read all the same
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)
 
     def hides_column(self, letter: str) -> bool:
         index = column_index(letter)
         return any(first <= index <= last for first, last in self.hidden_columns)
+
+    def narrows_column(self, letter: str) -> bool:
+        index = column_index(letter)
+        return any(first <= index <= last for first, last in self.narrow_columns) and not self.hides_column(letter)
 
 
 def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True,
@@ -265,6 +282,7 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True,
     styled = [(b' s="%d"' % style, decimals) for style, decimals in styles.percents.items()]
     rounded = _rounded_cells(tuple((s, k) for s, (_, k) in styles.rounding.items())) if styles.rounding else None
     found_first = False
+    head = True  # the first piece: it holds all that comes before the rows (`<cols>`)
     measure: bool | None = None if trust_dimension else True
     row_tags, dimension_rows = 0, 0
     wider: re.Pattern[bytes] | None = None  # a cell reference of more letters than the dimension's last column
@@ -303,7 +321,8 @@ def _scan_sheet(zf: zipfile.ZipFile, member: str, trust_dimension: bool = True,
         for attribute, decimals in styled:
             if attribute in chunk:
                 _percent_cells(scan, chunk, attribute, decimals)
-        _seen_otherwise(scan, chunk, styles, rounded, month_first)
+        _seen_otherwise(scan, chunk, styles, rounded, month_first, head)
+        head = False
         if not measure:  # rows holding cells (`</row>`; `<row>` without attributes counts twice: measured)
             if rows_here := chunk.count(b"row>"):
                 row_tags, last_rows = row_tags + rows_here, chunk
@@ -361,11 +380,14 @@ def _percent_cells(scan: SheetScan, chunk: bytes, attribute: bytes, decimals: in
 
 
 def _seen_otherwise(scan: SheetScan, chunk: bytes, styles: container.NumberStyles,
-                    rounded: re.Pattern[bytes] | None, month_first: re.Pattern[bytes] | None) -> None:
+                    rounded: re.Pattern[bytes] | None, month_first: re.Pattern[bytes] | None,
+                    head: bool = False) -> None:
     """What the user sees of `chunk` otherwise than it is held: the number cells whose style
     shows another number (`rounded`: _rounded_cells of `styles.rounding`), those of more
     decimals than fastexcel gives, the cells of a date style showing the month first
-    (`month_first`: _month_first_cells of `styles.month_first`), the rows and columns hidden."""
+    (`month_first`: _month_first_cells of `styles.month_first`), the rows hidden; with `head`
+    (the sheet's first piece), the columns hidden or narrower than a millimetre; the merged
+    ranges."""
     # a date style showing the month first, a format masking the value: in no chunk of most
     # workbooks, told by one search each
     if month_first is not None and any(b' s="%d"' % style in chunk for style in styles.month_first):
@@ -377,8 +399,14 @@ def _seen_otherwise(scan: SheetScan, chunk: bytes, styles: container.NumberStyle
     # four times faster than the search it spares
     if b"h" in chunk and b'hidden="' in chunk:
         scan.hidden.update(int(m.group(1)) for m in _HIDDEN_ROW.finditer(chunk))
-        if b"col " in chunk:
-            scan.hidden_columns += _hidden_columns(chunk)
+    # the columns (`<cols>`): before the rows, all in the first piece (_row_chunks cuts after a row)
+    if head:
+        rows = chunk.find(b"sheetData")
+        _columns_unseen(scan, chunk if rows < 0 else chunk[:rows])
+    # the merged ranges (`<mergeCells>`): after the rows, in the last piece, the only one that does
+    # not end with a row; in it, after its last row
+    if not chunk.endswith(b"row>") and b"mergeCell" in (tail := chunk[chunk.rfind(b"row>") + 4:]):
+        scan.merged += _merged_ranges(tail)[:MAX_MERGED - len(scan.merged)]
     # a style rounding the number shown: in no chunk of most workbooks, told by one search each
     if rounded is not None and any(b' s="%d"' % style in chunk for style in styles.rounding):
         _rounded_cells_of(scan, chunk, rounded, styles.rounding)
@@ -390,22 +418,68 @@ def _seen_otherwise(scan: SheetScan, chunk: bytes, styles: container.NumberStyle
 
 
 _HIDDEN_ROW = re.compile(rb'<(?:\w+:)?row\b(?=[^>]*\bhidden="(?:1|true)")[^>]*?\br="(\d+)"')
-_HIDDEN_COLUMN = re.compile(rb'<(?:\w+:)?col\b(?=[^>]*\bhidden="(?:1|true)")([^>]*)>')
+_COLUMN = re.compile(rb'<(?:\w+:)?col\b([^>]*)>')
 _COLUMN_SPAN = re.compile(rb'\b(min|max)="(\d+)"')
+_COLUMN_HIDDEN = re.compile(rb'\bhidden="(?:1|true)"')
+_COLUMN_WIDTH = re.compile(rb'\bwidth="([^"]*)"')
+# A column narrower than a millimetre shows nothing of its values, hidden or not. LibreOffice
+# (7.4) reads an .xlsx column of width 1 (Excel's unit: a digit of the default font) as 0.0972 in,
+# 2.47 mm, and one of width 0.1 as 0.0098 in; a width of 0 as its default width (it shows the
+# column; Excel does not)
+NARROW_MM = 1.0
+_EXCEL_WIDTH_MM = 0.0972 * 25.4
 
 
-def _hidden_columns(chunk: bytes) -> list[tuple[int, int]]:
-    """The columns an .xlsx sheet's `<cols>` hides (`<col min="6" max="7" hidden="1"/>`, min and
-    max counted from 1): (first, last) indexes from 0.
+def _columns_unseen(scan: SheetScan, head: bytes) -> None:
+    """The columns an .xlsx sheet's `<cols>` (in `head`) hides (`<col min="6" max="7" hidden="1"/>`,
+    min and max counted from 1), in `scan.hidden_columns`, and those narrower than a millimetre
+    (`width="0"`), in `scan.narrow_columns`: (first, last) indexes from 0.
 
-    >>> _hidden_columns(b'<cols><col min="1" max="1"/><col hidden="1" min="6" max="7"/><col min="9" max="9" hidden="false"/></cols>')
-    [(5, 6)]
+    >>> scan = SheetScan()
+    >>> _columns_unseen(scan, b'<cols><col min="1" max="1" width="9"/><col hidden="1" min="6" max="7"/>'
+    ...                 b'<col min="9" max="9" hidden="false"/><col min="10" max="11" width="0" customWidth="1"/></cols>')
+    >>> scan.hidden_columns, scan.narrow_columns
+    ([(5, 6)], [(9, 10)])
+    """
+    for m in _COLUMN.finditer(head):
+        span = {key: int(value) for key, value in _COLUMN_SPAN.findall(m.group(1))}
+        if b"min" not in span:
+            continue
+        found = (span[b"min"] - 1, min(span.get(b"max", span[b"min"]), 16384) - 1)
+        if _COLUMN_HIDDEN.search(m.group(1)):
+            scan.hidden_columns.append(found)
+        elif (width := _COLUMN_WIDTH.search(m.group(1))) and _narrow(width.group(1), _EXCEL_WIDTH_MM):
+            scan.narrow_columns.append(found)
+
+
+def _narrow(width: bytes, mm: float) -> bool:
+    """Whether a width (a number of `mm` millimetres each) is under NARROW_MM.
+
+    >>> _narrow(b"0", 2.47), _narrow(b"0.3", 2.47), _narrow(b"0.5", 2.47), _narrow(b"wide", 2.47)
+    (True, True, False, False)
+    """
+    try:
+        return 0 <= float(width) * mm < NARROW_MM
+    except ValueError:
+        return False
+
+
+_MERGE_CELL = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]{1,3})(\d{1,7}):([A-Z]{1,3})(\d{1,7})"')
+
+
+def _merged_ranges(tail: bytes) -> list[tuple[int, int, int, int]]:
+    """The ranges an .xlsx sheet's `<mergeCells>` (in `tail`) merges: (first column index from
+    0, first row, last column index, last row).
+
+    >>> _merged_ranges(b'<mergeCells count="2"><mergeCell ref="L2:M2"/><mergeCell ref="A3:A2"/></mergeCells>')
+    [(11, 2, 12, 2), (0, 2, 0, 3)]
     """
     found = []
-    for m in _HIDDEN_COLUMN.finditer(chunk):
-        span = {key: int(value) for key, value in _COLUMN_SPAN.findall(m.group(1))}
-        if b"min" in span:
-            found.append((span[b"min"] - 1, min(span.get(b"max", span[b"min"]), 16384) - 1))
+    for m in _MERGE_CELL.finditer(tail):
+        (c1, c2), (r1, r2) = sorted((column_index(m.group(1).decode()), column_index(m.group(3).decode()))), \
+            sorted((int(m.group(2)), int(m.group(4))))
+        if (c1, r1) != (c2, r2):
+            found.append((c1, r1, c2, r2))
     return found
 
 
@@ -618,6 +692,9 @@ class _OdsSyntax:
     date_cell: bytes  # `office:value-type="date"`
     cell_open: bytes  # `<table:table-cell`
     covered_open: bytes  # `<table:covered-table-cell` (merged cells)
+    spanning: re.Pattern[bytes]  # a cell merged with the next ones: `table:number-columns-spanned`…
+    columns_spanned: re.Pattern[bytes]  # group 1: the columns it spans
+    rows_spanned: re.Pattern[bytes]  # group 1: the rows it spans
     cell_close: bytes
     # what makes a cell worth a look: an error, a number, a formula (with or without its value)
     marked: re.Pattern[bytes]  # the cells every scan lists: in error, times, formulas
@@ -659,6 +736,9 @@ def _ods_syntax(t: bytes, o: bytes, x: bytes, c: bytes) -> _OdsSyntax:
                           + rb":p>(?!(?:TRUE|FALSE|VRAI|FAUX)</)([^0-9<]*)</" + x + rb":p>)"),
         cell_open=b"<" + t + b":table-cell",
         covered_open=b"<" + t + b":covered-table-cell",
+        spanning=re.compile(rb"<" + t + rb":table-cell\b[^>]*?\b" + t + rb':number-(?:columns|rows)-spanned="'),
+        columns_spanned=re.compile(rb"\b" + t + rb':number-columns-spanned="(\d+)"'),
+        rows_spanned=re.compile(rb"\b" + t + rb':number-rows-spanned="(\d+)"'),
         cell_close=b"</" + t + b":table-cell>",
         # a formula followed in its tag by a value type has a value: not looked at (LibreOffice
         # saves each VRAI or FAUX so); one preceded by it is, and found to have one
@@ -934,13 +1014,14 @@ def _holds_for_dates(condition: bytes) -> bool:
     return bound <= 0 if above else bound >= _DATES_UP_TO
 
 
-def _ods_styles(zf: zipfile.ZipFile) -> tuple[dict[bytes, str], bool]:
-    """What the number styles of an .ods may show otherwise than a cell holds: the cell styles
-    whose date style shows the month first (_odf_month_first), style name → the strftime
-    pattern of what its dates show; and whether a number style shows no digit (« ;;; »,
-    « "à venir" »: its numbers are looked for, SheetScan.masked). Date and cell styles live in
-    styles.xml and in content.xml's automatic styles (before its body); a cell style may take
-    its date style from its parent style. Most workbooks have neither."""
+def _ods_styles(zf: zipfile.ZipFile) -> tuple[dict[bytes, str], bool, frozenset[bytes]]:
+    """What the styles of an .ods may show otherwise than a cell holds: the cell styles whose
+    date style shows the month first (_odf_month_first), style name → the strftime pattern of
+    what its dates show; whether a number style shows no digit (« ;;; », « "à venir" »: its
+    numbers are looked for, SheetScan.masked); the column styles narrower than a millimetre
+    (_odf_narrow_columns). Date and cell styles live in styles.xml and in content.xml's
+    automatic styles (before its body); a cell style may take its date style from its parent
+    style. Most workbooks have none of them."""
     xml = b"".join(container.member_chunks(zf, "styles.xml")) if "styles.xml" in zf.namelist() else b""
     for piece in container.member_chunks(zf, "content.xml"):
         xml += piece
@@ -958,8 +1039,9 @@ def _ods_styles(zf: zipfile.ZipFile) -> tuple[dict[bytes, str], bool]:
         mapped = next((s for condition, s in _ODF_MAP.findall(m.group(4)) if _holds_for_dates(condition)), None)
         if name is not None and name.group(1) not in shows and mapped in shows:
             shows[name.group(1)] = shows[mapped]
+    narrow = _odf_narrow_columns(xml)
     if not shows:
-        return {}, masks
+        return {}, masks, narrow
     cells = {a[b"name"]: a for a in ({k: v for k, v in _ODF_STYLE_ATTRIBUTE.findall(m.group(1))}
                                       for m in _ODF_CELL_STYLE.finditer(xml)) if b"name" in a}
 
@@ -968,14 +1050,40 @@ def _ods_styles(zf: zipfile.ZipFile) -> tuple[dict[bytes, str], bool]:
         if b"data-style-name" in style or depth > 8:
             return style.get(b"data-style-name")
         return data_style(style[b"parent-style-name"], depth + 1) if b"parent-style-name" in style else None
-    return {name: shows[data] for name in cells if (data := data_style(name)) in shows}, masks
+    return {name: shows[data] for name in cells if (data := data_style(name)) in shows}, masks, narrow
 
 
-def _ods_sheet(syntax: _OdsSyntax, columns: bytes, listing: bool, dates: dict[bytes, str]) -> SheetScan:
+_ODF_COLUMN_STYLE = re.compile(rb'<([\w.-]+:)?style\b(?=[^>]*:family="table-column")([^>]*?)(?<!/)>(.*?)</\1?style>', re.S)
+_ODF_COLUMN_WIDTH = re.compile(rb':column-width="([0-9.]+)(cm|mm|in|pt|pc|px)"')
+_ODF_MM = {b"cm": 10.0, b"mm": 1.0, b"in": 25.4, b"pt": 25.4 / 72, b"pc": 25.4 / 6, b"px": 25.4 / 96}
+
+
+def _odf_narrow_columns(xml: bytes) -> frozenset[bytes]:
+    """The column styles of these styles narrower than a millimetre (NARROW_MM).
+
+    >>> sorted(_odf_narrow_columns(b'<style:style style:name="co1" style:family="table-column"><style:table-column-properties '
+    ...     b'style:column-width="0.0098in"/></style:style><style:style style:name="co2" style:family="table-column">'
+    ...     b'<style:table-column-properties style:column-width="0.889in"/></style:style>'
+    ...     b'<style:style style:name="co3" style:family="table-column"><style:table-column-properties '
+    ...     b'style:column-width="0cm"/></style:style>'))
+    [b'co1', b'co3']
+    """
+    found = set()
+    for m in _ODF_COLUMN_STYLE.finditer(xml):
+        name, width = re.search(rb':name="([^"]*)"', m.group(2)), _ODF_COLUMN_WIDTH.search(m.group(3))
+        if name is not None and width is not None and _narrow(width.group(1), _ODF_MM[width.group(2)]):
+            found.add(name.group(1))
+    return frozenset(found)
+
+
+def _ods_sheet(syntax: _OdsSyntax, columns: bytes, listing: bool, dates: dict[bytes, str],
+               narrow: frozenset[bytes] = frozenset()) -> SheetScan:
     """The SheetScan of an .ods sheet beginning, from its `table:table-column` tags (`columns`,
     before its rows): the columns it hides (LibreOffice marks one `table:visibility="collapse"`),
-    as _hidden_columns, and those whose cells are by default of a style of `dates`
-    (_ods_styles: a date shown month first)."""
+    as _columns_unseen, those of a style of `narrow` (_ods_styles: narrower than a millimetre),
+    and those whose cells are by default of a style of `dates` (_ods_styles: a date shown month
+    first). LibreOffice (7.4) saves a row formatted as a whole with each cell's own style, never
+    a row's `table:default-cell-style-name`: a cell's style is its own, else its column's."""
     scan = SheetScan(value_rows=0, numeric=set() if listing else None, booleans=set() if listing else None,
                      date_formats=dates)
     at = 0
@@ -984,6 +1092,8 @@ def _ods_sheet(syntax: _OdsSyntax, columns: bytes, listing: bool, dates: dict[by
         width, span = repeated[0][1] if repeated else 1, (at, min(at + (repeated[0][1] if repeated else 1), 16384) - 1)
         if b':visibility="collapse"' in m.group(1) and at < 16384:
             scan.hidden_columns.append(span)
+        elif narrow and (own := syntax.cell_style.search(m.group(1))) and own.group(1) in narrow and at < 16384:
+            scan.narrow_columns.append(span)
         style = syntax.default_style.search(m.group(1)) if dates else None
         if style is not None and style.group(1) in dates and at < 16384:
             scan.date_columns.append((*span, style.group(1)))
@@ -1026,6 +1136,36 @@ def _ods_seen_otherwise(scan: SheetScan, syntax: _OdsSyntax, cells: _OdsRow, fir
                                  for c in range(col, min(col + width, 16384))]
 
 
+def _ods_merged(scan: SheetScan, syntax: _OdsSyntax, body: bytes, first: int, row: int) -> None:
+    """The merged ranges of one .ods row (or run of `first`..`row` identical rows), in
+    `scan.merged`: a cell spanning columns or rows (`table:number-columns-spanned`,
+    `…-rows-spanned`) shows its value over the cells it covers (`table:covered-table-cell`,
+    which LibreOffice saves with their values when asked to keep them). Its column: the cells
+    before it and their repeats, counted from the previous span (_OdsRow counts them up to the
+    row's last value only: a merge may begin after it).
+
+    >>> scan = SheetScan()
+    >>> _ods_merged(scan, _ods_syntax(b"table", b"office", b"text", b"calcext"),
+    ...             b'<table:table-cell table:number-columns-repeated="3"/><table:table-cell table:number-columns-spanned="2"'
+    ...             b' table:number-rows-spanned="1"/><table:covered-table-cell/><table:table-cell/>'
+    ...             b'<table:table-cell table:number-rows-spanned="3"><text:p>x</text:p></table:table-cell>', 5, 6)
+    >>> scan.merged  # D5:E5 and D6:E6 (rows 5 and 6 alike), G5:G7 and G6:G8
+    [(3, 5, 4, 5), (3, 6, 4, 6), (6, 5, 6, 7), (6, 6, 6, 8)]
+    """
+    col, at = 0, 0
+    for m in syntax.spanning.finditer(body):
+        before = body[at:m.start()]
+        col += before.count(syntax.cell_open) + before.count(syntax.covered_open) + \
+            sum(n - 1 for _, n in _repeats(syntax, before))
+        at = m.start()
+        attrs = body[at:body.find(b">", at)]
+        wide, high = (int(found.group(1)) if (found := spanned.search(attrs)) else 1
+                      for spanned in (syntax.columns_spanned, syntax.rows_spanned))
+        if wide * high > 1:
+            scan.merged += [(col, r, col + wide - 1, r + high - 1)
+                            for r in range(first, min(row, first + MAX_MERGED - len(scan.merged) - 1) + 1)]
+
+
 _ODS_DURATION = re.compile(r"^PT(\d+)H(\d+)M(\d+)(?:[.,]\d*)?S$")
 
 
@@ -1045,19 +1185,18 @@ def _ods_time(duration: str) -> str:
 
 def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False,
               check: _ContentCheck | None = None) -> dict[str, SheetScan]:
-    """What _scan_sheet finds in an .xlsx sheet, for every sheet of an .ods, in one pass over
-    its content.xml: first row, extent, cells in error (LibreOffice marks them
-    `calcext:value-type="error"`; fastexcel reads them as empty), formulas saved without a
-    value; with `listing`, the cells holding a number or a boolean (an identifier typed as a
-    number lost its zeros…), asked for a few cells of a few workbooks only (`_cells_of`):
-    listing them all took two thirds of the scan of a workbook typed as Excel types it.
-    A run of identical cells or rows is saved once with `number-…-repeated`: it counts that
-    often, and its cells are listed one by one up to MAX_SHEET_CELLS a sheet (beyond, the
-    extent is refused anyway). Like _scan_sheet, regular expressions over the bytes: an XML
-    parser calling Python for each element takes five times longer. `check` (_ContentCheck)
-    is given each piece before its rows are read; none when listing (the first scan did)."""
+    """What _scan_sheet finds in an .xlsx sheet, for every sheet of an .ods, in one pass over its content.xml:
+    first row, extent, cells in error (LibreOffice marks them `calcext:value-type="error"`; fastexcel reads
+    them as empty), formulas saved without a value, merged ranges; with `listing`, the cells holding a number
+    or a boolean (an identifier typed as a number lost its zeros…), asked for a few cells of a few workbooks
+    only (`_cells_of`): listing them all took two thirds of the scan of a workbook typed as Excel types it.
+    A run of identical cells or rows is saved once with `number-…-repeated`: it counts that often, and its
+    cells are listed one by one up to MAX_SHEET_CELLS a sheet (beyond, the extent is refused anyway). Like
+    _scan_sheet, regular expressions over the bytes: an XML parser calling Python for each element takes
+    five times longer. `check` (_ContentCheck) is given each piece before its rows are read; none when
+    listing (the first scan did)."""
     syntax = _content_syntax(path, zf)
-    dates, masks = ({}, False) if listing else _ods_styles(zf)  # the listing asks for numbers and booleans only
+    dates, masks, narrow = ({}, False, frozenset()) if listing else _ods_styles(zf)  # the listing asks for numbers and booleans only
     scans: dict[str, SheetScan] = {}
     scan = SheetScan()
     row = listed = 0
@@ -1078,6 +1217,7 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False,
         # expressions, for what every row and cell needs: three times faster
         # a number shown rounded, or of many decimals: in no chunk of most workbooks, told by one search
         shown_apart, masked = syntax.shown_apart.search(chunk) is not None, masks and syntax.masked.search(chunk) is not None
+        spans = not listing and b"-spanned=" in chunk  # merged cells: in no chunk of most workbooks
         for piece in chunk.split(syntax.row_end):
             at = piece.find(syntax.row_open)
             while at >= 0 and piece[at + len(syntax.row_open):at + len(syntax.row_open) + 1] not in _XML_SPACE_OR_END:
@@ -1087,10 +1227,8 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False,
             if (table := syntax.table.search(piece, 0, at)) is not None:  # a sheet begins
                 close()
                 name = syntax.name.search(table.group(1))
-                scan = scans[_plain_text(name.group(1)) if name else ""] = _ods_sheet(syntax, piece[table.end():at], listing,
-                                                                                      dates)
-                row, listed, top, left, bottom, right = 0, 0, 1 << 30, 1 << 30, -1, -1
-                before_bottom = before_right = -1
+                scan = scans[_plain_text(name.group(1)) if name else ""] = _ods_sheet(syntax, piece[table.end():at], listing, dates, narrow)
+                row, listed, top, left, bottom, right, before_bottom, before_right = 0, 0, 1 << 30, 1 << 30, -1, -1, -1, -1
             elif scan.value_rows is None:
                 continue  # a row outside any sheet (its tag damaged, well-formed): fastexcel reads none
             tag_end = piece.find(b">", at)
@@ -1098,6 +1236,8 @@ def _scan_ods(path: Path, zf: zipfile.ZipFile, listing: bool = False,
             repeated = syntax.rows_repeated.search(attrs) if b"repeated" in attrs else None
             first = row + 1
             row += int(repeated.group(1)) if repeated else 1
+            if spans and b"-spanned=" in body:  # a merge over the next rows may begin in a row holding no value
+                _ods_merged(scan, syntax, body, first, row)
             if b"value-type" not in body and b"formula=" not in body:
                 continue  # no value: most rows after the table, told by one search
             if b':visibility="collapse"' in attrs or b':visibility="filter"' in attrs:  # hidden, filtered out
@@ -1647,6 +1787,8 @@ class _SheetRead:
     hidden: list[int] = field(default_factory=list)  # RawWorkbook.hidden of the sheet
     hidden_columns: list[str] = field(default_factory=list)  # RawWorkbook.hidden_columns of the sheet
     masked: dict[str, dict[int, str]] = field(default_factory=dict)  # RawWorkbook.masked of the sheet
+    narrow_columns: list[str] = field(default_factory=list)  # RawWorkbook.narrow_columns of the sheet
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)  # RawWorkbook.merged of the sheet
 
 
 def _read_sheets(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition | None, members: dict[str, str],
@@ -1738,8 +1880,9 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
         formulas, shown, masked = _noted(sheet, by_letter, scans[user])
         hidden = sorted(scans[user].hidden)
         columns = [b for b, letter in letters.items() if scans[user].hides_column(letter)]
+        unseen = {"narrow_columns": [b for b, at in letters.items() if scans[user].narrows_column(at)], "merged": scans[user].merged}
         if (kinds := cells_of(user)) is None:
-            return _SheetRead(frame, letters, formulas, {}, shown, hidden, columns, masked)
+            return _SheetRead(frame, letters, formulas, {}, shown, hidden, columns, masked, **unseen)
         numeric, booleans = kinds
         frame = _numbers_as_shown(numeric, sheet, frame, letters)
         frame = _booleans_as_shown(booleans, sheet, frame, letters, ods, scans[user].boolean_formulas)
@@ -1749,7 +1892,7 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
         elif from_calc:  # an .xlsx: its sheets have members
             frame = _dates_of_calc(partial(_serials, zf, members[user]), sheet, frame, letters)
         return _SheetRead(frame, letters, formulas, padded, {**shown, **_dates_shown(sheet, frame, letters, scans[user])},
-                          hidden, columns, masked)
+                          hidden, columns, masked, **unseen)
 
     def read_second(sheet: Sheet) -> None:
         """`sheet`, loaded by the second reader and published at once: its check starts."""
@@ -1759,7 +1902,7 @@ def _read_opened(path: Path, zf: zipfile.ZipFile, definition: FormatDefinition |
     def publish(sheet: Sheet, done: _SheetRead) -> None:
         """`sheet` into `raw`; `then(raw, sheet)` starts, while fastexcel loads the next sheets."""
         raw.frames[sheet.name], raw.letters[sheet.name] = done.frame, done.letters
-        for noted in ("formulas", "padded", "shown", "hidden", "hidden_columns", "masked"):
+        for noted in ("formulas", "padded", "shown", "hidden", "hidden_columns", "masked", "narrow_columns", "merged"):
             if getattr(done, noted):
                 getattr(raw, noted)[sheet.name] = getattr(done, noted)
         if then is not None:
@@ -1880,7 +2023,8 @@ def _read_all(path: Path, raw: RawWorkbook, names: list[str], actual: dict[str, 
                     detail="demande" if definition.produces_deposit else "bon de commande")
     raw.renamed = {n: u for n, u in actual.items() if n != u}
     order = [definition.header.name, *(s.name for s in definition.sheets)]
-    for found in ("frames", "letters", "padded", "formulas", "shown", "hidden", "hidden_columns", "masked"):  # in the format's order, whoever read them
+    for found in ("frames", "letters", "padded", "formulas", "shown", "hidden", "hidden_columns", "masked",
+                  "narrow_columns", "merged"):  # in the format's order, whoever read them
         setattr(raw, found, {name: getattr(raw, found)[name] for name in order if name in getattr(raw, found)})
     return raw
 

@@ -535,3 +535,147 @@ def test_numbers_a_format_masks_warn_alike_from_the_ods_libreoffice_saves(tmp_pa
     assert found[".ods"] == found[".xlsx"] and [r.split(" : ")[0] for r in found[".ods"]] == [
         "feuille « Demandes », ligne 2, colonne D (montantSegurHT) — valeur « 4866.67 »",
         "feuille « Demandes », ligne 2, colonne E (isMandataire) — valeur « 0 »"]
+
+
+# ------------------------------------------------------------------ columns too narrow to see
+# A column of width 0 (or under a millimetre) without the hidden flag shows nothing either: its
+# values are deposited, with one warning a column, as for a hidden column (the seeds are silent)
+
+
+def narrow_column(tmp_path: Path, width: bytes, hidden: bool = False) -> Path:
+    """Seed 001's workbook, column G of its OG sheet (numeroCarteCPX, A123456789) of this width."""
+    from .test_hostile import members, rewrite
+    path = workbook(tmp_path / "etroite.xlsx", seed_001_rows())
+    old = b'<col min="7" max="7" width="18.7109375" style="1" customWidth="1"/>'
+    new = b'<col min="7" max="7" width="' + width + b'" style="1" customWidth="1"' + (b' hidden="1"' if hidden else b"") + b"/>"
+    return rewrite(path, members(path)["OG"], lambda data: data.replace(old, new) if old in data else pytest.fail("no column G"))
+
+
+@pytest.mark.parametrize("width, hidden, codes", [
+    (b"0", False, ["colonne_etroite"]),
+    (b"0.3", False, ["colonne_etroite"]),  # 0.7 mm as LibreOffice reads it
+    (b"0.5", False, []),  # 1.2 mm: a sliver shows
+    (b"0", True, ["colonne_masquee"]),  # hidden: said once, as hidden
+])
+def test_a_value_in_a_column_narrower_than_a_millimetre_is_deposited_with_a_warning(tmp_path, width, hidden, codes):
+    outcome = api.convert(narrow_column(tmp_path, width, hidden), tmp_path / "depot", DAY, registre=tmp_path / "registre.sqlite")
+    assert outcome.accepted == ["00001"] and '"numeroCarteCPX": "A123456789"' in outcome.files[0].read_text("utf-8")
+    found = [i for i in outcome.issues if i.code in ("colonne_etroite", "colonne_masquee")]
+    assert [i.code for i in found] == codes
+    if codes == ["colonne_etroite"]:
+        assert (found[0].sheet, found[0].column, found[0].balise, found[0].row) == ("OG", "G", "numeroCarteCPX", None)
+        assert found[0].message.startswith("La colonne G (numeroCarteCPX) de la feuille « OG » est large de moins d'un "
+                                           "millimètre et contient une valeur sur 1 ligne : xl2segur les lit et les dépose")
+
+
+def narrow_ods_column(data: bytes, sheet: bytes, index: int, width: bytes) -> bytes:
+    """content.xml, the `index`th `table:table-column` of `sheet` (no repeat before it) of a
+    column style of this width, as LibreOffice saves an .xlsx column of width 0.1 (0.0098in)."""
+    at = data.index(b'<table:table table:name="' + sheet)
+    for _ in range(index + 1):
+        at = data.index(b"<table:table-column ", at + 1)
+    start = data.index(b'table:style-name="', at) + 18
+    data = data[:start] + b"co900" + data[data.index(b'"', start):]
+    return data.replace(b"</office:automatic-styles>", b'<style:style style:name="co900" style:family="table-column">'
+                        b'<style:table-column-properties fo:break-before="auto" style:column-width="' + width + b'"/>'
+                        b"</style:style></office:automatic-styles>", 1)
+
+
+@pytest.mark.parametrize("width, warned", [(b"0.0098in", True), (b"0cm", True), (b"0.9mm", True), (b"0.0484in", False)])
+def test_an_ods_column_narrower_than_a_millimetre_warns(tmp_path, width, warned):
+    outcome = api.verify(edited_ods(tmp_path, lambda data: narrow_ods_column(data, b"OG", 6, width)))
+    assert [(i.sheet, i.column, i.balise, i.message.split(" : ")[0]) for i in outcome.issues if i.code == "colonne_etroite"] == \
+        ([("OG", "G", "numeroCarteCPX", "La colonne G (numeroCarteCPX) de la feuille « OG » est large de moins d'un "
+           "millimètre et contient une valeur sur 3 lignes")] if warned else [])
+
+
+# ------------------------------------------------------------------ merged cells
+# A merged range shows its first cell's value over the range; the values of the cells it
+# covers stay in the file (LibreOffice keeps them when asked to, « conserver le contenu des
+# cellules masquées »; another program may write them) and fastexcel reads them. The seeds say
+# nothing of merged cells: they are deposited, with one warning a range
+
+
+def merged(tmp_path: Path, *ranges: str) -> Path:
+    """Seed 001's workbook, these ranges (« OG!L2:M2 ») merged by openpyxl with the values of
+    the cells they cover kept, as LibreOffice writes them (openpyxl empties them when it merges,
+    and when it loads a merged range: once only)."""
+    from openpyxl.worksheet.cell_range import CellRange
+    path = workbook(tmp_path / "fusion.xlsx", seed_001_rows())
+    book = openpyxl.load_workbook(path)
+    for sheet, _, ref in (r.partition("!") for r in ranges):
+        book[sheet].merged_cells.add(CellRange(ref))  # not merge_cells()
+    book.save(path)
+    return path
+
+
+def merge_warnings(outcome: api.Outcome) -> list[tuple]:
+    return [(i.severity, i.sheet, i.cell, i.balise, i.value, i.numero_editeur)
+            for i in outcome.issues if i.code == "cellule_fusionnee_masquee"]
+
+
+def test_a_value_a_merged_range_covers_is_deposited_with_a_warning(tmp_path):
+    """L2:M2 merged: the sheet shows L2 (DURAND) over both; M2 holds direction@og.fr."""
+    outcome = api.convert(merged(tmp_path, "OG!L2:M2"), tmp_path / "depot", DAY, registre=tmp_path / "registre.sqlite")
+    assert outcome.accepted == ["00001"] and '"emailResponsableOG": "direction@og.fr"' in outcome.files[0].read_text("utf-8")
+    assert merge_warnings(outcome) == [("avertissement", "OG", "M2", "emailResponsableOG", "direction@og.fr", "00001")]
+    (warning,) = [i for i in outcome.issues if i.code == "cellule_fusionnee_masquee"]
+    assert warning.render().startswith(
+        "feuille « OG », ligne 2, colonne M (emailResponsableOG) — valeur « direction@og.fr » : Cette cellule est "
+        "recouverte par la fusion L2:M2 de la feuille « OG », qui n'affiche que sa première cellule, L2 : sa valeur est "
+        "lue et déposée telle quelle, mais qui lit la feuille ne la voit pas. Annulez la fusion")
+
+
+def test_a_range_over_rows_shows_its_first_row_and_warns_for_the_next(tmp_path):
+    """FINESS Géo B2:B3 merged (the same FINESS juridique, typed twice): B2 shows over both rows."""
+    outcome = api.verify(merged(tmp_path, "FINESS Géo!B2:B3"))
+    assert merge_warnings(outcome) == [("avertissement", "FINESS Géo", "B3", "FINESSJuridique", "345678912", "00001")]
+
+
+def test_one_warning_a_range_at_its_first_covered_value_with_the_count_of_the_others(tmp_path):
+    outcome = api.verify(merged(tmp_path, "OG!K2:N2", "OG!H2:J3", "OG!E2:F2", "OG!A1:A2"))
+    # E2:F2 covers F2, empty; A1:A2 covers A2, 00001, under the header
+    assert merge_warnings(outcome) == [
+        ("avertissement", "OG", "A2", "numeroEditeur", "00001", "00001"),
+        ("avertissement", "OG", "I2", "telAdminTechnique", "+33612345678", "00001"),
+        ("avertissement", "OG", "L2", "nomResponsableOG", "DURAND", "00001"),
+    ]
+    messages = [i.message for i in outcome.issues if i.code == "cellule_fusionnee_masquee"]
+    assert "fusion A1:A2 de la feuille « OG », qui n'affiche que sa première cellule, A1 : sa valeur" in messages[0]
+    assert "fusion H2:J3 de la feuille « OG », qui n'affiche que sa première cellule, H2 : sa valeur" in messages[1]
+    assert "la voit pas ; 1 autre cellule de la fusion en contient aussi une." in messages[1]  # J2 (I3, J3 empty)
+    assert "la voit pas ; 2 autres cellules de la fusion en contiennent aussi une." in messages[2]  # M2, N2
+
+
+def test_no_merged_range_or_none_covering_a_value_no_warning(tmp_path):
+    assert merge_warnings(api.verify(merged(tmp_path, "OG!E2:F2", "OG!O2:P3"))) == []
+    assert merge_warnings(api.verify(workbook(tmp_path / "simple.xlsx", seed_001_rows()))) == []
+
+
+def test_an_ods_covered_cell_holding_a_value_warns_as_in_an_xlsx(tmp_path):
+    """L4:M4 of the LibreOffice-saved .ods's OG sheet merged, M4 kept as LibreOffice keeps it:
+    a `table:covered-table-cell` holding its value."""
+    cells = (b'<table:table-cell office:value-type="string" calcext:value-type="string"><text:p>DURAND</text:p></table:table-cell>'
+             b'<table:table-cell office:value-type="string" calcext:value-type="string"><text:p>direction@og.fr</text:p></table:table-cell>')
+    spanned = (b'<table:table-cell office:value-type="string" calcext:value-type="string" table:number-columns-spanned="2" '
+               b'table:number-rows-spanned="1"><text:p>DURAND</text:p></table:table-cell><table:covered-table-cell '
+               b'office:value-type="string" calcext:value-type="string"><text:p>direction@og.fr</text:p></table:covered-table-cell>')
+    outcome = api.verify(edited_ods(tmp_path, lambda data: data.replace(cells, spanned, 1) if cells in data else pytest.fail("no L4")))
+    assert merge_warnings(outcome) == [("avertissement", "OG", "M4", "emailResponsableOG", "direction@og.fr", "00001")]
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice absent : l'.ods modifié ci-dessus le remplace")
+def test_merged_ranges_warn_alike_from_the_ods_libreoffice_saves(tmp_path):
+    """LibreOffice keeps the covered cells' values in the .ods (`table:covered-table-cell`), a
+    range over rows too (`table:number-rows-spanned`), and in the .xlsx it saves."""
+    source = merged(tmp_path, "OG!L2:M2", "FINESS Géo!B2:B3")
+    found = {}
+    for kind in ("ods", "xlsx"):
+        subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
+                        "--convert-to", kind, "--outdir", str(tmp_path / kind), str(source)],
+                       check=True, capture_output=True, timeout=180)
+        found[kind] = [i.render() for i in api.verify(tmp_path / kind / f"fusion.{kind}").issues
+                       if i.code == "cellule_fusionnee_masquee"]
+    assert found["ods"] == found["xlsx"] == [i.render() for i in api.verify(source).issues if i.code == "cellule_fusionnee_masquee"]
+    assert [r.split(" — ")[0] for r in found["ods"]] == ["feuille « FINESS Géo », ligne 3, colonne B (FINESSJuridique)",
+                                                          "feuille « OG », ligne 2, colonne M (emailResponsableOG)"]

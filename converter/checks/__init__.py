@@ -14,7 +14,8 @@ import polars as pl
 from ..formats import FormatDefinition, Sheet
 from ..issues import ISSUE_SCHEMA, NO_ROWS, Issue, issue, issues_from_frame, message, severity
 from ..kinds import shown
-from ..reading import HEADER_SHEET, ROW, RawWorkbook, blank
+from ..formats.model import column_letter
+from ..reading import HEADER_SHEET, ROW, RawWorkbook, blank, column_index
 from ..wording import counted
 from .links import check_links
 from .rules import check_rules
@@ -68,8 +69,8 @@ def check_sheet(raw: RawWorkbook, sheet: Sheet) -> tuple[pl.DataFrame, pl.DataFr
         for f in sheet.fields if not f.is_text
     ).collect(engine=CHECK_ENGINE)
     values = checked.select(pl.col(ROW), pl.col(NE), *(pl.col(f.balise) for f in sheet.fields))
-    found = _hidden_rows(raw, sheet, values, _issue_rows(raw, sheet, checked))
-    return values, _masked_cells(raw, sheet, values, _hidden_columns(raw, sheet, found))
+    found = _hidden_columns(raw, sheet, _hidden_rows(raw, sheet, values, _issue_rows(raw, sheet, checked)))
+    return values, _merged_cells(raw, sheet, values, _masked_cells(raw, sheet, values, found))
 
 
 def _hidden_rows(raw: RawWorkbook, sheet: Sheet, values: pl.DataFrame, found: pl.DataFrame) -> pl.DataFrame:
@@ -87,17 +88,18 @@ def _hidden_rows(raw: RawWorkbook, sheet: Sheet, values: pl.DataFrame, found: pl
 
 
 def _hidden_columns(raw: RawWorkbook, sheet: Sheet, found: pl.DataFrame) -> pl.DataFrame:
-    """`found`, and a warning for each column the sheet hides (RawWorkbook.hidden_columns) that
-    holds a value, once, with the count of its rows holding one: the seeds say nothing of a
-    workbook's columns, its values are read and deposited like the others, but the user reading
-    the sheet does not see them."""
-    hidden = raw.hidden_columns.get(sheet.name)
-    if not hidden:
+    """`found`, and a warning for each column the sheet hides (RawWorkbook.hidden_columns), or
+    narrower than a millimetre (RawWorkbook.narrow_columns), that holds a value, once, with the
+    count of its rows holding one: the seeds say nothing of a workbook's columns, its values are
+    read and deposited like the others, but the user reading the sheet does not see them."""
+    unseen = [(code, b) for code, columns in (("colonne_masquee", raw.hidden_columns), ("colonne_etroite", raw.narrow_columns))
+              for b in columns.get(sheet.name, [])]
+    if not unseen:
         return found
-    filled = raw.frames[sheet.name].select((~blank(b)).sum() for b in hidden).row(0)
-    warned = [issue("colonne_masquee", sheet=sheet.name, column=raw.letter(sheet.name, b), balise=b,
+    filled = raw.frames[sheet.name].select((~blank(b)).sum() for _, b in unseen).row(0)
+    warned = [issue(code, sheet=sheet.name, column=raw.letter(sheet.name, b), balise=b,
                     compte=counted(n, "ligne")).to_dict()
-              for b, n in zip(hidden, filled) if n]
+              for (code, b), n in zip(unseen, filled) if n]
     if not warned:
         return found
     return pl.concat([found, pl.DataFrame([{k: v for k, v in w.items() if k in ISSUE_SCHEMA} for w in warned],
@@ -128,6 +130,57 @@ def _masked_cells(raw: RawWorkbook, sheet: Sheet, values: pl.DataFrame, found: p
             numero_editeur=pl.col(NE), rows=NO_ROWS,
         ).cast(ISSUE_SCHEMA))
     return pl.concat(parts)
+
+
+_RANGES = {"range": pl.Int64, "c1": pl.Int64, "r1": pl.Int64, "c2": pl.Int64, "r2": pl.Int64}
+
+
+def _merged_cells(raw: RawWorkbook, sheet: Sheet, values: pl.DataFrame, found: pl.DataFrame) -> pl.DataFrame:
+    """`found`, and a warning for each merged range (RawWorkbook.merged) holding a value beyond
+    its first cell, at the first such cell, with its value: the seeds say nothing of merged
+    cells, the value is read and deposited like the others, but the sheet shows the first cell's
+    over the range (L2:M2 shows L2; A2:A3, A2 over both rows). One Polars join a column."""
+    merged = raw.merged.get(sheet.name)
+    letters = raw.letters.get(sheet.name, {})
+    if not merged or not letters:
+        return found
+    ranges = pl.DataFrame([(n, *r) for n, r in enumerate(merged)], schema=_RANGES, orient="row")
+    hits = []
+    for f in sheet.fields:
+        if f.balise not in letters:
+            continue
+        c = column_index(letters[f.balise])
+        mine = ranges.filter((pl.col("c1") <= c) & (pl.col("c2") >= c))
+        if mine.height == 0:
+            continue
+        hits.append(raw.frames[sheet.name].filter(~blank(f.balise)).select(
+            ROW, column=pl.lit(letters[f.balise]), index=pl.lit(c), balise=pl.lit(f.balise),
+            value=shown(f.kind, pl.col(f.balise)),
+        ).join_where(mine.with_columns(top=pl.col("r1") + (pl.col("c1") == c).cast(pl.Int64)),
+                     pl.col(ROW) >= pl.col("top"), pl.col(ROW) <= pl.col("r2")))
+    if not hits:
+        return found
+    # the first cell of each range holding a value (by row, then column), and how many others do
+    first = pl.concat(hits).sort("range", ROW, "index").group_by("range", maintain_order=True).agg(
+        pl.all().first(), others=pl.len() - 1)
+    if first.height == 0:
+        return found
+    corners = {n: (f"{column_letter(c1)}{r1}", f"{column_letter(c2)}{r2}")
+               for n, c1, r1, c2, r2 in first.select("range", "c1", "r1", "c2", "r2").iter_rows()}
+    others = {n: "" if n == 0 else f" ; {counted(n, 'autre cellule', 'autres cellules')} de la fusion en "
+                                   f"{'contient' if n == 1 else 'contiennent'} aussi une"
+              for n in first["others"].unique().to_list()}
+    template = message("cellule_fusionnee_masquee", sheet=sheet.name, plage="\x01", premiere="\x02", autres="\x03")
+    fill = {"\x01": pl.col("range").replace_strict({n: f"{a}:{b}" for n, (a, b) in corners.items()}, return_dtype=pl.String),
+            "\x02": pl.col("range").replace_strict({n: a for n, (a, _) in corners.items()}, return_dtype=pl.String),
+            "\x03": pl.col("others").replace_strict(others, return_dtype=pl.String)}
+    pieces = re.split("([\x01-\x03])", template)
+    text = pl.concat_str([fill[p] if p in fill else pl.lit(p) for p in pieces if p])
+    return pl.concat([found, first.join(values.select(ROW, NE), on=ROW, how="left").select(
+        code=pl.lit("cellule_fusionnee_masquee"), message=text,
+        severity=pl.lit(str(severity("cellule_fusionnee_masquee"))), sheet=pl.lit(sheet.name), row=pl.col(ROW),
+        column=pl.col("column"), balise=pl.col("balise"), value=pl.col("value"), numero_editeur=pl.col(NE), rows=NO_ROWS,
+    ).cast(ISSUE_SCHEMA)])
 
 
 def _cleaned_cells(frame: pl.DataFrame, sheet: Sheet) -> tuple[pl.LazyFrame, set[str]]:
