@@ -314,16 +314,21 @@ def test_an_ods_column_after_a_repeated_one_is_placed_by_the_repeat(tmp_path):
     assert [(i.column, i.balise) for i in outcome.issues if i.code == "colonne_masquee"] == [("J", "emailAdminTechnique")]
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice absent : les .ods modifiés ci-dessus le remplacent")
-def test_columns_libreoffice_saved_hidden_warn_alike_from_its_ods_and_xlsx(tmp_path):
-    source = hidden_columns(tmp_path, "G", "F", "O")
+def _saved_by_libreoffice(tmp_path: Path, source: Path, code: str) -> dict[str, list[str]]:
+    """`source` saved by LibreOffice as .ods and as .xlsx: each one's problems of `code`, rendered."""
     found = {}
     for kind in ("ods", "xlsx"):
         subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
                         "--convert-to", kind, "--outdir", str(tmp_path / kind), str(source)],
                        check=True, capture_output=True, timeout=180)
-        found[kind] = [i.render() for i in api.verify(tmp_path / kind / f"colonnes.{kind}").issues
-                       if i.code == "colonne_masquee"]
+        found[kind] = [i.render() for i in api.verify(tmp_path / kind / f"{source.stem}.{kind}").issues if i.code == code]
+    return found
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice absent : les .ods modifiés ci-dessus le remplacent")
+def test_columns_libreoffice_saved_hidden_warn_alike_from_its_ods_and_xlsx(tmp_path):
+    source = hidden_columns(tmp_path, "G", "F", "O")
+    found = _saved_by_libreoffice(tmp_path, source, "colonne_masquee")
     assert found["ods"] == found["xlsx"] == [r for r in (i.render() for i in api.verify(source).issues) if "masquée" in r]
     assert len(found["ods"]) == 1
 
@@ -669,13 +674,7 @@ def test_merged_ranges_warn_alike_from_the_ods_libreoffice_saves(tmp_path):
     """LibreOffice keeps the covered cells' values in the .ods (`table:covered-table-cell`), a
     range over rows too (`table:number-rows-spanned`), and in the .xlsx it saves."""
     source = merged(tmp_path, "OG!L2:M2", "FINESS Géo!B2:B3")
-    found = {}
-    for kind in ("ods", "xlsx"):
-        subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
-                        "--convert-to", kind, "--outdir", str(tmp_path / kind), str(source)],
-                       check=True, capture_output=True, timeout=180)
-        found[kind] = [i.render() for i in api.verify(tmp_path / kind / f"fusion.{kind}").issues
-                       if i.code == "cellule_fusionnee_masquee"]
+    found = _saved_by_libreoffice(tmp_path, source, "cellule_fusionnee_masquee")
     assert found["ods"] == found["xlsx"] == [i.render() for i in api.verify(source).issues if i.code == "cellule_fusionnee_masquee"]
     assert [r.split(" — ")[0] for r in found["ods"]] == ["feuille « FINESS Géo », ligne 3, colonne B (FINESSJuridique)",
                                                           "feuille « OG », ligne 2, colonne M (emailResponsableOG)"]
