@@ -1055,6 +1055,22 @@ PRAGMA user_version = 1;
 """
 
 
+def ledger_of_version_1(path: Path, demande_json: str, finess: list[str], **columns: str) -> None:
+    """A ledger as version 1 wrote it, at `path`: one avance file, JSON-0123456789-20240312-001.json,
+    of one demande 00001 of 4866.67 €, its own JSON `demande_json` in its row, and `columns`
+    (statut, numero_asp…) as given."""
+    names = ", ".join(columns)
+    with sqlite3.connect(path) as db:
+        db.executescript(_LEDGER_V1)
+        db.execute("INSERT INTO fichiers VALUES (1, 'JSON-0123456789-20240312-001.json', '/x', 'ms2-dui-pds-avance', "
+                   "'avance', '0123456789', '73282932000074', '2024-03-12', 1, '2024-03-12T10:00:00')")
+        db.execute("INSERT INTO demandes (fichier_id, format, nature, numero_ans, numero_editeur, num_ligne, montant, "
+                   f"finess, rpps, demande_json{', ' + names if names else ''}) VALUES (1, 'ms2-dui-pds-avance', "
+                   "'avance', '0123456789', '00001', 1, '4866.67', ?, '[]', ?" + ", ?" * len(columns) + ")",
+                   (orjson.dumps(finess).decode(), demande_json, *columns.values()))
+    db.close()
+
+
 def test_a_ledger_of_version_1_in_the_output_folder_is_migrated_taken_over_and_its_demandes_kept(
         tmp_path: Path) -> None:
     """Version 1 kept each demande's JSON in its row; version 2 keeps each file, compressed.
@@ -1065,15 +1081,8 @@ def test_a_ledger_of_version_1_in_the_output_folder_is_migrated_taken_over_and_i
     deposited = orjson.loads(fresh.files[0].read_bytes())["lignesImport"][0]
     out.mkdir()
     legacy = out / "xl2segur.sqlite"
-    with sqlite3.connect(legacy) as db:
-        db.executescript(_LEDGER_V1)
-        db.execute("INSERT INTO fichiers VALUES (1, 'JSON-0123456789-20240312-001.json', '/x', 'ms2-dui-pds-avance', "
-                   "'avance', '0123456789', '73282932000074', '2024-03-12', 1, '2024-03-12T10:00:00')")
-        db.execute("INSERT INTO demandes (fichier_id, format, nature, numero_ans, numero_editeur, num_ligne, montant, "
-                   "finess, rpps, demande_json, statut, numero_asp) VALUES (1, 'ms2-dui-pds-avance', 'avance', "
-                   "'0123456789', '00001', 1, '4866.67', '[\"123456789\",\"234567891\",\"345678912\"]', '[]', ?, "
-                   "'acceptee', '123456')",
-                   (orjson.dumps(deposited).decode(),))
+    ledger_of_version_1(legacy, orjson.dumps(deposited).decode(), ["123456789", "234567891", "345678912"],
+                        statut="acceptee", numero_asp="123456")
     with Ledger(legacy) as book:
         assert book.db.execute("PRAGMA user_version").fetchone()[0] == ledger.SCHEMA_VERSION
         assert book.db.execute("SELECT regime FROM demandes").fetchone()[0] == "TTC"  # read from its own JSON

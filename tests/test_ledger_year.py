@@ -295,17 +295,10 @@ def test_a_damaged_stored_file_is_answered_and_its_solde_names_it(tmp_path: Path
 def test_a_ledger_of_version_1_with_a_damaged_demande_is_migrated_and_etat_names_its_file(tmp_path: Path) -> None:
     """Version 1 kept each demande's JSON in its row: one that no longer reads back leaves its
     regime unknown, as a damaged file of version 2 or 3."""
-    from tests.test_cycle import _LEDGER_V1
+    from tests.test_cycle import ledger_of_version_1
 
     registre = tmp_path / "registre.sqlite"
-    with sqlite3.connect(registre) as db:
-        db.executescript(_LEDGER_V1)
-        db.execute("INSERT INTO fichiers VALUES (1, 'JSON-0123456789-20240312-001.json', '/x', 'ms2-dui-pds-avance', "
-                   "'avance', '0123456789', '73282932000074', '2024-03-12', 1, '2024-03-12T10:00:00')")
-        db.execute("INSERT INTO demandes (fichier_id, format, nature, numero_ans, numero_editeur, num_ligne, montant, "
-                   "finess, rpps, demande_json) VALUES (1, 'ms2-dui-pds-avance', 'avance', '0123456789', '00001', 1, "
-                   "'4866.67', '[\"123456789\"]', '[]', '{\"commande\": {\"regimeTV')")
-    db.close()
+    ledger_of_version_1(registre, '{"commande": {"regimeTV', ["123456789"])
     found, _ = api.ledger_status(registre, tmp_path / "etat.xlsx")
     assert found.demandes["Avance attendue"].to_list() == [None]
     [said] = found.unread
