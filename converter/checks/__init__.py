@@ -17,7 +17,7 @@ from ..kinds import shown
 from ..formats.model import column_letter
 from ..reading import HEADER_SHEET, ROW, RawWorkbook, blank, column_index
 from ..wording import counted
-from .links import check_links
+from .links import check_links, issue_rows
 from .rules import check_rules
 from .values import (NE, NULL_TYPED, cleaned_columns, condition_expr, field_check, is_error_cell, message_params,
                      padded_warning, shown_warning)
@@ -80,11 +80,9 @@ def _hidden_rows(raw: RawWorkbook, sheet: Sheet, values: pl.DataFrame, found: pl
     hidden = raw.hidden.get(sheet.name)
     if not hidden:
         return found
-    return pl.concat([found, values.filter(pl.col(ROW).is_in(hidden)).select(
-        code=pl.lit("ligne_masquee"), message=pl.lit(message("ligne_masquee", sheet=sheet.name)),
-        severity=pl.lit(str(severity("ligne_masquee"))), sheet=pl.lit(sheet.name), row=pl.col(ROW),
-        column=pl.lit(None), balise=pl.lit(None), value=pl.lit(None), numero_editeur=pl.col(NE), rows=NO_ROWS,
-    ).cast(ISSUE_SCHEMA)])
+    return pl.concat([found, issue_rows(values.filter(pl.col(ROW).is_in(hidden)), code="ligne_masquee",
+                                        msg=message("ligne_masquee", sheet=sheet.name), sheet=sheet.name,
+                                        column=None, balise=None, value=pl.lit(None))])
 
 
 def _hidden_columns(raw: RawWorkbook, sheet: Sheet, found: pl.DataFrame) -> pl.DataFrame:
@@ -121,14 +119,11 @@ def _masked_cells(raw: RawWorkbook, sheet: Sheet, values: pl.DataFrame, found: p
         affiche = pl.when(shows.str.strip_chars() == "").then(pl.lit("rien (elle paraît vide)")) \
             .otherwise(pl.concat_str(pl.lit("« "), shows, pl.lit(" »")))
         kind = sheet.by_balise[b].kind
-        parts.append(raw.frames[sheet.name].filter(pl.col(ROW).is_in(list(rows)) & ~blank(b))
-                     .join(values.select(ROW, NE, pl.col(b).alias("__value")), on=ROW, how="left")
-                     .filter(shows.ne_missing(shown(kind, pl.col("__value").cast(pl.String)))).select(  # « FAUX » shown, FAUX held: seen
-            code=pl.lit("valeur_masquee_format"), message=pl.concat_str(pl.lit(before), affiche, pl.lit(after)),
-            severity=pl.lit(str(severity("valeur_masquee_format"))), sheet=pl.lit(sheet.name), row=pl.col(ROW),
-            column=pl.lit(raw.letter(sheet.name, b)), balise=pl.lit(b), value=shown(kind, pl.col(b)),
-            numero_editeur=pl.col(NE), rows=NO_ROWS,
-        ).cast(ISSUE_SCHEMA))
+        masking = (raw.frames[sheet.name].filter(pl.col(ROW).is_in(list(rows)) & ~blank(b))
+                   .join(values.select(ROW, NE, pl.col(b).alias("__value")), on=ROW, how="left")
+                   .filter(shows.ne_missing(shown(kind, pl.col("__value").cast(pl.String)))))  # « FAUX » shown, FAUX held: seen
+        parts.append(issue_rows(masking, code="valeur_masquee_format", msg=pl.concat_str(pl.lit(before), affiche, pl.lit(after)),
+                                sheet=sheet.name, column=raw.letter(sheet.name, b), balise=b, value=shown(kind, pl.col(b))))
     return pl.concat(parts)
 
 

@@ -19,7 +19,7 @@ from ..reading import ROW, RawWorkbook
 from .values import NE, condition_expr
 
 
-def _rows(frame: pl.DataFrame, *, code: str, msg: str | pl.Expr, sheet: str, column: str | None,
+def issue_rows(frame: pl.DataFrame, *, code: str, msg: str | pl.Expr, sheet: str, column: str | None,
           balise: str | None, value: pl.Expr, rows: pl.Expr = NO_ROWS) -> pl.DataFrame:
     """The ISSUE_SCHEMA rows of `code` on these rows, with the catalogue's severity."""
     return frame.select(
@@ -47,7 +47,7 @@ def duplicates(raw: RawWorkbook, sheet: Sheet, frame: pl.DataFrame) -> pl.DataFr
     last = keys[-1]
     code = "doublon_garde" if sheet.unique_kept else "doublon"
     msg = message(code, key=_describe_keys(keys), sheet=sheet.name, lignes=ROWS_HOLE)
-    return _rows(dup, code=code, msg=msg, sheet=sheet.name, column=raw.letter(sheet.name, last),
+    return issue_rows(dup, code=code, msg=msg, sheet=sheet.name, column=raw.letter(sheet.name, last),
                  balise=last, value=_key_text(keys), rows=pl.col(ROW).implode().over(keys))
 
 
@@ -66,7 +66,7 @@ def case_only_duplicates(raw: RawWorkbook, sheet: Sheet, frame: pl.DataFrame) ->
         return pl.DataFrame(schema=ISSUE_SCHEMA)
     last = keys[-1]
     msg = message("doublon_casse", key=_describe_keys(keys), sheet=sheet.name, lignes=ROWS_HOLE)
-    return _rows(clash, code="doublon_casse", msg=msg, sheet=sheet.name, column=raw.letter(sheet.name, last),
+    return issue_rows(clash, code="doublon_casse", msg=msg, sheet=sheet.name, column=raw.letter(sheet.name, last),
                  balise=last, value=_key_text(keys), rows=pl.col(ROW).implode().over(folded))
 
 
@@ -84,7 +84,7 @@ def unknown_parents(raw: RawWorkbook, sheet: Sheet, frame: pl.DataFrame, parent:
         orphans = orphans.join(broken.select(anchor).unique(), on=anchor, how="anti")  # report it once
     last = keys[-1]
     msg = message("parent_inconnu", parent=link.sheet, key=_describe_keys(keys))
-    return _rows(orphans, code="parent_inconnu", msg=msg, sheet=sheet.name,
+    return issue_rows(orphans, code="parent_inconnu", msg=msg, sheet=sheet.name,
                  column=raw.letter(sheet.name, last), balise=last, value=_key_text(keys))
 
 
@@ -96,7 +96,7 @@ def missing_children(raw: RawWorkbook, sheet: Sheet, frame: pl.DataFrame, parent
         present, on=keys, how="anti"
     )
     msg = message("sans_enfant", child=sheet.name)
-    return _rows(lonely, code="sans_enfant", msg=msg, sheet=parent_sheet.name, column=None,
+    return issue_rows(lonely, code="sans_enfant", msg=msg, sheet=parent_sheet.name, column=None,
                  balise=None, value=_key_text(keys))
 
 
@@ -118,7 +118,7 @@ def conditional_children(raw: RawWorkbook, sheet: Sheet, frame: pl.DataFrame, pa
                       balises=_describe_balises(cond))
         # the cell as typed (« VRAI », « oui »), not its normalised value (« true »)
         typed = raw.frames[parent_sheet.name].select(ROW, pl.col(first).alias("__typed"))
-        found.append(_rows(lonely.join(typed, on=ROW, how="left"), code="sans_enfant_si", msg=msg,
+        found.append(issue_rows(lonely.join(typed, on=ROW, how="left"), code="sans_enfant_si", msg=msg,
                            sheet=parent_sheet.name, column=raw.letter(parent_sheet.name, first), balise=first,
                            value=pl.col("__typed")))
     for cond, code in ((link.forbidden_unless, "enfant_interdit"), (link.warn_unless, "enfant_non_exige")):
@@ -128,7 +128,7 @@ def conditional_children(raw: RawWorkbook, sheet: Sheet, frame: pl.DataFrame, pa
         extra = frame.filter(keyed).join(verdict, on=keys, how="inner").filter(pl.col("__allowed") == False)  # noqa: E712
         shown = next((b for b in sheet.balises if b not in keys), keys[-1])
         msg = message(code, condition=cond.describe(), parent=parent_sheet.name, balises=_describe_balises(cond))
-        found.append(_rows(extra, code=code, msg=msg, sheet=sheet.name, column=raw.letter(sheet.name, shown),
+        found.append(issue_rows(extra, code=code, msg=msg, sheet=sheet.name, column=raw.letter(sheet.name, shown),
                            balise=shown, value=pl.col(shown)))
     return found
 
@@ -159,7 +159,7 @@ def unexpected_attachments(raw: RawWorkbook, definition: FormatDefinition, piece
             .filter(condition_expr(t.when) == False)  # noqa: E712 (null: undecided)
         msg = message("piece_non_exigee", detail=f"{t.type} que si {t.when.describe()}",
                       sheet=pieces_sheet.name, balises=_describe_balises(t.when), parent=definition.demandes.name)
-        found.append(_rows(bad, code="piece_non_exigee", msg=msg, sheet=pieces_sheet.name,
+        found.append(issue_rows(bad, code="piece_non_exigee", msg=msg, sheet=pieces_sheet.name,
                            column=column, balise="typeFichier", value=pl.col("typeFichier")))
     groups: dict[str, list[str]] = {}
     for t in types:
@@ -169,7 +169,7 @@ def unexpected_attachments(raw: RawWorkbook, definition: FormatDefinition, piece
         listed = rows.filter(pl.col("typeFichier").is_in(members)).sort(ROW)
         extra = listed.filter(pl.col(ROW).rank("ordinal").over(NE) > 1)
         msg = message("pieces_du_meme_groupe", detail=", ".join(members))
-        found.append(_rows(extra, code="pieces_du_meme_groupe", msg=msg, sheet=pieces_sheet.name,
+        found.append(issue_rows(extra, code="pieces_du_meme_groupe", msg=msg, sheet=pieces_sheet.name,
                            column=column, balise="typeFichier", value=pl.col("typeFichier")))
     return found
 
@@ -183,11 +183,11 @@ def different_sets(raw: RawWorkbook, sheet: Sheet, frame: pl.DataFrame, other_sh
     extra = mine.join(theirs.select(keys), on=keys, how="anti")
     missing = theirs.join(mine.select(keys), on=keys, how="anti")
     return pl.concat([
-        _rows(extra, code="ensemble_en_trop",
+        issue_rows(extra, code="ensemble_en_trop",
               msg=message("ensemble_en_trop", column=rule.column, other=other_sheet.name),
               sheet=sheet.name, column=raw.letter(sheet.name, rule.column), balise=rule.column,
               value=pl.col(rule.column)),
-        _rows(missing, code="ensemble_manquant",
+        issue_rows(missing, code="ensemble_manquant",
               msg=message("ensemble_manquant", column=rule.column, other=sheet.name),
               sheet=other_sheet.name, column=raw.letter(other_sheet.name, rule.column),
               balise=rule.column, value=pl.col(rule.column)),
@@ -219,7 +219,7 @@ def outside_expected(raw: RawWorkbook, sheet: Sheet, frame: pl.DataFrame, other:
     middle, tail = rest.split("\x01")
     msg = pl.concat_str(pl.lit(head), pl.col("__mine"), pl.lit(middle),
                         pl.col("__theirs").fill_null("aucun"), pl.lit(tail))
-    return _rows(outside, code="hors_liste_attendue", msg=msg, sheet=sheet.name,
+    return issue_rows(outside, code="hors_liste_attendue", msg=msg, sheet=sheet.name,
                  column=raw.letter(sheet.name, rule.column), balise=rule.column, value=pl.col(rule.column))
 
 
