@@ -501,7 +501,7 @@ class _FolderSide:
 
     def _recorded_as(self, path: Path, withdrawn: bool = False) -> sqlite3.Row | None:
         """The recorded file, not withdrawn (or withdrawn), whose content `path` holds byte for
-        byte: its `nom` and `retire_le`."""
+        byte (or as JSON, or, its stored copy damaged, by its demandes): its `nom` and `retire_le`."""
         try:
             data = path.read_bytes()
         except OSError:
@@ -519,8 +519,12 @@ class _FolderSide:
         except orjson.JSONDecodeError:
             return None
         numero_ans = document.get("numeroAns") if isinstance(document, dict) else None
-        return next((row for row in rows if row["numero_ans"] == numero_ans
-                     and (stored := readable(row["contenu"])) is not None and orjson.loads(stored) == document), None)
+        mine = [row for row in rows if row["numero_ans"] == numero_ans]
+        found = next((row for row in mine if (stored := readable(row["contenu"])) is not None
+                      and orjson.loads(stored) == document), None)
+        # a file whose stored copy is damaged: known by the demandes the ledger holds of it
+        return found or next((row for row in mine if readable(row["contenu"]) is None
+                              and _holds_recorded_numeros(self.db, path, row["id"])), None)
 
     def adopt(self, legacy: Path) -> tuple[int, list[str]]:
         """Take over the ledger an older version kept in its output folder: its files, their
