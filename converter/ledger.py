@@ -951,16 +951,7 @@ class Ledger(_FolderSide, _ReturnsSide):
                 if version > SCHEMA_VERSION:
                     raise LedgerError(f"Le registre « {self.path} » a été écrit par une version plus récente "
                                       "de xl2segur : mettez xl2segur à jour.")
-                if version < SCHEMA_VERSION:
-                    # PRAGMA foreign_keys cannot change inside a transaction; the rebuild keeps the ids
-                    steps = _MIGRATIONS[version]
-                    for statement in filter(str.strip, steps.split(";")):
-                        self.db.execute(statement)
-                    if version:
-                        _fill_regimes(self.db)
-                    self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                for statement in filter(str.strip, _ADDITIONS.split(";")):
-                    self.db.execute(statement)
+                _upgrade(self.db, version)
         except sqlite3.DatabaseError as exc:
             if hasattr(self, "db"):  # else it failed to open
                 self.db.close()
@@ -1230,6 +1221,20 @@ _SQLITE_ADVICE = {
 }
 
 
+def _upgrade(db: sqlite3.Connection, version: int) -> None:
+    """Bring the ledger `db`, of schema `version`, to this one (in the caller's transaction),
+    and add the tables added without a new schema version (`_ADDITIONS`)."""
+    if version < SCHEMA_VERSION:
+        # PRAGMA foreign_keys cannot change inside a transaction; the rebuild keeps the ids
+        for statement in filter(str.strip, _MIGRATIONS[version].split(";")):
+            db.execute(statement)
+        if version:
+            _fill_regimes(db)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    for statement in filter(str.strip, _ADDITIONS.split(";")):
+        db.execute(statement)
+
+
 def _fill_regimes(db: sqlite3.Connection) -> None:
     """The `regime` of every demande recorded before version 4, read as `etat` read it: from the
     demande as deposited (`_ReturnsSide.demande`: its own JSON under version 1, else its line of
@@ -1361,14 +1366,21 @@ def _read_only(path: Path) -> sqlite3.Connection:
             if options.endswith("immutable=1"):
                 raise LedgerError(f"Le registre « {path} » ne peut pas être lu ({_french(exc)}) : vérifiez que lui "
                                   "et son dossier sont accessibles.") from exc
-    if version != SCHEMA_VERSION:
+    if version > SCHEMA_VERSION:
         db.close()
         raise LedgerError(f"Le registre « {path} » est en lecture seule (disque ou fichier) et a été écrit par une "
-                          f"version {'plus récente' if version > SCHEMA_VERSION else 'précédente'} de xl2segur : il "
-                          "ne peut pas être lu ici. " + (
-                              "Mettez xl2segur à jour." if version > SCHEMA_VERSION else
-                              "Copiez-le dans un dossier accessible en écriture et donnez cette copie à la commande "
-                              "(--registre)."))
+                          "version plus récente de xl2segur : il ne peut pas être lu ici. Mettez xl2segur à jour.")
+    if version < SCHEMA_VERSION:
+        # an older version's: brought up to date in memory, as opening it writable would on disk
+        # (the file is not written); a year's ledger is a few tens of Mo
+        upgraded = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        upgraded.row_factory = sqlite3.Row
+        try:
+            db.backup(upgraded)
+        finally:
+            db.close()
+        _upgrade(upgraded, version)
+        return upgraded
     # the tables added without a schema version (_ADDITIONS), missing from a ledger of version 3
     # written before them: empty, as opening it writable would add them, in the connection's
     # own temporary schema (the file is not written); « no such table » is no disk's fault
