@@ -436,6 +436,7 @@ class _FolderSide:
                 done.append(("adopte" if there else "adopte_repondu", path))
             elif data is not None and any(_holds(tmp, data) for tmp in deposit_temporaries(path.parent, row["en_attente"])):
                 _drop_zips(path, data)  # never named: its zips go first, then the file (_drop_zips)
+                _drop_placeholder(path)
                 self._forget(row["id"])
                 done.append(("abandonne", path))
             else:  # named, then moved away (uploaded, filed) before anything settled it: kept
@@ -1541,6 +1542,7 @@ def _drop_zips(path: Path, data: bytes) -> None:
     except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
         return
     for archive in zips_of(path):
+        _drop_placeholder(archive)
         try:
             with zipfile.ZipFile(archive) as zf:
                 names = zf.namelist()
@@ -1549,6 +1551,16 @@ def _drop_zips(path: Path, data: bytes) -> None:
         if names and set(names) <= declared:
             with contextlib.suppress(OSError):
                 archive.unlink()
+
+
+def _drop_placeholder(path: Path) -> None:
+    """Remove the empty file that holds the name `path` of a file never named: on a disk without
+    hard links (FAT, exFAT), `files.publish` creates the name empty (only one run gets it), then
+    replaces it with the file; a run killed in between left it, and the folder would be refused
+    for it (a `JSON-…` file the ledger does not know). An empty file holds nobody's work."""
+    with contextlib.suppress(OSError):
+        if path.stat().st_size == 0:
+            path.unlink()
 
 
 def move_with_zips(path: Path, into: Path, kept: list[Path] | None = None) -> Path | None:

@@ -1,0 +1,110 @@
+"""The ledger's promise on the disks users carry: a USB key or an external disk in exFAT (no
+hard links, no symbolic links, no permissions, names whatever their case), mounted for real
+with exfat-fuse on a loop file, in a mount namespace of the test's own (tests/namespace.py), and
+`xl2segur` run there as a user runs it. Skipped where no namespace may be made or exfat-fuse,
+mkfs.exfat or losetup is missing (Debian: `apt-get install exfat-fuse exfatprogs`)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import orjson
+import pytest
+
+from tests.builders import workbook
+from tests.namespace import NAMESPACE, WHY_SKIPPED
+from tests.test_cycle import PDF, avance_rows
+
+ROOT = Path(__file__).resolve().parents[1]
+_TOOLS = ("mount.exfat-fuse", "mkfs.exfat", "losetup")
+
+pytestmark = [pytest.mark.skipif(NAMESPACE is None, reason=WHY_SKIPPED),
+              pytest.mark.skipif(not all(map(shutil.which, _TOOLS)),
+                                 reason="exfat-fuse, exfatprogs or losetup missing (apt-get install exfat-fuse exfatprogs)")]
+
+# `$X2S` runs xl2segur; `$KILLED_NAMING` runs it killed (SIGKILL) as it names a deposit file on a
+# disk without hard links: once the empty file that holds its name exists, before it is replaced
+_PRELUDE = """set -u
+X2S() { PYTHONPATH="$ROOT" "$PYTHON" -m converter "$@"; }
+KILLED_NAMING() { PYTHONPATH="$ROOT" "$PYTHON" -c '
+import os, signal, sys
+real = os.replace
+def dying(source, target, *args, **kwargs):
+    if os.path.basename(target).startswith("JSON-"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(source, target, *args, **kwargs)
+os.replace = dying
+sys.argv[0] = "xl2segur"
+from converter.launch import main
+main()' "$@"; }
+truncate -s 64M "$IMAGE"
+mkfs.exfat -q "$IMAGE" >/dev/null 2>&1 || mkfs.exfat "$IMAGE" >/dev/null
+DEVICE=$(losetup -f --show "$IMAGE")
+mount.exfat-fuse "$DEVICE" "$KEY" >/dev/null
+cd "$OUT"
+"""
+_CLEANUP = """
+cd /
+umount "$KEY"
+losetup -d "$DEVICE"
+"""
+
+
+def _on_a_key(tmp_path: Path, scenario: str, **env: str) -> Path:
+    """Run the shell `scenario` with an exFAT key mounted at `$KEY`; `$OUT` (returned) is where
+    it leaves what the test reads."""
+    out, key = tmp_path / "sortie", tmp_path / "cle"
+    out.mkdir()
+    key.mkdir()
+    script = tmp_path / "scenario.sh"
+    script.write_text(_PRELUDE + scenario + _CLEANUP)
+    subprocess.run([*NAMESPACE, "sh", str(script)], check=True, timeout=300,
+                   env={**os.environ, "ROOT": str(ROOT), "PYTHON": sys.executable, "OUT": str(out), "KEY": str(key),
+                        "IMAGE": str(tmp_path / "cle.img"), "BOOK": str(workbook(tmp_path / "a.xlsx", avance_rows(
+                            "00001", "00002"))), "REGISTRE": str(tmp_path / "xl2segur.sqlite"), **env})
+    return out
+
+
+_KILLED_WHILE_NAMING = """
+KILLED_NAMING convertir "$BOOK" -o "$KEY/depot" --date-depot 20240312 --registre "$REGISTRE" $PIECES -q > killed.txt 2>&1
+echo $? > killed.code
+ls -A "$KEY/depot" > killed.ls
+X2S convertir "$BOOK" -o "$KEY/depot" --date-depot 20240312 --registre "$REGISTRE" $PIECES -q > again.txt 2>&1
+echo $? > again.code
+ls -A "$KEY/depot" > again.ls
+cp "$KEY/depot/JSON-0123456789-20240312-001.json" written.json
+[ -z "$PIECES" ] || cp "$KEY/depot/JSON-0123456789-20240312-001.zip" written.zip
+X2S etat --registre "$REGISTRE" > etat.txt 2>&1
+"""
+
+
+@pytest.mark.parametrize("pieces", [False, True])
+def test_a_conversion_killed_while_naming_a_file_on_a_key_leaves_no_empty_file_under_its_name(
+        tmp_path: Path, pieces: bool) -> None:
+    """No hard link on exFAT: a deposit file is named by creating its name, empty (only one run
+    gets it), then replacing it with the file. Killed in between, the conversion left an empty
+    `JSON-…-001.json`: the next conversion refused the folder, that file « que le registre ne
+    connaît pas », and the demandes could be deposited nowhere. Now the empty name is dropped
+    with the file that never got it, and the conversion deposits them, once. With `--pieces`,
+    the kill comes as its zip is named, first: an empty zip is dropped likewise."""
+    folder = tmp_path / "pieces"
+    folder.mkdir()
+    for numero in ("00001", "00002"):
+        (folder / f"MS2-DUI-Va1-BDC-{numero}.pdf").write_bytes(PDF)
+    out = _on_a_key(tmp_path, _KILLED_WHILE_NAMING, PIECES=f"--pieces {folder}" if pieces else "")
+    named = ["JSON-0123456789-20240312-001.json"] + (["JSON-0123456789-20240312-001.zip"] if pieces else [])
+    assert (out / "killed.code").read_text().strip() == "137", (out / "killed.txt").read_text()
+    assert named[-1] in (out / "killed.ls").read_text().split()  # its name, empty
+    said = (out / "again.txt").read_text()
+    assert (out / "again.code").read_text().strip() == "0", said
+    assert sorted((out / "again.ls").read_text().split()) == named  # nothing else left
+    if pieces:
+        assert zipfile.ZipFile(out / "written.zip").namelist() == [f"MS2-DUI-Va1-BDC-{n}.pdf" for n in ("00001", "00002")]
+    assert [line["numeroEditeur"] for line in orjson.loads(
+        (out / "written.json").read_bytes())["lignesImport"]] == ["00001", "00002"]
+    assert "Déposées, sans retour de l'ASP : 2" in (out / "etat.txt").read_text()
