@@ -452,6 +452,10 @@ class _FolderSide:
         name must come back, since it carries the date and rank the ASP wants and the ledger
         counts the next ranks from; a copy, uploaded, would deposit its demandes twice."""
         renamed, unknown = [], []
+        try:  # spelt as listed: a disk that ignores case (FAT, exFAT, Windows, macOS) finds
+            present = set(os.listdir(folder))  # « JSON-…-001.json » as « json-…-001.json »
+        except OSError:
+            present = set()
         for name in strangers:
             recorded = self._recorded_as(folder / name)
             withdrawn = self._recorded_as(folder / name, withdrawn=True) if recorded is None else None
@@ -475,7 +479,7 @@ class _FolderSide:
                     "enregistrez-le avec « xl2segur retour », puis rangez-le hors de ce dossier"))
             elif recorded is None:
                 unknown.append(name)
-            elif (folder / recorded["nom"]).is_file():
+            elif recorded["nom"] in present and (folder / recorded["nom"]).is_file():
                 renamed.append(f"« {name} » est une copie de « {recorded['nom']} », inscrit au registre : supprimez-la, "
                                "déposée elle aussi elle déposerait ses demandes deux fois")
             else:

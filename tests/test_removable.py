@@ -108,3 +108,44 @@ def test_a_conversion_killed_while_naming_a_file_on_a_key_leaves_no_empty_file_u
     assert [line["numeroEditeur"] for line in orjson.loads(
         (out / "written.json").read_bytes())["lignesImport"]] == ["00001", "00002"]
     assert "Déposées, sans retour de l'ASP : 2" in (out / "etat.txt").read_text()
+
+
+_RENAMED_ON_A_KEY = """
+X2S convertir "$BOOK" -o "$KEY/depot" --date-depot 20240312 --registre "$KEY/xl2segur.sqlite" -q > first.txt 2>&1
+mv "$KEY/depot/JSON-0123456789-20240312-001.json" "$KEY/depot/json-0123456789-20240312-001.json"
+X2S convertir "$BOOK" -o "$KEY/depot" --date-depot 20240312 --registre "$KEY/xl2segur.sqlite" -q > case.txt 2>&1
+echo $? > case.code
+mv "$KEY/depot/json-0123456789-20240312-001.json" "$KEY/depot/JSON-0123456789-20240312-001 (1).json"
+X2S convertir "$BOOK" -o "$KEY/depot" --date-depot 20240312 --registre "$KEY/xl2segur.sqlite" -q > synced.txt 2>&1
+echo $? > synced.code
+mv "$KEY/depot/JSON-0123456789-20240312-001 (1).json" "$KEY/depot/JSON-0123456789-20240312-001.json"
+cp "$KEY/depot/JSON-0123456789-20240312-001.json" "$KEY/depot/JSON-0123456789-20240312-001 (conflicted copy).json"
+X2S convertir "$BOOK" -o "$KEY/depot" --date-depot 20240312 --registre "$KEY/xl2segur.sqlite" -q > copy.txt 2>&1
+echo $? > copy.code
+rm "$KEY/depot/JSON-0123456789-20240312-001 (conflicted copy).json"
+touch "$KEY/depot/JSON-0123456789-20240312-001.json"
+X2S convertir "$BOOK" -o "$KEY/depot" --date-depot 20240312 --registre "$KEY/xl2segur.sqlite" -q > again.txt 2>&1
+echo $? > again.code
+ls -A "$KEY/depot" > again.ls
+"""
+
+
+def test_a_file_renamed_on_a_key_is_told_renamed_never_a_copy_to_delete(tmp_path: Path) -> None:
+    """exFAT knows names whatever their case: the file renamed `json-…-001.json` (by hand, by a
+    tool that lowers names), `convertir` took « JSON-…-001.json », which the key still finds,
+    for another file, and called the only file there « une copie … supprimez-la ». Now only a
+    name spelt as recorded is the recorded file: give it its name back. A name given by a synced
+    folder (« (1) ») is a rename, a « conflicted copy » a copy, and a file whose time was reset
+    (copied again) is still known: the same workbook is refused, deposited already."""
+    out = _on_a_key(tmp_path, _RENAMED_ON_A_KEY)
+    assert "Registre des dépôts" in (out / "first.txt").read_text()
+    for step, name, said in (("case", "json-0123456789-20240312-001.json", "du registre, renommé : rendez-lui son nom"),
+                             ("synced", "JSON-0123456789-20240312-001 (1).json", "du registre, renommé : rendez-lui son nom"),
+                             ("copy", "JSON-0123456789-20240312-001 (conflicted copy).json", "inscrit au registre : supprimez-la")):
+        told = " ".join((out / f"{step}.txt").read_text().split())
+        assert (out / f"{step}.code").read_text().strip() == "2", told
+        assert f"« {name} » est {'une copie de' if step == 'copy' else 'le fichier'} « JSON-0123456789-20240312-001.json »" \
+            in told and said in told, told
+    told = (out / "again.txt").read_text()
+    assert (out / "again.code").read_text().strip() == "1" and "déjà été déposée" in told, told
+    assert sorted((out / "again.ls").read_text().split()) == ["JSON-0123456789-20240312-001.json", "erreurs-a.xlsx"]
