@@ -115,7 +115,10 @@ X2S convertir "$BOOK" -o "$KEY/depot" --date-depot 20240312 --registre "$KEY/xl2
 mv "$KEY/depot/JSON-0123456789-20240312-001.json" "$KEY/depot/json-0123456789-20240312-001.json"
 X2S convertir "$BOOK" -o "$KEY/depot" --date-depot 20240312 --registre "$KEY/xl2segur.sqlite" -q > case.txt 2>&1
 echo $? > case.code
-mv "$KEY/depot/json-0123456789-20240312-001.json" "$KEY/depot/JSON-0123456789-20240312-001 (1).json"
+X2S reecrire JSON-0123456789-20240312-001.json --registre "$KEY/xl2segur.sqlite" > reecrire.txt 2>&1
+echo $? > reecrire.code
+ls -A "$KEY/depot" > reecrire.ls
+mv "$KEY/depot/JSON-0123456789-20240312-001.json" "$KEY/depot/JSON-0123456789-20240312-001 (1).json"
 X2S convertir "$BOOK" -o "$KEY/depot" --date-depot 20240312 --registre "$KEY/xl2segur.sqlite" -q > synced.txt 2>&1
 echo $? > synced.code
 mv "$KEY/depot/JSON-0123456789-20240312-001 (1).json" "$KEY/depot/JSON-0123456789-20240312-001.json"
@@ -134,7 +137,8 @@ def test_a_file_renamed_on_a_key_is_told_renamed_never_a_copy_to_delete(tmp_path
     """exFAT knows names whatever their case: the file renamed `json-…-001.json` (by hand, by a
     tool that lowers names), `convertir` took « JSON-…-001.json », which the key still finds,
     for another file, and called the only file there « une copie … supprimez-la ». Now only a
-    name spelt as recorded is the recorded file: give it its name back. A name given by a synced
+    name spelt as recorded is the recorded file: give it its name back (`reecrire` gives it
+    back, the key holding it already under the other spelling). A name given by a synced
     folder (« (1) ») is a rename, a « conflicted copy » a copy, and a file whose time was reset
     (copied again) is still known: the same workbook is refused, deposited already."""
     out = _on_a_key(tmp_path, _RENAMED_ON_A_KEY)
@@ -146,6 +150,10 @@ def test_a_file_renamed_on_a_key_is_told_renamed_never_a_copy_to_delete(tmp_path
         assert (out / f"{step}.code").read_text().strip() == "2", told
         assert f"« {name} » est {'une copie de' if step == 'copy' else 'le fichier'} « JSON-0123456789-20240312-001.json »" \
             in told and said in told, told
+    told = " ".join((out / "reecrire.txt").read_text().split())
+    assert (out / "reecrire.code").read_text().strip() == "0", told
+    assert "« json-0123456789-20240312-001.json » reprend son nom : « JSON-0123456789-20240312-001.json »" in told, told
+    assert (out / "reecrire.ls").read_text().split() == ["JSON-0123456789-20240312-001.json"]
     told = (out / "again.txt").read_text()
     assert (out / "again.code").read_text().strip() == "1" and "déjà été déposée" in told, told
     assert sorted((out / "again.ls").read_text().split()) == ["JSON-0123456789-20240312-001.json", "erreurs-a.xlsx"]
