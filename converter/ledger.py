@@ -1557,14 +1557,19 @@ def _drop_zips(path: Path, data: bytes) -> None:
                 archive.unlink()
 
 
-def _drop_placeholder(path: Path) -> None:
-    """Remove the empty file that holds the name `path` of a file never named: on a disk without
-    hard links (FAT, exFAT), `files.publish` creates the name empty (only one run gets it), then
-    replaces it with the file; a run killed in between left it, and the folder would be refused
-    for it (a `JSON-…` file the ledger does not know). An empty file holds nobody's work."""
-    with contextlib.suppress(OSError):
-        if path.stat().st_size == 0:
+def _drop_placeholder(path: Path) -> bool:
+    """Remove the empty file that holds the name `path` of a file never named there: on a disk
+    without hard links (FAT, exFAT), `files.publish` creates the name empty (only one run gets
+    it), then replaces it with the file; a run killed in between left it, and the folder would
+    be refused for it (a `JSON-…` file the ledger does not know). An empty file holds nobody's
+    work. Returns whether it was one."""
+    try:
+        if path.is_file() and path.stat().st_size == 0:
             path.unlink()
+            return True
+    except OSError:
+        pass
+    return False
 
 
 def move_with_zips(path: Path, into: Path, kept: list[Path] | None = None) -> Path | None:
@@ -1585,13 +1590,18 @@ def move_with_zips(path: Path, into: Path, kept: list[Path] | None = None) -> Pa
     >>> with tempfile.TemporaryDirectory() as d:
     ...     for name in ("JSON-1-20240312-001.json", "JSON-1-20240312-001.zip", "retires/JSON-1-20240312-001.zip"):
     ...         (Path(d) / name).parent.mkdir(exist_ok=True)
-    ...         _ = (Path(d) / name).write_bytes(b"")
+    ...         _ = (Path(d) / name).write_bytes(b"{}")
     ...     move_with_zips(Path(d) / "JSON-1-20240312-001.json", Path(d) / "retires").name
     ...     sorted(p.name for p in (Path(d) / "retires").iterdir())
     'JSON-1-20240312-001 (2).json'
     ['JSON-1-20240312-001 (2).json', 'JSON-1-20240312-001 (2).zip', 'JSON-1-20240312-001.zip']
     """
-    items = ([path] if path.is_file() else []) + zips_of(path)
+    # an empty file under one of these names, here or there, is the name a move killed on a disk
+    # without hard links created before the file replaced it (`_drop_placeholder`): dropped, it
+    # would take the file's name (set aside as « (2) »), or come back in its stead
+    items = [item for item in ([path] if path.is_file() else []) + zips_of(path) if not _drop_placeholder(item)]
+    for item in items:
+        _drop_placeholder(into / item.name)
     if kept is not None:
         items = items[::-1]  # the file last (see above); its zips' order does not matter
     if not items:

@@ -157,3 +157,42 @@ def test_a_file_renamed_on_a_key_is_told_renamed_never_a_copy_to_delete(tmp_path
     told = (out / "again.txt").read_text()
     assert (out / "again.code").read_text().strip() == "1" and "déjà été déposée" in told, told
     assert sorted((out / "again.ls").read_text().split()) == ["JSON-0123456789-20240312-001.json", "erreurs-a.xlsx"]
+
+
+_WITHDRAWAL_KILLED = """
+X2S convertir "$BOOK" -o "$KEY/depot" --date-depot 20240312 --registre "$REGISTRE" -q > first.txt 2>&1
+cp "$KEY/depot/JSON-0123456789-20240312-001.json" written.json
+KILLED_NAMING retirer "$KEY/depot/JSON-0123456789-20240312-001.json" --oui --registre "$REGISTRE" > killed.txt 2>&1
+echo $? > killed.code
+if [ "$THEN" = retirer ]; then
+    X2S retirer "$KEY/depot/JSON-0123456789-20240312-001.json" --oui --registre "$REGISTRE" > then.txt 2>&1
+    echo $? > then.code
+    ls -A "$KEY/depot/retires" > then.ls
+fi
+X2S retirer --annuler "$KEY/depot/JSON-0123456789-20240312-001.json" --registre "$REGISTRE" > annuler.txt 2>&1
+echo $? > annuler.code
+ls -A "$KEY/depot" "$KEY/depot/retires" > annuler.ls
+cp "$KEY/depot/JSON-0123456789-20240312-001.json" back.json
+X2S convertir "$BOOK" -o "$KEY/ailleurs" --date-depot 20240312 --registre "$REGISTRE" -q > again.txt 2>&1
+echo $? > again.code
+"""
+
+
+@pytest.mark.parametrize("then", ["retirer", "annuler"])
+def test_a_withdrawal_killed_on_a_key_is_finished_or_undone_with_the_file_whole(tmp_path: Path, then: str) -> None:
+    """`retirer` killed as it named the file in `retires/` (its name there created empty, before
+    the file replaced it): run again, it set the file aside as « JSON-…-001 (2).json », beside
+    the empty one; then `retirer --annuler` brought the empty file back, « à sa place », the
+    real one left in `retires/`. Now an empty file under one of these names is dropped: the
+    file is set aside under its name, and brought back whole; its demandes stay deposited."""
+    out = _on_a_key(tmp_path, _WITHDRAWAL_KILLED, THEN=then)
+    assert (out / "killed.code").read_text().strip() == "137", (out / "killed.txt").read_text()
+    if then == "retirer":
+        assert (out / "then.code").read_text().strip() == "0", (out / "then.txt").read_text()
+        assert (out / "then.ls").read_text().split() == ["JSON-0123456789-20240312-001.json"]
+    said = (out / "annuler.txt").read_text()
+    assert (out / "annuler.code").read_text().strip() == "0", said
+    assert "Le fichier est à sa place" in said, said
+    assert (out / "back.json").read_bytes() == (out / "written.json").read_bytes()
+    assert "(2)" not in (out / "annuler.ls").read_text()
+    assert (out / "again.code").read_text().strip() == "1", (out / "again.txt").read_text()  # still deposited
