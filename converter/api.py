@@ -693,6 +693,8 @@ def rewrite(name: str, registre: Path, output: Path | None = None, pieces: Path 
     if answered:  # uploaded already: the copy is for the archives, uploaded again it deposits twice
         warnings = [issue("fichier_deja_depose", file=row["nom"], detail=counted(answered, "demande")), *warnings]
     done = Rewritten(row["nom"], None, folder=folder, warnings=warnings)
+    for item in (target, *ledger.zips_of(target)):  # the empty name a run killed on a disk without hard links left
+        ledger.drop_placeholder(item)
     if target.exists() and not _same_deposit(target.read_bytes(), data):
         raise OutputError(f"Le fichier « {target} » existe déjà avec un autre contenu que celui inscrit au "
                           "registre : il n'est jamais écrasé. Déplacez-le, ou réécrivez ailleurs (-o DOSSIER).")

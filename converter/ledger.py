@@ -436,7 +436,7 @@ class _FolderSide:
                 done.append(("adopte" if there else "adopte_repondu", path))
             elif data is not None and any(_holds(tmp, data) for tmp in deposit_temporaries(path.parent, row["en_attente"])):
                 _drop_zips(path, data)  # never named: its zips go first, then the file (_drop_zips)
-                _drop_placeholder(path)
+                drop_placeholder(path)
                 self._forget(row["id"])
                 done.append(("abandonne", path))
             else:  # named, then moved away (uploaded, filed) before anything settled it: kept
@@ -1546,7 +1546,7 @@ def _drop_zips(path: Path, data: bytes) -> None:
     except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
         return
     for archive in zips_of(path):
-        _drop_placeholder(archive)
+        drop_placeholder(archive)
         try:
             with zipfile.ZipFile(archive) as zf:
                 names = zf.namelist()
@@ -1557,7 +1557,7 @@ def _drop_zips(path: Path, data: bytes) -> None:
                 archive.unlink()
 
 
-def _drop_placeholder(path: Path) -> bool:
+def drop_placeholder(path: Path) -> bool:
     """Remove the empty file that holds the name `path` of a file never named there: on a disk
     without hard links (FAT, exFAT), `files.publish` creates the name empty (only one run gets
     it), then replaces it with the file; a run killed in between left it, and the folder would
@@ -1597,11 +1597,11 @@ def move_with_zips(path: Path, into: Path, kept: list[Path] | None = None) -> Pa
     ['JSON-1-20240312-001 (2).json', 'JSON-1-20240312-001 (2).zip', 'JSON-1-20240312-001.zip']
     """
     # an empty file under one of these names, here or there, is the name a move killed on a disk
-    # without hard links created before the file replaced it (`_drop_placeholder`): dropped, it
+    # without hard links created before the file replaced it (`drop_placeholder`): dropped, it
     # would take the file's name (set aside as « (2) »), or come back in its stead
-    items = [item for item in ([path] if path.is_file() else []) + zips_of(path) if not _drop_placeholder(item)]
+    items = [item for item in ([path] if path.is_file() else []) + zips_of(path) if not drop_placeholder(item)]
     for item in items:
-        _drop_placeholder(into / item.name)
+        drop_placeholder(into / item.name)
     if kept is not None:
         items = items[::-1]  # the file last (see above); its zips' order does not matter
     if not items:

@@ -196,3 +196,34 @@ def test_a_withdrawal_killed_on_a_key_is_finished_or_undone_with_the_file_whole(
     assert (out / "back.json").read_bytes() == (out / "written.json").read_bytes()
     assert "(2)" not in (out / "annuler.ls").read_text()
     assert (out / "again.code").read_text().strip() == "1", (out / "again.txt").read_text()  # still deposited
+
+
+_REWRITE_KILLED = """
+X2S convertir "$BOOK" -o "$KEY/depot" --date-depot 20240312 --registre "$REGISTRE" $PIECES -q > first.txt 2>&1
+mkdir kept
+mv "$KEY/depot/"JSON-* kept/
+KILLED_NAMING reecrire JSON-0123456789-20240312-001.json --registre "$REGISTRE" $PIECES > killed.txt 2>&1
+echo $? > killed.code
+ls -A "$KEY/depot" > killed.ls
+X2S reecrire JSON-0123456789-20240312-001.json --registre "$REGISTRE" $PIECES > again.txt 2>&1
+echo $? > again.code
+mkdir again
+cp "$KEY/depot/"JSON-* again/
+"""
+
+
+@pytest.mark.parametrize("pieces", [False, True])
+def test_reecrire_killed_on_a_key_is_run_again_to_its_end(tmp_path: Path, pieces: bool) -> None:
+    """`reecrire` killed as it named the file (or, with `--pieces`, its zip, first) on exFAT:
+    its name left empty, and run again it refused « existe déjà avec un autre contenu … jamais
+    écrasé », for ever. Now the empty name is dropped, and the file written as recorded."""
+    folder = tmp_path / "pieces"
+    folder.mkdir()
+    for numero in ("00001", "00002"):
+        (folder / f"MS2-DUI-Va1-BDC-{numero}.pdf").write_bytes(PDF)
+    out = _on_a_key(tmp_path, _REWRITE_KILLED, PIECES=f"--pieces {folder}" if pieces else "")
+    assert (out / "killed.code").read_text().strip() == "137", (out / "killed.txt").read_text()
+    assert (out / "killed.ls").read_text().split()  # a name left, empty
+    assert (out / "again.code").read_text().strip() == "0", (out / "again.txt").read_text()
+    assert sorted(p.name for p in (out / "again").iterdir()) == sorted(p.name for p in (out / "kept").iterdir())
+    assert all((out / "again" / p.name).read_bytes() == p.read_bytes() for p in (out / "kept").iterdir())
