@@ -83,20 +83,22 @@ X2S etat --registre "$REGISTRE" > etat.txt 2>&1
 """
 
 
-@pytest.mark.parametrize("pieces", [False, True])
+@pytest.mark.parametrize("pieces, ledger_on_key", [(False, False), (True, False), (False, True)])
 def test_a_conversion_killed_while_naming_a_file_on_a_key_leaves_no_empty_file_under_its_name(
-        tmp_path: Path, pieces: bool) -> None:
+        tmp_path: Path, pieces: bool, ledger_on_key: bool) -> None:
     """No hard link on exFAT: a deposit file is named by creating its name, empty (only one run
     gets it), then replacing it with the file. Killed in between, the conversion left an empty
     `JSON-…-001.json`: the next conversion refused the folder, that file « que le registre ne
     connaît pas », and the demandes could be deposited nowhere. Now the empty name is dropped
     with the file that never got it, and the conversion deposits them, once. With `--pieces`,
-    the kill comes as its zip is named, first: an empty zip is dropped likewise."""
+    the kill comes as its zip is named, first: an empty zip is dropped likewise. The ledger on
+    the key too (SQLite's write-ahead log and locks on exFAT), the same."""
     folder = tmp_path / "pieces"
     folder.mkdir()
     for numero in ("00001", "00002"):
         (folder / f"MS2-DUI-Va1-BDC-{numero}.pdf").write_bytes(PDF)
-    out = _on_a_key(tmp_path, _KILLED_WHILE_NAMING, PIECES=f"--pieces {folder}" if pieces else "")
+    out = _on_a_key(tmp_path, _KILLED_WHILE_NAMING, PIECES=f"--pieces {folder}" if pieces else "",
+                    **({"REGISTRE": str(tmp_path / "cle" / "xl2segur.sqlite")} if ledger_on_key else {}))
     named = ["JSON-0123456789-20240312-001.json"] + (["JSON-0123456789-20240312-001.zip"] if pieces else [])
     assert (out / "killed.code").read_text().strip() == "137", (out / "killed.txt").read_text()
     assert named[-1] in (out / "killed.ls").read_text().split()  # its name, empty
