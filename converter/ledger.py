@@ -457,8 +457,8 @@ class _FolderSide:
         except OSError:
             present = set()
         for name in strangers:
-            recorded = self._recorded_as(folder / name)
-            withdrawn = self._recorded_as(folder / name, withdrawn=True) if recorded is None else None
+            recorded = _recorded_as(self.db, folder / name)
+            withdrawn = _recorded_as(self.db, folder / name, withdrawn=True) if recorded is None else None
             if withdrawn is not None:
                 # not « unknown »: its demandes were freed, maybe deposited again since
                 when = date.fromisoformat(withdrawn["retire_le"]).strftime("%d/%m/%Y")
@@ -503,33 +503,6 @@ class _FolderSide:
                          + (f" ; et {counted(len(renamed) - 5, 'autre')}" if len(renamed) > 5 else "")
                          + ". Rien n'est écrit ni déplacé ; relancez ensuite la conversion.")
         return " ".join(parts)
-
-    def _recorded_as(self, path: Path, withdrawn: bool = False) -> sqlite3.Row | None:
-        """The recorded file, not withdrawn (or withdrawn), whose content `path` holds byte for
-        byte (or as JSON, or, its stored copy damaged, by its demandes): its `nom` and `retire_le`."""
-        try:
-            data = path.read_bytes()
-        except OSError:
-            return None
-        rows = self.db.execute("SELECT id, nom, retire_le, contenu, numero_ans FROM fichiers WHERE contenu IS NOT NULL "
-                               f"AND retire_le IS {'NOT ' if withdrawn else ''}NULL ORDER BY id DESC").fetchall()
-        for row in rows:
-            # the packed frame tells its size: only a file of the same size is unpacked
-            if _size(row["contenu"]) == len(data) and readable(row["contenu"]) == data:
-                return row
-        # an imported file is recorded as deposited, not byte for byte (a BOM, CRLF, indented):
-        # its JSON, among the files of its numeroAns
-        try:
-            document = orjson.loads(data.removeprefix(b"\xef\xbb\xbf"))
-        except orjson.JSONDecodeError:
-            return None
-        numero_ans = document.get("numeroAns") if isinstance(document, dict) else None
-        mine = [row for row in rows if row["numero_ans"] == numero_ans]
-        found = next((row for row in mine if (stored := readable(row["contenu"])) is not None
-                      and orjson.loads(stored) == document), None)
-        # a file whose stored copy is damaged: known by the demandes the ledger holds of it
-        return found or next((row for row in mine if readable(row["contenu"]) is None
-                              and _holds_recorded_numeros(self.db, path, row["id"])), None)
 
     def adopt(self, legacy: Path) -> tuple[int, list[str]]:
         """Take over the ledger an older version kept in its output folder: its files, their
@@ -588,7 +561,7 @@ class _FolderSide:
         rows = self.db.execute("SELECT f.*, (SELECT count(*) FROM demandes d WHERE d.fichier_id = f.id) AS demandes "
                                "FROM fichiers f WHERE nom = ? ORDER BY id DESC", (Path(name).name,)).fetchall()
         if not rows:
-            renamed = self._recorded_as(Path(name)) if Path(name).is_file() else None
+            renamed = _recorded_as(self.db, Path(name)) if Path(name).is_file() else None
             if renamed is not None:  # renamed by hand, known by its content; answered by the ASP: uploaded, said
                 uploaded = (f"l'ASP a déjà répondu pour {n} de ses demandes (« xl2segur retour »), il a donc été "
                             "déposé ; " if (n := self.answered(renamed["id"])) else "")
@@ -1435,6 +1408,35 @@ def _french(exc: sqlite3.Error) -> str:
 
 
 _DEPOSIT_NAME = re.compile(r"^JSON-.*\.json$", re.IGNORECASE)
+
+
+def _recorded_as(db: sqlite3.Connection, path: Path, withdrawn: bool = False) -> sqlite3.Row | None:
+    """The file recorded in the ledger `db`, not withdrawn (or withdrawn), whose content `path`
+    holds byte for byte (or as JSON, or, its stored copy damaged, by its demandes): its `nom`
+    and `retire_le`."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    rows = db.execute("SELECT id, nom, retire_le, contenu, numero_ans FROM fichiers WHERE contenu IS NOT NULL "
+                      f"AND retire_le IS {'NOT ' if withdrawn else ''}NULL ORDER BY id DESC").fetchall()
+    for row in rows:
+        # the packed frame tells its size: only a file of the same size is unpacked
+        if _size(row["contenu"]) == len(data) and readable(row["contenu"]) == data:
+            return row
+    # an imported file is recorded as deposited, not byte for byte (a BOM, CRLF, indented):
+    # its JSON, among the files of its numeroAns
+    try:
+        document = orjson.loads(data.removeprefix(b"\xef\xbb\xbf"))
+    except orjson.JSONDecodeError:
+        return None
+    numero_ans = document.get("numeroAns") if isinstance(document, dict) else None
+    mine = [row for row in rows if row["numero_ans"] == numero_ans]
+    found = next((row for row in mine if (stored := readable(row["contenu"])) is not None
+                  and orjson.loads(stored) == document), None)
+    # a file whose stored copy is damaged: known by the demandes the ledger holds of it
+    return found or next((row for row in mine if readable(row["contenu"]) is None
+                          and _holds_recorded_numeros(db, path, row["id"])), None)
 
 
 def _holds_demandes(path: Path, row: sqlite3.Row) -> bool:
