@@ -17,15 +17,32 @@ import orjson
 import pytest
 
 from tests.builders import workbook
-from tests.namespace import NAMESPACE, WHY_SKIPPED
+from tests.namespace import NAMESPACE
 from tests.test_cycle import PDF, avance_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 _TOOLS = ("mount.exfat-fuse", "mkfs.exfat", "losetup")
+_PROBE = """set -e
+truncate -s 8M "$1/cle.img"; mkfs.exfat "$1/cle.img" >/dev/null 2>&1; mkdir "$1/cle"
+DEVICE=$(losetup -f --show "$1/cle.img"); trap 'losetup -d "$DEVICE"' EXIT
+mount.exfat-fuse "$DEVICE" "$1/cle" >/dev/null 2>&1; umount "$1/cle"
+"""
 
-pytestmark = [pytest.mark.skipif(NAMESPACE is None, reason=WHY_SKIPPED),
-              pytest.mark.skipif(not all(map(shutil.which, _TOOLS)),
-                                 reason="exfat-fuse, exfatprogs or losetup missing (apt-get install exfat-fuse exfatprogs)")]
+
+def _exfat_mountable() -> bool:
+    """Whether an exFAT key can be mounted here: the tools, a loop device (root, not only a
+    user namespace), FUSE (/dev/fuse)."""
+    if NAMESPACE is None or not all(map(shutil.which, _TOOLS)):
+        return False
+    import tempfile
+    with tempfile.TemporaryDirectory() as folder:
+        return subprocess.run([*NAMESPACE, "sh", "-c", _PROBE, "sh", folder], capture_output=True,
+                              timeout=60).returncode == 0
+
+
+pytestmark = pytest.mark.skipif(not _exfat_mountable(), reason=(
+    "no exFAT key can be mounted here: needs root (unshare -m, a loop device), /dev/fuse, and exfat-fuse, "
+    "exfatprogs, losetup (apt-get install exfat-fuse exfatprogs)"))
 
 # `$X2S` runs xl2segur; `$KILLED_NAMING` runs it killed (SIGKILL) as it names a deposit file on a
 # disk without hard links: once the empty file that holds its name exists, before it is replaced
