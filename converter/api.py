@@ -6,6 +6,7 @@ Tests and other programs call these functions directly; the CLI only prints thei
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
@@ -21,7 +22,7 @@ import polars as pl
 from . import attachments, build, concurrency, deposit, ledger, schema
 from .lifecycle import advances, against_ledger, facts
 from .checks import NE, Checked, check_sheet, check_workbook
-from .files import RUN_ID, NameTaken, OutputError, as_json, as_xlsx, clean_stale, into_folder, publish, reason, removed_if_failed, running, writable, write_new, write_new_numbered
+from .files import RUN_ID, NameTaken, OutputError, as_json, why, as_xlsx, clean_stale, into_folder, publish, reason, removed_if_failed, running, writable, write_new, write_new_numbered
 from .funding.amounts import AvanceDemande
 from .formats import FormatDefinition, all_formats, get_format, numero_formats
 from .issues import Issue, issue
@@ -664,6 +665,7 @@ class Rewritten:
     kept: list[Path] = field(default_factory=list)  # zip archives already there, identical
     folder: Path = Path(".")
     warnings: list[Issue] = field(default_factory=list)  # an attachment found under a name close to its own
+    renamed: str | None = None  # the name it was found under, on a disk that ignores case, given its own back
 
 
 def rewrite(name: str, registre: Path, output: Path | None = None, pieces: Path | None = None) -> Rewritten:
@@ -691,9 +693,13 @@ def rewrite(name: str, registre: Path, output: Path | None = None, pieces: Path 
     if answered:  # uploaded already: the copy is for the archives, uploaded again it deposits twice
         warnings = [issue("fichier_deja_depose", file=row["nom"], detail=counted(answered, "demande")), *warnings]
     done = Rewritten(row["nom"], None, folder=folder, warnings=warnings)
+    for item in (target, *ledger.zips_of(target)):  # the empty name a run killed on a disk without hard links left
+        ledger.drop_placeholder(item)
     if target.exists() and not _same_deposit(target.read_bytes(), data):
         raise OutputError(f"Le fichier « {target} » existe déjà avec un autre contenu que celui inscrit au "
                           "registre : il n'est jamais écrasé. Déplacez-le, ou réécrivez ailleurs (-o DOSSIER).")
+    if target.exists():
+        done.renamed = _own_spelling(target)
     # the zips first, as convertir does: an archive already there with other bytes stops it before the file
     done.archives = attachments.write_zips(target, found, get_format(row["format"]), date.fromisoformat(row["date_depot"]),
                                            kept=done.kept)
@@ -707,6 +713,24 @@ def rewrite(name: str, registre: Path, output: Path | None = None, pieces: Path 
     if recorded:
         done.warnings += _archives_changed(recorded, [*done.kept, *done.archives])
     return done
+
+
+def _own_spelling(target: Path) -> str | None:
+    """On a disk that ignores case (FAT, exFAT, Windows, macOS), the deposit file `target` found
+    under another spelling (`json-….json`): renamed to its own, the name the ASP asks for (seed
+    000: « JSON-numeroAns-AAAAMMJJ-numéroFichier.json »). Returns the name it had, else None.
+    Raises OutputError."""
+    try:
+        listed = os.listdir(target.parent)
+        if target.name in listed:
+            return None
+        spelt = next((n for n in listed if n.casefold() == target.name.casefold()), None)
+        if spelt is not None:
+            os.rename(target.parent / spelt, target)  # the same file: only its name's case changes
+        return spelt
+    except OSError as exc:
+        raise OutputError(f"Le fichier « {target} » n'a pas pu reprendre son nom ({why(exc)}) : renommez-le "
+                          "vous-même.") from exc
 
 
 def _same_deposit(found: bytes, recorded: bytes) -> bool:

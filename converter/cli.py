@@ -643,6 +643,9 @@ def reecrire(
         _fail(str(exc))
     for notice in done.warnings:
         out.print(f"[yellow]avertissement[/] {escape(notice.render())}")
+    if done.renamed is not None:
+        out.print(f"Le fichier de dépôt « {escape(done.renamed)} » reprend son nom : « {escape(done.name)} » (le nom que "
+                  "l'ASP demande).")
     if done.path is None:
         out.print(f"Le fichier de dépôt « {_shown(done.folder / done.name)} » est déjà là, identique à celui "
                   "inscrit au registre : il est gardé tel quel.")

@@ -436,6 +436,7 @@ class _FolderSide:
                 done.append(("adopte" if there else "adopte_repondu", path))
             elif data is not None and any(_holds(tmp, data) for tmp in deposit_temporaries(path.parent, row["en_attente"])):
                 _drop_zips(path, data)  # never named: its zips go first, then the file (_drop_zips)
+                drop_placeholder(path)
                 self._forget(row["id"])
                 done.append(("abandonne", path))
             else:  # named, then moved away (uploaded, filed) before anything settled it: kept
@@ -451,9 +452,13 @@ class _FolderSide:
         name must come back, since it carries the date and rank the ASP wants and the ledger
         counts the next ranks from; a copy, uploaded, would deposit its demandes twice."""
         renamed, unknown = [], []
+        try:  # spelt as listed: a disk that ignores case (FAT, exFAT, Windows, macOS) finds
+            present = set(os.listdir(folder))  # « JSON-…-001.json » as « json-…-001.json »
+        except OSError:
+            present = set()
         for name in strangers:
-            recorded = self._recorded_as(folder / name)
-            withdrawn = self._recorded_as(folder / name, withdrawn=True) if recorded is None else None
+            recorded = _recorded_as(self.db, folder / name)
+            withdrawn = _recorded_as(self.db, folder / name, withdrawn=True) if recorded is None else None
             if withdrawn is not None:
                 # not « unknown »: its demandes were freed, maybe deposited again since
                 when = date.fromisoformat(withdrawn["retire_le"]).strftime("%d/%m/%Y")
@@ -474,7 +479,7 @@ class _FolderSide:
                     "enregistrez-le avec « xl2segur retour », puis rangez-le hors de ce dossier"))
             elif recorded is None:
                 unknown.append(name)
-            elif (folder / recorded["nom"]).is_file():
+            elif recorded["nom"] in present and (folder / recorded["nom"]).is_file():
                 renamed.append(f"« {name} » est une copie de « {recorded['nom']} », inscrit au registre : supprimez-la, "
                                "déposée elle aussi elle déposerait ses demandes deux fois")
             else:
@@ -498,29 +503,6 @@ class _FolderSide:
                          + (f" ; et {counted(len(renamed) - 5, 'autre')}" if len(renamed) > 5 else "")
                          + ". Rien n'est écrit ni déplacé ; relancez ensuite la conversion.")
         return " ".join(parts)
-
-    def _recorded_as(self, path: Path, withdrawn: bool = False) -> sqlite3.Row | None:
-        """The recorded file, not withdrawn (or withdrawn), whose content `path` holds byte for
-        byte: its `nom` and `retire_le`."""
-        try:
-            data = path.read_bytes()
-        except OSError:
-            return None
-        rows = self.db.execute("SELECT id, nom, retire_le, contenu, numero_ans FROM fichiers WHERE contenu IS NOT NULL "
-                               f"AND retire_le IS {'NOT ' if withdrawn else ''}NULL ORDER BY id DESC").fetchall()
-        for row in rows:
-            # the packed frame tells its size: only a file of the same size is unpacked
-            if _size(row["contenu"]) == len(data) and readable(row["contenu"]) == data:
-                return row
-        # an imported file is recorded as deposited, not byte for byte (a BOM, CRLF, indented):
-        # its JSON, among the files of its numeroAns
-        try:
-            document = orjson.loads(data.removeprefix(b"\xef\xbb\xbf"))
-        except orjson.JSONDecodeError:
-            return None
-        numero_ans = document.get("numeroAns") if isinstance(document, dict) else None
-        return next((row for row in rows if row["numero_ans"] == numero_ans
-                     and (stored := readable(row["contenu"])) is not None and orjson.loads(stored) == document), None)
 
     def adopt(self, legacy: Path) -> tuple[int, list[str]]:
         """Take over the ledger an older version kept in its output folder: its files, their
@@ -579,7 +561,7 @@ class _FolderSide:
         rows = self.db.execute("SELECT f.*, (SELECT count(*) FROM demandes d WHERE d.fichier_id = f.id) AS demandes "
                                "FROM fichiers f WHERE nom = ? ORDER BY id DESC", (Path(name).name,)).fetchall()
         if not rows:
-            renamed = self._recorded_as(Path(name)) if Path(name).is_file() else None
+            renamed = _recorded_as(self.db, Path(name)) if Path(name).is_file() else None
             if renamed is not None:  # renamed by hand, known by its content; answered by the ASP: uploaded, said
                 uploaded = (f"l'ASP a déjà répondu pour {n} de ses demandes (« xl2segur retour »), il a donc été "
                             "déposé ; " if (n := self.answered(renamed["id"])) else "")
@@ -947,16 +929,7 @@ class Ledger(_FolderSide, _ReturnsSide):
                 if version > SCHEMA_VERSION:
                     raise LedgerError(f"Le registre « {self.path} » a été écrit par une version plus récente "
                                       "de xl2segur : mettez xl2segur à jour.")
-                if version < SCHEMA_VERSION:
-                    # PRAGMA foreign_keys cannot change inside a transaction; the rebuild keeps the ids
-                    steps = _MIGRATIONS[version]
-                    for statement in filter(str.strip, steps.split(";")):
-                        self.db.execute(statement)
-                    if version:
-                        _fill_regimes(self.db)
-                    self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                for statement in filter(str.strip, _ADDITIONS.split(";")):
-                    self.db.execute(statement)
+                _upgrade(self.db, version)
         except sqlite3.DatabaseError as exc:
             if hasattr(self, "db"):  # else it failed to open
                 self.db.close()
@@ -1226,6 +1199,20 @@ _SQLITE_ADVICE = {
 }
 
 
+def _upgrade(db: sqlite3.Connection, version: int) -> None:
+    """Bring the ledger `db`, of schema `version`, to this one (in the caller's transaction),
+    and add the tables added without a new schema version (`_ADDITIONS`)."""
+    if version < SCHEMA_VERSION:
+        # PRAGMA foreign_keys cannot change inside a transaction; the rebuild keeps the ids
+        for statement in filter(str.strip, _MIGRATIONS[version].split(";")):
+            db.execute(statement)
+        if version:
+            _fill_regimes(db)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    for statement in filter(str.strip, _ADDITIONS.split(";")):
+        db.execute(statement)
+
+
 def _fill_regimes(db: sqlite3.Connection) -> None:
     """The `regime` of every demande recorded before version 4, read as `etat` read it: from the
     demande as deposited (`_ReturnsSide.demande`: its own JSON under version 1, else its line of
@@ -1357,14 +1344,21 @@ def _read_only(path: Path) -> sqlite3.Connection:
             if options.endswith("immutable=1"):
                 raise LedgerError(f"Le registre « {path} » ne peut pas être lu ({_french(exc)}) : vérifiez que lui "
                                   "et son dossier sont accessibles.") from exc
-    if version != SCHEMA_VERSION:
+    if version > SCHEMA_VERSION:
         db.close()
         raise LedgerError(f"Le registre « {path} » est en lecture seule (disque ou fichier) et a été écrit par une "
-                          f"version {'plus récente' if version > SCHEMA_VERSION else 'précédente'} de xl2segur : il "
-                          "ne peut pas être lu ici. " + (
-                              "Mettez xl2segur à jour." if version > SCHEMA_VERSION else
-                              "Copiez-le dans un dossier accessible en écriture et donnez cette copie à la commande "
-                              "(--registre)."))
+                          "version plus récente de xl2segur : il ne peut pas être lu ici. Mettez xl2segur à jour.")
+    if version < SCHEMA_VERSION:
+        # an older version's: brought up to date in memory, as opening it writable would on disk
+        # (the file is not written); a year's ledger is a few tens of Mo
+        upgraded = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        upgraded.row_factory = sqlite3.Row
+        try:
+            db.backup(upgraded)
+        finally:
+            db.close()
+        _upgrade(upgraded, version)
+        return upgraded
     # the tables added without a schema version (_ADDITIONS), missing from a ledger of version 3
     # written before them: empty, as opening it writable would add them, in the connection's
     # own temporary schema (the file is not written); « no such table » is no disk's fault
@@ -1414,6 +1408,35 @@ def _french(exc: sqlite3.Error) -> str:
 
 
 _DEPOSIT_NAME = re.compile(r"^JSON-.*\.json$", re.IGNORECASE)
+
+
+def _recorded_as(db: sqlite3.Connection, path: Path, withdrawn: bool = False) -> sqlite3.Row | None:
+    """The file recorded in the ledger `db`, not withdrawn (or withdrawn), whose content `path`
+    holds byte for byte (or as JSON, or, its stored copy damaged, by its demandes): its `nom`
+    and `retire_le`."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    rows = db.execute("SELECT id, nom, retire_le, contenu, numero_ans FROM fichiers WHERE contenu IS NOT NULL "
+                      f"AND retire_le IS {'NOT ' if withdrawn else ''}NULL ORDER BY id DESC").fetchall()
+    for row in rows:
+        # the packed frame tells its size: only a file of the same size is unpacked
+        if _size(row["contenu"]) == len(data) and readable(row["contenu"]) == data:
+            return row
+    # an imported file is recorded as deposited, not byte for byte (a BOM, CRLF, indented):
+    # its JSON, among the files of its numeroAns
+    try:
+        document = orjson.loads(data.removeprefix(b"\xef\xbb\xbf"))
+    except orjson.JSONDecodeError:
+        return None
+    numero_ans = document.get("numeroAns") if isinstance(document, dict) else None
+    mine = [row for row in rows if row["numero_ans"] == numero_ans]
+    found = next((row for row in mine if (stored := readable(row["contenu"])) is not None
+                  and orjson.loads(stored) == document), None)
+    # a file whose stored copy is damaged: known by the demandes the ledger holds of it
+    return found or next((row for row in mine if readable(row["contenu"]) is None
+                          and _holds_recorded_numeros(db, path, row["id"])), None)
 
 
 def _holds_demandes(path: Path, row: sqlite3.Row) -> bool:
@@ -1525,6 +1548,7 @@ def _drop_zips(path: Path, data: bytes) -> None:
     except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError):
         return
     for archive in zips_of(path):
+        drop_placeholder(archive)
         try:
             with zipfile.ZipFile(archive) as zf:
                 names = zf.namelist()
@@ -1533,6 +1557,21 @@ def _drop_zips(path: Path, data: bytes) -> None:
         if names and set(names) <= declared:
             with contextlib.suppress(OSError):
                 archive.unlink()
+
+
+def drop_placeholder(path: Path) -> bool:
+    """Remove the empty file that holds the name `path` of a file never named there: on a disk
+    without hard links (FAT, exFAT), `files.publish` creates the name empty (only one run gets
+    it), then replaces it with the file; a run killed in between left it, and the folder would
+    be refused for it (a `JSON-…` file the ledger does not know). An empty file holds nobody's
+    work. Returns whether it was one."""
+    try:
+        if path.is_file() and path.stat().st_size == 0:
+            path.unlink()
+            return True
+    except OSError:
+        pass
+    return False
 
 
 def move_with_zips(path: Path, into: Path, kept: list[Path] | None = None) -> Path | None:
@@ -1553,13 +1592,18 @@ def move_with_zips(path: Path, into: Path, kept: list[Path] | None = None) -> Pa
     >>> with tempfile.TemporaryDirectory() as d:
     ...     for name in ("JSON-1-20240312-001.json", "JSON-1-20240312-001.zip", "retires/JSON-1-20240312-001.zip"):
     ...         (Path(d) / name).parent.mkdir(exist_ok=True)
-    ...         _ = (Path(d) / name).write_bytes(b"")
+    ...         _ = (Path(d) / name).write_bytes(b"{}")
     ...     move_with_zips(Path(d) / "JSON-1-20240312-001.json", Path(d) / "retires").name
     ...     sorted(p.name for p in (Path(d) / "retires").iterdir())
     'JSON-1-20240312-001 (2).json'
     ['JSON-1-20240312-001 (2).json', 'JSON-1-20240312-001 (2).zip', 'JSON-1-20240312-001.zip']
     """
-    items = ([path] if path.is_file() else []) + zips_of(path)
+    # an empty file under one of these names, here or there, is the name a move killed on a disk
+    # without hard links created before the file replaced it (`drop_placeholder`): dropped, it
+    # would take the file's name (set aside as « (2) »), or come back in its stead
+    items = [item for item in ([path] if path.is_file() else []) + zips_of(path) if not drop_placeholder(item)]
+    for item in items:
+        drop_placeholder(into / item.name)
     if kept is not None:
         items = items[::-1]  # the file last (see above); its zips' order does not matter
     if not items:

@@ -368,3 +368,49 @@ def test_a_read_only_ledger_written_before_the_returns_history_is_read_by_etat_a
     said = (out / "reecrire.txt").read_text()
     assert (out / "reecrire.code").read_text().strip() == "0", said
     assert (out / "copie" / written.name).read_bytes() == written.read_bytes()
+
+
+_READ_ONLY_OLDER = _READ_ONLY_COPY + """
+X2S solde --registre "$DISK/xl2segur.sqlite" > "$OUT/solde.txt" 2>&1; echo $? > "$OUT/solde.code"
+X2S retirer "$OUT/depot/JSON-0123456789-20240312-001.json" --oui --registre "$DISK/xl2segur.sqlite" \
+    > "$OUT/retirer.txt" 2>&1; echo $? > "$OUT/retirer.code"
+"""
+
+
+def test_a_read_only_ledger_of_a_previous_version_is_read_by_etat_solde_and_reecrire(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A ledger of version 3 (no `regime` yet) on a read-only medium (a share mounted read-only,
+    a backup disk): `etat`, `solde` and `reecrire`, which only read it, refused it « écrit par
+    une version précédente … Copiez-le dans un dossier accessible en écriture ». Now it is
+    brought up to date in memory, the file untouched, and read; a command that must write it
+    says it is read-only."""
+    import shutil
+    import sqlite3
+
+    from tests.test_ledger_year import _as_version_3
+
+    monkeypatch.delenv("XL2SEGUR_REGISTRE", raising=False)
+    registre, out = tmp_path / "xl2segur.sqlite", tmp_path / "sortie"
+    written = api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001", "00002")), out / "depot", DAY,
+                          registre=registre).files[0]
+    older = tmp_path / "ancien" / "xl2segur.sqlite"
+    older.parent.mkdir()
+    shutil.copy(registre, older)
+    _as_version_3(older)
+    with sqlite3.connect(older) as db:
+        db.execute("PRAGMA journal_mode = DELETE")
+    db.close()
+    disk = tmp_path / "disque"
+    disk.mkdir()
+    _in_namespace(tmp_path, _READ_ONLY_OLDER, DISK=str(disk), OUT=str(out), COPIED=str(older))
+    said = (out / "etat.txt").read_text()
+    assert (out / "etat.code").read_text().strip() == "0", said
+    assert "Déposées, sans retour de l'ASP : 2" in said and "avance attendue 3 504,00 €" in said, said
+    said = (out / "reecrire.txt").read_text()
+    assert (out / "reecrire.code").read_text().strip() == "0", said
+    assert (out / "copie" / written.name).read_bytes() == written.read_bytes()
+    said = (out / "solde.txt").read_text()
+    assert (out / "solde.code").read_text().strip() == "0" and "Aucune avance acceptée" in said, said
+    said = " ".join((out / "retirer.txt").read_text().split())
+    assert (out / "retirer.code").read_text().strip() == "2" and "lecture seule" in said, said
+    assert "Rendez-le accessible en écriture" in said and written.exists(), said

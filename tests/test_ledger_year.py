@@ -5,6 +5,7 @@ cent, as the funding rule on each demande as deposited; the migration of an olde
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -317,6 +318,29 @@ def test_a_moved_folder_holding_a_file_whose_copy_is_damaged_is_still_converted_
     (moved / first.name).write_bytes((moved / again.files[0].name).read_bytes().replace(b'"00004"', b'"00009"'))
     with pytest.raises(LedgerError, match="n'a plus les demandes|ne connaît pas"):
         api.convert(workbook(tmp_path / "d.xlsx", avance_rows("00005")), moved, DAY, registre=registre)
+
+
+def test_a_renamed_or_copied_file_whose_copy_is_damaged_is_named_not_unknown(tmp_path: Path) -> None:
+    """A synced folder renamed the file « … (1).json » (OneDrive), or left a « conflicted copy »
+    of it (Dropbox), and the ledger's copy of it is damaged: `convertir` refused the folder
+    (safe) calling the file one « que le registre ne connaît pas », written with another
+    ledger: the way out it gave (`importer`) fails, its demandes being in the ledger. Known by
+    the demandes the ledger holds of it, it is named: give its name back, or delete the copy."""
+    registre, first, _, _ = _damaged_ledger(tmp_path, 4, DAMAGES["zstd"])
+    renamed = first.rename(first.with_name(f"{first.stem} (1).json"))
+    book = workbook(tmp_path / "c.xlsx", avance_rows("00004"))
+    with pytest.raises(LedgerError) as refused:
+        api.convert(book, first.parent, DAY, registre=registre)
+    said = " ".join(str(refused.value).split())
+    assert f"« {renamed.name} » est le fichier « {first.name} » du registre, renommé : rendez-lui son nom" in said, said
+    assert "ne connaît pas" not in said
+    renamed.rename(first)
+    conflicted = first.with_name(f"{first.stem} (conflicted copy 2024-03-12).json")
+    conflicted.write_bytes(first.read_bytes())
+    with pytest.raises(LedgerError, match=f"« {re.escape(conflicted.name)} » est une copie de « {first.name} »"):
+        api.convert(book, first.parent, DAY, registre=registre)
+    conflicted.unlink()
+    assert api.convert(book, first.parent, DAY, registre=registre).accepted == ["00004"]
 
 
 def test_a_damaged_migration_is_still_atomic(tmp_path: Path) -> None:
