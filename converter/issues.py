@@ -115,7 +115,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "sans_enfant": (Severity.ERROR, "Cette ligne n'a aucune ligne dans la feuille « {child} » : ajoutez-en au moins une."),
     "ensemble_manquant": (Severity.ERROR, "Ce {column} n'a pas de ligne dans la feuille « {other} » pour la même demande : ajoutez-la."),
     "ensemble_en_trop": (Severity.ERROR, "Ce {column} ne figure pas dans la feuille « {other} » pour la même demande : retirez cette ligne ou complétez « {other} »."),
-    "valeur_masquee_format": (Severity.WARNING, "La cellule affiche {affiche}, mais elle contient cette valeur, lue et déposée telle quelle : son format de nombre (personnalisé) la masque. Vérifiez-la ; mettez la cellule au format Standard pour la voir telle qu'elle est déposée."),
+    "valeur_masquee_format": (Severity.WARNING, "La cellule {affiche}, mais elle contient cette valeur, lue et déposée telle quelle : son format de nombre (personnalisé) la masque. Vérifiez-la ; mettez la cellule au format Standard pour la voir telle qu'elle est déposée."),
     "colonne_masquee": (Severity.WARNING, "La colonne {column} ({balise}) est masquée dans la feuille « {sheet} » et contient une valeur sur {compte} : xl2segur les lit et les dépose comme les autres, mais qui lit la feuille ne les voit pas. Affichez-la (sélectionnez les colonnes voisines, clic droit, « Afficher ») et vérifiez ces valeurs ; videz les cellules qui ne doivent pas être déposées."),
     # the seeds say nothing of a column's width nor of merged cells: what the user cannot see is
     # read and deposited like the rest, with a warning (reading.SheetScan.narrow_columns, .merged)
