@@ -20,7 +20,7 @@ from . import api
 from .cli_fr import CommandeFr, GroupeFr  # French help screens and usage errors
 from .console import tolerate_console_encoding
 from .files import OutputError, near_file, typed_path, why, writable
-from .issues import shown, visible
+from .issues import Issue, shown, visible
 from .wording import counted
 from .ledger import ENVIRONMENT, WITHDRAWN, LedgerNotFound
 from .funding.amounts import format_rate
@@ -90,7 +90,7 @@ def _near(typed: Path, what: str, folder: bool = False) -> Path:
     near = None if _exists(typed) else near_file(typed, folder)
     if near is None:
         return typed
-    out.print(f"[yellow]avertissement[/] aucun {'dossier' if folder else 'fichier'} ne s'appelle exactement "
+    out.print(f"[yellow]avertissement[/] : aucun {'dossier' if folder else 'fichier'} ne s'appelle exactement "
               f"« {escape(typed.name)} » ; {what} « {escape(near.name)} », dont le nom n'en diffère que par les "
               "majuscules ou l'écriture des accents, est utilisé.")
     return near
@@ -122,7 +122,7 @@ def _workbook(classeur: Path) -> Path:
         return found
     near = named[0] if named[0].is_file() else near_file(named[0])
     assert near is not None
-    out.print(f"[yellow]avertissement[/] aucun fichier ne s'appelle exactement « {escape(classeur.name)} » ; "
+    out.print(f"[yellow]avertissement[/] : aucun fichier ne s'appelle exactement « {escape(classeur.name)} » ; "
               f"le classeur « {escape(near.name)} » (Windows masque les extensions connues : son nom "
               f"affiché était « {escape(classeur.name)} ») est utilisé.")
     return near
@@ -172,13 +172,20 @@ def _in_report(asked: bool, short: bool = False) -> str:
     return "--rapport" if short else "le rapport (--rapport rapport.json)"
 
 
+def _issue_line(label: str, issue: Issue) -> str:
+    """« ERREUR feuille « Demandes », ligne 2… : message », or, for a problem nothing locates
+    (a ledger's, an archive's), « avertissement : message »: never « avertissement Le registre »."""
+    located = issue.location() or issue.whole_file()
+    return f"{label}{' ' if located else ' : '}{escape(issue.render())}"
+
+
 def _print_issues(outcome: api.Outcome, report: bool) -> None:
     """The first ERRORS_SHOWN errors; of each warning code, the first WARNINGS_SHOWN_PER_CODE, then one line that
     counts the others. Only the terminal is summarised: the report and the error workbook keep
     every issue."""
     errors = outcome.errors
     for found in errors[:ERRORS_SHOWN]:
-        out.print(f"[red]ERREUR[/] {escape(found.render())}")
+        out.print(_issue_line("[red]ERREUR[/]", found))
     if len(errors) > ERRORS_SHOWN:
         where = f"le classeur d'erreurs et {_in_report(report, short=True)}" if outcome.error_workbook else \
             f"{_in_report(report, short=True)} et --erreurs"
@@ -189,7 +196,7 @@ def _print_issues(outcome: api.Outcome, report: bool) -> None:
     for found in outcome.warnings:
         totals[found.code] = totals.get(found.code, 0) + 1
         if totals[found.code] <= WARNINGS_SHOWN_PER_CODE:
-            out.print(f"[yellow]avertissement[/] {escape(found.render())}")
+            out.print(_issue_line("[yellow]avertissement[/]", found))
     for code, total in totals.items():
         hidden = total - WARNINGS_SHOWN_PER_CODE
         if hidden > 0:
@@ -306,7 +313,7 @@ def _ledger(registre: Optional[Path], option: str = "--registre", create: bool =
     except OutputError as exc:
         _fail(str(exc))
     for notice in notices:
-        out.print(f"[yellow]avertissement[/] {escape(notice.render())}")
+        out.print(_issue_line("[yellow]avertissement[/]", notice))
     return path
 
 
@@ -642,7 +649,7 @@ def reecrire(
     except OutputError as exc:
         _fail(str(exc))
     for notice in done.warnings:
-        out.print(f"[yellow]avertissement[/] {escape(notice.render())}")
+        out.print(_issue_line("[yellow]avertissement[/]", notice))
     if done.path is None:
         out.print(f"Le fichier de dépôt « {_shown(done.folder / done.name)} » est déjà là, identique à celui "
                   "inscrit au registre : il est gardé tel quel.")

@@ -731,7 +731,7 @@ def test_a_workbook_named_with_other_accents_or_case_is_found_and_said(tmp_path,
     (tmp_path / unicodedata.normalize("NFD", "Demandes été.xlsx")).write_bytes(SAMPLE.read_bytes())
     done = CliRunner().invoke(app, ["verifier", str(tmp_path / typed)])
     assert done.exit_code == 0, done.output
-    assert f"aucun fichier ne s'appelle exactement « {typed} »" in " ".join(done.output.split())
+    assert f"avertissement : aucun fichier ne s'appelle exactement « {typed} »" in " ".join(done.output.split())
     done = CliRunner().invoke(app, ["convertir", str(tmp_path / typed), "-o", str(tmp_path / "depot"),
                                     "--registre", str(tmp_path / "r.sqlite")])
     assert done.exit_code == 0, done.output
@@ -745,7 +745,7 @@ def test_a_workbook_typed_without_the_extension_windows_hides_is_found_and_said(
     done = CliRunner().invoke(app, ["verifier", str(tmp_path / "demandes")])
     assert done.exit_code == 0, done.output
     text = " ".join(done.output.split())
-    assert ("aucun fichier ne s'appelle exactement « demandes » ; le classeur « demandes.xlsx » (Windows "
+    assert ("avertissement : aucun fichier ne s'appelle exactement « demandes » ; le classeur « demandes.xlsx » (Windows "
             "masque les extensions connues") in text
     # two workbooks of that name: xl2segur does not choose
     (tmp_path / "demandes.ods").write_bytes(b"")
