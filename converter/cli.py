@@ -7,6 +7,7 @@ import glob
 import os
 import sys
 import threading
+import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -90,9 +91,14 @@ def _near(typed: Path, what: str, folder: bool = False) -> Path:
     near = None if _exists(typed) else near_file(typed, folder)
     if near is None:
         return typed
-    out.print(f"[yellow]avertissement[/] : aucun {'dossier' if folder else 'fichier'} ne s'appelle exactement "
-              f"« {escape(typed.name)} » ; {what} « {escape(near.name)} », dont le nom n'en diffère que par les "
-              "majuscules ou l'écriture des accents, est utilisé.")
+    said = f"[yellow]avertissement[/] : aucun {'dossier' if folder else 'fichier'} ne s'appelle exactement « {escape(typed.name)} »"
+    if unicodedata.normalize("NFC", near.name) == unicodedata.normalize("NFC", typed.name):  # two names shown alike
+        out.print(f"{said} : {what} qui porte ce nom l'écrit avec d'autres codes pour ses accents (macOS sépare la "
+                  "lettre et son accent), une différence invisible à l'écran ; il est utilisé. Pour ne plus voir cet "
+                  "avertissement, renommez-le en retapant son nom.")
+    else:
+        out.print(f"{said} ; {what} « {escape(near.name)} », dont le nom n'en diffère que par les majuscules ou "
+                  "l'écriture des accents, est utilisé.")
     return near
 
 
