@@ -74,6 +74,18 @@ def test_no_command_crashes_on_the_console_encoding(tmp_path, encoding):
     assert written.read_bytes() == expected.files[0].read_bytes()
 
 
+@pytest.mark.parametrize("encoding, shown", [("cp850", "fichier « Avances été.xlsx »"),
+                                             ("cp1252", "fichier « Avances été.xlsx »"),
+                                             ("ascii", 'fichier " Avances ete.xlsx "')])
+def test_a_name_in_macos_decomposed_accents_reads_as_typed_on_a_windows_console(tmp_path, encoding, shown):
+    """A name from a macOS archive keeps its « é » as « e » and a combining accent, which no
+    Windows console encoding has: « Avances e?te?.xlsx », where cp850 and cp1252 show « é »."""
+    (tmp_path / unicodedata.normalize("NFD", "Avances été.xlsx")).write_bytes(b"")
+    done = run_in_console(encoding, "verifier", unicodedata.normalize("NFD", "Avances été.xlsx"), cwd=tmp_path)
+    text = (done.stdout + done.stderr).decode(encoding)
+    assert done.returncode == 2 and shown in text and "?" not in text, text
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="closes the child's descriptors 1 and 2 (POSIX)")
 def test_a_command_run_without_any_console_still_does_its_work(tmp_path):
     """pythonw (a shortcut, a scheduled task) gives Python no console: sys.stdout and
