@@ -24,6 +24,7 @@ class Severity(StrEnum):
 MESSAGES: dict[str, tuple[Severity, str]] = {
     # the workbook as a whole (exit code 2)
     "fichier_introuvable": (Severity.ERROR, "Le fichier est introuvable. Vérifiez le chemin."),
+    "chemin_motif": (Severity.ERROR, "Ce nom est un motif (* ou ?), que la console Windows transmet tel quel : xl2segur lit un seul classeur à la fois.{detail}"),
     "entree_standard": (Severity.ERROR, "xl2segur ne lit pas un classeur sur l'entrée standard (« - ») : indiquez le chemin du classeur (.xlsx ou .ods), par exemple « xl2segur verifier demandes.xlsx »."),
     "chemin_dossier": (Severity.ERROR, "Ce chemin est un dossier, pas un classeur : indiquez le fichier du classeur (.xlsx ou .ods) lui-même."),
     "fichier_verrou": (Severity.ERROR, "Ce fichier n'est pas un classeur : c'est le fichier de verrouillage qu'Excel ou LibreOffice crée à côté du classeur « {detail} » tant qu'il est ouvert. Indiquez « {detail} » lui-même."),

@@ -700,6 +700,20 @@ def test_a_folder_or_a_lock_file_given_for_the_workbook_is_named_as_such(tmp_pat
     assert done.exit_code == 2 and "Traceback" not in done.output
 
 
+def test_a_pattern_the_windows_console_hands_over_as_typed_is_named_as_such(tmp_path):
+    """`xl2segur verifier *.xlsx` in a Windows console: the pattern arrives as typed and was
+    « Le fichier est introuvable. Vérifiez le chemin. »; it names the workbooks it matches, the
+    lock file of an open workbook left out."""
+    (tmp_path / "Avances été.xlsx").write_bytes(SAMPLE.read_bytes())
+    (tmp_path / "~$Avances été.xlsx").write_bytes(b"\x0bJean Dupont")
+    text = unreadable(tmp_path / "*.xlsx", "chemin_motif")
+    assert "est un motif" in text and "« Avances été.xlsx »" in text and "~$" not in text, text
+    (tmp_path / "Soldes.xlsx").write_bytes(SAMPLE.read_bytes())
+    text = unreadable(tmp_path / "*.xlsx", "chemin_motif")
+    assert "« Avances été.xlsx » et « Soldes.xlsx »" in text and "un par un" in text, text
+    assert "aucun classeur" in unreadable(tmp_path / "*.ods", "chemin_motif")
+
+
 def test_a_value_with_a_line_break_or_a_control_character_stays_on_its_line(tmp_path):
     """A line break typed in a cell (Alt+Entrée) cut its message in two; an escape character
     (a workbook from elsewhere: `_x001B_` in its XML) reached the terminal, which obeyed it."""
