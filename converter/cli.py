@@ -171,11 +171,11 @@ def _count(n: int) -> str:
     return f"{n:,}".replace(",", " ")
 
 
-def _in_report(asked: bool, short: bool = False) -> str:
+def _in_report(asked: bool) -> str:
     """Where the whole list is: the report asked for (its name follows the summary), or how to ask for one."""
     if asked:
         return "le rapport (écrit ci-dessous)"
-    return "--rapport" if short else "le rapport (--rapport rapport.json)"
+    return "le rapport (--rapport rapport.json)"
 
 
 def _issue_line(label: str, issue: Issue) -> str:
@@ -193,8 +193,8 @@ def _print_issues(outcome: api.Outcome, report: bool) -> None:
     for found in errors[:ERRORS_SHOWN]:
         out.print(_issue_line("[red]ERREUR[/]", found))
     if len(errors) > ERRORS_SHOWN:
-        where = f"le classeur d'erreurs et {_in_report(report, short=True)}" if outcome.error_workbook else \
-            f"{_in_report(report, short=True)} et --erreurs"
+        where = f"le classeur d'erreurs et {_in_report(report)}" if outcome.error_workbook else \
+            f"{_in_report(report)} et le classeur d'erreurs (--erreurs erreurs.xlsx)"
         hidden = len(errors) - ERRORS_SHOWN
         others = "autre erreur" if hidden == 1 else "autres erreurs"  # as the warnings' line below
         out.print(f"[red]… et {_count(hidden)} {others}[/] : toutes sont dans {where}.")
@@ -207,7 +207,7 @@ def _print_issues(outcome: api.Outcome, report: bool) -> None:
         hidden = total - WARNINGS_SHOWN_PER_CODE
         if hidden > 0:
             others = "autre avertissement" if hidden == 1 else "autres avertissements"
-            out.print(f"… et {_count(hidden)} {others} du même type (code {code}) : voir {_in_report(report, short=True)}.")
+            out.print(f"… et {_count(hidden)} {others} du même type (code {code}) : voir {_in_report(report)}.")
 
 
 def _written_as_xlsx(outcome: api.Outcome) -> str:
