@@ -26,7 +26,7 @@ from .files import RUN_ID, NameTaken, OutputError, as_json, why, as_xlsx, clean_
 from .funding.amounts import AvanceDemande
 from .formats import FormatDefinition, all_formats, get_format, numero_formats
 from .issues import Issue, issue
-from .wording import counted
+from .wording import command_arg, counted
 from .kinds import shown
 from .reading import HEADER_SHEET, ROW, WorkbookError, read_workbook, release_freed_memory
 
@@ -289,7 +289,7 @@ def _refuse_unconvertible(checked: Checked, workbook: Path, pieces: Path | None)
         raise NotConvertible(
             f"le classeur « {workbook.name} » est au format « {checked.definition.id} » : "
             "ce classeur se vérifie avec xl2segur verifier, il ne produit pas de fichier de dépôt "
-            f"(xl2segur verifier {workbook.name} --erreurs erreurs.xlsx).")
+            f"(xl2segur verifier {command_arg(workbook)} --erreurs erreurs.xlsx).")
     if pieces is not None and not Path(pieces).is_dir():
         raise OutputError(attachments.missing_folder(Path(pieces)))
 

@@ -7,6 +7,7 @@ import glob
 import os
 import sys
 import threading
+import unicodedata
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -20,7 +21,7 @@ from . import api
 from .cli_fr import CommandeFr, GroupeFr  # French help screens and usage errors
 from .console import tolerate_console_encoding
 from .files import OutputError, near_file, typed_path, why, writable
-from .issues import shown, visible
+from .issues import Issue, shown, visible
 from .wording import counted
 from .ledger import ENVIRONMENT, WITHDRAWN, LedgerNotFound
 from .funding.amounts import format_rate
@@ -90,9 +91,14 @@ def _near(typed: Path, what: str, folder: bool = False) -> Path:
     near = None if _exists(typed) else near_file(typed, folder)
     if near is None:
         return typed
-    out.print(f"[yellow]avertissement[/] aucun {'dossier' if folder else 'fichier'} ne s'appelle exactement "
-              f"« {escape(typed.name)} » ; {what} « {escape(near.name)} », dont le nom n'en diffère que par les "
-              "majuscules ou l'écriture des accents, est utilisé.")
+    said = f"[yellow]avertissement[/] : aucun {'dossier' if folder else 'fichier'} ne s'appelle exactement « {escape(typed.name)} »"
+    if unicodedata.normalize("NFC", near.name) == unicodedata.normalize("NFC", typed.name):  # two names shown alike
+        out.print(f"{said} : {what} qui porte ce nom l'écrit avec d'autres codes pour ses accents (macOS sépare la "
+                  "lettre et son accent), une différence invisible à l'écran ; il est utilisé. Pour ne plus voir cet "
+                  "avertissement, renommez-le en retapant son nom.")
+    else:
+        out.print(f"{said} ; {what} « {escape(near.name)} », dont le nom n'en diffère que par les majuscules ou "
+                  "l'écriture des accents, est utilisé.")
     return near
 
 
@@ -122,7 +128,7 @@ def _workbook(classeur: Path) -> Path:
         return found
     near = named[0] if named[0].is_file() else near_file(named[0])
     assert near is not None
-    out.print(f"[yellow]avertissement[/] aucun fichier ne s'appelle exactement « {escape(classeur.name)} » ; "
+    out.print(f"[yellow]avertissement[/] : aucun fichier ne s'appelle exactement « {escape(classeur.name)} » ; "
               f"le classeur « {escape(near.name)} » (Windows masque les extensions connues : son nom "
               f"affiché était « {escape(classeur.name)} ») est utilisé.")
     return near
@@ -165,11 +171,18 @@ def _count(n: int) -> str:
     return f"{n:,}".replace(",", " ")
 
 
-def _in_report(asked: bool, short: bool = False) -> str:
+def _in_report(asked: bool) -> str:
     """Where the whole list is: the report asked for (its name follows the summary), or how to ask for one."""
     if asked:
         return "le rapport (écrit ci-dessous)"
-    return "--rapport" if short else "le rapport (--rapport rapport.json)"
+    return "le rapport (--rapport rapport.json)"
+
+
+def _issue_line(label: str, issue: Issue) -> str:
+    """« ERREUR feuille « Demandes », ligne 2… : message », or, for a problem nothing locates
+    (a ledger's, an archive's), « avertissement : message »: never « avertissement Le registre »."""
+    located = issue.location() or issue.whole_file()
+    return f"{label}{' ' if located else ' : '}{escape(issue.render())}"
 
 
 def _print_issues(outcome: api.Outcome, report: bool) -> None:
@@ -178,10 +191,10 @@ def _print_issues(outcome: api.Outcome, report: bool) -> None:
     every issue."""
     errors = outcome.errors
     for found in errors[:ERRORS_SHOWN]:
-        out.print(f"[red]ERREUR[/] {escape(found.render())}")
+        out.print(_issue_line("[red]ERREUR[/]", found))
     if len(errors) > ERRORS_SHOWN:
-        where = f"le classeur d'erreurs et {_in_report(report, short=True)}" if outcome.error_workbook else \
-            f"{_in_report(report, short=True)} et --erreurs"
+        where = f"le classeur d'erreurs et {_in_report(report)}" if outcome.error_workbook else \
+            f"{_in_report(report)} et le classeur d'erreurs (--erreurs erreurs.xlsx)"
         hidden = len(errors) - ERRORS_SHOWN
         others = "autre erreur" if hidden == 1 else "autres erreurs"  # as the warnings' line below
         out.print(f"[red]… et {_count(hidden)} {others}[/] : toutes sont dans {where}.")
@@ -189,12 +202,12 @@ def _print_issues(outcome: api.Outcome, report: bool) -> None:
     for found in outcome.warnings:
         totals[found.code] = totals.get(found.code, 0) + 1
         if totals[found.code] <= WARNINGS_SHOWN_PER_CODE:
-            out.print(f"[yellow]avertissement[/] {escape(found.render())}")
+            out.print(_issue_line("[yellow]avertissement[/]", found))
     for code, total in totals.items():
         hidden = total - WARNINGS_SHOWN_PER_CODE
         if hidden > 0:
             others = "autre avertissement" if hidden == 1 else "autres avertissements"
-            out.print(f"… et {_count(hidden)} {others} du même type (code {code}) : voir {_in_report(report, short=True)}.")
+            out.print(f"… et {_count(hidden)} {others} du même type (code {code}) : voir {_in_report(report)}.")
 
 
 def _written_as_xlsx(outcome: api.Outcome) -> str:
@@ -306,7 +319,7 @@ def _ledger(registre: Optional[Path], option: str = "--registre", create: bool =
     except OutputError as exc:
         _fail(str(exc))
     for notice in notices:
-        out.print(f"[yellow]avertissement[/] {escape(notice.render())}")
+        out.print(_issue_line("[yellow]avertissement[/]", notice))
     return path
 
 
@@ -642,7 +655,7 @@ def reecrire(
     except OutputError as exc:
         _fail(str(exc))
     for notice in done.warnings:
-        out.print(f"[yellow]avertissement[/] {escape(notice.render())}")
+        out.print(_issue_line("[yellow]avertissement[/]", notice))
     if done.renamed is not None:
         out.print(f"Le fichier de dépôt « {escape(done.renamed)} » reprend son nom : « {escape(done.name)} » (le nom que "
                   "l'ASP demande).")

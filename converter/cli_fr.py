@@ -143,6 +143,7 @@ def _indication(exc: BadParameter) -> str:
 
 _EN_TROP = re.compile(r"Got unexpected extra argument(?:\(s\)|s)? \((.*)\)$", re.S)
 _SUGGESTION = re.compile(r"^(.*)\. Did you mean (.*)\?$", re.S)
+_VERROU = re.compile(r"~\$.*?(?:\.(?:xlsx|xlsm|ods)\b|$)", re.I)  # « ~$Avances été.xlsx », an open workbook's lock file
 _VALEURS = re.compile(r"requires (?:an argument|(\d+) arguments)\.$")
 
 
@@ -168,6 +169,10 @@ def message_fr(exc: UsageError) -> str:
     if isinstance(exc, BadArgumentUsage) and (found := re.search(r"Argument '(.*)' takes (\d+) values\.$", message)):
         return f"l'argument « {found[1]} » attend {found[2]} valeurs."
     if found := _EN_TROP.match(message):
+        if lock := _VERROU.search(found[1]):  # `convertir *.xlsx` beside an open workbook: the shell adds its lock file
+            return (f"argument(s) en trop : {found[1]}. « {lock[0]} » est le fichier de verrouillage qu'Excel ou "
+                    "LibreOffice crée à côté d'un classeur ouvert (un motif comme *.xlsx le désigne aussi) : indiquez "
+                    "le classeur lui-même, seul.")
         return (f"argument(s) en trop : {found[1]}. Un chemin qui contient des espaces s'écrit entre "
                 'guillemets, par exemple "mon classeur.xlsx".')
     if found := _SUGGESTION.match(message):  # typer appends it to « commande inconnue … »

@@ -3,7 +3,10 @@
 An old terminal, a redirected Windows console (cp1252) or `PYTHONIOENCODING=ascii` cannot
 encode « », the accents, the narrow no-break space or €. The CLI's streams get an error
 handler that writes the nearest plain text instead (`«` → `"`, `é` → `e`, `€` → `EUR`,
-else `?`). Only the console is concerned: files are written in UTF-8 by their own code.
+else `?`). Such a console also gets its text composed first (NFC): a name from a macOS archive
+keeps its « é » as « e » and a combining accent, which no Windows console encoding has, where
+cp850 and cp1252 have « é ». Only the console is concerned: files are written in UTF-8 by their
+own code.
 """
 
 from __future__ import annotations
@@ -58,13 +61,47 @@ def _replace(exc: UnicodeError) -> tuple[str, int]:
 
 codecs.register_error(HANDLER, _replace)
 
+_COMPOSED = "xl2segur_nfc_"  # the console codec that composes its text, then encodes it as « <base> »
+
+
+def _composing(name: str) -> codecs.CodecInfo | None:
+    """The codec `xl2segur_nfc_<base>`: `<base>`, its text composed first (NFC).
+
+    >>> "Avances e\u0301te\u0301".encode("xl2segur_nfc_cp850", HANDLER).decode("cp850")
+    'Avances été'
+    """
+    if not name.startswith(_COMPOSED):
+        return None
+    base = codecs.lookup(name[len(_COMPOSED):])
+
+    def encode(text: str, errors: str = "strict") -> tuple[bytes, int]:
+        return base.encode(unicodedata.normalize("NFC", text), errors)[0], len(text)
+
+    class Encoder(codecs.IncrementalEncoder):
+        def encode(self, text: str, final: bool = False) -> bytes:
+            return base.encode(unicodedata.normalize("NFC", text), self.errors)[0]
+
+    return codecs.CodecInfo(encode, base.decode, incrementalencoder=Encoder, incrementaldecoder=base.incrementaldecoder,
+                            streamreader=base.streamreader, streamwriter=base.streamwriter, name=name)
+
+
+codecs.register(_composing)
+
 
 def tolerate_console_encoding() -> None:
     """Make stdout and stderr replace what their encoding cannot write (see the module)."""
     for stream in (sys.stdout, sys.stderr):
         reconfigure = getattr(stream, "reconfigure", None)
-        if reconfigure is not None:
+        if reconfigure is None:
+            continue
+        try:
+            base = codecs.lookup(stream.encoding).name
+        except (LookupError, TypeError):
+            base = "utf-8"
+        if base.startswith("utf") or base.startswith(_COMPOSED):  # writes any text as it is
             reconfigure(errors=HANDLER)
+        else:
+            reconfigure(encoding=_COMPOSED + base, errors=HANDLER)
     # click takes an ascii stream for a misconfigured locale (Python < 3.7) and writes UTF-8
     # bytes past it: --help would reach an ascii console as mojibake. Python 3.7+ (PEP 538,
     # 540) never guesses ascii for the C locale, so an ascii stream is what the user asked for

@@ -10,6 +10,7 @@ This module imports neither Polars nor the definitions: the command's entry poin
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import subprocess
@@ -60,12 +61,30 @@ def _contains(path: Path, needle: bytes) -> bool:
     return False
 
 
+def _matched(pattern: Path) -> str:
+    """What a pattern given for the workbook designates: its workbooks, a lock file or a hidden
+    file left out."""
+    try:
+        names = sorted(p.name for p in pattern.parent.glob(pattern.name) if p.is_file()
+                       and not p.name.startswith(("~$", ".")) and p.suffix.lower() in (".xlsx", ".xlsm", ".ods"))
+    except (OSError, ValueError):
+        names = []
+    quoted = [f"« {name} »" for name in names]
+    if not names:
+        return " Il ne désigne aucun classeur (.xlsx ou .ods) : vérifiez le chemin."
+    if len(names) == 1:
+        return f" Il désigne le classeur {quoted[0]} : indiquez ce nom."
+    return f" Il désigne les classeurs {', '.join(quoted[:-1])} et {quoted[-1]} : vérifiez-les ou convertissez-les un par un."
+
+
 def check_container(path: Path) -> None:
     """Refuse what is not an .xlsx/.xlsm package, with the message that says what to do."""
     try:
         if path.is_dir():
             raise Refused("chemin_dossier")
         if not path.is_file():
+            if glob.has_magic(path.name):  # `verifier *.xlsx` in a Windows console, which hands it over as typed
+                raise Refused("chemin_motif", detail=_matched(path))
             # « - » names the standard input for many tools; a workbook is a file, read by its path
             raise Refused("entree_standard" if str(path) == "-" else "fichier_introuvable")
         with path.open("rb") as fh:

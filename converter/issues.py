@@ -24,6 +24,7 @@ class Severity(StrEnum):
 MESSAGES: dict[str, tuple[Severity, str]] = {
     # the workbook as a whole (exit code 2)
     "fichier_introuvable": (Severity.ERROR, "Le fichier est introuvable. Vérifiez le chemin."),
+    "chemin_motif": (Severity.ERROR, "Ce nom est un motif (* ou ?), que la console Windows transmet tel quel : xl2segur lit un seul classeur à la fois.{detail}"),
     "entree_standard": (Severity.ERROR, "xl2segur ne lit pas un classeur sur l'entrée standard (« - ») : indiquez le chemin du classeur (.xlsx ou .ods), par exemple « xl2segur verifier demandes.xlsx »."),
     "chemin_dossier": (Severity.ERROR, "Ce chemin est un dossier, pas un classeur : indiquez le fichier du classeur (.xlsx ou .ods) lui-même."),
     "fichier_verrou": (Severity.ERROR, "Ce fichier n'est pas un classeur : c'est le fichier de verrouillage qu'Excel ou LibreOffice crée à côté du classeur « {detail} » tant qu'il est ouvert. Indiquez « {detail} » lui-même."),
@@ -115,7 +116,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "sans_enfant": (Severity.ERROR, "Cette ligne n'a aucune ligne dans la feuille « {child} » : ajoutez-en au moins une."),
     "ensemble_manquant": (Severity.ERROR, "Ce {column} n'a pas de ligne dans la feuille « {other} » pour la même demande : ajoutez-la."),
     "ensemble_en_trop": (Severity.ERROR, "Ce {column} ne figure pas dans la feuille « {other} » pour la même demande : retirez cette ligne ou complétez « {other} »."),
-    "valeur_masquee_format": (Severity.WARNING, "La cellule affiche {affiche}, mais elle contient cette valeur, lue et déposée telle quelle : son format de nombre (personnalisé) la masque. Vérifiez-la ; mettez la cellule au format Standard pour la voir telle qu'elle est déposée."),
+    "valeur_masquee_format": (Severity.WARNING, "La cellule {affiche}, mais elle contient cette valeur, lue et déposée telle quelle : son format de nombre (personnalisé) la masque. Vérifiez-la ; mettez la cellule au format Standard pour la voir telle qu'elle est déposée."),
     "colonne_masquee": (Severity.WARNING, "La colonne {column} ({balise}) est masquée dans la feuille « {sheet} » et contient une valeur sur {compte} : xl2segur les lit et les dépose comme les autres, mais qui lit la feuille ne les voit pas. Affichez-la (sélectionnez les colonnes voisines, clic droit, « Afficher ») et vérifiez ces valeurs ; videz les cellules qui ne doivent pas être déposées."),
     # the seeds say nothing of a column's width nor of merged cells: what the user cannot see is
     # read and deposited like the rest, with a warning (reading.SheetScan.narrow_columns, .merged)

@@ -78,6 +78,7 @@ from .formats import FormatDefinition, all_formats, numero_formats
 from .kinds import numero_ans as numero_ans_kind
 from .ledger import ACCEPTEE, DEPOSEE, REJETEE, STATE_SAID, Ledger, by_file, return_digests
 from .lifecycle.rows import json_values
+from .wording import command_arg
 
 ACCEPTED_LABEL = "demande acceptee"
 ASP_FIELDS = ("codeTraitement", "libelleTraitement", "numeroASP")  # what the ASP fills in a return
@@ -507,7 +508,7 @@ def ingest(paths: list[Path], book: Ledger, *, confirm: bool = False, deposit: s
 
 def _given_alone(path: Path) -> str:
     """How to confirm one return of a command that gave several (`ingest`: --confirmer then confirms none)."""
-    return (f"relancez avec ce seul fichier et --confirmer (« xl2segur retour {path} --confirmer ») : --confirmer "
+    return (f"relancez avec ce seul fichier et --confirmer (« xl2segur retour {command_arg(path)} --confirmer ») : --confirmer "
             "ne vaut que pour un fichier de retour donné seul, il ne confirme jamais une contradiction que vous "
             "n'avez pas vue")
 

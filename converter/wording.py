@@ -14,3 +14,15 @@ def counted(n: int, singular: str, plural: str | None = None) -> str:
     '2 demandes libérées'
     """
     return f"{n:,}".replace(",", " ") + " " + (singular if n < 2 else plural or singular + "s")
+
+
+def command_arg(path: object) -> str:
+    """A path as a message's suggested command needs it, to be copied and pasted: between double
+    quotes when it holds a space or a character a shell reads (both the Windows console and a
+    Unix shell take "…" as one argument).
+
+    >>> command_arg("retours/r1.json"), command_arg("Ségur démarches/Avances été.xlsx")
+    ('retours/r1.json', '"Ségur démarches/Avances été.xlsx"')
+    """
+    text = str(path)
+    return f'"{text}"' if any(c.isspace() or c in "&()|;<>'$`!*?[]{}^%~#" for c in text) or not text else text

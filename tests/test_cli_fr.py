@@ -76,6 +76,10 @@ def test_help_details_are_french() -> None:
     (["--inconnue"], "Erreur : option inconnue « --inconnue »."),
     (["convertir", "x.xlsx", "-o"], "Erreur : l'option « -o » attend une valeur."),
     (["convertir", "mon", "classeur.xlsx"], "Erreur : argument(s) en trop : classeur.xlsx."),
+    # `convertir *.xlsx` beside an open workbook: the shell adds its lock file, no space to quote
+    (["convertir", "Avances été.xlsx", "~$Avances été.xlsx"], "Erreur : argument(s) en trop : ~$Avances été.xlsx. "
+     "« ~$Avances été.xlsx » est le fichier de verrouillage qu'Excel ou LibreOffice crée à côté d'un classeur "
+     "ouvert (un motif comme *.xlsx le désigne aussi) : indiquez le classeur lui-même, seul."),
     (["conv"], "Erreur : commande inconnue « conv ». Vouliez-vous dire « convertir » ?"),
     (["plafond", "hop"], "Erreur : commande inconnue « hop »."),
 ])

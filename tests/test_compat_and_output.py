@@ -193,11 +193,14 @@ def test_cli_caps_the_errors_it_prints(tmp_path: Path, monkeypatch) -> None:
     result = runner.invoke(app, ["verifier", str(workbook(tmp_path / "w.xlsx", rows))])
     lines = result.output.splitlines()
     assert sum(line.startswith("ERREUR ") for line in lines) == 40
-    assert "… et 20 autres erreurs : toutes sont dans --rapport et --erreurs." in lines
+    assert "… et 20 autres erreurs : toutes sont dans le rapport (--rapport rapport.json) et le classeur d'erreurs (--erreurs erreurs.xlsx)." in lines
+    # no --rapport: the option and a name to give it, not a bare « voir --rapport »
+    assert any(line.startswith("… et ") and line.endswith("du même type (code finess_cle) : voir le rapport "
+                                                          "(--rapport rapport.json).") for line in lines), lines
     # one more than shown: « et 1 autres erreurs » was printed
     monkeypatch.setattr(cli, "ERRORS_SHOWN", 59)
     lines = runner.invoke(app, ["verifier", str(tmp_path / "w.xlsx")]).output.splitlines()
-    assert "… et 1 autre erreur : toutes sont dans --rapport et --erreurs." in lines
+    assert "… et 1 autre erreur : toutes sont dans le rapport (--rapport rapport.json) et le classeur d'erreurs (--erreurs erreurs.xlsx)." in lines
 
 
 def test_cli_counts_thousands_with_a_space() -> None:

@@ -74,6 +74,18 @@ def test_no_command_crashes_on_the_console_encoding(tmp_path, encoding):
     assert written.read_bytes() == expected.files[0].read_bytes()
 
 
+@pytest.mark.parametrize("encoding, shown", [("cp850", "fichier « Avances été.xlsx »"),
+                                             ("cp1252", "fichier « Avances été.xlsx »"),
+                                             ("ascii", 'fichier " Avances ete.xlsx "')])
+def test_a_name_in_macos_decomposed_accents_reads_as_typed_on_a_windows_console(tmp_path, encoding, shown):
+    """A name from a macOS archive keeps its « é » as « e » and a combining accent, which no
+    Windows console encoding has: « Avances e?te?.xlsx », where cp850 and cp1252 show « é »."""
+    (tmp_path / unicodedata.normalize("NFD", "Avances été.xlsx")).write_bytes(b"")
+    done = run_in_console(encoding, "verifier", unicodedata.normalize("NFD", "Avances été.xlsx"), cwd=tmp_path)
+    text = (done.stdout + done.stderr).decode(encoding)
+    assert done.returncode == 2 and shown in text and "?" not in text, text
+
+
 @pytest.mark.skipif(sys.platform == "win32", reason="closes the child's descriptors 1 and 2 (POSIX)")
 def test_a_command_run_without_any_console_still_does_its_work(tmp_path):
     """pythonw (a shortcut, a scheduled task) gives Python no console: sys.stdout and
@@ -688,6 +700,20 @@ def test_a_folder_or_a_lock_file_given_for_the_workbook_is_named_as_such(tmp_pat
     assert done.exit_code == 2 and "Traceback" not in done.output
 
 
+def test_a_pattern_the_windows_console_hands_over_as_typed_is_named_as_such(tmp_path):
+    """`xl2segur verifier *.xlsx` in a Windows console: the pattern arrives as typed and was
+    « Le fichier est introuvable. Vérifiez le chemin. »; it names the workbooks it matches, the
+    lock file of an open workbook left out."""
+    (tmp_path / "Avances été.xlsx").write_bytes(SAMPLE.read_bytes())
+    (tmp_path / "~$Avances été.xlsx").write_bytes(b"\x0bJean Dupont")
+    text = unreadable(tmp_path / "*.xlsx", "chemin_motif")
+    assert "est un motif" in text and "« Avances été.xlsx »" in text and "~$" not in text, text
+    (tmp_path / "Soldes.xlsx").write_bytes(SAMPLE.read_bytes())
+    text = unreadable(tmp_path / "*.xlsx", "chemin_motif")
+    assert "« Avances été.xlsx » et « Soldes.xlsx »" in text and "un par un" in text, text
+    assert "aucun classeur" in unreadable(tmp_path / "*.ods", "chemin_motif")
+
+
 def test_a_value_with_a_line_break_or_a_control_character_stays_on_its_line(tmp_path):
     """A line break typed in a cell (Alt+Entrée) cut its message in two; an escape character
     (a workbook from elsewhere: `_x001B_` in its XML) reached the terminal, which obeyed it."""
@@ -731,7 +757,11 @@ def test_a_workbook_named_with_other_accents_or_case_is_found_and_said(tmp_path,
     (tmp_path / unicodedata.normalize("NFD", "Demandes été.xlsx")).write_bytes(SAMPLE.read_bytes())
     done = CliRunner().invoke(app, ["verifier", str(tmp_path / typed)])
     assert done.exit_code == 0, done.output
-    assert f"aucun fichier ne s'appelle exactement « {typed} »" in " ".join(done.output.split())
+    said = " ".join(done.output.split())
+    assert f"avertissement : aucun fichier ne s'appelle exactement « {typed} »" in said
+    # the same name in another Unicode form shows alike: said so, not as two names that read the same
+    invisible = unicodedata.normalize("NFC", typed) == "Demandes été.xlsx"
+    assert ("une différence invisible à l'écran" in said) is invisible and (said.count("été") == 1) is invisible
     done = CliRunner().invoke(app, ["convertir", str(tmp_path / typed), "-o", str(tmp_path / "depot"),
                                     "--registre", str(tmp_path / "r.sqlite")])
     assert done.exit_code == 0, done.output
@@ -745,7 +775,7 @@ def test_a_workbook_typed_without_the_extension_windows_hides_is_found_and_said(
     done = CliRunner().invoke(app, ["verifier", str(tmp_path / "demandes")])
     assert done.exit_code == 0, done.output
     text = " ".join(done.output.split())
-    assert ("aucun fichier ne s'appelle exactement « demandes » ; le classeur « demandes.xlsx » (Windows "
+    assert ("avertissement : aucun fichier ne s'appelle exactement « demandes » ; le classeur « demandes.xlsx » (Windows "
             "masque les extensions connues") in text
     # two workbooks of that name: xl2segur does not choose
     (tmp_path / "demandes.ods").write_bytes(b"")
@@ -784,7 +814,8 @@ def test_a_pieces_folder_named_with_other_accents_is_found_and_said(tmp_path):
                                     "-o", str(tmp_path / "depot"), "--registre", str(tmp_path / "r.sqlite"),
                                     "--pieces", str(tmp_path / "Pièces été"), "--date-depot", "20240312"])
     assert done.exit_code == 0, done.output
-    assert "aucun dossier ne s'appelle exactement « Pièces été »" in " ".join(done.output.split())
+    assert ("aucun dossier ne s'appelle exactement « Pièces été » : le dossier des pièces qui porte ce nom "
+            "l'écrit avec d'autres codes pour ses accents") in " ".join(done.output.split())
     assert [p.name for p in (tmp_path / "depot").glob("*.zip")] == ["JSON-0123456789-20240312-001.zip"]
 
 
@@ -876,8 +907,8 @@ def test_a_deposit_folder_named_with_other_accents_is_the_one_written_into_and_s
                                     "-o", str(tmp_path / "Dépôt"), "--registre", str(tmp_path / "r.sqlite"),
                                     "--date-depot", "20240312"])
     assert done.exit_code == 0, done.output
-    assert f"aucun dossier ne s'appelle exactement « Dépôt » ; le dossier de sortie « {folder.name} »" \
-        in " ".join(done.output.split())
+    assert ("aucun dossier ne s'appelle exactement « Dépôt » : le dossier de sortie qui porte ce nom l'écrit "
+            "avec d'autres codes pour ses accents") in " ".join(done.output.split())
     assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == [folder.name]
     assert [p.name for p in folder.glob("JSON-*.json")] == ["JSON-0123456789-20240312-001.json"]
 

@@ -870,7 +870,7 @@ def test_rewrite_says_when_the_pieces_no_longer_make_the_zip_written_at_the_conv
     (folder / "MS2-DUI-Va1-BDC-00002.pdf").write_bytes(PDF + b"% signed again\n")
     result = CliRunner().invoke(app, ["reecrire", str(deposit_file), "--pieces", str(folder)])
     assert result.exit_code == 0, result.output
-    assert ("avertissement L'archive « JSON-0123456789-20240312-001.zip » n'est pas celle écrite à la conversion : "
+    assert ("avertissement : L'archive « JSON-0123456789-20240312-001.zip » n'est pas celle écrite à la conversion : "
             "pièce au contenu changé depuis : MS2-DUI-Va1-BDC-00002.pdf.") in " ".join(result.output.split())
     assert archive.is_file()
 

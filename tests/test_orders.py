@@ -427,6 +427,16 @@ def test_cli_verifier_erreurs_and_convertir_refused(tmp_path):
         api.convert(path, tmp_path / "depot")
 
 
+def test_convertir_refused_names_the_verifier_command_to_paste(tmp_path):
+    """The refusal suggests « xl2segur verifier c.xlsx »: the workbook's name without its folder, and
+    unquoted, where the path typed was « Mes commandes/c.xlsx »: pasted, it found no workbook."""
+    (tmp_path / "Mes commandes").mkdir()
+    path = workbook(tmp_path / "Mes commandes" / "c.xlsx", {"Commandes": [hop_row("00001")]}, HOP_ID)
+    r = runner.invoke(app, ["convertir", str(path), "-o", str(tmp_path / "depot")])
+    assert r.exit_code == 2
+    assert f'(xl2segur verifier "{path}" --erreurs erreurs.xlsx)' in " ".join(r.output.split())
+
+
 def test_order_report_gives_no_total_ht(tmp_path):
     """An order's montantCommande is in its row's VAT regime (TTC20, TTC8.5 or HT): a sum of them
     is no amount HT, and the report of an order workbook gives none (it summed 8 183,47 € TTC and

@@ -650,16 +650,16 @@ def test_confirmer_among_several_returns_confirms_no_contradiction_the_user_neve
     second = api.convert(workbook(tmp_path / "b.xlsx", avance_rows("00002")), first.parent, DAY).files[0]
     api.ingest_returns([asp_return(first, tmp_path / "r1.json", {"00001": "FINMS2000001"}),
                         asp_return(second, tmp_path / "r2.json", {"00002": "FINMS2000002"})], registre)
-    r1b = _edit(asp_return(first, tmp_path / "retours" / "r1b.json", {"00001": "Pièce illisible"}),
+    r1b = _edit(asp_return(first, tmp_path / "retours ASP" / "r1b.json", {"00001": "Pièce illisible"}),
                 lambda d: d.update(impId=10))
-    r2b = _edit(asp_return(second, tmp_path / "retours" / "r2b.json", {"00002": "Pièce illisible"}),
+    r2b = _edit(asp_return(second, tmp_path / "retours ASP" / "r2b.json", {"00002": "Pièce illisible"}),
                 lambda d: d.update(impId=11))
     assert "relancez avec --confirmer" in _refused(["retour", str(r1b), "-o", str(tmp_path / "b1.xlsx")])
     before = _statuts(registre), _history(registre)
-    text = _refused(["retour", str(tmp_path / "retours" / "*.json"), "--confirmer", "-o", str(tmp_path / "b2.xlsx")])
+    text = _refused(["retour", str(tmp_path / "retours ASP" / "*.json"), "--confirmer", "-o", str(tmp_path / "b2.xlsx")])
     assert (_statuts(registre), _history(registre)) == before
     for returned in (r1b, r2b):
-        assert (f"relancez avec ce seul fichier et --confirmer (« xl2segur retour {returned} --confirmer ») : "
+        assert (f'relancez avec ce seul fichier et --confirmer (« xl2segur retour "{returned}" --confirmer ») : '  # to paste as is
                 "--confirmer ne vaut que pour un fichier de retour donné seul, il ne confirme jamais une "
                 "contradiction que vous n'avez pas vue.") in text
     lines, _ = api.ingest_returns([r1b], registre, confirm=True)  # the one seen, given alone

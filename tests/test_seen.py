@@ -476,10 +476,10 @@ def test_the_same_month_first_date_warns_alike_from_an_xlsx_and_an_ods(tmp_path)
 
 
 @pytest.mark.parametrize("cell, value, number_format, shows", [
-    ("D2", 4866.67, ";;;", "rien (elle paraît vide)"),
-    ("D2", 4866.67, '"à venir"', "« à venir »"),
+    ("D2", 4866.67, ";;;", "n'affiche rien (elle paraît vide)"),  # French negation: never « affiche rien »
+    ("D2", 4866.67, '"à venir"', "affiche « à venir »"),
     ("D2", 4866.67, '0.00 "€";;;', None),  # a positive amount shown: only negatives and zero masked
-    ("E2", 1, '"FAUX";"FAUX";"VRAI"', "« FAUX »"),  # isMandataire: shown FAUX, held VRAI
+    ("E2", 1, '"FAUX";"FAUX";"VRAI"', "affiche « FAUX »"),  # isMandataire: shown FAUX, held VRAI
     ("E2", 0, '"VRAI";"VRAI";"FAUX"', None),  # shown FAUX, held FAUX: what is seen is deposited
 ])
 def test_a_value_a_format_masks_warns_naming_what_the_cell_shows(tmp_path, cell, value, number_format, shows):
@@ -490,7 +490,7 @@ def test_a_value_a_format_masks_warns_naming_what_the_cell_shows(tmp_path, cell,
     found = [(i.severity, i.cell, i.value, i.numero_editeur, i.message) for i in api.verify(path).issues
              if i.code == "valeur_masquee_format"]
     assert found == ([] if shows is None else [
-        ("avertissement", cell, str(value), "00001", f"La cellule affiche {shows}, mais elle contient cette valeur, "
+        ("avertissement", cell, str(value), "00001", f"La cellule {shows}, mais elle contient cette valeur, "
          "lue et déposée telle quelle : son format de nombre (personnalisé) la masque. Vérifiez-la ; mettez la "
          "cellule au format Standard pour la voir telle qu'elle est déposée.")])
 
@@ -505,7 +505,7 @@ def test_a_text_a_format_hides_warns_and_is_deposited(tmp_path):
     assert [(i.cell, i.value) for i in outcome.issues if i.code == "valeur_masquee_format"] == [("H2", "MARTIN")]
 
 
-@pytest.mark.parametrize("text, shows", [(b"", "rien (elle paraît vide)"), ("à venir".encode(), "« à venir »")])
+@pytest.mark.parametrize("text, shows", [(b"", "n'affiche rien (elle paraît vide)"), ("à venir".encode(), "affiche « à venir »")])
 def test_an_ods_number_whose_text_shows_none_of_it_warns_alike(tmp_path, text, shows):
     """LibreOffice saves a format showing no digit as a number style without a number element,
     and the text a number cell shows: nothing for « ;;; », « à venir »."""
@@ -517,7 +517,7 @@ def test_an_ods_number_whose_text_shows_none_of_it_warns_alike(tmp_path, text, s
         + (b"<text:p>" + text + b"</text:p>" if text else b"<text:p/>"), data, count=1).replace(
         b"</office:automatic-styles>", style + b"</office:automatic-styles>", 1)))
     assert [(i.cell, i.value, i.message.split(", mais")[0]) for i in outcome.issues if i.code == "valeur_masquee_format"] == \
-        [("D2", "4866.67", f"La cellule affiche {shows}")]
+        [("D2", "4866.67", f"La cellule {shows}")]
 
 
 def test_libreoffice_s_true_shown_vrai_is_no_masked_number():

@@ -279,3 +279,10 @@ def test_what_a_user_reads_of_a_format_names_the_asp_documents_not_our_seeds(fmt
     texts = [definition.title, definition.source, *definition.notes, *(t.label for t in definition.attachments.types),
              *(f.note for s in (definition.header, *definition.sheets) for f in s.fields)]
     assert not [t for t in texts if "seed" in t.lower()]
+
+
+def test_no_attachment_label_holds_parentheses_the_messages_put_it_in():
+    """A piece's message names it « Pièce FACTURE (its label) »: a label in parentheses gave
+    « Pièce FACTURE (Facture (qui n'a pas besoin d'être signée)) introuvable »."""
+    labels = {(d.id, t.type): t.label for d in all_formats().values() if d.attachments for t in d.attachments.types}
+    assert labels and {k: v for k, v in labels.items() if "(" in v or ")" in v} == {}

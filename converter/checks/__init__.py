@@ -116,8 +116,8 @@ def _masked_cells(raw: RawWorkbook, sheet: Sheet, values: pl.DataFrame, found: p
     parts = [found]
     for b, rows in masked.items():
         shows = pl.col(ROW).replace_strict(rows, default=None, return_dtype=pl.String)
-        affiche = pl.when(shows.str.strip_chars() == "").then(pl.lit("rien (elle paraît vide)")) \
-            .otherwise(pl.concat_str(pl.lit("« "), shows, pl.lit(" »")))
+        affiche = pl.when(shows.str.strip_chars() == "").then(pl.lit("n'affiche rien (elle paraît vide)")) \
+            .otherwise(pl.concat_str(pl.lit("affiche « "), shows, pl.lit(" »")))
         kind = sheet.by_balise[b].kind
         masking = (raw.frames[sheet.name].filter(pl.col(ROW).is_in(list(rows)) & ~blank(b))
                    .join(values.select(ROW, NE, pl.col(b).alias("__value")), on=ROW, how="left")
