@@ -310,7 +310,7 @@ def _attachments(checked: Checked, workbook: Path, accepted: list[str],
 
 def _publish_all(checked: Checked, book: ledger.Ledger, files: Iterator[deposit.CheckedFile],
                  found: dict[str, list[attachments.Attachment]], output: Path, day: date,
-                 lookup: Future[dict[str, str]], skipped: list[str]) -> list[deposit.Published]:
+                 lookup: Future[dict[str, ledger.Facts]], skipped: list[str]) -> list[deposit.Published]:
     """Record and name each checked file (`_publish_recorded`), while the next files render
     and are verified (concurrency.record_each). `lookup`: the accepted demandes' facts
     (facts.demande_lookup); `skipped` receives the names of the zip archives alone in the

@@ -39,7 +39,7 @@ from . import schema
 from .checks import NE
 from .deposit import LINES
 from .formats import FormatDefinition, all_formats, get_format, numero_formats
-from .ledger import Ledger, LedgerError, pack
+from .ledger import Facts, Ledger, LedgerError, pack
 from .lifecycle.facts import demande_lookup, demande_records
 from .lifecycle.rows import rows_from_json
 from .returns import ReturnFileError, ReturnLine, ingest, read_json, read_return
@@ -147,7 +147,7 @@ def _named_as(definition: FormatDefinition, data: dict[str, Any]) -> bool:
         for ne, piece in pieces)
 
 
-def _records(definition: FormatDefinition, lines: list[dict[str, Any]]) -> str:
+def _records(definition: FormatDefinition, lines: list[dict[str, Any]]) -> list[Facts]:
     """The ledger's view of the file's demandes (`lifecycle.facts.demande_records`), from their JSON."""
     rows: dict[str, list[dict[str, Any]]] = {s.name: [] for s in definition.sheets}
     for line in lines:

@@ -7,7 +7,6 @@ files with codeTraitement, libelleTraitement and numeroASP filled as the ASP doe
 from __future__ import annotations
 
 import concurrent.futures
-import json
 import os
 import sqlite3
 import subprocess
@@ -567,7 +566,7 @@ def test_the_ledger_rechecks_every_variant_under_its_lock(tmp_path: Path) -> Non
     api.convert(workbook(tmp_path / "a.xlsx", avance_rows("00001")), out, DAY)
     family = numero_formats("ms2-dui-pde-avance")
     assert set(family) == {"ms2-dui-pds-avance", "ms2-dui-pde-avance"}
-    record = '[{"numeroEditeur": "00001", "montant": "1.00", "finess": [], "rpps": []}]'
+    record = [("00001", "1.00", "[]", "[]", None)]
     placed = []
     with Ledger(default_path()) as book:
         def deposit(**kw) -> None:
@@ -599,7 +598,7 @@ class Placing:
 def test_deposits_are_looked_up_by_numero_ans_and_a_first_one_reads_no_list(tmp_path: Path) -> None:
     """Ledger._deposits: a numeroAns with nothing deposited is answered by the index alone (the
     list of numbers, 100,000 in a large conversion, is not read); one with deposits finds them."""
-    records = json.dumps([{"numeroEditeur": "00001", "montant": "1.00", "finess": [], "rpps": []}])
+    records = [("00001", "1.00", "[]", "[]", None)]
     with Ledger(tmp_path / "xl2segur.sqlite") as book:
         book.record_pending(DepositRecord(format_id="ms2-dui-pds-avance", nature="avance", numero_ans="0123456789",
                                           siret="73282932000074", day=DAY, run="r", demandes=records,
@@ -622,7 +621,7 @@ def test_each_deposit_records_its_resolved_path_and_the_folder_is_resolved_once(
     resolved: list[Path] = []
     resolve = Path.resolve
     monkeypatch.setattr(Path, "resolve", lambda self, strict=False: resolved.append(self) or resolve(self, strict))
-    records = json.dumps([{"numeroEditeur": "00001", "montant": "1.00", "finess": [], "rpps": []}])
+    records = [("00001", "1.00", "[]", "[]", None)]
     with Ledger(tmp_path / "xl2segur.sqlite") as book:
         for _ in range(3):
             book.record_pending(DepositRecord(format_id="ms2-dui-pds-avance", nature="avance", numero_ans="0123456789",
@@ -639,7 +638,7 @@ def test_a_deposit_looks_again_once_another_run_wrote(tmp_path: Path) -> None:
     path = tmp_path / "xl2segur.sqlite"
 
     def deposit(book: Ledger, *numeros: str, **kw) -> Path:
-        records = json.dumps([{"numeroEditeur": ne, "montant": "1.00", "finess": [], "rpps": []} for ne in numeros])
+        records = [(ne, "1.00", "[]", "[]", None) for ne in numeros]
 
         return book.record_pending(DepositRecord(format_id="ms2-dui-pds-avance", nature="avance",
                                                  numero_ans="0123456789", siret="73282932000074", day=DAY, run="r",
@@ -663,7 +662,7 @@ def test_a_named_file_is_marked_done_with_the_next_deposit_and_the_last_by_finis
     """Issue #19: marking done rewrites each file's row, content included; all at the end it
     cost the run 0.2 s. A file is done once named, never before: pending, recorded, named, done."""
     def deposit(book: Ledger, numero: str) -> Pending:
-        records = json.dumps([{"numeroEditeur": numero, "montant": "1.00", "finess": [], "rpps": []}])
+        records = [(numero, "1.00", "[]", "[]", None)]
         return book.record_pending(DepositRecord(format_id="ms2-dui-pds-avance", nature="avance",
                                                  numero_ans="0123456789", siret="73282932000074", day=DAY, run="r",
                                                  demandes=records, packed=pack(b'{"lignesImport": []}')),
@@ -688,6 +687,49 @@ def test_a_named_file_is_marked_done_with_the_next_deposit_and_the_last_by_finis
         book.named(last)
         book.finish()
         assert pending(book) == [3]  # never named (the other connection's): left for reconcile to settle
+
+
+
+def test_a_files_demandes_are_bound_as_they_are_not_read_again_from_json_by_sqlite(tmp_path: Path) -> None:
+    """Issue #19: the ledger took a file's demandes as one JSON array, which SQLite 3.40 parsed
+    again for each of the five values of each demande (two thirds of the recording thread). Their
+    facts are bound as they are, as many demandes in a statement as SQLite binds values, in file
+    order (ids follow the lines)."""
+    facts = [(f"{n:05d}", f"{n}.50", '["010002574"]', '["10001234567"]' if n % 3 else "[]", None if n % 2 else "HT")
+             for n in range(1, 8)]
+    with Ledger(tmp_path / "xl2segur.sqlite") as book:
+        book.db.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 16)  # two demandes a statement
+        said: list[str] = []
+        book.db.set_trace_callback(said.append)
+        book.record_pending(DepositRecord(format_id="ms2-dui-pds-avance", nature="avance", numero_ans="0123456789",
+                                          siret="73282932000074", day=DAY, run="r", demandes=facts,
+                                          packed=pack(b'{"lignesImport": []}')), Placing(folder=tmp_path))
+        rows = book.db.execute("SELECT numero_editeur, num_ligne, montant, finess, rpps, regime, numero_ans, format "
+                               "FROM demandes ORDER BY id").fetchall()
+    assert [tuple(r) for r in rows] == [(ne, n, m, f, r, g, "0123456789", "ms2-dui-pds-avance")
+                                        for n, (ne, m, f, r, g) in enumerate(facts, start=1)]
+    inserting = [s for s in said if s.startswith("INSERT INTO demandes")]
+    assert len(inserting) == 4 and not any("json" in s for s in inserting)
+
+
+def test_the_facts_keep_the_finess_lists_as_sqlite_took_them_out_of_each_demandes_json(tmp_path: Path) -> None:
+    """The FINESS and RPPS lists of `demande_lookup` are the text that json_extract took out of
+    the demande's object Polars wrote (before issue #19), escapes included: the same rows."""
+    outcome = api.convert(workbook(tmp_path / "w.xlsx", avance_rows("00001", "00002")), tmp_path / "out", DAY)
+    lines = orjson.loads(outcome.files[0].read_bytes())["lignesImport"]
+    hostile = ['01"0\\002', "é\u2028\x7f\n\t", "\U0001f600/"]
+    for line, value in zip(lines, hostile):
+        for og in line["beneficiaires"]["etablissementsClients"]:
+            og["FINESSJuridique"], og["FINESSGeos"] = value, [value + "x", "123456789"]
+    from converter import imports
+    facts = imports._records(all_formats()["ms2-dui-pds-avance"], lines)
+    objects = pl.DataFrame([{"finess": orjson.loads(f), "rpps": orjson.loads(r)} for _, _, f, r, _ in facts],
+                           schema={"finess": pl.List(pl.String), "rpps": pl.List(pl.String)})
+    with sqlite3.connect(":memory:") as db:
+        taken = [db.execute("SELECT json_extract(?1, '$.finess'), json_extract(?1, '$.rpps')", (o,)).fetchone()
+                 for o in objects.select(pl.struct(pl.all()).struct.json_encode()).to_series()]
+    assert [(f, r) for _, _, f, r, _ in facts] == taken
+    assert hostile[0] in orjson.loads(facts[0][2])
 
 
 # ------------------------------------------------------------ attachment faults

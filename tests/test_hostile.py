@@ -1006,6 +1006,9 @@ def test_a_deposit_file_the_ledger_could_not_record_is_removed(tmp_path, monkeyp
                 raise KeyboardInterrupt
             return self.db.execute(sql, *args)
 
+        def __getattr__(self, name):  # the rest of the connection (getlimit…)
+            return getattr(self.db, name)
+
     opened = ledger.Ledger.transaction
 
     @contextlib.contextmanager

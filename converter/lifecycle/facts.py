@@ -9,24 +9,27 @@ import polars as pl
 
 from ..checks import NE
 from ..formats import FormatDefinition
+from ..ledger import Facts
 from .rows import amount_balise
 
 
-def demande_records(numeros: list[str], lookup: Mapping[str, str]) -> str:
-    """The ledger's view of the demandes of one deposit file (`Ledger.deposit`): a JSON array of
-    their `demande_lookup` objects, in file order."""
-    return "[" + ",".join(map(lookup.__getitem__, numeros)) + "]"
+def demande_records(numeros: list[str], lookup: Mapping[str, Facts]) -> list[Facts]:
+    """The ledger's view of the demandes of one deposit file (`DepositRecord.demandes`): their
+    `demande_lookup` facts, in file order."""
+    return list(map(lookup.__getitem__, numeros))
 
 
 def demande_lookup(definition: FormatDefinition, frames: Mapping[str, pl.DataFrame],
-                   numeros: Sequence[str] | None = None) -> dict[str, str]:
-    """numeroEditeur → `{"numeroEditeur", "montant", "finess", "rpps", "regime"}` in JSON (`demande_facts`),
-    for the demandes whose rows `frames` hold (only those of `numeros`, if given): a conversion
-    asks it once, for its accepted demandes. Polars writes the JSON, escaping included; the
-    ledger reads it in SQL."""
-    record = pl.struct(pl.col(NE).alias("numeroEditeur"), "montant", "finess", "rpps", "regime").struct.json_encode()
-    found = _facts(definition, frames, numeros).select(NE, record=record).collect()
-    return dict(zip(found[NE].to_list(), found["record"].to_list()))  # a tenth of iter_rows' time
+                   numeros: Sequence[str] | None = None) -> dict[str, Facts]:
+    """numeroEditeur → its `ledger.Facts` (numeroEditeur, montant, finess, rpps, regime), for the
+    demandes whose rows `frames` hold (only those of `numeros`, if given): a conversion asks it
+    once, for its accepted demandes. Polars writes the JSON lists of FINESS and RPPS, escaping
+    included, as it wrote them inside each demande's JSON object when the ledger took that."""
+    listed = [pl.struct(kind).struct.json_encode().str.strip_prefix(f'{{"{kind}":').str.strip_suffix("}")
+              for kind in ("finess", "rpps")]
+    found = _facts(definition, frames, numeros).select(NE, "montant", *listed, "regime").collect()
+    columns = [found[name].to_list() for name in found.columns]  # a tenth of iter_rows' time
+    return dict(zip(columns[0], zip(*columns)))
 
 
 def demande_facts(definition: FormatDefinition, frames: Mapping[str, pl.DataFrame]) -> pl.DataFrame:
