@@ -22,7 +22,7 @@ import gc
 import math
 import re
 import textwrap
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -138,7 +138,7 @@ def _sheet_ref(name: str) -> str:
 def write_workbook(definition: FormatDefinition, target: Path, *,
                    header: dict[str, str | None] | None = None,
                    rows: dict[str, list[dict[str, Any]]] | None = None,
-                   issues: list[Issue] | None = None,
+                   issues: Sequence[Issue] | None = None,
                    numbered: bool = False, typed: bool = False) -> Path:
     """Write a template, a pre-filled workbook or (with `issues`) an error workbook.
 
@@ -175,7 +175,7 @@ def _without_cycle_collection() -> Iterator[None]:
 
 class _Writer:
     def __init__(self, definition: FormatDefinition, header: dict[str, str | None],
-                 rows: dict[str, list[dict[str, Any]]], issues: list[Issue] | None, typed: bool = False):
+                 rows: dict[str, list[dict[str, Any]]], issues: Sequence[Issue] | None, typed: bool = False):
         self.d = definition
         names = [s.name for s in (definition.header, *definition.sheets)]
         clash = set(names) & set(AUXILIARY_SHEETS)
@@ -282,10 +282,11 @@ class _Writer:
         self.lists_ws.hide()
         wb.close()
 
-    def _rows_placed(self, issues: list[Issue]) -> list[Issue]:
+    def _rows_placed(self, issues: Sequence[Issue]) -> list[Issue]:
         """A message that names rows of its sheet (a duplicate) names them where they are now,
         then where they were (only those sheets' rows mapped again: 500,000 of them when
-        100,000 demandes are rejected)."""
+        100,000 demandes are rejected). Made objects once: `issues` may be `issues.Issues`."""
+        issues = list(issues)
         named = {i.sheet for i in issues if i.rows and i.sheet in self.row_map}
         placed = {name: {row: r + 1 for row, r in self.row_map[name].items()} for name in named}
         return [i.rows_placed(placed[i.sheet]) if i.sheet in placed and i.rows else i for i in issues]
