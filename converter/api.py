@@ -25,7 +25,7 @@ from .checks import NE, Checked, check_sheet, check_workbook
 from .files import RUN_ID, NameTaken, OutputError, as_json, why, as_xlsx, clean_stale, into_folder, publish, reason, removed_if_failed, running, writable, write_new, write_new_numbered
 from .funding.amounts import AvanceDemande
 from .formats import FormatDefinition, all_formats, get_format, numero_formats
-from .issues import Issue, issue
+from .issues import Issue, Issues, issue
 from .wording import command_arg, counted
 from .kinds import shown
 from .reading import HEADER_SHEET, ROW, WorkbookError, read_workbook, release_freed_memory
@@ -40,7 +40,7 @@ class Outcome:
     demandes: int = 0
     accepted: list[str] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
-    issues: list[Issue] = field(default_factory=list)
+    issues: Issues = field(default_factory=Issues)  # a list given is taken as the problems found later
     files: list[Path] = field(default_factory=list)
     error_workbook: Path | None = None
     archives: list[Path] = field(default_factory=list)  # zip archives of the attachments (--pieces)
@@ -52,13 +52,17 @@ class Outcome:
     amount_frame: pl.DataFrame = field(default_factory=advances.NO_AMOUNTS.clear)
     produces_deposit: bool = True  # False for order-check workbooks (nature commandes)
 
-    @property
-    def errors(self) -> list[Issue]:
-        return [i for i in self.issues if i.is_error]
+    def __post_init__(self) -> None:
+        if not isinstance(self.issues, Issues):
+            self.issues = Issues(later=self.issues)
 
     @property
-    def warnings(self) -> list[Issue]:
-        return [i for i in self.issues if not i.is_error]
+    def errors(self) -> Issues:
+        return self.issues.errors
+
+    @property
+    def warnings(self) -> Issues:
+        return self.issues.warnings
 
     @property
     def total_ht(self) -> Decimal:
@@ -212,9 +216,10 @@ def _outcome(workbook: Path, checked: Checked, later: list[Issue] = (), **writte
     rejected = list(checked.rejected)
     known = set(rejected)
     rejected += [ne for ne in dict.fromkeys(i.numero_editeur for i in later if i.is_error) if ne not in known]
+    found = checked.issue_list()
     return Outcome(
         workbook=workbook, format_id=definition.id, demandes=checked.frames[definition.demandes.name].height,
-        accepted=accepted, rejected=rejected, issues=[*checked.issue_list(), *later],
+        accepted=accepted, rejected=rejected, issues=Issues(found.frame, found.file, later),
         advance_rate=definition.advance_rate, produces_deposit=definition.produces_deposit,
         amount_frame=_amounts(checked, accepted), **written)
 
@@ -535,7 +540,7 @@ def write_error_workbook(checked: Checked, outcome: Outcome, output: Path, targe
 
     definition = checked.definition
     # (not a frame of every issue's dict: 110,000 of them for 100,000 rejected demandes)
-    error_ne = {i.numero_editeur for i in outcome.issues if i.is_error and i.numero_editeur is not None}
+    error_ne = outcome.errors.numeros()
     bad = pl.Series([*outcome.rejected, *error_ne], dtype=pl.String).implode()
     rows = {}
     for sheet in definition.sheets:

@@ -198,11 +198,9 @@ def _print_issues(outcome: api.Outcome, report: bool) -> None:
         hidden = len(errors) - ERRORS_SHOWN
         others = "autre erreur" if hidden == 1 else "autres erreurs"  # as the warnings' line below
         out.print(f"[red]… et {_count(hidden)} {others}[/] : toutes sont dans {where}.")
-    totals: dict[str, int] = {}
-    for found in outcome.warnings:
-        totals[found.code] = totals.get(found.code, 0) + 1
-        if totals[found.code] <= WARNINGS_SHOWN_PER_CODE:
-            out.print(_issue_line("[yellow]avertissement[/]", found))
+    shown, totals = outcome.warnings.first_of_each_code(WARNINGS_SHOWN_PER_CODE)
+    for found in shown:
+        out.print(_issue_line("[yellow]avertissement[/]", found))
     for code, total in totals.items():
         hidden = total - WARNINGS_SHOWN_PER_CODE
         if hidden > 0:
@@ -274,7 +272,7 @@ def _print_outcome(outcome: api.Outcome, *, converting: bool, report: bool = Fal
         if outcome.registre and outcome.files:
             out.print(f"Registre des dépôts : {outcome.registre}")
         if outcome.error_workbook:
-            if {i.code for i in outcome.errors} == {"deja_deposee"}:  # nothing to fix: all deposited before
+            if outcome.errors.codes() == {"deja_deposee"}:  # nothing to fix: all deposited before
                 out.print("Classeur des demandes refusées parce que déjà déposées (rien à corriger, ne le "
                           f"reconvertissez pas) : {outcome.error_workbook}")
             else:

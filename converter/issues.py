@@ -7,7 +7,7 @@ wording of each code lives in MESSAGES, in one place.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from enum import StrEnum
 from typing import Any
@@ -370,3 +370,88 @@ def issues_from_frame(frame: pl.DataFrame, file: str | None = None) -> list[Issu
             item.update(rows=tuple(rows), template=item["message"], message=fill_rows(item["message"], rows))
         found.append(Issue(**item, file=file))
     return found
+
+
+MADE_AT_ONCE = 10_000
+"""Problems of `Issues` made objects at a time (a batch's texts shared, as issues_from_frame does)."""
+
+
+class Issues(Sequence[Issue]):
+    """Every problem of a check or a conversion, in order: the checks' as columns (`frame`,
+    ISSUE_SCHEMA, all of one workbook `file`), then those found later (the ledger, the
+    attachments, the JSON Schema: `later`, a few objects). An `Issue` is made only where it is
+    read, a batch at a time: a workbook rejected in bulk (100,000 demandes, a million problems)
+    held a million of them from its check to its last line printed."""
+
+    def __init__(self, frame: pl.DataFrame | None = None, file: str | None = None, later: Iterable[Issue] = ()):
+        self.frame = pl.DataFrame(schema=ISSUE_SCHEMA) if frame is None else frame
+        self.file = file
+        self.later = list(later)
+
+    def __len__(self) -> int:
+        return self.frame.height + len(self.later)
+
+    def __iter__(self) -> Iterator[Issue]:
+        for start in range(0, self.frame.height, MADE_AT_ONCE):
+            yield from issues_from_frame(self.frame.slice(start, MADE_AT_ONCE), self.file)
+        yield from self.later
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            if step != 1:
+                return list(self)[index]
+            height = self.frame.height
+            made = issues_from_frame(self.frame.slice(start, max(0, min(stop, height) - start)), self.file) \
+                if start < height else []
+            return [*made, *self.later[max(0, start - height):max(0, stop - height)]]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        return self[index:index + 1][0]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (Issues, list, tuple)):
+            return len(self) == len(other) and list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Issues({len(self)} problèmes)"
+
+    def _kept(self, errors: bool) -> Issues:
+        wanted = str(Severity.ERROR if errors else Severity.WARNING)
+        return Issues(self.frame.filter(pl.col("severity") == wanted), self.file,
+                      [i for i in self.later if i.is_error == errors])
+
+    @property
+    def errors(self) -> Issues:
+        return self._kept(True)
+
+    @property
+    def warnings(self) -> Issues:
+        return self._kept(False)
+
+    def codes(self) -> set[str]:
+        return {*self.frame.get_column("code").unique().to_list(), *(i.code for i in self.later)}
+
+    def numeros(self) -> set[str]:
+        """The numéros éditeur the problems name."""
+        named = self.frame.get_column("numero_editeur").drop_nulls().unique().to_list()
+        return {*named, *(i.numero_editeur for i in self.later if i.numero_editeur is not None)}
+
+    def first_of_each_code(self, n: int) -> tuple[list[Issue], dict[str, int]]:
+        """The first `n` problems of each code, in order, and how many each code has (codes in
+        the order they first come)."""
+        codes = self.frame.get_column("code")
+        firsts = self.frame.filter(pl.int_range(pl.len()).over("code") < n)
+        totals = dict(codes.value_counts(sort=False).select("code", "count").iter_rows()) if len(codes) else {}
+        totals = {code: totals[code] for code in codes.unique(maintain_order=True).to_list()}
+        shown = issues_from_frame(firsts, self.file)
+        for later in self.later:
+            totals[later.code] = totals.get(later.code, 0) + 1
+            if totals[later.code] <= n:
+                shown.append(later)
+        return shown, totals

@@ -22,7 +22,7 @@ import gc
 import math
 import re
 import textwrap
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,7 @@ MAX_ISSUE_NOTES = 10_000  # beyond, highlighted cells get their fill but no note
 MAX_LINKS = 65_530  # Excel's limit of hyperlinks per worksheet
 INLINE_LIST_MAX = 255  # Excel's limit for an inline list source
 MAX_ROW_HEIGHT = 409  # Excel's highest row, in points
+NOTE_ROWS = 64  # rows a note covers at most: 600 pixels high (_note_options), rows of 20 pixels at least
 
 
 # Colours (Excel's « Mauvais » / « Neutre » styles, readable when printed).
@@ -138,7 +139,7 @@ def _sheet_ref(name: str) -> str:
 def write_workbook(definition: FormatDefinition, target: Path, *,
                    header: dict[str, str | None] | None = None,
                    rows: dict[str, list[dict[str, Any]]] | None = None,
-                   issues: list[Issue] | None = None,
+                   issues: Sequence[Issue] | None = None,
                    numbered: bool = False, typed: bool = False) -> Path:
     """Write a template, a pre-filled workbook or (with `issues`) an error workbook.
 
@@ -175,7 +176,7 @@ def _without_cycle_collection() -> Iterator[None]:
 
 class _Writer:
     def __init__(self, definition: FormatDefinition, header: dict[str, str | None],
-                 rows: dict[str, list[dict[str, Any]]], issues: list[Issue] | None, typed: bool = False):
+                 rows: dict[str, list[dict[str, Any]]], issues: Sequence[Issue] | None, typed: bool = False):
         self.d = definition
         names = [s.name for s in (definition.header, *definition.sheets)]
         clash = set(names) & set(AUXILIARY_SHEETS)
@@ -266,6 +267,10 @@ class _Writer:
             for r, c in marks.get(s.name, {}):
                 if r != 0 and len(self.noted) < MAX_ISSUE_NOTES:
                     self.noted.add((s.name, r, c))
+        if errors_ws is not None:  # a note is placed from the heights of the rows above it and those it covers
+            for s in sheets:
+                data_ws[s.name].sized_until = max((r for name, r, _ in self.noted if name == s.name), default=0) + NOTE_ROWS
+            errors_ws.sized_until = NOTE_ROWS  # its notes are on its first row
         for s in sheets:
             if s is self.d.header:
                 values = [self.header_values]
@@ -282,10 +287,11 @@ class _Writer:
         self.lists_ws.hide()
         wb.close()
 
-    def _rows_placed(self, issues: list[Issue]) -> list[Issue]:
+    def _rows_placed(self, issues: Sequence[Issue]) -> list[Issue]:
         """A message that names rows of its sheet (a duplicate) names them where they are now,
         then where they were (only those sheets' rows mapped again: 500,000 of them when
-        100,000 demandes are rejected)."""
+        100,000 demandes are rejected). Made objects once: `issues` may be `issues.Issues`."""
+        issues = list(issues)
         named = {i.sheet for i in issues if i.rows and i.sheet in self.row_map}
         placed = {name: {row: r + 1 for row, r in self.row_map[name].items()} for name in named}
         return [i.rows_placed(placed[i.sheet]) if i.sheet in placed and i.rows else i for i in issues]
@@ -564,11 +570,23 @@ class _Sheet(TextWorksheet):
     demandes rejected in bulk: a text holding none of them, found by one search, is written
     as it is, which is what they leave it."""
 
+    # rows whose height xlsxwriter keeps once written (`sized_until`, None: all): in constant_memory
+    # it keeps each row's, for the notes it places at the end; an error workbook of 100,000
+    # demandes rejected in bulk sets the height of ~1.8 million rows (« À corriger », « Erreurs »)
+    sized_until: int | None = None
+
     @staticmethod
     def _escape_control_characters(data: Any) -> Any:
         if isinstance(data, str) and not _TO_ESCAPE.search(data):
             return data
         return TextWorksheet._escape_control_characters(data)
+
+    def _write_single_row(self, current_row_num: int = 0) -> None:
+        written = self.previous_row
+        super()._write_single_row(current_row_num)
+        if self.sized_until is not None and written > self.sized_until:  # below every note: read no more
+            self.row_info.pop(written, None)
+            self.row_sizes.pop(written, None)
 
 
 # what xlsxwriter's _escape_control_characters changes (xmlwriter.re_control_chars_1, _2, U+FFFE/F)

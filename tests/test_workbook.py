@@ -602,3 +602,38 @@ def test_the_rows_of_data_and_erreurs_sheets_skip_xlsxwriter_s_a1_conversion(tmp
     assert not [c for c in calls if c[0] in explain and c[1] > 0 and c[2] != explain[c[0]]]
     ws = openpyxl.load_workbook(path)["Demandes"]
     assert ws["D2"].value == "=1+1" and ws["B3"].value == "31/02/2024" and ws["B3"].comment
+
+
+def test_the_heights_of_rows_below_every_note_are_let_go_once_written(tmp_path, monkeypatch):
+    """xlsxwriter keeps each row's height to place the notes when it saves: 100,000 demandes
+    rejected in bulk set that of ~1.8 million rows (« À corriger », « Erreurs »). Those below
+    every note of their sheet are let go once written; the notes are placed as before, byte for
+    byte (a note far down, and rows high above and below it)."""
+    import zipfile
+
+    from converter import workbook
+
+    monkeypatch.setattr(workbook, "MAX_ISSUE_NOTES", 40)
+    rows = {"Demandes": [{**ROWS["Demandes"][1], "__row": 2 + i} for i in range(300)]}
+    issues = [Issue("date_invalide", f"Date invalide, ligne {i} : " + "saisissez une vraie date. " * (1 + i % 4),
+                    sheet="Demandes", row=2 + i, column=column, balise=balise, value="31/02/2024")
+              for i in range(300) for column, balise in (("B", "dateCommande"), ("F", "nomMandataire"))]
+    sheets = []
+    original = workbook._Sheet._write_single_row
+
+    def kept(self, current_row_num=0):
+        original(self, current_row_num)
+        sheets.append(self)
+
+    monkeypatch.setattr(workbook._Sheet, "_write_single_row", kept)
+
+    def parts(path):
+        with zipfile.ZipFile(path) as z:
+            return {n: z.read(n) for n in z.namelist() if n != "docProps/core.xml"}
+
+    written = parts(write_workbook(D, tmp_path / "a.xlsx", header=HEADER, rows=rows, issues=issues))
+    heights = {ws.name: len(ws.row_sizes) for ws in sheets}
+    assert heights["Erreurs"] <= workbook.NOTE_ROWS + 1 and heights["Demandes"] <= 20 + workbook.NOTE_ROWS + 1, heights
+    monkeypatch.setattr(workbook, "NOTE_ROWS", 10**6)  # every height kept, as xlsxwriter does
+    assert parts(write_workbook(D, tmp_path / "b.xlsx", header=HEADER, rows=rows, issues=issues)) == written
+    assert any(b"<x:Row>20</x:Row>" in data for name, data in written.items() if name.endswith(".vml"))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from ..formats import FormatDefinition, Sheet
-from ..issues import ISSUE_SCHEMA, NO_ROWS, Issue, issue, issues_from_frame, message, severity
+from ..issues import ISSUE_SCHEMA, NO_ROWS, Issues, issue, message, severity
 from ..kinds import shown
 from ..formats.model import column_letter
 from ..reading import HEADER_SHEET, ROW, RawWorkbook, blank, column_index
@@ -29,7 +29,7 @@ __all__ = ["Checked", "check_sheet", "check_workbook", "NE"]
 class Checked:
     raw: RawWorkbook
     frames: dict[str, pl.DataFrame]  # normalised values per balise + __row + __ne
-    issues: pl.DataFrame  # ISSUE_SCHEMA rows, errors and warnings
+    issues: pl.DataFrame  # ISSUE_SCHEMA rows, errors then warnings, by sheet, row and column
     accepted: list[str]  # numeroEditeur, in workbook order
     rejected: list[str]
     header_ok: bool
@@ -38,9 +38,8 @@ class Checked:
     def definition(self) -> FormatDefinition:
         return self.raw.definition
 
-    def issue_list(self) -> list[Issue]:
-        ordered = self.issues.sort(["severity", "sheet", "row", "column"], nulls_last=True, maintain_order=True)
-        return issues_from_frame(ordered, file=str(self.raw.path))
+    def issue_list(self) -> Issues:
+        return Issues(self.issues, file=str(self.raw.path))
 
 
 CELL_PROBLEMS = ["cellule_en_erreur", "formule_sans_valeur"]  # the cell itself, before any rule
@@ -341,7 +340,8 @@ def check_workbook(raw: RawWorkbook) -> Checked:
     parts += check_links(raw, _without_faulty_cells(frames, pl.concat(parts)))
     # generic row rules declared in the definition (`rules:`), after the cell checks
     parts += check_rules(raw, frames, pl.concat(parts))
-    issues = pl.concat(parts)
+    # in the order every renderer lists them: one frame, not a sorted copy beside it
+    issues = pl.concat(parts).sort(["severity", "sheet", "row", "column"], nulls_last=True, maintain_order=True)
 
     errors = issues.filter(pl.col("severity") == "erreur")
     header_ok = errors.filter(pl.col("sheet") == HEADER_SHEET).height == 0
