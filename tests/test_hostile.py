@@ -957,6 +957,7 @@ def test_formula_looking_values_stay_text_in_the_error_workbook(tmp_path, typed)
     rows = seed_001_rows()
     rows["OG"][0]["nomAdminTechnique"] = typed
     rows["Demandes"][0]["montantSegurHT"] = typed
+    rows["Demandes"][0]["regimeTVA"] = "TVA"  # rejected whatever the typed value (-1 is an amount, kept)
     outcome = api.convert(workbook(tmp_path / "formules.xlsx", rows), tmp_path / "depot", DAY)
     assert outcome.error_workbook is not None and not outcome.files
     wb = openpyxl.load_workbook(outcome.error_workbook)
