@@ -42,7 +42,6 @@ ERRORS = [
     ("Demandes", 0, {"numeroEditeur": "0001"}, "numero_editeur_invalide", "numeroEditeur"),
     ("Demandes", 0, {"dateCommande": "31/02/2024"}, "date_invalide", "dateCommande"),
     ("Demandes", 0, {"dateCommande": "demain"}, "date_invalide", "dateCommande"),
-    ("Demandes", 0, {"dateCommande": "12/03/1850"}, "date_annee_hors_limites", "dateCommande"),
     ("Demandes", 0, {"dateCommande": None}, "obligatoire", "dateCommande"),
     ("Demandes", 0, {"regimeTVA": "TVA"}, "valeur_non_autorisee", "regimeTVA"),
     ("Demandes", 0, {"montantSegurHT": "4866.666"}, "montant_decimales", "montantSegurHT"),
@@ -551,6 +550,20 @@ def test_a_separator_after_a_lone_zero_is_a_decimal_one(tmp_path, typed, code):
     [issue] = [i for i in outcome.issues if i.balise == "montantSegurHT"]
     assert (issue.code, issue.value) == (code, typed)
     assert "ambigu" not in issue.message and outcome.accepted == ([] if issue.is_error else ["00001"])
+
+
+@pytest.mark.parametrize("typed, written", [("12/03/1850", "12/03/1850"), ("1er mars 2204", "01/03/2204")])
+def test_a_year_before_1900_or_after_2099_is_deposited_as_typed_with_a_warning(tmp_path, typed, written):
+    """Seed 001 asks dateCommande « VARCHAR (format « JJ/MM/AAAA ») », no range (nor do seeds 000
+    and 003 for dateFacture): a year outside 1900–2099, likely mistyped, is kept and the user
+    warned; it was refused (« Année hors limites »)."""
+    rows = _mutate(seed_001_rows(), "Demandes", 0, dateCommande=typed)
+    outcome = api.convert(workbook(tmp_path / "d.xlsx", rows), tmp_path / "depot", date(2024, 3, 12),
+                          registre=tmp_path / "r.sqlite")
+    [issue] = [i for i in outcome.issues if i.balise == "dateCommande"]
+    assert (issue.code, issue.is_error, issue.value) == ("date_annee_hors_limites", False, typed)
+    assert f"« {written} »" in issue.message and outcome.accepted == ["00001"]
+    assert f'"dateCommande": "{written}"' in outcome.files[0].read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("typed, written", [("0", "0.00"), ("-5", "-5.00"), ("-4 866,67", "-4866.67")])
