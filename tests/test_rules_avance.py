@@ -81,7 +81,7 @@ ERRORS = [
     ("OG", 0, {"numeroEditeur": "99999"}, "parent_inconnu", "numeroEditeur"),
     ("OG", 0, {"numeroEditeur": "99999"}, "sans_enfant", None),
     ("FINESS Géo", 0, {"FINESSJuridique": "111111111"}, "parent_inconnu", "FINESSJuridique"),
-    ("FINESS Géo", 0, {"FINESSGeo": "2C1234567"}, "finess_invalide", "FINESSGeo"),
+    ("FINESS Géo", 0, {"FINESSGeo": "2C123456"}, "finess_invalide", "FINESSGeo"),
     ("FINESS Géo", 1, {"FINESSGeo": "123456789"}, "doublon", "FINESSGeo"),
     ("FINESS Géo", 0, {"FINESSGeo": "555555555"}, "ensemble_manquant", "FINESSGeo"),
     ("FINESS Géo", 0, {"FINESSGeo": "555555555"}, "ensemble_en_trop", "FINESSGeo"),

@@ -245,12 +245,15 @@ def test_pde_solde_scenarios_match_the_finess_geos(tmp_path):
 
 
 @pytest.mark.parametrize("value, ok", [("77777777777", True), ("10000000009", True), ("7777777777", False),
-                                       ("7777777777A", False)])
+                                       ("7777777777A", True)])
 def test_rpps_has_11_digits(tmp_path, value, ok):
+    """« Tableau de VARCHAR (=11) » (seed 003): another length is refused; 11 characters that
+    are not 11 digits are kept, with a warning."""
     rows = seed_003_liberal_rows()
     rows["RPPS"][0]["liberalRPPS"] = value
     outcome = convert(tmp_path, rows, "mdv-lgc-solde")
     assert (("RPPS", "liberalRPPS", "rpps_invalide") in codes(outcome)) is not ok
+    assert any(i.code == "rpps_inhabituel" for i in outcome.warnings) is (len(value) == 11 and not value.isdigit())
 
 
 def test_liberal_needs_rpps_and_no_finess(tmp_path):
@@ -471,7 +474,7 @@ def _doc(fmt: str) -> dict:
     lambda d: d.update(isDirectToMSSPro=True),                                 # the MSS balises are null
     lambda d: d.update(adresseBoiteMSSPro="pro@mail.com"),
     lambda d: d.update(numeroASP="FINMS2000002"),
-    lambda d: d.update(montantSegurHTFacture=0),
+    lambda d: d.update(montantSegurHTFacture="1075.00"),                       # FLOAT, not a string
     lambda d: d.pop("isDirectToMSSCitoyen"),
 ])
 def test_mdv_schema_refuses_what_the_seed_forbids(change):
