@@ -109,6 +109,7 @@ MESSAGES: dict[str, tuple[Severity, str]] = {
     "null_lu_vide": (Severity.WARNING, "« null » lu comme une cellule vide (null dans le fichier de dépôt). Une cellule laissée vide suffit."),
     "identifiant_normalise": (Severity.WARNING, "Espaces retirés, lettres mises en majuscules : l'ASP attend cet identifiant d'un seul tenant. Vérifiez la valeur écrite dans le fichier de dépôt."),
     "numero_asp_invalide": (Severity.ERROR, "Le numéro ASP compte 12 caractères et commence par {prefix} (ex. {prefix}000002) : recopiez celui du retour ASP de l'avance."),
+    "numero_asp_inhabituel": (Severity.WARNING, "Numéro ASP inhabituel : il a les 12 caractères et le début qu'exige l'ASP (« VARCHAR (=12) », « de type {prefix}XXXXXX ») et est écrit « {written} » dans le fichier de dépôt, mais ses 6 derniers caractères ne sont pas des lettres ou des chiffres. Vérifiez-le : recopiez celui du retour ASP de l'avance."),
     "format_ecriture_corrigee": (Severity.WARNING, "Identifiant du format écrit avec d'autres majuscules ou des espaces : il est lu « {written} ». Recopiez-le ainsi (c'est l'identifiant listé par « xl2segur formats ») pour ne plus voir cet avertissement."),
     "format_different": (Severity.ERROR, "Ce classeur est au format « {detail} » : utilisez la commande ou le modèle de ce format."),
     # across rows and sheets

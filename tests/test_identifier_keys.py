@@ -178,6 +178,6 @@ def test_key_read_from_a_number_column_gives_what_key_expr_gives(kind, code, val
 
     new = _whole_check(kind, lambda c: kind.check(None, None, c, "v__s"), values)
     old = _whole_check(kind, lambda c: identifier.check(c, "v__s", kind.PATTERN, f"{code}_invalide", kind.key_expr,
-                                                        f"{code}_cle", length=kind.LENGTH,
+                                                        f"{code}_cle", accepted=identifier.of_length(kind.LENGTH),
                                                         shape_code=f"{code}_inhabituel"), values)
     assert new == old

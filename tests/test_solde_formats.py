@@ -191,6 +191,18 @@ def test_formats_command_lists_every_format():
 # ---------------------------------------------------------------- rules, one passing and one failing case
 
 
+@pytest.mark.parametrize("fmt, value", [("ms2-dui-pde-solde", "FINMS2-00002"), ("mdv-lgc-solde", "FINMDV00000É")])
+def test_a_numero_asp_of_12_characters_and_its_prefix_but_another_shape_is_kept_with_a_warning(tmp_path, fmt, value):
+    """Seeds 000 and 003 ask « VARCHAR (=12) », « de type FINMS2XXXXXX » (FINMDVXXXXXX): what the
+    X are, they do not say; the value is deposited as typed, with a warning (it was refused)."""
+    rows = seed_000_rows() if fmt == "ms2-dui-pde-solde" else seed_003_liberal_rows()
+    rows["Demandes"][0]["numeroASP"] = value
+    outcome = convert(tmp_path, rows, fmt)
+    assert outcome.errors == [] and len(outcome.files) == 1
+    assert [i.code for i in outcome.warnings if i.balise == "numeroASP"] == ["numero_asp_inhabituel"]
+    assert f'"numeroASP": "{value}"' in outcome.files[0].read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize("fmt, value, ok", [
     ("ms2-dui-pde-solde", "FINMS2000002", True), ("ms2-dui-pde-solde", "finms2 000002", True),
     ("ms2-dui-pde-solde", "FINMS200002", False), ("ms2-dui-pde-solde", "FINMDV000002", False),

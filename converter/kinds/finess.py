@@ -53,7 +53,7 @@ def number(value: pl.Expr) -> pl.Expr:
 
 def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
     return identifier.check(c, name, PATTERN, "finess_invalide", lambda n: luhn.checksum(n, 9), "finess_cle",
-                            number=number, length=LENGTH, shape_code="finess_inhabituel")
+                            number=number, accepted=identifier.of_length(LENGTH), shape_code="finess_inhabituel")
 
 
 def json_schema(definition: Any, field: Any) -> dict[str, Any]:

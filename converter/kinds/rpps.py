@@ -44,7 +44,7 @@ def key_expr(col: pl.Expr) -> pl.Expr:
 def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
     # a value of PATTERN is 11 digits: `key_expr`'s number, without its regex
     return identifier.check(c, name, PATTERN, "rpps_invalide", lambda n: luhn.checksum(n, 11), "rpps_cle",
-                            number=lambda v: v.str.to_integer(strict=False), length=LENGTH,
+                            number=lambda v: v.str.to_integer(strict=False), accepted=identifier.of_length(LENGTH),
                             shape_code="rpps_inhabituel")
 
 

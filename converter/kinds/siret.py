@@ -53,7 +53,7 @@ def key_expr(v: pl.Expr) -> pl.Expr:
 
 
 def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
-    return identifier.check(c, name, PATTERN, "siret_invalide", key_expr, "siret_cle", length=LENGTH,
+    return identifier.check(c, name, PATTERN, "siret_invalide", key_expr, "siret_cle", accepted=identifier.of_length(LENGTH),
                             shape_code="siret_inhabituel")
 
 
