@@ -953,7 +953,7 @@ _ODF_DATE_STYLE = re.compile(rb"<([\w.-]+:)?date-style\b([^>]*)>(.*?)</\1?date-s
 _ODF_NUMBER_STYLE = re.compile(rb"<([\w.-]+:)?(date|text|number|currency)-style\b([^>]*)>(.*?)</\1?\2-style>", re.S)
 _ODF_DIGITS = re.compile(rb":(?:number|scientific-number|fraction)\b")  # the elements of a style showing digits
 _ODF_MAP = re.compile(rb'<(?:[\w.-]+:)?map\b[^>]*?:condition="([^"]*)"[^>]*?:apply-style-name="([^"]*)"')
-_DATES_UP_TO = 73050  # the serial number of 31 December 2099, the last date a deposit takes
+_DATES_UP_TO = 73050  # the serial number of 31 December 2099: a larger number is no date (date_nombre_hors_limites)
 _ODF_DATE_PART = re.compile(rb"<(?:[\w.-]+:)?(day|month|year|text|hours|minutes|seconds|am-pm|day-of-week)\b"
                             rb"([^>]*?)(?:/>|>(.*?)</(?:[\w.-]+:)?\1>)", re.S)
 _ODF_CELL_STYLE = re.compile(rb"<(?:[\w.-]+:)?style\b(?=[^>]*:family=\"table-cell\")([^>]*)>")

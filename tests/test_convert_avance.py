@@ -76,7 +76,7 @@ def test_schema_refuses_what_the_asp_refuses():
     good = json.loads((EXPECTED / "ms2-dui-pds-avance.json").read_text(encoding="utf-8"))
     jsonschema.validate(good, schema)
     for path, bad in [(("numeroAns",), "123"), (("lignesImport", 0, "numeroEditeur"), "1"),
-                      (("lignesImport", 0, "commande", "montantSegurHT"), -1),
+                      (("lignesImport", 0, "commande", "montantSegurHT"), "4866.67"),
                       (("lignesImport", 0, "beneficiaires", "nomMandataire"), "null")]:
         doc = json.loads(json.dumps(good))
         target = doc
@@ -181,20 +181,20 @@ def test_error_workbook_holds_exactly_the_rejected_demandes(tmp_path):
 
 
 def test_error_workbook_shows_an_invalid_value_as_typed(tmp_path):
-    # an invalid amount is never echoed half-normalised (4866.666 silently cut to 4866.66, -5
-    # turned into 5.00): the user corrects what they typed; a valid one is shown normalised
+    # an invalid amount is never echoed half-normalised (4866.666 silently cut to 4866.66, 9733,333
+    # turned into 9733.33): the user corrects what they typed; a valid one is shown normalised
     rows = sample_avance_rows()
     rows["Demandes"][0]["montantSegurHT"] = "4866.666"
-    rows["Demandes"][1]["montantSegurHT"] = "-9733.33"
+    rows["Demandes"][1]["montantSegurHT"] = "9733,333"
     rows["Demandes"][2]["montantSegurHT"] = "2 920,00"
     rows["OG"][3]["emailResponsableOG"] = "sans-arobase"  # demande 00003
     outcome = api.verify(workbook(tmp_path / "bad.xlsx", rows), errors=tmp_path / "erreurs.xlsx")
     assert sorted((i.numero_editeur, i.code) for i in outcome.errors) == [
-        ("00001", "montant_decimales"), ("00002", "montant_non_positif"), ("00003", "email_invalide")]
+        ("00001", "montant_decimales"), ("00002", "montant_decimales"), ("00003", "email_invalide")]
     sheet = openpyxl.load_workbook(outcome.error_workbook)["Demandes"]
     column = [c.value for c in sheet[1]].index("montantSegurHT")
     shown = {r[0]: r[column] for r in sheet.iter_rows(min_row=2, values_only=True) if r[0]}
-    assert shown == {"00001": "4866.666", "00002": "-9733.33", "00003": "2920.00"}
+    assert shown == {"00001": "4866.666", "00002": "9733,333", "00003": "2920.00"}
 
 
 def test_error_workbook_round_trip(tmp_path):

@@ -225,7 +225,7 @@ def test_a_date_cell_of_another_century_is_shown_as_typed_from_an_ods_as_from_an
                      .replace(b"<text:p>12/03/2024</text:p>", b"<text:p>12/03/2204</text:p>"))
     serial = (date(2204, 3, 12) - date(1899, 12, 30)).days
     xlsx = edited_xlsx(tmp_path, lambda data: data.replace(b"<v>45363</v>", f"<v>{serial}</v>".encode()))
-    found = {kind: [i for i in api.verify(path).errors if i.code == "date_annee_hors_limites"]
+    found = {kind: [i for i in api.verify(path).issues if i.code == "date_annee_hors_limites"]
              for kind, path in (("ods", ods), ("xlsx", xlsx))}
     assert [(i.sheet, i.row, i.value) for i in found["ods"]] == [("Demandes", 2, "12/03/2204")]
     assert [i.render() for i in found["ods"]] == [i.render() for i in found["xlsx"]]
@@ -861,15 +861,16 @@ def test_accents_typed_decomposed_on_macos_count_once_and_are_deposited_composed
 
 
 def test_a_year_out_of_range_is_named_as_such_on_the_console(tmp_path):
-    """12/03/1850 was « Date invalide : saisissez une vraie date », which it is: the message now
-    says that the year is out of range, and how to write it."""
+    """12/03/1850 was « Date invalide : saisissez une vraie date », which it is: the message says
+    that the year is unusual, and how to write it; the seeds fix no range (« JJ/MM/AAAA »), so it
+    is a warning, the date kept."""
     rows = seed_001_rows()
     rows["Demandes"][0]["dateCommande"] = "12/03/1850"
     done = CliRunner().invoke(app, ["verifier", str(workbook(tmp_path / "annee.xlsx", rows))])
-    assert done.exit_code == 1, done.output
-    line = next(line for line in " ".join(done.output.split()).split("ERREUR")[1:] if "dateCommande" in line)
-    assert "valeur « 12/03/1850 » : Année hors limites" in line and "entre 1900 et 2099" in line, line
-    assert "Corrigez l'année" in line and "vraie date" not in line, line
+    assert done.exit_code == 0, done.output
+    line = next(line for line in " ".join(done.output.split()).split("avertissement")[1:] if "dateCommande" in line)
+    assert "valeur « 12/03/1850 » : Année inhabituelle, avant 1900 ou après 2099" in line, line
+    assert "Vérifiez l'année" in line and "vraie date" not in line, line
 
 
 def test_a_long_value_is_shown_abridged_on_the_console_and_whole_in_the_report(tmp_path):
@@ -969,8 +970,9 @@ def test_a_date_before_1900_of_a_libreoffice_xlsx_is_echoed_as_libreoffice_shows
     was refused as « 16/12/1899 », a date the user never typed; 30/12/1899 and 31/12/1899
     (saved 0 and 1), which the .ods echoes so, were echoed « 00:00 », a time."""
     path = edited_xlsx(tmp_path, lambda data: data.replace(b"<v>45363</v>", f"<v>{serial}</v>".encode()))
-    problems = [i for i in api.verify(path).errors if i.balise == "dateCommande"]
+    problems = [i for i in api.verify(path).issues if i.balise == "dateCommande"]
     assert [(i.code, i.cell, i.value) for i in problems] == [("date_annee_hors_limites", "B2", shown)]
+    assert not problems[0].is_error  # kept, with a warning: the seeds give « JJ/MM/AAAA », no range
 
 
 @pytest.mark.parametrize("serial, deposited", [("16", "15/01/1900"), ("59", "27/02/1900"), ("60", "28/02/1900"),

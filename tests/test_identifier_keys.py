@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from converter import api
-from converter.kinds import finess, rpps
+from converter.kinds import Invalid, finess, rpps
 from converter.kinds import siret as siret_kind
 from tests.builders import merge, seed_001_rows, workbook
 from tests.builders_solde import seed_000_rows, seed_003_liberal_rows, seed_003_structure_rows
@@ -70,8 +70,31 @@ def test_corsican_finess_convert(tmp_path):
     assert (og["FINESSJuridique"], og["FINESSGeos"]) == ("2B0000008", ["123456789", "2A0000016"])
 
 
-@pytest.mark.parametrize("number", ["2C0000016", "3A0000016", "2A000001", "2AB000016"])
-def test_other_letters_are_not_a_finess(tmp_path, number):
+@pytest.mark.parametrize("number", ["2C0000016", "3A0000016", "2AB000016", "12345678O"])
+def test_nine_characters_of_another_shape_are_kept_with_a_warning(tmp_path, number):
+    """Seed 001 asks a FINESS « VARCHAR (=9) », no more: 9 characters that are no FINESS's shape
+    (9 digits, or 2A / 2B then 7 digits) are deposited as typed, with a warning; they were refused."""
+    rows = seed_001_rows()
+    rows["FINESS Géo"][1]["FINESSGeo"] = rows["Scénarios"][1]["FINESSGeo"] = number
+    outcome = _outcome(tmp_path, rows, "ms2-dui-pds-avance")
+    assert outcome.errors == [] and len(outcome.files) == 1
+    assert {(i.code, i.sheet) for i in outcome.warnings if i.value == number} == {
+        ("finess_inhabituel", "FINESS Géo"), ("finess_inhabituel", "Scénarios")}
+    assert f'"{number}"' in outcome.files[0].read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("kind, number", [("rpps", "1000345678O"), ("siret", "7328293200007A")])
+def test_a_rpps_or_a_siret_of_its_length_but_another_shape_is_kept_with_a_warning(kind, number):
+    """« Tableau de VARCHAR (=11) » (seed 003), « VARCHAR (=14) » (seeds 000, 001, 003): the length only."""
+    module = {"rpps": rpps, "siret": siret_kind}[kind]
+    assert module.validate(number) == number and not module.has_valid_key(number)
+    with pytest.raises(Invalid) as refused:
+        module.validate(number[:-1])
+    assert refused.value.code == f"{kind}_invalide"
+
+
+@pytest.mark.parametrize("number", ["2A000001", "2A00000166"])
+def test_another_length_is_not_a_finess(tmp_path, number):
     rows = seed_001_rows()
     rows["FINESS Géo"][1]["FINESSGeo"] = rows["Scénarios"][1]["FINESSGeo"] = number
     outcome = _outcome(tmp_path, rows, "ms2-dui-pds-avance")
@@ -155,5 +178,6 @@ def test_key_read_from_a_number_column_gives_what_key_expr_gives(kind, code, val
 
     new = _whole_check(kind, lambda c: kind.check(None, None, c, "v__s"), values)
     old = _whole_check(kind, lambda c: identifier.check(c, "v__s", kind.PATTERN, f"{code}_invalide", kind.key_expr,
-                                                        f"{code}_cle"), values)
+                                                        f"{code}_cle", accepted=identifier.of_length(kind.LENGTH),
+                                                        shape_code=f"{code}_inhabituel"), values)
     assert new == old

@@ -467,7 +467,7 @@ def test_the_report_of_an_unusable_workbook_gives_no_total(tmp_path):
 
 def test_cli_verifier_erreurs_for_a_deposit_format(tmp_path):
     rows = seed_001_rows()
-    rows["Demandes"][0]["montantSegurHT"] = "-5"
+    rows["Demandes"][0]["montantSegurHT"] = "4866.666"
     path = workbook(tmp_path / "d.xlsx", rows)
     r = runner.invoke(app, ["verifier", str(path), "--erreurs", str(tmp_path / "e.xlsx")])
     assert r.exit_code == 1 and (tmp_path / "e.xlsx").is_file()

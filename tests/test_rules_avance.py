@@ -42,12 +42,9 @@ ERRORS = [
     ("Demandes", 0, {"numeroEditeur": "0001"}, "numero_editeur_invalide", "numeroEditeur"),
     ("Demandes", 0, {"dateCommande": "31/02/2024"}, "date_invalide", "dateCommande"),
     ("Demandes", 0, {"dateCommande": "demain"}, "date_invalide", "dateCommande"),
-    ("Demandes", 0, {"dateCommande": "12/03/1850"}, "date_annee_hors_limites", "dateCommande"),
     ("Demandes", 0, {"dateCommande": None}, "obligatoire", "dateCommande"),
     ("Demandes", 0, {"regimeTVA": "TVA"}, "valeur_non_autorisee", "regimeTVA"),
     ("Demandes", 0, {"montantSegurHT": "4866.666"}, "montant_decimales", "montantSegurHT"),
-    ("Demandes", 0, {"montantSegurHT": "-5"}, "montant_non_positif", "montantSegurHT"),
-    ("Demandes", 0, {"montantSegurHT": "0"}, "montant_non_positif", "montantSegurHT"),
     ("Demandes", 0, {"montantSegurHT": "quatre mille"}, "montant_invalide", "montantSegurHT"),
     ("Demandes", 0, {"isMandataire": "peut-être"}, "booleen_invalide", "isMandataire"),
     ("Demandes", 0, {"isMandataire": "VRAI"}, "obligatoire_si", "nomMandataire"),
@@ -84,7 +81,7 @@ ERRORS = [
     ("OG", 0, {"numeroEditeur": "99999"}, "parent_inconnu", "numeroEditeur"),
     ("OG", 0, {"numeroEditeur": "99999"}, "sans_enfant", None),
     ("FINESS Géo", 0, {"FINESSJuridique": "111111111"}, "parent_inconnu", "FINESSJuridique"),
-    ("FINESS Géo", 0, {"FINESSGeo": "2C1234567"}, "finess_invalide", "FINESSGeo"),
+    ("FINESS Géo", 0, {"FINESSGeo": "2C123456"}, "finess_invalide", "FINESSGeo"),
     ("FINESS Géo", 1, {"FINESSGeo": "123456789"}, "doublon", "FINESSGeo"),
     ("FINESS Géo", 0, {"FINESSGeo": "555555555"}, "ensemble_manquant", "FINESSGeo"),
     ("FINESS Géo", 0, {"FINESSGeo": "555555555"}, "ensemble_en_trop", "FINESSGeo"),
@@ -543,15 +540,46 @@ def test_a_numero_editeur_differing_only_by_case_from_one_of_the_ledger_is_warne
 
 
 @pytest.mark.parametrize("typed, code", [("0,001", "montant_decimales"), ("0.125", "montant_decimales"),
-                                         ("0,000", "montant_non_positif")])
+                                         ("0,000", "montant_nul_ou_negatif")])
 def test_a_separator_after_a_lone_zero_is_a_decimal_one(tmp_path, typed, code):
     """« 0,001 » got « Montant ambigu : … sépare les milliers (15.000 = 15 000) »: after a lone 0
     a point or a comma separates no thousands. Its decimals are judged as any amount's (seed 001:
-    « FLOAT (2 chiffres après le point) »): more than 2, or nothing left above 0."""
+    « FLOAT (2 chiffres après le point) »): more than 2 is an error; nothing left above 0 is
+    kept, with a warning (the seed gives no minimum)."""
     outcome = api.verify(workbook(tmp_path / "m.xlsx", _mutate(seed_001_rows(), "Demandes", 0, montantSegurHT=typed)))
     [issue] = [i for i in outcome.issues if i.balise == "montantSegurHT"]
     assert (issue.code, issue.value) == (code, typed)
-    assert "ambigu" not in issue.message and outcome.accepted == []
+    assert "ambigu" not in issue.message and outcome.accepted == ([] if issue.is_error else ["00001"])
+
+
+@pytest.mark.parametrize("typed, written", [("12/03/1850", "12/03/1850"), ("1er mars 2204", "01/03/2204")])
+def test_a_year_before_1900_or_after_2099_is_deposited_as_typed_with_a_warning(tmp_path, typed, written):
+    """Seed 001 asks dateCommande « VARCHAR (format « JJ/MM/AAAA ») », no range (nor do seeds 000
+    and 003 for dateFacture): a year outside 1900–2099, likely mistyped, is kept and the user
+    warned; it was refused (« Année hors limites »)."""
+    rows = _mutate(seed_001_rows(), "Demandes", 0, dateCommande=typed)
+    outcome = api.convert(workbook(tmp_path / "d.xlsx", rows), tmp_path / "depot", date(2024, 3, 12),
+                          registre=tmp_path / "r.sqlite")
+    [issue] = [i for i in outcome.issues if i.balise == "dateCommande"]
+    assert (issue.code, issue.is_error, issue.value) == ("date_annee_hors_limites", False, typed)
+    assert f"« {written} »" in issue.message and outcome.accepted == ["00001"]
+    assert f'"dateCommande": "{written}"' in outcome.files[0].read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("typed, written", [("0", "0.00"), ("-5", "-5.00"), ("-4 866,67", "-4866.67")])
+def test_a_zero_or_negative_amount_is_deposited_as_typed_with_a_warning(tmp_path, typed, written):
+    """Seed 001 gives montantSegurHT no minimum (« FLOAT (2 chiffres après le point) »), nor do
+    seeds 000 and 003 to montantSegurHTFacture: where a seed is silent, the value is kept, its
+    sign with it, and the user warned; it was refused (« strictement positif », FORMATS.md only)."""
+    rows = _mutate(seed_001_rows(), "Demandes", 0, montantSegurHT=typed)
+    outcome = api.convert(workbook(tmp_path / "m.xlsx", rows), tmp_path / "depot", date(2024, 3, 12),
+                          registre=tmp_path / "r.sqlite")
+    [issue] = [i for i in outcome.issues if i.balise == "montantSegurHT"]
+    assert (issue.code, issue.is_error, issue.value) == ("montant_nul_ou_negatif", False, typed)
+    assert f"« {written} »" in issue.message and "FLOAT (2 chiffres après le point)" in issue.message
+    assert outcome.accepted == ["00001"]
+    text = outcome.files[0].read_text(encoding="utf-8")
+    assert f'"montantSegurHT": {written}' in text
 
 
 @pytest.mark.parametrize("typed", ["15.000", "2,000", "4.866", "999,500"])

@@ -227,8 +227,8 @@ def test_a_row_hidden_in_no_sheet_has_no_warning(tmp_path):
     assert [i for i in outcome.issues if i.code == "ligne_masquee"] == []
 
 
-@pytest.mark.parametrize("saved, code", [("1.5E+400", "montant_invalide"), ("1.5E-99999999999", "montant_non_positif")])
-def test_a_number_beyond_any_amount_in_a_rounding_format_is_an_error_not_a_crash(tmp_path, saved, code):
+@pytest.mark.parametrize("saved, code", [("1.5E+400", "montant_invalide"), ("1.5E-99999999999", "montant_nul_ou_negatif")])
+def test_a_number_beyond_any_amount_in_a_rounding_format_is_an_issue_not_a_crash(tmp_path, saved, code):
     """A hand-made file: 1.5E+400 in a cell of format « 0 » made the reader's rounding raise."""
     from .test_hostile import members, rewrite
     path = formatted(tmp_path, 4866.67, "0")

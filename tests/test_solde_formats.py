@@ -191,6 +191,18 @@ def test_formats_command_lists_every_format():
 # ---------------------------------------------------------------- rules, one passing and one failing case
 
 
+@pytest.mark.parametrize("fmt, value", [("ms2-dui-pde-solde", "FINMS2-00002"), ("mdv-lgc-solde", "FINMDV00000É")])
+def test_a_numero_asp_of_12_characters_and_its_prefix_but_another_shape_is_kept_with_a_warning(tmp_path, fmt, value):
+    """Seeds 000 and 003 ask « VARCHAR (=12) », « de type FINMS2XXXXXX » (FINMDVXXXXXX): what the
+    X are, they do not say; the value is deposited as typed, with a warning (it was refused)."""
+    rows = seed_000_rows() if fmt == "ms2-dui-pde-solde" else seed_003_liberal_rows()
+    rows["Demandes"][0]["numeroASP"] = value
+    outcome = convert(tmp_path, rows, fmt)
+    assert outcome.errors == [] and len(outcome.files) == 1
+    assert [i.code for i in outcome.warnings if i.balise == "numeroASP"] == ["numero_asp_inhabituel"]
+    assert f'"numeroASP": "{value}"' in outcome.files[0].read_text(encoding="utf-8")
+
+
 @pytest.mark.parametrize("fmt, value, ok", [
     ("ms2-dui-pde-solde", "FINMS2000002", True), ("ms2-dui-pde-solde", "finms2 000002", True),
     ("ms2-dui-pde-solde", "FINMS200002", False), ("ms2-dui-pde-solde", "FINMDV000002", False),
@@ -245,12 +257,15 @@ def test_pde_solde_scenarios_match_the_finess_geos(tmp_path):
 
 
 @pytest.mark.parametrize("value, ok", [("77777777777", True), ("10000000009", True), ("7777777777", False),
-                                       ("7777777777A", False)])
+                                       ("7777777777A", True)])
 def test_rpps_has_11_digits(tmp_path, value, ok):
+    """« Tableau de VARCHAR (=11) » (seed 003): another length is refused; 11 characters that
+    are not 11 digits are kept, with a warning."""
     rows = seed_003_liberal_rows()
     rows["RPPS"][0]["liberalRPPS"] = value
     outcome = convert(tmp_path, rows, "mdv-lgc-solde")
     assert (("RPPS", "liberalRPPS", "rpps_invalide") in codes(outcome)) is not ok
+    assert any(i.code == "rpps_inhabituel" for i in outcome.warnings) is (len(value) == 11 and not value.isdigit())
 
 
 def test_liberal_needs_rpps_and_no_finess(tmp_path):
@@ -471,7 +486,7 @@ def _doc(fmt: str) -> dict:
     lambda d: d.update(isDirectToMSSPro=True),                                 # the MSS balises are null
     lambda d: d.update(adresseBoiteMSSPro="pro@mail.com"),
     lambda d: d.update(numeroASP="FINMS2000002"),
-    lambda d: d.update(montantSegurHTFacture=0),
+    lambda d: d.update(montantSegurHTFacture="1075.00"),                       # FLOAT, not a string
     lambda d: d.pop("isDirectToMSSCitoyen"),
 ])
 def test_mdv_schema_refuses_what_the_seed_forbids(change):

@@ -146,6 +146,9 @@ class Field:
     upper: bool = False
     minimum: int | None = None
     prefix: str | None = None
+    # an amount (`kind: amount`) that must be above zero: refused at zero or below; else kept,
+    # with a warning (the deposit seeds give the amounts no minimum)
+    positive: bool = False
     # The column may be missing from the user's sheet (a workbook made from an older template,
     # before the column was added): it is then read as all-empty. Only for a column whose
     # values are optional (`presence: optional`); any other missing column is an error.
@@ -371,7 +374,7 @@ def column_letter(index: int) -> str:
 def _field(raw: dict[str, Any], where: str) -> Field:
     known = {"balise", "kind", "note", "example", "presence", "values", "values_from",
              "max_length", "length", "pattern", "pattern_hint", "upper", "minimum", "prefix",
-             "optional_column"}
+             "optional_column", "positive"}
     unknown = set(raw) - known
     if unknown:
         raise DefinitionError(f"{where}: unknown keys {sorted(unknown)}")
@@ -383,6 +386,8 @@ def _field(raw: dict[str, Any], where: str) -> Field:
         raise DefinitionError(f"{where}: unknown values_from {raw['values_from']!r} (known: {list(VALUE_LISTS)})")
     where = f"{where}.{raw['balise']}"
     presence = Presence.parse(raw.get("presence"), where)
+    if raw.get("positive") and raw["kind"] != "amount":
+        raise DefinitionError(f"{where}: positive is for an amount")
     if raw.get("optional_column") and presence.mode != "optional":
         raise DefinitionError(f"{where}: optional_column needs presence: optional")
     return Field(
@@ -393,7 +398,7 @@ def _field(raw: dict[str, Any], where: str) -> Field:
         values_from=raw.get("values_from"), max_length=raw.get("max_length"),
         length=raw.get("length"), pattern=raw.get("pattern"),
         pattern_hint=raw.get("pattern_hint"), upper=bool(raw.get("upper", False)),
-        minimum=raw.get("minimum"), prefix=raw.get("prefix"),
+        minimum=raw.get("minimum"), prefix=raw.get("prefix"), positive=bool(raw.get("positive", False)),
         optional_column=bool(raw.get("optional_column", False)),
     )
 

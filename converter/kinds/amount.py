@@ -1,11 +1,19 @@
 """An amount in euros: spaces and « € » taken out, a decimal comma read as a point, thousands
-separators (1.234,56 or 1,234.56) dropped; at most 2 decimals (the ASP wants it to the cent),
-strictly positive. Written with two decimals, as a JSON number.
+separators (1.234,56 or 1,234.56) dropped; at most 2 decimals (the ASP wants it to the cent).
+Written with two decimals, as a JSON number.
 
 >>> validate("4 866,67 €"), validate("1.234,5"), validate("1,234.56")
 ('4866.67', '1234.50', '1234.56')
->>> is_valid("4866.674"), is_valid("0")
-(False, False)
+>>> is_valid("4866.674")
+False
+
+Zero or a negative amount: the deposit seeds give the amounts no minimum (« FLOAT (2 chiffres
+après le point) », seeds 000, 001, 003), so it is kept, with a warning; a field declared
+`positive` (the order-check workbooks: « dont le total ne peut donc apparaitre égal à zéro »,
+seeds 002 and 004 §4.3) refuses it.
+
+>>> validate("-5"), validate("0")
+('-5.00', '0.00')
 
 One separator before exactly 3 digits (« 15.000 », « 2,000 ») is a thousands separator as
 much as a decimal one: it is refused, never read as either. After a lone 0 (« 0,001 », « 0.500 »)
@@ -42,8 +50,9 @@ WIDTH = None
 # significant digits a spreadsheet keeps, not to the 9 decimals fastexcel gives
 SHOWN_CODE = "montant_affiche_arrondi"
 SHOWN_FROM = "rounded"
-CODES = ("montant_pourcentage", "montant_ambigu", "montant_invalide", "montant_decimales", "montant_non_positif",
-         SHOWN_CODE)
+NOT_POSITIVE, KEPT_NOT_POSITIVE = "montant_non_positif", "montant_nul_ou_negatif"
+CODES = ("montant_pourcentage", "montant_ambigu", "montant_invalide", "montant_decimales", NOT_POSITIVE,
+         KEPT_NOT_POSITIVE, SHOWN_CODE)
 
 
 def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
@@ -56,32 +65,42 @@ def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
         .otherwise(text.str.replace(",", ".", literal=True))
     )
     whole = parts.struct.field("2").str.strip_chars_start("0")
+    not_positive = (parts.struct.field("1") == "-") | (value == "0.00")
+    positive = bool(getattr(field, "positive", False))
     error = codes(
         (text.str.ends_with("%"), "montant_pourcentage"),  # a cell shown as a percentage (reading.py)
         (text.str.contains(r"^[1-9][0-9]{0,2}[.,][0-9]{3}$"), "montant_ambigu"),  # « 0,001 »: 3 decimals
         (parts.struct.field("2").is_null(), "montant_invalide"),
         (frac.str.len_chars() > 2, "montant_decimales"),
-        ((parts.struct.field("1") == "-") | (value == "0.00"), "montant_non_positif"),
+        *([(not_positive, NOT_POSITIVE)] if positive else []),
     )
+    read = ~text.str.ends_with("%") & ~text.str.contains(r"^[1-9][0-9]{0,2}[.,][0-9]{3}$") \
+        & parts.struct.field("2").is_not_null() & (frac.str.len_chars() <= 2)  # no error above
+    warning = NONE if positive else codes((read & not_positive, KEPT_NOT_POSITIVE))
     steps = (
         {f"{name}text": t},
         {f"{name}parts": normalised.str.extract_groups(r"^(-?)([0-9]+)(?:\.([0-9]*))?$")},
         {f"{name}frac": parts.struct.field("3").fill_null("").str.strip_chars_end("0")},
-        {f"{name}value": pl.concat_str(pl.when(whole == "").then(pl.lit("0")).otherwise(whole), pl.lit("."),
-                                       pl.concat_str(frac, pl.lit("00")).str.slice(0, 2))},
+        {f"{name}value": pl.concat_str(  # the sign kept, but never on zero (« -0 » is 0.00)
+            pl.when((parts.struct.field("1") == "-") & ((whole != "") | (frac != ""))).then(pl.lit("-"))
+            .otherwise(pl.lit("")),
+            pl.when(whole == "").then(pl.lit("0")).otherwise(whole), pl.lit("."),
+            pl.concat_str(frac, pl.lit("00")).str.slice(0, 2))},
     )
-    return FieldCheck(value, error, NONE, steps)
+    return FieldCheck(value, error, warning, steps)
 
 
 validate, is_valid = scalar_forms(check, NAME)  # the Polars check, on one value
 
 
 def json_schema(definition: Any, field: Any) -> dict[str, Any]:
-    return {"type": "number", "exclusiveMinimum": 0}  # two decimals: written by the template
+    if field is not None and field.positive:
+        return {"type": "number", "exclusiveMinimum": 0}  # two decimals: written by the template
+    return {"type": "number"}
 
 
 def describe(definition: Any, field: Any) -> str:
-    return "nombre avec au plus 2 décimales, strictement positif"
+    return "nombre avec au plus 2 décimales" + (", strictement positif" if field is not None and field.positive else "")
 
 
 def json_literal(definition: Any, field: Any, col: pl.Expr) -> pl.Expr:

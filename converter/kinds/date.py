@@ -1,12 +1,13 @@
 """A date: a real date from Excel (ISO text from the reader), JJ/MM/AAAA-like text, « 1er mars
-2024 » or an Excel serial number; from 1900 to 2099. Written JJ/MM/AAAA in the deposit file, as
-the seeds show it (« VARCHAR (format « JJ/MM/AAAA ») », no range: a year outside was mistyped,
-as 1850 or 2204 for 2024, and is said as such, « date_annee_hors_limites »).
+2024 » or an Excel serial number. Written JJ/MM/AAAA in the deposit file, as the seeds show it
+(« VARCHAR (format « JJ/MM/AAAA ») »: no range). A year before 1900 or after 2099 was likely
+mistyped (1850 or 2204 for 2024), but the seeds are silent: the date is kept, with a warning,
+« date_annee_hors_limites ».
 
->>> validate("5 mars 2024"), validate("2024-03-05 00:00:00"), validate("45356")
-('05/03/2024', '05/03/2024', '05/03/2024')
->>> is_valid("31/02/2024"), is_valid("12/03/1850")
-(False, False)
+>>> validate("5 mars 2024"), validate("2024-03-05 00:00:00"), validate("45356"), validate("12/03/1850")
+('05/03/2024', '05/03/2024', '05/03/2024', '12/03/1850')
+>>> is_valid("31/02/2024")
+False
 """
 
 from __future__ import annotations
@@ -30,14 +31,14 @@ SHOWN_CODE = "date_affichee_mois_jour"
 SHOWN_FROM = "month_first"
 CODES = ("date_invalide", "date_annee_hors_limites", "date_annee_deux_chiffres", "date_nombre_hors_limites",
          "date_heure_ignoree", "date_heure_seule", SHOWN_CODE)
-PATTERN = r"^(0[1-9]|[12][0-9]|3[01])/(0[1-9]|1[0-2])/(19|20)[0-9]{2}$"
+PATTERN = r"^(0[1-9]|[12][0-9]|3[01])/(0[1-9]|1[0-2])/[0-9]{4}$"
 
 _MONTHS = {name: f"{i:02d}" for i, names in enumerate(
     (("janvier", "janv"), ("février", "fevrier", "févr", "fevr", "fév", "fev"), ("mars",), ("avril", "avr"),
      ("mai",), ("juin",), ("juillet", "juil"), ("août", "aout"), ("septembre", "sept"), ("octobre", "oct"),
      ("novembre", "nov"), ("décembre", "decembre", "déc", "dec")), start=1) for name in names}
 _YEAR = r"([0-9]{4})"  # any year of four digits: one outside YEARS is said as such
-YEARS = (1900, 2099)  # a date of an order or an invoice: a year outside was mistyped
+YEARS = (1900, 2099)  # a date of an order or an invoice: a year outside was likely mistyped (a warning)
 # a date from Excel (the reader's ISO text): its first 10 characters are « AAAA-MM-JJ »
 _FROM_EXCEL = rf"^{_YEAR}-[0-9][0-9]-[0-9][0-9](?:[ T][0-9]{{2}}:[0-9]{{2}}(?::[0-9]{{2}}(?:\.[0-9]+)?)?)?$"
 # (pattern, replacement): the other text forms of a date, rewritten as « =AAAA-M-J », the only
@@ -74,7 +75,7 @@ def from_excel(c: pl.Expr) -> pl.Expr:
 
 def parsed(c: pl.Expr) -> pl.Expr:
     """The date of a cleaned cell, null unless it is a real date with a year of four digits
-    (`check` refuses a year outside YEARS).
+    (`check` warns of a year outside YEARS).
 
     >>> pl.DataFrame({"c": ["2024-03-05 00:00:00", "5/3/2024", "2024.03.05", "5 mars 2024",
     ...                     "45356", "31/02/2024", "5/3/2124", "2150-03-05", "5/3/24"]}).select(parsed(pl.col("c")))[:, 0].to_list()
@@ -107,10 +108,11 @@ def check(definition: Any, field: Any, c: pl.Expr, name: str) -> FieldCheck:
     error = codes((alone, "date_heure_seule"), (day.is_null() & c.str.contains(_TWO_DIGIT_YEAR), "date_annee_deux_chiffres"),
                   (day.is_null() & c.str.contains(_LATE_SERIAL) & (c.cast(pl.Float64, strict=False) > _SERIAL_DAYS[1]),
                    "date_nombre_hors_limites"),
-                  (day.is_null(), "date_invalide"), (~day.dt.year().is_between(*YEARS), "date_annee_hors_limites"))
+                  (day.is_null(), "date_invalide"))
     # a time other than midnight: a serial's fraction, or a time after the date (a date-time cell)
     timed = c.str.contains(rf"^[0-9]{{5}}\.[0-9]*[1-9]|[0-9][ T]+{_TIME}$") & ~c.str.contains(_MIDNIGHT)
-    warning = codes((day.is_not_null() & timed & ~alone, "date_heure_ignoree"),)
+    warning = codes((day.is_not_null() & ~alone & ~day.dt.year().is_between(*YEARS), "date_annee_hors_limites"),
+                    (day.is_not_null() & timed & ~alone, "date_heure_ignoree"))
     return FieldCheck(day.dt.strftime("%d/%m/%Y"), error, warning, ({f"{name}date": parsed(c)},))
 
 

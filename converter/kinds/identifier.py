@@ -45,12 +45,20 @@ def validator(pattern: str, error: str, compacted: Callable[[str], str] = compac
     return validate
 
 
+def of_length(length: int) -> str:
+    """The pattern of any identifier of `length` characters (spaces taken out): all the seeds
+    ask of a FINESS, a RPPS or a SIRET (« VARCHAR (=9) », « VARCHAR (=11) », « VARCHAR (=14) »)."""
+    return rf"^.{{{length}}}$"
+
+
 def check(c: pl.Expr, name: str, pattern: str, error: str, key: Callable[[pl.Expr], pl.Expr] | None = None,
           key_code: str = "", upper: bool = True, number: Callable[[pl.Expr], pl.Expr] | None = None,
-          normalised_code: str = NORMALISED) -> FieldCheck:
+          normalised_code: str = NORMALISED, accepted: str | None = None, shape_code: str = "") -> FieldCheck:
     """An identifier without its spaces (upper-cased), of the `pattern`; `key(value)` is its
     check key, a warning. With `number`, the key reads `number(value)`, an intermediate column
-    computed once: only on a value of the `pattern` (the others have no key to check)."""
+    computed once: only on a value of the `pattern` (the others have no key to check). With
+    `accepted`, a wider pattern (`of_length`: what the seed asks), only a value off it is an
+    `error`: one of it off the `pattern` is kept, with the warning `shape_code`."""
     value = pl.col(f"{name}value")
     bad = pl.col(f"{name}bad")
     normalised = without_spaces(c)
@@ -61,8 +69,10 @@ def check(c: pl.Expr, name: str, pattern: str, error: str, key: Callable[[pl.Exp
     # a wrong key matters more than the spaces taken out (or the letters upper-cased)
     keyed = pl.col(f"{name}number") if number is not None else value
     key_warning = [(~bad & ~key(keyed), key_code)] if key is not None else []
-    return FieldCheck(value, codes((bad, error)), codes(*key_warning, (~bad & (value != c), normalised_code)),
-                      tuple(steps))
+    refused = bad if accepted is None else ~value.str.contains(accepted)
+    shape = [] if accepted is None else [(bad & ~refused, shape_code)]
+    return FieldCheck(value, codes((refused, error)),
+                      codes(*shape, *key_warning, (~bad & (value != c), normalised_code)), tuple(steps))
 
 
 def json_literal(definition: Any, field: Any, col: pl.Expr) -> pl.Expr:
