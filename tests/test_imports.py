@@ -85,7 +85,7 @@ def _import_edited(tmp_path: Path, edit) -> tuple[object, Path]:
 
 
 def test_a_file_the_schema_refuses_is_not_imported_and_no_ledger_is_created(tmp_path: Path) -> None:
-    result, registre = _import_edited(tmp_path, lambda data: data["lignesImport"][0]["commande"].update(montantSegurHT=-5))
+    result, registre = _import_edited(tmp_path, lambda data: data["lignesImport"][0]["commande"].update(montantSegurHT="cinq"))
     assert result.exit_code == 1
     text = _words(result.output)
     assert "faux.json : non inscrit — il ne respecte pas le schéma du format ms2-dui-pds-avance" in text

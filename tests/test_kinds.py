@@ -214,9 +214,11 @@ def test_the_notice_and_the_schema_ask_the_kind():
     from converter.schema import json_schema
     from converter.workbook import describe_format
     assert describe_format(definition, field).startswith(KINDS["numero_asp"].describe(definition, field))
-    pattern = KINDS["numero_asp"].pattern(field.prefix)
-    assert json.dumps({"pattern": pattern}) [1:-1] in json.dumps(json_schema("mdv-lgc-solde"))
-    assert re.fullmatch(pattern, "FINMDV000002")
+    # the schema asks what the seeds ask (prefix, 12 characters); the usual shape only warns
+    accepted, usual = KINDS["numero_asp"].accepted(field.prefix), KINDS["numero_asp"].pattern(field.prefix)
+    assert json.dumps({"pattern": accepted})[1:-1] in json.dumps(json_schema("mdv-lgc-solde"))
+    assert re.fullmatch(usual, "FINMDV000002") and re.fullmatch(accepted, "FINMDV-00002")
+    assert not re.fullmatch(usual, "FINMDV-00002") and not re.fullmatch(accepted, "FINMS2000002")
 
 
 _WORDS = KINDS["boolean"].TRUE_WORDS + KINDS["boolean"].FALSE_WORDS
