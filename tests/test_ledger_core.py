@@ -911,7 +911,7 @@ def test_rewrite_finds_an_attachment_named_in_another_case_as_convert_does(tmp_p
         archive.unlink()
     result = CliRunner().invoke(app, ["reecrire", str(first.files[0]), "--pieces", str(folder)])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("avertissement demande 00002 : Pièce BON_COMMANDE (Bon de commande) : aucun "
+    assert result.output.startswith("avertissement : demande 00002 : Pièce BON_COMMANDE (Bon de commande) : aucun "
                                     "fichier ne s'appelle exactement « MS2-DUI-Va1-BDC-00002.pdf » ; le fichier "
                                     "« ms2-dui-va1-bdc-00002.PDF »"), result.output
     [archive] = first.archives
