@@ -341,7 +341,7 @@ def test_the_ledgers_facts_are_one_query_per_conversion_over_the_accepted_demand
     # workbook accepts (those the ledger refuses have facts nobody asks for)
     assert [(list(numeros), thread) for numeros, thread in asked] == [(outcome.accepted, "xl2segur-check")]
     with Ledger(outcome.registre, create=False) as book:
-        kept = book.db.execute("SELECT numero_editeur, montant, finess, rpps FROM demandes ORDER BY id").fetchall()
+        kept = [tuple(row) for row in book.db.execute("SELECT numero_editeur, montant, finess, rpps FROM demandes ORDER BY id")]
     lines = [line for f in outcome.files for line in orjson.loads(f.read_bytes())["lignesImport"]]
     assert kept == [facts[:4] for facts in imports._records(definition, lines)]
     assert kept[1][2] == '["010000024","234567891","345678912"]'
