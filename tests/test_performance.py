@@ -1007,15 +1007,7 @@ def test_the_problems_of_a_rejected_workbook_stay_columns_until_read(tmp_path):
     time, and both say what they said."""
     import tracemalloc
 
-    rows = many_demandes(200)
-    for sheet, lines in rows.items():
-        if sheet != "Entête":
-            for line in lines:
-                for balise in list(line):
-                    if balise != "numeroEditeur":
-                        line[balise] = "?? faux ??"
-    path = workbook(tmp_path / "faux.xlsx", rows)
-    checked = api.check(path)[1]
+    checked, path = _wholly_wrong(tmp_path, 200)[1], tmp_path / "faux.xlsx"
     tracemalloc.start()
     try:
         outcome = api._outcome(path, checked)
